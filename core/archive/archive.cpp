@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: MIT
+#include "archive/archive.h"
+
+#include <QFile>
+#include <QFileInfo>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace lamina {
+
+QString compressionName(Compression c)
+{
+    switch (c) {
+    case Compression::None: return QStringLiteral("none");
+    case Compression::Gzip: return QStringLiteral("gzip");
+    case Compression::Zstd: return QStringLiteral("zstd");
+    case Compression::Xz: return QStringLiteral("xz");
+    case Compression::Bzip2: return QStringLiteral("bzip2");
+    case Compression::Unknown: break;
+    }
+    return QStringLiteral("unknown");
+}
+
+static bool tarChecksumValid(const QByteArray &block)
+{
+    // POSIX ustar and v7 headers: the checksum field (148..155) holds the octal sum of all 512
+    // header bytes with the field itself counted as spaces.
+    if (block.size() < 512)
+        return false;
+    const auto *b = reinterpret_cast<const unsigned char *>(block.constData());
+    unsigned sum = 0;
+    for (int i = 0; i < 512; ++i)
+        sum += (i >= 148 && i < 156) ? unsigned(' ') : b[i];
+    unsigned stored = 0;
+    bool digits = false;
+    for (int i = 148; i < 156; ++i) {
+        if (b[i] >= '0' && b[i] <= '7') {
+            stored = stored * 8 + unsigned(b[i] - '0');
+            digits = true;
+        } else if (digits) {
+            break;
+        }
+    }
+    return digits && stored == sum;
+}
+
+Compression sniffCompression(const QByteArray &head)
+{
+    const auto *b = reinterpret_cast<const unsigned char *>(head.constData());
+    const qsizetype n = head.size();
+    if (n >= 2 && b[0] == 0x1f && b[1] == 0x8b)
+        return Compression::Gzip;
+    if (n >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd)
+        return Compression::Zstd;
+    if (n >= 6 && b[0] == 0xfd && b[1] == '7' && b[2] == 'z' && b[3] == 'X' && b[4] == 'Z' && b[5] == 0)
+        return Compression::Xz;
+    if (n >= 3 && b[0] == 'B' && b[1] == 'Z' && b[2] == 'h')
+        return Compression::Bzip2;
+    if (n >= 512) {
+        if (tarChecksumValid(head))
+            return Compression::None;
+        // An empty tar is nothing but zero blocks (end-of-archive marker).
+        if (head.left(512).count('\0') == 512)
+            return Compression::None;
+    }
+    return Compression::Unknown;
+}
+
+QString normaliseMemberPath(const QString &path, bool *escapes)
+{
+    if (escapes)
+        *escapes = false;
+    QStringList out;
+    const auto parts = QStringView(path).split(u'/');
+    for (QStringView part : parts) {
+        if (part.isEmpty() || part == u".")
+            continue;
+        if (part == u"..") {
+            if (out.isEmpty()) {
+                if (escapes)
+                    *escapes = true;
+                return {};
+            }
+            out.removeLast();
+            continue;
+        }
+        out.append(part.toString());
+    }
+    return out.join(u'/');
+}
+
+QString Archive::fileName() const
+{
+    return QFileInfo(m_path).fileName();
+}
+
+int Archive::find(const QString &path) const
+{
+    return m_index.value(path, -1);
+}
+
+QStringList Archive::children(const QString &dir) const
+{
+    QSet<QString> names;
+    const QString prefix = dir.isEmpty() ? QString() : dir + u'/';
+    auto consider = [&](const QString &p) {
+        if (!p.startsWith(prefix) || p.size() == prefix.size())
+            return;
+        const QString rest = p.mid(prefix.size());
+        names.insert(rest.section(u'/', 0, 0));
+    };
+    for (const Member &m : m_members)
+        consider(m.path);
+    for (const QString &d : m_dirs)
+        consider(d);
+    QStringList sorted(names.begin(), names.end());
+    sorted.sort();
+    return sorted;
+}
+
+Archive::Resolved Archive::resolve(const QString &path) const
+{
+    Resolved r;
+    QStringList todo = path.split(u'/', Qt::SkipEmptyParts);
+    QStringList done;
+    if (path.startsWith(u'/')) {
+        r.error = QStringLiteral("the path \"%1\" is absolute and would point outside the archive").arg(path);
+        return r;
+    }
+    while (!todo.isEmpty()) {
+        const QString comp = todo.takeFirst();
+        if (comp == u".")
+            continue;
+        if (comp == u"..") {
+            if (done.isEmpty()) {
+                r.error = QStringLiteral("\"%1\" points outside the archive").arg(path);
+                return r;
+            }
+            done.removeLast();
+            continue;
+        }
+        done.append(comp);
+        const QString current = done.join(u'/');
+        const int idx = find(current);
+        if (idx < 0) {
+            if (todo.isEmpty() || !m_dirs.contains(current)) {
+                r.error = r.hops ? QStringLiteral("\"%1\" leads to \"%2\", which is not in the archive").arg(path, current)
+                                 : QStringLiteral("\"%1\" is not in the archive").arg(path);
+                return r;
+            }
+            continue;
+        }
+        const Member &m = m_members.at(idx);
+        if (m.type == MemberType::Symlink) {
+            if (++r.hops > kMaxLinkHops) {
+                r.error = QStringLiteral("\"%1\": symbolic links form a loop (more than %2 hops)").arg(path).arg(kMaxLinkHops);
+                return r;
+            }
+            if (m.linkTarget.startsWith(u'/')) {
+                r.error = QStringLiteral("\"%1\" is a symbolic link to the absolute path \"%2\", which points outside the archive")
+                              .arg(current, m.linkTarget);
+                return r;
+            }
+            done.removeLast();
+            todo = m.linkTarget.split(u'/', Qt::SkipEmptyParts) + todo;
+            continue;
+        }
+        if (m.type == MemberType::Hardlink) {
+            if (++r.hops > kMaxLinkHops) {
+                r.error = QStringLiteral("\"%1\": hard links form a loop (more than %2 hops)").arg(path).arg(kMaxLinkHops);
+                return r;
+            }
+            bool escapes = false;
+            const QString target = normaliseMemberPath(m.linkTarget, &escapes);
+            if (escapes || m.linkTarget.startsWith(u'/')) {
+                r.error = QStringLiteral("\"%1\" is a hard link to \"%2\", which points outside the archive").arg(current, m.linkTarget);
+                return r;
+            }
+            done.clear();
+            todo = target.split(u'/', Qt::SkipEmptyParts) + todo;
+            continue;
+        }
+        if (!todo.isEmpty() && m.type != MemberType::Directory) {
+            r.error = QStringLiteral("\"%1\": \"%2\" is not a folder").arg(path, current);
+            return r;
+        }
+    }
+    r.path = done.join(u'/');
+    r.index = find(r.path);
+    if (r.index < 0)
+        r.error = QStringLiteral("\"%1\" is not in the archive").arg(path);
+    return r;
+}
+
+static QString tooLarge(const Member &m, qint64 maxBytes)
+{
+    return QStringLiteral("%1: %2 bytes, more than the %3 bytes read into memory for a member of this kind")
+        .arg(m.path).arg(m.size).arg(maxBytes);
+}
+
+Archive::ReadResult Archive::read(int index, qint64 maxBytes) const
+{
+    ReadResult r;
+    if (index < 0 || index >= m_members.size()) {
+        r.error = QStringLiteral("no such member");
+        return r;
+    }
+    const Member &m = m_members.at(index);
+    if (m.type == MemberType::Directory) {
+        r.error = QStringLiteral("%1: is a folder, not a file").arg(m.path);
+        return r;
+    }
+    if (m.type != MemberType::File) {
+        r.error = QStringLiteral("%1: is a link or special file; resolve it first").arg(m.path);
+        return r;
+    }
+    if (m.size > maxBytes) {
+        r.error = tooLarge(m, maxBytes);
+        return r;
+    }
+    if (m.captured) {
+        r.data = m.content;
+        return r;
+    }
+    QString file;
+    qint64 offset = 0;
+    if (m_container == Container::Directory) {
+        file = m_path + u'/' + m.path;
+    } else if (m.dataOffset >= 0) {
+        file = m_path;
+        offset = m.dataOffset;
+    } else {
+        return readStreamed(index, maxBytes);
+    }
+    // O_NOFOLLOW: folder members were listed without following links, and resolve() has already
+    // walked every link inside the folder, so a link here would lead outside it.
+    const int fd = ::open(QFile::encodeName(file).constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        r.error = QStringLiteral("%1: cannot open: %2").arg(m.path, QString::fromLocal8Bit(strerror(errno)));
+        return r;
+    }
+    r.data.resize(m.size);
+    qint64 got = 0;
+    while (got < m.size) {
+        const ssize_t n = ::pread(fd, r.data.data() + got, size_t(m.size - got), offset + got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += n;
+    }
+    ::close(fd);
+    m_bytesRead += got;
+    if (got < m.size) {
+        r.data.truncate(got);
+        r.error = QStringLiteral("%1: truncated: only %2 of its %3 bytes are in the archive").arg(m.path).arg(got).arg(m.size);
+    }
+    return r;
+}
+
+QByteArray Archive::head(int index) const
+{
+    if (index < 0 || index >= m_members.size())
+        return {};
+    const Member &m = m_members.at(index);
+    if (!m.head.isEmpty() || m.size == 0 || m.type != MemberType::File)
+        return m.head;
+    if (m.captured)
+        return m.content.left(kHeadSize);
+    QString file;
+    qint64 offset = 0;
+    if (m_container == Container::Directory) {
+        file = m_path + u'/' + m.path;
+    } else if (m.dataOffset >= 0) {
+        file = m_path;
+        offset = m.dataOffset;
+    } else {
+        return {};
+    }
+    const int fd = ::open(QFile::encodeName(file).constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return {};
+    QByteArray out(int(std::min<qint64>(kHeadSize, m.size)), Qt::Uninitialized);
+    const ssize_t n = ::pread(fd, out.data(), size_t(out.size()), offset);
+    ::close(fd);
+    if (n <= 0)
+        return {};
+    m_bytesRead += n;
+    out.truncate(int(n));
+    return out;
+}
+
+} // namespace lamina

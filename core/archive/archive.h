@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "archive/member.h"
+#include "util/progress.h"
+
+#include <QHash>
+#include <QList>
+#include <QSet>
+#include <QString>
+#include <QStringList>
+
+#include <atomic>
+#include <memory>
+
+namespace lamina {
+
+enum class Container { Tar, Directory };
+enum class Compression { None, Gzip, Zstd, Xz, Bzip2, Unknown };
+
+QString compressionName(Compression c);
+/// Recognises gzip, zstd, xz and bzip2 by their magic bytes, and an uncompressed tar by a valid
+/// header checksum or an all-zero first block; anything else is Unknown.
+Compression sniffCompression(const QByteArray &head);
+
+/// Largest member read into memory as metadata (JSON, repositories, VERSION). Bigger members are
+/// refused with a message naming this limit.
+constexpr qint64 kMaxMetadataMemberSize = 64ll * 1024 * 1024;
+/// Symlink and hardlink hops followed before a chain counts as a loop.
+constexpr int kMaxLinkHops = 40;
+/// How many bytes of each member are kept as its head (enough for a tar header).
+constexpr int kHeadSize = 512;
+
+/// The members of an outer archive: an uncompressed or wholly compressed tar, or a folder.
+///
+/// Created once by open(); immutable afterwards and safe to share between threads (reads use
+/// positional I/O on descriptors opened per call). Opening an uncompressed tar reads each header
+/// once and seeks past member data; a compressed tar is streamed once, keeping the first bytes of
+/// every member and the whole content of small metadata members, so that opening never needs a
+/// temporary copy.
+class Archive
+{
+public:
+    struct OpenResult
+    {
+        std::shared_ptr<const Archive> archive; ///< null when nothing could be read
+        QString error;                          ///< why it could not be opened at all
+    };
+    static OpenResult open(const QString &path, const Progress &progress = {});
+
+    QString path() const { return m_path; }
+    QString fileName() const;
+    Container container() const { return m_container; }
+    Compression compression() const { return m_compression; }
+    qint64 fileSize() const { return m_fileSize; }
+    const QList<Member> &members() const { return m_members; }
+    const Member &member(int index) const { return m_members.at(index); }
+    /// Problems met while indexing (truncation, unsafe names, duplicates); each names the member.
+    const QStringList &problems() const { return m_problems; }
+    bool truncated() const { return m_truncated; }
+    bool cancelled() const { return m_cancelled; }
+
+    /// Index of the member stored under a normalised path (the last one wins, as on extraction),
+    /// or -1.
+    int find(const QString &path) const;
+    bool hasPath(const QString &path) const { return find(path) >= 0 || m_dirs.contains(path); }
+    /// Top-level names (members and implied directories) directly under `dir` ("" = the root).
+    QStringList children(const QString &dir) const;
+
+    struct Resolved
+    {
+        int index = -1;      ///< the member finally reached, or -1
+        QString path;        ///< its path
+        int hops = 0;        ///< links followed
+        QString error;       ///< why it could not be resolved (loop, outside, not found)
+    };
+    /// Follows symlinks (relative to their folder) and hardlinks inside the archive, component by
+    /// component, refusing targets that leave the archive and chains longer than kMaxLinkHops.
+    Resolved resolve(const QString &path) const;
+
+    struct ReadResult
+    {
+        QByteArray data;
+        QString error;
+        bool ok() const { return error.isEmpty(); }
+    };
+    /// Reads a member's bytes, at most `maxBytes` (a larger member is refused, naming the limit).
+    /// Uncompressed tars and folders read only that member; compressed tars use the captured copy
+    /// or stream up to the member again.
+    ReadResult read(int index, qint64 maxBytes = kMaxMetadataMemberSize) const;
+    /// The first up to kHeadSize bytes of a member.
+    QByteArray head(int index) const;
+
+    /// Bytes read from the underlying file(s) so far, for tests and benchmarks that check that
+    /// reading one member touches only that member.
+    qint64 bytesRead() const { return m_bytesRead.load(); }
+
+    // Used by the indexers.
+    struct Builder;
+
+private:
+    Archive() = default;
+    ReadResult readStreamed(int index, qint64 maxBytes) const;
+
+    QString m_path;
+    Container m_container = Container::Tar;
+    Compression m_compression = Compression::None;
+    qint64 m_fileSize = 0;
+    QList<Member> m_members;
+    QHash<QString, int> m_index;
+    QSet<QString> m_dirs; // implied folders (parents of members)
+    QStringList m_problems;
+    bool m_truncated = false;
+    bool m_cancelled = false;
+    mutable std::atomic<qint64> m_bytesRead{0};
+};
+
+/// Normalises a member path: strips "./" and leading "/", folds "//" and "." components. Returns
+/// an empty string with `escapes` set when ".." would leave the root.
+QString normaliseMemberPath(const QString &path, bool *escapes = nullptr);
+
+} // namespace lamina

@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: MIT
+// Private to core/archive: the indexers that fill an Archive.
+#pragma once
+
+#include "archive/archive.h"
+
+namespace lamina {
+
+struct Archive::Builder
+{
+    static OpenResult indexTar(const QString &path, const Progress &progress);
+    static OpenResult indexDir(const QString &path, const Progress &progress);
+    static void addMember(Archive &ar, Member m);
+};
+
+} // namespace lamina

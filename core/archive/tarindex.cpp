@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: MIT
+// Indexing an outer tar with libarchive: one pass over the headers, seeking past member data when
+// the tar is uncompressed, streaming once when it is compressed as a whole.
+#include "archive/builder_p.h"
+
+#include <QFile>
+#include <QFileInfo>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace lamina {
+
+namespace {
+
+constexpr qint64 kChunk = 256 * 1024;
+constexpr qint64 kReportEvery = 8 * 1024 * 1024;
+
+// A file fed to libarchive through our own callbacks, so that every byte read is counted and
+// skips become seeks.
+struct FileSource
+{
+    int fd = -1;
+    qint64 size = 0;
+    qint64 position = 0;
+    qint64 lastReport = 0;
+    std::atomic<qint64> *counter = nullptr;
+    const Progress *progress = nullptr;
+    QByteArray buffer = QByteArray(int(kChunk), Qt::Uninitialized);
+
+    ~FileSource()
+    {
+        if (fd >= 0)
+            ::close(fd);
+    }
+
+    void reportProgress()
+    {
+        if (progress && position - lastReport >= kReportEvery) {
+            lastReport = position;
+            progress->update(position, size);
+        }
+    }
+
+    static la_ssize_t read(struct archive *, void *data, const void **out)
+    {
+        auto *s = static_cast<FileSource *>(data);
+        if (s->progress && s->progress->cancelled())
+            return -1;
+        ssize_t n;
+        do {
+            n = ::read(s->fd, s->buffer.data(), size_t(s->buffer.size()));
+        } while (n < 0 && errno == EINTR);
+        if (n < 0)
+            return -1;
+        s->position += n;
+        *s->counter += n;
+        s->reportProgress();
+        *out = s->buffer.constData();
+        return n;
+    }
+
+    static la_int64_t skip(struct archive *, void *data, la_int64_t request)
+    {
+        auto *s = static_cast<FileSource *>(data);
+        // Never seek past the end: libarchive then sees a short read and reports truncation.
+        const la_int64_t step = std::min<la_int64_t>(request, std::max<qint64>(0, s->size - s->position));
+        if (step <= 0)
+            return 0;
+        if (::lseek(s->fd, step, SEEK_CUR) < 0)
+            return 0;
+        s->position += step;
+        s->reportProgress();
+        return step;
+    }
+
+    static la_int64_t seek(struct archive *, void *data, la_int64_t offset, int whence)
+    {
+        auto *s = static_cast<FileSource *>(data);
+        const off_t r = ::lseek(s->fd, offset, whence);
+        if (r < 0)
+            return ARCHIVE_FATAL;
+        s->position = r;
+        return r;
+    }
+};
+
+struct ArchiveHandle
+{
+    struct archive *a = archive_read_new();
+    ~ArchiveHandle() { archive_read_free(a); }
+};
+
+void configure(struct archive *a)
+{
+    archive_read_support_filter_gzip(a);
+    archive_read_support_filter_zstd(a);
+    archive_read_support_filter_xz(a);
+    archive_read_support_filter_bzip2(a);
+    archive_read_support_format_tar(a);
+    archive_read_support_format_gnutar(a);
+}
+
+QString describeOpenError(struct archive *a)
+{
+    const QString why = QString::fromLocal8Bit(archive_error_string(a));
+    if (why.contains(u"nrecognized archive format"))
+        return QStringLiteral("not a tar archive (nor a gzip, zstd, xz or bzip2 compressed one)");
+    return QStringLiteral("cannot read the archive: %1").arg(why);
+}
+
+bool openSource(struct archive *a, FileSource &src, const QString &path, QString *error)
+{
+    src.fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);
+    if (src.fd < 0) {
+        *error = QStringLiteral("cannot open: %1").arg(QString::fromLocal8Bit(strerror(errno)));
+        return false;
+    }
+    struct stat st;
+    if (::fstat(src.fd, &st) == 0)
+        src.size = st.st_size;
+    configure(a);
+    archive_read_set_callback_data(a, &src);
+    archive_read_set_read_callback(a, &FileSource::read);
+    archive_read_set_skip_callback(a, &FileSource::skip);
+    archive_read_set_seek_callback(a, &FileSource::seek);
+    if (archive_read_open1(a) != ARCHIVE_OK) {
+        *error = describeOpenError(a);
+        return false;
+    }
+    return true;
+}
+
+QString entryPath(struct archive_entry *e)
+{
+    if (const char *u = archive_entry_pathname_utf8(e))
+        return QString::fromUtf8(u);
+    if (const char *p = archive_entry_pathname(e))
+        return QString::fromLocal8Bit(p);
+    return {};
+}
+
+QString entryLink(struct archive_entry *e, bool hard)
+{
+    if (hard) {
+        if (const char *u = archive_entry_hardlink_utf8(e))
+            return QString::fromUtf8(u);
+        if (const char *p = archive_entry_hardlink(e))
+            return QString::fromLocal8Bit(p);
+        return {};
+    }
+    if (const char *u = archive_entry_symlink_utf8(e))
+        return QString::fromUtf8(u);
+    if (const char *p = archive_entry_symlink(e))
+        return QString::fromLocal8Bit(p);
+    return {};
+}
+
+bool looksLikeMetadata(const Member &m)
+{
+    const QString name = m.path.section(u'/', -1);
+    if (name == u"manifest.json" || name == u"repositories" || name == u"index.json" || name == u"oci-layout"
+        || name == u"json" || name == u"VERSION" || name.endsWith(u".json") || name.startsWith(u"sha256:"))
+        return true;
+    // Blobs carry no name hint: configs and manifests are JSON objects, layers are not.
+    for (char c : m.head) {
+        if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
+            continue;
+        return c == '{' || c == '[' || c == 'n';
+    }
+    return false;
+}
+
+} // namespace
+
+void Archive::Builder::addMember(Archive &ar, Member m)
+{
+    m.ordinal = int(ar.m_members.size());
+    const int existing = ar.m_index.value(m.path, -1);
+    if (existing >= 0 && !m.path.isEmpty()) {
+        const Member &old = ar.m_members.at(existing);
+        if (!(old.type == MemberType::Directory && m.type == MemberType::Directory))
+            ar.m_problems.append(QStringLiteral("%1: stored twice in the archive; the later copy is used, as extraction would")
+                                     .arg(m.path));
+    }
+    // Parents of a member exist implicitly, even when the tar has no entry for them.
+    for (qsizetype slash = m.path.indexOf(u'/'); slash > 0; slash = m.path.indexOf(u'/', slash + 1))
+        ar.m_dirs.insert(m.path.left(slash));
+    if (m.type == MemberType::Directory)
+        ar.m_dirs.insert(m.path);
+    ar.m_index.insert(m.path, int(ar.m_members.size()));
+    ar.m_members.append(std::move(m));
+}
+
+Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progress &progress)
+{
+    OpenResult result;
+    std::shared_ptr<Archive> ar(new Archive);
+    ar->m_path = QFileInfo(path).absoluteFilePath();
+    ar->m_container = Container::Tar;
+
+    ArchiveHandle h;
+    FileSource src;
+    src.counter = &ar->m_bytesRead;
+    src.progress = &progress;
+    QString error;
+    if (!openSource(h.a, src, path, &error)) {
+        result.error = error;
+        return result;
+    }
+    ar->m_fileSize = src.size;
+    if (src.size == 0) {
+        result.error = QStringLiteral("the file is empty (0 bytes), not an image archive");
+        return result;
+    }
+
+    bool compressed = false;
+    struct archive_entry *e = nullptr;
+    for (;;) {
+        if (progress.cancelled()) {
+            ar->m_cancelled = true;
+            break;
+        }
+        const int rc = archive_read_next_header(h.a, &e);
+        if (ar->m_members.isEmpty()) {
+            switch (archive_filter_code(h.a, 0)) {
+            case ARCHIVE_FILTER_GZIP: ar->m_compression = Compression::Gzip; break;
+            case ARCHIVE_FILTER_ZSTD: ar->m_compression = Compression::Zstd; break;
+            case ARCHIVE_FILTER_XZ: ar->m_compression = Compression::Xz; break;
+            case ARCHIVE_FILTER_BZIP2: ar->m_compression = Compression::Bzip2; break;
+            default: ar->m_compression = Compression::None; break;
+            }
+            compressed = ar->m_compression != Compression::None;
+        }
+        if (rc == ARCHIVE_EOF)
+            break;
+        if (rc < ARCHIVE_WARN) {
+            const QString why = QString::fromLocal8Bit(archive_error_string(h.a));
+            if (ar->m_members.isEmpty()) {
+                result.error = describeOpenError(h.a);
+                if (progress.cancelled())
+                    result.error = QStringLiteral("cancelled");
+                return result;
+            }
+            if (progress.cancelled()) {
+                ar->m_cancelled = true;
+                break;
+            }
+            ar->m_truncated = true;
+            ar->m_problems.append(QStringLiteral("the archive is truncated or damaged after member \"%1\": %2")
+                                      .arg(ar->m_members.constLast().path, why));
+            break;
+        }
+
+        Member m;
+        const QString stored = entryPath(e);
+        bool escapes = false;
+        m.path = normaliseMemberPath(stored, &escapes);
+        if (m.path != stored)
+            m.storedPath = stored;
+        m.size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
+        m.mode = archive_entry_perm(e);
+        m.mtime = archive_entry_mtime(e);
+        if (archive_entry_hardlink(e) || archive_entry_hardlink_utf8(e)) {
+            m.type = MemberType::Hardlink;
+            m.linkTarget = entryLink(e, true);
+            m.size = 0;
+        } else {
+            switch (archive_entry_filetype(e)) {
+            case AE_IFREG: m.type = MemberType::File; break;
+            case AE_IFDIR: m.type = MemberType::Directory; break;
+            case AE_IFLNK:
+                m.type = MemberType::Symlink;
+                m.linkTarget = entryLink(e, false);
+                break;
+            default: m.type = MemberType::Other; break;
+            }
+        }
+        if (escapes || stored.isEmpty()) {
+            ar->m_problems.append(QStringLiteral("member \"%1\": the path leaves the archive (\"..\" above its root); ignored")
+                                      .arg(stored));
+            continue;
+        }
+        if (m.path.isEmpty())
+            continue; // the root folder itself ("./")
+
+        if (m.type == MemberType::File) {
+            if (!compressed && archive_entry_sparse_count(e) == 0)
+                m.dataOffset = archive_filter_bytes(h.a, 0);
+            if (!compressed && m.dataOffset >= 0 && m.dataOffset + m.size > src.size) {
+                ar->m_truncated = true;
+                ar->m_problems.append(QStringLiteral("%1: truncated: the archive ends %2 bytes into this member's %3 bytes")
+                                          .arg(m.path).arg(std::max<qint64>(0, src.size - m.dataOffset)).arg(m.size));
+            }
+            if (compressed && m.size > 0) {
+                // One pass only: keep the head of every member and all of small metadata.
+                QByteArray buf(int(std::min<qint64>(kHeadSize, m.size)), Qt::Uninitialized);
+                const la_ssize_t n = archive_read_data(h.a, buf.data(), size_t(buf.size()));
+                if (n < 0) {
+                    ar->m_truncated = true;
+                    ar->m_problems.append(QStringLiteral("%1: truncated or damaged: %2")
+                                              .arg(m.path, QString::fromLocal8Bit(archive_error_string(h.a))));
+                    Builder::addMember(*ar, std::move(m));
+                    break;
+                }
+                buf.truncate(int(n));
+                m.head = buf;
+                if (m.size <= kMaxMetadataMemberSize && looksLikeMetadata(m)) {
+                    QByteArray all = buf;
+                    all.reserve(int(m.size));
+                    QByteArray chunk(int(kChunk), Qt::Uninitialized);
+                    la_ssize_t got;
+                    while ((got = archive_read_data(h.a, chunk.data(), size_t(chunk.size()))) > 0)
+                        all.append(chunk.constData(), int(got));
+                    if (got < 0 || all.size() < m.size) {
+                        ar->m_truncated = true;
+                        ar->m_problems.append(QStringLiteral("%1: truncated: only %2 of its %3 bytes are in the archive")
+                                                  .arg(m.path).arg(all.size()).arg(m.size));
+                    }
+                    m.content = all;
+                    m.captured = true;
+                }
+            }
+        }
+        Builder::addMember(*ar, std::move(m));
+    }
+    if (progress.report)
+        progress.update(src.position, src.size);
+    result.archive = std::move(ar);
+    return result;
+}
+
+Archive::ReadResult Archive::readStreamed(int index, qint64 maxBytes) const
+{
+    ReadResult r;
+    const Member &target = m_members.at(index);
+    ArchiveHandle h;
+    FileSource src;
+    src.counter = &m_bytesRead;
+    QString error;
+    if (!openSource(h.a, src, m_path, &error)) {
+        r.error = QStringLiteral("%1: %2").arg(target.path, error);
+        return r;
+    }
+    struct archive_entry *e = nullptr;
+    int ordinal = -1;
+    // Ordinals count every header the indexer kept or skipped in the same order, so re-count the
+    // same way: members with unsafe or empty paths were not added.
+    while (archive_read_next_header(h.a, &e) >= ARCHIVE_WARN) {
+        bool escapes = false;
+        const QString stored = entryPath(e);
+        const QString p = normaliseMemberPath(stored, &escapes);
+        if (escapes || stored.isEmpty() || p.isEmpty())
+            continue;
+        if (++ordinal != target.ordinal)
+            continue;
+        if (p != target.path)
+            break;
+        const qint64 want = std::min(target.size, maxBytes);
+        r.data.resize(want);
+        qint64 got = 0;
+        while (got < want) {
+            const la_ssize_t n = archive_read_data(h.a, r.data.data() + got, size_t(want - got));
+            if (n <= 0)
+                break;
+            got += n;
+        }
+        if (got < target.size) {
+            r.data.truncate(got);
+            r.error = QStringLiteral("%1: truncated: only %2 of its %3 bytes could be read").arg(target.path).arg(got).arg(target.size);
+        }
+        return r;
+    }
+    r.error = QStringLiteral("%1: could not be found again while re-reading the archive").arg(target.path);
+    return r;
+}
+
+Archive::OpenResult Archive::open(const QString &path, const Progress &progress)
+{
+    QFileInfo info(path);
+    OpenResult r;
+    if (!info.exists()) {
+        r.error = QStringLiteral("%1: no such file or folder").arg(path);
+        return r;
+    }
+    r = info.isDir() ? Builder::indexDir(path, progress) : Builder::indexTar(path, progress);
+    if (!r.error.isEmpty())
+        r.error = QStringLiteral("%1: %2").arg(info.fileName(), r.error);
+    return r;
+}
+
+} // namespace lamina

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: MIT
+// Joining the three views into images (FORMATS.md §8: images by config digest, layers by
+// position and file).
+#include "format/imagearchive.h"
+
+#include "util/sha256.h"
+
+#include <QFileInfo>
+#include <QRegularExpression>
+#include <QSet>
+
+namespace lamina {
+
+QString layoutName(Layout l)
+{
+    switch (l) {
+    case Layout::DockerLegacy: return QStringLiteral("docker-legacy");
+    case Layout::DockerManifest: return QStringLiteral("docker-manifest");
+    case Layout::DockerOci: return QStringLiteral("docker-oci");
+    case Layout::OciLayout: return QStringLiteral("oci-layout");
+    case Layout::Unknown: break;
+    }
+    return QStringLiteral("unknown");
+}
+
+namespace {
+
+/// The digest a stored blob's name claims: `blobs/<alg>/<hex>`, or a root-level `<hex>.tar`,
+/// `<hex>.tar.gz`, `<hex>.tar.zst` as written by containers/image and go-containerregistry.
+/// Docker ≤ 24's `<v1id>/layer.tar` claims nothing (a v1 ID is not a digest, FORMATS.md §3.1).
+QString digestFromName(const QString &path)
+{
+    static const QRegularExpression blob(QStringLiteral("^blobs/(sha256|sha512)/([0-9a-f]+)$"));
+    static const QRegularExpression file(QStringLiteral("^([0-9a-f]{64})\\.tar(\\.gz|\\.zst|\\.zstd)?$"));
+    if (auto m = blob.match(path); m.hasMatch())
+        return m.captured(1) + u':' + m.captured(2);
+    if (auto m = file.match(path); m.hasMatch())
+        return QStringLiteral("sha256:") + m.captured(1);
+    return {};
+}
+
+ImageLayer makeLayer(const Archive &ar, int index, const QString &path)
+{
+    ImageLayer l;
+    l.index = index;
+    l.path = path;
+    if (path.isEmpty()) {
+        l.error = QStringLiteral("no layer file is named for this position");
+        return l;
+    }
+    const Archive::Resolved r = ar.resolve(path);
+    if (r.index < 0) {
+        l.error = r.error;
+        l.digest = digestFromName(path);
+        return l;
+    }
+    l.member = r.index;
+    l.resolvedPath = r.path;
+    const Member &m = ar.member(r.index);
+    l.size = m.size;
+    l.compression = sniffCompression(ar.head(r.index));
+    l.digest = digestFromName(r.path);
+    return l;
+}
+
+/// Familiar and fully qualified Docker Hub names denote the same repository
+/// (`busybox` ≡ `docker.io/library/busybox`), so compare references in their short form.
+QString familiar(QString ref)
+{
+    for (const QString &prefix : {QStringLiteral("docker.io/library/"), QStringLiteral("index.docker.io/library/"),
+                                  QStringLiteral("docker.io/"), QStringLiteral("index.docker.io/")}) {
+        if (ref.startsWith(prefix))
+            return ref.mid(prefix.size());
+    }
+    return ref;
+}
+
+QString directLegacyId(const LegacyView &legacy, const QString &path)
+{
+    const QStringList parts = path.split(u'/');
+    if (parts.size() == 2 && parts.at(1) == u"layer.tar" && legacy.layer(parts.at(0)))
+        return parts.at(0);
+    return {};
+}
+
+/// Gives each layer of a manifest image the legacy directory that stores it: along the chain
+/// walked from the tagged top when that chain lines up with the layers, otherwise from the layer
+/// path's own directory or the only directory whose layer.tar resolves to the same file.
+void alignLegacy(const ImageArchive &ia, Image &img)
+{
+    const LegacyView &legacy = ia.legacy;
+    if (!legacy.present)
+        return;
+    QString top;
+    for (const QString &tag : std::as_const(img.tags)) {
+        for (const RepositoryTag &rt : legacy.repositories) {
+            if (familiar(rt.reference()) == familiar(tag)) {
+                top = rt.id;
+                break;
+            }
+        }
+        if (!top.isEmpty())
+            break;
+    }
+    if (top.isEmpty() && !img.layers.isEmpty())
+        top = directLegacyId(legacy, img.layers.constLast().path);
+    if (top.isEmpty() && !img.layers.isEmpty()) {
+        const int member = img.layers.constLast().member;
+        QStringList candidates;
+        for (const LegacyLayer &l : legacy.layers)
+            if (member >= 0 && l.layerMember == member)
+                candidates.append(l.id);
+        if (candidates.size() == 1)
+            top = candidates.constFirst();
+    }
+    if (!top.isEmpty()) {
+        img.legacyTop = top;
+        const LegacyChain chain = walkLegacyChain(legacy, top);
+        img.legacyChainIds = chain.ids;
+        for (int c = 0; c < legacy.chains.size(); ++c)
+            if (legacy.chains.at(c).top == top)
+                img.legacyChain = c;
+    }
+    QStringList bottomUp = img.legacyChainIds;
+    std::reverse(bottomUp.begin(), bottomUp.end());
+    const bool chainFits = bottomUp.size() == img.layers.size();
+    for (int i = 0; i < img.layers.size(); ++i) {
+        ImageLayer &layer = img.layers[i];
+        const QString direct = directLegacyId(legacy, layer.path);
+        if (chainFits) {
+            const LegacyLayer *l = legacy.layer(bottomUp.at(i));
+            if (direct == l->id || (layer.member >= 0 && l->layerMember == layer.member)) {
+                layer.legacyId = l->id;
+                continue;
+            }
+        }
+        if (!direct.isEmpty()) {
+            layer.legacyId = direct;
+            continue;
+        }
+        QStringList candidates;
+        for (const LegacyLayer &l : legacy.layers)
+            if (layer.member >= 0 && l.layerMember == layer.member)
+                candidates.append(l.id);
+        if (candidates.size() == 1)
+            layer.legacyId = candidates.constFirst();
+    }
+}
+
+void fillFromOci(const OciManifest &m, Image &img)
+{
+    for (int i = 0; i < img.layers.size() && i < m.layers.size(); ++i) {
+        ImageLayer &layer = img.layers[i];
+        const Descriptor &d = m.layers.at(i);
+        if (!d.mediaType.isEmpty())
+            layer.mediaType = d.mediaType;
+        if (!d.digest.isEmpty())
+            layer.digest = d.digest;
+        if (layer.member < 0 && d.size >= 0)
+            layer.size = d.size;
+    }
+}
+
+Image imageFromManifest(const ImageArchive &ia, int entryIndex)
+{
+    const Archive &ar = *ia.archive;
+    const ManifestEntry &e = ia.manifest.entries.at(entryIndex);
+    Image img;
+    img.source = ImageSource::Manifest;
+    img.manifestEntry = entryIndex;
+    img.tags = e.repoTags;
+    img.configPath = e.configPath;
+    img.configDigest = e.config.digest;
+    img.config = e.config.config;
+    if (img.config)
+        img.platform = img.config->platform;
+    const QStringList diffIds = img.config ? img.config->diffIds : QStringList();
+    const int n = int(std::max(e.layers.size(), diffIds.size()));
+    for (int i = 0; i < n; ++i) {
+        ImageLayer l = makeLayer(ar, i, e.layers.value(i));
+        l.diffId = diffIds.value(i);
+        // Docker 25+ describes every layer in LayerSources, keyed by diff ID (FORMATS.md §1.3).
+        if (!l.diffId.isEmpty() && e.layerSources.contains(l.diffId)) {
+            const QJsonObject d = e.layerSources.value(l.diffId).toObject();
+            l.mediaType = d.value(QStringLiteral("mediaType")).toString();
+            if (const QString digest = d.value(QStringLiteral("digest")).toString(); !digest.isEmpty())
+                l.digest = digest;
+        }
+        img.layers.append(l);
+    }
+    return img;
+}
+
+Image imageFromOci(const ImageArchive &ia, int manifestIndex)
+{
+    const Archive &ar = *ia.archive;
+    const OciManifest &m = ia.oci.manifests.at(manifestIndex);
+    Image img;
+    img.source = ImageSource::Oci;
+    img.ociManifest = manifestIndex;
+    if (!m.refName.isEmpty())
+        img.tags.append(m.refName);
+    img.configPath = m.config.path;
+    img.configDigest = m.config.digest;
+    img.config = m.config.config;
+    if (img.config)
+        img.platform = img.config->platform;
+    if (img.platform.isEmpty() && m.descriptor.platform)
+        img.platform = *m.descriptor.platform;
+    const QStringList diffIds = img.config ? img.config->diffIds : QStringList();
+    const int n = int(std::max(m.layers.size(), diffIds.size()));
+    QStringList ignored;
+    for (int i = 0; i < n; ++i) {
+        QString path;
+        if (i < m.layers.size())
+            path = blobPathForDigest(m.layers.at(i).digest, {}, &ignored);
+        ImageLayer l = makeLayer(ar, i, path);
+        l.diffId = diffIds.value(i);
+        img.layers.append(l);
+    }
+    fillFromOci(m, img);
+    return img;
+}
+
+Image imageFromLegacy(const ImageArchive &ia, int chainIndex)
+{
+    const Archive &ar = *ia.archive;
+    const LegacyChain &chain = ia.legacy.chains.at(chainIndex);
+    Image img;
+    img.source = ImageSource::Legacy;
+    img.legacyChain = chainIndex;
+    img.legacyTop = chain.top;
+    img.legacyChainIds = chain.ids;
+    img.tags = chain.tags;
+    if (const LegacyLayer *top = ia.legacy.layer(chain.top))
+        img.platform = top->platform;
+    for (int i = int(chain.ids.size()) - 1; i >= 0; --i) {
+        const LegacyLayer *l = ia.legacy.layer(chain.ids.at(i));
+        ImageLayer layer = makeLayer(ar, int(img.layers.size()), l->layerPath);
+        if (l->layerPath.isEmpty())
+            layer.error = QStringLiteral("%1/layer.tar is not in the archive").arg(l->id);
+        layer.legacyId = l->id;
+        img.layers.append(layer);
+    }
+    return img;
+}
+
+} // namespace
+
+ImageArchive openImageArchive(const QString &path, const Progress &progress)
+{
+    ImageArchive ia;
+    ia.path = path;
+    const QString fileName = QFileInfo(path).fileName();
+    Archive::OpenResult opened = Archive::open(path, progress);
+    if (!opened.archive) {
+        ia.errors.append(opened.error);
+        ia.cancelled = progress.cancelled();
+        return ia;
+    }
+    ia.archive = opened.archive;
+    const Archive &ar = *ia.archive;
+    ia.cancelled = ar.cancelled();
+
+    QStringList errors = ar.problems();
+    ia.legacy = readLegacyView(ar, &errors);
+    ia.manifest = readManifestView(ar, &errors);
+    ia.oci = readOciView(ar, &errors);
+
+    if (ia.manifest.present)
+        ia.layout = ia.oci.present ? Layout::DockerOci : Layout::DockerManifest;
+    else if (ia.oci.present)
+        ia.layout = Layout::OciLayout;
+    else if (ia.legacy.present)
+        ia.layout = Layout::DockerLegacy;
+
+    // M first (what Docker's classic store, podman, skopeo and ggcr load), then O images that M
+    // does not describe (other platforms of an index, OCI-only archives), and L alone only when
+    // neither describes an image.
+    QSet<QString> configsSeen;
+    for (int i = 0; i < ia.manifest.entries.size(); ++i) {
+        Image img = imageFromManifest(ia, i);
+        for (int o = 0; o < ia.oci.manifests.size(); ++o) {
+            const OciManifest &m = ia.oci.manifests.at(o);
+            if (m.isImage && !img.configDigest.isEmpty()
+                && (m.config.digest == img.configDigest || m.configDescriptor.digest == img.configDigest)) {
+                img.ociManifest = o;
+                fillFromOci(m, img);
+                break;
+            }
+        }
+        alignLegacy(ia, img);
+        if (!img.configDigest.isEmpty())
+            configsSeen.insert(img.configDigest);
+        ia.images.append(img);
+    }
+    for (int o = 0; o < ia.oci.manifests.size(); ++o) {
+        const OciManifest &m = ia.oci.manifests.at(o);
+        if (!m.isImage) {
+            if (m.error.isEmpty())
+                ia.artifacts.append(o);
+            continue;
+        }
+        const QString digest = m.config.digest.isEmpty() ? m.configDescriptor.digest : m.config.digest;
+        if (!digest.isEmpty() && configsSeen.contains(digest))
+            continue;
+        if (!digest.isEmpty())
+            configsSeen.insert(digest);
+        if (!m.error.isEmpty())
+            continue;
+        ia.images.append(imageFromOci(ia, o));
+    }
+    if (ia.images.isEmpty()) {
+        for (int c = 0; c < ia.legacy.chains.size(); ++c)
+            if (!ia.legacy.chains.at(c).ids.isEmpty())
+                ia.images.append(imageFromLegacy(ia, c));
+    }
+
+    for (int i = 0; i < ia.images.size(); ++i) {
+        const Image &img = ia.images.at(i);
+        const QString where = img.source == ImageSource::Manifest ? QStringLiteral("manifest.json entry %1").arg(img.manifestEntry)
+            : img.source == ImageSource::Oci ? ia.oci.manifests.at(img.ociManifest).blobPath
+                                             : QStringLiteral("legacy chain from %1").arg(img.legacyTop);
+        for (const ImageLayer &l : img.layers)
+            if (!l.error.isEmpty())
+                errors.append(QStringLiteral("%1, layer %2: %3").arg(where).arg(l.index).arg(l.error));
+    }
+    if (ar.members().isEmpty() && !ar.cancelled()) {
+        errors.append(ar.container() == Container::Directory
+                          ? QStringLiteral("the folder is empty: not an image layout")
+                          : QStringLiteral("the tar archive holds no members (it is only end-of-archive blocks)"));
+    } else if (ia.layout == Layout::Unknown && !ar.cancelled()) {
+        errors.append(QStringLiteral("not an image archive: it has no manifest.json, no index.json or oci-layout, "
+                                     "and no legacy <id>/json or repositories"));
+    }
+    errors.removeDuplicates();
+    for (QString &e : errors)
+        e = fileName + QStringLiteral(": ") + e;
+    ia.errors = errors;
+    return ia;
+}
+
+} // namespace lamina

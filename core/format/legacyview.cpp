@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: MIT
+// L: the legacy view (FORMATS.md §1.1, §2.2): `<id>/json` files linked by `parent`, tagged
+// through `repositories`.
+#include "format/views.h"
+
+#include "format/json.h"
+
+#include <QSet>
+
+namespace lamina {
+
+LegacyChain walkLegacyChain(const LegacyView &view, const QString &top)
+{
+    LegacyChain chain;
+    chain.top = top;
+    QSet<QString> seen;
+    QString current = top;
+    while (!current.isEmpty()) {
+        const LegacyLayer *layer = view.layer(current);
+        if (!layer) {
+            chain.missingParent = current;
+            break;
+        }
+        if (seen.contains(current)) {
+            // The v1 spec forbids cycles; Docker's legacy loader would recurse without end.
+            chain.cycleAt = current;
+            break;
+        }
+        seen.insert(current);
+        chain.ids.append(current);
+        current = layer->parent;
+    }
+    return chain;
+}
+
+LegacyView readLegacyView(const Archive &archive, QStringList *errors)
+{
+    LegacyView view;
+    const QList<Member> &members = archive.members();
+    for (int i = 0; i < members.size(); ++i) {
+        const Member &m = members.at(i);
+        const QStringList parts = m.path.split(u'/');
+        if (parts.size() != 2 || parts.at(1) != u"json" || parts.at(0) == u"blobs")
+            continue;
+        if (archive.find(m.path) != i)
+            continue; // an earlier duplicate; the later member wins
+        LegacyLayer layer;
+        layer.id = parts.at(0);
+        layer.jsonMember = i;
+        const Archive::Resolved jr = archive.resolve(m.path);
+        if (jr.index < 0) {
+            errors->append(QStringLiteral("%1: %2").arg(m.path, jr.error));
+        } else {
+            const Archive::ReadResult rr = archive.read(jr.index);
+            if (!rr.ok()) {
+                errors->append(rr.error);
+            } else if (auto doc = parseJson(rr.data, m.path, errors)) {
+                if (!doc->isObject()) {
+                    errors->append(QStringLiteral("%1: must be a JSON object, but is %2")
+                                       .arg(m.path, doc->isArray() ? QStringLiteral("an array") : QStringLiteral("something else")));
+                } else {
+                    const QJsonObject o = doc->object();
+                    JsonFields f(m.path, errors);
+                    layer.json = o;
+                    layer.jsonId = f.string(o, QStringLiteral("id"));
+                    layer.parent = f.string(o, QStringLiteral("parent"));
+                    layer.created = f.string(o, QStringLiteral("created"));
+                    layer.platform.os = f.string(o, QStringLiteral("os"));
+                    layer.platform.architecture = f.string(o, QStringLiteral("architecture"));
+                    layer.platform.variant = f.string(o, QStringLiteral("variant"));
+                    layer.hasConfig = o.value(QStringLiteral("config")).isObject();
+                }
+            }
+        }
+        const QString versionPath = layer.id + QStringLiteral("/VERSION");
+        if (const int v = archive.find(versionPath); v >= 0) {
+            layer.hasVersion = true;
+            const Archive::Resolved vr = archive.resolve(versionPath);
+            if (vr.index >= 0) {
+                const Archive::ReadResult rr = archive.read(vr.index, 4096);
+                layer.version = rr.ok() ? QString::fromUtf8(rr.data).trimmed() : QString();
+            }
+        }
+        const QString layerPath = layer.id + QStringLiteral("/layer.tar");
+        if (archive.find(layerPath) >= 0) {
+            layer.layerPath = layerPath;
+            const Archive::Resolved lr = archive.resolve(layerPath);
+            layer.layerMember = lr.index;
+            layer.layerResolvedPath = lr.path;
+            if (lr.index < 0) {
+                layer.layerError = lr.error;
+                errors->append(QStringLiteral("%1: %2").arg(layerPath, lr.error));
+            }
+        }
+        view.layers.append(layer);
+    }
+    std::sort(view.layers.begin(), view.layers.end(), [](const LegacyLayer &a, const LegacyLayer &b) { return a.id < b.id; });
+    for (int i = 0; i < view.layers.size(); ++i)
+        view.byId.insert(view.layers.at(i).id, i);
+
+    const int repos = archive.find(QStringLiteral("repositories"));
+    if (repos >= 0) {
+        view.hasRepositories = true;
+        view.repositoriesMember = repos;
+        const Archive::Resolved rr = archive.resolve(QStringLiteral("repositories"));
+        const Archive::ReadResult data = rr.index >= 0 ? archive.read(rr.index) : Archive::ReadResult{{}, rr.error};
+        if (!data.ok()) {
+            errors->append(QStringLiteral("repositories: %1").arg(data.error));
+        } else if (auto doc = parseJson(data.data, QStringLiteral("repositories"), errors)) {
+            if (!doc->isObject()) {
+                errors->append(QStringLiteral("repositories: must be a JSON object of repository → {tag → id}"));
+            } else {
+                const QJsonObject o = doc->object();
+                for (auto it = o.begin(); it != o.end(); ++it) {
+                    if (!it.value().isObject()) {
+                        errors->append(QStringLiteral("repositories: field \"%1\" must be an object of tag → id, but is %2")
+                                           .arg(it.key(), jsonTypeName(it.value())));
+                        continue;
+                    }
+                    const QJsonObject tags = it.value().toObject();
+                    for (auto t = tags.begin(); t != tags.end(); ++t) {
+                        if (!t.value().isString()) {
+                            errors->append(QStringLiteral("repositories: field \"%1\".\"%2\" must be a string (a layer id), but is %3")
+                                               .arg(it.key(), t.key(), jsonTypeName(t.value())));
+                            continue;
+                        }
+                        view.repositories.append({it.key(), t.key(), t.value().toString()});
+                    }
+                }
+            }
+        }
+    }
+    view.present = !view.layers.isEmpty() || view.hasRepositories;
+
+    // One chain per tagged top, in repositories order; without tags, one per head (a directory
+    // no other names as parent), which is what Docker's legacy loader would load as images.
+    QStringList tops;
+    QHash<QString, QStringList> tagsOf;
+    for (const RepositoryTag &t : std::as_const(view.repositories)) {
+        if (!tops.contains(t.id))
+            tops.append(t.id);
+        tagsOf[t.id].append(t.reference());
+    }
+    if (tops.isEmpty()) {
+        QSet<QString> parents;
+        for (const LegacyLayer &l : std::as_const(view.layers))
+            parents.insert(l.parent);
+        for (const LegacyLayer &l : std::as_const(view.layers))
+            if (!parents.contains(l.id))
+                tops.append(l.id);
+    }
+    for (const QString &top : std::as_const(tops)) {
+        LegacyChain c = walkLegacyChain(view, top);
+        c.tags = tagsOf.value(top);
+        view.chains.append(c);
+    }
+    return view;
+}
+
+} // namespace lamina

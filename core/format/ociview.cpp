@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: MIT
+// O: the OCI image layout (FORMATS.md §2.4): oci-layout, index.json, nested indexes, manifests
+// and blobs under blobs/<alg>/<hex>.
+#include "format/views.h"
+
+#include "format/json.h"
+
+#include <QRegularExpression>
+#include <QSet>
+
+namespace lamina {
+
+namespace {
+
+/// Nested indexes deeper than this are not followed (real ones nest one or two levels).
+constexpr int kMaxIndexDepth = 8;
+
+const QString kOciIndex = QStringLiteral("application/vnd.oci.image.index.v1+json");
+const QString kDockerList = QStringLiteral("application/vnd.docker.distribution.manifest.list.v2+json");
+const QString kOciConfig = QStringLiteral("application/vnd.oci.image.config.v1+json");
+const QString kDockerConfig = QStringLiteral("application/vnd.docker.container.image.v1+json");
+
+Descriptor parseDescriptor(const QJsonObject &o, const JsonFields &f, const QString &field)
+{
+    Descriptor d;
+    d.raw = o;
+    d.mediaType = f.string(o, QStringLiteral("mediaType"), field + QStringLiteral(".mediaType"));
+    d.digest = f.string(o, QStringLiteral("digest"), field + QStringLiteral(".digest"));
+    d.size = f.integer(o, QStringLiteral("size"), -1, field + QStringLiteral(".size"));
+    d.artifactType = f.string(o, QStringLiteral("artifactType"), field + QStringLiteral(".artifactType"));
+    d.annotations = f.object(o, QStringLiteral("annotations"), field + QStringLiteral(".annotations"));
+    d.urls = f.stringList(o, QStringLiteral("urls"), field + QStringLiteral(".urls"));
+    const QJsonObject p = f.object(o, QStringLiteral("platform"), field + QStringLiteral(".platform"));
+    if (!p.isEmpty()) {
+        Platform pl;
+        pl.os = f.string(p, QStringLiteral("os"), field + QStringLiteral(".platform.os"));
+        pl.architecture = f.string(p, QStringLiteral("architecture"), field + QStringLiteral(".platform.architecture"));
+        pl.variant = f.string(p, QStringLiteral("variant"), field + QStringLiteral(".platform.variant"));
+        pl.osVersion = f.string(p, QStringLiteral("os.version"), field + QStringLiteral(".platform.os.version"));
+        d.platform = pl;
+    }
+    return d;
+}
+
+struct Walker
+{
+    const Archive &archive;
+    QStringList *errors;
+    OciView &view;
+    QSet<QString> visiting;
+
+    std::optional<QJsonObject> readBlobObject(const Descriptor &d, const QString &where, QString *blobPath, int *member)
+    {
+        *blobPath = blobPathForDigest(d.digest, where, errors);
+        if (blobPath->isEmpty())
+            return std::nullopt;
+        const Archive::Resolved r = archive.resolve(*blobPath);
+        if (r.index < 0) {
+            errors->append(QStringLiteral("%1: blob %2 is not in the archive").arg(where, d.digest));
+            return std::nullopt;
+        }
+        *member = r.index;
+        const Archive::ReadResult data = archive.read(r.index);
+        if (!data.ok()) {
+            errors->append(data.error);
+            return std::nullopt;
+        }
+        auto doc = parseJson(data.data, *blobPath, errors);
+        if (!doc)
+            return std::nullopt;
+        if (!doc->isObject()) {
+            errors->append(QStringLiteral("%1: must be a JSON object").arg(*blobPath));
+            return std::nullopt;
+        }
+        return doc->object();
+    }
+
+    OciIndex parseIndex(const QJsonObject &o, const QString &path, const QString &digest)
+    {
+        JsonFields f(path, errors);
+        OciIndex index;
+        index.path = path;
+        index.digest = digest;
+        index.mediaType = f.string(o, QStringLiteral("mediaType"));
+        const QJsonValue manifests = o.value(QStringLiteral("manifests"));
+        index.manifestsNull = manifests.isNull() || manifests.isUndefined();
+        const QJsonArray list = f.array(o, QStringLiteral("manifests"));
+        for (qsizetype i = 0; i < list.size(); ++i) {
+            const QString field = QStringLiteral("manifests[%1]").arg(i);
+            if (!list.at(i).isObject()) {
+                f.wrongType(field, QStringLiteral("an object (a descriptor)"), list.at(i));
+                continue;
+            }
+            index.manifests.append(parseDescriptor(list.at(i).toObject(), f, field));
+        }
+        return index;
+    }
+
+    void visitIndex(const OciIndex &index, const QStringList &path, const Descriptor *top, int depth)
+    {
+        for (const Descriptor &d : index.manifests) {
+            const Descriptor &named = top ? *top : d;
+            const QString where = QStringLiteral("%1 → %2").arg(index.path, d.digest);
+            if (visiting.contains(d.digest)) {
+                errors->append(QStringLiteral("%1: the index refers back to itself (a loop); not followed").arg(where));
+                continue;
+            }
+            QString blobPath;
+            int member = -1;
+            auto obj = readBlobObject(d, where, &blobPath, &member);
+            if (!obj) {
+                OciManifest m;
+                m.descriptor = d;
+                m.indexPath = path;
+                m.blobPath = blobPath;
+                m.error = QStringLiteral("unreadable");
+                m.refName = refNameOf(named);
+                view.manifests.append(m);
+                continue;
+            }
+            const bool nested = d.mediaType == kOciIndex || d.mediaType == kDockerList
+                || (d.mediaType.isEmpty() && obj->contains(QStringLiteral("manifests")));
+            if (nested) {
+                if (depth >= kMaxIndexDepth) {
+                    errors->append(QStringLiteral("%1: indexes nested deeper than %2 levels; not followed").arg(where).arg(kMaxIndexDepth));
+                    continue;
+                }
+                OciIndex child = parseIndex(*obj, blobPath, d.digest);
+                view.indexes.append(child);
+                visiting.insert(d.digest);
+                visitIndex(child, path + QStringList{d.digest}, &named, depth + 1);
+                visiting.remove(d.digest);
+                continue;
+            }
+            view.manifests.append(parseManifest(*obj, d, path, blobPath, member, named));
+        }
+    }
+
+    static QString refNameOf(const Descriptor &d)
+    {
+        // Docker and containerd put the full reference in io.containerd.image.name and only the
+        // tag in org.opencontainers.image.ref.name (FORMATS.md §2.4).
+        const QString full = d.annotation(QStringLiteral("io.containerd.image.name"));
+        return full.isEmpty() ? d.annotation(QStringLiteral("org.opencontainers.image.ref.name")) : full;
+    }
+
+    OciManifest parseManifest(const QJsonObject &o, const Descriptor &d, const QStringList &path,
+                              const QString &blobPath, int member, const Descriptor &named)
+    {
+        JsonFields f(blobPath, errors);
+        OciManifest m;
+        m.descriptor = d;
+        m.indexPath = path;
+        m.blobPath = blobPath;
+        m.member = member;
+        m.refName = refNameOf(named);
+        m.mediaType = f.string(o, QStringLiteral("mediaType"));
+        m.artifactType = f.string(o, QStringLiteral("artifactType"));
+        const QJsonObject config = f.object(o, QStringLiteral("config"));
+        if (config.isEmpty())
+            errors->append(QStringLiteral("%1: the manifest has no \"config\" descriptor").arg(blobPath));
+        m.configDescriptor = parseDescriptor(config, f, QStringLiteral("config"));
+        const QJsonArray layers = f.array(o, QStringLiteral("layers"));
+        for (qsizetype i = 0; i < layers.size(); ++i) {
+            const QString field = QStringLiteral("layers[%1]").arg(i);
+            if (!layers.at(i).isObject()) {
+                f.wrongType(field, QStringLiteral("an object (a descriptor)"), layers.at(i));
+                continue;
+            }
+            m.layers.append(parseDescriptor(layers.at(i).toObject(), f, field));
+        }
+        const QString cmt = m.configDescriptor.mediaType;
+        m.isImage = m.artifactType.isEmpty() && (cmt == kOciConfig || cmt == kDockerConfig || cmt.isEmpty());
+        if (m.isImage && !m.configDescriptor.digest.isEmpty()) {
+            const QString configPath = blobPathForDigest(m.configDescriptor.digest, blobPath + QStringLiteral(" config"), errors);
+            if (!configPath.isEmpty())
+                m.config = loadConfig(archive, configPath, errors);
+        }
+        return m;
+    }
+};
+
+} // namespace
+
+QString blobPathForDigest(const QString &digest, const QString &where, QStringList *errors)
+{
+    // image-spec descriptor.md: algorithm ":" encoded; registered sha256/sha512 are lowercase hex.
+    static const QRegularExpression re(QStringLiteral("^([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$"));
+    const auto match = re.match(digest);
+    if (!match.hasMatch()) {
+        errors->append(QStringLiteral("%1: \"%2\" is not a valid digest (expected algorithm:hex)").arg(where, digest));
+        return {};
+    }
+    const QString alg = match.captured(1);
+    const QString hex = match.captured(2);
+    static const QRegularExpression hexRe(QStringLiteral("^[0-9a-f]+$"));
+    if ((alg == u"sha256" && hex.size() != 64) || (alg == u"sha512" && hex.size() != 128)
+        || ((alg == u"sha256" || alg == u"sha512") && !hexRe.match(hex).hasMatch())) {
+        errors->append(QStringLiteral("%1: \"%2\" is not a valid %3 digest").arg(where, digest, alg));
+        return {};
+    }
+    return QStringLiteral("blobs/%1/%2").arg(alg, hex);
+}
+
+OciView readOciView(const Archive &archive, QStringList *errors)
+{
+    OciView view;
+    view.hasLayoutFile = archive.find(QStringLiteral("oci-layout")) >= 0;
+    view.hasIndex = archive.find(QStringLiteral("index.json")) >= 0;
+    view.present = view.hasLayoutFile || view.hasIndex;
+    if (!view.present)
+        return view;
+
+    if (view.hasLayoutFile) {
+        const Archive::Resolved r = archive.resolve(QStringLiteral("oci-layout"));
+        const Archive::ReadResult data = r.index >= 0 ? archive.read(r.index, 65536) : Archive::ReadResult{{}, r.error};
+        if (!data.ok()) {
+            errors->append(QStringLiteral("oci-layout: %1").arg(data.error));
+        } else if (auto doc = parseJson(data.data, QStringLiteral("oci-layout"), errors)) {
+            JsonFields f(QStringLiteral("oci-layout"), errors);
+            view.layoutVersion = f.string(doc->object(), QStringLiteral("imageLayoutVersion"));
+        }
+    } else {
+        errors->append(QStringLiteral("oci-layout: missing; an OCI image layout needs it (containerd refuses the layout without it)"));
+    }
+
+    if (!view.hasIndex) {
+        errors->append(QStringLiteral("index.json: missing; the OCI layout names no image "
+                                      "(containerd: \"missing index.json in OCI layout\")"));
+        return view;
+    }
+    const Archive::Resolved r = archive.resolve(QStringLiteral("index.json"));
+    const Archive::ReadResult data = r.index >= 0 ? archive.read(r.index) : Archive::ReadResult{{}, r.error};
+    if (!data.ok()) {
+        errors->append(QStringLiteral("index.json: %1").arg(data.error));
+        return view;
+    }
+    auto doc = parseJson(data.data, QStringLiteral("index.json"), errors);
+    if (!doc)
+        return view;
+    if (!doc->isObject()) {
+        errors->append(QStringLiteral("index.json: must be a JSON object (an image index)"));
+        return view;
+    }
+    Walker w{archive, errors, view, {}};
+    OciIndex top = w.parseIndex(doc->object(), QStringLiteral("index.json"), {});
+    view.indexes.append(top);
+    w.visitIndex(top, {QStringLiteral("index.json")}, nullptr, 0);
+    return view;
+}
+
+} // namespace lamina

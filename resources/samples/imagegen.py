@@ -20,12 +20,14 @@ archives from the corpus:
 from __future__ import annotations
 
 import bz2
+import datetime
 import gzip
 import hashlib
 import io
 import json
 import lzma
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -145,8 +147,8 @@ def pretty_json(value, indent: int = 4, newline: bool = False) -> bytes:
 @dataclass(frozen=True)
 class Entry:
     """One tar member.  *kind* is file, dir, symlink, hardlink or zeros
-    (a run of *size* zero bytes, written sparse when the target is a real
-    file)."""
+    (*size* bytes: *data* as a prefix, then zeros; the zeros are written as
+    a hole when the target is a real file and sparse output is asked for)."""
     name: str
     kind: str = "file"
     data: bytes = b""
@@ -172,8 +174,9 @@ def hardlink(name: str, target: str, mode: int = 0o644, mtime: int | None = None
     return Entry(name, "hardlink", target=target, mode=mode, mtime=mtime)
 
 
-def zeros(name: str, size: int, mode: int = 0o644, mtime: int | None = None) -> Entry:
-    return Entry(name, "zeros", size=size, mode=mode, mtime=mtime)
+def zeros(name: str, size: int, prefix: bytes = b"", mode: int = 0o644,
+          mtime: int | None = None) -> Entry:
+    return Entry(name, "zeros", data=prefix, size=size, mode=mode, mtime=mtime)
 
 
 _TAR_TYPES = {"file": tarfile.REGTYPE, "zeros": tarfile.REGTYPE, "dir": tarfile.DIRTYPE,
@@ -213,10 +216,11 @@ def write_tar(f: BinaryIO, entries: Iterable[Entry], mtime: int = 0,
         if e.kind == "file":
             f.write(e.data)
         elif e.kind == "zeros":
+            f.write(e.data)
             if sparse:
-                f.seek(size, os.SEEK_CUR)
+                f.seek(size - len(e.data), os.SEEK_CUR)
             else:
-                remaining = size
+                remaining = size - len(e.data)
                 chunk = bytes(min(remaining, 1 << 20))
                 while remaining:
                     n = min(remaining, len(chunk))
@@ -304,7 +308,7 @@ MT_DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 MT_DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
 MT_DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
-OCI_LAYOUT = b'{"imageLayoutVersion":"1.0.0"}'
+OCI_LAYOUT = b'{"imageLayoutVersion": "1.0.0"}'
 ANN_REF_NAME = "org.opencontainers.image.ref.name"
 ANN_CONTAINERD_NAME = "io.containerd.image.name"
 
@@ -466,13 +470,12 @@ def containers_image_legacy_layers(config_bytes: bytes) -> list[LegacyLayer]:
 # --------------------------------------------------------------------------
 
 def rfc3339_to_epoch(ts: str) -> int:
-    """Seconds since the epoch of an RFC 3339 UTC timestamp (``...Z``)."""
-    import datetime
-    ts = ts.replace("Z", "+00:00")
-    if "." in ts:                       # drop fractional seconds
-        head, tail = ts.split(".", 1)
-        ts = head + tail[tail.index("+"):] if "+" in tail else head
-    return int(datetime.datetime.fromisoformat(ts).timestamp())
+    """Whole seconds since the epoch of an RFC 3339 timestamp."""
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)", ts)
+    if not m:
+        raise ValueError(f"not an RFC 3339 timestamp: {ts}")
+    zone = "+00:00" if m.group(2) == "Z" else m.group(2)
+    return int(datetime.datetime.fromisoformat(m.group(1) + zone).timestamp())
 
 
 def docker_config(diff_ids: Sequence[str], *, created: str, config: dict,
@@ -665,6 +668,7 @@ def nix_build_image(base_archive: bytes, layer: bytes, *, name: str, tag: str,
     added; recompute diff_ids with sha256sum; write config, manifest.json,
     repositories; ``tar --sort=name --mtime=@SDE --owner=0 --group=0`` after
     ``chmod -R a-w``."""
+    config = sorted_map(config)     # builtins.toJSON sorts keys
     base: dict[str, Entry] = {}
     with tarfile.open(fileobj=io.BytesIO(base_archive)) as tf:
         for m in tf.getmembers():

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+// The command line as a script would use it: exit codes, --json keys, messages.
+#include "testsupport.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTest>
+
+class TestCli : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void inspectJsonHasTheDocumentedKeys();
+    void inspectTextNamesTagsAndLayers();
+    void exitCodeTwoWhenNoImage_data();
+    void exitCodeTwoWhenNoImage();
+    void usage();
+
+private:
+    struct Run
+    {
+        int code = -1;
+        QByteArray out;
+        QByteArray err;
+    };
+    static Run lamina(const QStringList &args)
+    {
+        QProcess p;
+        p.start(QStringLiteral(LAMINA_BINARY), args);
+        Run r;
+        if (!p.waitForFinished(60000))
+            return r;
+        r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+        r.out = p.readAllStandardOutput();
+        r.err = p.readAllStandardError();
+        return r;
+    }
+};
+
+void TestCli::inspectJsonHasTheDocumentedKeys()
+{
+    const QString path = lamina::test::corpus(QStringLiteral("ggcr__test_link.tar"));
+    const Run r = lamina({QStringLiteral("inspect"), QStringLiteral("--json"), path});
+    QCOMPARE(r.code, 0);
+    QJsonParseError err;
+    const QJsonDocument doc = QJsonDocument::fromJson(r.out, &err);
+    QCOMPARE(err.error, QJsonParseError::NoError);
+    const QJsonObject o = doc.object();
+    QCOMPARE(o.value(u"path").toString(), path);
+    QCOMPARE(o.value(u"container").toString(), QStringLiteral("tar"));
+    QCOMPARE(o.value(u"compression").toString(), QStringLiteral("none"));
+    QCOMPARE(o.value(u"layout").toString(), QStringLiteral("docker-manifest"));
+    QVERIFY(o.value(u"errors").isArray());
+    const QJsonArray images = o.value(u"images").toArray();
+    QCOMPARE(images.size(), 2);
+    const QJsonObject second = images.at(1).toObject();
+    for (const char *key : {"tags", "platform", "configDigest", "layers", "legacyChain"})
+        QVERIFY2(second.contains(QLatin1String(key)), key);
+    QCOMPARE(second.value(u"tags").toArray().at(0).toString(), QStringLiteral("bazel/v1/tarball:test_image_3"));
+    QCOMPARE(second.value(u"platform").toString(), QStringLiteral("linux/amd64"));
+    QCOMPARE(second.value(u"legacyChain").toArray().size(), 2);
+    const QJsonArray layers = second.value(u"layers").toArray();
+    QCOMPARE(layers.size(), 2);
+    for (int i = 0; i < layers.size(); ++i) {
+        const QJsonObject l = layers.at(i).toObject();
+        for (const char *key : {"index", "path", "diffId", "digest", "size", "mediaType", "compression", "legacyId"})
+            QVERIFY2(l.contains(QLatin1String(key)), key);
+        QCOMPARE(l.value(u"index").toInt(), i);
+        QVERIFY(l.value(u"digest").isNull());
+        QVERIFY(l.value(u"mediaType").isNull());
+        QCOMPARE(l.value(u"compression").toString(), QStringLiteral("none"));
+    }
+    QCOMPARE(layers.at(1).toObject().value(u"size").toInteger(), 2048);
+    // Bottom to top: the chain lists top first, the layers bottom first.
+    QCOMPARE(layers.at(1).toObject().value(u"legacyId").toString(),
+             second.value(u"legacyChain").toArray().at(0).toString());
+}
+
+void TestCli::inspectTextNamesTagsAndLayers()
+{
+    const Run r = lamina({QStringLiteral("inspect"), lamina::test::corpus(QStringLiteral("trivy__alpine-311.tar.gz"))});
+    QCOMPARE(r.code, 0);
+    const QString text = QString::fromUtf8(r.out);
+    QVERIFY(text.contains(u"alpine:3.11"));
+    QVERIFY(text.contains(u"gzip-compressed"));
+    QVERIFY(text.contains(u"sha256:beee9f30bc1f"));
+    QVERIFY(text.contains(u"legacy chain"));
+}
+
+void TestCli::exitCodeTwoWhenNoImage_data()
+{
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("empty tar") << lamina::test::corpus(QStringLiteral("scalibr__empty.tar")) << "holds no members";
+    QTest::newRow("null manifest") << lamina::test::corpus(QStringLiteral("ggcr__null_manifest.tar")) << "JSON literal null";
+    QTest::newRow("bad index") << lamina::test::corpus(QStringLiteral("trivy__test_bad_index_json.oci")) << "not valid JSON";
+    QTest::newRow("missing") << QStringLiteral("/nonexistent/archive.tar") << "no such file";
+    QTest::newRow("not an archive") << lamina::test::corpus(QStringLiteral("CATALOG.md")) << "not a tar archive";
+}
+
+void TestCli::exitCodeTwoWhenNoImage()
+{
+    QFETCH(QString, path);
+    QFETCH(QString, message);
+    const Run json = lamina({QStringLiteral("inspect"), QStringLiteral("--json"), path});
+    QCOMPARE(json.code, 2);
+    const QJsonObject o = QJsonDocument::fromJson(json.out).object();
+    QCOMPARE(o.value(u"images").toArray().size(), 0);
+    QVERIFY2(o.value(u"errors").toArray().at(0).toString().contains(message), json.out.constData());
+    const Run text = lamina({QStringLiteral("inspect"), path});
+    QCOMPARE(text.code, 2);
+    QVERIFY(QString::fromUtf8(text.out).contains(message));
+    QVERIFY(text.err.contains("no image could be read"));
+}
+
+void TestCli::usage()
+{
+    QCOMPARE(lamina({QStringLiteral("--help")}).code, 0);
+    QVERIFY(lamina({QStringLiteral("--help")}).out.contains("lamina inspect"));
+    const Run noPath = lamina({QStringLiteral("inspect")});
+    QCOMPARE(noPath.code, 2);
+    QVERIFY(noPath.err.contains("PATH is missing"));
+    QCOMPARE(lamina({QStringLiteral("inspect"), QStringLiteral("--bogus"), QStringLiteral("x")}).code, 2);
+}
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"

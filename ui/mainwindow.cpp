@@ -39,16 +39,19 @@ MainWindow::MainWindow(QWidget *parent)
     m_summary->setWordWrap(true);
 
     m_images = new QTreeWidget;
+    m_images->setObjectName(QStringLiteral("images"));
     m_images->setHeaderLabels({tr("Image"), tr("Platform"), tr("Layers"), tr("From")});
     m_images->setRootIsDecorated(false);
 
     m_layers = new QTreeWidget;
+    m_layers->setObjectName(QStringLiteral("layers"));
     m_layers->setHeaderLabels({tr("#"), tr("Diff ID"), tr("Size"), tr("Compression"), tr("Media type"),
                                tr("Legacy ID"), tr("Member")});
     m_layers->setRootIsDecorated(false);
     m_layers->setAlternatingRowColors(true);
 
     m_errors = new QPlainTextEdit;
+    m_errors->setObjectName(QStringLiteral("errors"));
     m_errors->setReadOnly(true);
     m_errors->setPlaceholderText(tr("Nothing unreadable."));
 
@@ -60,6 +63,8 @@ MainWindow::MainWindow(QWidget *parent)
     vertical->addWidget(top);
     vertical->addWidget(m_errors);
     vertical->setStretchFactor(0, 4);
+    vertical->setSizes({540, 120});
+    top->setSizes({340, 860});
 
     auto *central = new QWidget;
     auto *layout = new QVBoxLayout(central);
@@ -116,10 +121,14 @@ void MainWindow::showArchive(const ImageArchive &ia)
 {
     m_archive = ia;
     setWindowTitle(QStringLiteral("%1 — Lamina").arg(QFileInfo(ia.path).fileName()));
-    const QJsonObject info = inspectJson(ia);
-    m_summary->setText(tr("<b>%1</b> — %2, %3 compression, layout <b>%4</b>, %n image(s)", nullptr, int(ia.images.size()))
-                           .arg(QFileInfo(ia.path).fileName().toHtmlEscaped(), info.value(QStringLiteral("container")).toString(),
-                                info.value(QStringLiteral("compression")).toString(), layoutName(ia.layout)));
+    QString container = tr("folder");
+    if (ia.archive && ia.archive->container() == Container::Tar) {
+        container = ia.archive->compression() == Compression::None
+            ? tr("uncompressed tar")
+            : tr("%1-compressed tar").arg(compressionName(ia.archive->compression()));
+    }
+    m_summary->setText(tr("<b>%1</b> — %2, layout <b>%3</b>, %n image(s)", nullptr, int(ia.images.size()))
+                           .arg(QFileInfo(ia.path).fileName().toHtmlEscaped(), container, layoutName(ia.layout)));
     m_images->clear();
     for (const Image &img : ia.images) {
         auto *item = new QTreeWidgetItem(m_images);

@@ -130,11 +130,6 @@ def sorted_map(d: dict | None) -> dict | None:
     return None if d is None else {k: d[k] for k in sorted(d)}
 
 
-def compact_json(value) -> bytes:
-    """Plain compact JSON (Python order, ASCII-escaped)."""
-    return json.dumps(value, separators=(",", ":")).encode()
-
-
 def pretty_json(value, indent: int = 4, newline: bool = False) -> bytes:
     """Indented JSON as written by Python's json / jq (indent=2)."""
     return (json.dumps(value, indent=indent) + ("\n" if newline else "")).encode()

@@ -163,7 +163,7 @@ QString inspectText(const ImageArchive &ia)
             }
             const QJsonArray env = cfg.value(QStringLiteral("Env")).toArray();
             for (const QJsonValue &e : env)
-                out += QStringLiteral("  Env:        %1\n").arg(e.toString());
+                out += QStringLiteral("  Env:         %1\n").arg(e.toString());
         }
         out += QStringLiteral("  layers (bottom → top):\n");
         for (const ImageLayer &l : img.layers) {

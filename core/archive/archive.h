@@ -58,6 +58,10 @@ public:
     /// Problems met while indexing (truncation, unsafe names, duplicates); each names the member.
     const QStringList &problems() const { return m_problems; }
     bool truncated() const { return m_truncated; }
+    /// Stored names that leave the archive ("../x", or nothing left after normalising); skipped.
+    const QStringList &unsafeMembers() const { return m_unsafeMembers; }
+    /// Paths stored more than once (not counting folders).
+    const QStringList &duplicateMembers() const { return m_duplicateMembers; }
     bool cancelled() const { return m_cancelled; }
 
     /// Index of the member stored under a normalised path (the last one wins, as on extraction),
@@ -110,6 +114,8 @@ private:
     QHash<QString, int> m_index;
     QSet<QString> m_dirs; // implied folders (parents of members)
     QStringList m_problems;
+    QStringList m_unsafeMembers;
+    QStringList m_duplicateMembers;
     bool m_truncated = false;
     bool m_cancelled = false;
     mutable std::atomic<qint64> m_bytesRead{0};

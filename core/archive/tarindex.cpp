@@ -185,9 +185,11 @@ void Archive::Builder::addMember(Archive &ar, Member m)
     const int existing = ar.m_index.value(m.path, -1);
     if (existing >= 0 && !m.path.isEmpty()) {
         const Member &old = ar.m_members.at(existing);
-        if (!(old.type == MemberType::Directory && m.type == MemberType::Directory))
+        if (!(old.type == MemberType::Directory && m.type == MemberType::Directory)) {
+            ar.m_duplicateMembers.append(m.path);
             ar.m_problems.append(QStringLiteral("%1: stored twice in the archive; the later copy is used, as extraction would")
                                      .arg(m.path));
+        }
     }
     // Parents of a member exist implicitly, even when the tar has no entry for them.
     for (qsizetype slash = m.path.indexOf(u'/'); slash > 0; slash = m.path.indexOf(u'/', slash + 1))
@@ -283,6 +285,7 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
             }
         }
         if (escapes || stored.isEmpty()) {
+            ar->m_unsafeMembers.append(stored);
             ar->m_problems.append(QStringLiteral("member \"%1\": the path leaves the archive (\"..\" above its root); ignored")
                                       .arg(stored));
             continue;

@@ -263,9 +263,16 @@ ImageArchive openImageArchive(const QString &path, const Progress &progress)
     ia.cancelled = ar.cancelled();
 
     QStringList errors = ar.problems();
-    ia.legacy = readLegacyView(ar, &errors);
-    ia.manifest = readManifestView(ar, &errors);
-    ia.oci = readOciView(ar, &errors);
+    ia.legacy = readLegacyView(ar);
+    errors += ia.legacy.problems;
+    ia.manifest = readManifestView(ar);
+    errors += ia.manifest.problems;
+    for (const ManifestEntry &e : std::as_const(ia.manifest.entries))
+        errors += e.config.problems;
+    ia.oci = readOciView(ar);
+    errors += ia.oci.problems;
+    for (const OciManifest &m : std::as_const(ia.oci.manifests))
+        errors += m.config.problems;
 
     if (ia.manifest.present)
         ia.layout = ia.oci.present ? Layout::DockerOci : Layout::DockerManifest;

@@ -33,9 +33,10 @@ LegacyChain walkLegacyChain(const LegacyView &view, const QString &top)
     return chain;
 }
 
-LegacyView readLegacyView(const Archive &archive, QStringList *errors)
+LegacyView readLegacyView(const Archive &archive)
 {
     LegacyView view;
+    QStringList *errors = &view.problems;
     const QList<Member> &members = archive.members();
     for (int i = 0; i < members.size(); ++i) {
         const Member &m = members.at(i);

@@ -7,9 +7,10 @@
 
 namespace lamina {
 
-LoadedConfig loadConfig(const Archive &archive, const QString &path, QStringList *errors)
+LoadedConfig loadConfig(const Archive &archive, const QString &path)
 {
     LoadedConfig c;
+    QStringList *errors = &c.problems;
     c.path = path;
     const Archive::Resolved r = archive.resolve(path);
     if (r.index < 0) {
@@ -43,9 +44,10 @@ LoadedConfig loadConfig(const Archive &archive, const QString &path, QStringList
     return c;
 }
 
-ManifestView readManifestView(const Archive &archive, QStringList *errors)
+ManifestView readManifestView(const Archive &archive)
 {
     ManifestView view;
+    QStringList *errors = &view.problems;
     const QString name = QStringLiteral("manifest.json");
     view.member = archive.find(name);
     if (view.member < 0)
@@ -103,7 +105,7 @@ ManifestView readManifestView(const Archive &archive, QStringList *errors)
         if (e.configPath.isEmpty())
             errors->append(QStringLiteral("%1: has no \"Config\" path").arg(where));
         else
-            e.config = loadConfig(archive, e.configPath, errors);
+            e.config = loadConfig(archive, e.configPath);
         view.entries.append(e);
     }
     return view;

@@ -4,6 +4,7 @@
 #include "format/views.h"
 
 #include "format/json.h"
+#include "util/sha256.h"
 
 #include <QRegularExpression>
 #include <QSet>
@@ -48,6 +49,7 @@ struct Walker
     QStringList *errors;
     OciView &view;
     QSet<QString> visiting;
+    QString lastDigest;
 
     std::optional<QJsonObject> readBlobObject(const Descriptor &d, const QString &where, QString *blobPath, int *member)
     {
@@ -65,6 +67,7 @@ struct Walker
             errors->append(data.error);
             return std::nullopt;
         }
+        lastDigest = Sha256::of(data.data);
         auto doc = parseJson(data.data, *blobPath, errors);
         if (!doc)
             return std::nullopt;
@@ -126,13 +129,16 @@ struct Walker
                     continue;
                 }
                 OciIndex child = parseIndex(*obj, blobPath, d.digest);
+                child.member = member;
                 view.indexes.append(child);
                 visiting.insert(d.digest);
                 visitIndex(child, path + QStringList{d.digest}, &named, depth + 1);
                 visiting.remove(d.digest);
                 continue;
             }
-            view.manifests.append(parseManifest(*obj, d, path, blobPath, member, named));
+            OciManifest parsed = parseManifest(*obj, d, path, blobPath, member, named);
+            parsed.blobDigest = lastDigest;
+            view.manifests.append(parsed);
         }
     }
 
@@ -174,7 +180,7 @@ struct Walker
         if (m.isImage && !m.configDescriptor.digest.isEmpty()) {
             const QString configPath = blobPathForDigest(m.configDescriptor.digest, blobPath + QStringLiteral(" config"), errors);
             if (!configPath.isEmpty())
-                m.config = loadConfig(archive, configPath, errors);
+                m.config = loadConfig(archive, configPath);
         }
         return m;
     }
@@ -202,9 +208,10 @@ QString blobPathForDigest(const QString &digest, const QString &where, QStringLi
     return QStringLiteral("blobs/%1/%2").arg(alg, hex);
 }
 
-OciView readOciView(const Archive &archive, QStringList *errors)
+OciView readOciView(const Archive &archive)
 {
     OciView view;
+    QStringList *errors = &view.problems;
     view.hasLayoutFile = archive.find(QStringLiteral("oci-layout")) >= 0;
     view.hasIndex = archive.find(QStringLiteral("index.json")) >= 0;
     view.present = view.hasLayoutFile || view.hasIndex;
@@ -242,7 +249,7 @@ OciView readOciView(const Archive &archive, QStringList *errors)
         errors->append(QStringLiteral("index.json: must be a JSON object (an image index)"));
         return view;
     }
-    Walker w{archive, errors, view, {}};
+    Walker w{archive, errors, view, {}, {}};
     OciIndex top = w.parseIndex(doc->object(), QStringLiteral("index.json"), {});
     view.indexes.append(top);
     w.visitIndex(top, {QStringLiteral("index.json")}, nullptr, 0);

@@ -62,6 +62,7 @@ struct LegacyView
     int repositoriesMember = -1;
     QList<RepositoryTag> repositories;
     QList<LegacyChain> chains; ///< one per tagged top (or per head when untagged)
+    QStringList problems;
 
     const LegacyLayer *layer(const QString &id) const
     {
@@ -82,7 +83,8 @@ struct LoadedConfig
     QByteArray bytes;
     QString digest;            ///< sha256 of the bytes: the image ID
     std::optional<ImageConfig> config;
-    QString error;
+    QString error;             ///< why there is no config (not found, unreadable, not JSON)
+    QStringList problems;      ///< everything reported while loading it, `error` included
 };
 
 struct ManifestEntry
@@ -105,6 +107,7 @@ struct ManifestView
     int member = -1;
     bool valid = false;        ///< parsed as an array
     QList<ManifestEntry> entries;
+    QStringList problems;      ///< manifest.json itself: JSON, shape, field types (not configs)
 };
 
 // ---- O: oci-layout + index.json + blobs ----
@@ -130,6 +133,7 @@ struct OciManifest
     QString refName;           ///< tag from the top-level descriptor's annotations
     QString blobPath;
     int member = -1;
+    QString blobDigest;        ///< sha256 of the manifest bytes as stored
     QString mediaType;
     QString artifactType;
     Descriptor configDescriptor;
@@ -143,6 +147,7 @@ struct OciIndex
 {
     QString path;              ///< "index.json" or a blob path
     QString digest;            ///< "" for index.json
+    int member = -1;
     QString mediaType;
     QList<Descriptor> manifests;
     bool manifestsNull = false; ///< Docker 25.0.0 wrote "manifests": null for untagged saves
@@ -156,16 +161,17 @@ struct OciView
     bool hasIndex = false;
     QList<OciIndex> indexes;   ///< index.json first, then nested ones in visiting order
     QList<OciManifest> manifests;
+    QStringList problems;      ///< oci-layout, index.json, nested indexes and manifests (not configs)
 };
 
-/// Parsers. Each reads only its own view; problems are appended to `errors` naming the member and
-/// the field.
-LegacyView readLegacyView(const Archive &archive, QStringList *errors);
-ManifestView readManifestView(const Archive &archive, QStringList *errors);
-OciView readOciView(const Archive &archive, QStringList *errors);
+/// Parsers. Each reads only its own view and records what it could not read in the view's
+/// `problems` (configs: in LoadedConfig::problems), each naming the member and the field.
+LegacyView readLegacyView(const Archive &archive);
+ManifestView readManifestView(const Archive &archive);
+OciView readOciView(const Archive &archive);
 
 /// Reads and parses a config member (shared by M and O).
-LoadedConfig loadConfig(const Archive &archive, const QString &path, QStringList *errors);
+LoadedConfig loadConfig(const Archive &archive, const QString &path);
 /// "blobs/<alg>/<hex>" for a well-formed digest, else "" (and an error naming `where`).
 QString blobPathForDigest(const QString &digest, const QString &where, QStringList *errors);
 

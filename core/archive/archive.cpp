@@ -295,3 +295,82 @@ QByteArray Archive::head(int index) const
 }
 
 } // namespace lamina
+
+namespace lamina {
+
+namespace {
+
+class FileRangeReader : public MemberReader
+{
+public:
+    FileRangeReader(int fd, qint64 offset, qint64 size, std::atomic<qint64> *counter, QString name)
+        : m_fd(fd), m_offset(offset), m_left(size), m_counter(counter), m_name(std::move(name))
+    {
+#ifdef POSIX_FADV_SEQUENTIAL
+        ::posix_fadvise(fd, offset, size, POSIX_FADV_SEQUENTIAL);
+#endif
+    }
+    ~FileRangeReader() override { ::close(m_fd); }
+
+    qint64 read(char *buffer, qint64 max) override
+    {
+        if (m_left <= 0)
+            return 0;
+        for (;;) {
+            const ssize_t n = ::pread(m_fd, buffer, size_t(std::min(max, m_left)), m_offset);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0) {
+                m_error = QStringLiteral("%1: read error: %2").arg(m_name, QString::fromLocal8Bit(strerror(errno)));
+                return -1;
+            }
+            if (n == 0) {
+                m_error = QStringLiteral("%1: truncated: the archive ends %2 bytes before the member does").arg(m_name).arg(m_left);
+                return -1;
+            }
+            m_offset += n;
+            m_left -= n;
+            *m_counter += n;
+            return n;
+        }
+    }
+    QString error() const override { return m_error; }
+
+private:
+    int m_fd;
+    qint64 m_offset;
+    qint64 m_left;
+    std::atomic<qint64> *m_counter;
+    QString m_name;
+    QString m_error;
+};
+
+} // namespace
+
+std::unique_ptr<MemberReader> Archive::openMember(int index, QString *error) const
+{
+    const Member &m = m_members.at(index);
+    if (m.type != MemberType::File) {
+        *error = QStringLiteral("%1: not a regular file").arg(m.path);
+        return nullptr;
+    }
+    QString file;
+    qint64 offset = 0;
+    if (m_container == Container::Directory) {
+        file = m_path + u'/' + m.path;
+    } else if (m.dataOffset >= 0) {
+        file = m_path;
+        offset = m.dataOffset;
+    } else {
+        *error = QStringLiteral("%1: cannot be read on its own in a compressed archive").arg(m.path);
+        return nullptr;
+    }
+    const int fd = ::open(QFile::encodeName(file).constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        *error = QStringLiteral("%1: cannot open: %2").arg(m.path, QString::fromLocal8Bit(strerror(errno)));
+        return nullptr;
+    }
+    return std::make_unique<FileRangeReader>(fd, offset, m.size, &m_bytesRead, m.path);
+}
+
+} // namespace lamina

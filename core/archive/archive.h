@@ -2,6 +2,7 @@
 #pragma once
 
 #include "archive/member.h"
+#include "archive/memberreader.h"
 #include "util/progress.h"
 
 #include <QHash>
@@ -11,6 +12,7 @@
 #include <QStringList>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 namespace lamina {
@@ -92,6 +94,17 @@ public:
     /// Uncompressed tars and folders read only that member; compressed tars use the captured copy
     /// or stream up to the member again.
     ReadResult read(int index, qint64 maxBytes = kMaxMetadataMemberSize) const;
+    /// True when members can be read independently (uncompressed tar, folder): then openMember()
+    /// works and several members may be read in parallel.
+    bool seekable() const { return m_container == Container::Directory || m_compression == Compression::None; }
+    /// A reader over one member of a seekable archive; null (and `error`) otherwise.
+    std::unique_ptr<MemberReader> openMember(int index, QString *error) const;
+    /// One pass over a tar (compressed or not), handing each wanted member to `visit` as it
+    /// comes; `visit` returns false to stop. Members `visit` does not read to the end are skipped.
+    /// Returns false with `error` when the stream breaks off.
+    bool scanMembers(const QSet<int> &wanted, const std::function<bool(int index, MemberReader &reader)> &visit,
+                     const Progress &progress, QString *error) const;
+
     /// The first up to kHeadSize bytes of a member.
     QByteArray head(int index) const;
 

@@ -213,7 +213,18 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
     src.progress = &progress;
     QString error;
     if (!openSource(h.a, src, path, &error)) {
-        result.error = error;
+        if (!error.contains(u"runcated")) {
+            result.error = error;
+            return result;
+        }
+        // A compressed stream too short to yield even the first header: still an archive, damaged.
+        QFile f(path);
+        if (f.open(QIODevice::ReadOnly))
+            ar->m_compression = sniffCompression(f.read(kHeadSize));
+        ar->m_fileSize = f.size();
+        ar->m_truncated = true;
+        ar->m_problems.append(QStringLiteral("the archive is truncated or damaged before its first member could be read: %1").arg(error));
+        result.archive = std::move(ar);
         return result;
     }
     ar->m_fileSize = src.size;
@@ -244,7 +255,7 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
             break;
         if (rc < ARCHIVE_WARN) {
             const QString why = QString::fromLocal8Bit(archive_error_string(h.a));
-            if (ar->m_members.isEmpty()) {
+            if (ar->m_members.isEmpty() && !(compressed && why.contains(u"runcated"))) {
                 result.error = describeOpenError(h.a);
                 if (progress.cancelled())
                     result.error = QStringLiteral("cancelled");
@@ -255,8 +266,10 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
                 break;
             }
             ar->m_truncated = true;
-            ar->m_problems.append(QStringLiteral("the archive is truncated or damaged after member \"%1\": %2")
-                                      .arg(ar->m_members.constLast().path, why));
+            ar->m_problems.append(ar->m_members.isEmpty()
+                                      ? QStringLiteral("the archive is truncated or damaged before its first member could be read: %1").arg(why)
+                                      : QStringLiteral("the archive is truncated or damaged after member \"%1\": %2")
+                                            .arg(ar->m_members.constLast().path, why));
             break;
         }
 
@@ -382,6 +395,83 @@ Archive::ReadResult Archive::readStreamed(int index, qint64 maxBytes) const
     }
     r.error = QStringLiteral("%1: could not be found again while re-reading the archive").arg(target.path);
     return r;
+}
+
+namespace {
+
+class StreamReader : public MemberReader
+{
+public:
+    StreamReader(struct archive *a, QString name)
+        : m_a(a), m_name(std::move(name)) {}
+    qint64 read(char *buffer, qint64 max) override
+    {
+        const la_ssize_t n = archive_read_data(m_a, buffer, size_t(max));
+        if (n < 0) {
+            m_error = QStringLiteral("%1: truncated or damaged: %2").arg(m_name, QString::fromLocal8Bit(archive_error_string(m_a)));
+            return -1;
+        }
+        return n;
+    }
+    QString error() const override { return m_error; }
+
+private:
+    struct archive *m_a;
+    QString m_name;
+    QString m_error;
+};
+
+} // namespace
+
+bool Archive::scanMembers(const QSet<int> &wanted, const std::function<bool(int, MemberReader &)> &visit,
+                          const Progress &progress, QString *error) const
+{
+    if (m_container == Container::Directory) {
+        QList<int> sorted(wanted.begin(), wanted.end());
+        std::sort(sorted.begin(), sorted.end());
+        for (int index : sorted) {
+            if (progress.cancelled())
+                return true;
+            std::unique_ptr<MemberReader> r = openMember(index, error);
+            if (!r)
+                return false;
+            if (!visit(index, *r))
+                return true;
+        }
+        return true;
+    }
+    ArchiveHandle h;
+    FileSource src;
+    src.counter = &m_bytesRead;
+    src.progress = &progress;
+    if (!openSource(h.a, src, m_path, error))
+        return false;
+    struct archive_entry *e = nullptr;
+    int ordinal = -1;
+    int left = int(wanted.size());
+    int rc;
+    while (left > 0 && (rc = archive_read_next_header(h.a, &e)) >= ARCHIVE_WARN) {
+        if (progress.cancelled())
+            return true;
+        bool escapes = false;
+        const QString stored = entryPath(e);
+        const QString p = normaliseMemberPath(stored, &escapes);
+        if (escapes || stored.isEmpty() || p.isEmpty())
+            continue;
+        ++ordinal;
+        if (!wanted.contains(ordinal))
+            continue;
+        --left;
+        StreamReader reader(h.a, p);
+        if (!visit(ordinal, reader))
+            return true;
+    }
+    if (left > 0 && !progress.cancelled()) {
+        *error = QStringLiteral("the archive ended before all members were read: %1")
+                     .arg(QString::fromLocal8Bit(archive_error_string(h.a)));
+        return false;
+    }
+    return true;
 }
 
 Archive::OpenResult Archive::open(const QString &path, const Progress &progress)

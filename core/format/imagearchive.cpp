@@ -23,21 +23,36 @@ QString layoutName(Layout l)
     return QStringLiteral("unknown");
 }
 
-namespace {
-
 /// The digest a stored blob's name claims: `blobs/<alg>/<hex>`, or a root-level `<hex>.tar`,
 /// `<hex>.tar.gz`, `<hex>.tar.zst` as written by containers/image and go-containerregistry.
 /// Docker ≤ 24's `<v1id>/layer.tar` claims nothing (a v1 ID is not a digest, FORMATS.md §3.1).
-QString digestFromName(const QString &path)
+QString digestClaimedByName(const QString &path)
 {
     static const QRegularExpression blob(QStringLiteral("^blobs/(sha256|sha512)/([0-9a-f]+)$"));
-    static const QRegularExpression file(QStringLiteral("^([0-9a-f]{64})\\.tar(\\.gz|\\.zst|\\.zstd)?$"));
+    static const QRegularExpression file(QStringLiteral("^([0-9a-f]{64})\\.(tar|tar\\.gz|tar\\.zst|tar\\.zstd|json)$"));
+    static const QRegularExpression prefixed(QStringLiteral("^sha256:([0-9a-f]{64})$"));
     if (auto m = blob.match(path); m.hasMatch())
         return m.captured(1) + u':' + m.captured(2);
     if (auto m = file.match(path); m.hasMatch())
         return QStringLiteral("sha256:") + m.captured(1);
+    if (auto m = prefixed.match(path); m.hasMatch())
+        return path;
     return {};
 }
+
+/// Familiar and fully qualified Docker Hub names denote the same repository
+/// (`busybox` ≡ `docker.io/library/busybox`), so compare references in their short form.
+QString familiarReference(QString ref)
+{
+    for (const QString &prefix : {QStringLiteral("docker.io/library/"), QStringLiteral("index.docker.io/library/"),
+                                  QStringLiteral("docker.io/"), QStringLiteral("index.docker.io/")}) {
+        if (ref.startsWith(prefix))
+            return ref.mid(prefix.size());
+    }
+    return ref;
+}
+
+namespace {
 
 ImageLayer makeLayer(const Archive &ar, int index, const QString &path)
 {
@@ -51,7 +66,7 @@ ImageLayer makeLayer(const Archive &ar, int index, const QString &path)
     const Archive::Resolved r = ar.resolve(path);
     if (r.index < 0) {
         l.error = r.error;
-        l.digest = digestFromName(path);
+        l.digest = digestClaimedByName(path);
         return l;
     }
     l.member = r.index;
@@ -59,20 +74,8 @@ ImageLayer makeLayer(const Archive &ar, int index, const QString &path)
     const Member &m = ar.member(r.index);
     l.size = m.size;
     l.compression = sniffCompression(ar.head(r.index));
-    l.digest = digestFromName(r.path);
+    l.digest = digestClaimedByName(r.path);
     return l;
-}
-
-/// Familiar and fully qualified Docker Hub names denote the same repository
-/// (`busybox` ≡ `docker.io/library/busybox`), so compare references in their short form.
-QString familiar(QString ref)
-{
-    for (const QString &prefix : {QStringLiteral("docker.io/library/"), QStringLiteral("index.docker.io/library/"),
-                                  QStringLiteral("docker.io/"), QStringLiteral("index.docker.io/")}) {
-        if (ref.startsWith(prefix))
-            return ref.mid(prefix.size());
-    }
-    return ref;
 }
 
 QString directLegacyId(const LegacyView &legacy, const QString &path)
@@ -94,7 +97,7 @@ void alignLegacy(const ImageArchive &ia, Image &img)
     QString top;
     for (const QString &tag : std::as_const(img.tags)) {
         for (const RepositoryTag &rt : legacy.repositories) {
-            if (familiar(rt.reference()) == familiar(tag)) {
+            if (familiarReference(rt.reference()) == familiarReference(tag)) {
                 top = rt.id;
                 break;
             }
@@ -332,11 +335,11 @@ ImageArchive openImageArchive(const QString &path, const Progress &progress)
             if (!l.error.isEmpty())
                 errors.append(QStringLiteral("%1, layer %2: %3").arg(where).arg(l.index).arg(l.error));
     }
-    if (ar.members().isEmpty() && !ar.cancelled()) {
+    if (ar.members().isEmpty() && !ar.cancelled() && !ar.truncated()) {
         errors.append(ar.container() == Container::Directory
                           ? QStringLiteral("the folder is empty: not an image layout")
                           : QStringLiteral("the tar archive holds no members (it is only end-of-archive blocks)"));
-    } else if (ia.layout == Layout::Unknown && !ar.cancelled()) {
+    } else if (ia.layout == Layout::Unknown && !ar.cancelled() && !ar.truncated()) {
         errors.append(QStringLiteral("not an image archive: it has no manifest.json, no index.json or oci-layout, "
                                      "and no legacy <id>/json or repositories"));
     }

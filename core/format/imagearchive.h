@@ -74,6 +74,13 @@ struct ImageArchive
     bool ok() const { return !images.isEmpty(); }
 };
 
+/// The digest a stored file's name claims: `blobs/<alg>/<hex>`, a root-level `<hex>.tar`,
+/// `<hex>.tar.gz`, `<hex>.tar.zst`, `<hex>.json` or `sha256:<hex>`; "" when the name claims none
+/// (Docker ≤ 24's `<v1id>/layer.tar`: a v1 ID is not a digest, FORMATS.md §3.1).
+QString digestClaimedByName(const QString &path);
+/// A reference in its short Docker Hub form (`docker.io/library/busybox:1` → `busybox:1`).
+QString familiarReference(QString ref);
+
 /// Opens an archive file or layout folder and reads its views. Never throws; call from any
 /// thread. Metadata only: layer contents are not read beyond their first bytes.
 ImageArchive openImageArchive(const QString &path, const Progress &progress = {});

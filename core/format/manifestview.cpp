@@ -87,6 +87,7 @@ ManifestView readManifestView(const Archive &archive)
         }
         const QJsonObject o = entries.at(i).toObject();
         JsonFields f(where, errors);
+        const qsizetype problemsBefore = errors->size();
         ManifestEntry e;
         e.index = int(i);
         e.raw = o;
@@ -102,8 +103,9 @@ ManifestView readManifestView(const Archive &archive)
         e.layers = f.stringList(o, key("Layers", "layers"));
         e.parent = f.string(o, key("Parent", "parent"));
         e.layerSources = f.object(o, key("LayerSources", "layerSources"));
+        e.fieldsValid = errors->size() == problemsBefore;
         if (e.configPath.isEmpty())
-            errors->append(QStringLiteral("%1: has no \"Config\" path").arg(where));
+            e.config.problems.append(QStringLiteral("%1: has no \"Config\" path").arg(where));
         else
             e.config = loadConfig(archive, e.configPath);
         view.entries.append(e);

@@ -98,6 +98,7 @@ struct ManifestEntry
     QString parent;
     QJsonObject layerSources;
     bool lowercaseKeys = false; ///< Jib writes config/repoTags/layers
+    bool fieldsValid = true;   ///< every field had its JSON type
     QJsonObject raw;
 };
 

@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+// Verification: one read per layer member, hashing the stored bytes and, through libarchive's
+// decompressors, the uncompressed stream (FORMATS.md §3: diff ID vs layer digest).
+#include "check/verify.h"
+
+#include "format/inspectreport.h"
+#include "util/sha256.h"
+
+#include <QElapsedTimer>
+#include <QSet>
+#include <QThread>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <thread>
+
+namespace lamina {
+
+namespace {
+
+constexpr qint64 kChunk = 1 << 20;
+constexpr qint64 kReportEvery = 16 << 20;
+
+struct Counter
+{
+    std::atomic<qint64> done{0};
+    std::atomic<qint64> lastReport{0};
+    qint64 total = 0;
+    const Progress *progress = nullptr;
+
+    void add(qint64 n)
+    {
+        const qint64 now = done += n;
+        qint64 last = lastReport.load();
+        if (progress && progress->report && now - last >= kReportEvery && lastReport.compare_exchange_strong(last, now))
+            progress->update(now, total);
+    }
+};
+
+/// Feeds libarchive from a MemberReader while hashing what passes (the stored bytes).
+struct HashingSource
+{
+    HashingSource(MemberReader &r, Sha256 &s, qint64 &b, Counter &c, const Progress &p)
+        : reader(r), stored(s), storedBytes(b), counter(c), progress(p) {}
+    MemberReader &reader;
+    Sha256 &stored;
+    qint64 &storedBytes;
+    Counter &counter;
+    const Progress &progress;
+    QByteArray buffer = QByteArray(int(kChunk), Qt::Uninitialized);
+    QString error;
+
+    qint64 pull()
+    {
+        if (progress.cancelled())
+            return -1;
+        const qint64 n = reader.read(buffer.data(), buffer.size());
+        if (n < 0) {
+            error = reader.error();
+            return -1;
+        }
+        stored.add(buffer.constData(), n);
+        storedBytes += n;
+        counter.add(n);
+        return n;
+    }
+
+    static la_ssize_t read(struct archive *, void *data, const void **out)
+    {
+        auto *s = static_cast<HashingSource *>(data);
+        const qint64 n = s->pull();
+        *out = s->buffer.constData();
+        return n < 0 ? -1 : la_ssize_t(n);
+    }
+};
+
+MemberDigest hashMember(MemberReader &reader, Compression compression, Counter &counter, const Progress &progress)
+{
+    MemberDigest d;
+    d.compression = compression;
+    Sha256 stored;
+    HashingSource src(reader, stored, d.storedBytes, counter, progress);
+    const bool compressed = compression == Compression::Gzip || compression == Compression::Zstd
+        || compression == Compression::Xz || compression == Compression::Bzip2;
+    if (!compressed) {
+        qint64 n;
+        while ((n = src.pull()) > 0) {
+        }
+        if (n < 0) {
+            d.error = progress.cancelled() ? QStringLiteral("cancelled") : src.error;
+            return d;
+        }
+        d.stored = stored.finish();
+        d.uncompressed = d.stored;
+        d.uncompressedBytes = d.storedBytes;
+        return d;
+    }
+    // libarchive's raw format hands back the decompressed stream of a single compressed file.
+    struct archive *a = archive_read_new();
+    archive_read_support_filter_gzip(a);
+    archive_read_support_filter_zstd(a);
+    archive_read_support_filter_xz(a);
+    archive_read_support_filter_bzip2(a);
+    archive_read_support_format_raw(a);
+    Sha256 uncompressed;
+    QString why;
+    if (archive_read_open(a, &src, nullptr, &HashingSource::read, nullptr) != ARCHIVE_OK) {
+        why = QString::fromLocal8Bit(archive_error_string(a));
+    } else {
+        struct archive_entry *e = nullptr;
+        if (archive_read_next_header(a, &e) != ARCHIVE_OK) {
+            why = QString::fromLocal8Bit(archive_error_string(a));
+        } else {
+            QByteArray out(int(kChunk), Qt::Uninitialized);
+            la_ssize_t n;
+            while ((n = archive_read_data(a, out.data(), size_t(out.size()))) > 0) {
+                uncompressed.add(out.constData(), n);
+                d.uncompressedBytes += n;
+            }
+            if (n < 0)
+                why = QString::fromLocal8Bit(archive_error_string(a));
+        }
+    }
+    archive_read_free(a);
+    // Whatever follows the compressed stream still belongs to the blob and its digest.
+    qint64 n = 0;
+    while (why.isEmpty() && (n = src.pull()) > 0) {
+    }
+    if (progress.cancelled()) {
+        d.error = QStringLiteral("cancelled");
+        return d;
+    }
+    if (!src.error.isEmpty()) {
+        d.error = src.error;
+        return d;
+    }
+    if (!why.isEmpty()) {
+        d.error = QStringLiteral("cannot decompress (%1): %2").arg(compressionName(compression), why);
+        return d;
+    }
+    d.stored = stored.finish();
+    d.uncompressed = uncompressed.finish();
+    return d;
+}
+
+} // namespace
+
+VerifyReport verifyArchive(const ImageArchive &ia, const Progress &progress, int threads)
+{
+    VerifyReport report;
+    if (!ia.archive)
+        return report;
+    const Archive &ar = *ia.archive;
+    QElapsedTimer timer;
+    timer.start();
+
+    QHash<int, Compression> wanted;
+    for (const Image &img : ia.images)
+        for (const ImageLayer &l : img.layers)
+            if (l.member >= 0)
+                wanted.insert(l.member, l.compression);
+    Counter counter;
+    counter.progress = &progress;
+    for (auto it = wanted.begin(); it != wanted.end(); ++it)
+        counter.total += ar.member(it.key()).size;
+
+    if (ar.seekable()) {
+        // Biggest first, so the two cores finish together.
+        QList<int> order = wanted.keys();
+        std::sort(order.begin(), order.end(), [&](int a, int b) { return ar.member(a).size > ar.member(b).size; });
+        const int n = threads > 0 ? threads : std::max(1, QThread::idealThreadCount());
+        std::atomic<int> next{0};
+        std::vector<MemberDigest> results(size_t(order.size()));
+        auto work = [&] {
+            for (int i; (i = next++) < order.size();) {
+                if (progress.cancelled())
+                    return;
+                QString error;
+                std::unique_ptr<MemberReader> reader = ar.openMember(order.at(i), &error);
+                if (!reader) {
+                    results[size_t(i)].error = error;
+                    continue;
+                }
+                results[size_t(i)] = hashMember(*reader, wanted.value(order.at(i)), counter, progress);
+            }
+        };
+        std::vector<std::thread> pool;
+        for (int t = 1; t < std::min<int>(n, int(order.size())); ++t)
+            pool.emplace_back(work);
+        work();
+        for (std::thread &t : pool)
+            t.join();
+        for (int i = 0; i < order.size(); ++i)
+            report.members.insert(order.at(i), results[size_t(i)]);
+    } else {
+        const QSet<int> keys(wanted.keyBegin(), wanted.keyEnd());
+        QString error;
+        const bool ok = ar.scanMembers(keys, [&](int index, MemberReader &reader) {
+            report.members.insert(index, hashMember(reader, wanted.value(index), counter, progress));
+            return !progress.cancelled();
+        }, progress, &error);
+        if (!ok)
+            report.error = error;
+    }
+    report.cancelled = progress.cancelled();
+    report.bytesRead = counter.done.load();
+    report.seconds = double(timer.nsecsElapsed()) / 1e9;
+    progress.update(report.bytesRead, counter.total);
+    return report;
+}
+
+QList<Finding> verificationFindings(const ImageArchive &ia, const VerifyReport &report)
+{
+    QList<Finding> findings;
+    auto add = [&](const char *code, Severity severity, int image, int layer, const QString &member, const QString &message,
+                   const QString &specific) {
+        Finding f;
+        f.code = QString::fromLatin1(code);
+        f.severity = severity;
+        f.image = image;
+        if (layer >= 0)
+            f.layers << layer;
+        if (!member.isEmpty())
+            f.members << member;
+        f.message = message;
+        const CodeInfo info = codeInfo(f.code);
+        f.explanation = specific.isEmpty() ? info.explanation : info.explanation + QStringLiteral("\n\n") + specific;
+        f.loaders = info.loaders;
+        findings.append(f);
+    };
+    QSet<int> damaged;
+    for (int i = 0; i < ia.images.size(); ++i) {
+        const Image &img = ia.images.at(i);
+        const QString name = img.tags.isEmpty() ? QStringLiteral("image %1").arg(i + 1) : img.tags.constFirst();
+        for (const ImageLayer &l : img.layers) {
+            if (l.member < 0 || !report.members.contains(l.member))
+                continue;
+            const MemberDigest &d = report.members.value(l.member);
+            if (!d.error.isEmpty()) {
+                if (d.error == u"cancelled")
+                    continue;
+                if (d.error.contains(u"decompress")) {
+                    add("diffid-mismatch", Severity::Error, i, l.index, l.resolvedPath,
+                        QStringLiteral("%1 layer %2: %3: %4").arg(name).arg(l.index).arg(l.resolvedPath, d.error),
+                        QStringLiteral("The stored bytes are not a valid %1 stream, so no diff ID can be computed.").arg(compressionName(d.compression)));
+                } else if (!damaged.contains(l.member)) {
+                    damaged.insert(l.member);
+                    add("archive-damaged", Severity::Error, i, l.index, l.resolvedPath,
+                        QStringLiteral("%1 layer %2: %3").arg(name).arg(l.index).arg(d.error), {});
+                }
+                continue;
+            }
+            if (!l.diffId.isEmpty() && d.uncompressed != l.diffId) {
+                add("diffid-mismatch", Severity::Error, i, l.index, l.resolvedPath,
+                    QStringLiteral("%1 layer %2: %3 hashes to %4 uncompressed, but the config says %5")
+                        .arg(name).arg(l.index).arg(l.resolvedPath, shortDigest(d.uncompressed), shortDigest(l.diffId)),
+                    d.stored == l.diffId && d.compression != Compression::None
+                        ? QStringLiteral("The diff ID given is the digest of the compressed file: the producer hashed the stored "
+                                         "blob instead of its uncompressed stream (nix buildImage on a compressed base does this).")
+                        : QString());
+            }
+            if (!l.digest.isEmpty() && l.digest.startsWith(u"sha256:") && d.stored != l.digest) {
+                add("blob-digest-mismatch", Severity::Error, i, l.index, l.resolvedPath,
+                    QStringLiteral("%1 layer %2: %3 hashes to %4, not the %5 it is named by")
+                        .arg(name).arg(l.index).arg(l.resolvedPath, shortDigest(d.stored), shortDigest(l.digest)),
+                    {});
+            }
+        }
+    }
+    if (!report.error.isEmpty() && !report.cancelled)
+        add("archive-damaged", Severity::Error, -1, -1, {}, report.error, {});
+    return findings;
+}
+
+} // namespace lamina

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "check/finding.h"
+#include "format/imagearchive.h"
+#include "util/progress.h"
+
+#include <QHash>
+
+namespace lamina {
+
+/// The digests of one stored member, from a single read of its bytes.
+struct MemberDigest
+{
+    QString stored;          ///< sha256 of the bytes as stored (a blob digest)
+    QString uncompressed;    ///< sha256 of the decompressed stream (a diff ID); = stored when uncompressed
+    qint64 storedBytes = 0;
+    qint64 uncompressedBytes = 0;
+    Compression compression = Compression::Unknown;
+    QString error;           ///< truncated, unreadable or not decompressible
+};
+
+struct VerifyReport
+{
+    QHash<int, MemberDigest> members; ///< by member index; each member hashed once
+    qint64 bytesRead = 0;             ///< stored bytes hashed
+    double seconds = 0;
+    bool cancelled = false;
+    QString error;                    ///< the archive could not be streamed to the end
+};
+
+/// Hashes every layer member the images reference: sha256 of the stored bytes and of the
+/// decompressed stream, in one read per member, members in parallel on `threads` threads
+/// (0 = one per core) when the archive is seekable, one streaming pass otherwise. Progress is
+/// reported in stored bytes; cancellation stops between chunks.
+VerifyReport verifyArchive(const ImageArchive &ia, const Progress &progress = {}, int threads = 0);
+
+/// The findings only hashing can give: diffid-mismatch, blob-digest-mismatch, and damaged
+/// members.
+QList<Finding> verificationFindings(const ImageArchive &ia, const VerifyReport &report);
+
+} // namespace lamina

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: MIT
+// Findings: every code on an archive built for it by tests/fixtures/make_findings.py (Python,
+// independent of Lamina), asserting the exact set of codes; clean archives of every layout; the
+// corpus; the nixpkgs case; verification.
+#include "check/checkreport.h"
+#include "check/checks.h"
+#include "check/verify.h"
+#include "format/imagearchive.h"
+#include "testsupport.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSet>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace lamina;
+
+class TestFindings : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void everyCodeIsCovered();
+    void fixture_data();
+    void fixture();
+    void cleanControlsHaveNoErrorOrWarning();
+    void corpus_data();
+    void corpus();
+    void nixScenarioIsExplained();
+    void verificationFindsOneCorruptedByte();
+    void verificationIsTheSameInParallelAndStreaming();
+    void everyFindingIsComplete();
+
+private:
+    static QList<Finding> findingsFor(const QString &path, bool verify, ImageArchive *out = nullptr)
+    {
+        ImageArchive ia = openImageArchive(path);
+        QList<Finding> f = checkArchive(ia);
+        if (verify)
+            f += verificationFindings(ia, verifyArchive(ia));
+        if (out)
+            *out = ia;
+        return f;
+    }
+    static QStringList codes(const QList<Finding> &findings)
+    {
+        QSet<QString> set;
+        for (const Finding &f : findings)
+            set.insert(f.code);
+        QStringList list(set.begin(), set.end());
+        list.sort();
+        return list;
+    }
+    QTemporaryDir m_dir;
+    QJsonObject m_expected;
+};
+
+void TestFindings::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    QString output;
+    const int rc = test::runPython({test::source(QStringLiteral("tests/fixtures/make_findings.py")), m_dir.path()}, &output);
+    QVERIFY2(rc == 0, qPrintable(output));
+    QFile f(m_dir.filePath(QStringLiteral("expected-findings.json")));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    m_expected = QJsonDocument::fromJson(f.readAll()).object();
+    QVERIFY(m_expected.size() > 40);
+}
+
+void TestFindings::everyCodeIsCovered()
+{
+    QSet<QString> covered;
+    for (const QJsonValue &v : std::as_const(m_expected))
+        for (const QJsonValue &c : v.toObject().value(u"codes").toArray())
+            covered.insert(c.toString());
+    for (const QString &code : findingCodes())
+        QVERIFY2(covered.contains(code), qPrintable(code + QStringLiteral(" has no fixture")));
+    for (const QString &code : std::as_const(covered))
+        QVERIFY2(findingCodes().contains(code), qPrintable(code + QStringLiteral(" is not a known code")));
+}
+
+void TestFindings::fixture_data()
+{
+    QTest::addColumn<QString>("name");
+    for (const QString &name : m_expected.keys())
+        QTest::newRow(qPrintable(name)) << name;
+}
+
+void TestFindings::fixture()
+{
+    QFETCH(QString, name);
+    const QJsonObject exp = m_expected.value(name).toObject();
+    const QList<Finding> findings = findingsFor(m_dir.filePath(name), exp.value(u"verify").toBool());
+    QStringList expected;
+    for (const QJsonValue &c : exp.value(u"codes").toArray())
+        expected << c.toString();
+    expected.sort();
+    QStringList detail;
+    for (const Finding &f : findings)
+        detail << QStringLiteral("%1 %2: %3").arg(severityName(f.severity), f.code, f.message);
+    QVERIFY2(codes(findings) == expected,
+             qPrintable(QStringLiteral("got [%1], expected [%2]\n%3")
+                            .arg(codes(findings).join(QStringLiteral(", ")), expected.join(QStringLiteral(", ")), detail.join(u'\n'))));
+    const QJsonObject severities = exp.value(u"severities").toObject();
+    for (auto it = severities.begin(); it != severities.end(); ++it) {
+        for (const Finding &f : findings)
+            if (f.code == it.key())
+                QVERIFY2(severityName(f.severity) == it.value().toString(),
+                         qPrintable(QStringLiteral("%1 is %2, expected %3").arg(f.code, severityName(f.severity), it.value().toString())));
+    }
+}
+
+void TestFindings::cleanControlsHaveNoErrorOrWarning()
+{
+    int clean = 0;
+    for (const QString &name : m_expected.keys()) {
+        if (!name.startsWith(u"clean-") || name == u"clean-v10-legacy.tar")
+            continue;
+        ++clean;
+        for (const Finding &f : findingsFor(m_dir.filePath(name), true))
+            QVERIFY2(f.severity == Severity::Info, qPrintable(name + QStringLiteral(": ") + f.code + QStringLiteral(": ") + f.message));
+    }
+    QVERIFY(clean >= 10);
+}
+
+void TestFindings::corpus_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QStringList>("expected");
+    QTest::newRow("almostempty") << "cimage__almostempty.tar" << QStringList{};
+    QTest::newRow("dive docker 18") << "dive__test-docker-image.tar" << QStringList{};
+    QTest::newRow("dive oci") << "dive__test-oci-uncompressed-image.tar" << QStringList{};
+    QTest::newRow("dive oci zstd") << "dive__test-oci-zstd-image.tar" << QStringList{};
+    QTest::newRow("nix layered") << "gen__nix-stream-layered-image.tar" << QStringList{QStringLiteral("no-legacy-chain")};
+    QTest::newRow("skopeo docker") << "gen__skopeo-docker-archive.tar" << QStringList{};
+    QTest::newRow("skopeo oci") << "gen__skopeo-oci-archive.tar" << QStringList{};
+    QTest::newRow("umoci") << "gen__umoci-layout" << QStringList{};
+    // Docker 25.0.0 saved untagged images with "manifests": null in index.json.
+    QTest::newRow("docker 25") << "ggcr__hello-world-v25.tar"
+                               << QStringList{QStringLiteral("manifest-oci-mismatch"), QStringLiteral("no-legacy-chain"),
+                                              QStringLiteral("orphan-layer")};
+    QTest::newRow("v1.0 legacy") << "ggcr__no_manifest.tar" << QStringList{QStringLiteral("legacy-only")};
+    QTest::newRow("null manifest") << "ggcr__null_manifest.tar" << QStringList{QStringLiteral("manifest-invalid"), QStringLiteral("no-legacy-chain")};
+    QTest::newRow("test_link") << "ggcr__test_link.tar" << QStringList{QStringLiteral("multiple-images")};
+    QTest::newRow("jib") << "jib__jib-image.tar" << QStringList{QStringLiteral("no-legacy-chain")};
+    QTest::newRow("empty tar") << "scalibr__empty.tar" << QStringList{QStringLiteral("not-an-image")};
+    QTest::newRow("alpine gzip") << "trivy__alpine-311.tar.gz" << QStringList{};
+    QTest::newRow("bad index") << "trivy__test_bad_index_json.oci" << QStringList{QStringLiteral("index-invalid")};
+}
+
+void TestFindings::corpus()
+{
+    QFETCH(QString, file);
+    QFETCH(QStringList, expected);
+    const QList<Finding> findings = findingsFor(test::corpus(file), true);
+    QStringList detail;
+    for (const Finding &f : findings)
+        detail << f.code + QStringLiteral(": ") + f.message;
+    QVERIFY2(codes(findings) == expected, qPrintable(detail.join(u'\n')));
+    // Docker saves of every generation: no error.
+    if (file.contains(u"docker") || file.contains(u"test_link") || file.contains(u"v25") || file.contains(u"alpine")
+        || file.contains(u"almostempty") || file.contains(u"no_manifest"))
+        for (const Finding &f : findings)
+            QVERIFY2(f.severity != Severity::Error, qPrintable(f.message));
+}
+
+void TestFindings::nixScenarioIsExplained()
+{
+    ImageArchive ia;
+    const QList<Finding> findings =
+        findingsFor(test::source(QStringLiteral("resources/samples/nix-buildimage-on-layered.tar.gz")), true, &ia);
+    QCOMPARE(codes(findings), QStringList{QStringLiteral("dangling-parent")});
+    const Finding &f = findings.constFirst();
+    QCOMPARE(f.severity, Severity::Warning); // manifest.json is right, so current loaders are fine
+    QCOMPARE(f.image, 0);
+    QCOMPARE(f.layers, QList<int>{int(ia.images.at(0).layers.size() - 1)});
+    QVERIFY(f.explanation.contains(u"buildImage"));
+    QVERIFY(f.explanation.contains(u"c88337c9"));
+    QVERIFY(f.explanation.contains(u"image ID"));
+    QVERIFY(f.members.constFirst().endsWith(u"/json"));
+    QVERIFY(!f.loaders.dockerClassic.isEmpty() && !f.loaders.podman.isEmpty());
+    QCOMPARE(checkExitCode(ia, findings), 0);
+}
+
+void TestFindings::verificationFindsOneCorruptedByte()
+{
+    // A clean Docker save, then the same with one byte of one layer flipped.
+    const QString clean = m_dir.filePath(QStringLiteral("clean-docker24.tar"));
+    QVERIFY(QFileInfo::exists(clean));
+    QCOMPARE(codes(findingsFor(clean, true)), QStringList{});
+    ImageArchive ia = openImageArchive(clean);
+    const ImageLayer &layer = ia.images.at(0).layers.at(0);
+    const Member &m = ia.archive->member(layer.member);
+    const QString broken = m_dir.filePath(QStringLiteral("one-byte-flipped.tar"));
+    QVERIFY(QFile::copy(clean, broken));
+    QFile f(broken);
+    QVERIFY(f.open(QIODevice::ReadWrite));
+    QVERIFY(f.seek(m.dataOffset + m.size / 2));
+    char c;
+    QVERIFY(f.getChar(&c));
+    QVERIFY(f.seek(m.dataOffset + m.size / 2));
+    QVERIFY(f.putChar(char(c ^ 0x20)));
+    f.close();
+    ImageArchive out;
+    const QList<Finding> findings = findingsFor(broken, true, &out);
+    QCOMPARE(codes(findings), QStringList{QStringLiteral("diffid-mismatch")});
+    QCOMPARE(findings.constFirst().layers, QList<int>{0});
+    QCOMPARE(findings.constFirst().members, QStringList{layer.resolvedPath});
+    QCOMPARE(checkExitCode(out, findings), 1);
+    // Without hashing the damage cannot be seen.
+    QCOMPARE(codes(findingsFor(broken, false)), QStringList{});
+}
+
+void TestFindings::verificationIsTheSameInParallelAndStreaming()
+{
+    // The same archive read by seeking (two threads) and gzip'd as a whole (one stream).
+    const QString tar = test::corpus(QStringLiteral("dive__test-docker-image.tar"));
+    const QString gz = m_dir.filePath(QStringLiteral("dive.tar.gz"));
+    QCOMPARE(QProcess::execute(QStringLiteral("sh"), {QStringLiteral("-c"), QStringLiteral("gzip -n -c '%1' > '%2'").arg(tar, gz)}), 0);
+    const ImageArchive a = openImageArchive(tar);
+    const ImageArchive b = openImageArchive(gz);
+    const VerifyReport ra = verifyArchive(a, {}, 2);
+    const VerifyReport rb = verifyArchive(b);
+    QCOMPARE(ra.members.size(), 14);
+    QCOMPARE(rb.members.size(), 14);
+    for (int i = 0; i < 14; ++i) {
+        const ImageLayer &la = a.images.at(0).layers.at(i);
+        const ImageLayer &lb = b.images.at(0).layers.at(i);
+        QCOMPARE(ra.members.value(la.member).uncompressed, la.diffId);
+        QCOMPARE(rb.members.value(lb.member).uncompressed, lb.diffId);
+    }
+    QCOMPARE(ra.bytesRead, rb.bytesRead);
+    // Gzip'd layers: the diff ID over the decompressed stream, the digest over the stored bytes.
+    const ImageArchive oci = openImageArchive(test::corpus(QStringLiteral("gen__skopeo-oci-archive.tar")));
+    const VerifyReport ro = verifyArchive(oci);
+    for (const ImageLayer &l : oci.images.at(0).layers) {
+        QCOMPARE(ro.members.value(l.member).stored, l.digest);
+        QCOMPARE(ro.members.value(l.member).uncompressed, l.diffId);
+        QVERIFY(ro.members.value(l.member).uncompressedBytes > ro.members.value(l.member).storedBytes);
+    }
+}
+
+void TestFindings::everyFindingIsComplete()
+{
+    for (const QString &name : m_expected.keys()) {
+        for (const Finding &f : findingsFor(m_dir.filePath(name), true)) {
+            QVERIFY2(!f.message.isEmpty() && f.explanation.size() > 60, qPrintable(name + u' ' + f.code));
+            QVERIFY(!f.loaders.dockerClassic.isEmpty() && !f.loaders.containerd.isEmpty() && !f.loaders.podman.isEmpty()
+                    && !f.loaders.ggcr.isEmpty());
+            const QJsonObject o = findingJson(f);
+            for (const char *key : {"code", "severity", "message", "explanation", "image", "layers", "members", "loaders"})
+                QVERIFY(o.contains(QLatin1String(key)));
+        }
+    }
+}
+
+QTEST_GUILESS_MAIN(TestFindings)
+#include "tst_findings.moc"

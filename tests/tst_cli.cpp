@@ -6,6 +6,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QTemporaryDir>
 #include <QTest>
 
 class TestCli : public QObject
@@ -17,6 +18,11 @@ private Q_SLOTS:
     void exitCodeTwoWhenNoImage_data();
     void exitCodeTwoWhenNoImage();
     void usage();
+    void checkExitCodes_data();
+    void checkExitCodes();
+    void checkJsonAddsFindings();
+    void checkExplainTellsWhatLoadersDo();
+    void verifyReportsThroughput();
 
 private:
     struct Run
@@ -123,6 +129,80 @@ void TestCli::usage()
     QCOMPARE(noPath.code, 2);
     QVERIFY(noPath.err.contains("PATH is missing"));
     QCOMPARE(lamina({QStringLiteral("inspect"), QStringLiteral("--bogus"), QStringLiteral("x")}).code, 2);
+}
+
+void TestCli::checkExitCodes_data()
+{
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<int>("code");
+    QTest::newRow("clean docker save") << lamina::test::corpus(QStringLiteral("dive__test-docker-image.tar")) << 0;
+    QTest::newRow("warning only") << lamina::test::source(QStringLiteral("resources/samples/nix-buildimage-on-layered.tar.gz")) << 0;
+    QTest::newRow("unreadable") << lamina::test::corpus(QStringLiteral("ggcr__null_manifest.tar")) << 2;
+    QTest::newRow("nothing there") << QStringLiteral("/nonexistent.tar") << 2;
+}
+
+void TestCli::checkExitCodes()
+{
+    QFETCH(QString, path);
+    QFETCH(int, code);
+    QCOMPARE(lamina({QStringLiteral("check"), path}).code, code);
+}
+
+void TestCli::checkJsonAddsFindings()
+{
+    // An archive with an error finding: a layer whose bytes were changed, caught by --verify.
+    QTemporaryDir dir;
+    const QString tar = dir.filePath(QStringLiteral("changed.tar"));
+    QVERIFY(QFile::copy(lamina::test::corpus(QStringLiteral("cimage__almostempty.tar")), tar));
+    QFile::setPermissions(tar, QFile::ReadOwner | QFile::WriteOwner);
+    const Run before = lamina({QStringLiteral("check"), QStringLiteral("--json"), QStringLiteral("--verify"), tar});
+    QCOMPARE(before.code, 0);
+    const QJsonObject clean = QJsonDocument::fromJson(before.out).object();
+    QVERIFY(clean.value(u"findings").isArray());
+    QCOMPARE(clean.value(u"layout").toString(), QStringLiteral("docker-manifest")); // the inspect keys are kept
+    const QJsonObject layer = clean.value(u"images").toArray().at(0).toObject().value(u"layers").toArray().at(0).toObject();
+    QFile f(tar);
+    QVERIFY(f.open(QIODevice::ReadWrite));
+    const QByteArray all = f.readAll();
+    // The layer is a 1536-byte tar: change a byte of its first header's name field.
+    const qsizetype at = all.indexOf(QByteArrayLiteral("ustar"), all.indexOf("layer.tar") + 512) - 257;
+    QVERIFY(at > 0);
+    QVERIFY(f.seek(at));
+    QVERIFY(f.putChar('Z'));
+    f.close();
+    const Run after = lamina({QStringLiteral("check"), QStringLiteral("--json"), QStringLiteral("--verify"), tar});
+    QCOMPARE(after.code, 1);
+    const QJsonArray findings = QJsonDocument::fromJson(after.out).object().value(u"findings").toArray();
+    QCOMPARE(findings.size(), 1);
+    const QJsonObject finding = findings.at(0).toObject();
+    QCOMPARE(finding.value(u"code").toString(), QStringLiteral("diffid-mismatch"));
+    QCOMPARE(finding.value(u"severity").toString(), QStringLiteral("error"));
+    QCOMPARE(finding.value(u"image").toInt(), 0);
+    QCOMPARE(finding.value(u"layers").toArray().at(0).toInt(), 0);
+    QCOMPARE(finding.value(u"members").toArray().at(0).toString(), layer.value(u"path").toString());
+    for (const char *loader : {"docker-classic", "containerd", "podman", "ggcr"})
+        QVERIFY(!finding.value(u"loaders").toObject().value(QLatin1String(loader)).toString().isEmpty());
+    // Without --verify the change is invisible.
+    QCOMPARE(lamina({QStringLiteral("check"), tar}).code, 0);
+}
+
+void TestCli::checkExplainTellsWhatLoadersDo()
+{
+    const QString sample = lamina::test::source(QStringLiteral("resources/samples/nix-buildimage-on-layered.tar.gz"));
+    const Run brief = lamina({QStringLiteral("check"), sample});
+    QVERIFY(brief.out.contains("WARNING dangling-parent"));
+    QVERIFY(!brief.out.contains("podman / skopeo"));
+    const Run explained = lamina({QStringLiteral("check"), QStringLiteral("--explain"), sample});
+    QVERIFY(explained.out.contains("c88337c9"));
+    QVERIFY(explained.out.contains("podman / skopeo"));
+    QVERIFY(explained.out.contains("Docker 29 / containerd"));
+}
+
+void TestCli::verifyReportsThroughput()
+{
+    const Run r = lamina({QStringLiteral("verify"), lamina::test::corpus(QStringLiteral("gen__skopeo-oci-archive.tar"))});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.err.contains("verified 14 layer file(s)") && r.err.contains("MB/s"), r.err.constData());
 }
 
 QTEST_GUILESS_MAIN(TestCli)

@@ -5,9 +5,13 @@
 #include "check/checks.h"
 #include "check/verify.h"
 #include "format/imagearchive.h"
+#include "layers/extract.h"
+#include "layers/imagelayers.h"
 #include "format/inspectreport.h"
 
 #include <QCoreApplication>
+#include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QTextStream>
 
@@ -25,7 +29,17 @@ const char *const kUsage =
     "                                 where the views disagree with each other (and, with --verify,\n"
     "                                 with the bytes); exit 0 no error, 1 errors found, 2 unreadable\n"
     "  lamina verify [--json] PATH    check --verify: hash every layer, with progress and throughput\n"
+    "  lamina ls [--json] [--image N] [--layer K | --merged [--upto K]] [--changes] PATH [PREFIX]\n"
+    "                                 list files: one layer's own entries, or the merged tree\n"
+    "                                 (default: merged, top layer); --changes marks A/M/D\n"
+    "  lamina cat [--image N] [--layer K | --upto K] PATH FILE\n"
+    "                                 a file's bytes (merged view by default; --layer K: the copy\n"
+    "                                 stored in layer K, even if deleted later)\n"
+    "  lamina extract [--image N] [--layer K | --upto K] [--force] PATH FILE_OR_DIR DEST\n"
+    "                                 write a file or folder into DEST, safely\n"
     "  lamina --help | --version\n"
+    "\n"
+    "Images and layers are numbered from 0 (bottom layer 0), as in inspect --json.\n"
     "\n"
     "Exit status of inspect: 0 when at least one image was read, 2 otherwise.\n";
 
@@ -54,10 +68,36 @@ int inspect(const QStringList &args, QTextStream &out, QTextStream &err)
     if (path.isEmpty())
         return usage(err, QStringLiteral("inspect: PATH is missing"));
     const ImageArchive ia = openImageArchive(path);
+    QJsonObject o = inspectJson(ia);
+    // Layer sizes need the layer headers: read them (seeking past file data where possible).
+    QJsonArray images = o.value(QStringLiteral("images")).toArray();
+    QString sizesText;
+    for (int i = 0; i < ia.images.size(); ++i) {
+        const ImageSizes sizes = imageSizes(indexImageLayers(ia, i));
+        QJsonObject img = images.at(i).toObject();
+        QJsonArray layers = img.value(QStringLiteral("layers")).toArray();
+        for (int l = 0; l < layers.size() && l < sizes.layers.size(); ++l) {
+            QJsonObject lo = layers.at(l).toObject();
+            const ImageSizes::Layer &s = sizes.layers.at(l);
+            lo.insert(QStringLiteral("uncompressedSize"), s.uncompressedSize >= 0 ? QJsonValue(double(s.uncompressedSize)) : QJsonValue(QJsonValue::Null));
+            lo.insert(QStringLiteral("contribution"), double(s.contribution));
+            lo.insert(QStringLiteral("cumulativeSize"), double(s.cumulative));
+            lo.insert(QStringLiteral("fileCount"), s.fileCount);
+            layers[l] = lo;
+        }
+        img.insert(QStringLiteral("layers"), layers);
+        img.insert(QStringLiteral("wastedBytes"), double(sizes.wasted.wastedBytes));
+        img.insert(QStringLiteral("efficiency"), sizes.wasted.efficiency);
+        images[i] = img;
+        sizesText += QStringLiteral("Image %1: %2 bytes of files visible, %3 bytes wasted (hidden by later layers), efficiency %4%\n")
+                         .arg(i + 1).arg(sizes.wasted.visibleFileBytes).arg(sizes.wasted.wastedBytes)
+                         .arg(sizes.wasted.efficiency * 100.0, 0, 'f', 1);
+    }
+    o.insert(QStringLiteral("images"), images);
     if (json)
-        out << QString::fromUtf8(QJsonDocument(inspectJson(ia)).toJson(QJsonDocument::Indented));
+        out << QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Indented));
     else
-        out << inspectText(ia);
+        out << inspectText(ia) << (sizesText.isEmpty() ? QString() : u'\n' + sizesText);
     out.flush();
     if (!json && !ia.ok())
         err << "lamina: no image could be read from " << path << '\n';
@@ -118,13 +158,233 @@ int check(const QStringList &args, QTextStream &out, QTextStream &err, bool veri
     return checkExitCode(ia, findings);
 }
 
+struct LayerArgs
+{
+    bool json = false, merged = false, changes = false, force = false;
+    int image = 0, layer = -1, upto = -1;
+    QStringList positional;
+    QString problem;
+};
+
+LayerArgs parseLayerArgs(const QStringList &args)
+{
+    LayerArgs a;
+    for (int i = 0; i < args.size(); ++i) {
+        const QString &x = args.at(i);
+        auto number = [&](int *out) {
+            bool ok = false;
+            if (i + 1 < args.size())
+                *out = args.at(++i).toInt(&ok);
+            if (!ok || *out < 0)
+                a.problem = QStringLiteral("%1 needs a number from 0").arg(x);
+        };
+        if (x == u"--json")
+            a.json = true;
+        else if (x == u"--merged")
+            a.merged = true;
+        else if (x == u"--changes")
+            a.changes = true;
+        else if (x == u"--force")
+            a.force = true;
+        else if (x == u"--image")
+            number(&a.image);
+        else if (x == u"--layer")
+            number(&a.layer);
+        else if (x == u"--upto")
+            number(&a.upto);
+        else if (x.startsWith(u"--"))
+            a.problem = QStringLiteral("unknown option %1").arg(x);
+        else
+            a.positional << x;
+    }
+    if (a.layer >= 0 && (a.merged || a.upto >= 0))
+        a.problem = QStringLiteral("--layer and --merged/--upto exclude each other");
+    return a;
+}
+
+/// Opens the archive and indexes the chosen image's layers; prints why not and returns false.
+bool openLayers(const LayerArgs &a, QTextStream &err, ImageArchive *ia, ImageLayers *layers)
+{
+    *ia = openImageArchive(a.positional.at(0));
+    if (!ia->ok()) {
+        err << "lamina: no image could be read from " << a.positional.at(0) << '\n';
+        for (const QString &e : ia->errors)
+            err << "  " << e << '\n';
+        return false;
+    }
+    if (a.image >= ia->images.size()) {
+        err << "lamina: the archive has " << ia->images.size() << " image(s); --image counts from 0\n";
+        return false;
+    }
+    const int count = int(ia->images.at(a.image).layers.size());
+    if (a.layer >= count || a.upto >= count) {
+        err << "lamina: image " << a.image << " has " << count << " layer(s), numbered from 0\n";
+        return false;
+    }
+    *layers = indexImageLayers(*ia, a.image);
+    for (const QString &e : layers->errors)
+        err << "lamina: " << e << '\n';
+    return true;
+}
+
+/// The tree the options ask for: one layer alone, or layers 0..upto merged.
+MergedTree chosenTree(const LayerArgs &a, const ImageLayers &layers)
+{
+    if (a.layer >= 0) {
+        MergedTree::Layers only(layers.layers.size());
+        only[a.layer] = layers.layers.at(a.layer);
+        return MergedTree::build(only, a.layer);
+    }
+    return MergedTree::build(layers.layers, a.upto >= 0 ? a.upto : int(layers.layers.size()) - 1);
+}
+
+QString modeString(const LayerEntry &e)
+{
+    static const char types[] = {'-', 'd', 'l', 'h', 'c', 'b', 'p', 'w'};
+    QString s(1, QLatin1Char(types[int(e.type)]));
+    const char *rwx = "rwxrwxrwx";
+    for (int bit = 0; bit < 9; ++bit)
+        s += (e.mode & (0400u >> bit)) ? QLatin1Char(rwx[bit]) : QLatin1Char('-');
+    if (e.mode & 04000)
+        s[3] = (e.mode & 0100) ? u's' : u'S';
+    if (e.mode & 02000)
+        s[6] = (e.mode & 0010) ? u's' : u'S';
+    return s;
+}
+
+int ls(const QStringList &args, QTextStream &out, QTextStream &err)
+{
+    const LayerArgs a = parseLayerArgs(args);
+    if (!a.problem.isEmpty() || a.positional.isEmpty() || a.positional.size() > 2)
+        return usage(err, a.problem.isEmpty() ? QStringLiteral("ls: PATH [PREFIX]") : QStringLiteral("ls: ") + a.problem);
+    ImageArchive ia;
+    ImageLayers layers;
+    if (!openLayers(a, err, &ia, &layers))
+        return 2;
+    const MergedTree tree = chosenTree(a, layers);
+    const QByteArray prefix = normaliseMemberPath(a.positional.value(1)).toUtf8();
+    struct Row
+    {
+        QByteArray path;
+        const LayerEntry *entry;
+        QByteArray link;
+        Change change;
+    };
+    QList<Row> rows;
+    QList<int> stack{tree.root()};
+    while (!stack.isEmpty()) {
+        const int n = stack.takeLast();
+        if (n != tree.root()) {
+            const QByteArray p = tree.path(n);
+            if (prefix.isEmpty() || p == prefix || p.startsWith(QByteArray(prefix + '/')))
+                rows.append({p, &tree.entry(n), tree.layerIndex(tree.node(n).layer).linkTarget(tree.node(n).entry), tree.node(n).change});
+        }
+        const QList<int> kids = tree.children(n);
+        for (auto it = kids.crbegin(); it != kids.crend(); ++it)
+            stack.append(*it);
+    }
+    // Marks come from the tree at the chosen layer: what that layer added or changed, and what
+    // it removed (its whiteouts, opaque folders and replacements) shown as deletions.
+    LayerEntry removedEntry;
+    removedEntry.type = EntryType::Whiteout;
+    if (a.changes || a.layer >= 0) {
+        const int layerNo = a.layer >= 0 ? a.layer : tree.topLayer();
+        const MergedTree full = a.layer >= 0 ? MergedTree::build(layers.layers, layerNo) : MergedTree();
+        const MergedTree &at = a.layer >= 0 ? full : tree;
+        for (Row &r : rows) {
+            const int n = at.find(r.path);
+            r.change = n >= 0 && at.node(n).layer == layerNo ? at.node(n).change : Change::None;
+        }
+        for (const MergedTree::ChangeRecord &c : at.changes())
+            if (c.change == Change::Removed && (prefix.isEmpty() || c.path == prefix || c.path.startsWith(QByteArray(prefix + '/'))))
+                rows.append({c.path, &removedEntry, QByteArray(), Change::Removed});
+        std::stable_sort(rows.begin(), rows.end(), [](const Row &x, const Row &y) { return x.path < y.path; });
+    }
+    if (a.json) {
+        QJsonArray arr;
+        for (const Row &r : rows) {
+            QJsonObject o;
+            o.insert(QStringLiteral("path"), QString::fromUtf8(r.path));
+            o.insert(QStringLiteral("type"), r.change == Change::Removed ? QStringLiteral("whiteout") : entryTypeName(r.entry->type));
+            o.insert(QStringLiteral("size"), double(r.entry->size));
+            o.insert(QStringLiteral("mode"), QString::number(r.entry->mode, 8).rightJustified(4, u'0'));
+            o.insert(QStringLiteral("uid"), double(r.entry->uid));
+            o.insert(QStringLiteral("gid"), double(r.entry->gid));
+            o.insert(QStringLiteral("linkTarget"), r.link.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(QString::fromUtf8(r.link)));
+            o.insert(QStringLiteral("change"), !a.changes || r.change == Change::None ? QJsonValue(QJsonValue::Null)
+                                                                                      : QJsonValue(changeLetter(r.change)));
+            arr.append(o);
+        }
+        out << QString::fromUtf8(QJsonDocument(arr).toJson(QJsonDocument::Indented));
+        return 0;
+    }
+    for (const Row &r : rows) {
+        if (a.changes)
+            out << changeLetter(r.change) << ' ';
+        if (r.change == Change::Removed) {
+            out << QStringLiteral("w--------- %1 %2 %3\n").arg(QString(9, u' '), QString(12, u' '), QString::fromUtf8(r.path));
+            continue;
+        }
+        const QString owner = QStringLiteral("%1:%2").arg(r.entry->uid).arg(r.entry->gid);
+        out << modeString(*r.entry) << ' ' << owner.leftJustified(9) << ' ' << QString::number(r.entry->size).rightJustified(12)
+            << ' ' << QString::fromUtf8(r.path);
+        if (!r.link.isEmpty())
+            out << (r.entry->type == EntryType::Hardlink ? " => " : " -> ") << QString::fromUtf8(r.link);
+        out << '\n';
+    }
+    return 0;
+}
+
+int catOrExtract(const QStringList &args, QTextStream &out, QTextStream &err, bool extract)
+{
+    const LayerArgs a = parseLayerArgs(args);
+    const int wanted = extract ? 3 : 2;
+    if (!a.problem.isEmpty() || a.positional.size() != wanted)
+        return usage(err, a.problem.isEmpty() ? (extract ? QStringLiteral("extract: PATH FILE_OR_DIR DEST") : QStringLiteral("cat: PATH FILE"))
+                                              : a.problem);
+    ImageArchive ia;
+    ImageLayers layers;
+    if (!openLayers(a, err, &ia, &layers))
+        return 2;
+    const MergedTree tree = chosenTree(a, layers);
+    QString error;
+    const QByteArray file = a.positional.at(1).toUtf8();
+    const int node = resolveInTree(tree, file, !extract, &error);
+    if (node < 0) {
+        err << "lamina: " << error << '\n';
+        return 1;
+    }
+    if (extract) {
+        const ExtractResult r = extractNode(ia, a.image, tree, node, a.positional.at(2), a.force);
+        for (const QString &s : r.skipped)
+            err << "lamina: skipped " << s << '\n';
+        if (!r.ok()) {
+            err << "lamina: " << r.error << '\n';
+            return 1;
+        }
+        err << QStringLiteral("extracted %1 file(s), %2 folder(s), %3 link(s)\n").arg(r.files).arg(r.folders).arg(r.links);
+        return 0;
+    }
+    const FileRead r = readLayerFile(ia, a.image, tree.layers(), tree.node(node).layer, tree.node(node).entry, 1ll << 40);
+    if (!r.ok()) {
+        err << "lamina: " << r.error << '\n';
+        return 1;
+    }
+    out.flush();
+    QFile stdoutFile;
+    (void)stdoutFile.open(stdout, QIODevice::WriteOnly);
+    stdoutFile.write(r.data);
+    return 0;
+}
+
 } // namespace
 
 bool isCliInvocation(const QStringList &args)
 {
     if (args.size() < 2)
         return false;
-    static const QStringList commands = {QStringLiteral("inspect"), QStringLiteral("check"), QStringLiteral("verify"), QStringLiteral("help"), QStringLiteral("--help"),
+    static const QStringList commands = {QStringLiteral("inspect"), QStringLiteral("check"), QStringLiteral("verify"), QStringLiteral("ls"),
+                                         QStringLiteral("cat"), QStringLiteral("extract"), QStringLiteral("help"), QStringLiteral("--help"),
                                          QStringLiteral("-h"), QStringLiteral("--version")};
     return commands.contains(args.at(1));
 }
@@ -148,6 +408,12 @@ int runCli(const QStringList &args)
         return check(args.mid(2), out, err, false);
     if (command == u"verify")
         return check(args.mid(2), out, err, true);
+    if (command == u"ls")
+        return ls(args.mid(2), out, err);
+    if (command == u"cat")
+        return catOrExtract(args.mid(2), out, err, false);
+    if (command == u"extract")
+        return catOrExtract(args.mid(2), out, err, true);
     return usage(err, QStringLiteral("unknown command %1").arg(command));
 }
 

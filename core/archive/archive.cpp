@@ -335,6 +335,14 @@ public:
         }
     }
     QString error() const override { return m_error; }
+    qint64 skip(qint64 n) override
+    {
+        const qint64 step = std::min(n, m_left);
+        m_offset += step;
+        m_left -= step;
+        return step;
+    }
+    bool canSeek() const override { return true; }
 
 private:
     int m_fd;

@@ -4,6 +4,8 @@
 #include <QString>
 #include <QtGlobal>
 
+#include <algorithm>
+
 namespace lamina {
 
 /// Pull-style access to one member's bytes, so that big members are never held in memory.
@@ -16,6 +18,21 @@ public:
     /// (then error() says why).
     virtual qint64 read(char *buffer, qint64 max) = 0;
     virtual QString error() const = 0;
+    /// Skips `n` bytes; seekable readers seek, others read and discard. Returns the bytes skipped.
+    virtual qint64 skip(qint64 n)
+    {
+        char buffer[65536];
+        qint64 done = 0;
+        while (done < n) {
+            const qint64 got = read(buffer, std::min<qint64>(n - done, qint64(sizeof buffer)));
+            if (got <= 0)
+                break;
+            done += got;
+        }
+        return done;
+    }
+    /// True when skip() seeks instead of reading.
+    virtual bool canSeek() const { return false; }
 };
 
 } // namespace lamina

@@ -368,7 +368,7 @@ Archive::ReadResult Archive::readStreamed(int index, qint64 maxBytes) const
     int ordinal = -1;
     // Ordinals count every header the indexer kept or skipped in the same order, so re-count the
     // same way: members with unsafe or empty paths were not added.
-    while (archive_read_next_header(h.a, &e) >= ARCHIVE_WARN) {
+    for (int rc; (rc = archive_read_next_header(h.a, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN;) {
         bool escapes = false;
         const QString stored = entryPath(e);
         const QString p = normaliseMemberPath(stored, &escapes);
@@ -450,7 +450,7 @@ bool Archive::scanMembers(const QSet<int> &wanted, const std::function<bool(int,
     int ordinal = -1;
     int left = int(wanted.size());
     int rc;
-    while (left > 0 && (rc = archive_read_next_header(h.a, &e)) >= ARCHIVE_WARN) {
+    while (left > 0 && ((rc = archive_read_next_header(h.a, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN)) {
         if (progress.cancelled())
             return true;
         bool escapes = false;

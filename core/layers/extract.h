@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "layers/imagelayers.h"
+
+namespace lamina {
+
+/// Follows symbolic links inside the image (absolute targets from the image root, ".." stopping
+/// at the root, as in a container), never on the host. Returns the node, or -1 with `error`.
+int resolveInTree(const MergedTree &tree, QByteArrayView path, bool followLast, QString *error);
+
+struct ExtractResult
+{
+    int files = 0;
+    int folders = 0;
+    int links = 0;
+    QStringList skipped; ///< device nodes, fifos, existing files, each with why
+    QString error;       ///< why extraction stopped
+    bool ok() const { return error.isEmpty(); }
+};
+
+/// Writes the node `node` of `tree` (a file or a whole folder) into the host folder `dest`.
+/// Nothing is written outside `dest`: every path is built component by component with
+/// O_NOFOLLOW, symlinks are created as links and never followed, device nodes and fifos are not
+/// created, set-id bits are dropped, and existing files are kept unless `overwrite`.
+ExtractResult extractNode(const ImageArchive &ia, int image, const MergedTree &tree, int node, const QString &dest,
+                          bool overwrite);
+
+} // namespace lamina

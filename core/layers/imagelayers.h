@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "format/imagearchive.h"
+#include "layers/mergedtree.h"
+
+#include <functional>
+
+namespace lamina {
+
+struct ImageLayers
+{
+    MergedTree::Layers layers; ///< one per image layer, bottom to top; null where unreadable
+    QStringList errors;        ///< "layer N (member): reason"
+    bool cancelled = false;
+};
+
+/// Indexes every layer of image `image`: in parallel on all cores when the archive is seekable,
+/// in one streaming pass otherwise; a file used by several positions is read once. `onLayer` is
+/// called from the worker threads as each layer is done (layers arrive in any order).
+ImageLayers indexImageLayers(const ImageArchive &ia, int image, const LayerIndexOptions &options = {},
+                             const Progress &progress = {},
+                             const std::function<void(int layer, const std::shared_ptr<const LayerIndex> &)> &onLayer = {});
+
+/// Sizes of an image's layers once indexed (docs/layers.md defines each figure).
+struct ImageSizes
+{
+    struct Layer
+    {
+        qint64 storedSize = -1;       ///< bytes of the layer blob
+        qint64 uncompressedSize = -1; ///< bytes of the uncompressed tar stream
+        qint64 contribution = 0;      ///< visible file bytes it adds net (negative when it deletes more)
+        qint64 cumulative = 0;        ///< visible file bytes after it
+        int fileCount = 0;            ///< regular files it holds
+    };
+    QList<Layer> layers;
+    WastedSpace wasted;
+};
+ImageSizes imageSizes(const ImageLayers &layers);
+
+struct FileRead
+{
+    QByteArray data;
+    QString error;
+    bool ok() const { return error.isEmpty(); }
+};
+
+/// The bytes of entry `entry` of layer `layer` (hardlinks followed within the layer, then in the
+/// tree below). Seeks in an uncompressed layer of a seekable archive; streams otherwise.
+FileRead readLayerFile(const ImageArchive &ia, int image, const MergedTree::Layers &layers, int layer, int entry,
+                       qint64 maxBytes = 256ll << 20);
+
+} // namespace lamina

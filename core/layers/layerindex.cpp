@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: MIT
+// Indexing a layer tar (FORMATS.md §6): entries, whiteouts, opaque folders; libarchive parses,
+// and decompresses in a first stage when the layer is compressed so that both digests come from
+// the same pass.
+#include "layers/layerindex.h"
+
+#include "util/sha256.h"
+
+#include <QHash>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+namespace lamina {
+
+QString entryTypeName(EntryType t)
+{
+    switch (t) {
+    case EntryType::File: return QStringLiteral("file");
+    case EntryType::Directory: return QStringLiteral("dir");
+    case EntryType::Symlink: return QStringLiteral("symlink");
+    case EntryType::Hardlink: return QStringLiteral("hardlink");
+    case EntryType::CharDevice: return QStringLiteral("char");
+    case EntryType::BlockDevice: return QStringLiteral("block");
+    case EntryType::Fifo: return QStringLiteral("fifo");
+    case EntryType::Whiteout: return QStringLiteral("whiteout");
+    }
+    return {};
+}
+
+QByteArray LayerIndex::name(int i) const
+{
+    const LayerEntry &e = m_entries.at(i);
+    return m_pool.mid(e.nameOffset, e.nameLength);
+}
+
+QByteArray LayerIndex::linkTarget(int i) const
+{
+    const LayerEntry &e = m_entries.at(i);
+    return m_pool.mid(e.linkOffset, e.linkLength);
+}
+
+QByteArray LayerIndex::path(int i) const
+{
+    QByteArray p = name(i);
+    for (int at = m_entries.at(i).parent; at >= 0; at = m_entries.at(at).parent)
+        p = name(at) + '/' + p;
+    return p;
+}
+
+QList<int> LayerIndex::children(int folder) const
+{
+    const int slot = folder + 1;
+    return m_children.mid(m_childStart.at(slot), m_childStart.at(slot + 1) - m_childStart.at(slot));
+}
+
+int LayerIndex::find(QByteArrayView path) const
+{
+    int folder = -1;
+    qsizetype start = 0;
+    while (start < path.size()) {
+        qsizetype end = path.indexOf('/', start);
+        if (end < 0)
+            end = path.size();
+        const QByteArrayView component = path.sliced(start, end - start);
+        start = end + 1;
+        if (component.isEmpty() || component == ".")
+            continue;
+        const int slot = folder + 1;
+        const auto first = m_children.cbegin() + m_childStart.at(slot);
+        const auto last = m_children.cbegin() + m_childStart.at(slot + 1);
+        const auto it = std::lower_bound(first, last, component, [this](int child, QByteArrayView want) {
+            const LayerEntry &e = m_entries.at(child);
+            return QByteArrayView(m_pool.constData() + e.nameOffset, e.nameLength) < want;
+        });
+        if (it == last)
+            return -1;
+        const LayerEntry &e = m_entries.at(*it);
+        if (QByteArrayView(m_pool.constData() + e.nameOffset, e.nameLength) != component)
+            return -1;
+        folder = *it;
+    }
+    return folder;
+}
+
+qint64 LayerIndex::memoryBytes() const
+{
+    return qint64(m_entries.capacity()) * qint64(sizeof(LayerEntry)) + m_pool.capacity()
+        + qint64(m_childStart.capacity() + m_children.capacity()) * 4;
+}
+
+namespace {
+
+constexpr qint64 kChunk = 256 * 1024;
+
+/// Builds the index while libarchive hands over headers.
+class Builder
+{
+public:
+    explicit Builder(LayerIndex &index)
+        : m_index(index) {}
+
+    quint32 intern(QByteArrayView s)
+    {
+        if (s.isEmpty())
+            return 0;
+        auto it = m_strings.constFind(s.toByteArray());
+        if (it != m_strings.constEnd())
+            return it.value();
+        const quint32 offset = quint32(m_index.m_pool.size());
+        m_index.m_pool.append(s.data(), s.size());
+        m_strings.insert(s.toByteArray(), offset);
+        return offset;
+    }
+
+    int folder(const QByteArray &path)
+    {
+        if (path.isEmpty())
+            return -1;
+        if (const int existing = m_paths.value(path, -2); existing != -2) {
+            LayerEntry &e = m_index.m_entries[existing];
+            if (e.type != EntryType::Directory) {
+                // A file used as a folder later in the same layer: the folder replaces it.
+                e.type = EntryType::Directory;
+                e.size = 0;
+            }
+            return existing;
+        }
+        const qsizetype slash = path.lastIndexOf('/');
+        LayerEntry e;
+        e.parent = folder(slash < 0 ? QByteArray() : path.left(slash));
+        const QByteArrayView name = slash < 0 ? QByteArrayView(path) : QByteArrayView(path).sliced(slash + 1);
+        e.nameOffset = intern(name);
+        e.nameLength = quint16(name.size());
+        e.type = EntryType::Directory;
+        e.flags = LayerEntry::Implicit;
+        e.mode = 0755;
+        m_index.m_entries.append(e);
+        const int index = int(m_index.m_entries.size() - 1);
+        m_paths.insert(path, index);
+        return index;
+    }
+
+    void add(struct archive_entry *ae, int header, qint64 dataOffset)
+    {
+        QByteArray stored;
+        if (const char *u = archive_entry_pathname_utf8(ae))
+            stored = u;
+        else if (const char *p = archive_entry_pathname(ae))
+            stored = p;
+        const QByteArray path = normalise(stored);
+        if (path.isNull()) {
+            m_index.problems.append(QStringLiteral("\"%1\": the path climbs out of the layer (\"..\"); skipped").arg(QString::fromUtf8(stored)));
+            return;
+        }
+        if (path.isEmpty())
+            return; // the root folder itself
+        const qsizetype slash = path.lastIndexOf('/');
+        const QByteArray dir = slash < 0 ? QByteArray() : path.left(slash);
+        QByteArray name = slash < 0 ? path : path.mid(slash + 1);
+        if (name.size() > 0xffff) {
+            m_index.problems.append(QStringLiteral("\"%1…\": a name longer than 65535 bytes; skipped").arg(QString::fromUtf8(name.left(80))));
+            return;
+        }
+
+        LayerEntry e;
+        e.header = header;
+        e.mode = archive_entry_perm(ae);
+        e.uid = quint32(archive_entry_uid(ae));
+        e.gid = quint32(archive_entry_gid(ae));
+        e.mtime = archive_entry_mtime(ae);
+        if (archive_entry_xattr_count(ae) > 0)
+            e.flags |= LayerEntry::HasXattrs;
+        QByteArray link;
+        if (name.startsWith(".wh.")) {
+            if (name == ".wh..wh..opq") {
+                const int f = folder(dir);
+                if (f >= 0)
+                    m_index.m_entries[f].flags |= LayerEntry::Opaque;
+                else
+                    m_rootOpaque = true;
+                return;
+            }
+            if (name.startsWith(".wh..wh.")) {
+                ++m_aufs; // AUFS metadata (.wh..wh.plnk, .wh..wh.aufs): Docker skips it too
+                return;
+            }
+            name = name.mid(4);
+            if (name.isEmpty()) {
+                m_index.problems.append(QStringLiteral("\"%1\": a whiteout that names nothing; ignored").arg(QString::fromUtf8(path)));
+                return;
+            }
+            e.type = EntryType::Whiteout;
+            ++m_index.whiteoutCount;
+        } else if (const char *hard = archive_entry_hardlink(ae)) {
+            e.type = EntryType::Hardlink;
+            const char *u = archive_entry_hardlink_utf8(ae);
+            link = normalise(u ? QByteArray(u) : QByteArray(hard));
+            if (link.isNull()) {
+                m_index.problems.append(QStringLiteral("\"%1\": a hard link climbing out of the layer (\"%2\"); skipped")
+                                            .arg(QString::fromUtf8(path), QString::fromUtf8(hard)));
+                return;
+            }
+        } else {
+            switch (archive_entry_filetype(ae)) {
+            case AE_IFREG:
+                e.type = EntryType::File;
+                e.size = archive_entry_size(ae);
+                e.dataOffset = dataOffset;
+                break;
+            case AE_IFDIR: e.type = EntryType::Directory; break;
+            case AE_IFLNK: {
+                e.type = EntryType::Symlink;
+                const char *u = archive_entry_symlink_utf8(ae);
+                link = u ? QByteArray(u) : QByteArray(archive_entry_symlink(ae));
+                break;
+            }
+            case AE_IFCHR: e.type = EntryType::CharDevice; break;
+            case AE_IFBLK: e.type = EntryType::BlockDevice; break;
+            case AE_IFIFO: e.type = EntryType::Fifo; break;
+            default: e.type = EntryType::File; break;
+            }
+        }
+        e.parent = folder(dir);
+        e.nameOffset = intern(name);
+        e.nameLength = quint16(name.size());
+        if (!link.isEmpty()) {
+            e.linkOffset = intern(link);
+            e.linkLength = quint32(link.size());
+        }
+        if (e.type == EntryType::File) {
+            ++m_index.fileCount;
+            m_index.fileBytes += e.size;
+        }
+        const QByteArray key = e.type == EntryType::Whiteout ? QByteArray(dir.isEmpty() ? QByteArray(".wh." + name) : QByteArray(dir + "/.wh." + name)) : path;
+        if (const int existing = m_paths.value(key, -1); existing >= 0) {
+            LayerEntry &old = m_index.m_entries[existing];
+            if (old.flags & LayerEntry::Implicit && e.type == EntryType::Directory) {
+                e.flags |= old.flags & LayerEntry::Opaque;
+                old = e; // the folder's own header, after its children
+                return;
+            }
+            // OCI: a layer must not hold a path twice; extraction keeps the last copy.
+            m_index.problems.append(QStringLiteral("\"%1\": stored twice in this layer; the later copy counts").arg(QString::fromUtf8(path)));
+            if (old.type == EntryType::File) {
+                --m_index.fileCount;
+                m_index.fileBytes -= old.size;
+            }
+            e.flags |= old.flags & LayerEntry::Opaque;
+            old = e;
+            return;
+        }
+        m_index.m_entries.append(e);
+        m_paths.insert(key, int(m_index.m_entries.size() - 1));
+    }
+
+    void finish()
+    {
+        if (m_aufs)
+            m_index.problems.append(QStringLiteral("%1 AUFS metadata entries (.wh..wh.*) skipped, as Docker does").arg(m_aufs));
+        if (m_rootOpaque)
+            m_index.problems.append(QStringLiteral("an opaque whiteout at the root (.wh..wh..opq) hides every lower layer"));
+        m_paths.clear();
+        m_strings.clear();
+        // Child table: counting sort by parent, then each range by name.
+        const int n = int(m_index.m_entries.size());
+        QList<qint32> &start = m_index.m_childStart;
+        start.fill(0, n + 2);
+        for (const LayerEntry &e : std::as_const(m_index.m_entries))
+            ++start[e.parent + 2];
+        for (int i = 2; i < n + 2; ++i)
+            start[i] += start[i - 1];
+        m_index.m_children.resize(n);
+        QList<qint32> fill = start;
+        for (int i = 0; i < n; ++i)
+            m_index.m_children[fill[m_index.m_entries.at(i).parent + 1]++] = i;
+        const QByteArray &pool = m_index.m_pool;
+        const QList<LayerEntry> &entries = m_index.m_entries;
+        for (int slot = 0; slot < n + 1; ++slot) {
+            std::sort(m_index.m_children.begin() + start[slot], m_index.m_children.begin() + start[slot + 1], [&](int a, int b) {
+                const LayerEntry &x = entries.at(a), &y = entries.at(b);
+                const QByteArrayView nx(pool.constData() + x.nameOffset, x.nameLength), ny(pool.constData() + y.nameOffset, y.nameLength);
+                if (nx != ny)
+                    return nx < ny;
+                return x.type == EntryType::Whiteout && y.type != EntryType::Whiteout;
+            });
+        }
+        m_index.m_entries.squeeze();
+        m_index.m_pool.squeeze();
+    }
+
+    bool rootOpaque() const { return m_rootOpaque; }
+
+    static QByteArray normalise(const QByteArray &path)
+    {
+        QList<QByteArray> out;
+        for (const QByteArray &part : path.split('/')) {
+            if (part.isEmpty() || part == ".")
+                continue;
+            if (part == "..") {
+                if (out.isEmpty())
+                    return QByteArray();
+                out.removeLast();
+                continue;
+            }
+            out.append(part);
+        }
+        QByteArray joined = out.join('/');
+        if (joined.isNull())
+            joined = QByteArray(""); // empty but not null: the root
+        return joined;
+    }
+
+private:
+    LayerIndex &m_index;
+    QHash<QByteArray, int> m_paths;
+    QHash<QByteArray, quint32> m_strings;
+    int m_aufs = 0;
+    bool m_rootOpaque = false;
+};
+
+/// Feeds libarchive from a member reader; hashes what passes when asked.
+struct Feed
+{
+    MemberReader *reader = nullptr;
+    struct archive *upstream = nullptr; // read from another libarchive handle instead (stage 2)
+    Sha256 *hash = nullptr;
+    bool seekable = false;
+    qint64 bytes = 0;
+    const Progress *progress = nullptr;
+    QByteArray buffer = QByteArray(int(kChunk), Qt::Uninitialized);
+    QString error;
+
+    static la_ssize_t read(struct archive *, void *data, const void **out)
+    {
+        auto *f = static_cast<Feed *>(data);
+        if (f->progress && f->progress->cancelled()) {
+            f->error = QStringLiteral("cancelled");
+            return -1;
+        }
+        qint64 n;
+        if (f->upstream) {
+            n = archive_read_data(f->upstream, f->buffer.data(), size_t(f->buffer.size()));
+            if (n < 0)
+                f->error = QString::fromLocal8Bit(archive_error_string(f->upstream));
+        } else {
+            n = f->reader->read(f->buffer.data(), f->buffer.size());
+            if (n < 0)
+                f->error = f->reader->error();
+        }
+        if (n < 0)
+            return -1;
+        if (f->hash)
+            f->hash->add(f->buffer.constData(), n);
+        f->bytes += n;
+        *out = f->buffer.constData();
+        return la_ssize_t(n);
+    }
+
+    static la_int64_t skip(struct archive *, void *data, la_int64_t request)
+    {
+        auto *f = static_cast<Feed *>(data);
+        if (!f->seekable || f->hash || !f->reader)
+            return 0; // libarchive then reads through
+        const qint64 n = f->reader->skip(request);
+        f->bytes += n;
+        return n;
+    }
+};
+
+} // namespace
+
+LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compression, const LayerIndexOptions &options,
+                                      const Progress &progress, qint64 storedSize)
+{
+    auto index = std::make_shared<LayerIndex>();
+    index->compression = compression;
+    index->storedSize = storedSize;
+    Builder builder(*index);
+    Sha256 stored, uncompressed;
+    const bool compressed = compression == Compression::Gzip || compression == Compression::Zstd
+        || compression == Compression::Xz || compression == Compression::Bzip2;
+
+    Feed outer;
+    outer.reader = &reader;
+    outer.progress = &progress;
+    outer.seekable = reader.canSeek() && !options.computeDigests && !compressed;
+    outer.hash = options.computeDigests ? &stored : nullptr;
+
+    struct archive *tar = archive_read_new();
+    archive_read_support_format_tar(tar);
+    archive_read_support_format_gnutar(tar);
+    archive_read_support_format_empty(tar);
+    struct archive *raw = nullptr;
+    Feed inner;
+    if (compressed) {
+        // Stage 1 decompresses (its input is the stored blob), stage 2 parses the tar stream.
+        raw = archive_read_new();
+        archive_read_support_filter_gzip(raw);
+        archive_read_support_filter_zstd(raw);
+        archive_read_support_filter_xz(raw);
+        archive_read_support_filter_bzip2(raw);
+        archive_read_support_format_raw(raw);
+        struct archive_entry *e = nullptr;
+        if (archive_read_open(raw, &outer, nullptr, &Feed::read, nullptr) != ARCHIVE_OK
+            || archive_read_next_header(raw, &e) != ARCHIVE_OK) {
+            LayerIndexResult r;
+            r.error = QStringLiteral("cannot decompress the layer (%1): %2").arg(compressionName(compression),
+                                                                                QString::fromLocal8Bit(archive_error_string(raw)));
+            archive_read_free(raw);
+            archive_read_free(tar);
+            return r;
+        }
+        inner.upstream = raw;
+        inner.progress = &progress;
+        inner.hash = options.computeDigests ? &uncompressed : nullptr;
+        archive_read_set_callback_data(tar, &inner);
+        archive_read_set_read_callback(tar, &Feed::read);
+    } else {
+        if (options.computeDigests)
+            outer.hash = &stored; // stored bytes are the uncompressed stream
+        archive_read_set_callback_data(tar, &outer);
+        archive_read_set_read_callback(tar, &Feed::read);
+        archive_read_set_skip_callback(tar, &Feed::skip);
+    }
+    LayerIndexResult r;
+    if (archive_read_open1(tar) != ARCHIVE_OK) {
+        r.error = QStringLiteral("not a tar stream: %1").arg(QString::fromLocal8Bit(archive_error_string(tar)));
+    } else {
+        Feed *tarFeed = compressed ? &inner : &outer;
+        struct archive_entry *ae = nullptr;
+        int header = 0;
+        int rc;
+        while ((rc = archive_read_next_header(tar, &ae)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
+            builder.add(ae, header++, archive_filter_bytes(tar, 0));
+            if (progress.cancelled())
+                break;
+        }
+        if (progress.cancelled()) {
+            r.error = QStringLiteral("cancelled");
+        } else if (rc != ARCHIVE_EOF) {
+            const QString why = !tarFeed->error.isEmpty() ? tarFeed->error : QString::fromLocal8Bit(archive_error_string(tar));
+            index->problems.append(QStringLiteral("the layer stream breaks off after %1 entries: %2").arg(header).arg(why));
+        } else {
+            index->complete = true;
+        }
+        if (options.computeDigests && index->complete) {
+            // Whatever follows the end-of-archive blocks still belongs to the stream's digest.
+            const void *ignored = nullptr;
+            while (Feed::read(tar, tarFeed, &ignored) > 0) {
+            }
+            if (compressed) {
+                while (Feed::read(raw, &outer, &ignored) > 0) {
+                }
+            }
+        }
+        index->uncompressedSize = compressed ? inner.bytes : archive_filter_bytes(tar, 0);
+    }
+    archive_read_free(tar);
+    if (raw)
+        archive_read_free(raw);
+    builder.finish();
+    if (options.computeDigests && index->complete) {
+        index->storedDigest = stored.finish();
+        index->diffId = compressed ? uncompressed.finish() : index->storedDigest;
+        if (!compressed)
+            index->uncompressedSize = outer.bytes;
+    }
+    if (r.error.isEmpty())
+        r.index = std::move(index);
+    return r;
+}
+
+LayerIndexResult indexLayer(const Archive &archive, int member, const LayerIndexOptions &options, const Progress &progress)
+{
+    const Member &m = archive.member(member);
+    const Compression compression = sniffCompression(archive.head(member));
+    LayerIndexResult result;
+    if (archive.seekable()) {
+        QString error;
+        std::unique_ptr<MemberReader> reader = archive.openMember(member, &error);
+        if (!reader) {
+            result.error = error;
+            return result;
+        }
+        return indexLayerFromReader(*reader, compression, options, progress, m.size);
+    }
+    QString error;
+    const bool ok = archive.scanMembers({member}, [&](int, MemberReader &reader) {
+        result = indexLayerFromReader(reader, compression, options, progress, m.size);
+        return false;
+    }, progress, &error);
+    if (!ok && result.error.isEmpty() && !result.index)
+        result.error = error;
+    return result;
+}
+
+} // namespace lamina

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "archive/archive.h"
+#include "util/progress.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <memory>
+
+namespace lamina {
+
+enum class EntryType : quint8 { File, Directory, Symlink, Hardlink, CharDevice, BlockDevice, Fifo, Whiteout };
+QString entryTypeName(EntryType t);
+
+/// One entry of a layer tar, packed (64 bytes): no QObject, no per-entry allocation. The name
+/// and link target live in the layer's string pool.
+struct LayerEntry
+{
+    enum Flag : quint8 {
+        Implicit = 1,  ///< a folder the tar never lists, implied by a deeper path
+        Opaque = 2,    ///< the folder holds `.wh..wh..opq`: lower layers' children are hidden
+        HasXattrs = 4,
+    };
+    qint32 parent = -1;  ///< entry index of the folder holding it, -1 for the root
+    quint32 nameOffset = 0;
+    quint32 linkOffset = 0;
+    quint16 nameLength = 0;
+    EntryType type = EntryType::File;
+    quint8 flags = 0;
+    quint32 linkLength = 0;
+    quint32 mode = 0;
+    quint32 uid = 0;
+    quint32 gid = 0;
+    qint32 header = -1;  ///< position among the layer's tar headers, -1 for implicit folders
+    qint64 size = 0;     ///< bytes of a regular file (0 for links, folders, whiteouts)
+    qint64 mtime = 0;
+    qint64 dataOffset = -1; ///< where the file's bytes start in the uncompressed layer stream
+};
+static_assert(sizeof(LayerEntry) == 64, "keep layer entries packed");
+
+/// Every entry of one layer tar, indexed once. Immutable after indexLayer(); share freely
+/// between threads. Whiteouts are entries of type Whiteout named after what they hide (the
+/// `.wh.` prefix removed); an opaque whiteout is the Opaque flag on its folder. Other AUFS
+/// `.wh..wh.*` entries are skipped. Paths are normalised: no leading "/" or "./".
+class LayerIndex
+{
+public:
+    int size() const { return int(m_entries.size()); }
+    const LayerEntry &entry(int i) const { return m_entries.at(i); }
+    QByteArray name(int i) const;
+    QByteArray linkTarget(int i) const;
+    QByteArray path(int i) const;
+    /// Children of a folder entry (-1: the root), sorted by name.
+    QList<int> children(int folder) const;
+    /// The entry at a normalised path, or -1.
+    int find(QByteArrayView path) const;
+
+    qint64 storedSize = 0;       ///< bytes of the layer blob
+    qint64 uncompressedSize = 0; ///< bytes of the uncompressed tar stream (when read through)
+    Compression compression = Compression::Unknown;
+    QString storedDigest;        ///< sha256 of the blob (when digests were computed)
+    QString diffId;              ///< sha256 of the uncompressed stream (when digests were computed)
+    int fileCount = 0;           ///< regular files
+    qint64 fileBytes = 0;        ///< their sizes added up
+    int whiteoutCount = 0;
+    QStringList problems;        ///< unsafe or duplicate paths, unreadable parts, each naming the entry
+    bool complete = false;       ///< read to the end without error
+
+    /// Heap bytes held (entries, string pool, child table), for the memory budget.
+    qint64 memoryBytes() const;
+
+    // Filled by the indexer.
+    QList<LayerEntry> m_entries;
+    QByteArray m_pool;
+    QList<qint32> m_childStart; ///< size()+2: children of entry i at [start[i+1], start[i+2]); root at [start[0], start[1])
+    QList<qint32> m_children;
+};
+
+struct LayerIndexOptions
+{
+    bool computeDigests = false; ///< hash the blob and the uncompressed stream in the same pass
+};
+
+struct LayerIndexResult
+{
+    std::shared_ptr<const LayerIndex> index;
+    QString error;
+};
+
+/// Reads one layer member's tar headers. An uncompressed layer in a seekable archive is read by
+/// seeking past file data unless digests are asked for; a compressed one is decompressed once.
+LayerIndexResult indexLayer(const Archive &archive, int member, const LayerIndexOptions &options = {},
+                            const Progress &progress = {});
+/// The same from a reader already positioned at the layer's first byte.
+LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compression, const LayerIndexOptions &options,
+                                      const Progress &progress, qint64 storedSize);
+
+} // namespace lamina

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: MIT
+// Applying layers (FORMATS.md §6; image-spec layer.md): whiteouts and opaque folders hide what
+// lower layers hold, a folder over a folder merges, anything else replaces.
+#include "layers/mergedtree.h"
+
+#include <QBitArray>
+
+namespace lamina {
+
+QString changeLetter(Change c)
+{
+    switch (c) {
+    case Change::Added: return QStringLiteral("A");
+    case Change::Modified: return QStringLiteral("M");
+    case Change::Removed: return QStringLiteral("D");
+    case Change::None: break;
+    }
+    return QStringLiteral(" ");
+}
+
+quint32 MergedTree::intern(const QByteArray &name)
+{
+    auto it = m_nameIds.constFind(name);
+    if (it != m_nameIds.constEnd())
+        return it.value();
+    const quint32 id = quint32(m_names.size());
+    m_names.append(name);
+    m_nameIds.insert(name, id);
+    return id;
+}
+
+int MergedTree::childNamed(int parent, QByteArrayView name) const
+{
+    auto it = m_nameIds.constFind(name.toByteArray());
+    if (it == m_nameIds.constEnd())
+        return -1;
+    return child(parent, it.value());
+}
+
+QByteArray MergedTree::path(int node) const
+{
+    QByteArray p;
+    for (int at = node; at > 0; at = m_nodes.at(at).parent)
+        p = p.isEmpty() ? m_names.at(m_nodes.at(at).name) : m_names.at(m_nodes.at(at).name) + '/' + p;
+    return p;
+}
+
+QList<int> MergedTree::children(int node) const
+{
+    QList<int> out;
+    for (int c = m_nodes.at(node).firstChild; c >= 0; c = m_nodes.at(c).nextSibling)
+        if (!m_nodes.at(c).removed)
+            out.append(c);
+    std::sort(out.begin(), out.end(), [this](int a, int b) { return m_names.at(m_nodes.at(a).name) < m_names.at(m_nodes.at(b).name); });
+    return out;
+}
+
+int MergedTree::find(QByteArrayView path) const
+{
+    int node = 0;
+    qsizetype start = 0;
+    while (start <= path.size()) {
+        qsizetype end = path.indexOf('/', start);
+        if (end < 0)
+            end = path.size();
+        const QByteArrayView part = path.sliced(start, end - start);
+        start = end + 1;
+        if (part.isEmpty() || part == ".")
+            continue;
+        node = childNamed(node, part);
+        if (node < 0)
+            return -1;
+    }
+    return node;
+}
+
+qint64 MergedTree::treeBytes(int node) const
+{
+    qint64 total = 0;
+    QList<int> stack{node};
+    while (!stack.isEmpty()) {
+        const int n = stack.takeLast();
+        const Node &x = m_nodes.at(n);
+        if (x.layer >= 0 && entry(n).type == EntryType::File)
+            total += entry(n).size;
+        for (int c = x.firstChild; c >= 0; c = m_nodes.at(c).nextSibling)
+            if (!m_nodes.at(c).removed)
+                stack.append(c);
+    }
+    return total;
+}
+
+void MergedTree::removeSubtree(int node, bool record, int layer)
+{
+    Q_UNUSED(layer);
+    QList<int> stack{node};
+    while (!stack.isEmpty()) {
+        const int n = stack.takeLast();
+        Node &x = m_nodes[n];
+        if (x.removed)
+            continue;
+        x.removed = true;
+        m_childOf.remove((quint64(quint32(x.parent)) << 32) | x.name);
+        const LayerEntry &e = entry(n);
+        if (e.type == EntryType::File)
+            m_visible -= e.size;
+        if (record)
+            m_changes.append({path(n), Change::Removed, e.type, e.type == EntryType::File ? e.size : 0, x.layer});
+        ++m_current.removed;
+        for (int c = x.firstChild; c >= 0; c = m_nodes.at(c).nextSibling)
+            stack.append(c);
+    }
+}
+
+/// The merged node of a folder entry of `layer`, following its parents; -1 when the path is not
+/// in the tree (nothing to hide there).
+static int existingFolder(const MergedTree &tree, const LayerIndex &layer, int entry)
+{
+    if (entry < 0)
+        return 0;
+    const int parent = existingFolder(tree, layer, layer.entry(entry).parent);
+    return parent < 0 ? -1 : tree.childNamed(parent, layer.name(entry));
+}
+
+void MergedTree::apply(int layerNo, bool record)
+{
+    const LayerIndex &li = *m_layers.at(layerNo);
+    m_current = {};
+    const qint64 before = m_visible;
+
+    // Whiteouts and opaque folders act on the lower layers only, so apply them first.
+    for (int e = 0; e < li.size(); ++e) {
+        const LayerEntry &le = li.entry(e);
+        if (le.type == EntryType::Whiteout) {
+            const int parent = existingFolder(*this, li, le.parent);
+            if (parent < 0)
+                continue;
+            const int target = childNamed(parent, li.name(e));
+            if (target >= 0)
+                removeSubtree(target, record, layerNo);
+        } else if (le.type == EntryType::Directory && (le.flags & LayerEntry::Opaque)) {
+            const int folder = existingFolder(*this, li, e);
+            if (folder < 0 || entry(folder).type != EntryType::Directory)
+                continue;
+            for (int c = m_nodes.at(folder).firstChild; c >= 0; c = m_nodes.at(c).nextSibling)
+                if (!m_nodes.at(c).removed)
+                    removeSubtree(c, record, layerNo);
+        }
+    }
+
+    // Then the layer's own entries; a folder always comes before what it holds.
+    QList<int> map(li.size(), -1);
+    for (int e = 0; e < li.size(); ++e) {
+        const LayerEntry &le = li.entry(e);
+        if (le.type == EntryType::Whiteout)
+            continue;
+        const int parent = le.parent < 0 ? 0 : map.at(le.parent);
+        if (parent < 0)
+            continue;
+        const quint32 nameId = intern(li.name(e));
+        const int existing = child(parent, nameId);
+        Change change = Change::Added;
+        int oldLayer = -1;
+        if (existing >= 0) {
+            const LayerEntry &old = entry(existing);
+            if (le.type == EntryType::Directory && old.type == EntryType::Directory) {
+                // A folder over a folder merges: its attributes come from the upper one, if it has a header.
+                if (!(le.flags & LayerEntry::Implicit)) {
+                    const bool differs = old.mode != le.mode || old.uid != le.uid || old.gid != le.gid;
+                    Node &n = m_nodes[existing];
+                    n.layer = layerNo;
+                    n.entry = e;
+                    if (differs) {
+                        if (record)
+                            n.change = Change::Modified;
+                        ++m_current.modified;
+                        if (record)
+                            m_changes.append({path(existing), Change::Modified, le.type, 0, oldLayer});
+                    }
+                }
+                map[e] = existing;
+                continue;
+            }
+            oldLayer = m_nodes.at(existing).layer;
+            // Anything else replaces what was there (a folder /bin over a symlink /bin:
+            // nixpkgs#110696), counted as a modification of the path.
+            const int savedRemoved = m_current.removed;
+            const qsizetype savedChanges = m_changes.size();
+            removeSubtree(existing, false, layerNo);
+            m_current.removed = savedRemoved;
+            if (record)
+                m_changes.resize(savedChanges);
+            change = Change::Modified;
+        }
+        Node n;
+        n.parent = parent;
+        n.name = nameId;
+        n.layer = layerNo;
+        n.entry = e;
+        n.change = record ? change : Change::None;
+        n.nextSibling = m_nodes.at(parent).firstChild;
+        const int index = int(m_nodes.size());
+        m_nodes.append(n);
+        m_nodes[parent].firstChild = index;
+        m_childOf.insert((quint64(quint32(parent)) << 32) | nameId, index);
+        map[e] = index;
+        if (le.type == EntryType::File)
+            m_visible += le.size;
+        if (change == Change::Added)
+            ++m_current.added;
+        else
+            ++m_current.modified;
+        if (record)
+            m_changes.append({path(index), change, le.type, le.type == EntryType::File ? le.size : 0, oldLayer});
+    }
+    m_current.cumulative = m_visible;
+    m_current.contribution = m_visible - before;
+    m_stats.append(m_current);
+}
+
+MergedTree MergedTree::build(const Layers &layers, int upto)
+{
+    MergedTree t;
+    t.m_layers = layers;
+    upto = std::min<int>(upto, int(layers.size()) - 1);
+    t.m_top = upto;
+    Node root;
+    root.parent = -1;
+    t.m_names.append(QByteArray());
+    t.m_nodes.append(root);
+    for (int l = 0; l <= upto; ++l) {
+        if (!layers.at(l)) {
+            t.m_stats.append({t.m_visible, 0, 0, 0, 0});
+            continue;
+        }
+        t.apply(l, l == upto);
+    }
+    std::sort(t.m_changes.begin(), t.m_changes.end(), [](const ChangeRecord &a, const ChangeRecord &b) { return a.path < b.path; });
+    return t;
+}
+
+WastedSpace wastedSpace(const MergedTree &tree)
+{
+    WastedSpace w;
+    const int top = tree.topLayer();
+    QList<QBitArray> visible;
+    for (int l = 0; l <= top; ++l)
+        visible.append(tree.layers().at(l) ? QBitArray(tree.layerIndex(l).size()) : QBitArray());
+    for (int n = 1; n < tree.nodeCount(); ++n) {
+        const MergedTree::Node &node = tree.node(n);
+        if (!node.removed && node.layer >= 0)
+            visible[node.layer].setBit(node.entry);
+    }
+    for (int l = 0; l <= top; ++l) {
+        if (!tree.layers().at(l))
+            continue;
+        const LayerIndex &li = tree.layerIndex(l);
+        for (int e = 0; e < li.size(); ++e) {
+            const LayerEntry &le = li.entry(e);
+            if (le.type != EntryType::File)
+                continue;
+            w.totalFileBytes += le.size;
+            if (visible.at(l).testBit(e)) {
+                w.visibleFileBytes += le.size;
+            } else if (le.size > 0) {
+                w.items.append({li.path(e), l, le.size});
+            }
+        }
+    }
+    w.wastedBytes = w.totalFileBytes - w.visibleFileBytes;
+    w.efficiency = w.totalFileBytes > 0 ? double(w.visibleFileBytes) / double(w.totalFileBytes) : 1.0;
+    std::stable_sort(w.items.begin(), w.items.end(), [](const WastedSpace::Item &a, const WastedSpace::Item &b) { return a.size > b.size; });
+    return w;
+}
+
+QList<MergedTree::ChangeRecord> netChanges(const MergedTree::Layers &layers, int from, int to)
+{
+    QList<MergedTree::ChangeRecord> out;
+    const MergedTree after = MergedTree::build(layers, to);
+    const MergedTree before = from > 0 ? MergedTree::build(layers, from - 1) : MergedTree::build({}, -1);
+    // Walk both trees side by side, by name.
+    struct Pair { int a; int b; };
+    QList<Pair> stack{{0, 0}};
+    while (!stack.isEmpty()) {
+        const Pair p = stack.takeLast();
+        if (p.b >= 0) {
+            for (int c : after.children(p.b)) {
+                const int a = p.a >= 0 ? before.childNamed(p.a, after.name(c)) : -1;
+                const LayerEntry &e = after.entry(c);
+                const qint64 size = e.type == EntryType::File ? e.size : 0;
+                if (a < 0) {
+                    out.append({after.path(c), Change::Added, e.type, size, after.node(c).layer});
+                } else if (after.node(c).layer >= from) {
+                    const LayerEntry &old = before.entry(a);
+                    const bool dirs = old.type == EntryType::Directory && e.type == EntryType::Directory;
+                    if (!dirs || old.mode != e.mode || old.uid != e.uid || old.gid != e.gid)
+                        out.append({after.path(c), Change::Modified, e.type, size, before.node(a).layer});
+                }
+                stack.append({a, c});
+            }
+        }
+        if (p.a >= 0) {
+            for (int c : before.children(p.a)) {
+                if (p.b >= 0 && after.childNamed(p.b, before.name(c)) >= 0)
+                    continue;
+                const LayerEntry &e = before.entry(c);
+                out.append({before.path(c), Change::Removed, e.type, e.type == EntryType::File ? e.size : 0, before.node(c).layer});
+                if (e.type == EntryType::Directory)
+                    stack.append({c, -1});
+            }
+        }
+    }
+    std::sort(out.begin(), out.end(), [](const MergedTree::ChangeRecord &a, const MergedTree::ChangeRecord &b) { return a.path < b.path; });
+    return out;
+}
+
+} // namespace lamina

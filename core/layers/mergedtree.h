@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "layers/layerindex.h"
+
+#include <QHash>
+#include <QList>
+
+#include <memory>
+
+namespace lamina {
+
+enum class Change : quint8 { None, Added, Modified, Removed };
+QString changeLetter(Change c); ///< "A", "M", "D" or " "
+
+/// The filesystem an image has at a layer: layers 0..upto applied in order (FORMATS.md §6):
+/// whiteouts hide lower paths, an opaque folder hides its lower children, a folder over a folder
+/// merges, anything else replaces. Built in one pass; each node knows the layer entry that
+/// provides it. Immutable after build(); share freely between threads.
+class MergedTree
+{
+public:
+    using Layers = QList<std::shared_ptr<const LayerIndex>>;
+
+    struct Node
+    {
+        qint32 parent = -1;
+        qint32 firstChild = -1;
+        qint32 nextSibling = -1;
+        quint32 name = 0;    ///< into names()
+        qint32 layer = -1;   ///< -1 for the root
+        qint32 entry = -1;
+        Change change = Change::None; ///< what the top layer did to it (None: it comes from below)
+        bool removed = false;
+    };
+
+    /// A path the top layer added, changed or removed.
+    struct ChangeRecord
+    {
+        QByteArray path;
+        Change change = Change::None;
+        EntryType type = EntryType::File;
+        qint64 size = 0;      ///< the new size (Added/Modified) or the size removed
+        int layer = -1;       ///< where the removed or replaced version came from
+    };
+
+    /// Per applied layer: visible file bytes after it, what it added net, and its changes.
+    struct LayerStats
+    {
+        qint64 cumulative = 0;
+        qint64 contribution = 0;
+        int added = 0;
+        int modified = 0;
+        int removed = 0;
+    };
+
+    static MergedTree build(const Layers &layers, int upto);
+
+    int root() const { return 0; }
+    const Node &node(int i) const { return m_nodes.at(i); }
+    int nodeCount() const { return int(m_nodes.size()); }
+    QByteArray name(int node) const { return m_names.at(m_nodes.at(node).name); }
+    QByteArray path(int node) const;
+    /// Live children sorted by name.
+    QList<int> children(int node) const;
+    int find(QByteArrayView path) const;
+    const LayerEntry &entry(int node) const { return m_layers.at(m_nodes.at(node).layer)->entry(m_nodes.at(node).entry); }
+    const LayerIndex &layerIndex(int layer) const { return *m_layers.at(layer); }
+    int topLayer() const { return m_top; }
+    const Layers &layers() const { return m_layers; }
+
+    /// Changes the top layer made, in path order.
+    const QList<ChangeRecord> &changes() const { return m_changes; }
+    /// One entry per applied layer 0..upto.
+    const QList<LayerStats> &stats() const { return m_stats; }
+    /// Regular-file bytes visible in this tree.
+    qint64 visibleBytes() const { return m_visible; }
+    /// Sum of regular-file sizes under a node (the node itself for a file).
+    qint64 treeBytes(int node) const;
+    /// The node for a name under a parent, or -1 (a name never seen is simply not there).
+    int childNamed(int parent, QByteArrayView name) const;
+
+private:
+    int child(int parent, quint32 name) const { return m_childOf.value((quint64(quint32(parent)) << 32) | name, -1); }
+    quint32 intern(const QByteArray &name);
+    void removeSubtree(int node, bool record, int layer);
+    int mapFolder(const LayerIndex &layer, int entry, QList<int> &map, int layerNo);
+    void apply(int layerNo, bool record);
+
+    Layers m_layers;
+    int m_top = -1;
+    QList<Node> m_nodes;
+    QList<QByteArray> m_names;
+    QHash<QByteArray, quint32> m_nameIds;
+    QHash<quint64, int> m_childOf;
+    QList<ChangeRecord> m_changes;
+    QList<LayerStats> m_stats;
+    qint64 m_visible = 0;
+    LayerStats m_current;
+};
+
+/// Wasted space (docs/layers.md): regular-file bytes stored in an image's layers that its final
+/// filesystem cannot see, because a later layer replaced or deleted them.
+struct WastedSpace
+{
+    struct Item
+    {
+        QByteArray path;
+        int layer = -1;
+        qint64 size = 0;
+    };
+    qint64 totalFileBytes = 0;   ///< regular-file bytes in all layers
+    qint64 visibleFileBytes = 0; ///< those the final filesystem shows
+    qint64 wastedBytes = 0;      ///< totalFileBytes - visibleFileBytes
+    double efficiency = 1.0;     ///< visibleFileBytes / totalFileBytes (1 when there are no files)
+    QList<Item> items;           ///< biggest first
+};
+WastedSpace wastedSpace(const MergedTree &finalTree);
+
+/// Net change from the tree at layer `from - 1` to the tree at `to` (dive#414): paths added,
+/// modified (provided by a layer in from..to) or removed. from = 0 compares with the empty tree.
+QList<MergedTree::ChangeRecord> netChanges(const MergedTree::Layers &layers, int from, int to);
+
+} // namespace lamina

@@ -184,12 +184,12 @@ void MergedTree::apply(int layerNo, bool record)
             oldLayer = m_nodes.at(existing).layer;
             // Anything else replaces what was there (a folder /bin over a symlink /bin:
             // nixpkgs#110696), counted as a modification of the path.
-            const int savedRemoved = m_current.removed;
+            // What it held is removed; the path itself counts as modified, not removed.
             const qsizetype savedChanges = m_changes.size();
-            removeSubtree(existing, false, layerNo);
-            m_current.removed = savedRemoved;
-            if (record)
-                m_changes.resize(savedChanges);
+            removeSubtree(existing, record, layerNo);
+            --m_current.removed;
+            if (record && m_changes.size() > savedChanges)
+                m_changes.remove(savedChanges);
             change = Change::Modified;
         }
         Node n;
@@ -235,7 +235,25 @@ MergedTree MergedTree::build(const Layers &layers, int upto)
         }
         t.apply(l, l == upto);
     }
-    std::sort(t.m_changes.begin(), t.m_changes.end(), [](const ChangeRecord &a, const ChangeRecord &b) { return a.path < b.path; });
+    std::stable_sort(t.m_changes.begin(), t.m_changes.end(), [](const ChangeRecord &a, const ChangeRecord &b) { return a.path < b.path; });
+    // A whiteout and a new entry for one path in the same layer ("delete, then create again")
+    // is a modification of that path.
+    QList<ChangeRecord> merged;
+    for (const ChangeRecord &c : std::as_const(t.m_changes)) {
+        if (!merged.isEmpty() && merged.constLast().path == c.path && merged.constLast().change == Change::Removed
+            && c.change == Change::Added) {
+            ChangeRecord m = c;
+            m.change = Change::Modified;
+            m.layer = merged.constLast().layer;
+            merged.last() = m;
+            const int node = t.find(c.path);
+            if (node >= 0)
+                t.m_nodes[node].change = Change::Modified;
+            continue;
+        }
+        merged.append(c);
+    }
+    t.m_changes = merged;
     return t;
 }
 

@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: MIT
+// Layer contents: each rule of applying layers on an archive written by
+// tests/fixtures/make_layer_rules.py (Python's tarfile, independent of Lamina); the corpus'
+// merged trees against golden dumps (LAMINA_UPDATE_GOLDEN=1 rewrites them) and against umoci's
+// own unpacking; reading files at each version; safe extraction; the memory budget.
+#include "format/imagearchive.h"
+#include "layers/extract.h"
+#include "layers/imagelayers.h"
+#include "testsupport.h"
+
+#include <QDirIterator>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <sys/stat.h>
+
+using namespace lamina;
+
+class TestLayers : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void rulesFinalTree();
+    void rulesChangesPerLayer();
+    void rulesSizesAndWaste();
+    void netChangeOverARange();
+    void catEveryVersion();
+    void extractIsSafe();
+    void corpusGolden_data();
+    void corpusGolden();
+    void agreesWithUmoci_data();
+    void agreesWithUmoci();
+    void digestsInTheSamePass();
+    void memoryPerEntry();
+
+private:
+    static QString dump(const MergedTree &tree)
+    {
+        QString out;
+        QList<int> stack{tree.root()};
+        while (!stack.isEmpty()) {
+            const int n = stack.takeLast();
+            if (n != tree.root()) {
+                const LayerEntry &e = tree.entry(n);
+                const QByteArray link = tree.layerIndex(tree.node(n).layer).linkTarget(tree.node(n).entry);
+                out += QStringLiteral("%1 %2 %3:%4 %5 %6%7\n")
+                           .arg(entryTypeName(e.type))
+                           .arg(e.mode, 4, 8, QLatin1Char('0'))
+                           .arg(e.uid)
+                           .arg(e.gid)
+                           .arg(e.size)
+                           .arg(QString::fromUtf8(tree.path(n)),
+                                link.isEmpty() ? QString() : QStringLiteral(" -> ") + QString::fromUtf8(link));
+            }
+            const QList<int> kids = tree.children(n);
+            for (auto it = kids.crbegin(); it != kids.crend(); ++it)
+                stack.append(*it);
+        }
+        return out;
+    }
+    static QStringList paths(const MergedTree &tree)
+    {
+        QStringList out;
+        for (const QString &line : dump(tree).split(u'\n', Qt::SkipEmptyParts))
+            out << line.section(u' ', 4, 4);
+        return out;
+    }
+    QString cat(const MergedTree &tree, const char *path)
+    {
+        QString error;
+        const int n = resolveInTree(tree, QByteArray(path), true, &error);
+        if (n < 0)
+            return QStringLiteral("<%1>").arg(error);
+        const FileRead r = readLayerFile(m_ia, 0, tree.layers(), tree.node(n).layer, tree.node(n).entry);
+        return r.ok() ? QString::fromUtf8(r.data) : QStringLiteral("<%1>").arg(r.error);
+    }
+
+    QTemporaryDir m_dir;
+    ImageArchive m_ia;
+    ImageLayers m_layers;
+};
+
+void TestLayers::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    const QString tar = m_dir.filePath(QStringLiteral("rules.tar"));
+    QString output;
+    QVERIFY2(test::runPython({test::source(QStringLiteral("tests/fixtures/make_layer_rules.py")), tar}, &output) == 0, qPrintable(output));
+    m_ia = openImageArchive(tar);
+    QVERIFY(m_ia.ok());
+    m_layers = indexImageLayers(m_ia, 0);
+    QVERIFY2(m_layers.errors.isEmpty(), qPrintable(m_layers.errors.join(u'\n')));
+    QCOMPARE(m_layers.layers.size(), 3);
+}
+
+void TestLayers::rulesFinalTree()
+{
+    const MergedTree tree = MergedTree::build(m_layers.layers, 2);
+    QCOMPARE(paths(tree), (QStringList{QStringLiteral("a"), QStringLiteral("a/keep"), QStringLiteral("bin"), QStringLiteral("bin/sh"),
+                                       QStringLiteral("f1"), QStringLiteral("f1link"), QStringLiteral("l2file"), QStringLiteral("l2link"),
+                                       QStringLiteral("olddir"), QStringLiteral("usr"), QStringLiteral("usr/new")}));
+    QCOMPARE(tree.entry(tree.find("bin")).type, EntryType::Directory);   // a folder replaces the symlink
+    QCOMPARE(tree.entry(tree.find("olddir")).type, EntryType::File);    // a file replaces the folder
+    QCOMPARE(tree.find("usr/bin"), -1);                                   // hidden by the opaque folder
+    QCOMPARE(tree.find("d/x"), -1);                                       // the whole folder whited out
+    QCOMPARE(tree.node(tree.find("a/keep")).layer, 1);                    // re-created after its whiteout
+    // The whiteout markers themselves never show.
+    for (const QString &p : paths(tree))
+        QVERIFY(!p.contains(u".wh."));
+    // At layer 0 nothing is hidden yet.
+    QCOMPARE(paths(MergedTree::build(m_layers.layers, 0)).size(), 14);
+}
+
+void TestLayers::rulesChangesPerLayer()
+{
+    const MergedTree one = MergedTree::build(m_layers.layers, 1);
+    QStringList changes;
+    for (const MergedTree::ChangeRecord &c : one.changes())
+        changes << changeLetter(c.change) + u' ' + QString::fromUtf8(c.path);
+    QCOMPARE(changes, (QStringList{QStringLiteral("D a/gone"), QStringLiteral("M a/keep"), QStringLiteral("D big"), QStringLiteral("M bin"),
+                                   QStringLiteral("A bin/sh"), QStringLiteral("D d"), QStringLiteral("D d/x"), QStringLiteral("D d/y"),
+                                   QStringLiteral("M f1"), QStringLiteral("A f1link"), QStringLiteral("M olddir"),
+                                   QStringLiteral("D olddir/inner"), QStringLiteral("D usr/bin"), QStringLiteral("D usr/bin/tool"),
+                                   QStringLiteral("A usr/new")}));
+    const MergedTree two = MergedTree::build(m_layers.layers, 2);
+    changes.clear();
+    for (const MergedTree::ChangeRecord &c : two.changes())
+        changes << changeLetter(c.change) + u' ' + QString::fromUtf8(c.path);
+    QCOMPARE(changes, (QStringList{QStringLiteral("M f1"), QStringLiteral("A l2file"), QStringLiteral("A l2link")}));
+    QCOMPARE(two.stats().at(1).removed, 9); // a/gone, big, d, d/x, d/y, olddir/inner, usr/bin, usr/bin/tool, old a/keep
+}
+
+void TestLayers::rulesSizesAndWaste()
+{
+    const ImageSizes sizes = imageSizes(m_layers);
+    QCOMPARE(sizes.layers.at(0).cumulative, 1024);
+    QCOMPARE(sizes.layers.at(1).contribution, -993);
+    QCOMPARE(sizes.layers.at(1).cumulative, 31);
+    QCOMPARE(sizes.layers.at(2).cumulative, 33);
+    QCOMPARE(sizes.layers.at(0).fileCount, 8);
+    QCOMPARE(sizes.wasted.totalFileBytes, 1066);
+    QCOMPARE(sizes.wasted.visibleFileBytes, 33);
+    QCOMPARE(sizes.wasted.wastedBytes, 1033);
+    QCOMPARE(sizes.wasted.items.constFirst().path, QByteArray("big"));
+    QCOMPARE(sizes.wasted.items.constFirst().layer, 0);
+    QVERIFY(qAbs(sizes.wasted.efficiency - 33.0 / 1066.0) < 1e-9);
+    // Each hidden copy once: f1 of layers 0 and 1 both wasted, f1 of layer 2 visible.
+    int f1 = 0;
+    for (const WastedSpace::Item &i : sizes.wasted.items)
+        f1 += i.path == "f1" ? 1 : 0;
+    QCOMPARE(f1, 2);
+    for (int l = 0; l < 3; ++l)
+        QCOMPARE(sizes.layers.at(l).storedSize, m_ia.archive->member(m_ia.images.at(0).layers.at(l).member).size);
+}
+
+void TestLayers::netChangeOverARange()
+{
+    QStringList changes;
+    for (const MergedTree::ChangeRecord &c : netChanges(m_layers.layers, 1, 2))
+        changes << changeLetter(c.change) + u' ' + QString::fromUtf8(c.path);
+    QVERIFY(changes.contains(QStringLiteral("M f1")));
+    QVERIFY(changes.contains(QStringLiteral("A l2file")));
+    QVERIFY(changes.contains(QStringLiteral("D a/gone")));
+    QVERIFY(changes.contains(QStringLiteral("D d")));
+    QVERIFY(changes.contains(QStringLiteral("D d/x"))); // what the removed folder held is listed too
+    // Over the whole image, everything is added.
+    for (const MergedTree::ChangeRecord &c : netChanges(m_layers.layers, 0, 2))
+        QCOMPARE(c.change, Change::Added);
+}
+
+void TestLayers::catEveryVersion()
+{
+    QCOMPARE(cat(MergedTree::build(m_layers.layers, 0), "f1"), QStringLiteral("v0"));
+    QCOMPARE(cat(MergedTree::build(m_layers.layers, 1), "f1"), QStringLiteral("v1-longer"));
+    QCOMPARE(cat(MergedTree::build(m_layers.layers, 2), "f1"), QStringLiteral("v2"));
+    const MergedTree top = MergedTree::build(m_layers.layers, 2);
+    QCOMPARE(cat(top, "f1link"), QStringLiteral("v1-longer")); // linked to layer 1's f1, which layer 2 replaced
+    QCOMPARE(cat(top, "l2link"), QStringLiteral("layer two"));
+    QCOMPARE(cat(top, "a/keep"), QStringLiteral("keep1"));
+    QVERIFY(cat(top, "a/gone").startsWith(u"<"));
+    // A file deleted later is still readable in the layer that stores it.
+    MergedTree::Layers only(3);
+    only[0] = m_layers.layers.at(0);
+    QCOMPARE(cat(MergedTree::build(only, 0), "a/gone"), QStringLiteral("gone0"));
+    QCOMPARE(cat(MergedTree::build(only, 0), "big"), QString(1000, u'B'));
+    // Symlinks are followed inside the image.
+    QCOMPARE(cat(MergedTree::build(m_layers.layers, 0), "bin/tool"), QStringLiteral("tool"));
+}
+
+void TestLayers::extractIsSafe()
+{
+    QTemporaryDir dest;
+    const MergedTree top = MergedTree::build(m_layers.layers, 2);
+    ExtractResult r = extractNode(m_ia, 0, top, top.root(), dest.path(), false);
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    QCOMPARE(r.files, 8); // a/keep bin/sh f1 f1link l2file l2link olddir usr/new
+    QFile f(dest.filePath(QStringLiteral("a/keep")));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll(), QByteArray("keep1"));
+    QCOMPARE(QFile(dest.filePath(QStringLiteral("f1link"))).size(), 9);
+    // Existing files are kept unless asked.
+    r = extractNode(m_ia, 0, top, top.find("f1"), dest.path(), false);
+    QVERIFY(r.ok());
+    QCOMPARE(r.skipped.size(), 1);
+    // A symlink in the image is created as a link and never followed on the host.
+    QTemporaryDir dest2;
+    const MergedTree zero = MergedTree::build(m_layers.layers, 0);
+    r = extractNode(m_ia, 0, zero, zero.root(), dest2.path(), false);
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    QCOMPARE(QFileInfo(dest2.filePath(QStringLiteral("bin"))).symLinkTarget().endsWith(u"usr/bin"), true);
+    QVERIFY(QFileInfo(dest2.filePath(QStringLiteral("bin"))).isSymLink());
+    // A link already in the destination is not written through.
+    QTemporaryDir dest3, victim;
+    QVERIFY(QFile::link(victim.path(), dest3.filePath(QStringLiteral("usr"))));
+    r = extractNode(m_ia, 0, top, top.find("usr"), dest3.path(), true);
+    QVERIFY(!r.ok());
+    QVERIFY(QDir(victim.path()).entryList(QDir::NoDotAndDotDot | QDir::AllEntries).isEmpty());
+}
+
+void TestLayers::corpusGolden_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<int>("image");
+    QTest::newRow("dive docker 18 (whiteouts, hardlinks)") << "dive__test-docker-image.tar" << 0;
+    QTest::newRow("skopeo oci (gzip layers)") << "gen__skopeo-oci-archive.tar" << 0;
+    QTest::newRow("umoci (fifo, setuid, uid 3000000, UTF-8 names)") << "gen__umoci-layout" << 1;
+    QTest::newRow("nix (absolute member paths)") << "gen__nix-stream-layered-image.tar" << 0;
+    QTest::newRow("jib (PAX long names)") << "jib__jib-image.tar" << 0;
+    QTest::newRow("oci zstd") << "dive__test-oci-zstd-image.tar" << 0;
+    QTest::newRow("alpine (whole archive gzip)") << "trivy__alpine-311.tar.gz" << 0;
+}
+
+void TestLayers::corpusGolden()
+{
+    QFETCH(QString, file);
+    QFETCH(int, image);
+    const ImageArchive ia = openImageArchive(test::corpus(file));
+    const ImageLayers layers = indexImageLayers(ia, image);
+    QVERIFY2(layers.errors.isEmpty(), qPrintable(layers.errors.join(u'\n')));
+    QString text;
+    for (int k = 0; k < layers.layers.size(); ++k) {
+        const MergedTree tree = MergedTree::build(layers.layers, k);
+        text += QStringLiteral("## layer %1 changes\n").arg(k);
+        for (const MergedTree::ChangeRecord &c : tree.changes())
+            text += changeLetter(c.change) + u' ' + QString::fromUtf8(c.path) + u'\n';
+    }
+    text += QStringLiteral("## merged\n") + dump(MergedTree::build(layers.layers, int(layers.layers.size()) - 1));
+    const QString golden = test::source(QStringLiteral("tests/golden/") + QString(file).replace(u'.', u'_') + QStringLiteral(".txt"));
+    if (qEnvironmentVariableIsSet("LAMINA_UPDATE_GOLDEN")) {
+        QFile out(golden);
+        QVERIFY(out.open(QIODevice::WriteOnly));
+        out.write(text.toUtf8());
+        QSKIP("golden file rewritten");
+    }
+    QFile in(golden);
+    QVERIFY2(in.open(QIODevice::ReadOnly), qPrintable(golden + QStringLiteral(" is missing; run with LAMINA_UPDATE_GOLDEN=1")));
+    const QStringList want = QString::fromUtf8(in.readAll()).split(u'\n');
+    const QStringList got = text.split(u'\n');
+    for (int i = 0; i < std::min(want.size(), got.size()); ++i)
+        QVERIFY2(want.at(i) == got.at(i), qPrintable(QStringLiteral("line %1:\n got  %2\n want %3").arg(i + 1).arg(got.at(i), want.at(i))));
+    QCOMPARE(got.size(), want.size());
+}
+
+void TestLayers::agreesWithUmoci_data()
+{
+    QTest::addColumn<QString>("source");
+    QTest::addColumn<QString>("tag");
+    QTest::addColumn<int>("image");
+    QTest::newRow("umoci layout v2") << "gen__umoci-layout" << "v2" << 1;
+    QTest::newRow("skopeo oci archive (dive image)") << "gen__skopeo-oci-archive.tar" << "" << 0;
+}
+
+// umoci is an independent implementation of the same rules: unpack with it and compare every
+// path and type with the merged tree.
+void TestLayers::agreesWithUmoci()
+{
+    QFETCH(QString, source);
+    QFETCH(QString, tag);
+    QFETCH(int, image);
+    if (QStandardPaths::findExecutable(QStringLiteral("umoci")).isEmpty() || QStandardPaths::findExecutable(QStringLiteral("skopeo")).isEmpty())
+        QFAIL("umoci and skopeo are needed; ./test installs them");
+    QTemporaryDir work;
+    QString layout = test::corpus(source);
+    if (source.endsWith(u".tar")) {
+        layout = work.filePath(QStringLiteral("layout"));
+        tag = QStringLiteral("t");
+        QCOMPARE(QProcess::execute(QStringLiteral("skopeo"), {QStringLiteral("copy"), QStringLiteral("--quiet"),
+                                                              QStringLiteral("oci-archive:") + test::corpus(source),
+                                                              QStringLiteral("oci:") + layout + QStringLiteral(":t")}), 0);
+    } else {
+        QVERIFY(QProcess::execute(QStringLiteral("cp"), {QStringLiteral("-r"), layout, work.filePath(QStringLiteral("copy"))}) == 0);
+        layout = work.filePath(QStringLiteral("copy"));
+        QProcess::execute(QStringLiteral("chmod"), {QStringLiteral("-R"), QStringLiteral("u+w"), layout});
+    }
+    const QString bundle = work.filePath(QStringLiteral("bundle"));
+    QProcess p;
+    p.start(QStringLiteral("umoci"), {QStringLiteral("raw"), QStringLiteral("unpack"), QStringLiteral("--rootless"),
+                                     QStringLiteral("--image"), layout + u':' + tag, bundle});
+    QVERIFY(p.waitForFinished(60000));
+    QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+    QStringList theirs;
+    QDirIterator it(bundle, QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString path = it.next();
+        QFileInfo fi(path);
+        const QString kind = fi.isSymLink() ? QStringLiteral("symlink") : fi.isDir() ? QStringLiteral("dir") : QStringLiteral("other");
+        theirs << path.mid(bundle.size() + 1) + u' ' + kind;
+    }
+    theirs.sort();
+    const ImageArchive ia = openImageArchive(test::corpus(source));
+    const MergedTree tree = MergedTree::build(indexImageLayers(ia, image).layers, int(ia.images.at(image).layers.size()) - 1);
+    QStringList ours;
+    QList<int> stack{tree.root()};
+    while (!stack.isEmpty()) {
+        const int n = stack.takeLast();
+        if (n != tree.root()) {
+            const EntryType t = tree.entry(n).type;
+            ours << QString::fromUtf8(tree.path(n)) + u' '
+                    + (t == EntryType::Symlink ? QStringLiteral("symlink") : t == EntryType::Directory ? QStringLiteral("dir") : QStringLiteral("other"));
+        }
+        stack += tree.children(n);
+    }
+    ours.sort();
+    QCOMPARE(ours, theirs);
+}
+
+void TestLayers::digestsInTheSamePass()
+{
+    // Indexing with digests gives the same diff IDs as the configs, uncompressed and gzip alike.
+    for (const char *file : {"dive__test-docker-image.tar", "gen__skopeo-oci-archive.tar", "dive__test-oci-zstd-image.tar"}) {
+        const ImageArchive ia = openImageArchive(test::corpus(QString::fromLatin1(file)));
+        LayerIndexOptions options;
+        options.computeDigests = true;
+        const ImageLayers layers = indexImageLayers(ia, 0, options);
+        for (int i = 0; i < layers.layers.size(); ++i) {
+            QCOMPARE(layers.layers.at(i)->diffId, ia.images.at(0).layers.at(i).diffId);
+            if (!ia.images.at(0).layers.at(i).digest.isEmpty())
+                QCOMPARE(layers.layers.at(i)->storedDigest, ia.images.at(0).layers.at(i).digest);
+        }
+    }
+}
+
+void TestLayers::memoryPerEntry()
+{
+    // 20,000 entries with realistic names: the index must stay within 150 bytes per entry.
+    const QString tar = m_dir.filePath(QStringLiteral("many.tar"));
+    const QString script = QStringLiteral(
+        "import io, sys, tarfile\n"
+        "t = tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT)\n"
+        "for i in range(20000):\n"
+        "    ti = tarfile.TarInfo('usr/lib/python3/dist-packages/pkg%d/module_%d.py' % (i // 50, i)); ti.size = 10\n"
+        "    t.addfile(ti, io.BytesIO(b'0123456789'))\n"
+        "t.close()\n");
+    QCOMPARE(test::runPython({QStringLiteral("-c"), script, tar}), 0);
+    const auto opened = Archive::open(tar);
+    QVERIFY(opened.archive);
+    // The tar itself stands in for a layer member: index it as one.
+    const QString outer = m_dir.filePath(QStringLiteral("outer.tar"));
+    QVERIFY(test::writeTar(outer, QStringLiteral("add('layer.tar', open('%1', 'rb').read())\n").arg(tar)));
+    const auto archive = Archive::open(outer);
+    const LayerIndexResult r = indexLayer(*archive.archive, 0);
+    QVERIFY(r.index);
+    QVERIFY(r.index->size() > 20000);
+    const double perEntry = double(r.index->memoryBytes()) / r.index->size();
+    QVERIFY2(perEntry <= 150, qPrintable(QString::number(perEntry)));
+}
+
+QTEST_GUILESS_MAIN(TestLayers)
+#include "tst_layers.moc"

@@ -23,6 +23,7 @@ private Q_SLOTS:
     void checkJsonAddsFindings();
     void checkExplainTellsWhatLoadersDo();
     void verifyReportsThroughput();
+    void layerCommands();
 
 private:
     struct Run
@@ -203,6 +204,55 @@ void TestCli::verifyReportsThroughput()
     const Run r = lamina({QStringLiteral("verify"), lamina::test::corpus(QStringLiteral("gen__skopeo-oci-archive.tar"))});
     QCOMPARE(r.code, 0);
     QVERIFY2(r.err.contains("verified 14 layer file(s)") && r.err.contains("MB/s"), r.err.constData());
+}
+
+void TestCli::layerCommands()
+{
+    QTemporaryDir dir;
+    const QString tar = dir.filePath(QStringLiteral("rules.tar"));
+    QCOMPARE(lamina::test::runPython({lamina::test::source(QStringLiteral("tests/fixtures/make_layer_rules.py")), tar}), 0);
+
+    const Run ls = lamina({QStringLiteral("ls"), QStringLiteral("--json"), QStringLiteral("--changes"), QStringLiteral("--layer"),
+                           QStringLiteral("1"), tar});
+    QCOMPARE(ls.code, 0);
+    const QJsonArray entries = QJsonDocument::fromJson(ls.out).array();
+    QHash<QString, QJsonObject> byPath;
+    for (const QJsonValue &v : entries)
+        byPath.insert(v.toObject().value(u"path").toString(), v.toObject());
+    for (const char *key : {"path", "type", "size", "mode", "uid", "gid", "linkTarget", "change"})
+        QVERIFY(byPath.value(QStringLiteral("f1link")).contains(QLatin1String(key)));
+    QCOMPARE(byPath.value(QStringLiteral("f1link")).value(u"linkTarget").toString(), QStringLiteral("f1"));
+    QCOMPARE(byPath.value(QStringLiteral("f1link")).value(u"type").toString(), QStringLiteral("hardlink"));
+    QCOMPARE(byPath.value(QStringLiteral("f1")).value(u"change").toString(), QStringLiteral("M"));
+    QCOMPARE(byPath.value(QStringLiteral("usr/new")).value(u"change").toString(), QStringLiteral("A"));
+    QCOMPARE(byPath.value(QStringLiteral("d")).value(u"change").toString(), QStringLiteral("D"));
+    QCOMPARE(byPath.value(QStringLiteral("bin/sh")).value(u"mode").toString(), QStringLiteral("0755"));
+
+    const Run merged = lamina({QStringLiteral("ls"), tar, QStringLiteral("usr")});
+    QCOMPARE(merged.code, 0);
+    QCOMPARE(QString::fromUtf8(merged.out).count(u'\n'), 2); // usr and usr/new
+    QCOMPARE(lamina({QStringLiteral("ls"), QStringLiteral("--layer"), QStringLiteral("9"), tar}).code, 2);
+
+    QCOMPARE(lamina({QStringLiteral("cat"), tar, QStringLiteral("f1")}).out, QByteArray("v2"));
+    QCOMPARE(lamina({QStringLiteral("cat"), QStringLiteral("--upto"), QStringLiteral("0"), tar, QStringLiteral("f1")}).out, QByteArray("v0"));
+    QCOMPARE(lamina({QStringLiteral("cat"), QStringLiteral("--layer"), QStringLiteral("0"), tar, QStringLiteral("a/gone")}).out,
+             QByteArray("gone0"));
+    const Run gone = lamina({QStringLiteral("cat"), tar, QStringLiteral("a/gone")});
+    QCOMPARE(gone.code, 1);
+    QVERIFY(gone.err.contains("not in the image"));
+
+    const QString dest = dir.filePath(QStringLiteral("out"));
+    const Run extract = lamina({QStringLiteral("extract"), tar, QStringLiteral("usr"), dest});
+    QCOMPARE(extract.code, 0);
+    QVERIFY(QFileInfo::exists(dest + QStringLiteral("/usr/new")));
+
+    const Run inspect = lamina({QStringLiteral("inspect"), QStringLiteral("--json"), tar});
+    const QJsonObject image = QJsonDocument::fromJson(inspect.out).object().value(u"images").toArray().at(0).toObject();
+    QCOMPARE(image.value(u"wastedBytes").toInteger(), 1033);
+    const QJsonObject layer1 = image.value(u"layers").toArray().at(1).toObject();
+    QCOMPARE(layer1.value(u"contribution").toInteger(), -993);
+    QCOMPARE(layer1.value(u"fileCount").toInt(), 5);
+    QVERIFY(layer1.value(u"uncompressedSize").toInteger() > 0);
 }
 
 QTEST_GUILESS_MAIN(TestCli)

@@ -83,6 +83,7 @@ def main():
     ap.add_argument("--bytes", type=float, default=2.2e9)
     ap.add_argument("--files", type=int, default=284000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--gzip-layers", action="store_true", help="store each layer gzip-compressed (level 6)")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     pool = random.Random(a.seed + 1).randbytes(96 << 20)
@@ -96,6 +97,13 @@ def main():
         parent = ""
         for i in range(a.layers):
             path, diff = layer_file(rng, pool, i, per_layer, per_files, tmp)
+            if a.gzip_layers:
+                import gzip
+                with open(path, "rb") as src, open(path + ".gz", "wb") as raw:
+                    with gzip.GzipFile(filename="", mode="wb", compresslevel=6, fileobj=raw, mtime=0) as gz:
+                        while chunk := src.read(1 << 20):
+                            gz.write(chunk)
+                os.replace(path + ".gz", path)
             diff_ids.append("sha256:" + diff)
             v1 = hashlib.sha256(f"{parent} {diff}".encode()).hexdigest()
             meta = {"id": v1, "created": "1970-01-01T00:00:00Z", "os": "linux"}

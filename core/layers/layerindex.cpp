@@ -102,18 +102,27 @@ public:
 
     quint32 intern(QByteArrayView s)
     {
-        if (s.isEmpty())
-            return 0;
-        auto it = m_strings.constFind(s.toByteArray());
-        if (it != m_strings.constEnd())
-            return it.value();
+        // Names are appended, not deduplicated: most file names in a layer are unique, and
+        // hashing every one cost more than the bytes it would save.
         const quint32 offset = quint32(m_index.m_pool.size());
         m_index.m_pool.append(s.data(), s.size());
-        m_strings.insert(s.toByteArray(), offset);
         return offset;
     }
 
     int folder(const QByteArray &path)
+    {
+        if (path.isEmpty())
+            return -1;
+        // Tars list a folder's entries together: the last folder looked up is usually the next.
+        if (m_lastFolder >= 0 && path == m_lastFolderPath && m_index.m_entries.at(m_lastFolder).type == EntryType::Directory)
+            return m_lastFolder;
+        const int found = folderUncached(path);
+        m_lastFolder = found;
+        m_lastFolderPath = path;
+        return found;
+    }
+
+    int folderUncached(const QByteArray &path)
     {
         if (path.isEmpty())
             return -1;
@@ -128,7 +137,7 @@ public:
         }
         const qsizetype slash = path.lastIndexOf('/');
         LayerEntry e;
-        e.parent = folder(slash < 0 ? QByteArray() : path.left(slash));
+        e.parent = folderUncached(slash < 0 ? QByteArray() : path.left(slash));
         const QByteArrayView name = slash < 0 ? QByteArrayView(path) : QByteArrayView(path).sliced(slash + 1);
         e.nameOffset = intern(name);
         e.nameLength = quint16(name.size());
@@ -143,11 +152,13 @@ public:
 
     void add(struct archive_entry *ae, int header, qint64 dataOffset)
     {
+        // The raw name first: converting every name to UTF-8 through the locale costs more than
+        // the rest of indexing; PAX names that cannot be given raw come as UTF-8.
         QByteArray stored;
-        if (const char *u = archive_entry_pathname_utf8(ae))
-            stored = u;
-        else if (const char *p = archive_entry_pathname(ae))
+        if (const char *p = archive_entry_pathname(ae))
             stored = p;
+        else if (const char *u = archive_entry_pathname_utf8(ae))
+            stored = u;
         const QByteArray path = normalise(stored);
         if (path.isNull()) {
             m_index.problems.append(QStringLiteral("\"%1\": the path climbs out of the layer (\"..\"); skipped").arg(QString::fromUtf8(stored)));
@@ -232,26 +243,22 @@ public:
             ++m_index.fileCount;
             m_index.fileBytes += e.size;
         }
-        const QByteArray key = e.type == EntryType::Whiteout ? QByteArray(dir.isEmpty() ? QByteArray(".wh." + name) : QByteArray(dir + "/.wh." + name)) : path;
-        if (const int existing = m_paths.value(key, -1); existing >= 0) {
-            LayerEntry &old = m_index.m_entries[existing];
-            if (old.flags & LayerEntry::Implicit && e.type == EntryType::Directory) {
+        if (e.type == EntryType::Directory) {
+            // A folder's own header, possibly after entries that implied it.
+            if (const int existing = m_paths.value(path, -1); existing >= 0) {
+                LayerEntry &old = m_index.m_entries[existing];
+                if (!(old.flags & LayerEntry::Implicit))
+                    m_index.problems.append(QStringLiteral("\"%1\": stored twice in this layer; the later copy counts").arg(QString::fromUtf8(path)));
                 e.flags |= old.flags & LayerEntry::Opaque;
-                old = e; // the folder's own header, after its children
+                old = e;
                 return;
             }
-            // OCI: a layer must not hold a path twice; extraction keeps the last copy.
-            m_index.problems.append(QStringLiteral("\"%1\": stored twice in this layer; the later copy counts").arg(QString::fromUtf8(path)));
-            if (old.type == EntryType::File) {
-                --m_index.fileCount;
-                m_index.fileBytes -= old.size;
-            }
-            e.flags |= old.flags & LayerEntry::Opaque;
-            old = e;
-            return;
         }
         m_index.m_entries.append(e);
-        m_paths.insert(key, int(m_index.m_entries.size() - 1));
+        // Only folders need finding by path while indexing; other duplicates show up as equal
+        // neighbours once children are sorted (finish()).
+        if (e.type == EntryType::Directory)
+            m_paths.insert(path, int(m_index.m_entries.size() - 1));
     }
 
     void finish()
@@ -261,7 +268,6 @@ public:
         if (m_rootOpaque)
             m_index.problems.append(QStringLiteral("an opaque whiteout at the root (.wh..wh..opq) hides every lower layer"));
         m_paths.clear();
-        m_strings.clear();
         // Child table: counting sort by parent, then each range by name.
         const int n = int(m_index.m_entries.size());
         QList<qint32> &start = m_index.m_childStart;
@@ -282,9 +288,44 @@ public:
                 const QByteArrayView nx(pool.constData() + x.nameOffset, x.nameLength), ny(pool.constData() + y.nameOffset, y.nameLength);
                 if (nx != ny)
                     return nx < ny;
-                return x.type == EntryType::Whiteout && y.type != EntryType::Whiteout;
+                if ((x.type == EntryType::Whiteout) != (y.type == EntryType::Whiteout))
+                    return x.type == EntryType::Whiteout;
+                return x.header < y.header;
             });
         }
+        // OCI: a layer must not hold a path twice; extraction keeps the last copy, so earlier
+        // copies are shadowed and dropped from the child table.
+        QList<qint32> kept;
+        kept.reserve(n);
+        QList<qint32> newStart(n + 2, 0);
+        for (int slot = 0; slot < n + 1; ++slot) {
+            newStart[slot] = int(kept.size());
+            const int begin = start[slot], end = start[slot + 1];
+            for (int i = begin; i < end; ++i) {
+                const int c = m_index.m_children.at(i);
+                if (i + 1 < end) {
+                    const int d = m_index.m_children.at(i + 1);
+                    const LayerEntry &x = entries.at(c), &y = entries.at(d);
+                    if (x.type != EntryType::Whiteout && y.type != EntryType::Whiteout
+                        && QByteArrayView(pool.constData() + x.nameOffset, x.nameLength)
+                            == QByteArrayView(pool.constData() + y.nameOffset, y.nameLength)) {
+                        LayerEntry &shadowed = m_index.m_entries[c];
+                        shadowed.flags |= LayerEntry::Shadowed;
+                        if (shadowed.type == EntryType::File) {
+                            --m_index.fileCount;
+                            m_index.fileBytes -= shadowed.size;
+                        }
+                        m_index.problems.append(QStringLiteral("\"%1\": stored twice in this layer; the later copy counts")
+                                                    .arg(QString::fromUtf8(m_index.path(c))));
+                        continue;
+                    }
+                }
+                kept.append(c);
+            }
+        }
+        newStart[n + 1] = int(kept.size());
+        m_index.m_children = kept;
+        start = newStart;
         m_index.m_entries.squeeze();
         m_index.m_pool.squeeze();
     }
@@ -293,6 +334,11 @@ public:
 
     static QByteArray normalise(const QByteArray &path)
     {
+        // Most names are already clean: no leading "/" or "./", no "//", "/./" or "..".
+        if (!path.isEmpty() && path.front() != '/' && !path.startsWith("./") && !path.contains("//")
+            && !path.contains("/./") && !path.contains("..") && path != ".") {
+            return path.endsWith('/') ? path.chopped(1) : path;
+        }
         QList<QByteArray> out;
         for (const QByteArray &part : path.split('/')) {
             if (part.isEmpty() || part == ".")
@@ -314,7 +360,8 @@ public:
 private:
     LayerIndex &m_index;
     QHash<QByteArray, int> m_paths;
-    QHash<QByteArray, quint32> m_strings;
+    int m_lastFolder = -1;
+    QByteArray m_lastFolderPath;
     int m_aufs = 0;
     bool m_rootOpaque = false;
 };
@@ -385,6 +432,10 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
     outer.reader = &reader;
     outer.progress = &progress;
     outer.seekable = reader.canSeek() && !options.computeDigests && !compressed;
+    // When seeking past file data, read little at a time: a big read-ahead would pull in the very
+    // data the skips avoid. Small files are still read through, which costs less than seeking.
+    if (outer.seekable)
+        outer.buffer.resize(16 * 1024);
     outer.hash = options.computeDigests ? &stored : nullptr;
 
     struct archive *tar = archive_read_new();

@@ -24,6 +24,7 @@ struct LayerEntry
         Implicit = 1,  ///< a folder the tar never lists, implied by a deeper path
         Opaque = 2,    ///< the folder holds `.wh..wh..opq`: lower layers' children are hidden
         HasXattrs = 4,
+        Shadowed = 8,  ///< stored again later in the same layer; the later copy counts
     };
     qint32 parent = -1;  ///< entry index of the folder holding it, -1 for the root
     quint32 nameOffset = 0;

@@ -131,6 +131,8 @@ void MergedTree::apply(int layerNo, bool record)
     // Whiteouts and opaque folders act on the lower layers only, so apply them first.
     for (int e = 0; e < li.size(); ++e) {
         const LayerEntry &le = li.entry(e);
+        if (le.flags & LayerEntry::Shadowed)
+            continue;
         if (le.type == EntryType::Whiteout) {
             const int parent = existingFolder(*this, li, le.parent);
             if (parent < 0)
@@ -152,7 +154,7 @@ void MergedTree::apply(int layerNo, bool record)
     QList<int> map(li.size(), -1);
     for (int e = 0; e < li.size(); ++e) {
         const LayerEntry &le = li.entry(e);
-        if (le.type == EntryType::Whiteout)
+        if (le.type == EntryType::Whiteout || (le.flags & LayerEntry::Shadowed))
             continue;
         const int parent = le.parent < 0 ? 0 : map.at(le.parent);
         if (parent < 0)
@@ -228,6 +230,13 @@ MergedTree MergedTree::build(const Layers &layers, int upto)
     root.parent = -1;
     t.m_names.append(QByteArray());
     t.m_nodes.append(root);
+    qsizetype total = 0;
+    for (int l = 0; l <= upto; ++l)
+        total += layers.at(l) ? layers.at(l)->size() : 0;
+    t.m_nodes.reserve(total + 1);
+    t.m_childOf.reserve(total);
+    t.m_nameIds.reserve(total);
+    t.m_names.reserve(total + 1);
     for (int l = 0; l <= upto; ++l) {
         if (!layers.at(l)) {
             t.m_stats.append({t.m_visible, 0, 0, 0, 0});
@@ -275,7 +284,7 @@ WastedSpace wastedSpace(const MergedTree &tree)
         const LayerIndex &li = tree.layerIndex(l);
         for (int e = 0; e < li.size(); ++e) {
             const LayerEntry &le = li.entry(e);
-            if (le.type != EntryType::File)
+            if (le.type != EntryType::File || (le.flags & LayerEntry::Shadowed))
                 continue;
             w.totalFileBytes += le.size;
             if (visible.at(l).testBit(e)) {

@@ -53,6 +53,11 @@ public:
     int size() const { return int(m_entries.size()); }
     const LayerEntry &entry(int i) const { return m_entries.at(i); }
     QByteArray name(int i) const;
+    QByteArrayView nameView(int i) const
+    {
+        const LayerEntry &e = m_entries.at(i);
+        return QByteArrayView(m_pool.constData() + e.nameOffset, e.nameLength);
+    }
     QByteArray linkTarget(int i) const;
     QByteArray path(int i) const;
     /// Children of a folder entry (-1: the root), sorted by name.

@@ -18,30 +18,92 @@ QString changeLetter(Change c)
     return QStringLiteral(" ");
 }
 
-quint32 MergedTree::intern(const QByteArray &name)
+quint32 MergedTree::hashName(QByteArrayView name)
 {
-    auto it = m_nameIds.constFind(name);
-    if (it != m_nameIds.constEnd())
-        return it.value();
-    const quint32 id = quint32(m_names.size());
-    m_names.append(name);
-    m_nameIds.insert(name, id);
-    return id;
+    quint32 h = 2166136261u; // FNV-1a: names are short
+    for (char c : name)
+        h = (h ^ quint8(c)) * 16777619u;
+    return h;
+}
+
+static inline quint64 slotKey(int parent, quint32 hash)
+{
+    quint64 k = (quint64(quint32(parent)) << 32) | hash;
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    return k;
+}
+
+int MergedTree::lookup(int parent, QByteArrayView name, quint32 hash) const
+{
+    if (m_table.isEmpty())
+        return -1;
+    const quint64 mask = quint64(m_table.size() - 1);
+    for (quint64 i = slotKey(parent, hash) & mask;; i = (i + 1) & mask) {
+        const int n = m_table.at(qsizetype(i));
+        if (n == -1)
+            return -1;
+        if (n >= 0) {
+            const Node &x = m_nodes.at(n);
+            if (x.parent == parent && x.nameHash == hash && nameView(n) == name)
+                return n;
+        }
+    }
+}
+
+void MergedTree::tableGrow()
+{
+    QList<qint32> old = std::move(m_table);
+    qsizetype size = 1024;
+    while (size < (m_tableUsed + 1) * 2)
+        size *= 2;
+    m_table = QList<qint32>(size, -1);
+    m_tableUsed = 0;
+    for (int n : std::as_const(old))
+        if (n >= 0)
+            tableInsert(n);
+}
+
+void MergedTree::tableInsert(int node)
+{
+    if ((m_tableUsed + 1) * 2 > m_table.size())
+        tableGrow();
+    const Node &x = m_nodes.at(node);
+    const quint64 mask = quint64(m_table.size() - 1);
+    quint64 i = slotKey(x.parent, x.nameHash) & mask;
+    while (m_table.at(qsizetype(i)) >= 0)
+        i = (i + 1) & mask;
+    if (m_table.at(qsizetype(i)) == -1)
+        ++m_tableUsed;
+    m_table[qsizetype(i)] = node;
+}
+
+void MergedTree::tableRemove(int node)
+{
+    const Node &x = m_nodes.at(node);
+    const quint64 mask = quint64(m_table.size() - 1);
+    for (quint64 i = slotKey(x.parent, x.nameHash) & mask;; i = (i + 1) & mask) {
+        const int n = m_table.at(qsizetype(i));
+        if (n == -1)
+            return;
+        if (n == node) {
+            m_table[qsizetype(i)] = -2;
+            return;
+        }
+    }
 }
 
 int MergedTree::childNamed(int parent, QByteArrayView name) const
 {
-    auto it = m_nameIds.constFind(name.toByteArray());
-    if (it == m_nameIds.constEnd())
-        return -1;
-    return child(parent, it.value());
+    return lookup(parent, name, hashName(name));
 }
 
 QByteArray MergedTree::path(int node) const
 {
     QByteArray p;
     for (int at = node; at > 0; at = m_nodes.at(at).parent)
-        p = p.isEmpty() ? m_names.at(m_nodes.at(at).name) : m_names.at(m_nodes.at(at).name) + '/' + p;
+        p = p.isEmpty() ? name(at) : name(at) + '/' + p;
     return p;
 }
 
@@ -51,7 +113,7 @@ QList<int> MergedTree::children(int node) const
     for (int c = m_nodes.at(node).firstChild; c >= 0; c = m_nodes.at(c).nextSibling)
         if (!m_nodes.at(c).removed)
             out.append(c);
-    std::sort(out.begin(), out.end(), [this](int a, int b) { return m_names.at(m_nodes.at(a).name) < m_names.at(m_nodes.at(b).name); });
+    std::sort(out.begin(), out.end(), [this](int a, int b) { return nameView(a) < nameView(b); });
     return out;
 }
 
@@ -99,8 +161,8 @@ void MergedTree::removeSubtree(int node, bool record, int layer)
         Node &x = m_nodes[n];
         if (x.removed)
             continue;
+        tableRemove(n);
         x.removed = true;
-        m_childOf.remove((quint64(quint32(x.parent)) << 32) | x.name);
         const LayerEntry &e = entry(n);
         if (e.type == EntryType::File)
             m_visible -= e.size;
@@ -119,7 +181,7 @@ static int existingFolder(const MergedTree &tree, const LayerIndex &layer, int e
     if (entry < 0)
         return 0;
     const int parent = existingFolder(tree, layer, layer.entry(entry).parent);
-    return parent < 0 ? -1 : tree.childNamed(parent, layer.name(entry));
+    return parent < 0 ? -1 : tree.childNamed(parent, layer.nameView(entry));
 }
 
 void MergedTree::apply(int layerNo, bool record)
@@ -137,7 +199,7 @@ void MergedTree::apply(int layerNo, bool record)
             const int parent = existingFolder(*this, li, le.parent);
             if (parent < 0)
                 continue;
-            const int target = childNamed(parent, li.name(e));
+            const int target = childNamed(parent, li.nameView(e));
             if (target >= 0)
                 removeSubtree(target, record, layerNo);
         } else if (le.type == EntryType::Directory && (le.flags & LayerEntry::Opaque)) {
@@ -159,8 +221,9 @@ void MergedTree::apply(int layerNo, bool record)
         const int parent = le.parent < 0 ? 0 : map.at(le.parent);
         if (parent < 0)
             continue;
-        const quint32 nameId = intern(li.name(e));
-        const int existing = child(parent, nameId);
+        const QByteArrayView name = li.nameView(e);
+        const quint32 nameHash = hashName(name);
+        const int existing = lookup(parent, name, nameHash);
         Change change = Change::Added;
         int oldLayer = -1;
         if (existing >= 0) {
@@ -196,7 +259,7 @@ void MergedTree::apply(int layerNo, bool record)
         }
         Node n;
         n.parent = parent;
-        n.name = nameId;
+        n.nameHash = nameHash;
         n.layer = layerNo;
         n.entry = e;
         n.change = record ? change : Change::None;
@@ -204,7 +267,7 @@ void MergedTree::apply(int layerNo, bool record)
         const int index = int(m_nodes.size());
         m_nodes.append(n);
         m_nodes[parent].firstChild = index;
-        m_childOf.insert((quint64(quint32(parent)) << 32) | nameId, index);
+        tableInsert(index);
         map[e] = index;
         if (le.type == EntryType::File)
             m_visible += le.size;
@@ -228,15 +291,11 @@ MergedTree MergedTree::build(const Layers &layers, int upto)
     t.m_top = upto;
     Node root;
     root.parent = -1;
-    t.m_names.append(QByteArray());
     t.m_nodes.append(root);
     qsizetype total = 0;
     for (int l = 0; l <= upto; ++l)
         total += layers.at(l) ? layers.at(l)->size() : 0;
     t.m_nodes.reserve(total + 1);
-    t.m_childOf.reserve(total);
-    t.m_nameIds.reserve(total);
-    t.m_names.reserve(total + 1);
     for (int l = 0; l <= upto; ++l) {
         if (!layers.at(l)) {
             t.m_stats.append({t.m_visible, 0, 0, 0, 0});

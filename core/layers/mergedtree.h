@@ -27,7 +27,7 @@ public:
         qint32 parent = -1;
         qint32 firstChild = -1;
         qint32 nextSibling = -1;
-        quint32 name = 0;    ///< into names()
+        quint32 nameHash = 0; ///< the name lives in the providing layer's pool
         qint32 layer = -1;   ///< -1 for the root
         qint32 entry = -1;
         Change change = Change::None; ///< what the top layer did to it (None: it comes from below)
@@ -59,7 +59,12 @@ public:
     int root() const { return 0; }
     const Node &node(int i) const { return m_nodes.at(i); }
     int nodeCount() const { return int(m_nodes.size()); }
-    QByteArray name(int node) const { return m_names.at(m_nodes.at(node).name); }
+    QByteArray name(int node) const { return nameView(node).toByteArray(); }
+    QByteArrayView nameView(int node) const
+    {
+        const Node &n = m_nodes.at(node);
+        return n.layer < 0 ? QByteArrayView() : m_layers.at(n.layer)->nameView(n.entry);
+    }
     QByteArray path(int node) const;
     /// Live children sorted by name.
     QList<int> children(int node) const;
@@ -81,8 +86,13 @@ public:
     int childNamed(int parent, QByteArrayView name) const;
 
 private:
-    int child(int parent, quint32 name) const { return m_childOf.value((quint64(quint32(parent)) << 32) | name, -1); }
-    quint32 intern(const QByteArray &name);
+    // Children are found through an open-addressing table keyed by (parent, name hash) and
+    // checked against the name bytes in the layer pools: no string is copied per node.
+    int lookup(int parent, QByteArrayView name, quint32 hash) const;
+    void tableInsert(int node);
+    void tableRemove(int node);
+    void tableGrow();
+    static quint32 hashName(QByteArrayView name);
     void removeSubtree(int node, bool record, int layer);
     int mapFolder(const LayerIndex &layer, int entry, QList<int> &map, int layerNo);
     void apply(int layerNo, bool record);
@@ -90,9 +100,8 @@ private:
     Layers m_layers;
     int m_top = -1;
     QList<Node> m_nodes;
-    QList<QByteArray> m_names;
-    QHash<QByteArray, quint32> m_nameIds;
-    QHash<quint64, int> m_childOf;
+    QList<qint32> m_table; ///< node indices; -1 empty, -2 deleted
+    qsizetype m_tableUsed = 0;
     QList<ChangeRecord> m_changes;
     QList<LayerStats> m_stats;
     qint64 m_visible = 0;

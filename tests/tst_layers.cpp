@@ -99,7 +99,7 @@ void TestLayers::rulesFinalTree()
 {
     const MergedTree tree = MergedTree::build(m_layers.layers, 2);
     QCOMPARE(paths(tree), (QStringList{QStringLiteral("a"), QStringLiteral("a/keep"), QStringLiteral("bin"), QStringLiteral("bin/sh"),
-                                       QStringLiteral("f1"), QStringLiteral("f1link"), QStringLiteral("l2file"), QStringLiteral("l2link"),
+                                       QStringLiteral("escape"), QStringLiteral("f1"), QStringLiteral("f1link"), QStringLiteral("l2file"), QStringLiteral("l2link"),
                                        QStringLiteral("olddir"), QStringLiteral("usr"), QStringLiteral("usr/new")}));
     QCOMPARE(tree.entry(tree.find("bin")).type, EntryType::Directory);   // a folder replaces the symlink
     QCOMPARE(tree.entry(tree.find("olddir")).type, EntryType::File);    // a file replaces the folder
@@ -128,7 +128,7 @@ void TestLayers::rulesChangesPerLayer()
     changes.clear();
     for (const MergedTree::ChangeRecord &c : two.changes())
         changes << changeLetter(c.change) + u' ' + QString::fromUtf8(c.path);
-    QCOMPARE(changes, (QStringList{QStringLiteral("M f1"), QStringLiteral("A l2file"), QStringLiteral("A l2link")}));
+    QCOMPARE(changes, (QStringList{QStringLiteral("A escape"), QStringLiteral("M f1"), QStringLiteral("A l2file"), QStringLiteral("A l2link")}));
     QCOMPARE(two.stats().at(1).removed, 9); // a/gone, big, d, d/x, d/y, olddir/inner, usr/bin, usr/bin/tool, old a/keep
 }
 
@@ -185,8 +185,12 @@ void TestLayers::catEveryVersion()
     only[0] = m_layers.layers.at(0);
     QCOMPARE(cat(MergedTree::build(only, 0), "a/gone"), QStringLiteral("gone0"));
     QCOMPARE(cat(MergedTree::build(only, 0), "big"), QString(1000, u'B'));
-    // Symlinks are followed inside the image.
+    // Symlinks are followed inside the image: ".." stops at the image root, never the host's.
     QCOMPARE(cat(MergedTree::build(m_layers.layers, 0), "bin/tool"), QStringLiteral("tool"));
+    QVERIFY(cat(top, "escape/passwd").contains(u"not in the image"));
+    QString error;
+    QCOMPARE(resolveInTree(top, "a/../../../f1", true, &error), top.find("f1"));
+    QCOMPARE(resolveInTree(top, "escape", false, &error), top.find("escape"));
 }
 
 void TestLayers::extractIsSafe()
@@ -211,6 +215,10 @@ void TestLayers::extractIsSafe()
     QVERIFY2(r.ok(), qPrintable(r.error));
     QCOMPARE(QFileInfo(dest2.filePath(QStringLiteral("bin"))).symLinkTarget().endsWith(u"usr/bin"), true);
     QVERIFY(QFileInfo(dest2.filePath(QStringLiteral("bin"))).isSymLink());
+    // One pointing above the root is created as it is, and nothing is written through it.
+    QVERIFY(QFileInfo(dest.filePath(QStringLiteral("escape"))).isSymLink());
+    QCOMPARE(QFile::symLinkTarget(dest.filePath(QStringLiteral("escape"))).isEmpty(), false);
+    QCOMPARE(r.links >= 1, true);
     // A link already in the destination is not written through.
     QTemporaryDir dest3, victim;
     QVERIFY(QFile::link(victim.path(), dest3.filePath(QStringLiteral("usr"))));

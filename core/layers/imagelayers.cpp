@@ -30,8 +30,13 @@ ImageLayers indexImageLayers(const ImageArchive &ia, int image, const LayerIndex
             out.errors.append(QStringLiteral("layer %1: %2").arg(l.index).arg(l.error.isEmpty() ? QStringLiteral("no file") : l.error));
     }
     std::mutex lock;
+    qint64 total = 0, done = 0;
+    for (auto it = positions.cbegin(); it != positions.cend(); ++it)
+        total += ar.member(it.key()).size;
     auto deliver = [&](int member, const LayerIndexResult &r) {
         std::lock_guard<std::mutex> guard(lock);
+        done += ar.member(member).size;
+        progress.update(done, total); // per layer: results arrive layer by layer
         for (int pos : positions.value(member)) {
             if (!r.index) {
                 out.errors.append(QStringLiteral("layer %1 (%2): %3").arg(pos).arg(ar.member(member).path, r.error));

@@ -180,8 +180,15 @@ public:
         e.uid = quint32(archive_entry_uid(ae));
         e.gid = quint32(archive_entry_gid(ae));
         e.mtime = archive_entry_mtime(ae);
-        if (archive_entry_xattr_count(ae) > 0)
+        QList<std::pair<QByteArray, QByteArray>> xattrs;
+        if (archive_entry_xattr_reset(ae) > 0) {
+            const char *key = nullptr;
+            const void *value = nullptr;
+            size_t size = 0;
+            while (archive_entry_xattr_next(ae, &key, &value, &size) == ARCHIVE_OK)
+                xattrs.append({QByteArray(key), QByteArray(static_cast<const char *>(value), qsizetype(size))});
             e.flags |= LayerEntry::HasXattrs;
+        }
         QByteArray link;
         if (name.startsWith(".wh.")) {
             if (name == ".wh..wh..opq") {
@@ -251,10 +258,14 @@ public:
                     m_index.problems.append(QStringLiteral("\"%1\": stored twice in this layer; the later copy counts").arg(QString::fromUtf8(path)));
                 e.flags |= old.flags & LayerEntry::Opaque;
                 old = e;
+                if (!xattrs.isEmpty())
+                    m_index.m_xattrs.insert(existing, xattrs);
                 return;
             }
         }
         m_index.m_entries.append(e);
+        if (!xattrs.isEmpty())
+            m_index.m_xattrs.insert(qint32(m_index.m_entries.size() - 1), xattrs);
         // Only folders need finding by path while indexing; other duplicates show up as equal
         // neighbours once children are sorted (finish()).
         if (e.type == EntryType::Directory)

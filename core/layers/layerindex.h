@@ -5,6 +5,7 @@
 #include "util/progress.h"
 
 #include <QByteArray>
+#include <QHash>
 #include <QList>
 #include <QString>
 #include <QStringList>
@@ -60,6 +61,8 @@ public:
     }
     QByteArray linkTarget(int i) const;
     QByteArray path(int i) const;
+    /// Extended attributes (PAX SCHILY.xattr.* records) of an entry with the HasXattrs flag.
+    QList<std::pair<QByteArray, QByteArray>> xattrs(int i) const { return m_xattrs.value(i); }
     /// Children of a folder entry (-1: the root), sorted by name.
     QList<int> children(int folder) const;
     /// The entry at a normalised path, or -1.
@@ -84,6 +87,7 @@ public:
     QByteArray m_pool;
     QList<qint32> m_childStart; ///< size()+2: children of entry i at [start[i+1], start[i+2]); root at [start[0], start[1])
     QList<qint32> m_children;
+    QHash<qint32, QList<std::pair<QByteArray, QByteArray>>> m_xattrs; ///< only the few entries that have any
 };
 
 struct LayerIndexOptions

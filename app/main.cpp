@@ -4,8 +4,62 @@
 
 #include <QApplication>
 #include <QCoreApplication>
+#include <QTimer>
 
-#include <memory>
+#include <cstdio>
+
+namespace {
+
+/// `lamina --screenshot OUT.png [--size WxH] PATH`: open PATH, wait until everything is loaded,
+/// save a picture of the window and quit (works with QT_QPA_PLATFORM=offscreen).
+int screenshot(QApplication &app, const QStringList &args)
+{
+    QString out, path;
+    QSize size(1400, 900);
+    int tab = 0, finding = -1;
+    for (int i = 2; i < args.size(); ++i) {
+        if (args.at(i) == u"--tab" && i + 1 < args.size()) {
+            tab = args.at(++i).toInt();
+        } else if (args.at(i) == u"--finding" && i + 1 < args.size()) {
+            finding = args.at(++i).toInt();
+        } else if (args.at(i) == u"--size" && i + 1 < args.size()) {
+            const QStringList wh = args.at(++i).split(u'x');
+            size = QSize(wh.value(0).toInt(), wh.value(1).toInt());
+        } else if (out.isEmpty()) {
+            out = args.at(i);
+        } else {
+            path = args.at(i);
+        }
+    }
+    if (out.isEmpty() || path.isEmpty() || !size.isValid()) {
+        std::fputs("usage: lamina --screenshot OUT.png [--size WxH] [--tab N] [--finding N] PATH\n", stderr);
+        return 2;
+    }
+    lamina::MainWindow window;
+    window.resize(size);
+    window.show();
+    int result = 1;
+    auto save = [&] {
+        window.showTab(tab);
+        if (finding >= 0)
+            window.selectFinding(finding);
+        QTimer::singleShot(200, &window, [&] {
+            result = window.grab().save(out) ? 0 : 1;
+            app.quit();
+        });
+    };
+    QObject::connect(&window, &lamina::MainWindow::archiveLoaded, &window, [&] {
+        if (window.current().images.isEmpty())
+            save();
+    });
+    QObject::connect(&window, &lamina::MainWindow::layersIndexed, &window, save);
+    QTimer::singleShot(120000, &app, [&] { app.quit(); });
+    window.openPath(path);
+    app.exec();
+    return result;
+}
+
+} // namespace
 
 int main(int argc, char **argv)
 {
@@ -24,6 +78,9 @@ int main(int argc, char **argv)
     QApplication::setApplicationName(QStringLiteral("Lamina"));
     QApplication::setApplicationVersion(QStringLiteral(LAMINA_VERSION));
     QApplication::setOrganizationName(QStringLiteral("Lamina"));
+    QApplication::setDesktopFileName(QStringLiteral("io.github.lamina.Lamina"));
+    if (args.value(1) == u"--screenshot")
+        return screenshot(app, args);
     lamina::MainWindow window;
     window.show();
     if (args.size() > 1)

@@ -1,92 +1,380 @@
 // SPDX-License-Identifier: MIT
 #include "mainwindow.h"
 
+#include "chainview.h"
+#include "check/checks.h"
+#include "filetreemodel.h"
+#include "findingsmodel.h"
 #include "format/inspectreport.h"
+#include "layersmodel.h"
 
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFontDatabase>
+#include <QImage>
+#include <QJsonArray>
+#include <QPixmap>
+#include <QStringDecoder>
+#include <QCloseEvent>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHeaderView>
+#include <QJsonDocument>
 #include <QLabel>
+#include <QLineEdit>
 #include <QLocale>
 #include <QMenuBar>
 #include <QMimeData>
 #include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QScrollArea>
+#include <QSettings>
+#include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QStatusBar>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTextBrowser>
+#include <QTimer>
+#include <QTreeView>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
 namespace lamina {
 
+namespace {
+
+QWidget *withLabel(const QString &label, QWidget *content, QWidget *extra = nullptr)
+{
+    auto *w = new QWidget;
+    auto *l = new QVBoxLayout(w);
+    l->setContentsMargins(0, 0, 0, 0);
+    auto *title = new QLabel(QStringLiteral("<b>%1</b>").arg(label));
+    l->addWidget(title);
+    if (extra)
+        l->addWidget(extra);
+    l->addWidget(content, 1);
+    return w;
+}
+
+QString hexDump(const QByteArray &data)
+{
+    QString out;
+    for (qsizetype off = 0; off < data.size(); off += 16) {
+        const QByteArray row = data.mid(off, 16);
+        QString ascii;
+        for (char c : row)
+            ascii += (c >= 32 && c < 127) ? QLatin1Char(c) : QLatin1Char('.');
+        out += QStringLiteral("%1  %2  %3\n").arg(off, 8, 16, QLatin1Char('0')).arg(QString::fromLatin1(row.toHex(' ')), -47).arg(ascii);
+    }
+    return out;
+}
+
+} // namespace
+
 MainWindow::MainWindow(QWidget *parent)
     : QMainWindow(parent)
 {
     setWindowTitle(QStringLiteral("Lamina"));
     setAcceptDrops(true);
-    resize(1200, 720);
+    resize(1400, 900);
 
     QMenu *file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("&Open Archive…"), QKeySequence::Open, this, &MainWindow::chooseFile);
-    file->addAction(tr("Open &Layout Folder…"), this, &MainWindow::chooseFolder);
+    file->addAction(tr("Open &Layout Folder…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), this, &MainWindow::chooseFolder);
+    file->addAction(tr("&Reload"), QKeySequence::Refresh, this, [this] {
+        if (!m_archive.path.isEmpty())
+            openPath(m_archive.path);
+    });
     file->addSeparator();
-    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+    file->addAction(tr("&Close Window"), QKeySequence::Close, this, &QWidget::close);
 
+    m_banner = new QLabel;
+    m_banner->setObjectName(QStringLiteral("banner"));
+    m_banner->setWordWrap(true);
+    m_banner->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_banner->setStyleSheet(QStringLiteral("QLabel { background: #fde2e1; color: #6b1410; border: 1px solid #e8a29e; padding: 6px; }"));
+    m_banner->hide();
     m_summary = new QLabel(tr("Open an image archive (File ▸ Open) or drop one here."));
-    m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_summary->setWordWrap(true);
+    m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
     m_images = new QTreeWidget;
     m_images->setObjectName(QStringLiteral("images"));
-    m_images->setHeaderLabels({tr("Image"), tr("Platform"), tr("Layers"), tr("From")});
+    m_images->setHeaderLabels({tr("Image"), tr("Platform"), tr("Layers")});
     m_images->setRootIsDecorated(false);
 
-    m_layers = new QTreeWidget;
-    m_layers->setObjectName(QStringLiteral("layers"));
-    m_layers->setHeaderLabels({tr("#"), tr("Diff ID"), tr("Size"), tr("Compression"), tr("Media type"),
-                               tr("Legacy ID"), tr("Member")});
-    m_layers->setRootIsDecorated(false);
-    m_layers->setAlternatingRowColors(true);
+    // The chain beside the manifest list.
+    m_chain = new ChainView;
+    auto *chainScroll = new QScrollArea;
+    chainScroll->setWidget(m_chain);
+    chainScroll->setWidgetResizable(false);
+    chainScroll->setBackgroundRole(QPalette::Base);
 
-    m_errors = new QPlainTextEdit;
-    m_errors->setObjectName(QStringLiteral("errors"));
-    m_errors->setReadOnly(true);
-    m_errors->setPlaceholderText(tr("Nothing unreadable."));
+    // Layers and files.
+    m_layersModel = new LayersModel(this);
+    m_layersView = new QTableView;
+    m_layersView->setObjectName(QStringLiteral("layers"));
+    m_layersView->setModel(m_layersModel);
+    m_layersView->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_layersView->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_layersView->verticalHeader()->hide();
+    m_layersView->horizontalHeader()->setStretchLastSection(true);
+    m_layersView->setAlternatingRowColors(true);
+    m_layersView->setWordWrap(false);
+    m_layersView->verticalHeader()->setDefaultSectionSize(m_layersView->fontMetrics().height() + 8);
+
+    m_filesModel = new FileTreeModel(this);
+    m_filesProxy = new QSortFilterProxyModel(this);
+    m_filesProxy->setSourceModel(m_filesModel);
+    m_filesProxy->setSortRole(FileTreeModel::SortRole);
+    m_filesProxy->setRecursiveFilteringEnabled(true);
+    m_filesProxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    m_filesView = new QTreeView;
+    m_filesView->setObjectName(QStringLiteral("files"));
+    m_filesView->setModel(m_filesProxy);
+    m_filesView->setSortingEnabled(true);
+    m_filesView->setUniformRowHeights(true);
+    m_filesView->sortByColumn(FileTreeModel::SizeColumn, Qt::DescendingOrder);
+    m_filter = new QLineEdit;
+    m_filter->setObjectName(QStringLiteral("filter"));
+    m_filter->setPlaceholderText(tr("Filter files (Ctrl+F)"));
+    m_filter->setClearButtonEnabled(true);
+    auto *findShortcut = new QAction(this);
+    findShortcut->setShortcut(QKeySequence::Find);
+    connect(findShortcut, &QAction::triggered, m_filter, qOverload<>(&QWidget::setFocus));
+    addAction(findShortcut);
+    m_regex = new QCheckBox(tr("Regex"));
+    m_layerOnly = new QCheckBox(tr("This layer only"));
+    m_layerOnly->setObjectName(QStringLiteral("layerOnly"));
+    auto *filterRow = new QWidget;
+    auto *fl = new QHBoxLayout(filterRow);
+    fl->setContentsMargins(0, 0, 0, 0);
+    fl->addWidget(m_filter, 1);
+    fl->addWidget(m_regex);
+    fl->addWidget(m_layerOnly);
+    m_preview = new QPlainTextEdit;
+    m_preview->setObjectName(QStringLiteral("preview"));
+    m_preview->setReadOnly(true);
+    m_preview->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_preview->setPlaceholderText(tr("Select a file to preview it."));
+    m_imagePreview = new QLabel;
+    m_imagePreview->setAlignment(Qt::AlignCenter);
+    m_imagePreview->hide();
+    auto *previewBox = new QWidget;
+    auto *pl = new QVBoxLayout(previewBox);
+    pl->setContentsMargins(0, 0, 0, 0);
+    pl->addWidget(m_preview);
+    pl->addWidget(m_imagePreview);
+
+    auto *filesSplit = new QSplitter(Qt::Horizontal);
+    filesSplit->addWidget(withLabel(tr("Files"), m_filesView, filterRow));
+    filesSplit->addWidget(withLabel(tr("Preview"), previewBox));
+    filesSplit->setSizes({700, 400});
+    auto *layersSplit = new QSplitter(Qt::Vertical);
+    layersSplit->addWidget(withLabel(tr("Layers, bottom (0) to top — select one to see the files at that layer"), m_layersView));
+    layersSplit->addWidget(filesSplit);
+    layersSplit->setSizes({260, 440});
+
+    // Archive map.
+    m_members = new QTreeWidget;
+    m_members->setObjectName(QStringLiteral("members"));
+    m_members->setHeaderLabels({tr("Member"), tr("Size"), tr("Role"), tr("Read by")});
+    m_members->setRootIsDecorated(false);
+    m_raw = new QPlainTextEdit;
+    m_raw->setReadOnly(true);
+    m_raw->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    auto *mapSplit = new QSplitter(Qt::Horizontal);
+    mapSplit->addWidget(m_members);
+    mapSplit->addWidget(m_raw);
+    mapSplit->setSizes({700, 500});
+
+    m_config = new QTextBrowser;
+    m_config->setObjectName(QStringLiteral("config"));
+
+    m_tabs = new QTabWidget;
+    m_tabs->addTab(chainScroll, tr("Chain ⇄ manifest"));
+    m_tabs->addTab(layersSplit, tr("Layers && files"));
+    m_tabs->addTab(m_config, tr("Config && history"));
+    m_tabs->addTab(mapSplit, tr("Archive map"));
+
+    // Findings.
+    m_findingsModel = new FindingsModel(this);
+    m_findingsProxy = new QSortFilterProxyModel(this);
+    m_findingsProxy->setSourceModel(m_findingsModel);
+    m_findingsProxy->setFilterRole(FindingsModel::SeverityRole);
+    m_findingsView = new QTableView;
+    m_findingsView->setObjectName(QStringLiteral("findings"));
+    m_findingsView->setModel(m_findingsProxy);
+    m_findingsView->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_findingsView->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_findingsView->verticalHeader()->hide();
+    m_findingsView->horizontalHeader()->setStretchLastSection(true);
+    m_findingsView->setWordWrap(false);
+    auto *severity = new QComboBox;
+    severity->addItems({tr("All findings"), tr("Errors"), tr("Errors and warnings")});
+    connect(severity, &QComboBox::currentIndexChanged, this, [this](int i) {
+        m_findingsProxy->setFilterRegularExpression(i == 0 ? QString() : i == 1 ? QStringLiteral("^0$") : QStringLiteral("^[01]$"));
+    });
+    m_explanation = new QTextBrowser;
+    m_explanation->setObjectName(QStringLiteral("explanation"));
+    m_explanation->setPlaceholderText(tr("Select a finding to see what it means and what each loader does."));
+    auto *findingsSplit = new QSplitter(Qt::Horizontal);
+    findingsSplit->addWidget(withLabel(tr("Findings"), m_findingsView, severity));
+    findingsSplit->addWidget(withLabel(tr("Explanation"), m_explanation));
+    findingsSplit->setSizes({700, 600});
 
     auto *top = new QSplitter(Qt::Horizontal);
-    top->addWidget(m_images);
-    top->addWidget(m_layers);
-    top->setStretchFactor(1, 3);
+    top->addWidget(withLabel(tr("Images"), m_images));
+    top->addWidget(m_tabs);
+    top->setSizes({260, 1140});
     auto *vertical = new QSplitter(Qt::Vertical);
     vertical->addWidget(top);
-    vertical->addWidget(m_errors);
-    vertical->setStretchFactor(0, 4);
-    vertical->setSizes({540, 120});
-    top->setSizes({340, 860});
+    vertical->addWidget(findingsSplit);
+    vertical->setSizes({580, 260});
 
     auto *central = new QWidget;
     auto *layout = new QVBoxLayout(central);
+    layout->addWidget(m_banner);
     layout->addWidget(m_summary);
     layout->addWidget(vertical, 1);
     setCentralWidget(central);
 
-    connect(m_images, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem *item) {
-        showImage(item ? m_images->indexOfTopLevelItem(item) : -1);
+    m_progress = new QProgressBar;
+    m_progress->setMaximumWidth(240);
+    m_progress->hide();
+    m_cancelButton = new QPushButton(tr("Cancel"));
+    m_cancelButton->hide();
+    statusBar()->addPermanentWidget(m_progress);
+    statusBar()->addPermanentWidget(m_cancelButton);
+    connect(m_cancelButton, &QPushButton::clicked, this, &MainWindow::cancelWork);
+    auto *progressTimer = new QTimer(this);
+    progressTimer->setInterval(100);
+    connect(progressTimer, &QTimer::timeout, this, [this] {
+        const qint64 total = m_progressTotal.load();
+        if (total > 0)
+            m_progress->setValue(int(1000 * m_progressDone.load() / total));
     });
-    connect(&m_watcher, &QFutureWatcher<ImageArchive>::finished, this, [this] {
-        showArchive(m_watcher.result());
+    progressTimer->start();
+
+    connect(m_images, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem *item) {
+        selectImage(item ? m_images->indexOfTopLevelItem(item) : -1);
+    });
+    connect(m_layersView->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this] { showLayerTree(); });
+    connect(m_layerOnly, &QCheckBox::toggled, this, [this] { showLayerTree(); });
+    connect(m_chain, &ChainView::layerClicked, this, [this](int layer) {
+        m_layersView->selectRow(layer);
+    });
+    auto applyFilter = [this] {
+        const QString text = m_filter->text();
+        if (m_regex->isChecked())
+            m_filesProxy->setFilterRegularExpression(QRegularExpression(text, QRegularExpression::CaseInsensitiveOption));
+        else
+            m_filesProxy->setFilterFixedString(text);
+        if (!text.isEmpty())
+            m_filesView->expandAll();
+    };
+    connect(m_filter, &QLineEdit::textChanged, this, applyFilter);
+    connect(m_regex, &QCheckBox::toggled, this, applyFilter);
+    connect(m_filesView->selectionModel(), &QItemSelectionModel::currentChanged, this,
+            [this](const QModelIndex &index) { showPreview(index); });
+    connect(m_findingsView->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex &index) {
+        showFinding(index.isValid() ? m_findingsProxy->mapToSource(index).row() : -1);
+    });
+    connect(m_members, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem *item) {
+        showMember(item ? item->data(0, Qt::UserRole).toInt() : -1);
+    });
+    connect(&m_openWatcher, &QFutureWatcher<Opened>::finished, this, [this] {
+        m_progress->hide();
+        showOpened(m_openWatcher.result());
         Q_EMIT archiveLoaded();
     });
+    connect(&m_indexWatcher, &QFutureWatcher<ImageLayers>::finished, this, [this] {
+        m_progress->hide();
+        m_cancelButton->hide();
+        m_layers = m_indexWatcher.result();
+        if (m_layers.cancelled)
+            statusBar()->showMessage(tr("Indexing cancelled: the files of some layers are not shown."));
+        else
+            statusBar()->showMessage(m_layers.errors.isEmpty() ? tr("All layers indexed.")
+                                                               : tr("Indexed, with problems: %1").arg(m_layers.errors.constFirst()));
+        m_layersModel->setSizes(imageSizes(m_layers));
+        for (int c = 0; c < LayersModel::CreatedByColumn; ++c)
+            m_layersView->resizeColumnToContents(c);
+        showLayerTree();
+        Q_EMIT layersIndexed();
+    });
+
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+}
+
+MainWindow::~MainWindow()
+{
+    cancelWork();
+    m_openWatcher.waitForFinished();
+    m_indexWatcher.waitForFinished();
+}
+
+bool MainWindow::busy() const
+{
+    return m_openWatcher.isRunning() || m_indexWatcher.isRunning();
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    cancelWork();
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::showTab(int tab)
+{
+    m_tabs->setCurrentIndex(tab);
+}
+
+void MainWindow::selectLayer(int layer)
+{
+    m_layersView->selectRow(layer);
+}
+
+void MainWindow::selectFinding(int row)
+{
+    m_findingsView->selectRow(m_findingsProxy->mapFromSource(m_findingsModel->index(row, 0)).row());
+}
+
+void MainWindow::cancelWork()
+{
+    if (m_cancel)
+        m_cancel->store(true);
 }
 
 void MainWindow::openPath(const QString &path)
 {
-    if (m_watcher.isRunning())
+    if (m_openWatcher.isRunning())
         return;
+    cancelWork();
+    m_indexWatcher.waitForFinished();
+    QSettings settings;
+    QStringList recent = settings.value(QStringLiteral("recent")).toStringList();
+    recent.removeAll(path);
+    recent.prepend(QFileInfo(path).absoluteFilePath());
+    settings.setValue(QStringLiteral("recent"), recent.mid(0, 10));
     statusBar()->showMessage(tr("Reading %1…").arg(QFileInfo(path).fileName()));
-    m_watcher.setFuture(QtConcurrent::run([path] { return openImageArchive(path); }));
+    m_progress->setRange(0, 0);
+    m_progress->show();
+    m_openWatcher.setFuture(QtConcurrent::run([path] {
+        Opened o;
+        o.archive = openImageArchive(path);
+        o.findings = checkArchive(o.archive);
+        return o;
+    }));
 }
 
 void MainWindow::chooseFile()
@@ -117,9 +405,11 @@ void MainWindow::dropEvent(QDropEvent *event)
         openPath(urls.constFirst().toLocalFile());
 }
 
-void MainWindow::showArchive(const ImageArchive &ia)
+void MainWindow::showOpened(const Opened &opened)
 {
-    m_archive = ia;
+    m_archive = opened.archive;
+    m_findings = opened.findings;
+    const ImageArchive &ia = m_archive;
     setWindowTitle(QStringLiteral("%1 — Lamina").arg(QFileInfo(ia.path).fileName()));
     QString container = tr("folder");
     if (ia.archive && ia.archive->container() == Container::Tar) {
@@ -127,54 +417,319 @@ void MainWindow::showArchive(const ImageArchive &ia)
             ? tr("uncompressed tar")
             : tr("%1-compressed tar").arg(compressionName(ia.archive->compression()));
     }
-    m_summary->setText(tr("<b>%1</b> — %2, layout <b>%3</b>, %n image(s)", nullptr, int(ia.images.size()))
-                           .arg(QFileInfo(ia.path).fileName().toHtmlEscaped(), container, layoutName(ia.layout)));
+    int errors = 0, warnings = 0;
+    for (const Finding &f : m_findings) {
+        errors += f.severity == Severity::Error ? 1 : 0;
+        warnings += f.severity == Severity::Warning ? 1 : 0;
+    }
+    m_summary->setText(tr("<b>%1</b> — %2, layout <b>%3</b>, %n image(s); %4 error(s), %5 warning(s)", nullptr, int(ia.images.size()))
+                           .arg(QFileInfo(ia.path).fileName().toHtmlEscaped(), container, layoutName(ia.layout))
+                           .arg(errors)
+                           .arg(warnings));
+    if (ia.errors.isEmpty()) {
+        m_banner->hide();
+    } else {
+        // Inline, not modal: what could be read stays visible below.
+        m_banner->setText(tr("Some of this archive could not be read:") + QStringLiteral("<br>")
+                          + ia.errors.mid(0, 5).join(QStringLiteral("<br>")).toHtmlEscaped().replace(QStringLiteral("&lt;br&gt;"), QStringLiteral("<br>")));
+        m_banner->show();
+    }
+    m_findingsModel->setFindings(m_findings);
+    m_findingsView->resizeColumnToContents(FindingsModel::SeverityColumn);
+    m_findingsView->resizeColumnToContents(FindingsModel::CodeColumn);
+    m_explanation->clear();
     m_images->clear();
     for (const Image &img : ia.images) {
         auto *item = new QTreeWidgetItem(m_images);
         item->setText(0, img.tags.isEmpty() ? tr("(untagged)") : img.tags.join(QStringLiteral(", ")));
         item->setText(1, img.platform.toString());
         item->setText(2, QString::number(img.layers.size()));
-        item->setText(3, img.source == ImageSource::Manifest ? tr("manifest.json")
-                         : img.source == ImageSource::Oci ? tr("OCI index") : tr("legacy chain"));
+        item->setToolTip(0, img.configDigest);
     }
-    for (int c = 0; c < m_images->columnCount(); ++c)
-        m_images->resizeColumnToContents(c);
-    m_errors->setPlainText(ia.errors.join(u'\n'));
+    for (const int a : ia.artifacts) {
+        auto *item = new QTreeWidgetItem(m_images);
+        const OciManifest &m = ia.oci.manifests.at(a);
+        item->setText(0, tr("artifact: %1").arg(m.artifactType.isEmpty() ? m.configDescriptor.mediaType : m.artifactType));
+        item->setDisabled(true);
+    }
+    m_images->resizeColumnToContents(0);
+    fillArchiveMap();
     statusBar()->showMessage(ia.ok() ? tr("Read %1").arg(ia.path) : tr("No image could be read from %1").arg(ia.path));
+    m_image = -1;
     if (!ia.images.isEmpty())
         m_images->setCurrentItem(m_images->topLevelItem(0));
     else
-        showImage(-1);
+        selectImage(-1);
 }
 
-void MainWindow::showImage(int index)
+void MainWindow::selectImage(int image)
 {
-    m_layers->clear();
-    if (index < 0 || index >= m_archive.images.size())
+    if (image >= m_archive.images.size())
+        image = -1;
+    m_image = image;
+    m_chain->setImage(&m_archive, image);
+    m_filesModel->setTree(nullptr, -1);
+    m_preview->clear();
+    if (image < 0) {
+        m_layersModel->setImage(Image());
+        m_config->clear();
         return;
-    const QLocale locale;
-    const Image &img = m_archive.images.at(index);
-    for (const ImageLayer &l : img.layers) {
-        auto *item = new QTreeWidgetItem(m_layers);
-        item->setText(0, QString::number(l.index));
-        item->setText(1, l.diffId.isEmpty() ? tr("—") : shortDigest(l.diffId));
-        item->setToolTip(1, l.diffId);
-        item->setText(2, l.size >= 0 ? locale.formattedDataSize(l.size) : tr("?"));
-        item->setTextAlignment(2, Qt::AlignRight | Qt::AlignVCenter);
-        item->setText(3, compressionName(l.compression));
-        item->setText(4, l.mediaType);
-        item->setText(5, l.legacyId.left(12));
-        item->setToolTip(5, l.legacyId);
-        item->setText(6, l.resolvedPath.isEmpty() || l.resolvedPath == l.path ? l.path
-                                                                                 : QStringLiteral("%1 → %2").arg(l.path, l.resolvedPath));
-        if (!l.error.isEmpty()) {
-            item->setForeground(6, QColor(Qt::red));
-            item->setToolTip(6, l.error);
-        }
     }
-    for (int c = 0; c < m_layers->columnCount() - 1; ++c)
-        m_layers->resizeColumnToContents(c);
+    m_layersModel->setImage(m_archive.images.at(image));
+    m_layersView->resizeColumnsToContents();
+    fillConfig();
+    startIndexing(image);
+}
+
+void MainWindow::startIndexing(int image)
+{
+    cancelWork();
+    m_indexWatcher.waitForFinished();
+    m_cancel = std::make_shared<std::atomic<bool>>(false);
+    m_progressDone = 0;
+    m_progressTotal = 0;
+    m_progress->setRange(0, 1000);
+    m_progress->setValue(0);
+    m_progress->show();
+    m_cancelButton->show();
+    statusBar()->showMessage(tr("Indexing the layers' files…"));
+    const ImageArchive ia = m_archive;
+    auto cancel = m_cancel;
+    m_indexWatcher.setFuture(QtConcurrent::run([this, ia, image, cancel] {
+        Progress progress;
+        progress.cancel = cancel.get();
+        progress.report = [this](qint64 done, qint64 total) {
+            m_progressDone = done;
+            m_progressTotal = total;
+        };
+        return indexImageLayers(ia, image, {}, progress);
+    }));
+}
+
+void MainWindow::showLayerTree()
+{
+    const QModelIndex current = m_layersView->currentIndex();
+    const int top = int(m_layers.layers.size()) - 1;
+    const int layer = current.isValid() ? current.row() : top;
+    if (m_indexWatcher.isRunning() || layer < 0 || layer > top) {
+        m_filesModel->setTree(nullptr, -1);
+        return;
+    }
+    std::shared_ptr<const MergedTree> tree;
+    if (m_layerOnly->isChecked()) {
+        MergedTree::Layers only(m_layers.layers.size());
+        only[layer] = m_layers.layers.at(layer);
+        tree = std::make_shared<const MergedTree>(MergedTree::build(only, layer));
+    } else {
+        tree = std::make_shared<const MergedTree>(MergedTree::build(m_layers.layers, layer));
+    }
+    m_filesModel->setTree(tree, layer);
+    m_filesView->header()->resizeSection(FileTreeModel::NameColumn, 320);
+    QSet<int> highlight{layer};
+    m_chain->setHighlighted(highlight, {});
+}
+
+void MainWindow::showFinding(int row)
+{
+    if (row < 0 || row >= m_findings.size()) {
+        m_explanation->clear();
+        m_layersModel->setHighlighted({});
+        m_chain->setHighlighted({}, {});
+        return;
+    }
+    const Finding &f = m_findings.at(row);
+    const CodeInfo info = codeInfo(f.code);
+    QString html = QStringLiteral("<h3>%1</h3><p><code>%2</code> · %3</p><p><b>%4</b></p>")
+                       .arg(info.title.toHtmlEscaped(), f.code, severityName(f.severity), f.message.toHtmlEscaped());
+    for (const QString &para : f.explanation.split(QStringLiteral("\n\n")))
+        html += QStringLiteral("<p>%1</p>").arg(para.toHtmlEscaped().replace(u'\n', QStringLiteral("<br>")));
+    html += QStringLiteral("<table cellspacing=4>"
+                           "<tr><td><b>Docker ≤ 28</b></td><td>%1</td></tr>"
+                           "<tr><td><b>Docker 29 / containerd</b></td><td>%2</td></tr>"
+                           "<tr><td><b>podman / skopeo</b></td><td>%3</td></tr>"
+                           "<tr><td><b>go-containerregistry</b></td><td>%4</td></tr></table>")
+                .arg(f.loaders.dockerClassic.toHtmlEscaped(), f.loaders.containerd.toHtmlEscaped(), f.loaders.podman.toHtmlEscaped(),
+                     f.loaders.ggcr.toHtmlEscaped());
+    if (!f.members.isEmpty())
+        html += QStringLiteral("<p>Members: <code>%1</code></p>").arg(f.members.join(QStringLiteral(", ")).toHtmlEscaped());
+    m_explanation->setHtml(html);
+    if (f.image >= 0 && f.image != m_image && f.image < m_images->topLevelItemCount())
+        m_images->setCurrentItem(m_images->topLevelItem(f.image));
+    const QSet<int> layers(f.layers.begin(), f.layers.end());
+    m_layersModel->setHighlighted(layers);
+    m_chain->setHighlighted(layers, f.members);
+}
+
+void MainWindow::showPreview(const QModelIndex &proxyIndex)
+{
+    m_imagePreview->hide();
+    m_preview->show();
+    const QModelIndex index = m_filesProxy->mapToSource(proxyIndex);
+    const MergedTree *tree = m_filesModel->tree();
+    if (!index.isValid() || !tree) {
+        m_preview->clear();
+        return;
+    }
+    const int node = index.data(FileTreeModel::NodeRole).toInt();
+    const LayerEntry &e = tree->entry(node);
+    if (e.type != EntryType::File && e.type != EntryType::Hardlink) {
+        const QByteArray link = tree->layerIndex(tree->node(node).layer).linkTarget(tree->node(node).entry);
+        m_preview->setPlainText(e.type == EntryType::Symlink ? tr("symbolic link to %1").arg(QString::fromUtf8(link))
+                                                             : tr("%1, no content to show").arg(entryTypeName(e.type)));
+        return;
+    }
+    constexpr qint64 kPreviewBytes = 256 * 1024;
+    const FileRead r = readLayerFile(m_archive, m_image, tree->layers(), tree->node(node).layer, tree->node(node).entry,
+                                     std::max<qint64>(e.size, 1));
+    if (!r.ok()) {
+        m_preview->setPlainText(tr("Cannot read this file: %1").arg(r.error));
+        return;
+    }
+    const QImage picture = QImage::fromData(r.data);
+    if (!picture.isNull()) {
+        m_imagePreview->setPixmap(QPixmap::fromImage(picture).scaled(QSize(400, 400), Qt::KeepAspectRatio, Qt::SmoothTransformation));
+        m_imagePreview->show();
+        m_preview->hide();
+        return;
+    }
+    const QByteArray head = r.data.left(kPreviewBytes);
+    QStringDecoder utf8(QStringDecoder::Utf8);
+    const QString text = utf8.decode(head);
+    if (!head.contains('\0') && !utf8.hasError())
+        m_preview->setPlainText(text + (r.data.size() > kPreviewBytes ? tr("\n… (%1 more bytes)").arg(r.data.size() - kPreviewBytes) : QString()));
+    else
+        m_preview->setPlainText(hexDump(r.data.left(16 * 1024)));
+}
+
+void MainWindow::fillArchiveMap()
+{
+    m_members->clear();
+    m_raw->clear();
+    if (!m_archive.archive)
+        return;
+    const Archive &ar = *m_archive.archive;
+    QHash<int, QPair<QString, QString>> roles; // member → role, readers
+    auto mark = [&](const QString &path, const QString &role, const QString &readers) {
+        const Archive::Resolved r = ar.resolve(path);
+        const int direct = ar.find(normaliseMemberPath(path));
+        if (direct >= 0 && !roles.contains(direct))
+            roles.insert(direct, {role, readers});
+        if (r.index >= 0 && !roles.contains(r.index))
+            roles.insert(r.index, {role, readers});
+    };
+    const QString mReaders = tr("Docker ≤ 28, podman, ggcr");
+    const QString oReaders = tr("containerd, Docker 29");
+    const QString lReaders = tr("Docker ≤ 28 legacy mode");
+    mark(QStringLiteral("manifest.json"), tr("manifest list (M)"), mReaders);
+    mark(QStringLiteral("index.json"), tr("OCI index (O)"), oReaders);
+    mark(QStringLiteral("oci-layout"), tr("OCI layout marker"), oReaders);
+    mark(QStringLiteral("repositories"), tr("legacy tags (L)"), lReaders);
+    for (const ManifestEntry &e : m_archive.manifest.entries) {
+        mark(e.configPath, tr("image config"), mReaders);
+        for (const QString &l : e.layers)
+            mark(l, tr("layer"), mReaders);
+    }
+    for (const OciManifest &m : m_archive.oci.manifests) {
+        mark(m.blobPath, m.isImage ? tr("OCI manifest") : tr("artifact manifest"), oReaders);
+        mark(m.config.path, tr("image config"), oReaders);
+        QStringList ignored;
+        for (const Descriptor &d : m.layers)
+            mark(blobPathForDigest(d.digest, {}, &ignored), tr("layer blob"), oReaders);
+    }
+    for (const OciIndex &i : m_archive.oci.indexes)
+        if (i.member >= 0)
+            mark(ar.member(i.member).path, tr("nested OCI index"), oReaders);
+    for (const LegacyLayer &l : m_archive.legacy.layers) {
+        mark(l.id + QStringLiteral("/json"), tr("legacy layer json (L)"), lReaders);
+        mark(l.id + QStringLiteral("/VERSION"), tr("legacy VERSION"), lReaders);
+        if (!l.layerPath.isEmpty())
+            mark(l.layerPath, tr("legacy layer.tar"), lReaders);
+    }
+    const QLocale locale;
+    for (int i = 0; i < ar.members().size(); ++i) {
+        const Member &m = ar.member(i);
+        if (m.type == MemberType::Directory)
+            continue;
+        auto *item = new QTreeWidgetItem(m_members);
+        item->setData(0, Qt::UserRole, i);
+        item->setText(0, m.path);
+        item->setText(1, m.type == MemberType::File ? locale.formattedDataSize(m.size) : QString());
+        QString role = roles.value(i).first;
+        if (m.type == MemberType::Symlink || m.type == MemberType::Hardlink) {
+            const Archive::Resolved r = ar.resolve(m.path);
+            role = (role.isEmpty() ? tr("link") : role) + QStringLiteral(" → ") + (r.index >= 0 ? r.path : tr("(unresolved)"));
+        }
+        item->setText(2, role.isEmpty() ? (m.path.startsWith(u"blobs/") ? tr("unreferenced blob") : tr("unknown")) : role);
+        item->setText(3, roles.value(i).second);
+    }
+    m_members->resizeColumnToContents(0);
+}
+
+void MainWindow::showMember(int member)
+{
+    if (member < 0 || !m_archive.archive) {
+        m_raw->clear();
+        return;
+    }
+    const Archive &ar = *m_archive.archive;
+    const Archive::Resolved r = ar.resolve(ar.member(member).path);
+    if (r.index < 0) {
+        m_raw->setPlainText(r.error);
+        return;
+    }
+    const Member &m = ar.member(r.index);
+    const Archive::ReadResult data = ar.read(r.index, std::min<qint64>(m.size, 4 << 20));
+    if (!data.ok()) {
+        // Big members (layers) show their first bytes only.
+        m_raw->setPlainText(hexDump(ar.head(r.index)) + tr("\n(%1 bytes in all)").arg(m.size));
+        return;
+    }
+    QJsonParseError err;
+    const QJsonDocument doc = QJsonDocument::fromJson(data.data, &err);
+    if (err.error == QJsonParseError::NoError)
+        m_raw->setPlainText(QString::fromUtf8(doc.toJson(QJsonDocument::Indented)));
+    else if (!data.data.contains('\0'))
+        m_raw->setPlainText(QString::fromUtf8(data.data));
+    else
+        m_raw->setPlainText(hexDump(data.data.left(16 * 1024)));
+}
+
+void MainWindow::fillConfig()
+{
+    const Image &img = m_archive.images.at(m_image);
+    QString html = QStringLiteral("<h3>%1</h3>").arg((img.tags.isEmpty() ? tr("(untagged)") : img.tags.join(QStringLiteral(", "))).toHtmlEscaped());
+    html += QStringLiteral("<p>Config <code>%1</code> (%2), platform %3</p>").arg(img.configPath.toHtmlEscaped(), img.configDigest, img.platform.toString());
+    if (img.config) {
+        html += QStringLiteral("<table cellspacing=4>");
+        const QJsonObject c = img.config->config;
+        for (const char *key : {"Entrypoint", "Cmd", "WorkingDir", "User", "Env", "ExposedPorts", "Volumes", "Labels", "StopSignal"}) {
+            const QJsonValue v = c.value(QLatin1String(key));
+            if (v.isUndefined() || v.isNull())
+                continue;
+            QString text;
+            if (v.isArray()) {
+                QStringList parts;
+                for (const QJsonValue &x : v.toArray())
+                    parts << x.toString();
+                text = QLatin1String(key) == QLatin1String("Env") ? parts.join(QStringLiteral("\n")) : QStringLiteral("[") + parts.join(QStringLiteral(", ")) + u']';
+            } else if (v.isObject()) {
+                text = QString::fromUtf8(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
+            } else {
+                text = v.toString();
+            }
+            html += QStringLiteral("<tr><td valign=top><b>%1</b></td><td><code>%2</code></td></tr>")
+                        .arg(QLatin1String(key), text.toHtmlEscaped().replace(u'\n', QStringLiteral("<br>")));
+        }
+        html += QStringLiteral("</table><h4>History</h4><table cellspacing=4>");
+        int layer = 0;
+        for (const HistoryEntry &h : img.config->history) {
+            html += QStringLiteral("<tr><td>%1</td><td>%2</td><td><code>%3</code></td></tr>")
+                        .arg(h.emptyLayer ? tr("(empty)") : tr("layer %1").arg(layer++), h.created.toHtmlEscaped(),
+                             h.createdBy.simplified().toHtmlEscaped());
+        }
+        html += QStringLiteral("</table>");
+    }
+    m_config->setHtml(html);
 }
 
 } // namespace lamina

@@ -1,48 +1,119 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "check/finding.h"
 #include "format/imagearchive.h"
+#include "layers/imagelayers.h"
 
 #include <QFutureWatcher>
 #include <QMainWindow>
 
+#include <atomic>
+#include <memory>
+
+class QCheckBox;
 class QLabel;
+class QLineEdit;
 class QPlainTextEdit;
+class QProgressBar;
+class QPushButton;
+class QSortFilterProxyModel;
+class QTabWidget;
+class QTableView;
+class QTextBrowser;
+class QTreeView;
 class QTreeWidget;
 
 namespace lamina {
 
-/// The main window: the images of an archive, the layers of the selected one with the three
-/// views joined, and what could not be read. Opening runs off the UI thread.
+class ChainView;
+class FileTreeModel;
+class FindingsModel;
+class LayersModel;
+
+/// The inspector: the images of an archive; its legacy chain beside its manifest list (and OCI
+/// manifest); the findings, each explained; the layers with their files, merged or alone, and a
+/// preview; every member of the archive with its role. Opening and layer indexing run off the UI
+/// thread; the window fills in as results arrive.
 class MainWindow : public QMainWindow
 {
     Q_OBJECT
 public:
     explicit MainWindow(QWidget *parent = nullptr);
+    ~MainWindow() override;
 
-    /// Opens an archive or layout folder in the background; the views fill when it is read.
+    /// Opens an archive or layout folder in the background.
     void openPath(const QString &path);
     const ImageArchive &current() const { return m_archive; }
+    const QList<Finding> &findings() const { return m_findings; }
+    bool busy() const;
+    /// Shows one of the tabs (0 chain, 1 layers and files, 2 config, 3 archive map).
+    void showTab(int tab);
+    /// Selects a layer in the layer list (and its files), and optionally a finding.
+    void selectLayer(int layer);
+    void selectFinding(int row);
 
 Q_SIGNALS:
-    void archiveLoaded();
+    void archiveLoaded();  ///< metadata and findings are shown
+    void layersIndexed();  ///< the current image's layers are indexed (or could not be)
 
 protected:
     void dragEnterEvent(QDragEnterEvent *event) override;
     void dropEvent(QDropEvent *event) override;
+    void closeEvent(QCloseEvent *event) override;
 
 private:
+    struct Opened
+    {
+        ImageArchive archive;
+        QList<Finding> findings;
+    };
     void chooseFile();
     void chooseFolder();
-    void showArchive(const ImageArchive &ia);
-    void showImage(int index);
+    void showOpened(const Opened &opened);
+    void selectImage(int image);
+    void startIndexing(int image);
+    void showLayerTree();
+    void showFinding(int row);
+    void showMember(int member);
+    void showPreview(const QModelIndex &index);
+    void fillArchiveMap();
+    void fillConfig();
+    void cancelWork();
 
     ImageArchive m_archive;
-    QFutureWatcher<ImageArchive> m_watcher;
-    QTreeWidget *m_images = nullptr;
-    QTreeWidget *m_layers = nullptr;
-    QPlainTextEdit *m_errors = nullptr;
+    QList<Finding> m_findings;
+    int m_image = -1;
+    ImageLayers m_layers;
+    QFutureWatcher<Opened> m_openWatcher;
+    QFutureWatcher<ImageLayers> m_indexWatcher;
+    std::shared_ptr<std::atomic<bool>> m_cancel;
+    std::atomic<qint64> m_progressDone{0}, m_progressTotal{0};
+
+    QLabel *m_banner = nullptr;
     QLabel *m_summary = nullptr;
+    QTreeWidget *m_images = nullptr;
+    QTabWidget *m_tabs = nullptr;
+    ChainView *m_chain = nullptr;
+    LayersModel *m_layersModel = nullptr;
+    QTableView *m_layersView = nullptr;
+    FileTreeModel *m_filesModel = nullptr;
+    QSortFilterProxyModel *m_filesProxy = nullptr;
+    QTreeView *m_filesView = nullptr;
+    QLineEdit *m_filter = nullptr;
+    QCheckBox *m_regex = nullptr;
+    QCheckBox *m_layerOnly = nullptr;
+    QPlainTextEdit *m_preview = nullptr;
+    QLabel *m_imagePreview = nullptr;
+    FindingsModel *m_findingsModel = nullptr;
+    QSortFilterProxyModel *m_findingsProxy = nullptr;
+    QTableView *m_findingsView = nullptr;
+    QTextBrowser *m_explanation = nullptr;
+    QTreeWidget *m_members = nullptr;
+    QPlainTextEdit *m_raw = nullptr;
+    QTextBrowser *m_config = nullptr;
+    QProgressBar *m_progress = nullptr;
+    QPushButton *m_cancelButton = nullptr;
 };
 
 } // namespace lamina

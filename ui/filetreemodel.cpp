@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+#include "filetreemodel.h"
+
+#include <QApplication>
+#include <QBrush>
+#include <QColor>
+#include <QLocale>
+#include <QStyle>
+
+namespace lamina {
+
+void FileTreeModel::setTree(std::shared_ptr<const MergedTree> tree, int markLayer)
+{
+    beginResetModel();
+    m_tree = std::move(tree);
+    m_markLayer = markLayer;
+    m_children.clear();
+    m_row.clear();
+    m_bytes.clear();
+    endResetModel();
+}
+
+const QList<int> &FileTreeModel::childrenOf(int node) const
+{
+    auto it = m_children.find(node);
+    if (it == m_children.end()) {
+        it = m_children.insert(node, m_tree->children(node));
+        const QList<int> &kids = it.value();
+        for (int r = 0; r < kids.size(); ++r)
+            m_row.insert(kids.at(r), r);
+    }
+    return it.value();
+}
+
+qint64 FileTreeModel::bytesOf(int node) const
+{
+    auto it = m_bytes.constFind(node);
+    if (it != m_bytes.constEnd())
+        return it.value();
+    const qint64 b = m_tree->treeBytes(node);
+    m_bytes.insert(node, b);
+    return b;
+}
+
+QModelIndex FileTreeModel::index(int row, int column, const QModelIndex &parent) const
+{
+    if (!m_tree || column < 0 || column >= ColumnCount || row < 0)
+        return {};
+    const QList<int> &kids = childrenOf(nodeOf(parent));
+    if (row >= kids.size())
+        return {};
+    return createIndex(row, column, quintptr(kids.at(row)));
+}
+
+QModelIndex FileTreeModel::parent(const QModelIndex &child) const
+{
+    if (!child.isValid() || !m_tree)
+        return {};
+    const int parent = m_tree->node(int(child.internalId())).parent;
+    if (parent <= 0)
+        return {};
+    childrenOf(m_tree->node(parent).parent <= 0 ? 0 : m_tree->node(parent).parent); // fills m_row for parent
+    return createIndex(m_row.value(parent), 0, quintptr(parent));
+}
+
+int FileTreeModel::rowCount(const QModelIndex &parent) const
+{
+    if (!m_tree || (parent.isValid() && parent.column() != 0))
+        return 0;
+    const int node = nodeOf(parent);
+    if (node != 0 && m_tree->entry(node).type != EntryType::Directory)
+        return 0;
+    return int(childrenOf(node).size());
+}
+
+int FileTreeModel::columnCount(const QModelIndex &) const
+{
+    return ColumnCount;
+}
+
+bool FileTreeModel::hasChildren(const QModelIndex &parent) const
+{
+    if (!m_tree)
+        return false;
+    const int node = nodeOf(parent);
+    if (parent.isValid() && parent.column() != 0)
+        return false;
+    return node == 0 || (m_tree->entry(node).type == EntryType::Directory && m_tree->node(node).firstChild >= 0);
+}
+
+QVariant FileTreeModel::data(const QModelIndex &index, int role) const
+{
+    if (!index.isValid() || !m_tree)
+        return {};
+    const int node = int(index.internalId());
+    const MergedTree::Node &n = m_tree->node(node);
+    const LayerEntry &e = m_tree->entry(node);
+    const bool marked = n.layer == m_markLayer && n.change != Change::None;
+    if (role == NodeRole)
+        return node;
+    if (role == PathRole)
+        return QString::fromUtf8(m_tree->path(node));
+    if (role == SortRole) {
+        if (index.column() == SizeColumn)
+            return e.type == EntryType::Directory ? bytesOf(node) : e.size;
+        return data(index, Qt::DisplayRole);
+    }
+    if (role == Qt::ForegroundRole && index.column() == ChangeColumn && marked)
+        return QBrush(n.change == Change::Added ? QColor(30, 140, 60) : QColor(200, 120, 0));
+    if (role == Qt::DecorationRole && index.column() == NameColumn) {
+        const QStyle *style = QApplication::style();
+        if (e.type == EntryType::Directory)
+            return style->standardIcon(QStyle::SP_DirIcon);
+        if (e.type == EntryType::Symlink)
+            return style->standardIcon(QStyle::SP_FileLinkIcon);
+        return style->standardIcon(QStyle::SP_FileIcon);
+    }
+    if (role == Qt::TextAlignmentRole && index.column() == SizeColumn)
+        return int(Qt::AlignRight | Qt::AlignVCenter);
+    if (role != Qt::DisplayRole)
+        return {};
+    switch (index.column()) {
+    case NameColumn: return QString::fromUtf8(m_tree->name(node));
+    case SizeColumn: {
+        const qint64 b = e.type == EntryType::Directory ? bytesOf(node) : e.size;
+        return QLocale().formattedDataSize(b);
+    }
+    case ChangeColumn: return marked ? changeLetter(n.change) : QString();
+    case ModeColumn: return QString::number(e.mode, 8).rightJustified(4, u'0');
+    case OwnerColumn: return QStringLiteral("%1:%2").arg(e.uid).arg(e.gid);
+    case LinkColumn: {
+        const QByteArray link = m_tree->layerIndex(n.layer).linkTarget(n.entry);
+        if (link.isEmpty())
+            return QString();
+        return QString((e.type == EntryType::Hardlink ? QStringLiteral("⇒ ") : QStringLiteral("→ ")) + QString::fromUtf8(link));
+    }
+    }
+    return {};
+}
+
+QVariant FileTreeModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    switch (section) {
+    case NameColumn: return tr("Name");
+    case SizeColumn: return tr("Size");
+    case ChangeColumn: return tr("Δ");
+    case ModeColumn: return tr("Mode");
+    case OwnerColumn: return tr("Owner");
+    case LinkColumn: return tr("Link");
+    }
+    return {};
+}
+
+} // namespace lamina

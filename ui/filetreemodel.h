@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "layers/mergedtree.h"
+
+#include <QAbstractItemModel>
+#include <QHash>
+
+#include <memory>
+
+namespace lamina {
+
+/// A merged (or single-layer) tree as a Qt tree: one index per node, parent() in O(1) through a
+/// cached row of each node; children are sorted by name on first use, so huge folders cost
+/// nothing until opened. A snapshot: setTree() swaps a whole new tree in with one reset.
+class FileTreeModel : public QAbstractItemModel
+{
+    Q_OBJECT
+public:
+    enum Column { NameColumn, SizeColumn, ChangeColumn, ModeColumn, OwnerColumn, LinkColumn, ColumnCount };
+    static constexpr int SortRole = Qt::UserRole + 1;
+    static constexpr int NodeRole = Qt::UserRole + 2;
+    static constexpr int PathRole = Qt::UserRole + 3;
+
+    using QAbstractItemModel::QAbstractItemModel;
+    void setTree(std::shared_ptr<const MergedTree> tree, int markLayer);
+    const MergedTree *tree() const { return m_tree.get(); }
+
+    QModelIndex index(int row, int column, const QModelIndex &parent = {}) const override;
+    QModelIndex parent(const QModelIndex &child) const override;
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    bool hasChildren(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
+
+private:
+    const QList<int> &childrenOf(int node) const;
+    int nodeOf(const QModelIndex &index) const { return index.isValid() ? int(index.internalId()) : 0; }
+    qint64 bytesOf(int node) const;
+
+    std::shared_ptr<const MergedTree> m_tree;
+    int m_markLayer = -1;
+    mutable QHash<int, QList<int>> m_children;
+    mutable QHash<int, int> m_row;
+    mutable QHash<int, qint64> m_bytes;
+};
+
+} // namespace lamina

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+#include "layersmodel.h"
+
+#include "format/inspectreport.h"
+
+#include <QBrush>
+#include <QColor>
+#include <QLocale>
+
+namespace lamina {
+
+void LayersModel::setImage(const Image &image)
+{
+    beginResetModel();
+    m_image = image;
+    m_sizes = {};
+    m_highlighted.clear();
+    m_createdBy.clear();
+    // Non-empty history entries map in order onto the layers (FORMATS.md §2.3).
+    if (image.config) {
+        for (const HistoryEntry &h : image.config->history)
+            if (!h.emptyLayer)
+                m_createdBy << h.createdBy;
+    }
+    endResetModel();
+}
+
+void LayersModel::setSizes(const ImageSizes &sizes)
+{
+    m_sizes = sizes;
+    if (rowCount() > 0)
+        Q_EMIT dataChanged(index(0, StoredColumn), index(rowCount() - 1, CumulativeColumn));
+}
+
+void LayersModel::setHighlighted(const QSet<int> &layers)
+{
+    m_highlighted = layers;
+    if (rowCount() > 0)
+        Q_EMIT dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1), {Qt::BackgroundRole});
+}
+
+int LayersModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_image.layers.size());
+}
+
+int LayersModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant LayersModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    const ImageLayer &l = m_image.layers.at(index.row());
+    const ImageSizes::Layer *s = index.row() < m_sizes.layers.size() ? &m_sizes.layers.at(index.row()) : nullptr;
+    if (role == Qt::BackgroundRole && m_highlighted.contains(index.row()))
+        return QBrush(QColor(255, 214, 102, 160));
+    if (role == Qt::ForegroundRole && !l.error.isEmpty())
+        return QBrush(QColor(200, 30, 30));
+    if (role == Qt::TextAlignmentRole && (index.column() == StoredColumn || index.column() == ContributionColumn
+                                          || index.column() == CumulativeColumn || index.column() == IndexColumn))
+        return int(Qt::AlignRight | Qt::AlignVCenter);
+    const QLocale locale;
+    if (role == SortRole) {
+        switch (index.column()) {
+        case IndexColumn: return l.index;
+        case StoredColumn: return l.size;
+        case ContributionColumn: return s ? s->contribution : 0;
+        case CumulativeColumn: return s ? s->cumulative : 0;
+        default: return data(index, Qt::DisplayRole);
+        }
+    }
+    if (role == Qt::ToolTipRole) {
+        switch (index.column()) {
+        case DiffIdColumn: return QStringLiteral("diff ID %1\nblob %2\n%3").arg(l.diffId, l.digest, l.resolvedPath);
+        case LegacyColumn: return l.legacyId;
+        case CreatedByColumn: return m_createdBy.value(index.row());
+        default: return l.error.isEmpty() ? QVariant() : QVariant(l.error);
+        }
+    }
+    if (role != Qt::DisplayRole)
+        return {};
+    switch (index.column()) {
+    case IndexColumn: return l.index;
+    case DiffIdColumn: return l.diffId.isEmpty() ? tr("—") : shortDigest(l.diffId);
+    case StoredColumn: return l.size >= 0 ? locale.formattedDataSize(l.size) : tr("missing");
+    case ContributionColumn:
+        if (!s)
+            return QString();
+        return QString((s->contribution < 0 ? QStringLiteral("−") : QStringLiteral("+")) + locale.formattedDataSize(qAbs(s->contribution)));
+    case CumulativeColumn: return s ? locale.formattedDataSize(s->cumulative) : QString();
+    case CompressionColumn: return l.compression == Compression::None ? tr("uncompressed") : compressionName(l.compression);
+    case MediaTypeColumn: return l.mediaType;
+    case LegacyColumn: return l.legacyId.left(12);
+    case CreatedByColumn: return m_createdBy.value(index.row()).simplified();
+    }
+    return {};
+}
+
+QVariant LayersModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    switch (section) {
+    case IndexColumn: return tr("#");
+    case DiffIdColumn: return tr("Diff ID");
+    case StoredColumn: return tr("Stored");
+    case ContributionColumn: return tr("Adds");
+    case CumulativeColumn: return tr("Image size");
+    case CompressionColumn: return tr("Bytes are");
+    case MediaTypeColumn: return tr("Media type");
+    case LegacyColumn: return tr("Legacy ID");
+    case CreatedByColumn: return tr("Created by");
+    }
+    return {};
+}
+
+} // namespace lamina

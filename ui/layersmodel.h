@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "format/imagearchive.h"
+#include "layers/imagelayers.h"
+
+#include <QAbstractTableModel>
+#include <QSet>
+
+namespace lamina {
+
+/// An image's layers in manifest order (bottom first): digests, sizes, compression, legacy ID and
+/// the history line that made each. Sizes arrive later, once the layers are indexed.
+class LayersModel : public QAbstractTableModel
+{
+    Q_OBJECT
+public:
+    enum Column { IndexColumn, DiffIdColumn, StoredColumn, ContributionColumn, CumulativeColumn, CompressionColumn,
+                  MediaTypeColumn, LegacyColumn, CreatedByColumn, ColumnCount };
+    static constexpr int SortRole = Qt::UserRole + 1;
+
+    using QAbstractTableModel::QAbstractTableModel;
+    void setImage(const Image &image);
+    void setSizes(const ImageSizes &sizes);
+    void setHighlighted(const QSet<int> &layers);
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
+
+private:
+    Image m_image;
+    QStringList m_createdBy;
+    ImageSizes m_sizes;
+    QSet<int> m_highlighted;
+};
+
+} // namespace lamina

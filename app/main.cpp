@@ -4,6 +4,7 @@
 
 #include <QApplication>
 #include <QCoreApplication>
+#include <QIcon>
 #include <QTimer>
 
 #include <cstdio>
@@ -79,6 +80,7 @@ int main(int argc, char **argv)
     QApplication::setApplicationVersion(QStringLiteral(LAMINA_VERSION));
     QApplication::setOrganizationName(QStringLiteral("Lamina"));
     QApplication::setDesktopFileName(QStringLiteral("io.github.lamina.Lamina"));
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/io.github.lamina.Lamina.svg")));
     if (args.value(1) == u"--screenshot")
         return screenshot(app, args);
     lamina::MainWindow window;

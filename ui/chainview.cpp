@@ -61,6 +61,7 @@ void ChainView::layout()
     m_links.clear();
     m_cycleNote.clear();
     m_noChain.clear();
+    m_noOci.clear();
     if (!m_archive || m_image < 0 || m_image >= m_archive->images.size())
         return;
     const ImageArchive &ia = *m_archive;
@@ -153,7 +154,11 @@ void ChainView::layout()
                 m_links.append({manifestBox.value(i), -box - 1}); // a disagreeing pair: drawn red
         }
     }
-    qreal w = img.ociManifest >= 0 ? x3 + kBoxW + kLeft : x2 + kBoxW + kLeft;
+    if (img.ociManifest < 0 && ia.oci.present)
+        m_noOci = ia.oci.indexes.isEmpty() || ia.oci.indexes.constFirst().manifests.isEmpty()
+            ? tr("The OCI index lists no manifest at all, so loaders that read it (containerd, Docker 29) find no image here.")
+            : tr("No OCI manifest in the index describes this image.");
+    qreal w = img.ociManifest >= 0 || !m_noOci.isEmpty() ? x3 + kBoxW + kLeft : x2 + kBoxW + kLeft;
     qreal h = kTop;
     for (const Box &b : std::as_const(m_boxes))
         h = std::max(h, b.rect.bottom() + kGap);
@@ -175,9 +180,13 @@ void ChainView::paintEvent(QPaintEvent *)
     p.setPen(pal.text().color());
     p.drawText(QPointF(kLeft, 22), tr("Legacy parent chain (L)"));
     p.drawText(QPointF(kLeft + kBoxW + kColGap, 22), tr("manifest.json layers (M), top first"));
-    if (m_archive->images.at(m_image).ociManifest >= 0)
+    if (m_archive->images.at(m_image).ociManifest >= 0 || !m_noOci.isEmpty())
         p.drawText(QPointF(kLeft + 2 * (kBoxW + kColGap), 22), tr("OCI manifest layers (O)"));
     p.setFont(font());
+    if (!m_noOci.isEmpty()) {
+        p.setPen(QColor(210, 40, 40));
+        p.drawText(QRectF(kLeft + 2 * (kBoxW + kColGap), kTop, kBoxW, 200), Qt::TextWordWrap, m_noOci);
+    }
     if (!m_noChain.isEmpty()) {
         p.setPen(pal.placeholderText().color());
         p.drawText(QRectF(kLeft, kTop, kBoxW, 200), Qt::TextWordWrap, m_noChain);

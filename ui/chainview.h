@@ -49,6 +49,7 @@ private:
     QList<QPair<int, int>> m_links; ///< box indices
     QString m_cycleNote;
     QString m_noChain;
+    QString m_noOci; ///< the archive has an OCI index, but nothing in it describes this image
     QSet<int> m_highlightLayers;
     QStringList m_highlightMembers;
     QSize m_size{600, 300};

@@ -13,6 +13,7 @@
 #include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QElapsedTimer>
+#include <QFont>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
@@ -126,12 +127,33 @@ void TestMainWindow::fileTreeFiltersAndSortsBySize()
     QCOMPARE(files->model()->rowCount(), 2); // root/ and tmp/ hold the matches
     // Marks: layer 2 (mkdir -p /root/example/really/nested) added those folders.
     w.findChild<QLineEdit *>(QStringLiteral("filter"))->clear();
+    QSignalSpy shown(&w, &MainWindow::layersIndexed);
     w.selectLayer(2);
+    QVERIFY(shown.wait(30000));
     auto *model = qobject_cast<QSortFilterProxyModel *>(files->model());
     const QModelIndexList hits = model->match(model->index(0, 0), FileTreeModel::PathRole, QStringLiteral("root/example/really/nested"), 1,
                                               Qt::MatchExactly | Qt::MatchRecursive);
     QCOMPARE(hits.size(), 1);
     QCOMPARE(hits.constFirst().siblingAtColumn(FileTreeModel::ChangeColumn).data().toString(), QStringLiteral("A"));
+
+    // Deletions show as struck-out rows marked D in the layer that made them.
+    const ImageArchive ia = openImageArchive(test::corpus(QStringLiteral("dive__test-docker-image.tar")));
+    const ImageLayers layers = indexImageLayers(ia, 0);
+    int deleting = -1;
+    for (int k = 0; k < layers.layers.size() && deleting < 0; ++k) {
+        const MergedTree tree = MergedTree::build(layers.layers, k);
+        for (const MergedTree::ChangeRecord &c : tree.changes())
+            if (c.change == Change::Removed && c.path == "root/example/somefile3.txt")
+                deleting = k;
+    }
+    QVERIFY(deleting > 0);
+    w.selectLayer(deleting);
+    QVERIFY(shown.wait(30000));
+    const QModelIndexList gone = model->match(model->index(0, 0), FileTreeModel::PathRole, QStringLiteral("root/example/somefile3.txt"), 1,
+                                              Qt::MatchExactly | Qt::MatchRecursive);
+    QCOMPARE(gone.size(), 1);
+    QCOMPARE(gone.constFirst().siblingAtColumn(FileTreeModel::ChangeColumn).data().toString(), QStringLiteral("D"));
+    QVERIFY(gone.constFirst().data(Qt::FontRole).value<QFont>().strikeOut());
 }
 
 void TestMainWindow::previewShowsFileContent()

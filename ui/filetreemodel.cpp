@@ -4,16 +4,29 @@
 #include <QApplication>
 #include <QBrush>
 #include <QColor>
+#include <QFont>
 #include <QLocale>
 #include <QStyle>
 
 namespace lamina {
 
-void FileTreeModel::setTree(std::shared_ptr<const MergedTree> tree, int markLayer)
+void FileTreeModel::setTree(std::shared_ptr<const MergedTree> tree, int markLayer, bool layerOnly)
 {
     beginResetModel();
     m_tree = std::move(tree);
     m_markLayer = markLayer;
+    m_layerOnly = layerOnly && m_tree;
+    m_relevant.clear();
+    if (m_layerOnly) {
+        // One pass: everything the layer provides or removes, and the folders leading to it.
+        for (int n = 1; n < m_tree->nodeCount(); ++n) {
+            const MergedTree::Node &x = m_tree->node(n);
+            if ((x.layer == markLayer && !x.removed) || (x.removed && x.removedBy == markLayer)) {
+                for (int at = n; at > 0 && !m_relevant.contains(at); at = m_tree->node(at).parent)
+                    m_relevant.insert(at);
+            }
+        }
+    }
     m_children.clear();
     m_row.clear();
     m_bytes.clear();
@@ -24,7 +37,10 @@ const QList<int> &FileTreeModel::childrenOf(int node) const
 {
     auto it = m_children.find(node);
     if (it == m_children.end()) {
-        it = m_children.insert(node, m_tree->children(node));
+        QList<int> found = m_tree->children(node, m_markLayer);
+        if (m_layerOnly)
+            found.removeIf([this](int c) { return !m_relevant.contains(c); });
+        it = m_children.insert(node, found);
         const QList<int> &kids = it.value();
         for (int r = 0; r < kids.size(); ++r)
             m_row.insert(kids.at(r), r);
@@ -85,7 +101,8 @@ bool FileTreeModel::hasChildren(const QModelIndex &parent) const
     const int node = nodeOf(parent);
     if (parent.isValid() && parent.column() != 0)
         return false;
-    return node == 0 || (m_tree->entry(node).type == EntryType::Directory && m_tree->node(node).firstChild >= 0);
+    return node == 0 || (m_tree->entry(node).type == EntryType::Directory && m_tree->node(node).firstChild >= 0
+                         && !childrenOf(node).isEmpty());
 }
 
 QVariant FileTreeModel::data(const QModelIndex &index, int role) const
@@ -95,7 +112,8 @@ QVariant FileTreeModel::data(const QModelIndex &index, int role) const
     const int node = int(index.internalId());
     const MergedTree::Node &n = m_tree->node(node);
     const LayerEntry &e = m_tree->entry(node);
-    const bool marked = n.layer == m_markLayer && n.change != Change::None;
+    const bool deleted = n.removed;
+    const bool marked = deleted || (n.layer == m_markLayer && n.change != Change::None);
     if (role == NodeRole)
         return node;
     if (role == PathRole)
@@ -105,6 +123,15 @@ QVariant FileTreeModel::data(const QModelIndex &index, int role) const
             return e.type == EntryType::Directory ? bytesOf(node) : e.size;
         return data(index, Qt::DisplayRole);
     }
+    if (role == Qt::ForegroundRole && deleted)
+        return QBrush(QColor(190, 40, 40));
+    if (role == Qt::FontRole && deleted) {
+        QFont f;
+        f.setStrikeOut(true);
+        return f;
+    }
+    if (role == Qt::ToolTipRole && deleted)
+        return tr("removed by layer %1").arg(n.removedBy);
     if (role == Qt::ForegroundRole && index.column() == ChangeColumn && marked)
         return QBrush(n.change == Change::Added ? QColor(30, 140, 60) : QColor(200, 120, 0));
     if (role == Qt::DecorationRole && index.column() == NameColumn) {
@@ -125,7 +152,7 @@ QVariant FileTreeModel::data(const QModelIndex &index, int role) const
         const qint64 b = e.type == EntryType::Directory ? bytesOf(node) : e.size;
         return QLocale().formattedDataSize(b);
     }
-    case ChangeColumn: return marked ? changeLetter(n.change) : QString();
+    case ChangeColumn: return deleted ? QStringLiteral("D") : marked ? changeLetter(n.change) : QString();
     case ModeColumn: return QString::number(e.mode, 8).rightJustified(4, u'0');
     case OwnerColumn: return QStringLiteral("%1:%2").arg(e.uid).arg(e.gid);
     case LinkColumn: {

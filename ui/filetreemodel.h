@@ -5,6 +5,7 @@
 
 #include <QAbstractItemModel>
 #include <QHash>
+#include <QSet>
 
 #include <memory>
 
@@ -23,7 +24,8 @@ public:
     static constexpr int PathRole = Qt::UserRole + 3;
 
     using QAbstractItemModel::QAbstractItemModel;
-    void setTree(std::shared_ptr<const MergedTree> tree, int markLayer);
+    /// `markLayer`: the layer whose additions, changes and (shown as struck-out rows) deletions are marked.
+    void setTree(std::shared_ptr<const MergedTree> tree, int markLayer, bool layerOnly = false);
     const MergedTree *tree() const { return m_tree.get(); }
 
     QModelIndex index(int row, int column, const QModelIndex &parent = {}) const override;
@@ -44,6 +46,8 @@ private:
     mutable QHash<int, QList<int>> m_children;
     mutable QHash<int, int> m_row;
     mutable QHash<int, qint64> m_bytes;
+    QSet<int> m_relevant; ///< with layerOnly: what the marked layer provides or removes, and their folders
+    bool m_layerOnly = false;
 };
 
 } // namespace lamina

@@ -6,7 +6,9 @@
 #include "filetreemodel.h"
 #include "findingsmodel.h"
 #include "format/inspectreport.h"
+#include "layers/extract.h"
 #include "layersmodel.h"
+#include "jsonhighlighter.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -26,6 +28,7 @@
 #include <QLineEdit>
 #include <QLocale>
 #include <QMenuBar>
+#include <QMessageBox>
 #include <QMimeData>
 #include <QPlainTextEdit>
 #include <QProgressBar>
@@ -87,6 +90,8 @@ MainWindow::MainWindow(QWidget *parent)
     QMenu *file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("&Open Archive…"), QKeySequence::Open, this, &MainWindow::chooseFile);
     file->addAction(tr("Open &Layout Folder…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), this, &MainWindow::chooseFolder);
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    connect(m_recentMenu, &QMenu::aboutToShow, this, &MainWindow::fillRecentMenu);
     file->addAction(tr("&Reload"), QKeySequence::Refresh, this, [this] {
         if (!m_archive.path.isEmpty())
             openPath(m_archive.path);
@@ -189,6 +194,7 @@ MainWindow::MainWindow(QWidget *parent)
     m_raw = new QPlainTextEdit;
     m_raw->setReadOnly(true);
     m_raw->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    new JsonHighlighter(m_raw->document());
     auto *mapSplit = new QSplitter(Qt::Horizontal);
     mapSplit->addWidget(m_members);
     mapSplit->addWidget(m_raw);
@@ -281,6 +287,10 @@ MainWindow::MainWindow(QWidget *parent)
     };
     connect(m_filter, &QLineEdit::textChanged, this, applyFilter);
     connect(m_regex, &QCheckBox::toggled, this, applyFilter);
+    m_filesView->setContextMenuPolicy(Qt::ActionsContextMenu);
+    auto *extract = new QAction(tr("Extract…"), m_filesView);
+    connect(extract, &QAction::triggered, this, &MainWindow::extractSelected);
+    m_filesView->addAction(extract);
     connect(m_filesView->selectionModel(), &QItemSelectionModel::currentChanged, this,
             [this](const QModelIndex &index) { showPreview(index); });
     connect(m_findingsView->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex &index) {
@@ -294,6 +304,11 @@ MainWindow::MainWindow(QWidget *parent)
         showOpened(m_openWatcher.result());
         Q_EMIT archiveLoaded();
     });
+    connect(&m_treeWatcher, &QFutureWatcher<std::shared_ptr<const MergedTree>>::finished, this, [this] {
+        m_filesModel->setTree(m_treeWatcher.result(), m_treeLayer, m_layerOnly->isChecked());
+        m_filesView->header()->resizeSection(FileTreeModel::NameColumn, 320);
+        Q_EMIT layersIndexed();
+    });
     connect(&m_indexWatcher, &QFutureWatcher<ImageLayers>::finished, this, [this] {
         m_progress->hide();
         m_cancelButton->hide();
@@ -306,8 +321,10 @@ MainWindow::MainWindow(QWidget *parent)
         m_layersModel->setSizes(imageSizes(m_layers));
         for (int c = 0; c < LayersModel::CreatedByColumn; ++c)
             m_layersView->resizeColumnToContents(c);
-        showLayerTree();
-        Q_EMIT layersIndexed();
+        if (m_layers.layers.isEmpty())
+            Q_EMIT layersIndexed();
+        else
+            showLayerTree();
     });
 
     QSettings settings;
@@ -319,11 +336,12 @@ MainWindow::~MainWindow()
     cancelWork();
     m_openWatcher.waitForFinished();
     m_indexWatcher.waitForFinished();
+    m_treeWatcher.waitForFinished();
 }
 
 bool MainWindow::busy() const
 {
-    return m_openWatcher.isRunning() || m_indexWatcher.isRunning();
+    return m_openWatcher.isRunning() || m_indexWatcher.isRunning() || m_treeWatcher.isRunning();
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)
@@ -332,6 +350,37 @@ void MainWindow::closeEvent(QCloseEvent *event)
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     cancelWork();
     QMainWindow::closeEvent(event);
+}
+
+void MainWindow::fillRecentMenu()
+{
+    m_recentMenu->clear();
+    const QStringList recent = QSettings().value(QStringLiteral("recent")).toStringList();
+    for (const QString &path : recent)
+        m_recentMenu->addAction(path, this, [this, path] { openPath(path); });
+    if (recent.isEmpty())
+        m_recentMenu->addAction(tr("(nothing yet)"))->setEnabled(false);
+}
+
+void MainWindow::extractSelected()
+{
+    const QModelIndex index = m_filesProxy->mapToSource(m_filesView->currentIndex());
+    const MergedTree *tree = m_filesModel->tree();
+    if (!index.isValid() || !tree)
+        return;
+    const int node = index.data(FileTreeModel::NodeRole).toInt();
+    if (tree->node(node).removed)
+        return;
+    const QString dest = QFileDialog::getExistingDirectory(this, tr("Extract %1 to").arg(QString::fromUtf8(tree->name(node))));
+    if (dest.isEmpty())
+        return;
+    const ExtractResult r = extractNode(m_archive, m_image, *tree, node, dest, false);
+    if (!r.ok())
+        QMessageBox::warning(this, tr("Extract"), r.error); // a command the user just gave: a dialog is right
+    else
+        statusBar()->showMessage(tr("Extracted %1 file(s), %2 folder(s), %3 link(s) to %4%5")
+                                     .arg(r.files).arg(r.folders).arg(r.links).arg(dest,
+                                          r.skipped.isEmpty() ? QString() : tr("; skipped %1").arg(r.skipped.size())));
 }
 
 void MainWindow::showTab(int tab)
@@ -515,18 +564,14 @@ void MainWindow::showLayerTree()
         m_filesModel->setTree(nullptr, -1);
         return;
     }
-    std::shared_ptr<const MergedTree> tree;
-    if (m_layerOnly->isChecked()) {
-        MergedTree::Layers only(m_layers.layers.size());
-        only[layer] = m_layers.layers.at(layer);
-        tree = std::make_shared<const MergedTree>(MergedTree::build(only, layer));
-    } else {
-        tree = std::make_shared<const MergedTree>(MergedTree::build(m_layers.layers, layer));
-    }
-    m_filesModel->setTree(tree, layer);
-    m_filesView->header()->resizeSection(FileTreeModel::NameColumn, 320);
-    QSet<int> highlight{layer};
-    m_chain->setHighlighted(highlight, {});
+    // Building a tree of a million entries takes longer than a frame: off the UI thread.
+    m_treeWatcher.waitForFinished();
+    m_treeLayer = layer;
+    const MergedTree::Layers layers = m_layers.layers;
+    m_treeWatcher.setFuture(QtConcurrent::run([layers, layer] {
+        return std::make_shared<const MergedTree>(MergedTree::build(layers, layer));
+    }));
+    m_chain->setHighlighted({layer}, {});
 }
 
 void MainWindow::showFinding(int row)
@@ -558,6 +603,13 @@ void MainWindow::showFinding(int row)
     const QSet<int> layers(f.layers.begin(), f.layers.end());
     m_layersModel->setHighlighted(layers);
     m_chain->setHighlighted(layers, f.members);
+    // The archive map marks the members it concerns.
+    for (int i = 0; i < m_members->topLevelItemCount(); ++i) {
+        QTreeWidgetItem *item = m_members->topLevelItem(i);
+        const bool hit = f.members.contains(item->text(0));
+        for (int c = 0; c < m_members->columnCount(); ++c)
+            item->setBackground(c, hit ? QBrush(QColor(255, 214, 102, 160)) : QBrush());
+    }
 }
 
 void MainWindow::showPreview(const QModelIndex &proxyIndex)

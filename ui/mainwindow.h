@@ -55,7 +55,7 @@ public:
 
 Q_SIGNALS:
     void archiveLoaded();  ///< metadata and findings are shown
-    void layersIndexed();  ///< the current image's layers are indexed (or could not be)
+    void layersIndexed();  ///< the current image's layers are indexed (or could not be) and the files shown
 
 protected:
     void dragEnterEvent(QDragEnterEvent *event) override;
@@ -87,6 +87,11 @@ private:
     ImageLayers m_layers;
     QFutureWatcher<Opened> m_openWatcher;
     QFutureWatcher<ImageLayers> m_indexWatcher;
+    QFutureWatcher<std::shared_ptr<const MergedTree>> m_treeWatcher;
+    int m_treeLayer = -1;
+    QMenu *m_recentMenu = nullptr;
+    void fillRecentMenu();
+    void extractSelected();
     std::shared_ptr<std::atomic<bool>> m_cancel;
     std::atomic<qint64> m_progressDone{0}, m_progressTotal{0};
 

@@ -107,11 +107,11 @@ QByteArray MergedTree::path(int node) const
     return p;
 }
 
-QList<int> MergedTree::children(int node) const
+QList<int> MergedTree::children(int node, int removedBy) const
 {
     QList<int> out;
     for (int c = m_nodes.at(node).firstChild; c >= 0; c = m_nodes.at(c).nextSibling)
-        if (!m_nodes.at(c).removed)
+        if (!m_nodes.at(c).removed || (removedBy >= 0 && m_nodes.at(c).removedBy == removedBy))
             out.append(c);
     std::sort(out.begin(), out.end(), [this](int a, int b) { return nameView(a) < nameView(b); });
     return out;
@@ -154,7 +154,6 @@ qint64 MergedTree::treeBytes(int node) const
 
 void MergedTree::removeSubtree(int node, bool record, int layer)
 {
-    Q_UNUSED(layer);
     QList<int> stack{node};
     while (!stack.isEmpty()) {
         const int n = stack.takeLast();
@@ -163,6 +162,7 @@ void MergedTree::removeSubtree(int node, bool record, int layer)
             continue;
         tableRemove(n);
         x.removed = true;
+        x.removedBy = qint16(layer);
         const LayerEntry &e = entry(n);
         if (e.type == EntryType::File)
             m_visible -= e.size;

@@ -32,6 +32,7 @@ public:
         qint32 entry = -1;
         Change change = Change::None; ///< what the top layer did to it (None: it comes from below)
         bool removed = false;
+        qint16 removedBy = -1; ///< the layer that removed it (whiteout, opaque folder, replacement)
     };
 
     /// A path the top layer added, changed or removed.
@@ -66,8 +67,9 @@ public:
         return n.layer < 0 ? QByteArrayView() : m_layers.at(n.layer)->nameView(n.entry);
     }
     QByteArray path(int node) const;
-    /// Live children sorted by name.
-    QList<int> children(int node) const;
+    /// Live children sorted by name; with `removedBy` >= 0, also the children that layer removed
+    /// (to show deletions).
+    QList<int> children(int node, int removedBy = -1) const;
     int find(QByteArrayView path) const;
     const LayerEntry &entry(int node) const { return m_layers.at(m_nodes.at(node).layer)->entry(m_nodes.at(node).entry); }
     const LayerIndex &layerIndex(int layer) const { return *m_layers.at(layer); }

@@ -4,6 +4,7 @@
 
 #include <QApplication>
 #include <QCoreApplication>
+#include <QElapsedTimer>
 #include <QIcon>
 #include <QTimer>
 
@@ -60,6 +61,38 @@ int screenshot(QApplication &app, const QStringList &args)
     return result;
 }
 
+/// `lamina --ui-probe PATH`: opens PATH in the window and prints the longest gap between two ticks
+/// of a 5 ms heartbeat on the UI thread until everything is loaded (bench/ records it).
+int uiProbe(QApplication &app, const QString &path)
+{
+    lamina::MainWindow window;
+    window.show();
+    QElapsedTimer clock;
+    qint64 last = 0, longest = 0;
+    QTimer beat;
+    beat.setInterval(5);
+    QObject::connect(&beat, &QTimer::timeout, [&] {
+        const qint64 now = clock.elapsed();
+        longest = std::max(longest, now - last);
+        last = now;
+    });
+    auto finish = [&] {
+        beat.stop();
+        std::printf("longest UI-thread gap: %lld ms (total %lld ms)\n", static_cast<long long>(longest),
+                    static_cast<long long>(clock.elapsed()));
+        app.quit();
+    };
+    QObject::connect(&window, &lamina::MainWindow::archiveLoaded, &window, [&] {
+        if (window.current().images.isEmpty())
+            finish();
+    });
+    QObject::connect(&window, &lamina::MainWindow::layersIndexed, &window, finish);
+    clock.start();
+    beat.start();
+    window.openPath(path);
+    return app.exec();
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -83,6 +116,8 @@ int main(int argc, char **argv)
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/io.github.lamina.Lamina.svg")));
     if (args.value(1) == u"--screenshot")
         return screenshot(app, args);
+    if (args.value(1) == u"--ui-probe" && args.size() == 3)
+        return uiProbe(app, args.at(2));
     lamina::MainWindow window;
     window.show();
     if (args.size() > 1)

@@ -309,16 +309,17 @@ MainWindow::MainWindow(QWidget *parent)
         m_filesView->header()->resizeSection(FileTreeModel::NameColumn, 320);
         Q_EMIT layersIndexed();
     });
-    connect(&m_indexWatcher, &QFutureWatcher<ImageLayers>::finished, this, [this] {
+    connect(&m_indexWatcher, &QFutureWatcher<Indexed>::finished, this, [this] {
         m_progress->hide();
         m_cancelButton->hide();
-        m_layers = m_indexWatcher.result();
+        const Indexed indexed = m_indexWatcher.result();
+        m_layers = indexed.layers;
         if (m_layers.cancelled)
             statusBar()->showMessage(tr("Indexing cancelled: the files of some layers are not shown."));
         else
             statusBar()->showMessage(m_layers.errors.isEmpty() ? tr("All layers indexed.")
                                                                : tr("Indexed, with problems: %1").arg(m_layers.errors.constFirst()));
-        m_layersModel->setSizes(imageSizes(m_layers));
+        m_layersModel->setSizes(indexed.sizes);
         for (int c = 0; c < LayersModel::CreatedByColumn; ++c)
             m_layersView->resizeColumnToContents(c);
         if (m_layers.layers.isEmpty())
@@ -551,7 +552,11 @@ void MainWindow::startIndexing(int image)
             m_progressDone = done;
             m_progressTotal = total;
         };
-        return indexImageLayers(ia, image, {}, progress);
+        Indexed result;
+        result.layers = indexImageLayers(ia, image, {}, progress);
+        if (!result.layers.cancelled)
+            result.sizes = imageSizes(result.layers);
+        return result;
     }));
 }
 

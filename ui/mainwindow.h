@@ -86,7 +86,12 @@ private:
     int m_image = -1;
     ImageLayers m_layers;
     QFutureWatcher<Opened> m_openWatcher;
-    QFutureWatcher<ImageLayers> m_indexWatcher;
+    struct Indexed
+    {
+        ImageLayers layers;
+        ImageSizes sizes; ///< computed in the worker too: it needs a whole merged tree
+    };
+    QFutureWatcher<Indexed> m_indexWatcher;
     QFutureWatcher<std::shared_ptr<const MergedTree>> m_treeWatcher;
     int m_treeLayer = -1;
     QMenu *m_recentMenu = nullptr;

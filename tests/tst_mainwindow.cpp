@@ -14,6 +14,7 @@
 #include <QApplication>
 #include <QElapsedTimer>
 #include <QFont>
+#include <QMimeData>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
@@ -169,6 +170,12 @@ void TestMainWindow::previewShowsFileContent()
     files->setCurrentIndex(hits.constFirst());
     QVERIFY(!w.findChild<QPlainTextEdit *>(QStringLiteral("preview"))->toPlainText().isEmpty());
     QVERIFY(!w.findChild<QPlainTextEdit *>(QStringLiteral("preview"))->toPlainText().contains(u"Cannot read"));
+    // Dragging it out hands the desktop a real file with the same bytes.
+    std::unique_ptr<QMimeData> mime(model->mimeData({hits.constFirst()}));
+    QVERIFY(mime && mime->hasUrls());
+    QFile dragged(mime->urls().constFirst().toLocalFile());
+    QVERIFY(dragged.open(QIODevice::ReadOnly));
+    QCOMPARE(QString::fromUtf8(dragged.readAll()), w.findChild<QPlainTextEdit *>(QStringLiteral("preview"))->toPlainText());
 }
 
 void TestMainWindow::unreadableArchiveShowsABanner()

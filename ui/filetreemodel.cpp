@@ -6,6 +6,8 @@
 #include <QColor>
 #include <QFont>
 #include <QLocale>
+#include <QMimeData>
+#include <QUrl>
 #include <QStyle>
 
 namespace lamina {
@@ -163,6 +165,41 @@ QVariant FileTreeModel::data(const QModelIndex &index, int role) const
     }
     }
     return {};
+}
+
+Qt::ItemFlags FileTreeModel::flags(const QModelIndex &index) const
+{
+    Qt::ItemFlags f = QAbstractItemModel::flags(index);
+    if (index.isValid() && m_exporter && !m_tree->node(int(index.internalId())).removed)
+        f |= Qt::ItemIsDragEnabled;
+    return f;
+}
+
+QStringList FileTreeModel::mimeTypes() const
+{
+    return {QStringLiteral("text/uri-list")};
+}
+
+QMimeData *FileTreeModel::mimeData(const QModelIndexList &indexes) const
+{
+    if (!m_exporter)
+        return nullptr;
+    QList<QUrl> urls;
+    QSet<int> done;
+    for (const QModelIndex &index : indexes) {
+        const int node = int(index.internalId());
+        if (!index.isValid() || done.contains(node))
+            continue;
+        done.insert(node);
+        const QString path = m_exporter(node);
+        if (!path.isEmpty())
+            urls << QUrl::fromLocalFile(path);
+    }
+    if (urls.isEmpty())
+        return nullptr;
+    auto *data = new QMimeData;
+    data->setUrls(urls);
+    return data;
 }
 
 QVariant FileTreeModel::headerData(int section, Qt::Orientation orientation, int role) const

@@ -7,6 +7,7 @@
 #include <QHash>
 #include <QSet>
 
+#include <functional>
 #include <memory>
 
 namespace lamina {
@@ -35,6 +36,12 @@ public:
     bool hasChildren(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
+    Qt::ItemFlags flags(const QModelIndex &index) const override;
+    QStringList mimeTypes() const override;
+    QMimeData *mimeData(const QModelIndexList &indexes) const override;
+
+    /// Writes a node to the host for dragging it out; returns the written path or "".
+    void setExporter(std::function<QString(int node)> exporter) { m_exporter = std::move(exporter); }
 
 private:
     const QList<int> &childrenOf(int node) const;
@@ -48,6 +55,7 @@ private:
     mutable QHash<int, qint64> m_bytes;
     QSet<int> m_relevant; ///< with layerOnly: what the marked layer provides or removes, and their folders
     bool m_layerOnly = false;
+    std::function<QString(int node)> m_exporter;
 };
 
 } // namespace lamina

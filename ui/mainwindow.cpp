@@ -40,6 +40,7 @@
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTemporaryDir>
 #include <QTableView>
 #include <QTextBrowser>
 #include <QTimer>
@@ -287,6 +288,17 @@ MainWindow::MainWindow(QWidget *parent)
     };
     connect(m_filter, &QLineEdit::textChanged, this, applyFilter);
     connect(m_regex, &QCheckBox::toggled, this, applyFilter);
+    m_filesView->setDragEnabled(true);
+    m_filesView->setDragDropMode(QAbstractItemView::DragOnly);
+    // Dragging a file out writes it (safely, as extract does) to a temporary folder first.
+    m_filesModel->setExporter([this](int node) -> QString {
+        const MergedTree *tree = m_filesModel->tree();
+        if (!tree)
+            return {};
+        m_dragDir = std::make_unique<QTemporaryDir>();
+        const ExtractResult r = extractNode(m_archive, m_image, *tree, node, m_dragDir->path(), false);
+        return r.ok() ? m_dragDir->filePath(QString::fromUtf8(tree->name(node))) : QString();
+    });
     m_filesView->setContextMenuPolicy(Qt::ActionsContextMenu);
     auto *extract = new QAction(tr("Extract…"), m_filesView);
     connect(extract, &QAction::triggered, this, &MainWindow::extractSelected);

@@ -20,6 +20,7 @@ class QPushButton;
 class QSortFilterProxyModel;
 class QTabWidget;
 class QTableView;
+class QTemporaryDir;
 class QTextBrowser;
 class QTreeView;
 class QTreeWidget;
@@ -95,6 +96,7 @@ private:
     QFutureWatcher<std::shared_ptr<const MergedTree>> m_treeWatcher;
     int m_treeLayer = -1;
     QMenu *m_recentMenu = nullptr;
+    std::unique_ptr<QTemporaryDir> m_dragDir; ///< files dragged out are written here first
     void fillRecentMenu();
     void extractSelected();
     std::shared_ptr<std::atomic<bool>> m_cancel;

@@ -59,7 +59,9 @@ void ChainView::layout()
 {
     m_boxes.clear();
     m_links.clear();
+    m_forkLinks.clear();
     m_cycleNote.clear();
+    m_cycleFrom = m_cycleTo = -1;
     m_noChain.clear();
     m_noOci.clear();
     if (!m_archive || m_image < 0 || m_image >= m_archive->images.size())
@@ -76,6 +78,11 @@ void ChainView::layout()
     // Column 1: the legacy chain, top first.
     const qreal x1 = kLeft, x2 = kLeft + kBoxW + kColGap, x3 = x2 + kBoxW + kColGap;
     QHash<QString, int> legacyBox;
+    QHash<QString, int> childCount; // parent id → how many dirs name it
+    for (const LegacyLayer &l : ia.legacy.layers)
+        if (!l.parent.isEmpty())
+            ++childCount[l.parent];
+    qreal chainBottom = kTop;
     if (!img.legacyTop.isEmpty()) {
         const LegacyChain chain = walkLegacyChain(ia.legacy, img.legacyTop);
         qreal y = kTop;
@@ -86,7 +93,11 @@ void ChainView::layout()
             b.rect = QRectF(x1, y, kBoxW, kBoxH);
             b.id = id;
             b.title = id.left(12);
-            b.detail = l && !l->parent.isEmpty() ? tr("parent %1").arg(l->parent.left(12)) : tr("no parent (bottom)");
+            b.detail = l && !l->parent.isEmpty() ? tr("parent %1").arg(l->parent.left(12)) : tr("bottom: no parent");
+            if (childCount.value(id) > 1) {
+                b.fork = true;
+                b.detail = tr("%1 · fork ×%2").arg(b.detail).arg(childCount.value(id));
+            }
             b.highlighted = memberHighlighted(id + QStringLiteral("/json"));
             legacyBox.insert(id, int(m_boxes.size()));
             m_boxes.append(b);
@@ -107,8 +118,13 @@ void ChainView::layout()
             if (!m_boxes.isEmpty() && m_boxes.size() >= 2)
                 m_links.append({int(m_boxes.size() - 2), int(m_boxes.size() - 1)});
         }
-        if (!chain.cycleAt.isEmpty())
+        if (!chain.cycleAt.isEmpty()) {
             m_cycleNote = tr("parent of %1 loops back to %2").arg(chain.ids.constLast().left(12), chain.cycleAt.left(12));
+            m_cycleFrom = legacyBox.value(chain.ids.constLast(), -1);
+            m_cycleTo = legacyBox.value(chain.cycleAt, -1);
+        }
+        for (const Box &b : std::as_const(m_boxes))
+            chainBottom = std::max(chainBottom, b.rect.bottom());
     } else {
         m_noChain = ia.legacy.layers.isEmpty() ? noLegacyChainReason(ia) : tr("No legacy chain reaches this image.");
     }
@@ -134,6 +150,34 @@ void ChainView::layout()
         if (!id.isEmpty() && legacyBox.contains(id))
             m_links.append({legacyBox.value(id), manifestBox.value(i)});
     }
+    // Legacy dirs no tagged chain reaches and no manifest layer uses: drawn apart, below the chain.
+    QSet<QString> reached;
+    for (const RepositoryTag &t : ia.legacy.repositories)
+        for (const QString &id : walkLegacyChain(ia.legacy, t.id).ids)
+            reached.insert(id);
+    for (const Image &other : ia.images)
+        for (const ImageLayer &l : other.layers)
+            if (!l.legacyId.isEmpty())
+                reached.insert(l.legacyId);
+    for (const QString &id : img.legacyChainIds)
+        reached.insert(id);
+    qreal oy = chainBottom + 3 * kGap + 20;
+    for (const LegacyLayer &l : ia.legacy.layers) {
+        if (reached.contains(l.id) || (ia.legacy.repositories.isEmpty() && !ia.manifest.present))
+            continue;
+        Box b;
+        b.kind = Box::Orphan;
+        b.rect = QRectF(x1, oy, kBoxW, kBoxH);
+        b.id = l.id;
+        b.title = tr("orphan %1").arg(l.id.left(12));
+        b.detail = l.parent.isEmpty() ? tr("on no tagged chain") : tr("parent %1, on no tagged chain").arg(l.parent.left(12));
+        b.highlighted = memberHighlighted(l.id + QStringLiteral("/json"));
+        m_boxes.append(b);
+        if (legacyBox.contains(l.parent))
+            m_forkLinks.append({legacyBox.value(l.parent), int(m_boxes.size() - 1)});
+        oy += kBoxH + kGap;
+    }
+
     // Column 3: the OCI manifest's layers, when the image has one.
     if (img.ociManifest >= 0) {
         const OciManifest &m = ia.oci.manifests.at(img.ociManifest);
@@ -212,6 +256,16 @@ void ChainView::paintEvent(QPaintEvent *)
         p.setBrush(Qt::NoBrush);
         p.drawPath(path);
     }
+    for (const auto &fork : std::as_const(m_forkLinks)) {
+        // A branch off the chain: from the shared parent's left edge down to the orphan.
+        const QRectF a = m_boxes.at(fork.first).rect, b = m_boxes.at(fork.second).rect;
+        QPainterPath path;
+        path.moveTo(a.left() + 10, a.bottom());
+        path.cubicTo(QPointF(a.left() - 10, a.bottom() + 20), QPointF(b.left() - 10, b.top() - 20), QPointF(b.left() + 10, b.top()));
+        p.setPen(QPen(QColor(230, 140, 0), 1.5, Qt::DashLine));
+        p.setBrush(Qt::NoBrush);
+        p.drawPath(path);
+    }
     for (const Box &b : std::as_const(m_boxes)) {
         QColor fill = pal.alternateBase().color();
         QColor border = pal.mid().color();
@@ -221,6 +275,12 @@ void ChainView::paintEvent(QPaintEvent *)
             border = QColor(210, 40, 40);
             style = Qt::DashLine;
         }
+        if (b.kind == Box::Orphan) {
+            border = pal.mid().color();
+            style = Qt::DotLine;
+        }
+        if (b.fork)
+            border = QColor(230, 140, 0);
         if (b.highlighted) {
             fill = QColor(255, 214, 102);
             border = QColor(200, 140, 0);
@@ -234,6 +294,18 @@ void ChainView::paintEvent(QPaintEvent *)
         p.setFont(font());
         p.drawText(b.rect.adjusted(8, b.rect.height() / 2 - 2, -8, -4), Qt::AlignLeft | Qt::AlignVCenter,
                    p.fontMetrics().elidedText(b.detail, Qt::ElideMiddle, int(b.rect.width() - 16)));
+    }
+    if (m_cycleFrom >= 0 && m_cycleTo >= 0) {
+        // The loop drawn back to where it closes, along the left edge.
+        const QRectF a = m_boxes.at(m_cycleFrom).rect, b = m_boxes.at(m_cycleTo).rect;
+        QPainterPath loop;
+        loop.moveTo(a.left(), a.center().y());
+        loop.cubicTo(QPointF(a.left() - 14, a.center().y()), QPointF(b.left() - 14, b.center().y()), QPointF(b.left(), b.center().y()));
+        p.setPen(QPen(QColor(210, 40, 40), 2));
+        p.setBrush(Qt::NoBrush);
+        p.drawPath(loop);
+        p.drawLine(QPointF(b.left(), b.center().y()), QPointF(b.left() - 6, b.center().y() - 5));
+        p.drawLine(QPointF(b.left(), b.center().y()), QPointF(b.left() - 6, b.center().y() + 5));
     }
     if (!m_cycleNote.isEmpty()) {
         p.setPen(QColor(210, 40, 40));

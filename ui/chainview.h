@@ -36,7 +36,8 @@ private:
         QRectF rect;
         QString title;
         QString detail;
-        enum Kind { Legacy, Ghost, Manifest, Oci } kind = Legacy;
+        enum Kind { Legacy, Ghost, Manifest, Oci, Orphan } kind = Legacy;
+        bool fork = false;    ///< other legacy dirs name the same parent or this as parent
         int layer = -1;       ///< manifest position it stands for
         QString id;
         bool highlighted = false;
@@ -47,7 +48,9 @@ private:
     int m_image = -1;
     QList<Box> m_boxes;
     QList<QPair<int, int>> m_links; ///< box indices
+    QList<QPair<int, int>> m_forkLinks; ///< an orphan branch to its parent on the chain
     QString m_cycleNote;
+    int m_cycleFrom = -1, m_cycleTo = -1; ///< box indices of a loop's last node and where it closes
     QString m_noChain;
     QString m_noOci; ///< the archive has an OCI index, but nothing in it describes this image
     QSet<int> m_highlightLayers;

@@ -15,6 +15,7 @@
 #include <QElapsedTimer>
 #include <QFont>
 #include <QMimeData>
+#include <QTemporaryDir>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
@@ -40,6 +41,7 @@ private Q_SLOTS:
     void fileTreeFiltersAndSortsBySize();
     void previewShowsFileContent();
     void unreadableArchiveShowsABanner();
+    void verificationRunsInTheBackground();
     void modelsPassTheTester();
     void uiThreadStaysResponsive();
 
@@ -187,6 +189,31 @@ void TestMainWindow::unreadableArchiveShowsABanner()
     auto *banner = w.findChild<QLabel *>(QStringLiteral("banner"));
     QVERIFY(banner->isVisible());
     QVERIFY(banner->text().contains(u"JSON literal null"));
+}
+
+void TestMainWindow::verificationRunsInTheBackground()
+{
+    QTemporaryDir dir;
+    const QString tar = dir.filePath(QStringLiteral("changed.tar"));
+    QVERIFY(QFile::copy(test::corpus(QStringLiteral("cimage__almostempty.tar")), tar));
+    QFile::setPermissions(tar, QFile::ReadOwner | QFile::WriteOwner);
+    const ImageArchive ia = openImageArchive(tar);
+    const Member &layer = ia.archive->member(ia.images.at(0).layers.at(0).member);
+    QFile f(tar);
+    QVERIFY(f.open(QIODevice::ReadWrite));
+    QVERIFY(f.seek(layer.dataOffset + 5));
+    QVERIFY(f.putChar('#'));
+    f.close();
+    MainWindow w;
+    w.show();
+    QSignalSpy verified(&w, &MainWindow::verified);
+    QVERIFY(openAndWait(w, tar));
+    QVERIFY(verified.count() > 0 || verified.wait(30000));
+    bool found = false;
+    for (const Finding &finding : w.findings())
+        found = found || finding.code == u"diffid-mismatch";
+    QVERIFY(found);
+    QCOMPARE(w.findChild<QTableView *>(QStringLiteral("findings"))->model()->rowCount(), int(w.findings().size()));
 }
 
 void TestMainWindow::modelsPassTheTester()

@@ -3,6 +3,7 @@
 
 #include "format/inspectreport.h"
 
+#include <QLocale>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
@@ -93,7 +94,11 @@ void ChainView::layout()
             b.rect = QRectF(x1, y, kBoxW, kBoxH);
             b.id = id;
             b.title = id.left(12);
+            if (l && l->layerMember >= 0)
+                b.title += QStringLiteral("  ·  ") + QLocale().formattedDataSize(ia.archive->member(l->layerMember).size);
             b.detail = l && !l->parent.isEmpty() ? tr("parent %1").arg(l->parent.left(12)) : tr("bottom: no parent");
+            if (l && !l->created.isEmpty() && !l->created.startsWith(u"1970"))
+                b.detail += QStringLiteral(" · ") + l->created.left(10);
             if (childCount.value(id) > 1) {
                 b.fork = true;
                 b.detail = tr("%1 · fork ×%2").arg(b.detail).arg(childCount.value(id));

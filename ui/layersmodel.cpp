@@ -85,6 +85,7 @@ QVariant LayersModel::data(const QModelIndex &index, int role) const
     switch (index.column()) {
     case IndexColumn: return l.index;
     case DiffIdColumn: return l.diffId.isEmpty() ? tr("—") : shortDigest(l.diffId);
+    case DigestColumn: return l.digest.isEmpty() ? tr("—") : l.digest == l.diffId ? tr("= diff ID") : shortDigest(l.digest);
     case StoredColumn: return l.size >= 0 ? locale.formattedDataSize(l.size) : tr("missing");
     case ContributionColumn:
         if (!s)
@@ -106,6 +107,7 @@ QVariant LayersModel::headerData(int section, Qt::Orientation orientation, int r
     switch (section) {
     case IndexColumn: return tr("#");
     case DiffIdColumn: return tr("Diff ID");
+    case DigestColumn: return tr("Blob digest");
     case StoredColumn: return tr("Stored");
     case ContributionColumn: return tr("Adds");
     case CumulativeColumn: return tr("Image size");

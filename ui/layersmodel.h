@@ -15,7 +15,7 @@ class LayersModel : public QAbstractTableModel
 {
     Q_OBJECT
 public:
-    enum Column { IndexColumn, DiffIdColumn, StoredColumn, ContributionColumn, CumulativeColumn, CompressionColumn,
+    enum Column { IndexColumn, DiffIdColumn, DigestColumn, StoredColumn, ContributionColumn, CumulativeColumn, CompressionColumn,
                   MediaTypeColumn, LegacyColumn, CreatedByColumn, ColumnCount };
     static constexpr int SortRole = Qt::UserRole + 1;
 

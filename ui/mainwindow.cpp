@@ -3,6 +3,7 @@
 
 #include "chainview.h"
 #include "check/checks.h"
+#include "check/verify.h"
 #include "filetreemodel.h"
 #include "findingsmodel.h"
 #include "format/inspectreport.h"
@@ -112,7 +113,7 @@ MainWindow::MainWindow(QWidget *parent)
 
     m_images = new QTreeWidget;
     m_images->setObjectName(QStringLiteral("images"));
-    m_images->setHeaderLabels({tr("Image"), tr("Platform"), tr("Layers")});
+    m_images->setHeaderLabels({tr("Image"), tr("Platform"), tr("Layers"), tr("Size")});
     m_images->setRootIsDecorated(false);
 
     // The chain beside the manifest list.
@@ -316,6 +317,20 @@ MainWindow::MainWindow(QWidget *parent)
         showOpened(m_openWatcher.result());
         Q_EMIT archiveLoaded();
     });
+    connect(&m_verifyWatcher, &QFutureWatcher<QList<Finding>>::finished, this, [this] {
+        if (m_verifyCancelled) {
+            m_verifiedPath.clear(); // try again next time
+            statusBar()->showMessage(tr("Verification cancelled."));
+            return;
+        }
+        const QList<Finding> found = m_verifyWatcher.result();
+        m_findings += found;
+        sortFindings(m_findings);
+        m_findingsModel->setFindings(m_findings);
+        statusBar()->showMessage(found.isEmpty() ? tr("Verified: every layer matches its digests.")
+                                                 : tr("Verified: %n layer problem(s) found.", nullptr, int(found.size())));
+        Q_EMIT verified();
+    });
     connect(&m_treeWatcher, &QFutureWatcher<std::shared_ptr<const MergedTree>>::finished, this, [this] {
         m_filesModel->setTree(m_treeWatcher.result(), m_treeLayer, m_layerOnly->isChecked());
         m_filesView->header()->resizeSection(FileTreeModel::NameColumn, 320);
@@ -338,6 +353,8 @@ MainWindow::MainWindow(QWidget *parent)
             Q_EMIT layersIndexed();
         else
             showLayerTree();
+        if (!m_layers.cancelled)
+            startVerification();
     });
 
     QSettings settings;
@@ -350,11 +367,12 @@ MainWindow::~MainWindow()
     m_openWatcher.waitForFinished();
     m_indexWatcher.waitForFinished();
     m_treeWatcher.waitForFinished();
+    m_verifyWatcher.waitForFinished();
 }
 
 bool MainWindow::busy() const
 {
-    return m_openWatcher.isRunning() || m_indexWatcher.isRunning() || m_treeWatcher.isRunning();
+    return m_openWatcher.isRunning() || m_indexWatcher.isRunning() || m_treeWatcher.isRunning() || m_verifyWatcher.isRunning();
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)
@@ -363,6 +381,35 @@ void MainWindow::closeEvent(QCloseEvent *event)
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     cancelWork();
     QMainWindow::closeEvent(event);
+}
+
+void MainWindow::startVerification()
+{
+    // Hashing every layer of the whole archive, after the files are shown: it reads every byte.
+    if (m_verifyWatcher.isRunning() || !m_archive.archive || m_verifiedPath == m_archive.path)
+        return;
+    m_verifiedPath = m_archive.path;
+    m_verifyCancelled = false;
+    m_progressDone = 0;
+    m_progressTotal = 0;
+    m_progress->setRange(0, 1000);
+    m_progress->show();
+    m_cancelButton->show();
+    const ImageArchive ia = m_archive;
+    auto cancel = m_cancel;
+    m_verifyWatcher.setFuture(QtConcurrent::run([this, ia, cancel] {
+        Progress progress;
+        progress.cancel = cancel.get();
+        progress.report = [this](qint64 done, qint64 total) {
+            m_progressDone = done;
+            m_progressTotal = total;
+        };
+        const VerifyReport report = verifyArchive(ia, progress);
+        m_verifyCancelled = report.cancelled;
+        return report.cancelled ? QList<Finding>() : verificationFindings(ia, report);
+    }));
+    connect(&m_verifyWatcher, &QFutureWatcher<QList<Finding>>::finished, m_progress, &QWidget::hide, Qt::SingleShotConnection);
+    connect(&m_verifyWatcher, &QFutureWatcher<QList<Finding>>::finished, m_cancelButton, &QWidget::hide, Qt::SingleShotConnection);
 }
 
 void MainWindow::fillRecentMenu()
@@ -423,6 +470,7 @@ void MainWindow::openPath(const QString &path)
         return;
     cancelWork();
     m_indexWatcher.waitForFinished();
+    m_verifyWatcher.waitForFinished();
     QSettings settings;
     QStringList recent = settings.value(QStringLiteral("recent")).toStringList();
     recent.removeAll(path);
@@ -470,6 +518,7 @@ void MainWindow::dropEvent(QDropEvent *event)
 void MainWindow::showOpened(const Opened &opened)
 {
     m_archive = opened.archive;
+    m_verifiedPath.clear();
     m_findings = opened.findings;
     const ImageArchive &ia = m_archive;
     setWindowTitle(QStringLiteral("%1 — Lamina").arg(QFileInfo(ia.path).fileName()));
@@ -506,6 +555,10 @@ void MainWindow::showOpened(const Opened &opened)
         item->setText(0, img.tags.isEmpty() ? tr("(untagged)") : img.tags.join(QStringLiteral(", ")));
         item->setText(1, img.platform.toString());
         item->setText(2, QString::number(img.layers.size()));
+        qint64 stored = 0;
+        for (const ImageLayer &l : img.layers)
+            stored += std::max<qint64>(0, l.size);
+        item->setText(3, QLocale().formattedDataSize(stored));
         item->setToolTip(0, img.configDigest);
     }
     for (const int a : ia.artifacts) {
@@ -662,10 +715,26 @@ void MainWindow::showPreview(const QModelIndex &proxyIndex)
         return;
     }
     const QByteArray head = r.data.left(kPreviewBytes);
+    const QString more = r.data.size() > kPreviewBytes ? tr("\n… (%1 more bytes)").arg(r.data.size() - kPreviewBytes) : QString();
+    // Text when the bytes decode as text: a UTF-16 byte order mark, valid UTF-8, or (as the last
+    // guess) Latin-1 without control bytes; hex otherwise.
+    if (head.startsWith("\xff\xfe") || head.startsWith("\xfe\xff")) {
+        QStringDecoder utf16(head.startsWith("\xff\xfe") ? QStringDecoder::Utf16LE : QStringDecoder::Utf16BE);
+        m_preview->setPlainText(QString(utf16.decode(head.mid(2))) + more);
+        return;
+    }
     QStringDecoder utf8(QStringDecoder::Utf8);
     const QString text = utf8.decode(head);
-    if (!head.contains('\0') && !utf8.hasError())
-        m_preview->setPlainText(text + (r.data.size() > kPreviewBytes ? tr("\n… (%1 more bytes)").arg(r.data.size() - kPreviewBytes) : QString()));
+    if (!head.contains('\0') && !utf8.hasError()) {
+        m_preview->setPlainText(text + more);
+        return;
+    }
+    const qsizetype controls = std::count_if(head.cbegin(), head.cend(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return u < 32 && c != '\n' && c != '\r' && c != '\t';
+    });
+    if (controls == 0 && !head.isEmpty())
+        m_preview->setPlainText(QString::fromLatin1(head) + more);
     else
         m_preview->setPlainText(hexDump(r.data.left(16 * 1024)));
 }

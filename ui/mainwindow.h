@@ -57,6 +57,7 @@ public:
 Q_SIGNALS:
     void archiveLoaded();  ///< metadata and findings are shown
     void layersIndexed();  ///< the current image's layers are indexed (or could not be) and the files shown
+    void verified();       ///< every layer was hashed; the findings include what only hashing shows
 
 protected:
     void dragEnterEvent(QDragEnterEvent *event) override;
@@ -94,6 +95,10 @@ private:
     };
     QFutureWatcher<Indexed> m_indexWatcher;
     QFutureWatcher<std::shared_ptr<const MergedTree>> m_treeWatcher;
+    QFutureWatcher<QList<Finding>> m_verifyWatcher;
+    std::atomic<bool> m_verifyCancelled{false};
+    QString m_verifiedPath; ///< verification runs once per opened archive
+    void startVerification();
     int m_treeLayer = -1;
     QMenu *m_recentMenu = nullptr;
     std::unique_ptr<QTemporaryDir> m_dragDir; ///< files dragged out are written here first

@@ -32,6 +32,17 @@ void LayersModel::setSizes(const ImageSizes &sizes)
         Q_EMIT dataChanged(index(0, StoredColumn), index(rowCount() - 1, CumulativeColumn));
 }
 
+void LayersModel::setLayerIndexed(int layer, int fileCount, qint64 uncompressedSize)
+{
+    if (layer < 0 || layer >= m_image.layers.size())
+        return;
+    if (m_sizes.layers.size() < m_image.layers.size())
+        m_sizes.layers.resize(m_image.layers.size());
+    m_sizes.layers[layer].fileCount = fileCount;
+    m_sizes.layers[layer].uncompressedSize = uncompressedSize;
+    Q_EMIT dataChanged(index(layer, FilesColumn), index(layer, FilesColumn));
+}
+
 void LayersModel::setHighlighted(const QSet<int> &layers)
 {
     m_highlighted = layers;
@@ -59,7 +70,7 @@ QVariant LayersModel::data(const QModelIndex &index, int role) const
         return QBrush(QColor(255, 214, 102, 160));
     if (role == Qt::ForegroundRole && !l.error.isEmpty())
         return QBrush(QColor(200, 30, 30));
-    if (role == Qt::TextAlignmentRole && (index.column() == StoredColumn || index.column() == ContributionColumn
+    if (role == Qt::TextAlignmentRole && (index.column() == StoredColumn || index.column() == FilesColumn || index.column() == ContributionColumn
                                           || index.column() == CumulativeColumn || index.column() == IndexColumn))
         return int(Qt::AlignRight | Qt::AlignVCenter);
     const QLocale locale;
@@ -67,6 +78,7 @@ QVariant LayersModel::data(const QModelIndex &index, int role) const
         switch (index.column()) {
         case IndexColumn: return l.index;
         case StoredColumn: return l.size;
+        case FilesColumn: return s ? s->fileCount : -1;
         case ContributionColumn: return s ? s->contribution : 0;
         case CumulativeColumn: return s ? s->cumulative : 0;
         default: return data(index, Qt::DisplayRole);
@@ -87,6 +99,10 @@ QVariant LayersModel::data(const QModelIndex &index, int role) const
     case DiffIdColumn: return l.diffId.isEmpty() ? tr("—") : shortDigest(l.diffId);
     case DigestColumn: return l.digest.isEmpty() ? tr("—") : l.digest == l.diffId ? tr("= diff ID") : shortDigest(l.digest);
     case StoredColumn: return l.size >= 0 ? locale.formattedDataSize(l.size) : tr("missing");
+    case FilesColumn:
+        if (!s || s->uncompressedSize < 0)
+            return QString();
+        return tr("%1 in %2").arg(locale.toString(s->fileCount), locale.formattedDataSize(s->uncompressedSize));
     case ContributionColumn:
         if (!s)
             return QString();
@@ -109,6 +125,7 @@ QVariant LayersModel::headerData(int section, Qt::Orientation orientation, int r
     case DiffIdColumn: return tr("Diff ID");
     case DigestColumn: return tr("Blob digest");
     case StoredColumn: return tr("Stored");
+    case FilesColumn: return tr("Files (uncompressed)");
     case ContributionColumn: return tr("Adds");
     case CumulativeColumn: return tr("Image size");
     case CompressionColumn: return tr("Bytes are");

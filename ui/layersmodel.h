@@ -15,13 +15,15 @@ class LayersModel : public QAbstractTableModel
 {
     Q_OBJECT
 public:
-    enum Column { IndexColumn, DiffIdColumn, DigestColumn, StoredColumn, ContributionColumn, CumulativeColumn, CompressionColumn,
+    enum Column { IndexColumn, DiffIdColumn, DigestColumn, StoredColumn, FilesColumn, ContributionColumn, CumulativeColumn, CompressionColumn,
                   MediaTypeColumn, LegacyColumn, CreatedByColumn, ColumnCount };
     static constexpr int SortRole = Qt::UserRole + 1;
 
     using QAbstractTableModel::QAbstractTableModel;
     void setImage(const Image &image);
     void setSizes(const ImageSizes &sizes);
+    /// One layer indexed: its own figures show at once, before the merge gives the rest.
+    void setLayerIndexed(int layer, int fileCount, qint64 uncompressedSize);
     void setHighlighted(const QSet<int> &layers);
 
     int rowCount(const QModelIndex &parent = {}) const override;

@@ -610,7 +610,8 @@ void MainWindow::startIndexing(int image)
     statusBar()->showMessage(tr("Indexing the layers' files…"));
     const ImageArchive ia = m_archive;
     auto cancel = m_cancel;
-    m_indexWatcher.setFuture(QtConcurrent::run([this, ia, image, cancel] {
+    const int generation = ++m_generation;
+    m_indexWatcher.setFuture(QtConcurrent::run([this, ia, image, cancel, generation] {
         Progress progress;
         progress.cancel = cancel.get();
         progress.report = [this](qint64 done, qint64 total) {
@@ -618,7 +619,15 @@ void MainWindow::startIndexing(int image)
             m_progressTotal = total;
         };
         Indexed result;
-        result.layers = indexImageLayers(ia, image, {}, progress);
+        // Each layer shows its own figures as soon as it is read.
+        result.layers = indexImageLayers(ia, image, {}, progress, [this, generation](int layer, const std::shared_ptr<const LayerIndex> &index) {
+            const int files = index->fileCount;
+            const qint64 bytes = index->uncompressedSize;
+            QMetaObject::invokeMethod(this, [this, layer, files, bytes, generation] {
+                if (generation == m_generation)
+                    m_layersModel->setLayerIndexed(layer, files, bytes);
+            }, Qt::QueuedConnection);
+        });
         if (!result.layers.cancelled)
             result.sizes = imageSizes(result.layers);
         return result;

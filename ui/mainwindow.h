@@ -97,6 +97,7 @@ private:
     QFutureWatcher<std::shared_ptr<const MergedTree>> m_treeWatcher;
     QFutureWatcher<QList<Finding>> m_verifyWatcher;
     std::atomic<bool> m_verifyCancelled{false};
+    int m_generation = 0; ///< bumped per indexing run, so late results of an earlier run are dropped
     QString m_verifiedPath; ///< verification runs once per opened archive
     void startVerification();
     int m_treeLayer = -1;

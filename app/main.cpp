@@ -62,7 +62,7 @@ int screenshot(QApplication &app, const QStringList &args)
 }
 
 /// `lamina --ui-probe PATH`: opens PATH in the window and prints the longest gap between two ticks
-/// of a 5 ms heartbeat on the UI thread until everything is loaded (bench/ records it).
+/// of a 5 ms heartbeat on the UI thread until everything is loaded and verified (bench/ records it).
 int uiProbe(QApplication &app, const QString &path)
 {
     lamina::MainWindow window;
@@ -86,7 +86,7 @@ int uiProbe(QApplication &app, const QString &path)
         if (window.current().images.isEmpty())
             finish();
     });
-    QObject::connect(&window, &lamina::MainWindow::layersIndexed, &window, finish);
+    QObject::connect(&window, &lamina::MainWindow::verified, &window, finish);
     clock.start();
     beat.start();
     window.openPath(path);

@@ -44,6 +44,7 @@
 #include <QTemporaryDir>
 #include <QTableView>
 #include <QTextBrowser>
+#include <QThread>
 #include <QTimer>
 #include <QTreeView>
 #include <QTreeWidget>
@@ -335,6 +336,8 @@ MainWindow::MainWindow(QWidget *parent)
         m_filesModel->setTree(m_treeWatcher.result(), m_treeLayer, m_layerOnly->isChecked());
         m_filesView->header()->resizeSection(FileTreeModel::NameColumn, 320);
         Q_EMIT layersIndexed();
+        if (!m_layers.cancelled)
+            startVerification(); // once per archive, after the files are on screen
     });
     connect(&m_indexWatcher, &QFutureWatcher<Indexed>::finished, this, [this] {
         m_progress->hide();
@@ -349,12 +352,13 @@ MainWindow::MainWindow(QWidget *parent)
         m_layersModel->setSizes(indexed.sizes);
         for (int c = 0; c < LayersModel::CreatedByColumn; ++c)
             m_layersView->resizeColumnToContents(c);
-        if (m_layers.layers.isEmpty())
+        if (m_layers.layers.isEmpty()) {
             Q_EMIT layersIndexed();
-        else
+            if (!m_layers.cancelled)
+                startVerification();
+        } else {
             showLayerTree();
-        if (!m_layers.cancelled)
-            startVerification();
+        }
     });
 
     QSettings settings;
@@ -404,7 +408,10 @@ void MainWindow::startVerification()
             m_progressDone = done;
             m_progressTotal = total;
         };
-        const VerifyReport report = verifyArchive(ia, progress);
+        // One core and a low priority: hashing must not take the UI thread's core.
+        QThread::currentThread()->setPriority(QThread::LowPriority);
+        const VerifyReport report = verifyArchive(ia, progress, std::max(1, QThread::idealThreadCount() - 1));
+        QThread::currentThread()->setPriority(QThread::NormalPriority);
         m_verifyCancelled = report.cancelled;
         return report.cancelled ? QList<Finding>() : verificationFindings(ia, report);
     }));

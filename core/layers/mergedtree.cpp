@@ -138,18 +138,7 @@ int MergedTree::find(QByteArrayView path) const
 
 qint64 MergedTree::treeBytes(int node) const
 {
-    qint64 total = 0;
-    QList<int> stack{node};
-    while (!stack.isEmpty()) {
-        const int n = stack.takeLast();
-        const Node &x = m_nodes.at(n);
-        if (x.layer >= 0 && entry(n).type == EntryType::File)
-            total += entry(n).size;
-        for (int c = x.firstChild; c >= 0; c = m_nodes.at(c).nextSibling)
-            if (!m_nodes.at(c).removed)
-                stack.append(c);
-    }
-    return total;
+    return node >= 0 && node < m_subtreeBytes.size() ? m_subtreeBytes.at(node) : 0;
 }
 
 void MergedTree::removeSubtree(int node, bool record, int layer)
@@ -302,6 +291,17 @@ MergedTree MergedTree::build(const Layers &layers, int upto)
             continue;
         }
         t.apply(l, l == upto);
+    }
+    // Folder totals in one pass: a node is always created after its parent, so walking backwards
+    // visits children before the folders that hold them.
+    t.m_subtreeBytes.fill(0, t.m_nodes.size());
+    for (qsizetype n = t.m_nodes.size() - 1; n > 0; --n) {
+        const Node &x = t.m_nodes.at(n);
+        if (x.removed)
+            continue;
+        if (t.entry(int(n)).type == EntryType::File)
+            t.m_subtreeBytes[n] += t.entry(int(n)).size;
+        t.m_subtreeBytes[x.parent] += t.m_subtreeBytes.at(n);
     }
     std::stable_sort(t.m_changes.begin(), t.m_changes.end(), [](const ChangeRecord &a, const ChangeRecord &b) { return a.path < b.path; });
     // A whiteout and a new entry for one path in the same layer ("delete, then create again")

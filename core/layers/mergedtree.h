@@ -82,7 +82,8 @@ public:
     const QList<LayerStats> &stats() const { return m_stats; }
     /// Regular-file bytes visible in this tree.
     qint64 visibleBytes() const { return m_visible; }
-    /// Sum of regular-file sizes under a node (the node itself for a file).
+    /// Sum of regular-file sizes under a node (the node itself for a file); O(1), computed once
+    /// by build().
     qint64 treeBytes(int node) const;
     /// The node for a name under a parent, or -1 (a name never seen is simply not there).
     int childNamed(int parent, QByteArrayView name) const;
@@ -107,6 +108,7 @@ private:
     QList<ChangeRecord> m_changes;
     QList<LayerStats> m_stats;
     qint64 m_visible = 0;
+    QList<qint64> m_subtreeBytes;
     LayerStats m_current;
 };
 

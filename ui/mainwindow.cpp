@@ -181,10 +181,12 @@ MainWindow::MainWindow(QWidget *parent)
     pl->addWidget(m_imagePreview);
 
     auto *filesSplit = new QSplitter(Qt::Horizontal);
+    filesSplit->setObjectName(QStringLiteral("filesSplit"));
     filesSplit->addWidget(withLabel(tr("Files"), m_filesView, filterRow));
     filesSplit->addWidget(withLabel(tr("Preview"), previewBox));
     filesSplit->setSizes({700, 400});
     auto *layersSplit = new QSplitter(Qt::Vertical);
+    layersSplit->setObjectName(QStringLiteral("layersSplit"));
     layersSplit->addWidget(withLabel(tr("Layers, bottom (0) to top — select one to see the files at that layer"), m_layersView));
     layersSplit->addWidget(filesSplit);
     layersSplit->setSizes({260, 440});
@@ -199,6 +201,7 @@ MainWindow::MainWindow(QWidget *parent)
     m_raw->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     new JsonHighlighter(m_raw->document());
     auto *mapSplit = new QSplitter(Qt::Horizontal);
+    mapSplit->setObjectName(QStringLiteral("mapSplit"));
     mapSplit->addWidget(m_members);
     mapSplit->addWidget(m_raw);
     mapSplit->setSizes({700, 500});
@@ -234,15 +237,18 @@ MainWindow::MainWindow(QWidget *parent)
     m_explanation->setObjectName(QStringLiteral("explanation"));
     m_explanation->setPlaceholderText(tr("Select a finding to see what it means and what each loader does."));
     auto *findingsSplit = new QSplitter(Qt::Horizontal);
+    findingsSplit->setObjectName(QStringLiteral("findingsSplit"));
     findingsSplit->addWidget(withLabel(tr("Findings"), m_findingsView, severity));
     findingsSplit->addWidget(withLabel(tr("Explanation"), m_explanation));
     findingsSplit->setSizes({700, 600});
 
     auto *top = new QSplitter(Qt::Horizontal);
+    top->setObjectName(QStringLiteral("topSplit"));
     top->addWidget(withLabel(tr("Images"), m_images));
     top->addWidget(m_tabs);
     top->setSizes({260, 1140});
     auto *vertical = new QSplitter(Qt::Vertical);
+    vertical->setObjectName(QStringLiteral("mainSplit"));
     vertical->addWidget(top);
     vertical->addWidget(findingsSplit);
     vertical->setSizes({580, 260});
@@ -363,6 +369,9 @@ MainWindow::MainWindow(QWidget *parent)
 
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    for (QSplitter *splitter : findChildren<QSplitter *>())
+        if (!splitter->objectName().isEmpty())
+            splitter->restoreState(settings.value(QStringLiteral("window/") + splitter->objectName()).toByteArray());
 }
 
 MainWindow::~MainWindow()
@@ -383,6 +392,9 @@ void MainWindow::closeEvent(QCloseEvent *event)
 {
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    for (QSplitter *splitter : findChildren<QSplitter *>())
+        if (!splitter->objectName().isEmpty())
+            settings.setValue(QStringLiteral("window/") + splitter->objectName(), splitter->saveState());
     cancelWork();
     QMainWindow::closeEvent(event);
 }

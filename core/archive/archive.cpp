@@ -196,6 +196,21 @@ Archive::Resolved Archive::resolve(const QString &path) const
     return r;
 }
 
+bool Archive::location(const Member &m, QString *file, qint64 *offset) const
+{
+    *offset = 0;
+    if (m_container == Container::Directory) {
+        *file = m_path + u'/' + m.path;
+        return true;
+    }
+    if (m.dataOffset >= 0) {
+        *file = m_path;
+        *offset = m.dataOffset;
+        return true;
+    }
+    return false;
+}
+
 static QString tooLarge(const Member &m, qint64 maxBytes)
 {
     return QStringLiteral("%1: %2 bytes, more than the %3 bytes read into memory for a member of this kind")
@@ -228,14 +243,8 @@ Archive::ReadResult Archive::read(int index, qint64 maxBytes) const
     }
     QString file;
     qint64 offset = 0;
-    if (m_container == Container::Directory) {
-        file = m_path + u'/' + m.path;
-    } else if (m.dataOffset >= 0) {
-        file = m_path;
-        offset = m.dataOffset;
-    } else {
+    if (!location(m, &file, &offset))
         return readStreamed(index, maxBytes);
-    }
     // O_NOFOLLOW: folder members were listed without following links, and resolve() has already
     // walked every link inside the folder, so a link here would lead outside it.
     const int fd = ::open(QFile::encodeName(file).constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -273,14 +282,8 @@ QByteArray Archive::head(int index) const
         return m.content.left(kHeadSize);
     QString file;
     qint64 offset = 0;
-    if (m_container == Container::Directory) {
-        file = m_path + u'/' + m.path;
-    } else if (m.dataOffset >= 0) {
-        file = m_path;
-        offset = m.dataOffset;
-    } else {
+    if (!location(m, &file, &offset))
         return {};
-    }
     const int fd = ::open(QFile::encodeName(file).constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return {};
@@ -364,12 +367,7 @@ std::unique_ptr<MemberReader> Archive::openMember(int index, QString *error) con
     }
     QString file;
     qint64 offset = 0;
-    if (m_container == Container::Directory) {
-        file = m_path + u'/' + m.path;
-    } else if (m.dataOffset >= 0) {
-        file = m_path;
-        offset = m.dataOffset;
-    } else {
+    if (!location(m, &file, &offset)) {
         *error = QStringLiteral("%1: cannot be read on its own in a compressed archive").arg(m.path);
         return nullptr;
     }

@@ -118,6 +118,9 @@ public:
 private:
     Archive() = default;
     ReadResult readStreamed(int index, qint64 maxBytes) const;
+    /// Where a member's bytes sit on disk: a folder's file, or the tar at an offset. False when
+    /// they can only be streamed (compressed archive, sparse entry).
+    bool location(const Member &m, QString *file, qint64 *offset) const;
 
     QString m_path;
     Container m_container = Container::Tar;

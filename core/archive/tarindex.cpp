@@ -6,6 +6,8 @@
 #include <QFile>
 #include <QFileInfo>
 
+#include "archive/libarchive_p.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 
@@ -99,10 +101,7 @@ struct ArchiveHandle
 
 void configure(struct archive *a)
 {
-    archive_read_support_filter_gzip(a);
-    archive_read_support_filter_zstd(a);
-    archive_read_support_filter_xz(a);
-    archive_read_support_filter_bzip2(a);
+    supportCompressions(a);
     archive_read_support_format_tar(a);
     archive_read_support_format_gnutar(a);
 }

@@ -10,6 +10,8 @@
 #include <QSet>
 #include <QThread>
 
+#include "archive/libarchive_p.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 
@@ -98,10 +100,7 @@ MemberDigest hashMember(MemberReader &reader, Compression compression, Counter &
     }
     // libarchive's raw format hands back the decompressed stream of a single compressed file.
     struct archive *a = archive_read_new();
-    archive_read_support_filter_gzip(a);
-    archive_read_support_filter_zstd(a);
-    archive_read_support_filter_xz(a);
-    archive_read_support_filter_bzip2(a);
+    supportCompressions(a);
     archive_read_support_format_raw(a);
     Sha256 uncompressed;
     QString why;

@@ -5,6 +5,8 @@
 #include <QSet>
 #include <QThread>
 
+#include "archive/libarchive_p.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 
@@ -127,10 +129,7 @@ FileRead streamEntry(MemberReader &reader, int header, qint64 size, qint64 maxBy
     FileRead r;
     ReaderFeed feed{&reader};
     struct archive *a = archive_read_new();
-    archive_read_support_filter_gzip(a);
-    archive_read_support_filter_zstd(a);
-    archive_read_support_filter_xz(a);
-    archive_read_support_filter_bzip2(a);
+    supportCompressions(a);
     archive_read_support_format_tar(a);
     archive_read_support_format_gnutar(a);
     archive_read_set_callback_data(a, &feed);

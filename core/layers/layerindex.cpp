@@ -8,6 +8,8 @@
 
 #include <QHash>
 
+#include "archive/libarchive_p.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 
@@ -458,10 +460,7 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
     if (compressed) {
         // Stage 1 decompresses (its input is the stored blob), stage 2 parses the tar stream.
         raw = archive_read_new();
-        archive_read_support_filter_gzip(raw);
-        archive_read_support_filter_zstd(raw);
-        archive_read_support_filter_xz(raw);
-        archive_read_support_filter_bzip2(raw);
+        supportCompressions(raw);
         archive_read_support_format_raw(raw);
         struct archive_entry *e = nullptr;
         if (archive_read_open(raw, &outer, nullptr, &Feed::read, nullptr) != ARCHIVE_OK

@@ -194,7 +194,8 @@ MainWindow::MainWindow(QWidget *parent)
     // Archive map.
     m_members = new QTreeWidget;
     m_members->setObjectName(QStringLiteral("members"));
-    m_members->setHeaderLabels({tr("Member"), tr("Size"), tr("Role"), tr("Read by")});
+    // Role first: what a member is matters more than its (often 64-hex) name.
+    m_members->setHeaderLabels({tr("Role"), tr("Read by"), tr("Size"), tr("Member")});
     m_members->setRootIsDecorated(false);
     m_raw = new QPlainTextEdit;
     m_raw->setReadOnly(true);
@@ -704,7 +705,7 @@ void MainWindow::showFinding(int row)
     // The archive map marks the members it concerns.
     for (int i = 0; i < m_members->topLevelItemCount(); ++i) {
         QTreeWidgetItem *item = m_members->topLevelItem(i);
-        const bool hit = f.members.contains(item->text(0));
+        const bool hit = f.members.contains(item->text(3).section(QStringLiteral(" → "), 0, 0));
         for (int c = 0; c < m_members->columnCount(); ++c)
             item->setBackground(c, hit ? QBrush(QColor(255, 214, 102, 160)) : QBrush());
     }
@@ -818,17 +819,22 @@ void MainWindow::fillArchiveMap()
             continue;
         auto *item = new QTreeWidgetItem(m_members);
         item->setData(0, Qt::UserRole, i);
-        item->setText(0, m.path);
-        item->setText(1, m.type == MemberType::File ? locale.formattedDataSize(m.size) : QString());
+        item->setText(3, m.path);
+        item->setToolTip(3, m.path);
+        item->setText(2, m.type == MemberType::File ? locale.formattedDataSize(m.size) : QString());
+        item->setTextAlignment(2, Qt::AlignRight | Qt::AlignVCenter);
         QString role = roles.value(i).first;
         if (m.type == MemberType::Symlink || m.type == MemberType::Hardlink) {
             const Archive::Resolved r = ar.resolve(m.path);
-            role = (role.isEmpty() ? tr("link") : role) + QStringLiteral(" → ") + (r.index >= 0 ? r.path : tr("(unresolved)"));
+            role = (role.isEmpty() ? tr("link") : role + tr(" (link)"));
+            item->setText(3, QStringLiteral("%1 → %2").arg(m.path, r.index >= 0 ? r.path : tr("(unresolved: %1)").arg(r.error)));
         }
-        item->setText(2, role.isEmpty() ? (m.path.startsWith(u"blobs/") ? tr("unreferenced blob") : tr("unknown")) : role);
-        item->setText(3, roles.value(i).second);
+        item->setText(0, role.isEmpty() ? (m.path.startsWith(u"blobs/") ? tr("unreferenced blob") : tr("unknown")) : role);
+        item->setText(1, roles.value(i).second);
     }
-    m_members->resizeColumnToContents(0);
+    for (int c = 0; c < 3; ++c)
+        m_members->resizeColumnToContents(c);
+    m_members->setColumnWidth(0, std::min(m_members->columnWidth(0), 260));
 }
 
 void MainWindow::showMember(int member)

@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: MIT
+// Deterministic layer tars (FORMATS.md §6 "What must be deterministic"), written with libarchive.
+#include "compose/layerwriter.h"
+
+#include "util/sha256.h"
+
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QFileInfo>
+#include <QMap>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace lamina {
+
+QString normaliseImagePath(const QString &path, QString *error)
+{
+    QStringList out;
+    for (const QString &part : path.split(u'/', Qt::SkipEmptyParts)) {
+        if (part == u".")
+            continue;
+        if (part == u"..") {
+            if (out.isEmpty()) {
+                *error = QStringLiteral("the image path \"%1\" climbs out of the root").arg(path);
+                return {};
+            }
+            out.removeLast();
+            continue;
+        }
+        out.append(part);
+    }
+    return out.join(u'/');
+}
+
+namespace {
+
+struct Entry
+{
+    enum Type { File, Dir, Link, Whiteout } type = File;
+    quint32 mode = 0644;
+    quint32 uid = 0, gid = 0;
+    QString hostPath;    // File from the host
+    QByteArray data;     // File from text
+    bool fromHost = false;
+    qint64 size = 0;
+    QString linkTarget;
+};
+
+/// Component-wise order: a folder before what it holds, and whiteouts before their siblings
+/// (image-spec layer.md: whiteouts SHOULD come first).
+bool pathLess(const QString &a, const QString &b)
+{
+    const QStringList x = a.split(u'/'), y = b.split(u'/');
+    for (int i = 0; i < std::min(x.size(), y.size()); ++i) {
+        if (x.at(i) == y.at(i))
+            continue;
+        const bool wx = x.at(i).startsWith(u".wh."), wy = y.at(i).startsWith(u".wh.");
+        if (wx != wy)
+            return wx;
+        return x.at(i).toUtf8() < y.at(i).toUtf8();
+    }
+    return x.size() < y.size();
+}
+
+struct Output
+{
+    int fd = -1;
+    Sha256 hash;
+    qint64 size = 0;
+    QString error;
+    const Progress *progress = nullptr;
+
+    static la_ssize_t write(struct archive *, void *data, const void *buffer, size_t length)
+    {
+        auto *o = static_cast<Output *>(data);
+        if (o->progress && o->progress->cancelled()) {
+            o->error = QStringLiteral("cancelled");
+            return -1;
+        }
+        const char *p = static_cast<const char *>(buffer);
+        size_t done = 0;
+        while (done < length) {
+            const ssize_t n = ::write(o->fd, p + done, length - done);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                o->error = QStringLiteral("write failed: %1").arg(QString::fromLocal8Bit(strerror(errno)));
+                return -1;
+            }
+            done += size_t(n);
+        }
+        o->hash.add(p, qsizetype(length));
+        o->size += qint64(length);
+        return la_ssize_t(length);
+    }
+};
+
+} // namespace
+
+WrittenLayer writeLayer(const LayerSpec &spec, const QString &outPath, const Progress &progress)
+{
+    WrittenLayer result;
+    QMap<QString, Entry> entries; // by normalised path
+    auto ensureParents = [&](const QString &path) {
+        for (qsizetype slash = path.indexOf(u'/'); slash > 0; slash = path.indexOf(u'/', slash + 1)) {
+            const QString dir = path.left(slash);
+            if (!entries.contains(dir) || entries.value(dir).type != Entry::Dir) {
+                Entry e;
+                e.type = Entry::Dir;
+                e.mode = 0755;
+                entries.insert(dir, e);
+            }
+        }
+    };
+    for (const LayerOp &op : spec.ops) {
+        QString error;
+        const QString path = normaliseImagePath(op.imagePath, &error);
+        if (!error.isEmpty()) {
+            result.error = error;
+            return result;
+        }
+        if (path.isEmpty() && op.kind != LayerOp::AddHost && op.kind != LayerOp::Opaque) {
+            result.error = QStringLiteral("an operation needs a path below the root, not \"%1\"").arg(op.imagePath);
+            return result;
+        }
+        switch (op.kind) {
+        case LayerOp::Mkdir: {
+            Entry e;
+            e.type = Entry::Dir;
+            e.mode = op.mode.value_or(0755);
+            e.uid = op.uid;
+            e.gid = op.gid;
+            ensureParents(path);
+            entries.insert(path, e);
+            break;
+        }
+        case LayerOp::Symlink: {
+            Entry e;
+            e.type = Entry::Link;
+            e.mode = 0777;
+            e.linkTarget = op.linkTarget;
+            e.uid = op.uid;
+            e.gid = op.gid;
+            ensureParents(path);
+            entries.insert(path, e);
+            break;
+        }
+        case LayerOp::WriteText: {
+            Entry e;
+            e.type = Entry::File;
+            e.mode = op.mode.value_or(0644);
+            e.data = op.text;
+            e.size = op.text.size();
+            e.uid = op.uid;
+            e.gid = op.gid;
+            ensureParents(path);
+            entries.insert(path, e);
+            break;
+        }
+        case LayerOp::Delete:
+        case LayerOp::Opaque: {
+            const qsizetype slash = path.lastIndexOf(u'/');
+            QString marker;
+            if (op.kind == LayerOp::Delete)
+                marker = (slash < 0 ? QString() : path.left(slash + 1)) + QStringLiteral(".wh.") + path.mid(slash + 1);
+            else
+                marker = (path.isEmpty() ? QString() : path + u'/') + QStringLiteral(".wh..wh..opq");
+            Entry e;
+            e.type = Entry::Whiteout;
+            e.mode = 0644;
+            ensureParents(marker);
+            entries.insert(marker, e);
+            break;
+        }
+        case LayerOp::AddHost: {
+            const QByteArray native = QFile::encodeName(op.hostPath);
+            struct stat st;
+            if (::lstat(native.constData(), &st) != 0) {
+                result.error = QStringLiteral("%1: %2").arg(op.hostPath, QString::fromLocal8Bit(strerror(errno)));
+                return result;
+            }
+            auto addOne = [&](const QString &host, const QString &image, const struct stat &s, bool top) -> bool {
+                Entry e;
+                e.uid = op.uid;
+                e.gid = op.gid;
+                if (S_ISDIR(s.st_mode)) {
+                    e.type = Entry::Dir;
+                } else if (S_ISLNK(s.st_mode)) {
+                    e.type = Entry::Link;
+                    QByteArray buf(4096, Qt::Uninitialized);
+                    const ssize_t n = ::readlink(QFile::encodeName(host).constData(), buf.data(), size_t(buf.size()));
+                    if (n < 0) {
+                        result.error = QStringLiteral("%1: %2").arg(host, QString::fromLocal8Bit(strerror(errno)));
+                        return false;
+                    }
+                    e.linkTarget = QFile::decodeName(buf.left(int(n)));
+                } else if (S_ISREG(s.st_mode)) {
+                    e.type = Entry::File;
+                    e.fromHost = true;
+                    e.hostPath = host;
+                    e.size = s.st_size;
+                } else {
+                    result.error = QStringLiteral("%1: not a file, folder or symbolic link; not added").arg(host);
+                    return false;
+                }
+                e.mode = (top && op.mode) ? *op.mode : (e.type == Entry::Link ? 0777u : quint32(s.st_mode & 07777));
+                if (image.isEmpty())
+                    return true; // the root itself: nothing to write for it
+                ensureParents(image);
+                entries.insert(image, e);
+                return true;
+            };
+            if (!addOne(op.hostPath, path, st, true))
+                return result;
+            if (S_ISDIR(st.st_mode)) {
+                QDirIterator it(op.hostPath, QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot,
+                                QDirIterator::Subdirectories);
+                while (it.hasNext()) {
+                    const QString host = it.next();
+                    struct stat s;
+                    if (::lstat(QFile::encodeName(host).constData(), &s) != 0)
+                        continue;
+                    const QString rel = QDir(op.hostPath).relativeFilePath(host);
+                    if (!addOne(host, path.isEmpty() ? rel : path + u'/' + rel, s, false))
+                        return result;
+                }
+            }
+            break;
+        }
+        }
+    }
+
+    QStringList order = entries.keys();
+    std::sort(order.begin(), order.end(), pathLess);
+
+    // Written beside the target and renamed once complete: no half-written file under its name.
+    const QString tmp = outPath + QStringLiteral(".part");
+    Output out;
+    out.progress = &progress;
+    out.fd = ::open(QFile::encodeName(tmp).constData(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out.fd < 0) {
+        result.error = QStringLiteral("%1: cannot create: %2").arg(tmp, QString::fromLocal8Bit(strerror(errno)));
+        return result;
+    }
+    struct archive *a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    archive_write_set_bytes_per_block(a, 0); // no padding past the end-of-archive marker
+    archive_write_open(a, &out, nullptr, &Output::write, nullptr);
+    struct archive_entry *ae = archive_entry_new();
+    bool ok = true;
+    QByteArray buffer(1 << 20, Qt::Uninitialized);
+    for (const QString &path : std::as_const(order)) {
+        const Entry &e = entries.value(path);
+        archive_entry_clear(ae);
+        const QByteArray name = path.toUtf8() + (e.type == Entry::Dir ? "/" : "");
+        archive_entry_set_pathname_utf8(ae, name.constData());
+        archive_entry_set_mtime(ae, spec.mtime, 0);
+        archive_entry_set_uid(ae, e.uid);
+        archive_entry_set_gid(ae, e.gid);
+        archive_entry_set_perm(ae, e.mode & 07777);
+        switch (e.type) {
+        case Entry::Dir: archive_entry_set_filetype(ae, AE_IFDIR); break;
+        case Entry::Link:
+            archive_entry_set_filetype(ae, AE_IFLNK);
+            archive_entry_set_symlink_utf8(ae, e.linkTarget.toUtf8().constData());
+            break;
+        case Entry::File:
+        case Entry::Whiteout:
+            archive_entry_set_filetype(ae, AE_IFREG);
+            archive_entry_set_size(ae, e.type == Entry::File ? e.size : 0);
+            break;
+        }
+        if (archive_write_header(a, ae) != ARCHIVE_OK) {
+            result.error = QStringLiteral("%1: %2").arg(path, out.error.isEmpty() ? QString::fromLocal8Bit(archive_error_string(a)) : out.error);
+            ok = false;
+            break;
+        }
+        if (e.type != Entry::File)
+            continue;
+        if (!e.fromHost) {
+            if (archive_write_data(a, e.data.constData(), size_t(e.data.size())) < 0) {
+                result.error = QStringLiteral("%1: %2").arg(path, out.error);
+                ok = false;
+                break;
+            }
+            continue;
+        }
+        // Host bytes are streamed; a file that changes size while read is an error, not a silent
+        // mismatch between header and data.
+        const int fd = ::open(QFile::encodeName(e.hostPath).constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) {
+            result.error = QStringLiteral("%1: %2").arg(e.hostPath, QString::fromLocal8Bit(strerror(errno)));
+            ok = false;
+            break;
+        }
+        qint64 left = e.size;
+        while (left > 0) {
+            const ssize_t n = ::read(fd, buffer.data(), size_t(std::min<qint64>(left, buffer.size())));
+            if (n <= 0)
+                break;
+            if (archive_write_data(a, buffer.constData(), size_t(n)) < 0) {
+                left = -1;
+                break;
+            }
+            left -= n;
+        }
+        ::close(fd);
+        if (left != 0) {
+            result.error = left < 0 ? QStringLiteral("%1: %2").arg(path, out.error)
+                                    : QStringLiteral("%1: the file shrank while it was read").arg(e.hostPath);
+            ok = false;
+            break;
+        }
+    }
+    archive_entry_free(ae);
+    if (archive_write_close(a) != ARCHIVE_OK && ok) {
+        result.error = out.error.isEmpty() ? QString::fromLocal8Bit(archive_error_string(a)) : out.error;
+        ok = false;
+    }
+    archive_write_free(a);
+    if (ok && ::fsync(out.fd) != 0) {
+        result.error = QStringLiteral("%1: %2").arg(tmp, QString::fromLocal8Bit(strerror(errno)));
+        ok = false;
+    }
+    ::close(out.fd);
+    if (!ok || ::rename(QFile::encodeName(tmp).constData(), QFile::encodeName(outPath).constData()) != 0) {
+        if (ok)
+            result.error = QStringLiteral("%1: %2").arg(outPath, QString::fromLocal8Bit(strerror(errno)));
+        ::unlink(QFile::encodeName(tmp).constData());
+        return result;
+    }
+    result.entries = int(order.size());
+    result.diffId = out.hash.finish();
+    result.size = out.size;
+    return result;
+}
+
+} // namespace lamina

@@ -4,12 +4,15 @@
 #include "check/checkreport.h"
 #include "check/checks.h"
 #include "check/verify.h"
+#include "compose/composition.h"
 #include "format/imagearchive.h"
 #include "layers/extract.h"
 #include "layers/imagelayers.h"
 #include "format/inspectreport.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
+#include <QTimeZone>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -37,6 +40,14 @@ const char *const kUsage =
     "                                 stored in layer K, even if deleted later)\n"
     "  lamina extract [--image N] [--layer K | --upto K] [--force] PATH FILE_OR_DIR DEST\n"
     "                                 write a file or folder into DEST, safely\n"
+    "  lamina compose [BASE] [--image N] OPS... [--tag NAME:TAG] [--created TIME] [--format docker] -o OUT\n"
+    "                                 stack new layers and settings on BASE (or on nothing) and write\n"
+    "                                 a docker archive whose legacy chain and manifest agree; OPS:\n"
+    "                                 --add HOST:IMAGE[:MODE] --owner UID:GID --mkdir PATH[:MODE]\n"
+    "                                 --symlink PATH:TARGET --write PATH:TEXT --delete PATH --opaque PATH\n"
+    "                                 --new-layer --workdir DIR --cmd JSON --cmd-shell STRING\n"
+    "                                 --entrypoint JSON --env K=V --unset-env K --user U --label K=V\n"
+    "                                 --expose PORT[/PROTO] --volume PATH --stop-signal SIG --no-create-workdir\n"
     "  lamina --help | --version\n"
     "\n"
     "Images and layers are numbered from 0 (bottom layer 0), as in inspect --json.\n"
@@ -377,6 +388,151 @@ int catOrExtract(const QStringList &args, QTextStream &out, QTextStream &err, bo
     return 0;
 }
 
+std::optional<quint32> parseMode(const QString &text, bool *ok)
+{
+    *ok = true;
+    if (text.isEmpty())
+        return std::nullopt;
+    const quint32 mode = text.toUInt(ok, 8);
+    *ok = *ok && mode <= 07777;
+    return mode;
+}
+
+int compose(const QStringList &args, QTextStream &out, QTextStream &err)
+{
+    Composition c;
+    ExportOptions options;
+    c.layers << LayerSpec();
+    quint32 uid = 0, gid = 0;
+    if (const QByteArray epoch = qgetenv("SOURCE_DATE_EPOCH"); !epoch.isEmpty())
+        c.created = QDateTime::fromSecsSinceEpoch(epoch.toLongLong(), QTimeZone::utc()).toString(Qt::ISODate);
+    auto bad = [&](const QString &why) { return usage(err, QStringLiteral("compose: ") + why); };
+    for (int i = 0; i < args.size(); ++i) {
+        const QString &a = args.at(i);
+        auto value = [&]() -> QString { return i + 1 < args.size() ? args.at(++i) : QString(); };
+        auto jsonList = [&](const QString &text, bool *ok) {
+            QStringList list;
+            const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8());
+            *ok = doc.isArray();
+            for (const QJsonValue &v : doc.array()) {
+                *ok = *ok && v.isString();
+                list << v.toString();
+            }
+            return list;
+        };
+        LayerOp op;
+        op.uid = uid;
+        op.gid = gid;
+        bool ok = true;
+        if (a == u"--add") {
+            const QStringList parts = value().split(u':');
+            if (parts.size() < 2)
+                return bad(QStringLiteral("--add HOST:IMAGE[:MODE]"));
+            op.kind = LayerOp::AddHost;
+            op.hostPath = parts.at(0);
+            op.imagePath = parts.at(1);
+            op.mode = parseMode(parts.value(2), &ok);
+        } else if (a == u"--mkdir") {
+            const QStringList parts = value().split(u':');
+            op.kind = LayerOp::Mkdir;
+            op.imagePath = parts.at(0);
+            op.mode = parseMode(parts.value(1), &ok);
+        } else if (a == u"--symlink") {
+            const QString v = value();
+            op.kind = LayerOp::Symlink;
+            op.imagePath = v.section(u':', 0, 0);
+            op.linkTarget = v.section(u':', 1);
+            ok = !op.linkTarget.isEmpty();
+        } else if (a == u"--write") {
+            const QString v = value();
+            op.kind = LayerOp::WriteText;
+            op.imagePath = v.section(u':', 0, 0);
+            op.text = v.section(u':', 1).toUtf8();
+            ok = v.contains(u':');
+        } else if (a == u"--delete" || a == u"--opaque") {
+            op.kind = a == u"--delete" ? LayerOp::Delete : LayerOp::Opaque;
+            op.imagePath = value();
+        } else {
+            if (a == u"--owner") {
+                const QStringList parts = value().split(u':');
+                uid = parts.value(0).toUInt(&ok);
+                bool okGid = false;
+                gid = parts.value(1).toUInt(&okGid);
+                ok = ok && okGid;
+            } else if (a == u"--new-layer") {
+                c.layers << LayerSpec();
+            } else if (a == u"--workdir") {
+                c.config.workingDir = value();
+            } else if (a == u"--cmd") {
+                c.config.cmd = jsonList(value(), &ok);
+            } else if (a == u"--cmd-shell") {
+                c.config.cmd = QStringList{QStringLiteral("/bin/sh"), QStringLiteral("-c"), value()};
+            } else if (a == u"--entrypoint") {
+                c.config.entrypoint = jsonList(value(), &ok);
+            } else if (a == u"--env") {
+                const QString v = value();
+                ok = v.contains(u'=');
+                c.config.setEnv << qMakePair(v.section(u'=', 0, 0), v.section(u'=', 1));
+            } else if (a == u"--unset-env") {
+                c.config.unsetEnv << value();
+            } else if (a == u"--user") {
+                c.config.user = value();
+            } else if (a == u"--label") {
+                const QString v = value();
+                ok = v.contains(u'=');
+                c.config.labels << qMakePair(v.section(u'=', 0, 0), v.section(u'=', 1));
+            } else if (a == u"--expose") {
+                c.config.exposedPorts << value();
+            } else if (a == u"--volume") {
+                c.config.volumes << value();
+            } else if (a == u"--stop-signal") {
+                c.config.stopSignal = value();
+            } else if (a == u"--no-create-workdir") {
+                c.createWorkdir = false;
+            } else if (a == u"--tag") {
+                c.tags << value();
+            } else if (a == u"--created") {
+                c.created = value();
+            } else if (a == u"--image") {
+                c.baseImage = value().toInt(&ok);
+            } else if (a == u"--format") {
+                ok = value() == u"docker"; // the other formats come with their writers
+            } else if (a == u"-o" || a == u"--output") {
+                options.output = value();
+            } else if (a.startsWith(u"-")) {
+                return bad(QStringLiteral("unknown option %1").arg(a));
+            } else if (c.basePath.isEmpty()) {
+                c.basePath = a;
+            } else {
+                return bad(QStringLiteral("one BASE only"));
+            }
+            if (!ok)
+                return bad(QStringLiteral("%1: bad value").arg(a));
+            continue;
+        }
+        if (!ok || op.imagePath.isEmpty())
+            return bad(QStringLiteral("%1: bad value").arg(a));
+        c.layers.last().ops << op;
+    }
+    c.layers.removeIf([](const LayerSpec &l) { return l.ops.isEmpty(); });
+    if (options.output.isEmpty())
+        return bad(QStringLiteral("-o OUT is missing"));
+    const ExportResult r = exportComposition(c, options);
+    if (!r.ok()) {
+        err << "lamina: " << r.error << '\n';
+        return 2;
+    }
+    out << "wrote " << options.output << '\n' << "image ID " << r.imageId << '\n';
+    for (const QString &d : r.layerDiffIds)
+        out << "new layer " << d << '\n';
+    bool error = false;
+    for (const Finding &f : r.checks) {
+        out << severityName(f.severity).toUpper() << ' ' << f.code << ": " << f.message << '\n';
+        error = error || f.severity == Severity::Error;
+    }
+    return error ? 1 : 0;
+}
+
 } // namespace
 
 bool isCliInvocation(const QStringList &args)
@@ -384,7 +540,7 @@ bool isCliInvocation(const QStringList &args)
     if (args.size() < 2)
         return false;
     static const QStringList commands = {QStringLiteral("inspect"), QStringLiteral("check"), QStringLiteral("verify"), QStringLiteral("ls"),
-                                         QStringLiteral("cat"), QStringLiteral("extract"), QStringLiteral("help"), QStringLiteral("--help"),
+                                         QStringLiteral("cat"), QStringLiteral("extract"), QStringLiteral("compose"), QStringLiteral("help"), QStringLiteral("--help"),
                                          QStringLiteral("-h"), QStringLiteral("--version")};
     return commands.contains(args.at(1));
 }
@@ -414,6 +570,8 @@ int runCli(const QStringList &args)
         return catOrExtract(args.mid(2), out, err, false);
     if (command == u"extract")
         return catOrExtract(args.mid(2), out, err, true);
+    if (command == u"compose")
+        return compose(args.mid(2), out, err);
     return usage(err, QStringLiteral("unknown command %1").arg(command));
 }
 

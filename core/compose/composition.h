@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "check/finding.h"
+#include "compose/layerwriter.h"
+#include "util/progress.h"
+
+#include <QList>
+#include <QPair>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace lamina {
+
+/// Changes to the image configuration. Every base config field not named here is kept.
+struct ConfigEdits
+{
+    std::optional<QString> workingDir;
+    std::optional<QStringList> cmd;        ///< exec form; shell form is ["/bin/sh", "-c", …]
+    std::optional<QStringList> entrypoint;
+    QList<QPair<QString, QString>> setEnv; ///< set or replace by name, in order
+    QStringList unsetEnv;
+    std::optional<QString> user;
+    QList<QPair<QString, QString>> labels;
+    QStringList exposedPorts;              ///< "80/tcp"; a bare number means tcp
+    QStringList volumes;
+    std::optional<QString> stopSignal;
+};
+
+/// A new image: a base image (or none), new layers on top, configuration changes.
+struct Composition
+{
+    QString basePath;       ///< "" for an image from scratch
+    int baseImage = 0;
+    QList<LayerSpec> layers;
+    ConfigEdits config;
+    QStringList tags;       ///< name:tag
+    QString created = QStringLiteral("1970-01-01T00:00:01Z"); ///< as nix does; or SOURCE_DATE_EPOCH
+    bool createWorkdir = true; ///< add WorkingDir to the last new layer when the image lacks it
+};
+
+enum class ExportFormat { Docker };
+
+struct ExportOptions
+{
+    ExportFormat format = ExportFormat::Docker;
+    QString output;
+};
+
+struct ExportResult
+{
+    QString imageId;        ///< sha256 of the new config
+    QStringList layerDiffIds;
+    QList<Finding> checks;  ///< findings of the re-opened and verified output
+    QString error;
+    bool ok() const { return error.isEmpty(); }
+};
+
+/// Writes the composition as a docker archive: manifest.json, the config, repositories and a
+/// legacy directory for every layer whose parent links form a chain matching the manifest order
+/// (v1 IDs by the rule in docs/compose.md). Layers are stored uncompressed (base layers
+/// decompressed while streamed), a layer used twice is stored once with a relative symlink.
+/// Byte-reproducible; written beside the target and renamed; the input is never modified and an
+/// output equal to the input is refused. The result is re-opened, checked and verified.
+ExportResult exportComposition(const Composition &composition, const ExportOptions &options, const Progress &progress = {});
+
+/// Parses RFC 3339 ("2024-01-01T00:00:00Z") to seconds since the epoch; -1 when it is not one.
+qint64 parseCreated(const QString &created);
+
+} // namespace lamina

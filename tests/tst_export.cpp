@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: MIT
+// Composing on real bases and writing docker archives that real tools accept: skopeo copies them
+// (checking every digest), podman loads them and shows the settings; the nixpkgs case comes out
+// with a consistent legacy chain; the same composition gives the same bytes.
+#include "check/checks.h"
+#include "compose/composition.h"
+#include "format/imagearchive.h"
+#include "layers/extract.h"
+#include "layers/imagelayers.h"
+#include "testsupport.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <sys/stat.h>
+
+using namespace lamina;
+
+class TestExport : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void nixScenarioGetsAConsistentChain();
+    void podmanLoadsIt();
+    void everyBaseLayout_data();
+    void everyBaseLayout();
+    void reproducible();
+    void refusals();
+
+private:
+    static Composition nixComposition()
+    {
+        Composition c;
+        c.basePath = test::source(QStringLiteral("resources/samples/nix-layered-base.tar"));
+        LayerSpec layer;
+        LayerOp mkdir;
+        mkdir.kind = LayerOp::Mkdir;
+        mkdir.imagePath = QStringLiteral("/example-output");
+        mkdir.mode = 0777;
+        layer.ops << mkdir;
+        c.layers << layer;
+        c.config.workingDir = QStringLiteral("/example-output");
+        c.config.setEnv << qMakePair(QStringLiteral("PATH"), QStringLiteral("/bin:/usr/bin"));
+        c.config.cmd = QStringList{QStringLiteral("/bin/sh"), QStringLiteral("-c"), QStringLiteral("echo hello > foo; cat foo")};
+        c.tags << QStringLiteral("example:composed");
+        return c;
+    }
+    static int run(const QString &program, const QStringList &args, QByteArray *out = nullptr)
+    {
+        QProcess p;
+        p.start(program, args);
+        if (!p.waitForFinished(180000))
+            return -1;
+        if (out)
+            *out = p.readAllStandardOutput() + p.readAllStandardError();
+        return p.exitCode();
+    }
+    QTemporaryDir m_dir;
+};
+
+void TestExport::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    for (const char *tool : {"skopeo", "podman"})
+        if (QStandardPaths::findExecutable(QString::fromLatin1(tool)).isEmpty())
+            QFAIL("skopeo and podman are needed; ./test installs them");
+}
+
+void TestExport::nixScenarioGetsAConsistentChain()
+{
+    const QString out = m_dir.filePath(QStringLiteral("nix.tar"));
+    ExportOptions options;
+    options.output = out;
+    const ExportResult r = exportComposition(nixComposition(), options);
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    for (const Finding &f : r.checks)
+        QVERIFY2(f.severity == Severity::Info, qPrintable(f.code + QStringLiteral(": ") + f.message));
+    const ImageArchive ia = openImageArchive(out);
+    QVERIFY(ia.ok());
+    const Image &img = ia.images.at(0);
+    QCOMPARE(img.layers.size(), 3);
+    // The chain, walked from the tag down along parent, is the manifest order reversed.
+    QCOMPARE(img.legacyChainIds.size(), img.layers.size());
+    for (int i = 0; i < img.layers.size(); ++i)
+        QCOMPARE(img.layers.at(i).legacyId, img.legacyChainIds.at(img.layers.size() - 1 - i));
+    for (const Finding &f : checkArchive(ia))
+        QVERIFY(f.code != u"dangling-parent");
+    QCOMPARE(img.configDigest, r.imageId);
+    const QJsonObject cfg = img.config->config;
+    QCOMPARE(cfg.value(u"WorkingDir").toString(), QStringLiteral("/example-output"));
+    QCOMPARE(cfg.value(u"Cmd").toArray().at(2).toString(), QStringLiteral("echo hello > foo; cat foo"));
+    // The base's other settings are kept, and the new layer has a meaningful history line.
+    const ImageArchive base = openImageArchive(test::source(QStringLiteral("resources/samples/nix-layered-base.tar")));
+    for (auto it = base.images.at(0).config->config.begin(); it != base.images.at(0).config->config.end(); ++it)
+        if (it.key() != u"WorkingDir" && it.key() != u"Cmd" && it.key() != u"Env")
+            QCOMPARE(cfg.value(it.key()), it.value());
+    QVERIFY(img.config->history.constLast().createdBy.contains(u"MKDIR /example-output 0777"));
+    // The folder is in the image, with its mode.
+    const ImageLayers layers = indexImageLayers(ia, 0);
+    const MergedTree tree = MergedTree::build(layers.layers, 2);
+    const int node = tree.find("example-output");
+    QVERIFY(node >= 0);
+    QCOMPARE(tree.entry(node).mode, 0777u);
+}
+
+void TestExport::podmanLoadsIt()
+{
+    const QString out = m_dir.filePath(QStringLiteral("podman.tar"));
+    ExportOptions options;
+    options.output = out;
+    QVERIFY(exportComposition(nixComposition(), options).ok());
+    const QString root = m_dir.filePath(QStringLiteral("podman-root"));
+    const QString runroot = m_dir.filePath(QStringLiteral("podman-run"));
+    const QStringList base{QStringLiteral("--root"), root, QStringLiteral("--runroot"), runroot, QStringLiteral("--storage-driver"),
+                           QStringLiteral("vfs")};
+    QByteArray log;
+    QVERIFY2(run(QStringLiteral("podman"), base + QStringList{QStringLiteral("load"), QStringLiteral("-i"), out}, &log) == 0, log.constData());
+    QByteArray inspect;
+    QCOMPARE(run(QStringLiteral("podman"), base + QStringList{QStringLiteral("image"), QStringLiteral("inspect"),
+                                                              QStringLiteral("example:composed")}, &inspect), 0);
+    const QJsonObject config = QJsonDocument::fromJson(inspect).array().at(0).toObject().value(u"Config").toObject();
+    QCOMPARE(config.value(u"WorkingDir").toString(), QStringLiteral("/example-output"));
+    QCOMPARE(config.value(u"Cmd").toArray().size(), 3);
+    QVERIFY(config.value(u"Env").toArray().contains(QJsonValue(QStringLiteral("PATH=/bin:/usr/bin"))));
+    // podman's storage is owned by the test: clean it up, vfs layers are read-only copies.
+    run(QStringLiteral("chmod"), {QStringLiteral("-R"), QStringLiteral("u+w"), root});
+}
+
+void TestExport::everyBaseLayout_data()
+{
+    QTest::addColumn<QString>("base");
+    QTest::newRow("docker 18 save") << test::corpus(QStringLiteral("dive__test-docker-image.tar"));
+    QTest::newRow("skopeo docker archive (symlinked layers)") << test::corpus(QStringLiteral("gen__skopeo-docker-archive.tar"));
+    QTest::newRow("skopeo oci archive (gzip layers)") << test::corpus(QStringLiteral("gen__skopeo-oci-archive.tar"));
+    QTest::newRow("docker 25 hybrid") << test::corpus(QStringLiteral("ggcr__hello-world-v25.tar"));
+    QTest::newRow("oci zstd layer") << test::corpus(QStringLiteral("dive__test-oci-zstd-image.tar"));
+    QTest::newRow("umoci folder") << test::corpus(QStringLiteral("gen__umoci-layout"));
+    QTest::newRow("nix layered") << test::corpus(QStringLiteral("gen__nix-stream-layered-image.tar"));
+    QTest::newRow("jib") << test::corpus(QStringLiteral("jib__jib-image.tar"));
+    QTest::newRow("docker save gzip'd whole") << test::corpus(QStringLiteral("trivy__alpine-311.tar.gz"));
+    QTest::newRow("test_link (duplicate layer)") << test::corpus(QStringLiteral("ggcr__test_link.tar"));
+}
+
+void TestExport::everyBaseLayout()
+{
+    QFETCH(QString, base);
+    Composition c;
+    c.basePath = base;
+    c.baseImage = base.contains(u"test_link") || base.contains(u"umoci") ? 1 : 0;
+    LayerSpec layer;
+    LayerOp text;
+    text.kind = LayerOp::WriteText;
+    text.imagePath = QStringLiteral("/etc/composed-by");
+    text.text = "lamina\n";
+    layer.ops << text;
+    c.layers << layer;
+    c.config.workingDir = QStringLiteral("/srv/work");
+    c.tags << QStringLiteral("composed:test");
+    const QString out = m_dir.filePath(QStringLiteral("out-%1.tar").arg(QString::fromLatin1(QTest::currentDataTag()).replace(u' ', u'-').remove(u'\'')));
+    ExportOptions options;
+    options.output = out;
+    const ExportResult r = exportComposition(c, options);
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    for (const Finding &f : r.checks)
+        QVERIFY2(f.severity == Severity::Info, qPrintable(f.code + QStringLiteral(": ") + f.message));
+    // skopeo checks every digest while copying.
+    QByteArray log;
+    const QString dest = m_dir.filePath(QStringLiteral("oci-%1").arg(QFileInfo(out).baseName()));
+    QVERIFY2(run(QStringLiteral("skopeo"), {QStringLiteral("copy"), QStringLiteral("--quiet"), QStringLiteral("docker-archive:") + out,
+                                             QStringLiteral("oci:") + dest + QStringLiteral(":t")}, &log) == 0,
+             log.constData());
+    // The new file and the working folder are in the merged tree, on top of the base's files.
+    const ImageArchive ia = openImageArchive(out);
+    const ImageLayers layers = indexImageLayers(ia, 0);
+    const MergedTree tree = MergedTree::build(layers.layers, int(layers.layers.size()) - 1);
+    QVERIFY(tree.find("etc/composed-by") >= 0);
+    QVERIFY(tree.find("srv/work") >= 0);
+    const ImageArchive original = openImageArchive(base);
+    QCOMPARE(ia.images.at(0).layers.size(), original.images.at(c.baseImage).layers.size() + 1);
+    for (int i = 0; i < original.images.at(c.baseImage).layers.size(); ++i)
+        QCOMPARE(ia.images.at(0).layers.at(i).diffId, original.images.at(c.baseImage).layers.at(i).diffId);
+}
+
+void TestExport::reproducible()
+{
+    ExportOptions a, b;
+    a.output = m_dir.filePath(QStringLiteral("r1.tar"));
+    b.output = m_dir.filePath(QStringLiteral("r2.tar"));
+    QVERIFY(exportComposition(nixComposition(), a).ok());
+    const mode_t old = ::umask(0077);
+    QVERIFY(exportComposition(nixComposition(), b).ok());
+    ::umask(old);
+    QFile fa(a.output), fb(b.output);
+    QVERIFY(fa.open(QIODevice::ReadOnly) && fb.open(QIODevice::ReadOnly));
+    QVERIFY(fa.readAll() == fb.readAll());
+}
+
+void TestExport::refusals()
+{
+    // Output = input.
+    const QString copy = m_dir.filePath(QStringLiteral("base-copy.tar"));
+    QVERIFY(QFile::copy(test::source(QStringLiteral("resources/samples/nix-layered-base.tar")), copy));
+    QFile::setPermissions(copy, QFile::ReadOwner | QFile::WriteOwner);
+    const QByteArray before = [&] { QFile f(copy); f.open(QIODevice::ReadOnly); return f.readAll(); }();
+    Composition c = nixComposition();
+    c.basePath = copy;
+    ExportOptions options;
+    options.output = copy;
+    ExportResult r = exportComposition(c, options);
+    QVERIFY(!r.ok());
+    QVERIFY(r.error.contains(u"overwrite the base"));
+    QFile f(copy);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QVERIFY(f.readAll() == before);
+    // An unwritable target.
+    options.output = QStringLiteral("/proc/lamina-cannot-write-here.tar");
+    QVERIFY(!exportComposition(nixComposition(), options).ok());
+    // A host path that does not exist, an image path climbing out: nothing is left behind.
+    c = nixComposition();
+    LayerOp add;
+    add.kind = LayerOp::AddHost;
+    add.hostPath = QStringLiteral("/nonexistent/file");
+    add.imagePath = QStringLiteral("/x");
+    c.layers.first().ops << add;
+    options.output = m_dir.filePath(QStringLiteral("refused.tar"));
+    r = exportComposition(c, options);
+    QVERIFY(!r.ok());
+    QVERIFY(r.error.contains(u"/nonexistent/file"));
+    c = nixComposition();
+    LayerOp escape;
+    escape.kind = LayerOp::WriteText;
+    escape.imagePath = QStringLiteral("../../etc/passwd");
+    c.layers.first().ops << escape;
+    r = exportComposition(c, options);
+    QVERIFY(!r.ok());
+    QVERIFY(r.error.contains(u"climbs out"));
+    QVERIFY(!QFileInfo::exists(options.output));
+    QVERIFY(!QFileInfo::exists(options.output + QStringLiteral(".part")));
+    QCOMPARE(QDir(m_dir.path()).entryList({QStringLiteral(".lamina-*")}, QDir::AllEntries | QDir::Hidden).size(), 0);
+}
+
+QTEST_GUILESS_MAIN(TestExport)
+#include "tst_export.moc"

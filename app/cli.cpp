@@ -526,7 +526,7 @@ int compose(const QStringList &args, QTextStream &out, QTextStream &err)
     for (const QString &d : r.layerDiffIds)
         out << "new layer " << d << '\n';
     bool error = false;
-    for (const Finding &f : r.checks) {
+    for (const Finding &f : r.preflight + r.checks) {
         out << severityName(f.severity).toUpper() << ' ' << f.code << ": " << f.message << '\n';
         error = error || f.severity == Severity::Error;
     }

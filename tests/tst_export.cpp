@@ -10,6 +10,7 @@
 #include "testsupport.h"
 
 #include <QJsonArray>
+#include <QSet>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QStandardPaths>
@@ -31,6 +32,7 @@ private Q_SLOTS:
     void everyBaseLayout();
     void reproducible();
     void refusals();
+    void preflightChecks();
 
 private:
     static Composition nixComposition()
@@ -242,6 +244,68 @@ void TestExport::refusals()
     QVERIFY(!QFileInfo::exists(options.output));
     QVERIFY(!QFileInfo::exists(options.output + QStringLiteral(".part")));
     QCOMPARE(QDir(m_dir.path()).entryList({QStringLiteral(".lamina-*")}, QDir::AllEntries | QDir::Hidden).size(), 0);
+}
+
+void TestExport::preflightChecks()
+{
+    // The nixpkgs composition runs: nothing to report.
+    ExportOptions options;
+    options.output = m_dir.filePath(QStringLiteral("preflight-ok.tar"));
+    ExportResult r = exportComposition(nixComposition(), options);
+    QVERIFY(r.ok());
+    QVERIFY2(r.preflight.isEmpty(), qPrintable(r.preflight.value(0).message));
+
+    // A command that is not there, a working folder left out, a folder over a symlink, set-id.
+    Composition c;
+    c.basePath = test::source(QStringLiteral("resources/samples/nix-layered-base.tar"));
+    LayerSpec first, second;
+    LayerOp link;
+    link.kind = LayerOp::Symlink;
+    link.imagePath = QStringLiteral("/sbin");
+    link.linkTarget = QStringLiteral("usr/sbin");
+    first.ops << link;
+    LayerOp setuid;
+    setuid.kind = LayerOp::WriteText;
+    setuid.imagePath = QStringLiteral("/usr/local/bin/tool");
+    setuid.text = "#!/bin/sh\n";
+    setuid.mode = 04755;
+    first.ops << setuid;
+    LayerOp mkdir;
+    mkdir.kind = LayerOp::Mkdir;
+    mkdir.imagePath = QStringLiteral("/sbin/extra");
+    second.ops << mkdir;
+    c.layers << first << second;
+    c.config.cmd = QStringList{QStringLiteral("frobnicate")};
+    c.config.workingDir = QStringLiteral("/nowhere");
+    c.createWorkdir = false;
+    options.output = m_dir.filePath(QStringLiteral("preflight-bad.tar"));
+    r = exportComposition(c, options);
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    QSet<QString> codes;
+    for (const Finding &f : r.preflight)
+        codes.insert(f.code);
+    QCOMPARE(codes, (QSet<QString>{QStringLiteral("command-not-found"), QStringLiteral("workdir-missing"), QStringLiteral("shadowed-entry"),
+                                   QStringLiteral("setuid-file")}));
+    for (const Finding &f : r.preflight) {
+        if (f.code == u"shadowed-entry")
+            QVERIFY2(f.message.contains(u"/sbin") && f.message.contains(u"symlink"), qPrintable(f.message));
+        QVERIFY(!codeInfo(f.code).explanation.isEmpty());
+    }
+    // A command that is there but not executable.
+    c = nixComposition();
+    c.config.cmd = QStringList{QStringLiteral("/etc/os-release")};
+    options.output = m_dir.filePath(QStringLiteral("preflight-noexec.tar"));
+    r = exportComposition(c, options);
+    QCOMPARE(r.preflight.size(), 1);
+    QCOMPARE(r.preflight.constFirst().code, QStringLiteral("command-not-executable"));
+    // The CLI says it with exit status 1.
+    QProcess p;
+    p.start(QStringLiteral(LAMINA_BINARY), {QStringLiteral("compose"), test::source(QStringLiteral("resources/samples/nix-layered-base.tar")),
+                                          QStringLiteral("--cmd"), QStringLiteral("[\"frobnicate\"]"), QStringLiteral("-o"),
+                                          m_dir.filePath(QStringLiteral("cli.tar"))});
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(p.exitCode(), 1);
+    QVERIFY(p.readAllStandardOutput().contains("ERROR command-not-found"));
 }
 
 QTEST_GUILESS_MAIN(TestExport)

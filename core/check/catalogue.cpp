@@ -244,6 +244,34 @@ const Entry kEntries[] = {
      "Refuses.", "Refuses: \"unrecognized image format\".", "Refuses.", "Refuses."},
 };
 
+// Checks of a composition's result (issue: compose), reported by lamina compose before anyone
+// runs the image.
+const Entry kComposeEntries[] = {
+    {"workdir-missing", "The working directory is not in the image",
+     "WorkingDir names a folder the image does not have. Docker creates it when a container starts; other "
+     "runtimes (and some Kubernetes setups with read-only root filesystems) do not, and the container fails to "
+     "start. Lamina adds it to the new layer unless told not to.",
+     "Creates it at start.", "Creates it at start.", "podman creates it; crun/runc alone may not.", "Not checked."},
+    {"command-not-found", "The command the image runs is not in it",
+     "The first word of Entrypoint (or of Cmd when there is no Entrypoint) is looked up the way a runtime does: "
+     "as a path when it has a slash, else along the image's PATH, following symbolic links inside the image. "
+     "Nothing was found, so the container cannot start.",
+     "Starts, then fails: \"executable file not found in $PATH\".", "Fails: \"executable file not found\".",
+     "Fails: \"executable file not found in $PATH\".", "Not checked."},
+    {"command-not-executable", "The command the image runs is not executable",
+     "The command resolves to something in the image that is not a regular file with an execute bit.",
+     "Fails: \"permission denied\".", "Fails: \"permission denied\".", "Fails: \"permission denied\".", "Not checked."},
+    {"shadowed-entry", "A new entry replaces a different kind of entry",
+     "A new layer puts a folder where the image had a symbolic link, a file where it had a folder, and so on. A "
+     "folder over a link replaces the link: a new /bin folder hides a base image's /bin → usr/bin, and with it "
+     "every program reached through it (nixpkgs#110696, #129007).",
+     "Applies the replacement.", "Applies the replacement.", "Applies the replacement.", "Applies the replacement."},
+    {"setuid-file", "A new file has a set-user or set-group ID bit",
+     "A file with the setuid or setgid bit runs with its owner's rights. That is rarely what a hand-made layer "
+     "means to do.",
+     "Keeps the bit.", "Keeps the bit.", "Keeps the bit (unless --security-opt no-new-privileges).", "Keeps the bit."},
+};
+
 #undef LEGACY_ONLY_DOCKER
 #undef IGNORES_L
 
@@ -257,8 +285,23 @@ QStringList findingCodes()
     return codes;
 }
 
+QStringList composeCheckCodes()
+{
+    QStringList codes;
+    for (const Entry &e : kComposeEntries)
+        codes << QString::fromLatin1(e.code);
+    return codes;
+}
+
 CodeInfo codeInfo(const QString &code)
 {
+    for (const Entry &e : kComposeEntries) {
+        if (code == QLatin1String(e.code)) {
+            return {QString::fromUtf8(e.title), QString::fromUtf8(e.explanation),
+                    {QString::fromUtf8(e.docker), QString::fromUtf8(e.containerd), QString::fromUtf8(e.podman),
+                     QString::fromUtf8(e.ggcr)}};
+        }
+    }
     for (const Entry &e : kEntries) {
         if (code == QLatin1String(e.code)) {
             return {QString::fromUtf8(e.title), QString::fromUtf8(e.explanation),

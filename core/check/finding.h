@@ -44,6 +44,8 @@ struct CodeInfo
 };
 /// Every code Lamina can report, in catalogue order.
 QStringList findingCodes();
+/// The codes of the checks run on a composition's result (lamina compose).
+QStringList composeCheckCodes();
 /// Information on a code; an empty CodeInfo for an unknown code.
 CodeInfo codeInfo(const QString &code);
 

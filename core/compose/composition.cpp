@@ -276,6 +276,116 @@ QString describeLayer(const LayerSpec &spec, const ConfigEdits &edits, bool last
     return QStringLiteral("lamina compose: ") + parts.join(QStringLiteral("; "));
 }
 
+Finding composeFinding(const char *code, Severity severity, const QString &message, const QString &specific = {})
+{
+    Finding f;
+    f.code = QString::fromLatin1(code);
+    f.severity = severity;
+    f.image = 0;
+    f.message = message;
+    const CodeInfo info = codeInfo(f.code);
+    f.explanation = specific.isEmpty() ? info.explanation : info.explanation + QStringLiteral("\n\n") + specific;
+    f.loaders = info.loaders;
+    return f;
+}
+
+/// The composed image as a container would see it: the command, the working folder, what the new
+/// layers replace, set-id bits.
+QList<Finding> preflight(const ImageArchive &written, int baseLayers, const Composition &c, bool workdirAdded)
+{
+    QList<Finding> out;
+    if (!written.ok() || !written.images.at(0).config)
+        return out;
+    const Image &img = written.images.at(0);
+    const ImageLayers layers = indexImageLayers(written, 0);
+    const MergedTree tree = MergedTree::build(layers.layers, int(layers.layers.size()) - 1);
+    const QJsonObject cfg = img.config->config;
+    QString error;
+
+    const QString workdir = cfg.value(QStringLiteral("WorkingDir")).toString();
+    if (workdirAdded) {
+        out << composeFinding("workdir-missing", Severity::Info,
+                              QStringLiteral("WorkingDir %1 was not in the image; it was added to the new layer").arg(workdir));
+    } else if (!workdir.isEmpty()) {
+        const int node = resolveInTree(tree, workdir.toUtf8(), true, &error);
+        if (node < 0 || tree.entry(node).type != EntryType::Directory)
+            out << composeFinding("workdir-missing", Severity::Warning, QStringLiteral("WorkingDir %1 is not a folder in the image").arg(workdir));
+    }
+
+    QStringList argv;
+    for (const QJsonValue &v : cfg.value(QStringLiteral("Entrypoint")).toArray())
+        argv << v.toString();
+    if (argv.isEmpty())
+        for (const QJsonValue &v : cfg.value(QStringLiteral("Cmd")).toArray())
+            argv << v.toString();
+    if (!argv.isEmpty() && !argv.constFirst().isEmpty()) {
+        const QString program = argv.constFirst();
+        QStringList candidates;
+        if (program.contains(u'/')) {
+            candidates << (program.startsWith(u'/') ? program : workdir + u'/' + program);
+        } else {
+            // The runtime's default PATH when the image sets none (runc/containerd).
+            QString path = QStringLiteral("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+            for (const QJsonValue &v : cfg.value(QStringLiteral("Env")).toArray())
+                if (v.toString().startsWith(u"PATH="))
+                    path = v.toString().mid(5);
+            for (const QString &dir : path.split(u':', Qt::SkipEmptyParts))
+                candidates << dir + u'/' + program;
+        }
+        int found = -1;
+        QString where;
+        for (const QString &candidate : std::as_const(candidates)) {
+            const int node = resolveInTree(tree, candidate.toUtf8(), true, &error);
+            if (node >= 0 && tree.entry(node).type != EntryType::Directory) {
+                found = node;
+                where = candidate;
+                break;
+            }
+        }
+        if (found < 0) {
+            out << composeFinding("command-not-found", Severity::Error,
+                                  QStringLiteral("%1 is not in the image (looked in %2)").arg(program, candidates.join(QStringLiteral(", "))));
+        } else {
+            const LayerEntry &e = tree.entry(found);
+            if ((e.type != EntryType::File && e.type != EntryType::Hardlink) || !(e.mode & 0111))
+                out << composeFinding("command-not-executable", Severity::Error,
+                                      QStringLiteral("%1 (%2) is a %3 with mode %4").arg(program, where, entryTypeName(e.type))
+                                          .arg(e.mode, 4, 8, QLatin1Char('0')));
+        }
+    }
+
+    // What the new layers replace, and set-id bits they bring.
+    for (int l = std::max(1, baseLayers); l < layers.layers.size(); ++l) {
+        // Each new layer against everything below it, base and earlier new layers alike.
+        const MergedTree below = MergedTree::build(layers.layers, l - 1);
+        {
+            const auto &li = layers.layers.at(l);
+            if (!li)
+                continue;
+            for (int e = 0; e < li->size(); ++e) {
+                const LayerEntry &entry = li->entry(e);
+                if (entry.type == EntryType::Whiteout)
+                    continue;
+                const QByteArray path = li->path(e);
+                const int old = below.find(path);
+                if (old >= 0 && below.entry(old).type != entry.type) {
+                    out << composeFinding("shadowed-entry", Severity::Warning,
+                                          QStringLiteral("/%1: the new layer's %2 replaces the image's %3%4")
+                                              .arg(QString::fromUtf8(path), entryTypeName(entry.type), entryTypeName(below.entry(old).type),
+                                                   below.entry(old).type == EntryType::Symlink
+                                                       ? QStringLiteral(" → %1").arg(QString::fromUtf8(below.layerIndex(below.node(old).layer).linkTarget(below.node(old).entry)))
+                                                       : QString()));
+                }
+                if (entry.type == EntryType::File && (entry.mode & 06000))
+                    out << composeFinding("setuid-file", Severity::Warning,
+                                          QStringLiteral("/%1 has mode %2").arg(QString::fromUtf8(path)).arg(entry.mode, 4, 8, QLatin1Char('0')));
+            }
+        }
+    }
+    Q_UNUSED(c);
+    return out;
+}
+
 } // namespace
 
 ExportResult exportComposition(const Composition &composition, const ExportOptions &options, const Progress &progress)
@@ -403,6 +513,7 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
     // WorkingDir is metadata only; Docker creates it at run time, other runtimes may not
     // (FORMATS.md §6), so it goes into the last new layer unless the image already has it.
     QList<LayerSpec> layers = composition.layers;
+    bool workdirAdded = false;
     if (composition.createWorkdir && composition.config.workingDir && !composition.config.workingDir->isEmpty()) {
         bool exists = false;
         if (!baseIndexes.isEmpty()) {
@@ -417,6 +528,7 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
             for (const LayerOp &op : l.ops)
                 exists = exists || (op.kind == LayerOp::Mkdir && normaliseImagePath(op.imagePath, &ignored) == workdir);
         if (!exists) {
+            workdirAdded = true;
             if (layers.isEmpty())
                 layers << LayerSpec();
             LayerOp mkdir;
@@ -558,6 +670,9 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
     result.checks = checkArchive(written);
     result.checks += verificationFindings(written, verifyArchive(written));
     sortFindings(result.checks);
+    const int baseLayers = composition.basePath.isEmpty() ? 0 : int(base.images.at(composition.baseImage).layers.size());
+    result.preflight = preflight(written, baseLayers, composition, workdirAdded);
+    sortFindings(result.preflight);
     return result;
 }
 

@@ -54,6 +54,7 @@ struct ExportResult
     QString imageId;        ///< sha256 of the new config
     QStringList layerDiffIds;
     QList<Finding> checks;  ///< findings of the re-opened and verified output
+    QList<Finding> preflight; ///< checks of the composed image itself (command, working directory, …)
     QString error;
     bool ok() const { return error.isEmpty(); }
 };

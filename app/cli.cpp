@@ -40,7 +40,8 @@ const char *const kUsage =
     "                                 stored in layer K, even if deleted later)\n"
     "  lamina extract [--image N] [--layer K | --upto K] [--force] PATH FILE_OR_DIR DEST\n"
     "                                 write a file or folder into DEST, safely\n"
-    "  lamina compose [BASE] [--image N] OPS... [--tag NAME:TAG] [--created TIME] [--format docker] -o OUT\n"
+    "  lamina compose [BASE] [--image N] OPS... [--tag NAME:TAG] [--created TIME] [--format docker]\n"
+    "                 [--compress none|gzip|zstd] -o OUT\n"
     "                                 stack new layers and settings on BASE (or on nothing) and write\n"
     "                                 a docker archive whose legacy chain and manifest agree; OPS:\n"
     "                                 --add HOST:IMAGE[:MODE] --owner UID:GID --mkdir PATH[:MODE]\n"
@@ -495,6 +496,10 @@ int compose(const QStringList &args, QTextStream &out, QTextStream &err)
                 c.created = value();
             } else if (a == u"--image") {
                 c.baseImage = value().toInt(&ok);
+            } else if (a == u"--compress") {
+                const QString v = value();
+                options.compress = v == u"gzip" ? Compression::Gzip : v == u"zstd" ? Compression::Zstd : Compression::None;
+                ok = v == u"gzip" || v == u"zstd" || v == u"none";
             } else if (a == u"--format") {
                 ok = value() == u"docker"; // the other formats come with their writers
             } else if (a == u"-o" || a == u"--output") {

@@ -33,6 +33,8 @@ private Q_SLOTS:
     void reproducible();
     void refusals();
     void preflightChecks();
+    void compressedOutput_data();
+    void compressedOutput();
 
 private:
     static Composition nixComposition()
@@ -306,6 +308,39 @@ void TestExport::preflightChecks()
     QVERIFY(p.waitForFinished(60000));
     QCOMPARE(p.exitCode(), 1);
     QVERIFY(p.readAllStandardOutput().contains("ERROR command-not-found"));
+}
+
+void TestExport::compressedOutput_data()
+{
+    QTest::addColumn<int>("compression");
+    QTest::newRow("gzip") << int(Compression::Gzip);
+    QTest::newRow("zstd") << int(Compression::Zstd);
+}
+
+void TestExport::compressedOutput()
+{
+    QFETCH(int, compression);
+    ExportOptions a, b;
+    a.compress = b.compress = Compression(compression);
+    a.output = m_dir.filePath(QStringLiteral("c1-%1").arg(compression));
+    b.output = m_dir.filePath(QStringLiteral("c2-%1").arg(compression));
+    QVERIFY(exportComposition(nixComposition(), a).ok());
+    QTest::qWait(1100); // a second later: a time stamp would show
+    const ExportResult r = exportComposition(nixComposition(), b);
+    QVERIFY(r.ok());
+    for (const Finding &f : r.checks)
+        QVERIFY2(f.severity == Severity::Info, qPrintable(f.message));
+    QFile fa(a.output), fb(b.output);
+    QVERIFY(fa.open(QIODevice::ReadOnly) && fb.open(QIODevice::ReadOnly));
+    const QByteArray bytes = fa.readAll();
+    QVERIFY(bytes == fb.readAll());
+    const ImageArchive ia = openImageArchive(a.output);
+    QCOMPARE(int(ia.archive->compression()), compression);
+    QCOMPARE(ia.images.at(0).configDigest, r.imageId);
+    if (compression == int(Compression::Gzip)) {
+        QCOMPARE(bytes.mid(4, 4), QByteArray(4, '\0')); // gzip MTIME 0 (RFC 1952), as pigz -n writes
+        QVERIFY(!(bytes.at(3) & 0x08));                  // no file name
+    }
 }
 
 QTEST_GUILESS_MAIN(TestExport)

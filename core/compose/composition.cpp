@@ -600,6 +600,17 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         return result;
     }
     archive_write_set_format_pax_restricted(w.a);
+    if (options.compress == Compression::Gzip) {
+        archive_write_add_filter_gzip(w.a);
+        archive_write_set_filter_option(w.a, "gzip", "timestamp", nullptr); // no time stamp: reproducible
+    } else if (options.compress == Compression::Zstd) {
+        archive_write_add_filter_zstd(w.a);
+    } else if (options.compress != Compression::None) {
+        result.error = QStringLiteral("the output can be compressed with gzip or zstd only");
+        ::close(w.fd);
+        ::unlink(QFile::encodeName(part).constData());
+        return result;
+    }
     archive_write_set_bytes_per_block(w.a, 0);
     archive_write_open(w.a, &w, nullptr, &Writer::write, nullptr);
     bool ok = true;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "check/finding.h"
+#include "archive/archive.h"
 #include "compose/layerwriter.h"
 #include "util/progress.h"
 
@@ -47,6 +48,9 @@ struct ExportOptions
 {
     ExportFormat format = ExportFormat::Docker;
     QString output;
+    /// The whole output file compressed (nix writes .tar.gz): gzip without time stamp or name,
+    /// zstd at its default level; either way byte-reproducible.
+    Compression compress = Compression::None;
 };
 
 struct ExportResult

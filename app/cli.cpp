@@ -5,6 +5,7 @@
 #include "check/checks.h"
 #include "check/verify.h"
 #include "compose/composition.h"
+#include "compose/compositionjson.h"
 #include "format/imagearchive.h"
 #include "layers/extract.h"
 #include "layers/imagelayers.h"
@@ -12,6 +13,7 @@
 
 #include <QCoreApplication>
 #include <QDateTime>
+#include <QFileInfo>
 #include <QTimeZone>
 #include <QFile>
 #include <QJsonArray>
@@ -41,7 +43,7 @@ const char *const kUsage =
     "  lamina extract [--image N] [--layer K | --upto K] [--force] PATH FILE_OR_DIR DEST\n"
     "                                 write a file or folder into DEST, safely\n"
     "  lamina compose [BASE] [--image N] OPS... [--tag NAME:TAG] [--created TIME] [--format docker]\n"
-    "                 [--compress none|gzip|zstd] -o OUT\n"
+    "                 [--compress none|gzip|zstd] [--spec FILE] [--save-spec FILE] -o OUT\n"
     "                                 stack new layers and settings on BASE (or on nothing) and write\n"
     "                                 a docker archive whose legacy chain and manifest agree; OPS:\n"
     "                                 --add HOST:IMAGE[:MODE] --owner UID:GID --mkdir PATH[:MODE]\n"
@@ -403,6 +405,7 @@ int compose(const QStringList &args, QTextStream &out, QTextStream &err)
 {
     Composition c;
     ExportOptions options;
+    QString saveSpec;
     c.layers << LayerSpec();
     quint32 uid = 0, gid = 0;
     if (const QByteArray epoch = qgetenv("SOURCE_DATE_EPOCH"); !epoch.isEmpty())
@@ -496,6 +499,26 @@ int compose(const QStringList &args, QTextStream &out, QTextStream &err)
                 c.created = value();
             } else if (a == u"--image") {
                 c.baseImage = value().toInt(&ok);
+            } else if (a == u"--spec") {
+                // Loaded where it stands; options after it add to it.
+                const QString file = value();
+                QFile f(file);
+                if (!f.open(QIODevice::ReadOnly))
+                    return bad(QStringLiteral("--spec %1: %2").arg(file, f.errorString()));
+                QJsonParseError perr;
+                const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &perr);
+                if (!doc.isObject())
+                    return bad(QStringLiteral("--spec %1: not a JSON object (%2)").arg(file, perr.errorString()));
+                QString error;
+                const QString keepBase = c.basePath;
+                c = compositionFromJson(doc.object(), QFileInfo(file).absolutePath(), &error);
+                if (!error.isEmpty())
+                    return bad(QStringLiteral("--spec %1: %2").arg(file, error));
+                if (c.basePath.isEmpty())
+                    c.basePath = keepBase;
+                c.layers << LayerSpec();
+            } else if (a == u"--save-spec") {
+                saveSpec = value();
             } else if (a == u"--compress") {
                 const QString v = value();
                 options.compress = v == u"gzip" ? Compression::Gzip : v == u"zstd" ? Compression::Zstd : Compression::None;
@@ -520,6 +543,13 @@ int compose(const QStringList &args, QTextStream &out, QTextStream &err)
         c.layers.last().ops << op;
     }
     c.layers.removeIf([](const LayerSpec &l) { return l.ops.isEmpty(); });
+    if (!saveSpec.isEmpty()) {
+        QFile f(saveSpec);
+        if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(compositionToJson(c)).toJson(QJsonDocument::Indented)) < 0)
+            return bad(QStringLiteral("--save-spec %1: %2").arg(saveSpec, f.errorString()));
+        if (options.output.isEmpty())
+            return 0;
+    }
     if (options.output.isEmpty())
         return bad(QStringLiteral("-o OUT is missing"));
     const ExportResult r = exportComposition(c, options);

@@ -4,6 +4,7 @@
 // with a consistent legacy chain; the same composition gives the same bytes.
 #include "check/checks.h"
 #include "compose/composition.h"
+#include "compose/compositionjson.h"
 #include "format/imagearchive.h"
 #include "layers/extract.h"
 #include "layers/imagelayers.h"
@@ -35,6 +36,7 @@ private Q_SLOTS:
     void preflightChecks();
     void compressedOutput_data();
     void compressedOutput();
+    void specFile();
 
 private:
     static Composition nixComposition()
@@ -341,6 +343,43 @@ void TestExport::compressedOutput()
         QCOMPARE(bytes.mid(4, 4), QByteArray(4, '\0')); // gzip MTIME 0 (RFC 1952), as pigz -n writes
         QVERIFY(!(bytes.at(3) & 0x08));                  // no file name
     }
+}
+
+void TestExport::specFile()
+{
+    // Round trip: the JSON form holds everything.
+    Composition c = nixComposition();
+    c.config.labels << qMakePair(QStringLiteral("org.example"), QStringLiteral("yes"));
+    c.config.exposedPorts << QStringLiteral("8080");
+    c.layers.first().ops.first().uid = 1000;
+    const QJsonObject json = compositionToJson(c);
+    QString error;
+    const Composition back = compositionFromJson(json, QStringLiteral("/"), &error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    QCOMPARE(compositionToJson(back), json);
+    // Wrong types are named.
+    QJsonObject broken = json;
+    broken.insert(QStringLiteral("tags"), QStringLiteral("not-a-list"));
+    compositionFromJson(broken, QStringLiteral("/"), &error);
+    QVERIFY2(error.contains(u"tags"), qPrintable(error));
+    QJsonObject badOp{{QStringLiteral("layers"), QJsonArray{QJsonObject{{QStringLiteral("ops"), QJsonArray{QJsonObject{{QStringLiteral("op"), QStringLiteral("explode")}}}}}}}};
+    error.clear();
+    compositionFromJson(badOp, QStringLiteral("/"), &error);
+    QVERIFY2(error.contains(u"explode"), qPrintable(error));
+    // The CLI: --save-spec, then --spec, gives the same bytes as the options themselves.
+    const QString spec = m_dir.filePath(QStringLiteral("spec.json"));
+    const QString base = test::source(QStringLiteral("resources/samples/nix-layered-base.tar"));
+    const QStringList options{QStringLiteral("--mkdir"), QStringLiteral("/example-output:0777"), QStringLiteral("--workdir"),
+                              QStringLiteral("/example-output"), QStringLiteral("--env"), QStringLiteral("PATH=/bin:/usr/bin"),
+                              QStringLiteral("--cmd-shell"), QStringLiteral("echo hello > foo; cat foo"), QStringLiteral("--tag"),
+                              QStringLiteral("example:composed")};
+    QCOMPARE(run(QStringLiteral(LAMINA_BINARY), QStringList{QStringLiteral("compose"), base} + options
+                                                   + QStringList{QStringLiteral("--save-spec"), spec, QStringLiteral("-o"), m_dir.filePath(QStringLiteral("flags.tar"))}), 0);
+    QCOMPARE(run(QStringLiteral(LAMINA_BINARY), {QStringLiteral("compose"), QStringLiteral("--spec"), spec, QStringLiteral("-o"),
+                                                 m_dir.filePath(QStringLiteral("spec.tar"))}), 0);
+    QFile a(m_dir.filePath(QStringLiteral("flags.tar"))), b(m_dir.filePath(QStringLiteral("spec.tar")));
+    QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly));
+    QVERIFY(a.readAll() == b.readAll());
 }
 
 QTEST_GUILESS_MAIN(TestExport)

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT
+#include "compose/compositionjson.h"
+
+#include "format/json.h"
+
+#include <QDir>
+#include <QJsonArray>
+
+namespace lamina {
+
+namespace {
+
+QString modeText(quint32 mode)
+{
+    return QStringLiteral("%1").arg(mode, 4, 8, QLatin1Char('0'));
+}
+
+const char *opName(LayerOp::Kind k)
+{
+    switch (k) {
+    case LayerOp::AddHost: return "add";
+    case LayerOp::Mkdir: return "mkdir";
+    case LayerOp::Symlink: return "symlink";
+    case LayerOp::WriteText: return "write";
+    case LayerOp::Delete: return "delete";
+    case LayerOp::Opaque: return "opaque";
+    }
+    return "";
+}
+
+QJsonArray pairs(const QList<QPair<QString, QString>> &list)
+{
+    QJsonArray a;
+    for (const auto &kv : list)
+        a.append(QString(kv.first + u'=' + kv.second));
+    return a;
+}
+
+} // namespace
+
+QJsonObject compositionToJson(const Composition &c)
+{
+    QJsonObject o;
+    if (!c.basePath.isEmpty()) {
+        o.insert(QStringLiteral("base"), c.basePath);
+        o.insert(QStringLiteral("image"), c.baseImage);
+    }
+    QJsonArray layers;
+    for (const LayerSpec &l : c.layers) {
+        QJsonArray ops;
+        for (const LayerOp &op : l.ops) {
+            QJsonObject j{{QStringLiteral("op"), QString::fromLatin1(opName(op.kind))}, {QStringLiteral("path"), op.imagePath}};
+            if (op.kind == LayerOp::AddHost)
+                j.insert(QStringLiteral("host"), op.hostPath);
+            if (op.kind == LayerOp::Symlink)
+                j.insert(QStringLiteral("target"), op.linkTarget);
+            if (op.kind == LayerOp::WriteText)
+                j.insert(QStringLiteral("text"), QString::fromUtf8(op.text));
+            if (op.mode)
+                j.insert(QStringLiteral("mode"), modeText(*op.mode));
+            if (op.uid || op.gid)
+                j.insert(QStringLiteral("owner"), QStringLiteral("%1:%2").arg(op.uid).arg(op.gid));
+            ops.append(j);
+        }
+        layers.append(QJsonObject{{QStringLiteral("ops"), ops}});
+    }
+    o.insert(QStringLiteral("layers"), layers);
+    const ConfigEdits &e = c.config;
+    QJsonObject config;
+    if (e.workingDir)
+        config.insert(QStringLiteral("WorkingDir"), *e.workingDir);
+    if (e.cmd)
+        config.insert(QStringLiteral("Cmd"), QJsonArray::fromStringList(*e.cmd));
+    if (e.entrypoint)
+        config.insert(QStringLiteral("Entrypoint"), QJsonArray::fromStringList(*e.entrypoint));
+    if (!e.setEnv.isEmpty() || !e.unsetEnv.isEmpty())
+        config.insert(QStringLiteral("Env"), QJsonObject{{QStringLiteral("set"), pairs(e.setEnv)},
+                                                         {QStringLiteral("unset"), QJsonArray::fromStringList(e.unsetEnv)}});
+    if (e.user)
+        config.insert(QStringLiteral("User"), *e.user);
+    if (!e.labels.isEmpty())
+        config.insert(QStringLiteral("Labels"), pairs(e.labels));
+    if (!e.exposedPorts.isEmpty())
+        config.insert(QStringLiteral("ExposedPorts"), QJsonArray::fromStringList(e.exposedPorts));
+    if (!e.volumes.isEmpty())
+        config.insert(QStringLiteral("Volumes"), QJsonArray::fromStringList(e.volumes));
+    if (e.stopSignal)
+        config.insert(QStringLiteral("StopSignal"), *e.stopSignal);
+    o.insert(QStringLiteral("config"), config);
+    o.insert(QStringLiteral("tags"), QJsonArray::fromStringList(c.tags));
+    o.insert(QStringLiteral("created"), c.created);
+    o.insert(QStringLiteral("createWorkdir"), c.createWorkdir);
+    return o;
+}
+
+Composition compositionFromJson(const QJsonObject &o, const QString &baseDir, QString *error)
+{
+    QStringList problems;
+    JsonFields f(QStringLiteral("composition"), &problems);
+    Composition c;
+    const QDir dir(baseDir);
+    const QString base = f.string(o, QStringLiteral("base"));
+    c.basePath = base.isEmpty() ? QString() : dir.absoluteFilePath(base);
+    c.baseImage = int(f.integer(o, QStringLiteral("image"), 0));
+    const QJsonArray layers = f.array(o, QStringLiteral("layers"));
+    for (qsizetype i = 0; i < layers.size(); ++i) {
+        LayerSpec spec;
+        const QJsonArray ops = f.array(layers.at(i).toObject(), QStringLiteral("ops"), QStringLiteral("layers[%1].ops").arg(i));
+        for (qsizetype k = 0; k < ops.size(); ++k) {
+            const QString field = QStringLiteral("layers[%1].ops[%2]").arg(i).arg(k);
+            const QJsonObject j = ops.at(k).toObject();
+            LayerOp op;
+            const QString kind = f.string(j, QStringLiteral("op"), field + QStringLiteral(".op"));
+            static const QStringList kinds{QStringLiteral("add"), QStringLiteral("mkdir"), QStringLiteral("symlink"),
+                                           QStringLiteral("write"), QStringLiteral("delete"), QStringLiteral("opaque")};
+            if (!kinds.contains(kind)) {
+                problems << QStringLiteral("%1.op: \"%2\" is not one of %3").arg(field, kind, kinds.join(QStringLiteral(", ")));
+                continue;
+            }
+            op.kind = LayerOp::Kind(kinds.indexOf(kind));
+            op.imagePath = f.string(j, QStringLiteral("path"), field + QStringLiteral(".path"));
+            const QString host = f.string(j, QStringLiteral("host"), field + QStringLiteral(".host"));
+            op.hostPath = host.isEmpty() ? QString() : dir.absoluteFilePath(host);
+            op.linkTarget = f.string(j, QStringLiteral("target"), field + QStringLiteral(".target"));
+            op.text = f.string(j, QStringLiteral("text"), field + QStringLiteral(".text")).toUtf8();
+            if (const QString mode = f.string(j, QStringLiteral("mode"), field + QStringLiteral(".mode")); !mode.isEmpty()) {
+                bool ok = false;
+                op.mode = mode.toUInt(&ok, 8);
+                if (!ok || *op.mode > 07777)
+                    problems << QStringLiteral("%1.mode: \"%2\" is not an octal mode").arg(field, mode);
+            }
+            if (const QString owner = f.string(j, QStringLiteral("owner"), field + QStringLiteral(".owner")); !owner.isEmpty()) {
+                bool a = false, b = false;
+                op.uid = owner.section(u':', 0, 0).toUInt(&a);
+                op.gid = owner.section(u':', 1).toUInt(&b);
+                if (!a || !b)
+                    problems << QStringLiteral("%1.owner: \"%2\" is not uid:gid").arg(field, owner);
+            }
+            spec.ops << op;
+        }
+        c.layers << spec;
+    }
+    const QJsonObject config = f.object(o, QStringLiteral("config"));
+    auto split = [](const QStringList &list) {
+        QList<QPair<QString, QString>> out;
+        for (const QString &s : list)
+            out << qMakePair(s.section(u'=', 0, 0), s.section(u'=', 1));
+        return out;
+    };
+    if (config.contains(QStringLiteral("WorkingDir")))
+        c.config.workingDir = f.string(config, QStringLiteral("WorkingDir"), QStringLiteral("config.WorkingDir"));
+    if (config.contains(QStringLiteral("Cmd")))
+        c.config.cmd = f.stringList(config, QStringLiteral("Cmd"), QStringLiteral("config.Cmd"));
+    if (config.contains(QStringLiteral("Entrypoint")))
+        c.config.entrypoint = f.stringList(config, QStringLiteral("Entrypoint"), QStringLiteral("config.Entrypoint"));
+    const QJsonObject env = f.object(config, QStringLiteral("Env"), QStringLiteral("config.Env"));
+    c.config.setEnv = split(f.stringList(env, QStringLiteral("set"), QStringLiteral("config.Env.set")));
+    c.config.unsetEnv = f.stringList(env, QStringLiteral("unset"), QStringLiteral("config.Env.unset"));
+    if (config.contains(QStringLiteral("User")))
+        c.config.user = f.string(config, QStringLiteral("User"), QStringLiteral("config.User"));
+    c.config.labels = split(f.stringList(config, QStringLiteral("Labels"), QStringLiteral("config.Labels")));
+    c.config.exposedPorts = f.stringList(config, QStringLiteral("ExposedPorts"), QStringLiteral("config.ExposedPorts"));
+    c.config.volumes = f.stringList(config, QStringLiteral("Volumes"), QStringLiteral("config.Volumes"));
+    if (config.contains(QStringLiteral("StopSignal")))
+        c.config.stopSignal = f.string(config, QStringLiteral("StopSignal"), QStringLiteral("config.StopSignal"));
+    c.tags = f.stringList(o, QStringLiteral("tags"));
+    if (o.contains(QStringLiteral("created")))
+        c.created = f.string(o, QStringLiteral("created"));
+    if (o.contains(QStringLiteral("createWorkdir")))
+        c.createWorkdir = f.boolean(o, QStringLiteral("createWorkdir"));
+    if (!problems.isEmpty())
+        *error = problems.join(u'\n');
+    return c;
+}
+
+} // namespace lamina

@@ -42,8 +42,9 @@ const char *const kUsage =
     "                                 stored in layer K, even if deleted later)\n"
     "  lamina extract [--image N] [--layer K | --upto K] [--force] PATH FILE_OR_DIR DEST\n"
     "                                 write a file or folder into DEST, safely\n"
-    "  lamina compose [BASE] [--image N] OPS... [--tag NAME:TAG] [--created TIME] [--format docker]\n"
-    "                 [--compress none|gzip|zstd] [--spec FILE] [--save-spec FILE] -o OUT\n"
+    "  lamina compose [BASE] [--image N] OPS... [--tag NAME:TAG] [--created TIME] [--format docker|docker-oci|oci]\n"
+    "                 [--layer-compression none|gzip|zstd] [--compress none|gzip|zstd]\n"
+    "                 [--spec FILE] [--save-spec FILE] -o OUT\n"
     "                                 stack new layers and settings on BASE (or on nothing) and write\n"
     "                                 a docker archive whose legacy chain and manifest agree; OPS:\n"
     "                                 --add HOST:IMAGE[:MODE] --owner UID:GID --mkdir PATH[:MODE]\n"
@@ -524,7 +525,13 @@ int compose(const QStringList &args, QTextStream &out, QTextStream &err)
                 options.compress = v == u"gzip" ? Compression::Gzip : v == u"zstd" ? Compression::Zstd : Compression::None;
                 ok = v == u"gzip" || v == u"zstd" || v == u"none";
             } else if (a == u"--format") {
-                ok = value() == u"docker"; // the other formats come with their writers
+                const QString v = value();
+                options.format = v == u"oci" ? ExportFormat::Oci : v == u"docker-oci" ? ExportFormat::DockerOci : ExportFormat::Docker;
+                ok = v == u"docker" || v == u"docker-oci" || v == u"oci";
+            } else if (a == u"--layer-compression") {
+                const QString v = value();
+                options.layerCompression = v == u"gzip" ? Compression::Gzip : v == u"zstd" ? Compression::Zstd : Compression::None;
+                ok = v == u"gzip" || v == u"zstd" || v == u"none";
             } else if (a == u"-o" || a == u"--output") {
                 options.output = value();
             } else if (a.startsWith(u"-")) {

@@ -276,6 +276,149 @@ QString describeLayer(const LayerSpec &spec, const ConfigEdits &edits, bool last
     return QStringLiteral("lamina compose: ") + parts.join(QStringLiteral("; "));
 }
 
+QString mediaTypeFor(Compression c)
+{
+    switch (c) {
+    case Compression::Gzip: return QStringLiteral("application/vnd.oci.image.layer.v1.tar+gzip");
+    case Compression::Zstd: return QStringLiteral("application/vnd.oci.image.layer.v1.tar+zstd");
+    default: return QStringLiteral("application/vnd.oci.image.layer.v1.tar");
+    }
+}
+
+QString sha256OfFile(const QString &path, qint64 *size)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    Sha256 h;
+    QByteArray buffer(1 << 20, Qt::Uninitialized);
+    qint64 n;
+    *size = 0;
+    while ((n = f.read(buffer.data(), buffer.size())) > 0) {
+        h.add(buffer.constData(), n);
+        *size += n;
+    }
+    return h.finish();
+}
+
+/// Writes an OCI image layout into the open tar (image-spec image-layout.md): oci-layout,
+/// index.json naming each tag, the manifest, the config and the layer blobs; for docker-oci also
+/// manifest.json and repositories, as Docker 25 writes them (FORMATS.md §1.3).
+bool writeOciLayout(Writer &w, const ExportOptions &options, const QList<LayerSource> &sources, const Archive *base,
+                    const QByteArray &configBytes, const QString &imageId, const QStringList &tags, const QTemporaryDir &work,
+                    const Progress &progress)
+{
+    const Compression wanted = options.format == ExportFormat::DockerOci ? Compression::None : options.layerCompression;
+    if (wanted != Compression::None && wanted != Compression::Gzip && wanted != Compression::Zstd) {
+        w.error = QStringLiteral("layers can be stored uncompressed, gzip or zstd");
+        return false;
+    }
+    struct Blob
+    {
+        QString digest;
+        qint64 size = 0;
+        QString file; // compressed copy; empty: stream the uncompressed layer
+        int source = -1;
+    };
+    QList<Blob> blobs;
+    QHash<QString, int> byDiff;
+    QJsonArray layerDescriptors;
+    for (int i = 0; i < sources.size(); ++i) {
+        const LayerSource &s = sources.at(i);
+        if (!byDiff.contains(s.diffId)) {
+            Blob b;
+            b.source = i;
+            if (wanted == Compression::None) {
+                b.digest = s.diffId;
+                b.size = s.size;
+            } else {
+                // Compressed once, reproducibly (gzip without time stamp or name), then hashed.
+                b.file = work.filePath(QStringLiteral("blob-%1").arg(i));
+                Writer cw;
+                cw.fd = ::open(QFile::encodeName(b.file).constData(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                archive_write_set_format_raw(cw.a);
+                if (wanted == Compression::Gzip) {
+                    archive_write_add_filter_gzip(cw.a);
+                    archive_write_set_filter_option(cw.a, "gzip", "timestamp", nullptr);
+                } else {
+                    archive_write_add_filter_zstd(cw.a);
+                }
+                archive_write_set_bytes_per_block(cw.a, 0);
+                archive_write_open(cw.a, &cw, nullptr, &Writer::write, nullptr);
+                const bool ok = cw.fd >= 0 && cw.header(QStringLiteral("layer"), AE_IFREG, s.size) && copyLayer(cw, s, base, progress)
+                    && archive_write_close(cw.a) == ARCHIVE_OK;
+                if (cw.fd >= 0)
+                    ::close(cw.fd);
+                if (!ok) {
+                    w.error = cw.error.isEmpty() ? QStringLiteral("cannot compress a layer") : cw.error;
+                    return false;
+                }
+                b.digest = sha256OfFile(b.file, &b.size);
+            }
+            byDiff.insert(s.diffId, int(blobs.size()));
+            blobs << b;
+        }
+        const Blob &b = blobs.at(byDiff.value(s.diffId));
+        layerDescriptors.append(QJsonObject{{QStringLiteral("mediaType"), mediaTypeFor(wanted)},
+                                            {QStringLiteral("digest"), b.digest},
+                                            {QStringLiteral("size"), double(b.size)}});
+    }
+    const QJsonObject manifest{{QStringLiteral("schemaVersion"), 2},
+                               {QStringLiteral("mediaType"), QStringLiteral("application/vnd.oci.image.manifest.v1+json")},
+                               {QStringLiteral("config"), QJsonObject{{QStringLiteral("mediaType"), QStringLiteral("application/vnd.oci.image.config.v1+json")},
+                                                                      {QStringLiteral("digest"), imageId},
+                                                                      {QStringLiteral("size"), double(configBytes.size())}}},
+                               {QStringLiteral("layers"), layerDescriptors}};
+    const QByteArray manifestBytes = QJsonDocument(manifest).toJson(QJsonDocument::Compact);
+    const QString manifestDigest = Sha256::of(manifestBytes);
+    QJsonArray descriptors;
+    const QJsonObject plain{{QStringLiteral("mediaType"), QStringLiteral("application/vnd.oci.image.manifest.v1+json")},
+                            {QStringLiteral("digest"), manifestDigest},
+                            {QStringLiteral("size"), double(manifestBytes.size())}};
+    for (const QString &tag : tags) {
+        // containerd and Docker put the full name in io.containerd.image.name and only the tag
+        // in org.opencontainers.image.ref.name (FORMATS.md §2.4).
+        const qsizetype colon = tag.lastIndexOf(u':');
+        const QString ref = colon > tag.lastIndexOf(u'/') ? tag.mid(colon + 1) : QStringLiteral("latest");
+        QJsonObject d = plain;
+        d.insert(QStringLiteral("annotations"), QJsonObject{{QStringLiteral("io.containerd.image.name"), tag},
+                                                            {QStringLiteral("org.opencontainers.image.ref.name"), ref}});
+        descriptors.append(d);
+    }
+    if (tags.isEmpty())
+        descriptors.append(plain);
+    const QJsonObject index{{QStringLiteral("schemaVersion"), 2},
+                            {QStringLiteral("mediaType"), QStringLiteral("application/vnd.oci.image.index.v1+json")},
+                            {QStringLiteral("manifests"), descriptors}};
+    bool ok = w.bytes(QStringLiteral("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}")
+        && w.bytes(QStringLiteral("index.json"), QJsonDocument(index).toJson(QJsonDocument::Compact));
+    if (ok && options.format == ExportFormat::DockerOci) {
+        QStringList layerPaths;
+        for (const LayerSource &s : sources)
+            layerPaths << QStringLiteral("blobs/sha256/") + blobs.at(byDiff.value(s.diffId)).digest.mid(7);
+        const QJsonObject entry{{QStringLiteral("Config"), QString(QStringLiteral("blobs/sha256/") + imageId.mid(7))},
+                                {QStringLiteral("RepoTags"), tags.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(QJsonArray::fromStringList(tags))},
+                                {QStringLiteral("Layers"), QJsonArray::fromStringList(layerPaths)}};
+        ok = w.bytes(QStringLiteral("manifest.json"), QJsonDocument(QJsonArray{entry}).toJson(QJsonDocument::Compact));
+    }
+    ok = ok && w.header(QStringLiteral("blobs/"), AE_IFDIR, 0) && w.header(QStringLiteral("blobs/sha256/"), AE_IFDIR, 0);
+    for (const Blob &b : std::as_const(blobs)) {
+        if (!ok)
+            break;
+        const QString path = QStringLiteral("blobs/sha256/") + b.digest.mid(7);
+        if (b.file.isEmpty()) {
+            ok = w.header(path, AE_IFREG, b.size) && copyLayer(w, sources.at(b.source), base, progress);
+        } else {
+            LayerSource fromFile;
+            fromFile.file = b.file;
+            fromFile.size = b.size;
+            ok = w.header(path, AE_IFREG, b.size) && copyLayer(w, fromFile, base, progress);
+        }
+    }
+    return ok && w.bytes(QStringLiteral("blobs/sha256/") + imageId.mid(7), configBytes)
+        && w.bytes(QStringLiteral("blobs/sha256/") + manifestDigest.mid(7), manifestBytes);
+}
+
 Finding composeFinding(const char *code, Severity severity, const QString &message, const QString &specific = {})
 {
     Finding f;
@@ -616,7 +759,10 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
     bool ok = true;
     QHash<QString, QString> storedAt; // diff ID → the layer.tar that holds it
     QStringList layerPaths;
-    for (int i = 0; ok && i < sources.size(); ++i) {
+    if (options.format != ExportFormat::Docker) {
+        ok = writeOciLayout(w, options, sources, base.archive.get(), configBytes, result.imageId, composition.tags, work, progress);
+    }
+    for (int i = 0; ok && options.format == ExportFormat::Docker && i < sources.size(); ++i) {
         const LayerSource &s = sources.at(i);
         const QString id = ids.at(i);
         QJsonObject json{{QStringLiteral("id"), id},
@@ -645,7 +791,7 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         storedAt.insert(s.diffId, layerPath);
         ok = w.header(layerPath, AE_IFREG, s.size) && copyLayer(w, s, base.archive.get(), progress);
     }
-    if (ok) {
+    if (ok && options.format == ExportFormat::Docker) {
         QJsonObject entry{{QStringLiteral("Config"), QString(imageHex + QStringLiteral(".json"))},
                           {QStringLiteral("RepoTags"), composition.tags.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(QJsonArray::fromStringList(composition.tags))},
                           {QStringLiteral("Layers"), QJsonArray::fromStringList(layerPaths)}};

@@ -42,7 +42,9 @@ struct Composition
     bool createWorkdir = true; ///< add WorkingDir to the last new layer when the image lacks it
 };
 
-enum class ExportFormat { Docker };
+/// docker: docker-archive with a legacy chain; docker-oci: Docker 25's layout (OCI layout plus
+/// manifest.json and repositories, layers uncompressed); oci: an OCI image layout in a tar.
+enum class ExportFormat { Docker, DockerOci, Oci };
 
 struct ExportOptions
 {
@@ -51,6 +53,8 @@ struct ExportOptions
     /// The whole output file compressed (nix writes .tar.gz): gzip without time stamp or name,
     /// zstd at its default level; either way byte-reproducible.
     Compression compress = Compression::None;
+    /// Layer blobs of the oci format: none, gzip or zstd (docker formats store them uncompressed).
+    Compression layerCompression = Compression::Gzip;
 };
 
 struct ExportResult

@@ -528,6 +528,8 @@ int compose(const QStringList &args, QTextStream &out, QTextStream &err)
                 const QString v = value();
                 options.format = v == u"oci" ? ExportFormat::Oci : v == u"docker-oci" ? ExportFormat::DockerOci : ExportFormat::Docker;
                 ok = v == u"docker" || v == u"docker-oci" || v == u"oci";
+            } else if (a == u"--skip-checks") {
+                options.checkResult = false;
             } else if (a == u"--layer-compression") {
                 const QString v = value();
                 options.layerCompression = v == u"gzip" ? Compression::Gzip : v == u"zstd" ? Compression::Zstd : Compression::None;

@@ -55,6 +55,8 @@ struct ExportOptions
     Compression compress = Compression::None;
     /// Layer blobs of the oci format: none, gzip or zstd (docker formats store them uncompressed).
     Compression layerCompression = Compression::Gzip;
+    /// Re-open, check and verify the result (off only for benchmarks of the writing alone).
+    bool checkResult = true;
 };
 
 struct ExportResult

@@ -210,6 +210,7 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
     FileSource src;
     src.counter = &ar->m_bytesRead;
     src.progress = &progress;
+    src.buffer.resize(16 * 1024);
     QString error;
     if (!openSource(h.a, src, path, &error)) {
         if (!error.contains(u"runcated")) {
@@ -249,6 +250,10 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
             default: ar->m_compression = Compression::None; break;
             }
             compressed = ar->m_compression != Compression::None;
+            // Seeking past member data wants small reads (a big read-ahead would pull in the data
+            // the seeks avoid); a stream to decompress wants big ones.
+            if (compressed)
+                src.buffer.resize(int(kChunk));
         }
         if (rc == ARCHIVE_EOF)
             break;

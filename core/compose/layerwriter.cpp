@@ -131,38 +131,27 @@ WrittenLayer writeLayer(const LayerSpec &spec, const QString &outPath, const Pro
             result.error = QStringLiteral("an operation needs a path below the root, not \"%1\"").arg(op.imagePath);
             return result;
         }
+        // An entry the operation makes by itself, owned as it says, with its folders.
+        auto place = [&](Entry::Type type, quint32 mode) -> Entry & {
+            Entry e;
+            e.type = type;
+            e.mode = mode;
+            e.uid = op.uid;
+            e.gid = op.gid;
+            ensureParents(path);
+            return *entries.insert(path, e);
+        };
         switch (op.kind) {
-        case LayerOp::Mkdir: {
-            Entry e;
-            e.type = Entry::Dir;
-            e.mode = op.mode.value_or(0755);
-            e.uid = op.uid;
-            e.gid = op.gid;
-            ensureParents(path);
-            entries.insert(path, e);
+        case LayerOp::Mkdir:
+            place(Entry::Dir, op.mode.value_or(0755));
             break;
-        }
-        case LayerOp::Symlink: {
-            Entry e;
-            e.type = Entry::Link;
-            e.mode = 0777;
-            e.linkTarget = op.linkTarget;
-            e.uid = op.uid;
-            e.gid = op.gid;
-            ensureParents(path);
-            entries.insert(path, e);
+        case LayerOp::Symlink:
+            place(Entry::Link, 0777).linkTarget = op.linkTarget;
             break;
-        }
         case LayerOp::WriteText: {
-            Entry e;
-            e.type = Entry::File;
-            e.mode = op.mode.value_or(0644);
+            Entry &e = place(Entry::File, op.mode.value_or(0644));
             e.data = op.text;
             e.size = op.text.size();
-            e.uid = op.uid;
-            e.gid = op.gid;
-            ensureParents(path);
-            entries.insert(path, e);
             break;
         }
         case LayerOp::Delete:

@@ -275,41 +275,55 @@ const Entry kComposeEntries[] = {
 #undef LEGACY_ONLY_DOCKER
 #undef IGNORES_L
 
+CodeInfo infoOf(const Entry &e)
+{
+    return {QString::fromUtf8(e.title), QString::fromUtf8(e.explanation),
+            {QString::fromUtf8(e.docker), QString::fromUtf8(e.containerd), QString::fromUtf8(e.podman), QString::fromUtf8(e.ggcr)}};
+}
+
+template<std::size_t N>
+QStringList codesOf(const Entry (&entries)[N])
+{
+    QStringList codes;
+    for (const Entry &e : entries)
+        codes << QString::fromLatin1(e.code);
+    return codes;
+}
+
 } // namespace
 
 QStringList findingCodes()
 {
-    QStringList codes;
-    for (const Entry &e : kEntries)
-        codes << QString::fromLatin1(e.code);
-    return codes;
+    return codesOf(kEntries);
 }
 
 QStringList composeCheckCodes()
 {
-    QStringList codes;
-    for (const Entry &e : kComposeEntries)
-        codes << QString::fromLatin1(e.code);
-    return codes;
+    return codesOf(kComposeEntries);
 }
 
 CodeInfo codeInfo(const QString &code)
 {
-    for (const Entry &e : kComposeEntries) {
-        if (code == QLatin1String(e.code)) {
-            return {QString::fromUtf8(e.title), QString::fromUtf8(e.explanation),
-                    {QString::fromUtf8(e.docker), QString::fromUtf8(e.containerd), QString::fromUtf8(e.podman),
-                     QString::fromUtf8(e.ggcr)}};
-        }
-    }
-    for (const Entry &e : kEntries) {
-        if (code == QLatin1String(e.code)) {
-            return {QString::fromUtf8(e.title), QString::fromUtf8(e.explanation),
-                    {QString::fromUtf8(e.docker), QString::fromUtf8(e.containerd), QString::fromUtf8(e.podman),
-                     QString::fromUtf8(e.ggcr)}};
-        }
-    }
+    for (const Entry &e : kEntries)
+        if (code == QLatin1String(e.code))
+            return infoOf(e);
+    for (const Entry &e : kComposeEntries)
+        if (code == QLatin1String(e.code))
+            return infoOf(e);
     return {};
+}
+
+Finding makeFinding(const char *code, Severity severity, const QString &message, const QString &specific)
+{
+    Finding f;
+    f.code = QString::fromLatin1(code);
+    f.severity = severity;
+    f.message = message;
+    const CodeInfo info = codeInfo(f.code);
+    Q_ASSERT(!info.title.isEmpty());
+    f.explanation = specific.isEmpty() ? info.explanation : info.explanation + QStringLiteral("\n\n") + specific;
+    f.loaders = info.loaders;
+    return f;
 }
 
 } // namespace lamina

@@ -37,15 +37,7 @@ public:
 private:
     Finding &add(const char *code, Severity severity, const QString &message, const QString &specific = {})
     {
-        Finding f;
-        f.code = QString::fromLatin1(code);
-        f.severity = severity;
-        f.message = message;
-        const CodeInfo info = codeInfo(f.code);
-        Q_ASSERT(!info.title.isEmpty());
-        f.explanation = specific.isEmpty() ? info.explanation : info.explanation + QStringLiteral("\n\n") + specific;
-        f.loaders = info.loaders;
-        m_findings.append(f);
+        m_findings.append(makeFinding(code, severity, message, specific));
         return m_findings.last();
     }
 

@@ -49,6 +49,10 @@ QStringList composeCheckCodes();
 /// Information on a code; an empty CodeInfo for an unknown code.
 CodeInfo codeInfo(const QString &code);
 
+/// A finding of `code` with its catalogue explanation (plus `specific`, the case's own words) and
+/// loader reactions filled in; the one way every check builds its findings.
+Finding makeFinding(const char *code, Severity severity, const QString &message, const QString &specific = {});
+
 /// Sorts findings: errors first, then warnings, then info; stable within a severity.
 void sortFindings(QList<Finding> &findings);
 

@@ -214,18 +214,12 @@ QList<Finding> verificationFindings(const ImageArchive &ia, const VerifyReport &
     QList<Finding> findings;
     auto add = [&](const char *code, Severity severity, int image, int layer, const QString &member, const QString &message,
                    const QString &specific) {
-        Finding f;
-        f.code = QString::fromLatin1(code);
-        f.severity = severity;
+        Finding f = makeFinding(code, severity, message, specific);
         f.image = image;
         if (layer >= 0)
             f.layers << layer;
         if (!member.isEmpty())
             f.members << member;
-        f.message = message;
-        const CodeInfo info = codeInfo(f.code);
-        f.explanation = specific.isEmpty() ? info.explanation : info.explanation + QStringLiteral("\n\n") + specific;
-        f.loaders = info.loaders;
         findings.append(f);
     };
     QSet<int> damaged;

@@ -419,16 +419,10 @@ bool writeOciLayout(Writer &w, const ExportOptions &options, const QList<LayerSo
         && w.bytes(QStringLiteral("blobs/sha256/") + manifestDigest.mid(7), manifestBytes);
 }
 
-Finding composeFinding(const char *code, Severity severity, const QString &message, const QString &specific = {})
+Finding composeFinding(const char *code, Severity severity, const QString &message)
 {
-    Finding f;
-    f.code = QString::fromLatin1(code);
-    f.severity = severity;
+    Finding f = makeFinding(code, severity, message);
     f.image = 0;
-    f.message = message;
-    const CodeInfo info = codeInfo(f.code);
-    f.explanation = specific.isEmpty() ? info.explanation : info.explanation + QStringLiteral("\n\n") + specific;
-    f.loaders = info.loaders;
     return f;
 }
 

@@ -525,6 +525,29 @@ class SavedImage:
     parent: str | None = None       # manifest.json Parent (sha256:<image id>)
 
 
+
+def v10_legacy_entries(seed: bytes, layers: Sequence[bytes], tag: str = "legacy/demo:1.0") -> tuple[list, list[str]]:
+    """A Docker <= 1.9 save (FORMATS §1.1): repositories plus <id>/{VERSION,json,layer.tar}
+    linked by `parent`, no manifest.json.  v1.0 IDs were random; here they are derived from
+    `seed` so the archive is reproducible.  Returns the entries (unsorted) and the IDs bottom first."""
+    ids = [sha256_hex(seed + b" layer %d" % i) for i in range(len(layers))]
+    entries = []
+    for i, (ident, tar) in enumerate(zip(ids, layers)):
+        meta = {"id": ident}
+        if i:
+            meta["parent"] = ids[i - 1]
+        meta.update({"created": "2015-10-01T00:00:00Z",
+                     "container_config": go_container_config(None),
+                     "docker_version": "1.8.3",
+                     "config": go_container_config({"Cmd": ["/bin/sh"]}),
+                     "architecture": "amd64", "os": "linux", "Size": len(tar)})
+        entries += [directory(ident, mtime=1443657600),
+                    file(f"{ident}/VERSION", b"1.0", mtime=1443657600),
+                    file(f"{ident}/json", go_json(meta), mtime=1443657600),
+                    file(f"{ident}/layer.tar", tar, mtime=1443657600)]
+    entries.append(file("repositories", repositories_json([(tag, ids[-1])])))
+    return entries, ids
+
 def docker_save_v24(images: Sequence[SavedImage]) -> tuple[list[Entry], dict]:
     """``docker save`` of Docker 1.10-24 (FORMATS §1.2): ``<config>.json``,
     ``manifest.json``, ``repositories`` (tag -> top v1 ID), and one

@@ -45,6 +45,9 @@ private Q_SLOTS:
     void modelsPassTheTester_data();
     void modelsPassTheTester();
     void uiThreadStaysResponsive();
+    void platformsAndArtifactsAreListed();
+    void followsADarkPalette();
+    void keyboardReachesTheFilter();
 
 private:
     static bool openAndWait(MainWindow &w, const QString &path)
@@ -293,6 +296,68 @@ void TestMainWindow::uiThreadStaysResponsive()
     beat.stop();
     // A loose bound for shared CI machines; bench/ records the real figure on big archives.
     QVERIFY2(longest < 500, qPrintable(QString::number(longest)));
+}
+
+void TestMainWindow::platformsAndArtifactsAreListed()
+{
+    // A multi-platform OCI folder with an artifact, written by the independent fixture generator.
+    QTemporaryDir dir;
+    QString output;
+    QVERIFY2(test::runPython({test::source(QStringLiteral("tests/fixtures/make_fixtures.py")), dir.path()}, &output) == 0, qPrintable(output));
+    MainWindow w;
+    w.show();
+    QVERIFY(openAndWait(w, dir.filePath(QStringLiteral("oci-dir"))));
+    auto *images = w.findChild<QTreeWidget *>(QStringLiteral("images"));
+    QCOMPARE(images->topLevelItemCount(), 3); // two platforms, then the artifact apart
+    QCOMPARE(images->topLevelItem(0)->text(1), QStringLiteral("linux/amd64"));
+    QCOMPARE(images->topLevelItem(1)->text(1), QStringLiteral("linux/arm64/v8"));
+    QVERIFY(images->topLevelItem(2)->text(0).startsWith(u"artifact"));
+    QVERIFY(images->topLevelItem(2)->isDisabled());
+    // Picking the other platform shows its layers.
+    QSignalSpy indexed(&w, &MainWindow::layersIndexed);
+    images->setCurrentItem(images->topLevelItem(1));
+    QVERIFY(indexed.wait(30000));
+    auto *layers = w.findChild<QTableView *>(QStringLiteral("layers"));
+    QCOMPARE(layers->model()->index(0, LayersModel::CompressionColumn).data().toString(), QStringLiteral("zstd"));
+}
+
+void TestMainWindow::followsADarkPalette()
+{
+    QPalette dark;
+    dark.setColor(QPalette::Base, QColor(30, 30, 30));
+    dark.setColor(QPalette::Window, QColor(45, 45, 45));
+    dark.setColor(QPalette::Text, QColor(230, 230, 230));
+    dark.setColor(QPalette::WindowText, QColor(230, 230, 230));
+    const QPalette saved = QApplication::palette();
+    QApplication::setPalette(dark);
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(openAndWait(w, test::corpus(QStringLiteral("ggcr__test_link.tar"))));
+        const QImage picture = w.findChild<ChainView *>(QStringLiteral("chainView"))->grab().toImage();
+        // The canvas takes the palette's base colour, and its text stays readable on it.
+        QCOMPARE(picture.pixelColor(picture.width() - 2, picture.height() - 2), QColor(30, 30, 30));
+        int light = 0;
+        for (int y = 0; y < 40; ++y)
+            for (int x = 0; x < 300; ++x)
+                light += picture.pixelColor(x, y).lightness() > 150 ? 1 : 0;
+        QVERIFY2(light > 30, qPrintable(QString::number(light))); // the column titles
+    }
+    QApplication::setPalette(saved);
+}
+
+void TestMainWindow::keyboardReachesTheFilter()
+{
+    MainWindow w;
+    w.show();
+    QApplication::setActiveWindow(&w);
+    QVERIFY(QTest::qWaitForWindowActive(&w));
+    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
+    w.showTab(1);
+    QTest::keyClick(&w, Qt::Key_F, Qt::ControlModifier);
+    QTRY_VERIFY(w.findChild<QLineEdit *>(QStringLiteral("filter"))->hasFocus());
+    QTest::keyClicks(QApplication::focusWidget(), QStringLiteral("busybox"));
+    QCOMPARE(w.findChild<QLineEdit *>(QStringLiteral("filter"))->text(), QStringLiteral("busybox"));
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -157,7 +157,7 @@ Archive::Resolved Archive::resolve(const QString &path) const
         const Member &m = m_members.at(idx);
         if (m.type == MemberType::Symlink) {
             if (++r.hops > kMaxLinkHops) {
-                r.error = QStringLiteral("\"%1\": symbolic links form a loop (more than %2 hops)").arg(path).arg(kMaxLinkHops);
+                r.error = QStringLiteral("\"%1\": symbolic links form a loop (more than %2 hops, the link hop limit)").arg(path).arg(kMaxLinkHops);
                 return r;
             }
             if (m.linkTarget.startsWith(u'/')) {
@@ -171,7 +171,7 @@ Archive::Resolved Archive::resolve(const QString &path) const
         }
         if (m.type == MemberType::Hardlink) {
             if (++r.hops > kMaxLinkHops) {
-                r.error = QStringLiteral("\"%1\": hard links form a loop (more than %2 hops)").arg(path).arg(kMaxLinkHops);
+                r.error = QStringLiteral("\"%1\": hard links form a loop (more than %2 hops, the link hop limit)").arg(path).arg(kMaxLinkHops);
                 return r;
             }
             bool escapes = false;
@@ -213,8 +213,9 @@ bool Archive::location(const Member &m, QString *file, qint64 *offset) const
 
 static QString tooLarge(const Member &m, qint64 maxBytes)
 {
-    return QStringLiteral("%1: %2 bytes, more than the %3 bytes read into memory for a member of this kind")
-        .arg(m.path).arg(m.size).arg(maxBytes);
+    return QStringLiteral("%1: %2 bytes, more than the %3 bytes read into memory for a member of this kind%4")
+        .arg(m.path).arg(m.size).arg(maxBytes)
+        .arg(maxBytes == kMaxMetadataMemberSize ? limits::note("kMaxMetadataMemberSize", kMaxMetadataMemberSize) : QString());
 }
 
 Archive::ReadResult Archive::read(int index, qint64 maxBytes) const

@@ -3,6 +3,7 @@
 
 #include "archive/member.h"
 #include "archive/memberreader.h"
+#include "util/limits.h"
 #include "util/progress.h"
 
 #include <QHash>
@@ -25,11 +26,8 @@ QString compressionName(Compression c);
 /// header checksum or an all-zero first block; anything else is Unknown.
 Compression sniffCompression(const QByteArray &head);
 
-/// Largest member read into memory as metadata (JSON, repositories, VERSION). Bigger members are
-/// refused with a message naming this limit.
-constexpr qint64 kMaxMetadataMemberSize = 64ll * 1024 * 1024;
-/// Symlink and hardlink hops followed before a chain counts as a loop.
-constexpr int kMaxLinkHops = 40;
+using limits::kMaxLinkHops;
+using limits::kMaxMetadataMemberSize;
 /// How many bytes of each member are kept as its head (enough for a tar header).
 constexpr int kHeadSize = 512;
 
@@ -62,6 +60,8 @@ public:
     bool truncated() const { return m_truncated; }
     /// Stored names that leave the archive ("../x", or nothing left after normalising); skipped.
     const QStringList &unsafeMembers() const { return m_unsafeMembers; }
+    /// Names stored with a leading "/" (read relative to the archive's root).
+    const QStringList &absoluteMembers() const { return m_absoluteMembers; }
     /// Paths stored more than once (not counting folders).
     const QStringList &duplicateMembers() const { return m_duplicateMembers; }
     bool cancelled() const { return m_cancelled; }
@@ -132,6 +132,7 @@ private:
     QStringList m_problems;
     QStringList m_unsafeMembers;
     QStringList m_duplicateMembers;
+    QStringList m_absoluteMembers;
     bool m_truncated = false;
     bool m_cancelled = false;
     mutable std::atomic<qint64> m_bytesRead{0};

@@ -13,8 +13,7 @@
 
 namespace lamina {
 
-/// A layout folder with more entries than this is not an image layout; stop listing it.
-constexpr int kMaxFolderMembers = 1'000'000;
+using limits::kMaxArchiveMembers;
 
 Archive::OpenResult Archive::Builder::indexDir(const QString &path, const Progress &progress)
 {
@@ -35,9 +34,9 @@ Archive::OpenResult Archive::Builder::indexDir(const QString &path, const Progre
             break;
         }
         const QString full = it.next();
-        if (found.size() >= kMaxFolderMembers) {
-            ar->m_problems.append(QStringLiteral("the folder holds more than %1 entries; the rest were not listed")
-                                      .arg(kMaxFolderMembers));
+        if (found.size() >= kMaxArchiveMembers) {
+            ar->m_problems.append(QStringLiteral("the folder holds more than %1 entries (the member count limit); the rest were not listed")
+                                      .arg(kMaxArchiveMembers));
             break;
         }
         const QByteArray native = QFile::encodeName(full);

@@ -34,6 +34,7 @@ struct FileSource
     qint64 lastReport = 0;
     std::atomic<qint64> *counter = nullptr;
     const Progress *progress = nullptr;
+    bool bomb = false; // stopped by the decompression alarm
     QByteArray buffer = QByteArray(int(kChunk), Qt::Uninitialized);
 
     ~FileSource()
@@ -50,11 +51,17 @@ struct FileSource
         }
     }
 
-    static la_ssize_t read(struct archive *, void *data, const void **out)
+    static la_ssize_t read(struct archive *a, void *data, const void **out)
     {
         auto *s = static_cast<FileSource *>(data);
         if (s->progress && s->progress->cancelled())
             return -1;
+        // Checked before every read: a member skipped inside archive_read_next_header() is
+        // decompressed without returning to us, and a gzip bomb would go on for hours.
+        if (limits::decompressionAlarm(s->position, archive_filter_bytes(a, 0))) {
+            s->bomb = true;
+            return -1;
+        }
         ssize_t n;
         do {
             n = ::read(s->fd, s->buffer.data(), size_t(s->buffer.size()));
@@ -66,6 +73,13 @@ struct FileSource
         s->reportProgress();
         *out = s->buffer.constData();
         return n;
+    }
+
+    QString bombMessage(struct archive *a) const
+    {
+        return QStringLiteral("the archive decompresses to more than %1 times its size (%2 bytes from %3): a decompression bomb; reading stopped%4")
+            .arg(limits::kMaxDecompressionRatio).arg(archive_filter_bytes(a, 0)).arg(position)
+            .arg(limits::note("kMaxDecompressionRatio", limits::kMaxDecompressionRatio));
     }
 
     static la_int64_t skip(struct archive *, void *data, la_int64_t request)
@@ -159,6 +173,13 @@ QString entryLink(struct archive_entry *e, bool hard)
     if (const char *p = archive_entry_symlink(e))
         return QString::fromLocal8Bit(p);
     return {};
+}
+
+/// Members the indexer does not add, in the same order everywhere the archive is re-read (ordinals
+/// count only the members added).
+bool skippedMember(const QString &stored, const QString &normalised, bool escapes)
+{
+    return escapes || stored.isEmpty() || normalised.isEmpty() || stored.size() > limits::kMaxPathLength;
 }
 
 bool looksLikeMetadata(const Member &m)
@@ -258,8 +279,8 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
         if (rc == ARCHIVE_EOF)
             break;
         if (rc < ARCHIVE_WARN) {
-            const QString why = QString::fromLocal8Bit(archive_error_string(h.a));
-            if (ar->m_members.isEmpty() && !(compressed && why.contains(u"runcated"))) {
+            const QString why = src.bomb ? src.bombMessage(h.a) : QString::fromLocal8Bit(archive_error_string(h.a));
+            if (ar->m_members.isEmpty() && !(compressed && why.contains(u"runcated")) && !src.bomb) {
                 result.error = describeOpenError(h.a);
                 if (progress.cancelled())
                     result.error = QStringLiteral("cancelled");
@@ -277,6 +298,11 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
             break;
         }
 
+        if (ar->m_members.size() >= limits::kMaxArchiveMembers) {
+            ar->m_problems.append(QStringLiteral("the archive holds more than %1 members; the rest were not indexed%2")
+                                      .arg(limits::kMaxArchiveMembers).arg(limits::note("kMaxArchiveMembers", limits::kMaxArchiveMembers)));
+            break;
+        }
         Member m;
         const QString stored = entryPath(e);
         bool escapes = false;
@@ -309,6 +335,19 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
         }
         if (m.path.isEmpty())
             continue; // the root folder itself ("./")
+        if (stored.startsWith(u'/')) {
+            ar->m_absoluteMembers.append(stored);
+            ar->m_problems.append(QStringLiteral("member \"%1\": stored with an absolute path; read as \"%2\" inside the archive")
+                                      .arg(stored, m.path));
+        }
+        if (const char *raw = archive_entry_pathname(e); raw && !QUtf8StringView(raw).isValidUtf8())
+            ar->m_problems.append(QStringLiteral("member \"%1\": the name is not valid UTF-8 (shown with replacement characters)")
+                                      .arg(stored));
+        if (stored.size() > limits::kMaxPathLength) {
+            ar->m_problems.append(QStringLiteral("member \"%1…\": a path of %2 characters; skipped%3")
+                                      .arg(stored.left(80)).arg(stored.size()).arg(limits::note("kMaxPathLength", limits::kMaxPathLength)));
+            continue;
+        }
 
         if (m.type == MemberType::File) {
             if (!compressed && archive_entry_sparse_count(e) == 0)
@@ -376,7 +415,7 @@ Archive::ReadResult Archive::readStreamed(int index, qint64 maxBytes) const
         bool escapes = false;
         const QString stored = entryPath(e);
         const QString p = normaliseMemberPath(stored, &escapes);
-        if (escapes || stored.isEmpty() || p.isEmpty())
+        if (skippedMember(stored, p, escapes))
             continue;
         if (++ordinal != target.ordinal)
             continue;
@@ -393,7 +432,8 @@ Archive::ReadResult Archive::readStreamed(int index, qint64 maxBytes) const
         }
         if (got < target.size) {
             r.data.truncate(got);
-            r.error = QStringLiteral("%1: truncated: only %2 of its %3 bytes could be read").arg(target.path).arg(got).arg(target.size);
+            r.error = src.bomb ? QStringLiteral("%1: %2").arg(target.path, src.bombMessage(h.a))
+                               : QStringLiteral("%1: truncated: only %2 of its %3 bytes could be read").arg(target.path).arg(got).arg(target.size);
         }
         return r;
     }
@@ -406,13 +446,14 @@ namespace {
 class StreamReader : public MemberReader
 {
 public:
-    StreamReader(struct archive *a, QString name)
-        : m_a(a), m_name(std::move(name)) {}
+    StreamReader(struct archive *a, const FileSource &source, QString name)
+        : m_a(a), m_source(source), m_name(std::move(name)) {}
     qint64 read(char *buffer, qint64 max) override
     {
         const la_ssize_t n = archive_read_data(m_a, buffer, size_t(max));
         if (n < 0) {
-            m_error = QStringLiteral("%1: truncated or damaged: %2").arg(m_name, QString::fromLocal8Bit(archive_error_string(m_a)));
+            m_error = m_source.bomb ? QStringLiteral("%1: %2").arg(m_name, m_source.bombMessage(m_a))
+                                    : QStringLiteral("%1: truncated or damaged: %2").arg(m_name, QString::fromLocal8Bit(archive_error_string(m_a)));
             return -1;
         }
         return n;
@@ -421,6 +462,7 @@ public:
 
 private:
     struct archive *m_a;
+    const FileSource &m_source;
     QString m_name;
     QString m_error;
 };
@@ -460,19 +502,19 @@ bool Archive::scanMembers(const QSet<int> &wanted, const std::function<bool(int,
         bool escapes = false;
         const QString stored = entryPath(e);
         const QString p = normaliseMemberPath(stored, &escapes);
-        if (escapes || stored.isEmpty() || p.isEmpty())
+        if (skippedMember(stored, p, escapes))
             continue;
         ++ordinal;
         if (!wanted.contains(ordinal))
             continue;
         --left;
-        StreamReader reader(h.a, p);
+        StreamReader reader(h.a, src, p);
         if (!visit(ordinal, reader))
             return true;
     }
     if (left > 0 && !progress.cancelled()) {
         *error = QStringLiteral("the archive ended before all members were read: %1")
-                     .arg(QString::fromLocal8Bit(archive_error_string(h.a)));
+                     .arg(src.bomb ? src.bombMessage(h.a) : QString::fromLocal8Bit(archive_error_string(h.a)));
         return false;
     }
     return true;

@@ -59,6 +59,11 @@ private:
                              QStringLiteral("tar member \"%1\" climbs out of the archive; it was skipped").arg(name));
             f.members << name;
         }
+        for (const QString &name : m_ar.absoluteMembers()) {
+            Finding &f = add("unsafe-path", Severity::Error,
+                             QStringLiteral("tar member \"%1\" has an absolute path; it is read inside the archive").arg(name));
+            f.members << name;
+        }
         if (m_ia.images.isEmpty() && m_ia.layout == Layout::Unknown && !m_ar.truncated())
             add("not-an-image", Severity::Error,
                 m_ar.members().isEmpty() ? QStringLiteral("the archive holds no members at all")
@@ -684,31 +689,34 @@ private:
             for (const QString &id : badVersion)
                 f.members << id + QStringLiteral("/VERSION");
         }
-        // Cycles: walk from every dir, report each loop once.
-        QSet<QString> reported;
+        // Cycles: each dir is walked once (a walk stops where an earlier one passed), so a
+        // chain of 100,000 links costs 100,000 steps, not 100,000 walks. Each loop is reported once.
+        QHash<QString, int> walkOf; // the walk that first reached a dir
+        int walk = 0;
         for (const LegacyLayer &l : legacy.layers) {
-            const LegacyChain c = walkLegacyChain(legacy, l.id);
-            if (c.cycleAt.isEmpty())
-                continue;
-            const qsizetype from = c.ids.indexOf(c.cycleAt);
-            QStringList loop = c.ids.mid(from);
-            QStringList key = loop;
-            key.sort();
-            if (reported.contains(key.join(u',')))
-                continue;
-            reported.insert(key.join(u','));
+            ++walk;
+            QStringList path;
+            QString current = l.id;
+            while (!current.isEmpty() && legacy.layer(current) && !walkOf.contains(current)) {
+                walkOf.insert(current, walk);
+                path.append(current);
+                current = legacy.layer(current)->parent;
+            }
+            if (current.isEmpty() || walkOf.value(current) != walk)
+                continue; // ended at a root, a missing dir, or a dir an earlier walk covered
+            QStringList loop = path.mid(path.indexOf(current));
             QStringList shortLoop;
             for (const QString &id : loop)
                 shortLoop << id.left(12);
             Finding &f = add("parent-cycle", sev,
-                             QStringLiteral("the parent links loop: %1 → %2").arg(shortLoop.join(QStringLiteral(" → ")), c.cycleAt.left(12)));
+                             QStringLiteral("the parent links loop: %1 → %2").arg(shortLoop.join(QStringLiteral(" → ")), current.left(12)));
             for (const QString &id : loop)
                 f.members << id + QStringLiteral("/json");
         }
         // Forks.
         QSet<QString> onTaggedChain;
         for (const RepositoryTag &t : legacy.repositories)
-            for (const QString &id : walkLegacyChain(legacy, t.id).ids)
+            for (QString id = t.id; legacy.layer(id) && !onTaggedChain.contains(id); id = legacy.layer(id)->parent)
                 onTaggedChain.insert(id);
         QSet<QString> usedByM = legacyDirsUsedByManifest();
         for (auto it = children.begin(); it != children.end(); ++it) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "format/json.h"
 
+#include "util/limits.h"
+
 namespace lamina {
 
 QString jsonTypeName(const QJsonValue &v)
@@ -17,8 +19,40 @@ QString jsonTypeName(const QJsonValue &v)
     return QStringLiteral("nothing");
 }
 
+int jsonNestingDepth(QByteArrayView bytes)
+{
+    int depth = 0, deepest = 0;
+    bool inString = false, escaped = false;
+    for (const char c : bytes) {
+        if (inString) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                inString = false;
+            continue;
+        }
+        if (c == '"')
+            inString = true;
+        else if (c == '[' || c == '{')
+            deepest = std::max(deepest, ++depth);
+        else if ((c == ']' || c == '}') && depth > 0)
+            --depth;
+    }
+    return deepest;
+}
+
 std::optional<QJsonDocument> parseJson(const QByteArray &bytes, const QString &member, QStringList *errors)
 {
+    // Qt's parser would stop at 1024 levels with "too deeply nested"; refusing earlier names our
+    // limit and keeps every later recursive walk over the document shallow.
+    if (const int depth = jsonNestingDepth(bytes); depth > limits::kMaxJsonDepth) {
+        errors->append(QStringLiteral("%1: JSON nested %2 levels deep, more than %3; not read%4")
+                           .arg(member).arg(depth).arg(limits::kMaxJsonDepth)
+                           .arg(limits::note("kMaxJsonDepth", limits::kMaxJsonDepth)));
+        return std::nullopt;
+    }
     QJsonParseError err;
     QJsonDocument doc = QJsonDocument::fromJson(bytes, &err);
     if (err.error != QJsonParseError::NoError) {

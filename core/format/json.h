@@ -15,7 +15,10 @@ namespace lamina {
 /// The JSON type of a value, in words ("a string", "an array", "null", …), for error messages.
 QString jsonTypeName(const QJsonValue &v);
 
-/// Parses JSON bytes. On failure returns nothing and appends "<member>: not valid JSON (…)" to
+/// The deepest nesting of arrays and objects in JSON text (strings skipped), without parsing it.
+int jsonNestingDepth(QByteArrayView bytes);
+
+/// Parses JSON bytes; text nested deeper than limits::kMaxJsonDepth is refused. On failure returns nothing and appends "<member>: not valid JSON (…)" to
 /// `errors`.
 std::optional<QJsonDocument> parseJson(const QByteArray &bytes, const QString &member, QStringList *errors);
 

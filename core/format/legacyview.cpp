@@ -26,6 +26,10 @@ LegacyChain walkLegacyChain(const LegacyView &view, const QString &top)
             chain.cycleAt = current;
             break;
         }
+        if (chain.ids.size() >= limits::kMaxLegacyChainLength) {
+            chain.tooLong = true;
+            break;
+        }
         seen.insert(current);
         chain.ids.append(current);
         current = layer->parent;
@@ -138,7 +142,7 @@ LegacyView readLegacyView(const Archive &archive)
     QStringList tops;
     QHash<QString, QStringList> tagsOf;
     for (const RepositoryTag &t : std::as_const(view.repositories)) {
-        if (!tops.contains(t.id))
+        if (!tagsOf.contains(t.id))
             tops.append(t.id);
         tagsOf[t.id].append(t.reference());
     }
@@ -151,8 +155,17 @@ LegacyView readLegacyView(const Archive &archive)
                 tops.append(l.id);
     }
     for (const QString &top : std::as_const(tops)) {
+        if (view.chains.size() >= limits::kMaxImages) {
+            view.problems.append(QStringLiteral("repositories and the legacy directories name %1 chains, more than %2; the rest were not walked%3")
+                                     .arg(tops.size()).arg(limits::kMaxImages).arg(limits::note("kMaxImages", limits::kMaxImages)));
+            break;
+        }
         LegacyChain c = walkLegacyChain(view, top);
         c.tags = tagsOf.value(top);
+        if (c.tooLong)
+            view.problems.append(QStringLiteral("%1/json: the parent chain is longer than %2 links; the walk stopped there%3")
+                                     .arg(top).arg(limits::kMaxLegacyChainLength)
+                                     .arg(limits::note("kMaxLegacyChainLength", limits::kMaxLegacyChainLength)));
         view.chains.append(c);
     }
     return view;

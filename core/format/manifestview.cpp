@@ -80,6 +80,11 @@ ManifestView readManifestView(const Archive &archive)
     if (entries.isEmpty())
         errors->append(QStringLiteral("manifest.json: the array is empty: the archive names no image"));
     for (qsizetype i = 0; i < entries.size(); ++i) {
+        if (i >= limits::kMaxImages) {
+            errors->append(QStringLiteral("manifest.json: %1 entries, more than %2; the rest were not read%3")
+                               .arg(entries.size()).arg(limits::kMaxImages).arg(limits::note("kMaxImages", limits::kMaxImages)));
+            break;
+        }
         const QString where = QStringLiteral("manifest.json entry %1").arg(i);
         if (!entries.at(i).isObject()) {
             errors->append(QStringLiteral("%1: must be an object, but is %2").arg(where, jsonTypeName(entries.at(i))));
@@ -101,6 +106,12 @@ ManifestView readManifestView(const Archive &archive)
         e.configPath = f.string(o, key("Config", "config"));
         e.repoTags = f.stringList(o, key("RepoTags", "repoTags"), {}, &e.repoTagsNull);
         e.layers = f.stringList(o, key("Layers", "layers"));
+        if (e.layers.size() > limits::kMaxImageLayers) {
+            errors->append(QStringLiteral("%1: field \"Layers\" lists %2 layers, more than %3; only the first %3 were read%4")
+                               .arg(where).arg(e.layers.size()).arg(limits::kMaxImageLayers)
+                               .arg(limits::note("kMaxImageLayers", limits::kMaxImageLayers)));
+            e.layers.resize(limits::kMaxImageLayers);
+        }
         e.parent = f.string(o, key("Parent", "parent"));
         e.layerSources = f.object(o, key("LayerSources", "layerSources"));
         e.fieldsValid = errors->size() == problemsBefore;

@@ -13,8 +13,7 @@ namespace lamina {
 
 namespace {
 
-/// Nested indexes deeper than this are not followed (real ones nest one or two levels).
-constexpr int kMaxIndexDepth = 8;
+using limits::kMaxIndexDepth;
 
 const QString kOciIndex = QStringLiteral("application/vnd.oci.image.index.v1+json");
 const QString kDockerList = QStringLiteral("application/vnd.docker.distribution.manifest.list.v2+json");
@@ -49,6 +48,7 @@ struct Walker
     QStringList *errors;
     OciView &view;
     QSet<QString> visiting;
+    bool stoppedAtLimit = false;
     QString lastDigest;
 
     std::optional<QJsonObject> readBlobObject(const Descriptor &d, const QString &where, QString *blobPath, int *member)
@@ -104,6 +104,15 @@ struct Walker
         for (const Descriptor &d : index.manifests) {
             const Descriptor &named = top ? *top : d;
             const QString where = QStringLiteral("%1 → %2").arg(index.path, d.digest);
+            // Indexes may name the same child many times at every level: without a total the
+            // walk grows exponentially with the depth.
+            if (view.manifests.size() + view.indexes.size() >= limits::kMaxImages) {
+                if (!stoppedAtLimit)
+                    errors->append(QStringLiteral("%1: the indexes name more than %2 manifests and indexes in all; the rest were not read%3")
+                                       .arg(where).arg(limits::kMaxImages).arg(limits::note("kMaxImages", limits::kMaxImages)));
+                stoppedAtLimit = true;
+                return;
+            }
             if (visiting.contains(d.digest)) {
                 errors->append(QStringLiteral("%1: the index refers back to itself (a loop); not followed").arg(where));
                 continue;
@@ -125,7 +134,8 @@ struct Walker
                 || (d.mediaType.isEmpty() && obj->contains(QStringLiteral("manifests")));
             if (nested) {
                 if (depth >= kMaxIndexDepth) {
-                    errors->append(QStringLiteral("%1: indexes nested deeper than %2 levels; not followed").arg(where).arg(kMaxIndexDepth));
+                    errors->append(QStringLiteral("%1: indexes nested deeper than %2 levels; not followed%3")
+                                       .arg(where).arg(kMaxIndexDepth).arg(limits::note("kMaxIndexDepth", kMaxIndexDepth)));
                     continue;
                 }
                 OciIndex child = parseIndex(*obj, blobPath, d.digest);
@@ -167,7 +177,11 @@ struct Walker
             errors->append(QStringLiteral("%1: the manifest has no \"config\" descriptor").arg(blobPath));
         m.configDescriptor = parseDescriptor(config, f, QStringLiteral("config"));
         const QJsonArray layers = f.array(o, QStringLiteral("layers"));
-        for (qsizetype i = 0; i < layers.size(); ++i) {
+        if (layers.size() > limits::kMaxImageLayers)
+            errors->append(QStringLiteral("%1: field \"layers\" lists %2 layers, more than %3; only the first %3 were read%4")
+                               .arg(blobPath).arg(layers.size()).arg(limits::kMaxImageLayers)
+                               .arg(limits::note("kMaxImageLayers", limits::kMaxImageLayers)));
+        for (qsizetype i = 0; i < std::min<qsizetype>(layers.size(), limits::kMaxImageLayers); ++i) {
             const QString field = QStringLiteral("layers[%1]").arg(i);
             if (!layers.at(i).isObject()) {
                 f.wrongType(field, QStringLiteral("an object (a descriptor)"), layers.at(i));
@@ -249,7 +263,7 @@ OciView readOciView(const Archive &archive)
         errors->append(QStringLiteral("index.json: must be a JSON object (an image index)"));
         return view;
     }
-    Walker w{archive, errors, view, {}, {}};
+    Walker w{archive, errors, view, {}, false, {}};
     OciIndex top = w.parseIndex(doc->object(), QStringLiteral("index.json"), {});
     view.indexes.append(top);
     w.visitIndex(top, {QStringLiteral("index.json")}, nullptr, 0);

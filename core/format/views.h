@@ -51,6 +51,7 @@ struct LegacyChain
     QStringList ids;           ///< existing directories, top to bottom
     QString missingParent;     ///< the first `parent` (or the top itself) that names no directory
     QString cycleAt;           ///< the id met twice, when the walk closed a loop
+    bool tooLong = false;      ///< the walk stopped at limits::kMaxLegacyChainLength links
 };
 
 struct LegacyView

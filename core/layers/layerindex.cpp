@@ -4,6 +4,7 @@
 // the same pass.
 #include "layers/layerindex.h"
 
+#include "util/limits.h"
 #include "util/sha256.h"
 
 #include <QHash>
@@ -161,6 +162,12 @@ public:
             stored = p;
         else if (const char *u = archive_entry_pathname_utf8(ae))
             stored = u;
+        if (stored.size() > limits::kMaxPathLength) {
+            m_index.problems.append(QStringLiteral("\"%1…\": a path of %2 bytes; skipped%3")
+                                        .arg(QString::fromUtf8(stored.left(80))).arg(stored.size())
+                                        .arg(limits::note("kMaxPathLength", limits::kMaxPathLength)));
+            return;
+        }
         const QByteArray path = normalise(stored);
         if (path.isNull()) {
             m_index.problems.append(QStringLiteral("\"%1\": the path climbs out of the layer (\"..\"); skipped").arg(QString::fromUtf8(stored)));
@@ -233,6 +240,12 @@ public:
                 e.type = EntryType::Symlink;
                 const char *u = archive_entry_symlink_utf8(ae);
                 link = u ? QByteArray(u) : QByteArray(archive_entry_symlink(ae));
+                if (link.size() > limits::kMaxPathLength) {
+                    m_index.problems.append(QStringLiteral("\"%1\": a symbolic link target of %2 bytes; skipped%3")
+                                                .arg(QString::fromUtf8(path)).arg(link.size())
+                                                .arg(limits::note("kMaxPathLength", limits::kMaxPathLength)));
+                    return;
+                }
                 break;
             }
             case AE_IFCHR: e.type = EntryType::CharDevice; break;
@@ -388,6 +401,7 @@ struct Feed
     bool seekable = false;
     qint64 bytes = 0;
     const Progress *progress = nullptr;
+    const Feed *compressedSide = nullptr; // the stage-1 feed, for the decompression alarm
     QByteArray buffer = QByteArray(int(kChunk), Qt::Uninitialized);
     QString error;
 
@@ -399,6 +413,12 @@ struct Feed
             return -1;
         }
         qint64 n;
+        if (f->compressedSide && limits::decompressionAlarm(f->compressedSide->bytes, f->bytes)) {
+            f->error = QStringLiteral("the layer decompresses to more than %1 times its size (%2 bytes from %3): a decompression bomb; reading stopped%4")
+                           .arg(limits::kMaxDecompressionRatio).arg(f->bytes).arg(f->compressedSide->bytes)
+                           .arg(limits::note("kMaxDecompressionRatio", limits::kMaxDecompressionRatio));
+            return -1;
+        }
         if (f->upstream) {
             n = archive_read_data(f->upstream, f->buffer.data(), size_t(f->buffer.size()));
             if (n < 0)
@@ -473,6 +493,7 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
             return r;
         }
         inner.upstream = raw;
+        inner.compressedSide = &outer;
         inner.progress = &progress;
         inner.hash = options.computeDigests ? &uncompressed : nullptr;
         archive_read_set_callback_data(tar, &inner);
@@ -492,13 +513,27 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
         struct archive_entry *ae = nullptr;
         int header = 0;
         int rc;
+        QString limit;
         while ((rc = archive_read_next_header(tar, &ae)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
             builder.add(ae, header++, archive_filter_bytes(tar, 0));
             if (progress.cancelled())
                 break;
+            if (index->m_entries.size() >= limits::kMaxLayerEntries) {
+                limit = QStringLiteral("the layer holds more than %1 entries; indexing stopped there%2")
+                            .arg(limits::kMaxLayerEntries).arg(limits::note("kMaxLayerEntries", limits::kMaxLayerEntries));
+                break;
+            }
+            if (index->m_pool.size() >= limits::kMaxLayerNameBytes) {
+                limit = QStringLiteral("the layer's names and link targets take more than %1 bytes; indexing stopped after %2 entries%3")
+                            .arg(limits::kMaxLayerNameBytes).arg(header)
+                            .arg(limits::note("kMaxLayerNameBytes", limits::kMaxLayerNameBytes));
+                break;
+            }
         }
         if (progress.cancelled()) {
             r.error = QStringLiteral("cancelled");
+        } else if (!limit.isEmpty()) {
+            index->problems.append(limit);
         } else if (rc != ARCHIVE_EOF) {
             const QString why = !tarFeed->error.isEmpty() ? tarFeed->error : QString::fromLocal8Bit(archive_error_string(tar));
             index->problems.append(QStringLiteral("the layer stream breaks off after %1 entries: %2").arg(header).arg(why));
@@ -513,6 +548,12 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
             if (compressed) {
                 while (Feed::read(raw, &outer, &ignored) > 0) {
                 }
+            }
+            const QString &failed = !tarFeed->error.isEmpty() ? tarFeed->error : outer.error;
+            if (!failed.isEmpty()) {
+                // Digests of a stream read only in part would be wrong, not just missing.
+                index->complete = false;
+                index->problems.append(QStringLiteral("the layer stream cannot be read to its end: %1").arg(failed));
             }
         }
         index->uncompressedSize = compressed ? inner.bytes : archive_filter_bytes(tar, 0);

@@ -380,15 +380,16 @@ int catOrExtract(const QStringList &args, QTextStream &out, QTextStream &err, bo
         err << QStringLiteral("extracted %1 file(s), %2 folder(s), %3 link(s)\n").arg(r.files).arg(r.folders).arg(r.links);
         return 0;
     }
-    const FileRead r = readLayerFile(ia, a.image, tree.layers(), tree.node(node).layer, tree.node(node).entry, 1ll << 40);
-    if (!r.ok()) {
-        err << "lamina: " << r.error << '\n';
-        return 1;
-    }
     out.flush();
     QFile stdoutFile;
-    (void)stdoutFile.open(stdout, QIODevice::WriteOnly);
-    stdoutFile.write(r.data);
+    (void)stdoutFile.open(stdout, QIODevice::Unbuffered | QIODevice::WriteOnly);
+    // Streamed: a file's claimed size never decides how much is held in memory.
+    const QString failed = copyLayerFile(ia, a.image, tree.layers(), tree.node(node).layer, tree.node(node).entry,
+                                        [&](const char *data, qint64 size) { return stdoutFile.write(data, size) == size; });
+    if (!failed.isEmpty()) {
+        err << "lamina: " << failed << '\n';
+        return 1;
+    }
     return 0;
 }
 

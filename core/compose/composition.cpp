@@ -9,6 +9,7 @@
 #include "format/imagearchive.h"
 #include "layers/extract.h"
 #include "layers/imagelayers.h"
+#include "util/safewrite.h"
 #include "util/sha256.h"
 
 #include <QDateTime>
@@ -553,7 +554,9 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
                                                               {QStringLiteral("diff_ids"), QJsonArray()}}}};
     QList<LayerSource> sources;
     MergedTree::Layers baseIndexes;
-    QTemporaryDir work(out.absolutePath() + QStringLiteral("/.lamina-XXXXXX"));
+    // What a killed run left beside the target is removed first; ours carry our pid.
+    removeStalePartials(out.absolutePath());
+    QTemporaryDir work(partialPathFor(options.output) + QStringLiteral("-XXXXXX"));
     if (!work.isValid()) {
         result.error = QStringLiteral("%1: cannot create a working folder there").arg(out.absolutePath());
         return result;
@@ -728,7 +731,7 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
     }
 
     // The archive, written beside the target and renamed when complete.
-    const QString part = options.output + QStringLiteral(".part");
+    const QString part = partialPathFor(options.output);
     Writer w;
     w.mtime = mtime;
     w.fd = ::open(QFile::encodeName(part).constData(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -2,6 +2,7 @@
 // Deterministic layer tars (FORMATS.md §6 "What must be deterministic"), written with libarchive.
 #include "compose/layerwriter.h"
 
+#include "util/safewrite.h"
 #include "util/sha256.h"
 
 #include <QDir>
@@ -231,7 +232,8 @@ WrittenLayer writeLayer(const LayerSpec &spec, const QString &outPath, const Pro
     std::sort(order.begin(), order.end(), pathLess);
 
     // Written beside the target and renamed once complete: no half-written file under its name.
-    const QString tmp = outPath + QStringLiteral(".part");
+    removeStalePartials(QFileInfo(outPath).absolutePath());
+    const QString tmp = partialPathFor(outPath);
     Output out;
     out.progress = &progress;
     out.fd = ::open(QFile::encodeName(tmp).constData(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

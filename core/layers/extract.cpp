@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: MIT
 #include "layers/extract.h"
 
+#include "util/safewrite.h"
+
 #include <QDir>
 #include <QFile>
 
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <cstdio>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace lamina {
@@ -34,7 +38,7 @@ int resolveInTree(const MergedTree &tree, QByteArrayView path, bool followLast, 
         const LayerEntry &e = tree.entry(node);
         if (e.type == EntryType::Symlink && (followLast || !todo.isEmpty())) {
             if (++hops > kMaxLinkHops) {
-                *error = QStringLiteral("%1: symbolic links loop").arg(QString::fromUtf8(path.toByteArray()));
+                *error = QStringLiteral("%1: symbolic links loop (more than %2 hops, the link hop limit)").arg(QString::fromUtf8(path.toByteArray())).arg(kMaxLinkHops);
                 return -1;
             }
             const QByteArray target = tree.layerIndex(tree.node(node).layer).linkTarget(tree.node(node).entry);
@@ -78,6 +82,7 @@ public:
                 return false;
             }
             ++m_result.folders;
+            removeStalePartialsAt(fd);
             bool ok = true;
             for (int c : m_tree.children(node)) {
                 if (!(ok = write(fd, c, m_tree.name(c))))
@@ -100,34 +105,63 @@ public:
         }
         case EntryType::File:
         case EntryType::Hardlink: {
-            const FileRead data = readLayerFile(m_ia, m_image, layersOf(), m_tree.node(node).layer, m_tree.node(node).entry, 1ll << 40);
-            if (!data.ok()) {
-                m_result.error = QStringLiteral("%1: %2").arg(shown, data.error);
-                return false;
+            struct stat st;
+            if (!m_overwrite && ::fstatat(dirfd, name.constData(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+                m_result.skipped.append(QStringLiteral("%1: already exists; kept (overwrite not asked)").arg(shown));
+                return true;
             }
-            int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (m_overwrite ? O_TRUNC : O_EXCL);
-            const int fd = ::openat(dirfd, name.constData(), flags, 0600);
+            QString unresolved;
+            if (layerFileSize(layersOf(), m_tree.node(node).layer, m_tree.node(node).entry, &unresolved) < 0) {
+                // A hard link to nothing in the image: nothing to write, the rest still is.
+                m_result.skipped.append(unresolved);
+                return true;
+            }
+            // Written under a temporary name beside the target and renamed when complete: killed
+            // at any point, the target holds the old file or the whole new one (docs/limits.md).
+            const QByteArray part = partialNameFor(name);
+            const int fd = ::openat(dirfd, part.constData(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
             if (fd < 0) {
-                if (errno == EEXIST) {
-                    m_result.skipped.append(QStringLiteral("%1: already exists; kept (overwrite not asked)").arg(shown));
-                    return true;
-                }
                 m_result.error = QStringLiteral("%1: cannot create: %2").arg(shown, QString::fromLocal8Bit(strerror(errno)));
                 return false;
             }
-            qint64 done = 0;
-            while (done < data.data.size()) {
-                const ssize_t n = ::write(fd, data.data.constData() + done, size_t(data.data.size() - done));
-                if (n <= 0) {
-                    m_result.error = QStringLiteral("%1: write failed: %2").arg(shown, QString::fromLocal8Bit(strerror(errno)));
-                    ::close(fd);
-                    return false;
+            QString writeError;
+            QString readError = copyLayerFile(m_ia, m_image, layersOf(), m_tree.node(node).layer, m_tree.node(node).entry,
+                                              [&](const char *data, qint64 size) {
+                for (qint64 done = 0; done < size;) {
+                    const ssize_t n = ::write(fd, data + done, size_t(size - done));
+                    if (n < 0 && errno == EINTR)
+                        continue;
+                    if (n <= 0) {
+                        writeError = QStringLiteral("write failed: %1").arg(QString::fromLocal8Bit(strerror(errno)));
+                        return false;
+                    }
+                    done += n;
                 }
-                done += n;
-            }
+                return true;
+            });
             // Set-id bits are dropped: extraction is for looking at files, not for running them as another user.
             ::fchmod(fd, e.mode & 0777);
+            const bool synced = ::fsync(fd) == 0;
             ::close(fd);
+            const QString failed = !writeError.isEmpty() ? writeError : !readError.isEmpty() ? readError
+                                 : !synced ? QStringLiteral("cannot sync: %1").arg(QString::fromLocal8Bit(strerror(errno))) : QString();
+            if (!failed.isEmpty()) {
+                ::unlinkat(dirfd, part.constData(), 0);
+                m_result.error = QStringLiteral("%1: %2").arg(shown, failed);
+                return false;
+            }
+            const int renamed = m_overwrite ? ::renameat(dirfd, part.constData(), dirfd, name.constData())
+                                            : ::renameat2(dirfd, part.constData(), dirfd, name.constData(), RENAME_NOREPLACE);
+            if (renamed != 0) {
+                const int why = errno;
+                ::unlinkat(dirfd, part.constData(), 0);
+                if (why == EEXIST) {
+                    m_result.skipped.append(QStringLiteral("%1: already exists; kept (overwrite not asked)").arg(shown));
+                    return true;
+                }
+                m_result.error = QStringLiteral("%1: cannot rename into place: %2").arg(shown, QString::fromLocal8Bit(strerror(why)));
+                return false;
+            }
             ++m_result.files;
             return true;
         }
@@ -167,6 +201,16 @@ ExtractResult extractNode(const ImageArchive &ia, int image, const MergedTree &t
         result.error = QStringLiteral("%1: cannot open: %2").arg(dest, QString::fromLocal8Bit(strerror(errno)));
         return result;
     }
+    // A claimed size alone must not fill the disk: refuse up front what cannot fit.
+    struct statvfs vfs;
+    const qint64 needed = tree.treeBytes(node);
+    if (::fstatvfs(destfd, &vfs) == 0 && needed > qint64(vfs.f_bavail) * qint64(vfs.f_frsize)) {
+        result.error = QStringLiteral("%1: the files to extract take %2 bytes, more than the %3 bytes free there")
+                           .arg(dest).arg(needed).arg(qint64(vfs.f_bavail) * qint64(vfs.f_frsize));
+        ::close(destfd);
+        return result;
+    }
+    removeStalePartialsAt(destfd);
     Writer w(ia, image, tree, overwrite, result);
     if (node == tree.root()) {
         for (int c : tree.children(node))

@@ -111,22 +111,47 @@ ImageSizes imageSizes(const ImageLayers &layers)
 
 namespace {
 
+/// Hands a file's bytes to a sink in chunks, never more than one chunk in memory.
+using Sink = std::function<bool(const char *data, qint64 size)>;
+
 struct ReaderFeed
 {
     MemberReader *reader;
+    qint64 bytes = 0;
+    bool bomb = false;
     QByteArray buffer = QByteArray(256 * 1024, Qt::Uninitialized);
-    static la_ssize_t read(struct archive *, void *data, const void **out)
+    static la_ssize_t read(struct archive *a, void *data, const void **out)
     {
         auto *f = static_cast<ReaderFeed *>(data);
+        if (limits::decompressionAlarm(f->bytes, archive_filter_bytes(a, 0))) {
+            f->bomb = true;
+            return -1;
+        }
         const qint64 n = f->reader->read(f->buffer.data(), f->buffer.size());
         *out = f->buffer.constData();
+        if (n > 0)
+            f->bytes += n;
         return n < 0 ? -1 : la_ssize_t(n);
     }
 };
 
-FileRead streamEntry(MemberReader &reader, int header, qint64 size, qint64 maxBytes)
+QString copyRange(MemberReader &reader, qint64 size, const Sink &sink)
 {
-    FileRead r;
+    QByteArray buffer(int(std::min<qint64>(size, 1 << 20)), Qt::Uninitialized);
+    qint64 got = 0;
+    while (got < size) {
+        const qint64 n = reader.read(buffer.data(), std::min<qint64>(buffer.size(), size - got));
+        if (n <= 0)
+            return reader.error().isEmpty() ? QStringLiteral("truncated: %1 of %2 bytes").arg(got).arg(size) : reader.error();
+        if (!sink(buffer.constData(), n))
+            return QStringLiteral("stopped after %1 bytes").arg(got);
+        got += n;
+    }
+    return {};
+}
+
+QString streamEntry(MemberReader &reader, int header, qint64 size, const Sink &sink)
+{
     ReaderFeed feed{&reader};
     struct archive *a = archive_read_new();
     supportCompressions(a);
@@ -134,106 +159,136 @@ FileRead streamEntry(MemberReader &reader, int header, qint64 size, qint64 maxBy
     archive_read_support_format_gnutar(a);
     archive_read_set_callback_data(a, &feed);
     archive_read_set_read_callback(a, &ReaderFeed::read);
+    QString error;
     if (archive_read_open1(a) != ARCHIVE_OK) {
-        r.error = QString::fromLocal8Bit(archive_error_string(a));
+        error = QString::fromLocal8Bit(archive_error_string(a));
         archive_read_free(a);
-        return r;
+        return error;
     }
+    auto why = [&](struct archive *a) {
+        return feed.bomb ? QStringLiteral("the layer decompresses to more than %1 times its size: a decompression bomb; reading stopped%2")
+                               .arg(limits::kMaxDecompressionRatio).arg(limits::note("kMaxDecompressionRatio", limits::kMaxDecompressionRatio))
+                         : QString::fromLocal8Bit(archive_error_string(a));
+    };
     struct archive_entry *e = nullptr;
     int at = 0;
-    for (int rc; (rc = archive_read_next_header(a, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN;) {
+    int rc;
+    while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
         if (at++ != header)
             continue;
-        const qint64 want = std::min(size, maxBytes);
-        r.data.resize(want);
+        QByteArray buffer(int(std::min<qint64>(std::max<qint64>(size, 1), 1 << 20)), Qt::Uninitialized);
         qint64 got = 0;
-        la_ssize_t n;
-        while (got < want && (n = archive_read_data(a, r.data.data() + got, size_t(want - got))) > 0)
+        la_ssize_t n = 0;
+        while (got < size && (n = archive_read_data(a, buffer.data(), size_t(std::min<qint64>(buffer.size(), size - got)))) > 0) {
+            if (!sink(buffer.constData(), n)) {
+                archive_read_free(a);
+                return QStringLiteral("stopped after %1 bytes").arg(got);
+            }
             got += n;
-        r.data.truncate(got);
-        if (got < want)
-            r.error = QStringLiteral("truncated: %1 of %2 bytes").arg(got).arg(want);
+        }
+        if (got < size)
+            error = n < 0 ? why(a) : QStringLiteral("truncated: %1 of %2 bytes").arg(got).arg(size);
         archive_read_free(a);
-        return r;
+        return error;
     }
-    r.error = QStringLiteral("the entry was not found again in the layer stream");
+    error = rc == ARCHIVE_EOF ? QStringLiteral("the entry was not found again in the layer stream") : why(a);
     archive_read_free(a);
-    return r;
+    return error;
+}
+
+/// Follows hardlinks to the file entry that holds the bytes; false with `error` when there is none.
+bool resolveFileEntry(const MergedTree::Layers &layers, int *layer, int *entry, QString *error)
+{
+    const LayerIndex *li = layers.at(*layer).get();
+    // A hardlink names an earlier entry of the same layer (Docker's writer), or, accepted on apply,
+    // a file of a lower layer (FORMATS.md §6).
+    for (int hops = 0; li->entry(*entry).type == EntryType::Hardlink; ++hops) {
+        const QByteArray target = li->linkTarget(*entry);
+        const int inLayer = li->find(target);
+        if (inLayer >= 0 && inLayer != *entry && hops < 8) {
+            *entry = inLayer;
+            continue;
+        }
+        const MergedTree below = MergedTree::build(layers, *layer - 1);
+        const int node = below.find(target);
+        if (node < 0 || hops >= 8) {
+            *error = QStringLiteral("%1: a hard link to %2, which is not in the image").arg(QString::fromUtf8(li->path(*entry)), QString::fromUtf8(target));
+            return false;
+        }
+        *layer = below.node(node).layer;
+        *entry = below.node(node).entry;
+        li = layers.at(*layer).get();
+    }
+    if (li->entry(*entry).type != EntryType::File) {
+        *error = QStringLiteral("%1 is a %2, not a file").arg(QString::fromUtf8(li->path(*entry)), entryTypeName(li->entry(*entry).type));
+        return false;
+    }
+    return true;
 }
 
 } // namespace
+
+qint64 layerFileSize(const MergedTree::Layers &layers, int layer, int entry, QString *error)
+{
+    if (layer < 0 || layer >= layers.size() || !layers.at(layer)) {
+        *error = QStringLiteral("layer %1 is not indexed").arg(layer);
+        return -1;
+    }
+    if (!resolveFileEntry(layers, &layer, &entry, error))
+        return -1;
+    return layers.at(layer)->entry(entry).size;
+}
+
+QString copyLayerFile(const ImageArchive &ia, int image, const MergedTree::Layers &layers, int layer, int entry,
+                      const std::function<bool(const char *data, qint64 size)> &sink)
+{
+    if (!ia.archive || layer < 0 || layer >= layers.size() || !layers.at(layer))
+        return QStringLiteral("layer %1 is not indexed").arg(layer);
+    QString error;
+    if (!resolveFileEntry(layers, &layer, &entry, &error))
+        return error;
+    const LayerIndex *li = layers.at(layer).get();
+    const LayerEntry &e = li->entry(entry);
+    const Archive &ar = *ia.archive;
+    const int member = ia.images.at(image).layers.at(layer).member;
+    if (ar.seekable()) {
+        std::unique_ptr<MemberReader> reader = ar.openMember(member, &error);
+        if (!reader)
+            return error;
+        if (li->compression == Compression::None && e.dataOffset >= 0) {
+            // Seek straight to the file inside the layer inside the archive.
+            reader->skip(e.dataOffset);
+            return copyRange(*reader, e.size, sink);
+        }
+        return streamEntry(*reader, e.header, e.size, sink);
+    }
+    QString result = QStringLiteral("the layer was not found in the archive");
+    const bool ok = ar.scanMembers({member}, [&](int, MemberReader &reader) {
+        result = streamEntry(reader, e.header, e.size, sink);
+        return false;
+    }, {}, &error);
+    if (!ok && !error.isEmpty())
+        return result.isEmpty() ? error : result;
+    return result;
+}
 
 FileRead readLayerFile(const ImageArchive &ia, int image, const MergedTree::Layers &layers, int layer, int entry,
                        qint64 maxBytes)
 {
     FileRead r;
-    if (!ia.archive || layer < 0 || layer >= layers.size() || !layers.at(layer)) {
-        r.error = QStringLiteral("layer %1 is not indexed").arg(layer);
+    const qint64 size = layerFileSize(layers, layer, entry, &r.error);
+    if (size < 0)
+        return r;
+    if (size > maxBytes) {
+        r.error = QStringLiteral("%1: %2 bytes, more than the %3 read at once")
+                      .arg(QString::fromUtf8(layers.at(layer)->path(entry))).arg(size).arg(maxBytes);
         return r;
     }
-    const LayerIndex *li = layers.at(layer).get();
-    // A hardlink names an earlier entry of the same layer (Docker's writer), or, accepted on apply,
-    // a file of a lower layer (FORMATS.md §6).
-    for (int hops = 0; li->entry(entry).type == EntryType::Hardlink; ++hops) {
-        const QByteArray target = li->linkTarget(entry);
-        const int inLayer = li->find(target);
-        if (inLayer >= 0 && inLayer != entry && hops < 8) {
-            entry = inLayer;
-            continue;
-        }
-        const MergedTree below = MergedTree::build(layers, layer - 1);
-        const int node = below.find(target);
-        if (node < 0 || hops >= 8) {
-            r.error = QStringLiteral("%1: a hard link to %2, which is not in the image").arg(QString::fromUtf8(li->path(entry)), QString::fromUtf8(target));
-            return r;
-        }
-        layer = below.node(node).layer;
-        entry = below.node(node).entry;
-        li = layers.at(layer).get();
-    }
-    const LayerEntry &e = li->entry(entry);
-    if (e.type != EntryType::File) {
-        r.error = QStringLiteral("%1 is a %2, not a file").arg(QString::fromUtf8(li->path(entry)), entryTypeName(e.type));
-        return r;
-    }
-    if (e.size > maxBytes) {
-        r.error = QStringLiteral("%1: %2 bytes, more than the %3 read at once").arg(QString::fromUtf8(li->path(entry))).arg(e.size).arg(maxBytes);
-        return r;
-    }
-    const Archive &ar = *ia.archive;
-    const int member = ia.images.at(image).layers.at(layer).member;
-    QString error;
-    if (ar.seekable()) {
-        std::unique_ptr<MemberReader> reader = ar.openMember(member, &error);
-        if (!reader) {
-            r.error = error;
-            return r;
-        }
-        if (li->compression == Compression::None && e.dataOffset >= 0) {
-            // Seek straight to the file inside the layer inside the archive.
-            reader->skip(e.dataOffset);
-            r.data.resize(e.size);
-            qint64 got = 0;
-            while (got < e.size) {
-                const qint64 n = reader->read(r.data.data() + got, e.size - got);
-                if (n <= 0)
-                    break;
-                got += n;
-            }
-            if (got < e.size) {
-                r.data.truncate(got);
-                r.error = reader->error().isEmpty() ? QStringLiteral("truncated") : reader->error();
-            }
-            return r;
-        }
-        return streamEntry(*reader, e.header, e.size, maxBytes);
-    }
-    const bool ok = ar.scanMembers({member}, [&](int, MemberReader &reader) {
-        r = streamEntry(reader, e.header, e.size, maxBytes);
-        return false;
-    }, {}, &error);
-    if (!ok && r.data.isEmpty() && r.error.isEmpty())
-        r.error = error;
+    // Grown as bytes arrive: a size field alone never makes us allocate.
+    r.error = copyLayerFile(ia, image, layers, layer, entry, [&](const char *data, qint64 n) {
+        r.data.append(data, n);
+        return true;
+    });
     return r;
 }
 

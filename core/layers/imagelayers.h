@@ -38,6 +38,15 @@ struct ImageSizes
 };
 ImageSizes imageSizes(const ImageLayers &layers);
 
+/// Size of the file entry `entry` of layer `layer` (hardlinks followed), or -1 with `error`.
+qint64 layerFileSize(const MergedTree::Layers &layers, int layer, int entry, QString *error);
+
+/// Streams the bytes of entry `entry` of layer `layer` (hardlinks followed as readLayerFile does)
+/// to `sink` in chunks of at most 1 MiB; `sink` returns false to stop. Returns "" on success,
+/// else why the bytes could not all be read (truncation, a decompression bomb, no such entry).
+QString copyLayerFile(const ImageArchive &ia, int image, const MergedTree::Layers &layers, int layer, int entry,
+                      const std::function<bool(const char *data, qint64 size)> &sink);
+
 struct FileRead
 {
     QByteArray data;

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+// Outer archive indexing and everything opening an archive does: the tar (or compressed tar) is
+// indexed, its three views read and joined, checked, reported, and the first image's layers
+// indexed and merged, as `lamina check` and the window do.
+#include "fuzzsupport.h"
+
+#include "check/checks.h"
+#include "format/imagearchive.h"
+#include "format/inspectreport.h"
+#include "layers/imagelayers.h"
+
+#include <QFile>
+
+using namespace lamina;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    QByteArray bytes(reinterpret_cast<const char *>(data), qsizetype(size));
+    if (sniffCompression(bytes) == Compression::None)
+        fuzz::fixTarChecksums(bytes);
+    const QString path = fuzz::scratch() + QStringLiteral("/input.tar");
+    if (!fuzz::writeFile(path, bytes))
+        return 0;
+    const ImageArchive ia = openImageArchive(path);
+    checkArchive(ia);
+    inspectJson(ia);
+    inspectText(ia);
+    if (!ia.images.isEmpty()) {
+        const ImageLayers layers = indexImageLayers(ia, 0, LayerIndexOptions{true});
+        bool all = !layers.layers.isEmpty();
+        for (const auto &l : layers.layers)
+            all = all && l;
+        if (all) {
+            const MergedTree tree = MergedTree::build(layers.layers, int(layers.layers.size()) - 1);
+            imageSizes(layers);
+            for (int n = 1; n < std::min(tree.nodeCount(), 64); ++n)
+                readLayerFile(ia, 0, layers.layers, tree.node(n).layer, tree.node(n).entry, 1 << 20);
+        }
+    }
+    QFile::remove(path);
+    return 0;
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Seed inputs for the fuzz targets, cut from the shared corpus of real archives (each member
+classified by name and content, independently of Lamina's readers), plus composition files.
+
+    make_seeds.py CORPUS_DIR OUT_DIR   -> OUT_DIR/{archive,json,layer,merge,composition}/
+"""
+import hashlib, io, json, os, sys, tarfile
+
+SEP = b"\n==layer==\n"  # fuzz_merge.cpp's kSeparator
+
+
+def put(out, target, data):
+    d = os.path.join(out, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, hashlib.sha1(data).hexdigest()), "wb") as f:
+        f.write(data)
+
+
+def json_kind(name, data):
+    try:
+        doc = json.loads(data)
+    except Exception:
+        return None
+    base = name.rsplit("/", 1)[-1]
+    if base == "manifest.json":
+        return 0
+    if base == "index.json" or (isinstance(doc, dict) and "manifests" in doc):
+        return 3
+    if base == "json":
+        return 2
+    if isinstance(doc, dict) and "rootfs" in doc:
+        return 1
+    if isinstance(doc, dict) and "layers" in doc and "config" in doc:
+        return 4
+    return None
+
+
+def is_layer(data):
+    return (data[:2] == b"\x1f\x8b" or data[:4] == b"\x28\xb5\x2f\xfd"
+            or (len(data) >= 512 and data[257:262] == b"ustar"))
+
+
+def members(path):
+    if os.path.isdir(path):
+        for root, _, files in os.walk(path):
+            for f in sorted(files):
+                full = os.path.join(root, f)
+                if not os.path.islink(full):
+                    with open(full, "rb") as fh:
+                        yield os.path.relpath(full, path), fh.read()
+        return
+    try:
+        with tarfile.open(path) as t:
+            for m in t.getmembers():
+                if m.isfile() and m.size < (4 << 20):
+                    yield m.name, t.extractfile(m).read()
+    except tarfile.TarError:
+        return
+
+
+def main(corpus, out):
+    for entry in sorted(os.listdir(corpus)):
+        path = os.path.join(corpus, entry)
+        if os.path.isfile(path) and entry.endswith((".tar", ".gz")) and os.path.getsize(path) < (256 << 10):
+            with open(path, "rb") as f:
+                put(out, "archive", f.read())
+        layers = []
+        for name, data in members(path):
+            kind = json_kind(name, data)
+            if kind is not None:
+                put(out, "json", bytes([kind]) + data)
+            elif is_layer(data) and len(data) < (256 << 10):
+                put(out, "layer", data)
+                layers.append(data)
+        for i in range(0, len(layers), 4):
+            group = layers[i:i + 4]
+            if sum(map(len, group)) < (512 << 10):
+                put(out, "merge", SEP.join(group))
+    ops = [{"op": "add", "host": "site/", "path": "/srv/www", "mode": "0755", "owner": "0:0"},
+           {"op": "mkdir", "path": "/out", "mode": "0777"},
+           {"op": "symlink", "path": "/usr/local/bin/app", "target": "/srv/www/run.sh"},
+           {"op": "write", "path": "/etc/motd", "text": "hello\n", "mode": "0644"},
+           {"op": "delete", "path": "/etc/old.conf"},
+           {"op": "opaque", "path": "/var/cache"}]
+    full = {"base": "base.tar", "image": 0, "layers": [{"ops": ops}, {"ops": ops[1:3]}],
+            "config": {"WorkingDir": "/out", "Cmd": ["/bin/sh", "-c", "echo"], "Entrypoint": ["tini", "--"],
+                       "Env": {"set": ["PATH=/bin"], "unset": ["DEBUG"]}, "User": "1000:1000",
+                       "Labels": ["a=b"], "ExposedPorts": ["8080/tcp", "53/udp"], "Volumes": ["/data"],
+                       "StopSignal": "SIGTERM"},
+            "tags": ["example:latest"], "created": "1970-01-01T00:00:01Z", "createWorkdir": False}
+    for doc in (full, {}, {"layers": []}, {"config": {"Cmd": []}}, {"layers": [{"ops": [ops[3]]}]}):
+        put(out, "composition", json.dumps(doc).encode())
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: MIT
+// Safe writes: `lamina compose -o OUT` and `lamina extract` killed with SIGKILL at random moments
+// leave under the target name either what was there before or the complete new file, never a
+// part of one; and the next run removes the temporaries the killed one left beside the target.
+#include "testsupport.h"
+
+#include <QCryptographicHash>
+#include <QDirIterator>
+#include <QElapsedTimer>
+#include <QRandomGenerator>
+
+using namespace lamina;
+
+namespace {
+
+QByteArray sha(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    QCryptographicHash h(QCryptographicHash::Sha256);
+    h.addData(&f);
+    return h.result().toHex();
+}
+
+QStringList partials(const QString &dir)
+{
+    QStringList found;
+    QDirIterator it(dir, QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        it.next();
+        if (it.fileName().contains(u".lamina-part-"))
+            found << it.filePath();
+    }
+    return found;
+}
+
+/// Runs the CLI to the end; returns its exit code (-1 when it crashed or hung).
+int runToEnd(const QStringList &args, QString *output = nullptr)
+{
+    QProcess p;
+    p.setProcessChannelMode(QProcess::MergedChannels);
+    p.start(QStringLiteral(LAMINA_BINARY), args);
+    if (!p.waitForFinished(120000)) {
+        p.kill();
+        p.waitForFinished();
+        return -1;
+    }
+    if (output)
+        *output = QString::fromUtf8(p.readAll());
+    return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+}
+
+/// Starts the CLI and kills it with SIGKILL after `ms` milliseconds (or lets it end first).
+bool runAndKill(const QStringList &args, int ms)
+{
+    QProcess p;
+    p.setProcessChannelMode(QProcess::MergedChannels);
+    p.start(QStringLiteral(LAMINA_BINARY), args);
+    if (!p.waitForStarted())
+        return false;
+    if (!p.waitForFinished(ms)) {
+        p.kill(); // SIGKILL
+        p.waitForFinished();
+    }
+    return true;
+}
+
+} // namespace
+
+class TestKillWrite : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void composeKilled();
+    void extractKilled();
+
+private:
+    QTemporaryDir m_dir;
+    QString m_base;
+    QRandomGenerator m_random;
+};
+
+void TestKillWrite::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    // A base image whose one layer holds a 48 MiB file, so that writing it takes long enough for
+    // kills to land in the middle. Written by Python's tarfile, not by Lamina.
+    m_base = m_dir.filePath(QStringLiteral("base.tar"));
+    const QString script = QStringLiteral(
+        "import hashlib, io, json, sys, tarfile\n"
+        "def tar(members):\n"
+        "    b = io.BytesIO()\n"
+        "    with tarfile.open(fileobj=b, mode='w', format=tarfile.PAX_FORMAT) as t:\n"
+        "        for name, data in members:\n"
+        "            ti = tarfile.TarInfo(name); ti.size = len(data); ti.mode = 0o644\n"
+        "            t.addfile(ti, io.BytesIO(data))\n"
+        "    return b.getvalue()\n"
+        "big = bytes(range(256)) * (48 * 4096)\n"
+        "layer = tar([('data/big.bin', big), ('etc/motd', b'hello\\n')])\n"
+        "cfg = json.dumps({'architecture': 'amd64', 'os': 'linux', 'config': {},\n"
+        "                  'rootfs': {'type': 'layers', 'diff_ids': ['sha256:' + hashlib.sha256(layer).hexdigest()]}}).encode()\n"
+        "man = json.dumps([{'Config': 'c.json', 'RepoTags': ['base:1'], 'Layers': ['l.tar']}]).encode()\n"
+        "open(sys.argv[1], 'wb').write(tar([('manifest.json', man), ('c.json', cfg), ('l.tar', layer)]))\n");
+    QString output;
+    QVERIFY2(test::runPython({QStringLiteral("-c"), script, m_base}, &output) == 0, qPrintable(output));
+    const quint32 seed = QRandomGenerator::global()->generate();
+    m_random.seed(seed);
+    qInfo("kill times drawn with seed %u", seed);
+}
+
+void TestKillWrite::composeKilled()
+{
+    const QString outDir = m_dir.filePath(QStringLiteral("compose"));
+    QVERIFY(QDir().mkpath(outDir));
+    const QString out = outDir + QStringLiteral("/new.tar");
+    auto args = [&](const QString &text) {
+        return QStringList{QStringLiteral("compose"), m_base, QStringLiteral("--write"), QStringLiteral("/etc/motd:") + text,
+                           QStringLiteral("-o"), out};
+    };
+    // Compose is reproducible: the complete output of each variant is known in advance.
+    QString output;
+    QElapsedTimer timer;
+    timer.start();
+    QCOMPARE(runToEnd(args(QStringLiteral("one")), &output), 0);
+    const qint64 fullMs = timer.elapsed();
+    const QByteArray one = sha(out);
+    QCOMPARE(runToEnd(args(QStringLiteral("two")), &output), 0);
+    const QByteArray two = sha(out);
+    QVERIFY(one != two);
+    QVERIFY(partials(outDir).isEmpty());
+
+    int midway = 0;
+    for (int round = 0; round < 12; ++round) {
+        const QByteArray before = sha(out);
+        const QString text = round % 2 ? QStringLiteral("one") : QStringLiteral("two");
+        const int ms = int(m_random.bounded(qint64(1), std::max<qint64>(2, fullMs)));
+        QVERIFY(runAndKill(args(text), ms));
+        const QByteArray after = sha(out);
+        QVERIFY2(after == before || after == (text == u"one" ? one : two),
+                 qPrintable(QStringLiteral("round %1, killed after %2 ms: the target is neither the old nor the new file").arg(round).arg(ms)));
+        if (!partials(outDir).isEmpty())
+            ++midway;
+    }
+    qInfo("%d of 12 kills left a temporary behind (the run was killed mid-write)", midway);
+    // The next complete run removes what the killed ones left.
+    QCOMPARE(runToEnd(args(QStringLiteral("one")), &output), 0);
+    QCOMPARE(sha(out), one);
+    QVERIFY2(partials(outDir).isEmpty(), qPrintable(partials(outDir).join(u'\n')));
+}
+
+void TestKillWrite::extractKilled()
+{
+    const QString dest = m_dir.filePath(QStringLiteral("extract"));
+    QVERIFY(QDir().mkpath(dest + QStringLiteral("/data")));
+    const QString target = dest + QStringLiteral("/data/big.bin");
+    const QStringList args{QStringLiteral("extract"), QStringLiteral("--force"), m_base, QStringLiteral("/data"), dest};
+    QString output;
+    QElapsedTimer timer;
+    timer.start();
+    QCOMPARE(runToEnd(args, &output), 0);
+    const qint64 fullMs = timer.elapsed();
+    const QByteArray complete = sha(target);
+    QVERIFY(!complete.isEmpty());
+
+    int midway = 0;
+    for (int round = 0; round < 12; ++round) {
+        // The previous file: something else under the same name.
+        QFile::remove(target);
+        QFile old(target);
+        QVERIFY(old.open(QIODevice::WriteOnly));
+        old.write("the previous file\n");
+        old.close();
+        const QByteArray before = sha(target);
+        const int ms = int(m_random.bounded(qint64(1), std::max<qint64>(2, fullMs)));
+        QVERIFY(runAndKill(args, ms));
+        const QByteArray after = sha(target);
+        QVERIFY2(after == before || after == complete,
+                 qPrintable(QStringLiteral("round %1, killed after %2 ms: big.bin is neither the old nor the complete file").arg(round).arg(ms)));
+        if (!partials(dest).isEmpty())
+            ++midway;
+    }
+    qInfo("%d of 12 kills left a temporary behind (the run was killed mid-write)", midway);
+    QCOMPARE(runToEnd(args, &output), 0);
+    QCOMPARE(sha(target), complete);
+    QVERIFY2(partials(dest).isEmpty(), qPrintable(partials(dest).join(u'\n')));
+}
+
+QTEST_GUILESS_MAIN(TestKillWrite)
+#include "tst_killwrite.moc"

@@ -9,6 +9,8 @@ lamina_build_packages=(cmake g++ make pkg-config qt6-base-dev qt6-svg-dev qt6-qp
                        libarchive-dev libssl-dev)
 # Independent checkers and fixture tools used by the tests.
 lamina_test_packages=(python3 skopeo podman umoci zstd xz-utils bzip2 xvfb xauth)
+# fuzz/run only: libFuzzer and the sanitizer runtimes come with clang's runtime package.
+lamina_fuzz_packages=(clang libclang-rt-14-dev)
 
 lamina_install() {
     local missing=()
@@ -27,4 +29,12 @@ lamina_install() {
 lamina_build() {
     cmake -S "$lamina_root" -B "$lamina_root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
         cmake --build "$lamina_root/build" -j "$(nproc)"
+}
+
+# The core and its tests (fuzz replays included, not the GUI) with AddressSanitizer and
+# UndefinedBehaviorSanitizer, in build-asan/.
+lamina_build_asan() {
+    cmake -S "$lamina_root" -B "$lamina_root/build-asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DLAMINA_CORE_ONLY=ON -DLAMINA_SANITIZE=ON >/dev/null &&
+        cmake --build "$lamina_root/build-asan" -j "$(nproc)"
 }

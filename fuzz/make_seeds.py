@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Seed inputs for the fuzz targets, cut from the shared corpus of real archives (each member
-classified by name and content, independently of Lamina's readers), plus composition files.
+"""Seed inputs for the fuzz targets, cut from the shared corpus of real archives and from the
+archives the test fixture generators write (each member classified by name and content,
+independently of Lamina's readers), plus composition files.
 
     make_seeds.py CORPUS_DIR OUT_DIR   -> OUT_DIR/{archive,json,layer,merge,composition}/
 """
-import hashlib, io, json, os, sys, tarfile
+import hashlib, io, json, os, subprocess, sys, tarfile, tempfile, zlib
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures")
 
 SEP = b"\n==layer==\n"  # fuzz_merge.cpp's kSeparator
 
@@ -55,11 +58,23 @@ def members(path):
             for m in t.getmembers():
                 if m.isfile() and m.size < (4 << 20):
                     yield m.name, t.extractfile(m).read()
-    except tarfile.TarError:
-        return
+    except (tarfile.TarError, EOFError, OSError, zlib.error):
+        return  # broken on purpose: still an archive seed, just no members to cut
 
 
 def main(corpus, out):
+    with tempfile.TemporaryDirectory() as generated:
+        for script in ("make_fixtures.py", "make_findings.py"):
+            target = os.path.join(generated, script[5:-3])
+            os.makedirs(target)
+            subprocess.run([sys.executable, os.path.join(FIXTURES, script), target], check=True,
+                           stdout=subprocess.DEVNULL)
+        for source in [corpus] + sorted(os.path.join(generated, d) for d in os.listdir(generated)):
+            seed_from(source, out)
+    write_compositions(out)
+
+
+def seed_from(corpus, out):
     for entry in sorted(os.listdir(corpus)):
         path = os.path.join(corpus, entry)
         if os.path.isfile(path) and entry.endswith((".tar", ".gz")) and os.path.getsize(path) < (256 << 10):
@@ -77,6 +92,9 @@ def main(corpus, out):
             group = layers[i:i + 4]
             if sum(map(len, group)) < (512 << 10):
                 put(out, "merge", SEP.join(group))
+
+
+def write_compositions(out):
     ops = [{"op": "add", "host": "site/", "path": "/srv/www", "mode": "0755", "owner": "0:0"},
            {"op": "mkdir", "path": "/out", "mode": "0777"},
            {"op": "symlink", "path": "/usr/local/bin/app", "target": "/srv/www/run.sh"},

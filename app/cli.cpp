@@ -7,6 +7,7 @@
 #include "compose/composition.h"
 #include "compose/compositionjson.h"
 #include "format/imagearchive.h"
+#include "format/json.h"
 #include "layers/extract.h"
 #include "layers/imagelayers.h"
 #include "format/inspectreport.h"
@@ -507,13 +508,20 @@ int compose(const QStringList &args, QTextStream &out, QTextStream &err)
                 QFile f(file);
                 if (!f.open(QIODevice::ReadOnly))
                     return bad(QStringLiteral("--spec %1: %2").arg(file, f.errorString()));
-                QJsonParseError perr;
-                const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &perr);
-                if (!doc.isObject())
-                    return bad(QStringLiteral("--spec %1: not a JSON object (%2)").arg(file, perr.errorString()));
+                // A spec may come from someone else too: the same size and depth limits as image metadata.
+                if (f.size() > limits::kMaxMetadataMemberSize)
+                    return bad(QStringLiteral("--spec %1: %2 bytes, more than %3%4")
+                                   .arg(file).arg(f.size()).arg(limits::kMaxMetadataMemberSize)
+                                   .arg(limits::note("kMaxMetadataMemberSize", limits::kMaxMetadataMemberSize)));
+                QStringList problems;
+                const std::optional<QJsonDocument> doc = parseJson(f.read(limits::kMaxMetadataMemberSize), file, &problems);
+                if (!doc)
+                    return bad(QStringLiteral("--spec %1").arg(problems.value(0)));
+                if (!doc->isObject())
+                    return bad(QStringLiteral("--spec %1: not a JSON object").arg(file));
                 QString error;
                 const QString keepBase = c.basePath;
-                c = compositionFromJson(doc.object(), QFileInfo(file).absolutePath(), &error);
+                c = compositionFromJson(doc->object(), QFileInfo(file).absolutePath(), &error);
                 if (!error.isEmpty())
                     return bad(QStringLiteral("--spec %1: %2").arg(file, error));
                 if (c.basePath.isEmpty())

@@ -186,6 +186,7 @@ private Q_SLOTS:
     void cli();
     void library_data();
     void library();
+    void composeSpec();
 
 private:
     void rows();
@@ -320,6 +321,25 @@ void TestHostile::cli()
     for (const QJsonValue &v : c.value(u"escapes").toArray())
         QVERIFY2(!QFileInfo::exists(v.toString()), qPrintable(v.toString() + QStringLiteral(" was written")));
     QCOMPARE(fingerprint(input), before);
+}
+
+void TestHostile::composeSpec()
+{
+    if (QByteArray(LAMINA_BINARY).isEmpty())
+        QSKIP("built without the application (core-only build)");
+    QTemporaryDir root;
+    QVERIFY(root.isValid());
+    const QString spec = root.filePath(QStringLiteral("deep.json"));
+    QFile f(spec);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("{\"layers\": " + QByteArray(100000, '[') + QByteArray(100000, ']') + "}");
+    f.close();
+    const QString out = root.filePath(QStringLiteral("out.tar"));
+    const Run r = runLimited({QStringLiteral("compose"), QStringLiteral("--spec"), spec, QStringLiteral("-o"), out}, root.path());
+    QVERIFY2(r.signal == 0 && !r.timedOut, qPrintable(r.output));
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.output.contains(u"kMaxJsonDepth"), qPrintable(r.output));
+    QVERIFY(!QFileInfo::exists(out));
 }
 
 QTEST_GUILESS_MAIN(TestHostile)

@@ -42,7 +42,8 @@ const char *const kUsage =
     "                                 stored in layer K, even if deleted later)\n"
     "  lamina extract [--image N] [--layer K | --upto K] [--force] PATH FILE_OR_DIR DEST\n"
     "                                 write a file or folder into DEST, safely\n"
-    "  lamina compose [BASE] [--image N] OPS... [--tag NAME:TAG] [--created TIME] [--format docker|docker-oci|oci]\n"
+    "  lamina compose [BASE] [--image N | --platform OS/ARCH[/VARIANT]] OPS... [--tag NAME:TAG] [--created TIME]\n"
+    "                 [--format docker|docker-oci|oci|oci-dir]\n"
     "                 [--layer-compression none|gzip|zstd] [--compress none|gzip|zstd]\n"
     "                 [--spec FILE] [--save-spec FILE] -o OUT\n"
     "                                 stack new layers and settings on BASE (or on nothing) and write\n"
@@ -500,6 +501,9 @@ int compose(const QStringList &args, QTextStream &out, QTextStream &err)
                 c.created = value();
             } else if (a == u"--image") {
                 c.baseImage = value().toInt(&ok);
+            } else if (a == u"--platform") {
+                c.basePlatform = value();
+                ok = c.basePlatform.count(u'/') >= 1;
             } else if (a == u"--spec") {
                 // Loaded where it stands; options after it add to it.
                 const QString file = value();
@@ -526,8 +530,11 @@ int compose(const QStringList &args, QTextStream &out, QTextStream &err)
                 ok = v == u"gzip" || v == u"zstd" || v == u"none";
             } else if (a == u"--format") {
                 const QString v = value();
-                options.format = v == u"oci" ? ExportFormat::Oci : v == u"docker-oci" ? ExportFormat::DockerOci : ExportFormat::Docker;
-                ok = v == u"docker" || v == u"docker-oci" || v == u"oci";
+                options.format = v == u"oci"      ? ExportFormat::Oci
+                    : v == u"oci-dir"              ? ExportFormat::OciDir
+                    : v == u"docker-oci"           ? ExportFormat::DockerOci
+                                                   : ExportFormat::Docker;
+                ok = v == u"docker" || v == u"docker-oci" || v == u"oci" || v == u"oci-dir";
             } else if (a == u"--skip-checks") {
                 options.checkResult = false;
             } else if (a == u"--layer-compression") {

@@ -24,6 +24,7 @@ private Q_SLOTS:
     void checkExplainTellsWhatLoadersDo();
     void verifyReportsThroughput();
     void layerCommands();
+    void composeByPlatformToAFolder();
 
 private:
     struct Run
@@ -253,6 +254,29 @@ void TestCli::layerCommands()
     QCOMPARE(layer1.value(u"contribution").toInteger(), -993);
     QCOMPARE(layer1.value(u"fileCount").toInt(), 5);
     QVERIFY(layer1.value(u"uncompressedSize").toInteger() > 0);
+}
+
+void TestCli::composeByPlatformToAFolder()
+{
+    QTemporaryDir dir;
+    QCOMPARE(lamina::test::runPython({lamina::test::source(QStringLiteral("tests/fixtures/make_fixtures.py")), dir.path()}), 0);
+    const QString out = dir.filePath(QStringLiteral("arm"));
+    const Run r = lamina({QStringLiteral("compose"), dir.filePath(QStringLiteral("oci-dir")), QStringLiteral("--platform"), QStringLiteral("linux/arm64/v8"),
+                          QStringLiteral("--write"), QStringLiteral("/etc/motd:hi"), QStringLiteral("--format"), QStringLiteral("oci-dir"),
+                          QStringLiteral("--layer-compression"), QStringLiteral("zstd"), QStringLiteral("-o"), out});
+    QVERIFY2(r.code == 0, QByteArray(r.out + r.err).constData());
+    const Run inspect = lamina({QStringLiteral("inspect"), QStringLiteral("--json"), out});
+    QCOMPARE(inspect.code, 0);
+    const QJsonObject image = QJsonDocument::fromJson(inspect.out).object().value(u"images").toArray().at(0).toObject();
+    QCOMPARE(image.value(u"platform").toString(), QStringLiteral("linux/arm64/v8"));
+    QCOMPARE(image.value(u"layers").toArray().size(), 3);
+    const Run cat = lamina({QStringLiteral("cat"), out, QStringLiteral("/etc/motd")});
+    QCOMPARE(cat.out, QByteArray("hi"));
+    const Run none = lamina({QStringLiteral("compose"), dir.filePath(QStringLiteral("oci-dir")), QStringLiteral("--platform"), QStringLiteral("linux/ppc64le"),
+                             QStringLiteral("--mkdir"), QStringLiteral("/x"), QStringLiteral("-o"), dir.filePath(QStringLiteral("no.tar"))});
+    QCOMPARE(none.code, 2);
+    QVERIFY2(none.err.contains("no image for linux/ppc64le"), none.err.constData());
+    QCOMPARE(lamina({QStringLiteral("compose"), QStringLiteral("--platform"), QStringLiteral("arm64"), QStringLiteral("-o"), out}).code, 2);
 }
 
 QTEST_GUILESS_MAIN(TestCli)

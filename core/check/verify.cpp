@@ -145,7 +145,13 @@ MemberDigest hashMember(MemberReader &reader, Compression compression, Counter &
 
 } // namespace
 
-VerifyReport verifyArchive(const ImageArchive &ia, const Progress &progress, int threads)
+MemberDigest hashMemberBytes(MemberReader &reader, Compression compression, const Progress &progress)
+{
+    Counter counter;
+    return hashMember(reader, compression, counter, progress);
+}
+
+VerifyReport verifyArchive(const ImageArchive &ia, const Progress &progress, int threads, const QHash<int, MemberDigest> &known)
 {
     VerifyReport report;
     if (!ia.archive)
@@ -157,8 +163,10 @@ VerifyReport verifyArchive(const ImageArchive &ia, const Progress &progress, int
     QHash<int, Compression> wanted;
     for (const Image &img : ia.images)
         for (const ImageLayer &l : img.layers)
-            if (l.member >= 0)
+            if (l.member >= 0 && !known.contains(l.member))
                 wanted.insert(l.member, l.compression);
+    for (auto it = known.begin(); it != known.end(); ++it)
+        report.members.insert(it.key(), it.value());
     Counter counter;
     counter.progress = &progress;
     for (auto it = wanted.begin(); it != wanted.end(); ++it)

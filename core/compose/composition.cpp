@@ -774,15 +774,14 @@ Finding composeFinding(const char *code, Severity severity, const QString &messa
 
 /// The composed image as a container would see it: the command, the working folder, what the new
 /// layers replace, set-id bits.
-QList<Finding> preflight(const ImageArchive &written, int baseLayers, const Composition &c, bool workdirAdded)
+/// `layerList`: the base's layer indexes and the new layers', bottom to top; `cfg`: the image's
+/// settings (the config's "config" object).
+QList<Finding> preflight(const MergedTree::Layers &layerList, const QJsonObject &cfg, int baseLayers, const Composition &c, bool workdirAdded)
 {
     QList<Finding> out;
-    if (!written.ok() || !written.images.at(0).config)
+    if (layerList.isEmpty())
         return out;
-    const Image &img = written.images.at(0);
-    const ImageLayers layers = indexImageLayers(written, 0);
-    const MergedTree tree = MergedTree::build(layers.layers, int(layers.layers.size()) - 1);
-    const QJsonObject cfg = img.config->config;
+    const MergedTree tree = MergedTree::build(layerList, int(layerList.size()) - 1);
     QString error;
 
     const QString workdir = cfg.value(QStringLiteral("WorkingDir")).toString();
@@ -838,11 +837,11 @@ QList<Finding> preflight(const ImageArchive &written, int baseLayers, const Comp
     }
 
     // What the new layers replace, and set-id bits they bring.
-    for (int l = std::max(1, baseLayers); l < layers.layers.size(); ++l) {
+    for (int l = std::max(1, baseLayers); l < layerList.size(); ++l) {
         // Each new layer against everything below it, base and earlier new layers alike.
-        const MergedTree below = MergedTree::build(layers.layers, l - 1);
+        const MergedTree below = MergedTree::build(layerList, l - 1);
         {
-            const auto &li = layers.layers.at(l);
+            const auto &li = layerList.at(l);
             if (!li)
                 continue;
             for (int e = 0; e < li->size(); ++e) {
@@ -979,6 +978,7 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
                                                               {QStringLiteral("diff_ids"), QJsonArray()}}}};
     QList<LayerSource> sources;
     MergedTree::Layers baseIndexes;
+    MergedTree::Layers newIndexes;
     QTemporaryDir work(out.absolutePath() + QStringLiteral("/.lamina-XXXXXX"));
     if (!work.isValid()) {
         result.error = QStringLiteral("%1: cannot create a working folder there").arg(out.absolutePath());
@@ -1103,8 +1103,17 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         LayerSource s;
         s.diffId = w.diffId;
         s.size = w.size;
+        s.storedSize = w.size;
         s.file = path;
         sources << s;
+        if (options.checkResult) {
+            // Indexed now, small as they are, so that the checks of the composed image need not
+            // index the whole output again.
+            QString error;
+            const std::unique_ptr<MemberReader> reader = openSource(s, nullptr, &error);
+            const LayerIndexResult indexed = reader ? indexLayerFromReader(*reader, Compression::None, {}, progress, w.size) : LayerIndexResult{};
+            newIndexes << indexed.index;
+        }
         diffIds.append(w.diffId);
         result.layerDiffIds << w.diffId;
         history.append(QJsonObject{{QStringLiteral("created"), composition.created},
@@ -1288,7 +1297,7 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
     result.checks += verificationFindings(written, verifyArchive(written, progress, 0, known));
     sortFindings(result.checks);
     const int baseLayers = composition.basePath.isEmpty() ? 0 : int(base.images.at(result.baseImage).layers.size());
-    result.preflight = preflight(written, baseLayers, composition, workdirAdded);
+    result.preflight = preflight(baseIndexes + newIndexes, settings, baseLayers, composition, workdirAdded);
     sortFindings(result.preflight);
     return result;
 }

@@ -217,6 +217,26 @@ VerifyReport verifyArchive(const ImageArchive &ia, const Progress &progress, int
     return report;
 }
 
+VerifyReport verifyFromIndexes(const ImageArchive &ia, const QList<ImageLayers> &indexed, const Progress &progress)
+{
+    QHash<int, MemberDigest> known;
+    for (int i = 0; i < ia.images.size() && i < indexed.size(); ++i) {
+        for (const ImageLayer &l : ia.images.at(i).layers) {
+            const auto &index = indexed.at(i).layers.value(l.index);
+            if (l.member < 0 || !index || index->storedDigest.isEmpty())
+                continue;
+            MemberDigest d;
+            d.stored = index->storedDigest;
+            d.uncompressed = index->diffId;
+            d.storedBytes = index->storedSize;
+            d.uncompressedBytes = index->uncompressedSize;
+            d.compression = index->compression;
+            known.insert(l.member, d);
+        }
+    }
+    return verifyArchive(ia, progress, 0, known);
+}
+
 QList<Finding> verificationFindings(const ImageArchive &ia, const VerifyReport &report)
 {
     QList<Finding> findings;

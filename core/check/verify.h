@@ -3,6 +3,7 @@
 
 #include "check/finding.h"
 #include "format/imagearchive.h"
+#include "layers/imagelayers.h"
 #include "util/progress.h"
 
 #include <QHash>
@@ -36,6 +37,11 @@ struct VerifyReport
 /// Digests already computed for some members (by member index) are taken as they are.
 VerifyReport verifyArchive(const ImageArchive &ia, const Progress &progress = {}, int threads = 0,
                            const QHash<int, MemberDigest> &known = {});
+
+/// Verification from layer indexes made with LayerIndexOptions::computeDigests (one read per layer
+/// for the entries and both digests): their digests are taken as they are; a layer whose index has
+/// none (unreadable, broken off) is hashed on its own, as verifyArchive does.
+VerifyReport verifyFromIndexes(const ImageArchive &ia, const QList<ImageLayers> &indexed, const Progress &progress = {});
 
 /// The digests of one member's bytes read from `reader` to its end (as verifyArchive does for
 /// each member), for writers that hash what they wrote while they write.

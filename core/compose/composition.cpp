@@ -781,7 +781,7 @@ QList<Finding> preflight(const MergedTree::Layers &layerList, const QJsonObject 
     QList<Finding> out;
     if (layerList.isEmpty())
         return out;
-    const MergedTree tree = MergedTree::build(layerList, int(layerList.size()) - 1);
+    const MergedTree tree = MergedTree::build(layerList, int(layerList.size()) - 1, false);
     QString error;
 
     const QString workdir = cfg.value(QStringLiteral("WorkingDir")).toString();
@@ -839,7 +839,7 @@ QList<Finding> preflight(const MergedTree::Layers &layerList, const QJsonObject 
     // What the new layers replace, and set-id bits they bring.
     for (int l = std::max(1, baseLayers); l < layerList.size(); ++l) {
         // Each new layer against everything below it, base and earlier new layers alike.
-        const MergedTree below = MergedTree::build(layerList, l - 1);
+        const MergedTree below = MergedTree::build(layerList, l - 1, false);
         {
             const auto &li = layerList.at(l);
             if (!li)

@@ -58,7 +58,9 @@ struct Walker
             return std::nullopt;
         const Archive::Resolved r = archive.resolve(*blobPath);
         if (r.index < 0) {
-            errors->append(QStringLiteral("%1: blob %2 is not in the archive").arg(where, d.digest));
+            // A blob that is there but a link leading nowhere (or outside) says so.
+            errors->append(archive.find(*blobPath) >= 0 ? QStringLiteral("%1: blob %2: %3").arg(where, d.digest, r.error)
+                                                        : QStringLiteral("%1: blob %2 is not in the archive").arg(where, d.digest));
             return std::nullopt;
         }
         *member = r.index;

@@ -9,7 +9,6 @@
 #include "format/inspectreport.h"
 #include "layers/extract.h"
 #include "layers/imagelayers.h"
-#include "util/sha256.h"
 
 #include <QCryptographicHash>
 #include <QDirIterator>
@@ -19,7 +18,6 @@
 #include <QJsonObject>
 
 #include <csignal>
-#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>

@@ -76,6 +76,7 @@ private Q_SLOTS:
     void initTestCase();
     void composeKilled();
     void extractKilled();
+    void onlyDeadWritersTemporariesRemoved();
 
 private:
     QTemporaryDir m_dir;
@@ -186,6 +187,34 @@ void TestKillWrite::extractKilled()
     QCOMPARE(runToEnd(args, &output), 0);
     QCOMPARE(sha(target), complete);
     QVERIFY2(partials(dest).isEmpty(), qPrintable(partials(dest).join(u'\n')));
+}
+
+void TestKillWrite::onlyDeadWritersTemporariesRemoved()
+{
+    const QString outDir = m_dir.filePath(QStringLiteral("owners"));
+    QVERIFY(QDir().mkpath(outDir));
+    // A process that has ended: its pid is not running any more (reuse within the test is
+    // vanishingly unlikely).
+    QProcess probe;
+    probe.start(QStringLiteral("true"), {});
+    QVERIFY(probe.waitForStarted());
+    const qint64 gone = probe.processId();
+    QVERIFY(probe.waitForFinished());
+    const QString stale = outDir + QStringLiteral("/.new.tar.lamina-part-%1-1").arg(gone);
+    const QString staleDir = outDir + QStringLiteral("/.new.tar.lamina-part-%1-2-abcdef").arg(gone);
+    const QString live = outDir + QStringLiteral("/.new.tar.lamina-part-%1-1").arg(QCoreApplication::applicationPid());
+    const QString foreign = outDir + QStringLiteral("/.new.tar.part");
+    for (const QString &f : {stale, live, foreign}) {
+        QFile file(f);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+    }
+    QVERIFY(QDir().mkpath(staleDir + QStringLiteral("/blobs/sha256")));
+    QString output;
+    QCOMPARE(runToEnd({QStringLiteral("compose"), m_base, QStringLiteral("-o"), outDir + QStringLiteral("/new.tar")}, &output), 0);
+    QVERIFY2(!QFileInfo::exists(stale), "a dead writer's temporary file stayed");
+    QVERIFY2(!QFileInfo::exists(staleDir), "a dead writer's temporary folder stayed");
+    QVERIFY2(QFileInfo::exists(live), "the temporary of a running writer was removed");
+    QVERIFY2(QFileInfo::exists(foreign), "a file not named as Lamina's temporaries was removed");
 }
 
 QTEST_GUILESS_MAIN(TestKillWrite)

@@ -13,6 +13,7 @@
 
 #include <QCoreApplication>
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QTimeZone>
 #include <QFile>
@@ -29,7 +30,10 @@ namespace {
 const char *const kUsage =
     "Usage:\n"
     "  lamina [PATH]                  open the window (on PATH, an archive or OCI layout folder)\n"
-    "  lamina inspect [--json] PATH   describe the images, layers and views of an archive\n"
+    "  lamina inspect [--json] [--verify] PATH\n"
+    "                                 describe the images, layers, sizes and views of an archive;\n"
+    "                                 --verify also checks every layer's digests in the same read\n"
+    "                                 (exit 1 when one does not match)\n"
     "  lamina check [--json] [--verify] [--explain] PATH\n"
     "                                 where the views disagree with each other (and, with --verify,\n"
     "                                 with the bytes); exit 0 no error, 1 errors found, 2 unreadable\n"
@@ -42,7 +46,8 @@ const char *const kUsage =
     "                                 stored in layer K, even if deleted later)\n"
     "  lamina extract [--image N] [--layer K | --upto K] [--force] PATH FILE_OR_DIR DEST\n"
     "                                 write a file or folder into DEST, safely\n"
-    "  lamina compose [BASE] [--image N] OPS... [--tag NAME:TAG] [--created TIME] [--format docker|docker-oci|oci]\n"
+    "  lamina compose [BASE] [--image N | --platform OS/ARCH[/VARIANT]] OPS... [--tag NAME:TAG] [--created TIME]\n"
+    "                 [--format docker|docker-oci|oci|oci-dir]\n"
     "                 [--layer-compression none|gzip|zstd] [--compress none|gzip|zstd]\n"
     "                 [--spec FILE] [--save-spec FILE] -o OUT\n"
     "                                 stack new layers and settings on BASE (or on nothing) and write\n"
@@ -69,10 +74,13 @@ int usage(QTextStream &err, const QString &problem)
 int inspect(const QStringList &args, QTextStream &out, QTextStream &err)
 {
     bool json = false;
+    bool verify = false;
     QString path;
     for (const QString &a : args) {
         if (a == u"--json")
             json = true;
+        else if (a == u"--verify")
+            verify = true;
         else if (a.startsWith(u"--"))
             return usage(err, QStringLiteral("inspect: unknown option %1").arg(a));
         else if (path.isEmpty())
@@ -84,11 +92,25 @@ int inspect(const QStringList &args, QTextStream &out, QTextStream &err)
         return usage(err, QStringLiteral("inspect: PATH is missing"));
     const ImageArchive ia = openImageArchive(path);
     QJsonObject o = inspectJson(ia);
-    // Layer sizes need the layer headers: read them (seeking past file data where possible).
+    // Layer sizes need the layer headers: read them (seeking past file data where possible; with
+    // --verify every byte is read once, for the entries and both digests together). A layer file
+    // shared by several images is read once.
+    QElapsedTimer timer;
+    timer.start();
+    LayerIndexOptions options;
+    options.computeDigests = verify;
+    const QList<ImageLayers> indexed = indexAllImageLayers(ia, options);
+    QList<Finding> verification;
+    VerifyReport report;
+    if (verify) {
+        report = verifyFromIndexes(ia, indexed);
+        verification = verificationFindings(ia, report);
+        sortFindings(verification);
+    }
     QJsonArray images = o.value(QStringLiteral("images")).toArray();
     QString sizesText;
     for (int i = 0; i < ia.images.size(); ++i) {
-        const ImageSizes sizes = imageSizes(indexImageLayers(ia, i));
+        const ImageSizes sizes = imageSizes(indexed.at(i));
         QJsonObject img = images.at(i).toObject();
         QJsonArray layers = img.value(QStringLiteral("layers")).toArray();
         for (int l = 0; l < layers.size() && l < sizes.layers.size(); ++l) {
@@ -98,6 +120,13 @@ int inspect(const QStringList &args, QTextStream &out, QTextStream &err)
             lo.insert(QStringLiteral("contribution"), double(s.contribution));
             lo.insert(QStringLiteral("cumulativeSize"), double(s.cumulative));
             lo.insert(QStringLiteral("fileCount"), s.fileCount);
+            if (verify) {
+                bool ok = true;
+                for (const Finding &f : verification)
+                    ok = ok && !(f.image == i && f.layers.contains(l));
+                const int member = ia.images.at(i).layers.value(l).member;
+                lo.insert(QStringLiteral("verified"), ok && member >= 0 && report.members.value(member).error.isEmpty());
+            }
             layers[l] = lo;
         }
         img.insert(QStringLiteral("layers"), layers);
@@ -109,14 +138,29 @@ int inspect(const QStringList &args, QTextStream &out, QTextStream &err)
                          .arg(sizes.wasted.efficiency * 100.0, 0, 'f', 1);
     }
     o.insert(QStringLiteral("images"), images);
-    if (json)
+    if (verify)
+        o.insert(QStringLiteral("verification"), findingsJson(verification));
+    if (json) {
         out << QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Indented));
-    else
+    } else {
         out << inspectText(ia) << (sizesText.isEmpty() ? QString() : u'\n' + sizesText);
+        if (verify && ia.ok()) {
+            if (verification.isEmpty())
+                out << QStringLiteral("Verified: every layer matches its digests (%1 layer files, indexed and hashed in one read, %2 s)\n")
+                           .arg(report.members.size()).arg(double(timer.elapsed()) / 1000.0, 0, 'f', 2);
+            for (const Finding &f : std::as_const(verification))
+                out << severityName(f.severity).toUpper() << ' ' << f.code << ": " << f.message << '\n';
+        }
+    }
     out.flush();
     if (!json && !ia.ok())
         err << "lamina: no image could be read from " << path << '\n';
-    return ia.ok() ? 0 : 2;
+    if (!ia.ok())
+        return 2;
+    for (const Finding &f : std::as_const(verification))
+        if (f.severity == Severity::Error)
+            return 1;
+    return 0;
 }
 
 int check(const QStringList &args, QTextStream &out, QTextStream &err, bool verify)
@@ -500,6 +544,9 @@ int compose(const QStringList &args, QTextStream &out, QTextStream &err)
                 c.created = value();
             } else if (a == u"--image") {
                 c.baseImage = value().toInt(&ok);
+            } else if (a == u"--platform") {
+                c.basePlatform = value();
+                ok = c.basePlatform.count(u'/') >= 1;
             } else if (a == u"--spec") {
                 // Loaded where it stands; options after it add to it.
                 const QString file = value();
@@ -526,8 +573,11 @@ int compose(const QStringList &args, QTextStream &out, QTextStream &err)
                 ok = v == u"gzip" || v == u"zstd" || v == u"none";
             } else if (a == u"--format") {
                 const QString v = value();
-                options.format = v == u"oci" ? ExportFormat::Oci : v == u"docker-oci" ? ExportFormat::DockerOci : ExportFormat::Docker;
-                ok = v == u"docker" || v == u"docker-oci" || v == u"oci";
+                options.format = v == u"oci"      ? ExportFormat::Oci
+                    : v == u"oci-dir"              ? ExportFormat::OciDir
+                    : v == u"docker-oci"           ? ExportFormat::DockerOci
+                                                   : ExportFormat::Docker;
+                ok = v == u"docker" || v == u"docker-oci" || v == u"oci" || v == u"oci-dir";
             } else if (a == u"--skip-checks") {
                 options.checkResult = false;
             } else if (a == u"--layer-compression") {

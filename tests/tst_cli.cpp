@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The command line as a script would use it: exit codes, --json keys, messages.
+#include "format/imagearchive.h"
 #include "testsupport.h"
 
 #include <QJsonArray>
@@ -24,6 +25,8 @@ private Q_SLOTS:
     void checkExplainTellsWhatLoadersDo();
     void verifyReportsThroughput();
     void layerCommands();
+    void composeByPlatformToAFolder();
+    void inspectVerifyHashesWhileIndexing();
 
 private:
     struct Run
@@ -253,6 +256,73 @@ void TestCli::layerCommands()
     QCOMPARE(layer1.value(u"contribution").toInteger(), -993);
     QCOMPARE(layer1.value(u"fileCount").toInt(), 5);
     QVERIFY(layer1.value(u"uncompressedSize").toInteger() > 0);
+}
+
+void TestCli::composeByPlatformToAFolder()
+{
+    QTemporaryDir dir;
+    QCOMPARE(lamina::test::runPython({lamina::test::source(QStringLiteral("tests/fixtures/make_fixtures.py")), dir.path()}), 0);
+    const QString out = dir.filePath(QStringLiteral("arm"));
+    const Run r = lamina({QStringLiteral("compose"), dir.filePath(QStringLiteral("oci-dir")), QStringLiteral("--platform"), QStringLiteral("linux/arm64/v8"),
+                          QStringLiteral("--write"), QStringLiteral("/etc/motd:hi"), QStringLiteral("--format"), QStringLiteral("oci-dir"),
+                          QStringLiteral("--layer-compression"), QStringLiteral("zstd"), QStringLiteral("-o"), out});
+    QVERIFY2(r.code == 0, QByteArray(r.out + r.err).constData());
+    const Run inspect = lamina({QStringLiteral("inspect"), QStringLiteral("--json"), out});
+    QCOMPARE(inspect.code, 0);
+    const QJsonObject image = QJsonDocument::fromJson(inspect.out).object().value(u"images").toArray().at(0).toObject();
+    QCOMPARE(image.value(u"platform").toString(), QStringLiteral("linux/arm64/v8"));
+    QCOMPARE(image.value(u"layers").toArray().size(), 3);
+    const Run cat = lamina({QStringLiteral("cat"), out, QStringLiteral("/etc/motd")});
+    QCOMPARE(cat.out, QByteArray("hi"));
+    const Run none = lamina({QStringLiteral("compose"), dir.filePath(QStringLiteral("oci-dir")), QStringLiteral("--platform"), QStringLiteral("linux/ppc64le"),
+                             QStringLiteral("--mkdir"), QStringLiteral("/x"), QStringLiteral("-o"), dir.filePath(QStringLiteral("no.tar"))});
+    QCOMPARE(none.code, 2);
+    QVERIFY2(none.err.contains("no image for linux/ppc64le"), none.err.constData());
+    QCOMPARE(lamina({QStringLiteral("compose"), QStringLiteral("--platform"), QStringLiteral("arm64"), QStringLiteral("-o"), out}).code, 2);
+}
+
+void TestCli::inspectVerifyHashesWhileIndexing()
+{
+    // Uncompressed layers (a Docker save) and gzip layers (skopeo's OCI archive): every layer
+    // verified in the same read that lists its entries.
+    for (const QString &path : {lamina::test::source(QStringLiteral("resources/samples/docker24-save.tar")),
+                                lamina::test::corpus(QStringLiteral("gen__skopeo-oci-archive.tar"))}) {
+        const Run r = lamina({QStringLiteral("inspect"), QStringLiteral("--json"), QStringLiteral("--verify"), path});
+        QCOMPARE(r.code, 0);
+        const QJsonObject o = QJsonDocument::fromJson(r.out).object();
+        QVERIFY(o.value(u"verification").toArray().isEmpty());
+        const QJsonArray layers = o.value(u"images").toArray().at(0).toObject().value(u"layers").toArray();
+        QVERIFY(!layers.isEmpty());
+        for (const QJsonValue &l : layers) {
+            QCOMPARE(l.toObject().value(u"verified").toBool(), true);
+            QVERIFY(l.toObject().value(u"uncompressedSize").toDouble() > 0);
+        }
+        const Run text = lamina({QStringLiteral("inspect"), QStringLiteral("--verify"), path});
+        QVERIFY2(text.out.contains("Verified: every layer matches its digests"), text.out.constData());
+    }
+    // One flipped byte in the third layer (layers 1 and 3 share one file): that layer, and only it, fails.
+    QTemporaryDir dir;
+    const QString damaged = dir.filePath(QStringLiteral("damaged.tar"));
+    QVERIFY(QFile::copy(lamina::test::source(QStringLiteral("resources/samples/docker24-save.tar")), damaged));
+    const lamina::ImageArchive ia = lamina::openImageArchive(damaged);
+    QCOMPARE(ia.images.at(0).layers.size(), 4);
+    const lamina::Member &m = ia.archive->member(ia.images.at(0).layers.at(2).member);
+    {
+        QFile f(damaged);
+        QVERIFY(f.open(QIODevice::ReadWrite));
+        QVERIFY(f.seek(m.dataOffset + 512 + 3)); // inside the first file's data
+        char c = 0;
+        QVERIFY(f.getChar(&c));
+        QVERIFY(f.seek(m.dataOffset + 512 + 3));
+        QVERIFY(f.putChar(char(c ^ 1)));
+    }
+    const Run r = lamina({QStringLiteral("inspect"), QStringLiteral("--json"), QStringLiteral("--verify"), damaged});
+    QCOMPARE(r.code, 1);
+    const QJsonObject o = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(o.value(u"verification").toArray().at(0).toObject().value(u"code").toString(), QStringLiteral("diffid-mismatch"));
+    const QJsonArray layers = o.value(u"images").toArray().at(0).toObject().value(u"layers").toArray();
+    for (int i = 0; i < layers.size(); ++i)
+        QVERIFY2(layers.at(i).toObject().value(u"verified").toBool() == (i != 2), qPrintable(QString::number(i)));
 }
 
 QTEST_GUILESS_MAIN(TestCli)

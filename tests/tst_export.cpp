@@ -12,7 +12,9 @@
 #include "layers/imagelayers.h"
 #include "testsupport.h"
 
+#include <QDir>
 #include <QJsonArray>
+#include <QProcess>
 #include <QSet>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -30,7 +32,11 @@ class TestExport : public QObject
 private Q_SLOTS:
     void initTestCase();
     void nixScenarioGetsAConsistentChain();
+    void podmanLoadsIt_data();
     void podmanLoadsIt();
+    void ociFolderOfOnePlatform();
+    void wholeCompressedBaseOfCompressedLayers();
+    void damagedBaseIsCaughtByTheVerification();
     void everyBaseLayout_data();
     void everyBaseLayout();
     void reproducible();
@@ -63,9 +69,11 @@ private:
         c.tags << QStringLiteral("example:composed");
         return c;
     }
-    static int run(const QString &program, const QStringList &args, QByteArray *out = nullptr)
+    static int run(const QString &program, const QStringList &args, QByteArray *out = nullptr, const QString &cwd = {})
     {
         QProcess p;
+        if (!cwd.isEmpty())
+            p.setWorkingDirectory(cwd);
         p.start(program, args);
         if (!p.waitForFinished(180000))
             return -1;
@@ -121,27 +129,127 @@ void TestExport::nixScenarioGetsAConsistentChain()
     QCOMPARE(tree.entry(node).mode, 0777u);
 }
 
+void TestExport::podmanLoadsIt_data()
+{
+    QTest::addColumn<int>("format");
+    QTest::newRow("docker") << int(ExportFormat::Docker);
+    QTest::newRow("docker-oci") << int(ExportFormat::DockerOci);
+    QTest::newRow("oci") << int(ExportFormat::Oci);
+    QTest::newRow("oci-dir") << int(ExportFormat::OciDir);
+}
+
 void TestExport::podmanLoadsIt()
 {
-    const QString out = m_dir.filePath(QStringLiteral("podman.tar"));
+    QFETCH(int, format);
     ExportOptions options;
-    options.output = out;
-    QVERIFY(exportComposition(nixComposition(), options).ok());
+    options.format = ExportFormat(format);
+    options.output = m_dir.filePath(QStringLiteral("podman-%1").arg(format));
+    const ExportResult r = exportComposition(nixComposition(), options);
+    QVERIFY2(r.ok(), qPrintable(r.error));
     const QString root = m_dir.filePath(QStringLiteral("podman-root"));
     const QString runroot = m_dir.filePath(QStringLiteral("podman-run"));
     const QStringList base{QStringLiteral("--root"), root, QStringLiteral("--runroot"), runroot, QStringLiteral("--storage-driver"),
                            QStringLiteral("vfs")};
     QByteArray log;
-    QVERIFY2(run(QStringLiteral("podman"), base + QStringList{QStringLiteral("load"), QStringLiteral("-i"), out}, &log) == 0, log.constData());
+    // podman 4.3 names an image loaded from a folder after the folder's path, which must then be
+    // a valid (lowercase) reference: loaded by a relative name from the folder's parent. Archives
+    // are named by their tag. Either way the image is looked up by the ID Lamina reported.
+    QVERIFY2(run(QStringLiteral("podman"), base + QStringList{QStringLiteral("load"), QStringLiteral("-i"), QFileInfo(options.output).fileName()}, &log,
+                 m_dir.path()) == 0,
+             log.constData());
     QByteArray inspect;
-    QCOMPARE(run(QStringLiteral("podman"), base + QStringList{QStringLiteral("image"), QStringLiteral("inspect"),
-                                                              QStringLiteral("example:composed")}, &inspect), 0);
-    const QJsonObject config = QJsonDocument::fromJson(inspect).array().at(0).toObject().value(u"Config").toObject();
+    QCOMPARE(run(QStringLiteral("podman"), base + QStringList{QStringLiteral("image"), QStringLiteral("inspect"), r.imageId.mid(7)}, &inspect), 0);
+    const QJsonObject image = QJsonDocument::fromJson(inspect).array().at(0).toObject();
+    QCOMPARE(image.value(u"Id").toString(), r.imageId.mid(7));
+    if (options.format != ExportFormat::OciDir)
+        QVERIFY2(image.value(u"RepoTags").toArray().contains(QJsonValue(QStringLiteral("localhost/example:composed"))), inspect.constData());
+    const QJsonObject config = image.value(u"Config").toObject();
     QCOMPARE(config.value(u"WorkingDir").toString(), QStringLiteral("/example-output"));
     QCOMPARE(config.value(u"Cmd").toArray().size(), 3);
     QVERIFY(config.value(u"Env").toArray().contains(QJsonValue(QStringLiteral("PATH=/bin:/usr/bin"))));
+    QCOMPARE(run(QStringLiteral("podman"), base + QStringList{QStringLiteral("rmi"), QStringLiteral("--force"), r.imageId.mid(7)}, &log), 0);
     // podman's storage is owned by the test: clean it up, vfs layers are read-only copies.
     run(QStringLiteral("chmod"), {QStringLiteral("-R"), QStringLiteral("u+w"), root});
+}
+
+void TestExport::ociFolderOfOnePlatform()
+{
+    // The fixture generator's multi-platform folder: linux/amd64 with gzip layers, linux/arm64/v8
+    // with zstd layers.
+    QString output;
+    QVERIFY2(test::runPython({test::source(QStringLiteral("tests/fixtures/make_fixtures.py")), m_dir.filePath(QStringLiteral("fixtures"))}, &output) == 0,
+             qPrintable(output));
+    const QString basePath = m_dir.filePath(QStringLiteral("fixtures/oci-dir"));
+    const ImageArchive baseArchive = openImageArchive(basePath);
+    QCOMPARE(baseArchive.images.size(), 2);
+    QCOMPARE(baseArchive.images.at(1).platform.toString(), QStringLiteral("linux/arm64/v8"));
+
+    Composition c = nixComposition();
+    c.basePath = basePath;
+    c.basePlatform = QStringLiteral("linux/arm64/v8");
+    c.config.cmd = QStringList{QStringLiteral("/bin/sh")};
+    ExportOptions options;
+    options.format = ExportFormat::OciDir;
+    options.layerCompression = Compression::Zstd;
+    options.output = m_dir.filePath(QStringLiteral("arm-layout"));
+    ExportResult r = exportComposition(c, options);
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    QCOMPARE(r.baseImage, 1);
+    for (const Finding &f : r.checks)
+        QVERIFY2(f.severity == Severity::Info, qPrintable(f.code + QStringLiteral(": ") + f.message));
+
+    const ImageArchive written = openImageArchive(options.output);
+    QCOMPARE(written.archive->container(), Container::Directory);
+    QCOMPARE(written.layout, Layout::OciLayout);
+    QCOMPARE(written.images.size(), 1);
+    QCOMPARE(written.images.at(0).platform.toString(), QStringLiteral("linux/arm64/v8"));
+    const QList<ImageLayer> &baseLayers = baseArchive.images.at(1).layers;
+    QCOMPARE(written.images.at(0).layers.size(), baseLayers.size() + 1);
+    // The zstd base blobs are copied as they are: same digests, same bytes, never recompressed.
+    for (int i = 0; i < baseLayers.size(); ++i) {
+        QCOMPARE(written.images.at(0).layers.at(i).digest, baseLayers.at(i).digest);
+        QCOMPARE(written.images.at(0).layers.at(i).compression, Compression::Zstd);
+    }
+    QByteArray log;
+    const QString dest = m_dir.filePath(QStringLiteral("arm-copy"));
+    QVERIFY2(run(QStringLiteral("skopeo"), {QStringLiteral("copy"), QStringLiteral("--quiet"), QStringLiteral("oci:") + options.output + QStringLiteral(":composed"),
+                                            QStringLiteral("oci:") + dest + QStringLiteral(":t")}, &log) == 0,
+             log.constData());
+
+    // Written again over itself: the layout is replaced whole, and still complete.
+    c.config.workingDir = QStringLiteral("/again");
+    const ExportResult again = exportComposition(c, options);
+    QVERIFY2(again.ok(), qPrintable(again.error));
+    QVERIFY(again.imageId != r.imageId);
+    QCOMPARE(openImageArchive(options.output).images.at(0).configDigest, again.imageId);
+    QVERIFY(!QFileInfo::exists(options.output + QStringLiteral(".part")));
+    const QStringList left = QDir(m_dir.path()).entryList({QStringLiteral(".lamina-*")}, QDir::AllEntries | QDir::Hidden);
+    QVERIFY2(left.isEmpty(), qPrintable(left.join(u' ')));
+
+    // A folder with anything else in it is the user's: refused, untouched.
+    const QString mine = m_dir.filePath(QStringLiteral("mine"));
+    QVERIFY(QDir().mkpath(mine));
+    QFile note(mine + QStringLiteral("/notes.txt"));
+    QVERIFY(note.open(QIODevice::WriteOnly) && note.write("keep me") == 7);
+    note.close();
+    options.output = mine;
+    r = exportComposition(c, options);
+    QVERIFY(r.error.contains(u"choose a new folder"));
+    QCOMPARE(QDir(mine).entryList(QDir::Files), QStringList{QStringLiteral("notes.txt")});
+
+    // A platform the base lacks is named, with those it has.
+    c.basePlatform = QStringLiteral("linux/s390x");
+    options.output = m_dir.filePath(QStringLiteral("s390x"));
+    r = exportComposition(c, options);
+    QVERIFY2(r.error.contains(u"linux/s390x") && r.error.contains(u"linux/arm64/v8") && r.error.contains(u"linux/amd64"), qPrintable(r.error));
+    QVERIFY(!QFileInfo::exists(options.output));
+
+    // Writing into the base folder is refused.
+    c.basePlatform = QStringLiteral("linux/amd64");
+    options.output = basePath + QStringLiteral("/inside");
+    r = exportComposition(c, options);
+    QVERIFY2(r.error.contains(u"inside the base folder"), qPrintable(r.error));
+    QVERIFY(!QFileInfo::exists(options.output));
 }
 
 void TestExport::everyBaseLayout_data()
@@ -610,6 +718,78 @@ void TestExport::commandLineMakesTheSameImage()
     QCOMPARE(shellQuote(QStringLiteral("it's")), QStringLiteral("'it'\\''s'"));
     QCOMPARE(shellQuote(QStringLiteral("/a/b:c")), QStringLiteral("/a/b:c"));
     QCOMPARE(shellQuote(QString()), QStringLiteral("''"));
+}
+
+void TestExport::wholeCompressedBaseOfCompressedLayers()
+{
+    // skopeo's OCI archive (gzip layers), gzip'd whole: its layers are read in one pass, kept as
+    // stored, then copied as they are into gzip OCI output and decompressed into docker output.
+    const QString source = test::corpus(QStringLiteral("gen__skopeo-oci-archive.tar"));
+    const QString basePath = m_dir.filePath(QStringLiteral("oci-archive.tar.gz"));
+    QProcess gzip;
+    gzip.setStandardOutputFile(basePath);
+    gzip.start(QStringLiteral("gzip"), {QStringLiteral("-n"), QStringLiteral("-c"), source});
+    QVERIFY(gzip.waitForFinished() && gzip.exitCode() == 0);
+    const ImageArchive original = openImageArchive(source);
+    QCOMPARE(openImageArchive(basePath).archive->compression(), Compression::Gzip);
+
+    Composition c = nixComposition();
+    c.basePath = basePath;
+    c.config.cmd = QStringList{QStringLiteral("sh")};
+    for (const ExportFormat format : {ExportFormat::Oci, ExportFormat::Docker}) {
+        ExportOptions options;
+        options.format = format;
+        options.output = m_dir.filePath(QStringLiteral("from-gz-%1.tar").arg(int(format)));
+        const ExportResult r = exportComposition(c, options);
+        QVERIFY2(r.ok(), qPrintable(r.error));
+        for (const Finding &f : r.checks)
+            QVERIFY2(f.severity == Severity::Info, qPrintable(f.code + QStringLiteral(": ") + f.message));
+        const ImageArchive written = openImageArchive(options.output);
+        const QList<ImageLayer> &before = original.images.at(0).layers;
+        QCOMPARE(written.images.at(0).layers.size(), before.size() + 1);
+        for (int i = 0; i < before.size(); ++i) {
+            QCOMPARE(written.images.at(0).layers.at(i).diffId, before.at(i).diffId);
+            if (format == ExportFormat::Oci)
+                QCOMPARE(written.images.at(0).layers.at(i).digest, before.at(i).digest); // not recompressed
+            else
+                QCOMPARE(written.images.at(0).layers.at(i).compression, Compression::None);
+        }
+    }
+}
+
+void TestExport::damagedBaseIsCaughtByTheVerification()
+{
+    // One byte of a base layer flipped: the export copies it as it is (by the kernel), and the
+    // hashing of what was written must notice that the layer no longer has its diff ID.
+    const QString basePath = m_dir.filePath(QStringLiteral("damaged-base.tar"));
+    QVERIFY(QFile::copy(test::source(QStringLiteral("resources/samples/nix-layered-base.tar")), basePath));
+    const ImageArchive base = openImageArchive(basePath);
+    const Member &layer = base.archive->member(base.images.at(0).layers.at(0).member);
+    QVERIFY(layer.dataOffset > 0 && layer.size > 1000);
+    {
+        QFile f(basePath);
+        QVERIFY(f.open(QIODevice::ReadWrite));
+        QVERIFY(f.seek(layer.dataOffset + 600)); // file content, past the first header
+        char byte = 0;
+        QVERIFY(f.getChar(&byte));
+        QVERIFY(f.seek(layer.dataOffset + 600));
+        QVERIFY(f.putChar(char(byte ^ 0x20)));
+    }
+    for (const ExportFormat format : {ExportFormat::Docker, ExportFormat::OciDir}) {
+        Composition c = nixComposition();
+        c.basePath = basePath;
+        ExportOptions options;
+        options.format = format;
+        options.layerCompression = Compression::None;
+        options.output = m_dir.filePath(QStringLiteral("from-damaged-%1").arg(int(format)));
+        const ExportResult r = exportComposition(c, options);
+        QVERIFY2(r.ok(), qPrintable(r.error));
+        QStringList codes;
+        for (const Finding &f : r.checks)
+            codes << f.code;
+        QVERIFY2(codes.contains(format == ExportFormat::Docker ? QStringLiteral("diffid-mismatch") : QStringLiteral("blob-digest-mismatch")),
+                 qPrintable(codes.join(u' ')));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestExport)

@@ -346,6 +346,13 @@ public:
         return step;
     }
     bool canSeek() const override { return true; }
+    bool fileRange(int *fd, qint64 *offset, qint64 *length) const override
+    {
+        *fd = m_fd;
+        *offset = m_offset;
+        *length = m_left;
+        return true;
+    }
 
 private:
     int m_fd;

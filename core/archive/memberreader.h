@@ -33,6 +33,16 @@ public:
     }
     /// True when skip() seeks instead of reading.
     virtual bool canSeek() const { return false; }
+    /// Where the rest of the member lies in an open file (the reader keeps the descriptor), so that
+    /// a writer can have the kernel copy it (copy_file_range) instead of reading it through user
+    /// space; then skip() the bytes copied. False for streamed readers.
+    virtual bool fileRange(int *fd, qint64 *offset, qint64 *length) const
+    {
+        Q_UNUSED(fd);
+        Q_UNUSED(offset);
+        Q_UNUSED(length);
+        return false;
+    }
 };
 
 } // namespace lamina

@@ -145,7 +145,13 @@ MemberDigest hashMember(MemberReader &reader, Compression compression, Counter &
 
 } // namespace
 
-VerifyReport verifyArchive(const ImageArchive &ia, const Progress &progress, int threads)
+MemberDigest hashMemberBytes(MemberReader &reader, Compression compression, const Progress &progress)
+{
+    Counter counter;
+    return hashMember(reader, compression, counter, progress);
+}
+
+VerifyReport verifyArchive(const ImageArchive &ia, const Progress &progress, int threads, const QHash<int, MemberDigest> &known)
 {
     VerifyReport report;
     if (!ia.archive)
@@ -157,8 +163,10 @@ VerifyReport verifyArchive(const ImageArchive &ia, const Progress &progress, int
     QHash<int, Compression> wanted;
     for (const Image &img : ia.images)
         for (const ImageLayer &l : img.layers)
-            if (l.member >= 0)
+            if (l.member >= 0 && !known.contains(l.member))
                 wanted.insert(l.member, l.compression);
+    for (auto it = known.begin(); it != known.end(); ++it)
+        report.members.insert(it.key(), it.value());
     Counter counter;
     counter.progress = &progress;
     for (auto it = wanted.begin(); it != wanted.end(); ++it)
@@ -207,6 +215,26 @@ VerifyReport verifyArchive(const ImageArchive &ia, const Progress &progress, int
     report.seconds = double(timer.nsecsElapsed()) / 1e9;
     progress.update(report.bytesRead, counter.total);
     return report;
+}
+
+VerifyReport verifyFromIndexes(const ImageArchive &ia, const QList<ImageLayers> &indexed, const Progress &progress)
+{
+    QHash<int, MemberDigest> known;
+    for (int i = 0; i < ia.images.size() && i < indexed.size(); ++i) {
+        for (const ImageLayer &l : ia.images.at(i).layers) {
+            const auto &index = indexed.at(i).layers.value(l.index);
+            if (l.member < 0 || !index || index->storedDigest.isEmpty())
+                continue;
+            MemberDigest d;
+            d.stored = index->storedDigest;
+            d.uncompressed = index->diffId;
+            d.storedBytes = index->storedSize;
+            d.uncompressedBytes = index->uncompressedSize;
+            d.compression = index->compression;
+            known.insert(l.member, d);
+        }
+    }
+    return verifyArchive(ia, progress, 0, known);
 }
 
 QList<Finding> verificationFindings(const ImageArchive &ia, const VerifyReport &report)

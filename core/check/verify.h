@@ -3,6 +3,7 @@
 
 #include "check/finding.h"
 #include "format/imagearchive.h"
+#include "layers/imagelayers.h"
 #include "util/progress.h"
 
 #include <QHash>
@@ -33,7 +34,18 @@ struct VerifyReport
 /// decompressed stream, in one read per member, members in parallel on `threads` threads
 /// (0 = one per core) when the archive is seekable, one streaming pass otherwise. Progress is
 /// reported in stored bytes; cancellation stops between chunks.
-VerifyReport verifyArchive(const ImageArchive &ia, const Progress &progress = {}, int threads = 0);
+/// Digests already computed for some members (by member index) are taken as they are.
+VerifyReport verifyArchive(const ImageArchive &ia, const Progress &progress = {}, int threads = 0,
+                           const QHash<int, MemberDigest> &known = {});
+
+/// Verification from layer indexes made with LayerIndexOptions::computeDigests (one read per layer
+/// for the entries and both digests): their digests are taken as they are; a layer whose index has
+/// none (unreadable, broken off) is hashed on its own, as verifyArchive does.
+VerifyReport verifyFromIndexes(const ImageArchive &ia, const QList<ImageLayers> &indexed, const Progress &progress = {});
+
+/// The digests of one member's bytes read from `reader` to its end (as verifyArchive does for
+/// each member), for writers that hash what they wrote while they write.
+MemberDigest hashMemberBytes(MemberReader &reader, Compression compression, const Progress &progress = {});
 
 /// The findings only hashing can give: diffid-mismatch, blob-digest-mismatch, and damaged
 /// members.

@@ -52,7 +52,9 @@ QString composeCommandLine(const Composition &c, const ExportOptions &options, c
         if (c.basePath.startsWith(u'-'))
             return fail(QStringLiteral("the base path starts with '-'"));
         words << c.basePath;
-        if (c.baseImage != 0)
+        if (!c.basePlatform.isEmpty())
+            words << QStringLiteral("--platform") << c.basePlatform;
+        else if (c.baseImage != 0)
             words << QStringLiteral("--image") << QString::number(c.baseImage);
     }
     // --owner applies to every operation after it, so it is repeated only where the owner changes.
@@ -139,7 +141,8 @@ QString composeCommandLine(const Composition &c, const ExportOptions &options, c
     case ExportFormat::Docker: break;
     case ExportFormat::DockerOci: words << QStringLiteral("--format") << QStringLiteral("docker-oci"); break;
     case ExportFormat::Oci:
-        words << QStringLiteral("--format") << QStringLiteral("oci");
+    case ExportFormat::OciDir:
+        words << QStringLiteral("--format") << (options.format == ExportFormat::Oci ? QStringLiteral("oci") : QStringLiteral("oci-dir"));
         if (options.layerCompression != Compression::Gzip)
             words << QStringLiteral("--layer-compression") << compressionWord(options.layerCompression);
         break;

@@ -22,12 +22,20 @@
 #include <QTemporaryDir>
 #include <QTimeZone>
 
+#include <QThread>
+
 #include <archive.h>
 #include <archive_entry.h>
 
 #include <cerrno>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace lamina {
@@ -48,36 +56,132 @@ struct LayerSource
     QString file;             ///< a file holding exactly the uncompressed tar, or
     int member = -1;          ///< a member of the base archive,
     Compression compression = Compression::None; ///< stored this way there
+    QString storedDigest;     ///< the member's digest as stored (compressed), when known
+    qint64 storedSize = -1;   ///< and its size
 };
 
+/// Copies `length` bytes from `in` at `offset` to `out` at its position, by the kernel when it can
+/// (copy_file_range: no trip through user space, and a reflink where the file system has them),
+/// else by pread and write. Returns the bytes copied; fewer means `in` ended early.
+qint64 copyRange(int in, qint64 offset, int out, qint64 length, QString *error)
+{
+    qint64 done = 0;
+    bool kernel = true;
+    QByteArray buffer;
+    while (done < length) {
+        if (kernel) {
+            loff_t from = offset + done;
+            const ssize_t n = ::copy_file_range(in, &from, out, nullptr, size_t(std::min<qint64>(length - done, 1 << 30)), 0);
+            if (n > 0) {
+                done += n;
+                continue;
+            }
+            if (n == 0)
+                return done;
+            if (errno == EINTR)
+                continue;
+            if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP && errno != EBADF) {
+                *error = QStringLiteral("copy failed: %1").arg(QString::fromLocal8Bit(strerror(errno)));
+                return -1;
+            }
+            kernel = false; // another file system, or one without it: copy through a buffer
+            buffer.resize(1 << 20);
+        }
+        const ssize_t n = ::pread(in, buffer.data(), size_t(std::min<qint64>(length - done, buffer.size())), offset + done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n < 0)
+                *error = QStringLiteral("read failed: %1").arg(QString::fromLocal8Bit(strerror(errno)));
+            return n < 0 ? -1 : done;
+        }
+        for (ssize_t put = 0; put < n;) {
+            const ssize_t w = ::write(out, buffer.constData() + put, size_t(n - put));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                *error = QStringLiteral("write failed: %1").arg(QString::fromLocal8Bit(strerror(errno)));
+                return -1;
+            }
+            put += w;
+        }
+        done += n;
+    }
+    return done;
+}
+
+/// Where the output goes: a tar written by libarchive into `fd`, or (oci-dir) files in the folder
+/// `rootFd`, each opened by header() and filled by data().
 struct Writer
 {
-    struct archive *a = archive_write_new();
+    struct archive *a = nullptr;
     int fd = -1;
+    int rootFd = -1;
+    bool filtered = false; ///< the tar is compressed as a whole: bytes must pass through libarchive
     qint64 mtime = 1;
     QString error;
-    ~Writer() { archive_write_free(a); }
+    // While set, the bytes libarchive hands to write() for the current member are not used: the
+    // same count is copied from here by the kernel, so libarchive keeps its framing and padding.
+    int spliceFd = -1;
+    qint64 spliceOffset = 0;
+    // Where the current member's data goes, for reading it back: the tar file and the offset, or
+    // the folder and the file's path in it.
+    QString outputPath;
+    qint64 memberOffset = -1;
+    QString memberPath;
+
+    Writer() = default;
+    Writer(const Writer &) = delete;
+    Writer &operator=(const Writer &) = delete;
+    ~Writer()
+    {
+        if (a)
+            archive_write_free(a);
+        if (rootFd >= 0) {
+            if (fd >= 0)
+                ::close(fd);
+            ::close(rootFd);
+        }
+    }
+    bool folder() const { return rootFd >= 0; }
+
+    static bool writeAll(int fd, const char *p, size_t length, QString *error)
+    {
+        size_t done = 0;
+        while (done < length) {
+            const ssize_t n = ::write(fd, p + done, length - done);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                *error = QStringLiteral("write failed: %1").arg(QString::fromLocal8Bit(strerror(errno)));
+                return false;
+            }
+            done += size_t(n);
+        }
+        return true;
+    }
 
     static la_ssize_t write(struct archive *, void *data, const void *buffer, size_t length)
     {
         auto *w = static_cast<Writer *>(data);
-        const char *p = static_cast<const char *>(buffer);
-        size_t done = 0;
-        while (done < length) {
-            const ssize_t n = ::write(w->fd, p + done, length - done);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0) {
-                w->error = QStringLiteral("write failed: %1").arg(QString::fromLocal8Bit(strerror(errno)));
+        if (w->spliceFd >= 0) {
+            const qint64 n = copyRange(w->spliceFd, w->spliceOffset, w->fd, qint64(length), &w->error);
+            if (n != qint64(length)) {
+                if (n >= 0)
+                    w->error = QStringLiteral("a base layer ends %1 bytes early").arg(qint64(length) - n);
                 return -1;
             }
-            done += size_t(n);
+            w->spliceOffset += n;
+            return la_ssize_t(length);
         }
-        return la_ssize_t(length);
+        return writeAll(w->fd, static_cast<const char *>(buffer), length, &w->error) ? la_ssize_t(length) : -1;
     }
 
     bool header(const QString &path, int type, qint64 size, const QString &link = {})
     {
+        memberPath = path;
+        if (folder())
+            return folderHeader(path, type, link);
         struct archive_entry *e = archive_entry_new();
         archive_entry_set_pathname_utf8(e, path.toUtf8().constData());
         archive_entry_set_filetype(e, type);
@@ -93,16 +197,79 @@ struct Writer
         archive_entry_free(e);
         if (!ok && error.isEmpty())
             error = QStringLiteral("%1: %2").arg(path, QString::fromLocal8Bit(archive_error_string(a)));
+        // Unblocked and unfiltered, the header is on disk now and the data starts here.
+        memberOffset = filtered ? -1 : ::lseek(fd, 0, SEEK_CUR);
+        return ok;
+    }
+    bool folderHeader(const QString &path, int type, const QString &link)
+    {
+        if (!closeFile())
+            return false;
+        const QByteArray name = QFile::encodeName(path.endsWith(u'/') ? path.chopped(1) : path);
+        bool ok = true;
+        if (type == AE_IFDIR) {
+            ok = ::mkdirat(rootFd, name.constData(), 0755) == 0 || errno == EEXIST;
+        } else if (type == AE_IFLNK) {
+            ok = ::symlinkat(QFile::encodeName(link).constData(), rootFd, name.constData()) == 0;
+        } else {
+            fd = ::openat(rootFd, name.constData(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+            ok = fd >= 0;
+        }
+        if (!ok && error.isEmpty())
+            error = QStringLiteral("%1: %2").arg(path, QString::fromLocal8Bit(strerror(errno)));
+        return ok;
+    }
+    bool closeFile()
+    {
+        if (!folder() || fd < 0)
+            return true;
+        // One fixed time on every file, so that the folder, like the archive, depends only on
+        // the composition.
+        const struct timespec times[2] = {{mtime, 0}, {mtime, 0}};
+        ::futimens(fd, times);
+        const bool ok = ::close(fd) == 0;
+        fd = -1;
+        if (!ok && error.isEmpty())
+            error = QStringLiteral("close failed: %1").arg(QString::fromLocal8Bit(strerror(errno)));
         return ok;
     }
     bool data(const char *p, qint64 n)
     {
+        if (folder())
+            return writeAll(fd, p, size_t(n), &error);
         if (archive_write_data(a, p, size_t(n)) < 0) {
             if (error.isEmpty())
                 error = QString::fromLocal8Bit(archive_error_string(a));
             return false;
         }
         return true;
+    }
+    /// The current member's next `n` bytes, copied from `in` at `offset` by the kernel. False
+    /// (nothing done) when the bytes must pass through libarchive (a compressed output).
+    bool canCopyRange() const { return folder() || !filtered; }
+    bool copyFrom(int in, qint64 offset, qint64 n)
+    {
+        if (folder()) {
+            const qint64 got = copyRange(in, offset, fd, n, &error);
+            if (got != n && got >= 0)
+                error = QStringLiteral("a layer ends %1 bytes early").arg(n - got);
+            return got == n;
+        }
+        static const QByteArray zeros(1 << 20, '\0');
+        spliceFd = in;
+        spliceOffset = offset;
+        qint64 done = 0;
+        while (done < n) {
+            const qint64 step = std::min<qint64>(n - done, zeros.size());
+            if (archive_write_data(a, zeros.constData(), size_t(step)) != la_ssize_t(step)) {
+                if (error.isEmpty())
+                    error = QString::fromLocal8Bit(archive_error_string(a));
+                break;
+            }
+            done += step;
+        }
+        spliceFd = -1;
+        return done == n;
     }
     bool bytes(const QString &path, const QByteArray &content)
     {
@@ -123,73 +290,221 @@ struct ReaderFeed
     }
 };
 
-/// Copies a layer's uncompressed bytes into the open member, checking the count.
-bool copyLayer(Writer &w, const LayerSource &src, const Archive *base, const Progress &progress)
+/// A file read from start to end, for layers held in temporary files.
+class FileReader : public MemberReader
 {
-    qint64 written = 0;
-    QByteArray buffer(1 << 20, Qt::Uninitialized);
+public:
+    FileReader(int fd, qint64 size, qint64 offset = 0) : m_fd(fd), m_offset(offset), m_left(size) {}
+    ~FileReader() override { ::close(m_fd); }
+    qint64 read(char *buffer, qint64 max) override
+    {
+        for (;;) {
+            const ssize_t n = ::pread(m_fd, buffer, size_t(std::min(max, m_left)), m_offset);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                m_error = QString::fromLocal8Bit(strerror(errno));
+            if (n > 0) {
+                m_offset += n;
+                m_left -= n;
+            }
+            return n;
+        }
+    }
+    QString error() const override { return m_error; }
+    qint64 skip(qint64 n) override
+    {
+        const qint64 step = std::min(n, m_left);
+        m_offset += step;
+        m_left -= step;
+        return step;
+    }
+    bool canSeek() const override { return true; }
+    bool fileRange(int *fd, qint64 *offset, qint64 *length) const override
+    {
+        *fd = m_fd;
+        *offset = m_offset;
+        *length = m_left;
+        return true;
+    }
+
+private:
+    int m_fd;
+    qint64 m_offset = 0;
+    qint64 m_left;
+    QString m_error;
+};
+
+/// Hashes what the export has just written while it writes the rest (the writing waits on the
+/// disk, the hashing on the processor), so that verifying the output costs no second pass. Each
+/// range is read back from the written file, not taken from the bytes handed to the kernel.
+class BackgroundHasher
+{
+public:
+    explicit BackgroundHasher(const Progress &progress) : m_progress(progress)
+    {
+        const int n = std::max(1, QThread::idealThreadCount());
+        for (int i = 0; i < n; ++i)
+            m_threads.emplace_back([this] { work(); });
+    }
+    ~BackgroundHasher() { finish(); }
+
+    /// `key` names the member in the finished output: its data offset in a tar, its path in a folder.
+    void add(const QString &key, const QString &file, qint64 offset, qint64 size, Compression compression)
+    {
+        std::lock_guard lock(m_mutex);
+        m_jobs.push_back({key, file, offset, size, compression});
+        m_wake.notify_one();
+    }
+    QHash<QString, MemberDigest> finish()
+    {
+        {
+            std::lock_guard lock(m_mutex);
+            m_done = true;
+            m_wake.notify_all();
+        }
+        for (std::thread &t : m_threads)
+            t.join();
+        m_threads.clear();
+        return m_results;
+    }
+
+private:
+    struct Job
+    {
+        QString key, file;
+        qint64 offset, size;
+        Compression compression;
+    };
+    void work()
+    {
+        for (;;) {
+            Job job;
+            {
+                std::unique_lock lock(m_mutex);
+                m_wake.wait(lock, [this] { return m_done || !m_jobs.empty(); });
+                if (m_jobs.empty())
+                    return;
+                job = m_jobs.front();
+                m_jobs.pop_front();
+            }
+            MemberDigest d;
+            const int fd = ::open(QFile::encodeName(job.file).constData(), O_RDONLY | O_CLOEXEC);
+            if (fd < 0) {
+                d.error = QStringLiteral("%1: %2").arg(job.file, QString::fromLocal8Bit(strerror(errno)));
+            } else {
+                FileReader reader(fd, job.size, job.offset);
+                d = hashMemberBytes(reader, job.compression, m_progress);
+            }
+            std::lock_guard lock(m_mutex);
+            m_results.insert(job.key, d);
+        }
+    }
+    const Progress &m_progress;
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    std::deque<Job> m_jobs;
+    std::vector<std::thread> m_threads;
+    QHash<QString, MemberDigest> m_results;
+    bool m_done = false;
+};
+
+/// Queues the member just written for hashing, when there is a hasher.
+void hashWritten(BackgroundHasher *hasher, const Writer &w, qint64 size, Compression compression)
+{
+    if (!hasher)
+        return;
+    if (w.folder())
+        hasher->add(w.memberPath, w.outputPath + u'/' + w.memberPath, 0, size, compression);
+    else if (w.memberOffset >= 0)
+        hasher->add(QString::number(w.memberOffset), w.outputPath, w.memberOffset, size, compression);
+}
+
+std::unique_ptr<MemberReader> openSource(const LayerSource &src, const Archive *base, QString *error)
+{
+    if (src.file.isEmpty())
+        return base->openMember(src.member, error);
+    const int fd = ::open(QFile::encodeName(src.file).constData(), O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || ::fstat(fd, &st) != 0) {
+        *error = QStringLiteral("%1: %2").arg(src.file, QString::fromLocal8Bit(strerror(errno)));
+        if (fd >= 0)
+            ::close(fd);
+        return nullptr;
+    }
+    return std::make_unique<FileReader>(fd, qint64(st.st_size));
+}
+
+/// Copies a layer into the open member, checking the count: decompressed (what the docker
+/// formats and uncompressed OCI blobs store), or with `raw` the bytes as they are stored. Bytes
+/// that need no change are copied by the kernel where the output allows it.
+bool copyLayer(Writer &w, const LayerSource &src, const Archive *base, const Progress &progress, bool raw = false)
+{
     auto fail = [&](const QString &why) {
         w.error = why;
         return false;
     };
-    std::unique_ptr<MemberReader> reader;
-    QFile file;
-    if (!src.file.isEmpty()) {
-        file.setFileName(src.file);
-        if (!file.open(QIODevice::ReadOnly))
-            return fail(QStringLiteral("%1: %2").arg(src.file, file.errorString()));
+    QString error;
+    const std::unique_ptr<MemberReader> reader = openSource(src, base, &error);
+    if (!reader)
+        return fail(error);
+    const bool asStored = raw || src.compression == Compression::None;
+    const qint64 expected = asStored && src.compression != Compression::None ? src.storedSize : src.size;
+    QByteArray buffer(1 << 20, Qt::Uninitialized);
+    qint64 written = 0;
+    int fd = -1;
+    qint64 offset = 0, length = 0;
+    if (asStored && w.canCopyRange() && reader->fileRange(&fd, &offset, &length)) {
+        if (length != expected)
+            return fail(QStringLiteral("a layer has %1 bytes, %2 were expected").arg(length).arg(expected));
+        // In slices, so that cancelling is noticed during a big layer.
+        constexpr qint64 slice = 256ll << 20;
+        for (qint64 done = 0; done < length; done += slice) {
+            if (progress.cancelled())
+                return fail(QStringLiteral("cancelled"));
+            if (!w.copyFrom(fd, offset + done, std::min(slice, length - done)))
+                return false;
+        }
+        written = length;
+    } else if (asStored) {
         qint64 n;
-        while ((n = file.read(buffer.data(), buffer.size())) > 0) {
+        while ((n = reader->read(buffer.data(), buffer.size())) > 0) {
             if (progress.cancelled())
                 return fail(QStringLiteral("cancelled"));
             if (!w.data(buffer.constData(), n))
                 return false;
             written += n;
         }
+        if (n < 0)
+            return fail(reader->error());
     } else {
-        QString error;
-        reader = base->openMember(src.member, &error);
-        if (!reader)
-            return fail(error);
-        if (src.compression == Compression::None) {
-            qint64 n;
-            while ((n = reader->read(buffer.data(), buffer.size())) > 0) {
-                if (progress.cancelled())
-                    return fail(QStringLiteral("cancelled"));
-                if (!w.data(buffer.constData(), n))
-                    return false;
-                written += n;
+        // Decompressed while it streams: the docker formats store layers uncompressed, so that
+        // the file's digest is its diff ID (FORMATS.md §3).
+        ReaderFeed feed{reader.get()};
+        struct archive *rawReader = archive_read_new();
+        supportCompressions(rawReader);
+        archive_read_support_format_raw(rawReader);
+        struct archive_entry *e = nullptr;
+        bool ok = archive_read_open(rawReader, &feed, nullptr, &ReaderFeed::read, nullptr) == ARCHIVE_OK
+            && archive_read_next_header(rawReader, &e) == ARCHIVE_OK;
+        la_ssize_t n = 0;
+        while (ok && (n = archive_read_data(rawReader, buffer.data(), size_t(buffer.size()))) > 0) {
+            if (progress.cancelled() || !w.data(buffer.constData(), n)) {
+                ok = false;
+                break;
             }
-            if (n < 0)
-                return fail(reader->error());
-        } else {
-            // A compressed base layer is decompressed while it streams: the docker format stores
-            // layers uncompressed, so the file's digest is its diff ID (FORMATS.md §3).
-            ReaderFeed feed{reader.get()};
-            struct archive *raw = archive_read_new();
-            supportCompressions(raw);
-            archive_read_support_format_raw(raw);
-            struct archive_entry *e = nullptr;
-            bool ok = archive_read_open(raw, &feed, nullptr, &ReaderFeed::read, nullptr) == ARCHIVE_OK
-                && archive_read_next_header(raw, &e) == ARCHIVE_OK;
-            la_ssize_t n = 0;
-            while (ok && (n = archive_read_data(raw, buffer.data(), size_t(buffer.size()))) > 0) {
-                if (progress.cancelled() || !w.data(buffer.constData(), n)) {
-                    ok = false;
-                    break;
-                }
-                written += n;
-            }
-            if (n < 0 || !ok) {
-                const QString why = QString::fromLocal8Bit(archive_error_string(raw));
-                archive_read_free(raw);
-                return fail(w.error.isEmpty() ? QStringLiteral("cannot decompress a base layer: %1").arg(why) : w.error);
-            }
-            archive_read_free(raw);
+            written += n;
         }
+        if (n < 0 || !ok) {
+            const QString why = QString::fromLocal8Bit(archive_error_string(rawReader));
+            archive_read_free(rawReader);
+            return fail(progress.cancelled() ? QStringLiteral("cancelled")
+                                             : w.error.isEmpty() ? QStringLiteral("cannot decompress a base layer: %1").arg(why) : w.error);
+        }
+        archive_read_free(rawReader);
     }
-    if (written != src.size)
-        return fail(QStringLiteral("a layer gave %1 bytes, %2 were expected").arg(written).arg(src.size));
+    if (written != expected)
+        return fail(QStringLiteral("a layer gave %1 bytes, %2 were expected").arg(written).arg(expected));
     return true;
 }
 
@@ -249,12 +564,31 @@ QString sha256OfFile(const QString &path, qint64 *size)
     return h.finish();
 }
 
+/// The digest of a layer's stored bytes, when no descriptor or file name gave it.
+bool hashStored(const LayerSource &src, const Archive *base, QString *digest, QString *error)
+{
+    const std::unique_ptr<MemberReader> reader = openSource(src, base, error);
+    if (!reader)
+        return false;
+    Sha256 h;
+    QByteArray buffer(1 << 20, Qt::Uninitialized);
+    qint64 n;
+    while ((n = reader->read(buffer.data(), buffer.size())) > 0)
+        h.add(buffer.constData(), n);
+    if (n < 0) {
+        *error = reader->error();
+        return false;
+    }
+    *digest = h.finish();
+    return true;
+}
+
 /// Writes an OCI image layout into the open tar (image-spec image-layout.md): oci-layout,
 /// index.json naming each tag, the manifest, the config and the layer blobs; for docker-oci also
 /// manifest.json and repositories, as Docker 25 writes them (FORMATS.md §1.3).
 bool writeOciLayout(Writer &w, const ExportOptions &options, const QList<LayerSource> &sources, const Archive *base,
                     const QByteArray &configBytes, const QString &imageId, const QStringList &tags, const QTemporaryDir &work,
-                    const Progress &progress)
+                    BackgroundHasher *hasher, const Progress &progress)
 {
     const Compression wanted = options.format == ExportFormat::DockerOci ? Compression::None : options.layerCompression;
     if (wanted != Compression::None && wanted != Compression::Gzip && wanted != Compression::Zstd) {
@@ -265,8 +599,9 @@ bool writeOciLayout(Writer &w, const ExportOptions &options, const QList<LayerSo
     {
         QString digest;
         qint64 size = 0;
-        QString file; // compressed copy; empty: stream the uncompressed layer
+        QString file; // compressed copy; empty: stream the layer from its source
         int source = -1;
+        bool raw = false; // the source's stored bytes, already in the wanted compression
     };
     QList<Blob> blobs;
     QHash<QString, int> byDiff;
@@ -279,10 +614,19 @@ bool writeOciLayout(Writer &w, const ExportOptions &options, const QList<LayerSo
             if (wanted == Compression::None) {
                 b.digest = s.diffId;
                 b.size = s.size;
+            } else if (s.compression == wanted) {
+                // Already compressed this way: copied as it is, never recompressed.
+                b.raw = true;
+                b.size = s.storedSize;
+                b.digest = s.storedDigest;
+                if (b.digest.isEmpty() && !hashStored(s, base, &b.digest, &w.error))
+                    return false;
             } else {
                 // Compressed once, reproducibly (gzip without time stamp or name), then hashed.
                 b.file = work.filePath(QStringLiteral("blob-%1").arg(i));
                 Writer cw;
+                cw.a = archive_write_new();
+                cw.filtered = true;
                 cw.fd = ::open(QFile::encodeName(b.file).constData(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
                 archive_write_set_format_raw(cw.a);
                 if (wanted == Compression::Gzip) {
@@ -355,13 +699,15 @@ bool writeOciLayout(Writer &w, const ExportOptions &options, const QList<LayerSo
             break;
         const QString path = QStringLiteral("blobs/sha256/") + b.digest.mid(7);
         if (b.file.isEmpty()) {
-            ok = w.header(path, AE_IFREG, b.size) && copyLayer(w, sources.at(b.source), base, progress);
+            ok = w.header(path, AE_IFREG, b.size) && copyLayer(w, sources.at(b.source), base, progress, b.raw);
         } else {
             LayerSource fromFile;
             fromFile.file = b.file;
             fromFile.size = b.size;
             ok = w.header(path, AE_IFREG, b.size) && copyLayer(w, fromFile, base, progress);
         }
+        if (ok)
+            hashWritten(hasher, w, b.size, b.raw ? sources.at(b.source).compression : wanted);
     }
     return ok && w.bytes(QStringLiteral("blobs/sha256/") + imageId.mid(7), configBytes)
         && w.bytes(QStringLiteral("blobs/sha256/") + manifestDigest.mid(7), manifestBytes);
@@ -458,18 +804,98 @@ QList<LayerSpec> layersToWrite(const Composition &composition, const MergedTree:
     return layers;
 }
 
+namespace {
+
+/// An existing output folder is replaced only when it holds nothing but an image layout, so that
+/// no file of the user's is ever deleted.
+bool replaceableLayoutFolder(const QString &path)
+{
+    const QFileInfo info(path);
+    if (!info.isDir() || info.isSymLink())
+        return false;
+    static const QStringList layoutNames{QStringLiteral("oci-layout"), QStringLiteral("index.json"), QStringLiteral("blobs"),
+                                         QStringLiteral("manifest.json"), QStringLiteral("repositories")};
+    const QStringList names = QDir(path).entryList(QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot);
+    for (const QString &name : names)
+        if (!layoutNames.contains(name))
+            return false;
+    return names.isEmpty() || names.contains(QStringLiteral("oci-layout"));
+}
+
+/// Puts the finished folder at `target`: renamed there, or exchanged atomically with the layout
+/// already there (which is then removed), so that `target` is always a complete layout.
+bool installFolder(const QString &part, const QString &target, QString *error)
+{
+    const QByteArray from = QFile::encodeName(part), to = QFile::encodeName(target);
+    if (::rename(from.constData(), to.constData()) == 0)
+        return true;
+    if (errno != ENOTEMPTY && errno != EEXIST) {
+        *error = QStringLiteral("%1: cannot rename into place: %2").arg(target, QString::fromLocal8Bit(strerror(errno)));
+        return false;
+    }
+    if (::renameat2(AT_FDCWD, from.constData(), AT_FDCWD, to.constData(), RENAME_EXCHANGE) != 0) {
+        *error = QStringLiteral("%1: cannot replace the folder: %2").arg(target, QString::fromLocal8Bit(strerror(errno)));
+        return false;
+    }
+    QDir(part).removeRecursively(); // now the previous layout
+    return true;
+}
+
+/// The image of the base whose platform is "os/arch[/variant]".
+int findPlatformImage(const ImageArchive &base, const QString &wanted, QString *error)
+{
+    const QStringList parts = wanted.split(u'/');
+    QStringList available;
+    for (int i = 0; i < base.images.size(); ++i) {
+        const Platform &p = base.images.at(i).platform;
+        Platform q = p;
+        if (q.isEmpty() && base.images.at(i).config) // Docker archives state it only in the config
+            q = base.images.at(i).config->platform;
+        available << (q.toString().isEmpty() ? QStringLiteral("(unknown)") : q.toString());
+        if (parts.size() >= 2 && q.os == parts.at(0) && q.architecture == parts.at(1) && (parts.size() < 3 || q.variant == parts.at(2)))
+            return i;
+    }
+    *error = QStringLiteral("the base has no image for %1 (it has: %2)").arg(wanted, available.join(QStringLiteral(", ")));
+    return -1;
+}
+
+} // namespace
+
 ExportResult exportComposition(const Composition &composition, const ExportOptions &options, const Progress &progress)
 {
     ExportResult result;
     const QFileInfo out(options.output);
-    if (options.output.isEmpty() || out.isDir()) {
+    const bool toFolder = options.format == ExportFormat::OciDir;
+    if (options.output.isEmpty() || (!toFolder && out.isDir())) {
         result.error = QStringLiteral("the output must be a file path");
         return result;
     }
-    if (!composition.basePath.isEmpty() && out.exists()
-        && QFileInfo(composition.basePath).canonicalFilePath() == out.canonicalFilePath()) {
-        result.error = QStringLiteral("%1: the output would overwrite the base image; choose another file").arg(options.output);
+    if (toFolder && options.compress != Compression::None) {
+        result.error = QStringLiteral("an OCI folder cannot be compressed as a whole; compress its layers instead");
         return result;
+    }
+    if (toFolder && out.exists() && !replaceableLayoutFolder(options.output)) {
+        result.error = QStringLiteral("%1 exists and is not an OCI layout written by Lamina (only oci-layout, index.json, "
+                                      "blobs, manifest.json and repositories); choose a new folder")
+                           .arg(options.output);
+        return result;
+    }
+    if (!composition.basePath.isEmpty() && out.exists()) {
+        const QString basePath = QFileInfo(composition.basePath).canonicalFilePath();
+        const QString outPath = out.canonicalFilePath();
+        if (basePath == outPath || (QFileInfo(basePath).isDir() && outPath.startsWith(basePath + u'/'))) {
+            result.error = QStringLiteral("%1: the output would overwrite the base image; choose another file").arg(options.output);
+            return result;
+        }
+    }
+    if (!composition.basePath.isEmpty() && QFileInfo(composition.basePath).isDir()) {
+        // Nothing may be written inside a base folder, not even the working files.
+        const QString basePath = QFileInfo(composition.basePath).canonicalFilePath();
+        const QString parent = QFileInfo(out.absolutePath()).canonicalFilePath();
+        if (parent == basePath || parent.startsWith(basePath + u'/')) {
+            result.error = QStringLiteral("%1: the output would be written inside the base folder; choose another place").arg(options.output);
+            return result;
+        }
     }
     const qint64 mtime = parseCreated(composition.created);
     if (mtime < 0) {
@@ -486,6 +912,7 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
                                                               {QStringLiteral("diff_ids"), QJsonArray()}}}};
     QList<LayerSource> sources;
     MergedTree::Layers baseIndexes;
+    MergedTree::Layers newIndexes;
     QTemporaryDir work(out.absolutePath() + QStringLiteral("/.lamina-XXXXXX"));
     if (!work.isValid()) {
         result.error = QStringLiteral("%1: cannot create a working folder there").arg(out.absolutePath());
@@ -497,17 +924,24 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
             result.error = QStringLiteral("the base could not be read: %1").arg(base.errors.value(0));
             return result;
         }
-        if (composition.baseImage < 0 || composition.baseImage >= base.images.size()) {
+        int baseImage = composition.baseImage;
+        if (!composition.basePlatform.isEmpty()) {
+            baseImage = findPlatformImage(base, composition.basePlatform, &result.error);
+            if (baseImage < 0)
+                return result;
+        }
+        if (baseImage < 0 || baseImage >= base.images.size()) {
             result.error = QStringLiteral("the base has %1 image(s), numbered from 0").arg(base.images.size());
             return result;
         }
-        const Image &img = base.images.at(composition.baseImage);
+        result.baseImage = baseImage;
+        const Image &img = base.images.at(baseImage);
         if (!img.config || !img.config->hasRootfs) {
             result.error = QStringLiteral("the base image has no usable config");
             return result;
         }
         config = img.config->raw;
-        const ImageLayers indexed = indexImageLayers(base, composition.baseImage, {}, progress);
+        const ImageLayers indexed = indexImageLayers(base, baseImage, {}, progress);
         baseIndexes = indexed.layers;
         QSet<int> needStreaming;
         for (const ImageLayer &l : img.layers) {
@@ -519,6 +953,9 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
             s.diffId = l.diffId;
             s.member = l.member;
             s.compression = l.compression;
+            s.storedSize = base.archive->member(l.member).size;
+            if (l.digest.startsWith(u"sha256:") && l.digest.size() == 71)
+                s.storedDigest = l.digest;
             const auto &li = indexed.layers.value(l.index);
             s.size = l.compression == Compression::None ? base.archive->member(l.member).size : (li ? li->uncompressedSize : -1);
             if (s.size < 0) {
@@ -541,7 +978,9 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
                 QByteArray buffer(1 << 20, Qt::Uninitialized);
                 qint64 got;
                 while ((got = reader.read(buffer.data(), buffer.size())) > 0)
-                    f.write(buffer.constData(), got);
+                    if (f.write(buffer.constData(), got) != got)
+                        return false;
+                // Kept as stored: decompressed (or copied as it is) when written.
                 for (LayerSource &s : sources)
                     if (s.member == member)
                         s.file = path;
@@ -550,32 +989,6 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
             if (!ok) {
                 result.error = QStringLiteral("the base could not be streamed: %1").arg(error);
                 return result;
-            }
-            // Stored compressed inside a compressed archive: decompress those copies too.
-            for (LayerSource &s : sources) {
-                if (s.compression == Compression::None || s.file.isEmpty())
-                    continue;
-                const QString plain = s.file + QStringLiteral(".plain");
-                QFile in(s.file), outFile(plain);
-                if (!in.open(QIODevice::ReadOnly) || !outFile.open(QIODevice::WriteOnly)) {
-                    result.error = QStringLiteral("cannot prepare a base layer");
-                    return result;
-                }
-                struct archive *raw = archive_read_new();
-                supportCompressions(raw);
-                archive_read_support_format_raw(raw);
-                const QByteArray all = in.readAll();
-                struct archive_entry *e = nullptr;
-                if (archive_read_open_memory(raw, all.constData(), size_t(all.size())) == ARCHIVE_OK
-                    && archive_read_next_header(raw, &e) == ARCHIVE_OK) {
-                    QByteArray buffer(1 << 20, Qt::Uninitialized);
-                    la_ssize_t got;
-                    while ((got = archive_read_data(raw, buffer.data(), size_t(buffer.size()))) > 0)
-                        outFile.write(buffer.constData(), got);
-                }
-                archive_read_free(raw);
-                s.file = plain;
-                s.compression = Compression::None;
             }
         }
     }
@@ -598,8 +1011,17 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         LayerSource s;
         s.diffId = w.diffId;
         s.size = w.size;
+        s.storedSize = w.size;
         s.file = path;
         sources << s;
+        if (options.checkResult) {
+            // Indexed now, small as they are, so that the checks of the composed image need not
+            // index the whole output again.
+            QString error;
+            const std::unique_ptr<MemberReader> reader = openSource(s, nullptr, &error);
+            const LayerIndexResult indexed = reader ? indexLayerFromReader(*reader, Compression::None, {}, progress, w.size) : LayerIndexResult{};
+            newIndexes << indexed.index;
+        }
         diffIds.append(w.diffId);
         result.layerDiffIds << w.diffId;
         history.append(QJsonObject{{QStringLiteral("created"), composition.created},
@@ -633,34 +1055,53 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         ids << Sha256::of(QStringLiteral("lamina-v1\n%1\n%2\n%3\n").arg(chain, parent, top).toUtf8()).mid(7);
     }
 
-    // The archive, written beside the target and renamed when complete.
+    // The archive (or folder), written beside the target and renamed when complete.
     const QString part = options.output + QStringLiteral(".part");
+    const QByteArray partName = QFile::encodeName(part);
     Writer w;
     w.mtime = mtime;
-    w.fd = ::open(QFile::encodeName(part).constData(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (w.fd < 0) {
-        result.error = QStringLiteral("%1: cannot create: %2").arg(part, QString::fromLocal8Bit(strerror(errno)));
-        return result;
+    if (toFolder) {
+        QDir(part).removeRecursively(); // a working copy left by a killed run
+        if (::mkdir(partName.constData(), 0755) != 0 || (w.rootFd = ::open(partName.constData(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+            result.error = QStringLiteral("%1: cannot create: %2").arg(part, QString::fromLocal8Bit(strerror(errno)));
+            return result;
+        }
+    } else {
+        w.fd = ::open(partName.constData(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (w.fd < 0) {
+            result.error = QStringLiteral("%1: cannot create: %2").arg(part, QString::fromLocal8Bit(strerror(errno)));
+            return result;
+        }
+        w.a = archive_write_new();
+        archive_write_set_format_pax_restricted(w.a);
+        if (options.compress == Compression::Gzip) {
+            archive_write_add_filter_gzip(w.a);
+            archive_write_set_filter_option(w.a, "gzip", "timestamp", nullptr); // no time stamp: reproducible
+        } else if (options.compress == Compression::Zstd) {
+            archive_write_add_filter_zstd(w.a);
+        } else if (options.compress != Compression::None) {
+            result.error = QStringLiteral("the output can be compressed with gzip or zstd only");
+            ::close(w.fd);
+            ::unlink(partName.constData());
+            return result;
+        }
+        w.filtered = options.compress != Compression::None;
+        // No blocking: libarchive hands every write straight to Writer::write, which the kernel
+        // copies of unchanged layers rely on.
+        archive_write_set_bytes_per_block(w.a, 0);
+        archive_write_open(w.a, &w, nullptr, &Writer::write, nullptr);
     }
-    archive_write_set_format_pax_restricted(w.a);
-    if (options.compress == Compression::Gzip) {
-        archive_write_add_filter_gzip(w.a);
-        archive_write_set_filter_option(w.a, "gzip", "timestamp", nullptr); // no time stamp: reproducible
-    } else if (options.compress == Compression::Zstd) {
-        archive_write_add_filter_zstd(w.a);
-    } else if (options.compress != Compression::None) {
-        result.error = QStringLiteral("the output can be compressed with gzip or zstd only");
-        ::close(w.fd);
-        ::unlink(QFile::encodeName(part).constData());
-        return result;
-    }
-    archive_write_set_bytes_per_block(w.a, 0);
-    archive_write_open(w.a, &w, nullptr, &Writer::write, nullptr);
+    w.outputPath = part;
+    // The output is hashed as it is written (read back from the file), unless it is compressed as
+    // a whole: then it is verified after, in one streaming pass.
+    std::unique_ptr<BackgroundHasher> hasher;
+    if (options.checkResult && !w.filtered)
+        hasher = std::make_unique<BackgroundHasher>(progress);
     bool ok = true;
     QHash<QString, QString> storedAt; // diff ID → the layer.tar that holds it
     QStringList layerPaths;
     if (options.format != ExportFormat::Docker) {
-        ok = writeOciLayout(w, options, sources, base.archive.get(), configBytes, result.imageId, composition.tags, work, progress);
+        ok = writeOciLayout(w, options, sources, base.archive.get(), configBytes, result.imageId, composition.tags, work, hasher.get(), progress);
     }
     for (int i = 0; ok && options.format == ExportFormat::Docker && i < sources.size(); ++i) {
         const LayerSource &s = sources.at(i);
@@ -690,6 +1131,8 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         }
         storedAt.insert(s.diffId, layerPath);
         ok = w.header(layerPath, AE_IFREG, s.size) && copyLayer(w, s, base.archive.get(), progress);
+        if (ok)
+            hashWritten(hasher.get(), w, s.size, Compression::None);
     }
     if (ok && options.format == ExportFormat::Docker) {
         QJsonObject entry{{QStringLiteral("Config"), QString(imageHex + QStringLiteral(".json"))},
@@ -708,18 +1151,36 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
             && w.bytes(QStringLiteral("manifest.json"), QJsonDocument(QJsonArray{entry}).toJson(QJsonDocument::Compact))
             && (composition.tags.isEmpty() || w.bytes(QStringLiteral("repositories"), QJsonDocument(repositories).toJson(QJsonDocument::Compact)));
     }
-    if (ok && archive_write_close(w.a) != ARCHIVE_OK) {
+    if (ok && w.a && archive_write_close(w.a) != ARCHIVE_OK) {
         ok = false;
         if (w.error.isEmpty())
             w.error = QString::fromLocal8Bit(archive_error_string(w.a));
     }
-    ok = ok && ::fsync(w.fd) == 0;
-    ::close(w.fd);
-    if (!ok || progress.cancelled() || ::rename(QFile::encodeName(part).constData(), QFile::encodeName(options.output).constData()) != 0) {
-        ::unlink(QFile::encodeName(part).constData());
-        result.error = progress.cancelled() ? QStringLiteral("cancelled")
-                                            : (w.error.isEmpty() ? QStringLiteral("%1: cannot write: %2").arg(options.output, QString::fromLocal8Bit(strerror(errno))) : w.error);
-        return result;
+    ok = ok && w.closeFile();
+    QHash<QString, MemberDigest> hashed;
+    if (toFolder) {
+        ok = ok && ::syncfs(w.rootFd) == 0;
+        if (hasher)
+            hashed = hasher->finish(); // before the folder moves
+        ok = ok && !progress.cancelled() && installFolder(part, options.output, &w.error);
+        if (!ok) {
+            QDir(part).removeRecursively();
+            result.error = progress.cancelled() ? QStringLiteral("cancelled")
+                                                : (w.error.isEmpty() ? QStringLiteral("%1: cannot write: %2").arg(options.output, QString::fromLocal8Bit(strerror(errno))) : w.error);
+            return result;
+        }
+    } else {
+        ok = ok && ::fsync(w.fd) == 0;
+        ::close(w.fd);
+        w.fd = -1;
+        if (hasher)
+            hashed = hasher->finish(); // before the file is renamed
+        if (!ok || progress.cancelled() || ::rename(partName.constData(), QFile::encodeName(options.output).constData()) != 0) {
+            ::unlink(partName.constData());
+            result.error = progress.cancelled() ? QStringLiteral("cancelled")
+                                                : (w.error.isEmpty() ? QStringLiteral("%1: cannot write: %2").arg(options.output, QString::fromLocal8Bit(strerror(errno))) : w.error);
+            return result;
+        }
     }
 
     if (!options.checkResult)
@@ -727,11 +1188,23 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
     // Re-open what was written and check it as any archive: it must stand on its own.
     const ImageArchive written = openImageArchive(options.output);
     result.checks = checkArchive(written);
-    result.checks += verificationFindings(written, verifyArchive(written));
+    QHash<int, MemberDigest> known;
+    if (written.archive) {
+        for (const Image &img : written.images) {
+            for (const ImageLayer &l : img.layers) {
+                if (l.member < 0)
+                    continue;
+                const Member &m = written.archive->member(l.member);
+                const QString key = toFolder ? m.path : m.dataOffset >= 0 ? QString::number(m.dataOffset) : QString();
+                if (const auto it = hashed.constFind(key); !key.isEmpty() && it != hashed.constEnd() && it->storedBytes == m.size)
+                    known.insert(l.member, *it);
+            }
+        }
+    }
+    result.checks += verificationFindings(written, verifyArchive(written, progress, 0, known));
     sortFindings(result.checks);
-    const int baseLayers = composition.basePath.isEmpty() ? 0 : int(base.images.at(composition.baseImage).layers.size());
-    if (written.ok() && written.images.at(0).config)
-        result.preflight = preflightChecks(indexImageLayers(written, 0).layers, baseLayers, written.images.at(0).config->config, workdirAdded);
+    const int baseLayers = composition.basePath.isEmpty() ? 0 : int(base.images.at(result.baseImage).layers.size());
+    result.preflight = preflightChecks(baseIndexes + newIndexes, baseLayers, settings, workdirAdded);
     return result;
 }
 

@@ -37,6 +37,7 @@ struct Composition
 {
     QString basePath;       ///< "" for an image from scratch
     int baseImage = 0;
+    QString basePlatform;   ///< "os/arch[/variant]": the base image for it, instead of baseImage
     QList<LayerSpec> layers;
     ConfigEdits config;
     QStringList tags;       ///< name:tag
@@ -45,8 +46,9 @@ struct Composition
 };
 
 /// docker: docker-archive with a legacy chain; docker-oci: Docker 25's layout (OCI layout plus
-/// manifest.json and repositories, layers uncompressed); oci: an OCI image layout in a tar.
-enum class ExportFormat { Docker, DockerOci, Oci };
+/// manifest.json and repositories, layers uncompressed); oci: an OCI image layout in a tar;
+/// oci-dir: the same layout as a folder.
+enum class ExportFormat { Docker, DockerOci, Oci, OciDir };
 
 struct ExportOptions
 {
@@ -55,7 +57,8 @@ struct ExportOptions
     /// The whole output file compressed (nix writes .tar.gz): gzip without time stamp or name,
     /// zstd at its default level; either way byte-reproducible.
     Compression compress = Compression::None;
-    /// Layer blobs of the oci format: none, gzip or zstd (docker formats store them uncompressed).
+    /// Layer blobs of the oci formats: none, gzip or zstd (docker formats store them uncompressed).
+    /// Base layers already stored this way are copied as they are.
     Compression layerCompression = Compression::Gzip;
     /// Re-open, check and verify the result (off only for benchmarks of the writing alone).
     bool checkResult = true;
@@ -64,6 +67,7 @@ struct ExportOptions
 struct ExportResult
 {
     QString imageId;        ///< sha256 of the new config
+    int baseImage = -1;     ///< the base image used (chosen by number or platform)
     QStringList layerDiffIds;
     QList<Finding> checks;  ///< findings of the re-opened and verified output
     QList<Finding> preflight; ///< checks of the composed image itself (command, working directory, …)

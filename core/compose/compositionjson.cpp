@@ -43,7 +43,10 @@ QJsonObject compositionToJson(const Composition &c)
     QJsonObject o;
     if (!c.basePath.isEmpty()) {
         o.insert(QStringLiteral("base"), c.basePath);
-        o.insert(QStringLiteral("image"), c.baseImage);
+        if (c.basePlatform.isEmpty())
+            o.insert(QStringLiteral("image"), c.baseImage);
+        else
+            o.insert(QStringLiteral("platform"), c.basePlatform);
     }
     QJsonArray layers;
     for (const LayerSpec &l : c.layers) {
@@ -102,6 +105,7 @@ Composition compositionFromJson(const QJsonObject &o, const QString &baseDir, QS
     const QString base = f.string(o, QStringLiteral("base"));
     c.basePath = base.isEmpty() ? QString() : dir.absoluteFilePath(base);
     c.baseImage = int(f.integer(o, QStringLiteral("image"), 0));
+    c.basePlatform = f.string(o, QStringLiteral("platform"));
     const QJsonArray layers = f.array(o, QStringLiteral("layers"));
     for (qsizetype i = 0; i < layers.size(); ++i) {
         LayerSpec spec;

@@ -15,21 +15,27 @@
 
 namespace lamina {
 
-ImageLayers indexImageLayers(const ImageArchive &ia, int image, const LayerIndexOptions &options, const Progress &progress,
-                             const std::function<void(int, const std::shared_ptr<const LayerIndex> &)> &onLayer)
+namespace {
+
+/// Indexes the layers of `images` of the archive, each layer file once however many images or
+/// positions use it.
+QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &images, const LayerIndexOptions &options, const Progress &progress,
+                                 const std::function<void(int, const std::shared_ptr<const LayerIndex> &)> &onLayer)
 {
-    ImageLayers out;
-    if (!ia.archive || image < 0 || image >= ia.images.size())
+    QList<ImageLayers> out(images.size());
+    if (!ia.archive)
         return out;
     const Archive &ar = *ia.archive;
-    const Image &img = ia.images.at(image);
-    out.layers.resize(img.layers.size());
-    QHash<int, QList<int>> positions; // member → layer positions
-    for (const ImageLayer &l : img.layers) {
-        if (l.member >= 0)
-            positions[l.member].append(l.index);
-        else
-            out.errors.append(QStringLiteral("layer %1: %2").arg(l.index).arg(l.error.isEmpty() ? QStringLiteral("no file") : l.error));
+    QHash<int, QList<std::pair<int, int>>> positions; // member → (slot in `out`, layer position)
+    for (int slot = 0; slot < images.size(); ++slot) {
+        const Image &img = ia.images.at(images.at(slot));
+        out[slot].layers.resize(img.layers.size());
+        for (const ImageLayer &l : img.layers) {
+            if (l.member >= 0)
+                positions[l.member].append({slot, l.index});
+            else
+                out[slot].errors.append(QStringLiteral("layer %1: %2").arg(l.index).arg(l.error.isEmpty() ? QStringLiteral("no file") : l.error));
+        }
     }
     std::mutex lock;
     qint64 total = 0, done = 0;
@@ -39,14 +45,15 @@ ImageLayers indexImageLayers(const ImageArchive &ia, int image, const LayerIndex
         std::lock_guard<std::mutex> guard(lock);
         done += ar.member(member).size;
         progress.update(done, total); // per layer: results arrive layer by layer
-        for (int pos : positions.value(member)) {
+        for (const auto &[slot, pos] : positions.value(member)) {
+            ImageLayers &o = out[slot];
             if (!r.index) {
-                out.errors.append(QStringLiteral("layer %1 (%2): %3").arg(pos).arg(ar.member(member).path, r.error));
+                o.errors.append(QStringLiteral("layer %1 (%2): %3").arg(pos).arg(ar.member(member).path, r.error));
                 continue;
             }
-            out.layers[pos] = r.index;
+            o.layers[pos] = r.index;
             for (const QString &p : r.index->problems)
-                out.errors.append(QStringLiteral("layer %1 (%2): %3").arg(pos).arg(ar.member(member).path, p));
+                o.errors.append(QStringLiteral("layer %1 (%2): %3").arg(pos).arg(ar.member(member).path, p));
             if (onLayer)
                 onLayer(pos, r.index);
         }
@@ -72,20 +79,36 @@ ImageLayers indexImageLayers(const ImageArchive &ia, int image, const LayerIndex
     } else {
         QString error;
         const QSet<int> wanted(members.begin(), members.end());
-        // One pass over the compressed archive: each layer is indexed as the stream reaches it.
+        // One pass over the compressed archive: each layer is indexed as the stream reaches it
+        // (indexLayer() would start a pass of its own).
         if (!ar.scanMembers(wanted, [&](int member, MemberReader &reader) {
-                const QByteArray head = ar.head(member);
-                LayerIndexResult r = [&] {
-                    // indexLayer() would start its own pass; here the reader is already positioned.
-                    return indexLayerFromReader(reader, sniffCompression(head), options, progress, ar.member(member).size);
-                }();
-                deliver(member, r);
+                deliver(member, indexLayerFromReader(reader, sniffCompression(ar.head(member)), options, progress, ar.member(member).size));
                 return !progress.cancelled();
             }, progress, &error))
-            out.errors.append(error);
+            for (ImageLayers &o : out)
+                o.errors.append(error);
     }
-    out.cancelled = progress.cancelled();
+    for (ImageLayers &o : out)
+        o.cancelled = progress.cancelled();
     return out;
+}
+
+} // namespace
+
+ImageLayers indexImageLayers(const ImageArchive &ia, int image, const LayerIndexOptions &options, const Progress &progress,
+                             const std::function<void(int, const std::shared_ptr<const LayerIndex> &)> &onLayer)
+{
+    if (image < 0 || image >= ia.images.size())
+        return {};
+    return indexLayersOf(ia, {image}, options, progress, onLayer).constFirst();
+}
+
+QList<ImageLayers> indexAllImageLayers(const ImageArchive &ia, const LayerIndexOptions &options, const Progress &progress)
+{
+    QList<int> all;
+    for (int i = 0; i < ia.images.size(); ++i)
+        all << i;
+    return indexLayersOf(ia, all, options, progress, {});
 }
 
 ImageSizes imageSizes(const ImageLayers &layers)

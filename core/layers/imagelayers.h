@@ -22,6 +22,10 @@ ImageLayers indexImageLayers(const ImageArchive &ia, int image, const LayerIndex
                              const Progress &progress = {},
                              const std::function<void(int layer, const std::shared_ptr<const LayerIndex> &)> &onLayer = {});
 
+/// indexImageLayers for every image of the archive at once: a layer file shared by several images
+/// is read once.
+QList<ImageLayers> indexAllImageLayers(const ImageArchive &ia, const LayerIndexOptions &options = {}, const Progress &progress = {});
+
 /// Sizes of an image's layers once indexed (docs/layers.md defines each figure).
 struct ImageSizes
 {

@@ -279,13 +279,16 @@ ComposerPanel::ComposerPanel(QWidget *parent)
         if (!path.isEmpty())
             deletePath(path, true);
     });
-    action(arrangeBar, QStringLiteral("removeEntry"), tr("Remove"), tr("Remove the selected entry or layer"), [this] {
+    QAction *remove = action(arrangeBar, QStringLiteral("removeEntry"), tr("Remove"), tr("Remove the selected entry or layer (Del)"), [this] {
         const QModelIndex i = m_layersView->currentIndex();
         if (m_model->isOp(i))
             m_model->removeOp(m_model->layerOf(i), i.row());
         else if (i.isValid())
             m_model->removeLayer(i.row());
     });
+    remove->setShortcut(QKeySequence::Delete);
+    remove->setShortcutContext(Qt::WidgetShortcut); // only where the layers are: Del edits text elsewhere
+    m_layersView->addAction(remove);
     action(arrangeBar, QStringLiteral("moveUp"), tr("Up"), tr("Move the selected layer or entry earlier"), [this] {
         const QModelIndex i = m_layersView->currentIndex();
         if (m_model->isOp(i)) {
@@ -573,6 +576,7 @@ ComposerPanel::ComposerPanel(QWidget *parent)
                 showPreview();
             }
         }
+        m_previewBusy = false;
         if (m_previewAgain) {
             m_previewAgain = false;
             startPreview();
@@ -651,7 +655,8 @@ void ComposerPanel::setComposition(const Composition &c)
 
 bool ComposerPanel::previewPending() const
 {
-    return m_previewTimer->isActive() || m_previewWatcher.isRunning();
+    // Not the watcher's isRunning(): the future is done a moment before its result is shown.
+    return m_previewTimer->isActive() || m_previewBusy;
 }
 
 // Edits.
@@ -967,6 +972,7 @@ void ComposerPanel::startPreview()
         return;
     }
     m_previewCancel = std::make_shared<std::atomic<bool>>(false);
+    m_previewBusy = true;
     const Composition c = composition();
     const PreviewBase base{m_baseLayers, m_baseSettings};
     const auto reuse = m_preview.indexed;

@@ -129,6 +129,7 @@ private:
     QFutureWatcher<PreviewRun> m_previewWatcher;
     std::shared_ptr<std::atomic<bool>> m_previewCancel;
     bool m_previewAgain = false;
+    bool m_previewBusy = false; ///< from start until the result is shown
     QTimer *m_previewTimer = nullptr;
 
     QTreeView *m_layersView = nullptr;

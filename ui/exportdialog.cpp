@@ -28,6 +28,7 @@ ExportDialog::ExportDialog(const Composition &composition, QWidget *parent)
     m_format->addItem(tr("Docker archive, with a consistent legacy chain (docker load, podman, skopeo)"), int(ExportFormat::Docker));
     m_format->addItem(tr("Docker 25 style (OCI layout + manifest.json)"), int(ExportFormat::DockerOci));
     m_format->addItem(tr("OCI image layout in a tar"), int(ExportFormat::Oci));
+    m_format->addItem(tr("OCI image layout folder"), int(ExportFormat::OciDir));
     m_compress = new QComboBox;
     m_compress->setObjectName(QStringLiteral("compress"));
     m_compress->addItem(tr("none"), int(Compression::None));
@@ -92,8 +93,10 @@ ExportDialog::ExportDialog(const Composition &composition, QWidget *parent)
     });
     connect(m_format, &QComboBox::currentIndexChanged, this, &ExportDialog::showFormatOptions);
     connect(browse, &QPushButton::clicked, this, [this] {
-        const QString path = QFileDialog::getSaveFileName(this, tr("Export to"), m_output->text(),
-                                                          tr("Image archives (*.tar *.tar.gz *.tar.zst);;All files (*)"));
+        // A folder is named like a file: it is created (or a layout there replaced) by the export.
+        const bool folder = ExportFormat(m_format->currentData().toInt()) == ExportFormat::OciDir;
+        const QString path = QFileDialog::getSaveFileName(this, folder ? tr("Export to a new folder") : tr("Export to"), m_output->text(),
+                                                          folder ? QString() : tr("Image archives (*.tar *.tar.gz *.tar.zst);;All files (*)"));
         if (!path.isEmpty())
             m_output->setText(path);
     });
@@ -114,7 +117,11 @@ ExportDialog::~ExportDialog()
 
 void ExportDialog::showFormatOptions()
 {
-    m_layerCompression->setEnabled(ExportFormat(m_format->currentData().toInt()) == ExportFormat::Oci);
+    const ExportFormat f = ExportFormat(m_format->currentData().toInt());
+    m_layerCompression->setEnabled(f == ExportFormat::Oci || f == ExportFormat::OciDir);
+    m_compress->setEnabled(f != ExportFormat::OciDir); // a folder is not one file to compress
+    if (f == ExportFormat::OciDir)
+        m_compress->setCurrentIndex(m_compress->findData(int(Compression::None)));
 }
 
 ExportOptions ExportDialog::options() const
@@ -142,7 +149,7 @@ bool ExportDialog::start()
         return false;
     const ExportOptions o = options();
     const QFileInfo out(o.output);
-    if (o.output.isEmpty() || out.isDir()) {
+    if (o.output.isEmpty() || (out.isDir() && o.format != ExportFormat::OciDir)) {
         m_status->setText(tr("Choose a file to write."));
         return false;
     }
@@ -199,9 +206,11 @@ void ExportDialog::done(const ExportResult &r)
     QString html = tr("<p>Wrote <b>%1</b><br>Image ID <code>%2</code></p>").arg(options().output.toHtmlEscaped(), r.imageId);
     // Only what the re-check of the written file showed: no error and no warning.
     // Which loaders read what was written (FORMATS.md §4): a plain OCI layout has no manifest.json,
-    // which Docker ≤ 24 and the docker-archive readers need.
-    const QString loaders = options().format == ExportFormat::Oci ? tr("podman, skopeo, containerd, Docker 25+")
-                                                                  : tr("Docker, podman, containerd");
+    // which Docker and the docker-archive readers need.
+    const ExportFormat f = options().format;
+    const QString loaders = f == ExportFormat::Oci      ? tr("podman, skopeo, containerd (ctr import)")
+        : f == ExportFormat::OciDir                        ? tr("podman and skopeo (oci:FOLDER)")
+                                                           : tr("Docker, podman, containerd");
     if (problems.isEmpty())
         html += tr("<p>✔ Verified: loads in %1 (re-opened, checked and every digest verified).</p>").arg(loaders);
     else

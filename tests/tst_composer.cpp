@@ -618,9 +618,10 @@ void TestComposer::typingNeverWaitsForThePreview()
     QTest::keyClicks(cmd->findChild<QLineEdit *>(QStringLiteral("shellCommand")), QStringLiteral("cat /samples/README.md"), Qt::NoModifier, 30);
     QVERIFY(waitForPreview(panel));
     beat.stop();
-    QVERIFY2(longest < 100, qPrintable(QString::number(longest)));
-    QVERIFY(panel.preview().findings.isEmpty());
     qInfo("longest UI-thread gap while typing: %lld ms", static_cast<long long>(longest));
+    QVERIFY2(longest < 100, qPrintable(QString::number(longest)));
+    if (other.isEmpty())
+        QVERIFY(panel.preview().findings.isEmpty()); // the nix base has cat
 }
 
 QTEST_MAIN(TestComposer)

@@ -345,7 +345,7 @@ ComposerPanel::ComposerPanel(QWidget *parent)
     auto *workdirRow = new QHBoxLayout;
     workdirRow->addWidget(m_workdir, 1);
     workdirRow->addWidget(m_createWorkdir);
-    m_entrypoint = new ArgvEdit(false);
+    m_entrypoint = new ArgvEdit(true);
     m_entrypoint->setObjectName(QStringLiteral("entrypoint"));
     m_cmd = new ArgvEdit(true);
     m_cmd->setObjectName(QStringLiteral("cmd"));

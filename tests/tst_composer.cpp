@@ -53,6 +53,7 @@ private Q_SLOTS:
     void exportRefusesTheBase();
     void exportFormats_data();
     void exportFormats();
+    void noVerifiedLineWithFindings();
     void modeTextAndBits();
     void modelPassesTheTester();
     void typingNeverWaitsForThePreview();
@@ -500,6 +501,34 @@ void TestComposer::exportFormats()
     // The next command line uses what was exported.
     QString why;
     QVERIFY(panel.commandLine(&why).contains(shellQuote(o.output)));
+    dialog->close();
+}
+
+void TestComposer::noVerifiedLineWithFindings()
+{
+    // A set-uid file and a command that is not there: exported, but not called verified.
+    ComposerPanel panel;
+    setNixBase(panel);
+    LayerOp tool;
+    tool.kind = LayerOp::WriteText;
+    tool.imagePath = QStringLiteral("/usr/local/bin/tool");
+    tool.mode = 04755;
+    panel.addOp(tool);
+    panel.setShellCommand(QStringLiteral("ls"));
+    Composition c = panel.composition();
+    c.config.entrypoint = QStringList{QStringLiteral("tini")};
+    panel.setComposition(c);
+    ExportDialog *dialog = panel.openExportDialog();
+    ExportOptions o;
+    o.output = m_dir.filePath(QStringLiteral("with-findings.tar"));
+    dialog->setOptions(o);
+    QSignalSpy finished(dialog, &ExportDialog::finished);
+    QVERIFY(dialog->start());
+    QVERIFY(finished.wait(60000));
+    QVERIFY(finished.constFirst().constFirst().toBool());
+    const QString status = dialog->findChild<QLabel *>(QStringLiteral("exportStatus"))->text();
+    QVERIFY2(!status.contains(u"Verified"), qPrintable(status));
+    QVERIFY(status.contains(u"setuid-file") && status.contains(u"command-not-found"));
     dialog->close();
 }
 

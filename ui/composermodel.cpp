@@ -4,9 +4,11 @@
 #include <QDirIterator>
 #include <QFileInfo>
 #include <QFont>
+#include <QFutureWatcher>
 #include <QLocale>
 #include <QUndoCommand>
 #include <QUndoStack>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <sys/stat.h>
 
@@ -125,6 +127,39 @@ quint32 ComposerModel::effectiveMode(const LayerOp &op)
     }
 }
 
+void ComposerModel::measureFolder(const QString &path)
+{
+    if (m_folderBytes.contains(path) || m_measuring.contains(path))
+        return;
+    // A dropped folder can hold a hundred thousand files: counted on a worker, shown when done.
+    m_measuring.insert(path);
+    auto *watcher = new QFutureWatcher<qint64>(this);
+    connect(watcher, &QFutureWatcher<qint64>::finished, this, [this, watcher, path] {
+        m_folderBytes.insert(path, watcher->result());
+        m_measuring.remove(path);
+        watcher->deleteLater();
+        for (int l = 0; l < layerCount(); ++l)
+            for (int r = 0; r < opCount(l); ++r)
+                if (m_layers.at(l).ops.at(r).hostFolder && op(l, r).hostPath == path)
+                    Q_EMIT dataChanged(opIndex(l, r, SizeColumn), opIndex(l, r, SizeColumn));
+    });
+    watcher->setFuture(QtConcurrent::run([path] {
+        qint64 bytes = 0;
+        QDirIterator it(path, QDir::Files | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+        while (it.hasNext()) {
+            it.next();
+            if (!it.fileInfo().isSymLink())
+                bytes += it.fileInfo().size();
+        }
+        return bytes;
+    }));
+}
+
+qint64 ComposerModel::bytesOf(const Row &r) const
+{
+    return r.hostFolder ? m_folderBytes.value(r.op.hostPath, -1) : r.hostBytes;
+}
+
 ComposerModel::Row ComposerModel::makeRow(const LayerOp &op)
 {
     Row r;
@@ -133,13 +168,7 @@ ComposerModel::Row ComposerModel::makeRow(const LayerOp &op)
         const QFileInfo info(op.hostPath);
         if (info.isDir() && !info.isSymLink()) {
             r.hostFolder = true;
-            r.hostBytes = 0;
-            QDirIterator it(op.hostPath, QDir::Files | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
-            while (it.hasNext()) {
-                it.next();
-                if (!it.fileInfo().isSymLink())
-                    r.hostBytes += it.fileInfo().size();
-            }
+            measureFolder(op.hostPath);
         } else if (info.exists()) {
             r.hostBytes = info.isSymLink() ? 0 : info.size();
         }
@@ -424,7 +453,10 @@ QVariant ComposerModel::data(const QModelIndex &index, int role) const
         case LayerOp::WriteText: return QString::fromUtf8(op.text).section(u'\n', 0, 0).left(60);
         default: return QString();
         }
-    case SizeColumn: return r.hostBytes >= 0 ? QLocale().formattedDataSize(r.hostBytes) : QString();
+    case SizeColumn: {
+        const qint64 bytes = bytesOf(r);
+        return bytes >= 0 ? QLocale().formattedDataSize(bytes) : r.hostFolder ? tr("counting…") : QString();
+    }
     case ModeColumn: return hasMode(op.kind) ? octal(effectiveMode(op)) : QString();
     case OwnerColumn: return hasOwner(op.kind) ? QStringLiteral("%1:%2").arg(op.uid).arg(op.gid) : QString();
     }

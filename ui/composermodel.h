@@ -5,6 +5,7 @@
 
 #include <QAbstractItemModel>
 #include <QHash>
+#include <QSet>
 
 class QUndoStack;
 
@@ -67,7 +68,7 @@ private:
     struct Row
     {
         LayerOp op;
-        qint64 hostBytes = -1; ///< measured once when added: a folder walk is not for data()
+        qint64 hostBytes = -1; ///< a file's, measured when added; a folder's are in m_folderBytes
         bool hostFolder = false;
     };
     struct Layer
@@ -84,12 +85,16 @@ private:
     void rawMoveOp(int layer, int from, int to);
     void rawSetOp(int layer, int row, const Row &op);
     void renumber();
-    static Row makeRow(const LayerOp &op);
+    Row makeRow(const LayerOp &op);
+    void measureFolder(const QString &path);
+    qint64 bytesOf(const Row &r) const;
 
     QUndoStack *m_undo;
     QList<Layer> m_layers;
     QHash<quint32, int> m_rowOfId;
     quint32 m_nextId = 1;
+    QHash<QString, qint64> m_folderBytes; ///< host folders measured, by path
+    QSet<QString> m_measuring;
 };
 
 } // namespace lamina

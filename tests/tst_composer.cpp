@@ -50,6 +50,7 @@ private Q_SLOTS:
     void filesDroppedOnAFolder();
     void checksFollowTheEdits();
     void compositionFile();
+    void compositionPicksItsPlatform();
     void exportRefusesTheBase();
     void exportFormats_data();
     void exportFormats();
@@ -406,6 +407,30 @@ void TestComposer::compositionFile()
     broken.close();
     QVERIFY(!other.loadSpec(broken.fileName(), &error));
     QVERIFY(error.contains(u"explode"));
+}
+
+void TestComposer::compositionPicksItsPlatform()
+{
+    // A composition file naming its base by platform (lamina compose --platform): the window
+    // opens the base and composes on that platform's image.
+    QString output;
+    QVERIFY2(test::runPython({test::source(QStringLiteral("tests/fixtures/make_fixtures.py")), m_dir.path()}, &output) == 0, qPrintable(output));
+    const QString spec = m_dir.filePath(QStringLiteral("arm.json"));
+    QFile f(spec);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(R"({"base": "oci-dir", "platform": "linux/arm64", "config": {"WorkingDir": "/w"}})");
+    f.close();
+    MainWindow w;
+    w.show();
+    QSignalSpy indexed(&w, &MainWindow::layersIndexed);
+    QString error;
+    QVERIFY2(w.composer()->loadSpec(spec, &error), qPrintable(error));
+    QVERIFY(indexed.wait(30000));
+    QCOMPARE(w.composer()->composition().baseImage, 1); // linux/arm64/v8, the second image
+    QCOMPARE(w.composer()->composition().basePath, m_dir.filePath(QStringLiteral("oci-dir")));
+    QCOMPARE(w.composer()->composition().config.workingDir, std::optional<QString>(QStringLiteral("/w")));
+    QVERIFY(waitForPreview(*w.composer()));
+    QCOMPARE(w.composer()->preview().baseLayers, int(w.current().images.at(1).layers.size()));
 }
 
 void TestComposer::exportRefusesTheBase()

@@ -1121,8 +1121,9 @@ bool ComposerPanel::loadSpec(const QString &file, QString *error)
     setComposition(c);
     if (c.basePath.isEmpty())
         setBase({}, -1, {});
-    else if (QFileInfo(c.basePath).absoluteFilePath() != QFileInfo(m_basePath).absoluteFilePath() || c.baseImage != m_baseImage)
-        Q_EMIT baseRequested(c.basePath, c.baseImage);
+    else if (QFileInfo(c.basePath).absoluteFilePath() != QFileInfo(m_basePath).absoluteFilePath() || c.baseImage != m_baseImage
+             || !c.basePlatform.isEmpty())
+        Q_EMIT baseRequested(c.basePath, c.baseImage, c.basePlatform);
     return true;
 }
 

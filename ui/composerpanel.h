@@ -66,7 +66,8 @@ public:
     void setEnv(const QString &name, const QString &value);
 
     bool saveSpec(const QString &file, QString *error) const;
-    /// Loads a composition file; when it names another base, baseRequested() asks for it.
+    /// Loads a composition file; when it names another base (or image, or platform), baseRequested()
+    /// asks for it.
     bool loadSpec(const QString &file, QString *error);
     /// The equivalent `lamina compose …` for the last export's options (or a docker archive
     /// to OUT.tar); empty with `why` when it has no command-line form.
@@ -76,7 +77,8 @@ public:
 Q_SIGNALS:
     void previewUpdated();
     void openResult(const QString &path);
-    void baseRequested(const QString &path, int image);
+    /// `platform` ("os/arch[/variant]") when the composition picks the image by platform, else "".
+    void baseRequested(const QString &path, int image, const QString &platform);
 
 private:
     struct Settings

@@ -271,8 +271,9 @@ MainWindow::MainWindow(QWidget *parent)
         window->show();
         window->openPath(path);
     });
-    connect(m_composer, &ComposerPanel::baseRequested, this, [this](const QString &path, int image) {
+    connect(m_composer, &ComposerPanel::baseRequested, this, [this](const QString &path, int image, const QString &platform) {
         m_requestedImage = image;
+        m_requestedPlatform = platform;
         openPath(path);
     });
 
@@ -621,8 +622,18 @@ void MainWindow::showOpened(const Opened &opened)
     fillArchiveMap();
     statusBar()->showMessage(ia.ok() ? tr("Read %1").arg(ia.path) : tr("No image could be read from %1").arg(ia.path));
     m_image = -1;
-    const int first = m_requestedImage >= 0 && m_requestedImage < ia.images.size() ? m_requestedImage : 0;
+    int first = m_requestedImage >= 0 && m_requestedImage < ia.images.size() ? m_requestedImage : 0;
+    for (int i = 0; i < ia.images.size() && !m_requestedPlatform.isEmpty(); ++i) {
+        // Docker archives state the platform only in the config.
+        const Image &img = ia.images.at(i);
+        const QString platform = img.platform.isEmpty() && img.config ? img.config->platform.toString() : img.platform.toString();
+        if (platform == m_requestedPlatform || platform.startsWith(m_requestedPlatform + u'/')) {
+            first = i; // the first that fits, as lamina compose --platform picks
+            break;
+        }
+    }
     m_requestedImage = -1;
+    m_requestedPlatform.clear();
     if (!ia.images.isEmpty())
         m_images->setCurrentItem(m_images->topLevelItem(first));
     else

@@ -120,6 +120,7 @@ private:
     QTabWidget *m_pages = nullptr;
     ComposerPanel *m_composer = nullptr;
     int m_requestedImage = -1; ///< the image to select once the archive is open (a composition's base)
+    QString m_requestedPlatform; ///< or the image of this platform
     ChainView *m_chain = nullptr;
     LayersModel *m_layersModel = nullptr;
     QTableView *m_layersView = nullptr;

@@ -121,6 +121,7 @@ void TestComposer::nixScenarioThroughThePanel()
     QTest::keyClicks(cmd->findChild<QLineEdit *>(QStringLiteral("shellCommand")), QStringLiteral("echo hello > foo; cat foo"));
     QCOMPARE(cmd->findChild<QLabel *>(QStringLiteral("argvResult"))->text(), QStringLiteral("→ [\"/bin/sh\",\"-c\",\"echo hello > foo; cat foo\"]"));
     QTest::keyClicks(panel->findChild<QLineEdit *>(QStringLiteral("tags")), QStringLiteral("example:composed"));
+    QTest::keyClicks(panel->findChild<QLineEdit *>(QStringLiteral("stopSignal")), QStringLiteral("SIGINT"));
     // Env: the base's PATH is listed; a changed value becomes an override, the same value none.
     QCoreApplication::processEvents(); // the table is refilled after each edit
     auto *env = panel->findChild<QTableWidget *>(QStringLiteral("env"));
@@ -176,6 +177,7 @@ void TestComposer::nixScenarioThroughThePanel()
     for (const Finding &f : checkArchive(ia))
         QVERIFY2(f.code != u"dangling-parent", qPrintable(f.message));
     QCOMPARE(img.tags, QStringList{QStringLiteral("example:composed")});
+    QCOMPARE(cfg.value(u"StopSignal").toString(), QStringLiteral("SIGINT"));
 
     // The command line it shows writes the same image.
     QString why;

@@ -382,6 +382,9 @@ ComposerPanel::ComposerPanel(QWidget *parent)
     m_tags = new QLineEdit;
     m_tags->setObjectName(QStringLiteral("tags"));
     m_tags->setPlaceholderText(tr("name:tag"));
+    m_stopSignal = new QLineEdit;
+    m_stopSignal->setObjectName(QStringLiteral("stopSignal"));
+    m_stopSignal->setPlaceholderText(tr("SIGTERM"));
     m_created = new QLineEdit;
     m_created->setObjectName(QStringLiteral("created"));
     m_created->setToolTip(tr("RFC 3339; also every new entry's modification time"));
@@ -395,6 +398,7 @@ ComposerPanel::ComposerPanel(QWidget *parent)
     form->addRow(tr("Exposed ports"), m_ports);
     form->addRow(tr("Volumes"), m_volumes);
     form->addRow(tr("Labels"), m_labels);
+    form->addRow(tr("StopSignal"), m_stopSignal);
     form->addRow(tr("Tags"), m_tags);
     form->addRow(tr("created"), m_created);
     auto *formWidget = new QWidget;
@@ -414,6 +418,7 @@ ComposerPanel::ComposerPanel(QWidget *parent)
     connect(m_labels, &QPlainTextEdit::textChanged, this, [this] { formEdited(LabelsField); });
     connect(m_tags, &QLineEdit::textEdited, this, [this] { formEdited(TagsField); });
     connect(m_created, &QLineEdit::textEdited, this, [this] { formEdited(CreatedField); });
+    connect(m_stopSignal, &QLineEdit::textEdited, this, [this] { formEdited(StopSignalField); });
     connect(m_env, &QTableWidget::itemChanged, this, &ComposerPanel::envEdited);
     connect(envAdd, &QToolButton::clicked, this, [this] {
         Settings s = m_settings;
@@ -618,6 +623,7 @@ void ComposerPanel::setBase(const ImageArchive &archive, int image, const Merged
     }
     m_workdir->setPlaceholderText(m_baseSettings.value(QStringLiteral("WorkingDir")).toString());
     m_user->setPlaceholderText(m_baseSettings.value(QStringLiteral("User")).toString());
+    m_stopSignal->setPlaceholderText(m_baseSettings.value(QStringLiteral("StopSignal")).toString());
     m_entrypoint->setInherited(stringList(m_baseSettings.value(QStringLiteral("Entrypoint"))));
     m_cmd->setInherited(stringList(m_baseSettings.value(QStringLiteral("Cmd"))));
     fillEnv();
@@ -813,6 +819,7 @@ void ComposerPanel::formEdited(Field field)
     case VolumesField: s.config.volumes = words(m_volumes->text()); break;
     case TagsField: s.tags = words(m_tags->text()); break;
     case CreatedField: s.created = m_created->text().trimmed(); break;
+    case StopSignalField: s.config.stopSignal = optional(m_stopSignal->text()); break;
     case LabelsField:
         s.config.labels.clear();
         for (const QString &line : m_labels->toPlainText().split(u'\n', Qt::SkipEmptyParts))
@@ -849,6 +856,7 @@ void ComposerPanel::fillForm()
     line(m_volumes, VolumesField, s.config.volumes.join(QStringLiteral(", ")));
     line(m_tags, TagsField, s.tags.join(QStringLiteral(", ")));
     line(m_created, CreatedField, s.created);
+    line(m_stopSignal, StopSignalField, s.config.stopSignal.value_or(QString()));
     m_created->setStyleSheet(parseCreated(s.created) < 0 ? QStringLiteral("QLineEdit { background: #fde2e1; }") : QString());
     if (m_typing != LabelsField) {
         QStringList labels;

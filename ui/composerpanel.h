@@ -89,7 +89,7 @@ private:
         bool createWorkdir = true;
     };
     enum Field { WorkdirField = 1, CreateWorkdirField, EntrypointField, CmdField, EnvField, UserField, PortsField, LabelsField,
-                 VolumesField, TagsField, CreatedField, LoadField };
+                 VolumesField, TagsField, CreatedField, StopSignalField };
     friend class SettingsCommand;
     void pushSettings(const Settings &s, Field field);
     void applySettings(const Settings &s);
@@ -147,6 +147,7 @@ private:
     QLineEdit *m_volumes = nullptr;
     QLineEdit *m_tags = nullptr;
     QLineEdit *m_created = nullptr;
+    QLineEdit *m_stopSignal = nullptr;
     FileTreeModel *m_baseModel = nullptr;
     FileTreeModel *m_resultModel = nullptr;
     ImageTreeView *m_baseView = nullptr;

@@ -148,6 +148,14 @@ int main(int argc, char **argv)
         QCoreApplication::setApplicationVersion(QStringLiteral(LAMINA_VERSION));
         return lamina::runCli(args);
     }
+    // Without a display Qt's xcb plugin aborts with a message about plugins; say what to do instead.
+    const bool tooling = args.value(1) == u"--screenshot" || args.value(1) == u"--ui-probe";
+    if (!tooling && qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY")
+        && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) {
+        fprintf(stderr, "lamina: no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"
+                        "  On the command line: lamina inspect PATH, lamina check PATH (lamina --help lists them all).\n");
+        return 2;
+    }
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("Lamina"));
     QApplication::setApplicationVersion(QStringLiteral(LAMINA_VERSION));

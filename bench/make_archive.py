@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Write a large synthetic docker archive for benchmarks, deterministically from a seed.
+"""Write a large synthetic image archive for benchmarks, deterministically from a seed.
 
     python3 bench/make_archive.py OUT.tar [--layers 40] [--bytes 2.2e9] [--files 284000] [--seed 1]
+        [--layout docker|docker25|oci] [--compression none|gzip|zstd] [--whiteouts N] [--outer-gzip]
 
-Independent of Lamina: Python's tarfile, hashlib and json only. Layout: Docker 1.10-24 save
-(manifest.json, <hex>.json config, repositories, <v1id>/{VERSION,json,layer.tar}); layer tars are
-uncompressed. Size mix: mostly small files (0.5-64 KiB), a few large ones (1-32 MiB), half of
+Independent of Lamina: Python's tarfile, hashlib, gzip and json (and the zstd program for zstd
+layers). Layouts: Docker 1.10-24 save (manifest.json, <hex>.json config, repositories,
+<v1id>/{VERSION,json,layer.tar}); Docker 25 (an OCI layout plus manifest.json and repositories);
+an OCI image layout (oci-layout, index.json, blobs). Layers uncompressed, gzip (level 6, no time
+stamp) or zstd (level 3); docker layouts store them under their usual names whatever the
+compression. `--whiteouts N`: from the second layer on, each layer deletes N files of the layer
+below (`.wh.` entries), so that merging has work to do. `--outer-gzip`: the whole archive gzip'd
+(as nix writes it). Size mix: mostly small files (0.5-64 KiB), a few large ones (1-32 MiB), half of
 each file compressible text and half incompressible bytes, so that gzip of the whole has
 realistic work to do.
 """
@@ -23,7 +29,7 @@ import tempfile
 MTIME = 1700000000
 
 
-def layer_file(rng, pool, index, budget, count, tmpdir):
+def layer_file(rng, pool, index, budget, count, tmpdir, whiteouts=0):
     """Writes one layer tar to a temporary file; returns (path, diff_id hex)."""
     path = os.path.join(tmpdir, f"layer{index}.tar")
     h = hashlib.sha256()
@@ -49,6 +55,14 @@ def layer_file(rng, pool, index, budget, count, tmpdir):
                 ti.mode = 0o755
                 ti.mtime = MTIME
                 t.addfile(ti)
+            if index > 0 and whiteouts:
+                # Files of the layer below (same naming rule), deleted here.
+                below = [f"layer{index - 1}/d{j % max(1, count // 200)}" for j in range(count)]
+                for k in range(0, min(whiteouts, count)):
+                    ti = tarfile.TarInfo(f"{below[k]}/.wh.f{k}.bin")
+                    ti.mode = 0o644
+                    ti.mtime = MTIME
+                    t.addfile(ti)
             large = max(1, count // 2000)
             for k in range(count):
                 if k < large:
@@ -76,6 +90,35 @@ def add_bytes(out, name, data):
     out.addfile(ti, io.BytesIO(data))
 
 
+def compress(path, how):
+    """Compresses the layer file in place, reproducibly."""
+    if how == "gzip":
+        import gzip
+        with open(path, "rb") as src, open(path + ".c", "wb") as raw:
+            with gzip.GzipFile(filename="", mode="wb", compresslevel=6, fileobj=raw, mtime=0) as gz:
+                while chunk := src.read(1 << 20):
+                    gz.write(chunk)
+    elif how == "zstd":
+        import subprocess
+        subprocess.run(["zstd", "-q", "-3", "-f", "-o", path + ".c", path], check=True)
+    else:
+        return
+    os.replace(path + ".c", path)
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+MEDIA = {"none": "application/vnd.oci.image.layer.v1.tar",
+         "gzip": "application/vnd.oci.image.layer.v1.tar+gzip",
+         "zstd": "application/vnd.oci.image.layer.v1.tar+zstd"}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
@@ -83,44 +126,54 @@ def main():
     ap.add_argument("--bytes", type=float, default=2.2e9)
     ap.add_argument("--files", type=int, default=284000)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--gzip-layers", action="store_true", help="store each layer gzip-compressed (level 6)")
+    ap.add_argument("--layout", choices=["docker", "docker25", "oci"], default="docker")
+    ap.add_argument("--compression", choices=["none", "gzip", "zstd"], default="none")
+    ap.add_argument("--gzip-layers", action="store_true", help="the same as --compression gzip")
+    ap.add_argument("--whiteouts", type=int, default=0)
+    ap.add_argument("--outer-gzip", action="store_true")
     a = ap.parse_args()
+    if a.gzip_layers:
+        a.compression = "gzip"
     rng = random.Random(a.seed)
     pool = random.Random(a.seed + 1).randbytes(96 << 20)
     per_layer = int(a.bytes / a.layers)
     per_files = max(1, a.files // a.layers)
     diff_ids = []
     ids = []
+    blobs = []  # (digest hex, size) of each layer as stored
     image_config = {"Cmd": ["/bin/sh"], "Env": ["PATH=/usr/bin:/bin"]}
+    tag = "bench/big:latest"
+    part = a.out + ".part"
     with tempfile.TemporaryDirectory(dir=os.path.dirname(os.path.abspath(a.out))) as tmp, \
-            tarfile.open(a.out + ".part", "w", format=tarfile.PAX_FORMAT) as out:
+            tarfile.open(part, "w", format=tarfile.PAX_FORMAT) as out:
         parent = ""
+        if a.layout != "docker":
+            add_bytes(out, "oci-layout", b'{"imageLayoutVersion":"1.0.0"}')
         for i in range(a.layers):
-            path, diff = layer_file(rng, pool, i, per_layer, per_files, tmp)
-            if a.gzip_layers:
-                import gzip
-                with open(path, "rb") as src, open(path + ".gz", "wb") as raw:
-                    with gzip.GzipFile(filename="", mode="wb", compresslevel=6, fileobj=raw, mtime=0) as gz:
-                        while chunk := src.read(1 << 20):
-                            gz.write(chunk)
-                os.replace(path + ".gz", path)
+            path, diff = layer_file(rng, pool, i, per_layer, per_files, tmp, a.whiteouts)
+            compress(path, a.compression)
             diff_ids.append("sha256:" + diff)
-            v1 = hashlib.sha256(f"{parent} {diff}".encode()).hexdigest()
-            meta = {"id": v1, "created": "1970-01-01T00:00:00Z", "os": "linux"}
-            if parent:
-                meta["parent"] = parent
-            if i == a.layers - 1:  # Docker puts the image's own settings on the top layer
-                meta.update({"config": image_config, "architecture": "amd64", "created": "2024-01-01T00:00:00Z"})
-            ti = tarfile.TarInfo(v1)
-            ti.type = tarfile.DIRTYPE
-            ti.mtime = MTIME
-            out.addfile(ti)
-            add_bytes(out, f"{v1}/VERSION", b"1.0")
-            add_bytes(out, f"{v1}/json", json.dumps(meta).encode())
-            out.add(path, arcname=f"{v1}/layer.tar")
+            if a.layout == "docker":
+                v1 = hashlib.sha256(f"{parent} {diff}".encode()).hexdigest()
+                meta = {"id": v1, "created": "1970-01-01T00:00:00Z", "os": "linux"}
+                if parent:
+                    meta["parent"] = parent
+                if i == a.layers - 1:  # Docker puts the image's own settings on the top layer
+                    meta.update({"config": image_config, "architecture": "amd64", "created": "2024-01-01T00:00:00Z"})
+                ti = tarfile.TarInfo(v1)
+                ti.type = tarfile.DIRTYPE
+                ti.mtime = MTIME
+                out.addfile(ti)
+                add_bytes(out, f"{v1}/VERSION", b"1.0")
+                add_bytes(out, f"{v1}/json", json.dumps(meta).encode())
+                out.add(path, arcname=f"{v1}/layer.tar")
+                ids.append(v1)
+                parent = v1
+            else:
+                digest = sha256_file(path)
+                blobs.append((digest, os.path.getsize(path)))
+                out.add(path, arcname=f"blobs/sha256/{digest}")
             os.unlink(path)
-            ids.append(v1)
-            parent = v1
         config = json.dumps({
             "architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
             "config": image_config,
@@ -128,12 +181,36 @@ def main():
             "history": [{"created": "2024-01-01T00:00:00Z", "created_by": f"layer {i}"} for i in range(a.layers)],
         }, sort_keys=True).encode()
         config_hex = hashlib.sha256(config).hexdigest()
-        add_bytes(out, f"{config_hex}.json", config)
-        manifest = [{"Config": f"{config_hex}.json", "RepoTags": ["bench/big:latest"],
-                     "Layers": [f"{v}/layer.tar" for v in ids]}]
-        add_bytes(out, "manifest.json", json.dumps(manifest).encode())
-        add_bytes(out, "repositories", json.dumps({"bench/big": {"latest": ids[-1]}}).encode())
-    os.replace(a.out + ".part", a.out)
+        if a.layout == "docker":
+            add_bytes(out, f"{config_hex}.json", config)
+            manifest = [{"Config": f"{config_hex}.json", "RepoTags": [tag],
+                         "Layers": [f"{v}/layer.tar" for v in ids]}]
+            add_bytes(out, "manifest.json", json.dumps(manifest).encode())
+            add_bytes(out, "repositories", json.dumps({"bench/big": {"latest": ids[-1]}}).encode())
+        else:
+            add_bytes(out, f"blobs/sha256/{config_hex}", config)
+            oci_manifest = json.dumps({
+                "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                           "digest": "sha256:" + config_hex, "size": len(config)},
+                "layers": [{"mediaType": MEDIA[a.compression], "digest": "sha256:" + d, "size": n} for d, n in blobs],
+            }).encode()
+            manifest_hex = hashlib.sha256(oci_manifest).hexdigest()
+            add_bytes(out, f"blobs/sha256/{manifest_hex}", oci_manifest)
+            index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                     "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                                    "digest": "sha256:" + manifest_hex, "size": len(oci_manifest),
+                                    "annotations": {"io.containerd.image.name": tag,
+                                                    "org.opencontainers.image.ref.name": "latest"}}]}
+            add_bytes(out, "index.json", json.dumps(index).encode())
+            if a.layout == "docker25":
+                manifest = [{"Config": f"blobs/sha256/{config_hex}", "RepoTags": [tag],
+                             "Layers": [f"blobs/sha256/{d}" for d, _ in blobs]}]
+                add_bytes(out, "manifest.json", json.dumps(manifest).encode())
+                add_bytes(out, "repositories", json.dumps({"bench/big": {"latest": diff_ids[-1][7:]}}).encode())
+    if a.outer_gzip:
+        compress(part, "gzip")
+    os.replace(part, a.out)
 
 
 if __name__ == "__main__":

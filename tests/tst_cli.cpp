@@ -27,6 +27,7 @@ private Q_SLOTS:
     void layerCommands();
     void composeByPlatformToAFolder();
     void inspectVerifyHashesWhileIndexing();
+    void windowWithoutDisplaySaysWhatToDo();
 
 private:
     struct Run
@@ -323,6 +324,20 @@ void TestCli::inspectVerifyHashesWhileIndexing()
     const QJsonArray layers = o.value(u"images").toArray().at(0).toObject().value(u"layers").toArray();
     for (int i = 0; i < layers.size(); ++i)
         QVERIFY2(layers.at(i).toObject().value(u"verified").toBool() == (i != 2), qPrintable(QString::number(i)));
+}
+
+void TestCli::windowWithoutDisplaySaysWhatToDo()
+{
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const char *name : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"})
+        env.remove(QString::fromLatin1(name));
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(LAMINA_BINARY), {lamina::test::source(QStringLiteral("resources/samples/docker24-save.tar"))});
+    QVERIFY(p.waitForFinished(30000));
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit); // not Qt's abort
+    QCOMPARE(p.exitCode(), 2);
+    QVERIFY(p.readAllStandardError().contains("lamina inspect PATH"));
 }
 
 QTEST_GUILESS_MAIN(TestCli)

@@ -990,7 +990,7 @@ void ComposerPanel::startPreview()
     m_previewWatcher.setFuture(QtConcurrent::run([c, base, reuse, baseTree, generation, cancel] {
         PreviewRun run;
         run.generation = generation;
-        run.baseTree = baseTree ? baseTree : std::make_shared<const MergedTree>(MergedTree::build(base.layers, int(base.layers.size()) - 1));
+        run.baseTree = baseTree ? baseTree : std::make_shared<const MergedTree>(MergedTree::build(base.layers, int(base.layers.size()) - 1, false));
         Progress progress;
         progress.cancel = cancel.get();
         run.preview = previewComposition(c, base, reuse, progress);

@@ -779,7 +779,7 @@ QList<LayerSpec> layersToWrite(const Composition &composition, const MergedTree:
         return layers;
     bool exists = false;
     if (!baseLayers.isEmpty()) {
-        const MergedTree tree = MergedTree::build(baseLayers, int(baseLayers.size()) - 1);
+        const MergedTree tree = MergedTree::build(baseLayers, int(baseLayers.size()) - 1, false);
         QString unused;
         const int node = resolveInTree(tree, composition.config.workingDir->toUtf8(), true, &unused);
         exists = node == 0 || (node > 0 && tree.entry(node).type == EntryType::Directory);

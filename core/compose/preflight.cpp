@@ -31,7 +31,7 @@ QList<Finding> preflightChecks(const MergedTree::Layers &layers, int baseLayers,
 {
     QList<Finding> out;
     const int top = int(layers.size()) - 1;
-    const MergedTree tree = MergedTree::build(layers, top);
+    const MergedTree tree = MergedTree::build(layers, top, false); // the change list is not used
     QString error;
 
     const QString workdir = cfg.value(QStringLiteral("WorkingDir")).toString();
@@ -94,7 +94,7 @@ QList<Finding> preflightChecks(const MergedTree::Layers &layers, int baseLayers,
         const auto &li = layers.at(l);
         if (!li)
             continue;
-        const MergedTree below = l > 0 ? MergedTree::build(layers, l - 1) : MergedTree();
+        const MergedTree below = l > 0 ? MergedTree::build(layers, l - 1, false) : MergedTree();
         for (int e = 0; e < li->size(); ++e) {
             const LayerEntry &entry = li->entry(e);
             if (entry.type == EntryType::Whiteout)

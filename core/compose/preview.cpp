@@ -116,7 +116,8 @@ ComposePreview previewComposition(const Composition &composition, const PreviewB
         p.indexed.insert(key, index);
         p.layers << index;
     }
-    p.tree = std::make_shared<const MergedTree>(MergedTree::build(p.layers, int(p.layers.size()) - 1));
+    // Marks come from netChanges() over every new layer, not from the top layer's change list.
+    p.tree = std::make_shared<const MergedTree>(MergedTree::build(p.layers, int(p.layers.size()) - 1, false));
     if (p.layers.size() > p.baseLayers)
         for (const MergedTree::ChangeRecord &c : netChanges(p.layers, p.baseLayers, int(p.layers.size()) - 1))
             p.changes.insert(c.path, c.change);

@@ -114,7 +114,7 @@ QList<ImageLayers> indexAllImageLayers(const ImageArchive &ia, const LayerIndexO
 ImageSizes imageSizes(const ImageLayers &layers)
 {
     ImageSizes sizes;
-    const MergedTree tree = MergedTree::build(layers.layers, int(layers.layers.size()) - 1);
+    const MergedTree tree = MergedTree::build(layers.layers, int(layers.layers.size()) - 1, false);
     for (int i = 0; i < layers.layers.size(); ++i) {
         ImageSizes::Layer l;
         if (const auto &li = layers.layers.at(i)) {

@@ -111,16 +111,16 @@ public:
         return offset;
     }
 
-    int folder(const QByteArray &path)
+    int folder(QByteArrayView path)
     {
         if (path.isEmpty())
             return -1;
         // Tars list a folder's entries together: the last folder looked up is usually the next.
         if (m_lastFolder >= 0 && path == m_lastFolderPath && m_index.m_entries.at(m_lastFolder).type == EntryType::Directory)
             return m_lastFolder;
-        const int found = folderUncached(path);
+        m_lastFolderPath = path.toByteArray();
+        const int found = folderUncached(m_lastFolderPath);
         m_lastFolder = found;
-        m_lastFolderPath = path;
         return found;
     }
 
@@ -155,13 +155,13 @@ public:
     void add(struct archive_entry *ae, int header, qint64 dataOffset)
     {
         // The raw name first: converting every name to UTF-8 through the locale costs more than
-        // the rest of indexing; PAX names that cannot be given raw come as UTF-8.
-        QByteArray stored;
-        if (const char *p = archive_entry_pathname(ae))
-            stored = p;
-        else if (const char *u = archive_entry_pathname_utf8(ae))
-            stored = u;
-        const QByteArray path = normalise(stored);
+        // the rest of indexing; PAX names that cannot be given raw come as UTF-8. Names are
+        // looked at in place: no allocation per entry unless a name needs cleaning up.
+        const char *raw = archive_entry_pathname(ae);
+        if (!raw)
+            raw = archive_entry_pathname_utf8(ae);
+        const QByteArrayView stored = raw ? QByteArrayView(raw, qsizetype(strlen(raw))) : QByteArrayView();
+        const QByteArrayView path = normaliseView(stored, &m_scratch);
         if (path.isNull()) {
             m_index.problems.append(QStringLiteral("\"%1\": the path climbs out of the layer (\"..\"); skipped").arg(QString::fromUtf8(stored)));
             return;
@@ -169,10 +169,10 @@ public:
         if (path.isEmpty())
             return; // the root folder itself
         const qsizetype slash = path.lastIndexOf('/');
-        const QByteArray dir = slash < 0 ? QByteArray() : path.left(slash);
-        QByteArray name = slash < 0 ? path : path.mid(slash + 1);
+        const QByteArrayView dir = slash < 0 ? QByteArrayView("") : path.first(slash);
+        QByteArrayView name = slash < 0 ? path : path.sliced(slash + 1);
         if (name.size() > 0xffff) {
-            m_index.problems.append(QStringLiteral("\"%1…\": a name longer than 65535 bytes; skipped").arg(QString::fromUtf8(name.left(80))));
+            m_index.problems.append(QStringLiteral("\"%1…\": a name longer than 65535 bytes; skipped").arg(QString::fromUtf8(name.first(80))));
             return;
         }
 
@@ -205,7 +205,7 @@ public:
                 ++m_aufs; // AUFS metadata (.wh..wh.plnk, .wh..wh.aufs): Docker skips it too
                 return;
             }
-            name = name.mid(4);
+            name = name.sliced(4);
             if (name.isEmpty()) {
                 m_index.problems.append(QStringLiteral("\"%1\": a whiteout that names nothing; ignored").arg(QString::fromUtf8(path)));
                 return;
@@ -254,7 +254,7 @@ public:
         }
         if (e.type == EntryType::Directory) {
             // A folder's own header, possibly after entries that implied it.
-            if (const int existing = m_paths.value(path, -1); existing >= 0) {
+            if (const int existing = m_paths.value(path.toByteArray(), -1); existing >= 0) {
                 LayerEntry &old = m_index.m_entries[existing];
                 if (!(old.flags & LayerEntry::Implicit))
                     m_index.problems.append(QStringLiteral("\"%1\": stored twice in this layer; the later copy counts").arg(QString::fromUtf8(path)));
@@ -271,7 +271,7 @@ public:
         // Only folders need finding by path while indexing; other duplicates show up as equal
         // neighbours once children are sorted (finish()).
         if (e.type == EntryType::Directory)
-            m_paths.insert(path, int(m_index.m_entries.size() - 1));
+            m_paths.insert(path.toByteArray(), int(m_index.m_entries.size() - 1));
     }
 
     void finish()
@@ -345,6 +345,40 @@ public:
 
     bool rootOpaque() const { return m_rootOpaque; }
 
+    /// True when no component is empty (but a trailing slash), "." or "..": one pass over the
+    /// name, as this runs for every entry.
+    static bool isClean(QByteArrayView path)
+    {
+        const qsizetype n = path.size();
+        if (n == 0 || path.front() == '/')
+            return false;
+        const char *p = path.data();
+        qsizetype start = 0; // of the current component
+        for (qsizetype i = 0; i <= n; ++i) {
+            if (i < n && p[i] != '/')
+                continue;
+            const qsizetype len = i - start;
+            if (len == 0 && i < n)
+                return false; // "//"
+            if ((len == 1 && p[start] == '.') || (len == 2 && p[start] == '.' && p[start + 1] == '.'))
+                return false;
+            start = i + 1;
+        }
+        return true;
+    }
+
+    /// normalise() without copying names that are already clean (nearly all): a view of `path`,
+    /// or of `scratch` holding the cleaned name; null when the path climbs out.
+    static QByteArrayView normaliseView(QByteArrayView path, QByteArray *scratch)
+    {
+        if (isClean(path))
+            return path.endsWith('/') ? path.chopped(1) : path;
+        *scratch = normalise(path.toByteArray());
+        if (scratch->isNull())
+            return QByteArrayView();
+        return QByteArrayView(scratch->constData(), scratch->size());
+    }
+
     static QByteArray normalise(const QByteArray &path)
     {
         // Most names are already clean: no leading "/" or "./", no "//", "/./" or "..".
@@ -375,6 +409,7 @@ private:
     QHash<QByteArray, int> m_paths;
     int m_lastFolder = -1;
     QByteArray m_lastFolderPath;
+    QByteArray m_scratch;
     int m_aufs = 0;
     bool m_rootOpaque = false;
 };

@@ -272,7 +272,7 @@ void MergedTree::apply(int layerNo, bool record)
     m_stats.append(m_current);
 }
 
-MergedTree MergedTree::build(const Layers &layers, int upto)
+MergedTree MergedTree::build(const Layers &layers, int upto, bool recordChanges)
 {
     MergedTree t;
     t.m_layers = layers;
@@ -290,7 +290,7 @@ MergedTree MergedTree::build(const Layers &layers, int upto)
             t.m_stats.append({t.m_visible, 0, 0, 0, 0});
             continue;
         }
-        t.apply(l, l == upto);
+        t.apply(l, recordChanges && l == upto);
     }
     // Folder totals in one pass: a node is always created after its parent, so walking backwards
     // visits children before the folders that hold them.

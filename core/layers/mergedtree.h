@@ -55,7 +55,10 @@ public:
         int removed = 0;
     };
 
-    static MergedTree build(const Layers &layers, int upto);
+    /// `recordChanges` false skips the top layer's change list (changes() stays empty), for
+    /// callers that need only the tree and the figures: on a layer of a million entries that
+    /// list is tens of megabytes.
+    static MergedTree build(const Layers &layers, int upto, bool recordChanges = true);
 
     int root() const { return 0; }
     const Node &node(int i) const { return m_nodes.at(i); }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "cli.h"
+#include "composerpanel.h"
 #include "mainwindow.h"
 
 #include <QApplication>
@@ -7,21 +8,26 @@
 #include <QElapsedTimer>
 #include <QIcon>
 #include <QTimer>
+#include <QTreeWidget>
 
 #include <cstdio>
 
 namespace {
 
 /// `lamina --screenshot OUT.png [--size WxH] PATH`: open PATH, wait until everything is loaded,
-/// save a picture of the window and quit (works with QT_QPA_PLATFORM=offscreen).
+/// save a picture of the window and quit (works with QT_QPA_PLATFORM=offscreen). With
+/// `--compose SPEC.json` instead of PATH: the composer on that composition (its base opened),
+/// once its preview and checks are shown; `--finding N` then selects the composer's check N.
 int screenshot(QApplication &app, const QStringList &args)
 {
-    QString out, path;
+    QString out, path, spec;
     QSize size(1400, 900);
     int tab = 0, finding = -1;
     for (int i = 2; i < args.size(); ++i) {
         if (args.at(i) == u"--tab" && i + 1 < args.size()) {
             tab = args.at(++i).toInt();
+        } else if (args.at(i) == u"--compose" && i + 1 < args.size()) {
+            spec = args.at(++i);
         } else if (args.at(i) == u"--finding" && i + 1 < args.size()) {
             finding = args.at(++i).toInt();
         } else if (args.at(i) == u"--size" && i + 1 < args.size()) {
@@ -33,14 +39,48 @@ int screenshot(QApplication &app, const QStringList &args)
             path = args.at(i);
         }
     }
-    if (out.isEmpty() || path.isEmpty() || !size.isValid()) {
-        std::fputs("usage: lamina --screenshot OUT.png [--size WxH] [--tab N] [--finding N] PATH\n", stderr);
+    if (out.isEmpty() || (path.isEmpty() == spec.isEmpty()) || !size.isValid()) {
+        std::fputs("usage: lamina --screenshot OUT.png [--size WxH] [--tab N] [--finding N] PATH\n"
+                   "       lamina --screenshot OUT.png [--size WxH] [--finding N] --compose SPEC.json\n", stderr);
         return 2;
     }
     lamina::MainWindow window;
     window.resize(size);
     window.show();
     int result = 1;
+    if (!spec.isEmpty()) {
+        lamina::ComposerPanel *composer = window.composer();
+        auto grab = [&] {
+            if (finding >= 0) {
+                auto *findings = composer->findChild<QTreeWidget *>(QStringLiteral("composerFindings"));
+                findings->setCurrentItem(findings->topLevelItem(finding));
+            }
+            QTimer::singleShot(200, &window, [&] {
+                result = window.grab().save(out) ? 0 : 1;
+                app.quit();
+            });
+        };
+        // The base opens and is indexed first; then the preview of the composition on it.
+        bool based = false;
+        QObject::connect(&window, &lamina::MainWindow::layersIndexed, &window, [&] { based = true; });
+        QObject::connect(composer, &lamina::ComposerPanel::previewUpdated, &window, [&] {
+            if (based && !composer->previewPending())
+                grab();
+        });
+        QObject::connect(&window, &lamina::MainWindow::layersIndexed, &window, [&] {
+            if (!composer->previewPending())
+                grab();
+        });
+        window.showPage(1);
+        QString error;
+        if (!composer->loadSpec(spec, &error)) {
+            std::fprintf(stderr, "lamina: %s\n", qPrintable(error));
+            return 2;
+        }
+        QTimer::singleShot(120000, &app, [&] { app.quit(); });
+        app.exec();
+        return result;
+    }
     auto save = [&] {
         window.showTab(tab);
         if (finding >= 0)

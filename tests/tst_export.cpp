@@ -3,8 +3,10 @@
 // (checking every digest), podman loads them and shows the settings; the nixpkgs case comes out
 // with a consistent legacy chain; the same composition gives the same bytes.
 #include "check/checks.h"
+#include "compose/commandline.h"
 #include "compose/composition.h"
 #include "compose/compositionjson.h"
+#include "compose/preview.h"
 #include "format/imagearchive.h"
 #include "layers/extract.h"
 #include "layers/imagelayers.h"
@@ -45,6 +47,9 @@ private Q_SLOTS:
     void specFile();
     void ociFormats_data();
     void ociFormats();
+    void previewAgreesWithExport();
+    void previewWritesOnlyChangedLayers();
+    void commandLineMakesTheSameImage();
 
 private:
     static Composition nixComposition()
@@ -555,6 +560,164 @@ void TestExport::ociFormats()
     QFile a(options.output), b(again.output);
     QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly));
     QVERIFY(a.readAll() == b.readAll());
+}
+
+namespace {
+
+PreviewBase previewBase(const QString &path, int image = 0)
+{
+    const ImageArchive ia = openImageArchive(path);
+    PreviewBase base;
+    base.layers = indexImageLayers(ia, image).layers;
+    base.settings = ia.images.at(image).config->config;
+    return base;
+}
+
+QStringList findingLines(const QList<Finding> &findings)
+{
+    QStringList out;
+    for (const Finding &f : findings)
+        out << f.code + u' ' + severityName(f.severity) + u' ' + f.message;
+    out.sort();
+    return out;
+}
+
+} // namespace
+
+void TestExport::previewAgreesWithExport()
+{
+    // The preview runs the export's checks on layers it writes itself: same findings, without an archive.
+    const PreviewBase base = previewBase(test::source(QStringLiteral("resources/samples/nix-layered-base.tar")));
+    Composition bad = nixComposition();
+    LayerSpec extra;
+    LayerOp link;
+    link.kind = LayerOp::Symlink;
+    link.imagePath = QStringLiteral("/usr/local");
+    link.linkTarget = QStringLiteral("/opt");
+    LayerOp setuid;
+    setuid.kind = LayerOp::WriteText;
+    setuid.imagePath = QStringLiteral("/opt/tool");
+    setuid.mode = 04755;
+    extra.ops << link << setuid;
+    bad.layers << extra;
+    bad.config.cmd = QStringList{QStringLiteral("/etc/motd")};
+    bad.config.workingDir = QStringLiteral("/srv/app");
+    for (const Composition &c : {nixComposition(), bad}) {
+        ExportOptions options;
+        options.output = m_dir.filePath(QStringLiteral("agree.tar"));
+        const ExportResult r = exportComposition(c, options);
+        QVERIFY2(r.ok(), qPrintable(r.error));
+        const ComposePreview p = previewComposition(c, base);
+        QVERIFY2(p.error.isEmpty(), qPrintable(p.error));
+        QCOMPARE(findingLines(p.findings), findingLines(r.preflight));
+        QCOMPARE(p.layers.size(), base.layers.size() + c.layers.size());
+        const ImageArchive written = openImageArchive(options.output);
+        QCOMPARE(p.settings, written.images.at(0).config->config);
+    }
+    const QSet<QString> expected{QStringLiteral("command-not-executable"), QStringLiteral("shadowed-entry"), QStringLiteral("setuid-file"),
+                                 QStringLiteral("workdir-missing")};
+    QSet<QString> codes;
+    for (const Finding &f : previewComposition(bad, base).findings) {
+        codes.insert(f.code);
+        if (f.code == u"setuid-file") {
+            QCOMPARE(f.paths, QStringList{QStringLiteral("/opt/tool")});
+            QCOMPARE(f.layers, QList<int>{3}); // the second new layer, above two base layers
+        }
+    }
+    QCOMPARE(codes, expected);
+    // The tree and its marks: the folder added with its mode, nothing of the base changed.
+    const ComposePreview p = previewComposition(nixComposition(), base);
+    const int node = p.tree->find("example-output");
+    QVERIFY(node > 0);
+    QCOMPARE(p.tree->entry(node).mode, 0777u);
+    QCOMPARE(p.changes.value("example-output"), Change::Added);
+    QVERIFY(!p.changes.contains("bin/bash"));
+    // A host file that is not there is an error of the preview, not a crash or a finding.
+    Composition missing = nixComposition();
+    LayerOp add;
+    add.kind = LayerOp::AddHost;
+    add.hostPath = QStringLiteral("/nonexistent/file");
+    add.imagePath = QStringLiteral("/x");
+    missing.layers.first().ops << add;
+    QVERIFY(previewComposition(missing, base).error.contains(u"/nonexistent/file"));
+}
+
+void TestExport::previewWritesOnlyChangedLayers()
+{
+    const PreviewBase base = previewBase(test::source(QStringLiteral("resources/samples/nix-layered-base.tar")));
+    Composition c = nixComposition();
+    const ComposePreview first = previewComposition(c, base);
+    QCOMPARE(first.indexed.size(), 1);
+    // A config edit: the layer's index is the same object, nothing was written.
+    c.config.cmd = QStringList{QStringLiteral("/bin/bash")};
+    const ComposePreview second = previewComposition(c, base, first.indexed);
+    QCOMPARE(second.layers.constLast().get(), first.layers.constLast().get());
+    QVERIFY(second.findings.isEmpty());
+    // An operation changed: written again.
+    c.layers.first().ops.first().mode = 0755;
+    const ComposePreview third = previewComposition(c, base, second.indexed);
+    QVERIFY(third.layers.constLast().get() != first.layers.constLast().get());
+    QCOMPARE(third.tree->entry(third.tree->find("example-output")).mode, 0755u);
+}
+
+void TestExport::commandLineMakesTheSameImage()
+{
+    // Host names a shell would mangle, an owner change, each kind of operation, two layers.
+    const QString hostDir = m_dir.filePath(QStringLiteral("it's a \"dir\" $HOME"));
+    QVERIFY(QDir().mkpath(hostDir + QStringLiteral("/sub")));
+    QFile file(hostDir + QStringLiteral("/sub/run me.sh"));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("#!/bin/sh\necho hi\n");
+    file.close();
+    Composition c = nixComposition();
+    LayerOp add;
+    add.kind = LayerOp::AddHost;
+    add.hostPath = hostDir;
+    add.imagePath = QStringLiteral("/opt/app dir");
+    add.mode = 0750;
+    add.uid = 1000;
+    add.gid = 100;
+    LayerOp text;
+    text.kind = LayerOp::WriteText;
+    text.imagePath = QStringLiteral("/etc/motd");
+    text.text = "it's `here` & $now\n";
+    LayerOp link;
+    link.kind = LayerOp::Symlink;
+    link.imagePath = QStringLiteral("/usr/local/bin/run");
+    link.linkTarget = QStringLiteral("../../../opt/app dir/sub/run me.sh");
+    LayerOp del;
+    del.kind = LayerOp::Delete;
+    del.imagePath = QStringLiteral("/usr/share/doc/README");
+    LayerSpec second;
+    second.ops << text << link << del;
+    c.layers.first().ops << add;
+    c.layers << second;
+    c.config.entrypoint = QStringList{QStringLiteral("/bin/sh"), QStringLiteral("-e")};
+    c.config.labels << qMakePair(QStringLiteral("note"), QStringLiteral("a; b"));
+    c.config.unsetEnv << QStringLiteral("HOME");
+    c.config.exposedPorts << QStringLiteral("8080");
+    c.created = QStringLiteral("2024-05-01T12:00:00Z");
+    ExportOptions options;
+    options.format = ExportFormat::Oci;
+    options.layerCompression = Compression::Zstd;
+    options.output = m_dir.filePath(QStringLiteral("direct.tar"));
+    const ExportResult direct = exportComposition(c, options);
+    QVERIFY2(direct.ok(), qPrintable(direct.error));
+    options.output = m_dir.filePath(QStringLiteral("from shell.tar"));
+    QString why;
+    const QString line = composeCommandLine(c, options, QStringLiteral(LAMINA_BINARY), &why);
+    QVERIFY2(!line.isEmpty(), qPrintable(why));
+    QByteArray out;
+    QCOMPARE(run(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), line}, &out), 0);
+    QVERIFY2(out.contains(QByteArray("image ID " + direct.imageId.toLatin1())), out.constData());
+    // What the command line cannot say is named, not silently dropped.
+    text.mode = 0600;
+    c.layers.last().ops.first() = text;
+    QVERIFY(composeCommandLine(c, options, QStringLiteral("lamina"), &why).isEmpty());
+    QVERIFY(why.contains(u"/etc/motd"));
+    QCOMPARE(shellQuote(QStringLiteral("it's")), QStringLiteral("'it'\\''s'"));
+    QCOMPARE(shellQuote(QStringLiteral("/a/b:c")), QStringLiteral("/a/b:c"));
+    QCOMPARE(shellQuote(QString()), QStringLiteral("''"));
 }
 
 void TestExport::wholeCompressedBaseOfCompressedLayers()

@@ -17,6 +17,8 @@ void FileTreeModel::setTree(std::shared_ptr<const MergedTree> tree, int markLaye
     beginResetModel();
     m_tree = std::move(tree);
     m_markLayer = markLayer;
+    m_firstNew = -1;
+    m_changes.clear();
     m_layerOnly = layerOnly && m_tree;
     m_relevant.clear();
     if (m_layerOnly) {
@@ -35,11 +37,68 @@ void FileTreeModel::setTree(std::shared_ptr<const MergedTree> tree, int markLaye
     endResetModel();
 }
 
+void FileTreeModel::setComposedTree(std::shared_ptr<const MergedTree> tree, int firstNew, QHash<QByteArray, Change> changes)
+{
+    beginResetModel();
+    m_tree = std::move(tree);
+    m_markLayer = -1;
+    m_layerOnly = false;
+    m_relevant.clear();
+    m_firstNew = m_tree ? firstNew : -1;
+    m_changes = std::move(changes);
+    m_children.clear();
+    m_row.clear();
+    m_bytes.clear();
+    endResetModel();
+}
+
+Change FileTreeModel::changeOf(int node) const
+{
+    const MergedTree::Node &n = m_tree->node(node);
+    // Only what the new layers provide or removed can have changed; no path is built for the rest.
+    if (n.layer < m_firstNew && !(n.removed && n.removedBy >= m_firstNew))
+        return Change::None;
+    const Change c = m_changes.value(m_tree->path(node), Change::None);
+    // A removed node whose path came back (replaced) is not the one to mark.
+    return n.removed && c != Change::Removed ? Change::None : c;
+}
+
+QModelIndex FileTreeModel::indexOfPath(const QByteArray &path) const
+{
+    if (!m_tree)
+        return {};
+    int node = m_tree->find(path);
+    if (node <= 0)
+        return {};
+    QList<int> chain;
+    for (int at = node; at > 0; at = m_tree->node(at).parent)
+        chain.prepend(at);
+    QModelIndex index;
+    for (int at : std::as_const(chain)) {
+        const int row = int(childrenOf(nodeOf(index)).indexOf(at));
+        if (row < 0)
+            return {};
+        index = createIndex(row, 0, quintptr(at));
+    }
+    return index;
+}
+
 const QList<int> &FileTreeModel::childrenOf(int node) const
 {
     auto it = m_children.find(node);
     if (it == m_children.end()) {
-        QList<int> found = m_tree->children(node, m_markLayer);
+        QList<int> found;
+        if (m_firstNew >= 0) {
+            found = m_tree->children(node);
+            for (int c = m_tree->node(node).firstChild; c >= 0; c = m_tree->node(c).nextSibling)
+                if (m_tree->node(c).removed && changeOf(c) == Change::Removed)
+                    found.append(c);
+            std::sort(found.begin(), found.end(), [this](int a, int b) {
+                return m_tree->nameView(a) < m_tree->nameView(b) || (m_tree->nameView(a) == m_tree->nameView(b) && a < b);
+            });
+        } else {
+            found = m_tree->children(node, m_markLayer);
+        }
         if (m_layerOnly)
             found.removeIf([this](int c) { return !m_relevant.contains(c); });
         it = m_children.insert(node, found);
@@ -115,7 +174,8 @@ QVariant FileTreeModel::data(const QModelIndex &index, int role) const
     const MergedTree::Node &n = m_tree->node(node);
     const LayerEntry &e = m_tree->entry(node);
     const bool deleted = n.removed;
-    const bool marked = deleted || (n.layer == m_markLayer && n.change != Change::None);
+    const Change change = m_firstNew >= 0 ? changeOf(node) : n.change;
+    const bool marked = deleted || (m_firstNew >= 0 ? change != Change::None : n.layer == m_markLayer && n.change != Change::None);
     if (role == NodeRole)
         return node;
     if (role == PathRole)
@@ -135,7 +195,7 @@ QVariant FileTreeModel::data(const QModelIndex &index, int role) const
     if (role == Qt::ToolTipRole && deleted)
         return tr("removed by layer %1").arg(n.removedBy);
     if (role == Qt::ForegroundRole && index.column() == ChangeColumn && marked)
-        return QBrush(n.change == Change::Added ? QColor(30, 140, 60) : QColor(200, 120, 0));
+        return QBrush(change == Change::Added ? QColor(30, 140, 60) : QColor(200, 120, 0));
     if (role == Qt::DecorationRole && index.column() == NameColumn) {
         const QStyle *style = QApplication::style();
         if (e.type == EntryType::Directory)
@@ -154,7 +214,7 @@ QVariant FileTreeModel::data(const QModelIndex &index, int role) const
         const qint64 b = e.type == EntryType::Directory ? bytesOf(node) : e.size;
         return QLocale().formattedDataSize(b);
     }
-    case ChangeColumn: return deleted ? QStringLiteral("D") : marked ? changeLetter(n.change) : QString();
+    case ChangeColumn: return deleted ? QStringLiteral("D") : marked ? changeLetter(change) : QString();
     case ModeColumn: return QString::number(e.mode, 8).rightJustified(4, u'0');
     case OwnerColumn: return QStringLiteral("%1:%2").arg(e.uid).arg(e.gid);
     case LinkColumn: {

@@ -27,7 +27,12 @@ public:
     using QAbstractItemModel::QAbstractItemModel;
     /// `markLayer`: the layer whose additions, changes and (shown as struck-out rows) deletions are marked.
     void setTree(std::shared_ptr<const MergedTree> tree, int markLayer, bool layerOnly = false);
+    /// A composed image: the net changes from layer `firstNew` up (the composer's layers) are
+    /// marked, by path, and what they removed is shown struck out.
+    void setComposedTree(std::shared_ptr<const MergedTree> tree, int firstNew, QHash<QByteArray, Change> changes);
     const MergedTree *tree() const { return m_tree.get(); }
+    /// The index of a path ("etc/x"), or an invalid index.
+    QModelIndex indexOfPath(const QByteArray &path) const;
 
     QModelIndex index(int row, int column, const QModelIndex &parent = {}) const override;
     QModelIndex parent(const QModelIndex &child) const override;
@@ -55,6 +60,9 @@ private:
     mutable QHash<int, qint64> m_bytes;
     QSet<int> m_relevant; ///< with layerOnly: what the marked layer provides or removes, and their folders
     bool m_layerOnly = false;
+    int m_firstNew = -1;                 ///< setComposedTree(): marks come from m_changes
+    QHash<QByteArray, Change> m_changes;
+    Change changeOf(int node) const;
     std::function<QString(int node)> m_exporter;
 };
 

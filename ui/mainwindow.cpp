@@ -2,6 +2,7 @@
 #include "mainwindow.h"
 
 #include "chainview.h"
+#include "composerpanel.h"
 #include "check/checks.h"
 #include "check/verify.h"
 #include "filetreemodel.h"
@@ -99,6 +100,8 @@ MainWindow::MainWindow(QWidget *parent)
         if (!m_archive.path.isEmpty())
             openPath(m_archive.path);
     });
+    file->addSeparator();
+    file->addAction(tr("&Compose on This Image"), QKeySequence(Qt::CTRL | Qt::Key_K), this, [this] { showPage(1); });
     file->addSeparator();
     file->addAction(tr("&Close Window"), QKeySequence::Close, this, &QWidget::close);
 
@@ -254,11 +257,31 @@ MainWindow::MainWindow(QWidget *parent)
     vertical->addWidget(findingsSplit);
     vertical->setSizes({580, 260});
 
+    // The composer is a page of its own: it needs the whole window for its preview.
+    m_composer = new ComposerPanel;
+    m_composer->setObjectName(QStringLiteral("composer"));
+    m_pages = new QTabWidget;
+    m_pages->setObjectName(QStringLiteral("pages"));
+    m_pages->setDocumentMode(true);
+    m_pages->addTab(vertical, tr("Inspect"));
+    m_pages->addTab(m_composer, tr("Compose"));
+    connect(m_composer, &ComposerPanel::openResult, this, [](const QString &path) {
+        auto *window = new MainWindow;
+        window->setAttribute(Qt::WA_DeleteOnClose);
+        window->show();
+        window->openPath(path);
+    });
+    connect(m_composer, &ComposerPanel::baseRequested, this, [this](const QString &path, int image, const QString &platform) {
+        m_requestedImage = image;
+        m_requestedPlatform = platform;
+        openPath(path);
+    });
+
     auto *central = new QWidget;
     auto *layout = new QVBoxLayout(central);
     layout->addWidget(m_banner);
     layout->addWidget(m_summary);
-    layout->addWidget(vertical, 1);
+    layout->addWidget(m_pages, 1);
     setCentralWidget(central);
 
     m_progress = new QProgressBar;
@@ -357,6 +380,8 @@ MainWindow::MainWindow(QWidget *parent)
             statusBar()->showMessage(m_layers.errors.isEmpty() ? tr("All layers indexed.")
                                                                : tr("Indexed, with problems: %1").arg(m_layers.errors.constFirst()));
         m_layersModel->setSizes(indexed.sizes);
+        if (!m_layers.cancelled)
+            m_composer->setBase(m_archive, m_image, m_layers.layers);
         for (int c = 0; c < LayersModel::CreatedByColumn; ++c)
             m_layersView->resizeColumnToContents(c);
         if (m_layers.layers.isEmpty()) {
@@ -463,8 +488,14 @@ void MainWindow::extractSelected()
                                           r.skipped.isEmpty() ? QString() : tr("; skipped %1").arg(r.skipped.size())));
 }
 
+void MainWindow::showPage(int page)
+{
+    m_pages->setCurrentIndex(page);
+}
+
 void MainWindow::showTab(int tab)
 {
+    m_pages->setCurrentIndex(0);
     m_tabs->setCurrentIndex(tab);
 }
 
@@ -591,8 +622,20 @@ void MainWindow::showOpened(const Opened &opened)
     fillArchiveMap();
     statusBar()->showMessage(ia.ok() ? tr("Read %1").arg(ia.path) : tr("No image could be read from %1").arg(ia.path));
     m_image = -1;
+    int first = m_requestedImage >= 0 && m_requestedImage < ia.images.size() ? m_requestedImage : 0;
+    for (int i = 0; i < ia.images.size() && !m_requestedPlatform.isEmpty(); ++i) {
+        // Docker archives state the platform only in the config.
+        const Image &img = ia.images.at(i);
+        const QString platform = img.platform.isEmpty() && img.config ? img.config->platform.toString() : img.platform.toString();
+        if (platform == m_requestedPlatform || platform.startsWith(m_requestedPlatform + u'/')) {
+            first = i; // the first that fits, as lamina compose --platform picks
+            break;
+        }
+    }
+    m_requestedImage = -1;
+    m_requestedPlatform.clear();
     if (!ia.images.isEmpty())
-        m_images->setCurrentItem(m_images->topLevelItem(0));
+        m_images->setCurrentItem(m_images->topLevelItem(first));
     else
         selectImage(-1);
 }
@@ -608,6 +651,7 @@ void MainWindow::selectImage(int image)
     if (image < 0) {
         m_layersModel->setImage(Image());
         m_config->clear();
+        m_composer->setBase({}, -1, {});
         return;
     }
     m_layersModel->setImage(m_archive.images.at(image));

@@ -28,6 +28,7 @@ class QTreeWidget;
 namespace lamina {
 
 class ChainView;
+class ComposerPanel;
 class FileTreeModel;
 class FindingsModel;
 class LayersModel;
@@ -53,6 +54,10 @@ public:
     /// Selects a layer in the layer list (and its files), and optionally a finding.
     void selectLayer(int layer);
     void selectFinding(int row);
+    /// The composer, bound to the image shown (and its indexed layers).
+    ComposerPanel *composer() const { return m_composer; }
+    /// Shows the inspector (0) or the composer (1).
+    void showPage(int page);
 
 Q_SIGNALS:
     void archiveLoaded();  ///< metadata and findings are shown
@@ -112,6 +117,10 @@ private:
     QLabel *m_summary = nullptr;
     QTreeWidget *m_images = nullptr;
     QTabWidget *m_tabs = nullptr;
+    QTabWidget *m_pages = nullptr;
+    ComposerPanel *m_composer = nullptr;
+    int m_requestedImage = -1; ///< the image to select once the archive is open (a composition's base)
+    QString m_requestedPlatform; ///< or the image of this platform
     ChainView *m_chain = nullptr;
     LayersModel *m_layersModel = nullptr;
     QTableView *m_layersView = nullptr;

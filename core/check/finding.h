@@ -30,6 +30,7 @@ struct Finding
     int image = -1;          ///< index into ImageArchive::images, -1 when not about one image
     QList<int> layers;       ///< layer positions within that image
     QStringList members;     ///< archive members involved
+    QStringList paths;       ///< image paths involved ("/etc/x"), for checks of a composed image
     QString message;         ///< one line naming what is involved
     QString explanation;     ///< plain words: what the parts mean and why this happens
     LoaderReactions loaders;

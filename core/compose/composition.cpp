@@ -6,6 +6,7 @@
 #include "archive/libarchive_p.h"
 #include "check/checks.h"
 #include "check/verify.h"
+#include "compose/preflight.h"
 #include "format/imagearchive.h"
 #include "layers/extract.h"
 #include "layers/imagelayers.h"
@@ -513,59 +514,6 @@ QString chainNext(const QString &previous, const QString &diffId)
     return previous.isEmpty() ? diffId : Sha256::of((previous + u' ' + diffId).toUtf8());
 }
 
-void applyEdits(QJsonObject &c, const ConfigEdits &edits)
-{
-    auto list = [](const QStringList &l) { return QJsonArray::fromStringList(l); };
-    if (edits.workingDir)
-        c.insert(QStringLiteral("WorkingDir"), *edits.workingDir);
-    if (edits.cmd)
-        c.insert(QStringLiteral("Cmd"), list(*edits.cmd));
-    if (edits.entrypoint)
-        c.insert(QStringLiteral("Entrypoint"), list(*edits.entrypoint));
-    if (edits.user)
-        c.insert(QStringLiteral("User"), *edits.user);
-    if (edits.stopSignal)
-        c.insert(QStringLiteral("StopSignal"), *edits.stopSignal);
-    if (!edits.setEnv.isEmpty() || !edits.unsetEnv.isEmpty()) {
-        QStringList env;
-        for (const QJsonValue &v : c.value(QStringLiteral("Env")).toArray())
-            env << v.toString();
-        for (const QString &name : edits.unsetEnv)
-            env.removeIf([&](const QString &e) { return e.section(u'=', 0, 0) == name; });
-        for (const auto &kv : edits.setEnv) {
-            const QString entry = kv.first + u'=' + kv.second;
-            bool replaced = false;
-            for (QString &e : env) {
-                if (e.section(u'=', 0, 0) == kv.first) {
-                    e = entry;
-                    replaced = true;
-                }
-            }
-            if (!replaced)
-                env << entry;
-        }
-        c.insert(QStringLiteral("Env"), list(env));
-    }
-    if (!edits.labels.isEmpty()) {
-        QJsonObject labels = c.value(QStringLiteral("Labels")).toObject();
-        for (const auto &kv : edits.labels)
-            labels.insert(kv.first, kv.second);
-        c.insert(QStringLiteral("Labels"), labels);
-    }
-    if (!edits.exposedPorts.isEmpty()) {
-        QJsonObject ports = c.value(QStringLiteral("ExposedPorts")).toObject();
-        for (QString p : edits.exposedPorts)
-            ports.insert(p.contains(u'/') ? p : p + QStringLiteral("/tcp"), QJsonObject());
-        c.insert(QStringLiteral("ExposedPorts"), ports);
-    }
-    if (!edits.volumes.isEmpty()) {
-        QJsonObject volumes = c.value(QStringLiteral("Volumes")).toObject();
-        for (const QString &v : edits.volumes)
-            volumes.insert(v, QJsonObject());
-        c.insert(QStringLiteral("Volumes"), volumes);
-    }
-}
-
 QString describeLayer(const LayerSpec &spec, const ConfigEdits &edits, bool last)
 {
     QStringList parts;
@@ -766,110 +714,96 @@ bool writeOciLayout(Writer &w, const ExportOptions &options, const QList<LayerSo
         && w.bytes(QStringLiteral("blobs/sha256/") + manifestDigest.mid(7), manifestBytes);
 }
 
-Finding composeFinding(const char *code, Severity severity, const QString &message)
-{
-    Finding f = makeFinding(code, severity, message);
-    f.image = 0;
-    return f;
-}
-
-/// The composed image as a container would see it: the command, the working folder, what the new
-/// layers replace, set-id bits.
-/// `layerList`: the base's layer indexes and the new layers', bottom to top; `cfg`: the image's
-/// settings (the config's "config" object).
-QList<Finding> preflight(const MergedTree::Layers &layerList, const QJsonObject &cfg, int baseLayers, const Composition &c, bool workdirAdded)
-{
-    QList<Finding> out;
-    if (layerList.isEmpty())
-        return out;
-    const MergedTree tree = MergedTree::build(layerList, int(layerList.size()) - 1, false);
-    QString error;
-
-    const QString workdir = cfg.value(QStringLiteral("WorkingDir")).toString();
-    if (workdirAdded) {
-        out << composeFinding("workdir-missing", Severity::Info,
-                              QStringLiteral("WorkingDir %1 was not in the image; it was added to the new layer").arg(workdir));
-    } else if (!workdir.isEmpty()) {
-        const int node = resolveInTree(tree, workdir.toUtf8(), true, &error);
-        if (node < 0 || tree.entry(node).type != EntryType::Directory)
-            out << composeFinding("workdir-missing", Severity::Warning, QStringLiteral("WorkingDir %1 is not a folder in the image").arg(workdir));
-    }
-
-    QStringList argv;
-    for (const QJsonValue &v : cfg.value(QStringLiteral("Entrypoint")).toArray())
-        argv << v.toString();
-    if (argv.isEmpty())
-        for (const QJsonValue &v : cfg.value(QStringLiteral("Cmd")).toArray())
-            argv << v.toString();
-    if (!argv.isEmpty() && !argv.constFirst().isEmpty()) {
-        const QString program = argv.constFirst();
-        QStringList candidates;
-        if (program.contains(u'/')) {
-            candidates << (program.startsWith(u'/') ? program : workdir + u'/' + program);
-        } else {
-            // The runtime's default PATH when the image sets none (runc/containerd).
-            QString path = QStringLiteral("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-            for (const QJsonValue &v : cfg.value(QStringLiteral("Env")).toArray())
-                if (v.toString().startsWith(u"PATH="))
-                    path = v.toString().mid(5);
-            for (const QString &dir : path.split(u':', Qt::SkipEmptyParts))
-                candidates << dir + u'/' + program;
-        }
-        int found = -1;
-        QString where;
-        for (const QString &candidate : std::as_const(candidates)) {
-            const int node = resolveInTree(tree, candidate.toUtf8(), true, &error);
-            if (node >= 0 && tree.entry(node).type != EntryType::Directory) {
-                found = node;
-                where = candidate;
-                break;
-            }
-        }
-        if (found < 0) {
-            out << composeFinding("command-not-found", Severity::Error,
-                                  QStringLiteral("%1 is not in the image (looked in %2)").arg(program, candidates.join(QStringLiteral(", "))));
-        } else {
-            const LayerEntry &e = tree.entry(found);
-            if ((e.type != EntryType::File && e.type != EntryType::Hardlink) || !(e.mode & 0111))
-                out << composeFinding("command-not-executable", Severity::Error,
-                                      QStringLiteral("%1 (%2) is a %3 with mode %4").arg(program, where, entryTypeName(e.type))
-                                          .arg(e.mode, 4, 8, QLatin1Char('0')));
-        }
-    }
-
-    // What the new layers replace, and set-id bits they bring.
-    for (int l = std::max(1, baseLayers); l < layerList.size(); ++l) {
-        // Each new layer against everything below it, base and earlier new layers alike.
-        const MergedTree below = MergedTree::build(layerList, l - 1, false);
-        {
-            const auto &li = layerList.at(l);
-            if (!li)
-                continue;
-            for (int e = 0; e < li->size(); ++e) {
-                const LayerEntry &entry = li->entry(e);
-                if (entry.type == EntryType::Whiteout)
-                    continue;
-                const QByteArray path = li->path(e);
-                const int old = below.find(path);
-                if (old >= 0 && below.entry(old).type != entry.type) {
-                    out << composeFinding("shadowed-entry", Severity::Warning,
-                                          QStringLiteral("/%1: the new layer's %2 replaces the image's %3%4")
-                                              .arg(QString::fromUtf8(path), entryTypeName(entry.type), entryTypeName(below.entry(old).type),
-                                                   below.entry(old).type == EntryType::Symlink
-                                                       ? QStringLiteral(" → %1").arg(QString::fromUtf8(below.layerIndex(below.node(old).layer).linkTarget(below.node(old).entry)))
-                                                       : QString()));
-                }
-                if (entry.type == EntryType::File && (entry.mode & 06000))
-                    out << composeFinding("setuid-file", Severity::Warning,
-                                          QStringLiteral("/%1 has mode %2").arg(QString::fromUtf8(path)).arg(entry.mode, 4, 8, QLatin1Char('0')));
-            }
-        }
-    }
-    Q_UNUSED(c);
-    return out;
-}
-
 } // namespace
+
+QJsonObject editedSettings(QJsonObject c, const ConfigEdits &edits)
+{
+    auto list = [](const QStringList &l) { return QJsonArray::fromStringList(l); };
+    if (edits.workingDir)
+        c.insert(QStringLiteral("WorkingDir"), *edits.workingDir);
+    if (edits.cmd)
+        c.insert(QStringLiteral("Cmd"), list(*edits.cmd));
+    if (edits.entrypoint)
+        c.insert(QStringLiteral("Entrypoint"), list(*edits.entrypoint));
+    if (edits.user)
+        c.insert(QStringLiteral("User"), *edits.user);
+    if (edits.stopSignal)
+        c.insert(QStringLiteral("StopSignal"), *edits.stopSignal);
+    if (!edits.setEnv.isEmpty() || !edits.unsetEnv.isEmpty()) {
+        QStringList env;
+        for (const QJsonValue &v : c.value(QStringLiteral("Env")).toArray())
+            env << v.toString();
+        for (const QString &name : edits.unsetEnv)
+            env.removeIf([&](const QString &e) { return e.section(u'=', 0, 0) == name; });
+        for (const auto &kv : edits.setEnv) {
+            const QString entry = kv.first + u'=' + kv.second;
+            bool replaced = false;
+            for (QString &e : env) {
+                if (e.section(u'=', 0, 0) == kv.first) {
+                    e = entry;
+                    replaced = true;
+                }
+            }
+            if (!replaced)
+                env << entry;
+        }
+        c.insert(QStringLiteral("Env"), list(env));
+    }
+    if (!edits.labels.isEmpty()) {
+        QJsonObject labels = c.value(QStringLiteral("Labels")).toObject();
+        for (const auto &kv : edits.labels)
+            labels.insert(kv.first, kv.second);
+        c.insert(QStringLiteral("Labels"), labels);
+    }
+    if (!edits.exposedPorts.isEmpty()) {
+        QJsonObject ports = c.value(QStringLiteral("ExposedPorts")).toObject();
+        for (QString p : edits.exposedPorts)
+            ports.insert(p.contains(u'/') ? p : p + QStringLiteral("/tcp"), QJsonObject());
+        c.insert(QStringLiteral("ExposedPorts"), ports);
+    }
+    if (!edits.volumes.isEmpty()) {
+        QJsonObject volumes = c.value(QStringLiteral("Volumes")).toObject();
+        for (const QString &v : edits.volumes)
+            volumes.insert(v, QJsonObject());
+        c.insert(QStringLiteral("Volumes"), volumes);
+    }
+    return c;
+}
+
+QList<LayerSpec> layersToWrite(const Composition &composition, const MergedTree::Layers &baseLayers, bool *workdirAdded)
+{
+    // WorkingDir is metadata only; Docker creates it at run time, other runtimes may not
+    // (FORMATS.md §6), so it goes into the last new layer unless the image already has it.
+    QList<LayerSpec> layers = composition.layers;
+    *workdirAdded = false;
+    if (!composition.createWorkdir || !composition.config.workingDir || composition.config.workingDir->isEmpty())
+        return layers;
+    bool exists = false;
+    if (!baseLayers.isEmpty()) {
+        const MergedTree tree = MergedTree::build(baseLayers, int(baseLayers.size()) - 1, false);
+        QString unused;
+        const int node = resolveInTree(tree, composition.config.workingDir->toUtf8(), true, &unused);
+        exists = node == 0 || (node > 0 && tree.entry(node).type == EntryType::Directory);
+    }
+    QString ignored;
+    const QString workdir = normaliseImagePath(*composition.config.workingDir, &ignored);
+    if (workdir.isEmpty() && ignored.isEmpty())
+        return layers; // the root is always there
+    for (const LayerSpec &l : std::as_const(layers))
+        for (const LayerOp &op : l.ops)
+            exists = exists || (op.kind == LayerOp::Mkdir && normaliseImagePath(op.imagePath, &ignored) == workdir);
+    if (exists)
+        return layers;
+    *workdirAdded = true;
+    if (layers.isEmpty())
+        layers << LayerSpec();
+    LayerOp mkdir;
+    mkdir.kind = LayerOp::Mkdir;
+    mkdir.imagePath = *composition.config.workingDir;
+    mkdir.mode = 0755;
+    layers.last().ops << mkdir;
+    return layers;
+}
 
 namespace {
 
@@ -1062,34 +996,8 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         }
     }
 
-    // WorkingDir is metadata only; Docker creates it at run time, other runtimes may not
-    // (FORMATS.md §6), so it goes into the last new layer unless the image already has it.
-    QList<LayerSpec> layers = composition.layers;
     bool workdirAdded = false;
-    if (composition.createWorkdir && composition.config.workingDir && !composition.config.workingDir->isEmpty()) {
-        bool exists = false;
-        if (!baseIndexes.isEmpty()) {
-            const MergedTree tree = MergedTree::build(baseIndexes, int(baseIndexes.size()) - 1);
-            QString unused;
-            const int node = resolveInTree(tree, composition.config.workingDir->toUtf8(), true, &unused);
-            exists = node >= 0 && tree.entry(node).type == EntryType::Directory;
-        }
-        QString ignored;
-        const QString workdir = normaliseImagePath(*composition.config.workingDir, &ignored);
-        for (const LayerSpec &l : std::as_const(layers))
-            for (const LayerOp &op : l.ops)
-                exists = exists || (op.kind == LayerOp::Mkdir && normaliseImagePath(op.imagePath, &ignored) == workdir);
-        if (!exists) {
-            workdirAdded = true;
-            if (layers.isEmpty())
-                layers << LayerSpec();
-            LayerOp mkdir;
-            mkdir.kind = LayerOp::Mkdir;
-            mkdir.imagePath = *composition.config.workingDir;
-            mkdir.mode = 0755;
-            layers.last().ops << mkdir;
-        }
-    }
+    const QList<LayerSpec> layers = layersToWrite(composition, baseIndexes, &workdirAdded);
 
     // New layers.
     QJsonArray diffIds = config.value(QStringLiteral("rootfs")).toObject().value(QStringLiteral("diff_ids")).toArray();
@@ -1128,8 +1036,7 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
                                    {QStringLiteral("empty_layer"), true}});
 
     // The config: the base's, every field kept, with the edits applied.
-    QJsonObject settings = config.value(QStringLiteral("config")).toObject();
-    applyEdits(settings, composition.config);
+    const QJsonObject settings = editedSettings(config.value(QStringLiteral("config")).toObject(), composition.config);
     config.insert(QStringLiteral("config"), settings);
     config.insert(QStringLiteral("created"), composition.created);
     QJsonObject rootfs{{QStringLiteral("type"), QStringLiteral("layers")}, {QStringLiteral("diff_ids"), diffIds}};
@@ -1299,8 +1206,7 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
     result.checks += verificationFindings(written, verifyArchive(written, progress, 0, known));
     sortFindings(result.checks);
     const int baseLayers = composition.basePath.isEmpty() ? 0 : int(base.images.at(result.baseImage).layers.size());
-    result.preflight = preflight(baseIndexes + newIndexes, settings, baseLayers, composition, workdirAdded);
-    sortFindings(result.preflight);
+    result.preflight = preflightChecks(baseIndexes + newIndexes, baseLayers, settings, workdirAdded);
     return result;
 }
 

@@ -4,8 +4,10 @@
 #include "check/finding.h"
 #include "archive/archive.h"
 #include "compose/layerwriter.h"
+#include "layers/mergedtree.h"
 #include "util/progress.h"
 
+#include <QJsonObject>
 #include <QList>
 #include <QPair>
 #include <QString>
@@ -80,6 +82,15 @@ struct ExportResult
 /// Byte-reproducible; written beside the target and renamed; the input is never modified and an
 /// output equal to the input is refused. The result is re-opened, checked and verified.
 ExportResult exportComposition(const Composition &composition, const ExportOptions &options, const Progress &progress = {});
+
+/// The new layers as they are written: the composition's, with WorkingDir's folder (0755) added
+/// to the last one (or to a new one) when `createWorkdir` is set and neither the merged base
+/// (`baseLayers`, its indexed layers) nor a new layer's mkdir has it. Shared by the export and
+/// the composer's preview so that both see the same layers.
+QList<LayerSpec> layersToWrite(const Composition &composition, const MergedTree::Layers &baseLayers, bool *workdirAdded);
+
+/// A config's "config" object (Env, Cmd, …) with the edits applied; every other field kept.
+QJsonObject editedSettings(QJsonObject settings, const ConfigEdits &edits);
 
 /// Parses RFC 3339 ("2024-01-01T00:00:00Z") to seconds since the epoch; -1 when it is not one.
 qint64 parseCreated(const QString &created);

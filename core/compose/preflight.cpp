@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+#include "compose/preflight.h"
+
+#include "layers/extract.h"
+
+#include <QJsonArray>
+
+namespace lamina {
+
+namespace {
+
+Finding composeFinding(const char *code, Severity severity, const QString &message, const QString &path = {}, int layer = -1)
+{
+    Finding f = makeFinding(code, severity, message);
+    f.image = 0;
+    if (!path.isEmpty())
+        f.paths << path;
+    if (layer >= 0)
+        f.layers << layer;
+    return f;
+}
+
+QString octal(quint32 mode)
+{
+    return QStringLiteral("%1").arg(mode, 4, 8, QLatin1Char('0'));
+}
+
+} // namespace
+
+QList<Finding> preflightChecks(const MergedTree::Layers &layers, int baseLayers, const QJsonObject &cfg, bool workdirAdded)
+{
+    QList<Finding> out;
+    const int top = int(layers.size()) - 1;
+    const MergedTree tree = MergedTree::build(layers, top, false); // the change list is not used
+    QString error;
+
+    const QString workdir = cfg.value(QStringLiteral("WorkingDir")).toString();
+    if (workdirAdded) {
+        out << composeFinding("workdir-missing", Severity::Info,
+                              QStringLiteral("WorkingDir %1 was not in the image; it was added to the new layer").arg(workdir), workdir, top);
+    } else if (!workdir.isEmpty()) {
+        const int node = top < 0 ? -1 : resolveInTree(tree, workdir.toUtf8(), true, &error);
+        // The root (node 0) has no entry of its own and is always a folder.
+        if (node < 0 || (node > 0 && tree.entry(node).type != EntryType::Directory))
+            out << composeFinding("workdir-missing", Severity::Warning, QStringLiteral("WorkingDir %1 is not a folder in the image").arg(workdir),
+                                  workdir);
+    }
+
+    QStringList argv;
+    for (const QJsonValue &v : cfg.value(QStringLiteral("Entrypoint")).toArray())
+        argv << v.toString();
+    if (argv.isEmpty())
+        for (const QJsonValue &v : cfg.value(QStringLiteral("Cmd")).toArray())
+            argv << v.toString();
+    if (!argv.isEmpty() && !argv.constFirst().isEmpty()) {
+        const QString program = argv.constFirst();
+        QStringList candidates;
+        if (program.contains(u'/')) {
+            candidates << (program.startsWith(u'/') ? program : workdir + u'/' + program);
+        } else {
+            // The runtime's default PATH when the image sets none (runc/containerd).
+            QString path = QStringLiteral("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+            for (const QJsonValue &v : cfg.value(QStringLiteral("Env")).toArray())
+                if (v.toString().startsWith(u"PATH="))
+                    path = v.toString().mid(5);
+            for (const QString &dir : path.split(u':', Qt::SkipEmptyParts))
+                candidates << dir + u'/' + program;
+        }
+        int found = -1;
+        QString where;
+        for (const QString &candidate : std::as_const(candidates)) {
+            const int node = top < 0 ? -1 : resolveInTree(tree, candidate.toUtf8(), true, &error);
+            if (node > 0 && tree.entry(node).type != EntryType::Directory) {
+                found = node;
+                where = candidate;
+                break;
+            }
+        }
+        if (found < 0) {
+            out << composeFinding("command-not-found", Severity::Error,
+                                  QStringLiteral("%1 is not in the image (looked in %2)").arg(program, candidates.join(QStringLiteral(", "))));
+        } else {
+            const LayerEntry &e = tree.entry(found);
+            if ((e.type != EntryType::File && e.type != EntryType::Hardlink) || !(e.mode & 0111))
+                out << composeFinding("command-not-executable", Severity::Error,
+                                      QStringLiteral("%1 (%2) is a %3 with mode %4").arg(program, where, entryTypeName(e.type), octal(e.mode)),
+                                      where, tree.node(found).layer);
+        }
+    }
+
+    // What the new layers replace, and set-id bits they bring: each new layer against everything
+    // below it, base and earlier new layers alike.
+    for (int l = std::max(0, baseLayers); l <= top; ++l) {
+        const auto &li = layers.at(l);
+        if (!li)
+            continue;
+        const MergedTree below = l > 0 ? MergedTree::build(layers, l - 1, false) : MergedTree();
+        for (int e = 0; e < li->size(); ++e) {
+            const LayerEntry &entry = li->entry(e);
+            if (entry.type == EntryType::Whiteout)
+                continue;
+            const QByteArray path = li->path(e);
+            const QString shown = u'/' + QString::fromUtf8(path);
+            const int old = l > 0 ? below.find(path) : -1;
+            if (old >= 0 && below.entry(old).type != entry.type) {
+                const EntryType was = below.entry(old).type;
+                const QString link = was == EntryType::Symlink
+                    ? QStringLiteral(" → %1").arg(QString::fromUtf8(below.layerIndex(below.node(old).layer).linkTarget(below.node(old).entry)))
+                    : QString();
+                out << composeFinding("shadowed-entry", Severity::Warning,
+                                      QStringLiteral("%1: the new layer's %2 replaces the image's %3%4")
+                                          .arg(shown, entryTypeName(entry.type), entryTypeName(was), link),
+                                      shown, l);
+            }
+            if (entry.type == EntryType::File && (entry.mode & 06000))
+                out << composeFinding("setuid-file", Severity::Warning, QStringLiteral("%1 has mode %2").arg(shown, octal(entry.mode)), shown, l);
+        }
+    }
+    sortFindings(out);
+    return out;
+}
+
+} // namespace lamina

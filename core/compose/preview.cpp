@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+#include "compose/preview.h"
+
+#include "compose/compositionjson.h"
+#include "compose/preflight.h"
+#include "util/sha256.h"
+
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QTemporaryDir>
+
+namespace lamina {
+
+namespace {
+
+class FileReader : public MemberReader
+{
+public:
+    explicit FileReader(const QString &path)
+        : m_file(path)
+    {
+        if (!m_file.open(QIODevice::ReadOnly))
+            m_error = m_file.errorString();
+    }
+    bool ok() const { return m_error.isEmpty(); }
+    qint64 read(char *buffer, qint64 max) override
+    {
+        const qint64 n = m_file.read(buffer, max);
+        if (n < 0)
+            m_error = m_file.errorString();
+        return n;
+    }
+    QString error() const override { return m_error; }
+    qint64 skip(qint64 n) override
+    {
+        const qint64 to = std::min(m_file.pos() + n, m_file.size());
+        const qint64 done = to - m_file.pos();
+        return m_file.seek(to) ? done : 0;
+    }
+    bool canSeek() const override { return true; }
+
+private:
+    QFile m_file;
+    QString m_error;
+};
+
+QByteArray layerKey(const LayerSpec &spec)
+{
+    Composition one;
+    one.layers << spec;
+    QByteArray key = QJsonDocument(compositionToJson(one).value(QStringLiteral("layers")).toArray()).toJson(QJsonDocument::Compact) + '\n'
+        + QByteArray::number(spec.mtime);
+    for (const LayerOp &op : spec.ops) {
+        if (op.kind != LayerOp::AddHost)
+            continue;
+        const QFileInfo info(op.hostPath);
+        key += '\n' + QByteArray::number(info.size()) + ' ' + QByteArray::number(info.lastModified().toMSecsSinceEpoch());
+    }
+    return Sha256::of(key).toLatin1();
+}
+
+} // namespace
+
+ComposePreview previewComposition(const Composition &composition, const PreviewBase &base,
+                                  const QHash<QByteArray, std::shared_ptr<const LayerIndex>> &reuse, const Progress &progress)
+{
+    ComposePreview p;
+    p.baseLayers = int(base.layers.size());
+    p.layers = base.layers;
+    const qint64 mtime = parseCreated(composition.created);
+    if (mtime < 0) {
+        p.error = QStringLiteral("\"%1\" is not an RFC 3339 time (like 2024-01-01T00:00:00Z)").arg(composition.created);
+        return p;
+    }
+    QList<LayerSpec> layers = layersToWrite(composition, base.layers, &p.workdirAdded);
+    std::unique_ptr<QTemporaryDir> work;
+    for (int i = 0; i < layers.size(); ++i) {
+        if (progress.cancelled()) {
+            p.cancelled = true;
+            return p;
+        }
+        LayerSpec &spec = layers[i];
+        spec.mtime = mtime;
+        const QByteArray key = layerKey(spec);
+        std::shared_ptr<const LayerIndex> index = reuse.value(key);
+        if (!index) {
+            if (!work) {
+                work = std::make_unique<QTemporaryDir>();
+                if (!work->isValid()) {
+                    p.error = QStringLiteral("cannot create a temporary folder: %1").arg(work->errorString());
+                    return p;
+                }
+            }
+            const QString path = work->filePath(QStringLiteral("layer-%1.tar").arg(i));
+            const WrittenLayer w = writeLayer(spec, path, progress);
+            if (!w.ok()) {
+                p.error = QStringLiteral("new layer %1: %2").arg(i + 1).arg(w.error);
+                p.cancelled = progress.cancelled();
+                return p;
+            }
+            FileReader reader(path);
+            if (!reader.ok()) {
+                p.error = QStringLiteral("%1: %2").arg(path, reader.error());
+                return p;
+            }
+            const LayerIndexResult r = indexLayerFromReader(reader, Compression::None, {}, progress, w.size);
+            QFile::remove(path);
+            if (!r.index) {
+                p.error = QStringLiteral("new layer %1: %2").arg(i + 1).arg(r.error);
+                return p;
+            }
+            index = r.index;
+        }
+        p.indexed.insert(key, index);
+        p.layers << index;
+    }
+    // Marks come from netChanges() over every new layer, not from the top layer's change list.
+    p.tree = std::make_shared<const MergedTree>(MergedTree::build(p.layers, int(p.layers.size()) - 1, false));
+    if (p.layers.size() > p.baseLayers)
+        for (const MergedTree::ChangeRecord &c : netChanges(p.layers, p.baseLayers, int(p.layers.size()) - 1))
+            p.changes.insert(c.path, c.change);
+    p.settings = editedSettings(base.settings, composition.config);
+    p.findings = preflightChecks(p.layers, p.baseLayers, p.settings, p.workdirAdded);
+    return p;
+}
+
+} // namespace lamina

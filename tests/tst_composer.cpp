@@ -1,0 +1,683 @@
+// SPDX-License-Identifier: MIT
+// The composer in the window, offscreen: the nixpkgs case built through the panel's widgets and
+// exported through its dialog, then re-opened with the core; the same image from the command line
+// it shows; undo and redo; files dropped on a folder of the result; checks that follow the edits
+// and select what they concern; the composition file; the layer model under QAbstractItemModelTester.
+#include "argvedit.h"
+#include "check/checks.h"
+#include "compose/commandline.h"
+#include "compose/compositionjson.h"
+#include "composermodel.h"
+#include "composerpanel.h"
+#include "exportdialog.h"
+#include "filetreemodel.h"
+#include "format/imagearchive.h"
+#include "layers/imagelayers.h"
+#include "mainwindow.h"
+#include "modeedit.h"
+#include "testsupport.h"
+
+#include <QAbstractItemModelTester>
+#include <QAction>
+#include <QApplication>
+#include <QCheckBox>
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMimeData>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+#include <QTreeView>
+#include <QTreeWidget>
+#include <QUndoStack>
+#include <QUrl>
+
+using namespace lamina;
+
+class TestComposer : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void nixScenarioThroughThePanel();
+    void undoAndRedoEveryEdit();
+    void filesDroppedOnAFolder();
+    void checksFollowTheEdits();
+    void compositionFile();
+    void compositionPicksItsPlatform();
+    void exportRefusesTheBase();
+    void exportFormats_data();
+    void exportFormats();
+    void noVerifiedLineWithFindings();
+    void modeTextAndBits();
+    void modelPassesTheTester();
+    void typingNeverWaitsForThePreview();
+
+private:
+    static QString nixBase() { return test::source(QStringLiteral("resources/samples/nix-layered-base.tar")); }
+    /// A panel on the nix base, its layers indexed as the window would hand them over.
+    static void setNixBase(ComposerPanel &panel)
+    {
+        const ImageArchive ia = openImageArchive(nixBase());
+        panel.setBase(ia, 0, indexImageLayers(ia, 0).layers);
+    }
+    static bool waitForPreview(ComposerPanel &panel)
+    {
+        QSignalSpy updated(&panel, &ComposerPanel::previewUpdated);
+        for (int i = 0; i < 50 && panel.previewPending(); ++i)
+            updated.wait(200);
+        return !panel.previewPending();
+    }
+    static QStringList codes(const ComposerPanel &panel)
+    {
+        QStringList out;
+        for (const Finding &f : panel.preview().findings)
+            out << f.code;
+        return out;
+    }
+    QTemporaryDir m_dir;
+};
+
+void TestComposer::initTestCase()
+{
+    QApplication::setOrganizationName(QStringLiteral("LaminaTest"));
+    QVERIFY(m_dir.isValid());
+}
+
+void TestComposer::nixScenarioThroughThePanel()
+{
+    MainWindow w;
+    w.show();
+    QSignalSpy indexed(&w, &MainWindow::layersIndexed);
+    w.openPath(nixBase());
+    QVERIFY(indexed.wait(30000));
+    w.showPage(1);
+    ComposerPanel *panel = w.composer();
+    QVERIFY(panel->isVisible());
+    QVERIFY(waitForPreview(*panel));
+    QCOMPARE(panel->preview().baseLayers, 2);
+
+    // A layer with the folder, its mode typed into the cell.
+    panel->findChild<QAction *>(QStringLiteral("stackLayer"))->trigger();
+    LayerOp mkdir;
+    mkdir.kind = LayerOp::Mkdir;
+    mkdir.imagePath = QStringLiteral("/example-output");
+    panel->addOp(mkdir);
+    ComposerModel *model = panel->model();
+    QCOMPARE(model->layerCount(), 1);
+    QVERIFY(model->setData(model->opIndex(0, 0, ComposerModel::ModeColumn), QStringLiteral("0777"), Qt::EditRole));
+    QCOMPARE(model->op(0, 0).mode, std::optional<quint32>(0777));
+
+    // The form: typed as a person would.
+    QTest::keyClicks(panel->findChild<QLineEdit *>(QStringLiteral("workingDir")), QStringLiteral("/example-output"));
+    auto *cmd = panel->findChild<ArgvEdit *>(QStringLiteral("cmd"));
+    cmd->findChild<QCheckBox *>(QStringLiteral("shellForm"))->click();
+    QTest::keyClicks(cmd->findChild<QLineEdit *>(QStringLiteral("shellCommand")), QStringLiteral("echo hello > foo; cat foo"));
+    QCOMPARE(cmd->findChild<QLabel *>(QStringLiteral("argvResult"))->text(), QStringLiteral("→ [\"/bin/sh\",\"-c\",\"echo hello > foo; cat foo\"]"));
+    QTest::keyClicks(panel->findChild<QLineEdit *>(QStringLiteral("tags")), QStringLiteral("example:composed"));
+    QTest::keyClicks(panel->findChild<QLineEdit *>(QStringLiteral("stopSignal")), QStringLiteral("SIGINT"));
+    // Env: the base's PATH is listed; a changed value becomes an override, the same value none.
+    QCoreApplication::processEvents(); // the table is refilled after each edit
+    auto *env = panel->findChild<QTableWidget *>(QStringLiteral("env"));
+    QCOMPARE(env->rowCount(), 1);
+    QCOMPARE(env->item(0, 0)->text(), QStringLiteral("PATH"));
+    QCOMPARE(env->item(0, 2)->text(), QStringLiteral("base"));
+    env->item(0, 1)->setText(QStringLiteral("/bin:/usr/bin:/opt/bin"));
+    QCOMPARE(panel->composition().config.setEnv.value(0).second, QStringLiteral("/bin:/usr/bin:/opt/bin"));
+    QCoreApplication::processEvents();
+    QCOMPARE(env->item(0, 2)->text(), QStringLiteral("base, changed"));
+    panel->setEnv(QStringLiteral("PATH"), QStringLiteral("/bin:/usr/bin"));
+
+    const Composition c = panel->composition();
+    QCOMPARE(c.config.workingDir, std::optional<QString>(QStringLiteral("/example-output")));
+    QCOMPARE(c.config.cmd, std::optional<QStringList>({QStringLiteral("/bin/sh"), QStringLiteral("-c"), QStringLiteral("echo hello > foo; cat foo")}));
+    QCOMPARE(c.tags, QStringList{QStringLiteral("example:composed")});
+
+    // The preview: the folder added with its mode, nothing to report.
+    QVERIFY(waitForPreview(*panel));
+    QVERIFY2(panel->preview().findings.isEmpty(), qPrintable(codes(*panel).join(u' ')));
+    auto *result = panel->findChild<QTreeView *>(QStringLiteral("resultTree"));
+    auto *resultModel = qobject_cast<FileTreeModel *>(result->model());
+    const QModelIndex folder = resultModel->indexOfPath("example-output");
+    QVERIFY(folder.isValid());
+    QCOMPARE(folder.siblingAtColumn(FileTreeModel::ChangeColumn).data().toString(), QStringLiteral("A"));
+    QCOMPARE(folder.siblingAtColumn(FileTreeModel::ModeColumn).data().toString(), QStringLiteral("0777"));
+    QVERIFY(resultModel->indexOfPath("bin/bash").siblingAtColumn(FileTreeModel::ChangeColumn).data().toString().isEmpty());
+
+    // Export as a docker archive through the dialog.
+    ExportDialog *dialog = panel->openExportDialog();
+    const QString out = m_dir.filePath(QStringLiteral("gui.tar"));
+    dialog->findChild<QLineEdit *>(QStringLiteral("output"))->setText(out);
+    QSignalSpy finished(dialog, &ExportDialog::finished);
+    QVERIFY(dialog->start());
+    QVERIFY(finished.wait(60000));
+    QVERIFY2(finished.constFirst().constFirst().toBool(), qPrintable(dialog->result().error));
+    QVERIFY(dialog->findChild<QLabel *>(QStringLiteral("exportStatus"))->text().contains(u"Verified"));
+    QVERIFY(dialog->findChild<QPushButton *>(QStringLiteral("openResult"))->isVisible());
+    const QString imageId = dialog->result().imageId;
+
+    // Re-opened with the core.
+    const ImageArchive ia = openImageArchive(out);
+    QVERIFY(ia.ok());
+    const Image &img = ia.images.at(0);
+    QCOMPARE(img.configDigest, imageId);
+    const QJsonObject cfg = img.config->config;
+    QCOMPARE(cfg.value(u"WorkingDir").toString(), QStringLiteral("/example-output"));
+    QCOMPARE(cfg.value(u"Cmd").toArray(), QJsonArray({QStringLiteral("/bin/sh"), QStringLiteral("-c"), QStringLiteral("echo hello > foo; cat foo")}));
+    QVERIFY(cfg.value(u"Env").toArray().contains(QJsonValue(QStringLiteral("PATH=/bin:/usr/bin"))));
+    QCOMPARE(img.legacyChainIds.size(), img.layers.size());
+    for (int i = 0; i < img.layers.size(); ++i)
+        QCOMPARE(img.layers.at(i).legacyId, img.legacyChainIds.at(img.layers.size() - 1 - i));
+    for (const Finding &f : checkArchive(ia))
+        QVERIFY2(f.code != u"dangling-parent", qPrintable(f.message));
+    QCOMPARE(img.tags, QStringList{QStringLiteral("example:composed")});
+    QCOMPARE(cfg.value(u"StopSignal").toString(), QStringLiteral("SIGINT"));
+
+    // The command line it shows writes the same image.
+    QString why;
+    QString line = panel->commandLine(&why);
+    QVERIFY2(!line.isEmpty(), qPrintable(why));
+    QVERIFY(line.startsWith(u"lamina compose "));
+    QVERIFY(line.contains(u"-o " + shellQuote(out)));
+    QVERIFY(QFile::rename(out, out + QStringLiteral(".gui")));
+    line = shellQuote(QStringLiteral(LAMINA_BINARY)) + line.mid(6);
+    QProcess shell;
+    shell.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), line});
+    QVERIFY(shell.waitForFinished(60000));
+    const QByteArray said = shell.readAllStandardOutput();
+    QCOMPARE(shell.exitCode(), 0);
+    QVERIFY2(said.contains(QByteArray("image ID " + imageId.toLatin1())), said.constData());
+    QFile a(out), b(out + QStringLiteral(".gui"));
+    QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly));
+    QVERIFY(a.readAll() == b.readAll());
+    dialog->close();
+}
+
+void TestComposer::undoAndRedoEveryEdit()
+{
+    ComposerPanel panel;
+    setNixBase(panel);
+    QUndoStack *undo = panel.undoStack();
+    ComposerModel *model = panel.model();
+    panel.stackLayer();
+    LayerOp text;
+    text.kind = LayerOp::WriteText;
+    text.imagePath = QStringLiteral("/etc/motd");
+    text.text = "hi\n";
+    panel.addOp(text);
+    QVERIFY(model->setData(model->opIndex(0, 0, ComposerModel::OwnerColumn), QStringLiteral("1000:100"), Qt::EditRole));
+    QVERIFY(!model->setData(model->opIndex(0, 0, ComposerModel::OwnerColumn), QStringLiteral("root"), Qt::EditRole)); // refused, no step
+    QVERIFY(!model->setData(model->opIndex(0, 0, ComposerModel::PathColumn), QStringLiteral("../../x"), Qt::EditRole));
+    panel.deletePath(QStringLiteral("/usr/share/doc/README"), false);
+    panel.stackLayer();
+    panel.deletePath(QStringLiteral("/usr/share"), true);
+    panel.show();
+    auto *workdir = panel.findChild<QLineEdit *>(QStringLiteral("workingDir"));
+    QTest::keyClicks(workdir, QStringLiteral("/srv"));  // one step for the word
+    panel.findChild<QCheckBox *>(QStringLiteral("createWorkdir"))->click();
+    const QJsonObject done = compositionToJson(panel.composition());
+    QCOMPARE(undo->count(), 8);
+
+    undo->undo(); // create workdir
+    QVERIFY(panel.composition().createWorkdir);
+    undo->undo(); // the typed word
+    QVERIFY(!panel.composition().config.workingDir);
+    QCOMPARE(workdir->text(), QString());
+    undo->undo(); // opaque
+    undo->undo(); // second layer
+    QCOMPARE(model->layerCount(), 1);
+    undo->undo(); // whiteout
+    undo->undo(); // owner
+    QCOMPARE(model->op(0, 0).uid, 0u);
+    undo->undo(); // the text file
+    QCOMPARE(model->opCount(0), 0);
+    undo->undo(); // the first layer
+    QCOMPARE(model->layerCount(), 0);
+    QVERIFY(!undo->canUndo());
+    while (undo->canRedo())
+        undo->redo();
+    QCOMPARE(compositionToJson(panel.composition()), done);
+    QCOMPARE(workdir->text(), QStringLiteral("/srv"));
+    // Layers reorder and come back.
+    model->moveLayer(1, 0);
+    QCOMPARE(model->op(0, 0).kind, LayerOp::Opaque);
+    undo->undo();
+    QCOMPARE(model->op(1, 0).kind, LayerOp::Opaque);
+    QCOMPARE(compositionToJson(panel.composition()), done);
+}
+
+void TestComposer::filesDroppedOnAFolder()
+{
+    const QString host = m_dir.filePath(QStringLiteral("drop"));
+    QVERIFY(QDir().mkpath(host + QStringLiteral("/site/css")));
+    for (const QString &name : {QStringLiteral("app.conf"), QStringLiteral("site/index.html"), QStringLiteral("site/css/a.css")}) {
+        QFile f(host + u'/' + name);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("x\n");
+    }
+    ComposerPanel panel;
+    panel.resize(1400, 900);
+    panel.show();
+    setNixBase(panel);
+    QVERIFY(waitForPreview(panel));
+    auto *view = panel.findChild<QTreeView *>(QStringLiteral("resultTree"));
+    auto *model = qobject_cast<FileTreeModel *>(view->model());
+    auto drop = [&](const QModelIndex &on, const QStringList &files) {
+        if (on.isValid())
+            view->scrollTo(on);
+        const QPoint at = on.isValid() ? view->visualRect(on).center() : QPoint(5, view->viewport()->height() - 5);
+        QMimeData data;
+        QList<QUrl> urls;
+        for (const QString &f : files)
+            urls << QUrl::fromLocalFile(host + u'/' + f);
+        data.setUrls(urls);
+        QDragEnterEvent enter(at, Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(view->viewport(), &enter);
+        QVERIFY(enter.isAccepted());
+        QDropEvent event(at, Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(view->viewport(), &event);
+        QVERIFY(event.isAccepted());
+    };
+    // On a folder: into it.
+    const QModelIndex bin = model->indexOfPath("usr/local/bin");
+    QVERIFY2(bin.isValid(), qPrintable(QStringLiteral("tree %1, error %2, layers %3").arg(model->tree() ? 1 : 0).arg(panel.preview().error).arg(panel.preview().layers.size())));
+    drop(bin, {QStringLiteral("app.conf"), QStringLiteral("site")});
+    QCOMPARE(panel.model()->layerCount(), 1);
+    QCOMPARE(panel.model()->opCount(0), 2);
+    QCOMPARE(panel.model()->op(0, 0).imagePath, QStringLiteral("/usr/local/bin/app.conf"));
+    QCOMPARE(panel.model()->op(0, 1).imagePath, QStringLiteral("/usr/local/bin/site"));
+    QCOMPARE(panel.model()->op(0, 1).kind, LayerOp::AddHost);
+    QTRY_COMPARE(panel.model()->index(1, ComposerModel::SizeColumn, panel.model()->layerIndex(0)).data().toString(),
+                 QLocale().formattedDataSize(4)); // two files of two bytes, counted on a worker
+    // On a file: into its folder. One drop is one undo step.
+    QVERIFY(waitForPreview(panel));
+    drop(model->indexOfPath("etc/motd"), {QStringLiteral("site/css/a.css")});
+    QCOMPARE(panel.model()->op(0, 2).imagePath, QStringLiteral("/etc/a.css"));
+    panel.undoStack()->undo();
+    QCOMPARE(panel.model()->opCount(0), 2);
+    panel.undoStack()->redo();
+    // The result shows them, marked as added.
+    QVERIFY(waitForPreview(panel));
+    const QModelIndex added = model->indexOfPath("usr/local/bin/site/css/a.css");
+    QVERIFY(added.isValid());
+    QCOMPARE(added.siblingAtColumn(FileTreeModel::ChangeColumn).data().toString(), QStringLiteral("A"));
+    // Below the last row: the root.
+    drop({}, {QStringLiteral("app.conf")});
+    QCOMPARE(panel.model()->op(0, 3).imagePath, QStringLiteral("/app.conf"));
+}
+
+void TestComposer::checksFollowTheEdits()
+{
+    ComposerPanel panel;
+    panel.show();
+    setNixBase(panel);
+    QVERIFY(waitForPreview(panel));
+    QVERIFY(panel.preview().findings.isEmpty()); // the base's /bin/bash runs
+    panel.setShellCommand(QStringLiteral("echo hi"));
+    QVERIFY(waitForPreview(panel));
+    QVERIFY(panel.preview().findings.isEmpty());       // /bin/sh → bash
+    panel.findChild<ArgvEdit *>(QStringLiteral("cmd"))->setShellForm(false);
+    QVERIFY(waitForPreview(panel));
+    QVERIFY(panel.preview().findings.isEmpty()); // the same array in exec form
+    Composition c = panel.composition();
+    c.config.cmd = QStringList{QStringLiteral("frobnicate")};
+    c.config.workingDir = QStringLiteral("/srv/nowhere");
+    c.createWorkdir = false;
+    LayerSpec layer;
+    LayerOp setuid;
+    setuid.kind = LayerOp::WriteText;
+    setuid.imagePath = QStringLiteral("/usr/local/bin/tool");
+    setuid.mode = 04755;
+    layer.ops << setuid;
+    c.layers << layer;
+    panel.setComposition(c);
+    QVERIFY(waitForPreview(panel));
+    QStringList found = codes(panel);
+    found.sort();
+    QCOMPARE(found, (QStringList{QStringLiteral("command-not-found"), QStringLiteral("setuid-file"), QStringLiteral("workdir-missing")}));
+    // Selecting a check shows where: the file in the result and its layer.
+    auto *findings = panel.findChild<QTreeWidget *>(QStringLiteral("composerFindings"));
+    QTreeWidgetItem *setuidItem = nullptr;
+    for (int i = 0; i < findings->topLevelItemCount(); ++i)
+        if (findings->topLevelItem(i)->text(1) == u"setuid-file")
+            setuidItem = findings->topLevelItem(i);
+    QVERIFY(setuidItem);
+    findings->setCurrentItem(setuidItem);
+    auto *result = panel.findChild<QTreeView *>(QStringLiteral("resultTree"));
+    QCOMPARE(result->currentIndex().data(FileTreeModel::PathRole).toString(), QStringLiteral("usr/local/bin/tool"));
+    auto *layers = panel.findChild<QTreeView *>(QStringLiteral("composerLayers"));
+    QCOMPARE(panel.model()->layerOf(layers->currentIndex()), 0);
+    // Fixed by editing: the folder created, the command found.
+    panel.findChild<QCheckBox *>(QStringLiteral("createWorkdir"))->click();
+    panel.setShellCommand(QStringLiteral("tool"));
+    QVERIFY(waitForPreview(panel));
+    QCOMPARE(codes(panel), (QStringList{QStringLiteral("setuid-file"), QStringLiteral("workdir-missing")}));
+    QCOMPARE(panel.preview().findings.constLast().severity, Severity::Info); // "it was added"
+    // A host file that has gone: said above the checks, not a crash.
+    LayerOp gone;
+    gone.kind = LayerOp::AddHost;
+    gone.hostPath = m_dir.filePath(QStringLiteral("not-there"));
+    gone.imagePath = QStringLiteral("/x");
+    panel.addOp(gone);
+    QVERIFY(waitForPreview(panel));
+    QVERIFY(panel.findChild<QLabel *>(QStringLiteral("previewError"))->isVisible());
+    panel.undoStack()->undo();
+    QVERIFY(waitForPreview(panel));
+    QVERIFY(!panel.findChild<QLabel *>(QStringLiteral("previewError"))->isVisible());
+}
+
+void TestComposer::compositionFile()
+{
+    ComposerPanel panel;
+    setNixBase(panel);
+    panel.stackLayer();
+    LayerOp link;
+    link.kind = LayerOp::Symlink;
+    link.imagePath = QStringLiteral("/usr/local/bin/greet");
+    link.linkTarget = QStringLiteral("hello");
+    panel.addOp(link);
+    panel.setWorkingDir(QStringLiteral("/work"));
+    panel.setEnv(QStringLiteral("MODE"), QStringLiteral("demo"));
+    const QString file = m_dir.filePath(QStringLiteral("composition.json"));
+    QString error;
+    QVERIFY2(panel.saveSpec(file, &error), qPrintable(error));
+    // The file is the command line's: lamina compose --spec reads it.
+    QProcess p;
+    p.start(QStringLiteral(LAMINA_BINARY), {QStringLiteral("compose"), QStringLiteral("--spec"), file, QStringLiteral("-o"),
+                                          m_dir.filePath(QStringLiteral("from-spec.tar"))});
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(p.exitCode(), 0);
+    // Loaded into another panel on another base: the same composition, and the base is asked for.
+    ComposerPanel other;
+    QSignalSpy asked(&other, &ComposerPanel::baseRequested);
+    QVERIFY2(other.loadSpec(file, &error), qPrintable(error));
+    QCOMPARE(asked.size(), 1);
+    QCOMPARE(asked.constFirst().constFirst().toString(), nixBase());
+    QCOMPARE(compositionToJson(other.composition()).value(u"layers"), compositionToJson(panel.composition()).value(u"layers"));
+    QCOMPARE(compositionToJson(other.composition()).value(u"config"), compositionToJson(panel.composition()).value(u"config"));
+    QVERIFY(!other.undoStack()->canUndo());
+    // A broken file is refused with its reason.
+    QFile broken(m_dir.filePath(QStringLiteral("broken.json")));
+    QVERIFY(broken.open(QIODevice::WriteOnly));
+    broken.write("{\"layers\": [{\"ops\": [{\"op\": \"explode\"}]}]}");
+    broken.close();
+    QVERIFY(!other.loadSpec(broken.fileName(), &error));
+    QVERIFY(error.contains(u"explode"));
+}
+
+void TestComposer::compositionPicksItsPlatform()
+{
+    // A composition file naming its base by platform (lamina compose --platform): the window
+    // opens the base and composes on that platform's image.
+    QString output;
+    QVERIFY2(test::runPython({test::source(QStringLiteral("tests/fixtures/make_fixtures.py")), m_dir.path()}, &output) == 0, qPrintable(output));
+    const QString spec = m_dir.filePath(QStringLiteral("arm.json"));
+    QFile f(spec);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(R"({"base": "oci-dir", "platform": "linux/arm64", "config": {"WorkingDir": "/w"}})");
+    f.close();
+    MainWindow w;
+    w.show();
+    QSignalSpy indexed(&w, &MainWindow::layersIndexed);
+    QString error;
+    QVERIFY2(w.composer()->loadSpec(spec, &error), qPrintable(error));
+    QVERIFY(indexed.wait(30000));
+    QCOMPARE(w.composer()->composition().baseImage, 1); // linux/arm64/v8, the second image
+    QCOMPARE(w.composer()->composition().basePath, m_dir.filePath(QStringLiteral("oci-dir")));
+    QCOMPARE(w.composer()->composition().config.workingDir, std::optional<QString>(QStringLiteral("/w")));
+    QVERIFY(waitForPreview(*w.composer()));
+    QCOMPARE(w.composer()->preview().baseLayers, int(w.current().images.at(1).layers.size()));
+}
+
+void TestComposer::exportRefusesTheBase()
+{
+    const QString copy = m_dir.filePath(QStringLiteral("base-copy.tar"));
+    QVERIFY(QFile::copy(nixBase(), copy));
+    Composition c;
+    c.basePath = copy;
+    c.config.cmd = QStringList{QStringLiteral("/bin/bash")};
+    ExportDialog dialog(c);
+    ExportOptions o;
+    o.output = copy;
+    dialog.setOptions(o);
+    QVERIFY(!dialog.start());
+    QVERIFY(dialog.findChild<QLabel *>(QStringLiteral("exportStatus"))->text().contains(u"never overwrites"));
+    // Through a second name for the same file, too.
+    const QString link = m_dir.filePath(QStringLiteral("link.tar"));
+    QVERIFY(QFile::link(copy, link));
+    o.output = link;
+    dialog.setOptions(o);
+    QVERIFY(!dialog.start());
+    // Cancelled at once: nothing written, said so. A big (sparse) host file keeps the worker busy
+    // long enough for the click to land first.
+    const QString big = m_dir.filePath(QStringLiteral("big.bin"));
+    QFile bigFile(big);
+    QVERIFY(bigFile.open(QIODevice::WriteOnly) && bigFile.resize(256ll << 20));
+    bigFile.close();
+    LayerSpec layer;
+    LayerOp add;
+    add.kind = LayerOp::AddHost;
+    add.hostPath = big;
+    add.imagePath = QStringLiteral("/big.bin");
+    layer.ops << add;
+    c.layers << layer;
+    ExportDialog busy(c);
+    o.output = m_dir.filePath(QStringLiteral("cancelled.tar"));
+    busy.setOptions(o);
+    QSignalSpy finished(&busy, &ExportDialog::finished);
+    QVERIFY(busy.start());
+    QVERIFY(busy.running());
+    busy.findChild<QPushButton *>(QStringLiteral("cancel"))->click();
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(finished.constFirst().constFirst().toBool(), false);
+    QVERIFY(busy.findChild<QLabel *>(QStringLiteral("exportStatus"))->text().contains(u"Cancelled"));
+    QVERIFY(!QFileInfo::exists(o.output));
+    QCOMPARE(QDir(m_dir.path()).entryList({QStringLiteral("*.lamina-part-*")}, QDir::AllEntries | QDir::Hidden).size(), 0);
+}
+
+void TestComposer::exportFormats_data()
+{
+    QTest::addColumn<int>("format");
+    QTest::addColumn<int>("compress");
+    QTest::addColumn<QString>("loaders");
+    QTest::newRow("docker archive, gzip'd") << int(ExportFormat::Docker) << int(Compression::Gzip) << QStringLiteral("Docker, podman");
+    QTest::newRow("Docker 25 layout") << int(ExportFormat::DockerOci) << int(Compression::None) << QStringLiteral("Docker, podman");
+    QTest::newRow("OCI archive") << int(ExportFormat::Oci) << int(Compression::None) << QStringLiteral("ctr import");
+    QTest::newRow("OCI folder") << int(ExportFormat::OciDir) << int(Compression::None) << QStringLiteral("oci:FOLDER");
+}
+
+void TestComposer::exportFormats()
+{
+    QFETCH(int, format);
+    QFETCH(int, compress);
+    QFETCH(QString, loaders);
+    ComposerPanel panel;
+    setNixBase(panel);
+    panel.setWorkingDir(QStringLiteral("/srv/app"));
+    panel.setShellCommand(QStringLiteral("ls"));
+    ExportDialog *dialog = panel.openExportDialog();
+    ExportOptions o;
+    o.format = ExportFormat(format);
+    o.compress = Compression(compress);
+    o.layerCompression = Compression::Zstd;
+    o.output = m_dir.filePath(QStringLiteral("format-%1").arg(format));
+    dialog->setOptions(o);
+    QCOMPARE(int(dialog->options().format), format);
+    QSignalSpy finished(dialog, &ExportDialog::finished);
+    QVERIFY(dialog->start());
+    QVERIFY(finished.wait(60000));
+    QVERIFY2(finished.constFirst().constFirst().toBool(), qPrintable(dialog->result().error));
+    const QString status = dialog->findChild<QLabel *>(QStringLiteral("exportStatus"))->text();
+    QVERIFY2(status.contains(u"Verified") && status.contains(loaders), qPrintable(status));
+    const ImageArchive ia = openImageArchive(o.output);
+    QVERIFY(ia.ok());
+    QCOMPARE(ia.images.at(0).configDigest, dialog->result().imageId);
+    QCOMPARE(ia.images.at(0).config->config.value(u"WorkingDir").toString(), QStringLiteral("/srv/app"));
+    // "Open result" hands the written path on (the window opens it in a new window).
+    QSignalSpy open(&panel, &ComposerPanel::openResult);
+    dialog->findChild<QPushButton *>(QStringLiteral("openResult"))->click();
+    QCOMPARE(open.size(), 1);
+    QCOMPARE(open.constFirst().constFirst().toString(), o.output);
+    // The next command line uses what was exported.
+    QString why;
+    QVERIFY(panel.commandLine(&why).contains(shellQuote(o.output)));
+    dialog->close();
+}
+
+void TestComposer::noVerifiedLineWithFindings()
+{
+    // A set-uid file and a command that is not there: exported, but not called verified.
+    ComposerPanel panel;
+    setNixBase(panel);
+    LayerOp tool;
+    tool.kind = LayerOp::WriteText;
+    tool.imagePath = QStringLiteral("/usr/local/bin/tool");
+    tool.mode = 04755;
+    panel.addOp(tool);
+    panel.setShellCommand(QStringLiteral("ls"));
+    Composition c = panel.composition();
+    c.config.entrypoint = QStringList{QStringLiteral("tini")};
+    panel.setComposition(c);
+    ExportDialog *dialog = panel.openExportDialog();
+    ExportOptions o;
+    o.output = m_dir.filePath(QStringLiteral("with-findings.tar"));
+    dialog->setOptions(o);
+    QSignalSpy finished(dialog, &ExportDialog::finished);
+    QVERIFY(dialog->start());
+    QVERIFY(finished.wait(60000));
+    QVERIFY(finished.constFirst().constFirst().toBool());
+    const QString status = dialog->findChild<QLabel *>(QStringLiteral("exportStatus"))->text();
+    QVERIFY2(!status.contains(u"Verified"), qPrintable(status));
+    QVERIFY(status.contains(u"setuid-file") && status.contains(u"command-not-found"));
+    dialog->close();
+}
+
+void TestComposer::modeTextAndBits()
+{
+    QCOMPARE(ComposerModel::parseMode(QStringLiteral("0755")), std::optional<quint32>(0755));
+    QCOMPARE(ComposerModel::parseMode(QStringLiteral("rwsr-xr-x")), std::optional<quint32>(04755));
+    QCOMPARE(ComposerModel::parseMode(QStringLiteral("rwxrwxrwt")), std::optional<quint32>(01777));
+    QCOMPARE(ComposerModel::parseMode(QStringLiteral("rw-r-Sr--")), std::optional<quint32>(02644));
+    QCOMPARE(ComposerModel::parseMode(QStringLiteral("0999")), std::nullopt);
+    QCOMPARE(ComposerModel::parseMode(QStringLiteral("rwxq-xr-x")), std::nullopt);
+    QCOMPARE(ComposerModel::parseMode(QStringLiteral("17777")), std::nullopt);
+    ModeEdit edit;
+    QSignalSpy changed(&edit, &ModeEdit::modeChanged);
+    edit.setMode(0644);
+    const QList<QCheckBox *> boxes = edit.findChildren<QCheckBox *>();
+    QCOMPARE(boxes.size(), 12);
+    int checked = 0;
+    for (QCheckBox *b : boxes)
+        checked += b->isChecked() ? 1 : 0;
+    QCOMPARE(checked, 4); // rw- r-- r--
+    for (QCheckBox *b : boxes)
+        if (b->text() == u"set-uid")
+            b->click();
+    QCOMPARE(edit.mode(), 04644u);
+    QCOMPARE(edit.text(), QStringLiteral("4644"));
+    auto *text = edit.findChild<QLineEdit *>(QStringLiteral("modeText"));
+    text->clear();
+    QTest::keyClicks(text, QStringLiteral("0750"));
+    QCOMPARE(edit.mode(), 0750u);
+    QVERIFY(changed.size() >= 2);
+}
+
+void TestComposer::modelPassesTheTester()
+{
+    QUndoStack undo;
+    ComposerModel model(&undo);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    auto op = [](const char *path) {
+        LayerOp o;
+        o.kind = LayerOp::Mkdir;
+        o.imagePath = QString::fromLatin1(path);
+        return o;
+    };
+    for (int i = 0; i < 3; ++i)
+        model.addLayer(i);
+    model.addOp(0, op("/a"));
+    model.addOp(0, op("/b"));
+    model.addOp(1, op("/c"));
+    model.addOp(2, op("/d"));
+    model.addOp(2, op("/e"), 0);
+    QCOMPARE(model.op(2, 0).imagePath, QStringLiteral("/e"));
+    model.moveLayer(0, 2);
+    QCOMPARE(model.op(2, 1).imagePath, QStringLiteral("/b"));
+    QCOMPARE(model.parent(model.opIndex(2, 1)).row(), 2);
+    model.moveLayer(2, 0);
+    model.moveOp(0, 0, 1);
+    QCOMPARE(model.op(0, 1).imagePath, QStringLiteral("/a"));
+    model.setOp(1, 0, op("/c2"));
+    QCOMPARE(model.index(0, ComposerModel::PathColumn, model.layerIndex(1)).data().toString(), QStringLiteral("/c2"));
+    model.removeOp(0, 0);
+    model.removeLayer(1);
+    QCOMPARE(model.layerCount(), 2);
+    while (undo.canUndo())
+        undo.undo();
+    QCOMPARE(model.layerCount(), 0);
+    while (undo.canRedo())
+        undo.redo();
+    QCOMPARE(model.layerCount(), 2);
+    QCOMPARE(model.opCount(0), 1);
+    QCOMPARE(model.op(0, 0).imagePath, QStringLiteral("/a"));
+    QCOMPARE(model.op(1, 0).imagePath, QStringLiteral("/e"));
+    model.setLayers({LayerSpec(), LayerSpec()});
+    QCOMPARE(model.layerCount(), 2);
+}
+
+void TestComposer::typingNeverWaitsForThePreview()
+{
+    // The preview runs on a worker after a pause: while a command is typed the UI thread's
+    // longest gap stays short (a 5 ms heartbeat, as bench/ measures the window).
+    // LAMINA_COMPOSER_BASE=big.tar measures on another base (bench/RESULTS.md has such figures).
+    ComposerPanel panel;
+    panel.show();
+    const QString other = qEnvironmentVariable("LAMINA_COMPOSER_BASE");
+    if (other.isEmpty()) {
+        setNixBase(panel);
+    } else {
+        const ImageArchive ia = openImageArchive(other);
+        QVERIFY(ia.ok());
+        panel.setBase(ia, 0, indexImageLayers(ia, 0).layers);
+    }
+    QElapsedTimer previewClock;
+    previewClock.start();
+    QVERIFY(waitForPreview(panel));
+    const qint64 firstPreview = previewClock.restart();
+    LayerOp add;
+    add.kind = LayerOp::AddHost;
+    add.hostPath = test::source(QStringLiteral("resources/samples"));
+    add.imagePath = QStringLiteral("/samples");
+    panel.addOp(add);
+    QVERIFY(waitForPreview(panel));
+    qInfo("preview: %lld ms with the base alone, %lld ms after adding a folder (including the 250 ms pause)",
+          static_cast<long long>(firstPreview), static_cast<long long>(previewClock.elapsed()));
+    QElapsedTimer clock;
+    qint64 last = 0, longest = 0;
+    QTimer beat;
+    beat.setInterval(5);
+    connect(&beat, &QTimer::timeout, this, [&] {
+        longest = std::max(longest, clock.elapsed() - last);
+        last = clock.elapsed();
+    });
+    clock.start();
+    beat.start();
+    auto *cmd = panel.findChild<ArgvEdit *>(QStringLiteral("cmd"));
+    cmd->setShellForm(true);
+    QTest::keyClicks(cmd->findChild<QLineEdit *>(QStringLiteral("shellCommand")), QStringLiteral("cat /samples/README.md"), Qt::NoModifier, 30);
+    QVERIFY(waitForPreview(panel));
+    beat.stop();
+    qInfo("longest UI-thread gap while typing: %lld ms", static_cast<long long>(longest));
+    QVERIFY2(longest < 100, qPrintable(QString::number(longest)));
+    if (other.isEmpty())
+        QVERIFY(panel.preview().findings.isEmpty()); // the nix base has cat
+}
+
+QTEST_MAIN(TestComposer)
+#include "tst_composer.moc"

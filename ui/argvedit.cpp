@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: MIT
+#include "argvedit.h"
+
+#include "compose/commandline.h"
+
+#include <QCheckBox>
+#include <QHBoxLayout>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QSignalBlocker>
+#include <QStackedWidget>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace lamina {
+
+namespace {
+
+QString jsonArray(const QStringList &list)
+{
+    return QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(list)).toJson(QJsonDocument::Compact));
+}
+
+bool isShellForm(const QStringList &argv)
+{
+    return argv.size() == 3 && argv.at(0) == u"/bin/sh" && argv.at(1) == u"-c";
+}
+
+} // namespace
+
+ArgvEdit::ArgvEdit(bool allowShellForm, QWidget *parent)
+    : QWidget(parent)
+    , m_allowShell(allowShellForm)
+{
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(2);
+    m_shell = new QCheckBox(tr("Shell form (/bin/sh -c)"));
+    m_shell->setObjectName(QStringLiteral("shellForm"));
+    m_shell->setVisible(allowShellForm);
+
+    m_list = new QListWidget;
+    m_list->setObjectName(QStringLiteral("arguments"));
+    m_list->setFlow(QListView::LeftToRight);
+    m_list->setWrapping(true);
+    m_list->setSpacing(2);
+    m_list->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed | QAbstractItemView::SelectedClicked);
+    m_list->setFixedHeight(m_list->fontMetrics().height() * 2 + 12);
+    auto *add = new QToolButton;
+    add->setText(tr("+"));
+    add->setToolTip(tr("Add an argument"));
+    auto *remove = new QToolButton;
+    remove->setText(tr("−"));
+    remove->setToolTip(tr("Remove the selected argument"));
+    auto *left = new QToolButton;
+    left->setText(tr("◀"));
+    left->setToolTip(tr("Move the argument earlier"));
+    auto *execRow = new QWidget;
+    auto *er = new QHBoxLayout(execRow);
+    er->setContentsMargins(0, 0, 0, 0);
+    er->addWidget(m_list, 1);
+    er->addWidget(left);
+    er->addWidget(add);
+    er->addWidget(remove);
+
+    m_command = new QLineEdit;
+    m_command->setObjectName(QStringLiteral("shellCommand"));
+    m_command->setPlaceholderText(tr("a command line, e.g. echo hello > foo; cat foo"));
+
+    m_stack = new QStackedWidget;
+    m_stack->addWidget(execRow);
+    m_stack->addWidget(m_command);
+    m_stack->setFixedHeight(std::max(execRow->sizeHint().height(), m_command->sizeHint().height()));
+    m_result = new QLabel;
+    m_result->setObjectName(QStringLiteral("argvResult"));
+    m_result->setTextFormat(Qt::PlainText);
+    m_result->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_result->setWordWrap(true);
+
+    auto *top = new QHBoxLayout;
+    top->addWidget(m_stack, 1);
+    top->addWidget(m_shell);
+    layout->addLayout(top);
+    layout->addWidget(m_result);
+
+    auto changed = [this] {
+        showResult();
+        Q_EMIT edited();
+    };
+    connect(add, &QToolButton::clicked, this, [this, changed] {
+        auto *item = new QListWidgetItem(m_list->count() == 0 ? QStringLiteral("/bin/sh") : QStringLiteral("arg"));
+        item->setFlags(item->flags() | Qt::ItemIsEditable);
+        m_list->addItem(item);
+        changed();
+        m_list->editItem(item);
+    });
+    connect(remove, &QToolButton::clicked, this, [this, changed] {
+        if (QListWidgetItem *item = m_list->currentItem()) {
+            delete item;
+            changed();
+        }
+    });
+    connect(left, &QToolButton::clicked, this, [this, changed] {
+        const int row = m_list->currentRow();
+        if (row > 0) {
+            m_list->insertItem(row - 1, m_list->takeItem(row));
+            m_list->setCurrentRow(row - 1);
+            changed();
+        }
+    });
+    connect(m_list, &QListWidget::itemChanged, this, changed);
+    connect(m_command, &QLineEdit::textEdited, this, changed);
+    connect(m_shell, &QCheckBox::toggled, this, [this, changed](bool shell) {
+        // The same command either way: exec arguments become one quoted line and back.
+        const QSignalBlocker block(m_list);
+        if (shell) {
+            const QStringList args = execArgs();
+            QStringList quoted;
+            for (const QString &a : args)
+                quoted << shellQuote(a);
+            m_command->setText(isShellForm(args) ? args.at(2) : quoted.join(u' '));
+        } else if (!m_command->text().isEmpty()) {
+            m_list->clear();
+            for (const QString &a : {QStringLiteral("/bin/sh"), QStringLiteral("-c"), m_command->text()}) {
+                auto *item = new QListWidgetItem(a);
+                item->setFlags(item->flags() | Qt::ItemIsEditable);
+                m_list->addItem(item);
+            }
+        }
+        m_stack->setCurrentIndex(shell ? 1 : 0);
+        changed();
+    });
+    showResult();
+}
+
+QStringList ArgvEdit::execArgs() const
+{
+    QStringList args;
+    for (int i = 0; i < m_list->count(); ++i)
+        args << m_list->item(i)->text();
+    return args;
+}
+
+std::optional<QStringList> ArgvEdit::argv() const
+{
+    if (m_shell->isChecked()) {
+        if (m_command->text().isEmpty())
+            return std::nullopt;
+        return QStringList{QStringLiteral("/bin/sh"), QStringLiteral("-c"), m_command->text()};
+    }
+    const QStringList args = execArgs();
+    return args.isEmpty() ? std::nullopt : std::optional<QStringList>(args);
+}
+
+void ArgvEdit::setArgv(const std::optional<QStringList> &argv)
+{
+    if (argv == this->argv())
+        return; // keeps the cursor where the person is typing
+    const QSignalBlocker blockShell(m_shell), blockList(m_list);
+    const bool shell = argv ? m_allowShell && isShellForm(*argv) : m_shell->isChecked();
+    m_shell->setChecked(shell);
+    m_stack->setCurrentIndex(shell ? 1 : 0);
+    m_list->clear();
+    m_command->clear();
+    if (argv && shell) {
+        m_command->setText(argv->at(2));
+    } else if (argv) {
+        for (const QString &a : *argv) {
+            auto *item = new QListWidgetItem(a);
+            item->setFlags(item->flags() | Qt::ItemIsEditable);
+            m_list->addItem(item);
+        }
+    }
+    showResult();
+}
+
+void ArgvEdit::setInherited(const QStringList &base)
+{
+    m_inherited = base;
+    showResult();
+}
+
+void ArgvEdit::setShellForm(bool shell)
+{
+    m_shell->setChecked(shell);
+}
+
+bool ArgvEdit::shellForm() const
+{
+    return m_shell->isChecked();
+}
+
+void ArgvEdit::setShellCommand(const QString &command)
+{
+    setShellForm(true);
+    m_command->setText(command);
+    showResult();
+    Q_EMIT edited();
+}
+
+void ArgvEdit::showResult()
+{
+    const auto value = argv();
+    if (value)
+        m_result->setText(tr("→ %1").arg(jsonArray(*value)));
+    else
+        m_result->setText(m_inherited.isEmpty() ? tr("(not set)") : tr("(keeps the base's: %1)").arg(jsonArray(m_inherited)));
+}
+
+} // namespace lamina

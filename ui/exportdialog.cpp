@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: MIT
+#include "exportdialog.h"
+
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QTimer>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+
+namespace lamina {
+
+ExportDialog::ExportDialog(const Composition &composition, QWidget *parent)
+    : QDialog(parent)
+    , m_composition(composition)
+{
+    setWindowTitle(tr("Export the composed image"));
+    m_format = new QComboBox;
+    m_format->setObjectName(QStringLiteral("format"));
+    m_format->addItem(tr("Docker archive, with a consistent legacy chain (docker load, podman, skopeo)"), int(ExportFormat::Docker));
+    m_format->addItem(tr("Docker 25 style (OCI layout + manifest.json)"), int(ExportFormat::DockerOci));
+    m_format->addItem(tr("OCI image layout in a tar"), int(ExportFormat::Oci));
+    m_format->addItem(tr("OCI image layout folder"), int(ExportFormat::OciDir));
+    m_compress = new QComboBox;
+    m_compress->setObjectName(QStringLiteral("compress"));
+    m_compress->addItem(tr("none"), int(Compression::None));
+    m_compress->addItem(tr("gzip (.tar.gz)"), int(Compression::Gzip));
+    m_compress->addItem(tr("zstd (.tar.zst)"), int(Compression::Zstd));
+    m_layerCompression = new QComboBox;
+    m_layerCompression->addItem(tr("gzip"), int(Compression::Gzip));
+    m_layerCompression->addItem(tr("zstd"), int(Compression::Zstd));
+    m_layerCompression->addItem(tr("none"), int(Compression::None));
+    m_output = new QLineEdit;
+    m_output->setObjectName(QStringLiteral("output"));
+    const QString baseDir = composition.basePath.isEmpty() ? QDir::homePath() : QFileInfo(composition.basePath).absolutePath();
+    m_output->setText(QDir(baseDir).filePath(QStringLiteral("composed.tar")));
+    auto *browse = new QPushButton(tr("Choose…"));
+    auto *outRow = new QHBoxLayout;
+    outRow->addWidget(m_output, 1);
+    outRow->addWidget(browse);
+    auto *form = new QFormLayout;
+    form->addRow(tr("Format"), m_format);
+    form->addRow(tr("Layers (OCI)"), m_layerCompression);
+    form->addRow(tr("Compress the whole file"), m_compress);
+    form->addRow(tr("Write to"), outRow);
+
+    m_progress = new QProgressBar;
+    m_progress->setRange(0, 1000);
+    m_progress->hide();
+    m_status = new QLabel;
+    m_status->setObjectName(QStringLiteral("exportStatus"));
+    m_status->setWordWrap(true);
+    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_export = new QPushButton(tr("Export"));
+    m_export->setDefault(true);
+    m_cancelButton = new QPushButton(tr("Cancel"));
+    m_cancelButton->setObjectName(QStringLiteral("cancel"));
+    m_open = new QPushButton(tr("Open result"));
+    m_open->setObjectName(QStringLiteral("openResult"));
+    m_open->hide();
+    auto *close = new QPushButton(tr("Close"));
+    auto *buttons = new QHBoxLayout;
+    buttons->addStretch(1);
+    buttons->addWidget(m_open);
+    buttons->addWidget(m_export);
+    buttons->addWidget(m_cancelButton);
+    buttons->addWidget(close);
+    m_cancelButton->hide();
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(form);
+    layout->addWidget(m_progress);
+    layout->addWidget(m_status, 1);
+    layout->addLayout(buttons);
+    resize(720, 320);
+
+    m_cancel = std::make_shared<std::atomic<bool>>(false);
+    m_done = std::make_shared<std::atomic<qint64>>(0);
+    m_total = std::make_shared<std::atomic<qint64>>(0);
+    m_poll = new QTimer(this);
+    m_poll->setInterval(100);
+    connect(m_poll, &QTimer::timeout, this, [this] {
+        const qint64 total = m_total->load();
+        m_progress->setValue(total > 0 ? int(1000 * m_done->load() / total) : 0);
+    });
+    connect(m_format, &QComboBox::currentIndexChanged, this, &ExportDialog::showFormatOptions);
+    connect(browse, &QPushButton::clicked, this, [this] {
+        // A folder is named like a file: it is created (or a layout there replaced) by the export.
+        const bool folder = ExportFormat(m_format->currentData().toInt()) == ExportFormat::OciDir;
+        const QString path = QFileDialog::getSaveFileName(this, folder ? tr("Export to a new folder") : tr("Export to"), m_output->text(),
+                                                          folder ? QString() : tr("Image archives (*.tar *.tar.gz *.tar.zst);;All files (*)"));
+        if (!path.isEmpty())
+            m_output->setText(path);
+    });
+    connect(m_export, &QPushButton::clicked, this, &ExportDialog::start);
+    connect(m_cancelButton, &QPushButton::clicked, this, [this] { m_cancel->store(true); });
+    connect(close, &QPushButton::clicked, this, &QDialog::reject);
+    connect(m_open, &QPushButton::clicked, this, [this] { Q_EMIT openResult(m_output->text()); });
+    connect(&m_watcher, &QFutureWatcher<ExportResult>::finished, this, [this] { done(m_watcher.result()); });
+    showFormatOptions();
+}
+
+ExportDialog::~ExportDialog()
+{
+    // The worker holds its own copies; it only needs telling to stop.
+    m_cancel->store(true);
+    m_watcher.waitForFinished();
+}
+
+void ExportDialog::showFormatOptions()
+{
+    const ExportFormat f = ExportFormat(m_format->currentData().toInt());
+    m_layerCompression->setEnabled(f == ExportFormat::Oci || f == ExportFormat::OciDir);
+    m_compress->setEnabled(f != ExportFormat::OciDir); // a folder is not one file to compress
+    if (f == ExportFormat::OciDir)
+        m_compress->setCurrentIndex(m_compress->findData(int(Compression::None)));
+}
+
+ExportOptions ExportDialog::options() const
+{
+    ExportOptions o;
+    o.format = ExportFormat(m_format->currentData().toInt());
+    o.compress = Compression(m_compress->currentData().toInt());
+    o.layerCompression = Compression(m_layerCompression->currentData().toInt());
+    o.output = m_output->text().trimmed();
+    return o;
+}
+
+void ExportDialog::setOptions(const ExportOptions &o)
+{
+    m_format->setCurrentIndex(m_format->findData(int(o.format)));
+    m_compress->setCurrentIndex(m_compress->findData(int(o.compress)));
+    m_layerCompression->setCurrentIndex(m_layerCompression->findData(int(o.layerCompression)));
+    if (!o.output.isEmpty())
+        m_output->setText(o.output);
+}
+
+bool ExportDialog::start()
+{
+    if (m_watcher.isRunning())
+        return false;
+    const ExportOptions o = options();
+    const QFileInfo out(o.output);
+    if (o.output.isEmpty() || (out.isDir() && o.format != ExportFormat::OciDir)) {
+        m_status->setText(tr("Choose a file to write."));
+        return false;
+    }
+    // Refused here already, before any work, not only by the core: the base is never written.
+    if (!m_composition.basePath.isEmpty()) {
+        const QFileInfo base(m_composition.basePath);
+        if (out.absoluteFilePath() == base.absoluteFilePath() || (out.exists() && out.canonicalFilePath() == base.canonicalFilePath())) {
+            m_status->setText(tr("%1 is the base image; the export never overwrites its input. Choose another file.").arg(o.output));
+            return false;
+        }
+    }
+    m_cancel->store(false);
+    m_done->store(0);
+    m_total->store(0);
+    m_open->hide();
+    m_export->setEnabled(false);
+    m_cancelButton->show();
+    m_progress->show();
+    m_progress->setValue(0);
+    m_status->setText(tr("Writing %1…").arg(o.output));
+    m_poll->start();
+    const Composition c = m_composition;
+    auto cancel = m_cancel;
+    auto doneBytes = m_done;
+    auto total = m_total;
+    m_watcher.setFuture(QtConcurrent::run([c, o, cancel, doneBytes, total] {
+        Progress progress;
+        progress.cancel = cancel.get();
+        progress.report = [doneBytes, total](qint64 d, qint64 t) {
+            doneBytes->store(d);
+            total->store(t);
+        };
+        return exportComposition(c, o, progress);
+    }));
+    return true;
+}
+
+void ExportDialog::done(const ExportResult &r)
+{
+    m_result = r;
+    m_poll->stop();
+    m_progress->hide();
+    m_cancelButton->hide();
+    m_export->setEnabled(true);
+    if (!r.ok()) {
+        m_status->setText(m_cancel->load() ? tr("Cancelled; nothing was written.") : tr("The export failed: %1").arg(r.error).toHtmlEscaped());
+        Q_EMIT finished(false);
+        return;
+    }
+    QStringList problems;
+    for (const Finding &f : r.preflight + r.checks)
+        if (f.severity != Severity::Info)
+            problems << QStringLiteral("<li>%1 <code>%2</code>: %3</li>").arg(severityName(f.severity), f.code, f.message.toHtmlEscaped());
+    QString html = tr("<p>Wrote <b>%1</b><br>Image ID <code>%2</code></p>").arg(options().output.toHtmlEscaped(), r.imageId);
+    // Only what the re-check of the written file showed: no error and no warning.
+    // Which loaders read what was written (FORMATS.md §4): a plain OCI layout has no manifest.json,
+    // which Docker and the docker-archive readers need.
+    const ExportFormat f = options().format;
+    const QString loaders = f == ExportFormat::Oci      ? tr("podman, skopeo, containerd (ctr import)")
+        : f == ExportFormat::OciDir                        ? tr("podman and skopeo (oci:FOLDER)")
+                                                           : tr("Docker, podman, containerd");
+    if (problems.isEmpty())
+        html += tr("<p>✔ Verified: loads in %1 (re-opened, checked and every digest verified).</p>").arg(loaders);
+    else
+        html += tr("<p>The written archive has findings:</p><ul>%1</ul>").arg(problems.join(QString()));
+    m_status->setText(html);
+    m_open->show();
+    Q_EMIT finished(true);
+}
+
+} // namespace lamina

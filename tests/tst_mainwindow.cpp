@@ -7,6 +7,7 @@
 #include "filetreemodel.h"
 #include "findingsmodel.h"
 #include "layersmodel.h"
+#include "composerpanel.h"
 #include "mainwindow.h"
 #include "testsupport.h"
 
@@ -22,6 +23,8 @@
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QTableView>
+#include <QSemaphore>
+#include <QThreadPool>
 #include <QTest>
 #include <QTextBrowser>
 #include <QTimer>
@@ -36,6 +39,7 @@ class TestMainWindow : public QObject
 private Q_SLOTS:
     void initTestCase() { QApplication::setOrganizationName(QStringLiteral("LaminaTest")); }
     void opensAnArchiveInTheBackground();
+    void backgroundWorkLeavesQtsGlobalPoolAlone();
     void findingHighlightsItsLayers();
     void nixChainShowsTheGhostParent();
     void fileTreeFiltersAndSortsBySize();
@@ -60,6 +64,33 @@ private:
         return w.current().images.isEmpty() || indexed.count() > 0 || indexed.wait(30000);
     }
 };
+
+void TestMainWindow::backgroundWorkLeavesQtsGlobalPoolAlone()
+{
+    // Qt 6.4 paints big fills on its global thread pool and waits for them on the UI thread: a
+    // long task of ours there stalls painting. With every global thread held here, opening,
+    // indexing, verifying and the composer's preview must all still finish.
+    QThreadPool *global = QThreadPool::globalInstance();
+    QSemaphore hold;
+    const int threads = global->maxThreadCount();
+    for (int i = 0; i < threads; ++i)
+        global->start([&hold] { hold.acquire(); });
+    bool ok = false, verified = false;
+    {
+        MainWindow w;
+        QSignalSpy verifiedSpy(&w, &MainWindow::verified);
+        ok = openAndWait(w, test::corpus(QStringLiteral("ggcr__test_link.tar")));
+        verified = ok && (verifiedSpy.count() > 0 || verifiedSpy.wait(30000));
+        auto *composer = w.findChild<ComposerPanel *>(QStringLiteral("composer"));
+        ok = ok && composer;
+        if (ok && composer->previewPending())
+            ok = QSignalSpy(composer, &ComposerPanel::previewUpdated).wait(30000);
+    }
+    hold.release(threads);
+    global->waitForDone();
+    QVERIFY(ok);
+    QVERIFY(verified);
+}
 
 void TestMainWindow::opensAnArchiveInTheBackground()
 {

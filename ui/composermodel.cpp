@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "composermodel.h"
+#include "backgroundpool.h"
 
 #include <QDirIterator>
 #include <QFileInfo>
@@ -143,7 +144,7 @@ void ComposerModel::measureFolder(const QString &path)
                 if (m_layers.at(l).ops.at(r).hostFolder && op(l, r).hostPath == path)
                     Q_EMIT dataChanged(opIndex(l, r, SizeColumn), opIndex(l, r, SizeColumn));
     });
-    watcher->setFuture(QtConcurrent::run([path] {
+    watcher->setFuture(QtConcurrent::run(backgroundPool(), [path] {
         qint64 bytes = 0;
         QDirIterator it(path, QDir::Files | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
         while (it.hasNext()) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "composerpanel.h"
+#include "backgroundpool.h"
 
 #include "argvedit.h"
 #include "compose/commandline.h"
@@ -987,7 +988,7 @@ void ComposerPanel::startPreview()
     const std::shared_ptr<const MergedTree> baseTree = m_baseTree;
     const int generation = m_baseGeneration;
     auto cancel = m_previewCancel;
-    m_previewWatcher.setFuture(QtConcurrent::run([c, base, reuse, baseTree, generation, cancel] {
+    m_previewWatcher.setFuture(QtConcurrent::run(backgroundPool(), [c, base, reuse, baseTree, generation, cancel] {
         PreviewRun run;
         run.generation = generation;
         run.baseTree = baseTree ? baseTree : std::make_shared<const MergedTree>(MergedTree::build(base.layers, int(base.layers.size()) - 1, false));

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "exportdialog.h"
+#include "backgroundpool.h"
 
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -175,7 +176,7 @@ bool ExportDialog::start()
     auto cancel = m_cancel;
     auto doneBytes = m_done;
     auto total = m_total;
-    m_watcher.setFuture(QtConcurrent::run([c, o, cancel, doneBytes, total] {
+    m_watcher.setFuture(QtConcurrent::run(backgroundPool(), [c, o, cancel, doneBytes, total] {
         Progress progress;
         progress.cancel = cancel.get();
         progress.report = [doneBytes, total](qint64 d, qint64 t) {

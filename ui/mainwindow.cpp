@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "mainwindow.h"
+#include "backgroundpool.h"
 
 #include "chainview.h"
 #include "composerpanel.h"
@@ -363,6 +364,10 @@ MainWindow::MainWindow(QWidget *parent)
         Q_EMIT verified();
     });
     connect(&m_treeWatcher, &QFutureWatcher<std::shared_ptr<const MergedTree>>::finished, this, [this] {
+        if (m_treeAgain) {
+            showLayerTree(); // another layer or archive was asked for meanwhile
+            return;
+        }
         m_filesModel->setTree(m_treeWatcher.result(), m_treeLayer, m_layerOnly->isChecked());
         m_filesView->header()->resizeSection(FileTreeModel::NameColumn, 320);
         Q_EMIT layersIndexed();
@@ -439,7 +444,7 @@ void MainWindow::startVerification()
     m_cancelButton->show();
     const ImageArchive ia = m_archive;
     auto cancel = m_cancel;
-    m_verifyWatcher.setFuture(QtConcurrent::run([this, ia, cancel] {
+    m_verifyWatcher.setFuture(QtConcurrent::run(backgroundPool(), [this, ia, cancel] {
         Progress progress;
         progress.cancel = cancel.get();
         progress.report = [this](qint64 done, qint64 total) {
@@ -530,7 +535,7 @@ void MainWindow::openPath(const QString &path)
     statusBar()->showMessage(tr("Reading %1…").arg(QFileInfo(path).fileName()));
     m_progress->setRange(0, 0);
     m_progress->show();
-    m_openWatcher.setFuture(QtConcurrent::run([path] {
+    m_openWatcher.setFuture(QtConcurrent::run(backgroundPool(), [path] {
         Opened o;
         o.archive = openImageArchive(path);
         o.findings = checkArchive(o.archive);
@@ -675,7 +680,7 @@ void MainWindow::startIndexing(int image)
     const ImageArchive ia = m_archive;
     auto cancel = m_cancel;
     const int generation = ++m_generation;
-    m_indexWatcher.setFuture(QtConcurrent::run([this, ia, image, cancel, generation] {
+    m_indexWatcher.setFuture(QtConcurrent::run(backgroundPool(), [this, ia, image, cancel, generation] {
         Progress progress;
         progress.cancel = cancel.get();
         progress.report = [this](qint64 done, qint64 total) {
@@ -707,11 +712,17 @@ void MainWindow::showLayerTree()
         m_filesModel->setTree(nullptr, -1);
         return;
     }
-    // Building a tree of a million entries takes longer than a frame: off the UI thread.
-    m_treeWatcher.waitForFinished();
+    // Building a tree of a million entries takes longer than a frame: off the UI thread, and the
+    // UI thread never waits for one (with both cores busy that was a stall of a second): the one
+    // being built is dropped when done, and this one built then.
+    if (m_treeWatcher.isRunning()) {
+        m_treeAgain = true;
+        return;
+    }
+    m_treeAgain = false;
     m_treeLayer = layer;
     const MergedTree::Layers layers = m_layers.layers;
-    m_treeWatcher.setFuture(QtConcurrent::run([layers, layer] {
+    m_treeWatcher.setFuture(QtConcurrent::run(backgroundPool(), [layers, layer] {
         return std::make_shared<const MergedTree>(MergedTree::build(layers, layer));
     }));
     m_chain->setHighlighted({layer}, {});

@@ -106,6 +106,7 @@ private:
     QString m_verifiedPath; ///< verification runs once per opened archive
     void startVerification();
     int m_treeLayer = -1;
+    bool m_treeAgain = false; ///< a tree was asked for while another was being built
     QMenu *m_recentMenu = nullptr;
     std::unique_ptr<QTemporaryDir> m_dragDir; ///< files dragged out are written here first
     void fillRecentMenu();

@@ -31,6 +31,7 @@
 #include <cerrno>
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <cstdio>
@@ -913,6 +914,14 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
                                                               {QStringLiteral("diff_ids"), QJsonArray()}}}};
     QList<LayerSource> sources;
     MergedTree::Layers baseIndexes;
+    std::future<MergedTree::Layers> laterIndexes;
+    // Stops a background indexing of the base when this returns early (the future then waits).
+    const auto stopIndexing = std::make_shared<std::atomic<bool>>(false);
+    const struct StopOnExit
+    {
+        std::shared_ptr<std::atomic<bool>> flag;
+        ~StopOnExit() { flag->store(true); }
+    } stopOnExit{stopIndexing};
     MergedTree::Layers newIndexes;
     // What a killed run left beside the target is removed first; ours carry our pid.
     removeStalePartials(out.absolutePath());
@@ -944,8 +953,24 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
             return result;
         }
         config = img.config->raw;
-        const ImageLayers indexed = indexImageLayers(base, baseImage, {}, progress);
-        baseIndexes = indexed.layers;
+        // The base's files serve the checks, the working folder's test and the sizes of
+        // compressed layers. Only the last two are needed before writing; otherwise the base is
+        // indexed while the output is written (the writing waits on the disk), or not at all.
+        bool compressedLayers = false;
+        for (const ImageLayer &l : img.layers)
+            compressedLayers = compressedLayers || l.compression != Compression::None;
+        const bool workdirTest = composition.createWorkdir && composition.config.workingDir && !composition.config.workingDir->isEmpty();
+        ImageLayers indexed;
+        if (compressedLayers || workdirTest) {
+            indexed = indexImageLayers(base, baseImage, {}, progress);
+            baseIndexes = indexed.layers;
+        } else if (options.checkResult) {
+            Progress background;
+            background.cancel = stopIndexing.get();
+            laterIndexes = std::async(std::launch::async, [base, baseImage, background] {
+                return indexImageLayers(base, baseImage, {}, background).layers;
+            });
+        }
         QSet<int> needStreaming;
         for (const ImageLayer &l : img.layers) {
             if (l.member < 0 || l.diffId.isEmpty()) {
@@ -1206,6 +1231,8 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
     result.checks += verificationFindings(written, verifyArchive(written, progress, 0, known));
     sortFindings(result.checks);
     const int baseLayers = composition.basePath.isEmpty() ? 0 : int(base.images.at(result.baseImage).layers.size());
+    if (laterIndexes.valid())
+        baseIndexes = laterIndexes.get();
     result.preflight = preflightChecks(baseIndexes + newIndexes, baseLayers, settings, workdirAdded);
     return result;
 }

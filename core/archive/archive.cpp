@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace lamina {
@@ -334,7 +335,8 @@ public:
             }
             m_offset += n;
             m_left -= n;
-            *m_counter += n;
+            if (m_counter)
+                *m_counter += n;
             return n;
         }
     }
@@ -365,6 +367,24 @@ private:
 };
 
 } // namespace
+
+std::unique_ptr<MemberReader> fileRangeReader(int fd, qint64 offset, qint64 size, const QString &name, std::atomic<qint64> *counter)
+{
+    return std::make_unique<FileRangeReader>(fd, offset, size, counter, name);
+}
+
+std::unique_ptr<MemberReader> openFileReader(const QString &path, QString *error)
+{
+    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || ::fstat(fd, &st) != 0) {
+        *error = QStringLiteral("%1: %2").arg(path, QString::fromLocal8Bit(strerror(errno)));
+        if (fd >= 0)
+            ::close(fd);
+        return nullptr;
+    }
+    return fileRangeReader(fd, 0, qint64(st.st_size), path);
+}
 
 std::unique_ptr<MemberReader> Archive::openMember(int index, QString *error) const
 {

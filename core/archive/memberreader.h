@@ -5,6 +5,8 @@
 #include <QtGlobal>
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
 
 namespace lamina {
 
@@ -44,5 +46,14 @@ public:
         return false;
     }
 };
+
+/// A reader over `size` bytes of the open file `fd` from `offset`, by positional reads (so several
+/// may share a file); it closes `fd`, and can hand its range to the kernel (fileRange()). A file
+/// ending before the range does is an error naming `name`. `counter` adds up the bytes read.
+std::unique_ptr<MemberReader> fileRangeReader(int fd, qint64 offset, qint64 size, const QString &name,
+                                              std::atomic<qint64> *counter = nullptr);
+
+/// fileRangeReader() over a whole file; null with `error` set when it cannot be opened.
+std::unique_ptr<MemberReader> openFileReader(const QString &path, QString *error);
 
 } // namespace lamina

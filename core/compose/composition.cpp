@@ -292,51 +292,6 @@ struct ReaderFeed
     }
 };
 
-/// A file read from start to end, for layers held in temporary files.
-class FileReader : public MemberReader
-{
-public:
-    FileReader(int fd, qint64 size, qint64 offset = 0) : m_fd(fd), m_offset(offset), m_left(size) {}
-    ~FileReader() override { ::close(m_fd); }
-    qint64 read(char *buffer, qint64 max) override
-    {
-        for (;;) {
-            const ssize_t n = ::pread(m_fd, buffer, size_t(std::min(max, m_left)), m_offset);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0)
-                m_error = QString::fromLocal8Bit(strerror(errno));
-            if (n > 0) {
-                m_offset += n;
-                m_left -= n;
-            }
-            return n;
-        }
-    }
-    QString error() const override { return m_error; }
-    qint64 skip(qint64 n) override
-    {
-        const qint64 step = std::min(n, m_left);
-        m_offset += step;
-        m_left -= step;
-        return step;
-    }
-    bool canSeek() const override { return true; }
-    bool fileRange(int *fd, qint64 *offset, qint64 *length) const override
-    {
-        *fd = m_fd;
-        *offset = m_offset;
-        *length = m_left;
-        return true;
-    }
-
-private:
-    int m_fd;
-    qint64 m_offset = 0;
-    qint64 m_left;
-    QString m_error;
-};
-
 /// Hashes what the export has just written while it writes the rest (the writing waits on the
 /// disk, the hashing on the processor), so that verifying the output costs no second pass. Each
 /// range is read back from the written file, not taken from the bytes handed to the kernel.
@@ -395,8 +350,8 @@ private:
             if (fd < 0) {
                 d.error = QStringLiteral("%1: %2").arg(job.file, QString::fromLocal8Bit(strerror(errno)));
             } else {
-                FileReader reader(fd, job.size, job.offset);
-                d = hashMemberBytes(reader, job.compression, m_progress);
+                const std::unique_ptr<MemberReader> reader = fileRangeReader(fd, job.offset, job.size, job.file);
+                d = hashMemberBytes(*reader, job.compression, m_progress);
             }
             std::lock_guard lock(m_mutex);
             m_results.insert(job.key, d);
@@ -424,17 +379,7 @@ void hashWritten(BackgroundHasher *hasher, const Writer &w, qint64 size, Compres
 
 std::unique_ptr<MemberReader> openSource(const LayerSource &src, const Archive *base, QString *error)
 {
-    if (src.file.isEmpty())
-        return base->openMember(src.member, error);
-    const int fd = ::open(QFile::encodeName(src.file).constData(), O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || ::fstat(fd, &st) != 0) {
-        *error = QStringLiteral("%1: %2").arg(src.file, QString::fromLocal8Bit(strerror(errno)));
-        if (fd >= 0)
-            ::close(fd);
-        return nullptr;
-    }
-    return std::make_unique<FileReader>(fd, qint64(st.st_size));
+    return src.file.isEmpty() ? base->openMember(src.member, error) : openFileReader(src.file, error);
 }
 
 /// Copies a layer into the open member, checking the count: decompressed (what the docker
@@ -1046,7 +991,7 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
             // Indexed now, small as they are, so that the checks of the composed image need not
             // index the whole output again.
             QString error;
-            const std::unique_ptr<MemberReader> reader = openSource(s, nullptr, &error);
+            const std::unique_ptr<MemberReader> reader = openFileReader(s.file, &error);
             const LayerIndexResult indexed = reader ? indexLayerFromReader(*reader, Compression::None, {}, progress, w.size) : LayerIndexResult{};
             newIndexes << indexed.index;
         }

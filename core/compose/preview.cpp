@@ -15,37 +15,6 @@ namespace lamina {
 
 namespace {
 
-class FileReader : public MemberReader
-{
-public:
-    explicit FileReader(const QString &path)
-        : m_file(path)
-    {
-        if (!m_file.open(QIODevice::ReadOnly))
-            m_error = m_file.errorString();
-    }
-    bool ok() const { return m_error.isEmpty(); }
-    qint64 read(char *buffer, qint64 max) override
-    {
-        const qint64 n = m_file.read(buffer, max);
-        if (n < 0)
-            m_error = m_file.errorString();
-        return n;
-    }
-    QString error() const override { return m_error; }
-    qint64 skip(qint64 n) override
-    {
-        const qint64 to = std::min(m_file.pos() + n, m_file.size());
-        const qint64 done = to - m_file.pos();
-        return m_file.seek(to) ? done : 0;
-    }
-    bool canSeek() const override { return true; }
-
-private:
-    QFile m_file;
-    QString m_error;
-};
-
 QByteArray layerKey(const LayerSpec &spec)
 {
     Composition one;
@@ -100,12 +69,13 @@ ComposePreview previewComposition(const Composition &composition, const PreviewB
                 p.cancelled = progress.cancelled();
                 return p;
             }
-            FileReader reader(path);
-            if (!reader.ok()) {
-                p.error = QStringLiteral("%1: %2").arg(path, reader.error());
+            QString error;
+            const std::unique_ptr<MemberReader> reader = openFileReader(path, &error);
+            if (!reader) {
+                p.error = error;
                 return p;
             }
-            const LayerIndexResult r = indexLayerFromReader(reader, Compression::None, {}, progress, w.size);
+            const LayerIndexResult r = indexLayerFromReader(*reader, Compression::None, {}, progress, w.size);
             QFile::remove(path);
             if (!r.index) {
                 p.error = QStringLiteral("new layer %1: %2").arg(i + 1).arg(r.error);

@@ -5,9 +5,11 @@
 #include "layers/layerindex.h"
 
 #include "util/limits.h"
+#include "util/namehash.h"
 #include "util/sha256.h"
 
-#include <QHash>
+#include <cstring>
+#include <string>
 
 #include "archive/libarchive_p.h"
 
@@ -107,29 +109,32 @@ public:
     {
         // Names are appended, not deduplicated: most file names in a layer are unique, and
         // hashing every one cost more than the bytes it would save.
-        const quint32 offset = quint32(m_index.m_pool.size());
-        m_index.m_pool.append(s.data(), s.size());
+        const quint32 offset = quint32(m_pool.size());
+        m_pool.append(s.data(), size_t(s.size()));
         return offset;
     }
+
+    /// Bytes of names, link targets and folder paths held so far (bounded by kMaxLayerNameBytes).
+    qint64 nameBytes() const { return qint64(m_pool.size() + m_folderKeys.size()); }
 
     int folder(QByteArrayView path)
     {
         if (path.isEmpty())
             return -1;
         // Tars list a folder's entries together: the last folder looked up is usually the next.
-        if (m_lastFolder >= 0 && path == m_lastFolderPath && m_index.m_entries.at(m_lastFolder).type == EntryType::Directory)
+        if (m_lastFolder >= 0 && path == QByteArrayView(m_lastFolderPath.data(), qsizetype(m_lastFolderPath.size()))
+            && m_index.m_entries.at(m_lastFolder).type == EntryType::Directory)
             return m_lastFolder;
-        m_lastFolderPath = path.toByteArray();
-        const int found = folderUncached(m_lastFolderPath);
-        m_lastFolder = found;
-        return found;
+        m_lastFolderPath.assign(path.data(), size_t(path.size())); // no allocation once big enough
+        m_lastFolder = folderUncached(path);
+        return m_lastFolder;
     }
 
-    int folderUncached(const QByteArray &path)
+    int folderUncached(QByteArrayView path)
     {
         if (path.isEmpty())
             return -1;
-        if (const int existing = m_paths.value(path, -2); existing != -2) {
+        if (const int existing = findFolder(path); existing >= 0) {
             LayerEntry &e = m_index.m_entries[existing];
             if (e.type != EntryType::Directory) {
                 // A file used as a folder later in the same layer: the folder replaces it.
@@ -140,8 +145,8 @@ public:
         }
         const qsizetype slash = path.lastIndexOf('/');
         LayerEntry e;
-        e.parent = folderUncached(slash < 0 ? QByteArray() : path.left(slash));
-        const QByteArrayView name = slash < 0 ? QByteArrayView(path) : QByteArrayView(path).sliced(slash + 1);
+        e.parent = folderUncached(slash < 0 ? QByteArrayView() : path.first(slash));
+        const QByteArrayView name = slash < 0 ? path : path.sliced(slash + 1);
         e.nameOffset = intern(name);
         e.nameLength = quint16(name.size());
         e.type = EntryType::Directory;
@@ -149,7 +154,7 @@ public:
         e.mode = 0755;
         m_index.m_entries.append(e);
         const int index = int(m_index.m_entries.size() - 1);
-        m_paths.insert(path, index);
+        rememberFolder(path, index);
         return index;
     }
 
@@ -267,7 +272,7 @@ public:
         }
         if (e.type == EntryType::Directory) {
             // A folder's own header, possibly after entries that implied it.
-            if (const int existing = m_paths.value(path.toByteArray(), -1); existing >= 0) {
+            if (const int existing = findFolder(path); existing >= 0) {
                 LayerEntry &old = m_index.m_entries[existing];
                 if (!(old.flags & LayerEntry::Implicit))
                     m_index.problems.append(QStringLiteral("\"%1\": stored twice in this layer; the later copy counts").arg(QString::fromUtf8(path)));
@@ -284,7 +289,7 @@ public:
         // Only folders need finding by path while indexing; other duplicates show up as equal
         // neighbours once children are sorted (finish()).
         if (e.type == EntryType::Directory)
-            m_paths.insert(path.toByteArray(), int(m_index.m_entries.size() - 1));
+            rememberFolder(path, int(m_index.m_entries.size() - 1));
     }
 
     void finish()
@@ -293,7 +298,10 @@ public:
             m_index.problems.append(QStringLiteral("%1 AUFS metadata entries (.wh..wh.*) skipped, as Docker does").arg(m_aufs));
         if (m_rootOpaque)
             m_index.problems.append(QStringLiteral("an opaque whiteout at the root (.wh..wh..opq) hides every lower layer"));
-        m_paths.clear();
+        m_folders = {};
+        m_folderKeys = std::string();
+        m_index.m_pool = QByteArray(m_pool.data(), qsizetype(m_pool.size()));
+        m_pool = std::string();
         // Child table: counting sort by parent, then each range by name.
         const int n = int(m_index.m_entries.size());
         QList<qint32> &start = m_index.m_childStart;
@@ -311,9 +319,12 @@ public:
         for (int slot = 0; slot < n + 1; ++slot) {
             std::sort(m_index.m_children.begin() + start[slot], m_index.m_children.begin() + start[slot + 1], [&](int a, int b) {
                 const LayerEntry &x = entries.at(a), &y = entries.at(b);
-                const QByteArrayView nx(pool.constData() + x.nameOffset, x.nameLength), ny(pool.constData() + y.nameOffset, y.nameLength);
-                if (nx != ny)
-                    return nx < ny;
+                // memcmp inline rather than QByteArrayView's out-of-line compare: this runs
+                // n log n times per layer.
+                const int c = std::memcmp(pool.constData() + x.nameOffset, pool.constData() + y.nameOffset,
+                                          std::min(x.nameLength, y.nameLength));
+                if (c != 0 || x.nameLength != y.nameLength)
+                    return c != 0 ? c < 0 : x.nameLength < y.nameLength;
                 if ((x.type == EntryType::Whiteout) != (y.type == EntryType::Whiteout))
                     return x.type == EntryType::Whiteout;
                 return x.header < y.header;
@@ -353,7 +364,6 @@ public:
         m_index.m_children = kept;
         start = newStart;
         m_index.m_entries.squeeze();
-        m_index.m_pool.squeeze();
     }
 
     bool rootOpaque() const { return m_rootOpaque; }
@@ -418,10 +428,68 @@ public:
     }
 
 private:
+    /// Folders by path, for the entries below them: open addressing over a seeded hash, the
+    /// paths kept in one string, so that no folder costs an allocation.
+    struct FolderSlot
+    {
+        quint64 hash = 0;
+        qint32 entry = -1; ///< -1: an empty slot
+        quint32 keyOffset = 0;
+        quint32 keyLength = 0;
+    };
+
+    /// The slot holding `path`, or the empty slot where it would go.
+    qsizetype folderSlot(QByteArrayView path, quint64 hash) const
+    {
+        const qsizetype mask = m_folders.size() - 1;
+        for (qsizetype i = qsizetype(hash) & mask;; i = (i + 1) & mask) {
+            const FolderSlot &slot = m_folders.at(i);
+            if (slot.entry < 0
+                || (slot.hash == hash && path == QByteArrayView(m_folderKeys.data() + slot.keyOffset, slot.keyLength)))
+                return i;
+        }
+    }
+
+    int findFolder(QByteArrayView path) const
+    {
+        return m_folders.isEmpty() ? -1 : m_folders.at(folderSlot(path, nameHash(path, m_seed))).entry;
+    }
+
+    void rememberFolder(QByteArrayView path, int entry)
+    {
+        if ((m_folderCount + 1) * 2 > m_folders.size()) {
+            QList<FolderSlot> old = std::move(m_folders);
+            m_folders = QList<FolderSlot>(std::max<qsizetype>(64, old.size() * 2));
+            const qsizetype mask = m_folders.size() - 1;
+            for (const FolderSlot &slot : std::as_const(old)) {
+                if (slot.entry < 0)
+                    continue;
+                qsizetype i = qsizetype(slot.hash) & mask;
+                while (m_folders.at(i).entry >= 0)
+                    i = (i + 1) & mask;
+                m_folders[i] = slot;
+            }
+        }
+        const quint64 hash = nameHash(path, m_seed);
+        FolderSlot &slot = m_folders[folderSlot(path, hash)];
+        if (slot.entry < 0) {
+            ++m_folderCount;
+            slot.hash = hash;
+            slot.keyOffset = quint32(m_folderKeys.size());
+            slot.keyLength = quint32(path.size());
+            m_folderKeys.append(path.data(), size_t(path.size()));
+        }
+        slot.entry = entry;
+    }
+
     LayerIndex &m_index;
-    QHash<QByteArray, int> m_paths;
+    const quint64 m_seed = nameHashSeed();
+    std::string m_pool; ///< becomes the index's pool in finish()
+    QList<FolderSlot> m_folders;
+    qsizetype m_folderCount = 0;
+    std::string m_folderKeys;
     int m_lastFolder = -1;
-    QByteArray m_lastFolderPath;
+    std::string m_lastFolderPath;
     QByteArray m_scratch;
     int m_aufs = 0;
     bool m_rootOpaque = false;
@@ -558,8 +626,8 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
                             .arg(limits::kMaxLayerEntries).arg(limits::note("kMaxLayerEntries", limits::kMaxLayerEntries));
                 break;
             }
-            if (index->m_pool.size() >= limits::kMaxLayerNameBytes) {
-                limit = QStringLiteral("the layer's names and link targets take more than %1 bytes; indexing stopped after %2 entries%3")
+            if (builder.nameBytes() >= limits::kMaxLayerNameBytes) {
+                limit = QStringLiteral("the layer's names, link targets and folder paths take more than %1 bytes; indexing stopped after %2 entries%3")
                             .arg(limits::kMaxLayerNameBytes).arg(header)
                             .arg(limits::note("kMaxLayerNameBytes", limits::kMaxLayerNameBytes));
                 break;

@@ -24,7 +24,7 @@ constexpr int kMaxArchiveMembers = 1'000'000;
 /// There is no paged model behind this: a layer past it is shown up to the limit and marked
 /// incomplete.
 constexpr int kMaxLayerEntries = 2'000'000;
-/// Bytes of names and link targets kept for one layer before indexing stops.
+/// Bytes of names, link targets and folder paths kept for one layer before indexing stops.
 constexpr qint64 kMaxLayerNameBytes = 512ll * 1024 * 1024;
 /// Layers of one image read from a manifest, an OCI manifest or a legacy chain; Docker's overlay2
 /// driver stops at 128, so real images stay far below.

@@ -100,7 +100,8 @@ int inspect(const QStringList &args, QTextStream &out, QTextStream &err)
     timer.start();
     LayerIndexOptions options;
     options.computeDigests = verify;
-    const QList<ImageLayers> indexed = indexAllImageLayers(ia, options);
+    QList<ImageSizes> allSizes;
+    const QList<ImageLayers> indexed = indexAllImageLayers(ia, options, {}, &allSizes);
     QList<Finding> verification;
     VerifyReport report;
     if (verify) {
@@ -111,7 +112,7 @@ int inspect(const QStringList &args, QTextStream &out, QTextStream &err)
     QJsonArray images = o.value(QStringLiteral("images")).toArray();
     QString sizesText;
     for (int i = 0; i < ia.images.size(); ++i) {
-        const ImageSizes sizes = imageSizes(indexed.at(i));
+        const ImageSizes &sizes = allSizes.at(i);
         QJsonObject img = images.at(i).toObject();
         QJsonArray layers = img.value(QStringLiteral("layers")).toArray();
         for (int l = 0; l < layers.size() && l < sizes.layers.size(); ++l) {

@@ -11,6 +11,9 @@
 #include <QTreeWidget>
 
 #include <cstdio>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace {
 
@@ -137,6 +140,14 @@ int uiProbe(QApplication &app, const QString &path)
 
 int main(int argc, char **argv)
 {
+#if defined(__GLIBC__)
+    // Layer indexes grow in big arrays, on several threads. glibc's default raises its mmap
+    // threshold each time such an array is freed, so later ones come from the per-thread heaps
+    // and their freed space stays in the process: 20 MB of a 1M-entry inspect's 167 MB peak.
+    // A fixed threshold hands big blocks back as they are freed (measured: peak 147 MB, no
+    // slower on any bench command).
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
     QStringList args;
     for (int i = 0; i < argc; ++i)
         args << QString::fromLocal8Bit(argv[i]);

@@ -34,6 +34,7 @@ private Q_SLOTS:
     void agreesWithUmoci();
     void digestsInTheSamePass();
     void memoryPerEntry();
+    void sizesWhileReading();
 
 private:
     static QString dump(const MergedTree &tree)
@@ -373,6 +374,58 @@ void TestLayers::memoryPerEntry()
     QVERIFY(r.index->size() > 20000);
     const double perEntry = double(r.index->memoryBytes()) / r.index->size();
     QVERIFY2(perEntry <= 150, qPrintable(QString::number(perEntry)));
+}
+
+void TestLayers::sizesWhileReading()
+{
+    // Sizes computed while the layers are read (each tree fed layer by layer as they arrive) are
+    // those computed afterwards, for every archive of the corpus (two share a layer between
+    // images) and the rules fixture.
+    QStringList paths{m_ia.path};
+    const QDir corpus(test::corpus(QString()));
+    for (const QString &name : corpus.entryList(QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name))
+        if (!name.endsWith(u".md"))
+            paths << corpus.filePath(name);
+    int images = 0;
+    for (const QString &path : std::as_const(paths)) {
+        const ImageArchive ia = openImageArchive(path);
+        QList<ImageSizes> sizes;
+        const QList<ImageLayers> indexed = indexAllImageLayers(ia, {}, {}, &sizes);
+        QCOMPARE(sizes.size(), ia.images.size());
+        for (int i = 0; i < ia.images.size(); ++i, ++images) {
+            const ImageSizes after = imageSizes(indexed.at(i));
+            const ImageSizes &during = sizes.at(i);
+            QCOMPARE(during.layers.size(), after.layers.size());
+            for (int l = 0; l < after.layers.size(); ++l) {
+                const QString where = QStringLiteral("%1 image %2 layer %3").arg(QFileInfo(path).fileName()).arg(i).arg(l);
+                QVERIFY2(during.layers.at(l).contribution == after.layers.at(l).contribution, qPrintable(where));
+                QVERIFY2(during.layers.at(l).cumulative == after.layers.at(l).cumulative, qPrintable(where));
+                QVERIFY2(during.layers.at(l).fileCount == after.layers.at(l).fileCount, qPrintable(where));
+                QVERIFY2(during.layers.at(l).storedSize == after.layers.at(l).storedSize, qPrintable(where));
+            }
+            QCOMPARE(during.wasted.wastedBytes, after.wasted.wastedBytes);
+            QCOMPARE(during.wasted.visibleFileBytes, after.wasted.visibleFileBytes);
+            QCOMPARE(during.wasted.items.size(), after.wasted.items.size());
+        }
+    }
+    QVERIFY(images >= 15);
+    // The rules fixture's known figures (rulesSizesAndWaste), through this path.
+    QList<ImageSizes> sizes;
+    indexAllImageLayers(m_ia, {}, {}, &sizes);
+    QCOMPARE(sizes.at(0).layers.at(1).contribution, -993);
+    QCOMPARE(sizes.at(0).wasted.wastedBytes, 1033);
+
+    // Cancelled before it starts: it returns (the merging thread is not left waiting for layers
+    // that never come), with every layer counted as unread.
+    std::atomic<bool> cancel{true};
+    Progress progress;
+    progress.cancel = &cancel;
+    QList<ImageSizes> none;
+    const QList<ImageLayers> cancelled = indexAllImageLayers(m_ia, {}, progress, &none);
+    QVERIFY(cancelled.at(0).cancelled);
+    QCOMPARE(none.size(), 1);
+    QCOMPARE(none.at(0).layers.size(), 3);
+    QCOMPARE(none.at(0).wasted.totalFileBytes, 0);
 }
 
 QTEST_GUILESS_MAIN(TestLayers)

@@ -10,6 +10,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -17,10 +18,31 @@ namespace lamina {
 
 namespace {
 
+ImageSizes sizesOf(const MergedTree::Layers &layers, const MergedTree &tree)
+{
+    ImageSizes sizes;
+    for (int i = 0; i < layers.size(); ++i) {
+        ImageSizes::Layer l;
+        if (const auto &li = layers.at(i)) {
+            l.storedSize = li->storedSize;
+            l.uncompressedSize = li->uncompressedSize;
+            l.fileCount = li->fileCount;
+        }
+        if (i < tree.stats().size()) {
+            l.contribution = tree.stats().at(i).contribution;
+            l.cumulative = tree.stats().at(i).cumulative;
+        }
+        sizes.layers.append(l);
+    }
+    sizes.wasted = wastedSpace(tree);
+    return sizes;
+}
+
 /// Indexes the layers of `images` of the archive, each layer file once however many images or
 /// positions use it.
 QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &images, const LayerIndexOptions &options, const Progress &progress,
-                                 const std::function<void(int, const std::shared_ptr<const LayerIndex> &)> &onLayer)
+                                 const std::function<void(int, const std::shared_ptr<const LayerIndex> &)> &onLayer,
+                                 QList<ImageSizes> *sizes = nullptr)
 {
     QList<ImageLayers> out(images.size());
     if (!ia.archive)
@@ -38,6 +60,15 @@ QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &image
         }
     }
     std::mutex lock;
+    std::condition_variable arrival;
+    QList<QList<bool>> arrived(images.size()); // per slot and position: delivered (or never coming)
+    bool indexingDone = false;
+    for (int slot = 0; slot < images.size(); ++slot) {
+        arrived[slot].fill(false, out.at(slot).layers.size());
+        for (const ImageLayer &l : ia.images.at(images.at(slot)).layers)
+            if (l.member < 0 && l.index >= 0 && l.index < arrived.at(slot).size())
+                arrived[slot][l.index] = true;
+    }
     qint64 total = 0, done = 0;
     for (auto it = positions.cbegin(); it != positions.cend(); ++it)
         total += ar.member(it.key()).size;
@@ -45,22 +76,59 @@ QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &image
         std::lock_guard<std::mutex> guard(lock);
         done += ar.member(member).size;
         progress.update(done, total); // per layer: results arrive layer by layer
+        arrival.notify_all();
         for (const auto &[slot, pos] : positions.value(member)) {
             ImageLayers &o = out[slot];
             if (!r.index) {
+                arrived[slot][pos] = true;
                 o.errors.append(QStringLiteral("layer %1 (%2): %3").arg(pos).arg(ar.member(member).path, r.error));
                 continue;
             }
             o.layers[pos] = r.index;
+            arrived[slot][pos] = true;
             for (const QString &p : r.index->problems)
                 o.errors.append(QStringLiteral("layer %1 (%2): %3").arg(pos).arg(ar.member(member).path, p));
             if (onLayer)
                 onLayer(pos, r.index);
         }
     };
+    // With sizes asked for, each image's tree is built here while the workers read: image by
+    // image (one tree in memory at a time), each layer applied as soon as it and those below it
+    // have arrived.
+    std::thread merger;
+    if (sizes) {
+        sizes->resize(images.size());
+        merger = std::thread([&] {
+            for (int slot = 0; slot < images.size(); ++slot) {
+                const int count = int(out.at(slot).layers.size());
+                MergedTree::Incremental tree(count, false, false);
+                for (int pos = 0; pos < count; ++pos) {
+                    std::shared_ptr<const LayerIndex> layer;
+                    {
+                        std::unique_lock<std::mutex> guard(lock);
+                        arrival.wait(guard, [&] { return indexingDone || arrived.at(slot).at(pos); });
+                        layer = out.at(slot).layers.at(pos);
+                    }
+                    tree.add(layer);
+                }
+                const MergedTree merged = tree.finish();
+                (*sizes)[slot] = sizesOf(merged.layers(), merged);
+            }
+        });
+    }
     QList<int> members = positions.keys();
+    // The biggest first, so that no long layer starts last; among equals the lowest first, which
+    // the tree being built needs first.
+    const auto firstUse = [&](int member) {
+        const auto &uses = positions.value(member);
+        return *std::min_element(uses.cbegin(), uses.cend());
+    };
     if (ar.seekable()) {
-        std::sort(members.begin(), members.end(), [&](int a, int b) { return ar.member(a).size > ar.member(b).size; });
+        std::sort(members.begin(), members.end(), [&](int a, int b) {
+            if (ar.member(a).size != ar.member(b).size)
+                return ar.member(a).size > ar.member(b).size;
+            return firstUse(a) < firstUse(b);
+        });
         std::atomic<int> next{0};
         auto work = [&] {
             for (int i; (i = next++) < members.size();) {
@@ -88,6 +156,13 @@ QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &image
             for (ImageLayers &o : out)
                 o.errors.append(error);
     }
+    {
+        std::lock_guard<std::mutex> guard(lock);
+        indexingDone = true;
+    }
+    arrival.notify_all();
+    if (merger.joinable())
+        merger.join();
     for (ImageLayers &o : out)
         o.cancelled = progress.cancelled();
     return out;
@@ -103,33 +178,19 @@ ImageLayers indexImageLayers(const ImageArchive &ia, int image, const LayerIndex
     return indexLayersOf(ia, {image}, options, progress, onLayer).constFirst();
 }
 
-QList<ImageLayers> indexAllImageLayers(const ImageArchive &ia, const LayerIndexOptions &options, const Progress &progress)
+
+ImageSizes imageSizes(const ImageLayers &layers)
+{
+    return sizesOf(layers.layers, MergedTree::build(layers.layers, int(layers.layers.size()) - 1, false, false));
+}
+
+QList<ImageLayers> indexAllImageLayers(const ImageArchive &ia, const LayerIndexOptions &options, const Progress &progress,
+                                       QList<ImageSizes> *sizes)
 {
     QList<int> all;
     for (int i = 0; i < ia.images.size(); ++i)
         all << i;
-    return indexLayersOf(ia, all, options, progress, {});
-}
-
-ImageSizes imageSizes(const ImageLayers &layers)
-{
-    ImageSizes sizes;
-    const MergedTree tree = MergedTree::build(layers.layers, int(layers.layers.size()) - 1, false);
-    for (int i = 0; i < layers.layers.size(); ++i) {
-        ImageSizes::Layer l;
-        if (const auto &li = layers.layers.at(i)) {
-            l.storedSize = li->storedSize;
-            l.uncompressedSize = li->uncompressedSize;
-            l.fileCount = li->fileCount;
-        }
-        if (i < tree.stats().size()) {
-            l.contribution = tree.stats().at(i).contribution;
-            l.cumulative = tree.stats().at(i).cumulative;
-        }
-        sizes.layers.append(l);
-    }
-    sizes.wasted = wastedSpace(tree);
-    return sizes;
+    return indexLayersOf(ia, all, options, progress, {}, sizes);
 }
 
 namespace {

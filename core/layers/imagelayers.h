@@ -22,10 +22,6 @@ ImageLayers indexImageLayers(const ImageArchive &ia, int image, const LayerIndex
                              const Progress &progress = {},
                              const std::function<void(int layer, const std::shared_ptr<const LayerIndex> &)> &onLayer = {});
 
-/// indexImageLayers for every image of the archive at once: a layer file shared by several images
-/// is read once.
-QList<ImageLayers> indexAllImageLayers(const ImageArchive &ia, const LayerIndexOptions &options = {}, const Progress &progress = {});
-
 /// Sizes of an image's layers once indexed (docs/layers.md defines each figure).
 struct ImageSizes
 {
@@ -41,6 +37,13 @@ struct ImageSizes
     WastedSpace wasted;
 };
 ImageSizes imageSizes(const ImageLayers &layers);
+
+/// indexImageLayers for every image of the archive at once: a layer file shared by several images
+/// is read once. With `sizes`, each image's imageSizes() too, computed while the layers are
+/// read: a thread applies each image's layers in order as they arrive, so that merging overlaps
+/// the reading instead of following it.
+QList<ImageLayers> indexAllImageLayers(const ImageArchive &ia, const LayerIndexOptions &options = {}, const Progress &progress = {},
+                                       QList<ImageSizes> *sizes = nullptr);
 
 /// Size of the file entry `entry` of layer `layer` (hardlinks followed), or -1 with `error`.
 qint64 layerFileSize(const MergedTree::Layers &layers, int layer, int entry, QString *error);

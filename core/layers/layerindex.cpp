@@ -190,7 +190,7 @@ public:
 
         LayerEntry e;
         e.header = header;
-        e.mode = archive_entry_perm(ae);
+        e.mode = quint16(archive_entry_perm(ae) & 07777);
         e.uid = quint32(archive_entry_uid(ae));
         e.gid = quint32(archive_entry_gid(ae));
         e.mtime = archive_entry_mtime(ae);
@@ -228,6 +228,12 @@ public:
             e.type = EntryType::Hardlink;
             const char *u = archive_entry_hardlink_utf8(ae);
             link = normalise(u ? QByteArray(u) : QByteArray(hard));
+            if (link.size() > limits::kMaxPathLength) {
+                m_index.problems.append(QStringLiteral("\"%1\": a hard link target of %2 bytes; skipped%3")
+                                            .arg(QString::fromUtf8(path)).arg(link.size())
+                                            .arg(limits::note("kMaxPathLength", limits::kMaxPathLength)));
+                return;
+            }
             if (link.isNull()) {
                 m_index.problems.append(QStringLiteral("\"%1\": a hard link climbing out of the layer (\"%2\"); skipped")
                                             .arg(QString::fromUtf8(path), QString::fromUtf8(hard)));
@@ -264,7 +270,7 @@ public:
         e.nameLength = quint16(name.size());
         if (!link.isEmpty()) {
             e.linkOffset = intern(link);
-            e.linkLength = quint32(link.size());
+            e.linkLength = quint16(link.size());
         }
         if (e.type == EntryType::File) {
             ++m_index.fileCount;

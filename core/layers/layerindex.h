@@ -17,7 +17,7 @@ namespace lamina {
 enum class EntryType : quint8 { File, Directory, Symlink, Hardlink, CharDevice, BlockDevice, Fifo, Whiteout };
 QString entryTypeName(EntryType t);
 
-/// One entry of a layer tar, packed (64 bytes): no QObject, no per-entry allocation. The name
+/// One entry of a layer tar, packed (56 bytes): no QObject, no per-entry allocation. The name
 /// and link target live in the layer's string pool.
 struct LayerEntry
 {
@@ -31,10 +31,10 @@ struct LayerEntry
     quint32 nameOffset = 0;
     quint32 linkOffset = 0;
     quint16 nameLength = 0;
+    quint16 linkLength = 0; ///< at most kMaxPathLength
+    quint16 mode = 0;       ///< permission bits (07777)
     EntryType type = EntryType::File;
     quint8 flags = 0;
-    quint32 linkLength = 0;
-    quint32 mode = 0;
     quint32 uid = 0;
     quint32 gid = 0;
     qint32 header = -1;  ///< position among the layer's tar headers, -1 for implicit folders
@@ -42,7 +42,7 @@ struct LayerEntry
     qint64 mtime = 0;
     qint64 dataOffset = -1; ///< where the file's bytes start in the uncompressed layer stream
 };
-static_assert(sizeof(LayerEntry) == 64, "keep layer entries packed");
+static_assert(sizeof(LayerEntry) == 56, "keep layer entries packed");
 
 /// Every entry of one layer tar, indexed once. Immutable after indexLayer(); share freely
 /// between threads. Whiteouts are entries of type Whiteout named after what they hide (the

@@ -18,12 +18,10 @@ QString changeLetter(Change c)
     return QStringLiteral(" ");
 }
 
-quint32 MergedTree::hashName(QByteArrayView name)
+quint32 MergedTree::hashName(QByteArrayView name) const
 {
-    quint32 h = 2166136261u; // FNV-1a: names are short
-    for (char c : name)
-        h = (h ^ quint8(c)) * 16777619u;
-    return h;
+    // Seeded (util/namehash.h): a crafted layer cannot pile its names onto one probe chain.
+    return quint32(nameHash(name, m_seed));
 }
 
 static inline quint64 slotKey(int parent, quint32 hash)
@@ -272,36 +270,70 @@ void MergedTree::apply(int layerNo, bool record)
     m_stats.append(m_current);
 }
 
-MergedTree MergedTree::build(const Layers &layers, int upto, bool recordChanges)
+MergedTree::Incremental::Incremental(int layerCount, bool recordChanges, bool folderTotals, qsizetype expectedEntries)
+    : m_record(recordChanges)
+    , m_folderTotals(folderTotals)
 {
-    MergedTree t;
-    t.m_layers = layers;
-    upto = std::min<int>(upto, int(layers.size()) - 1);
-    t.m_top = upto;
+    MergedTree &t = m_tree;
+    t.m_layers = Layers(std::max(0, layerCount));
+    t.m_top = layerCount - 1;
     Node root;
     root.parent = -1;
+    t.m_nodes.reserve(expectedEntries + 1);
     t.m_nodes.append(root);
-    qsizetype total = 0;
-    for (int l = 0; l <= upto; ++l)
-        total += layers.at(l) ? layers.at(l)->size() : 0;
-    t.m_nodes.reserve(total + 1);
-    for (int l = 0; l <= upto; ++l) {
-        if (!layers.at(l)) {
-            t.m_stats.append({t.m_visible, 0, 0, 0, 0});
-            continue;
-        }
-        t.apply(l, recordChanges && l == upto);
+    t.reserveTable(expectedEntries);
+}
+
+void MergedTree::reserveTable(qsizetype more)
+{
+    // Every node is inserted once at most, so a table sized for all of them never grows while a
+    // layer is applied (growing holds the old and the new table at once).
+    qsizetype size = std::max<qsizetype>(1024, m_table.size());
+    while (size < (m_tableUsed + more + 1) * 2)
+        size *= 2;
+    if (size == m_table.size())
+        return;
+    const QList<qint32> old = std::exchange(m_table, QList<qint32>(size, -1));
+    m_tableUsed = 0;
+    for (int n : old)
+        if (n >= 0)
+            tableInsert(n);
+}
+
+void MergedTree::Incremental::add(const std::shared_ptr<const LayerIndex> &layer)
+{
+    MergedTree &t = m_tree;
+    const int l = m_next++;
+    if (l > t.m_top)
+        return;
+    t.m_layers[l] = layer;
+    if (!layer) {
+        t.m_stats.append({t.m_visible, 0, 0, 0, 0});
+        return;
     }
+    // No reserve() of the nodes here: QList::reserve copies into a new block, holding both, while
+    // growth by append reallocates in place.
+    t.reserveTable(layer->size());
+    t.apply(l, m_record && l == t.m_top);
+}
+
+MergedTree MergedTree::Incremental::finish()
+{
+    MergedTree &t = m_tree;
+    while (m_next <= t.m_top)
+        add(nullptr); // layers never given count as unreadable
     // Folder totals in one pass: a node is always created after its parent, so walking backwards
     // visits children before the folders that hold them.
-    t.m_subtreeBytes.fill(0, t.m_nodes.size());
-    for (qsizetype n = t.m_nodes.size() - 1; n > 0; --n) {
-        const Node &x = t.m_nodes.at(n);
-        if (x.removed)
-            continue;
-        if (t.entry(int(n)).type == EntryType::File)
-            t.m_subtreeBytes[n] += t.entry(int(n)).size;
-        t.m_subtreeBytes[x.parent] += t.m_subtreeBytes.at(n);
+    if (m_folderTotals) {
+        t.m_subtreeBytes.fill(0, t.m_nodes.size());
+        for (qsizetype n = t.m_nodes.size() - 1; n > 0; --n) {
+            const Node &x = t.m_nodes.at(n);
+            if (x.removed)
+                continue;
+            if (t.entry(int(n)).type == EntryType::File)
+                t.m_subtreeBytes[n] += t.entry(int(n)).size;
+            t.m_subtreeBytes[x.parent] += t.m_subtreeBytes.at(n);
+        }
     }
     std::stable_sort(t.m_changes.begin(), t.m_changes.end(), [](const ChangeRecord &a, const ChangeRecord &b) { return a.path < b.path; });
     // A whiteout and a new entry for one path in the same layer ("delete, then create again")
@@ -322,6 +354,20 @@ MergedTree MergedTree::build(const Layers &layers, int upto, bool recordChanges)
         merged.append(c);
     }
     t.m_changes = merged;
+    return std::move(t);
+}
+
+MergedTree MergedTree::build(const Layers &layers, int upto, bool recordChanges, bool folderTotals)
+{
+    upto = std::min<int>(upto, int(layers.size()) - 1);
+    qsizetype total = 0;
+    for (int l = 0; l <= upto; ++l)
+        total += layers.at(l) ? layers.at(l)->size() : 0;
+    Incremental building(upto + 1, recordChanges, folderTotals, total);
+    for (int l = 0; l <= upto; ++l)
+        building.add(layers.at(l));
+    MergedTree t = building.finish();
+    t.m_layers = layers; // layers above `upto` stay reachable through layers()
     return t;
 }
 

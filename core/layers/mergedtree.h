@@ -2,6 +2,7 @@
 #pragma once
 
 #include "layers/layerindex.h"
+#include "util/namehash.h"
 
 #include <QHash>
 #include <QList>
@@ -57,8 +58,11 @@ public:
 
     /// `recordChanges` false skips the top layer's change list (changes() stays empty), for
     /// callers that need only the tree and the figures: on a layer of a million entries that
-    /// list is tens of megabytes.
-    static MergedTree build(const Layers &layers, int upto, bool recordChanges = true);
+    /// list is tens of megabytes. `folderTotals` false leaves treeBytes() at 0 (8 bytes a node
+    /// saved when only the layer figures are wanted).
+    static MergedTree build(const Layers &layers, int upto, bool recordChanges = true, bool folderTotals = true);
+
+    class Incremental;
 
     int root() const { return 0; }
     const Node &node(int i) const { return m_nodes.at(i); }
@@ -98,7 +102,8 @@ private:
     void tableInsert(int node);
     void tableRemove(int node);
     void tableGrow();
-    static quint32 hashName(QByteArrayView name);
+    void reserveTable(qsizetype more);
+    quint32 hashName(QByteArrayView name) const;
     void removeSubtree(int node, bool record, int layer);
     int mapFolder(const LayerIndex &layer, int entry, QList<int> &map, int layerNo);
     void apply(int layerNo, bool record);
@@ -113,6 +118,28 @@ private:
     qint64 m_visible = 0;
     QList<qint64> m_subtreeBytes;
     LayerStats m_current;
+    quint64 m_seed = nameHashSeed(); ///< of hashName()
+};
+
+/// build() one layer at a time, bottom first, for layers that are still being read: each is
+/// applied as soon as it is given.
+class MergedTree::Incremental
+{
+public:
+    /// `expectedEntries` (the layers' sizes added up, when known) sizes the tables at once.
+    explicit Incremental(int layerCount, bool recordChanges = true, bool folderTotals = true, qsizetype expectedEntries = 0);
+    /// Applies the next layer up; null for a layer that could not be read.
+    void add(const std::shared_ptr<const LayerIndex> &layer);
+    /// How many layers were given so far.
+    int given() const { return m_next; }
+    /// The tree (layers never given count as unreadable).
+    MergedTree finish();
+
+private:
+    MergedTree m_tree;
+    bool m_record = true;
+    bool m_folderTotals = true;
+    int m_next = 0;
 };
 
 /// Wasted space (docs/layers.md): regular-file bytes stored in an image's layers that its final

@@ -20,7 +20,7 @@ constexpr int kMaxLinkHops = 40;
 constexpr int kMaxPathLength = 4096;
 /// Members of an outer tar, and entries of a layout folder, listed before indexing stops.
 constexpr int kMaxArchiveMembers = 1'000'000;
-/// Entries of one layer tar indexed before indexing stops (64 bytes each plus names: ~200 MB).
+/// Entries of one layer tar indexed before indexing stops (56 bytes each plus names: ~200 MB).
 /// There is no paged model behind this: a layer past it is shown up to the limit and marked
 /// incomplete.
 constexpr int kMaxLayerEntries = 2'000'000;

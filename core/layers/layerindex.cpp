@@ -8,8 +8,11 @@
 #include "util/namehash.h"
 #include "util/sha256.h"
 
+#include <QtEndian>
+
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "archive/libarchive_p.h"
 
@@ -322,19 +325,42 @@ public:
             m_index.m_children[fill[m_index.m_entries.at(i).parent + 1]++] = i;
         const QByteArray &pool = m_index.m_pool;
         const QList<LayerEntry> &entries = m_index.m_entries;
+        const auto nameLess = [&](int a, int b) {
+            const LayerEntry &x = entries.at(a), &y = entries.at(b);
+            const int c = std::memcmp(pool.constData() + x.nameOffset, pool.constData() + y.nameOffset,
+                                      std::min(x.nameLength, y.nameLength));
+            if (c != 0 || x.nameLength != y.nameLength)
+                return c != 0 ? c < 0 : x.nameLength < y.nameLength;
+            if ((x.type == EntryType::Whiteout) != (y.type == EntryType::Whiteout))
+                return x.type == EntryType::Whiteout;
+            return x.header < y.header;
+        };
+        // Sorted on each name's first eight bytes as a number, in one contiguous array: most
+        // comparisons end there, without touching the entries or the pool (names hold no NUL,
+        // so zero padding orders a shorter name first).
+        struct Key
+        {
+            quint64 prefix;
+            qint32 child;
+        };
+        std::vector<Key> keys;
         for (int slot = 0; slot < n + 1; ++slot) {
-            std::sort(m_index.m_children.begin() + start[slot], m_index.m_children.begin() + start[slot + 1], [&](int a, int b) {
-                const LayerEntry &x = entries.at(a), &y = entries.at(b);
-                // memcmp inline rather than QByteArrayView's out-of-line compare: this runs
-                // n log n times per layer.
-                const int c = std::memcmp(pool.constData() + x.nameOffset, pool.constData() + y.nameOffset,
-                                          std::min(x.nameLength, y.nameLength));
-                if (c != 0 || x.nameLength != y.nameLength)
-                    return c != 0 ? c < 0 : x.nameLength < y.nameLength;
-                if ((x.type == EntryType::Whiteout) != (y.type == EntryType::Whiteout))
-                    return x.type == EntryType::Whiteout;
-                return x.header < y.header;
+            const int begin = start[slot], end = start[slot + 1];
+            if (end - begin < 2)
+                continue;
+            keys.clear();
+            for (int i = begin; i < end; ++i) {
+                const int c = m_index.m_children.at(i);
+                const LayerEntry &e = entries.at(c);
+                quint64 prefix = 0;
+                std::memcpy(&prefix, pool.constData() + e.nameOffset, std::min<size_t>(e.nameLength, 8));
+                keys.push_back({qFromBigEndian(prefix), c});
+            }
+            std::sort(keys.begin(), keys.end(), [&](const Key &a, const Key &b) {
+                return a.prefix != b.prefix ? a.prefix < b.prefix : nameLess(a.child, b.child);
             });
+            for (int i = begin; i < end; ++i)
+                m_index.m_children[i] = keys[size_t(i - begin)].child;
         }
         // OCI: a layer must not hold a path twice; extraction keeps the last copy, so earlier
         // copies are shadowed and dropped from the child table.

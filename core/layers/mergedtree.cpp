@@ -201,6 +201,10 @@ void MergedTree::apply(int layerNo, bool record)
 
     // Then the layer's own entries; a folder always comes before what it holds.
     QList<int> map(li.size(), -1);
+    // A folder this layer creates holds nothing from below, and the index holds each name of a
+    // folder once: what goes into it needs no lookup (whole new trees are common, and looking up
+    // costs cache misses).
+    const int firstNew = int(m_nodes.size());
     for (int e = 0; e < li.size(); ++e) {
         const LayerEntry &le = li.entry(e);
         if (le.type == EntryType::Whiteout || (le.flags & LayerEntry::Shadowed))
@@ -210,7 +214,7 @@ void MergedTree::apply(int layerNo, bool record)
             continue;
         const QByteArrayView name = li.nameView(e);
         const quint32 nameHash = hashName(name);
-        const int existing = lookup(parent, name, nameHash);
+        const int existing = parent >= firstNew ? -1 : lookup(parent, name, nameHash);
         Change change = Change::Added;
         int oldLayer = -1;
         if (existing >= 0) {

@@ -205,7 +205,20 @@ void MergedTree::apply(int layerNo, bool record)
     // folder once: what goes into it needs no lookup (whole new trees are common, and looking up
     // costs cache misses).
     const int firstNew = int(m_nodes.size());
+    // Each entry's table slot is a cache miss; the slot of an entry a few ahead is fetched while
+    // this one is handled (its parent is usually placed by then).
+    constexpr int kAhead = 8;
+    QList<quint32> hashes(li.size());
+    for (int e = 0; e < li.size(); ++e)
+        hashes[e] = hashName(li.nameView(e));
+    const quint64 mask = quint64(m_table.size() - 1);
     for (int e = 0; e < li.size(); ++e) {
+        if (e + kAhead < li.size()) {
+            const int ahead = li.entry(e + kAhead).parent;
+            const int at = ahead < 0 ? 0 : map.at(ahead);
+            if (at >= 0)
+                __builtin_prefetch(m_table.constData() + (slotKey(at, hashes.at(e + kAhead)) & mask));
+        }
         const LayerEntry &le = li.entry(e);
         if (le.type == EntryType::Whiteout || (le.flags & LayerEntry::Shadowed))
             continue;
@@ -213,7 +226,7 @@ void MergedTree::apply(int layerNo, bool record)
         if (parent < 0)
             continue;
         const QByteArrayView name = li.nameView(e);
-        const quint32 nameHash = hashName(name);
+        const quint32 nameHash = hashes.at(e);
         const int existing = parent >= firstNew ? -1 : lookup(parent, name, nameHash);
         Change change = Change::Added;
         int oldLayer = -1;

@@ -689,6 +689,7 @@ void MainWindow::startIndexing(int image)
         };
         Indexed result;
         // Each layer shows its own figures as soon as it is read.
+        // The sizes are worked out while the layers are read (each layer merged as it arrives).
         result.layers = indexImageLayers(ia, image, {}, progress, [this, generation](int layer, const std::shared_ptr<const LayerIndex> &index) {
             const int files = index->fileCount;
             const qint64 bytes = index->uncompressedSize;
@@ -696,9 +697,9 @@ void MainWindow::startIndexing(int image)
                 if (generation == m_generation)
                     m_layersModel->setLayerIndexed(layer, files, bytes);
             }, Qt::QueuedConnection);
-        });
-        if (!result.layers.cancelled)
-            result.sizes = imageSizes(result.layers);
+        }, &result.sizes);
+        if (result.layers.cancelled)
+            result.sizes = {}; // figures of a part of the layers would mislead
         return result;
     }));
 }

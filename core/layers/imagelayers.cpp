@@ -171,11 +171,15 @@ QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &image
 } // namespace
 
 ImageLayers indexImageLayers(const ImageArchive &ia, int image, const LayerIndexOptions &options, const Progress &progress,
-                             const std::function<void(int, const std::shared_ptr<const LayerIndex> &)> &onLayer)
+                             const std::function<void(int, const std::shared_ptr<const LayerIndex> &)> &onLayer, ImageSizes *sizes)
 {
     if (image < 0 || image >= ia.images.size())
         return {};
-    return indexLayersOf(ia, {image}, options, progress, onLayer).constFirst();
+    QList<ImageSizes> all;
+    ImageLayers out = indexLayersOf(ia, {image}, options, progress, onLayer, sizes ? &all : nullptr).constFirst();
+    if (sizes)
+        *sizes = all.value(0);
+    return out;
 }
 
 

@@ -15,12 +15,16 @@ struct ImageLayers
     bool cancelled = false;
 };
 
+struct ImageSizes;
+
 /// Indexes every layer of image `image`: in parallel on all cores when the archive is seekable,
 /// in one streaming pass otherwise; a file used by several positions is read once. `onLayer` is
-/// called from the worker threads as each layer is done (layers arrive in any order).
+/// called from the worker threads as each layer is done (layers arrive in any order). With
+/// `sizes`, imageSizes() too, computed while the layers are read (see indexAllImageLayers).
 ImageLayers indexImageLayers(const ImageArchive &ia, int image, const LayerIndexOptions &options = {},
                              const Progress &progress = {},
-                             const std::function<void(int layer, const std::shared_ptr<const LayerIndex> &)> &onLayer = {});
+                             const std::function<void(int layer, const std::shared_ptr<const LayerIndex> &)> &onLayer = {},
+                             ImageSizes *sizes = nullptr);
 
 /// Sizes of an image's layers once indexed (docs/layers.md defines each figure).
 struct ImageSizes

@@ -7,6 +7,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QtEndian>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -28,6 +29,7 @@ private Q_SLOTS:
     void composeByPlatformToAFolder();
     void inspectVerifyHashesWhileIndexing();
     void windowWithoutDisplaySaysWhatToDo();
+    void commandsStartWithoutTheWindowLibraries();
 
 private:
     struct Run
@@ -338,6 +340,47 @@ void TestCli::windowWithoutDisplaySaysWhatToDo()
     QCOMPARE(p.exitStatus(), QProcess::NormalExit); // not Qt's abort
     QCOMPARE(p.exitCode(), 2);
     QVERIFY(p.readAllStandardError().contains("lamina inspect PATH"));
+}
+
+void TestCli::commandsStartWithoutTheWindowLibraries()
+{
+    // The program itself needs no GUI library: the window is a module loaded only for a window.
+    QProcess readelf;
+    readelf.start(QStringLiteral("readelf"), {QStringLiteral("-d"), QStringLiteral(LAMINA_BINARY)});
+    QVERIFY(readelf.waitForFinished(30000));
+    const QByteArray needed = readelf.readAllStandardOutput();
+    QVERIFY(needed.contains("libQt6Core.so"));
+    QVERIFY2(!needed.contains("libQt6Gui.so") && !needed.contains("libQt6Widgets.so"), needed.constData());
+    // That module beside it opens the window (offscreen here): a screenshot of a sample.
+    QTemporaryDir dir;
+    const QString shot = dir.filePath(QStringLiteral("shot.png"));
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(LAMINA_BINARY), {QStringLiteral("--screenshot"), shot, QStringLiteral("--size"), QStringLiteral("800x600"),
+                                            lamina::test::source(QStringLiteral("resources/samples/docker24-save.tar"))});
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(p.exitCode(), 0);
+    QFile png(shot);
+    QVERIFY(png.open(QIODevice::ReadOnly));
+    const QByteArray head = png.read(24); // signature, then the IHDR chunk: width at byte 16
+    QVERIFY(head.startsWith("\x89PNG"));
+    QCOMPARE(qFromBigEndian<quint32>(head.constData() + 16), 800u);
+    // Without the module, commands still work and a window says what is missing.
+    const QString alone = dir.filePath(QStringLiteral("lamina"));
+    QVERIFY(QFile::copy(QStringLiteral(LAMINA_BINARY), alone));
+    QProcess cli;
+    cli.start(alone, {QStringLiteral("check"), lamina::test::source(QStringLiteral("resources/samples/docker24-save.tar"))});
+    QVERIFY(cli.waitForFinished(30000));
+    QCOMPARE(cli.exitCode(), 0);
+    QProcess window;
+    window.setProcessEnvironment(env);
+    window.start(alone, {lamina::test::source(QStringLiteral("resources/samples/docker24-save.tar"))});
+    QVERIFY(window.waitForFinished(30000));
+    QCOMPARE(window.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(window.exitCode(), 2);
+    QVERIFY(window.readAllStandardError().contains("cannot load the window (lamina-window.so)"));
 }
 
 QTEST_GUILESS_MAIN(TestCli)

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: MIT
+// The window, in a module of its own (lamina-window.so) that the program loads only when it opens
+// a window: the command line then starts without Qt's widget, GUI and OpenGL libraries, whose
+// loading was most of its start-up time (bench/RESULTS.md: check against skopeo inspect).
+#include "composerpanel.h"
+#include "mainwindow.h"
+
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QIcon>
+#include <QTimer>
+#include <QTreeWidget>
+
+#include <cstdio>
+
+namespace {
+
+/// `lamina --screenshot OUT.png [--size WxH] PATH`: open PATH, wait until everything is loaded,
+/// save a picture of the window and quit (works with QT_QPA_PLATFORM=offscreen). With
+/// `--compose SPEC.json` instead of PATH: the composer on that composition (its base opened),
+/// once its preview and checks are shown; `--finding N` then selects the composer's check N.
+int screenshot(QApplication &app, const QStringList &args)
+{
+    QString out, path, spec;
+    QSize size(1400, 900);
+    int tab = 0, finding = -1;
+    for (int i = 2; i < args.size(); ++i) {
+        if (args.at(i) == u"--tab" && i + 1 < args.size()) {
+            tab = args.at(++i).toInt();
+        } else if (args.at(i) == u"--compose" && i + 1 < args.size()) {
+            spec = args.at(++i);
+        } else if (args.at(i) == u"--finding" && i + 1 < args.size()) {
+            finding = args.at(++i).toInt();
+        } else if (args.at(i) == u"--size" && i + 1 < args.size()) {
+            const QStringList wh = args.at(++i).split(u'x');
+            size = QSize(wh.value(0).toInt(), wh.value(1).toInt());
+        } else if (out.isEmpty()) {
+            out = args.at(i);
+        } else {
+            path = args.at(i);
+        }
+    }
+    if (out.isEmpty() || (path.isEmpty() == spec.isEmpty()) || !size.isValid()) {
+        std::fputs("usage: lamina --screenshot OUT.png [--size WxH] [--tab N] [--finding N] PATH\n"
+                   "       lamina --screenshot OUT.png [--size WxH] [--finding N] --compose SPEC.json\n", stderr);
+        return 2;
+    }
+    lamina::MainWindow window;
+    window.resize(size);
+    window.show();
+    int result = 1;
+    if (!spec.isEmpty()) {
+        lamina::ComposerPanel *composer = window.composer();
+        auto grab = [&] {
+            if (finding >= 0) {
+                auto *findings = composer->findChild<QTreeWidget *>(QStringLiteral("composerFindings"));
+                findings->setCurrentItem(findings->topLevelItem(finding));
+            }
+            QTimer::singleShot(200, &window, [&] {
+                result = window.grab().save(out) ? 0 : 1;
+                app.quit();
+            });
+        };
+        // The base opens and is indexed first; then the preview of the composition on it.
+        bool based = false;
+        QObject::connect(&window, &lamina::MainWindow::layersIndexed, &window, [&] { based = true; });
+        QObject::connect(composer, &lamina::ComposerPanel::previewUpdated, &window, [&] {
+            if (based && !composer->previewPending())
+                grab();
+        });
+        QObject::connect(&window, &lamina::MainWindow::layersIndexed, &window, [&] {
+            if (!composer->previewPending())
+                grab();
+        });
+        window.showPage(1);
+        QString error;
+        if (!composer->loadSpec(spec, &error)) {
+            std::fprintf(stderr, "lamina: %s\n", qPrintable(error));
+            return 2;
+        }
+        QTimer::singleShot(120000, &app, [&] { app.quit(); });
+        app.exec();
+        return result;
+    }
+    auto save = [&] {
+        window.showTab(tab);
+        if (finding >= 0)
+            window.selectFinding(finding);
+        QTimer::singleShot(200, &window, [&] {
+            result = window.grab().save(out) ? 0 : 1;
+            app.quit();
+        });
+    };
+    QObject::connect(&window, &lamina::MainWindow::archiveLoaded, &window, [&] {
+        if (window.current().images.isEmpty())
+            save();
+    });
+    QObject::connect(&window, &lamina::MainWindow::layersIndexed, &window, save);
+    QTimer::singleShot(120000, &app, [&] { app.quit(); });
+    window.openPath(path);
+    app.exec();
+    return result;
+}
+
+/// `lamina --ui-probe PATH`: opens PATH in the window and prints the longest gap between two ticks
+/// of a 5 ms heartbeat on the UI thread until everything is loaded and verified (bench/ records it).
+int uiProbe(QApplication &app, const QString &path)
+{
+    lamina::MainWindow window;
+    window.show();
+    QElapsedTimer clock;
+    qint64 last = 0, longest = 0;
+    QTimer beat;
+    beat.setInterval(5);
+    QObject::connect(&beat, &QTimer::timeout, [&] {
+        const qint64 now = clock.elapsed();
+        longest = std::max(longest, now - last);
+        last = now;
+    });
+    auto finish = [&] {
+        beat.stop();
+        std::printf("longest UI-thread gap: %lld ms (total %lld ms)\n", static_cast<long long>(longest),
+                    static_cast<long long>(clock.elapsed()));
+        app.quit();
+    };
+    QObject::connect(&window, &lamina::MainWindow::archiveLoaded, &window, [&] {
+        if (window.current().images.isEmpty())
+            finish();
+    });
+    QObject::connect(&window, &lamina::MainWindow::verified, &window, finish);
+    clock.start();
+    beat.start();
+    window.openPath(path);
+    return app.exec();
+}
+
+} // namespace
+
+extern "C" Q_DECL_EXPORT int lamina_window_main(int argc, char **argv)
+{
+    QStringList args;
+    for (int i = 0; i < argc; ++i)
+        args << QString::fromLocal8Bit(argv[i]);
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("Lamina"));
+    QApplication::setApplicationVersion(QStringLiteral(LAMINA_VERSION));
+    QApplication::setOrganizationName(QStringLiteral("Lamina"));
+    QApplication::setDesktopFileName(QStringLiteral("io.github.lamina.Lamina"));
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/io.github.lamina.Lamina.svg")));
+    if (args.value(1) == u"--screenshot")
+        return screenshot(app, args);
+    if (args.value(1) == u"--ui-probe" && args.size() == 3)
+        return uiProbe(app, args.at(2));
+    lamina::MainWindow window;
+    window.show();
+    if (args.size() > 1)
+        window.openPath(args.at(1));
+    return app.exec();
+}

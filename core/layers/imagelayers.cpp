@@ -182,7 +182,6 @@ ImageLayers indexImageLayers(const ImageArchive &ia, int image, const LayerIndex
     return out;
 }
 
-
 ImageSizes imageSizes(const ImageLayers &layers)
 {
     return sizesOf(layers.layers, MergedTree::build(layers.layers, int(layers.layers.size()) - 1, false, false));

@@ -50,23 +50,10 @@ int MergedTree::lookup(int parent, QByteArrayView name, quint32 hash) const
     }
 }
 
-void MergedTree::tableGrow()
-{
-    QList<qint32> old = std::move(m_table);
-    qsizetype size = 1024;
-    while (size < (m_tableUsed + 1) * 2)
-        size *= 2;
-    m_table = QList<qint32>(size, -1);
-    m_tableUsed = 0;
-    for (int n : std::as_const(old))
-        if (n >= 0)
-            tableInsert(n);
-}
-
 void MergedTree::tableInsert(int node)
 {
     if ((m_tableUsed + 1) * 2 > m_table.size())
-        tableGrow();
+        reserveTable(1);
     const Node &x = m_nodes.at(node);
     const quint64 mask = quint64(m_table.size() - 1);
     quint64 i = slotKey(x.parent, x.nameHash) & mask;
@@ -303,8 +290,9 @@ MergedTree::Incremental::Incremental(int layerCount, bool recordChanges, bool fo
 
 void MergedTree::reserveTable(qsizetype more)
 {
-    // Every node is inserted once at most, so a table sized for all of them never grows while a
-    // layer is applied (growing holds the old and the new table at once).
+    // Room for `more` inserts at under half load, rebuilt once if too small. A layer's nodes are
+    // inserted once at most, so sizing for the whole layer up front keeps the table from growing
+    // while the layer is applied (growing holds the old and the new table at once).
     qsizetype size = std::max<qsizetype>(1024, m_table.size());
     while (size < (m_tableUsed + more + 1) * 2)
         size *= 2;

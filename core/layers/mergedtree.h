@@ -101,7 +101,6 @@ private:
     int lookup(int parent, QByteArrayView name, quint32 hash) const;
     void tableInsert(int node);
     void tableRemove(int node);
-    void tableGrow();
     void reserveTable(qsizetype more);
     quint32 hashName(QByteArrayView name) const;
     void removeSubtree(int node, bool record, int layer);

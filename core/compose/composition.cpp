@@ -174,10 +174,27 @@ struct Writer
                 return -1;
             }
             w->spliceOffset += n;
-            return la_ssize_t(length);
+        } else if (!writeAll(w->fd, static_cast<const char *>(buffer), length, &w->error)) {
+            return -1;
         }
-        return writeAll(w->fd, static_cast<const char *>(buffer), length, &w->error) ? la_ssize_t(length) : -1;
+        w->wrote(qint64(length));
+        return la_ssize_t(length);
     }
+
+    /// Starts the disk writing what is written so far, every few megabytes, without waiting for
+    /// it. Left to itself, the kernel holds gigabytes of dirty pages until the final fsync, so the
+    /// disk would sit idle while the copy runs and the copy idle while the disk catches up.
+    void wrote(qint64 n)
+    {
+        end += n;
+        if (end - flushed >= kWritebackStep) {
+            ::sync_file_range(fd, flushed, end - flushed, SYNC_FILE_RANGE_WRITE);
+            flushed = end;
+        }
+    }
+    static constexpr qint64 kWritebackStep = 32ll << 20;
+    qint64 end = 0;     ///< bytes written to `fd` (sequentially, from its start)
+    qint64 flushed = 0; ///< of which handed to the disk
 
     bool header(const QString &path, int type, qint64 size, const QString &link = {})
     {
@@ -229,6 +246,7 @@ struct Writer
         // the composition.
         const struct timespec times[2] = {{mtime, 0}, {mtime, 0}};
         ::futimens(fd, times);
+        ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); // the disk starts now, not at syncfs
         const bool ok = ::close(fd) == 0;
         fd = -1;
         if (!ok && error.isEmpty())
@@ -307,11 +325,21 @@ public:
     ~BackgroundHasher() { finish(); }
 
     /// `key` names the member in the finished output: its data offset in a tar, its path in a folder.
-    void add(const QString &key, const QString &file, qint64 offset, qint64 size, Compression compression)
+    /// With `openNow` the file is opened here, so that the job still reads it once it is renamed.
+    void add(const QString &key, const QString &file, qint64 offset, qint64 size, Compression compression, bool openNow)
+    {
+        const int fd = openNow ? ::open(QFile::encodeName(file).constData(), O_RDONLY | O_CLOEXEC) : -1;
+        std::lock_guard lock(m_mutex);
+        m_jobs.push_back({key, file, fd, offset, size, compression});
+        m_byName = m_byName || fd < 0;
+        m_wake.notify_one();
+    }
+    /// Whether a job will open its file by name (out of descriptors, or not asked to open it now):
+    /// then the file must stay where it is until finish().
+    bool needsName() const
     {
         std::lock_guard lock(m_mutex);
-        m_jobs.push_back({key, file, offset, size, compression});
-        m_wake.notify_one();
+        return m_byName;
     }
     QHash<QString, MemberDigest> finish()
     {
@@ -330,6 +358,7 @@ private:
     struct Job
     {
         QString key, file;
+        int fd;
         qint64 offset, size;
         Compression compression;
     };
@@ -346,7 +375,7 @@ private:
                 m_jobs.pop_front();
             }
             MemberDigest d;
-            const int fd = ::open(QFile::encodeName(job.file).constData(), O_RDONLY | O_CLOEXEC);
+            const int fd = job.fd >= 0 ? job.fd : ::open(QFile::encodeName(job.file).constData(), O_RDONLY | O_CLOEXEC);
             if (fd < 0) {
                 d.error = QStringLiteral("%1: %2").arg(job.file, QString::fromLocal8Bit(strerror(errno)));
             } else {
@@ -358,12 +387,13 @@ private:
         }
     }
     const Progress &m_progress;
-    std::mutex m_mutex;
+    mutable std::mutex m_mutex;
     std::condition_variable m_wake;
     std::deque<Job> m_jobs;
     std::vector<std::thread> m_threads;
     QHash<QString, MemberDigest> m_results;
     bool m_done = false;
+    bool m_byName = false;
 };
 
 /// Queues the member just written for hashing, when there is a hasher.
@@ -372,9 +402,9 @@ void hashWritten(BackgroundHasher *hasher, const Writer &w, qint64 size, Compres
     if (!hasher)
         return;
     if (w.folder())
-        hasher->add(w.memberPath, w.outputPath + u'/' + w.memberPath, 0, size, compression);
+        hasher->add(w.memberPath, w.outputPath + u'/' + w.memberPath, 0, size, compression, false);
     else if (w.memberOffset >= 0)
-        hasher->add(QString::number(w.memberOffset), w.outputPath, w.memberOffset, size, compression);
+        hasher->add(QString::number(w.memberOffset), w.outputPath, w.memberOffset, size, compression, true);
 }
 
 std::unique_ptr<MemberReader> openSource(const LayerSource &src, const Archive *base, QString *error)
@@ -1145,14 +1175,22 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         ok = ok && ::fsync(w.fd) == 0;
         ::close(w.fd);
         w.fd = -1;
-        if (hasher)
-            hashed = hasher->finish(); // before the file is renamed
+        // The hashing goes on while the file is renamed (replacing a big file can wait long on the
+        // disk): each member is read through a descriptor opened when it was queued.
+        if (hasher && hasher->needsName())
+            hashed = hasher->finish();
         if (!ok || progress.cancelled() || ::rename(partName.constData(), QFile::encodeName(options.output).constData()) != 0) {
+            const int renameErrno = errno;
+            if (hasher)
+                hasher->finish();
+            errno = renameErrno;
             ::unlink(partName.constData());
             result.error = progress.cancelled() ? QStringLiteral("cancelled")
                                                 : (w.error.isEmpty() ? QStringLiteral("%1: cannot write: %2").arg(options.output, QString::fromLocal8Bit(strerror(errno))) : w.error);
             return result;
         }
+        if (hasher)
+            hashed = hasher->finish();
     }
 
     if (!options.checkResult)

@@ -17,10 +17,23 @@ namespace {
 
 using Mbrtowc = size_t (*)(wchar_t *, const char *, size_t, mbstate_t *);
 
-Mbrtowc libcMbrtowc()
+[[gnu::noinline]] size_t libcMbrtowc(wchar_t *pwc, const char *s, size_t n, mbstate_t *ps)
 {
     static const Mbrtowc next = reinterpret_cast<Mbrtowc>(dlsym(RTLD_NEXT, "mbrtowc"));
-    return next;
+    if (next)
+        return next(pwc, s, n, ps);
+    errno = EILSEQ; // no libc function to defer to (never in a dynamically linked program)
+    return static_cast<size_t>(-1);
+}
+
+bool initialState(const mbstate_t *ps)
+{
+#ifdef __GLIBC__
+    // glibc's own mbsinit() is exactly this test; inline, it saves a call per byte.
+    return ps->__count == 0;
+#else
+    return std::mbsinit(ps);
+#endif
 }
 
 bool utf8Locale()
@@ -35,13 +48,12 @@ bool utf8Locale()
 
 extern "C" size_t mbrtowc(wchar_t *__restrict pwc, const char *__restrict s, size_t n, mbstate_t *__restrict ps) noexcept
 {
-    if (s && n > 0 && static_cast<unsigned char>(*s) < 0x80 && ps && std::mbsinit(ps) && utf8Locale()) {
+    // The common case touches no callee-saved register, so that it needs no stack frame: the rest
+    // is a tail call.
+    if (s && n > 0 && ps && static_cast<unsigned char>(*s) < 0x80 && initialState(ps) && utf8Locale()) [[likely]] {
         if (pwc)
             *pwc = static_cast<unsigned char>(*s);
         return *s ? 1 : 0;
     }
-    if (const Mbrtowc next = libcMbrtowc())
-        return next(pwc, s, n, ps);
-    errno = EILSEQ; // no libc function to defer to (never in a dynamically linked program)
-    return static_cast<size_t>(-1);
+    return libcMbrtowc(pwc, s, n, ps);
 }

@@ -539,6 +539,12 @@ struct Feed
     const Feed *compressedSide = nullptr; // the stage-1 feed, for the decompression alarm
     QByteArray buffer = QByteArray(int(kChunk), Qt::Uninitialized);
     QString error;
+    // When seeking past file data, reads start small (a big read-ahead would pull in the very data
+    // the skips avoid) and grow while nothing is skipped: a run of small files is read through
+    // with few calls.
+    qint64 readSize = kChunk;
+    int readsSinceSkip = 0;
+    static constexpr qint64 kSmallRead = 16 * 1024;
 
     static la_ssize_t read(struct archive *, void *data, const void **out)
     {
@@ -559,7 +565,9 @@ struct Feed
             if (n < 0)
                 f->error = QString::fromLocal8Bit(archive_error_string(f->upstream));
         } else {
-            n = f->reader->read(f->buffer.data(), f->buffer.size());
+            if (f->seekable && ++f->readsSinceSkip > 4)
+                f->readSize = std::min<qint64>(f->readSize * 2, f->buffer.size());
+            n = f->reader->read(f->buffer.data(), f->readSize);
             if (n < 0)
                 f->error = f->reader->error();
         }
@@ -579,6 +587,8 @@ struct Feed
             return 0; // libarchive then reads through
         const qint64 n = f->reader->skip(request);
         f->bytes += n;
+        f->readSize = kSmallRead;
+        f->readsSinceSkip = 0;
         return n;
     }
 };
@@ -600,10 +610,8 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
     outer.reader = &reader;
     outer.progress = &progress;
     outer.seekable = reader.canSeek() && !options.computeDigests && !compressed;
-    // When seeking past file data, read little at a time: a big read-ahead would pull in the very
-    // data the skips avoid. Small files are still read through, which costs less than seeking.
     if (outer.seekable)
-        outer.buffer.resize(16 * 1024);
+        outer.readSize = Feed::kSmallRead;
     outer.hash = options.computeDigests ? &stored : nullptr;
 
     struct archive *tar = archive_read_new();

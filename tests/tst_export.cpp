@@ -22,6 +22,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <clocale>
+
 #include <sys/stat.h>
 
 using namespace lamina;
@@ -37,6 +39,7 @@ private Q_SLOTS:
     void ociFolderOfOnePlatform();
     void wholeCompressedBaseOfCompressedLayers();
     void damagedBaseIsCaughtByTheVerification();
+    void namesDoNotDependOnTheLocale();
     void everyBaseLayout_data();
     void everyBaseLayout();
     void reproducible();
@@ -790,6 +793,58 @@ void TestExport::damagedBaseIsCaughtByTheVerification()
         QVERIFY2(codes.contains(format == ExportFormat::Docker ? QStringLiteral("diffid-mismatch") : QStringLiteral("blob-digest-mismatch")),
                  qPrintable(codes.join(u' ')));
     }
+}
+
+void TestExport::namesDoNotDependOnTheLocale()
+{
+    // Non-ASCII names, written while the process's locale is C (a bare shell, a cron job): once
+    // a crash in libarchive's PAX writer, which converts names to the locale's character set.
+    // The archive must be byte for byte the one written in a UTF-8 locale.
+    const QString hostFile = m_dir.filePath(QStringLiteral("h\u00e9llo-\u6587\u4ef6.txt"));
+    {
+        QFile f(hostFile);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("hi\n");
+    }
+    Composition c = nixComposition();
+    LayerOp add;
+    add.kind = LayerOp::AddHost;
+    add.hostPath = hostFile;
+    add.imagePath = QStringLiteral("/opt/h\u00e9llo-\u6587\u4ef6.txt");
+    c.layers.first().ops << add;
+    LayerOp text;
+    text.kind = LayerOp::WriteText;
+    text.imagePath = QStringLiteral("/etc/caf\u00e9");
+    text.text = "au lait\n";
+    c.layers.first().ops << text;
+    const QByteArray saved = std::setlocale(LC_ALL, nullptr);
+    auto restore = qScopeGuard([&] { std::setlocale(LC_ALL, saved.constData()); });
+    QByteArray written[2];
+    const char *locales[2] = {"C", "C.UTF-8"};
+    for (int i = 0; i < 2; ++i) {
+        QVERIFY(std::setlocale(LC_ALL, locales[i]));
+        for (const ExportFormat format : {ExportFormat::Docker, ExportFormat::Oci}) {
+            ExportOptions options;
+            options.format = format;
+            options.output = m_dir.filePath(QStringLiteral("names-%1-%2.tar").arg(i).arg(int(format)));
+            const ExportResult r = exportComposition(c, options);
+            QVERIFY2(r.ok(), qPrintable(QStringLiteral("%1: %2").arg(QLatin1String(locales[i]), r.error)));
+            QFile f(options.output);
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            written[i] += f.readAll();
+        }
+    }
+    QVERIFY(written[0] == written[1]);
+    // And the names are there, as UTF-8.
+    const ImageArchive ia = openImageArchive(m_dir.filePath(QStringLiteral("names-0-%1.tar").arg(int(ExportFormat::Docker))));
+    QVERIFY(ia.archive);
+    const ImageLayers layers = indexImageLayers(ia, 0, {}, Progress());
+    const LayerIndex &top = *layers.layers.constLast();
+    QStringList names;
+    for (int i = 0; i < top.size(); ++i)
+        names << QString::fromUtf8(top.path(i));
+    QVERIFY2(names.contains(QStringLiteral("opt/h\u00e9llo-\u6587\u4ef6.txt")), qPrintable(names.join(u' ')));
+    QVERIFY2(names.contains(QStringLiteral("etc/caf\u00e9")), qPrintable(names.join(u' ')));
 }
 
 QTEST_GUILESS_MAIN(TestExport)

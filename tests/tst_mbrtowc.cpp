@@ -1,10 +1,20 @@
 // SPDX-License-Identifier: MIT
 // app/mbrtowc.cpp answers ASCII bytes itself and passes everything else to glibc: every answer
-// (result, wide character, errno, shift state) must be glibc's, in UTF-8 and other locales.
+// (result, wide character, errno, shift state) must be glibc's, in UTF-8 and other locales, set
+// for the process or for the thread (the layer indexer's lamina_utf8_locale()).
+#include "archive/memberreader.h"
+#include "layers/layerindex.h"
+#include "util/progress.h"
+#include "util/utf8locale.h"
+
 #include <QProcess>
 #include <QTest>
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <dlfcn.h>
+#include <langinfo.h>
+#include <locale.h>
 
 #include <cerrno>
 #include <clocale>
@@ -32,7 +42,56 @@ Answer ask(Mbrtowc f, const char *s, size_t n, mbstate_t *state, bool withOut = 
     return {r, wc, errno, state ? bool(std::mbsinit(state)) : true};
 }
 
+/// A layer in memory that notes the thread's locale whenever the indexer reads from it.
+class WatchedReader : public lamina::MemberReader
+{
+public:
+    explicit WatchedReader(QByteArray bytes) : m_bytes(std::move(bytes)) {}
+    qint64 read(char *buffer, qint64 max) override
+    {
+        localesSeen.append(uselocale(nullptr));
+        const qint64 n = std::min<qint64>(max, m_bytes.size() - m_at);
+        std::memcpy(buffer, m_bytes.constData() + m_at, size_t(n));
+        m_at += n;
+        return n;
+    }
+    QString error() const override { return {}; }
+    QList<locale_t> localesSeen;
+
+private:
+    QByteArray m_bytes;
+    qint64 m_at = 0;
+};
+
+QByteArray smallLayer()
+{
+    const lamina::Utf8Thread utf8; // libarchive's PAX writer needs it for a UTF-8 name in a C locale
+    QByteArray out(64 * 1024, '\0');
+    size_t used = 0;
+    struct archive *a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    archive_write_open_memory(a, out.data(), size_t(out.size()), &used);
+    for (const char *name : {"etc/", "etc/hostname", "etc/caf\xc3\xa9"}) {
+        struct archive_entry *e = archive_entry_new();
+        archive_entry_set_pathname_utf8(e, name);
+        const bool dir = name[std::strlen(name) - 1] == '/';
+        archive_entry_set_filetype(e, dir ? AE_IFDIR : AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        archive_entry_set_size(e, dir ? 0 : 3);
+        archive_write_header(a, e);
+        if (!dir)
+            archive_write_data(a, "hi\n", 3);
+        archive_entry_free(e);
+    }
+    archive_write_close(a);
+    archive_write_free(a);
+    out.truncate(qsizetype(used));
+    return out;
+}
+
 } // namespace
+
+extern "C" locale_t lamina_utf8_locale() noexcept;
 
 class TestMbrtowc : public QObject
 {
@@ -41,6 +100,8 @@ private Q_SLOTS:
     void initTestCase();
     void sameAnswersAsGlibc_data();
     void sameAnswersAsGlibc();
+    void theLocaleForReadingNames();
+    void theIndexerReadsInItAndRestoresTheThreadsLocale();
     void theProgramUsesIt();
 
 private:
@@ -61,16 +122,32 @@ void TestMbrtowc::initTestCase()
 void TestMbrtowc::sameAnswersAsGlibc_data()
 {
     QTest::addColumn<QByteArray>("locale");
-    QTest::newRow("C.UTF-8") << QByteArray("C.UTF-8");
-    QTest::newRow("C") << QByteArray("C");
-    QTest::newRow("POSIX") << QByteArray("POSIX");
+    QTest::addColumn<int>("thread"); // 0: the process's locale; 1: lamina_utf8_locale(); 2: another thread locale
+    QTest::newRow("C.UTF-8") << QByteArray("C.UTF-8") << 0;
+    QTest::newRow("C") << QByteArray("C") << 0;
+    QTest::newRow("POSIX") << QByteArray("POSIX") << 0;
+    // The process in C, the thread in the indexer's UTF-8 locale: answers by the thread's.
+    QTest::newRow("thread: lamina_utf8_locale, process C") << QByteArray("UTF-8") << 1;
+    QTest::newRow("thread: C, process C.UTF-8") << QByteArray("C") << 2;
 }
 
 void TestMbrtowc::sameAnswersAsGlibc()
 {
     QFETCH(QByteArray, locale);
+    QFETCH(int, thread);
     const QByteArray saved = std::setlocale(LC_CTYPE, nullptr);
-    QVERIFY(std::setlocale(LC_CTYPE, locale.constData()));
+    QVERIFY(std::setlocale(LC_CTYPE, thread == 1 ? "C" : thread == 2 ? "C.UTF-8" : locale.constData()));
+    const locale_t other = thread == 2 ? newlocale(LC_ALL_MASK, "C", nullptr) : nullptr;
+    const locale_t before = thread == 1 ? uselocale(lamina_utf8_locale()) : thread == 2 ? uselocale(other) : nullptr;
+    auto restore = qScopeGuard([&] {
+        if (before)
+            uselocale(before);
+        if (other)
+            freelocale(other);
+        std::setlocale(LC_CTYPE, saved.constData());
+    });
+    if (thread == 1)
+        QVERIFY(uselocale(nullptr) == lamina_utf8_locale());
     auto both = [&](const QByteArray &bytes, size_t n, const char *what) {
         mbstate_t a{}, b{};
         const Answer x = ask(m_ours, bytes.constData(), n, &a), y = ask(m_glibc, bytes.constData(), n, &b);
@@ -106,7 +183,31 @@ void TestMbrtowc::sameAnswersAsGlibc()
     mbstate_t c{}, d{};
     QVERIFY(ask(m_ours, nullptr, 0, &c) == ask(m_glibc, nullptr, 0, &d));
     QCOMPARE(ask(m_ours, "A", 1, nullptr).result, ask(m_glibc, "A", 1, nullptr).result);
-    std::setlocale(LC_CTYPE, saved.constData());
+}
+
+void TestMbrtowc::theLocaleForReadingNames()
+{
+    const locale_t mine = lamina_utf8_locale();
+    QVERIFY(mine);
+    QVERIFY(lamina_utf8_locale() == mine); // one object, made once
+    QCOMPARE(QByteArray(nl_langinfo_l(CODESET, mine)), QByteArray("UTF-8"));
+}
+
+void TestMbrtowc::theIndexerReadsInItAndRestoresTheThreadsLocale()
+{
+    WatchedReader reader(smallLayer());
+    const locale_t other = newlocale(LC_ALL_MASK, "C", nullptr);
+    QVERIFY(other);
+    const locale_t before = uselocale(other);
+    const lamina::LayerIndexResult r = lamina::indexLayerFromReader(reader, lamina::Compression::None, {}, lamina::Progress(), -1);
+    QVERIFY2(r.index, qPrintable(r.error));
+    QCOMPARE(r.index->size(), 3);
+    QVERIFY(!reader.localesSeen.isEmpty());
+    for (const locale_t seen : std::as_const(reader.localesSeen))
+        QVERIFY(seen == lamina_utf8_locale());
+    QVERIFY(uselocale(nullptr) == other); // given back
+    uselocale(before);
+    freelocale(other);
 }
 
 void TestMbrtowc::theProgramUsesIt()
@@ -115,7 +216,10 @@ void TestMbrtowc::theProgramUsesIt()
     QProcess nm;
     nm.start(QStringLiteral("nm"), {QStringLiteral("-D"), QStringLiteral("--defined-only"), QStringLiteral(LAMINA_BINARY)});
     QVERIFY(nm.waitForFinished(30000));
-    QVERIFY(nm.readAllStandardOutput().contains(" T mbrtowc\n"));
+    const QByteArray symbols = nm.readAllStandardOutput();
+    QVERIFY(symbols.contains(" T mbrtowc\n"));
+    // And lamina_utf8_locale, for the window module's copy of the indexer to find.
+    QVERIFY(symbols.contains(" T lamina_utf8_locale\n"));
 }
 
 QTEST_GUILESS_MAIN(TestMbrtowc)

@@ -12,6 +12,7 @@
 #include "layers/imagelayers.h"
 #include "util/safewrite.h"
 #include "util/sha256.h"
+#include "util/utf8locale.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -840,6 +841,7 @@ int findPlatformImage(const ImageArchive &base, const QString &wanted, QString *
 
 ExportResult exportComposition(const Composition &composition, const ExportOptions &options, const Progress &progress)
 {
+    const Utf8Thread utf8; // names go out as UTF-8 whatever the user's locale
     ExportResult result;
     const QFileInfo out(options.output);
     const bool toFolder = options.format == ExportFormat::OciDir;

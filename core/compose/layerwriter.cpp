@@ -4,6 +4,7 @@
 
 #include "util/safewrite.h"
 #include "util/sha256.h"
+#include "util/utf8locale.h"
 
 #include <QDir>
 #include <QDirIterator>
@@ -108,6 +109,7 @@ struct Output
 
 WrittenLayer writeLayer(const LayerSpec &spec, const QString &outPath, const Progress &progress)
 {
+    const Utf8Thread utf8; // names go out as UTF-8 whatever the user's locale
     WrittenLayer result;
     QMap<QString, Entry> entries; // by normalised path
     auto ensureParents = [&](const QString &path) {

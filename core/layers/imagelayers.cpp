@@ -6,6 +6,7 @@
 #include <QThread>
 
 #include "archive/libarchive_p.h"
+#include "util/utf8locale.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -239,6 +240,7 @@ QString copyRange(MemberReader &reader, qint64 size, const Sink &sink)
 
 QString streamEntry(MemberReader &reader, int header, qint64 size, const Sink &sink)
 {
+    const Utf8Thread utf8; // names read as the index read them
     ReaderFeed feed{&reader};
     struct archive *a = archive_read_new();
     supportCompressions(a);

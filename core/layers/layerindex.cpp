@@ -7,6 +7,7 @@
 #include "util/limits.h"
 #include "util/namehash.h"
 #include "util/sha256.h"
+#include "util/utf8locale.h"
 
 #include <QtEndian>
 
@@ -598,6 +599,10 @@ struct Feed
 LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compression, const LayerIndexOptions &options,
                                       const Progress &progress, qint64 storedSize)
 {
+    // libarchive turns every name into a wide string by the thread's locale, one mbrtowc call per
+    // byte; the program's mbrtowc answers for this locale without asking glibc. The index keeps
+    // names as stored (PAX names as UTF-8), so they read the same in any locale.
+    const Utf8Thread utf8;
     auto index = std::make_shared<LayerIndex>();
     index->compression = compression;
     index->storedSize = storedSize;

@@ -20,6 +20,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
+#include <QProgressBar>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QTableView>
@@ -244,6 +245,10 @@ void TestMainWindow::verificationRunsInTheBackground()
     QSignalSpy verified(&w, &MainWindow::verified);
     QVERIFY(openAndWait(w, tar));
     QVERIFY(verified.count() > 0 || verified.wait(30000));
+    // The status line still tells how indexing went; the bar says what it was measuring.
+    const auto *bar = w.findChild<QProgressBar *>();
+    QVERIFY(bar);
+    QVERIFY2(bar->format().startsWith(QStringLiteral("Verifying digests")), qPrintable(bar->format()));
     bool found = false;
     for (const Finding &finding : w.findings())
         found = found || finding.code == u"diffid-mismatch";

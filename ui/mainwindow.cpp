@@ -440,6 +440,8 @@ void MainWindow::startVerification()
     m_progressDone = 0;
     m_progressTotal = 0;
     m_progress->setRange(0, 1000);
+    // The status line keeps the indexing's outcome meanwhile: the bar says what it measures.
+    m_progress->setFormat(tr("Verifying digests: %p%"));
     m_progress->show();
     m_cancelButton->show();
     const ImageArchive ia = m_archive;
@@ -674,6 +676,7 @@ void MainWindow::startIndexing(int image)
     m_progressTotal = 0;
     m_progress->setRange(0, 1000);
     m_progress->setValue(0);
+    m_progress->setFormat(tr("Indexing: %p%"));
     m_progress->show();
     m_cancelButton->show();
     statusBar()->showMessage(tr("Indexing the layers' files…"));

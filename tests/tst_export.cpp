@@ -53,6 +53,7 @@ private Q_SLOTS:
     void previewAgreesWithExport();
     void previewWritesOnlyChangedLayers();
     void commandLineMakesTheSameImage();
+    void foldersKeepTheirAttributes();
 
 private:
     static Composition nixComposition()
@@ -83,6 +84,18 @@ private:
         if (out)
             *out = p.readAllStandardOutput() + p.readAllStandardError();
         return p.exitCode();
+    }
+    /// The compose bases of tests/fixtures/make_compose_bases.py, written once.
+    QString composeBase(const QString &name)
+    {
+        const QString dir = m_dir.filePath(QStringLiteral("compose-bases"));
+        if (!QFileInfo::exists(dir + u'/' + name)) {
+            QString output;
+            if (test::runPython({ test::source(QStringLiteral("tests/fixtures/make_compose_bases.py")), dir }, &output)
+                != 0)
+                qWarning("make_compose_bases.py: %s", qPrintable(output));
+        }
+        return dir + u'/' + name;
     }
     QTemporaryDir m_dir;
 };
@@ -845,6 +858,135 @@ void TestExport::namesDoNotDependOnTheLocale()
         names << QString::fromUtf8(top.path(i));
     QVERIFY2(names.contains(QStringLiteral("opt/h\u00e9llo-\u6587\u4ef6.txt")), qPrintable(names.join(u' ')));
     QVERIFY2(names.contains(QStringLiteral("etc/caf\u00e9")), qPrintable(names.join(u' ')));
+}
+
+void TestExport::foldersKeepTheirAttributes()
+{
+    // Writing into folders the base has must not change them: /tmp stays 1777, /root 0700, a
+    // folder of 65534's stays theirs (issue 16, item 1). Checked in the layer as written, and in
+    // the tree podman builds from it.
+    const QString base = composeBase(QStringLiteral("alpine-like.tar"));
+    QFile expectedFile(composeBase(QStringLiteral("alpine-like.json")));
+    QVERIFY(expectedFile.open(QIODevice::ReadOnly));
+    const QJsonObject expected = QJsonDocument::fromJson(expectedFile.readAll()).object();
+    Composition c;
+    c.basePath = base;
+    c.tags << QStringLiteral("folders:kept");
+    auto op
+        = [](LayerOp::Kind kind, const QString &path, const QByteArray &text = {}, std::optional<quint32> mode = {}) {
+              LayerOp o;
+              o.kind = kind;
+              o.imagePath = path;
+              o.text = text;
+              o.mode = mode;
+              return o;
+          };
+    LayerSpec first, second;
+    first.ops << op(LayerOp::WriteText, QStringLiteral("/tmp/hello"), "hi\n")
+              << op(LayerOp::WriteText, QStringLiteral("/root/.profile"), "x")
+              << op(LayerOp::WriteText, QStringLiteral("/srv/svc/conf"), "c")
+              << op(LayerOp::Mkdir, QStringLiteral("/srv")) << op(LayerOp::Mkdir, QStringLiteral("/data"), {}, 0750);
+    second.ops << op(LayerOp::WriteText, QStringLiteral("/data/x"), "y");
+    c.layers << first << second;
+    ExportOptions options;
+    options.output = m_dir.filePath(QStringLiteral("folders.tar"));
+    const ExportResult r = exportComposition(c, options);
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    for (const Finding &f : r.preflight)
+        QVERIFY2(f.code != u"folder-changed", qPrintable(f.message));
+
+    const ImageArchive written = openImageArchive(options.output);
+    QVERIFY(written.ok());
+    const ImageLayers layers = indexImageLayers(written, 0);
+    QCOMPARE(layers.layers.size(), 3);
+    const LayerIndex &one = *layers.layers.at(1);
+    for (const QString &path :
+        { QStringLiteral("tmp"), QStringLiteral("root"), QStringLiteral("srv"), QStringLiteral("srv/svc") }) {
+        const int e = one.find(path.toUtf8());
+        QVERIFY2(e >= 0, qPrintable(path));
+        const QJsonArray want = expected.value(path).toArray();
+        QCOMPARE(one.entry(e).type, EntryType::Directory);
+        QVERIFY2(!(one.entry(e).flags & LayerEntry::Implicit), qPrintable(path));
+        QCOMPARE(quint32(one.entry(e).mode), quint32(want.at(0).toInt()));
+        QCOMPARE(one.entry(e).uid, quint32(want.at(1).toInt()));
+        QCOMPARE(one.entry(e).gid, quint32(want.at(2).toInt()));
+        QCOMPARE(one.entry(e).mtime, qint64(want.at(3).toInteger()));
+    }
+    QCOMPARE(quint32(one.entry(one.find("data")).mode), 0750u); // new, with the mode asked
+    const LayerIndex &two = *layers.layers.at(2);
+    QCOMPARE(quint32(two.entry(two.find("data")).mode), 0750u); // as the layer below left it
+    QCOMPARE(two.entry(two.find("data")).mtime, 1); // the composition's time, as layer 1 wrote it
+
+    // What podman makes of it: the container's tree, exported.
+    const QStringList podman { QStringLiteral("--root"), m_dir.filePath(QStringLiteral("folders-root")),
+        QStringLiteral("--runroot"), m_dir.filePath(QStringLiteral("folders-run")), QStringLiteral("--storage-driver"),
+        QStringLiteral("vfs") };
+    QByteArray log;
+    QVERIFY2(run(QStringLiteral("podman"),
+                 podman + QStringList { QStringLiteral("load"), QStringLiteral("-i"), options.output }, &log)
+            == 0,
+        log.constData());
+    QByteArray container;
+    QVERIFY2(
+        run(QStringLiteral("podman"), podman + QStringList { QStringLiteral("create"), r.imageId.mid(7) }, &container)
+            == 0,
+        container.constData());
+    const QString id = QString::fromUtf8(container.trimmed()).split(u'\n').constLast();
+    const QString exported = m_dir.filePath(QStringLiteral("folders-container.tar"));
+    QVERIFY2(run(QStringLiteral("podman"),
+                 podman + QStringList { QStringLiteral("export"), QStringLiteral("-o"), exported, id }, &log)
+            == 0,
+        log.constData());
+    QString listing;
+    QVERIFY(test::runPython({ QStringLiteral("-c"),
+                                QStringLiteral("import json, sys, tarfile\n"
+                                               "t = tarfile.open(sys.argv[1])\n"
+                                               "print(json.dumps({m.name.rstrip('/'): [m.mode & 0o7777, m.uid, m.gid] "
+                                               "for m in t if m.isdir()}))\n"),
+                                exported },
+                &listing)
+        == 0);
+    const QJsonObject tree = QJsonDocument::fromJson(listing.toUtf8()).object();
+    for (const QString &path : { QStringLiteral("tmp"), QStringLiteral("root"), QStringLiteral("srv/svc") }) {
+        const QJsonArray want = expected.value(path).toArray();
+        QCOMPARE(tree.value(path).toArray().at(0).toInt(), want.at(0).toInt());
+        QCOMPARE(tree.value(path).toArray().at(1).toInt(), want.at(1).toInt());
+    }
+    QCOMPARE(tree.value(QStringLiteral("data")).toArray().at(0).toInt(), 0750);
+    run(QStringLiteral("podman"), podman + QStringList { QStringLiteral("rm"), QStringLiteral("--force"), id });
+    run(QStringLiteral("podman"),
+        podman + QStringList { QStringLiteral("rmi"), QStringLiteral("--force"), r.imageId.mid(7) });
+    run(QStringLiteral("chmod"),
+        { QStringLiteral("-R"), QStringLiteral("u+w"), m_dir.filePath(QStringLiteral("folders-root")) });
+
+    // A host folder whose subfolder is 0700 still changes /tmp: reported, since nothing asked it.
+    QTemporaryDir host;
+    QVERIFY(QDir(host.path()).mkpath(QStringLiteral("tree/tmp")));
+    QVERIFY(QFile::setPermissions(
+        host.filePath(QStringLiteral("tree/tmp")), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+    Composition hostTree;
+    hostTree.basePath = base;
+    LayerOp add = op(LayerOp::AddHost, QStringLiteral("/"));
+    add.hostPath = host.filePath(QStringLiteral("tree"));
+    hostTree.layers << LayerSpec { { add }, 1 };
+    options.output = m_dir.filePath(QStringLiteral("folders-host.tar"));
+    ExportResult h = exportComposition(hostTree, options);
+    QVERIFY2(h.ok(), qPrintable(h.error));
+    QStringList changed;
+    for (const Finding &f : h.preflight)
+        if (f.code == u"folder-changed")
+            changed << f.message;
+    QCOMPARE(changed.size(), 1);
+    QVERIFY2(changed.constFirst().contains(u"/tmp") && changed.constFirst().contains(u"1777 → 0700"),
+        qPrintable(changed.constFirst()));
+    QVERIFY(!codeInfo(QStringLiteral("folder-changed")).explanation.isEmpty());
+    // Asked for, it is not reported.
+    hostTree.layers.first().ops.first().mode = 0700;
+    hostTree.layers.first().ops << op(LayerOp::Mkdir, QStringLiteral("/tmp"), {}, 0700);
+    h = exportComposition(hostTree, options);
+    QVERIFY2(h.ok(), qPrintable(h.error));
+    for (const Finding &f : h.preflight)
+        QVERIFY2(f.code != u"folder-changed", qPrintable(f.message));
 }
 
 QTEST_GUILESS_MAIN(TestExport)

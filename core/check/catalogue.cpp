@@ -266,6 +266,14 @@ const Entry kComposeEntries[] = {
      "folder over a link replaces the link: a new /bin folder hides a base image's /bin → usr/bin, and with it "
      "every program reached through it (nixpkgs#110696, #129007).",
      "Applies the replacement.", "Applies the replacement.", "Applies the replacement.", "Applies the replacement."},
+    {"folder-changed", "A new layer changes a folder's mode or owner that nothing asked to change",
+     "A new layer lists a folder the image already has (to put something in it) with another mode or owner than "
+     "the image gives it, and no operation asked for that mode. Loaders apply a folder entry's mode and owner over "
+     "the existing folder, so a /tmp of 1777 would become 0755 and no longer writable by other users, or a "
+     "folder owned by a service user would become root's. Lamina writes such folders with the attributes the "
+     "image has; this is reported when a host folder's mode (or a layer from elsewhere) still changes one.",
+     "Not verified by Lamina's tests.", "Not verified by Lamina's tests.",
+     "Applies them: /tmp comes out 0755 (tests/tst_export.cpp, foldersKeepTheirAttributes).", "Not checked."},
     {"setuid-file", "A new file has a set-user or set-group ID bit",
      "A file with the setuid or setgid bit runs with its owner's rights. That is rarely what a hand-made layer "
      "means to do.",

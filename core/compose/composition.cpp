@@ -747,6 +747,23 @@ QJsonObject editedSettings(QJsonObject c, const ConfigEdits &edits)
     return c;
 }
 
+FolderBelow foldersBelow(const MergedTree::Layers &layers)
+{
+    if (layers.isEmpty())
+        return {};
+    const auto tree
+        = std::make_shared<const MergedTree>(MergedTree::build(layers, int(layers.size()) - 1, false, false));
+    return [tree](const QString &path) -> std::optional<ExistingFolder> {
+        const int node = tree->find(path.toUtf8());
+        if (node <= 0 || tree->node(node).removed)
+            return std::nullopt;
+        const LayerEntry &e = tree->entry(node);
+        if (e.type != EntryType::Directory)
+            return std::nullopt;
+        return ExistingFolder { e.mode, e.uid, e.gid, e.mtime };
+    };
+}
+
 QList<LayerSpec> layersToWrite(const Composition &composition, const MergedTree::Layers &baseLayers, bool *workdirAdded)
 {
     // WorkingDir is metadata only; Docker creates it at run time, other runtimes may not
@@ -937,8 +954,12 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         for (const ImageLayer &l : img.layers)
             compressedLayers = compressedLayers || l.compression != Compression::None;
         const bool workdirTest = composition.createWorkdir && composition.config.workingDir && !composition.config.workingDir->isEmpty();
+        // New layers write the base's folders they go through with the base's attributes.
+        bool newEntries = false;
+        for (const LayerSpec &l : composition.layers)
+            newEntries = newEntries || !l.ops.isEmpty();
         ImageLayers indexed;
-        if (compressedLayers || workdirTest) {
+        if (compressedLayers || workdirTest || newEntries) {
             indexed = indexImageLayers(base, baseImage, {}, progress);
             baseIndexes = indexed.layers;
         } else if (options.checkResult) {
@@ -1008,7 +1029,7 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         LayerSpec spec = layers.at(i);
         spec.mtime = mtime;
         const QString path = work.filePath(QStringLiteral("new-%1.tar").arg(i));
-        const WrittenLayer w = writeLayer(spec, path, progress);
+        const WrittenLayer w = writeLayer(spec, path, progress, foldersBelow(baseIndexes + newIndexes));
         if (!w.ok()) {
             result.error = w.error;
             return result;
@@ -1019,9 +1040,9 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         s.storedSize = w.size;
         s.file = path;
         sources << s;
-        if (options.checkResult) {
-            // Indexed now, small as they are, so that the checks of the composed image need not
-            // index the whole output again.
+        {
+            // Indexed now, small as they are: the next new layer writes its folders as this one
+            // leaves them, and the checks of the composed image need not index the output again.
             QString error;
             const std::unique_ptr<MemberReader> reader = openFileReader(s.file, &error);
             const LayerIndexResult indexed = reader ? indexLayerFromReader(*reader, Compression::None, {}, progress, w.size) : LayerIndexResult{};
@@ -1218,7 +1239,7 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
     const int baseLayers = composition.basePath.isEmpty() ? 0 : int(base.images.at(result.baseImage).layers.size());
     if (laterIndexes.valid())
         baseIndexes = laterIndexes.get();
-    result.preflight = preflightChecks(baseIndexes + newIndexes, baseLayers, settings, workdirAdded);
+    result.preflight = preflightChecks(baseIndexes + newIndexes, baseLayers, settings, workdirAdded, layers);
     return result;
 }
 

@@ -89,6 +89,10 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
 /// the composer's preview so that both see the same layers.
 QList<LayerSpec> layersToWrite(const Composition &composition, const MergedTree::Layers &baseLayers, bool *workdirAdded);
 
+/// The folders of the tree `layers` make (every one applied, nulls counting as empty), for
+/// writeLayer: a new layer writes the folders it goes through with their attributes there.
+FolderBelow foldersBelow(const MergedTree::Layers &layers);
+
 /// A config's "config" object (Env, Cmd, …) with the edits applied; every other field kept.
 QJsonObject editedSettings(QJsonObject settings, const ConfigEdits &edits);
 

@@ -54,6 +54,7 @@ struct Entry
     bool fromHost = false;
     qint64 size = 0;
     QString linkTarget;
+    qint64 mtime = -1; // -1: the layer's
 };
 
 /// Component-wise order: a folder before what it holds, and whiteouts before their siblings
@@ -107,11 +108,25 @@ struct Output
 
 } // namespace
 
-WrittenLayer writeLayer(const LayerSpec &spec, const QString &outPath, const Progress &progress)
+WrittenLayer writeLayer(
+    const LayerSpec &spec, const QString &outPath, const Progress &progress, const FolderBelow &below)
 {
     const Utf8Thread utf8; // names go out as UTF-8 whatever the user's locale
     WrittenLayer result;
     QMap<QString, Entry> entries; // by normalised path
+    // A folder as the tree below has it, when it has it.
+    auto existing = [&](const QString &dir) -> std::optional<Entry> {
+        const std::optional<ExistingFolder> f = below ? below(dir) : std::nullopt;
+        if (!f)
+            return std::nullopt;
+        Entry e;
+        e.type = Entry::Dir;
+        e.mode = f->mode & 07777;
+        e.uid = f->uid;
+        e.gid = f->gid;
+        e.mtime = f->mtime;
+        return e;
+    };
     auto ensureParents = [&](const QString &path) {
         for (qsizetype slash = path.indexOf(u'/'); slash > 0; slash = path.indexOf(u'/', slash + 1)) {
             const QString dir = path.left(slash);
@@ -119,7 +134,7 @@ WrittenLayer writeLayer(const LayerSpec &spec, const QString &outPath, const Pro
                 Entry e;
                 e.type = Entry::Dir;
                 e.mode = 0755;
-                entries.insert(dir, e);
+                entries.insert(dir, existing(dir).value_or(e));
             }
         }
     };
@@ -146,6 +161,12 @@ WrittenLayer writeLayer(const LayerSpec &spec, const QString &outPath, const Pro
         };
         switch (op.kind) {
         case LayerOp::Mkdir:
+            if (const std::optional<Entry> old = op.mode ? std::nullopt : existing(path)) {
+                // Like mkdir -p: a folder that is there stays as it is unless a mode is asked.
+                ensureParents(path);
+                entries.insert(path, *old);
+                break;
+            }
             place(Entry::Dir, op.mode.value_or(0755));
             break;
         case LayerOp::Symlink:
@@ -207,7 +228,11 @@ WrittenLayer writeLayer(const LayerSpec &spec, const QString &outPath, const Pro
                 if (image.isEmpty())
                     return true; // the root itself: nothing to write for it
                 ensureParents(image);
-                entries.insert(image, e);
+                // A host folder added onto a folder the image has fills it: the image's folder
+                // keeps its mode and owner (a temporary folder's 0700 must not close /etc).
+                const std::optional<Entry> old
+                    = top && !op.mode && e.type == Entry::Dir ? existing(image) : std::nullopt;
+                entries.insert(image, old.value_or(e));
                 return true;
             };
             if (!addOne(op.hostPath, path, st, true))
@@ -255,7 +280,7 @@ WrittenLayer writeLayer(const LayerSpec &spec, const QString &outPath, const Pro
         archive_entry_clear(ae);
         const QByteArray name = path.toUtf8() + (e.type == Entry::Dir ? "/" : "");
         archive_entry_set_pathname_utf8(ae, name.constData());
-        archive_entry_set_mtime(ae, spec.mtime, 0);
+        archive_entry_set_mtime(ae, e.mtime >= 0 ? e.mtime : spec.mtime, 0);
         archive_entry_set_uid(ae, e.uid);
         archive_entry_set_gid(ae, e.gid);
         archive_entry_set_perm(ae, e.mode & 07777);

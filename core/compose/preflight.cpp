@@ -4,6 +4,7 @@
 #include "layers/extract.h"
 
 #include <QJsonArray>
+#include <QSet>
 
 namespace lamina {
 
@@ -27,7 +28,8 @@ QString octal(quint32 mode)
 
 } // namespace
 
-QList<Finding> preflightChecks(const MergedTree::Layers &layers, int baseLayers, const QJsonObject &cfg, bool workdirAdded)
+QList<Finding> preflightChecks(const MergedTree::Layers &layers, int baseLayers, const QJsonObject &cfg, bool workdirAdded,
+                               const QList<LayerSpec> &newLayers)
 {
     QList<Finding> out;
     const int top = int(layers.size()) - 1;
@@ -95,6 +97,13 @@ QList<Finding> preflightChecks(const MergedTree::Layers &layers, int baseLayers,
         if (!li)
             continue;
         const MergedTree below = l > 0 ? MergedTree::build(layers, l - 1, false) : MergedTree();
+        // The folders this layer's operations give a mode on purpose.
+        QSet<QByteArray> asked;
+        for (const LayerOp &op : newLayers.value(l - baseLayers).ops) {
+            QString unused;
+            if ((op.kind == LayerOp::Mkdir || op.kind == LayerOp::AddHost) && op.mode)
+                asked.insert(normaliseImagePath(op.imagePath, &unused).toUtf8());
+        }
         for (int e = 0; e < li->size(); ++e) {
             const LayerEntry &entry = li->entry(e);
             if (entry.type == EntryType::Whiteout)
@@ -111,6 +120,27 @@ QList<Finding> preflightChecks(const MergedTree::Layers &layers, int baseLayers,
                                       QStringLiteral("%1: the new layer's %2 replaces the image's %3%4")
                                           .arg(shown, entryTypeName(entry.type), entryTypeName(was), link),
                                       shown, l);
+            }
+            if (old >= 0 && entry.type == EntryType::Directory && below.entry(old).type == EntryType::Directory
+                && !(entry.flags & LayerEntry::Implicit) && !asked.contains(path)) {
+                // A folder entry's mode and owner replace those of the folder below when a loader
+                // applies the layer; a layer that lists a folder only to reach into it must not
+                // change them.
+                const LayerEntry &was = below.entry(old);
+                QStringList changed;
+                if ((was.mode & 07777) != (entry.mode & 07777))
+                    changed << QStringLiteral("mode %1 → %2").arg(octal(was.mode & 07777), octal(entry.mode & 07777));
+                if (was.uid != entry.uid || was.gid != entry.gid)
+                    changed << QStringLiteral("owner %1:%2 → %3:%4")
+                                   .arg(was.uid)
+                                   .arg(was.gid)
+                                   .arg(entry.uid)
+                                   .arg(entry.gid);
+                if (!changed.isEmpty())
+                    out << composeFinding("folder-changed", Severity::Warning,
+                        QStringLiteral("%1: the new layer changes the folder's %2, which no operation asked for")
+                            .arg(shown, changed.join(QStringLiteral(" and "))),
+                        shown, l);
             }
             if (entry.type == EntryType::File && (entry.mode & 06000))
                 out << composeFinding("setuid-file", Severity::Warning, QStringLiteral("%1 has mode %2").arg(shown, octal(entry.mode)), shown, l);

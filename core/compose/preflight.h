@@ -2,6 +2,7 @@
 #pragma once
 
 #include "check/finding.h"
+#include "compose/layerwriter.h"
 #include "layers/mergedtree.h"
 
 #include <QJsonObject>
@@ -18,6 +19,11 @@ namespace lamina {
 /// empty. `settings`: the resulting config's "config" object. `workdirAdded`: WorkingDir was put
 /// into the last new layer because the image lacked it (reported as information). Findings carry
 /// the layer and the image path they concern. Pure: callable from any thread.
-QList<Finding> preflightChecks(const MergedTree::Layers &layers, int baseLayers, const QJsonObject &settings, bool workdirAdded);
+///
+/// `newLayers`: the specs the new layers were written from (the layers above `baseLayers`, in
+/// order), to tell a folder mode or owner the user asked for (a `Mkdir` or `AddHost` with a mode)
+/// from one a layer changes by the way (`folder-changed`).
+QList<Finding> preflightChecks(const MergedTree::Layers &layers, int baseLayers, const QJsonObject &settings, bool workdirAdded,
+                               const QList<LayerSpec> &newLayers = {});
 
 } // namespace lamina

@@ -15,12 +15,25 @@ namespace lamina {
 
 namespace {
 
-QByteArray layerKey(const LayerSpec &spec)
+QByteArray layerKey(const LayerSpec &spec, const FolderBelow &below)
 {
     Composition one;
     one.layers << spec;
     QByteArray key = QJsonDocument(compositionToJson(one).value(QStringLiteral("layers")).toArray()).toJson(QJsonDocument::Compact) + '\n'
         + QByteArray::number(spec.mtime);
+    // The folders below that the layer may write again: their attributes are part of it.
+    for (const LayerOp &op : spec.ops) {
+        QString error;
+        const QString path = normaliseImagePath(op.imagePath, &error);
+        for (qsizetype end = path.indexOf(u'/'); below; end = path.indexOf(u'/', end + 1)) {
+            const QString dir = end < 0 ? path : path.left(end);
+            if (const std::optional<ExistingFolder> f = dir.isEmpty() ? std::nullopt : below(dir))
+                key += '\n' + dir.toUtf8() + ' ' + QByteArray::number(f->mode) + ' ' + QByteArray::number(f->uid) + ' '
+                    + QByteArray::number(f->gid) + ' ' + QByteArray::number(f->mtime);
+            if (end < 0)
+                break;
+        }
+    }
     for (const LayerOp &op : spec.ops) {
         if (op.kind != LayerOp::AddHost)
             continue;
@@ -52,7 +65,8 @@ ComposePreview previewComposition(const Composition &composition, const PreviewB
         }
         LayerSpec &spec = layers[i];
         spec.mtime = mtime;
-        const QByteArray key = layerKey(spec);
+        const FolderBelow below = foldersBelow(p.layers);
+        const QByteArray key = layerKey(spec, below);
         std::shared_ptr<const LayerIndex> index = reuse.value(key);
         if (!index) {
             if (!work) {
@@ -63,7 +77,7 @@ ComposePreview previewComposition(const Composition &composition, const PreviewB
                 }
             }
             const QString path = work->filePath(QStringLiteral("layer-%1.tar").arg(i));
-            const WrittenLayer w = writeLayer(spec, path, progress);
+            const WrittenLayer w = writeLayer(spec, path, progress, below);
             if (!w.ok()) {
                 p.error = QStringLiteral("new layer %1: %2").arg(i + 1).arg(w.error);
                 p.cancelled = progress.cancelled();
@@ -92,7 +106,7 @@ ComposePreview previewComposition(const Composition &composition, const PreviewB
         for (const MergedTree::ChangeRecord &c : netChanges(p.layers, p.baseLayers, int(p.layers.size()) - 1))
             p.changes.insert(c.path, c.change);
     p.settings = editedSettings(base.settings, composition.config);
-    p.findings = preflightChecks(p.layers, p.baseLayers, p.settings, p.workdirAdded);
+    p.findings = preflightChecks(p.layers, p.baseLayers, p.settings, p.workdirAdded, layers);
     return p;
 }
 

@@ -54,6 +54,7 @@ private Q_SLOTS:
     void previewWritesOnlyChangedLayers();
     void commandLineMakesTheSameImage();
     void foldersKeepTheirAttributes();
+    void tagsAreNormalisedOrRefused();
 
 private:
     static Composition nixComposition()
@@ -987,6 +988,89 @@ void TestExport::foldersKeepTheirAttributes()
     QVERIFY2(h.ok(), qPrintable(h.error));
     for (const Finding &f : h.preflight)
         QVERIFY2(f.code != u"folder-changed", qPrintable(f.message));
+}
+
+void TestExport::tagsAreNormalisedOrRefused()
+{
+    // "d" is d:latest to every loader: manifest.json, repositories and the index must say so.
+    // A reference outside Docker's grammar is refused before anything is written (issue 16,
+    // item 10); podman accepts what is written.
+    const QString base = composeBase(QStringLiteral("alpine-like.tar"));
+    Composition c;
+    c.basePath = base;
+    c.tags << QStringLiteral("d") << QStringLiteral("registry.example.com:5000/team/app_x-y:1.2_b") << QStringLiteral("d:latest");
+    const QStringList normal{QStringLiteral("d:latest"), QStringLiteral("registry.example.com:5000/team/app_x-y:1.2_b")};
+    for (const ExportFormat format : {ExportFormat::Docker, ExportFormat::Oci}) {
+        // podman 4.3 loads an OCI archive only when its index names one image ("more than one
+        // image in oci, choose an image"): the OCI one gets the name that needs normalising.
+        const QStringList want = format == ExportFormat::Docker ? normal : normal.mid(0, 1);
+        if (format == ExportFormat::Oci)
+            c.tags = QStringList{QStringLiteral("d")};
+        ExportOptions options;
+        options.format = format;
+        options.output = m_dir.filePath(QStringLiteral("tags-%1.tar").arg(int(format)));
+        const ExportResult r = exportComposition(c, options);
+        QVERIFY2(r.ok(), qPrintable(r.error));
+        QString listing;
+        QVERIFY(test::runPython({QStringLiteral("-c"),
+                                 QStringLiteral("import json, sys, tarfile\n"
+                                                "t = tarfile.open(sys.argv[1])\n"
+                                                "names = ('manifest.json', 'repositories', 'index.json')\n"
+                                                "print(json.dumps({m.name: json.load(t.extractfile(m)) for m in t if m.name in names}))\n"),
+                                 options.output},
+                                &listing) == 0);
+        const QJsonObject files = QJsonDocument::fromJson(listing.toUtf8()).object();
+        if (format == ExportFormat::Docker) {
+            QStringList repoTags;
+            for (const QJsonValue &v : files.value(u"manifest.json").toArray().at(0).toObject().value(u"RepoTags").toArray())
+                repoTags << v.toString();
+            QCOMPARE(repoTags, normal);
+            const QJsonObject repositories = files.value(u"repositories").toObject();
+            QCOMPARE(repositories.keys(), (QStringList{QStringLiteral("d"), QStringLiteral("registry.example.com:5000/team/app_x-y")}));
+            QCOMPARE(repositories.value(u"d").toObject().keys(), QStringList{QStringLiteral("latest")});
+        } else {
+            QStringList names, refs;
+            for (const QJsonValue &v : files.value(u"index.json").toObject().value(u"manifests").toArray()) {
+                names << v.toObject().value(u"annotations").toObject().value(u"io.containerd.image.name").toString();
+                refs << v.toObject().value(u"annotations").toObject().value(u"org.opencontainers.image.ref.name").toString();
+            }
+            QCOMPARE(names, want);
+            QCOMPARE(refs, QStringList{QStringLiteral("latest")});
+        }
+        const QStringList podman{QStringLiteral("--root"), m_dir.filePath(QStringLiteral("tags-root")), QStringLiteral("--runroot"),
+                                 m_dir.filePath(QStringLiteral("tags-run")), QStringLiteral("--storage-driver"), QStringLiteral("vfs")};
+        QByteArray log, inspect;
+        QVERIFY2(run(QStringLiteral("podman"), podman + QStringList{QStringLiteral("load"), QStringLiteral("-i"), options.output}, &log) == 0, log.constData());
+        QCOMPARE(run(QStringLiteral("podman"), podman + QStringList{QStringLiteral("image"), QStringLiteral("inspect"), r.imageId.mid(7)}, &inspect), 0);
+        const QJsonArray loaded = QJsonDocument::fromJson(inspect).array().at(0).toObject().value(u"RepoTags").toArray();
+        QVERIFY2(loaded.contains(QJsonValue(QStringLiteral("localhost/d:latest"))), inspect.constData());
+        if (want.size() > 1)
+            QVERIFY2(loaded.contains(QJsonValue(want.at(1))), inspect.constData());
+        run(QStringLiteral("podman"), podman + QStringList{QStringLiteral("rmi"), QStringLiteral("--force"), r.imageId.mid(7)});
+        run(QStringLiteral("chmod"), {QStringLiteral("-R"), QStringLiteral("u+w"), m_dir.filePath(QStringLiteral("tags-root"))});
+    }
+
+    // Refused, naming the tag, with nothing written; the command line exits 2.
+    const QStringList bads{QStringLiteral("Bad:Tag"), QStringLiteral("d:"), QStringLiteral("d:.x"), QStringLiteral("d@sha256:00"),
+                               QStringLiteral("a//b"), QStringLiteral("d:") + QString(129, u'x'), QStringLiteral("-d"), QStringLiteral("d\n"),
+                           QStringLiteral("caf\u00e9"), QString(300, u'a')};
+    for (const QString &bad : bads) {
+        Composition b = c;
+        b.tags = QStringList{bad};
+        ExportOptions options;
+        options.output = m_dir.filePath(QStringLiteral("tags-bad.tar"));
+        const ExportResult r = exportComposition(b, options);
+        QVERIFY2(!r.ok() && r.error.contains(bad) && r.error.contains(u"not a valid image reference") != r.error.contains(u"255"),
+                 qPrintable(bad + QStringLiteral(": ") + r.error));
+        QVERIFY(!QFileInfo::exists(options.output));
+    }
+    QProcess p;
+    const QString out = m_dir.filePath(QStringLiteral("tags-cli.tar"));
+    p.start(QStringLiteral(LAMINA_BINARY), {QStringLiteral("compose"), base, QStringLiteral("--tag"), QStringLiteral("Bad:Tag"), QStringLiteral("-o"), out});
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(p.exitCode(), 2);
+    QVERIFY(p.readAllStandardError().contains("the tag \"Bad:Tag\" is not a valid image reference"));
+    QVERIFY(!QFileInfo::exists(out));
 }
 
 QTEST_GUILESS_MAIN(TestExport)

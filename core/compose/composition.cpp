@@ -21,6 +21,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTimeZone>
 
@@ -42,6 +43,33 @@
 #include <unistd.h>
 
 namespace lamina {
+
+QString normaliseTag(const QString &tag, QString *error)
+{
+    // The grammar of distribution/reference (regexp.go): domain components may hold uppercase,
+    // path components may not, and the first component is a domain only when a path follows it.
+    // "-+" between alphanumerics accepts what regexp.go's "[-]*" does, without two quantifiers
+    // that can match the same run (a long bad name fails fast). \w is spelt out: Qt's is Unicode.
+    static const QRegularExpression grammar(QStringLiteral(
+        "^((?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*"
+        "(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
+        "(?::([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?\\z"));
+    const QRegularExpressionMatch m = tag.size() <= 512 ? grammar.match(tag) : QRegularExpressionMatch();
+    if (!m.hasMatch()) {
+        *error = QStringLiteral("the tag \"%1\" is not a valid image reference: NAME[:TAG] with a lowercase name (an optional "
+                                "registry host[:port]/ first), a tag of letters, digits, '_', '.' and '-' (at most 128, "
+                                "not starting with '.' or '-'), and no digest")
+                     .arg(tag);
+        return {};
+    }
+    if (m.captured(1).size() > 255) {
+        *error = QStringLiteral("the tag \"%1\": the name has %2 characters, more than the 255 a reference allows")
+                     .arg(tag)
+                     .arg(m.captured(1).size());
+        return {};
+    }
+    return m.captured(2).isEmpty() ? m.captured(1) + QStringLiteral(":latest") : tag;
+}
 
 qint64 parseCreated(const QString &created)
 {
@@ -898,6 +926,16 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         result.error = QStringLiteral("\"%1\" is not an RFC 3339 time (like 2024-01-01T00:00:00Z)").arg(composition.created);
         return result;
     }
+    // Tags as loaders list them: podman refuses a reference outside the grammar, and a name with
+    // no tag is "name:latest" to every loader, so manifest.json and the index must say so too.
+    QStringList tags;
+    for (const QString &tag : composition.tags) {
+        const QString normal = normaliseTag(tag, &result.error);
+        if (normal.isEmpty())
+            return result;
+        if (!tags.contains(normal))
+            tags << normal;
+    }
 
     // The base: its config and its layers, which must all be there.
     ImageArchive base;
@@ -1126,7 +1164,7 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
     QHash<QString, QString> storedAt; // diff ID → the layer.tar that holds it
     QStringList layerPaths;
     if (options.format != ExportFormat::Docker) {
-        ok = writeOciLayout(w, options, sources, base.archive.get(), configBytes, result.imageId, composition.tags, work, hasher.get(), progress);
+        ok = writeOciLayout(w, options, sources, base.archive.get(), configBytes, result.imageId, tags, work, hasher.get(), progress);
     }
     for (int i = 0; ok && options.format == ExportFormat::Docker && i < sources.size(); ++i) {
         const LayerSource &s = sources.at(i);
@@ -1161,20 +1199,20 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
     }
     if (ok && options.format == ExportFormat::Docker) {
         QJsonObject entry{{QStringLiteral("Config"), QString(imageHex + QStringLiteral(".json"))},
-                          {QStringLiteral("RepoTags"), composition.tags.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(QJsonArray::fromStringList(composition.tags))},
+                          {QStringLiteral("RepoTags"), tags.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(QJsonArray::fromStringList(tags))},
                           {QStringLiteral("Layers"), QJsonArray::fromStringList(layerPaths)}};
         QJsonObject repositories;
-        for (const QString &tag : composition.tags) {
+        for (const QString &tag : tags) {
             const qsizetype colon = tag.lastIndexOf(u':');
             const QString repo = colon > tag.lastIndexOf(u'/') ? tag.left(colon) : tag;
             const QString name = colon > tag.lastIndexOf(u'/') ? tag.mid(colon + 1) : QStringLiteral("latest");
-            QJsonObject tags = repositories.value(repo).toObject();
-            tags.insert(name, ids.isEmpty() ? QString() : ids.constLast());
-            repositories.insert(repo, tags);
+            QJsonObject names = repositories.value(repo).toObject();
+            names.insert(name, ids.isEmpty() ? QString() : ids.constLast());
+            repositories.insert(repo, names);
         }
         ok = w.bytes(imageHex + QStringLiteral(".json"), configBytes)
             && w.bytes(QStringLiteral("manifest.json"), QJsonDocument(QJsonArray{entry}).toJson(QJsonDocument::Compact))
-            && (composition.tags.isEmpty() || w.bytes(QStringLiteral("repositories"), QJsonDocument(repositories).toJson(QJsonDocument::Compact)));
+            && (tags.isEmpty() || w.bytes(QStringLiteral("repositories"), QJsonDocument(repositories).toJson(QJsonDocument::Compact)));
     }
     if (ok && w.a && archive_write_close(w.a) != ARCHIVE_OK) {
         ok = false;

@@ -96,6 +96,13 @@ FolderBelow foldersBelow(const MergedTree::Layers &layers);
 /// A config's "config" object (Env, Cmd, …) with the edits applied; every other field kept.
 QJsonObject editedSettings(QJsonObject settings, const ConfigEdits &edits);
 
+/// A tag as Docker's reference grammar (distribution/reference, reference.go) allows it, in the
+/// form loaders list: "name:tag", ":latest" added when there is no tag ("d" → "d:latest"). The name
+/// is an optional registry host[:port] and lowercase path components joined by '.', '_', '__' or
+/// '-'s; the tag is [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}; at most 255 characters before the tag.
+/// Empty, with `error` saying why, for anything else (uppercase in the path, a digest, …).
+QString normaliseTag(const QString &tag, QString *error);
+
 /// Parses RFC 3339 ("2024-01-01T00:00:00Z") to seconds since the epoch; -1 when it is not one.
 qint64 parseCreated(const QString &created);
 

@@ -14,7 +14,11 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <fcntl.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <utime.h>
 
 using namespace lamina;
@@ -28,6 +32,9 @@ private Q_SLOTS:
     void reproducibleWhateverTheHost();
     void refusals_data();
     void refusals();
+    void nothingDroppedSilently_data();
+    void nothingDroppedSilently();
+    void unreadableFolderIsAnError();
 
 private:
     LayerSpec spec() const;
@@ -215,6 +222,114 @@ void TestCompose::refusals()
     QVERIFY2(w.error.contains(error), qPrintable(w.error));
     QVERIFY(!QFileInfo::exists(tar));
     QVERIFY(QDir(QFileInfo(tar).absolutePath()).entryList({QStringLiteral("*.lamina-part-*")}, QDir::AllEntries | QDir::Hidden).isEmpty());
+}
+
+void TestCompose::nothingDroppedSilently_data()
+{
+    // Host content the layer cannot hold as it is, or that loaders would read as something else,
+    // stops the layer with the reason (issue 16, item 11): nothing is dropped, cut or turned
+    // into a whiteout without a word.
+    QTest::addColumn<int>("kind");
+    QTest::addColumn<QString>("imagePath");
+    QTest::addColumn<QByteArray>("hostName"); // a file made in a fresh host folder, added whole
+    QTest::addColumn<QString>("hostPath");    // else this host path is added
+    QTest::addColumn<QStringList>("error");
+    QTest::newRow("host name not UTF-8") << int(LayerOp::AddHost) << "/srv" << QByteArray("bad\xff\xfename") << ""
+                                         << QStringList{QStringLiteral("bad\\xff\\xfename"), QStringLiteral("not UTF-8")};
+    QTest::newRow("host file named .wh.") << int(LayerOp::AddHost) << "/" << QByteArray(".wh.bin") << ""
+                                          << QStringList{QStringLiteral(".wh.bin"), QStringLiteral("whiteout")};
+    QTest::newRow("host opaque marker") << int(LayerOp::AddHost) << "/srv" << QByteArray(".wh..wh..opq") << ""
+                                        << QStringList{QStringLiteral(".wh..wh..opq"), QStringLiteral("whiteout")};
+    QTest::newRow("written .wh. file") << int(LayerOp::WriteText) << "/.wh.bin" << QByteArray() << "" << QStringList{QStringLiteral(".wh.bin"), QStringLiteral("whiteout")};
+    QTest::newRow("folder below .wh.") << int(LayerOp::Mkdir) << "/a/.wh.b/c" << QByteArray() << "" << QStringList{QStringLiteral(".wh.b"), QStringLiteral("whiteout")};
+    QTest::newRow("added onto .wh.") << int(LayerOp::AddHost) << "/etc/.wh.passwd" << QByteArray("x") << ""
+                                     << QStringList{QStringLiteral(".wh.passwd"), QStringLiteral("whiteout")};
+    // A /proc file says 0 bytes and holds more: the same check as a file that grows while read.
+    QTest::newRow("more bytes than measured") << int(LayerOp::AddHost) << "/status" << QByteArray() << "/proc/self/status"
+                                              << QStringList{QStringLiteral("/proc/self/status"), QStringLiteral("more than the 0 bytes")};
+}
+
+void TestCompose::nothingDroppedSilently()
+{
+    QFETCH(int, kind);
+    QFETCH(QString, imagePath);
+    QFETCH(QByteArray, hostName);
+    QFETCH(QString, hostPath);
+    QFETCH(QStringList, error);
+    QTemporaryDir host;
+    QVERIFY(host.isValid());
+    LayerOp op;
+    op.kind = LayerOp::Kind(kind);
+    op.imagePath = imagePath;
+    op.text = "x";
+    op.hostPath = hostPath;
+    if (!hostName.isEmpty()) {
+        const QByteArray file = QFile::encodeName(host.path()) + '/' + hostName;
+        QFile f(QFile::decodeName(file));
+        const int fd = ::open(file.constData(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+        QVERIFY(fd >= 0);
+        QCOMPARE(::write(fd, "data", 4), 4);
+        ::close(fd);
+        op.hostPath = imagePath.contains(u".wh.") ? QFile::decodeName(file) : host.path();
+    }
+    LayerSpec s;
+    s.ops << op;
+    const QString tar = m_out.filePath(QStringLiteral("dropped.tar"));
+    const WrittenLayer w = writeLayer(s, tar);
+    QVERIFY2(!w.ok(), "written without a word");
+    for (const QString &part : error)
+        QVERIFY2(w.error.contains(part), qPrintable(w.error));
+    QVERIFY(!QFileInfo::exists(tar));
+}
+
+void TestCompose::unreadableFolderIsAnError()
+{
+    // A host folder the user cannot list was stored as an empty d--------- folder. Root lists
+    // anything, so the layer is written by a child running as nobody (65534).
+    QTemporaryDir host;
+    QVERIFY(host.isValid());
+    QVERIFY(QDir(host.path()).mkpath(QStringLiteral("app/secret")));
+    QFile f(host.filePath(QStringLiteral("app/secret/key")));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.close();
+    QVERIFY(::chmod(QFile::encodeName(host.path()).constData(), 0755) == 0);
+    QVERIFY(::chmod(QFile::encodeName(host.filePath(QStringLiteral("app/secret"))).constData(), 0) == 0);
+    QTemporaryDir out;
+    QVERIFY(out.isValid());
+    QVERIFY(::chmod(QFile::encodeName(out.path()).constData(), 0777) == 0);
+    LayerSpec s;
+    LayerOp add;
+    add.kind = LayerOp::AddHost;
+    add.hostPath = host.filePath(QStringLiteral("app"));
+    add.imagePath = QStringLiteral("/app");
+    s.ops << add;
+    const QString tar = out.filePath(QStringLiteral("unreadable.tar"));
+    int pipeFds[2];
+    QVERIFY(::pipe(pipeFds) == 0);
+    const pid_t child = ::fork();
+    QVERIFY(child >= 0);
+    if (child == 0) {
+        ::close(pipeFds[0]);
+        if (::geteuid() == 0 && (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0))
+            ::_exit(3);
+        const WrittenLayer w = writeLayer(s, tar);
+        const QByteArray message = w.ok() ? QByteArray("written") : w.error.toUtf8();
+        [[maybe_unused]] const ssize_t n = ::write(pipeFds[1], message.constData(), size_t(message.size()));
+        ::_exit(0);
+    }
+    ::close(pipeFds[1]);
+    QByteArray message;
+    char buffer[4096];
+    ssize_t n;
+    while ((n = ::read(pipeFds[0], buffer, sizeof buffer)) > 0)
+        message.append(buffer, n);
+    ::close(pipeFds[0]);
+    int status = 0;
+    QCOMPARE(::waitpid(child, &status, 0), child);
+    ::chmod(QFile::encodeName(host.filePath(QStringLiteral("app/secret"))).constData(), 0755);
+    QVERIFY2(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child could not drop to nobody");
+    QVERIFY2(message.contains("app/secret: cannot read the folder: Permission denied"), message.constData());
+    QVERIFY(!QFileInfo::exists(tar));
 }
 
 QTEST_GUILESS_MAIN(TestCompose)

@@ -7,7 +7,6 @@
 #include "util/utf8locale.h"
 
 #include <QDir>
-#include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
 #include <QMap>
@@ -17,6 +16,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -43,6 +43,33 @@ QString normaliseImagePath(const QString &path, QString *error)
 }
 
 namespace {
+
+/// A host name for a message: as it is when it is UTF-8, else with every byte outside printable
+/// ASCII shown as \xNN.
+QString shownName(const QByteArray &bytes)
+{
+    if (QString::fromUtf8(bytes).toUtf8() == bytes)
+        return QString::fromUtf8(bytes);
+    QString out;
+    for (const char c : bytes)
+        out += (uchar(c) >= 0x20 && uchar(c) < 0x7f) ? QString(QLatin1Char(c)) : QStringLiteral("\\x%1").arg(uchar(c), 2, 16, QLatin1Char('0'));
+    return out;
+}
+
+/// Whether bytes are UTF-8 that a QString holds and gives back unchanged.
+bool isUtf8(const QByteArray &bytes)
+{
+    return QString::fromUtf8(bytes).toUtf8() == bytes;
+}
+
+/// The first component of a normalised image path that loaders would take for a whiteout.
+QString whiteoutComponent(const QString &path)
+{
+    for (const QString &part : path.split(u'/', Qt::SkipEmptyParts))
+        if (part.startsWith(u".wh."))
+            return part;
+    return {};
+}
 
 struct Entry
 {
@@ -145,6 +172,13 @@ WrittenLayer writeLayer(
             result.error = error;
             return result;
         }
+        if (const QString wh = whiteoutComponent(path); !wh.isEmpty()) {
+            // Loaders would delete what the name names instead of storing the entry.
+            result.error = QStringLiteral("the image path \"%1\" has a name starting with .wh. (%2), which loaders take for a "
+                                          "whiteout; use --delete or --opaque to remove things")
+                               .arg(op.imagePath, wh);
+            return result;
+        }
         if (path.isEmpty() && op.kind != LayerOp::AddHost && op.kind != LayerOp::Opaque) {
             result.error = QStringLiteral("an operation needs a path below the root, not \"%1\"").arg(op.imagePath);
             return result;
@@ -214,7 +248,13 @@ WrittenLayer writeLayer(
                         result.error = QStringLiteral("%1: %2").arg(host, QString::fromLocal8Bit(strerror(errno)));
                         return false;
                     }
-                    e.linkTarget = QFile::decodeName(buf.left(int(n)));
+                    if (n >= buf.size() || !isUtf8(buf.left(n))) {
+                        result.error = QStringLiteral("%1: the link's target \"%2\" is %3; not added")
+                                           .arg(host, shownName(buf.left(n)),
+                                                n >= buf.size() ? QStringLiteral("too long") : QStringLiteral("not UTF-8"));
+                        return false;
+                    }
+                    e.linkTarget = QString::fromUtf8(buf.left(int(n)));
                 } else if (S_ISREG(s.st_mode)) {
                     e.type = Entry::File;
                     e.fromHost = true;
@@ -237,17 +277,62 @@ WrittenLayer writeLayer(
             };
             if (!addOne(op.hostPath, path, st, true))
                 return result;
-            if (S_ISDIR(st.st_mode)) {
-                QDirIterator it(op.hostPath, QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot,
-                                QDirIterator::Subdirectories);
-                while (it.hasNext()) {
-                    const QString host = it.next();
-                    struct stat s;
-                    if (::lstat(QFile::encodeName(host).constData(), &s) != 0)
-                        continue;
-                    const QString rel = QDir(op.hostPath).relativeFilePath(host);
-                    if (!addOne(host, path.isEmpty() ? rel : path + u'/' + rel, s, false))
+            // The folder's tree, names read as bytes, one folder open at a time. Nothing is left
+            // out silently: a folder that cannot be listed, an entry that cannot be read, a name
+            // that is not UTF-8 or that loaders would take for a whiteout stops the layer.
+            QList<QPair<QString, QString>> folders; // host, image
+            if (S_ISDIR(st.st_mode))
+                folders.append({op.hostPath, path});
+            while (!folders.isEmpty()) {
+                const auto [hostDir, imageDir] = folders.takeLast();
+                const QByteArray dirName = QFile::encodeName(hostDir);
+                DIR *dir = ::opendir(dirName.constData());
+                if (!dir) {
+                    result.error = QStringLiteral("%1: cannot read the folder: %2; not added")
+                                       .arg(hostDir, QString::fromLocal8Bit(strerror(errno)));
+                    return result;
+                }
+                QList<QByteArray> names;
+                errno = 0;
+                while (const struct dirent *d = ::readdir(dir)) {
+                    const QByteArray name(d->d_name);
+                    if (name != "." && name != "..")
+                        names << name;
+                    errno = 0;
+                }
+                const int readErrno = errno;
+                ::closedir(dir);
+                if (readErrno != 0) {
+                    result.error = QStringLiteral("%1: cannot read the folder: %2; not added")
+                                       .arg(hostDir, QString::fromLocal8Bit(strerror(readErrno)));
+                    return result;
+                }
+                std::sort(names.begin(), names.end());
+                for (const QByteArray &name : std::as_const(names)) {
+                    if (!isUtf8(name)) {
+                        result.error = QStringLiteral("%1/%2: the name is not UTF-8, which an image's names must be; "
+                                                      "rename it or leave it out")
+                                           .arg(hostDir, shownName(name));
                         return result;
+                    }
+                    const QString decoded = QString::fromUtf8(name);
+                    const QString host = hostDir + u'/' + decoded;
+                    if (decoded.startsWith(u".wh.")) {
+                        result.error = QStringLiteral("%1: loaders take a name starting with .wh. for a whiteout and "
+                                                      "would delete instead of adding it; not added")
+                                           .arg(host);
+                        return result;
+                    }
+                    struct stat s;
+                    if (::lstat(QFile::encodeName(host).constData(), &s) != 0) {
+                        result.error = QStringLiteral("%1: %2").arg(host, QString::fromLocal8Bit(strerror(errno)));
+                        return result;
+                    }
+                    const QString image = imageDir.isEmpty() ? decoded : imageDir + u'/' + decoded;
+                    if (!addOne(host, image, s, false))
+                        return result;
+                    if (S_ISDIR(s.st_mode))
+                        folders.append({host, image});
                 }
             }
             break;
@@ -322,6 +407,8 @@ WrittenLayer writeLayer(
         qint64 left = e.size;
         while (left > 0) {
             const ssize_t n = ::read(fd, buffer.data(), size_t(std::min<qint64>(left, buffer.size())));
+            if (n < 0 && errno == EINTR)
+                continue;
             if (n <= 0)
                 break;
             if (archive_write_data(a, buffer.constData(), size_t(n)) < 0) {
@@ -330,10 +417,21 @@ WrittenLayer writeLayer(
             }
             left -= n;
         }
+        // One byte more: a file that grew since it was measured would otherwise be cut short
+        // without a word (and a /proc file, whose size says 0, stored empty).
+        char extra = 0;
+        ssize_t more = 0;
+        if (left == 0)
+            while ((more = ::read(fd, &extra, 1)) < 0 && errno == EINTR) {
+            }
         ::close(fd);
-        if (left != 0) {
+        if (left != 0 || more != 0) {
             result.error = left < 0 ? QStringLiteral("%1: %2").arg(path, out.error)
-                                    : QStringLiteral("%1: the file shrank while it was read").arg(e.hostPath);
+                : left > 0          ? QStringLiteral("%1: the file shrank while it was read").arg(e.hostPath)
+                                    : QStringLiteral("%1: the file has more than the %2 bytes it had when the layer was planned "
+                                                     "(it grew while it was read, or its size is not what it holds, as in /proc)")
+                                 .arg(e.hostPath)
+                                 .arg(e.size);
             ok = false;
             break;
         }

@@ -50,7 +50,7 @@ const char *const kUsage =
     "  lamina compose [BASE] [--image N | --platform OS/ARCH[/VARIANT]] OPS... [--tag NAME:TAG] [--created TIME]\n"
     "                 [--format docker|docker-oci|oci|oci-dir]\n"
     "                 [--layer-compression none|gzip|zstd] [--compress none|gzip|zstd]\n"
-    "                 [--spec FILE] [--save-spec FILE] -o OUT\n"
+    "                 [--spec FILE [--allow-host-paths]] [--save-spec FILE] -o OUT\n"
     "                                 stack new layers and settings on BASE (or on nothing) and write\n"
     "                                 a docker archive whose legacy chain and manifest agree; OPS:\n"
     "                                 --add HOST:IMAGE[:MODE] --owner UID:GID --mkdir PATH[:MODE]\n"
@@ -481,7 +481,7 @@ int compose(const QStringList &args, QTextStream &out, QTextStream &err)
             if (parts.size() < 2)
                 return bad(QStringLiteral("--add HOST:IMAGE[:MODE]"));
             op.kind = LayerOp::AddHost;
-            op.hostPath = parts.at(0);
+            op.hostPath = parts.at(0).isEmpty() ? QString() : QFileInfo(parts.at(0)).absoluteFilePath();
             op.imagePath = parts.at(1);
             op.mode = parseMode(parts.value(2), &ok);
         } else if (a == u"--mkdir") {
@@ -569,12 +569,14 @@ int compose(const QStringList &args, QTextStream &out, QTextStream &err)
                     return bad(QStringLiteral("--spec %1: not a JSON object").arg(file));
                 QString error;
                 const QString keepBase = c.basePath;
-                c = compositionFromJson(doc->object(), QFileInfo(file).absolutePath(), &error);
+                c = compositionFromJson(doc->object(), QFileInfo(file).absolutePath(), &error, args.contains(QStringLiteral("--allow-host-paths")));
                 if (!error.isEmpty())
                     return bad(QStringLiteral("--spec %1: %2").arg(file, error));
                 if (c.basePath.isEmpty())
                     c.basePath = keepBase;
                 c.layers << LayerSpec();
+            } else if (a == u"--allow-host-paths") {
+                // Read where it stands in the list, before any --spec it applies to.
             } else if (a == u"--save-spec") {
                 saveSpec = value();
             } else if (a == u"--compress") {
@@ -614,7 +616,8 @@ int compose(const QStringList &args, QTextStream &out, QTextStream &err)
     c.layers.removeIf([](const LayerSpec &l) { return l.ops.isEmpty(); });
     if (!saveSpec.isEmpty()) {
         QFile f(saveSpec);
-        if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(compositionToJson(c)).toJson(QJsonDocument::Indented)) < 0)
+        if (!f.open(QIODevice::WriteOnly)
+            || f.write(QJsonDocument(compositionToJson(c, QFileInfo(saveSpec).absolutePath())).toJson(QJsonDocument::Indented)) < 0)
             return bad(QStringLiteral("--save-spec %1: %2").arg(saveSpec, f.errorString()));
         if (options.output.isEmpty())
             return 0;

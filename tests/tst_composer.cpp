@@ -26,6 +26,7 @@
 #include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QMimeData>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -51,6 +52,7 @@ private Q_SLOTS:
     void checksFollowTheEdits();
     void compositionFile();
     void compositionPicksItsPlatform();
+    void openCompositionSaysWhatItReads();
     void exportRefusesTheBase();
     void exportFormats_data();
     void exportFormats();
@@ -409,6 +411,44 @@ void TestComposer::compositionFile()
     broken.close();
     QVERIFY(!other.loadSpec(broken.fileName(), &error));
     QVERIFY(error.contains(u"explode"));
+}
+
+void TestComposer::openCompositionSaysWhatItReads()
+{
+    // Open composition names every host path the file reads, marks those outside its folder, and
+    // loads nothing unless the user agrees; loadSpec alone refuses paths outside (issue 16, item 12).
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    QVERIFY(QDir(dir.path()).mkpath(QStringLiteral("project/site")));
+    const QString spec = dir.filePath(QStringLiteral("project/hostile.json"));
+    QFile f(spec);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(R"({"layers": [{"ops": [{"op": "add", "host": "/etc/shadow", "path": "/x"},
+                                    {"op": "add", "host": "site", "path": "/srv"}]}]})");
+    f.close();
+    ComposerPanel panel;
+    QString error;
+    QVERIFY(!panel.loadSpec(spec, &error));
+    QVERIFY2(error.contains(u"/etc/shadow") && error.contains(u"absolute"), qPrintable(error));
+    QVERIFY(panel.composition().layers.value(0).ops.isEmpty());
+    for (const QMessageBox::StandardButton answer : {QMessageBox::Cancel, QMessageBox::Open}) {
+        QString shown;
+        QTimer::singleShot(0, &panel, [&] {
+            auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+            QVERIFY(box && box->objectName() == u"hostPathsQuestion");
+            shown = box->text();
+            box->button(answer)->click();
+        });
+        panel.openSpecFile(spec);
+        QVERIFY2(shown.contains(u"/etc/shadow — outside the composition's folder"), qPrintable(shown));
+        QVERIFY2(shown.contains(QDir::cleanPath(dir.filePath(QStringLiteral("project/site")))) && !shown.contains(u"site — outside"),
+                 qPrintable(shown));
+        int adds = 0;
+        for (const LayerSpec &l : panel.composition().layers)
+            for (const LayerOp &op : l.ops)
+                adds += op.kind == LayerOp::AddHost;
+        QCOMPARE(adds, answer == QMessageBox::Open ? 2 : 0);
+    }
 }
 
 void TestComposer::compositionPicksItsPlatform()

@@ -185,6 +185,7 @@ private Q_SLOTS:
     void library_data();
     void library();
     void composeSpec();
+    void composeSpecHostPaths();
 
 private:
     void rows();
@@ -338,6 +339,65 @@ void TestHostile::composeSpec()
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.output.contains(u"kMaxJsonDepth"), qPrintable(r.output));
     QVERIFY(!QFileInfo::exists(out));
+}
+
+void TestHostile::composeSpecHostPaths()
+{
+    // A composition file from someone else must not pull any host file into the image (issue 16,
+    // item 12): host paths stay in the file's folder, as docker build's COPY stays in its context.
+    if (QByteArray(LAMINA_BINARY).isEmpty())
+        QSKIP("built without the application (core-only build)");
+    QTemporaryDir root;
+    QVERIFY(root.isValid());
+    QVERIFY(QDir(root.path()).mkpath(QStringLiteral("project/site")) && QDir(root.path()).mkpath(QStringLiteral("private")));
+    for (const QString &file : {QStringLiteral("project/site/index.html"), QStringLiteral("private/secret")}) {
+        QFile f(root.filePath(file));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("content of " + file.toUtf8());
+    }
+    QVERIFY(QFile::link(root.filePath(QStringLiteral("private")), root.filePath(QStringLiteral("project/door"))));
+    auto spec = [&](const QString &name, const QString &host) {
+        const QString path = root.filePath(QStringLiteral("project/") + name);
+        QFile f(path);
+        if (f.open(QIODevice::WriteOnly))
+            f.write(QJsonDocument(QJsonObject{{QStringLiteral("layers"),
+                                               QJsonArray{QJsonObject{{QStringLiteral("ops"),
+                                                                       QJsonArray{QJsonObject{{QStringLiteral("op"), QStringLiteral("add")},
+                                                                                              {QStringLiteral("host"), host},
+                                                                                              {QStringLiteral("path"), QStringLiteral("/x")}}}}}}}})
+                        .toJson());
+        return path;
+    };
+    struct Case
+    {
+        QString name, host, why;
+    };
+    const QList<Case> refused{{QStringLiteral("shadow.json"), QStringLiteral("/etc/shadow"), QStringLiteral("is an absolute path")},
+                              {QStringLiteral("up.json"), QStringLiteral("../private/secret"), QStringLiteral("leaving the file's folder")},
+                              {QStringLiteral("updown.json"), QStringLiteral("site/../../private"), QStringLiteral("leaving the file's folder")},
+                              {QStringLiteral("door.json"), QStringLiteral("door/secret"), QStringLiteral("symbolic link")}};
+    const QString out = root.filePath(QStringLiteral("out.tar"));
+    for (const Case &c : refused) {
+        const Run r = runLimited({QStringLiteral("compose"), QStringLiteral("--spec"), spec(c.name, c.host), QStringLiteral("-o"), out}, root.path());
+        QVERIFY2(r.signal == 0 && !r.timedOut, qPrintable(r.output));
+        QVERIFY2(r.exitCode == 2 && r.output.contains(c.why) && r.output.contains(c.host) && r.output.contains(u"--allow-host-paths"),
+                 qPrintable(c.name + u'\n' + r.output));
+        QVERIFY(!QFileInfo::exists(out));
+    }
+    // Inside the folder it is read; outside, only when allowed, and then what it names is added.
+    Run r = runLimited({QStringLiteral("compose"), QStringLiteral("--spec"), spec(QStringLiteral("site.json"), QStringLiteral("site")),
+                        QStringLiteral("-o"), out},
+                       root.path());
+    QVERIFY2(r.exitCode == 0, qPrintable(r.output));
+    QVERIFY(QFile::remove(out));
+    r = runLimited({QStringLiteral("compose"), QStringLiteral("--allow-host-paths"), QStringLiteral("--spec"),
+                    spec(QStringLiteral("up.json"), QStringLiteral("../private/secret")), QStringLiteral("-o"), out},
+                   root.path());
+    QVERIFY2(r.exitCode == 0, qPrintable(r.output));
+    const ImageArchive written = openImageArchive(out);
+    QVERIFY(written.ok());
+    const ImageLayers layers = indexImageLayers(written, 0);
+    QCOMPARE(layers.layers.constLast()->entry(layers.layers.constLast()->find("x")).size, qint64(strlen("content of private/secret")));
 }
 
 QTEST_GUILESS_MAIN(TestHostile)

@@ -17,6 +17,7 @@
 #include <QClipboard>
 #include <QDialog>
 #include <QDialogButtonBox>
+#include <QDir>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -320,9 +321,8 @@ ComposerPanel::ComposerPanel(QWidget *parent)
     fileBar->setToolButtonStyle(Qt::ToolButtonTextOnly);
     action(fileBar, QStringLiteral("openSpec"), tr("Open…"), tr("Load a composition file (lamina compose --spec)"), [this] {
         const QString file = QFileDialog::getOpenFileName(this, tr("Open a composition"), {}, tr("Compositions (*.json);;All files (*)"));
-        QString error;
-        if (!file.isEmpty() && !loadSpec(file, &error))
-            QMessageBox::warning(this, tr("Open a composition"), error);
+        if (!file.isEmpty())
+            openSpecFile(file);
     });
     action(fileBar, QStringLiteral("saveSpec"), tr("Save…"), tr("Save the composition as JSON (lamina compose --spec)"), [this] {
         const QString file = QFileDialog::getSaveFileName(this, tr("Save the composition"), QStringLiteral("composition.json"), tr("Compositions (*.json)"));
@@ -1101,14 +1101,17 @@ void ComposerPanel::showFinding()
 bool ComposerPanel::saveSpec(const QString &file, QString *error) const
 {
     QFile f(file);
-    if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(compositionToJson(composition())).toJson(QJsonDocument::Indented)) < 0) {
+    if (!f.open(QIODevice::WriteOnly)
+        || f.write(QJsonDocument(compositionToJson(composition(), QFileInfo(file).absolutePath())).toJson(QJsonDocument::Indented)) < 0) {
         *error = QStringLiteral("%1: %2").arg(file, f.errorString());
         return false;
     }
     return true;
 }
 
-bool ComposerPanel::loadSpec(const QString &file, QString *error)
+namespace {
+
+bool readSpecFile(const QString &file, bool allowHostPaths, Composition *c, QString *error)
 {
     QFile f(file);
     if (!f.open(QIODevice::ReadOnly)) {
@@ -1122,11 +1125,55 @@ bool ComposerPanel::loadSpec(const QString &file, QString *error)
         return false;
     }
     QString problems;
-    const Composition c = compositionFromJson(doc.object(), QFileInfo(file).absolutePath(), &problems);
+    *c = compositionFromJson(doc.object(), QFileInfo(file).absolutePath(), &problems, allowHostPaths);
     if (!problems.isEmpty()) {
         *error = QStringLiteral("%1: %2").arg(file, problems);
         return false;
     }
+    return true;
+}
+
+} // namespace
+
+void ComposerPanel::openSpecFile(const QString &file)
+{
+    // A composition file may come from someone else and its "add" operations copy host files
+    // into the image: the user sees every path it reads before anything is read.
+    Composition c;
+    QString error;
+    if (!readSpecFile(file, true, &c, &error)) {
+        QMessageBox::warning(this, tr("Open a composition"), error);
+        return;
+    }
+    const QStringList paths = compositionHostPaths(c);
+    if (!paths.isEmpty()) {
+        const QString folder = QDir::cleanPath(QFileInfo(file).absolutePath());
+        QStringList lines;
+        for (const QString &path : paths) {
+            const QString clean = QDir::cleanPath(path);
+            const bool outside = !clean.startsWith(folder + u'/');
+            lines << QStringLiteral("• %1%2%3")
+                         .arg(clean, path == c.basePath ? tr(" (the base image)") : QString(),
+                              outside ? tr(" — outside the composition's folder") : QString());
+        }
+        QMessageBox box(QMessageBox::Question, tr("Open a composition"),
+                        tr("%1 reads these files and folders from this computer into the image:\n\n%2\n\nOpen it?")
+                            .arg(QFileInfo(file).fileName(), lines.join(u'\n')),
+                        QMessageBox::Open | QMessageBox::Cancel, this);
+        box.setObjectName(QStringLiteral("hostPathsQuestion"));
+        box.setDefaultButton(QMessageBox::Cancel);
+        if (box.exec() != QMessageBox::Open)
+            return;
+    }
+    if (!loadSpec(file, &error, true))
+        QMessageBox::warning(this, tr("Open a composition"), error);
+}
+
+bool ComposerPanel::loadSpec(const QString &file, QString *error, bool allowHostPaths)
+{
+    Composition c;
+    if (!readSpecFile(file, allowHostPaths, &c, error))
+        return false;
     setComposition(c);
     if (c.basePath.isEmpty())
         setBase({}, -1, {});

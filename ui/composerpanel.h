@@ -67,8 +67,11 @@ public:
 
     bool saveSpec(const QString &file, QString *error) const;
     /// Loads a composition file; when it names another base (or image, or platform), baseRequested()
-    /// asks for it.
-    bool loadSpec(const QString &file, QString *error);
+    /// asks for it. Host paths outside the file's folder are refused unless `allowHostPaths`.
+    bool loadSpec(const QString &file, QString *error, bool allowHostPaths = false);
+    /// "Open composition": says which host files and folders the file will read (those outside
+    /// its folder marked) and loads it only once the user agrees; errors in a message box.
+    void openSpecFile(const QString &file);
     /// The equivalent `lamina compose …` for the last export's options (or a docker archive
     /// to OUT.tar); empty with `why` when it has no command-line form.
     QString commandLine(QString *why) const;

@@ -4,6 +4,7 @@
 #include "format/json.h"
 
 #include <QDir>
+#include <QFileInfo>
 #include <QJsonArray>
 
 namespace lamina {
@@ -38,8 +39,13 @@ QJsonArray pairs(const QList<QPair<QString, QString>> &list)
 
 } // namespace
 
-QJsonObject compositionToJson(const Composition &c)
+QJsonObject compositionToJson(const Composition &c, const QString &specDir)
 {
+    const QString inside = specDir.isEmpty() ? QString() : QDir::cleanPath(QDir(specDir).absolutePath());
+    auto relative = [&](const QString &host) {
+        const QString clean = QDir::cleanPath(QDir(inside).absoluteFilePath(host));
+        return !inside.isEmpty() && clean.startsWith(inside + u'/') ? clean.mid(inside.size() + 1) : host;
+    };
     QJsonObject o;
     if (!c.basePath.isEmpty()) {
         o.insert(QStringLiteral("base"), c.basePath);
@@ -54,7 +60,7 @@ QJsonObject compositionToJson(const Composition &c)
         for (const LayerOp &op : l.ops) {
             QJsonObject j{{QStringLiteral("op"), QString::fromLatin1(opName(op.kind))}, {QStringLiteral("path"), op.imagePath}};
             if (op.kind == LayerOp::AddHost)
-                j.insert(QStringLiteral("host"), op.hostPath);
+                j.insert(QStringLiteral("host"), relative(op.hostPath));
             if (op.kind == LayerOp::Symlink)
                 j.insert(QStringLiteral("target"), op.linkTarget);
             if (op.kind == LayerOp::WriteText)
@@ -96,7 +102,44 @@ QJsonObject compositionToJson(const Composition &c)
     return o;
 }
 
-Composition compositionFromJson(const QJsonObject &o, const QString &baseDir, QString *error)
+QStringList compositionHostPaths(const Composition &c)
+{
+    QStringList paths;
+    if (!c.basePath.isEmpty())
+        paths << c.basePath;
+    for (const LayerSpec &l : c.layers)
+        for (const LayerOp &op : l.ops)
+            if (op.kind == LayerOp::AddHost && !op.hostPath.isEmpty() && !paths.contains(op.hostPath))
+                paths << op.hostPath;
+    return paths;
+}
+
+namespace {
+
+/// Why `host` (as the file gives it) reads from outside `folder`, or "" when it stays inside.
+QString leavesFolder(const QString &host, const QString &folder)
+{
+    if (QDir::isAbsolutePath(host))
+        return QStringLiteral("an absolute path");
+    const QString root = QDir::cleanPath(QDir(folder).absolutePath());
+    const QString clean = QDir::cleanPath(QDir(root).absoluteFilePath(host));
+    if (clean != root && !clean.startsWith(root + u'/'))
+        return QStringLiteral("a path leaving the file's folder");
+    // A symbolic link on the way may lead anywhere: the real folder must stay inside too. The
+    // last name is not followed (an added link is stored as a link).
+    const QString realRoot = QFileInfo(root).canonicalFilePath();
+    QString at = clean == root ? root : QFileInfo(clean).absolutePath();
+    while (!QFileInfo::exists(at) && at.size() > root.size())
+        at = QFileInfo(at).absolutePath(); // the part that exists
+    const QString real = QFileInfo(at).canonicalFilePath();
+    if (!realRoot.isEmpty() && !real.isEmpty() && real != realRoot && !real.startsWith(realRoot + u'/'))
+        return QStringLiteral("a path that a symbolic link leads out of the file's folder (to %1)").arg(real);
+    return {};
+}
+
+} // namespace
+
+Composition compositionFromJson(const QJsonObject &o, const QString &baseDir, QString *error, bool allowHostPaths)
 {
     QStringList problems;
     JsonFields f(QStringLiteral("composition"), &problems);
@@ -125,6 +168,10 @@ Composition compositionFromJson(const QJsonObject &o, const QString &baseDir, QS
             op.imagePath = f.string(j, QStringLiteral("path"), field + QStringLiteral(".path"));
             const QString host = f.string(j, QStringLiteral("host"), field + QStringLiteral(".host"));
             op.hostPath = host.isEmpty() ? QString() : dir.absoluteFilePath(host);
+            if (const QString why = host.isEmpty() || allowHostPaths ? QString() : leavesFolder(host, baseDir); !why.isEmpty())
+                problems << QStringLiteral("%1.host: \"%2\" is %3; a composition file reads host files only from its own folder "
+                                           "(give --allow-host-paths, or confirm in the window, to read it anyway)")
+                                .arg(field, host, why);
             op.linkTarget = f.string(j, QStringLiteral("target"), field + QStringLiteral(".target"));
             op.text = f.string(j, QStringLiteral("text"), field + QStringLiteral(".text")).toUtf8();
             if (const QString mode = f.string(j, QStringLiteral("mode"), field + QStringLiteral(".mode")); !mode.isEmpty()) {

@@ -8,8 +8,19 @@
 namespace lamina {
 
 /// A composition as JSON (schema in docs/compose.md), shared by the window and `lamina compose
-/// --spec`. Host paths and the base path that are relative are taken from `baseDir`.
-QJsonObject compositionToJson(const Composition &c);
-Composition compositionFromJson(const QJsonObject &o, const QString &baseDir, QString *error);
+/// --spec`. Host paths and the base path that are relative are taken from `baseDir`. With
+/// `specDir` (the folder the file is saved in), host paths inside it are written relative to it,
+/// so that the file reads them again wherever the folder goes.
+QJsonObject compositionToJson(const Composition &c, const QString &specDir = {});
+
+/// A composition file may come from someone else, and its `add` operations copy host files into
+/// the image: like `docker build`'s context, a host path must stay inside `baseDir` (relative,
+/// no `..` or symbolic link leading out of it) unless `allowHostPaths`. Each one that does not is
+/// named in `error`. The base image path is not confined.
+Composition compositionFromJson(const QJsonObject &o, const QString &baseDir, QString *error, bool allowHostPaths = false);
+
+/// Every host path the composition reads: the base, then the `add` operations' host paths, in
+/// order, each once.
+QStringList compositionHostPaths(const Composition &c);
 
 } // namespace lamina

@@ -449,11 +449,12 @@ std::optional<quint32> parseMode(const QString &text, bool *ok)
     return mode;
 }
 
-int compose(const QStringList &args, QTextStream &out, QTextStream &err)
+int compose(const QStringList &args, QTextStream &err)
 {
     Composition c;
     ExportOptions options;
     QString saveSpec;
+    bool layerCompressionGiven = false;
     c.layers << LayerSpec();
     quint32 uid = 0, gid = 0;
     if (const QByteArray epoch = qgetenv("SOURCE_DATE_EPOCH"); !epoch.isEmpty())
@@ -593,6 +594,7 @@ int compose(const QStringList &args, QTextStream &out, QTextStream &err)
             } else if (a == u"--skip-checks") {
                 options.checkResult = false;
             } else if (a == u"--layer-compression") {
+                layerCompressionGiven = true;
                 const QString v = value();
                 options.layerCompression = v == u"gzip" ? Compression::Gzip : v == u"zstd" ? Compression::Zstd : Compression::None;
                 ok = v == u"gzip" || v == u"zstd" || v == u"none";
@@ -624,17 +626,30 @@ int compose(const QStringList &args, QTextStream &out, QTextStream &err)
     }
     if (options.output.isEmpty())
         return bad(QStringLiteral("-o OUT is missing"));
+    // The archive is written beside its target and renamed into place, which a pipe cannot be.
+    if (options.output == u"-") {
+        err << "lamina: compose: -o -: the image cannot be written to standard output (it is written beside its "
+               "target and renamed into place); give a file path\n";
+        return 2;
+    }
+    if (layerCompressionGiven && (options.format == ExportFormat::Docker || options.format == ExportFormat::DockerOci)) {
+        err << "lamina: compose: --layer-compression applies to --format oci and oci-dir; the docker formats store "
+               "layers uncompressed (use --compress to compress the whole archive)\n";
+        return 2;
+    }
     const ExportResult r = exportComposition(c, options);
     if (!r.ok()) {
         err << "lamina: " << r.error << '\n';
         return 2;
     }
-    out << "wrote " << options.output << '\n' << "image ID " << r.imageId << '\n';
+    // What happened goes to standard error, as every status line does: standard output stays
+    // free for a caller's pipe.
+    err << "wrote " << options.output << '\n' << "image ID " << r.imageId << '\n';
     for (const QString &d : r.layerDiffIds)
-        out << "new layer " << d << '\n';
+        err << "new layer " << d << '\n';
     bool error = false;
     for (const Finding &f : r.preflight + r.checks) {
-        out << severityName(f.severity).toUpper() << ' ' << f.code << ": " << f.message << '\n';
+        err << severityName(f.severity).toUpper() << ' ' << f.code << ": " << f.message << '\n';
         error = error || f.severity == Severity::Error;
     }
     return error ? 1 : 0;
@@ -678,7 +693,7 @@ int runCli(const QStringList &args)
     if (command == u"extract")
         return catOrExtract(args.mid(2), out, err, true);
     if (command == u"compose")
-        return compose(args.mid(2), out, err);
+        return compose(args.mid(2), err);
     return usage(err, QStringLiteral("unknown command %1").arg(command));
 }
 

@@ -192,7 +192,7 @@ void TestComposer::nixScenarioThroughThePanel()
     QProcess shell;
     shell.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), line});
     QVERIFY(shell.waitForFinished(60000));
-    const QByteArray said = shell.readAllStandardOutput();
+    const QByteArray said = shell.readAllStandardError();
     QCOMPARE(shell.exitCode(), 0);
     QVERIFY2(said.contains(QByteArray("image ID " + imageId.toLatin1())), said.constData());
     QFile a(out), b(out + QStringLiteral(".gui"));

@@ -55,6 +55,7 @@ private Q_SLOTS:
     void commandLineMakesTheSameImage();
     void foldersKeepTheirAttributes();
     void tagsAreNormalisedOrRefused();
+    void composeForScripts();
 
 private:
     static Composition nixComposition()
@@ -441,7 +442,7 @@ void TestExport::preflightChecks()
                                           m_dir.filePath(QStringLiteral("cli.tar"))});
     QVERIFY(p.waitForFinished(60000));
     QCOMPARE(p.exitCode(), 1);
-    QVERIFY(p.readAllStandardOutput().contains("ERROR command-not-found"));
+    QVERIFY(p.readAllStandardError().contains("ERROR command-not-found"));
 }
 
 void TestExport::compressedOutput_data()
@@ -1071,6 +1072,65 @@ void TestExport::tagsAreNormalisedOrRefused()
     QCOMPARE(p.exitCode(), 2);
     QVERIFY(p.readAllStandardError().contains("the tag \"Bad:Tag\" is not a valid image reference"));
     QVERIFY(!QFileInfo::exists(out));
+}
+
+void TestExport::composeForScripts()
+{
+    // Issue 16, item 23 (compose): -o - is refused, not a file named "-"; status lines go to
+    // standard error; --layer-compression with a docker format is refused, not ignored; every
+    // legacy json says the composition's time; a delete of nothing is a warning.
+    const QString base = composeBase(QStringLiteral("alpine-like.tar"));
+    const QString cwd = m_dir.filePath(QStringLiteral("scripting"));
+    QVERIFY(QDir().mkpath(cwd));
+    auto compose = [&](const QStringList &args, QByteArray *out, QByteArray *err) {
+        QProcess p;
+        p.setWorkingDirectory(cwd);
+        p.start(QStringLiteral(LAMINA_BINARY), QStringList{QStringLiteral("compose"), base} + args);
+        if (!p.waitForFinished(60000))
+            return -1;
+        *out = p.readAllStandardOutput();
+        *err = p.readAllStandardError();
+        return p.exitCode();
+    };
+    QByteArray out, err;
+    QCOMPARE(compose({QStringLiteral("--write"), QStringLiteral("/a:b"), QStringLiteral("-o"), QStringLiteral("-")}, &out, &err), 2);
+    QVERIFY2(err.contains("-o -: the image cannot be written to standard output"), err.constData());
+    QVERIFY(out.isEmpty());
+    QVERIFY(!QFileInfo::exists(cwd + QStringLiteral("/-")));
+    QVERIFY(QDir(cwd).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot).isEmpty());
+
+    QCOMPARE(compose({QStringLiteral("--write"), QStringLiteral("/a:b"), QStringLiteral("--layer-compression"), QStringLiteral("zstd"),
+                      QStringLiteral("-o"), QStringLiteral("x.tar")},
+                     &out, &err),
+             2);
+    QVERIFY2(err.contains("--layer-compression applies to --format oci and oci-dir"), err.constData());
+    QVERIFY(!QFileInfo::exists(cwd + QStringLiteral("/x.tar")));
+    QCOMPARE(compose({QStringLiteral("--format"), QStringLiteral("oci"), QStringLiteral("--layer-compression"), QStringLiteral("zstd"),
+                      QStringLiteral("-o"), QStringLiteral("x.tar")},
+                     &out, &err),
+             0);
+
+    const QString created = QStringLiteral("2024-05-01T12:00:00Z");
+    QCOMPARE(compose({QStringLiteral("--delete"), QStringLiteral("/not/there"), QStringLiteral("--delete"), QStringLiteral("/etc/os-release"),
+                      QStringLiteral("--new-layer"), QStringLiteral("--write"), QStringLiteral("/a:b"), QStringLiteral("--created"), created,
+                      QStringLiteral("-o"), QStringLiteral("y.tar")},
+                     &out, &err),
+             0);
+    QVERIFY2(out.isEmpty(), out.constData());
+    QVERIFY2(err.contains("image ID sha256:") && err.contains("wrote y.tar"), err.constData());
+    QVERIFY2(err.contains("WARNING nothing-to-delete: /not/there"), err.constData());
+    QVERIFY2(!err.contains("/etc/os-release"), err.constData());
+    QString listing;
+    QVERIFY(test::runPython({QStringLiteral("-c"),
+                             QStringLiteral("import json, sys, tarfile\n"
+                                            "t = tarfile.open(sys.argv[1])\n"
+                                            "print(json.dumps([json.load(t.extractfile(m))['created'] for m in t if m.name.endswith('/json')]))\n"),
+                             cwd + QStringLiteral("/y.tar")},
+                            &listing) == 0);
+    const QJsonArray times = QJsonDocument::fromJson(listing.toUtf8()).array();
+    QCOMPARE(times.size(), 3);
+    for (const QJsonValue &t : times)
+        QCOMPARE(t.toString(), created);
 }
 
 QTEST_GUILESS_MAIN(TestExport)

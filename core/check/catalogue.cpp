@@ -274,6 +274,10 @@ const Entry kComposeEntries[] = {
      "image has; this is reported when a host folder's mode (or a layer from elsewhere) still changes one.",
      "Not verified by Lamina's tests.", "Not verified by Lamina's tests.",
      "Applies them: /tmp comes out 0755 (tests/tst_export.cpp, foldersKeepTheirAttributes).", "Not checked."},
+    {"nothing-to-delete", "A delete removes nothing",
+     "A new layer deletes (whites out) a path that the image does not have below it. The whiteout is stored and "
+     "does nothing; the path is most likely mistyped, and what was meant to go is still in the image.",
+     "Not verified by Lamina's tests.", "Not verified by Lamina's tests.", "Not verified by Lamina's tests.", "Not checked."},
     {"setuid-file", "A new file has a set-user or set-group ID bit",
      "A file with the setuid or setgid bit runs with its owner's rights. That is rarely what a hand-made layer "
      "means to do.",

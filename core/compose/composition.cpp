@@ -1170,7 +1170,7 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         const LayerSource &s = sources.at(i);
         const QString id = ids.at(i);
         QJsonObject json{{QStringLiteral("id"), id},
-                         {QStringLiteral("created"), i == sources.size() - 1 ? composition.created : QStringLiteral("1970-01-01T00:00:00Z")},
+                         {QStringLiteral("created"), composition.created}, // the composition's time, as the config says
                          {QStringLiteral("os"), config.value(QStringLiteral("os"))}};
         if (i > 0)
             json.insert(QStringLiteral("parent"), ids.at(i - 1));

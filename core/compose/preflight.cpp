@@ -106,10 +106,17 @@ QList<Finding> preflightChecks(const MergedTree::Layers &layers, int baseLayers,
         }
         for (int e = 0; e < li->size(); ++e) {
             const LayerEntry &entry = li->entry(e);
-            if (entry.type == EntryType::Whiteout)
-                continue;
             const QByteArray path = li->path(e);
             const QString shown = u'/' + QString::fromUtf8(path);
+            if (entry.type == EntryType::Whiteout) {
+                // A deletion of what is not there is most likely a typo in the path.
+                const int old = l > 0 ? below.find(path) : -1;
+                if (old < 0 || below.node(old).removed)
+                    out << composeFinding("nothing-to-delete", Severity::Warning,
+                                          QStringLiteral("%1: the delete removes nothing; the image has no such path below this layer").arg(shown),
+                                          shown, l);
+                continue;
+            }
             const int old = l > 0 ? below.find(path) : -1;
             if (old >= 0 && below.entry(old).type != entry.type) {
                 const EntryType was = below.entry(old).type;

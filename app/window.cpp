@@ -74,7 +74,9 @@ int screenshot(QApplication &app, const QStringList &args)
         });
         window.showPage(1);
         QString error;
-        if (!composer->loadSpec(spec, &error)) {
+        // A picture of the preview, never an export: the documentation's demo file reads the
+        // project's own folders beside it (docs/screenshots/compose-demo.json).
+        if (!composer->loadSpec(spec, &error, true)) {
             std::fprintf(stderr, "lamina: %s\n", qPrintable(error));
             return 2;
         }

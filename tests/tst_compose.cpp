@@ -35,6 +35,7 @@ private Q_SLOTS:
     void nothingDroppedSilently_data();
     void nothingDroppedSilently();
     void unreadableFolderIsAnError();
+    void mkdirKeepsWhatIsThere();
 
 private:
     LayerSpec spec() const;
@@ -330,6 +331,40 @@ void TestCompose::unreadableFolderIsAnError()
     QVERIFY2(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child could not drop to nobody");
     QVERIFY2(message.contains("app/secret: cannot read the folder: Permission denied"), message.constData());
     QVERIFY(!QFileInfo::exists(tar));
+}
+
+void TestCompose::mkdirKeepsWhatIsThere()
+{
+    // --mkdir without a mode is mkdir -p: a folder the tree below has, or that an earlier
+    // operation of the layer made, stays as it is; a mode given is written.
+    LayerSpec s;
+    LayerOp data;
+    data.kind = LayerOp::Mkdir;
+    data.imagePath = QStringLiteral("/data");
+    data.mode = 0750;
+    LayerOp again = data;
+    again.mode.reset();
+    LayerOp tmp = again;
+    tmp.imagePath = QStringLiteral("/tmp");
+    LayerOp root = data;
+    root.imagePath = QStringLiteral("/root");
+    root.mode = 0711;
+    s.ops << data << again << tmp << root;
+    const FolderBelow below = [](const QString &path) -> std::optional<ExistingFolder> {
+        if (path == u"tmp")
+            return ExistingFolder{01777, 0, 0, 1234};
+        if (path == u"root")
+            return ExistingFolder{0700, 0, 0, 1234};
+        return std::nullopt;
+    };
+    const QString tar = m_out.filePath(QStringLiteral("mkdir.tar"));
+    QVERIFY(writeLayer(s, tar, {}, below).ok());
+    QHash<QString, QPair<int, qint64>> modes;
+    for (const QJsonValue &v : listWithPython(tar))
+        modes.insert(v.toObject().value(u"name").toString(), {v.toObject().value(u"mode").toInt(), v.toObject().value(u"mtime").toInteger()});
+    QCOMPARE(modes.value(QStringLiteral("data")), qMakePair(0750, qint64(1)));
+    QCOMPARE(modes.value(QStringLiteral("tmp")), qMakePair(01777, qint64(1234)));
+    QCOMPARE(modes.value(QStringLiteral("root")), qMakePair(0711, qint64(1)));
 }
 
 QTEST_GUILESS_MAIN(TestCompose)

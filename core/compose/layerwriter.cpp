@@ -195,6 +195,8 @@ WrittenLayer writeLayer(
         };
         switch (op.kind) {
         case LayerOp::Mkdir:
+            if (!op.mode && entries.contains(path) && entries.value(path).type == Entry::Dir)
+                break; // made by an earlier operation of this layer, as it asked
             if (const std::optional<Entry> old = op.mode ? std::nullopt : existing(path)) {
                 // Like mkdir -p: a folder that is there stays as it is unless a mode is asked.
                 ensureParents(path);

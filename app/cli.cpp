@@ -338,7 +338,7 @@ int ls(const QStringList &args, QTextStream &out, QTextStream &err)
         if (n != tree.root()) {
             const QByteArray p = tree.path(n);
             if (prefix.isEmpty() || p == prefix || p.startsWith(QByteArray(prefix + '/')))
-                rows.append({p, &tree.entry(n), tree.layerIndex(tree.node(n).layer).linkTarget(tree.node(n).entry), tree.node(n).change});
+                rows.append({p, &tree.entry(n), tree.linkTarget(n), tree.node(n).change});
         }
         const QList<int> kids = tree.children(n);
         for (auto it = kids.crbegin(); it != kids.crend(); ++it)

@@ -783,7 +783,7 @@ void MainWindow::showPreview(const QModelIndex &proxyIndex)
     const int node = index.data(FileTreeModel::NodeRole).toInt();
     const LayerEntry &e = tree->entry(node);
     if (e.type != EntryType::File && e.type != EntryType::Hardlink) {
-        const QByteArray link = tree->layerIndex(tree->node(node).layer).linkTarget(tree->node(node).entry);
+        const QByteArray link = tree->linkTarget(node);
         m_preview->setPlainText(e.type == EntryType::Symlink ? tr("symbolic link to %1").arg(QString::fromUtf8(link))
                                                              : tr("%1, no content to show").arg(entryTypeName(e.type)));
         return;

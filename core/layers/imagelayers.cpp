@@ -293,7 +293,7 @@ bool resolveFileEntry(const MergedTree::Layers &layers, int *layer, int *entry, 
     // a file of a lower layer (FORMATS.md §6).
     for (int hops = 0; li->entry(*entry).type == EntryType::Hardlink; ++hops) {
         const QByteArray target = li->linkTarget(*entry);
-        const int inLayer = li->find(target);
+        const int inLayer = li->linkSource(*entry);
         if (inLayer >= 0 && inLayer != *entry && hops < 8) {
             *entry = inLayer;
             continue;

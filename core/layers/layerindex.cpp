@@ -92,6 +92,35 @@ int LayerIndex::find(QByteArrayView path) const
     return folder;
 }
 
+int LayerIndex::linkSource(int link) const
+{
+    const QByteArray target = linkTarget(link);
+    const qsizetype slash = target.lastIndexOf('/');
+    const QByteArrayView base = slash < 0 ? QByteArrayView(target) : QByteArrayView(target).sliced(slash + 1);
+    const int folder = slash < 0 ? -1 : find(QByteArrayView(target).first(slash));
+    if (slash >= 0 && folder < 0)
+        return -1;
+    const int linkHeader = m_entries.at(link).header;
+    int kept = -1;
+    for (int i = m_childStart.at(folder + 1); i < m_childStart.at(folder + 2); ++i) {
+        const int c = m_children.at(i);
+        if (c != link && m_entries.at(c).type != EntryType::Whiteout && nameView(c) == base)
+            kept = c;
+    }
+    if (kept >= 0 && m_entries.at(kept).header < linkHeader)
+        return kept;
+    // Earlier copies of a path stored twice are out of the child table (Shadowed): looked for
+    // only when the copy kept comes after the link, which is rare.
+    int earlier = -1;
+    for (int i = 0; i < size(); ++i) {
+        const LayerEntry &e = m_entries.at(i);
+        if ((e.flags & LayerEntry::Shadowed) && e.type != EntryType::Whiteout && e.parent == folder && e.header < linkHeader
+            && (earlier < 0 || e.header > m_entries.at(earlier).header) && nameView(i) == base)
+            earlier = i;
+    }
+    return earlier >= 0 ? earlier : kept;
+}
+
 qint64 LayerIndex::memoryBytes() const
 {
     return qint64(m_entries.capacity()) * qint64(sizeof(LayerEntry)) + m_pool.capacity()

@@ -67,6 +67,11 @@ public:
     QList<int> children(int folder) const;
     /// The entry at a normalised path, or -1.
     int find(QByteArrayView path) const;
+    /// The entry of this layer that hard link `link` names: the copy of its target stored last
+    /// before the link (what a loader applying the layer in order links to, even if the path is
+    /// stored again later), else the copy stored after it (a link to a later member); -1 when
+    /// this layer does not hold the target (the link names a lower layer's file).
+    int linkSource(int link) const;
 
     qint64 storedSize = 0;       ///< bytes of the layer blob
     qint64 uncompressedSize = 0; ///< bytes of the uncompressed tar stream (when read through)

@@ -33,6 +33,7 @@ private Q_SLOTS:
     void agreesWithUmoci_data();
     void agreesWithUmoci();
     void hardLinksAgreeWithUmoci();
+    void sparseFiles();
     void digestsInTheSamePass();
     void memoryPerEntry();
     void sizesWhileReading();
@@ -428,6 +429,59 @@ void TestLayers::hardLinksAgreeWithUmoci()
     QCOMPARE(tree.visibleBytes(), 23);
     QCOMPARE(tree.treeBytes(tree.root()), 23);
     QCOMPARE(imageSizes(layers).wasted.wastedBytes, 0);
+}
+
+// Issue 16 item 5: sparse files (GNU 1.0 in PAX, old GNU 'S') in an uncompressed layer are
+// their expanded bytes in cat and extract, not the stored map and data (which ran on into the
+// next member); extract keeps the holes as holes.
+void TestLayers::sparseFiles()
+{
+    QTemporaryDir work;
+    const QString tar = work.filePath(QStringLiteral("sparse.tar"));
+    QString output;
+    QVERIFY2(test::runPython({test::source(QStringLiteral("tests/fixtures/make_layer_rules.py")), QStringLiteral("--sparse"), tar}, &output) == 0,
+             qPrintable(output));
+    // The generator's SPARSE table.
+    constexpr qint64 kMiB = 1 << 20;
+    QByteArray sparse1(kMiB, '\0'), sparse2(kMiB, '\0');
+    sparse1.replace(0, 4096, QByteArray(4096, 'A'));
+    sparse1.replace(512 * 1024, 4096, QByteArray(4096, 'B'));
+    sparse2.replace(8192, 512, QByteArray(512, 'C'));
+    sparse2.replace(kMiB - 512, 512, QByteArray(512, 'D'));
+    const QHash<QByteArray, QByteArray> want{{"sparse1", sparse1}, {"sparse2", sparse2}, {"after", "after-content"}};
+
+    const ImageArchive ia = openImageArchive(tar);
+    QVERIFY(ia.ok());
+    const ImageLayers layers = indexImageLayers(ia, 0);
+    QVERIFY2(layers.errors.isEmpty(), qPrintable(layers.errors.join(u'\n')));
+    QCOMPARE(layers.layers.at(0)->compression, Compression::None);
+    const MergedTree tree = MergedTree::build(layers.layers, 0);
+    for (auto it = want.cbegin(); it != want.cend(); ++it) {
+        const int n = tree.find(it.key());
+        QVERIFY(n >= 0);
+        QCOMPARE(tree.entry(n).size, it.value().size());
+        const FileRead r = readLayerFile(ia, 0, tree.layers(), tree.node(n).layer, tree.node(n).entry);
+        QVERIFY2(r.ok(), qPrintable(r.error));
+        QVERIFY2(r.data == it.value(), it.key().constData());
+    }
+
+    QTemporaryDir dest;
+    const ExtractResult x = extractNode(ia, 0, tree, tree.root(), dest.path(), false);
+    QVERIFY2(x.ok(), qPrintable(x.error));
+    QCOMPARE(x.files, 3);
+    for (auto it = want.cbegin(); it != want.cend(); ++it) {
+        QFile f(dest.filePath(QString::fromUtf8(it.key())));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QVERIFY2(f.readAll() == it.value(), it.key().constData());
+    }
+    // Holes stay holes: 1 MiB each, of which 8 KiB and 1 KiB are data (a file system that
+    // cannot keep holes would allocate the whole MiB).
+    for (const char *name : {"sparse1", "sparse2"}) {
+        struct stat st;
+        QVERIFY(::stat(QFile::encodeName(dest.filePath(QLatin1String(name))).constData(), &st) == 0);
+        QCOMPARE(qint64(st.st_size), kMiB);
+        QVERIFY2(qint64(st.st_blocks) * 512 < kMiB / 4, qPrintable(QStringLiteral("%1: %2 blocks").arg(QLatin1String(name)).arg(st.st_blocks)));
+    }
 }
 
 void TestLayers::digestsInTheSamePass()

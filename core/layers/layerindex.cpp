@@ -277,7 +277,10 @@ public:
             case AE_IFREG:
                 e.type = EntryType::File;
                 e.size = archive_entry_size(ae);
-                e.dataOffset = dataOffset;
+                // A sparse file's stored bytes are its map and data blocks, not the file: only
+                // libarchive can give them (copyLayerFile streams it then).
+                if (archive_entry_sparse_count(ae) == 0)
+                    e.dataOffset = dataOffset;
                 break;
             case AE_IFDIR: e.type = EntryType::Directory; break;
             case AE_IFLNK: {

@@ -32,6 +32,7 @@ private Q_SLOTS:
     void verificationFindsOneCorruptedByte();
     void verificationIsTheSameInParallelAndStreaming();
     void everyFindingIsComplete();
+    void ociImagesStayListedWithEveryName();
 
 private:
     static QList<Finding> findingsFor(const QString &path, bool verify, ImageArchive *out = nullptr)
@@ -254,6 +255,35 @@ void TestFindings::everyFindingIsComplete()
                 QVERIFY(o.contains(QLatin1String(key)));
         }
     }
+}
+
+// Issue 16 item 8: an index naming one manifest four times lists one image with the four
+// names; a manifest or config blob cut short keeps its image listed, with error findings.
+void TestFindings::ociImagesStayListedWithEveryName()
+{
+    ImageArchive ia;
+    findingsFor(m_dir.filePath(QStringLiteral("clean-oci-refnames.tar")), false, &ia);
+    QCOMPARE(ia.images.size(), 1);
+    QCOMPARE(ia.images.at(0).tags, (QStringList{QStringLiteral("latest"), QStringLiteral("3"), QStringLiteral("3.18"), QStringLiteral("3.18.3")}));
+
+    QList<Finding> f = findingsFor(m_dir.filePath(QStringLiteral("blob-size-mismatch-config-short.tar")), false, &ia);
+    QCOMPARE(ia.images.size(), 1);
+    QCOMPARE(ia.images.at(0).tags, QStringList{QStringLiteral("1.0")});
+    QCOMPARE(ia.images.at(0).layers.size(), 2);
+    bool sized = false;
+    for (const Finding &x : f)
+        sized |= x.code == u"blob-size-mismatch" && x.image == 0 && x.message.startsWith(u"config ");
+    QVERIFY(sized);
+
+    f = findingsFor(m_dir.filePath(QStringLiteral("blob-size-mismatch-manifest-short.tar")), false, &ia);
+    QCOMPARE(ia.images.size(), 2);
+    QCOMPARE(ia.images.at(0).tags, QStringList{QStringLiteral("a")});
+    QCOMPARE(ia.images.at(1).tags, QStringList{QStringLiteral("b")});
+    QVERIFY(ia.images.at(1).layers.isEmpty());
+    sized = false;
+    for (const Finding &x : f)
+        sized |= x.code == u"blob-size-mismatch" && x.image == 1 && x.severity == Severity::Error;
+    QVERIFY(sized);
 }
 
 QTEST_GUILESS_MAIN(TestFindings)

@@ -255,6 +255,19 @@ public:
                 m_index.problems.append(QStringLiteral("\"%1\": a whiteout that names nothing; ignored").arg(QString::fromUtf8(path)));
                 return;
             }
+            if (name == "." || name == "..") {
+                // moby pkg/archive/diff.go UnpackLayer removes filepath.Join(dir, name): ".wh.."
+                // removes the folder holding it, ".wh..." the folder above (podman refuses the
+                // layer when that is the root: tst_findings layerContentsLoadersRefuse).
+                const bool dot = name == ".";
+                m_index.issues.append({QStringLiteral("layer-whiteout-invalid"), !dot,
+                                       dot ? QStringLiteral("\"%1\": a whiteout of \".\": loaders remove the folder holding it, and so does Lamina")
+                                                 .arg(QString::fromUtf8(path))
+                                           : QStringLiteral("\"%1\": a whiteout of \"..\": loaders remove the folder above, or refuse the layer; "
+                                                            "Lamina ignores it").arg(QString::fromUtf8(path))});
+                if (!dot)
+                    return;
+            }
             e.type = EntryType::Whiteout;
             ++m_index.whiteoutCount;
         } else if (const char *hard = archive_entry_hardlink(ae)) {
@@ -316,8 +329,12 @@ public:
             // A folder's own header, possibly after entries that implied it.
             if (const int existing = findFolder(path); existing >= 0) {
                 LayerEntry &old = m_index.m_entries[existing];
-                if (!(old.flags & LayerEntry::Implicit))
+                if (!(old.flags & LayerEntry::Implicit)) {
                     m_index.problems.append(QStringLiteral("\"%1\": stored twice in this layer; the later copy counts").arg(QString::fromUtf8(path)));
+                    m_index.issues.append({QStringLiteral("layer-duplicate-path"), true,
+                                           QStringLiteral("\"%1\": a folder stored twice in this layer; Lamina shows the later header's mode and owner")
+                                               .arg(QString::fromUtf8(path))});
+                }
                 e.flags |= old.flags & LayerEntry::Opaque;
                 old = e;
                 if (!xattrs.isEmpty())
@@ -413,6 +430,16 @@ public:
                             == QByteArrayView(pool.constData() + y.nameOffset, y.nameLength)) {
                         LayerEntry &shadowed = m_index.m_entries[c];
                         shadowed.flags |= LayerEntry::Shadowed;
+                        if ((x.flags & LayerEntry::Implicit) && (x.flags & LayerEntry::Opaque) && y.type != EntryType::Directory) {
+                            m_index.issues.append({QStringLiteral("layer-whiteout-invalid"), false,
+                                                   QStringLiteral("\"%1/.wh..wh..opq\": an opaque marker under a %2 of this layer; Lamina keeps "
+                                                                  "the %2, as podman does")
+                                                       .arg(QString::fromUtf8(m_index.path(c)), entryTypeName(y.type))});
+                        } else if (!(x.flags & LayerEntry::Implicit) && !(y.flags & LayerEntry::Implicit)) {
+                            m_index.issues.append({QStringLiteral("layer-duplicate-path"), true,
+                                                   QStringLiteral("\"%1\": stored twice in this layer (a %2, then a %3); Lamina shows the later copy")
+                                                       .arg(QString::fromUtf8(m_index.path(c)), entryTypeName(x.type), entryTypeName(y.type))});
+                        }
                         if (shadowed.type == EntryType::File) {
                             --m_index.fileCount;
                             m_index.fileBytes -= shadowed.size;
@@ -428,6 +455,30 @@ public:
         newStart[n + 1] = int(kept.size());
         m_index.m_children = kept;
         start = newStart;
+        // Hard links a loader cannot make: to a member stored only after the link (the target
+        // does not exist yet when the link is made), or to a folder.
+        for (int i = 0; i < n; ++i) {
+            const LayerEntry &e = entries.at(i);
+            if (e.type != EntryType::Hardlink || (e.flags & LayerEntry::Shadowed))
+                continue;
+            const int source = m_index.linkSource(i);
+            if (source < 0)
+                continue;
+            const LayerEntry &t = entries.at(source);
+            const QString link = QString::fromUtf8(m_index.path(i));
+            const QString target = QString::fromUtf8(m_index.linkTarget(i));
+            if (t.header > e.header)
+                m_index.issues.append({QStringLiteral("layer-hardlink-invalid"), true,
+                                       QStringLiteral("\"%1\": a hard link to \"%2\", which the layer stores only after it; Lamina shows "
+                                                      "that later file's bytes").arg(link, target)});
+            else if (t.type == EntryType::Directory)
+                m_index.issues.append({QStringLiteral("layer-hardlink-invalid"), true,
+                                       QStringLiteral("\"%1\": a hard link to the folder \"%2\"").arg(link, target)});
+            else if (t.flags & LayerEntry::Shadowed)
+                m_index.issues.append({QStringLiteral("layer-duplicate-path"), true,
+                                       QStringLiteral("\"%1\": a hard link to \"%2\" made between its two copies; Lamina shows the earlier "
+                                                      "copy's bytes under \"%1\" and the later copy under \"%2\"").arg(link, target)});
+        }
         m_index.m_entries.squeeze();
     }
 
@@ -717,6 +768,9 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
         } else if (rc != ARCHIVE_EOF) {
             const QString why = !tarFeed->error.isEmpty() ? tarFeed->error : QString::fromLocal8Bit(archive_error_string(tar));
             index->problems.append(QStringLiteral("the layer stream breaks off after %1 entries: %2").arg(header).arg(why));
+            index->issues.append({QStringLiteral("layer-damaged"), true,
+                                  QStringLiteral("the layer's tar breaks off after %1 entries: %2; Lamina shows the entries before it")
+                                      .arg(header).arg(why)});
         } else {
             index->complete = true;
         }
@@ -734,6 +788,8 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
                 // Digests of a stream read only in part would be wrong, not just missing.
                 index->complete = false;
                 index->problems.append(QStringLiteral("the layer stream cannot be read to its end: %1").arg(failed));
+                index->issues.append({QStringLiteral("layer-damaged"), true,
+                                      QStringLiteral("the layer stream cannot be read to its end: %1").arg(failed)});
             }
         }
         index->uncompressedSize = compressed ? inner.bytes : archive_filter_bytes(tar, 0);

@@ -82,6 +82,14 @@ public:
     qint64 fileBytes = 0;        ///< their sizes added up
     int whiteoutCount = 0;
     QStringList problems;        ///< unsafe or duplicate paths, unreadable parts, each naming the entry
+    /// Contents a loader refuses or reads another way (docs/findings.md, the `layer-*` codes).
+    struct Issue
+    {
+        QString code;          ///< layer-duplicate-path, layer-hardlink-invalid, layer-whiteout-invalid, layer-damaged
+        bool refused = false;  ///< a current loader refuses the layer (an error), else it reads it differently (a warning)
+        QString message;       ///< names the entry, and says which bytes Lamina shows
+    };
+    QList<Issue> issues;
     bool complete = false;       ///< read to the end without error
 
     /// Heap bytes held (entries, string pool, child table), for the memory budget.

@@ -258,6 +258,7 @@ void MergedTree::apply(int layerNo, bool record)
     m_current = {};
     const qint64 before = m_visible;
 
+    QList<int> dotRemoved; // folders of this layer holding a ".wh.." marker
     // Whiteouts and opaque folders act on the lower layers only, so apply them first.
     for (int e = 0; e < li.size(); ++e) {
         const LayerEntry &le = li.entry(e);
@@ -267,7 +268,12 @@ void MergedTree::apply(int layerNo, bool record)
             const int parent = existingFolder(*this, li, le.parent);
             if (parent < 0)
                 continue;
-            const int target = childNamed(parent, li.nameView(e));
+            // ".wh.." names the folder holding it: loaders remove that folder (layerindex.cpp),
+            // and the folder this layer only implies for the marker does not bring it back.
+            const bool dot = li.nameView(e) == ".";
+            if (dot)
+                dotRemoved.append(le.parent);
+            const int target = dot ? (parent > 0 ? parent : -1) : childNamed(parent, li.nameView(e));
             if (target >= 0)
                 removeSubtree(target, record, layerNo);
         } else if (le.type == EntryType::Directory && (le.flags & LayerEntry::Opaque)) {
@@ -306,6 +312,8 @@ void MergedTree::apply(int layerNo, bool record)
             continue;
         const int parent = le.parent < 0 ? 0 : map.at(le.parent);
         if (parent < 0)
+            continue;
+        if (!dotRemoved.isEmpty() && (le.flags & LayerEntry::Implicit) && dotRemoved.contains(e))
             continue;
         const QByteArrayView name = li.nameView(e);
         const quint32 nameHash = hashes.at(e);

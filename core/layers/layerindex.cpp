@@ -430,7 +430,9 @@ public:
                             == QByteArrayView(pool.constData() + y.nameOffset, y.nameLength)) {
                         LayerEntry &shadowed = m_index.m_entries[c];
                         shadowed.flags |= LayerEntry::Shadowed;
-                        if ((x.flags & LayerEntry::Implicit) && (x.flags & LayerEntry::Opaque) && y.type != EntryType::Directory) {
+                        const bool opaqueUnderFile = (x.flags & LayerEntry::Implicit) && (x.flags & LayerEntry::Opaque)
+                            && y.type != EntryType::Directory;
+                        if (opaqueUnderFile) {
                             m_index.issues.append({QStringLiteral("layer-whiteout-invalid"), false,
                                                    QStringLiteral("\"%1/.wh..wh..opq\": an opaque marker under a %2 of this layer; Lamina keeps "
                                                                   "the %2, as podman does")
@@ -444,8 +446,9 @@ public:
                             --m_index.fileCount;
                             m_index.fileBytes -= shadowed.size;
                         }
-                        m_index.problems.append(QStringLiteral("\"%1\": stored twice in this layer; the later copy counts")
-                                                    .arg(QString::fromUtf8(m_index.path(c))));
+                        m_index.problems.append(opaqueUnderFile ? m_index.issues.constLast().message
+                                                                : QStringLiteral("\"%1\": stored twice in this layer; the later copy counts")
+                                                                      .arg(QString::fromUtf8(m_index.path(c))));
                         continue;
                     }
                 }

@@ -339,7 +339,8 @@ void TestFindings::layerContentsLoadersRefuse()
     }
     // Accepted: .wh.. removes its folder, an opaque marker under a file keeps the file; Lamina's
     // merged tree is the same.
-    for (const QString &name : {QStringLiteral("layer-whiteout-invalid.tar"), QStringLiteral("layer-whiteout-invalid-opaque.tar")}) {
+    for (const QString &name : {QStringLiteral("layer-whiteout-invalid.tar"), QStringLiteral("layer-whiteout-invalid-opaque.tar"),
+                                QStringLiteral("layer-whiteout-invalid-opaque-lower.tar")}) {
         QString image;
         const auto [code, out] = load(name, &image);
         QVERIFY2(code == 0 && !image.isEmpty(), qPrintable(out));

@@ -323,6 +323,31 @@ QList<Finding> layerContentFindings(const ImageArchive &ia, const QList<ImageLay
             }
         }
     }
+    // What only the layers below show: one tree per distinct stack of layer files.
+    QSet<QList<int>> stacks;
+    for (int i = 0; i < ia.images.size() && i < indexed.size(); ++i) {
+        const Image &img = ia.images.at(i);
+        QList<int> stack;
+        bool whole = !img.layers.isEmpty();
+        for (const ImageLayer &l : img.layers) {
+            stack << l.member;
+            whole = whole && l.member >= 0 && indexed.at(i).layers.value(l.index);
+        }
+        if (!whole || stacks.contains(stack))
+            continue;
+        stacks.insert(stack);
+        const MergedTree tree = MergedTree::build(indexed.at(i).layers, int(indexed.at(i).layers.size()) - 1, false, false);
+        const QString name = img.tags.isEmpty() ? QStringLiteral("image %1").arg(i + 1) : img.tags.constFirst();
+        for (const auto &[layer, message] : tree.issues()) {
+            const ImageLayer &l = img.layers.at(layer);
+            Finding f = makeFinding("layer-whiteout-invalid", Severity::Warning,
+                                    QStringLiteral("%1 layer %2 (%3): %4").arg(name).arg(layer).arg(l.resolvedPath, message));
+            f.image = i;
+            f.layers << layer;
+            f.members << l.resolvedPath;
+            findings.append(f);
+        }
+    }
     return findings;
 }
 

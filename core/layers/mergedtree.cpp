@@ -322,6 +322,16 @@ void MergedTree::apply(int layerNo, bool record)
         int oldLayer = -1;
         if (existing >= 0) {
             const LayerEntry &old = entry(existing);
+            if ((le.flags & LayerEntry::Implicit) && (le.flags & LayerEntry::Opaque) && old.type != EntryType::Directory
+                && li.children(e).isEmpty()) {
+                // Only an opaque marker under a lower file: loaders applying onto the tree below
+                // find the file there and leave it (podman: tst_findings layerContentsLoadersRefuse).
+                m_issues.append({layerNo, QStringLiteral("\"%1/.wh..wh..opq\": an opaque marker under a %2 of layer %3; Lamina keeps "
+                                                         "the %2, as podman does")
+                                              .arg(QString::fromUtf8(path(existing)), entryTypeName(old.type))
+                                              .arg(m_nodes.at(existing).layer)});
+                continue;
+            }
             if (le.type == EntryType::Directory && old.type == EntryType::Directory) {
                 // A folder over a folder merges: its attributes come from the upper one, if it has a header.
                 if (!(le.flags & LayerEntry::Implicit)) {

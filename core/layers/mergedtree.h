@@ -110,6 +110,9 @@ public:
     /// Sum of regular-file sizes under a node (the node itself for a file); O(1), computed once
     /// by build().
     qint64 treeBytes(int node) const;
+    /// What a layer does that loaders read another way, found only against the layers below
+    /// (an opaque marker under a lower file), with the layer that does it.
+    const QList<std::pair<int, QString>> &issues() const { return m_issues; }
     /// The node for a name under a parent, or -1 (a name never seen is simply not there).
     int childNamed(int parent, QByteArrayView name) const;
 
@@ -150,6 +153,7 @@ private:
         qint32 content = -1;
     };
     QHash<qint32, Detached> m_detached;
+    QList<std::pair<int, QString>> m_issues;
     QHash<qint32, qint32> m_peerOf; ///< live attached link → the node it shares its file with
 };
 

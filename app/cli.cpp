@@ -196,7 +196,13 @@ int check(const QStringList &args, QTextStream &out, QTextStream &err, bool veri
             err << QStringLiteral("\rverifying: %1%").arg(int(100.0 * double(done) / double(total)));
             err.flush();
         };
-        const VerifyReport report = verifyArchive(ia, progress);
+        // The layers are read once, for their entries and both digests: what a loader refuses
+        // inside a layer is a finding too.
+        LayerIndexOptions options;
+        options.computeDigests = true;
+        const QList<ImageLayers> indexed = indexAllImageLayers(ia, options, progress);
+        const VerifyReport report = verifyFromIndexes(ia, indexed, progress);
+        findings += layerContentFindings(ia, indexed);
         if (tty)
             err << "\r";
         const double mb = double(report.bytesRead) / 1e6;
@@ -338,7 +344,7 @@ int ls(const QStringList &args, QTextStream &out, QTextStream &err)
         if (n != tree.root()) {
             const QByteArray p = tree.path(n);
             if (prefix.isEmpty() || p == prefix || p.startsWith(QByteArray(prefix + '/')))
-                rows.append({p, &tree.entry(n), tree.layerIndex(tree.node(n).layer).linkTarget(tree.node(n).entry), tree.node(n).change});
+                rows.append({p, &tree.entry(n), tree.linkTarget(n), tree.node(n).change});
         }
         const QList<int> kids = tree.children(n);
         for (auto it = kids.crbegin(); it != kids.crend(); ++it)

@@ -234,6 +234,14 @@ void TestCli::layerCommands()
     QCOMPARE(byPath.value(QStringLiteral("d")).value(u"change").toString(), QStringLiteral("D"));
     QCOMPARE(byPath.value(QStringLiteral("bin/sh")).value(u"mode").toString(), QStringLiteral("0755"));
 
+    // Layer 2 replaces f1: f1link is a file of its own in the merged tree (issue 16 item 6).
+    const Run top = lamina({QStringLiteral("ls"), QStringLiteral("--json"), tar, QStringLiteral("f1link")});
+    QCOMPARE(top.code, 0);
+    const QJsonObject f1link = QJsonDocument::fromJson(top.out).array().at(0).toObject();
+    QCOMPARE(f1link.value(u"type").toString(), QStringLiteral("file"));
+    QCOMPARE(f1link.value(u"size").toInteger(), 9);
+    QVERIFY(f1link.value(u"linkTarget").isNull());
+
     const Run merged = lamina({QStringLiteral("ls"), tar, QStringLiteral("usr")});
     QCOMPARE(merged.code, 0);
     QCOMPARE(QString::fromUtf8(merged.out).count(u'\n'), 2); // usr and usr/new
@@ -254,7 +262,7 @@ void TestCli::layerCommands()
 
     const Run inspect = lamina({QStringLiteral("inspect"), QStringLiteral("--json"), tar});
     const QJsonObject image = QJsonDocument::fromJson(inspect.out).object().value(u"images").toArray().at(0).toObject();
-    QCOMPARE(image.value(u"wastedBytes").toInteger(), 1033);
+    QCOMPARE(image.value(u"wastedBytes").toInteger(), 1024); // layer 1's f1 (9 bytes) lives on as f1link
     const QJsonObject layer1 = image.value(u"layers").toArray().at(1).toObject();
     QCOMPARE(layer1.value(u"contribution").toInteger(), -993);
     QCOMPARE(layer1.value(u"fileCount").toInt(), 5);

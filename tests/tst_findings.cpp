@@ -8,7 +8,12 @@
 #include "format/imagearchive.h"
 #include "testsupport.h"
 
+#include <QDir>
+#include <QDirIterator>
 #include <QJsonArray>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QStandardPaths>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSet>
@@ -32,14 +37,22 @@ private Q_SLOTS:
     void verificationFindsOneCorruptedByte();
     void verificationIsTheSameInParallelAndStreaming();
     void everyFindingIsComplete();
+    void ociImagesStayListedWithEveryName();
+    void layerContentsLoadersRefuse();
 
 private:
     static QList<Finding> findingsFor(const QString &path, bool verify, ImageArchive *out = nullptr)
     {
         ImageArchive ia = openImageArchive(path);
         QList<Finding> f = checkArchive(ia);
-        if (verify)
-            f += verificationFindings(ia, verifyArchive(ia));
+        if (verify) {
+            // As `lamina check --verify`: the layers read once, for entries and digests.
+            LayerIndexOptions options;
+            options.computeDigests = true;
+            const QList<ImageLayers> indexed = indexAllImageLayers(ia, options);
+            f += verificationFindings(ia, verifyFromIndexes(ia, indexed));
+            f += layerContentFindings(ia, indexed);
+        }
         if (out)
             *out = ia;
         return f;
@@ -253,6 +266,111 @@ void TestFindings::everyFindingIsComplete()
             for (const char *key : {"code", "severity", "message", "explanation", "image", "layers", "members", "loaders"})
                 QVERIFY(o.contains(QLatin1String(key)));
         }
+    }
+}
+
+// Issue 16 item 8: an index naming one manifest four times lists one image with the four
+// names; a manifest or config blob cut short keeps its image listed, with error findings.
+void TestFindings::ociImagesStayListedWithEveryName()
+{
+    ImageArchive ia;
+    findingsFor(m_dir.filePath(QStringLiteral("clean-oci-refnames.tar")), false, &ia);
+    QCOMPARE(ia.images.size(), 1);
+    QCOMPARE(ia.images.at(0).tags, (QStringList{QStringLiteral("latest"), QStringLiteral("3"), QStringLiteral("3.18"), QStringLiteral("3.18.3")}));
+
+    QList<Finding> f = findingsFor(m_dir.filePath(QStringLiteral("blob-size-mismatch-config-short.tar")), false, &ia);
+    QCOMPARE(ia.images.size(), 1);
+    QCOMPARE(ia.images.at(0).tags, QStringList{QStringLiteral("1.0")});
+    QCOMPARE(ia.images.at(0).layers.size(), 2);
+    bool sized = false;
+    for (const Finding &x : f)
+        sized |= x.code == u"blob-size-mismatch" && x.image == 0 && x.message.startsWith(u"config ");
+    QVERIFY(sized);
+
+    f = findingsFor(m_dir.filePath(QStringLiteral("blob-size-mismatch-manifest-short.tar")), false, &ia);
+    QCOMPARE(ia.images.size(), 2);
+    QCOMPARE(ia.images.at(0).tags, QStringList{QStringLiteral("a")});
+    QCOMPARE(ia.images.at(1).tags, QStringList{QStringLiteral("b")});
+    QVERIFY(ia.images.at(1).layers.isEmpty());
+    sized = false;
+    for (const Finding &x : f)
+        sized |= x.code == u"blob-size-mismatch" && x.image == 1 && x.severity == Severity::Error;
+    QVERIFY(sized);
+}
+
+// Issue 16 item 9: what podman does with each layer-* fixture, loaded into a throwaway store
+// (vfs): the refusals the findings quote, and the trees of the layers it accepts.
+void TestFindings::layerContentsLoadersRefuse()
+{
+    const QString podman = QStandardPaths::findExecutable(QStringLiteral("podman"));
+    if (podman.isEmpty())
+        QFAIL("podman is needed to compare with a loader");
+    QTemporaryDir store;
+    auto load = [&](const QString &name, QString *image) {
+        QProcess p;
+        p.setProcessChannelMode(QProcess::MergedChannels);
+        p.start(podman, {QStringLiteral("--root"), store.filePath(QStringLiteral("root")), QStringLiteral("--runroot"),
+                         store.filePath(QStringLiteral("run")), QStringLiteral("--storage-driver"), QStringLiteral("vfs"),
+                         QStringLiteral("load"), QStringLiteral("-i"), m_dir.filePath(name)});
+        p.waitForFinished(120000);
+        const QString out = QString::fromUtf8(p.readAll());
+        if (image) {
+            const QRegularExpressionMatch m = QRegularExpression(QStringLiteral("Loaded image: (\\S+)")).match(out);
+            *image = m.captured(1);
+        }
+        return std::make_pair(p.exitCode(), out);
+    };
+    const QList<std::pair<QString, QString>> refused{
+        {QStringLiteral("layer-duplicate-path.tar"), QStringLiteral("duplicates of file paths not supported")},
+        {QStringLiteral("layer-hardlink-invalid.tar"), QStringLiteral("no such file or directory")},
+        {QStringLiteral("layer-hardlink-invalid-nothing.tar"), QStringLiteral("no such file or directory")},
+        {QStringLiteral("layer-whiteout-invalid-dotdot.tar"), QStringLiteral("device or resource busy")},
+        {QStringLiteral("layer-damaged.tar"), QStringLiteral("invalid tar header")},
+        {QStringLiteral("layer-damaged-overflow.tar"), QStringLiteral("invalid tar header")},
+    };
+    for (const auto &[name, why] : refused) {
+        const auto [code, out] = load(name, nullptr);
+        QVERIFY2(code != 0 && out.contains(why), qPrintable(name + QStringLiteral(": ") + out));
+        // ... and Lamina says so, as an error.
+        bool found = false;
+        for (const Finding &f : findingsFor(m_dir.filePath(name), true))
+            found |= f.code.startsWith(u"layer-") && f.severity == Severity::Error;
+        QVERIFY2(found, qPrintable(name));
+    }
+    // Accepted: .wh.. removes its folder, an opaque marker under a file keeps the file; Lamina's
+    // merged tree is the same.
+    for (const QString &name : {QStringLiteral("layer-whiteout-invalid.tar"), QStringLiteral("layer-whiteout-invalid-opaque.tar"),
+                                QStringLiteral("layer-whiteout-invalid-opaque-lower.tar")}) {
+        QString image;
+        const auto [code, out] = load(name, &image);
+        QVERIFY2(code == 0 && !image.isEmpty(), qPrintable(out));
+        QProcess mount;
+        mount.start(podman, {QStringLiteral("--root"), store.filePath(QStringLiteral("root")), QStringLiteral("--runroot"),
+                             store.filePath(QStringLiteral("run")), QStringLiteral("--storage-driver"), QStringLiteral("vfs"),
+                             QStringLiteral("image"), QStringLiteral("mount"), image});
+        QVERIFY(mount.waitForFinished(60000));
+        const QString root = QString::fromUtf8(mount.readAllStandardOutput()).trimmed();
+        QVERIFY2(mount.exitCode() == 0 && !root.isEmpty(), mount.readAllStandardError().constData());
+        QStringList theirs;
+        QDirIterator it(root, QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+        while (it.hasNext()) {
+            const QFileInfo fi(it.next());
+            theirs << fi.filePath().mid(root.size() + 1) + (fi.isDir() ? QStringLiteral("/") : QString());
+        }
+        theirs.sort();
+        const ImageArchive ia = openImageArchive(m_dir.filePath(name));
+        const ImageLayers layers = indexImageLayers(ia, 0);
+        const MergedTree tree = MergedTree::build(layers.layers, int(layers.layers.size()) - 1);
+        QStringList ours;
+        QList<int> stack{tree.root()};
+        while (!stack.isEmpty()) {
+            const int n = stack.takeLast();
+            if (n != tree.root())
+                ours << QString::fromUtf8(tree.path(n)) + (tree.entry(n).type == EntryType::Directory ? QStringLiteral("/") : QString());
+            stack += tree.children(n);
+        }
+        ours.sort();
+        QCOMPARE(ours, theirs);
     }
 }
 

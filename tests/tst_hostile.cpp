@@ -245,8 +245,11 @@ void TestHostile::library()
         bool all = !layers.layers.isEmpty();
         for (const auto &l : layers.layers) {
             all = all && l;
-            if (l)
+            if (l) {
                 text << l->problems;
+                for (const LayerIndex::Issue &issue : l->issues)
+                    text << issue.code + QStringLiteral(": ") + issue.message;
+            }
         }
         if (!all)
             continue;
@@ -293,12 +296,15 @@ void TestHostile::cli()
     QTemporaryDir root;
     QVERIFY(root.isValid());
     const QString dest = root.filePath(QStringLiteral("out"));
-    const QList<QStringList> commands{
+    QList<QStringList> commands{
         {QStringLiteral("check"), input},
         {QStringLiteral("inspect"), QStringLiteral("--json"), input},
         {QStringLiteral("ls"), input},
         {QStringLiteral("extract"), input, QStringLiteral("/"), dest},
     };
+    // Layer contents are findings once the layers are read.
+    if (c.value(u"verify").toBool())
+        commands.append({QStringLiteral("check"), QStringLiteral("--verify"), input});
     QString all;
     for (const QStringList &args : commands) {
         const Run r = runLimited(args, root.path());

@@ -218,7 +218,7 @@ QVariant FileTreeModel::data(const QModelIndex &index, int role) const
     case ModeColumn: return QString::number(e.mode, 8).rightJustified(4, u'0');
     case OwnerColumn: return QStringLiteral("%1:%2").arg(e.uid).arg(e.gid);
     case LinkColumn: {
-        const QByteArray link = m_tree->layerIndex(n.layer).linkTarget(n.entry);
+        const QByteArray link = m_tree->linkTarget(node);
         if (link.isEmpty())
             return QString();
         return QString((e.type == EntryType::Hardlink ? QStringLiteral("⇒ ") : QStringLiteral("→ ")) + QString::fromUtf8(link));

@@ -455,10 +455,15 @@ void MainWindow::startVerification()
         };
         // One core and a low priority: hashing must not take the UI thread's core.
         QThread::currentThread()->setPriority(QThread::LowPriority);
-        const VerifyReport report = verifyArchive(ia, progress, std::max(1, QThread::idealThreadCount() - 1));
+        // The layers are read once, for their entries and both digests, as `check --verify` does:
+        // what a loader refuses inside a layer is a finding too (the layer-* codes).
+        LayerIndexOptions options;
+        options.computeDigests = true;
+        const QList<ImageLayers> indexed = indexAllImageLayers(ia, options, progress);
+        const VerifyReport report = verifyFromIndexes(ia, indexed, progress);
         QThread::currentThread()->setPriority(QThread::NormalPriority);
         m_verifyCancelled = report.cancelled;
-        return report.cancelled ? QList<Finding>() : verificationFindings(ia, report);
+        return report.cancelled ? QList<Finding>() : verificationFindings(ia, report) + layerContentFindings(ia, indexed);
     }));
     connect(&m_verifyWatcher, &QFutureWatcher<QList<Finding>>::finished, m_progress, &QWidget::hide, Qt::SingleShotConnection);
     connect(&m_verifyWatcher, &QFutureWatcher<QList<Finding>>::finished, m_cancelButton, &QWidget::hide, Qt::SingleShotConnection);
@@ -783,7 +788,7 @@ void MainWindow::showPreview(const QModelIndex &proxyIndex)
     const int node = index.data(FileTreeModel::NodeRole).toInt();
     const LayerEntry &e = tree->entry(node);
     if (e.type != EntryType::File && e.type != EntryType::Hardlink) {
-        const QByteArray link = tree->layerIndex(tree->node(node).layer).linkTarget(tree->node(node).entry);
+        const QByteArray link = tree->linkTarget(node);
         m_preview->setPlainText(e.type == EntryType::Symlink ? tr("symbolic link to %1").arg(QString::fromUtf8(link))
                                                              : tr("%1, no content to show").arg(entryTypeName(e.type)));
         return;

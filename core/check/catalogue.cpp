@@ -242,6 +242,30 @@ const Entry kEntries[] = {
      "An image archive describes its images in manifest.json, in an OCI index (index.json with oci-layout), or in the "
      "legacy chain (repositories and <id>/json files). This one has none of them: it is some other tar, or empty.",
      "Refuses.", "Refuses: \"unrecognized image format\".", "Refuses.", "Refuses."},
+    // Layer contents (issue 16 item 9): found when the layers are read (check --verify, inspect).
+    {"layer-duplicate-path", "A layer stores a path twice",
+     "One layer tar holds two entries for the same path. Extracting in order keeps the later one; a hard link made "
+     "between the two copies keeps the earlier copy's bytes. Lamina shows the later copy, and such a link as the "
+     "earlier copy.",
+     "Refuses: \"duplicates of file paths not supported\" (tar-split storage.ErrDuplicatePath).",
+     "Extracts in order: the later copy wins (containerd does not use tar-split).",
+     "Refuses: \"duplicates of file paths not supported\".", "Not applied (ggcr does not unpack layers to load)."},
+    {"layer-hardlink-invalid", "A hard link a loader cannot make",
+     "A hard link names a file the layer stores only after it, or a folder: when a loader extracts the layer in "
+     "order, the target is not there yet (or cannot be linked), and link() fails. Lamina shows the later file's bytes.",
+     "Refuses: \"no such file or directory\".", "Refuses: \"no such file or directory\".",
+     "Refuses: \"no such file or directory\".", "Not applied (ggcr does not unpack layers to load)."},
+    {"layer-whiteout-invalid", "A whiteout or opaque marker that names no lower entry",
+     "A whiteout of \".\" (.wh..) or \"..\" (.wh...), or an opaque marker (.wh..wh..opq) under a file. Loaders remove "
+     "the path joined with the name: .wh.. removes its own folder, .wh... the folder above (the root: refused). An "
+     "overlay-backed store applies a layer to an empty folder, so what it removes or creates differs from vfs.",
+     "Removes the folder holding .wh..; refuses or removes the folder above for .wh....",
+     "Removes the folder holding .wh..; refuses or removes the folder above for .wh....",
+     "Same as Docker (containers/storage pkg/archive).", "Not applied (ggcr does not unpack layers to load)."},
+    {"layer-damaged", "A layer's tar cannot be read to its end",
+     "The layer's tar stream has a header that cannot be parsed (a negative or overflowing size, a bad checksum) or "
+     "ends early. Lamina shows the entries before the damage; the rest of the layer is missing.",
+     "Refuses.", "Refuses.", "Refuses.", "Refuses when it reads the layer."},
 };
 
 // Checks of a composition's result (issue: compose), reported by lamina compose before anyone

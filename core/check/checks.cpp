@@ -173,6 +173,22 @@ private:
             return;
         }
         const QString member = m_ar.member(c.member).path;
+        if (!fromManifest && descriptor.size >= 0 && descriptor.size != m_ar.member(c.member).size) {
+            Finding &f = add("blob-size-mismatch", Severity::Error,
+                             QStringLiteral("config %1: the descriptor says %2 bytes, the blob has %3")
+                                 .arg(member).arg(descriptor.size).arg(m_ar.member(c.member).size));
+            f.image = image;
+            f.members << member;
+        }
+        const QString claimed = fromManifest ? digestClaimedByName(c.path) : descriptor.digest;
+        if (!claimed.isEmpty() && claimed.startsWith(u"sha256:") && claimed != c.digest) {
+            Finding &f = add("config-digest-mismatch", fromManifest ? Severity::Warning : Severity::Error,
+                             QStringLiteral("%1: named %2 but its bytes hash to %3").arg(c.path, claimed, c.digest),
+                             fromManifest ? QStringLiteral("The image ID is %1, not the %2 its file name suggests.").arg(c.digest, claimed)
+                                          : QStringLiteral("The descriptor says %1, the bytes are %2.").arg(claimed, c.digest));
+            f.image = image;
+            f.members << member;
+        }
         if (!c.config) {
             Finding &f = add("config-invalid", Severity::Error, c.error.isEmpty() ? QStringLiteral("%1: unusable config").arg(c.path) : c.error);
             f.image = image;
@@ -198,23 +214,6 @@ private:
             f.members << member;
         }
         checkConfigTypes(cfg, image, member);
-
-        const QString claimed = fromManifest ? digestClaimedByName(c.path) : descriptor.digest;
-        if (!claimed.isEmpty() && claimed.startsWith(u"sha256:") && claimed != c.digest) {
-            Finding &f = add("config-digest-mismatch", fromManifest ? Severity::Warning : Severity::Error,
-                             QStringLiteral("%1: named %2 but its bytes hash to %3").arg(c.path, claimed, c.digest),
-                             fromManifest ? QStringLiteral("The image ID is %1, not the %2 its file name suggests.").arg(c.digest, claimed)
-                                          : QStringLiteral("The descriptor says %1, the bytes are %2.").arg(claimed, c.digest));
-            f.image = image;
-            f.members << member;
-        }
-        if (!fromManifest && descriptor.size >= 0 && descriptor.size != m_ar.member(c.member).size) {
-            Finding &f = add("blob-size-mismatch", Severity::Error,
-                             QStringLiteral("config %1: the descriptor says %2 bytes, the blob has %3")
-                                 .arg(member).arg(descriptor.size).arg(m_ar.member(c.member).size));
-            f.image = image;
-            f.members << member;
-        }
     }
 
     void checkConfigTypes(const ImageConfig &cfg, int image, const QString &member)

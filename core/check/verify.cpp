@@ -294,4 +294,61 @@ QList<Finding> verificationFindings(const ImageArchive &ia, const VerifyReport &
     return findings;
 }
 
+QList<Finding> layerContentFindings(const ImageArchive &ia, const QList<ImageLayers> &indexed)
+{
+    QList<Finding> findings;
+    QSet<int> seen; // layer files: one file shared by images is reported once
+    for (int i = 0; i < ia.images.size() && i < indexed.size(); ++i) {
+        const Image &img = ia.images.at(i);
+        const QString name = img.tags.isEmpty() ? QStringLiteral("image %1").arg(i + 1) : img.tags.constFirst();
+        for (const ImageLayer &l : img.layers) {
+            const auto &index = indexed.at(i).layers.value(l.index);
+            if (l.member < 0 || !index || seen.contains(l.member))
+                continue;
+            seen.insert(l.member);
+            QList<LayerIndex::Issue> issues = index->issues;
+            // In the bottom layer a hard link to a path the layer does not hold names nothing.
+            for (int e = 0; l.index == 0 && e < index->size(); ++e)
+                if (index->entry(e).type == EntryType::Hardlink && !(index->entry(e).flags & LayerEntry::Shadowed) && index->linkSource(e) < 0)
+                    issues.append({QStringLiteral("layer-hardlink-invalid"), true,
+                                   QStringLiteral("\"%1\": a hard link to \"%2\", which is in no layer; Lamina shows it as a link to nothing")
+                                       .arg(QString::fromUtf8(index->path(e)), QString::fromUtf8(index->linkTarget(e)))});
+            for (const LayerIndex::Issue &issue : std::as_const(issues)) {
+                Finding f = makeFinding(issue.code.toLatin1().constData(), issue.refused ? Severity::Error : Severity::Warning,
+                                        QStringLiteral("%1 layer %2 (%3): %4").arg(name).arg(l.index).arg(l.resolvedPath, issue.message));
+                f.image = i;
+                f.layers << l.index;
+                f.members << l.resolvedPath;
+                findings.append(f);
+            }
+        }
+    }
+    // What only the layers below show: one tree per distinct stack of layer files.
+    QSet<QList<int>> stacks;
+    for (int i = 0; i < ia.images.size() && i < indexed.size(); ++i) {
+        const Image &img = ia.images.at(i);
+        QList<int> stack;
+        bool whole = !img.layers.isEmpty();
+        for (const ImageLayer &l : img.layers) {
+            stack << l.member;
+            whole = whole && l.member >= 0 && indexed.at(i).layers.value(l.index);
+        }
+        if (!whole || stacks.contains(stack))
+            continue;
+        stacks.insert(stack);
+        const MergedTree tree = MergedTree::build(indexed.at(i).layers, int(indexed.at(i).layers.size()) - 1, false, false);
+        const QString name = img.tags.isEmpty() ? QStringLiteral("image %1").arg(i + 1) : img.tags.constFirst();
+        for (const auto &[layer, message] : tree.issues()) {
+            const ImageLayer &l = img.layers.at(layer);
+            Finding f = makeFinding("layer-whiteout-invalid", Severity::Warning,
+                                    QStringLiteral("%1 layer %2 (%3): %4").arg(name).arg(layer).arg(l.resolvedPath, message));
+            f.image = i;
+            f.layers << layer;
+            f.members << l.resolvedPath;
+            findings.append(f);
+        }
+    }
+    return findings;
+}
+
 } // namespace lamina

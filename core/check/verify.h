@@ -51,4 +51,8 @@ MemberDigest hashMemberBytes(MemberReader &reader, Compression compression, cons
 /// members.
 QList<Finding> verificationFindings(const ImageArchive &ia, const VerifyReport &report);
 
+/// Findings from the layers' contents (the `layer-*` codes: docs/findings.md), once per layer file,
+/// from indexes made by indexAllImageLayers.
+QList<Finding> layerContentFindings(const ImageArchive &ia, const QList<ImageLayers> &indexed);
+
 } // namespace lamina

@@ -304,11 +304,23 @@ ImageArchive openImageArchive(const QString &path, const Progress &progress)
             configsSeen.insert(img.configDigest);
         ia.images.append(img);
     }
+    // An index may name one manifest several times (latest, 3, 3.18, 3.18.3): one image with
+    // every name, as `docker load` and `skopeo` tag one image with each.
+    QHash<QString, int> imageOfManifest; // manifest digest → index in ia.images
     for (int o = 0; o < ia.oci.manifests.size(); ++o) {
         const OciManifest &m = ia.oci.manifests.at(o);
         if (!m.isImage) {
             if (m.error.isEmpty())
                 ia.artifacts.append(o);
+            // A manifest that cannot be read stays listed, by its name and the platform its
+            // descriptor gives, with no layers, and the error says why: an image never goes
+            // missing silently. With M, M lists the images; an artifact's descriptor says so.
+            if (m.error.isEmpty() || !m.descriptor.artifactType.isEmpty() || !ia.manifest.entries.isEmpty())
+                continue;
+        }
+        if (const int at = imageOfManifest.value(m.descriptor.digest, -1); at >= 0 && !m.descriptor.digest.isEmpty()) {
+            if (!m.refName.isEmpty() && !ia.images.at(at).tags.contains(m.refName))
+                ia.images[at].tags.append(m.refName);
             continue;
         }
         const QString digest = m.config.digest.isEmpty() ? m.configDescriptor.digest : m.config.digest;
@@ -316,8 +328,8 @@ ImageArchive openImageArchive(const QString &path, const Progress &progress)
             continue;
         if (!digest.isEmpty())
             configsSeen.insert(digest);
-        if (!m.error.isEmpty())
-            continue;
+        if (!m.descriptor.digest.isEmpty())
+            imageOfManifest.insert(m.descriptor.digest, int(ia.images.size()));
         ia.images.append(imageFromOci(ia, o));
     }
     if (ia.images.isEmpty()) {

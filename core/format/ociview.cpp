@@ -64,6 +64,7 @@ struct Walker
             return std::nullopt;
         }
         *member = r.index;
+        lastDigest.clear();
         const Archive::ReadResult data = archive.read(r.index);
         if (!data.ok()) {
             errors->append(data.error);
@@ -129,6 +130,11 @@ struct Walker
                 m.blobPath = blobPath;
                 m.error = QStringLiteral("unreadable");
                 m.refName = refNameOf(named);
+                // A blob that is there but not a manifest is still checked against its
+                // descriptor (size, digest): a blob cut short says so.
+                m.member = member;
+                if (member >= 0)
+                    m.blobDigest = lastDigest;
                 view.manifests.append(m);
                 continue;
             }

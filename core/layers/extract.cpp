@@ -125,6 +125,7 @@ public:
                 return false;
             }
             QString writeError;
+            bool holes = false;
             QString readError = copyLayerFile(m_ia, m_image, layersOf(), m_tree.node(node).layer, m_tree.node(node).entry,
                                               [&](const char *data, qint64 size) {
                 for (qint64 done = 0; done < size;) {
@@ -138,7 +139,21 @@ public:
                     done += n;
                 }
                 return true;
+            }, [&](qint64 length) {
+                // A sparse file's hole stays a hole: skipped, never written as zeros.
+                if (::lseek(fd, off_t(length), SEEK_CUR) < 0) {
+                    writeError = QStringLiteral("cannot skip a hole: %1").arg(QString::fromLocal8Bit(strerror(errno)));
+                    return false;
+                }
+                holes = true;
+                return true;
             });
+            // A hole at the end is only an offset until the file is given its size.
+            if (holes && readError.isEmpty() && writeError.isEmpty()) {
+                const off_t end = ::lseek(fd, 0, SEEK_CUR);
+                if (end < 0 || ::ftruncate(fd, end) != 0)
+                    writeError = QStringLiteral("cannot set the size after a hole: %1").arg(QString::fromLocal8Bit(strerror(errno)));
+            }
             // Set-id bits are dropped: extraction is for looking at files, not for running them as another user.
             ::fchmod(fd, e.mode & 0777);
             const bool synced = ::fsync(fd) == 0;

@@ -201,6 +201,7 @@ namespace {
 
 /// Hands a file's bytes to a sink in chunks, never more than one chunk in memory.
 using Sink = std::function<bool(const char *data, qint64 size)>;
+using HoleSink = std::function<bool(qint64 length)>;
 
 struct ReaderFeed
 {
@@ -238,7 +239,22 @@ QString copyRange(MemberReader &reader, qint64 size, const Sink &sink)
     return {};
 }
 
-QString streamEntry(MemberReader &reader, int header, qint64 size, const Sink &sink)
+/// Hands `length` bytes of a hole to `hole`, or as zeros to `sink` when there is no `hole`.
+bool giveHole(qint64 length, const Sink &sink, const HoleSink &hole)
+{
+    if (hole)
+        return hole(length);
+    static const QByteArray zeros(64 * 1024, '\0');
+    for (qint64 done = 0; done < length;) {
+        const qint64 n = std::min<qint64>(zeros.size(), length - done);
+        if (!sink(zeros.constData(), n))
+            return false;
+        done += n;
+    }
+    return true;
+}
+
+QString streamEntry(MemberReader &reader, int header, qint64 size, const Sink &sink, const HoleSink &hole)
 {
     const Utf8Thread utf8; // names read as the index read them
     ReaderFeed feed{&reader};
@@ -265,18 +281,38 @@ QString streamEntry(MemberReader &reader, int header, qint64 size, const Sink &s
     while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
         if (at++ != header)
             continue;
-        QByteArray buffer(int(std::min<qint64>(std::max<qint64>(size, 1), 1 << 20)), Qt::Uninitialized);
+        // Block by block with their offsets: a sparse file's holes are the gaps between blocks
+        // (and after the last one, up to the file's size).
         qint64 got = 0;
-        la_ssize_t n = 0;
-        while (got < size && (n = archive_read_data(a, buffer.data(), size_t(std::min<qint64>(buffer.size(), size - got)))) > 0) {
-            if (!sink(buffer.constData(), n)) {
+        const void *block = nullptr;
+        size_t length = 0;
+        la_int64_t offset = 0;
+        while (got < size && (rc = archive_read_data_block(a, &block, &length, &offset)) == ARCHIVE_OK) {
+            if (offset < got || offset > size) {
+                error = QStringLiteral("the sparse map is out of order or past the file's %1 bytes (a block at %2)").arg(size).arg(offset);
+                break;
+            }
+            if (offset > got && !giveHole(offset - got, sink, hole)) {
+                archive_read_free(a);
+                return QStringLiteral("stopped after %1 bytes").arg(got);
+            }
+            got = offset;
+            const qint64 n = std::min<qint64>(qint64(length), size - got);
+            if (n > 0 && !sink(static_cast<const char *>(block), n)) {
                 archive_read_free(a);
                 return QStringLiteral("stopped after %1 bytes").arg(got);
             }
             got += n;
         }
-        if (got < size)
-            error = n < 0 ? why(a) : QStringLiteral("truncated: %1 of %2 bytes").arg(got).arg(size);
+        if (error.isEmpty() && rc == ARCHIVE_EOF && got < size && archive_entry_sparse_count(e) > 0) {
+            if (!giveHole(size - got, sink, hole)) {
+                archive_read_free(a);
+                return QStringLiteral("stopped after %1 bytes").arg(got);
+            }
+            got = size;
+        }
+        if (error.isEmpty() && got < size)
+            error = rc < ARCHIVE_WARN ? why(a) : QStringLiteral("truncated: %1 of %2 bytes").arg(got).arg(size);
         archive_read_free(a);
         return error;
     }
@@ -293,7 +329,7 @@ bool resolveFileEntry(const MergedTree::Layers &layers, int *layer, int *entry, 
     // a file of a lower layer (FORMATS.md §6).
     for (int hops = 0; li->entry(*entry).type == EntryType::Hardlink; ++hops) {
         const QByteArray target = li->linkTarget(*entry);
-        const int inLayer = li->find(target);
+        const int inLayer = li->linkSource(*entry);
         if (inLayer >= 0 && inLayer != *entry && hops < 8) {
             *entry = inLayer;
             continue;
@@ -329,7 +365,7 @@ qint64 layerFileSize(const MergedTree::Layers &layers, int layer, int entry, QSt
 }
 
 QString copyLayerFile(const ImageArchive &ia, int image, const MergedTree::Layers &layers, int layer, int entry,
-                      const std::function<bool(const char *data, qint64 size)> &sink)
+                      const std::function<bool(const char *data, qint64 size)> &sink, const std::function<bool(qint64 length)> &hole)
 {
     if (!ia.archive || layer < 0 || layer >= layers.size() || !layers.at(layer))
         return QStringLiteral("layer %1 is not indexed").arg(layer);
@@ -349,11 +385,11 @@ QString copyLayerFile(const ImageArchive &ia, int image, const MergedTree::Layer
             reader->skip(e.dataOffset);
             return copyRange(*reader, e.size, sink);
         }
-        return streamEntry(*reader, e.header, e.size, sink);
+        return streamEntry(*reader, e.header, e.size, sink, hole);
     }
     QString result = QStringLiteral("the layer was not found in the archive");
     const bool ok = ar.scanMembers({member}, [&](int, MemberReader &reader) {
-        result = streamEntry(reader, e.header, e.size, sink);
+        result = streamEntry(reader, e.header, e.size, sink, hole);
         return false;
     }, {}, &error);
     if (!ok && !error.isEmpty())

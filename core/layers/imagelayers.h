@@ -55,8 +55,11 @@ qint64 layerFileSize(const MergedTree::Layers &layers, int layer, int entry, QSt
 /// Streams the bytes of entry `entry` of layer `layer` (hardlinks followed as readLayerFile does)
 /// to `sink` in chunks of at most 1 MiB; `sink` returns false to stop. Returns "" on success,
 /// else why the bytes could not all be read (truncation, a decompression bomb, no such entry).
+/// The holes of a sparse file go to `hole` (their length, in file order between the data), or,
+/// without it, to `sink` as zeros.
 QString copyLayerFile(const ImageArchive &ia, int image, const MergedTree::Layers &layers, int layer, int entry,
-                      const std::function<bool(const char *data, qint64 size)> &sink);
+                      const std::function<bool(const char *data, qint64 size)> &sink,
+                      const std::function<bool(qint64 length)> &hole = {});
 
 struct FileRead
 {

@@ -92,6 +92,35 @@ int LayerIndex::find(QByteArrayView path) const
     return folder;
 }
 
+int LayerIndex::linkSource(int link) const
+{
+    const QByteArray target = linkTarget(link);
+    const qsizetype slash = target.lastIndexOf('/');
+    const QByteArrayView base = slash < 0 ? QByteArrayView(target) : QByteArrayView(target).sliced(slash + 1);
+    const int folder = slash < 0 ? -1 : find(QByteArrayView(target).first(slash));
+    if (slash >= 0 && folder < 0)
+        return -1;
+    const int linkHeader = m_entries.at(link).header;
+    int kept = -1;
+    for (int i = m_childStart.at(folder + 1); i < m_childStart.at(folder + 2); ++i) {
+        const int c = m_children.at(i);
+        if (c != link && m_entries.at(c).type != EntryType::Whiteout && nameView(c) == base)
+            kept = c;
+    }
+    if (kept >= 0 && m_entries.at(kept).header < linkHeader)
+        return kept;
+    // Earlier copies of a path stored twice are out of the child table (Shadowed): looked for
+    // only when the copy kept comes after the link, which is rare.
+    int earlier = -1;
+    for (int i = 0; i < size(); ++i) {
+        const LayerEntry &e = m_entries.at(i);
+        if ((e.flags & LayerEntry::Shadowed) && e.type != EntryType::Whiteout && e.parent == folder && e.header < linkHeader
+            && (earlier < 0 || e.header > m_entries.at(earlier).header) && nameView(i) == base)
+            earlier = i;
+    }
+    return earlier >= 0 ? earlier : kept;
+}
+
 qint64 LayerIndex::memoryBytes() const
 {
     return qint64(m_entries.capacity()) * qint64(sizeof(LayerEntry)) + m_pool.capacity()
@@ -226,6 +255,19 @@ public:
                 m_index.problems.append(QStringLiteral("\"%1\": a whiteout that names nothing; ignored").arg(QString::fromUtf8(path)));
                 return;
             }
+            if (name == "." || name == "..") {
+                // moby pkg/archive/diff.go UnpackLayer removes filepath.Join(dir, name): ".wh.."
+                // removes the folder holding it, ".wh..." the folder above (podman refuses the
+                // layer when that is the root: tst_findings layerContentsLoadersRefuse).
+                const bool dot = name == ".";
+                m_index.issues.append({QStringLiteral("layer-whiteout-invalid"), !dot,
+                                       dot ? QStringLiteral("\"%1\": a whiteout of \".\": loaders remove the folder holding it, and so does Lamina")
+                                                 .arg(QString::fromUtf8(path))
+                                           : QStringLiteral("\"%1\": a whiteout of \"..\": loaders remove the folder above, or refuse the layer; "
+                                                            "Lamina ignores it").arg(QString::fromUtf8(path))});
+                if (!dot)
+                    return;
+            }
             e.type = EntryType::Whiteout;
             ++m_index.whiteoutCount;
         } else if (const char *hard = archive_entry_hardlink(ae)) {
@@ -248,7 +290,10 @@ public:
             case AE_IFREG:
                 e.type = EntryType::File;
                 e.size = archive_entry_size(ae);
-                e.dataOffset = dataOffset;
+                // A sparse file's stored bytes are its map and data blocks, not the file: only
+                // libarchive can give them (copyLayerFile streams it then).
+                if (archive_entry_sparse_count(ae) == 0)
+                    e.dataOffset = dataOffset;
                 break;
             case AE_IFDIR: e.type = EntryType::Directory; break;
             case AE_IFLNK: {
@@ -284,8 +329,12 @@ public:
             // A folder's own header, possibly after entries that implied it.
             if (const int existing = findFolder(path); existing >= 0) {
                 LayerEntry &old = m_index.m_entries[existing];
-                if (!(old.flags & LayerEntry::Implicit))
+                if (!(old.flags & LayerEntry::Implicit)) {
                     m_index.problems.append(QStringLiteral("\"%1\": stored twice in this layer; the later copy counts").arg(QString::fromUtf8(path)));
+                    m_index.issues.append({QStringLiteral("layer-duplicate-path"), true,
+                                           QStringLiteral("\"%1\": a folder stored twice in this layer; Lamina shows the later header's mode and owner")
+                                               .arg(QString::fromUtf8(path))});
+                }
                 e.flags |= old.flags & LayerEntry::Opaque;
                 old = e;
                 if (!xattrs.isEmpty())
@@ -381,12 +430,25 @@ public:
                             == QByteArrayView(pool.constData() + y.nameOffset, y.nameLength)) {
                         LayerEntry &shadowed = m_index.m_entries[c];
                         shadowed.flags |= LayerEntry::Shadowed;
+                        const bool opaqueUnderFile = (x.flags & LayerEntry::Implicit) && (x.flags & LayerEntry::Opaque)
+                            && y.type != EntryType::Directory;
+                        if (opaqueUnderFile) {
+                            m_index.issues.append({QStringLiteral("layer-whiteout-invalid"), false,
+                                                   QStringLiteral("\"%1/.wh..wh..opq\": an opaque marker under a %2 of this layer; Lamina keeps "
+                                                                  "the %2, as podman does")
+                                                       .arg(QString::fromUtf8(m_index.path(c)), entryTypeName(y.type))});
+                        } else if (!(x.flags & LayerEntry::Implicit) && !(y.flags & LayerEntry::Implicit)) {
+                            m_index.issues.append({QStringLiteral("layer-duplicate-path"), true,
+                                                   QStringLiteral("\"%1\": stored twice in this layer (a %2, then a %3); Lamina shows the later copy")
+                                                       .arg(QString::fromUtf8(m_index.path(c)), entryTypeName(x.type), entryTypeName(y.type))});
+                        }
                         if (shadowed.type == EntryType::File) {
                             --m_index.fileCount;
                             m_index.fileBytes -= shadowed.size;
                         }
-                        m_index.problems.append(QStringLiteral("\"%1\": stored twice in this layer; the later copy counts")
-                                                    .arg(QString::fromUtf8(m_index.path(c))));
+                        m_index.problems.append(opaqueUnderFile ? m_index.issues.constLast().message
+                                                                : QStringLiteral("\"%1\": stored twice in this layer; the later copy counts")
+                                                                      .arg(QString::fromUtf8(m_index.path(c))));
                         continue;
                     }
                 }
@@ -396,6 +458,30 @@ public:
         newStart[n + 1] = int(kept.size());
         m_index.m_children = kept;
         start = newStart;
+        // Hard links a loader cannot make: to a member stored only after the link (the target
+        // does not exist yet when the link is made), or to a folder.
+        for (int i = 0; i < n; ++i) {
+            const LayerEntry &e = entries.at(i);
+            if (e.type != EntryType::Hardlink || (e.flags & LayerEntry::Shadowed))
+                continue;
+            const int source = m_index.linkSource(i);
+            if (source < 0)
+                continue;
+            const LayerEntry &t = entries.at(source);
+            const QString link = QString::fromUtf8(m_index.path(i));
+            const QString target = QString::fromUtf8(m_index.linkTarget(i));
+            if (t.header > e.header)
+                m_index.issues.append({QStringLiteral("layer-hardlink-invalid"), true,
+                                       QStringLiteral("\"%1\": a hard link to \"%2\", which the layer stores only after it; Lamina shows "
+                                                      "that later file's bytes").arg(link, target)});
+            else if (t.type == EntryType::Directory)
+                m_index.issues.append({QStringLiteral("layer-hardlink-invalid"), true,
+                                       QStringLiteral("\"%1\": a hard link to the folder \"%2\"").arg(link, target)});
+            else if (t.flags & LayerEntry::Shadowed)
+                m_index.issues.append({QStringLiteral("layer-duplicate-path"), true,
+                                       QStringLiteral("\"%1\": a hard link to \"%2\" made between its two copies; Lamina shows the earlier "
+                                                      "copy's bytes under \"%1\" and the later copy under \"%2\"").arg(link, target)});
+        }
         m_index.m_entries.squeeze();
     }
 
@@ -685,6 +771,9 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
         } else if (rc != ARCHIVE_EOF) {
             const QString why = !tarFeed->error.isEmpty() ? tarFeed->error : QString::fromLocal8Bit(archive_error_string(tar));
             index->problems.append(QStringLiteral("the layer stream breaks off after %1 entries: %2").arg(header).arg(why));
+            index->issues.append({QStringLiteral("layer-damaged"), true,
+                                  QStringLiteral("the layer's tar breaks off after %1 entries: %2; Lamina shows the entries before it")
+                                      .arg(header).arg(why)});
         } else {
             index->complete = true;
         }
@@ -702,6 +791,8 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
                 // Digests of a stream read only in part would be wrong, not just missing.
                 index->complete = false;
                 index->problems.append(QStringLiteral("the layer stream cannot be read to its end: %1").arg(failed));
+                index->issues.append({QStringLiteral("layer-damaged"), true,
+                                      QStringLiteral("the layer stream cannot be read to its end: %1").arg(failed)});
             }
         }
         index->uncompressedSize = compressed ? inner.bytes : archive_filter_bytes(tar, 0);

@@ -67,6 +67,11 @@ public:
     QList<int> children(int folder) const;
     /// The entry at a normalised path, or -1.
     int find(QByteArrayView path) const;
+    /// The entry of this layer that hard link `link` names: the copy of its target stored last
+    /// before the link (what a loader applying the layer in order links to, even if the path is
+    /// stored again later), else the copy stored after it (a link to a later member); -1 when
+    /// this layer does not hold the target (the link names a lower layer's file).
+    int linkSource(int link) const;
 
     qint64 storedSize = 0;       ///< bytes of the layer blob
     qint64 uncompressedSize = 0; ///< bytes of the uncompressed tar stream (when read through)
@@ -77,6 +82,14 @@ public:
     qint64 fileBytes = 0;        ///< their sizes added up
     int whiteoutCount = 0;
     QStringList problems;        ///< unsafe or duplicate paths, unreadable parts, each naming the entry
+    /// Contents a loader refuses or reads another way (docs/findings.md, the `layer-*` codes).
+    struct Issue
+    {
+        QString code;          ///< layer-duplicate-path, layer-hardlink-invalid, layer-whiteout-invalid, layer-damaged
+        bool refused = false;  ///< a current loader refuses the layer (an error), else it reads it differently (a warning)
+        QString message;       ///< names the entry, and says which bytes Lamina shows
+    };
+    QList<Issue> issues;
     bool complete = false;       ///< read to the end without error
 
     /// Heap bytes held (entries, string pool, child table), for the memory budget.

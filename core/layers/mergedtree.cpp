@@ -145,6 +145,100 @@ void MergedTree::removeSubtree(int node, bool record, int layer)
         ++m_current.removed;
         for (int c = x.firstChild; c >= 0; c = m_nodes.at(c).nextSibling)
             stack.append(c);
+        if (!m_peerOf.isEmpty() || !m_linksTo.isEmpty())
+            detachLinksTo(n);
+    }
+}
+
+void MergedTree::detachLinksTo(int node)
+{
+    if (const auto peer = m_peerOf.constFind(node); peer != m_peerOf.cend()) {
+        m_linksTo.remove(*peer, node);
+        m_peerOf.erase(peer);
+    }
+    const QList<qint32> links = m_linksTo.values(node);
+    if (links.isEmpty())
+        return;
+    m_linksTo.remove(node);
+    // The removed file lives on under each link's name, as a file of its own.
+    const LayerEntry file = entry(node);
+    const std::pair<int, int> content = contentOf(node);
+    for (const qint32 link : links) {
+        if (m_nodes.at(link).removed)
+            continue;
+        m_peerOf.remove(link);
+        Detached d;
+        d.entry = m_layers.at(m_nodes.at(link).layer)->entry(m_nodes.at(link).entry);
+        d.entry.type = EntryType::File;
+        d.entry.size = file.size;
+        d.entry.mtime = file.mtime; // a loader sets a hard link's owner and mode, never its times
+        d.entry.header = file.header;
+        d.entry.dataOffset = file.dataOffset;
+        d.layer = content.first;
+        d.content = content.second;
+        m_detached.insert(link, d);
+        m_visible += file.size;
+    }
+}
+
+const LayerEntry &MergedTree::detachedOr(int node, const LayerEntry &e) const
+{
+    const auto it = m_detached.constFind(node);
+    return it == m_detached.cend() ? e : it->entry;
+}
+
+QByteArray MergedTree::linkTarget(int node) const
+{
+    const Node &n = m_nodes.at(node);
+    if (n.layer < 0 || m_detached.contains(node))
+        return {};
+    return m_layers.at(n.layer)->linkTarget(n.entry);
+}
+
+std::pair<int, int> MergedTree::contentOf(int node) const
+{
+    if (const auto it = m_detached.constFind(node); it != m_detached.cend())
+        return {it->layer, it->content};
+    return {m_nodes.at(node).layer, m_nodes.at(node).entry};
+}
+
+/// Hard links of layer `layerNo` are tied to the node holding their file once the whole layer
+/// is in place (a link to a later member then finds it, as `cat` does); a link to a copy the
+/// layer stores again later is a file of its own from the start.
+void MergedTree::linkLayer(int layerNo, const QList<int> &map, const QList<int> &links)
+{
+    const LayerIndex &li = *m_layers.at(layerNo);
+    for (const int e : links) {
+        const LayerEntry &le = li.entry(e);
+        const int link = map.at(e);
+        const int source = li.linkSource(e);
+        int peer = -1;
+        if (source >= 0 && (li.entry(source).flags & LayerEntry::Shadowed)) {
+            const LayerEntry &file = li.entry(source);
+            if (file.type != EntryType::File)
+                continue;
+            Detached d;
+            d.entry = le;
+            d.entry.type = EntryType::File;
+            d.entry.size = file.size;
+            d.entry.mtime = file.mtime;
+            d.entry.header = file.header;
+            d.entry.dataOffset = file.dataOffset;
+            d.layer = layerNo;
+            d.content = source;
+            m_detached.insert(link, d);
+            m_visible += file.size;
+            continue;
+        }
+        peer = source >= 0 ? map.at(source) : find(li.linkTarget(e));
+        if (peer < 0 || peer == link || m_nodes.at(peer).removed)
+            continue;
+        if (const auto via = m_peerOf.constFind(peer); via != m_peerOf.cend())
+            peer = *via; // a link to a link shares the first one's file
+        if (entry(peer).type != EntryType::File)
+            continue;
+        m_linksTo.insert(peer, link);
+        m_peerOf.insert(link, peer);
     }
 }
 
@@ -164,6 +258,7 @@ void MergedTree::apply(int layerNo, bool record)
     m_current = {};
     const qint64 before = m_visible;
 
+    QList<int> dotRemoved; // folders of this layer holding a ".wh.." marker
     // Whiteouts and opaque folders act on the lower layers only, so apply them first.
     for (int e = 0; e < li.size(); ++e) {
         const LayerEntry &le = li.entry(e);
@@ -173,7 +268,12 @@ void MergedTree::apply(int layerNo, bool record)
             const int parent = existingFolder(*this, li, le.parent);
             if (parent < 0)
                 continue;
-            const int target = childNamed(parent, li.nameView(e));
+            // ".wh.." names the folder holding it: loaders remove that folder (layerindex.cpp),
+            // and the folder this layer only implies for the marker does not bring it back.
+            const bool dot = li.nameView(e) == ".";
+            if (dot)
+                dotRemoved.append(le.parent);
+            const int target = dot ? (parent > 0 ? parent : -1) : childNamed(parent, li.nameView(e));
             if (target >= 0)
                 removeSubtree(target, record, layerNo);
         } else if (le.type == EntryType::Directory && (le.flags & LayerEntry::Opaque)) {
@@ -188,6 +288,7 @@ void MergedTree::apply(int layerNo, bool record)
 
     // Then the layer's own entries; a folder always comes before what it holds.
     QList<int> map(li.size(), -1);
+    QList<int> links; // the layer's hard links, tied to their files once the layer is in place
     // A folder this layer creates holds nothing from below, and the index holds each name of a
     // folder once: what goes into it needs no lookup (whole new trees are common, and looking up
     // costs cache misses).
@@ -212,6 +313,8 @@ void MergedTree::apply(int layerNo, bool record)
         const int parent = le.parent < 0 ? 0 : map.at(le.parent);
         if (parent < 0)
             continue;
+        if (!dotRemoved.isEmpty() && (le.flags & LayerEntry::Implicit) && dotRemoved.contains(e))
+            continue;
         const QByteArrayView name = li.nameView(e);
         const quint32 nameHash = hashes.at(e);
         const int existing = parent >= firstNew ? -1 : lookup(parent, name, nameHash);
@@ -219,6 +322,16 @@ void MergedTree::apply(int layerNo, bool record)
         int oldLayer = -1;
         if (existing >= 0) {
             const LayerEntry &old = entry(existing);
+            if ((le.flags & LayerEntry::Implicit) && (le.flags & LayerEntry::Opaque) && old.type != EntryType::Directory
+                && li.children(e).isEmpty()) {
+                // Only an opaque marker under a lower file: loaders applying onto the tree below
+                // find the file there and leave it (podman: tst_findings layerContentsLoadersRefuse).
+                m_issues.append({layerNo, QStringLiteral("\"%1/.wh..wh..opq\": an opaque marker under a %2 of layer %3; Lamina keeps "
+                                                         "the %2, as podman does")
+                                              .arg(QString::fromUtf8(path(existing)), entryTypeName(old.type))
+                                              .arg(m_nodes.at(existing).layer)});
+                continue;
+            }
             if (le.type == EntryType::Directory && old.type == EntryType::Directory) {
                 // A folder over a folder merges: its attributes come from the upper one, if it has a header.
                 if (!(le.flags & LayerEntry::Implicit)) {
@@ -262,6 +375,8 @@ void MergedTree::apply(int layerNo, bool record)
         map[e] = index;
         if (le.type == EntryType::File)
             m_visible += le.size;
+        else if (le.type == EntryType::Hardlink)
+            links.append(e);
         if (change == Change::Added)
             ++m_current.added;
         else
@@ -269,6 +384,8 @@ void MergedTree::apply(int layerNo, bool record)
         if (record)
             m_changes.append({path(index), change, le.type, le.type == EntryType::File ? le.size : 0, oldLayer});
     }
+    if (!links.isEmpty())
+        linkLayer(layerNo, map, links);
     m_current.cumulative = m_visible;
     m_current.contribution = m_visible - before;
     m_stats.append(m_current);
@@ -385,8 +502,11 @@ WastedSpace wastedSpace(const MergedTree &tree)
         visible.append(tree.layers().at(l) ? QBitArray(tree.layerIndex(l).size()) : QBitArray());
     for (int n = 1; n < tree.nodeCount(); ++n) {
         const MergedTree::Node &node = tree.node(n);
-        if (!node.removed && node.layer >= 0)
-            visible[node.layer].setBit(node.entry);
+        if (!node.removed && node.layer >= 0) {
+            // A detached hard link keeps the bytes it linked to visible.
+            const auto [layer, entry] = tree.contentOf(n);
+            visible[layer].setBit(entry);
+        }
     }
     for (int l = 0; l <= top; ++l) {
         if (!tree.layers().at(l))

@@ -78,7 +78,25 @@ public:
     /// (to show deletions).
     QList<int> children(int node, int removedBy = -1) const;
     int find(QByteArrayView path) const;
-    const LayerEntry &entry(int node) const { return m_layers.at(m_nodes.at(node).layer)->entry(m_nodes.at(node).entry); }
+    /// The entry a node shows. A hard link whose file a later layer removed or replaced is no
+    /// longer a second name of anything in the tree: it shows as the regular file it had become
+    /// when its layer was applied (its own mode and owner, that file's size), as podman's and
+    /// umoci's unpacking leave it.
+    const LayerEntry &entry(int node) const
+    {
+        const Node &n = m_nodes.at(node);
+        const LayerEntry &e = m_layers.at(n.layer)->entry(n.entry);
+        if (e.type == EntryType::Hardlink && !m_detached.isEmpty()) [[unlikely]]
+            return detachedOr(node, e);
+        return e;
+    }
+    /// The link target a node shows: a symlink's target, an attached hard link's target, or ""
+    /// (a hard link detached from its file shows none: it is a regular file now).
+    QByteArray linkTarget(int node) const;
+    /// True for a hard link shown as a regular file because its file was removed or replaced.
+    bool isDetachedLink(int node) const { return m_detached.contains(node); }
+    /// The (layer, entry) holding a detached link's bytes; the node's own otherwise.
+    std::pair<int, int> contentOf(int node) const;
     const LayerIndex &layerIndex(int layer) const { return *m_layers.at(layer); }
     int topLayer() const { return m_top; }
     const Layers &layers() const { return m_layers; }
@@ -92,6 +110,9 @@ public:
     /// Sum of regular-file sizes under a node (the node itself for a file); O(1), computed once
     /// by build().
     qint64 treeBytes(int node) const;
+    /// What a layer does that loaders read another way, found only against the layers below
+    /// (an opaque marker under a lower file), with the layer that does it.
+    const QList<std::pair<int, QString>> &issues() const { return m_issues; }
     /// The node for a name under a parent, or -1 (a name never seen is simply not there).
     int childNamed(int parent, QByteArrayView name) const;
 
@@ -106,6 +127,9 @@ private:
     void removeSubtree(int node, bool record, int layer);
     int mapFolder(const LayerIndex &layer, int entry, QList<int> &map, int layerNo);
     void apply(int layerNo, bool record);
+    void linkLayer(int layerNo, const QList<int> &map, const QList<int> &links);
+    void detachLinksTo(int node);
+    const LayerEntry &detachedOr(int node, const LayerEntry &e) const;
 
     Layers m_layers;
     int m_top = -1;
@@ -118,6 +142,19 @@ private:
     QList<qint64> m_subtreeBytes;
     LayerStats m_current;
     quint64 m_seed = nameHashSeed(); ///< of hashName()
+    /// Hard links: the node each live link shares its file with (always a file node, or a link
+    /// already detached), by that node; and the links detached from it, each with the entry
+    /// it shows and the (layer, entry) holding its bytes.
+    QMultiHash<qint32, qint32> m_linksTo;
+    struct Detached
+    {
+        LayerEntry entry;
+        qint32 layer = -1;
+        qint32 content = -1;
+    };
+    QHash<qint32, Detached> m_detached;
+    QList<std::pair<int, QString>> m_issues;
+    QHash<qint32, qint32> m_peerOf; ///< live attached link → the node it shares its file with
 };
 
 /// build() one layer at a time, bottom first, for layers that are still being read: each is

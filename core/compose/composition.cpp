@@ -900,8 +900,9 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         ~StopOnExit() { flag->store(true); }
     } stopOnExit{stopIndexing};
     MergedTree::Layers newIndexes;
-    // What a killed run left beside the target is removed first; ours carry our pid.
-    removeStalePartials(out.absolutePath());
+    // What a killed run left beside the target is removed first: only names that prove they are
+    // Lamina's temporaries, and never the base (docs/limits.md).
+    removeStalePartials(out.absolutePath(), { fileIdOf(composition.basePath) });
     QTemporaryDir work(partialPathFor(options.output) + QStringLiteral("-XXXXXX"));
     if (!work.isValid()) {
         result.error = QStringLiteral("%1: cannot create a working folder there").arg(out.absolutePath());

@@ -58,7 +58,14 @@ class Writer
 {
 public:
     Writer(const ImageArchive &ia, int image, const MergedTree &tree, bool overwrite, ExtractResult &result)
-        : m_ia(ia), m_image(image), m_tree(tree), m_overwrite(overwrite), m_result(result) {}
+        : m_ia(ia)
+        , m_image(image)
+        , m_tree(tree)
+        , m_overwrite(overwrite)
+        , m_result(result)
+        , m_keep { fileIdOf(ia.path) }
+    {
+    }
 
     // Writes `node` as `name` inside the open folder `dirfd`.
     bool write(int dirfd, int node, const QByteArray &name)
@@ -82,7 +89,7 @@ public:
                 return false;
             }
             ++m_result.folders;
-            removeStalePartialsAt(fd);
+            removeStalePartialsAt(fd, m_keep);
             bool ok = true;
             for (int c : m_tree.children(node)) {
                 if (!(ok = write(fd, c, m_tree.name(c))))
@@ -118,7 +125,7 @@ public:
             }
             // Written under a temporary name beside the target and renamed when complete: killed
             // at any point, the target holds the old file or the whole new one (docs/limits.md).
-            const QByteArray part = partialNameFor(name);
+            const QByteArray part = partialNameFor(dirfd, name);
             const int fd = ::openat(dirfd, part.constData(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
             if (fd < 0) {
                 m_result.error = QStringLiteral("%1: cannot create: %2").arg(shown, QString::fromLocal8Bit(strerror(errno)));
@@ -184,6 +191,8 @@ private:
     const MergedTree &m_tree;
     bool m_overwrite;
     ExtractResult &m_result;
+    // The input, wherever it is below the destination, is never taken for a temporary.
+    const QList<FileId> m_keep;
 };
 
 } // namespace
@@ -210,8 +219,8 @@ ExtractResult extractNode(const ImageArchive &ia, int image, const MergedTree &t
         ::close(destfd);
         return result;
     }
-    removeStalePartialsAt(destfd);
     Writer w(ia, image, tree, overwrite, result);
+    removeStalePartialsAt(destfd, { fileIdOf(ia.path) });
     if (node == tree.root()) {
         for (int c : tree.children(node))
             if (!w.write(destfd, c, tree.name(c)))

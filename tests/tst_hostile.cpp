@@ -185,6 +185,8 @@ private Q_SLOTS:
     void library_data();
     void library();
     void composeSpec();
+    // Cases of make_hostile_fs.py that need a prepared destination or input.
+    void extractKeepsExistingFolders();
 
 private:
     void rows();
@@ -207,6 +209,15 @@ void TestHostile::initTestCase()
     QVERIFY(f.open(QIODevice::ReadOnly));
     m_cases = QJsonDocument::fromJson(f.readAll()).object();
     QVERIFY(m_cases.size() > 30);
+    const int fsRc
+        = test::runPython({ test::source(QStringLiteral("tests/fixtures/make_hostile_fs.py")), casePath({}) }, &output);
+    QVERIFY2(fsRc == 0, qPrintable(output));
+    QFile fs(casePath(QStringLiteral("cases-fs.json")));
+    QVERIFY(fs.open(QIODevice::ReadOnly));
+    const QJsonObject fsCases = QJsonDocument::fromJson(fs.readAll()).object();
+    QVERIFY(!fsCases.isEmpty());
+    for (auto it = fsCases.begin(); it != fsCases.end(); ++it)
+        m_cases.insert(it.key(), it.value());
 }
 
 void TestHostile::rows()
@@ -338,6 +349,52 @@ void TestHostile::composeSpec()
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.output.contains(u"kMaxJsonDepth"), qPrintable(r.output));
     QVERIFY(!QFileInfo::exists(out));
+}
+
+namespace {
+
+mode_t modeOf(const QString &path)
+{
+    struct stat st;
+    return ::lstat(QFile::encodeName(path).constData(), &st) == 0 ? st.st_mode & 07777 : mode_t(-1);
+}
+
+} // namespace
+
+void TestHostile::extractKeepsExistingFolders()
+{
+    if (QByteArray(LAMINA_BINARY).isEmpty())
+        QSKIP("built without the application (core-only build)");
+    const QString input = casePath(QStringLiteral("fs-folder-modes.tar"));
+    QTemporaryDir root;
+    QVERIFY(root.isValid());
+    const QString dest = root.filePath(QStringLiteral("home"));
+    for (const auto &[folder, mode] : { std::pair { QStringLiteral(".ssh"), 0700 }, { QStringLiteral("private"), 0700 },
+             { QStringLiteral("tmp"), 0755 } }) {
+        QVERIFY(QDir().mkpath(dest + u'/' + folder));
+        QVERIFY(::chmod(QFile::encodeName(dest + u'/' + folder).constData(), mode_t(mode)) == 0);
+    }
+    Run r = runLimited({ QStringLiteral("extract"), input, QStringLiteral("/"), dest }, root.path());
+    QVERIFY2(r.exitCode == 0, qPrintable(r.output));
+    // Without --force, folders that were there keep their attributes; the files land inside.
+    QCOMPARE(modeOf(dest + QStringLiteral("/.ssh")), mode_t(0700));
+    QCOMPARE(modeOf(dest + QStringLiteral("/private")), mode_t(0700));
+    QCOMPARE(modeOf(dest + QStringLiteral("/tmp")), mode_t(0755));
+    QVERIFY(QFileInfo::exists(dest + QStringLiteral("/.ssh/authorized_keys")));
+
+    // A new folder takes the image's mode (write for others included: it is the image's own folder).
+    const QString fresh = root.filePath(QStringLiteral("fresh"));
+    r = runLimited({ QStringLiteral("extract"), input, QStringLiteral("/"), fresh }, root.path());
+    QVERIFY2(r.exitCode == 0, qPrintable(r.output));
+    QCOMPARE(modeOf(fresh + QStringLiteral("/.ssh")), mode_t(0777));
+
+    // With --force the image's mode applies, but an existing folder never gains write for group or others.
+    r = runLimited(
+        { QStringLiteral("extract"), QStringLiteral("--force"), input, QStringLiteral("/"), dest }, root.path());
+    QVERIFY2(r.exitCode == 0, qPrintable(r.output));
+    QCOMPARE(modeOf(dest + QStringLiteral("/.ssh")), mode_t(0755));
+    QCOMPARE(modeOf(dest + QStringLiteral("/private")), mode_t(0755));
+    QCOMPARE(modeOf(dest + QStringLiteral("/tmp")) & 0022, mode_t(0));
 }
 
 QTEST_GUILESS_MAIN(TestHostile)

@@ -78,7 +78,8 @@ public:
         const QString shown = QString::fromUtf8(m_tree.path(node));
         switch (e.type) {
         case EntryType::Directory: {
-            if (::mkdirat(dirfd, name.constData(), 0700) != 0 && errno != EEXIST) {
+            const bool created = ::mkdirat(dirfd, name.constData(), 0700) == 0;
+            if (!created && errno != EEXIST) {
                 m_result.error = QStringLiteral("%1: cannot create the folder: %2").arg(shown, QString::fromLocal8Bit(strerror(errno)));
                 return false;
             }
@@ -95,7 +96,13 @@ public:
                 if (!(ok = write(fd, c, m_tree.name(c))))
                     break;
             }
-            ::fchmod(fd, e.mode & 0777);
+            // A folder that was there keeps its attributes (it may be the user's ~/.ssh); with
+            // overwrite it takes the image's mode, but never gains write for group or others.
+            struct stat was;
+            if (created)
+                ::fchmod(fd, e.mode & 01777);
+            else if (m_overwrite && ::fstat(fd, &was) == 0)
+                ::fchmod(fd, (e.mode & 01777 & ~mode_t(022)) | (was.st_mode & e.mode & 022));
             ::close(fd);
             return ok;
         }

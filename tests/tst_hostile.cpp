@@ -16,6 +16,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QScopeGuard>
 
 #include <csignal>
 #include <sys/resource.h>
@@ -187,6 +188,7 @@ private Q_SLOTS:
     void composeSpec();
     // Cases of make_hostile_fs.py that need a prepared destination or input.
     void extractKeepsExistingFolders();
+    void composeOutputAliasesBase();
 
 private:
     void rows();
@@ -395,6 +397,66 @@ void TestHostile::extractKeepsExistingFolders()
     QCOMPARE(modeOf(dest + QStringLiteral("/.ssh")), mode_t(0755));
     QCOMPARE(modeOf(dest + QStringLiteral("/private")), mode_t(0755));
     QCOMPARE(modeOf(dest + QStringLiteral("/tmp")) & 0022, mode_t(0));
+}
+
+void TestHostile::composeOutputAliasesBase()
+{
+    if (QByteArray(LAMINA_BINARY).isEmpty())
+        QSKIP("built without the application (core-only build)");
+    QTemporaryDir root;
+    QVERIFY(root.isValid());
+    QVERIFY(QDir(root.path()).mkpath(QStringLiteral("real/inner")));
+    const QString base = root.filePath(QStringLiteral("real/base.tar"));
+    QVERIFY(QFile::copy(casePath(QStringLiteral("fs-folder-modes.tar")), base));
+    const QByteArray before = fingerprint(base);
+    struct stat st;
+    QVERIFY(::stat(QFile::encodeName(base).constData(), &st) == 0);
+    const ino_t inode = st.st_ino;
+    // Every other name of the same file: a hard link, a path through a linked folder, and (when this
+    // runs as root) a bind mount of the folder.
+    const QString hard = root.filePath(QStringLiteral("alias.tar"));
+    QVERIFY(::link(QFile::encodeName(base).constData(), QFile::encodeName(hard).constData()) == 0);
+    QVERIFY(QFile::link(root.filePath(QStringLiteral("real")), root.filePath(QStringLiteral("linked"))));
+    QStringList aliases { hard, root.filePath(QStringLiteral("linked/base.tar")) };
+    const QString mountPoint = root.filePath(QStringLiteral("bound"));
+    QVERIFY(QDir().mkpath(mountPoint));
+    const bool bound = QProcess::execute(QStringLiteral("mount"),
+                           { QStringLiteral("--bind"), root.filePath(QStringLiteral("real")), mountPoint })
+        == 0;
+    const auto unmount = qScopeGuard([&] {
+        if (bound)
+            QProcess::execute(QStringLiteral("umount"), { mountPoint });
+    });
+    if (bound)
+        aliases << mountPoint + QStringLiteral("/base.tar");
+    else
+        qInfo("no bind mount (not root, or no mount namespace): checked through a hard link and a linked folder");
+    for (const QString &alias : std::as_const(aliases)) {
+        const Run r = runLimited({ QStringLiteral("compose"), base, QStringLiteral("--label"), QStringLiteral("a=b"),
+                                     QStringLiteral("-o"), alias },
+            root.path());
+        QVERIFY2(r.exitCode == 2 && r.output.contains(u"overwrite the base"), qPrintable(alias + u'\n' + r.output));
+        QCOMPARE(fingerprint(base), before);
+        QVERIFY(::stat(QFile::encodeName(base).constData(), &st) == 0 && st.st_ino == inode);
+        QVERIFY(::stat(QFile::encodeName(hard).constData(), &st) == 0 && st.st_ino == inode);
+    }
+
+    // A base folder reached through another name: nothing may be written inside it.
+    const QString layout = root.filePath(QStringLiteral("real/inner"));
+    Run r = runLimited({ QStringLiteral("compose"), base, QStringLiteral("--format"), QStringLiteral("oci-dir"),
+                           QStringLiteral("-o"), layout },
+        root.path());
+    QVERIFY2(r.exitCode == 0, qPrintable(r.output));
+    const QByteArray layoutBefore = fingerprint(layout);
+    QStringList inside { root.filePath(QStringLiteral("linked/inner/out.tar")) };
+    if (bound)
+        inside << mountPoint + QStringLiteral("/inner/out.tar");
+    for (const QString &target : std::as_const(inside)) {
+        r = runLimited({ QStringLiteral("compose"), layout, QStringLiteral("-o"), target }, root.path());
+        QVERIFY2(
+            r.exitCode == 2 && r.output.contains(u"inside the base folder"), qPrintable(target + u'\n' + r.output));
+        QCOMPARE(fingerprint(layout), layoutBefore);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestHostile)

@@ -859,22 +859,19 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
                            .arg(options.output);
         return result;
     }
-    if (!composition.basePath.isEmpty() && out.exists()) {
-        const QString basePath = QFileInfo(composition.basePath).canonicalFilePath();
-        const QString outPath = out.canonicalFilePath();
-        if (basePath == outPath || (QFileInfo(basePath).isDir() && outPath.startsWith(basePath + u'/'))) {
-            result.error = QStringLiteral("%1: the output would overwrite the base image; choose another file").arg(options.output);
-            return result;
-        }
+    // By device and inode, not by path: a hard link, a bind mount, a linked folder or a
+    // /proc/self/fd path all reach the same base under another name.
+    const FileId baseId = composition.basePath.isEmpty() ? FileId {} : fileIdOf(composition.basePath);
+    if (baseId != FileId {} && out.exists() && fileIdOf(options.output) == baseId) {
+        result.error
+            = QStringLiteral("%1: the output would overwrite the base image; choose another file").arg(options.output);
+        return result;
     }
-    if (!composition.basePath.isEmpty() && QFileInfo(composition.basePath).isDir()) {
+    if (baseId != FileId {} && QFileInfo(composition.basePath).isDir() && folderHolds(baseId, options.output)) {
         // Nothing may be written inside a base folder, not even the working files.
-        const QString basePath = QFileInfo(composition.basePath).canonicalFilePath();
-        const QString parent = QFileInfo(out.absolutePath()).canonicalFilePath();
-        if (parent == basePath || parent.startsWith(basePath + u'/')) {
-            result.error = QStringLiteral("%1: the output would be written inside the base folder; choose another place").arg(options.output);
-            return result;
-        }
+        result.error = QStringLiteral("%1: the output would be written inside the base folder; choose another place")
+                           .arg(options.output);
+        return result;
     }
     const qint64 mtime = parseCreated(composition.created);
     if (mtime < 0) {

@@ -284,4 +284,34 @@ FileId fileIdOf(const QString &path)
     return { st.st_dev, st.st_ino };
 }
 
+bool folderHolds(const FileId &folder, const QString &path)
+{
+    if (folder == FileId {})
+        return false;
+    const QFileInfo info(path);
+    int fd
+        = ::open(QFile::encodeName(info.absolutePath()).constData(), O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
+    // Upwards through "..", which the kernel resolves (bind mounts and links included) and which
+    // ends at the root, whose ".." is itself.
+    for (int depth = 0; fd >= 0 && depth < 4096; ++depth) {
+        struct stat st;
+        if (::fstat(fd, &st) != 0)
+            break;
+        if (FileId { st.st_dev, st.st_ino } == folder) {
+            ::close(fd);
+            return true;
+        }
+        const int up = ::openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct stat upSt;
+        const bool top = up < 0 || (::fstat(up, &upSt) == 0 && upSt.st_dev == st.st_dev && upSt.st_ino == st.st_ino);
+        ::close(fd);
+        fd = up;
+        if (top)
+            break;
+    }
+    if (fd >= 0)
+        ::close(fd);
+    return false;
+}
+
 } // namespace lamina

@@ -43,5 +43,8 @@ int removeStalePartialsAt(int dirfd, const QList<FileId> &keep = {});
 
 /// The identity of `path` (following links), or {0, 0} when it cannot be read.
 FileId fileIdOf(const QString &path);
+/// True when the folder `folder` is `path`'s folder or one above it, by identity: a bind mount,
+/// a symbolic link or a /proc/self/fd path reaching it counts, whatever the spelling.
+bool folderHolds(const FileId &folder, const QString &path);
 
 } // namespace lamina

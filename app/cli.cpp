@@ -22,6 +22,10 @@
 #include <QJsonDocument>
 #include <QTextStream>
 
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace lamina {
@@ -459,6 +463,11 @@ int compose(const QStringList &args, QTextStream &out, QTextStream &err)
     if (const QByteArray epoch = qgetenv("SOURCE_DATE_EPOCH"); !epoch.isEmpty())
         c.created = QDateTime::fromSecsSinceEpoch(epoch.toLongLong(), QTimeZone::utc()).toString(Qt::ISODate);
     auto bad = [&](const QString &why) { return usage(err, QStringLiteral("compose: ") + why); };
+    // A file that cannot be used is not a mistake in the command line: no usage after it.
+    auto failed = [&](const QString &why) {
+        err << "lamina: compose: " << why << '\n';
+        return 2;
+    };
     for (int i = 0; i < args.size(); ++i) {
         const QString &a = args.at(i);
         auto value = [&]() -> QString { return i + 1 < args.size() ? args.at(++i) : QString(); };
@@ -553,25 +562,38 @@ int compose(const QStringList &args, QTextStream &out, QTextStream &err)
             } else if (a == u"--spec") {
                 // Loaded where it stands; options after it add to it.
                 const QString file = value();
-                QFile f(file);
-                if (!f.open(QIODevice::ReadOnly))
-                    return bad(QStringLiteral("--spec %1: %2").arg(file, f.errorString()));
+                if (file.isEmpty())
+                    return bad(QStringLiteral("--spec FILE"));
+                // Opened without blocking and checked to be a file: a FIFO would block open() forever.
+                const int fd = ::open(QFile::encodeName(file).constData(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+                struct stat st;
+                if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+                    const QString why
+                        = fd < 0 ? QString::fromLocal8Bit(strerror(errno)) : QStringLiteral("not a regular file");
+                    if (fd >= 0)
+                        ::close(fd);
+                    return failed(QStringLiteral("--spec %1: %2").arg(file, why));
+                }
+                QFile f;
+                f.open(fd, QIODevice::ReadOnly, QFileDevice::AutoCloseHandle);
                 // A spec may come from someone else too: the same size and depth limits as image metadata.
                 if (f.size() > limits::kMaxMetadataMemberSize)
-                    return bad(QStringLiteral("--spec %1: %2 bytes, more than %3%4")
-                                   .arg(file).arg(f.size()).arg(limits::kMaxMetadataMemberSize)
-                                   .arg(limits::note("kMaxMetadataMemberSize", limits::kMaxMetadataMemberSize)));
+                    return failed(QStringLiteral("--spec %1: %2 bytes, more than %3%4")
+                                      .arg(file)
+                                      .arg(f.size())
+                                      .arg(limits::kMaxMetadataMemberSize)
+                                      .arg(limits::note("kMaxMetadataMemberSize", limits::kMaxMetadataMemberSize)));
                 QStringList problems;
                 const std::optional<QJsonDocument> doc = parseJson(f.read(limits::kMaxMetadataMemberSize), file, &problems);
                 if (!doc)
-                    return bad(QStringLiteral("--spec %1").arg(problems.value(0)));
+                    return failed(QStringLiteral("--spec %1").arg(problems.value(0)));
                 if (!doc->isObject())
-                    return bad(QStringLiteral("--spec %1: not a JSON object").arg(file));
+                    return failed(QStringLiteral("--spec %1: not a JSON object").arg(file));
                 QString error;
                 const QString keepBase = c.basePath;
                 c = compositionFromJson(doc->object(), QFileInfo(file).absolutePath(), &error);
                 if (!error.isEmpty())
-                    return bad(QStringLiteral("--spec %1: %2").arg(file, error));
+                    return failed(QStringLiteral("--spec %1: %2").arg(file, error));
                 if (c.basePath.isEmpty())
                     c.basePath = keepBase;
                 c.layers << LayerSpec();

@@ -17,6 +17,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QScopeGuard>
+#include <QStandardPaths>
 
 #include <csignal>
 #include <sys/resource.h>
@@ -189,6 +190,8 @@ private Q_SLOTS:
     // Cases of make_hostile_fs.py that need a prepared destination or input.
     void extractKeepsExistingFolders();
     void composeOutputAliasesBase();
+    void specialInputs();
+    void linkedInput();
 
 private:
     void rows();
@@ -456,6 +459,117 @@ void TestHostile::composeOutputAliasesBase()
         QVERIFY2(
             r.exitCode == 2 && r.output.contains(u"inside the base folder"), qPrintable(target + u'\n' + r.output));
         QCOMPARE(fingerprint(layout), layoutBefore);
+    }
+}
+
+void TestHostile::specialInputs()
+{
+    if (QByteArray(LAMINA_BINARY).isEmpty())
+        QSKIP("built without the application (core-only build)");
+    QTemporaryDir root;
+    QVERIFY(root.isValid());
+    // A FIFO with no writer: open() without O_NONBLOCK waits for one forever.
+    const QString fifo = root.filePath(QStringLiteral("image.tar"));
+    QVERIFY(::mkfifo(QFile::encodeName(fifo).constData(), 0600) == 0);
+    const QString spec = root.filePath(QStringLiteral("spec.json"));
+    QFile f(spec);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("{\"base\": \"image.tar\"}");
+    f.close();
+    const QString fifoSpec = root.filePath(QStringLiteral("fifo.json"));
+    QVERIFY(::mkfifo(QFile::encodeName(fifoSpec).constData(), 0600) == 0);
+    const QString out = root.filePath(QStringLiteral("out.tar"));
+    const QList<QStringList> onFifo {
+        { QStringLiteral("inspect"), fifo },
+        { QStringLiteral("check"), QStringLiteral("--verify"), fifo },
+        { QStringLiteral("verify"), fifo },
+        { QStringLiteral("ls"), fifo },
+        { QStringLiteral("cat"), fifo, QStringLiteral("/etc/motd") },
+        { QStringLiteral("extract"), fifo, QStringLiteral("/"), root.filePath(QStringLiteral("dest")) },
+        { QStringLiteral("compose"), fifo, QStringLiteral("-o"), out },
+        { QStringLiteral("compose"), QStringLiteral("--spec"), spec, QStringLiteral("-o"), out },
+    };
+    for (const QStringList &args : onFifo) {
+        const Run r = runLimited(args, root.path());
+        QVERIFY2(!r.timedOut && r.signal == 0, qPrintable(args.join(u' ') + QStringLiteral(": blocked")));
+        QVERIFY2(r.exitCode == 2 && r.output.contains(u"a FIFO (named pipe), not a file"),
+            qPrintable(args.join(u' ') + u'\n' + r.output));
+    }
+    Run r = runLimited(
+        { QStringLiteral("compose"), QStringLiteral("--spec"), fifoSpec, QStringLiteral("-o"), out }, root.path());
+    QVERIFY2(!r.timedOut && r.exitCode == 2 && r.output.contains(u"not a regular file"), qPrintable(r.output));
+    QVERIFY(!QFileInfo::exists(out));
+
+    // Each says what is wrong, not an empty or a wrong reason.
+    r = runLimited({ QStringLiteral("check"), QStringLiteral("/dev/zero") }, root.path());
+    QVERIFY2(r.exitCode == 2 && r.output.contains(u"a character device, not a file") && !r.output.contains(u"empty"),
+        qPrintable(r.output));
+    r = runLimited({ QStringLiteral("check"), QStringLiteral("/proc/self/mem") }, root.path());
+    QVERIFY2(r.exitCode == 2 && r.output.contains(u"Input/output error"), qPrintable(r.output));
+    // A spec too big is refused with its reason alone, not followed by the whole usage.
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    QVERIFY(f.resize(65ll << 20)); // sparse: nothing is read before the size is checked
+    f.close();
+    r = runLimited(
+        { QStringLiteral("compose"), QStringLiteral("--spec"), spec, QStringLiteral("-o"), out }, root.path());
+    QVERIFY2(r.exitCode == 2 && r.output.contains(u"kMaxMetadataMemberSize") && !r.output.contains(u"Usage"),
+        qPrintable(r.output));
+
+    // Layout folders (written here by hand): a FIFO index.json, and a blobs/sha256 that cannot be listed.
+    const QString layout = root.filePath(QStringLiteral("layout"));
+    QVERIFY(QDir().mkpath(layout + QStringLiteral("/blobs/sha256")));
+    QFile marker(layout + QStringLiteral("/oci-layout"));
+    QVERIFY(marker.open(QIODevice::WriteOnly) && marker.write("{\"imageLayoutVersion\": \"1.0.0\"}") > 0);
+    marker.close();
+    QVERIFY(::mkfifo(QFile::encodeName(layout + QStringLiteral("/index.json")).constData(), 0644) == 0);
+    r = runLimited({ QStringLiteral("check"), layout }, root.path());
+    QVERIFY2(!r.timedOut && r.output.contains(u"index.json: a FIFO, socket or device, not a regular file")
+            && !r.output.contains(u"resolve it first"),
+        qPrintable(r.output));
+    QVERIFY(QFile::remove(layout + QStringLiteral("/index.json")));
+    QFile index(layout + QStringLiteral("/index.json"));
+    QVERIFY(index.open(QIODevice::WriteOnly));
+    index.write("{\"schemaVersion\": 2, \"manifests\": [{\"mediaType\": "
+                "\"application/vnd.oci.image.manifest.v1+json\", \"size\": 2, "
+                "\"digest\": \"sha256:"
+        + QByteArray(64, 'a') + "\"}]}");
+    index.close();
+    // root lists any folder: the command runs as nobody, for whom a folder of mode 000 cannot be listed.
+    if (::geteuid() == 0 && !QStandardPaths::findExecutable(QStringLiteral("setpriv")).isEmpty()) {
+        QVERIFY(::chmod(QFile::encodeName(root.path()).constData(), 0755) == 0);
+        QVERIFY(::chmod(QFile::encodeName(layout + QStringLiteral("/blobs/sha256")).constData(), 0) == 0);
+        QProcess p;
+        p.setProcessChannelMode(QProcess::MergedChannels);
+        p.start(QStringLiteral("setpriv"),
+            { QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"), QStringLiteral("--clear-groups"),
+                QStringLiteral(LAMINA_BINARY), QStringLiteral("check"), layout });
+        QVERIFY(p.waitForFinished(120000));
+        const QString output = QString::fromUtf8(p.readAll());
+        QVERIFY2(output.contains(u"blobs/sha256: cannot list the folder: Permission denied"), qPrintable(output));
+        ::chmod(QFile::encodeName(layout + QStringLiteral("/blobs/sha256")).constData(), 0755);
+    } else {
+        qInfo("not root, or no setpriv: the unlistable folder is not checked");
+    }
+}
+
+void TestHostile::linkedInput()
+{
+    if (QByteArray(LAMINA_BINARY).isEmpty())
+        QSKIP("built without the application (core-only build)");
+    QTemporaryDir root;
+    QVERIFY(root.isValid());
+    // An uncompressed archive (members read in place) named through a link and a linked folder.
+    const QString input = casePath(QStringLiteral("fs-folder-modes.tar"));
+    const QString link = root.filePath(QStringLiteral("link.tar"));
+    QVERIFY(QFile::link(input, link));
+    QVERIFY(QFile::link(QFileInfo(input).absolutePath(), root.filePath(QStringLiteral("cases"))));
+    for (const QString &path : { link, root.filePath(QStringLiteral("cases/fs-folder-modes.tar")) }) {
+        Run r = runLimited({ QStringLiteral("cat"), path, QStringLiteral("/.ssh/authorized_keys") }, root.path());
+        QVERIFY2(r.exitCode == 0 && r.output == u"ssh-ed25519 AAAA attacker\n", qPrintable(path + u'\n' + r.output));
+        r = runLimited({ QStringLiteral("inspect"), path }, root.path());
+        QVERIFY2(r.exitCode == 0 && r.output.contains(u"hostile:1") && !r.output.contains(u"ELOOP")
+                && !r.output.contains(u"links"),
+            qPrintable(path + u'\n' + r.output));
     }
 }
 

@@ -231,6 +231,10 @@ Archive::ReadResult Archive::read(int index, qint64 maxBytes) const
         r.error = QStringLiteral("%1: is a folder, not a file").arg(m.path);
         return r;
     }
+    if (m.type == MemberType::Other) {
+        r.error = QStringLiteral("%1: a FIFO, socket or device, not a regular file; it is not read").arg(m.path);
+        return r;
+    }
     if (m.type != MemberType::File) {
         r.error = QStringLiteral("%1: is a link or special file; resolve it first").arg(m.path);
         return r;

@@ -192,6 +192,7 @@ private Q_SLOTS:
     void composeOutputAliasesBase();
     void specialInputs();
     void linkedInput();
+    void extractDeepFolders();
 
 private:
     void rows();
@@ -571,6 +572,32 @@ void TestHostile::linkedInput()
                 && !r.output.contains(u"links"),
             qPrintable(path + u'\n' + r.output));
     }
+}
+
+void TestHostile::extractDeepFolders()
+{
+    if (QByteArray(LAMINA_BINARY).isEmpty())
+        QSKIP("built without the application (core-only build)");
+    if (QStandardPaths::findExecutable(QStringLiteral("prlimit")).isEmpty())
+        QSKIP("no prlimit to lower the descriptor limit");
+    QTemporaryDir root;
+    QVERIFY(root.isValid());
+    const QString dest = root.filePath(QStringLiteral("out"));
+    // 256 descriptors for 1,500 nested folders: one held per level would run out.
+    QProcess p;
+    p.setProcessChannelMode(QProcess::MergedChannels);
+    p.start(QStringLiteral("prlimit"),
+        { QStringLiteral("--nofile=256"), QStringLiteral(LAMINA_BINARY), QStringLiteral("extract"),
+            casePath(QStringLiteral("fs-deep-folders.tar")), QStringLiteral("/"), dest });
+    QVERIFY(p.waitForFinished(300000));
+    const QString output = QString::fromUtf8(p.readAll());
+    QVERIFY2(p.exitCode() == 0 && output.contains(u"1500 folder(s)"), qPrintable(output.left(2000)));
+    QString bottom = dest;
+    for (int i = 0; i < 1500; ++i)
+        bottom += QStringLiteral("/d");
+    QFile f(bottom + QStringLiteral("/bottom"));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll(), QByteArray("reached\n"));
 }
 
 QTEST_GUILESS_MAIN(TestHostile)

@@ -67,8 +67,10 @@ public:
     {
     }
 
-    // Writes `node` as `name` inside the open folder `dirfd`.
-    bool write(int dirfd, int node, const QByteArray &name)
+    // Writes `node` as `name` inside the open folder `dirfd`. Deep down, `dirfd` is closed while
+    // the folder's contents are written and reopened after (hence the reference), so that the
+    // descriptors held stay bounded however deep the image's folders go.
+    bool write(int &dirfd, int node, const QByteArray &name)
     {
         if (name.isEmpty() || name == "." || name == ".." || name.contains('/')) {
             m_result.error = QStringLiteral("refusing the name \"%1\"").arg(QString::fromUtf8(name));
@@ -83,7 +85,7 @@ public:
                 m_result.error = QStringLiteral("%1: cannot create the folder: %2").arg(shown, QString::fromLocal8Bit(strerror(errno)));
                 return false;
             }
-            const int fd = ::openat(dirfd, name.constData(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            int fd = ::openat(dirfd, name.constData(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (fd < 0) {
                 m_result.error = QStringLiteral("%1: cannot enter the folder (a link or a file is in the way): %2")
                                      .arg(shown, QString::fromLocal8Bit(strerror(errno)));
@@ -91,11 +93,35 @@ public:
             }
             ++m_result.folders;
             removeStalePartialsAt(fd, m_keep);
+            struct stat parent;
+            const bool release = m_depth >= kHeldFolders && ::fstat(dirfd, &parent) == 0;
+            if (release) {
+                ::close(dirfd);
+                dirfd = -1;
+            }
+            ++m_depth;
             bool ok = true;
             for (int c : m_tree.children(node)) {
                 if (!(ok = write(fd, c, m_tree.name(c))))
                     break;
             }
+            --m_depth;
+            if (release) {
+                // The parent again, through "..", and only if it is still the folder it was.
+                struct stat again;
+                dirfd = fd < 0 ? -1 : ::openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (dirfd < 0 || ::fstat(dirfd, &again) != 0 || again.st_dev != parent.st_dev
+                    || again.st_ino != parent.st_ino) {
+                    if (dirfd >= 0)
+                        ::close(dirfd);
+                    dirfd = -1;
+                    if (ok)
+                        m_result.error = QStringLiteral("%1: the folder was moved while it was extracted").arg(shown);
+                    ok = false;
+                }
+            }
+            if (fd < 0)
+                return false;
             // A folder that was there keeps its attributes (it may be the user's ~/.ssh); with
             // overwrite it takes the image's mode, but never gains write for group or others.
             struct stat was;
@@ -198,6 +224,10 @@ private:
     const MergedTree &m_tree;
     bool m_overwrite;
     ExtractResult &m_result;
+    // Folders held open on the way down before each level starts closing its parent: enough for
+    // any ordinary image, far below the usual limit of 1024 descriptors.
+    static constexpr int kHeldFolders = 64;
+    int m_depth = 0;
     // The input, wherever it is below the destination, is never taken for a temporary.
     const QList<FileId> m_keep;
 };
@@ -228,14 +258,16 @@ ExtractResult extractNode(const ImageArchive &ia, int image, const MergedTree &t
     }
     Writer w(ia, image, tree, overwrite, result);
     removeStalePartialsAt(destfd, { fileIdOf(ia.path) });
+    int fd = destfd; // the top levels are above kHeldFolders: never released
     if (node == tree.root()) {
         for (int c : tree.children(node))
-            if (!w.write(destfd, c, tree.name(c)))
+            if (!w.write(fd, c, tree.name(c)))
                 break;
     } else {
-        w.write(destfd, node, tree.name(node));
+        w.write(fd, node, tree.name(node));
     }
-    ::close(destfd);
+    if (fd >= 0)
+        ::close(fd);
     return result;
 }
 

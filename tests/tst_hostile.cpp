@@ -193,6 +193,7 @@ private Q_SLOTS:
     void specialInputs();
     void linkedInput();
     void extractDeepFolders();
+    void composeFullDisk();
 
 private:
     void rows();
@@ -598,6 +599,33 @@ void TestHostile::extractDeepFolders()
     QFile f(bottom + QStringLiteral("/bottom"));
     QVERIFY(f.open(QIODevice::ReadOnly));
     QCOMPARE(f.readAll(), QByteArray("reached\n"));
+}
+
+void TestHostile::composeFullDisk()
+{
+    if (QByteArray(LAMINA_BINARY).isEmpty())
+        QSKIP("built without the application (core-only build)");
+    QTemporaryDir root;
+    QVERIFY(root.isValid());
+    const QString small = root.filePath(QStringLiteral("small"));
+    QVERIFY(QDir().mkpath(small));
+    if (QProcess::execute(QStringLiteral("mount"),
+            { QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"), QStringLiteral("size=256k"),
+                QStringLiteral("tmpfs"), small })
+        != 0)
+        QSKIP("cannot mount a small file system here (needs root)");
+    const auto unmount = qScopeGuard([&] { QProcess::execute(QStringLiteral("umount"), { small }); });
+    const QString input = casePath(QStringLiteral("fs-mebibyte.tar"));
+    const QString out = small + QStringLiteral("/out.tar");
+    const Run r = runLimited({ QStringLiteral("compose"), input, QStringLiteral("--label"), QStringLiteral("a=b"),
+                                 QStringLiteral("-o"), out },
+        root.path());
+    // The full disk is the output's: named first, with the reason.
+    QVERIFY2(r.exitCode == 2 && r.output.contains(out + QStringLiteral(": cannot write"))
+            && r.output.contains(u"No space left on device"),
+        qPrintable(r.output));
+    QVERIFY(!QFileInfo::exists(out));
+    QCOMPARE(QDir(small).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot), QStringList());
 }
 
 QTEST_GUILESS_MAIN(TestHostile)

@@ -1167,8 +1167,10 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         ok = ok && !progress.cancelled() && installFolder(part, options.output, &w.error);
         if (!ok) {
             QDir(part).removeRecursively();
-            result.error = progress.cancelled() ? QStringLiteral("cancelled")
-                                                : (w.error.isEmpty() ? QStringLiteral("%1: cannot write: %2").arg(options.output, QString::fromLocal8Bit(strerror(errno))) : w.error);
+            result.error = progress.cancelled()
+                ? QStringLiteral("cancelled")
+                : QStringLiteral("%1: cannot write: %2")
+                      .arg(options.output, w.error.isEmpty() ? QString::fromLocal8Bit(strerror(errno)) : w.error);
             return result;
         }
     } else {
@@ -1185,8 +1187,10 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
                 hasher->finish();
             errno = renameErrno;
             ::unlink(partName.constData());
-            result.error = progress.cancelled() ? QStringLiteral("cancelled")
-                                                : (w.error.isEmpty() ? QStringLiteral("%1: cannot write: %2").arg(options.output, QString::fromLocal8Bit(strerror(errno))) : w.error);
+            result.error = progress.cancelled()
+                ? QStringLiteral("cancelled")
+                : QStringLiteral("%1: cannot write: %2")
+                      .arg(options.output, w.error.isEmpty() ? QString::fromLocal8Bit(strerror(errno)) : w.error);
             return result;
         }
         if (hasher)

@@ -15,13 +15,17 @@
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QElapsedTimer>
-#include <QFileInfo>
-#include <QTimeZone>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTextStream>
+#include <QTimeZone>
+#include <QUtf8StringView>
 
+#include <optional>
+
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -314,7 +318,85 @@ QString modeString(const LayerEntry &e)
         s[3] = (e.mode & 0100) ? u's' : u'S';
     if (e.mode & 02000)
         s[6] = (e.mode & 0010) ? u's' : u'S';
+    if (e.mode & 01000)
+        s[9] = (e.mode & 0001) ? u't' : u'T';
     return s;
+}
+
+/// A name as text that cannot forge lines or reach the terminal, and that names every byte string
+/// apart (docs/layers.md): "\\" for a backslash, \n \t \r for those, "\xHH" for any other control
+/// character (C0, DEL, C1) and for each byte that is not part of valid UTF-8. Printable UTF-8 is
+/// kept as it is.
+QString escapedName(QByteArrayView name)
+{
+    QString out;
+    out.reserve(name.size());
+    auto hex = [&](uchar b) { out += QStringLiteral("\\x%1").arg(uint(b), 2, 16, QLatin1Char('0')); };
+    for (qsizetype i = 0; i < name.size();) {
+        const uchar c = uchar(name.at(i));
+        if (c == '\\') {
+            out += QStringLiteral("\\\\");
+            ++i;
+        } else if (c == '\n' || c == '\t' || c == '\r') {
+            out += c == '\n' ? QStringLiteral("\\n") : c == '\t' ? QStringLiteral("\\t") : QStringLiteral("\\r");
+            ++i;
+        } else if (c < 0x20 || c == 0x7f) {
+            hex(c);
+            ++i;
+        } else if (c < 0x80) {
+            out += QLatin1Char(char(c));
+            ++i;
+        } else {
+            // One UTF-8 sequence, checked by hand: shortest form, no surrogates, at most U+10FFFF.
+            const int len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+            bool valid = len > 0 && i + len <= name.size();
+            char32_t cp = len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+            for (int k = 1; valid && k < len; ++k) {
+                const uchar cc = uchar(name.at(i + k));
+                valid = (cc & 0xc0) == 0x80;
+                cp = (cp << 6) | (cc & 0x3f);
+            }
+            valid = valid && !(len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
+                && !(len == 4 && (cp < 0x10000 || cp > 0x10ffff));
+            if (!valid) {
+                hex(c);
+                ++i;
+            } else if (cp >= 0x80 && cp <= 0x9f) {
+                for (int k = 0; k < len; ++k)
+                    hex(uchar(name.at(i + k)));
+                i += len;
+            } else {
+                out += QString::fromUtf8(name.sliced(i, len));
+                i += len;
+            }
+        }
+    }
+    return out;
+}
+
+/// The bytes escapedName() wrote, or nothing when `text` holds a backslash that is not one of its
+/// escapes.
+std::optional<QByteArray> unescapedName(const QString &text)
+{
+    const QByteArray in = text.toUtf8();
+    QByteArray out;
+    for (qsizetype i = 0; i < in.size(); ++i) {
+        if (in.at(i) != '\\') {
+            out += in.at(i);
+            continue;
+        }
+        const char next = i + 1 < in.size() ? in.at(i + 1) : '\0';
+        if (next == '\\' || next == 'n' || next == 't' || next == 'r') {
+            out += next == '\\' ? '\\' : next == 'n' ? '\n' : next == 't' ? '\t' : '\r';
+            ++i;
+        } else if (next == 'x' && i + 3 < in.size() && isxdigit(uchar(in.at(i + 2))) && isxdigit(uchar(in.at(i + 3)))) {
+            out += char(QByteArray(in.sliced(i + 2, 2)).toUInt(nullptr, 16));
+            i += 3;
+        } else {
+            return std::nullopt;
+        }
+    }
+    return out;
 }
 
 int ls(const QStringList &args, QTextStream &out, QTextStream &err)
@@ -369,13 +451,23 @@ int ls(const QStringList &args, QTextStream &out, QTextStream &err)
         QJsonArray arr;
         for (const Row &r : rows) {
             QJsonObject o;
-            o.insert(QStringLiteral("path"), QString::fromUtf8(r.path));
+            // Exact for UTF-8 names (JSON escapes control characters itself); a name that is not
+            // UTF-8 is given in escapedName()'s form, which cat and extract accept, and said to be.
+            const bool utf8 = QUtf8StringView(r.path).isValidUtf8();
+            o.insert(QStringLiteral("path"), utf8 ? QString::fromUtf8(r.path) : escapedName(r.path));
+            if (!utf8)
+                o.insert(QStringLiteral("pathEscaped"), true);
             o.insert(QStringLiteral("type"), r.change == Change::Removed ? QStringLiteral("whiteout") : entryTypeName(r.entry->type));
             o.insert(QStringLiteral("size"), double(r.entry->size));
             o.insert(QStringLiteral("mode"), QString::number(r.entry->mode, 8).rightJustified(4, u'0'));
             o.insert(QStringLiteral("uid"), double(r.entry->uid));
             o.insert(QStringLiteral("gid"), double(r.entry->gid));
-            o.insert(QStringLiteral("linkTarget"), r.link.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(QString::fromUtf8(r.link)));
+            const bool linkUtf8 = QUtf8StringView(r.link).isValidUtf8();
+            o.insert(QStringLiteral("linkTarget"),
+                r.link.isEmpty() ? QJsonValue(QJsonValue::Null)
+                                 : QJsonValue(linkUtf8 ? QString::fromUtf8(r.link) : escapedName(r.link)));
+            if (!linkUtf8)
+                o.insert(QStringLiteral("linkTargetEscaped"), true);
             o.insert(QStringLiteral("change"), !a.changes || r.change == Change::None ? QJsonValue(QJsonValue::Null)
                                                                                       : QJsonValue(changeLetter(r.change)));
             arr.append(o);
@@ -387,14 +479,15 @@ int ls(const QStringList &args, QTextStream &out, QTextStream &err)
         if (a.changes)
             out << changeLetter(r.change) << ' ';
         if (r.change == Change::Removed) {
-            out << QStringLiteral("w--------- %1 %2 %3\n").arg(QString(9, u' '), QString(12, u' '), QString::fromUtf8(r.path));
+            out << QStringLiteral("w--------- %1 %2 %3\n")
+                       .arg(QString(9, u' '), QString(12, u' '), escapedName(r.path));
             continue;
         }
         const QString owner = QStringLiteral("%1:%2").arg(r.entry->uid).arg(r.entry->gid);
-        out << modeString(*r.entry) << ' ' << owner.leftJustified(9) << ' ' << QString::number(r.entry->size).rightJustified(12)
-            << ' ' << QString::fromUtf8(r.path);
+        out << modeString(*r.entry) << ' ' << owner.leftJustified(9) << ' '
+            << QString::number(r.entry->size).rightJustified(12) << ' ' << escapedName(r.path);
         if (!r.link.isEmpty())
-            out << (r.entry->type == EntryType::Hardlink ? " => " : " -> ") << QString::fromUtf8(r.link);
+            out << (r.entry->type == EntryType::Hardlink ? " => " : " -> ") << escapedName(r.link);
         out << '\n';
     }
     return 0;
@@ -413,8 +506,15 @@ int catOrExtract(const QStringList &args, QTextStream &out, QTextStream &err, bo
         return 2;
     const MergedTree tree = chosenTree(a, layers);
     QString error;
+    // The name as given, or else in the escaped form ls prints (for names that are not UTF-8).
     const QByteArray file = a.positional.at(1).toUtf8();
-    const int node = resolveInTree(tree, file, !extract, &error);
+    int node = resolveInTree(tree, file, !extract, &error);
+    if (node < 0 && file.contains('\\')) {
+        QString ignored;
+        if (const std::optional<QByteArray> bytes = unescapedName(a.positional.at(1)))
+            if (const int found = resolveInTree(tree, *bytes, !extract, &ignored); found >= 0)
+                node = found;
+    }
     if (node < 0) {
         err << "lamina: " << error << '\n';
         return 1;

@@ -20,6 +20,7 @@
 #include <QStandardPaths>
 
 #include <csignal>
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -194,6 +195,7 @@ private Q_SLOTS:
     void linkedInput();
     void extractDeepFolders();
     void composeFullDisk();
+    void namesEscaped();
 
 private:
     void rows();
@@ -626,6 +628,56 @@ void TestHostile::composeFullDisk()
         qPrintable(r.output));
     QVERIFY(!QFileInfo::exists(out));
     QCOMPARE(QDir(small).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot), QStringList());
+}
+
+void TestHostile::namesEscaped()
+{
+    if (QByteArray(LAMINA_BINARY).isEmpty())
+        QSKIP("built without the application (core-only build)");
+    QTemporaryDir root;
+    QVERIFY(root.isValid());
+    const QString input = casePath(QStringLiteral("fs-odd-names.tar"));
+    auto run = [&](const QStringList &args) {
+        QProcess p;
+        p.start(QStringLiteral(LAMINA_BINARY), args);
+        p.waitForFinished(120000);
+        return p.readAllStandardOutput();
+    };
+    // Text: one line per entry (no forged line), no terminal escape, \xff and \xfe apart.
+    const QByteArray text = run({ QStringLiteral("ls"), input });
+    const QList<QByteArray> lines = text.trimmed().split('\n');
+    QCOMPARE(lines.size(), 10);
+    QVERIFY2(!text.contains('\x1b') && !text.contains("\xc2\x9b"), text.constData());
+    QVERIFY(text.contains("names/a\\nforged 0:0 1 /etc/shadow\n"));
+    QVERIFY(text.contains("names/bad\\xff\n") && text.contains("names/bad\\xfe\n"));
+    QVERIFY(text.contains("names/back\\\\x41slash\n"));
+    QVERIFY2(text.contains("drwxrwxrwt 0:0") && text.contains(" sticky\n"), text.constData()); // the sticky bit shows
+    // JSON: UTF-8 names exact, the others escaped and marked.
+    const QJsonArray entries
+        = QJsonDocument::fromJson(run({ QStringLiteral("ls"), QStringLiteral("--json"), input })).array();
+    QStringList paths, escaped;
+    for (const QJsonValue &v : entries) {
+        paths << v[u"path"].toString();
+        if (v[u"pathEscaped"].toBool())
+            escaped << v[u"path"].toString();
+    }
+    QVERIFY(paths.contains(QStringLiteral("names/a\nforged 0:0 1 /etc/shadow")));
+    QVERIFY(paths.contains(QStringLiteral("names/\x1b[31mred\x1b[0m")));
+    QCOMPARE(escaped, (QStringList { QStringLiteral("names/bad\\xfe"), QStringLiteral("names/bad\\xff") }));
+    // The escaped form addresses each file in cat and extract; a literal backslash name still works.
+    QCOMPARE(run({ QStringLiteral("cat"), input, QStringLiteral("names/bad\\xff") }), QByteArray("ff\n"));
+    QCOMPARE(run({ QStringLiteral("cat"), input, QStringLiteral("names/bad\\xfe") }), QByteArray("fe\n"));
+    QCOMPARE(run({ QStringLiteral("cat"), input, QStringLiteral("names/back\\x41slash") }), QByteArray("backslash\n"));
+    QCOMPARE(
+        run({ QStringLiteral("cat"), input, QStringLiteral("names/back\\\\x41slash") }), QByteArray("backslash\n"));
+    const QString dest = root.filePath(QStringLiteral("out"));
+    run({ QStringLiteral("extract"), input, QStringLiteral("names/bad\\xfe"), dest });
+    const int fd = ::open(QByteArray(QFile::encodeName(dest) + "/bad\xfe").constData(), O_RDONLY);
+    QVERIFY(fd >= 0);
+    char got[8] = {};
+    QCOMPARE(::read(fd, got, sizeof got), ssize_t(3));
+    ::close(fd);
+    QCOMPARE(QByteArray(got), QByteArray("fe\n"));
 }
 
 QTEST_GUILESS_MAIN(TestHostile)

@@ -143,8 +143,11 @@ int inspect(const QStringList &args, QTextStream &out, QTextStream &err)
         img.insert(QStringLiteral("wastedBytes"), double(sizes.wasted.wastedBytes));
         img.insert(QStringLiteral("efficiency"), sizes.wasted.efficiency);
         images[i] = img;
-        sizesText += QStringLiteral("Image %1: %2 bytes of files visible, %3 bytes wasted (hidden by later layers), efficiency %4%\n")
-                         .arg(i + 1).arg(sizes.wasted.visibleFileBytes).arg(sizes.wasted.wastedBytes)
+        sizesText += QStringLiteral(
+            "Image %1: %2 bytes of files visible, %3 bytes wasted (hidden by later layers), efficiency %4%\n")
+                         .arg(i)
+                         .arg(sizes.wasted.visibleFileBytes)
+                         .arg(sizes.wasted.wastedBytes)
                          .arg(sizes.wasted.efficiency * 100.0, 0, 'f', 1);
     }
     o.insert(QStringLiteral("images"), images);
@@ -272,22 +275,27 @@ LayerArgs parseLayerArgs(const QStringList &args)
 }
 
 /// Opens the archive and indexes the chosen image's layers; prints why not and returns false.
-bool openLayers(const LayerArgs &a, QTextStream &err, ImageArchive *ia, ImageLayers *layers)
+bool openLayers(const LayerArgs &a, QTextStream &err, ImageArchive *ia, ImageLayers *layers, QStringList *why = nullptr)
 {
+    QStringList ignored;
+    QStringList &reasons = why ? *why : ignored;
     *ia = openImageArchive(a.positional.at(0));
     if (!ia->ok()) {
         err << "lamina: no image could be read from " << a.positional.at(0) << '\n';
         for (const QString &e : ia->errors)
             err << "  " << e << '\n';
+        reasons = ia->errors.isEmpty() ? QStringList { QStringLiteral("no image could be read") } : ia->errors;
         return false;
     }
     if (a.image >= ia->images.size()) {
-        err << "lamina: the archive has " << ia->images.size() << " image(s); --image counts from 0\n";
+        reasons << QStringLiteral("the archive has %1 image(s); --image counts from 0").arg(ia->images.size());
+        err << "lamina: " << reasons.constLast() << '\n';
         return false;
     }
     const int count = int(ia->images.at(a.image).layers.size());
     if (a.layer >= count || a.upto >= count) {
-        err << "lamina: image " << a.image << " has " << count << " layer(s), numbered from 0\n";
+        reasons << QStringLiteral("image %1 has %2 layer(s), numbered from 0").arg(a.image).arg(count);
+        err << "lamina: " << reasons.constLast() << '\n';
         return false;
     }
     *layers = indexImageLayers(*ia, a.image);
@@ -406,8 +414,15 @@ int ls(const QStringList &args, QTextStream &out, QTextStream &err)
         return usage(err, a.problem.isEmpty() ? QStringLiteral("ls: PATH [PREFIX]") : QStringLiteral("ls: ") + a.problem);
     ImageArchive ia;
     ImageLayers layers;
-    if (!openLayers(a, err, &ia, &layers))
+    QStringList why;
+    if (!openLayers(a, err, &ia, &layers, &why)) {
+        // A script reading --json gets an answer on stdout too, as from inspect and check.
+        if (a.json)
+            out << QString::fromUtf8(QJsonDocument(QJsonObject { { QStringLiteral("path"), a.positional.at(0) },
+                                                       { QStringLiteral("errors"), QJsonArray::fromStringList(why) } })
+                                         .toJson(QJsonDocument::Indented));
         return 2;
+    }
     const MergedTree tree = chosenTree(a, layers);
     const QByteArray prefix = normaliseMemberPath(a.positional.value(1)).toUtf8();
     struct Row
@@ -514,6 +529,25 @@ int catOrExtract(const QStringList &args, QTextStream &out, QTextStream &err, bo
         if (const std::optional<QByteArray> bytes = unescapedName(a.positional.at(1)))
             if (const int found = resolveInTree(tree, *bytes, !extract, &ignored); found >= 0)
                 node = found;
+    }
+    if (node < 0 && (a.layer >= 0 || a.upto >= 0)) {
+        // Not in the part asked for: say which layers hold it, rather than "not in the image".
+        QStringList holders;
+        for (int k = 0; k < layers.layers.size(); ++k) {
+            MergedTree::Layers only(layers.layers.size());
+            only[k] = layers.layers.at(k);
+            QString ignored;
+            if (layers.layers.at(k) && resolveInTree(MergedTree::build(only, k), file, false, &ignored) >= 0)
+                holders << QString::number(k);
+        }
+        const QString asked
+            = a.layer >= 0 ? QStringLiteral("layer %1").arg(a.layer) : QStringLiteral("layers 0 to %1").arg(a.upto);
+        if (!holders.isEmpty())
+            error = QStringLiteral(
+                "%1: not in %2 of image %3; it is in layer(s) %4 (--layer N, or no --layer for the whole image)")
+                        .arg(a.positional.at(1), asked)
+                        .arg(a.image)
+                        .arg(holders.join(QStringLiteral(", ")));
     }
     if (node < 0) {
         err << "lamina: " << error << '\n';
@@ -768,7 +802,10 @@ bool isCliInvocation(const QStringList &args)
     static const QStringList commands = {QStringLiteral("inspect"), QStringLiteral("check"), QStringLiteral("verify"), QStringLiteral("ls"),
                                          QStringLiteral("cat"), QStringLiteral("extract"), QStringLiteral("compose"), QStringLiteral("help"), QStringLiteral("--help"),
                                          QStringLiteral("-h"), QStringLiteral("--version")};
-    return commands.contains(args.at(1));
+    // Any other "--option" is for the command line too, where it is refused as unknown: the window
+    // takes a PATH or its two tooling options only (a file named like an option: ./--name).
+    const QString &first = args.at(1);
+    return commands.contains(first) || (first.startsWith(u"--") && first != u"--screenshot" && first != u"--ui-probe");
 }
 
 int runCli(const QStringList &args)
@@ -798,7 +835,9 @@ int runCli(const QStringList &args)
         return catOrExtract(args.mid(2), out, err, true);
     if (command == u"compose")
         return compose(args.mid(2), out, err);
-    return usage(err, QStringLiteral("unknown command %1").arg(command));
+    return usage(err,
+        command.startsWith(u'-') ? QStringLiteral("unknown option %1").arg(command)
+                                 : QStringLiteral("unknown command %1").arg(command));
 }
 
 } // namespace lamina

@@ -138,7 +138,8 @@ QString inspectText(const ImageArchive &ia)
 
     for (int i = 0; i < ia.images.size(); ++i) {
         const Image &img = ia.images.at(i);
-        out += QStringLiteral("\nImage %1: %2\n").arg(i + 1)
+        out += QStringLiteral("\nImage %1: %2\n")
+                   .arg(i)
                    .arg(img.tags.isEmpty() ? QStringLiteral("(untagged)") : img.tags.join(QStringLiteral(", ")));
         out += QStringLiteral("  platform:    %1\n").arg(img.platform.isEmpty() ? QStringLiteral("unknown") : img.platform.toString());
         out += QStringLiteral("  described by %1\n").arg(sourceName(img.source));

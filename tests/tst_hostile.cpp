@@ -196,6 +196,7 @@ private Q_SLOTS:
     void extractDeepFolders();
     void composeFullDisk();
     void namesEscaped();
+    void skopeoDirFolder();
 
 private:
     void rows();
@@ -678,6 +679,24 @@ void TestHostile::namesEscaped()
     QCOMPARE(::read(fd, got, sizeof got), ssize_t(3));
     ::close(fd);
     QCOMPARE(QByteArray(got), QByteArray("fe\n"));
+}
+
+void TestHostile::skopeoDirFolder()
+{
+    if (QByteArray(LAMINA_BINARY).isEmpty())
+        QSKIP("built without the application (core-only build)");
+    // podman loads these folders (containers-image's directory transport): Lamina reads them too.
+    const QString folder = casePath(QStringLiteral("fs-skopeo-dir"));
+    const QByteArray before = fingerprint(folder);
+    QTemporaryDir root;
+    QVERIFY(root.isValid());
+    Run r = runLimited({ QStringLiteral("check"), QStringLiteral("--verify"), folder }, root.path());
+    QVERIFY2(r.exitCode == 0 && r.output.contains(u"1 image(s), 0 error(s)"), qPrintable(r.output));
+    r = runLimited({ QStringLiteral("inspect"), folder }, root.path());
+    QVERIFY2(r.output.contains(u"skopeo dir:") && r.output.contains(u"Cmd:         [sh]"), qPrintable(r.output));
+    r = runLimited({ QStringLiteral("cat"), folder, QStringLiteral("/etc/motd") }, root.path());
+    QCOMPARE(r.output, QStringLiteral("from a dir: folder\n"));
+    QCOMPARE(fingerprint(folder), before); // nothing made up is written
 }
 
 QTEST_GUILESS_MAIN(TestHostile)

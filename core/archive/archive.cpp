@@ -201,7 +201,7 @@ bool Archive::location(const Member &m, QString *file, qint64 *offset) const
 {
     *offset = 0;
     if (m_container == Container::Directory) {
-        *file = m_path + u'/' + m.path;
+        *file = m_path + u'/' + (m.storedPath.isEmpty() ? m.path : m.storedPath);
         return true;
     }
     if (m.dataOffset >= 0) {

@@ -5,6 +5,13 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QRegularExpression>
+
+#include "util/limits.h"
+#include "util/sha256.h"
 
 #include <cerrno>
 #include <cstring>
@@ -15,6 +22,77 @@
 namespace lamina {
 
 using limits::kMaxArchiveMembers;
+
+namespace {
+
+QByteArray readSmallFile(const QString &path, qint64 max)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly) || f.size() > max)
+        return {};
+    return f.read(max);
+}
+
+} // namespace
+
+/// containers-image's "dir:" transport (skopeo copy … dir:PATH, which podman loads): manifest.json
+/// is the image's registry manifest (or list), each blob is a file named by its hex digest (a
+/// list's manifests "<hex>.manifest.json"), and "version" says "Directory Transport Version: 1.x".
+/// Presented as the OCI layout it amounts to, so that every view and check reads it as one.
+void Archive::Builder::presentDirectoryTransport(Archive &ar, QList<Member> &found)
+{
+    int manifest = -1, version = -1;
+    for (int i = 0; i < found.size(); ++i) {
+        if (found.at(i).path == u"manifest.json" && found.at(i).type == MemberType::File)
+            manifest = i;
+        else if (found.at(i).path == u"version" && found.at(i).type == MemberType::File)
+            version = i;
+        else if (found.at(i).path == u"oci-layout" || found.at(i).path == u"index.json" || found.at(i).path == u"blobs")
+            return; // a real layout
+    }
+    if (manifest < 0 || version < 0
+        || !readSmallFile(ar.m_path + QStringLiteral("/version"), 4096).startsWith("Directory Transport Version: 1."))
+        return;
+    const QByteArray bytes
+        = readSmallFile(ar.m_path + QStringLiteral("/manifest.json"), limits::kMaxMetadataMemberSize);
+    const QJsonObject top = QJsonDocument::fromJson(bytes).object();
+    if (bytes.isEmpty() || top.isEmpty())
+        return;
+    ar.m_directoryTransport = true;
+    static const QRegularExpression blob(QStringLiteral("^([0-9a-f]{64})(\\.manifest\\.json)?$"));
+    for (Member &m : found) {
+        if (m.type != MemberType::File)
+            continue;
+        const auto match = blob.match(m.path);
+        if (match.hasMatch() || &m == &found[manifest]) {
+            m.storedPath = m.path;
+            m.path
+                = QStringLiteral("blobs/sha256/") + (match.hasMatch() ? match.captured(1) : Sha256::of(bytes).mid(7));
+        }
+    }
+    QString mediaType = top.value(QStringLiteral("mediaType")).toString();
+    if (mediaType.isEmpty())
+        mediaType = top.contains(QStringLiteral("manifests"))
+            ? QStringLiteral("application/vnd.oci.image.index.v1+json")
+            : QStringLiteral("application/vnd.oci.image.manifest.v1+json");
+    const QJsonObject descriptor { { QStringLiteral("mediaType"), mediaType },
+        { QStringLiteral("digest"), Sha256::of(bytes) }, { QStringLiteral("size"), double(bytes.size()) } };
+    auto madeUp = [&](const QString &path, const QByteArray &content) {
+        Member m;
+        m.path = path;
+        m.size = content.size();
+        m.mode = 0444;
+        m.content = content;
+        m.head = content.left(512);
+        m.captured = true;
+        found.append(std::move(m));
+    };
+    madeUp(QStringLiteral("oci-layout"), QByteArrayLiteral("{\"imageLayoutVersion\":\"1.0.0\"}"));
+    madeUp(QStringLiteral("index.json"),
+        QJsonDocument(QJsonObject { { QStringLiteral("schemaVersion"), 2 },
+                          { QStringLiteral("manifests"), QJsonArray { descriptor } } })
+            .toJson(QJsonDocument::Compact));
+}
 
 Archive::OpenResult Archive::Builder::indexDir(const QString &path, const Progress &progress)
 {
@@ -96,6 +174,7 @@ Archive::OpenResult Archive::Builder::indexDir(const QString &path, const Progre
             found.append(std::move(m));
         }
     }
+    presentDirectoryTransport(*ar, found);
     // A stable, name-sorted order, like a tar written with --sort=name.
     std::sort(found.begin(), found.end(), [](const Member &a, const Member &b) { return a.path < b.path; });
     for (Member &m : found)

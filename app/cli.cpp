@@ -15,13 +15,21 @@
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QElapsedTimer>
-#include <QFileInfo>
-#include <QTimeZone>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTextStream>
+#include <QTimeZone>
+#include <QUtf8StringView>
 
+#include <optional>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace lamina {
@@ -135,8 +143,11 @@ int inspect(const QStringList &args, QTextStream &out, QTextStream &err)
         img.insert(QStringLiteral("wastedBytes"), double(sizes.wasted.wastedBytes));
         img.insert(QStringLiteral("efficiency"), sizes.wasted.efficiency);
         images[i] = img;
-        sizesText += QStringLiteral("Image %1: %2 bytes of files visible, %3 bytes wasted (hidden by later layers), efficiency %4%\n")
-                         .arg(i + 1).arg(sizes.wasted.visibleFileBytes).arg(sizes.wasted.wastedBytes)
+        sizesText += QStringLiteral(
+            "Image %1: %2 bytes of files visible, %3 bytes wasted (hidden by later layers), efficiency %4%\n")
+                         .arg(i)
+                         .arg(sizes.wasted.visibleFileBytes)
+                         .arg(sizes.wasted.wastedBytes)
                          .arg(sizes.wasted.efficiency * 100.0, 0, 'f', 1);
     }
     o.insert(QStringLiteral("images"), images);
@@ -270,22 +281,27 @@ LayerArgs parseLayerArgs(const QStringList &args)
 }
 
 /// Opens the archive and indexes the chosen image's layers; prints why not and returns false.
-bool openLayers(const LayerArgs &a, QTextStream &err, ImageArchive *ia, ImageLayers *layers)
+bool openLayers(const LayerArgs &a, QTextStream &err, ImageArchive *ia, ImageLayers *layers, QStringList *why = nullptr)
 {
+    QStringList ignored;
+    QStringList &reasons = why ? *why : ignored;
     *ia = openImageArchive(a.positional.at(0));
     if (!ia->ok()) {
         err << "lamina: no image could be read from " << a.positional.at(0) << '\n';
         for (const QString &e : ia->errors)
             err << "  " << e << '\n';
+        reasons = ia->errors.isEmpty() ? QStringList { QStringLiteral("no image could be read") } : ia->errors;
         return false;
     }
     if (a.image >= ia->images.size()) {
-        err << "lamina: the archive has " << ia->images.size() << " image(s); --image counts from 0\n";
+        reasons << QStringLiteral("the archive has %1 image(s); --image counts from 0").arg(ia->images.size());
+        err << "lamina: " << reasons.constLast() << '\n';
         return false;
     }
     const int count = int(ia->images.at(a.image).layers.size());
     if (a.layer >= count || a.upto >= count) {
-        err << "lamina: image " << a.image << " has " << count << " layer(s), numbered from 0\n";
+        reasons << QStringLiteral("image %1 has %2 layer(s), numbered from 0").arg(a.image).arg(count);
+        err << "lamina: " << reasons.constLast() << '\n';
         return false;
     }
     *layers = indexImageLayers(*ia, a.image);
@@ -316,7 +332,85 @@ QString modeString(const LayerEntry &e)
         s[3] = (e.mode & 0100) ? u's' : u'S';
     if (e.mode & 02000)
         s[6] = (e.mode & 0010) ? u's' : u'S';
+    if (e.mode & 01000)
+        s[9] = (e.mode & 0001) ? u't' : u'T';
     return s;
+}
+
+/// A name as text that cannot forge lines or reach the terminal, and that names every byte string
+/// apart (docs/layers.md): "\\" for a backslash, \n \t \r for those, "\xHH" for any other control
+/// character (C0, DEL, C1) and for each byte that is not part of valid UTF-8. Printable UTF-8 is
+/// kept as it is.
+QString escapedName(QByteArrayView name)
+{
+    QString out;
+    out.reserve(name.size());
+    auto hex = [&](uchar b) { out += QStringLiteral("\\x%1").arg(uint(b), 2, 16, QLatin1Char('0')); };
+    for (qsizetype i = 0; i < name.size();) {
+        const uchar c = uchar(name.at(i));
+        if (c == '\\') {
+            out += QStringLiteral("\\\\");
+            ++i;
+        } else if (c == '\n' || c == '\t' || c == '\r') {
+            out += c == '\n' ? QStringLiteral("\\n") : c == '\t' ? QStringLiteral("\\t") : QStringLiteral("\\r");
+            ++i;
+        } else if (c < 0x20 || c == 0x7f) {
+            hex(c);
+            ++i;
+        } else if (c < 0x80) {
+            out += QLatin1Char(char(c));
+            ++i;
+        } else {
+            // One UTF-8 sequence, checked by hand: shortest form, no surrogates, at most U+10FFFF.
+            const int len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+            bool valid = len > 0 && i + len <= name.size();
+            char32_t cp = len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+            for (int k = 1; valid && k < len; ++k) {
+                const uchar cc = uchar(name.at(i + k));
+                valid = (cc & 0xc0) == 0x80;
+                cp = (cp << 6) | (cc & 0x3f);
+            }
+            valid = valid && !(len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
+                && !(len == 4 && (cp < 0x10000 || cp > 0x10ffff));
+            if (!valid) {
+                hex(c);
+                ++i;
+            } else if (cp >= 0x80 && cp <= 0x9f) {
+                for (int k = 0; k < len; ++k)
+                    hex(uchar(name.at(i + k)));
+                i += len;
+            } else {
+                out += QString::fromUtf8(name.sliced(i, len));
+                i += len;
+            }
+        }
+    }
+    return out;
+}
+
+/// The bytes escapedName() wrote, or nothing when `text` holds a backslash that is not one of its
+/// escapes.
+std::optional<QByteArray> unescapedName(const QString &text)
+{
+    const QByteArray in = text.toUtf8();
+    QByteArray out;
+    for (qsizetype i = 0; i < in.size(); ++i) {
+        if (in.at(i) != '\\') {
+            out += in.at(i);
+            continue;
+        }
+        const char next = i + 1 < in.size() ? in.at(i + 1) : '\0';
+        if (next == '\\' || next == 'n' || next == 't' || next == 'r') {
+            out += next == '\\' ? '\\' : next == 'n' ? '\n' : next == 't' ? '\t' : '\r';
+            ++i;
+        } else if (next == 'x' && i + 3 < in.size() && isxdigit(uchar(in.at(i + 2))) && isxdigit(uchar(in.at(i + 3)))) {
+            out += char(QByteArray(in.sliced(i + 2, 2)).toUInt(nullptr, 16));
+            i += 3;
+        } else {
+            return std::nullopt;
+        }
+    }
+    return out;
 }
 
 int ls(const QStringList &args, QTextStream &out, QTextStream &err)
@@ -326,8 +420,15 @@ int ls(const QStringList &args, QTextStream &out, QTextStream &err)
         return usage(err, a.problem.isEmpty() ? QStringLiteral("ls: PATH [PREFIX]") : QStringLiteral("ls: ") + a.problem);
     ImageArchive ia;
     ImageLayers layers;
-    if (!openLayers(a, err, &ia, &layers))
+    QStringList why;
+    if (!openLayers(a, err, &ia, &layers, &why)) {
+        // A script reading --json gets an answer on stdout too, as from inspect and check.
+        if (a.json)
+            out << QString::fromUtf8(QJsonDocument(QJsonObject { { QStringLiteral("path"), a.positional.at(0) },
+                                                       { QStringLiteral("errors"), QJsonArray::fromStringList(why) } })
+                                         .toJson(QJsonDocument::Indented));
         return 2;
+    }
     const MergedTree tree = chosenTree(a, layers);
     const QByteArray prefix = normaliseMemberPath(a.positional.value(1)).toUtf8();
     struct Row
@@ -371,13 +472,23 @@ int ls(const QStringList &args, QTextStream &out, QTextStream &err)
         QJsonArray arr;
         for (const Row &r : rows) {
             QJsonObject o;
-            o.insert(QStringLiteral("path"), QString::fromUtf8(r.path));
+            // Exact for UTF-8 names (JSON escapes control characters itself); a name that is not
+            // UTF-8 is given in escapedName()'s form, which cat and extract accept, and said to be.
+            const bool utf8 = QUtf8StringView(r.path).isValidUtf8();
+            o.insert(QStringLiteral("path"), utf8 ? QString::fromUtf8(r.path) : escapedName(r.path));
+            if (!utf8)
+                o.insert(QStringLiteral("pathEscaped"), true);
             o.insert(QStringLiteral("type"), r.change == Change::Removed ? QStringLiteral("whiteout") : entryTypeName(r.entry->type));
             o.insert(QStringLiteral("size"), double(r.entry->size));
             o.insert(QStringLiteral("mode"), QString::number(r.entry->mode, 8).rightJustified(4, u'0'));
             o.insert(QStringLiteral("uid"), double(r.entry->uid));
             o.insert(QStringLiteral("gid"), double(r.entry->gid));
-            o.insert(QStringLiteral("linkTarget"), r.link.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(QString::fromUtf8(r.link)));
+            const bool linkUtf8 = QUtf8StringView(r.link).isValidUtf8();
+            o.insert(QStringLiteral("linkTarget"),
+                r.link.isEmpty() ? QJsonValue(QJsonValue::Null)
+                                 : QJsonValue(linkUtf8 ? QString::fromUtf8(r.link) : escapedName(r.link)));
+            if (!linkUtf8)
+                o.insert(QStringLiteral("linkTargetEscaped"), true);
             o.insert(QStringLiteral("change"), !a.changes || r.change == Change::None ? QJsonValue(QJsonValue::Null)
                                                                                       : QJsonValue(changeLetter(r.change)));
             arr.append(o);
@@ -389,14 +500,15 @@ int ls(const QStringList &args, QTextStream &out, QTextStream &err)
         if (a.changes)
             out << changeLetter(r.change) << ' ';
         if (r.change == Change::Removed) {
-            out << QStringLiteral("w--------- %1 %2 %3\n").arg(QString(9, u' '), QString(12, u' '), QString::fromUtf8(r.path));
+            out << QStringLiteral("w--------- %1 %2 %3\n")
+                       .arg(QString(9, u' '), QString(12, u' '), escapedName(r.path));
             continue;
         }
         const QString owner = QStringLiteral("%1:%2").arg(r.entry->uid).arg(r.entry->gid);
-        out << modeString(*r.entry) << ' ' << owner.leftJustified(9) << ' ' << QString::number(r.entry->size).rightJustified(12)
-            << ' ' << QString::fromUtf8(r.path);
+        out << modeString(*r.entry) << ' ' << owner.leftJustified(9) << ' '
+            << QString::number(r.entry->size).rightJustified(12) << ' ' << escapedName(r.path);
         if (!r.link.isEmpty())
-            out << (r.entry->type == EntryType::Hardlink ? " => " : " -> ") << QString::fromUtf8(r.link);
+            out << (r.entry->type == EntryType::Hardlink ? " => " : " -> ") << escapedName(r.link);
         out << '\n';
     }
     return 0;
@@ -415,8 +527,34 @@ int catOrExtract(const QStringList &args, QTextStream &out, QTextStream &err, bo
         return 2;
     const MergedTree tree = chosenTree(a, layers);
     QString error;
+    // The name as given, or else in the escaped form ls prints (for names that are not UTF-8).
     const QByteArray file = a.positional.at(1).toUtf8();
-    const int node = resolveInTree(tree, file, !extract, &error);
+    int node = resolveInTree(tree, file, !extract, &error);
+    if (node < 0 && file.contains('\\')) {
+        QString ignored;
+        if (const std::optional<QByteArray> bytes = unescapedName(a.positional.at(1)))
+            if (const int found = resolveInTree(tree, *bytes, !extract, &ignored); found >= 0)
+                node = found;
+    }
+    if (node < 0 && (a.layer >= 0 || a.upto >= 0)) {
+        // Not in the part asked for: say which layers hold it, rather than "not in the image".
+        QStringList holders;
+        for (int k = 0; k < layers.layers.size(); ++k) {
+            MergedTree::Layers only(layers.layers.size());
+            only[k] = layers.layers.at(k);
+            QString ignored;
+            if (layers.layers.at(k) && resolveInTree(MergedTree::build(only, k), file, false, &ignored) >= 0)
+                holders << QString::number(k);
+        }
+        const QString asked
+            = a.layer >= 0 ? QStringLiteral("layer %1").arg(a.layer) : QStringLiteral("layers 0 to %1").arg(a.upto);
+        if (!holders.isEmpty())
+            error = QStringLiteral(
+                "%1: not in %2 of image %3; it is in layer(s) %4 (--layer N, or no --layer for the whole image)")
+                        .arg(a.positional.at(1), asked)
+                        .arg(a.image)
+                        .arg(holders.join(QStringLiteral(", ")));
+    }
     if (node < 0) {
         err << "lamina: " << error << '\n';
         return 1;
@@ -466,6 +604,11 @@ int compose(const QStringList &args, QTextStream &err)
     if (const QByteArray epoch = qgetenv("SOURCE_DATE_EPOCH"); !epoch.isEmpty())
         c.created = QDateTime::fromSecsSinceEpoch(epoch.toLongLong(), QTimeZone::utc()).toString(Qt::ISODate);
     auto bad = [&](const QString &why) { return usage(err, QStringLiteral("compose: ") + why); };
+    // A file that cannot be used is not a mistake in the command line: no usage after it.
+    auto failed = [&](const QString &why) {
+        err << "lamina: compose: " << why << '\n';
+        return 2;
+    };
     for (int i = 0; i < args.size(); ++i) {
         const QString &a = args.at(i);
         auto value = [&]() -> QString { return i + 1 < args.size() ? args.at(++i) : QString(); };
@@ -560,25 +703,38 @@ int compose(const QStringList &args, QTextStream &err)
             } else if (a == u"--spec") {
                 // Loaded where it stands; options after it add to it.
                 const QString file = value();
-                QFile f(file);
-                if (!f.open(QIODevice::ReadOnly))
-                    return bad(QStringLiteral("--spec %1: %2").arg(file, f.errorString()));
+                if (file.isEmpty())
+                    return bad(QStringLiteral("--spec FILE"));
+                // Opened without blocking and checked to be a file: a FIFO would block open() forever.
+                const int fd = ::open(QFile::encodeName(file).constData(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+                struct stat st;
+                if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+                    const QString why
+                        = fd < 0 ? QString::fromLocal8Bit(strerror(errno)) : QStringLiteral("not a regular file");
+                    if (fd >= 0)
+                        ::close(fd);
+                    return failed(QStringLiteral("--spec %1: %2").arg(file, why));
+                }
+                QFile f;
+                f.open(fd, QIODevice::ReadOnly, QFileDevice::AutoCloseHandle);
                 // A spec may come from someone else too: the same size and depth limits as image metadata.
                 if (f.size() > limits::kMaxMetadataMemberSize)
-                    return bad(QStringLiteral("--spec %1: %2 bytes, more than %3%4")
-                                   .arg(file).arg(f.size()).arg(limits::kMaxMetadataMemberSize)
-                                   .arg(limits::note("kMaxMetadataMemberSize", limits::kMaxMetadataMemberSize)));
+                    return failed(QStringLiteral("--spec %1: %2 bytes, more than %3%4")
+                                      .arg(file)
+                                      .arg(f.size())
+                                      .arg(limits::kMaxMetadataMemberSize)
+                                      .arg(limits::note("kMaxMetadataMemberSize", limits::kMaxMetadataMemberSize)));
                 QStringList problems;
                 const std::optional<QJsonDocument> doc = parseJson(f.read(limits::kMaxMetadataMemberSize), file, &problems);
                 if (!doc)
-                    return bad(QStringLiteral("--spec %1").arg(problems.value(0)));
+                    return failed(QStringLiteral("--spec %1").arg(problems.value(0)));
                 if (!doc->isObject())
-                    return bad(QStringLiteral("--spec %1: not a JSON object").arg(file));
+                    return failed(QStringLiteral("--spec %1: not a JSON object").arg(file));
                 QString error;
                 const QString keepBase = c.basePath;
                 c = compositionFromJson(doc->object(), QFileInfo(file).absolutePath(), &error, args.contains(QStringLiteral("--allow-host-paths")));
                 if (!error.isEmpty())
-                    return bad(QStringLiteral("--spec %1: %2").arg(file, error));
+                    return failed(QStringLiteral("--spec %1: %2").arg(file, error));
                 if (c.basePath.isEmpty())
                     c.basePath = keepBase;
                 c.layers << LayerSpec();
@@ -670,7 +826,10 @@ bool isCliInvocation(const QStringList &args)
     static const QStringList commands = {QStringLiteral("inspect"), QStringLiteral("check"), QStringLiteral("verify"), QStringLiteral("ls"),
                                          QStringLiteral("cat"), QStringLiteral("extract"), QStringLiteral("compose"), QStringLiteral("help"), QStringLiteral("--help"),
                                          QStringLiteral("-h"), QStringLiteral("--version")};
-    return commands.contains(args.at(1));
+    // Any other "--option" is for the command line too, where it is refused as unknown: the window
+    // takes a PATH or its two tooling options only (a file named like an option: ./--name).
+    const QString &first = args.at(1);
+    return commands.contains(first) || (first.startsWith(u"--") && first != u"--screenshot" && first != u"--ui-probe");
 }
 
 int runCli(const QStringList &args)
@@ -700,7 +859,9 @@ int runCli(const QStringList &args)
         return catOrExtract(args.mid(2), out, err, true);
     if (command == u"compose")
         return compose(args.mid(2), err);
-    return usage(err, QStringLiteral("unknown command %1").arg(command));
+    return usage(err,
+        command.startsWith(u'-') ? QStringLiteral("unknown option %1").arg(command)
+                                 : QStringLiteral("unknown command %1").arg(command));
 }
 
 } // namespace lamina

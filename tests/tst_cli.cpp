@@ -30,6 +30,7 @@ private Q_SLOTS:
     void inspectVerifyHashesWhileIndexing();
     void windowWithoutDisplaySaysWhatToDo();
     void commandsStartWithoutTheWindowLibraries();
+    void scriptingDetails();
 
 private:
     struct Run
@@ -389,6 +390,49 @@ void TestCli::commandsStartWithoutTheWindowLibraries()
     QCOMPARE(window.exitStatus(), QProcess::NormalExit);
     QCOMPARE(window.exitCode(), 2);
     QVERIFY(window.readAllStandardError().contains("cannot load the window (lamina-window.so)"));
+}
+
+void TestCli::scriptingDetails()
+{
+    QTemporaryDir dir;
+    const QString tar = dir.filePath(QStringLiteral("rules.tar"));
+    QCOMPARE(
+        lamina::test::runPython({ lamina::test::source(QStringLiteral("tests/fixtures/make_layer_rules.py")), tar }),
+        0);
+
+    // A file of another layer: said where it is.
+    const Run cat = lamina(
+        { QStringLiteral("cat"), QStringLiteral("--layer"), QStringLiteral("0"), tar, QStringLiteral("usr/new") });
+    QCOMPARE(cat.code, 1);
+    QVERIFY2(cat.err.contains("not in layer 0 of image 0; it is in layer(s) 1"), cat.err.constData());
+
+    // Images are numbered from 0 in text as in --image and --json.
+    const Run inspect = lamina({ QStringLiteral("inspect"), tar });
+    QVERIFY2(inspect.out.contains("Image 0: ") && !inspect.out.contains("Image 1: "), inspect.out.constData());
+
+    // ls --json answers on stdout with an object when the archive cannot be read, as inspect and check do.
+    const QString junk = dir.filePath(QStringLiteral("junk.tar"));
+    QFile f(junk);
+    QVERIFY(f.open(QIODevice::WriteOnly) && f.write(QByteArray(2048, 'x')) == 2048);
+    f.close();
+    for (const QString &command : { QStringLiteral("ls"), QStringLiteral("check"), QStringLiteral("inspect") }) {
+        const Run r = lamina({ command, QStringLiteral("--json"), junk });
+        QCOMPARE(r.code, 2);
+        const QJsonObject o = QJsonDocument::fromJson(r.out).object();
+        QVERIFY2(!o.value(u"errors").toArray().isEmpty(), qPrintable(command + u'\n' + QString::fromUtf8(r.out)));
+    }
+
+    // An unknown option without a display is an unknown option, not "no display".
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const char *name : { "DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM" })
+        env.remove(QString::fromLatin1(name));
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(LAMINA_BINARY), { QStringLiteral("--bogus") });
+    QVERIFY(p.waitForFinished(30000));
+    QCOMPARE(p.exitCode(), 2);
+    const QByteArray err = p.readAllStandardError();
+    QVERIFY2(err.contains("unknown option --bogus") && !err.contains("no display"), err.constData());
 }
 
 QTEST_GUILESS_MAIN(TestCli)

@@ -16,8 +16,11 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QScopeGuard>
+#include <QStandardPaths>
 
 #include <csignal>
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -186,6 +189,15 @@ private Q_SLOTS:
     void library();
     void composeSpec();
     void composeSpecHostPaths();
+    // Cases of make_hostile_fs.py that need a prepared destination or input.
+    void extractKeepsExistingFolders();
+    void composeOutputAliasesBase();
+    void specialInputs();
+    void linkedInput();
+    void extractDeepFolders();
+    void composeFullDisk();
+    void namesEscaped();
+    void skopeoDirFolder();
 
 private:
     void rows();
@@ -208,6 +220,15 @@ void TestHostile::initTestCase()
     QVERIFY(f.open(QIODevice::ReadOnly));
     m_cases = QJsonDocument::fromJson(f.readAll()).object();
     QVERIFY(m_cases.size() > 30);
+    const int fsRc
+        = test::runPython({ test::source(QStringLiteral("tests/fixtures/make_hostile_fs.py")), casePath({}) }, &output);
+    QVERIFY2(fsRc == 0, qPrintable(output));
+    QFile fs(casePath(QStringLiteral("cases-fs.json")));
+    QVERIFY(fs.open(QIODevice::ReadOnly));
+    const QJsonObject fsCases = QJsonDocument::fromJson(fs.readAll()).object();
+    QVERIFY(!fsCases.isEmpty());
+    for (auto it = fsCases.begin(); it != fsCases.end(); ++it)
+        m_cases.insert(it.key(), it.value());
 }
 
 void TestHostile::rows()
@@ -345,6 +366,344 @@ void TestHostile::composeSpec()
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.output.contains(u"kMaxJsonDepth"), qPrintable(r.output));
     QVERIFY(!QFileInfo::exists(out));
+}
+
+namespace {
+
+mode_t modeOf(const QString &path)
+{
+    struct stat st;
+    return ::lstat(QFile::encodeName(path).constData(), &st) == 0 ? st.st_mode & 07777 : mode_t(-1);
+}
+
+} // namespace
+
+void TestHostile::extractKeepsExistingFolders()
+{
+    if (QByteArray(LAMINA_BINARY).isEmpty())
+        QSKIP("built without the application (core-only build)");
+    const QString input = casePath(QStringLiteral("fs-folder-modes.tar"));
+    QTemporaryDir root;
+    QVERIFY(root.isValid());
+    const QString dest = root.filePath(QStringLiteral("home"));
+    for (const auto &[folder, mode] : { std::pair { QStringLiteral(".ssh"), 0700 }, { QStringLiteral("private"), 0700 },
+             { QStringLiteral("tmp"), 0755 } }) {
+        QVERIFY(QDir().mkpath(dest + u'/' + folder));
+        QVERIFY(::chmod(QFile::encodeName(dest + u'/' + folder).constData(), mode_t(mode)) == 0);
+    }
+    Run r = runLimited({ QStringLiteral("extract"), input, QStringLiteral("/"), dest }, root.path());
+    QVERIFY2(r.exitCode == 0, qPrintable(r.output));
+    // Without --force, folders that were there keep their attributes; the files land inside.
+    QCOMPARE(modeOf(dest + QStringLiteral("/.ssh")), mode_t(0700));
+    QCOMPARE(modeOf(dest + QStringLiteral("/private")), mode_t(0700));
+    QCOMPARE(modeOf(dest + QStringLiteral("/tmp")), mode_t(0755));
+    QVERIFY(QFileInfo::exists(dest + QStringLiteral("/.ssh/authorized_keys")));
+
+    // A new folder takes the image's mode (write for others included: it is the image's own folder).
+    const QString fresh = root.filePath(QStringLiteral("fresh"));
+    r = runLimited({ QStringLiteral("extract"), input, QStringLiteral("/"), fresh }, root.path());
+    QVERIFY2(r.exitCode == 0, qPrintable(r.output));
+    QCOMPARE(modeOf(fresh + QStringLiteral("/.ssh")), mode_t(0777));
+
+    // With --force the image's mode applies, but an existing folder never gains write for group or others.
+    r = runLimited(
+        { QStringLiteral("extract"), QStringLiteral("--force"), input, QStringLiteral("/"), dest }, root.path());
+    QVERIFY2(r.exitCode == 0, qPrintable(r.output));
+    QCOMPARE(modeOf(dest + QStringLiteral("/.ssh")), mode_t(0755));
+    QCOMPARE(modeOf(dest + QStringLiteral("/private")), mode_t(0755));
+    QCOMPARE(modeOf(dest + QStringLiteral("/tmp")) & 0022, mode_t(0));
+}
+
+void TestHostile::composeOutputAliasesBase()
+{
+    if (QByteArray(LAMINA_BINARY).isEmpty())
+        QSKIP("built without the application (core-only build)");
+    QTemporaryDir root;
+    QVERIFY(root.isValid());
+    QVERIFY(QDir(root.path()).mkpath(QStringLiteral("real/inner")));
+    const QString base = root.filePath(QStringLiteral("real/base.tar"));
+    QVERIFY(QFile::copy(casePath(QStringLiteral("fs-folder-modes.tar")), base));
+    const QByteArray before = fingerprint(base);
+    struct stat st;
+    QVERIFY(::stat(QFile::encodeName(base).constData(), &st) == 0);
+    const ino_t inode = st.st_ino;
+    // Every other name of the same file: a hard link, a path through a linked folder, and (when this
+    // runs as root) a bind mount of the folder.
+    const QString hard = root.filePath(QStringLiteral("alias.tar"));
+    QVERIFY(::link(QFile::encodeName(base).constData(), QFile::encodeName(hard).constData()) == 0);
+    QVERIFY(QFile::link(root.filePath(QStringLiteral("real")), root.filePath(QStringLiteral("linked"))));
+    QStringList aliases { hard, root.filePath(QStringLiteral("linked/base.tar")) };
+    const QString mountPoint = root.filePath(QStringLiteral("bound"));
+    QVERIFY(QDir().mkpath(mountPoint));
+    const bool bound = QProcess::execute(QStringLiteral("mount"),
+                           { QStringLiteral("--bind"), root.filePath(QStringLiteral("real")), mountPoint })
+        == 0;
+    const auto unmount = qScopeGuard([&] {
+        if (bound)
+            QProcess::execute(QStringLiteral("umount"), { mountPoint });
+    });
+    if (bound)
+        aliases << mountPoint + QStringLiteral("/base.tar");
+    else
+        qInfo("no bind mount (not root, or no mount namespace): checked through a hard link and a linked folder");
+    for (const QString &alias : std::as_const(aliases)) {
+        const Run r = runLimited({ QStringLiteral("compose"), base, QStringLiteral("--label"), QStringLiteral("a=b"),
+                                     QStringLiteral("-o"), alias },
+            root.path());
+        QVERIFY2(r.exitCode == 2 && r.output.contains(u"overwrite the base"), qPrintable(alias + u'\n' + r.output));
+        QCOMPARE(fingerprint(base), before);
+        QVERIFY(::stat(QFile::encodeName(base).constData(), &st) == 0 && st.st_ino == inode);
+        QVERIFY(::stat(QFile::encodeName(hard).constData(), &st) == 0 && st.st_ino == inode);
+    }
+
+    // A base folder reached through another name: nothing may be written inside it.
+    const QString layout = root.filePath(QStringLiteral("real/inner"));
+    Run r = runLimited({ QStringLiteral("compose"), base, QStringLiteral("--format"), QStringLiteral("oci-dir"),
+                           QStringLiteral("-o"), layout },
+        root.path());
+    QVERIFY2(r.exitCode == 0, qPrintable(r.output));
+    const QByteArray layoutBefore = fingerprint(layout);
+    QStringList inside { root.filePath(QStringLiteral("linked/inner/out.tar")) };
+    if (bound)
+        inside << mountPoint + QStringLiteral("/inner/out.tar");
+    for (const QString &target : std::as_const(inside)) {
+        r = runLimited({ QStringLiteral("compose"), layout, QStringLiteral("-o"), target }, root.path());
+        QVERIFY2(
+            r.exitCode == 2 && r.output.contains(u"inside the base folder"), qPrintable(target + u'\n' + r.output));
+        QCOMPARE(fingerprint(layout), layoutBefore);
+    }
+}
+
+void TestHostile::specialInputs()
+{
+    if (QByteArray(LAMINA_BINARY).isEmpty())
+        QSKIP("built without the application (core-only build)");
+    QTemporaryDir root;
+    QVERIFY(root.isValid());
+    // A FIFO with no writer: open() without O_NONBLOCK waits for one forever.
+    const QString fifo = root.filePath(QStringLiteral("image.tar"));
+    QVERIFY(::mkfifo(QFile::encodeName(fifo).constData(), 0600) == 0);
+    const QString spec = root.filePath(QStringLiteral("spec.json"));
+    QFile f(spec);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("{\"base\": \"image.tar\"}");
+    f.close();
+    const QString fifoSpec = root.filePath(QStringLiteral("fifo.json"));
+    QVERIFY(::mkfifo(QFile::encodeName(fifoSpec).constData(), 0600) == 0);
+    const QString out = root.filePath(QStringLiteral("out.tar"));
+    const QList<QStringList> onFifo {
+        { QStringLiteral("inspect"), fifo },
+        { QStringLiteral("check"), QStringLiteral("--verify"), fifo },
+        { QStringLiteral("verify"), fifo },
+        { QStringLiteral("ls"), fifo },
+        { QStringLiteral("cat"), fifo, QStringLiteral("/etc/motd") },
+        { QStringLiteral("extract"), fifo, QStringLiteral("/"), root.filePath(QStringLiteral("dest")) },
+        { QStringLiteral("compose"), fifo, QStringLiteral("-o"), out },
+        { QStringLiteral("compose"), QStringLiteral("--spec"), spec, QStringLiteral("-o"), out },
+    };
+    for (const QStringList &args : onFifo) {
+        const Run r = runLimited(args, root.path());
+        QVERIFY2(!r.timedOut && r.signal == 0, qPrintable(args.join(u' ') + QStringLiteral(": blocked")));
+        QVERIFY2(r.exitCode == 2 && r.output.contains(u"a FIFO (named pipe), not a file"),
+            qPrintable(args.join(u' ') + u'\n' + r.output));
+    }
+    Run r = runLimited(
+        { QStringLiteral("compose"), QStringLiteral("--spec"), fifoSpec, QStringLiteral("-o"), out }, root.path());
+    QVERIFY2(!r.timedOut && r.exitCode == 2 && r.output.contains(u"not a regular file"), qPrintable(r.output));
+    QVERIFY(!QFileInfo::exists(out));
+
+    // Each says what is wrong, not an empty or a wrong reason.
+    r = runLimited({ QStringLiteral("check"), QStringLiteral("/dev/zero") }, root.path());
+    QVERIFY2(r.exitCode == 2 && r.output.contains(u"a character device, not a file") && !r.output.contains(u"empty"),
+        qPrintable(r.output));
+    r = runLimited({ QStringLiteral("check"), QStringLiteral("/proc/self/mem") }, root.path());
+    QVERIFY2(r.exitCode == 2 && r.output.contains(u"Input/output error"), qPrintable(r.output));
+    // A spec too big is refused with its reason alone, not followed by the whole usage.
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    QVERIFY(f.resize(65ll << 20)); // sparse: nothing is read before the size is checked
+    f.close();
+    r = runLimited(
+        { QStringLiteral("compose"), QStringLiteral("--spec"), spec, QStringLiteral("-o"), out }, root.path());
+    QVERIFY2(r.exitCode == 2 && r.output.contains(u"kMaxMetadataMemberSize") && !r.output.contains(u"Usage"),
+        qPrintable(r.output));
+
+    // Layout folders (written here by hand): a FIFO index.json, and a blobs/sha256 that cannot be listed.
+    const QString layout = root.filePath(QStringLiteral("layout"));
+    QVERIFY(QDir().mkpath(layout + QStringLiteral("/blobs/sha256")));
+    QFile marker(layout + QStringLiteral("/oci-layout"));
+    QVERIFY(marker.open(QIODevice::WriteOnly) && marker.write("{\"imageLayoutVersion\": \"1.0.0\"}") > 0);
+    marker.close();
+    QVERIFY(::mkfifo(QFile::encodeName(layout + QStringLiteral("/index.json")).constData(), 0644) == 0);
+    r = runLimited({ QStringLiteral("check"), layout }, root.path());
+    QVERIFY2(!r.timedOut && r.output.contains(u"index.json: a FIFO, socket or device, not a regular file")
+            && !r.output.contains(u"resolve it first"),
+        qPrintable(r.output));
+    QVERIFY(QFile::remove(layout + QStringLiteral("/index.json")));
+    QFile index(layout + QStringLiteral("/index.json"));
+    QVERIFY(index.open(QIODevice::WriteOnly));
+    index.write("{\"schemaVersion\": 2, \"manifests\": [{\"mediaType\": "
+                "\"application/vnd.oci.image.manifest.v1+json\", \"size\": 2, "
+                "\"digest\": \"sha256:"
+        + QByteArray(64, 'a') + "\"}]}");
+    index.close();
+    // root lists any folder: the command runs as nobody, for whom a folder of mode 000 cannot be listed.
+    if (::geteuid() == 0 && !QStandardPaths::findExecutable(QStringLiteral("setpriv")).isEmpty()) {
+        QVERIFY(::chmod(QFile::encodeName(root.path()).constData(), 0755) == 0);
+        QVERIFY(::chmod(QFile::encodeName(layout + QStringLiteral("/blobs/sha256")).constData(), 0) == 0);
+        QProcess p;
+        p.setProcessChannelMode(QProcess::MergedChannels);
+        p.start(QStringLiteral("setpriv"),
+            { QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"), QStringLiteral("--clear-groups"),
+                QStringLiteral(LAMINA_BINARY), QStringLiteral("check"), layout });
+        QVERIFY(p.waitForFinished(120000));
+        const QString output = QString::fromUtf8(p.readAll());
+        QVERIFY2(output.contains(u"blobs/sha256: cannot list the folder: Permission denied"), qPrintable(output));
+        ::chmod(QFile::encodeName(layout + QStringLiteral("/blobs/sha256")).constData(), 0755);
+    } else {
+        qInfo("not root, or no setpriv: the unlistable folder is not checked");
+    }
+}
+
+void TestHostile::linkedInput()
+{
+    if (QByteArray(LAMINA_BINARY).isEmpty())
+        QSKIP("built without the application (core-only build)");
+    QTemporaryDir root;
+    QVERIFY(root.isValid());
+    // An uncompressed archive (members read in place) named through a link and a linked folder.
+    const QString input = casePath(QStringLiteral("fs-folder-modes.tar"));
+    const QString link = root.filePath(QStringLiteral("link.tar"));
+    QVERIFY(QFile::link(input, link));
+    QVERIFY(QFile::link(QFileInfo(input).absolutePath(), root.filePath(QStringLiteral("cases"))));
+    for (const QString &path : { link, root.filePath(QStringLiteral("cases/fs-folder-modes.tar")) }) {
+        Run r = runLimited({ QStringLiteral("cat"), path, QStringLiteral("/.ssh/authorized_keys") }, root.path());
+        QVERIFY2(r.exitCode == 0 && r.output == u"ssh-ed25519 AAAA attacker\n", qPrintable(path + u'\n' + r.output));
+        r = runLimited({ QStringLiteral("inspect"), path }, root.path());
+        QVERIFY2(r.exitCode == 0 && r.output.contains(u"hostile:1") && !r.output.contains(u"ELOOP")
+                && !r.output.contains(u"links"),
+            qPrintable(path + u'\n' + r.output));
+    }
+}
+
+void TestHostile::extractDeepFolders()
+{
+    if (QByteArray(LAMINA_BINARY).isEmpty())
+        QSKIP("built without the application (core-only build)");
+    if (QStandardPaths::findExecutable(QStringLiteral("prlimit")).isEmpty())
+        QSKIP("no prlimit to lower the descriptor limit");
+    QTemporaryDir root;
+    QVERIFY(root.isValid());
+    const QString dest = root.filePath(QStringLiteral("out"));
+    // 256 descriptors for 1,500 nested folders: one held per level would run out.
+    QProcess p;
+    p.setProcessChannelMode(QProcess::MergedChannels);
+    p.start(QStringLiteral("prlimit"),
+        { QStringLiteral("--nofile=256"), QStringLiteral(LAMINA_BINARY), QStringLiteral("extract"),
+            casePath(QStringLiteral("fs-deep-folders.tar")), QStringLiteral("/"), dest });
+    QVERIFY(p.waitForFinished(300000));
+    const QString output = QString::fromUtf8(p.readAll());
+    QVERIFY2(p.exitCode() == 0 && output.contains(u"1500 folder(s)"), qPrintable(output.left(2000)));
+    QString bottom = dest;
+    for (int i = 0; i < 1500; ++i)
+        bottom += QStringLiteral("/d");
+    QFile f(bottom + QStringLiteral("/bottom"));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll(), QByteArray("reached\n"));
+}
+
+void TestHostile::composeFullDisk()
+{
+    if (QByteArray(LAMINA_BINARY).isEmpty())
+        QSKIP("built without the application (core-only build)");
+    QTemporaryDir root;
+    QVERIFY(root.isValid());
+    const QString small = root.filePath(QStringLiteral("small"));
+    QVERIFY(QDir().mkpath(small));
+    if (QProcess::execute(QStringLiteral("mount"),
+            { QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"), QStringLiteral("size=256k"),
+                QStringLiteral("tmpfs"), small })
+        != 0)
+        QSKIP("cannot mount a small file system here (needs root)");
+    const auto unmount = qScopeGuard([&] { QProcess::execute(QStringLiteral("umount"), { small }); });
+    const QString input = casePath(QStringLiteral("fs-mebibyte.tar"));
+    const QString out = small + QStringLiteral("/out.tar");
+    const Run r = runLimited({ QStringLiteral("compose"), input, QStringLiteral("--label"), QStringLiteral("a=b"),
+                                 QStringLiteral("-o"), out },
+        root.path());
+    // The full disk is the output's: named first, with the reason.
+    QVERIFY2(r.exitCode == 2 && r.output.contains(out + QStringLiteral(": cannot write"))
+            && r.output.contains(u"No space left on device"),
+        qPrintable(r.output));
+    QVERIFY(!QFileInfo::exists(out));
+    QCOMPARE(QDir(small).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot), QStringList());
+}
+
+void TestHostile::namesEscaped()
+{
+    if (QByteArray(LAMINA_BINARY).isEmpty())
+        QSKIP("built without the application (core-only build)");
+    QTemporaryDir root;
+    QVERIFY(root.isValid());
+    const QString input = casePath(QStringLiteral("fs-odd-names.tar"));
+    auto run = [&](const QStringList &args) {
+        QProcess p;
+        p.start(QStringLiteral(LAMINA_BINARY), args);
+        p.waitForFinished(120000);
+        return p.readAllStandardOutput();
+    };
+    // Text: one line per entry (no forged line), no terminal escape, \xff and \xfe apart.
+    const QByteArray text = run({ QStringLiteral("ls"), input });
+    const QList<QByteArray> lines = text.trimmed().split('\n');
+    QCOMPARE(lines.size(), 10);
+    QVERIFY2(!text.contains('\x1b') && !text.contains("\xc2\x9b"), text.constData());
+    QVERIFY(text.contains("names/a\\nforged 0:0 1 /etc/shadow\n"));
+    QVERIFY(text.contains("names/bad\\xff\n") && text.contains("names/bad\\xfe\n"));
+    QVERIFY(text.contains("names/back\\\\x41slash\n"));
+    QVERIFY2(text.contains("drwxrwxrwt 0:0") && text.contains(" sticky\n"), text.constData()); // the sticky bit shows
+    // JSON: UTF-8 names exact, the others escaped and marked.
+    const QJsonArray entries
+        = QJsonDocument::fromJson(run({ QStringLiteral("ls"), QStringLiteral("--json"), input })).array();
+    QStringList paths, escaped;
+    for (const QJsonValue &v : entries) {
+        paths << v[u"path"].toString();
+        if (v[u"pathEscaped"].toBool())
+            escaped << v[u"path"].toString();
+    }
+    QVERIFY(paths.contains(QStringLiteral("names/a\nforged 0:0 1 /etc/shadow")));
+    QVERIFY(paths.contains(QStringLiteral("names/\x1b[31mred\x1b[0m")));
+    QCOMPARE(escaped, (QStringList { QStringLiteral("names/bad\\xfe"), QStringLiteral("names/bad\\xff") }));
+    // The escaped form addresses each file in cat and extract; a literal backslash name still works.
+    QCOMPARE(run({ QStringLiteral("cat"), input, QStringLiteral("names/bad\\xff") }), QByteArray("ff\n"));
+    QCOMPARE(run({ QStringLiteral("cat"), input, QStringLiteral("names/bad\\xfe") }), QByteArray("fe\n"));
+    QCOMPARE(run({ QStringLiteral("cat"), input, QStringLiteral("names/back\\x41slash") }), QByteArray("backslash\n"));
+    QCOMPARE(
+        run({ QStringLiteral("cat"), input, QStringLiteral("names/back\\\\x41slash") }), QByteArray("backslash\n"));
+    const QString dest = root.filePath(QStringLiteral("out"));
+    run({ QStringLiteral("extract"), input, QStringLiteral("names/bad\\xfe"), dest });
+    const int fd = ::open(QByteArray(QFile::encodeName(dest) + "/bad\xfe").constData(), O_RDONLY);
+    QVERIFY(fd >= 0);
+    char got[8] = {};
+    QCOMPARE(::read(fd, got, sizeof got), ssize_t(3));
+    ::close(fd);
+    QCOMPARE(QByteArray(got), QByteArray("fe\n"));
+}
+
+void TestHostile::skopeoDirFolder()
+{
+    if (QByteArray(LAMINA_BINARY).isEmpty())
+        QSKIP("built without the application (core-only build)");
+    // podman loads these folders (containers-image's directory transport): Lamina reads them too.
+    const QString folder = casePath(QStringLiteral("fs-skopeo-dir"));
+    const QByteArray before = fingerprint(folder);
+    QTemporaryDir root;
+    QVERIFY(root.isValid());
+    Run r = runLimited({ QStringLiteral("check"), QStringLiteral("--verify"), folder }, root.path());
+    QVERIFY2(r.exitCode == 0 && r.output.contains(u"1 image(s), 0 error(s)"), qPrintable(r.output));
+    r = runLimited({ QStringLiteral("inspect"), folder }, root.path());
+    QVERIFY2(r.output.contains(u"skopeo dir:") && r.output.contains(u"Cmd:         [sh]"), qPrintable(r.output));
+    r = runLimited({ QStringLiteral("cat"), folder, QStringLiteral("/etc/motd") }, root.path());
+    QCOMPARE(r.output, QStringLiteral("from a dir: folder\n"));
+    QCOMPARE(fingerprint(folder), before); // nothing made up is written
 }
 
 void TestHostile::composeSpecHostPaths()

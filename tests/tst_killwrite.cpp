@@ -9,6 +9,13 @@
 #include <QElapsedTimer>
 #include <QRandomGenerator>
 
+#include "util/safewrite.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 using namespace lamina;
 
 namespace {
@@ -193,28 +200,82 @@ void TestKillWrite::onlyDeadWritersTemporariesRemoved()
 {
     const QString outDir = m_dir.filePath(QStringLiteral("owners"));
     QVERIFY(QDir().mkpath(outDir));
-    // A process that has ended: its pid is not running any more (reuse within the test is
-    // vanishingly unlikely).
-    QProcess probe;
-    probe.start(QStringLiteral("true"), {});
-    QVERIFY(probe.waitForStarted());
-    const qint64 gone = probe.processId();
-    QVERIFY(probe.waitForFinished());
-    const QString stale = outDir + QStringLiteral("/.new.tar.lamina-part-%1-1").arg(gone);
-    const QString staleDir = outDir + QStringLiteral("/.new.tar.lamina-part-%1-2-abcdef").arg(gone);
-    const QString live = outDir + QStringLiteral("/.new.tar.lamina-part-%1-1").arg(QCoreApplication::applicationPid());
+    // Temporaries a Lamina writer really made, in a child that then ends: its pid is not running
+    // any more (reuse within the test is vanishingly unlikely).
+    int pipeFds[2];
+    QVERIFY(::pipe(pipeFds) == 0);
+    const pid_t child = ::fork();
+    QVERIFY(child >= 0);
+    if (child == 0) {
+        const QByteArray f = QFile::encodeName(partialPathFor(outDir + QStringLiteral("/new.tar")));
+        const QByteArray d
+            = QFile::encodeName(partialPathFor(outDir + QStringLiteral("/layout")) + QStringLiteral("-Ab3xYz"));
+        const QByteArray blobs = d + "/blobs", blob = d + "/blobs/x";
+        const int fd = ::open(f.constData(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+        const bool ok = fd >= 0 && ::mkdir(d.constData(), 0755) == 0 && ::mkdir(blobs.constData(), 0755) == 0
+            && ::close(::open(blob.constData(), O_WRONLY | O_CREAT, 0600)) == 0;
+        const QByteArray both = f + '\n' + d + '\n';
+        ::_exit(ok && ::write(pipeFds[1], both.constData(), size_t(both.size())) == both.size() ? 0 : 1);
+    }
+    ::close(pipeFds[1]);
+    int status = 0;
+    QCOMPARE(::waitpid(child, &status, 0), child);
+    QVERIFY(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    QByteArray names(4096, '\0');
+    names.resize(::read(pipeFds[0], names.data(), size_t(names.size())));
+    ::close(pipeFds[0]);
+    const QString realFile = QFile::decodeName(names.split('\n').value(0));
+    const QString realDir = QFile::decodeName(names.split('\n').value(1));
+    QVERIFY(QFileInfo::exists(realFile) && QFileInfo::exists(realDir + QStringLiteral("/blobs/x")));
+
+    // Names that merely look like temporaries of a dead writer: the user's, never Lamina's.
+    const QString lookalike = outDir + QStringLiteral("/.new.tar.lamina-part-%1-1").arg(child);
+    const QString lookalikeMac
+        = outDir + QStringLiteral("/.new.tar.lamina-part-%1-5-0123456789abcdef01234567").arg(child);
+    const QString userDir = outDir + QStringLiteral("/.new.tar.lamina-part-%1-2-abcdef").arg(child);
+    const QString live = partialPathFor(outDir + QStringLiteral("/new.tar"));
     const QString foreign = outDir + QStringLiteral("/.new.tar.part");
-    for (const QString &f : {stale, live, foreign}) {
+    for (const QString &f : { lookalike, lookalikeMac, live, foreign }) {
         QFile file(f);
         QVERIFY(file.open(QIODevice::WriteOnly));
     }
-    QVERIFY(QDir().mkpath(staleDir + QStringLiteral("/blobs/sha256")));
+    QVERIFY(QDir().mkpath(userDir + QStringLiteral("/blobs/sha256")));
+    QFile precious(userDir + QStringLiteral("/blobs/precious"));
+    QVERIFY(precious.open(QIODevice::WriteOnly));
+    precious.close();
+    // The base itself named like a dead writer's temporary.
+    const QString base = outDir + QStringLiteral("/.base.tar.lamina-part-%1-3").arg(child);
+    QVERIFY(QFile::copy(m_base, base));
+
     QString output;
-    QCOMPARE(runToEnd({QStringLiteral("compose"), m_base, QStringLiteral("-o"), outDir + QStringLiteral("/new.tar")}, &output), 0);
-    QVERIFY2(!QFileInfo::exists(stale), "a dead writer's temporary file stayed");
-    QVERIFY2(!QFileInfo::exists(staleDir), "a dead writer's temporary folder stayed");
+    QCOMPARE(runToEnd({ QStringLiteral("compose"), base, QStringLiteral("-o"), outDir + QStringLiteral("/new.tar") },
+                 &output),
+        0);
+    QVERIFY2(!QFileInfo::exists(realFile), "a dead writer's temporary file stayed");
+    QVERIFY2(!QFileInfo::exists(realDir), "a dead writer's temporary folder stayed");
     QVERIFY2(QFileInfo::exists(live), "the temporary of a running writer was removed");
     QVERIFY2(QFileInfo::exists(foreign), "a file not named as Lamina's temporaries was removed");
+    QVERIFY2(QFileInfo::exists(lookalike) && QFileInfo::exists(lookalikeMac),
+        "a file merely named like a temporary was removed");
+    QVERIFY2(QFileInfo::exists(userDir + QStringLiteral("/blobs/precious")),
+        "a user's folder named like a temporary was emptied");
+    QVERIFY2(QFileInfo::exists(base), "the base was removed");
+
+    // Extract: every folder of the destination is cleaned the same way, and an input inside the
+    // destination named like a temporary stays.
+    const QString dest = m_dir.filePath(QStringLiteral("owners-dest"));
+    QVERIFY(QDir().mkpath(dest + QStringLiteral("/data")));
+    const QString inDest = dest + QStringLiteral("/data/.in.tar.lamina-part-%1-4").arg(child);
+    QVERIFY(QFile::copy(m_base, inDest));
+    const QString userSsh = dest + QStringLiteral("/data/.ssh.lamina-part-%1-6-zzzzzz").arg(child);
+    QVERIFY(QDir().mkpath(userSsh));
+    QFile keys(userSsh + QStringLiteral("/authorized_keys"));
+    QVERIFY(keys.open(QIODevice::WriteOnly));
+    keys.close();
+    QCOMPARE(runToEnd({ QStringLiteral("extract"), inDest, QStringLiteral("/"), dest }, &output), 0);
+    QVERIFY2(QFileInfo::exists(inDest), "the input inside the destination was removed");
+    QVERIFY2(QFileInfo::exists(userSsh + QStringLiteral("/authorized_keys")),
+        "a user's folder in the destination was emptied");
 }
 
 QTEST_GUILESS_MAIN(TestKillWrite)

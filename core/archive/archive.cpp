@@ -201,7 +201,7 @@ bool Archive::location(const Member &m, QString *file, qint64 *offset) const
 {
     *offset = 0;
     if (m_container == Container::Directory) {
-        *file = m_path + u'/' + m.path;
+        *file = m_path + u'/' + (m.storedPath.isEmpty() ? m.path : m.storedPath);
         return true;
     }
     if (m.dataOffset >= 0) {
@@ -229,6 +229,10 @@ Archive::ReadResult Archive::read(int index, qint64 maxBytes) const
     const Member &m = m_members.at(index);
     if (m.type == MemberType::Directory) {
         r.error = QStringLiteral("%1: is a folder, not a file").arg(m.path);
+        return r;
+    }
+    if (m.type == MemberType::Other) {
+        r.error = QStringLiteral("%1: a FIFO, socket or device, not a regular file; it is not read").arg(m.path);
         return r;
     }
     if (m.type != MemberType::File) {

@@ -58,6 +58,9 @@ public:
     /// Problems met while indexing (truncation, unsafe names, duplicates); each names the member.
     const QStringList &problems() const { return m_problems; }
     bool truncated() const { return m_truncated; }
+    /// A skopeo/containers-image "dir:" folder (manifest.json, blobs named by hex digest, version),
+    /// presented as an OCI layout: blobs under blobs/sha256/, index.json and oci-layout made up.
+    bool directoryTransport() const { return m_directoryTransport; }
     /// Stored names that leave the archive ("../x", or nothing left after normalising); skipped.
     const QStringList &unsafeMembers() const { return m_unsafeMembers; }
     /// Names stored with a leading "/" (read relative to the archive's root).
@@ -123,6 +126,7 @@ private:
     bool location(const Member &m, QString *file, qint64 *offset) const;
 
     QString m_path;
+    bool m_directoryTransport = false;
     Container m_container = Container::Tar;
     Compression m_compression = Compression::None;
     qint64 m_fileSize = 0;

@@ -10,6 +10,7 @@ struct Archive::Builder
 {
     static OpenResult indexTar(const QString &path, const Progress &progress);
     static OpenResult indexDir(const QString &path, const Progress &progress);
+    static void presentDirectoryTransport(Archive &ar, QList<Member> &found);
     static void addMember(Archive &ar, Member m);
 };
 

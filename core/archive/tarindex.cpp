@@ -12,6 +12,7 @@
 #include <archive_entry.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -66,8 +67,12 @@ struct FileSource
         do {
             n = ::read(s->fd, s->buffer.data(), size_t(s->buffer.size()));
         } while (n < 0 && errno == EINTR);
-        if (n < 0)
+        if (n < 0) {
+            // Said, not left to libarchive's empty message (EIO from /proc/self/mem, a failing disk).
+            archive_set_error(
+                a, errno, "read failed at byte %jd: %s", static_cast<intmax_t>(s->position), strerror(errno));
             return -1;
+        }
         s->position += n;
         *s->counter += n;
         s->reportProgress();
@@ -128,16 +133,37 @@ QString describeOpenError(struct archive *a)
     return QStringLiteral("cannot read the archive: %1").arg(why);
 }
 
+QString notAFile(mode_t mode)
+{
+    if (S_ISFIFO(mode))
+        return QStringLiteral(
+            "a FIFO (named pipe), not a file: Lamina reads an archive more than once, which a pipe cannot "
+            "give; save it to a file first");
+    if (S_ISSOCK(mode))
+        return QStringLiteral("a socket, not a file");
+    if (S_ISCHR(mode))
+        return QStringLiteral("a character device, not a file");
+    if (S_ISBLK(mode))
+        return QStringLiteral("a block device, not a file; copy the archive into a file first");
+    return QStringLiteral("not a regular file or folder");
+}
+
 bool openSource(struct archive *a, FileSource &src, const QString &path, QString *error)
 {
-    src.fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: the path may have been replaced by a FIFO since it was looked at.
+    src.fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (src.fd < 0) {
         *error = QStringLiteral("cannot open: %1").arg(QString::fromLocal8Bit(strerror(errno)));
         return false;
     }
     struct stat st;
-    if (::fstat(src.fd, &st) == 0)
+    if (::fstat(src.fd, &st) == 0) {
+        if (!S_ISREG(st.st_mode)) {
+            *error = notAFile(st.st_mode);
+            return false;
+        }
         src.size = st.st_size;
+    }
     configure(a);
     archive_read_set_callback_data(a, &src);
     archive_read_set_read_callback(a, &FileSource::read);
@@ -524,11 +550,33 @@ Archive::OpenResult Archive::open(const QString &path, const Progress &progress)
 {
     QFileInfo info(path);
     OpenResult r;
-    if (!info.exists()) {
-        r.error = QStringLiteral("%1: no such file or folder").arg(path);
+    // Opened without blocking to learn what it is first: open() and read() of a FIFO or a device
+    // would wait forever.
+    const QByteArray native = QFile::encodeName(path);
+    const int fd = ::open(native.constData(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || ::fstat(fd, &st) != 0) {
+        const int why = errno;
+        if (fd >= 0)
+            ::close(fd);
+        r.error = why == ENOENT
+            ? QStringLiteral("%1: no such file or folder").arg(path)
+            : QStringLiteral("%1: cannot open: %2").arg(path, QString::fromLocal8Bit(strerror(why)));
         return r;
     }
-    r = info.isDir() ? Builder::indexDir(path, progress) : Builder::indexTar(path, progress);
+    ::close(fd);
+    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        r.error = QStringLiteral("%1: %2").arg(path, notAFile(st.st_mode));
+        return r;
+    }
+    // Resolved once: members of an uncompressed archive are reopened by path with O_NOFOLLOW,
+    // which a link (or a path through /proc/self/fd) given as PATH would fail with ELOOP.
+    QString resolved = path;
+    if (char *real = ::realpath(native.constData(), nullptr)) {
+        resolved = QFile::decodeName(real);
+        ::free(real);
+    }
+    r = S_ISDIR(st.st_mode) ? Builder::indexDir(resolved, progress) : Builder::indexTar(resolved, progress);
     if (!r.error.isEmpty())
         r.error = QStringLiteral("%1: %2").arg(info.fileName(), r.error);
     return r;

@@ -463,7 +463,7 @@ private:
     void imageLevel(int index)
     {
         const Image &img = m_ia.images.at(index);
-        const QString name = img.tags.isEmpty() ? QStringLiteral("image %1").arg(index + 1) : img.tags.constFirst();
+        const QString name = img.tags.isEmpty() ? QStringLiteral("image %1").arg(index) : img.tags.constFirst();
         // Counting against a config without usable diff IDs, or an entry whose fields had the
         // wrong type, would only repeat config-invalid / manifest-invalid.
         const bool usable = img.config && img.config->hasRootfs
@@ -884,7 +884,7 @@ private:
                 top = m_ia.legacy.layer(img.layers.constLast().legacyId);
             if (!top)
                 continue;
-            const QString name = img.tags.isEmpty() ? QStringLiteral("image %1").arg(i + 1) : img.tags.constFirst();
+            const QString name = img.tags.isEmpty() ? QStringLiteral("image %1").arg(i) : img.tags.constFirst();
             {
                 // A top json without "config" would give an image with no settings at all.
                 const QJsonObject a = top->json.value(QStringLiteral("config")).toObject();

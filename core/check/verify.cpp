@@ -253,7 +253,7 @@ QList<Finding> verificationFindings(const ImageArchive &ia, const VerifyReport &
     QSet<int> damaged;
     for (int i = 0; i < ia.images.size(); ++i) {
         const Image &img = ia.images.at(i);
-        const QString name = img.tags.isEmpty() ? QStringLiteral("image %1").arg(i + 1) : img.tags.constFirst();
+        const QString name = img.tags.isEmpty() ? QStringLiteral("image %1").arg(i) : img.tags.constFirst();
         for (const ImageLayer &l : img.layers) {
             if (l.member < 0 || !report.members.contains(l.member))
                 continue;

@@ -904,22 +904,19 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
                            .arg(options.output);
         return result;
     }
-    if (!composition.basePath.isEmpty() && out.exists()) {
-        const QString basePath = QFileInfo(composition.basePath).canonicalFilePath();
-        const QString outPath = out.canonicalFilePath();
-        if (basePath == outPath || (QFileInfo(basePath).isDir() && outPath.startsWith(basePath + u'/'))) {
-            result.error = QStringLiteral("%1: the output would overwrite the base image; choose another file").arg(options.output);
-            return result;
-        }
+    // By device and inode, not by path: a hard link, a bind mount, a linked folder or a
+    // /proc/self/fd path all reach the same base under another name.
+    const FileId baseId = composition.basePath.isEmpty() ? FileId {} : fileIdOf(composition.basePath);
+    if (baseId != FileId {} && out.exists() && fileIdOf(options.output) == baseId) {
+        result.error
+            = QStringLiteral("%1: the output would overwrite the base image; choose another file").arg(options.output);
+        return result;
     }
-    if (!composition.basePath.isEmpty() && QFileInfo(composition.basePath).isDir()) {
+    if (baseId != FileId {} && QFileInfo(composition.basePath).isDir() && folderHolds(baseId, options.output)) {
         // Nothing may be written inside a base folder, not even the working files.
-        const QString basePath = QFileInfo(composition.basePath).canonicalFilePath();
-        const QString parent = QFileInfo(out.absolutePath()).canonicalFilePath();
-        if (parent == basePath || parent.startsWith(basePath + u'/')) {
-            result.error = QStringLiteral("%1: the output would be written inside the base folder; choose another place").arg(options.output);
-            return result;
-        }
+        result.error = QStringLiteral("%1: the output would be written inside the base folder; choose another place")
+                           .arg(options.output);
+        return result;
     }
     const qint64 mtime = parseCreated(composition.created);
     if (mtime < 0) {
@@ -955,8 +952,9 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         ~StopOnExit() { flag->store(true); }
     } stopOnExit{stopIndexing};
     MergedTree::Layers newIndexes;
-    // What a killed run left beside the target is removed first; ours carry our pid.
-    removeStalePartials(out.absolutePath());
+    // What a killed run left beside the target is removed first: only names that prove they are
+    // Lamina's temporaries, and never the base (docs/limits.md).
+    removeStalePartials(out.absolutePath(), { fileIdOf(composition.basePath) });
     QTemporaryDir work(partialPathFor(options.output) + QStringLiteral("-XXXXXX"));
     if (!work.isValid()) {
         result.error = QStringLiteral("%1: cannot create a working folder there").arg(out.absolutePath());
@@ -1228,8 +1226,10 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         ok = ok && !progress.cancelled() && installFolder(part, options.output, &w.error);
         if (!ok) {
             QDir(part).removeRecursively();
-            result.error = progress.cancelled() ? QStringLiteral("cancelled")
-                                                : (w.error.isEmpty() ? QStringLiteral("%1: cannot write: %2").arg(options.output, QString::fromLocal8Bit(strerror(errno))) : w.error);
+            result.error = progress.cancelled()
+                ? QStringLiteral("cancelled")
+                : QStringLiteral("%1: cannot write: %2")
+                      .arg(options.output, w.error.isEmpty() ? QString::fromLocal8Bit(strerror(errno)) : w.error);
             return result;
         }
     } else {
@@ -1246,8 +1246,10 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
                 hasher->finish();
             errno = renameErrno;
             ::unlink(partName.constData());
-            result.error = progress.cancelled() ? QStringLiteral("cancelled")
-                                                : (w.error.isEmpty() ? QStringLiteral("%1: cannot write: %2").arg(options.output, QString::fromLocal8Bit(strerror(errno))) : w.error);
+            result.error = progress.cancelled()
+                ? QStringLiteral("cancelled")
+                : QStringLiteral("%1: cannot write: %2")
+                      .arg(options.output, w.error.isEmpty() ? QString::fromLocal8Bit(strerror(errno)) : w.error);
             return result;
         }
         if (hasher)

@@ -122,7 +122,11 @@ QString inspectText(const ImageArchive &ia)
                                                                             : compressionName(ia.archive->compression()) + QStringLiteral("-compressed")))
                    .arg(ia.archive->members().size());
     }
-    out += QStringLiteral("  layout:      %1 — %2\n").arg(layoutName(ia.layout), layoutExplanation(ia.layout));
+    out += QStringLiteral("  layout:      %1 — %2%3\n")
+               .arg(layoutName(ia.layout), layoutExplanation(ia.layout),
+                   ia.archive && ia.archive->directoryTransport()
+                       ? QStringLiteral(" (a skopeo dir: folder — manifest.json, blobs by hex digest — read as one)")
+                       : QString());
     QStringList views;
     if (ia.legacy.present)
         views << QStringLiteral("legacy chain (%1 layer json%2)").arg(ia.legacy.layers.size())
@@ -138,7 +142,8 @@ QString inspectText(const ImageArchive &ia)
 
     for (int i = 0; i < ia.images.size(); ++i) {
         const Image &img = ia.images.at(i);
-        out += QStringLiteral("\nImage %1: %2\n").arg(i + 1)
+        out += QStringLiteral("\nImage %1: %2\n")
+                   .arg(i)
                    .arg(img.tags.isEmpty() ? QStringLiteral("(untagged)") : img.tags.join(QStringLiteral(", ")));
         out += QStringLiteral("  platform:    %1\n").arg(img.platform.isEmpty() ? QStringLiteral("unknown") : img.platform.toString());
         out += QStringLiteral("  described by %1\n").arg(sourceName(img.source));

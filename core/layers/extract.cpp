@@ -58,10 +58,19 @@ class Writer
 {
 public:
     Writer(const ImageArchive &ia, int image, const MergedTree &tree, bool overwrite, ExtractResult &result)
-        : m_ia(ia), m_image(image), m_tree(tree), m_overwrite(overwrite), m_result(result) {}
+        : m_ia(ia)
+        , m_image(image)
+        , m_tree(tree)
+        , m_overwrite(overwrite)
+        , m_result(result)
+        , m_keep { fileIdOf(ia.path) }
+    {
+    }
 
-    // Writes `node` as `name` inside the open folder `dirfd`.
-    bool write(int dirfd, int node, const QByteArray &name)
+    // Writes `node` as `name` inside the open folder `dirfd`. Deep down, `dirfd` is closed while
+    // the folder's contents are written and reopened after (hence the reference), so that the
+    // descriptors held stay bounded however deep the image's folders go.
+    bool write(int &dirfd, int node, const QByteArray &name)
     {
         if (name.isEmpty() || name == "." || name == ".." || name.contains('/')) {
             m_result.error = QStringLiteral("refusing the name \"%1\"").arg(QString::fromUtf8(name));
@@ -71,24 +80,55 @@ public:
         const QString shown = QString::fromUtf8(m_tree.path(node));
         switch (e.type) {
         case EntryType::Directory: {
-            if (::mkdirat(dirfd, name.constData(), 0700) != 0 && errno != EEXIST) {
+            const bool created = ::mkdirat(dirfd, name.constData(), 0700) == 0;
+            if (!created && errno != EEXIST) {
                 m_result.error = QStringLiteral("%1: cannot create the folder: %2").arg(shown, QString::fromLocal8Bit(strerror(errno)));
                 return false;
             }
-            const int fd = ::openat(dirfd, name.constData(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            int fd = ::openat(dirfd, name.constData(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (fd < 0) {
                 m_result.error = QStringLiteral("%1: cannot enter the folder (a link or a file is in the way): %2")
                                      .arg(shown, QString::fromLocal8Bit(strerror(errno)));
                 return false;
             }
             ++m_result.folders;
-            removeStalePartialsAt(fd);
+            removeStalePartialsAt(fd, m_keep);
+            struct stat parent;
+            const bool release = m_depth >= kHeldFolders && ::fstat(dirfd, &parent) == 0;
+            if (release) {
+                ::close(dirfd);
+                dirfd = -1;
+            }
+            ++m_depth;
             bool ok = true;
             for (int c : m_tree.children(node)) {
                 if (!(ok = write(fd, c, m_tree.name(c))))
                     break;
             }
-            ::fchmod(fd, e.mode & 0777);
+            --m_depth;
+            if (release) {
+                // The parent again, through "..", and only if it is still the folder it was.
+                struct stat again;
+                dirfd = fd < 0 ? -1 : ::openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (dirfd < 0 || ::fstat(dirfd, &again) != 0 || again.st_dev != parent.st_dev
+                    || again.st_ino != parent.st_ino) {
+                    if (dirfd >= 0)
+                        ::close(dirfd);
+                    dirfd = -1;
+                    if (ok)
+                        m_result.error = QStringLiteral("%1: the folder was moved while it was extracted").arg(shown);
+                    ok = false;
+                }
+            }
+            if (fd < 0)
+                return false;
+            // A folder that was there keeps its attributes (it may be the user's ~/.ssh); with
+            // overwrite it takes the image's mode, but never gains write for group or others.
+            struct stat was;
+            if (created)
+                ::fchmod(fd, e.mode & 01777);
+            else if (m_overwrite && ::fstat(fd, &was) == 0)
+                ::fchmod(fd, (e.mode & 01777 & ~mode_t(022)) | (was.st_mode & e.mode & 022));
             ::close(fd);
             return ok;
         }
@@ -118,7 +158,7 @@ public:
             }
             // Written under a temporary name beside the target and renamed when complete: killed
             // at any point, the target holds the old file or the whole new one (docs/limits.md).
-            const QByteArray part = partialNameFor(name);
+            const QByteArray part = partialNameFor(dirfd, name);
             const int fd = ::openat(dirfd, part.constData(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
             if (fd < 0) {
                 m_result.error = QStringLiteral("%1: cannot create: %2").arg(shown, QString::fromLocal8Bit(strerror(errno)));
@@ -199,6 +239,12 @@ private:
     const MergedTree &m_tree;
     bool m_overwrite;
     ExtractResult &m_result;
+    // Folders held open on the way down before each level starts closing its parent: enough for
+    // any ordinary image, far below the usual limit of 1024 descriptors.
+    static constexpr int kHeldFolders = 64;
+    int m_depth = 0;
+    // The input, wherever it is below the destination, is never taken for a temporary.
+    const QList<FileId> m_keep;
 };
 
 } // namespace
@@ -225,16 +271,18 @@ ExtractResult extractNode(const ImageArchive &ia, int image, const MergedTree &t
         ::close(destfd);
         return result;
     }
-    removeStalePartialsAt(destfd);
     Writer w(ia, image, tree, overwrite, result);
+    removeStalePartialsAt(destfd, { fileIdOf(ia.path) });
+    int fd = destfd; // the top levels are above kHeldFolders: never released
     if (node == tree.root()) {
         for (int c : tree.children(node))
-            if (!w.write(destfd, c, tree.name(c)))
+            if (!w.write(fd, c, tree.name(c)))
                 break;
     } else {
-        w.write(destfd, node, tree.name(node));
+        w.write(fd, node, tree.name(node));
     }
-    ::close(destfd);
+    if (fd >= 0)
+        ::close(fd);
     return result;
 }
 

@@ -273,6 +273,7 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
     }
 
     bool compressed = false;
+    qint64 captured = 0;
     struct archive_entry *e = nullptr;
     for (;;) {
         if (progress.cancelled()) {
@@ -378,7 +379,9 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
                 }
                 buf.truncate(int(n));
                 m.head = buf;
-                if (m.size <= kMaxMetadataMemberSize && looksLikeMetadata(m)) {
+                if (m.size <= kMaxMetadataMemberSize && looksLikeMetadata(m)
+                    && addSizes(captured, m.size) <= limits::kMaxCapturedMetadataBytes) {
+                    captured += m.size;
                     QByteArray all = buf;
                     all.reserve(int(m.size));
                     QByteArray chunk(int(kChunk), Qt::Uninitialized);

@@ -5,10 +5,12 @@
 #include "testsupport.h"
 
 #include "check/checks.h"
+#include "check/verify.h"
 #include "format/imagearchive.h"
 #include "format/inspectreport.h"
 #include "layers/extract.h"
 #include "layers/imagelayers.h"
+#include "util/workcounters.h"
 
 #include <QCryptographicHash>
 #include <QDirIterator>
@@ -33,6 +35,11 @@ namespace {
 /// Bounds every case must stay within, on a loaded 2-core machine.
 constexpr int kMaxSecondsPerCommand = 30;
 constexpr qint64 kMaxResidentMiB = 512;
+/// Work one case may cause through the library (open, check, inspect, index, verify, extract and
+/// cat together): bytes out of decompressors plus file bytes streamed. The decompression alarm
+/// stops a stream after 1 GiB (kDecompressionAlarmFloor), so a bomb costs at most about that per
+/// pass; without the alarm the bombs here give 25 GiB to 1 TiB.
+constexpr qint64 kMaxStreamedPerCase = 6ll << 30;
 /// Backstops in the child (a runaway must fail the test, not the machine).
 constexpr qint64 kAddressSpaceCap = 4ll << 30;
 constexpr qint64 kFileSizeCap = 64ll << 20;
@@ -59,6 +66,9 @@ QByteArray fingerprint(const QString &path)
         h.addData(QByteArray::number(uint(info.permissions())));
         if (info.isSymLink()) {
             h.addData(QFile::encodeName(info.symLinkTarget()));
+        } else if (info.isFile() && info.size() > (64 << 20)) {
+            // Sparse blobs of a terabyte: their size and time stand for their bytes.
+            h.addData(QByteArray(QByteArray::number(info.size()) + ' ' + QByteArray::number(info.lastModified().toMSecsSinceEpoch())));
         } else if (info.isFile()) {
             QFile f(e);
             if (f.open(QIODevice::ReadOnly))
@@ -80,7 +90,7 @@ struct Run
 
 /// Runs the CLI in a child with resource caps and measures its wall time and peak memory
 /// (wait4's rusage is the child's own).
-Run runLimited(const QStringList &args, const QString &workDir)
+Run runLimited(const QStringList &args, const QString &workDir, bool discardStdout = false)
 {
     Run r;
     char outTemplate[] = "/tmp/lamina-hostile-out-XXXXXX";
@@ -100,6 +110,12 @@ Run runLimited(const QStringList &args, const QString &workDir)
     if (pid == 0) {
         ::dup2(outFd, 1);
         ::dup2(outFd, 2);
+        if (discardStdout) {
+            // A `cat` of a hostile file may produce more than the file size cap lets through,
+            // which would stop it before the limit under test does.
+            const int null = ::open("/dev/null", O_WRONLY);
+            ::dup2(null, 1);
+        }
         if (::chdir(dir.constData()) != 0)
             ::_exit(127);
         struct rlimit as{rlim_t(kAddressSpaceCap), rlim_t(kAddressSpaceCap)};
@@ -255,13 +271,33 @@ void TestHostile::library()
 
     QElapsedTimer timer;
     timer.start();
+    work::counters().reset();
     const ImageArchive ia = openImageArchive(input);
     QStringList text = ia.errors;
     for (const Finding &f : checkArchive(ia))
         text << f.message << f.explanation;
-    inspectJson(ia);
+    text << QString::fromUtf8(QJsonDocument(inspectJson(ia)).toJson());
+    const VerifyReport verified = verifyArchive(ia, {}, 1);
+    for (const Finding &f : verificationFindings(ia, verified))
+        text << f.message << f.explanation;
+    // Streamed bytes are counted here too, and the sink gives up past the case's bound, so that
+    // a missing alarm fails the test instead of streaming a terabyte.
+    qint64 catBytes = 0;
+    if (const QString cat = c.value(u"cat").toString(); !cat.isEmpty() && !ia.images.isEmpty()) {
+        const ImageLayers layers = indexImageLayers(ia, 0);
+        const MergedTree tree = MergedTree::build(layers.layers, int(layers.layers.size()) - 1);
+        QString error;
+        const int node = resolveInTree(tree, cat.toUtf8(), true, &error);
+        QVERIFY2(node >= 0, qPrintable(error));
+        text << copyLayerFile(ia, 0, tree.layers(), tree.node(node).layer, tree.node(node).entry, [&](const char *, qint64 n) {
+            catBytes += n;
+            return catBytes <= kMaxStreamedPerCase;
+        });
+    }
+    // All images' layers in one pass, as inspect reads them: each layer file once.
+    const QList<ImageLayers> indexed = indexAllImageLayers(ia);
     for (int i = 0; i < ia.images.size(); ++i) {
-        const ImageLayers layers = indexImageLayers(ia, i);
+        const ImageLayers &layers = indexed.at(i);
         text << layers.errors;
         bool all = !layers.layers.isEmpty();
         for (const auto &l : layers.layers) {
@@ -281,10 +317,19 @@ void TestHostile::library()
     }
     const double seconds = timer.elapsed() / 1000.0;
     QVERIFY2(seconds < kMaxSecondsPerCommand, qPrintable(QStringLiteral("%1 s").arg(seconds)));
+    if (const qint64 most = qint64(c.value(u"max_metadata").toDouble()); most > 0)
+        QVERIFY2(work::counters().metadataBytes <= most,
+                 qPrintable(QStringLiteral("%1 bytes of metadata read in %2 reads").arg(work::counters().metadataBytes.load())
+                                .arg(work::counters().metadataReads.load())));
+    const qint64 streamed = work::counters().decompressedBytes + work::counters().entryBytesStreamed;
+    QVERIFY2(streamed <= kMaxStreamedPerCase,
+             qPrintable(QStringLiteral("%1 bytes decompressed or streamed (cat: %2)").arg(streamed).arg(catBytes)));
 
     const QString all = text.join(u'\n');
     for (const QJsonValue &v : c.value(u"expect").toArray())
         QVERIFY2(all.contains(v.toString()), qPrintable(QStringLiteral("\"%1\" not reported; got:\n%2").arg(v.toString(), all.left(3000))));
+    for (const QJsonValue &v : c.value(u"absent").toArray())
+        QVERIFY2(!all.contains(v.toString()), qPrintable(QStringLiteral("\"%1\" in the output:\n%2").arg(v.toString(), all.left(3000))));
     if (name.startsWith(u"truncated-") && !c.value(u"intact").toBool())
         QVERIFY2(!ia.ok() || !ia.errors.isEmpty() || ia.archive->truncated(), "a cut archive reads as complete");
     // Only the destinations ("out0", "out1", …) may appear in the scratch folder.
@@ -319,16 +364,16 @@ void TestHostile::cli()
     const QString dest = root.filePath(QStringLiteral("out"));
     QList<QStringList> commands{
         {QStringLiteral("check"), input},
+        {QStringLiteral("check"), QStringLiteral("--verify"), input},
         {QStringLiteral("inspect"), QStringLiteral("--json"), input},
         {QStringLiteral("ls"), input},
         {QStringLiteral("extract"), input, QStringLiteral("/"), dest},
     };
-    // Layer contents are findings once the layers are read.
-    if (c.value(u"verify").toBool())
-        commands.append({QStringLiteral("check"), QStringLiteral("--verify"), input});
+    if (const QString cat = c.value(u"cat").toString(); !cat.isEmpty())
+        commands.append({QStringLiteral("cat"), input, cat});
     QString all;
     for (const QStringList &args : commands) {
-        const Run r = runLimited(args, root.path());
+        const Run r = runLimited(args, root.path(), args.constFirst() == u"cat");
         const QString what = args.constFirst() + u' ' + name;
         QVERIFY2(!r.timedOut, qPrintable(what + QStringLiteral(": still running after %1 s").arg(kMaxSecondsPerCommand)));
         QVERIFY2(r.signal == 0, qPrintable(what + QStringLiteral(": killed by signal %1\n%2").arg(r.signal).arg(r.output.left(2000))));
@@ -340,6 +385,8 @@ void TestHostile::cli()
     }
     for (const QJsonValue &v : c.value(u"expect").toArray())
         QVERIFY2(all.contains(v.toString()), qPrintable(QStringLiteral("\"%1\" not reported; got:\n%2").arg(v.toString(), all.left(3000))));
+    for (const QJsonValue &v : c.value(u"absent").toArray())
+        QVERIFY2(!all.contains(v.toString()), qPrintable(QStringLiteral("\"%1\" in the output:\n%2").arg(v.toString(), all.left(3000))));
     const QStringList outside = strays(root.path(), dest);
     QVERIFY2(outside.isEmpty(), qPrintable(QStringLiteral("written outside the destination:\n") + outside.join(u'\n')));
     if (QFileInfo::exists(dest))

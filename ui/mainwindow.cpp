@@ -10,6 +10,7 @@
 #include "findingsmodel.h"
 #include "format/inspectreport.h"
 #include "layers/extract.h"
+#include "util/checkedsize.h"
 #include "layersmodel.h"
 #include "jsonhighlighter.h"
 
@@ -620,7 +621,7 @@ void MainWindow::showOpened(const Opened &opened)
         item->setText(2, QString::number(img.layers.size()));
         qint64 stored = 0;
         for (const ImageLayer &l : img.layers)
-            stored += std::max<qint64>(0, l.size);
+            stored = addSizes(stored, std::max<qint64>(0, l.size));
         item->setText(3, QLocale().formattedDataSize(stored));
         item->setToolTip(0, img.configDigest);
     }

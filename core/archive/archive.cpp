@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "archive/archive.h"
 
+#include "util/checkedsize.h"
+#include "util/workcounters.h"
+
 #include <QFile>
 #include <QFileInfo>
 
@@ -243,6 +246,16 @@ Archive::ReadResult Archive::read(int index, qint64 maxBytes) const
         r.error = tooLarge(m, maxBytes);
         return r;
     }
+    // Counted before reading, so that the total bounds the work, not only what is kept.
+    const qint64 before = m_metadataBytes.fetch_add(std::max<qint64>(m.size, 0));
+    if (addSizes(before, m.size) > limits::kMaxMetadataBytesTotal) {
+        r.error = QStringLiteral("%1: not read: the metadata read from this archive would pass %2 bytes in all%3")
+                      .arg(m.path).arg(limits::kMaxMetadataBytesTotal)
+                      .arg(limits::note("kMaxMetadataBytesTotal", limits::kMaxMetadataBytesTotal));
+        return r;
+    }
+    work::counters().metadataBytes += m.size;
+    ++work::counters().metadataReads;
     if (m.captured) {
         r.data = m.content;
         return r;

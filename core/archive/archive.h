@@ -114,6 +114,8 @@ public:
     /// Bytes read from the underlying file(s) so far, for tests and benchmarks that check that
     /// reading one member touches only that member.
     qint64 bytesRead() const { return m_bytesRead.load(); }
+    /// Bytes handed out by read() so far (limits::kMaxMetadataBytesTotal bounds them).
+    qint64 metadataBytesRead() const { return m_metadataBytes.load(); }
 
     // Used by the indexers.
     struct Builder;
@@ -140,6 +142,7 @@ private:
     bool m_truncated = false;
     bool m_cancelled = false;
     mutable std::atomic<qint64> m_bytesRead{0};
+    mutable std::atomic<qint64> m_metadataBytes{0}; // read() in all, against kMaxMetadataBytesTotal
 };
 
 /// Normalises a member path: strips "./" and leading "/", folds "//" and "." components. Returns

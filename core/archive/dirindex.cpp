@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Indexing a folder (an OCI image layout, or an unpacked docker archive) as if it were a tar.
 #include "archive/builder_p.h"
+#include "util/checkedsize.h"
 
 #include <QDir>
 #include <QFile>
@@ -170,7 +171,7 @@ Archive::OpenResult Archive::Builder::indexDir(const QString &path, const Progre
             } else {
                 m.type = MemberType::Other;
             }
-            ar->m_fileSize += m.size;
+            ar->m_fileSize = addSizes(ar->m_fileSize, m.size);
             found.append(std::move(m));
         }
     }

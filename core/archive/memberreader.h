@@ -53,6 +53,39 @@ public:
 std::unique_ptr<MemberReader> fileRangeReader(int fd, qint64 offset, qint64 size, const QString &name,
                                               std::atomic<qint64> *counter = nullptr);
 
+/// The first `limit` bytes of `reader`'s member; one byte more is an error naming `name` and the
+/// limit, so that a blob whose descriptor gives its size is never read far past it (a sparse
+/// file of 1 TiB behind a descriptor of 2 KB). Seeks and kernel copies are not offered.
+class LimitedReader : public MemberReader
+{
+public:
+    LimitedReader(MemberReader &reader, qint64 limit, QString name) : m_reader(reader), m_limit(limit), m_name(std::move(name)) {}
+    qint64 read(char *buffer, qint64 max) override
+    {
+        if (!m_error.isEmpty())
+            return -1;
+        const qint64 n = m_reader.read(buffer, std::min(max, m_limit + 1 - m_got));
+        if (n < 0) {
+            m_error = m_reader.error();
+            return -1;
+        }
+        m_got += n;
+        if (m_got > m_limit) {
+            m_error = QStringLiteral("%1: longer than the %2 bytes its descriptor gives; reading stopped there").arg(m_name).arg(m_limit);
+            return -1;
+        }
+        return n;
+    }
+    QString error() const override { return m_error; }
+
+private:
+    MemberReader &m_reader;
+    qint64 m_limit;
+    qint64 m_got = 0;
+    QString m_name;
+    QString m_error;
+};
+
 /// fileRangeReader() over a whole file; null with `error` set when it cannot be opened.
 std::unique_ptr<MemberReader> openFileReader(const QString &path, QString *error);
 

@@ -6,6 +6,8 @@
 #include <QFile>
 #include <QFileInfo>
 
+#include "archive/inflater_p.h"
+#include "util/checkedsize.h"
 #include "archive/libarchive_p.h"
 
 #include <archive.h>
@@ -35,7 +37,6 @@ struct FileSource
     qint64 lastReport = 0;
     std::atomic<qint64> *counter = nullptr;
     const Progress *progress = nullptr;
-    bool bomb = false; // stopped by the decompression alarm
     QByteArray buffer = QByteArray(int(kChunk), Qt::Uninitialized);
 
     ~FileSource()
@@ -52,17 +53,11 @@ struct FileSource
         }
     }
 
-    static la_ssize_t read(struct archive *a, void *data, const void **out)
+    static la_ssize_t read(struct archive *, void *data, const void **out)
     {
         auto *s = static_cast<FileSource *>(data);
         if (s->progress && s->progress->cancelled())
             return -1;
-        // Checked before every read: a member skipped inside archive_read_next_header() is
-        // decompressed without returning to us, and a gzip bomb would go on for hours.
-        if (limits::decompressionAlarm(s->position, archive_filter_bytes(a, 0))) {
-            s->bomb = true;
-            return -1;
-        }
         ssize_t n;
         do {
             n = ::read(s->fd, s->buffer.data(), size_t(s->buffer.size()));
@@ -78,13 +73,6 @@ struct FileSource
         s->reportProgress();
         *out = s->buffer.constData();
         return n;
-    }
-
-    QString bombMessage(struct archive *a) const
-    {
-        return QStringLiteral("the archive decompresses to more than %1 times its size (%2 bytes from %3): a decompression bomb; reading stopped%4")
-            .arg(limits::kMaxDecompressionRatio).arg(archive_filter_bytes(a, 0)).arg(position)
-            .arg(limits::note("kMaxDecompressionRatio", limits::kMaxDecompressionRatio));
     }
 
     static la_int64_t skip(struct archive *, void *data, la_int64_t request)
@@ -112,22 +100,33 @@ struct FileSource
     }
 };
 
-struct ArchiveHandle
+/// A tar reader over a file: straight from the file (seeking past member data) when it is an
+/// uncompressed tar, through an Inflater when it is compressed, so that the decompression alarm is
+/// checked on every decompressed block.
+struct TarStream
 {
     struct archive *a = archive_read_new();
-    ~ArchiveHandle() { archive_read_free(a); }
+    FileSource src;
+    std::unique_ptr<Inflater> inflater;
+    Compression compression = Compression::None;
+    ~TarStream() { archive_read_free(a); }
+
+    bool bomb() const { return inflater && inflater->bomb(); }
+    QString bombMessage() const { return inflater ? inflater->bombMessage(QStringLiteral("the archive")) : QString(); }
+    /// Why the stream stopped: the alarm, a read error in the inflater, or libarchive's reason.
+    QString why() const
+    {
+        if (bomb())
+            return bombMessage();
+        if (inflater && !inflater->error().isEmpty())
+            return inflater->error();
+        return QString::fromLocal8Bit(archive_error_string(a));
+    }
 };
 
-void configure(struct archive *a)
+QString describeOpenError(const TarStream &s)
 {
-    supportCompressions(a);
-    archive_read_support_format_tar(a);
-    archive_read_support_format_gnutar(a);
-}
-
-QString describeOpenError(struct archive *a)
-{
-    const QString why = QString::fromLocal8Bit(archive_error_string(a));
+    const QString why = s.why();
     if (why.contains(u"nrecognized archive format"))
         return QStringLiteral("not a tar archive (nor a gzip, zstd, xz or bzip2 compressed one)");
     return QStringLiteral("cannot read the archive: %1").arg(why);
@@ -148,8 +147,9 @@ QString notAFile(mode_t mode)
     return QStringLiteral("not a regular file or folder");
 }
 
-bool openSource(struct archive *a, FileSource &src, const QString &path, QString *error)
+bool openSource(TarStream &s, const QString &path, QString *error)
 {
+    FileSource &src = s.src;
     // O_NONBLOCK: the path may have been replaced by a FIFO since it was looked at.
     src.fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (src.fd < 0) {
@@ -164,13 +164,32 @@ bool openSource(struct archive *a, FileSource &src, const QString &path, QString
         }
         src.size = st.st_size;
     }
-    configure(a);
-    archive_read_set_callback_data(a, &src);
-    archive_read_set_read_callback(a, &FileSource::read);
-    archive_read_set_skip_callback(a, &FileSource::skip);
-    archive_read_set_seek_callback(a, &FileSource::seek);
-    if (archive_read_open1(a) != ARCHIVE_OK) {
-        *error = describeOpenError(a);
+    QByteArray head(kHeadSize, Qt::Uninitialized);
+    const ssize_t n = ::pread(src.fd, head.data(), size_t(head.size()), 0);
+    head.truncate(n > 0 ? int(n) : 0);
+    s.compression = sniffCompression(head);
+    archive_read_support_format_tar(s.a);
+    archive_read_support_format_gnutar(s.a);
+    if (s.compression == Compression::None || s.compression == Compression::Unknown) {
+        // Seeking past member data wants small reads (a big read-ahead would pull in the data the
+        // seeks avoid).
+        src.buffer.resize(16 * 1024);
+        s.compression = Compression::None;
+        archive_read_set_callback_data(s.a, &src);
+        archive_read_set_read_callback(s.a, &FileSource::read);
+        archive_read_set_skip_callback(s.a, &FileSource::skip);
+        archive_read_set_seek_callback(s.a, &FileSource::seek);
+    } else {
+        s.inflater = std::make_unique<Inflater>();
+        s.inflater->progress = src.progress;
+        if (!s.inflater->open(&src, &FileSource::read)) {
+            *error = QStringLiteral("cannot decompress the archive (%1): %2").arg(compressionName(s.compression), s.inflater->error());
+            return false;
+        }
+        s.inflater->feed(s.a);
+    }
+    if (archive_read_open1(s.a) != ARCHIVE_OK) {
+        *error = describeOpenError(s);
         return false;
     }
     return true;
@@ -253,13 +272,12 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
     ar->m_path = QFileInfo(path).absoluteFilePath();
     ar->m_container = Container::Tar;
 
-    ArchiveHandle h;
-    FileSource src;
+    TarStream h;
+    FileSource &src = h.src;
     src.counter = &ar->m_bytesRead;
     src.progress = &progress;
-    src.buffer.resize(16 * 1024);
     QString error;
-    if (!openSource(h.a, src, path, &error)) {
+    if (!openSource(h, path, &error)) {
         if (!error.contains(u"runcated")) {
             result.error = error;
             return result;
@@ -281,6 +299,7 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
     }
 
     bool compressed = false;
+    qint64 captured = 0;
     struct archive_entry *e = nullptr;
     for (;;) {
         if (progress.cancelled()) {
@@ -289,25 +308,15 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
         }
         const int rc = archive_read_next_header(h.a, &e);
         if (ar->m_members.isEmpty()) {
-            switch (archive_filter_code(h.a, 0)) {
-            case ARCHIVE_FILTER_GZIP: ar->m_compression = Compression::Gzip; break;
-            case ARCHIVE_FILTER_ZSTD: ar->m_compression = Compression::Zstd; break;
-            case ARCHIVE_FILTER_XZ: ar->m_compression = Compression::Xz; break;
-            case ARCHIVE_FILTER_BZIP2: ar->m_compression = Compression::Bzip2; break;
-            default: ar->m_compression = Compression::None; break;
-            }
+            ar->m_compression = h.compression;
             compressed = ar->m_compression != Compression::None;
-            // Seeking past member data wants small reads (a big read-ahead would pull in the data
-            // the seeks avoid); a stream to decompress wants big ones.
-            if (compressed)
-                src.buffer.resize(int(kChunk));
         }
         if (rc == ARCHIVE_EOF)
             break;
         if (rc < ARCHIVE_WARN) {
-            const QString why = src.bomb ? src.bombMessage(h.a) : QString::fromLocal8Bit(archive_error_string(h.a));
-            if (ar->m_members.isEmpty() && !(compressed && why.contains(u"runcated")) && !src.bomb) {
-                result.error = describeOpenError(h.a);
+            const QString why = h.why();
+            if (ar->m_members.isEmpty() && !(compressed && why.contains(u"runcated")) && !h.bomb()) {
+                result.error = describeOpenError(h);
                 if (progress.cancelled())
                     result.error = QStringLiteral("cancelled");
                 return result;
@@ -378,7 +387,7 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
         if (m.type == MemberType::File) {
             if (!compressed && archive_entry_sparse_count(e) == 0)
                 m.dataOffset = archive_filter_bytes(h.a, 0);
-            if (!compressed && m.dataOffset >= 0 && m.dataOffset + m.size > src.size) {
+            if (!compressed && m.dataOffset >= 0 && addSizes(m.dataOffset, m.size) > src.size) {
                 ar->m_truncated = true;
                 ar->m_problems.append(QStringLiteral("%1: truncated: the archive ends %2 bytes into this member's %3 bytes")
                                           .arg(m.path).arg(std::max<qint64>(0, src.size - m.dataOffset)).arg(m.size));
@@ -390,13 +399,15 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
                 if (n < 0) {
                     ar->m_truncated = true;
                     ar->m_problems.append(QStringLiteral("%1: truncated or damaged: %2")
-                                              .arg(m.path, QString::fromLocal8Bit(archive_error_string(h.a))));
+                                              .arg(m.path, h.why()));
                     Builder::addMember(*ar, std::move(m));
                     break;
                 }
                 buf.truncate(int(n));
                 m.head = buf;
-                if (m.size <= kMaxMetadataMemberSize && looksLikeMetadata(m)) {
+                if (m.size <= kMaxMetadataMemberSize && looksLikeMetadata(m)
+                    && addSizes(captured, m.size) <= limits::kMaxCapturedMetadataBytes) {
+                    captured += m.size;
                     QByteArray all = buf;
                     all.reserve(int(m.size));
                     QByteArray chunk(int(kChunk), Qt::Uninitialized);
@@ -405,8 +416,9 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
                         all.append(chunk.constData(), int(got));
                     if (got < 0 || all.size() < m.size) {
                         ar->m_truncated = true;
-                        ar->m_problems.append(QStringLiteral("%1: truncated: only %2 of its %3 bytes are in the archive")
-                                                  .arg(m.path).arg(all.size()).arg(m.size));
+                        ar->m_problems.append(h.bomb() ? QStringLiteral("%1: %2").arg(m.path, h.bombMessage())
+                                                       : QStringLiteral("%1: truncated: only %2 of its %3 bytes are in the archive")
+                                                             .arg(m.path).arg(all.size()).arg(m.size));
                     }
                     m.content = all;
                     m.captured = true;
@@ -425,11 +437,10 @@ Archive::ReadResult Archive::readStreamed(int index, qint64 maxBytes) const
 {
     ReadResult r;
     const Member &target = m_members.at(index);
-    ArchiveHandle h;
-    FileSource src;
-    src.counter = &m_bytesRead;
+    TarStream h;
+    h.src.counter = &m_bytesRead;
     QString error;
-    if (!openSource(h.a, src, m_path, &error)) {
+    if (!openSource(h, m_path, &error)) {
         r.error = QStringLiteral("%1: %2").arg(target.path, error);
         return r;
     }
@@ -458,7 +469,7 @@ Archive::ReadResult Archive::readStreamed(int index, qint64 maxBytes) const
         }
         if (got < target.size) {
             r.data.truncate(got);
-            r.error = src.bomb ? QStringLiteral("%1: %2").arg(target.path, src.bombMessage(h.a))
+            r.error = h.bomb() ? QStringLiteral("%1: %2").arg(target.path, h.bombMessage())
                                : QStringLiteral("%1: truncated: only %2 of its %3 bytes could be read").arg(target.path).arg(got).arg(target.size);
         }
         return r;
@@ -472,14 +483,14 @@ namespace {
 class StreamReader : public MemberReader
 {
 public:
-    StreamReader(struct archive *a, const FileSource &source, QString name)
-        : m_a(a), m_source(source), m_name(std::move(name)) {}
+    StreamReader(const TarStream &stream, QString name)
+        : m_stream(stream), m_name(std::move(name)) {}
     qint64 read(char *buffer, qint64 max) override
     {
-        const la_ssize_t n = archive_read_data(m_a, buffer, size_t(max));
+        const la_ssize_t n = archive_read_data(m_stream.a, buffer, size_t(max));
         if (n < 0) {
-            m_error = m_source.bomb ? QStringLiteral("%1: %2").arg(m_name, m_source.bombMessage(m_a))
-                                    : QStringLiteral("%1: truncated or damaged: %2").arg(m_name, QString::fromLocal8Bit(archive_error_string(m_a)));
+            m_error = m_stream.bomb() ? QStringLiteral("%1: %2").arg(m_name, m_stream.bombMessage())
+                                      : QStringLiteral("%1: truncated or damaged: %2").arg(m_name, m_stream.why());
             return -1;
         }
         return n;
@@ -487,8 +498,7 @@ public:
     QString error() const override { return m_error; }
 
 private:
-    struct archive *m_a;
-    const FileSource &m_source;
+    const TarStream &m_stream;
     QString m_name;
     QString m_error;
 };
@@ -512,11 +522,10 @@ bool Archive::scanMembers(const QSet<int> &wanted, const std::function<bool(int,
         }
         return true;
     }
-    ArchiveHandle h;
-    FileSource src;
-    src.counter = &m_bytesRead;
-    src.progress = &progress;
-    if (!openSource(h.a, src, m_path, error))
+    TarStream h;
+    h.src.counter = &m_bytesRead;
+    h.src.progress = &progress;
+    if (!openSource(h, m_path, error))
         return false;
     struct archive_entry *e = nullptr;
     int ordinal = -1;
@@ -534,13 +543,13 @@ bool Archive::scanMembers(const QSet<int> &wanted, const std::function<bool(int,
         if (!wanted.contains(ordinal))
             continue;
         --left;
-        StreamReader reader(h.a, src, p);
+        StreamReader reader(h, p);
         if (!visit(ordinal, reader))
             return true;
     }
     if (left > 0 && !progress.cancelled()) {
         *error = QStringLiteral("the archive ended before all members were read: %1")
-                     .arg(src.bomb ? src.bombMessage(h.a) : QString::fromLocal8Bit(archive_error_string(h.a)));
+                     .arg(h.why());
         return false;
     }
     return true;

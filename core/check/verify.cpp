@@ -4,13 +4,14 @@
 #include "check/verify.h"
 
 #include "format/inspectreport.h"
+#include "util/checkedsize.h"
 #include "util/sha256.h"
 
 #include <QElapsedTimer>
 #include <QSet>
 #include <QThread>
 
-#include "archive/libarchive_p.h"
+#include "archive/inflater_p.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -98,30 +99,23 @@ MemberDigest hashMember(MemberReader &reader, Compression compression, Counter &
         d.uncompressedBytes = d.storedBytes;
         return d;
     }
-    // libarchive's raw format hands back the decompressed stream of a single compressed file.
-    struct archive *a = archive_read_new();
-    supportCompressions(a);
-    archive_read_support_format_raw(a);
+    // The Inflater hands back the decompressed stream of a single compressed file, the
+    // decompression alarm checked on every block.
+    Inflater inflater;
     Sha256 uncompressed;
+    inflater.hash = &uncompressed;
+    inflater.progress = &progress;
     QString why;
-    if (archive_read_open(a, &src, nullptr, &HashingSource::read, nullptr) != ARCHIVE_OK) {
-        why = QString::fromLocal8Bit(archive_error_string(a));
+    if (!inflater.open(&src, &HashingSource::read)) {
+        why = inflater.error();
     } else {
-        struct archive_entry *e = nullptr;
-        if (archive_read_next_header(a, &e) != ARCHIVE_OK) {
-            why = QString::fromLocal8Bit(archive_error_string(a));
-        } else {
-            QByteArray out(int(kChunk), Qt::Uninitialized);
-            la_ssize_t n;
-            while ((n = archive_read_data(a, out.data(), size_t(out.size()))) > 0) {
-                uncompressed.add(out.constData(), n);
-                d.uncompressedBytes += n;
-            }
-            if (n < 0)
-                why = QString::fromLocal8Bit(archive_error_string(a));
-        }
+        const void *block = nullptr;
+        la_ssize_t n;
+        while ((n = inflater.next(&block)) > 0)
+            d.uncompressedBytes += n;
+        if (n < 0)
+            why = inflater.bomb() ? inflater.bombMessage(QStringLiteral("the layer")) : inflater.error();
     }
-    archive_read_free(a);
     // Whatever follows the compressed stream still belongs to the blob and its digest.
     qint64 n = 0;
     while (why.isEmpty() && (n = src.pull()) > 0) {
@@ -161,6 +155,7 @@ VerifyReport verifyArchive(const ImageArchive &ia, const Progress &progress, int
     timer.start();
 
     QHash<int, Compression> wanted;
+    const QHash<int, qint64> limits = descriptorLimits(ia);
     for (const Image &img : ia.images)
         for (const ImageLayer &l : img.layers)
             if (l.member >= 0 && !known.contains(l.member))
@@ -170,7 +165,15 @@ VerifyReport verifyArchive(const ImageArchive &ia, const Progress &progress, int
     Counter counter;
     counter.progress = &progress;
     for (auto it = wanted.begin(); it != wanted.end(); ++it)
-        counter.total += ar.member(it.key()).size;
+        counter.total = addSizes(counter.total, ar.member(it.key()).size);
+
+    // Hashes a member, never reading more than one byte past what its descriptors give.
+    const auto hash = [&](int member, MemberReader &reader) {
+        if (!limits.contains(member))
+            return hashMember(reader, wanted.value(member), counter, progress);
+        LimitedReader limited(reader, limits.value(member), ar.member(member).path);
+        return hashMember(limited, wanted.value(member), counter, progress);
+    };
 
     if (ar.seekable()) {
         // Biggest first, so the two cores finish together.
@@ -189,7 +192,7 @@ VerifyReport verifyArchive(const ImageArchive &ia, const Progress &progress, int
                     results[size_t(i)].error = error;
                     continue;
                 }
-                results[size_t(i)] = hashMember(*reader, wanted.value(order.at(i)), counter, progress);
+                results[size_t(i)] = hash(order.at(i), *reader);
             }
         };
         std::vector<std::thread> pool;
@@ -204,7 +207,7 @@ VerifyReport verifyArchive(const ImageArchive &ia, const Progress &progress, int
         const QSet<int> keys(wanted.keyBegin(), wanted.keyEnd());
         QString error;
         const bool ok = ar.scanMembers(keys, [&](int index, MemberReader &reader) {
-            report.members.insert(index, hashMember(reader, wanted.value(index), counter, progress));
+            report.members.insert(index, hash(index, reader));
             return !progress.cancelled();
         }, progress, &error);
         if (!ok)
@@ -261,10 +264,20 @@ QList<Finding> verificationFindings(const ImageArchive &ia, const VerifyReport &
             if (!d.error.isEmpty()) {
                 if (d.error == u"cancelled")
                     continue;
+                if (d.error.contains(u"its descriptor gives")) {
+                    if (!damaged.contains(l.member)) {
+                        damaged.insert(l.member);
+                        add("blob-size-mismatch", Severity::Error, i, l.index, l.resolvedPath,
+                            QStringLiteral("%1 layer %2: %3").arg(name).arg(l.index).arg(d.error), {});
+                    }
+                    continue;
+                }
                 if (d.error.contains(u"decompress")) {
                     add("diffid-mismatch", Severity::Error, i, l.index, l.resolvedPath,
                         QStringLiteral("%1 layer %2: %3: %4").arg(name).arg(l.index).arg(l.resolvedPath, d.error),
-                        QStringLiteral("The stored bytes are not a valid %1 stream, so no diff ID can be computed.").arg(compressionName(d.compression)));
+                        d.error.contains(u"decompression bomb")
+                            ? QStringLiteral("Reading stopped at the decompression alarm, so no diff ID was computed.")
+                            : QStringLiteral("The stored bytes are not a valid %1 stream, so no diff ID can be computed.").arg(compressionName(d.compression)));
                 } else if (!damaged.contains(l.member)) {
                     damaged.insert(l.member);
                     add("archive-damaged", Severity::Error, i, l.index, l.resolvedPath,

@@ -3,6 +3,7 @@
 // manifest agree (FORMATS.md §1.2, §3, §6; docs/compose.md).
 #include "compose/composition.h"
 
+#include "archive/inflater_p.h"
 #include "archive/libarchive_p.h"
 #include "check/checks.h"
 #include "check/verify.h"
@@ -487,27 +488,23 @@ bool copyLayer(Writer &w, const LayerSource &src, const Archive *base, const Pro
         // Decompressed while it streams: the docker formats store layers uncompressed, so that
         // the file's digest is its diff ID (FORMATS.md §3).
         ReaderFeed feed{reader.get()};
-        struct archive *rawReader = archive_read_new();
-        supportCompressions(rawReader);
-        archive_read_support_format_raw(rawReader);
-        struct archive_entry *e = nullptr;
-        bool ok = archive_read_open(rawReader, &feed, nullptr, &ReaderFeed::read, nullptr) == ARCHIVE_OK
-            && archive_read_next_header(rawReader, &e) == ARCHIVE_OK;
+        Inflater inflater;
+        inflater.progress = &progress;
+        bool ok = inflater.open(&feed, &ReaderFeed::read);
         la_ssize_t n = 0;
-        while (ok && (n = archive_read_data(rawReader, buffer.data(), size_t(buffer.size()))) > 0) {
-            if (progress.cancelled() || !w.data(buffer.constData(), n)) {
+        const void *block = nullptr;
+        while (ok && (n = inflater.next(&block)) > 0) {
+            if (progress.cancelled() || !w.data(static_cast<const char *>(block), n)) {
                 ok = false;
                 break;
             }
             written += n;
         }
         if (n < 0 || !ok) {
-            const QString why = QString::fromLocal8Bit(archive_error_string(rawReader));
-            archive_read_free(rawReader);
+            const QString why = inflater.bomb() ? inflater.bombMessage(QStringLiteral("the layer")) : inflater.error();
             return fail(progress.cancelled() ? QStringLiteral("cancelled")
                                              : w.error.isEmpty() ? QStringLiteral("cannot decompress a base layer: %1").arg(why) : w.error);
         }
-        archive_read_free(rawReader);
     }
     if (written != expected)
         return fail(QStringLiteral("a layer gave %1 bytes, %2 were expected").arg(written).arg(expected));

@@ -161,6 +161,7 @@ void fillFromOci(const OciManifest &m, Image &img)
             layer.digest = d.digest;
         if (layer.member < 0 && d.size >= 0)
             layer.size = d.size;
+        layer.descriptorSize = d.size;
     }
 }
 

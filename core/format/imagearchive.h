@@ -28,6 +28,7 @@ struct ImageLayer
     QString diffId;        ///< from the config's rootfs.diff_ids
     QString digest;        ///< blob digest as named by a descriptor or the blob's file name
     qint64 size = -1;      ///< stored bytes of the resolved member (descriptor size if missing)
+    qint64 descriptorSize = -1; ///< the size an OCI descriptor gives, -1 when none does
     QString mediaType;     ///< from an OCI descriptor or LayerSources
     Compression compression = Compression::Unknown; ///< from the bytes, not the media type
     QString legacyId;

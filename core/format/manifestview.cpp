@@ -7,7 +7,7 @@
 
 namespace lamina {
 
-LoadedConfig loadConfig(const Archive &archive, const QString &path)
+LoadedConfig loadConfig(const Archive &archive, const QString &path, QHash<int, LoadedConfig> *cache)
 {
     LoadedConfig c;
     QStringList *errors = &c.problems;
@@ -16,6 +16,17 @@ LoadedConfig loadConfig(const Archive &archive, const QString &path)
     if (r.index < 0) {
         c.error = QStringLiteral("config %1").arg(r.error);
         errors->append(c.error);
+        return c;
+    }
+    if (cache) {
+        if (const auto it = cache->constFind(r.index); it != cache->cend()) {
+            // Implicitly shared: the bytes and the parsed config are not copied.
+            LoadedConfig same = *it;
+            same.path = path;
+            return same;
+        }
+        c = loadConfig(archive, path);
+        cache->insert(r.index, c);
         return c;
     }
     c.member = r.index;
@@ -76,6 +87,7 @@ ManifestView readManifestView(const Archive &archive)
         return view;
     }
     view.valid = true;
+    QHash<int, LoadedConfig> configs;
     const QJsonArray entries = doc->array();
     if (entries.isEmpty())
         errors->append(QStringLiteral("manifest.json: the array is empty: the archive names no image"));
@@ -118,7 +130,7 @@ ManifestView readManifestView(const Archive &archive)
         if (e.configPath.isEmpty())
             e.config.problems.append(QStringLiteral("%1: has no \"Config\" path").arg(where));
         else
-            e.config = loadConfig(archive, e.configPath);
+            e.config = loadConfig(archive, e.configPath, &configs);
         view.entries.append(e);
     }
     return view;

@@ -50,6 +50,15 @@ struct Walker
     QSet<QString> visiting;
     bool stoppedAtLimit = false;
     QString lastDigest;
+    /// Blobs already read, by member: an index may name one manifest a thousand times.
+    struct Blob
+    {
+        std::optional<QJsonObject> object;
+        QString digest;
+        QStringList problems;
+    };
+    QHash<int, Blob> blobs;
+    QHash<int, LoadedConfig> configs;
 
     std::optional<QJsonObject> readBlobObject(const Descriptor &d, const QString &where, QString *blobPath, int *member)
     {
@@ -64,18 +73,33 @@ struct Walker
             return std::nullopt;
         }
         *member = r.index;
+        if (const auto it = blobs.constFind(r.index); it != blobs.cend()) {
+            lastDigest = it->digest;
+            errors->append(it->problems);
+            return it->object;
+        }
+        Blob blob;
+        blob.object = parseBlob(r.index, *blobPath, &blob.problems);
+        blob.digest = lastDigest;
+        errors->append(blob.problems);
+        blobs.insert(r.index, blob);
+        return blob.object;
+    }
+
+    std::optional<QJsonObject> parseBlob(int member, const QString &blobPath, QStringList *problems)
+    {
         lastDigest.clear();
-        const Archive::ReadResult data = archive.read(r.index);
+        const Archive::ReadResult data = archive.read(member);
         if (!data.ok()) {
-            errors->append(data.error);
+            problems->append(data.error);
             return std::nullopt;
         }
         lastDigest = Sha256::of(data.data);
-        auto doc = parseJson(data.data, *blobPath, errors);
+        auto doc = parseJson(data.data, blobPath, problems);
         if (!doc)
             return std::nullopt;
         if (!doc->isObject()) {
-            errors->append(QStringLiteral("%1: must be a JSON object").arg(*blobPath));
+            problems->append(QStringLiteral("%1: must be a JSON object").arg(blobPath));
             return std::nullopt;
         }
         return doc->object();
@@ -202,7 +226,7 @@ struct Walker
         if (m.isImage && !m.configDescriptor.digest.isEmpty()) {
             const QString configPath = blobPathForDigest(m.configDescriptor.digest, blobPath + QStringLiteral(" config"), errors);
             if (!configPath.isEmpty())
-                m.config = loadConfig(archive, configPath);
+                m.config = loadConfig(archive, configPath, &configs);
         }
         return m;
     }
@@ -271,7 +295,7 @@ OciView readOciView(const Archive &archive)
         errors->append(QStringLiteral("index.json: must be a JSON object (an image index)"));
         return view;
     }
-    Walker w{archive, errors, view, {}, false, {}};
+    Walker w{archive, errors, view, {}, false, {}, {}, {}};
     OciIndex top = w.parseIndex(doc->object(), QStringLiteral("index.json"), {});
     view.indexes.append(top);
     w.visitIndex(top, {QStringLiteral("index.json")}, nullptr, 0);

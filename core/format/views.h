@@ -172,8 +172,9 @@ LegacyView readLegacyView(const Archive &archive);
 ManifestView readManifestView(const Archive &archive);
 OciView readOciView(const Archive &archive);
 
-/// Reads and parses a config member (shared by M and O).
-LoadedConfig loadConfig(const Archive &archive, const QString &path);
+/// Reads and parses a config member (shared by M and O). With `cache`, a member already loaded
+/// is taken from it (keyed by member index): a thousand entries naming one config read it once.
+LoadedConfig loadConfig(const Archive &archive, const QString &path, QHash<int, LoadedConfig> *cache = nullptr);
 /// "blobs/<alg>/<hex>" for a well-formed digest, else "" (and an error naming `where`).
 QString blobPathForDigest(const QString &digest, const QString &where, QStringList *errors);
 

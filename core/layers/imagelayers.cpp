@@ -5,7 +5,9 @@
 #include <QSet>
 #include <QThread>
 
-#include "archive/libarchive_p.h"
+#include "archive/inflater_p.h"
+#include "util/checkedsize.h"
+#include "util/workcounters.h"
 #include "util/utf8locale.h"
 
 #include <archive.h>
@@ -16,6 +18,18 @@
 #include <thread>
 
 namespace lamina {
+
+QHash<int, qint64> descriptorLimits(const ImageArchive &ia)
+{
+    // The largest size any descriptor gives a member: a member named by several descriptors is
+    // only read past all of them.
+    QHash<int, qint64> limits;
+    for (const Image &img : ia.images)
+        for (const ImageLayer &l : img.layers)
+            if (l.member >= 0 && l.descriptorSize >= 0)
+                limits[l.member] = std::max(limits.value(l.member, 0), l.descriptorSize);
+    return limits;
+}
 
 namespace {
 
@@ -72,10 +86,19 @@ QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &image
     }
     qint64 total = 0, done = 0;
     for (auto it = positions.cbegin(); it != positions.cend(); ++it)
-        total += ar.member(it.key()).size;
+        total = addSizes(total, ar.member(it.key()).size);
+    // Hashing reads a blob to its end: never more than a byte past what a descriptor gives.
+    const QHash<int, qint64> limits = options.computeDigests ? descriptorLimits(ia) : QHash<int, qint64>();
+    const auto index = [&](int member, MemberReader &reader) {
+        const Compression compression = sniffCompression(ar.head(member));
+        if (!limits.contains(member))
+            return indexLayerFromReader(reader, compression, options, progress, ar.member(member).size);
+        LimitedReader limited(reader, limits.value(member), ar.member(member).path);
+        return indexLayerFromReader(limited, compression, options, progress, ar.member(member).size);
+    };
     auto deliver = [&](int member, const LayerIndexResult &r) {
         std::lock_guard<std::mutex> guard(lock);
-        done += ar.member(member).size;
+        done = addSizes(done, ar.member(member).size);
         progress.update(done, total); // per layer: results arrive layer by layer
         arrival.notify_all();
         for (const auto &[slot, pos] : positions.value(member)) {
@@ -135,7 +158,18 @@ QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &image
             for (int i; (i = next++) < members.size();) {
                 if (progress.cancelled())
                     return;
-                deliver(members.at(i), indexLayer(ar, members.at(i), options, progress));
+                if (!limits.contains(members.at(i))) {
+                    deliver(members.at(i), indexLayer(ar, members.at(i), options, progress));
+                    continue;
+                }
+                QString error;
+                std::unique_ptr<MemberReader> reader = ar.openMember(members.at(i), &error);
+                LayerIndexResult r;
+                if (reader)
+                    r = index(members.at(i), *reader);
+                else
+                    r.error = error;
+                deliver(members.at(i), r);
             }
         };
         const int threads = std::min<int>(std::max(1, QThread::idealThreadCount()), int(members.size()));
@@ -151,7 +185,7 @@ QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &image
         // One pass over the compressed archive: each layer is indexed as the stream reaches it
         // (indexLayer() would start a pass of its own).
         if (!ar.scanMembers(wanted, [&](int member, MemberReader &reader) {
-                deliver(member, indexLayerFromReader(reader, sniffCompression(ar.head(member)), options, progress, ar.member(member).size));
+                deliver(member, index(member, reader));
                 return !progress.cancelled();
             }, progress, &error))
             for (ImageLayers &o : out)
@@ -207,15 +241,10 @@ struct ReaderFeed
 {
     MemberReader *reader;
     qint64 bytes = 0;
-    bool bomb = false;
     QByteArray buffer = QByteArray(256 * 1024, Qt::Uninitialized);
-    static la_ssize_t read(struct archive *a, void *data, const void **out)
+    static la_ssize_t read(struct archive *, void *data, const void **out)
     {
         auto *f = static_cast<ReaderFeed *>(data);
-        if (limits::decompressionAlarm(f->bytes, archive_filter_bytes(a, 0))) {
-            f->bomb = true;
-            return -1;
-        }
         const qint64 n = f->reader->read(f->buffer.data(), f->buffer.size());
         *out = f->buffer.constData();
         if (n > 0)
@@ -235,8 +264,18 @@ QString copyRange(MemberReader &reader, qint64 size, const Sink &sink)
         if (!sink(buffer.constData(), n))
             return QStringLiteral("stopped after %1 bytes").arg(got);
         got += n;
+        work::counters().entryBytesStreamed += n;
     }
     return {};
+}
+
+QString entryAlarm(qint64 got, qint64 read)
+{
+    return QStringLiteral("the entry gives more than %1 times the bytes of the layer read so far (%2 bytes from %3; sparse holes count as written): reading stopped%4")
+        .arg(limits::kMaxDecompressionRatio)
+        .arg(got)
+        .arg(read)
+        .arg(limits::note("kMaxDecompressionRatio", limits::kMaxDecompressionRatio));
 }
 
 /// Hands `length` bytes of a hole to `hole`, or as zeros to `sink` when there is no `hole`.
@@ -254,27 +293,43 @@ bool giveHole(qint64 length, const Sink &sink, const HoleSink &hole)
     return true;
 }
 
-QString streamEntry(MemberReader &reader, int header, qint64 size, const Sink &sink, const HoleSink &hole)
+QString streamEntry(MemberReader &reader, Compression compression, int header, qint64 size, const Sink &sink,
+                    const HoleSink &hole)
 {
     const Utf8Thread utf8; // names read as the index read them
+    work::counters().layerPasses++;
     ReaderFeed feed{&reader};
     struct archive *a = archive_read_new();
-    supportCompressions(a);
     archive_read_support_format_tar(a);
     archive_read_support_format_gnutar(a);
-    archive_read_set_callback_data(a, &feed);
-    archive_read_set_read_callback(a, &ReaderFeed::read);
+    Inflater inflater;
+    const bool compressed = compression == Compression::Gzip || compression == Compression::Zstd
+        || compression == Compression::Xz || compression == Compression::Bzip2;
     QString error;
+    if (compressed) {
+        if (!inflater.open(&feed, &ReaderFeed::read)) {
+            archive_read_free(a);
+            return QStringLiteral("cannot decompress the layer (%1): %2").arg(compressionName(compression), inflater.error());
+        }
+        inflater.feed(a);
+    } else {
+        archive_read_set_callback_data(a, &feed);
+        archive_read_set_read_callback(a, &ReaderFeed::read);
+    }
+    auto why = [&](struct archive *a) {
+        if (inflater.bomb())
+            return inflater.bombMessage(QStringLiteral("the layer"));
+        if (!inflater.error().isEmpty())
+            return inflater.error();
+        if (!reader.error().isEmpty())
+            return reader.error();
+        return QString::fromLocal8Bit(archive_error_string(a));
+    };
     if (archive_read_open1(a) != ARCHIVE_OK) {
-        error = QString::fromLocal8Bit(archive_error_string(a));
+        error = why(a);
         archive_read_free(a);
         return error;
     }
-    auto why = [&](struct archive *a) {
-        return feed.bomb ? QStringLiteral("the layer decompresses to more than %1 times its size: a decompression bomb; reading stopped%2")
-                               .arg(limits::kMaxDecompressionRatio).arg(limits::note("kMaxDecompressionRatio", limits::kMaxDecompressionRatio))
-                         : QString::fromLocal8Bit(archive_error_string(a));
-    };
     struct archive_entry *e = nullptr;
     int at = 0;
     int rc;
@@ -292,6 +347,12 @@ QString streamEntry(MemberReader &reader, int header, qint64 size, const Sink &s
                 error = QStringLiteral("the sparse map is out of order or past the file's %1 bytes (a block at %2)").arg(size).arg(offset);
                 break;
             }
+            // The alarm on what the entry hands out, not only on what a decompressor does: a sparse
+            // entry's holes come out as zeros from no input at all (1 TiB from 4 KB).
+            if (limits::decompressionAlarm(feed.bytes, addSizes(offset, qint64(length)))) {
+                archive_read_free(a);
+                return entryAlarm(got, feed.bytes);
+            }
             if (offset > got && !giveHole(offset - got, sink, hole)) {
                 archive_read_free(a);
                 return QStringLiteral("stopped after %1 bytes").arg(got);
@@ -303,8 +364,13 @@ QString streamEntry(MemberReader &reader, int header, qint64 size, const Sink &s
                 return QStringLiteral("stopped after %1 bytes").arg(got);
             }
             got += n;
+            work::counters().entryBytesStreamed += n;
         }
         if (error.isEmpty() && rc == ARCHIVE_EOF && got < size && archive_entry_sparse_count(e) > 0) {
+            if (limits::decompressionAlarm(feed.bytes, size)) {
+                archive_read_free(a);
+                return entryAlarm(got, feed.bytes);
+            }
             if (!giveHole(size - got, sink, hole)) {
                 archive_read_free(a);
                 return QStringLiteral("stopped after %1 bytes").arg(got);
@@ -385,11 +451,11 @@ QString copyLayerFile(const ImageArchive &ia, int image, const MergedTree::Layer
             reader->skip(e.dataOffset);
             return copyRange(*reader, e.size, sink);
         }
-        return streamEntry(*reader, e.header, e.size, sink, hole);
+        return streamEntry(*reader, li->compression, e.header, e.size, sink, hole);
     }
     QString result = QStringLiteral("the layer was not found in the archive");
     const bool ok = ar.scanMembers({member}, [&](int, MemberReader &reader) {
-        result = streamEntry(reader, e.header, e.size, sink, hole);
+        result = streamEntry(reader, li->compression, e.header, e.size, sink, hole);
         return false;
     }, {}, &error);
     if (!ok && !error.isEmpty())

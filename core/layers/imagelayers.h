@@ -49,6 +49,10 @@ ImageSizes imageSizes(const ImageLayers &layers);
 QList<ImageLayers> indexAllImageLayers(const ImageArchive &ia, const LayerIndexOptions &options = {}, const Progress &progress = {},
                                        QList<ImageSizes> *sizes = nullptr);
 
+/// For each member some OCI descriptor gives a size, the largest size given: what verification
+/// and indexing with digests read at most (plus one byte, to see that the blob is longer).
+QHash<int, qint64> descriptorLimits(const ImageArchive &ia);
+
 /// Size of the file entry `entry` of layer `layer` (hardlinks followed), or -1 with `error`.
 qint64 layerFileSize(const MergedTree::Layers &layers, int layer, int entry, QString *error);
 

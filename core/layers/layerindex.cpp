@@ -4,6 +4,7 @@
 // the same pass.
 #include "layers/layerindex.h"
 
+#include "util/checkedsize.h"
 #include "util/limits.h"
 #include "util/namehash.h"
 #include "util/sha256.h"
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "archive/inflater_p.h"
 #include "archive/libarchive_p.h"
 
 #include <archive.h>
@@ -323,7 +325,7 @@ public:
         }
         if (e.type == EntryType::File) {
             ++m_index.fileCount;
-            m_index.fileBytes += e.size;
+            m_index.fileBytes = addSizes(m_index.fileBytes, e.size);
         }
         if (e.type == EntryType::Directory) {
             // A folder's own header, possibly after entries that implied it.
@@ -444,7 +446,7 @@ public:
                         }
                         if (shadowed.type == EntryType::File) {
                             --m_index.fileCount;
-                            m_index.fileBytes -= shadowed.size;
+                            m_index.fileBytes = subtractSizes(m_index.fileBytes, shadowed.size);
                         }
                         m_index.problems.append(opaqueUnderFile ? m_index.issues.constLast().message
                                                                 : QStringLiteral("\"%1\": stored twice in this layer; the later copy counts")
@@ -618,12 +620,10 @@ private:
 struct Feed
 {
     MemberReader *reader = nullptr;
-    struct archive *upstream = nullptr; // read from another libarchive handle instead (stage 2)
     Sha256 *hash = nullptr;
     bool seekable = false;
     qint64 bytes = 0;
     const Progress *progress = nullptr;
-    const Feed *compressedSide = nullptr; // the stage-1 feed, for the decompression alarm
     QByteArray buffer = QByteArray(int(kChunk), Qt::Uninitialized);
     QString error;
     // When seeking past file data, reads start small (a big read-ahead would pull in the very data
@@ -640,24 +640,11 @@ struct Feed
             f->error = QStringLiteral("cancelled");
             return -1;
         }
-        qint64 n;
-        if (f->compressedSide && limits::decompressionAlarm(f->compressedSide->bytes, f->bytes)) {
-            f->error = QStringLiteral("the layer decompresses to more than %1 times its size (%2 bytes from %3): a decompression bomb; reading stopped%4")
-                           .arg(limits::kMaxDecompressionRatio).arg(f->bytes).arg(f->compressedSide->bytes)
-                           .arg(limits::note("kMaxDecompressionRatio", limits::kMaxDecompressionRatio));
-            return -1;
-        }
-        if (f->upstream) {
-            n = archive_read_data(f->upstream, f->buffer.data(), size_t(f->buffer.size()));
-            if (n < 0)
-                f->error = QString::fromLocal8Bit(archive_error_string(f->upstream));
-        } else {
-            if (f->seekable && ++f->readsSinceSkip > 4)
-                f->readSize = std::min<qint64>(f->readSize * 2, f->buffer.size());
-            n = f->reader->read(f->buffer.data(), f->readSize);
-            if (n < 0)
-                f->error = f->reader->error();
-        }
+        if (f->seekable && ++f->readsSinceSkip > 4)
+            f->readSize = std::min<qint64>(f->readSize * 2, f->buffer.size());
+        const qint64 n = f->reader->read(f->buffer.data(), f->readSize);
+        if (n < 0)
+            f->error = f->reader->error();
         if (n < 0)
             return -1;
         if (f->hash)
@@ -709,29 +696,18 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
     archive_read_support_format_tar(tar);
     archive_read_support_format_gnutar(tar);
     archive_read_support_format_empty(tar);
-    struct archive *raw = nullptr;
-    Feed inner;
+    Inflater inflater;
     if (compressed) {
         // Stage 1 decompresses (its input is the stored blob), stage 2 parses the tar stream.
-        raw = archive_read_new();
-        supportCompressions(raw);
-        archive_read_support_format_raw(raw);
-        struct archive_entry *e = nullptr;
-        if (archive_read_open(raw, &outer, nullptr, &Feed::read, nullptr) != ARCHIVE_OK
-            || archive_read_next_header(raw, &e) != ARCHIVE_OK) {
+        inflater.progress = &progress;
+        if (!inflater.open(&outer, &Feed::read)) {
             LayerIndexResult r;
-            r.error = QStringLiteral("cannot decompress the layer (%1): %2").arg(compressionName(compression),
-                                                                                QString::fromLocal8Bit(archive_error_string(raw)));
-            archive_read_free(raw);
+            r.error = QStringLiteral("cannot decompress the layer (%1): %2").arg(compressionName(compression), inflater.error());
             archive_read_free(tar);
             return r;
         }
-        inner.upstream = raw;
-        inner.compressedSide = &outer;
-        inner.progress = &progress;
-        inner.hash = options.computeDigests ? &uncompressed : nullptr;
-        archive_read_set_callback_data(tar, &inner);
-        archive_read_set_read_callback(tar, &Feed::read);
+        inflater.hash = options.computeDigests ? &uncompressed : nullptr;
+        inflater.feed(tar);
     } else {
         if (options.computeDigests)
             outer.hash = &stored; // stored bytes are the uncompressed stream
@@ -743,7 +719,14 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
     if (archive_read_open1(tar) != ARCHIVE_OK) {
         r.error = QStringLiteral("not a tar stream: %1").arg(QString::fromLocal8Bit(archive_error_string(tar)));
     } else {
-        Feed *tarFeed = compressed ? &inner : &outer;
+        // Why the stream stopped, as the stage that stopped it says.
+        const auto streamError = [&] {
+            if (inflater.bomb())
+                return inflater.bombMessage(QStringLiteral("the layer"));
+            if (compressed && !inflater.error().isEmpty())
+                return inflater.error();
+            return outer.error;
+        };
         struct archive_entry *ae = nullptr;
         int header = 0;
         int rc;
@@ -769,7 +752,7 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
         } else if (!limit.isEmpty()) {
             index->problems.append(limit);
         } else if (rc != ARCHIVE_EOF) {
-            const QString why = !tarFeed->error.isEmpty() ? tarFeed->error : QString::fromLocal8Bit(archive_error_string(tar));
+            const QString why = !streamError().isEmpty() ? streamError() : QString::fromLocal8Bit(archive_error_string(tar));
             index->problems.append(QStringLiteral("the layer stream breaks off after %1 entries: %2").arg(header).arg(why));
             index->issues.append({QStringLiteral("layer-damaged"), true,
                                   QStringLiteral("the layer's tar breaks off after %1 entries: %2; Lamina shows the entries before it")
@@ -780,13 +763,13 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
         if (options.computeDigests && index->complete) {
             // Whatever follows the end-of-archive blocks still belongs to the stream's digest.
             const void *ignored = nullptr;
-            while (Feed::read(tar, tarFeed, &ignored) > 0) {
-            }
             if (compressed) {
-                while (Feed::read(raw, &outer, &ignored) > 0) {
+                while (inflater.next(&ignored) > 0) {
                 }
             }
-            const QString &failed = !tarFeed->error.isEmpty() ? tarFeed->error : outer.error;
+            while (Feed::read(tar, &outer, &ignored) > 0) {
+            }
+            const QString failed = streamError();
             if (!failed.isEmpty()) {
                 // Digests of a stream read only in part would be wrong, not just missing.
                 index->complete = false;
@@ -795,11 +778,9 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
                                       QStringLiteral("the layer stream cannot be read to its end: %1").arg(failed)});
             }
         }
-        index->uncompressedSize = compressed ? inner.bytes : archive_filter_bytes(tar, 0);
+        index->uncompressedSize = compressed ? inflater.decompressedBytes() : archive_filter_bytes(tar, 0);
     }
     archive_read_free(tar);
-    if (raw)
-        archive_read_free(raw);
     builder.finish();
     if (options.computeDigests && index->complete) {
         index->storedDigest = stored.finish();

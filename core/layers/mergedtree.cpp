@@ -3,6 +3,8 @@
 // lower layers hold, a folder over a folder merges, anything else replaces.
 #include "layers/mergedtree.h"
 
+#include "util/checkedsize.h"
+
 #include <QBitArray>
 
 namespace lamina {
@@ -139,7 +141,7 @@ void MergedTree::removeSubtree(int node, bool record, int layer)
         x.removedBy = qint16(layer);
         const LayerEntry &e = entry(n);
         if (e.type == EntryType::File)
-            m_visible -= e.size;
+            m_visible = subtractSizes(m_visible, e.size);
         if (record)
             m_changes.append({path(n), Change::Removed, e.type, e.type == EntryType::File ? e.size : 0, x.layer});
         ++m_current.removed;
@@ -374,7 +376,7 @@ void MergedTree::apply(int layerNo, bool record)
         tableInsert(index);
         map[e] = index;
         if (le.type == EntryType::File)
-            m_visible += le.size;
+            m_visible = addSizes(m_visible, le.size);
         else if (le.type == EntryType::Hardlink)
             links.append(e);
         if (change == Change::Added)
@@ -387,7 +389,7 @@ void MergedTree::apply(int layerNo, bool record)
     if (!links.isEmpty())
         linkLayer(layerNo, map, links);
     m_current.cumulative = m_visible;
-    m_current.contribution = m_visible - before;
+    m_current.contribution = subtractSizes(m_visible, before);
     m_stats.append(m_current);
 }
 
@@ -453,8 +455,8 @@ MergedTree MergedTree::Incremental::finish()
             if (x.removed)
                 continue;
             if (t.entry(int(n)).type == EntryType::File)
-                t.m_subtreeBytes[n] += t.entry(int(n)).size;
-            t.m_subtreeBytes[x.parent] += t.m_subtreeBytes.at(n);
+                t.m_subtreeBytes[n] = addSizes(t.m_subtreeBytes.at(n), t.entry(int(n)).size);
+            t.m_subtreeBytes[x.parent] = addSizes(t.m_subtreeBytes.at(x.parent), t.m_subtreeBytes.at(n));
         }
     }
     std::stable_sort(t.m_changes.begin(), t.m_changes.end(), [](const ChangeRecord &a, const ChangeRecord &b) { return a.path < b.path; });
@@ -516,15 +518,15 @@ WastedSpace wastedSpace(const MergedTree &tree)
             const LayerEntry &le = li.entry(e);
             if (le.type != EntryType::File || (le.flags & LayerEntry::Shadowed))
                 continue;
-            w.totalFileBytes += le.size;
+            w.totalFileBytes = addSizes(w.totalFileBytes, le.size);
             if (visible.at(l).testBit(e)) {
-                w.visibleFileBytes += le.size;
+                w.visibleFileBytes = addSizes(w.visibleFileBytes, le.size);
             } else if (le.size > 0) {
                 w.items.append({li.path(e), l, le.size});
             }
         }
     }
-    w.wastedBytes = w.totalFileBytes - w.visibleFileBytes;
+    w.wastedBytes = subtractSizes(w.totalFileBytes, w.visibleFileBytes);
     w.efficiency = w.totalFileBytes > 0 ? double(w.visibleFileBytes) / double(w.totalFileBytes) : 1.0;
     std::stable_sort(w.items.begin(), w.items.end(), [](const WastedSpace::Item &a, const WastedSpace::Item &b) { return a.size > b.size; });
     return w;

@@ -11,6 +11,15 @@ namespace lamina::limits {
 
 /// Largest member read into memory as metadata (JSON, repositories, VERSION).
 constexpr qint64 kMaxMetadataMemberSize = 64ll * 1024 * 1024;
+/// Bytes of metadata read from one archive in all (every member read into memory: manifests,
+/// configs, indexes, legacy JSON), each member counted each time it is read. Real archives read
+/// a few megabytes; without a total, a small archive naming one big member many times in ways
+/// the caches cannot see costs gigabytes.
+constexpr qint64 kMaxMetadataBytesTotal = 256ll * 1024 * 1024;
+/// Bytes of metadata-looking members kept in memory while a compressed archive is indexed (so that
+/// reading a view needs no second pass). Past it, members are read again from the stream when a
+/// view asks for them: a 700 KB archive of 700 one-MiB JSON blobs must not hold 700 MiB.
+constexpr qint64 kMaxCapturedMetadataBytes = 128ll * 1024 * 1024;
 /// JSON nested deeper than this is refused before parsing (real image metadata nests < 10 deep;
 /// Qt's own parser stops at 1024).
 constexpr int kMaxJsonDepth = 256;

@@ -32,8 +32,9 @@ using namespace lamina;
 
 namespace {
 
-/// Bounds every case must stay within, on a loaded 2-core machine.
-constexpr int kMaxSecondsPerCommand = 30;
+/// A hang detector, not a speed test: a command still running after this long on a loaded 2-core
+/// machine (or under ASan) is stuck. Work is bounded below by bytes and memory instead.
+constexpr int kMaxSecondsPerCommand = 300;
 constexpr qint64 kMaxResidentMiB = 512;
 /// Work one case may cause through the library (open, check, inspect, index, verify, extract and
 /// cat together): bytes out of decompressors plus file bytes streamed. The decompression alarm
@@ -315,8 +316,7 @@ void TestHostile::library()
         text << x.error << x.skipped;
         QVERIFY2(forbidden(dest + QString::number(i)).isEmpty(), qPrintable(forbidden(dest + QString::number(i)).join(u'\n')));
     }
-    const double seconds = timer.elapsed() / 1000.0;
-    QVERIFY2(seconds < kMaxSecondsPerCommand, qPrintable(QStringLiteral("%1 s").arg(seconds)));
+    qInfo("%s: %.2f s in the library", qPrintable(name), timer.elapsed() / 1000.0);
     if (const qint64 most = qint64(c.value(u"max_metadata").toDouble()); most > 0)
         QVERIFY2(work::counters().metadataBytes <= most,
                  qPrintable(QStringLiteral("%1 bytes of metadata read in %2 reads").arg(work::counters().metadataBytes.load())

@@ -53,7 +53,7 @@ struct FileSource
         }
     }
 
-    static la_ssize_t read(struct archive *, void *data, const void **out)
+    static la_ssize_t read(struct archive *a, void *data, const void **out)
     {
         auto *s = static_cast<FileSource *>(data);
         if (s->progress && s->progress->cancelled())

@@ -5,6 +5,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QThread>
 
 #include <cerrno>
 #include <cstring>
@@ -15,6 +16,9 @@
 #include <unistd.h>
 
 namespace lamina {
+
+/// Stack for the extraction walk: 2,048 levels at up to 32 KiB a frame (ASan's frames are large).
+constexpr uint kWalkStackBytes = 64u << 20;
 
 int resolveInTree(const MergedTree &tree, QByteArrayView path, bool followLast, QString *error)
 {
@@ -274,13 +278,23 @@ ExtractResult extractNode(const ImageArchive &ia, int image, const MergedTree &t
     Writer w(ia, image, tree, overwrite, result);
     removeStalePartialsAt(destfd, { fileIdOf(ia.path) });
     int fd = destfd; // the top levels are above kHeldFolders: never released
-    if (node == tree.root()) {
-        for (int c : tree.children(node))
-            if (!w.write(fd, c, tree.name(c)))
-                break;
-    } else {
-        w.write(fd, node, tree.name(node));
-    }
+    auto walk = [&] {
+        if (node == tree.root()) {
+            for (int c : tree.children(node))
+                if (!w.write(fd, c, tree.name(c)))
+                    break;
+        } else {
+            w.write(fd, node, tree.name(node));
+        }
+    };
+    // The walk recurses once per folder level, and a path of 4,096 bytes can be 2,048 levels deep:
+    // more than a default thread stack holds (a pool thread's, or any thread's under ASan). It runs
+    // on a thread of its own whose stack is sized for that depth; only the pages used are touched.
+    QThread *walker = QThread::create(walk);
+    walker->setStackSize(kWalkStackBytes);
+    walker->start();
+    walker->wait();
+    delete walker;
     if (fd >= 0)
         ::close(fd);
     return result;

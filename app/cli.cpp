@@ -7,10 +7,10 @@
 #include "compose/composition.h"
 #include "compose/compositionjson.h"
 #include "format/imagearchive.h"
+#include "format/inspectreport.h"
 #include "format/json.h"
 #include "layers/extract.h"
 #include "layers/imagelayers.h"
-#include "format/inspectreport.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -36,41 +36,41 @@ namespace lamina {
 
 namespace {
 
-const char *const kUsage =
-    "Usage:\n"
-    "  lamina [PATH]                  open the window (on PATH, an archive or OCI layout folder)\n"
-    "  lamina inspect [--json] [--verify] PATH\n"
-    "                                 describe the images, layers, sizes and views of an archive;\n"
-    "                                 --verify also checks every layer's digests in the same read\n"
-    "                                 (exit 1 when one does not match)\n"
-    "  lamina check [--json] [--verify] [--explain] PATH\n"
-    "                                 where the views disagree with each other (and, with --verify,\n"
-    "                                 with the bytes); exit 0 no error, 1 errors found, 2 unreadable\n"
-    "  lamina verify [--json] PATH    check --verify: hash every layer, with progress and throughput\n"
-    "  lamina ls [--json] [--image N] [--layer K | --merged [--upto K]] [--changes] PATH [PREFIX]\n"
-    "                                 list files: one layer's own entries, or the merged tree\n"
-    "                                 (default: merged, top layer); --changes marks A/M/D\n"
-    "  lamina cat [--image N] [--layer K | --upto K] PATH FILE\n"
-    "                                 a file's bytes (merged view by default; --layer K: the copy\n"
-    "                                 stored in layer K, even if deleted later)\n"
-    "  lamina extract [--image N] [--layer K | --upto K] [--force] PATH FILE_OR_DIR DEST\n"
-    "                                 write a file or folder into DEST, safely\n"
-    "  lamina compose [BASE] [--image N | --platform OS/ARCH[/VARIANT]] OPS... [--tag NAME:TAG] [--created TIME]\n"
-    "                 [--format docker|docker-oci|oci|oci-dir]\n"
-    "                 [--layer-compression none|gzip|zstd] [--compress none|gzip|zstd]\n"
-    "                 [--spec FILE [--allow-host-paths]] [--save-spec FILE] -o OUT\n"
-    "                                 stack new layers and settings on BASE (or on nothing) and write\n"
-    "                                 a docker archive whose legacy chain and manifest agree; OPS:\n"
-    "                                 --add HOST:IMAGE[:MODE] --owner UID:GID --mkdir PATH[:MODE]\n"
-    "                                 --symlink PATH:TARGET --write PATH:TEXT --delete PATH --opaque PATH\n"
-    "                                 --new-layer --workdir DIR --cmd JSON --cmd-shell STRING\n"
-    "                                 --entrypoint JSON --env K=V --unset-env K --user U --label K=V\n"
-    "                                 --expose PORT[/PROTO] --volume PATH --stop-signal SIG --no-create-workdir\n"
-    "  lamina --help | --version\n"
-    "\n"
-    "Images and layers are numbered from 0 (bottom layer 0), as in inspect --json.\n"
-    "\n"
-    "Exit status of inspect: 0 when at least one image was read, 2 otherwise.\n";
+const char *const kUsage
+    = "Usage:\n"
+      "  lamina [PATH]                  open the window (on PATH, an archive or OCI layout folder)\n"
+      "  lamina inspect [--json] [--verify] PATH\n"
+      "                                 describe the images, layers, sizes and views of an archive;\n"
+      "                                 --verify also checks every layer's digests in the same read\n"
+      "                                 (exit 1 when one does not match)\n"
+      "  lamina check [--json] [--verify] [--explain] PATH\n"
+      "                                 where the views disagree with each other (and, with --verify,\n"
+      "                                 with the bytes); exit 0 no error, 1 errors found, 2 unreadable\n"
+      "  lamina verify [--json] PATH    check --verify: hash every layer, with progress and throughput\n"
+      "  lamina ls [--json] [--image N] [--layer K | --merged [--upto K]] [--changes] PATH [PREFIX]\n"
+      "                                 list files: one layer's own entries, or the merged tree\n"
+      "                                 (default: merged, top layer); --changes marks A/M/D\n"
+      "  lamina cat [--image N] [--layer K | --upto K] PATH FILE\n"
+      "                                 a file's bytes (merged view by default; --layer K: the copy\n"
+      "                                 stored in layer K, even if deleted later)\n"
+      "  lamina extract [--image N] [--layer K | --upto K] [--force] PATH FILE_OR_DIR DEST\n"
+      "                                 write a file or folder into DEST, safely\n"
+      "  lamina compose [BASE] [--image N | --platform OS/ARCH[/VARIANT]] OPS... [--tag NAME:TAG] [--created TIME]\n"
+      "                 [--format docker|docker-oci|oci|oci-dir]\n"
+      "                 [--layer-compression none|gzip|zstd] [--compress none|gzip|zstd]\n"
+      "                 [--spec FILE [--allow-host-paths]] [--save-spec FILE] -o OUT\n"
+      "                                 stack new layers and settings on BASE (or on nothing) and write\n"
+      "                                 a docker archive whose legacy chain and manifest agree; OPS:\n"
+      "                                 --add HOST:IMAGE[:MODE] --owner UID:GID --mkdir PATH[:MODE]\n"
+      "                                 --symlink PATH:TARGET --write PATH:TEXT --delete PATH --opaque PATH\n"
+      "                                 --new-layer --workdir DIR --cmd JSON --cmd-shell STRING\n"
+      "                                 --entrypoint JSON --env K=V --unset-env K --user U --label K=V\n"
+      "                                 --expose PORT[/PROTO] --volume PATH --stop-signal SIG --no-create-workdir\n"
+      "  lamina --help | --version\n"
+      "\n"
+      "Images and layers are numbered from 0 (bottom layer 0), as in inspect --json.\n"
+      "\n"
+      "Exit status of inspect: 0 when at least one image was read, 2 otherwise.\n";
 
 int usage(QTextStream &err, const QString &problem)
 {
@@ -126,7 +126,8 @@ int inspect(const QStringList &args, QTextStream &out, QTextStream &err)
         for (int l = 0; l < layers.size() && l < sizes.layers.size(); ++l) {
             QJsonObject lo = layers.at(l).toObject();
             const ImageSizes::Layer &s = sizes.layers.at(l);
-            lo.insert(QStringLiteral("uncompressedSize"), s.uncompressedSize >= 0 ? QJsonValue(double(s.uncompressedSize)) : QJsonValue(QJsonValue::Null));
+            lo.insert(QStringLiteral("uncompressedSize"),
+                s.uncompressedSize >= 0 ? QJsonValue(double(s.uncompressedSize)) : QJsonValue(QJsonValue::Null));
             lo.insert(QStringLiteral("contribution"), double(s.contribution));
             lo.insert(QStringLiteral("cumulativeSize"), double(s.cumulative));
             lo.insert(QStringLiteral("fileCount"), s.fileCount);
@@ -135,7 +136,8 @@ int inspect(const QStringList &args, QTextStream &out, QTextStream &err)
                 for (const Finding &f : verification)
                     ok = ok && !(f.image == i && f.layers.contains(l));
                 const int member = ia.images.at(i).layers.value(l).member;
-                lo.insert(QStringLiteral("verified"), ok && member >= 0 && report.members.value(member).error.isEmpty());
+                lo.insert(
+                    QStringLiteral("verified"), ok && member >= 0 && report.members.value(member).error.isEmpty());
             }
             layers[l] = lo;
         }
@@ -159,8 +161,10 @@ int inspect(const QStringList &args, QTextStream &out, QTextStream &err)
         out << inspectText(ia) << (sizesText.isEmpty() ? QString() : u'\n' + sizesText);
         if (verify && ia.ok()) {
             if (verification.isEmpty())
-                out << QStringLiteral("Verified: every layer matches its digests (%1 layer files, indexed and hashed in one read, %2 s)\n")
-                           .arg(report.members.size()).arg(double(timer.elapsed()) / 1000.0, 0, 'f', 2);
+                out << QStringLiteral("Verified: every layer matches its digests (%1 layer files, indexed and hashed "
+                                      "in one read, %2 s)\n")
+                           .arg(report.members.size())
+                           .arg(double(timer.elapsed()) / 1000.0, 0, 'f', 2);
             for (const Finding &f : std::as_const(verification))
                 out << severityName(f.severity).toUpper() << ' ' << f.code << ": " << f.message << '\n';
         }
@@ -323,7 +327,7 @@ MergedTree chosenTree(const LayerArgs &a, const ImageLayers &layers)
 
 QString modeString(const LayerEntry &e)
 {
-    static const char types[] = {'-', 'd', 'l', 'h', 'c', 'b', 'p', 'w'};
+    static const char types[] = { '-', 'd', 'l', 'h', 'c', 'b', 'p', 'w' };
     QString s(1, QLatin1Char(types[int(e.type)]));
     const char *rwx = "rwxrwxrwx";
     for (int bit = 0; bit < 9; ++bit)
@@ -417,7 +421,8 @@ int ls(const QStringList &args, QTextStream &out, QTextStream &err)
 {
     const LayerArgs a = parseLayerArgs(args);
     if (!a.problem.isEmpty() || a.positional.isEmpty() || a.positional.size() > 2)
-        return usage(err, a.problem.isEmpty() ? QStringLiteral("ls: PATH [PREFIX]") : QStringLiteral("ls: ") + a.problem);
+        return usage(
+            err, a.problem.isEmpty() ? QStringLiteral("ls: PATH [PREFIX]") : QStringLiteral("ls: ") + a.problem);
     ImageArchive ia;
     ImageLayers layers;
     QStringList why;
@@ -439,13 +444,13 @@ int ls(const QStringList &args, QTextStream &out, QTextStream &err)
         Change change;
     };
     QList<Row> rows;
-    QList<int> stack{tree.root()};
+    QList<int> stack { tree.root() };
     while (!stack.isEmpty()) {
         const int n = stack.takeLast();
         if (n != tree.root()) {
             const QByteArray p = tree.path(n);
             if (prefix.isEmpty() || p == prefix || p.startsWith(QByteArray(prefix + '/')))
-                rows.append({p, &tree.entry(n), tree.linkTarget(n), tree.node(n).change});
+                rows.append({ p, &tree.entry(n), tree.linkTarget(n), tree.node(n).change });
         }
         const QList<int> kids = tree.children(n);
         for (auto it = kids.crbegin(); it != kids.crend(); ++it)
@@ -464,8 +469,9 @@ int ls(const QStringList &args, QTextStream &out, QTextStream &err)
             r.change = n >= 0 && at.node(n).layer == layerNo ? at.node(n).change : Change::None;
         }
         for (const MergedTree::ChangeRecord &c : at.changes())
-            if (c.change == Change::Removed && (prefix.isEmpty() || c.path == prefix || c.path.startsWith(QByteArray(prefix + '/'))))
-                rows.append({c.path, &removedEntry, QByteArray(), Change::Removed});
+            if (c.change == Change::Removed
+                && (prefix.isEmpty() || c.path == prefix || c.path.startsWith(QByteArray(prefix + '/'))))
+                rows.append({ c.path, &removedEntry, QByteArray(), Change::Removed });
         std::stable_sort(rows.begin(), rows.end(), [](const Row &x, const Row &y) { return x.path < y.path; });
     }
     if (a.json) {
@@ -478,7 +484,8 @@ int ls(const QStringList &args, QTextStream &out, QTextStream &err)
             o.insert(QStringLiteral("path"), utf8 ? QString::fromUtf8(r.path) : escapedName(r.path));
             if (!utf8)
                 o.insert(QStringLiteral("pathEscaped"), true);
-            o.insert(QStringLiteral("type"), r.change == Change::Removed ? QStringLiteral("whiteout") : entryTypeName(r.entry->type));
+            o.insert(QStringLiteral("type"),
+                r.change == Change::Removed ? QStringLiteral("whiteout") : entryTypeName(r.entry->type));
             o.insert(QStringLiteral("size"), double(r.entry->size));
             o.insert(QStringLiteral("mode"), QString::number(r.entry->mode, 8).rightJustified(4, u'0'));
             o.insert(QStringLiteral("uid"), double(r.entry->uid));
@@ -489,8 +496,9 @@ int ls(const QStringList &args, QTextStream &out, QTextStream &err)
                                  : QJsonValue(linkUtf8 ? QString::fromUtf8(r.link) : escapedName(r.link)));
             if (!linkUtf8)
                 o.insert(QStringLiteral("linkTargetEscaped"), true);
-            o.insert(QStringLiteral("change"), !a.changes || r.change == Change::None ? QJsonValue(QJsonValue::Null)
-                                                                                      : QJsonValue(changeLetter(r.change)));
+            o.insert(QStringLiteral("change"),
+                !a.changes || r.change == Change::None ? QJsonValue(QJsonValue::Null)
+                                                       : QJsonValue(changeLetter(r.change)));
             arr.append(o);
         }
         out << QString::fromUtf8(QJsonDocument(arr).toJson(QJsonDocument::Indented));
@@ -519,8 +527,10 @@ int catOrExtract(const QStringList &args, QTextStream &out, QTextStream &err, bo
     const LayerArgs a = parseLayerArgs(args);
     const int wanted = extract ? 3 : 2;
     if (!a.problem.isEmpty() || a.positional.size() != wanted)
-        return usage(err, a.problem.isEmpty() ? (extract ? QStringLiteral("extract: PATH FILE_OR_DIR DEST") : QStringLiteral("cat: PATH FILE"))
-                                              : a.problem);
+        return usage(err,
+            a.problem.isEmpty()
+                ? (extract ? QStringLiteral("extract: PATH FILE_OR_DIR DEST") : QStringLiteral("cat: PATH FILE"))
+                : a.problem);
     ImageArchive ia;
     ImageLayers layers;
     if (!openLayers(a, err, &ia, &layers))
@@ -567,7 +577,10 @@ int catOrExtract(const QStringList &args, QTextStream &out, QTextStream &err, bo
             err << "lamina: " << r.error << '\n';
             return 1;
         }
-        err << QStringLiteral("extracted %1 file(s), %2 folder(s), %3 link(s)\n").arg(r.files).arg(r.folders).arg(r.links);
+        err << QStringLiteral("extracted %1 file(s), %2 folder(s), %3 link(s)\n")
+                   .arg(r.files)
+                   .arg(r.folders)
+                   .arg(r.links);
         return 0;
     }
     out.flush();
@@ -575,7 +588,7 @@ int catOrExtract(const QStringList &args, QTextStream &out, QTextStream &err, bo
     (void)stdoutFile.open(stdout, QIODevice::Unbuffered | QIODevice::WriteOnly);
     // Streamed: a file's claimed size never decides how much is held in memory.
     const QString failed = copyLayerFile(ia, a.image, tree.layers(), tree.node(node).layer, tree.node(node).entry,
-                                        [&](const char *data, qint64 size) { return stdoutFile.write(data, size) == size; });
+        [&](const char *data, qint64 size) { return stdoutFile.write(data, size) == size; });
     if (!failed.isEmpty()) {
         err << "lamina: " << failed << '\n';
         return 1;
@@ -668,7 +681,7 @@ int compose(const QStringList &args, QTextStream &err)
             } else if (a == u"--cmd") {
                 c.config.cmd = jsonList(value(), &ok);
             } else if (a == u"--cmd-shell") {
-                c.config.cmd = QStringList{QStringLiteral("/bin/sh"), QStringLiteral("-c"), value()};
+                c.config.cmd = QStringList { QStringLiteral("/bin/sh"), QStringLiteral("-c"), value() };
             } else if (a == u"--entrypoint") {
                 c.config.entrypoint = jsonList(value(), &ok);
             } else if (a == u"--env") {
@@ -725,14 +738,16 @@ int compose(const QStringList &args, QTextStream &err)
                                       .arg(limits::kMaxMetadataMemberSize)
                                       .arg(limits::note("kMaxMetadataMemberSize", limits::kMaxMetadataMemberSize)));
                 QStringList problems;
-                const std::optional<QJsonDocument> doc = parseJson(f.read(limits::kMaxMetadataMemberSize), file, &problems);
+                const std::optional<QJsonDocument> doc
+                    = parseJson(f.read(limits::kMaxMetadataMemberSize), file, &problems);
                 if (!doc)
                     return failed(QStringLiteral("--spec %1").arg(problems.value(0)));
                 if (!doc->isObject())
                     return failed(QStringLiteral("--spec %1: not a JSON object").arg(file));
                 QString error;
                 const QString keepBase = c.basePath;
-                c = compositionFromJson(doc->object(), QFileInfo(file).absolutePath(), &error, args.contains(QStringLiteral("--allow-host-paths")));
+                c = compositionFromJson(doc->object(), QFileInfo(file).absolutePath(), &error,
+                    args.contains(QStringLiteral("--allow-host-paths")));
                 if (!error.isEmpty())
                     return failed(QStringLiteral("--spec %1: %2").arg(file, error));
                 if (c.basePath.isEmpty())
@@ -744,21 +759,25 @@ int compose(const QStringList &args, QTextStream &err)
                 saveSpec = value();
             } else if (a == u"--compress") {
                 const QString v = value();
-                options.compress = v == u"gzip" ? Compression::Gzip : v == u"zstd" ? Compression::Zstd : Compression::None;
+                options.compress = v == u"gzip" ? Compression::Gzip
+                    : v == u"zstd"              ? Compression::Zstd
+                                                : Compression::None;
                 ok = v == u"gzip" || v == u"zstd" || v == u"none";
             } else if (a == u"--format") {
                 const QString v = value();
-                options.format = v == u"oci"      ? ExportFormat::Oci
-                    : v == u"oci-dir"              ? ExportFormat::OciDir
-                    : v == u"docker-oci"           ? ExportFormat::DockerOci
-                                                   : ExportFormat::Docker;
+                options.format = v == u"oci" ? ExportFormat::Oci
+                    : v == u"oci-dir"        ? ExportFormat::OciDir
+                    : v == u"docker-oci"     ? ExportFormat::DockerOci
+                                             : ExportFormat::Docker;
                 ok = v == u"docker" || v == u"docker-oci" || v == u"oci" || v == u"oci-dir";
             } else if (a == u"--skip-checks") {
                 options.checkResult = false;
             } else if (a == u"--layer-compression") {
                 layerCompressionGiven = true;
                 const QString v = value();
-                options.layerCompression = v == u"gzip" ? Compression::Gzip : v == u"zstd" ? Compression::Zstd : Compression::None;
+                options.layerCompression = v == u"gzip" ? Compression::Gzip
+                    : v == u"zstd"                      ? Compression::Zstd
+                                                        : Compression::None;
                 ok = v == u"gzip" || v == u"zstd" || v == u"none";
             } else if (a == u"-o" || a == u"--output") {
                 options.output = value();
@@ -781,7 +800,9 @@ int compose(const QStringList &args, QTextStream &err)
     if (!saveSpec.isEmpty()) {
         QFile f(saveSpec);
         if (!f.open(QIODevice::WriteOnly)
-            || f.write(QJsonDocument(compositionToJson(c, QFileInfo(saveSpec).absolutePath())).toJson(QJsonDocument::Indented)) < 0)
+            || f.write(QJsonDocument(compositionToJson(c, QFileInfo(saveSpec).absolutePath()))
+                           .toJson(QJsonDocument::Indented))
+                < 0)
             return bad(QStringLiteral("--save-spec %1: %2").arg(saveSpec, f.errorString()));
         if (options.output.isEmpty())
             return 0;
@@ -794,7 +815,8 @@ int compose(const QStringList &args, QTextStream &err)
                "target and renamed into place); give a file path\n";
         return 2;
     }
-    if (layerCompressionGiven && (options.format == ExportFormat::Docker || options.format == ExportFormat::DockerOci)) {
+    if (layerCompressionGiven
+        && (options.format == ExportFormat::Docker || options.format == ExportFormat::DockerOci)) {
         err << "lamina: compose: --layer-compression applies to --format oci and oci-dir; the docker formats store "
                "layers uncompressed (use --compress to compress the whole archive)\n";
         return 2;
@@ -823,9 +845,9 @@ bool isCliInvocation(const QStringList &args)
 {
     if (args.size() < 2)
         return false;
-    static const QStringList commands = {QStringLiteral("inspect"), QStringLiteral("check"), QStringLiteral("verify"), QStringLiteral("ls"),
-                                         QStringLiteral("cat"), QStringLiteral("extract"), QStringLiteral("compose"), QStringLiteral("help"), QStringLiteral("--help"),
-                                         QStringLiteral("-h"), QStringLiteral("--version")};
+    static const QStringList commands = { QStringLiteral("inspect"), QStringLiteral("check"), QStringLiteral("verify"),
+        QStringLiteral("ls"), QStringLiteral("cat"), QStringLiteral("extract"), QStringLiteral("compose"),
+        QStringLiteral("help"), QStringLiteral("--help"), QStringLiteral("-h"), QStringLiteral("--version") };
     // Any other "--option" is for the command line too, where it is refused as unknown: the window
     // takes a PATH or its two tooling options only (a file named like an option: ./--name).
     const QString &first = args.at(1);

@@ -21,7 +21,8 @@ QStringList windowModuleCandidates()
     char self[4096];
     const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
     const QString dir = n > 0 ? QFileInfo(QString::fromLocal8Bit(self, int(n))).absolutePath() : QStringLiteral(".");
-    return {dir + QStringLiteral("/lamina-window.so"), dir + QStringLiteral("/" LAMINA_WINDOW_MODULE_FROM_BINDIR "/lamina-window.so")};
+    return { dir + QStringLiteral("/lamina-window.so"),
+        dir + QStringLiteral("/" LAMINA_WINDOW_MODULE_FROM_BINDIR "/lamina-window.so") };
 }
 
 } // namespace
@@ -51,8 +52,9 @@ int main(int argc, char **argv)
     const bool tooling = args.value(1) == u"--screenshot" || args.value(1) == u"--ui-probe";
     if (!tooling && qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY")
         && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) {
-        fprintf(stderr, "lamina: no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"
-                        "  On the command line: lamina inspect PATH, lamina check PATH (lamina --help lists them all).\n");
+        fprintf(stderr,
+            "lamina: no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"
+            "  On the command line: lamina inspect PATH, lamina check PATH (lamina --help lists them all).\n");
         return 2;
     }
     QStringList tried;
@@ -71,7 +73,8 @@ int main(int argc, char **argv)
     }
     if (tried.isEmpty())
         tried << QStringLiteral("not found at %1").arg(windowModuleCandidates().join(QStringLiteral(" or ")));
-    fprintf(stderr, "lamina: cannot load the window (lamina-window.so): %s\n  The command line works without it: lamina --help.\n",
-            qPrintable(tried.join(QStringLiteral("; "))));
+    fprintf(stderr,
+        "lamina: cannot load the window (lamina-window.so): %s\n  The command line works without it: lamina --help.\n",
+        qPrintable(tried.join(QStringLiteral("; "))));
     return 2;
 }

@@ -44,7 +44,7 @@ bool initialState(const mbstate_t *ps)
 #endif
 }
 
-std::atomic<locale_t> g_utf8Locale{nullptr};
+std::atomic<locale_t> g_utf8Locale { nullptr };
 
 bool ctypeIsUtf8()
 {
@@ -71,7 +71,8 @@ extern "C" locale_t lamina_utf8_locale() noexcept
     return made;
 }
 
-extern "C" size_t mbrtowc(wchar_t *__restrict pwc, const char *__restrict s, size_t n, mbstate_t *__restrict ps) noexcept
+extern "C" size_t mbrtowc(
+    wchar_t *__restrict pwc, const char *__restrict s, size_t n, mbstate_t *__restrict ps) noexcept
 {
     // The common case touches no callee-saved register, so that it needs no stack frame: the rest
     // is a tail call.

@@ -42,7 +42,8 @@ int screenshot(QApplication &app, const QStringList &args)
     }
     if (out.isEmpty() || (path.isEmpty() == spec.isEmpty()) || !size.isValid()) {
         std::fputs("usage: lamina --screenshot OUT.png [--size WxH] [--tab N] [--finding N] PATH\n"
-                   "       lamina --screenshot OUT.png [--size WxH] [--finding N] --compose SPEC.json\n", stderr);
+                   "       lamina --screenshot OUT.png [--size WxH] [--finding N] --compose SPEC.json\n",
+            stderr);
         return 2;
     }
     lamina::MainWindow window;
@@ -122,7 +123,7 @@ int uiProbe(QApplication &app, const QString &path)
     auto finish = [&] {
         beat.stop();
         std::printf("longest UI-thread gap: %lld ms (total %lld ms)\n", static_cast<long long>(longest),
-                    static_cast<long long>(clock.elapsed()));
+            static_cast<long long>(clock.elapsed()));
         app.quit();
     };
     QObject::connect(&window, &lamina::MainWindow::archiveLoaded, &window, [&] {

@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     inspectJson(ia);
     inspectText(ia);
     if (!ia.images.isEmpty()) {
-        const ImageLayers layers = indexImageLayers(ia, 0, LayerIndexOptions{true});
+        const ImageLayers layers = indexImageLayers(ia, 0, LayerIndexOptions { true });
         bool all = !layers.layers.isEmpty();
         for (const auto &l : layers.layers)
             all = all && l;

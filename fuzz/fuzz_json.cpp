@@ -19,9 +19,10 @@ const QByteArray kLayer = [] {
     // One empty tar: two zero blocks.
     return QByteArray(1024, '\0');
 }();
-const QByteArray kConfig = R"({"architecture":"amd64","os":"linux","config":{"Cmd":["/bin/sh"]},)"
-                           R"("rootfs":{"type":"layers","diff_ids":["sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"]},)"
-                           R"("history":[{"created_by":"x"}]})";
+const QByteArray kConfig
+    = R"({"architecture":"amd64","os":"linux","config":{"Cmd":["/bin/sh"]},)"
+      R"("rootfs":{"type":"layers","diff_ids":["sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"]},)"
+      R"("history":[{"created_by":"x"}]})";
 const QByteArray kV1 = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const QByteArray kV1Parent = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
@@ -32,28 +33,30 @@ QByteArray hex(const QByteArray &data)
 
 QByteArray descriptor(const char *mediaType, const QByteArray &data)
 {
-    return "{\"mediaType\":\"" + QByteArray(mediaType) + "\",\"digest\":\"sha256:" + hex(data) + "\",\"size\":"
-           + QByteArray::number(data.size()) + "}";
+    return "{\"mediaType\":\"" + QByteArray(mediaType) + "\",\"digest\":\"sha256:" + hex(data)
+        + "\",\"size\":" + QByteArray::number(data.size()) + "}";
 }
 
 QByteArray ociManifest()
 {
     return "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":"
-           + descriptor("application/vnd.oci.image.config.v1+json", kConfig) + ",\"layers\":["
-           + descriptor("application/vnd.oci.image.layer.v1.tar", kLayer) + "]}";
+        + descriptor("application/vnd.oci.image.config.v1+json", kConfig) + ",\"layers\":["
+        + descriptor("application/vnd.oci.image.layer.v1.tar", kLayer) + "]}";
 }
 
 QByteArray ociIndex(const QByteArray &manifest)
 {
-    return "{\"schemaVersion\":2,\"manifests\":[" + descriptor("application/vnd.oci.image.manifest.v1+json", manifest).chopped(1)
-           + ",\"annotations\":{\"org.opencontainers.image.ref.name\":\"t\"}}]}";
+    return "{\"schemaVersion\":2,\"manifests\":["
+        + descriptor("application/vnd.oci.image.manifest.v1+json", manifest).chopped(1)
+        + ",\"annotations\":{\"org.opencontainers.image.ref.name\":\"t\"}}]}";
 }
 
 // Each kind has its own folder, written once except for the fuzzed document.
 QString prepare(int kind, const QByteArray &doc)
 {
     const QString dir = fuzz::scratch() + QStringLiteral("/kind%1").arg(kind);
-    auto put = [&](const char *name, const QByteArray &data) { fuzz::writeFile(dir + u'/' + QLatin1String(name), data); };
+    auto put
+        = [&](const char *name, const QByteArray &data) { fuzz::writeFile(dir + u'/' + QLatin1String(name), data); };
     static bool ready[5] = {};
     if (!ready[kind]) {
         ready[kind] = true;
@@ -71,13 +74,13 @@ QString prepare(int kind, const QByteArray &doc)
             fuzz::writeFile(dir + u'/' + QString::fromLatin1(kV1) + QStringLiteral("/layer.tar"), kLayer);
             fuzz::writeFile(dir + u'/' + QString::fromLatin1(kV1) + QStringLiteral("/VERSION"), "1.0");
             fuzz::writeFile(dir + u'/' + QString::fromLatin1(kV1Parent) + QStringLiteral("/json"),
-                            "{\"id\":\"" + kV1Parent + "\",\"os\":\"linux\"}");
+                "{\"id\":\"" + kV1Parent + "\",\"os\":\"linux\"}");
             fuzz::writeFile(dir + u'/' + QString::fromLatin1(kV1Parent) + QStringLiteral("/layer.tar"), kLayer);
             break;
         case 3:
         case 4: {
             put("oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
-            QList<QByteArray> blobs{kConfig, kLayer};
+            QList<QByteArray> blobs { kConfig, kLayer };
             if (kind == 3)
                 blobs.append(ociManifest());
             for (const QByteArray &blob : blobs)
@@ -87,10 +90,18 @@ QString prepare(int kind, const QByteArray &doc)
         }
     }
     switch (kind) {
-    case 0: put("manifest.json", doc); break;
-    case 1: put("config.json", doc); break;
-    case 2: fuzz::writeFile(dir + u'/' + QString::fromLatin1(kV1) + QStringLiteral("/json"), doc); break;
-    case 3: put("index.json", doc); break;
+    case 0:
+        put("manifest.json", doc);
+        break;
+    case 1:
+        put("config.json", doc);
+        break;
+    case 2:
+        fuzz::writeFile(dir + u'/' + QString::fromLatin1(kV1) + QStringLiteral("/json"), doc);
+        break;
+    case 3:
+        put("index.json", doc);
+        break;
     case 4: {
         static QString previous;
         const QString blob = dir + QStringLiteral("/blobs/sha256/") + QString::fromLatin1(hex(doc));

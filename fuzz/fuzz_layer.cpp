@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (compression == Compression::None)
         fuzz::fixTarChecksums(bytes);
     fuzz::BufferReader reader(bytes);
-    const LayerIndexResult r = indexLayerFromReader(reader, compression, LayerIndexOptions{true}, {}, bytes.size());
+    const LayerIndexResult r = indexLayerFromReader(reader, compression, LayerIndexOptions { true }, {}, bytes.size());
     if (!r.index)
         return 0;
     const LayerIndex &index = *r.index;
@@ -29,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     index.children(-1);
     index.memoryBytes();
-    const MergedTree tree = MergedTree::build({r.index}, 0);
+    const MergedTree tree = MergedTree::build({ r.index }, 0);
     wastedSpace(tree);
     QString error;
     for (int n = 1; n < std::min(tree.nodeCount(), 256); ++n)

@@ -37,7 +37,10 @@ inline bool writeFile(const QString &path, const QByteArray &data)
 class BufferReader : public MemberReader
 {
 public:
-    explicit BufferReader(QByteArrayView data) : m_data(data) {}
+    explicit BufferReader(QByteArrayView data)
+        : m_data(data)
+    {
+    }
     qint64 read(char *buffer, qint64 max) override
     {
         const qint64 n = std::min<qint64>(max, m_data.size() - m_at);

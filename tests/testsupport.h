@@ -44,18 +44,17 @@ inline int runPython(const QStringList &args, QString *output = nullptr, int tim
 /// TarFile, PAX format) and `add(name, data=b"", type=None, link=None)`.
 inline bool writeTar(const QString &path, const QString &body, QString *output = nullptr)
 {
-    const QString script = QStringLiteral(
-        "import io, sys, tarfile\n"
-        "t = tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT)\n"
-        "def add(name, data=b'', type=None, link=None):\n"
-        "    ti = tarfile.TarInfo(name)\n"
-        "    if type == 'sym': ti.type = tarfile.SYMTYPE; ti.linkname = link\n"
-        "    elif type == 'hard': ti.type = tarfile.LNKTYPE; ti.linkname = link\n"
-        "    elif type == 'dir': ti.type = tarfile.DIRTYPE\n"
-        "    else: ti.size = len(data)\n"
-        "    t.addfile(ti, io.BytesIO(data) if ti.isfile() else None)\n")
+    const QString script = QStringLiteral("import io, sys, tarfile\n"
+                                          "t = tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT)\n"
+                                          "def add(name, data=b'', type=None, link=None):\n"
+                                          "    ti = tarfile.TarInfo(name)\n"
+                                          "    if type == 'sym': ti.type = tarfile.SYMTYPE; ti.linkname = link\n"
+                                          "    elif type == 'hard': ti.type = tarfile.LNKTYPE; ti.linkname = link\n"
+                                          "    elif type == 'dir': ti.type = tarfile.DIRTYPE\n"
+                                          "    else: ti.size = len(data)\n"
+                                          "    t.addfile(ti, io.BytesIO(data) if ti.isfile() else None)\n")
         + body + QStringLiteral("\nt.close()\n");
-    return runPython({QStringLiteral("-c"), script, path}, output) == 0;
+    return runPython({ QStringLiteral("-c"), script, path }, output) == 0;
 }
 
 } // namespace lamina::test

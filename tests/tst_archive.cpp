@@ -47,13 +47,20 @@ void TestArchive::normalise_data()
     QTest::addColumn<QString>("in");
     QTest::addColumn<QString>("out");
     QTest::addColumn<bool>("escapes");
-    QTest::newRow("plain") << "a/b" << "a/b" << false;
-    QTest::newRow("dot-slash") << "./a/b" << "a/b" << false;
-    QTest::newRow("absolute") << "/a//b/" << "a/b" << false;
-    QTest::newRow("inner-dotdot") << "a/../b" << "b" << false;
-    QTest::newRow("escape") << "../etc/passwd" << "" << true;
-    QTest::newRow("deep-escape") << "a/../../b" << "" << true;
-    QTest::newRow("root") << "./" << "" << false;
+    QTest::newRow("plain") << "a/b"
+                           << "a/b" << false;
+    QTest::newRow("dot-slash") << "./a/b"
+                               << "a/b" << false;
+    QTest::newRow("absolute") << "/a//b/"
+                              << "a/b" << false;
+    QTest::newRow("inner-dotdot") << "a/../b"
+                                  << "b" << false;
+    QTest::newRow("escape") << "../etc/passwd"
+                            << "" << true;
+    QTest::newRow("deep-escape") << "a/../../b"
+                                 << "" << true;
+    QTest::newRow("root") << "./"
+                          << "" << false;
 }
 
 void TestArchive::normalise()
@@ -80,8 +87,8 @@ void TestArchive::sniff()
 void TestArchive::readsMembersBySeeking()
 {
     QVERIFY(test::writeTar(file(QStringLiteral("plain.tar")),
-                           QStringLiteral("add('a.txt', b'alpha')\nadd('dir', type='dir')\nadd('dir/b.bin', bytes(range(256))*40)\n"
-                                          "add('./c.json', b'{\"k\": 1}')\n")));
+        QStringLiteral("add('a.txt', b'alpha')\nadd('dir', type='dir')\nadd('dir/b.bin', bytes(range(256))*40)\n"
+                       "add('./c.json', b'{\"k\": 1}')\n")));
     const auto opened = Archive::open(file(QStringLiteral("plain.tar")));
     QVERIFY2(opened.archive, qPrintable(opened.error));
     const Archive &ar = *opened.archive;
@@ -106,7 +113,8 @@ void TestArchive::readsMembersBySeeking()
     const auto limited = ar.read(b, 100);
     QVERIFY(!limited.ok());
     QVERIFY(limited.error.contains(u"100 bytes"));
-    QCOMPARE(ar.children(QString()), (QStringList{QStringLiteral("a.txt"), QStringLiteral("c.json"), QStringLiteral("dir")}));
+    QCOMPARE(ar.children(QString()),
+        (QStringList { QStringLiteral("a.txt"), QStringLiteral("c.json"), QStringLiteral("dir") }));
 }
 
 void TestArchive::paxLongNames()
@@ -114,8 +122,8 @@ void TestArchive::paxLongNames()
     const QString longDir = QString(QLatin1Char('d')).repeated(120);
     const QString longName = longDir + QStringLiteral("/") + QString(QLatin1Char('f')).repeated(150);
     QVERIFY(test::writeTar(file(QStringLiteral("long.tar")),
-                           QStringLiteral("add('%1', b'long one')\nadd('short', b'x')\nadd('%2.lnk', type='sym', link='%1')\n")
-                               .arg(longName, longDir)));
+        QStringLiteral("add('%1', b'long one')\nadd('short', b'x')\nadd('%2.lnk', type='sym', link='%1')\n")
+            .arg(longName, longDir)));
     const auto opened = Archive::open(file(QStringLiteral("long.tar")));
     QVERIFY(opened.archive);
     const int idx = opened.archive->find(longName);
@@ -128,19 +136,41 @@ void TestArchive::paxLongNames()
 void TestArchive::resolveLinks_data()
 {
     QTest::addColumn<QString>("path");
-    QTest::addColumn<QString>("target");   // resolved path, or "" when it must fail
-    QTest::addColumn<QString>("error");    // substring of the error
-    QTest::newRow("plain") << "c/layer.tar" << "c/layer.tar" << "";
-    QTest::newRow("relative symlink") << "b/layer.tar" << "c/layer.tar" << "";
-    QTest::newRow("chain of two") << "a/layer.tar" << "c/layer.tar" << "";
-    QTest::newRow("through a folder link") << "dirlink/layer.tar" << "c/layer.tar" << "";
-    QTest::newRow("hardlink") << "h/layer.tar" << "c/layer.tar" << "";
-    QTest::newRow("loop") << "loop1" << "" << "loop";
-    QTest::newRow("self") << "self" << "" << "loop";
-    QTest::newRow("escape relative") << "esc" << "" << "outside";
-    QTest::newRow("escape absolute") << "abs" << "" << "outside";
-    QTest::newRow("dangling") << "dangling" << "" << "not in the archive";
-    QTest::newRow("missing") << "nope" << "" << "not in the archive";
+    QTest::addColumn<QString>("target"); // resolved path, or "" when it must fail
+    QTest::addColumn<QString>("error"); // substring of the error
+    QTest::newRow("plain") << "c/layer.tar"
+                           << "c/layer.tar"
+                           << "";
+    QTest::newRow("relative symlink") << "b/layer.tar"
+                                      << "c/layer.tar"
+                                      << "";
+    QTest::newRow("chain of two") << "a/layer.tar"
+                                  << "c/layer.tar"
+                                  << "";
+    QTest::newRow("through a folder link") << "dirlink/layer.tar"
+                                           << "c/layer.tar"
+                                           << "";
+    QTest::newRow("hardlink") << "h/layer.tar"
+                              << "c/layer.tar"
+                              << "";
+    QTest::newRow("loop") << "loop1"
+                          << ""
+                          << "loop";
+    QTest::newRow("self") << "self"
+                          << ""
+                          << "loop";
+    QTest::newRow("escape relative") << "esc"
+                                     << ""
+                                     << "outside";
+    QTest::newRow("escape absolute") << "abs"
+                                     << ""
+                                     << "outside";
+    QTest::newRow("dangling") << "dangling"
+                              << ""
+                              << "not in the archive";
+    QTest::newRow("missing") << "nope"
+                             << ""
+                             << "not in the archive";
 }
 
 void TestArchive::resolveLinks()
@@ -148,17 +178,17 @@ void TestArchive::resolveLinks()
     static bool written = false;
     if (!written) {
         QVERIFY(test::writeTar(file(QStringLiteral("links.tar")),
-                               QStringLiteral("add('c/layer.tar', b'real layer')\n"
-                                              "add('b/layer.tar', type='sym', link='../c/layer.tar')\n"
-                                              "add('a/layer.tar', type='sym', link='../b/layer.tar')\n"
-                                              "add('dirlink', type='sym', link='c')\n"
-                                              "add('h/layer.tar', type='hard', link='c/layer.tar')\n"
-                                              "add('loop1', type='sym', link='loop2')\n"
-                                              "add('loop2', type='sym', link='loop1')\n"
-                                              "add('self', type='sym', link='self')\n"
-                                              "add('esc', type='sym', link='../../etc/passwd')\n"
-                                              "add('abs', type='sym', link='/etc/passwd')\n"
-                                              "add('dangling', type='sym', link='gone')\n")));
+            QStringLiteral("add('c/layer.tar', b'real layer')\n"
+                           "add('b/layer.tar', type='sym', link='../c/layer.tar')\n"
+                           "add('a/layer.tar', type='sym', link='../b/layer.tar')\n"
+                           "add('dirlink', type='sym', link='c')\n"
+                           "add('h/layer.tar', type='hard', link='c/layer.tar')\n"
+                           "add('loop1', type='sym', link='loop2')\n"
+                           "add('loop2', type='sym', link='loop1')\n"
+                           "add('self', type='sym', link='self')\n"
+                           "add('esc', type='sym', link='../../etc/passwd')\n"
+                           "add('abs', type='sym', link='/etc/passwd')\n"
+                           "add('dangling', type='sym', link='gone')\n")));
         written = true;
     }
     QFETCH(QString, path);
@@ -193,10 +223,13 @@ void TestArchive::wholeArchiveCompression()
     QFETCH(QString, tool);
     QFETCH(int, expected);
     const QString tar = file(QStringLiteral("inner-%1.tar").arg(QString::fromLatin1(QTest::currentDataTag())));
-    QVERIFY(test::writeTar(tar, QStringLiteral("add('manifest.json', b'[]')\nadd('blob', bytes(200000))\nadd('last.txt', b'the end')\n")));
+    QVERIFY(test::writeTar(
+        tar, QStringLiteral("add('manifest.json', b'[]')\nadd('blob', bytes(200000))\nadd('last.txt', b'the end')\n")));
     // No telling file name: the reader must go by the magic bytes.
     const QString packed = file(QStringLiteral("packed-%1.img").arg(QString::fromLatin1(QTest::currentDataTag())));
-    QCOMPARE(QProcess::execute(QStringLiteral("sh"), {QStringLiteral("-c"), QStringLiteral("%1 '%2' > '%3'").arg(tool, tar, packed)}), 0);
+    QCOMPARE(QProcess::execute(QStringLiteral("sh"),
+                 { QStringLiteral("-c"), QStringLiteral("%1 '%2' > '%3'").arg(tool, tar, packed) }),
+        0);
     const auto opened = Archive::open(packed);
     QVERIFY2(opened.archive, qPrintable(opened.error));
     const Archive &ar = *opened.archive;
@@ -214,7 +247,8 @@ void TestArchive::wholeArchiveCompression()
 void TestArchive::truncatedArchive()
 {
     const QString tar = file(QStringLiteral("whole.tar"));
-    QVERIFY(test::writeTar(tar, QStringLiteral("add('manifest.json', b'[]')\nadd('big', bytes(range(256))*100)\nadd('after', b'x')\n")));
+    QVERIFY(test::writeTar(
+        tar, QStringLiteral("add('manifest.json', b'[]')\nadd('big', bytes(range(256))*100)\nadd('after', b'x')\n")));
     QFile f(tar);
     QVERIFY(f.open(QIODevice::ReadWrite));
     QVERIFY(f.resize(512 * 3 + 10000)); // inside "big"'s 25600 bytes
@@ -243,7 +277,7 @@ void TestArchive::readingOneMemberTouchesOnlyIt()
         "ti = tarfile.TarInfo('small.json'); data = b'{\"hello\": \"world\"}'; ti.size = len(data)\n"
         "f.write(ti.tobuf(format=tarfile.PAX_FORMAT)); f.write(data + bytes(512 - len(data)) + bytes(1024))\n"
         "f.close()\n");
-    QCOMPARE(test::runPython({QStringLiteral("-c"), script, tar}), 0);
+    QCOMPARE(test::runPython({ QStringLiteral("-c"), script, tar }), 0);
     QVERIFY(QFileInfo(tar).size() > (2ll << 30));
 
     const auto opened = Archive::open(tar);
@@ -262,15 +296,15 @@ void TestArchive::readingOneMemberTouchesOnlyIt()
 void TestArchive::memberLargerThan8GiB()
 {
     const QString tar = file(QStringLiteral("huge.tar"));
-    const QString script = QStringLiteral(
-        "import sys, tarfile\n"
-        "f = open(sys.argv[1], 'wb'); size = (8 << 30) + 512\n"
-        "ti = tarfile.TarInfo('huge.bin'); ti.size = size\n"
-        "f.write(ti.tobuf(format=tarfile.PAX_FORMAT)); f.seek(size, 1)\n"
-        "ti = tarfile.TarInfo('after.txt'); ti.size = 5\n"
-        "f.write(ti.tobuf(format=tarfile.PAX_FORMAT)); f.write(b'after' + bytes(507) + bytes(1024))\n"
-        "f.close()\n");
-    QCOMPARE(test::runPython({QStringLiteral("-c"), script, tar}), 0);
+    const QString script
+        = QStringLiteral("import sys, tarfile\n"
+                         "f = open(sys.argv[1], 'wb'); size = (8 << 30) + 512\n"
+                         "ti = tarfile.TarInfo('huge.bin'); ti.size = size\n"
+                         "f.write(ti.tobuf(format=tarfile.PAX_FORMAT)); f.seek(size, 1)\n"
+                         "ti = tarfile.TarInfo('after.txt'); ti.size = 5\n"
+                         "f.write(ti.tobuf(format=tarfile.PAX_FORMAT)); f.write(b'after' + bytes(507) + bytes(1024))\n"
+                         "f.close()\n");
+    QCOMPARE(test::runPython({ QStringLiteral("-c"), script, tar }), 0);
     const auto opened = Archive::open(tar);
     QVERIFY2(opened.archive, qPrintable(opened.error));
     QCOMPARE(opened.archive->member(0).size, (8ll << 30) + 512);
@@ -313,14 +347,16 @@ void TestArchive::notAnArchive_data()
     for (int i = 0; i < 4096; ++i)
         noise.append(char((i * 7919 + 13) % 251));
     QTest::newRow("noise") << noise << "not a tar archive";
-    QTest::newRow("gzip of text") << QByteArray::fromBase64("H4sIAAAAAAAAA8tIzcnJBwCGphA2BQAAAA==") << "not a tar archive";
+    QTest::newRow("gzip of text") << QByteArray::fromBase64("H4sIAAAAAAAAA8tIzcnJBwCGphA2BQAAAA==")
+                                  << "not a tar archive";
 }
 
 void TestArchive::notAnArchive()
 {
     QFETCH(QByteArray, content);
     QFETCH(QString, error);
-    const QString path = file(QStringLiteral("bad-%1").arg(QString::fromLatin1(QTest::currentDataTag()).replace(u' ', u'-')));
+    const QString path
+        = file(QStringLiteral("bad-%1").arg(QString::fromLatin1(QTest::currentDataTag()).replace(u' ', u'-')));
     QFile f(path);
     QVERIFY(f.open(QIODevice::WriteOnly));
     f.write(content);
@@ -334,7 +370,7 @@ void TestArchive::notAnArchive()
 void TestArchive::cancellation()
 {
     QVERIFY(test::writeTar(file(QStringLiteral("cancel.tar")), QStringLiteral("add('a', b'1')\nadd('b', b'2')\n")));
-    std::atomic<bool> cancel{true};
+    std::atomic<bool> cancel { true };
     Progress p;
     p.cancel = &cancel;
     const auto opened = Archive::open(file(QStringLiteral("cancel.tar")), p);

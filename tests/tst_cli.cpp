@@ -7,9 +7,9 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
-#include <QtEndian>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QtEndian>
 
 class TestCli : public QObject
 {
@@ -56,7 +56,7 @@ private:
 void TestCli::inspectJsonHasTheDocumentedKeys()
 {
     const QString path = lamina::test::corpus(QStringLiteral("ggcr__test_link.tar"));
-    const Run r = lamina({QStringLiteral("inspect"), QStringLiteral("--json"), path});
+    const Run r = lamina({ QStringLiteral("inspect"), QStringLiteral("--json"), path });
     QCOMPARE(r.code, 0);
     QJsonParseError err;
     const QJsonDocument doc = QJsonDocument::fromJson(r.out, &err);
@@ -70,7 +70,7 @@ void TestCli::inspectJsonHasTheDocumentedKeys()
     const QJsonArray images = o.value(u"images").toArray();
     QCOMPARE(images.size(), 2);
     const QJsonObject second = images.at(1).toObject();
-    for (const char *key : {"tags", "platform", "configDigest", "layers", "legacyChain"})
+    for (const char *key : { "tags", "platform", "configDigest", "layers", "legacyChain" })
         QVERIFY2(second.contains(QLatin1String(key)), key);
     QCOMPARE(second.value(u"tags").toArray().at(0).toString(), QStringLiteral("bazel/v1/tarball:test_image_3"));
     QCOMPARE(second.value(u"platform").toString(), QStringLiteral("linux/amd64"));
@@ -79,7 +79,7 @@ void TestCli::inspectJsonHasTheDocumentedKeys()
     QCOMPARE(layers.size(), 2);
     for (int i = 0; i < layers.size(); ++i) {
         const QJsonObject l = layers.at(i).toObject();
-        for (const char *key : {"index", "path", "diffId", "digest", "size", "mediaType", "compression", "legacyId"})
+        for (const char *key : { "index", "path", "diffId", "digest", "size", "mediaType", "compression", "legacyId" })
             QVERIFY2(l.contains(QLatin1String(key)), key);
         QCOMPARE(l.value(u"index").toInt(), i);
         QVERIFY(l.value(u"digest").isNull());
@@ -88,13 +88,14 @@ void TestCli::inspectJsonHasTheDocumentedKeys()
     }
     QCOMPARE(layers.at(1).toObject().value(u"size").toInteger(), 2048);
     // Bottom to top: the chain lists top first, the layers bottom first.
-    QCOMPARE(layers.at(1).toObject().value(u"legacyId").toString(),
-             second.value(u"legacyChain").toArray().at(0).toString());
+    QCOMPARE(
+        layers.at(1).toObject().value(u"legacyId").toString(), second.value(u"legacyChain").toArray().at(0).toString());
 }
 
 void TestCli::inspectTextNamesTagsAndLayers()
 {
-    const Run r = lamina({QStringLiteral("inspect"), lamina::test::corpus(QStringLiteral("trivy__alpine-311.tar.gz"))});
+    const Run r
+        = lamina({ QStringLiteral("inspect"), lamina::test::corpus(QStringLiteral("trivy__alpine-311.tar.gz")) });
     QCOMPARE(r.code, 0);
     const QString text = QString::fromUtf8(r.out);
     QVERIFY(text.contains(u"alpine:3.11"));
@@ -108,8 +109,10 @@ void TestCli::exitCodeTwoWhenNoImage_data()
     QTest::addColumn<QString>("path");
     QTest::addColumn<QString>("message");
     QTest::newRow("empty tar") << lamina::test::corpus(QStringLiteral("scalibr__empty.tar")) << "holds no members";
-    QTest::newRow("null manifest") << lamina::test::corpus(QStringLiteral("ggcr__null_manifest.tar")) << "JSON literal null";
-    QTest::newRow("bad index") << lamina::test::corpus(QStringLiteral("trivy__test_bad_index_json.oci")) << "not valid JSON";
+    QTest::newRow("null manifest") << lamina::test::corpus(QStringLiteral("ggcr__null_manifest.tar"))
+                                   << "JSON literal null";
+    QTest::newRow("bad index") << lamina::test::corpus(QStringLiteral("trivy__test_bad_index_json.oci"))
+                               << "not valid JSON";
     QTest::newRow("missing") << QStringLiteral("/nonexistent/archive.tar") << "no such file";
     QTest::newRow("not an archive") << lamina::test::corpus(QStringLiteral("CATALOG.md")) << "not a tar archive";
 }
@@ -118,12 +121,12 @@ void TestCli::exitCodeTwoWhenNoImage()
 {
     QFETCH(QString, path);
     QFETCH(QString, message);
-    const Run json = lamina({QStringLiteral("inspect"), QStringLiteral("--json"), path});
+    const Run json = lamina({ QStringLiteral("inspect"), QStringLiteral("--json"), path });
     QCOMPARE(json.code, 2);
     const QJsonObject o = QJsonDocument::fromJson(json.out).object();
     QCOMPARE(o.value(u"images").toArray().size(), 0);
     QVERIFY2(o.value(u"errors").toArray().at(0).toString().contains(message), json.out.constData());
-    const Run text = lamina({QStringLiteral("inspect"), path});
+    const Run text = lamina({ QStringLiteral("inspect"), path });
     QCOMPARE(text.code, 2);
     QVERIFY(QString::fromUtf8(text.out).contains(message));
     QVERIFY(text.err.contains("no image could be read"));
@@ -131,12 +134,12 @@ void TestCli::exitCodeTwoWhenNoImage()
 
 void TestCli::usage()
 {
-    QCOMPARE(lamina({QStringLiteral("--help")}).code, 0);
-    QVERIFY(lamina({QStringLiteral("--help")}).out.contains("lamina inspect"));
-    const Run noPath = lamina({QStringLiteral("inspect")});
+    QCOMPARE(lamina({ QStringLiteral("--help") }).code, 0);
+    QVERIFY(lamina({ QStringLiteral("--help") }).out.contains("lamina inspect"));
+    const Run noPath = lamina({ QStringLiteral("inspect") });
     QCOMPARE(noPath.code, 2);
     QVERIFY(noPath.err.contains("PATH is missing"));
-    QCOMPARE(lamina({QStringLiteral("inspect"), QStringLiteral("--bogus"), QStringLiteral("x")}).code, 2);
+    QCOMPARE(lamina({ QStringLiteral("inspect"), QStringLiteral("--bogus"), QStringLiteral("x") }).code, 2);
 }
 
 void TestCli::checkExitCodes_data()
@@ -144,7 +147,9 @@ void TestCli::checkExitCodes_data()
     QTest::addColumn<QString>("path");
     QTest::addColumn<int>("code");
     QTest::newRow("clean docker save") << lamina::test::corpus(QStringLiteral("dive__test-docker-image.tar")) << 0;
-    QTest::newRow("warning only") << lamina::test::source(QStringLiteral("resources/samples/nix-buildimage-on-layered.tar.gz")) << 0;
+    QTest::newRow("warning only") << lamina::test::source(
+        QStringLiteral("resources/samples/nix-buildimage-on-layered.tar.gz"))
+                                  << 0;
     QTest::newRow("unreadable") << lamina::test::corpus(QStringLiteral("ggcr__null_manifest.tar")) << 2;
     QTest::newRow("nothing there") << QStringLiteral("/nonexistent.tar") << 2;
 }
@@ -153,7 +158,7 @@ void TestCli::checkExitCodes()
 {
     QFETCH(QString, path);
     QFETCH(int, code);
-    QCOMPARE(lamina({QStringLiteral("check"), path}).code, code);
+    QCOMPARE(lamina({ QStringLiteral("check"), path }).code, code);
 }
 
 void TestCli::checkJsonAddsFindings()
@@ -163,12 +168,13 @@ void TestCli::checkJsonAddsFindings()
     const QString tar = dir.filePath(QStringLiteral("changed.tar"));
     QVERIFY(QFile::copy(lamina::test::corpus(QStringLiteral("cimage__almostempty.tar")), tar));
     QFile::setPermissions(tar, QFile::ReadOwner | QFile::WriteOwner);
-    const Run before = lamina({QStringLiteral("check"), QStringLiteral("--json"), QStringLiteral("--verify"), tar});
+    const Run before = lamina({ QStringLiteral("check"), QStringLiteral("--json"), QStringLiteral("--verify"), tar });
     QCOMPARE(before.code, 0);
     const QJsonObject clean = QJsonDocument::fromJson(before.out).object();
     QVERIFY(clean.value(u"findings").isArray());
     QCOMPARE(clean.value(u"layout").toString(), QStringLiteral("docker-manifest")); // the inspect keys are kept
-    const QJsonObject layer = clean.value(u"images").toArray().at(0).toObject().value(u"layers").toArray().at(0).toObject();
+    const QJsonObject layer
+        = clean.value(u"images").toArray().at(0).toObject().value(u"layers").toArray().at(0).toObject();
     QFile f(tar);
     QVERIFY(f.open(QIODevice::ReadWrite));
     const QByteArray all = f.readAll();
@@ -178,7 +184,7 @@ void TestCli::checkJsonAddsFindings()
     QVERIFY(f.seek(at));
     QVERIFY(f.putChar('Z'));
     f.close();
-    const Run after = lamina({QStringLiteral("check"), QStringLiteral("--json"), QStringLiteral("--verify"), tar});
+    const Run after = lamina({ QStringLiteral("check"), QStringLiteral("--json"), QStringLiteral("--verify"), tar });
     QCOMPARE(after.code, 1);
     const QJsonArray findings = QJsonDocument::fromJson(after.out).object().value(u"findings").toArray();
     QCOMPARE(findings.size(), 1);
@@ -188,19 +194,19 @@ void TestCli::checkJsonAddsFindings()
     QCOMPARE(finding.value(u"image").toInt(), 0);
     QCOMPARE(finding.value(u"layers").toArray().at(0).toInt(), 0);
     QCOMPARE(finding.value(u"members").toArray().at(0).toString(), layer.value(u"path").toString());
-    for (const char *loader : {"docker-classic", "containerd", "podman", "ggcr"})
+    for (const char *loader : { "docker-classic", "containerd", "podman", "ggcr" })
         QVERIFY(!finding.value(u"loaders").toObject().value(QLatin1String(loader)).toString().isEmpty());
     // Without --verify the change is invisible.
-    QCOMPARE(lamina({QStringLiteral("check"), tar}).code, 0);
+    QCOMPARE(lamina({ QStringLiteral("check"), tar }).code, 0);
 }
 
 void TestCli::checkExplainTellsWhatLoadersDo()
 {
     const QString sample = lamina::test::source(QStringLiteral("resources/samples/nix-buildimage-on-layered.tar.gz"));
-    const Run brief = lamina({QStringLiteral("check"), sample});
+    const Run brief = lamina({ QStringLiteral("check"), sample });
     QVERIFY(brief.out.contains("WARNING dangling-parent"));
     QVERIFY(!brief.out.contains("podman / skopeo"));
-    const Run explained = lamina({QStringLiteral("check"), QStringLiteral("--explain"), sample});
+    const Run explained = lamina({ QStringLiteral("check"), QStringLiteral("--explain"), sample });
     QVERIFY(explained.out.contains("c88337c9"));
     QVERIFY(explained.out.contains("podman / skopeo"));
     QVERIFY(explained.out.contains("Docker 29 / containerd"));
@@ -208,7 +214,8 @@ void TestCli::checkExplainTellsWhatLoadersDo()
 
 void TestCli::verifyReportsThroughput()
 {
-    const Run r = lamina({QStringLiteral("verify"), lamina::test::corpus(QStringLiteral("gen__skopeo-oci-archive.tar"))});
+    const Run r
+        = lamina({ QStringLiteral("verify"), lamina::test::corpus(QStringLiteral("gen__skopeo-oci-archive.tar")) });
     QCOMPARE(r.code, 0);
     QVERIFY2(r.err.contains("verified 14 layer file(s)") && r.err.contains("MB/s"), r.err.constData());
 }
@@ -217,16 +224,18 @@ void TestCli::layerCommands()
 {
     QTemporaryDir dir;
     const QString tar = dir.filePath(QStringLiteral("rules.tar"));
-    QCOMPARE(lamina::test::runPython({lamina::test::source(QStringLiteral("tests/fixtures/make_layer_rules.py")), tar}), 0);
+    QCOMPARE(
+        lamina::test::runPython({ lamina::test::source(QStringLiteral("tests/fixtures/make_layer_rules.py")), tar }),
+        0);
 
-    const Run ls = lamina({QStringLiteral("ls"), QStringLiteral("--json"), QStringLiteral("--changes"), QStringLiteral("--layer"),
-                           QStringLiteral("1"), tar});
+    const Run ls = lamina({ QStringLiteral("ls"), QStringLiteral("--json"), QStringLiteral("--changes"),
+        QStringLiteral("--layer"), QStringLiteral("1"), tar });
     QCOMPARE(ls.code, 0);
     const QJsonArray entries = QJsonDocument::fromJson(ls.out).array();
     QHash<QString, QJsonObject> byPath;
     for (const QJsonValue &v : entries)
         byPath.insert(v.toObject().value(u"path").toString(), v.toObject());
-    for (const char *key : {"path", "type", "size", "mode", "uid", "gid", "linkTarget", "change"})
+    for (const char *key : { "path", "type", "size", "mode", "uid", "gid", "linkTarget", "change" })
         QVERIFY(byPath.value(QStringLiteral("f1link")).contains(QLatin1String(key)));
     QCOMPARE(byPath.value(QStringLiteral("f1link")).value(u"linkTarget").toString(), QStringLiteral("f1"));
     QCOMPARE(byPath.value(QStringLiteral("f1link")).value(u"type").toString(), QStringLiteral("hardlink"));
@@ -236,32 +245,36 @@ void TestCli::layerCommands()
     QCOMPARE(byPath.value(QStringLiteral("bin/sh")).value(u"mode").toString(), QStringLiteral("0755"));
 
     // Layer 2 replaces f1: f1link is a file of its own in the merged tree (issue 16 item 6).
-    const Run top = lamina({QStringLiteral("ls"), QStringLiteral("--json"), tar, QStringLiteral("f1link")});
+    const Run top = lamina({ QStringLiteral("ls"), QStringLiteral("--json"), tar, QStringLiteral("f1link") });
     QCOMPARE(top.code, 0);
     const QJsonObject f1link = QJsonDocument::fromJson(top.out).array().at(0).toObject();
     QCOMPARE(f1link.value(u"type").toString(), QStringLiteral("file"));
     QCOMPARE(f1link.value(u"size").toInteger(), 9);
     QVERIFY(f1link.value(u"linkTarget").isNull());
 
-    const Run merged = lamina({QStringLiteral("ls"), tar, QStringLiteral("usr")});
+    const Run merged = lamina({ QStringLiteral("ls"), tar, QStringLiteral("usr") });
     QCOMPARE(merged.code, 0);
     QCOMPARE(QString::fromUtf8(merged.out).count(u'\n'), 2); // usr and usr/new
-    QCOMPARE(lamina({QStringLiteral("ls"), QStringLiteral("--layer"), QStringLiteral("9"), tar}).code, 2);
+    QCOMPARE(lamina({ QStringLiteral("ls"), QStringLiteral("--layer"), QStringLiteral("9"), tar }).code, 2);
 
-    QCOMPARE(lamina({QStringLiteral("cat"), tar, QStringLiteral("f1")}).out, QByteArray("v2"));
-    QCOMPARE(lamina({QStringLiteral("cat"), QStringLiteral("--upto"), QStringLiteral("0"), tar, QStringLiteral("f1")}).out, QByteArray("v0"));
-    QCOMPARE(lamina({QStringLiteral("cat"), QStringLiteral("--layer"), QStringLiteral("0"), tar, QStringLiteral("a/gone")}).out,
-             QByteArray("gone0"));
-    const Run gone = lamina({QStringLiteral("cat"), tar, QStringLiteral("a/gone")});
+    QCOMPARE(lamina({ QStringLiteral("cat"), tar, QStringLiteral("f1") }).out, QByteArray("v2"));
+    QCOMPARE(
+        lamina({ QStringLiteral("cat"), QStringLiteral("--upto"), QStringLiteral("0"), tar, QStringLiteral("f1") }).out,
+        QByteArray("v0"));
+    QCOMPARE(
+        lamina({ QStringLiteral("cat"), QStringLiteral("--layer"), QStringLiteral("0"), tar, QStringLiteral("a/gone") })
+            .out,
+        QByteArray("gone0"));
+    const Run gone = lamina({ QStringLiteral("cat"), tar, QStringLiteral("a/gone") });
     QCOMPARE(gone.code, 1);
     QVERIFY(gone.err.contains("not in the image"));
 
     const QString dest = dir.filePath(QStringLiteral("out"));
-    const Run extract = lamina({QStringLiteral("extract"), tar, QStringLiteral("usr"), dest});
+    const Run extract = lamina({ QStringLiteral("extract"), tar, QStringLiteral("usr"), dest });
     QCOMPARE(extract.code, 0);
     QVERIFY(QFileInfo::exists(dest + QStringLiteral("/usr/new")));
 
-    const Run inspect = lamina({QStringLiteral("inspect"), QStringLiteral("--json"), tar});
+    const Run inspect = lamina({ QStringLiteral("inspect"), QStringLiteral("--json"), tar });
     const QJsonObject image = QJsonDocument::fromJson(inspect.out).object().value(u"images").toArray().at(0).toObject();
     QCOMPARE(image.value(u"wastedBytes").toInteger(), 1024); // layer 1's f1 (9 bytes) lives on as f1link
     const QJsonObject layer1 = image.value(u"layers").toArray().at(1).toObject();
@@ -273,33 +286,40 @@ void TestCli::layerCommands()
 void TestCli::composeByPlatformToAFolder()
 {
     QTemporaryDir dir;
-    QCOMPARE(lamina::test::runPython({lamina::test::source(QStringLiteral("tests/fixtures/make_fixtures.py")), dir.path()}), 0);
+    QCOMPARE(lamina::test::runPython(
+                 { lamina::test::source(QStringLiteral("tests/fixtures/make_fixtures.py")), dir.path() }),
+        0);
     const QString out = dir.filePath(QStringLiteral("arm"));
-    const Run r = lamina({QStringLiteral("compose"), dir.filePath(QStringLiteral("oci-dir")), QStringLiteral("--platform"), QStringLiteral("linux/arm64/v8"),
-                          QStringLiteral("--write"), QStringLiteral("/etc/motd:hi"), QStringLiteral("--format"), QStringLiteral("oci-dir"),
-                          QStringLiteral("--layer-compression"), QStringLiteral("zstd"), QStringLiteral("-o"), out});
+    const Run r = lamina({ QStringLiteral("compose"), dir.filePath(QStringLiteral("oci-dir")),
+        QStringLiteral("--platform"), QStringLiteral("linux/arm64/v8"), QStringLiteral("--write"),
+        QStringLiteral("/etc/motd:hi"), QStringLiteral("--format"), QStringLiteral("oci-dir"),
+        QStringLiteral("--layer-compression"), QStringLiteral("zstd"), QStringLiteral("-o"), out });
     QVERIFY2(r.code == 0, QByteArray(r.out + r.err).constData());
-    const Run inspect = lamina({QStringLiteral("inspect"), QStringLiteral("--json"), out});
+    const Run inspect = lamina({ QStringLiteral("inspect"), QStringLiteral("--json"), out });
     QCOMPARE(inspect.code, 0);
     const QJsonObject image = QJsonDocument::fromJson(inspect.out).object().value(u"images").toArray().at(0).toObject();
     QCOMPARE(image.value(u"platform").toString(), QStringLiteral("linux/arm64/v8"));
     QCOMPARE(image.value(u"layers").toArray().size(), 3);
-    const Run cat = lamina({QStringLiteral("cat"), out, QStringLiteral("/etc/motd")});
+    const Run cat = lamina({ QStringLiteral("cat"), out, QStringLiteral("/etc/motd") });
     QCOMPARE(cat.out, QByteArray("hi"));
-    const Run none = lamina({QStringLiteral("compose"), dir.filePath(QStringLiteral("oci-dir")), QStringLiteral("--platform"), QStringLiteral("linux/ppc64le"),
-                             QStringLiteral("--mkdir"), QStringLiteral("/x"), QStringLiteral("-o"), dir.filePath(QStringLiteral("no.tar"))});
+    const Run none = lamina({ QStringLiteral("compose"), dir.filePath(QStringLiteral("oci-dir")),
+        QStringLiteral("--platform"), QStringLiteral("linux/ppc64le"), QStringLiteral("--mkdir"), QStringLiteral("/x"),
+        QStringLiteral("-o"), dir.filePath(QStringLiteral("no.tar")) });
     QCOMPARE(none.code, 2);
     QVERIFY2(none.err.contains("no image for linux/ppc64le"), none.err.constData());
-    QCOMPARE(lamina({QStringLiteral("compose"), QStringLiteral("--platform"), QStringLiteral("arm64"), QStringLiteral("-o"), out}).code, 2);
+    QCOMPARE(lamina({ QStringLiteral("compose"), QStringLiteral("--platform"), QStringLiteral("arm64"),
+                        QStringLiteral("-o"), out })
+                 .code,
+        2);
 }
 
 void TestCli::inspectVerifyHashesWhileIndexing()
 {
     // Uncompressed layers (a Docker save) and gzip layers (skopeo's OCI archive): every layer
     // verified in the same read that lists its entries.
-    for (const QString &path : {lamina::test::source(QStringLiteral("resources/samples/docker24-save.tar")),
-                                lamina::test::corpus(QStringLiteral("gen__skopeo-oci-archive.tar"))}) {
-        const Run r = lamina({QStringLiteral("inspect"), QStringLiteral("--json"), QStringLiteral("--verify"), path});
+    for (const QString &path : { lamina::test::source(QStringLiteral("resources/samples/docker24-save.tar")),
+             lamina::test::corpus(QStringLiteral("gen__skopeo-oci-archive.tar")) }) {
+        const Run r = lamina({ QStringLiteral("inspect"), QStringLiteral("--json"), QStringLiteral("--verify"), path });
         QCOMPARE(r.code, 0);
         const QJsonObject o = QJsonDocument::fromJson(r.out).object();
         QVERIFY(o.value(u"verification").toArray().isEmpty());
@@ -309,7 +329,7 @@ void TestCli::inspectVerifyHashesWhileIndexing()
             QCOMPARE(l.toObject().value(u"verified").toBool(), true);
             QVERIFY(l.toObject().value(u"uncompressedSize").toDouble() > 0);
         }
-        const Run text = lamina({QStringLiteral("inspect"), QStringLiteral("--verify"), path});
+        const Run text = lamina({ QStringLiteral("inspect"), QStringLiteral("--verify"), path });
         QVERIFY2(text.out.contains("Verified: every layer matches its digests"), text.out.constData());
     }
     // One flipped byte in the third layer (layers 1 and 3 share one file): that layer, and only it, fails.
@@ -328,10 +348,11 @@ void TestCli::inspectVerifyHashesWhileIndexing()
         QVERIFY(f.seek(m.dataOffset + 512 + 3));
         QVERIFY(f.putChar(char(c ^ 1)));
     }
-    const Run r = lamina({QStringLiteral("inspect"), QStringLiteral("--json"), QStringLiteral("--verify"), damaged});
+    const Run r = lamina({ QStringLiteral("inspect"), QStringLiteral("--json"), QStringLiteral("--verify"), damaged });
     QCOMPARE(r.code, 1);
     const QJsonObject o = QJsonDocument::fromJson(r.out).object();
-    QCOMPARE(o.value(u"verification").toArray().at(0).toObject().value(u"code").toString(), QStringLiteral("diffid-mismatch"));
+    QCOMPARE(o.value(u"verification").toArray().at(0).toObject().value(u"code").toString(),
+        QStringLiteral("diffid-mismatch"));
     const QJsonArray layers = o.value(u"images").toArray().at(0).toObject().value(u"layers").toArray();
     for (int i = 0; i < layers.size(); ++i)
         QVERIFY2(layers.at(i).toObject().value(u"verified").toBool() == (i != 2), qPrintable(QString::number(i)));
@@ -341,10 +362,11 @@ void TestCli::windowWithoutDisplaySaysWhatToDo()
 {
     QProcess p;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    for (const char *name : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"})
+    for (const char *name : { "DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM" })
         env.remove(QString::fromLatin1(name));
     p.setProcessEnvironment(env);
-    p.start(QStringLiteral(LAMINA_BINARY), {lamina::test::source(QStringLiteral("resources/samples/docker24-save.tar"))});
+    p.start(
+        QStringLiteral(LAMINA_BINARY), { lamina::test::source(QStringLiteral("resources/samples/docker24-save.tar")) });
     QVERIFY(p.waitForFinished(30000));
     QCOMPARE(p.exitStatus(), QProcess::NormalExit); // not Qt's abort
     QCOMPARE(p.exitCode(), 2);
@@ -355,7 +377,7 @@ void TestCli::commandsStartWithoutTheWindowLibraries()
 {
     // The program itself needs no GUI library: the window is a module loaded only for a window.
     QProcess readelf;
-    readelf.start(QStringLiteral("readelf"), {QStringLiteral("-d"), QStringLiteral(LAMINA_BINARY)});
+    readelf.start(QStringLiteral("readelf"), { QStringLiteral("-d"), QStringLiteral(LAMINA_BINARY) });
     QVERIFY(readelf.waitForFinished(30000));
     const QByteArray needed = readelf.readAllStandardOutput();
     QVERIFY(needed.contains("libQt6Core.so"));
@@ -367,8 +389,9 @@ void TestCli::commandsStartWithoutTheWindowLibraries()
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
     p.setProcessEnvironment(env);
-    p.start(QStringLiteral(LAMINA_BINARY), {QStringLiteral("--screenshot"), shot, QStringLiteral("--size"), QStringLiteral("800x600"),
-                                            lamina::test::source(QStringLiteral("resources/samples/docker24-save.tar"))});
+    p.start(QStringLiteral(LAMINA_BINARY),
+        { QStringLiteral("--screenshot"), shot, QStringLiteral("--size"), QStringLiteral("800x600"),
+            lamina::test::source(QStringLiteral("resources/samples/docker24-save.tar")) });
     QVERIFY(p.waitForFinished(60000));
     QCOMPARE(p.exitCode(), 0);
     QFile png(shot);
@@ -380,12 +403,13 @@ void TestCli::commandsStartWithoutTheWindowLibraries()
     const QString alone = dir.filePath(QStringLiteral("lamina"));
     QVERIFY(QFile::copy(QStringLiteral(LAMINA_BINARY), alone));
     QProcess cli;
-    cli.start(alone, {QStringLiteral("check"), lamina::test::source(QStringLiteral("resources/samples/docker24-save.tar"))});
+    cli.start(alone,
+        { QStringLiteral("check"), lamina::test::source(QStringLiteral("resources/samples/docker24-save.tar")) });
     QVERIFY(cli.waitForFinished(30000));
     QCOMPARE(cli.exitCode(), 0);
     QProcess window;
     window.setProcessEnvironment(env);
-    window.start(alone, {lamina::test::source(QStringLiteral("resources/samples/docker24-save.tar"))});
+    window.start(alone, { lamina::test::source(QStringLiteral("resources/samples/docker24-save.tar")) });
     QVERIFY(window.waitForFinished(30000));
     QCOMPARE(window.exitStatus(), QProcess::NormalExit);
     QCOMPARE(window.exitCode(), 2);

@@ -47,12 +47,13 @@ private:
             "with tarfile.open(sys.argv[1]) as t:\n"
             "    for m in t:\n"
             "        out.append({'name': m.name, 'type': m.type.decode(), 'mode': m.mode, 'uid': m.uid, 'gid': m.gid,\n"
-            "                    'uname': m.uname, 'gname': m.gname, 'mtime': m.mtime, 'size': m.size, 'link': m.linkname,\n"
+            "                    'uname': m.uname, 'gname': m.gname, 'mtime': m.mtime, 'size': m.size, 'link': "
+            "m.linkname,\n"
             "                    'pax': sorted(m.pax_headers.keys()),\n"
             "                    'data': t.extractfile(m).read().decode('latin-1') if m.isfile() else None})\n"
             "print(json.dumps(out))\n");
         QString output;
-        if (test::runPython({QStringLiteral("-c"), script, tar}, &output) != 0)
+        if (test::runPython({ QStringLiteral("-c"), script, tar }, &output) != 0)
             return {};
         return QJsonDocument::fromJson(output.toUtf8()).array();
     }
@@ -68,8 +69,9 @@ void TestCompose::initTestCase()
     QVERIFY(f.open(QIODevice::WriteOnly));
     f.write("#!/bin/sh\necho hi\n");
     f.close();
-    QFile::setPermissions(f.fileName(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadGroup
-                                            | QFile::ExeGroup | QFile::ReadOther | QFile::ExeOther);
+    QFile::setPermissions(f.fileName(),
+        QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadGroup | QFile::ExeGroup | QFile::ReadOther
+            | QFile::ExeOther);
     QFile g(m_host.filePath(QStringLiteral("app/lib/data.bin")));
     QVERIFY(g.open(QIODevice::WriteOnly));
     g.write(QByteArray(3000, 'x'));
@@ -116,7 +118,9 @@ void TestCompose::layerHoldsWhatWasAsked()
     const QString tar = m_out.filePath(QStringLiteral("layer.tar"));
     const WrittenLayer w = writeLayer(spec(), tar);
     QVERIFY2(w.ok(), qPrintable(w.error));
-    QVERIFY(QDir(QFileInfo(tar).absolutePath()).entryList({QStringLiteral("*.lamina-part-*")}, QDir::AllEntries | QDir::Hidden).isEmpty());
+    QVERIFY(QDir(QFileInfo(tar).absolutePath())
+                .entryList({ QStringLiteral("*.lamina-part-*") }, QDir::AllEntries | QDir::Hidden)
+                .isEmpty());
     QFile f(tar);
     QVERIFY(f.open(QIODevice::ReadOnly));
     const QByteArray bytes = f.readAll();
@@ -129,12 +133,13 @@ void TestCompose::layerHoldsWhatWasAsked()
     for (const QJsonValue &v : entries)
         names << v.toObject().value(u"name").toString();
     // Parents first, whiteouts before their siblings, missing folders added.
-    QCOMPARE(names, (QStringList{QStringLiteral("etc"), QStringLiteral("etc/.wh.old.conf"), QStringLiteral("etc/motd"),
-                                 QStringLiteral("example-output"), QStringLiteral("opt"), QStringLiteral("opt/app"),
-                                 QStringLiteral("opt/app/lib"), QStringLiteral("opt/app/lib/data.bin"), QStringLiteral("opt/app/run.sh"),
-                                 QStringLiteral("opt/app/start"), QStringLiteral("usr"), QStringLiteral("usr/local"),
-                                 QStringLiteral("usr/local/bin"), QStringLiteral("usr/local/bin/app"), QStringLiteral("var"),
-                                 QStringLiteral("var/cache"), QStringLiteral("var/cache/.wh..wh..opq")}));
+    QCOMPARE(names,
+        (QStringList { QStringLiteral("etc"), QStringLiteral("etc/.wh.old.conf"), QStringLiteral("etc/motd"),
+            QStringLiteral("example-output"), QStringLiteral("opt"), QStringLiteral("opt/app"),
+            QStringLiteral("opt/app/lib"), QStringLiteral("opt/app/lib/data.bin"), QStringLiteral("opt/app/run.sh"),
+            QStringLiteral("opt/app/start"), QStringLiteral("usr"), QStringLiteral("usr/local"),
+            QStringLiteral("usr/local/bin"), QStringLiteral("usr/local/bin/app"), QStringLiteral("var"),
+            QStringLiteral("var/cache"), QStringLiteral("var/cache/.wh..wh..opq") }));
     for (const QJsonValue &v : entries) {
         const QJsonObject e = v.toObject();
         QCOMPARE(e.value(u"uid").toInt(), 0);
@@ -182,7 +187,10 @@ void TestCompose::reproducibleWhateverTheHost()
     const QString b = m_out.filePath(QStringLiteral("b.tar"));
     QVERIFY(writeLayer(spec(), a).ok());
     // Other host mtimes and another umask: nothing of it may show in the layer.
-    struct utimbuf times{1000000, 1000000};
+    struct utimbuf times
+    {
+        1000000, 1000000
+    };
     ::utime(QFile::encodeName(m_host.filePath(QStringLiteral("app/run.sh"))).constData(), &times);
     ::utime(QFile::encodeName(m_host.filePath(QStringLiteral("app/lib"))).constData(), &times);
     const mode_t old = ::umask(0077);
@@ -200,9 +208,15 @@ void TestCompose::refusals_data()
     QTest::addColumn<QString>("imagePath");
     QTest::addColumn<QString>("hostPath");
     QTest::addColumn<QString>("error");
-    QTest::newRow("image path climbing out") << int(LayerOp::WriteText) << "../../etc/passwd" << "" << "climbs out";
-    QTest::newRow("host path missing") << int(LayerOp::AddHost) << "/x" << "/nonexistent/host/file" << "No such file";
-    QTest::newRow("the root itself") << int(LayerOp::Mkdir) << "/" << "" << "below the root";
+    QTest::newRow("image path climbing out") << int(LayerOp::WriteText) << "../../etc/passwd"
+                                             << ""
+                                             << "climbs out";
+    QTest::newRow("host path missing") << int(LayerOp::AddHost) << "/x"
+                                       << "/nonexistent/host/file"
+                                       << "No such file";
+    QTest::newRow("the root itself") << int(LayerOp::Mkdir) << "/"
+                                     << ""
+                                     << "below the root";
 }
 
 void TestCompose::refusals()
@@ -222,7 +236,9 @@ void TestCompose::refusals()
     QVERIFY(!w.ok());
     QVERIFY2(w.error.contains(error), qPrintable(w.error));
     QVERIFY(!QFileInfo::exists(tar));
-    QVERIFY(QDir(QFileInfo(tar).absolutePath()).entryList({QStringLiteral("*.lamina-part-*")}, QDir::AllEntries | QDir::Hidden).isEmpty());
+    QVERIFY(QDir(QFileInfo(tar).absolutePath())
+                .entryList({ QStringLiteral("*.lamina-part-*") }, QDir::AllEntries | QDir::Hidden)
+                .isEmpty());
 }
 
 void TestCompose::nothingDroppedSilently_data()
@@ -233,21 +249,25 @@ void TestCompose::nothingDroppedSilently_data()
     QTest::addColumn<int>("kind");
     QTest::addColumn<QString>("imagePath");
     QTest::addColumn<QByteArray>("hostName"); // a file made in a fresh host folder, added whole
-    QTest::addColumn<QString>("hostPath");    // else this host path is added
+    QTest::addColumn<QString>("hostPath"); // else this host path is added
     QTest::addColumn<QStringList>("error");
     QTest::newRow("host name not UTF-8") << int(LayerOp::AddHost) << "/srv" << QByteArray("bad\xff\xfename") << ""
-                                         << QStringList{QStringLiteral("bad\\xff\\xfename"), QStringLiteral("not UTF-8")};
+                                         << QStringList { QStringLiteral("bad\\xff\\xfename"),
+                                                QStringLiteral("not UTF-8") };
     QTest::newRow("host file named .wh.") << int(LayerOp::AddHost) << "/" << QByteArray(".wh.bin") << ""
-                                          << QStringList{QStringLiteral(".wh.bin"), QStringLiteral("whiteout")};
+                                          << QStringList { QStringLiteral(".wh.bin"), QStringLiteral("whiteout") };
     QTest::newRow("host opaque marker") << int(LayerOp::AddHost) << "/srv" << QByteArray(".wh..wh..opq") << ""
-                                        << QStringList{QStringLiteral(".wh..wh..opq"), QStringLiteral("whiteout")};
-    QTest::newRow("written .wh. file") << int(LayerOp::WriteText) << "/.wh.bin" << QByteArray() << "" << QStringList{QStringLiteral(".wh.bin"), QStringLiteral("whiteout")};
-    QTest::newRow("folder below .wh.") << int(LayerOp::Mkdir) << "/a/.wh.b/c" << QByteArray() << "" << QStringList{QStringLiteral(".wh.b"), QStringLiteral("whiteout")};
+                                        << QStringList { QStringLiteral(".wh..wh..opq"), QStringLiteral("whiteout") };
+    QTest::newRow("written .wh. file") << int(LayerOp::WriteText) << "/.wh.bin" << QByteArray() << ""
+                                       << QStringList { QStringLiteral(".wh.bin"), QStringLiteral("whiteout") };
+    QTest::newRow("folder below .wh.") << int(LayerOp::Mkdir) << "/a/.wh.b/c" << QByteArray() << ""
+                                       << QStringList { QStringLiteral(".wh.b"), QStringLiteral("whiteout") };
     QTest::newRow("added onto .wh.") << int(LayerOp::AddHost) << "/etc/.wh.passwd" << QByteArray("x") << ""
-                                     << QStringList{QStringLiteral(".wh.passwd"), QStringLiteral("whiteout")};
+                                     << QStringList { QStringLiteral(".wh.passwd"), QStringLiteral("whiteout") };
     // A /proc file says 0 bytes and holds more: the same check as a file that grows while read.
-    QTest::newRow("more bytes than measured") << int(LayerOp::AddHost) << "/status" << QByteArray() << "/proc/self/status"
-                                              << QStringList{QStringLiteral("/proc/self/status"), QStringLiteral("more than the 0 bytes")};
+    QTest::newRow("more bytes than measured")
+        << int(LayerOp::AddHost) << "/status" << QByteArray() << "/proc/self/status"
+        << QStringList { QStringLiteral("/proc/self/status"), QStringLiteral("more than the 0 bytes") };
 }
 
 void TestCompose::nothingDroppedSilently()
@@ -311,7 +331,9 @@ void TestCompose::unreadableFolderIsAnError()
     QVERIFY(child >= 0);
     if (child == 0) {
         ::close(pipeFds[0]);
-        if (::geteuid() == 0 && (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0))
+        if (::geteuid() == 0
+            && (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0
+                || ::setresuid(65534, 65534, 65534) != 0))
             ::_exit(3);
         const WrittenLayer w = writeLayer(s, tar);
         const QByteArray message = w.ok() ? QByteArray("written") : w.error.toUtf8();
@@ -352,16 +374,17 @@ void TestCompose::mkdirKeepsWhatIsThere()
     s.ops << data << again << tmp << root;
     const FolderBelow below = [](const QString &path) -> std::optional<ExistingFolder> {
         if (path == u"tmp")
-            return ExistingFolder{01777, 0, 0, 1234};
+            return ExistingFolder { 01777, 0, 0, 1234 };
         if (path == u"root")
-            return ExistingFolder{0700, 0, 0, 1234};
+            return ExistingFolder { 0700, 0, 0, 1234 };
         return std::nullopt;
     };
     const QString tar = m_out.filePath(QStringLiteral("mkdir.tar"));
     QVERIFY(writeLayer(s, tar, {}, below).ok());
     QHash<QString, QPair<int, qint64>> modes;
     for (const QJsonValue &v : listWithPython(tar))
-        modes.insert(v.toObject().value(u"name").toString(), {v.toObject().value(u"mode").toInt(), v.toObject().value(u"mtime").toInteger()});
+        modes.insert(v.toObject().value(u"name").toString(),
+            { v.toObject().value(u"mode").toInt(), v.toObject().value(u"mtime").toInteger() });
     QCOMPARE(modes.value(QStringLiteral("data")), qMakePair(0750, qint64(1)));
     QCOMPARE(modes.value(QStringLiteral("tmp")), qMakePair(01777, qint64(1234)));
     QCOMPARE(modes.value(QStringLiteral("root")), qMakePair(0711, qint64(1)));

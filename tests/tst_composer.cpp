@@ -120,8 +120,10 @@ void TestComposer::nixScenarioThroughThePanel()
     QTest::keyClicks(panel->findChild<QLineEdit *>(QStringLiteral("workingDir")), QStringLiteral("/example-output"));
     auto *cmd = panel->findChild<ArgvEdit *>(QStringLiteral("cmd"));
     cmd->findChild<QCheckBox *>(QStringLiteral("shellForm"))->click();
-    QTest::keyClicks(cmd->findChild<QLineEdit *>(QStringLiteral("shellCommand")), QStringLiteral("echo hello > foo; cat foo"));
-    QCOMPARE(cmd->findChild<QLabel *>(QStringLiteral("argvResult"))->text(), QStringLiteral("→ [\"/bin/sh\",\"-c\",\"echo hello > foo; cat foo\"]"));
+    QTest::keyClicks(
+        cmd->findChild<QLineEdit *>(QStringLiteral("shellCommand")), QStringLiteral("echo hello > foo; cat foo"));
+    QCOMPARE(cmd->findChild<QLabel *>(QStringLiteral("argvResult"))->text(),
+        QStringLiteral("→ [\"/bin/sh\",\"-c\",\"echo hello > foo; cat foo\"]"));
     QTest::keyClicks(panel->findChild<QLineEdit *>(QStringLiteral("tags")), QStringLiteral("example:composed"));
     QTest::keyClicks(panel->findChild<QLineEdit *>(QStringLiteral("stopSignal")), QStringLiteral("SIGINT"));
     // Env: the base's PATH is listed; a changed value becomes an override, the same value none.
@@ -138,8 +140,10 @@ void TestComposer::nixScenarioThroughThePanel()
 
     const Composition c = panel->composition();
     QCOMPARE(c.config.workingDir, std::optional<QString>(QStringLiteral("/example-output")));
-    QCOMPARE(c.config.cmd, std::optional<QStringList>({QStringLiteral("/bin/sh"), QStringLiteral("-c"), QStringLiteral("echo hello > foo; cat foo")}));
-    QCOMPARE(c.tags, QStringList{QStringLiteral("example:composed")});
+    QCOMPARE(c.config.cmd,
+        std::optional<QStringList>(
+            { QStringLiteral("/bin/sh"), QStringLiteral("-c"), QStringLiteral("echo hello > foo; cat foo") }));
+    QCOMPARE(c.tags, QStringList { QStringLiteral("example:composed") });
 
     // The preview: the folder added with its mode, nothing to report.
     QVERIFY(waitForPreview(*panel));
@@ -150,7 +154,8 @@ void TestComposer::nixScenarioThroughThePanel()
     QVERIFY(folder.isValid());
     QCOMPARE(folder.siblingAtColumn(FileTreeModel::ChangeColumn).data().toString(), QStringLiteral("A"));
     QCOMPARE(folder.siblingAtColumn(FileTreeModel::ModeColumn).data().toString(), QStringLiteral("0777"));
-    QVERIFY(resultModel->indexOfPath("bin/bash").siblingAtColumn(FileTreeModel::ChangeColumn).data().toString().isEmpty());
+    QVERIFY(
+        resultModel->indexOfPath("bin/bash").siblingAtColumn(FileTreeModel::ChangeColumn).data().toString().isEmpty());
 
     // Export as a docker archive through the dialog.
     ExportDialog *dialog = panel->openExportDialog();
@@ -171,14 +176,15 @@ void TestComposer::nixScenarioThroughThePanel()
     QCOMPARE(img.configDigest, imageId);
     const QJsonObject cfg = img.config->config;
     QCOMPARE(cfg.value(u"WorkingDir").toString(), QStringLiteral("/example-output"));
-    QCOMPARE(cfg.value(u"Cmd").toArray(), QJsonArray({QStringLiteral("/bin/sh"), QStringLiteral("-c"), QStringLiteral("echo hello > foo; cat foo")}));
+    QCOMPARE(cfg.value(u"Cmd").toArray(),
+        QJsonArray({ QStringLiteral("/bin/sh"), QStringLiteral("-c"), QStringLiteral("echo hello > foo; cat foo") }));
     QVERIFY(cfg.value(u"Env").toArray().contains(QJsonValue(QStringLiteral("PATH=/bin:/usr/bin"))));
     QCOMPARE(img.legacyChainIds.size(), img.layers.size());
     for (int i = 0; i < img.layers.size(); ++i)
         QCOMPARE(img.layers.at(i).legacyId, img.legacyChainIds.at(img.layers.size() - 1 - i));
     for (const Finding &f : checkArchive(ia))
         QVERIFY2(f.code != u"dangling-parent", qPrintable(f.message));
-    QCOMPARE(img.tags, QStringList{QStringLiteral("example:composed")});
+    QCOMPARE(img.tags, QStringList { QStringLiteral("example:composed") });
     QCOMPARE(cfg.value(u"StopSignal").toString(), QStringLiteral("SIGINT"));
 
     // The command line it shows writes the same image.
@@ -190,7 +196,7 @@ void TestComposer::nixScenarioThroughThePanel()
     QVERIFY(QFile::rename(out, out + QStringLiteral(".gui")));
     line = shellQuote(QStringLiteral(LAMINA_BINARY)) + line.mid(6);
     QProcess shell;
-    shell.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), line});
+    shell.start(QStringLiteral("/bin/sh"), { QStringLiteral("-c"), line });
     QVERIFY(shell.waitForFinished(60000));
     const QByteArray said = shell.readAllStandardError();
     QCOMPARE(shell.exitCode(), 0);
@@ -214,14 +220,15 @@ void TestComposer::undoAndRedoEveryEdit()
     text.text = "hi\n";
     panel.addOp(text);
     QVERIFY(model->setData(model->opIndex(0, 0, ComposerModel::OwnerColumn), QStringLiteral("1000:100"), Qt::EditRole));
-    QVERIFY(!model->setData(model->opIndex(0, 0, ComposerModel::OwnerColumn), QStringLiteral("root"), Qt::EditRole)); // refused, no step
+    QVERIFY(!model->setData(
+        model->opIndex(0, 0, ComposerModel::OwnerColumn), QStringLiteral("root"), Qt::EditRole)); // refused, no step
     QVERIFY(!model->setData(model->opIndex(0, 0, ComposerModel::PathColumn), QStringLiteral("../../x"), Qt::EditRole));
     panel.deletePath(QStringLiteral("/usr/share/doc/README"), false);
     panel.stackLayer();
     panel.deletePath(QStringLiteral("/usr/share"), true);
     panel.show();
     auto *workdir = panel.findChild<QLineEdit *>(QStringLiteral("workingDir"));
-    QTest::keyClicks(workdir, QStringLiteral("/srv"));  // one step for the word
+    QTest::keyClicks(workdir, QStringLiteral("/srv")); // one step for the word
     panel.findChild<QCheckBox *>(QStringLiteral("createWorkdir"))->click();
     const QJsonObject done = compositionToJson(panel.composition());
     QCOMPARE(undo->count(), 8);
@@ -258,7 +265,8 @@ void TestComposer::filesDroppedOnAFolder()
 {
     const QString host = m_dir.filePath(QStringLiteral("drop"));
     QVERIFY(QDir().mkpath(host + QStringLiteral("/site/css")));
-    for (const QString &name : {QStringLiteral("app.conf"), QStringLiteral("site/index.html"), QStringLiteral("site/css/a.css")}) {
+    for (const QString &name :
+        { QStringLiteral("app.conf"), QStringLiteral("site/index.html"), QStringLiteral("site/css/a.css") }) {
         QFile f(host + u'/' + name);
         QVERIFY(f.open(QIODevice::WriteOnly));
         f.write("x\n");
@@ -288,18 +296,22 @@ void TestComposer::filesDroppedOnAFolder()
     };
     // On a folder: into it.
     const QModelIndex bin = model->indexOfPath("usr/local/bin");
-    QVERIFY2(bin.isValid(), qPrintable(QStringLiteral("tree %1, error %2, layers %3").arg(model->tree() ? 1 : 0).arg(panel.preview().error).arg(panel.preview().layers.size())));
-    drop(bin, {QStringLiteral("app.conf"), QStringLiteral("site")});
+    QVERIFY2(bin.isValid(),
+        qPrintable(QStringLiteral("tree %1, error %2, layers %3")
+                       .arg(model->tree() ? 1 : 0)
+                       .arg(panel.preview().error)
+                       .arg(panel.preview().layers.size())));
+    drop(bin, { QStringLiteral("app.conf"), QStringLiteral("site") });
     QCOMPARE(panel.model()->layerCount(), 1);
     QCOMPARE(panel.model()->opCount(0), 2);
     QCOMPARE(panel.model()->op(0, 0).imagePath, QStringLiteral("/usr/local/bin/app.conf"));
     QCOMPARE(panel.model()->op(0, 1).imagePath, QStringLiteral("/usr/local/bin/site"));
     QCOMPARE(panel.model()->op(0, 1).kind, LayerOp::AddHost);
     QTRY_COMPARE(panel.model()->index(1, ComposerModel::SizeColumn, panel.model()->layerIndex(0)).data().toString(),
-                 QLocale().formattedDataSize(4)); // two files of two bytes, counted on a worker
+        QLocale().formattedDataSize(4)); // two files of two bytes, counted on a worker
     // On a file: into its folder. One drop is one undo step.
     QVERIFY(waitForPreview(panel));
-    drop(model->indexOfPath("etc/motd"), {QStringLiteral("site/css/a.css")});
+    drop(model->indexOfPath("etc/motd"), { QStringLiteral("site/css/a.css") });
     QCOMPARE(panel.model()->op(0, 2).imagePath, QStringLiteral("/etc/a.css"));
     panel.undoStack()->undo();
     QCOMPARE(panel.model()->opCount(0), 2);
@@ -310,7 +322,7 @@ void TestComposer::filesDroppedOnAFolder()
     QVERIFY(added.isValid());
     QCOMPARE(added.siblingAtColumn(FileTreeModel::ChangeColumn).data().toString(), QStringLiteral("A"));
     // Below the last row: the root.
-    drop({}, {QStringLiteral("app.conf")});
+    drop({}, { QStringLiteral("app.conf") });
     QCOMPARE(panel.model()->op(0, 3).imagePath, QStringLiteral("/app.conf"));
 }
 
@@ -323,12 +335,12 @@ void TestComposer::checksFollowTheEdits()
     QVERIFY(panel.preview().findings.isEmpty()); // the base's /bin/bash runs
     panel.setShellCommand(QStringLiteral("echo hi"));
     QVERIFY(waitForPreview(panel));
-    QVERIFY(panel.preview().findings.isEmpty());       // /bin/sh → bash
+    QVERIFY(panel.preview().findings.isEmpty()); // /bin/sh → bash
     panel.findChild<ArgvEdit *>(QStringLiteral("cmd"))->setShellForm(false);
     QVERIFY(waitForPreview(panel));
     QVERIFY(panel.preview().findings.isEmpty()); // the same array in exec form
     Composition c = panel.composition();
-    c.config.cmd = QStringList{QStringLiteral("frobnicate")};
+    c.config.cmd = QStringList { QStringLiteral("frobnicate") };
     c.config.workingDir = QStringLiteral("/srv/nowhere");
     c.createWorkdir = false;
     LayerSpec layer;
@@ -342,7 +354,9 @@ void TestComposer::checksFollowTheEdits()
     QVERIFY(waitForPreview(panel));
     QStringList found = codes(panel);
     found.sort();
-    QCOMPARE(found, (QStringList{QStringLiteral("command-not-found"), QStringLiteral("setuid-file"), QStringLiteral("workdir-missing")}));
+    QCOMPARE(found,
+        (QStringList {
+            QStringLiteral("command-not-found"), QStringLiteral("setuid-file"), QStringLiteral("workdir-missing") }));
     // Selecting a check shows where: the file in the result and its layer.
     auto *findings = panel.findChild<QTreeWidget *>(QStringLiteral("composerFindings"));
     QTreeWidgetItem *setuidItem = nullptr;
@@ -359,7 +373,7 @@ void TestComposer::checksFollowTheEdits()
     panel.findChild<QCheckBox *>(QStringLiteral("createWorkdir"))->click();
     panel.setShellCommand(QStringLiteral("tool"));
     QVERIFY(waitForPreview(panel));
-    QCOMPARE(codes(panel), (QStringList{QStringLiteral("setuid-file"), QStringLiteral("workdir-missing")}));
+    QCOMPARE(codes(panel), (QStringList { QStringLiteral("setuid-file"), QStringLiteral("workdir-missing") }));
     QCOMPARE(panel.preview().findings.constLast().severity, Severity::Info); // "it was added"
     // A host file that has gone: said above the checks, not a crash.
     LayerOp gone;
@@ -391,8 +405,9 @@ void TestComposer::compositionFile()
     QVERIFY2(panel.saveSpec(file, &error), qPrintable(error));
     // The file is the command line's: lamina compose --spec reads it.
     QProcess p;
-    p.start(QStringLiteral(LAMINA_BINARY), {QStringLiteral("compose"), QStringLiteral("--spec"), file, QStringLiteral("-o"),
-                                          m_dir.filePath(QStringLiteral("from-spec.tar"))});
+    p.start(QStringLiteral(LAMINA_BINARY),
+        { QStringLiteral("compose"), QStringLiteral("--spec"), file, QStringLiteral("-o"),
+            m_dir.filePath(QStringLiteral("from-spec.tar")) });
     QVERIFY(p.waitForFinished(60000));
     QCOMPARE(p.exitCode(), 0);
     // Loaded into another panel on another base: the same composition, and the base is asked for.
@@ -401,8 +416,10 @@ void TestComposer::compositionFile()
     QVERIFY2(other.loadSpec(file, &error), qPrintable(error));
     QCOMPARE(asked.size(), 1);
     QCOMPARE(asked.constFirst().constFirst().toString(), nixBase());
-    QCOMPARE(compositionToJson(other.composition()).value(u"layers"), compositionToJson(panel.composition()).value(u"layers"));
-    QCOMPARE(compositionToJson(other.composition()).value(u"config"), compositionToJson(panel.composition()).value(u"config"));
+    QCOMPARE(compositionToJson(other.composition()).value(u"layers"),
+        compositionToJson(panel.composition()).value(u"layers"));
+    QCOMPARE(compositionToJson(other.composition()).value(u"config"),
+        compositionToJson(panel.composition()).value(u"config"));
     QVERIFY(!other.undoStack()->canUndo());
     // A broken file is refused with its reason.
     QFile broken(m_dir.filePath(QStringLiteral("broken.json")));
@@ -431,7 +448,7 @@ void TestComposer::openCompositionSaysWhatItReads()
     QVERIFY(!panel.loadSpec(spec, &error));
     QVERIFY2(error.contains(u"/etc/shadow") && error.contains(u"absolute"), qPrintable(error));
     QVERIFY(panel.composition().layers.value(0).ops.isEmpty());
-    for (const QMessageBox::StandardButton answer : {QMessageBox::Cancel, QMessageBox::Open}) {
+    for (const QMessageBox::StandardButton answer : { QMessageBox::Cancel, QMessageBox::Open }) {
         QString shown;
         QTimer::singleShot(0, &panel, [&] {
             auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
@@ -441,8 +458,9 @@ void TestComposer::openCompositionSaysWhatItReads()
         });
         panel.openSpecFile(spec);
         QVERIFY2(shown.contains(u"/etc/shadow — outside the composition's folder"), qPrintable(shown));
-        QVERIFY2(shown.contains(QDir::cleanPath(dir.filePath(QStringLiteral("project/site")))) && !shown.contains(u"site — outside"),
-                 qPrintable(shown));
+        QVERIFY2(shown.contains(QDir::cleanPath(dir.filePath(QStringLiteral("project/site"))))
+                && !shown.contains(u"site — outside"),
+            qPrintable(shown));
         int adds = 0;
         for (const LayerSpec &l : panel.composition().layers)
             for (const LayerOp &op : l.ops)
@@ -456,7 +474,9 @@ void TestComposer::compositionPicksItsPlatform()
     // A composition file naming its base by platform (lamina compose --platform): the window
     // opens the base and composes on that platform's image.
     QString output;
-    QVERIFY2(test::runPython({test::source(QStringLiteral("tests/fixtures/make_fixtures.py")), m_dir.path()}, &output) == 0, qPrintable(output));
+    QVERIFY2(test::runPython({ test::source(QStringLiteral("tests/fixtures/make_fixtures.py")), m_dir.path() }, &output)
+            == 0,
+        qPrintable(output));
     const QString spec = m_dir.filePath(QStringLiteral("arm.json"));
     QFile f(spec);
     QVERIFY(f.open(QIODevice::WriteOnly));
@@ -481,7 +501,7 @@ void TestComposer::exportRefusesTheBase()
     QVERIFY(QFile::copy(nixBase(), copy));
     Composition c;
     c.basePath = copy;
-    c.config.cmd = QStringList{QStringLiteral("/bin/bash")};
+    c.config.cmd = QStringList { QStringLiteral("/bin/bash") };
     ExportDialog dialog(c);
     ExportOptions o;
     o.output = copy;
@@ -518,7 +538,8 @@ void TestComposer::exportRefusesTheBase()
     QCOMPARE(finished.constFirst().constFirst().toBool(), false);
     QVERIFY(busy.findChild<QLabel *>(QStringLiteral("exportStatus"))->text().contains(u"Cancelled"));
     QVERIFY(!QFileInfo::exists(o.output));
-    QCOMPARE(QDir(m_dir.path()).entryList({QStringLiteral("*.lamina-part-*")}, QDir::AllEntries | QDir::Hidden).size(), 0);
+    QCOMPARE(
+        QDir(m_dir.path()).entryList({ QStringLiteral("*.lamina-part-*") }, QDir::AllEntries | QDir::Hidden).size(), 0);
 }
 
 void TestComposer::exportFormats_data()
@@ -526,8 +547,10 @@ void TestComposer::exportFormats_data()
     QTest::addColumn<int>("format");
     QTest::addColumn<int>("compress");
     QTest::addColumn<QString>("loaders");
-    QTest::newRow("docker archive, gzip'd") << int(ExportFormat::Docker) << int(Compression::Gzip) << QStringLiteral("Docker, podman");
-    QTest::newRow("Docker 25 layout") << int(ExportFormat::DockerOci) << int(Compression::None) << QStringLiteral("Docker, podman");
+    QTest::newRow("docker archive, gzip'd")
+        << int(ExportFormat::Docker) << int(Compression::Gzip) << QStringLiteral("Docker, podman");
+    QTest::newRow("Docker 25 layout") << int(ExportFormat::DockerOci) << int(Compression::None)
+                                      << QStringLiteral("Docker, podman");
     QTest::newRow("OCI archive") << int(ExportFormat::Oci) << int(Compression::None) << QStringLiteral("ctr import");
     QTest::newRow("OCI folder") << int(ExportFormat::OciDir) << int(Compression::None) << QStringLiteral("oci:FOLDER");
 }
@@ -582,7 +605,7 @@ void TestComposer::noVerifiedLineWithFindings()
     panel.addOp(tool);
     panel.setShellCommand(QStringLiteral("ls"));
     Composition c = panel.composition();
-    c.config.entrypoint = QStringList{QStringLiteral("tini")};
+    c.config.entrypoint = QStringList { QStringLiteral("tini") };
     panel.setComposition(c);
     ExportDialog *dialog = panel.openExportDialog();
     ExportOptions o;
@@ -667,7 +690,7 @@ void TestComposer::modelPassesTheTester()
     QCOMPARE(model.opCount(0), 1);
     QCOMPARE(model.op(0, 0).imagePath, QStringLiteral("/a"));
     QCOMPARE(model.op(1, 0).imagePath, QStringLiteral("/e"));
-    model.setLayers({LayerSpec(), LayerSpec()});
+    model.setLayers({ LayerSpec(), LayerSpec() });
     QCOMPARE(model.layerCount(), 2);
 }
 
@@ -697,7 +720,7 @@ void TestComposer::typingNeverWaitsForThePreview()
     panel.addOp(add);
     QVERIFY(waitForPreview(panel));
     qInfo("preview: %lld ms with the base alone, %lld ms after adding a folder (including the 250 ms pause)",
-          static_cast<long long>(firstPreview), static_cast<long long>(previewClock.elapsed()));
+        static_cast<long long>(firstPreview), static_cast<long long>(previewClock.elapsed()));
     QElapsedTimer clock;
     qint64 last = 0, longest = 0;
     QTimer beat;
@@ -710,7 +733,8 @@ void TestComposer::typingNeverWaitsForThePreview()
     beat.start();
     auto *cmd = panel.findChild<ArgvEdit *>(QStringLiteral("cmd"));
     cmd->setShellForm(true);
-    QTest::keyClicks(cmd->findChild<QLineEdit *>(QStringLiteral("shellCommand")), QStringLiteral("cat /samples/README.md"), Qt::NoModifier, 30);
+    QTest::keyClicks(cmd->findChild<QLineEdit *>(QStringLiteral("shellCommand")),
+        QStringLiteral("cat /samples/README.md"), Qt::NoModifier, 30);
     QVERIFY(waitForPreview(panel));
     beat.stop();
     qInfo("longest UI-thread gap while typing: %lld ms", static_cast<long long>(longest));

@@ -33,49 +33,50 @@ static const struct Row
     const char *compression;
     const char *layout;
     int images;
-    const char *tags;        // per image
-    const char *platforms;   // per image
-    const char *diffIds;     // per image: first 8 hex digits of each diff ID, bottom to top
+    const char *tags; // per image
+    const char *platforms; // per image
+    const char *diffIds; // per image: first 8 hex digits of each diff ID, bottom to top
     const char *layerCompression;
     const char *chainLengths; // per image: legacy chain length
-    const char *error;       // substring of an error, or ""
+    const char *error; // substring of an error, or ""
 } kRows[] = {
-    {"cimage__almostempty.tar", "tar", "none", "docker-manifest", 1, "emptyimage:latest", "linux/amd64", "0b916d25",
-     "none", "1", ""},
-    {"dive__test-docker-image.tar", "tar", "none", "docker-manifest", 1, "dive-test:latest", "linux/amd64",
-     "23bc2b70,a65b7d7a,93e208d4,4abad3ab,14c9a6ff,778fb577,f275b8a3,dd1effc5,8d1869a0,bc2e3642,7f648d45,a4b8f95f,"
-     "22a44d45,ba689cac",
-     "none,none,none,none,none,none,none,none,none,none,none,none,none,none", "14", ""},
-    {"dive__test-oci-uncompressed-image.tar", "tar", "none", "oci-layout", 1, "", "linux/arm64", "356d5e7f", "none", "0", ""},
-    {"dive__test-oci-zstd-image.tar", "tar", "none", "oci-layout", 1, "", "linux/arm64", "356d5e7f", "zstd", "0", ""},
-    {"gen__nix-stream-layered-image.tar", "tar", "none", "docker-manifest", 1,
-     "corpus-nix-hello:0c5wv1zl3nqa4ryaf8bxxqm3k3ylf1yy", "linux/amd64", "043c7b8b,5b1dcb90,c11a6513", "none,none,none",
-     "0", ""},
-    {"gen__skopeo-docker-archive.tar", "tar", "none", "docker-manifest", 1, "docker.io/corpus/dive-test:skopeo",
-     "linux/amd64",
-     "23bc2b70,a65b7d7a,93e208d4,4abad3ab,14c9a6ff,778fb577,f275b8a3,dd1effc5,8d1869a0,bc2e3642,7f648d45,a4b8f95f,"
-     "22a44d45,ba689cac",
-     "none,none,none,none,none,none,none,none,none,none,none,none,none,none", "14", ""},
-    {"gen__skopeo-oci-archive.tar", "tar", "none", "oci-layout", 1, "corpus/dive-test:skopeo", "linux/amd64",
-     "23bc2b70,a65b7d7a,93e208d4,4abad3ab,14c9a6ff,778fb577,f275b8a3,dd1effc5,8d1869a0,bc2e3642,7f648d45,a4b8f95f,"
-     "22a44d45,ba689cac",
-     "gzip,gzip,gzip,gzip,gzip,gzip,gzip,gzip,gzip,gzip,gzip,gzip,gzip,gzip", "0", ""},
-    {"gen__umoci-layout", "directory", "none", "oci-layout", 2, "v1|v2", "linux/amd64|linux/amd64",
-     "0445f809|0445f809,29f945c8", "gzip|gzip,gzip", "0|0", ""},
-    {"ggcr__hello-world-v25.tar", "tar", "none", "docker-oci", 1, "", "linux/arm64", "12660636", "none", "0", ""},
-    {"ggcr__no_manifest.tar", "tar", "none", "docker-legacy", 1, "bazel/v1/tarball:test_image", "linux/amd64", "", "none",
-     "1", ""},
-    {"ggcr__null_manifest.tar", "tar", "none", "docker-manifest", 0, "", "", "", "", "", "JSON literal null"},
-    {"ggcr__test_link.tar", "tar", "none", "docker-manifest", 2,
-     "bazel/v1/tarball:test_image_1|bazel/v1/tarball:test_image_3", "linux/amd64|linux/amd64",
-     "8897395f|8897395f,6b617a27", "none|none,none", "1|2", ""},
-    {"jib__jib-image.tar", "tar", "none", "docker-manifest", 1, "extraction.test:latest", "linux/amd64",
-     "5e701122,f1ac3015", "gzip,gzip", "0", ""},
-    {"scalibr__empty.tar", "tar", "none", "unknown", 0, "", "", "", "", "", "holds no members"},
-    {"trivy__alpine-311.tar.gz", "tar", "gzip", "docker-manifest", 1, "alpine:3.11", "linux/amd64", "beee9f30", "none",
-     "1", ""},
-    {"trivy__test_bad_index_json.oci", "directory", "none", "oci-layout", 0, "", "", "", "", "",
-     "index.json: not valid JSON"},
+    { "cimage__almostempty.tar", "tar", "none", "docker-manifest", 1, "emptyimage:latest", "linux/amd64", "0b916d25",
+        "none", "1", "" },
+    { "dive__test-docker-image.tar", "tar", "none", "docker-manifest", 1, "dive-test:latest", "linux/amd64",
+        "23bc2b70,a65b7d7a,93e208d4,4abad3ab,14c9a6ff,778fb577,f275b8a3,dd1effc5,8d1869a0,bc2e3642,7f648d45,a4b8f95f,"
+        "22a44d45,ba689cac",
+        "none,none,none,none,none,none,none,none,none,none,none,none,none,none", "14", "" },
+    { "dive__test-oci-uncompressed-image.tar", "tar", "none", "oci-layout", 1, "", "linux/arm64", "356d5e7f", "none",
+        "0", "" },
+    { "dive__test-oci-zstd-image.tar", "tar", "none", "oci-layout", 1, "", "linux/arm64", "356d5e7f", "zstd", "0", "" },
+    { "gen__nix-stream-layered-image.tar", "tar", "none", "docker-manifest", 1,
+        "corpus-nix-hello:0c5wv1zl3nqa4ryaf8bxxqm3k3ylf1yy", "linux/amd64", "043c7b8b,5b1dcb90,c11a6513",
+        "none,none,none", "0", "" },
+    { "gen__skopeo-docker-archive.tar", "tar", "none", "docker-manifest", 1, "docker.io/corpus/dive-test:skopeo",
+        "linux/amd64",
+        "23bc2b70,a65b7d7a,93e208d4,4abad3ab,14c9a6ff,778fb577,f275b8a3,dd1effc5,8d1869a0,bc2e3642,7f648d45,a4b8f95f,"
+        "22a44d45,ba689cac",
+        "none,none,none,none,none,none,none,none,none,none,none,none,none,none", "14", "" },
+    { "gen__skopeo-oci-archive.tar", "tar", "none", "oci-layout", 1, "corpus/dive-test:skopeo", "linux/amd64",
+        "23bc2b70,a65b7d7a,93e208d4,4abad3ab,14c9a6ff,778fb577,f275b8a3,dd1effc5,8d1869a0,bc2e3642,7f648d45,a4b8f95f,"
+        "22a44d45,ba689cac",
+        "gzip,gzip,gzip,gzip,gzip,gzip,gzip,gzip,gzip,gzip,gzip,gzip,gzip,gzip", "0", "" },
+    { "gen__umoci-layout", "directory", "none", "oci-layout", 2, "v1|v2", "linux/amd64|linux/amd64",
+        "0445f809|0445f809,29f945c8", "gzip|gzip,gzip", "0|0", "" },
+    { "ggcr__hello-world-v25.tar", "tar", "none", "docker-oci", 1, "", "linux/arm64", "12660636", "none", "0", "" },
+    { "ggcr__no_manifest.tar", "tar", "none", "docker-legacy", 1, "bazel/v1/tarball:test_image", "linux/amd64", "",
+        "none", "1", "" },
+    { "ggcr__null_manifest.tar", "tar", "none", "docker-manifest", 0, "", "", "", "", "", "JSON literal null" },
+    { "ggcr__test_link.tar", "tar", "none", "docker-manifest", 2,
+        "bazel/v1/tarball:test_image_1|bazel/v1/tarball:test_image_3", "linux/amd64|linux/amd64",
+        "8897395f|8897395f,6b617a27", "none|none,none", "1|2", "" },
+    { "jib__jib-image.tar", "tar", "none", "docker-manifest", 1, "extraction.test:latest", "linux/amd64",
+        "5e701122,f1ac3015", "gzip,gzip", "0", "" },
+    { "scalibr__empty.tar", "tar", "none", "unknown", 0, "", "", "", "", "", "holds no members" },
+    { "trivy__alpine-311.tar.gz", "tar", "gzip", "docker-manifest", 1, "alpine:3.11", "linux/amd64", "beee9f30", "none",
+        "1", "" },
+    { "trivy__test_bad_index_json.oci", "directory", "none", "oci-layout", 0, "", "", "", "", "",
+        "index.json: not valid JSON" },
 };
 
 void TestCorpus::everyCorpusEntryIsListed()
@@ -203,7 +204,7 @@ void TestCorpus::dockerSaveLegacyChainLinesUp()
     QCOMPARE(ia.legacy.chains.size(), 1);
     QVERIFY(ia.legacy.chains.at(0).missingParent.isEmpty());
     QVERIFY(ia.legacy.chains.at(0).cycleAt.isEmpty());
-    QCOMPARE(ia.legacy.chains.at(0).tags, QStringList{QStringLiteral("dive-test:latest")});
+    QCOMPARE(ia.legacy.chains.at(0).tags, QStringList { QStringLiteral("dive-test:latest") });
 }
 
 void TestCorpus::podmanSymlinkedLayersResolve()
@@ -225,10 +226,11 @@ void TestCorpus::podmanSymlinkedLayersResolve()
     const ImageArchive link = openImageArchive(test::corpus(QStringLiteral("ggcr__test_link.tar")));
     const ImageLayer &dup = link.images.at(1).layers.at(0);
     QCOMPARE(dup.path, QStringLiteral("b159278ac0c8813245b6c3b22cbbe7abefe3b2ec3fac6c7e87138811e1ef2a88/layer.tar"));
-    QCOMPARE(dup.resolvedPath, QStringLiteral("6e77476643c3155b1e9ae07dd5a4c8288bdb6590c131c222b7a3f277dec1e266/layer.tar"));
+    QCOMPARE(
+        dup.resolvedPath, QStringLiteral("6e77476643c3155b1e9ae07dd5a4c8288bdb6590c131c222b7a3f277dec1e266/layer.tar"));
     QCOMPARE(dup.legacyId, QStringLiteral("b159278ac0c8813245b6c3b22cbbe7abefe3b2ec3fac6c7e87138811e1ef2a88"));
     QCOMPARE(link.manifest.entries.at(1).parent,
-             QStringLiteral("sha256:6e0b05049ed9c17d02e1a55e80d6599dbfcce7f4f4b022e3c673e685789c470e"));
+        QStringLiteral("sha256:6e0b05049ed9c17d02e1a55e80d6599dbfcce7f4f4b022e3c673e685789c470e"));
 }
 
 void TestCorpus::docker25HybridReadsBothViews()

@@ -14,10 +14,10 @@
 
 #include <QDir>
 #include <QJsonArray>
-#include <QProcess>
-#include <QSet>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
+#include <QSet>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
@@ -71,7 +71,8 @@ private:
         c.layers << layer;
         c.config.workingDir = QStringLiteral("/example-output");
         c.config.setEnv << qMakePair(QStringLiteral("PATH"), QStringLiteral("/bin:/usr/bin"));
-        c.config.cmd = QStringList{QStringLiteral("/bin/sh"), QStringLiteral("-c"), QStringLiteral("echo hello > foo; cat foo")};
+        c.config.cmd = QStringList { QStringLiteral("/bin/sh"), QStringLiteral("-c"),
+            QStringLiteral("echo hello > foo; cat foo") };
         c.tags << QStringLiteral("example:composed");
         return c;
     }
@@ -105,7 +106,7 @@ private:
 void TestExport::initTestCase()
 {
     QVERIFY(m_dir.isValid());
-    for (const char *tool : {"skopeo", "podman"})
+    for (const char *tool : { "skopeo", "podman" })
         if (QStandardPaths::findExecutable(QString::fromLatin1(tool)).isEmpty())
             QFAIL("skopeo and podman are needed; ./test installs them");
 }
@@ -166,28 +167,36 @@ void TestExport::podmanLoadsIt()
     QVERIFY2(r.ok(), qPrintable(r.error));
     const QString root = m_dir.filePath(QStringLiteral("podman-root"));
     const QString runroot = m_dir.filePath(QStringLiteral("podman-run"));
-    const QStringList base{QStringLiteral("--root"), root, QStringLiteral("--runroot"), runroot, QStringLiteral("--storage-driver"),
-                           QStringLiteral("vfs")};
+    const QStringList base { QStringLiteral("--root"), root, QStringLiteral("--runroot"), runroot,
+        QStringLiteral("--storage-driver"), QStringLiteral("vfs") };
     QByteArray log;
     // podman 4.3 names an image loaded from a folder after the folder's path, which must then be
     // a valid (lowercase) reference: loaded by a relative name from the folder's parent. Archives
     // are named by their tag. Either way the image is looked up by the ID Lamina reported.
-    QVERIFY2(run(QStringLiteral("podman"), base + QStringList{QStringLiteral("load"), QStringLiteral("-i"), QFileInfo(options.output).fileName()}, &log,
-                 m_dir.path()) == 0,
-             log.constData());
+    QVERIFY2(
+        run(QStringLiteral("podman"),
+            base + QStringList { QStringLiteral("load"), QStringLiteral("-i"), QFileInfo(options.output).fileName() },
+            &log, m_dir.path())
+            == 0,
+        log.constData());
     QByteArray inspect;
-    QCOMPARE(run(QStringLiteral("podman"), base + QStringList{QStringLiteral("image"), QStringLiteral("inspect"), r.imageId.mid(7)}, &inspect), 0);
+    QCOMPARE(run(QStringLiteral("podman"),
+                 base + QStringList { QStringLiteral("image"), QStringLiteral("inspect"), r.imageId.mid(7) }, &inspect),
+        0);
     const QJsonObject image = QJsonDocument::fromJson(inspect).array().at(0).toObject();
     QCOMPARE(image.value(u"Id").toString(), r.imageId.mid(7));
     if (options.format != ExportFormat::OciDir)
-        QVERIFY2(image.value(u"RepoTags").toArray().contains(QJsonValue(QStringLiteral("localhost/example:composed"))), inspect.constData());
+        QVERIFY2(image.value(u"RepoTags").toArray().contains(QJsonValue(QStringLiteral("localhost/example:composed"))),
+            inspect.constData());
     const QJsonObject config = image.value(u"Config").toObject();
     QCOMPARE(config.value(u"WorkingDir").toString(), QStringLiteral("/example-output"));
     QCOMPARE(config.value(u"Cmd").toArray().size(), 3);
     QVERIFY(config.value(u"Env").toArray().contains(QJsonValue(QStringLiteral("PATH=/bin:/usr/bin"))));
-    QCOMPARE(run(QStringLiteral("podman"), base + QStringList{QStringLiteral("rmi"), QStringLiteral("--force"), r.imageId.mid(7)}, &log), 0);
+    QCOMPARE(run(QStringLiteral("podman"),
+                 base + QStringList { QStringLiteral("rmi"), QStringLiteral("--force"), r.imageId.mid(7) }, &log),
+        0);
     // podman's storage is owned by the test: clean it up, vfs layers are read-only copies.
-    run(QStringLiteral("chmod"), {QStringLiteral("-R"), QStringLiteral("u+w"), root});
+    run(QStringLiteral("chmod"), { QStringLiteral("-R"), QStringLiteral("u+w"), root });
 }
 
 void TestExport::ociFolderOfOnePlatform()
@@ -195,8 +204,11 @@ void TestExport::ociFolderOfOnePlatform()
     // The fixture generator's multi-platform folder: linux/amd64 with gzip layers, linux/arm64/v8
     // with zstd layers.
     QString output;
-    QVERIFY2(test::runPython({test::source(QStringLiteral("tests/fixtures/make_fixtures.py")), m_dir.filePath(QStringLiteral("fixtures"))}, &output) == 0,
-             qPrintable(output));
+    QVERIFY2(test::runPython({ test::source(QStringLiteral("tests/fixtures/make_fixtures.py")),
+                                 m_dir.filePath(QStringLiteral("fixtures")) },
+                 &output)
+            == 0,
+        qPrintable(output));
     const QString basePath = m_dir.filePath(QStringLiteral("fixtures/oci-dir"));
     const ImageArchive baseArchive = openImageArchive(basePath);
     QCOMPARE(baseArchive.images.size(), 2);
@@ -205,7 +217,7 @@ void TestExport::ociFolderOfOnePlatform()
     Composition c = nixComposition();
     c.basePath = basePath;
     c.basePlatform = QStringLiteral("linux/arm64/v8");
-    c.config.cmd = QStringList{QStringLiteral("/bin/sh")};
+    c.config.cmd = QStringList { QStringLiteral("/bin/sh") };
     ExportOptions options;
     options.format = ExportFormat::OciDir;
     options.layerCompression = Compression::Zstd;
@@ -230,9 +242,13 @@ void TestExport::ociFolderOfOnePlatform()
     }
     QByteArray log;
     const QString dest = m_dir.filePath(QStringLiteral("arm-copy"));
-    QVERIFY2(run(QStringLiteral("skopeo"), {QStringLiteral("copy"), QStringLiteral("--quiet"), QStringLiteral("oci:") + options.output + QStringLiteral(":composed"),
-                                            QStringLiteral("oci:") + dest + QStringLiteral(":t")}, &log) == 0,
-             log.constData());
+    QVERIFY2(run(QStringLiteral("skopeo"),
+                 { QStringLiteral("copy"), QStringLiteral("--quiet"),
+                     QStringLiteral("oci:") + options.output + QStringLiteral(":composed"),
+                     QStringLiteral("oci:") + dest + QStringLiteral(":t") },
+                 &log)
+            == 0,
+        log.constData());
 
     // Written again over itself: the layout is replaced whole, and still complete.
     c.config.workingDir = QStringLiteral("/again");
@@ -240,8 +256,11 @@ void TestExport::ociFolderOfOnePlatform()
     QVERIFY2(again.ok(), qPrintable(again.error));
     QVERIFY(again.imageId != r.imageId);
     QCOMPARE(openImageArchive(options.output).images.at(0).configDigest, again.imageId);
-    QVERIFY(QDir(QFileInfo(options.output).absolutePath()).entryList({QStringLiteral("*.lamina-part-*")}, QDir::AllEntries | QDir::Hidden).isEmpty());
-    const QStringList left = QDir(m_dir.path()).entryList({QStringLiteral("*.lamina-part-*")}, QDir::AllEntries | QDir::Hidden);
+    QVERIFY(QDir(QFileInfo(options.output).absolutePath())
+                .entryList({ QStringLiteral("*.lamina-part-*") }, QDir::AllEntries | QDir::Hidden)
+                .isEmpty());
+    const QStringList left
+        = QDir(m_dir.path()).entryList({ QStringLiteral("*.lamina-part-*") }, QDir::AllEntries | QDir::Hidden);
     QVERIFY2(left.isEmpty(), qPrintable(left.join(u' ')));
 
     // A folder with anything else in it is the user's: refused, untouched.
@@ -253,13 +272,15 @@ void TestExport::ociFolderOfOnePlatform()
     options.output = mine;
     r = exportComposition(c, options);
     QVERIFY(r.error.contains(u"choose a new folder"));
-    QCOMPARE(QDir(mine).entryList(QDir::Files), QStringList{QStringLiteral("notes.txt")});
+    QCOMPARE(QDir(mine).entryList(QDir::Files), QStringList { QStringLiteral("notes.txt") });
 
     // A platform the base lacks is named, with those it has.
     c.basePlatform = QStringLiteral("linux/s390x");
     options.output = m_dir.filePath(QStringLiteral("s390x"));
     r = exportComposition(c, options);
-    QVERIFY2(r.error.contains(u"linux/s390x") && r.error.contains(u"linux/arm64/v8") && r.error.contains(u"linux/amd64"), qPrintable(r.error));
+    QVERIFY2(
+        r.error.contains(u"linux/s390x") && r.error.contains(u"linux/arm64/v8") && r.error.contains(u"linux/amd64"),
+        qPrintable(r.error));
     QVERIFY(!QFileInfo::exists(options.output));
 
     // Writing into the base folder is refused.
@@ -274,7 +295,8 @@ void TestExport::everyBaseLayout_data()
 {
     QTest::addColumn<QString>("base");
     QTest::newRow("docker 18 save") << test::corpus(QStringLiteral("dive__test-docker-image.tar"));
-    QTest::newRow("skopeo docker archive (symlinked layers)") << test::corpus(QStringLiteral("gen__skopeo-docker-archive.tar"));
+    QTest::newRow("skopeo docker archive (symlinked layers)")
+        << test::corpus(QStringLiteral("gen__skopeo-docker-archive.tar"));
     QTest::newRow("skopeo oci archive (gzip layers)") << test::corpus(QStringLiteral("gen__skopeo-oci-archive.tar"));
     QTest::newRow("docker 25 hybrid") << test::corpus(QStringLiteral("ggcr__hello-world-v25.tar"));
     QTest::newRow("oci zstd layer") << test::corpus(QStringLiteral("dive__test-oci-zstd-image.tar"));
@@ -300,7 +322,9 @@ void TestExport::everyBaseLayout()
     c.layers << layer;
     c.config.workingDir = QStringLiteral("/srv/work");
     c.tags << QStringLiteral("composed:test");
-    const QString out = m_dir.filePath(QStringLiteral("out-%1.tar").arg(QString::fromLatin1(QTest::currentDataTag()).replace(u' ', u'-').remove(u'\'')));
+    const QString out
+        = m_dir.filePath(QStringLiteral("out-%1.tar")
+                             .arg(QString::fromLatin1(QTest::currentDataTag()).replace(u' ', u'-').remove(u'\'')));
     ExportOptions options;
     options.output = out;
     const ExportResult r = exportComposition(c, options);
@@ -310,9 +334,12 @@ void TestExport::everyBaseLayout()
     // skopeo checks every digest while copying.
     QByteArray log;
     const QString dest = m_dir.filePath(QStringLiteral("oci-%1").arg(QFileInfo(out).baseName()));
-    QVERIFY2(run(QStringLiteral("skopeo"), {QStringLiteral("copy"), QStringLiteral("--quiet"), QStringLiteral("docker-archive:") + out,
-                                             QStringLiteral("oci:") + dest + QStringLiteral(":t")}, &log) == 0,
-             log.constData());
+    QVERIFY2(run(QStringLiteral("skopeo"),
+                 { QStringLiteral("copy"), QStringLiteral("--quiet"), QStringLiteral("docker-archive:") + out,
+                     QStringLiteral("oci:") + dest + QStringLiteral(":t") },
+                 &log)
+            == 0,
+        log.constData());
     // The new file and the working folder are in the merged tree, on top of the base's files.
     const ImageArchive ia = openImageArchive(out);
     const ImageLayers layers = indexImageLayers(ia, 0);
@@ -345,7 +372,11 @@ void TestExport::refusals()
     const QString copy = m_dir.filePath(QStringLiteral("base-copy.tar"));
     QVERIFY(QFile::copy(test::source(QStringLiteral("resources/samples/nix-layered-base.tar")), copy));
     QFile::setPermissions(copy, QFile::ReadOwner | QFile::WriteOwner);
-    const QByteArray before = [&] { QFile f(copy); f.open(QIODevice::ReadOnly); return f.readAll(); }();
+    const QByteArray before = [&] {
+        QFile f(copy);
+        f.open(QIODevice::ReadOnly);
+        return f.readAll();
+    }();
     Composition c = nixComposition();
     c.basePath = copy;
     ExportOptions options;
@@ -379,8 +410,11 @@ void TestExport::refusals()
     QVERIFY(!r.ok());
     QVERIFY(r.error.contains(u"climbs out"));
     QVERIFY(!QFileInfo::exists(options.output));
-    QVERIFY(QDir(QFileInfo(options.output).absolutePath()).entryList({QStringLiteral("*.lamina-part-*")}, QDir::AllEntries | QDir::Hidden).isEmpty());
-    QCOMPARE(QDir(m_dir.path()).entryList({QStringLiteral("*.lamina-part-*")}, QDir::AllEntries | QDir::Hidden).size(), 0);
+    QVERIFY(QDir(QFileInfo(options.output).absolutePath())
+                .entryList({ QStringLiteral("*.lamina-part-*") }, QDir::AllEntries | QDir::Hidden)
+                .isEmpty());
+    QCOMPARE(
+        QDir(m_dir.path()).entryList({ QStringLiteral("*.lamina-part-*") }, QDir::AllEntries | QDir::Hidden).size(), 0);
 }
 
 void TestExport::preflightChecks()
@@ -412,7 +446,7 @@ void TestExport::preflightChecks()
     mkdir.imagePath = QStringLiteral("/sbin/extra");
     second.ops << mkdir;
     c.layers << first << second;
-    c.config.cmd = QStringList{QStringLiteral("frobnicate")};
+    c.config.cmd = QStringList { QStringLiteral("frobnicate") };
     c.config.workingDir = QStringLiteral("/nowhere");
     c.createWorkdir = false;
     options.output = m_dir.filePath(QStringLiteral("preflight-bad.tar"));
@@ -421,8 +455,9 @@ void TestExport::preflightChecks()
     QSet<QString> codes;
     for (const Finding &f : r.preflight)
         codes.insert(f.code);
-    QCOMPARE(codes, (QSet<QString>{QStringLiteral("command-not-found"), QStringLiteral("workdir-missing"), QStringLiteral("shadowed-entry"),
-                                   QStringLiteral("setuid-file")}));
+    QCOMPARE(codes,
+        (QSet<QString> { QStringLiteral("command-not-found"), QStringLiteral("workdir-missing"),
+            QStringLiteral("shadowed-entry"), QStringLiteral("setuid-file") }));
     for (const Finding &f : r.preflight) {
         if (f.code == u"shadowed-entry")
             QVERIFY2(f.message.contains(u"/sbin") && f.message.contains(u"symlink"), qPrintable(f.message));
@@ -430,16 +465,17 @@ void TestExport::preflightChecks()
     }
     // A command that is there but not executable.
     c = nixComposition();
-    c.config.cmd = QStringList{QStringLiteral("/etc/os-release")};
+    c.config.cmd = QStringList { QStringLiteral("/etc/os-release") };
     options.output = m_dir.filePath(QStringLiteral("preflight-noexec.tar"));
     r = exportComposition(c, options);
     QCOMPARE(r.preflight.size(), 1);
     QCOMPARE(r.preflight.constFirst().code, QStringLiteral("command-not-executable"));
     // The CLI says it with exit status 1.
     QProcess p;
-    p.start(QStringLiteral(LAMINA_BINARY), {QStringLiteral("compose"), test::source(QStringLiteral("resources/samples/nix-layered-base.tar")),
-                                          QStringLiteral("--cmd"), QStringLiteral("[\"frobnicate\"]"), QStringLiteral("-o"),
-                                          m_dir.filePath(QStringLiteral("cli.tar"))});
+    p.start(QStringLiteral(LAMINA_BINARY),
+        { QStringLiteral("compose"), test::source(QStringLiteral("resources/samples/nix-layered-base.tar")),
+            QStringLiteral("--cmd"), QStringLiteral("[\"frobnicate\"]"), QStringLiteral("-o"),
+            m_dir.filePath(QStringLiteral("cli.tar")) });
     QVERIFY(p.waitForFinished(60000));
     QCOMPARE(p.exitCode(), 1);
     QVERIFY(p.readAllStandardError().contains("ERROR command-not-found"));
@@ -474,7 +510,7 @@ void TestExport::compressedOutput()
     QCOMPARE(ia.images.at(0).configDigest, r.imageId);
     if (compression == int(Compression::Gzip)) {
         QCOMPARE(bytes.mid(4, 4), QByteArray(4, '\0')); // gzip MTIME 0 (RFC 1952), as pigz -n writes
-        QVERIFY(!(bytes.at(3) & 0x08));                  // no file name
+        QVERIFY(!(bytes.at(3) & 0x08)); // no file name
     }
 }
 
@@ -495,21 +531,28 @@ void TestExport::specFile()
     broken.insert(QStringLiteral("tags"), QStringLiteral("not-a-list"));
     compositionFromJson(broken, QStringLiteral("/"), &error);
     QVERIFY2(error.contains(u"tags"), qPrintable(error));
-    QJsonObject badOp{{QStringLiteral("layers"), QJsonArray{QJsonObject{{QStringLiteral("ops"), QJsonArray{QJsonObject{{QStringLiteral("op"), QStringLiteral("explode")}}}}}}}};
+    QJsonObject badOp { { QStringLiteral("layers"),
+        QJsonArray { QJsonObject { { QStringLiteral("ops"),
+            QJsonArray { QJsonObject { { QStringLiteral("op"), QStringLiteral("explode") } } } } } } } };
     error.clear();
     compositionFromJson(badOp, QStringLiteral("/"), &error);
     QVERIFY2(error.contains(u"explode"), qPrintable(error));
     // The CLI: --save-spec, then --spec, gives the same bytes as the options themselves.
     const QString spec = m_dir.filePath(QStringLiteral("spec.json"));
     const QString base = test::source(QStringLiteral("resources/samples/nix-layered-base.tar"));
-    const QStringList options{QStringLiteral("--mkdir"), QStringLiteral("/example-output:0777"), QStringLiteral("--workdir"),
-                              QStringLiteral("/example-output"), QStringLiteral("--env"), QStringLiteral("PATH=/bin:/usr/bin"),
-                              QStringLiteral("--cmd-shell"), QStringLiteral("echo hello > foo; cat foo"), QStringLiteral("--tag"),
-                              QStringLiteral("example:composed")};
-    QCOMPARE(run(QStringLiteral(LAMINA_BINARY), QStringList{QStringLiteral("compose"), base} + options
-                                                   + QStringList{QStringLiteral("--save-spec"), spec, QStringLiteral("-o"), m_dir.filePath(QStringLiteral("flags.tar"))}), 0);
-    QCOMPARE(run(QStringLiteral(LAMINA_BINARY), {QStringLiteral("compose"), QStringLiteral("--spec"), spec, QStringLiteral("-o"),
-                                                 m_dir.filePath(QStringLiteral("spec.tar"))}), 0);
+    const QStringList options { QStringLiteral("--mkdir"), QStringLiteral("/example-output:0777"),
+        QStringLiteral("--workdir"), QStringLiteral("/example-output"), QStringLiteral("--env"),
+        QStringLiteral("PATH=/bin:/usr/bin"), QStringLiteral("--cmd-shell"),
+        QStringLiteral("echo hello > foo; cat foo"), QStringLiteral("--tag"), QStringLiteral("example:composed") };
+    QCOMPARE(run(QStringLiteral(LAMINA_BINARY),
+                 QStringList { QStringLiteral("compose"), base } + options
+                     + QStringList { QStringLiteral("--save-spec"), spec, QStringLiteral("-o"),
+                         m_dir.filePath(QStringLiteral("flags.tar")) }),
+        0);
+    QCOMPARE(run(QStringLiteral(LAMINA_BINARY),
+                 { QStringLiteral("compose"), QStringLiteral("--spec"), spec, QStringLiteral("-o"),
+                     m_dir.filePath(QStringLiteral("spec.tar")) }),
+        0);
     QFile a(m_dir.filePath(QStringLiteral("flags.tar"))), b(m_dir.filePath(QStringLiteral("spec.tar")));
     QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly));
     QVERIFY(a.readAll() == b.readAll());
@@ -535,7 +578,7 @@ void TestExport::ociFormats()
     options.output = m_dir.filePath(QStringLiteral("oci-%1-%2.tar").arg(format).arg(layers));
     Composition c = nixComposition();
     c.basePath = test::corpus(QStringLiteral("gen__skopeo-oci-archive.tar")); // gzip base layers
-    c.config.cmd = QStringList{QStringLiteral("sh")};
+    c.config.cmd = QStringList { QStringLiteral("sh") };
     const ExportResult r = exportComposition(c, options);
     QVERIFY2(r.ok(), qPrintable(r.error));
     for (const Finding &f : r.checks)
@@ -549,11 +592,16 @@ void TestExport::ociFormats()
         QCOMPARE(l.compression, expected);
     // skopeo checks every digest while copying; umoci unpacks the result with the new folder.
     const QString dest = m_dir.filePath(QStringLiteral("copy-%1-%2").arg(format).arg(layers));
-    const QString source = options.format == ExportFormat::Oci ? QString(QStringLiteral("oci-archive:") + options.output + QStringLiteral(":composed"))
-                                                               : QString(QStringLiteral("docker-archive:") + options.output);
+    const QString source = options.format == ExportFormat::Oci
+        ? QString(QStringLiteral("oci-archive:") + options.output + QStringLiteral(":composed"))
+        : QString(QStringLiteral("docker-archive:") + options.output);
     QByteArray log;
-    QVERIFY2(run(QStringLiteral("skopeo"), {QStringLiteral("copy"), QStringLiteral("--quiet"), source, QStringLiteral("oci:") + dest + QStringLiteral(":t")}, &log) == 0,
-             log.constData());
+    QVERIFY2(run(QStringLiteral("skopeo"),
+                 { QStringLiteral("copy"), QStringLiteral("--quiet"), source,
+                     QStringLiteral("oci:") + dest + QStringLiteral(":t") },
+                 &log)
+            == 0,
+        log.constData());
     // umoci 0.4.7 (Debian 12) refuses zstd layers ("blob is not correct mediatype"): there the
     // unpacking is Lamina's own, below; skopeo has checked the digests already.
     if (layers == int(Compression::Zstd)) {
@@ -563,14 +611,18 @@ void TestExport::ociFormats()
         return;
     }
     const QString bundle = m_dir.filePath(QStringLiteral("bundle-%1-%2").arg(format).arg(layers));
-    QVERIFY2(run(QStringLiteral("umoci"), {QStringLiteral("raw"), QStringLiteral("unpack"), QStringLiteral("--rootless"), QStringLiteral("--image"),
-                                           dest + QStringLiteral(":t"), bundle}, &log) == 0,
-             log.constData());
+    QVERIFY2(run(QStringLiteral("umoci"),
+                 { QStringLiteral("raw"), QStringLiteral("unpack"), QStringLiteral("--rootless"),
+                     QStringLiteral("--image"), dest + QStringLiteral(":t"), bundle },
+                 &log)
+            == 0,
+        log.constData());
     QFileInfo folder(bundle + QStringLiteral("/example-output"));
     QVERIFY(folder.isDir());
     QCOMPARE(int(folder.permissions() & (QFile::ReadOther | QFile::WriteOther | QFile::ExeOther)),
-             int(QFile::ReadOther | QFile::WriteOther | QFile::ExeOther)); // mode 0777
-    QVERIFY(QFileInfo::exists(bundle + QStringLiteral("/bin/busybox")) || QFileInfo::exists(bundle + QStringLiteral("/bin/sh")));
+        int(QFile::ReadOther | QFile::WriteOther | QFile::ExeOther)); // mode 0777
+    QVERIFY(QFileInfo::exists(bundle + QStringLiteral("/bin/busybox"))
+        || QFileInfo::exists(bundle + QStringLiteral("/bin/sh")));
     // The same again gives the same bytes.
     ExportOptions again = options;
     again.output = options.output + QStringLiteral(".again");
@@ -618,9 +670,9 @@ void TestExport::previewAgreesWithExport()
     setuid.mode = 04755;
     extra.ops << link << setuid;
     bad.layers << extra;
-    bad.config.cmd = QStringList{QStringLiteral("/etc/motd")};
+    bad.config.cmd = QStringList { QStringLiteral("/etc/motd") };
     bad.config.workingDir = QStringLiteral("/srv/app");
-    for (const Composition &c : {nixComposition(), bad}) {
+    for (const Composition &c : { nixComposition(), bad }) {
         ExportOptions options;
         options.output = m_dir.filePath(QStringLiteral("agree.tar"));
         const ExportResult r = exportComposition(c, options);
@@ -632,14 +684,14 @@ void TestExport::previewAgreesWithExport()
         const ImageArchive written = openImageArchive(options.output);
         QCOMPARE(p.settings, written.images.at(0).config->config);
     }
-    const QSet<QString> expected{QStringLiteral("command-not-executable"), QStringLiteral("shadowed-entry"), QStringLiteral("setuid-file"),
-                                 QStringLiteral("workdir-missing")};
+    const QSet<QString> expected { QStringLiteral("command-not-executable"), QStringLiteral("shadowed-entry"),
+        QStringLiteral("setuid-file"), QStringLiteral("workdir-missing") };
     QSet<QString> codes;
     for (const Finding &f : previewComposition(bad, base).findings) {
         codes.insert(f.code);
         if (f.code == u"setuid-file") {
-            QCOMPARE(f.paths, QStringList{QStringLiteral("/opt/tool")});
-            QCOMPARE(f.layers, QList<int>{3}); // the second new layer, above two base layers
+            QCOMPARE(f.paths, QStringList { QStringLiteral("/opt/tool") });
+            QCOMPARE(f.layers, QList<int> { 3 }); // the second new layer, above two base layers
         }
     }
     QCOMPARE(codes, expected);
@@ -667,7 +719,7 @@ void TestExport::previewWritesOnlyChangedLayers()
     const ComposePreview first = previewComposition(c, base);
     QCOMPARE(first.indexed.size(), 1);
     // A config edit: the layer's index is the same object, nothing was written.
-    c.config.cmd = QStringList{QStringLiteral("/bin/bash")};
+    c.config.cmd = QStringList { QStringLiteral("/bin/bash") };
     const ComposePreview second = previewComposition(c, base, first.indexed);
     QCOMPARE(second.layers.constLast().get(), first.layers.constLast().get());
     QVERIFY(second.findings.isEmpty());
@@ -710,7 +762,7 @@ void TestExport::commandLineMakesTheSameImage()
     second.ops << text << link << del;
     c.layers.first().ops << add;
     c.layers << second;
-    c.config.entrypoint = QStringList{QStringLiteral("/bin/sh"), QStringLiteral("-e")};
+    c.config.entrypoint = QStringList { QStringLiteral("/bin/sh"), QStringLiteral("-e") };
     c.config.labels << qMakePair(QStringLiteral("note"), QStringLiteral("a; b"));
     c.config.unsetEnv << QStringLiteral("HOME");
     c.config.exposedPorts << QStringLiteral("8080");
@@ -726,7 +778,7 @@ void TestExport::commandLineMakesTheSameImage()
     const QString line = composeCommandLine(c, options, QStringLiteral(LAMINA_BINARY), &why);
     QVERIFY2(!line.isEmpty(), qPrintable(why));
     QByteArray out;
-    QCOMPARE(run(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), line}, &out), 0);
+    QCOMPARE(run(QStringLiteral("/bin/sh"), { QStringLiteral("-c"), line }, &out), 0);
     QVERIFY2(out.contains(QByteArray("image ID " + direct.imageId.toLatin1())), out.constData());
     // What the command line cannot say is named, not silently dropped.
     text.mode = 0600;
@@ -746,15 +798,15 @@ void TestExport::wholeCompressedBaseOfCompressedLayers()
     const QString basePath = m_dir.filePath(QStringLiteral("oci-archive.tar.gz"));
     QProcess gzip;
     gzip.setStandardOutputFile(basePath);
-    gzip.start(QStringLiteral("gzip"), {QStringLiteral("-n"), QStringLiteral("-c"), source});
+    gzip.start(QStringLiteral("gzip"), { QStringLiteral("-n"), QStringLiteral("-c"), source });
     QVERIFY(gzip.waitForFinished() && gzip.exitCode() == 0);
     const ImageArchive original = openImageArchive(source);
     QCOMPARE(openImageArchive(basePath).archive->compression(), Compression::Gzip);
 
     Composition c = nixComposition();
     c.basePath = basePath;
-    c.config.cmd = QStringList{QStringLiteral("sh")};
-    for (const ExportFormat format : {ExportFormat::Oci, ExportFormat::Docker}) {
+    c.config.cmd = QStringList { QStringLiteral("sh") };
+    for (const ExportFormat format : { ExportFormat::Oci, ExportFormat::Docker }) {
         ExportOptions options;
         options.format = format;
         options.output = m_dir.filePath(QStringLiteral("from-gz-%1.tar").arg(int(format)));
@@ -793,7 +845,7 @@ void TestExport::damagedBaseIsCaughtByTheVerification()
         QVERIFY(f.seek(layer.dataOffset + 600));
         QVERIFY(f.putChar(char(byte ^ 0x20)));
     }
-    for (const ExportFormat format : {ExportFormat::Docker, ExportFormat::OciDir}) {
+    for (const ExportFormat format : { ExportFormat::Docker, ExportFormat::OciDir }) {
         Composition c = nixComposition();
         c.basePath = basePath;
         ExportOptions options;
@@ -805,8 +857,9 @@ void TestExport::damagedBaseIsCaughtByTheVerification()
         QStringList codes;
         for (const Finding &f : r.checks)
             codes << f.code;
-        QVERIFY2(codes.contains(format == ExportFormat::Docker ? QStringLiteral("diffid-mismatch") : QStringLiteral("blob-digest-mismatch")),
-                 qPrintable(codes.join(u' ')));
+        QVERIFY2(codes.contains(format == ExportFormat::Docker ? QStringLiteral("diffid-mismatch")
+                                                               : QStringLiteral("blob-digest-mismatch")),
+            qPrintable(codes.join(u' ')));
     }
 }
 
@@ -835,10 +888,10 @@ void TestExport::namesDoNotDependOnTheLocale()
     const QByteArray saved = std::setlocale(LC_ALL, nullptr);
     auto restore = qScopeGuard([&] { std::setlocale(LC_ALL, saved.constData()); });
     QByteArray written[2];
-    const char *locales[2] = {"C", "C.UTF-8"};
+    const char *locales[2] = { "C", "C.UTF-8" };
     for (int i = 0; i < 2; ++i) {
         QVERIFY(std::setlocale(LC_ALL, locales[i]));
-        for (const ExportFormat format : {ExportFormat::Docker, ExportFormat::Oci}) {
+        for (const ExportFormat format : { ExportFormat::Docker, ExportFormat::Oci }) {
             ExportOptions options;
             options.format = format;
             options.output = m_dir.filePath(QStringLiteral("names-%1-%2.tar").arg(i).arg(int(format)));
@@ -851,7 +904,8 @@ void TestExport::namesDoNotDependOnTheLocale()
     }
     QVERIFY(written[0] == written[1]);
     // And the names are there, as UTF-8.
-    const ImageArchive ia = openImageArchive(m_dir.filePath(QStringLiteral("names-0-%1.tar").arg(int(ExportFormat::Docker))));
+    const ImageArchive ia
+        = openImageArchive(m_dir.filePath(QStringLiteral("names-0-%1.tar").arg(int(ExportFormat::Docker))));
     QVERIFY(ia.archive);
     const ImageLayers layers = indexImageLayers(ia, 0, {}, Progress());
     const LayerIndex &top = *layers.layers.constLast();
@@ -999,75 +1053,99 @@ void TestExport::tagsAreNormalisedOrRefused()
     const QString base = composeBase(QStringLiteral("alpine-like.tar"));
     Composition c;
     c.basePath = base;
-    c.tags << QStringLiteral("d") << QStringLiteral("registry.example.com:5000/team/app_x-y:1.2_b") << QStringLiteral("d:latest");
-    const QStringList normal{QStringLiteral("d:latest"), QStringLiteral("registry.example.com:5000/team/app_x-y:1.2_b")};
-    for (const ExportFormat format : {ExportFormat::Docker, ExportFormat::Oci}) {
+    c.tags << QStringLiteral("d") << QStringLiteral("registry.example.com:5000/team/app_x-y:1.2_b")
+           << QStringLiteral("d:latest");
+    const QStringList normal { QStringLiteral("d:latest"),
+        QStringLiteral("registry.example.com:5000/team/app_x-y:1.2_b") };
+    for (const ExportFormat format : { ExportFormat::Docker, ExportFormat::Oci }) {
         // podman 4.3 loads an OCI archive only when its index names one image ("more than one
         // image in oci, choose an image"): the OCI one gets the name that needs normalising.
         const QStringList want = format == ExportFormat::Docker ? normal : normal.mid(0, 1);
         if (format == ExportFormat::Oci)
-            c.tags = QStringList{QStringLiteral("d")};
+            c.tags = QStringList { QStringLiteral("d") };
         ExportOptions options;
         options.format = format;
         options.output = m_dir.filePath(QStringLiteral("tags-%1.tar").arg(int(format)));
         const ExportResult r = exportComposition(c, options);
         QVERIFY2(r.ok(), qPrintable(r.error));
         QString listing;
-        QVERIFY(test::runPython({QStringLiteral("-c"),
-                                 QStringLiteral("import json, sys, tarfile\n"
-                                                "t = tarfile.open(sys.argv[1])\n"
-                                                "names = ('manifest.json', 'repositories', 'index.json')\n"
-                                                "print(json.dumps({m.name: json.load(t.extractfile(m)) for m in t if m.name in names}))\n"),
-                                 options.output},
-                                &listing) == 0);
+        QVERIFY(test::runPython(
+                    { QStringLiteral("-c"),
+                        QStringLiteral(
+                            "import json, sys, tarfile\n"
+                            "t = tarfile.open(sys.argv[1])\n"
+                            "names = ('manifest.json', 'repositories', 'index.json')\n"
+                            "print(json.dumps({m.name: json.load(t.extractfile(m)) for m in t if m.name in names}))\n"),
+                        options.output },
+                    &listing)
+            == 0);
         const QJsonObject files = QJsonDocument::fromJson(listing.toUtf8()).object();
         if (format == ExportFormat::Docker) {
             QStringList repoTags;
-            for (const QJsonValue &v : files.value(u"manifest.json").toArray().at(0).toObject().value(u"RepoTags").toArray())
+            for (const QJsonValue &v :
+                files.value(u"manifest.json").toArray().at(0).toObject().value(u"RepoTags").toArray())
                 repoTags << v.toString();
             QCOMPARE(repoTags, normal);
             const QJsonObject repositories = files.value(u"repositories").toObject();
-            QCOMPARE(repositories.keys(), (QStringList{QStringLiteral("d"), QStringLiteral("registry.example.com:5000/team/app_x-y")}));
-            QCOMPARE(repositories.value(u"d").toObject().keys(), QStringList{QStringLiteral("latest")});
+            QCOMPARE(repositories.keys(),
+                (QStringList { QStringLiteral("d"), QStringLiteral("registry.example.com:5000/team/app_x-y") }));
+            QCOMPARE(repositories.value(u"d").toObject().keys(), QStringList { QStringLiteral("latest") });
         } else {
             QStringList names, refs;
             for (const QJsonValue &v : files.value(u"index.json").toObject().value(u"manifests").toArray()) {
                 names << v.toObject().value(u"annotations").toObject().value(u"io.containerd.image.name").toString();
-                refs << v.toObject().value(u"annotations").toObject().value(u"org.opencontainers.image.ref.name").toString();
+                refs << v.toObject()
+                            .value(u"annotations")
+                            .toObject()
+                            .value(u"org.opencontainers.image.ref.name")
+                            .toString();
             }
             QCOMPARE(names, want);
-            QCOMPARE(refs, QStringList{QStringLiteral("latest")});
+            QCOMPARE(refs, QStringList { QStringLiteral("latest") });
         }
-        const QStringList podman{QStringLiteral("--root"), m_dir.filePath(QStringLiteral("tags-root")), QStringLiteral("--runroot"),
-                                 m_dir.filePath(QStringLiteral("tags-run")), QStringLiteral("--storage-driver"), QStringLiteral("vfs")};
+        const QStringList podman { QStringLiteral("--root"), m_dir.filePath(QStringLiteral("tags-root")),
+            QStringLiteral("--runroot"), m_dir.filePath(QStringLiteral("tags-run")), QStringLiteral("--storage-driver"),
+            QStringLiteral("vfs") };
         QByteArray log, inspect;
-        QVERIFY2(run(QStringLiteral("podman"), podman + QStringList{QStringLiteral("load"), QStringLiteral("-i"), options.output}, &log) == 0, log.constData());
-        QCOMPARE(run(QStringLiteral("podman"), podman + QStringList{QStringLiteral("image"), QStringLiteral("inspect"), r.imageId.mid(7)}, &inspect), 0);
-        const QJsonArray loaded = QJsonDocument::fromJson(inspect).array().at(0).toObject().value(u"RepoTags").toArray();
+        QVERIFY2(run(QStringLiteral("podman"),
+                     podman + QStringList { QStringLiteral("load"), QStringLiteral("-i"), options.output }, &log)
+                == 0,
+            log.constData());
+        QCOMPARE(run(QStringLiteral("podman"),
+                     podman + QStringList { QStringLiteral("image"), QStringLiteral("inspect"), r.imageId.mid(7) },
+                     &inspect),
+            0);
+        const QJsonArray loaded
+            = QJsonDocument::fromJson(inspect).array().at(0).toObject().value(u"RepoTags").toArray();
         QVERIFY2(loaded.contains(QJsonValue(QStringLiteral("localhost/d:latest"))), inspect.constData());
         if (want.size() > 1)
             QVERIFY2(loaded.contains(QJsonValue(want.at(1))), inspect.constData());
-        run(QStringLiteral("podman"), podman + QStringList{QStringLiteral("rmi"), QStringLiteral("--force"), r.imageId.mid(7)});
-        run(QStringLiteral("chmod"), {QStringLiteral("-R"), QStringLiteral("u+w"), m_dir.filePath(QStringLiteral("tags-root"))});
+        run(QStringLiteral("podman"),
+            podman + QStringList { QStringLiteral("rmi"), QStringLiteral("--force"), r.imageId.mid(7) });
+        run(QStringLiteral("chmod"),
+            { QStringLiteral("-R"), QStringLiteral("u+w"), m_dir.filePath(QStringLiteral("tags-root")) });
     }
 
     // Refused, naming the tag, with nothing written; the command line exits 2.
-    const QStringList bads{QStringLiteral("Bad:Tag"), QStringLiteral("d:"), QStringLiteral("d:.x"), QStringLiteral("d@sha256:00"),
-                               QStringLiteral("a//b"), QStringLiteral("d:") + QString(129, u'x'), QStringLiteral("-d"), QStringLiteral("d\n"),
-                           QStringLiteral("caf\u00e9"), QString(300, u'a')};
+    const QStringList bads { QStringLiteral("Bad:Tag"), QStringLiteral("d:"), QStringLiteral("d:.x"),
+        QStringLiteral("d@sha256:00"), QStringLiteral("a//b"), QStringLiteral("d:") + QString(129, u'x'),
+        QStringLiteral("-d"), QStringLiteral("d\n"), QStringLiteral("caf\u00e9"), QString(300, u'a') };
     for (const QString &bad : bads) {
         Composition b = c;
-        b.tags = QStringList{bad};
+        b.tags = QStringList { bad };
         ExportOptions options;
         options.output = m_dir.filePath(QStringLiteral("tags-bad.tar"));
         const ExportResult r = exportComposition(b, options);
-        QVERIFY2(!r.ok() && r.error.contains(bad) && r.error.contains(u"not a valid image reference") != r.error.contains(u"255"),
-                 qPrintable(bad + QStringLiteral(": ") + r.error));
+        QVERIFY2(!r.ok() && r.error.contains(bad)
+                && r.error.contains(u"not a valid image reference") != r.error.contains(u"255"),
+            qPrintable(bad + QStringLiteral(": ") + r.error));
         QVERIFY(!QFileInfo::exists(options.output));
     }
     QProcess p;
     const QString out = m_dir.filePath(QStringLiteral("tags-cli.tar"));
-    p.start(QStringLiteral(LAMINA_BINARY), {QStringLiteral("compose"), base, QStringLiteral("--tag"), QStringLiteral("Bad:Tag"), QStringLiteral("-o"), out});
+    p.start(QStringLiteral(LAMINA_BINARY),
+        { QStringLiteral("compose"), base, QStringLiteral("--tag"), QStringLiteral("Bad:Tag"), QStringLiteral("-o"),
+            out });
     QVERIFY(p.waitForFinished(60000));
     QCOMPARE(p.exitCode(), 2);
     QVERIFY(p.readAllStandardError().contains("the tag \"Bad:Tag\" is not a valid image reference"));
@@ -1085,7 +1163,7 @@ void TestExport::composeForScripts()
     auto compose = [&](const QStringList &args, QByteArray *out, QByteArray *err) {
         QProcess p;
         p.setWorkingDirectory(cwd);
-        p.start(QStringLiteral(LAMINA_BINARY), QStringList{QStringLiteral("compose"), base} + args);
+        p.start(QStringLiteral(LAMINA_BINARY), QStringList { QStringLiteral("compose"), base } + args);
         if (!p.waitForFinished(60000))
             return -1;
         *out = p.readAllStandardOutput();
@@ -1093,40 +1171,45 @@ void TestExport::composeForScripts()
         return p.exitCode();
     };
     QByteArray out, err;
-    QCOMPARE(compose({QStringLiteral("--write"), QStringLiteral("/a:b"), QStringLiteral("-o"), QStringLiteral("-")}, &out, &err), 2);
+    QCOMPARE(compose({ QStringLiteral("--write"), QStringLiteral("/a:b"), QStringLiteral("-o"), QStringLiteral("-") },
+                 &out, &err),
+        2);
     QVERIFY2(err.contains("-o -: the image cannot be written to standard output"), err.constData());
     QVERIFY(out.isEmpty());
     QVERIFY(!QFileInfo::exists(cwd + QStringLiteral("/-")));
     QVERIFY(QDir(cwd).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot).isEmpty());
 
-    QCOMPARE(compose({QStringLiteral("--write"), QStringLiteral("/a:b"), QStringLiteral("--layer-compression"), QStringLiteral("zstd"),
-                      QStringLiteral("-o"), QStringLiteral("x.tar")},
-                     &out, &err),
-             2);
+    QCOMPARE(compose({ QStringLiteral("--write"), QStringLiteral("/a:b"), QStringLiteral("--layer-compression"),
+                         QStringLiteral("zstd"), QStringLiteral("-o"), QStringLiteral("x.tar") },
+                 &out, &err),
+        2);
     QVERIFY2(err.contains("--layer-compression applies to --format oci and oci-dir"), err.constData());
     QVERIFY(!QFileInfo::exists(cwd + QStringLiteral("/x.tar")));
-    QCOMPARE(compose({QStringLiteral("--format"), QStringLiteral("oci"), QStringLiteral("--layer-compression"), QStringLiteral("zstd"),
-                      QStringLiteral("-o"), QStringLiteral("x.tar")},
-                     &out, &err),
-             0);
+    QCOMPARE(compose({ QStringLiteral("--format"), QStringLiteral("oci"), QStringLiteral("--layer-compression"),
+                         QStringLiteral("zstd"), QStringLiteral("-o"), QStringLiteral("x.tar") },
+                 &out, &err),
+        0);
 
     const QString created = QStringLiteral("2024-05-01T12:00:00Z");
-    QCOMPARE(compose({QStringLiteral("--delete"), QStringLiteral("/not/there"), QStringLiteral("--delete"), QStringLiteral("/etc/os-release"),
-                      QStringLiteral("--new-layer"), QStringLiteral("--write"), QStringLiteral("/a:b"), QStringLiteral("--created"), created,
-                      QStringLiteral("-o"), QStringLiteral("y.tar")},
-                     &out, &err),
-             0);
+    QCOMPARE(compose({ QStringLiteral("--delete"), QStringLiteral("/not/there"), QStringLiteral("--delete"),
+                         QStringLiteral("/etc/os-release"), QStringLiteral("--new-layer"), QStringLiteral("--write"),
+                         QStringLiteral("/a:b"), QStringLiteral("--created"), created, QStringLiteral("-o"),
+                         QStringLiteral("y.tar") },
+                 &out, &err),
+        0);
     QVERIFY2(out.isEmpty(), out.constData());
     QVERIFY2(err.contains("image ID sha256:") && err.contains("wrote y.tar"), err.constData());
     QVERIFY2(err.contains("WARNING nothing-to-delete: /not/there"), err.constData());
     QVERIFY2(!err.contains("/etc/os-release"), err.constData());
     QString listing;
-    QVERIFY(test::runPython({QStringLiteral("-c"),
-                             QStringLiteral("import json, sys, tarfile\n"
-                                            "t = tarfile.open(sys.argv[1])\n"
-                                            "print(json.dumps([json.load(t.extractfile(m))['created'] for m in t if m.name.endswith('/json')]))\n"),
-                             cwd + QStringLiteral("/y.tar")},
-                            &listing) == 0);
+    QVERIFY(test::runPython({ QStringLiteral("-c"),
+                                QStringLiteral("import json, sys, tarfile\n"
+                                               "t = tarfile.open(sys.argv[1])\n"
+                                               "print(json.dumps([json.load(t.extractfile(m))['created'] for m in t if "
+                                               "m.name.endswith('/json')]))\n"),
+                                cwd + QStringLiteral("/y.tar") },
+                &listing)
+        == 0);
     const QJsonArray times = QJsonDocument::fromJson(listing.toUtf8()).array();
     QCOMPARE(times.size(), 3);
     for (const QJsonValue &t : times)

@@ -11,12 +11,12 @@
 #include <QDir>
 #include <QDirIterator>
 #include <QJsonArray>
-#include <QProcess>
-#include <QRegularExpression>
-#include <QStandardPaths>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
 #include <QSet>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -74,7 +74,8 @@ void TestFindings::initTestCase()
 {
     QVERIFY(m_dir.isValid());
     QString output;
-    const int rc = test::runPython({test::source(QStringLiteral("tests/fixtures/make_findings.py")), m_dir.path()}, &output);
+    const int rc
+        = test::runPython({ test::source(QStringLiteral("tests/fixtures/make_findings.py")), m_dir.path() }, &output);
     QVERIFY2(rc == 0, qPrintable(output));
     QFile f(m_dir.filePath(QStringLiteral("expected-findings.json")));
     QVERIFY(f.open(QIODevice::ReadOnly));
@@ -114,14 +115,16 @@ void TestFindings::fixture()
     for (const Finding &f : findings)
         detail << QStringLiteral("%1 %2: %3").arg(severityName(f.severity), f.code, f.message);
     QVERIFY2(codes(findings) == expected,
-             qPrintable(QStringLiteral("got [%1], expected [%2]\n%3")
-                            .arg(codes(findings).join(QStringLiteral(", ")), expected.join(QStringLiteral(", ")), detail.join(u'\n'))));
+        qPrintable(QStringLiteral("got [%1], expected [%2]\n%3")
+                       .arg(codes(findings).join(QStringLiteral(", ")), expected.join(QStringLiteral(", ")),
+                           detail.join(u'\n'))));
     const QJsonObject severities = exp.value(u"severities").toObject();
     for (auto it = severities.begin(); it != severities.end(); ++it) {
         for (const Finding &f : findings)
             if (f.code == it.key())
                 QVERIFY2(severityName(f.severity) == it.value().toString(),
-                         qPrintable(QStringLiteral("%1 is %2, expected %3").arg(f.code, severityName(f.severity), it.value().toString())));
+                    qPrintable(QStringLiteral("%1 is %2, expected %3")
+                                   .arg(f.code, severityName(f.severity), it.value().toString())));
     }
 }
 
@@ -133,7 +136,8 @@ void TestFindings::cleanControlsHaveNoErrorOrWarning()
             continue;
         ++clean;
         for (const Finding &f : findingsFor(m_dir.filePath(name), true))
-            QVERIFY2(f.severity == Severity::Info, qPrintable(name + QStringLiteral(": ") + f.code + QStringLiteral(": ") + f.message));
+            QVERIFY2(f.severity == Severity::Info,
+                qPrintable(name + QStringLiteral(": ") + f.code + QStringLiteral(": ") + f.message));
     }
     QVERIFY(clean >= 10);
 }
@@ -142,25 +146,28 @@ void TestFindings::corpus_data()
 {
     QTest::addColumn<QString>("file");
     QTest::addColumn<QStringList>("expected");
-    QTest::newRow("almostempty") << "cimage__almostempty.tar" << QStringList{};
-    QTest::newRow("dive docker 18") << "dive__test-docker-image.tar" << QStringList{};
-    QTest::newRow("dive oci") << "dive__test-oci-uncompressed-image.tar" << QStringList{};
-    QTest::newRow("dive oci zstd") << "dive__test-oci-zstd-image.tar" << QStringList{};
-    QTest::newRow("nix layered") << "gen__nix-stream-layered-image.tar" << QStringList{QStringLiteral("no-legacy-chain")};
-    QTest::newRow("skopeo docker") << "gen__skopeo-docker-archive.tar" << QStringList{};
-    QTest::newRow("skopeo oci") << "gen__skopeo-oci-archive.tar" << QStringList{};
-    QTest::newRow("umoci") << "gen__umoci-layout" << QStringList{};
+    QTest::newRow("almostempty") << "cimage__almostempty.tar" << QStringList {};
+    QTest::newRow("dive docker 18") << "dive__test-docker-image.tar" << QStringList {};
+    QTest::newRow("dive oci") << "dive__test-oci-uncompressed-image.tar" << QStringList {};
+    QTest::newRow("dive oci zstd") << "dive__test-oci-zstd-image.tar" << QStringList {};
+    QTest::newRow("nix layered") << "gen__nix-stream-layered-image.tar"
+                                 << QStringList { QStringLiteral("no-legacy-chain") };
+    QTest::newRow("skopeo docker") << "gen__skopeo-docker-archive.tar" << QStringList {};
+    QTest::newRow("skopeo oci") << "gen__skopeo-oci-archive.tar" << QStringList {};
+    QTest::newRow("umoci") << "gen__umoci-layout" << QStringList {};
     // Docker 25.0.0 saved untagged images with "manifests": null in index.json.
     QTest::newRow("docker 25") << "ggcr__hello-world-v25.tar"
-                               << QStringList{QStringLiteral("manifest-oci-mismatch"), QStringLiteral("no-legacy-chain"),
-                                              QStringLiteral("orphan-layer")};
-    QTest::newRow("v1.0 legacy") << "ggcr__no_manifest.tar" << QStringList{QStringLiteral("legacy-only")};
-    QTest::newRow("null manifest") << "ggcr__null_manifest.tar" << QStringList{QStringLiteral("manifest-invalid"), QStringLiteral("no-legacy-chain")};
-    QTest::newRow("test_link") << "ggcr__test_link.tar" << QStringList{QStringLiteral("multiple-images")};
-    QTest::newRow("jib") << "jib__jib-image.tar" << QStringList{QStringLiteral("no-legacy-chain")};
-    QTest::newRow("empty tar") << "scalibr__empty.tar" << QStringList{QStringLiteral("not-an-image")};
-    QTest::newRow("alpine gzip") << "trivy__alpine-311.tar.gz" << QStringList{};
-    QTest::newRow("bad index") << "trivy__test_bad_index_json.oci" << QStringList{QStringLiteral("index-invalid")};
+                               << QStringList { QStringLiteral("manifest-oci-mismatch"),
+                                      QStringLiteral("no-legacy-chain"), QStringLiteral("orphan-layer") };
+    QTest::newRow("v1.0 legacy") << "ggcr__no_manifest.tar" << QStringList { QStringLiteral("legacy-only") };
+    QTest::newRow("null manifest") << "ggcr__null_manifest.tar"
+                                   << QStringList { QStringLiteral("manifest-invalid"),
+                                          QStringLiteral("no-legacy-chain") };
+    QTest::newRow("test_link") << "ggcr__test_link.tar" << QStringList { QStringLiteral("multiple-images") };
+    QTest::newRow("jib") << "jib__jib-image.tar" << QStringList { QStringLiteral("no-legacy-chain") };
+    QTest::newRow("empty tar") << "scalibr__empty.tar" << QStringList { QStringLiteral("not-an-image") };
+    QTest::newRow("alpine gzip") << "trivy__alpine-311.tar.gz" << QStringList {};
+    QTest::newRow("bad index") << "trivy__test_bad_index_json.oci" << QStringList { QStringLiteral("index-invalid") };
 }
 
 void TestFindings::corpus()
@@ -182,13 +189,13 @@ void TestFindings::corpus()
 void TestFindings::nixScenarioIsExplained()
 {
     ImageArchive ia;
-    const QList<Finding> findings =
-        findingsFor(test::source(QStringLiteral("resources/samples/nix-buildimage-on-layered.tar.gz")), true, &ia);
-    QCOMPARE(codes(findings), QStringList{QStringLiteral("dangling-parent")});
+    const QList<Finding> findings
+        = findingsFor(test::source(QStringLiteral("resources/samples/nix-buildimage-on-layered.tar.gz")), true, &ia);
+    QCOMPARE(codes(findings), QStringList { QStringLiteral("dangling-parent") });
     const Finding &f = findings.constFirst();
     QCOMPARE(f.severity, Severity::Warning); // manifest.json is right, so current loaders are fine
     QCOMPARE(f.image, 0);
-    QCOMPARE(f.layers, QList<int>{int(ia.images.at(0).layers.size() - 1)});
+    QCOMPARE(f.layers, QList<int> { int(ia.images.at(0).layers.size() - 1) });
     QVERIFY(f.explanation.contains(u"buildImage"));
     QVERIFY(f.explanation.contains(u"c88337c9"));
     QVERIFY(f.explanation.contains(u"image ID"));
@@ -202,7 +209,7 @@ void TestFindings::verificationFindsOneCorruptedByte()
     // A clean Docker save, then the same with one byte of one layer flipped.
     const QString clean = m_dir.filePath(QStringLiteral("clean-docker24.tar"));
     QVERIFY(QFileInfo::exists(clean));
-    QCOMPARE(codes(findingsFor(clean, true)), QStringList{});
+    QCOMPARE(codes(findingsFor(clean, true)), QStringList {});
     ImageArchive ia = openImageArchive(clean);
     const ImageLayer &layer = ia.images.at(0).layers.at(0);
     const Member &m = ia.archive->member(layer.member);
@@ -218,12 +225,12 @@ void TestFindings::verificationFindsOneCorruptedByte()
     f.close();
     ImageArchive out;
     const QList<Finding> findings = findingsFor(broken, true, &out);
-    QCOMPARE(codes(findings), QStringList{QStringLiteral("diffid-mismatch")});
-    QCOMPARE(findings.constFirst().layers, QList<int>{0});
-    QCOMPARE(findings.constFirst().members, QStringList{layer.resolvedPath});
+    QCOMPARE(codes(findings), QStringList { QStringLiteral("diffid-mismatch") });
+    QCOMPARE(findings.constFirst().layers, QList<int> { 0 });
+    QCOMPARE(findings.constFirst().members, QStringList { layer.resolvedPath });
     QCOMPARE(checkExitCode(out, findings), 1);
     // Without hashing the damage cannot be seen.
-    QCOMPARE(codes(findingsFor(broken, false)), QStringList{});
+    QCOMPARE(codes(findingsFor(broken, false)), QStringList {});
 }
 
 void TestFindings::verificationIsTheSameInParallelAndStreaming()
@@ -231,7 +238,9 @@ void TestFindings::verificationIsTheSameInParallelAndStreaming()
     // The same archive read by seeking (two threads) and gzip'd as a whole (one stream).
     const QString tar = test::corpus(QStringLiteral("dive__test-docker-image.tar"));
     const QString gz = m_dir.filePath(QStringLiteral("dive.tar.gz"));
-    QCOMPARE(QProcess::execute(QStringLiteral("sh"), {QStringLiteral("-c"), QStringLiteral("gzip -n -c '%1' > '%2'").arg(tar, gz)}), 0);
+    QCOMPARE(QProcess::execute(
+                 QStringLiteral("sh"), { QStringLiteral("-c"), QStringLiteral("gzip -n -c '%1' > '%2'").arg(tar, gz) }),
+        0);
     const ImageArchive a = openImageArchive(tar);
     const ImageArchive b = openImageArchive(gz);
     const VerifyReport ra = verifyArchive(a, {}, 2);
@@ -261,9 +270,10 @@ void TestFindings::everyFindingIsComplete()
         for (const Finding &f : findingsFor(m_dir.filePath(name), true)) {
             QVERIFY2(!f.message.isEmpty() && f.explanation.size() > 60, qPrintable(name + u' ' + f.code));
             QVERIFY(!f.loaders.dockerClassic.isEmpty() && !f.loaders.containerd.isEmpty() && !f.loaders.podman.isEmpty()
-                    && !f.loaders.ggcr.isEmpty());
+                && !f.loaders.ggcr.isEmpty());
             const QJsonObject o = findingJson(f);
-            for (const char *key : {"code", "severity", "message", "explanation", "image", "layers", "members", "loaders"})
+            for (const char *key :
+                { "code", "severity", "message", "explanation", "image", "layers", "members", "loaders" })
                 QVERIFY(o.contains(QLatin1String(key)));
         }
     }
@@ -276,11 +286,13 @@ void TestFindings::ociImagesStayListedWithEveryName()
     ImageArchive ia;
     findingsFor(m_dir.filePath(QStringLiteral("clean-oci-refnames.tar")), false, &ia);
     QCOMPARE(ia.images.size(), 1);
-    QCOMPARE(ia.images.at(0).tags, (QStringList{QStringLiteral("latest"), QStringLiteral("3"), QStringLiteral("3.18"), QStringLiteral("3.18.3")}));
+    QCOMPARE(ia.images.at(0).tags,
+        (QStringList {
+            QStringLiteral("latest"), QStringLiteral("3"), QStringLiteral("3.18"), QStringLiteral("3.18.3") }));
 
     QList<Finding> f = findingsFor(m_dir.filePath(QStringLiteral("blob-size-mismatch-config-short.tar")), false, &ia);
     QCOMPARE(ia.images.size(), 1);
-    QCOMPARE(ia.images.at(0).tags, QStringList{QStringLiteral("1.0")});
+    QCOMPARE(ia.images.at(0).tags, QStringList { QStringLiteral("1.0") });
     QCOMPARE(ia.images.at(0).layers.size(), 2);
     bool sized = false;
     for (const Finding &x : f)
@@ -289,8 +301,8 @@ void TestFindings::ociImagesStayListedWithEveryName()
 
     f = findingsFor(m_dir.filePath(QStringLiteral("blob-size-mismatch-manifest-short.tar")), false, &ia);
     QCOMPARE(ia.images.size(), 2);
-    QCOMPARE(ia.images.at(0).tags, QStringList{QStringLiteral("a")});
-    QCOMPARE(ia.images.at(1).tags, QStringList{QStringLiteral("b")});
+    QCOMPARE(ia.images.at(0).tags, QStringList { QStringLiteral("a") });
+    QCOMPARE(ia.images.at(1).tags, QStringList { QStringLiteral("b") });
     QVERIFY(ia.images.at(1).layers.isEmpty());
     sized = false;
     for (const Finding &x : f)
@@ -309,9 +321,10 @@ void TestFindings::layerContentsLoadersRefuse()
     auto load = [&](const QString &name, QString *image) {
         QProcess p;
         p.setProcessChannelMode(QProcess::MergedChannels);
-        p.start(podman, {QStringLiteral("--root"), store.filePath(QStringLiteral("root")), QStringLiteral("--runroot"),
-                         store.filePath(QStringLiteral("run")), QStringLiteral("--storage-driver"), QStringLiteral("vfs"),
-                         QStringLiteral("load"), QStringLiteral("-i"), m_dir.filePath(name)});
+        p.start(podman,
+            { QStringLiteral("--root"), store.filePath(QStringLiteral("root")), QStringLiteral("--runroot"),
+                store.filePath(QStringLiteral("run")), QStringLiteral("--storage-driver"), QStringLiteral("vfs"),
+                QStringLiteral("load"), QStringLiteral("-i"), m_dir.filePath(name) });
         p.waitForFinished(120000);
         const QString out = QString::fromUtf8(p.readAll());
         if (image) {
@@ -320,13 +333,13 @@ void TestFindings::layerContentsLoadersRefuse()
         }
         return std::make_pair(p.exitCode(), out);
     };
-    const QList<std::pair<QString, QString>> refused{
-        {QStringLiteral("layer-duplicate-path.tar"), QStringLiteral("duplicates of file paths not supported")},
-        {QStringLiteral("layer-hardlink-invalid.tar"), QStringLiteral("no such file or directory")},
-        {QStringLiteral("layer-hardlink-invalid-nothing.tar"), QStringLiteral("no such file or directory")},
-        {QStringLiteral("layer-whiteout-invalid-dotdot.tar"), QStringLiteral("device or resource busy")},
-        {QStringLiteral("layer-damaged.tar"), QStringLiteral("invalid tar header")},
-        {QStringLiteral("layer-damaged-overflow.tar"), QStringLiteral("invalid tar header")},
+    const QList<std::pair<QString, QString>> refused {
+        { QStringLiteral("layer-duplicate-path.tar"), QStringLiteral("duplicates of file paths not supported") },
+        { QStringLiteral("layer-hardlink-invalid.tar"), QStringLiteral("no such file or directory") },
+        { QStringLiteral("layer-hardlink-invalid-nothing.tar"), QStringLiteral("no such file or directory") },
+        { QStringLiteral("layer-whiteout-invalid-dotdot.tar"), QStringLiteral("device or resource busy") },
+        { QStringLiteral("layer-damaged.tar"), QStringLiteral("invalid tar header") },
+        { QStringLiteral("layer-damaged-overflow.tar"), QStringLiteral("invalid tar header") },
     };
     for (const auto &[name, why] : refused) {
         const auto [code, out] = load(name, nullptr);
@@ -339,20 +352,23 @@ void TestFindings::layerContentsLoadersRefuse()
     }
     // Accepted: .wh.. removes its folder, an opaque marker under a file keeps the file; Lamina's
     // merged tree is the same.
-    for (const QString &name : {QStringLiteral("layer-whiteout-invalid.tar"), QStringLiteral("layer-whiteout-invalid-opaque.tar"),
-                                QStringLiteral("layer-whiteout-invalid-opaque-lower.tar")}) {
+    for (const QString &name :
+        { QStringLiteral("layer-whiteout-invalid.tar"), QStringLiteral("layer-whiteout-invalid-opaque.tar"),
+            QStringLiteral("layer-whiteout-invalid-opaque-lower.tar") }) {
         QString image;
         const auto [code, out] = load(name, &image);
         QVERIFY2(code == 0 && !image.isEmpty(), qPrintable(out));
         QProcess mount;
-        mount.start(podman, {QStringLiteral("--root"), store.filePath(QStringLiteral("root")), QStringLiteral("--runroot"),
-                             store.filePath(QStringLiteral("run")), QStringLiteral("--storage-driver"), QStringLiteral("vfs"),
-                             QStringLiteral("image"), QStringLiteral("mount"), image});
+        mount.start(podman,
+            { QStringLiteral("--root"), store.filePath(QStringLiteral("root")), QStringLiteral("--runroot"),
+                store.filePath(QStringLiteral("run")), QStringLiteral("--storage-driver"), QStringLiteral("vfs"),
+                QStringLiteral("image"), QStringLiteral("mount"), image });
         QVERIFY(mount.waitForFinished(60000));
         const QString root = QString::fromUtf8(mount.readAllStandardOutput()).trimmed();
         QVERIFY2(mount.exitCode() == 0 && !root.isEmpty(), mount.readAllStandardError().constData());
         QStringList theirs;
-        QDirIterator it(root, QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+        QDirIterator it(
+            root, QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
         while (it.hasNext()) {
             const QFileInfo fi(it.next());
             theirs << fi.filePath().mid(root.size() + 1) + (fi.isDir() ? QStringLiteral("/") : QString());
@@ -362,11 +378,12 @@ void TestFindings::layerContentsLoadersRefuse()
         const ImageLayers layers = indexImageLayers(ia, 0);
         const MergedTree tree = MergedTree::build(layers.layers, int(layers.layers.size()) - 1);
         QStringList ours;
-        QList<int> stack{tree.root()};
+        QList<int> stack { tree.root() };
         while (!stack.isEmpty()) {
             const int n = stack.takeLast();
             if (n != tree.root())
-                ours << QString::fromUtf8(tree.path(n)) + (tree.entry(n).type == EntryType::Directory ? QStringLiteral("/") : QString());
+                ours << QString::fromUtf8(tree.path(n))
+                        + (tree.entry(n).type == EntryType::Directory ? QStringLiteral("/") : QString());
             stack += tree.children(n);
         }
         ours.sort();

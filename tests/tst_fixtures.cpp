@@ -33,7 +33,8 @@ void TestFixtures::initTestCase()
 {
     QVERIFY(m_dir.isValid());
     QString output;
-    const int rc = test::runPython({test::source(QStringLiteral("tests/fixtures/make_fixtures.py")), m_dir.path()}, &output);
+    const int rc
+        = test::runPython({ test::source(QStringLiteral("tests/fixtures/make_fixtures.py")), m_dir.path() }, &output);
     QVERIFY2(rc == 0, qPrintable(output));
     QFile f(m_dir.filePath(QStringLiteral("expected.json")));
     QVERIFY(f.open(QIODevice::ReadOnly));
@@ -56,9 +57,10 @@ void TestFixtures::fixture_data()
 static void compareValue(const QString &where, const QJsonValue &actual, const QJsonValue &expected)
 {
     QVERIFY2(actual == expected,
-             qPrintable(QStringLiteral("%1: got %2, expected %3")
-                            .arg(where, QString::fromUtf8(QJsonDocument(QJsonArray{actual}).toJson(QJsonDocument::Compact)),
-                                 QString::fromUtf8(QJsonDocument(QJsonArray{expected}).toJson(QJsonDocument::Compact)))));
+        qPrintable(
+            QStringLiteral("%1: got %2, expected %3")
+                .arg(where, QString::fromUtf8(QJsonDocument(QJsonArray { actual }).toJson(QJsonDocument::Compact)),
+                    QString::fromUtf8(QJsonDocument(QJsonArray { expected }).toJson(QJsonDocument::Compact)))));
 }
 
 void TestFixtures::fixture()
@@ -69,7 +71,7 @@ void TestFixtures::fixture()
     const QJsonObject got = inspectJson(ia);
     const QString errors = ia.errors.join(u'\n');
 
-    for (const char *key : {"container", "compression", "layout"}) {
+    for (const char *key : { "container", "compression", "layout" }) {
         const QString k = QString::fromLatin1(key);
         if (exp.contains(k))
             compareValue(k, got.value(k), exp.value(k));
@@ -83,7 +85,7 @@ void TestFixtures::fixture()
         QCOMPARE(ia.ok() ? 0 : 2, exp.value(u"exitCode").toInt());
     for (const QJsonValue &s : exp.value(u"errorSubstrings").toArray())
         QVERIFY2(errors.contains(s.toString(), Qt::CaseInsensitive),
-                 qPrintable(QStringLiteral("no error mentions \"%1\"; errors:\n%2").arg(s.toString(), errors)));
+            qPrintable(QStringLiteral("no error mentions \"%1\"; errors:\n%2").arg(s.toString(), errors)));
     if (!exp.contains(u"errorSubstrings"))
         QVERIFY2(ia.errors.isEmpty(), qPrintable(errors));
 
@@ -99,12 +101,14 @@ void TestFixtures::fixture()
             }
             const QJsonArray el = it.value().toArray();
             const QJsonArray gl = g.value(u"layers").toArray();
-            QVERIFY2(el.size() == gl.size(), qPrintable(QStringLiteral("image %1: %2 layers, expected %3").arg(i).arg(gl.size()).arg(el.size())));
+            QVERIFY2(el.size() == gl.size(),
+                qPrintable(QStringLiteral("image %1: %2 layers, expected %3").arg(i).arg(gl.size()).arg(el.size())));
             for (int j = 0; j < el.size(); ++j) {
                 const QJsonObject le = el.at(j).toObject();
                 const QJsonObject lg = gl.at(j).toObject();
                 for (auto f = le.begin(); f != le.end(); ++f)
-                    compareValue(QStringLiteral("image %1 layer %2 %3").arg(i).arg(j).arg(f.key()), lg.value(f.key()), f.value());
+                    compareValue(QStringLiteral("image %1 layer %2 %3").arg(i).arg(j).arg(f.key()), lg.value(f.key()),
+                        f.value());
             }
         }
     }

@@ -56,7 +56,8 @@ QByteArray fingerprint(const QString &path)
             h.addData(&f);
         return h.result().toHex();
     }
-    QDirIterator it(path, QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+    QDirIterator it(
+        path, QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
     QStringList entries;
     while (it.hasNext())
         entries << it.next();
@@ -69,7 +70,8 @@ QByteArray fingerprint(const QString &path)
             h.addData(QFile::encodeName(info.symLinkTarget()));
         } else if (info.isFile() && info.size() > (64 << 20)) {
             // Sparse blobs of a terabyte: their size and time stand for their bytes.
-            h.addData(QByteArray(QByteArray::number(info.size()) + ' ' + QByteArray::number(info.lastModified().toMSecsSinceEpoch())));
+            h.addData(QByteArray(
+                QByteArray::number(info.size()) + ' ' + QByteArray::number(info.lastModified().toMSecsSinceEpoch())));
         } else if (info.isFile()) {
             QFile f(e);
             if (f.open(QIODevice::ReadOnly))
@@ -81,12 +83,12 @@ QByteArray fingerprint(const QString &path)
 
 struct Run
 {
-    int exitCode = -1;   ///< -1 when killed by a signal or timed out
+    int exitCode = -1; ///< -1 when killed by a signal or timed out
     int signal = 0;
     bool timedOut = false;
     double seconds = 0;
     qint64 maxRssKiB = 0;
-    QString output;      ///< stdout and stderr together
+    QString output; ///< stdout and stderr together
 };
 
 /// Runs the CLI in a child with resource caps and measures its wall time and peak memory
@@ -97,7 +99,7 @@ Run runLimited(const QStringList &args, const QString &workDir, bool discardStdo
     char outTemplate[] = "/tmp/lamina-hostile-out-XXXXXX";
     const int outFd = ::mkstemp(outTemplate);
     ::unlink(outTemplate);
-    QList<QByteArray> argv8{QByteArray(LAMINA_BINARY)};
+    QList<QByteArray> argv8 { QByteArray(LAMINA_BINARY) };
     for (const QString &a : args)
         argv8 << QFile::encodeName(a);
     std::vector<char *> argv;
@@ -119,9 +121,18 @@ Run runLimited(const QStringList &args, const QString &workDir, bool discardStdo
         }
         if (::chdir(dir.constData()) != 0)
             ::_exit(127);
-        struct rlimit as{rlim_t(kAddressSpaceCap), rlim_t(kAddressSpaceCap)};
-        struct rlimit fsize{rlim_t(kFileSizeCap), rlim_t(kFileSizeCap)};
-        struct rlimit cpu{rlim_t(kMaxSecondsPerCommand * 2), rlim_t(kMaxSecondsPerCommand * 2)};
+        struct rlimit as
+        {
+            rlim_t(kAddressSpaceCap), rlim_t(kAddressSpaceCap)
+        };
+        struct rlimit fsize
+        {
+            rlim_t(kFileSizeCap), rlim_t(kFileSizeCap)
+        };
+        struct rlimit cpu
+        {
+            rlim_t(kMaxSecondsPerCommand * 2), rlim_t(kMaxSecondsPerCommand * 2)
+        };
         ::setrlimit(RLIMIT_AS, &as);
         ::setrlimit(RLIMIT_FSIZE, &fsize);
         ::setrlimit(RLIMIT_CPU, &cpu);
@@ -132,7 +143,9 @@ Run runLimited(const QStringList &args, const QString &workDir, bool discardStdo
         ::_exit(127);
     }
     int status = 0;
-    struct rusage usage{};
+    struct rusage usage
+    {
+    };
     for (;;) {
         const pid_t done = ::wait4(pid, &status, WNOHANG, &usage);
         if (done == pid)
@@ -163,7 +176,8 @@ Run runLimited(const QStringList &args, const QString &workDir, bool discardStdo
 QStringList strays(const QString &root, const QString &dest)
 {
     QStringList found;
-    QDirIterator it(root, QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+    QDirIterator it(
+        root, QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
     while (it.hasNext()) {
         const QString p = it.next();
         if (p != dest && !p.startsWith(dest + u'/'))
@@ -177,7 +191,8 @@ QStringList strays(const QString &root, const QString &dest)
 QStringList forbidden(const QString &dest)
 {
     QStringList found;
-    QDirIterator it(dest, QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+    QDirIterator it(
+        dest, QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
     while (it.hasNext()) {
         const QString p = it.next();
         struct stat st;
@@ -230,7 +245,8 @@ void TestHostile::initTestCase()
     QElapsedTimer t;
     t.start();
     QString output;
-    const int rc = test::runPython({test::source(QStringLiteral("tests/fixtures/make_hostile.py")), casePath({})}, &output);
+    const int rc
+        = test::runPython({ test::source(QStringLiteral("tests/fixtures/make_hostile.py")), casePath({}) }, &output);
     QVERIFY2(rc == 0, qPrintable(output));
     qInfo("generated the hostile archives in %.1f s", t.elapsed() / 1000.0);
     QFile f(casePath(QStringLiteral("cases.json")));
@@ -290,10 +306,11 @@ void TestHostile::library()
         QString error;
         const int node = resolveInTree(tree, cat.toUtf8(), true, &error);
         QVERIFY2(node >= 0, qPrintable(error));
-        text << copyLayerFile(ia, 0, tree.layers(), tree.node(node).layer, tree.node(node).entry, [&](const char *, qint64 n) {
-            catBytes += n;
-            return catBytes <= kMaxStreamedPerCase;
-        });
+        text << copyLayerFile(
+            ia, 0, tree.layers(), tree.node(node).layer, tree.node(node).entry, [&](const char *, qint64 n) {
+                catBytes += n;
+                return catBytes <= kMaxStreamedPerCase;
+            });
     }
     // All images' layers in one pass, as inspect reads them: each layer file once.
     const QList<ImageLayers> indexed = indexAllImageLayers(ia);
@@ -314,22 +331,26 @@ void TestHostile::library()
         const MergedTree tree = MergedTree::build(layers.layers, int(layers.layers.size()) - 1);
         const ExtractResult x = extractNode(ia, i, tree, tree.root(), dest + QString::number(i), false);
         text << x.error << x.skipped;
-        QVERIFY2(forbidden(dest + QString::number(i)).isEmpty(), qPrintable(forbidden(dest + QString::number(i)).join(u'\n')));
+        QVERIFY2(forbidden(dest + QString::number(i)).isEmpty(),
+            qPrintable(forbidden(dest + QString::number(i)).join(u'\n')));
     }
     qInfo("%s: %.2f s in the library", qPrintable(name), timer.elapsed() / 1000.0);
     if (const qint64 most = qint64(c.value(u"max_metadata").toDouble()); most > 0)
         QVERIFY2(work::counters().metadataBytes <= most,
-                 qPrintable(QStringLiteral("%1 bytes of metadata read in %2 reads").arg(work::counters().metadataBytes.load())
-                                .arg(work::counters().metadataReads.load())));
+            qPrintable(QStringLiteral("%1 bytes of metadata read in %2 reads")
+                           .arg(work::counters().metadataBytes.load())
+                           .arg(work::counters().metadataReads.load())));
     const qint64 streamed = work::counters().decompressedBytes + work::counters().entryBytesStreamed;
     QVERIFY2(streamed <= kMaxStreamedPerCase,
-             qPrintable(QStringLiteral("%1 bytes decompressed or streamed (cat: %2)").arg(streamed).arg(catBytes)));
+        qPrintable(QStringLiteral("%1 bytes decompressed or streamed (cat: %2)").arg(streamed).arg(catBytes)));
 
     const QString all = text.join(u'\n');
     for (const QJsonValue &v : c.value(u"expect").toArray())
-        QVERIFY2(all.contains(v.toString()), qPrintable(QStringLiteral("\"%1\" not reported; got:\n%2").arg(v.toString(), all.left(3000))));
+        QVERIFY2(all.contains(v.toString()),
+            qPrintable(QStringLiteral("\"%1\" not reported; got:\n%2").arg(v.toString(), all.left(3000))));
     for (const QJsonValue &v : c.value(u"absent").toArray())
-        QVERIFY2(!all.contains(v.toString()), qPrintable(QStringLiteral("\"%1\" in the output:\n%2").arg(v.toString(), all.left(3000))));
+        QVERIFY2(!all.contains(v.toString()),
+            qPrintable(QStringLiteral("\"%1\" in the output:\n%2").arg(v.toString(), all.left(3000))));
     if (name.startsWith(u"truncated-") && !c.value(u"intact").toBool())
         QVERIFY2(!ia.ok() || !ia.errors.isEmpty() || ia.archive->truncated(), "a cut archive reads as complete");
     // Only the destinations ("out0", "out1", …) may appear in the scratch folder.
@@ -362,31 +383,36 @@ void TestHostile::cli()
     QTemporaryDir root;
     QVERIFY(root.isValid());
     const QString dest = root.filePath(QStringLiteral("out"));
-    QList<QStringList> commands{
-        {QStringLiteral("check"), input},
-        {QStringLiteral("check"), QStringLiteral("--verify"), input},
-        {QStringLiteral("inspect"), QStringLiteral("--json"), input},
-        {QStringLiteral("ls"), input},
-        {QStringLiteral("extract"), input, QStringLiteral("/"), dest},
+    QList<QStringList> commands {
+        { QStringLiteral("check"), input },
+        { QStringLiteral("check"), QStringLiteral("--verify"), input },
+        { QStringLiteral("inspect"), QStringLiteral("--json"), input },
+        { QStringLiteral("ls"), input },
+        { QStringLiteral("extract"), input, QStringLiteral("/"), dest },
     };
     if (const QString cat = c.value(u"cat").toString(); !cat.isEmpty())
-        commands.append({QStringLiteral("cat"), input, cat});
+        commands.append({ QStringLiteral("cat"), input, cat });
     QString all;
     for (const QStringList &args : commands) {
         const Run r = runLimited(args, root.path(), args.constFirst() == u"cat");
         const QString what = args.constFirst() + u' ' + name;
-        QVERIFY2(!r.timedOut, qPrintable(what + QStringLiteral(": still running after %1 s").arg(kMaxSecondsPerCommand)));
-        QVERIFY2(r.signal == 0, qPrintable(what + QStringLiteral(": killed by signal %1\n%2").arg(r.signal).arg(r.output.left(2000))));
-        QVERIFY2(r.exitCode >= 0 && r.exitCode <= 2, qPrintable(what + QStringLiteral(": exit %1\n%2").arg(r.exitCode).arg(r.output.left(2000))));
+        QVERIFY2(
+            !r.timedOut, qPrintable(what + QStringLiteral(": still running after %1 s").arg(kMaxSecondsPerCommand)));
+        QVERIFY2(r.signal == 0,
+            qPrintable(what + QStringLiteral(": killed by signal %1\n%2").arg(r.signal).arg(r.output.left(2000))));
+        QVERIFY2(r.exitCode >= 0 && r.exitCode <= 2,
+            qPrintable(what + QStringLiteral(": exit %1\n%2").arg(r.exitCode).arg(r.output.left(2000))));
         QVERIFY2(r.maxRssKiB < kMaxResidentMiB * 1024,
-                 qPrintable(what + QStringLiteral(": %1 MiB resident").arg(r.maxRssKiB / 1024)));
+            qPrintable(what + QStringLiteral(": %1 MiB resident").arg(r.maxRssKiB / 1024)));
         qInfo("%s: exit %d, %.2f s, %lld MiB", qPrintable(what), r.exitCode, r.seconds, r.maxRssKiB / 1024);
         all += r.output;
     }
     for (const QJsonValue &v : c.value(u"expect").toArray())
-        QVERIFY2(all.contains(v.toString()), qPrintable(QStringLiteral("\"%1\" not reported; got:\n%2").arg(v.toString(), all.left(3000))));
+        QVERIFY2(all.contains(v.toString()),
+            qPrintable(QStringLiteral("\"%1\" not reported; got:\n%2").arg(v.toString(), all.left(3000))));
     for (const QJsonValue &v : c.value(u"absent").toArray())
-        QVERIFY2(!all.contains(v.toString()), qPrintable(QStringLiteral("\"%1\" in the output:\n%2").arg(v.toString(), all.left(3000))));
+        QVERIFY2(!all.contains(v.toString()),
+            qPrintable(QStringLiteral("\"%1\" in the output:\n%2").arg(v.toString(), all.left(3000))));
     const QStringList outside = strays(root.path(), dest);
     QVERIFY2(outside.isEmpty(), qPrintable(QStringLiteral("written outside the destination:\n") + outside.join(u'\n')));
     if (QFileInfo::exists(dest))
@@ -408,7 +434,8 @@ void TestHostile::composeSpec()
     f.write("{\"layers\": " + QByteArray(100000, '[') + QByteArray(100000, ']') + "}");
     f.close();
     const QString out = root.filePath(QStringLiteral("out.tar"));
-    const Run r = runLimited({QStringLiteral("compose"), QStringLiteral("--spec"), spec, QStringLiteral("-o"), out}, root.path());
+    const Run r = runLimited(
+        { QStringLiteral("compose"), QStringLiteral("--spec"), spec, QStringLiteral("-o"), out }, root.path());
     QVERIFY2(r.signal == 0 && !r.timedOut, qPrintable(r.output));
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.output.contains(u"kMaxJsonDepth"), qPrintable(r.output));
@@ -761,8 +788,9 @@ void TestHostile::composeSpecHostPaths()
         QSKIP("built without the application (core-only build)");
     QTemporaryDir root;
     QVERIFY(root.isValid());
-    QVERIFY(QDir(root.path()).mkpath(QStringLiteral("project/site")) && QDir(root.path()).mkpath(QStringLiteral("private")));
-    for (const QString &file : {QStringLiteral("project/site/index.html"), QStringLiteral("private/secret")}) {
+    QVERIFY(QDir(root.path()).mkpath(QStringLiteral("project/site"))
+        && QDir(root.path()).mkpath(QStringLiteral("private")));
+    for (const QString &file : { QStringLiteral("project/site/index.html"), QStringLiteral("private/secret") }) {
         QFile f(root.filePath(file));
         QVERIFY(f.open(QIODevice::WriteOnly));
         f.write("content of " + file.toUtf8());
@@ -772,11 +800,11 @@ void TestHostile::composeSpecHostPaths()
         const QString path = root.filePath(QStringLiteral("project/") + name);
         QFile f(path);
         if (f.open(QIODevice::WriteOnly))
-            f.write(QJsonDocument(QJsonObject{{QStringLiteral("layers"),
-                                               QJsonArray{QJsonObject{{QStringLiteral("ops"),
-                                                                       QJsonArray{QJsonObject{{QStringLiteral("op"), QStringLiteral("add")},
-                                                                                              {QStringLiteral("host"), host},
-                                                                                              {QStringLiteral("path"), QStringLiteral("/x")}}}}}}}})
+            f.write(QJsonDocument(QJsonObject { { QStringLiteral("layers"),
+                                      QJsonArray { QJsonObject { { QStringLiteral("ops"),
+                                          QJsonArray { QJsonObject { { QStringLiteral("op"), QStringLiteral("add") },
+                                              { QStringLiteral("host"), host },
+                                              { QStringLiteral("path"), QStringLiteral("/x") } } } } } } } })
                         .toJson());
         return path;
     };
@@ -784,32 +812,39 @@ void TestHostile::composeSpecHostPaths()
     {
         QString name, host, why;
     };
-    const QList<Case> refused{{QStringLiteral("shadow.json"), QStringLiteral("/etc/shadow"), QStringLiteral("is an absolute path")},
-                              {QStringLiteral("up.json"), QStringLiteral("../private/secret"), QStringLiteral("leaving the file's folder")},
-                              {QStringLiteral("updown.json"), QStringLiteral("site/../../private"), QStringLiteral("leaving the file's folder")},
-                              {QStringLiteral("door.json"), QStringLiteral("door/secret"), QStringLiteral("symbolic link")}};
+    const QList<Case> refused { { QStringLiteral("shadow.json"), QStringLiteral("/etc/shadow"),
+                                    QStringLiteral("is an absolute path") },
+        { QStringLiteral("up.json"), QStringLiteral("../private/secret"), QStringLiteral("leaving the file's folder") },
+        { QStringLiteral("updown.json"), QStringLiteral("site/../../private"),
+            QStringLiteral("leaving the file's folder") },
+        { QStringLiteral("door.json"), QStringLiteral("door/secret"), QStringLiteral("symbolic link") } };
     const QString out = root.filePath(QStringLiteral("out.tar"));
     for (const Case &c : refused) {
-        const Run r = runLimited({QStringLiteral("compose"), QStringLiteral("--spec"), spec(c.name, c.host), QStringLiteral("-o"), out}, root.path());
+        const Run r = runLimited(
+            { QStringLiteral("compose"), QStringLiteral("--spec"), spec(c.name, c.host), QStringLiteral("-o"), out },
+            root.path());
         QVERIFY2(r.signal == 0 && !r.timedOut, qPrintable(r.output));
-        QVERIFY2(r.exitCode == 2 && r.output.contains(c.why) && r.output.contains(c.host) && r.output.contains(u"--allow-host-paths"),
-                 qPrintable(c.name + u'\n' + r.output));
+        QVERIFY2(r.exitCode == 2 && r.output.contains(c.why) && r.output.contains(c.host)
+                && r.output.contains(u"--allow-host-paths"),
+            qPrintable(c.name + u'\n' + r.output));
         QVERIFY(!QFileInfo::exists(out));
     }
     // Inside the folder it is read; outside, only when allowed, and then what it names is added.
-    Run r = runLimited({QStringLiteral("compose"), QStringLiteral("--spec"), spec(QStringLiteral("site.json"), QStringLiteral("site")),
-                        QStringLiteral("-o"), out},
-                       root.path());
+    Run r = runLimited({ QStringLiteral("compose"), QStringLiteral("--spec"),
+                           spec(QStringLiteral("site.json"), QStringLiteral("site")), QStringLiteral("-o"), out },
+        root.path());
     QVERIFY2(r.exitCode == 0, qPrintable(r.output));
     QVERIFY(QFile::remove(out));
-    r = runLimited({QStringLiteral("compose"), QStringLiteral("--allow-host-paths"), QStringLiteral("--spec"),
-                    spec(QStringLiteral("up.json"), QStringLiteral("../private/secret")), QStringLiteral("-o"), out},
-                   root.path());
+    r = runLimited(
+        { QStringLiteral("compose"), QStringLiteral("--allow-host-paths"), QStringLiteral("--spec"),
+            spec(QStringLiteral("up.json"), QStringLiteral("../private/secret")), QStringLiteral("-o"), out },
+        root.path());
     QVERIFY2(r.exitCode == 0, qPrintable(r.output));
     const ImageArchive written = openImageArchive(out);
     QVERIFY(written.ok());
     const ImageLayers layers = indexImageLayers(written, 0);
-    QCOMPARE(layers.layers.constLast()->entry(layers.layers.constLast()->find("x")).size, qint64(strlen("content of private/secret")));
+    QCOMPARE(layers.layers.constLast()->entry(layers.layers.constLast()->find("x")).size,
+        qint64(strlen("content of private/secret")));
 }
 
 QTEST_GUILESS_MAIN(TestHostile)

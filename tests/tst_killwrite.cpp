@@ -33,7 +33,8 @@ QByteArray sha(const QString &path)
 QStringList partials(const QString &dir)
 {
     QStringList found;
-    QDirIterator it(dir, QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+    QDirIterator it(
+        dir, QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
     while (it.hasNext()) {
         it.next();
         if (it.fileName().contains(u".lamina-part-"))
@@ -109,11 +110,12 @@ void TestKillWrite::initTestCase()
         "big = bytes(range(256)) * (48 * 4096)\n"
         "layer = tar([('data/big.bin', big), ('etc/motd', b'hello\\n')])\n"
         "cfg = json.dumps({'architecture': 'amd64', 'os': 'linux', 'config': {},\n"
-        "                  'rootfs': {'type': 'layers', 'diff_ids': ['sha256:' + hashlib.sha256(layer).hexdigest()]}}).encode()\n"
+        "                  'rootfs': {'type': 'layers', 'diff_ids': ['sha256:' + "
+        "hashlib.sha256(layer).hexdigest()]}}).encode()\n"
         "man = json.dumps([{'Config': 'c.json', 'RepoTags': ['base:1'], 'Layers': ['l.tar']}]).encode()\n"
         "open(sys.argv[1], 'wb').write(tar([('manifest.json', man), ('c.json', cfg), ('l.tar', layer)]))\n");
     QString output;
-    QVERIFY2(test::runPython({QStringLiteral("-c"), script, m_base}, &output) == 0, qPrintable(output));
+    QVERIFY2(test::runPython({ QStringLiteral("-c"), script, m_base }, &output) == 0, qPrintable(output));
     const quint32 seed = QRandomGenerator::global()->generate();
     m_random.seed(seed);
     qInfo("kill times drawn with seed %u", seed);
@@ -125,8 +127,8 @@ void TestKillWrite::composeKilled()
     QVERIFY(QDir().mkpath(outDir));
     const QString out = outDir + QStringLiteral("/new.tar");
     auto args = [&](const QString &text) {
-        return QStringList{QStringLiteral("compose"), m_base, QStringLiteral("--write"), QStringLiteral("/etc/motd:") + text,
-                           QStringLiteral("-o"), out};
+        return QStringList { QStringLiteral("compose"), m_base, QStringLiteral("--write"),
+            QStringLiteral("/etc/motd:") + text, QStringLiteral("-o"), out };
     };
     // Compose is reproducible: the complete output of each variant is known in advance.
     QString output;
@@ -148,7 +150,9 @@ void TestKillWrite::composeKilled()
         QVERIFY(runAndKill(args(text), ms));
         const QByteArray after = sha(out);
         QVERIFY2(after == before || after == (text == u"one" ? one : two),
-                 qPrintable(QStringLiteral("round %1, killed after %2 ms: the target is neither the old nor the new file").arg(round).arg(ms)));
+            qPrintable(QStringLiteral("round %1, killed after %2 ms: the target is neither the old nor the new file")
+                           .arg(round)
+                           .arg(ms)));
         if (!partials(outDir).isEmpty())
             ++midway;
     }
@@ -164,7 +168,8 @@ void TestKillWrite::extractKilled()
     const QString dest = m_dir.filePath(QStringLiteral("extract"));
     QVERIFY(QDir().mkpath(dest + QStringLiteral("/data")));
     const QString target = dest + QStringLiteral("/data/big.bin");
-    const QStringList args{QStringLiteral("extract"), QStringLiteral("--force"), m_base, QStringLiteral("/data"), dest};
+    const QStringList args { QStringLiteral("extract"), QStringLiteral("--force"), m_base, QStringLiteral("/data"),
+        dest };
     QString output;
     QElapsedTimer timer;
     timer.start();
@@ -186,7 +191,9 @@ void TestKillWrite::extractKilled()
         QVERIFY(runAndKill(args, ms));
         const QByteArray after = sha(target);
         QVERIFY2(after == before || after == complete,
-                 qPrintable(QStringLiteral("round %1, killed after %2 ms: big.bin is neither the old nor the complete file").arg(round).arg(ms)));
+            qPrintable(QStringLiteral("round %1, killed after %2 ms: big.bin is neither the old nor the complete file")
+                           .arg(round)
+                           .arg(ms)));
         if (!partials(dest).isEmpty())
             ++midway;
     }

@@ -42,7 +42,7 @@ private:
     static QString dump(const MergedTree &tree)
     {
         QString out;
-        QList<int> stack{tree.root()};
+        QList<int> stack { tree.root() };
         while (!stack.isEmpty()) {
             const int n = stack.takeLast();
             if (n != tree.root()) {
@@ -55,7 +55,7 @@ private:
                            .arg(e.gid)
                            .arg(e.size)
                            .arg(QString::fromUtf8(tree.path(n)),
-                                link.isEmpty() ? QString() : QStringLiteral(" -> ") + QString::fromUtf8(link));
+                               link.isEmpty() ? QString() : QStringLiteral(" -> ") + QString::fromUtf8(link));
             }
             const QList<int> kids = tree.children(n);
             for (auto it = kids.crbegin(); it != kids.crend(); ++it)
@@ -90,7 +90,8 @@ void TestLayers::initTestCase()
     QVERIFY(m_dir.isValid());
     const QString tar = m_dir.filePath(QStringLiteral("rules.tar"));
     QString output;
-    QVERIFY2(test::runPython({test::source(QStringLiteral("tests/fixtures/make_layer_rules.py")), tar}, &output) == 0, qPrintable(output));
+    QVERIFY2(test::runPython({ test::source(QStringLiteral("tests/fixtures/make_layer_rules.py")), tar }, &output) == 0,
+        qPrintable(output));
     m_ia = openImageArchive(tar);
     QVERIFY(m_ia.ok());
     m_layers = indexImageLayers(m_ia, 0);
@@ -101,14 +102,15 @@ void TestLayers::initTestCase()
 void TestLayers::rulesFinalTree()
 {
     const MergedTree tree = MergedTree::build(m_layers.layers, 2);
-    QCOMPARE(paths(tree), (QStringList{QStringLiteral("a"), QStringLiteral("a/keep"), QStringLiteral("bin"), QStringLiteral("bin/sh"),
-                                       QStringLiteral("escape"), QStringLiteral("f1"), QStringLiteral("f1link"), QStringLiteral("l2file"), QStringLiteral("l2link"),
-                                       QStringLiteral("olddir"), QStringLiteral("usr"), QStringLiteral("usr/new")}));
-    QCOMPARE(tree.entry(tree.find("bin")).type, EntryType::Directory);   // a folder replaces the symlink
-    QCOMPARE(tree.entry(tree.find("olddir")).type, EntryType::File);    // a file replaces the folder
-    QCOMPARE(tree.find("usr/bin"), -1);                                   // hidden by the opaque folder
-    QCOMPARE(tree.find("d/x"), -1);                                       // the whole folder whited out
-    QCOMPARE(tree.node(tree.find("a/keep")).layer, 1);                    // re-created after its whiteout
+    QCOMPARE(paths(tree),
+        (QStringList { QStringLiteral("a"), QStringLiteral("a/keep"), QStringLiteral("bin"), QStringLiteral("bin/sh"),
+            QStringLiteral("escape"), QStringLiteral("f1"), QStringLiteral("f1link"), QStringLiteral("l2file"),
+            QStringLiteral("l2link"), QStringLiteral("olddir"), QStringLiteral("usr"), QStringLiteral("usr/new") }));
+    QCOMPARE(tree.entry(tree.find("bin")).type, EntryType::Directory); // a folder replaces the symlink
+    QCOMPARE(tree.entry(tree.find("olddir")).type, EntryType::File); // a file replaces the folder
+    QCOMPARE(tree.find("usr/bin"), -1); // hidden by the opaque folder
+    QCOMPARE(tree.find("d/x"), -1); // the whole folder whited out
+    QCOMPARE(tree.node(tree.find("a/keep")).layer, 1); // re-created after its whiteout
     // The whiteout markers themselves never show.
     for (const QString &p : paths(tree))
         QVERIFY(!p.contains(u".wh."));
@@ -122,16 +124,19 @@ void TestLayers::rulesChangesPerLayer()
     QStringList changes;
     for (const MergedTree::ChangeRecord &c : one.changes())
         changes << changeLetter(c.change) + u' ' + QString::fromUtf8(c.path);
-    QCOMPARE(changes, (QStringList{QStringLiteral("D a/gone"), QStringLiteral("M a/keep"), QStringLiteral("D big"), QStringLiteral("M bin"),
-                                   QStringLiteral("A bin/sh"), QStringLiteral("D d"), QStringLiteral("D d/x"), QStringLiteral("D d/y"),
-                                   QStringLiteral("M f1"), QStringLiteral("A f1link"), QStringLiteral("M olddir"),
-                                   QStringLiteral("D olddir/inner"), QStringLiteral("D usr/bin"), QStringLiteral("D usr/bin/tool"),
-                                   QStringLiteral("A usr/new")}));
+    QCOMPARE(changes,
+        (QStringList { QStringLiteral("D a/gone"), QStringLiteral("M a/keep"), QStringLiteral("D big"),
+            QStringLiteral("M bin"), QStringLiteral("A bin/sh"), QStringLiteral("D d"), QStringLiteral("D d/x"),
+            QStringLiteral("D d/y"), QStringLiteral("M f1"), QStringLiteral("A f1link"), QStringLiteral("M olddir"),
+            QStringLiteral("D olddir/inner"), QStringLiteral("D usr/bin"), QStringLiteral("D usr/bin/tool"),
+            QStringLiteral("A usr/new") }));
     const MergedTree two = MergedTree::build(m_layers.layers, 2);
     changes.clear();
     for (const MergedTree::ChangeRecord &c : two.changes())
         changes << changeLetter(c.change) + u' ' + QString::fromUtf8(c.path);
-    QCOMPARE(changes, (QStringList{QStringLiteral("A escape"), QStringLiteral("M f1"), QStringLiteral("A l2file"), QStringLiteral("A l2link")}));
+    QCOMPARE(changes,
+        (QStringList { QStringLiteral("A escape"), QStringLiteral("M f1"), QStringLiteral("A l2file"),
+            QStringLiteral("A l2link") }));
     QCOMPARE(two.stats().at(1).removed, 9); // a/gone, big, d, d/x, d/y, olddir/inner, usr/bin, usr/bin/tool, old a/keep
 }
 
@@ -156,7 +161,7 @@ void TestLayers::rulesSizesAndWaste()
     for (const WastedSpace::Item &i : sizes.wasted.items)
         if (i.path == "f1")
             f1 << QString::number(i.layer);
-    QCOMPARE(f1, QStringList{QStringLiteral("0")});
+    QCOMPARE(f1, QStringList { QStringLiteral("0") });
     for (int l = 0; l < 3; ++l)
         QCOMPARE(sizes.layers.at(l).storedSize, m_ia.archive->member(m_ia.images.at(0).layers.at(l).member).size);
 }
@@ -261,7 +266,8 @@ void TestLayers::corpusGolden()
             text += changeLetter(c.change) + u' ' + QString::fromUtf8(c.path) + u'\n';
     }
     text += QStringLiteral("## merged\n") + dump(MergedTree::build(layers.layers, int(layers.layers.size()) - 1));
-    const QString golden = test::source(QStringLiteral("tests/golden/") + QString(file).replace(u'.', u'_') + QStringLiteral(".txt"));
+    const QString golden
+        = test::source(QStringLiteral("tests/golden/") + QString(file).replace(u'.', u'_') + QStringLiteral(".txt"));
     if (qEnvironmentVariableIsSet("LAMINA_UPDATE_GOLDEN")) {
         QFile out(golden);
         QVERIFY(out.open(QIODevice::WriteOnly));
@@ -269,11 +275,13 @@ void TestLayers::corpusGolden()
         QSKIP("golden file rewritten");
     }
     QFile in(golden);
-    QVERIFY2(in.open(QIODevice::ReadOnly), qPrintable(golden + QStringLiteral(" is missing; run with LAMINA_UPDATE_GOLDEN=1")));
+    QVERIFY2(in.open(QIODevice::ReadOnly),
+        qPrintable(golden + QStringLiteral(" is missing; run with LAMINA_UPDATE_GOLDEN=1")));
     const QStringList want = QString::fromUtf8(in.readAll()).split(u'\n');
     const QStringList got = text.split(u'\n');
     for (int i = 0; i < std::min(want.size(), got.size()); ++i)
-        QVERIFY2(want.at(i) == got.at(i), qPrintable(QStringLiteral("line %1:\n got  %2\n want %3").arg(i + 1).arg(got.at(i), want.at(i))));
+        QVERIFY2(want.at(i) == got.at(i),
+            qPrintable(QStringLiteral("line %1:\n got  %2\n want %3").arg(i + 1).arg(got.at(i), want.at(i))));
     QCOMPARE(got.size(), want.size());
 }
 
@@ -282,8 +290,10 @@ void TestLayers::agreesWithUmoci_data()
     QTest::addColumn<QString>("source");
     QTest::addColumn<QString>("tag");
     QTest::addColumn<int>("image");
-    QTest::newRow("umoci layout v2") << "gen__umoci-layout" << "v2" << 1;
-    QTest::newRow("skopeo oci archive (dive image)") << "gen__skopeo-oci-archive.tar" << "" << 0;
+    QTest::newRow("umoci layout v2") << "gen__umoci-layout"
+                                     << "v2" << 1;
+    QTest::newRow("skopeo oci archive (dive image)") << "gen__skopeo-oci-archive.tar"
+                                                     << "" << 0;
 }
 
 // umoci is an independent implementation of the same rules: unpack with it and compare every
@@ -293,46 +303,58 @@ void TestLayers::agreesWithUmoci()
     QFETCH(QString, source);
     QFETCH(QString, tag);
     QFETCH(int, image);
-    if (QStandardPaths::findExecutable(QStringLiteral("umoci")).isEmpty() || QStandardPaths::findExecutable(QStringLiteral("skopeo")).isEmpty())
+    if (QStandardPaths::findExecutable(QStringLiteral("umoci")).isEmpty()
+        || QStandardPaths::findExecutable(QStringLiteral("skopeo")).isEmpty())
         QFAIL("umoci and skopeo are needed; ./test installs them");
     QTemporaryDir work;
     QString layout = test::corpus(source);
     if (source.endsWith(u".tar")) {
         layout = work.filePath(QStringLiteral("layout"));
         tag = QStringLiteral("t");
-        QCOMPARE(QProcess::execute(QStringLiteral("skopeo"), {QStringLiteral("copy"), QStringLiteral("--quiet"),
-                                                              QStringLiteral("oci-archive:") + test::corpus(source),
-                                                              QStringLiteral("oci:") + layout + QStringLiteral(":t")}), 0);
+        QCOMPARE(QProcess::execute(QStringLiteral("skopeo"),
+                     { QStringLiteral("copy"), QStringLiteral("--quiet"),
+                         QStringLiteral("oci-archive:") + test::corpus(source),
+                         QStringLiteral("oci:") + layout + QStringLiteral(":t") }),
+            0);
     } else {
-        QVERIFY(QProcess::execute(QStringLiteral("cp"), {QStringLiteral("-r"), layout, work.filePath(QStringLiteral("copy"))}) == 0);
+        QVERIFY(QProcess::execute(
+                    QStringLiteral("cp"), { QStringLiteral("-r"), layout, work.filePath(QStringLiteral("copy")) })
+            == 0);
         layout = work.filePath(QStringLiteral("copy"));
-        QProcess::execute(QStringLiteral("chmod"), {QStringLiteral("-R"), QStringLiteral("u+w"), layout});
+        QProcess::execute(QStringLiteral("chmod"), { QStringLiteral("-R"), QStringLiteral("u+w"), layout });
     }
     const QString bundle = work.filePath(QStringLiteral("bundle"));
     QProcess p;
-    p.start(QStringLiteral("umoci"), {QStringLiteral("raw"), QStringLiteral("unpack"), QStringLiteral("--rootless"),
-                                     QStringLiteral("--image"), layout + u':' + tag, bundle});
+    p.start(QStringLiteral("umoci"),
+        { QStringLiteral("raw"), QStringLiteral("unpack"), QStringLiteral("--rootless"), QStringLiteral("--image"),
+            layout + u':' + tag, bundle });
     QVERIFY(p.waitForFinished(60000));
     QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
     QStringList theirs;
-    QDirIterator it(bundle, QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+    QDirIterator it(
+        bundle, QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
     while (it.hasNext()) {
         const QString path = it.next();
         QFileInfo fi(path);
-        const QString kind = fi.isSymLink() ? QStringLiteral("symlink") : fi.isDir() ? QStringLiteral("dir") : QStringLiteral("other");
+        const QString kind = fi.isSymLink() ? QStringLiteral("symlink")
+            : fi.isDir()                    ? QStringLiteral("dir")
+                                            : QStringLiteral("other");
         theirs << path.mid(bundle.size() + 1) + u' ' + kind;
     }
     theirs.sort();
     const ImageArchive ia = openImageArchive(test::corpus(source));
-    const MergedTree tree = MergedTree::build(indexImageLayers(ia, image).layers, int(ia.images.at(image).layers.size()) - 1);
+    const MergedTree tree
+        = MergedTree::build(indexImageLayers(ia, image).layers, int(ia.images.at(image).layers.size()) - 1);
     QStringList ours;
-    QList<int> stack{tree.root()};
+    QList<int> stack { tree.root() };
     while (!stack.isEmpty()) {
         const int n = stack.takeLast();
         if (n != tree.root()) {
             const EntryType t = tree.entry(n).type;
             ours << QString::fromUtf8(tree.path(n)) + u' '
-                    + (t == EntryType::Symlink ? QStringLiteral("symlink") : t == EntryType::Directory ? QStringLiteral("dir") : QStringLiteral("other"));
+                    + (t == EntryType::Symlink          ? QStringLiteral("symlink")
+                            : t == EntryType::Directory ? QStringLiteral("dir")
+                                                        : QStringLiteral("other"));
         }
         stack += tree.children(n);
     }
@@ -345,25 +367,32 @@ void TestLayers::agreesWithUmoci()
 // copy of the docker archive) leaves the same paths, types, sizes, bytes and link counts.
 void TestLayers::hardLinksAgreeWithUmoci()
 {
-    if (QStandardPaths::findExecutable(QStringLiteral("umoci")).isEmpty() || QStandardPaths::findExecutable(QStringLiteral("skopeo")).isEmpty())
+    if (QStandardPaths::findExecutable(QStringLiteral("umoci")).isEmpty()
+        || QStandardPaths::findExecutable(QStringLiteral("skopeo")).isEmpty())
         QFAIL("umoci and skopeo are needed; ./test installs them");
     QTemporaryDir work;
     const QString tar = work.filePath(QStringLiteral("links.tar"));
     QString output;
-    QVERIFY2(test::runPython({test::source(QStringLiteral("tests/fixtures/make_layer_rules.py")), QStringLiteral("--links"), tar}, &output) == 0,
-             qPrintable(output));
+    QVERIFY2(test::runPython(
+                 { test::source(QStringLiteral("tests/fixtures/make_layer_rules.py")), QStringLiteral("--links"), tar },
+                 &output)
+            == 0,
+        qPrintable(output));
     const QString layout = work.filePath(QStringLiteral("layout"));
-    QCOMPARE(QProcess::execute(QStringLiteral("skopeo"), {QStringLiteral("copy"), QStringLiteral("--quiet"), QStringLiteral("docker-archive:") + tar,
-                                                          QStringLiteral("oci:") + layout + QStringLiteral(":t")}),
-             0);
+    QCOMPARE(QProcess::execute(QStringLiteral("skopeo"),
+                 { QStringLiteral("copy"), QStringLiteral("--quiet"), QStringLiteral("docker-archive:") + tar,
+                     QStringLiteral("oci:") + layout + QStringLiteral(":t") }),
+        0);
     const QString bundle = work.filePath(QStringLiteral("bundle"));
     QProcess p;
-    p.start(QStringLiteral("umoci"), {QStringLiteral("raw"), QStringLiteral("unpack"), QStringLiteral("--rootless"), QStringLiteral("--image"),
-                                     layout + QStringLiteral(":t"), bundle});
+    p.start(QStringLiteral("umoci"),
+        { QStringLiteral("raw"), QStringLiteral("unpack"), QStringLiteral("--rootless"), QStringLiteral("--image"),
+            layout + QStringLiteral(":t"), bundle });
     QVERIFY(p.waitForFinished(60000));
     QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
     QStringList theirs;
-    QDirIterator it(bundle, QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+    QDirIterator it(
+        bundle, QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
     while (it.hasNext()) {
         const QString path = it.next();
         struct stat st;
@@ -376,7 +405,10 @@ void TestLayers::hardLinksAgreeWithUmoci()
         } else {
             QFile f(path);
             QVERIFY(f.open(QIODevice::ReadOnly));
-            line += QStringLiteral(" file %1 %2 links %3").arg(st.st_size).arg(QString::fromUtf8(f.readAll())).arg(st.st_nlink > 1 ? u'+' : u'1');
+            line += QStringLiteral(" file %1 %2 links %3")
+                        .arg(st.st_size)
+                        .arg(QString::fromUtf8(f.readAll()))
+                        .arg(st.st_nlink > 1 ? u'+' : u'1');
         }
         theirs << line;
     }
@@ -393,7 +425,7 @@ void TestLayers::hardLinksAgreeWithUmoci()
         shared << tree.path(n) << tree.linkTarget(n);
     }
     QStringList ours;
-    QList<int> stack{tree.root()};
+    QList<int> stack { tree.root() };
     while (!stack.isEmpty()) {
         const int n = stack.takeLast();
         if (n != tree.root()) {
@@ -410,7 +442,10 @@ void TestLayers::hardLinksAgreeWithUmoci()
                 QVERIFY2(r.ok(), qPrintable(r.error));
                 // What ls and the window show: a detached link is a file with the size it holds.
                 QCOMPARE(e.type == EntryType::File ? e.size : size, size);
-                line += QStringLiteral(" file %1 %2 links %3").arg(size).arg(QString::fromUtf8(r.data)).arg(shared.contains(tree.path(n)) ? u'+' : u'1');
+                line += QStringLiteral(" file %1 %2 links %3")
+                            .arg(size)
+                            .arg(QString::fromUtf8(r.data))
+                            .arg(shared.contains(tree.path(n)) ? u'+' : u'1');
             }
             ours << line;
         }
@@ -419,7 +454,7 @@ void TestLayers::hardLinksAgreeWithUmoci()
     ours.sort();
     QCOMPARE(ours, theirs);
     // The detached links show no target, the one still shared does.
-    for (const char *path : {"h1", "h2", "h3", "h5"}) {
+    for (const char *path : { "h1", "h2", "h3", "h5" }) {
         QCOMPARE(tree.entry(tree.find(path)).type, EntryType::File);
         QVERIFY(tree.linkTarget(tree.find(path)).isEmpty());
     }
@@ -439,8 +474,11 @@ void TestLayers::sparseFiles()
     QTemporaryDir work;
     const QString tar = work.filePath(QStringLiteral("sparse.tar"));
     QString output;
-    QVERIFY2(test::runPython({test::source(QStringLiteral("tests/fixtures/make_layer_rules.py")), QStringLiteral("--sparse"), tar}, &output) == 0,
-             qPrintable(output));
+    QVERIFY2(test::runPython({ test::source(QStringLiteral("tests/fixtures/make_layer_rules.py")),
+                                 QStringLiteral("--sparse"), tar },
+                 &output)
+            == 0,
+        qPrintable(output));
     // The generator's SPARSE table.
     constexpr qint64 kMiB = 1 << 20;
     QByteArray sparse1(kMiB, '\0'), sparse2(kMiB, '\0');
@@ -448,7 +486,8 @@ void TestLayers::sparseFiles()
     sparse1.replace(512 * 1024, 4096, QByteArray(4096, 'B'));
     sparse2.replace(8192, 512, QByteArray(512, 'C'));
     sparse2.replace(kMiB - 512, 512, QByteArray(512, 'D'));
-    const QHash<QByteArray, QByteArray> want{{"sparse1", sparse1}, {"sparse2", sparse2}, {"after", "after-content"}};
+    const QHash<QByteArray, QByteArray> want { { "sparse1", sparse1 }, { "sparse2", sparse2 },
+        { "after", "after-content" } };
 
     const ImageArchive ia = openImageArchive(tar);
     QVERIFY(ia.ok());
@@ -476,18 +515,20 @@ void TestLayers::sparseFiles()
     }
     // Holes stay holes: 1 MiB each, of which 8 KiB and 1 KiB are data (a file system that
     // cannot keep holes would allocate the whole MiB).
-    for (const char *name : {"sparse1", "sparse2"}) {
+    for (const char *name : { "sparse1", "sparse2" }) {
         struct stat st;
         QVERIFY(::stat(QFile::encodeName(dest.filePath(QLatin1String(name))).constData(), &st) == 0);
         QCOMPARE(qint64(st.st_size), kMiB);
-        QVERIFY2(qint64(st.st_blocks) * 512 < kMiB / 4, qPrintable(QStringLiteral("%1: %2 blocks").arg(QLatin1String(name)).arg(st.st_blocks)));
+        QVERIFY2(qint64(st.st_blocks) * 512 < kMiB / 4,
+            qPrintable(QStringLiteral("%1: %2 blocks").arg(QLatin1String(name)).arg(st.st_blocks)));
     }
 }
 
 void TestLayers::digestsInTheSamePass()
 {
     // Indexing with digests gives the same diff IDs as the configs, uncompressed and gzip alike.
-    for (const char *file : {"dive__test-docker-image.tar", "gen__skopeo-oci-archive.tar", "dive__test-oci-zstd-image.tar"}) {
+    for (const char *file :
+        { "dive__test-docker-image.tar", "gen__skopeo-oci-archive.tar", "dive__test-oci-zstd-image.tar" }) {
         const ImageArchive ia = openImageArchive(test::corpus(QString::fromLatin1(file)));
         LayerIndexOptions options;
         options.computeDigests = true;
@@ -511,7 +552,7 @@ void TestLayers::memoryPerEntry()
         "    ti = tarfile.TarInfo('usr/lib/python3/dist-packages/pkg%d/module_%d.py' % (i // 50, i)); ti.size = 10\n"
         "    t.addfile(ti, io.BytesIO(b'0123456789'))\n"
         "t.close()\n");
-    QCOMPARE(test::runPython({QStringLiteral("-c"), script, tar}), 0);
+    QCOMPARE(test::runPython({ QStringLiteral("-c"), script, tar }), 0);
     const auto opened = Archive::open(tar);
     QVERIFY(opened.archive);
     // The tar itself stands in for a layer member: index it as one.
@@ -530,7 +571,7 @@ void TestLayers::sizesWhileReading()
     // Sizes computed while the layers are read (each tree fed layer by layer as they arrive) are
     // those computed afterwards, for every archive of the corpus (two share a layer between
     // images) and the rules fixture.
-    QStringList paths{m_ia.path};
+    QStringList paths { m_ia.path };
     const QDir corpus(test::corpus(QString()));
     for (const QString &name : corpus.entryList(QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name))
         if (!name.endsWith(u".md"))
@@ -546,7 +587,8 @@ void TestLayers::sizesWhileReading()
             const ImageSizes &during = sizes.at(i);
             QCOMPARE(during.layers.size(), after.layers.size());
             for (int l = 0; l < after.layers.size(); ++l) {
-                const QString where = QStringLiteral("%1 image %2 layer %3").arg(QFileInfo(path).fileName()).arg(i).arg(l);
+                const QString where
+                    = QStringLiteral("%1 image %2 layer %3").arg(QFileInfo(path).fileName()).arg(i).arg(l);
                 QVERIFY2(during.layers.at(l).contribution == after.layers.at(l).contribution, qPrintable(where));
                 QVERIFY2(during.layers.at(l).cumulative == after.layers.at(l).cumulative, qPrintable(where));
                 QVERIFY2(during.layers.at(l).fileCount == after.layers.at(l).fileCount, qPrintable(where));
@@ -566,7 +608,7 @@ void TestLayers::sizesWhileReading()
 
     // Cancelled before it starts: it returns (the merging thread is not left waiting for layers
     // that never come), with every layer counted as unread.
-    std::atomic<bool> cancel{true};
+    std::atomic<bool> cancel { true };
     Progress progress;
     progress.cancel = &cancel;
     QList<ImageSizes> none;

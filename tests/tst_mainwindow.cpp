@@ -4,10 +4,10 @@
 // every model under QAbstractItemModelTester.
 #include "chainview.h"
 #include "check/checks.h"
+#include "composerpanel.h"
 #include "filetreemodel.h"
 #include "findingsmodel.h"
 #include "layersmodel.h"
-#include "composerpanel.h"
 #include "mainwindow.h"
 #include "testsupport.h"
 
@@ -15,19 +15,19 @@
 #include <QApplication>
 #include <QElapsedTimer>
 #include <QFont>
-#include <QMimeData>
-#include <QTemporaryDir>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMimeData>
 #include <QPlainTextEdit>
 #include <QProgressBar>
+#include <QSemaphore>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QTableView>
-#include <QSemaphore>
-#include <QThreadPool>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QTextBrowser>
+#include <QThreadPool>
 #include <QTimer>
 #include <QTreeView>
 #include <QTreeWidget>
@@ -122,7 +122,7 @@ void TestMainWindow::findingHighlightsItsLayers()
     w.selectFinding(0);
     auto *layers = w.findChild<QTableView *>(QStringLiteral("layers"));
     const QBrush highlighted = layers->model()->index(1, 0).data(Qt::BackgroundRole).value<QBrush>();
-    QVERIFY(highlighted.style() != Qt::NoBrush);                            // layers 1 and 3 are the duplicate
+    QVERIFY(highlighted.style() != Qt::NoBrush); // layers 1 and 3 are the duplicate
     QVERIFY(layers->model()->index(3, 0).data(Qt::BackgroundRole).isValid());
     QVERIFY(!layers->model()->index(0, 0).data(Qt::BackgroundRole).isValid());
     const QString html = w.findChild<QTextBrowser *>(QStringLiteral("explanation"))->toPlainText();
@@ -160,7 +160,8 @@ void TestMainWindow::fileTreeFiltersAndSortsBySize()
     // Biggest first by default: bin (busybox) heads the root.
     QCOMPARE(files->model()->index(0, FileTreeModel::NameColumn).data().toString(), QStringLiteral("bin"));
     const qint64 first = files->model()->index(0, FileTreeModel::SizeColumn).data(FileTreeModel::SortRole).toLongLong();
-    const qint64 second = files->model()->index(1, FileTreeModel::SizeColumn).data(FileTreeModel::SortRole).toLongLong();
+    const qint64 second
+        = files->model()->index(1, FileTreeModel::SizeColumn).data(FileTreeModel::SortRole).toLongLong();
     QVERIFY(first >= second);
     w.findChild<QLineEdit *>(QStringLiteral("filter"))->setText(QStringLiteral("saved.again"));
     QCOMPARE(files->model()->rowCount(), 2); // root/ and tmp/ hold the matches
@@ -170,8 +171,8 @@ void TestMainWindow::fileTreeFiltersAndSortsBySize()
     w.selectLayer(2);
     QVERIFY(shown.wait(30000));
     auto *model = qobject_cast<QSortFilterProxyModel *>(files->model());
-    const QModelIndexList hits = model->match(model->index(0, 0), FileTreeModel::PathRole, QStringLiteral("root/example/really/nested"), 1,
-                                              Qt::MatchExactly | Qt::MatchRecursive);
+    const QModelIndexList hits = model->match(model->index(0, 0), FileTreeModel::PathRole,
+        QStringLiteral("root/example/really/nested"), 1, Qt::MatchExactly | Qt::MatchRecursive);
     QCOMPARE(hits.size(), 1);
     QCOMPARE(hits.constFirst().siblingAtColumn(FileTreeModel::ChangeColumn).data().toString(), QStringLiteral("A"));
 
@@ -188,8 +189,8 @@ void TestMainWindow::fileTreeFiltersAndSortsBySize()
     QVERIFY(deleting > 0);
     w.selectLayer(deleting);
     QVERIFY(shown.wait(30000));
-    const QModelIndexList gone = model->match(model->index(0, 0), FileTreeModel::PathRole, QStringLiteral("root/example/somefile3.txt"), 1,
-                                              Qt::MatchExactly | Qt::MatchRecursive);
+    const QModelIndexList gone = model->match(model->index(0, 0), FileTreeModel::PathRole,
+        QStringLiteral("root/example/somefile3.txt"), 1, Qt::MatchExactly | Qt::MatchRecursive);
     QCOMPARE(gone.size(), 1);
     QCOMPARE(gone.constFirst().siblingAtColumn(FileTreeModel::ChangeColumn).data().toString(), QStringLiteral("D"));
     QVERIFY(gone.constFirst().data(Qt::FontRole).value<QFont>().strikeOut());
@@ -202,18 +203,19 @@ void TestMainWindow::previewShowsFileContent()
     QVERIFY(openAndWait(w, test::source(QStringLiteral("resources/samples/nix-buildimage-on-layered.tar.gz"))));
     auto *files = w.findChild<QTreeView *>(QStringLiteral("files"));
     auto *model = files->model();
-    const QModelIndexList hits = model->match(model->index(0, 0), FileTreeModel::PathRole, QStringLiteral("etc/hello.txt"), 1,
-                                              Qt::MatchExactly | Qt::MatchRecursive);
+    const QModelIndexList hits = model->match(model->index(0, 0), FileTreeModel::PathRole,
+        QStringLiteral("etc/hello.txt"), 1, Qt::MatchExactly | Qt::MatchRecursive);
     QCOMPARE(hits.size(), 1);
     files->setCurrentIndex(hits.constFirst());
     QVERIFY(!w.findChild<QPlainTextEdit *>(QStringLiteral("preview"))->toPlainText().isEmpty());
     QVERIFY(!w.findChild<QPlainTextEdit *>(QStringLiteral("preview"))->toPlainText().contains(u"Cannot read"));
     // Dragging it out hands the desktop a real file with the same bytes.
-    std::unique_ptr<QMimeData> mime(model->mimeData({hits.constFirst()}));
+    std::unique_ptr<QMimeData> mime(model->mimeData({ hits.constFirst() }));
     QVERIFY(mime && mime->hasUrls());
     QFile dragged(mime->urls().constFirst().toLocalFile());
     QVERIFY(dragged.open(QIODevice::ReadOnly));
-    QCOMPARE(QString::fromUtf8(dragged.readAll()), w.findChild<QPlainTextEdit *>(QStringLiteral("preview"))->toPlainText());
+    QCOMPARE(
+        QString::fromUtf8(dragged.readAll()), w.findChild<QPlainTextEdit *>(QStringLiteral("preview"))->toPlainText());
 }
 
 void TestMainWindow::unreadableArchiveShowsABanner()
@@ -284,7 +286,7 @@ void TestMainWindow::modelsPassTheTester()
     const ImageLayers indexed = indexImageLayers(ia, 0);
     layers.setLayerIndexed(0, 1, 1);
     layers.setSizes(imageSizes(indexed));
-    layers.setHighlighted({0, top});
+    layers.setHighlighted({ 0, top });
     QCOMPARE(layers.rowCount(), top + 1);
     FileTreeModel files;
     QAbstractItemModelTester t3(&files, QAbstractItemModelTester::FailureReportingMode::QtTest);
@@ -295,7 +297,7 @@ void TestMainWindow::modelsPassTheTester()
     proxy.sort(FileTreeModel::SizeColumn, Qt::DescendingOrder);
     QAbstractItemModelTester t4(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
     // Walk the whole tree through the proxy: parent() of every child leads back.
-    QList<QModelIndex> stack{QModelIndex()};
+    QList<QModelIndex> stack { QModelIndex() };
     int seen = 0;
     while (!stack.isEmpty()) {
         const QModelIndex p = stack.takeLast();
@@ -339,7 +341,9 @@ void TestMainWindow::platformsAndArtifactsAreListed()
     // A multi-platform OCI folder with an artifact, written by the independent fixture generator.
     QTemporaryDir dir;
     QString output;
-    QVERIFY2(test::runPython({test::source(QStringLiteral("tests/fixtures/make_fixtures.py")), dir.path()}, &output) == 0, qPrintable(output));
+    QVERIFY2(
+        test::runPython({ test::source(QStringLiteral("tests/fixtures/make_fixtures.py")), dir.path() }, &output) == 0,
+        qPrintable(output));
     MainWindow w;
     w.show();
     QVERIFY(openAndWait(w, dir.filePath(QStringLiteral("oci-dir"))));

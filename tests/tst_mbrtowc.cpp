@@ -39,14 +39,17 @@ Answer ask(Mbrtowc f, const char *s, size_t n, mbstate_t *state, bool withOut = 
     wchar_t wc = L'?';
     errno = 0;
     const size_t r = f(withOut ? &wc : nullptr, s, n, state);
-    return {r, wc, errno, state ? bool(std::mbsinit(state)) : true};
+    return { r, wc, errno, state ? bool(std::mbsinit(state)) : true };
 }
 
 /// A layer in memory that notes the thread's locale whenever the indexer reads from it.
 class WatchedReader : public lamina::MemberReader
 {
 public:
-    explicit WatchedReader(QByteArray bytes) : m_bytes(std::move(bytes)) {}
+    explicit WatchedReader(QByteArray bytes)
+        : m_bytes(std::move(bytes))
+    {
+    }
     qint64 read(char *buffer, qint64 max) override
     {
         localesSeen.append(uselocale(nullptr));
@@ -71,7 +74,7 @@ QByteArray smallLayer()
     struct archive *a = archive_write_new();
     archive_write_set_format_pax_restricted(a);
     archive_write_open_memory(a, out.data(), size_t(out.size()), &used);
-    for (const char *name : {"etc/", "etc/hostname", "etc/caf\xc3\xa9"}) {
+    for (const char *name : { "etc/", "etc/hostname", "etc/caf\xc3\xa9" }) {
         struct archive_entry *e = archive_entry_new();
         archive_entry_set_pathname_utf8(e, name);
         const bool dir = name[std::strlen(name) - 1] == '/';
@@ -149,38 +152,46 @@ void TestMbrtowc::sameAnswersAsGlibc()
     if (thread == 1)
         QVERIFY(uselocale(nullptr) == lamina_utf8_locale());
     auto both = [&](const QByteArray &bytes, size_t n, const char *what) {
-        mbstate_t a{}, b{};
+        mbstate_t a {}, b {};
         const Answer x = ask(m_ours, bytes.constData(), n, &a), y = ask(m_glibc, bytes.constData(), n, &b);
-        QVERIFY2(x == y, qPrintable(QStringLiteral("%1 %2 (n=%3): ours %4/%5/%6, glibc %7/%8/%9")
-                                        .arg(QString::fromLatin1(what), QString::fromLatin1(bytes.toHex())).arg(n)
-                                        .arg(qint64(x.result)).arg(int(x.wc)).arg(x.error)
-                                        .arg(qint64(y.result)).arg(int(y.wc)).arg(y.error)));
+        QVERIFY2(x == y,
+            qPrintable(QStringLiteral("%1 %2 (n=%3): ours %4/%5/%6, glibc %7/%8/%9")
+                           .arg(QString::fromLatin1(what), QString::fromLatin1(bytes.toHex()))
+                           .arg(n)
+                           .arg(qint64(x.result))
+                           .arg(int(x.wc))
+                           .arg(x.error)
+                           .arg(qint64(y.result))
+                           .arg(int(y.wc))
+                           .arg(y.error)));
         // Without somewhere to put the character, and with glibc's internal state.
-        QCOMPARE(ask(m_ours, bytes.constData(), n, &a, false).result, ask(m_glibc, bytes.constData(), n, &b, false).result);
+        QCOMPARE(
+            ask(m_ours, bytes.constData(), n, &a, false).result, ask(m_glibc, bytes.constData(), n, &b, false).result);
     };
     for (int c = 0; c < 256; ++c) {
         const QByteArray one(1, char(c));
         both(one, 1, "byte");
         both(one, 0, "no bytes of");
     }
-    for (const char *s : {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x90\xb3", "\xc3", "\xe2\x82", "\xff\xfe", "\xc0\xaf", "\xed\xa0\x80", "a\xc3\xa9"})
+    for (const char *s : { "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x90\xb3", "\xc3", "\xe2\x82", "\xff\xfe", "\xc0\xaf",
+             "\xed\xa0\x80", "a\xc3\xa9" })
         for (size_t n = 1; n <= std::strlen(s); ++n)
             both(QByteArray(s), n, "sequence");
     // A character split across calls: the second call starts in a non-initial state, and an
     // ASCII byte there is an error, not a character.
     if (locale.endsWith("UTF-8")) {
-        for (Mbrtowc f : {m_ours, m_glibc}) {
-            mbstate_t state{};
+        for (Mbrtowc f : { m_ours, m_glibc }) {
+            mbstate_t state {};
             ask(f, "\xc3", 1, &state);
             QVERIFY(!std::mbsinit(&state));
         }
     }
-    mbstate_t a{}, b{};
+    mbstate_t a {}, b {};
     ask(m_ours, "\xc3", 1, &a);
     ask(m_glibc, "\xc3", 1, &b);
     QVERIFY(ask(m_ours, "A", 1, &a) == ask(m_glibc, "A", 1, &b));
     // Null string and null state: glibc's rules.
-    mbstate_t c{}, d{};
+    mbstate_t c {}, d {};
     QVERIFY(ask(m_ours, nullptr, 0, &c) == ask(m_glibc, nullptr, 0, &d));
     QCOMPARE(ask(m_ours, "A", 1, nullptr).result, ask(m_glibc, "A", 1, nullptr).result);
 }
@@ -199,7 +210,8 @@ void TestMbrtowc::theIndexerReadsInItAndRestoresTheThreadsLocale()
     const locale_t other = newlocale(LC_ALL_MASK, "C", nullptr);
     QVERIFY(other);
     const locale_t before = uselocale(other);
-    const lamina::LayerIndexResult r = lamina::indexLayerFromReader(reader, lamina::Compression::None, {}, lamina::Progress(), -1);
+    const lamina::LayerIndexResult r
+        = lamina::indexLayerFromReader(reader, lamina::Compression::None, {}, lamina::Progress(), -1);
     QVERIFY2(r.index, qPrintable(r.error));
     QCOMPARE(r.index->size(), 3);
     QVERIFY(!reader.localesSeen.isEmpty());
@@ -214,7 +226,8 @@ void TestMbrtowc::theProgramUsesIt()
 {
     // The executable must define (and so export) mbrtowc for libarchive's calls to reach it.
     QProcess nm;
-    nm.start(QStringLiteral("nm"), {QStringLiteral("-D"), QStringLiteral("--defined-only"), QStringLiteral(LAMINA_BINARY)});
+    nm.start(QStringLiteral("nm"),
+        { QStringLiteral("-D"), QStringLiteral("--defined-only"), QStringLiteral(LAMINA_BINARY) });
     QVERIFY(nm.waitForFinished(30000));
     const QByteArray symbols = nm.readAllStandardOutput();
     QVERIFY(symbols.contains(" T mbrtowc\n"));

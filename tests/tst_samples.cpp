@@ -33,7 +33,8 @@ void TestSamples::generatorIsReproducible()
 {
     QTemporaryDir dir;
     QString output;
-    QCOMPARE(test::runPython({test::source(QStringLiteral("resources/samples/make-samples.py")), dir.path()}, &output), 0);
+    QCOMPARE(
+        test::runPython({ test::source(QStringLiteral("resources/samples/make-samples.py")), dir.path() }, &output), 0);
     int compared = 0;
     QDirIterator it(dir.path(), QDir::Files);
     while (it.hasNext()) {
@@ -41,7 +42,8 @@ void TestSamples::generatorIsReproducible()
         QFile a(made), b(sample(it.fileName()));
         QVERIFY(a.open(QIODevice::ReadOnly));
         QVERIFY2(b.open(QIODevice::ReadOnly), qPrintable(it.fileName()));
-        QVERIFY2(a.readAll() == b.readAll(), qPrintable(it.fileName() + QStringLiteral(" differs from the committed sample")));
+        QVERIFY2(a.readAll() == b.readAll(),
+            qPrintable(it.fileName() + QStringLiteral(" differs from the committed sample")));
         ++compared;
     }
     QCOMPARE(compared, 4);
@@ -51,8 +53,9 @@ void TestSamples::generatorReproducesDockersV1Ids()
 {
     // The generator derives Docker ≤ 24 v1 IDs itself; it must reproduce a real Docker save.
     QString output;
-    const int rc = test::runPython({test::source(QStringLiteral("resources/samples/imagegen.py")), QStringLiteral("--selftest"),
-                                    test::corpus()}, &output);
+    const int rc = test::runPython(
+        { test::source(QStringLiteral("resources/samples/imagegen.py")), QStringLiteral("--selftest"), test::corpus() },
+        &output);
     QVERIFY2(rc == 0, qPrintable(output));
 }
 
@@ -69,7 +72,7 @@ void TestSamples::nixBuildImageOnLayeredBase()
     QCOMPARE(ia.archive->compression(), Compression::Gzip);
     QCOMPARE(ia.images.size(), 1);
     const Image &img = ia.images.at(0);
-    QCOMPARE(img.tags, QStringList{QStringLiteral("example:latest")});
+    QCOMPARE(img.tags, QStringList { QStringLiteral("example:latest") });
     QCOMPARE(img.layers.size(), base.images.at(0).layers.size() + 1);
     // Base layers keep their paths and diff IDs; only the new top layer has a legacy directory.
     for (int i = 0; i < base.images.at(0).layers.size(); ++i) {
@@ -79,7 +82,7 @@ void TestSamples::nixBuildImageOnLayeredBase()
     }
     const ImageLayer &top = img.layers.constLast();
     QVERIFY(!top.legacyId.isEmpty());
-    QCOMPARE(img.legacyChainIds, QStringList{top.legacyId});
+    QCOMPARE(img.legacyChainIds, QStringList { top.legacyId });
     // The heart of the matter: `parent` is the base *image* ID, which names no layer directory.
     const LegacyLayer *legacy = ia.legacy.layer(top.legacyId);
     QVERIFY(legacy);
@@ -143,7 +146,7 @@ void TestSamples::skopeoAgreesOnLayers()
         QFAIL("skopeo is not installed; ./test installs it");
     QFETCH(QString, file);
     QProcess p;
-    p.start(QStringLiteral("skopeo"), {QStringLiteral("inspect"), QStringLiteral("docker-archive:") + sample(file)});
+    p.start(QStringLiteral("skopeo"), { QStringLiteral("inspect"), QStringLiteral("docker-archive:") + sample(file) });
     QVERIFY(p.waitForFinished(60000));
     QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
     const QJsonObject info = QJsonDocument::fromJson(p.readAllStandardOutput()).object();

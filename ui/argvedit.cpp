@@ -47,7 +47,8 @@ ArgvEdit::ArgvEdit(bool allowShellForm, QWidget *parent)
     m_list->setFlow(QListView::LeftToRight);
     m_list->setWrapping(true);
     m_list->setSpacing(2);
-    m_list->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed | QAbstractItemView::SelectedClicked);
+    m_list->setEditTriggers(
+        QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed | QAbstractItemView::SelectedClicked);
     m_list->setFixedHeight(m_list->fontMetrics().height() * 2 + 12);
     auto *add = new QToolButton;
     add->setText(tr("+"));
@@ -124,7 +125,7 @@ ArgvEdit::ArgvEdit(bool allowShellForm, QWidget *parent)
             m_command->setText(isShellForm(args) ? args.at(2) : quoted.join(u' '));
         } else if (!m_command->text().isEmpty()) {
             m_list->clear();
-            for (const QString &a : {QStringLiteral("/bin/sh"), QStringLiteral("-c"), m_command->text()}) {
+            for (const QString &a : { QStringLiteral("/bin/sh"), QStringLiteral("-c"), m_command->text() }) {
                 auto *item = new QListWidgetItem(a);
                 item->setFlags(item->flags() | Qt::ItemIsEditable);
                 m_list->addItem(item);
@@ -149,7 +150,7 @@ std::optional<QStringList> ArgvEdit::argv() const
     if (m_shell->isChecked()) {
         if (m_command->text().isEmpty())
             return std::nullopt;
-        return QStringList{QStringLiteral("/bin/sh"), QStringLiteral("-c"), m_command->text()};
+        return QStringList { QStringLiteral("/bin/sh"), QStringLiteral("-c"), m_command->text() };
     }
     const QStringList args = execArgs();
     return args.isEmpty() ? std::nullopt : std::optional<QStringList>(args);
@@ -207,7 +208,8 @@ void ArgvEdit::showResult()
     if (value)
         m_result->setText(tr("→ %1").arg(jsonArray(*value)));
     else
-        m_result->setText(m_inherited.isEmpty() ? tr("(not set)") : tr("(keeps the base's: %1)").arg(jsonArray(m_inherited)));
+        m_result->setText(
+            m_inherited.isEmpty() ? tr("(not set)") : tr("(keeps the base's: %1)").arg(jsonArray(m_inherited)));
 }
 
 } // namespace lamina

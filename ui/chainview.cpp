@@ -19,10 +19,12 @@ QString noLegacyChainReason(const ImageArchive &ia)
     if (ia.layout == Layout::OciLayout)
         return QObject::tr("No legacy chain in this archive: it is an OCI image layout, which never has one.");
     if (ia.layout == Layout::DockerOci)
-        return QObject::tr("No legacy chain in this archive: Docker 25 and later write the OCI layout plus manifest.json; "
-                           "the legacy layer JSON survives only as unreferenced blobs.");
-    return QObject::tr("No legacy chain in this archive: manifest.json lists the layers, but there are no <id>/json files. "
-                       "nixpkgs' streamLayeredImage, go-containerregistry, Jib and containerd exports omit them.");
+        return QObject::tr(
+            "No legacy chain in this archive: Docker 25 and later write the OCI layout plus manifest.json; "
+            "the legacy layer JSON survives only as unreferenced blobs.");
+    return QObject::tr(
+        "No legacy chain in this archive: manifest.json lists the layers, but there are no <id>/json files. "
+        "nixpkgs' streamLayeredImage, go-containerregistry, Jib and containerd exports omit them.");
 }
 
 ChainView::ChainView(QWidget *parent)
@@ -95,7 +97,8 @@ void ChainView::layout()
             b.id = id;
             b.title = id.left(12);
             if (l && l->layerMember >= 0)
-                b.title += QStringLiteral("  ·  ") + QLocale().formattedDataSize(ia.archive->member(l->layerMember).size);
+                b.title
+                    += QStringLiteral("  ·  ") + QLocale().formattedDataSize(ia.archive->member(l->layerMember).size);
             b.detail = l && !l->parent.isEmpty() ? tr("parent %1").arg(l->parent.left(12)) : tr("bottom: no parent");
             if (l && !l->created.isEmpty() && !l->created.startsWith(u"1970"))
                 b.detail += QStringLiteral(" · ") + l->created.left(10);
@@ -118,13 +121,15 @@ void ChainView::layout()
             for (const ManifestEntry &e : ia.manifest.entries)
                 isImageId = isImageId || e.config.digest.mid(7) == chain.missingParent;
             g.detail = tr("names no layer directory");
-            g.highlighted = !m_highlightMembers.isEmpty() && memberHighlighted(chain.ids.isEmpty() ? QString() : chain.ids.constLast() + QStringLiteral("/json"));
+            g.highlighted = !m_highlightMembers.isEmpty()
+                && memberHighlighted(chain.ids.isEmpty() ? QString() : chain.ids.constLast() + QStringLiteral("/json"));
             m_boxes.append(g);
             if (!m_boxes.isEmpty() && m_boxes.size() >= 2)
-                m_links.append({int(m_boxes.size() - 2), int(m_boxes.size() - 1)});
+                m_links.append({ int(m_boxes.size() - 2), int(m_boxes.size() - 1) });
         }
         if (!chain.cycleAt.isEmpty()) {
-            m_cycleNote = tr("parent of %1 loops back to %2").arg(chain.ids.constLast().left(12), chain.cycleAt.left(12));
+            m_cycleNote
+                = tr("parent of %1 loops back to %2").arg(chain.ids.constLast().left(12), chain.cycleAt.left(12));
             m_cycleFrom = legacyBox.value(chain.ids.constLast(), -1);
             m_cycleTo = legacyBox.value(chain.cycleAt, -1);
         }
@@ -153,7 +158,7 @@ void ChainView::layout()
     for (int i = 0; i < n; ++i) {
         const QString id = img.layers.at(i).legacyId;
         if (!id.isEmpty() && legacyBox.contains(id))
-            m_links.append({legacyBox.value(id), manifestBox.value(i)});
+            m_links.append({ legacyBox.value(id), manifestBox.value(i) });
     }
     // Legacy dirs no tagged chain reaches and no manifest layer uses: drawn apart, below the chain.
     QSet<QString> reached;
@@ -175,11 +180,12 @@ void ChainView::layout()
         b.rect = QRectF(x1, oy, kBoxW, kBoxH);
         b.id = l.id;
         b.title = tr("orphan %1").arg(l.id.left(12));
-        b.detail = l.parent.isEmpty() ? tr("on no tagged chain") : tr("parent %1, on no tagged chain").arg(l.parent.left(12));
+        b.detail = l.parent.isEmpty() ? tr("on no tagged chain")
+                                      : tr("parent %1, on no tagged chain").arg(l.parent.left(12));
         b.highlighted = memberHighlighted(l.id + QStringLiteral("/json"));
         m_boxes.append(b);
         if (legacyBox.contains(l.parent))
-            m_forkLinks.append({legacyBox.value(l.parent), int(m_boxes.size() - 1)});
+            m_forkLinks.append({ legacyBox.value(l.parent), int(m_boxes.size() - 1) });
         oy += kBoxH + kGap;
     }
 
@@ -198,14 +204,15 @@ void ChainView::layout()
             const int box = int(m_boxes.size());
             m_boxes.append(b);
             if (i < n && !img.layers.at(i).digest.isEmpty() && img.layers.at(i).digest == m.layers.at(i).digest)
-                m_links.append({manifestBox.value(i), box});
+                m_links.append({ manifestBox.value(i), box });
             else if (i < n)
-                m_links.append({manifestBox.value(i), -box - 1}); // a disagreeing pair: drawn red
+                m_links.append({ manifestBox.value(i), -box - 1 }); // a disagreeing pair: drawn red
         }
     }
     if (img.ociManifest < 0 && ia.oci.present)
         m_noOci = ia.oci.indexes.isEmpty() || ia.oci.indexes.constFirst().manifests.isEmpty()
-            ? tr("The OCI index lists no manifest at all, so loaders that read it (containerd, Docker 29) find no image here.")
+            ? tr("The OCI index lists no manifest at all, so loaders that read it (containerd, Docker 29) find no "
+                 "image here.")
             : tr("No OCI manifest in the index describes this image.");
     qreal w = img.ociManifest >= 0 || !m_noOci.isEmpty() ? x3 + kBoxW + kLeft : x2 + kBoxW + kLeft;
     qreal h = kTop;
@@ -256,7 +263,9 @@ void ChainView::paintEvent(QPaintEvent *)
             path.cubicTo(QPointF(s.x() + kColGap / 2, s.y()), QPointF(e.x() - kColGap / 2, e.y()), e);
         }
         const bool level = qAbs(a.rect.center().y() - b.rect.center().y()) < 1;
-        QColor c = bad || b.kind == Box::Ghost ? QColor(210, 40, 40) : level ? QColor(60, 150, 80) : QColor(230, 140, 0);
+        QColor c = bad || b.kind == Box::Ghost ? QColor(210, 40, 40)
+            : level                            ? QColor(60, 150, 80)
+                                               : QColor(230, 140, 0);
         p.setPen(QPen(c, b.kind == Box::Ghost ? 1.5 : 2.0, b.kind == Box::Ghost ? Qt::DashLine : Qt::SolidLine));
         p.setBrush(Qt::NoBrush);
         p.drawPath(path);
@@ -266,7 +275,8 @@ void ChainView::paintEvent(QPaintEvent *)
         const QRectF a = m_boxes.at(fork.first).rect, b = m_boxes.at(fork.second).rect;
         QPainterPath path;
         path.moveTo(a.left() + 10, a.bottom());
-        path.cubicTo(QPointF(a.left() - 10, a.bottom() + 20), QPointF(b.left() - 10, b.top() - 20), QPointF(b.left() + 10, b.top()));
+        path.cubicTo(QPointF(a.left() - 10, a.bottom() + 20), QPointF(b.left() - 10, b.top() - 20),
+            QPointF(b.left() + 10, b.top()));
         p.setPen(QPen(QColor(230, 140, 0), 1.5, Qt::DashLine));
         p.setBrush(Qt::NoBrush);
         p.drawPath(path);
@@ -298,14 +308,15 @@ void ChainView::paintEvent(QPaintEvent *)
         p.drawText(b.rect.adjusted(8, 4, -8, -b.rect.height() / 2), Qt::AlignLeft | Qt::AlignVCenter, b.title);
         p.setFont(font());
         p.drawText(b.rect.adjusted(8, b.rect.height() / 2 - 2, -8, -4), Qt::AlignLeft | Qt::AlignVCenter,
-                   p.fontMetrics().elidedText(b.detail, Qt::ElideMiddle, int(b.rect.width() - 16)));
+            p.fontMetrics().elidedText(b.detail, Qt::ElideMiddle, int(b.rect.width() - 16)));
     }
     if (m_cycleFrom >= 0 && m_cycleTo >= 0) {
         // The loop drawn back to where it closes, along the left edge.
         const QRectF a = m_boxes.at(m_cycleFrom).rect, b = m_boxes.at(m_cycleTo).rect;
         QPainterPath loop;
         loop.moveTo(a.left(), a.center().y());
-        loop.cubicTo(QPointF(a.left() - 14, a.center().y()), QPointF(b.left() - 14, b.center().y()), QPointF(b.left(), b.center().y()));
+        loop.cubicTo(QPointF(a.left() - 14, a.center().y()), QPointF(b.left() - 14, b.center().y()),
+            QPointF(b.left(), b.center().y()));
         p.setPen(QPen(QColor(210, 40, 40), 2));
         p.setBrush(Qt::NoBrush);
         p.drawPath(loop);

@@ -37,8 +37,8 @@ private:
         QString title;
         QString detail;
         enum Kind { Legacy, Ghost, Manifest, Oci, Orphan } kind = Legacy;
-        bool fork = false;    ///< other legacy dirs name the same parent or this as parent
-        int layer = -1;       ///< manifest position it stands for
+        bool fork = false; ///< other legacy dirs name the same parent or this as parent
+        int layer = -1; ///< manifest position it stands for
         QString id;
         bool highlighted = false;
     };
@@ -55,7 +55,7 @@ private:
     QString m_noOci; ///< the archive has an OCI index, but nothing in it describes this image
     QSet<int> m_highlightLayers;
     QStringList m_highlightMembers;
-    QSize m_size{600, 300};
+    QSize m_size { 600, 300 };
 };
 
 /// Why an archive has no legacy chain, in words: which producers omit it.

@@ -31,7 +31,10 @@ public:
     static void insertLayer(ComposerModel *m, int row, const ComposerModel::Layer &l) { m->rawInsertLayer(row, l); }
     static ComposerModel::Layer removeLayer(ComposerModel *m, int row) { return m->rawRemoveLayer(row); }
     static void moveLayer(ComposerModel *m, int from, int to) { m->rawMoveLayer(from, to); }
-    static void insertOp(ComposerModel *m, int layer, int row, const ComposerModel::Row &r) { m->rawInsertOp(layer, row, r); }
+    static void insertOp(ComposerModel *m, int layer, int row, const ComposerModel::Row &r)
+    {
+        m->rawInsertOp(layer, row, r);
+    }
     static ComposerModel::Row removeOp(ComposerModel *m, int layer, int row) { return m->rawRemoveOp(layer, row); }
     static void moveOp(ComposerModel *m, int layer, int from, int to) { m->rawMoveOp(layer, from, to); }
     static void setOp(ComposerModel *m, int layer, int row, const ComposerModel::Row &r) { m->rawSetOp(layer, row, r); }
@@ -50,12 +53,18 @@ QString octal(quint32 mode)
 QString kindName(LayerOp::Kind k, bool folder)
 {
     switch (k) {
-    case LayerOp::AddHost: return folder ? ComposerModel::tr("folder from host") : ComposerModel::tr("file from host");
-    case LayerOp::Mkdir: return ComposerModel::tr("new folder");
-    case LayerOp::Symlink: return ComposerModel::tr("symlink");
-    case LayerOp::WriteText: return ComposerModel::tr("text file");
-    case LayerOp::Delete: return ComposerModel::tr("delete (whiteout)");
-    case LayerOp::Opaque: return ComposerModel::tr("empty folder (opaque)");
+    case LayerOp::AddHost:
+        return folder ? ComposerModel::tr("folder from host") : ComposerModel::tr("file from host");
+    case LayerOp::Mkdir:
+        return ComposerModel::tr("new folder");
+    case LayerOp::Symlink:
+        return ComposerModel::tr("symlink");
+    case LayerOp::WriteText:
+        return ComposerModel::tr("text file");
+    case LayerOp::Delete:
+        return ComposerModel::tr("delete (whiteout)");
+    case LayerOp::Opaque:
+        return ComposerModel::tr("empty folder (opaque)");
     }
     return {};
 }
@@ -121,10 +130,14 @@ quint32 ComposerModel::effectiveMode(const LayerOp &op)
         struct stat st;
         return ::lstat(QFile::encodeName(op.hostPath).constData(), &st) == 0 ? quint32(st.st_mode & 07777) : 0644u;
     }
-    case LayerOp::Mkdir: return 0755;
-    case LayerOp::Symlink: return 0777;
-    case LayerOp::WriteText: return 0644;
-    default: return 0644;
+    case LayerOp::Mkdir:
+        return 0755;
+    case LayerOp::Symlink:
+        return 0777;
+    case LayerOp::WriteText:
+        return 0644;
+    default:
+        return 0644;
     }
 }
 
@@ -146,7 +159,8 @@ void ComposerModel::measureFolder(const QString &path)
     });
     watcher->setFuture(QtConcurrent::run(backgroundPool(), [path] {
         qint64 bytes = 0;
-        QDirIterator it(path, QDir::Files | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+        QDirIterator it(
+            path, QDir::Files | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
         while (it.hasNext()) {
             it.next();
             if (!it.fileInfo().isSymLink())
@@ -186,8 +200,9 @@ void ComposerModel::addLayer(int row)
     Layer l;
     l.id = m_nextId++;
     row = std::clamp(row, 0, layerCount());
-    m_undo->push(new ComposerCommand(tr("Stack a new layer"), [this, row, l] { ComposerCommand::insertLayer(this, row, l); },
-                                     [this, row] { ComposerCommand::removeLayer(this, row); }));
+    m_undo->push(new ComposerCommand(
+        tr("Stack a new layer"), [this, row, l] { ComposerCommand::insertLayer(this, row, l); },
+        [this, row] { ComposerCommand::removeLayer(this, row); }));
 }
 
 void ComposerModel::removeLayer(int row)
@@ -195,16 +210,18 @@ void ComposerModel::removeLayer(int row)
     if (row < 0 || row >= layerCount())
         return;
     auto saved = std::make_shared<Layer>();
-    m_undo->push(new ComposerCommand(tr("Remove layer %1").arg(row + 1), [this, row, saved] { *saved = ComposerCommand::removeLayer(this, row); },
-                                     [this, row, saved] { ComposerCommand::insertLayer(this, row, *saved); }));
+    m_undo->push(new ComposerCommand(
+        tr("Remove layer %1").arg(row + 1), [this, row, saved] { *saved = ComposerCommand::removeLayer(this, row); },
+        [this, row, saved] { ComposerCommand::insertLayer(this, row, *saved); }));
 }
 
 void ComposerModel::moveLayer(int from, int to)
 {
     if (from < 0 || from >= layerCount() || to < 0 || to >= layerCount() || from == to)
         return;
-    m_undo->push(new ComposerCommand(tr("Move layer %1").arg(from + 1), [this, from, to] { ComposerCommand::moveLayer(this, from, to); },
-                                     [this, from, to] { ComposerCommand::moveLayer(this, to, from); }));
+    m_undo->push(new ComposerCommand(
+        tr("Move layer %1").arg(from + 1), [this, from, to] { ComposerCommand::moveLayer(this, from, to); },
+        [this, from, to] { ComposerCommand::moveLayer(this, to, from); }));
 }
 
 void ComposerModel::addOp(int layer, const LayerOp &op, int row)
@@ -214,8 +231,9 @@ void ComposerModel::addOp(int layer, const LayerOp &op, int row)
     if (row < 0 || row > opCount(layer))
         row = opCount(layer);
     const Row r = makeRow(op);
-    m_undo->push(new ComposerCommand(tr("Add %1").arg(op.imagePath), [this, layer, row, r] { ComposerCommand::insertOp(this, layer, row, r); },
-                                     [this, layer, row] { ComposerCommand::removeOp(this, layer, row); }));
+    m_undo->push(new ComposerCommand(
+        tr("Add %1").arg(op.imagePath), [this, layer, row, r] { ComposerCommand::insertOp(this, layer, row, r); },
+        [this, layer, row] { ComposerCommand::removeOp(this, layer, row); }));
 }
 
 void ComposerModel::removeOp(int layer, int row)
@@ -223,16 +241,20 @@ void ComposerModel::removeOp(int layer, int row)
     if (layer < 0 || layer >= layerCount() || row < 0 || row >= opCount(layer))
         return;
     const Row r = m_layers.at(layer).ops.at(row);
-    m_undo->push(new ComposerCommand(tr("Remove %1").arg(r.op.imagePath), [this, layer, row] { ComposerCommand::removeOp(this, layer, row); },
-                                     [this, layer, row, r] { ComposerCommand::insertOp(this, layer, row, r); }));
+    m_undo->push(new ComposerCommand(
+        tr("Remove %1").arg(r.op.imagePath), [this, layer, row] { ComposerCommand::removeOp(this, layer, row); },
+        [this, layer, row, r] { ComposerCommand::insertOp(this, layer, row, r); }));
 }
 
 void ComposerModel::moveOp(int layer, int from, int to)
 {
-    if (layer < 0 || layer >= layerCount() || from < 0 || to < 0 || from >= opCount(layer) || to >= opCount(layer) || from == to)
+    if (layer < 0 || layer >= layerCount() || from < 0 || to < 0 || from >= opCount(layer) || to >= opCount(layer)
+        || from == to)
         return;
-    m_undo->push(new ComposerCommand(tr("Move %1").arg(op(layer, from).imagePath), [this, layer, from, to] { ComposerCommand::moveOp(this, layer, from, to); },
-                                     [this, layer, from, to] { ComposerCommand::moveOp(this, layer, to, from); }));
+    m_undo->push(new ComposerCommand(
+        tr("Move %1").arg(op(layer, from).imagePath),
+        [this, layer, from, to] { ComposerCommand::moveOp(this, layer, from, to); },
+        [this, layer, from, to] { ComposerCommand::moveOp(this, layer, to, from); }));
 }
 
 void ComposerModel::setOp(int layer, int row, const LayerOp &op)
@@ -244,8 +266,10 @@ void ComposerModel::setOp(int layer, int row, const LayerOp &op)
     after.op = op;
     if (op.hostPath != before.op.hostPath || op.text != before.op.text || op.kind != before.op.kind)
         after = makeRow(op);
-    m_undo->push(new ComposerCommand(tr("Change %1").arg(op.imagePath), [this, layer, row, after] { ComposerCommand::setOp(this, layer, row, after); },
-                                     [this, layer, row, before] { ComposerCommand::setOp(this, layer, row, before); }));
+    m_undo->push(new ComposerCommand(
+        tr("Change %1").arg(op.imagePath),
+        [this, layer, row, after] { ComposerCommand::setOp(this, layer, row, after); },
+        [this, layer, row, before] { ComposerCommand::setOp(this, layer, row, before); }));
 }
 
 void ComposerModel::setLayers(const QList<LayerSpec> &layers)
@@ -420,7 +444,9 @@ QVariant ComposerModel::data(const QModelIndex &index, int role) const
         if (role == Qt::DisplayRole && index.column() == PathColumn)
             return tr("New layer %1").arg(l.id);
         if (role == Qt::DisplayRole && index.column() == TypeColumn)
-            return l.ops.isEmpty() ? tr("empty: drop files on the result") : l.ops.size() == 1 ? tr("1 entry") : tr("%1 entries").arg(l.ops.size());
+            return l.ops.isEmpty()  ? tr("empty: drop files on the result")
+                : l.ops.size() == 1 ? tr("1 entry")
+                                    : tr("%1 entries").arg(l.ops.size());
         return {};
     }
     const int layer = layerOf(index);
@@ -445,21 +471,29 @@ QVariant ComposerModel::data(const QModelIndex &index, int role) const
         return {};
     const bool edit = role == Qt::EditRole;
     switch (index.column()) {
-    case PathColumn: return op.imagePath;
-    case TypeColumn: return kindName(op.kind, r.hostFolder);
+    case PathColumn:
+        return op.imagePath;
+    case TypeColumn:
+        return kindName(op.kind, r.hostFolder);
     case SourceColumn:
         switch (op.kind) {
-        case LayerOp::AddHost: return op.hostPath;
-        case LayerOp::Symlink: return edit ? op.linkTarget : QStringLiteral("→ ") + op.linkTarget;
-        case LayerOp::WriteText: return QString::fromUtf8(op.text).section(u'\n', 0, 0).left(60);
-        default: return QString();
+        case LayerOp::AddHost:
+            return op.hostPath;
+        case LayerOp::Symlink:
+            return edit ? op.linkTarget : QStringLiteral("→ ") + op.linkTarget;
+        case LayerOp::WriteText:
+            return QString::fromUtf8(op.text).section(u'\n', 0, 0).left(60);
+        default:
+            return QString();
         }
     case SizeColumn: {
         const qint64 bytes = bytesOf(r);
         return bytes >= 0 ? QLocale().formattedDataSize(bytes) : r.hostFolder ? tr("counting…") : QString();
     }
-    case ModeColumn: return hasMode(op.kind) ? octal(effectiveMode(op)) : QString();
-    case OwnerColumn: return hasOwner(op.kind) ? QStringLiteral("%1:%2").arg(op.uid).arg(op.gid) : QString();
+    case ModeColumn:
+        return hasMode(op.kind) ? octal(effectiveMode(op)) : QString();
+    case OwnerColumn:
+        return hasOwner(op.kind) ? QStringLiteral("%1:%2").arg(op.uid).arg(op.gid) : QString();
     }
     return {};
 }
@@ -505,11 +539,12 @@ bool ComposerModel::setData(const QModelIndex &index, const QVariant &value, int
         op.gid = gid;
         break;
     }
-    default: return false;
+    default:
+        return false;
     }
     const LayerOp &was = this->op(layer, index.row());
-    if (op.imagePath == was.imagePath && op.hostPath == was.hostPath && op.linkTarget == was.linkTarget && op.mode == was.mode
-        && op.uid == was.uid && op.gid == was.gid)
+    if (op.imagePath == was.imagePath && op.hostPath == was.hostPath && op.linkTarget == was.linkTarget
+        && op.mode == was.mode && op.uid == was.uid && op.gid == was.gid)
         return true; // nothing changed: no command
     setOp(layer, index.row(), op);
     return true;
@@ -532,12 +567,18 @@ QVariant ComposerModel::headerData(int section, Qt::Orientation orientation, int
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (section) {
-    case PathColumn: return tr("Image path");
-    case TypeColumn: return tr("Type");
-    case SourceColumn: return tr("From (host path, link target, text)");
-    case SizeColumn: return tr("Size");
-    case ModeColumn: return tr("Mode");
-    case OwnerColumn: return tr("uid:gid");
+    case PathColumn:
+        return tr("Image path");
+    case TypeColumn:
+        return tr("Type");
+    case SourceColumn:
+        return tr("From (host path, link target, text)");
+    case SizeColumn:
+        return tr("Size");
+    case ModeColumn:
+        return tr("Mode");
+    case OwnerColumn:
+        return tr("uid:gid");
     }
     return {};
 }

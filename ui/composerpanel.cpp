@@ -55,7 +55,8 @@ namespace lamina {
 class SettingsCommand : public QUndoCommand
 {
 public:
-    SettingsCommand(ComposerPanel *panel, const ComposerPanel::Settings &before, const ComposerPanel::Settings &after, int field)
+    SettingsCommand(
+        ComposerPanel *panel, const ComposerPanel::Settings &before, const ComposerPanel::Settings &after, int field)
         : QUndoCommand(QObject::tr("Edit the config"))
         , m_panel(panel)
         , m_before(before)
@@ -91,7 +92,8 @@ public:
     QWidget *createEditor(QWidget *parent, const QStyleOptionViewItem &, const QModelIndex &) const override
     {
         auto *editor = new ModeEdit(parent);
-        connect(editor, &ModeEdit::modeChanged, this, [this, editor] { Q_EMIT const_cast<ModeDelegate *>(this)->commitData(editor); });
+        connect(editor, &ModeEdit::modeChanged, this,
+            [this, editor] { Q_EMIT const_cast<ModeDelegate *>(this)->commitData(editor); });
         return editor;
     }
     void setEditorData(QWidget *editor, const QModelIndex &index) const override
@@ -109,7 +111,8 @@ public:
     void updateEditorGeometry(QWidget *editor, const QStyleOptionViewItem &option, const QModelIndex &) const override
     {
         const QSize hint = editor->sizeHint();
-        editor->setGeometry(QRect(option.rect.topLeft(), QSize(std::max(hint.width(), option.rect.width()), hint.height())));
+        editor->setGeometry(
+            QRect(option.rect.topLeft(), QSize(std::max(hint.width(), option.rect.width()), hint.height())));
     }
 };
 
@@ -255,39 +258,47 @@ ComposerPanel::ComposerPanel(QWidget *parent)
     };
     auto *editBar = new QToolBar;
     editBar->setToolButtonStyle(Qt::ToolButtonTextOnly);
-    action(editBar, QStringLiteral("stackLayer"), tr("Stack a new layer"), tr("A new layer on top of the others"), [this] { stackLayer(); });
-    action(editBar, QStringLiteral("addFiles"), tr("Add file…"), tr("Files from this computer, into the folder selected in the result"), [this] {
-        const QStringList files = QFileDialog::getOpenFileNames(this, tr("Add files to the layer"));
-        if (!files.isEmpty())
-            addHostPaths(files, targetDir(m_resultView->currentIndex()));
-    });
+    action(editBar, QStringLiteral("stackLayer"), tr("Stack a new layer"), tr("A new layer on top of the others"),
+        [this] { stackLayer(); });
+    action(editBar, QStringLiteral("addFiles"), tr("Add file…"),
+        tr("Files from this computer, into the folder selected in the result"), [this] {
+            const QStringList files = QFileDialog::getOpenFileNames(this, tr("Add files to the layer"));
+            if (!files.isEmpty())
+                addHostPaths(files, targetDir(m_resultView->currentIndex()));
+        });
     action(editBar, QStringLiteral("addFolder"), tr("Add folder…"), tr("A folder with everything in it"), [this] {
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Add a folder to the layer"));
         if (!dir.isEmpty())
-            addHostPaths({dir}, targetDir(m_resultView->currentIndex()));
+            addHostPaths({ dir }, targetDir(m_resultView->currentIndex()));
     });
-    action(editBar, QStringLiteral("newFolder"), tr("New folder…"), tr("An empty folder with a mode"), [this] { editOpDialog(LayerOp::Mkdir); });
-    action(editBar, QStringLiteral("newSymlink"), tr("New symlink…"), tr("A symbolic link"), [this] { editOpDialog(LayerOp::Symlink); });
-    action(editBar, QStringLiteral("newText"), tr("New text file…"), tr("A small file written here"), [this] { editOpDialog(LayerOp::WriteText); });
+    action(editBar, QStringLiteral("newFolder"), tr("New folder…"), tr("An empty folder with a mode"),
+        [this] { editOpDialog(LayerOp::Mkdir); });
+    action(editBar, QStringLiteral("newSymlink"), tr("New symlink…"), tr("A symbolic link"),
+        [this] { editOpDialog(LayerOp::Symlink); });
+    action(editBar, QStringLiteral("newText"), tr("New text file…"), tr("A small file written here"),
+        [this] { editOpDialog(LayerOp::WriteText); });
     auto *arrangeBar = new QToolBar;
     arrangeBar->setToolButtonStyle(Qt::ToolButtonTextOnly);
-    action(arrangeBar, QStringLiteral("deletePath"), tr("Delete path"), tr("Hide the path selected in the result (a whiteout)"), [this] {
-        const QString path = selectedImagePath();
-        if (!path.isEmpty())
-            deletePath(path, false);
-    });
-    action(arrangeBar, QStringLiteral("emptyFolder"), tr("Empty folder"), tr("Hide what lower layers hold in the selected folder (opaque whiteout)"), [this] {
-        const QString path = selectedImagePath();
-        if (!path.isEmpty())
-            deletePath(path, true);
-    });
-    QAction *remove = action(arrangeBar, QStringLiteral("removeEntry"), tr("Remove"), tr("Remove the selected entry or layer (Del)"), [this] {
-        const QModelIndex i = m_layersView->currentIndex();
-        if (m_model->isOp(i))
-            m_model->removeOp(m_model->layerOf(i), i.row());
-        else if (i.isValid())
-            m_model->removeLayer(i.row());
-    });
+    action(arrangeBar, QStringLiteral("deletePath"), tr("Delete path"),
+        tr("Hide the path selected in the result (a whiteout)"), [this] {
+            const QString path = selectedImagePath();
+            if (!path.isEmpty())
+                deletePath(path, false);
+        });
+    action(arrangeBar, QStringLiteral("emptyFolder"), tr("Empty folder"),
+        tr("Hide what lower layers hold in the selected folder (opaque whiteout)"), [this] {
+            const QString path = selectedImagePath();
+            if (!path.isEmpty())
+                deletePath(path, true);
+        });
+    QAction *remove = action(arrangeBar, QStringLiteral("removeEntry"), tr("Remove"),
+        tr("Remove the selected entry or layer (Del)"), [this] {
+            const QModelIndex i = m_layersView->currentIndex();
+            if (m_model->isOp(i))
+                m_model->removeOp(m_model->layerOf(i), i.row());
+            else if (i.isValid())
+                m_model->removeLayer(i.row());
+        });
     remove->setShortcut(QKeySequence::Delete);
     remove->setShortcutContext(Qt::WidgetShortcut); // only where the layers are: Del edits text elsewhere
     m_layersView->addAction(remove);
@@ -319,20 +330,25 @@ ComposerPanel::ComposerPanel(QWidget *parent)
     arrangeBar->addAction(redo);
     auto *fileBar = new QToolBar;
     fileBar->setToolButtonStyle(Qt::ToolButtonTextOnly);
-    action(fileBar, QStringLiteral("openSpec"), tr("Open…"), tr("Load a composition file (lamina compose --spec)"), [this] {
-        const QString file = QFileDialog::getOpenFileName(this, tr("Open a composition"), {}, tr("Compositions (*.json);;All files (*)"));
-        if (!file.isEmpty())
-            openSpecFile(file);
-    });
-    action(fileBar, QStringLiteral("saveSpec"), tr("Save…"), tr("Save the composition as JSON (lamina compose --spec)"), [this] {
-        const QString file = QFileDialog::getSaveFileName(this, tr("Save the composition"), QStringLiteral("composition.json"), tr("Compositions (*.json)"));
-        QString error;
-        if (!file.isEmpty() && !saveSpec(file, &error))
-            QMessageBox::warning(this, tr("Save the composition"), error);
-    });
-    action(fileBar, QStringLiteral("showCommandLine"), tr("Command line"), tr("The lamina compose command that makes the same image"),
-           [this] { showCommandLine(); });
-    QAction *exportAction = action(fileBar, QStringLiteral("export"), tr("Export…"), tr("Write the image"), [this] { openExportDialog(); });
+    action(fileBar, QStringLiteral("openSpec"), tr("Open…"), tr("Load a composition file (lamina compose --spec)"),
+        [this] {
+            const QString file = QFileDialog::getOpenFileName(
+                this, tr("Open a composition"), {}, tr("Compositions (*.json);;All files (*)"));
+            if (!file.isEmpty())
+                openSpecFile(file);
+        });
+    action(fileBar, QStringLiteral("saveSpec"), tr("Save…"), tr("Save the composition as JSON (lamina compose --spec)"),
+        [this] {
+            const QString file = QFileDialog::getSaveFileName(
+                this, tr("Save the composition"), QStringLiteral("composition.json"), tr("Compositions (*.json)"));
+            QString error;
+            if (!file.isEmpty() && !saveSpec(file, &error))
+                QMessageBox::warning(this, tr("Save the composition"), error);
+        });
+    action(fileBar, QStringLiteral("showCommandLine"), tr("Command line"),
+        tr("The lamina compose command that makes the same image"), [this] { showCommandLine(); });
+    QAction *exportAction = action(
+        fileBar, QStringLiteral("export"), tr("Export…"), tr("Write the image"), [this] { openExportDialog(); });
     exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     exportAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
     addAction(exportAction);
@@ -352,7 +368,7 @@ ComposerPanel::ComposerPanel(QWidget *parent)
     m_cmd->setObjectName(QStringLiteral("cmd"));
     m_env = new QTableWidget(0, 3);
     m_env->setObjectName(QStringLiteral("env"));
-    m_env->setHorizontalHeaderLabels({tr("Variable"), tr("Value"), tr("From")});
+    m_env->setHorizontalHeaderLabels({ tr("Variable"), tr("Value"), tr("From") });
     m_env->horizontalHeader()->setSectionResizeMode(1, QHeaderView::Stretch);
     m_env->verticalHeader()->hide();
     m_env->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -456,16 +472,15 @@ ComposerPanel::ComposerPanel(QWidget *parent)
     m_baseView->setObjectName(QStringLiteral("baseTree"));
     m_resultView = new ImageTreeView;
     m_resultView->setObjectName(QStringLiteral("resultTree"));
-    for (ImageTreeView *v : {m_baseView, m_resultView}) {
+    for (ImageTreeView *v : { m_baseView, m_resultView }) {
         v->setUniformRowHeights(true);
         v->setContextMenuPolicy(Qt::CustomContextMenu);
-        connect(v, &ImageTreeView::hostPathsDropped, this, [this](const QStringList &paths, const QModelIndex &target) {
-            addHostPaths(paths, targetDir(target));
-        });
+        connect(v, &ImageTreeView::hostPathsDropped, this,
+            [this](const QStringList &paths, const QModelIndex &target) { addHostPaths(paths, targetDir(target)); });
     }
     m_baseView->setModel(m_baseModel);
     m_resultView->setModel(m_resultModel);
-    for (QTreeView *v : {static_cast<QTreeView *>(m_baseView), static_cast<QTreeView *>(m_resultView)}) {
+    for (QTreeView *v : { static_cast<QTreeView *>(m_baseView), static_cast<QTreeView *>(m_resultView) }) {
         v->header()->resizeSection(FileTreeModel::NameColumn, 200);
         v->header()->resizeSection(FileTreeModel::SizeColumn, 70);
         v->header()->resizeSection(FileTreeModel::ChangeColumn, 28);
@@ -501,11 +516,12 @@ ComposerPanel::ComposerPanel(QWidget *parent)
     m_previewError = new QLabel;
     m_previewError->setObjectName(QStringLiteral("previewError"));
     m_previewError->setWordWrap(true);
-    m_previewError->setStyleSheet(QStringLiteral("QLabel { background: #fde2e1; color: #6b1410; border: 1px solid #e8a29e; padding: 4px; }"));
+    m_previewError->setStyleSheet(
+        QStringLiteral("QLabel { background: #fde2e1; color: #6b1410; border: 1px solid #e8a29e; padding: 4px; }"));
     m_previewError->hide();
     m_findings = new QTreeWidget;
     m_findings->setObjectName(QStringLiteral("composerFindings"));
-    m_findings->setHeaderLabels({tr("Severity"), tr("Check"), tr("Where"), tr("What")});
+    m_findings->setHeaderLabels({ tr("Severity"), tr("Check"), tr("Where"), tr("What") });
     m_findings->setRootIsDecorated(false);
     m_findings->header()->resizeSection(0, 70);
     m_findings->header()->resizeSection(1, 170);
@@ -538,12 +554,13 @@ ComposerPanel::ComposerPanel(QWidget *parent)
     left->setObjectName(QStringLiteral("composerLeftSplit"));
     left->addWidget(layersBox);
     left->addWidget(titled(tr("Config"), formScroll));
-    left->setSizes({330, 420});
+    left->setSizes({ 330, 420 });
     auto *trees = new QSplitter(Qt::Horizontal);
     trees->setObjectName(QStringLiteral("composerTreesSplit"));
     trees->addWidget(titled(tr("Base image"), m_baseView));
-    trees->addWidget(titled(tr("Result (A added, M changed, D deleted) — drop files on a folder"), m_resultView, m_resultLabel));
-    trees->setSizes({260, 520});
+    trees->addWidget(
+        titled(tr("Result (A added, M changed, D deleted) — drop files on a folder"), m_resultView, m_resultLabel));
+    trees->setSizes({ 260, 520 });
     auto *checks = new QWidget;
     auto *cl = new QVBoxLayout(checks);
     cl->setContentsMargins(0, 0, 0, 0);
@@ -555,12 +572,12 @@ ComposerPanel::ComposerPanel(QWidget *parent)
     right->setObjectName(QStringLiteral("composerRightSplit"));
     right->addWidget(trees);
     right->addWidget(checks);
-    right->setSizes({520, 200});
+    right->setSizes({ 520, 200 });
     auto *split = new QSplitter(Qt::Horizontal);
     split->setObjectName(QStringLiteral("composerSplit"));
     split->addWidget(left);
     split->addWidget(right);
-    split->setSizes({620, 780});
+    split->setSizes({ 620, 780 });
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(split);
@@ -614,11 +631,12 @@ void ComposerPanel::setBase(const ImageArchive &archive, int image, const Merged
     m_baseModel->setTree(nullptr, -1);
     if (has) {
         const Image &img = archive.images.at(image);
-        m_baseLabel->setText(tr("On <b>%1</b>, image %2 (%3, %4), %n base layer(s)", nullptr, int(layers.size()))
-                                 .arg(QFileInfo(archive.path).fileName().toHtmlEscaped())
-                                 .arg(image)
-                                 .arg((img.tags.isEmpty() ? tr("untagged") : img.tags.join(QStringLiteral(", "))).toHtmlEscaped(),
-                                      img.platform.toString().toHtmlEscaped()));
+        m_baseLabel->setText(
+            tr("On <b>%1</b>, image %2 (%3, %4), %n base layer(s)", nullptr, int(layers.size()))
+                .arg(QFileInfo(archive.path).fileName().toHtmlEscaped())
+                .arg(image)
+                .arg((img.tags.isEmpty() ? tr("untagged") : img.tags.join(QStringLiteral(", "))).toHtmlEscaped(),
+                    img.platform.toString().toHtmlEscaped()));
     } else {
         m_baseLabel->setText(tr("From scratch: no base image."));
     }
@@ -757,7 +775,8 @@ QString ComposerPanel::targetDir(const QModelIndex &index) const
 
 QString ComposerPanel::selectedImagePath() const
 {
-    for (const QTreeView *v : {static_cast<const QTreeView *>(m_resultView), static_cast<const QTreeView *>(m_baseView)}) {
+    for (const QTreeView *v :
+        { static_cast<const QTreeView *>(m_resultView), static_cast<const QTreeView *>(m_baseView) }) {
         const QModelIndex i = v->currentIndex();
         if (i.isValid())
             return u'/' + i.data(FileTreeModel::PathRole).toString();
@@ -770,9 +789,13 @@ void ComposerPanel::editOpDialog(LayerOp::Kind kind)
     LayerOp op;
     op.kind = kind;
     const QString dir = targetDir(m_resultView->currentIndex());
-    op.imagePath = joinPath(dir, kind == LayerOp::Mkdir ? QStringLiteral("new-folder") : kind == LayerOp::Symlink ? QStringLiteral("new-link")
-                                                                                                                  : QStringLiteral("new-file.txt"));
-    const QString title = kind == LayerOp::Mkdir ? tr("New folder") : kind == LayerOp::Symlink ? tr("New symlink") : tr("New text file");
+    op.imagePath = joinPath(dir,
+        kind == LayerOp::Mkdir         ? QStringLiteral("new-folder")
+            : kind == LayerOp::Symlink ? QStringLiteral("new-link")
+                                       : QStringLiteral("new-file.txt"));
+    const QString title = kind == LayerOp::Mkdir ? tr("New folder")
+        : kind == LayerOp::Symlink               ? tr("New symlink")
+                                                 : tr("New text file");
     if (runOpDialog(this, op, title))
         addOp(op);
 }
@@ -792,9 +815,10 @@ void ComposerPanel::editSelected(const QModelIndex &index)
 void ComposerPanel::pushSettings(const Settings &s, Field field)
 {
     const ConfigEdits &a = s.config, &b = m_settings.config;
-    const bool same = a.workingDir == b.workingDir && a.cmd == b.cmd && a.entrypoint == b.entrypoint && a.setEnv == b.setEnv
-        && a.unsetEnv == b.unsetEnv && a.user == b.user && a.labels == b.labels && a.exposedPorts == b.exposedPorts && a.volumes == b.volumes
-        && a.stopSignal == b.stopSignal && s.tags == m_settings.tags && s.created == m_settings.created && s.createWorkdir == m_settings.createWorkdir;
+    const bool same = a.workingDir == b.workingDir && a.cmd == b.cmd && a.entrypoint == b.entrypoint
+        && a.setEnv == b.setEnv && a.unsetEnv == b.unsetEnv && a.user == b.user && a.labels == b.labels
+        && a.exposedPorts == b.exposedPorts && a.volumes == b.volumes && a.stopSignal == b.stopSignal
+        && s.tags == m_settings.tags && s.created == m_settings.created && s.createWorkdir == m_settings.createWorkdir;
     if (!same) // a toggle that changes nothing (shell form of an empty command) is no step to undo
         m_undo->push(new SettingsCommand(this, m_settings, s, field));
 }
@@ -809,25 +833,47 @@ void ComposerPanel::applySettings(const Settings &s)
 void ComposerPanel::formEdited(Field field)
 {
     Settings s = m_settings;
-    auto optional = [](const QString &t) { return t.trimmed().isEmpty() ? std::nullopt : std::optional<QString>(t.trimmed()); };
+    auto optional
+        = [](const QString &t) { return t.trimmed().isEmpty() ? std::nullopt : std::optional<QString>(t.trimmed()); };
     switch (field) {
-    case WorkdirField: s.config.workingDir = optional(m_workdir->text()); break;
-    case CreateWorkdirField: s.createWorkdir = m_createWorkdir->isChecked(); break;
-    case EntrypointField: s.config.entrypoint = m_entrypoint->argv(); break;
-    case CmdField: s.config.cmd = m_cmd->argv(); break;
-    case UserField: s.config.user = optional(m_user->text()); break;
-    case PortsField: s.config.exposedPorts = words(m_ports->text()); break;
-    case VolumesField: s.config.volumes = words(m_volumes->text()); break;
-    case TagsField: s.tags = words(m_tags->text()); break;
-    case CreatedField: s.created = m_created->text().trimmed(); break;
-    case StopSignalField: s.config.stopSignal = optional(m_stopSignal->text()); break;
+    case WorkdirField:
+        s.config.workingDir = optional(m_workdir->text());
+        break;
+    case CreateWorkdirField:
+        s.createWorkdir = m_createWorkdir->isChecked();
+        break;
+    case EntrypointField:
+        s.config.entrypoint = m_entrypoint->argv();
+        break;
+    case CmdField:
+        s.config.cmd = m_cmd->argv();
+        break;
+    case UserField:
+        s.config.user = optional(m_user->text());
+        break;
+    case PortsField:
+        s.config.exposedPorts = words(m_ports->text());
+        break;
+    case VolumesField:
+        s.config.volumes = words(m_volumes->text());
+        break;
+    case TagsField:
+        s.tags = words(m_tags->text());
+        break;
+    case CreatedField:
+        s.created = m_created->text().trimmed();
+        break;
+    case StopSignalField:
+        s.config.stopSignal = optional(m_stopSignal->text());
+        break;
     case LabelsField:
         s.config.labels.clear();
         for (const QString &line : m_labels->toPlainText().split(u'\n', Qt::SkipEmptyParts))
             if (line.contains(u'='))
                 s.config.labels << qMakePair(line.section(u'=', 0, 0).trimmed(), line.section(u'=', 1));
         break;
-    default: return;
+    default:
+        return;
     }
     // Text being typed is not rewritten from the parsed value ("8080, " stays as typed).
     m_typing = field;
@@ -858,7 +904,8 @@ void ComposerPanel::fillForm()
     line(m_tags, TagsField, s.tags.join(QStringLiteral(", ")));
     line(m_created, CreatedField, s.created);
     line(m_stopSignal, StopSignalField, s.config.stopSignal.value_or(QString()));
-    m_created->setStyleSheet(parseCreated(s.created) < 0 ? QStringLiteral("QLineEdit { background: #fde2e1; }") : QString());
+    m_created->setStyleSheet(
+        parseCreated(s.created) < 0 ? QStringLiteral("QLineEdit { background: #fde2e1; }") : QString());
     if (m_typing != LabelsField) {
         QStringList labels;
         for (const auto &kv : s.config.labels)
@@ -903,11 +950,12 @@ void ComposerPanel::fillEnv()
     }
     for (const auto &kv : e.setEnv)
         if (!baseNames.contains(kv.first))
-            rows << Row{kv.first, kv.second, tr("added"), QString(), false};
+            rows << Row { kv.first, kv.second, tr("added"), QString(), false };
     m_env->setRowCount(int(rows.size()));
     // As tall as its rows (three to eight), so the form below stays in view.
     const int shown = std::clamp(int(rows.size()), 3, 8);
-    m_env->setFixedHeight(m_env->horizontalHeader()->sizeHint().height() + shown * m_env->verticalHeader()->defaultSectionSize() + 2 * m_env->frameWidth());
+    m_env->setFixedHeight(m_env->horizontalHeader()->sizeHint().height()
+        + shown * m_env->verticalHeader()->defaultSectionSize() + 2 * m_env->frameWidth());
     const QColor dim = palette().color(QPalette::Disabled, QPalette::Text);
     for (int i = 0; i < rows.size(); ++i) {
         const Row &r = rows.at(i);
@@ -918,7 +966,7 @@ void ComposerPanel::fillEnv()
         auto *from = new QTableWidgetItem(r.from);
         from->setFlags(from->flags() & ~Qt::ItemIsEditable);
         if (r.from == tr("base") || r.unset) {
-            for (QTableWidgetItem *item : {name, value, from})
+            for (QTableWidgetItem *item : { name, value, from })
                 item->setForeground(dim);
         }
         if (r.unset) {
@@ -983,7 +1031,7 @@ void ComposerPanel::startPreview()
     m_previewCancel = std::make_shared<std::atomic<bool>>(false);
     m_previewBusy = true;
     const Composition c = composition();
-    const PreviewBase base{m_baseLayers, m_baseSettings};
+    const PreviewBase base { m_baseLayers, m_baseSettings };
     const auto reuse = m_preview.indexed;
     const std::shared_ptr<const MergedTree> baseTree = m_baseTree;
     const int generation = m_baseGeneration;
@@ -991,7 +1039,9 @@ void ComposerPanel::startPreview()
     m_previewWatcher.setFuture(QtConcurrent::run(backgroundPool(), [c, base, reuse, baseTree, generation, cancel] {
         PreviewRun run;
         run.generation = generation;
-        run.baseTree = baseTree ? baseTree : std::make_shared<const MergedTree>(MergedTree::build(base.layers, int(base.layers.size()) - 1, false));
+        run.baseTree = baseTree
+            ? baseTree
+            : std::make_shared<const MergedTree>(MergedTree::build(base.layers, int(base.layers.size()) - 1, false));
         Progress progress;
         progress.cancel = cancel.get();
         run.preview = previewComposition(c, base, reuse, progress);
@@ -1056,8 +1106,9 @@ void ComposerPanel::showPreview()
         item->setToolTip(3, f.message);
         item->setData(0, Qt::UserRole, f.paths.value(0));
         item->setData(1, Qt::UserRole, f.layers.value(0, -1));
-        const QColor colour = f.severity == Severity::Error ? QColor(190, 30, 30) : f.severity == Severity::Warning ? QColor(190, 120, 0)
-                                                                                                              : QColor(40, 110, 190);
+        const QColor colour = f.severity == Severity::Error ? QColor(190, 30, 30)
+            : f.severity == Severity::Warning               ? QColor(190, 120, 0)
+                                                            : QColor(40, 110, 190);
         item->setForeground(0, colour);
     }
     if (p.findings.isEmpty() && p.error.isEmpty()) {
@@ -1102,7 +1153,9 @@ bool ComposerPanel::saveSpec(const QString &file, QString *error) const
 {
     QFile f(file);
     if (!f.open(QIODevice::WriteOnly)
-        || f.write(QJsonDocument(compositionToJson(composition(), QFileInfo(file).absolutePath())).toJson(QJsonDocument::Indented)) < 0) {
+        || f.write(QJsonDocument(compositionToJson(composition(), QFileInfo(file).absolutePath()))
+                       .toJson(QJsonDocument::Indented))
+            < 0) {
         *error = QStringLiteral("%1: %2").arg(file, f.errorString());
         return false;
     }
@@ -1154,12 +1207,12 @@ void ComposerPanel::openSpecFile(const QString &file)
             const bool outside = !clean.startsWith(folder + u'/');
             lines << QStringLiteral("• %1%2%3")
                          .arg(clean, path == c.basePath ? tr(" (the base image)") : QString(),
-                              outside ? tr(" — outside the composition's folder") : QString());
+                             outside ? tr(" — outside the composition's folder") : QString());
         }
         QMessageBox box(QMessageBox::Question, tr("Open a composition"),
-                        tr("%1 reads these files and folders from this computer into the image:\n\n%2\n\nOpen it?")
-                            .arg(QFileInfo(file).fileName(), lines.join(u'\n')),
-                        QMessageBox::Open | QMessageBox::Cancel, this);
+            tr("%1 reads these files and folders from this computer into the image:\n\n%2\n\nOpen it?")
+                .arg(QFileInfo(file).fileName(), lines.join(u'\n')),
+            QMessageBox::Open | QMessageBox::Cancel, this);
         box.setObjectName(QStringLiteral("hostPathsQuestion"));
         box.setDefaultButton(QMessageBox::Cancel);
         if (box.exec() != QMessageBox::Open)
@@ -1177,8 +1230,8 @@ bool ComposerPanel::loadSpec(const QString &file, QString *error, bool allowHost
     setComposition(c);
     if (c.basePath.isEmpty())
         setBase({}, -1, {});
-    else if (QFileInfo(c.basePath).absoluteFilePath() != QFileInfo(m_basePath).absoluteFilePath() || c.baseImage != m_baseImage
-             || !c.basePlatform.isEmpty())
+    else if (QFileInfo(c.basePath).absoluteFilePath() != QFileInfo(m_basePath).absoluteFilePath()
+        || c.baseImage != m_baseImage || !c.basePlatform.isEmpty())
         Q_EMIT baseRequested(c.basePath, c.baseImage, c.basePlatform);
     return true;
 }
@@ -1195,9 +1248,11 @@ void ComposerPanel::showCommandLine()
     QDialog dialog(this);
     dialog.setWindowTitle(tr("The same image from the command line"));
     auto *layout = new QVBoxLayout(&dialog);
-    auto *text = new QPlainTextEdit(line.isEmpty() ? tr("# No command-line form: %1\n# Save the composition and run:\nlamina compose --spec composition.json -o %2")
-                                                           .arg(why, shellQuote(m_lastOptions.output))
-                                                     : line);
+    auto *text = new QPlainTextEdit(
+        line.isEmpty() ? tr(
+            "# No command-line form: %1\n# Save the composition and run:\nlamina compose --spec composition.json -o %2")
+                             .arg(why, shellQuote(m_lastOptions.output))
+                       : line);
     text->setObjectName(QStringLiteral("commandLine"));
     text->setReadOnly(true);
     text->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));

@@ -91,8 +91,20 @@ private:
         QString created;
         bool createWorkdir = true;
     };
-    enum Field { WorkdirField = 1, CreateWorkdirField, EntrypointField, CmdField, EnvField, UserField, PortsField, LabelsField,
-                 VolumesField, TagsField, CreatedField, StopSignalField };
+    enum Field {
+        WorkdirField = 1,
+        CreateWorkdirField,
+        EntrypointField,
+        CmdField,
+        EnvField,
+        UserField,
+        PortsField,
+        LabelsField,
+        VolumesField,
+        TagsField,
+        CreatedField,
+        StopSignalField
+    };
     friend class SettingsCommand;
     void pushSettings(const Settings &s, Field field);
     void applySettings(const Settings &s);

@@ -26,7 +26,8 @@ ExportDialog::ExportDialog(const Composition &composition, QWidget *parent)
     setWindowTitle(tr("Export the composed image"));
     m_format = new QComboBox;
     m_format->setObjectName(QStringLiteral("format"));
-    m_format->addItem(tr("Docker archive, with a consistent legacy chain (docker load, podman, skopeo)"), int(ExportFormat::Docker));
+    m_format->addItem(
+        tr("Docker archive, with a consistent legacy chain (docker load, podman, skopeo)"), int(ExportFormat::Docker));
     m_format->addItem(tr("Docker 25 style (OCI layout + manifest.json)"), int(ExportFormat::DockerOci));
     m_format->addItem(tr("OCI image layout in a tar"), int(ExportFormat::Oci));
     m_format->addItem(tr("OCI image layout folder"), int(ExportFormat::OciDir));
@@ -41,7 +42,8 @@ ExportDialog::ExportDialog(const Composition &composition, QWidget *parent)
     m_layerCompression->addItem(tr("none"), int(Compression::None));
     m_output = new QLineEdit;
     m_output->setObjectName(QStringLiteral("output"));
-    const QString baseDir = composition.basePath.isEmpty() ? QDir::homePath() : QFileInfo(composition.basePath).absolutePath();
+    const QString baseDir
+        = composition.basePath.isEmpty() ? QDir::homePath() : QFileInfo(composition.basePath).absolutePath();
     m_output->setText(QDir(baseDir).filePath(QStringLiteral("composed.tar")));
     auto *browse = new QPushButton(tr("Choose…"));
     auto *outRow = new QHBoxLayout;
@@ -96,8 +98,8 @@ ExportDialog::ExportDialog(const Composition &composition, QWidget *parent)
     connect(browse, &QPushButton::clicked, this, [this] {
         // A folder is named like a file: it is created (or a layout there replaced) by the export.
         const bool folder = ExportFormat(m_format->currentData().toInt()) == ExportFormat::OciDir;
-        const QString path = QFileDialog::getSaveFileName(this, folder ? tr("Export to a new folder") : tr("Export to"), m_output->text(),
-                                                          folder ? QString() : tr("Image archives (*.tar *.tar.gz *.tar.zst);;All files (*)"));
+        const QString path = QFileDialog::getSaveFileName(this, folder ? tr("Export to a new folder") : tr("Export to"),
+            m_output->text(), folder ? QString() : tr("Image archives (*.tar *.tar.gz *.tar.zst);;All files (*)"));
         if (!path.isEmpty())
             m_output->setText(path);
     });
@@ -157,8 +159,10 @@ bool ExportDialog::start()
     // Refused here already, before any work, not only by the core: the base is never written.
     if (!m_composition.basePath.isEmpty()) {
         const QFileInfo base(m_composition.basePath);
-        if (out.absoluteFilePath() == base.absoluteFilePath() || (out.exists() && out.canonicalFilePath() == base.canonicalFilePath())) {
-            m_status->setText(tr("%1 is the base image; the export never overwrites its input. Choose another file.").arg(o.output));
+        if (out.absoluteFilePath() == base.absoluteFilePath()
+            || (out.exists() && out.canonicalFilePath() == base.canonicalFilePath())) {
+            m_status->setText(
+                tr("%1 is the base image; the export never overwrites its input. Choose another file.").arg(o.output));
             return false;
         }
     }
@@ -196,22 +200,25 @@ void ExportDialog::done(const ExportResult &r)
     m_cancelButton->hide();
     m_export->setEnabled(true);
     if (!r.ok()) {
-        m_status->setText(m_cancel->load() ? tr("Cancelled; nothing was written.") : tr("The export failed: %1").arg(r.error).toHtmlEscaped());
+        m_status->setText(m_cancel->load() ? tr("Cancelled; nothing was written.")
+                                           : tr("The export failed: %1").arg(r.error).toHtmlEscaped());
         Q_EMIT finished(false);
         return;
     }
     QStringList problems;
     for (const Finding &f : r.preflight + r.checks)
         if (f.severity != Severity::Info)
-            problems << QStringLiteral("<li>%1 <code>%2</code>: %3</li>").arg(severityName(f.severity), f.code, f.message.toHtmlEscaped());
-    QString html = tr("<p>Wrote <b>%1</b><br>Image ID <code>%2</code></p>").arg(options().output.toHtmlEscaped(), r.imageId);
+            problems << QStringLiteral("<li>%1 <code>%2</code>: %3</li>")
+                            .arg(severityName(f.severity), f.code, f.message.toHtmlEscaped());
+    QString html
+        = tr("<p>Wrote <b>%1</b><br>Image ID <code>%2</code></p>").arg(options().output.toHtmlEscaped(), r.imageId);
     // Only what the re-check of the written file showed: no error and no warning.
     // Which loaders read what was written (FORMATS.md §4): a plain OCI layout has no manifest.json,
     // which Docker and the docker-archive readers need.
     const ExportFormat f = options().format;
-    const QString loaders = f == ExportFormat::Oci      ? tr("podman, skopeo, containerd (ctr import)")
-        : f == ExportFormat::OciDir                        ? tr("podman and skopeo (oci:FOLDER)")
-                                                           : tr("Docker, podman, containerd");
+    const QString loaders = f == ExportFormat::Oci ? tr("podman, skopeo, containerd (ctr import)")
+        : f == ExportFormat::OciDir                ? tr("podman and skopeo (oci:FOLDER)")
+                                                   : tr("Docker, podman, containerd");
     if (problems.isEmpty())
         html += tr("<p>✔ Verified: loads in %1 (re-opened, checked and every digest verified).</p>").arg(loaders);
     else

@@ -7,8 +7,8 @@
 #include <QFont>
 #include <QLocale>
 #include <QMimeData>
-#include <QUrl>
 #include <QStyle>
+#include <QUrl>
 
 namespace lamina {
 
@@ -37,7 +37,8 @@ void FileTreeModel::setTree(std::shared_ptr<const MergedTree> tree, int markLaye
     endResetModel();
 }
 
-void FileTreeModel::setComposedTree(std::shared_ptr<const MergedTree> tree, int firstNew, QHash<QByteArray, Change> changes)
+void FileTreeModel::setComposedTree(
+    std::shared_ptr<const MergedTree> tree, int firstNew, QHash<QByteArray, Change> changes)
 {
     beginResetModel();
     m_tree = std::move(tree);
@@ -94,7 +95,8 @@ const QList<int> &FileTreeModel::childrenOf(int node) const
                 if (m_tree->node(c).removed && changeOf(c) == Change::Removed)
                     found.append(c);
             std::sort(found.begin(), found.end(), [this](int a, int b) {
-                return m_tree->nameView(a) < m_tree->nameView(b) || (m_tree->nameView(a) == m_tree->nameView(b) && a < b);
+                return m_tree->nameView(a) < m_tree->nameView(b)
+                    || (m_tree->nameView(a) == m_tree->nameView(b) && a < b);
             });
         } else {
             found = m_tree->children(node, m_markLayer);
@@ -162,8 +164,9 @@ bool FileTreeModel::hasChildren(const QModelIndex &parent) const
     const int node = nodeOf(parent);
     if (parent.isValid() && parent.column() != 0)
         return false;
-    return node == 0 || (m_tree->entry(node).type == EntryType::Directory && m_tree->node(node).firstChild >= 0
-                         && !childrenOf(node).isEmpty());
+    return node == 0
+        || (m_tree->entry(node).type == EntryType::Directory && m_tree->node(node).firstChild >= 0
+            && !childrenOf(node).isEmpty());
 }
 
 QVariant FileTreeModel::data(const QModelIndex &index, int role) const
@@ -175,7 +178,8 @@ QVariant FileTreeModel::data(const QModelIndex &index, int role) const
     const LayerEntry &e = m_tree->entry(node);
     const bool deleted = n.removed;
     const Change change = m_firstNew >= 0 ? changeOf(node) : n.change;
-    const bool marked = deleted || (m_firstNew >= 0 ? change != Change::None : n.layer == m_markLayer && n.change != Change::None);
+    const bool marked
+        = deleted || (m_firstNew >= 0 ? change != Change::None : n.layer == m_markLayer && n.change != Change::None);
     if (role == NodeRole)
         return node;
     if (role == PathRole)
@@ -209,19 +213,24 @@ QVariant FileTreeModel::data(const QModelIndex &index, int role) const
     if (role != Qt::DisplayRole)
         return {};
     switch (index.column()) {
-    case NameColumn: return QString::fromUtf8(m_tree->name(node));
+    case NameColumn:
+        return QString::fromUtf8(m_tree->name(node));
     case SizeColumn: {
         const qint64 b = e.type == EntryType::Directory ? bytesOf(node) : e.size;
         return QLocale().formattedDataSize(b);
     }
-    case ChangeColumn: return deleted ? QStringLiteral("D") : marked ? changeLetter(change) : QString();
-    case ModeColumn: return QString::number(e.mode, 8).rightJustified(4, u'0');
-    case OwnerColumn: return QStringLiteral("%1:%2").arg(e.uid).arg(e.gid);
+    case ChangeColumn:
+        return deleted ? QStringLiteral("D") : marked ? changeLetter(change) : QString();
+    case ModeColumn:
+        return QString::number(e.mode, 8).rightJustified(4, u'0');
+    case OwnerColumn:
+        return QStringLiteral("%1:%2").arg(e.uid).arg(e.gid);
     case LinkColumn: {
         const QByteArray link = m_tree->linkTarget(node);
         if (link.isEmpty())
             return QString();
-        return QString((e.type == EntryType::Hardlink ? QStringLiteral("⇒ ") : QStringLiteral("→ ")) + QString::fromUtf8(link));
+        return QString(
+            (e.type == EntryType::Hardlink ? QStringLiteral("⇒ ") : QStringLiteral("→ ")) + QString::fromUtf8(link));
     }
     }
     return {};
@@ -237,7 +246,7 @@ Qt::ItemFlags FileTreeModel::flags(const QModelIndex &index) const
 
 QStringList FileTreeModel::mimeTypes() const
 {
-    return {QStringLiteral("text/uri-list")};
+    return { QStringLiteral("text/uri-list") };
 }
 
 QMimeData *FileTreeModel::mimeData(const QModelIndexList &indexes) const
@@ -267,12 +276,18 @@ QVariant FileTreeModel::headerData(int section, Qt::Orientation orientation, int
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (section) {
-    case NameColumn: return tr("Name");
-    case SizeColumn: return tr("Size");
-    case ChangeColumn: return tr("Δ");
-    case ModeColumn: return tr("Mode");
-    case OwnerColumn: return tr("Owner");
-    case LinkColumn: return tr("Link");
+    case NameColumn:
+        return tr("Name");
+    case SizeColumn:
+        return tr("Size");
+    case ChangeColumn:
+        return tr("Δ");
+    case ModeColumn:
+        return tr("Mode");
+    case OwnerColumn:
+        return tr("Owner");
+    case LinkColumn:
+        return tr("Link");
     }
     return {};
 }

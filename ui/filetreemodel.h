@@ -60,7 +60,7 @@ private:
     mutable QHash<int, qint64> m_bytes;
     QSet<int> m_relevant; ///< with layerOnly: what the marked layer provides or removes, and their folders
     bool m_layerOnly = false;
-    int m_firstNew = -1;                 ///< setComposedTree(): marks come from m_changes
+    int m_firstNew = -1; ///< setComposedTree(): marks come from m_changes
     QHash<QByteArray, Change> m_changes;
     Change changeOf(int node) const;
     std::function<QString(int node)> m_exporter;

@@ -35,9 +35,12 @@ QVariant FindingsModel::data(const QModelIndex &index, int role) const
         return index.row();
     if (role == Qt::DisplayRole) {
         switch (index.column()) {
-        case SeverityColumn: return severityName(f.severity);
-        case CodeColumn: return f.code;
-        case MessageColumn: return f.message;
+        case SeverityColumn:
+            return severityName(f.severity);
+        case CodeColumn:
+            return f.code;
+        case MessageColumn:
+            return f.message;
         }
     }
     if (role == Qt::ToolTipRole)
@@ -45,9 +48,12 @@ QVariant FindingsModel::data(const QModelIndex &index, int role) const
     if (role == Qt::DecorationRole && index.column() == SeverityColumn) {
         const QStyle *style = QApplication::style();
         switch (f.severity) {
-        case Severity::Error: return style->standardIcon(QStyle::SP_MessageBoxCritical);
-        case Severity::Warning: return style->standardIcon(QStyle::SP_MessageBoxWarning);
-        case Severity::Info: return style->standardIcon(QStyle::SP_MessageBoxInformation);
+        case Severity::Error:
+            return style->standardIcon(QStyle::SP_MessageBoxCritical);
+        case Severity::Warning:
+            return style->standardIcon(QStyle::SP_MessageBoxWarning);
+        case Severity::Info:
+            return style->standardIcon(QStyle::SP_MessageBoxInformation);
         }
     }
     return {};
@@ -58,9 +64,12 @@ QVariant FindingsModel::headerData(int section, Qt::Orientation orientation, int
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (section) {
-    case SeverityColumn: return tr("Severity");
-    case CodeColumn: return tr("Code");
-    case MessageColumn: return tr("Finding");
+    case SeverityColumn:
+        return tr("Severity");
+    case CodeColumn:
+        return tr("Code");
+    case MessageColumn:
+        return tr("Finding");
     }
     return {};
 }

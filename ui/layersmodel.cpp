@@ -47,7 +47,7 @@ void LayersModel::setHighlighted(const QSet<int> &layers)
 {
     m_highlighted = layers;
     if (rowCount() > 0)
-        Q_EMIT dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1), {Qt::BackgroundRole});
+        Q_EMIT dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1), { Qt::BackgroundRole });
 }
 
 int LayersModel::rowCount(const QModelIndex &parent) const
@@ -70,35 +70,50 @@ QVariant LayersModel::data(const QModelIndex &index, int role) const
         return QBrush(QColor(255, 214, 102, 160));
     if (role == Qt::ForegroundRole && !l.error.isEmpty())
         return QBrush(QColor(200, 30, 30));
-    if (role == Qt::TextAlignmentRole && (index.column() == StoredColumn || index.column() == FilesColumn || index.column() == ContributionColumn
-                                          || index.column() == CumulativeColumn || index.column() == IndexColumn))
+    if (role == Qt::TextAlignmentRole
+        && (index.column() == StoredColumn || index.column() == FilesColumn || index.column() == ContributionColumn
+            || index.column() == CumulativeColumn || index.column() == IndexColumn))
         return int(Qt::AlignRight | Qt::AlignVCenter);
     const QLocale locale;
     if (role == SortRole) {
         switch (index.column()) {
-        case IndexColumn: return l.index;
-        case StoredColumn: return l.size;
-        case FilesColumn: return s ? s->fileCount : -1;
-        case ContributionColumn: return s ? s->contribution : 0;
-        case CumulativeColumn: return s ? s->cumulative : 0;
-        default: return data(index, Qt::DisplayRole);
+        case IndexColumn:
+            return l.index;
+        case StoredColumn:
+            return l.size;
+        case FilesColumn:
+            return s ? s->fileCount : -1;
+        case ContributionColumn:
+            return s ? s->contribution : 0;
+        case CumulativeColumn:
+            return s ? s->cumulative : 0;
+        default:
+            return data(index, Qt::DisplayRole);
         }
     }
     if (role == Qt::ToolTipRole) {
         switch (index.column()) {
-        case DiffIdColumn: return QStringLiteral("diff ID %1\nblob %2\n%3").arg(l.diffId, l.digest, l.resolvedPath);
-        case LegacyColumn: return l.legacyId;
-        case CreatedByColumn: return m_createdBy.value(index.row());
-        default: return l.error.isEmpty() ? QVariant() : QVariant(l.error);
+        case DiffIdColumn:
+            return QStringLiteral("diff ID %1\nblob %2\n%3").arg(l.diffId, l.digest, l.resolvedPath);
+        case LegacyColumn:
+            return l.legacyId;
+        case CreatedByColumn:
+            return m_createdBy.value(index.row());
+        default:
+            return l.error.isEmpty() ? QVariant() : QVariant(l.error);
         }
     }
     if (role != Qt::DisplayRole)
         return {};
     switch (index.column()) {
-    case IndexColumn: return l.index;
-    case DiffIdColumn: return l.diffId.isEmpty() ? tr("—") : shortDigest(l.diffId);
-    case DigestColumn: return l.digest.isEmpty() ? tr("—") : l.digest == l.diffId ? tr("= diff ID") : shortDigest(l.digest);
-    case StoredColumn: return l.size >= 0 ? locale.formattedDataSize(l.size) : tr("missing");
+    case IndexColumn:
+        return l.index;
+    case DiffIdColumn:
+        return l.diffId.isEmpty() ? tr("—") : shortDigest(l.diffId);
+    case DigestColumn:
+        return l.digest.isEmpty() ? tr("—") : l.digest == l.diffId ? tr("= diff ID") : shortDigest(l.digest);
+    case StoredColumn:
+        return l.size >= 0 ? locale.formattedDataSize(l.size) : tr("missing");
     case FilesColumn:
         if (!s || s->uncompressedSize < 0)
             return QString();
@@ -106,12 +121,18 @@ QVariant LayersModel::data(const QModelIndex &index, int role) const
     case ContributionColumn:
         if (!s)
             return QString();
-        return QString((s->contribution < 0 ? QStringLiteral("−") : QStringLiteral("+")) + locale.formattedDataSize(qAbs(s->contribution)));
-    case CumulativeColumn: return s ? locale.formattedDataSize(s->cumulative) : QString();
-    case CompressionColumn: return l.compression == Compression::None ? tr("uncompressed") : compressionName(l.compression);
-    case MediaTypeColumn: return l.mediaType;
-    case LegacyColumn: return l.legacyId.left(12);
-    case CreatedByColumn: return m_createdBy.value(index.row()).simplified();
+        return QString((s->contribution < 0 ? QStringLiteral("−") : QStringLiteral("+"))
+            + locale.formattedDataSize(qAbs(s->contribution)));
+    case CumulativeColumn:
+        return s ? locale.formattedDataSize(s->cumulative) : QString();
+    case CompressionColumn:
+        return l.compression == Compression::None ? tr("uncompressed") : compressionName(l.compression);
+    case MediaTypeColumn:
+        return l.mediaType;
+    case LegacyColumn:
+        return l.legacyId.left(12);
+    case CreatedByColumn:
+        return m_createdBy.value(index.row()).simplified();
     }
     return {};
 }
@@ -121,17 +142,28 @@ QVariant LayersModel::headerData(int section, Qt::Orientation orientation, int r
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (section) {
-    case IndexColumn: return tr("#");
-    case DiffIdColumn: return tr("Diff ID");
-    case DigestColumn: return tr("Blob digest");
-    case StoredColumn: return tr("Stored");
-    case FilesColumn: return tr("Files (uncompressed)");
-    case ContributionColumn: return tr("Adds");
-    case CumulativeColumn: return tr("Image size");
-    case CompressionColumn: return tr("Bytes are");
-    case MediaTypeColumn: return tr("Media type");
-    case LegacyColumn: return tr("Legacy ID");
-    case CreatedByColumn: return tr("Created by");
+    case IndexColumn:
+        return tr("#");
+    case DiffIdColumn:
+        return tr("Diff ID");
+    case DigestColumn:
+        return tr("Blob digest");
+    case StoredColumn:
+        return tr("Stored");
+    case FilesColumn:
+        return tr("Files (uncompressed)");
+    case ContributionColumn:
+        return tr("Adds");
+    case CumulativeColumn:
+        return tr("Image size");
+    case CompressionColumn:
+        return tr("Bytes are");
+    case MediaTypeColumn:
+        return tr("Media type");
+    case LegacyColumn:
+        return tr("Legacy ID");
+    case CreatedByColumn:
+        return tr("Created by");
     }
     return {};
 }

@@ -15,8 +15,20 @@ class LayersModel : public QAbstractTableModel
 {
     Q_OBJECT
 public:
-    enum Column { IndexColumn, DiffIdColumn, DigestColumn, StoredColumn, FilesColumn, ContributionColumn, CumulativeColumn, CompressionColumn,
-                  MediaTypeColumn, LegacyColumn, CreatedByColumn, ColumnCount };
+    enum Column {
+        IndexColumn,
+        DiffIdColumn,
+        DigestColumn,
+        StoredColumn,
+        FilesColumn,
+        ContributionColumn,
+        CumulativeColumn,
+        CompressionColumn,
+        MediaTypeColumn,
+        LegacyColumn,
+        CreatedByColumn,
+        ColumnCount
+    };
     static constexpr int SortRole = Qt::UserRole + 1;
 
     using QAbstractTableModel::QAbstractTableModel;

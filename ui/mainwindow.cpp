@@ -3,30 +3,28 @@
 #include "backgroundpool.h"
 
 #include "chainview.h"
-#include "composerpanel.h"
 #include "check/checks.h"
 #include "check/verify.h"
+#include "composerpanel.h"
 #include "filetreemodel.h"
 #include "findingsmodel.h"
 #include "format/inspectreport.h"
-#include "layers/extract.h"
-#include "util/checkedsize.h"
-#include "layersmodel.h"
 #include "jsonhighlighter.h"
+#include "layers/extract.h"
+#include "layersmodel.h"
+#include "util/checkedsize.h"
 
 #include <QCheckBox>
-#include <QComboBox>
-#include <QFontDatabase>
-#include <QImage>
-#include <QJsonArray>
-#include <QPixmap>
-#include <QStringDecoder>
 #include <QCloseEvent>
+#include <QComboBox>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFontDatabase>
 #include <QHeaderView>
+#include <QImage>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
@@ -34,6 +32,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QPixmap>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
@@ -43,9 +42,10 @@
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QStatusBar>
+#include <QStringDecoder>
 #include <QTabWidget>
-#include <QTemporaryDir>
 #include <QTableView>
+#include <QTemporaryDir>
 #include <QTextBrowser>
 #include <QThread>
 #include <QTimer>
@@ -79,7 +79,10 @@ QString hexDump(const QByteArray &data)
         QString ascii;
         for (char c : row)
             ascii += (c >= 32 && c < 127) ? QLatin1Char(c) : QLatin1Char('.');
-        out += QStringLiteral("%1  %2  %3\n").arg(off, 8, 16, QLatin1Char('0')).arg(QString::fromLatin1(row.toHex(' ')), -47).arg(ascii);
+        out += QStringLiteral("%1  %2  %3\n")
+                   .arg(off, 8, 16, QLatin1Char('0'))
+                   .arg(QString::fromLatin1(row.toHex(' ')), -47)
+                   .arg(ascii);
     }
     return out;
 }
@@ -95,7 +98,8 @@ MainWindow::MainWindow(QWidget *parent)
 
     QMenu *file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("&Open Archive…"), QKeySequence::Open, this, &MainWindow::chooseFile);
-    file->addAction(tr("Open &Layout Folder…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), this, &MainWindow::chooseFolder);
+    file->addAction(
+        tr("Open &Layout Folder…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), this, &MainWindow::chooseFolder);
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     connect(m_recentMenu, &QMenu::aboutToShow, this, &MainWindow::fillRecentMenu);
     file->addAction(tr("&Reload"), QKeySequence::Refresh, this, [this] {
@@ -111,7 +115,8 @@ MainWindow::MainWindow(QWidget *parent)
     m_banner->setObjectName(QStringLiteral("banner"));
     m_banner->setWordWrap(true);
     m_banner->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_banner->setStyleSheet(QStringLiteral("QLabel { background: #fde2e1; color: #6b1410; border: 1px solid #e8a29e; padding: 6px; }"));
+    m_banner->setStyleSheet(
+        QStringLiteral("QLabel { background: #fde2e1; color: #6b1410; border: 1px solid #e8a29e; padding: 6px; }"));
     m_banner->hide();
     m_summary = new QLabel(tr("Open an image archive (File ▸ Open) or drop one here."));
     m_summary->setWordWrap(true);
@@ -119,7 +124,7 @@ MainWindow::MainWindow(QWidget *parent)
 
     m_images = new QTreeWidget;
     m_images->setObjectName(QStringLiteral("images"));
-    m_images->setHeaderLabels({tr("Image"), tr("Platform"), tr("Layers"), tr("Size")});
+    m_images->setHeaderLabels({ tr("Image"), tr("Platform"), tr("Layers"), tr("Size") });
     m_images->setRootIsDecorated(false);
 
     // The chain beside the manifest list.
@@ -189,18 +194,19 @@ MainWindow::MainWindow(QWidget *parent)
     filesSplit->setObjectName(QStringLiteral("filesSplit"));
     filesSplit->addWidget(withLabel(tr("Files"), m_filesView, filterRow));
     filesSplit->addWidget(withLabel(tr("Preview"), previewBox));
-    filesSplit->setSizes({700, 400});
+    filesSplit->setSizes({ 700, 400 });
     auto *layersSplit = new QSplitter(Qt::Vertical);
     layersSplit->setObjectName(QStringLiteral("layersSplit"));
-    layersSplit->addWidget(withLabel(tr("Layers, bottom (0) to top — select one to see the files at that layer"), m_layersView));
+    layersSplit->addWidget(
+        withLabel(tr("Layers, bottom (0) to top — select one to see the files at that layer"), m_layersView));
     layersSplit->addWidget(filesSplit);
-    layersSplit->setSizes({260, 440});
+    layersSplit->setSizes({ 260, 440 });
 
     // Archive map.
     m_members = new QTreeWidget;
     m_members->setObjectName(QStringLiteral("members"));
     // Role first: what a member is matters more than its (often 64-hex) name.
-    m_members->setHeaderLabels({tr("Role"), tr("Read by"), tr("Size"), tr("Member")});
+    m_members->setHeaderLabels({ tr("Role"), tr("Read by"), tr("Size"), tr("Member") });
     m_members->setRootIsDecorated(false);
     m_raw = new QPlainTextEdit;
     m_raw->setReadOnly(true);
@@ -210,7 +216,7 @@ MainWindow::MainWindow(QWidget *parent)
     mapSplit->setObjectName(QStringLiteral("mapSplit"));
     mapSplit->addWidget(m_members);
     mapSplit->addWidget(m_raw);
-    mapSplit->setSizes({700, 500});
+    mapSplit->setSizes({ 700, 500 });
 
     m_config = new QTextBrowser;
     m_config->setObjectName(QStringLiteral("config"));
@@ -235,9 +241,11 @@ MainWindow::MainWindow(QWidget *parent)
     m_findingsView->horizontalHeader()->setStretchLastSection(true);
     m_findingsView->setWordWrap(false);
     auto *severity = new QComboBox;
-    severity->addItems({tr("All findings"), tr("Errors"), tr("Errors and warnings")});
+    severity->addItems({ tr("All findings"), tr("Errors"), tr("Errors and warnings") });
     connect(severity, &QComboBox::currentIndexChanged, this, [this](int i) {
-        m_findingsProxy->setFilterRegularExpression(i == 0 ? QString() : i == 1 ? QStringLiteral("^0$") : QStringLiteral("^[01]$"));
+        m_findingsProxy->setFilterRegularExpression(i == 0 ? QString()
+                : i == 1                                   ? QStringLiteral("^0$")
+                                                           : QStringLiteral("^[01]$"));
     });
     m_explanation = new QTextBrowser;
     m_explanation->setObjectName(QStringLiteral("explanation"));
@@ -246,18 +254,18 @@ MainWindow::MainWindow(QWidget *parent)
     findingsSplit->setObjectName(QStringLiteral("findingsSplit"));
     findingsSplit->addWidget(withLabel(tr("Findings"), m_findingsView, severity));
     findingsSplit->addWidget(withLabel(tr("Explanation"), m_explanation));
-    findingsSplit->setSizes({700, 600});
+    findingsSplit->setSizes({ 700, 600 });
 
     auto *top = new QSplitter(Qt::Horizontal);
     top->setObjectName(QStringLiteral("topSplit"));
     top->addWidget(withLabel(tr("Images"), m_images));
     top->addWidget(m_tabs);
-    top->setSizes({260, 1140});
+    top->setSizes({ 260, 1140 });
     auto *vertical = new QSplitter(Qt::Vertical);
     vertical->setObjectName(QStringLiteral("mainSplit"));
     vertical->addWidget(top);
     vertical->addWidget(findingsSplit);
-    vertical->setSizes({580, 260});
+    vertical->setSizes({ 580, 260 });
 
     // The composer is a page of its own: it needs the whole window for its preview.
     m_composer = new ComposerPanel;
@@ -273,11 +281,12 @@ MainWindow::MainWindow(QWidget *parent)
         window->show();
         window->openPath(path);
     });
-    connect(m_composer, &ComposerPanel::baseRequested, this, [this](const QString &path, int image, const QString &platform) {
-        m_requestedImage = image;
-        m_requestedPlatform = platform;
-        openPath(path);
-    });
+    connect(m_composer, &ComposerPanel::baseRequested, this,
+        [this](const QString &path, int image, const QString &platform) {
+            m_requestedImage = image;
+            m_requestedPlatform = platform;
+            openPath(path);
+        });
 
     auto *central = new QWidget;
     auto *layout = new QVBoxLayout(central);
@@ -303,18 +312,16 @@ MainWindow::MainWindow(QWidget *parent)
     });
     progressTimer->start();
 
-    connect(m_images, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem *item) {
-        selectImage(item ? m_images->indexOfTopLevelItem(item) : -1);
-    });
+    connect(m_images, &QTreeWidget::currentItemChanged, this,
+        [this](QTreeWidgetItem *item) { selectImage(item ? m_images->indexOfTopLevelItem(item) : -1); });
     connect(m_layersView->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this] { showLayerTree(); });
     connect(m_layerOnly, &QCheckBox::toggled, this, [this] { showLayerTree(); });
-    connect(m_chain, &ChainView::layerClicked, this, [this](int layer) {
-        m_layersView->selectRow(layer);
-    });
+    connect(m_chain, &ChainView::layerClicked, this, [this](int layer) { m_layersView->selectRow(layer); });
     auto applyFilter = [this] {
         const QString text = m_filter->text();
         if (m_regex->isChecked())
-            m_filesProxy->setFilterRegularExpression(QRegularExpression(text, QRegularExpression::CaseInsensitiveOption));
+            m_filesProxy->setFilterRegularExpression(
+                QRegularExpression(text, QRegularExpression::CaseInsensitiveOption));
         else
             m_filesProxy->setFilterFixedString(text);
         if (!text.isEmpty())
@@ -338,13 +345,13 @@ MainWindow::MainWindow(QWidget *parent)
     connect(extract, &QAction::triggered, this, &MainWindow::extractSelected);
     m_filesView->addAction(extract);
     connect(m_filesView->selectionModel(), &QItemSelectionModel::currentChanged, this,
-            [this](const QModelIndex &index) { showPreview(index); });
-    connect(m_findingsView->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex &index) {
-        showFinding(index.isValid() ? m_findingsProxy->mapToSource(index).row() : -1);
-    });
-    connect(m_members, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem *item) {
-        showMember(item ? item->data(0, Qt::UserRole).toInt() : -1);
-    });
+        [this](const QModelIndex &index) { showPreview(index); });
+    connect(m_findingsView->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+        [this](const QModelIndex &index) {
+            showFinding(index.isValid() ? m_findingsProxy->mapToSource(index).row() : -1);
+        });
+    connect(m_members, &QTreeWidget::currentItemChanged, this,
+        [this](QTreeWidgetItem *item) { showMember(item ? item->data(0, Qt::UserRole).toInt() : -1); });
     connect(&m_openWatcher, &QFutureWatcher<Opened>::finished, this, [this] {
         m_progress->hide();
         showOpened(m_openWatcher.result());
@@ -360,8 +367,9 @@ MainWindow::MainWindow(QWidget *parent)
         m_findings += found;
         sortFindings(m_findings);
         m_findingsModel->setFindings(m_findings);
-        statusBar()->showMessage(found.isEmpty() ? tr("Verified: every layer matches its digests.")
-                                                 : tr("Verified: %n layer problem(s) found.", nullptr, int(found.size())));
+        statusBar()->showMessage(found.isEmpty()
+                ? tr("Verified: every layer matches its digests.")
+                : tr("Verified: %n layer problem(s) found.", nullptr, int(found.size())));
         Q_EMIT verified();
     });
     connect(&m_treeWatcher, &QFutureWatcher<std::shared_ptr<const MergedTree>>::finished, this, [this] {
@@ -383,8 +391,9 @@ MainWindow::MainWindow(QWidget *parent)
         if (m_layers.cancelled)
             statusBar()->showMessage(tr("Indexing cancelled: the files of some layers are not shown."));
         else
-            statusBar()->showMessage(m_layers.errors.isEmpty() ? tr("All layers indexed.")
-                                                               : tr("Indexed, with problems: %1").arg(m_layers.errors.constFirst()));
+            statusBar()->showMessage(m_layers.errors.isEmpty()
+                    ? tr("All layers indexed.")
+                    : tr("Indexed, with problems: %1").arg(m_layers.errors.constFirst()));
         m_layersModel->setSizes(indexed.sizes);
         if (!m_layers.cancelled)
             m_composer->setBase(m_archive, m_image, m_layers.layers);
@@ -417,7 +426,8 @@ MainWindow::~MainWindow()
 
 bool MainWindow::busy() const
 {
-    return m_openWatcher.isRunning() || m_indexWatcher.isRunning() || m_treeWatcher.isRunning() || m_verifyWatcher.isRunning();
+    return m_openWatcher.isRunning() || m_indexWatcher.isRunning() || m_treeWatcher.isRunning()
+        || m_verifyWatcher.isRunning();
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)
@@ -464,10 +474,13 @@ void MainWindow::startVerification()
         const VerifyReport report = verifyFromIndexes(ia, indexed, progress);
         QThread::currentThread()->setPriority(QThread::NormalPriority);
         m_verifyCancelled = report.cancelled;
-        return report.cancelled ? QList<Finding>() : verificationFindings(ia, report) + layerContentFindings(ia, indexed);
+        return report.cancelled ? QList<Finding>()
+                                : verificationFindings(ia, report) + layerContentFindings(ia, indexed);
     }));
-    connect(&m_verifyWatcher, &QFutureWatcher<QList<Finding>>::finished, m_progress, &QWidget::hide, Qt::SingleShotConnection);
-    connect(&m_verifyWatcher, &QFutureWatcher<QList<Finding>>::finished, m_cancelButton, &QWidget::hide, Qt::SingleShotConnection);
+    connect(&m_verifyWatcher, &QFutureWatcher<QList<Finding>>::finished, m_progress, &QWidget::hide,
+        Qt::SingleShotConnection);
+    connect(&m_verifyWatcher, &QFutureWatcher<QList<Finding>>::finished, m_cancelButton, &QWidget::hide,
+        Qt::SingleShotConnection);
 }
 
 void MainWindow::fillRecentMenu()
@@ -489,16 +502,20 @@ void MainWindow::extractSelected()
     const int node = index.data(FileTreeModel::NodeRole).toInt();
     if (tree->node(node).removed)
         return;
-    const QString dest = QFileDialog::getExistingDirectory(this, tr("Extract %1 to").arg(QString::fromUtf8(tree->name(node))));
+    const QString dest
+        = QFileDialog::getExistingDirectory(this, tr("Extract %1 to").arg(QString::fromUtf8(tree->name(node))));
     if (dest.isEmpty())
         return;
     const ExtractResult r = extractNode(m_archive, m_image, *tree, node, dest, false);
     if (!r.ok())
         QMessageBox::warning(this, tr("Extract"), r.error); // a command the user just gave: a dialog is right
     else
-        statusBar()->showMessage(tr("Extracted %1 file(s), %2 folder(s), %3 link(s) to %4%5")
-                                     .arg(r.files).arg(r.folders).arg(r.links).arg(dest,
-                                          r.skipped.isEmpty() ? QString() : tr("; skipped %1").arg(r.skipped.size())));
+        statusBar()->showMessage(
+            tr("Extracted %1 file(s), %2 folder(s), %3 link(s) to %4%5")
+                .arg(r.files)
+                .arg(r.folders)
+                .arg(r.links)
+                .arg(dest, r.skipped.isEmpty() ? QString() : tr("; skipped %1").arg(r.skipped.size())));
 }
 
 void MainWindow::showPage(int page)
@@ -554,7 +571,7 @@ void MainWindow::openPath(const QString &path)
 void MainWindow::chooseFile()
 {
     const QString path = QFileDialog::getOpenFileName(this, tr("Open Image Archive"), {},
-                                                      tr("Image archives (*.tar *.tar.gz *.tgz *.tar.zst *.tar.xz *.tar.bz2);;All files (*)"));
+        tr("Image archives (*.tar *.tar.gz *.tgz *.tar.zst *.tar.xz *.tar.bz2);;All files (*)"));
     if (!path.isEmpty())
         openPath(path);
 }
@@ -597,16 +614,20 @@ void MainWindow::showOpened(const Opened &opened)
         errors += f.severity == Severity::Error ? 1 : 0;
         warnings += f.severity == Severity::Warning ? 1 : 0;
     }
-    m_summary->setText(tr("<b>%1</b> — %2, layout <b>%3</b>, %n image(s); %4 error(s), %5 warning(s)", nullptr, int(ia.images.size()))
-                           .arg(QFileInfo(ia.path).fileName().toHtmlEscaped(), container, layoutName(ia.layout))
-                           .arg(errors)
-                           .arg(warnings));
+    m_summary->setText(
+        tr("<b>%1</b> — %2, layout <b>%3</b>, %n image(s); %4 error(s), %5 warning(s)", nullptr, int(ia.images.size()))
+            .arg(QFileInfo(ia.path).fileName().toHtmlEscaped(), container, layoutName(ia.layout))
+            .arg(errors)
+            .arg(warnings));
     if (ia.errors.isEmpty()) {
         m_banner->hide();
     } else {
         // Inline, not modal: what could be read stays visible below.
         m_banner->setText(tr("Some of this archive could not be read:") + QStringLiteral("<br>")
-                          + ia.errors.mid(0, 5).join(QStringLiteral("<br>")).toHtmlEscaped().replace(QStringLiteral("&lt;br&gt;"), QStringLiteral("<br>")));
+            + ia.errors.mid(0, 5)
+                  .join(QStringLiteral("<br>"))
+                  .toHtmlEscaped()
+                  .replace(QStringLiteral("&lt;br&gt;"), QStringLiteral("<br>")));
         m_banner->show();
     }
     m_findingsModel->setFindings(m_findings);
@@ -628,7 +649,8 @@ void MainWindow::showOpened(const Opened &opened)
     for (const int a : ia.artifacts) {
         auto *item = new QTreeWidgetItem(m_images);
         const OciManifest &m = ia.oci.manifests.at(a);
-        item->setText(0, tr("artifact: %1").arg(m.artifactType.isEmpty() ? m.configDescriptor.mediaType : m.artifactType));
+        item->setText(
+            0, tr("artifact: %1").arg(m.artifactType.isEmpty() ? m.configDescriptor.mediaType : m.artifactType));
         item->setDisabled(true);
     }
     m_images->resizeColumnToContents(0);
@@ -639,7 +661,8 @@ void MainWindow::showOpened(const Opened &opened)
     for (int i = 0; i < ia.images.size() && !m_requestedPlatform.isEmpty(); ++i) {
         // Docker archives state the platform only in the config.
         const Image &img = ia.images.at(i);
-        const QString platform = img.platform.isEmpty() && img.config ? img.config->platform.toString() : img.platform.toString();
+        const QString platform
+            = img.platform.isEmpty() && img.config ? img.config->platform.toString() : img.platform.toString();
         if (platform == m_requestedPlatform || platform.startsWith(m_requestedPlatform + u'/')) {
             first = i; // the first that fits, as lamina compose --platform picks
             break;
@@ -699,14 +722,20 @@ void MainWindow::startIndexing(int image)
         Indexed result;
         // Each layer shows its own figures as soon as it is read.
         // The sizes are worked out while the layers are read (each layer merged as it arrives).
-        result.layers = indexImageLayers(ia, image, {}, progress, [this, generation](int layer, const std::shared_ptr<const LayerIndex> &index) {
-            const int files = index->fileCount;
-            const qint64 bytes = index->uncompressedSize;
-            QMetaObject::invokeMethod(this, [this, layer, files, bytes, generation] {
-                if (generation == m_generation)
-                    m_layersModel->setLayerIndexed(layer, files, bytes);
-            }, Qt::QueuedConnection);
-        }, &result.sizes);
+        result.layers = indexImageLayers(
+            ia, image, {}, progress,
+            [this, generation](int layer, const std::shared_ptr<const LayerIndex> &index) {
+                const int files = index->fileCount;
+                const qint64 bytes = index->uncompressedSize;
+                QMetaObject::invokeMethod(
+                    this,
+                    [this, layer, files, bytes, generation] {
+                        if (generation == m_generation)
+                            m_layersModel->setLayerIndexed(layer, files, bytes);
+                    },
+                    Qt::QueuedConnection);
+            },
+            &result.sizes);
         if (result.layers.cancelled)
             result.sizes = {}; // figures of a part of the layers would mislead
         return result;
@@ -732,10 +761,9 @@ void MainWindow::showLayerTree()
     m_treeAgain = false;
     m_treeLayer = layer;
     const MergedTree::Layers layers = m_layers.layers;
-    m_treeWatcher.setFuture(QtConcurrent::run(backgroundPool(), [layers, layer] {
-        return std::make_shared<const MergedTree>(MergedTree::build(layers, layer));
-    }));
-    m_chain->setHighlighted({layer}, {});
+    m_treeWatcher.setFuture(QtConcurrent::run(backgroundPool(),
+        [layers, layer] { return std::make_shared<const MergedTree>(MergedTree::build(layers, layer)); }));
+    m_chain->setHighlighted({ layer }, {});
 }
 
 void MainWindow::showFinding(int row)
@@ -757,10 +785,11 @@ void MainWindow::showFinding(int row)
                            "<tr><td><b>Docker 29 / containerd</b></td><td>%2</td></tr>"
                            "<tr><td><b>podman / skopeo</b></td><td>%3</td></tr>"
                            "<tr><td><b>go-containerregistry</b></td><td>%4</td></tr></table>")
-                .arg(f.loaders.dockerClassic.toHtmlEscaped(), f.loaders.containerd.toHtmlEscaped(), f.loaders.podman.toHtmlEscaped(),
-                     f.loaders.ggcr.toHtmlEscaped());
+                .arg(f.loaders.dockerClassic.toHtmlEscaped(), f.loaders.containerd.toHtmlEscaped(),
+                    f.loaders.podman.toHtmlEscaped(), f.loaders.ggcr.toHtmlEscaped());
     if (!f.members.isEmpty())
-        html += QStringLiteral("<p>Members: <code>%1</code></p>").arg(f.members.join(QStringLiteral(", ")).toHtmlEscaped());
+        html += QStringLiteral("<p>Members: <code>%1</code></p>")
+                    .arg(f.members.join(QStringLiteral(", ")).toHtmlEscaped());
     m_explanation->setHtml(html);
     if (f.image >= 0 && f.image != m_image && f.image < m_images->topLevelItemCount())
         m_images->setCurrentItem(m_images->topLevelItem(f.image));
@@ -796,20 +825,22 @@ void MainWindow::showPreview(const QModelIndex &proxyIndex)
     }
     constexpr qint64 kPreviewBytes = 256 * 1024;
     const FileRead r = readLayerFile(m_archive, m_image, tree->layers(), tree->node(node).layer, tree->node(node).entry,
-                                     std::max<qint64>(e.size, 1));
+        std::max<qint64>(e.size, 1));
     if (!r.ok()) {
         m_preview->setPlainText(tr("Cannot read this file: %1").arg(r.error));
         return;
     }
     const QImage picture = QImage::fromData(r.data);
     if (!picture.isNull()) {
-        m_imagePreview->setPixmap(QPixmap::fromImage(picture).scaled(QSize(400, 400), Qt::KeepAspectRatio, Qt::SmoothTransformation));
+        m_imagePreview->setPixmap(
+            QPixmap::fromImage(picture).scaled(QSize(400, 400), Qt::KeepAspectRatio, Qt::SmoothTransformation));
         m_imagePreview->show();
         m_preview->hide();
         return;
     }
     const QByteArray head = r.data.left(kPreviewBytes);
-    const QString more = r.data.size() > kPreviewBytes ? tr("\n… (%1 more bytes)").arg(r.data.size() - kPreviewBytes) : QString();
+    const QString more
+        = r.data.size() > kPreviewBytes ? tr("\n… (%1 more bytes)").arg(r.data.size() - kPreviewBytes) : QString();
     // Text when the bytes decode as text: a UTF-16 byte order mark, valid UTF-8, or (as the last
     // guess) Latin-1 without control bytes; hex otherwise.
     if (head.startsWith("\xff\xfe") || head.startsWith("\xfe\xff")) {
@@ -845,9 +876,9 @@ void MainWindow::fillArchiveMap()
         const Archive::Resolved r = ar.resolve(path);
         const int direct = ar.find(normaliseMemberPath(path));
         if (direct >= 0 && !roles.contains(direct))
-            roles.insert(direct, {role, readers});
+            roles.insert(direct, { role, readers });
         if (r.index >= 0 && !roles.contains(r.index))
-            roles.insert(r.index, {role, readers});
+            roles.insert(r.index, { role, readers });
     };
     const QString mReaders = tr("Docker ≤ 28, podman, ggcr");
     const QString oReaders = tr("containerd, Docker 29");
@@ -892,9 +923,11 @@ void MainWindow::fillArchiveMap()
         if (m.type == MemberType::Symlink || m.type == MemberType::Hardlink) {
             const Archive::Resolved r = ar.resolve(m.path);
             role = (role.isEmpty() ? tr("link") : role + tr(" (link)"));
-            item->setText(3, QStringLiteral("%1 → %2").arg(m.path, r.index >= 0 ? r.path : tr("(unresolved: %1)").arg(r.error)));
+            item->setText(
+                3, QStringLiteral("%1 → %2").arg(m.path, r.index >= 0 ? r.path : tr("(unresolved: %1)").arg(r.error)));
         }
-        item->setText(0, role.isEmpty() ? (m.path.startsWith(u"blobs/") ? tr("unreferenced blob") : tr("unknown")) : role);
+        item->setText(
+            0, role.isEmpty() ? (m.path.startsWith(u"blobs/") ? tr("unreferenced blob") : tr("unknown")) : role);
         item->setText(1, roles.value(i).second);
     }
     for (int c = 0; c < 3; ++c)
@@ -934,12 +967,16 @@ void MainWindow::showMember(int member)
 void MainWindow::fillConfig()
 {
     const Image &img = m_archive.images.at(m_image);
-    QString html = QStringLiteral("<h3>%1</h3>").arg((img.tags.isEmpty() ? tr("(untagged)") : img.tags.join(QStringLiteral(", "))).toHtmlEscaped());
-    html += QStringLiteral("<p>Config <code>%1</code> (%2), platform %3</p>").arg(img.configPath.toHtmlEscaped(), img.configDigest, img.platform.toString());
+    QString html
+        = QStringLiteral("<h3>%1</h3>")
+              .arg((img.tags.isEmpty() ? tr("(untagged)") : img.tags.join(QStringLiteral(", "))).toHtmlEscaped());
+    html += QStringLiteral("<p>Config <code>%1</code> (%2), platform %3</p>")
+                .arg(img.configPath.toHtmlEscaped(), img.configDigest, img.platform.toString());
     if (img.config) {
         html += QStringLiteral("<table cellspacing=4>");
         const QJsonObject c = img.config->config;
-        for (const char *key : {"Entrypoint", "Cmd", "WorkingDir", "User", "Env", "ExposedPorts", "Volumes", "Labels", "StopSignal"}) {
+        for (const char *key :
+            { "Entrypoint", "Cmd", "WorkingDir", "User", "Env", "ExposedPorts", "Volumes", "Labels", "StopSignal" }) {
             const QJsonValue v = c.value(QLatin1String(key));
             if (v.isUndefined() || v.isNull())
                 continue;
@@ -948,7 +985,9 @@ void MainWindow::fillConfig()
                 QStringList parts;
                 for (const QJsonValue &x : v.toArray())
                     parts << x.toString();
-                text = QLatin1String(key) == QLatin1String("Env") ? parts.join(QStringLiteral("\n")) : QStringLiteral("[") + parts.join(QStringLiteral(", ")) + u']';
+                text = QLatin1String(key) == QLatin1String("Env")
+                    ? parts.join(QStringLiteral("\n"))
+                    : QStringLiteral("[") + parts.join(QStringLiteral(", ")) + u']';
             } else if (v.isObject()) {
                 text = QString::fromUtf8(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
             } else {
@@ -962,7 +1001,7 @@ void MainWindow::fillConfig()
         for (const HistoryEntry &h : img.config->history) {
             html += QStringLiteral("<tr><td>%1</td><td>%2</td><td><code>%3</code></td></tr>")
                         .arg(h.emptyLayer ? tr("(empty)") : tr("layer %1").arg(layer++), h.created.toHtmlEscaped(),
-                             h.createdBy.simplified().toHtmlEscaped());
+                            h.createdBy.simplified().toHtmlEscaped());
         }
         html += QStringLiteral("</table>");
     }

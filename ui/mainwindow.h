@@ -60,9 +60,9 @@ public:
     void showPage(int page);
 
 Q_SIGNALS:
-    void archiveLoaded();  ///< metadata and findings are shown
-    void layersIndexed();  ///< the current image's layers are indexed (or could not be) and the files shown
-    void verified();       ///< every layer was hashed; the findings include what only hashing shows
+    void archiveLoaded(); ///< metadata and findings are shown
+    void layersIndexed(); ///< the current image's layers are indexed (or could not be) and the files shown
+    void verified(); ///< every layer was hashed; the findings include what only hashing shows
 
 protected:
     void dragEnterEvent(QDragEnterEvent *event) override;
@@ -101,7 +101,7 @@ private:
     QFutureWatcher<Indexed> m_indexWatcher;
     QFutureWatcher<std::shared_ptr<const MergedTree>> m_treeWatcher;
     QFutureWatcher<QList<Finding>> m_verifyWatcher;
-    std::atomic<bool> m_verifyCancelled{false};
+    std::atomic<bool> m_verifyCancelled { false };
     int m_generation = 0; ///< bumped per indexing run, so late results of an earlier run are dropped
     QString m_verifiedPath; ///< verification runs once per opened archive
     void startVerification();
@@ -112,7 +112,7 @@ private:
     void fillRecentMenu();
     void extractSelected();
     std::shared_ptr<std::atomic<bool>> m_cancel;
-    std::atomic<qint64> m_progressDone{0}, m_progressTotal{0};
+    std::atomic<qint64> m_progressDone { 0 }, m_progressTotal { 0 };
 
     QLabel *m_banner = nullptr;
     QLabel *m_summary = nullptr;

@@ -23,12 +23,12 @@ ModeEdit::ModeEdit(QWidget *parent)
     m_text->setMaxLength(9);
     m_text->setToolTip(tr("0755 or rwxr-xr-x"));
     grid->addWidget(m_text, 0, 0);
-    const QStringList columns{tr("r"), tr("w"), tr("x")};
+    const QStringList columns { tr("r"), tr("w"), tr("x") };
     for (int c = 0; c < 3; ++c)
         grid->addWidget(new QLabel(columns.at(c)), 0, c + 1, Qt::AlignCenter);
     grid->addWidget(new QLabel(tr("special")), 0, 4);
-    const QStringList rows{tr("owner"), tr("group"), tr("others")};
-    const QStringList specials{tr("set-uid"), tr("set-gid"), tr("sticky")};
+    const QStringList rows { tr("owner"), tr("group"), tr("others") };
+    const QStringList specials { tr("set-uid"), tr("set-gid"), tr("sticky") };
     QList<QCheckBox *> bits(12, nullptr);
     for (int r = 0; r < 3; ++r) {
         grid->addWidget(new QLabel(rows.at(r)), r + 1, 0, Qt::AlignRight);

@@ -19,12 +19,18 @@ namespace lamina {
 QString compressionName(Compression c)
 {
     switch (c) {
-    case Compression::None: return QStringLiteral("none");
-    case Compression::Gzip: return QStringLiteral("gzip");
-    case Compression::Zstd: return QStringLiteral("zstd");
-    case Compression::Xz: return QStringLiteral("xz");
-    case Compression::Bzip2: return QStringLiteral("bzip2");
-    case Compression::Unknown: break;
+    case Compression::None:
+        return QStringLiteral("none");
+    case Compression::Gzip:
+        return QStringLiteral("gzip");
+    case Compression::Zstd:
+        return QStringLiteral("zstd");
+    case Compression::Xz:
+        return QStringLiteral("xz");
+    case Compression::Bzip2:
+        return QStringLiteral("bzip2");
+    case Compression::Unknown:
+        break;
     }
     return QStringLiteral("unknown");
 }
@@ -152,8 +158,9 @@ Archive::Resolved Archive::resolve(const QString &path) const
         const int idx = find(current);
         if (idx < 0) {
             if (todo.isEmpty() || !m_dirs.contains(current)) {
-                r.error = r.hops ? QStringLiteral("\"%1\" leads to \"%2\", which is not in the archive").arg(path, current)
-                                 : QStringLiteral("\"%1\" is not in the archive").arg(path);
+                r.error = r.hops
+                    ? QStringLiteral("\"%1\" leads to \"%2\", which is not in the archive").arg(path, current)
+                    : QStringLiteral("\"%1\" is not in the archive").arg(path);
                 return r;
             }
             continue;
@@ -161,11 +168,14 @@ Archive::Resolved Archive::resolve(const QString &path) const
         const Member &m = m_members.at(idx);
         if (m.type == MemberType::Symlink) {
             if (++r.hops > kMaxLinkHops) {
-                r.error = QStringLiteral("\"%1\": symbolic links form a loop (more than %2 hops, the link hop limit)").arg(path).arg(kMaxLinkHops);
+                r.error = QStringLiteral("\"%1\": symbolic links form a loop (more than %2 hops, the link hop limit)")
+                              .arg(path)
+                              .arg(kMaxLinkHops);
                 return r;
             }
             if (m.linkTarget.startsWith(u'/')) {
-                r.error = QStringLiteral("\"%1\" is a symbolic link to the absolute path \"%2\", which points outside the archive")
+                r.error = QStringLiteral(
+                    "\"%1\" is a symbolic link to the absolute path \"%2\", which points outside the archive")
                               .arg(current, m.linkTarget);
                 return r;
             }
@@ -175,13 +185,16 @@ Archive::Resolved Archive::resolve(const QString &path) const
         }
         if (m.type == MemberType::Hardlink) {
             if (++r.hops > kMaxLinkHops) {
-                r.error = QStringLiteral("\"%1\": hard links form a loop (more than %2 hops, the link hop limit)").arg(path).arg(kMaxLinkHops);
+                r.error = QStringLiteral("\"%1\": hard links form a loop (more than %2 hops, the link hop limit)")
+                              .arg(path)
+                              .arg(kMaxLinkHops);
                 return r;
             }
             bool escapes = false;
             const QString target = normaliseMemberPath(m.linkTarget, &escapes);
             if (escapes || m.linkTarget.startsWith(u'/')) {
-                r.error = QStringLiteral("\"%1\" is a hard link to \"%2\", which points outside the archive").arg(current, m.linkTarget);
+                r.error = QStringLiteral("\"%1\" is a hard link to \"%2\", which points outside the archive")
+                              .arg(current, m.linkTarget);
                 return r;
             }
             done.clear();
@@ -218,8 +231,11 @@ bool Archive::location(const Member &m, QString *file, qint64 *offset) const
 static QString tooLarge(const Member &m, qint64 maxBytes)
 {
     return QStringLiteral("%1: %2 bytes, more than the %3 bytes read into memory for a member of this kind%4")
-        .arg(m.path).arg(m.size).arg(maxBytes)
-        .arg(maxBytes == kMaxMetadataMemberSize ? limits::note("kMaxMetadataMemberSize", kMaxMetadataMemberSize) : QString());
+        .arg(m.path)
+        .arg(m.size)
+        .arg(maxBytes)
+        .arg(maxBytes == kMaxMetadataMemberSize ? limits::note("kMaxMetadataMemberSize", kMaxMetadataMemberSize)
+                                                : QString());
 }
 
 Archive::ReadResult Archive::read(int index, qint64 maxBytes) const
@@ -250,7 +266,8 @@ Archive::ReadResult Archive::read(int index, qint64 maxBytes) const
     const qint64 before = m_metadataBytes.fetch_add(std::max<qint64>(m.size, 0));
     if (addSizes(before, m.size) > limits::kMaxMetadataBytesTotal) {
         r.error = QStringLiteral("%1: not read: the metadata read from this archive would pass %2 bytes in all%3")
-                      .arg(m.path).arg(limits::kMaxMetadataBytesTotal)
+                      .arg(m.path)
+                      .arg(limits::kMaxMetadataBytesTotal)
                       .arg(limits::note("kMaxMetadataBytesTotal", limits::kMaxMetadataBytesTotal));
         return r;
     }
@@ -285,7 +302,10 @@ Archive::ReadResult Archive::read(int index, qint64 maxBytes) const
     m_bytesRead += got;
     if (got < m.size) {
         r.data.truncate(got);
-        r.error = QStringLiteral("%1: truncated: only %2 of its %3 bytes are in the archive").arg(m.path).arg(got).arg(m.size);
+        r.error = QStringLiteral("%1: truncated: only %2 of its %3 bytes are in the archive")
+                      .arg(m.path)
+                      .arg(got)
+                      .arg(m.size);
     }
     return r;
 }
@@ -326,13 +346,20 @@ class FileRangeReader : public MemberReader
 {
 public:
     FileRangeReader(int fd, qint64 offset, qint64 size, std::atomic<qint64> *counter, QString name)
-        : m_fd(fd), m_offset(offset), m_left(size), m_counter(counter), m_name(std::move(name))
+        : m_fd(fd)
+        , m_offset(offset)
+        , m_left(size)
+        , m_counter(counter)
+        , m_name(std::move(name))
     {
 #ifdef POSIX_FADV_SEQUENTIAL
         ::posix_fadvise(fd, offset, size, POSIX_FADV_SEQUENTIAL);
 #endif
     }
-    ~FileRangeReader() override { ::close(m_fd); }
+    ~FileRangeReader() override
+    {
+        ::close(m_fd);
+    }
 
     qint64 read(char *buffer, qint64 max) override
     {
@@ -347,7 +374,9 @@ public:
                 return -1;
             }
             if (n == 0) {
-                m_error = QStringLiteral("%1: truncated: the archive ends %2 bytes before the member does").arg(m_name).arg(m_left);
+                m_error = QStringLiteral("%1: truncated: the archive ends %2 bytes before the member does")
+                              .arg(m_name)
+                              .arg(m_left);
                 return -1;
             }
             m_offset += n;
@@ -357,7 +386,10 @@ public:
             return n;
         }
     }
-    QString error() const override { return m_error; }
+    QString error() const override
+    {
+        return m_error;
+    }
     qint64 skip(qint64 n) override
     {
         const qint64 step = std::min(n, m_left);
@@ -365,7 +397,10 @@ public:
         m_left -= step;
         return step;
     }
-    bool canSeek() const override { return true; }
+    bool canSeek() const override
+    {
+        return true;
+    }
     bool fileRange(int *fd, qint64 *offset, qint64 *length) const override
     {
         *fd = m_fd;
@@ -385,7 +420,8 @@ private:
 
 } // namespace
 
-std::unique_ptr<MemberReader> fileRangeReader(int fd, qint64 offset, qint64 size, const QString &name, std::atomic<qint64> *counter)
+std::unique_ptr<MemberReader> fileRangeReader(
+    int fd, qint64 offset, qint64 size, const QString &name, std::atomic<qint64> *counter)
 {
     return std::make_unique<FileRangeReader>(fd, offset, size, counter, name);
 }

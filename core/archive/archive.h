@@ -44,7 +44,7 @@ public:
     struct OpenResult
     {
         std::shared_ptr<const Archive> archive; ///< null when nothing could be read
-        QString error;                          ///< why it could not be opened at all
+        QString error; ///< why it could not be opened at all
     };
     static OpenResult open(const QString &path, const Progress &progress = {});
 
@@ -78,10 +78,10 @@ public:
 
     struct Resolved
     {
-        int index = -1;      ///< the member finally reached, or -1
-        QString path;        ///< its path
-        int hops = 0;        ///< links followed
-        QString error;       ///< why it could not be resolved (loop, outside, not found)
+        int index = -1; ///< the member finally reached, or -1
+        QString path; ///< its path
+        int hops = 0; ///< links followed
+        QString error; ///< why it could not be resolved (loop, outside, not found)
     };
     /// Follows symlinks (relative to their folder) and hardlinks inside the archive, component by
     /// component, refusing targets that leave the archive and chains longer than kMaxLinkHops.
@@ -106,7 +106,7 @@ public:
     /// comes; `visit` returns false to stop. Members `visit` does not read to the end are skipped.
     /// Returns false with `error` when the stream breaks off.
     bool scanMembers(const QSet<int> &wanted, const std::function<bool(int index, MemberReader &reader)> &visit,
-                     const Progress &progress, QString *error) const;
+        const Progress &progress, QString *error) const;
 
     /// The first up to kHeadSize bytes of a member.
     QByteArray head(int index) const;
@@ -141,8 +141,8 @@ private:
     QStringList m_absoluteMembers;
     bool m_truncated = false;
     bool m_cancelled = false;
-    mutable std::atomic<qint64> m_bytesRead{0};
-    mutable std::atomic<qint64> m_metadataBytes{0}; // read() in all, against kMaxMetadataBytesTotal
+    mutable std::atomic<qint64> m_bytesRead { 0 };
+    mutable std::atomic<qint64> m_metadataBytes { 0 }; // read() in all, against kMaxMetadataBytesTotal
 };
 
 /// Normalises a member path: strips "./" and leading "/", folds "//" and "." components. Returns

@@ -11,19 +11,19 @@ enum class MemberType : quint8 { File, Directory, Symlink, Hardlink, Other };
 /// One member of an outer archive (a tar entry, or a file of a layout folder).
 struct Member
 {
-    QString path;        ///< normalised: no leading "/" or "./", no "//", no trailing "/"
-    QString storedPath;  ///< as written in the archive, when that differs from `path`
+    QString path; ///< normalised: no leading "/" or "./", no "//", no trailing "/"
+    QString storedPath; ///< as written in the archive, when that differs from `path`
     MemberType type = MemberType::File;
     qint64 size = 0;
     /// Where the member's bytes start in an uncompressed tar file, so they can be read later by
     /// seeking; -1 when they cannot (compressed stream, sparse entry, folder member).
     qint64 dataOffset = -1;
-    QString linkTarget;  ///< symlink target as stored, or the hardlink's archive path
+    QString linkTarget; ///< symlink target as stored, or the hardlink's archive path
     quint32 mode = 0;
     qint64 mtime = 0;
-    int ordinal = 0;     ///< position among the archive's headers (to re-stream compressed input)
-    QByteArray head;     ///< up to 512 leading bytes, when captured while indexing
-    QByteArray content;  ///< whole content, captured while streaming compressed input
+    int ordinal = 0; ///< position among the archive's headers (to re-stream compressed input)
+    QByteArray head; ///< up to 512 leading bytes, when captured while indexing
+    QByteArray content; ///< whole content, captured while streaming compressed input
     bool captured = false;
 };
 

@@ -50,8 +50,8 @@ public:
 /// A reader over `size` bytes of the open file `fd` from `offset`, by positional reads (so several
 /// may share a file); it closes `fd`, and can hand its range to the kernel (fileRange()). A file
 /// ending before the range does is an error naming `name`. `counter` adds up the bytes read.
-std::unique_ptr<MemberReader> fileRangeReader(int fd, qint64 offset, qint64 size, const QString &name,
-                                              std::atomic<qint64> *counter = nullptr);
+std::unique_ptr<MemberReader> fileRangeReader(
+    int fd, qint64 offset, qint64 size, const QString &name, std::atomic<qint64> *counter = nullptr);
 
 /// The first `limit` bytes of `reader`'s member; one byte more is an error naming `name` and the
 /// limit, so that a blob whose descriptor gives its size is never read far past it (a sparse
@@ -59,7 +59,12 @@ std::unique_ptr<MemberReader> fileRangeReader(int fd, qint64 offset, qint64 size
 class LimitedReader : public MemberReader
 {
 public:
-    LimitedReader(MemberReader &reader, qint64 limit, QString name) : m_reader(reader), m_limit(limit), m_name(std::move(name)) {}
+    LimitedReader(MemberReader &reader, qint64 limit, QString name)
+        : m_reader(reader)
+        , m_limit(limit)
+        , m_name(std::move(name))
+    {
+    }
     qint64 read(char *buffer, qint64 max) override
     {
         if (!m_error.isEmpty())
@@ -71,7 +76,9 @@ public:
         }
         m_got += n;
         if (m_got > m_limit) {
-            m_error = QStringLiteral("%1: longer than the %2 bytes its descriptor gives; reading stopped there").arg(m_name).arg(m_limit);
+            m_error = QStringLiteral("%1: longer than the %2 bytes its descriptor gives; reading stopped there")
+                          .arg(m_name)
+                          .arg(m_limit);
             return -1;
         }
         return n;

@@ -7,8 +7,8 @@
 #include <QFileInfo>
 
 #include "archive/inflater_p.h"
-#include "util/checkedsize.h"
 #include "archive/libarchive_p.h"
+#include "util/checkedsize.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -183,7 +183,8 @@ bool openSource(TarStream &s, const QString &path, QString *error)
         s.inflater = std::make_unique<Inflater>();
         s.inflater->progress = src.progress;
         if (!s.inflater->open(&src, &FileSource::read)) {
-            *error = QStringLiteral("cannot decompress the archive (%1): %2").arg(compressionName(s.compression), s.inflater->error());
+            *error = QStringLiteral("cannot decompress the archive (%1): %2")
+                         .arg(compressionName(s.compression), s.inflater->error());
             return false;
         }
         s.inflater->feed(s.a);
@@ -252,8 +253,9 @@ void Archive::Builder::addMember(Archive &ar, Member m)
         const Member &old = ar.m_members.at(existing);
         if (!(old.type == MemberType::Directory && m.type == MemberType::Directory)) {
             ar.m_duplicateMembers.append(m.path);
-            ar.m_problems.append(QStringLiteral("%1: stored twice in the archive; the later copy is used, as extraction would")
-                                     .arg(m.path));
+            ar.m_problems.append(
+                QStringLiteral("%1: stored twice in the archive; the later copy is used, as extraction would")
+                    .arg(m.path));
         }
     }
     // Parents of a member exist implicitly, even when the tar has no entry for them.
@@ -288,7 +290,8 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
             ar->m_compression = sniffCompression(f.read(kHeadSize));
         ar->m_fileSize = f.size();
         ar->m_truncated = true;
-        ar->m_problems.append(QStringLiteral("the archive is truncated or damaged before its first member could be read: %1").arg(error));
+        ar->m_problems.append(
+            QStringLiteral("the archive is truncated or damaged before its first member could be read: %1").arg(error));
         result.archive = std::move(ar);
         return result;
     }
@@ -327,15 +330,17 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
             }
             ar->m_truncated = true;
             ar->m_problems.append(ar->m_members.isEmpty()
-                                      ? QStringLiteral("the archive is truncated or damaged before its first member could be read: %1").arg(why)
-                                      : QStringLiteral("the archive is truncated or damaged after member \"%1\": %2")
-                                            .arg(ar->m_members.constLast().path, why));
+                    ? QStringLiteral("the archive is truncated or damaged before its first member could be read: %1")
+                          .arg(why)
+                    : QStringLiteral("the archive is truncated or damaged after member \"%1\": %2")
+                          .arg(ar->m_members.constLast().path, why));
             break;
         }
 
         if (ar->m_members.size() >= limits::kMaxArchiveMembers) {
             ar->m_problems.append(QStringLiteral("the archive holds more than %1 members; the rest were not indexed%2")
-                                      .arg(limits::kMaxArchiveMembers).arg(limits::note("kMaxArchiveMembers", limits::kMaxArchiveMembers)));
+                                      .arg(limits::kMaxArchiveMembers)
+                                      .arg(limits::note("kMaxArchiveMembers", limits::kMaxArchiveMembers)));
             break;
         }
         Member m;
@@ -353,34 +358,45 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
             m.size = 0;
         } else {
             switch (archive_entry_filetype(e)) {
-            case AE_IFREG: m.type = MemberType::File; break;
-            case AE_IFDIR: m.type = MemberType::Directory; break;
+            case AE_IFREG:
+                m.type = MemberType::File;
+                break;
+            case AE_IFDIR:
+                m.type = MemberType::Directory;
+                break;
             case AE_IFLNK:
                 m.type = MemberType::Symlink;
                 m.linkTarget = entryLink(e, false);
                 break;
-            default: m.type = MemberType::Other; break;
+            default:
+                m.type = MemberType::Other;
+                break;
             }
         }
         if (escapes || stored.isEmpty()) {
             ar->m_unsafeMembers.append(stored);
-            ar->m_problems.append(QStringLiteral("member \"%1\": the path leaves the archive (\"..\" above its root); ignored")
-                                      .arg(stored));
+            ar->m_problems.append(
+                QStringLiteral("member \"%1\": the path leaves the archive (\"..\" above its root); ignored")
+                    .arg(stored));
             continue;
         }
         if (m.path.isEmpty())
             continue; // the root folder itself ("./")
         if (stored.startsWith(u'/')) {
             ar->m_absoluteMembers.append(stored);
-            ar->m_problems.append(QStringLiteral("member \"%1\": stored with an absolute path; read as \"%2\" inside the archive")
-                                      .arg(stored, m.path));
+            ar->m_problems.append(
+                QStringLiteral("member \"%1\": stored with an absolute path; read as \"%2\" inside the archive")
+                    .arg(stored, m.path));
         }
         if (const char *raw = archive_entry_pathname(e); raw && !QUtf8StringView(raw).isValidUtf8())
-            ar->m_problems.append(QStringLiteral("member \"%1\": the name is not valid UTF-8 (shown with replacement characters)")
-                                      .arg(stored));
+            ar->m_problems.append(
+                QStringLiteral("member \"%1\": the name is not valid UTF-8 (shown with replacement characters)")
+                    .arg(stored));
         if (stored.size() > limits::kMaxPathLength) {
             ar->m_problems.append(QStringLiteral("member \"%1…\": a path of %2 characters; skipped%3")
-                                      .arg(stored.left(80)).arg(stored.size()).arg(limits::note("kMaxPathLength", limits::kMaxPathLength)));
+                                      .arg(stored.left(80))
+                                      .arg(stored.size())
+                                      .arg(limits::note("kMaxPathLength", limits::kMaxPathLength)));
             continue;
         }
 
@@ -389,8 +405,11 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
                 m.dataOffset = archive_filter_bytes(h.a, 0);
             if (!compressed && m.dataOffset >= 0 && addSizes(m.dataOffset, m.size) > src.size) {
                 ar->m_truncated = true;
-                ar->m_problems.append(QStringLiteral("%1: truncated: the archive ends %2 bytes into this member's %3 bytes")
-                                          .arg(m.path).arg(std::max<qint64>(0, src.size - m.dataOffset)).arg(m.size));
+                ar->m_problems.append(
+                    QStringLiteral("%1: truncated: the archive ends %2 bytes into this member's %3 bytes")
+                        .arg(m.path)
+                        .arg(std::max<qint64>(0, src.size - m.dataOffset))
+                        .arg(m.size));
             }
             if (compressed && m.size > 0) {
                 // One pass only: keep the head of every member and all of small metadata.
@@ -398,8 +417,7 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
                 const la_ssize_t n = archive_read_data(h.a, buf.data(), size_t(buf.size()));
                 if (n < 0) {
                     ar->m_truncated = true;
-                    ar->m_problems.append(QStringLiteral("%1: truncated or damaged: %2")
-                                              .arg(m.path, h.why()));
+                    ar->m_problems.append(QStringLiteral("%1: truncated or damaged: %2").arg(m.path, h.why()));
                     Builder::addMember(*ar, std::move(m));
                     break;
                 }
@@ -416,9 +434,12 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
                         all.append(chunk.constData(), int(got));
                     if (got < 0 || all.size() < m.size) {
                         ar->m_truncated = true;
-                        ar->m_problems.append(h.bomb() ? QStringLiteral("%1: %2").arg(m.path, h.bombMessage())
-                                                       : QStringLiteral("%1: truncated: only %2 of its %3 bytes are in the archive")
-                                                             .arg(m.path).arg(all.size()).arg(m.size));
+                        ar->m_problems.append(h.bomb()
+                                ? QStringLiteral("%1: %2").arg(m.path, h.bombMessage())
+                                : QStringLiteral("%1: truncated: only %2 of its %3 bytes are in the archive")
+                                      .arg(m.path)
+                                      .arg(all.size())
+                                      .arg(m.size));
                     }
                     m.content = all;
                     m.captured = true;
@@ -470,7 +491,10 @@ Archive::ReadResult Archive::readStreamed(int index, qint64 maxBytes) const
         if (got < target.size) {
             r.data.truncate(got);
             r.error = h.bomb() ? QStringLiteral("%1: %2").arg(target.path, h.bombMessage())
-                               : QStringLiteral("%1: truncated: only %2 of its %3 bytes could be read").arg(target.path).arg(got).arg(target.size);
+                               : QStringLiteral("%1: truncated: only %2 of its %3 bytes could be read")
+                                     .arg(target.path)
+                                     .arg(got)
+                                     .arg(target.size);
         }
         return r;
     }
@@ -484,7 +508,10 @@ class StreamReader : public MemberReader
 {
 public:
     StreamReader(const TarStream &stream, QString name)
-        : m_stream(stream), m_name(std::move(name)) {}
+        : m_stream(stream)
+        , m_name(std::move(name))
+    {
+    }
     qint64 read(char *buffer, qint64 max) override
     {
         const la_ssize_t n = archive_read_data(m_stream.a, buffer, size_t(max));
@@ -506,7 +533,7 @@ private:
 } // namespace
 
 bool Archive::scanMembers(const QSet<int> &wanted, const std::function<bool(int, MemberReader &)> &visit,
-                          const Progress &progress, QString *error) const
+    const Progress &progress, QString *error) const
 {
     if (m_container == Container::Directory) {
         QList<int> sorted(wanted.begin(), wanted.end());
@@ -548,8 +575,7 @@ bool Archive::scanMembers(const QSet<int> &wanted, const std::function<bool(int,
             return true;
     }
     if (left > 0 && !progress.cancelled()) {
-        *error = QStringLiteral("the archive ended before all members were read: %1")
-                     .arg(h.why());
+        *error = QStringLiteral("the archive ended before all members were read: %1").arg(h.why());
         return false;
     }
     return true;

@@ -44,11 +44,14 @@ static QString indent(const QString &text, const QString &prefix)
 QString checkText(const ImageArchive &ia, const QList<Finding> &findings, bool explain)
 {
     QString out = ia.path + u'\n';
-    int counts[3] = {0, 0, 0};
+    int counts[3] = { 0, 0, 0 };
     for (const Finding &f : findings)
         ++counts[int(f.severity)];
     out += QStringLiteral("  %1 image(s), %2 error(s), %3 warning(s), %4 note(s)\n")
-               .arg(ia.images.size()).arg(counts[0]).arg(counts[1]).arg(counts[2]);
+               .arg(ia.images.size())
+               .arg(counts[0])
+               .arg(counts[1])
+               .arg(counts[2]);
     for (const Finding &f : findings) {
         out += QStringLiteral("\n%1 %2: %3\n").arg(severityName(f.severity).toUpper(), f.code, f.message);
         if (!explain)

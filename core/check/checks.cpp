@@ -18,7 +18,10 @@ class Checker
 {
 public:
     explicit Checker(const ImageArchive &ia)
-        : m_ia(ia), m_ar(*ia.archive) {}
+        : m_ia(ia)
+        , m_ar(*ia.archive)
+    {
+    }
 
     QList<Finding> run()
     {
@@ -52,29 +55,33 @@ private:
             for (const QString &p : m_ar.problems())
                 if (p.contains(u"truncated") || p.contains(u"damaged"))
                     why << p;
-            add("archive-damaged", Severity::Error, QStringLiteral("the archive is truncated or damaged"), why.join(u'\n'));
+            add("archive-damaged", Severity::Error, QStringLiteral("the archive is truncated or damaged"),
+                why.join(u'\n'));
         }
         for (const QString &name : m_ar.unsafeMembers()) {
             Finding &f = add("unsafe-path", Severity::Error,
-                             QStringLiteral("tar member \"%1\" climbs out of the archive; it was skipped").arg(name));
+                QStringLiteral("tar member \"%1\" climbs out of the archive; it was skipped").arg(name));
             f.members << name;
         }
         for (const QString &name : m_ar.absoluteMembers()) {
             Finding &f = add("unsafe-path", Severity::Error,
-                             QStringLiteral("tar member \"%1\" has an absolute path; it is read inside the archive").arg(name));
+                QStringLiteral("tar member \"%1\" has an absolute path; it is read inside the archive").arg(name));
             f.members << name;
         }
         if (m_ia.images.isEmpty() && m_ia.layout == Layout::Unknown && !m_ar.truncated())
             add("not-an-image", Severity::Error,
-                m_ar.members().isEmpty() ? QStringLiteral("the archive holds no members at all")
-                                         : QStringLiteral("no manifest.json, no OCI index and no legacy chain: not an image archive"));
+                m_ar.members().isEmpty()
+                    ? QStringLiteral("the archive holds no members at all")
+                    : QStringLiteral("no manifest.json, no OCI index and no legacy chain: not an image archive"));
         if (m_ia.layout == Layout::DockerLegacy)
             add("legacy-only", Severity::Warning,
                 QStringLiteral("only the legacy chain describes the images: no manifest.json, no OCI layout"));
         if (hasManifest() && m_ia.legacy.layers.isEmpty())
             add("no-legacy-chain", Severity::Info,
                 QStringLiteral("manifest.json describes the images; there are no legacy <id>/json files")
-                    + (m_ia.legacy.hasRepositories ? QStringLiteral(" (repositories exists, but names no layer directory)") : QString()));
+                    + (m_ia.legacy.hasRepositories
+                            ? QStringLiteral(" (repositories exists, but names no layer directory)")
+                            : QString()));
     }
 
     // ---- M ----
@@ -85,42 +92,49 @@ private:
             return;
         if (!m.problems.isEmpty()) {
             Finding &f = add("manifest-invalid", Severity::Error,
-                             QStringLiteral("manifest.json: %1").arg(m.problems.constFirst().section(QStringLiteral(": "), 1)),
-                             m.problems.join(u'\n'));
+                QStringLiteral("manifest.json: %1").arg(m.problems.constFirst().section(QStringLiteral(": "), 1)),
+                m.problems.join(u'\n'));
             f.members << QStringLiteral("manifest.json");
         }
         if (m.entries.size() > 1)
-            add("multiple-images", Severity::Info, QStringLiteral("manifest.json lists %1 images").arg(m.entries.size()));
-        static const QRegularExpression tagRe(QStringLiteral(
-            "^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?/)?"
-            "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
-            ":[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"));
+            add("multiple-images", Severity::Info,
+                QStringLiteral("manifest.json lists %1 images").arg(m.entries.size()));
+        static const QRegularExpression tagRe(
+            QStringLiteral("^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-"
+                           "Z0-9])?))*(?::[0-9]+)?/)?"
+                           "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
+                           ":[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"));
         for (const ManifestEntry &e : m.entries) {
             for (const QString &tag : e.repoTags) {
                 if (!tagRe.match(tag).hasMatch()) {
                     Finding &f = add("invalid-tag", Severity::Error,
-                                     QStringLiteral("manifest.json entry %1: \"%2\" is not a name:tag reference").arg(e.index).arg(tag),
-                                     tag.contains(u'@') ? QStringLiteral("A digest reference cannot be a tag.")
-                                     : !tag.section(u'/', -1).contains(u':') ? QStringLiteral("The tag part is missing.")
-                                                                             : QString());
+                        QStringLiteral("manifest.json entry %1: \"%2\" is not a name:tag reference")
+                            .arg(e.index)
+                            .arg(tag),
+                        tag.contains(u'@') ? QStringLiteral("A digest reference cannot be a tag.")
+                            : !tag.section(u'/', -1).contains(u':') ? QStringLiteral("The tag part is missing.")
+                                                                    : QString());
                     f.image = imageOfEntry(e.index);
                     f.members << QStringLiteral("manifest.json");
                 }
             }
-            const QStringList paths = QStringList{e.configPath} + e.layers;
+            const QStringList paths = QStringList { e.configPath } + e.layers;
             for (const QString &p : paths) {
                 bool escapes = false;
                 normaliseMemberPath(p, &escapes);
                 if (p.startsWith(u'/') || escapes) {
                     Finding &f = add("unsafe-path", Severity::Error,
-                                     QStringLiteral("manifest.json entry %1 names \"%2\", which %3")
-                                         .arg(e.index).arg(p, p.startsWith(u'/') ? QStringLiteral("is absolute")
-                                                                                 : QStringLiteral("climbs out of the archive")));
+                        QStringLiteral("manifest.json entry %1 names \"%2\", which %3")
+                            .arg(e.index)
+                            .arg(p,
+                                p.startsWith(u'/') ? QStringLiteral("is absolute")
+                                                   : QStringLiteral("climbs out of the archive")));
                     f.image = imageOfEntry(e.index);
                     f.members << QStringLiteral("manifest.json");
                 }
             }
-            checkConfig(e.config, imageOfEntry(e.index), QStringLiteral("manifest.json entry %1").arg(e.index), true, {});
+            checkConfig(
+                e.config, imageOfEntry(e.index), QStringLiteral("manifest.json entry %1").arg(e.index), true, {});
             checkParent(e);
             checkLayerSources(e);
         }
@@ -149,11 +163,13 @@ private:
     }
 
     /// Shared by M and O: presence, JSON, shape, types, claimed digest.
-    void checkConfig(const LoadedConfig &c, int image, const QString &where, bool fromManifest, const Descriptor &descriptor)
+    void checkConfig(
+        const LoadedConfig &c, int image, const QString &where, bool fromManifest, const Descriptor &descriptor)
     {
         if (c.path.isEmpty()) {
             if (fromManifest)
-                add("config-missing", Severity::Error, QStringLiteral("%1 has no \"Config\" path").arg(where)).image = image;
+                add("config-missing", Severity::Error, QStringLiteral("%1 has no \"Config\" path").arg(where)).image
+                    = image;
             return;
         }
         if (isUnsafe(c.path))
@@ -166,7 +182,7 @@ private:
                 f.members << c.path;
             } else {
                 Finding &f = add("config-missing", Severity::Error,
-                                 QStringLiteral("%1 names the config \"%2\", which is not in the archive").arg(where, c.path));
+                    QStringLiteral("%1 names the config \"%2\", which is not in the archive").arg(where, c.path));
                 f.image = image;
                 f.members << c.path;
             }
@@ -175,22 +191,26 @@ private:
         const QString member = m_ar.member(c.member).path;
         if (!fromManifest && descriptor.size >= 0 && descriptor.size != m_ar.member(c.member).size) {
             Finding &f = add("blob-size-mismatch", Severity::Error,
-                             QStringLiteral("config %1: the descriptor says %2 bytes, the blob has %3")
-                                 .arg(member).arg(descriptor.size).arg(m_ar.member(c.member).size));
+                QStringLiteral("config %1: the descriptor says %2 bytes, the blob has %3")
+                    .arg(member)
+                    .arg(descriptor.size)
+                    .arg(m_ar.member(c.member).size));
             f.image = image;
             f.members << member;
         }
         const QString claimed = fromManifest ? digestClaimedByName(c.path) : descriptor.digest;
         if (!claimed.isEmpty() && claimed.startsWith(u"sha256:") && claimed != c.digest) {
             Finding &f = add("config-digest-mismatch", fromManifest ? Severity::Warning : Severity::Error,
-                             QStringLiteral("%1: named %2 but its bytes hash to %3").arg(c.path, claimed, c.digest),
-                             fromManifest ? QStringLiteral("The image ID is %1, not the %2 its file name suggests.").arg(c.digest, claimed)
-                                          : QStringLiteral("The descriptor says %1, the bytes are %2.").arg(claimed, c.digest));
+                QStringLiteral("%1: named %2 but its bytes hash to %3").arg(c.path, claimed, c.digest),
+                fromManifest
+                    ? QStringLiteral("The image ID is %1, not the %2 its file name suggests.").arg(c.digest, claimed)
+                    : QStringLiteral("The descriptor says %1, the bytes are %2.").arg(claimed, c.digest));
             f.image = image;
             f.members << member;
         }
         if (!c.config) {
-            Finding &f = add("config-invalid", Severity::Error, c.error.isEmpty() ? QStringLiteral("%1: unusable config").arg(c.path) : c.error);
+            Finding &f = add("config-invalid", Severity::Error,
+                c.error.isEmpty() ? QStringLiteral("%1: unusable config").arg(c.path) : c.error);
             f.image = image;
             f.members << member;
             return;
@@ -209,7 +229,8 @@ private:
         if (cfg.raw.value(QStringLiteral("architecture")).toString().isEmpty())
             missing << QStringLiteral("has no \"architecture\"");
         if (!missing.isEmpty()) {
-            Finding &f = add("config-invalid", Severity::Error, QStringLiteral("%1: the config %2").arg(c.path, missing.join(QStringLiteral(", "))));
+            Finding &f = add("config-invalid", Severity::Error,
+                QStringLiteral("%1: the config %2").arg(c.path, missing.join(QStringLiteral(", "))));
             f.image = image;
             f.members << member;
         }
@@ -219,7 +240,8 @@ private:
     void checkConfigTypes(const ImageConfig &cfg, int image, const QString &member)
     {
         QStringList wrong;
-        auto expect = [&](const QJsonObject &o, const QString &key, const QString &field, QJsonValue::Type type, bool stringsOnly) {
+        auto expect = [&](const QJsonObject &o, const QString &key, const QString &field, QJsonValue::Type type,
+                          bool stringsOnly) {
             const QJsonValue v = o.value(key);
             if (v.isUndefined() || v.isNull())
                 return;
@@ -237,23 +259,25 @@ private:
             }
         };
         const QJsonObject &raw = cfg.raw;
-        for (const char *k : {"architecture", "os", "variant", "created", "author"})
+        for (const char *k : { "architecture", "os", "variant", "created", "author" })
             expect(raw, QString::fromLatin1(k), QString::fromLatin1(k), QJsonValue::String, false);
         expect(raw, QStringLiteral("config"), QStringLiteral("config"), QJsonValue::Object, false);
         expect(raw, QStringLiteral("history"), QStringLiteral("history"), QJsonValue::Array, false);
         const QJsonObject c = raw.value(QStringLiteral("config")).toObject();
-        for (const char *k : {"Cmd", "Entrypoint", "Env", "Shell", "OnBuild"})
+        for (const char *k : { "Cmd", "Entrypoint", "Env", "Shell", "OnBuild" })
             expect(c, QString::fromLatin1(k), QStringLiteral("config.") + QLatin1String(k), QJsonValue::Array, true);
-        for (const char *k : {"WorkingDir", "User", "StopSignal"})
+        for (const char *k : { "WorkingDir", "User", "StopSignal" })
             expect(c, QString::fromLatin1(k), QStringLiteral("config.") + QLatin1String(k), QJsonValue::String, false);
-        for (const char *k : {"Labels", "ExposedPorts", "Volumes", "Healthcheck"})
+        for (const char *k : { "Labels", "ExposedPorts", "Volumes", "Healthcheck" })
             expect(c, QString::fromLatin1(k), QStringLiteral("config.") + QLatin1String(k), QJsonValue::Object, false);
         if (!wrong.isEmpty()) {
-            Finding &f = add("config-type-error", Severity::Error, QStringLiteral("%1: %2").arg(member, wrong.join(QStringLiteral("; "))),
-                             wrong.constFirst().startsWith(u"config.Cmd is a string") || wrong.constFirst().startsWith(u"config.Entrypoint is a string")
-                                 ? QStringLiteral("A string where a list is expected is the shell form of a Dockerfile written "
-                                                  "into the config unconverted; write [\"/bin/sh\", \"-c\", \"…\"] instead.")
-                                 : QString());
+            Finding &f = add("config-type-error", Severity::Error,
+                QStringLiteral("%1: %2").arg(member, wrong.join(QStringLiteral("; "))),
+                wrong.constFirst().startsWith(u"config.Cmd is a string")
+                        || wrong.constFirst().startsWith(u"config.Entrypoint is a string")
+                    ? QStringLiteral("A string where a list is expected is the shell form of a Dockerfile written "
+                                     "into the config unconverted; write [\"/bin/sh\", \"-c\", \"…\"] instead.")
+                    : QString());
             f.image = image;
             f.members << member;
         }
@@ -262,19 +286,26 @@ private:
     static QString jsonTypeName(const QJsonValue &v)
     {
         switch (v.type()) {
-        case QJsonValue::Bool: return QStringLiteral("a boolean");
-        case QJsonValue::Double: return QStringLiteral("a number");
-        case QJsonValue::String: return QStringLiteral("a string");
-        case QJsonValue::Array: return QStringLiteral("an array");
-        case QJsonValue::Object: return QStringLiteral("an object");
-        default: return QStringLiteral("null");
+        case QJsonValue::Bool:
+            return QStringLiteral("a boolean");
+        case QJsonValue::Double:
+            return QStringLiteral("a number");
+        case QJsonValue::String:
+            return QStringLiteral("a string");
+        case QJsonValue::Array:
+            return QStringLiteral("an array");
+        case QJsonValue::Object:
+            return QStringLiteral("an object");
+        default:
+            return QStringLiteral("null");
         }
     }
 
     bool isLink(const QString &path) const
     {
         const int idx = m_ar.find(normaliseMemberPath(path));
-        return idx >= 0 && (m_ar.member(idx).type == MemberType::Symlink || m_ar.member(idx).type == MemberType::Hardlink);
+        return idx >= 0
+            && (m_ar.member(idx).type == MemberType::Symlink || m_ar.member(idx).type == MemberType::Hardlink);
     }
 
     void checkParent(const ManifestEntry &e)
@@ -288,8 +319,10 @@ private:
                 parent = &o;
         if (!parent) {
             Finding &f = add("parent-image-invalid", Severity::Info,
-                             QStringLiteral("manifest.json entry %1: Parent %2 is not an image of this archive").arg(e.index).arg(e.parent),
-                             QStringLiteral("Docker drops such a parent silently; it only records which image this was built on."));
+                QStringLiteral("manifest.json entry %1: Parent %2 is not an image of this archive")
+                    .arg(e.index)
+                    .arg(e.parent),
+                QStringLiteral("Docker drops such a parent silently; it only records which image this was built on."));
             f.image = image;
             return;
         }
@@ -304,7 +337,9 @@ private:
         QString why;
         if (!(ph.isEmpty() && ch.isEmpty())) {
             if (ph.size() >= ch.size())
-                why = QStringLiteral("the parent has %1 history entries, not fewer than the image's %2").arg(ph.size()).arg(ch.size());
+                why = QStringLiteral("the parent has %1 history entries, not fewer than the image's %2")
+                          .arg(ph.size())
+                          .arg(ch.size());
             else
                 for (qsizetype i = 0; i < ph.size() && why.isEmpty(); ++i)
                     if (ph.at(i) != ch.at(i))
@@ -317,7 +352,9 @@ private:
                 why = QStringLiteral("layer %1 differs from the parent's").arg(i);
         if (!why.isEmpty()) {
             Finding &f = add("parent-image-invalid", Severity::Error,
-                             QStringLiteral("manifest.json entry %1: Parent %2 is not a valid parent: %3").arg(e.index).arg(shortDigest(e.parent), why));
+                QStringLiteral("manifest.json entry %1: Parent %2 is not a valid parent: %3")
+                    .arg(e.index)
+                    .arg(shortDigest(e.parent), why));
             f.image = image;
         }
     }
@@ -332,8 +369,12 @@ private:
             const qsizetype pos = diffIds.indexOf(it.key());
             if (pos < 0) {
                 add("layer-sources-inconsistent", Severity::Warning,
-                    QStringLiteral("manifest.json entry %1: LayerSources describes %2, which is no diff ID of the image")
-                        .arg(e.index).arg(shortDigest(it.key()))).image = image;
+                    QStringLiteral(
+                        "manifest.json entry %1: LayerSources describes %2, which is no diff ID of the image")
+                        .arg(e.index)
+                        .arg(shortDigest(it.key())))
+                    .image
+                    = image;
                 continue;
             }
             if (image < 0 || pos >= m_ia.images.at(image).layers.size())
@@ -342,8 +383,12 @@ private:
             const qint64 size = it.value().toObject().value(QStringLiteral("size")).toInteger(-1);
             if (l.member >= 0 && size >= 0 && size != m_ar.member(l.member).size) {
                 Finding &f = add("layer-sources-inconsistent", Severity::Warning,
-                                 QStringLiteral("manifest.json entry %1: LayerSources gives layer %2 %3 bytes, the stored file has %4")
-                                     .arg(e.index).arg(pos).arg(size).arg(m_ar.member(l.member).size));
+                    QStringLiteral(
+                        "manifest.json entry %1: LayerSources gives layer %2 %3 bytes, the stored file has %4")
+                        .arg(e.index)
+                        .arg(pos)
+                        .arg(size)
+                        .arg(m_ar.member(l.member).size));
                 f.image = image;
                 f.layers << int(pos);
                 f.members << l.resolvedPath;
@@ -371,8 +416,8 @@ private:
         }
         m_indexInvalid = !problems.isEmpty();
         if (!problems.isEmpty()) {
-            Finding &f = add("index-invalid", hasManifest() ? Severity::Warning : Severity::Error, problems.constFirst(),
-                             problems.join(u'\n'));
+            Finding &f = add("index-invalid", hasManifest() ? Severity::Warning : Severity::Error,
+                problems.constFirst(), problems.join(u'\n'));
             f.members << QStringLiteral("index.json");
         }
         for (int i = 0; i < o.manifests.size(); ++i) {
@@ -383,13 +428,18 @@ private:
             const Member &mem = m_ar.member(m.member);
             if (m.descriptor.size >= 0 && m.descriptor.size != mem.size) {
                 Finding &f = add("blob-size-mismatch", Severity::Error,
-                                 QStringLiteral("manifest %1: the index says %2 bytes, the blob has %3").arg(mem.path).arg(m.descriptor.size).arg(mem.size));
+                    QStringLiteral("manifest %1: the index says %2 bytes, the blob has %3")
+                        .arg(mem.path)
+                        .arg(m.descriptor.size)
+                        .arg(mem.size));
                 f.image = image;
                 f.members << mem.path;
             }
-            if (!m.blobDigest.isEmpty() && m.descriptor.digest.startsWith(u"sha256:") && m.blobDigest != m.descriptor.digest) {
+            if (!m.blobDigest.isEmpty() && m.descriptor.digest.startsWith(u"sha256:")
+                && m.blobDigest != m.descriptor.digest) {
                 Finding &f = add("blob-digest-mismatch", Severity::Error,
-                                 QStringLiteral("manifest %1 hashes to %2, not the %3 the index names").arg(mem.path, m.blobDigest, m.descriptor.digest));
+                    QStringLiteral("manifest %1 hashes to %2, not the %3 the index names")
+                        .arg(mem.path, m.blobDigest, m.descriptor.digest));
                 f.image = image;
                 f.members << mem.path;
             }
@@ -398,8 +448,10 @@ private:
             checkConfig(m.config, image, mem.path, false, m.configDescriptor);
             if (m.config.config && m.layers.size() != m.config.config->diffIds.size()) {
                 Finding &f = add("layer-count-mismatch", Severity::Error,
-                                 QStringLiteral("OCI manifest %1 lists %2 layers, its config %3 diff IDs")
-                                     .arg(mem.path).arg(m.layers.size()).arg(m.config.config->diffIds.size()));
+                    QStringLiteral("OCI manifest %1 lists %2 layers, its config %3 diff IDs")
+                        .arg(mem.path)
+                        .arg(m.layers.size())
+                        .arg(m.config.config->diffIds.size()));
                 f.image = image;
                 f.members << mem.path;
             }
@@ -411,11 +463,12 @@ private:
             const Image &img = m_ia.images.at(i);
             if (img.source == ImageSource::Oci) {
                 Finding &f = add("manifest-oci-mismatch", Severity::Info,
-                                 QStringLiteral("the OCI index describes %1 (%2), which manifest.json does not list")
-                                     .arg(img.tags.isEmpty() ? shortDigest(img.configDigest) : img.tags.join(QStringLiteral(", ")),
-                                          img.platform.toString()),
-                                 QStringLiteral("For a multi-platform image, Docker and containerd write one platform to manifest.json "
-                                                "and the whole index to index.json; then this is expected."));
+                    QStringLiteral("the OCI index describes %1 (%2), which manifest.json does not list")
+                        .arg(img.tags.isEmpty() ? shortDigest(img.configDigest) : img.tags.join(QStringLiteral(", ")),
+                            img.platform.toString()),
+                    QStringLiteral(
+                        "For a multi-platform image, Docker and containerd write one platform to manifest.json "
+                        "and the whole index to index.json; then this is expected."));
                 f.image = i;
                 continue;
             }
@@ -424,12 +477,14 @@ private:
             if (img.ociManifest < 0) {
                 const bool nullIndex = !o.indexes.isEmpty() && o.indexes.constFirst().manifests.isEmpty();
                 Finding &f = add("manifest-oci-mismatch", Severity::Warning,
-                                 QStringLiteral("manifest.json entry %1 (%2) has no counterpart in the OCI index")
-                                     .arg(img.manifestEntry).arg(img.tags.isEmpty() ? QStringLiteral("untagged") : img.tags.join(QStringLiteral(", "))),
-                                 nullIndex ? QStringLiteral("index.json lists no manifests at all: Docker 25.0.0 wrote \"manifests\": null "
-                                                            "when saving untagged images (fixed after 25.0.0, moby commit d131f00fff). "
-                                                            "containerd-based loaders find no image in this archive.")
-                                           : QString());
+                    QStringLiteral("manifest.json entry %1 (%2) has no counterpart in the OCI index")
+                        .arg(img.manifestEntry)
+                        .arg(img.tags.isEmpty() ? QStringLiteral("untagged") : img.tags.join(QStringLiteral(", "))),
+                    nullIndex ? QStringLiteral(
+                        "index.json lists no manifests at all: Docker 25.0.0 wrote \"manifests\": null "
+                        "when saving untagged images (fixed after 25.0.0, moby commit d131f00fff). "
+                        "containerd-based loaders find no image in this archive.")
+                              : QString());
                 f.image = i;
                 f.members << QStringLiteral("index.json");
                 continue;
@@ -438,7 +493,9 @@ private:
             const ManifestEntry &e = m_ia.manifest.entries.at(img.manifestEntry);
             QStringList diffs;
             if (m.layers.size() != e.layers.size())
-                diffs << QStringLiteral("%1 layers in the OCI manifest, %2 in manifest.json").arg(m.layers.size()).arg(e.layers.size());
+                diffs << QStringLiteral("%1 layers in the OCI manifest, %2 in manifest.json")
+                             .arg(m.layers.size())
+                             .arg(e.layers.size());
             for (int l = 0; l < std::min(m.layers.size(), e.layers.size()); ++l) {
                 QStringList ignored;
                 const QString ociPath = blobPathForDigest(m.layers.at(l).digest, {}, &ignored);
@@ -449,11 +506,13 @@ private:
             }
             if (!diffs.isEmpty()) {
                 Finding &f = add("manifest-oci-mismatch", Severity::Error,
-                                 QStringLiteral("manifest.json entry %1 and OCI manifest %2 share a config but not their layers: %3")
-                                     .arg(img.manifestEntry).arg(m.blobPath, diffs.constFirst()),
-                                 diffs.join(u'\n') + QStringLiteral("\n\nDocker 25.0 wrote such archives (moby/moby#47065: an OCI "
-                                                                    "manifest without layers; layer order from map iteration, fixed in "
-                                                                    "17fd6562bf)."));
+                    QStringLiteral("manifest.json entry %1 and OCI manifest %2 share a config but not their layers: %3")
+                        .arg(img.manifestEntry)
+                        .arg(m.blobPath, diffs.constFirst()),
+                    diffs.join(u'\n')
+                        + QStringLiteral("\n\nDocker 25.0 wrote such archives (moby/moby#47065: an OCI "
+                                         "manifest without layers; layer order from map iteration, fixed in "
+                                         "17fd6562bf)."));
                 f.image = i;
             }
         }
@@ -473,8 +532,10 @@ private:
             const ManifestEntry &e = m_ia.manifest.entries.at(img.manifestEntry);
             if (e.layers.size() != img.config->diffIds.size()) {
                 Finding &f = add("layer-count-mismatch", Severity::Error,
-                                 QStringLiteral("%1: manifest.json lists %2 layers, the config %3 diff IDs")
-                                     .arg(name).arg(e.layers.size()).arg(img.config->diffIds.size()));
+                    QStringLiteral("%1: manifest.json lists %2 layers, the config %3 diff IDs")
+                        .arg(name)
+                        .arg(e.layers.size())
+                        .arg(img.config->diffIds.size()));
                 f.image = index;
                 f.members << QStringLiteral("manifest.json") << img.configPath;
             }
@@ -499,8 +560,12 @@ private:
                 const Archive::Resolved blob = m_ar.resolve(blobPathForDigest(d.digest, {}, &ignored));
                 if (blob.index >= 0 && d.size >= 0 && d.size != m_ar.member(blob.index).size) {
                     Finding &f = add("blob-size-mismatch", Severity::Error,
-                                     QStringLiteral("%1 layer %2: the descriptor says %3 bytes, %4 has %5")
-                                         .arg(name).arg(l.index).arg(d.size).arg(blob.path).arg(m_ar.member(blob.index).size));
+                        QStringLiteral("%1 layer %2: the descriptor says %3 bytes, %4 has %5")
+                            .arg(name)
+                            .arg(l.index)
+                            .arg(d.size)
+                            .arg(blob.path)
+                            .arg(m_ar.member(blob.index).size));
                     f.image = index;
                     f.layers << l.index;
                     f.members << blob.path;
@@ -514,7 +579,8 @@ private:
             for (int p : it.value())
                 positions << QString::number(p);
             Finding &f = add("duplicate-layer", Severity::Info,
-                             QStringLiteral("%1: layers %2 are the same layer %3").arg(name, positions.join(QStringLiteral(", ")), shortDigest(it.key())));
+                QStringLiteral("%1: layers %2 are the same layer %3")
+                    .arg(name, positions.join(QStringLiteral(", ")), shortDigest(it.key())));
             f.image = index;
             f.layers = it.value();
         }
@@ -534,8 +600,10 @@ private:
             return;
         const bool more = nonEmpty > c.diffIds.size();
         Finding &f = add("history-mismatch", more ? Severity::Error : Severity::Warning,
-                         QStringLiteral("%1: %2 history entries describe layers, but the image has %3")
-                             .arg(name).arg(nonEmpty).arg(c.diffIds.size()));
+            QStringLiteral("%1: %2 history entries describe layers, but the image has %3")
+                .arg(name)
+                .arg(nonEmpty)
+                .arg(c.diffIds.size()));
         f.image = index;
         f.members << img.configPath;
     }
@@ -544,13 +612,17 @@ private:
     {
         if (!l.path.isEmpty() && isUnsafe(l.path))
             return; // unsafe-path
-        if (l.path.isEmpty() && img.source == ImageSource::Manifest && l.index >= m_ia.manifest.entries.at(img.manifestEntry).layers.size())
+        if (l.path.isEmpty() && img.source == ImageSource::Manifest
+            && l.index >= m_ia.manifest.entries.at(img.manifestEntry).layers.size())
             return; // more diff IDs than layers: layer-count-mismatch
-        if (img.source == ImageSource::Oci && img.ociManifest >= 0 && l.index >= m_ia.oci.manifests.at(img.ociManifest).layers.size())
+        if (img.source == ImageSource::Oci && img.ociManifest >= 0
+            && l.index >= m_ia.oci.manifests.at(img.ociManifest).layers.size())
             return;
-        const Archive::Resolved r = l.path.isEmpty() ? Archive::Resolved{} : m_ar.resolve(l.path);
-        if (!l.path.isEmpty() && (r.hops > 0 || isLink(l.path) || r.error.contains(u"loop") || r.error.contains(u"outside"))) {
-            Finding &f = add("symlink-unresolved", Severity::Error, QStringLiteral("%1 layer %2: %3").arg(name).arg(l.index).arg(r.error));
+        const Archive::Resolved r = l.path.isEmpty() ? Archive::Resolved {} : m_ar.resolve(l.path);
+        if (!l.path.isEmpty()
+            && (r.hops > 0 || isLink(l.path) || r.error.contains(u"loop") || r.error.contains(u"outside"))) {
+            Finding &f = add("symlink-unresolved", Severity::Error,
+                QStringLiteral("%1 layer %2: %3").arg(name).arg(l.index).arg(r.error));
             f.image = index;
             f.layers << l.index;
             f.members << l.path;
@@ -560,9 +632,11 @@ private:
         if (img.ociManifest >= 0 && l.index < m_ia.oci.manifests.at(img.ociManifest).layers.size())
             foreign = !m_ia.oci.manifests.at(img.ociManifest).layers.at(l.index).urls.isEmpty();
         Finding &f = add("layer-missing", foreign ? Severity::Info : Severity::Error,
-                         l.path.isEmpty() ? QStringLiteral("%1 layer %2: no layer file is named").arg(name).arg(l.index)
-                                          : QStringLiteral("%1 layer %2: \"%3\" is not in the archive").arg(name).arg(l.index).arg(l.path),
-                         foreign ? QStringLiteral("The descriptor lists URLs: a non-distributable layer, fetched from there.") : QString());
+            l.path.isEmpty()
+                ? QStringLiteral("%1 layer %2: no layer file is named").arg(name).arg(l.index)
+                : QStringLiteral("%1 layer %2: \"%3\" is not in the archive").arg(name).arg(l.index).arg(l.path),
+            foreign ? QStringLiteral("The descriptor lists URLs: a non-distributable layer, fetched from there.")
+                    : QString());
         f.image = index;
         f.layers << l.index;
         if (!l.path.isEmpty())
@@ -575,8 +649,13 @@ private:
         if (r.hops <= 1)
             return;
         Finding &f = add("symlink-unresolved", Severity::Warning,
-                         QStringLiteral("%1 layer %2: \"%3\" reaches %4 through %5 links").arg(name).arg(l.index).arg(l.path, r.path).arg(r.hops),
-                         QStringLiteral("containers/image (podman, skopeo) and containerd follow a single link, so they will not find this layer."));
+            QStringLiteral("%1 layer %2: \"%3\" reaches %4 through %5 links")
+                .arg(name)
+                .arg(l.index)
+                .arg(l.path, r.path)
+                .arg(r.hops),
+            QStringLiteral("containers/image (podman, skopeo) and containerd follow a single link, so they will not "
+                           "find this layer."));
         f.image = index;
         f.layers << l.index;
         f.members << l.path << r.path;
@@ -595,12 +674,14 @@ private:
         if (said == Compression::Unknown || l.compression == Compression::Unknown || said == l.compression)
             return;
         Finding &f = add("media-type-mismatch", Severity::Warning,
-                         QStringLiteral("%1 layer %2: media type %3 says %4, the bytes are %5")
-                             .arg(name).arg(l.index).arg(mt, compressionName(said), compressionName(l.compression)),
-                         mt.startsWith(u"application/vnd.docker") && l.compression == Compression::None
-                             ? QStringLiteral("containers/image's docker-archive source labels the uncompressed layers it serves "
-                                              "as .tar.gzip (containers/image#1270).")
-                             : QString());
+            QStringLiteral("%1 layer %2: media type %3 says %4, the bytes are %5")
+                .arg(name)
+                .arg(l.index)
+                .arg(mt, compressionName(said), compressionName(l.compression)),
+            mt.startsWith(u"application/vnd.docker") && l.compression == Compression::None
+                ? QStringLiteral("containers/image's docker-archive source labels the uncompressed layers it serves "
+                                 "as .tar.gzip (containers/image#1270).")
+                : QString());
         f.image = index;
         f.layers << l.index;
         f.members << l.resolvedPath;
@@ -635,8 +716,10 @@ private:
         std::reverse(bottomUp.begin(), bottomUp.end());
         if (bottomUp.size() != img.layers.size()) {
             Finding &f = add("chain-length-mismatch", Severity::Warning,
-                             QStringLiteral("%1: the legacy chain from %2 has %3 layers, manifest.json %4")
-                                 .arg(name, img.legacyTop.left(12)).arg(bottomUp.size()).arg(img.layers.size()));
+                QStringLiteral("%1: the legacy chain from %2 has %3 layers, manifest.json %4")
+                    .arg(name, img.legacyTop.left(12))
+                    .arg(bottomUp.size())
+                    .arg(img.layers.size()));
             f.image = index;
             return;
         }
@@ -652,9 +735,11 @@ private:
         for (int i : off)
             where << QStringLiteral("position %1: chain has %2").arg(i).arg(bottomUp.at(i).left(12));
         Finding &f = add("chain-order-mismatch", Severity::Warning,
-                         QStringLiteral("%1: the legacy chain, read bottom to top, does not match manifest.json's layers at %2 position(s)")
-                             .arg(name).arg(off.size()),
-                         where.join(u'\n'));
+            QStringLiteral(
+                "%1: the legacy chain, read bottom to top, does not match manifest.json's layers at %2 position(s)")
+                .arg(name)
+                .arg(off.size()),
+            where.join(u'\n'));
         f.image = index;
         f.layers = off;
     }
@@ -673,7 +758,7 @@ private:
                 badVersion << l.id;
             if (!l.jsonId.isEmpty() && l.jsonId != l.id) {
                 Finding &f = add("legacy-id-mismatch", hasManifest() ? Severity::Info : Severity::Warning,
-                                 QStringLiteral("legacy dir %1 has json id %2").arg(l.id.left(12), l.jsonId.left(12)));
+                    QStringLiteral("legacy dir %1 has json id %2").arg(l.id.left(12), l.jsonId.left(12)));
                 f.members << l.id + QStringLiteral("/json");
             }
             if (!l.parent.isEmpty())
@@ -683,8 +768,9 @@ private:
         }
         if (!badVersion.isEmpty()) {
             Finding &f = add("legacy-version-invalid", Severity::Info,
-                             QStringLiteral("%1 legacy layer dir(s) without a VERSION of 1.0: %2")
-                                 .arg(badVersion.size()).arg(shortList(badVersion)));
+                QStringLiteral("%1 legacy layer dir(s) without a VERSION of 1.0: %2")
+                    .arg(badVersion.size())
+                    .arg(shortList(badVersion)));
             for (const QString &id : badVersion)
                 f.members << id + QStringLiteral("/VERSION");
         }
@@ -708,7 +794,8 @@ private:
             for (const QString &id : loop)
                 shortLoop << id.left(12);
             Finding &f = add("parent-cycle", sev,
-                             QStringLiteral("the parent links loop: %1 → %2").arg(shortLoop.join(QStringLiteral(" → ")), current.left(12)));
+                QStringLiteral("the parent links loop: %1 → %2")
+                    .arg(shortLoop.join(QStringLiteral(" → ")), current.left(12)));
             for (const QString &id : loop)
                 f.members << id + QStringLiteral("/json");
         }
@@ -727,9 +814,11 @@ private:
             QStringList kids = it.value();
             kids.sort();
             Finding &f = add("chain-fork", allUsed ? Severity::Info : Severity::Warning,
-                             QStringLiteral("%1 legacy layers name %2 as parent: %3").arg(kids.size()).arg(it.key().left(12), shortList(kids)),
-                             allUsed ? QStringLiteral("Every branch belongs to an image of this archive: images sharing a base.")
-                                     : QStringLiteral("A branch belongs to no tagged image."));
+                QStringLiteral("%1 legacy layers name %2 as parent: %3")
+                    .arg(kids.size())
+                    .arg(it.key().left(12), shortList(kids)),
+                allUsed ? QStringLiteral("Every branch belongs to an image of this archive: images sharing a base.")
+                        : QStringLiteral("A branch belongs to no tagged image."));
             for (const QString &k : kids)
                 f.members << k + QStringLiteral("/json");
         }
@@ -773,19 +862,25 @@ private:
                 lowerHaveNoLegacy = lowerHaveNoLegacy && img.layers.at(i).legacyId.isEmpty();
         }
         if (image >= 0 && lowerHaveNoLegacy && isHex64(l.parent) && m_ia.images.at(image).layers.size() > 1) {
-            specific = QStringLiteral(
-                "This is what nixpkgs' dockerTools.buildImage has written since December 2018 (commit c88337c9, PR #51528) "
-                "when its fromImage is an image with no legacy chain, such as one from buildLayeredImage: it takes \"parent\" "
-                "from the base image's config file name — the base image ID, %1 — not from a layer. The base layers below are "
-                "listed in manifest.json without any <id>/json, so the chain stops after one layer while manifest.json is "
-                "correct. Loaders that read manifest.json are unaffected.")
+            specific = QStringLiteral("This is what nixpkgs' dockerTools.buildImage has written since December 2018 "
+                                      "(commit c88337c9, PR #51528) "
+                                      "when its fromImage is an image with no legacy chain, such as one from "
+                                      "buildLayeredImage: it takes \"parent\" "
+                                      "from the base image's config file name — the base image ID, %1 — not from a "
+                                      "layer. The base layers below are "
+                                      "listed in manifest.json without any <id>/json, so the chain stops after one "
+                                      "layer while manifest.json is "
+                                      "correct. Loaders that read manifest.json are unaffected.")
                            .arg(l.parent.left(12));
         } else if (namesAConfig) {
-            specific = QStringLiteral("The parent %1 is an image ID (the digest of a config in this archive), not a layer ID.").arg(l.parent.left(12));
+            specific = QStringLiteral(
+                "The parent %1 is an image ID (the digest of a config in this archive), not a layer ID.")
+                           .arg(l.parent.left(12));
         }
         Finding &f = add("dangling-parent", sev,
-                         QStringLiteral("legacy layer %1 names parent %2, which is not in the archive").arg(l.id.left(12), l.parent.left(12)),
-                         specific);
+            QStringLiteral("legacy layer %1 names parent %2, which is not in the archive")
+                .arg(l.id.left(12), l.parent.left(12)),
+            specific);
         f.image = image;
         if (image >= 0)
             f.layers << int(m_ia.images.at(image).layers.size() - 1);
@@ -801,7 +896,8 @@ private:
             for (const RepositoryTag &t : legacy.repositories) {
                 if (!legacy.layer(t.id)) {
                     Finding &f = add("repositories-mismatch", Severity::Error,
-                                     QStringLiteral("repositories tags %1 with %2, which is no layer directory").arg(t.reference(), t.id.left(12)));
+                        QStringLiteral("repositories tags %1 with %2, which is no layer directory")
+                            .arg(t.reference(), t.id.left(12)));
                     f.members << QStringLiteral("repositories");
                 }
             }
@@ -814,7 +910,8 @@ private:
             for (const QString &t : e.repoTags)
                 manifestTags.insert(familiarReference(t));
         if (repoTags != manifestTags) {
-            QStringList onlyRepo(QStringList(repoTags.begin(), repoTags.end())), onlyManifest(QStringList(manifestTags.begin(), manifestTags.end()));
+            QStringList onlyRepo(QStringList(repoTags.begin(), repoTags.end())),
+                onlyManifest(QStringList(manifestTags.begin(), manifestTags.end()));
             for (const QString &t : manifestTags)
                 onlyRepo.removeAll(t);
             for (const QString &t : repoTags)
@@ -822,9 +919,10 @@ private:
             onlyRepo.sort();
             onlyManifest.sort();
             Finding &f = add("repositories-mismatch", Severity::Warning,
-                             QStringLiteral("repositories and manifest.json tag different things: only in repositories: %1; only in RepoTags: %2")
-                                 .arg(onlyRepo.isEmpty() ? QStringLiteral("none") : onlyRepo.join(QStringLiteral(", ")),
-                                      onlyManifest.isEmpty() ? QStringLiteral("none") : onlyManifest.join(QStringLiteral(", "))));
+                QStringLiteral("repositories and manifest.json tag different things: only in repositories: %1; only in "
+                               "RepoTags: %2")
+                    .arg(onlyRepo.isEmpty() ? QStringLiteral("none") : onlyRepo.join(QStringLiteral(", ")),
+                        onlyManifest.isEmpty() ? QStringLiteral("none") : onlyManifest.join(QStringLiteral(", "))));
             f.members << QStringLiteral("repositories") << QStringLiteral("manifest.json");
         }
         for (int i = 0; i < m_ia.images.size(); ++i) {
@@ -840,12 +938,13 @@ private:
                     continue;
                 const bool docker25 = top.diffId.mid(7) == t.id;
                 Finding &f = add("repositories-mismatch", docker25 ? Severity::Info : Severity::Warning,
-                                 QStringLiteral("repositories tags %1 with %2, which is not the legacy dir of the image's top layer%3")
-                                     .arg(t.reference(), t.id.left(12),
-                                          top.legacyId.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(top.legacyId.left(12))),
-                                 docker25 ? QStringLiteral("It is the top layer's diff ID: Docker 25–28 write repositories this way "
-                                                           "although there are no legacy directories any more.")
-                                          : QString());
+                    QStringLiteral(
+                        "repositories tags %1 with %2, which is not the legacy dir of the image's top layer%3")
+                        .arg(t.reference(), t.id.left(12),
+                            top.legacyId.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(top.legacyId.left(12))),
+                    docker25 ? QStringLiteral("It is the top layer's diff ID: Docker 25–28 write repositories this way "
+                                              "although there are no legacy directories any more.")
+                             : QString());
                 f.image = i;
                 f.members << QStringLiteral("repositories");
             }
@@ -868,8 +967,10 @@ private:
                 ids << shortDigest(d);
             ids.sort();
             Finding &f = add("layer-path-conflict", Severity::Error,
-                             QStringLiteral("%1 is used for %2 different diff IDs: %3")
-                                 .arg(m_ar.member(it.key()).path).arg(ids.size()).arg(ids.join(QStringLiteral(", "))));
+                QStringLiteral("%1 is used for %2 different diff IDs: %3")
+                    .arg(m_ar.member(it.key()).path)
+                    .arg(ids.size())
+                    .arg(ids.join(QStringLiteral(", "))));
             f.members << m_ar.member(it.key()).path;
         }
         // Legacy json against the config it would become in legacy mode.
@@ -890,14 +991,16 @@ private:
                 const QJsonObject a = top->json.value(QStringLiteral("config")).toObject();
                 const QJsonObject b = img.config->config;
                 QStringList differ;
-                for (const char *k : {"Cmd", "Entrypoint", "Env", "WorkingDir", "User", "ExposedPorts", "Volumes", "Labels", "StopSignal"}) {
+                for (const char *k : { "Cmd", "Entrypoint", "Env", "WorkingDir", "User", "ExposedPorts", "Volumes",
+                         "Labels", "StopSignal" }) {
                     const QString key = QString::fromLatin1(k);
                     if (!sameSetting(a.value(key), b.value(key)))
                         differ << key;
                 }
                 if (!differ.isEmpty()) {
                     Finding &f = add("legacy-config-mismatch", Severity::Warning,
-                                     QStringLiteral("%1: the top legacy json's %2 differ from the image config").arg(name, differ.join(QStringLiteral(", "))));
+                        QStringLiteral("%1: the top legacy json's %2 differ from the image config")
+                            .arg(name, differ.join(QStringLiteral(", "))));
                     f.image = i;
                     f.layers << int(img.layers.size() - 1);
                     f.members << top->id + QStringLiteral("/json") << img.configPath;
@@ -906,11 +1009,13 @@ private:
             QStringList platform;
             if (!top->platform.os.isEmpty() && top->platform.os != img.config->platform.os)
                 platform << QStringLiteral("os %1 vs %2").arg(top->platform.os, img.config->platform.os);
-            if (!top->platform.architecture.isEmpty() && top->platform.architecture != img.config->platform.architecture)
-                platform << QStringLiteral("architecture %1 vs %2").arg(top->platform.architecture, img.config->platform.architecture);
+            if (!top->platform.architecture.isEmpty()
+                && top->platform.architecture != img.config->platform.architecture)
+                platform << QStringLiteral("architecture %1 vs %2")
+                                .arg(top->platform.architecture, img.config->platform.architecture);
             if (!platform.isEmpty()) {
                 Finding &f = add("legacy-platform-mismatch", Severity::Warning,
-                                 QStringLiteral("%1: the top legacy json says %2").arg(name, platform.join(QStringLiteral(", "))));
+                    QStringLiteral("%1: the top legacy json says %2").arg(name, platform.join(QStringLiteral(", "))));
                 f.image = i;
                 f.members << top->id + QStringLiteral("/json") << img.configPath;
             }
@@ -919,8 +1024,8 @@ private:
 
     static bool isEmptySetting(const QJsonValue &v)
     {
-        return v.isUndefined() || v.isNull() || (v.isString() && v.toString().isEmpty()) || (v.isArray() && v.toArray().isEmpty())
-            || (v.isObject() && v.toObject().isEmpty());
+        return v.isUndefined() || v.isNull() || (v.isString() && v.toString().isEmpty())
+            || (v.isArray() && v.toArray().isEmpty()) || (v.isObject() && v.toObject().isEmpty());
     }
     static bool sameSetting(const QJsonValue &a, const QJsonValue &b)
     {
@@ -944,7 +1049,9 @@ private:
                     orphaned << l.id;
             if (!orphaned.isEmpty()) {
                 Finding &f = add("orphan-layer", Severity::Info,
-                                 QStringLiteral("%1 legacy layer dir(s) belong to no tagged chain and no image: %2").arg(orphaned.size()).arg(shortList(orphaned)));
+                    QStringLiteral("%1 legacy layer dir(s) belong to no tagged chain and no image: %2")
+                        .arg(orphaned.size())
+                        .arg(shortList(orphaned)));
                 for (const QString &id : orphaned)
                     f.members << id + QStringLiteral("/json");
             }
@@ -982,19 +1089,24 @@ private:
         int legacyJson = 0;
         for (int i = 0; i < m_ar.members().size(); ++i) {
             const Member &m = m_ar.member(i);
-            if (m.type != MemberType::File || !m.path.startsWith(u"blobs/") || referenced.contains(i) || m_ar.find(m.path) != i)
+            if (m.type != MemberType::File || !m.path.startsWith(u"blobs/") || referenced.contains(i)
+                || m_ar.find(m.path) != i)
                 continue;
             orphaned << m.path;
             // Docker 25–28 write each layer's legacy v1 json as an unreferenced blob (FORMATS.md §1.3).
             const QByteArray head = m_ar.head(i);
-            if (head.startsWith("{") && (head.contains("\"layer_id\"") || head.contains("\"container_config\"") || head.contains("\"parent\"")
-                                         || head.contains("\"id\"")))
+            if (head.startsWith("{")
+                && (head.contains("\"layer_id\"") || head.contains("\"container_config\"")
+                    || head.contains("\"parent\"") || head.contains("\"id\"")))
                 ++legacyJson;
         }
         if (!orphaned.isEmpty()) {
-            Finding &f = add("orphan-layer", Severity::Info, QStringLiteral("%1 blob(s) nothing references").arg(orphaned.size()),
-                             legacyJson ? QStringLiteral("%1 of them look like legacy v1 layer json, which Docker 25–28 write this way.").arg(legacyJson)
-                                        : QString());
+            Finding &f = add("orphan-layer", Severity::Info,
+                QStringLiteral("%1 blob(s) nothing references").arg(orphaned.size()),
+                legacyJson
+                    ? QStringLiteral("%1 of them look like legacy v1 layer json, which Docker 25–28 write this way.")
+                          .arg(legacyJson)
+                    : QString());
             f.members = orphaned;
         }
     }

@@ -16,9 +16,9 @@ QString severityName(Severity s);
 struct LoaderReactions
 {
     QString dockerClassic; ///< Docker ≤ 28 with the graphdriver store (reads manifest.json; L without it)
-    QString containerd;    ///< Docker 29 / containerd image store (reads the OCI layout when present)
-    QString podman;        ///< podman / skopeo (containers/image docker-archive: manifest.json only)
-    QString ggcr;          ///< go-containerregistry (crane, kaniko): manifest.json only
+    QString containerd; ///< Docker 29 / containerd image store (reads the OCI layout when present)
+    QString podman; ///< podman / skopeo (containers/image docker-archive: manifest.json only)
+    QString ggcr; ///< go-containerregistry (crane, kaniko): manifest.json only
 };
 
 /// One way the views of an archive disagree with each other or with the bytes. The code is stable
@@ -27,12 +27,12 @@ struct Finding
 {
     QString code;
     Severity severity = Severity::Info;
-    int image = -1;          ///< index into ImageArchive::images, -1 when not about one image
-    QList<int> layers;       ///< layer positions within that image
-    QStringList members;     ///< archive members involved
-    QStringList paths;       ///< image paths involved ("/etc/x"), for checks of a composed image
-    QString message;         ///< one line naming what is involved
-    QString explanation;     ///< plain words: what the parts mean and why this happens
+    int image = -1; ///< index into ImageArchive::images, -1 when not about one image
+    QList<int> layers; ///< layer positions within that image
+    QStringList members; ///< archive members involved
+    QStringList paths; ///< image paths involved ("/etc/x"), for checks of a composed image
+    QString message; ///< one line naming what is involved
+    QString explanation; ///< plain words: what the parts mean and why this happens
     LoaderReactions loaders;
 };
 

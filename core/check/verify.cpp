@@ -27,8 +27,8 @@ constexpr qint64 kReportEvery = 16 << 20;
 
 struct Counter
 {
-    std::atomic<qint64> done{0};
-    std::atomic<qint64> lastReport{0};
+    std::atomic<qint64> done { 0 };
+    std::atomic<qint64> lastReport { 0 };
     qint64 total = 0;
     const Progress *progress = nullptr;
 
@@ -45,7 +45,13 @@ struct Counter
 struct HashingSource
 {
     HashingSource(MemberReader &r, Sha256 &s, qint64 &b, Counter &c, const Progress &p)
-        : reader(r), stored(s), storedBytes(b), counter(c), progress(p) {}
+        : reader(r)
+        , stored(s)
+        , storedBytes(b)
+        , counter(c)
+        , progress(p)
+    {
+    }
     MemberReader &reader;
     Sha256 &stored;
     qint64 &storedBytes;
@@ -88,8 +94,7 @@ MemberDigest hashMember(MemberReader &reader, Compression compression, Counter &
         || compression == Compression::Xz || compression == Compression::Bzip2;
     if (!compressed) {
         qint64 n;
-        while ((n = src.pull()) > 0) {
-        }
+        while ((n = src.pull()) > 0) { }
         if (n < 0) {
             d.error = progress.cancelled() ? QStringLiteral("cancelled") : src.error;
             return d;
@@ -118,8 +123,7 @@ MemberDigest hashMember(MemberReader &reader, Compression compression, Counter &
     }
     // Whatever follows the compressed stream still belongs to the blob and its digest.
     qint64 n = 0;
-    while (why.isEmpty() && (n = src.pull()) > 0) {
-    }
+    while (why.isEmpty() && (n = src.pull()) > 0) { }
     if (progress.cancelled()) {
         d.error = QStringLiteral("cancelled");
         return d;
@@ -145,7 +149,8 @@ MemberDigest hashMemberBytes(MemberReader &reader, Compression compression, cons
     return hashMember(reader, compression, counter, progress);
 }
 
-VerifyReport verifyArchive(const ImageArchive &ia, const Progress &progress, int threads, const QHash<int, MemberDigest> &known)
+VerifyReport verifyArchive(
+    const ImageArchive &ia, const Progress &progress, int threads, const QHash<int, MemberDigest> &known)
 {
     VerifyReport report;
     if (!ia.archive)
@@ -180,7 +185,7 @@ VerifyReport verifyArchive(const ImageArchive &ia, const Progress &progress, int
         QList<int> order = wanted.keys();
         std::sort(order.begin(), order.end(), [&](int a, int b) { return ar.member(a).size > ar.member(b).size; });
         const int n = threads > 0 ? threads : std::max(1, QThread::idealThreadCount());
-        std::atomic<int> next{0};
+        std::atomic<int> next { 0 };
         std::vector<MemberDigest> results(size_t(order.size()));
         auto work = [&] {
             for (int i; (i = next++) < order.size();) {
@@ -206,10 +211,13 @@ VerifyReport verifyArchive(const ImageArchive &ia, const Progress &progress, int
     } else {
         const QSet<int> keys(wanted.keyBegin(), wanted.keyEnd());
         QString error;
-        const bool ok = ar.scanMembers(keys, [&](int index, MemberReader &reader) {
-            report.members.insert(index, hash(index, reader));
-            return !progress.cancelled();
-        }, progress, &error);
+        const bool ok = ar.scanMembers(
+            keys,
+            [&](int index, MemberReader &reader) {
+                report.members.insert(index, hash(index, reader));
+                return !progress.cancelled();
+            },
+            progress, &error);
         if (!ok)
             report.error = error;
     }
@@ -243,8 +251,8 @@ VerifyReport verifyFromIndexes(const ImageArchive &ia, const QList<ImageLayers> 
 QList<Finding> verificationFindings(const ImageArchive &ia, const VerifyReport &report)
 {
     QList<Finding> findings;
-    auto add = [&](const char *code, Severity severity, int image, int layer, const QString &member, const QString &message,
-                   const QString &specific) {
+    auto add = [&](const char *code, Severity severity, int image, int layer, const QString &member,
+                   const QString &message, const QString &specific) {
         Finding f = makeFinding(code, severity, message, specific);
         f.image = image;
         if (layer >= 0)
@@ -277,7 +285,9 @@ QList<Finding> verificationFindings(const ImageArchive &ia, const VerifyReport &
                         QStringLiteral("%1 layer %2: %3: %4").arg(name).arg(l.index).arg(l.resolvedPath, d.error),
                         d.error.contains(u"decompression bomb")
                             ? QStringLiteral("Reading stopped at the decompression alarm, so no diff ID was computed.")
-                            : QStringLiteral("The stored bytes are not a valid %1 stream, so no diff ID can be computed.").arg(compressionName(d.compression)));
+                            : QStringLiteral(
+                                "The stored bytes are not a valid %1 stream, so no diff ID can be computed.")
+                                  .arg(compressionName(d.compression)));
                 } else if (!damaged.contains(l.member)) {
                     damaged.insert(l.member);
                     add("archive-damaged", Severity::Error, i, l.index, l.resolvedPath,
@@ -288,16 +298,20 @@ QList<Finding> verificationFindings(const ImageArchive &ia, const VerifyReport &
             if (!l.diffId.isEmpty() && d.uncompressed != l.diffId) {
                 add("diffid-mismatch", Severity::Error, i, l.index, l.resolvedPath,
                     QStringLiteral("%1 layer %2: %3 hashes to %4 uncompressed, but the config says %5")
-                        .arg(name).arg(l.index).arg(l.resolvedPath, shortDigest(d.uncompressed), shortDigest(l.diffId)),
-                    d.stored == l.diffId && d.compression != Compression::None
-                        ? QStringLiteral("The diff ID given is the digest of the compressed file: the producer hashed the stored "
-                                         "blob instead of its uncompressed stream (nix buildImage on a compressed base does this).")
-                        : QString());
+                        .arg(name)
+                        .arg(l.index)
+                        .arg(l.resolvedPath, shortDigest(d.uncompressed), shortDigest(l.diffId)),
+                    d.stored == l.diffId && d.compression != Compression::None ? QStringLiteral(
+                        "The diff ID given is the digest of the compressed file: the producer hashed the stored "
+                        "blob instead of its uncompressed stream (nix buildImage on a compressed base does this).")
+                                                                               : QString());
             }
             if (!l.digest.isEmpty() && l.digest.startsWith(u"sha256:") && d.stored != l.digest) {
                 add("blob-digest-mismatch", Severity::Error, i, l.index, l.resolvedPath,
                     QStringLiteral("%1 layer %2: %3 hashes to %4, not the %5 it is named by")
-                        .arg(name).arg(l.index).arg(l.resolvedPath, shortDigest(d.stored), shortDigest(l.digest)),
+                        .arg(name)
+                        .arg(l.index)
+                        .arg(l.resolvedPath, shortDigest(d.stored), shortDigest(l.digest)),
                     {});
             }
         }
@@ -322,13 +336,16 @@ QList<Finding> layerContentFindings(const ImageArchive &ia, const QList<ImageLay
             QList<LayerIndex::Issue> issues = index->issues;
             // In the bottom layer a hard link to a path the layer does not hold names nothing.
             for (int e = 0; l.index == 0 && e < index->size(); ++e)
-                if (index->entry(e).type == EntryType::Hardlink && !(index->entry(e).flags & LayerEntry::Shadowed) && index->linkSource(e) < 0)
-                    issues.append({QStringLiteral("layer-hardlink-invalid"), true,
-                                   QStringLiteral("\"%1\": a hard link to \"%2\", which is in no layer; Lamina shows it as a link to nothing")
-                                       .arg(QString::fromUtf8(index->path(e)), QString::fromUtf8(index->linkTarget(e)))});
+                if (index->entry(e).type == EntryType::Hardlink && !(index->entry(e).flags & LayerEntry::Shadowed)
+                    && index->linkSource(e) < 0)
+                    issues.append({ QStringLiteral("layer-hardlink-invalid"), true,
+                        QStringLiteral(
+                            "\"%1\": a hard link to \"%2\", which is in no layer; Lamina shows it as a link to nothing")
+                            .arg(QString::fromUtf8(index->path(e)), QString::fromUtf8(index->linkTarget(e))) });
             for (const LayerIndex::Issue &issue : std::as_const(issues)) {
-                Finding f = makeFinding(issue.code.toLatin1().constData(), issue.refused ? Severity::Error : Severity::Warning,
-                                        QStringLiteral("%1 layer %2 (%3): %4").arg(name).arg(l.index).arg(l.resolvedPath, issue.message));
+                Finding f = makeFinding(issue.code.toLatin1().constData(),
+                    issue.refused ? Severity::Error : Severity::Warning,
+                    QStringLiteral("%1 layer %2 (%3): %4").arg(name).arg(l.index).arg(l.resolvedPath, issue.message));
                 f.image = i;
                 f.layers << l.index;
                 f.members << l.resolvedPath;
@@ -349,12 +366,13 @@ QList<Finding> layerContentFindings(const ImageArchive &ia, const QList<ImageLay
         if (!whole || stacks.contains(stack))
             continue;
         stacks.insert(stack);
-        const MergedTree tree = MergedTree::build(indexed.at(i).layers, int(indexed.at(i).layers.size()) - 1, false, false);
+        const MergedTree tree
+            = MergedTree::build(indexed.at(i).layers, int(indexed.at(i).layers.size()) - 1, false, false);
         const QString name = img.tags.isEmpty() ? QStringLiteral("image %1").arg(i + 1) : img.tags.constFirst();
         for (const auto &[layer, message] : tree.issues()) {
             const ImageLayer &l = img.layers.at(layer);
             Finding f = makeFinding("layer-whiteout-invalid", Severity::Warning,
-                                    QStringLiteral("%1 layer %2 (%3): %4").arg(name).arg(layer).arg(l.resolvedPath, message));
+                QStringLiteral("%1 layer %2 (%3): %4").arg(name).arg(layer).arg(l.resolvedPath, message));
             f.image = i;
             f.layers << layer;
             f.members << l.resolvedPath;

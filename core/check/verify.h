@@ -13,21 +13,21 @@ namespace lamina {
 /// The digests of one stored member, from a single read of its bytes.
 struct MemberDigest
 {
-    QString stored;          ///< sha256 of the bytes as stored (a blob digest)
-    QString uncompressed;    ///< sha256 of the decompressed stream (a diff ID); = stored when uncompressed
+    QString stored; ///< sha256 of the bytes as stored (a blob digest)
+    QString uncompressed; ///< sha256 of the decompressed stream (a diff ID); = stored when uncompressed
     qint64 storedBytes = 0;
     qint64 uncompressedBytes = 0;
     Compression compression = Compression::Unknown;
-    QString error;           ///< truncated, unreadable or not decompressible
+    QString error; ///< truncated, unreadable or not decompressible
 };
 
 struct VerifyReport
 {
     QHash<int, MemberDigest> members; ///< by member index; each member hashed once
-    qint64 bytesRead = 0;             ///< stored bytes hashed
+    qint64 bytesRead = 0; ///< stored bytes hashed
     double seconds = 0;
     bool cancelled = false;
-    QString error;                    ///< the archive could not be streamed to the end
+    QString error; ///< the archive could not be streamed to the end
 };
 
 /// Hashes every layer member the images reference: sha256 of the stored bytes and of the
@@ -35,13 +35,14 @@ struct VerifyReport
 /// (0 = one per core) when the archive is seekable, one streaming pass otherwise. Progress is
 /// reported in stored bytes; cancellation stops between chunks.
 /// Digests already computed for some members (by member index) are taken as they are.
-VerifyReport verifyArchive(const ImageArchive &ia, const Progress &progress = {}, int threads = 0,
-                           const QHash<int, MemberDigest> &known = {});
+VerifyReport verifyArchive(
+    const ImageArchive &ia, const Progress &progress = {}, int threads = 0, const QHash<int, MemberDigest> &known = {});
 
 /// Verification from layer indexes made with LayerIndexOptions::computeDigests (one read per layer
 /// for the entries and both digests): their digests are taken as they are; a layer whose index has
 /// none (unreadable, broken off) is hashed on its own, as verifyArchive does.
-VerifyReport verifyFromIndexes(const ImageArchive &ia, const QList<ImageLayers> &indexed, const Progress &progress = {});
+VerifyReport verifyFromIndexes(
+    const ImageArchive &ia, const QList<ImageLayers> &indexed, const Progress &progress = {});
 
 /// The digests of one member's bytes read from `reader` to its end (as verifyArchive does for
 /// each member), for writers that hash what they wrote while they write.

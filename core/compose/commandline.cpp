@@ -33,9 +33,12 @@ QString json(const QStringList &list)
 QString compressionWord(Compression c)
 {
     switch (c) {
-    case Compression::Gzip: return QStringLiteral("gzip");
-    case Compression::Zstd: return QStringLiteral("zstd");
-    default: return QStringLiteral("none");
+    case Compression::Gzip:
+        return QStringLiteral("gzip");
+    case Compression::Zstd:
+        return QStringLiteral("zstd");
+    default:
+        return QStringLiteral("none");
     }
 }
 
@@ -43,7 +46,7 @@ QString compressionWord(Compression c)
 
 QString composeCommandLine(const Composition &c, const ExportOptions &options, const QString &program, QString *why)
 {
-    QStringList words{program, QStringLiteral("compose")};
+    QStringList words { program, QStringLiteral("compose") };
     auto fail = [&](const QString &reason) {
         *why = reason;
         return QString();
@@ -83,7 +86,9 @@ QString composeCommandLine(const Composition &c, const ExportOptions &options, c
                     return fail(QStringLiteral("%1: a ':' in the host path").arg(op.hostPath));
                 words << QStringLiteral("--add") << op.hostPath + u':' + op.imagePath + mode;
                 break;
-            case LayerOp::Mkdir: words << QStringLiteral("--mkdir") << op.imagePath + mode; break;
+            case LayerOp::Mkdir:
+                words << QStringLiteral("--mkdir") << op.imagePath + mode;
+                break;
             case LayerOp::Symlink:
                 if (op.linkTarget.isEmpty())
                     return fail(QStringLiteral("%1: a link without a target").arg(op.imagePath));
@@ -91,11 +96,16 @@ QString composeCommandLine(const Composition &c, const ExportOptions &options, c
                 break;
             case LayerOp::WriteText:
                 if (op.mode && *op.mode != 0644)
-                    return fail(QStringLiteral("%1: a text file with mode %2 (--write makes 0644)").arg(op.imagePath, octal(*op.mode)));
+                    return fail(QStringLiteral("%1: a text file with mode %2 (--write makes 0644)")
+                                    .arg(op.imagePath, octal(*op.mode)));
                 words << QStringLiteral("--write") << op.imagePath + u':' + QString::fromUtf8(op.text);
                 break;
-            case LayerOp::Delete: words << QStringLiteral("--delete") << op.imagePath; break;
-            case LayerOp::Opaque: words << QStringLiteral("--opaque") << op.imagePath; break;
+            case LayerOp::Delete:
+                words << QStringLiteral("--delete") << op.imagePath;
+                break;
+            case LayerOp::Opaque:
+                words << QStringLiteral("--opaque") << op.imagePath;
+                break;
             }
         }
     }
@@ -138,11 +148,15 @@ QString composeCommandLine(const Composition &c, const ExportOptions &options, c
     // Always given: the command line would otherwise take SOURCE_DATE_EPOCH from the shell.
     words << QStringLiteral("--created") << c.created;
     switch (options.format) {
-    case ExportFormat::Docker: break;
-    case ExportFormat::DockerOci: words << QStringLiteral("--format") << QStringLiteral("docker-oci"); break;
+    case ExportFormat::Docker:
+        break;
+    case ExportFormat::DockerOci:
+        words << QStringLiteral("--format") << QStringLiteral("docker-oci");
+        break;
     case ExportFormat::Oci:
     case ExportFormat::OciDir:
-        words << QStringLiteral("--format") << (options.format == ExportFormat::Oci ? QStringLiteral("oci") : QStringLiteral("oci-dir"));
+        words << QStringLiteral("--format")
+              << (options.format == ExportFormat::Oci ? QStringLiteral("oci") : QStringLiteral("oci-dir"));
         if (options.layerCompression != Compression::Gzip)
             words << QStringLiteral("--layer-compression") << compressionWord(options.layerCompression);
         break;

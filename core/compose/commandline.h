@@ -14,6 +14,7 @@ QString shellQuote(const QString &word);
 /// out, as the command line does. Empty, with `why` set, when something has no command-line form
 /// (a ':' in a path, a text file with its own mode, a label name with '='); the composition's JSON
 /// file (`--spec`) holds everything.
-QString composeCommandLine(const Composition &composition, const ExportOptions &options, const QString &program, QString *why);
+QString composeCommandLine(
+    const Composition &composition, const ExportOptions &options, const QString &program, QString *why);
 
 } // namespace lamina

@@ -33,14 +33,14 @@
 
 #include <cerrno>
 #include <condition_variable>
-#include <deque>
-#include <future>
-#include <mutex>
-#include <thread>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <fcntl.h>
+#include <future>
+#include <mutex>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 namespace lamina {
@@ -52,14 +52,16 @@ QString normaliseTag(const QString &tag, QString *error)
     // "-+" between alphanumerics accepts what regexp.go's "[-]*" does, without two quantifiers
     // that can match the same run (a long bad name fails fast). \w is spelt out: Qt's is Unicode.
     static const QRegularExpression grammar(QStringLiteral(
-        "^((?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*"
+        "^((?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-"
+        "9]))*"
         "(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
         "(?::([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?\\z"));
     const QRegularExpressionMatch m = tag.size() <= 512 ? grammar.match(tag) : QRegularExpressionMatch();
     if (!m.hasMatch()) {
-        *error = QStringLiteral("the tag \"%1\" is not a valid image reference: NAME[:TAG] with a lowercase name (an optional "
-                                "registry host[:port]/ first), a tag of letters, digits, '_', '.' and '-' (at most 128, "
-                                "not starting with '.' or '-'), and no digest")
+        *error = QStringLiteral(
+            "the tag \"%1\" is not a valid image reference: NAME[:TAG] with a lowercase name (an optional "
+            "registry host[:port]/ first), a tag of letters, digits, '_', '.' and '-' (at most 128, "
+            "not starting with '.' or '-'), and no digest")
                      .arg(tag);
         return {};
     }
@@ -84,12 +86,12 @@ namespace {
 struct LayerSource
 {
     QString diffId;
-    qint64 size = -1;         ///< uncompressed bytes
-    QString file;             ///< a file holding exactly the uncompressed tar, or
-    int member = -1;          ///< a member of the base archive,
+    qint64 size = -1; ///< uncompressed bytes
+    QString file; ///< a file holding exactly the uncompressed tar, or
+    int member = -1; ///< a member of the base archive,
     Compression compression = Compression::None; ///< stored this way there
-    QString storedDigest;     ///< the member's digest as stored (compressed), when known
-    qint64 storedSize = -1;   ///< and its size
+    QString storedDigest; ///< the member's digest as stored (compressed), when known
+    qint64 storedSize = -1; ///< and its size
 };
 
 /// Copies `length` bytes from `in` at `offset` to `out` at its position, by the kernel when it can
@@ -103,7 +105,8 @@ qint64 copyRange(int in, qint64 offset, int out, qint64 length, QString *error)
     while (done < length) {
         if (kernel) {
             loff_t from = offset + done;
-            const ssize_t n = ::copy_file_range(in, &from, out, nullptr, size_t(std::min<qint64>(length - done, 1 << 30)), 0);
+            const ssize_t n
+                = ::copy_file_range(in, &from, out, nullptr, size_t(std::min<qint64>(length - done, 1 << 30)), 0);
             if (n > 0) {
                 done += n;
                 continue;
@@ -119,7 +122,8 @@ qint64 copyRange(int in, qint64 offset, int out, qint64 length, QString *error)
             kernel = false; // another file system, or one without it: copy through a buffer
             buffer.resize(1 << 20);
         }
-        const ssize_t n = ::pread(in, buffer.data(), size_t(std::min<qint64>(length - done, buffer.size())), offset + done);
+        const ssize_t n
+            = ::pread(in, buffer.data(), size_t(std::min<qint64>(length - done, buffer.size())), offset + done);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -223,7 +227,7 @@ struct Writer
         }
     }
     static constexpr qint64 kWritebackStep = 32ll << 20;
-    qint64 end = 0;     ///< bytes written to `fd` (sequentially, from its start)
+    qint64 end = 0; ///< bytes written to `fd` (sequentially, from its start)
     qint64 flushed = 0; ///< of which handed to the disk
 
     bool header(const QString &path, int type, qint64 size, const QString &link = {})
@@ -274,7 +278,7 @@ struct Writer
             return true;
         // One fixed time on every file, so that the folder, like the archive, depends only on
         // the composition.
-        const struct timespec times[2] = {{mtime, 0}, {mtime, 0}};
+        const struct timespec times[2] = { { mtime, 0 }, { mtime, 0 } };
         ::futimens(fd, times);
         ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); // the disk starts now, not at syncfs
         const bool ok = ::close(fd) == 0;
@@ -346,7 +350,8 @@ struct ReaderFeed
 class BackgroundHasher
 {
 public:
-    explicit BackgroundHasher(const Progress &progress) : m_progress(progress)
+    explicit BackgroundHasher(const Progress &progress)
+        : m_progress(progress)
     {
         const int n = std::max(1, QThread::idealThreadCount());
         for (int i = 0; i < n; ++i)
@@ -360,7 +365,7 @@ public:
     {
         const int fd = openNow ? ::open(QFile::encodeName(file).constData(), O_RDONLY | O_CLOEXEC) : -1;
         std::lock_guard lock(m_mutex);
-        m_jobs.push_back({key, file, fd, offset, size, compression});
+        m_jobs.push_back({ key, file, fd, offset, size, compression });
         m_byName = m_byName || fd < 0;
         m_wake.notify_one();
     }
@@ -487,7 +492,7 @@ bool copyLayer(Writer &w, const LayerSource &src, const Archive *base, const Pro
     } else {
         // Decompressed while it streams: the docker formats store layers uncompressed, so that
         // the file's digest is its diff ID (FORMATS.md §3).
-        ReaderFeed feed{reader.get()};
+        ReaderFeed feed { reader.get() };
         Inflater inflater;
         inflater.progress = &progress;
         bool ok = inflater.open(&feed, &ReaderFeed::read);
@@ -503,7 +508,8 @@ bool copyLayer(Writer &w, const LayerSource &src, const Archive *base, const Pro
         if (n < 0 || !ok) {
             const QString why = inflater.bomb() ? inflater.bombMessage(QStringLiteral("the layer")) : inflater.error();
             return fail(progress.cancelled() ? QStringLiteral("cancelled")
-                                             : w.error.isEmpty() ? QStringLiteral("cannot decompress a base layer: %1").arg(why) : w.error);
+                    : w.error.isEmpty()      ? QStringLiteral("cannot decompress a base layer: %1").arg(why)
+                                             : w.error);
         }
     }
     if (written != expected)
@@ -521,21 +527,37 @@ QString describeLayer(const LayerSpec &spec, const ConfigEdits &edits, bool last
     QStringList parts;
     for (const LayerOp &op : spec.ops) {
         switch (op.kind) {
-        case LayerOp::AddHost: parts << QStringLiteral("ADD %1 %2").arg(QFileInfo(op.hostPath).fileName(), op.imagePath); break;
-        case LayerOp::Mkdir: parts << QStringLiteral("MKDIR %1 %2").arg(op.imagePath).arg(op.mode.value_or(0755), 4, 8, QLatin1Char('0')); break;
-        case LayerOp::Symlink: parts << QStringLiteral("SYMLINK %1 -> %2").arg(op.imagePath, op.linkTarget); break;
-        case LayerOp::WriteText: parts << QStringLiteral("WRITE %1").arg(op.imagePath); break;
-        case LayerOp::Delete: parts << QStringLiteral("DELETE %1").arg(op.imagePath); break;
-        case LayerOp::Opaque: parts << QStringLiteral("EMPTY %1").arg(op.imagePath); break;
+        case LayerOp::AddHost:
+            parts << QStringLiteral("ADD %1 %2").arg(QFileInfo(op.hostPath).fileName(), op.imagePath);
+            break;
+        case LayerOp::Mkdir:
+            parts
+                << QStringLiteral("MKDIR %1 %2").arg(op.imagePath).arg(op.mode.value_or(0755), 4, 8, QLatin1Char('0'));
+            break;
+        case LayerOp::Symlink:
+            parts << QStringLiteral("SYMLINK %1 -> %2").arg(op.imagePath, op.linkTarget);
+            break;
+        case LayerOp::WriteText:
+            parts << QStringLiteral("WRITE %1").arg(op.imagePath);
+            break;
+        case LayerOp::Delete:
+            parts << QStringLiteral("DELETE %1").arg(op.imagePath);
+            break;
+        case LayerOp::Opaque:
+            parts << QStringLiteral("EMPTY %1").arg(op.imagePath);
+            break;
         }
     }
     if (last) {
         if (edits.workingDir)
             parts << QStringLiteral("WORKDIR %1").arg(*edits.workingDir);
         if (edits.cmd)
-            parts << QStringLiteral("CMD %1").arg(QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(*edits.cmd)).toJson(QJsonDocument::Compact)));
+            parts << QStringLiteral("CMD %1").arg(QString::fromUtf8(
+                QJsonDocument(QJsonArray::fromStringList(*edits.cmd)).toJson(QJsonDocument::Compact)));
         if (edits.entrypoint)
-            parts << QStringLiteral("ENTRYPOINT %1").arg(QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(*edits.entrypoint)).toJson(QJsonDocument::Compact)));
+            parts << QStringLiteral("ENTRYPOINT %1")
+                         .arg(QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(*edits.entrypoint))
+                                                    .toJson(QJsonDocument::Compact)));
         for (const auto &kv : edits.setEnv)
             parts << QStringLiteral("ENV %1").arg(kv.first);
     }
@@ -545,9 +567,12 @@ QString describeLayer(const LayerSpec &spec, const ConfigEdits &edits, bool last
 QString mediaTypeFor(Compression c)
 {
     switch (c) {
-    case Compression::Gzip: return QStringLiteral("application/vnd.oci.image.layer.v1.tar+gzip");
-    case Compression::Zstd: return QStringLiteral("application/vnd.oci.image.layer.v1.tar+zstd");
-    default: return QStringLiteral("application/vnd.oci.image.layer.v1.tar");
+    case Compression::Gzip:
+        return QStringLiteral("application/vnd.oci.image.layer.v1.tar+gzip");
+    case Compression::Zstd:
+        return QStringLiteral("application/vnd.oci.image.layer.v1.tar+zstd");
+    default:
+        return QStringLiteral("application/vnd.oci.image.layer.v1.tar");
     }
 }
 
@@ -590,8 +615,8 @@ bool hashStored(const LayerSource &src, const Archive *base, QString *digest, QS
 /// index.json naming each tag, the manifest, the config and the layer blobs; for docker-oci also
 /// manifest.json and repositories, as Docker 25 writes them (FORMATS.md §1.3).
 bool writeOciLayout(Writer &w, const ExportOptions &options, const QList<LayerSource> &sources, const Archive *base,
-                    const QByteArray &configBytes, const QString &imageId, const QStringList &tags, const QTemporaryDir &work,
-                    BackgroundHasher *hasher, const Progress &progress)
+    const QByteArray &configBytes, const QString &imageId, const QStringList &tags, const QTemporaryDir &work,
+    BackgroundHasher *hasher, const Progress &progress)
 {
     const Compression wanted = options.format == ExportFormat::DockerOci ? Compression::None : options.layerCompression;
     if (wanted != Compression::None && wanted != Compression::Gzip && wanted != Compression::Zstd) {
@@ -640,8 +665,8 @@ bool writeOciLayout(Writer &w, const ExportOptions &options, const QList<LayerSo
                 }
                 archive_write_set_bytes_per_block(cw.a, 0);
                 archive_write_open(cw.a, &cw, nullptr, &Writer::write, nullptr);
-                const bool ok = cw.fd >= 0 && cw.header(QStringLiteral("layer"), AE_IFREG, s.size) && copyLayer(cw, s, base, progress)
-                    && archive_write_close(cw.a) == ARCHIVE_OK;
+                const bool ok = cw.fd >= 0 && cw.header(QStringLiteral("layer"), AE_IFREG, s.size)
+                    && copyLayer(cw, s, base, progress) && archive_write_close(cw.a) == ARCHIVE_OK;
                 if (cw.fd >= 0)
                     ::close(cw.fd);
                 if (!ok) {
@@ -654,49 +679,53 @@ bool writeOciLayout(Writer &w, const ExportOptions &options, const QList<LayerSo
             blobs << b;
         }
         const Blob &b = blobs.at(byDiff.value(s.diffId));
-        layerDescriptors.append(QJsonObject{{QStringLiteral("mediaType"), mediaTypeFor(wanted)},
-                                            {QStringLiteral("digest"), b.digest},
-                                            {QStringLiteral("size"), double(b.size)}});
+        layerDescriptors.append(QJsonObject { { QStringLiteral("mediaType"), mediaTypeFor(wanted) },
+            { QStringLiteral("digest"), b.digest }, { QStringLiteral("size"), double(b.size) } });
     }
-    const QJsonObject manifest{{QStringLiteral("schemaVersion"), 2},
-                               {QStringLiteral("mediaType"), QStringLiteral("application/vnd.oci.image.manifest.v1+json")},
-                               {QStringLiteral("config"), QJsonObject{{QStringLiteral("mediaType"), QStringLiteral("application/vnd.oci.image.config.v1+json")},
-                                                                      {QStringLiteral("digest"), imageId},
-                                                                      {QStringLiteral("size"), double(configBytes.size())}}},
-                               {QStringLiteral("layers"), layerDescriptors}};
+    const QJsonObject manifest { { QStringLiteral("schemaVersion"), 2 },
+        { QStringLiteral("mediaType"), QStringLiteral("application/vnd.oci.image.manifest.v1+json") },
+        { QStringLiteral("config"),
+            QJsonObject { { QStringLiteral("mediaType"), QStringLiteral("application/vnd.oci.image.config.v1+json") },
+                { QStringLiteral("digest"), imageId }, { QStringLiteral("size"), double(configBytes.size()) } } },
+        { QStringLiteral("layers"), layerDescriptors } };
     const QByteArray manifestBytes = QJsonDocument(manifest).toJson(QJsonDocument::Compact);
     const QString manifestDigest = Sha256::of(manifestBytes);
     QJsonArray descriptors;
-    const QJsonObject plain{{QStringLiteral("mediaType"), QStringLiteral("application/vnd.oci.image.manifest.v1+json")},
-                            {QStringLiteral("digest"), manifestDigest},
-                            {QStringLiteral("size"), double(manifestBytes.size())}};
+    const QJsonObject plain { { QStringLiteral("mediaType"),
+                                  QStringLiteral("application/vnd.oci.image.manifest.v1+json") },
+        { QStringLiteral("digest"), manifestDigest }, { QStringLiteral("size"), double(manifestBytes.size()) } };
     for (const QString &tag : tags) {
         // containerd and Docker put the full name in io.containerd.image.name and only the tag
         // in org.opencontainers.image.ref.name (FORMATS.md §2.4).
         const qsizetype colon = tag.lastIndexOf(u':');
         const QString ref = colon > tag.lastIndexOf(u'/') ? tag.mid(colon + 1) : QStringLiteral("latest");
         QJsonObject d = plain;
-        d.insert(QStringLiteral("annotations"), QJsonObject{{QStringLiteral("io.containerd.image.name"), tag},
-                                                            {QStringLiteral("org.opencontainers.image.ref.name"), ref}});
+        d.insert(QStringLiteral("annotations"),
+            QJsonObject { { QStringLiteral("io.containerd.image.name"), tag },
+                { QStringLiteral("org.opencontainers.image.ref.name"), ref } });
         descriptors.append(d);
     }
     if (tags.isEmpty())
         descriptors.append(plain);
-    const QJsonObject index{{QStringLiteral("schemaVersion"), 2},
-                            {QStringLiteral("mediaType"), QStringLiteral("application/vnd.oci.image.index.v1+json")},
-                            {QStringLiteral("manifests"), descriptors}};
+    const QJsonObject index { { QStringLiteral("schemaVersion"), 2 },
+        { QStringLiteral("mediaType"), QStringLiteral("application/vnd.oci.image.index.v1+json") },
+        { QStringLiteral("manifests"), descriptors } };
     bool ok = w.bytes(QStringLiteral("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}")
         && w.bytes(QStringLiteral("index.json"), QJsonDocument(index).toJson(QJsonDocument::Compact));
     if (ok && options.format == ExportFormat::DockerOci) {
         QStringList layerPaths;
         for (const LayerSource &s : sources)
             layerPaths << QStringLiteral("blobs/sha256/") + blobs.at(byDiff.value(s.diffId)).digest.mid(7);
-        const QJsonObject entry{{QStringLiteral("Config"), QString(QStringLiteral("blobs/sha256/") + imageId.mid(7))},
-                                {QStringLiteral("RepoTags"), tags.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(QJsonArray::fromStringList(tags))},
-                                {QStringLiteral("Layers"), QJsonArray::fromStringList(layerPaths)}};
-        ok = w.bytes(QStringLiteral("manifest.json"), QJsonDocument(QJsonArray{entry}).toJson(QJsonDocument::Compact));
+        const QJsonObject entry { { QStringLiteral("Config"),
+                                      QString(QStringLiteral("blobs/sha256/") + imageId.mid(7)) },
+            { QStringLiteral("RepoTags"),
+                tags.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(QJsonArray::fromStringList(tags)) },
+            { QStringLiteral("Layers"), QJsonArray::fromStringList(layerPaths) } };
+        ok = w.bytes(
+            QStringLiteral("manifest.json"), QJsonDocument(QJsonArray { entry }).toJson(QJsonDocument::Compact));
     }
-    ok = ok && w.header(QStringLiteral("blobs/"), AE_IFDIR, 0) && w.header(QStringLiteral("blobs/sha256/"), AE_IFDIR, 0);
+    ok = ok && w.header(QStringLiteral("blobs/"), AE_IFDIR, 0)
+        && w.header(QStringLiteral("blobs/sha256/"), AE_IFDIR, 0);
     for (const Blob &b : std::as_const(blobs)) {
         if (!ok)
             break;
@@ -833,9 +862,10 @@ bool replaceableLayoutFolder(const QString &path)
     const QFileInfo info(path);
     if (!info.isDir() || info.isSymLink())
         return false;
-    static const QStringList layoutNames{QStringLiteral("oci-layout"), QStringLiteral("index.json"), QStringLiteral("blobs"),
-                                         QStringLiteral("manifest.json"), QStringLiteral("repositories")};
-    const QStringList names = QDir(path).entryList(QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot);
+    static const QStringList layoutNames { QStringLiteral("oci-layout"), QStringLiteral("index.json"),
+        QStringLiteral("blobs"), QStringLiteral("manifest.json"), QStringLiteral("repositories") };
+    const QStringList names
+        = QDir(path).entryList(QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot);
     for (const QString &name : names)
         if (!layoutNames.contains(name))
             return false;
@@ -850,11 +880,13 @@ bool installFolder(const QString &part, const QString &target, QString *error)
     if (::rename(from.constData(), to.constData()) == 0)
         return true;
     if (errno != ENOTEMPTY && errno != EEXIST) {
-        *error = QStringLiteral("%1: cannot rename into place: %2").arg(target, QString::fromLocal8Bit(strerror(errno)));
+        *error
+            = QStringLiteral("%1: cannot rename into place: %2").arg(target, QString::fromLocal8Bit(strerror(errno)));
         return false;
     }
     if (::renameat2(AT_FDCWD, from.constData(), AT_FDCWD, to.constData(), RENAME_EXCHANGE) != 0) {
-        *error = QStringLiteral("%1: cannot replace the folder: %2").arg(target, QString::fromLocal8Bit(strerror(errno)));
+        *error
+            = QStringLiteral("%1: cannot replace the folder: %2").arg(target, QString::fromLocal8Bit(strerror(errno)));
         return false;
     }
     QDir(part).removeRecursively(); // now the previous layout
@@ -872,10 +904,12 @@ int findPlatformImage(const ImageArchive &base, const QString &wanted, QString *
         if (q.isEmpty() && base.images.at(i).config) // Docker archives state it only in the config
             q = base.images.at(i).config->platform;
         available << (q.toString().isEmpty() ? QStringLiteral("(unknown)") : q.toString());
-        if (parts.size() >= 2 && q.os == parts.at(0) && q.architecture == parts.at(1) && (parts.size() < 3 || q.variant == parts.at(2)))
+        if (parts.size() >= 2 && q.os == parts.at(0) && q.architecture == parts.at(1)
+            && (parts.size() < 3 || q.variant == parts.at(2)))
             return i;
     }
-    *error = QStringLiteral("the base has no image for %1 (it has: %2)").arg(wanted, available.join(QStringLiteral(", ")));
+    *error
+        = QStringLiteral("the base has no image for %1 (it has: %2)").arg(wanted, available.join(QStringLiteral(", ")));
     return -1;
 }
 
@@ -896,9 +930,10 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         return result;
     }
     if (toFolder && out.exists() && !replaceableLayoutFolder(options.output)) {
-        result.error = QStringLiteral("%1 exists and is not an OCI layout written by Lamina (only oci-layout, index.json, "
-                                      "blobs, manifest.json and repositories); choose a new folder")
-                           .arg(options.output);
+        result.error
+            = QStringLiteral("%1 exists and is not an OCI layout written by Lamina (only oci-layout, index.json, "
+                             "blobs, manifest.json and repositories); choose a new folder")
+                  .arg(options.output);
         return result;
     }
     // By device and inode, not by path: a hard link, a bind mount, a linked folder or a
@@ -917,7 +952,8 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
     }
     const qint64 mtime = parseCreated(composition.created);
     if (mtime < 0) {
-        result.error = QStringLiteral("\"%1\" is not an RFC 3339 time (like 2024-01-01T00:00:00Z)").arg(composition.created);
+        result.error
+            = QStringLiteral("\"%1\" is not an RFC 3339 time (like 2024-01-01T00:00:00Z)").arg(composition.created);
         return result;
     }
     // Tags as loaders list them: podman refuses a reference outside the grammar, and a name with
@@ -933,11 +969,11 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
 
     // The base: its config and its layers, which must all be there.
     ImageArchive base;
-    QJsonObject config{{QStringLiteral("architecture"), QStringLiteral("amd64")},
-                       {QStringLiteral("os"), QStringLiteral("linux")},
-                       {QStringLiteral("config"), QJsonObject()},
-                       {QStringLiteral("rootfs"), QJsonObject{{QStringLiteral("type"), QStringLiteral("layers")},
-                                                              {QStringLiteral("diff_ids"), QJsonArray()}}}};
+    QJsonObject config { { QStringLiteral("architecture"), QStringLiteral("amd64") },
+        { QStringLiteral("os"), QStringLiteral("linux") }, { QStringLiteral("config"), QJsonObject() },
+        { QStringLiteral("rootfs"),
+            QJsonObject { { QStringLiteral("type"), QStringLiteral("layers") },
+                { QStringLiteral("diff_ids"), QJsonArray() } } } };
     QList<LayerSource> sources;
     MergedTree::Layers baseIndexes;
     std::future<MergedTree::Layers> laterIndexes;
@@ -947,7 +983,7 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
     {
         std::shared_ptr<std::atomic<bool>> flag;
         ~StopOnExit() { flag->store(true); }
-    } stopOnExit{stopIndexing};
+    } stopOnExit { stopIndexing };
     MergedTree::Layers newIndexes;
     // What a killed run left beside the target is removed first: only names that prove they are
     // Lamina's temporaries, and never the base (docs/limits.md).
@@ -986,7 +1022,8 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         bool compressedLayers = false;
         for (const ImageLayer &l : img.layers)
             compressedLayers = compressedLayers || l.compression != Compression::None;
-        const bool workdirTest = composition.createWorkdir && composition.config.workingDir && !composition.config.workingDir->isEmpty();
+        const bool workdirTest
+            = composition.createWorkdir && composition.config.workingDir && !composition.config.workingDir->isEmpty();
         // New layers write the base's folders they go through with the base's attributes.
         bool newEntries = false;
         for (const LayerSpec &l : composition.layers)
@@ -998,14 +1035,15 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         } else if (options.checkResult) {
             Progress background;
             background.cancel = stopIndexing.get();
-            laterIndexes = std::async(std::launch::async, [base, baseImage, background] {
-                return indexImageLayers(base, baseImage, {}, background).layers;
-            });
+            laterIndexes = std::async(std::launch::async,
+                [base, baseImage, background] { return indexImageLayers(base, baseImage, {}, background).layers; });
         }
         QSet<int> needStreaming;
         for (const ImageLayer &l : img.layers) {
             if (l.member < 0 || l.diffId.isEmpty()) {
-                result.error = QStringLiteral("base layer %1 is missing (%2)").arg(l.index).arg(l.error.isEmpty() ? QStringLiteral("no diff ID") : l.error);
+                result.error = QStringLiteral("base layer %1 is missing (%2)")
+                                   .arg(l.index)
+                                   .arg(l.error.isEmpty() ? QStringLiteral("no diff ID") : l.error);
                 return result;
             }
             LayerSource s;
@@ -1016,7 +1054,8 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
             if (l.digest.startsWith(u"sha256:") && l.digest.size() == 71)
                 s.storedDigest = l.digest;
             const auto &li = indexed.layers.value(l.index);
-            s.size = l.compression == Compression::None ? base.archive->member(l.member).size : (li ? li->uncompressedSize : -1);
+            s.size = l.compression == Compression::None ? base.archive->member(l.member).size
+                                                        : (li ? li->uncompressedSize : -1);
             if (s.size < 0) {
                 result.error = QStringLiteral("base layer %1 could not be read").arg(l.index);
                 return result;
@@ -1029,22 +1068,25 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
             // A base compressed as a whole is read once, its layers kept as temporary files.
             QString error;
             int n = 0;
-            const bool ok = base.archive->scanMembers(needStreaming, [&](int member, MemberReader &reader) {
-                const QString path = work.filePath(QStringLiteral("base-%1.tar").arg(n++));
-                QFile f(path);
-                if (!f.open(QIODevice::WriteOnly))
-                    return false;
-                QByteArray buffer(1 << 20, Qt::Uninitialized);
-                qint64 got;
-                while ((got = reader.read(buffer.data(), buffer.size())) > 0)
-                    if (f.write(buffer.constData(), got) != got)
+            const bool ok = base.archive->scanMembers(
+                needStreaming,
+                [&](int member, MemberReader &reader) {
+                    const QString path = work.filePath(QStringLiteral("base-%1.tar").arg(n++));
+                    QFile f(path);
+                    if (!f.open(QIODevice::WriteOnly))
                         return false;
-                // Kept as stored: decompressed (or copied as it is) when written.
-                for (LayerSource &s : sources)
-                    if (s.member == member)
-                        s.file = path;
-                return got == 0;
-            }, progress, &error);
+                    QByteArray buffer(1 << 20, Qt::Uninitialized);
+                    qint64 got;
+                    while ((got = reader.read(buffer.data(), buffer.size())) > 0)
+                        if (f.write(buffer.constData(), got) != got)
+                            return false;
+                    // Kept as stored: decompressed (or copied as it is) when written.
+                    for (LayerSource &s : sources)
+                        if (s.member == member)
+                            s.file = path;
+                    return got == 0;
+                },
+                progress, &error);
             if (!ok) {
                 result.error = QStringLiteral("the base could not be streamed: %1").arg(error);
                 return result;
@@ -1078,24 +1120,26 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
             // leaves them, and the checks of the composed image need not index the output again.
             QString error;
             const std::unique_ptr<MemberReader> reader = openFileReader(s.file, &error);
-            const LayerIndexResult indexed = reader ? indexLayerFromReader(*reader, Compression::None, {}, progress, w.size) : LayerIndexResult{};
+            const LayerIndexResult indexed
+                = reader ? indexLayerFromReader(*reader, Compression::None, {}, progress, w.size) : LayerIndexResult {};
             newIndexes << indexed.index;
         }
         diffIds.append(w.diffId);
         result.layerDiffIds << w.diffId;
-        history.append(QJsonObject{{QStringLiteral("created"), composition.created},
-                                   {QStringLiteral("created_by"), describeLayer(spec, composition.config, i == layers.size() - 1)}});
+        history.append(QJsonObject { { QStringLiteral("created"), composition.created },
+            { QStringLiteral("created_by"), describeLayer(spec, composition.config, i == layers.size() - 1) } });
     }
     if (layers.isEmpty())
-        history.append(QJsonObject{{QStringLiteral("created"), composition.created},
-                                   {QStringLiteral("created_by"), describeLayer({}, composition.config, true)},
-                                   {QStringLiteral("empty_layer"), true}});
+        history.append(QJsonObject { { QStringLiteral("created"), composition.created },
+            { QStringLiteral("created_by"), describeLayer({}, composition.config, true) },
+            { QStringLiteral("empty_layer"), true } });
 
     // The config: the base's, every field kept, with the edits applied.
     const QJsonObject settings = editedSettings(config.value(QStringLiteral("config")).toObject(), composition.config);
     config.insert(QStringLiteral("config"), settings);
     config.insert(QStringLiteral("created"), composition.created);
-    QJsonObject rootfs{{QStringLiteral("type"), QStringLiteral("layers")}, {QStringLiteral("diff_ids"), diffIds}};
+    QJsonObject rootfs { { QStringLiteral("type"), QStringLiteral("layers") },
+        { QStringLiteral("diff_ids"), diffIds } };
     config.insert(QStringLiteral("rootfs"), rootfs);
     config.insert(QStringLiteral("history"), history);
     config.remove(QStringLiteral("container")); // described the build container of the base, not this image
@@ -1120,7 +1164,8 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
     Writer w;
     w.mtime = mtime;
     if (toFolder) {
-        if (::mkdir(partName.constData(), 0755) != 0 || (w.rootFd = ::open(partName.constData(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        if (::mkdir(partName.constData(), 0755) != 0
+            || (w.rootFd = ::open(partName.constData(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
             result.error = QStringLiteral("%1: cannot create: %2").arg(part, QString::fromLocal8Bit(strerror(errno)));
             return result;
         }
@@ -1159,14 +1204,15 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
     QHash<QString, QString> storedAt; // diff ID → the layer.tar that holds it
     QStringList layerPaths;
     if (options.format != ExportFormat::Docker) {
-        ok = writeOciLayout(w, options, sources, base.archive.get(), configBytes, result.imageId, tags, work, hasher.get(), progress);
+        ok = writeOciLayout(
+            w, options, sources, base.archive.get(), configBytes, result.imageId, tags, work, hasher.get(), progress);
     }
     for (int i = 0; ok && options.format == ExportFormat::Docker && i < sources.size(); ++i) {
         const LayerSource &s = sources.at(i);
         const QString id = ids.at(i);
-        QJsonObject json{{QStringLiteral("id"), id},
-                         {QStringLiteral("created"), composition.created}, // the composition's time, as the config says
-                         {QStringLiteral("os"), config.value(QStringLiteral("os"))}};
+        QJsonObject json { { QStringLiteral("id"), id },
+            { QStringLiteral("created"), composition.created }, // the composition's time, as the config says
+            { QStringLiteral("os"), config.value(QStringLiteral("os")) } };
         if (i > 0)
             json.insert(QStringLiteral("parent"), ids.at(i - 1));
         if (i == sources.size() - 1) {
@@ -1193,9 +1239,10 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
             hashWritten(hasher.get(), w, s.size, Compression::None);
     }
     if (ok && options.format == ExportFormat::Docker) {
-        QJsonObject entry{{QStringLiteral("Config"), QString(imageHex + QStringLiteral(".json"))},
-                          {QStringLiteral("RepoTags"), tags.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(QJsonArray::fromStringList(tags))},
-                          {QStringLiteral("Layers"), QJsonArray::fromStringList(layerPaths)}};
+        QJsonObject entry { { QStringLiteral("Config"), QString(imageHex + QStringLiteral(".json")) },
+            { QStringLiteral("RepoTags"),
+                tags.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(QJsonArray::fromStringList(tags)) },
+            { QStringLiteral("Layers"), QJsonArray::fromStringList(layerPaths) } };
         QJsonObject repositories;
         for (const QString &tag : tags) {
             const qsizetype colon = tag.lastIndexOf(u':');
@@ -1206,8 +1253,10 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
             repositories.insert(repo, names);
         }
         ok = w.bytes(imageHex + QStringLiteral(".json"), configBytes)
-            && w.bytes(QStringLiteral("manifest.json"), QJsonDocument(QJsonArray{entry}).toJson(QJsonDocument::Compact))
-            && (tags.isEmpty() || w.bytes(QStringLiteral("repositories"), QJsonDocument(repositories).toJson(QJsonDocument::Compact)));
+            && w.bytes(
+                QStringLiteral("manifest.json"), QJsonDocument(QJsonArray { entry }).toJson(QJsonDocument::Compact))
+            && (tags.isEmpty()
+                || w.bytes(QStringLiteral("repositories"), QJsonDocument(repositories).toJson(QJsonDocument::Compact)));
     }
     if (ok && w.a && archive_write_close(w.a) != ARCHIVE_OK) {
         ok = false;
@@ -1237,7 +1286,8 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         // disk): each member is read through a descriptor opened when it was queued.
         if (hasher && hasher->needsName())
             hashed = hasher->finish();
-        if (!ok || progress.cancelled() || ::rename(partName.constData(), QFile::encodeName(options.output).constData()) != 0) {
+        if (!ok || progress.cancelled()
+            || ::rename(partName.constData(), QFile::encodeName(options.output).constData()) != 0) {
             const int renameErrno = errno;
             if (hasher)
                 hasher->finish();
@@ -1266,7 +1316,8 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
                     continue;
                 const Member &m = written.archive->member(l.member);
                 const QString key = toFolder ? m.path : m.dataOffset >= 0 ? QString::number(m.dataOffset) : QString();
-                if (const auto it = hashed.constFind(key); !key.isEmpty() && it != hashed.constEnd() && it->storedBytes == m.size)
+                if (const auto it = hashed.constFind(key);
+                    !key.isEmpty() && it != hashed.constEnd() && it->storedBytes == m.size)
                     known.insert(l.member, *it);
             }
         }

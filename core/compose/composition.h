@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "check/finding.h"
 #include "archive/archive.h"
+#include "check/finding.h"
 #include "compose/layerwriter.h"
 #include "layers/mergedtree.h"
 #include "util/progress.h"
@@ -21,13 +21,13 @@ namespace lamina {
 struct ConfigEdits
 {
     std::optional<QString> workingDir;
-    std::optional<QStringList> cmd;        ///< exec form; shell form is ["/bin/sh", "-c", …]
+    std::optional<QStringList> cmd; ///< exec form; shell form is ["/bin/sh", "-c", …]
     std::optional<QStringList> entrypoint;
     QList<QPair<QString, QString>> setEnv; ///< set or replace by name, in order
     QStringList unsetEnv;
     std::optional<QString> user;
     QList<QPair<QString, QString>> labels;
-    QStringList exposedPorts;              ///< "80/tcp"; a bare number means tcp
+    QStringList exposedPorts; ///< "80/tcp"; a bare number means tcp
     QStringList volumes;
     std::optional<QString> stopSignal;
 };
@@ -35,12 +35,12 @@ struct ConfigEdits
 /// A new image: a base image (or none), new layers on top, configuration changes.
 struct Composition
 {
-    QString basePath;       ///< "" for an image from scratch
+    QString basePath; ///< "" for an image from scratch
     int baseImage = 0;
-    QString basePlatform;   ///< "os/arch[/variant]": the base image for it, instead of baseImage
+    QString basePlatform; ///< "os/arch[/variant]": the base image for it, instead of baseImage
     QList<LayerSpec> layers;
     ConfigEdits config;
-    QStringList tags;       ///< name:tag
+    QStringList tags; ///< name:tag
     QString created = QStringLiteral("1970-01-01T00:00:01Z"); ///< as nix does; or SOURCE_DATE_EPOCH
     bool createWorkdir = true; ///< add WorkingDir to the last new layer when the image lacks it
 };
@@ -66,10 +66,10 @@ struct ExportOptions
 
 struct ExportResult
 {
-    QString imageId;        ///< sha256 of the new config
-    int baseImage = -1;     ///< the base image used (chosen by number or platform)
+    QString imageId; ///< sha256 of the new config
+    int baseImage = -1; ///< the base image used (chosen by number or platform)
     QStringList layerDiffIds;
-    QList<Finding> checks;  ///< findings of the re-opened and verified output
+    QList<Finding> checks; ///< findings of the re-opened and verified output
     QList<Finding> preflight; ///< checks of the composed image itself (command, working directory, …)
     QString error;
     bool ok() const { return error.isEmpty(); }
@@ -81,13 +81,15 @@ struct ExportResult
 /// decompressed while streamed), a layer used twice is stored once with a relative symlink.
 /// Byte-reproducible; written beside the target and renamed; the input is never modified and an
 /// output equal to the input is refused. The result is re-opened, checked and verified.
-ExportResult exportComposition(const Composition &composition, const ExportOptions &options, const Progress &progress = {});
+ExportResult exportComposition(
+    const Composition &composition, const ExportOptions &options, const Progress &progress = {});
 
 /// The new layers as they are written: the composition's, with WorkingDir's folder (0755) added
 /// to the last one (or to a new one) when `createWorkdir` is set and neither the merged base
 /// (`baseLayers`, its indexed layers) nor a new layer's mkdir has it. Shared by the export and
 /// the composer's preview so that both see the same layers.
-QList<LayerSpec> layersToWrite(const Composition &composition, const MergedTree::Layers &baseLayers, bool *workdirAdded);
+QList<LayerSpec> layersToWrite(
+    const Composition &composition, const MergedTree::Layers &baseLayers, bool *workdirAdded);
 
 /// The folders of the tree `layers` make (every one applied, nulls counting as empty), for
 /// writeLayer: a new layer writes the folders it goes through with their attributes there.

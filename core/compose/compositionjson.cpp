@@ -19,12 +19,18 @@ QString modeText(quint32 mode)
 const char *opName(LayerOp::Kind k)
 {
     switch (k) {
-    case LayerOp::AddHost: return "add";
-    case LayerOp::Mkdir: return "mkdir";
-    case LayerOp::Symlink: return "symlink";
-    case LayerOp::WriteText: return "write";
-    case LayerOp::Delete: return "delete";
-    case LayerOp::Opaque: return "opaque";
+    case LayerOp::AddHost:
+        return "add";
+    case LayerOp::Mkdir:
+        return "mkdir";
+    case LayerOp::Symlink:
+        return "symlink";
+    case LayerOp::WriteText:
+        return "write";
+    case LayerOp::Delete:
+        return "delete";
+    case LayerOp::Opaque:
+        return "opaque";
     }
     return "";
 }
@@ -58,7 +64,8 @@ QJsonObject compositionToJson(const Composition &c, const QString &specDir)
     for (const LayerSpec &l : c.layers) {
         QJsonArray ops;
         for (const LayerOp &op : l.ops) {
-            QJsonObject j{{QStringLiteral("op"), QString::fromLatin1(opName(op.kind))}, {QStringLiteral("path"), op.imagePath}};
+            QJsonObject j { { QStringLiteral("op"), QString::fromLatin1(opName(op.kind)) },
+                { QStringLiteral("path"), op.imagePath } };
             if (op.kind == LayerOp::AddHost)
                 j.insert(QStringLiteral("host"), relative(op.hostPath));
             if (op.kind == LayerOp::Symlink)
@@ -71,7 +78,7 @@ QJsonObject compositionToJson(const Composition &c, const QString &specDir)
                 j.insert(QStringLiteral("owner"), QStringLiteral("%1:%2").arg(op.uid).arg(op.gid));
             ops.append(j);
         }
-        layers.append(QJsonObject{{QStringLiteral("ops"), ops}});
+        layers.append(QJsonObject { { QStringLiteral("ops"), ops } });
     }
     o.insert(QStringLiteral("layers"), layers);
     const ConfigEdits &e = c.config;
@@ -83,8 +90,9 @@ QJsonObject compositionToJson(const Composition &c, const QString &specDir)
     if (e.entrypoint)
         config.insert(QStringLiteral("Entrypoint"), QJsonArray::fromStringList(*e.entrypoint));
     if (!e.setEnv.isEmpty() || !e.unsetEnv.isEmpty())
-        config.insert(QStringLiteral("Env"), QJsonObject{{QStringLiteral("set"), pairs(e.setEnv)},
-                                                         {QStringLiteral("unset"), QJsonArray::fromStringList(e.unsetEnv)}});
+        config.insert(QStringLiteral("Env"),
+            QJsonObject { { QStringLiteral("set"), pairs(e.setEnv) },
+                { QStringLiteral("unset"), QJsonArray::fromStringList(e.unsetEnv) } });
     if (e.user)
         config.insert(QStringLiteral("User"), *e.user);
     if (!e.labels.isEmpty())
@@ -152,35 +160,41 @@ Composition compositionFromJson(const QJsonObject &o, const QString &baseDir, QS
     const QJsonArray layers = f.array(o, QStringLiteral("layers"));
     for (qsizetype i = 0; i < layers.size(); ++i) {
         LayerSpec spec;
-        const QJsonArray ops = f.array(layers.at(i).toObject(), QStringLiteral("ops"), QStringLiteral("layers[%1].ops").arg(i));
+        const QJsonArray ops
+            = f.array(layers.at(i).toObject(), QStringLiteral("ops"), QStringLiteral("layers[%1].ops").arg(i));
         for (qsizetype k = 0; k < ops.size(); ++k) {
             const QString field = QStringLiteral("layers[%1].ops[%2]").arg(i).arg(k);
             const QJsonObject j = ops.at(k).toObject();
             LayerOp op;
             const QString kind = f.string(j, QStringLiteral("op"), field + QStringLiteral(".op"));
-            static const QStringList kinds{QStringLiteral("add"), QStringLiteral("mkdir"), QStringLiteral("symlink"),
-                                           QStringLiteral("write"), QStringLiteral("delete"), QStringLiteral("opaque")};
+            static const QStringList kinds { QStringLiteral("add"), QStringLiteral("mkdir"), QStringLiteral("symlink"),
+                QStringLiteral("write"), QStringLiteral("delete"), QStringLiteral("opaque") };
             if (!kinds.contains(kind)) {
-                problems << QStringLiteral("%1.op: \"%2\" is not one of %3").arg(field, kind, kinds.join(QStringLiteral(", ")));
+                problems << QStringLiteral("%1.op: \"%2\" is not one of %3")
+                                .arg(field, kind, kinds.join(QStringLiteral(", ")));
                 continue;
             }
             op.kind = LayerOp::Kind(kinds.indexOf(kind));
             op.imagePath = f.string(j, QStringLiteral("path"), field + QStringLiteral(".path"));
             const QString host = f.string(j, QStringLiteral("host"), field + QStringLiteral(".host"));
             op.hostPath = host.isEmpty() ? QString() : dir.absoluteFilePath(host);
-            if (const QString why = host.isEmpty() || allowHostPaths ? QString() : leavesFolder(host, baseDir); !why.isEmpty())
-                problems << QStringLiteral("%1.host: \"%2\" is %3; a composition file reads host files only from its own folder "
-                                           "(give --allow-host-paths, or confirm in the window, to read it anyway)")
+            if (const QString why = host.isEmpty() || allowHostPaths ? QString() : leavesFolder(host, baseDir);
+                !why.isEmpty())
+                problems << QStringLiteral(
+                    "%1.host: \"%2\" is %3; a composition file reads host files only from its own folder "
+                    "(give --allow-host-paths, or confirm in the window, to read it anyway)")
                                 .arg(field, host, why);
             op.linkTarget = f.string(j, QStringLiteral("target"), field + QStringLiteral(".target"));
             op.text = f.string(j, QStringLiteral("text"), field + QStringLiteral(".text")).toUtf8();
-            if (const QString mode = f.string(j, QStringLiteral("mode"), field + QStringLiteral(".mode")); !mode.isEmpty()) {
+            if (const QString mode = f.string(j, QStringLiteral("mode"), field + QStringLiteral(".mode"));
+                !mode.isEmpty()) {
                 bool ok = false;
                 op.mode = mode.toUInt(&ok, 8);
                 if (!ok || *op.mode > 07777)
                     problems << QStringLiteral("%1.mode: \"%2\" is not an octal mode").arg(field, mode);
             }
-            if (const QString owner = f.string(j, QStringLiteral("owner"), field + QStringLiteral(".owner")); !owner.isEmpty()) {
+            if (const QString owner = f.string(j, QStringLiteral("owner"), field + QStringLiteral(".owner"));
+                !owner.isEmpty()) {
                 bool a = false, b = false;
                 op.uid = owner.section(u':', 0, 0).toUInt(&a);
                 op.gid = owner.section(u':', 1).toUInt(&b);

@@ -17,7 +17,8 @@ QJsonObject compositionToJson(const Composition &c, const QString &specDir = {})
 /// the image: like `docker build`'s context, a host path must stay inside `baseDir` (relative,
 /// no `..` or symbolic link leading out of it) unless `allowHostPaths`. Each one that does not is
 /// named in `error`. The base image path is not confined.
-Composition compositionFromJson(const QJsonObject &o, const QString &baseDir, QString *error, bool allowHostPaths = false);
+Composition compositionFromJson(
+    const QJsonObject &o, const QString &baseDir, QString *error, bool allowHostPaths = false);
 
 /// Every host path the composition reads: the base, then the `add` operations' host paths, in
 /// order, each once.

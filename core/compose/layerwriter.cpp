@@ -52,7 +52,8 @@ QString shownName(const QByteArray &bytes)
         return QString::fromUtf8(bytes);
     QString out;
     for (const char c : bytes)
-        out += (uchar(c) >= 0x20 && uchar(c) < 0x7f) ? QString(QLatin1Char(c)) : QStringLiteral("\\x%1").arg(uchar(c), 2, 16, QLatin1Char('0'));
+        out += (uchar(c) >= 0x20 && uchar(c) < 0x7f) ? QString(QLatin1Char(c))
+                                                     : QStringLiteral("\\x%1").arg(uchar(c), 2, 16, QLatin1Char('0'));
     return out;
 }
 
@@ -76,8 +77,8 @@ struct Entry
     enum Type { File, Dir, Link, Whiteout } type = File;
     quint32 mode = 0644;
     quint32 uid = 0, gid = 0;
-    QString hostPath;    // File from the host
-    QByteArray data;     // File from text
+    QString hostPath; // File from the host
+    QByteArray data; // File from text
     bool fromHost = false;
     qint64 size = 0;
     QString linkTarget;
@@ -174,9 +175,10 @@ WrittenLayer writeLayer(
         }
         if (const QString wh = whiteoutComponent(path); !wh.isEmpty()) {
             // Loaders would delete what the name names instead of storing the entry.
-            result.error = QStringLiteral("the image path \"%1\" has a name starting with .wh. (%2), which loaders take for a "
-                                          "whiteout; use --delete or --opaque to remove things")
-                               .arg(op.imagePath, wh);
+            result.error
+                = QStringLiteral("the image path \"%1\" has a name starting with .wh. (%2), which loaders take for a "
+                                 "whiteout; use --delete or --opaque to remove things")
+                      .arg(op.imagePath, wh);
             return result;
         }
         if (path.isEmpty() && op.kind != LayerOp::AddHost && op.kind != LayerOp::Opaque) {
@@ -251,9 +253,10 @@ WrittenLayer writeLayer(
                         return false;
                     }
                     if (n >= buf.size() || !isUtf8(buf.left(n))) {
-                        result.error = QStringLiteral("%1: the link's target \"%2\" is %3; not added")
-                                           .arg(host, shownName(buf.left(n)),
-                                                n >= buf.size() ? QStringLiteral("too long") : QStringLiteral("not UTF-8"));
+                        result.error
+                            = QStringLiteral("%1: the link's target \"%2\" is %3; not added")
+                                  .arg(host, shownName(buf.left(n)),
+                                      n >= buf.size() ? QStringLiteral("too long") : QStringLiteral("not UTF-8"));
                         return false;
                     }
                     e.linkTarget = QString::fromUtf8(buf.left(int(n)));
@@ -284,7 +287,7 @@ WrittenLayer writeLayer(
             // that is not UTF-8 or that loaders would take for a whiteout stops the layer.
             QList<QPair<QString, QString>> folders; // host, image
             if (S_ISDIR(st.st_mode))
-                folders.append({op.hostPath, path});
+                folders.append({ op.hostPath, path });
             while (!folders.isEmpty()) {
                 const auto [hostDir, imageDir] = folders.takeLast();
                 const QByteArray dirName = QFile::encodeName(hostDir);
@@ -334,7 +337,7 @@ WrittenLayer writeLayer(
                     if (!addOne(host, image, s, false))
                         return result;
                     if (S_ISDIR(s.st_mode))
-                        folders.append({host, image});
+                        folders.append({ host, image });
                 }
             }
             break;
@@ -372,7 +375,9 @@ WrittenLayer writeLayer(
         archive_entry_set_gid(ae, e.gid);
         archive_entry_set_perm(ae, e.mode & 07777);
         switch (e.type) {
-        case Entry::Dir: archive_entry_set_filetype(ae, AE_IFDIR); break;
+        case Entry::Dir:
+            archive_entry_set_filetype(ae, AE_IFDIR);
+            break;
         case Entry::Link:
             archive_entry_set_filetype(ae, AE_IFLNK);
             archive_entry_set_symlink_utf8(ae, e.linkTarget.toUtf8().constData());
@@ -384,7 +389,8 @@ WrittenLayer writeLayer(
             break;
         }
         if (archive_write_header(a, ae) != ARCHIVE_OK) {
-            result.error = QStringLiteral("%1: %2").arg(path, out.error.isEmpty() ? QString::fromLocal8Bit(archive_error_string(a)) : out.error);
+            result.error = QStringLiteral("%1: %2").arg(
+                path, out.error.isEmpty() ? QString::fromLocal8Bit(archive_error_string(a)) : out.error);
             ok = false;
             break;
         }
@@ -424,16 +430,16 @@ WrittenLayer writeLayer(
         char extra = 0;
         ssize_t more = 0;
         if (left == 0)
-            while ((more = ::read(fd, &extra, 1)) < 0 && errno == EINTR) {
-            }
+            while ((more = ::read(fd, &extra, 1)) < 0 && errno == EINTR) { }
         ::close(fd);
         if (left != 0 || more != 0) {
             result.error = left < 0 ? QStringLiteral("%1: %2").arg(path, out.error)
-                : left > 0          ? QStringLiteral("%1: the file shrank while it was read").arg(e.hostPath)
-                                    : QStringLiteral("%1: the file has more than the %2 bytes it had when the layer was planned "
-                                                     "(it grew while it was read, or its size is not what it holds, as in /proc)")
-                                 .arg(e.hostPath)
-                                 .arg(e.size);
+                : left > 0
+                ? QStringLiteral("%1: the file shrank while it was read").arg(e.hostPath)
+                : QStringLiteral("%1: the file has more than the %2 bytes it had when the layer was planned "
+                                 "(it grew while it was read, or its size is not what it holds, as in /proc)")
+                      .arg(e.hostPath)
+                      .arg(e.size);
             ok = false;
             break;
         }

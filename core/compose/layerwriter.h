@@ -19,11 +19,11 @@ struct LayerOp
     enum Kind { AddHost, Mkdir, Symlink, WriteText, Delete, Opaque };
     Kind kind = AddHost;
     QString imagePath;
-    QString hostPath;            ///< AddHost: a file or a folder (copied whole, links kept as links)
-    QString linkTarget;          ///< Symlink: stored verbatim, never resolved on the host
-    QByteArray text;             ///< WriteText
+    QString hostPath; ///< AddHost: a file or a folder (copied whole, links kept as links)
+    QString linkTarget; ///< Symlink: stored verbatim, never resolved on the host
+    QByteArray text; ///< WriteText
     std::optional<quint32> mode; ///< default: the host's mode (AddHost), 0755 (Mkdir), 0644 (WriteText)
-    quint32 uid = 0;             ///< the host owner never leaks in (FORMATS.md §6)
+    quint32 uid = 0; ///< the host owner never leaks in (FORMATS.md §6)
     quint32 gid = 0;
 };
 
@@ -35,7 +35,7 @@ struct LayerSpec
 
 struct WrittenLayer
 {
-    QString diffId;   ///< sha256 of the tar written
+    QString diffId; ///< sha256 of the tar written
     qint64 size = 0;
     int entries = 0;
     QString error;

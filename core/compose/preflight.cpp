@@ -10,7 +10,8 @@ namespace lamina {
 
 namespace {
 
-Finding composeFinding(const char *code, Severity severity, const QString &message, const QString &path = {}, int layer = -1)
+Finding composeFinding(
+    const char *code, Severity severity, const QString &message, const QString &path = {}, int layer = -1)
 {
     Finding f = makeFinding(code, severity, message);
     f.image = 0;
@@ -28,8 +29,8 @@ QString octal(quint32 mode)
 
 } // namespace
 
-QList<Finding> preflightChecks(const MergedTree::Layers &layers, int baseLayers, const QJsonObject &cfg, bool workdirAdded,
-                               const QList<LayerSpec> &newLayers)
+QList<Finding> preflightChecks(const MergedTree::Layers &layers, int baseLayers, const QJsonObject &cfg,
+    bool workdirAdded, const QList<LayerSpec> &newLayers)
 {
     QList<Finding> out;
     const int top = int(layers.size()) - 1;
@@ -39,13 +40,14 @@ QList<Finding> preflightChecks(const MergedTree::Layers &layers, int baseLayers,
     const QString workdir = cfg.value(QStringLiteral("WorkingDir")).toString();
     if (workdirAdded) {
         out << composeFinding("workdir-missing", Severity::Info,
-                              QStringLiteral("WorkingDir %1 was not in the image; it was added to the new layer").arg(workdir), workdir, top);
+            QStringLiteral("WorkingDir %1 was not in the image; it was added to the new layer").arg(workdir), workdir,
+            top);
     } else if (!workdir.isEmpty()) {
         const int node = top < 0 ? -1 : resolveInTree(tree, workdir.toUtf8(), true, &error);
         // The root (node 0) has no entry of its own and is always a folder.
         if (node < 0 || (node > 0 && tree.entry(node).type != EntryType::Directory))
-            out << composeFinding("workdir-missing", Severity::Warning, QStringLiteral("WorkingDir %1 is not a folder in the image").arg(workdir),
-                                  workdir);
+            out << composeFinding("workdir-missing", Severity::Warning,
+                QStringLiteral("WorkingDir %1 is not a folder in the image").arg(workdir), workdir);
     }
 
     QStringList argv;
@@ -80,13 +82,15 @@ QList<Finding> preflightChecks(const MergedTree::Layers &layers, int baseLayers,
         }
         if (found < 0) {
             out << composeFinding("command-not-found", Severity::Error,
-                                  QStringLiteral("%1 is not in the image (looked in %2)").arg(program, candidates.join(QStringLiteral(", "))));
+                QStringLiteral("%1 is not in the image (looked in %2)")
+                    .arg(program, candidates.join(QStringLiteral(", "))));
         } else {
             const LayerEntry &e = tree.entry(found);
             if ((e.type != EntryType::File && e.type != EntryType::Hardlink) || !(e.mode & 0111))
                 out << composeFinding("command-not-executable", Severity::Error,
-                                      QStringLiteral("%1 (%2) is a %3 with mode %4").arg(program, where, entryTypeName(e.type), octal(e.mode)),
-                                      where, tree.node(found).layer);
+                    QStringLiteral("%1 (%2) is a %3 with mode %4")
+                        .arg(program, where, entryTypeName(e.type), octal(e.mode)),
+                    where, tree.node(found).layer);
         }
     }
 
@@ -113,20 +117,21 @@ QList<Finding> preflightChecks(const MergedTree::Layers &layers, int baseLayers,
                 const int old = l > 0 ? below.find(path) : -1;
                 if (old < 0 || below.node(old).removed)
                     out << composeFinding("nothing-to-delete", Severity::Warning,
-                                          QStringLiteral("%1: the delete removes nothing; the image has no such path below this layer").arg(shown),
-                                          shown, l);
+                        QStringLiteral("%1: the delete removes nothing; the image has no such path below this layer")
+                            .arg(shown),
+                        shown, l);
                 continue;
             }
             const int old = l > 0 ? below.find(path) : -1;
             if (old >= 0 && below.entry(old).type != entry.type) {
                 const EntryType was = below.entry(old).type;
-                const QString link = was == EntryType::Symlink
-                    ? QStringLiteral(" → %1").arg(QString::fromUtf8(below.layerIndex(below.node(old).layer).linkTarget(below.node(old).entry)))
-                    : QString();
+                const QString link = was == EntryType::Symlink ? QStringLiteral(" → %1").arg(QString::fromUtf8(
+                                         below.layerIndex(below.node(old).layer).linkTarget(below.node(old).entry)))
+                                                               : QString();
                 out << composeFinding("shadowed-entry", Severity::Warning,
-                                      QStringLiteral("%1: the new layer's %2 replaces the image's %3%4")
-                                          .arg(shown, entryTypeName(entry.type), entryTypeName(was), link),
-                                      shown, l);
+                    QStringLiteral("%1: the new layer's %2 replaces the image's %3%4")
+                        .arg(shown, entryTypeName(entry.type), entryTypeName(was), link),
+                    shown, l);
             }
             if (old >= 0 && entry.type == EntryType::Directory && below.entry(old).type == EntryType::Directory
                 && !(entry.flags & LayerEntry::Implicit) && !asked.contains(path)) {
@@ -150,7 +155,8 @@ QList<Finding> preflightChecks(const MergedTree::Layers &layers, int baseLayers,
                         shown, l);
             }
             if (entry.type == EntryType::File && (entry.mode & 06000))
-                out << composeFinding("setuid-file", Severity::Warning, QStringLiteral("%1 has mode %2").arg(shown, octal(entry.mode)), shown, l);
+                out << composeFinding("setuid-file", Severity::Warning,
+                    QStringLiteral("%1 has mode %2").arg(shown, octal(entry.mode)), shown, l);
         }
     }
     sortFindings(out);

@@ -23,7 +23,7 @@ namespace lamina {
 /// `newLayers`: the specs the new layers were written from (the layers above `baseLayers`, in
 /// order), to tell a folder mode or owner the user asked for (a `Mkdir` or `AddHost` with a mode)
 /// from one a layer changes by the way (`folder-changed`).
-QList<Finding> preflightChecks(const MergedTree::Layers &layers, int baseLayers, const QJsonObject &settings, bool workdirAdded,
-                               const QList<LayerSpec> &newLayers = {});
+QList<Finding> preflightChecks(const MergedTree::Layers &layers, int baseLayers, const QJsonObject &settings,
+    bool workdirAdded, const QList<LayerSpec> &newLayers = {});
 
 } // namespace lamina

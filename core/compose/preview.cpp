@@ -19,8 +19,9 @@ QByteArray layerKey(const LayerSpec &spec, const FolderBelow &below)
 {
     Composition one;
     one.layers << spec;
-    QByteArray key = QJsonDocument(compositionToJson(one).value(QStringLiteral("layers")).toArray()).toJson(QJsonDocument::Compact) + '\n'
-        + QByteArray::number(spec.mtime);
+    QByteArray key
+        = QJsonDocument(compositionToJson(one).value(QStringLiteral("layers")).toArray()).toJson(QJsonDocument::Compact)
+        + '\n' + QByteArray::number(spec.mtime);
     // The folders below that the layer may write again: their attributes are part of it.
     for (const LayerOp &op : spec.ops) {
         QString error;
@@ -38,7 +39,8 @@ QByteArray layerKey(const LayerSpec &spec, const FolderBelow &below)
         if (op.kind != LayerOp::AddHost)
             continue;
         const QFileInfo info(op.hostPath);
-        key += '\n' + QByteArray::number(info.size()) + ' ' + QByteArray::number(info.lastModified().toMSecsSinceEpoch());
+        key += '\n' + QByteArray::number(info.size()) + ' '
+            + QByteArray::number(info.lastModified().toMSecsSinceEpoch());
     }
     return Sha256::of(key).toLatin1();
 }
@@ -46,7 +48,7 @@ QByteArray layerKey(const LayerSpec &spec, const FolderBelow &below)
 } // namespace
 
 ComposePreview previewComposition(const Composition &composition, const PreviewBase &base,
-                                  const QHash<QByteArray, std::shared_ptr<const LayerIndex>> &reuse, const Progress &progress)
+    const QHash<QByteArray, std::shared_ptr<const LayerIndex>> &reuse, const Progress &progress)
 {
     ComposePreview p;
     p.baseLayers = int(base.layers.size());

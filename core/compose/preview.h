@@ -15,20 +15,20 @@ namespace lamina {
 struct PreviewBase
 {
     MergedTree::Layers layers; ///< the base's layers bottom to top; empty for an image from scratch
-    QJsonObject settings;      ///< the base config's "config" object
+    QJsonObject settings; ///< the base config's "config" object
 };
 
 /// A composition as it would come out, without writing an archive.
 struct ComposePreview
 {
-    MergedTree::Layers layers;   ///< the base's layers, then the new ones
+    MergedTree::Layers layers; ///< the base's layers, then the new ones
     int baseLayers = 0;
     std::shared_ptr<const MergedTree> tree; ///< the resulting filesystem
-    QHash<QByteArray, Change> changes;      ///< net changes against the base, by path ("etc/x")
-    QJsonObject settings;        ///< the resulting config's "config" object
+    QHash<QByteArray, Change> changes; ///< net changes against the base, by path ("etc/x")
+    QJsonObject settings; ///< the resulting config's "config" object
     bool workdirAdded = false;
-    QList<Finding> findings;     ///< preflightChecks() of the result
-    QString error;               ///< a layer that cannot be written (host file gone, path climbing out)
+    QList<Finding> findings; ///< preflightChecks() of the result
+    QString error; ///< a layer that cannot be written (host file gone, path climbing out)
     bool cancelled = false;
     /// The new layers' indexes by a key of what went into them; hand back to the next preview so
     /// that only layers that changed are written again (typing a command writes nothing).
@@ -42,7 +42,6 @@ struct ComposePreview
 /// path added (not of the files inside an added folder). Runs on any thread; cancellable between
 /// layers.
 ComposePreview previewComposition(const Composition &composition, const PreviewBase &base,
-                                  const QHash<QByteArray, std::shared_ptr<const LayerIndex>> &reuse = {},
-                                  const Progress &progress = {});
+    const QHash<QByteArray, std::shared_ptr<const LayerIndex>> &reuse = {}, const Progress &progress = {});
 
 } // namespace lamina

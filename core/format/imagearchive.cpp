@@ -14,11 +14,16 @@ namespace lamina {
 QString layoutName(Layout l)
 {
     switch (l) {
-    case Layout::DockerLegacy: return QStringLiteral("docker-legacy");
-    case Layout::DockerManifest: return QStringLiteral("docker-manifest");
-    case Layout::DockerOci: return QStringLiteral("docker-oci");
-    case Layout::OciLayout: return QStringLiteral("oci-layout");
-    case Layout::Unknown: break;
+    case Layout::DockerLegacy:
+        return QStringLiteral("docker-legacy");
+    case Layout::DockerManifest:
+        return QStringLiteral("docker-manifest");
+    case Layout::DockerOci:
+        return QStringLiteral("docker-oci");
+    case Layout::OciLayout:
+        return QStringLiteral("oci-layout");
+    case Layout::Unknown:
+        break;
     }
     return QStringLiteral("unknown");
 }
@@ -44,8 +49,8 @@ QString digestClaimedByName(const QString &path)
 /// (`busybox` ≡ `docker.io/library/busybox`), so compare references in their short form.
 QString familiarReference(QString ref)
 {
-    for (const QString &prefix : {QStringLiteral("docker.io/library/"), QStringLiteral("index.docker.io/library/"),
-                                  QStringLiteral("docker.io/"), QStringLiteral("index.docker.io/")}) {
+    for (const QString &prefix : { QStringLiteral("docker.io/library/"), QStringLiteral("index.docker.io/library/"),
+             QStringLiteral("docker.io/"), QStringLiteral("index.docker.io/") }) {
         if (ref.startsWith(prefix))
             return ref.mid(prefix.size());
     }
@@ -341,7 +346,8 @@ ImageArchive openImageArchive(const QString &path, const Progress &progress)
 
     for (int i = 0; i < ia.images.size(); ++i) {
         const Image &img = ia.images.at(i);
-        const QString where = img.source == ImageSource::Manifest ? QStringLiteral("manifest.json entry %1").arg(img.manifestEntry)
+        const QString where = img.source == ImageSource::Manifest
+            ? QStringLiteral("manifest.json entry %1").arg(img.manifestEntry)
             : img.source == ImageSource::Oci ? ia.oci.manifests.at(img.ociManifest).blobPath
                                              : QStringLiteral("legacy chain from %1").arg(img.legacyTop);
         for (const ImageLayer &l : img.layers)
@@ -350,8 +356,8 @@ ImageArchive openImageArchive(const QString &path, const Progress &progress)
     }
     if (ar.members().isEmpty() && !ar.cancelled() && !ar.truncated()) {
         errors.append(ar.container() == Container::Directory
-                          ? QStringLiteral("the folder is empty: not an image layout")
-                          : QStringLiteral("the tar archive holds no members (it is only end-of-archive blocks)"));
+                ? QStringLiteral("the folder is empty: not an image layout")
+                : QStringLiteral("the tar archive holds no members (it is only end-of-archive blocks)"));
     } else if (ia.layout == Layout::Unknown && !ar.cancelled() && !ar.truncated()) {
         errors.append(QStringLiteral("not an image archive: it has no manifest.json, no index.json or oci-layout, "
                                      "and no legacy <id>/json or repositories"));

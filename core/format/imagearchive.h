@@ -22,17 +22,17 @@ QString layoutName(Layout l);
 struct ImageLayer
 {
     int index = 0;
-    QString path;          ///< member path as the image's description names it ("" if none)
-    int member = -1;       ///< the member it resolves to
+    QString path; ///< member path as the image's description names it ("" if none)
+    int member = -1; ///< the member it resolves to
     QString resolvedPath;
-    QString diffId;        ///< from the config's rootfs.diff_ids
-    QString digest;        ///< blob digest as named by a descriptor or the blob's file name
-    qint64 size = -1;      ///< stored bytes of the resolved member (descriptor size if missing)
+    QString diffId; ///< from the config's rootfs.diff_ids
+    QString digest; ///< blob digest as named by a descriptor or the blob's file name
+    qint64 size = -1; ///< stored bytes of the resolved member (descriptor size if missing)
     qint64 descriptorSize = -1; ///< the size an OCI descriptor gives, -1 when none does
-    QString mediaType;     ///< from an OCI descriptor or LayerSources
+    QString mediaType; ///< from an OCI descriptor or LayerSources
     Compression compression = Compression::Unknown; ///< from the bytes, not the media type
     QString legacyId;
-    QString error;         ///< why the layer's bytes cannot be found
+    QString error; ///< why the layer's bytes cannot be found
 };
 
 enum class ImageSource { Manifest, Oci, Legacy };
@@ -45,12 +45,12 @@ struct Image
     QStringList tags;
     Platform platform;
     QString configPath;
-    QString configDigest;   ///< sha256 of the config bytes: the image ID
+    QString configDigest; ///< sha256 of the config bytes: the image ID
     std::optional<ImageConfig> config;
     QList<ImageLayer> layers;
     int manifestEntry = -1; ///< index into ManifestView::entries
-    int ociManifest = -1;   ///< index into OciView::manifests
-    int legacyChain = -1;   ///< index into LegacyView::chains
+    int ociManifest = -1; ///< index into OciView::manifests
+    int legacyChain = -1; ///< index into LegacyView::chains
     QStringList legacyChainIds; ///< top to bottom, existing directories only
     QString legacyTop;
 };
@@ -66,7 +66,7 @@ struct ImageArchive
     ManifestView manifest;
     OciView oci;
     QList<Image> images;
-    QList<int> artifacts;   ///< OciView::manifests entries that are not images
+    QList<int> artifacts; ///< OciView::manifests entries that are not images
     /// Everything that could not be read, each "<file>: <member>: <reason>". Reading goes on
     /// past errors; what could be read is still reported.
     QStringList errors;

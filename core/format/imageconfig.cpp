@@ -30,13 +30,13 @@ ImageConfig parseImageConfig(const QJsonObject &o, const QString &member, QStrin
 
     // The fields Lamina reads from "config" are type-checked here, because Docker and
     // containers/image disagree on what they accept (kickstart.nix#52: Cmd as a string).
-    const QStringList lists = {QStringLiteral("Cmd"), QStringLiteral("Entrypoint"), QStringLiteral("Env"),
-                               QStringLiteral("Shell"), QStringLiteral("OnBuild")};
+    const QStringList lists = { QStringLiteral("Cmd"), QStringLiteral("Entrypoint"), QStringLiteral("Env"),
+        QStringLiteral("Shell"), QStringLiteral("OnBuild") };
     for (const QString &key : lists)
         f.stringList(c.config, key, QStringLiteral("config.") + key);
-    for (const QString &key : {QStringLiteral("WorkingDir"), QStringLiteral("User"), QStringLiteral("StopSignal")})
+    for (const QString &key : { QStringLiteral("WorkingDir"), QStringLiteral("User"), QStringLiteral("StopSignal") })
         f.string(c.config, key, QStringLiteral("config.") + key);
-    for (const QString &key : {QStringLiteral("Labels"), QStringLiteral("ExposedPorts"), QStringLiteral("Volumes")})
+    for (const QString &key : { QStringLiteral("Labels"), QStringLiteral("ExposedPorts"), QStringLiteral("Volumes") })
         f.object(c.config, key, QStringLiteral("config.") + key);
 
     const QJsonValue rootfs = o.value(QStringLiteral("rootfs"));

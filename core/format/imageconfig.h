@@ -37,7 +37,7 @@ struct ImageConfig
     Platform platform;
     QString created;
     QString author;
-    QJsonObject config;  ///< the "config" object: Cmd, Entrypoint, Env, WorkingDir, …
+    QJsonObject config; ///< the "config" object: Cmd, Entrypoint, Env, WorkingDir, …
     bool hasRootfs = false;
     QString rootfsType;
     QStringList diffIds; ///< rootfs.diff_ids, bottom to top

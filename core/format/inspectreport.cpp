@@ -21,9 +21,12 @@ QString layerCompressionName(Compression c)
 QString sourceName(ImageSource s)
 {
     switch (s) {
-    case ImageSource::Manifest: return QStringLiteral("manifest");
-    case ImageSource::Oci: return QStringLiteral("oci");
-    case ImageSource::Legacy: return QStringLiteral("legacy");
+    case ImageSource::Manifest:
+        return QStringLiteral("manifest");
+    case ImageSource::Oci:
+        return QStringLiteral("oci");
+    case ImageSource::Legacy:
+        return QStringLiteral("legacy");
     }
     return {};
 }
@@ -31,11 +34,16 @@ QString sourceName(ImageSource s)
 QString layoutExplanation(Layout l)
 {
     switch (l) {
-    case Layout::DockerLegacy: return QStringLiteral("legacy files only (repositories + <id>/json), as Docker ≤ 1.9 wrote");
-    case Layout::DockerManifest: return QStringLiteral("manifest.json without an OCI layout");
-    case Layout::DockerOci: return QStringLiteral("OCI layout plus manifest.json, as Docker ≥ 25 writes");
-    case Layout::OciLayout: return QStringLiteral("OCI image layout only");
-    case Layout::Unknown: break;
+    case Layout::DockerLegacy:
+        return QStringLiteral("legacy files only (repositories + <id>/json), as Docker ≤ 1.9 wrote");
+    case Layout::DockerManifest:
+        return QStringLiteral("manifest.json without an OCI layout");
+    case Layout::DockerOci:
+        return QStringLiteral("OCI layout plus manifest.json, as Docker ≥ 25 writes");
+    case Layout::OciLayout:
+        return QStringLiteral("OCI image layout only");
+    case Layout::Unknown:
+        break;
     }
     return QStringLiteral("not recognised");
 }
@@ -55,7 +63,7 @@ QJsonObject inspectJson(const ImageArchive &ia)
     const bool dir = ia.archive && ia.archive->container() == Container::Directory;
     root.insert(QStringLiteral("container"), dir ? QStringLiteral("directory") : QStringLiteral("tar"));
     root.insert(QStringLiteral("compression"),
-                ia.archive ? compressionName(ia.archive->compression()) : QStringLiteral("none"));
+        ia.archive ? compressionName(ia.archive->compression()) : QStringLiteral("none"));
     root.insert(QStringLiteral("layout"), layoutName(ia.layout));
     QJsonArray images;
     for (const Image &img : ia.images) {
@@ -99,7 +107,7 @@ QJsonObject inspectJson(const ImageArchive &ia)
         QJsonObject o;
         o.insert(QStringLiteral("digest"), m.descriptor.digest);
         o.insert(QStringLiteral("artifactType"),
-                 orNull(m.artifactType.isEmpty() ? m.configDescriptor.mediaType : m.artifactType));
+            orNull(m.artifactType.isEmpty() ? m.configDescriptor.mediaType : m.artifactType));
         o.insert(QStringLiteral("layers"), int(m.layers.size()));
         artifacts.append(o);
     }
@@ -117,9 +125,10 @@ QString inspectText(const ImageArchive &ia)
         const bool dir = ia.archive->container() == Container::Directory;
         out += QStringLiteral("  container:   %1%2, %3 members\n")
                    .arg(dir ? QStringLiteral("folder") : QStringLiteral("tar"),
-                        dir ? QString() : QStringLiteral(" (%1)").arg(ia.archive->compression() == Compression::None
-                                                                            ? QStringLiteral("uncompressed")
-                                                                            : compressionName(ia.archive->compression()) + QStringLiteral("-compressed")))
+                       dir ? QString()
+                           : QStringLiteral(" (%1)").arg(ia.archive->compression() == Compression::None
+                                   ? QStringLiteral("uncompressed")
+                                   : compressionName(ia.archive->compression()) + QStringLiteral("-compressed")))
                    .arg(ia.archive->members().size());
     }
     out += QStringLiteral("  layout:      %1 — %2%3\n")
@@ -129,15 +138,19 @@ QString inspectText(const ImageArchive &ia)
                        : QString());
     QStringList views;
     if (ia.legacy.present)
-        views << QStringLiteral("legacy chain (%1 layer json%2)").arg(ia.legacy.layers.size())
+        views << QStringLiteral("legacy chain (%1 layer json%2)")
+                     .arg(ia.legacy.layers.size())
                      .arg(ia.legacy.hasRepositories ? QStringLiteral(", repositories") : QString());
     if (ia.manifest.present)
-        views << QStringLiteral("manifest.json (%1 entr%2)").arg(ia.manifest.entries.size())
+        views << QStringLiteral("manifest.json (%1 entr%2)")
+                     .arg(ia.manifest.entries.size())
                      .arg(ia.manifest.entries.size() == 1 ? QStringLiteral("y") : QStringLiteral("ies"));
     if (ia.oci.present)
-        views << QStringLiteral("OCI index (%1 manifest%2)").arg(ia.oci.manifests.size())
+        views << QStringLiteral("OCI index (%1 manifest%2)")
+                     .arg(ia.oci.manifests.size())
                      .arg(ia.oci.manifests.size() == 1 ? QString() : QStringLiteral("s"));
-    out += QStringLiteral("  views:       %1\n").arg(views.isEmpty() ? QStringLiteral("none") : views.join(QStringLiteral(", ")));
+    out += QStringLiteral("  views:       %1\n")
+               .arg(views.isEmpty() ? QStringLiteral("none") : views.join(QStringLiteral(", ")));
     out += QStringLiteral("  images:      %1\n").arg(ia.images.size());
 
     for (int i = 0; i < ia.images.size(); ++i) {
@@ -145,7 +158,8 @@ QString inspectText(const ImageArchive &ia)
         out += QStringLiteral("\nImage %1: %2\n")
                    .arg(i)
                    .arg(img.tags.isEmpty() ? QStringLiteral("(untagged)") : img.tags.join(QStringLiteral(", ")));
-        out += QStringLiteral("  platform:    %1\n").arg(img.platform.isEmpty() ? QStringLiteral("unknown") : img.platform.toString());
+        out += QStringLiteral("  platform:    %1\n")
+                   .arg(img.platform.isEmpty() ? QStringLiteral("unknown") : img.platform.toString());
         out += QStringLiteral("  described by %1\n").arg(sourceName(img.source));
         if (!img.configDigest.isEmpty())
             out += QStringLiteral("  config:      %1 (%2)\n").arg(img.configDigest, img.configPath);
@@ -161,7 +175,7 @@ QString inspectText(const ImageArchive &ia)
                 }
                 return v.toString();
             };
-            for (const char *key : {"WorkingDir", "Entrypoint", "Cmd", "User"}) {
+            for (const char *key : { "WorkingDir", "Entrypoint", "Cmd", "User" }) {
                 const QString v = list(key);
                 if (!v.isEmpty() && v != u"[]")
                     out += QStringLiteral("  %1 %2\n").arg(QString::fromLatin1(key) + u':', -12).arg(v);
@@ -197,7 +211,8 @@ QString inspectText(const ImageArchive &ia)
                        .arg(shortIds.isEmpty() ? QStringLiteral("(empty)") : shortIds.join(QStringLiteral(" → ")));
             const LegacyChain chain = walkLegacyChain(ia.legacy, img.legacyTop);
             if (!chain.missingParent.isEmpty())
-                out += QStringLiteral("    ends at %1, which names no layer directory\n").arg(chain.missingParent.left(12));
+                out += QStringLiteral("    ends at %1, which names no layer directory\n")
+                           .arg(chain.missingParent.left(12));
             if (!chain.cycleAt.isEmpty())
                 out += QStringLiteral("    loops back to %1\n").arg(chain.cycleAt.left(12));
         }
@@ -206,8 +221,9 @@ QString inspectText(const ImageArchive &ia)
         out += QStringLiteral("\nArtifacts (not images):\n");
         for (int a : ia.artifacts) {
             const OciManifest &m = ia.oci.manifests.at(a);
-            out += QStringLiteral("  %1  %2\n").arg(shortDigest(m.descriptor.digest),
-                                                   m.artifactType.isEmpty() ? m.configDescriptor.mediaType : m.artifactType);
+            out += QStringLiteral("  %1  %2\n")
+                       .arg(shortDigest(m.descriptor.digest),
+                           m.artifactType.isEmpty() ? m.configDescriptor.mediaType : m.artifactType);
         }
     }
     if (!ia.errors.isEmpty()) {

@@ -8,13 +8,20 @@ namespace lamina {
 QString jsonTypeName(const QJsonValue &v)
 {
     switch (v.type()) {
-    case QJsonValue::Null: return QStringLiteral("null");
-    case QJsonValue::Bool: return QStringLiteral("a boolean");
-    case QJsonValue::Double: return QStringLiteral("a number");
-    case QJsonValue::String: return QStringLiteral("a string");
-    case QJsonValue::Array: return QStringLiteral("an array");
-    case QJsonValue::Object: return QStringLiteral("an object");
-    case QJsonValue::Undefined: break;
+    case QJsonValue::Null:
+        return QStringLiteral("null");
+    case QJsonValue::Bool:
+        return QStringLiteral("a boolean");
+    case QJsonValue::Double:
+        return QStringLiteral("a number");
+    case QJsonValue::String:
+        return QStringLiteral("a string");
+    case QJsonValue::Array:
+        return QStringLiteral("an array");
+    case QJsonValue::Object:
+        return QStringLiteral("an object");
+    case QJsonValue::Undefined:
+        break;
     }
     return QStringLiteral("nothing");
 }
@@ -49,7 +56,9 @@ std::optional<QJsonDocument> parseJson(const QByteArray &bytes, const QString &m
     // limit and keeps every later recursive walk over the document shallow.
     if (const int depth = jsonNestingDepth(bytes); depth > limits::kMaxJsonDepth) {
         errors->append(QStringLiteral("%1: JSON nested %2 levels deep, more than %3; not read%4")
-                           .arg(member).arg(depth).arg(limits::kMaxJsonDepth)
+                           .arg(member)
+                           .arg(depth)
+                           .arg(limits::kMaxJsonDepth)
                            .arg(limits::note("kMaxJsonDepth", limits::kMaxJsonDepth)));
         return std::nullopt;
     }
@@ -60,7 +69,8 @@ std::optional<QJsonDocument> parseJson(const QByteArray &bytes, const QString &m
             errors->append(QStringLiteral("%1: the file is the JSON literal null").arg(member));
             return std::nullopt;
         }
-        errors->append(QStringLiteral("%1: not valid JSON (%2 at byte %3)").arg(member, err.errorString()).arg(err.offset));
+        errors->append(
+            QStringLiteral("%1: not valid JSON (%2 at byte %3)").arg(member, err.errorString()).arg(err.offset));
         return std::nullopt;
     }
     return doc;
@@ -74,7 +84,8 @@ static QString fieldName(const QString &key, const QString &field)
 void JsonFields::wrongType(const QString &field, const QString &expected, const QJsonValue &found) const
 {
     if (m_errors)
-        m_errors->append(QStringLiteral("%1: field \"%2\" must be %3, but is %4").arg(m_member, field, expected, jsonTypeName(found)));
+        m_errors->append(QStringLiteral("%1: field \"%2\" must be %3, but is %4")
+                             .arg(m_member, field, expected, jsonTypeName(found)));
 }
 
 QString JsonFields::string(const QJsonObject &o, const QString &key, const QString &field) const

@@ -61,8 +61,10 @@ LegacyView readLegacyView(const Archive &archive)
                 errors->append(rr.error);
             } else if (auto doc = parseJson(rr.data, m.path, errors)) {
                 if (!doc->isObject()) {
-                    errors->append(QStringLiteral("%1: must be a JSON object, but is %2")
-                                       .arg(m.path, doc->isArray() ? QStringLiteral("an array") : QStringLiteral("something else")));
+                    errors->append(
+                        QStringLiteral("%1: must be a JSON object, but is %2")
+                            .arg(m.path,
+                                doc->isArray() ? QStringLiteral("an array") : QStringLiteral("something else")));
                 } else {
                     const QJsonObject o = doc->object();
                     JsonFields f(m.path, errors);
@@ -99,7 +101,8 @@ LegacyView readLegacyView(const Archive &archive)
         }
         view.layers.append(layer);
     }
-    std::sort(view.layers.begin(), view.layers.end(), [](const LegacyLayer &a, const LegacyLayer &b) { return a.id < b.id; });
+    std::sort(
+        view.layers.begin(), view.layers.end(), [](const LegacyLayer &a, const LegacyLayer &b) { return a.id < b.id; });
     for (int i = 0; i < view.layers.size(); ++i)
         view.byId.insert(view.layers.at(i).id, i);
 
@@ -108,7 +111,7 @@ LegacyView readLegacyView(const Archive &archive)
         view.hasRepositories = true;
         view.repositoriesMember = repos;
         const Archive::Resolved rr = archive.resolve(QStringLiteral("repositories"));
-        const Archive::ReadResult data = rr.index >= 0 ? archive.read(rr.index) : Archive::ReadResult{{}, rr.error};
+        const Archive::ReadResult data = rr.index >= 0 ? archive.read(rr.index) : Archive::ReadResult { {}, rr.error };
         if (!data.ok()) {
             errors->append(QStringLiteral("repositories: %1").arg(data.error));
         } else if (auto doc = parseJson(data.data, QStringLiteral("repositories"), errors)) {
@@ -118,18 +121,20 @@ LegacyView readLegacyView(const Archive &archive)
                 const QJsonObject o = doc->object();
                 for (auto it = o.begin(); it != o.end(); ++it) {
                     if (!it.value().isObject()) {
-                        errors->append(QStringLiteral("repositories: field \"%1\" must be an object of tag → id, but is %2")
-                                           .arg(it.key(), jsonTypeName(it.value())));
+                        errors->append(
+                            QStringLiteral("repositories: field \"%1\" must be an object of tag → id, but is %2")
+                                .arg(it.key(), jsonTypeName(it.value())));
                         continue;
                     }
                     const QJsonObject tags = it.value().toObject();
                     for (auto t = tags.begin(); t != tags.end(); ++t) {
                         if (!t.value().isString()) {
-                            errors->append(QStringLiteral("repositories: field \"%1\".\"%2\" must be a string (a layer id), but is %3")
+                            errors->append(QStringLiteral(
+                                "repositories: field \"%1\".\"%2\" must be a string (a layer id), but is %3")
                                                .arg(it.key(), t.key(), jsonTypeName(t.value())));
                             continue;
                         }
-                        view.repositories.append({it.key(), t.key(), t.value().toString()});
+                        view.repositories.append({ it.key(), t.key(), t.value().toString() });
                     }
                 }
             }
@@ -156,16 +161,21 @@ LegacyView readLegacyView(const Archive &archive)
     }
     for (const QString &top : std::as_const(tops)) {
         if (view.chains.size() >= limits::kMaxImages) {
-            view.problems.append(QStringLiteral("repositories and the legacy directories name %1 chains, more than %2; the rest were not walked%3")
-                                     .arg(tops.size()).arg(limits::kMaxImages).arg(limits::note("kMaxImages", limits::kMaxImages)));
+            view.problems.append(QStringLiteral(
+                "repositories and the legacy directories name %1 chains, more than %2; the rest were not walked%3")
+                                     .arg(tops.size())
+                                     .arg(limits::kMaxImages)
+                                     .arg(limits::note("kMaxImages", limits::kMaxImages)));
             break;
         }
         LegacyChain c = walkLegacyChain(view, top);
         c.tags = tagsOf.value(top);
         if (c.tooLong)
-            view.problems.append(QStringLiteral("%1/json: the parent chain is longer than %2 links; the walk stopped there%3")
-                                     .arg(top).arg(limits::kMaxLegacyChainLength)
-                                     .arg(limits::note("kMaxLegacyChainLength", limits::kMaxLegacyChainLength)));
+            view.problems.append(
+                QStringLiteral("%1/json: the parent chain is longer than %2 links; the walk stopped there%3")
+                    .arg(top)
+                    .arg(limits::kMaxLegacyChainLength)
+                    .arg(limits::note("kMaxLegacyChainLength", limits::kMaxLegacyChainLength)));
         view.chains.append(c);
     }
     return view;

@@ -51,7 +51,9 @@ LoadedConfig loadConfig(const Archive &archive, const QString &path, QHash<int, 
     }
     c.config = parseImageConfig(doc->object(), path, errors);
     if (!c.config->hasRootfs)
-        errors->append(QStringLiteral("%1: the config has no \"rootfs\" (Docker: \"invalid image JSON, no RootFS key\")").arg(path));
+        errors->append(
+            QStringLiteral("%1: the config has no \"rootfs\" (Docker: \"invalid image JSON, no RootFS key\")")
+                .arg(path));
     return c;
 }
 
@@ -94,7 +96,9 @@ ManifestView readManifestView(const Archive &archive)
     for (qsizetype i = 0; i < entries.size(); ++i) {
         if (i >= limits::kMaxImages) {
             errors->append(QStringLiteral("manifest.json: %1 entries, more than %2; the rest were not read%3")
-                               .arg(entries.size()).arg(limits::kMaxImages).arg(limits::note("kMaxImages", limits::kMaxImages)));
+                               .arg(entries.size())
+                               .arg(limits::kMaxImages)
+                               .arg(limits::note("kMaxImages", limits::kMaxImages)));
             break;
         }
         const QString where = QStringLiteral("manifest.json entry %1").arg(i);
@@ -119,9 +123,12 @@ ManifestView readManifestView(const Archive &archive)
         e.repoTags = f.stringList(o, key("RepoTags", "repoTags"), {}, &e.repoTagsNull);
         e.layers = f.stringList(o, key("Layers", "layers"));
         if (e.layers.size() > limits::kMaxImageLayers) {
-            errors->append(QStringLiteral("%1: field \"Layers\" lists %2 layers, more than %3; only the first %3 were read%4")
-                               .arg(where).arg(e.layers.size()).arg(limits::kMaxImageLayers)
-                               .arg(limits::note("kMaxImageLayers", limits::kMaxImageLayers)));
+            errors->append(
+                QStringLiteral("%1: field \"Layers\" lists %2 layers, more than %3; only the first %3 were read%4")
+                    .arg(where)
+                    .arg(e.layers.size())
+                    .arg(limits::kMaxImageLayers)
+                    .arg(limits::note("kMaxImageLayers", limits::kMaxImageLayers)));
             e.layers.resize(limits::kMaxImageLayers);
         }
         e.parent = f.string(o, key("Parent", "parent"));

@@ -68,8 +68,9 @@ struct Walker
         const Archive::Resolved r = archive.resolve(*blobPath);
         if (r.index < 0) {
             // A blob that is there but a link leading nowhere (or outside) says so.
-            errors->append(archive.find(*blobPath) >= 0 ? QStringLiteral("%1: blob %2: %3").arg(where, d.digest, r.error)
-                                                        : QStringLiteral("%1: blob %2 is not in the archive").arg(where, d.digest));
+            errors->append(archive.find(*blobPath) >= 0
+                    ? QStringLiteral("%1: blob %2: %3").arg(where, d.digest, r.error)
+                    : QStringLiteral("%1: blob %2 is not in the archive").arg(where, d.digest));
             return std::nullopt;
         }
         *member = r.index;
@@ -135,8 +136,11 @@ struct Walker
             // walk grows exponentially with the depth.
             if (view.manifests.size() + view.indexes.size() >= limits::kMaxImages) {
                 if (!stoppedAtLimit)
-                    errors->append(QStringLiteral("%1: the indexes name more than %2 manifests and indexes in all; the rest were not read%3")
-                                       .arg(where).arg(limits::kMaxImages).arg(limits::note("kMaxImages", limits::kMaxImages)));
+                    errors->append(QStringLiteral(
+                        "%1: the indexes name more than %2 manifests and indexes in all; the rest were not read%3")
+                                       .arg(where)
+                                       .arg(limits::kMaxImages)
+                                       .arg(limits::note("kMaxImages", limits::kMaxImages)));
                 stoppedAtLimit = true;
                 return;
             }
@@ -167,14 +171,16 @@ struct Walker
             if (nested) {
                 if (depth >= kMaxIndexDepth) {
                     errors->append(QStringLiteral("%1: indexes nested deeper than %2 levels; not followed%3")
-                                       .arg(where).arg(kMaxIndexDepth).arg(limits::note("kMaxIndexDepth", kMaxIndexDepth)));
+                                       .arg(where)
+                                       .arg(kMaxIndexDepth)
+                                       .arg(limits::note("kMaxIndexDepth", kMaxIndexDepth)));
                     continue;
                 }
                 OciIndex child = parseIndex(*obj, blobPath, d.digest);
                 child.member = member;
                 view.indexes.append(child);
                 visiting.insert(d.digest);
-                visitIndex(child, path + QStringList{d.digest}, &named, depth + 1);
+                visitIndex(child, path + QStringList { d.digest }, &named, depth + 1);
                 visiting.remove(d.digest);
                 continue;
             }
@@ -193,7 +199,7 @@ struct Walker
     }
 
     OciManifest parseManifest(const QJsonObject &o, const Descriptor &d, const QStringList &path,
-                              const QString &blobPath, int member, const Descriptor &named)
+        const QString &blobPath, int member, const Descriptor &named)
     {
         JsonFields f(blobPath, errors);
         OciManifest m;
@@ -210,9 +216,12 @@ struct Walker
         m.configDescriptor = parseDescriptor(config, f, QStringLiteral("config"));
         const QJsonArray layers = f.array(o, QStringLiteral("layers"));
         if (layers.size() > limits::kMaxImageLayers)
-            errors->append(QStringLiteral("%1: field \"layers\" lists %2 layers, more than %3; only the first %3 were read%4")
-                               .arg(blobPath).arg(layers.size()).arg(limits::kMaxImageLayers)
-                               .arg(limits::note("kMaxImageLayers", limits::kMaxImageLayers)));
+            errors->append(
+                QStringLiteral("%1: field \"layers\" lists %2 layers, more than %3; only the first %3 were read%4")
+                    .arg(blobPath)
+                    .arg(layers.size())
+                    .arg(limits::kMaxImageLayers)
+                    .arg(limits::note("kMaxImageLayers", limits::kMaxImageLayers)));
         for (qsizetype i = 0; i < std::min<qsizetype>(layers.size(), limits::kMaxImageLayers); ++i) {
             const QString field = QStringLiteral("layers[%1]").arg(i);
             if (!layers.at(i).isObject()) {
@@ -224,7 +233,8 @@ struct Walker
         const QString cmt = m.configDescriptor.mediaType;
         m.isImage = m.artifactType.isEmpty() && (cmt == kOciConfig || cmt == kDockerConfig || cmt.isEmpty());
         if (m.isImage && !m.configDescriptor.digest.isEmpty()) {
-            const QString configPath = blobPathForDigest(m.configDescriptor.digest, blobPath + QStringLiteral(" config"), errors);
+            const QString configPath
+                = blobPathForDigest(m.configDescriptor.digest, blobPath + QStringLiteral(" config"), errors);
             if (!configPath.isEmpty())
                 m.config = loadConfig(archive, configPath, &configs);
         }
@@ -266,7 +276,8 @@ OciView readOciView(const Archive &archive)
 
     if (view.hasLayoutFile) {
         const Archive::Resolved r = archive.resolve(QStringLiteral("oci-layout"));
-        const Archive::ReadResult data = r.index >= 0 ? archive.read(r.index, 65536) : Archive::ReadResult{{}, r.error};
+        const Archive::ReadResult data
+            = r.index >= 0 ? archive.read(r.index, 65536) : Archive::ReadResult { {}, r.error };
         if (!data.ok()) {
             errors->append(QStringLiteral("oci-layout: %1").arg(data.error));
         } else if (auto doc = parseJson(data.data, QStringLiteral("oci-layout"), errors)) {
@@ -274,7 +285,8 @@ OciView readOciView(const Archive &archive)
             view.layoutVersion = f.string(doc->object(), QStringLiteral("imageLayoutVersion"));
         }
     } else {
-        errors->append(QStringLiteral("oci-layout: missing; an OCI image layout needs it (containerd refuses the layout without it)"));
+        errors->append(QStringLiteral(
+            "oci-layout: missing; an OCI image layout needs it (containerd refuses the layout without it)"));
     }
 
     if (!view.hasIndex) {
@@ -283,7 +295,7 @@ OciView readOciView(const Archive &archive)
         return view;
     }
     const Archive::Resolved r = archive.resolve(QStringLiteral("index.json"));
-    const Archive::ReadResult data = r.index >= 0 ? archive.read(r.index) : Archive::ReadResult{{}, r.error};
+    const Archive::ReadResult data = r.index >= 0 ? archive.read(r.index) : Archive::ReadResult { {}, r.error };
     if (!data.ok()) {
         errors->append(QStringLiteral("index.json: %1").arg(data.error));
         return view;
@@ -295,10 +307,10 @@ OciView readOciView(const Archive &archive)
         errors->append(QStringLiteral("index.json: must be a JSON object (an image index)"));
         return view;
     }
-    Walker w{archive, errors, view, {}, false, {}, {}, {}};
+    Walker w { archive, errors, view, {}, false, {}, {}, {} };
     OciIndex top = w.parseIndex(doc->object(), QStringLiteral("index.json"), {});
     view.indexes.append(top);
-    w.visitIndex(top, {QStringLiteral("index.json")}, nullptr, 0);
+    w.visitIndex(top, { QStringLiteral("index.json") }, nullptr, 0);
     return view;
 }
 

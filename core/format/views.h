@@ -19,17 +19,17 @@ namespace lamina {
 
 struct LegacyLayer
 {
-    QString id;           ///< the directory name (what Docker's legacy loader uses)
-    QString jsonId;       ///< the "id" field of its json
-    QString parent;       ///< the "parent" field, "" on a root
+    QString id; ///< the directory name (what Docker's legacy loader uses)
+    QString jsonId; ///< the "id" field of its json
+    QString parent; ///< the "parent" field, "" on a root
     QString created;
     Platform platform;
     bool hasConfig = false;
     QJsonObject json;
     int jsonMember = -1;
     bool hasVersion = false;
-    QString version;      ///< content of VERSION, trimmed
-    QString layerPath;    ///< "<id>/layer.tar" when that member exists, else ""
+    QString version; ///< content of VERSION, trimmed
+    QString layerPath; ///< "<id>/layer.tar" when that member exists, else ""
     int layerMember = -1; ///< the member layer.tar resolves to, -1 when missing or unresolvable
     QString layerResolvedPath;
     QString layerError;
@@ -39,7 +39,7 @@ struct RepositoryTag
 {
     QString repository;
     QString tag;
-    QString id;           ///< the v1 id the tag points to (should be a top layer directory)
+    QString id; ///< the v1 id the tag points to (should be a top layer directory)
     QString reference() const { return repository + u':' + tag; }
 };
 
@@ -47,16 +47,16 @@ struct RepositoryTag
 struct LegacyChain
 {
     QString top;
-    QStringList tags;          ///< repositories tags naming this top
-    QStringList ids;           ///< existing directories, top to bottom
-    QString missingParent;     ///< the first `parent` (or the top itself) that names no directory
-    QString cycleAt;           ///< the id met twice, when the walk closed a loop
-    bool tooLong = false;      ///< the walk stopped at limits::kMaxLegacyChainLength links
+    QStringList tags; ///< repositories tags naming this top
+    QStringList ids; ///< existing directories, top to bottom
+    QString missingParent; ///< the first `parent` (or the top itself) that names no directory
+    QString cycleAt; ///< the id met twice, when the walk closed a loop
+    bool tooLong = false; ///< the walk stopped at limits::kMaxLegacyChainLength links
 };
 
 struct LegacyView
 {
-    bool present = false;      ///< any `<id>/json` or `repositories`
+    bool present = false; ///< any `<id>/json` or `repositories`
     QList<LegacyLayer> layers; ///< sorted by id
     QHash<QString, int> byId;
     bool hasRepositories = false;
@@ -79,13 +79,13 @@ LegacyChain walkLegacyChain(const LegacyView &view, const QString &top);
 
 struct LoadedConfig
 {
-    QString path;              ///< member path as referenced
+    QString path; ///< member path as referenced
     int member = -1;
     QByteArray bytes;
-    QString digest;            ///< sha256 of the bytes: the image ID
+    QString digest; ///< sha256 of the bytes: the image ID
     std::optional<ImageConfig> config;
-    QString error;             ///< why there is no config (not found, unreadable, not JSON)
-    QStringList problems;      ///< everything reported while loading it, `error` included
+    QString error; ///< why there is no config (not found, unreadable, not JSON)
+    QStringList problems; ///< everything reported while loading it, `error` included
 };
 
 struct ManifestEntry
@@ -95,11 +95,11 @@ struct ManifestEntry
     LoadedConfig config;
     QStringList repoTags;
     bool repoTagsNull = true;
-    QStringList layers;        ///< paths, bottom to top
+    QStringList layers; ///< paths, bottom to top
     QString parent;
     QJsonObject layerSources;
     bool lowercaseKeys = false; ///< Jib writes config/repoTags/layers
-    bool fieldsValid = true;   ///< every field had its JSON type
+    bool fieldsValid = true; ///< every field had its JSON type
     QJsonObject raw;
 };
 
@@ -107,9 +107,9 @@ struct ManifestView
 {
     bool present = false;
     int member = -1;
-    bool valid = false;        ///< parsed as an array
+    bool valid = false; ///< parsed as an array
     QList<ManifestEntry> entries;
-    QStringList problems;      ///< manifest.json itself: JSON, shape, field types (not configs)
+    QStringList problems; ///< manifest.json itself: JSON, shape, field types (not configs)
 };
 
 // ---- O: oci-layout + index.json + blobs ----
@@ -130,25 +130,25 @@ struct Descriptor
 
 struct OciManifest
 {
-    Descriptor descriptor;     ///< how the index that lists it describes it
-    QStringList indexPath;     ///< digests of the nested indexes leading here ("index.json" first)
-    QString refName;           ///< tag from the top-level descriptor's annotations
+    Descriptor descriptor; ///< how the index that lists it describes it
+    QStringList indexPath; ///< digests of the nested indexes leading here ("index.json" first)
+    QString refName; ///< tag from the top-level descriptor's annotations
     QString blobPath;
     int member = -1;
-    QString blobDigest;        ///< sha256 of the manifest bytes as stored
+    QString blobDigest; ///< sha256 of the manifest bytes as stored
     QString mediaType;
     QString artifactType;
     Descriptor configDescriptor;
     QList<Descriptor> layers;
     LoadedConfig config;
-    bool isImage = false;      ///< false for artifacts (non-image config media type)
+    bool isImage = false; ///< false for artifacts (non-image config media type)
     QString error;
 };
 
 struct OciIndex
 {
-    QString path;              ///< "index.json" or a blob path
-    QString digest;            ///< "" for index.json
+    QString path; ///< "index.json" or a blob path
+    QString digest; ///< "" for index.json
     int member = -1;
     QString mediaType;
     QList<Descriptor> manifests;
@@ -157,13 +157,13 @@ struct OciIndex
 
 struct OciView
 {
-    bool present = false;      ///< oci-layout or index.json exists
+    bool present = false; ///< oci-layout or index.json exists
     bool hasLayoutFile = false;
     QString layoutVersion;
     bool hasIndex = false;
-    QList<OciIndex> indexes;   ///< index.json first, then nested ones in visiting order
+    QList<OciIndex> indexes; ///< index.json first, then nested ones in visiting order
     QList<OciManifest> manifests;
-    QStringList problems;      ///< oci-layout, index.json, nested indexes and manifests (not configs)
+    QStringList problems; ///< oci-layout, index.json, nested indexes and manifests (not configs)
 };
 
 /// Parsers. Each reads only its own view and records what it could not read in the view's

@@ -8,9 +8,9 @@
 #include <QThread>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
-#include <cstdio>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -23,7 +23,7 @@ constexpr uint kWalkStackBytes = 64u << 20;
 int resolveInTree(const MergedTree &tree, QByteArrayView path, bool followLast, QString *error)
 {
     QList<QByteArray> todo = path.toByteArray().split('/');
-    QList<int> stack{tree.root()};
+    QList<int> stack { tree.root() };
     int hops = 0;
     while (!todo.isEmpty()) {
         const QByteArray part = todo.takeFirst();
@@ -42,12 +42,14 @@ int resolveInTree(const MergedTree &tree, QByteArrayView path, bool followLast, 
         const LayerEntry &e = tree.entry(node);
         if (e.type == EntryType::Symlink && (followLast || !todo.isEmpty())) {
             if (++hops > kMaxLinkHops) {
-                *error = QStringLiteral("%1: symbolic links loop (more than %2 hops, the link hop limit)").arg(QString::fromUtf8(path.toByteArray())).arg(kMaxLinkHops);
+                *error = QStringLiteral("%1: symbolic links loop (more than %2 hops, the link hop limit)")
+                             .arg(QString::fromUtf8(path.toByteArray()))
+                             .arg(kMaxLinkHops);
                 return -1;
             }
             const QByteArray target = tree.layerIndex(tree.node(node).layer).linkTarget(tree.node(node).entry);
             if (target.startsWith('/'))
-                stack = {tree.root()};
+                stack = { tree.root() };
             todo = target.split('/') + todo;
             continue;
         }
@@ -86,7 +88,8 @@ public:
         case EntryType::Directory: {
             const bool created = ::mkdirat(dirfd, name.constData(), 0700) == 0;
             if (!created && errno != EEXIST) {
-                m_result.error = QStringLiteral("%1: cannot create the folder: %2").arg(shown, QString::fromLocal8Bit(strerror(errno)));
+                m_result.error = QStringLiteral("%1: cannot create the folder: %2")
+                                     .arg(shown, QString::fromLocal8Bit(strerror(errno)));
                 return false;
             }
             int fd = ::openat(dirfd, name.constData(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -163,62 +166,74 @@ public:
             // Written under a temporary name beside the target and renamed when complete: killed
             // at any point, the target holds the old file or the whole new one (docs/limits.md).
             const QByteArray part = partialNameFor(dirfd, name);
-            const int fd = ::openat(dirfd, part.constData(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+            const int fd
+                = ::openat(dirfd, part.constData(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
             if (fd < 0) {
-                m_result.error = QStringLiteral("%1: cannot create: %2").arg(shown, QString::fromLocal8Bit(strerror(errno)));
+                m_result.error
+                    = QStringLiteral("%1: cannot create: %2").arg(shown, QString::fromLocal8Bit(strerror(errno)));
                 return false;
             }
             QString writeError;
             bool holes = false;
-            QString readError = copyLayerFile(m_ia, m_image, layersOf(), m_tree.node(node).layer, m_tree.node(node).entry,
-                                              [&](const char *data, qint64 size) {
-                for (qint64 done = 0; done < size;) {
-                    const ssize_t n = ::write(fd, data + done, size_t(size - done));
-                    if (n < 0 && errno == EINTR)
-                        continue;
-                    if (n <= 0) {
-                        writeError = QStringLiteral("write failed: %1").arg(QString::fromLocal8Bit(strerror(errno)));
+            QString readError = copyLayerFile(
+                m_ia, m_image, layersOf(), m_tree.node(node).layer, m_tree.node(node).entry,
+                [&](const char *data, qint64 size) {
+                    for (qint64 done = 0; done < size;) {
+                        const ssize_t n = ::write(fd, data + done, size_t(size - done));
+                        if (n < 0 && errno == EINTR)
+                            continue;
+                        if (n <= 0) {
+                            writeError
+                                = QStringLiteral("write failed: %1").arg(QString::fromLocal8Bit(strerror(errno)));
+                            return false;
+                        }
+                        done += n;
+                    }
+                    return true;
+                },
+                [&](qint64 length) {
+                    // A sparse file's hole stays a hole: skipped, never written as zeros.
+                    if (::lseek(fd, off_t(length), SEEK_CUR) < 0) {
+                        writeError
+                            = QStringLiteral("cannot skip a hole: %1").arg(QString::fromLocal8Bit(strerror(errno)));
                         return false;
                     }
-                    done += n;
-                }
-                return true;
-            }, [&](qint64 length) {
-                // A sparse file's hole stays a hole: skipped, never written as zeros.
-                if (::lseek(fd, off_t(length), SEEK_CUR) < 0) {
-                    writeError = QStringLiteral("cannot skip a hole: %1").arg(QString::fromLocal8Bit(strerror(errno)));
-                    return false;
-                }
-                holes = true;
-                return true;
-            });
+                    holes = true;
+                    return true;
+                });
             // A hole at the end is only an offset until the file is given its size.
             if (holes && readError.isEmpty() && writeError.isEmpty()) {
                 const off_t end = ::lseek(fd, 0, SEEK_CUR);
                 if (end < 0 || ::ftruncate(fd, end) != 0)
-                    writeError = QStringLiteral("cannot set the size after a hole: %1").arg(QString::fromLocal8Bit(strerror(errno)));
+                    writeError = QStringLiteral("cannot set the size after a hole: %1")
+                                     .arg(QString::fromLocal8Bit(strerror(errno)));
             }
             // Set-id bits are dropped: extraction is for looking at files, not for running them as another user.
             ::fchmod(fd, e.mode & 0777);
             const bool synced = ::fsync(fd) == 0;
             ::close(fd);
-            const QString failed = !writeError.isEmpty() ? writeError : !readError.isEmpty() ? readError
-                                 : !synced ? QStringLiteral("cannot sync: %1").arg(QString::fromLocal8Bit(strerror(errno))) : QString();
+            const QString failed = !writeError.isEmpty() ? writeError
+                : !readError.isEmpty()                   ? readError
+                : !synced ? QStringLiteral("cannot sync: %1").arg(QString::fromLocal8Bit(strerror(errno)))
+                          : QString();
             if (!failed.isEmpty()) {
                 ::unlinkat(dirfd, part.constData(), 0);
                 m_result.error = QStringLiteral("%1: %2").arg(shown, failed);
                 return false;
             }
-            const int renamed = m_overwrite ? ::renameat(dirfd, part.constData(), dirfd, name.constData())
-                                            : ::renameat2(dirfd, part.constData(), dirfd, name.constData(), RENAME_NOREPLACE);
+            const int renamed = m_overwrite
+                ? ::renameat(dirfd, part.constData(), dirfd, name.constData())
+                : ::renameat2(dirfd, part.constData(), dirfd, name.constData(), RENAME_NOREPLACE);
             if (renamed != 0) {
                 const int why = errno;
                 ::unlinkat(dirfd, part.constData(), 0);
                 if (why == EEXIST) {
-                    m_result.skipped.append(QStringLiteral("%1: already exists; kept (overwrite not asked)").arg(shown));
+                    m_result.skipped.append(
+                        QStringLiteral("%1: already exists; kept (overwrite not asked)").arg(shown));
                     return true;
                 }
-                m_result.error = QStringLiteral("%1: cannot rename into place: %2").arg(shown, QString::fromLocal8Bit(strerror(why)));
+                m_result.error = QStringLiteral("%1: cannot rename into place: %2")
+                                     .arg(shown, QString::fromLocal8Bit(strerror(why)));
                 return false;
             }
             ++m_result.files;
@@ -253,8 +268,8 @@ private:
 
 } // namespace
 
-ExtractResult extractNode(const ImageArchive &ia, int image, const MergedTree &tree, int node, const QString &dest,
-                          bool overwrite)
+ExtractResult extractNode(
+    const ImageArchive &ia, int image, const MergedTree &tree, int node, const QString &dest, bool overwrite)
 {
     ExtractResult result;
     if (!QDir().mkpath(dest)) {
@@ -271,7 +286,9 @@ ExtractResult extractNode(const ImageArchive &ia, int image, const MergedTree &t
     const qint64 needed = tree.treeBytes(node);
     if (::fstatvfs(destfd, &vfs) == 0 && needed > qint64(vfs.f_bavail) * qint64(vfs.f_frsize)) {
         result.error = QStringLiteral("%1: the files to extract take %2 bytes, more than the %3 bytes free there")
-                           .arg(dest).arg(needed).arg(qint64(vfs.f_bavail) * qint64(vfs.f_frsize));
+                           .arg(dest)
+                           .arg(needed)
+                           .arg(qint64(vfs.f_bavail) * qint64(vfs.f_frsize));
         ::close(destfd);
         return result;
     }

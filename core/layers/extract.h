@@ -15,7 +15,7 @@ struct ExtractResult
     int folders = 0;
     int links = 0;
     QStringList skipped; ///< device nodes, fifos, existing files, each with why
-    QString error;       ///< why extraction stopped
+    QString error; ///< why extraction stopped
     bool ok() const { return error.isEmpty(); }
 };
 
@@ -23,7 +23,7 @@ struct ExtractResult
 /// Nothing is written outside `dest`: every path is built component by component with
 /// O_NOFOLLOW, symlinks are created as links and never followed, device nodes and fifos are not
 /// created, set-id bits are dropped, and existing files are kept unless `overwrite`.
-ExtractResult extractNode(const ImageArchive &ia, int image, const MergedTree &tree, int node, const QString &dest,
-                          bool overwrite);
+ExtractResult extractNode(
+    const ImageArchive &ia, int image, const MergedTree &tree, int node, const QString &dest, bool overwrite);
 
 } // namespace lamina

@@ -7,8 +7,8 @@
 
 #include "archive/inflater_p.h"
 #include "util/checkedsize.h"
-#include "util/workcounters.h"
 #include "util/utf8locale.h"
+#include "util/workcounters.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -55,9 +55,9 @@ ImageSizes sizesOf(const MergedTree::Layers &layers, const MergedTree &tree)
 
 /// Indexes the layers of `images` of the archive, each layer file once however many images or
 /// positions use it.
-QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &images, const LayerIndexOptions &options, const Progress &progress,
-                                 const std::function<void(int, const std::shared_ptr<const LayerIndex> &)> &onLayer,
-                                 QList<ImageSizes> *sizes = nullptr)
+QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &images, const LayerIndexOptions &options,
+    const Progress &progress, const std::function<void(int, const std::shared_ptr<const LayerIndex> &)> &onLayer,
+    QList<ImageSizes> *sizes = nullptr)
 {
     QList<ImageLayers> out(images.size());
     if (!ia.archive)
@@ -69,9 +69,11 @@ QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &image
         out[slot].layers.resize(img.layers.size());
         for (const ImageLayer &l : img.layers) {
             if (l.member >= 0)
-                positions[l.member].append({slot, l.index});
+                positions[l.member].append({ slot, l.index });
             else
-                out[slot].errors.append(QStringLiteral("layer %1: %2").arg(l.index).arg(l.error.isEmpty() ? QStringLiteral("no file") : l.error));
+                out[slot].errors.append(QStringLiteral("layer %1: %2")
+                                            .arg(l.index)
+                                            .arg(l.error.isEmpty() ? QStringLiteral("no file") : l.error));
         }
     }
     std::mutex lock;
@@ -153,7 +155,7 @@ QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &image
                 return ar.member(a).size > ar.member(b).size;
             return firstUse(a) < firstUse(b);
         });
-        std::atomic<int> next{0};
+        std::atomic<int> next { 0 };
         auto work = [&] {
             for (int i; (i = next++) < members.size();) {
                 if (progress.cancelled())
@@ -184,10 +186,13 @@ QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &image
         const QSet<int> wanted(members.begin(), members.end());
         // One pass over the compressed archive: each layer is indexed as the stream reaches it
         // (indexLayer() would start a pass of its own).
-        if (!ar.scanMembers(wanted, [&](int member, MemberReader &reader) {
-                deliver(member, index(member, reader));
-                return !progress.cancelled();
-            }, progress, &error))
+        if (!ar.scanMembers(
+                wanted,
+                [&](int member, MemberReader &reader) {
+                    deliver(member, index(member, reader));
+                    return !progress.cancelled();
+                },
+                progress, &error))
             for (ImageLayers &o : out)
                 o.errors.append(error);
     }
@@ -205,13 +210,14 @@ QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &image
 
 } // namespace
 
-ImageLayers indexImageLayers(const ImageArchive &ia, int image, const LayerIndexOptions &options, const Progress &progress,
-                             const std::function<void(int, const std::shared_ptr<const LayerIndex> &)> &onLayer, ImageSizes *sizes)
+ImageLayers indexImageLayers(const ImageArchive &ia, int image, const LayerIndexOptions &options,
+    const Progress &progress, const std::function<void(int, const std::shared_ptr<const LayerIndex> &)> &onLayer,
+    ImageSizes *sizes)
 {
     if (image < 0 || image >= ia.images.size())
         return {};
     QList<ImageSizes> all;
-    ImageLayers out = indexLayersOf(ia, {image}, options, progress, onLayer, sizes ? &all : nullptr).constFirst();
+    ImageLayers out = indexLayersOf(ia, { image }, options, progress, onLayer, sizes ? &all : nullptr).constFirst();
     if (sizes)
         *sizes = all.value(0);
     return out;
@@ -222,8 +228,8 @@ ImageSizes imageSizes(const ImageLayers &layers)
     return sizesOf(layers.layers, MergedTree::build(layers.layers, int(layers.layers.size()) - 1, false, false));
 }
 
-QList<ImageLayers> indexAllImageLayers(const ImageArchive &ia, const LayerIndexOptions &options, const Progress &progress,
-                                       QList<ImageSizes> *sizes)
+QList<ImageLayers> indexAllImageLayers(
+    const ImageArchive &ia, const LayerIndexOptions &options, const Progress &progress, QList<ImageSizes> *sizes)
 {
     QList<int> all;
     for (int i = 0; i < ia.images.size(); ++i)
@@ -260,7 +266,8 @@ QString copyRange(MemberReader &reader, qint64 size, const Sink &sink)
     while (got < size) {
         const qint64 n = reader.read(buffer.data(), std::min<qint64>(buffer.size(), size - got));
         if (n <= 0)
-            return reader.error().isEmpty() ? QStringLiteral("truncated: %1 of %2 bytes").arg(got).arg(size) : reader.error();
+            return reader.error().isEmpty() ? QStringLiteral("truncated: %1 of %2 bytes").arg(got).arg(size)
+                                            : reader.error();
         if (!sink(buffer.constData(), n))
             return QStringLiteral("stopped after %1 bytes").arg(got);
         got += n;
@@ -271,7 +278,8 @@ QString copyRange(MemberReader &reader, qint64 size, const Sink &sink)
 
 QString entryAlarm(qint64 got, qint64 read)
 {
-    return QStringLiteral("the entry gives more than %1 times the bytes of the layer read so far (%2 bytes from %3; sparse holes count as written): reading stopped%4")
+    return QStringLiteral("the entry gives more than %1 times the bytes of the layer read so far (%2 bytes from %3; "
+                          "sparse holes count as written): reading stopped%4")
         .arg(limits::kMaxDecompressionRatio)
         .arg(got)
         .arg(read)
@@ -293,12 +301,12 @@ bool giveHole(qint64 length, const Sink &sink, const HoleSink &hole)
     return true;
 }
 
-QString streamEntry(MemberReader &reader, Compression compression, int header, qint64 size, const Sink &sink,
-                    const HoleSink &hole)
+QString streamEntry(
+    MemberReader &reader, Compression compression, int header, qint64 size, const Sink &sink, const HoleSink &hole)
 {
     const Utf8Thread utf8; // names read as the index read them
     work::counters().layerPasses++;
-    ReaderFeed feed{&reader};
+    ReaderFeed feed { &reader };
     struct archive *a = archive_read_new();
     archive_read_support_format_tar(a);
     archive_read_support_format_gnutar(a);
@@ -309,7 +317,8 @@ QString streamEntry(MemberReader &reader, Compression compression, int header, q
     if (compressed) {
         if (!inflater.open(&feed, &ReaderFeed::read)) {
             archive_read_free(a);
-            return QStringLiteral("cannot decompress the layer (%1): %2").arg(compressionName(compression), inflater.error());
+            return QStringLiteral("cannot decompress the layer (%1): %2")
+                .arg(compressionName(compression), inflater.error());
         }
         inflater.feed(a);
     } else {
@@ -344,7 +353,9 @@ QString streamEntry(MemberReader &reader, Compression compression, int header, q
         la_int64_t offset = 0;
         while (got < size && (rc = archive_read_data_block(a, &block, &length, &offset)) == ARCHIVE_OK) {
             if (offset < got || offset > size) {
-                error = QStringLiteral("the sparse map is out of order or past the file's %1 bytes (a block at %2)").arg(size).arg(offset);
+                error = QStringLiteral("the sparse map is out of order or past the file's %1 bytes (a block at %2)")
+                            .arg(size)
+                            .arg(offset);
                 break;
             }
             // The alarm on what the entry hands out, not only on what a decompressor does: a sparse
@@ -403,7 +414,8 @@ bool resolveFileEntry(const MergedTree::Layers &layers, int *layer, int *entry, 
         const MergedTree below = MergedTree::build(layers, *layer - 1);
         const int node = below.find(target);
         if (node < 0 || hops >= 8) {
-            *error = QStringLiteral("%1: a hard link to %2, which is not in the image").arg(QString::fromUtf8(li->path(*entry)), QString::fromUtf8(target));
+            *error = QStringLiteral("%1: a hard link to %2, which is not in the image")
+                         .arg(QString::fromUtf8(li->path(*entry)), QString::fromUtf8(target));
             return false;
         }
         *layer = below.node(node).layer;
@@ -411,7 +423,8 @@ bool resolveFileEntry(const MergedTree::Layers &layers, int *layer, int *entry, 
         li = layers.at(*layer).get();
     }
     if (li->entry(*entry).type != EntryType::File) {
-        *error = QStringLiteral("%1 is a %2, not a file").arg(QString::fromUtf8(li->path(*entry)), entryTypeName(li->entry(*entry).type));
+        *error = QStringLiteral("%1 is a %2, not a file")
+                     .arg(QString::fromUtf8(li->path(*entry)), entryTypeName(li->entry(*entry).type));
         return false;
     }
     return true;
@@ -431,7 +444,7 @@ qint64 layerFileSize(const MergedTree::Layers &layers, int layer, int entry, QSt
 }
 
 QString copyLayerFile(const ImageArchive &ia, int image, const MergedTree::Layers &layers, int layer, int entry,
-                      const std::function<bool(const char *data, qint64 size)> &sink, const std::function<bool(qint64 length)> &hole)
+    const std::function<bool(const char *data, qint64 size)> &sink, const std::function<bool(qint64 length)> &hole)
 {
     if (!ia.archive || layer < 0 || layer >= layers.size() || !layers.at(layer))
         return QStringLiteral("layer %1 is not indexed").arg(layer);
@@ -454,17 +467,20 @@ QString copyLayerFile(const ImageArchive &ia, int image, const MergedTree::Layer
         return streamEntry(*reader, li->compression, e.header, e.size, sink, hole);
     }
     QString result = QStringLiteral("the layer was not found in the archive");
-    const bool ok = ar.scanMembers({member}, [&](int, MemberReader &reader) {
-        result = streamEntry(reader, li->compression, e.header, e.size, sink, hole);
-        return false;
-    }, {}, &error);
+    const bool ok = ar.scanMembers(
+        { member },
+        [&](int, MemberReader &reader) {
+            result = streamEntry(reader, li->compression, e.header, e.size, sink, hole);
+            return false;
+        },
+        {}, &error);
     if (!ok && !error.isEmpty())
         return result.isEmpty() ? error : result;
     return result;
 }
 
-FileRead readLayerFile(const ImageArchive &ia, int image, const MergedTree::Layers &layers, int layer, int entry,
-                       qint64 maxBytes)
+FileRead readLayerFile(
+    const ImageArchive &ia, int image, const MergedTree::Layers &layers, int layer, int entry, qint64 maxBytes)
 {
     FileRead r;
     const qint64 size = layerFileSize(layers, layer, entry, &r.error);
@@ -472,7 +488,9 @@ FileRead readLayerFile(const ImageArchive &ia, int image, const MergedTree::Laye
         return r;
     if (size > maxBytes) {
         r.error = QStringLiteral("%1: %2 bytes, more than the %3 read at once")
-                      .arg(QString::fromUtf8(layers.at(layer)->path(entry))).arg(size).arg(maxBytes);
+                      .arg(QString::fromUtf8(layers.at(layer)->path(entry)))
+                      .arg(size)
+                      .arg(maxBytes);
         return r;
     }
     // Grown as bytes arrive: a size field alone never makes us allocate.

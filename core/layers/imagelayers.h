@@ -11,7 +11,7 @@ namespace lamina {
 struct ImageLayers
 {
     MergedTree::Layers layers; ///< one per image layer, bottom to top; null where unreadable
-    QStringList errors;        ///< "layer N (member): reason"
+    QStringList errors; ///< "layer N (member): reason"
     bool cancelled = false;
 };
 
@@ -22,20 +22,20 @@ struct ImageSizes;
 /// called from the worker threads as each layer is done (layers arrive in any order). With
 /// `sizes`, imageSizes() too, computed while the layers are read (see indexAllImageLayers).
 ImageLayers indexImageLayers(const ImageArchive &ia, int image, const LayerIndexOptions &options = {},
-                             const Progress &progress = {},
-                             const std::function<void(int layer, const std::shared_ptr<const LayerIndex> &)> &onLayer = {},
-                             ImageSizes *sizes = nullptr);
+    const Progress &progress = {},
+    const std::function<void(int layer, const std::shared_ptr<const LayerIndex> &)> &onLayer = {},
+    ImageSizes *sizes = nullptr);
 
 /// Sizes of an image's layers once indexed (docs/layers.md defines each figure).
 struct ImageSizes
 {
     struct Layer
     {
-        qint64 storedSize = -1;       ///< bytes of the layer blob
+        qint64 storedSize = -1; ///< bytes of the layer blob
         qint64 uncompressedSize = -1; ///< bytes of the uncompressed tar stream
-        qint64 contribution = 0;      ///< visible file bytes it adds net (negative when it deletes more)
-        qint64 cumulative = 0;        ///< visible file bytes after it
-        int fileCount = 0;            ///< regular files it holds
+        qint64 contribution = 0; ///< visible file bytes it adds net (negative when it deletes more)
+        qint64 cumulative = 0; ///< visible file bytes after it
+        int fileCount = 0; ///< regular files it holds
     };
     QList<Layer> layers;
     WastedSpace wasted;
@@ -46,8 +46,8 @@ ImageSizes imageSizes(const ImageLayers &layers);
 /// is read once. With `sizes`, each image's imageSizes() too, computed while the layers are
 /// read: a thread applies each image's layers in order as they arrive, so that merging overlaps
 /// the reading instead of following it.
-QList<ImageLayers> indexAllImageLayers(const ImageArchive &ia, const LayerIndexOptions &options = {}, const Progress &progress = {},
-                                       QList<ImageSizes> *sizes = nullptr);
+QList<ImageLayers> indexAllImageLayers(const ImageArchive &ia, const LayerIndexOptions &options = {},
+    const Progress &progress = {}, QList<ImageSizes> *sizes = nullptr);
 
 /// For each member some OCI descriptor gives a size, the largest size given: what verification
 /// and indexing with digests read at most (plus one byte, to see that the blob is longer).
@@ -62,8 +62,8 @@ qint64 layerFileSize(const MergedTree::Layers &layers, int layer, int entry, QSt
 /// The holes of a sparse file go to `hole` (their length, in file order between the data), or,
 /// without it, to `sink` as zeros.
 QString copyLayerFile(const ImageArchive &ia, int image, const MergedTree::Layers &layers, int layer, int entry,
-                      const std::function<bool(const char *data, qint64 size)> &sink,
-                      const std::function<bool(qint64 length)> &hole = {});
+    const std::function<bool(const char *data, qint64 size)> &sink,
+    const std::function<bool(qint64 length)> &hole = {});
 
 struct FileRead
 {
@@ -75,6 +75,6 @@ struct FileRead
 /// The bytes of entry `entry` of layer `layer` (hardlinks followed within the layer, then in the
 /// tree below). Seeks in an uncompressed layer of a seekable archive; streams otherwise.
 FileRead readLayerFile(const ImageArchive &ia, int image, const MergedTree::Layers &layers, int layer, int entry,
-                       qint64 maxBytes = 256ll << 20);
+    qint64 maxBytes = 256ll << 20);
 
 } // namespace lamina

@@ -27,14 +27,22 @@ namespace lamina {
 QString entryTypeName(EntryType t)
 {
     switch (t) {
-    case EntryType::File: return QStringLiteral("file");
-    case EntryType::Directory: return QStringLiteral("dir");
-    case EntryType::Symlink: return QStringLiteral("symlink");
-    case EntryType::Hardlink: return QStringLiteral("hardlink");
-    case EntryType::CharDevice: return QStringLiteral("char");
-    case EntryType::BlockDevice: return QStringLiteral("block");
-    case EntryType::Fifo: return QStringLiteral("fifo");
-    case EntryType::Whiteout: return QStringLiteral("whiteout");
+    case EntryType::File:
+        return QStringLiteral("file");
+    case EntryType::Directory:
+        return QStringLiteral("dir");
+    case EntryType::Symlink:
+        return QStringLiteral("symlink");
+    case EntryType::Hardlink:
+        return QStringLiteral("hardlink");
+    case EntryType::CharDevice:
+        return QStringLiteral("char");
+    case EntryType::BlockDevice:
+        return QStringLiteral("block");
+    case EntryType::Fifo:
+        return QStringLiteral("fifo");
+    case EntryType::Whiteout:
+        return QStringLiteral("whiteout");
     }
     return {};
 }
@@ -116,8 +124,8 @@ int LayerIndex::linkSource(int link) const
     int earlier = -1;
     for (int i = 0; i < size(); ++i) {
         const LayerEntry &e = m_entries.at(i);
-        if ((e.flags & LayerEntry::Shadowed) && e.type != EntryType::Whiteout && e.parent == folder && e.header < linkHeader
-            && (earlier < 0 || e.header > m_entries.at(earlier).header) && nameView(i) == base)
+        if ((e.flags & LayerEntry::Shadowed) && e.type != EntryType::Whiteout && e.parent == folder
+            && e.header < linkHeader && (earlier < 0 || e.header > m_entries.at(earlier).header) && nameView(i) == base)
             earlier = i;
     }
     return earlier >= 0 ? earlier : kept;
@@ -138,7 +146,9 @@ class Builder
 {
 public:
     explicit Builder(LayerIndex &index)
-        : m_index(index) {}
+        : m_index(index)
+    {
+    }
 
     quint32 intern(QByteArrayView s)
     {
@@ -204,13 +214,15 @@ public:
         const QByteArrayView stored = raw ? QByteArrayView(raw, qsizetype(strlen(raw))) : QByteArrayView();
         if (stored.size() > limits::kMaxPathLength) {
             m_index.problems.append(QStringLiteral("\"%1…\": a path of %2 bytes; skipped%3")
-                                        .arg(QString::fromUtf8(stored.first(80))).arg(stored.size())
+                                        .arg(QString::fromUtf8(stored.first(80)))
+                                        .arg(stored.size())
                                         .arg(limits::note("kMaxPathLength", limits::kMaxPathLength)));
             return;
         }
         const QByteArrayView path = normaliseView(stored, &m_scratch);
         if (path.isNull()) {
-            m_index.problems.append(QStringLiteral("\"%1\": the path climbs out of the layer (\"..\"); skipped").arg(QString::fromUtf8(stored)));
+            m_index.problems.append(QStringLiteral("\"%1\": the path climbs out of the layer (\"..\"); skipped")
+                                        .arg(QString::fromUtf8(stored)));
             return;
         }
         if (path.isEmpty())
@@ -219,7 +231,8 @@ public:
         const QByteArrayView dir = slash < 0 ? QByteArrayView("") : path.first(slash);
         QByteArrayView name = slash < 0 ? path : path.sliced(slash + 1);
         if (name.size() > 0xffff) {
-            m_index.problems.append(QStringLiteral("\"%1…\": a name longer than 65535 bytes; skipped").arg(QString::fromUtf8(name.first(80))));
+            m_index.problems.append(QStringLiteral("\"%1…\": a name longer than 65535 bytes; skipped")
+                                        .arg(QString::fromUtf8(name.first(80))));
             return;
         }
 
@@ -235,7 +248,7 @@ public:
             const void *value = nullptr;
             size_t size = 0;
             while (archive_entry_xattr_next(ae, &key, &value, &size) == ARCHIVE_OK)
-                xattrs.append({QByteArray(key), QByteArray(static_cast<const char *>(value), qsizetype(size))});
+                xattrs.append({ QByteArray(key), QByteArray(static_cast<const char *>(value), qsizetype(size)) });
             e.flags |= LayerEntry::HasXattrs;
         }
         QByteArray link;
@@ -254,7 +267,8 @@ public:
             }
             name = name.sliced(4);
             if (name.isEmpty()) {
-                m_index.problems.append(QStringLiteral("\"%1\": a whiteout that names nothing; ignored").arg(QString::fromUtf8(path)));
+                m_index.problems.append(
+                    QStringLiteral("\"%1\": a whiteout that names nothing; ignored").arg(QString::fromUtf8(path)));
                 return;
             }
             if (name == "." || name == "..") {
@@ -262,11 +276,14 @@ public:
                 // removes the folder holding it, ".wh..." the folder above (podman refuses the
                 // layer when that is the root: tst_findings layerContentsLoadersRefuse).
                 const bool dot = name == ".";
-                m_index.issues.append({QStringLiteral("layer-whiteout-invalid"), !dot,
-                                       dot ? QStringLiteral("\"%1\": a whiteout of \".\": loaders remove the folder holding it, and so does Lamina")
-                                                 .arg(QString::fromUtf8(path))
-                                           : QStringLiteral("\"%1\": a whiteout of \"..\": loaders remove the folder above, or refuse the layer; "
-                                                            "Lamina ignores it").arg(QString::fromUtf8(path))});
+                m_index.issues.append({ QStringLiteral("layer-whiteout-invalid"), !dot,
+                    dot ? QStringLiteral(
+                        "\"%1\": a whiteout of \".\": loaders remove the folder holding it, and so does Lamina")
+                              .arg(QString::fromUtf8(path))
+                        : QStringLiteral(
+                            "\"%1\": a whiteout of \"..\": loaders remove the folder above, or refuse the layer; "
+                            "Lamina ignores it")
+                              .arg(QString::fromUtf8(path)) });
                 if (!dot)
                     return;
             }
@@ -278,13 +295,15 @@ public:
             link = normalise(u ? QByteArray(u) : QByteArray(hard));
             if (link.size() > limits::kMaxPathLength) {
                 m_index.problems.append(QStringLiteral("\"%1\": a hard link target of %2 bytes; skipped%3")
-                                            .arg(QString::fromUtf8(path)).arg(link.size())
+                                            .arg(QString::fromUtf8(path))
+                                            .arg(link.size())
                                             .arg(limits::note("kMaxPathLength", limits::kMaxPathLength)));
                 return;
             }
             if (link.isNull()) {
-                m_index.problems.append(QStringLiteral("\"%1\": a hard link climbing out of the layer (\"%2\"); skipped")
-                                            .arg(QString::fromUtf8(path), QString::fromUtf8(hard)));
+                m_index.problems.append(
+                    QStringLiteral("\"%1\": a hard link climbing out of the layer (\"%2\"); skipped")
+                        .arg(QString::fromUtf8(path), QString::fromUtf8(hard)));
                 return;
             }
         } else {
@@ -297,23 +316,34 @@ public:
                 if (archive_entry_sparse_count(ae) == 0)
                     e.dataOffset = dataOffset;
                 break;
-            case AE_IFDIR: e.type = EntryType::Directory; break;
+            case AE_IFDIR:
+                e.type = EntryType::Directory;
+                break;
             case AE_IFLNK: {
                 e.type = EntryType::Symlink;
                 const char *u = archive_entry_symlink_utf8(ae);
                 link = u ? QByteArray(u) : QByteArray(archive_entry_symlink(ae));
                 if (link.size() > limits::kMaxPathLength) {
                     m_index.problems.append(QStringLiteral("\"%1\": a symbolic link target of %2 bytes; skipped%3")
-                                                .arg(QString::fromUtf8(path)).arg(link.size())
+                                                .arg(QString::fromUtf8(path))
+                                                .arg(link.size())
                                                 .arg(limits::note("kMaxPathLength", limits::kMaxPathLength)));
                     return;
                 }
                 break;
             }
-            case AE_IFCHR: e.type = EntryType::CharDevice; break;
-            case AE_IFBLK: e.type = EntryType::BlockDevice; break;
-            case AE_IFIFO: e.type = EntryType::Fifo; break;
-            default: e.type = EntryType::File; break;
+            case AE_IFCHR:
+                e.type = EntryType::CharDevice;
+                break;
+            case AE_IFBLK:
+                e.type = EntryType::BlockDevice;
+                break;
+            case AE_IFIFO:
+                e.type = EntryType::Fifo;
+                break;
+            default:
+                e.type = EntryType::File;
+                break;
             }
         }
         e.parent = folder(dir);
@@ -332,10 +362,12 @@ public:
             if (const int existing = findFolder(path); existing >= 0) {
                 LayerEntry &old = m_index.m_entries[existing];
                 if (!(old.flags & LayerEntry::Implicit)) {
-                    m_index.problems.append(QStringLiteral("\"%1\": stored twice in this layer; the later copy counts").arg(QString::fromUtf8(path)));
-                    m_index.issues.append({QStringLiteral("layer-duplicate-path"), true,
-                                           QStringLiteral("\"%1\": a folder stored twice in this layer; Lamina shows the later header's mode and owner")
-                                               .arg(QString::fromUtf8(path))});
+                    m_index.problems.append(QStringLiteral("\"%1\": stored twice in this layer; the later copy counts")
+                                                .arg(QString::fromUtf8(path)));
+                    m_index.issues.append({ QStringLiteral("layer-duplicate-path"), true,
+                        QStringLiteral("\"%1\": a folder stored twice in this layer; Lamina shows the later header's "
+                                       "mode and owner")
+                            .arg(QString::fromUtf8(path)) });
                 }
                 e.flags |= old.flags & LayerEntry::Opaque;
                 old = e;
@@ -356,9 +388,11 @@ public:
     void finish()
     {
         if (m_aufs)
-            m_index.problems.append(QStringLiteral("%1 AUFS metadata entries (.wh..wh.*) skipped, as Docker does").arg(m_aufs));
+            m_index.problems.append(
+                QStringLiteral("%1 AUFS metadata entries (.wh..wh.*) skipped, as Docker does").arg(m_aufs));
         if (m_rootOpaque)
-            m_index.problems.append(QStringLiteral("an opaque whiteout at the root (.wh..wh..opq) hides every lower layer"));
+            m_index.problems.append(
+                QStringLiteral("an opaque whiteout at the root (.wh..wh..opq) hides every lower layer"));
         m_folders = {};
         m_folderKeys = std::string();
         m_index.m_pool = QByteArray(m_pool.data(), qsizetype(m_pool.size()));
@@ -379,8 +413,8 @@ public:
         const QList<LayerEntry> &entries = m_index.m_entries;
         const auto nameLess = [&](int a, int b) {
             const LayerEntry &x = entries.at(a), &y = entries.at(b);
-            const int c = std::memcmp(pool.constData() + x.nameOffset, pool.constData() + y.nameOffset,
-                                      std::min(x.nameLength, y.nameLength));
+            const int c = std::memcmp(
+                pool.constData() + x.nameOffset, pool.constData() + y.nameOffset, std::min(x.nameLength, y.nameLength));
             if (c != 0 || x.nameLength != y.nameLength)
                 return c != 0 ? c < 0 : x.nameLength < y.nameLength;
             if ((x.type == EntryType::Whiteout) != (y.type == EntryType::Whiteout))
@@ -406,7 +440,7 @@ public:
                 const LayerEntry &e = entries.at(c);
                 quint64 prefix = 0;
                 std::memcpy(&prefix, pool.constData() + e.nameOffset, std::min<size_t>(e.nameLength, 8));
-                keys.push_back({qFromBigEndian(prefix), c});
+                keys.push_back({ qFromBigEndian(prefix), c });
             }
             std::sort(keys.begin(), keys.end(), [&](const Key &a, const Key &b) {
                 return a.prefix != b.prefix ? a.prefix < b.prefix : nameLess(a.child, b.child);
@@ -435,22 +469,26 @@ public:
                         const bool opaqueUnderFile = (x.flags & LayerEntry::Implicit) && (x.flags & LayerEntry::Opaque)
                             && y.type != EntryType::Directory;
                         if (opaqueUnderFile) {
-                            m_index.issues.append({QStringLiteral("layer-whiteout-invalid"), false,
-                                                   QStringLiteral("\"%1/.wh..wh..opq\": an opaque marker under a %2 of this layer; Lamina keeps "
-                                                                  "the %2, as podman does")
-                                                       .arg(QString::fromUtf8(m_index.path(c)), entryTypeName(y.type))});
+                            m_index.issues.append({ QStringLiteral("layer-whiteout-invalid"), false,
+                                QStringLiteral(
+                                    "\"%1/.wh..wh..opq\": an opaque marker under a %2 of this layer; Lamina keeps "
+                                    "the %2, as podman does")
+                                    .arg(QString::fromUtf8(m_index.path(c)), entryTypeName(y.type)) });
                         } else if (!(x.flags & LayerEntry::Implicit) && !(y.flags & LayerEntry::Implicit)) {
-                            m_index.issues.append({QStringLiteral("layer-duplicate-path"), true,
-                                                   QStringLiteral("\"%1\": stored twice in this layer (a %2, then a %3); Lamina shows the later copy")
-                                                       .arg(QString::fromUtf8(m_index.path(c)), entryTypeName(x.type), entryTypeName(y.type))});
+                            m_index.issues.append({ QStringLiteral("layer-duplicate-path"), true,
+                                QStringLiteral(
+                                    "\"%1\": stored twice in this layer (a %2, then a %3); Lamina shows the later copy")
+                                    .arg(QString::fromUtf8(m_index.path(c)), entryTypeName(x.type),
+                                        entryTypeName(y.type)) });
                         }
                         if (shadowed.type == EntryType::File) {
                             --m_index.fileCount;
                             m_index.fileBytes = subtractSizes(m_index.fileBytes, shadowed.size);
                         }
-                        m_index.problems.append(opaqueUnderFile ? m_index.issues.constLast().message
-                                                                : QStringLiteral("\"%1\": stored twice in this layer; the later copy counts")
-                                                                      .arg(QString::fromUtf8(m_index.path(c))));
+                        m_index.problems.append(opaqueUnderFile
+                                ? m_index.issues.constLast().message
+                                : QStringLiteral("\"%1\": stored twice in this layer; the later copy counts")
+                                      .arg(QString::fromUtf8(m_index.path(c))));
                         continue;
                     }
                 }
@@ -473,16 +511,19 @@ public:
             const QString link = QString::fromUtf8(m_index.path(i));
             const QString target = QString::fromUtf8(m_index.linkTarget(i));
             if (t.header > e.header)
-                m_index.issues.append({QStringLiteral("layer-hardlink-invalid"), true,
-                                       QStringLiteral("\"%1\": a hard link to \"%2\", which the layer stores only after it; Lamina shows "
-                                                      "that later file's bytes").arg(link, target)});
+                m_index.issues.append({ QStringLiteral("layer-hardlink-invalid"), true,
+                    QStringLiteral("\"%1\": a hard link to \"%2\", which the layer stores only after it; Lamina shows "
+                                   "that later file's bytes")
+                        .arg(link, target) });
             else if (t.type == EntryType::Directory)
-                m_index.issues.append({QStringLiteral("layer-hardlink-invalid"), true,
-                                       QStringLiteral("\"%1\": a hard link to the folder \"%2\"").arg(link, target)});
+                m_index.issues.append({ QStringLiteral("layer-hardlink-invalid"), true,
+                    QStringLiteral("\"%1\": a hard link to the folder \"%2\"").arg(link, target) });
             else if (t.flags & LayerEntry::Shadowed)
-                m_index.issues.append({QStringLiteral("layer-duplicate-path"), true,
-                                       QStringLiteral("\"%1\": a hard link to \"%2\" made between its two copies; Lamina shows the earlier "
-                                                      "copy's bytes under \"%1\" and the later copy under \"%2\"").arg(link, target)});
+                m_index.issues.append({ QStringLiteral("layer-duplicate-path"), true,
+                    QStringLiteral(
+                        "\"%1\": a hard link to \"%2\" made between its two copies; Lamina shows the earlier "
+                        "copy's bytes under \"%1\" and the later copy under \"%2\"")
+                        .arg(link, target) });
         }
         m_index.m_entries.squeeze();
     }
@@ -670,7 +711,7 @@ struct Feed
 } // namespace
 
 LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compression, const LayerIndexOptions &options,
-                                      const Progress &progress, qint64 storedSize)
+    const Progress &progress, qint64 storedSize)
 {
     // libarchive turns every name into a wide string by the thread's locale, one mbrtowc call per
     // byte; the program's mbrtowc answers for this locale without asking glibc. The index keeps
@@ -702,7 +743,8 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
         inflater.progress = &progress;
         if (!inflater.open(&outer, &Feed::read)) {
             LayerIndexResult r;
-            r.error = QStringLiteral("cannot decompress the layer (%1): %2").arg(compressionName(compression), inflater.error());
+            r.error = QStringLiteral("cannot decompress the layer (%1): %2")
+                          .arg(compressionName(compression), inflater.error());
             archive_read_free(tar);
             return r;
         }
@@ -737,12 +779,15 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
                 break;
             if (index->m_entries.size() >= limits::kMaxLayerEntries) {
                 limit = QStringLiteral("the layer holds more than %1 entries; indexing stopped there%2")
-                            .arg(limits::kMaxLayerEntries).arg(limits::note("kMaxLayerEntries", limits::kMaxLayerEntries));
+                            .arg(limits::kMaxLayerEntries)
+                            .arg(limits::note("kMaxLayerEntries", limits::kMaxLayerEntries));
                 break;
             }
             if (builder.nameBytes() >= limits::kMaxLayerNameBytes) {
-                limit = QStringLiteral("the layer's names, link targets and folder paths take more than %1 bytes; indexing stopped after %2 entries%3")
-                            .arg(limits::kMaxLayerNameBytes).arg(header)
+                limit = QStringLiteral("the layer's names, link targets and folder paths take more than %1 bytes; "
+                                       "indexing stopped after %2 entries%3")
+                            .arg(limits::kMaxLayerNameBytes)
+                            .arg(header)
                             .arg(limits::note("kMaxLayerNameBytes", limits::kMaxLayerNameBytes));
                 break;
             }
@@ -752,11 +797,14 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
         } else if (!limit.isEmpty()) {
             index->problems.append(limit);
         } else if (rc != ARCHIVE_EOF) {
-            const QString why = !streamError().isEmpty() ? streamError() : QString::fromLocal8Bit(archive_error_string(tar));
-            index->problems.append(QStringLiteral("the layer stream breaks off after %1 entries: %2").arg(header).arg(why));
-            index->issues.append({QStringLiteral("layer-damaged"), true,
-                                  QStringLiteral("the layer's tar breaks off after %1 entries: %2; Lamina shows the entries before it")
-                                      .arg(header).arg(why)});
+            const QString why
+                = !streamError().isEmpty() ? streamError() : QString::fromLocal8Bit(archive_error_string(tar));
+            index->problems.append(
+                QStringLiteral("the layer stream breaks off after %1 entries: %2").arg(header).arg(why));
+            index->issues.append({ QStringLiteral("layer-damaged"), true,
+                QStringLiteral("the layer's tar breaks off after %1 entries: %2; Lamina shows the entries before it")
+                    .arg(header)
+                    .arg(why) });
         } else {
             index->complete = true;
         }
@@ -764,18 +812,16 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
             // Whatever follows the end-of-archive blocks still belongs to the stream's digest.
             const void *ignored = nullptr;
             if (compressed) {
-                while (inflater.next(&ignored) > 0) {
-                }
+                while (inflater.next(&ignored) > 0) { }
             }
-            while (Feed::read(tar, &outer, &ignored) > 0) {
-            }
+            while (Feed::read(tar, &outer, &ignored) > 0) { }
             const QString failed = streamError();
             if (!failed.isEmpty()) {
                 // Digests of a stream read only in part would be wrong, not just missing.
                 index->complete = false;
                 index->problems.append(QStringLiteral("the layer stream cannot be read to its end: %1").arg(failed));
-                index->issues.append({QStringLiteral("layer-damaged"), true,
-                                      QStringLiteral("the layer stream cannot be read to its end: %1").arg(failed)});
+                index->issues.append({ QStringLiteral("layer-damaged"), true,
+                    QStringLiteral("the layer stream cannot be read to its end: %1").arg(failed) });
             }
         }
         index->uncompressedSize = compressed ? inflater.decompressedBytes() : archive_filter_bytes(tar, 0);
@@ -793,7 +839,8 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
     return r;
 }
 
-LayerIndexResult indexLayer(const Archive &archive, int member, const LayerIndexOptions &options, const Progress &progress)
+LayerIndexResult indexLayer(
+    const Archive &archive, int member, const LayerIndexOptions &options, const Progress &progress)
 {
     const Member &m = archive.member(member);
     const Compression compression = sniffCompression(archive.head(member));
@@ -808,10 +855,13 @@ LayerIndexResult indexLayer(const Archive &archive, int member, const LayerIndex
         return indexLayerFromReader(*reader, compression, options, progress, m.size);
     }
     QString error;
-    const bool ok = archive.scanMembers({member}, [&](int, MemberReader &reader) {
-        result = indexLayerFromReader(reader, compression, options, progress, m.size);
-        return false;
-    }, progress, &error);
+    const bool ok = archive.scanMembers(
+        { member },
+        [&](int, MemberReader &reader) {
+            result = indexLayerFromReader(reader, compression, options, progress, m.size);
+            return false;
+        },
+        progress, &error);
     if (!ok && result.error.isEmpty() && !result.index)
         result.error = error;
     return result;

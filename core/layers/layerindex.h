@@ -22,23 +22,23 @@ QString entryTypeName(EntryType t);
 struct LayerEntry
 {
     enum Flag : quint8 {
-        Implicit = 1,  ///< a folder the tar never lists, implied by a deeper path
-        Opaque = 2,    ///< the folder holds `.wh..wh..opq`: lower layers' children are hidden
+        Implicit = 1, ///< a folder the tar never lists, implied by a deeper path
+        Opaque = 2, ///< the folder holds `.wh..wh..opq`: lower layers' children are hidden
         HasXattrs = 4,
-        Shadowed = 8,  ///< stored again later in the same layer; the later copy counts
+        Shadowed = 8, ///< stored again later in the same layer; the later copy counts
     };
-    qint32 parent = -1;  ///< entry index of the folder holding it, -1 for the root
+    qint32 parent = -1; ///< entry index of the folder holding it, -1 for the root
     quint32 nameOffset = 0;
     quint32 linkOffset = 0;
     quint16 nameLength = 0;
     quint16 linkLength = 0; ///< at most kMaxPathLength
-    quint16 mode = 0;       ///< permission bits (07777)
+    quint16 mode = 0; ///< permission bits (07777)
     EntryType type = EntryType::File;
     quint8 flags = 0;
     quint32 uid = 0;
     quint32 gid = 0;
-    qint32 header = -1;  ///< position among the layer's tar headers, -1 for implicit folders
-    qint64 size = 0;     ///< bytes of a regular file (0 for links, folders, whiteouts)
+    qint32 header = -1; ///< position among the layer's tar headers, -1 for implicit folders
+    qint64 size = 0; ///< bytes of a regular file (0 for links, folders, whiteouts)
     qint64 mtime = 0;
     qint64 dataOffset = -1; ///< where the file's bytes start in the uncompressed layer stream
 };
@@ -73,24 +73,25 @@ public:
     /// this layer does not hold the target (the link names a lower layer's file).
     int linkSource(int link) const;
 
-    qint64 storedSize = 0;       ///< bytes of the layer blob
+    qint64 storedSize = 0; ///< bytes of the layer blob
     qint64 uncompressedSize = 0; ///< bytes of the uncompressed tar stream (when read through)
     Compression compression = Compression::Unknown;
-    QString storedDigest;        ///< sha256 of the blob (when digests were computed)
-    QString diffId;              ///< sha256 of the uncompressed stream (when digests were computed)
-    int fileCount = 0;           ///< regular files
-    qint64 fileBytes = 0;        ///< their sizes added up
+    QString storedDigest; ///< sha256 of the blob (when digests were computed)
+    QString diffId; ///< sha256 of the uncompressed stream (when digests were computed)
+    int fileCount = 0; ///< regular files
+    qint64 fileBytes = 0; ///< their sizes added up
     int whiteoutCount = 0;
-    QStringList problems;        ///< unsafe or duplicate paths, unreadable parts, each naming the entry
+    QStringList problems; ///< unsafe or duplicate paths, unreadable parts, each naming the entry
     /// Contents a loader refuses or reads another way (docs/findings.md, the `layer-*` codes).
     struct Issue
     {
-        QString code;          ///< layer-duplicate-path, layer-hardlink-invalid, layer-whiteout-invalid, layer-damaged
-        bool refused = false;  ///< a current loader refuses the layer (an error), else it reads it differently (a warning)
-        QString message;       ///< names the entry, and says which bytes Lamina shows
+        QString code; ///< layer-duplicate-path, layer-hardlink-invalid, layer-whiteout-invalid, layer-damaged
+        bool refused
+            = false; ///< a current loader refuses the layer (an error), else it reads it differently (a warning)
+        QString message; ///< names the entry, and says which bytes Lamina shows
     };
     QList<Issue> issues;
-    bool complete = false;       ///< read to the end without error
+    bool complete = false; ///< read to the end without error
 
     /// Heap bytes held (entries, string pool, child table), for the memory budget.
     qint64 memoryBytes() const;
@@ -98,7 +99,8 @@ public:
     // Filled by the indexer.
     QList<LayerEntry> m_entries;
     QByteArray m_pool;
-    QList<qint32> m_childStart; ///< size()+2: children of entry i at [start[i+1], start[i+2]); root at [start[0], start[1])
+    QList<qint32>
+        m_childStart; ///< size()+2: children of entry i at [start[i+1], start[i+2]); root at [start[0], start[1])
     QList<qint32> m_children;
     QHash<qint32, QList<std::pair<QByteArray, QByteArray>>> m_xattrs; ///< only the few entries that have any
 };
@@ -116,10 +118,10 @@ struct LayerIndexResult
 
 /// Reads one layer member's tar headers. An uncompressed layer in a seekable archive is read by
 /// seeking past file data unless digests are asked for; a compressed one is decompressed once.
-LayerIndexResult indexLayer(const Archive &archive, int member, const LayerIndexOptions &options = {},
-                            const Progress &progress = {});
+LayerIndexResult indexLayer(
+    const Archive &archive, int member, const LayerIndexOptions &options = {}, const Progress &progress = {});
 /// The same from a reader already positioned at the layer's first byte.
 LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compression, const LayerIndexOptions &options,
-                                      const Progress &progress, qint64 storedSize);
+    const Progress &progress, qint64 storedSize);
 
 } // namespace lamina

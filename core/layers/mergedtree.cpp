@@ -12,10 +12,14 @@ namespace lamina {
 QString changeLetter(Change c)
 {
     switch (c) {
-    case Change::Added: return QStringLiteral("A");
-    case Change::Modified: return QStringLiteral("M");
-    case Change::Removed: return QStringLiteral("D");
-    case Change::None: break;
+    case Change::Added:
+        return QStringLiteral("A");
+    case Change::Modified:
+        return QStringLiteral("M");
+    case Change::Removed:
+        return QStringLiteral("D");
+    case Change::None:
+        break;
     }
     return QStringLiteral(" ");
 }
@@ -130,7 +134,7 @@ qint64 MergedTree::treeBytes(int node) const
 
 void MergedTree::removeSubtree(int node, bool record, int layer)
 {
-    QList<int> stack{node};
+    QList<int> stack { node };
     while (!stack.isEmpty()) {
         const int n = stack.takeLast();
         Node &x = m_nodes[n];
@@ -143,7 +147,7 @@ void MergedTree::removeSubtree(int node, bool record, int layer)
         if (e.type == EntryType::File)
             m_visible = subtractSizes(m_visible, e.size);
         if (record)
-            m_changes.append({path(n), Change::Removed, e.type, e.type == EntryType::File ? e.size : 0, x.layer});
+            m_changes.append({ path(n), Change::Removed, e.type, e.type == EntryType::File ? e.size : 0, x.layer });
         ++m_current.removed;
         for (int c = x.firstChild; c >= 0; c = m_nodes.at(c).nextSibling)
             stack.append(c);
@@ -200,8 +204,8 @@ QByteArray MergedTree::linkTarget(int node) const
 std::pair<int, int> MergedTree::contentOf(int node) const
 {
     if (const auto it = m_detached.constFind(node); it != m_detached.cend())
-        return {it->layer, it->content};
-    return {m_nodes.at(node).layer, m_nodes.at(node).entry};
+        return { it->layer, it->content };
+    return { m_nodes.at(node).layer, m_nodes.at(node).entry };
 }
 
 /// Hard links of layer `layerNo` are tied to the node holding their file once the whole layer
@@ -328,10 +332,11 @@ void MergedTree::apply(int layerNo, bool record)
                 && li.children(e).isEmpty()) {
                 // Only an opaque marker under a lower file: loaders applying onto the tree below
                 // find the file there and leave it (podman: tst_findings layerContentsLoadersRefuse).
-                m_issues.append({layerNo, QStringLiteral("\"%1/.wh..wh..opq\": an opaque marker under a %2 of layer %3; Lamina keeps "
-                                                         "the %2, as podman does")
-                                              .arg(QString::fromUtf8(path(existing)), entryTypeName(old.type))
-                                              .arg(m_nodes.at(existing).layer)});
+                m_issues.append({ layerNo,
+                    QStringLiteral("\"%1/.wh..wh..opq\": an opaque marker under a %2 of layer %3; Lamina keeps "
+                                   "the %2, as podman does")
+                        .arg(QString::fromUtf8(path(existing)), entryTypeName(old.type))
+                        .arg(m_nodes.at(existing).layer) });
                 continue;
             }
             if (le.type == EntryType::Directory && old.type == EntryType::Directory) {
@@ -346,7 +351,7 @@ void MergedTree::apply(int layerNo, bool record)
                             n.change = Change::Modified;
                         ++m_current.modified;
                         if (record)
-                            m_changes.append({path(existing), Change::Modified, le.type, 0, oldLayer});
+                            m_changes.append({ path(existing), Change::Modified, le.type, 0, oldLayer });
                     }
                 }
                 map[e] = existing;
@@ -384,7 +389,7 @@ void MergedTree::apply(int layerNo, bool record)
         else
             ++m_current.modified;
         if (record)
-            m_changes.append({path(index), change, le.type, le.type == EntryType::File ? le.size : 0, oldLayer});
+            m_changes.append({ path(index), change, le.type, le.type == EntryType::File ? le.size : 0, oldLayer });
     }
     if (!links.isEmpty())
         linkLayer(layerNo, map, links);
@@ -432,7 +437,7 @@ void MergedTree::Incremental::add(const std::shared_ptr<const LayerIndex> &layer
         return;
     t.m_layers[l] = layer;
     if (!layer) {
-        t.m_stats.append({t.m_visible, 0, 0, 0, 0});
+        t.m_stats.append({ t.m_visible, 0, 0, 0, 0 });
         return;
     }
     // No reserve() of the nodes here: QList::reserve copies into a new block, holding both, while
@@ -459,7 +464,8 @@ MergedTree MergedTree::Incremental::finish()
             t.m_subtreeBytes[x.parent] = addSizes(t.m_subtreeBytes.at(x.parent), t.m_subtreeBytes.at(n));
         }
     }
-    std::stable_sort(t.m_changes.begin(), t.m_changes.end(), [](const ChangeRecord &a, const ChangeRecord &b) { return a.path < b.path; });
+    std::stable_sort(t.m_changes.begin(), t.m_changes.end(),
+        [](const ChangeRecord &a, const ChangeRecord &b) { return a.path < b.path; });
     // A whiteout and a new entry for one path in the same layer ("delete, then create again")
     // is a modification of that path.
     QList<ChangeRecord> merged;
@@ -522,13 +528,14 @@ WastedSpace wastedSpace(const MergedTree &tree)
             if (visible.at(l).testBit(e)) {
                 w.visibleFileBytes = addSizes(w.visibleFileBytes, le.size);
             } else if (le.size > 0) {
-                w.items.append({li.path(e), l, le.size});
+                w.items.append({ li.path(e), l, le.size });
             }
         }
     }
     w.wastedBytes = subtractSizes(w.totalFileBytes, w.visibleFileBytes);
     w.efficiency = w.totalFileBytes > 0 ? double(w.visibleFileBytes) / double(w.totalFileBytes) : 1.0;
-    std::stable_sort(w.items.begin(), w.items.end(), [](const WastedSpace::Item &a, const WastedSpace::Item &b) { return a.size > b.size; });
+    std::stable_sort(w.items.begin(), w.items.end(),
+        [](const WastedSpace::Item &a, const WastedSpace::Item &b) { return a.size > b.size; });
     return w;
 }
 
@@ -538,8 +545,12 @@ QList<MergedTree::ChangeRecord> netChanges(const MergedTree::Layers &layers, int
     const MergedTree after = MergedTree::build(layers, to);
     const MergedTree before = from > 0 ? MergedTree::build(layers, from - 1) : MergedTree::build({}, -1);
     // Walk both trees side by side, by name.
-    struct Pair { int a; int b; };
-    QList<Pair> stack{{0, 0}};
+    struct Pair
+    {
+        int a;
+        int b;
+    };
+    QList<Pair> stack { { 0, 0 } };
     while (!stack.isEmpty()) {
         const Pair p = stack.takeLast();
         if (p.b >= 0) {
@@ -548,14 +559,14 @@ QList<MergedTree::ChangeRecord> netChanges(const MergedTree::Layers &layers, int
                 const LayerEntry &e = after.entry(c);
                 const qint64 size = e.type == EntryType::File ? e.size : 0;
                 if (a < 0) {
-                    out.append({after.path(c), Change::Added, e.type, size, after.node(c).layer});
+                    out.append({ after.path(c), Change::Added, e.type, size, after.node(c).layer });
                 } else if (after.node(c).layer >= from) {
                     const LayerEntry &old = before.entry(a);
                     const bool dirs = old.type == EntryType::Directory && e.type == EntryType::Directory;
                     if (!dirs || old.mode != e.mode || old.uid != e.uid || old.gid != e.gid)
-                        out.append({after.path(c), Change::Modified, e.type, size, before.node(a).layer});
+                        out.append({ after.path(c), Change::Modified, e.type, size, before.node(a).layer });
                 }
-                stack.append({a, c});
+                stack.append({ a, c });
             }
         }
         if (p.a >= 0) {
@@ -563,13 +574,15 @@ QList<MergedTree::ChangeRecord> netChanges(const MergedTree::Layers &layers, int
                 if (p.b >= 0 && after.childNamed(p.b, before.name(c)) >= 0)
                     continue;
                 const LayerEntry &e = before.entry(c);
-                out.append({before.path(c), Change::Removed, e.type, e.type == EntryType::File ? e.size : 0, before.node(c).layer});
+                out.append({ before.path(c), Change::Removed, e.type, e.type == EntryType::File ? e.size : 0,
+                    before.node(c).layer });
                 if (e.type == EntryType::Directory)
-                    stack.append({c, -1});
+                    stack.append({ c, -1 });
             }
         }
     }
-    std::sort(out.begin(), out.end(), [](const MergedTree::ChangeRecord &a, const MergedTree::ChangeRecord &b) { return a.path < b.path; });
+    std::sort(out.begin(), out.end(),
+        [](const MergedTree::ChangeRecord &a, const MergedTree::ChangeRecord &b) { return a.path < b.path; });
     return out;
 }
 

@@ -29,7 +29,7 @@ public:
         qint32 firstChild = -1;
         qint32 nextSibling = -1;
         quint32 nameHash = 0; ///< the name lives in the providing layer's pool
-        qint32 layer = -1;   ///< -1 for the root
+        qint32 layer = -1; ///< -1 for the root
         qint32 entry = -1;
         Change change = Change::None; ///< what the top layer did to it (None: it comes from below)
         bool removed = false;
@@ -42,8 +42,8 @@ public:
         QByteArray path;
         Change change = Change::None;
         EntryType type = EntryType::File;
-        qint64 size = 0;      ///< the new size (Added/Modified) or the size removed
-        int layer = -1;       ///< where the removed or replaced version came from
+        qint64 size = 0; ///< the new size (Added/Modified) or the size removed
+        int layer = -1; ///< where the removed or replaced version came from
     };
 
     /// Per applied layer: visible file bytes after it, what it added net, and its changes.
@@ -163,7 +163,8 @@ class MergedTree::Incremental
 {
 public:
     /// `expectedEntries` (the layers' sizes added up, when known) sizes the tables at once.
-    explicit Incremental(int layerCount, bool recordChanges = true, bool folderTotals = true, qsizetype expectedEntries = 0);
+    explicit Incremental(
+        int layerCount, bool recordChanges = true, bool folderTotals = true, qsizetype expectedEntries = 0);
     /// Applies the next layer up; null for a layer that could not be read.
     void add(const std::shared_ptr<const LayerIndex> &layer);
     /// How many layers were given so far.
@@ -188,11 +189,11 @@ struct WastedSpace
         int layer = -1;
         qint64 size = 0;
     };
-    qint64 totalFileBytes = 0;   ///< regular-file bytes in all layers
+    qint64 totalFileBytes = 0; ///< regular-file bytes in all layers
     qint64 visibleFileBytes = 0; ///< those the final filesystem shows
-    qint64 wastedBytes = 0;      ///< totalFileBytes - visibleFileBytes
-    double efficiency = 1.0;     ///< visibleFileBytes / totalFileBytes (1 when there are no files)
-    QList<Item> items;           ///< biggest first
+    qint64 wastedBytes = 0; ///< totalFileBytes - visibleFileBytes
+    double efficiency = 1.0; ///< visibleFileBytes / totalFileBytes (1 when there are no files)
+    QList<Item> items; ///< biggest first
 };
 WastedSpace wastedSpace(const MergedTree &finalTree);
 

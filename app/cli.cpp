@@ -718,38 +718,13 @@ int compose(const QStringList &args, QTextStream &err)
                 const QString file = value();
                 if (file.isEmpty())
                     return bad(QStringLiteral("--spec FILE"));
-                // Opened without blocking and checked to be a file: a FIFO would block open() forever.
-                const int fd = ::open(QFile::encodeName(file).constData(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-                struct stat st;
-                if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-                    const QString why
-                        = fd < 0 ? QString::fromLocal8Bit(strerror(errno)) : QStringLiteral("not a regular file");
-                    if (fd >= 0)
-                        ::close(fd);
-                    return failed(QStringLiteral("--spec %1: %2").arg(file, why));
-                }
-                QFile f;
-                f.open(fd, QIODevice::ReadOnly, QFileDevice::AutoCloseHandle);
-                // A spec may come from someone else too: the same size and depth limits as image metadata.
-                if (f.size() > limits::kMaxMetadataMemberSize)
-                    return failed(QStringLiteral("--spec %1: %2 bytes, more than %3%4")
-                                      .arg(file)
-                                      .arg(f.size())
-                                      .arg(limits::kMaxMetadataMemberSize)
-                                      .arg(limits::note("kMaxMetadataMemberSize", limits::kMaxMetadataMemberSize)));
-                QStringList problems;
-                const std::optional<QJsonDocument> doc
-                    = parseJson(f.read(limits::kMaxMetadataMemberSize), file, &problems);
-                if (!doc)
-                    return failed(QStringLiteral("--spec %1").arg(problems.value(0)));
-                if (!doc->isObject())
-                    return failed(QStringLiteral("--spec %1: not a JSON object").arg(file));
                 QString error;
-                const QString keepBase = c.basePath;
-                c = compositionFromJson(doc->object(), QFileInfo(file).absolutePath(), &error,
-                    args.contains(QStringLiteral("--allow-host-paths")));
-                if (!error.isEmpty())
+                const std::optional<Composition> spec
+                    = readCompositionFile(file, &error, args.contains(QStringLiteral("--allow-host-paths")));
+                if (!spec)
                     return failed(QStringLiteral("--spec %1: %2").arg(file, error));
+                const QString keepBase = c.basePath;
+                c = *spec;
                 if (c.basePath.isEmpty())
                     c.basePath = keepBase;
                 c.layers << LayerSpec();

@@ -39,6 +39,8 @@
 #include <QUndoStack>
 #include <QUrl>
 
+#include <sys/stat.h>
+
 using namespace lamina;
 
 class TestComposer : public QObject
@@ -467,6 +469,22 @@ void TestComposer::openCompositionSaysWhatItReads()
                 adds += op.kind == LayerOp::AddHost;
         QCOMPARE(adds, answer == QMessageBox::Open ? 2 : 0);
     }
+
+    // A FIFO named like a composition: refused at once with the reason (it used to block the
+    // window in open() until something wrote to it), as lamina compose --spec does.
+    const QString fifo = dir.filePath(QStringLiteral("project/pipe.json"));
+    QVERIFY(::mkfifo(QFile::encodeName(fifo).constData(), 0600) == 0);
+    QVERIFY(!panel.loadSpec(fifo, &error));
+    QVERIFY2(error.contains(u"not a regular file"), qPrintable(error));
+    QString shown;
+    QTimer::singleShot(0, &panel, [&] {
+        auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+        QVERIFY(box);
+        shown = box->text();
+        box->close();
+    });
+    panel.openSpecFile(fifo);
+    QVERIFY2(shown.contains(u"pipe.json: not a regular file"), qPrintable(shown));
 }
 
 void TestComposer::compositionPicksItsPlatform()

@@ -1166,23 +1166,13 @@ namespace {
 
 bool readSpecFile(const QString &file, bool allowHostPaths, Composition *c, QString *error)
 {
-    QFile f(file);
-    if (!f.open(QIODevice::ReadOnly)) {
-        *error = QStringLiteral("%1: %2").arg(file, f.errorString());
+    // The same reading as `lamina compose --spec`: a FIFO or device is refused, not waited on.
+    std::optional<Composition> read = readCompositionFile(file, error, allowHostPaths);
+    if (!read) {
+        *error = QStringLiteral("%1: %2").arg(file, *error);
         return false;
     }
-    QJsonParseError perr;
-    const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &perr);
-    if (!doc.isObject()) {
-        *error = QStringLiteral("%1: not a JSON object (%2)").arg(file, perr.errorString());
-        return false;
-    }
-    QString problems;
-    *c = compositionFromJson(doc.object(), QFileInfo(file).absolutePath(), &problems, allowHostPaths);
-    if (!problems.isEmpty()) {
-        *error = QStringLiteral("%1: %2").arg(file, problems);
-        return false;
-    }
+    *c = std::move(*read);
     return true;
 }
 

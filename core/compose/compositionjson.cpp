@@ -2,10 +2,19 @@
 #include "compose/compositionjson.h"
 
 #include "format/json.h"
+#include "util/limits.h"
 
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace lamina {
 
@@ -235,6 +244,47 @@ Composition compositionFromJson(const QJsonObject &o, const QString &baseDir, QS
         c.createWorkdir = f.boolean(o, QStringLiteral("createWorkdir"));
     if (!problems.isEmpty())
         *error = problems.join(u'\n');
+    return c;
+}
+
+std::optional<Composition> readCompositionFile(const QString &file, QString *error, bool allowHostPaths)
+{
+    const int fd = ::open(QFile::encodeName(file).constData(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        *error = fd < 0 ? QString::fromLocal8Bit(strerror(errno)) : QStringLiteral("not a regular file");
+        if (fd >= 0)
+            ::close(fd);
+        return std::nullopt;
+    }
+    QFile f;
+    f.open(fd, QIODevice::ReadOnly, QFileDevice::AutoCloseHandle);
+    // A spec may come from someone else too: the same size and depth limits as image metadata.
+    if (f.size() > limits::kMaxMetadataMemberSize) {
+        *error = QStringLiteral("%1 bytes, more than %2%3")
+                     .arg(f.size())
+                     .arg(limits::kMaxMetadataMemberSize)
+                     .arg(limits::note("kMaxMetadataMemberSize", limits::kMaxMetadataMemberSize));
+        return std::nullopt;
+    }
+    QStringList problems;
+    const std::optional<QJsonDocument> doc = parseJson(f.read(limits::kMaxMetadataMemberSize), file, &problems);
+    if (!doc) {
+        *error = problems.value(0);
+        if (error->startsWith(file + QStringLiteral(": ")))
+            error->remove(0, file.size() + 2);
+        return std::nullopt;
+    }
+    if (!doc->isObject()) {
+        *error = QStringLiteral("not a JSON object");
+        return std::nullopt;
+    }
+    QString problem;
+    Composition c = compositionFromJson(doc->object(), QFileInfo(file).absolutePath(), &problem, allowHostPaths);
+    if (!problem.isEmpty()) {
+        *error = problem;
+        return std::nullopt;
+    }
     return c;
 }
 

@@ -5,6 +5,8 @@
 
 #include <QJsonObject>
 
+#include <optional>
+
 namespace lamina {
 
 /// A composition as JSON (schema in docs/compose.md), shared by the window and `lamina compose
@@ -19,6 +21,12 @@ QJsonObject compositionToJson(const Composition &c, const QString &specDir = {})
 /// named in `error`. The base image path is not confined.
 Composition compositionFromJson(
     const QJsonObject &o, const QString &baseDir, QString *error, bool allowHostPaths = false);
+
+/// Reads a composition file as `lamina compose --spec` and the window's Open composition do: opened
+/// without blocking and refused unless a regular file (a FIFO would block open() forever), at most
+/// limits::kMaxMetadataMemberSize bytes, JSON object, then compositionFromJson. On failure returns
+/// nothing and `error` says why, without the file name (the caller adds it).
+std::optional<Composition> readCompositionFile(const QString &file, QString *error, bool allowHostPaths = false);
 
 /// Every host path the composition reads: the base, then the `add` operations' host paths, in
 /// order, each once.

@@ -460,4 +460,18 @@ std::unique_ptr<MemberReader> Archive::openMember(int index, QString *error) con
     return std::make_unique<FileRangeReader>(fd, offset, m.size, &m_bytesRead, m.path);
 }
 
+QString Archive::unlistedFolderOf(const QString &path) const
+{
+    static const QString kMarker = QStringLiteral(": cannot list the folder: ");
+    for (const QString &p : m_problems) {
+        const qsizetype at = p.indexOf(kMarker);
+        if (at < 0)
+            continue;
+        const QString folder = p.left(at);
+        if (folder == u"." || path.startsWith(folder + u'/'))
+            return p;
+    }
+    return {};
+}
+
 } // namespace lamina

@@ -57,6 +57,9 @@ public:
     const Member &member(int index) const { return m_members.at(index); }
     /// Problems met while indexing (truncation, unsafe names, duplicates); each names the member.
     const QStringList &problems() const { return m_problems; }
+    /// Why `path` may be absent although it exists: a folder on its way that could not be listed
+    /// ("blobs/sha256: cannot list the folder: Permission denied"), or "" when none was.
+    QString unlistedFolderOf(const QString &path) const;
     bool truncated() const { return m_truncated; }
     /// A skopeo/containers-image "dir:" folder (manifest.json, blobs named by hex digest, version),
     /// presented as an OCI layout: blobs under blobs/sha256/, index.json and oci-layout made up.

@@ -181,8 +181,12 @@ private:
                 f.image = image;
                 f.members << c.path;
             } else {
+                const QString unlisted = m_ar.unlistedFolderOf(c.path);
                 Finding &f = add("config-missing", Severity::Error,
-                    QStringLiteral("%1 names the config \"%2\", which is not in the archive").arg(where, c.path));
+                    unlisted.isEmpty()
+                        ? QStringLiteral("%1 names the config \"%2\", which is not in the archive").arg(where, c.path)
+                        : QStringLiteral("%1 names the config \"%2\", which cannot be found: %3")
+                              .arg(where, c.path, unlisted));
                 f.image = image;
                 f.members << c.path;
             }
@@ -632,8 +636,12 @@ private:
         if (img.ociManifest >= 0 && l.index < m_ia.oci.manifests.at(img.ociManifest).layers.size())
             foreign = !m_ia.oci.manifests.at(img.ociManifest).layers.at(l.index).urls.isEmpty();
         Finding &f = add("layer-missing", foreign ? Severity::Info : Severity::Error,
-            l.path.isEmpty()
-                ? QStringLiteral("%1 layer %2: no layer file is named").arg(name).arg(l.index)
+            l.path.isEmpty() ? QStringLiteral("%1 layer %2: no layer file is named").arg(name).arg(l.index)
+                : !m_ar.unlistedFolderOf(l.path).isEmpty()
+                ? QStringLiteral("%1 layer %2: \"%3\" cannot be found: %4")
+                      .arg(name)
+                      .arg(l.index)
+                      .arg(l.path, m_ar.unlistedFolderOf(l.path))
                 : QStringLiteral("%1 layer %2: \"%3\" is not in the archive").arg(name).arg(l.index).arg(l.path),
             foreign ? QStringLiteral("The descriptor lists URLs: a non-distributable layer, fetched from there.")
                     : QString());

@@ -70,6 +70,9 @@ struct Walker
             // A blob that is there but a link leading nowhere (or outside) says so.
             errors->append(archive.find(*blobPath) >= 0
                     ? QStringLiteral("%1: blob %2: %3").arg(where, d.digest, r.error)
+                    : !archive.unlistedFolderOf(*blobPath).isEmpty()
+                    ? QStringLiteral("%1: blob %2 cannot be found: %3")
+                          .arg(where, d.digest, archive.unlistedFolderOf(*blobPath))
                     : QStringLiteral("%1: blob %2 is not in the archive").arg(where, d.digest));
             return std::nullopt;
         }

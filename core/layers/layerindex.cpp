@@ -759,7 +759,14 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
     }
     LayerIndexResult r;
     if (archive_read_open1(tar) != ARCHIVE_OK) {
-        r.error = QStringLiteral("not a tar stream: %1").arg(QString::fromLocal8Bit(archive_error_string(tar)));
+        // The decompressor's reason first: libarchive only knows that its input stopped.
+        QString why = inflater.bomb()                   ? inflater.bombMessage(QStringLiteral("the layer"))
+            : compressed && !inflater.error().isEmpty() ? inflater.error()
+            : !outer.error.isEmpty()                    ? outer.error
+                                                        : QString::fromLocal8Bit(archive_error_string(tar));
+        if (why.isEmpty())
+            why = QStringLiteral("no tar header could be read");
+        r.error = QStringLiteral("not a tar stream: %1").arg(why);
     } else {
         // Why the stream stopped, as the stage that stopped it says.
         const auto streamError = [&] {

@@ -3,6 +3,7 @@
 
 #include "check/checkreport.h"
 #include "check/checks.h"
+#include "check/loaders.h"
 #include "check/verify.h"
 #include "compose/composition.h"
 #include "compose/compositionjson.h"
@@ -232,6 +233,7 @@ int check(const QStringList &args, QTextStream &out, QTextStream &err, bool veri
     }
     if (json) {
         QJsonObject o = inspectJson(ia);
+        o.insert(QStringLiteral("loaderVerdicts"), loaderVerdictsJson(loaderVerdicts(ia, findings)));
         o.insert(QStringLiteral("findings"), findingsJson(findings));
         out << QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Indented));
     } else {

@@ -33,6 +33,7 @@ class TestExport : public QObject
     Q_OBJECT
 private Q_SLOTS:
     void initTestCase();
+    void cleanupTestCase();
     void nixScenarioGetsAConsistentChain();
     void podmanLoadsIt_data();
     void podmanLoadsIt();
@@ -58,6 +59,13 @@ private Q_SLOTS:
     void composeForScripts();
 
 private:
+    /// What follows from the format asked for, not from the content: an OCI layout without
+    /// manifest.json (Docker ≤ 28 refuses it) or a compressed archive (podman 4.3 and containerd 1.x
+    /// refuse it; docs/loaders.md).
+    static bool formatChosen(const Finding &f)
+    {
+        return (f.code == u"oci-only" && f.severity == Severity::Warning) || f.code == u"archive-compressed";
+    }
     static Composition nixComposition()
     {
         Composition c;
@@ -109,6 +117,20 @@ void TestExport::initTestCase()
     for (const char *tool : { "skopeo", "podman" })
         if (QStandardPaths::findExecutable(QString::fromLatin1(tool)).isEmpty())
             QFAIL("skopeo and podman are needed; ./test installs them");
+}
+
+// tests/tst_loaders loads every archive these tests wrote with the real loaders: it names a folder
+// to keep them in.
+void TestExport::cleanupTestCase()
+{
+    const QString keep = qEnvironmentVariable("LAMINA_KEEP_EXPORTS");
+    if (keep.isEmpty())
+        return;
+    QDir().mkpath(keep);
+    const QFileInfoList files = QDir(m_dir.path()).entryInfoList(QDir::Files);
+    for (const QFileInfo &fi : files)
+        if (fi.suffix() != u"json")
+            QFile::copy(fi.filePath(), keep + u'/' + fi.fileName());
 }
 
 void TestExport::nixScenarioGetsAConsistentChain()
@@ -226,7 +248,8 @@ void TestExport::ociFolderOfOnePlatform()
     QVERIFY2(r.ok(), qPrintable(r.error));
     QCOMPARE(r.baseImage, 1);
     for (const Finding &f : r.checks)
-        QVERIFY2(f.severity == Severity::Info, qPrintable(f.code + QStringLiteral(": ") + f.message));
+        QVERIFY2(
+            f.severity == Severity::Info || formatChosen(f), qPrintable(f.code + QStringLiteral(": ") + f.message));
 
     const ImageArchive written = openImageArchive(options.output);
     QCOMPARE(written.archive->container(), Container::Directory);
@@ -500,7 +523,7 @@ void TestExport::compressedOutput()
     const ExportResult r = exportComposition(nixComposition(), b);
     QVERIFY(r.ok());
     for (const Finding &f : r.checks)
-        QVERIFY2(f.severity == Severity::Info, qPrintable(f.message));
+        QVERIFY2(f.severity == Severity::Info || formatChosen(f), qPrintable(f.message));
     QFile fa(a.output), fb(b.output);
     QVERIFY(fa.open(QIODevice::ReadOnly) && fb.open(QIODevice::ReadOnly));
     const QByteArray bytes = fa.readAll();
@@ -582,7 +605,8 @@ void TestExport::ociFormats()
     const ExportResult r = exportComposition(c, options);
     QVERIFY2(r.ok(), qPrintable(r.error));
     for (const Finding &f : r.checks)
-        QVERIFY2(f.severity == Severity::Info, qPrintable(f.code + QStringLiteral(": ") + f.message));
+        QVERIFY2(
+            f.severity == Severity::Info || formatChosen(f), qPrintable(f.code + QStringLiteral(": ") + f.message));
     QVERIFY2(r.preflight.isEmpty(), qPrintable(r.preflight.value(0).message));
     const ImageArchive ia = openImageArchive(options.output);
     QCOMPARE(ia.layout, options.format == ExportFormat::Oci ? Layout::OciLayout : Layout::DockerOci);
@@ -813,7 +837,8 @@ void TestExport::wholeCompressedBaseOfCompressedLayers()
         const ExportResult r = exportComposition(c, options);
         QVERIFY2(r.ok(), qPrintable(r.error));
         for (const Finding &f : r.checks)
-            QVERIFY2(f.severity == Severity::Info, qPrintable(f.code + QStringLiteral(": ") + f.message));
+            QVERIFY2(
+                f.severity == Severity::Info || formatChosen(f), qPrintable(f.code + QStringLiteral(": ") + f.message));
         const ImageArchive written = openImageArchive(options.output);
         const QList<ImageLayer> &before = original.images.at(0).layers;
         QCOMPARE(written.images.at(0).layers.size(), before.size() + 1);

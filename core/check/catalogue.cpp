@@ -8,6 +8,19 @@
 
 namespace lamina {
 
+QString verdictName(Verdict v)
+{
+    switch (v) {
+    case Verdict::Refuses:
+        return QStringLiteral("refuses");
+    case Verdict::LoadsDifferently:
+        return QStringLiteral("loads-differently");
+    case Verdict::Loads:
+        break;
+    }
+    return QStringLiteral("loads");
+}
+
 QString severityName(Severity s)
 {
     switch (s) {
@@ -254,6 +267,23 @@ const Entry kEntries[] = {
         "Docker ≤ 28 loads it in legacy mode; Docker 29 refuses: \"does not contain a manifest.json\".",
         "Refuses: \"unrecognized image format\".", "Refuses: \"manifest.json: file does not exist\".",
         "Refuses: manifest.json not found." },
+    { "oci-only", "Only the OCI layout describes the images",
+        "The archive is an OCI image layout (oci-layout, index.json, blobs/) without Docker's manifest.json, as buildx "
+        "--output type=oci, skopeo oci-archive and umoci write. Loaders built for docker save archives look for "
+        "manifest.json; without it Docker's classic store falls back to the legacy format and treats blobs/ as a layer "
+        "directory.",
+        "Refuses: no manifest.json, so legacyLoad reads blobs/json: \"open …/blobs/json: no such file or directory\" "
+        "(Docker 1.10–28, image/tarexport/load.go legacyLoadImage).",
+        "Loads the OCI index (images without a name only as digest references).", "Loads it as an oci-archive.",
+        "tarball.Image refuses: \"file manifest.json not found in tar\"; layout.FromPath reads an unpacked layout." },
+    { "archive-compressed", "The whole archive is compressed",
+        "The archive itself is a gzip, bzip2, xz or zstd stream around the tar, as `docker save | gzip` writes. Docker "
+        "decompresses what it is given; the containerd and containers/image importers read a plain tar.",
+        "Loads (the daemon decompresses the stream).",
+        "containerd 1.6–1.7 refuses: \"archive/tar: invalid tar header\"; containerd 2 (transfer/archive "
+        "ImageImportStream) and "
+        "Docker 29 (daemon/containerd/image_exporter.go LoadImage) decompress first and load.",
+        "Refuses: \"archive/tar: invalid tar header\".", "tarball.Image reads a plain tar: refuses." },
     { "no-legacy-chain", "There is no legacy chain",
         "manifest.json describes the images but there are no legacy <id>/json files. Docker ≥ 25, containerd, "
         "go-containerregistry, Jib and nixpkgs' streamLayeredImage all omit them; only Docker ≤ 28's legacy mode ever "
@@ -353,11 +383,92 @@ const Entry kComposeEntries[] = {
 #undef LEGACY_ONLY_DOCKER
 #undef IGNORES_L
 
+// What each loader family does when it reads the view a finding concerns (core/check/loaders.cpp
+// decides which view that is). "L" loads; "R:text" refuses, printing text; "D:text" loads another
+// image than the manifest describes. For the installed versions (Docker 20.10, containerd 1.6,
+// podman 4.3) each is checked against the real loader by tests/tst_loaders (docs/loaders.md); for
+// go-containerregistry it is read from pkg/v1/tarball/image.go (Image, loadTarDescriptorAndConfig)
+// and pkg/v1/partial.
+struct OutcomeEntry
+{
+    const char *code;
+    const char *outcomes[4]; // DockerClassic, Containerd, Podman, Ggcr
+    const char *containerd2 = nullptr; // Docker 29 and containerd 2, when they differ from containerd 1.6–1.7
+};
+
+const OutcomeEntry kOutcomes[] = {
+    { "chain-order-mismatch", { "D:", "L", "L", "L" } },
+    { "chain-length-mismatch", { "D:", "L", "L", "L" } },
+    { "layer-count-mismatch",
+        { "R:invalid manifest, layers length mismatch", "R:mismatched image rootfs and manifest layers",
+            "R:Inconsistent layer count", "R:" } },
+    { "dangling-parent", { "R:/json: no such file or directory", "L", "L", "L" } },
+    { "parent-cycle", { "R:", "L", "L", "L" } },
+    { "chain-fork", { "L", "L", "L", "L" } },
+    { "orphan-layer", { "L", "L", "L", "L" } },
+    { "legacy-id-mismatch", { "L", "L", "L", "L" } },
+    { "repositories-mismatch", { "L", "L", "L", "L" } },
+    { "invalid-tag", { "R:invalid tag", "L", "R:does not contain a tag", "R:" } },
+    { "diffid-mismatch", { "R:invalid diffID for layer", "R:wrong diff id calculated on extraction", "R:", "L" } },
+    { "config-missing", { "R:no such file or directory", "R:not found", "R:", "R:" } },
+    { "config-invalid", { "R:", "R:", "R:", "R:" } },
+    { "config-digest-mismatch", { "L", "R:", "R:does not match expected", "L" } },
+    { "history-mismatch", { "R:too many non-empty layers in History section", "L", "L", "L" } },
+    { "layer-missing", { "R:no such file or directory", "R:not found", "R:", "R:" } },
+    { "duplicate-layer", { "L", "L", "L", "L" } },
+    { "layer-path-conflict",
+        { "R:invalid diffID for layer", "R:wrong diff id calculated on extraction",
+            "R:used for two different DiffID values", "L" } },
+    { "symlink-unresolved", { "R:", "R:no target for symlink layer", "R:", "R:" } },
+    { "manifest-oci-mismatch", { "L", "R:", "L", "L" } },
+    { "blob-digest-mismatch", { "L", "R:not found", "R:", "L" } },
+    { "blob-size-mismatch", { "L", "L", "L", "L" } },
+    { "media-type-mismatch", { "L", "L", "L", "L" } },
+    { "parent-image-invalid", { "L", "L", "L", "L" } },
+    { "layer-sources-inconsistent", { "L", "L", "L", "L" } },
+    { "legacy-config-mismatch", { "D:", "L", "L", "L" } },
+    { "legacy-platform-mismatch", { "D:", "L", "L", "L" } },
+    { "legacy-version-invalid", { "L", "L", "L", "L" } },
+    { "multiple-images", { "L", "L", "L", "L" } },
+    { "unsafe-path", { "R:", "R:", "R:", "R:" } },
+    { "config-type-error", { "L", "R:cannot unmarshal", "R:cannot unmarshal", "R:" } },
+    { "legacy-only",
+        { "L", "R:unrecognized image format", "R:manifest.json: file does not exist",
+            "R:file manifest.json not found in tar" } },
+    { "oci-only", { "R:blobs/json: no such file or directory", "L", "L", "R:file manifest.json not found in tar" } },
+    { "archive-compressed", { "L", "R:invalid tar header", "R:", "R:" }, "L" },
+    { "no-legacy-chain", { "L", "L", "L", "L" } },
+    { "manifest-invalid", { "R:", "R:", "R:", "R:" } },
+    { "index-invalid", { "L", "R:", "R:", "L" } },
+    { "archive-damaged", { "R:unexpected EOF", "R:", "R:", "R:" } },
+    { "not-an-image", { "R:no such file or directory", "R:unrecognized image format", "R:", "R:" } },
+};
+
+std::array<Outcome, kLoaderFamilies> outcomesOf(const QString &code)
+{
+    std::array<Outcome, kLoaderFamilies> out;
+    for (const OutcomeEntry &e : kOutcomes) {
+        if (code != QLatin1String(e.code))
+            continue;
+        const LoaderFamily columns[]
+            = { LoaderFamily::DockerClassic, LoaderFamily::Containerd, LoaderFamily::Podman, LoaderFamily::Ggcr };
+        for (int i = 0; i < 5; ++i) {
+            const char *spec = i < 4 ? e.outcomes[i] : e.containerd2 ? e.containerd2 : e.outcomes[1];
+            Outcome &o = out[std::size_t(i < 4 ? columns[i] : LoaderFamily::Containerd2)];
+            o.verdict = spec[0] == 'R' ? Verdict::Refuses : spec[0] == 'D' ? Verdict::LoadsDifferently : Verdict::Loads;
+            if (spec[0] != 'L')
+                o.message = QString::fromUtf8(spec + 2);
+        }
+    }
+    return out;
+}
+
 CodeInfo infoOf(const Entry &e)
 {
     return { QString::fromUtf8(e.title), QString::fromUtf8(e.explanation),
         { QString::fromUtf8(e.docker), QString::fromUtf8(e.containerd), QString::fromUtf8(e.podman),
-            QString::fromUtf8(e.ggcr) } };
+            QString::fromUtf8(e.ggcr) },
+        outcomesOf(QString::fromLatin1(e.code)) };
 }
 
 template <std::size_t N> QStringList codesOf(const Entry (&entries)[N])
@@ -401,6 +512,7 @@ Finding makeFinding(const char *code, Severity severity, const QString &message,
     Q_ASSERT(!info.title.isEmpty());
     f.explanation = specific.isEmpty() ? info.explanation : info.explanation + QStringLiteral("\n\n") + specific;
     f.loaders = info.loaders;
+    f.outcomes = info.outcomes;
     return f;
 }
 

@@ -2,6 +2,7 @@
 // Verification: one read per layer member, hashing the stored bytes and, through libarchive's
 // decompressors, the uncompressed stream (FORMATS.md §3: diff ID vs layer digest).
 #include "check/verify.h"
+#include "check/loaders.h"
 
 #include "format/inspectreport.h"
 #include "util/checkedsize.h"
@@ -288,6 +289,10 @@ QList<Finding> verificationFindings(const ImageArchive &ia, const VerifyReport &
                             : QStringLiteral(
                                 "The stored bytes are not a valid %1 stream, so no diff ID can be computed.")
                                   .arg(compressionName(d.compression)));
+                    // The loaders stop while unpacking, before any digest is compared.
+                    for (Outcome &o : findings.last().outcomes)
+                        if (o.verdict == Verdict::Refuses && !d.error.contains(u"decompression bomb"))
+                            o.message = QStringLiteral("unexpected EOF");
                 } else if (!damaged.contains(l.member)) {
                     damaged.insert(l.member);
                     add("archive-damaged", Severity::Error, i, l.index, l.resolvedPath,
@@ -313,11 +318,14 @@ QList<Finding> verificationFindings(const ImageArchive &ia, const VerifyReport &
                         .arg(l.index)
                         .arg(l.resolvedPath, shortDigest(d.stored), shortDigest(l.digest)),
                     {});
+                // The digest names an OCI blob (or a LayerSources descriptor): only its readers check it.
+                findings.last().view = img.ociManifest >= 0 ? View::Oci : View::Manifest;
             }
         }
     }
     if (!report.error.isEmpty() && !report.cancelled)
         add("archive-damaged", Severity::Error, -1, -1, {}, report.error, {});
+    deriveSeverities(ia, findings);
     return findings;
 }
 

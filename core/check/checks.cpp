@@ -88,10 +88,13 @@ private:
             && m_ar.compression() != Compression::Unknown) {
             Finding &f = add("archive-compressed", Severity::Info,
                 QStringLiteral("the whole archive is %1-compressed").arg(compressionName(m_ar.compression())));
-            // podman 4.3 loads an xz-compressed docker save but not a gzip'd one (docs/loaders.md);
-            // containers/image pkg/compression AutoDecompress knows the others.
-            if (m_ar.compression() != Compression::Gzip)
+            // podman 4.3 loads an xz-compressed docker save and a gzip'd OCI archive, but not a gzip'd
+            // docker save (docs/loaders.md); containers/image pkg/compression AutoDecompress knows the
+            // others. Docker 20.10's DecompressStream has no zstd.
+            if (m_ar.compression() != Compression::Gzip || m_ia.layout == Layout::OciLayout)
                 f.outcome(LoaderFamily::Podman, Verdict::Loads);
+            if (m_ar.compression() == Compression::Zstd)
+                f.outcome(LoaderFamily::DockerClassic, Verdict::Refuses, QStringLiteral("invalid tar header"));
         }
         if (m_ia.images.isEmpty() && m_ia.layout == Layout::Unknown && !m_ar.truncated())
             add("not-an-image", Severity::Error,
@@ -218,8 +221,9 @@ private:
                 Finding &f = add("symlink-unresolved", Severity::Error, QStringLiteral("config %1").arg(r.error));
                 f.image = image;
                 f.members << c.path;
-                if (!isLink(c.path)) // a hard link: containerd stores it as an empty file, then finds no config
-                    f.containerdOutcome(Verdict::Refuses, QStringLiteral("not found"));
+                // A hard link or a longer chain: containerd's message depends on which.
+                f.outcome(LoaderFamily::Containerd, Verdict::Refuses)
+                    .outcome(LoaderFamily::Containerd2, Verdict::Refuses);
             } else {
                 Finding &f = add("config-missing", Severity::Error,
                     QStringLiteral("%1 names the config \"%2\", which is not in the archive").arg(where, c.path));

@@ -40,6 +40,7 @@ private Q_SLOTS:
     void everyFindingIsComplete();
     void ociImagesStayListedWithEveryName();
     void layerContentsLoadersRefuse();
+    void loaderVerdictsOfAnOciOnlyArchive();
 
 private:
     static QList<Finding> findingsFor(const QString &path, bool verify, ImageArchive *out = nullptr)
@@ -403,6 +404,38 @@ void TestFindings::layerContentsLoadersRefuse()
         ours.sort();
         QCOMPARE(ours, theirs);
     }
+// check --json's "loaderVerdicts" and the human check's first lines, on dive's OCI-only archive
+// (docs/loaders.md: Docker 20.10 refuses it, containerd 1.6 and podman 4.3 load it).
+void TestFindings::loaderVerdictsOfAnOciOnlyArchive()
+{
+    ImageArchive ia;
+    const QList<Finding> findings
+        = findingsFor(test::corpus(QStringLiteral("dive__test-oci-uncompressed-image.tar")), false, &ia);
+    const QJsonArray a = loaderVerdictsJson(loaderVerdicts(ia, findings));
+    QCOMPARE(a.size(), loaderRanges().size());
+    const QJsonObject docker = a.at(0).toObject();
+    QCOMPARE(docker.value(u"loader").toString(), QStringLiteral("docker"));
+    QCOMPARE(docker.value(u"versions").toObject().value(u"from").toString(), QStringLiteral("1.10"));
+    QCOMPARE(docker.value(u"versions").toObject().value(u"to").toString(), QStringLiteral("24.0"));
+    QCOMPARE(docker.value(u"verdict").toString(), QStringLiteral("refuses"));
+    QCOMPARE(docker.value(u"because").toArray(), QJsonArray { QStringLiteral("oci-only") });
+    QVERIFY(docker.value(u"message").toString().contains(u"blobs/json: no such file or directory"));
+    QCOMPARE(docker.value(u"observed").toBool(), true);
+    for (const QJsonValue &v : a) {
+        const QJsonObject o = v.toObject();
+        QCOMPARE(o.keys(),
+            (QStringList { QStringLiteral("because"), QStringLiteral("loader"), QStringLiteral("message"),
+                QStringLiteral("observed"), QStringLiteral("verdict"), QStringLiteral("versions") }));
+        if (o.value(u"loader").toString() == u"podman" || o.value(u"loader").toString() == u"containerd") {
+            QCOMPARE(o.value(u"verdict").toString(), QStringLiteral("loads"));
+            QVERIFY(o.value(u"message").isNull());
+        }
+    }
+    QVERIFY(a.at(4).toObject().value(u"versions").toObject().value(u"to").isNull()); // containerd 2 and later
+    const QStringList lines = checkText(ia, findings, false).split(u'\n');
+    QVERIFY(lines.at(1).startsWith(QStringLiteral("  Docker 1.10–24: refuses (oci-only)")));
+    QCOMPARE(lines.at(loaderRanges().size()).trimmed(),
+        QStringLiteral("go-containerregistry: refuses (oci-only): \"file manifest.json not found in tar\""));
 }
 
 QTEST_GUILESS_MAIN(TestFindings)

@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Load archives with the real loaders installed here and record what each did.
+
+    python3 loadmatrix.py OUT.json NAME=PATH...
+
+For every archive: `docker load` into a private dockerd (its own data root, exec root, socket and
+pidfile in a temporary folder; vfs storage, no networking), `ctr images import` (with unpacking,
+snapshotter native) into that dockerd's containerd, and `podman load` into a throwaway store. What a
+loader loaded is removed before the next archive, so a layer left by one archive never makes another
+load succeed (Docker skips a layer whose chain ID it already has).
+
+OUT.json: {"versions": {...}, "results": {NAME: {LOADER: {"loads": bool, "output": str}}}}; outputs
+have the temporary folders replaced by "<tmp>". A load that takes more than LOAD_TIMEOUT seconds is
+recorded as refused with the output "timeout" (and a daemon that was still busy or died is restarted).
+
+Exits 2 with a message when a loader cannot be started: the caller must fail, not skip.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+LOAD_TIMEOUT = 45
+NS = "lamina-matrix"
+
+
+def run(args, timeout=LOAD_TIMEOUT, env=None):
+    try:
+        p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout, env=env)
+        return p.returncode, p.stdout.decode("utf-8", "replace")
+    except subprocess.TimeoutExpired:
+        return None, "timeout"
+
+
+def count(args):
+    rc, out = run(args, 60)
+    return len(set(out.split())) if rc == 0 else 0
+
+
+class Docker:
+    def __init__(self, root):
+        self.root = root
+        self.proc = None
+        self.n = 0
+
+    def start(self):
+        self.n += 1
+        d = os.path.join(self.root, "docker%d" % self.n)
+        os.makedirs(d)
+        self.dir = d
+        self.sock = os.path.join(d, "sock")
+        self.log = open(os.path.join(d, "log"), "wb")
+        self.proc = subprocess.Popen(
+            ["dockerd", "--data-root", os.path.join(d, "data"), "--exec-root", os.path.join(d, "exec"),
+             "--pidfile", os.path.join(d, "pid"), "-H", "unix://" + self.sock, "--storage-driver", "vfs",
+             "--iptables=false", "--ip-masq=false", "--bridge=none"],
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        for _ in range(600):
+            if self.proc.poll() is not None:
+                break
+            if os.path.exists(self.sock) and run(self.docker("version"), 10)[0] == 0:
+                return
+            time.sleep(0.1)
+        self.stop()
+        with open(os.path.join(d, "log"), "rb") as f:
+            tail = f.read()[-2000:].decode("utf-8", "replace")
+        sys.exit("loadmatrix: dockerd did not start (it needs root and the docker.io package; ./test "
+                 "installs it):\n" + tail)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None
+        # The daemon's own containerd is its child; give it time to go before the folder goes.
+        time.sleep(0.5)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def docker(self, *args):
+        return ["docker", "-H", "unix://" + self.sock] + list(args)
+
+    def clean(self):
+        rc, out = run(self.docker("images", "-aq", "--no-trunc"), 30)
+        ids = sorted(set(out.split())) if rc == 0 else []
+        if ids:
+            run(self.docker("rmi", "-f", *ids), 120)
+
+
+class Containerd:
+    """A containerd of its own (root, state, socket in the temporary folder), so a dockerd restart
+    never interrupts an import."""
+
+    def __init__(self, root):
+        self.root = root
+        self.proc = None
+        self.n = 0
+
+    def start(self):
+        self.n += 1
+        d = os.path.join(self.root, "containerd%d" % self.n)
+        os.makedirs(d)
+        self.dir = d
+        self.sock = os.path.join(d, "sock")
+        config = os.path.join(d, "config.toml")
+        with open(config, "w") as f:
+            # No CRI plugin (it wants networking); gRPC on our socket only.
+            f.write('version = 2\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n'
+                    '[grpc]\n  address = "%s"\n[ttrpc]\n  address = "%s.ttrpc"\n' % (self.sock, self.sock))
+        self.log = open(os.path.join(d, "log"), "wb")
+        self.proc = subprocess.Popen(["containerd", "--config", config, "--root", os.path.join(d, "root"),
+                                      "--state", os.path.join(d, "state")],
+                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        for _ in range(600):
+            if self.proc.poll() is not None:
+                break
+            if os.path.exists(self.sock) and run(self.ctr("version"), 10)[0] == 0:
+                return
+            time.sleep(0.1)
+        self.stop()
+        with open(os.path.join(d, "log"), "rb") as f:
+            tail = f.read()[-2000:].decode("utf-8", "replace")
+        sys.exit("loadmatrix: containerd did not start:\n" + tail)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None
+        subprocess.run(["umount", "-R", os.path.join(self.dir, "root")], stderr=subprocess.DEVNULL)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def ctr(self, *args):
+        return ["ctr", "--address", self.sock, "-n", NS] + list(args)
+
+    def clean(self):
+        rc, out = run(self.ctr("images", "ls", "-q"), 30)
+        names = out.split() if rc == 0 else []
+        if names:
+            run(self.ctr("images", "rm", "--sync", *names), 120)
+        rc, out = run(self.ctr("content", "ls", "-q"), 30)
+        blobs = out.split() if rc == 0 else []
+        if blobs:
+            run(self.ctr("content", "rm", *blobs), 60)
+
+
+def main():
+    out_path = sys.argv[1]
+    archives = [a.split("=", 1) for a in sys.argv[2:]]
+    for tool in ("dockerd", "docker", "containerd", "ctr", "podman"):
+        if not shutil.which(tool):
+            sys.exit("loadmatrix: %s is not installed (./test installs docker.io and podman)" % tool)
+    if os.geteuid() != 0:
+        sys.exit("loadmatrix: a private dockerd needs root")
+    root = tempfile.mkdtemp(prefix="lamina-loaders-")
+    docker = Docker(root)
+    podman_root = os.path.join(root, "podman")
+    podman = ["podman", "--root", podman_root + "/root", "--runroot", podman_root + "/run",
+              "--storage-driver", "vfs", "--events-backend", "none", "--cgroup-manager", "cgroupfs"]
+
+    def normalise(text):
+        text = text.replace(root, "<tmp>")
+        text = re.sub(r"<tmp>/docker\d+/data/tmp/docker-import-\d+", "<docker-import>", text)
+        text = re.sub(r"/var/tmp/[A-Za-z0-9_.-]+", "<tmp>", text)
+        text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
+        return text.strip()
+
+    results = {name: {} for name, _ in archives}
+    ctrd = Containerd(root)
+    try:
+        docker.start()
+        ctrd.start()
+        versions = {
+            "docker": run(docker.docker("version", "--format", "{{.Server.Version}}"), 30)[1].strip(),
+            "containerd": run(["containerd", "--version"], 30)[1].split()[2],
+            "podman": run(podman + ["version", "--format", "{{.Client.Version}}"], 60)[1].strip(),
+        }
+
+        # The three stores are independent: one thread each, so the matrix takes as long as its
+        # slowest loader rather than the sum.
+        def docker_loads():
+            for name, path in archives:
+                rc, out = run(docker.docker("load", "-i", path))
+                if rc is None or not docker.alive():
+                    # Still loading or dead: a fresh daemon for the next archive.
+                    out = out if docker.alive() else (out + "\n(the daemon died)").strip()
+                    docker.stop()
+                    docker.start()
+                    n = 0
+                else:
+                    # Docker 20.10 exits 0 having loaded nothing for some archives, and a failed load
+                    # keeps the images it finished before failing: count, and remove what is there.
+                    n = count(docker.docker("images", "-aq"))
+                    if n:
+                        docker.clean()
+                results[name]["docker"] = {"loads": rc == 0 and n > 0, "rc": rc, "images": n, "output": normalise(out.replace(path, "<archive>"))}
+
+        def containerd_imports():
+            for name, path in archives:
+                rc, out = run(ctrd.ctr("images", "import", "--all-platforms", "--digests", "--snapshotter", "native", path))
+                n = count(ctrd.ctr("images", "ls", "-q")) if rc == 0 else 0
+                results[name]["containerd"] = {"loads": rc == 0 and n > 0, "rc": rc, "images": n, "output": normalise(out.replace(path, "<archive>"))}
+                if rc is None:
+                    ctrd.stop()
+                    ctrd.start()
+                else:
+                    # Always: a failed import leaves blobs that would complete a later archive.
+                    ctrd.clean()
+
+        def podman_loads():
+            for name, path in archives:
+                rc, out = run(podman + ["load", "-q", "-i", path])
+                n = count(podman + ["images", "-aq"]) if rc == 0 else 0
+                results[name]["podman"] = {"loads": rc == 0 and n > 0, "rc": rc, "images": n, "output": normalise(out.replace(path, "<archive>"))}
+                if n:
+                    run(podman + ["rmi", "-af"], 120)
+
+        threads = [threading.Thread(target=f) for f in (docker_loads, containerd_imports, podman_loads)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for name, _ in archives:
+            r = results[name]
+            print("%-50s %s" % (name, " ".join("%s=%s" % (k, r.get(k, {}).get("loads")) for k in ("docker", "containerd", "podman"))), flush=True)
+    finally:
+        docker.stop()
+        ctrd.stop()
+        run(podman + ["system", "reset", "-f"], 120)
+        shutil.rmtree(root, ignore_errors=True)
+    with open(out_path, "w") as f:
+        json.dump({"versions": versions, "results": results}, f, indent=1, sort_keys=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -446,6 +446,14 @@ const OutcomeEntry kOutcomes[] = {
     { "index-invalid", { "L", "R:", "R:", "L" } },
     { "archive-damaged", { "R:unexpected EOF", "R:", "R:", "R:" } },
     { "not-an-image", { "R:no such file or directory", "R:unrecognized image format", "R:", "R:" } },
+    // Layer contents: Docker and podman store layers through tar-split, which refuses a path twice;
+    // containerd extracts in order. go-containerregistry loads without unpacking.
+    { "layer-duplicate-path", { "R:", "L", "R:duplicates of file paths not supported", "L" } },
+    { "layer-hardlink-invalid",
+        { "R:no such file or directory", "R:no such file or directory", "R:no such file or directory", "L" } },
+    // Refused only for some cases (layerContentFindings says which).
+    { "layer-whiteout-invalid", { "L", "L", "L", "L" } },
+    { "layer-damaged", { "R:", "R:", "R:", "R:" } },
 };
 
 std::array<Outcome, kLoaderFamilies> outcomesOf(const QString &code)

@@ -357,6 +357,12 @@ QList<Finding> layerContentFindings(const ImageArchive &ia, const QList<ImageLay
                 f.image = i;
                 f.layers << l.index;
                 f.members << l.resolvedPath;
+                if (!issue.refused)
+                    f.outcomes.fill(Outcome {});
+                else if (f.code == u"layer-whiteout-invalid")
+                    for (LoaderFamily fam : { LoaderFamily::DockerClassic, LoaderFamily::Containerd,
+                             LoaderFamily::Containerd2, LoaderFamily::Podman })
+                        f.outcome(fam, Verdict::Refuses);
                 findings.append(f);
             }
         }
@@ -387,6 +393,7 @@ QList<Finding> layerContentFindings(const ImageArchive &ia, const QList<ImageLay
             findings.append(f);
         }
     }
+    deriveSeverities(ia, findings);
     return findings;
 }
 

@@ -53,6 +53,9 @@ def main():
            "|---|---|---|---|"]
     for name in sorted(obs["results"]):
         r = obs["results"][name]
+        if "notLoaded" in r:
+            out.append("| `%s` | not loaded: %s | | |" % (name, r["notLoaded"]))
+            continue
         cells = []
         for k in LOADERS:
             o = r[k]

@@ -163,7 +163,14 @@ class Containerd:
 
 def main():
     out_path = sys.argv[1]
-    archives = [a.split("=", 1) for a in sys.argv[2:]]
+    archives, skipped = [], {}
+    for a in sys.argv[2:]:
+        name, path = a.split("=", 1)
+        # NAME=!reason: listed in the table, given to no loader.
+        if path.startswith("!"):
+            skipped[name] = path[1:]
+        else:
+            archives.append((name, path))
     for tool in ("dockerd", "docker", "containerd", "ctr", "podman"):
         if not shutil.which(tool):
             sys.exit("loadmatrix: %s is not installed (./test installs docker.io and podman)" % tool)
@@ -245,6 +252,8 @@ def main():
         ctrd.stop()
         run(podman + ["system", "reset", "-f"], 120)
         shutil.rmtree(root, ignore_errors=True)
+    for name, why in skipped.items():
+        results[name] = {"notLoaded": why}
     with open(out_path, "w") as f:
         json.dump({"versions": versions, "results": results}, f, indent=1, sort_keys=True)
 

@@ -7,6 +7,7 @@
 #include "check/loaders.h"
 #include "check/verify.h"
 #include "format/imagearchive.h"
+#include "layers/imagelayers.h"
 #include "testsupport.h"
 
 #include <QCoreApplication>
@@ -36,6 +37,10 @@ const Gap kGaps[] = {
         "Go's archive/tar refuses a NUL in a member name; libarchive reads it" },
     { "hostile/legacy-chain-100k.tar.gz", "docker",
         "100,000 legacy layers: Docker is still loading when the matrix stops waiting" },
+    { "hostile/config-shared-1000.tar.gz", "docker",
+        "1,000 images naming one config: Docker is still loading when the matrix stops waiting" },
+    { "hostile/fs-deep-folders.tar", "containerd",
+        "1,500 nested folders: containerd is still unpacking when the matrix stops waiting" },
 };
 
 // Hostile cases no loader is given: each would make a loader write what Lamina's alarms stop at
@@ -71,6 +76,7 @@ private Q_SLOTS:
     void matrix_data();
     void matrix();
     void tableIsCurrent();
+    void exportsJudgedByTheLoaders();
 
 private:
     QTemporaryDir m_dir;
@@ -132,13 +138,19 @@ void TestLoaders::initTestCase()
     names.sort();
     for (const QString &n : std::as_const(names))
         args << n + u'=' + m_paths.value(n);
-    // Minutes: a few hundred loads, each in three loaders; a load that hangs is stopped after 45 s.
-    const int rc = test::runPython(args, &output, 40 * 60 * 1000);
-    QVERIFY2(rc == 0,
-        qPrintable(QStringLiteral("the loader matrix could not run (it needs root, dockerd, containerd, ctr "
-                                  "and podman; ./test installs docker.io and podman):\n")
-            + output.right(3000)));
     m_observedPath = m_dir.filePath(QStringLiteral("observed.json"));
+    // For work on the predictions only: the observations of an earlier run, loaders not started.
+    const QString earlier = qEnvironmentVariable("LAMINA_LOADERS_OBSERVED");
+    if (!earlier.isEmpty()) {
+        QVERIFY(QFile::copy(earlier, m_observedPath));
+    } else {
+        // Minutes: a few hundred loads, each in three loaders; a load that hangs is stopped after 45 s.
+        const int rc = test::runPython(args, &output, 40 * 60 * 1000);
+        QVERIFY2(rc == 0,
+            qPrintable(QStringLiteral("the loader matrix could not run (it needs root, dockerd, containerd, ctr "
+                                      "and podman; ./test installs docker.io and podman):\n")
+                + output.right(3000)));
+    }
     QFile f(m_observedPath);
     QVERIFY(f.open(QIODevice::ReadOnly));
     m_observed = QJsonDocument::fromJson(f.readAll()).object();
@@ -161,19 +173,31 @@ void TestLoaders::matrix_data()
         QTest::newRow(qPrintable(n)) << n;
 }
 
+// What `lamina check --verify` predicts for every loader range.
+static QList<LoaderVerdict> predicted(const QString &path)
+{
+    const ImageArchive ia = openImageArchive(path);
+    QList<Finding> findings = checkArchive(ia);
+    if (ia.archive) {
+        LayerIndexOptions options;
+        options.computeDigests = true;
+        const QList<ImageLayers> indexed = indexAllImageLayers(ia, options);
+        findings += verificationFindings(ia, verifyFromIndexes(ia, indexed));
+        findings += layerContentFindings(ia, indexed);
+    }
+    return loaderVerdicts(ia, findings);
+}
+
+// The observed ranges: Docker 1.10–24, containerd 1.6–1.7, podman.
+static const QList<QPair<QString, int>> kObservedRanges
+    = { { QStringLiteral("docker"), 0 }, { QStringLiteral("containerd"), 3 }, { QStringLiteral("podman"), 5 } };
+
 void TestLoaders::matrix()
 {
     QFETCH(QString, name);
-    const ImageArchive ia = openImageArchive(m_paths.value(name));
-    QList<Finding> findings = checkArchive(ia);
-    if (ia.archive)
-        findings += verificationFindings(ia, verifyArchive(ia));
-    const QList<LoaderVerdict> verdicts = loaderVerdicts(ia, findings);
+    const QList<LoaderVerdict> verdicts = predicted(m_paths.value(name));
     const QJsonObject observed = m_observed.value(u"results").toObject().value(name).toObject();
-    // The observed ranges: Docker 1.10–24, containerd 1.6–1.7, podman.
-    const QList<QPair<QString, int>> ranges
-        = { { QStringLiteral("docker"), 0 }, { QStringLiteral("containerd"), 3 }, { QStringLiteral("podman"), 5 } };
-    for (const auto &[loader, range] : ranges) {
+    for (const auto &[loader, range] : kObservedRanges) {
         const LoaderRange &r = loaderRanges().at(range);
         QVERIFY(r.observed && r.loader == loader);
         const LoaderVerdict &v = verdicts.at(range);
@@ -212,6 +236,42 @@ void TestLoaders::tableIsCurrent()
         QFAIL(qPrintable(QStringLiteral("docs/loaders.md is stale; the observed table is in %1 (copy it over)")
                              .arg(fresh.fileName())));
     }
+}
+
+// Issue 15 item 4: every export the loaders are predicted to load is loaded by them and gives the
+// image the archive describes; a docker-archive loads the same image once more from its legacy
+// chain alone (manifest.json removed), and the runnable ones print what their command should,
+// under docker run, ctr run and podman run (tests/loaders/judgeexports.py).
+void TestLoaders::exportsJudgedByTheLoaders()
+{
+    QStringList args { test::source(QStringLiteral("tests/loaders/judgeexports.py")) };
+    int dockerArchives = 0;
+    QStringList names = m_paths.keys();
+    names.sort();
+    for (const QString &name : std::as_const(names)) {
+        if (!name.startsWith(u"export/"))
+            continue;
+        const QList<LoaderVerdict> verdicts = predicted(m_paths.value(name));
+        QStringList loaders;
+        for (const auto &[loader, range] : kObservedRanges)
+            if (verdicts.at(range).verdict == Verdict::Loads)
+                loaders << loader;
+        if (loaders.contains(u"docker"))
+            ++dockerArchives;
+        if (!loaders.isEmpty())
+            args << name.mid(7) + u'=' + m_paths.value(name) + u'=' + loaders.join(u',');
+    }
+    QVERIFY2(dockerArchives >= 20, "the export tests wrote fewer docker-archives than they do");
+    QString output;
+    const int rc = test::runPython(args, &output, 30 * 60 * 1000);
+    QVERIFY2(rc == 0, qPrintable(output.right(6000)));
+    // The runnable outputs ran everywhere they load, the docker-archive from its chain too.
+    for (const char *line :
+        { "ok   run-docker.tar: run docker run after docker-legacy", "ok   run-docker.tar: run podman run",
+            "ok   run-docker-oci.tar: run docker run after docker", "ok   run-docker-oci.tar: run ctr run",
+            "ok   run-oci.tar: run ctr run", "ok   run-oci.tar: run podman run" })
+        QVERIFY2(output.contains(QLatin1String(line)), line);
+    qInfo("%s", qPrintable(output.section(u'\n', -2)));
 }
 
 QTEST_GUILESS_MAIN(TestLoaders)

@@ -303,6 +303,13 @@ const Entry kEntries[] = {
         "Ignores the OCI layout when manifest.json exists.",
         "Refuses: \"missing index.json in OCI layout\" or \"unsupported OCI version\".", "Refuses the OCI layout.",
         "Refuses the layout." },
+    { "oci-index-ambiguous", "The OCI index lists more than one manifest",
+        "index.json lists several manifests (several images, platforms or names of one image) directly. "
+        "Loaders that take one image from a layout must be told which: podman load, given no name, takes the "
+        "only entry or refuses. containerd imports every entry. A multi-platform image usually lists its "
+        "platforms in a nested index that index.json names once.",
+        "Not read (Docker ≤ 28 reads manifest.json).", "Imports every entry.",
+        "Refuses: \"more than one image in oci, choose an image\".", "Not read (manifest.json only)." },
     { "archive-damaged", "The archive is truncated or damaged",
         "The tar archive ends early or cannot be read to the end; members after the damage are missing.",
         "Refuses: unexpected EOF.", "Refuses: unexpected EOF.", "Refuses.", "Refuses." },
@@ -333,6 +340,14 @@ const Entry kEntries[] = {
         "Removes the folder holding .wh..; refuses or removes the folder above for .wh....",
         "Removes the folder holding .wh..; refuses or removes the folder above for .wh....",
         "Same as Docker (containers/storage pkg/archive).", "Not applied (ggcr does not unpack layers to load)." },
+    { "layer-entry-unsupported", "A layer entry the loaders do not unpack",
+        "GNU tar's old sparse format stores a file with holes as a member of type 'S'. Go's archive/tar, which "
+        "Docker, containerd and podman unpack layers with, hands such a member over as it is, and their "
+        "unpacking code knows no type 'S'. The newer PAX sparse formats are expanded by archive/tar and load. "
+        "Lamina (libarchive) expands both, and shows the file with its holes as zeros.",
+        "Refuses: \"unhandled tar header type 83\" (pkg/archive createTarFile).",
+        "Refuses: \"unhandled tar header type 83\".", "Refuses: \"unhandled tar header type 83\".",
+        "Not applied (ggcr does not unpack layers to load)." },
     { "layer-damaged", "A layer's tar cannot be read to its end",
         "The layer's tar stream has a header that cannot be parsed (a negative or overflowing size, a bad checksum) or "
         "ends early. Lamina shows the entries before the damage; the rest of the layer is missing.",
@@ -448,12 +463,18 @@ const OutcomeEntry kOutcomes[] = {
     { "not-an-image", { "R:no such file or directory", "R:unrecognized image format", "R:", "R:" } },
     // Layer contents: Docker and podman store layers through tar-split, which refuses a path twice;
     // containerd extracts in order. go-containerregistry loads without unpacking.
-    { "layer-duplicate-path", { "R:", "L", "R:duplicates of file paths not supported", "L" } },
+    { "layer-duplicate-path",
+        { "R:duplicates of file paths not supported", "L", "R:duplicates of file paths not supported", "L" } },
     { "layer-hardlink-invalid",
         { "R:no such file or directory", "R:no such file or directory", "R:no such file or directory", "L" } },
     // Refused only for some cases (layerContentFindings says which).
     { "layer-whiteout-invalid", { "L", "L", "L", "L" } },
     { "layer-damaged", { "R:", "R:", "R:", "R:" } },
+    { "layer-entry-unsupported",
+        { "R:unhandled tar header type 83", "R:unhandled tar header type 83", "R:unhandled tar header type 83", "L" } },
+    // containers/image oci/layout/oci_transport.go getManifestDescriptor: with no image named,
+    // an index of other than one entry is refused; containerd imports every entry.
+    { "oci-index-ambiguous", { "L", "L", "R:more than one image in oci, choose an image", "L" } },
 };
 
 std::array<Outcome, kLoaderFamilies> outcomesOf(const QString &code)

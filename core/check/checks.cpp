@@ -498,6 +498,11 @@ private:
                     f.view = View::Archive;
             }
         }
+        if (o.hasIndex && !o.indexes.isEmpty() && o.indexes.constFirst().manifests.size() > 1) {
+            Finding &f = add("oci-index-ambiguous", Severity::Warning,
+                QStringLiteral("index.json lists %1 manifests").arg(o.indexes.constFirst().manifests.size()));
+            f.members << QStringLiteral("index.json");
+        }
         for (int i = 0; i < o.manifests.size(); ++i) {
             const OciManifest &m = o.manifests.at(i);
             if (m.member < 0)
@@ -652,7 +657,6 @@ private:
                             .arg(d.size)
                             .arg(blob.path)
                             .arg(m_ar.member(blob.index).size));
-                    f.view = View::Oci;
                     f.image = index;
                     f.layers << l.index;
                     f.members << blob.path;

@@ -203,7 +203,9 @@ public:
         return index;
     }
 
-    void add(struct archive_entry *ae, int header, qint64 dataOffset)
+    /// `oldGnuSparse`: the header is GNU's old sparse type 'S', which libarchive expands and Go's
+    /// archive/tar hands to the loaders as an entry type they do not unpack.
+    void add(struct archive_entry *ae, int header, qint64 dataOffset, bool oldGnuSparse = false)
     {
         // The raw name first: converting every name to UTF-8 through the locale costs more than
         // the rest of indexing; PAX names that cannot be given raw come as UTF-8. Names are
@@ -315,6 +317,13 @@ public:
                 // libarchive can give them (copyLayerFile streams it then).
                 if (archive_entry_sparse_count(ae) == 0)
                     e.dataOffset = dataOffset;
+                // moby pkg/archive/archive.go createTarFile: "unhandled tar header type 83" (Docker,
+                // and podman through containers/storage); containerd archive/tar.go the same.
+                if (oldGnuSparse)
+                    m_index.issues.append({ QStringLiteral("layer-entry-unsupported"), true,
+                        QStringLiteral("\"%1\": an old GNU sparse file (tar type 'S'), which the loaders do not "
+                                       "unpack; Lamina shows it expanded")
+                            .arg(QString::fromUtf8(path)) });
                 break;
             case AE_IFDIR:
                 e.type = EntryType::Directory;
@@ -774,7 +783,8 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
         int rc;
         QString limit;
         while ((rc = archive_read_next_header(tar, &ae)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
-            builder.add(ae, header++, archive_filter_bytes(tar, 0));
+            builder.add(ae, header++, archive_filter_bytes(tar, 0),
+                archive_entry_sparse_count(ae) > 0 && archive_format(tar) == ARCHIVE_FORMAT_TAR_GNUTAR);
             if (progress.cancelled())
                 break;
             if (index->m_entries.size() >= limits::kMaxLayerEntries) {

@@ -45,6 +45,16 @@ def main():
            "does something else than `lamina check --verify --json` predicts in \"loaderVerdicts\" for these "
            "versions, or when this table is stale." % (v["docker"], v["containerd"], v["podman"]),
            "",
+           "The same test then has the loaders judge Lamina's exports (tests/loaders/judgeexports.py): each "
+           "export a loader is predicted to load must give the image its manifest describes (config and "
+           "diff IDs); each docker-archive is loaded a second time without manifest.json, so that Docker's "
+           "legacy loader walks the parent chain, and must give the same RootFS.Layers and Config; and the "
+           "runnable exports (composed on dive's busybox image) print what their command should under "
+           "`docker run`, `ctr run` and `podman run`.",
+           "",
+           "Hostile cases marked \"not loaded\" are given to no loader: none of the three stops a "
+           "decompression bomb or a huge sparse file, so loading them would fill the test machine's disk.",
+           "",
            "Loaders and versions that are not installed here (Docker 25–29, containerd 2, "
            "go-containerregistry) are described from their source: core/check/loaders.cpp names the file and "
            "function of each.",

@@ -20,145 +20,12 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
-import time
 
-LOAD_TIMEOUT = 45
-NS = "lamina-matrix"
-
-
-def run(args, timeout=LOAD_TIMEOUT, env=None):
-    try:
-        p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout, env=env)
-        return p.returncode, p.stdout.decode("utf-8", "replace")
-    except subprocess.TimeoutExpired:
-        return None, "timeout"
-
-
-def count(args):
-    rc, out = run(args, 60)
-    return len(set(out.split())) if rc == 0 else 0
-
-
-class Docker:
-    def __init__(self, root):
-        self.root = root
-        self.proc = None
-        self.n = 0
-
-    def start(self):
-        self.n += 1
-        d = os.path.join(self.root, "docker%d" % self.n)
-        os.makedirs(d)
-        self.dir = d
-        self.sock = os.path.join(d, "sock")
-        self.log = open(os.path.join(d, "log"), "wb")
-        self.proc = subprocess.Popen(
-            ["dockerd", "--data-root", os.path.join(d, "data"), "--exec-root", os.path.join(d, "exec"),
-             "--pidfile", os.path.join(d, "pid"), "-H", "unix://" + self.sock, "--storage-driver", "vfs",
-             "--iptables=false", "--ip-masq=false", "--bridge=none"],
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        for _ in range(600):
-            if self.proc.poll() is not None:
-                break
-            if os.path.exists(self.sock) and run(self.docker("version"), 10)[0] == 0:
-                return
-            time.sleep(0.1)
-        self.stop()
-        with open(os.path.join(d, "log"), "rb") as f:
-            tail = f.read()[-2000:].decode("utf-8", "replace")
-        sys.exit("loadmatrix: dockerd did not start (it needs root and the docker.io package; ./test "
-                 "installs it):\n" + tail)
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.proc = None
-        # The daemon's own containerd is its child; give it time to go before the folder goes.
-        time.sleep(0.5)
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def docker(self, *args):
-        return ["docker", "-H", "unix://" + self.sock] + list(args)
-
-    def clean(self):
-        rc, out = run(self.docker("images", "-aq", "--no-trunc"), 30)
-        ids = sorted(set(out.split())) if rc == 0 else []
-        if ids:
-            run(self.docker("rmi", "-f", *ids), 120)
-
-
-class Containerd:
-    """A containerd of its own (root, state, socket in the temporary folder), so a dockerd restart
-    never interrupts an import."""
-
-    def __init__(self, root):
-        self.root = root
-        self.proc = None
-        self.n = 0
-
-    def start(self):
-        self.n += 1
-        d = os.path.join(self.root, "containerd%d" % self.n)
-        os.makedirs(d)
-        self.dir = d
-        self.sock = os.path.join(d, "sock")
-        config = os.path.join(d, "config.toml")
-        with open(config, "w") as f:
-            # No CRI plugin (it wants networking); gRPC on our socket only.
-            f.write('version = 2\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n'
-                    '[grpc]\n  address = "%s"\n[ttrpc]\n  address = "%s.ttrpc"\n' % (self.sock, self.sock))
-        self.log = open(os.path.join(d, "log"), "wb")
-        self.proc = subprocess.Popen(["containerd", "--config", config, "--root", os.path.join(d, "root"),
-                                      "--state", os.path.join(d, "state")],
-                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        for _ in range(600):
-            if self.proc.poll() is not None:
-                break
-            if os.path.exists(self.sock) and run(self.ctr("version"), 10)[0] == 0:
-                return
-            time.sleep(0.1)
-        self.stop()
-        with open(os.path.join(d, "log"), "rb") as f:
-            tail = f.read()[-2000:].decode("utf-8", "replace")
-        sys.exit("loadmatrix: containerd did not start:\n" + tail)
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.proc = None
-        subprocess.run(["umount", "-R", os.path.join(self.dir, "root")], stderr=subprocess.DEVNULL)
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def ctr(self, *args):
-        return ["ctr", "--address", self.sock, "-n", NS] + list(args)
-
-    def clean(self):
-        rc, out = run(self.ctr("images", "ls", "-q"), 30)
-        names = out.split() if rc == 0 else []
-        if names:
-            run(self.ctr("images", "rm", "--sync", *names), 120)
-        rc, out = run(self.ctr("content", "ls", "-q"), 30)
-        blobs = out.split() if rc == 0 else []
-        if blobs:
-            run(self.ctr("content", "rm", *blobs), 60)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from daemons import LOAD_TIMEOUT, Containerd, Docker, count, podman_command, remove_tree, run  # noqa: E402,F401
 
 
 def main():
@@ -179,8 +46,7 @@ def main():
     root = tempfile.mkdtemp(prefix="lamina-loaders-")
     docker = Docker(root)
     podman_root = os.path.join(root, "podman")
-    podman = ["podman", "--root", podman_root + "/root", "--runroot", podman_root + "/run",
-              "--storage-driver", "vfs", "--events-backend", "none", "--cgroup-manager", "cgroupfs"]
+    podman = podman_command(podman_root)
 
     def normalise(text):
         text = text.replace(root, "<tmp>")
@@ -251,7 +117,7 @@ def main():
         docker.stop()
         ctrd.stop()
         run(podman + ["system", "reset", "-f"], 120)
-        shutil.rmtree(root, ignore_errors=True)
+        remove_tree(root)
     for name, why in skipped.items():
         results[name] = {"notLoaded": why}
     with open(out_path, "w") as f:

@@ -338,7 +338,8 @@ const Entry kEntries[] = {
         "the path joined with the name: .wh.. removes its own folder, .wh... the folder above (the root: refused). An "
         "overlay-backed store applies a layer to an empty folder, so what it removes or creates differs from vfs.",
         "Removes the folder holding .wh..; refuses or removes the folder above for .wh....",
-        "Removes the folder holding .wh..; refuses or removes the folder above for .wh....",
+        "Refuses: \"invalid whiteout name\" for .wh.. and .wh...; \"not a directory\" for an opaque marker under "
+        "a file (containerd archive/tar.go).",
         "Same as Docker (containers/storage pkg/archive).", "Not applied (ggcr does not unpack layers to load)." },
     { "layer-entry-unsupported", "A layer entry the loaders do not unpack",
         "GNU tar's old sparse format stores a file with holes as a member of type 'S'. Go's archive/tar, which "
@@ -467,8 +468,10 @@ const OutcomeEntry kOutcomes[] = {
         { "R:duplicates of file paths not supported", "L", "R:duplicates of file paths not supported", "L" } },
     { "layer-hardlink-invalid",
         { "R:no such file or directory", "R:no such file or directory", "R:no such file or directory", "L" } },
-    // Refused only for some cases (layerContentFindings says which).
-    { "layer-whiteout-invalid", { "L", "L", "L", "L" } },
+    // containerd refuses every form (archive/tar.go: "invalid whiteout name", or "not a directory"
+    // making the folder an opaque marker sits in); Docker and podman only ".wh..." at the root
+    // (layerContentFindings says which).
+    { "layer-whiteout-invalid", { "L", "R:", "L", "L" } },
     { "layer-damaged", { "R:", "R:", "R:", "R:" } },
     { "layer-entry-unsupported",
         { "R:unhandled tar header type 83", "R:unhandled tar header type 83", "R:unhandled tar header type 83", "L" } },

@@ -59,6 +59,9 @@ struct Finding
     QString message; ///< one line naming what is involved
     QString explanation; ///< plain words: what the parts mean and why this happens
     LoaderReactions loaders;
+    /// For problems inside layers: where a loader unpacking in order meets it (layer, then entry),
+    /// so that of several refusals the one it prints is known; -1 otherwise.
+    qint64 position = -1;
     /// What each LoaderFamily does when it reads the view this finding concerns.
     std::array<Outcome, kLoaderFamilies> outcomes;
 

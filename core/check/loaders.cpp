@@ -7,6 +7,8 @@
 #include <QJsonObject>
 
 #include <algorithm>
+#include <limits>
+#include <utility>
 
 namespace lamina {
 
@@ -94,9 +96,11 @@ QList<LoaderVerdict> loaderVerdicts(const ImageArchive &ia, const QList<Finding>
         for (const Finding &f : findings)
             ordered << &f;
         std::stable_sort(ordered.begin(), ordered.end(), [](const Finding *a, const Finding *b) {
+            // Then, inside the layers, what unpacking in order meets first.
             const auto key = [](const Finding *f) {
                 const qsizetype i = first.indexOf(f->code);
-                return i >= 0 ? i : first.size() + (f->view == View::Archive ? 0 : 1);
+                return std::make_pair(i >= 0 ? i : first.size() + (f->view == View::Archive ? 0 : 1),
+                    f->position < 0 ? std::numeric_limits<qint64>::max() : f->position);
             };
             return key(a) < key(b);
         });

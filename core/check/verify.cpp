@@ -12,6 +12,8 @@
 #include <QSet>
 #include <QThread>
 
+#include <algorithm>
+
 #include "archive/inflater_p.h"
 
 #include <archive.h>
@@ -350,6 +352,10 @@ QList<Finding> layerContentFindings(const ImageArchive &ia, const QList<ImageLay
                         QStringLiteral(
                             "\"%1\": a hard link to \"%2\", which is in no layer; Lamina shows it as a link to nothing")
                             .arg(QString::fromUtf8(index->path(e)), QString::fromUtf8(index->linkTarget(e))) });
+            // In the order a loader unpacking the layer meets them: the first is what it prints.
+            std::stable_sort(issues.begin(), issues.end(),
+                [](const LayerIndex::Issue &a, const LayerIndex::Issue &b) { return a.header < b.header; });
+            qint64 order = 0;
             for (const LayerIndex::Issue &issue : std::as_const(issues)) {
                 Finding f = makeFinding(issue.code.toLatin1().constData(),
                     issue.refused ? Severity::Error : Severity::Warning,
@@ -357,12 +363,17 @@ QList<Finding> layerContentFindings(const ImageArchive &ia, const QList<ImageLay
                 f.image = i;
                 f.layers << l.index;
                 f.members << l.resolvedPath;
-                if (!issue.refused)
+                f.position = (qint64(l.index) << 32) + order++;
+                if (f.code == u"layer-whiteout-invalid") {
+                    const QString why = issue.message.contains(u"opaque") ? QStringLiteral("not a directory")
+                                                                          : QStringLiteral("invalid whiteout name");
+                    f.containerdOutcome(Verdict::Refuses, why);
+                    if (issue.refused)
+                        for (LoaderFamily fam : { LoaderFamily::DockerClassic, LoaderFamily::Podman })
+                            f.outcome(fam, Verdict::Refuses, QStringLiteral("device or resource busy"));
+                } else if (!issue.refused) {
                     f.outcomes.fill(Outcome {});
-                else if (f.code == u"layer-whiteout-invalid")
-                    for (LoaderFamily fam : { LoaderFamily::DockerClassic, LoaderFamily::Containerd,
-                             LoaderFamily::Containerd2, LoaderFamily::Podman })
-                        f.outcome(fam, Verdict::Refuses);
+                }
                 findings.append(f);
             }
         }
@@ -387,6 +398,8 @@ QList<Finding> layerContentFindings(const ImageArchive &ia, const QList<ImageLay
             const ImageLayer &l = img.layers.at(layer);
             Finding f = makeFinding("layer-whiteout-invalid", Severity::Warning,
                 QStringLiteral("%1 layer %2 (%3): %4").arg(name).arg(layer).arg(l.resolvedPath, message));
+            // An opaque marker under a lower file: containerd cannot make the folder it sits in.
+            f.containerdOutcome(Verdict::Refuses, QStringLiteral("not a directory"));
             f.image = i;
             f.layers << layer;
             f.members << l.resolvedPath;

@@ -22,10 +22,12 @@ An archive with "<name>.run.txt" beside it is also started, with `docker run` af
 Prints one line per check and exits 1 when one fails, 2 when a loader cannot start.
 """
 import hashlib
+import io
 import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tarfile
 import tempfile
@@ -50,7 +52,13 @@ def ok(name, kind, what=""):
 def read_members(path):
     """name → bytes of every regular member (the exports are small)."""
     out = {}
-    with tarfile.open(path, "r:*") as t:
+    with open(path, "rb") as f:
+        head = f.read(4)
+    source = {"name": path}
+    if head == b"\x28\xb5\x2f\xfd":  # zstd, which Python's tarfile does not read
+        data = subprocess.run(["zstd", "-dc", path], stdout=subprocess.PIPE, check=True).stdout
+        source = {"fileobj": io.BytesIO(data)}
+    with tarfile.open(mode="r:*", **source) as t:
         for m in t:
             if m.isfile():
                 out[m.name.lstrip("./")] = t.extractfile(m).read()

@@ -4,6 +4,7 @@
 
 #include "chainview.h"
 #include "check/checks.h"
+#include "check/loaders.h"
 #include "check/verify.h"
 #include "composerpanel.h"
 #include "filetreemodel.h"
@@ -12,6 +13,7 @@
 #include "jsonhighlighter.h"
 #include "layers/extract.h"
 #include "layersmodel.h"
+#include "loaderstrip.h"
 #include "util/checkedsize.h"
 
 #include <QCheckBox>
@@ -250,6 +252,13 @@ MainWindow::MainWindow(QWidget *parent)
     m_explanation = new QTextBrowser;
     m_explanation->setObjectName(QStringLiteral("explanation"));
     m_explanation->setPlaceholderText(tr("Select a finding to see what it means and what each loader does."));
+    m_explanation->setOpenLinks(false); // its links select findings
+    connect(m_explanation, &QTextBrowser::anchorClicked, this, [this](const QUrl &url) {
+        if (url.scheme() == u"finding")
+            selectFinding(url.path().toInt());
+    });
+    m_strip = new LoaderStrip;
+    connect(m_strip, &LoaderStrip::rangeSelected, this, &MainWindow::showLoaderRange);
     auto *findingsSplit = new QSplitter(Qt::Horizontal);
     findingsSplit->setObjectName(QStringLiteral("findingsSplit"));
     findingsSplit->addWidget(withLabel(tr("Findings"), m_findingsView, severity));
@@ -264,7 +273,14 @@ MainWindow::MainWindow(QWidget *parent)
     auto *vertical = new QSplitter(Qt::Vertical);
     vertical->setObjectName(QStringLiteral("mainSplit"));
     vertical->addWidget(top);
-    vertical->addWidget(findingsSplit);
+    // The verdicts above the findings they follow from.
+    auto *findingsPane = new QWidget;
+    auto *fpl = new QVBoxLayout(findingsPane);
+    fpl->setContentsMargins(0, 0, 0, 0);
+    fpl->setSpacing(2);
+    fpl->addWidget(m_strip);
+    fpl->addWidget(findingsSplit, 1);
+    vertical->addWidget(findingsPane);
     vertical->setSizes({ 580, 260 });
 
     // The composer is a page of its own: it needs the whole window for its preview.
@@ -367,6 +383,7 @@ MainWindow::MainWindow(QWidget *parent)
         m_findings += found;
         sortFindings(m_findings);
         m_findingsModel->setFindings(m_findings);
+        showVerdicts();
         statusBar()->showMessage(found.isEmpty()
                 ? tr("Verified: every layer matches its digests.")
                 : tr("Verified: %n layer problem(s) found.", nullptr, int(found.size())));
@@ -631,6 +648,7 @@ void MainWindow::showOpened(const Opened &opened)
         m_banner->show();
     }
     m_findingsModel->setFindings(m_findings);
+    showVerdicts();
     m_findingsView->resizeColumnToContents(FindingsModel::SeverityColumn);
     m_findingsView->resizeColumnToContents(FindingsModel::CodeColumn);
     m_explanation->clear();
@@ -803,6 +821,64 @@ void MainWindow::showFinding(int row)
         for (int c = 0; c < m_members->columnCount(); ++c)
             item->setBackground(c, hit ? QBrush(QColor(255, 214, 102, 160)) : QBrush());
     }
+}
+
+void MainWindow::showVerdicts()
+{
+    // The same verdicts `lamina check` prints for these findings.
+    const int selected = m_strip->selected();
+    m_strip->setVerdicts(
+        m_archive.ok() || !m_findings.isEmpty() ? loaderVerdicts(m_archive, m_findings) : QList<LoaderVerdict>());
+    m_findingsModel->setMarked({});
+    // Verification adds findings to the same archive: what was selected stays selected.
+    if (selected >= 0 && selected < m_strip->verdicts().size() && m_verifiedPath == m_archive.path
+        && !m_findingsView->selectionModel()->hasSelection())
+        m_strip->select(selected);
+}
+
+void MainWindow::showLoaderRange(int range)
+{
+    if (range < 0 || range >= m_strip->verdicts().size()) {
+        m_findingsModel->setMarked({});
+        return;
+    }
+    const LoaderVerdict &v = m_strip->verdicts().at(range);
+    const LoaderRange &r = loaderRanges().at(v.range);
+    m_findingsModel->setMarked(v.because);
+    // The details show the range, not a finding: a finding selected now shows itself again.
+    m_findingsView->selectionModel()->clear();
+    QString html = QStringLiteral("<h3>%1: %2</h3>")
+                       .arg(r.label.toHtmlEscaped(), verdictName(v.verdict).replace(u'-', u' ').toHtmlEscaped());
+    if (!v.message.isEmpty())
+        html += QStringLiteral("<p>It prints: <code>%1</code></p>").arg(v.message.toHtmlEscaped());
+    if (v.because.isEmpty()) {
+        html += QStringLiteral("<p>%1</p>").arg(tr("No finding concerns what this loader reads.").toHtmlEscaped());
+    } else {
+        html += QStringLiteral("<p>%1</p><ul>")
+                    .arg((v.verdict == Verdict::Refuses ? tr("It refuses the archive because of:")
+                                                        : tr("It loads another image than described because of:"))
+                             .toHtmlEscaped());
+        for (int i = 0; i < m_findings.size(); ++i) {
+            const Finding &f = m_findings.at(i);
+            if (!v.because.contains(f.code))
+                continue;
+            html += QStringLiteral("<li><a href='finding:%1'><code>%2</code></a> — %3</li>")
+                        .arg(i)
+                        .arg(f.code, f.message.toHtmlEscaped());
+        }
+        html += QStringLiteral("</ul>");
+    }
+    html += QStringLiteral("<p>%1</p><p>%2</p>")
+                .arg((r.observed ? tr("Checked against the real loader by the tests here (docs/loaders.md).")
+                                 : tr("Not run here: predicted from the loader's source."))
+                         .toHtmlEscaped(),
+                    tr("Source: %1").arg(r.source).toHtmlEscaped());
+    m_explanation->setHtml(html);
+    for (int i = 0; i < m_findings.size(); ++i)
+        if (m_findingsModel->isMarked(i)) {
+            m_findingsView->scrollTo(m_findingsProxy->mapFromSource(m_findingsModel->index(i, 0)));
+            break;
+        }
 }
 
 void MainWindow::showPreview(const QModelIndex &proxyIndex)

@@ -32,6 +32,7 @@ class ComposerPanel;
 class FileTreeModel;
 class FindingsModel;
 class LayersModel;
+class LoaderStrip;
 
 /// The inspector: the images of an archive; its legacy chain beside its manifest list (and OCI
 /// manifest); the findings, each explained; the layers with their files, merged or alone, and a
@@ -82,6 +83,8 @@ private:
     void startIndexing(int image);
     void showLayerTree();
     void showFinding(int row);
+    void showVerdicts();
+    void showLoaderRange(int range);
     void showMember(int member);
     void showPreview(const QModelIndex &index);
     void fillArchiveMap();
@@ -137,6 +140,7 @@ private:
     QSortFilterProxyModel *m_findingsProxy = nullptr;
     QTableView *m_findingsView = nullptr;
     QTextBrowser *m_explanation = nullptr;
+    LoaderStrip *m_strip = nullptr;
     QTreeWidget *m_members = nullptr;
     QPlainTextEdit *m_raw = nullptr;
     QTextBrowser *m_config = nullptr;

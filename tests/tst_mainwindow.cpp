@@ -24,6 +24,7 @@
 #include <QSemaphore>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
+#include <QStandardPaths>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -55,6 +56,7 @@ private Q_SLOTS:
     void followsADarkPalette();
     void keyboardReachesTheFilter();
     void loaderStripShowsTheVerdicts();
+    void triedLoadersShowBesideThePrediction();
 
 private:
     static bool openAndWait(MainWindow &w, const QString &path)
@@ -470,6 +472,44 @@ void TestMainWindow::loaderStripShowsTheVerdicts()
     // Verification (which finds nothing more here) keeps what the strip says.
     QVERIFY(verified.count() > 0 || verified.wait(30000));
     QCOMPARE(strip->entryText(0), QStringLiteral("Docker 1.10–24: refuses (oci-only)"));
+}
+
+// Try Loaders in the window: podman (a throwaway store) loads dive's OCI-only archive in the
+// background; the strip shows it beside the prediction and the details say what it printed.
+void TestMainWindow::triedLoadersShowBesideThePrediction()
+{
+    QVERIFY2(!QStandardPaths::findExecutable(QStringLiteral("podman")).isEmpty(),
+        "podman is not installed (./test installs it)");
+    QTemporaryDir tmp;
+    const QByteArray saved = qgetenv("TMPDIR");
+    qputenv("TMPDIR", tmp.path().toUtf8());
+    MainWindow w;
+    w.show();
+    QSignalSpy verified(&w, &MainWindow::verified);
+    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("dive__test-oci-uncompressed-image.tar"))));
+    auto *strip = w.findChild<LoaderStrip *>(QStringLiteral("loaderStrip"));
+    QVERIFY(strip->text().contains(u"href=\"try\""));
+    QSignalSpy tried(&w, &MainWindow::loadersTried);
+    w.tryLoaders({}); // podman only: Docker and containerd are used only when named
+    QVERIFY(w.busy());
+    QVERIFY(tried.wait(10 * 60 * 1000)); // a hang detector
+    qputenv("TMPDIR", saved);
+    QCOMPARE(w.triedLoaders().loaders.size(), 3);
+    const TriedLoader &podman = w.triedLoaders().loaders.at(2);
+    QVERIFY2(podman.ran && podman.matches(), qPrintable(triedLoaderLine(podman)));
+    QCOMPARE(strip->entryText(podman.range), QStringLiteral("podman: loads — observed: loads"));
+    QCOMPARE(strip->entryText(0), QStringLiteral("Docker 1.10–24: refuses (oci-only)")); // not tried
+    const QString details = w.findChild<QTextBrowser *>(QStringLiteral("explanation"))->toPlainText();
+    QVERIFY2(details.contains(QStringLiteral("podman %1: predicted loads, observed loads").arg(podman.version)),
+        qPrintable(details));
+    QVERIFY(details.contains(u"docker: not tried"));
+    // Verification ending later recomputes the strip: what was observed stays.
+    QVERIFY(verified.count() > 0 || verified.wait(30000));
+    QCOMPARE(strip->entryText(podman.range), QStringLiteral("podman: loads — observed: loads"));
+    // The range's details tell what podman printed.
+    strip->select(podman.range);
+    QVERIFY(w.findChild<QTextBrowser *>(QStringLiteral("explanation"))->toPlainText().contains(u"Loaded image"));
+    QCOMPARE(QDir(tmp.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden), QStringList());
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -7,6 +7,10 @@
 
 namespace lamina {
 
+namespace {
+constexpr int kTryLink = -2; ///< m_hovered: the "Try loaders…" link
+}
+
 LoaderStrip::LoaderStrip(QWidget *parent)
     : QLabel(parent)
 {
@@ -16,12 +20,16 @@ LoaderStrip::LoaderStrip(QWidget *parent)
     setTextInteractionFlags(Qt::LinksAccessibleByMouse | Qt::LinksAccessibleByKeyboard);
     setContentsMargins(2, 2, 2, 2);
     connect(this, &QLabel::linkActivated, this, [this](const QString &link) {
+        if (link == u"try") {
+            Q_EMIT tryRequested();
+            return;
+        }
         const int range = link.section(u':', 1).toInt();
         select(range == m_selected ? -1 : range);
     });
     // A QLabel has one tooltip; each entry names its own source (event() shows it).
     connect(this, &QLabel::linkHovered, this, [this](const QString &link) {
-        m_hovered = link.isEmpty() ? -1 : link.section(u':', 1).toInt();
+        m_hovered = link.isEmpty() ? -1 : link == u"try" ? kTryLink : link.section(u':', 1).toInt();
         if (m_hovered < 0)
             QToolTip::hideText();
     });
@@ -95,7 +103,9 @@ bool LoaderStrip::event(QEvent *event)
     if (event->type() == QEvent::ToolTip) {
         const auto *help = static_cast<QHelpEvent *>(event);
         const QString tip = m_hovered >= 0 ? entryToolTip(m_hovered)
-                                           : tr("What each loader does with this archive: select one to see why");
+            : m_hovered == kTryLink
+            ? tr("Load this archive with the loaders of this machine and show what each did (File ▸ Try Loaders)")
+            : tr("What each loader does with this archive: select one to see why");
         QToolTip::showText(help->globalPos(), tip, this);
         return true;
     }
@@ -142,13 +152,16 @@ void LoaderStrip::render()
         // Non-breaking spaces keep an entry on one line; the strip wraps between entries.
         QString text = entryText(i).toHtmlEscaped();
         text.replace(u' ', QChar(0xa0));
+        text.replace(QChar(0x2013), QStringLiteral("\u2060\u2013\u2060")); // nor after the dash of "1.6–1.7"
         entries << QStringLiteral("<a href=\"range:%1\" style=\"%2\">%3%4%5</a>")
                        .arg(i)
                        .arg(style, v.verdict == Verdict::Loads && !mismatch ? QString() : QStringLiteral("<b>"), text,
                            v.verdict == Verdict::Loads && !mismatch ? QString() : QStringLiteral("</b>"));
     }
     setText(QStringLiteral("<b>%1</b>&nbsp; ").arg(tr("Loaders:").toHtmlEscaped())
-        + entries.join(QStringLiteral(" &nbsp;·&nbsp; ")));
+        + entries.join(QStringLiteral(" &nbsp;·&nbsp; "))
+        + QStringLiteral(" &nbsp;&nbsp; <a href=\"try\">%1</a>")
+              .arg(tr("Try loaders…").toHtmlEscaped().replace(u' ', QStringLiteral("&nbsp;"))));
     show();
 }
 

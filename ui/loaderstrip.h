@@ -31,6 +31,7 @@ public:
 
 Q_SIGNALS:
     void rangeSelected(int range); ///< -1 when the selection was cleared
+    void tryRequested(); ///< its "Try loaders…" link
 
 protected:
     bool event(QEvent *event) override;

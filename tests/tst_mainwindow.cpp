@@ -468,6 +468,13 @@ void TestMainWindow::loaderStripShowsTheVerdicts()
     QVERIFY(explanation->toPlainText().contains(u"podman: loads"));
     strip->select(-1);
     QCOMPARE(strip->selected(), -1);
+    // A loader seen doing otherwise than predicted is shown as loudly as a refusal.
+    QVERIFY(strip->text().contains(u"href=\"range:5\" style=\"color:#1e6b2e;"));
+    strip->setObserved(5, QStringLiteral("refuses"), false);
+    QCOMPARE(strip->entryText(5), QStringLiteral("podman: loads — observed: refuses"));
+    QVERIFY2(strip->text().contains(u"href=\"range:5\" style=\"color:#b3261e;"), qPrintable(strip->text()));
+    strip->clearObserved();
+    QCOMPARE(strip->entryText(5), QStringLiteral("podman: loads"));
 
     // Verification (which finds nothing more here) keeps what the strip says.
     QVERIFY(verified.count() > 0 || verified.wait(30000));

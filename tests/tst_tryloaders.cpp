@@ -93,8 +93,12 @@ void TestTryLoaders::podmanInAThrowawayStore()
 {
     QVERIFY2(!QStandardPaths::findExecutable(QStringLiteral("podman")).isEmpty(),
         "podman is not installed (./test installs it)");
-    // The throwaway store goes under TMPDIR: an empty folder, which must be empty again after.
+    // The throwaway store goes under TMPDIR: an empty folder, which must be empty again after. Its
+    // run root is in /tmp/lamina-run-* when that path is too long for podman: gone after too.
     QTemporaryDir tmp;
+    const auto runRoots
+        = [] { return QDir(QStringLiteral("/tmp")).entryList({ QStringLiteral("lamina-run-*") }, QDir::AllEntries); };
+    const QStringList runRootsBefore = runRoots();
     const QString archive = test::corpus(QStringLiteral("dive__test-oci-uncompressed-image.tar"));
     const Lamina human = lamina({ QStringLiteral("check"), QStringLiteral("--try-loaders"), archive }, tmp.path());
     QVERIFY2(human.exitCode == 0, QByteArray(human.out.right(2000) + human.err.right(2000)).constData());
@@ -125,6 +129,7 @@ void TestTryLoaders::podmanInAThrowawayStore()
     QVERIFY(tried(o, QStringLiteral("docker")).value(u"observed").isNull());
     QCOMPARE(tried(o, QStringLiteral("containerd")).value(u"ran").toBool(), false);
     QCOMPARE(QDir(tmp.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden), QStringList());
+    QCOMPARE(runRoots(), runRootsBefore);
 
     // The options that name a user's daemon need --try-loaders.
     QCOMPARE(

@@ -164,7 +164,7 @@ TriedLoader tryPodman(Context &c, const QString &program)
     QString runRoot = dir + QStringLiteral("/run");
     std::unique_ptr<QTemporaryDir> shortRun;
     if (runRoot.size() > 50) {
-        shortRun = std::make_unique<QTemporaryDir>(QStringLiteral("/tmp/lamina-XXXXXX"));
+        shortRun = std::make_unique<QTemporaryDir>(QStringLiteral("/tmp/lamina-run-XXXXXX"));
         shortRun->setAutoRemove(false);
         if (shortRun->isValid())
             runRoot = shortRun->path();

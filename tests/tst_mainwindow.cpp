@@ -21,6 +21,7 @@
 #include <QMimeData>
 #include <QPlainTextEdit>
 #include <QProgressBar>
+#include <QPushButton>
 #include <QSemaphore>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
@@ -516,6 +517,21 @@ void TestMainWindow::triedLoadersShowBesideThePrediction()
     // The range's details tell what podman printed.
     strip->select(podman.range);
     QVERIFY(w.findChild<QTextBrowser *>(QStringLiteral("explanation"))->toPlainText().contains(u"Loaded image"));
+    QCOMPARE(QDir(tmp.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden), QStringList());
+
+    // Cancel, as soon as it has started: nothing is observed, and the throwaway store is gone.
+    const int podmanRange = podman.range; // the results are replaced
+    qputenv("TMPDIR", tmp.path().toUtf8());
+    w.tryLoaders({});
+    auto *cancel = w.findChild<QPushButton *>(QStringLiteral("cancel"));
+    QVERIFY(cancel && cancel->isVisible());
+    QTest::qWait(0);
+    cancel->click();
+    QVERIFY(tried.wait(10 * 60 * 1000));
+    qputenv("TMPDIR", saved);
+    QVERIFY(w.triedLoaders().cancelled);
+    QVERIFY(!w.triedLoaders().loaders.at(2).ran);
+    QCOMPARE(strip->entryText(podmanRange), QStringLiteral("podman: loads"));
     QCOMPARE(QDir(tmp.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden), QStringList());
 }
 

@@ -318,6 +318,7 @@ MainWindow::MainWindow(QWidget *parent)
     m_progress->setMaximumWidth(240);
     m_progress->hide();
     m_cancelButton = new QPushButton(tr("Cancel"));
+    m_cancelButton->setObjectName(QStringLiteral("cancel"));
     m_cancelButton->hide();
     statusBar()->addPermanentWidget(m_progress);
     statusBar()->addPermanentWidget(m_cancelButton);

@@ -151,8 +151,12 @@ void TestMainWindow::nixChainShowsTheGhostParent()
             reddish += (c.red() > 150 && c.green() < 90 && c.blue() < 90) ? 1 : 0;
         }
     QVERIFY2(reddish > 20, qPrintable(QString::number(reddish)));
-    QCOMPARE(w.findings().size(), 1);
-    QCOMPARE(w.findings().constFirst().code, QStringLiteral("dangling-parent"));
+    // The sample is gzip'd as a whole, which containerd 1.6 and podman refuse (archive-compressed).
+    QStringList codes;
+    for (const Finding &f : w.findings())
+        codes << f.code;
+    codes.sort();
+    QCOMPARE(codes, (QStringList { QStringLiteral("archive-compressed"), QStringLiteral("dangling-parent") }));
 }
 
 void TestMainWindow::fileTreeFiltersAndSortsBySize()

@@ -3,6 +3,8 @@
 
 #include "check/checkreport.h"
 #include "check/checks.h"
+#include "check/loaders.h"
+#include "check/tryloaders.h"
 #include "check/verify.h"
 #include "compose/composition.h"
 #include "compose/compositionjson.h"
@@ -25,8 +27,10 @@
 
 #include <optional>
 
+#include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -46,6 +50,13 @@ const char *const kUsage
       "  lamina check [--json] [--verify] [--explain] PATH\n"
       "                                 where the views disagree with each other (and, with --verify,\n"
       "                                 with the bytes); exit 0 no error, 1 errors found, 2 unreadable\n"
+      "  lamina check --try-loaders [--containerd-address SOCKET] [--docker-host HOST] [--json] PATH\n"
+      "                                 also load PATH with the loaders of this machine and show what\n"
+      "                                 each did beside the prediction: podman into a throwaway store,\n"
+      "                                 containerd into a throwaway namespace, Docker into HOST's daemon\n"
+      "                                 (only when named), each removing what it loaded; exit 0 when\n"
+      "                                 all did as predicted, 1 when one did not, 2 when none could run\n"
+      "                                 or something could not be removed\n"
       "  lamina verify [--json] PATH    check --verify: hash every layer, with progress and throughput\n"
       "  lamina ls [--json] [--image N] [--layer K | --merged [--upto K]] [--changes] PATH [PREFIX]\n"
       "                                 list files: one layer's own entries, or the merged tree\n"
@@ -182,22 +193,40 @@ int inspect(const QStringList &args, QTextStream &out, QTextStream &err)
 
 int check(const QStringList &args, QTextStream &out, QTextStream &err, bool verify)
 {
-    bool json = false, explain = false;
+    bool json = false, explain = false, tryLoading = false;
+    TryLoadersOptions tryOptions;
     QString path;
-    for (const QString &a : args) {
+    for (int i = 0; i < args.size(); ++i) {
+        const QString &a = args.at(i);
+        const auto value = [&](QString *to) {
+            if (i + 1 >= args.size() || args.at(i + 1).isEmpty())
+                return false;
+            *to = args.at(++i);
+            return true;
+        };
         if (a == u"--json")
             json = true;
         else if (a == u"--explain")
             explain = true;
         else if (a == u"--verify")
             verify = true;
-        else if (a.startsWith(u"--"))
+        else if (a == u"--try-loaders")
+            tryLoading = true;
+        else if (a == u"--containerd-address") {
+            if (!value(&tryOptions.containerdAddress))
+                return usage(err, QStringLiteral("check: --containerd-address needs containerd's socket"));
+        } else if (a == u"--docker-host") {
+            if (!value(&tryOptions.dockerHost))
+                return usage(err, QStringLiteral("check: --docker-host needs a host (unix:///var/run/docker.sock)"));
+        } else if (a.startsWith(u"--"))
             return usage(err, QStringLiteral("check: unknown option %1").arg(a));
         else if (path.isEmpty())
             path = a;
         else
             return usage(err, QStringLiteral("check: one PATH only"));
     }
+    if (!tryLoading && (!tryOptions.containerdAddress.isEmpty() || !tryOptions.dockerHost.isEmpty()))
+        return usage(err, QStringLiteral("check: --containerd-address and --docker-host go with --try-loaders"));
     if (path.isEmpty())
         return usage(err, QStringLiteral("check: PATH is missing"));
     const ImageArchive ia = openImageArchive(path);
@@ -230,14 +259,64 @@ int check(const QStringList &args, QTextStream &out, QTextStream &err, bool veri
         findings += verificationFindings(ia, report);
         sortFindings(findings);
     }
+    TryLoadersResult tried;
+    if (tryLoading) {
+        const bool tty = ::isatty(STDERR_FILENO);
+        TryLoadersOptions options = tryOptions;
+        options.stage = [&err, tty](const QString &stage) {
+            if (!tty)
+                return;
+            err << "\r\x1b[K" << stage << QStringLiteral("…");
+            err.flush();
+        };
+        // Ctrl+C cancels: the running load is stopped and what it loaded still removed.
+        static std::atomic<bool> interrupted { false };
+        struct sigaction sa
+        {
+        };
+        sa.sa_handler = [](int) { interrupted = true; };
+        struct sigaction previous
+        {
+        };
+        ::sigaction(SIGINT, &sa, &previous);
+        Progress progress;
+        progress.cancel = &interrupted;
+        tried = tryLoaders(path, loaderVerdicts(ia, findings), options, progress);
+        ::sigaction(SIGINT, &previous, nullptr);
+        if (tty)
+            err << "\r\x1b[K";
+        err.flush();
+    }
     if (json) {
         QJsonObject o = inspectJson(ia);
+        o.insert(QStringLiteral("loaderVerdicts"), loaderVerdictsJson(loaderVerdicts(ia, findings)));
+        if (tryLoading)
+            o.insert(QStringLiteral("triedLoaders"), triedLoadersJson(tried));
         o.insert(QStringLiteral("findings"), findingsJson(findings));
         out << QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Indented));
     } else {
         out << checkText(ia, findings, explain);
+        if (tryLoading) {
+            out << "\nLoaders of this machine:\n";
+            for (const TriedLoader &t : std::as_const(tried.loaders))
+                out << "  " << triedLoaderLine(t) << '\n';
+        }
     }
-    return checkExitCode(ia, findings);
+    if (!tryLoading)
+        return checkExitCode(ia, findings);
+    // With --try-loaders the question is whether the loaders did as predicted.
+    bool anyRan = false, differs = false, left = false;
+    for (const TriedLoader &t : std::as_const(tried.loaders)) {
+        anyRan = anyRan || t.ran;
+        differs = differs || (t.judged() && !t.matches());
+        for (const QString &what : t.leftBehind) {
+            err << "lamina: " << t.loader << " left behind: " << what << '\n';
+            left = true;
+        }
+    }
+    if (left || !anyRan)
+        return 2;
+    return differs ? 1 : 0;
 }
 
 struct LayerArgs

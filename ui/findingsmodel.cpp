@@ -2,6 +2,7 @@
 #include "findingsmodel.h"
 
 #include <QApplication>
+#include <QBrush>
 #include <QIcon>
 #include <QStyle>
 
@@ -12,6 +13,18 @@ void FindingsModel::setFindings(QList<Finding> findings)
     beginResetModel();
     m_findings = std::move(findings);
     endResetModel();
+}
+
+void FindingsModel::setMarked(const QStringList &codes)
+{
+    m_marked = codes;
+    if (rowCount() > 0)
+        Q_EMIT dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1), { Qt::BackgroundRole });
+}
+
+bool FindingsModel::isMarked(int row) const
+{
+    return row >= 0 && row < m_findings.size() && m_marked.contains(m_findings.at(row).code);
 }
 
 int FindingsModel::rowCount(const QModelIndex &parent) const
@@ -33,6 +46,8 @@ QVariant FindingsModel::data(const QModelIndex &index, int role) const
         return int(f.severity);
     if (role == FindingIndexRole)
         return index.row();
+    if (role == Qt::BackgroundRole && isMarked(index.row()))
+        return QBrush(QColor(255, 214, 102, 160));
     if (role == Qt::DisplayRole) {
         switch (index.column()) {
         case SeverityColumn:

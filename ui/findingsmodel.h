@@ -19,6 +19,9 @@ public:
     using QAbstractTableModel::QAbstractTableModel;
     void setFindings(QList<Finding> findings);
     const QList<Finding> &findings() const { return m_findings; }
+    /// Marks the findings of these codes (those behind a loader's verdict).
+    void setMarked(const QStringList &codes);
+    bool isMarked(int row) const;
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;
@@ -27,6 +30,7 @@ public:
 
 private:
     QList<Finding> m_findings;
+    QStringList m_marked;
 };
 
 } // namespace lamina

@@ -4,6 +4,7 @@
 
 #include "chainview.h"
 #include "check/checks.h"
+#include "check/loaders.h"
 #include "check/verify.h"
 #include "composerpanel.h"
 #include "filetreemodel.h"
@@ -12,6 +13,7 @@
 #include "jsonhighlighter.h"
 #include "layers/extract.h"
 #include "layersmodel.h"
+#include "loaderstrip.h"
 #include "util/checkedsize.h"
 
 #include <QCheckBox>
@@ -41,6 +43,7 @@
 #include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
+#include <QStandardPaths>
 #include <QStatusBar>
 #include <QStringDecoder>
 #include <QTabWidget>
@@ -108,6 +111,7 @@ MainWindow::MainWindow(QWidget *parent)
     });
     file->addSeparator();
     file->addAction(tr("&Compose on This Image"), QKeySequence(Qt::CTRL | Qt::Key_K), this, [this] { showPage(1); });
+    file->addAction(tr("&Try Loaders…"), QKeySequence(Qt::CTRL | Qt::Key_L), this, &MainWindow::askAndTryLoaders);
     file->addSeparator();
     file->addAction(tr("&Close Window"), QKeySequence::Close, this, &QWidget::close);
 
@@ -250,6 +254,14 @@ MainWindow::MainWindow(QWidget *parent)
     m_explanation = new QTextBrowser;
     m_explanation->setObjectName(QStringLiteral("explanation"));
     m_explanation->setPlaceholderText(tr("Select a finding to see what it means and what each loader does."));
+    m_explanation->setOpenLinks(false); // its links select findings
+    connect(m_explanation, &QTextBrowser::anchorClicked, this, [this](const QUrl &url) {
+        if (url.scheme() == u"finding")
+            selectFinding(url.path().toInt());
+    });
+    m_strip = new LoaderStrip;
+    connect(m_strip, &LoaderStrip::rangeSelected, this, &MainWindow::showLoaderRange);
+    connect(m_strip, &LoaderStrip::tryRequested, this, &MainWindow::askAndTryLoaders);
     auto *findingsSplit = new QSplitter(Qt::Horizontal);
     findingsSplit->setObjectName(QStringLiteral("findingsSplit"));
     findingsSplit->addWidget(withLabel(tr("Findings"), m_findingsView, severity));
@@ -264,7 +276,14 @@ MainWindow::MainWindow(QWidget *parent)
     auto *vertical = new QSplitter(Qt::Vertical);
     vertical->setObjectName(QStringLiteral("mainSplit"));
     vertical->addWidget(top);
-    vertical->addWidget(findingsSplit);
+    // The verdicts above the findings they follow from.
+    auto *findingsPane = new QWidget;
+    auto *fpl = new QVBoxLayout(findingsPane);
+    fpl->setContentsMargins(0, 0, 0, 0);
+    fpl->setSpacing(2);
+    fpl->addWidget(m_strip);
+    fpl->addWidget(findingsSplit, 1);
+    vertical->addWidget(findingsPane);
     vertical->setSizes({ 580, 260 });
 
     // The composer is a page of its own: it needs the whole window for its preview.
@@ -299,13 +318,26 @@ MainWindow::MainWindow(QWidget *parent)
     m_progress->setMaximumWidth(240);
     m_progress->hide();
     m_cancelButton = new QPushButton(tr("Cancel"));
+    m_cancelButton->setObjectName(QStringLiteral("cancel"));
     m_cancelButton->hide();
     statusBar()->addPermanentWidget(m_progress);
     statusBar()->addPermanentWidget(m_cancelButton);
-    connect(m_cancelButton, &QPushButton::clicked, this, &MainWindow::cancelWork);
+    connect(m_cancelButton, &QPushButton::clicked, this, [this] {
+        cancelWork();
+        m_tryCancel = true;
+    });
     auto *progressTimer = new QTimer(this);
     progressTimer->setInterval(100);
     connect(progressTimer, &QTimer::timeout, this, [this] {
+        if (m_tryWatcher.isRunning()) {
+            // Indexing and verifying hide the bar when they end; trying the loaders may go on.
+            m_progress->setFormat(tr("Trying loaders: %p%"));
+            m_progress->show();
+            m_cancelButton->show();
+            if (m_tryTotal.load() > 0)
+                m_progress->setValue(int(1000 * m_tryDone.load() / m_tryTotal.load()));
+            return;
+        }
         const qint64 total = m_progressTotal.load();
         if (total > 0)
             m_progress->setValue(int(1000 * m_progressDone.load() / total));
@@ -367,10 +399,50 @@ MainWindow::MainWindow(QWidget *parent)
         m_findings += found;
         sortFindings(m_findings);
         m_findingsModel->setFindings(m_findings);
+        showVerdicts();
         statusBar()->showMessage(found.isEmpty()
                 ? tr("Verified: every layer matches its digests.")
                 : tr("Verified: %n layer problem(s) found.", nullptr, int(found.size())));
         Q_EMIT verified();
+    });
+    connect(&m_tryWatcher, &QFutureWatcher<TryLoadersResult>::finished, this, [this] {
+        if (!m_indexWatcher.isRunning() && !m_verifyWatcher.isRunning()) {
+            m_progress->hide();
+            m_cancelButton->hide();
+        }
+        m_tried = m_tryWatcher.result();
+        m_triedPath = m_tryPath;
+        m_strip->clearObserved();
+        showTried();
+        QStringList lines, differs, left;
+        for (const TriedLoader &t : std::as_const(m_tried.loaders)) {
+            lines << triedLoaderLine(t);
+            if (t.judged() && !t.matches())
+                differs << t.loader;
+            for (const QString &what : t.leftBehind)
+                left << t.loader + QStringLiteral(": ") + what;
+        }
+        QString html = QStringLiteral("<h3>%1</h3><ul>").arg(tr("The loaders of this machine").toHtmlEscaped());
+        for (const QString &line : std::as_const(lines))
+            html += QStringLiteral("<li>%1</li>").arg(line.toHtmlEscaped());
+        html += QStringLiteral("</ul>");
+        if (!left.isEmpty())
+            html += QStringLiteral("<p><b>%1</b><br>%2</p>")
+                        .arg(tr("Could not be removed again:").toHtmlEscaped(),
+                            left.join(QStringLiteral("\n")).toHtmlEscaped().replace(u'\n', QStringLiteral("<br>")));
+        m_findingsView->selectionModel()->clear();
+        m_explanation->setHtml(html);
+        if (m_tried.cancelled)
+            statusBar()->showMessage(tr("Trying the loaders was cancelled; what they loaded was removed."));
+        else if (!left.isEmpty())
+            statusBar()->showMessage(
+                tr("Loaders tried, but something could not be removed: %1").arg(left.constFirst()));
+        else if (!differs.isEmpty())
+            statusBar()->showMessage(
+                tr("Loaders tried: %1 did otherwise than predicted.").arg(differs.join(QStringLiteral(", "))));
+        else
+            statusBar()->showMessage(tr("Loaders tried: each did as predicted."));
+        Q_EMIT loadersTried();
     });
     connect(&m_treeWatcher, &QFutureWatcher<std::shared_ptr<const MergedTree>>::finished, this, [this] {
         if (m_treeAgain) {
@@ -418,16 +490,18 @@ MainWindow::MainWindow(QWidget *parent)
 MainWindow::~MainWindow()
 {
     cancelWork();
+    m_tryCancel = true;
     m_openWatcher.waitForFinished();
     m_indexWatcher.waitForFinished();
     m_treeWatcher.waitForFinished();
     m_verifyWatcher.waitForFinished();
+    m_tryWatcher.waitForFinished(); // a cancelled load still removes what it loaded
 }
 
 bool MainWindow::busy() const
 {
     return m_openWatcher.isRunning() || m_indexWatcher.isRunning() || m_treeWatcher.isRunning()
-        || m_verifyWatcher.isRunning();
+        || m_verifyWatcher.isRunning() || m_tryWatcher.isRunning();
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)
@@ -438,6 +512,7 @@ void MainWindow::closeEvent(QCloseEvent *event)
         if (!splitter->objectName().isEmpty())
             settings.setValue(QStringLiteral("window/") + splitter->objectName(), splitter->saveState());
     cancelWork();
+    m_tryCancel = true;
     QMainWindow::closeEvent(event);
 }
 
@@ -545,11 +620,95 @@ void MainWindow::cancelWork()
         m_cancel->store(true);
 }
 
+void MainWindow::askAndTryLoaders()
+{
+    if (!m_archive.ok() && m_archive.path.isEmpty())
+        return;
+    if (m_tryWatcher.isRunning()) {
+        statusBar()->showMessage(tr("The loaders are being tried already."));
+        return;
+    }
+    TryLoadersOptions options;
+    // containerd's own variable, as ctr reads it: the window has no option of its own for it.
+    options.containerdAddress = qEnvironmentVariable("CONTAINERD_ADDRESS");
+    const bool dockerInstalled = !QStandardPaths::findExecutable(QStringLiteral("docker")).isEmpty();
+    QString host = qEnvironmentVariable("DOCKER_HOST");
+    if (host.isEmpty() && QFileInfo::exists(QStringLiteral("/var/run/docker.sock")))
+        host = QStringLiteral("unix:///var/run/docker.sock");
+    if (dockerInstalled && !host.isEmpty()) {
+        QMessageBox box(QMessageBox::Question, tr("Try Loaders"),
+            tr("Also load %1 into Docker at %2?").arg(QFileInfo(m_archive.path).fileName(), host),
+            QMessageBox::NoButton, this);
+        box.setInformativeText(
+            tr("podman loads it into a throwaway store of its own in any case. Docker loads it into the running "
+               "daemon, whose images everyone using it sees meanwhile; afterwards Lamina removes exactly the images "
+               "the load added and gives back a tag it took. Something that cannot be removed is reported.")
+            + (options.containerdAddress.isEmpty() ? QString()
+                                                   : QStringLiteral("\n\n")
+                        + tr("containerd at %1 (CONTAINERD_ADDRESS) imports it into a namespace of its own, removed "
+                             "afterwards.")
+                              .arg(options.containerdAddress)));
+        QPushButton *withDocker = box.addButton(tr("Load into Docker too"), QMessageBox::YesRole);
+        box.addButton(tr("podman only"), QMessageBox::NoRole);
+        box.addButton(QMessageBox::Cancel);
+        box.setDefaultButton(withDocker);
+        box.exec();
+        if (box.buttonRole(box.clickedButton()) == QMessageBox::RejectRole)
+            return;
+        if (box.clickedButton() == withDocker)
+            options.dockerHost = host;
+    }
+    tryLoaders(options);
+}
+
+void MainWindow::tryLoaders(const TryLoadersOptions &options)
+{
+    if (m_tryWatcher.isRunning() || m_archive.path.isEmpty())
+        return;
+    m_tryCancel = false;
+    m_tryDone = 0;
+    m_tryTotal = 0;
+    m_progress->setRange(0, 1000);
+    m_progress->setValue(0);
+    m_progress->setFormat(tr("Trying loaders: %p%"));
+    m_progress->show();
+    m_cancelButton->show();
+    statusBar()->showMessage(tr("Trying the loaders of this machine…"));
+    const QString path = m_archive.path;
+    m_tryPath = path;
+    const QList<LoaderVerdict> predicted = loaderVerdicts(m_archive, m_findings);
+    TryLoadersOptions o = options;
+    o.stage = [this](const QString &stage) {
+        QMetaObject::invokeMethod(
+            this, [this, stage] { statusBar()->showMessage(tr("Trying loaders: %1…").arg(stage)); },
+            Qt::QueuedConnection);
+    };
+    m_tryWatcher.setFuture(QtConcurrent::run(backgroundPool(), [this, path, predicted, o] {
+        Progress progress;
+        progress.cancel = &m_tryCancel;
+        progress.report = [this](qint64 done, qint64 total) {
+            m_tryDone = done;
+            m_tryTotal = total;
+        };
+        return lamina::tryLoaders(path, predicted, o, progress);
+    }));
+}
+
+void MainWindow::showTried()
+{
+    if (m_triedPath != m_archive.path)
+        return;
+    for (const TriedLoader &t : std::as_const(m_tried.loaders))
+        if (t.ran && t.range >= 0)
+            m_strip->setObserved(t.range, t.loaded ? tr("loads") : tr("refuses"), t.matches());
+}
+
 void MainWindow::openPath(const QString &path)
 {
     if (m_openWatcher.isRunning())
         return;
     cancelWork();
+    m_tryCancel = true; // its results would be about the archive no longer shown
     m_indexWatcher.waitForFinished();
     m_verifyWatcher.waitForFinished();
     QSettings settings;
@@ -631,6 +790,7 @@ void MainWindow::showOpened(const Opened &opened)
         m_banner->show();
     }
     m_findingsModel->setFindings(m_findings);
+    showVerdicts();
     m_findingsView->resizeColumnToContents(FindingsModel::SeverityColumn);
     m_findingsView->resizeColumnToContents(FindingsModel::CodeColumn);
     m_explanation->clear();
@@ -803,6 +963,71 @@ void MainWindow::showFinding(int row)
         for (int c = 0; c < m_members->columnCount(); ++c)
             item->setBackground(c, hit ? QBrush(QColor(255, 214, 102, 160)) : QBrush());
     }
+}
+
+void MainWindow::showVerdicts()
+{
+    // The same verdicts `lamina check` prints for these findings.
+    const int selected = m_strip->selected();
+    m_strip->setVerdicts(
+        m_archive.ok() || !m_findings.isEmpty() ? loaderVerdicts(m_archive, m_findings) : QList<LoaderVerdict>());
+    m_findingsModel->setMarked({});
+    showTried();
+    // Verification adds findings to the same archive: what was selected stays selected.
+    if (selected >= 0 && selected < m_strip->verdicts().size() && m_verifiedPath == m_archive.path
+        && !m_findingsView->selectionModel()->hasSelection())
+        m_strip->select(selected);
+}
+
+void MainWindow::showLoaderRange(int range)
+{
+    if (range < 0 || range >= m_strip->verdicts().size()) {
+        m_findingsModel->setMarked({});
+        return;
+    }
+    const LoaderVerdict &v = m_strip->verdicts().at(range);
+    const LoaderRange &r = loaderRanges().at(v.range);
+    m_findingsModel->setMarked(v.because);
+    // The details show the range, not a finding: a finding selected now shows itself again.
+    m_findingsView->selectionModel()->clear();
+    QString html = QStringLiteral("<h3>%1: %2</h3>")
+                       .arg(r.label.toHtmlEscaped(), verdictName(v.verdict).replace(u'-', u' ').toHtmlEscaped());
+    if (!v.message.isEmpty())
+        html += QStringLiteral("<p>It prints: <code>%1</code></p>").arg(v.message.toHtmlEscaped());
+    if (v.because.isEmpty()) {
+        html += QStringLiteral("<p>%1</p>").arg(tr("No finding concerns what this loader reads.").toHtmlEscaped());
+    } else {
+        html += QStringLiteral("<p>%1</p><ul>")
+                    .arg((v.verdict == Verdict::Refuses ? tr("It refuses the archive because of:")
+                                                        : tr("It loads another image than described because of:"))
+                             .toHtmlEscaped());
+        for (int i = 0; i < m_findings.size(); ++i) {
+            const Finding &f = m_findings.at(i);
+            if (!v.because.contains(f.code))
+                continue;
+            html += QStringLiteral("<li><a href='finding:%1'><code>%2</code></a> — %3</li>")
+                        .arg(i)
+                        .arg(f.code, f.message.toHtmlEscaped());
+        }
+        html += QStringLiteral("</ul>");
+    }
+    html += QStringLiteral("<p>%1</p><p>%2</p>")
+                .arg((r.observed ? tr("Checked against the real loader by the tests here (docs/loaders.md).")
+                                 : tr("Not run here: predicted from the loader's source."))
+                         .toHtmlEscaped(),
+                    tr("Source: %1").arg(r.source).toHtmlEscaped());
+    if (m_triedPath == m_archive.path)
+        for (const TriedLoader &t : std::as_const(m_tried.loaders))
+            if (t.range == v.range && t.ran)
+                html += QStringLiteral("<p><b>%1</b> %2</p><pre>%3</pre>")
+                            .arg(tr("Tried here:").toHtmlEscaped(), triedLoaderLine(t).toHtmlEscaped(),
+                                t.output.toHtmlEscaped());
+    m_explanation->setHtml(html);
+    for (int i = 0; i < m_findings.size(); ++i)
+        if (m_findingsModel->isMarked(i)) {
+            m_findingsView->scrollTo(m_findingsProxy->mapFromSource(m_findingsModel->index(i, 0)));
+            break;
+        }
 }
 
 void MainWindow::showPreview(const QModelIndex &proxyIndex)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "check/finding.h"
+#include "check/tryloaders.h"
 #include "format/imagearchive.h"
 #include "layers/imagelayers.h"
 
@@ -32,6 +33,7 @@ class ComposerPanel;
 class FileTreeModel;
 class FindingsModel;
 class LayersModel;
+class LoaderStrip;
 
 /// The inspector: the images of an archive; its legacy chain beside its manifest list (and OCI
 /// manifest); the findings, each explained; the layers with their files, merged or alone, and a
@@ -58,11 +60,18 @@ public:
     ComposerPanel *composer() const { return m_composer; }
     /// Shows the inspector (0) or the composer (1).
     void showPage(int page);
+    /// Loads the archive shown with the loaders of this machine in the background (Cancel stops
+    /// it); the verdict strip then shows what each did beside the prediction.
+    void tryLoaders(const TryLoadersOptions &options);
+    /// File ▸ Try Loaders: asks before using Docker, then tryLoaders().
+    void askAndTryLoaders();
+    const TryLoadersResult &triedLoaders() const { return m_tried; }
 
 Q_SIGNALS:
     void archiveLoaded(); ///< metadata and findings are shown
     void layersIndexed(); ///< the current image's layers are indexed (or could not be) and the files shown
     void verified(); ///< every layer was hashed; the findings include what only hashing shows
+    void loadersTried(); ///< tryLoaders() is done (or was cancelled)
 
 protected:
     void dragEnterEvent(QDragEnterEvent *event) override;
@@ -82,6 +91,8 @@ private:
     void startIndexing(int image);
     void showLayerTree();
     void showFinding(int row);
+    void showVerdicts();
+    void showLoaderRange(int range);
     void showMember(int member);
     void showPreview(const QModelIndex &index);
     void fillArchiveMap();
@@ -101,6 +112,13 @@ private:
     QFutureWatcher<Indexed> m_indexWatcher;
     QFutureWatcher<std::shared_ptr<const MergedTree>> m_treeWatcher;
     QFutureWatcher<QList<Finding>> m_verifyWatcher;
+    QFutureWatcher<TryLoadersResult> m_tryWatcher;
+    std::atomic<bool> m_tryCancel { false };
+    std::atomic<qint64> m_tryDone { 0 }, m_tryTotal { 0 };
+    TryLoadersResult m_tried;
+    QString m_triedPath; ///< the archive m_tried is about
+    QString m_tryPath; ///< the archive being tried
+    void showTried();
     std::atomic<bool> m_verifyCancelled { false };
     int m_generation = 0; ///< bumped per indexing run, so late results of an earlier run are dropped
     QString m_verifiedPath; ///< verification runs once per opened archive
@@ -137,6 +155,7 @@ private:
     QSortFilterProxyModel *m_findingsProxy = nullptr;
     QTableView *m_findingsView = nullptr;
     QTextBrowser *m_explanation = nullptr;
+    LoaderStrip *m_strip = nullptr;
     QTreeWidget *m_members = nullptr;
     QPlainTextEdit *m_raw = nullptr;
     QTextBrowser *m_config = nullptr;

@@ -8,6 +8,19 @@
 
 namespace lamina {
 
+QString verdictName(Verdict v)
+{
+    switch (v) {
+    case Verdict::Refuses:
+        return QStringLiteral("refuses");
+    case Verdict::LoadsDifferently:
+        return QStringLiteral("loads-differently");
+    case Verdict::Loads:
+        break;
+    }
+    return QStringLiteral("loads");
+}
+
 QString severityName(Severity s)
 {
     switch (s) {
@@ -86,7 +99,7 @@ const Entry kEntries[] = {
         "parent "
         "graph to be a tree; a loop has no bottom layer.",
         "With manifest.json the chain is ignored. In legacy mode Docker's loader recurses through parents without a "
-        "visited set: it would not terminate (a Go stack overflow is fatal to the daemon).",
+        "visited set: it does not finish (Docker 20.10 was still loading after 45 s; docs/loaders.md).",
         IGNORES_L, IGNORES_L, IGNORES_L },
     { "chain-fork", "Two legacy layers share one parent",
         "Several layers name the same parent, so the parent graph branches. That is normal when several images of one "
@@ -118,8 +131,9 @@ const Entry kEntries[] = {
     { "invalid-tag", "A RepoTags entry is not name:tag",
         "Each RepoTags entry must be a reference of the form name:tag (lower-case name, a tag of letters, digits, '_', "
         "'.' and '-'). A name without a tag, a digest reference or upper-case letters are not valid there.",
-        "Refuses: \"invalid tag\".", "Cannot name the image from it.", "Fails to parse the reference.",
-        "Fails to parse the tag." },
+        "Refuses: \"invalid tag\".",
+        "Loads it under a digest name; refuses a name in upper case (\"repository name must be lowercase\").",
+        "Refuses: \"does not contain a tag\".", "Fails to parse the tag." },
     { "diffid-mismatch", "A layer's content does not hash to its diff ID",
         "The diff ID is the sha256 of a layer's uncompressed tar stream, recorded in the config's rootfs.diff_ids. The "
         "bytes stored for this layer hash to something else: the layer was changed, the wrong file is listed, or the "
@@ -176,7 +190,8 @@ const Entry kEntries[] = {
         "not "
         "follow.",
         "Resolves links inside the unpacked archive (out-of-scope targets are clamped to its root).",
-        "Follows one hop: \"no target for symlink layer\".", "Follows exactly one hop.",
+        "Follows one hop: \"no target for symlink layer\".",
+        "Resolves the whole chain (podman 4.3 loads a two-hop link).",
         "Follows links with loop detection: \"link cycle detected\"." },
     { "manifest-oci-mismatch", "manifest.json and the OCI index describe different images",
         "Archives written by Docker ≥ 25 carry both manifest.json and an OCI layout. Docker's classic store, podman "
@@ -193,14 +208,14 @@ const Entry kEntries[] = {
         "Refuses when copying: \"Digest did not match\".", "crane validate reports it." },
     { "blob-size-mismatch", "A blob's size differs from its descriptor",
         "Descriptors give the exact byte size of the blob they describe, so readers can bound what they read.",
-        "Not checked for manifest.json layers.", "Refuses: size mismatch while importing.", "Refuses when copying.",
-        "crane validate reports it." },
+        "Not checked for manifest.json layers.", "containerd 1.6 loads it (it stores blobs as they are).",
+        "podman 4.3 loads it.", "crane validate reports it." },
     { "media-type-mismatch", "A layer's media type says another compression than its bytes have",
         "The media type tells a reader how a layer is compressed (…tar, …tar+gzip, …tar+zstd). The bytes here are "
         "compressed differently. Loaders that sniff magic bytes cope; those that trust the type, or guess from one "
         "layer "
         "(google/go-containerregistry#1980), fail.",
-        "Sniffs the bytes; loads.", "Sniffs the bytes; loads.", "Trusts the media type in places; may fail.",
+        "Sniffs the bytes; loads.", "Sniffs the bytes; loads.", "podman 4.3 loads it (it sniffs the bytes).",
         "Decides compression from the first layer only; may fail." },
     { "parent-image-invalid", "manifest.json's Parent is not a valid parent image",
         "\"Parent\" in a manifest entry names the image (config digest) this one was built on. It only counts when "
@@ -234,7 +249,7 @@ const Entry kEntries[] = {
     { "multiple-images", "The archive holds several images",
         "manifest.json has more than one entry. Loaders that expect one image need to be told which.",
         "Loads all of them.", "Loads all images of the index.",
-        "Needs a reference or index: \"expected 1 item, got N\".",
+        "podman load loads all of them; skopeo copy needs a reference: \"expected 1 item, got N\".",
         "Needs a tag: \"tarball must contain only a single image\"." },
     { "unsafe-path", "A path or digest would lead outside the archive",
         "A member name, a Config/Layers path or a digest climbs out of the archive (\"..\", an absolute path) or is "
@@ -251,9 +266,27 @@ const Entry kEntries[] = {
         "The archive has no manifest.json and no OCI layout: it is the Docker ≤ 1.9 (v1.0) format, images found by "
         "walking "
         "\"parent\" down from the tags in repositories.",
-        "Docker ≤ 28 loads it in legacy mode; Docker 29 refuses: \"does not contain a manifest.json\".",
+        "Docker ≤ 28 loads it in legacy mode; Docker 29 imports through containerd, which refuses: \"unrecognized "
+        "image format\".",
         "Refuses: \"unrecognized image format\".", "Refuses: \"manifest.json: file does not exist\".",
         "Refuses: manifest.json not found." },
+    { "oci-only", "Only the OCI layout describes the images",
+        "The archive is an OCI image layout (oci-layout, index.json, blobs/) without Docker's manifest.json, as buildx "
+        "--output type=oci, skopeo oci-archive and umoci write. Loaders built for docker save archives look for "
+        "manifest.json; without it Docker's classic store falls back to the legacy format and treats blobs/ as a layer "
+        "directory.",
+        "Refuses: no manifest.json, so legacyLoad reads blobs/json: \"open …/blobs/json: no such file or directory\" "
+        "(Docker 1.10–28, image/tarexport/load.go legacyLoadImage).",
+        "Loads the OCI index (images without a name only as digest references).", "Loads it as an oci-archive.",
+        "tarball.Image refuses: \"file manifest.json not found in tar\"; layout.FromPath reads an unpacked layout." },
+    { "archive-compressed", "The whole archive is compressed",
+        "The archive itself is a gzip, bzip2, xz or zstd stream around the tar, as `docker save | gzip` writes. Docker "
+        "decompresses what it is given; the containerd and containers/image importers read a plain tar.",
+        "Loads (the daemon decompresses the stream).",
+        "containerd 1.6–1.7 refuses: \"archive/tar: invalid tar header\"; containerd 2 (transfer/archive "
+        "ImageImportStream) and "
+        "Docker 29 (daemon/containerd/image_exporter.go LoadImage) decompress first and load.",
+        "Refuses: \"archive/tar: invalid tar header\".", "tarball.Image reads a plain tar: refuses." },
     { "no-legacy-chain", "There is no legacy chain",
         "manifest.json describes the images but there are no legacy <id>/json files. Docker ≥ 25, containerd, "
         "go-containerregistry, Jib and nixpkgs' streamLayeredImage all omit them; only Docker ≤ 28's legacy mode ever "
@@ -270,6 +303,13 @@ const Entry kEntries[] = {
         "Ignores the OCI layout when manifest.json exists.",
         "Refuses: \"missing index.json in OCI layout\" or \"unsupported OCI version\".", "Refuses the OCI layout.",
         "Refuses the layout." },
+    { "oci-index-ambiguous", "The OCI index lists more than one manifest",
+        "index.json lists several manifests (several images, platforms or names of one image) directly. "
+        "Loaders that take one image from a layout must be told which: podman load, given no name, takes the "
+        "only entry or refuses. containerd imports every entry. A multi-platform image usually lists its "
+        "platforms in a nested index that index.json names once.",
+        "Not read (Docker ≤ 28 reads manifest.json).", "Imports every entry.",
+        "Refuses: \"more than one image in oci, choose an image\".", "Not read (manifest.json only)." },
     { "archive-damaged", "The archive is truncated or damaged",
         "The tar archive ends early or cannot be read to the end; members after the damage are missing.",
         "Refuses: unexpected EOF.", "Refuses: unexpected EOF.", "Refuses.", "Refuses." },
@@ -298,8 +338,17 @@ const Entry kEntries[] = {
         "the path joined with the name: .wh.. removes its own folder, .wh... the folder above (the root: refused). An "
         "overlay-backed store applies a layer to an empty folder, so what it removes or creates differs from vfs.",
         "Removes the folder holding .wh..; refuses or removes the folder above for .wh....",
-        "Removes the folder holding .wh..; refuses or removes the folder above for .wh....",
+        "Refuses: \"invalid whiteout name\" for .wh.. and .wh...; \"not a directory\" for an opaque marker under "
+        "a file (containerd archive/tar.go).",
         "Same as Docker (containers/storage pkg/archive).", "Not applied (ggcr does not unpack layers to load)." },
+    { "layer-entry-unsupported", "A layer entry the loaders do not unpack",
+        "GNU tar's old sparse format stores a file with holes as a member of type 'S'. Go's archive/tar, which "
+        "Docker, containerd and podman unpack layers with, hands such a member over as it is, and their "
+        "unpacking code knows no type 'S'. The newer PAX sparse formats are expanded by archive/tar and load. "
+        "Lamina (libarchive) expands both, and shows the file with its holes as zeros.",
+        "Refuses: \"unhandled tar header type 83\" (pkg/archive createTarFile).",
+        "Refuses: \"unhandled tar header type 83\".", "Refuses: \"unhandled tar header type 83\".",
+        "Not applied (ggcr does not unpack layers to load)." },
     { "layer-damaged", "A layer's tar cannot be read to its end",
         "The layer's tar stream has a header that cannot be parsed (a negative or overflowing size, a bad checksum) or "
         "ends early. Lamina shows the entries before the damage; the rest of the layer is missing.",
@@ -353,11 +402,109 @@ const Entry kComposeEntries[] = {
 #undef LEGACY_ONLY_DOCKER
 #undef IGNORES_L
 
+// What each loader family does when it reads the view a finding concerns (core/check/loaders.cpp
+// decides which view that is). "L" loads; "R:text" refuses, printing text; "D:text" loads another
+// image than the manifest describes. For the installed versions (Docker 20.10, containerd 1.6,
+// podman 4.3) each is checked against the real loader by tests/tst_loaders (docs/loaders.md); for
+// go-containerregistry it is read from pkg/v1/tarball/image.go (Image, loadTarDescriptorAndConfig)
+// and pkg/v1/partial.
+struct OutcomeEntry
+{
+    const char *code;
+    const char *outcomes[4]; // DockerClassic, Containerd, Podman, Ggcr
+    const char *containerd2 = nullptr; // Docker 29 and containerd 2, when they differ from containerd 1.6–1.7
+};
+
+const OutcomeEntry kOutcomes[] = {
+    { "chain-order-mismatch", { "D:", "L", "L", "L" } },
+    { "chain-length-mismatch", { "D:", "L", "L", "L" } },
+    { "layer-count-mismatch",
+        { "R:invalid manifest, layers length mismatch", "R:mismatched image rootfs and manifest layers",
+            "R:Inconsistent layer count", "R:" } },
+    { "dangling-parent", { "R:/json: no such file or directory", "L", "L", "L" } },
+    { "parent-cycle", { "R:", "L", "L", "L" } },
+    { "chain-fork", { "L", "L", "L", "L" } },
+    { "orphan-layer", { "L", "L", "L", "L" } },
+    { "legacy-id-mismatch", { "L", "L", "L", "L" } },
+    { "repositories-mismatch", { "L", "L", "L", "L" } },
+    { "invalid-tag", { "R:invalid tag", "L", "R:does not contain a tag", "R:" } },
+    // A damaged layer stops the unpacking before any digest is compared: no one message.
+    { "diffid-mismatch", { "R:", "R:", "R:", "L" } },
+    { "config-missing", { "R:no such file or directory", "R:not found", "R:", "R:" } },
+    { "config-invalid", { "R:", "R:", "R:", "R:" } },
+    { "config-digest-mismatch", { "L", "R:", "R:does not match expected", "L" } },
+    { "history-mismatch", { "R:too many non-empty layers in History section", "L", "L", "L" } },
+    { "layer-missing", { "R:no such file or directory", "R:not found", "R:", "R:" } },
+    { "duplicate-layer", { "L", "L", "L", "L" } },
+    { "layer-path-conflict",
+        { "R:invalid diffID for layer", "R:wrong diff id calculated on extraction",
+            "R:used for two different DiffID values", "L" } },
+    { "symlink-unresolved", { "R:", "R:no target for symlink layer", "R:", "R:" } },
+    { "manifest-oci-mismatch", { "L", "R:", "L", "L" } },
+    { "blob-digest-mismatch", { "L", "R:", "R:", "L" } },
+    { "blob-size-mismatch", { "L", "L", "L", "L" } },
+    { "media-type-mismatch", { "L", "L", "L", "L" } },
+    { "parent-image-invalid", { "L", "L", "L", "L" } },
+    { "layer-sources-inconsistent", { "L", "L", "L", "L" } },
+    { "legacy-config-mismatch", { "D:", "L", "L", "L" } },
+    { "legacy-platform-mismatch", { "D:", "L", "L", "L" } },
+    { "legacy-version-invalid", { "L", "L", "L", "L" } },
+    { "multiple-images", { "L", "L", "L", "L" } },
+    { "unsafe-path", { "R:", "R:", "R:", "R:" } },
+    { "config-type-error", { "L", "R:cannot unmarshal", "R:cannot unmarshal", "R:" } },
+    { "legacy-only",
+        { "L", "R:unrecognized image format", "R:manifest.json: file does not exist",
+            "R:file manifest.json not found in tar" } },
+    { "oci-only", { "R:blobs/json: no such file or directory", "L", "L", "R:file manifest.json not found in tar" } },
+    { "archive-compressed", { "L", "R:invalid tar header", "R:", "R:" }, "L" },
+    { "no-legacy-chain", { "L", "L", "L", "L" } },
+    { "manifest-invalid", { "R:", "R:", "R:", "R:" } },
+    { "index-invalid", { "L", "R:", "R:", "L" } },
+    { "archive-damaged", { "R:unexpected EOF", "R:", "R:", "R:" } },
+    { "not-an-image", { "R:no such file or directory", "R:unrecognized image format", "R:", "R:" } },
+    // Layer contents: Docker and podman store layers through tar-split, which refuses a path twice;
+    // containerd extracts in order. go-containerregistry loads without unpacking.
+    { "layer-duplicate-path",
+        { "R:duplicates of file paths not supported", "L", "R:duplicates of file paths not supported", "L" } },
+    { "layer-hardlink-invalid",
+        { "R:no such file or directory", "R:no such file or directory", "R:no such file or directory", "L" } },
+    // containerd refuses every form (archive/tar.go: "invalid whiteout name", or "not a directory"
+    // making the folder an opaque marker sits in); Docker and podman only ".wh..." at the root
+    // (layerContentFindings says which).
+    { "layer-whiteout-invalid", { "L", "R:", "L", "L" } },
+    { "layer-damaged", { "R:", "R:", "R:", "R:" } },
+    { "layer-entry-unsupported",
+        { "R:unhandled tar header type 83", "R:unhandled tar header type 83", "R:unhandled tar header type 83", "L" } },
+    // containers/image oci/layout/oci_transport.go getManifestDescriptor: with no image named,
+    // an index of other than one entry is refused; containerd imports every entry.
+    { "oci-index-ambiguous", { "L", "L", "R:more than one image in oci, choose an image", "L" } },
+};
+
+std::array<Outcome, kLoaderFamilies> outcomesOf(const QString &code)
+{
+    std::array<Outcome, kLoaderFamilies> out;
+    for (const OutcomeEntry &e : kOutcomes) {
+        if (code != QLatin1String(e.code))
+            continue;
+        const LoaderFamily columns[]
+            = { LoaderFamily::DockerClassic, LoaderFamily::Containerd, LoaderFamily::Podman, LoaderFamily::Ggcr };
+        for (int i = 0; i < 5; ++i) {
+            const char *spec = i < 4 ? e.outcomes[i] : e.containerd2 ? e.containerd2 : e.outcomes[1];
+            Outcome &o = out[std::size_t(i < 4 ? columns[i] : LoaderFamily::Containerd2)];
+            o.verdict = spec[0] == 'R' ? Verdict::Refuses : spec[0] == 'D' ? Verdict::LoadsDifferently : Verdict::Loads;
+            if (spec[0] != 'L')
+                o.message = QString::fromUtf8(spec + 2);
+        }
+    }
+    return out;
+}
+
 CodeInfo infoOf(const Entry &e)
 {
     return { QString::fromUtf8(e.title), QString::fromUtf8(e.explanation),
         { QString::fromUtf8(e.docker), QString::fromUtf8(e.containerd), QString::fromUtf8(e.podman),
-            QString::fromUtf8(e.ggcr) } };
+            QString::fromUtf8(e.ggcr) },
+        outcomesOf(QString::fromLatin1(e.code)) };
 }
 
 template <std::size_t N> QStringList codesOf(const Entry (&entries)[N])
@@ -401,6 +548,7 @@ Finding makeFinding(const char *code, Severity severity, const QString &message,
     Q_ASSERT(!info.title.isEmpty());
     f.explanation = specific.isEmpty() ? info.explanation : info.explanation + QStringLiteral("\n\n") + specific;
     f.loaders = info.loaders;
+    f.outcomes = info.outcomes;
     return f;
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "check/checkreport.h"
+#include "check/loaders.h"
 
 namespace lamina {
 
@@ -47,6 +48,9 @@ QString checkText(const ImageArchive &ia, const QList<Finding> &findings, bool e
     int counts[3] = { 0, 0, 0 };
     for (const Finding &f : findings)
         ++counts[int(f.severity)];
+    if (ia.archive)
+        for (const LoaderVerdict &v : loaderVerdicts(ia, findings))
+            out += QStringLiteral("  %1\n").arg(loaderVerdictLine(v));
     out += QStringLiteral("  %1 image(s), %2 error(s), %3 warning(s), %4 note(s)\n")
                .arg(ia.images.size())
                .arg(counts[0])

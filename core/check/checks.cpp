@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The checks of docs/findings.md that run on open (FORMATS.md §5).
 #include "check/checks.h"
+#include "check/loaders.h"
 
 #include "format/inspectreport.h"
 #include "util/sha256.h"
@@ -25,12 +26,22 @@ public:
 
     QList<Finding> run()
     {
+        m_view = View::Archive;
         archiveLevel();
+        m_view = View::Manifest;
         manifestLevel();
+        m_view = View::Oci;
         ociLevel();
-        for (int i = 0; i < m_ia.images.size(); ++i)
+        for (int i = 0; i < m_ia.images.size(); ++i) {
+            const ImageSource source = m_ia.images.at(i).source;
+            m_view = source == ImageSource::Oci ? View::Oci
+                : source == ImageSource::Legacy ? View::Legacy
+                                                : View::Manifest;
             imageLevel(i);
+        }
+        m_view = View::Legacy;
         legacyLevel();
+        m_view = View::Manifest;
         crossImage();
         orphans();
         sortFindings(m_findings);
@@ -41,6 +52,7 @@ private:
     Finding &add(const char *code, Severity severity, const QString &message, const QString &specific = {})
     {
         m_findings.append(makeFinding(code, severity, message, specific));
+        m_findings.last().view = m_view;
         return m_findings.last();
     }
 
@@ -58,15 +70,31 @@ private:
             add("archive-damaged", Severity::Error, QStringLiteral("the archive is truncated or damaged"),
                 why.join(u'\n'));
         }
+        // The loaders unpack into a folder of their own and keep such names inside it (docs/loaders.md:
+        // outer-absolute, outer-dotdot and unsafe-path-member load everywhere).
         for (const QString &name : m_ar.unsafeMembers()) {
             Finding &f = add("unsafe-path", Severity::Error,
                 QStringLiteral("tar member \"%1\" climbs out of the archive; it was skipped").arg(name));
             f.members << name;
+            f.outcomes.fill(Outcome {});
         }
         for (const QString &name : m_ar.absoluteMembers()) {
             Finding &f = add("unsafe-path", Severity::Error,
                 QStringLiteral("tar member \"%1\" has an absolute path; it is read inside the archive").arg(name));
             f.members << name;
+            f.outcomes.fill(Outcome {});
+        }
+        if (m_ar.container() != Container::Directory && m_ar.compression() != Compression::None
+            && m_ar.compression() != Compression::Unknown) {
+            Finding &f = add("archive-compressed", Severity::Info,
+                QStringLiteral("the whole archive is %1-compressed").arg(compressionName(m_ar.compression())));
+            // podman 4.3 loads an xz-compressed docker save and a gzip'd OCI archive, but not a gzip'd
+            // docker save (docs/loaders.md); containers/image pkg/compression AutoDecompress knows the
+            // others. Docker 20.10's DecompressStream has no zstd.
+            if (m_ar.compression() != Compression::Gzip || m_ia.layout == Layout::OciLayout)
+                f.outcome(LoaderFamily::Podman, Verdict::Loads);
+            if (m_ar.compression() == Compression::Zstd)
+                f.outcome(LoaderFamily::DockerClassic, Verdict::Refuses, QStringLiteral("invalid tar header"));
         }
         if (m_ia.images.isEmpty() && m_ia.layout == Layout::Unknown && !m_ar.truncated())
             add("not-an-image", Severity::Error,
@@ -76,6 +104,10 @@ private:
         if (m_ia.layout == Layout::DockerLegacy)
             add("legacy-only", Severity::Warning,
                 QStringLiteral("only the legacy chain describes the images: no manifest.json, no OCI layout"));
+        // A folder is never given to a loader as it is: only tar archives are judged by layout.
+        if (m_ia.layout == Layout::OciLayout && !hasManifest() && m_ar.container() != Container::Directory)
+            add("oci-only", Severity::Info,
+                QStringLiteral("only the OCI layout describes the images: no manifest.json"));
         if (hasManifest() && m_ia.legacy.layers.isEmpty())
             add("no-legacy-chain", Severity::Info,
                 QStringLiteral("manifest.json describes the images; there are no legacy <id>/json files")
@@ -116,6 +148,13 @@ private:
                                                                     : QString());
                     f.image = imageOfEntry(e.index);
                     f.members << QStringLiteral("manifest.json");
+                    // containerd names the image from the tag: only a name it cannot normalise stops it.
+                    if (tag.section(u':', 0, 0) != tag.section(u':', 0, 0).toLower()) {
+                        const QString why = QStringLiteral("repository name must be lowercase");
+                        f.containerdOutcome(Verdict::Refuses, why);
+                        f.outcome(LoaderFamily::DockerClassic, Verdict::Refuses, why);
+                        f.outcome(LoaderFamily::Podman, Verdict::Refuses, why);
+                    }
                 }
             }
             const QStringList paths = QStringList { e.configPath } + e.layers;
@@ -167,8 +206,10 @@ private:
         const LoadedConfig &c, int image, const QString &where, bool fromManifest, const Descriptor &descriptor)
     {
         if (c.path.isEmpty()) {
-            if (fromManifest)
-                add("config-missing", Severity::Error, QStringLiteral("%1 has no \"Config\" path").arg(where)).image
+            if (fromManifest) // Docker opens the unpacked folder itself as the config
+                add("config-missing", Severity::Error, QStringLiteral("%1 has no \"Config\" path").arg(where))
+                    .outcome(LoaderFamily::DockerClassic, Verdict::Refuses, QStringLiteral("is a directory"))
+                    .image
                     = image;
             return;
         }
@@ -180,6 +221,9 @@ private:
                 Finding &f = add("symlink-unresolved", Severity::Error, QStringLiteral("config %1").arg(r.error));
                 f.image = image;
                 f.members << c.path;
+                // A hard link or a longer chain: containerd's message depends on which.
+                f.outcome(LoaderFamily::Containerd, Verdict::Refuses)
+                    .outcome(LoaderFamily::Containerd2, Verdict::Refuses);
             } else {
                 const QString unlisted = m_ar.unlistedFolderOf(c.path);
                 Finding &f = add("config-missing", Severity::Error,
@@ -211,6 +255,8 @@ private:
                     : QStringLiteral("The descriptor says %1, the bytes are %2.").arg(claimed, c.digest));
             f.image = image;
             f.members << member;
+            if (fromManifest) // every docker-archive reader takes the config by its path and hashes the bytes
+                f.outcomes.fill(Outcome {});
         }
         if (!c.config) {
             Finding &f = add("config-invalid", Severity::Error,
@@ -220,23 +266,35 @@ private:
             return;
         }
         const ImageConfig &cfg = *c.config;
-        QStringList missing;
+        QStringList missing, tolerated;
         if (!cfg.hasRootfs)
             missing << QStringLiteral("has no \"rootfs\"");
         else if (cfg.rootfsType != u"layers")
-            missing << QStringLiteral("rootfs.type is \"%1\", not \"layers\"").arg(cfg.rootfsType);
+            tolerated << QStringLiteral("rootfs.type is \"%1\", not \"layers\"").arg(cfg.rootfsType);
         const QJsonValue rootfs = cfg.raw.value(QStringLiteral("rootfs"));
         if (rootfs.isObject() && !rootfs.toObject().value(QStringLiteral("diff_ids")).isArray())
             missing << QStringLiteral("rootfs.diff_ids is not an array");
         if (cfg.raw.value(QStringLiteral("os")).toString().isEmpty())
-            missing << QStringLiteral("has no \"os\"");
+            tolerated << QStringLiteral("has no \"os\"");
         if (cfg.raw.value(QStringLiteral("architecture")).toString().isEmpty())
-            missing << QStringLiteral("has no \"architecture\"");
-        if (!missing.isEmpty()) {
+            tolerated << QStringLiteral("has no \"architecture\"");
+        if (!missing.isEmpty() || !tolerated.isEmpty()) {
             Finding &f = add("config-invalid", Severity::Error,
-                QStringLiteral("%1: the config %2").arg(c.path, missing.join(QStringLiteral(", "))));
+                QStringLiteral("%1: the config %2").arg(c.path, (missing + tolerated).join(QStringLiteral(", "))));
             f.image = image;
             f.members << member;
+            if (missing.isEmpty()) {
+                // The loaders fill in what is missing here (docs/loaders.md: config-invalid-no-os and
+                // -rootfs-type load with Docker 20.10, containerd 1.6 and podman 4.3).
+                f.outcomes.fill(Outcome {});
+                f.explanation
+                    += QStringLiteral("\n\nThe loaders accept this one: Docker takes the host's os when it is "
+                                      "empty (image.Image.OperatingSystem) and none of them checks rootfs.type or "
+                                      "architecture when loading. Runtimes and registries that select by platform "
+                                      "may not find the image.");
+                f.loaders = { QStringLiteral("Loads."), QStringLiteral("Loads."), QStringLiteral("Loads."),
+                    QStringLiteral("Loads.") };
+            }
         }
         checkConfigTypes(cfg, image, member);
     }
@@ -275,6 +333,12 @@ private:
         for (const char *k : { "Labels", "ExposedPorts", "Volumes", "Healthcheck" })
             expect(c, QString::fromLatin1(k), QStringLiteral("config.") + QLatin1String(k), QJsonValue::Object, false);
         if (!wrong.isEmpty()) {
+            // Docker's Cmd/Entrypoint (strslice.StrSlice) take a string as a one-element list; every
+            // other wrong type fails its json.Unmarshal (image.NewFromJSON).
+            bool dockerRefuses = false;
+            for (const QString &w : std::as_const(wrong))
+                dockerRefuses
+                    |= !(w.startsWith(u"config.Cmd is a string") || w.startsWith(u"config.Entrypoint is a string"));
             Finding &f = add("config-type-error", Severity::Error,
                 QStringLiteral("%1: %2").arg(member, wrong.join(QStringLiteral("; "))),
                 wrong.constFirst().startsWith(u"config.Cmd is a string")
@@ -284,6 +348,8 @@ private:
                     : QString());
             f.image = image;
             f.members << member;
+            if (dockerRefuses)
+                f.outcome(LoaderFamily::DockerClassic, Verdict::Refuses, QStringLiteral("cannot unmarshal"));
         }
     }
 
@@ -360,6 +426,7 @@ private:
                     .arg(e.index)
                     .arg(shortDigest(e.parent), why));
             f.image = image;
+            f.outcome(LoaderFamily::DockerClassic, Verdict::Refuses, QStringLiteral("is not a valid parent for"));
         }
     }
 
@@ -423,6 +490,22 @@ private:
             Finding &f = add("index-invalid", hasManifest() ? Severity::Warning : Severity::Error,
                 problems.constFirst(), problems.join(u'\n'));
             f.members << QStringLiteral("index.json");
+            bool onlyLayoutFile = true;
+            for (const QString &p : std::as_const(problems))
+                onlyLayoutFile &= p.startsWith(u"oci-layout");
+            if (onlyLayoutFile) {
+                // containers/image reads index.json without oci-layout; containerd's ImportIndex
+                // recognises a layout by that file only, so to it the whole archive is unknown.
+                f.outcome(LoaderFamily::Podman, Verdict::Loads);
+                f.containerdOutcome(Verdict::Refuses, QStringLiteral("unrecognized image format"));
+                if (!hasManifest())
+                    f.view = View::Archive;
+            }
+        }
+        if (o.hasIndex && !o.indexes.isEmpty() && o.indexes.constFirst().manifests.size() > 1) {
+            Finding &f = add("oci-index-ambiguous", Severity::Warning,
+                QStringLiteral("index.json lists %1 manifests").arg(o.indexes.constFirst().manifests.size()));
+            f.members << QStringLiteral("index.json");
         }
         for (int i = 0; i < o.manifests.size(); ++i) {
             const OciManifest &m = o.manifests.at(i);
@@ -458,6 +541,9 @@ private:
                         .arg(m.config.config->diffIds.size()));
                 f.image = image;
                 f.members << mem.path;
+                // containers/image's oci-archive source copies the manifest's layers without counting
+                // diff IDs (docs/loaders.md: layer-count-mismatch-oci loads with podman 4.3).
+                f.outcome(LoaderFamily::Podman, Verdict::Loads);
             }
         }
         if (!hasManifest())
@@ -474,6 +560,7 @@ private:
                         "For a multi-platform image, Docker and containerd write one platform to manifest.json "
                         "and the whole index to index.json; then this is expected."));
                 f.image = i;
+                f.containerdOutcome(Verdict::Loads); // one more image, the archive's own
                 continue;
             }
             if (img.source != ImageSource::Manifest)
@@ -491,6 +578,10 @@ private:
                               : QString());
                 f.image = i;
                 f.members << QStringLiteral("index.json");
+                // containerd reads only the index: this image is not loaded (ctr says so when none is).
+                f.containerdOutcome(nullIndex ? Verdict::Refuses : Verdict::LoadsDifferently,
+                    nullIndex ? QStringLiteral("image might be filtered out") : QString());
+                f.outcome(LoaderFamily::Containerd2, nullIndex ? Verdict::Refuses : Verdict::LoadsDifferently);
                 continue;
             }
             const OciManifest &m = o.manifests.at(img.ociManifest);
@@ -588,8 +679,10 @@ private:
             f.image = index;
             f.layers = it.value();
         }
-        if (img.source == ImageSource::Manifest)
+        if (img.source == ImageSource::Manifest) {
+            m_view = View::Legacy; // the chain is compared with manifest.json, but only legacy mode reads it
             checkChain(img, index, name);
+        }
     }
 
     void checkHistory(const Image &img, int index, const QString &name)
@@ -609,6 +702,8 @@ private:
                 .arg(nonEmpty)
                 .arg(c.diffIds.size()));
         f.image = index;
+        if (!more) // Docker's history check (image/tarexport/load.go via image.NewFromJSON) only counts an excess
+            f.outcomes[int(LoaderFamily::DockerClassic)] = Outcome {};
         f.members << img.configPath;
     }
 
@@ -649,6 +744,10 @@ private:
         f.layers << l.index;
         if (!l.path.isEmpty())
             f.members << l.path;
+        if (foreign) // containers/image leaves a layer with URLs to be fetched when the image is pushed
+            f.outcome(LoaderFamily::Podman, Verdict::Loads);
+        if (l.path.isEmpty()) // Docker opens the unpacked folder itself as the layer
+            f.outcome(LoaderFamily::DockerClassic, Verdict::Refuses, QStringLiteral("is a directory"));
     }
 
     void checkLayerLinkHops(int index, const QString &name, const ImageLayer &l)
@@ -662,9 +761,11 @@ private:
                 .arg(l.index)
                 .arg(l.path, r.path)
                 .arg(r.hops),
-            QStringLiteral("containers/image (podman, skopeo) and containerd follow a single link, so they will not "
-                           "find this layer."));
+            QStringLiteral("containerd's importer follows a single link, so it will not find this layer; Docker and "
+                           "podman resolve the whole chain (docs/loaders.md: symlink-unresolved-hops)."));
         f.image = index;
+        f.outcomes.fill(Outcome {});
+        f.containerdOutcome(Verdict::Refuses, QStringLiteral("no target for symlink layer"));
         f.layers << l.index;
         f.members << l.path << r.path;
     }
@@ -907,6 +1008,7 @@ private:
                         QStringLiteral("repositories tags %1 with %2, which is no layer directory")
                             .arg(t.reference(), t.id.left(12)));
                     f.members << QStringLiteral("repositories");
+                    f.outcome(LoaderFamily::DockerClassic, Verdict::Refuses, QStringLiteral("invalid target ID"));
                 }
             }
             return;
@@ -1006,6 +1108,7 @@ private:
                         differ << key;
                 }
                 if (!differ.isEmpty()) {
+                    m_view = View::Legacy;
                     Finding &f = add("legacy-config-mismatch", Severity::Warning,
                         QStringLiteral("%1: the top legacy json's %2 differ from the image config")
                             .arg(name, differ.join(QStringLiteral(", "))));
@@ -1022,6 +1125,7 @@ private:
                 platform << QStringLiteral("architecture %1 vs %2")
                                 .arg(top->platform.architecture, img.config->platform.architecture);
             if (!platform.isEmpty()) {
+                m_view = View::Legacy;
                 Finding &f = add("legacy-platform-mismatch", Severity::Warning,
                     QStringLiteral("%1: the top legacy json says %2").arg(name, platform.join(QStringLiteral(", "))));
                 f.image = i;
@@ -1056,6 +1160,7 @@ private:
                 if (!reached.contains(l.id))
                     orphaned << l.id;
             if (!orphaned.isEmpty()) {
+                m_view = View::Legacy;
                 Finding &f = add("orphan-layer", Severity::Info,
                     QStringLiteral("%1 legacy layer dir(s) belong to no tagged chain and no image: %2")
                         .arg(orphaned.size())
@@ -1109,6 +1214,7 @@ private:
                 ++legacyJson;
         }
         if (!orphaned.isEmpty()) {
+            m_view = View::Oci;
             Finding &f = add("orphan-layer", Severity::Info,
                 QStringLiteral("%1 blob(s) nothing references").arg(orphaned.size()),
                 legacyJson
@@ -1123,6 +1229,7 @@ private:
     const Archive &m_ar;
     QList<Finding> m_findings;
     bool m_indexInvalid = false;
+    View m_view = View::Archive;
 };
 
 } // namespace
@@ -1131,7 +1238,9 @@ QList<Finding> checkArchive(const ImageArchive &ia)
 {
     if (!ia.archive)
         return {};
-    return Checker(ia).run();
+    QList<Finding> findings = Checker(ia).run();
+    deriveSeverities(ia, findings);
+    return findings;
 }
 
 } // namespace lamina

@@ -2,6 +2,7 @@
 // Verification: one read per layer member, hashing the stored bytes and, through libarchive's
 // decompressors, the uncompressed stream (FORMATS.md §3: diff ID vs layer digest).
 #include "check/verify.h"
+#include "check/loaders.h"
 
 #include "format/inspectreport.h"
 #include "util/checkedsize.h"
@@ -10,6 +11,8 @@
 #include <QElapsedTimer>
 #include <QSet>
 #include <QThread>
+
+#include <algorithm>
 
 #include "archive/inflater_p.h"
 
@@ -288,6 +291,10 @@ QList<Finding> verificationFindings(const ImageArchive &ia, const VerifyReport &
                             : QStringLiteral(
                                 "The stored bytes are not a valid %1 stream, so no diff ID can be computed.")
                                   .arg(compressionName(d.compression)));
+                    // The loaders stop while unpacking, before any digest is compared.
+                    for (Outcome &o : findings.last().outcomes)
+                        if (o.verdict == Verdict::Refuses && !d.error.contains(u"decompression bomb"))
+                            o.message = QStringLiteral("unexpected EOF");
                 } else if (!damaged.contains(l.member)) {
                     damaged.insert(l.member);
                     add("archive-damaged", Severity::Error, i, l.index, l.resolvedPath,
@@ -313,11 +320,14 @@ QList<Finding> verificationFindings(const ImageArchive &ia, const VerifyReport &
                         .arg(l.index)
                         .arg(l.resolvedPath, shortDigest(d.stored), shortDigest(l.digest)),
                     {});
+                // The digest names an OCI blob (or a LayerSources descriptor): only its readers check it.
+                findings.last().view = img.ociManifest >= 0 ? View::Oci : View::Manifest;
             }
         }
     }
     if (!report.error.isEmpty() && !report.cancelled)
         add("archive-damaged", Severity::Error, -1, -1, {}, report.error, {});
+    deriveSeverities(ia, findings);
     return findings;
 }
 
@@ -342,6 +352,10 @@ QList<Finding> layerContentFindings(const ImageArchive &ia, const QList<ImageLay
                         QStringLiteral(
                             "\"%1\": a hard link to \"%2\", which is in no layer; Lamina shows it as a link to nothing")
                             .arg(QString::fromUtf8(index->path(e)), QString::fromUtf8(index->linkTarget(e))) });
+            // In the order a loader unpacking the layer meets them: the first is what it prints.
+            std::stable_sort(issues.begin(), issues.end(),
+                [](const LayerIndex::Issue &a, const LayerIndex::Issue &b) { return a.header < b.header; });
+            qint64 order = 0;
             for (const LayerIndex::Issue &issue : std::as_const(issues)) {
                 Finding f = makeFinding(issue.code.toLatin1().constData(),
                     issue.refused ? Severity::Error : Severity::Warning,
@@ -349,6 +363,17 @@ QList<Finding> layerContentFindings(const ImageArchive &ia, const QList<ImageLay
                 f.image = i;
                 f.layers << l.index;
                 f.members << l.resolvedPath;
+                f.position = (qint64(l.index) << 32) + order++;
+                if (f.code == u"layer-whiteout-invalid") {
+                    const QString why = issue.message.contains(u"opaque") ? QStringLiteral("not a directory")
+                                                                          : QStringLiteral("invalid whiteout name");
+                    f.containerdOutcome(Verdict::Refuses, why);
+                    if (issue.refused)
+                        for (LoaderFamily fam : { LoaderFamily::DockerClassic, LoaderFamily::Podman })
+                            f.outcome(fam, Verdict::Refuses, QStringLiteral("device or resource busy"));
+                } else if (!issue.refused) {
+                    f.outcomes.fill(Outcome {});
+                }
                 findings.append(f);
             }
         }
@@ -373,12 +398,15 @@ QList<Finding> layerContentFindings(const ImageArchive &ia, const QList<ImageLay
             const ImageLayer &l = img.layers.at(layer);
             Finding f = makeFinding("layer-whiteout-invalid", Severity::Warning,
                 QStringLiteral("%1 layer %2 (%3): %4").arg(name).arg(layer).arg(l.resolvedPath, message));
+            // An opaque marker under a lower file: containerd cannot make the folder it sits in.
+            f.containerdOutcome(Verdict::Refuses, QStringLiteral("not a directory"));
             f.image = i;
             f.layers << layer;
             f.members << l.resolvedPath;
             findings.append(f);
         }
     }
+    deriveSeverities(ia, findings);
     return findings;
 }
 

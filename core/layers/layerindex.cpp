@@ -203,7 +203,9 @@ public:
         return index;
     }
 
-    void add(struct archive_entry *ae, int header, qint64 dataOffset)
+    /// `oldGnuSparse`: the header is GNU's old sparse type 'S', which libarchive expands and Go's
+    /// archive/tar hands to the loaders as an entry type they do not unpack.
+    void add(struct archive_entry *ae, int header, qint64 dataOffset, bool oldGnuSparse = false)
     {
         // The raw name first: converting every name to UTF-8 through the locale costs more than
         // the rest of indexing; PAX names that cannot be given raw come as UTF-8. Names are
@@ -283,7 +285,8 @@ public:
                         : QStringLiteral(
                             "\"%1\": a whiteout of \"..\": loaders remove the folder above, or refuse the layer; "
                             "Lamina ignores it")
-                              .arg(QString::fromUtf8(path)) });
+                              .arg(QString::fromUtf8(path)),
+                    header });
                 if (!dot)
                     return;
             }
@@ -315,6 +318,14 @@ public:
                 // libarchive can give them (copyLayerFile streams it then).
                 if (archive_entry_sparse_count(ae) == 0)
                     e.dataOffset = dataOffset;
+                // moby pkg/archive/archive.go createTarFile: "unhandled tar header type 83" (Docker,
+                // and podman through containers/storage); containerd archive/tar.go the same.
+                if (oldGnuSparse)
+                    m_index.issues.append({ QStringLiteral("layer-entry-unsupported"), true,
+                        QStringLiteral("\"%1\": an old GNU sparse file (tar type 'S'), which the loaders do not "
+                                       "unpack; Lamina shows it expanded")
+                            .arg(QString::fromUtf8(path)),
+                        header });
                 break;
             case AE_IFDIR:
                 e.type = EntryType::Directory;
@@ -367,7 +378,8 @@ public:
                     m_index.issues.append({ QStringLiteral("layer-duplicate-path"), true,
                         QStringLiteral("\"%1\": a folder stored twice in this layer; Lamina shows the later header's "
                                        "mode and owner")
-                            .arg(QString::fromUtf8(path)) });
+                            .arg(QString::fromUtf8(path)),
+                        header });
                 }
                 e.flags |= old.flags & LayerEntry::Opaque;
                 old = e;
@@ -473,13 +485,15 @@ public:
                                 QStringLiteral(
                                     "\"%1/.wh..wh..opq\": an opaque marker under a %2 of this layer; Lamina keeps "
                                     "the %2, as podman does")
-                                    .arg(QString::fromUtf8(m_index.path(c)), entryTypeName(y.type)) });
+                                    .arg(QString::fromUtf8(m_index.path(c)), entryTypeName(y.type)),
+                                std::max(x.header, y.header) });
                         } else if (!(x.flags & LayerEntry::Implicit) && !(y.flags & LayerEntry::Implicit)) {
                             m_index.issues.append({ QStringLiteral("layer-duplicate-path"), true,
                                 QStringLiteral(
                                     "\"%1\": stored twice in this layer (a %2, then a %3); Lamina shows the later copy")
                                     .arg(QString::fromUtf8(m_index.path(c)), entryTypeName(x.type),
-                                        entryTypeName(y.type)) });
+                                        entryTypeName(y.type)),
+                                std::max(x.header, y.header) });
                         }
                         if (shadowed.type == EntryType::File) {
                             --m_index.fileCount;
@@ -514,16 +528,18 @@ public:
                 m_index.issues.append({ QStringLiteral("layer-hardlink-invalid"), true,
                     QStringLiteral("\"%1\": a hard link to \"%2\", which the layer stores only after it; Lamina shows "
                                    "that later file's bytes")
-                        .arg(link, target) });
+                        .arg(link, target),
+                    e.header });
             else if (t.type == EntryType::Directory)
                 m_index.issues.append({ QStringLiteral("layer-hardlink-invalid"), true,
-                    QStringLiteral("\"%1\": a hard link to the folder \"%2\"").arg(link, target) });
+                    QStringLiteral("\"%1\": a hard link to the folder \"%2\"").arg(link, target), e.header });
             else if (t.flags & LayerEntry::Shadowed)
                 m_index.issues.append({ QStringLiteral("layer-duplicate-path"), true,
                     QStringLiteral(
                         "\"%1\": a hard link to \"%2\" made between its two copies; Lamina shows the earlier "
                         "copy's bytes under \"%1\" and the later copy under \"%2\"")
-                        .arg(link, target) });
+                        .arg(link, target),
+                    e.header });
         }
         m_index.m_entries.squeeze();
     }
@@ -781,7 +797,8 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
         int rc;
         QString limit;
         while ((rc = archive_read_next_header(tar, &ae)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
-            builder.add(ae, header++, archive_filter_bytes(tar, 0));
+            builder.add(ae, header++, archive_filter_bytes(tar, 0),
+                archive_entry_sparse_count(ae) > 0 && archive_format(tar) == ARCHIVE_FORMAT_TAR_GNUTAR);
             if (progress.cancelled())
                 break;
             if (index->m_entries.size() >= limits::kMaxLayerEntries) {

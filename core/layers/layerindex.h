@@ -10,6 +10,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <limits>
 #include <memory>
 
 namespace lamina {
@@ -89,6 +90,8 @@ public:
         bool refused
             = false; ///< a current loader refuses the layer (an error), else it reads it differently (a warning)
         QString message; ///< names the entry, and says which bytes Lamina shows
+        /// The header at which a loader unpacking in order meets it (the end for damage).
+        int header = std::numeric_limits<int>::max();
     };
     QList<Issue> issues;
     bool complete = false; ///< read to the end without error

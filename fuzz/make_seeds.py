@@ -4,7 +4,7 @@
 archives the test fixture generators write (each member classified by name and content,
 independently of Lamina's readers), plus composition files.
 
-    make_seeds.py CORPUS_DIR OUT_DIR   -> OUT_DIR/{archive,json,layer,merge,composition}/
+    make_seeds.py CORPUS_DIR OUT_DIR   -> OUT_DIR/{archive,verify,extract,json,layer,merge,composition}/
 """
 import hashlib, io, json, os, subprocess, sys, tarfile, tempfile, zlib
 
@@ -79,7 +79,10 @@ def seed_from(corpus, out):
         path = os.path.join(corpus, entry)
         if os.path.isfile(path) and entry.endswith((".tar", ".gz")) and os.path.getsize(path) < (256 << 10):
             with open(path, "rb") as f:
-                put(out, "archive", f.read())
+                whole = f.read()
+            # fuzz_verify and fuzz_extract take whole archives too.
+            for target in ("archive", "verify", "extract"):
+                put(out, target, whole)
         layers = []
         for name, data in members(path):
             kind = json_kind(name, data)

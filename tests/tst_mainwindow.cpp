@@ -14,8 +14,11 @@
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
+#include <QDirIterator>
 #include <QElapsedTimer>
 #include <QFont>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMimeData>
@@ -58,6 +61,8 @@ private Q_SLOTS:
     void keyboardReachesTheFilter();
     void loaderStripShowsTheVerdicts();
     void triedLoadersShowBesideThePrediction();
+    void hostileArchives_data();
+    void hostileArchives();
 
 private:
     static bool openAndWait(MainWindow &w, const QString &path)
@@ -537,6 +542,86 @@ void TestMainWindow::triedLoadersShowBesideThePrediction()
     QVERIFY(!w.triedLoaders().loaders.at(2).ran);
     QCOMPARE(strip->entryText(podmanRange), QStringLiteral("podman: loads"));
     QCOMPARE(QDir(tmp.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden), QStringList());
+}
+
+// Issue 16: every hostile case of tst_hostile, opened in the window as a user would (open, then
+// the background indexing and verification it starts by itself). The window must finish each
+// (a hang detector of minutes, not a speed test), say what it could not read where the user
+// looks (the banner, or findings), stay within a memory bound, and create nothing anywhere a
+// case tries to escape to.
+void TestMainWindow::hostileArchives_data()
+{
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QStringList>("escapes");
+    static QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    QString output;
+    for (const char *generator : { "make_hostile.py", "make_hostile_fs.py" })
+        QVERIFY2(
+            test::runPython(
+                { test::source(QStringLiteral("tests/fixtures/") + QLatin1String(generator)), dir.path() }, &output)
+                == 0,
+            qPrintable(output));
+    int rows = 0;
+    for (const char *list : { "cases.json", "cases-fs.json" }) {
+        QFile f(dir.filePath(QLatin1String(list)));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject cases = QJsonDocument::fromJson(f.readAll()).object();
+        for (auto it = cases.begin(); it != cases.end(); ++it, ++rows) {
+            QStringList escapes;
+            for (const QJsonValue &e : it.value().toObject().value(u"escapes").toArray())
+                escapes << e.toString();
+            QTest::newRow(qPrintable(it.key())) << dir.filePath(it.key()) << escapes;
+        }
+    }
+    QVERIFY(rows > 40);
+}
+
+static qint64 peakResidentKiB()
+{
+    QFile status(QStringLiteral("/proc/self/status"));
+    if (!status.open(QIODevice::ReadOnly))
+        return 0;
+    for (const QByteArray &line : status.readAll().split('\n'))
+        if (line.startsWith("VmHWM:"))
+            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
+    return 0;
+}
+
+void TestMainWindow::hostileArchives()
+{
+    QFETCH(QString, path);
+    QFETCH(QStringList, escapes);
+    MainWindow w;
+    w.show();
+    QSignalSpy loaded(&w, &MainWindow::archiveLoaded);
+    QSignalSpy indexed(&w, &MainWindow::layersIndexed);
+    QSignalSpy verified(&w, &MainWindow::verified);
+    w.openPath(path);
+    // Hang detectors: minutes, never a speed limit.
+    QVERIFY2(loaded.wait(300000), "the window did not finish opening");
+    const ImageArchive &ia = w.current();
+    if (!ia.images.isEmpty()) {
+        QVERIFY2(indexed.count() > 0 || indexed.wait(300000), "the layers were never shown");
+        if (ia.archive)
+            QVERIFY2(verified.count() > 0 || verified.wait(300000), "verification never ended");
+    }
+    // What could not be read is said where the user looks.
+    auto *banner = w.findChild<QLabel *>(QStringLiteral("banner"));
+    QVERIFY(banner);
+    if (ia.images.isEmpty())
+        QVERIFY2(banner->isVisible() && !banner->text().trimmed().isEmpty(), "no image, and no banner saying why");
+    if (!ia.errors.isEmpty())
+        QVERIFY2(banner->isVisible() || !w.findings().isEmpty(), qPrintable(ia.errors.constFirst()));
+    // Still answering: a posted event is handled at once.
+    bool answered = false;
+    QTimer::singleShot(0, &w, [&answered] { answered = true; });
+    QTRY_VERIFY_WITH_TIMEOUT(answered, 60000);
+    for (const QString &e : std::as_const(escapes))
+        QVERIFY2(!QFileInfo::exists(e) && !QFileInfo(e).isSymLink(), qPrintable(e));
+    // The whole run so far: bombs and floods are stopped by the same alarms as in the library.
+    const qint64 peak = peakResidentKiB();
+    QVERIFY2(peak < 1536 * 1024, qPrintable(QStringLiteral("peak resident memory %1 MiB").arg(peak / 1024)));
 }
 
 QTEST_MAIN(TestMainWindow)

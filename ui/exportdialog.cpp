@@ -212,17 +212,22 @@ void ExportDialog::done(const ExportResult &r)
                             .arg(severityName(f.severity), f.code, f.message.toHtmlEscaped());
     QString html
         = tr("<p>Wrote <b>%1</b><br>Image ID <code>%2</code></p>").arg(options().output.toHtmlEscaped(), r.imageId);
-    // Only what the re-check of the written file showed: no error and no warning.
-    // Which loaders read what was written (FORMATS.md §4): a plain OCI layout has no manifest.json,
-    // which Docker and the docker-archive readers need.
-    const ExportFormat f = options().format;
-    const QString loaders = f == ExportFormat::Oci ? tr("podman, skopeo, containerd (ctr import)")
-        : f == ExportFormat::OciDir                ? tr("podman and skopeo (oci:FOLDER)")
-                                                   : tr("Docker, podman, containerd");
+    // Which loaders take what was written: the verdicts of the re-check, as `lamina check` gives
+    // them (docs/loaders.md: what the installed versions were seen to do).
+    QStringList loads, refuses;
+    for (const LoaderVerdict &v : r.loaderVerdicts) {
+        const LoaderRange &range = loaderRanges().at(v.range);
+        (v.verdict == Verdict::Loads ? loads : refuses)
+            << (v.verdict == Verdict::Loads ? range.label : loaderVerdictLine(v).toHtmlEscaped());
+    }
     if (problems.isEmpty())
-        html += tr("<p>✔ Verified: loads in %1 (re-opened, checked and every digest verified).</p>").arg(loaders);
+        html += tr("<p>✔ Verified: re-opened, checked and every digest verified.</p>");
     else
         html += tr("<p>The written archive has findings:</p><ul>%1</ul>").arg(problems.join(QString()));
+    if (!loads.isEmpty())
+        html += tr("<p>Loads in: %1.</p>").arg(loads.join(QStringLiteral(" · ")));
+    if (!refuses.isEmpty())
+        html += tr("<p>Not as written:</p><ul><li>%1</li></ul>").arg(refuses.join(QStringLiteral("</li><li>")));
     m_status->setText(html);
     m_open->show();
     Q_EMIT finished(true);

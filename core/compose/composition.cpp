@@ -1324,6 +1324,7 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
     }
     result.checks += verificationFindings(written, verifyArchive(written, progress, 0, known));
     sortFindings(result.checks);
+    result.loaderVerdicts = loaderVerdicts(written, result.checks);
     const int baseLayers = composition.basePath.isEmpty() ? 0 : int(base.images.at(result.baseImage).layers.size());
     if (laterIndexes.valid())
         baseIndexes = laterIndexes.get();

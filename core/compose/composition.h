@@ -3,6 +3,7 @@
 
 #include "archive/archive.h"
 #include "check/finding.h"
+#include "check/loaders.h"
 #include "compose/layerwriter.h"
 #include "layers/mergedtree.h"
 #include "util/progress.h"
@@ -71,6 +72,8 @@ struct ExportResult
     QStringList layerDiffIds;
     QList<Finding> checks; ///< findings of the re-opened and verified output
     QList<Finding> preflight; ///< checks of the composed image itself (command, working directory, …)
+    /// What each loader range does with the written output, from `checks` (core/check/loaders.h).
+    QList<LoaderVerdict> loaderVerdicts;
     QString error;
     bool ok() const { return error.isEmpty(); }
 };

@@ -288,7 +288,18 @@ void TestTryLoaders::privateDockerAndContainerd()
             tried(o, QStringLiteral("containerd")).value(u"range").toString(), QStringLiteral("containerd 1.6–1.7"));
         // Nothing left: Docker's images and tags, containerd's namespaces and the user's own
         // namespace are as before, and the throwaway folders are gone.
-        QCOMPARE(snapshot(), before);
+        const QString after = snapshot();
+        if (after != before) {
+            const QStringList a = after.split(u'\n'), b = before.split(u'\n');
+            QStringList diff;
+            for (const QString &l : a)
+                if (!b.contains(l))
+                    diff << QStringLiteral("+ ") + l;
+            for (const QString &l : b)
+                if (!a.contains(l))
+                    diff << QStringLiteral("- ") + l;
+            QFAIL(qPrintable(QStringLiteral("the stores changed:\n") + diff.join(u'\n')));
+        }
         QCOMPARE(QDir(tmp.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden), QStringList());
     }
 }

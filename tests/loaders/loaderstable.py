@@ -16,6 +16,10 @@ LOADERS = ("docker", "containerd", "podman")
 
 def short(output):
     """The line that says why, without what changes from run to run."""
+    # A load that never answers: whether the daemon has crashed by the time the matrix stops
+    # waiting (Docker recursing down a parent cycle) depends on the machine's speed.
+    if output == "timeout" or output.endswith("(the daemon died)"):
+        return "no answer within the time limit (still loading, or the daemon died)"
     lines = [l.strip() for l in output.split("\n") if l.strip()]
     # podman tries every transport; the docker-archive (or oci-archive) line is the one that counts.
     picked = [l for l in lines if l.startswith("* docker-archive:")]

@@ -1255,8 +1255,10 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         ok = w.bytes(imageHex + QStringLiteral(".json"), configBytes)
             && w.bytes(
                 QStringLiteral("manifest.json"), QJsonDocument(QJsonArray { entry }).toJson(QJsonDocument::Compact))
-            && (tags.isEmpty()
-                || w.bytes(QStringLiteral("repositories"), QJsonDocument(repositories).toJson(QJsonDocument::Compact)));
+            // Written untagged too, as {}: Docker's legacy loader (moby image/tarexport/load.go,
+            // legacyLoad) loads the layer folders, then fails when there is no repositories
+            // file, so without it the legacy chain alone would not load (tst_loaders judges it).
+            && w.bytes(QStringLiteral("repositories"), QJsonDocument(repositories).toJson(QJsonDocument::Compact));
     }
     if (ok && w.a && archive_write_close(w.a) != ARCHIVE_OK) {
         ok = false;

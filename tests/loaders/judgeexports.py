@@ -108,6 +108,17 @@ def legacy_tag(members):
     return None
 
 
+def top_of_new_images(docker, before):
+    new = set(run(docker.docker("images", "-aq", "--no-trunc"), 60)[1].split()) - before
+    best, most = None, -1
+    for image in sorted(new):
+        rc, inspect = run(docker.docker("image", "inspect", image), 60)
+        layers = len(json.loads(inspect)[0]["RootFS"]["Layers"]) if rc == 0 else -1
+        if layers > most:
+            best, most = image, layers
+    return best
+
+
 def judge_docker(docker, name, path, members, expected, cfg_digest, diff_ids, legacy):
     loads = [("docker", path)]
     if legacy:
@@ -116,9 +127,11 @@ def judge_docker(docker, name, path, members, expected, cfg_digest, diff_ids, le
         loads.append(("docker-legacy", stripped))
     seen = []
     for kind, archive in loads:
+        before = set(run(docker.docker("images", "-aq", "--no-trunc"), 60)[1].split())
         rc, out = run(docker.docker("load", "-i", archive), 300)
-        # The legacy loader prints nothing; it tags what `repositories` names.
-        ref = loaded_ref(out or "") or legacy_tag(members)
+        # The legacy loader prints nothing; it tags what `repositories` names, and an untagged
+        # chain is found as the new image with the most layers (every layer folder is an image).
+        ref = loaded_ref(out or "") or legacy_tag(members) or top_of_new_images(docker, before)
         if rc != 0 or not ref:
             fail(name, "%s load refused: %s" % (kind, (out or "").strip()[-400:]))
             docker.clean()

@@ -314,6 +314,8 @@ void TestHostile::library()
     }
     // All images' layers in one pass, as inspect reads them: each layer file once.
     const QList<ImageLayers> indexed = indexAllImageLayers(ia);
+    // The work of the extractions alone, for the cases that bound it.
+    qint64 extractDecompressed = 0, extractPasses = 0, extractTrees = 0;
     for (int i = 0; i < ia.images.size(); ++i) {
         const ImageLayers &layers = indexed.at(i);
         text << layers.errors;
@@ -329,7 +331,12 @@ void TestHostile::library()
         if (!all)
             continue;
         const MergedTree tree = MergedTree::build(layers.layers, int(layers.layers.size()) - 1);
+        const qint64 decompressed = work::counters().decompressedBytes, passes = work::counters().layerPasses,
+                     trees = work::counters().treesBuilt;
         const ExtractResult x = extractNode(ia, i, tree, tree.root(), dest + QString::number(i), false);
+        extractDecompressed += work::counters().decompressedBytes - decompressed;
+        extractPasses += work::counters().layerPasses - passes;
+        extractTrees += work::counters().treesBuilt - trees;
         text << x.error << x.skipped;
         QVERIFY2(forbidden(dest + QString::number(i)).isEmpty(),
             qPrintable(forbidden(dest + QString::number(i)).join(u'\n')));
@@ -340,6 +347,18 @@ void TestHostile::library()
             qPrintable(QStringLiteral("%1 bytes of metadata read in %2 reads")
                            .arg(work::counters().metadataBytes.load())
                            .arg(work::counters().metadataReads.load())));
+    if (const QJsonObject bounds = c.value(u"extract_bounds").toObject(); !bounds.isEmpty()) {
+        // One pass per layer stream (or over the whole compressed archive), one tree per layer
+        // that links downwards: not one of each per file.
+        const QString work = QStringLiteral("extracting: %1 bytes decompressed, %2 layer passes, %3 trees built")
+                                 .arg(extractDecompressed)
+                                 .arg(extractPasses)
+                                 .arg(extractTrees);
+        QVERIFY2(extractDecompressed <= qint64(bounds.value(u"decompressed").toDouble()), qPrintable(work));
+        QVERIFY2(extractPasses <= bounds.value(u"passes").toInt(), qPrintable(work));
+        QVERIFY2(extractTrees <= bounds.value(u"trees").toInt(), qPrintable(work));
+        qInfo("%s", qPrintable(work));
+    }
     const qint64 streamed = work::counters().decompressedBytes + work::counters().entryBytesStreamed;
     QVERIFY2(streamed <= kMaxStreamedPerCase,
         qPrintable(QStringLiteral("%1 bytes decompressed or streamed (cat: %2)").arg(streamed).arg(catBytes)));

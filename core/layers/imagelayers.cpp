@@ -120,12 +120,22 @@ QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &image
     };
     // With sizes asked for, each image's tree is built here while the workers read: image by
     // image (one tree in memory at a time), each layer applied as soon as it and those below it
-    // have arrived.
+    // have arrived. Images with the same stack of layer files have the same tree, hence the same
+    // sizes: one tree per distinct stack (a thousand tags of one image build one).
     std::thread merger;
     if (sizes) {
         sizes->resize(images.size());
         merger = std::thread([&] {
+            QHash<QList<int>, int> stacks; // members bottom to top → the first slot with them
             for (int slot = 0; slot < images.size(); ++slot) {
+                QList<int> stack;
+                for (const ImageLayer &l : ia.images.at(images.at(slot)).layers)
+                    stack << l.member;
+                if (const auto same = stacks.constFind(stack); same != stacks.cend()) {
+                    (*sizes)[slot] = sizes->at(*same);
+                    continue;
+                }
+                stacks.insert(stack, slot);
                 const int count = int(out.at(slot).layers.size());
                 MergedTree::Incremental tree(count, false, false);
                 for (int pos = 0; pos < count; ++pos) {

@@ -37,6 +37,7 @@ private Q_SLOTS:
     void digestsInTheSamePass();
     void memoryPerEntry();
     void sizesWhileReading();
+    void mergeBudget();
 
 private:
     static QString dump(const MergedTree &tree)
@@ -619,6 +620,32 @@ void TestLayers::sizesWhileReading()
     QCOMPARE(none.size(), 1);
     QCOMPARE(none.at(0).layers.size(), 3);
     QCOMPARE(none.at(0).wasted.totalFileBytes, 0);
+}
+
+// The entries applied to build the images' trees for their sizes are bounded in all
+// (kMaxMergedEntriesTotal): past the budget an image's sizes say why they are missing.
+void TestLayers::mergeBudget()
+{
+    qint64 entries = 0;
+    for (const auto &l : m_layers.layers)
+        entries += l->size();
+    QVERIFY(entries > 1);
+    QList<ImageSizes> sizes;
+    LayerIndexOptions options;
+    options.maxMergedEntries = entries;
+    indexAllImageLayers(m_ia, options, {}, &sizes);
+    QCOMPARE(sizes.size(), 1);
+    QVERIFY2(sizes.at(0).error.isEmpty(), qPrintable(sizes.at(0).error));
+    const ImageSizes full = sizes.at(0);
+    QCOMPARE(full.layers.constLast().cumulative, imageSizes(m_layers).layers.constLast().cumulative);
+
+    options.maxMergedEntries = entries - 1;
+    indexAllImageLayers(m_ia, options, {}, &sizes);
+    QVERIFY2(sizes.at(0).error.contains(u"kMaxMergedEntriesTotal"), qPrintable(sizes.at(0).error));
+    // What the layers alone tell is still there.
+    QCOMPARE(sizes.at(0).layers.size(), full.layers.size());
+    for (int l = 0; l < full.layers.size(); ++l)
+        QCOMPARE(sizes.at(0).layers.at(l).fileCount, full.layers.at(l).fileCount);
 }
 
 QTEST_GUILESS_MAIN(TestLayers)

@@ -123,10 +123,14 @@ QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &image
     // have arrived. Images with the same stack of layer files have the same tree, hence the same
     // sizes: one tree per distinct stack (a thousand tags of one image build one).
     std::thread merger;
+    QList<int> overBudget; // slots whose tree would have gone past options.maxMergedEntries
     if (sizes) {
         sizes->resize(images.size());
         merger = std::thread([&] {
             QHash<QList<int>, int> stacks; // members bottom to top → the first slot with them
+            // Entries applied in all: distinct stacks still share their layers, and a thousand
+            // images of a thousand layers would apply each entry a million times.
+            qint64 applied = 0;
             for (int slot = 0; slot < images.size(); ++slot) {
                 QList<int> stack;
                 for (const ImageLayer &l : ia.images.at(images.at(slot)).layers)
@@ -135,18 +139,28 @@ QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &image
                     (*sizes)[slot] = sizes->at(*same);
                     continue;
                 }
-                stacks.insert(stack, slot);
                 const int count = int(out.at(slot).layers.size());
                 MergedTree::Incremental tree(count, false, false);
-                for (int pos = 0; pos < count; ++pos) {
+                bool over = false;
+                for (int pos = 0; pos < count && !over; ++pos) {
                     std::shared_ptr<const LayerIndex> layer;
                     {
                         std::unique_lock<std::mutex> guard(lock);
                         arrival.wait(guard, [&] { return indexingDone || arrived.at(slot).at(pos); });
                         layer = out.at(slot).layers.at(pos);
                     }
+                    if (layer && applied + layer->size() > options.maxMergedEntries) {
+                        over = true;
+                        break;
+                    }
+                    applied += layer ? layer->size() : 0;
                     tree.add(layer);
                 }
+                if (over) {
+                    overBudget.append(slot);
+                    continue;
+                }
+                stacks.insert(stack, slot);
                 const MergedTree merged = tree.finish();
                 (*sizes)[slot] = sizesOf(merged.layers(), merged);
             }
@@ -213,6 +227,24 @@ QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &image
     arrival.notify_all();
     if (merger.joinable())
         merger.join();
+    for (const int slot : std::as_const(overBudget)) {
+        // What the layers alone tell; the figures of the tree are missing, and say why.
+        ImageSizes &s = (*sizes)[slot];
+        s = {};
+        for (const auto &li : std::as_const(out.at(slot).layers)) {
+            ImageSizes::Layer l;
+            if (li) {
+                l.storedSize = li->storedSize;
+                l.uncompressedSize = li->uncompressedSize;
+                l.fileCount = li->fileCount;
+            }
+            s.layers.append(l);
+        }
+        s.error = QStringLiteral("sizes not computed: the images' merged trees would apply more than %1 layer "
+                                 "entries in all%2")
+                      .arg(options.maxMergedEntries)
+                      .arg(limits::note("kMaxMergedEntriesTotal", options.maxMergedEntries));
+    }
     for (ImageLayers &o : out)
         o.cancelled = progress.cancelled();
     return out;

@@ -39,6 +39,9 @@ struct ImageSizes
     };
     QList<Layer> layers;
     WastedSpace wasted;
+    /// Why the figures of the merged tree (contribution, cumulative, waste) are missing: "" when
+    /// they were computed.
+    QString error;
 };
 ImageSizes imageSizes(const ImageLayers &layers);
 

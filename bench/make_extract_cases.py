@@ -3,11 +3,11 @@
 """Write the ordinary images on which extraction and `cat` were quadratic (issue 16 item 20),
 with Python's tarfile and gzip only (independent of Lamina's writer):
 
-    python3 make_extract_cases.py OUTDIR
+    python3 make_extract_cases.py OUTDIR [CASE...]
 
 - gzip-layer-8000.tar: a docker save whose one layer is gzip'd and holds 8,000 files;
 - outer-gzip-8000.tar.gz: a docker save gzip'd whole, one plain layer of 8,000 files;
-- hardlinks-20000.tar: 20,000 hard links in layer 1 to a file of layer 0;
+- hardlinks-20000.tar: 20,000 hard links in layer 1 to a file of layer 0, which holds 8,000 more;
 - entries-2.1M.tar: one gzip layer of 2,100,000 entries (2,100 folders of 999 empty files);
   extract one folder (`d0000`, 999 files) or `cat` one file of it.
 
@@ -16,6 +16,11 @@ Measure with, for example, `time lamina extract OUTDIR/gzip-layer-8000.tar / /tm
 import gzip, hashlib, io, json, os, sys, tarfile
 
 OUT = sys.argv[1]
+ONLY = set(sys.argv[2:])
+
+
+def wanted(name):
+    return not ONLY or name in ONLY
 
 
 def sha(b):
@@ -63,13 +68,15 @@ def docker_save(out, layers, diff_ids):
 os.makedirs(OUT, exist_ok=True)
 
 plain = layer(lambda t: many_files(t, 8000))
-gz = gzip.compress(plain, compresslevel=6, mtime=0)
-with open(os.path.join(OUT, "gzip-layer-8000.tar"), "wb") as f:
-    docker_save(f, [gz], [sha(plain)])
+if wanted("gzip-layer-8000.tar"):
+    gz = gzip.compress(plain, compresslevel=6, mtime=0)
+    with open(os.path.join(OUT, "gzip-layer-8000.tar"), "wb") as f:
+        docker_save(f, [gz], [sha(plain)])
 
-with open(os.path.join(OUT, "outer-gzip-8000.tar.gz"), "wb") as raw, \
-        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as f:
-    docker_save(f, [plain], [sha(plain)])
+if wanted("outer-gzip-8000.tar.gz"):
+    with open(os.path.join(OUT, "outer-gzip-8000.tar.gz"), "wb") as raw, \
+            gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as f:
+        docker_save(f, [plain], [sha(plain)])
 
 
 def links(t):
@@ -77,12 +84,15 @@ def links(t):
         t.addfile(info("l%05d" % i, "hard", link="base/file"))
 
 
-lower = layer(lambda t: (t.addfile(info("base", "dir")),
+lower = layer(lambda t: (many_files(t, 8000), t.addfile(info("base", "dir")),
                          t.addfile(info("base/file", size=6), io.BytesIO(b"linked"))))
 upper = layer(links)
-with open(os.path.join(OUT, "hardlinks-20000.tar"), "wb") as f:
-    docker_save(f, [lower, upper], [sha(lower), sha(upper)])
+if wanted("hardlinks-20000.tar"):
+    with open(os.path.join(OUT, "hardlinks-20000.tar"), "wb") as f:
+        docker_save(f, [lower, upper], [sha(lower), sha(upper)])
 
+if not wanted("entries-2.1M.tar"):
+    sys.exit(0)
 # 2.1M headers: streamed straight into gzip, never held whole (the plain stream is ~1.1 GB).
 big_path = os.path.join(OUT, "entries-2.1M.layer.gz")
 h = hashlib.sha256()

@@ -153,6 +153,22 @@ int inspect(const QStringList &args, QTextStream &out, QTextStream &err)
             layers[l] = lo;
         }
         img.insert(QStringLiteral("layers"), layers);
+        if (!sizes.error.isEmpty()) {
+            // No tree, no figures from it: null, never a zero that looks measured.
+            for (int l = 0; l < layers.size(); ++l) {
+                QJsonObject lo = layers.at(l).toObject();
+                lo.insert(QStringLiteral("contribution"), QJsonValue::Null);
+                lo.insert(QStringLiteral("cumulativeSize"), QJsonValue::Null);
+                layers[l] = lo;
+            }
+            img.insert(QStringLiteral("layers"), layers);
+            img.insert(QStringLiteral("wastedBytes"), QJsonValue::Null);
+            img.insert(QStringLiteral("efficiency"), QJsonValue::Null);
+            img.insert(QStringLiteral("sizesError"), sizes.error);
+            images[i] = img;
+            sizesText += QStringLiteral("Image %1: %2\n").arg(i).arg(sizes.error);
+            continue;
+        }
         img.insert(QStringLiteral("wastedBytes"), double(sizes.wasted.wastedBytes));
         img.insert(QStringLiteral("efficiency"), sizes.wasted.efficiency);
         images[i] = img;

@@ -312,8 +312,12 @@ void TestHostile::library()
                 return catBytes <= kMaxStreamedPerCase;
             });
     }
-    // All images' layers in one pass, as inspect reads them: each layer file once.
-    const QList<ImageLayers> indexed = indexAllImageLayers(ia);
+    // All images' layers in one pass, as inspect reads them: each layer file once, with the sizes.
+    QList<ImageSizes> sizes;
+    const QList<ImageLayers> indexed = indexAllImageLayers(ia, {}, {}, &sizes);
+    // The work of the extractions alone, for the cases that bound it.
+    qint64 extractDecompressed = 0, extractPasses = 0, extractTrees = 0;
+    QSet<QList<int>> stacks; // images with the same layer files extract alike: once is enough
     for (int i = 0; i < ia.images.size(); ++i) {
         const ImageLayers &layers = indexed.at(i);
         text << layers.errors;
@@ -326,20 +330,46 @@ void TestHostile::library()
                     text << issue.code + QStringLiteral(": ") + issue.message;
             }
         }
-        if (!all)
+        QList<int> stack;
+        for (const ImageLayer &l : ia.images.at(i).layers)
+            stack << l.member;
+        if (!all || stacks.contains(stack))
             continue;
+        stacks.insert(stack);
         const MergedTree tree = MergedTree::build(layers.layers, int(layers.layers.size()) - 1);
+        const qint64 decompressed = work::counters().decompressedBytes, passes = work::counters().layerPasses,
+                     trees = work::counters().treesBuilt;
         const ExtractResult x = extractNode(ia, i, tree, tree.root(), dest + QString::number(i), false);
+        extractDecompressed += work::counters().decompressedBytes - decompressed;
+        extractPasses += work::counters().layerPasses - passes;
+        extractTrees += work::counters().treesBuilt - trees;
         text << x.error << x.skipped;
         QVERIFY2(forbidden(dest + QString::number(i)).isEmpty(),
             qPrintable(forbidden(dest + QString::number(i)).join(u'\n')));
     }
     qInfo("%s: %.2f s in the library", qPrintable(name), timer.elapsed() / 1000.0);
+    if (const int most = c.value(u"max_trees").toInt(); most > 0)
+        QVERIFY2(work::counters().treesBuilt <= most,
+            qPrintable(QStringLiteral("%1 merged trees built for %2 images")
+                           .arg(work::counters().treesBuilt.load())
+                           .arg(ia.images.size())));
     if (const qint64 most = qint64(c.value(u"max_metadata").toDouble()); most > 0)
         QVERIFY2(work::counters().metadataBytes <= most,
             qPrintable(QStringLiteral("%1 bytes of metadata read in %2 reads")
                            .arg(work::counters().metadataBytes.load())
                            .arg(work::counters().metadataReads.load())));
+    if (const QJsonObject bounds = c.value(u"extract_bounds").toObject(); !bounds.isEmpty()) {
+        // One pass per layer stream (or over the whole compressed archive), one tree per layer
+        // that links downwards: not one of each per file.
+        const QString work = QStringLiteral("extracting: %1 bytes decompressed, %2 layer passes, %3 trees built")
+                                 .arg(extractDecompressed)
+                                 .arg(extractPasses)
+                                 .arg(extractTrees);
+        QVERIFY2(extractDecompressed <= qint64(bounds.value(u"decompressed").toDouble()), qPrintable(work));
+        QVERIFY2(extractPasses <= bounds.value(u"passes").toInt(), qPrintable(work));
+        QVERIFY2(extractTrees <= bounds.value(u"trees").toInt(), qPrintable(work));
+        qInfo("%s", qPrintable(work));
+    }
     const qint64 streamed = work::counters().decompressedBytes + work::counters().entryBytesStreamed;
     QVERIFY2(streamed <= kMaxStreamedPerCase,
         qPrintable(QStringLiteral("%1 bytes decompressed or streamed (cat: %2)").arg(streamed).arg(catBytes)));

@@ -37,6 +37,7 @@ private Q_SLOTS:
     void digestsInTheSamePass();
     void memoryPerEntry();
     void sizesWhileReading();
+    void mergeBudget();
 
 private:
     static QString dump(const MergedTree &tree)
@@ -487,7 +488,7 @@ void TestLayers::sparseFiles()
     sparse2.replace(8192, 512, QByteArray(512, 'C'));
     sparse2.replace(kMiB - 512, 512, QByteArray(512, 'D'));
     const QHash<QByteArray, QByteArray> want { { "sparse1", sparse1 }, { "sparse2", sparse2 },
-        { "after", "after-content" } };
+        { "after", "after-content" }, { "sparse1-link", sparse1 }, { "sparse2-link", sparse2 } };
 
     const ImageArchive ia = openImageArchive(tar);
     QVERIFY(ia.ok());
@@ -498,7 +499,8 @@ void TestLayers::sparseFiles()
     for (auto it = want.cbegin(); it != want.cend(); ++it) {
         const int n = tree.find(it.key());
         QVERIFY(n >= 0);
-        QCOMPARE(tree.entry(n).size, it.value().size());
+        QString error;
+        QCOMPARE(layerFileSize(tree.layers(), tree.node(n).layer, tree.node(n).entry, &error), it.value().size());
         const FileRead r = readLayerFile(ia, 0, tree.layers(), tree.node(n).layer, tree.node(n).entry);
         QVERIFY2(r.ok(), qPrintable(r.error));
         QVERIFY2(r.data == it.value(), it.key().constData());
@@ -507,15 +509,16 @@ void TestLayers::sparseFiles()
     QTemporaryDir dest;
     const ExtractResult x = extractNode(ia, 0, tree, tree.root(), dest.path(), false);
     QVERIFY2(x.ok(), qPrintable(x.error));
-    QCOMPARE(x.files, 3);
+    QCOMPARE(x.files, 5);
     for (auto it = want.cbegin(); it != want.cend(); ++it) {
         QFile f(dest.filePath(QString::fromUtf8(it.key())));
         QVERIFY(f.open(QIODevice::ReadOnly));
         QVERIFY2(f.readAll() == it.value(), it.key().constData());
     }
     // Holes stay holes: 1 MiB each, of which 8 KiB and 1 KiB are data (a file system that
-    // cannot keep holes would allocate the whole MiB).
-    for (const char *name : { "sparse1", "sparse2" }) {
+    // cannot keep holes would allocate the whole MiB); in the hard links' copies too, which
+    // are copied from the first one written.
+    for (const char *name : { "sparse1", "sparse2", "sparse1-link", "sparse2-link" }) {
         struct stat st;
         QVERIFY(::stat(QFile::encodeName(dest.filePath(QLatin1String(name))).constData(), &st) == 0);
         QCOMPARE(qint64(st.st_size), kMiB);
@@ -617,6 +620,32 @@ void TestLayers::sizesWhileReading()
     QCOMPARE(none.size(), 1);
     QCOMPARE(none.at(0).layers.size(), 3);
     QCOMPARE(none.at(0).wasted.totalFileBytes, 0);
+}
+
+// The entries applied to build the images' trees for their sizes are bounded in all
+// (kMaxMergedEntriesTotal): past the budget an image's sizes say why they are missing.
+void TestLayers::mergeBudget()
+{
+    qint64 entries = 0;
+    for (const auto &l : m_layers.layers)
+        entries += l->size();
+    QVERIFY(entries > 1);
+    QList<ImageSizes> sizes;
+    LayerIndexOptions options;
+    options.maxMergedEntries = entries;
+    indexAllImageLayers(m_ia, options, {}, &sizes);
+    QCOMPARE(sizes.size(), 1);
+    QVERIFY2(sizes.at(0).error.isEmpty(), qPrintable(sizes.at(0).error));
+    const ImageSizes full = sizes.at(0);
+    QCOMPARE(full.layers.constLast().cumulative, imageSizes(m_layers).layers.constLast().cumulative);
+
+    options.maxMergedEntries = entries - 1;
+    indexAllImageLayers(m_ia, options, {}, &sizes);
+    QVERIFY2(sizes.at(0).error.contains(u"kMaxMergedEntriesTotal"), qPrintable(sizes.at(0).error));
+    // What the layers alone tell is still there.
+    QCOMPARE(sizes.at(0).layers.size(), full.layers.size());
+    for (int l = 0; l < full.layers.size(); ++l)
+        QCOMPARE(sizes.at(0).layers.at(l).fileCount, full.layers.at(l).fileCount);
 }
 
 QTEST_GUILESS_MAIN(TestLayers)

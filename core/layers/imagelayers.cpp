@@ -120,23 +120,47 @@ QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &image
     };
     // With sizes asked for, each image's tree is built here while the workers read: image by
     // image (one tree in memory at a time), each layer applied as soon as it and those below it
-    // have arrived.
+    // have arrived. Images with the same stack of layer files have the same tree, hence the same
+    // sizes: one tree per distinct stack (a thousand tags of one image build one).
     std::thread merger;
+    QList<int> overBudget; // slots whose tree would have gone past options.maxMergedEntries
     if (sizes) {
         sizes->resize(images.size());
         merger = std::thread([&] {
+            QHash<QList<int>, int> stacks; // members bottom to top → the first slot with them
+            // Entries applied in all: distinct stacks still share their layers, and a thousand
+            // images of a thousand layers would apply each entry a million times.
+            qint64 applied = 0;
             for (int slot = 0; slot < images.size(); ++slot) {
+                QList<int> stack;
+                for (const ImageLayer &l : ia.images.at(images.at(slot)).layers)
+                    stack << l.member;
+                if (const auto same = stacks.constFind(stack); same != stacks.cend()) {
+                    (*sizes)[slot] = sizes->at(*same);
+                    continue;
+                }
                 const int count = int(out.at(slot).layers.size());
                 MergedTree::Incremental tree(count, false, false);
-                for (int pos = 0; pos < count; ++pos) {
+                bool over = false;
+                for (int pos = 0; pos < count && !over; ++pos) {
                     std::shared_ptr<const LayerIndex> layer;
                     {
                         std::unique_lock<std::mutex> guard(lock);
                         arrival.wait(guard, [&] { return indexingDone || arrived.at(slot).at(pos); });
                         layer = out.at(slot).layers.at(pos);
                     }
+                    if (layer && applied + layer->size() > options.maxMergedEntries) {
+                        over = true;
+                        break;
+                    }
+                    applied += layer ? layer->size() : 0;
                     tree.add(layer);
                 }
+                if (over) {
+                    overBudget.append(slot);
+                    continue;
+                }
+                stacks.insert(stack, slot);
                 const MergedTree merged = tree.finish();
                 (*sizes)[slot] = sizesOf(merged.layers(), merged);
             }
@@ -203,6 +227,24 @@ QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &image
     arrival.notify_all();
     if (merger.joinable())
         merger.join();
+    for (const int slot : std::as_const(overBudget)) {
+        // What the layers alone tell; the figures of the tree are missing, and say why.
+        ImageSizes &s = (*sizes)[slot];
+        s = {};
+        for (const auto &li : std::as_const(out.at(slot).layers)) {
+            ImageSizes::Layer l;
+            if (li) {
+                l.storedSize = li->storedSize;
+                l.uncompressedSize = li->uncompressedSize;
+                l.fileCount = li->fileCount;
+            }
+            s.layers.append(l);
+        }
+        s.error = QStringLiteral("sizes not computed: the images' merged trees would apply more than %1 layer "
+                                 "entries in all%2")
+                      .arg(options.maxMergedEntries)
+                      .arg(limits::note("kMaxMergedEntriesTotal", options.maxMergedEntries));
+    }
     for (ImageLayers &o : out)
         o.cancelled = progress.cancelled();
     return out;
@@ -301,9 +343,22 @@ bool giveHole(qint64 length, const Sink &sink, const HoleSink &hole)
     return true;
 }
 
-QString streamEntry(
-    MemberReader &reader, Compression compression, int header, qint64 size, const Sink &sink, const HoleSink &hole)
+/// One file entry to hand out during a pass: its tar header's position, its size, and the
+/// number the caller knows it by.
+struct Wanted
 {
+    int header = -1;
+    qint64 size = 0;
+    int index = -1;
+};
+
+/// One pass over a layer stream handing out the entries of `wanted` (sorted by header) as they
+/// come. Returns "" when all were handed out, else the first error (given to `copy.end` too
+/// when it concerns an entry).
+QString streamEntries(MemberReader &reader, Compression compression, const QList<Wanted> &wanted, const FileCopy &copy)
+{
+    if (wanted.isEmpty())
+        return {};
     const Utf8Thread utf8; // names read as the index read them
     work::counters().layerPasses++;
     ReaderFeed feed { &reader };
@@ -313,13 +368,19 @@ QString streamEntry(
     Inflater inflater;
     const bool compressed = compression == Compression::Gzip || compression == Compression::Zstd
         || compression == Compression::Xz || compression == Compression::Bzip2;
-    QString error;
+    const auto fail = [&](qsizetype from, const QString &error) {
+        archive_read_free(a);
+        // Every entry not handed out learns why (the first one stops the caller).
+        for (qsizetype k = from; k < wanted.size(); ++k)
+            if (!copy.end(wanted.at(k).index, error))
+                break;
+        return error;
+    };
     if (compressed) {
-        if (!inflater.open(&feed, &ReaderFeed::read)) {
-            archive_read_free(a);
-            return QStringLiteral("cannot decompress the layer (%1): %2")
-                .arg(compressionName(compression), inflater.error());
-        }
+        if (!inflater.open(&feed, &ReaderFeed::read))
+            return fail(0,
+                QStringLiteral("cannot decompress the layer (%1): %2")
+                    .arg(compressionName(compression), inflater.error()));
         inflater.feed(a);
     } else {
         archive_read_set_callback_data(a, &feed);
@@ -334,19 +395,37 @@ QString streamEntry(
             return reader.error();
         return QString::fromLocal8Bit(archive_error_string(a));
     };
-    if (archive_read_open1(a) != ARCHIVE_OK) {
-        error = why(a);
-        archive_read_free(a);
-        return error;
-    }
+    if (archive_read_open1(a) != ARCHIVE_OK)
+        return fail(0, why(a));
     struct archive_entry *e = nullptr;
     int at = 0;
     int rc;
-    while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
-        if (at++ != header)
+    qsizetype next = 0;
+    // What the pass has handed out, holes included: the alarm weighs it all against the bytes of
+    // the layer read, so that a thousand sparse entries cannot each have the whole allowance.
+    qint64 handed = 0;
+    while (next < wanted.size() && ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN)) {
+        if (at++ != wanted.at(next).header)
             continue;
+        const Wanted w = wanted.at(next++);
+        const FileStart start = copy.begin(w.index);
+        if (start == FileStart::Stop) {
+            archive_read_free(a);
+            return QStringLiteral("stopped");
+        }
+        if (start == FileStart::Skip)
+            continue;
+        const qint64 size = w.size;
+        const qint64 before = handed;
+        const auto stopped = [&](qint64 got) {
+            archive_read_free(a);
+            const QString error = QStringLiteral("stopped after %1 bytes").arg(got);
+            copy.end(w.index, error);
+            return error;
+        };
         // Block by block with their offsets: a sparse file's holes are the gaps between blocks
         // (and after the last one, up to the file's size).
+        QString error;
         qint64 got = 0;
         const void *block = nullptr;
         size_t length = 0;
@@ -360,48 +439,72 @@ QString streamEntry(
             }
             // The alarm on what the entry hands out, not only on what a decompressor does: a sparse
             // entry's holes come out as zeros from no input at all (1 TiB from 4 KB).
-            if (limits::decompressionAlarm(feed.bytes, addSizes(offset, qint64(length)))) {
-                archive_read_free(a);
-                return entryAlarm(got, feed.bytes);
-            }
-            if (offset > got && !giveHole(offset - got, sink, hole)) {
-                archive_read_free(a);
-                return QStringLiteral("stopped after %1 bytes").arg(got);
-            }
+            handed = addSizes(before, addSizes(offset, qint64(length)));
+            if (limits::decompressionAlarm(feed.bytes, handed))
+                return fail(next - 1, entryAlarm(got, feed.bytes));
+            if (offset > got && !giveHole(offset - got, copy.sink, copy.hole))
+                return stopped(got);
             got = offset;
             const qint64 n = std::min<qint64>(qint64(length), size - got);
-            if (n > 0 && !sink(static_cast<const char *>(block), n)) {
-                archive_read_free(a);
-                return QStringLiteral("stopped after %1 bytes").arg(got);
-            }
+            if (n > 0 && !copy.sink(static_cast<const char *>(block), n))
+                return stopped(got);
             got += n;
             work::counters().entryBytesStreamed += n;
         }
         if (error.isEmpty() && rc == ARCHIVE_EOF && got < size && archive_entry_sparse_count(e) > 0) {
-            if (limits::decompressionAlarm(feed.bytes, size)) {
-                archive_read_free(a);
-                return entryAlarm(got, feed.bytes);
-            }
-            if (!giveHole(size - got, sink, hole)) {
-                archive_read_free(a);
-                return QStringLiteral("stopped after %1 bytes").arg(got);
-            }
+            handed = addSizes(before, size);
+            if (limits::decompressionAlarm(feed.bytes, handed))
+                return fail(next - 1, entryAlarm(got, feed.bytes));
+            if (!giveHole(size - got, copy.sink, copy.hole))
+                return stopped(got);
             got = size;
         }
+        handed = addSizes(before, got);
         if (error.isEmpty() && got < size)
             error = rc < ARCHIVE_WARN ? why(a) : QStringLiteral("truncated: %1 of %2 bytes").arg(got).arg(size);
-        archive_read_free(a);
-        return error;
+        if (!error.isEmpty())
+            return fail(next - 1, error);
+        if (!copy.end(w.index, {})) {
+            archive_read_free(a);
+            return QStringLiteral("stopped");
+        }
     }
-    error = rc == ARCHIVE_EOF ? QStringLiteral("the entry was not found again in the layer stream") : why(a);
+    if (next < wanted.size())
+        return fail(
+            next, rc == ARCHIVE_EOF ? QStringLiteral("the entry was not found again in the layer stream") : why(a));
     archive_read_free(a);
-    return error;
+    return {};
+}
+
+/// One entry, as streamEntries hands it out.
+QString streamEntry(
+    MemberReader &reader, Compression compression, int header, qint64 size, const Sink &sink, const HoleSink &hole)
+{
+    QString result;
+    FileCopy copy;
+    copy.begin = [](int) { return FileStart::Copy; };
+    copy.sink = sink;
+    copy.hole = hole;
+    copy.end = [&](int, const QString &error) {
+        result = error;
+        return true;
+    };
+    const QString error = streamEntries(reader, compression, { { header, size, 0 } }, copy);
+    return result.isEmpty() ? error : result;
 }
 
 /// Follows hardlinks to the file entry that holds the bytes; false with `error` when there is none.
 bool resolveFileEntry(const MergedTree::Layers &layers, int *layer, int *entry, QString *error)
 {
-    const LayerIndex *li = layers.at(*layer).get();
+    FileResolver resolver(layers);
+    return resolver.resolve(layer, entry, error);
+}
+
+} // namespace
+
+bool FileResolver::resolve(int *layer, int *entry, QString *error)
+{
+    const LayerIndex *li = m_layers.at(*layer).get();
     // A hardlink names an earlier entry of the same layer (Docker's writer), or, accepted on apply,
     // a file of a lower layer (FORMATS.md §6).
     for (int hops = 0; li->entry(*entry).type == EntryType::Hardlink; ++hops) {
@@ -411,16 +514,20 @@ bool resolveFileEntry(const MergedTree::Layers &layers, int *layer, int *entry, 
             *entry = inLayer;
             continue;
         }
-        const MergedTree below = MergedTree::build(layers, *layer - 1);
-        const int node = below.find(target);
-        if (node < 0 || hops >= 8) {
+        if (m_belowOf != *layer) {
+            // Without tree changes or folder totals: only names are looked up here.
+            m_below = std::make_shared<const MergedTree>(MergedTree::build(m_layers, *layer - 1, false, false));
+            m_belowOf = *layer;
+        }
+        const int node = hops < 8 ? m_below->find(target) : -1;
+        if (node < 0) {
             *error = QStringLiteral("%1: a hard link to %2, which is not in the image")
                          .arg(QString::fromUtf8(li->path(*entry)), QString::fromUtf8(target));
             return false;
         }
-        *layer = below.node(node).layer;
-        *entry = below.node(node).entry;
-        li = layers.at(*layer).get();
+        *layer = m_below->node(node).layer;
+        *entry = m_below->node(node).entry;
+        li = m_layers.at(*layer).get();
     }
     if (li->entry(*entry).type != EntryType::File) {
         *error = QStringLiteral("%1 is a %2, not a file")
@@ -430,7 +537,115 @@ bool resolveFileEntry(const MergedTree::Layers &layers, int *layer, int *entry, 
     return true;
 }
 
-} // namespace
+QString copyLayerFiles(const ImageArchive &ia, int image, const MergedTree::Layers &layers,
+    const QList<std::pair<int, int>> &files, const FileCopy &copy)
+{
+    if (!ia.archive || image < 0 || image >= ia.images.size())
+        return QStringLiteral("image %1 is not in the archive").arg(image);
+    const Archive &ar = *ia.archive;
+    const Image &img = ia.images.at(image);
+    // The files of each layer member, in stream order. A member used at several positions holds
+    // the same bytes, hence the same entries, at each.
+    struct Group
+    {
+        const LayerIndex *index = nullptr;
+        QList<Wanted> streamed;
+        QList<std::pair<qint64, Wanted>> seeked; ///< by data offset
+    };
+    QHash<int, Group> groups;
+    for (int i = 0; i < files.size(); ++i) {
+        const auto [layer, entry] = files.at(i);
+        if (layer < 0 || layer >= layers.size() || !layers.at(layer) || layer >= img.layers.size()
+            || img.layers.at(layer).member < 0) {
+            const QString error = QStringLiteral("layer %1 is not indexed").arg(layer);
+            if (!copy.end(i, error))
+                return error;
+            continue;
+        }
+        const LayerIndex &li = *layers.at(layer);
+        Group &g = groups[img.layers.at(layer).member];
+        g.index = &li;
+        const LayerEntry &e = li.entry(entry);
+        if (ar.seekable() && li.compression == Compression::None && e.dataOffset >= 0)
+            g.seeked.append({ e.dataOffset, { e.header, e.size, i } });
+        else
+            g.streamed.append({ e.header, e.size, i });
+    }
+    for (Group &g : groups) {
+        std::sort(
+            g.streamed.begin(), g.streamed.end(), [](const Wanted &a, const Wanted &b) { return a.header < b.header; });
+        std::sort(g.seeked.begin(), g.seeked.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
+    }
+    QList<int> members = groups.keys();
+    std::sort(members.begin(), members.end());
+    if (ar.seekable()) {
+        for (int member : std::as_const(members)) {
+            const Group &g = groups.value(member);
+            QString error;
+            if (!g.seeked.isEmpty()) {
+                // Seek straight to each file inside the layer inside the archive, forward only.
+                std::unique_ptr<MemberReader> reader;
+                qint64 at = 0;
+                for (const auto &[offset, w] : g.seeked) {
+                    if (!reader || offset < at) {
+                        reader = ar.openMember(member, &error);
+                        at = 0;
+                        if (!reader) {
+                            copy.end(w.index, error);
+                            return error;
+                        }
+                    }
+                    const FileStart start = copy.begin(w.index);
+                    if (start == FileStart::Stop)
+                        return QStringLiteral("stopped");
+                    if (start == FileStart::Skip)
+                        continue;
+                    at += reader->skip(offset - at);
+                    error = copyRange(*reader, w.size, copy.sink);
+                    at += w.size;
+                    if (!copy.end(w.index, error) || !error.isEmpty())
+                        return error.isEmpty() ? QStringLiteral("stopped") : error;
+                }
+            }
+            if (!g.streamed.isEmpty()) {
+                std::unique_ptr<MemberReader> reader = ar.openMember(member, &error);
+                if (!reader) {
+                    copy.end(g.streamed.constFirst().index, error);
+                    return error;
+                }
+                error = streamEntries(*reader, g.index->compression, g.streamed, copy);
+                if (!error.isEmpty())
+                    return error;
+            }
+        }
+        return {};
+    }
+    // One pass over the whole archive: each layer is read as the stream reaches it.
+    QString result;
+    QString error;
+    QSet<int> pending(members.cbegin(), members.cend());
+    const bool ok = ar.scanMembers(
+        pending,
+        [&](int member, MemberReader &reader) {
+            pending.remove(member);
+            const Group &g = groups.value(member);
+            result = streamEntries(reader, g.index->compression, g.streamed, copy);
+            return result.isEmpty();
+        },
+        {}, &error);
+    if (!result.isEmpty())
+        return result;
+    if (!ok || !pending.isEmpty()) {
+        if (error.isEmpty())
+            error = QStringLiteral("the layer was not found in the archive");
+        for (int member : std::as_const(pending))
+            for (const Wanted &w : groups.value(member).streamed)
+                if (!copy.end(w.index, error))
+                    return error;
+        return error;
+    }
+    return {};
+}
 
 qint64 layerFileSize(const MergedTree::Layers &layers, int layer, int entry, QString *error)
 {

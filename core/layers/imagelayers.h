@@ -39,6 +39,9 @@ struct ImageSizes
     };
     QList<Layer> layers;
     WastedSpace wasted;
+    /// Why the figures of the merged tree (contribution, cumulative, waste) are missing: "" when
+    /// they were computed.
+    QString error;
 };
 ImageSizes imageSizes(const ImageLayers &layers);
 
@@ -64,6 +67,47 @@ qint64 layerFileSize(const MergedTree::Layers &layers, int layer, int entry, QSt
 QString copyLayerFile(const ImageArchive &ia, int image, const MergedTree::Layers &layers, int layer, int entry,
     const std::function<bool(const char *data, qint64 size)> &sink,
     const std::function<bool(qint64 length)> &hole = {});
+
+/// Follows hard links to the regular-file entries holding the bytes, as copyLayerFile does (within
+/// the link's layer, then in the tree below it). The tree below a layer is built once and kept
+/// while links of that layer are resolved: resolving links grouped by layer builds one tree per
+/// layer that links downwards, however many links there are.
+class FileResolver
+{
+public:
+    explicit FileResolver(const MergedTree::Layers &layers)
+        : m_layers(layers)
+    {
+    }
+    /// The (layer, entry) of the file; false with `error` when there is none.
+    bool resolve(int *layer, int *entry, QString *error);
+
+private:
+    const MergedTree::Layers &m_layers;
+    int m_belowOf = -1; ///< the layer whose lower tree m_below is
+    std::shared_ptr<const MergedTree> m_below;
+};
+
+/// What copyLayerFiles does with each file it reaches.
+enum class FileStart { Copy, Skip, Stop };
+struct FileCopy
+{
+    /// Called as file `i` is reached in its layer's stream: Copy hands its bytes to `sink` and
+    /// `hole`, then calls `end`; Skip passes over it; Stop ends the whole copy.
+    std::function<FileStart(int i)> begin;
+    std::function<bool(const char *data, qint64 size)> sink;
+    std::function<bool(qint64 length)> hole;
+    /// `error` is "" when every byte came; returns false to stop the whole copy.
+    std::function<bool(int i, const QString &error)> end;
+};
+
+/// Copies many regular-file entries of image `image`: `files` are (layer, entry) pairs as
+/// FileResolver gives them, each at most once. Each layer stream is read once, in order (an
+/// uncompressed layer of a seekable archive by seeking forward), and an archive that cannot
+/// seek is read once in all: extracting a folder costs one pass, not one per file. Returns ""
+/// when every file was handed out, else the first error (also given to `end`).
+QString copyLayerFiles(const ImageArchive &ia, int image, const MergedTree::Layers &layers,
+    const QList<std::pair<int, int>> &files, const FileCopy &copy);
 
 struct FileRead
 {

@@ -111,6 +111,8 @@ public:
 struct LayerIndexOptions
 {
     bool computeDigests = false; ///< hash the blob and the uncompressed stream in the same pass
+    /// Layer entries applied in all when the images' sizes are computed.
+    qint64 maxMergedEntries = limits::kMaxMergedEntriesTotal;
 };
 
 struct LayerIndexResult

@@ -4,6 +4,7 @@
 #include "layers/mergedtree.h"
 
 #include "util/checkedsize.h"
+#include "util/workcounters.h"
 
 #include <QBitArray>
 
@@ -402,6 +403,7 @@ MergedTree::Incremental::Incremental(int layerCount, bool recordChanges, bool fo
     : m_record(recordChanges)
     , m_folderTotals(folderTotals)
 {
+    work::counters().treesBuilt++;
     MergedTree &t = m_tree;
     t.m_layers = Layers(std::max(0, layerCount));
     t.m_top = layerCount - 1;

@@ -40,6 +40,10 @@ constexpr qint64 kMaxLayerNameBytes = 512ll * 1024 * 1024;
 constexpr int kMaxImageLayers = 1000;
 /// Images read from manifest.json, and manifests from one OCI index (each costs a config read).
 constexpr int kMaxImages = 1000;
+/// Layer entries applied in all to build the images' merged trees for their sizes (`inspect`: one
+/// tree per distinct stack of layer files). 1000 images of 1000 layers each could otherwise apply
+/// every entry a million times; 64 M entries take about half a minute.
+constexpr qint64 kMaxMergedEntriesTotal = 64'000'000;
 /// `parent` links followed down a legacy chain.
 constexpr int kMaxLegacyChainLength = kMaxImageLayers;
 /// Nested OCI indexes followed (real ones nest one or two levels).

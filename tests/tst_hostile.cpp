@@ -353,6 +353,10 @@ void TestHostile::library()
             qPrintable(QStringLiteral("%1 merged trees built for %2 images")
                            .arg(work::counters().treesBuilt.load())
                            .arg(ia.images.size())));
+    // What stays in memory once the views are read (issue 16 item 15): only what they name.
+    if (c.contains(u"max_captured") && ia.archive)
+        QVERIFY2(ia.archive->capturedBytes() <= qint64(c.value(u"max_captured").toDouble()),
+            qPrintable(QStringLiteral("%1 bytes of members kept after opening").arg(ia.archive->capturedBytes())));
     if (const qint64 most = qint64(c.value(u"max_metadata").toDouble()); most > 0)
         QVERIFY2(work::counters().metadataBytes <= most,
             qPrintable(QStringLiteral("%1 bytes of metadata read in %2 reads")

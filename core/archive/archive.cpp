@@ -474,4 +474,26 @@ QString Archive::unlistedFolderOf(const QString &path) const
     return {};
 }
 
+qint64 Archive::capturedBytes() const
+{
+    qint64 total = 0;
+    for (const Member &m : m_members)
+        total += m.captured ? m.content.size() : 0;
+    return total;
+}
+
+void Archive::releaseCaptured(const QSet<int> &keep)
+{
+    // Made-up members (a skopeo dir:'s index) and folders have no stream to read them from again.
+    if (m_container != Container::Tar || m_compression == Compression::None)
+        return;
+    for (int i = 0; i < m_members.size(); ++i) {
+        Member &m = m_members[i];
+        if (m.captured && !keep.contains(i)) {
+            m.content = QByteArray();
+            m.captured = false;
+        }
+    }
+}
+
 } // namespace lamina

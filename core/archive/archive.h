@@ -60,6 +60,11 @@ public:
     /// Why `path` may be absent although it exists: a folder on its way that could not be listed
     /// ("blobs/sha256: cannot list the folder: Permission denied"), or "" when none was.
     QString unlistedFolderOf(const QString &path) const;
+    /// Bytes of members kept in memory from a compressed stream (see kMaxCapturedMetadataBytes).
+    qint64 capturedBytes() const;
+    /// Forgets the captured bytes of every member of a compressed tar not in `keep`: reading one
+    /// again streams it from the archive. Only for the opener, before the archive is shared.
+    void releaseCaptured(const QSet<int> &keep);
     bool truncated() const { return m_truncated; }
     /// A skopeo/containers-image "dir:" folder (manifest.json, blobs named by hex digest, version),
     /// presented as an OCI layout: blobs under blobs/sha256/, index.json and oci-layout made up.

@@ -256,6 +256,27 @@ Image imageFromLegacy(const ImageArchive &ia, int chainIndex)
 
 } // namespace
 
+// A compressed archive keeps metadata-looking members in memory while it is indexed (up to
+// kMaxCapturedMetadataBytes), not yet knowing which the views will read. Once they have, only
+// those are kept: a flood of JSON-looking members no view names costs nothing after opening.
+static void releaseUnreferenced(const std::shared_ptr<const Archive> &archive, const ImageArchive &ia)
+{
+    QSet<int> keep;
+    for (const LegacyLayer &l : ia.legacy.layers)
+        keep << l.jsonMember;
+    keep << ia.legacy.repositoriesMember << ia.manifest.member;
+    for (const ManifestEntry &e : ia.manifest.entries)
+        keep << e.config.member;
+    for (const OciIndex &i : ia.oci.indexes)
+        keep << i.member;
+    for (const OciManifest &m : ia.oci.manifests)
+        keep << m.member << m.config.member;
+    for (const char *name : { "oci-layout", "index.json", "manifest.json", "repositories" })
+        keep << archive->find(QLatin1String(name));
+    // Not yet shared: the opener alone holds the archive it made.
+    std::const_pointer_cast<Archive>(archive)->releaseCaptured(keep);
+}
+
 ImageArchive openImageArchive(const QString &path, const Progress &progress)
 {
     ImageArchive ia;
@@ -282,6 +303,7 @@ ImageArchive openImageArchive(const QString &path, const Progress &progress)
     errors += ia.oci.problems;
     for (const OciManifest &m : std::as_const(ia.oci.manifests))
         errors += m.config.problems;
+    releaseUnreferenced(opened.archive, ia);
 
     if (ia.manifest.present)
         ia.layout = ia.oci.present ? Layout::DockerOci : Layout::DockerManifest;

@@ -208,9 +208,12 @@ void TestLoaders::matrix()
                                  .arg(name, loader, verdictName(v.verdict), v.because.join(u','), v.message,
                                      loads ? QStringLiteral("loads") : QStringLiteral("refuses"), out.right(400));
         if (const char *why = gapFor(name, loader)) {
-            // Not predicted: the loader refuses, Lamina says it loads. Remove the gap once it is predicted.
-            QVERIFY2(!loads && v.verdict != Verdict::Refuses,
-                qPrintable(what + QStringLiteral(" — listed as a gap: ") + QLatin1String(why)));
+            // Not predicted: the loader refuses, Lamina says it loads. Remove the gap once it is
+            // predicted. Where the outcome is whether the loader answers within the time limit,
+            // it depends on the machine (docs/loaders.md says so), and nothing is asserted.
+            if (!QLatin1String(why).contains(u"when the matrix stops waiting"))
+                QVERIFY2(!loads && v.verdict != Verdict::Refuses,
+                    qPrintable(what + QStringLiteral(" — listed as a gap: ") + QLatin1String(why)));
             continue;
         }
         QVERIFY2(loads == (v.verdict != Verdict::Refuses), qPrintable(what));

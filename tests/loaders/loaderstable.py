@@ -14,9 +14,10 @@ import sys
 LOADERS = ("docker", "containerd", "podman")
 # Loads whose outcome is whether the loader answers within the matrix's time limit: on a faster or
 # less busy machine it answers (with an error or an image), on a slower one it does not. The same
-# pairs are "gaps" in tests/tst_loaders.cpp (kGaps, "when the matrix stops waiting").
+# pairs are "gaps" in tests/tst_loaders.cpp (kGaps, "when the matrix stops waiting"), except
+# podman on the 100,000-layer chain, which is predicted to refuse it (archive-compressed) either way.
 TIMING = {("hostile/legacy-chain-100k.tar.gz", "docker"), ("hostile/config-shared-1000.tar.gz", "docker"),
-          ("hostile/fs-deep-folders.tar", "containerd")}
+          ("hostile/fs-deep-folders.tar", "containerd"), ("hostile/legacy-chain-100k.tar.gz", "podman")}
 
 
 def short(output):

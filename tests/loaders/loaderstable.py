@@ -32,6 +32,9 @@ def short(output):
     lines = picked or lines
     text = lines[-1] if lines else ""
     text = re.sub(r"[0-9a-f]{64}", "…", text)
+    # containerd names whichever link of a loop it meets first (Go's map order): not the same twice.
+    text = re.sub(r'no target for symlink layer from "[^"]*" to "[^"]*"', 'no target for symlink layer from "…" to "…"',
+                  text)
     text = re.sub(r"containerd-mount\d+", "containerd-mount…", text)
     text = re.sub(r"<tmp>/(docker|containerd)\d+", r"<tmp>/\1", text)
     text = re.sub(r"/tmp/[^ :\"]+/", "…/", text)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "composermodel.h"
-#include "backgroundpool.h"
+#include "common/backgroundpool.h"
 
 #include <QDirIterator>
 #include <QFileInfo>

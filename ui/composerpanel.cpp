@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "composerpanel.h"
-#include "backgroundpool.h"
+#include "common/backgroundpool.h"
 
 #include "argvedit.h"
 #include "compose/commandline.h"

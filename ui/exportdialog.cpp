@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "exportdialog.h"
-#include "backgroundpool.h"
+#include "common/backgroundpool.h"
 
 #include <QComboBox>
 #include <QDialogButtonBox>

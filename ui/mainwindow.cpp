@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "mainwindow.h"
-#include "backgroundpool.h"
+#include "common/backgroundpool.h"
 
 #include "chainview.h"
 #include "check/checks.h"

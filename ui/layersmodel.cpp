@@ -16,7 +16,7 @@ void LayersModel::setImage(const Image &image)
     m_sizes = {};
     m_highlighted.clear();
     m_createdBy.clear();
-    // Non-empty history entries map in order onto the layers (FORMATS.md §2.3).
+    // Non-empty history entries map in order onto the layers (docs/formats.md §2.3).
     if (image.config) {
         for (const HistoryEntry &h : image.config->history)
             if (!h.emptyLayer)

@@ -6,7 +6,7 @@
 
 namespace lamina {
 
-/// The compressions Lamina reads, for whole archives and for layers alike (FORMATS.md §1, §2.5).
+/// The compressions Lamina reads, for whole archives and for layers alike (docs/formats.md §1.10, §2.5).
 inline void supportCompressions(struct archive *a)
 {
     archive_read_support_filter_gzip(a);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// What each finding code means and what the loaders do with it (FORMATS.md §4–§5).
+// What each finding code means and what the loaders do with it (docs/formats.md §4–§5).
 #include "check/finding.h"
 
 #include <QHash>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The checks of docs/findings.md that run on open (FORMATS.md §5).
+// The checks of docs/findings.md that run on open (docs/formats.md §5).
 #include "check/checks.h"
 #include "check/loaders.h"
 
@@ -1206,7 +1206,7 @@ private:
                 || m_ar.find(m.path) != i)
                 continue;
             orphaned << m.path;
-            // Docker 25–28 write each layer's legacy v1 json as an unreferenced blob (FORMATS.md §1.3).
+            // Docker 25–28 write each layer's legacy v1 json as an unreferenced blob (docs/formats.md §1.3).
             const QByteArray head = m_ar.head(i);
             if (head.startsWith("{")
                 && (head.contains("\"layer_id\"") || head.contains("\"container_config\"")

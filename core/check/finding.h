@@ -15,7 +15,7 @@ namespace lamina {
 enum class Severity { Error, Warning, Info };
 QString severityName(Severity s);
 
-/// What each family of loaders does with a finding (FORMATS.md §4).
+/// What each family of loaders does with a finding (docs/formats.md §4).
 struct LoaderReactions
 {
     QString dockerClassic; ///< Docker ≤ 28 with the graphdriver store (reads manifest.json; L without it)

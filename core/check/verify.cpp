@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Verification: one read per layer member, hashing the stored bytes and, through libarchive's
-// decompressors, the uncompressed stream (FORMATS.md §3: diff ID vs layer digest).
+// decompressors, the uncompressed stream (docs/formats.md §3.1: diff ID vs layer digest).
 #include "check/verify.h"
 #include "check/loaders.h"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Composing an image on a base and writing it as a docker archive whose legacy chain and
-// manifest agree (FORMATS.md §1.2, §3, §6; docs/compose.md).
+// manifest agree (docs/formats.md §1.2, §3, §6; docs/compose.md).
 #include "compose/composition.h"
 
 #include "archive/inflater_p.h"
@@ -491,7 +491,7 @@ bool copyLayer(Writer &w, const LayerSource &src, const Archive *base, const Pro
             return fail(reader->error());
     } else {
         // Decompressed while it streams: the docker formats store layers uncompressed, so that
-        // the file's digest is its diff ID (FORMATS.md §3).
+        // the file's digest is its diff ID (docs/formats.md §3.1).
         ReaderFeed feed { reader.get() };
         Inflater inflater;
         inflater.progress = &progress;
@@ -613,7 +613,7 @@ bool hashStored(const LayerSource &src, const Archive *base, QString *digest, QS
 
 /// Writes an OCI image layout into the open tar (image-spec image-layout.md): oci-layout,
 /// index.json naming each tag, the manifest, the config and the layer blobs; for docker-oci also
-/// manifest.json and repositories, as Docker 25 writes them (FORMATS.md §1.3).
+/// manifest.json and repositories, as Docker 25 writes them (docs/formats.md §1.3).
 bool writeOciLayout(Writer &w, const ExportOptions &options, const QList<LayerSource> &sources, const Archive *base,
     const QByteArray &configBytes, const QString &imageId, const QStringList &tags, const QTemporaryDir &work,
     BackgroundHasher *hasher, const Progress &progress)
@@ -696,7 +696,7 @@ bool writeOciLayout(Writer &w, const ExportOptions &options, const QList<LayerSo
         { QStringLiteral("digest"), manifestDigest }, { QStringLiteral("size"), double(manifestBytes.size()) } };
     for (const QString &tag : tags) {
         // containerd and Docker put the full name in io.containerd.image.name and only the tag
-        // in org.opencontainers.image.ref.name (FORMATS.md §2.4).
+        // in org.opencontainers.image.ref.name (docs/formats.md §2.4).
         const qsizetype colon = tag.lastIndexOf(u':');
         const QString ref = colon > tag.lastIndexOf(u'/') ? tag.mid(colon + 1) : QStringLiteral("latest");
         QJsonObject d = plain;
@@ -821,7 +821,7 @@ FolderBelow foldersBelow(const MergedTree::Layers &layers)
 QList<LayerSpec> layersToWrite(const Composition &composition, const MergedTree::Layers &baseLayers, bool *workdirAdded)
 {
     // WorkingDir is metadata only; Docker creates it at run time, other runtimes may not
-    // (FORMATS.md §6), so it goes into the last new layer unless the image already has it.
+    // (docs/formats.md §6.9), so it goes into the last new layer unless the image already has it.
     QList<LayerSpec> layers = composition.layers;
     *workdirAdded = false;
     if (!composition.createWorkdir || !composition.config.workingDir || composition.config.workingDir->isEmpty())
@@ -1229,7 +1229,7 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         if (!ok)
             break;
         if (storedAt.contains(s.diffId)) {
-            // Stored once: the second copy is a relative link, as Docker ≤ 24 writes (FORMATS.md §1.2).
+            // Stored once: the second copy is a relative link, as Docker ≤ 24 writes (docs/formats.md §1.2).
             ok = w.header(layerPath, AE_IFLNK, 0, QStringLiteral("../") + storedAt.value(s.diffId));
             continue;
         }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Deterministic layer tars (FORMATS.md §6 "What must be deterministic"), written with libarchive.
+// Deterministic layer tars (docs/formats.md §6.8), written with libarchive.
 #include "compose/layerwriter.h"
 
 #include "util/safewrite.h"

@@ -23,7 +23,7 @@ struct LayerOp
     QString linkTarget; ///< Symlink: stored verbatim, never resolved on the host
     QByteArray text; ///< WriteText
     std::optional<quint32> mode; ///< default: the host's mode (AddHost), 0755 (Mkdir), 0644 (WriteText)
-    quint32 uid = 0; ///< the host owner never leaks in (FORMATS.md §6)
+    quint32 uid = 0; ///< the host owner never leaks in (docs/formats.md §6.7)
     quint32 gid = 0;
 };
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Joining the three views into images (FORMATS.md §8: images by config digest, layers by
+// Joining the three views into images (docs/formats.md §7: images by config digest, layers by
 // position and file).
 #include "format/imagearchive.h"
 
@@ -30,7 +30,7 @@ QString layoutName(Layout l)
 
 /// The digest a stored blob's name claims: `blobs/<alg>/<hex>`, or a root-level `<hex>.tar`,
 /// `<hex>.tar.gz`, `<hex>.tar.zst` as written by containers/image and go-containerregistry.
-/// Docker ≤ 24's `<v1id>/layer.tar` claims nothing (a v1 ID is not a digest, FORMATS.md §3.1).
+/// Docker ≤ 24's `<v1id>/layer.tar` claims nothing (a v1 ID is not a digest, docs/formats.md §3.3).
 QString digestClaimedByName(const QString &path)
 {
     static const QRegularExpression blob(QStringLiteral("^blobs/(sha256|sha512)/([0-9a-f]+)$"));
@@ -188,7 +188,7 @@ Image imageFromManifest(const ImageArchive &ia, int entryIndex)
     for (int i = 0; i < n; ++i) {
         ImageLayer l = makeLayer(ar, i, e.layers.value(i));
         l.diffId = diffIds.value(i);
-        // Docker 25+ describes every layer in LayerSources, keyed by diff ID (FORMATS.md §1.3).
+        // Docker 25+ describes every layer in LayerSources, keyed by diff ID (docs/formats.md §1.3).
         if (!l.diffId.isEmpty() && e.layerSources.contains(l.diffId)) {
             const QJsonObject d = e.layerSources.value(l.diffId).toObject();
             l.mediaType = d.value(QStringLiteral("mediaType")).toString();

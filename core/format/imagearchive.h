@@ -13,7 +13,7 @@
 
 namespace lamina {
 
-/// Which views an archive carries (FORMATS.md §1): docker-legacy = legacy files only;
+/// Which views an archive carries (docs/formats.md §1.11): docker-legacy = legacy files only;
 /// docker-manifest = manifest.json without an OCI layout; docker-oci = both; oci-layout = OCI only.
 enum class Layout { DockerLegacy, DockerManifest, DockerOci, OciLayout, Unknown };
 QString layoutName(Layout l);
@@ -77,7 +77,7 @@ struct ImageArchive
 
 /// The digest a stored file's name claims: `blobs/<alg>/<hex>`, a root-level `<hex>.tar`,
 /// `<hex>.tar.gz`, `<hex>.tar.zst`, `<hex>.json` or `sha256:<hex>`; "" when the name claims none
-/// (Docker ≤ 24's `<v1id>/layer.tar`: a v1 ID is not a digest, FORMATS.md §3.1).
+/// (Docker ≤ 24's `<v1id>/layer.tar`: a v1 ID is not a digest, docs/formats.md §3.3).
 QString digestClaimedByName(const QString &path);
 /// A reference in its short Docker Hub form (`docker.io/library/busybox:1` → `busybox:1`).
 QString familiarReference(QString ref);

@@ -30,7 +30,7 @@ struct HistoryEntry
     bool emptyLayer = false;
 };
 
-/// An image configuration (Docker v1.2+ / OCI config, FORMATS.md §2.3). Unknown fields are kept
+/// An image configuration (Docker v1.2+ / OCI config, docs/formats.md §2.3). Unknown fields are kept
 /// in `raw` and otherwise ignored.
 struct ImageConfig
 {

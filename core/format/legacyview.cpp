@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// L: the legacy view (FORMATS.md §1.1, §2.2): `<id>/json` files linked by `parent`, tagged
+// L: the legacy view (docs/formats.md §1.1, §2.2): `<id>/json` files linked by `parent`, tagged
 // through `repositories`.
 #include "format/views.h"
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// M: manifest.json (FORMATS.md §2.1) and the image configs it names (§2.3).
+// M: manifest.json (docs/formats.md §2.1) and the image configs it names (§2.3).
 #include "format/views.h"
 
 #include "format/json.h"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// O: the OCI image layout (FORMATS.md §2.4): oci-layout, index.json, nested indexes, manifests
+// O: the OCI image layout (docs/formats.md §2.4): oci-layout, index.json, nested indexes, manifests
 // and blobs under blobs/<alg>/<hex>.
 #include "format/views.h"
 
@@ -196,7 +196,7 @@ struct Walker
     static QString refNameOf(const Descriptor &d)
     {
         // Docker and containerd put the full reference in io.containerd.image.name and only the
-        // tag in org.opencontainers.image.ref.name (FORMATS.md §2.4).
+        // tag in org.opencontainers.image.ref.name (docs/formats.md §2.4).
         const QString full = d.annotation(QStringLiteral("io.containerd.image.name"));
         return full.isEmpty() ? d.annotation(QStringLiteral("org.opencontainers.image.ref.name")) : full;
     }

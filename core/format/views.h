@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The three descriptions an image archive can carry of its layers (FORMATS.md §1–§2):
+// The three descriptions an image archive can carry of its layers (docs/formats.md §1–§2):
 // L, the legacy parent chain; M, manifest.json with its configs; O, the OCI layout.
 #pragma once
 

@@ -506,7 +506,7 @@ bool FileResolver::resolve(int *layer, int *entry, QString *error)
 {
     const LayerIndex *li = m_layers.at(*layer).get();
     // A hardlink names an earlier entry of the same layer (Docker's writer), or, accepted on apply,
-    // a file of a lower layer (FORMATS.md §6).
+    // a file of a lower layer (docs/formats.md §6.3).
     for (int hops = 0; li->entry(*entry).type == EntryType::Hardlink; ++hops) {
         const QByteArray target = li->linkTarget(*entry);
         const int inLayer = li->linkSource(*entry);

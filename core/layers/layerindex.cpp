@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Indexing a layer tar (FORMATS.md §6): entries, whiteouts, opaque folders; libarchive parses,
+// Indexing a layer tar (docs/formats.md §6.1): entries, whiteouts, opaque folders; libarchive parses,
 // and decompresses in a first stage when the layer is compressed so that both digests come from
 // the same pass.
 #include "layers/layerindex.h"

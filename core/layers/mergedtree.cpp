@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Applying layers (FORMATS.md §6; image-spec layer.md): whiteouts and opaque folders hide what
+// Applying layers (docs/formats.md §6.1–§6.2; image-spec layer.md): whiteouts and opaque folders hide what
 // lower layers hold, a folder over a folder merges, anything else replaces.
 #include "layers/mergedtree.h"
 

@@ -14,7 +14,7 @@ namespace lamina {
 enum class Change : quint8 { None, Added, Modified, Removed };
 QString changeLetter(Change c); ///< "A", "M", "D" or " "
 
-/// The filesystem an image has at a layer: layers 0..upto applied in order (FORMATS.md §6):
+/// The filesystem an image has at a layer: layers 0..upto applied in order (docs/formats.md §6.1–§6.2):
 /// whiteouts hide lower paths, an opaque folder hides its lower children, a folder over a folder
 /// merges, anything else replaces. Built in one pass; each node knows the layer entry that
 /// provides it. Immutable after build(); share freely between threads.

@@ -8,10 +8,10 @@ deliberately independent of Lamina's C++ reader: it exists to test it.
 Everything is reproducible: fixed mtimes, uid/gid 0, empty user/group names,
 gzip with mtime 0 and no file name, zstd through the CLI with fixed options.
 
-References to "FORMATS §x" point at the project's format notes
-(``shared/FORMATS.md``).
+References to "§x" point at the project's format reference,
+``docs/formats.md``.
 
-Self-check of the Docker v1 ID derivation (FORMATS §3.1) against real
+Self-check of the Docker v1 ID derivation (docs/formats.md §3.3) against real
 archives from the corpus:
 
     python3 imagegen.py --selftest [CORPUS_DIR]
@@ -39,7 +39,7 @@ RECORD = 10240            # GNU tar / Python tarfile record size
 EPOCH_RFC3339 = "1970-01-01T00:00:00Z"
 
 # --------------------------------------------------------------------------
-# Hashes and IDs (FORMATS §3)
+# Hashes and IDs (docs/formats.md §3)
 # --------------------------------------------------------------------------
 
 
@@ -58,7 +58,7 @@ def hex_of(digest: str) -> str:
 
 
 def chain_ids(diff_ids: Sequence[str]) -> list[str]:
-    """ChainIDs (FORMATS §3): ChainID(0) = DiffID(0); ChainID(n) =
+    """ChainIDs (docs/formats.md §3.2): ChainID(0) = DiffID(0); ChainID(n) =
     sha256(ChainID(n-1) + " " + DiffID(n)) over the ``sha256:`` strings."""
     out: list[str] = []
     for d in diff_ids:
@@ -239,7 +239,7 @@ def tar_bytes(entries: Iterable[Entry], mtime: int = 0, record_pad: bool = False
 def layer_tar(entries: Iterable[Entry], mtime: int = 1, go_style: bool = False) -> bytes:
     """An uncompressed layer changeset tar.  Default: padded to a 10240-byte
     record like GNU tar; *go_style*: just two end blocks like Docker's Go
-    writer (an empty Go layer is the well-known 1024 zero bytes, FORMATS §3)."""
+    writer (an empty Go layer is the well-known 1024 zero bytes, docs/formats.md §3.4)."""
     return tar_bytes(entries, mtime=mtime, record_pad=not go_style)
 
 
@@ -289,7 +289,7 @@ def bzip2_bytes(data: bytes) -> bytes:
 
 
 # --------------------------------------------------------------------------
-# Media types (FORMATS §2.5)
+# Media types (docs/formats.md §2.5)
 # --------------------------------------------------------------------------
 
 MT_OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -309,14 +309,14 @@ ANN_CONTAINERD_NAME = "io.containerd.image.name"
 
 
 def descriptor(media_type: str, blob: bytes, **extra) -> dict:
-    """An OCI descriptor of *blob* (FORMATS §2.4); *extra* keys appended."""
+    """An OCI descriptor of *blob* (docs/formats.md §2.4); *extra* keys appended."""
     d = {"mediaType": media_type, "digest": sha256_digest(blob), "size": len(blob)}
     d.update(extra)
     return d
 
 
 # --------------------------------------------------------------------------
-# Docker v1 compatibility IDs (FORMATS §3.1; moby image/v1/imagev1.go)
+# Docker v1 compatibility IDs (docs/formats.md §3.3; moby image/v1/imagev1.go)
 # --------------------------------------------------------------------------
 
 # container.Config as Docker 20.10-25 encodes it: (field, zero value,
@@ -406,8 +406,8 @@ class LegacyLayer:
 
 def docker_legacy_layers(config_bytes: bytes) -> list[LegacyLayer]:
     """The per-layer v1 IDs and ``json`` files ``docker save`` (1.10-25)
-    writes for an image, bottom to top (moby tarexport saveImage, FORMATS
-    §1.2, §2.2, §3.1)."""
+    writes for an image, bottom to top (moby tarexport saveImage,
+    docs/formats.md §1.2, §2.2, §3.3)."""
     config = json.loads(config_bytes)
     diff_ids = config["rootfs"]["diff_ids"]
     chains = chain_ids(diff_ids)
@@ -433,7 +433,7 @@ def docker_legacy_layers(config_bytes: bytes) -> list[LegacyLayer]:
 
 def containers_image_legacy_layers(config_bytes: bytes) -> list[LegacyLayer]:
     """Legacy layer IDs/json of the containers/image docker-archive writer
-    (podman save, skopeo; FORMATS §1.5): per layer a map with ``parent``,
+    (podman save, skopeo; docs/formats.md §1.5): per layer a map with ``parent``,
     ``layer_id`` = ChainID and, on the top layer, seven fields copied from
     the config; id = sha256 of that map (sorted keys); the saved json is the
     map without ``layer_id`` plus ``id``.  Verified against the corpus'
@@ -477,7 +477,7 @@ def docker_config(diff_ids: Sequence[str], *, created: str, config: dict,
                   history: list[dict], architecture: str = "amd64", os_name: str = "linux",
                   variant: str | None = None, extra: dict | None = None) -> bytes:
     """An image config as Docker stores it: a Go map, so keys sorted,
-    compact (FORMATS §2.3)."""
+    compact (docs/formats.md §2.3)."""
     c = {"architecture": architecture, "config": config, "created": created,
          "history": history, "os": os_name,
          "rootfs": {"type": "layers", "diff_ids": list(diff_ids)}}
@@ -527,7 +527,7 @@ class SavedImage:
 
 
 def v10_legacy_entries(seed: bytes, layers: Sequence[bytes], tag: str = "legacy/demo:1.0") -> tuple[list, list[str]]:
-    """A Docker <= 1.9 save (FORMATS §1.1): repositories plus <id>/{VERSION,json,layer.tar}
+    """A Docker <= 1.9 save (docs/formats.md §1.1): repositories plus <id>/{VERSION,json,layer.tar}
     linked by `parent`, no manifest.json.  v1.0 IDs were random; here they are derived from
     `seed` so the archive is reproducible.  Returns the entries (unsorted) and the IDs bottom first."""
     ids = [sha256_hex(seed + b" layer %d" % i) for i in range(len(layers))]
@@ -549,7 +549,7 @@ def v10_legacy_entries(seed: bytes, layers: Sequence[bytes], tag: str = "legacy/
     return entries, ids
 
 def docker_save_v24(images: Sequence[SavedImage]) -> tuple[list[Entry], dict]:
-    """``docker save`` of Docker 1.10-24 (FORMATS §1.2): ``<config>.json``,
+    """``docker save`` of Docker 1.10-24 (docs/formats.md §1.2): ``<config>.json``,
     ``manifest.json``, ``repositories`` (tag -> top v1 ID), and one
     ``<v1id>/{VERSION,json,layer.tar}`` per layer; a diffID already written
     in this session becomes a relative symlink ``../<firstid>/layer.tar``.
@@ -596,8 +596,8 @@ def docker_save_v24(images: Sequence[SavedImage]) -> tuple[list[Entry], dict]:
 
 def docker_save_v25(images: Sequence[SavedImage], with_parent: bool = False
                     ) -> tuple[list[Entry], dict]:
-    """``docker save`` of Docker 25-28 with the graphdriver store (FORMATS
-    §1.3): an OCI layout plus manifest.json (pointing into blobs, with
+    """``docker save`` of Docker 25-28 with the graphdriver store
+    (docs/formats.md §1.3): an OCI layout plus manifest.json (pointing into blobs, with
     ``LayerSources`` for every layer) and, if tagged, ``repositories`` whose
     values are the top layer's diffID hex.  Layers are uncompressed blobs
     named by diffID; each layer's legacy v1 JSON is written as an orphan
@@ -655,7 +655,7 @@ def docker_save_v25(images: Sequence[SavedImage], with_parent: bool = False
 
 def nix_stream_layered(config: dict, layers: Sequence[bytes], tag: str,
                        mtime: int = 1) -> tuple[list[Entry], dict]:
-    """nixpkgs ``streamLayeredImage`` / ``buildLayeredImage`` (FORMATS §1.7):
+    """nixpkgs ``streamLayeredImage`` / ``buildLayeredImage`` (docs/formats.md §1.7):
     ``<diffid-hex>/layer.tar`` members (no directory entries, no json, no
     VERSION), then ``<sha256>.json`` and a manifest.json with Config,
     RepoTags and Layers only; JSON indented like the Python script."""
@@ -678,7 +678,7 @@ def nix_build_image(base_archive: bytes, layer: bytes, *, name: str, tag: str,
                     created: str, config: dict, source_date_epoch: int = 1
                     ) -> tuple[list[Entry], dict]:
     """nixpkgs ``buildImage`` with ``fromImage`` after commit c88337c9
-    (FORMATS §1.7).  Mirrors the shell steps: extract the base, read
+    (docs/formats.md §1.7).  Mirrors the shell steps: extract the base, read
     ``manifest.json[0].Layers``, delete the top-level ``*.json``, add
     ``<layerID>/{VERSION,json,layer.tar}`` whose ``json`` has ``parent`` =
     the base *image* ID (config file name minus ``.json``, which names no
@@ -739,8 +739,8 @@ def nix_build_image(base_archive: bytes, layer: bytes, *, name: str, tag: str,
 
 def containers_image_archive(config: bytes, layers: Sequence[bytes], tags: Sequence[str]
                              ) -> tuple[list[Entry], dict]:
-    """containers/image docker-archive writer (podman save, skopeo; FORMATS
-    §1.5): ``<diffid>.tar`` at the root (each once), ``<hex>.json`` config,
+    """containers/image docker-archive writer (podman save, skopeo;
+    docs/formats.md §1.5): ``<diffid>.tar`` at the root (each once), ``<hex>.json`` config,
     a legacy dir per layer whose ``layer.tar`` is a symlink to
     ``../<diffid>.tar``, manifest.json with fully qualified RepoTags,
     ``repositories`` always.  Members r--r--r--, symlinks mode 0, mtime 0,
@@ -769,7 +769,7 @@ def containers_image_archive(config: bytes, layers: Sequence[bytes], tags: Seque
 
 def oci_layout_entries(blobs: Iterable[bytes], index: dict, mtime: int = 0,
                        extra: Sequence[Entry] = ()) -> list[Entry]:
-    """An OCI image layout (FORMATS §2.4): ``oci-layout``, ``index.json``,
+    """An OCI image layout (docs/formats.md §2.4): ``oci-layout``, ``index.json``,
     ``blobs/sha256/<hex>``; sorted by name."""
     entries = [directory("blobs", mtime=mtime), directory("blobs/sha256", mtime=mtime)]
     seen = set()

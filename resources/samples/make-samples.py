@@ -8,12 +8,12 @@ All samples hold the same small logical image (a base layer with a stand-in
 ``bin/bash``, ``etc/os-release`` and ``usr/share/doc/README``, and a second
 layer adding a few files), written the way different tools write it:
 
-- ``nix-layered-base.tar``          nixpkgs streamLayeredImage output (FORMATS §1.7)
+- ``nix-layered-base.tar``          nixpkgs streamLayeredImage output (docs/formats.md §1.7)
 - ``nix-buildimage-on-layered.tar.gz``  nixpkgs buildImage with fromImage = the above,
                                     after commit c88337c9: the top layer's ``parent``
                                     is the base *image* ID and names no layer dir
-- ``docker24-save.tar``             ``docker save`` of Docker 1.10-24 (FORMATS §1.2)
-- ``docker25-save.tar``             ``docker save`` of Docker 25 (FORMATS §1.3)
+- ``docker24-save.tar``             ``docker save`` of Docker 1.10-24 (docs/formats.md §1.2)
+- ``docker25-save.tar``             ``docker save`` of Docker 25 (docs/formats.md §1.3)
 
 The output is byte-for-byte reproducible.
 """

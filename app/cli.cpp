@@ -6,6 +6,7 @@
 #include "check/loaders.h"
 #include "check/tryloaders.h"
 #include "check/verify.h"
+#include "compose/commandline.h"
 #include "compose/composition.h"
 #include "compose/compositionjson.h"
 #include "format/imagearchive.h"
@@ -691,182 +692,23 @@ int catOrExtract(const QStringList &args, QTextStream &out, QTextStream &err, bo
     return 0;
 }
 
-std::optional<quint32> parseMode(const QString &text, bool *ok)
-{
-    *ok = true;
-    if (text.isEmpty())
-        return std::nullopt;
-    const quint32 mode = text.toUInt(ok, 8);
-    *ok = *ok && mode <= 07777;
-    return mode;
-}
-
 int compose(const QStringList &args, QTextStream &err)
 {
-    Composition c;
-    ExportOptions options;
-    QString saveSpec;
-    bool layerCompressionGiven = false;
-    c.layers << LayerSpec();
-    quint32 uid = 0, gid = 0;
+    QString created;
     if (const QByteArray epoch = qgetenv("SOURCE_DATE_EPOCH"); !epoch.isEmpty())
-        c.created = QDateTime::fromSecsSinceEpoch(epoch.toLongLong(), QTimeZone::utc()).toString(Qt::ISODate);
+        created = QDateTime::fromSecsSinceEpoch(epoch.toLongLong(), QTimeZone::utc()).toString(Qt::ISODate);
+    const ComposeArguments parsed = parseComposeArguments(args, created);
     auto bad = [&](const QString &why) { return usage(err, QStringLiteral("compose: ") + why); };
+    if (!parsed.ok() && parsed.usageError)
+        return bad(parsed.error);
     // A file that cannot be used is not a mistake in the command line: no usage after it.
-    auto failed = [&](const QString &why) {
-        err << "lamina: compose: " << why << '\n';
+    if (!parsed.ok()) {
+        err << "lamina: compose: " << parsed.error << '\n';
         return 2;
-    };
-    for (int i = 0; i < args.size(); ++i) {
-        const QString &a = args.at(i);
-        auto value = [&]() -> QString { return i + 1 < args.size() ? args.at(++i) : QString(); };
-        auto jsonList = [&](const QString &text, bool *ok) {
-            QStringList list;
-            const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8());
-            *ok = doc.isArray();
-            for (const QJsonValue &v : doc.array()) {
-                *ok = *ok && v.isString();
-                list << v.toString();
-            }
-            return list;
-        };
-        LayerOp op;
-        op.uid = uid;
-        op.gid = gid;
-        bool ok = true;
-        if (a == u"--add") {
-            const QStringList parts = value().split(u':');
-            if (parts.size() < 2)
-                return bad(QStringLiteral("--add HOST:IMAGE[:MODE]"));
-            op.kind = LayerOp::AddHost;
-            op.hostPath = parts.at(0).isEmpty() ? QString() : QFileInfo(parts.at(0)).absoluteFilePath();
-            op.imagePath = parts.at(1);
-            op.mode = parseMode(parts.value(2), &ok);
-        } else if (a == u"--mkdir") {
-            const QStringList parts = value().split(u':');
-            op.kind = LayerOp::Mkdir;
-            op.imagePath = parts.at(0);
-            op.mode = parseMode(parts.value(1), &ok);
-        } else if (a == u"--symlink") {
-            const QString v = value();
-            op.kind = LayerOp::Symlink;
-            op.imagePath = v.section(u':', 0, 0);
-            op.linkTarget = v.section(u':', 1);
-            ok = !op.linkTarget.isEmpty();
-        } else if (a == u"--write") {
-            const QString v = value();
-            op.kind = LayerOp::WriteText;
-            op.imagePath = v.section(u':', 0, 0);
-            op.text = v.section(u':', 1).toUtf8();
-            ok = v.contains(u':');
-        } else if (a == u"--delete" || a == u"--opaque") {
-            op.kind = a == u"--delete" ? LayerOp::Delete : LayerOp::Opaque;
-            op.imagePath = value();
-        } else {
-            if (a == u"--owner") {
-                const QStringList parts = value().split(u':');
-                uid = parts.value(0).toUInt(&ok);
-                bool okGid = false;
-                gid = parts.value(1).toUInt(&okGid);
-                ok = ok && okGid;
-            } else if (a == u"--new-layer") {
-                c.layers << LayerSpec();
-            } else if (a == u"--workdir") {
-                c.config.workingDir = value();
-            } else if (a == u"--cmd") {
-                c.config.cmd = jsonList(value(), &ok);
-            } else if (a == u"--cmd-shell") {
-                c.config.cmd = QStringList { QStringLiteral("/bin/sh"), QStringLiteral("-c"), value() };
-            } else if (a == u"--entrypoint") {
-                c.config.entrypoint = jsonList(value(), &ok);
-            } else if (a == u"--env") {
-                const QString v = value();
-                ok = v.contains(u'=');
-                c.config.setEnv << qMakePair(v.section(u'=', 0, 0), v.section(u'=', 1));
-            } else if (a == u"--unset-env") {
-                c.config.unsetEnv << value();
-            } else if (a == u"--user") {
-                c.config.user = value();
-            } else if (a == u"--label") {
-                const QString v = value();
-                ok = v.contains(u'=');
-                c.config.labels << qMakePair(v.section(u'=', 0, 0), v.section(u'=', 1));
-            } else if (a == u"--expose") {
-                c.config.exposedPorts << value();
-            } else if (a == u"--volume") {
-                c.config.volumes << value();
-            } else if (a == u"--stop-signal") {
-                c.config.stopSignal = value();
-            } else if (a == u"--no-create-workdir") {
-                c.createWorkdir = false;
-            } else if (a == u"--tag") {
-                c.tags << value();
-            } else if (a == u"--created") {
-                c.created = value();
-            } else if (a == u"--image") {
-                c.baseImage = value().toInt(&ok);
-            } else if (a == u"--platform") {
-                c.basePlatform = value();
-                ok = c.basePlatform.count(u'/') >= 1;
-            } else if (a == u"--spec") {
-                // Loaded where it stands; options after it add to it.
-                const QString file = value();
-                if (file.isEmpty())
-                    return bad(QStringLiteral("--spec FILE"));
-                QString error;
-                const std::optional<Composition> spec
-                    = readCompositionFile(file, &error, args.contains(QStringLiteral("--allow-host-paths")));
-                if (!spec)
-                    return failed(QStringLiteral("--spec %1: %2").arg(file, error));
-                const QString keepBase = c.basePath;
-                c = *spec;
-                if (c.basePath.isEmpty())
-                    c.basePath = keepBase;
-                c.layers << LayerSpec();
-            } else if (a == u"--allow-host-paths") {
-                // Read where it stands in the list, before any --spec it applies to.
-            } else if (a == u"--save-spec") {
-                saveSpec = value();
-            } else if (a == u"--compress") {
-                const QString v = value();
-                options.compress = v == u"gzip" ? Compression::Gzip
-                    : v == u"zstd"              ? Compression::Zstd
-                                                : Compression::None;
-                ok = v == u"gzip" || v == u"zstd" || v == u"none";
-            } else if (a == u"--format") {
-                const QString v = value();
-                options.format = v == u"oci" ? ExportFormat::Oci
-                    : v == u"oci-dir"        ? ExportFormat::OciDir
-                    : v == u"docker-oci"     ? ExportFormat::DockerOci
-                                             : ExportFormat::Docker;
-                ok = v == u"docker" || v == u"docker-oci" || v == u"oci" || v == u"oci-dir";
-            } else if (a == u"--skip-checks") {
-                options.checkResult = false;
-            } else if (a == u"--layer-compression") {
-                layerCompressionGiven = true;
-                const QString v = value();
-                options.layerCompression = v == u"gzip" ? Compression::Gzip
-                    : v == u"zstd"                      ? Compression::Zstd
-                                                        : Compression::None;
-                ok = v == u"gzip" || v == u"zstd" || v == u"none";
-            } else if (a == u"-o" || a == u"--output") {
-                options.output = value();
-            } else if (a.startsWith(u"-")) {
-                return bad(QStringLiteral("unknown option %1").arg(a));
-            } else if (c.basePath.isEmpty()) {
-                c.basePath = a;
-            } else {
-                return bad(QStringLiteral("one BASE only"));
-            }
-            if (!ok)
-                return bad(QStringLiteral("%1: bad value").arg(a));
-            continue;
-        }
-        if (!ok || op.imagePath.isEmpty())
-            return bad(QStringLiteral("%1: bad value").arg(a));
-        c.layers.last().ops << op;
     }
-    c.layers.removeIf([](const LayerSpec &l) { return l.ops.isEmpty(); });
+    const Composition &c = parsed.composition;
+    const ExportOptions &options = parsed.options;
+    const QString &saveSpec = parsed.saveSpec;
     if (!saveSpec.isEmpty()) {
         QFile f(saveSpec);
         if (!f.open(QIODevice::WriteOnly)
@@ -883,12 +725,6 @@ int compose(const QStringList &args, QTextStream &err)
     if (options.output == u"-") {
         err << "lamina: compose: -o -: the image cannot be written to standard output (it is written beside its "
                "target and renamed into place); give a file path\n";
-        return 2;
-    }
-    if (layerCompressionGiven
-        && (options.format == ExportFormat::Docker || options.format == ExportFormat::DockerOci)) {
-        err << "lamina: compose: --layer-compression applies to --format oci and oci-dir; the docker formats store "
-               "layers uncompressed (use --compress to compress the whole archive)\n";
         return 2;
     }
     const ExportResult r = exportComposition(c, options);

@@ -9,7 +9,7 @@
 #include <QElapsedTimer>
 #include <QRandomGenerator>
 
-#include "util/safewrite.h"
+#include "write/safewrite.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

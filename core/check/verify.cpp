@@ -15,6 +15,7 @@
 #include <algorithm>
 
 #include "archive/inflater_p.h"
+#include "archive/readerfeed_p.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -44,55 +45,17 @@ struct Counter
     }
 };
 
-/// Feeds libarchive from a MemberReader while hashing what passes (the stored bytes).
-struct HashingSource
-{
-    HashingSource(MemberReader &r, Sha256 &s, qint64 &b, Counter &c, const Progress &p)
-        : reader(r)
-        , stored(s)
-        , storedBytes(b)
-        , counter(c)
-        , progress(p)
-    {
-    }
-    MemberReader &reader;
-    Sha256 &stored;
-    qint64 &storedBytes;
-    Counter &counter;
-    const Progress &progress;
-    QByteArray buffer = QByteArray(int(kChunk), Qt::Uninitialized);
-    QString error;
-
-    qint64 pull()
-    {
-        if (progress.cancelled())
-            return -1;
-        const qint64 n = reader.read(buffer.data(), buffer.size());
-        if (n < 0) {
-            error = reader.error();
-            return -1;
-        }
-        stored.add(buffer.constData(), n);
-        storedBytes += n;
-        counter.add(n);
-        return n;
-    }
-
-    static la_ssize_t read(struct archive *, void *data, const void **out)
-    {
-        auto *s = static_cast<HashingSource *>(data);
-        const qint64 n = s->pull();
-        *out = s->buffer.constData();
-        return n < 0 ? -1 : la_ssize_t(n);
-    }
-};
-
 MemberDigest hashMember(MemberReader &reader, Compression compression, Counter &counter, const Progress &progress)
 {
     MemberDigest d;
     d.compression = compression;
     Sha256 stored;
-    HashingSource src(reader, stored, d.storedBytes, counter, progress);
+    ReaderFeed src(reader, &progress, kChunk);
+    src.hash = &stored;
+    src.onRead = [&](qint64 n) {
+        d.storedBytes += n;
+        counter.add(n);
+    };
     const bool compressed = compression == Compression::Gzip || compression == Compression::Zstd
         || compression == Compression::Xz || compression == Compression::Bzip2;
     if (!compressed) {
@@ -114,7 +77,7 @@ MemberDigest hashMember(MemberReader &reader, Compression compression, Counter &
     inflater.hash = &uncompressed;
     inflater.progress = &progress;
     QString why;
-    if (!inflater.open(&src, &HashingSource::read)) {
+    if (!inflater.open(&src, &ReaderFeed::read)) {
         why = inflater.error();
     } else {
         const void *block = nullptr;

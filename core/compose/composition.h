@@ -87,28 +87,4 @@ struct ExportResult
 ExportResult exportComposition(
     const Composition &composition, const ExportOptions &options, const Progress &progress = {});
 
-/// The new layers as they are written: the composition's, with WorkingDir's folder (0755) added
-/// to the last one (or to a new one) when `createWorkdir` is set and neither the merged base
-/// (`baseLayers`, its indexed layers) nor a new layer's mkdir has it. Shared by the export and
-/// the composer's preview so that both see the same layers.
-QList<LayerSpec> layersToWrite(
-    const Composition &composition, const MergedTree::Layers &baseLayers, bool *workdirAdded);
-
-/// The folders of the tree `layers` make (every one applied, nulls counting as empty), for
-/// writeLayer: a new layer writes the folders it goes through with their attributes there.
-FolderBelow foldersBelow(const MergedTree::Layers &layers);
-
-/// A config's "config" object (Env, Cmd, …) with the edits applied; every other field kept.
-QJsonObject editedSettings(QJsonObject settings, const ConfigEdits &edits);
-
-/// A tag as Docker's reference grammar (distribution/reference, reference.go) allows it, in the
-/// form loaders list: "name:tag", ":latest" added when there is no tag ("d" → "d:latest"). The name
-/// is an optional registry host[:port] and lowercase path components joined by '.', '_', '__' or
-/// '-'s; the tag is [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}; at most 255 characters before the tag.
-/// Empty, with `error` saying why, for anything else (uppercase in the path, a digest, …).
-QString normaliseTag(const QString &tag, QString *error);
-
-/// Parses RFC 3339 ("2024-01-01T00:00:00Z") to seconds since the epoch; -1 when it is not one.
-qint64 parseCreated(const QString &created);
-
 } // namespace lamina

@@ -2,9 +2,9 @@
 // Deterministic layer tars (docs/formats.md §6.8), written with libarchive.
 #include "compose/layerwriter.h"
 
-#include "util/safewrite.h"
 #include "util/sha256.h"
 #include "util/utf8locale.h"
+#include "write/safewrite.h"
 
 #include <QDir>
 #include <QFile>
@@ -22,25 +22,6 @@
 #include <unistd.h>
 
 namespace lamina {
-
-QString normaliseImagePath(const QString &path, QString *error)
-{
-    QStringList out;
-    for (const QString &part : path.split(u'/', Qt::SkipEmptyParts)) {
-        if (part == u".")
-            continue;
-        if (part == u"..") {
-            if (out.isEmpty()) {
-                *error = QStringLiteral("the image path \"%1\" climbs out of the root").arg(path);
-                return {};
-            }
-            out.removeLast();
-            continue;
-        }
-        out.append(part);
-    }
-    return out.join(u'/');
-}
 
 namespace {
 
@@ -205,13 +186,13 @@ WrittenLayer writeLayer(
                 entries.insert(path, *old);
                 break;
             }
-            place(Entry::Dir, op.mode.value_or(0755));
+            place(Entry::Dir, op.mode.value_or(*defaultMode(op.kind)));
             break;
         case LayerOp::Symlink:
-            place(Entry::Link, 0777).linkTarget = op.linkTarget;
+            place(Entry::Link, *defaultMode(op.kind)).linkTarget = op.linkTarget;
             break;
         case LayerOp::WriteText: {
-            Entry &e = place(Entry::File, op.mode.value_or(0644));
+            Entry &e = place(Entry::File, op.mode.value_or(*defaultMode(op.kind)));
             e.data = op.text;
             e.size = op.text.size();
             break;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "compose/layerop.h"
 #include "util/progress.h"
 
 #include <QByteArray>
@@ -11,27 +12,6 @@
 #include <optional>
 
 namespace lamina {
-
-/// One operation of a new layer (issue: compose). Image paths are absolute or relative to the
-/// root; they must not climb out of it.
-struct LayerOp
-{
-    enum Kind { AddHost, Mkdir, Symlink, WriteText, Delete, Opaque };
-    Kind kind = AddHost;
-    QString imagePath;
-    QString hostPath; ///< AddHost: a file or a folder (copied whole, links kept as links)
-    QString linkTarget; ///< Symlink: stored verbatim, never resolved on the host
-    QByteArray text; ///< WriteText
-    std::optional<quint32> mode; ///< default: the host's mode (AddHost), 0755 (Mkdir), 0644 (WriteText)
-    quint32 uid = 0; ///< the host owner never leaks in (docs/formats.md §6.7)
-    quint32 gid = 0;
-};
-
-struct LayerSpec
-{
-    QList<LayerOp> ops;
-    qint64 mtime = 1; ///< every entry's mtime: 1970-01-01T00:00:01Z as nix does, or the composition's `created`
-};
 
 struct WrittenLayer
 {
@@ -65,8 +45,5 @@ using FolderBelow = std::function<std::optional<ExistingFolder>(const QString &p
 /// `outPath` only when complete (written beside it, synced, renamed).
 WrittenLayer writeLayer(
     const LayerSpec &spec, const QString &outPath, const Progress &progress = {}, const FolderBelow &below = {});
-
-/// "a/b" for "/a//b/" and "./a/b"; "" with `error` set for paths that climb out of the root.
-QString normaliseImagePath(const QString &path, QString *error);
 
 } // namespace lamina

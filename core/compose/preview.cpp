@@ -2,6 +2,8 @@
 #include "compose/preview.h"
 
 #include "compose/compositionjson.h"
+#include "compose/config.h"
+#include "compose/newlayers.h"
 #include "compose/preflight.h"
 #include "util/sha256.h"
 

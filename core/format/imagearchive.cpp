@@ -391,4 +391,22 @@ ImageArchive openImageArchive(const QString &path, const Progress &progress)
     return ia;
 }
 
+int findImageForPlatform(const ImageArchive &base, const QString &wanted, QString *error)
+{
+    const QStringList parts = wanted.split(u'/');
+    QStringList available;
+    for (int i = 0; i < base.images.size(); ++i) {
+        const Platform &p = base.images.at(i).platform;
+        Platform q = p;
+        if (q.isEmpty() && base.images.at(i).config) // Docker archives state it only in the config
+            q = base.images.at(i).config->platform;
+        available << (q.toString().isEmpty() ? QStringLiteral("(unknown)") : q.toString());
+        if (parts.size() >= 2 && q.os == parts.at(0) && q.architecture == parts.at(1)
+            && (parts.size() < 3 || q.variant == parts.at(2)))
+            return i;
+    }
+    *error = QStringLiteral("no image for %1 (there are: %2)").arg(wanted, available.join(QStringLiteral(", ")));
+    return -1;
+}
+
 } // namespace lamina

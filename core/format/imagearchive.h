@@ -86,4 +86,9 @@ QString familiarReference(QString ref);
 /// thread. Metadata only: layer contents are not read beyond their first bytes.
 ImageArchive openImageArchive(const QString &path, const Progress &progress = {});
 
+/// The first image whose platform is `wanted`, "os/arch[/variant]" (the variant compared only
+/// when given; Docker archives state the platform only in the config, which is read then). -1 with
+/// `error` listing the platforms there are. One rule for `--platform` and the window.
+int findImageForPlatform(const ImageArchive &archive, const QString &wanted, QString *error);
+
 } // namespace lamina

@@ -4,6 +4,7 @@
 #include "format/views.h"
 
 #include "format/json.h"
+#include "util/digest.h"
 #include "util/sha256.h"
 
 #include <QRegularExpression>
@@ -249,22 +250,13 @@ struct Walker
 
 QString blobPathForDigest(const QString &digest, const QString &where, QStringList *errors)
 {
-    // image-spec descriptor.md: algorithm ":" encoded; registered sha256/sha512 are lowercase hex.
-    static const QRegularExpression re(QStringLiteral("^([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$"));
-    const auto match = re.match(digest);
-    if (!match.hasMatch()) {
-        errors->append(QStringLiteral("%1: \"%2\" is not a valid digest (expected algorithm:hex)").arg(where, digest));
+    QString why;
+    const Digest d = Digest::parse(digest, &why);
+    if (!d.isValid()) {
+        errors->append(QStringLiteral("%1: %2").arg(where, why));
         return {};
     }
-    const QString alg = match.captured(1);
-    const QString hex = match.captured(2);
-    static const QRegularExpression hexRe(QStringLiteral("^[0-9a-f]+$"));
-    if ((alg == u"sha256" && hex.size() != 64) || (alg == u"sha512" && hex.size() != 128)
-        || ((alg == u"sha256" || alg == u"sha512") && !hexRe.match(hex).hasMatch())) {
-        errors->append(QStringLiteral("%1: \"%2\" is not a valid %3 digest").arg(where, digest, alg));
-        return {};
-    }
-    return QStringLiteral("blobs/%1/%2").arg(alg, hex);
+    return d.blobPath();
 }
 
 OciView readOciView(const Archive &archive)

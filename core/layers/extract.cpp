@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "layers/extract.h"
 
-#include "util/safewrite.h"
+#include "write/safewrite.h"
 
 #include <QDir>
 #include <QFile>

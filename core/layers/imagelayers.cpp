@@ -6,6 +6,7 @@
 #include <QThread>
 
 #include "archive/inflater_p.h"
+#include "archive/readerfeed_p.h"
 #include "util/checkedsize.h"
 #include "util/utf8locale.h"
 #include "util/workcounters.h"
@@ -285,22 +286,6 @@ namespace {
 using Sink = std::function<bool(const char *data, qint64 size)>;
 using HoleSink = std::function<bool(qint64 length)>;
 
-struct ReaderFeed
-{
-    MemberReader *reader;
-    qint64 bytes = 0;
-    QByteArray buffer = QByteArray(256 * 1024, Qt::Uninitialized);
-    static la_ssize_t read(struct archive *, void *data, const void **out)
-    {
-        auto *f = static_cast<ReaderFeed *>(data);
-        const qint64 n = f->reader->read(f->buffer.data(), f->buffer.size());
-        *out = f->buffer.constData();
-        if (n > 0)
-            f->bytes += n;
-        return n < 0 ? -1 : la_ssize_t(n);
-    }
-};
-
 QString copyRange(MemberReader &reader, qint64 size, const Sink &sink)
 {
     QByteArray buffer(int(std::min<qint64>(size, 1 << 20)), Qt::Uninitialized);
@@ -361,7 +346,7 @@ QString streamEntries(MemberReader &reader, Compression compression, const QList
         return {};
     const Utf8Thread utf8; // names read as the index read them
     work::counters().layerPasses++;
-    ReaderFeed feed { &reader };
+    ReaderFeed feed(reader, nullptr, 256 * 1024);
     struct archive *a = archive_read_new();
     archive_read_support_format_tar(a);
     archive_read_support_format_gnutar(a);
@@ -383,8 +368,7 @@ QString streamEntries(MemberReader &reader, Compression compression, const QList
                     .arg(compressionName(compression), inflater.error()));
         inflater.feed(a);
     } else {
-        archive_read_set_callback_data(a, &feed);
-        archive_read_set_read_callback(a, &ReaderFeed::read);
+        feed.attach(a);
     }
     auto why = [&](struct archive *a) {
         if (inflater.bomb())

@@ -18,6 +18,7 @@
 
 #include "archive/inflater_p.h"
 #include "archive/libarchive_p.h"
+#include "archive/readerfeed_p.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -673,57 +674,6 @@ private:
     bool m_rootOpaque = false;
 };
 
-/// Feeds libarchive from a member reader; hashes what passes when asked.
-struct Feed
-{
-    MemberReader *reader = nullptr;
-    Sha256 *hash = nullptr;
-    bool seekable = false;
-    qint64 bytes = 0;
-    const Progress *progress = nullptr;
-    QByteArray buffer = QByteArray(int(kChunk), Qt::Uninitialized);
-    QString error;
-    // When seeking past file data, reads start small (a big read-ahead would pull in the very data
-    // the skips avoid) and grow while nothing is skipped: a run of small files is read through
-    // with few calls.
-    qint64 readSize = kChunk;
-    int readsSinceSkip = 0;
-    static constexpr qint64 kSmallRead = 16 * 1024;
-
-    static la_ssize_t read(struct archive *, void *data, const void **out)
-    {
-        auto *f = static_cast<Feed *>(data);
-        if (f->progress && f->progress->cancelled()) {
-            f->error = QStringLiteral("cancelled");
-            return -1;
-        }
-        if (f->seekable && ++f->readsSinceSkip > 4)
-            f->readSize = std::min<qint64>(f->readSize * 2, f->buffer.size());
-        const qint64 n = f->reader->read(f->buffer.data(), f->readSize);
-        if (n < 0)
-            f->error = f->reader->error();
-        if (n < 0)
-            return -1;
-        if (f->hash)
-            f->hash->add(f->buffer.constData(), n);
-        f->bytes += n;
-        *out = f->buffer.constData();
-        return la_ssize_t(n);
-    }
-
-    static la_int64_t skip(struct archive *, void *data, la_int64_t request)
-    {
-        auto *f = static_cast<Feed *>(data);
-        if (!f->seekable || f->hash || !f->reader)
-            return 0; // libarchive then reads through
-        const qint64 n = f->reader->skip(request);
-        f->bytes += n;
-        f->readSize = kSmallRead;
-        f->readsSinceSkip = 0;
-        return n;
-    }
-};
-
 } // namespace
 
 LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compression, const LayerIndexOptions &options,
@@ -741,12 +691,9 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
     const bool compressed = compression == Compression::Gzip || compression == Compression::Zstd
         || compression == Compression::Xz || compression == Compression::Bzip2;
 
-    Feed outer;
-    outer.reader = &reader;
-    outer.progress = &progress;
-    outer.seekable = reader.canSeek() && !options.computeDigests && !compressed;
-    if (outer.seekable)
-        outer.readSize = Feed::kSmallRead;
+    ReaderFeed outer(reader, &progress, kChunk);
+    if (!options.computeDigests && !compressed)
+        outer.allowSkips();
     outer.hash = options.computeDigests ? &stored : nullptr;
 
     struct archive *tar = archive_read_new();
@@ -757,7 +704,7 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
     if (compressed) {
         // Stage 1 decompresses (its input is the stored blob), stage 2 parses the tar stream.
         inflater.progress = &progress;
-        if (!inflater.open(&outer, &Feed::read)) {
+        if (!inflater.open(&outer, &ReaderFeed::read)) {
             LayerIndexResult r;
             r.error = QStringLiteral("cannot decompress the layer (%1): %2")
                           .arg(compressionName(compression), inflater.error());
@@ -769,9 +716,7 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
     } else {
         if (options.computeDigests)
             outer.hash = &stored; // stored bytes are the uncompressed stream
-        archive_read_set_callback_data(tar, &outer);
-        archive_read_set_read_callback(tar, &Feed::read);
-        archive_read_set_skip_callback(tar, &Feed::skip);
+        outer.attach(tar);
     }
     LayerIndexResult r;
     if (archive_read_open1(tar) != ARCHIVE_OK) {
@@ -838,7 +783,7 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
             if (compressed) {
                 while (inflater.next(&ignored) > 0) { }
             }
-            while (Feed::read(tar, &outer, &ignored) > 0) { }
+            while (ReaderFeed::read(tar, &outer, &ignored) > 0) { }
             const QString failed = streamError();
             if (!failed.isEmpty()) {
                 // Digests of a stream read only in part would be wrong, not just missing.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "util/safewrite.h"
+#include "write/safewrite.h"
 
 #include <QByteArray>
 #include <QFile>

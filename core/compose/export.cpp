@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: MIT
+// Exporting a composition: the pipeline of its stages (docs/compose.md). The target is checked,
+// the base loaded, the new layers and the config made, the layout written beside the target and
+// put in place whole, then re-opened and checked as any archive.
+#include "compose/composition.h"
+
+#include "check/checks.h"
+#include "check/verify.h"
+#include "compose/config.h"
+#include "compose/dockerlayout.h"
+#include "compose/exportbase.h"
+#include "compose/exporttarget.h"
+#include "compose/newlayers.h"
+#include "compose/ocilayout.h"
+#include "compose/preflight.h"
+#include "util/utf8locale.h"
+#include "write/backgroundhasher.h"
+#include "write/install.h"
+#include "write/outputwriter.h"
+#include "write/safewrite.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QTemporaryDir>
+
+namespace lamina {
+
+namespace {
+
+/// The layout written into `w`, hashed as it goes when there is a hasher.
+bool writeLayout(OutputWriter &w, const ExportOptions &options, const ExportBase &base, const NewLayers &added,
+    const ComposedConfig &config, const ExportTarget &target, const QString &created, const QString &workDir,
+    BackgroundHasher *hasher, const Progress &progress)
+{
+    const QList<LayerSource> layers = base.layers + added.sources;
+    if (options.format == ExportFormat::Docker) {
+        DockerLayoutInput in { layers, base.archive.archive.get(), config, target.tags, created };
+        return writeDockerLayout(w, in, hasher, progress);
+    }
+    OciLayoutInput in { options.format, options.layerCompression, layers, base.archive.archive.get(), config,
+        target.tags, workDir };
+    return writeOciLayout(w, in, hasher, progress);
+}
+
+/// Puts the written output in place: the folder exchanged, the file renamed over the target.
+/// Every hash queued is collected into `hashed` while the file is still reachable.
+bool install(OutputWriter &w, const ExportOptions &options, const ExportTarget &target, BackgroundHasher *hasher,
+    const Progress &progress, QHash<QString, MemberDigest> *hashed, QString *error)
+{
+    bool ok = w.finish(OutputWriter::Sync::Yes);
+    if (target.toFolder && hasher)
+        *hashed = hasher->finish(); // before the folder moves
+    // The hashing of a file goes on while it is renamed (replacing a big file can wait long on
+    // the disk): each member is read through a descriptor opened when it was queued.
+    if (!target.toFolder && hasher && hasher->needsName())
+        *hashed = hasher->finish();
+    QString why = w.error();
+    ok = ok && !progress.cancelled()
+        && (target.toFolder ? installFolder(w.path(), options.output, &why)
+                            : installFile(w.path(), options.output, &why));
+    if (hasher)
+        *hashed = hasher->finish();
+    if (ok)
+        return true;
+    if (target.toFolder)
+        QDir(w.path()).removeRecursively();
+    else
+        QFile::remove(w.path());
+    *error = progress.cancelled() ? QStringLiteral("cancelled")
+                                  : QStringLiteral("%1: cannot write: %2").arg(options.output, why);
+    return false;
+}
+
+/// Re-opens what was written and checks it as any archive: it must stand on its own. Members
+/// hashed while they were written are not read again.
+void checkWritten(ExportResult &result, const ExportOptions &options, const ExportTarget &target,
+    const QHash<QString, MemberDigest> &hashed, const Progress &progress)
+{
+    const ImageArchive written = openImageArchive(options.output);
+    result.checks = checkArchive(written);
+    QHash<int, MemberDigest> known;
+    for (const Image &img : written.images) {
+        for (const ImageLayer &l : img.layers) {
+            if (l.member < 0 || !written.archive)
+                continue;
+            const Member &m = written.archive->member(l.member);
+            const QString key = target.toFolder ? m.path
+                : m.dataOffset >= 0             ? QString::number(m.dataOffset)
+                                                : QString();
+            if (const auto it = hashed.constFind(key);
+                !key.isEmpty() && it != hashed.constEnd() && it->storedBytes == m.size)
+                known.insert(l.member, *it);
+        }
+    }
+    result.checks += verificationFindings(written, verifyArchive(written, progress, 0, known));
+    sortFindings(result.checks);
+    result.loaderVerdicts = loaderVerdicts(written, result.checks);
+}
+
+} // namespace
+
+ExportResult exportComposition(const Composition &composition, const ExportOptions &options, const Progress &progress)
+{
+    const Utf8Thread utf8; // names go out as UTF-8 whatever the user's locale
+    ExportResult result;
+    ExportTarget target;
+    if (!checkExportTarget(composition, options, &target, &result.error))
+        return result;
+    // What a killed run left beside the target is removed first: only names that prove they are
+    // Lamina's temporaries, and never the base (docs/limits.md).
+    const QString outputFolder = QFileInfo(options.output).absolutePath();
+    removeStalePartials(outputFolder, { fileIdOf(composition.basePath) });
+    QTemporaryDir work(partialPathFor(options.output) + QStringLiteral("-XXXXXX"));
+    if (!work.isValid()) {
+        result.error = QStringLiteral("%1: cannot create a working folder there").arg(outputFolder);
+        return result;
+    }
+    ExportBase base;
+    if (!loadExportBase(composition, options, work.path(), progress, &base, &result.error))
+        return result;
+    result.baseImage = base.image;
+    NewLayers added;
+    if (!writeNewLayers(composition, base.indexes, target.mtime, work.path(), progress, &added, &result.error))
+        return result;
+    result.layerDiffIds = added.diffIds;
+    const ComposedConfig config = composeConfig(base.config, composition, added.specs, added.diffIds);
+    result.imageId = config.imageId.toString();
+
+    // The archive (or folder), written beside the target and renamed when complete.
+    const QString part = partialPathFor(options.output);
+    const std::unique_ptr<OutputWriter> w = target.toFolder
+        ? OutputWriter::folder(part, target.mtime, &result.error)
+        : OutputWriter::tar(part, options.compress, target.mtime, &result.error);
+    if (!w)
+        return result;
+    // The output is hashed as it is written (read back from the file), unless it is compressed as
+    // a whole: then it is verified after, in one streaming pass.
+    std::unique_ptr<BackgroundHasher> hasher;
+    if (options.checkResult && !w->compressedAsWhole())
+        hasher = std::make_unique<BackgroundHasher>(progress);
+    writeLayout(*w, options, base, added, config, target, composition.created, work.path(), hasher.get(), progress);
+    QHash<QString, MemberDigest> hashed;
+    if (!install(*w, options, target, hasher.get(), progress, &hashed, &result.error) || !options.checkResult)
+        return result;
+    checkWritten(result, options, target, hashed, progress);
+    const int baseLayers = base.image < 0 ? 0 : int(base.archive.images.at(base.image).layers.size());
+    result.preflight = preflightChecks(
+        base.finalIndexes() + added.indexes, baseLayers, config.settings, added.workdirAdded, added.specs);
+    return result;
+}
+
+} // namespace lamina

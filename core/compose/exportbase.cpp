@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+#include "compose/exportbase.h"
+
+#include "archive/memberreader.h"
+#include "compose/config.h"
+#include "layers/imagelayers.h"
+
+#include <QFile>
+#include <QSet>
+
+namespace lamina {
+
+ExportBase::ExportBase()
+    : config(scratchConfig())
+{
+}
+
+ExportBase::~ExportBase()
+{
+    stopIndexing->store(true); // the future's destructor then waits for a quick end
+}
+
+MergedTree::Layers ExportBase::finalIndexes()
+{
+    if (laterIndexes.valid())
+        indexes = laterIndexes.get();
+    return indexes;
+}
+
+namespace {
+
+int chooseImage(const Composition &composition, const ImageArchive &archive, QString *error)
+{
+    int image = composition.baseImage;
+    if (!composition.basePlatform.isEmpty()) {
+        image = findImageForPlatform(archive, composition.basePlatform, error);
+        if (image < 0) {
+            *error = QStringLiteral("the base has %1").arg(*error);
+            return -1;
+        }
+    }
+    if (image < 0 || image >= archive.images.size()) {
+        *error = QStringLiteral("the base has %1 image(s), numbered from 0").arg(archive.images.size());
+        return -1;
+    }
+    return image;
+}
+
+/// Whether writing needs the base's files first: the sizes of compressed layers, the working
+/// folder's test, and the folders new layers go through, which they write with the base's
+/// attributes. Otherwise the base is indexed while the output is written, or not at all.
+bool indexesNeededFirst(const Composition &composition, const Image &img)
+{
+    for (const ImageLayer &l : img.layers)
+        if (l.compression != Compression::None)
+            return true;
+    if (composition.createWorkdir && composition.config.workingDir && !composition.config.workingDir->isEmpty())
+        return true;
+    for (const LayerSpec &l : composition.layers)
+        if (!l.ops.isEmpty())
+            return true;
+    return false;
+}
+
+/// Reads a base compressed as a whole once, keeping the wanted layers as files (as stored:
+/// decompressed or copied as they are when written).
+bool streamLayersOut(
+    ExportBase *base, const QSet<int> &members, const QString &workDir, const Progress &progress, QString *error)
+{
+    int n = 0;
+    return base->archive.archive->scanMembers(
+        members,
+        [&](int member, MemberReader &reader) {
+            const QString path = workDir + QStringLiteral("/base-%1.tar").arg(n++);
+            QFile f(path);
+            if (!f.open(QIODevice::WriteOnly))
+                return false;
+            QByteArray buffer(1 << 20, Qt::Uninitialized);
+            qint64 got;
+            while ((got = reader.read(buffer.data(), buffer.size())) > 0)
+                if (f.write(buffer.constData(), got) != got)
+                    return false;
+            for (LayerSource &s : base->layers)
+                if (s.member == member)
+                    s.file = path;
+            return got == 0;
+        },
+        progress, error);
+}
+
+bool findLayers(
+    ExportBase *base, const ImageLayers &indexed, const QString &workDir, const Progress &progress, QString *error)
+{
+    const Archive &archive = *base->archive.archive;
+    QSet<int> needStreaming;
+    for (const ImageLayer &l : base->archive.images.at(base->image).layers) {
+        if (l.member < 0 || l.diffId.isEmpty()) {
+            *error = QStringLiteral("base layer %1 is missing (%2)")
+                         .arg(l.index)
+                         .arg(l.error.isEmpty() ? QStringLiteral("no diff ID") : l.error);
+            return false;
+        }
+        LayerSource s;
+        s.diffId = l.diffId;
+        s.member = l.member;
+        s.compression = l.compression;
+        s.storedSize = archive.member(l.member).size;
+        s.storedDigest = Digest::parse(l.digest);
+        if (!s.storedDigest.isSha256())
+            s.storedDigest = {};
+        const auto &li = indexed.layers.value(l.index);
+        s.size = l.compression == Compression::None ? s.storedSize : (li ? li->uncompressedSize : -1);
+        if (s.size < 0) {
+            *error = QStringLiteral("base layer %1 could not be read").arg(l.index);
+            return false;
+        }
+        if (!archive.seekable())
+            needStreaming.insert(l.member);
+        base->layers << s;
+    }
+    if (needStreaming.isEmpty())
+        return true;
+    QString why;
+    if (streamLayersOut(base, needStreaming, workDir, progress, &why))
+        return true;
+    *error = QStringLiteral("the base could not be streamed: %1").arg(why);
+    return false;
+}
+
+} // namespace
+
+bool loadExportBase(const Composition &composition, const ExportOptions &options, const QString &workDir,
+    const Progress &progress, ExportBase *base, QString *error)
+{
+    if (composition.basePath.isEmpty())
+        return true;
+    base->archive = openImageArchive(composition.basePath, progress);
+    if (!base->archive.ok()) {
+        *error = QStringLiteral("the base could not be read: %1").arg(base->archive.errors.value(0));
+        return false;
+    }
+    base->image = chooseImage(composition, base->archive, error);
+    if (base->image < 0)
+        return false;
+    const Image &img = base->archive.images.at(base->image);
+    if (!img.config || !img.config->hasRootfs) {
+        *error = QStringLiteral("the base image has no usable config");
+        return false;
+    }
+    base->config = img.config->raw;
+    ImageLayers indexed;
+    if (indexesNeededFirst(composition, img)) {
+        indexed = indexImageLayers(base->archive, base->image, {}, progress);
+        base->indexes = indexed.layers;
+    } else if (options.checkResult) {
+        Progress background;
+        background.cancel = base->stopIndexing.get();
+        base->laterIndexes = std::async(
+            std::launch::async, [archive = base->archive, image = base->image, background, keep = base->stopIndexing] {
+                return indexImageLayers(archive, image, {}, background).layers;
+            });
+    }
+    return findLayers(base, indexed, workDir, progress, error);
+}
+
+} // namespace lamina

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "compose/composition.h"
+#include "compose/layersource.h"
+#include "format/imagearchive.h"
+#include "layers/mergedtree.h"
+
+#include <QJsonObject>
+
+#include <atomic>
+#include <future>
+#include <memory>
+
+namespace lamina {
+
+/// The base of an export: its archive, the image chosen, its config and where each of its layers
+/// is read. Its layers' indexes are made before writing when the export needs them (compressed
+/// layers' sizes, the working folder's test, folders new layers go through); otherwise, when the
+/// result is checked, in the background while the output is written.
+struct ExportBase
+{
+    ImageArchive archive;
+    int image = -1; ///< -1: an image from scratch
+    QJsonObject config; ///< the base's, or a scratch config
+    QList<LayerSource> layers;
+    MergedTree::Layers indexes; ///< made before writing, or empty
+
+    ExportBase();
+    ~ExportBase(); ///< stops a background indexing, and waits for it
+    ExportBase(const ExportBase &) = delete;
+    ExportBase &operator=(const ExportBase &) = delete;
+
+    /// The base layers' indexes, waiting for the background indexing when there is one.
+    MergedTree::Layers finalIndexes();
+
+    std::future<MergedTree::Layers> laterIndexes;
+    std::shared_ptr<std::atomic<bool>> stopIndexing = std::make_shared<std::atomic<bool>>(false);
+};
+
+/// Opens the composition's base and finds its layers. A base compressed as a whole is read once
+/// here, its layers kept as files in `workDir`. False with `error` when the base cannot be read,
+/// has no such image, no usable config, or misses a layer.
+bool loadExportBase(const Composition &composition, const ExportOptions &options, const QString &workDir,
+    const Progress &progress, ExportBase *base, QString *error);
+
+} // namespace lamina

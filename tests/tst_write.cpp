@@ -1,11 +1,8 @@
 // SPDX-License-Identifier: MIT
-// core/write and core/util/digest: the output writer (tar, compressed stream, folder; kernel
-// copies), the installs that never leave a half-written target, and the digest value type.
+// core/write: the output writer (tar, compressed stream, folder; kernel copies) and the installs
+// that never leave a half-written target.
 #include "archive/archive.h"
 #include "archive/memberreader.h"
-#include "format/views.h"
-#include "util/digest.h"
-#include "util/sha256.h"
 #include "write/install.h"
 #include "write/outputwriter.h"
 
@@ -46,32 +43,6 @@ class TestWrite : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
-    void digestParses()
-    {
-        const QString hex(64, u'a');
-        const Digest d = Digest::parse(QStringLiteral("sha256:") + hex);
-        QVERIFY(d.isValid());
-        QVERIFY(d.isSha256());
-        QCOMPARE(d.encoded(), hex);
-        QCOMPARE(d.blobPath(), QStringLiteral("blobs/sha256/") + hex);
-        QCOMPARE(d.toString(), QStringLiteral("sha256:") + hex);
-        QString why;
-        QVERIFY(!Digest::parse(QStringLiteral("sha256:") + hex.left(63), &why).isValid());
-        QVERIFY2(why.contains(QStringLiteral("not a valid sha256 digest")), qPrintable(why));
-        QVERIFY(!Digest::parse(QStringLiteral("sha256:") + hex.toUpper()).isValid());
-        QVERIFY(!Digest::parse(QStringLiteral("sha256/../../etc:x")).isValid());
-        QVERIFY(!Digest::parse(QString()).isValid());
-        QCOMPARE(Digest::parse(QStringLiteral("sha256:") + hex), d);
-        // An unregistered algorithm is well formed, not checked for length.
-        QVERIFY(
-            Digest::parse(QStringLiteral("multihash+base58:QmRZxt2b1FVZPNqd8hsiykDL3TdBDeTSPX9Kv46HmX4Gx8")).isValid());
-        QCOMPARE(Digest::sha256Of("abc").toString(), Sha256::of("abc"));
-        QStringList errors;
-        QCOMPARE(blobPathForDigest(QStringLiteral("sha512:x"), QStringLiteral("here"), &errors), QString());
-        QCOMPARE(errors.size(), 1);
-        QVERIFY(errors.constFirst().startsWith(QStringLiteral("here: ")));
-    }
-
     void tarIsReproducibleAndReadable()
     {
         QTemporaryDir dir;

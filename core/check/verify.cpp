@@ -7,6 +7,7 @@
 #include "format/inspectreport.h"
 #include "util/checkedsize.h"
 #include "util/sha256.h"
+#include "util/threadbudget.h"
 
 #include <QElapsedTimer>
 #include <QSet>
@@ -19,8 +20,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-
-#include <thread>
 
 namespace lamina {
 
@@ -166,12 +165,7 @@ VerifyReport verifyArchive(
                 results[size_t(i)] = hash(order.at(i), *reader);
             }
         };
-        std::vector<std::thread> pool;
-        for (int t = 1; t < std::min<int>(n, int(order.size())); ++t)
-            pool.emplace_back(work);
-        work();
-        for (std::thread &t : pool)
-            t.join();
+        runShared(std::min<int>(n, int(order.size())), work);
         for (int i = 0; i < order.size(); ++i)
             report.members.insert(order.at(i), results[size_t(i)]);
     } else {

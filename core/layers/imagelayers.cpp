@@ -8,6 +8,7 @@
 #include "archive/inflater_p.h"
 #include "archive/readerfeed_p.h"
 #include "util/checkedsize.h"
+#include "util/threadbudget.h"
 #include "util/utf8locale.h"
 #include "util/workcounters.h"
 
@@ -199,13 +200,7 @@ QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &image
                 deliver(members.at(i), r);
             }
         };
-        const int threads = std::min<int>(std::max(1, QThread::idealThreadCount()), int(members.size()));
-        std::vector<std::thread> pool;
-        for (int t = 1; t < threads; ++t)
-            pool.emplace_back(work);
-        work();
-        for (std::thread &t : pool)
-            t.join();
+        runShared(std::min<int>(std::max(1, QThread::idealThreadCount()), int(members.size())), work);
     } else {
         QString error;
         const QSet<int> wanted(members.begin(), members.end());

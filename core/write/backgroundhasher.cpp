@@ -16,9 +16,10 @@ namespace lamina {
 
 BackgroundHasher::BackgroundHasher(const Progress &progress)
     : m_progress(progress)
+    , m_lease(std::max(1, QThread::idealThreadCount()))
 {
-    const int n = std::max(1, QThread::idealThreadCount());
-    for (int i = 0; i < n; ++i)
+    // Without a helper granted, the members are hashed in finish(), on the caller's thread.
+    for (int i = 0; i < m_lease.granted(); ++i)
         m_threads.emplace_back([this] { work(); });
 }
 
@@ -58,9 +59,11 @@ QHash<QString, MemberDigest> BackgroundHasher::finish()
         m_done = true;
         m_wake.notify_all();
     }
+    work(); // what is left, here too
     for (std::thread &t : m_threads)
         t.join();
     m_threads.clear();
+    std::lock_guard lock(m_mutex);
     return m_results;
 }
 

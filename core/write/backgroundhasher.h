@@ -4,6 +4,7 @@
 #include "archive/archive.h"
 #include "check/verify.h"
 #include "util/progress.h"
+#include "util/threadbudget.h"
 
 #include <QHash>
 #include <QString>
@@ -52,6 +53,7 @@ private:
     void work();
 
     const Progress &m_progress;
+    ThreadLease m_lease;
     mutable std::mutex m_mutex;
     std::condition_variable m_wake;
     std::deque<Job> m_jobs;

@@ -3,18 +3,18 @@
 // exported through its dialog, then re-opened with the core; the same image from the command line
 // it shows; undo and redo; files dropped on a folder of the result; checks that follow the edits
 // and select what they concern; the composition file; the layer model under QAbstractItemModelTester.
-#include "argvedit.h"
 #include "check/checks.h"
+#include "compose/argvedit.h"
 #include "compose/commandline.h"
+#include "compose/composermodel.h"
+#include "compose/composerpanel.h"
 #include "compose/compositionjson.h"
-#include "composermodel.h"
-#include "composerpanel.h"
-#include "exportdialog.h"
+#include "compose/exportdialog.h"
+#include "compose/modeedit.h"
 #include "filetreemodel.h"
 #include "format/imagearchive.h"
 #include "layers/imagelayers.h"
 #include "mainwindow.h"
-#include "modeedit.h"
 #include "testsupport.h"
 
 #include <QAbstractItemModelTester>

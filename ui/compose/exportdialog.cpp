@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "exportdialog.h"
+#include "compose/exportdialog.h"
 #include "common/backgroundpool.h"
 
 #include <QComboBox>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "modeedit.h"
+#include "compose/modeedit.h"
 
-#include "composermodel.h"
+#include "compose/composermodel.h"
 
 #include <QCheckBox>
 #include <QGridLayout>

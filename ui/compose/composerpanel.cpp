@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
-#include "composerpanel.h"
+#include "compose/composerpanel.h"
 #include "common/backgroundpool.h"
 
-#include "argvedit.h"
+#include "compose/argvedit.h"
 #include "compose/commandline.h"
+#include "compose/composermodel.h"
 #include "compose/compositionjson.h"
-#include "composermodel.h"
-#include "exportdialog.h"
+#include "compose/exportdialog.h"
+#include "compose/modeedit.h"
 #include "filetreemodel.h"
 #include "imagetreeview.h"
-#include "modeedit.h"
 
 #include <QAction>
 #include <QApplication>

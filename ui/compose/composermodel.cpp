@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "composermodel.h"
+#include "compose/composermodel.h"
 #include "common/backgroundpool.h"
 
 #include <QDirIterator>

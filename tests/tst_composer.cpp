@@ -8,6 +8,7 @@
 #include "compose/commandline.h"
 #include "compose/composermodel.h"
 #include "compose/composerpanel.h"
+#include "compose/compositiondocument.h"
 #include "compose/compositionjson.h"
 #include "compose/exportdialog.h"
 #include "compose/modeedit.h"
@@ -690,8 +691,9 @@ void TestComposer::modeTextAndBits()
 
 void TestComposer::modelPassesTheTester()
 {
-    QUndoStack undo;
-    ComposerModel model(&undo);
+    CompositionDocument document;
+    QUndoStack &undo = *document.undoStack();
+    ComposerModel model(&document);
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     auto op = [](const char *path) {
         LayerOp o;

@@ -25,6 +25,8 @@ struct LayerOp
     std::optional<quint32> mode; ///< default: the host's mode (AddHost), 0755 (Mkdir), 0644 (WriteText)
     quint32 uid = 0; ///< the host owner never leaks in (FORMATS.md §6)
     quint32 gid = 0;
+
+    bool operator==(const LayerOp &) const = default;
 };
 
 struct LayerSpec

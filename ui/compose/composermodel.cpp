@@ -1,47 +1,15 @@
 // SPDX-License-Identifier: MIT
 #include "compose/composermodel.h"
-#include "common/backgroundpool.h"
+#include "compose/compositiondocument.h"
 
 #include <QDirIterator>
 #include <QFileInfo>
 #include <QFont>
-#include <QFutureWatcher>
 #include <QLocale>
-#include <QUndoCommand>
-#include <QUndoStack>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <sys/stat.h>
 
 namespace lamina {
-
-/// One edit as a pair of functions; the model's raw edits keep views informed.
-class ComposerCommand : public QUndoCommand
-{
-public:
-    ComposerCommand(const QString &text, std::function<void()> redo, std::function<void()> undo)
-        : QUndoCommand(text)
-        , m_redo(std::move(redo))
-        , m_undo(std::move(undo))
-    {
-    }
-    void redo() override { m_redo(); }
-    void undo() override { m_undo(); }
-
-    static void insertLayer(ComposerModel *m, int row, const ComposerModel::Layer &l) { m->rawInsertLayer(row, l); }
-    static ComposerModel::Layer removeLayer(ComposerModel *m, int row) { return m->rawRemoveLayer(row); }
-    static void moveLayer(ComposerModel *m, int from, int to) { m->rawMoveLayer(from, to); }
-    static void insertOp(ComposerModel *m, int layer, int row, const ComposerModel::Row &r)
-    {
-        m->rawInsertOp(layer, row, r);
-    }
-    static ComposerModel::Row removeOp(ComposerModel *m, int layer, int row) { return m->rawRemoveOp(layer, row); }
-    static void moveOp(ComposerModel *m, int layer, int from, int to) { m->rawMoveOp(layer, from, to); }
-    static void setOp(ComposerModel *m, int layer, int row, const ComposerModel::Row &r) { m->rawSetOp(layer, row, r); }
-
-private:
-    std::function<void()> m_redo, m_undo;
-};
 
 namespace {
 
@@ -81,10 +49,54 @@ bool hasOwner(LayerOp::Kind k)
 
 } // namespace
 
-ComposerModel::ComposerModel(QUndoStack *undo, QObject *parent)
+ComposerModel::ComposerModel(CompositionDocument *document, QObject *parent)
     : QAbstractItemModel(parent)
-    , m_undo(undo)
+    , m_document(document)
 {
+    connectDocument();
+    measureAll();
+}
+
+ComposerModel::~ComposerModel() = default;
+
+void ComposerModel::connectDocument()
+{
+    CompositionDocument *d = m_document;
+    connect(d, &CompositionDocument::layerAboutToBeInserted, this, [this](int row) { beginInsertRows({}, row, row); });
+    connect(d, &CompositionDocument::layerInserted, this, [this] { endInsertRows(); });
+    connect(d, &CompositionDocument::layerAboutToBeRemoved, this, [this](int row) { beginRemoveRows({}, row, row); });
+    connect(d, &CompositionDocument::layerRemoved, this, [this] { endRemoveRows(); });
+    connect(d, &CompositionDocument::layerAboutToBeMoved, this,
+        [this](int from, int to) { beginMoveRows({}, from, from, {}, to > from ? to + 1 : to); });
+    connect(d, &CompositionDocument::layerMoved, this, [this] { endMoveRows(); });
+    connect(d, &CompositionDocument::opAboutToBeInserted, this,
+        [this](int layer, int row) { beginInsertRows(layerIndex(layer), row, row); });
+    connect(d, &CompositionDocument::opInserted, this, [this](int layer, int row) {
+        measure(op(layer, row));
+        endInsertRows();
+        Q_EMIT dataChanged(layerIndex(layer), layerIndex(layer, ColumnCount - 1)); // the entry count
+    });
+    connect(d, &CompositionDocument::opAboutToBeRemoved, this,
+        [this](int layer, int row) { beginRemoveRows(layerIndex(layer), row, row); });
+    connect(d, &CompositionDocument::opRemoved, this, [this](int layer) {
+        endRemoveRows();
+        Q_EMIT dataChanged(layerIndex(layer), layerIndex(layer, ColumnCount - 1));
+    });
+    connect(d, &CompositionDocument::opAboutToBeMoved, this, [this](int layer, int from, int to) {
+        const QModelIndex parent = layerIndex(layer);
+        beginMoveRows(parent, from, from, parent, to > from ? to + 1 : to);
+    });
+    connect(d, &CompositionDocument::opMoved, this, [this] { endMoveRows(); });
+    connect(d, &CompositionDocument::opChanged, this, [this](int layer, int row) {
+        measure(op(layer, row));
+        Q_EMIT dataChanged(opIndex(layer, row), opIndex(layer, row, ColumnCount - 1));
+    });
+    connect(d, &CompositionDocument::layersAboutToBeReset, this, [this] { beginResetModel(); });
+    connect(d, &CompositionDocument::layersReset, this, [this] {
+        measureAll();
+        endResetModel();
+    });
+    connect(d, &CompositionDocument::layersChanged, this, &ComposerModel::layersChanged);
 }
 
 std::optional<quint32> ComposerModel::parseMode(const QString &text)
@@ -141,236 +153,130 @@ quint32 ComposerModel::effectiveMode(const LayerOp &op)
     }
 }
 
-void ComposerModel::measureFolder(const QString &path)
+void ComposerModel::measure(const LayerOp &op)
 {
-    if (m_folderBytes.contains(path) || m_measuring.contains(path))
+    if (op.kind != LayerOp::AddHost)
+        return;
+    const QString path = op.hostPath;
+    const QFileInfo info(path);
+    if (!info.isDir() || info.isSymLink()) {
+        if (info.exists())
+            m_fileBytes.insert(path, info.isSymLink() ? 0 : info.size());
+        else
+            m_fileBytes.remove(path);
+        return;
+    }
+    if (m_folderBytes.contains(path))
         return;
     // A dropped folder can hold a hundred thousand files: counted on a worker, shown when done.
-    m_measuring.insert(path);
-    auto *watcher = new QFutureWatcher<qint64>(this);
-    connect(watcher, &QFutureWatcher<qint64>::finished, this, [this, watcher, path] {
-        m_folderBytes.insert(path, watcher->result());
-        m_measuring.remove(path);
-        watcher->deleteLater();
-        for (int l = 0; l < layerCount(); ++l)
-            for (int r = 0; r < opCount(l); ++r)
-                if (m_layers.at(l).ops.at(r).hostFolder && op(l, r).hostPath == path)
-                    Q_EMIT dataChanged(opIndex(l, r, SizeColumn), opIndex(l, r, SizeColumn));
-    });
-    watcher->setFuture(QtConcurrent::run(backgroundPool(), [path] {
-        qint64 bytes = 0;
-        QDirIterator it(
-            path, QDir::Files | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
-        while (it.hasNext()) {
-            it.next();
-            if (!it.fileInfo().isSymLink())
-                bytes += it.fileInfo().size();
-        }
-        return bytes;
-    }));
+    m_folderBytes.insert(path, -1);
+    auto &job = m_measuring[path];
+    job = std::make_unique<LatestJob<qint64>>(this);
+    job->start(
+        [path](const Progress &progress) {
+            qint64 bytes = 0;
+            QDirIterator it(
+                path, QDir::Files | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+            while (it.hasNext() && !progress.cancelled()) {
+                it.next();
+                if (!it.fileInfo().isSymLink())
+                    bytes += it.fileInfo().size();
+            }
+            return bytes;
+        },
+        [this, path](qint64 bytes) { folderMeasured(path, bytes); });
 }
 
-qint64 ComposerModel::bytesOf(const Row &r) const
+void ComposerModel::measureAll()
 {
-    return r.hostFolder ? m_folderBytes.value(r.op.hostPath, -1) : r.hostBytes;
+    for (int l = 0; l < layerCount(); ++l)
+        for (int r = 0; r < opCount(l); ++r)
+            measure(op(l, r));
 }
 
-ComposerModel::Row ComposerModel::makeRow(const LayerOp &op)
+void ComposerModel::folderMeasured(const QString &path, qint64 bytes)
 {
-    Row r;
-    r.op = op;
-    if (op.kind == LayerOp::AddHost) {
-        const QFileInfo info(op.hostPath);
-        if (info.isDir() && !info.isSymLink()) {
-            r.hostFolder = true;
-            measureFolder(op.hostPath);
-        } else if (info.exists()) {
-            r.hostBytes = info.isSymLink() ? 0 : info.size();
-        }
-    } else if (op.kind == LayerOp::WriteText) {
-        r.hostBytes = op.text.size();
-    }
-    return r;
+    m_folderBytes.insert(path, bytes);
+    for (int l = 0; l < layerCount(); ++l)
+        for (int r = 0; r < opCount(l); ++r)
+            if (op(l, r).kind == LayerOp::AddHost && op(l, r).hostPath == path)
+                Q_EMIT dataChanged(opIndex(l, r, SizeColumn), opIndex(l, r, SizeColumn));
 }
 
-// Undoable edits.
+bool ComposerModel::isHostFolder(const LayerOp &op) const
+{
+    return op.kind == LayerOp::AddHost && m_folderBytes.contains(op.hostPath);
+}
+
+qint64 ComposerModel::bytesOf(const LayerOp &op) const
+{
+    if (op.kind == LayerOp::WriteText)
+        return op.text.size();
+    if (op.kind != LayerOp::AddHost)
+        return -1;
+    return isHostFolder(op) ? m_folderBytes.value(op.hostPath) : m_fileBytes.value(op.hostPath, -1);
+}
+
+// Edits: the document's.
 
 void ComposerModel::addLayer(int row)
 {
-    Layer l;
-    l.id = m_nextId++;
-    row = std::clamp(row, 0, layerCount());
-    m_undo->push(new ComposerCommand(
-        tr("Stack a new layer"), [this, row, l] { ComposerCommand::insertLayer(this, row, l); },
-        [this, row] { ComposerCommand::removeLayer(this, row); }));
+    m_document->addLayer(row);
 }
 
 void ComposerModel::removeLayer(int row)
 {
-    if (row < 0 || row >= layerCount())
-        return;
-    auto saved = std::make_shared<Layer>();
-    m_undo->push(new ComposerCommand(
-        tr("Remove layer %1").arg(row + 1), [this, row, saved] { *saved = ComposerCommand::removeLayer(this, row); },
-        [this, row, saved] { ComposerCommand::insertLayer(this, row, *saved); }));
+    m_document->removeLayer(row);
 }
 
 void ComposerModel::moveLayer(int from, int to)
 {
-    if (from < 0 || from >= layerCount() || to < 0 || to >= layerCount() || from == to)
-        return;
-    m_undo->push(new ComposerCommand(
-        tr("Move layer %1").arg(from + 1), [this, from, to] { ComposerCommand::moveLayer(this, from, to); },
-        [this, from, to] { ComposerCommand::moveLayer(this, to, from); }));
+    m_document->moveLayer(from, to);
 }
 
 void ComposerModel::addOp(int layer, const LayerOp &op, int row)
 {
-    if (layer < 0 || layer >= layerCount())
-        return;
-    if (row < 0 || row > opCount(layer))
-        row = opCount(layer);
-    const Row r = makeRow(op);
-    m_undo->push(new ComposerCommand(
-        tr("Add %1").arg(op.imagePath), [this, layer, row, r] { ComposerCommand::insertOp(this, layer, row, r); },
-        [this, layer, row] { ComposerCommand::removeOp(this, layer, row); }));
+    m_document->addOp(layer, op, row);
 }
 
 void ComposerModel::removeOp(int layer, int row)
 {
-    if (layer < 0 || layer >= layerCount() || row < 0 || row >= opCount(layer))
-        return;
-    const Row r = m_layers.at(layer).ops.at(row);
-    m_undo->push(new ComposerCommand(
-        tr("Remove %1").arg(r.op.imagePath), [this, layer, row] { ComposerCommand::removeOp(this, layer, row); },
-        [this, layer, row, r] { ComposerCommand::insertOp(this, layer, row, r); }));
+    m_document->removeOp(layer, row);
 }
 
 void ComposerModel::moveOp(int layer, int from, int to)
 {
-    if (layer < 0 || layer >= layerCount() || from < 0 || to < 0 || from >= opCount(layer) || to >= opCount(layer)
-        || from == to)
-        return;
-    m_undo->push(new ComposerCommand(
-        tr("Move %1").arg(op(layer, from).imagePath),
-        [this, layer, from, to] { ComposerCommand::moveOp(this, layer, from, to); },
-        [this, layer, from, to] { ComposerCommand::moveOp(this, layer, to, from); }));
+    m_document->moveOp(layer, from, to);
 }
 
 void ComposerModel::setOp(int layer, int row, const LayerOp &op)
 {
-    if (layer < 0 || layer >= layerCount() || row < 0 || row >= opCount(layer))
-        return;
-    const Row before = m_layers.at(layer).ops.at(row);
-    Row after = before;
-    after.op = op;
-    if (op.hostPath != before.op.hostPath || op.text != before.op.text || op.kind != before.op.kind)
-        after = makeRow(op);
-    m_undo->push(new ComposerCommand(
-        tr("Change %1").arg(op.imagePath),
-        [this, layer, row, after] { ComposerCommand::setOp(this, layer, row, after); },
-        [this, layer, row, before] { ComposerCommand::setOp(this, layer, row, before); }));
+    m_document->setOp(layer, row, op);
 }
 
 void ComposerModel::setLayers(const QList<LayerSpec> &layers)
 {
-    beginResetModel();
-    m_layers.clear();
-    m_nextId = 1;
-    for (const LayerSpec &spec : layers) {
-        Layer l;
-        l.id = m_nextId++;
-        for (const LayerOp &op : spec.ops)
-            l.ops << makeRow(op);
-        m_layers << l;
-    }
-    renumber();
-    endResetModel();
-    Q_EMIT layersChanged();
+    m_document->setLayers(layers);
 }
 
 QList<LayerSpec> ComposerModel::layers() const
 {
-    QList<LayerSpec> out;
-    for (const Layer &l : m_layers) {
-        LayerSpec spec;
-        for (const Row &r : l.ops)
-            spec.ops << r.op;
-        out << spec;
-    }
-    return out;
+    return m_document->layers();
 }
 
-// Raw edits: what the commands do, with the model's signals.
-
-void ComposerModel::renumber()
+int ComposerModel::layerCount() const
 {
-    m_rowOfId.clear();
-    for (int i = 0; i < m_layers.size(); ++i)
-        m_rowOfId.insert(m_layers.at(i).id, i);
+    return m_document->layerCount();
 }
 
-void ComposerModel::rawInsertLayer(int row, const Layer &layer)
+const LayerOp &ComposerModel::op(int layer, int row) const
 {
-    beginInsertRows({}, row, row);
-    m_layers.insert(row, layer);
-    renumber();
-    endInsertRows();
-    Q_EMIT layersChanged();
+    return m_document->op(layer, row);
 }
 
-ComposerModel::Layer ComposerModel::rawRemoveLayer(int row)
+int ComposerModel::opCount(int layer) const
 {
-    beginRemoveRows({}, row, row);
-    Layer l = m_layers.takeAt(row);
-    renumber();
-    endRemoveRows();
-    Q_EMIT layersChanged();
-    return l;
-}
-
-void ComposerModel::rawMoveLayer(int from, int to)
-{
-    beginMoveRows({}, from, from, {}, to > from ? to + 1 : to);
-    m_layers.move(from, to);
-    renumber();
-    endMoveRows();
-    Q_EMIT layersChanged();
-}
-
-void ComposerModel::rawInsertOp(int layer, int row, const Row &op)
-{
-    beginInsertRows(layerIndex(layer), row, row);
-    m_layers[layer].ops.insert(row, op);
-    endInsertRows();
-    Q_EMIT dataChanged(layerIndex(layer), layerIndex(layer, ColumnCount - 1));
-    Q_EMIT layersChanged();
-}
-
-ComposerModel::Row ComposerModel::rawRemoveOp(int layer, int row)
-{
-    beginRemoveRows(layerIndex(layer), row, row);
-    Row r = m_layers[layer].ops.takeAt(row);
-    endRemoveRows();
-    Q_EMIT dataChanged(layerIndex(layer), layerIndex(layer, ColumnCount - 1));
-    Q_EMIT layersChanged();
-    return r;
-}
-
-void ComposerModel::rawMoveOp(int layer, int from, int to)
-{
-    const QModelIndex parent = layerIndex(layer);
-    beginMoveRows(parent, from, from, parent, to > from ? to + 1 : to);
-    m_layers[layer].ops.move(from, to);
-    endMoveRows();
-    Q_EMIT layersChanged();
-}
-
-void ComposerModel::rawSetOp(int layer, int row, const Row &op)
-{
-    m_layers[layer].ops[row] = op;
-    Q_EMIT dataChanged(opIndex(layer, row), opIndex(layer, row, ColumnCount - 1));
-    Q_EMIT layersChanged();
+    return m_document->opCount(layer);
 }
 
 // The item model.
@@ -384,14 +290,14 @@ QModelIndex ComposerModel::opIndex(int layer, int row, int column) const
 {
     if (layer < 0 || layer >= layerCount() || row < 0 || row >= opCount(layer))
         return {};
-    return createIndex(row, column, quintptr(m_layers.at(layer).id));
+    return createIndex(row, column, quintptr(m_document->layerId(layer)));
 }
 
 int ComposerModel::layerOf(const QModelIndex &index) const
 {
     if (!index.isValid())
         return -1;
-    return index.internalId() == 0 ? index.row() : m_rowOfId.value(quint32(index.internalId()), -1);
+    return index.internalId() == 0 ? index.row() : m_document->layerRow(quint32(index.internalId()));
 }
 
 QModelIndex ComposerModel::index(int row, int column, const QModelIndex &parent) const
@@ -409,7 +315,7 @@ QModelIndex ComposerModel::parent(const QModelIndex &child) const
 {
     if (!isOp(child))
         return {};
-    return layerIndex(m_rowOfId.value(quint32(child.internalId()), -1));
+    return layerIndex(m_document->layerRow(quint32(child.internalId())));
 }
 
 int ComposerModel::rowCount(const QModelIndex &parent) const
@@ -431,7 +337,7 @@ QVariant ComposerModel::data(const QModelIndex &index, int role) const
     if (!index.isValid())
         return {};
     if (!isOp(index)) {
-        const Layer &l = m_layers.at(index.row());
+        const int layer = index.row();
         if (role == KindRole)
             return -1;
         if (role == Qt::FontRole) {
@@ -442,18 +348,17 @@ QVariant ComposerModel::data(const QModelIndex &index, int role) const
         // Named once, when stacked: a name that followed the position would change under the
         // views' feet as layers move (the order on screen is the order in the image).
         if (role == Qt::DisplayRole && index.column() == PathColumn)
-            return tr("New layer %1").arg(l.id);
+            return tr("New layer %1").arg(m_document->layerId(layer));
         if (role == Qt::DisplayRole && index.column() == TypeColumn)
-            return l.ops.isEmpty()  ? tr("empty: drop files on the result")
-                : l.ops.size() == 1 ? tr("1 entry")
-                                    : tr("%1 entries").arg(l.ops.size());
+            return opCount(layer) == 0 ? tr("empty: drop files on the result")
+                : opCount(layer) == 1  ? tr("1 entry")
+                                       : tr("%1 entries").arg(opCount(layer));
         return {};
     }
     const int layer = layerOf(index);
     if (layer < 0)
         return {};
-    const Row &r = m_layers.at(layer).ops.at(index.row());
-    const LayerOp &op = r.op;
+    const LayerOp &op = this->op(layer, index.row());
     if (role == KindRole)
         return int(op.kind);
     if (role == Qt::FontRole && index.column() == ModeColumn && !op.mode) {
@@ -474,7 +379,7 @@ QVariant ComposerModel::data(const QModelIndex &index, int role) const
     case PathColumn:
         return op.imagePath;
     case TypeColumn:
-        return kindName(op.kind, r.hostFolder);
+        return kindName(op.kind, isHostFolder(op));
     case SourceColumn:
         switch (op.kind) {
         case LayerOp::AddHost:
@@ -487,8 +392,8 @@ QVariant ComposerModel::data(const QModelIndex &index, int role) const
             return QString();
         }
     case SizeColumn: {
-        const qint64 bytes = bytesOf(r);
-        return bytes >= 0 ? QLocale().formattedDataSize(bytes) : r.hostFolder ? tr("counting…") : QString();
+        const qint64 bytes = bytesOf(op);
+        return bytes >= 0 ? QLocale().formattedDataSize(bytes) : isHostFolder(op) ? tr("counting…") : QString();
     }
     case ModeColumn:
         return hasMode(op.kind) ? octal(effectiveMode(op)) : QString();
@@ -503,7 +408,7 @@ bool ComposerModel::setData(const QModelIndex &index, const QVariant &value, int
     if (role != Qt::EditRole || !isOp(index))
         return false;
     const int layer = layerOf(index);
-    LayerOp op = m_layers.at(layer).ops.at(index.row()).op;
+    LayerOp op = this->op(layer, index.row());
     const QString text = value.toString();
     switch (index.column()) {
     case PathColumn: {
@@ -542,11 +447,8 @@ bool ComposerModel::setData(const QModelIndex &index, const QVariant &value, int
     default:
         return false;
     }
-    const LayerOp &was = this->op(layer, index.row());
-    if (op.imagePath == was.imagePath && op.hostPath == was.hostPath && op.linkTarget == was.linkTarget
-        && op.mode == was.mode && op.uid == was.uid && op.gid == was.gid)
-        return true; // nothing changed: no command
-    setOp(layer, index.row(), op);
+    setOp(layer, index.row(), op); // nothing changed: no step
+
     return true;
 }
 

@@ -86,4 +86,33 @@ void ModeEdit::showMode()
         m_text->setText(QStringLiteral("%1").arg(m_mode, 4, 8, QLatin1Char('0')));
 }
 
+QWidget *ModeDelegate::createEditor(QWidget *parent, const QStyleOptionViewItem &, const QModelIndex &) const
+{
+    auto *editor = new ModeEdit(parent);
+    connect(editor, &ModeEdit::modeChanged, this,
+        [this, editor] { Q_EMIT const_cast<ModeDelegate *>(this)->commitData(editor); });
+    return editor;
+}
+
+void ModeDelegate::setEditorData(QWidget *editor, const QModelIndex &index) const
+{
+    if (const auto mode = ComposerModel::parseMode(index.data(Qt::EditRole).toString())) {
+        auto *e = static_cast<ModeEdit *>(editor);
+        const QSignalBlocker block(e);
+        e->setMode(*mode);
+    }
+}
+
+void ModeDelegate::setModelData(QWidget *editor, QAbstractItemModel *model, const QModelIndex &index) const
+{
+    model->setData(index, static_cast<ModeEdit *>(editor)->text(), Qt::EditRole);
+}
+
+void ModeDelegate::updateEditorGeometry(QWidget *editor, const QStyleOptionViewItem &option, const QModelIndex &) const
+{
+    const QSize hint = editor->sizeHint();
+    editor->setGeometry(
+        QRect(option.rect.topLeft(), QSize(std::max(hint.width(), option.rect.width()), hint.height())));
+}
+
 } // namespace lamina

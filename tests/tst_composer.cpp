@@ -71,6 +71,7 @@ private Q_SLOTS:
     void oneUndoStackForLayersAndSettings();
     void modelAndFormFollowTheDocument();
     void closingThePanelWaitsForNoPreview();
+    void newerPreviewReplacesOlder();
     void closingTheExportDialog();
 
 private:
@@ -926,6 +927,31 @@ void TestComposer::closingThePanelWaitsForNoPreview()
     QVERIFY(hold.release());
     QCoreApplication::processEvents();
     QCOMPARE(hold.gaveUp.load(), 0);
+}
+
+void TestComposer::newerPreviewReplacesOlder()
+{
+    // Two previews in flight: the older is superseded and never shown, the newer is.
+    ComposerPanel panel;
+    const ImageArchive ia = openImageArchive(nixBase());
+    const MergedTree::Layers layers = indexImageLayers(ia, 0).layers;
+    panel.setBase(ia, 0, layers);
+    QVERIFY(waitForPreview(panel));
+    auto *preview = panel.findChild<LivePreview *>();
+    QSignalSpy updated(preview, &LivePreview::updated);
+    PoolHold hold;
+    QVERIFY(hold.hold());
+    panel.setWorkingDir(QStringLiteral("/first"));
+    QTRY_VERIFY(preview->computing()); // the first is queued
+    panel.setWorkingDir(QStringLiteral("/second"));
+    panel.setBase(ia, 0, layers); // a new base starts the next one at once
+    QVERIFY(hold.release());
+    QCoreApplication::processEvents();
+    QTRY_COMPARE(updated.size(), 1);
+    QCoreApplication::processEvents();
+    QCOMPARE(updated.size(), 1);
+    QVERIFY(!panel.previewPending());
+    QCOMPARE(panel.preview().settings.value(u"WorkingDir").toString(), QStringLiteral("/second"));
 }
 
 void TestComposer::closingTheExportDialog()

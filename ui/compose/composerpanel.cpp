@@ -10,8 +10,8 @@
 #include "compose/livepreview.h"
 #include "compose/modeedit.h"
 #include "compose/operationdialog.h"
-#include "filetreemodel.h"
-#include "imagetreeview.h"
+#include "compose/previewpane.h"
+#include "compose/titledbox.h"
 
 #include <QAction>
 #include <QFileDialog>
@@ -22,10 +22,9 @@
 #include <QMenu>
 #include <QMessageBox>
 #include <QScrollArea>
-#include <QSignalBlocker>
 #include <QSplitter>
 #include <QToolBar>
-#include <QTreeWidget>
+#include <QTreeView>
 #include <QUndoStack>
 #include <QVBoxLayout>
 
@@ -54,31 +53,6 @@ QToolBar *textToolBar()
     return bar;
 }
 
-QWidget *titled(const QString &title, QWidget *content, QWidget *extra = nullptr)
-{
-    auto *w = new QWidget;
-    auto *l = new QVBoxLayout(w);
-    l->setContentsMargins(0, 0, 0, 0);
-    l->setSpacing(2);
-    l->addWidget(new QLabel(QStringLiteral("<b>%1</b>").arg(title)));
-    if (extra)
-        l->addWidget(extra);
-    l->addWidget(content, 1);
-    return w;
-}
-
-void collectExpanded(const QTreeView *view, const QModelIndex &parent, QList<QByteArray> &out)
-{
-    const QAbstractItemModel *m = view->model();
-    for (int r = 0; r < m->rowCount(parent); ++r) {
-        const QModelIndex i = m->index(r, 0, parent);
-        if (view->isExpanded(i)) {
-            out << i.data(FileTreeModel::PathRole).toString().toUtf8();
-            collectExpanded(view, i, out);
-        }
-    }
-}
-
 } // namespace
 
 ComposerPanel::ComposerPanel(QWidget *parent)
@@ -92,8 +66,10 @@ ComposerPanel::ComposerPanel(QWidget *parent)
     QToolBar *arrangeBar = buildArrangeBar();
     QToolBar *fileBar = buildFileBar();
     m_form = new ConfigForm(m_document);
-    buildTrees();
-    buildChecks();
+    m_previewPane = new PreviewPane;
+    connect(m_previewPane, &PreviewPane::hostPathsDropped, this, &ComposerPanel::addHostPaths);
+    connect(m_previewPane, &PreviewPane::resultMenuRequested, this, &ComposerPanel::showResultMenu);
+    connect(m_previewPane, &PreviewPane::newLayerSelected, this, &ComposerPanel::selectNewLayer);
     layOut(fileBar, editBar, arrangeBar);
     m_preview = new LivePreview(m_document, this);
     connect(m_preview, &LivePreview::updated, this, &ComposerPanel::previewArrived);
@@ -140,12 +116,12 @@ QToolBar *ComposerPanel::buildEditBar()
         tr("Files from this computer, into the folder selected in the result"), [this] {
             const QStringList files = QFileDialog::getOpenFileNames(this, tr("Add files to the layer"));
             if (!files.isEmpty())
-                addHostPaths(files, targetDir(m_resultView->currentIndex()));
+                addHostPaths(files, m_previewPane->currentTargetDir());
         });
     toolAction(bar, this, QStringLiteral("addFolder"), tr("Add folder…"), tr("A folder with everything in it"), [this] {
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Add a folder to the layer"));
         if (!dir.isEmpty())
-            addHostPaths({ dir }, targetDir(m_resultView->currentIndex()));
+            addHostPaths({ dir }, m_previewPane->currentTargetDir());
     });
     toolAction(bar, this, QStringLiteral("newFolder"), tr("New folder…"), tr("An empty folder with a mode"),
         [this] { editOpDialog(LayerOp::Mkdir); });
@@ -161,13 +137,13 @@ QToolBar *ComposerPanel::buildArrangeBar()
     QToolBar *bar = textToolBar();
     toolAction(bar, this, QStringLiteral("deletePath"), tr("Delete path"),
         tr("Hide the path selected in the result (a whiteout)"), [this] {
-            const QString path = selectedImagePath();
+            const QString path = m_previewPane->selectedImagePath();
             if (!path.isEmpty())
                 deletePath(path, false);
         });
     toolAction(bar, this, QStringLiteral("emptyFolder"), tr("Empty folder"),
         tr("Hide what lower layers hold in the selected folder (opaque whiteout)"), [this] {
-            const QString path = selectedImagePath();
+            const QString path = m_previewPane->selectedImagePath();
             if (!path.isEmpty())
                 deletePath(path, true);
         });
@@ -226,39 +202,9 @@ QToolBar *ComposerPanel::buildFileBar()
     return bar;
 }
 
-void ComposerPanel::buildTrees()
+void ComposerPanel::showResultMenu(const QString &dir, const QString &path, const QPoint &globalPos)
 {
-    // The preview: base and result side by side, then the checks.
-    m_baseModel = new FileTreeModel(this);
-    m_resultModel = new FileTreeModel(this);
-    m_baseView = new ImageTreeView;
-    m_baseView->setObjectName(QStringLiteral("baseTree"));
-    m_resultView = new ImageTreeView;
-    m_resultView->setObjectName(QStringLiteral("resultTree"));
-    for (ImageTreeView *v : { m_baseView, m_resultView }) {
-        v->setUniformRowHeights(true);
-        v->setContextMenuPolicy(Qt::CustomContextMenu);
-        connect(v, &ImageTreeView::hostPathsDropped, this,
-            [this](const QStringList &paths, const QModelIndex &target) { addHostPaths(paths, targetDir(target)); });
-    }
-    m_baseView->setModel(m_baseModel);
-    m_resultView->setModel(m_resultModel);
-    for (QTreeView *v : { static_cast<QTreeView *>(m_baseView), static_cast<QTreeView *>(m_resultView) }) {
-        v->header()->resizeSection(FileTreeModel::NameColumn, 200);
-        v->header()->resizeSection(FileTreeModel::SizeColumn, 70);
-        v->header()->resizeSection(FileTreeModel::ChangeColumn, 28);
-    }
-    connect(m_resultView, &QWidget::customContextMenuRequested, this, &ComposerPanel::showResultMenu);
-    m_resultLabel = new QLabel;
-    m_resultLabel->setObjectName(QStringLiteral("resultSummary"));
-}
-
-void ComposerPanel::showResultMenu(const QPoint &at)
-{
-    const QModelIndex index = m_resultView->indexAt(at);
-    m_resultView->setCurrentIndex(index);
     QMenu menu;
-    const QString dir = targetDir(index);
     menu.addAction(tr("Add files to %1…").arg(dir), this, [this, dir] {
         const QStringList files = QFileDialog::getOpenFileNames(this, tr("Add files to %1").arg(dir));
         if (!files.isEmpty())
@@ -267,32 +213,25 @@ void ComposerPanel::showResultMenu(const QPoint &at)
     menu.addAction(tr("New folder in %1…").arg(dir), this, [this] { editOpDialog(LayerOp::Mkdir); });
     menu.addAction(tr("New text file in %1…").arg(dir), this, [this] { editOpDialog(LayerOp::WriteText); });
     menu.addAction(tr("New symlink in %1…").arg(dir), this, [this] { editOpDialog(LayerOp::Symlink); });
-    if (index.isValid()) {
-        const QString path = u'/' + index.data(FileTreeModel::PathRole).toString();
+    if (!path.isEmpty()) {
         menu.addSeparator();
         menu.addAction(tr("Delete %1 (whiteout)").arg(path), this, [this, path] { deletePath(path, false); });
         if (path == dir)
             menu.addAction(tr("Empty %1 (opaque)").arg(path), this, [this, path] { deletePath(path, true); });
     }
-    menu.exec(m_resultView->viewport()->mapToGlobal(at));
+    menu.exec(globalPos);
 }
 
-void ComposerPanel::buildChecks()
+void ComposerPanel::selectNewLayer(int newLayer)
 {
-    m_previewError = new QLabel;
-    m_previewError->setObjectName(QStringLiteral("previewError"));
-    m_previewError->setWordWrap(true);
-    m_previewError->setStyleSheet(
-        QStringLiteral("QLabel { background: #fde2e1; color: #6b1410; border: 1px solid #e8a29e; padding: 4px; }"));
-    m_previewError->hide();
-    m_findings = new QTreeWidget;
-    m_findings->setObjectName(QStringLiteral("composerFindings"));
-    m_findings->setHeaderLabels({ tr("Severity"), tr("Check"), tr("Where"), tr("What") });
-    m_findings->setRootIsDecorated(false);
-    m_findings->header()->resizeSection(0, 70);
-    m_findings->header()->resizeSection(1, 170);
-    m_findings->header()->resizeSection(2, 150);
-    connect(m_findings, &QTreeWidget::currentItemChanged, this, &ComposerPanel::showFinding);
+    // Layer numbers of the checks count the non-empty layers.
+    int seen = -1;
+    for (int l = 0; l < m_document->layerCount(); ++l) {
+        if (m_document->opCount(l) > 0 && ++seen == newLayer) {
+            m_layersView->setCurrentIndex(m_model->layerIndex(l));
+            break;
+        }
+    }
 }
 
 void ComposerPanel::layOut(QToolBar *fileBar, QToolBar *editBar, QToolBar *arrangeBar)
@@ -318,30 +257,12 @@ void ComposerPanel::layOut(QToolBar *fileBar, QToolBar *editBar, QToolBar *arran
     auto *left = new QSplitter(Qt::Vertical);
     left->setObjectName(QStringLiteral("composerLeftSplit"));
     left->addWidget(layersBox);
-    left->addWidget(titled(tr("Config"), formScroll));
+    left->addWidget(titledBox(tr("Config"), formScroll));
     left->setSizes({ 330, 420 });
-    auto *trees = new QSplitter(Qt::Horizontal);
-    trees->setObjectName(QStringLiteral("composerTreesSplit"));
-    trees->addWidget(titled(tr("Base image"), m_baseView));
-    trees->addWidget(
-        titled(tr("Result (A added, M changed, D deleted) — drop files on a folder"), m_resultView, m_resultLabel));
-    trees->setSizes({ 260, 520 });
-    auto *checks = new QWidget;
-    auto *cl = new QVBoxLayout(checks);
-    cl->setContentsMargins(0, 0, 0, 0);
-    cl->setSpacing(2);
-    cl->addWidget(new QLabel(tr("<b>Checks before export</b>")));
-    cl->addWidget(m_previewError);
-    cl->addWidget(m_findings, 1);
-    auto *right = new QSplitter(Qt::Vertical);
-    right->setObjectName(QStringLiteral("composerRightSplit"));
-    right->addWidget(trees);
-    right->addWidget(checks);
-    right->setSizes({ 520, 200 });
     auto *split = new QSplitter(Qt::Horizontal);
     split->setObjectName(QStringLiteral("composerSplit"));
     split->addWidget(left);
-    split->addWidget(right);
+    split->addWidget(m_previewPane);
     split->setSizes({ 620, 780 });
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -355,7 +276,7 @@ void ComposerPanel::setBase(const ImageArchive &archive, int image, const Merged
     const bool has = image >= 0 && image < archive.images.size();
     m_document->setBase(has ? archive.path : QString(), has ? image : 0,
         has && archive.images.at(image).config ? archive.images.at(image).config->config : QJsonObject());
-    m_baseModel->setTree(nullptr, -1);
+    m_previewPane->clearBase();
     if (has) {
         const Image &img = archive.images.at(image);
         m_baseLabel->setText(
@@ -476,35 +397,11 @@ void ComposerPanel::moveSelected(int by)
         m_document->moveLayer(i.row(), i.row() + by);
 }
 
-QString ComposerPanel::targetDir(const QModelIndex &index) const
-{
-    const auto *model = qobject_cast<const FileTreeModel *>(index.model());
-    if (!index.isValid() || !model || !model->tree())
-        return QStringLiteral("/");
-    const MergedTree *tree = model->tree();
-    int node = index.data(FileTreeModel::NodeRole).toInt();
-    // A drop on a file goes into its folder.
-    if (tree->entry(node).type != EntryType::Directory)
-        node = tree->node(node).parent;
-    return node <= 0 ? QStringLiteral("/") : u'/' + QString::fromUtf8(tree->path(node));
-}
-
-QString ComposerPanel::selectedImagePath() const
-{
-    for (const QTreeView *v :
-        { static_cast<const QTreeView *>(m_resultView), static_cast<const QTreeView *>(m_baseView) }) {
-        const QModelIndex i = v->currentIndex();
-        if (i.isValid())
-            return u'/' + i.data(FileTreeModel::PathRole).toString();
-    }
-    return {};
-}
-
 void ComposerPanel::editOpDialog(LayerOp::Kind kind)
 {
     LayerOp op;
     op.kind = kind;
-    const QString dir = targetDir(m_resultView->currentIndex());
+    const QString dir = m_previewPane->currentTargetDir();
     op.imagePath = joinPath(dir,
         kind == LayerOp::Mkdir         ? QStringLiteral("new-folder")
             : kind == LayerOp::Symlink ? QStringLiteral("new-link")
@@ -530,121 +427,9 @@ void ComposerPanel::editSelected(const QModelIndex &index)
 
 void ComposerPanel::previewArrived()
 {
-    if (m_preview->baseTree() && m_baseModel->tree() != m_preview->baseTree().get())
-        m_baseModel->setTree(m_preview->baseTree(), -1);
-    const ComposePreview &p = m_preview->preview();
-    m_previewError->setVisible(!p.error.isEmpty());
-    m_previewError->setText(tr("Cannot build this composition: %1").arg(p.error));
-    showResultTree();
-    showSummary();
-    showFindings();
+    m_previewPane->showPreview(m_preview->preview(), m_preview->baseTree());
     if (!m_preview->pending())
         Q_EMIT previewUpdated();
-}
-
-void ComposerPanel::showResultTree()
-{
-    const ComposePreview &p = m_preview->preview();
-    if (!p.tree || p.tree.get() == m_resultModel->tree())
-        return;
-    QList<QByteArray> expanded;
-    collectExpanded(m_resultView, {}, expanded);
-    const bool first = !m_resultModel->tree();
-    m_resultModel->setComposedTree(p.tree, p.baseLayers, p.changes);
-    // What changed is shown opened up to it (the first few), and what was open stays open.
-    int opened = 0;
-    for (auto it = p.changes.cbegin(); it != p.changes.cend() && opened < 40; ++it, ++opened) {
-        const qsizetype slash = it.key().lastIndexOf('/');
-        if (slash > 0)
-            expanded << it.key().left(slash);
-    }
-    std::sort(expanded.begin(), expanded.end());
-    for (const QByteArray &path : std::as_const(expanded)) {
-        QByteArray prefix;
-        for (const QByteArray &part : path.split('/')) {
-            prefix = prefix.isEmpty() ? part : prefix + '/' + part;
-            const QModelIndex i = m_resultModel->indexOfPath(prefix);
-            if (i.isValid())
-                m_resultView->expand(i);
-        }
-    }
-    if (first)
-        m_resultView->header()->resizeSection(FileTreeModel::NameColumn, 220);
-}
-
-void ComposerPanel::showSummary()
-{
-    const ComposePreview &p = m_preview->preview();
-    int added = 0, modified = 0, removed = 0;
-    for (const Change c : p.changes) {
-        added += c == Change::Added ? 1 : 0;
-        modified += c == Change::Modified ? 1 : 0;
-        removed += c == Change::Removed ? 1 : 0;
-    }
-    m_resultLabel->setText(tr("%1 base layer(s) + %2 new: %3 added, %4 changed, %5 deleted")
-                               .arg(p.baseLayers)
-                               .arg(p.layers.size() - p.baseLayers)
-                               .arg(added)
-                               .arg(modified)
-                               .arg(removed));
-}
-
-void ComposerPanel::showFindings()
-{
-    const ComposePreview &p = m_preview->preview();
-    const QSignalBlocker block(m_findings);
-    m_findings->clear();
-    for (const Finding &f : p.findings) {
-        auto *item = new QTreeWidgetItem(m_findings);
-        item->setText(0, severityName(f.severity));
-        item->setText(1, f.code);
-        QString where = f.paths.join(QStringLiteral(", "));
-        if (where.isEmpty() && !f.layers.isEmpty())
-            where = tr("layer %1").arg(f.layers.constFirst());
-        item->setText(2, where);
-        item->setText(3, f.message);
-        item->setToolTip(3, f.message);
-        item->setData(0, Qt::UserRole, f.paths.value(0));
-        item->setData(1, Qt::UserRole, f.layers.value(0, -1));
-        const QColor colour = f.severity == Severity::Error ? QColor(190, 30, 30)
-            : f.severity == Severity::Warning               ? QColor(190, 120, 0)
-                                                            : QColor(40, 110, 190);
-        item->setForeground(0, colour);
-    }
-    if (p.findings.isEmpty() && p.error.isEmpty()) {
-        auto *item = new QTreeWidgetItem(m_findings);
-        item->setText(3, tr("Nothing to report: the command is found and executable, the working folder exists."));
-        item->setFlags(Qt::ItemIsEnabled);
-    }
-}
-
-void ComposerPanel::showFinding()
-{
-    const QTreeWidgetItem *item = m_findings->currentItem();
-    if (!item)
-        return;
-    const QString path = item->data(0, Qt::UserRole).toString();
-    if (!path.isEmpty()) {
-        QString error;
-        const QModelIndex i = m_resultModel->indexOfPath(normaliseImagePath(path, &error).toUtf8());
-        if (i.isValid()) {
-            for (QModelIndex up = i.parent(); up.isValid(); up = up.parent())
-                m_resultView->expand(up);
-            m_resultView->setCurrentIndex(i);
-            m_resultView->scrollTo(i);
-        }
-    }
-    // A new layer's finding selects its card; layer numbers count the non-empty cards.
-    const int layer = item->data(1, Qt::UserRole).toInt() - m_preview->preview().baseLayers;
-    if (layer >= 0) {
-        int seen = -1;
-        for (int l = 0; l < m_model->layerCount(); ++l) {
-            if (m_model->opCount(l) > 0 && ++seen == layer) {
-                m_layersView->setCurrentIndex(m_model->layerIndex(l));
-                break;
-            }
-        }
-    }
 }
 
 // Files and commands.

@@ -10,7 +10,6 @@
 class QLabel;
 class QToolBar;
 class QTreeView;
-class QTreeWidget;
 class QUndoStack;
 
 namespace lamina {
@@ -19,9 +18,8 @@ class ComposerModel;
 class CompositionDocument;
 class ConfigForm;
 class ExportDialog;
-class FileTreeModel;
-class ImageTreeView;
 class LivePreview;
+class PreviewPane;
 
 /// The composer: new layers stacked on the open image (files dropped or added, folders, links,
 /// text files, deletions), the config form, and a live preview of the result — its merged tree
@@ -83,22 +81,15 @@ private:
     QToolBar *buildEditBar();
     QToolBar *buildArrangeBar();
     QToolBar *buildFileBar();
-    void buildTrees();
-    void buildChecks();
     void layOut(QToolBar *fileBar, QToolBar *editBar, QToolBar *arrangeBar);
-    void showResultMenu(const QPoint &at);
+    void showResultMenu(const QString &dir, const QString &path, const QPoint &globalPos);
+    void selectNewLayer(int newLayer);
     int currentLayer(bool create);
-    QString targetDir(const QModelIndex &resultIndex) const;
-    QString selectedImagePath() const;
     void removeSelected();
     void moveSelected(int by);
     void editOpDialog(LayerOp::Kind kind);
     void editSelected(const QModelIndex &index);
     void previewArrived();
-    void showResultTree();
-    void showSummary();
-    void showFindings();
-    void showFinding();
 
     CompositionDocument *m_document = nullptr;
     ComposerModel *m_model = nullptr;
@@ -108,13 +99,7 @@ private:
     QTreeView *m_layersView = nullptr;
     QLabel *m_baseLabel = nullptr;
     ConfigForm *m_form = nullptr;
-    FileTreeModel *m_baseModel = nullptr;
-    FileTreeModel *m_resultModel = nullptr;
-    ImageTreeView *m_baseView = nullptr;
-    ImageTreeView *m_resultView = nullptr;
-    QLabel *m_resultLabel = nullptr;
-    QLabel *m_previewError = nullptr;
-    QTreeWidget *m_findings = nullptr;
+    PreviewPane *m_previewPane = nullptr;
 };
 
 } // namespace lamina

@@ -2,7 +2,7 @@
 // The window, in a module of its own (lamina-window.so) that the program loads only when it opens
 // a window: the command line then starts without Qt's widget, GUI and OpenGL libraries, whose
 // loading was most of its start-up time (bench/RESULTS.md: check against skopeo inspect).
-#include "composerpanel.h"
+#include "compose/composerpanel.h"
 #include "mainwindow.h"
 
 #include <QApplication>

@@ -3,18 +3,21 @@
 // exported through its dialog, then re-opened with the core; the same image from the command line
 // it shows; undo and redo; files dropped on a folder of the result; checks that follow the edits
 // and select what they concern; the composition file; the layer model under QAbstractItemModelTester.
-#include "argvedit.h"
 #include "check/checks.h"
+#include "common/backgroundpool.h"
+#include "compose/argvedit.h"
 #include "compose/commandline.h"
+#include "compose/composermodel.h"
+#include "compose/composerpanel.h"
+#include "compose/compositiondocument.h"
 #include "compose/compositionjson.h"
-#include "composermodel.h"
-#include "composerpanel.h"
-#include "exportdialog.h"
+#include "compose/exportdialog.h"
+#include "compose/livepreview.h"
+#include "compose/modeedit.h"
 #include "filetreemodel.h"
 #include "format/imagearchive.h"
 #include "layers/imagelayers.h"
 #include "mainwindow.h"
-#include "modeedit.h"
 #include "testsupport.h"
 
 #include <QAbstractItemModelTester>
@@ -28,11 +31,14 @@
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QPointer>
 #include <QPushButton>
+#include <QSemaphore>
 #include <QSignalSpy>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThreadPool>
 #include <QTimer>
 #include <QTreeView>
 #include <QTreeWidget>
@@ -62,8 +68,38 @@ private Q_SLOTS:
     void modeTextAndBits();
     void modelPassesTheTester();
     void typingNeverWaitsForThePreview();
+    void oneUndoStackForLayersAndSettings();
+    void modelAndFormFollowTheDocument();
+    void closingThePanelWaitsForNoPreview();
+    void newerPreviewReplacesOlder();
+    void closingTheExportDialog();
 
 private:
+    /// Occupies every thread of the window's pool until release(), so that a job started
+    /// meanwhile is held in its queue. A thread still held after 60 s gives up and says so: an
+    /// owner that waited for its job on the GUI thread would otherwise hang the test.
+    struct PoolHold
+    {
+        QSemaphore started, gate;
+        std::atomic<int> gaveUp = 0;
+        int threads = backgroundPool()->maxThreadCount();
+        bool hold()
+        {
+            for (int i = 0; i < threads; ++i) {
+                backgroundPool()->start([this] {
+                    started.release();
+                    if (!gate.tryAcquire(1, 60000))
+                        ++gaveUp;
+                });
+            }
+            return started.tryAcquire(threads, 60000);
+        }
+        bool release()
+        {
+            gate.release(threads);
+            return backgroundPool()->waitForDone(120000);
+        }
+    };
     static QString nixBase() { return test::source(QStringLiteral("resources/samples/nix-layered-base.tar")); }
     /// A panel on the nix base, its layers indexed as the window would hand them over.
     static void setNixBase(ComposerPanel &panel)
@@ -525,7 +561,7 @@ void TestComposer::exportRefusesTheBase()
     o.output = copy;
     dialog.setOptions(o);
     QVERIFY(!dialog.start());
-    QVERIFY(dialog.findChild<QLabel *>(QStringLiteral("exportStatus"))->text().contains(u"never overwrites"));
+    QVERIFY(dialog.findChild<QLabel *>(QStringLiteral("exportStatus"))->text().contains(u"overwrite the base image"));
     // Through a second name for the same file, too.
     const QString link = m_dir.filePath(QStringLiteral("link.tar"));
     QVERIFY(QFile::link(copy, link));
@@ -660,13 +696,13 @@ void TestComposer::noVerifiedLineWithFindings()
 
 void TestComposer::modeTextAndBits()
 {
-    QCOMPARE(ComposerModel::parseMode(QStringLiteral("0755")), std::optional<quint32>(0755));
-    QCOMPARE(ComposerModel::parseMode(QStringLiteral("rwsr-xr-x")), std::optional<quint32>(04755));
-    QCOMPARE(ComposerModel::parseMode(QStringLiteral("rwxrwxrwt")), std::optional<quint32>(01777));
-    QCOMPARE(ComposerModel::parseMode(QStringLiteral("rw-r-Sr--")), std::optional<quint32>(02644));
-    QCOMPARE(ComposerModel::parseMode(QStringLiteral("0999")), std::nullopt);
-    QCOMPARE(ComposerModel::parseMode(QStringLiteral("rwxq-xr-x")), std::nullopt);
-    QCOMPARE(ComposerModel::parseMode(QStringLiteral("17777")), std::nullopt);
+    QCOMPARE(parseMode(QStringLiteral("0755")), std::optional<quint32>(0755));
+    QCOMPARE(parseMode(QStringLiteral("rwsr-xr-x")), std::optional<quint32>(04755));
+    QCOMPARE(parseMode(QStringLiteral("rwxrwxrwt")), std::optional<quint32>(01777));
+    QCOMPARE(parseMode(QStringLiteral("rw-r-Sr--")), std::optional<quint32>(02644));
+    QCOMPARE(parseMode(QStringLiteral("0999")), std::nullopt);
+    QCOMPARE(parseMode(QStringLiteral("rwxq-xr-x")), std::nullopt);
+    QCOMPARE(parseMode(QStringLiteral("17777")), std::nullopt);
     ModeEdit edit;
     QSignalSpy changed(&edit, &ModeEdit::modeChanged);
     edit.setMode(0644);
@@ -690,8 +726,9 @@ void TestComposer::modeTextAndBits()
 
 void TestComposer::modelPassesTheTester()
 {
-    QUndoStack undo;
-    ComposerModel model(&undo);
+    CompositionDocument document;
+    QUndoStack &undo = *document.undoStack();
+    ComposerModel model(&document);
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     auto op = [](const char *path) {
         LayerOp o;
@@ -778,6 +815,198 @@ void TestComposer::typingNeverWaitsForThePreview()
     QVERIFY2(longest < 100, qPrintable(QString::number(longest)));
     if (other.isEmpty())
         QVERIFY(panel.preview().findings.isEmpty()); // the nix base has cat
+}
+
+void TestComposer::oneUndoStackForLayersAndSettings()
+{
+    // Layers and settings are one composition with one history: undo takes back the last edit,
+    // whichever part it was, and two undos after two edits give the composition back.
+    CompositionDocument document;
+    const QJsonObject before = compositionToJson(document.composition());
+    QSignalSpy changed(&document, &CompositionDocument::changed);
+    const QString file = m_dir.filePath(QStringLiteral("one-stack.txt"));
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("x\n");
+    f.close();
+    document.addLayer(0);
+    LayerOp add;
+    add.kind = LayerOp::AddHost;
+    add.hostPath = file;
+    add.imagePath = QStringLiteral("/srv/one-stack.txt");
+    document.undoStack()->beginMacro(QStringLiteral("add a file"));
+    document.addOp(0, add);
+    document.undoStack()->endMacro();
+    document.setWorkingDir(QStringLiteral("/srv"));
+    document.setWorkingDir(QStringLiteral("/srv")); // no change: no step
+    QCOMPARE(document.undoStack()->count(), 3);
+    QVERIFY(changed.size() >= 3);
+    const QJsonObject after = compositionToJson(document.composition());
+    document.undoStack()->undo(); // the working folder, the later edit
+    QVERIFY(!document.composition().config.workingDir);
+    QCOMPARE(document.composition().layers.value(0).ops.size(), 1);
+    document.undoStack()->undo(); // the file
+    QCOMPARE(document.opCount(0), 0);
+    QCOMPARE(document.composition().layers.size(), 0); // an empty layer is left out
+    document.undoStack()->undo(); // the layer
+    QCOMPARE(compositionToJson(document.composition()), before);
+    while (document.undoStack()->canRedo())
+        document.undoStack()->redo();
+    QCOMPARE(compositionToJson(document.composition()), after);
+    // Loading a composition starts a new history.
+    document.setComposition(Composition());
+    QVERIFY(!document.undoStack()->canUndo());
+    QCOMPARE(compositionToJson(document.composition()), before);
+}
+
+void TestComposer::modelAndFormFollowTheDocument()
+{
+    // The layer tree and the config form show the one document: an edit made in either, or
+    // through the document, and its undo and redo, reach both.
+    ComposerPanel panel;
+    panel.show();
+    setNixBase(panel);
+    CompositionDocument *document = panel.document();
+    ComposerModel *model = panel.model();
+    auto *workdir = panel.findChild<QLineEdit *>(QStringLiteral("workingDir"));
+    auto *user = panel.findChild<QLineEdit *>(QStringLiteral("user"));
+    QVERIFY(workdir && user);
+    QSignalSpy layersChanged(model, &ComposerModel::layersChanged);
+    document->addLayer(0);
+    LayerOp mkdir;
+    mkdir.kind = LayerOp::Mkdir;
+    mkdir.imagePath = QStringLiteral("/data");
+    document->addOp(0, mkdir);
+    QCOMPARE(model->opCount(0), 1);
+    QCOMPARE(
+        model->index(0, ComposerModel::PathColumn, model->layerIndex(0)).data().toString(), QStringLiteral("/data"));
+    QVERIFY(layersChanged.size() >= 2);
+    QTest::keyClicks(workdir, QStringLiteral("/data")); // in the form
+    QCOMPARE(document->settings().config.workingDir, std::optional<QString>(QStringLiteral("/data")));
+    QVERIFY(model->setData(model->opIndex(0, 0, ComposerModel::PathColumn), QStringLiteral("/var"), Qt::EditRole));
+    QCOMPARE(document->op(0, 0).imagePath, QStringLiteral("/var")); // in the tree
+    document->editSettings(CompositionDocument::UserField,
+        [](CompositionDocument::Settings &s) { s.config.user = QStringLiteral("app"); });
+    QCOMPARE(user->text(), QStringLiteral("app")); // through the document
+    QUndoStack *undo = document->undoStack();
+    undo->undo();
+    QCOMPARE(user->text(), QString());
+    undo->undo();
+    QCOMPARE(
+        model->index(0, ComposerModel::PathColumn, model->layerIndex(0)).data().toString(), QStringLiteral("/data"));
+    undo->undo();
+    QCOMPARE(workdir->text(), QString());
+    undo->undo();
+    QCOMPARE(model->opCount(0), 0);
+    undo->redo();
+    undo->redo();
+    QCOMPARE(workdir->text(), QStringLiteral("/data"));
+    QCOMPARE(model->opCount(0), 1);
+    // The preview follows too: the folder is in the result.
+    QVERIFY(waitForPreview(panel));
+    auto *result = qobject_cast<FileTreeModel *>(panel.findChild<QTreeView *>(QStringLiteral("resultTree"))->model());
+    QVERIFY(result->indexOfPath("data").isValid());
+}
+
+void TestComposer::closingThePanelWaitsForNoPreview()
+{
+    // A preview job is in flight (held in the pool's queue here) when the panel goes: the
+    // panel's destructor returns without waiting for it, and the job, run later, delivers into
+    // nothing. Before, the destructor waited for the job, so the hold below gave up.
+    auto *panel = new ComposerPanel;
+    setNixBase(*panel);
+    QVERIFY(waitForPreview(*panel));
+    auto *preview = panel->findChild<LivePreview *>();
+    QVERIFY(preview);
+    PoolHold hold;
+    QVERIFY(hold.hold());
+    panel->setWorkingDir(QStringLiteral("/srv"));
+    QTRY_VERIFY(preview->computing()); // the pause is over: the job is queued
+    delete panel;
+    QCOMPARE(hold.gaveUp.load(), 0);
+    QVERIFY(hold.release());
+    QCoreApplication::processEvents();
+    QCOMPARE(hold.gaveUp.load(), 0);
+}
+
+void TestComposer::newerPreviewReplacesOlder()
+{
+    // Two previews in flight: the older is superseded and never shown, the newer is.
+    ComposerPanel panel;
+    const ImageArchive ia = openImageArchive(nixBase());
+    const MergedTree::Layers layers = indexImageLayers(ia, 0).layers;
+    panel.setBase(ia, 0, layers);
+    QVERIFY(waitForPreview(panel));
+    auto *preview = panel.findChild<LivePreview *>();
+    QSignalSpy updated(preview, &LivePreview::updated);
+    PoolHold hold;
+    QVERIFY(hold.hold());
+    panel.setWorkingDir(QStringLiteral("/first"));
+    QTRY_VERIFY(preview->computing()); // the first is queued
+    panel.setWorkingDir(QStringLiteral("/second"));
+    panel.setBase(ia, 0, layers); // a new base starts the next one at once
+    QVERIFY(hold.release());
+    QCoreApplication::processEvents();
+    QTRY_COMPARE(updated.size(), 1);
+    QCoreApplication::processEvents();
+    QCOMPARE(updated.size(), 1);
+    QVERIFY(!panel.previewPending());
+    QCOMPARE(panel.preview().settings.value(u"WorkingDir").toString(), QStringLiteral("/second"));
+}
+
+void TestComposer::closingTheExportDialog()
+{
+    // Closing the dialog while it writes cancels the export and keeps the dialog until the
+    // export has said so; a dialog destroyed meanwhile waits for nothing. Either way nothing
+    // is written, not even in part.
+    const QString big = m_dir.filePath(QStringLiteral("close-big.bin"));
+    QFile bigFile(big);
+    QVERIFY(bigFile.open(QIODevice::WriteOnly) && bigFile.resize(256ll << 20));
+    bigFile.close();
+    Composition c;
+    LayerSpec layer;
+    LayerOp add;
+    add.kind = LayerOp::AddHost;
+    add.hostPath = big;
+    add.imagePath = QStringLiteral("/big.bin");
+    layer.ops << add;
+    c.layers << layer;
+    c.config.cmd = QStringList { QStringLiteral("/big.bin") };
+    QTemporaryDir out;
+    QVERIFY(out.isValid());
+    ExportOptions o;
+    o.output = out.filePath(QStringLiteral("closed.tar"));
+
+    auto *dialog = new ExportDialog(c);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setOptions(o);
+    dialog->show();
+    QPointer<ExportDialog> alive(dialog);
+    QSignalSpy finished(dialog, &ExportDialog::finished);
+    PoolHold hold;
+    QVERIFY(hold.hold()); // the export waits in the queue: the close lands before it has written
+    QVERIFY(dialog->start());
+    dialog->close();
+    QVERIFY(dialog->isVisible());
+    QVERIFY(dialog->findChild<QLabel *>(QStringLiteral("exportStatus"))->text().contains(u"Cancelling"));
+    QVERIFY(hold.release());
+    QTRY_VERIFY(!alive); // closed, and deleted, once the export came back
+    QCOMPARE(finished.size(), 1);
+    QCOMPARE(finished.constFirst().constFirst().toBool(), false);
+    QVERIFY(!QFileInfo::exists(o.output));
+
+    // Destroyed while the export is in flight: the destructor does not wait for it.
+    auto *gone = new ExportDialog(c);
+    gone->setOptions(o);
+    QVERIFY(hold.hold());
+    QVERIFY(gone->start());
+    delete gone;
+    QCOMPARE(hold.gaveUp.load(), 0);
+    QVERIFY(hold.release());
+    QCoreApplication::processEvents();
+    QCOMPARE(hold.gaveUp.load(), 0);
+    QVERIFY(!QFileInfo::exists(o.output));
+    QCOMPARE(QDir(out.path()).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot), QStringList());
 }
 
 QTEST_MAIN(TestComposer)

@@ -4,7 +4,7 @@
 // every model under QAbstractItemModelTester.
 #include "chainview.h"
 #include "check/checks.h"
-#include "composerpanel.h"
+#include "compose/composerpanel.h"
 #include "filetreemodel.h"
 #include "findingsmodel.h"
 #include "layersmodel.h"

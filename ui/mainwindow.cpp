@@ -6,7 +6,7 @@
 #include "check/checks.h"
 #include "check/loaders.h"
 #include "check/verify.h"
-#include "composerpanel.h"
+#include "compose/composerpanel.h"
 #include "filetreemodel.h"
 #include "findingsmodel.h"
 #include "format/inspectreport.h"

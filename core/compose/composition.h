@@ -31,6 +31,8 @@ struct ConfigEdits
     QStringList exposedPorts; ///< "80/tcp"; a bare number means tcp
     QStringList volumes;
     std::optional<QString> stopSignal;
+
+    bool operator==(const ConfigEdits &) const = default;
 };
 
 /// A new image: a base image (or none), new layers on top, configuration changes.

@@ -22,6 +22,8 @@ struct LayerOp
     std::optional<quint32> mode; ///< default: defaultMode()
     quint32 uid = 0; ///< the host owner never leaks in (docs/formats.md §6.7)
     quint32 gid = 0;
+
+    bool operator==(const LayerOp &) const = default;
 };
 
 struct LayerSpec

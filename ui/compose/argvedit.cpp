@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "argvedit.h"
+#include "compose/argvedit.h"
 
 #include "compose/commandline.h"
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "exportdialog.h"
-#include "common/backgroundpool.h"
+#include "compose/exportdialog.h"
+
+#include "compose/exporttarget.h"
 
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -13,17 +14,33 @@
 #include <QLineEdit>
 #include <QProgressBar>
 #include <QPushButton>
-#include <QTimer>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 namespace lamina {
 
 ExportDialog::ExportDialog(const Composition &composition, QWidget *parent)
     : QDialog(parent)
     , m_composition(composition)
+    , m_cancel(std::make_shared<std::atomic<bool>>(false))
 {
     setWindowTitle(tr("Export the composed image"));
+    buildForm();
+    connect(m_format, &QComboBox::currentIndexChanged, this, &ExportDialog::showFormatOptions);
+    connect(m_export, &QPushButton::clicked, this, &ExportDialog::start);
+    connect(m_cancelButton, &QPushButton::clicked, this, [this] { m_cancel->store(true); });
+    connect(m_open, &QPushButton::clicked, this, [this] { Q_EMIT openResult(m_output->text()); });
+    showFormatOptions();
+}
+
+ExportDialog::~ExportDialog()
+{
+    // The export holds its own copies; it is told to stop (its runner, going with the dialog,
+    // delivers nothing more) and removes what it had begun to write on its own thread.
+    m_cancel->store(true);
+}
+
+void ExportDialog::buildForm()
+{
     m_format = new QComboBox;
     m_format->setObjectName(QStringLiteral("format"));
     m_format->addItem(
@@ -42,9 +59,9 @@ ExportDialog::ExportDialog(const Composition &composition, QWidget *parent)
     m_layerCompression->addItem(tr("none"), int(Compression::None));
     m_output = new QLineEdit;
     m_output->setObjectName(QStringLiteral("output"));
-    const QString baseDir
-        = composition.basePath.isEmpty() ? QDir::homePath() : QFileInfo(composition.basePath).absolutePath();
-    m_output->setText(QDir(baseDir).filePath(QStringLiteral("composed.tar")));
+    m_output->setText(
+        QDir(m_composition.basePath.isEmpty() ? QDir::homePath() : QFileInfo(m_composition.basePath).absolutePath())
+            .filePath(QStringLiteral("composed.tar")));
     auto *browse = new QPushButton(tr("Choose…"));
     auto *outRow = new QHBoxLayout;
     outRow->addWidget(m_output, 1);
@@ -85,16 +102,6 @@ ExportDialog::ExportDialog(const Composition &composition, QWidget *parent)
     layout->addLayout(buttons);
     resize(720, 320);
 
-    m_cancel = std::make_shared<std::atomic<bool>>(false);
-    m_done = std::make_shared<std::atomic<qint64>>(0);
-    m_total = std::make_shared<std::atomic<qint64>>(0);
-    m_poll = new QTimer(this);
-    m_poll->setInterval(100);
-    connect(m_poll, &QTimer::timeout, this, [this] {
-        const qint64 total = m_total->load();
-        m_progress->setValue(total > 0 ? int(1000 * m_done->load() / total) : 0);
-    });
-    connect(m_format, &QComboBox::currentIndexChanged, this, &ExportDialog::showFormatOptions);
     connect(browse, &QPushButton::clicked, this, [this] {
         // A folder is named like a file: it is created (or a layout there replaced) by the export.
         const bool folder = ExportFormat(m_format->currentData().toInt()) == ExportFormat::OciDir;
@@ -103,19 +110,19 @@ ExportDialog::ExportDialog(const Composition &composition, QWidget *parent)
         if (!path.isEmpty())
             m_output->setText(path);
     });
-    connect(m_export, &QPushButton::clicked, this, &ExportDialog::start);
-    connect(m_cancelButton, &QPushButton::clicked, this, [this] { m_cancel->store(true); });
     connect(close, &QPushButton::clicked, this, &QDialog::reject);
-    connect(m_open, &QPushButton::clicked, this, [this] { Q_EMIT openResult(m_output->text()); });
-    connect(&m_watcher, &QFutureWatcher<ExportResult>::finished, this, [this] { done(m_watcher.result()); });
-    showFormatOptions();
 }
 
-ExportDialog::~ExportDialog()
+void ExportDialog::reject()
 {
-    // The worker holds its own copies; it only needs telling to stop.
+    if (!m_running) {
+        QDialog::reject();
+        return;
+    }
+    // Not gone while it writes: the export is cancelled and the dialog closes once it has said so.
     m_cancel->store(true);
-    m_watcher.waitForFinished();
+    m_closeWhenDone = true;
+    m_status->setText(tr("Cancelling…"));
 }
 
 void ExportDialog::showFormatOptions()
@@ -148,54 +155,48 @@ void ExportDialog::setOptions(const ExportOptions &o)
 
 bool ExportDialog::start()
 {
-    if (m_watcher.isRunning())
+    if (m_running)
         return false;
     const ExportOptions o = options();
-    const QFileInfo out(o.output);
-    if (o.output.isEmpty() || (out.isDir() && o.format != ExportFormat::OciDir)) {
+    if (o.output.isEmpty()) {
         m_status->setText(tr("Choose a file to write."));
         return false;
     }
-    // Refused here already, before any work, not only by the core: the base is never written.
-    if (!m_composition.basePath.isEmpty()) {
-        const QFileInfo base(m_composition.basePath);
-        if (out.absoluteFilePath() == base.absoluteFilePath()
-            || (out.exists() && out.canonicalFilePath() == base.canonicalFilePath())) {
-            m_status->setText(
-                tr("%1 is the base image; the export never overwrites its input. Choose another file.").arg(o.output));
-            return false;
-        }
+    // Refused here already, before any work, by the rules the export itself applies: the base is
+    // never written, nor anything inside a base folder.
+    ExportTarget target;
+    QString why;
+    if (!checkExportTarget(m_composition, o, &target, &why)) {
+        m_status->setText(tr("Cannot export: %1").arg(why));
+        return false;
     }
     m_cancel->store(false);
-    m_done->store(0);
-    m_total->store(0);
     m_open->hide();
     m_export->setEnabled(false);
     m_cancelButton->show();
     m_progress->show();
     m_progress->setValue(0);
     m_status->setText(tr("Writing %1…").arg(o.output));
-    m_poll->start();
+    m_running = true;
     const Composition c = m_composition;
-    auto cancel = m_cancel;
-    auto doneBytes = m_done;
-    auto total = m_total;
-    m_watcher.setFuture(QtConcurrent::run(backgroundPool(), [c, o, cancel, doneBytes, total] {
-        Progress progress;
-        progress.cancel = cancel.get();
-        progress.report = [doneBytes, total](qint64 d, qint64 t) {
-            doneBytes->store(d);
-            total->store(t);
-        };
-        return exportComposition(c, o, progress);
-    }));
+    const std::shared_ptr<std::atomic<bool>> cancel = m_cancel;
+    m_job.start(
+        [c, o, cancel](const Progress &job) {
+            // Stopped by the Cancel button (the result says so) or by the dialog going away.
+            Progress progress;
+            progress.cancel = cancel.get();
+            progress.report = job.report;
+            return exportComposition(c, o, progress);
+        },
+        [this](ExportResult r) { done(r); },
+        [this](qint64 done, qint64 total) { m_progress->setValue(total > 0 ? int(1000 * done / total) : 0); });
     return true;
 }
 
 void ExportDialog::done(const ExportResult &r)
 {
     m_result = r;
-    m_poll->stop();
+    m_running = false;
     m_progress->hide();
     m_cancelButton->hide();
     m_export->setEnabled(true);
@@ -203,6 +204,8 @@ void ExportDialog::done(const ExportResult &r)
         m_status->setText(m_cancel->load() ? tr("Cancelled; nothing was written.")
                                            : tr("The export failed: %1").arg(r.error).toHtmlEscaped());
         Q_EMIT finished(false);
+        if (m_closeWhenDone)
+            QDialog::reject();
         return;
     }
     QStringList problems;
@@ -231,6 +234,8 @@ void ExportDialog::done(const ExportResult &r)
     m_status->setText(html);
     m_open->show();
     Q_EMIT finished(true);
+    if (m_closeWhenDone)
+        QDialog::reject();
 }
 
 } // namespace lamina

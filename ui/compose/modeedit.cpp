@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "modeedit.h"
+#include "compose/modeedit.h"
 
-#include "composermodel.h"
+#include "compose/composermodel.h"
 
 #include <QCheckBox>
 #include <QGridLayout>
@@ -50,7 +50,7 @@ ModeEdit::ModeEdit(QWidget *parent)
         });
     }
     connect(m_text, &QLineEdit::textEdited, this, [this](const QString &t) {
-        if (const auto m = ComposerModel::parseMode(t)) {
+        if (const auto m = parseMode(t)) {
             m_mode = *m;
             showMode();
             Q_EMIT modeChanged(m_mode);
@@ -65,7 +65,7 @@ void ModeEdit::setMode(quint32 mode)
     const bool changed = mode != m_mode;
     m_mode = mode;
     showMode();
-    if (!m_text->hasFocus() || ComposerModel::parseMode(m_text->text()) != mode)
+    if (!m_text->hasFocus() || parseMode(m_text->text()) != mode)
         m_text->setText(QStringLiteral("%1").arg(mode, 4, 8, QLatin1Char('0')));
     if (changed)
         Q_EMIT modeChanged(mode);
@@ -84,6 +84,35 @@ void ModeEdit::showMode()
     }
     if (!m_text->hasFocus())
         m_text->setText(QStringLiteral("%1").arg(m_mode, 4, 8, QLatin1Char('0')));
+}
+
+QWidget *ModeDelegate::createEditor(QWidget *parent, const QStyleOptionViewItem &, const QModelIndex &) const
+{
+    auto *editor = new ModeEdit(parent);
+    connect(editor, &ModeEdit::modeChanged, this,
+        [this, editor] { Q_EMIT const_cast<ModeDelegate *>(this)->commitData(editor); });
+    return editor;
+}
+
+void ModeDelegate::setEditorData(QWidget *editor, const QModelIndex &index) const
+{
+    if (const auto mode = parseMode(index.data(Qt::EditRole).toString())) {
+        auto *e = static_cast<ModeEdit *>(editor);
+        const QSignalBlocker block(e);
+        e->setMode(*mode);
+    }
+}
+
+void ModeDelegate::setModelData(QWidget *editor, QAbstractItemModel *model, const QModelIndex &index) const
+{
+    model->setData(index, static_cast<ModeEdit *>(editor)->text(), Qt::EditRole);
+}
+
+void ModeDelegate::updateEditorGeometry(QWidget *editor, const QStyleOptionViewItem &option, const QModelIndex &) const
+{
+    const QSize hint = editor->sizeHint();
+    editor->setGeometry(
+        QRect(option.rect.topLeft(), QSize(std::max(hint.width(), option.rect.width()), hint.height())));
 }
 
 } // namespace lamina

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <QStyledItemDelegate>
 #include <QWidget>
 
 class QCheckBox;
@@ -28,6 +29,18 @@ private:
     quint32 m_mode = 0644;
     QLineEdit *m_text = nullptr;
     QList<QCheckBox *> m_bits; ///< bit 11 (set-uid) down to bit 0 (others execute)
+};
+
+/// Mode cells of an item view edited with a ModeEdit; every change is committed.
+class ModeDelegate : public QStyledItemDelegate
+{
+    Q_OBJECT
+public:
+    using QStyledItemDelegate::QStyledItemDelegate;
+    QWidget *createEditor(QWidget *parent, const QStyleOptionViewItem &, const QModelIndex &) const override;
+    void setEditorData(QWidget *editor, const QModelIndex &index) const override;
+    void setModelData(QWidget *editor, QAbstractItemModel *model, const QModelIndex &index) const override;
+    void updateEditorGeometry(QWidget *editor, const QStyleOptionViewItem &option, const QModelIndex &) const override;
 };
 
 } // namespace lamina

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "common/latestjob.h"
 #include "compose/composition.h"
 
 #include <QDialog>
-#include <QFutureWatcher>
 
 #include <atomic>
 #include <memory>
@@ -14,13 +14,15 @@ class QLabel;
 class QLineEdit;
 class QProgressBar;
 class QPushButton;
-class QTimer;
 
 namespace lamina {
 
 /// Export of a composition: format, compression, output path (never the base), then the export
 /// in a worker thread with progress and cancel; on success the image ID, what the re-check of
-/// the written archive found, and "Open result".
+/// the written archive found, and "Open result". Closing the dialog while it writes cancels the
+/// export and keeps the dialog until the export has come back (saying so); a dialog destroyed
+/// meanwhile tells the export to stop without waiting for it. Either way the export is atomic:
+/// a cancelled one leaves nothing behind (exportComposition).
 class ExportDialog : public QDialog
 {
     Q_OBJECT
@@ -32,22 +34,26 @@ public:
     void setOptions(const ExportOptions &options);
     /// Starts the export (the Export button); false, with the reason shown, when refused.
     bool start();
-    bool running() const { return m_watcher.isRunning(); }
+    bool running() const { return m_running; }
     const ExportResult &result() const { return m_result; }
 
 Q_SIGNALS:
     void finished(bool ok);
     void openResult(const QString &path);
 
+protected:
+    void reject() override;
+
 private:
+    void buildForm();
     void done(const ExportResult &result);
     void showFormatOptions();
     Composition m_composition;
     ExportResult m_result;
-    QFutureWatcher<ExportResult> m_watcher;
+    /// The Cancel button's: the export comes back, cancelled, and says so.
     std::shared_ptr<std::atomic<bool>> m_cancel;
-    std::shared_ptr<std::atomic<qint64>> m_done, m_total;
-    QTimer *m_poll = nullptr;
+    bool m_running = false;
+    bool m_closeWhenDone = false;
     QComboBox *m_format = nullptr;
     QComboBox *m_compress = nullptr;
     QComboBox *m_layerCompression = nullptr;
@@ -57,6 +63,7 @@ private:
     QPushButton *m_export = nullptr;
     QPushButton *m_cancelButton = nullptr;
     QPushButton *m_open = nullptr;
+    LatestJob<ExportResult> m_job { this };
 };
 
 } // namespace lamina

@@ -5,35 +5,27 @@
 #include "compose/preview.h"
 #include "format/imagearchive.h"
 
-#include <QFutureWatcher>
 #include <QWidget>
 
-#include <atomic>
-#include <memory>
-
-class QCheckBox;
 class QLabel;
-class QLineEdit;
-class QPlainTextEdit;
-class QTableWidget;
-class QTimer;
+class QToolBar;
 class QTreeView;
-class QTreeWidget;
 class QUndoStack;
 
 namespace lamina {
 
-class ArgvEdit;
 class ComposerModel;
+class CompositionDocument;
+class ConfigForm;
 class ExportDialog;
-class FileTreeModel;
-class ImageTreeView;
+class LivePreview;
+class PreviewPane;
 
 /// The composer: new layers stacked on the open image (files dropped or added, folders, links,
 /// text files, deletions), the config form, and a live preview of the result — its merged tree
-/// beside the base's and the pre-export checks — computed off the UI thread after a short pause
-/// in editing. Every edit is undoable. Export, the composition's JSON file and the equivalent
-/// command line start here.
+/// beside the base's and the pre-export checks. The panel holds the toolbars and lays out the
+/// views of one CompositionDocument, whose undo stack takes every edit. Export, the
+/// composition's JSON file and the equivalent command line start here.
 class ComposerPanel : public QWidget
 {
     Q_OBJECT
@@ -48,9 +40,10 @@ public:
     /// Replaces the composition (its base path and image are taken as they are); clears undo.
     void setComposition(const Composition &composition);
 
+    CompositionDocument *document() const { return m_document; }
     ComposerModel *model() const { return m_model; }
-    QUndoStack *undoStack() const { return m_undo; }
-    const ComposePreview &preview() const { return m_preview; }
+    QUndoStack *undoStack() const;
+    const ComposePreview &preview() const;
     /// True while a preview is waiting or being computed.
     bool previewPending() const;
 
@@ -84,92 +77,29 @@ Q_SIGNALS:
     void baseRequested(const QString &path, int image, const QString &platform);
 
 private:
-    struct Settings
-    {
-        ConfigEdits config;
-        QStringList tags;
-        QString created;
-        bool createWorkdir = true;
-    };
-    enum Field {
-        WorkdirField = 1,
-        CreateWorkdirField,
-        EntrypointField,
-        CmdField,
-        EnvField,
-        UserField,
-        PortsField,
-        LabelsField,
-        VolumesField,
-        TagsField,
-        CreatedField,
-        StopSignalField
-    };
-    friend class SettingsCommand;
-    void pushSettings(const Settings &s, Field field);
-    void applySettings(const Settings &s);
-    void fillForm();
-    void fillEnv();
-    void envEdited();
-    void formEdited(Field field);
+    void buildLayersView();
+    QToolBar *buildEditBar();
+    QToolBar *buildArrangeBar();
+    QToolBar *buildFileBar();
+    void layOut(QToolBar *fileBar, QToolBar *editBar, QToolBar *arrangeBar);
+    void showResultMenu(const QString &dir, const QString &path, const QPoint &globalPos);
+    void selectNewLayer(int newLayer);
     int currentLayer(bool create);
-    QString targetDir(const QModelIndex &resultIndex) const;
-    QString selectedImagePath() const;
+    void removeSelected();
+    void moveSelected(int by);
     void editOpDialog(LayerOp::Kind kind);
     void editSelected(const QModelIndex &index);
-    void schedulePreview();
-    void startPreview();
-    void showPreview();
-    void showFinding();
-    void showCommandLine();
+    void previewArrived();
 
-    QUndoStack *m_undo = nullptr;
+    CompositionDocument *m_document = nullptr;
     ComposerModel *m_model = nullptr;
-    Settings m_settings;
-    QString m_basePath;
-    int m_baseImage = 0;
-    QString m_baseName;
-    MergedTree::Layers m_baseLayers;
-    QJsonObject m_baseSettings;
-    std::shared_ptr<const MergedTree> m_baseTree;
-    int m_baseGeneration = 0;
+    LivePreview *m_preview = nullptr;
     ExportOptions m_lastOptions;
-    int m_typing = 0; ///< the field being typed in, not rewritten by fillForm()
-
-    struct PreviewRun
-    {
-        ComposePreview preview;
-        std::shared_ptr<const MergedTree> baseTree;
-        int generation = 0;
-    };
-    ComposePreview m_preview;
-    QFutureWatcher<PreviewRun> m_previewWatcher;
-    std::shared_ptr<std::atomic<bool>> m_previewCancel;
-    bool m_previewAgain = false;
-    bool m_previewBusy = false; ///< from start until the result is shown
-    QTimer *m_previewTimer = nullptr;
 
     QTreeView *m_layersView = nullptr;
     QLabel *m_baseLabel = nullptr;
-    QLineEdit *m_workdir = nullptr;
-    QCheckBox *m_createWorkdir = nullptr;
-    ArgvEdit *m_entrypoint = nullptr;
-    ArgvEdit *m_cmd = nullptr;
-    QTableWidget *m_env = nullptr;
-    QLineEdit *m_user = nullptr;
-    QLineEdit *m_ports = nullptr;
-    QPlainTextEdit *m_labels = nullptr;
-    QLineEdit *m_volumes = nullptr;
-    QLineEdit *m_tags = nullptr;
-    QLineEdit *m_created = nullptr;
-    QLineEdit *m_stopSignal = nullptr;
-    FileTreeModel *m_baseModel = nullptr;
-    FileTreeModel *m_resultModel = nullptr;
-    ImageTreeView *m_baseView = nullptr;
-    ImageTreeView *m_resultView = nullptr;
-    QLabel *m_resultLabel = nullptr;
-    QLabel *m_previewError = nullptr;
-    QTreeWidget *m_findings = nullptr;
+    ConfigForm *m_form = nullptr;
+    PreviewPane *m_previewPane = nullptr;
 };
 
 } // namespace lamina

@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: MIT
+#include "compose/composerpanel.h"
+
+#include "compose/commandline.h"
+#include "compose/composermodel.h"
+#include "compose/compositiondocument.h"
+#include "compose/compositionfiles.h"
+#include "compose/configform.h"
+#include "compose/exportdialog.h"
+#include "compose/livepreview.h"
+#include "compose/modeedit.h"
+#include "compose/operationdialog.h"
+#include "compose/previewpane.h"
+#include "compose/titledbox.h"
+
+#include <QAction>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMenu>
+#include <QMessageBox>
+#include <QScrollArea>
+#include <QSplitter>
+#include <QToolBar>
+#include <QTreeView>
+#include <QUndoStack>
+#include <QVBoxLayout>
+
+namespace lamina {
+
+namespace {
+
+QString joinPath(const QString &dir, const QString &name)
+{
+    return dir == u"/" || dir.isEmpty() ? QString(u'/' + name) : QString(dir + u'/' + name);
+}
+
+template <typename F>
+QAction *toolAction(QToolBar *bar, QObject *receiver, const QString &name, const QString &text, const QString &tip, F f)
+{
+    QAction *a = bar->addAction(text, receiver, f);
+    a->setObjectName(name);
+    a->setToolTip(tip);
+    return a;
+}
+
+QToolBar *textToolBar()
+{
+    auto *bar = new QToolBar;
+    bar->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    return bar;
+}
+
+} // namespace
+
+ComposerPanel::ComposerPanel(QWidget *parent)
+    : QWidget(parent)
+{
+    m_document = new CompositionDocument(this);
+    m_model = new ComposerModel(m_document, this);
+    m_lastOptions.output = QStringLiteral("OUT.tar");
+    buildLayersView();
+    QToolBar *editBar = buildEditBar();
+    QToolBar *arrangeBar = buildArrangeBar();
+    QToolBar *fileBar = buildFileBar();
+    m_form = new ConfigForm(m_document);
+    m_previewPane = new PreviewPane;
+    connect(m_previewPane, &PreviewPane::hostPathsDropped, this, &ComposerPanel::addHostPaths);
+    connect(m_previewPane, &PreviewPane::resultMenuRequested, this, &ComposerPanel::showResultMenu);
+    connect(m_previewPane, &PreviewPane::newLayerSelected, this, &ComposerPanel::selectNewLayer);
+    layOut(fileBar, editBar, arrangeBar);
+    m_preview = new LivePreview(m_document, this);
+    connect(m_preview, &LivePreview::updated, this, &ComposerPanel::previewArrived);
+}
+
+// A running preview is told to stop by its runner and delivers nothing once the panel is gone:
+// nothing is waited for here.
+ComposerPanel::~ComposerPanel() = default;
+
+void ComposerPanel::buildLayersView()
+{
+    m_layersView = new QTreeView;
+    m_layersView->setObjectName(QStringLiteral("composerLayers"));
+    m_layersView->setModel(m_model);
+    m_layersView->setItemDelegateForColumn(ComposerModel::ModeColumn, new ModeDelegate(m_layersView));
+    m_layersView->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
+    m_layersView->setAlternatingRowColors(true);
+    m_layersView->setUniformRowHeights(true);
+    m_layersView->setTextElideMode(Qt::ElideMiddle); // a path's end says most
+    m_layersView->header()->resizeSection(ComposerModel::PathColumn, 200);
+    m_layersView->header()->resizeSection(ComposerModel::TypeColumn, 115);
+    m_layersView->header()->resizeSection(ComposerModel::SourceColumn, 165);
+    m_layersView->header()->resizeSection(ComposerModel::SizeColumn, 65);
+    m_layersView->header()->resizeSection(ComposerModel::ModeColumn, 50);
+    connect(m_model, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex &parent, int first) {
+        // A new layer or entry comes into view, selected, so the next addition goes there.
+        if (!parent.isValid()) {
+            m_layersView->setCurrentIndex(m_model->layerIndex(first));
+        } else {
+            m_layersView->expand(parent);
+            m_layersView->scrollTo(m_model->index(first, 0, parent));
+        }
+    });
+    connect(m_model, &QAbstractItemModel::modelReset, m_layersView, &QTreeView::expandAll);
+    connect(m_layersView, &QTreeView::doubleClicked, this, &ComposerPanel::editSelected);
+}
+
+QToolBar *ComposerPanel::buildEditBar()
+{
+    QToolBar *bar = textToolBar();
+    toolAction(bar, this, QStringLiteral("stackLayer"), tr("Stack a new layer"), tr("A new layer on top of the others"),
+        [this] { stackLayer(); });
+    toolAction(bar, this, QStringLiteral("addFiles"), tr("Add file…"),
+        tr("Files from this computer, into the folder selected in the result"), [this] {
+            const QStringList files = QFileDialog::getOpenFileNames(this, tr("Add files to the layer"));
+            if (!files.isEmpty())
+                addHostPaths(files, m_previewPane->currentTargetDir());
+        });
+    toolAction(bar, this, QStringLiteral("addFolder"), tr("Add folder…"), tr("A folder with everything in it"), [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Add a folder to the layer"));
+        if (!dir.isEmpty())
+            addHostPaths({ dir }, m_previewPane->currentTargetDir());
+    });
+    toolAction(bar, this, QStringLiteral("newFolder"), tr("New folder…"), tr("An empty folder with a mode"),
+        [this] { editOpDialog(LayerOp::Mkdir); });
+    toolAction(bar, this, QStringLiteral("newSymlink"), tr("New symlink…"), tr("A symbolic link"),
+        [this] { editOpDialog(LayerOp::Symlink); });
+    toolAction(bar, this, QStringLiteral("newText"), tr("New text file…"), tr("A small file written here"),
+        [this] { editOpDialog(LayerOp::WriteText); });
+    return bar;
+}
+
+QToolBar *ComposerPanel::buildArrangeBar()
+{
+    QToolBar *bar = textToolBar();
+    toolAction(bar, this, QStringLiteral("deletePath"), tr("Delete path"),
+        tr("Hide the path selected in the result (a whiteout)"), [this] {
+            const QString path = m_previewPane->selectedImagePath();
+            if (!path.isEmpty())
+                deletePath(path, false);
+        });
+    toolAction(bar, this, QStringLiteral("emptyFolder"), tr("Empty folder"),
+        tr("Hide what lower layers hold in the selected folder (opaque whiteout)"), [this] {
+            const QString path = m_previewPane->selectedImagePath();
+            if (!path.isEmpty())
+                deletePath(path, true);
+        });
+    QAction *remove = toolAction(bar, this, QStringLiteral("removeEntry"), tr("Remove"),
+        tr("Remove the selected entry or layer (Del)"), [this] { removeSelected(); });
+    remove->setShortcut(QKeySequence::Delete);
+    remove->setShortcutContext(Qt::WidgetShortcut); // only where the layers are: Del edits text elsewhere
+    m_layersView->addAction(remove);
+    toolAction(bar, this, QStringLiteral("moveUp"), tr("Up"), tr("Move the selected layer or entry earlier"),
+        [this] { moveSelected(-1); });
+    toolAction(bar, this, QStringLiteral("moveDown"), tr("Down"), tr("Move the selected layer or entry later"),
+        [this] { moveSelected(1); });
+    bar->addSeparator();
+    QAction *undo = m_document->undoStack()->createUndoAction(this, tr("Undo"));
+    undo->setShortcut(QKeySequence::Undo);
+    undo->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    QAction *redo = m_document->undoStack()->createRedoAction(this, tr("Redo"));
+    redo->setShortcut(QKeySequence::Redo);
+    redo->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    addAction(undo);
+    addAction(redo);
+    bar->addAction(undo);
+    bar->addAction(redo);
+    return bar;
+}
+
+QToolBar *ComposerPanel::buildFileBar()
+{
+    QToolBar *bar = textToolBar();
+    toolAction(bar, this, QStringLiteral("openSpec"), tr("Open…"),
+        tr("Load a composition file (lamina compose --spec)"), [this] {
+            const QString file = QFileDialog::getOpenFileName(
+                this, tr("Open a composition"), {}, tr("Compositions (*.json);;All files (*)"));
+            if (!file.isEmpty())
+                openSpecFile(file);
+        });
+    toolAction(bar, this, QStringLiteral("saveSpec"), tr("Save…"),
+        tr("Save the composition as JSON (lamina compose --spec)"), [this] {
+            const QString file = QFileDialog::getSaveFileName(
+                this, tr("Save the composition"), QStringLiteral("composition.json"), tr("Compositions (*.json)"));
+            QString error;
+            if (!file.isEmpty() && !saveSpec(file, &error))
+                QMessageBox::warning(this, tr("Save the composition"), error);
+        });
+    toolAction(bar, this, QStringLiteral("showCommandLine"), tr("Command line"),
+        tr("The lamina compose command that makes the same image"), [this] {
+            QString why;
+            const QString line = commandLine(&why);
+            showCommandLineDialog(this, line, why, m_lastOptions.output);
+        });
+    QAction *exportAction = toolAction(
+        bar, this, QStringLiteral("export"), tr("Export…"), tr("Write the image"), [this] { openExportDialog(); });
+    exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    exportAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    addAction(exportAction);
+    return bar;
+}
+
+void ComposerPanel::showResultMenu(const QString &dir, const QString &path, const QPoint &globalPos)
+{
+    QMenu menu;
+    menu.addAction(tr("Add files to %1…").arg(dir), this, [this, dir] {
+        const QStringList files = QFileDialog::getOpenFileNames(this, tr("Add files to %1").arg(dir));
+        if (!files.isEmpty())
+            addHostPaths(files, dir);
+    });
+    menu.addAction(tr("New folder in %1…").arg(dir), this, [this] { editOpDialog(LayerOp::Mkdir); });
+    menu.addAction(tr("New text file in %1…").arg(dir), this, [this] { editOpDialog(LayerOp::WriteText); });
+    menu.addAction(tr("New symlink in %1…").arg(dir), this, [this] { editOpDialog(LayerOp::Symlink); });
+    if (!path.isEmpty()) {
+        menu.addSeparator();
+        menu.addAction(tr("Delete %1 (whiteout)").arg(path), this, [this, path] { deletePath(path, false); });
+        if (path == dir)
+            menu.addAction(tr("Empty %1 (opaque)").arg(path), this, [this, path] { deletePath(path, true); });
+    }
+    menu.exec(globalPos);
+}
+
+void ComposerPanel::selectNewLayer(int newLayer)
+{
+    // Layer numbers of the checks count the non-empty layers.
+    int seen = -1;
+    for (int l = 0; l < m_document->layerCount(); ++l) {
+        if (m_document->opCount(l) > 0 && ++seen == newLayer) {
+            m_layersView->setCurrentIndex(m_model->layerIndex(l));
+            break;
+        }
+    }
+}
+
+void ComposerPanel::layOut(QToolBar *fileBar, QToolBar *editBar, QToolBar *arrangeBar)
+{
+    m_baseLabel = new QLabel(tr("Open an image to compose on it, or start from scratch."));
+    m_baseLabel->setObjectName(QStringLiteral("composerBase"));
+    m_baseLabel->setWordWrap(true);
+    auto *layersBox = new QWidget;
+    auto *ll = new QVBoxLayout(layersBox);
+    ll->setContentsMargins(0, 0, 0, 0);
+    ll->setSpacing(2);
+    auto *baseRow = new QHBoxLayout;
+    baseRow->addWidget(m_baseLabel, 1);
+    baseRow->addWidget(fileBar);
+    ll->addLayout(baseRow);
+    ll->addWidget(editBar);
+    ll->addWidget(arrangeBar);
+    ll->addWidget(m_layersView, 1);
+    auto *formScroll = new QScrollArea;
+    formScroll->setWidget(m_form);
+    formScroll->setWidgetResizable(true);
+    formScroll->setFrameShape(QFrame::NoFrame);
+    auto *left = new QSplitter(Qt::Vertical);
+    left->setObjectName(QStringLiteral("composerLeftSplit"));
+    left->addWidget(layersBox);
+    left->addWidget(titledBox(tr("Config"), formScroll));
+    left->setSizes({ 330, 420 });
+    auto *split = new QSplitter(Qt::Horizontal);
+    split->setObjectName(QStringLiteral("composerSplit"));
+    split->addWidget(left);
+    split->addWidget(m_previewPane);
+    split->setSizes({ 620, 780 });
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(split);
+}
+
+// The composition.
+
+void ComposerPanel::setBase(const ImageArchive &archive, int image, const MergedTree::Layers &layers)
+{
+    const bool has = image >= 0 && image < archive.images.size();
+    m_document->setBase(has ? archive.path : QString(), has ? image : 0,
+        has && archive.images.at(image).config ? archive.images.at(image).config->config : QJsonObject());
+    m_previewPane->clearBase();
+    if (has) {
+        const Image &img = archive.images.at(image);
+        m_baseLabel->setText(
+            tr("On <b>%1</b>, image %2 (%3, %4), %n base layer(s)", nullptr, int(layers.size()))
+                .arg(QFileInfo(archive.path).fileName().toHtmlEscaped())
+                .arg(image)
+                .arg((img.tags.isEmpty() ? tr("untagged") : img.tags.join(QStringLiteral(", "))).toHtmlEscaped(),
+                    img.platform.toString().toHtmlEscaped()));
+    } else {
+        m_baseLabel->setText(tr("From scratch: no base image."));
+    }
+    m_preview->setBaseLayers(has ? layers : MergedTree::Layers());
+}
+
+Composition ComposerPanel::composition() const
+{
+    return m_document->composition();
+}
+
+void ComposerPanel::setComposition(const Composition &c)
+{
+    m_document->setComposition(c);
+}
+
+QUndoStack *ComposerPanel::undoStack() const
+{
+    return m_document->undoStack();
+}
+
+const ComposePreview &ComposerPanel::preview() const
+{
+    return m_preview->preview();
+}
+
+bool ComposerPanel::previewPending() const
+{
+    return m_preview->pending();
+}
+
+// Edits.
+
+int ComposerPanel::currentLayer(bool create)
+{
+    int layer = m_model->layerOf(m_layersView->currentIndex());
+    if (layer < 0)
+        layer = m_model->layerCount() - 1;
+    if (layer < 0 && create) {
+        m_document->addLayer(0);
+        layer = 0;
+    }
+    return layer;
+}
+
+void ComposerPanel::stackLayer()
+{
+    m_document->addLayer(m_document->layerCount());
+}
+
+void ComposerPanel::addHostPaths(const QStringList &hostPaths, const QString &imageDir)
+{
+    undoStack()->beginMacro(tr("Add %n item(s) to %1", nullptr, int(hostPaths.size())).arg(imageDir));
+    const int layer = currentLayer(true);
+    for (const QString &host : hostPaths) {
+        LayerOp op;
+        op.kind = LayerOp::AddHost;
+        op.hostPath = QFileInfo(host).absoluteFilePath();
+        op.imagePath = joinPath(imageDir, QFileInfo(op.hostPath).fileName());
+        m_document->addOp(layer, op);
+    }
+    undoStack()->endMacro();
+}
+
+void ComposerPanel::addOp(const LayerOp &op)
+{
+    undoStack()->beginMacro(tr("Add %1").arg(op.imagePath));
+    m_document->addOp(currentLayer(true), op);
+    undoStack()->endMacro();
+}
+
+void ComposerPanel::deletePath(const QString &imagePath, bool opaque)
+{
+    LayerOp op;
+    op.kind = opaque ? LayerOp::Opaque : LayerOp::Delete;
+    op.imagePath = imagePath;
+    addOp(op);
+}
+
+void ComposerPanel::setWorkingDir(const QString &dir)
+{
+    m_document->setWorkingDir(dir);
+}
+
+void ComposerPanel::setShellCommand(const QString &command)
+{
+    m_form->setShellCommand(command);
+}
+
+void ComposerPanel::setEnv(const QString &name, const QString &value)
+{
+    m_document->setEnvVariable(name, value);
+}
+
+void ComposerPanel::removeSelected()
+{
+    const QModelIndex i = m_layersView->currentIndex();
+    if (m_model->isOp(i))
+        m_document->removeOp(m_model->layerOf(i), i.row());
+    else if (i.isValid())
+        m_document->removeLayer(i.row());
+}
+
+void ComposerPanel::moveSelected(int by)
+{
+    const QModelIndex i = m_layersView->currentIndex();
+    if (m_model->isOp(i))
+        m_document->moveOp(m_model->layerOf(i), i.row(), i.row() + by);
+    else if (i.isValid())
+        m_document->moveLayer(i.row(), i.row() + by);
+}
+
+void ComposerPanel::editOpDialog(LayerOp::Kind kind)
+{
+    LayerOp op;
+    op.kind = kind;
+    const QString dir = m_previewPane->currentTargetDir();
+    op.imagePath = joinPath(dir,
+        kind == LayerOp::Mkdir         ? QStringLiteral("new-folder")
+            : kind == LayerOp::Symlink ? QStringLiteral("new-link")
+                                       : QStringLiteral("new-file.txt"));
+    const QString title = kind == LayerOp::Mkdir ? tr("New folder")
+        : kind == LayerOp::Symlink               ? tr("New symlink")
+                                                 : tr("New text file");
+    if (OperationDialog::edit(this, op, title))
+        addOp(op);
+}
+
+void ComposerPanel::editSelected(const QModelIndex &index)
+{
+    if (!m_model->isOp(index) || (index.flags() & Qt::ItemIsEditable))
+        return; // editable cells are edited in place
+    const int layer = m_model->layerOf(index);
+    LayerOp op = m_document->op(layer, index.row());
+    if (op.kind == LayerOp::WriteText && OperationDialog::edit(this, op, tr("Text file")))
+        m_document->setOp(layer, index.row(), op);
+}
+
+// The preview.
+
+void ComposerPanel::previewArrived()
+{
+    m_previewPane->showPreview(m_preview->preview(), m_preview->baseTree());
+    if (!m_preview->pending())
+        Q_EMIT previewUpdated();
+}
+
+// Files and commands.
+
+bool ComposerPanel::saveSpec(const QString &file, QString *error) const
+{
+    return saveCompositionFile(composition(), file, error);
+}
+
+void ComposerPanel::openSpecFile(const QString &file)
+{
+    // The user sees every host path the file reads before anything is read.
+    QString error;
+    const std::optional<Composition> c = loadCompositionFile(file, true, &error);
+    if (!c) {
+        QMessageBox::warning(this, tr("Open a composition"), error);
+        return;
+    }
+    if (!confirmHostPaths(this, file, *c))
+        return;
+    if (!loadSpec(file, &error, true))
+        QMessageBox::warning(this, tr("Open a composition"), error);
+}
+
+bool ComposerPanel::loadSpec(const QString &file, QString *error, bool allowHostPaths)
+{
+    const std::optional<Composition> c = loadCompositionFile(file, allowHostPaths, error);
+    if (!c)
+        return false;
+    const QString basePath = m_document->basePath();
+    const int baseImage = m_document->baseImage();
+    setComposition(*c);
+    if (c->basePath.isEmpty())
+        setBase({}, -1, {});
+    else if (QFileInfo(c->basePath).absoluteFilePath() != QFileInfo(basePath).absoluteFilePath()
+        || c->baseImage != baseImage || !c->basePlatform.isEmpty())
+        Q_EMIT baseRequested(c->basePath, c->baseImage, c->basePlatform);
+    return true;
+}
+
+QString ComposerPanel::commandLine(QString *why) const
+{
+    return composeCommandLine(composition(), m_lastOptions, QStringLiteral("lamina"), why);
+}
+
+ExportDialog *ComposerPanel::openExportDialog()
+{
+    auto *dialog = new ExportDialog(composition(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    if (m_lastOptions.output != u"OUT.tar")
+        dialog->setOptions(m_lastOptions);
+    connect(dialog, &ExportDialog::finished, this, [this, dialog](bool ok) {
+        if (ok)
+            m_lastOptions = dialog->options();
+    });
+    connect(dialog, &ExportDialog::openResult, this, &ComposerPanel::openResult);
+    dialog->show();
+    return dialog;
+}
+
+} // namespace lamina

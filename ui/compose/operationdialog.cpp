@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+#include "compose/operationdialog.h"
+
+#include "compose/composermodel.h"
+#include "compose/modeedit.h"
+
+#include <QDialogButtonBox>
+#include <QFontDatabase>
+#include <QFormLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+
+namespace lamina {
+
+namespace {
+
+/// "uid:gid" as two numbers; nullopt when it is not.
+std::optional<std::pair<quint32, quint32>> parseOwner(const QString &text)
+{
+    bool a = false, b = false;
+    const quint32 uid = text.section(u':', 0, 0).toUInt(&a);
+    const quint32 gid = text.section(u':', 1).toUInt(&b);
+    if (!a || !b)
+        return std::nullopt;
+    return std::make_pair(uid, gid);
+}
+
+} // namespace
+
+OperationDialog::OperationDialog(const LayerOp &op, const QString &title, QWidget *parent)
+    : QDialog(parent)
+    , m_op(op)
+{
+    setWindowTitle(title);
+    auto *form = new QFormLayout(this);
+    m_path = new QLineEdit(op.imagePath);
+    form->addRow(tr("Path in the image"), m_path);
+    if (op.kind == LayerOp::Symlink) {
+        m_target = new QLineEdit(op.linkTarget);
+        m_target->setPlaceholderText(tr("stored as written, e.g. ../lib/app or /usr/bin/env"));
+        form->addRow(tr("Link target"), m_target);
+    }
+    if (op.kind == LayerOp::WriteText) {
+        m_text = new QPlainTextEdit(QString::fromUtf8(op.text));
+        m_text->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+        m_text->setMinimumSize(480, 220);
+        form->addRow(tr("Content"), m_text);
+    }
+    if (op.kind == LayerOp::Mkdir || op.kind == LayerOp::WriteText || op.kind == LayerOp::AddHost) {
+        m_mode = new ModeEdit;
+        m_mode->setMode(ComposerModel::effectiveMode(op));
+        form->addRow(tr("Mode"), m_mode);
+    }
+    m_owner = new QLineEdit(QStringLiteral("%1:%2").arg(op.uid).arg(op.gid));
+    form->addRow(tr("Owner (uid:gid)"), m_owner);
+    m_problem = new QLabel;
+    m_problem->setStyleSheet(QStringLiteral("color: #b3261e"));
+    form->addRow(m_problem);
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
+    form->addRow(buttons);
+    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    connect(buttons, &QDialogButtonBox::accepted, this, &OperationDialog::check);
+}
+
+void OperationDialog::check()
+{
+    QString error;
+    const QString normal = normaliseImagePath(m_path->text(), &error);
+    if (!error.isEmpty() || normal.isEmpty())
+        m_problem->setText(error.isEmpty() ? tr("Give a path below /.") : error);
+    else if (m_target && m_target->text().isEmpty())
+        m_problem->setText(tr("A link needs a target."));
+    else if (!parseOwner(m_owner->text()))
+        m_problem->setText(tr("The owner is two numbers, uid:gid."));
+    else
+        accept();
+}
+
+LayerOp OperationDialog::operation() const
+{
+    LayerOp op = m_op;
+    op.imagePath = m_path->text().trimmed();
+    if (m_target)
+        op.linkTarget = m_target->text();
+    if (m_text)
+        op.text = m_text->toPlainText().toUtf8();
+    // A mode is set only when one is chosen: the default stays the default (the host's, say).
+    if (m_mode && (op.mode || m_mode->mode() != ComposerModel::effectiveMode(op)))
+        op.mode = m_mode->mode();
+    if (const auto owner = parseOwner(m_owner->text())) {
+        op.uid = owner->first;
+        op.gid = owner->second;
+    }
+    return op;
+}
+
+bool OperationDialog::edit(QWidget *parent, LayerOp &op, const QString &title)
+{
+    OperationDialog dialog(op, title, parent);
+    if (dialog.exec() != QDialog::Accepted)
+        return false;
+    op = dialog.operation();
+    return true;
+}
+
+} // namespace lamina

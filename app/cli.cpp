@@ -259,11 +259,8 @@ int check(const QStringList &args, QTextStream &out, QTextStream &err, bool veri
         };
         // The layers are read once, for their entries and both digests: what a loader refuses
         // inside a layer is a finding too.
-        LayerIndexOptions options;
-        options.computeDigests = true;
-        const QList<ImageLayers> indexed = indexAllImageLayers(ia, options, progress);
-        const VerifyReport report = verifyFromIndexes(ia, indexed, progress);
-        findings += layerContentFindings(ia, indexed);
+        const LayerVerification verified = verifyLayers(ia, progress);
+        const VerifyReport &report = verified.report;
         if (tty)
             err << "\r";
         const double mb = double(report.bytesRead) / 1e6;
@@ -273,7 +270,7 @@ int check(const QStringList &args, QTextStream &out, QTextStream &err, bool veri
                    .arg(report.seconds, 0, 'f', 2)
                    .arg(report.seconds > 0 ? mb / report.seconds : 0.0, 0, 'f', 0);
         err.flush();
-        findings += verificationFindings(ia, report);
+        findings += verified.findings;
         sortFindings(findings);
     }
     TryLoadersResult tried;

@@ -23,14 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!fuzz::writeFile(path, bytes))
         return 0;
     const ImageArchive ia = openImageArchive(path);
-    QList<Finding> findings = checkArchive(ia);
-    if (ia.archive) {
-        LayerIndexOptions options;
-        options.computeDigests = true;
-        const QList<ImageLayers> indexed = indexAllImageLayers(ia, options);
-        findings += verificationFindings(ia, verifyFromIndexes(ia, indexed));
-        findings += layerContentFindings(ia, indexed);
-    }
+    QList<Finding> findings = checkArchive(ia) + verifyLayers(ia).findings;
     deriveSeverities(ia, findings);
     loaderVerdictsJson(loaderVerdicts(ia, findings));
     QFile::remove(path);

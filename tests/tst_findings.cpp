@@ -47,14 +47,8 @@ private:
     {
         ImageArchive ia = openImageArchive(path);
         QList<Finding> f = checkArchive(ia);
-        if (verify) {
-            // As `lamina check --verify`: the layers read once, for entries and digests.
-            LayerIndexOptions options;
-            options.computeDigests = true;
-            const QList<ImageLayers> indexed = indexAllImageLayers(ia, options);
-            f += verificationFindings(ia, verifyFromIndexes(ia, indexed));
-            f += layerContentFindings(ia, indexed);
-        }
+        if (verify)
+            f += verifyLayers(ia).findings; // as `lamina check --verify`
         if (out)
             *out = ia;
         return f;

@@ -4,6 +4,7 @@
 #include "check/loaders.h"
 
 #include "format/inspectreport.h"
+#include "format/json.h"
 #include "util/sha256.h"
 
 #include <QHash>
@@ -350,24 +351,6 @@ private:
             f.members << member;
             if (dockerRefuses)
                 f.outcome(LoaderFamily::DockerClassic, Verdict::Refuses, QStringLiteral("cannot unmarshal"));
-        }
-    }
-
-    static QString jsonTypeName(const QJsonValue &v)
-    {
-        switch (v.type()) {
-        case QJsonValue::Bool:
-            return QStringLiteral("a boolean");
-        case QJsonValue::Double:
-            return QStringLiteral("a number");
-        case QJsonValue::String:
-            return QStringLiteral("a string");
-        case QJsonValue::Array:
-            return QStringLiteral("an array");
-        case QJsonValue::Object:
-            return QStringLiteral("an object");
-        default:
-            return QStringLiteral("null");
         }
     }
 

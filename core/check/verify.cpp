@@ -367,4 +367,18 @@ QList<Finding> layerContentFindings(const ImageArchive &ia, const QList<ImageLay
     return findings;
 }
 
+LayerVerification verifyLayers(const ImageArchive &ia, const Progress &progress)
+{
+    LayerVerification v;
+    if (!ia.archive)
+        return v;
+    LayerIndexOptions options;
+    options.computeDigests = true;
+    const QList<ImageLayers> indexed = indexAllImageLayers(ia, options, progress);
+    v.report = verifyFromIndexes(ia, indexed, progress);
+    if (!v.report.cancelled)
+        v.findings = verificationFindings(ia, v.report) + layerContentFindings(ia, indexed);
+    return v;
+}
+
 } // namespace lamina

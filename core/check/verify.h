@@ -56,4 +56,14 @@ QList<Finding> verificationFindings(const ImageArchive &ia, const VerifyReport &
 /// from indexes made by indexAllImageLayers.
 QList<Finding> layerContentFindings(const ImageArchive &ia, const QList<ImageLayers> &indexed);
 
+/// What reading every layer finds, as `lamina check --verify` and the window's verification do:
+/// each layer file read once, for its entries and both digests; the hashing findings and the
+/// layer-content findings together (not sorted), with the report. Nothing when cancelled.
+struct LayerVerification
+{
+    VerifyReport report;
+    QList<Finding> findings;
+};
+LayerVerification verifyLayers(const ImageArchive &ia, const Progress &progress = {});
+
 } // namespace lamina

@@ -3,6 +3,7 @@
 
 #include "check/checkreport.h"
 #include "check/checks.h"
+#include "check/inspection.h"
 #include "check/loaders.h"
 #include "check/tryloaders.h"
 #include "check/verify.h"
@@ -112,97 +113,17 @@ int inspect(const QStringList &args, QTextStream &out, QTextStream &err)
     if (path.isEmpty())
         return usage(err, QStringLiteral("inspect: PATH is missing"));
     const ImageArchive ia = openImageArchive(path);
-    QJsonObject o = inspectJson(ia);
-    // Layer sizes need the layer headers: read them (seeking past file data where possible; with
-    // --verify every byte is read once, for the entries and both digests together). A layer file
-    // shared by several images is read once.
-    QElapsedTimer timer;
-    timer.start();
-    LayerIndexOptions options;
-    options.computeDigests = verify;
-    QList<ImageSizes> allSizes;
-    const QList<ImageLayers> indexed = indexAllImageLayers(ia, options, {}, &allSizes);
-    QList<Finding> verification;
-    VerifyReport report;
-    if (verify) {
-        report = verifyFromIndexes(ia, indexed);
-        verification = verificationFindings(ia, report);
-        sortFindings(verification);
-    }
-    QJsonArray images = o.value(QStringLiteral("images")).toArray();
-    QString sizesText;
-    for (int i = 0; i < ia.images.size(); ++i) {
-        const ImageSizes &sizes = allSizes.at(i);
-        QJsonObject img = images.at(i).toObject();
-        QJsonArray layers = img.value(QStringLiteral("layers")).toArray();
-        for (int l = 0; l < layers.size() && l < sizes.layers.size(); ++l) {
-            QJsonObject lo = layers.at(l).toObject();
-            const ImageSizes::Layer &s = sizes.layers.at(l);
-            lo.insert(QStringLiteral("uncompressedSize"),
-                s.uncompressedSize >= 0 ? QJsonValue(double(s.uncompressedSize)) : QJsonValue(QJsonValue::Null));
-            lo.insert(QStringLiteral("contribution"), double(s.contribution));
-            lo.insert(QStringLiteral("cumulativeSize"), double(s.cumulative));
-            lo.insert(QStringLiteral("fileCount"), s.fileCount);
-            if (verify) {
-                bool ok = true;
-                for (const Finding &f : verification)
-                    ok = ok && !(f.image == i && f.layers.contains(l));
-                const int member = ia.images.at(i).layers.value(l).member;
-                lo.insert(
-                    QStringLiteral("verified"), ok && member >= 0 && report.members.value(member).error.isEmpty());
-            }
-            layers[l] = lo;
-        }
-        img.insert(QStringLiteral("layers"), layers);
-        if (!sizes.error.isEmpty()) {
-            // No tree, no figures from it: null, never a zero that looks measured.
-            for (int l = 0; l < layers.size(); ++l) {
-                QJsonObject lo = layers.at(l).toObject();
-                lo.insert(QStringLiteral("contribution"), QJsonValue::Null);
-                lo.insert(QStringLiteral("cumulativeSize"), QJsonValue::Null);
-                layers[l] = lo;
-            }
-            img.insert(QStringLiteral("layers"), layers);
-            img.insert(QStringLiteral("wastedBytes"), QJsonValue::Null);
-            img.insert(QStringLiteral("efficiency"), QJsonValue::Null);
-            img.insert(QStringLiteral("sizesError"), sizes.error);
-            images[i] = img;
-            sizesText += QStringLiteral("Image %1: %2\n").arg(i).arg(sizes.error);
-            continue;
-        }
-        img.insert(QStringLiteral("wastedBytes"), double(sizes.wasted.wastedBytes));
-        img.insert(QStringLiteral("efficiency"), sizes.wasted.efficiency);
-        images[i] = img;
-        sizesText += QStringLiteral(
-            "Image %1: %2 bytes of files visible, %3 bytes wasted (hidden by later layers), efficiency %4%\n")
-                         .arg(i)
-                         .arg(sizes.wasted.visibleFileBytes)
-                         .arg(sizes.wasted.wastedBytes)
-                         .arg(sizes.wasted.efficiency * 100.0, 0, 'f', 1);
-    }
-    o.insert(QStringLiteral("images"), images);
-    if (verify)
-        o.insert(QStringLiteral("verification"), findingsJson(verification));
-    if (json) {
-        out << QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Indented));
-    } else {
-        out << inspectText(ia) << (sizesText.isEmpty() ? QString() : u'\n' + sizesText);
-        if (verify && ia.ok()) {
-            if (verification.isEmpty())
-                out << QStringLiteral("Verified: every layer matches its digests (%1 layer files, indexed and hashed "
-                                      "in one read, %2 s)\n")
-                           .arg(report.members.size())
-                           .arg(double(timer.elapsed()) / 1000.0, 0, 'f', 2);
-            for (const Finding &f : std::as_const(verification))
-                out << severityName(f.severity).toUpper() << ' ' << f.code << ": " << f.message << '\n';
-        }
-    }
+    const Inspection in = inspectLayers(ia, verify);
+    if (json)
+        out << QString::fromUtf8(QJsonDocument(inspectionJson(ia, in)).toJson(QJsonDocument::Indented));
+    else
+        out << inspectionText(ia, in);
     out.flush();
     if (!json && !ia.ok())
         err << "lamina: no image could be read from " << path << '\n';
     if (!ia.ok())
         return 2;
-    for (const Finding &f : std::as_const(verification))
+    for (const Finding &f : in.verification)
         if (f.severity == Severity::Error)
             return 1;
     return 0;

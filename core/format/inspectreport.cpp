@@ -56,7 +56,7 @@ QString shortDigest(const QString &digest)
     return colon < 0 ? digest.left(12) : digest.left(colon + 13);
 }
 
-QJsonObject inspectJson(const ImageArchive &ia)
+QJsonObject inspectJson(const ImageArchive &ia, const InspectExtras &extras)
 {
     QJsonObject root;
     root.insert(QStringLiteral("path"), ia.path);
@@ -66,7 +66,8 @@ QJsonObject inspectJson(const ImageArchive &ia)
         ia.archive ? compressionName(ia.archive->compression()) : QStringLiteral("none"));
     root.insert(QStringLiteral("layout"), layoutName(ia.layout));
     QJsonArray images;
-    for (const Image &img : ia.images) {
+    for (int i = 0; i < ia.images.size(); ++i) {
+        const Image &img = ia.images.at(i);
         QJsonObject o;
         o.insert(QStringLiteral("tags"), QJsonArray::fromStringList(img.tags));
         o.insert(QStringLiteral("platform"), orNull(img.platform.toString()));
@@ -87,6 +88,8 @@ QJsonObject inspectJson(const ImageArchive &ia)
             lo.insert(QStringLiteral("legacyId"), orNull(l.legacyId));
             if (!l.error.isEmpty())
                 lo.insert(QStringLiteral("error"), l.error);
+            if (extras)
+                extras(i, l.index, lo);
             layers.append(lo);
         }
         o.insert(QStringLiteral("layers"), layers);
@@ -98,6 +101,8 @@ QJsonObject inspectJson(const ImageArchive &ia)
             if (!c.cycleAt.isEmpty())
                 o.insert(QStringLiteral("legacyChainCycleAt"), c.cycleAt);
         }
+        if (extras)
+            extras(i, -1, o);
         images.append(o);
     }
     root.insert(QStringLiteral("images"), images);

@@ -6,10 +6,16 @@
 #include <QJsonObject>
 #include <QString>
 
+#include <functional>
+
 namespace lamina {
 
+/// Adds keys to the object of one image (`layer` -1) or of one of its layers.
+using InspectExtras = std::function<void(int image, int layer, QJsonObject &object)>;
+
 /// The `lamina inspect --json` object (keys documented in README.md; existing keys stay stable).
-QJsonObject inspectJson(const ImageArchive &ia);
+/// `extras` adds what is known beyond the views (layer sizes, verification) where it belongs.
+QJsonObject inspectJson(const ImageArchive &ia, const InspectExtras &extras = {});
 /// The human-readable `lamina inspect` text.
 QString inspectText(const ImageArchive &ia);
 

@@ -115,6 +115,344 @@ struct Output
     }
 };
 
+/// What a layer will hold, by normalised path, planned from its operations before anything is
+/// written.
+class LayerPlan
+{
+public:
+    explicit LayerPlan(const FolderBelow &below)
+        : m_below(below)
+    {
+    }
+    /// Adds what `op` makes; the reason when it cannot.
+    QString add(const LayerOp &op);
+    const QMap<QString, Entry> &entries() const { return m_entries; }
+
+private:
+    std::optional<Entry> existing(const QString &dir) const;
+    void ensureParents(const QString &path);
+    Entry &place(const LayerOp &op, const QString &path, Entry::Type type, quint32 mode);
+    void mkdir(const LayerOp &op, const QString &path);
+    void whiteout(const LayerOp &op, const QString &path);
+    QString addHost(const LayerOp &op, const QString &path);
+    QString addHostEntry(const LayerOp &op, const QString &host, const QString &image, const struct stat &s, bool top);
+    QString addHostFolder(
+        const LayerOp &op, const QString &hostDir, const QString &imageDir, QList<QPair<QString, QString>> *folders);
+
+    const FolderBelow &m_below;
+    QMap<QString, Entry> m_entries;
+};
+
+/// A folder as the tree below has it, when it has it.
+std::optional<Entry> LayerPlan::existing(const QString &dir) const
+{
+    const std::optional<ExistingFolder> f = m_below ? m_below(dir) : std::nullopt;
+    if (!f)
+        return std::nullopt;
+    Entry e;
+    e.type = Entry::Dir;
+    e.mode = f->mode & 07777;
+    e.uid = f->uid;
+    e.gid = f->gid;
+    e.mtime = f->mtime;
+    return e;
+}
+
+void LayerPlan::ensureParents(const QString &path)
+{
+    for (qsizetype slash = path.indexOf(u'/'); slash > 0; slash = path.indexOf(u'/', slash + 1)) {
+        const QString dir = path.left(slash);
+        if (!m_entries.contains(dir) || m_entries.value(dir).type != Entry::Dir) {
+            Entry e;
+            e.type = Entry::Dir;
+            e.mode = 0755;
+            m_entries.insert(dir, existing(dir).value_or(e));
+        }
+    }
+}
+
+/// An entry the operation makes by itself, owned as it says, with its folders.
+Entry &LayerPlan::place(const LayerOp &op, const QString &path, Entry::Type type, quint32 mode)
+{
+    Entry e;
+    e.type = type;
+    e.mode = mode;
+    e.uid = op.uid;
+    e.gid = op.gid;
+    ensureParents(path);
+    return *m_entries.insert(path, e);
+}
+
+void LayerPlan::mkdir(const LayerOp &op, const QString &path)
+{
+    if (!op.mode && m_entries.contains(path) && m_entries.value(path).type == Entry::Dir)
+        return; // made by an earlier operation of this layer, as it asked
+    if (const std::optional<Entry> old = op.mode ? std::nullopt : existing(path)) {
+        // Like mkdir -p: a folder that is there stays as it is unless a mode is asked.
+        ensureParents(path);
+        m_entries.insert(path, *old);
+        return;
+    }
+    place(op, path, Entry::Dir, op.mode.value_or(*defaultMode(op.kind)));
+}
+
+void LayerPlan::whiteout(const LayerOp &op, const QString &path)
+{
+    const qsizetype slash = path.lastIndexOf(u'/');
+    QString marker;
+    if (op.kind == LayerOp::Delete)
+        marker = (slash < 0 ? QString() : path.left(slash + 1)) + QStringLiteral(".wh.") + path.mid(slash + 1);
+    else
+        marker = (path.isEmpty() ? QString() : path + u'/') + QStringLiteral(".wh..wh..opq");
+    Entry e;
+    e.type = Entry::Whiteout;
+    e.mode = 0644;
+    ensureParents(marker);
+    m_entries.insert(marker, e);
+}
+
+QString LayerPlan::add(const LayerOp &op)
+{
+    QString error;
+    const QString path = normaliseImagePath(op.imagePath, &error);
+    if (!error.isEmpty())
+        return error;
+    if (const QString wh = whiteoutComponent(path); !wh.isEmpty()) {
+        // Loaders would delete what the name names instead of storing the entry.
+        return QStringLiteral("the image path \"%1\" has a name starting with .wh. (%2), which loaders take for a "
+                              "whiteout; use --delete or --opaque to remove things")
+            .arg(op.imagePath, wh);
+    }
+    if (path.isEmpty() && op.kind != LayerOp::AddHost && op.kind != LayerOp::Opaque)
+        return QStringLiteral("an operation needs a path below the root, not \"%1\"").arg(op.imagePath);
+    switch (op.kind) {
+    case LayerOp::Mkdir:
+        mkdir(op, path);
+        break;
+    case LayerOp::Symlink:
+        place(op, path, Entry::Link, *defaultMode(op.kind)).linkTarget = op.linkTarget;
+        break;
+    case LayerOp::WriteText: {
+        Entry &e = place(op, path, Entry::File, op.mode.value_or(*defaultMode(op.kind)));
+        e.data = op.text;
+        e.size = op.text.size();
+        break;
+    }
+    case LayerOp::Delete:
+    case LayerOp::Opaque:
+        whiteout(op, path);
+        break;
+    case LayerOp::AddHost:
+        return addHost(op, path);
+    }
+    return {};
+}
+
+QString LayerPlan::addHostEntry(
+    const LayerOp &op, const QString &host, const QString &image, const struct stat &s, bool top)
+{
+    Entry e;
+    e.uid = op.uid;
+    e.gid = op.gid;
+    if (S_ISDIR(s.st_mode)) {
+        e.type = Entry::Dir;
+    } else if (S_ISLNK(s.st_mode)) {
+        e.type = Entry::Link;
+        QByteArray buf(4096, Qt::Uninitialized);
+        const ssize_t n = ::readlink(QFile::encodeName(host).constData(), buf.data(), size_t(buf.size()));
+        if (n < 0)
+            return QStringLiteral("%1: %2").arg(host, QString::fromLocal8Bit(strerror(errno)));
+        if (n >= buf.size() || !isUtf8(buf.left(n)))
+            return QStringLiteral("%1: the link's target \"%2\" is %3; not added")
+                .arg(host, shownName(buf.left(n)),
+                    n >= buf.size() ? QStringLiteral("too long") : QStringLiteral("not UTF-8"));
+        e.linkTarget = QString::fromUtf8(buf.left(int(n)));
+    } else if (S_ISREG(s.st_mode)) {
+        e.type = Entry::File;
+        e.fromHost = true;
+        e.hostPath = host;
+        e.size = s.st_size;
+    } else {
+        return QStringLiteral("%1: not a file, folder or symbolic link; not added").arg(host);
+    }
+    e.mode = (top && op.mode) ? *op.mode : (e.type == Entry::Link ? 0777u : quint32(s.st_mode & 07777));
+    if (image.isEmpty())
+        return {}; // the root itself: nothing to write for it
+    ensureParents(image);
+    // A host folder added onto a folder the image has fills it: the image's folder keeps its mode
+    // and owner (a temporary folder's 0700 must not close /etc).
+    const std::optional<Entry> old = top && !op.mode && e.type == Entry::Dir ? existing(image) : std::nullopt;
+    m_entries.insert(image, old.value_or(e));
+    return {};
+}
+
+QString LayerPlan::addHostFolder(
+    const LayerOp &op, const QString &hostDir, const QString &imageDir, QList<QPair<QString, QString>> *folders)
+{
+    const QByteArray dirName = QFile::encodeName(hostDir);
+    DIR *dir = ::opendir(dirName.constData());
+    if (!dir)
+        return QStringLiteral("%1: cannot read the folder: %2; not added")
+            .arg(hostDir, QString::fromLocal8Bit(strerror(errno)));
+    QList<QByteArray> names;
+    errno = 0;
+    while (const struct dirent *d = ::readdir(dir)) {
+        const QByteArray name(d->d_name);
+        if (name != "." && name != "..")
+            names << name;
+        errno = 0;
+    }
+    const int readErrno = errno;
+    ::closedir(dir);
+    if (readErrno != 0)
+        return QStringLiteral("%1: cannot read the folder: %2; not added")
+            .arg(hostDir, QString::fromLocal8Bit(strerror(readErrno)));
+    std::sort(names.begin(), names.end());
+    for (const QByteArray &name : std::as_const(names)) {
+        if (!isUtf8(name))
+            return QStringLiteral("%1/%2: the name is not UTF-8, which an image's names must be; rename it or leave "
+                                  "it out")
+                .arg(hostDir, shownName(name));
+        const QString decoded = QString::fromUtf8(name);
+        const QString host = hostDir + u'/' + decoded;
+        if (decoded.startsWith(u".wh."))
+            return QStringLiteral("%1: loaders take a name starting with .wh. for a whiteout and would delete instead "
+                                  "of adding it; not added")
+                .arg(host);
+        struct stat s;
+        if (::lstat(QFile::encodeName(host).constData(), &s) != 0)
+            return QStringLiteral("%1: %2").arg(host, QString::fromLocal8Bit(strerror(errno)));
+        const QString image = imageDir.isEmpty() ? decoded : imageDir + u'/' + decoded;
+        if (const QString error = addHostEntry(op, host, image, s, false); !error.isEmpty())
+            return error;
+        if (S_ISDIR(s.st_mode))
+            folders->append({ host, image });
+    }
+    return {};
+}
+
+QString LayerPlan::addHost(const LayerOp &op, const QString &path)
+{
+    struct stat st;
+    if (::lstat(QFile::encodeName(op.hostPath).constData(), &st) != 0)
+        return QStringLiteral("%1: %2").arg(op.hostPath, QString::fromLocal8Bit(strerror(errno)));
+    if (const QString error = addHostEntry(op, op.hostPath, path, st, true); !error.isEmpty())
+        return error;
+    // The folder's tree, names read as bytes, one folder open at a time. Nothing is left out
+    // silently: a folder that cannot be listed, an entry that cannot be read, a name that is not
+    // UTF-8 or that loaders would take for a whiteout stops the layer.
+    QList<QPair<QString, QString>> folders; // host, image
+    if (S_ISDIR(st.st_mode))
+        folders.append({ op.hostPath, path });
+    while (!folders.isEmpty()) {
+        const auto [hostDir, imageDir] = folders.takeLast();
+        if (const QString error = addHostFolder(op, hostDir, imageDir, &folders); !error.isEmpty())
+            return error;
+    }
+    return {};
+}
+
+/// Streams a host file's bytes into the open entry. A file that changes size while read is an
+/// error, not a silent mismatch between header and data.
+QString copyHostFile(struct archive *a, const Entry &e, const QString &path, const Output &out, QByteArray &buffer)
+{
+    const int fd = ::open(QFile::encodeName(e.hostPath).constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return QStringLiteral("%1: %2").arg(e.hostPath, QString::fromLocal8Bit(strerror(errno)));
+    qint64 left = e.size;
+    while (left > 0) {
+        const ssize_t n = ::read(fd, buffer.data(), size_t(std::min<qint64>(left, buffer.size())));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        if (archive_write_data(a, buffer.constData(), size_t(n)) < 0) {
+            left = -1;
+            break;
+        }
+        left -= n;
+    }
+    // One byte more: a file that grew since it was measured would otherwise be cut short without a
+    // word (and a /proc file, whose size says 0, stored empty).
+    char extra = 0;
+    ssize_t more = 0;
+    if (left == 0)
+        while ((more = ::read(fd, &extra, 1)) < 0 && errno == EINTR) { }
+    ::close(fd);
+    if (left == 0 && more == 0)
+        return {};
+    if (left < 0)
+        return QStringLiteral("%1: %2").arg(path, out.error);
+    if (left > 0)
+        return QStringLiteral("%1: the file shrank while it was read").arg(e.hostPath);
+    return QStringLiteral("%1: the file has more than the %2 bytes it had when the layer was planned (it grew while "
+                          "it was read, or its size is not what it holds, as in /proc)")
+        .arg(e.hostPath)
+        .arg(e.size);
+}
+
+/// Writes one entry: its header, then its bytes.
+QString writeEntry(struct archive *a, struct archive_entry *ae, const QString &path, const Entry &e, qint64 mtime,
+    const Output &out, QByteArray &buffer)
+{
+    archive_entry_clear(ae);
+    const QByteArray name = path.toUtf8() + (e.type == Entry::Dir ? "/" : "");
+    archive_entry_set_pathname_utf8(ae, name.constData());
+    archive_entry_set_mtime(ae, e.mtime >= 0 ? e.mtime : mtime, 0);
+    archive_entry_set_uid(ae, e.uid);
+    archive_entry_set_gid(ae, e.gid);
+    archive_entry_set_perm(ae, e.mode & 07777);
+    switch (e.type) {
+    case Entry::Dir:
+        archive_entry_set_filetype(ae, AE_IFDIR);
+        break;
+    case Entry::Link:
+        archive_entry_set_filetype(ae, AE_IFLNK);
+        archive_entry_set_symlink_utf8(ae, e.linkTarget.toUtf8().constData());
+        break;
+    case Entry::File:
+    case Entry::Whiteout:
+        archive_entry_set_filetype(ae, AE_IFREG);
+        archive_entry_set_size(ae, e.type == Entry::File ? e.size : 0);
+        break;
+    }
+    if (archive_write_header(a, ae) != ARCHIVE_OK)
+        return QStringLiteral("%1: %2").arg(
+            path, out.error.isEmpty() ? QString::fromLocal8Bit(archive_error_string(a)) : out.error);
+    if (e.type != Entry::File)
+        return {};
+    if (e.fromHost)
+        return copyHostFile(a, e, path, out, buffer);
+    if (archive_write_data(a, e.data.constData(), size_t(e.data.size())) < 0)
+        return QStringLiteral("%1: %2").arg(path, out.error);
+    return {};
+}
+
+/// Writes the planned entries as a tar into `out`, sorted with parents first.
+QString writeEntries(const QMap<QString, Entry> &entries, qint64 mtime, Output &out, int *count)
+{
+    QStringList order = entries.keys();
+    std::sort(order.begin(), order.end(), pathLess);
+    *count = int(order.size());
+    struct archive *a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    archive_write_set_bytes_per_block(a, 0); // no padding past the end-of-archive marker
+    archive_write_open(a, &out, nullptr, &Output::write, nullptr);
+    struct archive_entry *ae = archive_entry_new();
+    QString error;
+    QByteArray buffer(1 << 20, Qt::Uninitialized);
+    for (const QString &path : std::as_const(order)) {
+        error = writeEntry(a, ae, path, entries.value(path), mtime, out, buffer);
+        if (!error.isEmpty())
+            break;
+    }
+    archive_entry_free(ae);
+    if (archive_write_close(a) != ARCHIVE_OK && error.isEmpty())
+        error = out.error.isEmpty() ? QString::fromLocal8Bit(archive_error_string(a)) : out.error;
+    archive_write_free(a);
+    return error;
+}
+
 } // namespace
 
 WrittenLayer writeLayer(
@@ -122,213 +460,12 @@ WrittenLayer writeLayer(
 {
     const Utf8Thread utf8; // names go out as UTF-8 whatever the user's locale
     WrittenLayer result;
-    QMap<QString, Entry> entries; // by normalised path
-    // A folder as the tree below has it, when it has it.
-    auto existing = [&](const QString &dir) -> std::optional<Entry> {
-        const std::optional<ExistingFolder> f = below ? below(dir) : std::nullopt;
-        if (!f)
-            return std::nullopt;
-        Entry e;
-        e.type = Entry::Dir;
-        e.mode = f->mode & 07777;
-        e.uid = f->uid;
-        e.gid = f->gid;
-        e.mtime = f->mtime;
-        return e;
-    };
-    auto ensureParents = [&](const QString &path) {
-        for (qsizetype slash = path.indexOf(u'/'); slash > 0; slash = path.indexOf(u'/', slash + 1)) {
-            const QString dir = path.left(slash);
-            if (!entries.contains(dir) || entries.value(dir).type != Entry::Dir) {
-                Entry e;
-                e.type = Entry::Dir;
-                e.mode = 0755;
-                entries.insert(dir, existing(dir).value_or(e));
-            }
-        }
-    };
+    LayerPlan plan(below);
     for (const LayerOp &op : spec.ops) {
-        QString error;
-        const QString path = normaliseImagePath(op.imagePath, &error);
-        if (!error.isEmpty()) {
-            result.error = error;
+        result.error = plan.add(op);
+        if (!result.error.isEmpty())
             return result;
-        }
-        if (const QString wh = whiteoutComponent(path); !wh.isEmpty()) {
-            // Loaders would delete what the name names instead of storing the entry.
-            result.error
-                = QStringLiteral("the image path \"%1\" has a name starting with .wh. (%2), which loaders take for a "
-                                 "whiteout; use --delete or --opaque to remove things")
-                      .arg(op.imagePath, wh);
-            return result;
-        }
-        if (path.isEmpty() && op.kind != LayerOp::AddHost && op.kind != LayerOp::Opaque) {
-            result.error = QStringLiteral("an operation needs a path below the root, not \"%1\"").arg(op.imagePath);
-            return result;
-        }
-        // An entry the operation makes by itself, owned as it says, with its folders.
-        auto place = [&](Entry::Type type, quint32 mode) -> Entry & {
-            Entry e;
-            e.type = type;
-            e.mode = mode;
-            e.uid = op.uid;
-            e.gid = op.gid;
-            ensureParents(path);
-            return *entries.insert(path, e);
-        };
-        switch (op.kind) {
-        case LayerOp::Mkdir:
-            if (!op.mode && entries.contains(path) && entries.value(path).type == Entry::Dir)
-                break; // made by an earlier operation of this layer, as it asked
-            if (const std::optional<Entry> old = op.mode ? std::nullopt : existing(path)) {
-                // Like mkdir -p: a folder that is there stays as it is unless a mode is asked.
-                ensureParents(path);
-                entries.insert(path, *old);
-                break;
-            }
-            place(Entry::Dir, op.mode.value_or(*defaultMode(op.kind)));
-            break;
-        case LayerOp::Symlink:
-            place(Entry::Link, *defaultMode(op.kind)).linkTarget = op.linkTarget;
-            break;
-        case LayerOp::WriteText: {
-            Entry &e = place(Entry::File, op.mode.value_or(*defaultMode(op.kind)));
-            e.data = op.text;
-            e.size = op.text.size();
-            break;
-        }
-        case LayerOp::Delete:
-        case LayerOp::Opaque: {
-            const qsizetype slash = path.lastIndexOf(u'/');
-            QString marker;
-            if (op.kind == LayerOp::Delete)
-                marker = (slash < 0 ? QString() : path.left(slash + 1)) + QStringLiteral(".wh.") + path.mid(slash + 1);
-            else
-                marker = (path.isEmpty() ? QString() : path + u'/') + QStringLiteral(".wh..wh..opq");
-            Entry e;
-            e.type = Entry::Whiteout;
-            e.mode = 0644;
-            ensureParents(marker);
-            entries.insert(marker, e);
-            break;
-        }
-        case LayerOp::AddHost: {
-            const QByteArray native = QFile::encodeName(op.hostPath);
-            struct stat st;
-            if (::lstat(native.constData(), &st) != 0) {
-                result.error = QStringLiteral("%1: %2").arg(op.hostPath, QString::fromLocal8Bit(strerror(errno)));
-                return result;
-            }
-            auto addOne = [&](const QString &host, const QString &image, const struct stat &s, bool top) -> bool {
-                Entry e;
-                e.uid = op.uid;
-                e.gid = op.gid;
-                if (S_ISDIR(s.st_mode)) {
-                    e.type = Entry::Dir;
-                } else if (S_ISLNK(s.st_mode)) {
-                    e.type = Entry::Link;
-                    QByteArray buf(4096, Qt::Uninitialized);
-                    const ssize_t n = ::readlink(QFile::encodeName(host).constData(), buf.data(), size_t(buf.size()));
-                    if (n < 0) {
-                        result.error = QStringLiteral("%1: %2").arg(host, QString::fromLocal8Bit(strerror(errno)));
-                        return false;
-                    }
-                    if (n >= buf.size() || !isUtf8(buf.left(n))) {
-                        result.error
-                            = QStringLiteral("%1: the link's target \"%2\" is %3; not added")
-                                  .arg(host, shownName(buf.left(n)),
-                                      n >= buf.size() ? QStringLiteral("too long") : QStringLiteral("not UTF-8"));
-                        return false;
-                    }
-                    e.linkTarget = QString::fromUtf8(buf.left(int(n)));
-                } else if (S_ISREG(s.st_mode)) {
-                    e.type = Entry::File;
-                    e.fromHost = true;
-                    e.hostPath = host;
-                    e.size = s.st_size;
-                } else {
-                    result.error = QStringLiteral("%1: not a file, folder or symbolic link; not added").arg(host);
-                    return false;
-                }
-                e.mode = (top && op.mode) ? *op.mode : (e.type == Entry::Link ? 0777u : quint32(s.st_mode & 07777));
-                if (image.isEmpty())
-                    return true; // the root itself: nothing to write for it
-                ensureParents(image);
-                // A host folder added onto a folder the image has fills it: the image's folder
-                // keeps its mode and owner (a temporary folder's 0700 must not close /etc).
-                const std::optional<Entry> old
-                    = top && !op.mode && e.type == Entry::Dir ? existing(image) : std::nullopt;
-                entries.insert(image, old.value_or(e));
-                return true;
-            };
-            if (!addOne(op.hostPath, path, st, true))
-                return result;
-            // The folder's tree, names read as bytes, one folder open at a time. Nothing is left
-            // out silently: a folder that cannot be listed, an entry that cannot be read, a name
-            // that is not UTF-8 or that loaders would take for a whiteout stops the layer.
-            QList<QPair<QString, QString>> folders; // host, image
-            if (S_ISDIR(st.st_mode))
-                folders.append({ op.hostPath, path });
-            while (!folders.isEmpty()) {
-                const auto [hostDir, imageDir] = folders.takeLast();
-                const QByteArray dirName = QFile::encodeName(hostDir);
-                DIR *dir = ::opendir(dirName.constData());
-                if (!dir) {
-                    result.error = QStringLiteral("%1: cannot read the folder: %2; not added")
-                                       .arg(hostDir, QString::fromLocal8Bit(strerror(errno)));
-                    return result;
-                }
-                QList<QByteArray> names;
-                errno = 0;
-                while (const struct dirent *d = ::readdir(dir)) {
-                    const QByteArray name(d->d_name);
-                    if (name != "." && name != "..")
-                        names << name;
-                    errno = 0;
-                }
-                const int readErrno = errno;
-                ::closedir(dir);
-                if (readErrno != 0) {
-                    result.error = QStringLiteral("%1: cannot read the folder: %2; not added")
-                                       .arg(hostDir, QString::fromLocal8Bit(strerror(readErrno)));
-                    return result;
-                }
-                std::sort(names.begin(), names.end());
-                for (const QByteArray &name : std::as_const(names)) {
-                    if (!isUtf8(name)) {
-                        result.error = QStringLiteral("%1/%2: the name is not UTF-8, which an image's names must be; "
-                                                      "rename it or leave it out")
-                                           .arg(hostDir, shownName(name));
-                        return result;
-                    }
-                    const QString decoded = QString::fromUtf8(name);
-                    const QString host = hostDir + u'/' + decoded;
-                    if (decoded.startsWith(u".wh.")) {
-                        result.error = QStringLiteral("%1: loaders take a name starting with .wh. for a whiteout and "
-                                                      "would delete instead of adding it; not added")
-                                           .arg(host);
-                        return result;
-                    }
-                    struct stat s;
-                    if (::lstat(QFile::encodeName(host).constData(), &s) != 0) {
-                        result.error = QStringLiteral("%1: %2").arg(host, QString::fromLocal8Bit(strerror(errno)));
-                        return result;
-                    }
-                    const QString image = imageDir.isEmpty() ? decoded : imageDir + u'/' + decoded;
-                    if (!addOne(host, image, s, false))
-                        return result;
-                    if (S_ISDIR(s.st_mode))
-                        folders.append({ host, image });
-                }
-            }
-            break;
-        }
-        }
     }
-
-    QStringList order = entries.keys();
-    std::sort(order.begin(), order.end(), pathLess);
-
     // Written beside the target and renamed once complete: no half-written file under its name.
     removeStalePartials(QFileInfo(outPath).absolutePath());
     const QString tmp = partialPathFor(outPath);
@@ -339,110 +476,19 @@ WrittenLayer writeLayer(
         result.error = QStringLiteral("%1: cannot create: %2").arg(tmp, QString::fromLocal8Bit(strerror(errno)));
         return result;
     }
-    struct archive *a = archive_write_new();
-    archive_write_set_format_pax_restricted(a);
-    archive_write_set_bytes_per_block(a, 0); // no padding past the end-of-archive marker
-    archive_write_open(a, &out, nullptr, &Output::write, nullptr);
-    struct archive_entry *ae = archive_entry_new();
-    bool ok = true;
-    QByteArray buffer(1 << 20, Qt::Uninitialized);
-    for (const QString &path : std::as_const(order)) {
-        const Entry &e = entries.value(path);
-        archive_entry_clear(ae);
-        const QByteArray name = path.toUtf8() + (e.type == Entry::Dir ? "/" : "");
-        archive_entry_set_pathname_utf8(ae, name.constData());
-        archive_entry_set_mtime(ae, e.mtime >= 0 ? e.mtime : spec.mtime, 0);
-        archive_entry_set_uid(ae, e.uid);
-        archive_entry_set_gid(ae, e.gid);
-        archive_entry_set_perm(ae, e.mode & 07777);
-        switch (e.type) {
-        case Entry::Dir:
-            archive_entry_set_filetype(ae, AE_IFDIR);
-            break;
-        case Entry::Link:
-            archive_entry_set_filetype(ae, AE_IFLNK);
-            archive_entry_set_symlink_utf8(ae, e.linkTarget.toUtf8().constData());
-            break;
-        case Entry::File:
-        case Entry::Whiteout:
-            archive_entry_set_filetype(ae, AE_IFREG);
-            archive_entry_set_size(ae, e.type == Entry::File ? e.size : 0);
-            break;
-        }
-        if (archive_write_header(a, ae) != ARCHIVE_OK) {
-            result.error = QStringLiteral("%1: %2").arg(
-                path, out.error.isEmpty() ? QString::fromLocal8Bit(archive_error_string(a)) : out.error);
-            ok = false;
-            break;
-        }
-        if (e.type != Entry::File)
-            continue;
-        if (!e.fromHost) {
-            if (archive_write_data(a, e.data.constData(), size_t(e.data.size())) < 0) {
-                result.error = QStringLiteral("%1: %2").arg(path, out.error);
-                ok = false;
-                break;
-            }
-            continue;
-        }
-        // Host bytes are streamed; a file that changes size while read is an error, not a silent
-        // mismatch between header and data.
-        const int fd = ::open(QFile::encodeName(e.hostPath).constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0) {
-            result.error = QStringLiteral("%1: %2").arg(e.hostPath, QString::fromLocal8Bit(strerror(errno)));
-            ok = false;
-            break;
-        }
-        qint64 left = e.size;
-        while (left > 0) {
-            const ssize_t n = ::read(fd, buffer.data(), size_t(std::min<qint64>(left, buffer.size())));
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                break;
-            if (archive_write_data(a, buffer.constData(), size_t(n)) < 0) {
-                left = -1;
-                break;
-            }
-            left -= n;
-        }
-        // One byte more: a file that grew since it was measured would otherwise be cut short
-        // without a word (and a /proc file, whose size says 0, stored empty).
-        char extra = 0;
-        ssize_t more = 0;
-        if (left == 0)
-            while ((more = ::read(fd, &extra, 1)) < 0 && errno == EINTR) { }
-        ::close(fd);
-        if (left != 0 || more != 0) {
-            result.error = left < 0 ? QStringLiteral("%1: %2").arg(path, out.error)
-                : left > 0
-                ? QStringLiteral("%1: the file shrank while it was read").arg(e.hostPath)
-                : QStringLiteral("%1: the file has more than the %2 bytes it had when the layer was planned "
-                                 "(it grew while it was read, or its size is not what it holds, as in /proc)")
-                      .arg(e.hostPath)
-                      .arg(e.size);
-            ok = false;
-            break;
-        }
-    }
-    archive_entry_free(ae);
-    if (archive_write_close(a) != ARCHIVE_OK && ok) {
-        result.error = out.error.isEmpty() ? QString::fromLocal8Bit(archive_error_string(a)) : out.error;
-        ok = false;
-    }
-    archive_write_free(a);
-    if (ok && ::fsync(out.fd) != 0) {
+    int count = 0;
+    result.error = writeEntries(plan.entries(), spec.mtime, out, &count);
+    if (result.error.isEmpty() && ::fsync(out.fd) != 0)
         result.error = QStringLiteral("%1: %2").arg(tmp, QString::fromLocal8Bit(strerror(errno)));
-        ok = false;
-    }
     ::close(out.fd);
-    if (!ok || ::rename(QFile::encodeName(tmp).constData(), QFile::encodeName(outPath).constData()) != 0) {
-        if (ok)
-            result.error = QStringLiteral("%1: %2").arg(outPath, QString::fromLocal8Bit(strerror(errno)));
+    if (result.error.isEmpty()
+        && ::rename(QFile::encodeName(tmp).constData(), QFile::encodeName(outPath).constData()) != 0)
+        result.error = QStringLiteral("%1: %2").arg(outPath, QString::fromLocal8Bit(strerror(errno)));
+    if (!result.error.isEmpty()) {
         ::unlink(QFile::encodeName(tmp).constData());
         return result;
     }
-    result.entries = int(order.size());
+    result.entries = count;
     result.diffId = out.hash.finish();
     result.size = out.size;
     return result;

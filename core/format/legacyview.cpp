@@ -37,10 +37,69 @@ LegacyChain walkLegacyChain(const LegacyView &view, const QString &top)
     return chain;
 }
 
-LegacyView readLegacyView(const Archive &archive)
+namespace {
+
+/// The fields of a legacy `<id>/json` that the views use.
+void readLegacyJson(const Archive &archive, const Member &m, LegacyLayer &layer, QStringList *errors)
 {
-    LegacyView view;
-    QStringList *errors = &view.problems;
+    const Archive::Resolved jr = archive.resolve(m.path);
+    if (jr.index < 0) {
+        errors->append(QStringLiteral("%1: %2").arg(m.path, jr.error));
+        return;
+    }
+    const Archive::ReadResult rr = archive.read(jr.index);
+    if (!rr.ok()) {
+        errors->append(rr.error);
+        return;
+    }
+    const auto doc = parseJson(rr.data, m.path, errors);
+    if (!doc)
+        return;
+    if (!doc->isObject()) {
+        errors->append(
+            QStringLiteral("%1: must be a JSON object, but is %2")
+                .arg(m.path, doc->isArray() ? QStringLiteral("an array") : QStringLiteral("something else")));
+        return;
+    }
+    const QJsonObject o = doc->object();
+    JsonFields f(m.path, errors);
+    layer.json = o;
+    layer.jsonId = f.string(o, QStringLiteral("id"));
+    layer.parent = f.string(o, QStringLiteral("parent"));
+    layer.created = f.string(o, QStringLiteral("created"));
+    layer.platform.os = f.string(o, QStringLiteral("os"));
+    layer.platform.architecture = f.string(o, QStringLiteral("architecture"));
+    layer.platform.variant = f.string(o, QStringLiteral("variant"));
+    layer.hasConfig = o.value(QStringLiteral("config")).isObject();
+}
+
+/// The VERSION and layer.tar beside a legacy json.
+void readLegacySiblings(const Archive &archive, LegacyLayer &layer, QStringList *errors)
+{
+    const QString versionPath = layer.id + QStringLiteral("/VERSION");
+    if (archive.find(versionPath) >= 0) {
+        layer.hasVersion = true;
+        const Archive::Resolved vr = archive.resolve(versionPath);
+        if (vr.index >= 0) {
+            const Archive::ReadResult rr = archive.read(vr.index, 4096);
+            layer.version = rr.ok() ? QString::fromUtf8(rr.data).trimmed() : QString();
+        }
+    }
+    const QString layerPath = layer.id + QStringLiteral("/layer.tar");
+    if (archive.find(layerPath) < 0)
+        return;
+    layer.layerPath = layerPath;
+    const Archive::Resolved lr = archive.resolve(layerPath);
+    layer.layerMember = lr.index;
+    layer.layerResolvedPath = lr.path;
+    if (lr.index < 0) {
+        layer.layerError = lr.error;
+        errors->append(QStringLiteral("%1: %2").arg(layerPath, lr.error));
+    }
+}
+
+void readLegacyLayers(const Archive &archive, LegacyView &view)
+{
     const QList<Member> &members = archive.members();
     for (int i = 0; i < members.size(); ++i) {
         const Member &m = members.at(i);
@@ -52,98 +111,61 @@ LegacyView readLegacyView(const Archive &archive)
         LegacyLayer layer;
         layer.id = parts.at(0);
         layer.jsonMember = i;
-        const Archive::Resolved jr = archive.resolve(m.path);
-        if (jr.index < 0) {
-            errors->append(QStringLiteral("%1: %2").arg(m.path, jr.error));
-        } else {
-            const Archive::ReadResult rr = archive.read(jr.index);
-            if (!rr.ok()) {
-                errors->append(rr.error);
-            } else if (auto doc = parseJson(rr.data, m.path, errors)) {
-                if (!doc->isObject()) {
-                    errors->append(
-                        QStringLiteral("%1: must be a JSON object, but is %2")
-                            .arg(m.path,
-                                doc->isArray() ? QStringLiteral("an array") : QStringLiteral("something else")));
-                } else {
-                    const QJsonObject o = doc->object();
-                    JsonFields f(m.path, errors);
-                    layer.json = o;
-                    layer.jsonId = f.string(o, QStringLiteral("id"));
-                    layer.parent = f.string(o, QStringLiteral("parent"));
-                    layer.created = f.string(o, QStringLiteral("created"));
-                    layer.platform.os = f.string(o, QStringLiteral("os"));
-                    layer.platform.architecture = f.string(o, QStringLiteral("architecture"));
-                    layer.platform.variant = f.string(o, QStringLiteral("variant"));
-                    layer.hasConfig = o.value(QStringLiteral("config")).isObject();
-                }
-            }
-        }
-        const QString versionPath = layer.id + QStringLiteral("/VERSION");
-        if (const int v = archive.find(versionPath); v >= 0) {
-            layer.hasVersion = true;
-            const Archive::Resolved vr = archive.resolve(versionPath);
-            if (vr.index >= 0) {
-                const Archive::ReadResult rr = archive.read(vr.index, 4096);
-                layer.version = rr.ok() ? QString::fromUtf8(rr.data).trimmed() : QString();
-            }
-        }
-        const QString layerPath = layer.id + QStringLiteral("/layer.tar");
-        if (archive.find(layerPath) >= 0) {
-            layer.layerPath = layerPath;
-            const Archive::Resolved lr = archive.resolve(layerPath);
-            layer.layerMember = lr.index;
-            layer.layerResolvedPath = lr.path;
-            if (lr.index < 0) {
-                layer.layerError = lr.error;
-                errors->append(QStringLiteral("%1: %2").arg(layerPath, lr.error));
-            }
-        }
+        readLegacyJson(archive, m, layer, &view.problems);
+        readLegacySiblings(archive, layer, &view.problems);
         view.layers.append(layer);
     }
     std::sort(
         view.layers.begin(), view.layers.end(), [](const LegacyLayer &a, const LegacyLayer &b) { return a.id < b.id; });
     for (int i = 0; i < view.layers.size(); ++i)
         view.byId.insert(view.layers.at(i).id, i);
+}
 
+void readRepositories(const Archive &archive, LegacyView &view)
+{
+    QStringList *errors = &view.problems;
     const int repos = archive.find(QStringLiteral("repositories"));
-    if (repos >= 0) {
-        view.hasRepositories = true;
-        view.repositoriesMember = repos;
-        const Archive::Resolved rr = archive.resolve(QStringLiteral("repositories"));
-        const Archive::ReadResult data = rr.index >= 0 ? archive.read(rr.index) : Archive::ReadResult { {}, rr.error };
-        if (!data.ok()) {
-            errors->append(QStringLiteral("repositories: %1").arg(data.error));
-        } else if (auto doc = parseJson(data.data, QStringLiteral("repositories"), errors)) {
-            if (!doc->isObject()) {
-                errors->append(QStringLiteral("repositories: must be a JSON object of repository → {tag → id}"));
-            } else {
-                const QJsonObject o = doc->object();
-                for (auto it = o.begin(); it != o.end(); ++it) {
-                    if (!it.value().isObject()) {
-                        errors->append(
-                            QStringLiteral("repositories: field \"%1\" must be an object of tag → id, but is %2")
-                                .arg(it.key(), jsonTypeName(it.value())));
-                        continue;
-                    }
-                    const QJsonObject tags = it.value().toObject();
-                    for (auto t = tags.begin(); t != tags.end(); ++t) {
-                        if (!t.value().isString()) {
-                            errors->append(QStringLiteral(
-                                "repositories: field \"%1\".\"%2\" must be a string (a layer id), but is %3")
-                                               .arg(it.key(), t.key(), jsonTypeName(t.value())));
-                            continue;
-                        }
-                        view.repositories.append({ it.key(), t.key(), t.value().toString() });
-                    }
-                }
+    if (repos < 0)
+        return;
+    view.hasRepositories = true;
+    view.repositoriesMember = repos;
+    const Archive::Resolved rr = archive.resolve(QStringLiteral("repositories"));
+    const Archive::ReadResult data = rr.index >= 0 ? archive.read(rr.index) : Archive::ReadResult { {}, rr.error };
+    if (!data.ok()) {
+        errors->append(QStringLiteral("repositories: %1").arg(data.error));
+        return;
+    }
+    const auto doc = parseJson(data.data, QStringLiteral("repositories"), errors);
+    if (!doc)
+        return;
+    if (!doc->isObject()) {
+        errors->append(QStringLiteral("repositories: must be a JSON object of repository → {tag → id}"));
+        return;
+    }
+    const QJsonObject o = doc->object();
+    for (auto it = o.begin(); it != o.end(); ++it) {
+        if (!it.value().isObject()) {
+            errors->append(QStringLiteral("repositories: field \"%1\" must be an object of tag → id, but is %2")
+                               .arg(it.key(), jsonTypeName(it.value())));
+            continue;
+        }
+        const QJsonObject tags = it.value().toObject();
+        for (auto t = tags.begin(); t != tags.end(); ++t) {
+            if (!t.value().isString()) {
+                errors->append(
+                    QStringLiteral("repositories: field \"%1\".\"%2\" must be a string (a layer id), but is %3")
+                        .arg(it.key(), t.key(), jsonTypeName(t.value())));
+                continue;
             }
+            view.repositories.append({ it.key(), t.key(), t.value().toString() });
         }
     }
-    view.present = !view.layers.isEmpty() || view.hasRepositories;
+}
 
-    // One chain per tagged top, in repositories order; without tags, one per head (a directory
-    // no other names as parent), which is what Docker's legacy loader would load as images.
+/// One chain per tagged top, in repositories order; without tags, one per head (a directory no
+/// other names as parent), which is what Docker's legacy loader would load as images.
+void walkChains(LegacyView &view)
+{
     QStringList tops;
     QHash<QString, QStringList> tagsOf;
     for (const RepositoryTag &t : std::as_const(view.repositories)) {
@@ -178,6 +200,17 @@ LegacyView readLegacyView(const Archive &archive)
                     .arg(limits::note("kMaxLegacyChainLength", limits::kMaxLegacyChainLength)));
         view.chains.append(c);
     }
+}
+
+} // namespace
+
+LegacyView readLegacyView(const Archive &archive)
+{
+    LegacyView view;
+    readLegacyLayers(archive, view);
+    readRepositories(archive, view);
+    view.present = !view.layers.isEmpty() || view.hasRepositories;
+    walkChains(view);
     return view;
 }
 

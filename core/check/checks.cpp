@@ -456,6 +456,21 @@ private:
         const OciView &o = m_ia.oci;
         if (!o.present)
             return;
+        ociLayoutProblems(o);
+        if (o.hasIndex && !o.indexes.isEmpty() && o.indexes.constFirst().manifests.size() > 1) {
+            Finding &f = add("oci-index-ambiguous", Severity::Warning,
+                QStringLiteral("index.json lists %1 manifests").arg(o.indexes.constFirst().manifests.size()));
+            f.members << QStringLiteral("index.json");
+        }
+        for (int i = 0; i < o.manifests.size(); ++i)
+            ociManifestLevel(i);
+        if (hasManifest())
+            manifestAgainstOci(o);
+    }
+
+    /// What makes the index unreadable to some loader.
+    void ociLayoutProblems(const OciView &o)
+    {
         QStringList problems = o.problems;
         if (o.hasLayoutFile && !o.layoutVersion.isEmpty() && o.layoutVersion != u"1.0.0")
             problems << QStringLiteral("oci-layout: imageLayoutVersion is \"%1\", not \"1.0.0\"").arg(o.layoutVersion);
@@ -485,53 +500,53 @@ private:
                     f.view = View::Archive;
             }
         }
-        if (o.hasIndex && !o.indexes.isEmpty() && o.indexes.constFirst().manifests.size() > 1) {
-            Finding &f = add("oci-index-ambiguous", Severity::Warning,
-                QStringLiteral("index.json lists %1 manifests").arg(o.indexes.constFirst().manifests.size()));
-            f.members << QStringLiteral("index.json");
-        }
-        for (int i = 0; i < o.manifests.size(); ++i) {
-            const OciManifest &m = o.manifests.at(i);
-            if (m.member < 0)
-                continue;
-            const int image = imageOfOci(i);
-            const Member &mem = m_ar.member(m.member);
-            if (m.descriptor.size >= 0 && m.descriptor.size != mem.size) {
-                Finding &f = add("blob-size-mismatch", Severity::Error,
-                    QStringLiteral("manifest %1: the index says %2 bytes, the blob has %3")
-                        .arg(mem.path)
-                        .arg(m.descriptor.size)
-                        .arg(mem.size));
-                f.image = image;
-                f.members << mem.path;
-            }
-            if (!m.blobDigest.isEmpty() && m.descriptor.digest.startsWith(u"sha256:")
-                && m.blobDigest != m.descriptor.digest) {
-                Finding &f = add("blob-digest-mismatch", Severity::Error,
-                    QStringLiteral("manifest %1 hashes to %2, not the %3 the index names")
-                        .arg(mem.path, m.blobDigest, m.descriptor.digest));
-                f.image = image;
-                f.members << mem.path;
-            }
-            if (!m.isImage)
-                continue;
-            checkConfig(m.config, image, mem.path, false, m.configDescriptor);
-            if (m.config.config && m.layers.size() != m.config.config->diffIds.size()) {
-                Finding &f = add("layer-count-mismatch", Severity::Error,
-                    QStringLiteral("OCI manifest %1 lists %2 layers, its config %3 diff IDs")
-                        .arg(mem.path)
-                        .arg(m.layers.size())
-                        .arg(m.config.config->diffIds.size()));
-                f.image = image;
-                f.members << mem.path;
-                // containers/image's oci-archive source copies the manifest's layers without counting
-                // diff IDs (docs/loaders.md: layer-count-mismatch-oci loads with podman 4.3).
-                f.outcome(LoaderFamily::Podman, Verdict::Loads);
-            }
-        }
-        if (!hasManifest())
+    }
+
+    /// One OCI manifest: its blob against its descriptor, its config, its layer count.
+    void ociManifestLevel(int i)
+    {
+        const OciManifest &m = m_ia.oci.manifests.at(i);
+        if (m.member < 0)
             return;
-        // M and O side by side (Docker ≥ 25): the same images with the same layers.
+        const int image = imageOfOci(i);
+        const Member &mem = m_ar.member(m.member);
+        if (m.descriptor.size >= 0 && m.descriptor.size != mem.size) {
+            Finding &f = add("blob-size-mismatch", Severity::Error,
+                QStringLiteral("manifest %1: the index says %2 bytes, the blob has %3")
+                    .arg(mem.path)
+                    .arg(m.descriptor.size)
+                    .arg(mem.size));
+            f.image = image;
+            f.members << mem.path;
+        }
+        if (!m.blobDigest.isEmpty() && m.descriptor.digest.startsWith(u"sha256:")
+            && m.blobDigest != m.descriptor.digest) {
+            Finding &f = add("blob-digest-mismatch", Severity::Error,
+                QStringLiteral("manifest %1 hashes to %2, not the %3 the index names")
+                    .arg(mem.path, m.blobDigest, m.descriptor.digest));
+            f.image = image;
+            f.members << mem.path;
+        }
+        if (!m.isImage)
+            return;
+        checkConfig(m.config, image, mem.path, false, m.configDescriptor);
+        if (m.config.config && m.layers.size() != m.config.config->diffIds.size()) {
+            Finding &f = add("layer-count-mismatch", Severity::Error,
+                QStringLiteral("OCI manifest %1 lists %2 layers, its config %3 diff IDs")
+                    .arg(mem.path)
+                    .arg(m.layers.size())
+                    .arg(m.config.config->diffIds.size()));
+            f.image = image;
+            f.members << mem.path;
+            // containers/image's oci-archive source copies the manifest's layers without counting
+            // diff IDs (docs/loaders.md: layer-count-mismatch-oci loads with podman 4.3).
+            f.outcome(LoaderFamily::Podman, Verdict::Loads);
+        }
+    }
+
+    /// M and O side by side (Docker ≥ 25): the same images with the same layers.
+    void manifestAgainstOci(const OciView &o)
+    {
         for (int i = 0; i < m_ia.images.size(); ++i) {
             const Image &img = m_ia.images.at(i);
             if (img.source == ImageSource::Oci) {

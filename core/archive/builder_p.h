@@ -12,6 +12,8 @@ struct Archive::Builder
     static OpenResult indexDir(const QString &path, const Progress &progress);
     static void presentDirectoryTransport(Archive &ar, QList<Member> &found);
     static void addMember(Archive &ar, Member m);
+
+    struct TarPass; ///< one pass over a tar, member by member (tarindex.cpp)
 };
 
 } // namespace lamina

@@ -267,24 +267,29 @@ void Archive::Builder::addMember(Archive &ar, Member m)
     ar.m_members.append(std::move(m));
 }
 
-Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progress &progress)
+/// One pass over a tar: each header made a member, with what the archive's views need of it.
+struct Archive::Builder::TarPass
 {
-    OpenResult result;
-    std::shared_ptr<Archive> ar(new Archive);
-    ar->m_path = QFileInfo(path).absoluteFilePath();
-    ar->m_container = Container::Tar;
+    TarPass(const QString &path, const Progress &progress)
+        : ar(new Archive)
+        , progress(progress)
+    {
+        ar->m_path = QFileInfo(path).absoluteFilePath();
+        ar->m_container = Container::Tar;
+        h.src.counter = &ar->m_bytesRead;
+        h.src.progress = &progress;
+    }
 
     TarStream h;
-    FileSource &src = h.src;
-    src.counter = &ar->m_bytesRead;
-    src.progress = &progress;
-    QString error;
-    if (!openSource(h, path, &error)) {
-        if (!error.contains(u"runcated")) {
-            result.error = error;
-            return result;
-        }
-        // A compressed stream too short to yield even the first header: still an archive, damaged.
+    std::shared_ptr<Archive> ar;
+    const Progress &progress;
+    bool compressed = false;
+    qint64 captured = 0;
+
+    /// A compressed stream too short to yield even the first header: still an archive, damaged.
+    OpenResult tooShort(const QString &path, const QString &error)
+    {
+        OpenResult result;
         QFile f(path);
         if (f.open(QIODevice::ReadOnly))
             ar->m_compression = sniffCompression(f.read(kHeadSize));
@@ -295,60 +300,32 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
         result.archive = std::move(ar);
         return result;
     }
-    ar->m_fileSize = src.size;
-    if (src.size == 0) {
-        result.error = QStringLiteral("the file is empty (0 bytes), not an image archive");
-        return result;
-    }
 
-    bool compressed = false;
-    qint64 captured = 0;
-    struct archive_entry *e = nullptr;
-    for (;;) {
+    /// A header that could not be read: an error when nothing was read yet, else the archive is
+    /// truncated there. False (with `error`) when the archive cannot be opened at all.
+    bool headerFailed(QString *error)
+    {
+        const QString why = h.why();
+        if (ar->m_members.isEmpty() && !(compressed && why.contains(u"runcated")) && !h.bomb()) {
+            *error = progress.cancelled() ? QStringLiteral("cancelled") : describeOpenError(h);
+            return false;
+        }
         if (progress.cancelled()) {
             ar->m_cancelled = true;
-            break;
+            return true;
         }
-        const int rc = archive_read_next_header(h.a, &e);
-        if (ar->m_members.isEmpty()) {
-            ar->m_compression = h.compression;
-            compressed = ar->m_compression != Compression::None;
-        }
-        if (rc == ARCHIVE_EOF)
-            break;
-        if (rc < ARCHIVE_WARN) {
-            const QString why = h.why();
-            if (ar->m_members.isEmpty() && !(compressed && why.contains(u"runcated")) && !h.bomb()) {
-                result.error = describeOpenError(h);
-                if (progress.cancelled())
-                    result.error = QStringLiteral("cancelled");
-                return result;
-            }
-            if (progress.cancelled()) {
-                ar->m_cancelled = true;
-                break;
-            }
-            ar->m_truncated = true;
-            ar->m_problems.append(ar->m_members.isEmpty()
-                    ? QStringLiteral("the archive is truncated or damaged before its first member could be read: %1")
-                          .arg(why)
-                    : QStringLiteral("the archive is truncated or damaged after member \"%1\": %2")
-                          .arg(ar->m_members.constLast().path, why));
-            break;
-        }
+        ar->m_truncated = true;
+        ar->m_problems.append(ar->m_members.isEmpty()
+                ? QStringLiteral("the archive is truncated or damaged before its first member could be read: %1")
+                      .arg(why)
+                : QStringLiteral("the archive is truncated or damaged after member \"%1\": %2")
+                      .arg(ar->m_members.constLast().path, why));
+        return true;
+    }
 
-        if (ar->m_members.size() >= limits::kMaxArchiveMembers) {
-            ar->m_problems.append(QStringLiteral("the archive holds more than %1 members; the rest were not indexed%2")
-                                      .arg(limits::kMaxArchiveMembers)
-                                      .arg(limits::note("kMaxArchiveMembers", limits::kMaxArchiveMembers)));
-            break;
-        }
+    static Member memberFrom(struct archive_entry *e)
+    {
         Member m;
-        const QString stored = entryPath(e);
-        bool escapes = false;
-        m.path = normaliseMemberPath(stored, &escapes);
-        if (m.path != stored)
-            m.storedPath = stored;
         m.size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
         m.mode = archive_entry_perm(e);
         m.mtime = archive_entry_mtime(e);
@@ -356,32 +333,38 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
             m.type = MemberType::Hardlink;
             m.linkTarget = entryLink(e, true);
             m.size = 0;
-        } else {
-            switch (archive_entry_filetype(e)) {
-            case AE_IFREG:
-                m.type = MemberType::File;
-                break;
-            case AE_IFDIR:
-                m.type = MemberType::Directory;
-                break;
-            case AE_IFLNK:
-                m.type = MemberType::Symlink;
-                m.linkTarget = entryLink(e, false);
-                break;
-            default:
-                m.type = MemberType::Other;
-                break;
-            }
+            return m;
         }
+        switch (archive_entry_filetype(e)) {
+        case AE_IFREG:
+            m.type = MemberType::File;
+            break;
+        case AE_IFDIR:
+            m.type = MemberType::Directory;
+            break;
+        case AE_IFLNK:
+            m.type = MemberType::Symlink;
+            m.linkTarget = entryLink(e, false);
+            break;
+        default:
+            m.type = MemberType::Other;
+            break;
+        }
+        return m;
+    }
+
+    /// Whether the member's path can be kept; problems with it are noted either way.
+    bool admit(const Member &m, const QString &stored, bool escapes, struct archive_entry *e)
+    {
         if (escapes || stored.isEmpty()) {
             ar->m_unsafeMembers.append(stored);
             ar->m_problems.append(
                 QStringLiteral("member \"%1\": the path leaves the archive (\"..\" above its root); ignored")
                     .arg(stored));
-            continue;
+            return false;
         }
         if (m.path.isEmpty())
-            continue; // the root folder itself ("./")
+            return false; // the root folder itself ("./")
         if (stored.startsWith(u'/')) {
             ar->m_absoluteMembers.append(stored);
             ar->m_problems.append(
@@ -397,60 +380,125 @@ Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progre
                                       .arg(stored.left(80))
                                       .arg(stored.size())
                                       .arg(limits::note("kMaxPathLength", limits::kMaxPathLength)));
-            continue;
+            return false;
         }
-
-        if (m.type == MemberType::File) {
-            if (!compressed && archive_entry_sparse_count(e) == 0)
-                m.dataOffset = archive_filter_bytes(h.a, 0);
-            if (!compressed && m.dataOffset >= 0 && addSizes(m.dataOffset, m.size) > src.size) {
-                ar->m_truncated = true;
-                ar->m_problems.append(
-                    QStringLiteral("%1: truncated: the archive ends %2 bytes into this member's %3 bytes")
-                        .arg(m.path)
-                        .arg(std::max<qint64>(0, src.size - m.dataOffset))
-                        .arg(m.size));
-            }
-            if (compressed && m.size > 0) {
-                // One pass only: keep the head of every member and all of small metadata.
-                QByteArray buf(int(std::min<qint64>(kHeadSize, m.size)), Qt::Uninitialized);
-                const la_ssize_t n = archive_read_data(h.a, buf.data(), size_t(buf.size()));
-                if (n < 0) {
-                    ar->m_truncated = true;
-                    ar->m_problems.append(QStringLiteral("%1: truncated or damaged: %2").arg(m.path, h.why()));
-                    Builder::addMember(*ar, std::move(m));
-                    break;
-                }
-                buf.truncate(int(n));
-                m.head = buf;
-                if (m.size <= kMaxMetadataMemberSize && looksLikeMetadata(m)
-                    && addSizes(captured, m.size) <= limits::kMaxCapturedMetadataBytes) {
-                    captured += m.size;
-                    QByteArray all = buf;
-                    all.reserve(int(m.size));
-                    QByteArray chunk(int(kChunk), Qt::Uninitialized);
-                    la_ssize_t got;
-                    while ((got = archive_read_data(h.a, chunk.data(), size_t(chunk.size()))) > 0)
-                        all.append(chunk.constData(), int(got));
-                    if (got < 0 || all.size() < m.size) {
-                        ar->m_truncated = true;
-                        ar->m_problems.append(h.bomb()
-                                ? QStringLiteral("%1: %2").arg(m.path, h.bombMessage())
-                                : QStringLiteral("%1: truncated: only %2 of its %3 bytes are in the archive")
-                                      .arg(m.path)
-                                      .arg(all.size())
-                                      .arg(m.size));
-                    }
-                    m.content = all;
-                    m.captured = true;
-                }
-            }
-        }
-        Builder::addMember(*ar, std::move(m));
+        return true;
     }
+
+    /// A compressed archive is read once: the head of every member and all of small metadata are
+    /// kept. False when the stream broke off in this member.
+    bool captureData(Member &m)
+    {
+        QByteArray buf(int(std::min<qint64>(kHeadSize, m.size)), Qt::Uninitialized);
+        const la_ssize_t n = archive_read_data(h.a, buf.data(), size_t(buf.size()));
+        if (n < 0) {
+            ar->m_truncated = true;
+            ar->m_problems.append(QStringLiteral("%1: truncated or damaged: %2").arg(m.path, h.why()));
+            return false;
+        }
+        buf.truncate(int(n));
+        m.head = buf;
+        if (m.size > kMaxMetadataMemberSize || !looksLikeMetadata(m)
+            || addSizes(captured, m.size) > limits::kMaxCapturedMetadataBytes)
+            return true;
+        captured += m.size;
+        QByteArray all = buf;
+        all.reserve(int(m.size));
+        QByteArray chunk(int(kChunk), Qt::Uninitialized);
+        la_ssize_t got;
+        while ((got = archive_read_data(h.a, chunk.data(), size_t(chunk.size()))) > 0)
+            all.append(chunk.constData(), int(got));
+        if (got < 0 || all.size() < m.size) {
+            ar->m_truncated = true;
+            ar->m_problems.append(h.bomb() ? QStringLiteral("%1: %2").arg(m.path, h.bombMessage())
+                                           : QStringLiteral("%1: truncated: only %2 of its %3 bytes are in the archive")
+                                                 .arg(m.path)
+                                                 .arg(all.size())
+                                                 .arg(m.size));
+        }
+        m.content = all;
+        m.captured = true;
+        return true;
+    }
+
+    /// Where a file's data lies, or what is kept of it. False when the stream broke off.
+    bool fileData(Member &m, struct archive_entry *e)
+    {
+        if (!compressed && archive_entry_sparse_count(e) == 0)
+            m.dataOffset = archive_filter_bytes(h.a, 0);
+        if (!compressed && m.dataOffset >= 0 && addSizes(m.dataOffset, m.size) > h.src.size) {
+            ar->m_truncated = true;
+            ar->m_problems.append(QStringLiteral("%1: truncated: the archive ends %2 bytes into this member's %3 bytes")
+                                      .arg(m.path)
+                                      .arg(std::max<qint64>(0, h.src.size - m.dataOffset))
+                                      .arg(m.size));
+        }
+        return !compressed || m.size <= 0 || captureData(m);
+    }
+
+    /// Every member, until the end, a damaged header, the member limit or a cancel. False with
+    /// `error` when not even the first header could be read.
+    bool readMembers(QString *error)
+    {
+        struct archive_entry *e = nullptr;
+        for (;;) {
+            if (progress.cancelled()) {
+                ar->m_cancelled = true;
+                return true;
+            }
+            const int rc = archive_read_next_header(h.a, &e);
+            if (ar->m_members.isEmpty()) {
+                ar->m_compression = h.compression;
+                compressed = ar->m_compression != Compression::None;
+            }
+            if (rc == ARCHIVE_EOF)
+                return true;
+            if (rc < ARCHIVE_WARN)
+                return headerFailed(error);
+            if (ar->m_members.size() >= limits::kMaxArchiveMembers) {
+                ar->m_problems.append(
+                    QStringLiteral("the archive holds more than %1 members; the rest were not indexed%2")
+                        .arg(limits::kMaxArchiveMembers)
+                        .arg(limits::note("kMaxArchiveMembers", limits::kMaxArchiveMembers)));
+                return true;
+            }
+            Member m = memberFrom(e);
+            const QString stored = entryPath(e);
+            bool escapes = false;
+            m.path = normaliseMemberPath(stored, &escapes);
+            if (m.path != stored)
+                m.storedPath = stored;
+            if (!admit(m, stored, escapes, e))
+                continue;
+            const bool whole = m.type != MemberType::File || fileData(m, e);
+            Builder::addMember(*ar, std::move(m));
+            if (!whole)
+                return true;
+        }
+    }
+};
+
+Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progress &progress)
+{
+    OpenResult result;
+    TarPass pass(path, progress);
+    QString error;
+    if (!openSource(pass.h, path, &error)) {
+        if (error.contains(u"runcated"))
+            return pass.tooShort(path, error);
+        result.error = error;
+        return result;
+    }
+    pass.ar->m_fileSize = pass.h.src.size;
+    if (pass.h.src.size == 0) {
+        result.error = QStringLiteral("the file is empty (0 bytes), not an image archive");
+        return result;
+    }
+    if (!pass.readMembers(&result.error))
+        return result;
     if (progress.report)
-        progress.update(src.position, src.size);
-    result.archive = std::move(ar);
+        progress.update(pass.h.src.position, pass.h.src.size);
+    result.archive = std::move(pass.ar);
     return result;
 }
 

@@ -58,6 +58,14 @@ QSize ChainView::sizeHint() const
     return m_size;
 }
 
+bool ChainView::memberHighlighted(const QString &member) const
+{
+    for (const QString &h : m_highlightMembers)
+        if (!h.isEmpty() && (h == member || h.startsWith(member + u'/') || member.startsWith(h)))
+            return true;
+    return false;
+}
+
 void ChainView::layout()
 {
     m_boxes.clear();
@@ -69,77 +77,85 @@ void ChainView::layout()
     m_noOci.clear();
     if (!m_archive || m_image < 0 || m_image >= m_archive->images.size())
         return;
-    const ImageArchive &ia = *m_archive;
-    const Image &img = ia.images.at(m_image);
-    auto memberHighlighted = [&](const QString &m) {
-        for (const QString &h : m_highlightMembers)
-            if (!h.isEmpty() && (h == m || h.startsWith(m + u'/') || m.startsWith(h)))
-                return true;
-        return false;
-    };
-
-    // Column 1: the legacy chain, top first.
-    const qreal x1 = kLeft, x2 = kLeft + kBoxW + kColGap, x3 = x2 + kBoxW + kColGap;
+    const Image &img = m_archive->images.at(m_image);
     QHash<QString, int> legacyBox;
+    const qreal chainBottom = layoutLegacyColumn(img, &legacyBox);
+    const QHash<int, int> manifestBox = layoutManifestColumn(img, legacyBox);
+    layoutOrphans(img, legacyBox, chainBottom);
+    layoutOciColumn(img, manifestBox);
+    const qreal x3 = kLeft + 2 * (kBoxW + kColGap);
+    qreal w = img.ociManifest >= 0 || !m_noOci.isEmpty() ? x3 + kBoxW + kLeft : kLeft + kBoxW + kColGap + kBoxW + kLeft;
+    qreal h = kTop;
+    for (const Box &b : std::as_const(m_boxes))
+        h = std::max(h, b.rect.bottom() + kGap);
+    m_size = QSize(int(w) + 20, int(h) + 40);
+    resize(m_size.expandedTo(parentWidget() ? parentWidget()->size() : QSize()));
+}
+
+qreal ChainView::layoutLegacyColumn(const Image &img, QHash<QString, int> *legacyBox)
+{
+    // Column 1: the legacy chain, top first.
+    const ImageArchive &ia = *m_archive;
+    const qreal x1 = kLeft;
     QHash<QString, int> childCount; // parent id → how many dirs name it
     for (const LegacyLayer &l : ia.legacy.layers)
         if (!l.parent.isEmpty())
             ++childCount[l.parent];
     qreal chainBottom = kTop;
-    if (!img.legacyTop.isEmpty()) {
-        const LegacyChain chain = walkLegacyChain(ia.legacy, img.legacyTop);
-        qreal y = kTop;
-        for (const QString &id : chain.ids) {
-            const LegacyLayer *l = ia.legacy.layer(id);
-            Box b;
-            b.kind = Box::Legacy;
-            b.rect = QRectF(x1, y, kBoxW, kBoxH);
-            b.id = id;
-            b.title = id.left(12);
-            if (l && l->layerMember >= 0)
-                b.title
-                    += QStringLiteral("  ·  ") + QLocale().formattedDataSize(ia.archive->member(l->layerMember).size);
-            b.detail = l && !l->parent.isEmpty() ? tr("parent %1").arg(l->parent.left(12)) : tr("bottom: no parent");
-            if (l && !l->created.isEmpty() && !l->created.startsWith(u"1970"))
-                b.detail += QStringLiteral(" · ") + l->created.left(10);
-            if (childCount.value(id) > 1) {
-                b.fork = true;
-                b.detail = tr("%1 · fork ×%2").arg(b.detail).arg(childCount.value(id));
-            }
-            b.highlighted = memberHighlighted(id + QStringLiteral("/json"));
-            legacyBox.insert(id, int(m_boxes.size()));
-            m_boxes.append(b);
-            y += kBoxH + kGap;
-        }
-        if (!chain.missingParent.isEmpty()) {
-            Box g;
-            g.kind = Box::Ghost;
-            g.rect = QRectF(x1, y, kBoxW, kBoxH);
-            g.id = chain.missingParent;
-            g.title = tr("missing %1").arg(chain.missingParent.left(12));
-            bool isImageId = false;
-            for (const ManifestEntry &e : ia.manifest.entries)
-                isImageId = isImageId || e.config.digest.mid(7) == chain.missingParent;
-            g.detail = tr("names no layer directory");
-            g.highlighted = !m_highlightMembers.isEmpty()
-                && memberHighlighted(chain.ids.isEmpty() ? QString() : chain.ids.constLast() + QStringLiteral("/json"));
-            m_boxes.append(g);
-            if (!m_boxes.isEmpty() && m_boxes.size() >= 2)
-                m_links.append({ int(m_boxes.size() - 2), int(m_boxes.size() - 1) });
-        }
-        if (!chain.cycleAt.isEmpty()) {
-            m_cycleNote
-                = tr("parent of %1 loops back to %2").arg(chain.ids.constLast().left(12), chain.cycleAt.left(12));
-            m_cycleFrom = legacyBox.value(chain.ids.constLast(), -1);
-            m_cycleTo = legacyBox.value(chain.cycleAt, -1);
-        }
-        for (const Box &b : std::as_const(m_boxes))
-            chainBottom = std::max(chainBottom, b.rect.bottom());
-    } else {
+    if (img.legacyTop.isEmpty()) {
         m_noChain = ia.legacy.layers.isEmpty() ? noLegacyChainReason(ia) : tr("No legacy chain reaches this image.");
+        return chainBottom;
     }
+    const LegacyChain chain = walkLegacyChain(ia.legacy, img.legacyTop);
+    qreal y = kTop;
+    for (const QString &id : chain.ids) {
+        const LegacyLayer *l = ia.legacy.layer(id);
+        Box b;
+        b.kind = Box::Legacy;
+        b.rect = QRectF(x1, y, kBoxW, kBoxH);
+        b.id = id;
+        b.title = id.left(12);
+        if (l && l->layerMember >= 0)
+            b.title += QStringLiteral("  ·  ") + QLocale().formattedDataSize(ia.archive->member(l->layerMember).size);
+        b.detail = l && !l->parent.isEmpty() ? tr("parent %1").arg(l->parent.left(12)) : tr("bottom: no parent");
+        if (l && !l->created.isEmpty() && !l->created.startsWith(u"1970"))
+            b.detail += QStringLiteral(" · ") + l->created.left(10);
+        if (childCount.value(id) > 1) {
+            b.fork = true;
+            b.detail = tr("%1 · fork ×%2").arg(b.detail).arg(childCount.value(id));
+        }
+        b.highlighted = memberHighlighted(id + QStringLiteral("/json"));
+        legacyBox->insert(id, int(m_boxes.size()));
+        m_boxes.append(b);
+        y += kBoxH + kGap;
+    }
+    if (!chain.missingParent.isEmpty()) {
+        Box g;
+        g.kind = Box::Ghost;
+        g.rect = QRectF(x1, y, kBoxW, kBoxH);
+        g.id = chain.missingParent;
+        g.title = tr("missing %1").arg(chain.missingParent.left(12));
+        g.detail = tr("names no layer directory");
+        g.highlighted = !m_highlightMembers.isEmpty()
+            && memberHighlighted(chain.ids.isEmpty() ? QString() : chain.ids.constLast() + QStringLiteral("/json"));
+        m_boxes.append(g);
+        if (m_boxes.size() >= 2)
+            m_links.append({ int(m_boxes.size() - 2), int(m_boxes.size() - 1) });
+    }
+    if (!chain.cycleAt.isEmpty()) {
+        m_cycleNote = tr("parent of %1 loops back to %2").arg(chain.ids.constLast().left(12), chain.cycleAt.left(12));
+        m_cycleFrom = legacyBox->value(chain.ids.constLast(), -1);
+        m_cycleTo = legacyBox->value(chain.cycleAt, -1);
+    }
+    for (const Box &b : std::as_const(m_boxes))
+        chainBottom = std::max(chainBottom, b.rect.bottom());
+    return chainBottom;
+}
 
+QHash<int, int> ChainView::layoutManifestColumn(const Image &img, const QHash<QString, int> &legacyBox)
+{
     // Column 2: manifest layers, top first so both columns read top-down.
+    const qreal x2 = kLeft + kBoxW + kColGap;
     QHash<int, int> manifestBox;
     const int n = int(img.layers.size());
     for (int i = n - 1; i >= 0; --i) {
@@ -160,7 +176,13 @@ void ChainView::layout()
         if (!id.isEmpty() && legacyBox.contains(id))
             m_links.append({ legacyBox.value(id), manifestBox.value(i) });
     }
+    return manifestBox;
+}
+
+void ChainView::layoutOrphans(const Image &img, const QHash<QString, int> &legacyBox, qreal chainBottom)
+{
     // Legacy dirs no tagged chain reaches and no manifest layer uses: drawn apart, below the chain.
+    const ImageArchive &ia = *m_archive;
     QSet<QString> reached;
     for (const RepositoryTag &t : ia.legacy.repositories)
         for (const QString &id : walkLegacyChain(ia.legacy, t.id).ids)
@@ -177,7 +199,7 @@ void ChainView::layout()
             continue;
         Box b;
         b.kind = Box::Orphan;
-        b.rect = QRectF(x1, oy, kBoxW, kBoxH);
+        b.rect = QRectF(kLeft, oy, kBoxW, kBoxH);
         b.id = l.id;
         b.title = tr("orphan %1").arg(l.id.left(12));
         b.detail = l.parent.isEmpty() ? tr("on no tagged chain")
@@ -188,8 +210,14 @@ void ChainView::layout()
             m_forkLinks.append({ legacyBox.value(l.parent), int(m_boxes.size() - 1) });
         oy += kBoxH + kGap;
     }
+}
 
+void ChainView::layoutOciColumn(const Image &img, const QHash<int, int> &manifestBox)
+{
     // Column 3: the OCI manifest's layers, when the image has one.
+    const ImageArchive &ia = *m_archive;
+    const qreal x3 = kLeft + 2 * (kBoxW + kColGap);
+    const int n = int(img.layers.size());
     if (img.ociManifest >= 0) {
         const OciManifest &m = ia.oci.manifests.at(img.ociManifest);
         const int k = int(m.layers.size());
@@ -214,12 +242,6 @@ void ChainView::layout()
             ? tr("The OCI index lists no manifest at all, so loaders that read it (containerd, Docker 29) find no "
                  "image here.")
             : tr("No OCI manifest in the index describes this image.");
-    qreal w = img.ociManifest >= 0 || !m_noOci.isEmpty() ? x3 + kBoxW + kLeft : x2 + kBoxW + kLeft;
-    qreal h = kTop;
-    for (const Box &b : std::as_const(m_boxes))
-        h = std::max(h, b.rect.bottom() + kGap);
-    m_size = QSize(int(w) + 20, int(h) + 40);
-    resize(m_size.expandedTo(parentWidget() ? parentWidget()->size() : QSize()));
 }
 
 void ChainView::paintEvent(QPaintEvent *)

@@ -43,6 +43,11 @@ private:
         bool highlighted = false;
     };
     void layout();
+    qreal layoutLegacyColumn(const Image &img, QHash<QString, int> *legacyBox);
+    QHash<int, int> layoutManifestColumn(const Image &img, const QHash<QString, int> &legacyBox);
+    void layoutOrphans(const Image &img, const QHash<QString, int> &legacyBox, qreal chainBottom);
+    void layoutOciColumn(const Image &img, const QHash<int, int> &manifestBox);
+    bool memberHighlighted(const QString &member) const;
 
     const ImageArchive *m_archive = nullptr;
     int m_image = -1;

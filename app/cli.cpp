@@ -129,6 +129,63 @@ int inspect(const QStringList &args, QTextStream &out, QTextStream &err)
     return 0;
 }
 
+/// `check --verify`: the layers read once, for their entries and both digests (what a loader
+/// refuses inside a layer is a finding too), the progress on a terminal.
+QList<Finding> verifyWithProgress(const ImageArchive &ia, QTextStream &err)
+{
+    const bool tty = ::isatty(STDERR_FILENO);
+    Progress progress;
+    progress.report = [&err, tty](qint64 done, qint64 total) {
+        if (!tty || total <= 0)
+            return;
+        err << QStringLiteral("\rverifying: %1%").arg(int(100.0 * double(done) / double(total)));
+        err.flush();
+    };
+    const LayerVerification verified = verifyLayers(ia, progress);
+    const VerifyReport &report = verified.report;
+    if (tty)
+        err << "\r";
+    const double mb = double(report.bytesRead) / 1e6;
+    err << QStringLiteral("verified %1 layer file(s), %2 MB in %3 s (%4 MB/s)\n")
+               .arg(report.members.size())
+               .arg(mb, 0, 'f', 1)
+               .arg(report.seconds, 0, 'f', 2)
+               .arg(report.seconds > 0 ? mb / report.seconds : 0.0, 0, 'f', 0);
+    err.flush();
+    return verified.findings;
+}
+
+/// `check --try-loaders`: each stage on a terminal; Ctrl+C cancels, the running load is stopped
+/// and what it loaded still removed.
+TryLoadersResult tryWithProgress(
+    const QString &path, const QList<LoaderVerdict> &predicted, TryLoadersOptions options, QTextStream &err)
+{
+    const bool tty = ::isatty(STDERR_FILENO);
+    options.stage = [&err, tty](const QString &stage) {
+        if (!tty)
+            return;
+        err << "\r\x1b[K" << stage << QStringLiteral("…");
+        err.flush();
+    };
+    static std::atomic<bool> interrupted { false };
+    struct sigaction sa
+    {
+    };
+    sa.sa_handler = [](int) { interrupted = true; };
+    struct sigaction previous
+    {
+    };
+    ::sigaction(SIGINT, &sa, &previous);
+    Progress progress;
+    progress.cancel = &interrupted;
+    const TryLoadersResult tried = tryLoaders(path, predicted, options, progress);
+    ::sigaction(SIGINT, &previous, nullptr);
+    if (tty)
+        err << "\r\x1b[K";
+    err.flush();
+    return tried;
+}
+
 int check(const QStringList &args, QTextStream &out, QTextStream &err, bool verify)
 {
     bool json = false, explain = false, tryLoading = false;
@@ -170,58 +227,11 @@ int check(const QStringList &args, QTextStream &out, QTextStream &err, bool veri
     const ImageArchive ia = openImageArchive(path);
     QList<Finding> findings = checkArchive(ia);
     if (verify && ia.archive) {
-        const bool tty = ::isatty(STDERR_FILENO);
-        Progress progress;
-        progress.report = [&err, tty](qint64 done, qint64 total) {
-            if (!tty || total <= 0)
-                return;
-            err << QStringLiteral("\rverifying: %1%").arg(int(100.0 * double(done) / double(total)));
-            err.flush();
-        };
-        // The layers are read once, for their entries and both digests: what a loader refuses
-        // inside a layer is a finding too.
-        const LayerVerification verified = verifyLayers(ia, progress);
-        const VerifyReport &report = verified.report;
-        if (tty)
-            err << "\r";
-        const double mb = double(report.bytesRead) / 1e6;
-        err << QStringLiteral("verified %1 layer file(s), %2 MB in %3 s (%4 MB/s)\n")
-                   .arg(report.members.size())
-                   .arg(mb, 0, 'f', 1)
-                   .arg(report.seconds, 0, 'f', 2)
-                   .arg(report.seconds > 0 ? mb / report.seconds : 0.0, 0, 'f', 0);
-        err.flush();
-        findings += verified.findings;
+        findings += verifyWithProgress(ia, err);
         sortFindings(findings);
     }
-    TryLoadersResult tried;
-    if (tryLoading) {
-        const bool tty = ::isatty(STDERR_FILENO);
-        TryLoadersOptions options = tryOptions;
-        options.stage = [&err, tty](const QString &stage) {
-            if (!tty)
-                return;
-            err << "\r\x1b[K" << stage << QStringLiteral("…");
-            err.flush();
-        };
-        // Ctrl+C cancels: the running load is stopped and what it loaded still removed.
-        static std::atomic<bool> interrupted { false };
-        struct sigaction sa
-        {
-        };
-        sa.sa_handler = [](int) { interrupted = true; };
-        struct sigaction previous
-        {
-        };
-        ::sigaction(SIGINT, &sa, &previous);
-        Progress progress;
-        progress.cancel = &interrupted;
-        tried = tryLoaders(path, loaderVerdicts(ia, findings), options, progress);
-        ::sigaction(SIGINT, &previous, nullptr);
-        if (tty)
-            err << "\r\x1b[K";
-        err.flush();
-    }
+    const TryLoadersResult tried
+        = tryLoading ? tryWithProgress(path, loaderVerdicts(ia, findings), tryOptions, err) : TryLoadersResult();
     if (json) {
         QJsonObject o = inspectJson(ia);
         o.insert(QStringLiteral("loaderVerdicts"), loaderVerdictsJson(loaderVerdicts(ia, findings)));

@@ -19,6 +19,7 @@
 #include "layers/imagelayers.h"
 #include "mainwindow.h"
 #include "testsupport.h"
+#include "util/workcounters.h"
 
 #include <QAbstractItemModelTester>
 #include <QAction>
@@ -770,9 +771,8 @@ void TestComposer::modelPassesTheTester()
 
 void TestComposer::typingNeverWaitsForThePreview()
 {
-    // The preview runs on a worker after a pause: while a command is typed the UI thread's
-    // longest gap stays short (a 5 ms heartbeat, as bench/ measures the window).
-    // LAMINA_COMPOSER_BASE=big.tar measures on another base (bench/RESULTS.md has such figures).
+    // The preview runs on a worker after a pause: while a command is typed the UI thread does
+    // none of its work. LAMINA_COMPOSER_BASE=big.tar tries another base.
     ComposerPanel panel;
     panel.show();
     const QString other = qEnvironmentVariable("LAMINA_COMPOSER_BASE");
@@ -795,24 +795,15 @@ void TestComposer::typingNeverWaitsForThePreview()
     QVERIFY(waitForPreview(panel));
     qInfo("preview: %lld ms with the base alone, %lld ms after adding a folder (including the 250 ms pause)",
         static_cast<long long>(firstPreview), static_cast<long long>(previewClock.elapsed()));
-    QElapsedTimer clock;
-    qint64 last = 0, longest = 0;
-    QTimer beat;
-    beat.setInterval(5);
-    connect(&beat, &QTimer::timeout, this, [&] {
-        longest = std::max(longest, clock.elapsed() - last);
-        last = clock.elapsed();
-    });
-    clock.start();
-    beat.start();
+    // While typing, the UI thread decompresses, indexes and builds no tree: every preview is a
+    // worker's (bounded as work, not timed: a busy machine must not fail this).
+    work::counters().mainThreadWork = 0;
     auto *cmd = panel.findChild<ArgvEdit *>(QStringLiteral("cmd"));
     cmd->setShellForm(true);
     QTest::keyClicks(cmd->findChild<QLineEdit *>(QStringLiteral("shellCommand")),
         QStringLiteral("cat /samples/README.md"), Qt::NoModifier, 30);
     QVERIFY(waitForPreview(panel));
-    beat.stop();
-    qInfo("longest UI-thread gap while typing: %lld ms", static_cast<long long>(longest));
-    QVERIFY2(longest < 100, qPrintable(QString::number(longest)));
+    QCOMPARE(work::counters().mainThreadWork.load(), qint64(0));
     if (other.isEmpty())
         QVERIFY(panel.preview().findings.isEmpty()); // the nix base has cat
 }

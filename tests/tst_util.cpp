@@ -4,6 +4,7 @@
 #include "util/digest.h"
 #include "util/sha256.h"
 #include "util/threadbudget.h"
+#include "util/workcounters.h"
 
 #include <QTest>
 #include <QThread>
@@ -42,6 +43,18 @@ private Q_SLOTS:
         QCOMPARE(blobPathForDigest(QStringLiteral("sha512:x"), QStringLiteral("here"), &errors), QString());
         QCOMPARE(errors.size(), 1);
         QVERIFY(errors.constFirst().startsWith(QStringLiteral("here: ")));
+    }
+
+    void mainThreadWorkIsCounted()
+    {
+        work::Counters &c = work::counters();
+        c.reset();
+        c.add(c.treesBuilt, 1); // here, on the main thread
+        std::thread([&] { c.add(c.decompressedBytes, 1000); }).join();
+        QCOMPARE(c.treesBuilt.load(), qint64(1));
+        QCOMPARE(c.decompressedBytes.load(), qint64(1000));
+        QCOMPARE(c.mainThreadWork.load(), qint64(1)); // the worker's bytes are not the main thread's
+        c.reset();
     }
 
     void threadBudgetBoundsHelpers()

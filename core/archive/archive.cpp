@@ -271,8 +271,8 @@ Archive::ReadResult Archive::read(int index, qint64 maxBytes) const
                       .arg(limits::note("kMaxMetadataBytesTotal", limits::kMaxMetadataBytesTotal));
         return r;
     }
-    work::counters().metadataBytes += m.size;
-    ++work::counters().metadataReads;
+    work::counters().add(work::counters().metadataBytes, m.size);
+    work::counters().add(work::counters().metadataReads, 1);
     if (m.captured) {
         r.data = m.content;
         return r;

@@ -74,7 +74,7 @@ la_ssize_t Inflater::next(const void **out)
         return -1;
     }
     m_out += qint64(size);
-    work::counters().decompressedBytes += qint64(size);
+    work::counters().add(work::counters().decompressedBytes, qint64(size));
     if (hash)
         hash->add(static_cast<const char *>(block), qsizetype(size));
     *out = block;

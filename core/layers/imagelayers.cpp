@@ -293,7 +293,7 @@ QString copyRange(MemberReader &reader, qint64 size, const Sink &sink)
         if (!sink(buffer.constData(), n))
             return QStringLiteral("stopped after %1 bytes").arg(got);
         got += n;
-        work::counters().entryBytesStreamed += n;
+        work::counters().add(work::counters().entryBytesStreamed, n);
     }
     return {};
 }
@@ -340,7 +340,7 @@ QString streamEntries(MemberReader &reader, Compression compression, const QList
     if (wanted.isEmpty())
         return {};
     const Utf8Thread utf8; // names read as the index read them
-    work::counters().layerPasses++;
+    work::counters().add(work::counters().layerPasses, 1);
     ReaderFeed feed(reader, nullptr, 256 * 1024);
     struct archive *a = archive_read_new();
     archive_read_support_format_tar(a);
@@ -428,7 +428,7 @@ QString streamEntries(MemberReader &reader, Compression compression, const QList
             if (n > 0 && !copy.sink(static_cast<const char *>(block), n))
                 return stopped(got);
             got += n;
-            work::counters().entryBytesStreamed += n;
+            work::counters().add(work::counters().entryBytesStreamed, n);
         }
         if (error.isEmpty() && rc == ARCHIVE_EOF && got < size && archive_entry_sparse_count(e) > 0) {
             handed = addSizes(before, size);

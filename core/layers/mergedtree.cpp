@@ -403,7 +403,7 @@ MergedTree::Incremental::Incremental(int layerCount, bool recordChanges, bool fo
     : m_record(recordChanges)
     , m_folderTotals(folderTotals)
 {
-    work::counters().treesBuilt++;
+    work::counters().add(work::counters().treesBuilt, 1);
     MergedTree &t = m_tree;
     t.m_layers = Layers(std::max(0, layerCount));
     t.m_top = layerCount - 1;

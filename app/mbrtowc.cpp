@@ -6,7 +6,7 @@
 // set conversion step on every call, about 150 instructions per byte: a third of all the
 // instructions of indexing a layer of small files (callgrind). In a UTF-8 locale, an ASCII byte in
 // the initial shift state is that character; that case is answered here, and every other call
-// goes to glibc's function unchanged (tests/tst_mbrtowc compares the two).
+// goes to glibc's function unchanged (tests/app/tst_mbrtowc compares the two).
 //
 // Asking glibc for the locale's character set on every byte was still a third of this function's
 // cost. Threads that read many names (the layer indexer) therefore take lamina_utf8_locale() as

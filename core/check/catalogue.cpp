@@ -386,7 +386,8 @@ const Entry kComposeEntries[] = {
         "folder owned by a service user would become root's. Lamina writes such folders with the attributes the "
         "image has; this is reported when a host folder's mode (or a layer from elsewhere) still changes one.",
         "Not verified by Lamina's tests.", "Not verified by Lamina's tests.",
-        "Applies them: /tmp comes out 0755 (tests/tst_export.cpp, foldersKeepTheirAttributes).", "Not checked." },
+        "Applies them: /tmp comes out 0755 (tests/core/compose/tst_export.cpp, foldersKeepTheirAttributes).",
+        "Not checked." },
     { "nothing-to-delete", "A delete removes nothing",
         "A new layer deletes (whites out) a path that the image does not have below it. The whiteout is stored and "
         "does nothing; the path is most likely mistyped, and what was meant to go is still in the image.",
@@ -405,7 +406,7 @@ const Entry kComposeEntries[] = {
 // What each loader family does when it reads the view a finding concerns (core/check/loaders.cpp
 // decides which view that is). "L" loads; "R:text" refuses, printing text; "D:text" loads another
 // image than the manifest describes. For the installed versions (Docker 20.10, containerd 1.6,
-// podman 4.3) each is checked against the real loader by tests/tst_loaders (docs/loaders.md); for
+// podman 4.3) each is checked against the real loader by tests/core/check/tst_loaders (docs/loaders.md); for
 // go-containerregistry it is read from pkg/v1/tarball/image.go (Image, loadTarDescriptorAndConfig)
 // and pkg/v1/partial.
 struct OutcomeEntry

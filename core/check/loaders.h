@@ -9,7 +9,7 @@
 namespace lamina {
 
 /// A loader over a range of versions that behave alike. Those whose `observed` is true are run on
-/// every archive of the tests by tests/tst_loaders (docs/loaders.md); the others are described from
+/// every archive of the tests by tests/core/check/tst_loaders (docs/loaders.md); the others are described from
 /// the named source.
 struct LoaderRange
 {

@@ -4,7 +4,7 @@
 
     python3 judgeexports.py NAME=PATH=LOADERS...
 
-Every archive (tests/tst_export's outputs; LOADERS: those of docker, containerd and podman that
+Every archive (tests/core/compose/tst_export's outputs; LOADERS: those of docker, containerd and podman that
 Lamina predicts to load it, comma-separated) is loaded by those loaders, and what each loaded is
 compared with what the archive itself says (the config its manifest names, that config's
 rootfs.diff_ids):

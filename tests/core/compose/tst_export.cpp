@@ -121,7 +121,7 @@ void TestExport::initTestCase()
             QFAIL("skopeo and podman are needed; ./test installs them");
 }
 
-// tests/tst_loaders loads every archive these tests wrote with the real loaders: it names a folder
+// tests/core/check/tst_loaders loads every archive these tests wrote with the real loaders: it names a folder
 // to keep them in.
 void TestExport::cleanupTestCase()
 {
@@ -1245,7 +1245,7 @@ void TestExport::composeForScripts()
 
 // Outputs a real runtime can start: dive's busybox image with a new layer and a command whose
 // output says the working folder, the layer's file and the environment took effect. Each
-// archive is kept beside "<name>.run.txt", what running it must print: tests/tst_loaders runs it
+// archive is kept beside "<name>.run.txt", what running it must print: tests/core/check/tst_loaders runs it
 // with docker (also after loading the legacy chain alone), containerd and podman
 // (tests/loaders/judgeexports.py).
 void TestExport::runnableOnBusybox_data()

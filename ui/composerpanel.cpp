@@ -5,6 +5,7 @@
 #include "argvedit.h"
 #include "compose/commandline.h"
 #include "compose/compositionjson.h"
+#include "compose/config.h"
 #include "composermodel.h"
 #include "exportdialog.h"
 #include "filetreemodel.h"

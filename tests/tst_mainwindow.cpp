@@ -7,6 +7,8 @@
 #include "composerpanel.h"
 #include "filetreemodel.h"
 #include "findingsmodel.h"
+#include "format/memberroles.h"
+#include "inspect/archivemapmodel.h"
 #include "layersmodel.h"
 #include "loaderstrip.h"
 #include "mainwindow.h"
@@ -55,6 +57,7 @@ private Q_SLOTS:
     void verificationRunsInTheBackground();
     void modelsPassTheTester_data();
     void modelsPassTheTester();
+    void archiveMapShowsRolesAndReaders();
     void uiThreadStaysResponsive();
     void platformsAndArtifactsAreListed();
     void followsADarkPalette();
@@ -332,6 +335,48 @@ void TestMainWindow::modelsPassTheTester()
     // The same tree with one layer's view and its deletions.
     files.setTree(std::make_shared<const MergedTree>(MergedTree::build(indexed.layers, top)), top, true);
     QVERIFY(files.rowCount() >= 0);
+    ArchiveMapModel map;
+    QAbstractItemModelTester t5(&map, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    map.setRows(memberRows(ia));
+    QVERIFY(map.rowCount() > 0);
+    map.setMarked({ map.rows().constFirst().path });
+    QVERIFY(map.index(0, 0).data(Qt::BackgroundRole).isValid());
+}
+
+void TestMainWindow::archiveMapShowsRolesAndReaders()
+{
+    // docker save of two images, one layer.tar a symlink to the other's.
+    MainWindow w;
+    w.show();
+    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("ggcr__test_link.tar"))));
+    w.showTab(MainWindow::ArchiveMapTab);
+    auto *view = w.findChild<QTableView *>(QStringLiteral("members"));
+    QVERIFY(view && view->isVisible());
+    const QAbstractItemModel *model = view->model();
+    QCOMPARE(model->rowCount(), 13); // 16 members, 3 of them folders
+    QHash<QString, QPair<QString, QString>> shown; // member column → role, readers
+    for (int r = 0; r < model->rowCount(); ++r)
+        shown.insert(model->index(r, ArchiveMapModel::MemberColumn).data().toString(),
+            { model->index(r, ArchiveMapModel::RoleColumn).data().toString(),
+                model->index(r, ArchiveMapModel::ReadersColumn).data().toString() });
+    const QString manifest = QStringLiteral("Docker ≤ 28, podman, ggcr");
+    const QString legacy = QStringLiteral("Docker ≤ 28 legacy mode");
+    const QString shared = QStringLiteral("6e77476643c3155b1e9ae07dd5a4c8288bdb6590c131c222b7a3f277dec1e266/layer.tar");
+    const QString linked = QStringLiteral("b159278ac0c8813245b6c3b22cbbe7abefe3b2ec3fac6c7e87138811e1ef2a88/layer.tar");
+    QCOMPARE(shown.value(QStringLiteral("manifest.json")), qMakePair(QStringLiteral("manifest list (M)"), manifest));
+    QCOMPARE(shown.value(QStringLiteral("repositories")), qMakePair(QStringLiteral("legacy tags (L)"), legacy));
+    QCOMPARE(shown.value(shared), qMakePair(QStringLiteral("layer"), manifest));
+    QCOMPARE(shown.value(linked + QStringLiteral(" → ") + shared), qMakePair(QStringLiteral("layer (link)"), manifest));
+    QCOMPARE(shown.value(QStringLiteral("6e0b05049ed9c17d02e1a55e80d6599dbfcce7f4f4b022e3c673e685789c470e.json")),
+        qMakePair(QStringLiteral("image config"), manifest));
+    // Selecting a member shows it: manifest.json, indented.
+    const QModelIndexList hits = model->match(model->index(0, ArchiveMapModel::MemberColumn), Qt::DisplayRole,
+        QStringLiteral("manifest.json"), 1, Qt::MatchExactly);
+    QCOMPARE(hits.size(), 1);
+    view->setCurrentIndex(hits.constFirst());
+    const QString raw = w.findChild<QPlainTextEdit *>(QStringLiteral("memberContent"))->toPlainText();
+    QVERIFY2(raw.contains(QStringLiteral("\n    {\n")), qPrintable(raw.left(200)));
+    QVERIFY(raw.contains(QStringLiteral("bazel/v1/tarball:test_image_3")));
 }
 
 void TestMainWindow::uiThreadStaysResponsive()
@@ -413,7 +458,7 @@ void TestMainWindow::keyboardReachesTheFilter()
     QApplication::setActiveWindow(&w);
     QVERIFY(QTest::qWaitForWindowActive(&w));
     QVERIFY(openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
-    w.showTab(1);
+    w.showTab(MainWindow::LayersTab);
     QTest::keyClick(&w, Qt::Key_F, Qt::ControlModifier);
     QTRY_VERIFY(w.findChild<QLineEdit *>(QStringLiteral("filter"))->hasFocus());
     QTest::keyClicks(QApplication::focusWidget(), QStringLiteral("busybox"));

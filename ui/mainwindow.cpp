@@ -10,11 +10,13 @@
 #include "filetreemodel.h"
 #include "findingsmodel.h"
 #include "format/inspectreport.h"
+#include "inspect/archivemappage.h"
 #include "jsonhighlighter.h"
 #include "layers/extract.h"
 #include "layersmodel.h"
 #include "loaderstrip.h"
 #include "util/checkedsize.h"
+#include "util/textsniff.h"
 
 #include <QCheckBox>
 #include <QCloseEvent>
@@ -74,22 +76,6 @@ QWidget *withLabel(const QString &label, QWidget *content, QWidget *extra = null
     return w;
 }
 
-QString hexDump(const QByteArray &data)
-{
-    QString out;
-    for (qsizetype off = 0; off < data.size(); off += 16) {
-        const QByteArray row = data.mid(off, 16);
-        QString ascii;
-        for (char c : row)
-            ascii += (c >= 32 && c < 127) ? QLatin1Char(c) : QLatin1Char('.');
-        out += QStringLiteral("%1  %2  %3\n")
-                   .arg(off, 8, 16, QLatin1Char('0'))
-                   .arg(QString::fromLatin1(row.toHex(' ')), -47)
-                   .arg(ascii);
-    }
-    return out;
-}
-
 } // namespace
 
 MainWindow::MainWindow(QWidget *parent)
@@ -110,7 +96,8 @@ MainWindow::MainWindow(QWidget *parent)
             openPath(m_archive.path);
     });
     file->addSeparator();
-    file->addAction(tr("&Compose on This Image"), QKeySequence(Qt::CTRL | Qt::Key_K), this, [this] { showPage(1); });
+    file->addAction(
+        tr("&Compose on This Image"), QKeySequence(Qt::CTRL | Qt::Key_K), this, [this] { showPage(ComposePage); });
     file->addAction(tr("&Try Loaders…"), QKeySequence(Qt::CTRL | Qt::Key_L), this, &MainWindow::askAndTryLoaders);
     file->addSeparator();
     file->addAction(tr("&Close Window"), QKeySequence::Close, this, &QWidget::close);
@@ -206,30 +193,16 @@ MainWindow::MainWindow(QWidget *parent)
     layersSplit->addWidget(filesSplit);
     layersSplit->setSizes({ 260, 440 });
 
-    // Archive map.
-    m_members = new QTreeWidget;
-    m_members->setObjectName(QStringLiteral("members"));
-    // Role first: what a member is matters more than its (often 64-hex) name.
-    m_members->setHeaderLabels({ tr("Role"), tr("Read by"), tr("Size"), tr("Member") });
-    m_members->setRootIsDecorated(false);
-    m_raw = new QPlainTextEdit;
-    m_raw->setReadOnly(true);
-    m_raw->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    new JsonHighlighter(m_raw->document());
-    auto *mapSplit = new QSplitter(Qt::Horizontal);
-    mapSplit->setObjectName(QStringLiteral("mapSplit"));
-    mapSplit->addWidget(m_members);
-    mapSplit->addWidget(m_raw);
-    mapSplit->setSizes({ 700, 500 });
+    m_archiveMap = new ArchiveMapPage;
 
     m_config = new QTextBrowser;
     m_config->setObjectName(QStringLiteral("config"));
 
     m_tabs = new QTabWidget;
-    m_tabs->addTab(chainScroll, tr("Chain ⇄ manifest"));
-    m_tabs->addTab(layersSplit, tr("Layers && files"));
-    m_tabs->addTab(m_config, tr("Config && history"));
-    m_tabs->addTab(mapSplit, tr("Archive map"));
+    m_tabs->insertTab(ChainTab, chainScroll, tr("Chain ⇄ manifest"));
+    m_tabs->insertTab(LayersTab, layersSplit, tr("Layers && files"));
+    m_tabs->insertTab(ConfigTab, m_config, tr("Config && history"));
+    m_tabs->insertTab(ArchiveMapTab, m_archiveMap, tr("Archive map"));
 
     // Findings.
     m_findingsModel = new FindingsModel(this);
@@ -292,8 +265,8 @@ MainWindow::MainWindow(QWidget *parent)
     m_pages = new QTabWidget;
     m_pages->setObjectName(QStringLiteral("pages"));
     m_pages->setDocumentMode(true);
-    m_pages->addTab(vertical, tr("Inspect"));
-    m_pages->addTab(m_composer, tr("Compose"));
+    m_pages->insertTab(InspectPage, vertical, tr("Inspect"));
+    m_pages->insertTab(ComposePage, m_composer, tr("Compose"));
     connect(m_composer, &ComposerPanel::openResult, this, [](const QString &path) {
         auto *window = new MainWindow;
         window->setAttribute(Qt::WA_DeleteOnClose);
@@ -382,8 +355,6 @@ MainWindow::MainWindow(QWidget *parent)
         [this](const QModelIndex &index) {
             showFinding(index.isValid() ? m_findingsProxy->mapToSource(index).row() : -1);
         });
-    connect(m_members, &QTreeWidget::currentItemChanged, this,
-        [this](QTreeWidgetItem *item) { showMember(item ? item->data(0, Qt::UserRole).toInt() : -1); });
     connect(&m_openWatcher, &QFutureWatcher<Opened>::finished, this, [this] {
         m_progress->hide();
         showOpened(m_openWatcher.result());
@@ -593,14 +564,14 @@ void MainWindow::extractSelected()
                 .arg(dest, r.skipped.isEmpty() ? QString() : tr("; skipped %1").arg(r.skipped.size())));
 }
 
-void MainWindow::showPage(int page)
+void MainWindow::showPage(Page page)
 {
     m_pages->setCurrentIndex(page);
 }
 
-void MainWindow::showTab(int tab)
+void MainWindow::showTab(Tab tab)
 {
-    m_pages->setCurrentIndex(0);
+    m_pages->setCurrentIndex(InspectPage);
     m_tabs->setCurrentIndex(tab);
 }
 
@@ -814,19 +785,14 @@ void MainWindow::showOpened(const Opened &opened)
         item->setDisabled(true);
     }
     m_images->resizeColumnToContents(0);
-    fillArchiveMap();
+    m_archiveMap->setArchive(m_archive);
     statusBar()->showMessage(ia.ok() ? tr("Read %1").arg(ia.path) : tr("No image could be read from %1").arg(ia.path));
     m_image = -1;
     int first = m_requestedImage >= 0 && m_requestedImage < ia.images.size() ? m_requestedImage : 0;
-    for (int i = 0; i < ia.images.size() && !m_requestedPlatform.isEmpty(); ++i) {
-        // Docker archives state the platform only in the config.
-        const Image &img = ia.images.at(i);
-        const QString platform
-            = img.platform.isEmpty() && img.config ? img.config->platform.toString() : img.platform.toString();
-        if (platform == m_requestedPlatform || platform.startsWith(m_requestedPlatform + u'/')) {
-            first = i; // the first that fits, as lamina compose --platform picks
-            break;
-        }
+    if (!m_requestedPlatform.isEmpty()) {
+        QString error; // none fits: the first image, and the composer says what is wrong
+        if (const int fits = findImageForPlatform(ia, m_requestedPlatform, &error); fits >= 0)
+            first = fits;
     }
     m_requestedImage = -1;
     m_requestedPlatform.clear();
@@ -956,13 +922,7 @@ void MainWindow::showFinding(int row)
     const QSet<int> layers(f.layers.begin(), f.layers.end());
     m_layersModel->setHighlighted(layers);
     m_chain->setHighlighted(layers, f.members);
-    // The archive map marks the members it concerns.
-    for (int i = 0; i < m_members->topLevelItemCount(); ++i) {
-        QTreeWidgetItem *item = m_members->topLevelItem(i);
-        const bool hit = f.members.contains(item->text(3).section(QStringLiteral(" → "), 0, 0));
-        for (int c = 0; c < m_members->columnCount(); ++c)
-            item->setBackground(c, hit ? QBrush(QColor(255, 214, 102, 160)) : QBrush());
-    }
+    m_archiveMap->setMarked(f.members);
 }
 
 void MainWindow::showVerdicts()
@@ -1066,127 +1026,8 @@ void MainWindow::showPreview(const QModelIndex &proxyIndex)
     const QByteArray head = r.data.left(kPreviewBytes);
     const QString more
         = r.data.size() > kPreviewBytes ? tr("\n… (%1 more bytes)").arg(r.data.size() - kPreviewBytes) : QString();
-    // Text when the bytes decode as text: a UTF-16 byte order mark, valid UTF-8, or (as the last
-    // guess) Latin-1 without control bytes; hex otherwise.
-    if (head.startsWith("\xff\xfe") || head.startsWith("\xfe\xff")) {
-        QStringDecoder utf16(head.startsWith("\xff\xfe") ? QStringDecoder::Utf16LE : QStringDecoder::Utf16BE);
-        m_preview->setPlainText(QString(utf16.decode(head.mid(2))) + more);
-        return;
-    }
-    QStringDecoder utf8(QStringDecoder::Utf8);
-    const QString text = utf8.decode(head);
-    if (!head.contains('\0') && !utf8.hasError()) {
-        m_preview->setPlainText(text + more);
-        return;
-    }
-    const qsizetype controls = std::count_if(head.cbegin(), head.cend(), [](char c) {
-        const auto u = static_cast<unsigned char>(c);
-        return u < 32 && c != '\n' && c != '\r' && c != '\t';
-    });
-    if (controls == 0 && !head.isEmpty())
-        m_preview->setPlainText(QString::fromLatin1(head) + more);
-    else
-        m_preview->setPlainText(hexDump(r.data.left(16 * 1024)));
-}
-
-void MainWindow::fillArchiveMap()
-{
-    m_members->clear();
-    m_raw->clear();
-    if (!m_archive.archive)
-        return;
-    const Archive &ar = *m_archive.archive;
-    QHash<int, QPair<QString, QString>> roles; // member → role, readers
-    auto mark = [&](const QString &path, const QString &role, const QString &readers) {
-        const Archive::Resolved r = ar.resolve(path);
-        const int direct = ar.find(normaliseMemberPath(path));
-        if (direct >= 0 && !roles.contains(direct))
-            roles.insert(direct, { role, readers });
-        if (r.index >= 0 && !roles.contains(r.index))
-            roles.insert(r.index, { role, readers });
-    };
-    const QString mReaders = tr("Docker ≤ 28, podman, ggcr");
-    const QString oReaders = tr("containerd, Docker 29");
-    const QString lReaders = tr("Docker ≤ 28 legacy mode");
-    mark(QStringLiteral("manifest.json"), tr("manifest list (M)"), mReaders);
-    mark(QStringLiteral("index.json"), tr("OCI index (O)"), oReaders);
-    mark(QStringLiteral("oci-layout"), tr("OCI layout marker"), oReaders);
-    mark(QStringLiteral("repositories"), tr("legacy tags (L)"), lReaders);
-    for (const ManifestEntry &e : m_archive.manifest.entries) {
-        mark(e.configPath, tr("image config"), mReaders);
-        for (const QString &l : e.layers)
-            mark(l, tr("layer"), mReaders);
-    }
-    for (const OciManifest &m : m_archive.oci.manifests) {
-        mark(m.blobPath, m.isImage ? tr("OCI manifest") : tr("artifact manifest"), oReaders);
-        mark(m.config.path, tr("image config"), oReaders);
-        QStringList ignored;
-        for (const Descriptor &d : m.layers)
-            mark(blobPathForDigest(d.digest, {}, &ignored), tr("layer blob"), oReaders);
-    }
-    for (const OciIndex &i : m_archive.oci.indexes)
-        if (i.member >= 0)
-            mark(ar.member(i.member).path, tr("nested OCI index"), oReaders);
-    for (const LegacyLayer &l : m_archive.legacy.layers) {
-        mark(l.id + QStringLiteral("/json"), tr("legacy layer json (L)"), lReaders);
-        mark(l.id + QStringLiteral("/VERSION"), tr("legacy VERSION"), lReaders);
-        if (!l.layerPath.isEmpty())
-            mark(l.layerPath, tr("legacy layer.tar"), lReaders);
-    }
-    const QLocale locale;
-    for (int i = 0; i < ar.members().size(); ++i) {
-        const Member &m = ar.member(i);
-        if (m.type == MemberType::Directory)
-            continue;
-        auto *item = new QTreeWidgetItem(m_members);
-        item->setData(0, Qt::UserRole, i);
-        item->setText(3, m.path);
-        item->setToolTip(3, m.path);
-        item->setText(2, m.type == MemberType::File ? locale.formattedDataSize(m.size) : QString());
-        item->setTextAlignment(2, Qt::AlignRight | Qt::AlignVCenter);
-        QString role = roles.value(i).first;
-        if (m.type == MemberType::Symlink || m.type == MemberType::Hardlink) {
-            const Archive::Resolved r = ar.resolve(m.path);
-            role = (role.isEmpty() ? tr("link") : role + tr(" (link)"));
-            item->setText(
-                3, QStringLiteral("%1 → %2").arg(m.path, r.index >= 0 ? r.path : tr("(unresolved: %1)").arg(r.error)));
-        }
-        item->setText(
-            0, role.isEmpty() ? (m.path.startsWith(u"blobs/") ? tr("unreferenced blob") : tr("unknown")) : role);
-        item->setText(1, roles.value(i).second);
-    }
-    for (int c = 0; c < 3; ++c)
-        m_members->resizeColumnToContents(c);
-    m_members->setColumnWidth(0, std::min(m_members->columnWidth(0), 260));
-}
-
-void MainWindow::showMember(int member)
-{
-    if (member < 0 || !m_archive.archive) {
-        m_raw->clear();
-        return;
-    }
-    const Archive &ar = *m_archive.archive;
-    const Archive::Resolved r = ar.resolve(ar.member(member).path);
-    if (r.index < 0) {
-        m_raw->setPlainText(r.error);
-        return;
-    }
-    const Member &m = ar.member(r.index);
-    const Archive::ReadResult data = ar.read(r.index, std::min<qint64>(m.size, 4 << 20));
-    if (!data.ok()) {
-        // Big members (layers) show their first bytes only.
-        m_raw->setPlainText(hexDump(ar.head(r.index)) + tr("\n(%1 bytes in all)").arg(m.size));
-        return;
-    }
-    QJsonParseError err;
-    const QJsonDocument doc = QJsonDocument::fromJson(data.data, &err);
-    if (err.error == QJsonParseError::NoError)
-        m_raw->setPlainText(QString::fromUtf8(doc.toJson(QJsonDocument::Indented)));
-    else if (!data.data.contains('\0'))
-        m_raw->setPlainText(QString::fromUtf8(data.data));
-    else
-        m_raw->setPlainText(hexDump(data.data.left(16 * 1024)));
+    const TextKind kind = sniffText(head, r.data.size() > kPreviewBytes);
+    m_preview->setPlainText(kind == TextKind::Binary ? hexDump(head.left(16 * 1024)) : decodeText(head, kind) + more);
 }
 
 void MainWindow::fillConfig()

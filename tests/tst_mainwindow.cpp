@@ -9,6 +9,7 @@
 #include "findingsmodel.h"
 #include "format/memberroles.h"
 #include "inspect/archivemapmodel.h"
+#include "inspect/layerspage.h"
 #include "layersmodel.h"
 #include "loaderstrip.h"
 #include "mainwindow.h"
@@ -223,7 +224,10 @@ void TestMainWindow::previewShowsFileContent()
     const QModelIndexList hits = model->match(model->index(0, 0), FileTreeModel::PathRole,
         QStringLiteral("etc/hello.txt"), 1, Qt::MatchExactly | Qt::MatchRecursive);
     QCOMPARE(hits.size(), 1);
+    // The preview is read off the UI thread: it comes once read.
+    QSignalSpy shown(w.findChild<LayersPage *>(), &LayersPage::previewShown);
     files->setCurrentIndex(hits.constFirst());
+    QVERIFY(shown.count() > 0 || shown.wait(30000));
     QVERIFY(!w.findChild<QPlainTextEdit *>(QStringLiteral("preview"))->toPlainText().isEmpty());
     QVERIFY(!w.findChild<QPlainTextEdit *>(QStringLiteral("preview"))->toPlainText().contains(u"Cannot read"));
     // Dragging it out hands the desktop a real file with the same bytes.

@@ -11,6 +11,11 @@
 #include "findingsmodel.h"
 #include "format/inspectreport.h"
 #include "inspect/archivemappage.h"
+#include "inspect/chainpage.h"
+#include "inspect/configpage.h"
+#include "inspect/findingspage.h"
+#include "inspect/layerspage.h"
+#include "inspect/pagelayout.h"
 #include "jsonhighlighter.h"
 #include "layers/extract.h"
 #include "layersmodel.h"
@@ -61,30 +66,53 @@
 
 namespace lamina {
 
-namespace {
-
-QWidget *withLabel(const QString &label, QWidget *content, QWidget *extra = nullptr)
-{
-    auto *w = new QWidget;
-    auto *l = new QVBoxLayout(w);
-    l->setContentsMargins(0, 0, 0, 0);
-    auto *title = new QLabel(QStringLiteral("<b>%1</b>").arg(label));
-    l->addWidget(title);
-    if (extra)
-        l->addWidget(extra);
-    l->addWidget(content, 1);
-    return w;
-}
-
-} // namespace
-
 MainWindow::MainWindow(QWidget *parent)
     : QMainWindow(parent)
 {
     setWindowTitle(QStringLiteral("Lamina"));
     setAcceptDrops(true);
     resize(1400, 900);
+    buildMenus();
 
+    m_banner = new QLabel;
+    m_banner->setObjectName(QStringLiteral("banner"));
+    m_banner->setWordWrap(true);
+    m_banner->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_banner->setStyleSheet(
+        QStringLiteral("QLabel { background: #fde2e1; color: #6b1410; border: 1px solid #e8a29e; padding: 6px; }"));
+    m_banner->hide();
+    m_summary = new QLabel(tr("Open an image archive (File ▸ Open) or drop one here."));
+    m_summary->setWordWrap(true);
+    m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+    // The composer is a page of its own: it needs the whole window for its preview.
+    m_composer = new ComposerPanel;
+    m_composer->setObjectName(QStringLiteral("composer"));
+    m_pages = new QTabWidget;
+    m_pages->setObjectName(QStringLiteral("pages"));
+    m_pages->setDocumentMode(true);
+    m_pages->insertTab(InspectPage, buildInspector(), tr("Inspect"));
+    m_pages->insertTab(ComposePage, m_composer, tr("Compose"));
+
+    auto *central = new QWidget;
+    auto *layout = new QVBoxLayout(central);
+    layout->addWidget(m_banner);
+    layout->addWidget(m_summary);
+    layout->addWidget(m_pages, 1);
+    setCentralWidget(central);
+    buildStatusBar();
+    connectPages();
+    connectJobs();
+
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    for (QSplitter *splitter : findChildren<QSplitter *>())
+        if (!splitter->objectName().isEmpty())
+            splitter->restoreState(settings.value(QStringLiteral("window/") + splitter->objectName()).toByteArray());
+}
+
+void MainWindow::buildMenus()
+{
     QMenu *file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("&Open Archive…"), QKeySequence::Open, this, &MainWindow::chooseFile);
     file->addAction(
@@ -101,145 +129,25 @@ MainWindow::MainWindow(QWidget *parent)
     file->addAction(tr("&Try Loaders…"), QKeySequence(Qt::CTRL | Qt::Key_L), this, &MainWindow::askAndTryLoaders);
     file->addSeparator();
     file->addAction(tr("&Close Window"), QKeySequence::Close, this, &QWidget::close);
+}
 
-    m_banner = new QLabel;
-    m_banner->setObjectName(QStringLiteral("banner"));
-    m_banner->setWordWrap(true);
-    m_banner->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_banner->setStyleSheet(
-        QStringLiteral("QLabel { background: #fde2e1; color: #6b1410; border: 1px solid #e8a29e; padding: 6px; }"));
-    m_banner->hide();
-    m_summary = new QLabel(tr("Open an image archive (File ▸ Open) or drop one here."));
-    m_summary->setWordWrap(true);
-    m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
-
+QWidget *MainWindow::buildInspector()
+{
     m_images = new QTreeWidget;
     m_images->setObjectName(QStringLiteral("images"));
     m_images->setHeaderLabels({ tr("Image"), tr("Platform"), tr("Layers"), tr("Size") });
     m_images->setRootIsDecorated(false);
-
-    // The chain beside the manifest list.
-    m_chain = new ChainView;
-    auto *chainScroll = new QScrollArea;
-    chainScroll->setWidget(m_chain);
-    chainScroll->setWidgetResizable(false);
-    chainScroll->setBackgroundRole(QPalette::Base);
-
-    // Layers and files.
-    m_layersModel = new LayersModel(this);
-    m_layersView = new QTableView;
-    m_layersView->setObjectName(QStringLiteral("layers"));
-    m_layersView->setModel(m_layersModel);
-    m_layersView->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_layersView->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_layersView->verticalHeader()->hide();
-    m_layersView->horizontalHeader()->setStretchLastSection(true);
-    m_layersView->setAlternatingRowColors(true);
-    m_layersView->setWordWrap(false);
-    m_layersView->verticalHeader()->setDefaultSectionSize(m_layersView->fontMetrics().height() + 8);
-
-    m_filesModel = new FileTreeModel(this);
-    m_filesProxy = new QSortFilterProxyModel(this);
-    m_filesProxy->setSourceModel(m_filesModel);
-    m_filesProxy->setSortRole(FileTreeModel::SortRole);
-    m_filesProxy->setRecursiveFilteringEnabled(true);
-    m_filesProxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
-    m_filesView = new QTreeView;
-    m_filesView->setObjectName(QStringLiteral("files"));
-    m_filesView->setModel(m_filesProxy);
-    m_filesView->setSortingEnabled(true);
-    m_filesView->setUniformRowHeights(true);
-    m_filesView->sortByColumn(FileTreeModel::SizeColumn, Qt::DescendingOrder);
-    m_filter = new QLineEdit;
-    m_filter->setObjectName(QStringLiteral("filter"));
-    m_filter->setPlaceholderText(tr("Filter files (Ctrl+F)"));
-    m_filter->setClearButtonEnabled(true);
-    auto *findShortcut = new QAction(this);
-    findShortcut->setShortcut(QKeySequence::Find);
-    connect(findShortcut, &QAction::triggered, m_filter, qOverload<>(&QWidget::setFocus));
-    addAction(findShortcut);
-    m_regex = new QCheckBox(tr("Regex"));
-    m_layerOnly = new QCheckBox(tr("This layer only"));
-    m_layerOnly->setObjectName(QStringLiteral("layerOnly"));
-    auto *filterRow = new QWidget;
-    auto *fl = new QHBoxLayout(filterRow);
-    fl->setContentsMargins(0, 0, 0, 0);
-    fl->addWidget(m_filter, 1);
-    fl->addWidget(m_regex);
-    fl->addWidget(m_layerOnly);
-    m_preview = new QPlainTextEdit;
-    m_preview->setObjectName(QStringLiteral("preview"));
-    m_preview->setReadOnly(true);
-    m_preview->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    m_preview->setPlaceholderText(tr("Select a file to preview it."));
-    m_imagePreview = new QLabel;
-    m_imagePreview->setAlignment(Qt::AlignCenter);
-    m_imagePreview->hide();
-    auto *previewBox = new QWidget;
-    auto *pl = new QVBoxLayout(previewBox);
-    pl->setContentsMargins(0, 0, 0, 0);
-    pl->addWidget(m_preview);
-    pl->addWidget(m_imagePreview);
-
-    auto *filesSplit = new QSplitter(Qt::Horizontal);
-    filesSplit->setObjectName(QStringLiteral("filesSplit"));
-    filesSplit->addWidget(withLabel(tr("Files"), m_filesView, filterRow));
-    filesSplit->addWidget(withLabel(tr("Preview"), previewBox));
-    filesSplit->setSizes({ 700, 400 });
-    auto *layersSplit = new QSplitter(Qt::Vertical);
-    layersSplit->setObjectName(QStringLiteral("layersSplit"));
-    layersSplit->addWidget(
-        withLabel(tr("Layers, bottom (0) to top — select one to see the files at that layer"), m_layersView));
-    layersSplit->addWidget(filesSplit);
-    layersSplit->setSizes({ 260, 440 });
-
+    m_chainPage = new ChainPage;
+    m_chain = m_chainPage->chain();
+    m_layersPage = new LayersPage;
+    m_configPage = new ConfigPage;
     m_archiveMap = new ArchiveMapPage;
-
-    m_config = new QTextBrowser;
-    m_config->setObjectName(QStringLiteral("config"));
-
+    m_findingsPage = new FindingsPage;
     m_tabs = new QTabWidget;
-    m_tabs->insertTab(ChainTab, chainScroll, tr("Chain ⇄ manifest"));
-    m_tabs->insertTab(LayersTab, layersSplit, tr("Layers && files"));
-    m_tabs->insertTab(ConfigTab, m_config, tr("Config && history"));
+    m_tabs->insertTab(ChainTab, m_chainPage, tr("Chain ⇄ manifest"));
+    m_tabs->insertTab(LayersTab, m_layersPage, tr("Layers && files"));
+    m_tabs->insertTab(ConfigTab, m_configPage, tr("Config && history"));
     m_tabs->insertTab(ArchiveMapTab, m_archiveMap, tr("Archive map"));
-
-    // Findings.
-    m_findingsModel = new FindingsModel(this);
-    m_findingsProxy = new QSortFilterProxyModel(this);
-    m_findingsProxy->setSourceModel(m_findingsModel);
-    m_findingsProxy->setFilterRole(FindingsModel::SeverityRole);
-    m_findingsView = new QTableView;
-    m_findingsView->setObjectName(QStringLiteral("findings"));
-    m_findingsView->setModel(m_findingsProxy);
-    m_findingsView->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_findingsView->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_findingsView->verticalHeader()->hide();
-    m_findingsView->horizontalHeader()->setStretchLastSection(true);
-    m_findingsView->setWordWrap(false);
-    auto *severity = new QComboBox;
-    severity->addItems({ tr("All findings"), tr("Errors"), tr("Errors and warnings") });
-    connect(severity, &QComboBox::currentIndexChanged, this, [this](int i) {
-        m_findingsProxy->setFilterRegularExpression(i == 0 ? QString()
-                : i == 1                                   ? QStringLiteral("^0$")
-                                                           : QStringLiteral("^[01]$"));
-    });
-    m_explanation = new QTextBrowser;
-    m_explanation->setObjectName(QStringLiteral("explanation"));
-    m_explanation->setPlaceholderText(tr("Select a finding to see what it means and what each loader does."));
-    m_explanation->setOpenLinks(false); // its links select findings
-    connect(m_explanation, &QTextBrowser::anchorClicked, this, [this](const QUrl &url) {
-        if (url.scheme() == u"finding")
-            selectFinding(url.path().toInt());
-    });
-    m_strip = new LoaderStrip;
-    connect(m_strip, &LoaderStrip::rangeSelected, this, &MainWindow::showLoaderRange);
-    connect(m_strip, &LoaderStrip::tryRequested, this, &MainWindow::askAndTryLoaders);
-    auto *findingsSplit = new QSplitter(Qt::Horizontal);
-    findingsSplit->setObjectName(QStringLiteral("findingsSplit"));
-    findingsSplit->addWidget(withLabel(tr("Findings"), m_findingsView, severity));
-    findingsSplit->addWidget(withLabel(tr("Explanation"), m_explanation));
-    findingsSplit->setSizes({ 700, 600 });
 
     auto *top = new QSplitter(Qt::Horizontal);
     top->setObjectName(QStringLiteral("topSplit"));
@@ -249,44 +157,13 @@ MainWindow::MainWindow(QWidget *parent)
     auto *vertical = new QSplitter(Qt::Vertical);
     vertical->setObjectName(QStringLiteral("mainSplit"));
     vertical->addWidget(top);
-    // The verdicts above the findings they follow from.
-    auto *findingsPane = new QWidget;
-    auto *fpl = new QVBoxLayout(findingsPane);
-    fpl->setContentsMargins(0, 0, 0, 0);
-    fpl->setSpacing(2);
-    fpl->addWidget(m_strip);
-    fpl->addWidget(findingsSplit, 1);
-    vertical->addWidget(findingsPane);
+    vertical->addWidget(m_findingsPage);
     vertical->setSizes({ 580, 260 });
+    return vertical;
+}
 
-    // The composer is a page of its own: it needs the whole window for its preview.
-    m_composer = new ComposerPanel;
-    m_composer->setObjectName(QStringLiteral("composer"));
-    m_pages = new QTabWidget;
-    m_pages->setObjectName(QStringLiteral("pages"));
-    m_pages->setDocumentMode(true);
-    m_pages->insertTab(InspectPage, vertical, tr("Inspect"));
-    m_pages->insertTab(ComposePage, m_composer, tr("Compose"));
-    connect(m_composer, &ComposerPanel::openResult, this, [](const QString &path) {
-        auto *window = new MainWindow;
-        window->setAttribute(Qt::WA_DeleteOnClose);
-        window->show();
-        window->openPath(path);
-    });
-    connect(m_composer, &ComposerPanel::baseRequested, this,
-        [this](const QString &path, int image, const QString &platform) {
-            m_requestedImage = image;
-            m_requestedPlatform = platform;
-            openPath(path);
-        });
-
-    auto *central = new QWidget;
-    auto *layout = new QVBoxLayout(central);
-    layout->addWidget(m_banner);
-    layout->addWidget(m_summary);
-    layout->addWidget(m_pages, 1);
-    setCentralWidget(central);
-
+void MainWindow::buildStatusBar()
+{
     m_progress = new QProgressBar;
     m_progress->setMaximumWidth(240);
     m_progress->hide();
@@ -316,45 +193,49 @@ MainWindow::MainWindow(QWidget *parent)
             m_progress->setValue(int(1000 * m_progressDone.load() / total));
     });
     progressTimer->start();
+}
 
+void MainWindow::connectPages()
+{
+    auto *findShortcut = new QAction(this);
+    findShortcut->setShortcut(QKeySequence::Find);
+    connect(findShortcut, &QAction::triggered, m_layersPage->filter(), qOverload<>(&QWidget::setFocus));
+    addAction(findShortcut);
+    connect(m_composer, &ComposerPanel::openResult, this, [](const QString &path) {
+        auto *window = new MainWindow;
+        window->setAttribute(Qt::WA_DeleteOnClose);
+        window->show();
+        window->openPath(path);
+    });
+    connect(m_composer, &ComposerPanel::baseRequested, this,
+        [this](const QString &path, int image, const QString &platform) {
+            m_requestedImage = image;
+            m_requestedPlatform = platform;
+            openPath(path);
+        });
     connect(m_images, &QTreeWidget::currentItemChanged, this,
         [this](QTreeWidgetItem *item) { selectImage(item ? m_images->indexOfTopLevelItem(item) : -1); });
-    connect(m_layersView->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this] { showLayerTree(); });
-    connect(m_layerOnly, &QCheckBox::toggled, this, [this] { showLayerTree(); });
-    connect(m_chain, &ChainView::layerClicked, this, [this](int layer) { m_layersView->selectRow(layer); });
-    auto applyFilter = [this] {
-        const QString text = m_filter->text();
-        if (m_regex->isChecked())
-            m_filesProxy->setFilterRegularExpression(
-                QRegularExpression(text, QRegularExpression::CaseInsensitiveOption));
-        else
-            m_filesProxy->setFilterFixedString(text);
-        if (!text.isEmpty())
-            m_filesView->expandAll();
-    };
-    connect(m_filter, &QLineEdit::textChanged, this, applyFilter);
-    connect(m_regex, &QCheckBox::toggled, this, applyFilter);
-    m_filesView->setDragEnabled(true);
-    m_filesView->setDragDropMode(QAbstractItemView::DragOnly);
+    connect(m_layersPage->layersView()->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+        [this] { showLayerTree(); });
+    connect(m_layersPage->layerOnly(), &QCheckBox::toggled, this, [this] { showLayerTree(); });
+    connect(m_chain, &ChainView::layerClicked, this, [this](int layer) { selectLayer(layer); });
     // Dragging a file out writes it (safely, as extract does) to a temporary folder first.
-    m_filesModel->setExporter([this](int node) -> QString {
-        const MergedTree *tree = m_filesModel->tree();
+    m_layersPage->filesModel()->setExporter([this](int node) -> QString {
+        const MergedTree *tree = m_layersPage->filesModel()->tree();
         if (!tree)
             return {};
         m_dragDir = std::make_unique<QTemporaryDir>();
         const ExtractResult r = extractNode(m_archive, m_image, *tree, node, m_dragDir->path(), false);
         return r.ok() ? m_dragDir->filePath(QString::fromUtf8(tree->name(node))) : QString();
     });
-    m_filesView->setContextMenuPolicy(Qt::ActionsContextMenu);
-    auto *extract = new QAction(tr("Extract…"), m_filesView);
-    connect(extract, &QAction::triggered, this, &MainWindow::extractSelected);
-    m_filesView->addAction(extract);
-    connect(m_filesView->selectionModel(), &QItemSelectionModel::currentChanged, this,
-        [this](const QModelIndex &index) { showPreview(index); });
-    connect(m_findingsView->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
-        [this](const QModelIndex &index) {
-            showFinding(index.isValid() ? m_findingsProxy->mapToSource(index).row() : -1);
-        });
+    connect(m_layersPage, &LayersPage::extractRequested, this, &MainWindow::extractSelected);
+    connect(m_findingsPage, &FindingsPage::findingSelected, this, &MainWindow::showFinding);
+    connect(m_findingsPage->strip(), &LoaderStrip::rangeSelected, this, &MainWindow::showLoaderRange);
+    connect(m_findingsPage->strip(), &LoaderStrip::tryRequested, this, &MainWindow::askAndTryLoaders);
+}
+
+void MainWindow::connectJobs()
+{
     connect(&m_openWatcher, &QFutureWatcher<Opened>::finished, this, [this] {
         m_progress->hide();
         showOpened(m_openWatcher.result());
@@ -369,7 +250,7 @@ MainWindow::MainWindow(QWidget *parent)
         const QList<Finding> found = m_verifyWatcher.result();
         m_findings += found;
         sortFindings(m_findings);
-        m_findingsModel->setFindings(m_findings);
+        m_findingsPage->model()->setFindings(m_findings);
         showVerdicts();
         statusBar()->showMessage(found.isEmpty()
                 ? tr("Verified: every layer matches its digests.")
@@ -383,7 +264,7 @@ MainWindow::MainWindow(QWidget *parent)
         }
         m_tried = m_tryWatcher.result();
         m_triedPath = m_tryPath;
-        m_strip->clearObserved();
+        m_findingsPage->strip()->clearObserved();
         showTried();
         QStringList lines, differs, left;
         for (const TriedLoader &t : std::as_const(m_tried.loaders)) {
@@ -401,8 +282,8 @@ MainWindow::MainWindow(QWidget *parent)
             html += QStringLiteral("<p><b>%1</b><br>%2</p>")
                         .arg(tr("Could not be removed again:").toHtmlEscaped(),
                             left.join(QStringLiteral("\n")).toHtmlEscaped().replace(u'\n', QStringLiteral("<br>")));
-        m_findingsView->selectionModel()->clear();
-        m_explanation->setHtml(html);
+        m_findingsPage->clearSelection();
+        m_findingsPage->explanation()->setHtml(html);
         if (m_tried.cancelled)
             statusBar()->showMessage(tr("Trying the loaders was cancelled; what they loaded was removed."));
         else if (!left.isEmpty())
@@ -420,8 +301,9 @@ MainWindow::MainWindow(QWidget *parent)
             showLayerTree(); // another layer or archive was asked for meanwhile
             return;
         }
-        m_filesModel->setTree(m_treeWatcher.result(), m_treeLayer, m_layerOnly->isChecked());
-        m_filesView->header()->resizeSection(FileTreeModel::NameColumn, 320);
+        m_layersPage->filesModel()->setTree(
+            m_treeWatcher.result(), m_treeLayer, m_layersPage->layerOnly()->isChecked());
+        m_layersPage->filesView()->header()->resizeSection(FileTreeModel::NameColumn, 320);
         Q_EMIT layersIndexed();
         if (!m_layers.cancelled)
             startVerification(); // once per archive, after the files are on screen
@@ -437,11 +319,11 @@ MainWindow::MainWindow(QWidget *parent)
             statusBar()->showMessage(m_layers.errors.isEmpty()
                     ? tr("All layers indexed.")
                     : tr("Indexed, with problems: %1").arg(m_layers.errors.constFirst()));
-        m_layersModel->setSizes(indexed.sizes);
+        m_layersPage->layersModel()->setSizes(indexed.sizes);
         if (!m_layers.cancelled)
             m_composer->setBase(m_archive, m_image, m_layers.layers);
         for (int c = 0; c < LayersModel::CreatedByColumn; ++c)
-            m_layersView->resizeColumnToContents(c);
+            m_layersPage->layersView()->resizeColumnToContents(c);
         if (m_layers.layers.isEmpty()) {
             Q_EMIT layersIndexed();
             if (!m_layers.cancelled)
@@ -450,12 +332,6 @@ MainWindow::MainWindow(QWidget *parent)
             showLayerTree();
         }
     });
-
-    QSettings settings;
-    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
-    for (QSplitter *splitter : findChildren<QSplitter *>())
-        if (!splitter->objectName().isEmpty())
-            splitter->restoreState(settings.value(QStringLiteral("window/") + splitter->objectName()).toByteArray());
 }
 
 MainWindow::~MainWindow()
@@ -541,11 +417,10 @@ void MainWindow::fillRecentMenu()
 
 void MainWindow::extractSelected()
 {
-    const QModelIndex index = m_filesProxy->mapToSource(m_filesView->currentIndex());
-    const MergedTree *tree = m_filesModel->tree();
-    if (!index.isValid() || !tree)
+    const MergedTree *tree = m_layersPage->filesModel()->tree();
+    const int node = m_layersPage->currentNode();
+    if (node < 0 || !tree)
         return;
-    const int node = index.data(FileTreeModel::NodeRole).toInt();
     if (tree->node(node).removed)
         return;
     const QString dest
@@ -577,12 +452,12 @@ void MainWindow::showTab(Tab tab)
 
 void MainWindow::selectLayer(int layer)
 {
-    m_layersView->selectRow(layer);
+    m_layersPage->layersView()->selectRow(layer);
 }
 
 void MainWindow::selectFinding(int row)
 {
-    m_findingsView->selectRow(m_findingsProxy->mapFromSource(m_findingsModel->index(row, 0)).row());
+    m_findingsPage->selectFinding(row);
 }
 
 void MainWindow::cancelWork()
@@ -671,7 +546,7 @@ void MainWindow::showTried()
         return;
     for (const TriedLoader &t : std::as_const(m_tried.loaders))
         if (t.ran && t.range >= 0)
-            m_strip->setObserved(t.range, t.loaded ? tr("loads") : tr("refuses"), t.matches());
+            m_findingsPage->strip()->setObserved(t.range, t.loaded ? tr("loads") : tr("refuses"), t.matches());
 }
 
 void MainWindow::openPath(const QString &path)
@@ -760,11 +635,11 @@ void MainWindow::showOpened(const Opened &opened)
                   .replace(QStringLiteral("&lt;br&gt;"), QStringLiteral("<br>")));
         m_banner->show();
     }
-    m_findingsModel->setFindings(m_findings);
+    m_findingsPage->model()->setFindings(m_findings);
     showVerdicts();
-    m_findingsView->resizeColumnToContents(FindingsModel::SeverityColumn);
-    m_findingsView->resizeColumnToContents(FindingsModel::CodeColumn);
-    m_explanation->clear();
+    m_findingsPage->view()->resizeColumnToContents(FindingsModel::SeverityColumn);
+    m_findingsPage->view()->resizeColumnToContents(FindingsModel::CodeColumn);
+    m_findingsPage->explanation()->clear();
     m_images->clear();
     for (const Image &img : ia.images) {
         auto *item = new QTreeWidgetItem(m_images);
@@ -808,17 +683,16 @@ void MainWindow::selectImage(int image)
         image = -1;
     m_image = image;
     m_chain->setImage(&m_archive, image);
-    m_filesModel->setTree(nullptr, -1);
-    m_preview->clear();
+    m_layersPage->filesModel()->setTree(nullptr, -1);
+    m_layersPage->setSource(m_archive, image);
+    m_configPage->setImage(image >= 0 ? &m_archive.images.at(image) : nullptr);
     if (image < 0) {
-        m_layersModel->setImage(Image());
-        m_config->clear();
+        m_layersPage->layersModel()->setImage(Image());
         m_composer->setBase({}, -1, {});
         return;
     }
-    m_layersModel->setImage(m_archive.images.at(image));
-    m_layersView->resizeColumnsToContents();
-    fillConfig();
+    m_layersPage->layersModel()->setImage(m_archive.images.at(image));
+    m_layersPage->layersView()->resizeColumnsToContents();
     startIndexing(image);
 }
 
@@ -857,7 +731,7 @@ void MainWindow::startIndexing(int image)
                     this,
                     [this, layer, files, bytes, generation] {
                         if (generation == m_generation)
-                            m_layersModel->setLayerIndexed(layer, files, bytes);
+                            m_layersPage->layersModel()->setLayerIndexed(layer, files, bytes);
                     },
                     Qt::QueuedConnection);
             },
@@ -870,11 +744,11 @@ void MainWindow::startIndexing(int image)
 
 void MainWindow::showLayerTree()
 {
-    const QModelIndex current = m_layersView->currentIndex();
+    const QModelIndex current = m_layersPage->layersView()->currentIndex();
     const int top = int(m_layers.layers.size()) - 1;
     const int layer = current.isValid() ? current.row() : top;
     if (m_indexWatcher.isRunning() || layer < 0 || layer > top) {
-        m_filesModel->setTree(nullptr, -1);
+        m_layersPage->filesModel()->setTree(nullptr, -1);
         return;
     }
     // Building a tree of a million entries takes longer than a frame: off the UI thread, and the
@@ -895,32 +769,17 @@ void MainWindow::showLayerTree()
 void MainWindow::showFinding(int row)
 {
     if (row < 0 || row >= m_findings.size()) {
-        m_explanation->clear();
-        m_layersModel->setHighlighted({});
+        m_findingsPage->explanation()->clear();
+        m_layersPage->layersModel()->setHighlighted({});
         m_chain->setHighlighted({}, {});
         return;
     }
     const Finding &f = m_findings.at(row);
-    const CodeInfo info = codeInfo(f.code);
-    QString html = QStringLiteral("<h3>%1</h3><p><code>%2</code> · %3</p><p><b>%4</b></p>")
-                       .arg(info.title.toHtmlEscaped(), f.code, severityName(f.severity), f.message.toHtmlEscaped());
-    for (const QString &para : f.explanation.split(QStringLiteral("\n\n")))
-        html += QStringLiteral("<p>%1</p>").arg(para.toHtmlEscaped().replace(u'\n', QStringLiteral("<br>")));
-    html += QStringLiteral("<table cellspacing=4>"
-                           "<tr><td><b>Docker ≤ 28</b></td><td>%1</td></tr>"
-                           "<tr><td><b>Docker 29 / containerd</b></td><td>%2</td></tr>"
-                           "<tr><td><b>podman / skopeo</b></td><td>%3</td></tr>"
-                           "<tr><td><b>go-containerregistry</b></td><td>%4</td></tr></table>")
-                .arg(f.loaders.dockerClassic.toHtmlEscaped(), f.loaders.containerd.toHtmlEscaped(),
-                    f.loaders.podman.toHtmlEscaped(), f.loaders.ggcr.toHtmlEscaped());
-    if (!f.members.isEmpty())
-        html += QStringLiteral("<p>Members: <code>%1</code></p>")
-                    .arg(f.members.join(QStringLiteral(", ")).toHtmlEscaped());
-    m_explanation->setHtml(html);
+    m_findingsPage->explanation()->setHtml(FindingsPage::findingHtml(f));
     if (f.image >= 0 && f.image != m_image && f.image < m_images->topLevelItemCount())
         m_images->setCurrentItem(m_images->topLevelItem(f.image));
     const QSet<int> layers(f.layers.begin(), f.layers.end());
-    m_layersModel->setHighlighted(layers);
+    m_layersPage->layersModel()->setHighlighted(layers);
     m_chain->setHighlighted(layers, f.members);
     m_archiveMap->setMarked(f.members);
 }
@@ -928,28 +787,28 @@ void MainWindow::showFinding(int row)
 void MainWindow::showVerdicts()
 {
     // The same verdicts `lamina check` prints for these findings.
-    const int selected = m_strip->selected();
-    m_strip->setVerdicts(
+    const int selected = m_findingsPage->strip()->selected();
+    m_findingsPage->strip()->setVerdicts(
         m_archive.ok() || !m_findings.isEmpty() ? loaderVerdicts(m_archive, m_findings) : QList<LoaderVerdict>());
-    m_findingsModel->setMarked({});
+    m_findingsPage->model()->setMarked({});
     showTried();
     // Verification adds findings to the same archive: what was selected stays selected.
-    if (selected >= 0 && selected < m_strip->verdicts().size() && m_verifiedPath == m_archive.path
-        && !m_findingsView->selectionModel()->hasSelection())
-        m_strip->select(selected);
+    if (selected >= 0 && selected < m_findingsPage->strip()->verdicts().size() && m_verifiedPath == m_archive.path
+        && !m_findingsPage->view()->selectionModel()->hasSelection())
+        m_findingsPage->strip()->select(selected);
 }
 
 void MainWindow::showLoaderRange(int range)
 {
-    if (range < 0 || range >= m_strip->verdicts().size()) {
-        m_findingsModel->setMarked({});
+    if (range < 0 || range >= m_findingsPage->strip()->verdicts().size()) {
+        m_findingsPage->model()->setMarked({});
         return;
     }
-    const LoaderVerdict &v = m_strip->verdicts().at(range);
+    const LoaderVerdict &v = m_findingsPage->strip()->verdicts().at(range);
     const LoaderRange &r = loaderRanges().at(v.range);
-    m_findingsModel->setMarked(v.because);
+    m_findingsPage->model()->setMarked(v.because);
     // The details show the range, not a finding: a finding selected now shows itself again.
-    m_findingsView->selectionModel()->clear();
+    m_findingsPage->clearSelection();
     QString html = QStringLiteral("<h3>%1: %2</h3>")
                        .arg(r.label.toHtmlEscaped(), verdictName(v.verdict).replace(u'-', u' ').toHtmlEscaped());
     if (!v.message.isEmpty())
@@ -982,96 +841,12 @@ void MainWindow::showLoaderRange(int range)
                 html += QStringLiteral("<p><b>%1</b> %2</p><pre>%3</pre>")
                             .arg(tr("Tried here:").toHtmlEscaped(), triedLoaderLine(t).toHtmlEscaped(),
                                 t.output.toHtmlEscaped());
-    m_explanation->setHtml(html);
+    m_findingsPage->explanation()->setHtml(html);
     for (int i = 0; i < m_findings.size(); ++i)
-        if (m_findingsModel->isMarked(i)) {
-            m_findingsView->scrollTo(m_findingsProxy->mapFromSource(m_findingsModel->index(i, 0)));
+        if (m_findingsPage->model()->isMarked(i)) {
+            m_findingsPage->scrollToFinding(i);
             break;
         }
-}
-
-void MainWindow::showPreview(const QModelIndex &proxyIndex)
-{
-    m_imagePreview->hide();
-    m_preview->show();
-    const QModelIndex index = m_filesProxy->mapToSource(proxyIndex);
-    const MergedTree *tree = m_filesModel->tree();
-    if (!index.isValid() || !tree) {
-        m_preview->clear();
-        return;
-    }
-    const int node = index.data(FileTreeModel::NodeRole).toInt();
-    const LayerEntry &e = tree->entry(node);
-    if (e.type != EntryType::File && e.type != EntryType::Hardlink) {
-        const QByteArray link = tree->linkTarget(node);
-        m_preview->setPlainText(e.type == EntryType::Symlink ? tr("symbolic link to %1").arg(QString::fromUtf8(link))
-                                                             : tr("%1, no content to show").arg(entryTypeName(e.type)));
-        return;
-    }
-    constexpr qint64 kPreviewBytes = 256 * 1024;
-    const FileRead r = readLayerFile(m_archive, m_image, tree->layers(), tree->node(node).layer, tree->node(node).entry,
-        std::max<qint64>(e.size, 1));
-    if (!r.ok()) {
-        m_preview->setPlainText(tr("Cannot read this file: %1").arg(r.error));
-        return;
-    }
-    const QImage picture = QImage::fromData(r.data);
-    if (!picture.isNull()) {
-        m_imagePreview->setPixmap(
-            QPixmap::fromImage(picture).scaled(QSize(400, 400), Qt::KeepAspectRatio, Qt::SmoothTransformation));
-        m_imagePreview->show();
-        m_preview->hide();
-        return;
-    }
-    const QByteArray head = r.data.left(kPreviewBytes);
-    const QString more
-        = r.data.size() > kPreviewBytes ? tr("\n… (%1 more bytes)").arg(r.data.size() - kPreviewBytes) : QString();
-    const TextKind kind = sniffText(head, r.data.size() > kPreviewBytes);
-    m_preview->setPlainText(kind == TextKind::Binary ? hexDump(head.left(16 * 1024)) : decodeText(head, kind) + more);
-}
-
-void MainWindow::fillConfig()
-{
-    const Image &img = m_archive.images.at(m_image);
-    QString html
-        = QStringLiteral("<h3>%1</h3>")
-              .arg((img.tags.isEmpty() ? tr("(untagged)") : img.tags.join(QStringLiteral(", "))).toHtmlEscaped());
-    html += QStringLiteral("<p>Config <code>%1</code> (%2), platform %3</p>")
-                .arg(img.configPath.toHtmlEscaped(), img.configDigest, img.platform.toString());
-    if (img.config) {
-        html += QStringLiteral("<table cellspacing=4>");
-        const QJsonObject c = img.config->config;
-        for (const char *key :
-            { "Entrypoint", "Cmd", "WorkingDir", "User", "Env", "ExposedPorts", "Volumes", "Labels", "StopSignal" }) {
-            const QJsonValue v = c.value(QLatin1String(key));
-            if (v.isUndefined() || v.isNull())
-                continue;
-            QString text;
-            if (v.isArray()) {
-                QStringList parts;
-                for (const QJsonValue &x : v.toArray())
-                    parts << x.toString();
-                text = QLatin1String(key) == QLatin1String("Env")
-                    ? parts.join(QStringLiteral("\n"))
-                    : QStringLiteral("[") + parts.join(QStringLiteral(", ")) + u']';
-            } else if (v.isObject()) {
-                text = QString::fromUtf8(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
-            } else {
-                text = v.toString();
-            }
-            html += QStringLiteral("<tr><td valign=top><b>%1</b></td><td><code>%2</code></td></tr>")
-                        .arg(QLatin1String(key), text.toHtmlEscaped().replace(u'\n', QStringLiteral("<br>")));
-        }
-        html += QStringLiteral("</table><h4>History</h4><table cellspacing=4>");
-        int layer = 0;
-        for (const HistoryEntry &h : img.config->history) {
-            html += QStringLiteral("<tr><td>%1</td><td>%2</td><td><code>%3</code></td></tr>")
-                        .arg(h.emptyLayer ? tr("(empty)") : tr("layer %1").arg(layer++), h.created.toHtmlEscaped(),
-                            h.createdBy.simplified().toHtmlEscaped());
-        }
-        html += QStringLiteral("</table>");
-    }
-    m_config->setHtml(html);
 }
 
 } // namespace lamina

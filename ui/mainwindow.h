@@ -29,6 +29,10 @@ class QTreeWidget;
 namespace lamina {
 
 class ArchiveMapPage;
+class ChainPage;
+class ConfigPage;
+class FindingsPage;
+class LayersPage;
 class ChainView;
 class ComposerPanel;
 class FileTreeModel;
@@ -88,6 +92,11 @@ private:
         ImageArchive archive;
         QList<Finding> findings;
     };
+    void buildMenus();
+    QWidget *buildInspector();
+    void buildStatusBar();
+    void connectPages();
+    void connectJobs();
     void chooseFile();
     void chooseFolder();
     void showOpened(const Opened &opened);
@@ -97,8 +106,6 @@ private:
     void showFinding(int row);
     void showVerdicts();
     void showLoaderRange(int range);
-    void showPreview(const QModelIndex &index);
-    void fillConfig();
     void cancelWork();
 
     ImageArchive m_archive;
@@ -143,23 +150,11 @@ private:
     int m_requestedImage = -1; ///< the image to select once the archive is open (a composition's base)
     QString m_requestedPlatform; ///< or the image of this platform
     ChainView *m_chain = nullptr;
-    LayersModel *m_layersModel = nullptr;
-    QTableView *m_layersView = nullptr;
-    FileTreeModel *m_filesModel = nullptr;
-    QSortFilterProxyModel *m_filesProxy = nullptr;
-    QTreeView *m_filesView = nullptr;
-    QLineEdit *m_filter = nullptr;
-    QCheckBox *m_regex = nullptr;
-    QCheckBox *m_layerOnly = nullptr;
-    QPlainTextEdit *m_preview = nullptr;
-    QLabel *m_imagePreview = nullptr;
-    FindingsModel *m_findingsModel = nullptr;
-    QSortFilterProxyModel *m_findingsProxy = nullptr;
-    QTableView *m_findingsView = nullptr;
-    QTextBrowser *m_explanation = nullptr;
-    LoaderStrip *m_strip = nullptr;
+    ChainPage *m_chainPage = nullptr;
+    LayersPage *m_layersPage = nullptr;
+    ConfigPage *m_configPage = nullptr;
+    FindingsPage *m_findingsPage = nullptr;
     ArchiveMapPage *m_archiveMap = nullptr;
-    QTextBrowser *m_config = nullptr;
     QProgressBar *m_progress = nullptr;
     QPushButton *m_cancelButton = nullptr;
 };

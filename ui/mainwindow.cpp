@@ -26,8 +26,10 @@
 #include <QCheckBox>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QDir>
 #include <QDragEnterEvent>
 #include <QDropEvent>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFontDatabase>
@@ -41,6 +43,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QMutex>
 #include <QPixmap>
 #include <QPlainTextEdit>
 #include <QProgressBar>
@@ -62,9 +65,38 @@
 #include <QTreeView>
 #include <QTreeWidget>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
+
+#include <tuple>
 
 namespace lamina {
+
+namespace {
+
+/// The job's Progress, with `cancel` (the flag the window's Cancel button sets) as what the work
+/// polls: a job superseded or abandoned with its window sets it at its next report, so one flag
+/// stops the work either way, and a job cancelled by the user is still delivered (and says so).
+Progress withCancel(const Progress &job, const std::shared_ptr<std::atomic<bool>> &cancel)
+{
+    if (job.cancelled())
+        *cancel = true;
+    Progress p;
+    p.cancel = cancel.get();
+    p.report = [job, cancel](qint64 done, qint64 total) {
+        if (job.cancelled())
+            *cancel = true;
+        job.update(done, total);
+    };
+    return p;
+}
+
+} // namespace
+
+/// Layers indexed so far, handed from the indexing thread to the window as they come.
+struct IndexedSoFar
+{
+    QMutex mutex;
+    QList<std::tuple<int, int, qint64>> layers; ///< layer, files, bytes
+};
 
 MainWindow::MainWindow(QWidget *parent)
     : QMainWindow(parent)
@@ -102,7 +134,6 @@ MainWindow::MainWindow(QWidget *parent)
     setCentralWidget(central);
     buildStatusBar();
     connectPages();
-    connectJobs();
 
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
@@ -172,27 +203,7 @@ void MainWindow::buildStatusBar()
     m_cancelButton->hide();
     statusBar()->addPermanentWidget(m_progress);
     statusBar()->addPermanentWidget(m_cancelButton);
-    connect(m_cancelButton, &QPushButton::clicked, this, [this] {
-        cancelWork();
-        m_tryCancel = true;
-    });
-    auto *progressTimer = new QTimer(this);
-    progressTimer->setInterval(100);
-    connect(progressTimer, &QTimer::timeout, this, [this] {
-        if (m_tryWatcher.isRunning()) {
-            // Indexing and verifying hide the bar when they end; trying the loaders may go on.
-            m_progress->setFormat(tr("Trying loaders: %p%"));
-            m_progress->show();
-            m_cancelButton->show();
-            if (m_tryTotal.load() > 0)
-                m_progress->setValue(int(1000 * m_tryDone.load() / m_tryTotal.load()));
-            return;
-        }
-        const qint64 total = m_progressTotal.load();
-        if (total > 0)
-            m_progress->setValue(int(1000 * m_progressDone.load() / total));
-    });
-    progressTimer->start();
+    connect(m_cancelButton, &QPushButton::clicked, this, &MainWindow::cancelWork);
 }
 
 void MainWindow::connectPages()
@@ -234,121 +245,35 @@ void MainWindow::connectPages()
     connect(m_findingsPage->strip(), &LoaderStrip::tryRequested, this, &MainWindow::askAndTryLoaders);
 }
 
-void MainWindow::connectJobs()
+void MainWindow::showProgress(const QString &format, qint64 done, qint64 total)
 {
-    connect(&m_openWatcher, &QFutureWatcher<Opened>::finished, this, [this] {
-        m_progress->hide();
-        showOpened(m_openWatcher.result());
-        Q_EMIT archiveLoaded();
-    });
-    connect(&m_verifyWatcher, &QFutureWatcher<QList<Finding>>::finished, this, [this] {
-        if (m_verifyCancelled) {
-            m_verifiedPath.clear(); // try again next time
-            statusBar()->showMessage(tr("Verification cancelled."));
-            return;
-        }
-        const QList<Finding> found = m_verifyWatcher.result();
-        m_findings += found;
-        sortFindings(m_findings);
-        m_findingsPage->model()->setFindings(m_findings);
-        showVerdicts();
-        statusBar()->showMessage(found.isEmpty()
-                ? tr("Verified: every layer matches its digests.")
-                : tr("Verified: %n layer problem(s) found.", nullptr, int(found.size())));
-        Q_EMIT verified();
-    });
-    connect(&m_tryWatcher, &QFutureWatcher<TryLoadersResult>::finished, this, [this] {
-        if (!m_indexWatcher.isRunning() && !m_verifyWatcher.isRunning()) {
-            m_progress->hide();
-            m_cancelButton->hide();
-        }
-        m_tried = m_tryWatcher.result();
-        m_triedPath = m_tryPath;
-        m_findingsPage->strip()->clearObserved();
-        showTried();
-        QStringList lines, differs, left;
-        for (const TriedLoader &t : std::as_const(m_tried.loaders)) {
-            lines << triedLoaderLine(t);
-            if (t.judged() && !t.matches())
-                differs << t.loader;
-            for (const QString &what : t.leftBehind)
-                left << t.loader + QStringLiteral(": ") + what;
-        }
-        QString html = QStringLiteral("<h3>%1</h3><ul>").arg(tr("The loaders of this machine").toHtmlEscaped());
-        for (const QString &line : std::as_const(lines))
-            html += QStringLiteral("<li>%1</li>").arg(line.toHtmlEscaped());
-        html += QStringLiteral("</ul>");
-        if (!left.isEmpty())
-            html += QStringLiteral("<p><b>%1</b><br>%2</p>")
-                        .arg(tr("Could not be removed again:").toHtmlEscaped(),
-                            left.join(QStringLiteral("\n")).toHtmlEscaped().replace(u'\n', QStringLiteral("<br>")));
-        m_findingsPage->clearSelection();
-        m_findingsPage->explanation()->setHtml(html);
-        if (m_tried.cancelled)
-            statusBar()->showMessage(tr("Trying the loaders was cancelled; what they loaded was removed."));
-        else if (!left.isEmpty())
-            statusBar()->showMessage(
-                tr("Loaders tried, but something could not be removed: %1").arg(left.constFirst()));
-        else if (!differs.isEmpty())
-            statusBar()->showMessage(
-                tr("Loaders tried: %1 did otherwise than predicted.").arg(differs.join(QStringLiteral(", "))));
-        else
-            statusBar()->showMessage(tr("Loaders tried: each did as predicted."));
-        Q_EMIT loadersTried();
-    });
-    connect(&m_treeWatcher, &QFutureWatcher<std::shared_ptr<const MergedTree>>::finished, this, [this] {
-        if (m_treeAgain) {
-            showLayerTree(); // another layer or archive was asked for meanwhile
-            return;
-        }
-        m_layersPage->filesModel()->setTree(
-            m_treeWatcher.result(), m_treeLayer, m_layersPage->layerOnly()->isChecked());
-        m_layersPage->filesView()->header()->resizeSection(FileTreeModel::NameColumn, 320);
-        Q_EMIT layersIndexed();
-        if (!m_layers.cancelled)
-            startVerification(); // once per archive, after the files are on screen
-    });
-    connect(&m_indexWatcher, &QFutureWatcher<Indexed>::finished, this, [this] {
-        m_progress->hide();
-        m_cancelButton->hide();
-        const Indexed indexed = m_indexWatcher.result();
-        m_layers = indexed.layers;
-        if (m_layers.cancelled)
-            statusBar()->showMessage(tr("Indexing cancelled: the files of some layers are not shown."));
-        else
-            statusBar()->showMessage(m_layers.errors.isEmpty()
-                    ? tr("All layers indexed.")
-                    : tr("Indexed, with problems: %1").arg(m_layers.errors.constFirst()));
-        m_layersPage->layersModel()->setSizes(indexed.sizes);
-        if (!m_layers.cancelled)
-            m_composer->setBase(m_archive, m_image, m_layers.layers);
-        for (int c = 0; c < LayersModel::CreatedByColumn; ++c)
-            m_layersPage->layersView()->resizeColumnToContents(c);
-        if (m_layers.layers.isEmpty()) {
-            Q_EMIT layersIndexed();
-            if (!m_layers.cancelled)
-                startVerification();
-        } else {
-            showLayerTree();
-        }
-    });
+    m_progress->setRange(0, 1000);
+    m_progress->setFormat(format);
+    m_progress->setValue(total > 0 ? int(1000 * done / total) : 0);
+    m_progress->show();
+    m_cancelButton->show();
+}
+
+void MainWindow::hideProgress()
+{
+    // One bar for all: it stays while another job that shows it still runs.
+    if (m_indexJob.isRunning() || m_verifyJob.isRunning() || m_tryJob.isRunning() || m_extractJob.isRunning())
+        return;
+    m_progress->hide();
+    m_cancelButton->hide();
 }
 
 MainWindow::~MainWindow()
 {
+    // Nothing waits here: the jobs run to their end in the pool, their results dropped. A load of
+    // the loaders being tried still removes what it loaded (the application's pool is joined at exit).
     cancelWork();
-    m_tryCancel = true;
-    m_openWatcher.waitForFinished();
-    m_indexWatcher.waitForFinished();
-    m_treeWatcher.waitForFinished();
-    m_verifyWatcher.waitForFinished();
-    m_tryWatcher.waitForFinished(); // a cancelled load still removes what it loaded
 }
 
 bool MainWindow::busy() const
 {
-    return m_openWatcher.isRunning() || m_indexWatcher.isRunning() || m_treeWatcher.isRunning()
-        || m_verifyWatcher.isRunning() || m_tryWatcher.isRunning();
+    return m_openJob.isRunning() || m_indexJob.isRunning() || m_treeJob.isRunning() || m_verifyJob.isRunning()
+        || m_tryJob.isRunning() || m_extractJob.isRunning();
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)
@@ -359,50 +284,323 @@ void MainWindow::closeEvent(QCloseEvent *event)
         if (!splitter->objectName().isEmpty())
             settings.setValue(QStringLiteral("window/") + splitter->objectName(), splitter->saveState());
     cancelWork();
-    m_tryCancel = true;
     QMainWindow::closeEvent(event);
+}
+
+void MainWindow::cancelWork()
+{
+    *m_cancel = true;
+    *m_tryCancel = true;
+    *m_extractCancel = true;
 }
 
 void MainWindow::startVerification()
 {
     // Hashing every layer of the whole archive, after the files are shown: it reads every byte.
-    if (m_verifyWatcher.isRunning() || !m_archive.archive || m_verifiedPath == m_archive.path)
+    if (m_verifyJob.isRunning() || !m_archive.archive || m_verifiedPath == m_archive.path)
         return;
     m_verifiedPath = m_archive.path;
-    m_verifyCancelled = false;
-    m_progressDone = 0;
-    m_progressTotal = 0;
-    m_progress->setRange(0, 1000);
     // The status line keeps the indexing's outcome meanwhile: the bar says what it measures.
-    m_progress->setFormat(tr("Verifying digests: %p%"));
-    m_progress->show();
-    m_cancelButton->show();
+    showProgress(tr("Verifying digests: %p%"), 0, 0);
     const ImageArchive ia = m_archive;
-    auto cancel = m_cancel;
-    m_verifyWatcher.setFuture(QtConcurrent::run(backgroundPool(), [this, ia, cancel] {
-        Progress progress;
-        progress.cancel = cancel.get();
-        progress.report = [this](qint64 done, qint64 total) {
-            m_progressDone = done;
-            m_progressTotal = total;
-        };
-        // One core and a low priority: hashing must not take the UI thread's core.
-        QThread::currentThread()->setPriority(QThread::LowPriority);
-        // The layers are read once, for their entries and both digests, as `check --verify` does:
-        // what a loader refuses inside a layer is a finding too (the layer-* codes).
-        LayerIndexOptions options;
-        options.computeDigests = true;
-        const QList<ImageLayers> indexed = indexAllImageLayers(ia, options, progress);
-        const VerifyReport report = verifyFromIndexes(ia, indexed, progress);
-        QThread::currentThread()->setPriority(QThread::NormalPriority);
-        m_verifyCancelled = report.cancelled;
-        return report.cancelled ? QList<Finding>()
-                                : verificationFindings(ia, report) + layerContentFindings(ia, indexed);
-    }));
-    connect(&m_verifyWatcher, &QFutureWatcher<QList<Finding>>::finished, m_progress, &QWidget::hide,
-        Qt::SingleShotConnection);
-    connect(&m_verifyWatcher, &QFutureWatcher<QList<Finding>>::finished, m_cancelButton, &QWidget::hide,
-        Qt::SingleShotConnection);
+    const auto cancel = m_cancel;
+    m_verifyJob.start(
+        [ia, cancel](const Progress &job) {
+            const Progress progress = withCancel(job, cancel);
+            // One core and a low priority: hashing must not take the UI thread's core.
+            QThread::currentThread()->setPriority(QThread::LowPriority);
+            // The layers are read once, for their entries and both digests, as `check --verify`
+            // does: what a loader refuses inside a layer is a finding too (the layer-* codes).
+            LayerIndexOptions options;
+            options.computeDigests = true;
+            const QList<ImageLayers> indexed = indexAllImageLayers(ia, options, progress);
+            const VerifyReport report = verifyFromIndexes(ia, indexed, progress);
+            QThread::currentThread()->setPriority(QThread::NormalPriority);
+            Verified v;
+            v.cancelled = report.cancelled;
+            if (!v.cancelled)
+                v.findings = verificationFindings(ia, report) + layerContentFindings(ia, indexed);
+            return v;
+        },
+        [this](Verified v) { showVerified(v); },
+        [this](qint64 done, qint64 total) { showProgress(tr("Verifying digests: %p%"), done, total); });
+}
+
+void MainWindow::showVerified(const Verified &v)
+{
+    hideProgress();
+    if (v.cancelled) {
+        m_verifiedPath.clear(); // try again next time
+        statusBar()->showMessage(tr("Verification cancelled."));
+        return;
+    }
+    m_findings += v.findings;
+    sortFindings(m_findings);
+    m_findingsPage->model()->setFindings(m_findings);
+    showVerdicts();
+    statusBar()->showMessage(v.findings.isEmpty()
+            ? tr("Verified: every layer matches its digests.")
+            : tr("Verified: %n layer problem(s) found.", nullptr, int(v.findings.size())));
+    Q_EMIT verified();
+}
+
+void MainWindow::tryLoaders(const TryLoadersOptions &options)
+{
+    if (m_tryJob.isRunning() || m_archive.path.isEmpty())
+        return;
+    m_tryCancel = std::make_shared<std::atomic<bool>>(false);
+    showProgress(tr("Trying loaders: %p%"), 0, 0);
+    statusBar()->showMessage(tr("Trying the loaders of this machine…"));
+    const QString path = m_archive.path;
+    m_tryPath = path;
+    const QList<LoaderVerdict> predicted = loaderVerdicts(m_archive, m_findings);
+    // The stage a loader is at reaches the status line with the progress.
+    auto stage = std::make_shared<std::pair<QMutex, QString>>();
+    TryLoadersOptions o = options;
+    o.stage = [stage](const QString &now) {
+        QMutexLocker lock(&stage->first);
+        stage->second = now;
+    };
+    const auto cancel = m_tryCancel;
+    m_tryJob.start(
+        [path, predicted, o, cancel](const Progress &job) {
+            // Runs to its end even when the window is gone: what a loader loaded is removed.
+            return lamina::tryLoaders(path, predicted, o, withCancel(job, cancel));
+        },
+        [this](TryLoadersResult result) { showTriedResult(result); },
+        [this, stage](qint64 done, qint64 total) {
+            showProgress(tr("Trying loaders: %p%"), done, total);
+            QMutexLocker lock(&stage->first);
+            if (!stage->second.isEmpty())
+                statusBar()->showMessage(tr("Trying loaders: %1…").arg(stage->second));
+        });
+}
+
+void MainWindow::showTriedResult(const TryLoadersResult &result)
+{
+    hideProgress();
+    m_tried = result;
+    m_triedPath = m_tryPath;
+    m_findingsPage->strip()->clearObserved();
+    showTried();
+    QStringList lines, differs, left;
+    for (const TriedLoader &t : std::as_const(m_tried.loaders)) {
+        lines << triedLoaderLine(t);
+        if (t.judged() && !t.matches())
+            differs << t.loader;
+        for (const QString &what : t.leftBehind)
+            left << t.loader + QStringLiteral(": ") + what;
+    }
+    QString html = QStringLiteral("<h3>%1</h3><ul>").arg(tr("The loaders of this machine").toHtmlEscaped());
+    for (const QString &line : std::as_const(lines))
+        html += QStringLiteral("<li>%1</li>").arg(line.toHtmlEscaped());
+    html += QStringLiteral("</ul>");
+    if (!left.isEmpty())
+        html += QStringLiteral("<p><b>%1</b><br>%2</p>")
+                    .arg(tr("Could not be removed again:").toHtmlEscaped(),
+                        left.join(QStringLiteral("\n")).toHtmlEscaped().replace(u'\n', QStringLiteral("<br>")));
+    m_findingsPage->clearSelection();
+    m_findingsPage->explanation()->setHtml(html);
+    if (m_tried.cancelled)
+        statusBar()->showMessage(tr("Trying the loaders was cancelled; what they loaded was removed."));
+    else if (!left.isEmpty())
+        statusBar()->showMessage(tr("Loaders tried, but something could not be removed: %1").arg(left.constFirst()));
+    else if (!differs.isEmpty())
+        statusBar()->showMessage(
+            tr("Loaders tried: %1 did otherwise than predicted.").arg(differs.join(QStringLiteral(", "))));
+    else
+        statusBar()->showMessage(tr("Loaders tried: each did as predicted."));
+    Q_EMIT loadersTried();
+}
+
+void MainWindow::openPath(const QString &path)
+{
+    // What runs is about the archive no longer shown: stopped, its results dropped.
+    cancelWork();
+    m_indexJob.cancel();
+    m_treeJob.cancel();
+    m_verifyJob.cancel();
+    hideProgress();
+    QSettings settings;
+    QStringList recent = settings.value(QStringLiteral("recent")).toStringList();
+    recent.removeAll(path);
+    recent.prepend(QFileInfo(path).absoluteFilePath());
+    settings.setValue(QStringLiteral("recent"), recent.mid(0, 10));
+    statusBar()->showMessage(tr("Reading %1…").arg(QFileInfo(path).fileName()));
+    m_progress->setRange(0, 0);
+    m_progress->setFormat(QString());
+    m_progress->show();
+    m_openJob.start(
+        [path](const Progress &) {
+            Opened o;
+            o.archive = openImageArchive(path);
+            o.findings = checkArchive(o.archive);
+            return o;
+        },
+        [this](Opened opened) {
+            m_progress->hide();
+            showOpened(opened);
+            Q_EMIT archiveLoaded();
+        });
+}
+
+void MainWindow::startIndexing(int image)
+{
+    *m_cancel = true; // the indexing and verification of what was shown before
+    m_cancel = std::make_shared<std::atomic<bool>>(false);
+    m_treeJob.cancel();
+    showProgress(tr("Indexing: %p%"), 0, 0);
+    statusBar()->showMessage(tr("Indexing the layers' files…"));
+    const ImageArchive ia = m_archive;
+    const auto cancel = m_cancel;
+    // Each layer shows its own figures as soon as it is read.
+    auto soFar = std::make_shared<IndexedSoFar>();
+    m_indexJob.start(
+        [ia, image, cancel, soFar](const Progress &job) {
+            Indexed result;
+            // The sizes are worked out while the layers are read (each layer merged as it arrives).
+            result.layers = indexImageLayers(
+                ia, image, {}, withCancel(job, cancel),
+                [soFar](int layer, const std::shared_ptr<const LayerIndex> &index) {
+                    QMutexLocker lock(&soFar->mutex);
+                    soFar->layers.append({ layer, index->fileCount, index->uncompressedSize });
+                },
+                &result.sizes);
+            if (result.layers.cancelled)
+                result.sizes = {}; // figures of a part of the layers would mislead
+            return result;
+        },
+        [this, soFar](Indexed indexed) {
+            showIndexedSoFar(*soFar);
+            showIndexed(indexed);
+        },
+        [this, soFar](qint64 done, qint64 total) {
+            showIndexedSoFar(*soFar);
+            showProgress(tr("Indexing: %p%"), done, total);
+        });
+}
+
+void MainWindow::showIndexedSoFar(IndexedSoFar &soFar)
+{
+    QMutexLocker lock(&soFar.mutex);
+    for (const auto &[layer, files, bytes] : std::as_const(soFar.layers))
+        m_layersPage->layersModel()->setLayerIndexed(layer, files, bytes);
+    soFar.layers.clear();
+}
+
+void MainWindow::showIndexed(const Indexed &indexed)
+{
+    hideProgress();
+    m_layers = indexed.layers;
+    if (m_layers.cancelled)
+        statusBar()->showMessage(tr("Indexing cancelled: the files of some layers are not shown."));
+    else
+        statusBar()->showMessage(m_layers.errors.isEmpty()
+                ? tr("All layers indexed.")
+                : tr("Indexed, with problems: %1").arg(m_layers.errors.constFirst()));
+    m_layersPage->layersModel()->setSizes(indexed.sizes);
+    if (!m_layers.cancelled)
+        m_composer->setBase(m_archive, m_image, m_layers.layers);
+    for (int c = 0; c < LayersModel::CreatedByColumn; ++c)
+        m_layersPage->layersView()->resizeColumnToContents(c);
+    if (m_layers.layers.isEmpty()) {
+        Q_EMIT layersIndexed();
+        if (!m_layers.cancelled)
+            startVerification();
+    } else {
+        showLayerTree();
+    }
+}
+
+void MainWindow::showLayerTree()
+{
+    const QModelIndex current = m_layersPage->layersView()->currentIndex();
+    const int top = int(m_layers.layers.size()) - 1;
+    const int layer = current.isValid() ? current.row() : top;
+    if (m_indexJob.isRunning() || layer < 0 || layer > top) {
+        m_treeJob.cancel();
+        m_layersPage->filesModel()->setTree(nullptr, -1);
+        return;
+    }
+    // Building a tree of a million entries takes longer than a frame: off the UI thread. A tree
+    // asked for later replaces this one, which is dropped when done.
+    const MergedTree::Layers layers = m_layers.layers;
+    m_treeJob.start(
+        [layers, layer](
+            const Progress &) { return std::make_shared<const MergedTree>(MergedTree::build(layers, layer)); },
+        [this, layer](std::shared_ptr<const MergedTree> tree) {
+            m_layersPage->filesModel()->setTree(tree, layer, m_layersPage->layerOnly()->isChecked());
+            m_layersPage->filesView()->header()->resizeSection(FileTreeModel::NameColumn, 320);
+            Q_EMIT layersIndexed();
+            if (!m_layers.cancelled)
+                startVerification(); // once per archive, after the files are on screen
+        });
+    m_chain->setHighlighted({ layer }, {});
+}
+
+void MainWindow::extractSelected()
+{
+    const MergedTree *tree = m_layersPage->filesModel()->tree();
+    const int node = m_layersPage->currentNode();
+    if (node < 0 || !tree || tree->node(node).removed)
+        return;
+    const QString dest
+        = QFileDialog::getExistingDirectory(this, tr("Extract %1 to").arg(QString::fromUtf8(tree->name(node))));
+    if (!dest.isEmpty())
+        extractTo(node, dest);
+}
+
+void MainWindow::extractTo(int node, const QString &dest)
+{
+    const std::shared_ptr<const MergedTree> tree = m_layersPage->filesModel()->sharedTree();
+    if (!tree || node < 0 || m_extractJob.isRunning())
+        return;
+    m_extractCancel = std::make_shared<std::atomic<bool>>(false);
+    const auto cancel = m_extractCancel;
+    const ImageArchive ia = m_archive;
+    const int image = m_image;
+    showProgress(tr("Extracting: %p%"), 0, 0);
+    statusBar()->showMessage(tr("Extracting %1…").arg(QString::fromUtf8(tree->name(node))));
+    m_extractJob.start(
+        [ia, image, tree, node, dest, cancel](const Progress &job) {
+            Extracted e;
+            e.dest = dest;
+            // What the extract makes is the node's name in `dest`: removed again when cancelled,
+            // unless it was there before (a folder extracted into keeps what it held).
+            const QString made = QDir(dest).filePath(QString::fromUtf8(tree->name(node)));
+            const QFileInfo before(made);
+            const bool existed = before.exists() || before.isSymLink();
+            e.result = extractNode(ia, image, *tree, node, dest, false, withCancel(job, cancel));
+            e.cancelled = *cancel;
+            if (e.cancelled && !existed) {
+                const QFileInfo after(made);
+                if (after.isDir() && !after.isSymLink())
+                    QDir(made).removeRecursively();
+                else if (after.exists() || after.isSymLink())
+                    QFile::remove(made);
+            }
+            return e;
+        },
+        [this](Extracted e) { showExtracted(e); },
+        [this](qint64 done, qint64 total) { showProgress(tr("Extracting: %p%"), done, total); });
+}
+
+void MainWindow::showExtracted(const Extracted &e)
+{
+    hideProgress();
+    const ExtractResult &r = e.result;
+    if (e.cancelled)
+        statusBar()->showMessage(tr("Extraction cancelled; what it had written was removed."));
+    else if (!r.ok())
+        QMessageBox::warning(this, tr("Extract"), r.error); // a command the user just gave: a dialog is right
+    else
+        statusBar()->showMessage(
+            tr("Extracted %1 file(s), %2 folder(s), %3 link(s) to %4%5")
+                .arg(r.files)
+                .arg(r.folders)
+                .arg(r.links)
+                .arg(e.dest, r.skipped.isEmpty() ? QString() : tr("; skipped %1").arg(r.skipped.size())));
+    Q_EMIT extracted(r.ok() && !e.cancelled);
 }
 
 void MainWindow::fillRecentMenu()
@@ -413,30 +611,6 @@ void MainWindow::fillRecentMenu()
         m_recentMenu->addAction(path, this, [this, path] { openPath(path); });
     if (recent.isEmpty())
         m_recentMenu->addAction(tr("(nothing yet)"))->setEnabled(false);
-}
-
-void MainWindow::extractSelected()
-{
-    const MergedTree *tree = m_layersPage->filesModel()->tree();
-    const int node = m_layersPage->currentNode();
-    if (node < 0 || !tree)
-        return;
-    if (tree->node(node).removed)
-        return;
-    const QString dest
-        = QFileDialog::getExistingDirectory(this, tr("Extract %1 to").arg(QString::fromUtf8(tree->name(node))));
-    if (dest.isEmpty())
-        return;
-    const ExtractResult r = extractNode(m_archive, m_image, *tree, node, dest, false);
-    if (!r.ok())
-        QMessageBox::warning(this, tr("Extract"), r.error); // a command the user just gave: a dialog is right
-    else
-        statusBar()->showMessage(
-            tr("Extracted %1 file(s), %2 folder(s), %3 link(s) to %4%5")
-                .arg(r.files)
-                .arg(r.folders)
-                .arg(r.links)
-                .arg(dest, r.skipped.isEmpty() ? QString() : tr("; skipped %1").arg(r.skipped.size())));
 }
 
 void MainWindow::showPage(Page page)
@@ -460,17 +634,11 @@ void MainWindow::selectFinding(int row)
     m_findingsPage->selectFinding(row);
 }
 
-void MainWindow::cancelWork()
-{
-    if (m_cancel)
-        m_cancel->store(true);
-}
-
 void MainWindow::askAndTryLoaders()
 {
     if (!m_archive.ok() && m_archive.path.isEmpty())
         return;
-    if (m_tryWatcher.isRunning()) {
+    if (m_tryJob.isRunning()) {
         statusBar()->showMessage(tr("The loaders are being tried already."));
         return;
     }
@@ -507,39 +675,6 @@ void MainWindow::askAndTryLoaders()
     tryLoaders(options);
 }
 
-void MainWindow::tryLoaders(const TryLoadersOptions &options)
-{
-    if (m_tryWatcher.isRunning() || m_archive.path.isEmpty())
-        return;
-    m_tryCancel = false;
-    m_tryDone = 0;
-    m_tryTotal = 0;
-    m_progress->setRange(0, 1000);
-    m_progress->setValue(0);
-    m_progress->setFormat(tr("Trying loaders: %p%"));
-    m_progress->show();
-    m_cancelButton->show();
-    statusBar()->showMessage(tr("Trying the loaders of this machine…"));
-    const QString path = m_archive.path;
-    m_tryPath = path;
-    const QList<LoaderVerdict> predicted = loaderVerdicts(m_archive, m_findings);
-    TryLoadersOptions o = options;
-    o.stage = [this](const QString &stage) {
-        QMetaObject::invokeMethod(
-            this, [this, stage] { statusBar()->showMessage(tr("Trying loaders: %1…").arg(stage)); },
-            Qt::QueuedConnection);
-    };
-    m_tryWatcher.setFuture(QtConcurrent::run(backgroundPool(), [this, path, predicted, o] {
-        Progress progress;
-        progress.cancel = &m_tryCancel;
-        progress.report = [this](qint64 done, qint64 total) {
-            m_tryDone = done;
-            m_tryTotal = total;
-        };
-        return lamina::tryLoaders(path, predicted, o, progress);
-    }));
-}
-
 void MainWindow::showTried()
 {
     if (m_triedPath != m_archive.path)
@@ -547,30 +682,6 @@ void MainWindow::showTried()
     for (const TriedLoader &t : std::as_const(m_tried.loaders))
         if (t.ran && t.range >= 0)
             m_findingsPage->strip()->setObserved(t.range, t.loaded ? tr("loads") : tr("refuses"), t.matches());
-}
-
-void MainWindow::openPath(const QString &path)
-{
-    if (m_openWatcher.isRunning())
-        return;
-    cancelWork();
-    m_tryCancel = true; // its results would be about the archive no longer shown
-    m_indexWatcher.waitForFinished();
-    m_verifyWatcher.waitForFinished();
-    QSettings settings;
-    QStringList recent = settings.value(QStringLiteral("recent")).toStringList();
-    recent.removeAll(path);
-    recent.prepend(QFileInfo(path).absoluteFilePath());
-    settings.setValue(QStringLiteral("recent"), recent.mid(0, 10));
-    statusBar()->showMessage(tr("Reading %1…").arg(QFileInfo(path).fileName()));
-    m_progress->setRange(0, 0);
-    m_progress->show();
-    m_openWatcher.setFuture(QtConcurrent::run(backgroundPool(), [path] {
-        Opened o;
-        o.archive = openImageArchive(path);
-        o.findings = checkArchive(o.archive);
-        return o;
-    }));
 }
 
 void MainWindow::chooseFile()
@@ -694,76 +805,6 @@ void MainWindow::selectImage(int image)
     m_layersPage->layersModel()->setImage(m_archive.images.at(image));
     m_layersPage->layersView()->resizeColumnsToContents();
     startIndexing(image);
-}
-
-void MainWindow::startIndexing(int image)
-{
-    cancelWork();
-    m_indexWatcher.waitForFinished();
-    m_cancel = std::make_shared<std::atomic<bool>>(false);
-    m_progressDone = 0;
-    m_progressTotal = 0;
-    m_progress->setRange(0, 1000);
-    m_progress->setValue(0);
-    m_progress->setFormat(tr("Indexing: %p%"));
-    m_progress->show();
-    m_cancelButton->show();
-    statusBar()->showMessage(tr("Indexing the layers' files…"));
-    const ImageArchive ia = m_archive;
-    auto cancel = m_cancel;
-    const int generation = ++m_generation;
-    m_indexWatcher.setFuture(QtConcurrent::run(backgroundPool(), [this, ia, image, cancel, generation] {
-        Progress progress;
-        progress.cancel = cancel.get();
-        progress.report = [this](qint64 done, qint64 total) {
-            m_progressDone = done;
-            m_progressTotal = total;
-        };
-        Indexed result;
-        // Each layer shows its own figures as soon as it is read.
-        // The sizes are worked out while the layers are read (each layer merged as it arrives).
-        result.layers = indexImageLayers(
-            ia, image, {}, progress,
-            [this, generation](int layer, const std::shared_ptr<const LayerIndex> &index) {
-                const int files = index->fileCount;
-                const qint64 bytes = index->uncompressedSize;
-                QMetaObject::invokeMethod(
-                    this,
-                    [this, layer, files, bytes, generation] {
-                        if (generation == m_generation)
-                            m_layersPage->layersModel()->setLayerIndexed(layer, files, bytes);
-                    },
-                    Qt::QueuedConnection);
-            },
-            &result.sizes);
-        if (result.layers.cancelled)
-            result.sizes = {}; // figures of a part of the layers would mislead
-        return result;
-    }));
-}
-
-void MainWindow::showLayerTree()
-{
-    const QModelIndex current = m_layersPage->layersView()->currentIndex();
-    const int top = int(m_layers.layers.size()) - 1;
-    const int layer = current.isValid() ? current.row() : top;
-    if (m_indexWatcher.isRunning() || layer < 0 || layer > top) {
-        m_layersPage->filesModel()->setTree(nullptr, -1);
-        return;
-    }
-    // Building a tree of a million entries takes longer than a frame: off the UI thread, and the
-    // UI thread never waits for one (with both cores busy that was a stall of a second): the one
-    // being built is dropped when done, and this one built then.
-    if (m_treeWatcher.isRunning()) {
-        m_treeAgain = true;
-        return;
-    }
-    m_treeAgain = false;
-    m_treeLayer = layer;
-    const MergedTree::Layers layers = m_layers.layers;
-    m_treeWatcher.setFuture(QtConcurrent::run(backgroundPool(),
-        [layers, layer] { return std::make_shared<const MergedTree>(MergedTree::build(layers, layer)); }));
-    m_chain->setHighlighted({ layer }, {});
 }
 
 void MainWindow::showFinding(int row)

@@ -3,10 +3,11 @@
 
 #include "check/finding.h"
 #include "check/tryloaders.h"
+#include "common/latestjob.h"
 #include "format/imagearchive.h"
+#include "layers/extract.h"
 #include "layers/imagelayers.h"
 
-#include <QFutureWatcher>
 #include <QMainWindow>
 
 #include <atomic>
@@ -39,6 +40,7 @@ class FileTreeModel;
 class FindingsModel;
 class LayersModel;
 class LoaderStrip;
+struct IndexedSoFar;
 
 /// The inspector: the images of an archive; its legacy chain beside its manifest list (and OCI
 /// manifest); the findings, each explained; the layers with their files, merged or alone, and a
@@ -74,12 +76,18 @@ public:
     /// File ▸ Try Loaders: asks before using Docker, then tryLoaders().
     void askAndTryLoaders();
     const TryLoadersResult &triedLoaders() const { return m_tried; }
+    /// Extracts node `node` of the files shown into `dest` in the background (progress and
+    /// Cancel in the status bar; a cancelled extract removes what it wrote).
+    void extractTo(int node, const QString &dest);
+    /// Stops what runs: indexing, verifying, trying the loaders, extracting.
+    void cancelWork();
 
 Q_SIGNALS:
     void archiveLoaded(); ///< metadata and findings are shown
     void layersIndexed(); ///< the current image's layers are indexed (or could not be) and the files shown
     void verified(); ///< every layer was hashed; the findings include what only hashing shows
     void loadersTried(); ///< tryLoaders() is done (or was cancelled)
+    void extracted(bool ok); ///< extractTo() is done; false when it failed or was cancelled
 
 protected:
     void dragEnterEvent(QDragEnterEvent *event) override;
@@ -106,40 +114,49 @@ private:
     void showFinding(int row);
     void showVerdicts();
     void showLoaderRange(int range);
-    void cancelWork();
 
     ImageArchive m_archive;
     QList<Finding> m_findings;
     int m_image = -1;
     ImageLayers m_layers;
-    QFutureWatcher<Opened> m_openWatcher;
     struct Indexed
     {
         ImageLayers layers;
         ImageSizes sizes; ///< computed in the worker too: it needs a whole merged tree
     };
-    QFutureWatcher<Indexed> m_indexWatcher;
-    QFutureWatcher<std::shared_ptr<const MergedTree>> m_treeWatcher;
-    QFutureWatcher<QList<Finding>> m_verifyWatcher;
-    QFutureWatcher<TryLoadersResult> m_tryWatcher;
-    std::atomic<bool> m_tryCancel { false };
-    std::atomic<qint64> m_tryDone { 0 }, m_tryTotal { 0 };
+    struct Verified
+    {
+        QList<Finding> findings;
+        bool cancelled = false;
+    };
+    struct Extracted
+    {
+        ExtractResult result;
+        QString dest;
+        bool cancelled = false;
+    };
+    void showProgress(const QString &format, qint64 done, qint64 total);
+    void hideProgress();
+    void showIndexedSoFar(IndexedSoFar &soFar);
+    void showIndexed(const Indexed &indexed);
+    void showVerified(const Verified &verified);
+    void showTriedResult(const TryLoadersResult &result);
+    void showExtracted(const Extracted &extracted);
+    void startVerification();
+    void showTried();
+    void fillRecentMenu();
+    void extractSelected();
+
+    // The Cancel button's flags, one per kind of work: a cancelled job is still delivered.
+    std::shared_ptr<std::atomic<bool>> m_cancel = std::make_shared<std::atomic<bool>>(false); ///< index, verify
+    std::shared_ptr<std::atomic<bool>> m_tryCancel = std::make_shared<std::atomic<bool>>(false);
+    std::shared_ptr<std::atomic<bool>> m_extractCancel = std::make_shared<std::atomic<bool>>(false);
     TryLoadersResult m_tried;
     QString m_triedPath; ///< the archive m_tried is about
     QString m_tryPath; ///< the archive being tried
-    void showTried();
-    std::atomic<bool> m_verifyCancelled { false };
-    int m_generation = 0; ///< bumped per indexing run, so late results of an earlier run are dropped
     QString m_verifiedPath; ///< verification runs once per opened archive
-    void startVerification();
-    int m_treeLayer = -1;
-    bool m_treeAgain = false; ///< a tree was asked for while another was being built
     QMenu *m_recentMenu = nullptr;
     std::unique_ptr<QTemporaryDir> m_dragDir; ///< files dragged out are written here first
-    void fillRecentMenu();
-    void extractSelected();
-    std::shared_ptr<std::atomic<bool>> m_cancel;
-    std::atomic<qint64> m_progressDone { 0 }, m_progressTotal { 0 };
 
     QLabel *m_banner = nullptr;
     QLabel *m_summary = nullptr;
@@ -157,6 +174,13 @@ private:
     ArchiveMapPage *m_archiveMap = nullptr;
     QProgressBar *m_progress = nullptr;
     QPushButton *m_cancelButton = nullptr;
+    // Last: destroyed first, so that no delivery reaches the widgets as they go.
+    LatestJob<Opened> m_openJob { this };
+    LatestJob<Indexed> m_indexJob { this };
+    LatestJob<std::shared_ptr<const MergedTree>> m_treeJob { this };
+    LatestJob<Verified> m_verifyJob { this };
+    LatestJob<TryLoadersResult> m_tryJob { this };
+    LatestJob<Extracted> m_extractJob { this };
 };
 
 } // namespace lamina

@@ -523,11 +523,18 @@ void MainWindow::showLayerTree()
         return;
     }
     // Building a tree of a million entries takes longer than a frame: off the UI thread. A tree
-    // asked for later replaces this one, which is dropped when done.
+    // asked for later replaces this one, which is dropped when done. One is built at a time (each
+    // can take hundreds of megabytes): clicking through the layers does not start a build per
+    // click, as those superseded while they wait are skipped.
     const MergedTree::Layers layers = m_layers.layers;
     m_treeJob.start(
-        [layers, layer](
-            const Progress &) { return std::make_shared<const MergedTree>(MergedTree::build(layers, layer)); },
+        [layers, layer](const Progress &job) -> std::shared_ptr<const MergedTree> {
+            static QMutex building;
+            QMutexLocker lock(&building);
+            if (job.cancelled())
+                return {};
+            return std::make_shared<const MergedTree>(MergedTree::build(layers, layer));
+        },
         [this, layer](std::shared_ptr<const MergedTree> tree) {
             m_layersPage->filesModel()->setTree(tree, layer, m_layersPage->layerOnly()->isChecked());
             m_layersPage->filesView()->header()->resizeSection(FileTreeModel::NameColumn, 320);
@@ -846,43 +853,11 @@ void MainWindow::showLoaderRange(int range)
         return;
     }
     const LoaderVerdict &v = m_findingsPage->strip()->verdicts().at(range);
-    const LoaderRange &r = loaderRanges().at(v.range);
     m_findingsPage->model()->setMarked(v.because);
     // The details show the range, not a finding: a finding selected now shows itself again.
     m_findingsPage->clearSelection();
-    QString html = QStringLiteral("<h3>%1: %2</h3>")
-                       .arg(r.label.toHtmlEscaped(), verdictName(v.verdict).replace(u'-', u' ').toHtmlEscaped());
-    if (!v.message.isEmpty())
-        html += QStringLiteral("<p>It prints: <code>%1</code></p>").arg(v.message.toHtmlEscaped());
-    if (v.because.isEmpty()) {
-        html += QStringLiteral("<p>%1</p>").arg(tr("No finding concerns what this loader reads.").toHtmlEscaped());
-    } else {
-        html += QStringLiteral("<p>%1</p><ul>")
-                    .arg((v.verdict == Verdict::Refuses ? tr("It refuses the archive because of:")
-                                                        : tr("It loads another image than described because of:"))
-                             .toHtmlEscaped());
-        for (int i = 0; i < m_findings.size(); ++i) {
-            const Finding &f = m_findings.at(i);
-            if (!v.because.contains(f.code))
-                continue;
-            html += QStringLiteral("<li><a href='finding:%1'><code>%2</code></a> — %3</li>")
-                        .arg(i)
-                        .arg(f.code, f.message.toHtmlEscaped());
-        }
-        html += QStringLiteral("</ul>");
-    }
-    html += QStringLiteral("<p>%1</p><p>%2</p>")
-                .arg((r.observed ? tr("Checked against the real loader by the tests here (docs/loaders.md).")
-                                 : tr("Not run here: predicted from the loader's source."))
-                         .toHtmlEscaped(),
-                    tr("Source: %1").arg(r.source).toHtmlEscaped());
-    if (m_triedPath == m_archive.path)
-        for (const TriedLoader &t : std::as_const(m_tried.loaders))
-            if (t.range == v.range && t.ran)
-                html += QStringLiteral("<p><b>%1</b> %2</p><pre>%3</pre>")
-                            .arg(tr("Tried here:").toHtmlEscaped(), triedLoaderLine(t).toHtmlEscaped(),
-                                t.output.toHtmlEscaped());
-    m_findingsPage->explanation()->setHtml(html);
+    m_findingsPage->explanation()->setHtml(FindingsPage::loaderRangeHtml(
+        v, m_findings, m_triedPath == m_archive.path ? m_tried.loaders : QList<TriedLoader>()));
     for (int i = 0; i < m_findings.size(); ++i)
         if (m_findingsPage->model()->isMarked(i)) {
             m_findingsPage->scrollToFinding(i);

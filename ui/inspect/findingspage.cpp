@@ -101,4 +101,42 @@ QString FindingsPage::findingHtml(const Finding &f)
     return html;
 }
 
+QString FindingsPage::loaderRangeHtml(
+    const LoaderVerdict &v, const QList<Finding> &findings, const QList<TriedLoader> &tried)
+{
+    const LoaderRange &r = loaderRanges().at(v.range);
+    QString html = QStringLiteral("<h3>%1: %2</h3>")
+                       .arg(r.label.toHtmlEscaped(), verdictName(v.verdict).replace(u'-', u' ').toHtmlEscaped());
+    if (!v.message.isEmpty())
+        html += QStringLiteral("<p>It prints: <code>%1</code></p>").arg(v.message.toHtmlEscaped());
+    if (v.because.isEmpty()) {
+        html += QStringLiteral("<p>%1</p>").arg(tr("No finding concerns what this loader reads.").toHtmlEscaped());
+    } else {
+        html += QStringLiteral("<p>%1</p><ul>")
+                    .arg((v.verdict == Verdict::Refuses ? tr("It refuses the archive because of:")
+                                                        : tr("It loads another image than described because of:"))
+                             .toHtmlEscaped());
+        for (int i = 0; i < findings.size(); ++i) {
+            const Finding &f = findings.at(i);
+            if (!v.because.contains(f.code))
+                continue;
+            html += QStringLiteral("<li><a href='finding:%1'><code>%2</code></a> — %3</li>")
+                        .arg(i)
+                        .arg(f.code, f.message.toHtmlEscaped());
+        }
+        html += QStringLiteral("</ul>");
+    }
+    html += QStringLiteral("<p>%1</p><p>%2</p>")
+                .arg((r.observed ? tr("Checked against the real loader by the tests here (docs/loaders.md).")
+                                 : tr("Not run here: predicted from the loader's source."))
+                         .toHtmlEscaped(),
+                    tr("Source: %1").arg(r.source).toHtmlEscaped());
+    for (const TriedLoader &t : tried)
+        if (t.range == v.range && t.ran)
+            html += QStringLiteral("<p><b>%1</b> %2</p><pre>%3</pre>")
+                        .arg(tr("Tried here:").toHtmlEscaped(), triedLoaderLine(t).toHtmlEscaped(),
+                            t.output.toHtmlEscaped());
+    return html;
+}
+
 } // namespace lamina

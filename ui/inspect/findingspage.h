@@ -2,6 +2,8 @@
 #pragma once
 
 #include "check/finding.h"
+#include "check/loaders.h"
+#include "check/tryloaders.h"
 
 #include <QWidget>
 
@@ -34,6 +36,10 @@ public:
 
     /// What the explanation shows for `finding`: its catalogue entry and each loader's reaction.
     static QString findingHtml(const Finding &finding);
+    /// What the explanation shows for a loader's verdict: why (each finding a link that selects
+    /// it), where the prediction comes from, and what the loader did when `tried` here.
+    static QString loaderRangeHtml(
+        const LoaderVerdict &verdict, const QList<Finding> &findings, const QList<TriedLoader> &tried);
 
 Q_SIGNALS:
     /// The selected finding (an index into the findings set), -1 when none.

@@ -9,6 +9,7 @@
 #include "findingsmodel.h"
 #include "format/memberroles.h"
 #include "inspect/archivemapmodel.h"
+#include "inspect/archivemappage.h"
 #include "inspect/layerspage.h"
 #include "layers/extract.h"
 #include "layersmodel.h"
@@ -407,7 +408,9 @@ void TestMainWindow::archiveMapShowsRolesAndReaders()
     const QModelIndexList hits = model->match(model->index(0, ArchiveMapModel::MemberColumn), Qt::DisplayRole,
         QStringLiteral("manifest.json"), 1, Qt::MatchExactly);
     QCOMPARE(hits.size(), 1);
+    QSignalSpy memberShown(w.findChild<ArchiveMapPage *>(), &ArchiveMapPage::memberShown);
     view->setCurrentIndex(hits.constFirst());
+    QVERIFY(memberShown.wait(30000));
     const QString raw = w.findChild<QPlainTextEdit *>(QStringLiteral("memberContent"))->toPlainText();
     QVERIFY2(raw.contains(QStringLiteral("\n    {\n")), qPrintable(raw.left(200)));
     QVERIFY(raw.contains(QStringLiteral("bazel/v1/tarball:test_image_3")));

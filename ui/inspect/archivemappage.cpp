@@ -45,6 +45,7 @@ ArchiveMapPage::ArchiveMapPage(QWidget *parent)
 void ArchiveMapPage::setArchive(const ImageArchive &archive)
 {
     m_archive = archive;
+    m_memberJob.cancel();
     m_raw->clear();
     m_model->setRows(memberRows(archive));
     for (int c = 0; c < ArchiveMapModel::MemberColumn; ++c)
@@ -61,31 +62,37 @@ void ArchiveMapPage::setMarked(const QStringList &paths)
 void ArchiveMapPage::showMember(int member)
 {
     if (member < 0 || !m_archive.archive) {
+        m_memberJob.cancel();
         m_raw->clear();
         return;
     }
-    // Metadata members are small; a layer is read for its first bytes only (Archive::read
-    // refuses more than the limit without reading).
-    const Archive &ar = *m_archive.archive;
+    // Read off the UI thread: a member of a compressed archive is decompressed up to it.
+    const std::shared_ptr<const Archive> archive = m_archive.archive;
+    m_memberJob.start([archive, member](const Progress &) { return memberText(*archive, member); },
+        [this](QString text) {
+            m_raw->setPlainText(text);
+            Q_EMIT memberShown();
+        });
+}
+
+QString ArchiveMapPage::memberText(const Archive &ar, int member)
+{
     const Archive::Resolved r = ar.resolve(ar.member(member).path);
-    if (r.index < 0) {
-        m_raw->setPlainText(r.error);
-        return;
-    }
+    if (r.index < 0)
+        return r.error;
+    // Metadata members are small; a layer shows its first bytes only (Archive::read refuses
+    // more than it is allowed without reading).
     const Member &m = ar.member(r.index);
     const Archive::ReadResult data = ar.read(r.index, std::min<qint64>(m.size, 4 << 20));
-    if (!data.ok()) {
-        m_raw->setPlainText(hexDump(ar.head(r.index)) + tr("\n(%1 bytes in all)").arg(m.size));
-        return;
-    }
+    if (!data.ok())
+        return hexDump(ar.head(r.index)) + tr("\n(%1 bytes in all)").arg(m.size);
     QJsonParseError err;
     const QJsonDocument doc = QJsonDocument::fromJson(data.data, &err);
     if (err.error == QJsonParseError::NoError)
-        m_raw->setPlainText(QString::fromUtf8(doc.toJson(QJsonDocument::Indented)));
-    else if (const TextKind kind = sniffText(data.data); kind != TextKind::Binary)
-        m_raw->setPlainText(decodeText(data.data, kind));
-    else
-        m_raw->setPlainText(hexDump(data.data.left(16 * 1024)));
+        return QString::fromUtf8(doc.toJson(QJsonDocument::Indented));
+    if (const TextKind kind = sniffText(data.data); kind != TextKind::Binary)
+        return decodeText(data.data, kind);
+    return hexDump(data.data.left(16 * 1024));
 }
 
 } // namespace lamina

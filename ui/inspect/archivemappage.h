@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "common/latestjob.h"
 #include "format/imagearchive.h"
 
 #include <QSplitter>
@@ -25,6 +26,11 @@ public:
     /// Marks the members a finding concerns.
     void setMarked(const QStringList &paths);
     ArchiveMapModel *model() const { return m_model; }
+    /// What the content pane shows for `member`: JSON indented, text as is, else a hex dump.
+    static QString memberText(const Archive &archive, int member);
+
+Q_SIGNALS:
+    void memberShown(); ///< the selected member's content is on screen
 
 private:
     void showMember(int member);
@@ -33,6 +39,7 @@ private:
     ArchiveMapModel *m_model = nullptr;
     QTableView *m_members = nullptr;
     QPlainTextEdit *m_raw = nullptr;
+    LatestJob<QString> m_memberJob { this };
 };
 
 } // namespace lamina

@@ -9,8 +9,11 @@
 #include <QElapsedTimer>
 #include <QIcon>
 #include <QTimer>
-#include <QTreeWidget>
 
+#include <QTreeWidget>
+#include <algorithm>
+
+#include <algorithm>
 #include <cstdio>
 
 namespace {
@@ -73,7 +76,7 @@ int screenshot(QApplication &app, const QStringList &args)
             if (!composer->previewPending())
                 grab();
         });
-        window.showPage(1);
+        window.showPage(lamina::MainWindow::ComposePage);
         QString error;
         // A picture of the preview, never an export: the documentation's demo file reads the
         // project's own folders beside it (docs/screenshots/compose-demo.json).
@@ -86,7 +89,7 @@ int screenshot(QApplication &app, const QStringList &args)
         return result;
     }
     auto save = [&] {
-        window.showTab(tab);
+        window.showTab(lamina::MainWindow::Tab(std::clamp(tab, 0, int(lamina::MainWindow::ArchiveMapTab))));
         if (finding >= 0)
             window.selectFinding(finding);
         QTimer::singleShot(200, &window, [&] {

@@ -31,6 +31,8 @@ public:
     /// marked, by path, and what they removed is shown struck out.
     void setComposedTree(std::shared_ptr<const MergedTree> tree, int firstNew, QHash<QByteArray, Change> changes);
     const MergedTree *tree() const { return m_tree.get(); }
+    /// The tree shown, for work that outlives this model (an extract running in the background).
+    std::shared_ptr<const MergedTree> sharedTree() const { return m_tree; }
     /// The index of a path ("etc/x"), or an invalid index.
     QModelIndex indexOfPath(const QByteArray &path) const;
 

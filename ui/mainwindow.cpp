@@ -10,17 +10,26 @@
 #include "filetreemodel.h"
 #include "findingsmodel.h"
 #include "format/inspectreport.h"
+#include "inspect/archivemappage.h"
+#include "inspect/chainpage.h"
+#include "inspect/configpage.h"
+#include "inspect/findingspage.h"
+#include "inspect/layerspage.h"
+#include "inspect/pagelayout.h"
 #include "jsonhighlighter.h"
 #include "layers/extract.h"
 #include "layersmodel.h"
 #include "loaderstrip.h"
 #include "util/checkedsize.h"
+#include "util/textsniff.h"
 
 #include <QCheckBox>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QDir>
 #include <QDragEnterEvent>
 #include <QDropEvent>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFontDatabase>
@@ -34,6 +43,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QMutex>
 #include <QPixmap>
 #include <QPlainTextEdit>
 #include <QProgressBar>
@@ -55,42 +65,38 @@
 #include <QTreeView>
 #include <QTreeWidget>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
+
+#include <tuple>
 
 namespace lamina {
 
 namespace {
 
-QWidget *withLabel(const QString &label, QWidget *content, QWidget *extra = nullptr)
+/// The job's Progress, with `cancel` (the flag the window's Cancel button sets) as what the work
+/// polls: a job superseded or abandoned with its window sets it at its next report, so one flag
+/// stops the work either way, and a job cancelled by the user is still delivered (and says so).
+Progress withCancel(const Progress &job, const std::shared_ptr<std::atomic<bool>> &cancel)
 {
-    auto *w = new QWidget;
-    auto *l = new QVBoxLayout(w);
-    l->setContentsMargins(0, 0, 0, 0);
-    auto *title = new QLabel(QStringLiteral("<b>%1</b>").arg(label));
-    l->addWidget(title);
-    if (extra)
-        l->addWidget(extra);
-    l->addWidget(content, 1);
-    return w;
-}
-
-QString hexDump(const QByteArray &data)
-{
-    QString out;
-    for (qsizetype off = 0; off < data.size(); off += 16) {
-        const QByteArray row = data.mid(off, 16);
-        QString ascii;
-        for (char c : row)
-            ascii += (c >= 32 && c < 127) ? QLatin1Char(c) : QLatin1Char('.');
-        out += QStringLiteral("%1  %2  %3\n")
-                   .arg(off, 8, 16, QLatin1Char('0'))
-                   .arg(QString::fromLatin1(row.toHex(' ')), -47)
-                   .arg(ascii);
-    }
-    return out;
+    if (job.cancelled())
+        *cancel = true;
+    Progress p;
+    p.cancel = cancel.get();
+    p.report = [job, cancel](qint64 done, qint64 total) {
+        if (job.cancelled())
+            *cancel = true;
+        job.update(done, total);
+    };
+    return p;
 }
 
 } // namespace
+
+/// Layers indexed so far, handed from the indexing thread to the window as they come.
+struct IndexedSoFar
+{
+    QMutex mutex;
+    QList<std::tuple<int, int, qint64>> layers; ///< layer, files, bytes
+};
 
 MainWindow::MainWindow(QWidget *parent)
     : QMainWindow(parent)
@@ -98,22 +104,7 @@ MainWindow::MainWindow(QWidget *parent)
     setWindowTitle(QStringLiteral("Lamina"));
     setAcceptDrops(true);
     resize(1400, 900);
-
-    QMenu *file = menuBar()->addMenu(tr("&File"));
-    file->addAction(tr("&Open Archive…"), QKeySequence::Open, this, &MainWindow::chooseFile);
-    file->addAction(
-        tr("Open &Layout Folder…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), this, &MainWindow::chooseFolder);
-    m_recentMenu = file->addMenu(tr("Open &Recent"));
-    connect(m_recentMenu, &QMenu::aboutToShow, this, &MainWindow::fillRecentMenu);
-    file->addAction(tr("&Reload"), QKeySequence::Refresh, this, [this] {
-        if (!m_archive.path.isEmpty())
-            openPath(m_archive.path);
-    });
-    file->addSeparator();
-    file->addAction(tr("&Compose on This Image"), QKeySequence(Qt::CTRL | Qt::Key_K), this, [this] { showPage(1); });
-    file->addAction(tr("&Try Loaders…"), QKeySequence(Qt::CTRL | Qt::Key_L), this, &MainWindow::askAndTryLoaders);
-    file->addSeparator();
-    file->addAction(tr("&Close Window"), QKeySequence::Close, this, &QWidget::close);
+    buildMenus();
 
     m_banner = new QLabel;
     m_banner->setObjectName(QStringLiteral("banner"));
@@ -126,147 +117,68 @@ MainWindow::MainWindow(QWidget *parent)
     m_summary->setWordWrap(true);
     m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
+    // The composer is a page of its own: it needs the whole window for its preview.
+    m_composer = new ComposerPanel;
+    m_composer->setObjectName(QStringLiteral("composer"));
+    m_pages = new QTabWidget;
+    m_pages->setObjectName(QStringLiteral("pages"));
+    m_pages->setDocumentMode(true);
+    m_pages->insertTab(InspectPage, buildInspector(), tr("Inspect"));
+    m_pages->insertTab(ComposePage, m_composer, tr("Compose"));
+
+    auto *central = new QWidget;
+    auto *layout = new QVBoxLayout(central);
+    layout->addWidget(m_banner);
+    layout->addWidget(m_summary);
+    layout->addWidget(m_pages, 1);
+    setCentralWidget(central);
+    buildStatusBar();
+    connectPages();
+
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    for (QSplitter *splitter : findChildren<QSplitter *>())
+        if (!splitter->objectName().isEmpty())
+            splitter->restoreState(settings.value(QStringLiteral("window/") + splitter->objectName()).toByteArray());
+}
+
+void MainWindow::buildMenus()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("&Open Archive…"), QKeySequence::Open, this, &MainWindow::chooseFile);
+    file->addAction(
+        tr("Open &Layout Folder…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), this, &MainWindow::chooseFolder);
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    connect(m_recentMenu, &QMenu::aboutToShow, this, &MainWindow::fillRecentMenu);
+    file->addAction(tr("&Reload"), QKeySequence::Refresh, this, [this] {
+        if (!m_archive.path.isEmpty())
+            openPath(m_archive.path);
+    });
+    file->addSeparator();
+    file->addAction(
+        tr("&Compose on This Image"), QKeySequence(Qt::CTRL | Qt::Key_K), this, [this] { showPage(ComposePage); });
+    file->addAction(tr("&Try Loaders…"), QKeySequence(Qt::CTRL | Qt::Key_L), this, &MainWindow::askAndTryLoaders);
+    file->addSeparator();
+    file->addAction(tr("&Close Window"), QKeySequence::Close, this, &QWidget::close);
+}
+
+QWidget *MainWindow::buildInspector()
+{
     m_images = new QTreeWidget;
     m_images->setObjectName(QStringLiteral("images"));
     m_images->setHeaderLabels({ tr("Image"), tr("Platform"), tr("Layers"), tr("Size") });
     m_images->setRootIsDecorated(false);
-
-    // The chain beside the manifest list.
-    m_chain = new ChainView;
-    auto *chainScroll = new QScrollArea;
-    chainScroll->setWidget(m_chain);
-    chainScroll->setWidgetResizable(false);
-    chainScroll->setBackgroundRole(QPalette::Base);
-
-    // Layers and files.
-    m_layersModel = new LayersModel(this);
-    m_layersView = new QTableView;
-    m_layersView->setObjectName(QStringLiteral("layers"));
-    m_layersView->setModel(m_layersModel);
-    m_layersView->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_layersView->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_layersView->verticalHeader()->hide();
-    m_layersView->horizontalHeader()->setStretchLastSection(true);
-    m_layersView->setAlternatingRowColors(true);
-    m_layersView->setWordWrap(false);
-    m_layersView->verticalHeader()->setDefaultSectionSize(m_layersView->fontMetrics().height() + 8);
-
-    m_filesModel = new FileTreeModel(this);
-    m_filesProxy = new QSortFilterProxyModel(this);
-    m_filesProxy->setSourceModel(m_filesModel);
-    m_filesProxy->setSortRole(FileTreeModel::SortRole);
-    m_filesProxy->setRecursiveFilteringEnabled(true);
-    m_filesProxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
-    m_filesView = new QTreeView;
-    m_filesView->setObjectName(QStringLiteral("files"));
-    m_filesView->setModel(m_filesProxy);
-    m_filesView->setSortingEnabled(true);
-    m_filesView->setUniformRowHeights(true);
-    m_filesView->sortByColumn(FileTreeModel::SizeColumn, Qt::DescendingOrder);
-    m_filter = new QLineEdit;
-    m_filter->setObjectName(QStringLiteral("filter"));
-    m_filter->setPlaceholderText(tr("Filter files (Ctrl+F)"));
-    m_filter->setClearButtonEnabled(true);
-    auto *findShortcut = new QAction(this);
-    findShortcut->setShortcut(QKeySequence::Find);
-    connect(findShortcut, &QAction::triggered, m_filter, qOverload<>(&QWidget::setFocus));
-    addAction(findShortcut);
-    m_regex = new QCheckBox(tr("Regex"));
-    m_layerOnly = new QCheckBox(tr("This layer only"));
-    m_layerOnly->setObjectName(QStringLiteral("layerOnly"));
-    auto *filterRow = new QWidget;
-    auto *fl = new QHBoxLayout(filterRow);
-    fl->setContentsMargins(0, 0, 0, 0);
-    fl->addWidget(m_filter, 1);
-    fl->addWidget(m_regex);
-    fl->addWidget(m_layerOnly);
-    m_preview = new QPlainTextEdit;
-    m_preview->setObjectName(QStringLiteral("preview"));
-    m_preview->setReadOnly(true);
-    m_preview->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    m_preview->setPlaceholderText(tr("Select a file to preview it."));
-    m_imagePreview = new QLabel;
-    m_imagePreview->setAlignment(Qt::AlignCenter);
-    m_imagePreview->hide();
-    auto *previewBox = new QWidget;
-    auto *pl = new QVBoxLayout(previewBox);
-    pl->setContentsMargins(0, 0, 0, 0);
-    pl->addWidget(m_preview);
-    pl->addWidget(m_imagePreview);
-
-    auto *filesSplit = new QSplitter(Qt::Horizontal);
-    filesSplit->setObjectName(QStringLiteral("filesSplit"));
-    filesSplit->addWidget(withLabel(tr("Files"), m_filesView, filterRow));
-    filesSplit->addWidget(withLabel(tr("Preview"), previewBox));
-    filesSplit->setSizes({ 700, 400 });
-    auto *layersSplit = new QSplitter(Qt::Vertical);
-    layersSplit->setObjectName(QStringLiteral("layersSplit"));
-    layersSplit->addWidget(
-        withLabel(tr("Layers, bottom (0) to top — select one to see the files at that layer"), m_layersView));
-    layersSplit->addWidget(filesSplit);
-    layersSplit->setSizes({ 260, 440 });
-
-    // Archive map.
-    m_members = new QTreeWidget;
-    m_members->setObjectName(QStringLiteral("members"));
-    // Role first: what a member is matters more than its (often 64-hex) name.
-    m_members->setHeaderLabels({ tr("Role"), tr("Read by"), tr("Size"), tr("Member") });
-    m_members->setRootIsDecorated(false);
-    m_raw = new QPlainTextEdit;
-    m_raw->setReadOnly(true);
-    m_raw->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    new JsonHighlighter(m_raw->document());
-    auto *mapSplit = new QSplitter(Qt::Horizontal);
-    mapSplit->setObjectName(QStringLiteral("mapSplit"));
-    mapSplit->addWidget(m_members);
-    mapSplit->addWidget(m_raw);
-    mapSplit->setSizes({ 700, 500 });
-
-    m_config = new QTextBrowser;
-    m_config->setObjectName(QStringLiteral("config"));
-
+    m_chainPage = new ChainPage;
+    m_chain = m_chainPage->chain();
+    m_layersPage = new LayersPage;
+    m_configPage = new ConfigPage;
+    m_archiveMap = new ArchiveMapPage;
+    m_findingsPage = new FindingsPage;
     m_tabs = new QTabWidget;
-    m_tabs->addTab(chainScroll, tr("Chain ⇄ manifest"));
-    m_tabs->addTab(layersSplit, tr("Layers && files"));
-    m_tabs->addTab(m_config, tr("Config && history"));
-    m_tabs->addTab(mapSplit, tr("Archive map"));
-
-    // Findings.
-    m_findingsModel = new FindingsModel(this);
-    m_findingsProxy = new QSortFilterProxyModel(this);
-    m_findingsProxy->setSourceModel(m_findingsModel);
-    m_findingsProxy->setFilterRole(FindingsModel::SeverityRole);
-    m_findingsView = new QTableView;
-    m_findingsView->setObjectName(QStringLiteral("findings"));
-    m_findingsView->setModel(m_findingsProxy);
-    m_findingsView->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_findingsView->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_findingsView->verticalHeader()->hide();
-    m_findingsView->horizontalHeader()->setStretchLastSection(true);
-    m_findingsView->setWordWrap(false);
-    auto *severity = new QComboBox;
-    severity->addItems({ tr("All findings"), tr("Errors"), tr("Errors and warnings") });
-    connect(severity, &QComboBox::currentIndexChanged, this, [this](int i) {
-        m_findingsProxy->setFilterRegularExpression(i == 0 ? QString()
-                : i == 1                                   ? QStringLiteral("^0$")
-                                                           : QStringLiteral("^[01]$"));
-    });
-    m_explanation = new QTextBrowser;
-    m_explanation->setObjectName(QStringLiteral("explanation"));
-    m_explanation->setPlaceholderText(tr("Select a finding to see what it means and what each loader does."));
-    m_explanation->setOpenLinks(false); // its links select findings
-    connect(m_explanation, &QTextBrowser::anchorClicked, this, [this](const QUrl &url) {
-        if (url.scheme() == u"finding")
-            selectFinding(url.path().toInt());
-    });
-    m_strip = new LoaderStrip;
-    connect(m_strip, &LoaderStrip::rangeSelected, this, &MainWindow::showLoaderRange);
-    connect(m_strip, &LoaderStrip::tryRequested, this, &MainWindow::askAndTryLoaders);
-    auto *findingsSplit = new QSplitter(Qt::Horizontal);
-    findingsSplit->setObjectName(QStringLiteral("findingsSplit"));
-    findingsSplit->addWidget(withLabel(tr("Findings"), m_findingsView, severity));
-    findingsSplit->addWidget(withLabel(tr("Explanation"), m_explanation));
-    findingsSplit->setSizes({ 700, 600 });
+    m_tabs->insertTab(ChainTab, m_chainPage, tr("Chain ⇄ manifest"));
+    m_tabs->insertTab(LayersTab, m_layersPage, tr("Layers && files"));
+    m_tabs->insertTab(ConfigTab, m_configPage, tr("Config && history"));
+    m_tabs->insertTab(ArchiveMapTab, m_archiveMap, tr("Archive map"));
 
     auto *top = new QSplitter(Qt::Horizontal);
     top->setObjectName(QStringLiteral("topSplit"));
@@ -276,24 +188,30 @@ MainWindow::MainWindow(QWidget *parent)
     auto *vertical = new QSplitter(Qt::Vertical);
     vertical->setObjectName(QStringLiteral("mainSplit"));
     vertical->addWidget(top);
-    // The verdicts above the findings they follow from.
-    auto *findingsPane = new QWidget;
-    auto *fpl = new QVBoxLayout(findingsPane);
-    fpl->setContentsMargins(0, 0, 0, 0);
-    fpl->setSpacing(2);
-    fpl->addWidget(m_strip);
-    fpl->addWidget(findingsSplit, 1);
-    vertical->addWidget(findingsPane);
+    vertical->addWidget(m_findingsPage);
     vertical->setSizes({ 580, 260 });
+    return vertical;
+}
 
-    // The composer is a page of its own: it needs the whole window for its preview.
-    m_composer = new ComposerPanel;
-    m_composer->setObjectName(QStringLiteral("composer"));
-    m_pages = new QTabWidget;
-    m_pages->setObjectName(QStringLiteral("pages"));
-    m_pages->setDocumentMode(true);
-    m_pages->addTab(vertical, tr("Inspect"));
-    m_pages->addTab(m_composer, tr("Compose"));
+void MainWindow::buildStatusBar()
+{
+    m_progress = new QProgressBar;
+    m_progress->setMaximumWidth(240);
+    m_progress->hide();
+    m_cancelButton = new QPushButton(tr("Cancel"));
+    m_cancelButton->setObjectName(QStringLiteral("cancel"));
+    m_cancelButton->hide();
+    statusBar()->addPermanentWidget(m_progress);
+    statusBar()->addPermanentWidget(m_cancelButton);
+    connect(m_cancelButton, &QPushButton::clicked, this, &MainWindow::cancelWork);
+}
+
+void MainWindow::connectPages()
+{
+    auto *findShortcut = new QAction(this);
+    findShortcut->setShortcut(QKeySequence::Find);
+    connect(findShortcut, &QAction::triggered, m_layersPage->filter(), qOverload<>(&QWidget::setFocus));
+    addAction(findShortcut);
     connect(m_composer, &ComposerPanel::openResult, this, [](const QString &path) {
         auto *window = new MainWindow;
         window->setAttribute(Qt::WA_DeleteOnClose);
@@ -306,202 +224,56 @@ MainWindow::MainWindow(QWidget *parent)
             m_requestedPlatform = platform;
             openPath(path);
         });
-
-    auto *central = new QWidget;
-    auto *layout = new QVBoxLayout(central);
-    layout->addWidget(m_banner);
-    layout->addWidget(m_summary);
-    layout->addWidget(m_pages, 1);
-    setCentralWidget(central);
-
-    m_progress = new QProgressBar;
-    m_progress->setMaximumWidth(240);
-    m_progress->hide();
-    m_cancelButton = new QPushButton(tr("Cancel"));
-    m_cancelButton->setObjectName(QStringLiteral("cancel"));
-    m_cancelButton->hide();
-    statusBar()->addPermanentWidget(m_progress);
-    statusBar()->addPermanentWidget(m_cancelButton);
-    connect(m_cancelButton, &QPushButton::clicked, this, [this] {
-        cancelWork();
-        m_tryCancel = true;
-    });
-    auto *progressTimer = new QTimer(this);
-    progressTimer->setInterval(100);
-    connect(progressTimer, &QTimer::timeout, this, [this] {
-        if (m_tryWatcher.isRunning()) {
-            // Indexing and verifying hide the bar when they end; trying the loaders may go on.
-            m_progress->setFormat(tr("Trying loaders: %p%"));
-            m_progress->show();
-            m_cancelButton->show();
-            if (m_tryTotal.load() > 0)
-                m_progress->setValue(int(1000 * m_tryDone.load() / m_tryTotal.load()));
-            return;
-        }
-        const qint64 total = m_progressTotal.load();
-        if (total > 0)
-            m_progress->setValue(int(1000 * m_progressDone.load() / total));
-    });
-    progressTimer->start();
-
     connect(m_images, &QTreeWidget::currentItemChanged, this,
         [this](QTreeWidgetItem *item) { selectImage(item ? m_images->indexOfTopLevelItem(item) : -1); });
-    connect(m_layersView->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this] { showLayerTree(); });
-    connect(m_layerOnly, &QCheckBox::toggled, this, [this] { showLayerTree(); });
-    connect(m_chain, &ChainView::layerClicked, this, [this](int layer) { m_layersView->selectRow(layer); });
-    auto applyFilter = [this] {
-        const QString text = m_filter->text();
-        if (m_regex->isChecked())
-            m_filesProxy->setFilterRegularExpression(
-                QRegularExpression(text, QRegularExpression::CaseInsensitiveOption));
-        else
-            m_filesProxy->setFilterFixedString(text);
-        if (!text.isEmpty())
-            m_filesView->expandAll();
-    };
-    connect(m_filter, &QLineEdit::textChanged, this, applyFilter);
-    connect(m_regex, &QCheckBox::toggled, this, applyFilter);
-    m_filesView->setDragEnabled(true);
-    m_filesView->setDragDropMode(QAbstractItemView::DragOnly);
+    connect(m_layersPage->layersView()->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+        [this] { showLayerTree(); });
+    connect(m_layersPage->layerOnly(), &QCheckBox::toggled, this, [this] { showLayerTree(); });
+    connect(m_chain, &ChainView::layerClicked, this, [this](int layer) { selectLayer(layer); });
     // Dragging a file out writes it (safely, as extract does) to a temporary folder first.
-    m_filesModel->setExporter([this](int node) -> QString {
-        const MergedTree *tree = m_filesModel->tree();
+    m_layersPage->filesModel()->setExporter([this](int node) -> QString {
+        const MergedTree *tree = m_layersPage->filesModel()->tree();
         if (!tree)
             return {};
         m_dragDir = std::make_unique<QTemporaryDir>();
         const ExtractResult r = extractNode(m_archive, m_image, *tree, node, m_dragDir->path(), false);
         return r.ok() ? m_dragDir->filePath(QString::fromUtf8(tree->name(node))) : QString();
     });
-    m_filesView->setContextMenuPolicy(Qt::ActionsContextMenu);
-    auto *extract = new QAction(tr("Extract…"), m_filesView);
-    connect(extract, &QAction::triggered, this, &MainWindow::extractSelected);
-    m_filesView->addAction(extract);
-    connect(m_filesView->selectionModel(), &QItemSelectionModel::currentChanged, this,
-        [this](const QModelIndex &index) { showPreview(index); });
-    connect(m_findingsView->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
-        [this](const QModelIndex &index) {
-            showFinding(index.isValid() ? m_findingsProxy->mapToSource(index).row() : -1);
-        });
-    connect(m_members, &QTreeWidget::currentItemChanged, this,
-        [this](QTreeWidgetItem *item) { showMember(item ? item->data(0, Qt::UserRole).toInt() : -1); });
-    connect(&m_openWatcher, &QFutureWatcher<Opened>::finished, this, [this] {
-        m_progress->hide();
-        showOpened(m_openWatcher.result());
-        Q_EMIT archiveLoaded();
-    });
-    connect(&m_verifyWatcher, &QFutureWatcher<QList<Finding>>::finished, this, [this] {
-        if (m_verifyCancelled) {
-            m_verifiedPath.clear(); // try again next time
-            statusBar()->showMessage(tr("Verification cancelled."));
-            return;
-        }
-        const QList<Finding> found = m_verifyWatcher.result();
-        m_findings += found;
-        sortFindings(m_findings);
-        m_findingsModel->setFindings(m_findings);
-        showVerdicts();
-        statusBar()->showMessage(found.isEmpty()
-                ? tr("Verified: every layer matches its digests.")
-                : tr("Verified: %n layer problem(s) found.", nullptr, int(found.size())));
-        Q_EMIT verified();
-    });
-    connect(&m_tryWatcher, &QFutureWatcher<TryLoadersResult>::finished, this, [this] {
-        if (!m_indexWatcher.isRunning() && !m_verifyWatcher.isRunning()) {
-            m_progress->hide();
-            m_cancelButton->hide();
-        }
-        m_tried = m_tryWatcher.result();
-        m_triedPath = m_tryPath;
-        m_strip->clearObserved();
-        showTried();
-        QStringList lines, differs, left;
-        for (const TriedLoader &t : std::as_const(m_tried.loaders)) {
-            lines << triedLoaderLine(t);
-            if (t.judged() && !t.matches())
-                differs << t.loader;
-            for (const QString &what : t.leftBehind)
-                left << t.loader + QStringLiteral(": ") + what;
-        }
-        QString html = QStringLiteral("<h3>%1</h3><ul>").arg(tr("The loaders of this machine").toHtmlEscaped());
-        for (const QString &line : std::as_const(lines))
-            html += QStringLiteral("<li>%1</li>").arg(line.toHtmlEscaped());
-        html += QStringLiteral("</ul>");
-        if (!left.isEmpty())
-            html += QStringLiteral("<p><b>%1</b><br>%2</p>")
-                        .arg(tr("Could not be removed again:").toHtmlEscaped(),
-                            left.join(QStringLiteral("\n")).toHtmlEscaped().replace(u'\n', QStringLiteral("<br>")));
-        m_findingsView->selectionModel()->clear();
-        m_explanation->setHtml(html);
-        if (m_tried.cancelled)
-            statusBar()->showMessage(tr("Trying the loaders was cancelled; what they loaded was removed."));
-        else if (!left.isEmpty())
-            statusBar()->showMessage(
-                tr("Loaders tried, but something could not be removed: %1").arg(left.constFirst()));
-        else if (!differs.isEmpty())
-            statusBar()->showMessage(
-                tr("Loaders tried: %1 did otherwise than predicted.").arg(differs.join(QStringLiteral(", "))));
-        else
-            statusBar()->showMessage(tr("Loaders tried: each did as predicted."));
-        Q_EMIT loadersTried();
-    });
-    connect(&m_treeWatcher, &QFutureWatcher<std::shared_ptr<const MergedTree>>::finished, this, [this] {
-        if (m_treeAgain) {
-            showLayerTree(); // another layer or archive was asked for meanwhile
-            return;
-        }
-        m_filesModel->setTree(m_treeWatcher.result(), m_treeLayer, m_layerOnly->isChecked());
-        m_filesView->header()->resizeSection(FileTreeModel::NameColumn, 320);
-        Q_EMIT layersIndexed();
-        if (!m_layers.cancelled)
-            startVerification(); // once per archive, after the files are on screen
-    });
-    connect(&m_indexWatcher, &QFutureWatcher<Indexed>::finished, this, [this] {
-        m_progress->hide();
-        m_cancelButton->hide();
-        const Indexed indexed = m_indexWatcher.result();
-        m_layers = indexed.layers;
-        if (m_layers.cancelled)
-            statusBar()->showMessage(tr("Indexing cancelled: the files of some layers are not shown."));
-        else
-            statusBar()->showMessage(m_layers.errors.isEmpty()
-                    ? tr("All layers indexed.")
-                    : tr("Indexed, with problems: %1").arg(m_layers.errors.constFirst()));
-        m_layersModel->setSizes(indexed.sizes);
-        if (!m_layers.cancelled)
-            m_composer->setBase(m_archive, m_image, m_layers.layers);
-        for (int c = 0; c < LayersModel::CreatedByColumn; ++c)
-            m_layersView->resizeColumnToContents(c);
-        if (m_layers.layers.isEmpty()) {
-            Q_EMIT layersIndexed();
-            if (!m_layers.cancelled)
-                startVerification();
-        } else {
-            showLayerTree();
-        }
-    });
+    connect(m_layersPage, &LayersPage::extractRequested, this, &MainWindow::extractSelected);
+    connect(m_findingsPage, &FindingsPage::findingSelected, this, &MainWindow::showFinding);
+    connect(m_findingsPage->strip(), &LoaderStrip::rangeSelected, this, &MainWindow::showLoaderRange);
+    connect(m_findingsPage->strip(), &LoaderStrip::tryRequested, this, &MainWindow::askAndTryLoaders);
+}
 
-    QSettings settings;
-    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
-    for (QSplitter *splitter : findChildren<QSplitter *>())
-        if (!splitter->objectName().isEmpty())
-            splitter->restoreState(settings.value(QStringLiteral("window/") + splitter->objectName()).toByteArray());
+void MainWindow::showProgress(const QString &format, qint64 done, qint64 total)
+{
+    m_progress->setRange(0, 1000);
+    m_progress->setFormat(format);
+    m_progress->setValue(total > 0 ? int(1000 * done / total) : 0);
+    m_progress->show();
+    m_cancelButton->show();
+}
+
+void MainWindow::hideProgress()
+{
+    // One bar for all: it stays while another job that shows it still runs.
+    if (m_indexJob.isRunning() || m_verifyJob.isRunning() || m_tryJob.isRunning() || m_extractJob.isRunning())
+        return;
+    m_progress->hide();
+    m_cancelButton->hide();
 }
 
 MainWindow::~MainWindow()
 {
+    // Nothing waits here: the jobs run to their end in the pool, their results dropped. A load of
+    // the loaders being tried still removes what it loaded (the application's pool is joined at exit).
     cancelWork();
-    m_tryCancel = true;
-    m_openWatcher.waitForFinished();
-    m_indexWatcher.waitForFinished();
-    m_treeWatcher.waitForFinished();
-    m_verifyWatcher.waitForFinished();
-    m_tryWatcher.waitForFinished(); // a cancelled load still removes what it loaded
 }
 
 bool MainWindow::busy() const
 {
-    return m_openWatcher.isRunning() || m_indexWatcher.isRunning() || m_treeWatcher.isRunning()
-        || m_verifyWatcher.isRunning() || m_tryWatcher.isRunning();
+    return m_openJob.isRunning() || m_indexJob.isRunning() || m_treeJob.isRunning() || m_verifyJob.isRunning()
+        || m_tryJob.isRunning() || m_extractJob.isRunning();
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)
@@ -512,50 +284,330 @@ void MainWindow::closeEvent(QCloseEvent *event)
         if (!splitter->objectName().isEmpty())
             settings.setValue(QStringLiteral("window/") + splitter->objectName(), splitter->saveState());
     cancelWork();
-    m_tryCancel = true;
     QMainWindow::closeEvent(event);
+}
+
+void MainWindow::cancelWork()
+{
+    *m_cancel = true;
+    *m_tryCancel = true;
+    *m_extractCancel = true;
 }
 
 void MainWindow::startVerification()
 {
     // Hashing every layer of the whole archive, after the files are shown: it reads every byte.
-    if (m_verifyWatcher.isRunning() || !m_archive.archive || m_verifiedPath == m_archive.path)
+    if (m_verifyJob.isRunning() || !m_archive.archive || m_verifiedPath == m_archive.path)
         return;
     m_verifiedPath = m_archive.path;
-    m_verifyCancelled = false;
-    m_progressDone = 0;
-    m_progressTotal = 0;
-    m_progress->setRange(0, 1000);
     // The status line keeps the indexing's outcome meanwhile: the bar says what it measures.
-    m_progress->setFormat(tr("Verifying digests: %p%"));
-    m_progress->show();
-    m_cancelButton->show();
+    showProgress(tr("Verifying digests: %p%"), 0, 0);
     const ImageArchive ia = m_archive;
-    auto cancel = m_cancel;
-    m_verifyWatcher.setFuture(QtConcurrent::run(backgroundPool(), [this, ia, cancel] {
-        Progress progress;
-        progress.cancel = cancel.get();
-        progress.report = [this](qint64 done, qint64 total) {
-            m_progressDone = done;
-            m_progressTotal = total;
-        };
-        // One core and a low priority: hashing must not take the UI thread's core.
-        QThread::currentThread()->setPriority(QThread::LowPriority);
-        // The layers are read once, for their entries and both digests, as `check --verify` does:
-        // what a loader refuses inside a layer is a finding too (the layer-* codes).
-        LayerIndexOptions options;
-        options.computeDigests = true;
-        const QList<ImageLayers> indexed = indexAllImageLayers(ia, options, progress);
-        const VerifyReport report = verifyFromIndexes(ia, indexed, progress);
-        QThread::currentThread()->setPriority(QThread::NormalPriority);
-        m_verifyCancelled = report.cancelled;
-        return report.cancelled ? QList<Finding>()
-                                : verificationFindings(ia, report) + layerContentFindings(ia, indexed);
-    }));
-    connect(&m_verifyWatcher, &QFutureWatcher<QList<Finding>>::finished, m_progress, &QWidget::hide,
-        Qt::SingleShotConnection);
-    connect(&m_verifyWatcher, &QFutureWatcher<QList<Finding>>::finished, m_cancelButton, &QWidget::hide,
-        Qt::SingleShotConnection);
+    const auto cancel = m_cancel;
+    m_verifyJob.start(
+        [ia, cancel](const Progress &job) {
+            const Progress progress = withCancel(job, cancel);
+            // One core and a low priority: hashing must not take the UI thread's core.
+            QThread::currentThread()->setPriority(QThread::LowPriority);
+            // The layers are read once, for their entries and both digests, as `check --verify`
+            // does: what a loader refuses inside a layer is a finding too (the layer-* codes).
+            LayerIndexOptions options;
+            options.computeDigests = true;
+            const QList<ImageLayers> indexed = indexAllImageLayers(ia, options, progress);
+            const VerifyReport report = verifyFromIndexes(ia, indexed, progress);
+            QThread::currentThread()->setPriority(QThread::NormalPriority);
+            Verified v;
+            v.cancelled = report.cancelled;
+            if (!v.cancelled)
+                v.findings = verificationFindings(ia, report) + layerContentFindings(ia, indexed);
+            return v;
+        },
+        [this](Verified v) { showVerified(v); },
+        [this](qint64 done, qint64 total) { showProgress(tr("Verifying digests: %p%"), done, total); });
+}
+
+void MainWindow::showVerified(const Verified &v)
+{
+    hideProgress();
+    if (v.cancelled) {
+        m_verifiedPath.clear(); // try again next time
+        statusBar()->showMessage(tr("Verification cancelled."));
+        return;
+    }
+    m_findings += v.findings;
+    sortFindings(m_findings);
+    m_findingsPage->model()->setFindings(m_findings);
+    showVerdicts();
+    statusBar()->showMessage(v.findings.isEmpty()
+            ? tr("Verified: every layer matches its digests.")
+            : tr("Verified: %n layer problem(s) found.", nullptr, int(v.findings.size())));
+    Q_EMIT verified();
+}
+
+void MainWindow::tryLoaders(const TryLoadersOptions &options)
+{
+    if (m_tryJob.isRunning() || m_archive.path.isEmpty())
+        return;
+    m_tryCancel = std::make_shared<std::atomic<bool>>(false);
+    showProgress(tr("Trying loaders: %p%"), 0, 0);
+    statusBar()->showMessage(tr("Trying the loaders of this machine…"));
+    const QString path = m_archive.path;
+    m_tryPath = path;
+    const QList<LoaderVerdict> predicted = loaderVerdicts(m_archive, m_findings);
+    // The stage a loader is at reaches the status line with the progress.
+    auto stage = std::make_shared<std::pair<QMutex, QString>>();
+    TryLoadersOptions o = options;
+    o.stage = [stage](const QString &now) {
+        QMutexLocker lock(&stage->first);
+        stage->second = now;
+    };
+    const auto cancel = m_tryCancel;
+    m_tryJob.start(
+        [path, predicted, o, cancel](const Progress &job) {
+            // Runs to its end even when the window is gone: what a loader loaded is removed.
+            return lamina::tryLoaders(path, predicted, o, withCancel(job, cancel));
+        },
+        [this](TryLoadersResult result) { showTriedResult(result); },
+        [this, stage](qint64 done, qint64 total) {
+            showProgress(tr("Trying loaders: %p%"), done, total);
+            QMutexLocker lock(&stage->first);
+            if (!stage->second.isEmpty())
+                statusBar()->showMessage(tr("Trying loaders: %1…").arg(stage->second));
+        });
+}
+
+void MainWindow::showTriedResult(const TryLoadersResult &result)
+{
+    hideProgress();
+    m_tried = result;
+    m_triedPath = m_tryPath;
+    m_findingsPage->strip()->clearObserved();
+    showTried();
+    QStringList lines, differs, left;
+    for (const TriedLoader &t : std::as_const(m_tried.loaders)) {
+        lines << triedLoaderLine(t);
+        if (t.judged() && !t.matches())
+            differs << t.loader;
+        for (const QString &what : t.leftBehind)
+            left << t.loader + QStringLiteral(": ") + what;
+    }
+    QString html = QStringLiteral("<h3>%1</h3><ul>").arg(tr("The loaders of this machine").toHtmlEscaped());
+    for (const QString &line : std::as_const(lines))
+        html += QStringLiteral("<li>%1</li>").arg(line.toHtmlEscaped());
+    html += QStringLiteral("</ul>");
+    if (!left.isEmpty())
+        html += QStringLiteral("<p><b>%1</b><br>%2</p>")
+                    .arg(tr("Could not be removed again:").toHtmlEscaped(),
+                        left.join(QStringLiteral("\n")).toHtmlEscaped().replace(u'\n', QStringLiteral("<br>")));
+    m_findingsPage->clearSelection();
+    m_findingsPage->explanation()->setHtml(html);
+    if (m_tried.cancelled)
+        statusBar()->showMessage(tr("Trying the loaders was cancelled; what they loaded was removed."));
+    else if (!left.isEmpty())
+        statusBar()->showMessage(tr("Loaders tried, but something could not be removed: %1").arg(left.constFirst()));
+    else if (!differs.isEmpty())
+        statusBar()->showMessage(
+            tr("Loaders tried: %1 did otherwise than predicted.").arg(differs.join(QStringLiteral(", "))));
+    else
+        statusBar()->showMessage(tr("Loaders tried: each did as predicted."));
+    Q_EMIT loadersTried();
+}
+
+void MainWindow::openPath(const QString &path)
+{
+    // What runs is about the archive no longer shown: stopped, its results dropped.
+    cancelWork();
+    m_indexJob.cancel();
+    m_treeJob.cancel();
+    m_verifyJob.cancel();
+    hideProgress();
+    QSettings settings;
+    QStringList recent = settings.value(QStringLiteral("recent")).toStringList();
+    recent.removeAll(path);
+    recent.prepend(QFileInfo(path).absoluteFilePath());
+    settings.setValue(QStringLiteral("recent"), recent.mid(0, 10));
+    statusBar()->showMessage(tr("Reading %1…").arg(QFileInfo(path).fileName()));
+    m_progress->setRange(0, 0);
+    m_progress->setFormat(QString());
+    m_progress->show();
+    m_openJob.start(
+        [path](const Progress &) {
+            Opened o;
+            o.archive = openImageArchive(path);
+            o.findings = checkArchive(o.archive);
+            return o;
+        },
+        [this](Opened opened) {
+            m_progress->hide();
+            showOpened(opened);
+            Q_EMIT archiveLoaded();
+        });
+}
+
+void MainWindow::startIndexing(int image)
+{
+    *m_cancel = true; // the indexing and verification of what was shown before
+    m_cancel = std::make_shared<std::atomic<bool>>(false);
+    m_treeJob.cancel();
+    showProgress(tr("Indexing: %p%"), 0, 0);
+    statusBar()->showMessage(tr("Indexing the layers' files…"));
+    const ImageArchive ia = m_archive;
+    const auto cancel = m_cancel;
+    // Each layer shows its own figures as soon as it is read.
+    auto soFar = std::make_shared<IndexedSoFar>();
+    m_indexJob.start(
+        [ia, image, cancel, soFar](const Progress &job) {
+            Indexed result;
+            // The sizes are worked out while the layers are read (each layer merged as it arrives).
+            result.layers = indexImageLayers(
+                ia, image, {}, withCancel(job, cancel),
+                [soFar](int layer, const std::shared_ptr<const LayerIndex> &index) {
+                    QMutexLocker lock(&soFar->mutex);
+                    soFar->layers.append({ layer, index->fileCount, index->uncompressedSize });
+                },
+                &result.sizes);
+            if (result.layers.cancelled)
+                result.sizes = {}; // figures of a part of the layers would mislead
+            return result;
+        },
+        [this, soFar](Indexed indexed) {
+            showIndexedSoFar(*soFar);
+            showIndexed(indexed);
+        },
+        [this, soFar](qint64 done, qint64 total) {
+            showIndexedSoFar(*soFar);
+            showProgress(tr("Indexing: %p%"), done, total);
+        });
+}
+
+void MainWindow::showIndexedSoFar(IndexedSoFar &soFar)
+{
+    QMutexLocker lock(&soFar.mutex);
+    for (const auto &[layer, files, bytes] : std::as_const(soFar.layers))
+        m_layersPage->layersModel()->setLayerIndexed(layer, files, bytes);
+    soFar.layers.clear();
+}
+
+void MainWindow::showIndexed(const Indexed &indexed)
+{
+    hideProgress();
+    m_layers = indexed.layers;
+    if (m_layers.cancelled)
+        statusBar()->showMessage(tr("Indexing cancelled: the files of some layers are not shown."));
+    else
+        statusBar()->showMessage(m_layers.errors.isEmpty()
+                ? tr("All layers indexed.")
+                : tr("Indexed, with problems: %1").arg(m_layers.errors.constFirst()));
+    m_layersPage->layersModel()->setSizes(indexed.sizes);
+    if (!m_layers.cancelled)
+        m_composer->setBase(m_archive, m_image, m_layers.layers);
+    for (int c = 0; c < LayersModel::CreatedByColumn; ++c)
+        m_layersPage->layersView()->resizeColumnToContents(c);
+    if (m_layers.layers.isEmpty()) {
+        Q_EMIT layersIndexed();
+        if (!m_layers.cancelled)
+            startVerification();
+    } else {
+        showLayerTree();
+    }
+}
+
+void MainWindow::showLayerTree()
+{
+    const QModelIndex current = m_layersPage->layersView()->currentIndex();
+    const int top = int(m_layers.layers.size()) - 1;
+    const int layer = current.isValid() ? current.row() : top;
+    if (m_indexJob.isRunning() || layer < 0 || layer > top) {
+        m_treeJob.cancel();
+        m_layersPage->filesModel()->setTree(nullptr, -1);
+        return;
+    }
+    // Building a tree of a million entries takes longer than a frame: off the UI thread. A tree
+    // asked for later replaces this one, which is dropped when done. One is built at a time (each
+    // can take hundreds of megabytes): clicking through the layers does not start a build per
+    // click, as those superseded while they wait are skipped.
+    const MergedTree::Layers layers = m_layers.layers;
+    m_treeJob.start(
+        [layers, layer](const Progress &job) -> std::shared_ptr<const MergedTree> {
+            static QMutex building;
+            QMutexLocker lock(&building);
+            if (job.cancelled())
+                return {};
+            return std::make_shared<const MergedTree>(MergedTree::build(layers, layer));
+        },
+        [this, layer](std::shared_ptr<const MergedTree> tree) {
+            m_layersPage->filesModel()->setTree(tree, layer, m_layersPage->layerOnly()->isChecked());
+            m_layersPage->filesView()->header()->resizeSection(FileTreeModel::NameColumn, 320);
+            Q_EMIT layersIndexed();
+            if (!m_layers.cancelled)
+                startVerification(); // once per archive, after the files are on screen
+        });
+    m_chain->setHighlighted({ layer }, {});
+}
+
+void MainWindow::extractSelected()
+{
+    const MergedTree *tree = m_layersPage->filesModel()->tree();
+    const int node = m_layersPage->currentNode();
+    if (node < 0 || !tree || tree->node(node).removed)
+        return;
+    const QString dest
+        = QFileDialog::getExistingDirectory(this, tr("Extract %1 to").arg(QString::fromUtf8(tree->name(node))));
+    if (!dest.isEmpty())
+        extractTo(node, dest);
+}
+
+void MainWindow::extractTo(int node, const QString &dest)
+{
+    const std::shared_ptr<const MergedTree> tree = m_layersPage->filesModel()->sharedTree();
+    if (!tree || node < 0 || m_extractJob.isRunning())
+        return;
+    m_extractCancel = std::make_shared<std::atomic<bool>>(false);
+    const auto cancel = m_extractCancel;
+    const ImageArchive ia = m_archive;
+    const int image = m_image;
+    showProgress(tr("Extracting: %p%"), 0, 0);
+    statusBar()->showMessage(tr("Extracting %1…").arg(QString::fromUtf8(tree->name(node))));
+    m_extractJob.start(
+        [ia, image, tree, node, dest, cancel](const Progress &job) {
+            Extracted e;
+            e.dest = dest;
+            // What the extract makes is the node's name in `dest`: removed again when cancelled,
+            // unless it was there before (a folder extracted into keeps what it held).
+            const QString made = QDir(dest).filePath(QString::fromUtf8(tree->name(node)));
+            const QFileInfo before(made);
+            const bool existed = before.exists() || before.isSymLink();
+            e.result = extractNode(ia, image, *tree, node, dest, false, withCancel(job, cancel));
+            e.cancelled = *cancel;
+            if (e.cancelled && !existed) {
+                const QFileInfo after(made);
+                if (after.isDir() && !after.isSymLink())
+                    QDir(made).removeRecursively();
+                else if (after.exists() || after.isSymLink())
+                    QFile::remove(made);
+            }
+            return e;
+        },
+        [this](Extracted e) { showExtracted(e); },
+        [this](qint64 done, qint64 total) { showProgress(tr("Extracting: %p%"), done, total); });
+}
+
+void MainWindow::showExtracted(const Extracted &e)
+{
+    hideProgress();
+    const ExtractResult &r = e.result;
+    if (e.cancelled)
+        statusBar()->showMessage(tr("Extraction cancelled; what it had written was removed."));
+    else if (!r.ok())
+        QMessageBox::warning(this, tr("Extract"), r.error); // a command the user just gave: a dialog is right
+    else
+        statusBar()->showMessage(
+            tr("Extracted %1 file(s), %2 folder(s), %3 link(s) to %4%5")
+                .arg(r.files)
+                .arg(r.folders)
+                .arg(r.links)
+                .arg(e.dest, r.skipped.isEmpty() ? QString() : tr("; skipped %1").arg(r.skipped.size())));
+    Q_EMIT extracted(r.ok() && !e.cancelled);
 }
 
 void MainWindow::fillRecentMenu()
@@ -568,63 +620,32 @@ void MainWindow::fillRecentMenu()
         m_recentMenu->addAction(tr("(nothing yet)"))->setEnabled(false);
 }
 
-void MainWindow::extractSelected()
-{
-    const QModelIndex index = m_filesProxy->mapToSource(m_filesView->currentIndex());
-    const MergedTree *tree = m_filesModel->tree();
-    if (!index.isValid() || !tree)
-        return;
-    const int node = index.data(FileTreeModel::NodeRole).toInt();
-    if (tree->node(node).removed)
-        return;
-    const QString dest
-        = QFileDialog::getExistingDirectory(this, tr("Extract %1 to").arg(QString::fromUtf8(tree->name(node))));
-    if (dest.isEmpty())
-        return;
-    const ExtractResult r = extractNode(m_archive, m_image, *tree, node, dest, false);
-    if (!r.ok())
-        QMessageBox::warning(this, tr("Extract"), r.error); // a command the user just gave: a dialog is right
-    else
-        statusBar()->showMessage(
-            tr("Extracted %1 file(s), %2 folder(s), %3 link(s) to %4%5")
-                .arg(r.files)
-                .arg(r.folders)
-                .arg(r.links)
-                .arg(dest, r.skipped.isEmpty() ? QString() : tr("; skipped %1").arg(r.skipped.size())));
-}
-
-void MainWindow::showPage(int page)
+void MainWindow::showPage(Page page)
 {
     m_pages->setCurrentIndex(page);
 }
 
-void MainWindow::showTab(int tab)
+void MainWindow::showTab(Tab tab)
 {
-    m_pages->setCurrentIndex(0);
+    m_pages->setCurrentIndex(InspectPage);
     m_tabs->setCurrentIndex(tab);
 }
 
 void MainWindow::selectLayer(int layer)
 {
-    m_layersView->selectRow(layer);
+    m_layersPage->layersView()->selectRow(layer);
 }
 
 void MainWindow::selectFinding(int row)
 {
-    m_findingsView->selectRow(m_findingsProxy->mapFromSource(m_findingsModel->index(row, 0)).row());
-}
-
-void MainWindow::cancelWork()
-{
-    if (m_cancel)
-        m_cancel->store(true);
+    m_findingsPage->selectFinding(row);
 }
 
 void MainWindow::askAndTryLoaders()
 {
     if (!m_archive.ok() && m_archive.path.isEmpty())
         return;
-    if (m_tryWatcher.isRunning()) {
+    if (m_tryJob.isRunning()) {
         statusBar()->showMessage(tr("The loaders are being tried already."));
         return;
     }
@@ -661,70 +682,13 @@ void MainWindow::askAndTryLoaders()
     tryLoaders(options);
 }
 
-void MainWindow::tryLoaders(const TryLoadersOptions &options)
-{
-    if (m_tryWatcher.isRunning() || m_archive.path.isEmpty())
-        return;
-    m_tryCancel = false;
-    m_tryDone = 0;
-    m_tryTotal = 0;
-    m_progress->setRange(0, 1000);
-    m_progress->setValue(0);
-    m_progress->setFormat(tr("Trying loaders: %p%"));
-    m_progress->show();
-    m_cancelButton->show();
-    statusBar()->showMessage(tr("Trying the loaders of this machine…"));
-    const QString path = m_archive.path;
-    m_tryPath = path;
-    const QList<LoaderVerdict> predicted = loaderVerdicts(m_archive, m_findings);
-    TryLoadersOptions o = options;
-    o.stage = [this](const QString &stage) {
-        QMetaObject::invokeMethod(
-            this, [this, stage] { statusBar()->showMessage(tr("Trying loaders: %1…").arg(stage)); },
-            Qt::QueuedConnection);
-    };
-    m_tryWatcher.setFuture(QtConcurrent::run(backgroundPool(), [this, path, predicted, o] {
-        Progress progress;
-        progress.cancel = &m_tryCancel;
-        progress.report = [this](qint64 done, qint64 total) {
-            m_tryDone = done;
-            m_tryTotal = total;
-        };
-        return lamina::tryLoaders(path, predicted, o, progress);
-    }));
-}
-
 void MainWindow::showTried()
 {
     if (m_triedPath != m_archive.path)
         return;
     for (const TriedLoader &t : std::as_const(m_tried.loaders))
         if (t.ran && t.range >= 0)
-            m_strip->setObserved(t.range, t.loaded ? tr("loads") : tr("refuses"), t.matches());
-}
-
-void MainWindow::openPath(const QString &path)
-{
-    if (m_openWatcher.isRunning())
-        return;
-    cancelWork();
-    m_tryCancel = true; // its results would be about the archive no longer shown
-    m_indexWatcher.waitForFinished();
-    m_verifyWatcher.waitForFinished();
-    QSettings settings;
-    QStringList recent = settings.value(QStringLiteral("recent")).toStringList();
-    recent.removeAll(path);
-    recent.prepend(QFileInfo(path).absoluteFilePath());
-    settings.setValue(QStringLiteral("recent"), recent.mid(0, 10));
-    statusBar()->showMessage(tr("Reading %1…").arg(QFileInfo(path).fileName()));
-    m_progress->setRange(0, 0);
-    m_progress->show();
-    m_openWatcher.setFuture(QtConcurrent::run(backgroundPool(), [path] {
-        Opened o;
-        o.archive = openImageArchive(path);
-        o.findings = checkArchive(o.archive);
-        return o;
-    }));
+            m_findingsPage->strip()->setObserved(t.range, t.loaded ? tr("loads") : tr("refuses"), t.matches());
 }
 
 void MainWindow::chooseFile()
@@ -789,11 +753,11 @@ void MainWindow::showOpened(const Opened &opened)
                   .replace(QStringLiteral("&lt;br&gt;"), QStringLiteral("<br>")));
         m_banner->show();
     }
-    m_findingsModel->setFindings(m_findings);
+    m_findingsPage->model()->setFindings(m_findings);
     showVerdicts();
-    m_findingsView->resizeColumnToContents(FindingsModel::SeverityColumn);
-    m_findingsView->resizeColumnToContents(FindingsModel::CodeColumn);
-    m_explanation->clear();
+    m_findingsPage->view()->resizeColumnToContents(FindingsModel::SeverityColumn);
+    m_findingsPage->view()->resizeColumnToContents(FindingsModel::CodeColumn);
+    m_findingsPage->explanation()->clear();
     m_images->clear();
     for (const Image &img : ia.images) {
         auto *item = new QTreeWidgetItem(m_images);
@@ -814,19 +778,14 @@ void MainWindow::showOpened(const Opened &opened)
         item->setDisabled(true);
     }
     m_images->resizeColumnToContents(0);
-    fillArchiveMap();
+    m_archiveMap->setArchive(m_archive);
     statusBar()->showMessage(ia.ok() ? tr("Read %1").arg(ia.path) : tr("No image could be read from %1").arg(ia.path));
     m_image = -1;
     int first = m_requestedImage >= 0 && m_requestedImage < ia.images.size() ? m_requestedImage : 0;
-    for (int i = 0; i < ia.images.size() && !m_requestedPlatform.isEmpty(); ++i) {
-        // Docker archives state the platform only in the config.
-        const Image &img = ia.images.at(i);
-        const QString platform
-            = img.platform.isEmpty() && img.config ? img.config->platform.toString() : img.platform.toString();
-        if (platform == m_requestedPlatform || platform.startsWith(m_requestedPlatform + u'/')) {
-            first = i; // the first that fits, as lamina compose --platform picks
-            break;
-        }
+    if (!m_requestedPlatform.isEmpty()) {
+        QString error; // none fits: the first image, and the composer says what is wrong
+        if (const int fits = findImageForPlatform(ia, m_requestedPlatform, &error); fits >= 0)
+            first = fits;
     }
     m_requestedImage = -1;
     m_requestedPlatform.clear();
@@ -842,395 +801,68 @@ void MainWindow::selectImage(int image)
         image = -1;
     m_image = image;
     m_chain->setImage(&m_archive, image);
-    m_filesModel->setTree(nullptr, -1);
-    m_preview->clear();
+    m_layersPage->filesModel()->setTree(nullptr, -1);
+    m_layersPage->setSource(m_archive, image);
+    m_configPage->setImage(image >= 0 ? &m_archive.images.at(image) : nullptr);
     if (image < 0) {
-        m_layersModel->setImage(Image());
-        m_config->clear();
+        m_layersPage->layersModel()->setImage(Image());
         m_composer->setBase({}, -1, {});
         return;
     }
-    m_layersModel->setImage(m_archive.images.at(image));
-    m_layersView->resizeColumnsToContents();
-    fillConfig();
+    m_layersPage->layersModel()->setImage(m_archive.images.at(image));
+    m_layersPage->layersView()->resizeColumnsToContents();
     startIndexing(image);
-}
-
-void MainWindow::startIndexing(int image)
-{
-    cancelWork();
-    m_indexWatcher.waitForFinished();
-    m_cancel = std::make_shared<std::atomic<bool>>(false);
-    m_progressDone = 0;
-    m_progressTotal = 0;
-    m_progress->setRange(0, 1000);
-    m_progress->setValue(0);
-    m_progress->setFormat(tr("Indexing: %p%"));
-    m_progress->show();
-    m_cancelButton->show();
-    statusBar()->showMessage(tr("Indexing the layers' files…"));
-    const ImageArchive ia = m_archive;
-    auto cancel = m_cancel;
-    const int generation = ++m_generation;
-    m_indexWatcher.setFuture(QtConcurrent::run(backgroundPool(), [this, ia, image, cancel, generation] {
-        Progress progress;
-        progress.cancel = cancel.get();
-        progress.report = [this](qint64 done, qint64 total) {
-            m_progressDone = done;
-            m_progressTotal = total;
-        };
-        Indexed result;
-        // Each layer shows its own figures as soon as it is read.
-        // The sizes are worked out while the layers are read (each layer merged as it arrives).
-        result.layers = indexImageLayers(
-            ia, image, {}, progress,
-            [this, generation](int layer, const std::shared_ptr<const LayerIndex> &index) {
-                const int files = index->fileCount;
-                const qint64 bytes = index->uncompressedSize;
-                QMetaObject::invokeMethod(
-                    this,
-                    [this, layer, files, bytes, generation] {
-                        if (generation == m_generation)
-                            m_layersModel->setLayerIndexed(layer, files, bytes);
-                    },
-                    Qt::QueuedConnection);
-            },
-            &result.sizes);
-        if (result.layers.cancelled)
-            result.sizes = {}; // figures of a part of the layers would mislead
-        return result;
-    }));
-}
-
-void MainWindow::showLayerTree()
-{
-    const QModelIndex current = m_layersView->currentIndex();
-    const int top = int(m_layers.layers.size()) - 1;
-    const int layer = current.isValid() ? current.row() : top;
-    if (m_indexWatcher.isRunning() || layer < 0 || layer > top) {
-        m_filesModel->setTree(nullptr, -1);
-        return;
-    }
-    // Building a tree of a million entries takes longer than a frame: off the UI thread, and the
-    // UI thread never waits for one (with both cores busy that was a stall of a second): the one
-    // being built is dropped when done, and this one built then.
-    if (m_treeWatcher.isRunning()) {
-        m_treeAgain = true;
-        return;
-    }
-    m_treeAgain = false;
-    m_treeLayer = layer;
-    const MergedTree::Layers layers = m_layers.layers;
-    m_treeWatcher.setFuture(QtConcurrent::run(backgroundPool(),
-        [layers, layer] { return std::make_shared<const MergedTree>(MergedTree::build(layers, layer)); }));
-    m_chain->setHighlighted({ layer }, {});
 }
 
 void MainWindow::showFinding(int row)
 {
     if (row < 0 || row >= m_findings.size()) {
-        m_explanation->clear();
-        m_layersModel->setHighlighted({});
+        m_findingsPage->explanation()->clear();
+        m_layersPage->layersModel()->setHighlighted({});
         m_chain->setHighlighted({}, {});
         return;
     }
     const Finding &f = m_findings.at(row);
-    const CodeInfo info = codeInfo(f.code);
-    QString html = QStringLiteral("<h3>%1</h3><p><code>%2</code> · %3</p><p><b>%4</b></p>")
-                       .arg(info.title.toHtmlEscaped(), f.code, severityName(f.severity), f.message.toHtmlEscaped());
-    for (const QString &para : f.explanation.split(QStringLiteral("\n\n")))
-        html += QStringLiteral("<p>%1</p>").arg(para.toHtmlEscaped().replace(u'\n', QStringLiteral("<br>")));
-    html += QStringLiteral("<table cellspacing=4>"
-                           "<tr><td><b>Docker ≤ 28</b></td><td>%1</td></tr>"
-                           "<tr><td><b>Docker 29 / containerd</b></td><td>%2</td></tr>"
-                           "<tr><td><b>podman / skopeo</b></td><td>%3</td></tr>"
-                           "<tr><td><b>go-containerregistry</b></td><td>%4</td></tr></table>")
-                .arg(f.loaders.dockerClassic.toHtmlEscaped(), f.loaders.containerd.toHtmlEscaped(),
-                    f.loaders.podman.toHtmlEscaped(), f.loaders.ggcr.toHtmlEscaped());
-    if (!f.members.isEmpty())
-        html += QStringLiteral("<p>Members: <code>%1</code></p>")
-                    .arg(f.members.join(QStringLiteral(", ")).toHtmlEscaped());
-    m_explanation->setHtml(html);
+    m_findingsPage->explanation()->setHtml(FindingsPage::findingHtml(f));
     if (f.image >= 0 && f.image != m_image && f.image < m_images->topLevelItemCount())
         m_images->setCurrentItem(m_images->topLevelItem(f.image));
     const QSet<int> layers(f.layers.begin(), f.layers.end());
-    m_layersModel->setHighlighted(layers);
+    m_layersPage->layersModel()->setHighlighted(layers);
     m_chain->setHighlighted(layers, f.members);
-    // The archive map marks the members it concerns.
-    for (int i = 0; i < m_members->topLevelItemCount(); ++i) {
-        QTreeWidgetItem *item = m_members->topLevelItem(i);
-        const bool hit = f.members.contains(item->text(3).section(QStringLiteral(" → "), 0, 0));
-        for (int c = 0; c < m_members->columnCount(); ++c)
-            item->setBackground(c, hit ? QBrush(QColor(255, 214, 102, 160)) : QBrush());
-    }
+    m_archiveMap->setMarked(f.members);
 }
 
 void MainWindow::showVerdicts()
 {
     // The same verdicts `lamina check` prints for these findings.
-    const int selected = m_strip->selected();
-    m_strip->setVerdicts(
+    const int selected = m_findingsPage->strip()->selected();
+    m_findingsPage->strip()->setVerdicts(
         m_archive.ok() || !m_findings.isEmpty() ? loaderVerdicts(m_archive, m_findings) : QList<LoaderVerdict>());
-    m_findingsModel->setMarked({});
+    m_findingsPage->model()->setMarked({});
     showTried();
     // Verification adds findings to the same archive: what was selected stays selected.
-    if (selected >= 0 && selected < m_strip->verdicts().size() && m_verifiedPath == m_archive.path
-        && !m_findingsView->selectionModel()->hasSelection())
-        m_strip->select(selected);
+    if (selected >= 0 && selected < m_findingsPage->strip()->verdicts().size() && m_verifiedPath == m_archive.path
+        && !m_findingsPage->view()->selectionModel()->hasSelection())
+        m_findingsPage->strip()->select(selected);
 }
 
 void MainWindow::showLoaderRange(int range)
 {
-    if (range < 0 || range >= m_strip->verdicts().size()) {
-        m_findingsModel->setMarked({});
+    if (range < 0 || range >= m_findingsPage->strip()->verdicts().size()) {
+        m_findingsPage->model()->setMarked({});
         return;
     }
-    const LoaderVerdict &v = m_strip->verdicts().at(range);
-    const LoaderRange &r = loaderRanges().at(v.range);
-    m_findingsModel->setMarked(v.because);
+    const LoaderVerdict &v = m_findingsPage->strip()->verdicts().at(range);
+    m_findingsPage->model()->setMarked(v.because);
     // The details show the range, not a finding: a finding selected now shows itself again.
-    m_findingsView->selectionModel()->clear();
-    QString html = QStringLiteral("<h3>%1: %2</h3>")
-                       .arg(r.label.toHtmlEscaped(), verdictName(v.verdict).replace(u'-', u' ').toHtmlEscaped());
-    if (!v.message.isEmpty())
-        html += QStringLiteral("<p>It prints: <code>%1</code></p>").arg(v.message.toHtmlEscaped());
-    if (v.because.isEmpty()) {
-        html += QStringLiteral("<p>%1</p>").arg(tr("No finding concerns what this loader reads.").toHtmlEscaped());
-    } else {
-        html += QStringLiteral("<p>%1</p><ul>")
-                    .arg((v.verdict == Verdict::Refuses ? tr("It refuses the archive because of:")
-                                                        : tr("It loads another image than described because of:"))
-                             .toHtmlEscaped());
-        for (int i = 0; i < m_findings.size(); ++i) {
-            const Finding &f = m_findings.at(i);
-            if (!v.because.contains(f.code))
-                continue;
-            html += QStringLiteral("<li><a href='finding:%1'><code>%2</code></a> — %3</li>")
-                        .arg(i)
-                        .arg(f.code, f.message.toHtmlEscaped());
-        }
-        html += QStringLiteral("</ul>");
-    }
-    html += QStringLiteral("<p>%1</p><p>%2</p>")
-                .arg((r.observed ? tr("Checked against the real loader by the tests here (docs/loaders.md).")
-                                 : tr("Not run here: predicted from the loader's source."))
-                         .toHtmlEscaped(),
-                    tr("Source: %1").arg(r.source).toHtmlEscaped());
-    if (m_triedPath == m_archive.path)
-        for (const TriedLoader &t : std::as_const(m_tried.loaders))
-            if (t.range == v.range && t.ran)
-                html += QStringLiteral("<p><b>%1</b> %2</p><pre>%3</pre>")
-                            .arg(tr("Tried here:").toHtmlEscaped(), triedLoaderLine(t).toHtmlEscaped(),
-                                t.output.toHtmlEscaped());
-    m_explanation->setHtml(html);
+    m_findingsPage->clearSelection();
+    m_findingsPage->explanation()->setHtml(FindingsPage::loaderRangeHtml(
+        v, m_findings, m_triedPath == m_archive.path ? m_tried.loaders : QList<TriedLoader>()));
     for (int i = 0; i < m_findings.size(); ++i)
-        if (m_findingsModel->isMarked(i)) {
-            m_findingsView->scrollTo(m_findingsProxy->mapFromSource(m_findingsModel->index(i, 0)));
+        if (m_findingsPage->model()->isMarked(i)) {
+            m_findingsPage->scrollToFinding(i);
             break;
         }
-}
-
-void MainWindow::showPreview(const QModelIndex &proxyIndex)
-{
-    m_imagePreview->hide();
-    m_preview->show();
-    const QModelIndex index = m_filesProxy->mapToSource(proxyIndex);
-    const MergedTree *tree = m_filesModel->tree();
-    if (!index.isValid() || !tree) {
-        m_preview->clear();
-        return;
-    }
-    const int node = index.data(FileTreeModel::NodeRole).toInt();
-    const LayerEntry &e = tree->entry(node);
-    if (e.type != EntryType::File && e.type != EntryType::Hardlink) {
-        const QByteArray link = tree->linkTarget(node);
-        m_preview->setPlainText(e.type == EntryType::Symlink ? tr("symbolic link to %1").arg(QString::fromUtf8(link))
-                                                             : tr("%1, no content to show").arg(entryTypeName(e.type)));
-        return;
-    }
-    constexpr qint64 kPreviewBytes = 256 * 1024;
-    const FileRead r = readLayerFile(m_archive, m_image, tree->layers(), tree->node(node).layer, tree->node(node).entry,
-        std::max<qint64>(e.size, 1));
-    if (!r.ok()) {
-        m_preview->setPlainText(tr("Cannot read this file: %1").arg(r.error));
-        return;
-    }
-    const QImage picture = QImage::fromData(r.data);
-    if (!picture.isNull()) {
-        m_imagePreview->setPixmap(
-            QPixmap::fromImage(picture).scaled(QSize(400, 400), Qt::KeepAspectRatio, Qt::SmoothTransformation));
-        m_imagePreview->show();
-        m_preview->hide();
-        return;
-    }
-    const QByteArray head = r.data.left(kPreviewBytes);
-    const QString more
-        = r.data.size() > kPreviewBytes ? tr("\n… (%1 more bytes)").arg(r.data.size() - kPreviewBytes) : QString();
-    // Text when the bytes decode as text: a UTF-16 byte order mark, valid UTF-8, or (as the last
-    // guess) Latin-1 without control bytes; hex otherwise.
-    if (head.startsWith("\xff\xfe") || head.startsWith("\xfe\xff")) {
-        QStringDecoder utf16(head.startsWith("\xff\xfe") ? QStringDecoder::Utf16LE : QStringDecoder::Utf16BE);
-        m_preview->setPlainText(QString(utf16.decode(head.mid(2))) + more);
-        return;
-    }
-    QStringDecoder utf8(QStringDecoder::Utf8);
-    const QString text = utf8.decode(head);
-    if (!head.contains('\0') && !utf8.hasError()) {
-        m_preview->setPlainText(text + more);
-        return;
-    }
-    const qsizetype controls = std::count_if(head.cbegin(), head.cend(), [](char c) {
-        const auto u = static_cast<unsigned char>(c);
-        return u < 32 && c != '\n' && c != '\r' && c != '\t';
-    });
-    if (controls == 0 && !head.isEmpty())
-        m_preview->setPlainText(QString::fromLatin1(head) + more);
-    else
-        m_preview->setPlainText(hexDump(r.data.left(16 * 1024)));
-}
-
-void MainWindow::fillArchiveMap()
-{
-    m_members->clear();
-    m_raw->clear();
-    if (!m_archive.archive)
-        return;
-    const Archive &ar = *m_archive.archive;
-    QHash<int, QPair<QString, QString>> roles; // member → role, readers
-    auto mark = [&](const QString &path, const QString &role, const QString &readers) {
-        const Archive::Resolved r = ar.resolve(path);
-        const int direct = ar.find(normaliseMemberPath(path));
-        if (direct >= 0 && !roles.contains(direct))
-            roles.insert(direct, { role, readers });
-        if (r.index >= 0 && !roles.contains(r.index))
-            roles.insert(r.index, { role, readers });
-    };
-    const QString mReaders = tr("Docker ≤ 28, podman, ggcr");
-    const QString oReaders = tr("containerd, Docker 29");
-    const QString lReaders = tr("Docker ≤ 28 legacy mode");
-    mark(QStringLiteral("manifest.json"), tr("manifest list (M)"), mReaders);
-    mark(QStringLiteral("index.json"), tr("OCI index (O)"), oReaders);
-    mark(QStringLiteral("oci-layout"), tr("OCI layout marker"), oReaders);
-    mark(QStringLiteral("repositories"), tr("legacy tags (L)"), lReaders);
-    for (const ManifestEntry &e : m_archive.manifest.entries) {
-        mark(e.configPath, tr("image config"), mReaders);
-        for (const QString &l : e.layers)
-            mark(l, tr("layer"), mReaders);
-    }
-    for (const OciManifest &m : m_archive.oci.manifests) {
-        mark(m.blobPath, m.isImage ? tr("OCI manifest") : tr("artifact manifest"), oReaders);
-        mark(m.config.path, tr("image config"), oReaders);
-        QStringList ignored;
-        for (const Descriptor &d : m.layers)
-            mark(blobPathForDigest(d.digest, {}, &ignored), tr("layer blob"), oReaders);
-    }
-    for (const OciIndex &i : m_archive.oci.indexes)
-        if (i.member >= 0)
-            mark(ar.member(i.member).path, tr("nested OCI index"), oReaders);
-    for (const LegacyLayer &l : m_archive.legacy.layers) {
-        mark(l.id + QStringLiteral("/json"), tr("legacy layer json (L)"), lReaders);
-        mark(l.id + QStringLiteral("/VERSION"), tr("legacy VERSION"), lReaders);
-        if (!l.layerPath.isEmpty())
-            mark(l.layerPath, tr("legacy layer.tar"), lReaders);
-    }
-    const QLocale locale;
-    for (int i = 0; i < ar.members().size(); ++i) {
-        const Member &m = ar.member(i);
-        if (m.type == MemberType::Directory)
-            continue;
-        auto *item = new QTreeWidgetItem(m_members);
-        item->setData(0, Qt::UserRole, i);
-        item->setText(3, m.path);
-        item->setToolTip(3, m.path);
-        item->setText(2, m.type == MemberType::File ? locale.formattedDataSize(m.size) : QString());
-        item->setTextAlignment(2, Qt::AlignRight | Qt::AlignVCenter);
-        QString role = roles.value(i).first;
-        if (m.type == MemberType::Symlink || m.type == MemberType::Hardlink) {
-            const Archive::Resolved r = ar.resolve(m.path);
-            role = (role.isEmpty() ? tr("link") : role + tr(" (link)"));
-            item->setText(
-                3, QStringLiteral("%1 → %2").arg(m.path, r.index >= 0 ? r.path : tr("(unresolved: %1)").arg(r.error)));
-        }
-        item->setText(
-            0, role.isEmpty() ? (m.path.startsWith(u"blobs/") ? tr("unreferenced blob") : tr("unknown")) : role);
-        item->setText(1, roles.value(i).second);
-    }
-    for (int c = 0; c < 3; ++c)
-        m_members->resizeColumnToContents(c);
-    m_members->setColumnWidth(0, std::min(m_members->columnWidth(0), 260));
-}
-
-void MainWindow::showMember(int member)
-{
-    if (member < 0 || !m_archive.archive) {
-        m_raw->clear();
-        return;
-    }
-    const Archive &ar = *m_archive.archive;
-    const Archive::Resolved r = ar.resolve(ar.member(member).path);
-    if (r.index < 0) {
-        m_raw->setPlainText(r.error);
-        return;
-    }
-    const Member &m = ar.member(r.index);
-    const Archive::ReadResult data = ar.read(r.index, std::min<qint64>(m.size, 4 << 20));
-    if (!data.ok()) {
-        // Big members (layers) show their first bytes only.
-        m_raw->setPlainText(hexDump(ar.head(r.index)) + tr("\n(%1 bytes in all)").arg(m.size));
-        return;
-    }
-    QJsonParseError err;
-    const QJsonDocument doc = QJsonDocument::fromJson(data.data, &err);
-    if (err.error == QJsonParseError::NoError)
-        m_raw->setPlainText(QString::fromUtf8(doc.toJson(QJsonDocument::Indented)));
-    else if (!data.data.contains('\0'))
-        m_raw->setPlainText(QString::fromUtf8(data.data));
-    else
-        m_raw->setPlainText(hexDump(data.data.left(16 * 1024)));
-}
-
-void MainWindow::fillConfig()
-{
-    const Image &img = m_archive.images.at(m_image);
-    QString html
-        = QStringLiteral("<h3>%1</h3>")
-              .arg((img.tags.isEmpty() ? tr("(untagged)") : img.tags.join(QStringLiteral(", "))).toHtmlEscaped());
-    html += QStringLiteral("<p>Config <code>%1</code> (%2), platform %3</p>")
-                .arg(img.configPath.toHtmlEscaped(), img.configDigest, img.platform.toString());
-    if (img.config) {
-        html += QStringLiteral("<table cellspacing=4>");
-        const QJsonObject c = img.config->config;
-        for (const char *key :
-            { "Entrypoint", "Cmd", "WorkingDir", "User", "Env", "ExposedPorts", "Volumes", "Labels", "StopSignal" }) {
-            const QJsonValue v = c.value(QLatin1String(key));
-            if (v.isUndefined() || v.isNull())
-                continue;
-            QString text;
-            if (v.isArray()) {
-                QStringList parts;
-                for (const QJsonValue &x : v.toArray())
-                    parts << x.toString();
-                text = QLatin1String(key) == QLatin1String("Env")
-                    ? parts.join(QStringLiteral("\n"))
-                    : QStringLiteral("[") + parts.join(QStringLiteral(", ")) + u']';
-            } else if (v.isObject()) {
-                text = QString::fromUtf8(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
-            } else {
-                text = v.toString();
-            }
-            html += QStringLiteral("<tr><td valign=top><b>%1</b></td><td><code>%2</code></td></tr>")
-                        .arg(QLatin1String(key), text.toHtmlEscaped().replace(u'\n', QStringLiteral("<br>")));
-        }
-        html += QStringLiteral("</table><h4>History</h4><table cellspacing=4>");
-        int layer = 0;
-        for (const HistoryEntry &h : img.config->history) {
-            html += QStringLiteral("<tr><td>%1</td><td>%2</td><td><code>%3</code></td></tr>")
-                        .arg(h.emptyLayer ? tr("(empty)") : tr("layer %1").arg(layer++), h.created.toHtmlEscaped(),
-                            h.createdBy.simplified().toHtmlEscaped());
-        }
-        html += QStringLiteral("</table>");
-    }
-    m_config->setHtml(html);
 }
 
 } // namespace lamina

@@ -75,12 +75,15 @@ QString lastError()
 class Writer
 {
 public:
-    Writer(const ImageArchive &ia, int image, const MergedTree &tree, bool overwrite, ExtractResult &result)
+    Writer(const ImageArchive &ia, int image, const MergedTree &tree, bool overwrite, ExtractResult &result,
+        const Progress &progress, qint64 total)
         : m_ia(ia)
         , m_image(image)
         , m_tree(tree)
         , m_overwrite(overwrite)
         , m_result(result)
+        , m_progress(progress)
+        , m_total(total)
         , m_keep { fileIdOf(ia.path) }
     {
     }
@@ -239,7 +242,17 @@ public:
 
         FileCopy copy;
         copy.begin = [&](int source) { return begin(source); };
-        copy.sink = [&](const char *data, qint64 size) { return writeAll(m_out.fd, data, size); };
+        copy.sink = [&](const char *data, qint64 size) {
+            if (m_progress.cancelled()) {
+                m_out.writeError = QStringLiteral("cancelled");
+                return false;
+            }
+            if (!writeAll(m_out.fd, data, size))
+                return false;
+            m_done += size;
+            m_progress.update(m_done, m_total);
+            return true;
+        };
         copy.hole = [&](qint64 length) {
             // A sparse file's hole stays a hole: skipped, never written as zeros.
             if (::lseek(m_out.fd, off_t(length), SEEK_CUR) < 0) {
@@ -525,6 +538,9 @@ private:
     const MergedTree &m_tree;
     bool m_overwrite;
     ExtractResult &m_result;
+    const Progress &m_progress;
+    const qint64 m_total;
+    qint64 m_done = 0;
     // Folders held open on the way down before each level starts closing its parent: enough for
     // any ordinary image, far below the usual limit of 1024 descriptors.
     static constexpr int kHeldFolders = 64;
@@ -547,8 +563,8 @@ private:
 
 } // namespace
 
-ExtractResult extractNode(
-    const ImageArchive &ia, int image, const MergedTree &tree, int node, const QString &dest, bool overwrite)
+ExtractResult extractNode(const ImageArchive &ia, int image, const MergedTree &tree, int node, const QString &dest,
+    bool overwrite, const Progress &progress)
 {
     ExtractResult result;
     if (!QDir().mkpath(dest)) {
@@ -571,7 +587,7 @@ ExtractResult extractNode(
         ::close(destfd);
         return result;
     }
-    Writer w(ia, image, tree, overwrite, result);
+    Writer w(ia, image, tree, overwrite, result, progress, needed);
     removeStalePartialsAt(destfd, { fileIdOf(ia.path) });
     int fd = destfd; // the top levels are above kHeldFolders: never released
     auto walk = [&] {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "layers/imagelayers.h"
+#include "util/progress.h"
 
 namespace lamina {
 
@@ -22,8 +23,10 @@ struct ExtractResult
 /// Writes the node `node` of `tree` (a file or a whole folder) into the host folder `dest`.
 /// Nothing is written outside `dest`: every path is built component by component with
 /// O_NOFOLLOW, symlinks are created as links and never followed, device nodes and fifos are not
-/// created, set-id bits are dropped, and existing files are kept unless `overwrite`.
-ExtractResult extractNode(
-    const ImageArchive &ia, int image, const MergedTree &tree, int node, const QString &dest, bool overwrite);
+/// created, set-id bits are dropped, and existing files are kept unless `overwrite`. `progress`
+/// gets the bytes of file content written of the node's total; once cancelled, the file being
+/// written is removed and extraction stops with the error "…: cancelled".
+ExtractResult extractNode(const ImageArchive &ia, int image, const MergedTree &tree, int node, const QString &dest,
+    bool overwrite, const Progress &progress = {});
 
 } // namespace lamina

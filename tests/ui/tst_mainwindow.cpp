@@ -7,13 +7,20 @@
 #include "compose/composerpanel.h"
 #include "filetreemodel.h"
 #include "findingsmodel.h"
+#include "format/memberroles.h"
+#include "inspect/archivemapmodel.h"
+#include "inspect/archivemappage.h"
+#include "inspect/layerspage.h"
+#include "layers/extract.h"
 #include "layersmodel.h"
 #include "loaderstrip.h"
 #include "mainwindow.h"
 #include "testsupport.h"
+#include "util/workcounters.h"
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
+#include <QDir>
 #include <QDirIterator>
 #include <QElapsedTimer>
 #include <QFont>
@@ -55,6 +62,7 @@ private Q_SLOTS:
     void verificationRunsInTheBackground();
     void modelsPassTheTester_data();
     void modelsPassTheTester();
+    void archiveMapShowsRolesAndReaders();
     void uiThreadStaysResponsive();
     void platformsAndArtifactsAreListed();
     void followsADarkPalette();
@@ -63,8 +71,35 @@ private Q_SLOTS:
     void triedLoadersShowBesideThePrediction();
     void hostileArchives_data();
     void hostileArchives();
+    void previewReadsOnlyWhatItShows();
+    void extractRunsInTheBackgroundAndCancels();
 
 private:
+    /// A docker-archive (uncompressed, so a file is read by seeking) with big.txt (16 MiB of
+    /// text) and data/ (128 files of 1 MiB), written with Python's tarfile.
+    static bool writeBigArchive(const QString &path)
+    {
+        return test::writeTar(path,
+            QStringLiteral("import hashlib, json\n"
+                           "buf = io.BytesIO()\n"
+                           "lt = tarfile.open(fileobj=buf, mode='w', format=tarfile.PAX_FORMAT)\n"
+                           "def ladd(name, data):\n"
+                           "    ti = tarfile.TarInfo(name); ti.size = len(data); lt.addfile(ti, io.BytesIO(data))\n"
+                           "ladd('big.txt', (b'0123456789abcdef' * 64 + b'\\n') * (16 * 1024 * 1024 // 1025))\n"
+                           "ti = tarfile.TarInfo('data'); ti.type = tarfile.DIRTYPE; ti.mode = 0o755; lt.addfile(ti)\n"
+                           "for i in range(128):\n"
+                           "    ladd('data/f%03d' % i, bytes([65 + i % 26]) * (1024 * 1024))\n"
+                           "lt.close()\n"
+                           "layer = buf.getvalue()\n"
+                           "diff = 'sha256:' + hashlib.sha256(layer).hexdigest()\n"
+                           "config = json.dumps({'architecture': 'amd64', 'os': 'linux', 'config': {},\n"
+                           "    'rootfs': {'type': 'layers', 'diff_ids': [diff]}}).encode()\n"
+                           "cname = hashlib.sha256(config).hexdigest() + '.json'\n"
+                           "add(cname, config)\n"
+                           "add('layer/layer.tar', layer)\n"
+                           "add('manifest.json', json.dumps([{'Config': cname, 'RepoTags': ['big:1'],\n"
+                           "    'Layers': ['layer/layer.tar']}]).encode())\n"));
+    }
     static bool openAndWait(MainWindow &w, const QString &path)
     {
         QSignalSpy loaded(&w, &MainWindow::archiveLoaded);
@@ -220,7 +255,10 @@ void TestMainWindow::previewShowsFileContent()
     const QModelIndexList hits = model->match(model->index(0, 0), FileTreeModel::PathRole,
         QStringLiteral("etc/hello.txt"), 1, Qt::MatchExactly | Qt::MatchRecursive);
     QCOMPARE(hits.size(), 1);
+    // The preview is read off the UI thread: it comes once read.
+    QSignalSpy shown(w.findChild<LayersPage *>(), &LayersPage::previewShown);
     files->setCurrentIndex(hits.constFirst());
+    QVERIFY(shown.count() > 0 || shown.wait(30000));
     QVERIFY(!w.findChild<QPlainTextEdit *>(QStringLiteral("preview"))->toPlainText().isEmpty());
     QVERIFY(!w.findChild<QPlainTextEdit *>(QStringLiteral("preview"))->toPlainText().contains(u"Cannot read"));
     // Dragging it out hands the desktop a real file with the same bytes.
@@ -332,6 +370,50 @@ void TestMainWindow::modelsPassTheTester()
     // The same tree with one layer's view and its deletions.
     files.setTree(std::make_shared<const MergedTree>(MergedTree::build(indexed.layers, top)), top, true);
     QVERIFY(files.rowCount() >= 0);
+    ArchiveMapModel map;
+    QAbstractItemModelTester t5(&map, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    map.setRows(memberRows(ia));
+    QVERIFY(map.rowCount() > 0);
+    map.setMarked({ map.rows().constFirst().path });
+    QVERIFY(map.index(0, 0).data(Qt::BackgroundRole).isValid());
+}
+
+void TestMainWindow::archiveMapShowsRolesAndReaders()
+{
+    // docker save of two images, one layer.tar a symlink to the other's.
+    MainWindow w;
+    w.show();
+    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("ggcr__test_link.tar"))));
+    w.showTab(MainWindow::ArchiveMapTab);
+    auto *view = w.findChild<QTableView *>(QStringLiteral("members"));
+    QVERIFY(view && view->isVisible());
+    const QAbstractItemModel *model = view->model();
+    QCOMPARE(model->rowCount(), 13); // 16 members, 3 of them folders
+    QHash<QString, QPair<QString, QString>> shown; // member column → role, readers
+    for (int r = 0; r < model->rowCount(); ++r)
+        shown.insert(model->index(r, ArchiveMapModel::MemberColumn).data().toString(),
+            { model->index(r, ArchiveMapModel::RoleColumn).data().toString(),
+                model->index(r, ArchiveMapModel::ReadersColumn).data().toString() });
+    const QString manifest = QStringLiteral("Docker ≤ 28, podman, ggcr");
+    const QString legacy = QStringLiteral("Docker ≤ 28 legacy mode");
+    const QString shared = QStringLiteral("6e77476643c3155b1e9ae07dd5a4c8288bdb6590c131c222b7a3f277dec1e266/layer.tar");
+    const QString linked = QStringLiteral("b159278ac0c8813245b6c3b22cbbe7abefe3b2ec3fac6c7e87138811e1ef2a88/layer.tar");
+    QCOMPARE(shown.value(QStringLiteral("manifest.json")), qMakePair(QStringLiteral("manifest list (M)"), manifest));
+    QCOMPARE(shown.value(QStringLiteral("repositories")), qMakePair(QStringLiteral("legacy tags (L)"), legacy));
+    QCOMPARE(shown.value(shared), qMakePair(QStringLiteral("layer"), manifest));
+    QCOMPARE(shown.value(linked + QStringLiteral(" → ") + shared), qMakePair(QStringLiteral("layer (link)"), manifest));
+    QCOMPARE(shown.value(QStringLiteral("6e0b05049ed9c17d02e1a55e80d6599dbfcce7f4f4b022e3c673e685789c470e.json")),
+        qMakePair(QStringLiteral("image config"), manifest));
+    // Selecting a member shows it: manifest.json, indented.
+    const QModelIndexList hits = model->match(model->index(0, ArchiveMapModel::MemberColumn), Qt::DisplayRole,
+        QStringLiteral("manifest.json"), 1, Qt::MatchExactly);
+    QCOMPARE(hits.size(), 1);
+    QSignalSpy memberShown(w.findChild<ArchiveMapPage *>(), &ArchiveMapPage::memberShown);
+    view->setCurrentIndex(hits.constFirst());
+    QVERIFY(memberShown.wait(30000));
+    const QString raw = w.findChild<QPlainTextEdit *>(QStringLiteral("memberContent"))->toPlainText();
+    QVERIFY2(raw.contains(QStringLiteral("\n    {\n")), qPrintable(raw.left(200)));
+    QVERIFY(raw.contains(QStringLiteral("bazel/v1/tarball:test_image_3")));
 }
 
 void TestMainWindow::uiThreadStaysResponsive()
@@ -413,7 +495,7 @@ void TestMainWindow::keyboardReachesTheFilter()
     QApplication::setActiveWindow(&w);
     QVERIFY(QTest::qWaitForWindowActive(&w));
     QVERIFY(openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
-    w.showTab(1);
+    w.showTab(MainWindow::LayersTab);
     QTest::keyClick(&w, Qt::Key_F, Qt::ControlModifier);
     QTRY_VERIFY(w.findChild<QLineEdit *>(QStringLiteral("filter"))->hasFocus());
     QTest::keyClicks(QApplication::focusWidget(), QStringLiteral("busybox"));
@@ -622,6 +704,87 @@ void TestMainWindow::hostileArchives()
     // The whole run so far: bombs and floods are stopped by the same alarms as in the library.
     const qint64 peak = peakResidentKiB();
     QVERIFY2(peak < 1536 * 1024, qPrintable(QStringLiteral("peak resident memory %1 MiB").arg(peak / 1024)));
+}
+
+void TestMainWindow::previewReadsOnlyWhatItShows()
+{
+    QTemporaryDir tmp;
+    const QString path = tmp.filePath(QStringLiteral("big.tar"));
+    QVERIFY(writeBigArchive(path));
+    MainWindow w;
+    w.show();
+    QSignalSpy verified(&w, &MainWindow::verified);
+    QVERIFY(openAndWait(w, path));
+    QVERIFY(verified.count() > 0 || verified.wait(60000)); // it reads every byte: not counted below
+    auto *files = w.findChild<QTreeView *>(QStringLiteral("files"));
+    const QModelIndexList hits = files->model()->match(files->model()->index(0, 0), FileTreeModel::PathRole,
+        QStringLiteral("big.txt"), 1, Qt::MatchExactly | Qt::MatchRecursive);
+    QCOMPARE(hits.size(), 1);
+    const qint64 size = 16 * 1024 * 1024 / 1025 * 1025;
+    QSignalSpy shown(w.findChild<LayersPage *>(), &LayersPage::previewShown);
+    work::counters().reset();
+    files->setCurrentIndex(hits.constFirst());
+    QVERIFY(shown.wait(30000));
+    // At most one chunk of the copy (1 MiB) is read, not the 16 MiB of the file.
+    QVERIFY2(work::counters().entryBytesStreamed <= 1024 * 1024,
+        qPrintable(QString::number(work::counters().entryBytesStreamed)));
+    const QString text = w.findChild<QPlainTextEdit *>(QStringLiteral("preview"))->toPlainText();
+    QVERIFY(text.startsWith(QStringLiteral("0123456789abcdef")));
+    QVERIFY2(text.endsWith(QStringLiteral("(%1 more bytes)").arg(size - LayersPage::kPreviewBytes)),
+        qPrintable(text.right(80)));
+    QVERIFY(text.size() <= LayersPage::kPreviewBytes + 100);
+    // The direct read of the same bytes: what is shown is the file's first 256 KiB.
+    const FilePreview direct = LayersPage::readPreview(w.current(), 0, w.findChild<FileTreeModel *>()->tree()->layers(),
+        0, w.findChild<FileTreeModel *>()->tree()->node(hits.constFirst().data(FileTreeModel::NodeRole).toInt()).entry,
+        size, {});
+    QCOMPARE(direct.bytesRead, LayersPage::kPreviewBytes);
+}
+
+void TestMainWindow::extractRunsInTheBackgroundAndCancels()
+{
+    QTemporaryDir tmp;
+    const QString path = tmp.filePath(QStringLiteral("big.tar"));
+    QVERIFY(writeBigArchive(path));
+    MainWindow w;
+    w.show();
+    QSignalSpy verified(&w, &MainWindow::verified);
+    QVERIFY(openAndWait(w, path));
+    QVERIFY(verified.count() > 0 || verified.wait(60000));
+    const MergedTree *tree = w.findChild<FileTreeModel *>()->tree();
+    QString error;
+    const int data = resolveInTree(*tree, "data", false, &error);
+    QVERIFY2(data >= 0, qPrintable(error));
+    auto *cancel = w.findChild<QPushButton *>(QStringLiteral("cancel"));
+    auto *bar = w.findChild<QProgressBar *>();
+
+    // Extracting returns at once; the window goes on handling events while it writes, and the
+    // progress comes to the bar.
+    QSignalSpy extracted(&w, &MainWindow::extracted);
+    const QString whole = tmp.filePath(QStringLiteral("whole"));
+    w.extractTo(data, whole);
+    QVERIFY(w.busy());
+    QVERIFY(cancel->isVisible() && bar->isVisible());
+    int ticks = 0;
+    QTimer ticker;
+    connect(&ticker, &QTimer::timeout, [&] { ++ticks; });
+    ticker.start(0);
+    QVERIFY(extracted.wait(120000));
+    QVERIFY(ticks > 0);
+    QCOMPARE(extracted.constFirst().constFirst().toBool(), true);
+    QCOMPARE(QDir(whole + QStringLiteral("/data")).entryList(QDir::Files).size(), 128);
+    QVERIFY(!bar->isVisible());
+
+    // Cancelled once it has written something: what it wrote is gone, the folder given stays.
+    extracted.clear();
+    const QString part = tmp.filePath(QStringLiteral("part"));
+    w.extractTo(data, part);
+    QTRY_VERIFY_WITH_TIMEOUT(bar->value() > 0 || !w.busy(), 60000);
+    QVERIFY2(w.busy(), "the extract ended before it could be cancelled");
+    cancel->click();
+    QVERIFY(extracted.wait(120000));
+    QCOMPARE(extracted.constFirst().constFirst().toBool(), false);
+    QVERIFY(QFileInfo(part).isDir());
+    QCOMPARE(QDir(part).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden), QStringList());
 }
 
 QTEST_MAIN(TestMainWindow)

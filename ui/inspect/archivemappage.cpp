@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+#include "archivemappage.h"
+
+#include "archive/archive.h"
+#include "archivemapmodel.h"
+#include "jsonhighlighter.h"
+#include "util/textsniff.h"
+
+#include <QFontDatabase>
+#include <QHeaderView>
+#include <QJsonDocument>
+#include <QPlainTextEdit>
+#include <QTableView>
+
+namespace lamina {
+
+ArchiveMapPage::ArchiveMapPage(QWidget *parent)
+    : QSplitter(Qt::Horizontal, parent)
+{
+    setObjectName(QStringLiteral("mapSplit"));
+    m_model = new ArchiveMapModel(this);
+    m_members = new QTableView;
+    m_members->setObjectName(QStringLiteral("members"));
+    m_members->setModel(m_model);
+    m_members->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_members->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_members->verticalHeader()->hide();
+    m_members->horizontalHeader()->setStretchLastSection(true);
+    m_members->setWordWrap(false);
+    m_members->verticalHeader()->setDefaultSectionSize(m_members->fontMetrics().height() + 8);
+    m_raw = new QPlainTextEdit;
+    m_raw->setObjectName(QStringLiteral("memberContent"));
+    m_raw->setReadOnly(true);
+    m_raw->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    new JsonHighlighter(m_raw->document());
+    addWidget(m_members);
+    addWidget(m_raw);
+    setSizes({ 700, 500 });
+    connect(
+        m_members->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex &index) {
+            showMember(index.isValid() ? index.data(ArchiveMapModel::MemberIndexRole).toInt() : -1);
+        });
+}
+
+void ArchiveMapPage::setArchive(const ImageArchive &archive)
+{
+    m_archive = archive;
+    m_memberJob.cancel();
+    m_raw->clear();
+    m_model->setRows(memberRows(archive));
+    for (int c = 0; c < ArchiveMapModel::MemberColumn; ++c)
+        m_members->resizeColumnToContents(c);
+    m_members->setColumnWidth(
+        ArchiveMapModel::RoleColumn, std::min(m_members->columnWidth(ArchiveMapModel::RoleColumn), 260));
+}
+
+void ArchiveMapPage::setMarked(const QStringList &paths)
+{
+    m_model->setMarked(paths);
+}
+
+void ArchiveMapPage::showMember(int member)
+{
+    if (member < 0 || !m_archive.archive) {
+        m_memberJob.cancel();
+        m_raw->clear();
+        return;
+    }
+    // Read off the UI thread: a member of a compressed archive is decompressed up to it.
+    const std::shared_ptr<const Archive> archive = m_archive.archive;
+    m_memberJob.start([archive, member](const Progress &) { return memberText(*archive, member); },
+        [this](QString text) {
+            m_raw->setPlainText(text);
+            Q_EMIT memberShown();
+        });
+}
+
+QString ArchiveMapPage::memberText(const Archive &ar, int member)
+{
+    const Archive::Resolved r = ar.resolve(ar.member(member).path);
+    if (r.index < 0)
+        return r.error;
+    // Metadata members are small; a layer shows its first bytes only (Archive::read refuses
+    // more than it is allowed without reading).
+    const Member &m = ar.member(r.index);
+    const Archive::ReadResult data = ar.read(r.index, std::min<qint64>(m.size, 4 << 20));
+    if (!data.ok())
+        return hexDump(ar.head(r.index)) + tr("\n(%1 bytes in all)").arg(m.size);
+    QJsonParseError err;
+    const QJsonDocument doc = QJsonDocument::fromJson(data.data, &err);
+    if (err.error == QJsonParseError::NoError)
+        return QString::fromUtf8(doc.toJson(QJsonDocument::Indented));
+    if (const TextKind kind = sniffText(data.data); kind != TextKind::Binary)
+        return decodeText(data.data, kind);
+    return hexDump(data.data.left(16 * 1024));
+}
+
+} // namespace lamina

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "common/latestjob.h"
+#include "format/imagearchive.h"
+
+#include <QSplitter>
+
+class QPlainTextEdit;
+class QTableView;
+
+namespace lamina {
+
+class ArchiveMapModel;
+
+/// The archive map page: every member with its role and readers, and the selected member's
+/// content (JSON indented, text as is, the first bytes of anything else in hex).
+class ArchiveMapPage : public QSplitter
+{
+    Q_OBJECT
+public:
+    explicit ArchiveMapPage(QWidget *parent = nullptr);
+
+    /// Shows the members of `archive` (kept: the page reads members from it).
+    void setArchive(const ImageArchive &archive);
+    /// Marks the members a finding concerns.
+    void setMarked(const QStringList &paths);
+    ArchiveMapModel *model() const { return m_model; }
+    /// What the content pane shows for `member`: JSON indented, text as is, else a hex dump.
+    static QString memberText(const Archive &archive, int member);
+
+Q_SIGNALS:
+    void memberShown(); ///< the selected member's content is on screen
+
+private:
+    void showMember(int member);
+
+    ImageArchive m_archive;
+    ArchiveMapModel *m_model = nullptr;
+    QTableView *m_members = nullptr;
+    QPlainTextEdit *m_raw = nullptr;
+    LatestJob<QString> m_memberJob { this };
+};
+
+} // namespace lamina

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+#include "findingspage.h"
+
+#include "findingsmodel.h"
+#include "loaderstrip.h"
+#include "pagelayout.h"
+
+#include <QComboBox>
+#include <QHeaderView>
+#include <QSortFilterProxyModel>
+#include <QSplitter>
+#include <QTableView>
+#include <QTextBrowser>
+
+namespace lamina {
+
+FindingsPage::FindingsPage(QWidget *parent)
+    : QWidget(parent)
+{
+    m_model = new FindingsModel(this);
+    m_proxy = new QSortFilterProxyModel(this);
+    m_proxy->setSourceModel(m_model);
+    m_proxy->setFilterRole(FindingsModel::SeverityRole);
+    m_view = new QTableView;
+    m_view->setObjectName(QStringLiteral("findings"));
+    m_view->setModel(m_proxy);
+    m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_view->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_view->verticalHeader()->hide();
+    m_view->horizontalHeader()->setStretchLastSection(true);
+    m_view->setWordWrap(false);
+    auto *severity = new QComboBox;
+    severity->addItems({ tr("All findings"), tr("Errors"), tr("Errors and warnings") });
+    connect(severity, &QComboBox::currentIndexChanged, this, [this](int i) {
+        m_proxy->setFilterRegularExpression(i == 0 ? QString()
+                : i == 1                           ? QStringLiteral("^0$")
+                                                   : QStringLiteral("^[01]$"));
+    });
+    m_explanation = new QTextBrowser;
+    m_explanation->setObjectName(QStringLiteral("explanation"));
+    m_explanation->setPlaceholderText(tr("Select a finding to see what it means and what each loader does."));
+    m_explanation->setOpenLinks(false); // its links select findings
+    connect(m_explanation, &QTextBrowser::anchorClicked, this, [this](const QUrl &url) {
+        if (url.scheme() == u"finding")
+            selectFinding(url.path().toInt());
+    });
+    m_strip = new LoaderStrip;
+    auto *split = new QSplitter(Qt::Horizontal);
+    split->setObjectName(QStringLiteral("findingsSplit"));
+    split->addWidget(withLabel(tr("Findings"), m_view, severity));
+    split->addWidget(withLabel(tr("Explanation"), m_explanation));
+    split->setSizes({ 700, 600 });
+    // The verdicts above the findings they follow from.
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(2);
+    layout->addWidget(m_strip);
+    layout->addWidget(split, 1);
+    connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex &index) {
+        Q_EMIT findingSelected(index.isValid() ? m_proxy->mapToSource(index).row() : -1);
+    });
+}
+
+void FindingsPage::setFindings(const QList<Finding> &findings)
+{
+    m_model->setFindings(findings);
+}
+
+void FindingsPage::selectFinding(int row)
+{
+    m_view->selectRow(m_proxy->mapFromSource(m_model->index(row, 0)).row());
+}
+
+void FindingsPage::clearSelection()
+{
+    m_view->selectionModel()->clear();
+}
+
+void FindingsPage::scrollToFinding(int row)
+{
+    m_view->scrollTo(m_proxy->mapFromSource(m_model->index(row, 0)));
+}
+
+QString FindingsPage::findingHtml(const Finding &f)
+{
+    const CodeInfo info = codeInfo(f.code);
+    QString html = QStringLiteral("<h3>%1</h3><p><code>%2</code> · %3</p><p><b>%4</b></p>")
+                       .arg(info.title.toHtmlEscaped(), f.code, severityName(f.severity), f.message.toHtmlEscaped());
+    for (const QString &para : f.explanation.split(QStringLiteral("\n\n")))
+        html += QStringLiteral("<p>%1</p>").arg(para.toHtmlEscaped().replace(u'\n', QStringLiteral("<br>")));
+    html += QStringLiteral("<table cellspacing=4>"
+                           "<tr><td><b>Docker ≤ 28</b></td><td>%1</td></tr>"
+                           "<tr><td><b>Docker 29 / containerd</b></td><td>%2</td></tr>"
+                           "<tr><td><b>podman / skopeo</b></td><td>%3</td></tr>"
+                           "<tr><td><b>go-containerregistry</b></td><td>%4</td></tr></table>")
+                .arg(f.loaders.dockerClassic.toHtmlEscaped(), f.loaders.containerd.toHtmlEscaped(),
+                    f.loaders.podman.toHtmlEscaped(), f.loaders.ggcr.toHtmlEscaped());
+    if (!f.members.isEmpty())
+        html += QStringLiteral("<p>Members: <code>%1</code></p>")
+                    .arg(f.members.join(QStringLiteral(", ")).toHtmlEscaped());
+    return html;
+}
+
+QString FindingsPage::loaderRangeHtml(
+    const LoaderVerdict &v, const QList<Finding> &findings, const QList<TriedLoader> &tried)
+{
+    const LoaderRange &r = loaderRanges().at(v.range);
+    QString html = QStringLiteral("<h3>%1: %2</h3>")
+                       .arg(r.label.toHtmlEscaped(), verdictName(v.verdict).replace(u'-', u' ').toHtmlEscaped());
+    if (!v.message.isEmpty())
+        html += QStringLiteral("<p>It prints: <code>%1</code></p>").arg(v.message.toHtmlEscaped());
+    if (v.because.isEmpty()) {
+        html += QStringLiteral("<p>%1</p>").arg(tr("No finding concerns what this loader reads.").toHtmlEscaped());
+    } else {
+        html += QStringLiteral("<p>%1</p><ul>")
+                    .arg((v.verdict == Verdict::Refuses ? tr("It refuses the archive because of:")
+                                                        : tr("It loads another image than described because of:"))
+                             .toHtmlEscaped());
+        for (int i = 0; i < findings.size(); ++i) {
+            const Finding &f = findings.at(i);
+            if (!v.because.contains(f.code))
+                continue;
+            html += QStringLiteral("<li><a href='finding:%1'><code>%2</code></a> — %3</li>")
+                        .arg(i)
+                        .arg(f.code, f.message.toHtmlEscaped());
+        }
+        html += QStringLiteral("</ul>");
+    }
+    html += QStringLiteral("<p>%1</p><p>%2</p>")
+                .arg((r.observed ? tr("Checked against the real loader by the tests here (docs/loaders.md).")
+                                 : tr("Not run here: predicted from the loader's source."))
+                         .toHtmlEscaped(),
+                    tr("Source: %1").arg(r.source).toHtmlEscaped());
+    for (const TriedLoader &t : tried)
+        if (t.range == v.range && t.ran)
+            html += QStringLiteral("<p><b>%1</b> %2</p><pre>%3</pre>")
+                        .arg(tr("Tried here:").toHtmlEscaped(), triedLoaderLine(t).toHtmlEscaped(),
+                            t.output.toHtmlEscaped());
+    return html;
+}
+
+} // namespace lamina

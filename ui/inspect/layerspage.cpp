@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: MIT
+#include "layerspage.h"
+
+#include "filetreemodel.h"
+#include "layers/imagelayers.h"
+#include "layersmodel.h"
+#include "pagelayout.h"
+#include "util/textsniff.h"
+
+#include <QAction>
+#include <QCheckBox>
+#include <QFontDatabase>
+#include <QHeaderView>
+#include <QLineEdit>
+#include <QPixmap>
+#include <QPlainTextEdit>
+#include <QRegularExpression>
+#include <QSortFilterProxyModel>
+#include <QTableView>
+#include <QTreeView>
+
+namespace lamina {
+
+LayersPage::LayersPage(QWidget *parent)
+    : QSplitter(Qt::Vertical, parent)
+{
+    setObjectName(QStringLiteral("layersSplit"));
+    m_layersModel = new LayersModel(this);
+    m_layersView = new QTableView;
+    m_layersView->setObjectName(QStringLiteral("layers"));
+    m_layersView->setModel(m_layersModel);
+    m_layersView->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_layersView->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_layersView->verticalHeader()->hide();
+    m_layersView->horizontalHeader()->setStretchLastSection(true);
+    m_layersView->setAlternatingRowColors(true);
+    m_layersView->setWordWrap(false);
+    m_layersView->verticalHeader()->setDefaultSectionSize(m_layersView->fontMetrics().height() + 8);
+    addWidget(withLabel(tr("Layers, bottom (0) to top — select one to see the files at that layer"), m_layersView));
+    addWidget(buildFiles());
+    setSizes({ 260, 440 });
+}
+
+QWidget *LayersPage::buildFiles()
+{
+    m_filesModel = new FileTreeModel(this);
+    m_filesProxy = new QSortFilterProxyModel(this);
+    m_filesProxy->setSourceModel(m_filesModel);
+    m_filesProxy->setSortRole(FileTreeModel::SortRole);
+    m_filesProxy->setRecursiveFilteringEnabled(true);
+    m_filesProxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    m_filesView = new QTreeView;
+    m_filesView->setObjectName(QStringLiteral("files"));
+    m_filesView->setModel(m_filesProxy);
+    m_filesView->setSortingEnabled(true);
+    m_filesView->setUniformRowHeights(true);
+    m_filesView->sortByColumn(FileTreeModel::SizeColumn, Qt::DescendingOrder);
+    m_filesView->setDragEnabled(true);
+    m_filesView->setDragDropMode(QAbstractItemView::DragOnly);
+    m_filesView->setContextMenuPolicy(Qt::ActionsContextMenu);
+    auto *extract = new QAction(tr("Extract…"), m_filesView);
+    connect(extract, &QAction::triggered, this, &LayersPage::extractRequested);
+    m_filesView->addAction(extract);
+    connect(m_filesView->selectionModel(), &QItemSelectionModel::currentChanged, this, &LayersPage::showPreview);
+    m_filter = new QLineEdit;
+    m_filter->setObjectName(QStringLiteral("filter"));
+    m_filter->setPlaceholderText(tr("Filter files (Ctrl+F)"));
+    m_filter->setClearButtonEnabled(true);
+    m_regex = new QCheckBox(tr("Regex"));
+    m_layerOnly = new QCheckBox(tr("This layer only"));
+    m_layerOnly->setObjectName(QStringLiteral("layerOnly"));
+    connect(m_filter, &QLineEdit::textChanged, this, &LayersPage::applyFilter);
+    connect(m_regex, &QCheckBox::toggled, this, &LayersPage::applyFilter);
+    auto *filterRow = new QWidget;
+    auto *fl = new QHBoxLayout(filterRow);
+    fl->setContentsMargins(0, 0, 0, 0);
+    fl->addWidget(m_filter, 1);
+    fl->addWidget(m_regex);
+    fl->addWidget(m_layerOnly);
+    m_preview = new QPlainTextEdit;
+    m_preview->setObjectName(QStringLiteral("preview"));
+    m_preview->setReadOnly(true);
+    m_preview->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_preview->setPlaceholderText(tr("Select a file to preview it."));
+    m_imagePreview = new QLabel;
+    m_imagePreview->setAlignment(Qt::AlignCenter);
+    m_imagePreview->hide();
+    auto *previewBox = new QWidget;
+    auto *pl = new QVBoxLayout(previewBox);
+    pl->setContentsMargins(0, 0, 0, 0);
+    pl->addWidget(m_preview);
+    pl->addWidget(m_imagePreview);
+    auto *filesSplit = new QSplitter(Qt::Horizontal);
+    filesSplit->setObjectName(QStringLiteral("filesSplit"));
+    filesSplit->addWidget(withLabel(tr("Files"), m_filesView, filterRow));
+    filesSplit->addWidget(withLabel(tr("Preview"), previewBox));
+    filesSplit->setSizes({ 700, 400 });
+    return filesSplit;
+}
+
+void LayersPage::setSource(const ImageArchive &archive, int image)
+{
+    m_archive = archive;
+    m_image = image;
+    clearPreview();
+}
+
+void LayersPage::applyFilter()
+{
+    const QString text = m_filter->text();
+    if (m_regex->isChecked())
+        m_filesProxy->setFilterRegularExpression(QRegularExpression(text, QRegularExpression::CaseInsensitiveOption));
+    else
+        m_filesProxy->setFilterFixedString(text);
+    if (!text.isEmpty())
+        m_filesView->expandAll();
+}
+
+int LayersPage::currentNode() const
+{
+    const QModelIndex index = m_filesProxy->mapToSource(m_filesView->currentIndex());
+    return index.isValid() && m_filesModel->tree() ? index.data(FileTreeModel::NodeRole).toInt() : -1;
+}
+
+void LayersPage::clearPreview()
+{
+    m_previewJob.cancel();
+    m_imagePreview->hide();
+    m_preview->show();
+    m_preview->clear();
+}
+
+void LayersPage::showPreview(const QModelIndex &proxyIndex)
+{
+    clearPreview();
+    const MergedTree *tree = m_filesModel->tree();
+    const QModelIndex index = m_filesProxy->mapToSource(proxyIndex);
+    if (!index.isValid() || !tree)
+        return;
+    const int node = index.data(FileTreeModel::NodeRole).toInt();
+    const LayerEntry &e = tree->entry(node);
+    if (e.type != EntryType::File && e.type != EntryType::Hardlink) {
+        const QByteArray link = tree->linkTarget(node);
+        m_preview->setPlainText(e.type == EntryType::Symlink ? tr("symbolic link to %1").arg(QString::fromUtf8(link))
+                                                             : tr("%1, no content to show").arg(entryTypeName(e.type)));
+        Q_EMIT previewShown();
+        return;
+    }
+    m_preview->setPlaceholderText(tr("Reading…"));
+    const ImageArchive ia = m_archive;
+    const int image = m_image;
+    const MergedTree::Layers layers = tree->layers();
+    const int layer = tree->node(node).layer, entry = tree->node(node).entry;
+    const qint64 size = e.size;
+    m_previewJob.start(
+        [ia, image, layers, layer, entry, size](
+            const Progress &progress) { return readPreview(ia, image, layers, layer, entry, size, progress); },
+        [this](FilePreview preview) { showPreviewResult(preview); });
+}
+
+void LayersPage::showPreviewResult(const FilePreview &preview)
+{
+    m_preview->setPlaceholderText(tr("Select a file to preview it."));
+    if (!preview.picture.isNull()) {
+        m_imagePreview->setPixmap(
+            QPixmap::fromImage(preview.picture).scaled(QSize(400, 400), Qt::KeepAspectRatio, Qt::SmoothTransformation));
+        m_imagePreview->show();
+        m_preview->hide();
+    } else {
+        m_preview->setPlainText(preview.text);
+    }
+    Q_EMIT previewShown();
+}
+
+FilePreview LayersPage::readPreview(const ImageArchive &ia, int image, const MergedTree::Layers &layers, int layer,
+    int entry, qint64 size, const Progress &progress)
+{
+    FilePreview preview;
+    QByteArray head;
+    bool enough = false;
+    const QString error = copyLayerFile(ia, image, layers, layer, entry, [&](const char *data, qint64 n) {
+        head.append(data, std::min<qint64>(n, kPreviewBytes - head.size()));
+        enough = head.size() >= kPreviewBytes;
+        return !enough && !progress.cancelled();
+    });
+    preview.bytesRead = head.size();
+    // A copy this sink stopped reports that it stopped: not an error of the file.
+    if (!error.isEmpty() && !enough) {
+        preview.text = tr("Cannot read this file: %1").arg(error);
+        return preview;
+    }
+    const bool whole = !enough || size <= kPreviewBytes;
+    if (whole) {
+        preview.picture = QImage::fromData(head);
+        if (!preview.picture.isNull())
+            return preview;
+    }
+    const QString more = size > head.size() ? tr("\n… (%1 more bytes)").arg(size - head.size()) : QString();
+    const TextKind kind = sniffText(head, !whole);
+    preview.text = kind == TextKind::Binary ? hexDump(head.left(16 * 1024)) : decodeText(head, kind) + more;
+    return preview;
+}
+
+} // namespace lamina

@@ -55,52 +55,78 @@ ImageSizes sizesOf(const MergedTree::Layers &layers, const MergedTree &tree)
     return sizes;
 }
 
-/// Indexes the layers of `images` of the archive, each layer file once however many images or
-/// positions use it.
-QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &images, const LayerIndexOptions &options,
-    const Progress &progress, const std::function<void(int, const std::shared_ptr<const LayerIndex> &)> &onLayer,
-    QList<ImageSizes> *sizes = nullptr)
+/// What indexLayersOf's workers and the tree builder beside them share.
+struct LayersOfImages
 {
-    QList<ImageLayers> out(images.size());
-    if (!ia.archive)
-        return out;
-    const Archive &ar = *ia.archive;
-    QHash<int, QList<std::pair<int, int>>> positions; // member → (slot in `out`, layer position)
-    for (int slot = 0; slot < images.size(); ++slot) {
-        const Image &img = ia.images.at(images.at(slot));
-        out[slot].layers.resize(img.layers.size());
-        for (const ImageLayer &l : img.layers) {
-            if (l.member >= 0)
-                positions[l.member].append({ slot, l.index });
-            else
-                out[slot].errors.append(QStringLiteral("layer %1: %2")
-                                            .arg(l.index)
-                                            .arg(l.error.isEmpty() ? QStringLiteral("no file") : l.error));
-        }
+    using OnLayer = std::function<void(int, const std::shared_ptr<const LayerIndex> &)>;
+    LayersOfImages(const ImageArchive &ia, const QList<int> &images, const LayerIndexOptions &options,
+        const Progress &progress, const OnLayer &onLayer)
+        : ia(ia)
+        , ar(*ia.archive)
+        , images(images)
+        , options(options)
+        , progress(progress)
+        , onLayer(onLayer)
+    {
     }
+
+    const ImageArchive &ia;
+    const Archive &ar;
+    const QList<int> &images;
+    const LayerIndexOptions &options;
+    const Progress &progress;
+    const OnLayer &onLayer;
+
+    QList<ImageLayers> out;
+    QHash<int, QList<std::pair<int, int>>> positions; // member → (slot in `out`, layer position)
     std::mutex lock;
     std::condition_variable arrival;
-    QList<QList<bool>> arrived(images.size()); // per slot and position: delivered (or never coming)
+    QList<QList<bool>> arrived; // per slot and position: delivered (or never coming)
     bool indexingDone = false;
-    for (int slot = 0; slot < images.size(); ++slot) {
-        arrived[slot].fill(false, out.at(slot).layers.size());
-        for (const ImageLayer &l : ia.images.at(images.at(slot)).layers)
-            if (l.member < 0 && l.index >= 0 && l.index < arrived.at(slot).size())
-                arrived[slot][l.index] = true;
-    }
     qint64 total = 0, done = 0;
-    for (auto it = positions.cbegin(); it != positions.cend(); ++it)
-        total = addSizes(total, ar.member(it.key()).size);
-    // Hashing reads a blob to its end: never more than a byte past what a descriptor gives.
-    const QHash<int, qint64> limits = options.computeDigests ? descriptorLimits(ia) : QHash<int, qint64>();
-    const auto index = [&](int member, MemberReader &reader) {
+    QHash<int, qint64> limits;
+    QList<int> overBudget; // slots whose tree would have gone past options.maxMergedEntries
+
+    void plan()
+    {
+        out.resize(images.size());
+        for (int slot = 0; slot < images.size(); ++slot) {
+            const Image &img = ia.images.at(images.at(slot));
+            out[slot].layers.resize(img.layers.size());
+            for (const ImageLayer &l : img.layers) {
+                if (l.member >= 0)
+                    positions[l.member].append({ slot, l.index });
+                else
+                    out[slot].errors.append(QStringLiteral("layer %1: %2")
+                                                .arg(l.index)
+                                                .arg(l.error.isEmpty() ? QStringLiteral("no file") : l.error));
+            }
+        }
+        arrived.resize(images.size());
+        for (int slot = 0; slot < images.size(); ++slot) {
+            arrived[slot].fill(false, out.at(slot).layers.size());
+            for (const ImageLayer &l : ia.images.at(images.at(slot)).layers)
+                if (l.member < 0 && l.index >= 0 && l.index < arrived.at(slot).size())
+                    arrived[slot][l.index] = true;
+        }
+        for (auto it = positions.cbegin(); it != positions.cend(); ++it)
+            total = addSizes(total, ar.member(it.key()).size);
+        // Hashing reads a blob to its end: never more than a byte past what a descriptor gives.
+        if (options.computeDigests)
+            limits = descriptorLimits(ia);
+    }
+
+    LayerIndexResult index(int member, MemberReader &reader) const
+    {
         const Compression compression = sniffCompression(ar.head(member));
         if (!limits.contains(member))
             return indexLayerFromReader(reader, compression, options, progress, ar.member(member).size);
         LimitedReader limited(reader, limits.value(member), ar.member(member).path);
         return indexLayerFromReader(limited, compression, options, progress, ar.member(member).size);
-    };
-    auto deliver = [&](int member, const LayerIndexResult &r) {
+    }
+
+    void deliver(int member, const LayerIndexResult &r)
+    {
         std::lock_guard<std::mutex> guard(lock);
         done = addSizes(done, ar.member(member).size);
         progress.update(done, total); // per layer: results arrive layer by layer
@@ -119,63 +145,61 @@ QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &image
             if (onLayer)
                 onLayer(pos, r.index);
         }
-    };
-    // With sizes asked for, each image's tree is built here while the workers read: image by
-    // image (one tree in memory at a time), each layer applied as soon as it and those below it
-    // have arrived. Images with the same stack of layer files have the same tree, hence the same
-    // sizes: one tree per distinct stack (a thousand tags of one image build one).
-    std::thread merger;
-    QList<int> overBudget; // slots whose tree would have gone past options.maxMergedEntries
-    if (sizes) {
-        sizes->resize(images.size());
-        merger = std::thread([&] {
-            QHash<QList<int>, int> stacks; // members bottom to top → the first slot with them
-            // Entries applied in all: distinct stacks still share their layers, and a thousand
-            // images of a thousand layers would apply each entry a million times.
-            qint64 applied = 0;
-            for (int slot = 0; slot < images.size(); ++slot) {
-                QList<int> stack;
-                for (const ImageLayer &l : ia.images.at(images.at(slot)).layers)
-                    stack << l.member;
-                if (const auto same = stacks.constFind(stack); same != stacks.cend()) {
-                    (*sizes)[slot] = sizes->at(*same);
-                    continue;
-                }
-                const int count = int(out.at(slot).layers.size());
-                MergedTree::Incremental tree(count, false, false);
-                bool over = false;
-                for (int pos = 0; pos < count && !over; ++pos) {
-                    std::shared_ptr<const LayerIndex> layer;
-                    {
-                        std::unique_lock<std::mutex> guard(lock);
-                        arrival.wait(guard, [&] { return indexingDone || arrived.at(slot).at(pos); });
-                        layer = out.at(slot).layers.at(pos);
-                    }
-                    if (layer && applied + layer->size() > options.maxMergedEntries) {
-                        over = true;
-                        break;
-                    }
-                    applied += layer ? layer->size() : 0;
-                    tree.add(layer);
-                }
-                if (over) {
-                    overBudget.append(slot);
-                    continue;
-                }
-                stacks.insert(stack, slot);
-                const MergedTree merged = tree.finish();
-                (*sizes)[slot] = sizesOf(merged.layers(), merged);
-            }
-        });
     }
-    QList<int> members = positions.keys();
-    // The biggest first, so that no long layer starts last; among equals the lowest first, which
-    // the tree being built needs first.
-    const auto firstUse = [&](int member) {
-        const auto &uses = positions.value(member);
-        return *std::min_element(uses.cbegin(), uses.cend());
-    };
-    if (ar.seekable()) {
+
+    /// Each image's tree, built while the workers read: image by image (one tree in memory at a
+    /// time), each layer applied as soon as it and those below it have arrived. Images with the
+    /// same stack of layer files have the same tree, hence the same sizes: one tree per distinct
+    /// stack (a thousand tags of one image build one).
+    void mergeSizes(QList<ImageSizes> &sizes)
+    {
+        QHash<QList<int>, int> stacks; // members bottom to top → the first slot with them
+        // Entries applied in all: distinct stacks still share their layers, and a thousand
+        // images of a thousand layers would apply each entry a million times.
+        qint64 applied = 0;
+        for (int slot = 0; slot < images.size(); ++slot) {
+            QList<int> stack;
+            for (const ImageLayer &l : ia.images.at(images.at(slot)).layers)
+                stack << l.member;
+            if (const auto same = stacks.constFind(stack); same != stacks.cend()) {
+                sizes[slot] = sizes.at(*same);
+                continue;
+            }
+            const int count = int(out.at(slot).layers.size());
+            MergedTree::Incremental tree(count, false, false);
+            bool over = false;
+            for (int pos = 0; pos < count && !over; ++pos) {
+                std::shared_ptr<const LayerIndex> layer;
+                {
+                    std::unique_lock<std::mutex> guard(lock);
+                    arrival.wait(guard, [&] { return indexingDone || arrived.at(slot).at(pos); });
+                    layer = out.at(slot).layers.at(pos);
+                }
+                if (layer && applied + layer->size() > options.maxMergedEntries) {
+                    over = true;
+                    break;
+                }
+                applied += layer ? layer->size() : 0;
+                tree.add(layer);
+            }
+            if (over) {
+                overBudget.append(slot);
+                continue;
+            }
+            stacks.insert(stack, slot);
+            const MergedTree merged = tree.finish();
+            sizes[slot] = sizesOf(merged.layers(), merged);
+        }
+    }
+
+    void indexSeekable(QList<int> members)
+    {
+        // The biggest first, so that no long layer starts last; among equals the lowest first, which
+        // the tree being built needs first.
+        const auto firstUse = [&](int member) {
+            const auto &uses = positions.value(member);
+            return *std::min_element(uses.cbegin(), uses.cend());
+        };
         std::sort(members.begin(), members.end(), [&](int a, int b) {
             if (ar.member(a).size != ar.member(b).size)
                 return ar.member(a).size > ar.member(b).size;
@@ -201,7 +225,10 @@ QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &image
             }
         };
         runShared(std::min<int>(std::max(1, QThread::idealThreadCount()), int(members.size())), work);
-    } else {
+    }
+
+    void indexStreamed(const QList<int> &members)
+    {
         QString error;
         const QSet<int> wanted(members.begin(), members.end());
         // One pass over the compressed archive: each layer is indexed as the stream reaches it
@@ -216,34 +243,62 @@ QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &image
             for (ImageLayers &o : out)
                 o.errors.append(error);
     }
+
+    /// What the layers alone tell of the images over budget; the figures of the tree are
+    /// missing, and say why.
+    void sizesWithoutTrees(QList<ImageSizes> &sizes) const
     {
-        std::lock_guard<std::mutex> guard(lock);
-        indexingDone = true;
+        for (const int slot : std::as_const(overBudget)) {
+            ImageSizes &s = sizes[slot];
+            s = {};
+            for (const auto &li : std::as_const(out.at(slot).layers)) {
+                ImageSizes::Layer l;
+                if (li) {
+                    l.storedSize = li->storedSize;
+                    l.uncompressedSize = li->uncompressedSize;
+                    l.fileCount = li->fileCount;
+                }
+                s.layers.append(l);
+            }
+            s.error = QStringLiteral("sizes not computed: the images' merged trees would apply more than %1 layer "
+                                     "entries in all%2")
+                          .arg(options.maxMergedEntries)
+                          .arg(limits::note("kMaxMergedEntriesTotal", options.maxMergedEntries));
+        }
     }
-    arrival.notify_all();
+};
+
+/// Indexes the layers of `images` of the archive, each layer file once however many images or
+/// positions use it.
+QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &images, const LayerIndexOptions &options,
+    const Progress &progress, const std::function<void(int, const std::shared_ptr<const LayerIndex> &)> &onLayer,
+    QList<ImageSizes> *sizes = nullptr)
+{
+    if (!ia.archive)
+        return QList<ImageLayers>(images.size());
+    LayersOfImages run(ia, images, options, progress, onLayer);
+    run.plan();
+    std::thread merger;
+    if (sizes) {
+        sizes->resize(images.size());
+        merger = std::thread([&] { run.mergeSizes(*sizes); });
+    }
+    if (run.ar.seekable())
+        run.indexSeekable(run.positions.keys());
+    else
+        run.indexStreamed(run.positions.keys());
+    {
+        std::lock_guard<std::mutex> guard(run.lock);
+        run.indexingDone = true;
+    }
+    run.arrival.notify_all();
     if (merger.joinable())
         merger.join();
-    for (const int slot : std::as_const(overBudget)) {
-        // What the layers alone tell; the figures of the tree are missing, and say why.
-        ImageSizes &s = (*sizes)[slot];
-        s = {};
-        for (const auto &li : std::as_const(out.at(slot).layers)) {
-            ImageSizes::Layer l;
-            if (li) {
-                l.storedSize = li->storedSize;
-                l.uncompressedSize = li->uncompressedSize;
-                l.fileCount = li->fileCount;
-            }
-            s.layers.append(l);
-        }
-        s.error = QStringLiteral("sizes not computed: the images' merged trees would apply more than %1 layer "
-                                 "entries in all%2")
-                      .arg(options.maxMergedEntries)
-                      .arg(limits::note("kMaxMergedEntriesTotal", options.maxMergedEntries));
-    }
-    for (ImageLayers &o : out)
+    if (sizes)
+        run.sizesWithoutTrees(*sizes);
+    for (ImageLayers &o : run.out)
         o.cancelled = progress.cancelled();
-    return out;
+    return run.out;
 }
 
 } // namespace

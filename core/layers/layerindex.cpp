@@ -208,36 +208,9 @@ public:
     /// archive/tar hands to the loaders as an entry type they do not unpack.
     void add(struct archive_entry *ae, int header, qint64 dataOffset, bool oldGnuSparse = false)
     {
-        // The raw name first: converting every name to UTF-8 through the locale costs more than
-        // the rest of indexing; PAX names that cannot be given raw come as UTF-8. Names are
-        // looked at in place: no allocation per entry unless a name needs cleaning up.
-        const char *raw = archive_entry_pathname(ae);
-        if (!raw)
-            raw = archive_entry_pathname_utf8(ae);
-        const QByteArrayView stored = raw ? QByteArrayView(raw, qsizetype(strlen(raw))) : QByteArrayView();
-        if (stored.size() > limits::kMaxPathLength) {
-            m_index.problems.append(QStringLiteral("\"%1…\": a path of %2 bytes; skipped%3")
-                                        .arg(QString::fromUtf8(stored.first(80)))
-                                        .arg(stored.size())
-                                        .arg(limits::note("kMaxPathLength", limits::kMaxPathLength)));
+        QByteArrayView path, dir, name;
+        if (!splitPath(ae, path, dir, name))
             return;
-        }
-        const QByteArrayView path = normaliseView(stored, &m_scratch);
-        if (path.isNull()) {
-            m_index.problems.append(QStringLiteral("\"%1\": the path climbs out of the layer (\"..\"); skipped")
-                                        .arg(QString::fromUtf8(stored)));
-            return;
-        }
-        if (path.isEmpty())
-            return; // the root folder itself
-        const qsizetype slash = path.lastIndexOf('/');
-        const QByteArrayView dir = slash < 0 ? QByteArrayView("") : path.first(slash);
-        QByteArrayView name = slash < 0 ? path : path.sliced(slash + 1);
-        if (name.size() > 0xffff) {
-            m_index.problems.append(QStringLiteral("\"%1…\": a name longer than 65535 bytes; skipped")
-                                        .arg(QString::fromUtf8(name.first(80))));
-            return;
-        }
 
         LayerEntry e;
         e.header = header;
@@ -245,118 +218,16 @@ public:
         e.uid = quint32(archive_entry_uid(ae));
         e.gid = quint32(archive_entry_gid(ae));
         e.mtime = archive_entry_mtime(ae);
-        QList<std::pair<QByteArray, QByteArray>> xattrs;
-        if (archive_entry_xattr_reset(ae) > 0) {
-            const char *key = nullptr;
-            const void *value = nullptr;
-            size_t size = 0;
-            while (archive_entry_xattr_next(ae, &key, &value, &size) == ARCHIVE_OK)
-                xattrs.append({ QByteArray(key), QByteArray(static_cast<const char *>(value), qsizetype(size)) });
-            e.flags |= LayerEntry::HasXattrs;
-        }
+        const QList<std::pair<QByteArray, QByteArray>> xattrs = readXattrs(ae, e);
         QByteArray link;
         if (name.startsWith(".wh.")) {
-            if (name == ".wh..wh..opq") {
-                const int f = folder(dir);
-                if (f >= 0)
-                    m_index.m_entries[f].flags |= LayerEntry::Opaque;
-                else
-                    m_rootOpaque = true;
+            if (!readWhiteout(path, dir, name, e))
                 return;
-            }
-            if (name.startsWith(".wh..wh.")) {
-                ++m_aufs; // AUFS metadata (.wh..wh.plnk, .wh..wh.aufs): Docker skips it too
-                return;
-            }
-            name = name.sliced(4);
-            if (name.isEmpty()) {
-                m_index.problems.append(
-                    QStringLiteral("\"%1\": a whiteout that names nothing; ignored").arg(QString::fromUtf8(path)));
-                return;
-            }
-            if (name == "." || name == "..") {
-                // moby pkg/archive/diff.go UnpackLayer removes filepath.Join(dir, name): ".wh.."
-                // removes the folder holding it, ".wh..." the folder above (podman refuses the
-                // layer when that is the root: tst_findings layerContentsLoadersRefuse).
-                const bool dot = name == ".";
-                m_index.issues.append({ QStringLiteral("layer-whiteout-invalid"), !dot,
-                    dot ? QStringLiteral(
-                        "\"%1\": a whiteout of \".\": loaders remove the folder holding it, and so does Lamina")
-                              .arg(QString::fromUtf8(path))
-                        : QStringLiteral(
-                            "\"%1\": a whiteout of \"..\": loaders remove the folder above, or refuse the layer; "
-                            "Lamina ignores it")
-                              .arg(QString::fromUtf8(path)),
-                    header });
-                if (!dot)
-                    return;
-            }
-            e.type = EntryType::Whiteout;
-            ++m_index.whiteoutCount;
         } else if (const char *hard = archive_entry_hardlink(ae)) {
-            e.type = EntryType::Hardlink;
-            const char *u = archive_entry_hardlink_utf8(ae);
-            link = normalise(u ? QByteArray(u) : QByteArray(hard));
-            if (link.size() > limits::kMaxPathLength) {
-                m_index.problems.append(QStringLiteral("\"%1\": a hard link target of %2 bytes; skipped%3")
-                                            .arg(QString::fromUtf8(path))
-                                            .arg(link.size())
-                                            .arg(limits::note("kMaxPathLength", limits::kMaxPathLength)));
+            if (!readHardlink(ae, hard, path, e, link))
                 return;
-            }
-            if (link.isNull()) {
-                m_index.problems.append(
-                    QStringLiteral("\"%1\": a hard link climbing out of the layer (\"%2\"); skipped")
-                        .arg(QString::fromUtf8(path), QString::fromUtf8(hard)));
-                return;
-            }
-        } else {
-            switch (archive_entry_filetype(ae)) {
-            case AE_IFREG:
-                e.type = EntryType::File;
-                e.size = archive_entry_size(ae);
-                // A sparse file's stored bytes are its map and data blocks, not the file: only
-                // libarchive can give them (copyLayerFile streams it then).
-                if (archive_entry_sparse_count(ae) == 0)
-                    e.dataOffset = dataOffset;
-                // moby pkg/archive/archive.go createTarFile: "unhandled tar header type 83" (Docker,
-                // and podman through containers/storage); containerd archive/tar.go the same.
-                if (oldGnuSparse)
-                    m_index.issues.append({ QStringLiteral("layer-entry-unsupported"), true,
-                        QStringLiteral("\"%1\": an old GNU sparse file (tar type 'S'), which the loaders do not "
-                                       "unpack; Lamina shows it expanded")
-                            .arg(QString::fromUtf8(path)),
-                        header });
-                break;
-            case AE_IFDIR:
-                e.type = EntryType::Directory;
-                break;
-            case AE_IFLNK: {
-                e.type = EntryType::Symlink;
-                const char *u = archive_entry_symlink_utf8(ae);
-                link = u ? QByteArray(u) : QByteArray(archive_entry_symlink(ae));
-                if (link.size() > limits::kMaxPathLength) {
-                    m_index.problems.append(QStringLiteral("\"%1\": a symbolic link target of %2 bytes; skipped%3")
-                                                .arg(QString::fromUtf8(path))
-                                                .arg(link.size())
-                                                .arg(limits::note("kMaxPathLength", limits::kMaxPathLength)));
-                    return;
-                }
-                break;
-            }
-            case AE_IFCHR:
-                e.type = EntryType::CharDevice;
-                break;
-            case AE_IFBLK:
-                e.type = EntryType::BlockDevice;
-                break;
-            case AE_IFIFO:
-                e.type = EntryType::Fifo;
-                break;
-            default:
-                e.type = EntryType::File;
-                break;
-            }
+        } else if (!readOtherType(ae, dataOffset, oldGnuSparse, path, e, link)) {
+            return;
         }
         e.parent = folder(dir);
         e.nameOffset = intern(name);
@@ -369,26 +240,8 @@ public:
             ++m_index.fileCount;
             m_index.fileBytes = addSizes(m_index.fileBytes, e.size);
         }
-        if (e.type == EntryType::Directory) {
-            // A folder's own header, possibly after entries that implied it.
-            if (const int existing = findFolder(path); existing >= 0) {
-                LayerEntry &old = m_index.m_entries[existing];
-                if (!(old.flags & LayerEntry::Implicit)) {
-                    m_index.problems.append(QStringLiteral("\"%1\": stored twice in this layer; the later copy counts")
-                                                .arg(QString::fromUtf8(path)));
-                    m_index.issues.append({ QStringLiteral("layer-duplicate-path"), true,
-                        QStringLiteral("\"%1\": a folder stored twice in this layer; Lamina shows the later header's "
-                                       "mode and owner")
-                            .arg(QString::fromUtf8(path)),
-                        header });
-                }
-                e.flags |= old.flags & LayerEntry::Opaque;
-                old = e;
-                if (!xattrs.isEmpty())
-                    m_index.m_xattrs.insert(existing, xattrs);
-                return;
-            }
-        }
+        if (e.type == EntryType::Directory && replaceFolder(path, e, xattrs))
+            return;
         m_index.m_entries.append(e);
         if (!xattrs.isEmpty())
             m_index.m_xattrs.insert(qint32(m_index.m_entries.size() - 1), xattrs);
@@ -410,7 +263,211 @@ public:
         m_folderKeys = std::string();
         m_index.m_pool = QByteArray(m_pool.data(), qsizetype(m_pool.size()));
         m_pool = std::string();
-        // Child table: counting sort by parent, then each range by name.
+        buildChildTable();
+        sortChildrenByName();
+        dropShadowedCopies();
+        checkHardlinks();
+        m_index.m_entries.squeeze();
+    }
+
+    bool rootOpaque() const { return m_rootOpaque; }
+
+private:
+    /// The entry's path, cleaned up, and its folder and name; false when the entry is skipped.
+    bool splitPath(struct archive_entry *ae, QByteArrayView &path, QByteArrayView &dir, QByteArrayView &name)
+    {
+        // The raw name first: converting every name to UTF-8 through the locale costs more than
+        // the rest of indexing; PAX names that cannot be given raw come as UTF-8. Names are
+        // looked at in place: no allocation per entry unless a name needs cleaning up.
+        const char *raw = archive_entry_pathname(ae);
+        if (!raw)
+            raw = archive_entry_pathname_utf8(ae);
+        const QByteArrayView stored = raw ? QByteArrayView(raw, qsizetype(strlen(raw))) : QByteArrayView();
+        if (stored.size() > limits::kMaxPathLength) {
+            m_index.problems.append(QStringLiteral("\"%1…\": a path of %2 bytes; skipped%3")
+                                        .arg(QString::fromUtf8(stored.first(80)))
+                                        .arg(stored.size())
+                                        .arg(limits::note("kMaxPathLength", limits::kMaxPathLength)));
+            return false;
+        }
+        path = normaliseView(stored, &m_scratch);
+        if (path.isNull()) {
+            m_index.problems.append(QStringLiteral("\"%1\": the path climbs out of the layer (\"..\"); skipped")
+                                        .arg(QString::fromUtf8(stored)));
+            return false;
+        }
+        if (path.isEmpty())
+            return false; // the root folder itself
+        const qsizetype slash = path.lastIndexOf('/');
+        dir = slash < 0 ? QByteArrayView("") : path.first(slash);
+        name = slash < 0 ? path : path.sliced(slash + 1);
+        if (name.size() > 0xffff) {
+            m_index.problems.append(QStringLiteral("\"%1…\": a name longer than 65535 bytes; skipped")
+                                        .arg(QString::fromUtf8(name.first(80))));
+            return false;
+        }
+        return true;
+    }
+
+    static QList<std::pair<QByteArray, QByteArray>> readXattrs(struct archive_entry *ae, LayerEntry &e)
+    {
+        QList<std::pair<QByteArray, QByteArray>> xattrs;
+        if (archive_entry_xattr_reset(ae) > 0) {
+            const char *key = nullptr;
+            const void *value = nullptr;
+            size_t size = 0;
+            while (archive_entry_xattr_next(ae, &key, &value, &size) == ARCHIVE_OK)
+                xattrs.append({ QByteArray(key), QByteArray(static_cast<const char *>(value), qsizetype(size)) });
+            e.flags |= LayerEntry::HasXattrs;
+        }
+        return xattrs;
+    }
+
+    /// A `.wh.` name: the whiteout's target in `name` and `e`; false when nothing is added for it.
+    bool readWhiteout(QByteArrayView path, QByteArrayView dir, QByteArrayView &name, LayerEntry &e)
+    {
+        if (name == ".wh..wh..opq") {
+            const int f = folder(dir);
+            if (f >= 0)
+                m_index.m_entries[f].flags |= LayerEntry::Opaque;
+            else
+                m_rootOpaque = true;
+            return false;
+        }
+        if (name.startsWith(".wh..wh.")) {
+            ++m_aufs; // AUFS metadata (.wh..wh.plnk, .wh..wh.aufs): Docker skips it too
+            return false;
+        }
+        name = name.sliced(4);
+        if (name.isEmpty()) {
+            m_index.problems.append(
+                QStringLiteral("\"%1\": a whiteout that names nothing; ignored").arg(QString::fromUtf8(path)));
+            return false;
+        }
+        if (name == "." || name == "..") {
+            // moby pkg/archive/diff.go UnpackLayer removes filepath.Join(dir, name): ".wh.."
+            // removes the folder holding it, ".wh..." the folder above (podman refuses the
+            // layer when that is the root: tst_findings layerContentsLoadersRefuse).
+            const bool dot = name == ".";
+            m_index.issues.append({ QStringLiteral("layer-whiteout-invalid"), !dot,
+                dot ? QStringLiteral(
+                    "\"%1\": a whiteout of \".\": loaders remove the folder holding it, and so does Lamina")
+                          .arg(QString::fromUtf8(path))
+                    : QStringLiteral(
+                        "\"%1\": a whiteout of \"..\": loaders remove the folder above, or refuse the layer; "
+                        "Lamina ignores it")
+                          .arg(QString::fromUtf8(path)),
+                e.header });
+            if (!dot)
+                return false;
+        }
+        e.type = EntryType::Whiteout;
+        ++m_index.whiteoutCount;
+        return true;
+    }
+
+    /// False when the link is skipped.
+    bool readHardlink(struct archive_entry *ae, const char *hard, QByteArrayView path, LayerEntry &e, QByteArray &link)
+    {
+        e.type = EntryType::Hardlink;
+        const char *u = archive_entry_hardlink_utf8(ae);
+        link = normalise(u ? QByteArray(u) : QByteArray(hard));
+        if (link.size() > limits::kMaxPathLength) {
+            m_index.problems.append(QStringLiteral("\"%1\": a hard link target of %2 bytes; skipped%3")
+                                        .arg(QString::fromUtf8(path))
+                                        .arg(link.size())
+                                        .arg(limits::note("kMaxPathLength", limits::kMaxPathLength)));
+            return false;
+        }
+        if (link.isNull()) {
+            m_index.problems.append(QStringLiteral("\"%1\": a hard link climbing out of the layer (\"%2\"); skipped")
+                                        .arg(QString::fromUtf8(path), QString::fromUtf8(hard)));
+            return false;
+        }
+        return true;
+    }
+
+    /// Neither whiteout nor hard link: the type by the header; false when the entry is skipped.
+    bool readOtherType(struct archive_entry *ae, qint64 dataOffset, bool oldGnuSparse, QByteArrayView path,
+        LayerEntry &e, QByteArray &link)
+    {
+        switch (archive_entry_filetype(ae)) {
+        case AE_IFREG:
+            e.type = EntryType::File;
+            e.size = archive_entry_size(ae);
+            // A sparse file's stored bytes are its map and data blocks, not the file: only
+            // libarchive can give them (copyLayerFile streams it then).
+            if (archive_entry_sparse_count(ae) == 0)
+                e.dataOffset = dataOffset;
+            // moby pkg/archive/archive.go createTarFile: "unhandled tar header type 83" (Docker,
+            // and podman through containers/storage); containerd archive/tar.go the same.
+            if (oldGnuSparse)
+                m_index.issues.append({ QStringLiteral("layer-entry-unsupported"), true,
+                    QStringLiteral("\"%1\": an old GNU sparse file (tar type 'S'), which the loaders do not "
+                                   "unpack; Lamina shows it expanded")
+                        .arg(QString::fromUtf8(path)),
+                    e.header });
+            break;
+        case AE_IFDIR:
+            e.type = EntryType::Directory;
+            break;
+        case AE_IFLNK: {
+            e.type = EntryType::Symlink;
+            const char *u = archive_entry_symlink_utf8(ae);
+            link = u ? QByteArray(u) : QByteArray(archive_entry_symlink(ae));
+            if (link.size() > limits::kMaxPathLength) {
+                m_index.problems.append(QStringLiteral("\"%1\": a symbolic link target of %2 bytes; skipped%3")
+                                            .arg(QString::fromUtf8(path))
+                                            .arg(link.size())
+                                            .arg(limits::note("kMaxPathLength", limits::kMaxPathLength)));
+                return false;
+            }
+            break;
+        }
+        case AE_IFCHR:
+            e.type = EntryType::CharDevice;
+            break;
+        case AE_IFBLK:
+            e.type = EntryType::BlockDevice;
+            break;
+        case AE_IFIFO:
+            e.type = EntryType::Fifo;
+            break;
+        default:
+            e.type = EntryType::File;
+            break;
+        }
+        return true;
+    }
+
+    /// True when folder `e` was already in the index and now takes its place.
+    bool replaceFolder(QByteArrayView path, const LayerEntry &e, const QList<std::pair<QByteArray, QByteArray>> &xattrs)
+    {
+        // A folder's own header, possibly after entries that implied it.
+        const int existing = findFolder(path);
+        if (existing < 0)
+            return false;
+        LayerEntry &old = m_index.m_entries[existing];
+        if (!(old.flags & LayerEntry::Implicit)) {
+            m_index.problems.append(QStringLiteral("\"%1\": stored twice in this layer; the later copy counts")
+                                        .arg(QString::fromUtf8(path)));
+            m_index.issues.append({ QStringLiteral("layer-duplicate-path"), true,
+                QStringLiteral("\"%1\": a folder stored twice in this layer; Lamina shows the later header's "
+                               "mode and owner")
+                    .arg(QString::fromUtf8(path)),
+                e.header });
+        }
+        const quint8 opaque = old.flags & LayerEntry::Opaque;
+        old = e;
+        old.flags |= opaque;
+        if (!xattrs.isEmpty())
+            m_index.m_xattrs.insert(existing, xattrs);
+        return true;
+    }
+
+    /// Child table: counting sort by parent.
+    void buildChildTable()
+    {
         const int n = int(m_index.m_entries.size());
         QList<qint32> &start = m_index.m_childStart;
         start.fill(0, n + 2);
@@ -422,6 +479,13 @@ public:
         QList<qint32> fill = start;
         for (int i = 0; i < n; ++i)
             m_index.m_children[fill[m_index.m_entries.at(i).parent + 1]++] = i;
+    }
+
+    /// Each parent's range of the child table by name.
+    void sortChildrenByName()
+    {
+        const int n = int(m_index.m_entries.size());
+        const QList<qint32> &start = m_index.m_childStart;
         const QByteArray &pool = m_index.m_pool;
         const QList<LayerEntry> &entries = m_index.m_entries;
         const auto nameLess = [&](int a, int b) {
@@ -461,8 +525,16 @@ public:
             for (int i = begin; i < end; ++i)
                 m_index.m_children[i] = keys[size_t(i - begin)].child;
         }
-        // OCI: a layer must not hold a path twice; extraction keeps the last copy, so earlier
-        // copies are shadowed and dropped from the child table.
+    }
+
+    /// OCI: a layer must not hold a path twice; extraction keeps the last copy, so earlier
+    /// copies are shadowed and dropped from the child table.
+    void dropShadowedCopies()
+    {
+        const int n = int(m_index.m_entries.size());
+        QList<qint32> &start = m_index.m_childStart;
+        const QByteArray &pool = m_index.m_pool;
+        const QList<LayerEntry> &entries = m_index.m_entries;
         QList<qint32> kept;
         kept.reserve(n);
         QList<qint32> newStart(n + 2, 0);
@@ -477,33 +549,7 @@ public:
                     if (x.type != EntryType::Whiteout && y.type != EntryType::Whiteout
                         && QByteArrayView(pool.constData() + x.nameOffset, x.nameLength)
                             == QByteArrayView(pool.constData() + y.nameOffset, y.nameLength)) {
-                        LayerEntry &shadowed = m_index.m_entries[c];
-                        shadowed.flags |= LayerEntry::Shadowed;
-                        const bool opaqueUnderFile = (x.flags & LayerEntry::Implicit) && (x.flags & LayerEntry::Opaque)
-                            && y.type != EntryType::Directory;
-                        if (opaqueUnderFile) {
-                            m_index.issues.append({ QStringLiteral("layer-whiteout-invalid"), false,
-                                QStringLiteral(
-                                    "\"%1/.wh..wh..opq\": an opaque marker under a %2 of this layer; Lamina keeps "
-                                    "the %2, as podman does")
-                                    .arg(QString::fromUtf8(m_index.path(c)), entryTypeName(y.type)),
-                                std::max(x.header, y.header) });
-                        } else if (!(x.flags & LayerEntry::Implicit) && !(y.flags & LayerEntry::Implicit)) {
-                            m_index.issues.append({ QStringLiteral("layer-duplicate-path"), true,
-                                QStringLiteral(
-                                    "\"%1\": stored twice in this layer (a %2, then a %3); Lamina shows the later copy")
-                                    .arg(QString::fromUtf8(m_index.path(c)), entryTypeName(x.type),
-                                        entryTypeName(y.type)),
-                                std::max(x.header, y.header) });
-                        }
-                        if (shadowed.type == EntryType::File) {
-                            --m_index.fileCount;
-                            m_index.fileBytes = subtractSizes(m_index.fileBytes, shadowed.size);
-                        }
-                        m_index.problems.append(opaqueUnderFile
-                                ? m_index.issues.constLast().message
-                                : QStringLiteral("\"%1\": stored twice in this layer; the later copy counts")
-                                      .arg(QString::fromUtf8(m_index.path(c))));
+                        shadow(c, d);
                         continue;
                     }
                 }
@@ -513,8 +559,44 @@ public:
         newStart[n + 1] = int(kept.size());
         m_index.m_children = kept;
         start = newStart;
-        // Hard links a loader cannot make: to a member stored only after the link (the target
-        // does not exist yet when the link is made), or to a folder.
+    }
+
+    /// Entry `c` is stored again later as `d`, under the same name: `c` no longer counts.
+    void shadow(int c, int d)
+    {
+        const LayerEntry &x = m_index.m_entries.at(c), &y = m_index.m_entries.at(d);
+        LayerEntry &shadowed = m_index.m_entries[c];
+        shadowed.flags |= LayerEntry::Shadowed;
+        const bool opaqueUnderFile
+            = (x.flags & LayerEntry::Implicit) && (x.flags & LayerEntry::Opaque) && y.type != EntryType::Directory;
+        if (opaqueUnderFile) {
+            m_index.issues.append({ QStringLiteral("layer-whiteout-invalid"), false,
+                QStringLiteral("\"%1/.wh..wh..opq\": an opaque marker under a %2 of this layer; Lamina keeps "
+                               "the %2, as podman does")
+                    .arg(QString::fromUtf8(m_index.path(c)), entryTypeName(y.type)),
+                std::max(x.header, y.header) });
+        } else if (!(x.flags & LayerEntry::Implicit) && !(y.flags & LayerEntry::Implicit)) {
+            m_index.issues.append({ QStringLiteral("layer-duplicate-path"), true,
+                QStringLiteral("\"%1\": stored twice in this layer (a %2, then a %3); Lamina shows the later copy")
+                    .arg(QString::fromUtf8(m_index.path(c)), entryTypeName(x.type), entryTypeName(y.type)),
+                std::max(x.header, y.header) });
+        }
+        if (shadowed.type == EntryType::File) {
+            --m_index.fileCount;
+            m_index.fileBytes = subtractSizes(m_index.fileBytes, shadowed.size);
+        }
+        m_index.problems.append(opaqueUnderFile
+                ? m_index.issues.constLast().message
+                : QStringLiteral("\"%1\": stored twice in this layer; the later copy counts")
+                      .arg(QString::fromUtf8(m_index.path(c))));
+    }
+
+    /// Hard links a loader cannot make: to a member stored only after the link (the target
+    /// does not exist yet when the link is made), or to a folder.
+    void checkHardlinks()
+    {
+        const int n = int(m_index.m_entries.size());
+        const QList<LayerEntry> &entries = m_index.m_entries;
         for (int i = 0; i < n; ++i) {
             const LayerEntry &e = entries.at(i);
             if (e.type != EntryType::Hardlink || (e.flags & LayerEntry::Shadowed))
@@ -542,11 +624,9 @@ public:
                         .arg(link, target),
                     e.header });
         }
-        m_index.m_entries.squeeze();
     }
 
-    bool rootOpaque() const { return m_rootOpaque; }
-
+public:
     /// True when no component is empty (but a trailing slash), "." or "..": one pass over the
     /// name, as this runs for every entry.
     static bool isClean(QByteArrayView path)
@@ -674,6 +754,75 @@ private:
     bool m_rootOpaque = false;
 };
 
+/// Why the layer stream stopped, as the stage that stopped it says.
+QString streamError(const Inflater &inflater, bool compressed, const ReaderFeed &outer)
+{
+    if (inflater.bomb())
+        return inflater.bombMessage(QStringLiteral("the layer"));
+    if (compressed && !inflater.error().isEmpty())
+        return inflater.error();
+    return outer.error;
+}
+
+/// Hands every header to `builder` until the stream ends or breaks, indexing is cancelled, or a
+/// limit is reached (`limit` then says which). Returns libarchive's last answer; `header`
+/// counts the headers read.
+int readEntries(struct archive *tar, Builder &builder, const LayerIndex &index, const Progress &progress, int &header,
+    QString &limit)
+{
+    struct archive_entry *ae = nullptr;
+    int rc;
+    while ((rc = archive_read_next_header(tar, &ae)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
+        builder.add(ae, header++, archive_filter_bytes(tar, 0),
+            archive_entry_sparse_count(ae) > 0 && archive_format(tar) == ARCHIVE_FORMAT_TAR_GNUTAR);
+        if (progress.cancelled())
+            break;
+        if (index.size() >= limits::kMaxLayerEntries) {
+            limit = QStringLiteral("the layer holds more than %1 entries; indexing stopped there%2")
+                        .arg(limits::kMaxLayerEntries)
+                        .arg(limits::note("kMaxLayerEntries", limits::kMaxLayerEntries));
+            break;
+        }
+        if (builder.nameBytes() >= limits::kMaxLayerNameBytes) {
+            limit = QStringLiteral("the layer's names, link targets and folder paths take more than %1 bytes; "
+                                   "indexing stopped after %2 entries%3")
+                        .arg(limits::kMaxLayerNameBytes)
+                        .arg(header)
+                        .arg(limits::note("kMaxLayerNameBytes", limits::kMaxLayerNameBytes));
+            break;
+        }
+    }
+    return rc;
+}
+
+/// The stream broke off after `header` entries.
+void recordBreak(LayerIndex &index, int header, const QString &why)
+{
+    index.problems.append(QStringLiteral("the layer stream breaks off after %1 entries: %2").arg(header).arg(why));
+    index.issues.append({ QStringLiteral("layer-damaged"), true,
+        QStringLiteral("the layer's tar breaks off after %1 entries: %2; Lamina shows the entries before it")
+            .arg(header)
+            .arg(why) });
+}
+
+/// Whatever follows the end-of-archive blocks still belongs to the stream's digest.
+void readToEnd(LayerIndex &index, struct archive *tar, Inflater &inflater, bool compressed, ReaderFeed &outer)
+{
+    const void *ignored = nullptr;
+    if (compressed) {
+        while (inflater.next(&ignored) > 0) { }
+    }
+    while (ReaderFeed::read(tar, &outer, &ignored) > 0) { }
+    const QString failed = streamError(inflater, compressed, outer);
+    if (!failed.isEmpty()) {
+        // Digests of a stream read only in part would be wrong, not just missing.
+        index.complete = false;
+        index.problems.append(QStringLiteral("the layer stream cannot be read to its end: %1").arg(failed));
+        index.issues.append({ QStringLiteral("layer-damaged"), true,
+            QStringLiteral("the layer stream cannot be read to its end: %1").arg(failed) });
+    }
+}
+
 } // namespace
 
 LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compression, const LayerIndexOptions &options,
@@ -721,78 +870,28 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
     LayerIndexResult r;
     if (archive_read_open1(tar) != ARCHIVE_OK) {
         // The decompressor's reason first: libarchive only knows that its input stopped.
-        QString why = inflater.bomb()                   ? inflater.bombMessage(QStringLiteral("the layer"))
-            : compressed && !inflater.error().isEmpty() ? inflater.error()
-            : !outer.error.isEmpty()                    ? outer.error
-                                                        : QString::fromLocal8Bit(archive_error_string(tar));
+        QString why = streamError(inflater, compressed, outer);
+        if (why.isEmpty())
+            why = QString::fromLocal8Bit(archive_error_string(tar));
         if (why.isEmpty())
             why = QStringLiteral("no tar header could be read");
         r.error = QStringLiteral("not a tar stream: %1").arg(why);
     } else {
-        // Why the stream stopped, as the stage that stopped it says.
-        const auto streamError = [&] {
-            if (inflater.bomb())
-                return inflater.bombMessage(QStringLiteral("the layer"));
-            if (compressed && !inflater.error().isEmpty())
-                return inflater.error();
-            return outer.error;
-        };
-        struct archive_entry *ae = nullptr;
         int header = 0;
-        int rc;
         QString limit;
-        while ((rc = archive_read_next_header(tar, &ae)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
-            builder.add(ae, header++, archive_filter_bytes(tar, 0),
-                archive_entry_sparse_count(ae) > 0 && archive_format(tar) == ARCHIVE_FORMAT_TAR_GNUTAR);
-            if (progress.cancelled())
-                break;
-            if (index->m_entries.size() >= limits::kMaxLayerEntries) {
-                limit = QStringLiteral("the layer holds more than %1 entries; indexing stopped there%2")
-                            .arg(limits::kMaxLayerEntries)
-                            .arg(limits::note("kMaxLayerEntries", limits::kMaxLayerEntries));
-                break;
-            }
-            if (builder.nameBytes() >= limits::kMaxLayerNameBytes) {
-                limit = QStringLiteral("the layer's names, link targets and folder paths take more than %1 bytes; "
-                                       "indexing stopped after %2 entries%3")
-                            .arg(limits::kMaxLayerNameBytes)
-                            .arg(header)
-                            .arg(limits::note("kMaxLayerNameBytes", limits::kMaxLayerNameBytes));
-                break;
-            }
-        }
+        const int rc = readEntries(tar, builder, *index, progress, header, limit);
         if (progress.cancelled()) {
             r.error = QStringLiteral("cancelled");
         } else if (!limit.isEmpty()) {
             index->problems.append(limit);
         } else if (rc != ARCHIVE_EOF) {
-            const QString why
-                = !streamError().isEmpty() ? streamError() : QString::fromLocal8Bit(archive_error_string(tar));
-            index->problems.append(
-                QStringLiteral("the layer stream breaks off after %1 entries: %2").arg(header).arg(why));
-            index->issues.append({ QStringLiteral("layer-damaged"), true,
-                QStringLiteral("the layer's tar breaks off after %1 entries: %2; Lamina shows the entries before it")
-                    .arg(header)
-                    .arg(why) });
+            const QString why = streamError(inflater, compressed, outer);
+            recordBreak(*index, header, !why.isEmpty() ? why : QString::fromLocal8Bit(archive_error_string(tar)));
         } else {
             index->complete = true;
         }
-        if (options.computeDigests && index->complete) {
-            // Whatever follows the end-of-archive blocks still belongs to the stream's digest.
-            const void *ignored = nullptr;
-            if (compressed) {
-                while (inflater.next(&ignored) > 0) { }
-            }
-            while (ReaderFeed::read(tar, &outer, &ignored) > 0) { }
-            const QString failed = streamError();
-            if (!failed.isEmpty()) {
-                // Digests of a stream read only in part would be wrong, not just missing.
-                index->complete = false;
-                index->problems.append(QStringLiteral("the layer stream cannot be read to its end: %1").arg(failed));
-                index->issues.append({ QStringLiteral("layer-damaged"), true,
-                    QStringLiteral("the layer stream cannot be read to its end: %1").arg(failed) });
-            }
-        }
+        if (options.computeDigests && index->complete)
+            readToEnd(*index, tar, inflater, compressed, outer);
         index->uncompressedSize = compressed ? inflater.decompressedBytes() : archive_filter_bytes(tar, 0);
     }
     archive_read_free(tar);

@@ -265,7 +265,23 @@ void MergedTree::apply(int layerNo, bool record)
     m_current = {};
     const qint64 before = m_visible;
 
-    QList<int> dotRemoved; // folders of this layer holding a ".wh.." marker
+    const QList<int> dotRemoved = applyWhiteouts(layerNo, record);
+
+    QList<int> map(li.size(), -1);
+    QList<int> links; // the layer's hard links, tied to their files once the layer is in place
+    placeEntries(layerNo, record, dotRemoved, map, links);
+    if (!links.isEmpty())
+        linkLayer(layerNo, map, links);
+    m_current.cumulative = m_visible;
+    m_current.contribution = subtractSizes(m_visible, before);
+    m_stats.append(m_current);
+}
+
+/// Returns the folders of this layer holding a ".wh.." marker.
+QList<int> MergedTree::applyWhiteouts(int layerNo, bool record)
+{
+    const LayerIndex &li = *m_layers.at(layerNo);
+    QList<int> dotRemoved;
     // Whiteouts and opaque folders act on the lower layers only, so apply them first.
     for (int e = 0; e < li.size(); ++e) {
         const LayerEntry &le = li.entry(e);
@@ -292,10 +308,14 @@ void MergedTree::apply(int layerNo, bool record)
                     removeSubtree(c, record, layerNo);
         }
     }
+    return dotRemoved;
+}
 
-    // Then the layer's own entries; a folder always comes before what it holds.
-    QList<int> map(li.size(), -1);
-    QList<int> links; // the layer's hard links, tied to their files once the layer is in place
+/// The layer's own entries, after its whiteouts; a folder always comes before what it holds.
+void MergedTree::placeEntries(
+    int layerNo, bool record, const QList<int> &dotRemoved, QList<int> &map, QList<int> &links)
+{
+    const LayerIndex &li = *m_layers.at(layerNo);
     // A folder this layer creates holds nothing from below, and the index holds each name of a
     // folder once: what goes into it needs no lookup (whole new trees are common, and looking up
     // costs cache misses).
@@ -322,81 +342,97 @@ void MergedTree::apply(int layerNo, bool record)
             continue;
         if (!dotRemoved.isEmpty() && (le.flags & LayerEntry::Implicit) && dotRemoved.contains(e))
             continue;
-        const QByteArrayView name = li.nameView(e);
         const quint32 nameHash = hashes.at(e);
-        const int existing = parent >= firstNew ? -1 : lookup(parent, name, nameHash);
+        const int existing = parent >= firstNew ? -1 : lookup(parent, li.nameView(e), nameHash);
         Change change = Change::Added;
         int oldLayer = -1;
         if (existing >= 0) {
-            const LayerEntry &old = entry(existing);
-            if ((le.flags & LayerEntry::Implicit) && (le.flags & LayerEntry::Opaque) && old.type != EntryType::Directory
-                && li.children(e).isEmpty()) {
-                // Only an opaque marker under a lower file: loaders applying onto the tree below
-                // find the file there and leave it (podman: tst_findings layerContentsLoadersRefuse).
-                m_issues.append({ layerNo,
-                    QStringLiteral("\"%1/.wh..wh..opq\": an opaque marker under a %2 of layer %3; Lamina keeps "
-                                   "the %2, as podman does")
-                        .arg(QString::fromUtf8(path(existing)), entryTypeName(old.type))
-                        .arg(m_nodes.at(existing).layer) });
+            const Overlay o = overlay(layerNo, e, existing, record, oldLayer);
+            if (o == Overlay::KeepLower)
                 continue;
-            }
-            if (le.type == EntryType::Directory && old.type == EntryType::Directory) {
-                // A folder over a folder merges: its attributes come from the upper one, if it has a header.
-                if (!(le.flags & LayerEntry::Implicit)) {
-                    const bool differs = old.mode != le.mode || old.uid != le.uid || old.gid != le.gid;
-                    Node &n = m_nodes[existing];
-                    n.layer = layerNo;
-                    n.entry = e;
-                    if (differs) {
-                        if (record)
-                            n.change = Change::Modified;
-                        ++m_current.modified;
-                        if (record)
-                            m_changes.append({ path(existing), Change::Modified, le.type, 0, oldLayer });
-                    }
-                }
+            if (o == Overlay::MergeFolder) {
                 map[e] = existing;
                 continue;
             }
-            oldLayer = m_nodes.at(existing).layer;
-            // Anything else replaces what was there (a folder /bin over a symlink /bin:
-            // nixpkgs#110696), counted as a modification of the path.
-            // What it held is removed; the path itself counts as modified, not removed.
-            const qsizetype savedChanges = m_changes.size();
-            removeSubtree(existing, record, layerNo);
-            --m_current.removed;
-            if (record && m_changes.size() > savedChanges)
-                m_changes.remove(savedChanges);
             change = Change::Modified;
         }
-        Node n;
-        n.parent = parent;
-        n.nameHash = nameHash;
-        n.layer = layerNo;
-        n.entry = e;
-        n.change = record ? change : Change::None;
-        n.nextSibling = m_nodes.at(parent).firstChild;
-        const int index = int(m_nodes.size());
-        m_nodes.append(n);
-        m_nodes[parent].firstChild = index;
-        tableInsert(index);
-        map[e] = index;
-        if (le.type == EntryType::File)
-            m_visible = addSizes(m_visible, le.size);
-        else if (le.type == EntryType::Hardlink)
+        map[e] = addNode(parent, nameHash, layerNo, e, le, change, oldLayer, record);
+        if (le.type == EntryType::Hardlink)
             links.append(e);
-        if (change == Change::Added)
-            ++m_current.added;
-        else
-            ++m_current.modified;
-        if (record)
-            m_changes.append({ path(index), change, le.type, le.type == EntryType::File ? le.size : 0, oldLayer });
     }
-    if (!links.isEmpty())
-        linkLayer(layerNo, map, links);
-    m_current.cumulative = m_visible;
-    m_current.contribution = subtractSizes(m_visible, before);
-    m_stats.append(m_current);
+}
+
+/// Entry `e` of layer `layerNo` lands on node `existing` from below; `oldLayer` is the node's
+/// layer when it is replaced.
+MergedTree::Overlay MergedTree::overlay(int layerNo, int e, int existing, bool record, int &oldLayer)
+{
+    const LayerIndex &li = *m_layers.at(layerNo);
+    const LayerEntry &le = li.entry(e);
+    const LayerEntry &old = entry(existing);
+    if ((le.flags & LayerEntry::Implicit) && (le.flags & LayerEntry::Opaque) && old.type != EntryType::Directory
+        && li.children(e).isEmpty()) {
+        // Only an opaque marker under a lower file: loaders applying onto the tree below
+        // find the file there and leave it (podman: tst_findings layerContentsLoadersRefuse).
+        m_issues.append({ layerNo,
+            QStringLiteral("\"%1/.wh..wh..opq\": an opaque marker under a %2 of layer %3; Lamina keeps "
+                           "the %2, as podman does")
+                .arg(QString::fromUtf8(path(existing)), entryTypeName(old.type))
+                .arg(m_nodes.at(existing).layer) });
+        return Overlay::KeepLower;
+    }
+    if (le.type == EntryType::Directory && old.type == EntryType::Directory) {
+        // A folder over a folder merges: its attributes come from the upper one, if it has a header.
+        if (!(le.flags & LayerEntry::Implicit)) {
+            const bool differs = old.mode != le.mode || old.uid != le.uid || old.gid != le.gid;
+            Node &n = m_nodes[existing];
+            n.layer = layerNo;
+            n.entry = e;
+            if (differs) {
+                if (record)
+                    n.change = Change::Modified;
+                ++m_current.modified;
+                if (record)
+                    m_changes.append({ path(existing), Change::Modified, le.type, 0, -1 });
+            }
+        }
+        return Overlay::MergeFolder;
+    }
+    oldLayer = m_nodes.at(existing).layer;
+    // Anything else replaces what was there (a folder /bin over a symlink /bin:
+    // nixpkgs#110696), counted as a modification of the path.
+    // What it held is removed; the path itself counts as modified, not removed.
+    const qsizetype savedChanges = m_changes.size();
+    removeSubtree(existing, record, layerNo);
+    --m_current.removed;
+    if (record && m_changes.size() > savedChanges)
+        m_changes.remove(savedChanges);
+    return Overlay::Replace;
+}
+
+/// A node for entry `e` (`le`) of layer `layerNo` under `parent`, counted as `change`.
+int MergedTree::addNode(
+    int parent, quint32 nameHash, int layerNo, int e, const LayerEntry &le, Change change, int oldLayer, bool record)
+{
+    Node n;
+    n.parent = parent;
+    n.nameHash = nameHash;
+    n.layer = layerNo;
+    n.entry = e;
+    n.change = record ? change : Change::None;
+    n.nextSibling = m_nodes.at(parent).firstChild;
+    const int index = int(m_nodes.size());
+    m_nodes.append(n);
+    m_nodes[parent].firstChild = index;
+    tableInsert(index);
+    if (le.type == EntryType::File)
+        m_visible = addSizes(m_visible, le.size);
+    if (change == Change::Added)
+        ++m_current.added;
+    else
+        ++m_current.modified;
+    if (record)
+        m_changes.append({ path(index), change, le.type, le.type == EntryType::File ? le.size : 0, oldLayer });
+    return index;
 }
 
 MergedTree::Incremental::Incremental(int layerCount, bool recordChanges, bool folderTotals, qsizetype expectedEntries)

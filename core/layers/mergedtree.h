@@ -127,6 +127,17 @@ private:
     void removeSubtree(int node, bool record, int layer);
     int mapFolder(const LayerIndex &layer, int entry, QList<int> &map, int layerNo);
     void apply(int layerNo, bool record);
+    QList<int> applyWhiteouts(int layerNo, bool record);
+    void placeEntries(int layerNo, bool record, const QList<int> &dotRemoved, QList<int> &map, QList<int> &links);
+    /// What an entry landing on a node from below does with it.
+    enum class Overlay {
+        KeepLower, ///< the entry is dropped, the node stays
+        MergeFolder, ///< a folder over a folder: the node stays, its attributes maybe the entry's
+        Replace, ///< the node and what it held are removed, for a new node
+    };
+    Overlay overlay(int layerNo, int e, int existing, bool record, int &oldLayer);
+    int addNode(int parent, quint32 nameHash, int layerNo, int e, const LayerEntry &le, Change change, int oldLayer,
+        bool record);
     void linkLayer(int layerNo, const QList<int> &map, const QList<int> &links);
     void detachLinksTo(int node);
     const LayerEntry &detachedOr(int node, const LayerEntry &e) const;

@@ -418,24 +418,15 @@ void TestMainWindow::archiveMapShowsRolesAndReaders()
 
 void TestMainWindow::uiThreadStaysResponsive()
 {
-    // A heartbeat on the UI thread while a real archive opens and its layers are indexed.
+    // While a real archive opens, its layers are indexed and its tree is built, the UI thread
+    // decompresses, indexes and builds nothing: that is the workers' (bounded as work, not timed:
+    // a busy machine must not fail this; bench/ times the window).
     MainWindow w;
     w.show();
-    QElapsedTimer clock;
-    qint64 last = 0, longest = 0;
-    QTimer beat;
-    beat.setInterval(5);
-    clock.start();
-    QObject::connect(&beat, &QTimer::timeout, [&] {
-        const qint64 now = clock.elapsed();
-        longest = std::max(longest, now - last);
-        last = now;
-    });
-    beat.start();
+    work::counters().reset();
     QVERIFY(openAndWait(w, test::corpus(QStringLiteral("trivy__alpine-311.tar.gz"))));
-    beat.stop();
-    // A loose bound for shared CI machines; bench/ records the real figure on big archives.
-    QVERIFY2(longest < 500, qPrintable(QString::number(longest)));
+    QVERIFY(work::counters().decompressedBytes > 0); // the work was done, elsewhere
+    QCOMPARE(work::counters().mainThreadWork.load(), qint64(0));
 }
 
 void TestMainWindow::platformsAndArtifactsAreListed()

@@ -210,7 +210,13 @@ void MainWindow::connectPages()
 {
     auto *findShortcut = new QAction(this);
     findShortcut->setShortcut(QKeySequence::Find);
-    connect(findShortcut, &QAction::triggered, m_layersPage->filter(), qOverload<>(&QWidget::setFocus));
+    // From any tab: the filter is on the files' tab, which a hidden widget cannot take focus on.
+    connect(findShortcut, &QAction::triggered, this, [this] {
+        showPage(InspectPage);
+        showTab(LayersTab);
+        m_layersPage->filter()->setFocus(Qt::ShortcutFocusReason);
+        m_layersPage->filter()->selectAll();
+    });
     addAction(findShortcut);
     connect(m_composer, &ComposerPanel::openResult, this, [](const QString &path) {
         auto *window = new MainWindow;

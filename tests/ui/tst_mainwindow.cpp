@@ -486,7 +486,8 @@ void TestMainWindow::keyboardReachesTheFilter()
     QApplication::setActiveWindow(&w);
     QVERIFY(QTest::qWaitForWindowActive(&w));
     QVERIFY(openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
-    w.showTab(MainWindow::LayersTab);
+    // From another tab: Ctrl+F brings the files' tab forward with its filter focused.
+    w.showTab(MainWindow::ChainTab);
     QTest::keyClick(&w, Qt::Key_F, Qt::ControlModifier);
     QTRY_VERIFY(w.findChild<QLineEdit *>(QStringLiteral("filter"))->hasFocus());
     QTest::keyClicks(QApplication::focusWidget(), QStringLiteral("busybox"));

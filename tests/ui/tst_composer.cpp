@@ -293,7 +293,7 @@ void TestComposer::undoAndRedoEveryEdit()
     QCOMPARE(compositionToJson(panel.composition()), done);
     QCOMPARE(workdir->text(), QStringLiteral("/srv"));
     // Layers reorder and come back.
-    model->moveLayer(1, 0);
+    model->document()->moveLayer(1, 0);
     QCOMPARE(model->op(0, 0).kind, LayerOp::Opaque);
     undo->undo();
     QCOMPARE(model->op(1, 0).kind, LayerOp::Opaque);
@@ -738,23 +738,23 @@ void TestComposer::modelPassesTheTester()
         return o;
     };
     for (int i = 0; i < 3; ++i)
-        model.addLayer(i);
-    model.addOp(0, op("/a"));
-    model.addOp(0, op("/b"));
-    model.addOp(1, op("/c"));
-    model.addOp(2, op("/d"));
-    model.addOp(2, op("/e"), 0);
+        document.addLayer(i);
+    document.addOp(0, op("/a"));
+    document.addOp(0, op("/b"));
+    document.addOp(1, op("/c"));
+    document.addOp(2, op("/d"));
+    document.addOp(2, op("/e"), 0);
     QCOMPARE(model.op(2, 0).imagePath, QStringLiteral("/e"));
-    model.moveLayer(0, 2);
+    document.moveLayer(0, 2);
     QCOMPARE(model.op(2, 1).imagePath, QStringLiteral("/b"));
     QCOMPARE(model.parent(model.opIndex(2, 1)).row(), 2);
-    model.moveLayer(2, 0);
-    model.moveOp(0, 0, 1);
+    document.moveLayer(2, 0);
+    document.moveOp(0, 0, 1);
     QCOMPARE(model.op(0, 1).imagePath, QStringLiteral("/a"));
-    model.setOp(1, 0, op("/c2"));
+    document.setOp(1, 0, op("/c2"));
     QCOMPARE(model.index(0, ComposerModel::PathColumn, model.layerIndex(1)).data().toString(), QStringLiteral("/c2"));
-    model.removeOp(0, 0);
-    model.removeLayer(1);
+    document.removeOp(0, 0);
+    document.removeLayer(1);
     QCOMPARE(model.layerCount(), 2);
     while (undo.canUndo())
         undo.undo();
@@ -765,7 +765,7 @@ void TestComposer::modelPassesTheTester()
     QCOMPARE(model.opCount(0), 1);
     QCOMPARE(model.op(0, 0).imagePath, QStringLiteral("/a"));
     QCOMPARE(model.op(1, 0).imagePath, QStringLiteral("/e"));
-    model.setLayers({ LayerSpec(), LayerSpec() });
+    document.setLayers({ LayerSpec(), LayerSpec() });
     QCOMPARE(model.layerCount(), 2);
 }
 

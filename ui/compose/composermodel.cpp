@@ -180,46 +180,6 @@ qint64 ComposerModel::bytesOf(const LayerOp &op) const
 
 // Edits: the document's.
 
-void ComposerModel::addLayer(int row)
-{
-    m_document->addLayer(row);
-}
-
-void ComposerModel::removeLayer(int row)
-{
-    m_document->removeLayer(row);
-}
-
-void ComposerModel::moveLayer(int from, int to)
-{
-    m_document->moveLayer(from, to);
-}
-
-void ComposerModel::addOp(int layer, const LayerOp &op, int row)
-{
-    m_document->addOp(layer, op, row);
-}
-
-void ComposerModel::removeOp(int layer, int row)
-{
-    m_document->removeOp(layer, row);
-}
-
-void ComposerModel::moveOp(int layer, int from, int to)
-{
-    m_document->moveOp(layer, from, to);
-}
-
-void ComposerModel::setOp(int layer, int row, const LayerOp &op)
-{
-    m_document->setOp(layer, row, op);
-}
-
-void ComposerModel::setLayers(const QList<LayerSpec> &layers)
-{
-    m_document->setLayers(layers);
-}
-
 QList<LayerSpec> ComposerModel::layers() const
 {
     return m_document->layers();
@@ -408,7 +368,7 @@ bool ComposerModel::setData(const QModelIndex &index, const QVariant &value, int
     default:
         return false;
     }
-    setOp(layer, index.row(), op); // nothing changed: no step
+    m_document->setOp(layer, index.row(), op); // nothing changed: no step
 
     return true;
 }

@@ -29,17 +29,7 @@ public:
     ~ComposerModel() override;
     CompositionDocument *document() const { return m_document; }
 
-    // Undoable edits, one step each of the document's.
-    void addLayer(int row);
-    void removeLayer(int row);
-    void moveLayer(int from, int to); ///< the layer ends up at row `to`
-    void addOp(int layer, const LayerOp &op, int row = -1);
-    void removeOp(int layer, int row);
-    void moveOp(int layer, int from, int to);
-    void setOp(int layer, int row, const LayerOp &op);
-
-    /// Replaces every layer (loading a composition); clears undo.
-    void setLayers(const QList<LayerSpec> &layers);
+    // The edits are the document's (one undo step each): the model only shows them.
     QList<LayerSpec> layers() const;
     int layerCount() const;
     const LayerOp &op(int layer, int row) const;

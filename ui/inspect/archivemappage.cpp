@@ -27,6 +27,8 @@ ArchiveMapPage::ArchiveMapPage(QWidget *parent)
     m_members->verticalHeader()->hide();
     m_members->horizontalHeader()->setStretchLastSection(true);
     m_members->setWordWrap(false);
+    // A member's path ends in what it is (/json, /layer.tar, a digest's tail): keep both ends.
+    m_members->setTextElideMode(Qt::ElideMiddle);
     m_members->verticalHeader()->setDefaultSectionSize(m_members->fontMetrics().height() + 8);
     m_raw = new QPlainTextEdit;
     m_raw->setObjectName(QStringLiteral("memberContent"));

@@ -6,6 +6,7 @@
 #include "check/checks.h"
 #include "check/loaders.h"
 #include "check/verify.h"
+#include "common/titledbox.h"
 #include "compose/composerpanel.h"
 #include "filetreemodel.h"
 #include "findingsmodel.h"
@@ -15,7 +16,6 @@
 #include "inspect/configpage.h"
 #include "inspect/findingspage.h"
 #include "inspect/layerspage.h"
-#include "inspect/pagelayout.h"
 #include "jsonhighlighter.h"
 #include "layers/extract.h"
 #include "layersmodel.h"
@@ -182,7 +182,7 @@ QWidget *MainWindow::buildInspector()
 
     auto *top = new QSplitter(Qt::Horizontal);
     top->setObjectName(QStringLiteral("topSplit"));
-    top->addWidget(withLabel(tr("Images"), m_images));
+    top->addWidget(titledBox(tr("Images"), m_images));
     top->addWidget(m_tabs);
     top->setSizes({ 260, 1140 });
     auto *vertical = new QSplitter(Qt::Vertical);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "compose/composerpanel.h"
 
+#include "common/titledbox.h"
 #include "compose/commandline.h"
 #include "compose/composermodel.h"
 #include "compose/compositiondocument.h"
@@ -11,7 +12,6 @@
 #include "compose/modeedit.h"
 #include "compose/operationdialog.h"
 #include "compose/previewpane.h"
-#include "compose/titledbox.h"
 
 #include <QAction>
 #include <QFileDialog>

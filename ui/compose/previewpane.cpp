@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "compose/previewpane.h"
 
-#include "compose/titledbox.h"
+#include "common/titledbox.h"
 #include "filetreemodel.h"
 #include "imagetreeview.h"
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "findingspage.h"
 
+#include "common/titledbox.h"
 #include "findingsmodel.h"
 #include "loaderstrip.h"
-#include "pagelayout.h"
 
 #include <QComboBox>
 #include <QHeaderView>
@@ -47,8 +47,8 @@ FindingsPage::FindingsPage(QWidget *parent)
     m_strip = new LoaderStrip;
     auto *split = new QSplitter(Qt::Horizontal);
     split->setObjectName(QStringLiteral("findingsSplit"));
-    split->addWidget(withLabel(tr("Findings"), m_view, severity));
-    split->addWidget(withLabel(tr("Explanation"), m_explanation));
+    split->addWidget(titledBox(tr("Findings"), m_view, severity));
+    split->addWidget(titledBox(tr("Explanation"), m_explanation));
     split->setSizes({ 700, 600 });
     // The verdicts above the findings they follow from.
     auto *layout = new QVBoxLayout(this);

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "layerspage.h"
 
+#include "common/titledbox.h"
 #include "filetreemodel.h"
 #include "layers/imagelayers.h"
 #include "layersmodel.h"
-#include "pagelayout.h"
 #include "util/textsniff.h"
 
 #include <QAction>
@@ -36,7 +36,7 @@ LayersPage::LayersPage(QWidget *parent)
     m_layersView->setAlternatingRowColors(true);
     m_layersView->setWordWrap(false);
     m_layersView->verticalHeader()->setDefaultSectionSize(m_layersView->fontMetrics().height() + 8);
-    addWidget(withLabel(tr("Layers, bottom (0) to top — select one to see the files at that layer"), m_layersView));
+    addWidget(titledBox(tr("Layers, bottom (0) to top — select one to see the files at that layer"), m_layersView));
     addWidget(buildFiles());
     setSizes({ 260, 440 });
 }
@@ -92,8 +92,8 @@ QWidget *LayersPage::buildFiles()
     pl->addWidget(m_imagePreview);
     auto *filesSplit = new QSplitter(Qt::Horizontal);
     filesSplit->setObjectName(QStringLiteral("filesSplit"));
-    filesSplit->addWidget(withLabel(tr("Files"), m_filesView, filterRow));
-    filesSplit->addWidget(withLabel(tr("Preview"), previewBox));
+    filesSplit->addWidget(titledBox(tr("Files"), m_filesView, filterRow));
+    filesSplit->addWidget(titledBox(tr("Preview"), previewBox));
     filesSplit->setSizes({ 700, 400 });
     return filesSplit;
 }

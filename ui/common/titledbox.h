@@ -7,7 +7,8 @@
 
 namespace lamina {
 
-/// `content` under a bold title (and `extra`, when given, between them): the composer's panes.
+/// `content` under a bold title, with `extra` (a filter row, a choice), when given, between them:
+/// the panes of both pages.
 inline QWidget *titledBox(const QString &title, QWidget *content, QWidget *extra = nullptr)
 {
     auto *w = new QWidget;

@@ -170,24 +170,35 @@ void fillFromOci(const OciManifest &m, Image &img)
     }
 }
 
-Image imageFromManifest(const ImageArchive &ia, int entryIndex)
+/// An image described by a config (manifest.json's or an OCI manifest's): its config, platform
+/// and one layer per listed path or diff ID, whichever are more.
+Image imageFromConfig(const Archive &ar, ImageSource source, const QString &configPath, const LoadedConfig &config,
+    const QStringList &layerPaths)
 {
-    const Archive &ar = *ia.archive;
-    const ManifestEntry &e = ia.manifest.entries.at(entryIndex);
     Image img;
-    img.source = ImageSource::Manifest;
-    img.manifestEntry = entryIndex;
-    img.tags = e.repoTags;
-    img.configPath = e.configPath;
-    img.configDigest = e.config.digest;
-    img.config = e.config.config;
+    img.source = source;
+    img.configPath = configPath;
+    img.configDigest = config.digest;
+    img.config = config.config;
     if (img.config)
         img.platform = img.config->platform;
     const QStringList diffIds = img.config ? img.config->diffIds : QStringList();
-    const int n = int(std::max(e.layers.size(), diffIds.size()));
+    const int n = int(std::max(layerPaths.size(), diffIds.size()));
     for (int i = 0; i < n; ++i) {
-        ImageLayer l = makeLayer(ar, i, e.layers.value(i));
+        ImageLayer l = makeLayer(ar, i, layerPaths.value(i));
         l.diffId = diffIds.value(i);
+        img.layers.append(l);
+    }
+    return img;
+}
+
+Image imageFromManifest(const ImageArchive &ia, int entryIndex)
+{
+    const ManifestEntry &e = ia.manifest.entries.at(entryIndex);
+    Image img = imageFromConfig(*ia.archive, ImageSource::Manifest, e.configPath, e.config, e.layers);
+    img.manifestEntry = entryIndex;
+    img.tags = e.repoTags;
+    for (ImageLayer &l : img.layers) {
         // Docker 25+ describes every layer in LayerSources, keyed by diff ID (docs/formats.md §1.3).
         if (!l.diffId.isEmpty() && e.layerSources.contains(l.diffId)) {
             const QJsonObject d = e.layerSources.value(l.diffId).toObject();
@@ -195,38 +206,22 @@ Image imageFromManifest(const ImageArchive &ia, int entryIndex)
             if (const QString digest = d.value(QStringLiteral("digest")).toString(); !digest.isEmpty())
                 l.digest = digest;
         }
-        img.layers.append(l);
     }
     return img;
 }
 
 Image imageFromOci(const ImageArchive &ia, int manifestIndex)
 {
-    const Archive &ar = *ia.archive;
     const OciManifest &m = ia.oci.manifests.at(manifestIndex);
-    Image img;
-    img.source = ImageSource::Oci;
+    QStringList paths, ignored;
+    for (const Descriptor &d : m.layers)
+        paths << blobPathForDigest(d.digest, {}, &ignored);
+    Image img = imageFromConfig(*ia.archive, ImageSource::Oci, m.config.path, m.config, paths);
     img.ociManifest = manifestIndex;
     if (!m.refName.isEmpty())
         img.tags.append(m.refName);
-    img.configPath = m.config.path;
-    img.configDigest = m.config.digest;
-    img.config = m.config.config;
-    if (img.config)
-        img.platform = img.config->platform;
     if (img.platform.isEmpty() && m.descriptor.platform)
         img.platform = *m.descriptor.platform;
-    const QStringList diffIds = img.config ? img.config->diffIds : QStringList();
-    const int n = int(std::max(m.layers.size(), diffIds.size()));
-    QStringList ignored;
-    for (int i = 0; i < n; ++i) {
-        QString path;
-        if (i < m.layers.size())
-            path = blobPathForDigest(m.layers.at(i).digest, {}, &ignored);
-        ImageLayer l = makeLayer(ar, i, path);
-        l.diffId = diffIds.value(i);
-        img.layers.append(l);
-    }
     fillFromOci(m, img);
     return img;
 }

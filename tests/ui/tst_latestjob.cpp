@@ -79,6 +79,19 @@ private Q_SLOTS:
         QCOMPARE(delivered->load(), 0);
     }
 
+    void aJobCountsAgainstTheThreadBudget()
+    {
+        // Core's helpers started inside a job see one thread less: the window's jobs and core's
+        // helpers share one bound.
+        QObject owner;
+        LatestJob<int> job(&owner);
+        int inUse = -1;
+        job.start([](const Progress &) { return threadBudgetInUse(); }, [&](int n) { inUse = n; });
+        QTRY_VERIFY(!job.isRunning());
+        QCOMPARE(inUse, 1);
+        QCOMPARE(threadBudgetInUse(), 0); // given back when the job ends
+    }
+
     void progressOnOwnersThread()
     {
         QObject owner;

@@ -4,6 +4,7 @@
 #include "backgroundpool.h"
 
 #include "util/progress.h"
+#include "util/threadbudget.h"
 
 #include <QCoreApplication>
 #include <QMetaObject>
@@ -81,7 +82,13 @@ public:
         }
         backgroundPool()->start(
             [shared, id, cancel, work = std::move(work), deliver = std::move(deliver), progress]() mutable {
-                Result result = work(progress);
+                // The job's own thread counts against core's thread budget while it runs, so that
+                // the window's jobs and the helpers core starts inside them share one bound.
+                Result result;
+                {
+                    const ThreadLease lease(1);
+                    result = work(progress);
+                }
                 auto boxed = std::make_shared<Result>(std::move(result));
                 const bool posted = post(shared, [shared, id, cancel, boxed, deliver] {
                     shared->finished();

@@ -239,7 +239,7 @@ QVariant FileTreeModel::data(const QModelIndex &index, int role) const
 Qt::ItemFlags FileTreeModel::flags(const QModelIndex &index) const
 {
     Qt::ItemFlags f = QAbstractItemModel::flags(index);
-    if (index.isValid() && m_exporter && !m_tree->node(int(index.internalId())).removed)
+    if (index.isValid() && m_dragSource && !m_tree->node(int(index.internalId())).removed)
         f |= Qt::ItemIsDragEnabled;
     return f;
 }
@@ -251,24 +251,15 @@ QStringList FileTreeModel::mimeTypes() const
 
 QMimeData *FileTreeModel::mimeData(const QModelIndexList &indexes) const
 {
-    if (!m_exporter)
+    if (!m_dragSource)
         return nullptr;
-    QList<QUrl> urls;
-    QSet<int> done;
+    QList<int> nodes;
     for (const QModelIndex &index : indexes) {
         const int node = int(index.internalId());
-        if (!index.isValid() || done.contains(node))
-            continue;
-        done.insert(node);
-        const QString path = m_exporter(node);
-        if (!path.isEmpty())
-            urls << QUrl::fromLocalFile(path);
+        if (index.isValid() && !nodes.contains(node))
+            nodes << node;
     }
-    if (urls.isEmpty())
-        return nullptr;
-    auto *data = new QMimeData;
-    data->setUrls(urls);
-    return data;
+    return nodes.isEmpty() ? nullptr : m_dragSource(nodes);
 }
 
 QVariant FileTreeModel::headerData(int section, Qt::Orientation orientation, int role) const

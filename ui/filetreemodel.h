@@ -47,8 +47,8 @@ public:
     QStringList mimeTypes() const override;
     QMimeData *mimeData(const QModelIndexList &indexes) const override;
 
-    /// Writes a node to the host for dragging it out; returns the written path or "".
-    void setExporter(std::function<QString(int node)> exporter) { m_exporter = std::move(exporter); }
+    /// What dragging nodes out hands the desktop (the files, written as the drag goes on).
+    void setDragSource(std::function<QMimeData *(const QList<int> &nodes)> source) { m_dragSource = std::move(source); }
 
 private:
     const QList<int> &childrenOf(int node) const;
@@ -65,7 +65,7 @@ private:
     int m_firstNew = -1; ///< setComposedTree(): marks come from m_changes
     QHash<QByteArray, Change> m_changes;
     Change changeOf(int node) const;
-    std::function<QString(int node)> m_exporter;
+    std::function<QMimeData *(const QList<int> &nodes)> m_dragSource;
 };
 
 } // namespace lamina

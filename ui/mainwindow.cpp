@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "mainwindow.h"
 #include "common/backgroundpool.h"
+#include "common/deferredfiles.h"
 
 #include "chainview.h"
 #include "check/checks.h"
@@ -237,13 +238,22 @@ void MainWindow::connectPages()
     connect(m_layersPage->layerOnly(), &QCheckBox::toggled, this, [this] { showLayerTree(); });
     connect(m_chain, &ChainView::layerClicked, this, [this](int layer) { selectLayer(layer); });
     // Dragging a file out writes it (safely, as extract does) to a temporary folder first.
-    m_layersPage->filesModel()->setExporter([this](int node) -> QString {
-        const MergedTree *tree = m_layersPage->filesModel()->tree();
+    m_layersPage->filesModel()->setDragSource([this](const QList<int> &nodes) -> QMimeData * {
+        const std::shared_ptr<const MergedTree> tree = m_layersPage->filesModel()->sharedTree();
         if (!tree)
-            return {};
-        m_dragDir = std::make_unique<QTemporaryDir>();
-        const ExtractResult r = extractNode(m_archive, m_image, *tree, node, m_dragDir->path(), false);
-        return r.ok() ? m_dragDir->filePath(QString::fromUtf8(tree->name(node))) : QString();
+            return nullptr;
+        // Written on a worker while the drag goes on; the folder lives until the next drag.
+        auto dir = std::make_shared<QTemporaryDir>();
+        m_dragDir = dir;
+        return new DeferredFilesMime([archive = m_archive, image = m_image, tree, nodes, dir] {
+            QList<QUrl> urls;
+            for (int node : nodes) {
+                const ExtractResult r = extractNode(archive, image, *tree, node, dir->path(), false);
+                if (r.ok())
+                    urls << QUrl::fromLocalFile(dir->filePath(QString::fromUtf8(tree->name(node))));
+            }
+            return urls;
+        });
     });
     connect(m_layersPage, &LayersPage::extractRequested, this, &MainWindow::extractSelected);
     connect(m_findingsPage, &FindingsPage::findingSelected, this, &MainWindow::showFinding);

@@ -156,7 +156,7 @@ private:
     QString m_tryPath; ///< the archive being tried
     QString m_verifiedPath; ///< verification runs once per opened archive
     QMenu *m_recentMenu = nullptr;
-    std::unique_ptr<QTemporaryDir> m_dragDir; ///< files dragged out are written here first
+    std::shared_ptr<QTemporaryDir> m_dragDir; ///< files dragged out are written here first
 
     QLabel *m_banner = nullptr;
     QLabel *m_summary = nullptr;

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: MIT
 #include "mainwindow.h"
-#include "common/backgroundpool.h"
-#include "common/deferredfiles.h"
 
 #include "chainview.h"
 #include "check/checks.h"
@@ -11,86 +9,47 @@
 #include "compose/composerpanel.h"
 #include "filetreemodel.h"
 #include "findingsmodel.h"
-#include "format/inspectreport.h"
+#include "inspect/archiveheader.h"
 #include "inspect/archivemappage.h"
 #include "inspect/chainpage.h"
 #include "inspect/configpage.h"
+#include "inspect/fileextraction.h"
 #include "inspect/findingspage.h"
+#include "inspect/imagelist.h"
 #include "inspect/layerspage.h"
-#include "jsonhighlighter.h"
+#include "inspect/loadertrial.h"
 #include "layers/extract.h"
 #include "layersmodel.h"
 #include "loaderstrip.h"
-#include "util/checkedsize.h"
-#include "util/textsniff.h"
 
 #include <QCheckBox>
 #include <QCloseEvent>
-#include <QComboBox>
-#include <QDir>
 #include <QDragEnterEvent>
 #include <QDropEvent>
-#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QFontDatabase>
 #include <QHeaderView>
-#include <QImage>
-#include <QJsonArray>
-#include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
-#include <QLocale>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QMutex>
-#include <QPixmap>
-#include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
-#include <QRegularExpression>
-#include <QScrollArea>
 #include <QSettings>
-#include <QSortFilterProxyModel>
 #include <QSplitter>
-#include <QStandardPaths>
 #include <QStatusBar>
-#include <QStringDecoder>
 #include <QTabWidget>
 #include <QTableView>
-#include <QTemporaryDir>
 #include <QTextBrowser>
 #include <QThread>
-#include <QTimer>
 #include <QTreeView>
-#include <QTreeWidget>
 #include <QVBoxLayout>
 
 #include <tuple>
 
 namespace lamina {
-
-namespace {
-
-/// The job's Progress, with `cancel` (the flag the window's Cancel button sets) as what the work
-/// polls: a job superseded or abandoned with its window sets it at its next report, so one flag
-/// stops the work either way, and a job cancelled by the user is still delivered (and says so).
-Progress withCancel(const Progress &job, const std::shared_ptr<std::atomic<bool>> &cancel)
-{
-    if (job.cancelled())
-        *cancel = true;
-    Progress p;
-    p.cancel = cancel.get();
-    p.report = [job, cancel](qint64 done, qint64 total) {
-        if (job.cancelled())
-            *cancel = true;
-        job.update(done, total);
-    };
-    return p;
-}
-
-} // namespace
 
 /// Layers indexed so far, handed from the indexing thread to the window as they come.
 struct IndexedSoFar
@@ -107,16 +66,8 @@ MainWindow::MainWindow(QWidget *parent)
     resize(1400, 900);
     buildMenus();
 
-    m_banner = new QLabel;
-    m_banner->setObjectName(QStringLiteral("banner"));
-    m_banner->setWordWrap(true);
-    m_banner->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_banner->setStyleSheet(
-        QStringLiteral("QLabel { background: #fde2e1; color: #6b1410; border: 1px solid #e8a29e; padding: 6px; }"));
-    m_banner->hide();
-    m_summary = new QLabel(tr("Open an image archive (File ▸ Open) or drop one here."));
-    m_summary->setWordWrap(true);
-    m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_header = new ArchiveHeader;
+    m_trial = new LoaderTrial(this);
 
     // The composer is a page of its own: it needs the whole window for its preview.
     m_composer = new ComposerPanel;
@@ -129,8 +80,7 @@ MainWindow::MainWindow(QWidget *parent)
 
     auto *central = new QWidget;
     auto *layout = new QVBoxLayout(central);
-    layout->addWidget(m_banner);
-    layout->addWidget(m_summary);
+    layout->addWidget(m_header);
     layout->addWidget(m_pages, 1);
     setCentralWidget(central);
     buildStatusBar();
@@ -165,10 +115,7 @@ void MainWindow::buildMenus()
 
 QWidget *MainWindow::buildInspector()
 {
-    m_images = new QTreeWidget;
-    m_images->setObjectName(QStringLiteral("images"));
-    m_images->setHeaderLabels({ tr("Image"), tr("Platform"), tr("Layers"), tr("Size") });
-    m_images->setRootIsDecorated(false);
+    m_images = new ImageList;
     m_chainPage = new ChainPage;
     m_chain = m_chainPage->chain();
     m_layersPage = new LayersPage;
@@ -231,34 +178,60 @@ void MainWindow::connectPages()
             m_requestedPlatform = platform;
             openPath(path);
         });
-    connect(m_images, &QTreeWidget::currentItemChanged, this,
-        [this](QTreeWidgetItem *item) { selectImage(item ? m_images->indexOfTopLevelItem(item) : -1); });
+    connect(m_images, &ImageList::imageSelected, this, &MainWindow::selectImage);
     connect(m_layersPage->layersView()->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
         [this] { showLayerTree(); });
     connect(m_layersPage->layerOnly(), &QCheckBox::toggled, this, [this] { showLayerTree(); });
     connect(m_chain, &ChainView::layerClicked, this, [this](int layer) { selectLayer(layer); });
-    // Dragging a file out writes it (safely, as extract does) to a temporary folder first.
-    m_layersPage->filesModel()->setDragSource([this](const QList<int> &nodes) -> QMimeData * {
-        const std::shared_ptr<const MergedTree> tree = m_layersPage->filesModel()->sharedTree();
-        if (!tree)
-            return nullptr;
-        // Written on a worker while the drag goes on; the folder lives until the next drag.
-        auto dir = std::make_shared<QTemporaryDir>();
-        m_dragDir = dir;
-        return new DeferredFilesMime([archive = m_archive, image = m_image, tree, nodes, dir] {
-            QList<QUrl> urls;
-            for (int node : nodes) {
-                const ExtractResult r = extractNode(archive, image, *tree, node, dir->path(), false);
-                if (r.ok())
-                    urls << QUrl::fromLocalFile(dir->filePath(QString::fromUtf8(tree->name(node))));
-            }
-            return urls;
-        });
-    });
-    connect(m_layersPage, &LayersPage::extractRequested, this, &MainWindow::extractSelected);
     connect(m_findingsPage, &FindingsPage::findingSelected, this, &MainWindow::showFinding);
     connect(m_findingsPage->strip(), &LoaderStrip::rangeSelected, this, &MainWindow::showLoaderRange);
     connect(m_findingsPage->strip(), &LoaderStrip::tryRequested, this, &MainWindow::askAndTryLoaders);
+    connectExtraction();
+    connectTrial();
+}
+
+void MainWindow::connectExtraction()
+{
+    FileExtraction *extraction = m_layersPage->extraction();
+    connect(extraction, &FileExtraction::started, this, [this](const QString &name) {
+        showProgress(tr("Extracting: %p%"), 0, 0);
+        statusBar()->showMessage(tr("Extracting %1…").arg(name));
+    });
+    connect(extraction, &FileExtraction::progress, this,
+        [this](qint64 done, qint64 total) { showProgress(tr("Extracting: %p%"), done, total); });
+    connect(extraction, &FileExtraction::finished, this,
+        [this](const ExtractResult &r, const QString &dest, bool cancelled) {
+            hideProgress();
+            if (cancelled)
+                statusBar()->showMessage(tr("Extraction cancelled; what it had written was removed."));
+            else if (!r.ok())
+                QMessageBox::warning(this, tr("Extract"), r.error); // a command the user just gave: a dialog is right
+            else
+                statusBar()->showMessage(
+                    tr("Extracted %1 file(s), %2 folder(s), %3 link(s) to %4%5")
+                        .arg(r.files)
+                        .arg(r.folders)
+                        .arg(r.links)
+                        .arg(dest, r.skipped.isEmpty() ? QString() : tr("; skipped %1").arg(r.skipped.size())));
+            Q_EMIT extracted(r.ok() && !cancelled);
+        });
+}
+
+void MainWindow::connectTrial()
+{
+    connect(m_trial, &LoaderTrial::progress, this,
+        [this](qint64 done, qint64 total) { showProgress(tr("Trying loaders: %p%"), done, total); });
+    connect(m_trial, &LoaderTrial::stage, this,
+        [this](const QString &stage) { statusBar()->showMessage(tr("Trying loaders: %1…").arg(stage)); });
+    connect(m_trial, &LoaderTrial::finished, this, [this] {
+        hideProgress();
+        m_findingsPage->strip()->clearObserved();
+        showTried();
+        m_findingsPage->clearSelection();
+        m_findingsPage->explanation()->setHtml(LoaderTrial::resultHtml(m_trial->result()));
+        statusBar()->showMessage(LoaderTrial::resultStatus(m_trial->result()));
+        Q_EMIT loadersTried();
+    });
 }
 
 void MainWindow::showProgress(const QString &format, qint64 done, qint64 total)
@@ -273,7 +246,8 @@ void MainWindow::showProgress(const QString &format, qint64 done, qint64 total)
 void MainWindow::hideProgress()
 {
     // One bar for all: it stays while another job that shows it still runs.
-    if (m_indexJob.isRunning() || m_verifyJob.isRunning() || m_tryJob.isRunning() || m_extractJob.isRunning())
+    if (m_indexJob.isRunning() || m_verifyJob.isRunning() || m_trial->isRunning()
+        || m_layersPage->extraction()->isRunning())
         return;
     m_progress->hide();
     m_cancelButton->hide();
@@ -289,7 +263,7 @@ MainWindow::~MainWindow()
 bool MainWindow::busy() const
 {
     return m_openJob.isRunning() || m_indexJob.isRunning() || m_treeJob.isRunning() || m_verifyJob.isRunning()
-        || m_tryJob.isRunning() || m_extractJob.isRunning();
+        || m_trial->isRunning() || m_layersPage->extraction()->isRunning();
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)
@@ -306,8 +280,8 @@ void MainWindow::closeEvent(QCloseEvent *event)
 void MainWindow::cancelWork()
 {
     *m_cancel = true;
-    *m_tryCancel = true;
-    *m_extractCancel = true;
+    m_trial->cancel();
+    m_layersPage->extraction()->cancel();
 }
 
 void MainWindow::startVerification()
@@ -362,71 +336,34 @@ void MainWindow::showVerified(const Verified &v)
 
 void MainWindow::tryLoaders(const TryLoadersOptions &options)
 {
-    if (m_tryJob.isRunning() || m_archive.path.isEmpty())
-        return;
-    m_tryCancel = std::make_shared<std::atomic<bool>>(false);
-    showProgress(tr("Trying loaders: %p%"), 0, 0);
-    statusBar()->showMessage(tr("Trying the loaders of this machine…"));
-    const QString path = m_archive.path;
-    m_tryPath = path;
-    const QList<LoaderVerdict> predicted = loaderVerdicts(m_archive, m_findings);
-    // The stage a loader is at reaches the status line with the progress.
-    auto stage = std::make_shared<std::pair<QMutex, QString>>();
-    TryLoadersOptions o = options;
-    o.stage = [stage](const QString &now) {
-        QMutexLocker lock(&stage->first);
-        stage->second = now;
-    };
-    const auto cancel = m_tryCancel;
-    m_tryJob.start(
-        [path, predicted, o, cancel](const Progress &job) {
-            // Runs to its end even when the window is gone: what a loader loaded is removed.
-            return lamina::tryLoaders(path, predicted, o, withCancel(job, cancel));
-        },
-        [this](TryLoadersResult result) { showTriedResult(result); },
-        [this, stage](qint64 done, qint64 total) {
-            showProgress(tr("Trying loaders: %p%"), done, total);
-            QMutexLocker lock(&stage->first);
-            if (!stage->second.isEmpty())
-                statusBar()->showMessage(tr("Trying loaders: %1…").arg(stage->second));
-        });
+    startTrial([&](const QList<LoaderVerdict> &predicted) {
+        m_trial->start(m_archive.path, predicted, options);
+        return true;
+    });
 }
 
-void MainWindow::showTriedResult(const TryLoadersResult &result)
+const TryLoadersResult &MainWindow::triedLoaders() const
 {
-    hideProgress();
-    m_tried = result;
-    m_triedPath = m_tryPath;
-    m_findingsPage->strip()->clearObserved();
-    showTried();
-    QStringList lines, differs, left;
-    for (const TriedLoader &t : std::as_const(m_tried.loaders)) {
-        lines << triedLoaderLine(t);
-        if (t.judged() && !t.matches())
-            differs << t.loader;
-        for (const QString &what : t.leftBehind)
-            left << t.loader + QStringLiteral(": ") + what;
+    return m_trial->result();
+}
+
+void MainWindow::askAndTryLoaders()
+{
+    if (!m_archive.ok() && m_archive.path.isEmpty())
+        return;
+    startTrial([this](const QList<LoaderVerdict> &predicted) { return m_trial->ask(this, m_archive.path, predicted); });
+}
+
+void MainWindow::startTrial(const std::function<bool(const QList<LoaderVerdict> &)> &start)
+{
+    if (m_trial->isRunning()) {
+        statusBar()->showMessage(tr("The loaders are being tried already."));
+        return;
     }
-    QString html = QStringLiteral("<h3>%1</h3><ul>").arg(tr("The loaders of this machine").toHtmlEscaped());
-    for (const QString &line : std::as_const(lines))
-        html += QStringLiteral("<li>%1</li>").arg(line.toHtmlEscaped());
-    html += QStringLiteral("</ul>");
-    if (!left.isEmpty())
-        html += QStringLiteral("<p><b>%1</b><br>%2</p>")
-                    .arg(tr("Could not be removed again:").toHtmlEscaped(),
-                        left.join(QStringLiteral("\n")).toHtmlEscaped().replace(u'\n', QStringLiteral("<br>")));
-    m_findingsPage->clearSelection();
-    m_findingsPage->explanation()->setHtml(html);
-    if (m_tried.cancelled)
-        statusBar()->showMessage(tr("Trying the loaders was cancelled; what they loaded was removed."));
-    else if (!left.isEmpty())
-        statusBar()->showMessage(tr("Loaders tried, but something could not be removed: %1").arg(left.constFirst()));
-    else if (!differs.isEmpty())
-        statusBar()->showMessage(
-            tr("Loaders tried: %1 did otherwise than predicted.").arg(differs.join(QStringLiteral(", "))));
-    else
-        statusBar()->showMessage(tr("Loaders tried: each did as predicted."));
-    Q_EMIT loadersTried();
+    if (m_archive.path.isEmpty() || !start(loaderVerdicts(m_archive, m_findings)))
+        return;
+    showProgress(tr("Trying loaders: %p%"), 0, 0);
+    statusBar()->showMessage(tr("Trying the loaders of this machine…"));
 }
 
 void MainWindow::openPath(const QString &path)
@@ -561,69 +498,9 @@ void MainWindow::showLayerTree()
     m_chain->setHighlighted({ layer }, {});
 }
 
-void MainWindow::extractSelected()
-{
-    const MergedTree *tree = m_layersPage->filesModel()->tree();
-    const int node = m_layersPage->currentNode();
-    if (node < 0 || !tree || tree->node(node).removed)
-        return;
-    const QString dest
-        = QFileDialog::getExistingDirectory(this, tr("Extract %1 to").arg(QString::fromUtf8(tree->name(node))));
-    if (!dest.isEmpty())
-        extractTo(node, dest);
-}
-
 void MainWindow::extractTo(int node, const QString &dest)
 {
-    const std::shared_ptr<const MergedTree> tree = m_layersPage->filesModel()->sharedTree();
-    if (!tree || node < 0 || m_extractJob.isRunning())
-        return;
-    m_extractCancel = std::make_shared<std::atomic<bool>>(false);
-    const auto cancel = m_extractCancel;
-    const ImageArchive ia = m_archive;
-    const int image = m_image;
-    showProgress(tr("Extracting: %p%"), 0, 0);
-    statusBar()->showMessage(tr("Extracting %1…").arg(QString::fromUtf8(tree->name(node))));
-    m_extractJob.start(
-        [ia, image, tree, node, dest, cancel](const Progress &job) {
-            Extracted e;
-            e.dest = dest;
-            // What the extract makes is the node's name in `dest`: removed again when cancelled,
-            // unless it was there before (a folder extracted into keeps what it held).
-            const QString made = QDir(dest).filePath(QString::fromUtf8(tree->name(node)));
-            const QFileInfo before(made);
-            const bool existed = before.exists() || before.isSymLink();
-            e.result = extractNode(ia, image, *tree, node, dest, false, withCancel(job, cancel));
-            e.cancelled = *cancel;
-            if (e.cancelled && !existed) {
-                const QFileInfo after(made);
-                if (after.isDir() && !after.isSymLink())
-                    QDir(made).removeRecursively();
-                else if (after.exists() || after.isSymLink())
-                    QFile::remove(made);
-            }
-            return e;
-        },
-        [this](Extracted e) { showExtracted(e); },
-        [this](qint64 done, qint64 total) { showProgress(tr("Extracting: %p%"), done, total); });
-}
-
-void MainWindow::showExtracted(const Extracted &e)
-{
-    hideProgress();
-    const ExtractResult &r = e.result;
-    if (e.cancelled)
-        statusBar()->showMessage(tr("Extraction cancelled; what it had written was removed."));
-    else if (!r.ok())
-        QMessageBox::warning(this, tr("Extract"), r.error); // a command the user just gave: a dialog is right
-    else
-        statusBar()->showMessage(
-            tr("Extracted %1 file(s), %2 folder(s), %3 link(s) to %4%5")
-                .arg(r.files)
-                .arg(r.folders)
-                .arg(r.links)
-                .arg(e.dest, r.skipped.isEmpty() ? QString() : tr("; skipped %1").arg(r.skipped.size())));
-    Q_EMIT extracted(r.ok() && !e.cancelled);
+    m_layersPage->extractTo(node, dest);
 }
 
 void MainWindow::fillRecentMenu()
@@ -657,52 +534,9 @@ void MainWindow::selectFinding(int row)
     m_findingsPage->selectFinding(row);
 }
 
-void MainWindow::askAndTryLoaders()
-{
-    if (!m_archive.ok() && m_archive.path.isEmpty())
-        return;
-    if (m_tryJob.isRunning()) {
-        statusBar()->showMessage(tr("The loaders are being tried already."));
-        return;
-    }
-    TryLoadersOptions options;
-    // containerd's own variable, as ctr reads it: the window has no option of its own for it.
-    options.containerdAddress = qEnvironmentVariable("CONTAINERD_ADDRESS");
-    const bool dockerInstalled = !QStandardPaths::findExecutable(QStringLiteral("docker")).isEmpty();
-    QString host = qEnvironmentVariable("DOCKER_HOST");
-    if (host.isEmpty() && QFileInfo::exists(QStringLiteral("/var/run/docker.sock")))
-        host = QStringLiteral("unix:///var/run/docker.sock");
-    if (dockerInstalled && !host.isEmpty()) {
-        QMessageBox box(QMessageBox::Question, tr("Try Loaders"),
-            tr("Also load %1 into Docker at %2?").arg(QFileInfo(m_archive.path).fileName(), host),
-            QMessageBox::NoButton, this);
-        box.setInformativeText(
-            tr("podman loads it into a throwaway store of its own in any case. Docker loads it into the running "
-               "daemon, whose images everyone using it sees meanwhile; afterwards Lamina removes exactly the images "
-               "the load added and gives back a tag it took. Something that cannot be removed is reported.")
-            + (options.containerdAddress.isEmpty() ? QString()
-                                                   : QStringLiteral("\n\n")
-                        + tr("containerd at %1 (CONTAINERD_ADDRESS) imports it into a namespace of its own, removed "
-                             "afterwards.")
-                              .arg(options.containerdAddress)));
-        QPushButton *withDocker = box.addButton(tr("Load into Docker too"), QMessageBox::YesRole);
-        box.addButton(tr("podman only"), QMessageBox::NoRole);
-        box.addButton(QMessageBox::Cancel);
-        box.setDefaultButton(withDocker);
-        box.exec();
-        if (box.buttonRole(box.clickedButton()) == QMessageBox::RejectRole)
-            return;
-        if (box.clickedButton() == withDocker)
-            options.dockerHost = host;
-    }
-    tryLoaders(options);
-}
-
 void MainWindow::showTried()
 {
-    if (m_triedPath != m_archive.path)
-        return;
-    for (const TriedLoader &t : std::as_const(m_tried.loaders))
+    for (const TriedLoader &t : m_trial->triedOn(m_archive.path))
         if (t.ran && t.range >= 0)
             m_findingsPage->strip()->setObserved(t.range, t.loaded ? tr("loads") : tr("refuses"), t.matches());
 }
@@ -742,58 +576,13 @@ void MainWindow::showOpened(const Opened &opened)
     m_findings = opened.findings;
     const ImageArchive &ia = m_archive;
     setWindowTitle(QStringLiteral("%1 — Lamina").arg(QFileInfo(ia.path).fileName()));
-    QString container = tr("folder");
-    if (ia.archive && ia.archive->container() == Container::Tar) {
-        container = ia.archive->compression() == Compression::None
-            ? tr("uncompressed tar")
-            : tr("%1-compressed tar").arg(compressionName(ia.archive->compression()));
-    }
-    int errors = 0, warnings = 0;
-    for (const Finding &f : m_findings) {
-        errors += f.severity == Severity::Error ? 1 : 0;
-        warnings += f.severity == Severity::Warning ? 1 : 0;
-    }
-    m_summary->setText(
-        tr("<b>%1</b> — %2, layout <b>%3</b>, %n image(s); %4 error(s), %5 warning(s)", nullptr, int(ia.images.size()))
-            .arg(QFileInfo(ia.path).fileName().toHtmlEscaped(), container, layoutName(ia.layout))
-            .arg(errors)
-            .arg(warnings));
-    if (ia.errors.isEmpty()) {
-        m_banner->hide();
-    } else {
-        // Inline, not modal: what could be read stays visible below.
-        m_banner->setText(tr("Some of this archive could not be read:") + QStringLiteral("<br>")
-            + ia.errors.mid(0, 5)
-                  .join(QStringLiteral("<br>"))
-                  .toHtmlEscaped()
-                  .replace(QStringLiteral("&lt;br&gt;"), QStringLiteral("<br>")));
-        m_banner->show();
-    }
+    m_header->setArchive(ia, m_findings);
     m_findingsPage->model()->setFindings(m_findings);
     showVerdicts();
     m_findingsPage->view()->resizeColumnToContents(FindingsModel::SeverityColumn);
     m_findingsPage->view()->resizeColumnToContents(FindingsModel::CodeColumn);
     m_findingsPage->explanation()->clear();
-    m_images->clear();
-    for (const Image &img : ia.images) {
-        auto *item = new QTreeWidgetItem(m_images);
-        item->setText(0, img.tags.isEmpty() ? tr("(untagged)") : img.tags.join(QStringLiteral(", ")));
-        item->setText(1, img.platform.toString());
-        item->setText(2, QString::number(img.layers.size()));
-        qint64 stored = 0;
-        for (const ImageLayer &l : img.layers)
-            stored = addSizes(stored, std::max<qint64>(0, l.size));
-        item->setText(3, QLocale().formattedDataSize(stored));
-        item->setToolTip(0, img.configDigest);
-    }
-    for (const int a : ia.artifacts) {
-        auto *item = new QTreeWidgetItem(m_images);
-        const OciManifest &m = ia.oci.manifests.at(a);
-        item->setText(
-            0, tr("artifact: %1").arg(m.artifactType.isEmpty() ? m.configDescriptor.mediaType : m.artifactType));
-        item->setDisabled(true);
-    }
-    m_images->resizeColumnToContents(0);
+    m_images->setArchive(ia);
     m_archiveMap->setArchive(m_archive);
     statusBar()->showMessage(ia.ok() ? tr("Read %1").arg(ia.path) : tr("No image could be read from %1").arg(ia.path));
     m_image = -1;
@@ -806,7 +595,7 @@ void MainWindow::showOpened(const Opened &opened)
     m_requestedImage = -1;
     m_requestedPlatform.clear();
     if (!ia.images.isEmpty())
-        m_images->setCurrentItem(m_images->topLevelItem(first));
+        m_images->select(first);
     else
         selectImage(-1);
 }
@@ -840,8 +629,8 @@ void MainWindow::showFinding(int row)
     }
     const Finding &f = m_findings.at(row);
     m_findingsPage->explanation()->setHtml(FindingsPage::findingHtml(f));
-    if (f.image >= 0 && f.image != m_image && f.image < m_images->topLevelItemCount())
-        m_images->setCurrentItem(m_images->topLevelItem(f.image));
+    if (f.image >= 0 && f.image != m_image)
+        m_images->select(f.image);
     const QSet<int> layers(f.layers.begin(), f.layers.end());
     m_layersPage->layersModel()->setHighlighted(layers);
     m_chain->setHighlighted(layers, f.members);
@@ -872,8 +661,8 @@ void MainWindow::showLoaderRange(int range)
     m_findingsPage->model()->setMarked(v.because);
     // The details show the range, not a finding: a finding selected now shows itself again.
     m_findingsPage->clearSelection();
-    m_findingsPage->explanation()->setHtml(FindingsPage::loaderRangeHtml(
-        v, m_findings, m_triedPath == m_archive.path ? m_tried.loaders : QList<TriedLoader>()));
+    m_findingsPage->explanation()->setHtml(
+        FindingsPage::loaderRangeHtml(v, m_findings, m_trial->triedOn(m_archive.path)));
     for (int i = 0; i < m_findings.size(); ++i)
         if (m_findingsPage->model()->isMarked(i)) {
             m_findingsPage->scrollToFinding(i);

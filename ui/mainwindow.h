@@ -25,14 +25,16 @@ class QTableView;
 class QTemporaryDir;
 class QTextBrowser;
 class QTreeView;
-class QTreeWidget;
 
 namespace lamina {
 
+class ArchiveHeader;
 class ArchiveMapPage;
+class LoaderTrial;
 class ChainPage;
 class ConfigPage;
 class FindingsPage;
+class ImageList;
 class LayersPage;
 class ChainView;
 class ComposerPanel;
@@ -75,7 +77,7 @@ public:
     void tryLoaders(const TryLoadersOptions &options);
     /// File ▸ Try Loaders: asks before using Docker, then tryLoaders().
     void askAndTryLoaders();
-    const TryLoadersResult &triedLoaders() const { return m_tried; }
+    const TryLoadersResult &triedLoaders() const;
     /// Extracts node `node` of the files shown into `dest` in the background (progress and
     /// Cancel in the status bar; a cancelled extract removes what it wrote).
     void extractTo(int node, const QString &dest);
@@ -104,7 +106,9 @@ private:
     QWidget *buildInspector();
     void buildStatusBar();
     void connectPages();
-    void connectJobs();
+    void connectExtraction();
+    void connectTrial();
+    void startTrial(const std::function<bool(const QList<LoaderVerdict> &)> &start);
     void chooseFile();
     void chooseFolder();
     void showOpened(const Opened &opened);
@@ -129,38 +133,23 @@ private:
         QList<Finding> findings;
         bool cancelled = false;
     };
-    struct Extracted
-    {
-        ExtractResult result;
-        QString dest;
-        bool cancelled = false;
-    };
     void showProgress(const QString &format, qint64 done, qint64 total);
     void hideProgress();
     void showIndexedSoFar(IndexedSoFar &soFar);
     void showIndexed(const Indexed &indexed);
     void showVerified(const Verified &verified);
-    void showTriedResult(const TryLoadersResult &result);
-    void showExtracted(const Extracted &extracted);
     void startVerification();
     void showTried();
     void fillRecentMenu();
-    void extractSelected();
 
-    // The Cancel button's flags, one per kind of work: a cancelled job is still delivered.
+    // The Cancel button's flag for indexing and verifying: a cancelled job is still delivered.
     std::shared_ptr<std::atomic<bool>> m_cancel = std::make_shared<std::atomic<bool>>(false); ///< index, verify
-    std::shared_ptr<std::atomic<bool>> m_tryCancel = std::make_shared<std::atomic<bool>>(false);
-    std::shared_ptr<std::atomic<bool>> m_extractCancel = std::make_shared<std::atomic<bool>>(false);
-    TryLoadersResult m_tried;
-    QString m_triedPath; ///< the archive m_tried is about
-    QString m_tryPath; ///< the archive being tried
+    LoaderTrial *m_trial = nullptr;
     QString m_verifiedPath; ///< verification runs once per opened archive
     QMenu *m_recentMenu = nullptr;
-    std::shared_ptr<QTemporaryDir> m_dragDir; ///< files dragged out are written here first
 
-    QLabel *m_banner = nullptr;
-    QLabel *m_summary = nullptr;
-    QTreeWidget *m_images = nullptr;
+    ArchiveHeader *m_header = nullptr;
+    ImageList *m_images = nullptr;
     QTabWidget *m_tabs = nullptr;
     QTabWidget *m_pages = nullptr;
     ComposerPanel *m_composer = nullptr;
@@ -179,8 +168,6 @@ private:
     LatestJob<Indexed> m_indexJob { this };
     LatestJob<std::shared_ptr<const MergedTree>> m_treeJob { this };
     LatestJob<Verified> m_verifyJob { this };
-    LatestJob<TryLoadersResult> m_tryJob { this };
-    LatestJob<Extracted> m_extractJob { this };
 };
 
 } // namespace lamina

@@ -158,4 +158,21 @@ private:
     std::shared_ptr<Shared> m_shared;
 };
 
+/// The job's Progress, with `cancel` (a flag a Cancel button sets) as what the work polls: a job
+/// superseded or abandoned with its owner sets it at its next report, so one flag stops the work
+/// either way, and a job cancelled by the user is still delivered (and says so).
+inline Progress withCancel(const Progress &job, const std::shared_ptr<std::atomic<bool>> &cancel)
+{
+    if (job.cancelled())
+        *cancel = true;
+    Progress p;
+    p.cancel = cancel.get();
+    p.report = [job, cancel](qint64 done, qint64 total) {
+        if (job.cancelled())
+            *cancel = true;
+        job.update(done, total);
+    };
+    return p;
+}
+
 } // namespace lamina

@@ -2,6 +2,7 @@
 #include "layerspage.h"
 
 #include "common/titledbox.h"
+#include "fileextraction.h"
 #include "filetreemodel.h"
 #include "layers/imagelayers.h"
 #include "layersmodel.h"
@@ -9,6 +10,7 @@
 
 #include <QAction>
 #include <QCheckBox>
+#include <QFileDialog>
 #include <QFontDatabase>
 #include <QHeaderView>
 #include <QLineEdit>
@@ -44,6 +46,11 @@ LayersPage::LayersPage(QWidget *parent)
 QWidget *LayersPage::buildFiles()
 {
     m_filesModel = new FileTreeModel(this);
+    m_extraction = new FileExtraction(this);
+    // Dragging a file out writes it (safely, as extract does) to a temporary folder first.
+    m_filesModel->setDragSource([this](const QList<int> &nodes) {
+        return m_extraction->dragOut(m_archive, m_image, m_filesModel->sharedTree(), nodes);
+    });
     m_filesProxy = new QSortFilterProxyModel(this);
     m_filesProxy->setSourceModel(m_filesModel);
     m_filesProxy->setSortRole(FileTreeModel::SortRole);
@@ -59,7 +66,7 @@ QWidget *LayersPage::buildFiles()
     m_filesView->setDragDropMode(QAbstractItemView::DragOnly);
     m_filesView->setContextMenuPolicy(Qt::ActionsContextMenu);
     auto *extract = new QAction(tr("Extract…"), m_filesView);
-    connect(extract, &QAction::triggered, this, &LayersPage::extractRequested);
+    connect(extract, &QAction::triggered, this, &LayersPage::askAndExtract);
     m_filesView->addAction(extract);
     connect(m_filesView->selectionModel(), &QItemSelectionModel::currentChanged, this, &LayersPage::showPreview);
     m_filter = new QLineEdit;
@@ -114,6 +121,23 @@ void LayersPage::applyFilter()
         m_filesProxy->setFilterFixedString(text);
     if (!text.isEmpty())
         m_filesView->expandAll();
+}
+
+void LayersPage::askAndExtract()
+{
+    const MergedTree *tree = m_filesModel->tree();
+    const int node = currentNode();
+    if (node < 0 || !tree || tree->node(node).removed)
+        return;
+    const QString dest
+        = QFileDialog::getExistingDirectory(this, tr("Extract %1 to").arg(QString::fromUtf8(tree->name(node))));
+    if (!dest.isEmpty())
+        extractTo(node, dest);
+}
+
+void LayersPage::extractTo(int node, const QString &dest)
+{
+    m_extraction->extract(m_archive, m_image, m_filesModel->sharedTree(), node, dest);
 }
 
 int LayersPage::currentNode() const

@@ -18,6 +18,7 @@ class QTreeView;
 
 namespace lamina {
 
+class FileExtraction;
 class FileTreeModel;
 class LayersModel;
 
@@ -54,19 +55,24 @@ public:
     /// The node of the merged tree selected in the files, or -1.
     int currentNode() const;
     void clearPreview();
+    /// Extracting and dragging out the files shown.
+    FileExtraction *extraction() const { return m_extraction; }
+    /// Extracts `node` of the files shown into `dest` in the background.
+    void extractTo(int node, const QString &dest);
 
 Q_SIGNALS:
     void previewShown(); ///< the preview of the selected file is on screen
-    void extractRequested();
 
 private:
     QWidget *buildFiles();
     void applyFilter();
     void showPreview(const QModelIndex &proxyIndex);
     void showPreviewResult(const FilePreview &preview);
+    void askAndExtract();
 
     ImageArchive m_archive;
     int m_image = -1;
+    FileExtraction *m_extraction = nullptr;
     LatestJob<FilePreview> m_previewJob { this };
     LayersModel *m_layersModel = nullptr;
     QTableView *m_layersView = nullptr;

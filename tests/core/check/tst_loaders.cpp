@@ -228,8 +228,17 @@ void TestLoaders::tableIsCurrent()
         fresh.write(table.toUtf8());
         fresh.close();
         m_dir.setAutoRemove(false);
-        QFAIL(qPrintable(QStringLiteral("docs/loaders.md is stale; the observed table is in %1 (copy it over)")
-                             .arg(fresh.fileName())));
+        // The rows that differ, so that a CI log says what changed without the temporary file.
+        const QStringList was = committed.split(u'\n'), now = table.split(u'\n');
+        QStringList changes;
+        for (const QString &l : was)
+            if (!now.contains(l))
+                changes << u"- " + l;
+        for (const QString &l : now)
+            if (!was.contains(l))
+                changes << u"+ " + l;
+        QFAIL(qPrintable(QStringLiteral("docs/loaders.md is stale; the observed table is in %1 (copy it over):\n%2")
+                             .arg(fresh.fileName(), changes.mid(0, 40).join(u'\n'))));
     }
 }
 

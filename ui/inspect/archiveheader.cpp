@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MIT
+#include "archiveheader.h"
+
+#include <QFileInfo>
+#include <QLabel>
+#include <QVBoxLayout>
+
+namespace lamina {
+
+ArchiveHeader::ArchiveHeader(QWidget *parent)
+    : QWidget(parent)
+{
+    m_banner = new QLabel;
+    m_banner->setObjectName(QStringLiteral("banner"));
+    m_banner->setWordWrap(true);
+    m_banner->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_banner->setStyleSheet(
+        QStringLiteral("QLabel { background: #fde2e1; color: #6b1410; border: 1px solid #e8a29e; padding: 6px; }"));
+    m_banner->hide();
+    m_summary = new QLabel(tr("Open an image archive (File ▸ Open) or drop one here."));
+    m_summary->setObjectName(QStringLiteral("summary"));
+    m_summary->setWordWrap(true);
+    m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_banner);
+    layout->addWidget(m_summary);
+}
+
+QString ArchiveHeader::summary() const
+{
+    return m_summary->text();
+}
+
+void ArchiveHeader::setArchive(const ImageArchive &ia, const QList<Finding> &findings)
+{
+    QString container = tr("folder");
+    if (ia.archive && ia.archive->container() == Container::Tar) {
+        container = ia.archive->compression() == Compression::None
+            ? tr("uncompressed tar")
+            : tr("%1-compressed tar").arg(compressionName(ia.archive->compression()));
+    }
+    int errors = 0, warnings = 0;
+    for (const Finding &f : findings) {
+        errors += f.severity == Severity::Error ? 1 : 0;
+        warnings += f.severity == Severity::Warning ? 1 : 0;
+    }
+    m_summary->setText(
+        tr("<b>%1</b> — %2, layout <b>%3</b>, %n image(s); %4 error(s), %5 warning(s)", nullptr, int(ia.images.size()))
+            .arg(QFileInfo(ia.path).fileName().toHtmlEscaped(), container, layoutName(ia.layout))
+            .arg(errors)
+            .arg(warnings));
+    if (ia.errors.isEmpty()) {
+        m_banner->hide();
+        return;
+    }
+    // Inline, not modal: what could be read stays visible below.
+    m_banner->setText(tr("Some of this archive could not be read:") + QStringLiteral("<br>")
+        + ia.errors.mid(0, 5)
+              .join(QStringLiteral("<br>"))
+              .toHtmlEscaped()
+              .replace(QStringLiteral("&lt;br&gt;"), QStringLiteral("<br>")));
+    m_banner->show();
+}
+
+} // namespace lamina

@@ -9,6 +9,7 @@
 #include "archive/inflater_p.h"
 #include "archive/libarchive_p.h"
 #include "util/checkedsize.h"
+#include "util/textsniff.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -109,6 +110,7 @@ struct TarStream
     FileSource src;
     std::unique_ptr<Inflater> inflater;
     Compression compression = Compression::None;
+    QByteArray head; ///< the file's first bytes, to say what it is when it is no archive
     ~TarStream() { archive_read_free(a); }
 
     bool bomb() const { return inflater && inflater->bomb(); }
@@ -124,11 +126,29 @@ struct TarStream
     }
 };
 
+/// What a file that is no archive looks like, from its first bytes: an empty file, text (shown,
+/// for a user who opened the wrong file), or a zip, which people take for an archive of layers.
+QString notAnArchive(const QByteArray &head)
+{
+    if (head.isEmpty())
+        return QStringLiteral("the file is empty (0 bytes), not an image archive");
+    if (head.startsWith("PK\x03\x04") || head.startsWith("PK\x05\x06"))
+        return QStringLiteral("a zip archive, not a tar archive: image archives are tar files");
+    const TextKind kind = sniffText(head, true);
+    if (kind != TextKind::Binary) {
+        QString start = decodeText(head.left(200), kind).section(u'\n', 0, 0).simplified();
+        if (start.size() > 60)
+            start = start.left(60) + u'…';
+        return QStringLiteral("not a tar archive: it looks like text (it begins \u201c%1\u201d)").arg(start);
+    }
+    return QStringLiteral("not a tar archive (nor a gzip, zstd, xz or bzip2 compressed one)");
+}
+
 QString describeOpenError(const TarStream &s)
 {
     const QString why = s.why();
     if (why.contains(u"nrecognized archive format"))
-        return QStringLiteral("not a tar archive (nor a gzip, zstd, xz or bzip2 compressed one)");
+        return notAnArchive(s.head);
     return QStringLiteral("cannot read the archive: %1").arg(why);
 }
 
@@ -167,6 +187,7 @@ bool openSource(TarStream &s, const QString &path, QString *error)
     QByteArray head(kHeadSize, Qt::Uninitialized);
     const ssize_t n = ::pread(src.fd, head.data(), size_t(head.size()), 0);
     head.truncate(n > 0 ? int(n) : 0);
+    s.head = head;
     s.compression = sniffCompression(head);
     archive_read_support_format_tar(s.a);
     archive_read_support_format_gnutar(s.a);

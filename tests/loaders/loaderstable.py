@@ -32,6 +32,13 @@ def short(output):
     lines = picked or lines
     text = lines[-1] if lines else ""
     text = re.sub(r"[0-9a-f]{64}", "…", text)
+    # podman wraps one failure to apply a layer two ways: "writing blob" when it copies the blob, or
+    # "trying to reuse blob … at destination" when its blob info cache already maps the blob to a
+    # layer (containers/image copy/single.go, copyLayer, which tries TryReusingBlobWithOptions first).
+    # That cache lives outside the throwaway store (/var/lib/containers/cache for root), so which one
+    # appears depends on what ran on the machine before; the cause that follows is the same.
+    text = re.sub(r"^\* docker-archive: trying to reuse blob sha256:… at destination: ", "* docker-archive: writing blob: ",
+                  text)
     # containerd names whichever link of a loop it meets first (Go's map order): not the same twice.
     text = re.sub(r'no target for symlink layer from "[^"]*" to "[^"]*"', 'no target for symlink layer from "…" to "…"',
                   text)

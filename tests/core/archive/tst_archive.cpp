@@ -341,8 +341,13 @@ void TestArchive::notAnArchive_data()
 {
     QTest::addColumn<QByteArray>("content");
     QTest::addColumn<QString>("error");
-    QTest::newRow("empty file") << QByteArray() << "empty";
-    QTest::newRow("text") << QByteArray("just some text\n").repeated(100) << "not a tar archive";
+    QTest::newRow("empty file") << QByteArray() << "the file is empty (0 bytes)";
+    // What a user who opened the wrong file needs to see: what it is instead.
+    QTest::newRow("text") << QByteArray("just some text\n").repeated(100)
+                          << "not a tar archive: it looks like text (it begins \u201cjust some text\u201d)";
+    QTest::newRow("short text") << QByteArray("hello\n") << "it looks like text (it begins \u201chello\u201d)";
+    QTest::newRow("zip") << QByteArray("PK\x03\x04\x14\0\0\0\x08\0", 10) + QByteArray(600, 'x')
+                         << "a zip archive, not a tar archive";
     QByteArray noise;
     for (int i = 0; i < 4096; ++i)
         noise.append(char((i * 7919 + 13) % 251));

@@ -37,6 +37,7 @@
 #include <QMutex>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSet>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
@@ -308,8 +309,25 @@ void MainWindow::startVerification()
             QThread::currentThread()->setPriority(QThread::NormalPriority);
             Verified v;
             v.cancelled = report.cancelled;
-            if (!v.cancelled)
-                v.findings = verificationFindings(ia, report) + layerContentFindings(ia, indexed);
+            if (v.cancelled)
+                return v;
+            v.findings = verificationFindings(ia, report) + layerContentFindings(ia, indexed);
+            // What "verified" covers: the layers that could be hashed, not those missing or unreadable.
+            QSet<int> members;
+            for (const Image &img : ia.images)
+                for (const ImageLayer &l : img.layers) {
+                    if (l.member >= 0)
+                        members.insert(l.member);
+                    else
+                        ++v.unread;
+                }
+            for (const int m : std::as_const(members)) {
+                const auto it = report.members.constFind(m);
+                if (it != report.members.cend() && it->error.isEmpty())
+                    ++v.hashed;
+                else
+                    ++v.unread;
+            }
             return v;
         },
         [this](Verified v) { showVerified(v); },
@@ -327,10 +345,17 @@ void MainWindow::showVerified(const Verified &v)
     m_findings += v.findings;
     sortFindings(m_findings);
     m_findingsPage->model()->setFindings(m_findings);
+    m_header->setArchive(m_archive, m_findings); // its counts include what hashing found
     showVerdicts();
-    statusBar()->showMessage(v.findings.isEmpty()
-            ? tr("Verified: every layer matches its digests.")
-            : tr("Verified: %n layer problem(s) found.", nullptr, int(v.findings.size())));
+    if (!v.findings.isEmpty())
+        statusBar()->showMessage(tr("Verified: %n layer problem(s) found.", nullptr, int(v.findings.size())));
+    else if (v.unread > 0)
+        statusBar()->showMessage(
+            tr("Digests: the %n layer file(s) that could be read match them; %1 could not be read (see Findings).",
+                nullptr, v.hashed)
+                .arg(v.unread));
+    else
+        statusBar()->showMessage(tr("Verified: every layer matches its digests."));
     Q_EMIT verified();
 }
 
@@ -374,11 +399,6 @@ void MainWindow::openPath(const QString &path)
     m_treeJob.cancel();
     m_verifyJob.cancel();
     hideProgress();
-    QSettings settings;
-    QStringList recent = settings.value(QStringLiteral("recent")).toStringList();
-    recent.removeAll(path);
-    recent.prepend(QFileInfo(path).absoluteFilePath());
-    settings.setValue(QStringLiteral("recent"), recent.mid(0, 10));
     statusBar()->showMessage(tr("Reading %1…").arg(QFileInfo(path).fileName()));
     m_progress->setRange(0, 0);
     m_progress->setFormat(QString());
@@ -390,8 +410,21 @@ void MainWindow::openPath(const QString &path)
             o.findings = checkArchive(o.archive);
             return o;
         },
-        [this](Opened opened) {
+        [this, path](Opened opened) {
             m_progress->hide();
+            if (!opened.archive.archive) {
+                // Nothing of it could be read: what is on screen (and being composed) stays.
+                const QString why = opened.archive.errors.join(QStringLiteral("; "));
+                m_header->showOpenFailed(path, why, m_archive.path);
+                statusBar()->showMessage(tr("Could not open %1").arg(QFileInfo(path).fileName()));
+                Q_EMIT openFailed(why);
+                return;
+            }
+            QSettings settings;
+            QStringList recent = settings.value(QStringLiteral("recent")).toStringList();
+            recent.removeAll(QFileInfo(path).absoluteFilePath());
+            recent.prepend(QFileInfo(path).absoluteFilePath());
+            settings.setValue(QStringLiteral("recent"), recent.mid(0, 10));
             showOpened(opened);
             Q_EMIT archiveLoaded();
         });

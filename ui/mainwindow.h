@@ -86,6 +86,9 @@ public:
 
 Q_SIGNALS:
     void archiveLoaded(); ///< metadata and findings are shown
+    /// openPath() read nothing (no such file, not an archive): the banner says why, and what was
+    /// shown before stays.
+    void openFailed(const QString &why);
     void layersIndexed(); ///< the current image's layers are indexed (or could not be) and the files shown
     void verified(); ///< every layer was hashed; the findings include what only hashing shows
     void loadersTried(); ///< tryLoaders() is done (or was cancelled)
@@ -131,6 +134,8 @@ private:
     struct Verified
     {
         QList<Finding> findings;
+        int hashed = 0; ///< layer files hashed to their end
+        int unread = 0; ///< layers missing, or whose file could not be read to its end
         bool cancelled = false;
     };
     void showProgress(const QString &format, qint64 done, qint64 total);

@@ -5,6 +5,7 @@
 #include "chainview.h"
 #include "check/checks.h"
 #include "compose/composerpanel.h"
+#include "compose/compositiondocument.h"
 #include "filetreemodel.h"
 #include "findingsmodel.h"
 #include "format/memberroles.h"
@@ -33,9 +34,11 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSemaphore>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QStandardPaths>
+#include <QStatusBar>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -59,6 +62,9 @@ private Q_SLOTS:
     void fileTreeFiltersAndSortsBySize();
     void previewShowsFileContent();
     void unreadableArchiveShowsABanner();
+    void badFilesSayWhatHappened_data();
+    void badFilesSayWhatHappened();
+    void verifiedSaysWhatWasVerified();
     void verificationRunsInTheBackground();
     void modelsPassTheTester_data();
     void modelsPassTheTester();
@@ -284,6 +290,86 @@ void TestMainWindow::unreadableArchiveShowsABanner()
     auto *banner = w.findChild<QLabel *>(QStringLiteral("banner"));
     QVERIFY(banner->isVisible());
     QVERIFY(banner->text().contains(u"JSON literal null"));
+}
+
+// Issue 18 item 5: a file that is no archive says what it is instead, and what was on screen
+// (the archive and the composition on it) stays.
+void TestMainWindow::badFilesSayWhatHappened_data()
+{
+    QTest::addColumn<QByteArray>("content");
+    QTest::addColumn<QString>("reason");
+    QTest::newRow("text") << QByteArray("just a note\n") << QStringLiteral("it looks like text");
+    QTest::newRow("empty") << QByteArray() << QStringLiteral("the file is empty");
+    QTest::newRow("missing") << QByteArray("-") << QStringLiteral("no such file");
+}
+
+void TestMainWindow::badFilesSayWhatHappened()
+{
+    QFETCH(QByteArray, content);
+    QFETCH(QString, reason);
+    QTemporaryDir dir;
+    const QString bad = dir.filePath(QStringLiteral("wrong.tar"));
+    if (content != "-") {
+        QFile f(bad);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(content);
+    }
+    MainWindow w;
+    w.show();
+    const QString good = test::corpus(QStringLiteral("cimage__almostempty.tar"));
+    QVERIFY(openAndWait(w, good));
+    const QString title = w.windowTitle();
+    w.composer()->setWorkingDir(QStringLiteral("/srv")); // a composition in progress
+    QSignalSpy failed(&w, &MainWindow::openFailed);
+    QSignalSpy loaded(&w, &MainWindow::archiveLoaded);
+    w.openPath(bad);
+    QVERIFY(failed.wait(30000));
+    QVERIFY(loaded.isEmpty());
+    QVERIFY2(failed.constFirst().constFirst().toString().contains(reason),
+        qPrintable(failed.constFirst().constFirst().toString()));
+    auto *banner = w.findChild<QLabel *>(QStringLiteral("banner"));
+    QVERIFY(banner->isVisible());
+    QVERIFY2(banner->text().startsWith(u"<b>wrong.tar</b> could not be opened: ") && banner->text().contains(reason)
+            && banner->text().contains(u"Still shown: cimage__almostempty.tar."),
+        qPrintable(banner->text()));
+    QCOMPARE(w.current().path, good);
+    QCOMPARE(w.windowTitle(), title);
+    QCOMPARE(w.composer()->document()->basePath(), good);
+    QCOMPARE(w.composer()->composition().config.workingDir.value_or(QString()), QStringLiteral("/srv"));
+    QVERIFY(!QSettings().value(QStringLiteral("recent")).toStringList().contains(bad));
+}
+
+// Issue 18 item 4: a truncated archive is not "verified" as a whole, and the header counts the
+// errors the list shows, those verification added included.
+void TestMainWindow::verifiedSaysWhatWasVerified()
+{
+    QTemporaryDir dir;
+    const QString cut = dir.filePath(QStringLiteral("cut.tar"));
+    QFile in(test::corpus(QStringLiteral("dive__test-docker-image.tar")));
+    QVERIFY(in.open(QIODevice::ReadOnly));
+    QFile out(cut);
+    QVERIFY(out.open(QIODevice::WriteOnly));
+    out.write(in.read(in.size() * 2 / 3));
+    out.close();
+    MainWindow w;
+    w.show();
+    QSignalSpy verified(&w, &MainWindow::verified);
+    QVERIFY(openAndWait(w, cut));
+    QVERIFY(verified.count() > 0 || verified.wait(60000));
+    int errors = 0;
+    for (const Finding &f : w.findings())
+        errors += f.severity == Severity::Error ? 1 : 0;
+    QVERIFY(errors > 0);
+    const QString summary = w.findChild<QLabel *>(QStringLiteral("summary"))->text();
+    QVERIFY2(summary.contains(QStringLiteral("%1 error(s)").arg(errors)), qPrintable(summary));
+    const QString status = w.statusBar()->currentMessage();
+    QVERIFY2(!status.contains(u"every layer matches"), qPrintable(status));
+    QVERIFY2(status.contains(u"could not be read") || status.contains(u"problem(s) found"), qPrintable(status));
+
+    // A whole archive still says so.
+    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
+    QVERIFY(verified.wait(60000));
+    QCOMPARE(w.statusBar()->currentMessage(), QStringLiteral("Verified: every layer matches its digests."));
 }
 
 void TestMainWindow::verificationRunsInTheBackground()
@@ -676,9 +762,20 @@ void TestMainWindow::hostileArchives()
     QSignalSpy loaded(&w, &MainWindow::archiveLoaded);
     QSignalSpy indexed(&w, &MainWindow::layersIndexed);
     QSignalSpy verified(&w, &MainWindow::verified);
+    QSignalSpy failed(&w, &MainWindow::openFailed);
     w.openPath(path);
     // Hang detectors: minutes, never a speed limit.
-    QVERIFY2(loaded.wait(300000), "the window did not finish opening");
+    QTRY_VERIFY2_WITH_TIMEOUT(loaded.count() + failed.count() > 0, "the window did not finish opening", 300000);
+    auto *banner = w.findChild<QLabel *>(QStringLiteral("banner"));
+    QVERIFY(banner);
+    if (!failed.isEmpty()) {
+        // Nothing could be read: the banner names the file and the reason.
+        QVERIFY(w.current().path.isEmpty());
+        QVERIFY2(banner->isVisible() && banner->text().contains(QFileInfo(path).fileName().toHtmlEscaped())
+                && banner->text().contains(u"could not be opened: "),
+            qPrintable(banner->text()));
+        return;
+    }
     const ImageArchive &ia = w.current();
     if (!ia.images.isEmpty()) {
         QVERIFY2(indexed.count() > 0 || indexed.wait(300000), "the layers were never shown");
@@ -686,8 +783,6 @@ void TestMainWindow::hostileArchives()
             QVERIFY2(verified.count() > 0 || verified.wait(300000), "verification never ended");
     }
     // What could not be read is said where the user looks.
-    auto *banner = w.findChild<QLabel *>(QStringLiteral("banner"));
-    QVERIFY(banner);
     if (ia.images.isEmpty())
         QVERIFY2(banner->isVisible() && !banner->text().trimmed().isEmpty(), "no image, and no banner saying why");
     if (!ia.errors.isEmpty())

@@ -63,4 +63,20 @@ void ArchiveHeader::setArchive(const ImageArchive &ia, const QList<Finding> &fin
     m_banner->show();
 }
 
+void ArchiveHeader::showOpenFailed(const QString &path, const QString &why, const QString &shown)
+{
+    // The reason names the file already; the banner names it once, in bold.
+    QString reason = why;
+    const QStringList prefixes { path + QStringLiteral(": "), QFileInfo(path).fileName() + QStringLiteral(": ") };
+    for (const QString &prefix : prefixes)
+        if (reason.startsWith(prefix))
+            reason = reason.mid(prefix.size());
+    QString text = tr("<b>%1</b> could not be opened: %2")
+                       .arg(QFileInfo(path).fileName().toHtmlEscaped(), reason.toHtmlEscaped());
+    if (!shown.isEmpty())
+        text += QStringLiteral("<br>") + tr("Still shown: %1.").arg(QFileInfo(shown).fileName().toHtmlEscaped());
+    m_banner->setText(text);
+    m_banner->show();
+}
+
 } // namespace lamina

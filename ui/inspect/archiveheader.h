@@ -19,6 +19,9 @@ public:
     explicit ArchiveHeader(QWidget *parent = nullptr);
 
     void setArchive(const ImageArchive &archive, const QList<Finding> &findings);
+    /// Says that `path` could not be opened and why, above what is shown (`shown`, the archive
+    /// still on screen, or "" when none is).
+    void showOpenFailed(const QString &path, const QString &why, const QString &shown);
     QString summary() const;
 
 private:

@@ -21,14 +21,19 @@ void FileTreeModel::setTree(std::shared_ptr<const MergedTree> tree, int markLaye
     m_changes.clear();
     m_layerOnly = layerOnly && m_tree;
     m_relevant.clear();
+    m_layerBytes.clear();
     if (m_layerOnly) {
-        // One pass: everything the layer provides or removes, and the folders leading to it.
+        // One pass: everything the layer provides or removes, and the folders leading to it; a
+        // folder's size is then what the layer puts in it, as `lamina ls --layer` counts it.
         for (int n = 1; n < m_tree->nodeCount(); ++n) {
             const MergedTree::Node &x = m_tree->node(n);
             if ((x.layer == markLayer && !x.removed) || (x.removed && x.removedBy == markLayer)) {
                 for (int at = n; at > 0 && !m_relevant.contains(at); at = m_tree->node(at).parent)
                     m_relevant.insert(at);
             }
+            if (x.layer == markLayer && !x.removed && m_tree->entry(n).type == EntryType::File)
+                for (int at = x.parent; at > 0; at = m_tree->node(at).parent)
+                    m_layerBytes[at] += m_tree->entry(n).size;
         }
     }
     m_children.clear();
@@ -45,6 +50,7 @@ void FileTreeModel::setComposedTree(
     m_markLayer = -1;
     m_layerOnly = false;
     m_relevant.clear();
+    m_layerBytes.clear();
     m_firstNew = m_tree ? firstNew : -1;
     m_changes = std::move(changes);
     m_children.clear();
@@ -113,6 +119,8 @@ const QList<int> &FileTreeModel::childrenOf(int node) const
 
 qint64 FileTreeModel::bytesOf(int node) const
 {
+    if (m_layerOnly)
+        return m_layerBytes.value(node);
     auto it = m_bytes.constFind(node);
     if (it != m_bytes.constEnd())
         return it.value();

@@ -61,6 +61,7 @@ private:
     mutable QHash<int, int> m_row;
     mutable QHash<int, qint64> m_bytes;
     QSet<int> m_relevant; ///< with layerOnly: what the marked layer provides or removes, and their folders
+    QHash<int, qint64> m_layerBytes; ///< with layerOnly: a folder's bytes that the marked layer provides
     bool m_layerOnly = false;
     int m_firstNew = -1; ///< setComposedTree(): marks come from m_changes
     QHash<QByteArray, Change> m_changes;

@@ -106,6 +106,15 @@ QList<int> MergedTree::children(int node, int removedBy) const
         if (!m_nodes.at(c).removed || (removedBy >= 0 && m_nodes.at(c).removedBy == removedBy))
             out.append(c);
     std::sort(out.begin(), out.end(), [this](int a, int b) { return nameView(a) < nameView(b); });
+    if (removedBy >= 0) {
+        // A version the layer replaced is not a deletion: the path is there, modified, once.
+        out.removeIf([&](int c) {
+            if (!m_nodes.at(c).removed)
+                return false;
+            const int live = childNamed(node, nameView(c));
+            return live >= 0 && !m_nodes.at(live).removed;
+        });
+    }
     return out;
 }
 

@@ -75,7 +75,7 @@ public:
     }
     QByteArray path(int node) const;
     /// Live children sorted by name; with `removedBy` >= 0, also the children that layer removed
-    /// (to show deletions).
+    /// (to show deletions), but not those it replaced: a path it modified is listed once, live.
     QList<int> children(int node, int removedBy = -1) const;
     int find(QByteArrayView path) const;
     /// The entry a node shows. A hard link whose file a later layer removed or replaced is no

@@ -388,6 +388,12 @@ const Entry kComposeEntries[] = {
         "Not verified by Lamina's tests.", "Not verified by Lamina's tests.",
         "Applies them: /tmp comes out 0755 (tests/core/compose/tst_export.cpp, foldersKeepTheirAttributes).",
         "Not checked." },
+    { "untagged", "The output gives the image no tag",
+        "The written archive names the image by no repository and tag (manifest.json's RepoTags is null, the OCI "
+        "index has no ref.name). A loader then knows it by its ID alone: it is listed as <none>, and finding it again "
+        "means copying the ID from the load's output. Lamina keeps the base image's tags unless they are changed.",
+        "Loads it untagged and prints only \"Loaded image ID: …\" (moby image/tarexport/load.go, Load).",
+        "Imports it without a name it can be found by.", "Loads it untagged (<none>).", "Not checked." },
     { "nothing-to-delete", "A delete removes nothing",
         "A new layer deletes (whites out) a path that the image does not have below it. The whiteout is stored and "
         "does nothing; the path is most likely mistyped, and what was meant to go is still in the image.",

@@ -146,6 +146,8 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
     const int baseLayers = base.image < 0 ? 0 : int(base.archive.images.at(base.image).layers.size());
     result.preflight = preflightChecks(
         base.finalIndexes() + added.indexes, baseLayers, config.settings, added.workdirAdded, added.specs);
+    result.preflight += tagChecks(target.tags);
+    sortFindings(result.preflight);
     return result;
 }
 

@@ -179,4 +179,12 @@ QList<Finding> preflightChecks(const MergedTree::Layers &layers, int baseLayers,
     return out;
 }
 
+QList<Finding> tagChecks(const QStringList &tags)
+{
+    if (!tags.isEmpty())
+        return {};
+    return { composeFinding("untagged", Severity::Warning,
+        QStringLiteral("the image has no tag: once loaded it is known by its ID only (give it one with a tag)")) };
+}
+
 } // namespace lamina

@@ -26,4 +26,7 @@ namespace lamina {
 QList<Finding> preflightChecks(const MergedTree::Layers &layers, int baseLayers, const QJsonObject &settings,
     bool workdirAdded, const QList<LayerSpec> &newLayers = {});
 
+/// Checks of the names the output gives the image: `untagged` when it has none.
+QList<Finding> tagChecks(const QStringList &tags);
+
 } // namespace lamina

@@ -110,7 +110,9 @@ ComposePreview previewComposition(const Composition &composition, const PreviewB
         for (const MergedTree::ChangeRecord &c : netChanges(p.layers, p.baseLayers, int(p.layers.size()) - 1))
             p.changes.insert(c.path, c.change);
     p.settings = editedSettings(base.settings, composition.config);
-    p.findings = preflightChecks(p.layers, p.baseLayers, p.settings, p.workdirAdded, layers);
+    p.findings
+        = preflightChecks(p.layers, p.baseLayers, p.settings, p.workdirAdded, layers) + tagChecks(composition.tags);
+    sortFindings(p.findings);
     return p;
 }
 

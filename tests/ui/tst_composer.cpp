@@ -21,6 +21,7 @@
 #include "testsupport.h"
 #include "util/workcounters.h"
 
+#include <QAbstractButton>
 #include <QAbstractItemModelTester>
 #include <QAction>
 #include <QApplication>
@@ -63,6 +64,8 @@ private Q_SLOTS:
     void compositionPicksItsPlatform();
     void openCompositionSaysWhatItReads();
     void exportRefusesTheBase();
+    void exportAsksBeforeReplacing();
+    void baseTagsAreKeptUntilEdited();
     void exportFormats_data();
     void exportFormats();
     void noVerifiedLineWithFindings();
@@ -163,7 +166,13 @@ void TestComposer::nixScenarioThroughThePanel()
         cmd->findChild<QLineEdit *>(QStringLiteral("shellCommand")), QStringLiteral("echo hello > foo; cat foo"));
     QCOMPARE(cmd->findChild<QLabel *>(QStringLiteral("argvResult"))->text(),
         QStringLiteral("→ [\"/bin/sh\",\"-c\",\"echo hello > foo; cat foo\"]"));
-    QTest::keyClicks(panel->findChild<QLineEdit *>(QStringLiteral("tags")), QStringLiteral("example:composed"));
+    // The base's tag is kept until the user names the image otherwise, as here (select all, type).
+    auto *tags = panel->findChild<QLineEdit *>(QStringLiteral("tags"));
+    QCOMPARE(tags->text(), QStringLiteral("example-base:latest"));
+    QCOMPARE(panel->composition().tags, QStringList { QStringLiteral("example-base:latest") });
+    tags->setFocus();
+    QTest::keyClick(tags, Qt::Key_A, Qt::ControlModifier);
+    QTest::keyClicks(tags, QStringLiteral("example:composed"));
     QTest::keyClicks(panel->findChild<QLineEdit *>(QStringLiteral("stopSignal")), QStringLiteral("SIGINT"));
     // Env: the base's PATH is listed; a changed value becomes an override, the same value none.
     QCoreApplication::processEvents(); // the table is refilled after each edit
@@ -204,7 +213,9 @@ void TestComposer::nixScenarioThroughThePanel()
     QVERIFY(dialog->start());
     QVERIFY(finished.wait(60000));
     QVERIFY2(finished.constFirst().constFirst().toBool(), qPrintable(dialog->result().error));
-    QVERIFY(dialog->findChild<QLabel *>(QStringLiteral("exportStatus"))->text().contains(u"Verified"));
+    QVERIFY(dialog->findChild<QLabel *>(QStringLiteral("exportStatus"))
+                ->text()
+                .contains(u"Re-opened and verified by Lamina"));
     QVERIFY(dialog->findChild<QPushButton *>(QStringLiteral("openResult"))->isVisible());
     const QString imageId = dialog->result().imageId;
 
@@ -550,6 +561,70 @@ void TestComposer::compositionPicksItsPlatform()
     QCOMPARE(w.composer()->preview().baseLayers, int(w.current().images.at(1).layers.size()));
 }
 
+// Issue 18 item 7: an existing output is replaced only when the user says so, and the next
+// export starts in the folder last exported to.
+void TestComposer::exportAsksBeforeReplacing()
+{
+    Composition c;
+    c.basePath = nixBase();
+    c.config.cmd = QStringList { QStringLiteral("/bin/bash") };
+    c.tags << QStringLiteral("example:replace");
+    QTemporaryDir folder;
+    const QString out = folder.filePath(QStringLiteral("mine.tar"));
+    QFile mine(out);
+    QVERIFY(mine.open(QIODevice::WriteOnly));
+    mine.write("the user's own file");
+    mine.close();
+    const auto answer = [](const QString &button) {
+        QTimer::singleShot(0, [button] {
+            auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+            QVERIFY(box);
+            QCOMPARE(box->objectName(), QStringLiteral("replacePrompt"));
+            QVERIFY(box->text().contains(u"mine.tar already exists"));
+            for (QAbstractButton *b : box->buttons())
+                if (b->text().remove(u'&') == button)
+                    b->click();
+        });
+    };
+    ExportDialog dialog(c);
+    ExportOptions o;
+    o.output = out;
+    dialog.setOptions(o);
+    answer(QStringLiteral("Cancel"));
+    QVERIFY(!dialog.start());
+    QVERIFY(dialog.findChild<QLabel *>(QStringLiteral("exportStatus"))->text().contains(u"was kept as it is"));
+    QVERIFY(mine.open(QIODevice::ReadOnly));
+    QCOMPARE(mine.readAll(), QByteArray("the user's own file"));
+    mine.close();
+
+    QSignalSpy finished(&dialog, &ExportDialog::finished);
+    answer(QStringLiteral("Replace"));
+    QVERIFY(dialog.start());
+    QVERIFY(finished.wait(60000));
+    QVERIFY2(finished.constFirst().constFirst().toBool(), qPrintable(dialog.result().error));
+    QVERIFY(openImageArchive(out).ok());
+
+    // The next export is proposed in that folder, under a name not taken there.
+    ExportDialog next(c);
+    const QString proposed = next.findChild<QLineEdit *>(QStringLiteral("output"))->text();
+    QCOMPARE(QFileInfo(proposed).absolutePath(), QFileInfo(folder.path()).absoluteFilePath());
+    QVERIFY(!QFileInfo::exists(proposed));
+}
+
+// Issue 18 item 7: the composition is named as its base until the user names it otherwise.
+void TestComposer::baseTagsAreKeptUntilEdited()
+{
+    CompositionDocument d;
+    d.setBase(QStringLiteral("/a.tar"), 0, {}, { QStringLiteral("app:1") });
+    QCOMPARE(d.composition().tags, QStringList { QStringLiteral("app:1") });
+    d.setBase(QStringLiteral("/b.tar"), 0, {}, { QStringLiteral("other:2") });
+    QCOMPARE(d.composition().tags, QStringList { QStringLiteral("other:2") });
+    d.editSettings(CompositionDocument::TagsField,
+        [](CompositionDocument::Settings &s) { s.tags = QStringList { QStringLiteral("mine:3") }; });
+    d.setBase(QStringLiteral("/c.tar"), 0, {}, { QStringLiteral("third:4") });
+    QCOMPARE(d.composition().tags, QStringList { QStringLiteral("mine:3") });
+}
+
 void TestComposer::exportRefusesTheBase()
 {
     const QString copy = m_dir.filePath(QStringLiteral("base-copy.tar"));
@@ -644,14 +719,15 @@ void TestComposer::exportFormats()
     QVERIFY(finished.wait(60000));
     QVERIFY2(finished.constFirst().constFirst().toBool(), qPrintable(dialog->result().error));
     const QString status = dialog->findChild<QLabel *>(QStringLiteral("exportStatus"))->text();
-    const QString loadsLine = status.section(QStringLiteral("Loads in: "), 1).section(u'<', 0, 0);
+    const QString loadsLine = status.section(QStringLiteral("Predicted to load in: "), 1).section(u'<', 0, 0);
     for (const QString &range : std::as_const(loads))
         QVERIFY2(loadsLine.contains(range), qPrintable(status));
     for (const QString &line : std::as_const(refused))
-        QVERIFY2(status.section(QStringLiteral("Not as written:"), 1).contains(line), qPrintable(status));
-    QVERIFY2(refused.isEmpty() == !status.contains(u"Not as written"), qPrintable(status));
+        QVERIFY2(
+            status.section(QStringLiteral("Predicted not to load as written:"), 1).contains(line), qPrintable(status));
+    QVERIFY2(refused.isEmpty() == !status.contains(u"Predicted not to load as written"), qPrintable(status));
     if (format == int(ExportFormat::DockerOci))
-        QVERIFY2(status.contains(u"Verified"), qPrintable(status));
+        QVERIFY2(status.contains(u"Re-opened and verified by Lamina"), qPrintable(status));
     const ImageArchive ia = openImageArchive(o.output);
     QVERIFY(ia.ok());
     QCOMPARE(ia.images.at(0).configDigest, dialog->result().imageId);
@@ -690,7 +766,7 @@ void TestComposer::noVerifiedLineWithFindings()
     QVERIFY(finished.wait(60000));
     QVERIFY(finished.constFirst().constFirst().toBool());
     const QString status = dialog->findChild<QLabel *>(QStringLiteral("exportStatus"))->text();
-    QVERIFY2(!status.contains(u"Verified"), qPrintable(status));
+    QVERIFY2(!status.contains(u"Re-opened and verified by Lamina"), qPrintable(status));
     QVERIFY(status.contains(u"setuid-file") && status.contains(u"command-not-found"));
     dialog->close();
 }

@@ -271,11 +271,23 @@ void ComposerPanel::layOut(QToolBar *fileBar, QToolBar *editBar, QToolBar *arran
 
 // The composition.
 
+/// The base's tags that name a repository and tag: an OCI ref.name such as "v1" is a tag alone,
+/// and would become the name of a repository "v1" in the output.
+static QStringList namedTags(const QStringList &tags)
+{
+    QStringList named;
+    for (const QString &t : tags)
+        if (t.section(u'/', -1).contains(u':'))
+            named << t;
+    return named;
+}
+
 void ComposerPanel::setBase(const ImageArchive &archive, int image, const MergedTree::Layers &layers)
 {
     const bool has = image >= 0 && image < archive.images.size();
     m_document->setBase(has ? archive.path : QString(), has ? image : 0,
-        has && archive.images.at(image).config ? archive.images.at(image).config->config : QJsonObject());
+        has && archive.images.at(image).config ? archive.images.at(image).config->config : QJsonObject(),
+        has ? namedTags(archive.images.at(image).tags) : QStringList());
     m_previewPane->clearBase();
     if (has) {
         const Image &img = archive.images.at(image);

@@ -86,11 +86,20 @@ void CompositionDocument::setComposition(const Composition &c)
     applySettings(Settings { c.config, c.tags, c.created, c.createWorkdir });
 }
 
-void CompositionDocument::setBase(const QString &path, int image, const QJsonObject &settings)
+void CompositionDocument::setBase(const QString &path, int image, const QJsonObject &settings, const QStringList &tags)
 {
     m_basePath = path;
     m_baseImage = image;
     m_baseSettings = settings;
+    // The output is named as the base is, until the user names it otherwise: an untagged export
+    // is known by its ID alone once loaded.
+    const bool tagsKept = m_settings.tags == m_baseTags;
+    m_baseTags = tags;
+    if (tagsKept && m_settings.tags != tags) {
+        Settings s = m_settings;
+        s.tags = tags;
+        applySettings(s);
+    }
     Q_EMIT baseChanged();
     Q_EMIT changed();
 }

@@ -59,7 +59,8 @@ public:
 
     /// The image composed on: its file, its number there, and its config's "config" object (what
     /// the settings change). Set by the window opening an image, so not a step to undo.
-    void setBase(const QString &path, int image, const QJsonObject &settings);
+    /// The base's `tags` become the composition's, unless the user changed those of the previous base.
+    void setBase(const QString &path, int image, const QJsonObject &settings, const QStringList &tags = {});
     const QString &basePath() const { return m_basePath; }
     int baseImage() const { return m_baseImage; }
     const QJsonObject &baseSettings() const { return m_baseSettings; }
@@ -138,6 +139,7 @@ private:
     QString m_basePath;
     int m_baseImage = 0;
     QJsonObject m_baseSettings;
+    QStringList m_baseTags; ///< the base image's tags, which the composition keeps until edited
     QList<Layer> m_layers;
     QHash<quint32, int> m_rowOfId;
     quint32 m_nextId = 1;

@@ -12,8 +12,10 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSettings>
 #include <QVBoxLayout>
 
 namespace lamina {
@@ -59,9 +61,7 @@ void ExportDialog::buildForm()
     m_layerCompression->addItem(tr("none"), int(Compression::None));
     m_output = new QLineEdit;
     m_output->setObjectName(QStringLiteral("output"));
-    m_output->setText(
-        QDir(m_composition.basePath.isEmpty() ? QDir::homePath() : QFileInfo(m_composition.basePath).absolutePath())
-            .filePath(QStringLiteral("composed.tar")));
+    m_output->setText(defaultOutput());
     auto *browse = new QPushButton(tr("Choose…"));
     auto *outRow = new QHBoxLayout;
     outRow->addWidget(m_output, 1);
@@ -107,10 +107,44 @@ void ExportDialog::buildForm()
         const bool folder = ExportFormat(m_format->currentData().toInt()) == ExportFormat::OciDir;
         const QString path = QFileDialog::getSaveFileName(this, folder ? tr("Export to a new folder") : tr("Export to"),
             m_output->text(), folder ? QString() : tr("Image archives (*.tar *.tar.gz *.tar.zst);;All files (*)"));
-        if (!path.isEmpty())
+        if (!path.isEmpty()) {
             m_output->setText(path);
+            QSettings().setValue(QStringLiteral("export/folder"), QFileInfo(path).absolutePath());
+        }
     });
     connect(close, &QPushButton::clicked, this, &QDialog::reject);
+}
+
+QString ExportDialog::defaultOutput()
+{
+    // The folder last exported to, not the base's: a base can sit in a source tree.
+    QString folder = QSettings().value(QStringLiteral("export/folder")).toString();
+    if (folder.isEmpty() || !QFileInfo(folder).isDir())
+        folder = QDir::homePath();
+    const QDir dir(folder);
+    QString name = QStringLiteral("composed.tar");
+    for (int n = 2; QFileInfo::exists(dir.filePath(name)) && n < 1000; ++n)
+        name = QStringLiteral("composed-%1.tar").arg(n);
+    return dir.filePath(name);
+}
+
+bool ExportDialog::confirmReplace(const QString &output)
+{
+    const QFileInfo existing(output);
+    if (!existing.exists() && !existing.isSymLink())
+        return true;
+    QMessageBox box(QMessageBox::Warning, tr("Export"),
+        existing.isDir() ? tr("The folder %1 already exists. Replace it?").arg(existing.fileName())
+                         : tr("%1 already exists. Replace it?").arg(existing.fileName()),
+        QMessageBox::NoButton, this);
+    box.setObjectName(QStringLiteral("replacePrompt"));
+    box.setInformativeText(tr("The new image is written beside it and takes its place only once complete; "
+                              "cancelled or failed, %1 stays as it is.")
+                               .arg(existing.absoluteFilePath()));
+    QPushButton *replace = box.addButton(tr("Replace"), QMessageBox::DestructiveRole);
+    box.setDefaultButton(box.addButton(QMessageBox::Cancel));
+    box.exec();
+    return box.clickedButton() == replace;
 }
 
 void ExportDialog::reject()
@@ -170,6 +204,10 @@ bool ExportDialog::start()
         m_status->setText(tr("Cannot export: %1").arg(why));
         return false;
     }
+    if (!confirmReplace(o.output)) {
+        m_status->setText(tr("Not exported: %1 was kept as it is.").arg(o.output).toHtmlEscaped());
+        return false;
+    }
     m_cancel->store(false);
     m_open->hide();
     m_export->setEnabled(false);
@@ -213,6 +251,7 @@ void ExportDialog::done(const ExportResult &r)
         if (f.severity != Severity::Info)
             problems << QStringLiteral("<li>%1 <code>%2</code>: %3</li>")
                             .arg(severityName(f.severity), f.code, f.message.toHtmlEscaped());
+    QSettings().setValue(QStringLiteral("export/folder"), QFileInfo(options().output).absolutePath());
     QString html
         = tr("<p>Wrote <b>%1</b><br>Image ID <code>%2</code></p>").arg(options().output.toHtmlEscaped(), r.imageId);
     // Which loaders take what was written: the verdicts of the re-check, as `lamina check` gives
@@ -224,13 +263,16 @@ void ExportDialog::done(const ExportResult &r)
             << (v.verdict == Verdict::Loads ? range.label : loaderVerdictLine(v).toHtmlEscaped());
     }
     if (problems.isEmpty())
-        html += tr("<p>✔ Verified: re-opened, checked and every digest verified.</p>");
+        html += tr("<p>✔ Re-opened and verified by Lamina: every check passed and every digest matches.</p>");
     else
         html += tr("<p>The written archive has findings:</p><ul>%1</ul>").arg(problems.join(QString()));
+    // Predictions from the findings, as `lamina check` makes them: no loader ran here.
     if (!loads.isEmpty())
-        html += tr("<p>Loads in: %1.</p>").arg(loads.join(QStringLiteral(" · ")));
+        html += tr("<p>Predicted to load in: %1 (from Lamina's checks; no loader was run).</p>")
+                    .arg(loads.join(QStringLiteral(" · ")));
     if (!refuses.isEmpty())
-        html += tr("<p>Not as written:</p><ul><li>%1</li></ul>").arg(refuses.join(QStringLiteral("</li><li>")));
+        html += tr("<p>Predicted not to load as written:</p><ul><li>%1</li></ul>")
+                    .arg(refuses.join(QStringLiteral("</li><li>")));
     m_status->setText(html);
     m_open->show();
     Q_EMIT finished(true);

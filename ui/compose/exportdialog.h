@@ -33,7 +33,10 @@ public:
     ExportOptions options() const;
     void setOptions(const ExportOptions &options);
     /// Starts the export (the Export button); false, with the reason shown, when refused.
+    /// Starts the export; asks first when the output exists (Replace or Cancel).
     bool start();
+    /// The last folder exported to (or the home folder), with a name not taken there.
+    static QString defaultOutput();
     bool running() const { return m_running; }
     const ExportResult &result() const { return m_result; }
 
@@ -63,6 +66,7 @@ private:
     QPushButton *m_export = nullptr;
     QPushButton *m_cancelButton = nullptr;
     QPushButton *m_open = nullptr;
+    bool confirmReplace(const QString &output);
     LatestJob<ExportResult> m_job { this };
 };
 

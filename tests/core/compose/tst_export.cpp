@@ -474,6 +474,7 @@ void TestExport::preflightChecks()
     c.config.cmd = QStringList { QStringLiteral("frobnicate") };
     c.config.workingDir = QStringLiteral("/nowhere");
     c.createWorkdir = false;
+    c.tags.clear(); // and no name to find it by
     options.output = m_dir.filePath(QStringLiteral("preflight-bad.tar"));
     r = exportComposition(c, options);
     QVERIFY2(r.ok(), qPrintable(r.error));
@@ -482,7 +483,7 @@ void TestExport::preflightChecks()
         codes.insert(f.code);
     QCOMPARE(codes,
         (QSet<QString> { QStringLiteral("command-not-found"), QStringLiteral("workdir-missing"),
-            QStringLiteral("shadowed-entry"), QStringLiteral("setuid-file") }));
+            QStringLiteral("shadowed-entry"), QStringLiteral("setuid-file"), QStringLiteral("untagged") }));
     for (const Finding &f : r.preflight) {
         if (f.code == u"shadowed-entry")
             QVERIFY2(f.message.contains(u"/sbin") && f.message.contains(u"symlink"), qPrintable(f.message));

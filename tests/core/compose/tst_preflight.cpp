@@ -60,6 +60,15 @@ private Q_SLOTS:
         QVERIFY2(f.isEmpty(), qPrintable(codes(f).join(u'\n')));
     }
 
+    void anUntaggedOutputIsNamed()
+    {
+        const QList<Finding> untagged = tagChecks({});
+        QCOMPARE(untagged.size(), 1);
+        QCOMPARE(untagged.constFirst().code, QStringLiteral("untagged"));
+        QCOMPARE(untagged.constFirst().severity, Severity::Warning);
+        QVERIFY(!codeInfo(QStringLiteral("untagged")).explanation.isEmpty());
+        QVERIFY(tagChecks({ QStringLiteral("example.com/app:1") }).isEmpty());
+    }
     void theCommandIsLookedFor()
     {
         QCOMPARE(codes(preflight({}, settings({ QStringLiteral("nosuch") }))),

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+// Checks of the archive as a whole: damage, unsafe member names, its layout, and the members nothing
+// uses.
+#include "check/checker_p.h"
+
+#include <QSet>
+
+namespace lamina {
+
+// ---- the archive itself ----
+void Checker::archiveLevel()
+{
+    if (m_ar.truncated()) {
+        QStringList why;
+        for (const QString &p : m_ar.problems())
+            if (p.contains(u"truncated") || p.contains(u"damaged"))
+                why << p;
+        add("archive-damaged", Severity::Error, QStringLiteral("the archive is truncated or damaged"), why.join(u'\n'));
+    }
+    // The loaders unpack into a folder of their own and keep such names inside it (docs/loaders.md:
+    // outer-absolute, outer-dotdot and unsafe-path-member load everywhere).
+    for (const QString &name : m_ar.unsafeMembers()) {
+        Finding &f = add("unsafe-path", Severity::Error,
+            QStringLiteral("tar member \"%1\" climbs out of the archive; it was skipped").arg(name));
+        f.members << name;
+        f.outcomes.fill(Outcome {});
+    }
+    for (const QString &name : m_ar.absoluteMembers()) {
+        Finding &f = add("unsafe-path", Severity::Error,
+            QStringLiteral("tar member \"%1\" has an absolute path; it is read inside the archive").arg(name));
+        f.members << name;
+        f.outcomes.fill(Outcome {});
+    }
+    if (m_ar.container() != Container::Directory && m_ar.compression() != Compression::None
+        && m_ar.compression() != Compression::Unknown) {
+        Finding &f = add("archive-compressed", Severity::Info,
+            QStringLiteral("the whole archive is %1-compressed").arg(compressionName(m_ar.compression())));
+        // podman 4.3 loads an xz-compressed docker save and a gzip'd OCI archive, but not a gzip'd
+        // docker save (docs/loaders.md); containers/image pkg/compression AutoDecompress knows the
+        // others. Docker 20.10's DecompressStream has no zstd.
+        if (m_ar.compression() != Compression::Gzip || m_ia.layout == Layout::OciLayout)
+            f.outcome(LoaderFamily::Podman, Verdict::Loads);
+        if (m_ar.compression() == Compression::Zstd)
+            f.outcome(LoaderFamily::DockerClassic, Verdict::Refuses, QStringLiteral("invalid tar header"));
+    }
+    if (m_ia.images.isEmpty() && m_ia.layout == Layout::Unknown && !m_ar.truncated())
+        add("not-an-image", Severity::Error,
+            m_ar.members().isEmpty()
+                ? QStringLiteral("the archive holds no members at all")
+                : QStringLiteral("no manifest.json, no OCI index and no legacy chain: not an image archive"));
+    if (m_ia.layout == Layout::DockerLegacy)
+        add("legacy-only", Severity::Warning,
+            QStringLiteral("only the legacy chain describes the images: no manifest.json, no OCI layout"));
+    // A folder is never given to a loader as it is: only tar archives are judged by layout.
+    if (m_ia.layout == Layout::OciLayout && !hasManifest() && m_ar.container() != Container::Directory)
+        add("oci-only", Severity::Info, QStringLiteral("only the OCI layout describes the images: no manifest.json"));
+    if (hasManifest() && m_ia.legacy.layers.isEmpty())
+        add("no-legacy-chain", Severity::Info,
+            QStringLiteral("manifest.json describes the images; there are no legacy <id>/json files")
+                + (m_ia.legacy.hasRepositories ? QStringLiteral(" (repositories exists, but names no layer directory)")
+                                               : QString()));
+}
+
+// ---- what nothing uses ----
+void Checker::orphans()
+{
+    const LegacyView &legacy = m_ia.legacy;
+    if (!legacy.layers.isEmpty() && (legacy.hasRepositories || hasManifest())) {
+        QSet<QString> reached = legacyDirsUsedByManifest();
+        for (const RepositoryTag &t : legacy.repositories)
+            for (const QString &id : walkLegacyChain(legacy, t.id).ids)
+                reached.insert(id);
+        QStringList orphaned;
+        for (const LegacyLayer &l : legacy.layers)
+            if (!reached.contains(l.id))
+                orphaned << l.id;
+        if (!orphaned.isEmpty()) {
+            m_view = View::Legacy;
+            Finding &f = add("orphan-layer", Severity::Info,
+                QStringLiteral("%1 legacy layer dir(s) belong to no tagged chain and no image: %2")
+                    .arg(orphaned.size())
+                    .arg(shortList(orphaned)));
+            for (const QString &id : orphaned)
+                f.members << id + QStringLiteral("/json");
+        }
+    }
+    // Without a readable index every blob would look unreferenced; index-invalid says enough.
+    if (!m_ia.oci.present || !m_ia.oci.hasIndex || m_ia.oci.indexes.isEmpty() || m_indexInvalid)
+        return;
+    QSet<int> referenced;
+    auto ref = [&](const QString &path) {
+        if (path.isEmpty())
+            return;
+        const Archive::Resolved r = m_ar.resolve(path);
+        if (r.index >= 0)
+            referenced.insert(r.index);
+    };
+    QStringList ignored;
+    for (const OciIndex &idx : m_ia.oci.indexes) {
+        if (idx.member >= 0)
+            referenced.insert(idx.member);
+        for (const Descriptor &d : idx.manifests)
+            ref(blobPathForDigest(d.digest, {}, &ignored));
+    }
+    for (const OciManifest &m : m_ia.oci.manifests) {
+        ref(m.blobPath);
+        ref(blobPathForDigest(m.configDescriptor.digest, {}, &ignored));
+        for (const Descriptor &d : m.layers)
+            ref(blobPathForDigest(d.digest, {}, &ignored));
+    }
+    for (const ManifestEntry &e : m_ia.manifest.entries) {
+        ref(e.configPath);
+        for (const QString &l : e.layers)
+            ref(l);
+    }
+    QStringList orphaned;
+    int legacyJson = 0;
+    for (int i = 0; i < m_ar.members().size(); ++i) {
+        const Member &m = m_ar.member(i);
+        if (m.type != MemberType::File || !m.path.startsWith(u"blobs/") || referenced.contains(i)
+            || m_ar.find(m.path) != i)
+            continue;
+        orphaned << m.path;
+        // Docker 25–28 write each layer's legacy v1 json as an unreferenced blob (docs/formats.md §1.3).
+        const QByteArray head = m_ar.head(i);
+        if (head.startsWith("{")
+            && (head.contains("\"layer_id\"") || head.contains("\"container_config\"") || head.contains("\"parent\"")
+                || head.contains("\"id\"")))
+            ++legacyJson;
+    }
+    if (!orphaned.isEmpty()) {
+        m_view = View::Oci;
+        Finding &f = add("orphan-layer", Severity::Info,
+            QStringLiteral("%1 blob(s) nothing references").arg(orphaned.size()),
+            legacyJson ? QStringLiteral("%1 of them look like legacy v1 layer json, which Docker 25–28 write this way.")
+                             .arg(legacyJson)
+                       : QString());
+        f.members = orphaned;
+    }
+}
+
+} // namespace lamina

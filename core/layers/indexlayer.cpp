@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: MIT
+// Indexing a layer tar (docs/formats.md §6.1): entries, whiteouts, opaque folders; libarchive parses,
+// and decompresses in a first stage when the layer is compressed so that both digests come from
+// the same pass.
+#include "layers/indexbuilder_p.h"
+#include "layers/layerindex.h"
+
+#include "util/limits.h"
+#include "util/sha256.h"
+#include "util/utf8locale.h"
+
+#include "archive/inflater_p.h"
+#include "archive/libarchive_p.h"
+#include "archive/readerfeed_p.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+namespace lamina {
+
+namespace {
+
+constexpr qint64 kChunk = 256 * 1024;
+
+/// Why the layer stream stopped, as the stage that stopped it says.
+QString streamError(const Inflater &inflater, bool compressed, const ReaderFeed &outer)
+{
+    if (inflater.bomb())
+        return inflater.bombMessage(QStringLiteral("the layer"));
+    if (compressed && !inflater.error().isEmpty())
+        return inflater.error();
+    return outer.error;
+}
+
+/// Hands every header to `builder` until the stream ends or breaks, indexing is cancelled, or a
+/// limit is reached (`limit` then says which). Returns libarchive's last answer; `header`
+/// counts the headers read.
+int readEntries(struct archive *tar, IndexBuilder &builder, const LayerIndex &index, const Progress &progress,
+    int &header, QString &limit)
+{
+    struct archive_entry *ae = nullptr;
+    int rc;
+    while ((rc = archive_read_next_header(tar, &ae)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
+        builder.add(ae, header++, archive_filter_bytes(tar, 0),
+            archive_entry_sparse_count(ae) > 0 && archive_format(tar) == ARCHIVE_FORMAT_TAR_GNUTAR);
+        if (progress.cancelled())
+            break;
+        if (index.size() >= limits::kMaxLayerEntries) {
+            limit = QStringLiteral("the layer holds more than %1 entries; indexing stopped there%2")
+                        .arg(limits::kMaxLayerEntries)
+                        .arg(limits::note("kMaxLayerEntries", limits::kMaxLayerEntries));
+            break;
+        }
+        if (builder.nameBytes() >= limits::kMaxLayerNameBytes) {
+            limit = QStringLiteral("the layer's names, link targets and folder paths take more than %1 bytes; "
+                                   "indexing stopped after %2 entries%3")
+                        .arg(limits::kMaxLayerNameBytes)
+                        .arg(header)
+                        .arg(limits::note("kMaxLayerNameBytes", limits::kMaxLayerNameBytes));
+            break;
+        }
+    }
+    return rc;
+}
+
+/// The stream broke off after `header` entries.
+void recordBreak(LayerIndex &index, int header, const QString &why)
+{
+    index.problems.append(QStringLiteral("the layer stream breaks off after %1 entries: %2").arg(header).arg(why));
+    index.issues.append({ QStringLiteral("layer-damaged"), true,
+        QStringLiteral("the layer's tar breaks off after %1 entries: %2; Lamina shows the entries before it")
+            .arg(header)
+            .arg(why) });
+}
+
+/// Whatever follows the end-of-archive blocks still belongs to the stream's digest.
+void readToEnd(LayerIndex &index, struct archive *tar, Inflater &inflater, bool compressed, ReaderFeed &outer)
+{
+    const void *ignored = nullptr;
+    if (compressed) {
+        while (inflater.next(&ignored) > 0) { }
+    }
+    while (ReaderFeed::read(tar, &outer, &ignored) > 0) { }
+    const QString failed = streamError(inflater, compressed, outer);
+    if (!failed.isEmpty()) {
+        // Digests of a stream read only in part would be wrong, not just missing.
+        index.complete = false;
+        index.problems.append(QStringLiteral("the layer stream cannot be read to its end: %1").arg(failed));
+        index.issues.append({ QStringLiteral("layer-damaged"), true,
+            QStringLiteral("the layer stream cannot be read to its end: %1").arg(failed) });
+    }
+}
+
+} // namespace
+
+LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compression, const LayerIndexOptions &options,
+    const Progress &progress, qint64 storedSize)
+{
+    // libarchive turns every name into a wide string by the thread's locale, one mbrtowc call per
+    // byte; the program's mbrtowc answers for this locale without asking glibc. The index keeps
+    // names as stored (PAX names as UTF-8), so they read the same in any locale.
+    const Utf8Thread utf8;
+    auto index = std::make_shared<LayerIndex>();
+    index->compression = compression;
+    index->storedSize = storedSize;
+    IndexBuilder builder(*index);
+    Sha256 stored, uncompressed;
+    const bool compressed = compression == Compression::Gzip || compression == Compression::Zstd
+        || compression == Compression::Xz || compression == Compression::Bzip2;
+
+    ReaderFeed outer(reader, &progress, kChunk);
+    if (!options.computeDigests && !compressed)
+        outer.allowSkips();
+    outer.hash = options.computeDigests ? &stored : nullptr;
+
+    struct archive *tar = archive_read_new();
+    archive_read_support_format_tar(tar);
+    archive_read_support_format_gnutar(tar);
+    archive_read_support_format_empty(tar);
+    Inflater inflater;
+    if (compressed) {
+        // Stage 1 decompresses (its input is the stored blob), stage 2 parses the tar stream.
+        inflater.progress = &progress;
+        if (!inflater.open(&outer, &ReaderFeed::read)) {
+            LayerIndexResult r;
+            r.error = QStringLiteral("cannot decompress the layer (%1): %2")
+                          .arg(compressionName(compression), inflater.error());
+            archive_read_free(tar);
+            return r;
+        }
+        inflater.hash = options.computeDigests ? &uncompressed : nullptr;
+        inflater.feed(tar);
+    } else {
+        if (options.computeDigests)
+            outer.hash = &stored; // stored bytes are the uncompressed stream
+        outer.attach(tar);
+    }
+    LayerIndexResult r;
+    if (archive_read_open1(tar) != ARCHIVE_OK) {
+        // The decompressor's reason first: libarchive only knows that its input stopped.
+        QString why = streamError(inflater, compressed, outer);
+        if (why.isEmpty())
+            why = QString::fromLocal8Bit(archive_error_string(tar));
+        if (why.isEmpty())
+            why = QStringLiteral("no tar header could be read");
+        r.error = QStringLiteral("not a tar stream: %1").arg(why);
+    } else {
+        int header = 0;
+        QString limit;
+        const int rc = readEntries(tar, builder, *index, progress, header, limit);
+        if (progress.cancelled()) {
+            r.error = QStringLiteral("cancelled");
+        } else if (!limit.isEmpty()) {
+            index->problems.append(limit);
+        } else if (rc != ARCHIVE_EOF) {
+            const QString why = streamError(inflater, compressed, outer);
+            recordBreak(*index, header, !why.isEmpty() ? why : QString::fromLocal8Bit(archive_error_string(tar)));
+        } else {
+            index->complete = true;
+        }
+        if (options.computeDigests && index->complete)
+            readToEnd(*index, tar, inflater, compressed, outer);
+        index->uncompressedSize = compressed ? inflater.decompressedBytes() : archive_filter_bytes(tar, 0);
+    }
+    archive_read_free(tar);
+    builder.finish();
+    if (options.computeDigests && index->complete) {
+        index->storedDigest = stored.finish();
+        index->diffId = compressed ? uncompressed.finish() : index->storedDigest;
+        if (!compressed)
+            index->uncompressedSize = outer.bytes;
+    }
+    if (r.error.isEmpty())
+        r.index = std::move(index);
+    return r;
+}
+
+LayerIndexResult indexLayer(
+    const Archive &archive, int member, const LayerIndexOptions &options, const Progress &progress)
+{
+    const Member &m = archive.member(member);
+    const Compression compression = sniffCompression(archive.head(member));
+    LayerIndexResult result;
+    if (archive.seekable()) {
+        QString error;
+        std::unique_ptr<MemberReader> reader = archive.openMember(member, &error);
+        if (!reader) {
+            result.error = error;
+            return result;
+        }
+        return indexLayerFromReader(*reader, compression, options, progress, m.size);
+    }
+    QString error;
+    const bool ok = archive.scanMembers(
+        { member },
+        [&](int, MemberReader &reader) {
+            result = indexLayerFromReader(reader, compression, options, progress, m.size);
+            return false;
+        },
+        progress, &error);
+    if (!ok && result.error.isEmpty() && !result.index)
+        result.error = error;
+    return result;
+}
+
+} // namespace lamina

@@ -161,5 +161,7 @@ extern "C" Q_DECL_EXPORT int lamina_window_main(int argc, char **argv)
     window.show();
     if (args.size() > 1)
         window.openPath(args.at(1));
+    // Once the window is up: what a run that ended without saving left.
+    QTimer::singleShot(0, &window, [&window] { window.composer()->offerRestore(); });
     return app.exec();
 }

@@ -104,7 +104,7 @@ void MainWindow::buildMenus()
     connect(m_recentMenu, &QMenu::aboutToShow, this, &MainWindow::fillRecentMenu);
     file->addAction(tr("&Reload"), QKeySequence::Refresh, this, [this] {
         if (!m_archive.path.isEmpty())
-            openPath(m_archive.path);
+            openAsked(m_archive.path);
     });
     file->addSeparator();
     file->addAction(
@@ -267,8 +267,20 @@ bool MainWindow::busy() const
         || m_trial->isRunning() || m_layersPage->extraction()->isRunning();
 }
 
+void MainWindow::openAsked(const QString &path)
+{
+    // The composition follows the window to the new archive (re-based on it): unsaved, it is
+    // saved or discarded first, as the user says.
+    if (m_composer->maybeSave())
+        openPath(path);
+}
+
 void MainWindow::closeEvent(QCloseEvent *event)
 {
+    if (!m_composer->maybeSave()) {
+        event->ignore();
+        return;
+    }
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     for (QSplitter *splitter : findChildren<QSplitter *>())
@@ -541,7 +553,7 @@ void MainWindow::fillRecentMenu()
     m_recentMenu->clear();
     const QStringList recent = QSettings().value(QStringLiteral("recent")).toStringList();
     for (const QString &path : recent)
-        m_recentMenu->addAction(path, this, [this, path] { openPath(path); });
+        m_recentMenu->addAction(path, this, [this, path] { openAsked(path); });
     if (recent.isEmpty())
         m_recentMenu->addAction(tr("(nothing yet)"))->setEnabled(false);
 }
@@ -579,14 +591,14 @@ void MainWindow::chooseFile()
     const QString path = QFileDialog::getOpenFileName(this, tr("Open Image Archive"), {},
         tr("Image archives (*.tar *.tar.gz *.tgz *.tar.zst *.tar.xz *.tar.bz2);;All files (*)"));
     if (!path.isEmpty())
-        openPath(path);
+        openAsked(path);
 }
 
 void MainWindow::chooseFolder()
 {
     const QString path = QFileDialog::getExistingDirectory(this, tr("Open OCI Layout Folder"));
     if (!path.isEmpty())
-        openPath(path);
+        openAsked(path);
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent *event)
@@ -599,7 +611,7 @@ void MainWindow::dropEvent(QDropEvent *event)
 {
     const auto urls = event->mimeData()->urls();
     if (!urls.isEmpty() && urls.constFirst().isLocalFile())
-        openPath(urls.constFirst().toLocalFile());
+        openAsked(urls.constFirst().toLocalFile());
 }
 
 void MainWindow::showOpened(const Opened &opened)

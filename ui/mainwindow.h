@@ -57,6 +57,9 @@ public:
 
     /// Opens an archive or layout folder in the background.
     void openPath(const QString &path);
+    /// What File ▸ Open, Recent, Reload and a drop do: openPath() once an unsaved composition is
+    /// saved or discarded (the user may cancel).
+    void openAsked(const QString &path);
     const ImageArchive &current() const { return m_archive; }
     const QList<Finding> &findings() const { return m_findings; }
     bool busy() const;

@@ -6,6 +6,7 @@
 #include "check/checks.h"
 #include "common/backgroundpool.h"
 #include "compose/argvedit.h"
+#include "compose/autosave.h"
 #include "compose/commandline.h"
 #include "compose/composermodel.h"
 #include "compose/composerpanel.h"
@@ -37,6 +38,7 @@
 #include <QPushButton>
 #include <QSemaphore>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
@@ -65,6 +67,8 @@ private Q_SLOTS:
     void openCompositionSaysWhatItReads();
     void exportRefusesTheBase();
     void exportAsksBeforeReplacing();
+    void unsavedCompositionIsNotLostSilently();
+    void autosaveRestoresAfterACrash();
     void baseTagsAreKeptUntilEdited();
     void exportFormats_data();
     void exportFormats();
@@ -131,6 +135,8 @@ private:
 void TestComposer::initTestCase()
 {
     QApplication::setOrganizationName(QStringLiteral("LaminaTest"));
+    QStandardPaths::setTestModeEnabled(true); // the autosaved composition goes to a test folder
+    CompositionAutosave::discard();
     QVERIFY(m_dir.isValid());
 }
 
@@ -609,6 +615,90 @@ void TestComposer::exportAsksBeforeReplacing()
     const QString proposed = next.findChild<QLineEdit *>(QStringLiteral("output"))->text();
     QCOMPARE(QFileInfo(proposed).absolutePath(), QFileInfo(folder.path()).absoluteFilePath());
     QVERIFY(!QFileInfo::exists(proposed));
+}
+
+// Issue 18 item 6: closing the window or opening another archive asks before an unsaved
+// composition goes; Cancel keeps everything as it was.
+void TestComposer::unsavedCompositionIsNotLostSilently()
+{
+    MainWindow w;
+    w.show();
+    QSignalSpy indexed(&w, &MainWindow::layersIndexed);
+    w.openPath(nixBase());
+    QVERIFY(indexed.wait(30000));
+    w.composer()->setWorkingDir(QStringLiteral("/srv"));
+    QVERIFY(w.composer()->document()->isModified());
+    const auto answer = [](QMessageBox::StandardButton button, bool *asked) {
+        QTimer::singleShot(0, [button, asked] {
+            auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+            QVERIFY(box);
+            QCOMPARE(box->objectName(), QStringLiteral("savePrompt"));
+            *asked = true;
+            box->button(button)->click();
+        });
+    };
+    bool asked = false;
+    answer(QMessageBox::Cancel, &asked);
+    QVERIFY(!w.close());
+    QVERIFY(asked && w.isVisible());
+    asked = false;
+    answer(QMessageBox::Cancel, &asked);
+    const QString other = test::corpus(QStringLiteral("cimage__almostempty.tar"));
+    w.openAsked(other);
+    QVERIFY(asked);
+    QCOMPARE(w.composer()->composition().config.workingDir.value_or(QString()), QStringLiteral("/srv"));
+
+    // Discard: the archive opens, the composer is empty and nothing is left to save.
+    asked = false;
+    answer(QMessageBox::Discard, &asked);
+    QSignalSpy loaded(&w, &MainWindow::archiveLoaded);
+    w.openAsked(other);
+    QVERIFY(asked);
+    QVERIFY(loaded.wait(30000));
+    QVERIFY(!w.composer()->composition().config.workingDir.has_value());
+    QVERIFY(!w.composer()->document()->isModified());
+
+    // Saved: closing asks nothing (a prompt here would fail the test: nobody answers it).
+    w.composer()->setWorkingDir(QStringLiteral("/srv"));
+    QString error;
+    QVERIFY2(w.composer()->saveSpec(m_dir.filePath(QStringLiteral("kept.json")), &error), qPrintable(error));
+    QVERIFY(!w.composer()->document()->isModified());
+    QVERIFY(w.close());
+}
+
+// Issue 18 item 6: an unsaved composition is kept on disk shortly after each edit, offered again
+// by the next run, and gone once saved or discarded.
+void TestComposer::autosaveRestoresAfterACrash()
+{
+    CompositionAutosave::discard();
+    {
+        ComposerPanel panel;
+        setNixBase(panel);
+        panel.setWorkingDir(QStringLiteral("/after-crash"));
+        QTRY_VERIFY_WITH_TIMEOUT(CompositionAutosave::leftOver().isValid(), 30000);
+        QFile kept(CompositionAutosave::path());
+        QVERIFY(kept.open(QIODevice::ReadOnly));
+        QVERIFY(kept.readAll().contains("/after-crash"));
+    } // gone without closing, as in a crash: the copy stays
+
+    QVERIFY(CompositionAutosave::leftOver().isValid());
+    ComposerPanel next;
+    QTimer::singleShot(0, [] {
+        auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+        QVERIFY(box);
+        QCOMPARE(box->objectName(), QStringLiteral("restorePrompt"));
+        for (QAbstractButton *b : box->buttons())
+            if (b->text().remove(u'&') == u"Restore")
+                b->click();
+    });
+    QSignalSpy requested(&next, &ComposerPanel::baseRequested); // the window opens the base it names
+    next.offerRestore();
+    QCOMPARE(next.composition().config.workingDir.value_or(QString()), QStringLiteral("/after-crash"));
+    QCOMPARE(requested.size(), 1);
+    QCOMPARE(requested.constFirst().constFirst().toString(), nixBase());
+    QVERIFY(next.document()->isModified()); // restored, not saved
+    next.discard();
+    QVERIFY(!CompositionAutosave::leftOver().isValid());
 }
 
 // Issue 18 item 7: the composition is named as its base until the user names it otherwise.

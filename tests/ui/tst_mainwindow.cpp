@@ -54,7 +54,11 @@ class TestMainWindow : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
-    void initTestCase() { QApplication::setOrganizationName(QStringLiteral("LaminaTest")); }
+    void initTestCase()
+    {
+        QApplication::setOrganizationName(QStringLiteral("LaminaTest"));
+        QStandardPaths::setTestModeEnabled(true); // settings and autosaves away from the user's
+    }
     void opensAnArchiveInTheBackground();
     void backgroundWorkLeavesQtsGlobalPoolAlone();
     void findingHighlightsItsLayers();

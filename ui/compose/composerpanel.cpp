@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "compose/composerpanel.h"
+#include "compose/autosave.h"
 
 #include "common/titledbox.h"
 #include "compose/commandline.h"
@@ -19,8 +20,10 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLocale>
 #include <QMenu>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QScrollArea>
 #include <QSplitter>
 #include <QToolBar>
@@ -73,6 +76,7 @@ ComposerPanel::ComposerPanel(QWidget *parent)
     layOut(fileBar, editBar, arrangeBar);
     m_preview = new LivePreview(m_document, this);
     connect(m_preview, &LivePreview::updated, this, &ComposerPanel::previewArrived);
+    m_autosave = new CompositionAutosave(m_document, this);
 }
 
 // A running preview is told to stop by its runner and delivers nothing once the panel is gone:
@@ -446,9 +450,82 @@ void ComposerPanel::previewArrived()
 
 // Files and commands.
 
-bool ComposerPanel::saveSpec(const QString &file, QString *error) const
+bool ComposerPanel::saveSpec(const QString &file, QString *error)
 {
-    return saveCompositionFile(composition(), file, error);
+    if (!saveCompositionFile(composition(), file, error))
+        return false;
+    m_document->markSaved();
+    return true;
+}
+
+bool ComposerPanel::maybeSave()
+{
+    if (!m_document->isModified())
+        return true;
+    QMessageBox box(QMessageBox::Question, tr("Unsaved composition"),
+        tr("The composition has changes that are not saved. Save them?"), QMessageBox::NoButton, this);
+    box.setObjectName(QStringLiteral("savePrompt"));
+    box.setInformativeText(tr("Discarding them empties the composer; the archive itself is never changed."));
+    QPushButton *save = box.addButton(QMessageBox::Save);
+    QPushButton *drop = box.addButton(QMessageBox::Discard);
+    box.addButton(QMessageBox::Cancel);
+    box.setDefaultButton(save);
+    box.exec();
+    if (box.clickedButton() == drop) {
+        discard();
+        return true;
+    }
+    if (box.clickedButton() != save)
+        return false;
+    const QString file = QFileDialog::getSaveFileName(
+        this, tr("Save the composition"), QStringLiteral("composition.json"), tr("Compositions (*.json)"));
+    QString error;
+    if (file.isEmpty())
+        return false;
+    if (!saveSpec(file, &error)) {
+        QMessageBox::warning(this, tr("Save the composition"), error);
+        return false;
+    }
+    return true;
+}
+
+void ComposerPanel::discard()
+{
+    Composition empty;
+    empty.tags = m_document->composition().tags; // the base's name, or the one the user gave
+    setComposition(empty);
+    m_document->markSaved();
+}
+
+void ComposerPanel::offerRestore()
+{
+    const QDateTime when = CompositionAutosave::leftOver();
+    if (!when.isValid())
+        return;
+    QMessageBox box(QMessageBox::Question, tr("Unsaved composition"),
+        tr("Lamina ended without saving a composition (last kept %1). Restore it?")
+            .arg(QLocale().toString(when, QLocale::ShortFormat)),
+        QMessageBox::NoButton, this);
+    box.setObjectName(QStringLiteral("restorePrompt"));
+    QPushButton *restore = box.addButton(tr("Restore"), QMessageBox::AcceptRole);
+    box.addButton(QMessageBox::Discard);
+    box.setDefaultButton(restore);
+    box.exec();
+    QString error;
+    if (box.clickedButton() != restore)
+        CompositionAutosave::discard();
+    else if (!restoreAutosave(&error))
+        QMessageBox::warning(this, tr("Restore the composition"), error);
+}
+
+bool ComposerPanel::restoreAutosave(QString *error)
+{
+    // The copy is the user's own work: its host paths are those they added, wherever they are.
+    if (!loadSpec(CompositionAutosave::path(), error, true))
+        return false;
+    m_autosave->adopt();
+    m_document->markUnsaved();
+    return true;
 }
 
 void ComposerPanel::openSpecFile(const QString &file)

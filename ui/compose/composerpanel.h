@@ -15,6 +15,7 @@ class QUndoStack;
 namespace lamina {
 
 class ComposerModel;
+class CompositionAutosave;
 class CompositionDocument;
 class ConfigForm;
 class ExportDialog;
@@ -58,7 +59,16 @@ public:
     void setShellCommand(const QString &command);
     void setEnv(const QString &name, const QString &value);
 
-    bool saveSpec(const QString &file, QString *error) const;
+    bool saveSpec(const QString &file, QString *error);
+    /// Before the composition would be lost (closing, opening another archive): when it has unsaved
+    /// changes, asks Save / Discard / Cancel. True when the caller may go on.
+    bool maybeSave();
+    /// Empties the composition (the base stays); nothing is left to save.
+    void discard();
+    /// What a run that ended without saving left (CompositionAutosave): asks whether to restore it.
+    void offerRestore();
+    /// Restores the autosaved composition; it stays unsaved until saved. False when there is none.
+    bool restoreAutosave(QString *error);
     /// Loads a composition file; when it names another base (or image, or platform), baseRequested()
     /// asks for it. Host paths outside the file's folder are refused unless `allowHostPaths`.
     bool loadSpec(const QString &file, QString *error, bool allowHostPaths = false);
@@ -94,6 +104,7 @@ private:
     CompositionDocument *m_document = nullptr;
     ComposerModel *m_model = nullptr;
     LivePreview *m_preview = nullptr;
+    CompositionAutosave *m_autosave = nullptr;
     ExportOptions m_lastOptions;
 
     QTreeView *m_layersView = nullptr;

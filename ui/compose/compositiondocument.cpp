@@ -63,6 +63,22 @@ CompositionDocument::CompositionDocument(QObject *parent)
     : QObject(parent)
     , m_undo(new QUndoStack(this))
 {
+    connect(m_undo, &QUndoStack::cleanChanged, this, [this](bool clean) { Q_EMIT modifiedChanged(!clean); });
+}
+
+bool CompositionDocument::isModified() const
+{
+    return !m_undo->isClean();
+}
+
+void CompositionDocument::markSaved()
+{
+    m_undo->setClean();
+}
+
+void CompositionDocument::markUnsaved()
+{
+    m_undo->resetClean();
 }
 
 Composition CompositionDocument::composition() const

@@ -50,6 +50,11 @@ public:
     explicit CompositionDocument(QObject *parent = nullptr);
 
     QUndoStack *undoStack() const { return m_undo; }
+    /// Edited since it was last saved, loaded or discarded (the undo stack's clean state).
+    bool isModified() const;
+    void markSaved();
+    /// Restored from an autosave: unsaved until the user saves it.
+    void markUnsaved();
 
     /// The composition as exported; a layer with nothing in it is left out, as the command line does.
     Composition composition() const;
@@ -93,6 +98,7 @@ public:
     void setEnvVariable(const QString &name, const QString &value);
 
 Q_SIGNALS:
+    void modifiedChanged(bool modified);
     // For item models: each change is announced before and reported after.
     void layerAboutToBeInserted(int row);
     void layerInserted(int row);

@@ -436,7 +436,7 @@ std::unique_ptr<MemberReader> openFileReader(const QString &path, QString *error
             ::close(fd);
         return nullptr;
     }
-    return fileRangeReader(fd, 0, qint64(st.st_size), path);
+    return fileRangeReader(fd, 0, qint64(st.st_size), path, &work::counters().fileBytesRead);
 }
 
 std::unique_ptr<MemberReader> Archive::openMember(int index, QString *error) const

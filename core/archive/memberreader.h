@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "util/digest.h"
+
 #include <QString>
 #include <QtGlobal>
 
@@ -95,5 +97,9 @@ private:
 
 /// fileRangeReader() over a whole file; null with `error` set when it cannot be opened.
 std::unique_ptr<MemberReader> openFileReader(const QString &path, QString *error);
+
+/// The SHA-256 of the rest of `reader`'s bytes, read once, and their count in `size` when given;
+/// invalid with `error` set when the reader fails.
+Digest sha256OfReader(MemberReader &reader, QString *error, qint64 *size = nullptr);
 
 } // namespace lamina

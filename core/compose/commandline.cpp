@@ -79,72 +79,85 @@ std::optional<ExportFormat> parseFormatWord(const QString &word)
     return std::nullopt;
 }
 
-QString composeCommandLine(const Composition &c, const ExportOptions &options, const QString &program, QString *why)
+namespace {
+
+/// The words of one operation, after the --owner it needs; false with the reason when the
+/// command line cannot say it.
+bool opWords(const LayerOp &op, QStringList &words, QString *why)
 {
-    QStringList words { program, QStringLiteral("compose") };
-    auto fail = [&](const QString &reason) {
-        *why = reason;
-        return QString();
-    };
-    if (!c.basePath.isEmpty()) {
-        if (c.basePath.startsWith(u'-'))
-            return fail(QStringLiteral("the base path starts with '-'"));
-        words << c.basePath;
-        if (!c.basePlatform.isEmpty())
-            words << QStringLiteral("--platform") << c.basePlatform;
-        else if (c.baseImage != 0)
-            words << QStringLiteral("--image") << QString::number(c.baseImage);
+    const QString mode = op.mode ? u':' + octal(*op.mode) : QString();
+    switch (op.kind) {
+    case LayerOp::AddHost:
+        if (op.hostPath.contains(u':')) {
+            *why = QStringLiteral("%1: a ':' in the host path").arg(op.hostPath);
+            return false;
+        }
+        words << QStringLiteral("--add") << op.hostPath + u':' + op.imagePath + mode;
+        break;
+    case LayerOp::Mkdir:
+        words << QStringLiteral("--mkdir") << op.imagePath + mode;
+        break;
+    case LayerOp::Symlink:
+        if (op.linkTarget.isEmpty()) {
+            *why = QStringLiteral("%1: a link without a target").arg(op.imagePath);
+            return false;
+        }
+        words << QStringLiteral("--symlink") << op.imagePath + u':' + op.linkTarget;
+        break;
+    case LayerOp::WriteText:
+        if (op.mode && *op.mode != 0644) {
+            *why = QStringLiteral("%1: a text file with mode %2 (--write makes 0644)")
+                       .arg(op.imagePath, octal(*op.mode));
+            return false;
+        }
+        words << QStringLiteral("--write") << op.imagePath + u':' + QString::fromUtf8(op.text);
+        break;
+    case LayerOp::Delete:
+        words << QStringLiteral("--delete") << op.imagePath;
+        break;
+    case LayerOp::Opaque:
+        words << QStringLiteral("--opaque") << op.imagePath;
+        break;
     }
+    return true;
+}
+
+/// The layers' operations, --new-layer between layers.
+bool layerWords(const QList<LayerSpec> &layers, QStringList &words, QString *why)
+{
     // --owner applies to every operation after it, so it is repeated only where the owner changes.
     quint32 uid = 0, gid = 0;
     bool first = true;
-    for (const LayerSpec &layer : c.layers) {
+    for (const LayerSpec &layer : layers) {
         if (layer.ops.isEmpty())
             continue;
         if (!first)
             words << QStringLiteral("--new-layer");
         first = false;
         for (const LayerOp &op : layer.ops) {
-            if (op.imagePath.isEmpty())
-                return fail(QStringLiteral("an operation has no image path"));
-            if (op.kind != LayerOp::Delete && op.kind != LayerOp::Opaque && op.imagePath.contains(u':'))
-                return fail(QStringLiteral("%1: a ':' in the image path").arg(op.imagePath));
+            if (op.imagePath.isEmpty()) {
+                *why = QStringLiteral("an operation has no image path");
+                return false;
+            }
+            if (op.kind != LayerOp::Delete && op.kind != LayerOp::Opaque && op.imagePath.contains(u':')) {
+                *why = QStringLiteral("%1: a ':' in the image path").arg(op.imagePath);
+                return false;
+            }
             if (op.uid != uid || op.gid != gid) {
                 uid = op.uid;
                 gid = op.gid;
                 words << QStringLiteral("--owner") << QStringLiteral("%1:%2").arg(uid).arg(gid);
             }
-            const QString mode = op.mode ? u':' + octal(*op.mode) : QString();
-            switch (op.kind) {
-            case LayerOp::AddHost:
-                if (op.hostPath.contains(u':'))
-                    return fail(QStringLiteral("%1: a ':' in the host path").arg(op.hostPath));
-                words << QStringLiteral("--add") << op.hostPath + u':' + op.imagePath + mode;
-                break;
-            case LayerOp::Mkdir:
-                words << QStringLiteral("--mkdir") << op.imagePath + mode;
-                break;
-            case LayerOp::Symlink:
-                if (op.linkTarget.isEmpty())
-                    return fail(QStringLiteral("%1: a link without a target").arg(op.imagePath));
-                words << QStringLiteral("--symlink") << op.imagePath + u':' + op.linkTarget;
-                break;
-            case LayerOp::WriteText:
-                if (op.mode && *op.mode != 0644)
-                    return fail(QStringLiteral("%1: a text file with mode %2 (--write makes 0644)")
-                                    .arg(op.imagePath, octal(*op.mode)));
-                words << QStringLiteral("--write") << op.imagePath + u':' + QString::fromUtf8(op.text);
-                break;
-            case LayerOp::Delete:
-                words << QStringLiteral("--delete") << op.imagePath;
-                break;
-            case LayerOp::Opaque:
-                words << QStringLiteral("--opaque") << op.imagePath;
-                break;
-            }
+            if (!opWords(op, words, why))
+                return false;
         }
     }
-    const ConfigEdits &e = c.config;
+    return true;
+}
+
+/// The config settings.
+bool configWords(const ConfigEdits &e, QStringList &words, QString *why)
+{
     if (e.workingDir)
         words << QStringLiteral("--workdir") << *e.workingDir;
     if (e.cmd) {
@@ -159,15 +172,19 @@ QString composeCommandLine(const Composition &c, const ExportOptions &options, c
     for (const QString &name : e.unsetEnv)
         words << QStringLiteral("--unset-env") << name;
     for (const auto &kv : e.setEnv) {
-        if (kv.first.isEmpty() || kv.first.contains(u'='))
-            return fail(QStringLiteral("the variable name \"%1\"").arg(kv.first));
+        if (kv.first.isEmpty() || kv.first.contains(u'=')) {
+            *why = QStringLiteral("the variable name \"%1\"").arg(kv.first);
+            return false;
+        }
         words << QStringLiteral("--env") << kv.first + u'=' + kv.second;
     }
     if (e.user)
         words << QStringLiteral("--user") << *e.user;
     for (const auto &kv : e.labels) {
-        if (kv.first.contains(u'='))
-            return fail(QStringLiteral("the label name \"%1\" holds '='").arg(kv.first));
+        if (kv.first.contains(u'=')) {
+            *why = QStringLiteral("the label name \"%1\" holds '='").arg(kv.first);
+            return false;
+        }
         words << QStringLiteral("--label") << kv.first + u'=' + kv.second;
     }
     for (const QString &p : e.exposedPorts)
@@ -176,6 +193,12 @@ QString composeCommandLine(const Composition &c, const ExportOptions &options, c
         words << QStringLiteral("--volume") << v;
     if (e.stopSignal)
         words << QStringLiteral("--stop-signal") << *e.stopSignal;
+    return true;
+}
+
+/// Tags, creation time and what is written where.
+void outputWords(const Composition &c, const ExportOptions &options, QStringList &words)
+{
     if (!c.createWorkdir)
         words << QStringLiteral("--no-create-workdir");
     for (const QString &t : c.tags)
@@ -190,6 +213,27 @@ QString composeCommandLine(const Composition &c, const ExportOptions &options, c
     if (options.compress != Compression::None)
         words << QStringLiteral("--compress") << compressionWord(options.compress);
     words << QStringLiteral("-o") << options.output;
+}
+
+} // namespace
+
+QString composeCommandLine(const Composition &c, const ExportOptions &options, const QString &program, QString *why)
+{
+    QStringList words { program, QStringLiteral("compose") };
+    if (!c.basePath.isEmpty()) {
+        if (c.basePath.startsWith(u'-')) {
+            *why = QStringLiteral("the base path starts with '-'");
+            return QString();
+        }
+        words << c.basePath;
+        if (!c.basePlatform.isEmpty())
+            words << QStringLiteral("--platform") << c.basePlatform;
+        else if (c.baseImage != 0)
+            words << QStringLiteral("--image") << QString::number(c.baseImage);
+    }
+    if (!layerWords(c.layers, words, why) || !configWords(c.config, words, why))
+        return QString();
+    outputWords(c, options, words);
     QStringList quoted;
     for (const QString &w : std::as_const(words))
         quoted << shellQuote(w);

@@ -4,7 +4,6 @@
 #include "archive/inflater_p.h"
 #include "archive/memberreader.h"
 #include "archive/readerfeed_p.h"
-#include "util/sha256.h"
 #include "write/outputwriter.h"
 
 namespace lamina {
@@ -110,18 +109,7 @@ bool copyLayer(OutputWriter &w, const LayerSource &source, const Archive *base, 
 Digest hashStoredLayer(const LayerSource &source, const Archive *base, QString *error)
 {
     const std::unique_ptr<MemberReader> reader = openLayerSource(source, base, error);
-    if (!reader)
-        return {};
-    Sha256 h;
-    QByteArray buffer(1 << 20, Qt::Uninitialized);
-    qint64 n;
-    while ((n = reader->read(buffer.data(), buffer.size())) > 0)
-        h.add(buffer.constData(), n);
-    if (n < 0) {
-        *error = reader->error();
-        return {};
-    }
-    return Digest::parse(h.finish());
+    return reader ? sha256OfReader(*reader, error) : Digest();
 }
 
 } // namespace lamina

@@ -2,7 +2,6 @@
 // The OCI image layout an export writes (docs/formats.md §2.4, §2.5).
 #include "compose/ocilayout.h"
 
-#include "util/sha256.h"
 #include "write/backgroundhasher.h"
 #include "write/outputwriter.h"
 
@@ -42,7 +41,8 @@ QJsonObject descriptor(const QString &mediaType, const Digest &digest, qint64 si
         { QStringLiteral("size"), double(size) } };
 }
 
-/// Compresses the layer once, reproducibly (gzip without time stamp or name), into `blob.file`.
+/// Compresses the layer once, reproducibly (gzip without time stamp or name), into `blob.file`,
+/// hashing the compressed bytes as they are written.
 bool compressLayer(Blob &blob, const OciLayoutInput &in, Compression wanted, const Progress &progress, QString *error)
 {
     const LayerSource &s = in.layers.at(blob.source);
@@ -55,20 +55,9 @@ bool compressLayer(Blob &blob, const OciLayoutInput &in, Compression wanted, con
         *error = cw->error().isEmpty() ? QStringLiteral("cannot compress a layer") : cw->error();
         return false;
     }
-    qint64 size = 0;
-    const std::unique_ptr<MemberReader> reader = openFileReader(blob.file, error);
-    if (!reader)
-        return false;
-    Sha256 h;
-    QByteArray buffer(1 << 20, Qt::Uninitialized);
-    qint64 n;
-    while ((n = reader->read(buffer.data(), buffer.size())) > 0) {
-        h.add(buffer.constData(), n);
-        size += n;
-    }
-    blob.size = size;
-    blob.digest = Digest::parse(h.finish());
-    return n == 0;
+    blob.size = cw->writtenSize();
+    blob.digest = cw->writtenDigest();
+    return true;
 }
 
 /// The blob of each distinct layer, in the wanted compression, and for every layer its blob.

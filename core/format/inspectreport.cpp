@@ -121,10 +121,12 @@ QJsonObject inspectJson(const ImageArchive &ia, const InspectExtras &extras)
     return root;
 }
 
-QString inspectText(const ImageArchive &ia)
+namespace {
+
+/// The archive as a whole: its container, layout and views.
+QString archiveSummaryText(const ImageArchive &ia)
 {
     QString out;
-    const QLocale c = QLocale::c();
     out += ia.path + u'\n';
     if (ia.archive) {
         const bool dir = ia.archive->container() == Container::Directory;
@@ -157,71 +159,100 @@ QString inspectText(const ImageArchive &ia)
     out += QStringLiteral("  views:       %1\n")
                .arg(views.isEmpty() ? QStringLiteral("none") : views.join(QStringLiteral(", ")));
     out += QStringLiteral("  images:      %1\n").arg(ia.images.size());
+    return out;
+}
 
-    for (int i = 0; i < ia.images.size(); ++i) {
-        const Image &img = ia.images.at(i);
-        out += QStringLiteral("\nImage %1: %2\n")
-                   .arg(i)
-                   .arg(img.tags.isEmpty() ? QStringLiteral("(untagged)") : img.tags.join(QStringLiteral(", ")));
-        out += QStringLiteral("  platform:    %1\n")
-                   .arg(img.platform.isEmpty() ? QStringLiteral("unknown") : img.platform.toString());
-        out += QStringLiteral("  described by %1\n").arg(sourceName(img.source));
-        if (!img.configDigest.isEmpty())
-            out += QStringLiteral("  config:      %1 (%2)\n").arg(img.configDigest, img.configPath);
-        if (img.config) {
-            const QJsonObject cfg = img.config->config;
-            auto list = [&](const char *key) -> QString {
-                const QJsonValue v = cfg.value(QString::fromLatin1(key));
-                if (v.isArray()) {
-                    QStringList parts;
-                    for (const QJsonValue &x : v.toArray())
-                        parts << x.toString();
-                    return QStringLiteral("[") + parts.join(QStringLiteral(", ")) + QStringLiteral("]");
-                }
-                return v.toString();
-            };
-            for (const char *key : { "WorkingDir", "Entrypoint", "Cmd", "User" }) {
-                const QString v = list(key);
-                if (!v.isEmpty() && v != u"[]")
-                    out += QStringLiteral("  %1 %2\n").arg(QString::fromLatin1(key) + u':', -12).arg(v);
-            }
-            const QJsonArray env = cfg.value(QStringLiteral("Env")).toArray();
-            for (const QJsonValue &e : env)
-                out += QStringLiteral("  Env:         %1\n").arg(e.toString());
+/// The settings of an image's config a reader looks for first.
+QString configText(const QJsonObject &cfg)
+{
+    QString out;
+    auto list = [&](const char *key) -> QString {
+        const QJsonValue v = cfg.value(QString::fromLatin1(key));
+        if (v.isArray()) {
+            QStringList parts;
+            for (const QJsonValue &x : v.toArray())
+                parts << x.toString();
+            return QStringLiteral("[") + parts.join(QStringLiteral(", ")) + QStringLiteral("]");
         }
-        out += QStringLiteral("  layers (bottom → top):\n");
-        for (const ImageLayer &l : img.layers) {
-            out += QStringLiteral("    %1  %2  %3 bytes  %4%5\n")
-                       .arg(l.index, 3)
-                       .arg(l.diffId.isEmpty() ? QStringLiteral("(no diff ID)") : shortDigest(l.diffId), -19)
-                       .arg(l.size >= 0 ? c.toString(l.size) : QStringLiteral("?"), 12)
-                       .arg(compressionName(l.compression), -7)
-                       .arg(l.path.isEmpty() ? QString() : QStringLiteral("  ") + l.path);
-            if (!l.resolvedPath.isEmpty() && l.resolvedPath != l.path)
-                out += QStringLiteral("         → %1\n").arg(l.resolvedPath);
-            if (!l.digest.isEmpty() && l.digest != l.diffId)
-                out += QStringLiteral("         blob %1\n").arg(l.digest);
-            if (!l.mediaType.isEmpty())
-                out += QStringLiteral("         media type %1\n").arg(l.mediaType);
-            if (!l.legacyId.isEmpty())
-                out += QStringLiteral("         legacy ID %1\n").arg(l.legacyId.left(12));
-            if (!l.error.isEmpty())
-                out += QStringLiteral("         error: %1\n").arg(l.error);
-        }
-        if (!img.legacyChainIds.isEmpty() || !img.legacyTop.isEmpty()) {
-            QStringList shortIds;
-            for (const QString &id : img.legacyChainIds)
-                shortIds << id.left(12);
-            out += QStringLiteral("  legacy chain (top → bottom): %1\n")
-                       .arg(shortIds.isEmpty() ? QStringLiteral("(empty)") : shortIds.join(QStringLiteral(" → ")));
-            const LegacyChain chain = walkLegacyChain(ia.legacy, img.legacyTop);
-            if (!chain.missingParent.isEmpty())
-                out += QStringLiteral("    ends at %1, which names no layer directory\n")
-                           .arg(chain.missingParent.left(12));
-            if (!chain.cycleAt.isEmpty())
-                out += QStringLiteral("    loops back to %1\n").arg(chain.cycleAt.left(12));
-        }
+        return v.toString();
+    };
+    for (const char *key : { "WorkingDir", "Entrypoint", "Cmd", "User" }) {
+        const QString v = list(key);
+        if (!v.isEmpty() && v != u"[]")
+            out += QStringLiteral("  %1 %2\n").arg(QString::fromLatin1(key) + u':', -12).arg(v);
     }
+    const QJsonArray env = cfg.value(QStringLiteral("Env")).toArray();
+    for (const QJsonValue &e : env)
+        out += QStringLiteral("  Env:         %1\n").arg(e.toString());
+    return out;
+}
+
+QString layerText(const ImageLayer &l)
+{
+    const QLocale c = QLocale::c();
+    QString out = QStringLiteral("    %1  %2  %3 bytes  %4%5\n")
+                      .arg(l.index, 3)
+                      .arg(l.diffId.isEmpty() ? QStringLiteral("(no diff ID)") : shortDigest(l.diffId), -19)
+                      .arg(l.size >= 0 ? c.toString(l.size) : QStringLiteral("?"), 12)
+                      .arg(compressionName(l.compression), -7)
+                      .arg(l.path.isEmpty() ? QString() : QStringLiteral("  ") + l.path);
+    if (!l.resolvedPath.isEmpty() && l.resolvedPath != l.path)
+        out += QStringLiteral("         → %1\n").arg(l.resolvedPath);
+    if (!l.digest.isEmpty() && l.digest != l.diffId)
+        out += QStringLiteral("         blob %1\n").arg(l.digest);
+    if (!l.mediaType.isEmpty())
+        out += QStringLiteral("         media type %1\n").arg(l.mediaType);
+    if (!l.legacyId.isEmpty())
+        out += QStringLiteral("         legacy ID %1\n").arg(l.legacyId.left(12));
+    if (!l.error.isEmpty())
+        out += QStringLiteral("         error: %1\n").arg(l.error);
+    return out;
+}
+
+/// The legacy chain an image names, and where it breaks.
+QString legacyChainText(const ImageArchive &ia, const Image &img)
+{
+    QStringList shortIds;
+    for (const QString &id : img.legacyChainIds)
+        shortIds << id.left(12);
+    QString out = QStringLiteral("  legacy chain (top → bottom): %1\n")
+                      .arg(shortIds.isEmpty() ? QStringLiteral("(empty)") : shortIds.join(QStringLiteral(" → ")));
+    const LegacyChain chain = walkLegacyChain(ia.legacy, img.legacyTop);
+    if (!chain.missingParent.isEmpty())
+        out += QStringLiteral("    ends at %1, which names no layer directory\n").arg(chain.missingParent.left(12));
+    if (!chain.cycleAt.isEmpty())
+        out += QStringLiteral("    loops back to %1\n").arg(chain.cycleAt.left(12));
+    return out;
+}
+
+QString imageText(const ImageArchive &ia, int i)
+{
+    const Image &img = ia.images.at(i);
+    QString out = QStringLiteral("\nImage %1: %2\n")
+                      .arg(i)
+                      .arg(img.tags.isEmpty() ? QStringLiteral("(untagged)") : img.tags.join(QStringLiteral(", ")));
+    out += QStringLiteral("  platform:    %1\n")
+               .arg(img.platform.isEmpty() ? QStringLiteral("unknown") : img.platform.toString());
+    out += QStringLiteral("  described by %1\n").arg(sourceName(img.source));
+    if (!img.configDigest.isEmpty())
+        out += QStringLiteral("  config:      %1 (%2)\n").arg(img.configDigest, img.configPath);
+    if (img.config)
+        out += configText(img.config->config);
+    out += QStringLiteral("  layers (bottom → top):\n");
+    for (const ImageLayer &l : img.layers)
+        out += layerText(l);
+    if (!img.legacyChainIds.isEmpty() || !img.legacyTop.isEmpty())
+        out += legacyChainText(ia, img);
+    return out;
+}
+
+} // namespace
+
+QString inspectText(const ImageArchive &ia)
+{
+    QString out = archiveSummaryText(ia);
+    for (int i = 0; i < ia.images.size(); ++i)
+        out += imageText(ia, i);
     if (!ia.artifacts.isEmpty()) {
         out += QStringLiteral("\nArtifacts (not images):\n");
         for (int a : ia.artifacts) {

@@ -25,6 +25,9 @@ struct Counters
     /// Of all the above, what the application's main thread did: a window must leave this work
     /// to its workers, and tests bound it instead of timing the main thread.
     std::atomic<qint64> mainThreadWork { 0 };
+    /// Bytes read through openFileReader() (files outside an archive: host files, an export's
+    /// work files), on any thread.
+    std::atomic<qint64> fileBytesRead { 0 };
 
     /// Adds `n` to `counter`, and to mainThreadWork when called on the main thread.
     void add(std::atomic<qint64> &counter, qint64 n)
@@ -44,6 +47,7 @@ struct Counters
         layerPasses = 0;
         treesBuilt = 0;
         mainThreadWork = 0;
+        fileBytesRead = 0;
     }
 };
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "write/outputwriter.h"
 
+#include "util/sha256.h"
 #include "write/rangecopy.h"
 
 #include <QFile>
@@ -61,6 +62,7 @@ std::unique_ptr<OutputWriter> OutputWriter::compressedStream(
     }
     std::unique_ptr<OutputWriter> w(new OutputWriter);
     w->m_path = path;
+    w->m_hash = std::make_unique<Sha256>();
     w->m_fd = ::open(QFile::encodeName(path).constData(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (w->m_fd < 0) {
         *error = QStringLiteral("%1: cannot create: %2").arg(path, systemError());
@@ -140,6 +142,8 @@ ssize_t OutputWriter::writeCallback(struct archive *, void *data, const void *bu
         w->m_spliceOffset += n;
     } else if (!writeAll(w->m_fd, static_cast<const char *>(buffer), length, &w->m_error)) {
         return -1;
+    } else if (w->m_hash) {
+        w->m_hash->add(static_cast<const char *>(buffer), qsizetype(length));
     }
     w->wrote(qint64(length));
     return la_ssize_t(length);
@@ -279,6 +283,10 @@ bool OutputWriter::finish(Sync sync)
         ok = false;
     }
     m_fd = -1;
+    if (ok && m_hash) {
+        m_writtenDigest = Digest::parse(m_hash->finish());
+        m_hash.reset();
+    }
     return ok;
 }
 

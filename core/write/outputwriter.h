@@ -2,6 +2,7 @@
 #pragma once
 
 #include "archive/archive.h"
+#include "util/digest.h"
 
 #include <QByteArray>
 #include <QString>
@@ -13,6 +14,8 @@
 struct archive;
 
 namespace lamina {
+
+class Sha256;
 
 /// Where an export's bytes go: a pax tar written through libarchive (compressed as a whole or
 /// not), one compressed stream without tar framing (a layer blob), or the files of a folder.
@@ -28,7 +31,8 @@ public:
     /// gzip (without time stamp or name, so reproducible) or zstd.
     static std::unique_ptr<OutputWriter> tar(
         const QString &path, Compression compression, qint64 mtime, QString *error);
-    /// One member's bytes compressed with gzip or zstd into the file at `path`, nothing else.
+    /// One member's bytes compressed with gzip or zstd into the file at `path`, nothing else; its
+    /// digest and size are taken as it is written (writtenDigest()), so it is never read back.
     static std::unique_ptr<OutputWriter> compressedStream(const QString &path, Compression compression, QString *error);
     /// The folder `path`, created here (it must not exist).
     static std::unique_ptr<OutputWriter> folder(const QString &path, qint64 mtime, QString *error);
@@ -57,6 +61,11 @@ public:
     /// Where the current member's data starts in the tar (-1 when compressed as a whole), and its path.
     qint64 memberOffset() const { return m_memberOffset; }
     const QString &memberPath() const { return m_memberPath; }
+
+    /// After finish(), the SHA-256 of the bytes a compressedStream() wrote (invalid for other
+    /// outputs), and their count.
+    const Digest &writtenDigest() const { return m_writtenDigest; }
+    qint64 writtenSize() const { return m_end; }
 
     /// The first failure; a caller's own failure may be recorded here too.
     const QString &error() const { return m_error; }
@@ -87,6 +96,8 @@ private:
     qint64 m_spliceOffset = 0;
     qint64 m_end = 0; ///< bytes written to the tar (sequentially, from its start)
     qint64 m_flushed = 0; ///< of which handed to the disk
+    std::unique_ptr<Sha256> m_hash; ///< hashes what is written (a compressed stream: never spliced)
+    Digest m_writtenDigest;
 };
 
 } // namespace lamina

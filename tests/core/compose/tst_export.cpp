@@ -11,6 +11,8 @@
 #include "layers/extract.h"
 #include "layers/imagelayers.h"
 #include "testsupport.h"
+#include "util/sha256.h"
+#include "util/workcounters.h"
 
 #include <QDir>
 #include <QJsonArray>
@@ -51,6 +53,8 @@ private Q_SLOTS:
     void specFile();
     void ociFormats_data();
     void ociFormats();
+    void ociBlobsHashedAsWritten_data();
+    void ociBlobsHashedAsWritten();
     void previewAgreesWithExport();
     void previewWritesOnlyChangedLayers();
     void commandLineMakesTheSameImage();
@@ -680,6 +684,43 @@ QStringList findingLines(const QList<Finding> &findings)
 }
 
 } // namespace
+
+void TestExport::ociBlobsHashedAsWritten_data()
+{
+    QTest::addColumn<int>("layers");
+    QTest::newRow("gzip") << int(Compression::Gzip);
+    QTest::newRow("zstd") << int(Compression::Zstd);
+}
+
+/// A layer compressed for an OCI blob gets its digest and size while it is written: the
+/// compressed file is never read back to hash it (its copy into the output is the kernel's).
+void TestExport::ociBlobsHashedAsWritten()
+{
+    QFETCH(int, layers);
+    Composition c;
+    c.basePath = test::corpus(QStringLiteral("dive__test-docker-image.tar")); // 14 uncompressed layers
+    c.config.cmd = QStringList { QStringLiteral("sh") }; // no new layer: no work file of our own to read
+    c.created = QStringLiteral("2024-01-01T00:00:00Z");
+    ExportOptions options;
+    options.format = ExportFormat::OciDir;
+    options.layerCompression = Compression(layers);
+    options.output = m_dir.filePath(QStringLiteral("hashed-as-written-%1").arg(layers));
+    work::counters().reset();
+    const ExportResult r = exportComposition(c, options);
+    QVERIFY2(r.ok(), qPrintable(r.error));
+    QCOMPARE(work::counters().fileBytesRead.load(), qint64(0));
+    // The digests given are those of the bytes on disk.
+    const ImageArchive ia = openImageArchive(options.output);
+    QCOMPARE(ia.images.size(), 1);
+    QCOMPARE(ia.images.at(0).layers.size(), 14);
+    for (const ImageLayer &l : ia.images.at(0).layers) {
+        QCOMPARE(l.compression, Compression(layers));
+        QFile blob(options.output + u'/' + l.path);
+        QVERIFY2(blob.open(QIODevice::ReadOnly), qPrintable(l.path));
+        QCOMPARE(Sha256::of(blob.readAll()), l.digest);
+        QCOMPARE(blob.size(), l.size);
+    }
+}
 
 void TestExport::previewAgreesWithExport()
 {

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+// `lamina compose`: new layers and settings on a base image (or on nothing), written as an archive.
+#include "command.h"
+
+#include "check/finding.h"
+#include "compose/commandline.h"
+#include "compose/composition.h"
+#include "compose/compositionjson.h"
+
+#include <QDateTime>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QTimeZone>
+
+namespace lamina::cli {
+
+int compose(const QStringList &args, QTextStream &err)
+{
+    QString created;
+    if (const QByteArray epoch = qgetenv("SOURCE_DATE_EPOCH"); !epoch.isEmpty())
+        created = QDateTime::fromSecsSinceEpoch(epoch.toLongLong(), QTimeZone::utc()).toString(Qt::ISODate);
+    const ComposeArguments parsed = parseComposeArguments(args, created);
+    auto bad = [&](const QString &why) { return usage(err, QStringLiteral("compose: ") + why); };
+    if (!parsed.ok() && parsed.usageError)
+        return bad(parsed.error);
+    // A file that cannot be used is not a mistake in the command line: no usage after it.
+    if (!parsed.ok()) {
+        err << "lamina: compose: " << parsed.error << '\n';
+        return 2;
+    }
+    const Composition &c = parsed.composition;
+    const ExportOptions &options = parsed.options;
+    const QString &saveSpec = parsed.saveSpec;
+    if (!saveSpec.isEmpty()) {
+        QFile f(saveSpec);
+        if (!f.open(QIODevice::WriteOnly)
+            || f.write(QJsonDocument(compositionToJson(c, QFileInfo(saveSpec).absolutePath()))
+                           .toJson(QJsonDocument::Indented))
+                < 0)
+            return bad(QStringLiteral("--save-spec %1: %2").arg(saveSpec, f.errorString()));
+        if (options.output.isEmpty())
+            return 0;
+    }
+    if (options.output.isEmpty())
+        return bad(QStringLiteral("-o OUT is missing"));
+    // The archive is written beside its target and renamed into place, which a pipe cannot be.
+    if (options.output == u"-") {
+        err << "lamina: compose: -o -: the image cannot be written to standard output (it is written beside its "
+               "target and renamed into place); give a file path\n";
+        return 2;
+    }
+    const ExportResult r = exportComposition(c, options);
+    if (!r.ok()) {
+        err << "lamina: " << r.error << '\n';
+        return 2;
+    }
+    // What happened goes to standard error, as every status line does: standard output stays
+    // free for a caller's pipe.
+    err << "wrote " << options.output << '\n' << "image ID " << r.imageId << '\n';
+    for (const QString &d : r.layerDiffIds)
+        err << "new layer " << d << '\n';
+    bool error = false;
+    for (const Finding &f : r.preflight + r.checks) {
+        err << severityName(f.severity).toUpper() << ' ' << f.code << ": " << f.message << '\n';
+        error = error || f.severity == Severity::Error;
+    }
+    return error ? 1 : 0;
+}
+
+} // namespace lamina::cli

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+// `lamina inspect`: the images, layers, sizes and views of an archive.
+#include "command.h"
+
+#include "check/inspection.h"
+
+#include <QJsonDocument>
+
+namespace lamina::cli {
+
+int inspect(const QStringList &args, QTextStream &out, QTextStream &err)
+{
+    bool json = false;
+    bool verify = false;
+    QString path;
+    for (const QString &a : args) {
+        if (a == u"--json")
+            json = true;
+        else if (a == u"--verify")
+            verify = true;
+        else if (a.startsWith(u"--"))
+            return usage(err, QStringLiteral("inspect: unknown option %1").arg(a));
+        else if (path.isEmpty())
+            path = a;
+        else
+            return usage(err, QStringLiteral("inspect: one PATH only"));
+    }
+    if (path.isEmpty())
+        return usage(err, QStringLiteral("inspect: PATH is missing"));
+    const ImageArchive ia = openImageArchive(path);
+    const Inspection in = inspectLayers(ia, verify);
+    if (json)
+        out << QString::fromUtf8(QJsonDocument(inspectionJson(ia, in)).toJson(QJsonDocument::Indented));
+    else
+        out << inspectionText(ia, in);
+    out.flush();
+    if (!json && !ia.ok())
+        err << "lamina: no image could be read from " << path << '\n';
+    if (!ia.ok())
+        return 2;
+    for (const Finding &f : in.verification)
+        if (f.severity == Severity::Error)
+            return 1;
+    return 0;
+}
+
+} // namespace lamina::cli

@@ -242,6 +242,9 @@ void ChainView::layout()
     if (legacy) {
         m_legend.append({ LegendItem::Orphan, tr("orphan: a legacy dir on no tagged chain") });
         m_legend.append({ LegendItem::Fork, tr("fork: several dirs name one parent") });
+        m_legend.append({ LegendItem::Parent, tr("parent link") });
+        if (legacy->note.isEmpty() && !walkLegacyChain(ia.legacy, img.legacyTop).cycleAt.isEmpty())
+            m_legend.append({ LegendItem::Loop, tr("parent loop") });
     }
     if (m_columns.size() > 1) {
         m_legend.append({ LegendItem::Agree, tr("same layer, same position") });
@@ -365,6 +368,8 @@ qreal ChainView::layoutLegacyColumn(const Image &img, qreal x1, QHash<QString, i
                 + (l->layerError.isEmpty() ? tr("%1/layer.tar is not in the archive.").arg(id) : l->layerError);
         b.concerned
             = memberHighlighted(id + QStringLiteral("/json")) || (b.layer >= 0 && m_highlightLayers.contains(b.layer));
+        if (!legacyBox->isEmpty()) // the `parent` link from the box above
+            m_links.append({ int(m_boxes.size() - 1), int(m_boxes.size()) });
         legacyBox->insert(id, int(m_boxes.size()));
         m_boxes.append(b);
         y += kBoxH + kGap;
@@ -603,6 +608,21 @@ void ChainView::paintEvent(QPaintEvent *)
             case LegendItem::Fork:
                 drawNode(sw, false, false, false, Qt::SolidLine, c.concern);
                 break;
+            case LegendItem::Parent:
+                p.setPen(QPen(c.nodeBorder, 2.0));
+                p.drawLine(QPointF(sw.center().x(), sw.top()), QPointF(sw.center().x(), sw.bottom()));
+                break;
+            case LegendItem::Loop: {
+                QPainterPath loop;
+                loop.moveTo(sw.right(), sw.bottom() - 2);
+                loop.cubicTo(sw.left(), sw.bottom(), sw.left(), sw.top(), sw.right(), sw.top() + 2);
+                p.setPen(QPen(c.missing, 2.0));
+                p.setBrush(Qt::NoBrush);
+                p.drawPath(loop);
+                p.drawLine(QPointF(sw.right(), sw.top() + 2), QPointF(sw.right() - 6, sw.top() - 2));
+                p.drawLine(QPointF(sw.right(), sw.top() + 2), QPointF(sw.right() - 6, sw.top() + 6));
+                break;
+            }
             case LegendItem::Agree:
             case LegendItem::Moved:
             case LegendItem::Disagree:
@@ -647,7 +667,11 @@ void ChainView::paintEvent(QPaintEvent *)
             path.cubicTo(QPointF(s.x() + kColGap / 2, s.y()), QPointF(e.x() - kColGap / 2, e.y()), e);
         }
         const bool level = qAbs(a.rect.center().y() - b.rect.center().y()) < 1;
-        const QColor colour = bad || b.kind == Box::Ghost ? c.missing : level ? c.agree : c.concern;
+        const bool parent = a.kind == Box::Legacy && b.kind == Box::Legacy;
+        const QColor colour = bad || b.kind == Box::Ghost ? c.missing
+            : parent                                      ? c.nodeBorder
+            : level                                       ? c.agree
+                                                          : c.concern;
         p.setPen(QPen(colour, b.kind == Box::Ghost ? 1.5 : 2.0, b.kind == Box::Ghost ? Qt::DashLine : Qt::SolidLine));
         p.setBrush(Qt::NoBrush);
         p.drawPath(path);

@@ -74,7 +74,7 @@ private:
     };
     struct LegendItem
     {
-        enum Shape { Plain, Missing, Selected, Concerned, Orphan, Fork, Agree, Moved, Disagree } shape;
+        enum Shape { Plain, Missing, Selected, Concerned, Orphan, Fork, Parent, Loop, Agree, Moved, Disagree } shape;
         QString text;
     };
     void layout();

@@ -7,7 +7,10 @@
 #include "testsupport.h"
 
 #include <QApplication>
+#include <QFile>
+#include <QHelpEvent>
 #include <QTemporaryDir>
+#include <QToolTip>
 
 using namespace lamina;
 
@@ -68,6 +71,14 @@ void TestChainView::initTestCase()
     QVERIFY2(test::runPython({ test::source(QStringLiteral("tests/fixtures/make_findings.py")), m_dir.path() }, &output)
             == 0,
         qPrintable(output));
+    // A docker save cut short before manifest.json: what is left is a legacy-only archive.
+    QFile whole(fixture(QStringLiteral("clean-docker24.tar")));
+    QVERIFY(whole.open(QIODevice::ReadOnly));
+    const QByteArray bytes = whole.readAll();
+    const qsizetype header = bytes.indexOf(QByteArray("manifest.json\0", 14));
+    QVERIFY(header > 0 && header % 512 == 0);
+    QFile cut(fixture(QStringLiteral("truncated.tar")));
+    QVERIFY(cut.open(QIODevice::WriteOnly) && cut.write(bytes.left(header)) == header);
 }
 
 void TestChainView::showsOnlyTheViewsTheArchiveHas_data()
@@ -92,6 +103,7 @@ void TestChainView::showsOnlyTheViewsTheArchiveHas_data()
         "No manifest.json and no OCI index in this archive: only the legacy chain describes its layers.");
     QTest::newRow("v1.0 legacy") << generated + QStringLiteral("clean-v10-legacy.tar") << QStringList { legacy }
                                  << legacyOnly;
+    QTest::newRow("truncated") << generated + QStringLiteral("truncated.tar") << QStringList { legacy } << legacyOnly;
     QTest::newRow("ggcr no manifest") << QStringLiteral("ggcr__no_manifest.tar") << QStringList { legacy }
                                       << legacyOnly;
     const QString ociOnly = QStringLiteral(
@@ -154,6 +166,14 @@ void TestChainView::nodesSayWhichDigest()
     QVERIFY2(d.detail.startsWith(u"blobs/sha256/"), qPrintable(d.detail));
     QVERIFY2(QFontMetricsF(v.font()).horizontalAdvance(d.detail) <= d.rect.width() - 16, qPrintable(d.detail));
     QVERIFY2(d.toolTip.contains(u"application/vnd.oci.image.layer.v1.tar"), qPrintable(d.toolTip));
+    // And the tooltip is what the node shows on hover.
+    v.resize(v.sizeHint());
+    v.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&v));
+    const QPoint at = d.rect.center().toPoint();
+    QHelpEvent help(QEvent::ToolTip, at, v.mapToGlobal(at));
+    QApplication::sendEvent(&v, &help);
+    QTRY_COMPARE(QToolTip::text(), d.toolTip);
 }
 
 void TestChainView::legendTellsSelectionFromFinding()
@@ -172,6 +192,10 @@ void TestChainView::legendTellsSelectionFromFinding()
     v.setImage(&oci, 0);
     QVERIFY(!v.legend().contains(QStringLiteral("same layer, same position")));
     QVERIFY(!v.legend().contains(QStringLiteral("orphan: a legacy dir on no tagged chain")));
+    QVERIFY(!v.legend().contains(QStringLiteral("parent loop")));
+    const ImageArchive cycle = openImageArchive(fixture(QStringLiteral("parent-cycle.tar")));
+    v.setImage(&cycle, 0);
+    QVERIFY(v.legend().contains(QStringLiteral("parent loop")));
 
     // Drawn: a selected node and a concerned one do not share a colour.
     v.setImage(&ia, 0);
@@ -263,6 +287,9 @@ void TestChainView::screenshots()
         { QStringLiteral("oci-missing"), fixture(QStringLiteral("layer-missing-oci.tar")) },
         { QStringLiteral("layer-missing"), fixture(QStringLiteral("layer-missing.tar")) },
         { QStringLiteral("dangling"), fixture(QStringLiteral("dangling-parent.tar")) },
+        { QStringLiteral("truncated"), fixture(QStringLiteral("truncated.tar")) },
+        { QStringLiteral("fork"), fixture(QStringLiteral("chain-fork.tar")) },
+        { QStringLiteral("cycle"), fixture(QStringLiteral("parent-cycle.tar")) },
     };
     for (const auto &[name, path] : archives) {
         const ImageArchive ia = openImageArchive(path);

@@ -220,6 +220,8 @@ void TestChainView::missingNodeKeepsItsColourWhenSelected_data()
     QTest::newRow("manifest, light") << QStringLiteral("layer-missing.tar") << int(ChainView::Node::Manifest) << false;
     QTest::newRow("manifest, dark") << QStringLiteral("layer-missing.tar") << int(ChainView::Node::Manifest) << true;
     QTest::newRow("legacy dir, dark") << QStringLiteral("layer-missing.tar") << int(ChainView::Node::Legacy) << true;
+    QTest::newRow("missing parent, light")
+        << QStringLiteral("dangling-parent.tar") << int(ChainView::Node::Ghost) << false;
     QTest::newRow("oci blob, light") << QStringLiteral("layer-missing-oci.tar") << int(ChainView::Node::Oci) << false;
 }
 
@@ -242,8 +244,12 @@ void TestChainView::missingNodeKeepsItsColourWhenSelected()
     const QRectF r = v.nodes().at(missing).rect;
     const QColor before = fillOf(render(v), r);
     QVERIFY2(before.hslHue() < 15 || before.hslHue() > 345, qPrintable(before.name())); // red
-    v.setSelectedLayer(v.nodes().at(missing).layer);
-    v.setHighlighted({ v.nodes().at(missing).layer }, {}); // and concerned by the finding
+    if (v.nodes().at(missing).layer >= 0) {
+        v.setSelectedLayer(v.nodes().at(missing).layer);
+        v.setHighlighted({ v.nodes().at(missing).layer }, {}); // and concerned by the finding
+    } else { // a missing parent stands for no layer: selected by a click
+        QTest::mouseClick(&v, Qt::LeftButton, {}, r.center().toPoint());
+    }
     QVERIFY(v.isSelected(v.nodes().at(missing)));
     const QImage picture = render(v);
     QCOMPARE(fillOf(picture, r), before);

@@ -201,14 +201,18 @@ void ChainView::layout()
     }
     if (ia.oci.present) {
         QString note;
+        const bool listsNone = ia.oci.indexes.isEmpty() || ia.oci.indexes.constFirst().manifests.isEmpty();
         if (img.ociManifest < 0)
-            note = ia.oci.indexes.isEmpty() || ia.oci.indexes.constFirst().manifests.isEmpty()
+            note = listsNone
                 ? tr("The OCI index lists no manifest at all, so loaders that read it (containerd, Docker 29) find no "
                      "image here.")
                 : tr("No OCI manifest in the index describes this image.");
         addColumn(View::Oci, tr("OCI index → manifest (O), top first"), note);
-        (note.isEmpty() ? describing : notHere)
-            << (note.isEmpty() ? tr("the OCI index") : tr("no OCI manifest in the index describes this image"));
+        if (note.isEmpty())
+            describing << tr("the OCI index");
+        else
+            notHere << (listsNone ? tr("the OCI index lists no manifest")
+                                  : tr("no OCI manifest in the index describes this image"));
     } else {
         absent << tr("OCI index");
     }

@@ -115,8 +115,8 @@ void TestChainView::showsOnlyTheViewsTheArchiveHas_data()
                                  << ociOnly;
     // Docker 25 with "manifests": null: the index is there but names no image.
     QTest::newRow("hello v25") << QStringLiteral("ggcr__hello-world-v25.tar") << QStringList { manifest, oci }
-                               << QStringLiteral("No legacy chain in this archive; no OCI manifest in the index "
-                                                 "describes this image: only manifest.json describes its layers.");
+                               << QStringLiteral("No legacy chain in this archive; the OCI index lists no manifest: "
+                                                 "only manifest.json describes its layers.");
 }
 
 void TestChainView::showsOnlyTheViewsTheArchiveHas()

@@ -8,58 +8,105 @@
 
 namespace lamina {
 
-/// The heart of the window: an image's legacy parent chain (drawn top to bottom from the tagged
-/// top layer down along `parent`) beside its manifest list (top layer first) and, when present,
-/// its OCI manifest, with a line joining the same layer in each. A missing parent is a red ghost
-/// node; a loop is drawn back to where it closes; lines that cross or end nowhere show
-/// disagreement at a glance.
+/// The heart of the window: the views an archive has of an image, side by side, each under its
+/// own name: the legacy chain (`<id>/json` linked by `parent`, drawn from the tagged top down),
+/// manifest.json's layer list and the OCI index's manifest, top layer first, with a line joining
+/// the same layer in each. Views the archive lacks are not drawn; a line above says which are
+/// missing. A missing parent or layer is a red dashed node; a loop is drawn back to where it
+/// closes; lines that cross or end nowhere show disagreement at a glance.
 class ChainView : public QWidget
 {
     Q_OBJECT
 public:
+    enum class View { Legacy, Manifest, Oci };
+
+    /// One drawn node, as the tests and tooltips read it.
+    struct Node
+    {
+        QRectF rect;
+        QString title;
+        QString detail;
+        QString toolTip;
+        enum Kind { Legacy, Ghost, Manifest, Oci, Orphan } kind = Legacy;
+        bool missing = false; ///< named, but its directory or bytes are not in the archive
+        bool fork = false; ///< other legacy dirs name the same parent or this as parent
+        int layer = -1; ///< the image layer it stands for (index into Image::layers)
+        QString id;
+        bool concerned = false; ///< concerned by the selected finding
+    };
+
     explicit ChainView(QWidget *parent = nullptr);
     void setImage(const ImageArchive *archive, int image);
+    /// The layers and members the selected finding concerns.
     void setHighlighted(const QSet<int> &layers, const QStringList &members);
+    /// The layer selected elsewhere (the layers table); -1 for none.
+    void setSelectedLayer(int layer);
     QSize sizeHint() const override;
     QSize minimumSizeHint() const override { return sizeHint(); }
+
+    /// The column titles drawn, left to right: one per view the archive has.
+    QStringList columnTitles() const;
+    /// The line saying which views are missing ("" when the archive has all three).
+    QString missingViews() const { return m_missing; }
+    /// Why a view is missing, a sentence each (drawn under missingViews()).
+    QStringList viewNotes() const { return m_notes; }
+    /// What the legend explains, one entry per colour or shape drawn.
+    QStringList legend() const;
+    const QList<Node> &nodes() const { return m_boxes; }
+    bool isSelected(const Node &n) const;
 
 Q_SIGNALS:
     void layerClicked(int layer);
 
 protected:
+    bool event(QEvent *event) override;
     void paintEvent(QPaintEvent *event) override;
     void mousePressEvent(QMouseEvent *event) override;
 
 private:
-    struct Box
+    using Box = Node;
+    struct Column
     {
-        QRectF rect;
+        View view;
+        qreal x = 0;
         QString title;
-        QString detail;
-        enum Kind { Legacy, Ghost, Manifest, Oci, Orphan } kind = Legacy;
-        bool fork = false; ///< other legacy dirs name the same parent or this as parent
-        int layer = -1; ///< manifest position it stands for
-        QString id;
-        bool highlighted = false;
+        QString note; ///< the view exists in the archive but does not describe this image
+    };
+    struct LegendItem
+    {
+        enum Shape { Plain, Missing, Selected, Concerned, Orphan, Fork, Parent, Loop, Agree, Moved, Disagree } shape;
+        QString text;
     };
     void layout();
-    qreal layoutLegacyColumn(const Image &img, QHash<QString, int> *legacyBox);
-    QHash<int, int> layoutManifestColumn(const Image &img, const QHash<QString, int> &legacyBox);
-    void layoutOrphans(const Image &img, const QHash<QString, int> &legacyBox, qreal chainBottom);
-    void layoutOciColumn(const Image &img, const QHash<int, int> &manifestBox);
+    void layoutHeader(qreal width);
+    qreal layoutLegacyColumn(const Image &img, qreal x, QHash<QString, int> *legacyBox);
+    QHash<int, int> layoutManifestColumn(const Image &img, qreal x);
+    void layoutOrphans(const Image &img, qreal x, const QHash<QString, int> &legacyBox, qreal chainBottom);
+    QHash<int, int> layoutOciColumn(const Image &img, qreal x);
+    void joinLegacy(const Image &img, const QHash<QString, int> &legacyBox, const QHash<int, int> &next);
     bool memberHighlighted(const QString &member) const;
+    const Column *column(View v) const;
+    int boxAt(const QPointF &pos) const;
 
     const ImageArchive *m_archive = nullptr;
     int m_image = -1;
     QList<Box> m_boxes;
+    QList<Column> m_columns;
+    QList<LegendItem> m_legend;
     QList<QPair<int, int>> m_links; ///< box indices
     QList<QPair<int, int>> m_forkLinks; ///< an orphan branch to its parent on the chain
     QString m_cycleNote;
     int m_cycleFrom = -1, m_cycleTo = -1; ///< box indices of a loop's last node and where it closes
-    QString m_noChain;
-    QString m_noOci; ///< the archive has an OCI index, but nothing in it describes this image
+    QString m_missing;
+    QStringList m_notes;
+    QList<QRectF> m_noteRects; ///< where m_missing, then each of m_notes, is drawn
+    qreal m_legendTop = 0;
+    qreal m_titleY = 0;
+    qreal m_top = 0; ///< where the first node row starts
     QSet<int> m_highlightLayers;
     QStringList m_highlightMembers;
+    int m_selectedLayer = -1;
+    QString m_selectedId; ///< a node that stands for no layer (a missing parent, an orphan)
     QSize m_size { 600, 300 };
 };
 

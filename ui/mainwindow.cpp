@@ -540,7 +540,7 @@ void MainWindow::showLayerTree()
             if (!m_layers.cancelled)
                 startVerification(); // once per archive, after the files are on screen
         });
-    m_chain->setHighlighted({ layer }, {});
+    m_chain->setSelectedLayer(layer);
 }
 
 void MainWindow::extractTo(int node, const QString &dest)

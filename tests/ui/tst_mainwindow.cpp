@@ -62,6 +62,7 @@ private Q_SLOTS:
     void opensAnArchiveInTheBackground();
     void backgroundWorkLeavesQtsGlobalPoolAlone();
     void findingHighlightsItsLayers();
+    void chainKeepsSelectionApartFromTheFinding();
     void nixChainShowsTheGhostParent();
     void fileTreeFiltersAndSortsBySize();
     void previewShowsFileContent();
@@ -183,6 +184,36 @@ void TestMainWindow::findingHighlightsItsLayers()
     const QString html = w.findChild<QTextBrowser *>(QStringLiteral("explanation"))->toPlainText();
     QVERIFY(html.contains(u"podman / skopeo"));
     QVERIFY(html.contains(u"duplicate-layer"));
+}
+
+// The chain view marks the selected layer and the selected finding's layers apart: choosing a
+// finding leaves the selection where it is, and clicking a node selects its layer in the table.
+void TestMainWindow::chainKeepsSelectionApartFromTheFinding()
+{
+    MainWindow w;
+    w.show();
+    QVERIFY(openAndWait(w, test::source(QStringLiteral("resources/samples/docker24-save.tar"))));
+    auto *chain = w.findChild<ChainView *>(QStringLiteral("chainView"));
+    auto *layers = w.findChild<QTableView *>(QStringLiteral("layers"));
+    const auto node = [chain](int layer) {
+        for (const ChainView::Node &n : chain->nodes())
+            if (n.kind == ChainView::Node::Manifest && n.layer == layer)
+                return n;
+        return ChainView::Node();
+    };
+    w.selectLayer(0);
+    QTRY_VERIFY(chain->isSelected(node(0)));
+    w.selectFinding(0); // duplicate-layer: layers 1 and 3
+    QVERIFY(chain->isSelected(node(0)));
+    QVERIFY(!node(0).concerned);
+    QVERIFY(node(1).concerned && node(3).concerned);
+    QVERIFY(!chain->isSelected(node(1)));
+    w.showTab(MainWindow::ChainTab);
+    QTest::mouseClick(chain, Qt::LeftButton, {}, node(3).rect.center().toPoint());
+    QTRY_COMPARE(layers->currentIndex().row(), 3);
+    QVERIFY(chain->isSelected(node(3)));
+    QVERIFY(!chain->isSelected(node(0)));
+    QVERIFY(node(3).concerned);
 }
 
 void TestMainWindow::nixChainShowsTheGhostParent()

@@ -22,10 +22,19 @@ QColor mix(const QColor &a, const QColor &b, qreal t)
         float(a.greenF() + (b.greenF() - a.greenF()) * t), float(a.blueF() + (b.blueF() - a.blueF()) * t));
 }
 
+QString shortBlobPath(const QString &path)
+{
+    // blobs/sha256/<64 hex> → blobs/sha256/<8 hex>…: the file name, short enough for a node.
+    const qsizetype slash = path.lastIndexOf(u'/');
+    const QString name = path.mid(slash + 1);
+    return name.size() > 12 ? path.left(slash + 1) + name.left(8) + QStringLiteral("…") : path;
+}
+} // namespace
+
 /// Every colour the view draws, from the palette: greys are Base blended towards Text, so borders
 /// keep their contrast on a dark Base; the signal hues take their lightness from which of Base and
 /// Text is darker, so the missing red is deep on white and soft on black, never a bright pink.
-struct Colours
+struct ChainView::Colours
 {
     QColor base, text, note, nodeFill, nodeBorder, missing, missingFill, concern, concernFill, selected, agree;
 
@@ -46,15 +55,6 @@ struct Colours
         selected = pal.color(QPalette::Highlight);
     }
 };
-
-QString shortBlobPath(const QString &path)
-{
-    // blobs/sha256/<64 hex> → blobs/sha256/<8 hex>…: the file name, short enough for a node.
-    const qsizetype slash = path.lastIndexOf(u'/');
-    const QString name = path.mid(slash + 1);
-    return name.size() > 12 ? path.left(slash + 1) + name.left(8) + QStringLiteral("…") : path;
-}
-} // namespace
 
 QString noLegacyChainReason(const ImageArchive &ia)
 {
@@ -174,6 +174,31 @@ void ChainView::layout()
     }
     const Image &img = ia.images.at(m_image);
 
+    const qreal x = chooseColumns(img);
+    fillLegend(img);
+    const qreal columnsW = m_columns.isEmpty() ? 0 : x - kColGap + kLeft;
+    const qreal w = std::max(columnsW, kHeaderMinW + 2 * kLeft);
+    layoutHeader(w);
+
+    placeNodes(img);
+
+    qreal h = m_top;
+    for (const Box &b : std::as_const(m_boxes))
+        h = std::max(h, b.rect.bottom() + kGap);
+    for (const Column &c : std::as_const(m_columns))
+        if (!c.note.isEmpty())
+            h = std::max(h, m_top + 100);
+    m_size = QSize(int(w) + 20, int(h) + 40);
+    QStringList description { tr("Views: %1").arg(columnTitles().join(QStringLiteral(", "))) };
+    if (!m_missing.isEmpty())
+        description << m_missing;
+    setAccessibleDescription((description + m_notes).join(u'\n'));
+    resize(m_size.expandedTo(parentWidget() ? parentWidget()->size() : QSize()));
+}
+
+qreal ChainView::chooseColumns(const Image &img)
+{
+    const ImageArchive &ia = *m_archive;
     // Only the views the archive has get a column, each under its own name; a view the archive
     // has that does not describe this image keeps its column, saying so.
     QStringList absent, notHere, describing;
@@ -236,7 +261,12 @@ void ChainView::layout()
                             describing.constLast());
         m_missing = line;
     }
+    return x;
+}
 
+void ChainView::fillLegend(const Image &img)
+{
+    const ImageArchive &ia = *m_archive;
     // The legend names what can be drawn here.
     const Column *legacy = column(View::Legacy);
     m_legend.append({ LegendItem::Plain, tr("a layer as this view names it") });
@@ -255,11 +285,12 @@ void ChainView::layout()
         m_legend.append({ LegendItem::Moved, tr("same layer, other position") });
         m_legend.append({ LegendItem::Disagree, tr("the views disagree") });
     }
+}
 
-    const qreal columnsW = m_columns.isEmpty() ? 0 : x - kColGap + kLeft;
-    const qreal w = std::max(columnsW, kHeaderMinW + 2 * kLeft);
-    layoutHeader(w);
-
+void ChainView::placeNodes(const Image &img)
+{
+    const ImageArchive &ia = *m_archive;
+    const Column *legacy = column(View::Legacy);
     QHash<QString, int> legacyBox;
     qreal chainBottom = m_top;
     if (legacy && legacy->note.isEmpty())
@@ -284,19 +315,6 @@ void ChainView::layout()
                 m_links.append({ manifestBox.value(i), -it.value() - 1 }); // a disagreeing pair: drawn red
         }
     }
-
-    qreal h = m_top;
-    for (const Box &b : std::as_const(m_boxes))
-        h = std::max(h, b.rect.bottom() + kGap);
-    for (const Column &c : std::as_const(m_columns))
-        if (!c.note.isEmpty())
-            h = std::max(h, m_top + 100);
-    m_size = QSize(int(w) + 20, int(h) + 40);
-    QStringList description { tr("Views: %1").arg(columnTitles().join(QStringLiteral(", "))) };
-    if (!m_missing.isEmpty())
-        description << m_missing;
-    setAccessibleDescription((description + m_notes).join(u'\n'));
-    resize(m_size.expandedTo(parentWidget() ? parentWidget()->size() : QSize()));
 }
 
 void ChainView::layoutHeader(qreal width)
@@ -543,9 +561,16 @@ void ChainView::paintEvent(QPaintEvent *)
     p.fillRect(rect(), c.base);
     if (!m_archive)
         return;
-    QFont bold = font();
-    bold.setBold(true);
+    paintNotes(p, c);
+    paintLegend(p, c);
+    paintColumns(p, c);
+    paintLinks(p, c); // under the boxes
+    paintBoxes(p, c);
+    paintCycle(p, c);
+}
 
+void ChainView::paintNotes(QPainter &p, const Colours &c) const
+{
     // Which views are missing, and why.
     for (int i = 0; i < m_noteRects.size(); ++i) {
         const bool summary = i == 0 && !m_missing.isEmpty();
@@ -553,97 +578,106 @@ void ChainView::paintEvent(QPaintEvent *)
         p.drawText(
             m_noteRects.at(i), Qt::TextWordWrap, summary ? m_missing : m_notes.at(m_missing.isEmpty() ? i : i - 1));
     }
+}
 
-    const auto drawNode
-        = [&](const QRectF &r, bool missing, bool concerned, bool selected, Qt::PenStyle style, const QColor &border) {
-              if (selected) {
-                  // Selection is a thick outline around the node, so its own fill and border (a missing
-                  // node's red) still show.
-                  p.setPen(QPen(c.selected, 3.5));
-                  p.setBrush(Qt::NoBrush);
-                  p.drawRoundedRect(r.adjusted(-4, -4, 4, 4), 8, 8);
-              }
-              p.setPen(QPen(missing ? c.missing : border, missing ? 1.8 : 1.2, missing ? Qt::DashLine : style));
-              p.setBrush(missing ? c.missingFill : concerned ? c.concernFill : c.nodeFill);
-              p.drawRoundedRect(r, 6, 6);
-              if (concerned) {
-                  // A badge in the corner: the finding's mark, whatever the node's own colour.
-                  const QRectF badge(r.right() - 9, r.top() - 7, 16, 16);
-                  p.setPen(QPen(c.base, 1.5));
-                  p.setBrush(c.concern);
-                  p.drawEllipse(badge);
-                  p.setPen(c.base);
-                  QFont f = bold;
-                  f.setPointSizeF(std::max(6.0, font().pointSizeF() * 0.85));
-                  p.setFont(f);
-                  p.drawText(badge, Qt::AlignCenter, QStringLiteral("!"));
-              }
-          };
-
-    // The legend.
-    {
-        const QFontMetricsF fm(font());
-        const qreal rowH = std::max(kSwatchH, fm.height()) + 6;
-        const qreal width = std::max(qreal(m_size.width() - 20), kHeaderMinW + 2 * kLeft);
-        qreal lx = kLeft, ly = m_legendTop;
-        for (const LegendItem &item : std::as_const(m_legend)) {
-            const qreal itemW = kSwatchW + 6 + fm.horizontalAdvance(item.text) + 18;
-            if (lx > kLeft && lx + itemW > width - kLeft) {
-                lx = kLeft;
-                ly += rowH;
-            }
-            const QRectF sw(lx, ly + (rowH - kSwatchH) / 2, kSwatchW, kSwatchH);
-            switch (item.shape) {
-            case LegendItem::Plain:
-                drawNode(sw, false, false, false, Qt::SolidLine, c.nodeBorder);
-                break;
-            case LegendItem::Missing:
-                drawNode(sw, true, false, false, Qt::SolidLine, c.nodeBorder);
-                break;
-            case LegendItem::Selected:
-                drawNode(sw.adjusted(3, 3, -3, -3), false, false, true, Qt::SolidLine, c.nodeBorder);
-                break;
-            case LegendItem::Concerned:
-                drawNode(sw.adjusted(0, 0, -6, 0), false, true, false, Qt::SolidLine, c.nodeBorder);
-                break;
-            case LegendItem::Orphan:
-                drawNode(sw, false, false, false, Qt::DotLine, c.nodeBorder);
-                break;
-            case LegendItem::Fork:
-                drawNode(sw, false, false, false, Qt::SolidLine, c.concern);
-                break;
-            case LegendItem::Parent:
-                p.setPen(QPen(c.nodeBorder, 2.0));
-                p.drawLine(QPointF(sw.center().x(), sw.top()), QPointF(sw.center().x(), sw.bottom()));
-                break;
-            case LegendItem::Loop: {
-                QPainterPath loop;
-                loop.moveTo(sw.right(), sw.bottom() - 2);
-                loop.cubicTo(sw.left(), sw.bottom(), sw.left(), sw.top(), sw.right(), sw.top() + 2);
-                p.setPen(QPen(c.missing, 2.0));
-                p.setBrush(Qt::NoBrush);
-                p.drawPath(loop);
-                p.drawLine(QPointF(sw.right(), sw.top() + 2), QPointF(sw.right() - 6, sw.top() - 2));
-                p.drawLine(QPointF(sw.right(), sw.top() + 2), QPointF(sw.right() - 6, sw.top() + 6));
-                break;
-            }
-            case LegendItem::Agree:
-            case LegendItem::Moved:
-            case LegendItem::Disagree:
-                p.setPen(QPen(item.shape == LegendItem::Agree ? c.agree
-                        : item.shape == LegendItem::Moved     ? c.concern
-                                                              : c.missing,
-                    2.0));
-                p.drawLine(QPointF(sw.left(), sw.center().y()), QPointF(sw.right(), sw.center().y()));
-                break;
-            }
-            p.setFont(font());
-            p.setPen(c.text);
-            p.drawText(QRectF(sw.right() + 6, ly, itemW, rowH), Qt::AlignLeft | Qt::AlignVCenter, item.text);
-            lx += itemW;
-        }
+void ChainView::drawNode(QPainter &p, const Colours &c, const QRectF &r, bool missing, bool concerned, bool selected,
+    Qt::PenStyle style, const QColor &border) const
+{
+    if (selected) {
+        // Selection is a thick outline around the node, so its own fill and border (a missing
+        // node's red) still show.
+        p.setPen(QPen(c.selected, 3.5));
+        p.setBrush(Qt::NoBrush);
+        p.drawRoundedRect(r.adjusted(-4, -4, 4, 4), 8, 8);
     }
+    p.setPen(QPen(missing ? c.missing : border, missing ? 1.8 : 1.2, missing ? Qt::DashLine : style));
+    p.setBrush(missing ? c.missingFill : concerned ? c.concernFill : c.nodeFill);
+    p.drawRoundedRect(r, 6, 6);
+    if (concerned) {
+        // A badge in the corner: the finding's mark, whatever the node's own colour.
+        const QRectF badge(r.right() - 9, r.top() - 7, 16, 16);
+        p.setPen(QPen(c.base, 1.5));
+        p.setBrush(c.concern);
+        p.drawEllipse(badge);
+        p.setPen(c.base);
+        QFont f = font();
+        f.setBold(true);
+        f.setPointSizeF(std::max(6.0, font().pointSizeF() * 0.85));
+        p.setFont(f);
+        p.drawText(badge, Qt::AlignCenter, QStringLiteral("!"));
+    }
+}
 
+void ChainView::drawSwatch(QPainter &p, const Colours &c, LegendItem::Shape shape, const QRectF &sw) const
+{
+    switch (shape) {
+    case LegendItem::Plain:
+        drawNode(p, c, sw, false, false, false, Qt::SolidLine, c.nodeBorder);
+        break;
+    case LegendItem::Missing:
+        drawNode(p, c, sw, true, false, false, Qt::SolidLine, c.nodeBorder);
+        break;
+    case LegendItem::Selected:
+        drawNode(p, c, sw.adjusted(3, 3, -3, -3), false, false, true, Qt::SolidLine, c.nodeBorder);
+        break;
+    case LegendItem::Concerned:
+        drawNode(p, c, sw.adjusted(0, 0, -6, 0), false, true, false, Qt::SolidLine, c.nodeBorder);
+        break;
+    case LegendItem::Orphan:
+        drawNode(p, c, sw, false, false, false, Qt::DotLine, c.nodeBorder);
+        break;
+    case LegendItem::Fork:
+        drawNode(p, c, sw, false, false, false, Qt::SolidLine, c.concern);
+        break;
+    case LegendItem::Parent:
+        p.setPen(QPen(c.nodeBorder, 2.0));
+        p.drawLine(QPointF(sw.center().x(), sw.top()), QPointF(sw.center().x(), sw.bottom()));
+        break;
+    case LegendItem::Loop: {
+        QPainterPath loop;
+        loop.moveTo(sw.right(), sw.bottom() - 2);
+        loop.cubicTo(sw.left(), sw.bottom(), sw.left(), sw.top(), sw.right(), sw.top() + 2);
+        p.setPen(QPen(c.missing, 2.0));
+        p.setBrush(Qt::NoBrush);
+        p.drawPath(loop);
+        p.drawLine(QPointF(sw.right(), sw.top() + 2), QPointF(sw.right() - 6, sw.top() - 2));
+        p.drawLine(QPointF(sw.right(), sw.top() + 2), QPointF(sw.right() - 6, sw.top() + 6));
+        break;
+    }
+    case LegendItem::Agree:
+    case LegendItem::Moved:
+    case LegendItem::Disagree:
+        p.setPen(QPen(shape == LegendItem::Agree ? c.agree : shape == LegendItem::Moved ? c.concern : c.missing, 2.0));
+        p.drawLine(QPointF(sw.left(), sw.center().y()), QPointF(sw.right(), sw.center().y()));
+        break;
+    }
+}
+
+void ChainView::paintLegend(QPainter &p, const Colours &c) const
+{
+    const QFontMetricsF fm(font());
+    const qreal rowH = std::max(kSwatchH, fm.height()) + 6;
+    const qreal width = std::max(qreal(m_size.width() - 20), kHeaderMinW + 2 * kLeft);
+    qreal lx = kLeft, ly = m_legendTop;
+    for (const LegendItem &item : std::as_const(m_legend)) {
+        const qreal itemW = kSwatchW + 6 + fm.horizontalAdvance(item.text) + 18;
+        if (lx > kLeft && lx + itemW > width - kLeft) {
+            lx = kLeft;
+            ly += rowH;
+        }
+        const QRectF sw(lx, ly + (rowH - kSwatchH) / 2, kSwatchW, kSwatchH);
+        drawSwatch(p, c, item.shape, sw);
+        p.setFont(font());
+        p.setPen(c.text);
+        p.drawText(QRectF(sw.right() + 6, ly, itemW, rowH), Qt::AlignLeft | Qt::AlignVCenter, item.text);
+        lx += itemW;
+    }
+}
+
+void ChainView::paintColumns(QPainter &p, const Colours &c) const
+{
+    QFont bold = font();
+    bold.setBold(true);
     p.setFont(bold);
     p.setPen(c.text);
     for (const Column &col : std::as_const(m_columns))
@@ -655,8 +689,11 @@ void ChainView::paintEvent(QPaintEvent *)
         p.setPen(col.view == View::Oci && m_archive->images.at(m_image).ociManifest < 0 ? c.missing : c.note);
         p.drawText(QRectF(col.x, m_top, kBoxW, 200), Qt::TextWordWrap, col.note);
     }
+}
 
-    // Lines first, under the boxes: a straight join is agreement; a crossing or red line is not.
+void ChainView::paintLinks(QPainter &p, const Colours &c) const
+{
+    // A straight join is agreement; a crossing or red line is not.
     for (const auto &link : std::as_const(m_links)) {
         const bool bad = link.second < 0;
         const Box &a = m_boxes.at(link.first);
@@ -691,9 +728,15 @@ void ChainView::paintEvent(QPaintEvent *)
         p.setBrush(Qt::NoBrush);
         p.drawPath(path);
     }
+}
+
+void ChainView::paintBoxes(QPainter &p, const Colours &c) const
+{
+    QFont bold = font();
+    bold.setBold(true);
     for (const Box &b : std::as_const(m_boxes)) {
-        drawNode(b.rect, b.missing, b.concerned, isSelected(b), b.kind == Box::Orphan ? Qt::DotLine : Qt::SolidLine,
-            b.fork ? c.concern : c.nodeBorder);
+        drawNode(p, c, b.rect, b.missing, b.concerned, isSelected(b),
+            b.kind == Box::Orphan ? Qt::DotLine : Qt::SolidLine, b.fork ? c.concern : c.nodeBorder);
         const qreal textW = b.rect.width() - 16 - (b.concerned ? 8 : 0);
         p.setPen(b.missing ? c.missing : c.text);
         p.setFont(bold);
@@ -704,6 +747,10 @@ void ChainView::paintEvent(QPaintEvent *)
         p.drawText(b.rect.adjusted(8, b.rect.height() / 2 - 2, -8, -4), Qt::AlignLeft | Qt::AlignVCenter,
             p.fontMetrics().elidedText(b.detail, Qt::ElideMiddle, int(textW)));
     }
+}
+
+void ChainView::paintCycle(QPainter &p, const Colours &c) const
+{
     if (m_cycleFrom >= 0 && m_cycleTo >= 0) {
         // The loop drawn back to where it closes, along the left edge.
         const QRectF a = m_boxes.at(m_cycleFrom).rect, b = m_boxes.at(m_cycleTo).rect;

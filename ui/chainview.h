@@ -6,6 +6,8 @@
 #include <QSet>
 #include <QWidget>
 
+class QPainter;
+
 namespace lamina {
 
 /// The heart of the window: the views an archive has of an image, side by side, each under its
@@ -77,7 +79,20 @@ private:
         enum Shape { Plain, Missing, Selected, Concerned, Orphan, Fork, Parent, Loop, Agree, Moved, Disagree } shape;
         QString text;
     };
+    struct Colours;
+    void paintNotes(QPainter &p, const Colours &c) const;
+    void paintLegend(QPainter &p, const Colours &c) const;
+    void paintColumns(QPainter &p, const Colours &c) const;
+    void paintLinks(QPainter &p, const Colours &c) const;
+    void paintBoxes(QPainter &p, const Colours &c) const;
+    void paintCycle(QPainter &p, const Colours &c) const;
+    void drawNode(QPainter &p, const Colours &c, const QRectF &r, bool missing, bool concerned, bool selected,
+        Qt::PenStyle style, const QColor &border) const;
+    void drawSwatch(QPainter &p, const Colours &c, LegendItem::Shape shape, const QRectF &sw) const;
     void layout();
+    qreal chooseColumns(const Image &img);
+    void fillLegend(const Image &img);
+    void placeNodes(const Image &img);
     void layoutHeader(qreal width);
     qreal layoutLegacyColumn(const Image &img, qreal x, QHash<QString, int> *legacyBox);
     QHash<int, int> layoutManifestColumn(const Image &img, qreal x);

@@ -46,6 +46,18 @@ MergedTree chosenTree(const LayerArgs &a, const ImageLayers &layers);
 int findNamedFile(
     const LayerArgs &a, const ImageLayers &layers, const MergedTree &tree, bool followLast, QString *error);
 
+/// What cat and extract work on: the archive, the chosen tree and the node of the file named.
+struct NamedFile
+{
+    ImageArchive archive;
+    ImageLayers layers;
+    MergedTree tree;
+    int node = -1;
+};
+/// Opens the archive, chooses the tree and finds the named file in it, as cat and extract do.
+/// 0 when found; else the exit status (2: no archive, 1: no such file), the reason said on `err`.
+int openNamedFile(const LayerArgs &a, bool followLast, QTextStream &err, NamedFile *found);
+
 /// A name as text that cannot forge lines or reach the terminal, and that names every byte string
 /// apart (docs/layers.md): "\\" for a backslash, \n \t \r for those, "\xHH" for any other control
 /// character (C0, DEL, C1) and for each byte that is not part of valid UTF-8. Printable UTF-8 is

@@ -11,18 +11,10 @@ int extract(const QStringList &args, QTextStream &err)
     const LayerArgs a = parseLayerArgs(args);
     if (!a.problem.isEmpty() || a.positional.size() != 3)
         return usage(err, a.problem.isEmpty() ? QStringLiteral("extract: PATH FILE_OR_DIR DEST") : a.problem);
-    ImageArchive ia;
-    ImageLayers layers;
-    if (!openLayers(a, err, &ia, &layers))
-        return 2;
-    const MergedTree tree = chosenTree(a, layers);
-    QString error;
-    const int node = findNamedFile(a, layers, tree, false, &error);
-    if (node < 0) {
-        err << "lamina: " << error << '\n';
-        return 1;
-    }
-    const ExtractResult r = extractNode(ia, a.image, tree, node, a.positional.at(2), a.force);
+    NamedFile f;
+    if (const int status = openNamedFile(a, false, err, &f))
+        return status;
+    const ExtractResult r = extractNode(f.archive, a.image, f.tree, f.node, a.positional.at(2), a.force);
     for (const QString &s : r.skipped)
         err << "lamina: skipped " << s << '\n';
     if (!r.ok()) {

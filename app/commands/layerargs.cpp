@@ -115,4 +115,18 @@ int findNamedFile(
     return node;
 }
 
+int openNamedFile(const LayerArgs &a, bool followLast, QTextStream &err, NamedFile *found)
+{
+    if (!openLayers(a, err, &found->archive, &found->layers))
+        return 2;
+    found->tree = chosenTree(a, found->layers);
+    QString error;
+    found->node = findNamedFile(a, found->layers, found->tree, followLast, &error);
+    if (found->node < 0) {
+        err << "lamina: " << error << '\n';
+        return 1;
+    }
+    return 0;
+}
+
 } // namespace lamina::cli

@@ -37,6 +37,7 @@
 #include <QMutex>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScreen>
 #include <QSet>
 #include <QSettings>
 #include <QSplitter>
@@ -89,9 +90,25 @@ MainWindow::MainWindow(QWidget *parent)
 
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    fitToScreen();
     for (QSplitter *splitter : findChildren<QSplitter *>())
         if (!splitter->objectName().isEmpty())
             splitter->restoreState(settings.value(QStringLiteral("window/") + splitter->objectName()).toByteArray());
+}
+
+void MainWindow::fitToScreen()
+{
+    // The first window (and one restored from a bigger screen, or at a larger scale factor) fits
+    // the screen it opens on, title bar and panels included.
+    const QScreen *where = screen();
+    if (!where)
+        return;
+    const QRect room = where->availableGeometry();
+    const QSize most(room.width() * 95 / 100, room.height() * 90 / 100);
+    if (width() > most.width() || height() > most.height())
+        resize(size().boundedTo(most));
+    if (!room.contains(frameGeometry()))
+        move(room.topLeft() + QPoint((room.width() - width()) / 2, (room.height() - height()) / 2));
 }
 
 void MainWindow::buildMenus()

@@ -108,6 +108,7 @@ private:
         ImageArchive archive;
         QList<Finding> findings;
     };
+    void fitToScreen();
     void buildMenus();
     QWidget *buildInspector();
     void buildStatusBar();

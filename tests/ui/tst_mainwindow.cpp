@@ -33,6 +33,7 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScreen>
 #include <QSemaphore>
 #include <QSettings>
 #include <QSignalSpy>
@@ -78,6 +79,8 @@ private Q_SLOTS:
     void platformsAndArtifactsAreListed();
     void followsADarkPalette();
     void keyboardReachesTheFilter();
+    void filterSaysWhenNothingMatches();
+    void firstWindowFitsTheScreen();
     void loaderStripShowsTheVerdicts();
     void triedLoadersShowBesideThePrediction();
     void hostileArchives_data();
@@ -314,6 +317,60 @@ void TestMainWindow::previewShowsFileContent()
     QVERIFY(dragged.open(QIODevice::ReadOnly));
     QCOMPARE(
         QString::fromUtf8(dragged.readAll()), w.findChild<QPlainTextEdit *>(QStringLiteral("preview"))->toPlainText());
+}
+
+// Issue 18 item 14: a filter that hides everything says so; the preview shows the selected file
+// only; the next archive starts unfiltered.
+void TestMainWindow::filterSaysWhenNothingMatches()
+{
+    MainWindow w;
+    w.show();
+    QVERIFY(openAndWait(w, test::source(QStringLiteral("resources/samples/nix-buildimage-on-layered.tar.gz"))));
+    w.showTab(MainWindow::LayersTab);
+    auto *files = w.findChild<QTreeView *>(QStringLiteral("files"));
+    auto *preview = w.findChild<QPlainTextEdit *>(QStringLiteral("preview"));
+    auto *filter = w.findChild<QLineEdit *>(QStringLiteral("filter"));
+    auto *noMatches = w.findChild<QLabel *>(QStringLiteral("noMatches"));
+    const QModelIndexList hits = files->model()->match(files->model()->index(0, 0), FileTreeModel::PathRole,
+        QStringLiteral("etc/hello.txt"), 1, Qt::MatchExactly | Qt::MatchRecursive);
+    QCOMPARE(hits.size(), 1);
+    QSignalSpy shown(w.findChild<LayersPage *>(), &LayersPage::previewShown);
+    files->setCurrentIndex(hits.constFirst());
+    QVERIFY(shown.count() > 0 || shown.wait(30000));
+    QVERIFY(!preview->toPlainText().isEmpty());
+    QVERIFY(!noMatches->isVisible());
+
+    QTest::keyClicks(filter, QStringLiteral("no-such-name-anywhere"));
+    QVERIFY(noMatches->isVisible());
+    QVERIFY2(noMatches->text().contains(u"no-such-name-anywhere"), qPrintable(noMatches->text()));
+    QCOMPARE(files->model()->rowCount(), 0);
+    QVERIFY2(preview->toPlainText().isEmpty(), "the preview still shows a file that is filtered away");
+    filter->clear();
+    QVERIFY(!noMatches->isVisible());
+
+    QTest::keyClicks(filter, QStringLiteral("hello"));
+    QVERIFY(!noMatches->isVisible());
+    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("cimage__almostempty.tar"))));
+    QVERIFY(filter->text().isEmpty());
+    QVERIFY(!noMatches->isVisible());
+}
+
+// Issue 18 item 16: the first window is no bigger than the screen it opens on (at a scale factor
+// of 2 it used to open larger than the screen).
+void TestMainWindow::firstWindowFitsTheScreen()
+{
+    QSettings().remove(QStringLiteral("window/geometry"));
+    MainWindow w;
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    const QRect room = w.screen()->availableGeometry();
+    QVERIFY2(w.width() <= room.width() && w.height() <= room.height(),
+        qPrintable(QStringLiteral("%1x%2 on a screen of %3x%4")
+                       .arg(w.width())
+                       .arg(w.height())
+                       .arg(room.width())
+                       .arg(room.height())));
+    QVERIFY(room.contains(w.geometry()));
 }
 
 void TestMainWindow::unreadableArchiveShowsABanner()

@@ -12,6 +12,7 @@
 #include <QCheckBox>
 #include <QFileDialog>
 #include <QFontDatabase>
+#include <QGridLayout>
 #include <QHeaderView>
 #include <QLineEdit>
 #include <QPixmap>
@@ -78,12 +79,26 @@ QWidget *LayersPage::buildFiles()
     m_layerOnly->setObjectName(QStringLiteral("layerOnly"));
     connect(m_filter, &QLineEdit::textChanged, this, &LayersPage::applyFilter);
     connect(m_regex, &QCheckBox::toggled, this, &LayersPage::applyFilter);
+    m_noMatches = new QLabel;
+    m_noMatches->setObjectName(QStringLiteral("noMatches"));
+    m_noMatches->setWordWrap(true);
+    m_noMatches->hide();
     auto *filterRow = new QWidget;
-    auto *fl = new QHBoxLayout(filterRow);
+    auto *fl = new QGridLayout(filterRow);
     fl->setContentsMargins(0, 0, 0, 0);
-    fl->addWidget(m_filter, 1);
-    fl->addWidget(m_regex);
-    fl->addWidget(m_layerOnly);
+    fl->addWidget(m_filter, 0, 0);
+    fl->addWidget(m_regex, 0, 1);
+    fl->addWidget(m_layerOnly, 0, 2);
+    fl->addWidget(m_noMatches, 1, 0, 1, 3);
+    fl->setColumnStretch(0, 1);
+    // The line is right whenever the rows change: a filter typed, a tree arriving later.
+    connect(m_filesProxy, &QAbstractItemModel::modelReset, this, &LayersPage::showMatches);
+    connect(m_filesProxy, &QAbstractItemModel::layoutChanged, this, &LayersPage::showMatches);
+    connect(m_filesProxy, &QAbstractItemModel::rowsInserted, this, &LayersPage::showMatches);
+    connect(m_filesProxy, &QAbstractItemModel::rowsRemoved, this, &LayersPage::showMatches);
+    // The preview shows the selected file only: nothing selected (the tree replaced, the row
+    // filtered away), nothing shown.
+    connect(m_filesProxy, &QAbstractItemModel::modelReset, this, &LayersPage::clearPreview);
     m_preview = new QPlainTextEdit;
     m_preview->setObjectName(QStringLiteral("preview"));
     m_preview->setReadOnly(true);
@@ -107,6 +122,9 @@ QWidget *LayersPage::buildFiles()
 
 void LayersPage::setSource(const ImageArchive &archive, int image)
 {
+    // A filter is about the files of one archive: another archive starts unfiltered.
+    if (archive.path != m_archive.path)
+        m_filter->clear();
     m_archive = archive;
     m_image = image;
     clearPreview();
@@ -121,6 +139,20 @@ void LayersPage::applyFilter()
         m_filesProxy->setFilterFixedString(text);
     if (!text.isEmpty())
         m_filesView->expandAll();
+    showMatches();
+}
+
+void LayersPage::showMatches()
+{
+    // A file filtered away leaves nothing selected (the view says no currentChanged then).
+    if (!m_filesView->currentIndex().isValid())
+        clearPreview();
+    const QString text = m_filter->text();
+    const bool none = !text.isEmpty() && m_filesModel->tree() && m_filesProxy->rowCount() == 0;
+    m_noMatches->setVisible(none);
+    if (none)
+        m_noMatches->setText(tr("No file here matches \u201c%1\u201d%2.")
+                                 .arg(text, m_layerOnly->isChecked() ? tr(" in this layer alone") : QString()));
 }
 
 void LayersPage::askAndExtract()

@@ -66,6 +66,7 @@ Q_SIGNALS:
 private:
     QWidget *buildFiles();
     void applyFilter();
+    void showMatches();
     void showPreview(const QModelIndex &proxyIndex);
     void showPreviewResult(const FilePreview &preview);
     void askAndExtract();
@@ -82,6 +83,7 @@ private:
     QLineEdit *m_filter = nullptr;
     QCheckBox *m_regex = nullptr;
     QCheckBox *m_layerOnly = nullptr;
+    QLabel *m_noMatches = nullptr; ///< "no file matches" under the filter
     QPlainTextEdit *m_preview = nullptr;
     QLabel *m_imagePreview = nullptr;
 };

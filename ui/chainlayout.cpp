@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: MIT
+// The chain view's layout: which views get a column, the legend, and where each node goes.
+#include "chainview.h"
+#include "chainview_p.h"
+
+#include "format/inspectreport.h"
+
+#include <QLocale>
+
+namespace lamina {
+
+using namespace chain;
+
+namespace {
+
+QString shortBlobPath(const QString &path)
+{
+    // blobs/sha256/<64 hex> → blobs/sha256/<8 hex>…: the file name, short enough for a node.
+    const qsizetype slash = path.lastIndexOf(u'/');
+    const QString name = path.mid(slash + 1);
+    return name.size() > 12 ? path.left(slash + 1) + name.left(8) + QStringLiteral("…") : path;
+}
+
+} // namespace
+
+void ChainView::layout()
+{
+    m_boxes.clear();
+    m_columns.clear();
+    m_legend.clear();
+    m_links.clear();
+    m_forkLinks.clear();
+    m_cycleNote.clear();
+    m_cycleFrom = m_cycleTo = -1;
+    m_missing.clear();
+    m_notes.clear();
+    m_noteRects.clear();
+    setAccessibleDescription(QString());
+    if (!m_archive)
+        return;
+    const ImageArchive &ia = *m_archive;
+    if (m_image < 0 || m_image >= ia.images.size()) {
+        m_missing = tr("No image in this archive: none of its views describes one.");
+        layoutHeader(kHeaderMinW + 2 * kLeft);
+        m_size = QSize(int(kHeaderMinW + 2 * kLeft), int(m_top));
+        resize(m_size.expandedTo(parentWidget() ? parentWidget()->size() : QSize()));
+        return;
+    }
+    const Image &img = ia.images.at(m_image);
+
+    const qreal x = chooseColumns(img);
+    fillLegend(img);
+    const qreal columnsW = m_columns.isEmpty() ? 0 : x - kColGap + kLeft;
+    const qreal w = std::max(columnsW, kHeaderMinW + 2 * kLeft);
+    layoutHeader(w);
+
+    placeNodes(img);
+
+    qreal h = m_top;
+    for (const Box &b : std::as_const(m_boxes))
+        h = std::max(h, b.rect.bottom() + kGap);
+    for (const Column &c : std::as_const(m_columns))
+        if (!c.note.isEmpty())
+            h = std::max(h, m_top + 100);
+    m_size = QSize(int(w) + 20, int(h) + 40);
+    QStringList description { tr("Views: %1").arg(columnTitles().join(QStringLiteral(", "))) };
+    if (!m_missing.isEmpty())
+        description << m_missing;
+    setAccessibleDescription((description + m_notes).join(u'\n'));
+    resize(m_size.expandedTo(parentWidget() ? parentWidget()->size() : QSize()));
+}
+
+qreal ChainView::chooseColumns(const Image &img)
+{
+    const ImageArchive &ia = *m_archive;
+    // Only the views the archive has get a column, each under its own name; a view the archive
+    // has that does not describe this image keeps its column, saying so.
+    QStringList absent, notHere, describing;
+    qreal x = kLeft;
+    const auto addColumn = [&](View v, const QString &title, const QString &note) {
+        m_columns.append({ v, x, title, note });
+        x += kBoxW + kColGap;
+    };
+    if (!ia.legacy.layers.isEmpty()) { // a `repositories` file alone (Docker 25) chains nothing
+        const QString note = img.legacyTop.isEmpty() ? tr("No legacy chain reaches this image.") : QString();
+        addColumn(View::Legacy, tr("Legacy chain: <id>/json + parent (L)"), note);
+        (note.isEmpty() ? describing : notHere)
+            << (note.isEmpty() ? tr("the legacy chain") : tr("no legacy chain reaches this image"));
+    } else {
+        absent << tr("legacy chain");
+        m_notes << noLegacyChainReason(ia);
+    }
+    if (ia.manifest.present) {
+        const QString note = img.manifestEntry < 0 ? tr("manifest.json does not list this image.") : QString();
+        addColumn(View::Manifest, tr("manifest.json (M), top first"), note);
+        (note.isEmpty() ? describing : notHere)
+            << (note.isEmpty() ? tr("manifest.json") : tr("manifest.json does not list this image"));
+    } else {
+        absent << tr("manifest.json");
+    }
+    if (ia.oci.present) {
+        QString note;
+        const bool listsNone = ia.oci.indexes.isEmpty() || ia.oci.indexes.constFirst().manifests.isEmpty();
+        if (img.ociManifest < 0)
+            note = listsNone
+                ? tr("The OCI index lists no manifest at all, so loaders that read it (containerd, Docker 29) find no "
+                     "image here.")
+                : tr("No OCI manifest in the index describes this image.");
+        addColumn(View::Oci, tr("OCI index → manifest (O), top first"), note);
+        if (note.isEmpty())
+            describing << tr("the OCI index");
+        else
+            notHere << (listsNone ? tr("the OCI index lists no manifest")
+                                  : tr("no OCI manifest in the index describes this image"));
+    } else {
+        absent << tr("OCI index");
+    }
+    if (!absent.isEmpty() || !notHere.isEmpty()) {
+        QStringList parts;
+        if (!absent.isEmpty()) {
+            const QString last = absent.takeLast();
+            parts << (absent.isEmpty() ? tr("No %1 in this archive").arg(last)
+                                       : tr("No %1 and no %2 in this archive").arg(absent.join(tr(", no ")), last));
+        }
+        parts += notHere;
+        QString line = parts.join(QStringLiteral("; "));
+        line[0] = line.at(0).toUpper();
+        if (describing.isEmpty())
+            line += tr(": no view describes this image's layers.");
+        else if (describing.size() == 1)
+            line += tr(": only %1 describes its layers.").arg(describing.constFirst());
+        else
+            line += tr(": %1 and %2 describe its layers.")
+                        .arg(describing.mid(0, describing.size() - 1).join(QStringLiteral(", ")),
+                            describing.constLast());
+        m_missing = line;
+    }
+    return x;
+}
+
+void ChainView::fillLegend(const Image &img)
+{
+    const ImageArchive &ia = *m_archive;
+    // The legend names what can be drawn here.
+    const Column *legacy = column(View::Legacy);
+    m_legend.append({ LegendItem::Plain, tr("a layer as this view names it") });
+    m_legend.append({ LegendItem::Missing, tr("missing: named, but not in the archive") });
+    m_legend.append({ LegendItem::Selected, tr("selected layer") });
+    m_legend.append({ LegendItem::Concerned, tr("concerned by the selected finding") });
+    if (legacy) {
+        m_legend.append({ LegendItem::Orphan, tr("orphan: a legacy dir on no tagged chain") });
+        m_legend.append({ LegendItem::Fork, tr("fork: several dirs name one parent") });
+        m_legend.append({ LegendItem::Parent, tr("parent link") });
+        if (legacy->note.isEmpty() && !walkLegacyChain(ia.legacy, img.legacyTop).cycleAt.isEmpty())
+            m_legend.append({ LegendItem::Loop, tr("parent loop") });
+    }
+    if (m_columns.size() > 1) {
+        m_legend.append({ LegendItem::Agree, tr("same layer, same position") });
+        m_legend.append({ LegendItem::Moved, tr("same layer, other position") });
+        m_legend.append({ LegendItem::Disagree, tr("the views disagree") });
+    }
+}
+
+void ChainView::placeNodes(const Image &img)
+{
+    const ImageArchive &ia = *m_archive;
+    const Column *legacy = column(View::Legacy);
+    QHash<QString, int> legacyBox;
+    qreal chainBottom = m_top;
+    if (legacy && legacy->note.isEmpty())
+        chainBottom = layoutLegacyColumn(img, legacy->x, &legacyBox);
+    QHash<int, int> manifestBox, ociBox;
+    if (const Column *c = column(View::Manifest); c && c->note.isEmpty())
+        manifestBox = layoutManifestColumn(img, c->x);
+    if (legacy)
+        layoutOrphans(img, legacy->x, legacyBox, chainBottom);
+    if (const Column *c = column(View::Oci); c && c->note.isEmpty())
+        ociBox = layoutOciColumn(img, c->x);
+    joinLegacy(img, legacyBox, manifestBox.isEmpty() ? ociBox : manifestBox);
+    if (!manifestBox.isEmpty() && !ociBox.isEmpty() && img.ociManifest >= 0) {
+        const OciManifest &m = ia.oci.manifests.at(img.ociManifest);
+        for (auto it = ociBox.cbegin(); it != ociBox.cend(); ++it) {
+            const int i = it.key();
+            if (!manifestBox.contains(i))
+                continue;
+            if (!img.layers.at(i).digest.isEmpty() && img.layers.at(i).digest == m.layers.at(i).digest)
+                m_links.append({ manifestBox.value(i), it.value() });
+            else
+                m_links.append({ manifestBox.value(i), -it.value() - 1 }); // a disagreeing pair: drawn red
+        }
+    }
+}
+
+void ChainView::layoutHeader(qreal width)
+{
+    // Top to bottom: which views are missing and why, the legend, the column titles.
+    const QFontMetricsF fm(font());
+    const qreal textW = width - 2 * kLeft;
+    qreal y = 10;
+    QStringList lines = m_notes;
+    if (!m_missing.isEmpty())
+        lines.prepend(m_missing);
+    for (const QString &line : std::as_const(lines)) {
+        const QRectF r = fm.boundingRect(QRectF(kLeft, y, textW, 1000), Qt::TextWordWrap, line);
+        m_noteRects.append(QRectF(kLeft, y, textW, r.height()));
+        y += r.height() + 4;
+    }
+    m_legendTop = y + 6;
+    qreal lx = kLeft, ly = m_legendTop;
+    const qreal rowH = std::max(kSwatchH, fm.height()) + 6;
+    for (const LegendItem &item : std::as_const(m_legend)) {
+        const qreal itemW = kSwatchW + 6 + fm.horizontalAdvance(item.text) + 18;
+        if (lx > kLeft && lx + itemW > width - kLeft) {
+            lx = kLeft;
+            ly += rowH;
+        }
+        lx += itemW;
+    }
+    y = m_legend.isEmpty() ? y : ly + rowH + 8;
+    m_titleY = y + fm.ascent();
+    m_top = y + fm.height() + 12;
+}
+
+qreal ChainView::layoutLegacyColumn(const Image &img, qreal x1, QHash<QString, int> *legacyBox)
+{
+    // The legacy chain, top first.
+    const ImageArchive &ia = *m_archive;
+    QHash<QString, int> childCount; // parent id → how many dirs name it
+    for (const LegacyLayer &l : ia.legacy.layers)
+        if (!l.parent.isEmpty())
+            ++childCount[l.parent];
+    QHash<QString, int> layerOf;
+    for (const ImageLayer &l : img.layers)
+        if (!l.legacyId.isEmpty())
+            layerOf.insert(l.legacyId, l.index);
+    qreal chainBottom = m_top;
+    const LegacyChain chain = walkLegacyChain(ia.legacy, img.legacyTop);
+    qreal y = m_top;
+    for (const QString &id : chain.ids) {
+        const LegacyLayer *l = ia.legacy.layer(id);
+        Box b;
+        b.kind = Box::Legacy;
+        b.rect = QRectF(x1, y, kBoxW, kBoxH);
+        b.id = id;
+        b.layer = layerOf.value(id, -1);
+        b.title = id.left(12);
+        if (l && l->layerMember >= 0)
+            b.title += QStringLiteral("  ·  ") + QLocale().formattedDataSize(ia.archive->member(l->layerMember).size);
+        b.missing = l && l->layerMember < 0; // no <id>/layer.tar, or one that resolves nowhere
+        b.detail = b.missing
+            ? tr("missing: %1").arg(l->layerPath.isEmpty() ? id + QStringLiteral("/layer.tar") : l->layerPath)
+            : l && !l->parent.isEmpty() ? tr("parent %1").arg(l->parent.left(12))
+                                        : tr("bottom: no parent");
+        if (l && !l->created.isEmpty() && !l->created.startsWith(u"1970"))
+            b.detail += QStringLiteral(" · ") + l->created.left(10);
+        if (childCount.value(id) > 1) {
+            b.fork = true;
+            b.detail = tr("%1 · fork ×%2").arg(b.detail).arg(childCount.value(id));
+        }
+        b.toolTip
+            = tr("Legacy layer directory %1\nparent: %2").arg(id, l && !l->parent.isEmpty() ? l->parent : tr("none"));
+        if (b.missing)
+            b.toolTip += u'\n'
+                + (l->layerError.isEmpty() ? tr("%1/layer.tar is not in the archive.").arg(id) : l->layerError);
+        b.concerned
+            = memberHighlighted(id + QStringLiteral("/json")) || (b.layer >= 0 && m_highlightLayers.contains(b.layer));
+        if (!legacyBox->isEmpty()) // the `parent` link from the box above
+            m_links.append({ int(m_boxes.size() - 1), int(m_boxes.size()) });
+        legacyBox->insert(id, int(m_boxes.size()));
+        m_boxes.append(b);
+        y += kBoxH + kGap;
+    }
+    if (!chain.missingParent.isEmpty()) {
+        Box g;
+        g.kind = Box::Ghost;
+        g.missing = true;
+        g.rect = QRectF(x1, y, kBoxW, kBoxH);
+        g.id = chain.missingParent;
+        g.title = tr("missing %1").arg(chain.missingParent.left(12));
+        g.detail = tr("names no layer directory");
+        g.toolTip = chain.ids.isEmpty()
+            ? tr("Missing: the tag names %1, but no such directory is in the archive.").arg(chain.missingParent)
+            : tr("Missing: %1/json names %2 as its parent, but no such directory is in the archive.")
+                  .arg(chain.ids.constLast(), chain.missingParent);
+        g.concerned = !m_highlightMembers.isEmpty()
+            && memberHighlighted(chain.ids.isEmpty() ? QString() : chain.ids.constLast() + QStringLiteral("/json"));
+        m_boxes.append(g);
+        if (m_boxes.size() >= 2 && !chain.ids.isEmpty())
+            m_links.append({ int(m_boxes.size() - 2), int(m_boxes.size() - 1) });
+    }
+    if (!chain.cycleAt.isEmpty()) {
+        m_cycleNote = tr("parent of %1 loops back to %2").arg(chain.ids.constLast().left(12), chain.cycleAt.left(12));
+        m_cycleFrom = legacyBox->value(chain.ids.constLast(), -1);
+        m_cycleTo = legacyBox->value(chain.cycleAt, -1);
+    }
+    for (const Box &b : std::as_const(m_boxes))
+        chainBottom = std::max(chainBottom, b.rect.bottom());
+    return chainBottom;
+}
+
+QHash<int, int> ChainView::layoutManifestColumn(const Image &img, qreal x2)
+{
+    // manifest.json's layers, top first so the columns read top-down. A layer is named here by its
+    // diff ID (the config's rootfs), the digest of its uncompressed tar.
+    QHash<int, int> manifestBox;
+    const int n = int(img.layers.size());
+    for (int i = n - 1; i >= 0; --i) {
+        const ImageLayer &l = img.layers.at(i);
+        Box b;
+        b.kind = Box::Manifest;
+        b.rect = QRectF(x2, m_top + (n - 1 - i) * (kBoxH + kGap), kBoxW, kBoxH);
+        b.layer = i;
+        b.missing = !l.error.isEmpty();
+        b.title = l.diffId.isEmpty() ? tr("#%1  no diff ID").arg(i)
+                                     : tr("#%1  diff ID %2").arg(i).arg(shortDigest(l.diffId));
+        b.detail = l.error.isEmpty() ? l.path : tr("missing: %1").arg(l.path.isEmpty() ? tr("(empty path)") : l.path);
+        b.toolTip = tr("Layer %1 as manifest.json lists it\npath: %2\ndiff ID: %3")
+                        .arg(i)
+                        .arg(l.path, l.diffId.isEmpty() ? tr("none") : l.diffId);
+        if (!l.error.isEmpty())
+            b.toolTip += u'\n' + l.error;
+        b.concerned = m_highlightLayers.contains(i) || memberHighlighted(l.resolvedPath);
+        manifestBox.insert(i, int(m_boxes.size()));
+        m_boxes.append(b);
+    }
+    return manifestBox;
+}
+
+void ChainView::joinLegacy(const Image &img, const QHash<QString, int> &legacyBox, const QHash<int, int> &next)
+{
+    // Each legacy dir to the layer it stores in the next column drawn.
+    for (int i = 0; i < img.layers.size(); ++i) {
+        const QString id = img.layers.at(i).legacyId;
+        if (!id.isEmpty() && legacyBox.contains(id) && next.contains(i))
+            m_links.append({ legacyBox.value(id), next.value(i) });
+    }
+}
+
+void ChainView::layoutOrphans(const Image &img, qreal x, const QHash<QString, int> &legacyBox, qreal chainBottom)
+{
+    // Legacy dirs no tagged chain reaches and no manifest layer uses: drawn apart, below the chain.
+    const ImageArchive &ia = *m_archive;
+    QSet<QString> reached;
+    for (const RepositoryTag &t : ia.legacy.repositories)
+        for (const QString &id : walkLegacyChain(ia.legacy, t.id).ids)
+            reached.insert(id);
+    for (const Image &other : ia.images)
+        for (const ImageLayer &l : other.layers)
+            if (!l.legacyId.isEmpty())
+                reached.insert(l.legacyId);
+    for (const QString &id : img.legacyChainIds)
+        reached.insert(id);
+    qreal oy = chainBottom + 3 * kGap + 20;
+    for (const LegacyLayer &l : ia.legacy.layers) {
+        if (reached.contains(l.id) || (ia.legacy.repositories.isEmpty() && !ia.manifest.present))
+            continue;
+        Box b;
+        b.kind = Box::Orphan;
+        b.rect = QRectF(x, oy, kBoxW, kBoxH);
+        b.id = l.id;
+        b.title = tr("orphan %1").arg(l.id.left(12));
+        b.detail = l.parent.isEmpty() ? tr("on no tagged chain")
+                                      : tr("parent %1, on no tagged chain").arg(l.parent.left(12));
+        b.toolTip = tr("Legacy layer directory %1: no tag's chain reaches it and no image uses it.").arg(l.id);
+        b.concerned = memberHighlighted(l.id + QStringLiteral("/json"));
+        m_boxes.append(b);
+        if (legacyBox.contains(l.parent))
+            m_forkLinks.append({ legacyBox.value(l.parent), int(m_boxes.size() - 1) });
+        oy += kBoxH + kGap;
+    }
+}
+
+QHash<int, int> ChainView::layoutOciColumn(const Image &img, qreal x3)
+{
+    // The OCI manifest's layers. A layer is named here by its blob digest: the digest of the bytes
+    // as stored (compressed or not), which is also the blob's file name.
+    const ImageArchive &ia = *m_archive;
+    QHash<int, int> ociBox;
+    const OciManifest &m = ia.oci.manifests.at(img.ociManifest);
+    const int k = int(m.layers.size());
+    for (int i = k - 1; i >= 0; --i) {
+        const Descriptor &d = m.layers.at(i);
+        const bool fromOci = img.source == ImageSource::Oci && i < img.layers.size();
+        const QString blob = fromOci && !img.layers.at(i).path.isEmpty()
+            ? img.layers.at(i).path
+            : QStringLiteral("blobs/") + QString(d.digest).replace(u':', u'/');
+        Box b;
+        b.kind = Box::Oci;
+        b.rect = QRectF(x3, m_top + (k - 1 - i) * (kBoxH + kGap), kBoxW, kBoxH);
+        b.layer = i;
+        b.missing = fromOci ? !img.layers.at(i).error.isEmpty() : ia.archive->find(blob) < 0;
+        b.title = tr("#%1  blob %2").arg(i).arg(d.digest.isEmpty() ? tr("(no digest)") : shortDigest(d.digest));
+        b.detail = b.missing ? tr("missing: %1").arg(shortBlobPath(blob)) : shortBlobPath(blob);
+        if (d.size >= 0 && !b.missing)
+            b.detail += QStringLiteral(" · ") + QLocale().formattedDataSize(d.size);
+        b.toolTip = tr("Layer %1 as the OCI manifest lists it\nblob: %2\nmedia type: %3")
+                        .arg(i)
+                        .arg(blob, d.mediaType.isEmpty() ? tr("(none)") : d.mediaType);
+        if (fromOci && !img.layers.at(i).error.isEmpty())
+            b.toolTip += u'\n' + img.layers.at(i).error;
+        b.concerned = m_highlightLayers.contains(i) || memberHighlighted(blob);
+        ociBox.insert(i, int(m_boxes.size()));
+        m_boxes.append(b);
+    }
+    return ociBox;
+}
+
+} // namespace lamina

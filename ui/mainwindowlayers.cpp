@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: MIT
+// MainWindow's background work on the image shown: its layers indexed (each shown as it
+// arrives), the merged tree of the selected layer built, and every layer verified once per archive.
+#include "mainwindow.h"
+
+#include "chainview.h"
+#include "check/checks.h"
+#include "check/verify.h"
+#include "compose/composerpanel.h"
+#include "filetreemodel.h"
+#include "findingsmodel.h"
+#include "inspect/archiveheader.h"
+#include "inspect/findingspage.h"
+#include "inspect/layerspage.h"
+#include "layersmodel.h"
+
+#include <QCheckBox>
+#include <QHeaderView>
+#include <QMutex>
+#include <QSet>
+#include <QStatusBar>
+#include <QTableView>
+#include <QThread>
+#include <QTreeView>
+
+#include <tuple>
+
+namespace lamina {
+
+/// Layers indexed so far, handed from the indexing thread to the window as they come.
+struct IndexedSoFar
+{
+    QMutex mutex;
+    QList<std::tuple<int, int, qint64>> layers; ///< layer, files, bytes
+};
+
+void MainWindow::startVerification()
+{
+    // Hashing every layer of the whole archive, after the files are shown: it reads every byte.
+    if (m_verifyJob.isRunning() || !m_archive.archive || m_verifiedPath == m_archive.path)
+        return;
+    m_verifiedPath = m_archive.path;
+    // The status line keeps the indexing's outcome meanwhile: the bar says what it measures.
+    showProgress(tr("Verifying digests: %p%"), 0, 0);
+    const ImageArchive ia = m_archive;
+    const auto cancel = m_cancel;
+    m_verifyJob.start(
+        [ia, cancel](const Progress &job) {
+            const Progress progress = withCancel(job, cancel);
+            // One core and a low priority: hashing must not take the UI thread's core.
+            QThread::currentThread()->setPriority(QThread::LowPriority);
+            // The layers are read once, for their entries and both digests, as `check --verify`
+            // does: what a loader refuses inside a layer is a finding too (the layer-* codes).
+            LayerIndexOptions options;
+            options.computeDigests = true;
+            const QList<ImageLayers> indexed = indexAllImageLayers(ia, options, progress);
+            const VerifyReport report = verifyFromIndexes(ia, indexed, progress);
+            QThread::currentThread()->setPriority(QThread::NormalPriority);
+            Verified v;
+            v.cancelled = report.cancelled;
+            if (v.cancelled)
+                return v;
+            v.findings = verificationFindings(ia, report) + layerContentFindings(ia, indexed);
+            // What "verified" covers: the layers that could be hashed, not those missing or unreadable.
+            QSet<int> members;
+            for (const Image &img : ia.images)
+                for (const ImageLayer &l : img.layers) {
+                    if (l.member >= 0)
+                        members.insert(l.member);
+                    else
+                        ++v.unread;
+                }
+            for (const int m : std::as_const(members)) {
+                const auto it = report.members.constFind(m);
+                if (it != report.members.cend() && it->error.isEmpty())
+                    ++v.hashed;
+                else
+                    ++v.unread;
+            }
+            return v;
+        },
+        [this](Verified v) { showVerified(v); },
+        [this](qint64 done, qint64 total) { showProgress(tr("Verifying digests: %p%"), done, total); });
+}
+
+void MainWindow::showVerified(const Verified &v)
+{
+    hideProgress();
+    if (v.cancelled) {
+        m_verifiedPath.clear(); // try again next time
+        statusBar()->showMessage(tr("Verification cancelled."));
+        return;
+    }
+    m_findings += v.findings;
+    sortFindings(m_findings);
+    m_findingsPage->model()->setFindings(m_findings);
+    m_header->setArchive(m_archive, m_findings); // its counts include what hashing found
+    showVerdicts();
+    if (!v.findings.isEmpty())
+        statusBar()->showMessage(tr("Verified: %n layer problem(s) found.", nullptr, int(v.findings.size())));
+    else if (v.unread > 0)
+        statusBar()->showMessage(
+            tr("Digests: the %n layer file(s) that could be read match them; %1 could not be read (see Findings).",
+                nullptr, v.hashed)
+                .arg(v.unread));
+    else
+        statusBar()->showMessage(tr("Verified: every layer matches its digests."));
+    Q_EMIT verified();
+}
+
+void MainWindow::startIndexing(int image)
+{
+    *m_cancel = true; // the indexing and verification of what was shown before
+    m_cancel = std::make_shared<std::atomic<bool>>(false);
+    m_treeJob.cancel();
+    showProgress(tr("Indexing: %p%"), 0, 0);
+    statusBar()->showMessage(tr("Indexing the layers' files…"));
+    const ImageArchive ia = m_archive;
+    const auto cancel = m_cancel;
+    // Each layer shows its own figures as soon as it is read.
+    auto soFar = std::make_shared<IndexedSoFar>();
+    m_indexJob.start(
+        [ia, image, cancel, soFar](const Progress &job) {
+            Indexed result;
+            // The sizes are worked out while the layers are read (each layer merged as it arrives).
+            result.layers = indexImageLayers(
+                ia, image, {}, withCancel(job, cancel),
+                [soFar](int layer, const std::shared_ptr<const LayerIndex> &index) {
+                    QMutexLocker lock(&soFar->mutex);
+                    soFar->layers.append({ layer, index->fileCount, index->uncompressedSize });
+                },
+                &result.sizes);
+            if (result.layers.cancelled)
+                result.sizes = {}; // figures of a part of the layers would mislead
+            return result;
+        },
+        [this, soFar](Indexed indexed) {
+            showIndexedSoFar(*soFar);
+            showIndexed(indexed);
+        },
+        [this, soFar](qint64 done, qint64 total) {
+            showIndexedSoFar(*soFar);
+            showProgress(tr("Indexing: %p%"), done, total);
+        });
+}
+
+void MainWindow::showIndexedSoFar(IndexedSoFar &soFar)
+{
+    QMutexLocker lock(&soFar.mutex);
+    for (const auto &[layer, files, bytes] : std::as_const(soFar.layers))
+        m_layersPage->layersModel()->setLayerIndexed(layer, files, bytes);
+    soFar.layers.clear();
+}
+
+void MainWindow::showIndexed(const Indexed &indexed)
+{
+    hideProgress();
+    m_layers = indexed.layers;
+    if (m_layers.cancelled)
+        statusBar()->showMessage(tr("Indexing cancelled: the files of some layers are not shown."));
+    else
+        statusBar()->showMessage(m_layers.errors.isEmpty()
+                ? tr("All layers indexed.")
+                : tr("Indexed, with problems: %1").arg(m_layers.errors.constFirst()));
+    m_layersPage->layersModel()->setSizes(indexed.sizes);
+    if (!m_layers.cancelled)
+        m_composer->setBase(m_archive, m_image, m_layers.layers);
+    for (int c = 0; c < LayersModel::CreatedByColumn; ++c)
+        m_layersPage->layersView()->resizeColumnToContents(c);
+    if (m_layers.layers.isEmpty()) {
+        Q_EMIT layersIndexed();
+        if (!m_layers.cancelled)
+            startVerification();
+    } else {
+        showLayerTree();
+    }
+}
+
+void MainWindow::showLayerTree()
+{
+    const QModelIndex current = m_layersPage->layersView()->currentIndex();
+    const int top = int(m_layers.layers.size()) - 1;
+    const int layer = current.isValid() ? current.row() : top;
+    if (m_indexJob.isRunning() || layer < 0 || layer > top) {
+        m_treeJob.cancel();
+        m_layersPage->filesModel()->setTree(nullptr, -1);
+        return;
+    }
+    // Building a tree of a million entries takes longer than a frame: off the UI thread. A tree
+    // asked for later replaces this one, which is dropped when done. One is built at a time (each
+    // can take hundreds of megabytes): clicking through the layers does not start a build per
+    // click, as those superseded while they wait are skipped.
+    const MergedTree::Layers layers = m_layers.layers;
+    m_treeJob.start(
+        [layers, layer](const Progress &job) -> std::shared_ptr<const MergedTree> {
+            static QMutex building;
+            QMutexLocker lock(&building);
+            if (job.cancelled())
+                return {};
+            return std::make_shared<const MergedTree>(MergedTree::build(layers, layer));
+        },
+        [this, layer](std::shared_ptr<const MergedTree> tree) {
+            m_layersPage->filesModel()->setTree(tree, layer, m_layersPage->layerOnly()->isChecked());
+            m_layersPage->filesView()->header()->resizeSection(FileTreeModel::NameColumn, 320);
+            Q_EMIT layersIndexed();
+            if (!m_layers.cancelled)
+                startVerification(); // once per archive, after the files are on screen
+        });
+    m_chain->setSelectedLayer(layer);
+}
+
+} // namespace lamina

@@ -2,13 +2,11 @@
 #include "compose/autosave.h"
 
 #include "compose/compositiondocument.h"
-#include "compose/compositionjson.h"
+#include "compose/compositionfiles.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
-#include <QJsonDocument>
-#include <QSaveFile>
 #include <QStandardPaths>
 
 namespace lamina {
@@ -44,12 +42,8 @@ void CompositionAutosave::saveNow()
         return;
     }
     QDir().mkpath(QFileInfo(path()).absolutePath());
-    // Host paths stay absolute: the copy is read back from where it is, not moved with a folder.
-    QSaveFile f(path());
-    if (!f.open(QIODevice::WriteOnly))
-        return; // nowhere to write: the window works on, as without autosave
-    f.write(QJsonDocument(compositionToJson(m_document->composition())).toJson());
-    m_wrote = f.commit();
+    QString error; // nowhere to write: the window works on, as without autosave
+    m_wrote = saveCompositionFile(m_document->composition(), path(), &error);
 }
 
 QDateTime CompositionAutosave::leftOver()

@@ -185,13 +185,7 @@ QToolBar *ComposerPanel::buildFileBar()
                 openSpecFile(file);
         });
     toolAction(bar, this, QStringLiteral("saveSpec"), tr("Save…"),
-        tr("Save the composition as JSON (lamina compose --spec)"), [this] {
-            const QString file = QFileDialog::getSaveFileName(
-                this, tr("Save the composition"), QStringLiteral("composition.json"), tr("Compositions (*.json)"));
-            QString error;
-            if (!file.isEmpty() && !saveSpec(file, &error))
-                QMessageBox::warning(this, tr("Save the composition"), error);
-        });
+        tr("Save the composition as JSON (lamina compose --spec)"), [this] { saveAs(); });
     toolAction(bar, this, QStringLiteral("showCommandLine"), tr("Command line"),
         tr("The lamina compose command that makes the same image"), [this] {
             QString why;
@@ -475,8 +469,11 @@ bool ComposerPanel::maybeSave()
         discard();
         return true;
     }
-    if (box.clickedButton() != save)
-        return false;
+    return box.clickedButton() == save && saveAs();
+}
+
+bool ComposerPanel::saveAs()
+{
     const QString file = QFileDialog::getSaveFileName(
         this, tr("Save the composition"), QStringLiteral("composition.json"), tr("Compositions (*.json)"));
     QString error;

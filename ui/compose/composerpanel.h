@@ -63,6 +63,8 @@ public:
     /// Before the composition would be lost (closing, opening another archive): when it has unsaved
     /// changes, asks Save / Discard / Cancel. True when the caller may go on.
     bool maybeSave();
+    /// Save…: asks for a file and saves the composition there; false when cancelled or it failed.
+    bool saveAs();
     /// Empties the composition (the base stays); nothing is left to save.
     void discard();
     /// What a run that ended without saving left (CompositionAutosave): asks whether to restore it.

@@ -16,17 +16,20 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSaveFile>
 #include <QVBoxLayout>
 
 namespace lamina {
 
 bool saveCompositionFile(const Composition &composition, const QString &file, QString *error)
 {
-    QFile f(file);
+    // Replaced whole or not at all: a failed save never leaves half of the user's file.
+    QSaveFile f(file);
     if (!f.open(QIODevice::WriteOnly)
         || f.write(QJsonDocument(compositionToJson(composition, QFileInfo(file).absolutePath()))
                        .toJson(QJsonDocument::Indented))
-            < 0) {
+            < 0
+        || !f.commit()) {
         *error = QStringLiteral("%1: %2").arg(file, f.errorString());
         return false;
     }

@@ -21,8 +21,10 @@
 #include "layersmodel.h"
 #include "loaderstrip.h"
 
+#include <QApplication>
 #include <QCheckBox>
 #include <QCloseEvent>
+#include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
@@ -44,6 +46,8 @@
 #include <QTextBrowser>
 #include <QTreeView>
 #include <QVBoxLayout>
+
+#include <cstdlib>
 
 namespace lamina {
 
@@ -73,14 +77,54 @@ MainWindow::MainWindow(QWidget *parent)
     layout->addWidget(m_pages, 1);
     setCentralWidget(central);
     buildStatusBar();
+    buildViewMenu();
     connectPages();
 
+    // View ▸ Reset Layout goes back to these.
+    m_defaultInspector = m_inspector->saveState();
+    for (QSplitter *splitter : findChildren<QSplitter *>())
+        if (!splitter->objectName().isEmpty())
+            m_defaultSplitters.insert(splitter->objectName(), splitter->saveState());
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     fitToScreen();
+    m_inspector->restoreState(settings.value(QStringLiteral("window/inspector")).toByteArray());
     for (QSplitter *splitter : findChildren<QSplitter *>())
         if (!splitter->objectName().isEmpty())
             splitter->restoreState(settings.value(QStringLiteral("window/") + splitter->objectName()).toByteArray());
+}
+
+int MainWindow::fittedFindingsHeight() const
+{
+    // The dock's own title bar comes on top of what its content needs.
+    return m_findingsPage->fittedHeight() + m_findingsDock->sizeHint().height() - m_findingsPage->sizeHint().height();
+}
+
+void MainWindow::saveLayout()
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/inspector"), m_inspector->saveState());
+    if (!m_findingsPage->folded() && std::abs(m_findingsDock->height() - m_findingsSetHeight) > 4)
+        m_findingsHeight = m_findingsDock->height();
+    if (m_findingsHeight > 0)
+        settings.setValue(QStringLiteral("findings/height"), m_findingsHeight);
+    for (QSplitter *splitter : findChildren<QSplitter *>())
+        if (!splitter->objectName().isEmpty())
+            settings.setValue(QStringLiteral("window/") + splitter->objectName(), splitter->saveState());
+}
+
+void MainWindow::resetLayout()
+{
+    m_inspector->restoreState(m_defaultInspector);
+    for (QSplitter *splitter : findChildren<QSplitter *>())
+        if (m_defaultSplitters.contains(splitter->objectName()))
+            splitter->restoreState(m_defaultSplitters.value(splitter->objectName()));
+    m_findingsHeight = 0;
+    QSettings().remove(QStringLiteral("findings/height"));
+    m_findingsPage->setFoldedByUser(false);
+    m_findingsSetHeight = fittedFindingsHeight();
+    m_inspector->resizeDocks({ m_findingsDock }, { m_findingsSetHeight }, Qt::Vertical);
 }
 
 void MainWindow::fitToScreen()
@@ -116,6 +160,21 @@ void MainWindow::buildMenus()
     file->addAction(tr("&Try Loaders…"), QKeySequence(Qt::CTRL | Qt::Key_L), this, &MainWindow::askAndTryLoaders);
     file->addSeparator();
     file->addAction(tr("&Close Window"), QKeySequence::Close, this, &QWidget::close);
+    file->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::closeAllWindows);
+
+    m_viewMenu = menuBar()->addMenu(tr("&View"));
+}
+
+void MainWindow::buildViewMenu()
+{
+    QAction *images = m_imagesDock->toggleViewAction();
+    images->setText(tr("&Images Pane"));
+    m_viewMenu->addAction(images);
+    QAction *findings = m_findingsDock->toggleViewAction();
+    findings->setText(tr("&Loaders and Findings Pane"));
+    m_viewMenu->addAction(findings);
+    m_viewMenu->addSeparator();
+    m_viewMenu->addAction(tr("&Reset Layout"), this, &MainWindow::resetLayout);
 }
 
 QWidget *MainWindow::buildInspector()
@@ -133,17 +192,35 @@ QWidget *MainWindow::buildInspector()
     m_tabs->insertTab(ConfigTab, m_configPage, tr("Config && history"));
     m_tabs->insertTab(ArchiveMapTab, m_archiveMap, tr("Archive map"));
 
-    auto *top = new QSplitter(Qt::Horizontal);
-    top->setObjectName(QStringLiteral("topSplit"));
-    top->addWidget(titledBox(tr("Images"), m_images));
-    top->addWidget(m_tabs);
-    top->setSizes({ 260, 1140 });
-    auto *vertical = new QSplitter(Qt::Vertical);
-    vertical->setObjectName(QStringLiteral("mainSplit"));
-    vertical->addWidget(top);
-    vertical->addWidget(m_findingsPage);
-    vertical->setSizes({ 580, 260 });
-    return vertical;
+    // A main window of its own, inside the Inspect page: its panes are docks (moved, closed,
+    // floated, remembered) that the Compose page, which needs the whole window, does not carry.
+    m_inspector = new QMainWindow;
+    m_inspector->setObjectName(QStringLiteral("inspector"));
+    m_inspector->setWindowFlags(Qt::Widget);
+    m_inspector->setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowNestedDocks);
+    m_inspector->setCentralWidget(m_tabs);
+    m_imagesDock = new QDockWidget(tr("Images"));
+    m_imagesDock->setObjectName(QStringLiteral("imagesDock"));
+    m_imagesDock->setWidget(m_images);
+    m_inspector->addDockWidget(Qt::LeftDockWidgetArea, m_imagesDock);
+    m_findingsDock = new QDockWidget(tr("Loaders and findings"));
+    m_findingsDock->setObjectName(QStringLiteral("findingsDock"));
+    m_findingsDock->setWidget(m_findingsPage);
+    m_inspector->addDockWidget(Qt::BottomDockWidgetArea, m_findingsDock);
+    m_inspector->resizeDocks({ m_imagesDock }, { 260 }, Qt::Horizontal);
+    m_findingsHeight = QSettings().value(QStringLiteral("findings/height"), 0).toInt();
+    connect(m_findingsPage, &FindingsPage::foldChanged, this, [this](bool folded) {
+        // Unfolded, the pane gets back the height the user gave it, or what fits the findings;
+        // folded, the tabs take it.
+        if (folded) {
+            if (std::abs(m_findingsDock->height() - m_findingsSetHeight) > 4)
+                m_findingsHeight = m_findingsDock->height(); // the user dragged it
+            return;
+        }
+        m_findingsSetHeight = m_findingsHeight > 0 ? m_findingsHeight : fittedFindingsHeight();
+        m_inspector->resizeDocks({ m_findingsDock }, { m_findingsSetHeight }, Qt::Vertical);
+    });
+    return m_inspector;
 }
 
 void MainWindow::buildStatusBar()
@@ -233,7 +310,7 @@ void MainWindow::connectTrial()
         m_findingsPage->strip()->clearObserved();
         showTried();
         m_findingsPage->clearSelection();
-        m_findingsPage->explanation()->setHtml(LoaderTrial::resultHtml(m_trial->result()));
+        m_findingsPage->explain(LoaderTrial::resultHtml(m_trial->result()));
         statusBar()->showMessage(LoaderTrial::resultStatus(m_trial->result()));
         Q_EMIT loadersTried();
     });
@@ -285,11 +362,7 @@ void MainWindow::closeEvent(QCloseEvent *event)
         event->ignore();
         return;
     }
-    QSettings settings;
-    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
-    for (QSplitter *splitter : findChildren<QSplitter *>())
-        if (!splitter->objectName().isEmpty())
-            settings.setValue(QStringLiteral("window/") + splitter->objectName(), splitter->saveState());
+    saveLayout();
     cancelWork();
     QMainWindow::closeEvent(event);
 }
@@ -451,11 +524,11 @@ void MainWindow::showOpened(const Opened &opened)
     const ImageArchive &ia = m_archive;
     setWindowTitle(QStringLiteral("%1 — Lamina").arg(QFileInfo(ia.path).fileName()));
     m_header->setArchive(ia, m_findings);
-    m_findingsPage->model()->setFindings(m_findings);
+    m_findingsPage->setFindings(m_findings);
     showVerdicts();
     m_findingsPage->view()->resizeColumnToContents(FindingsModel::SeverityColumn);
     m_findingsPage->view()->resizeColumnToContents(FindingsModel::CodeColumn);
-    m_findingsPage->explanation()->clear();
+    m_findingsPage->clearExplanation();
     m_images->setArchive(ia);
     m_archiveMap->setArchive(m_archive);
     statusBar()->showMessage(ia.ok() ? tr("Read %1").arg(ia.path) : tr("No image could be read from %1").arg(ia.path));
@@ -496,13 +569,13 @@ void MainWindow::selectImage(int image)
 void MainWindow::showFinding(int row)
 {
     if (row < 0 || row >= m_findings.size()) {
-        m_findingsPage->explanation()->clear();
+        m_findingsPage->clearExplanation();
         m_layersPage->layersModel()->setHighlighted({});
         m_chain->setHighlighted({}, {});
         return;
     }
     const Finding &f = m_findings.at(row);
-    m_findingsPage->explanation()->setHtml(FindingsPage::findingHtml(f));
+    m_findingsPage->explain(FindingsPage::findingHtml(f));
     if (f.image >= 0 && f.image != m_image)
         m_images->select(f.image);
     const QSet<int> layers(f.layers.begin(), f.layers.end());
@@ -535,8 +608,7 @@ void MainWindow::showLoaderRange(int range)
     m_findingsPage->model()->setMarked(v.because);
     // The details show the range, not a finding: a finding selected now shows itself again.
     m_findingsPage->clearSelection();
-    m_findingsPage->explanation()->setHtml(
-        FindingsPage::loaderRangeHtml(v, m_findings, m_trial->triedOn(m_archive.path)));
+    m_findingsPage->explain(FindingsPage::loaderRangeHtml(v, m_findings, m_trial->triedOn(m_archive.path)));
     for (int i = 0; i < m_findings.size(); ++i)
         if (m_findingsPage->model()->isMarked(i)) {
             m_findingsPage->scrollToFinding(i);

@@ -14,6 +14,7 @@
 #include <memory>
 
 class QCheckBox;
+class QDockWidget;
 class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
@@ -86,6 +87,8 @@ public:
     void extractTo(int node, const QString &dest);
     /// Stops what runs: indexing, verifying, trying the loaders, extracting.
     void cancelWork();
+    /// View ▸ Reset Layout: every pane and divider as in a first window.
+    void resetLayout();
 
 Q_SIGNALS:
     void archiveLoaded(); ///< metadata and findings are shown
@@ -109,7 +112,10 @@ private:
         QList<Finding> findings;
     };
     void fitToScreen();
+    void saveLayout();
+    int fittedFindingsHeight() const;
     void buildMenus();
+    void buildViewMenu();
     QWidget *buildInspector();
     void buildStatusBar();
     void connectPages();
@@ -156,10 +162,18 @@ private:
     LoaderTrial *m_trial = nullptr;
     QString m_verifiedPath; ///< verification runs once per opened archive
     QMenu *m_recentMenu = nullptr;
+    QMenu *m_viewMenu = nullptr;
 
     ArchiveHeader *m_header = nullptr;
     ImageList *m_images = nullptr;
     QTabWidget *m_tabs = nullptr;
+    QMainWindow *m_inspector = nullptr;
+    QDockWidget *m_imagesDock = nullptr;
+    QDockWidget *m_findingsDock = nullptr;
+    int m_findingsHeight = 0; ///< the findings pane's height the user chose; 0: fit the findings
+    int m_findingsSetHeight = 0; ///< the height last given to it
+    QByteArray m_defaultInspector;
+    QHash<QString, QByteArray> m_defaultSplitters;
     QTabWidget *m_pages = nullptr;
     ComposerPanel *m_composer = nullptr;
     int m_requestedImage = -1; ///< the image to select once the archive is open (a composition's base)

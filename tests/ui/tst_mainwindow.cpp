@@ -11,6 +11,7 @@
 #include "format/memberroles.h"
 #include "inspect/archivemapmodel.h"
 #include "inspect/archivemappage.h"
+#include "inspect/findingspage.h"
 #include "inspect/layerspage.h"
 #include "layers/extract.h"
 #include "layersmodel.h"
@@ -23,12 +24,15 @@
 #include <QApplication>
 #include <QDir>
 #include <QDirIterator>
+#include <QDockWidget>
 #include <QElapsedTimer>
 #include <QFont>
+#include <QHeaderView>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMainWindow>
 #include <QMimeData>
 #include <QPlainTextEdit>
 #include <QProgressBar>
@@ -46,6 +50,7 @@
 #include <QTextBrowser>
 #include <QThreadPool>
 #include <QTimer>
+#include <QToolButton>
 #include <QTreeView>
 #include <QTreeWidget>
 
@@ -81,6 +86,7 @@ private Q_SLOTS:
     void keyboardReachesTheFilter();
     void filterSaysWhenNothingMatches();
     void firstWindowFitsTheScreen();
+    void findingsPaneFoldsAndIsRemembered();
     void loaderStripShowsTheVerdicts();
     void triedLoadersShowBesideThePrediction();
     void hostileArchives_data();
@@ -371,6 +377,79 @@ void TestMainWindow::firstWindowFitsTheScreen()
                        .arg(room.width())
                        .arg(room.height())));
     QVERIFY(room.contains(w.geometry()));
+}
+
+// Issue 18 item 8: the findings take no room when there are none, fold on request (remembered),
+// unfold for what asks to explain something, and the panes' layout outlives the window.
+void TestMainWindow::findingsPaneFoldsAndIsRemembered()
+{
+    QSettings().clear();
+    const QString clean = test::corpus(QStringLiteral("dive__test-docker-image.tar"));
+    const QString nix = test::source(QStringLiteral("resources/samples/nix-buildimage-on-layered.tar.gz"));
+    auto *w = new MainWindow;
+    w->resize(1280, 720);
+    w->show();
+    QVERIFY(QTest::qWaitForWindowExposed(w));
+    auto *page = w->findChild<FindingsPage *>();
+    auto *dock = w->findChild<QDockWidget *>(QStringLiteral("findingsDock"));
+    auto *fold = w->findChild<QToolButton *>(QStringLiteral("findingsFold"));
+    auto *table = w->findChild<QTableView *>(QStringLiteral("findings"));
+    auto *tabs = w->findChild<QMainWindow *>(QStringLiteral("inspector"))->centralWidget();
+    QVERIFY(page && dock && fold && table && tabs);
+
+    QVERIFY(openAndWait(*w, clean));
+    QVERIFY(w->findings().isEmpty());
+    QTRY_VERIFY(page->folded());
+    QCOMPARE(fold->text(), QStringLiteral("No findings"));
+    QVERIFY(!table->isVisible());
+    // The strip and one line: the tabs get the height back.
+    QTRY_VERIFY2(dock->height() < 110, qPrintable(QString::number(dock->height())));
+    QVERIFY(tabs->height() > w->height() / 2);
+
+    QVERIFY(openAndWait(*w, nix));
+    QCOMPARE(w->findings().size(), 2);
+    QTRY_VERIFY(!page->folded());
+    QVERIFY(table->isVisible());
+    QCOMPARE(fold->text(), QStringLiteral("Findings: 1 error(s), 1 warning(s)"));
+    // Room for the two findings, and still most of the window for the tabs.
+    QTRY_VERIFY(table->viewport()->height() >= 2 * table->verticalHeader()->defaultSectionSize());
+    QVERIFY(tabs->height() > w->height() / 2);
+
+    // Folded by a click: remembered; an explanation asked for unfolds it for this archive.
+    QTest::mouseClick(fold, Qt::LeftButton);
+    QVERIFY(page->folded());
+    QTRY_VERIFY(dock->height() < 110);
+    QCOMPARE(QSettings().value(QStringLiteral("findings/folded")).toBool(), true);
+    w->selectFinding(0);
+    QVERIFY(!page->folded());
+    QVERIFY(!page->explanation()->toPlainText().isEmpty());
+    QVERIFY(openAndWait(*w, nix));
+    QVERIFY(page->folded());
+
+    // The images pane closed from the View menu stays closed in the next window.
+    auto *imagesDock = w->findChild<QDockWidget *>(QStringLiteral("imagesDock"));
+    QAction *imagesAction = nullptr;
+    for (QAction *a : w->findChildren<QAction *>())
+        if (a->text() == u"&Images Pane")
+            imagesAction = a;
+    QVERIFY(imagesAction && imagesAction->isChecked());
+    imagesAction->trigger();
+    QVERIFY(!imagesDock->isVisible());
+    w->close();
+    delete w;
+
+    MainWindow again;
+    again.resize(1280, 720);
+    again.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&again));
+    QVERIFY(!again.findChild<QDockWidget *>(QStringLiteral("imagesDock"))->isVisible());
+    QVERIFY(openAndWait(again, nix));
+    QVERIFY(again.findChild<FindingsPage *>()->folded());
+    // View ▸ Reset Layout: every pane back, the findings unfolded.
+    again.resetLayout();
+    QVERIFY(again.findChild<QDockWidget *>(QStringLiteral("imagesDock"))->isVisible());
+    QVERIFY(!again.findChild<FindingsPage *>()->folded());
+    QCOMPARE(QSettings().value(QStringLiteral("findings/folded")).toBool(), false);
 }
 
 void TestMainWindow::unreadableArchiveShowsABanner()

@@ -6,11 +6,16 @@
 #include "loaderstrip.h"
 
 #include <QComboBox>
+#include <QHBoxLayout>
 #include <QHeaderView>
+#include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QTableView>
 #include <QTextBrowser>
+#include <QToolButton>
+
+#include <algorithm>
 
 namespace lamina {
 
@@ -29,7 +34,7 @@ FindingsPage::FindingsPage(QWidget *parent)
     m_view->verticalHeader()->hide();
     m_view->horizontalHeader()->setStretchLastSection(true);
     m_view->setWordWrap(false);
-    auto *severity = new QComboBox;
+    auto *severity = m_severity = new QComboBox;
     severity->addItems({ tr("All findings"), tr("Errors"), tr("Errors and warnings") });
     connect(severity, &QComboBox::currentIndexChanged, this, [this](int i) {
         m_proxy->setFilterRegularExpression(i == 0 ? QString()
@@ -45,25 +50,124 @@ FindingsPage::FindingsPage(QWidget *parent)
             selectFinding(url.path().toInt());
     });
     m_strip = new LoaderStrip;
+    m_fold = new QToolButton;
+    m_fold->setObjectName(QStringLiteral("findingsFold"));
+    m_fold->setAutoRaise(true);
+    m_fold->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    connect(m_fold, &QToolButton::clicked, this, [this] { setFoldedByUser(!folded()); });
+    auto *header = new QHBoxLayout;
+    header->setContentsMargins(0, 0, 0, 0);
+    header->addWidget(m_fold);
+    header->addStretch(1);
+    header->addWidget(severity);
     auto *split = new QSplitter(Qt::Horizontal);
     split->setObjectName(QStringLiteral("findingsSplit"));
-    split->addWidget(titledBox(tr("Findings"), m_view, severity));
+    split->addWidget(m_view);
     split->addWidget(titledBox(tr("Explanation"), m_explanation));
     split->setSizes({ 700, 600 });
+    m_body = split;
     // The verdicts above the findings they follow from.
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(2);
     layout->addWidget(m_strip);
+    layout->addLayout(header);
     layout->addWidget(split, 1);
+    m_userFolded = QSettings().value(QStringLiteral("findings/folded"), false).toBool();
+    applyFold();
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex &index) {
         Q_EMIT findingSelected(index.isValid() ? m_proxy->mapToSource(index).row() : -1);
     });
 }
 
-void FindingsPage::setFindings(const QList<Finding> &findings)
+void FindingsPage::setFindings(const QList<Finding> &findings, bool more)
 {
     m_model->setFindings(findings);
+    m_revealed = more && m_revealed;
+    applyFold();
+}
+
+bool FindingsPage::folded() const
+{
+    return m_body->isHidden();
+}
+
+void FindingsPage::setFoldedByUser(bool folded)
+{
+    m_userFolded = folded;
+    m_revealed = !folded;
+    QSettings().setValue(QStringLiteral("findings/folded"), folded);
+    applyFold();
+}
+
+void FindingsPage::explain(const QString &html)
+{
+    m_explanation->setHtml(html);
+    if (!m_revealed) {
+        m_revealed = true;
+        applyFold();
+    }
+}
+
+void FindingsPage::clearExplanation()
+{
+    m_explanation->clear();
+}
+
+int FindingsPage::fittedHeight() const
+{
+    // Room for the findings there are (three rows at least, eight at most): the tabs keep the rest.
+    const int rows = std::clamp(m_model->rowCount(), 3, 8);
+    const int table = m_view->horizontalHeader()->sizeHint().height()
+        + rows * m_view->verticalHeader()->defaultSectionSize() + 2 * m_view->frameWidth() + 4;
+    const int header = std::max(m_fold->sizeHint().height(), m_severity->sizeHint().height());
+    return m_strip->heightForWidth(std::max(width(), 600)) + header + table + 2 * layout()->spacing();
+}
+
+void FindingsPage::fitFolded()
+{
+    // The strip wraps: its height follows the width.
+    const int width = this->width();
+    setMaximumHeight(!folded()              ? QWIDGETSIZE_MAX
+            : layout()->hasHeightForWidth() ? layout()->totalHeightForWidth(width)
+                                            : layout()->totalSizeHint().height());
+}
+
+void FindingsPage::resizeEvent(QResizeEvent *event)
+{
+    QWidget::resizeEvent(event);
+    if (folded())
+        fitFolded();
+}
+
+void FindingsPage::applyFold()
+{
+    int errors = 0, warnings = 0;
+    const int all = m_model->rowCount();
+    for (int i = 0; i < all; ++i) {
+        const int severity = m_model->index(i, 0).data(FindingsModel::SeverityRole).toInt();
+        errors += severity == int(Severity::Error);
+        warnings += severity == int(Severity::Warning);
+    }
+    // Nothing to list: the pane is the verdict strip and this line, and gives its height to the tabs.
+    const bool fold = !m_revealed && (m_userFolded || all == 0);
+    const bool was = folded();
+    m_body->setHidden(fold);
+    m_severity->setHidden(fold); // it filters the table
+    QStringList counts;
+    if (errors)
+        counts << tr("%n error(s)", nullptr, errors);
+    if (warnings)
+        counts << tr("%n warning(s)", nullptr, warnings);
+    if (all > errors + warnings)
+        counts << tr("%n note(s)", nullptr, all - errors - warnings);
+    const QString summary = all == 0 ? tr("No findings") : tr("Findings: %1").arg(counts.join(QStringLiteral(", ")));
+    m_fold->setText(summary);
+    m_fold->setArrowType(fold ? Qt::RightArrow : Qt::DownArrow);
+    m_fold->setToolTip(fold ? tr("Show the findings and their explanation") : tr("Fold the findings away"));
+    fitFolded();
+    if (fold != was)
+        Q_EMIT foldChanged(fold);
 }
 
 void FindingsPage::selectFinding(int row)

@@ -7,9 +7,11 @@
 
 #include <QWidget>
 
+class QComboBox;
 class QSortFilterProxyModel;
 class QTableView;
 class QTextBrowser;
+class QToolButton;
 
 namespace lamina {
 
@@ -17,14 +19,27 @@ class FindingsModel;
 class LoaderStrip;
 
 /// The findings pane: the loader verdict strip above the findings (filtered by severity) and the
-/// explanation of the one selected, or of the loader range selected on the strip.
+/// explanation of the one selected, or of the loader range selected on the strip. The findings
+/// and explanation fold away to one summary line when there are none, or when the user folds
+/// them (remembered); whatever shows an explanation unfolds them again.
 class FindingsPage : public QWidget
 {
     Q_OBJECT
 public:
     explicit FindingsPage(QWidget *parent = nullptr);
 
-    void setFindings(const QList<Finding> &findings);
+    /// `more` for the same archive (verification adds findings): an explanation shown stays.
+    void setFindings(const QList<Finding> &findings, bool more = false);
+    /// Shows `html` in the explanation, unfolding the pane if it is folded.
+    void explain(const QString &html);
+    void clearExplanation();
+    /// Only the verdict strip and the summary line show.
+    bool folded() const;
+    /// What the summary line's button does; remembered for the next window.
+    void setFoldedByUser(bool folded);
+    QToolButton *foldButton() const { return m_fold; }
+    /// The height that shows the strip and the findings there are, up to eight.
+    int fittedHeight() const;
     /// Selects finding `row` (an index into the findings set), through the severity filter.
     void selectFinding(int row);
     void clearSelection();
@@ -44,6 +59,7 @@ public:
 Q_SIGNALS:
     /// The selected finding (an index into the findings set), -1 when none.
     void findingSelected(int row);
+    void foldChanged(bool folded);
 
 private:
     FindingsModel *m_model = nullptr;
@@ -51,6 +67,16 @@ private:
     QTableView *m_view = nullptr;
     QTextBrowser *m_explanation = nullptr;
     LoaderStrip *m_strip = nullptr;
+    QToolButton *m_fold = nullptr;
+    QComboBox *m_severity = nullptr;
+    QWidget *m_body = nullptr;
+    bool m_userFolded = false;
+    bool m_revealed = false; ///< an explanation was asked for since the findings were set
+    void applyFold();
+    void fitFolded();
+
+protected:
+    void resizeEvent(QResizeEvent *event) override;
 };
 
 } // namespace lamina

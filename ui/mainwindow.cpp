@@ -8,6 +8,8 @@
 #include "compose/composerpanel.h"
 #include "filetreemodel.h"
 #include "findingsmodel.h"
+#include "help/helpdialogs.h"
+#include "help/tour.h"
 #include "inspect/archiveheader.h"
 #include "inspect/archivemappage.h"
 #include "inspect/chainpage.h"
@@ -17,6 +19,7 @@
 #include "inspect/imagelist.h"
 #include "inspect/layerspage.h"
 #include "inspect/loadertrial.h"
+#include "inspect/welcomepage.h"
 #include "layers/extract.h"
 #include "layersmodel.h"
 #include "loaderstrip.h"
@@ -40,6 +43,7 @@
 #include <QSet>
 #include <QSettings>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
@@ -71,10 +75,15 @@ MainWindow::MainWindow(QWidget *parent)
     m_pages->insertTab(InspectPage, buildInspector(), tr("Inspect"));
     m_pages->insertTab(ComposePage, m_composer, tr("Compose"));
 
+    // Until an archive is shown: how to open one, the sample, the archives opened before.
+    m_welcome = new WelcomePage;
+    m_stack = new QStackedWidget;
+    m_stack->addWidget(m_welcome);
+    m_stack->addWidget(m_pages);
     auto *central = new QWidget;
     auto *layout = new QVBoxLayout(central);
     layout->addWidget(m_header);
-    layout->addWidget(m_pages, 1);
+    layout->addWidget(m_stack, 1);
     setCentralWidget(central);
     buildStatusBar();
     buildViewMenu();
@@ -160,9 +169,70 @@ void MainWindow::buildMenus()
     file->addAction(tr("&Try Loaders…"), QKeySequence(Qt::CTRL | Qt::Key_L), this, &MainWindow::askAndTryLoaders);
     file->addSeparator();
     file->addAction(tr("&Close Window"), QKeySequence::Close, this, &QWidget::close);
-    file->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::closeAllWindows);
+    file->addAction(tr("&Quit"), QKeySequence(Qt::CTRL | Qt::Key_Q), qApp, &QApplication::closeAllWindows);
 
     m_viewMenu = menuBar()->addMenu(tr("&View"));
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("How Images Are &Stored (a Tour)"), this, &MainWindow::startTour);
+    help->addAction(tr("Open the &Sample Archive"), this, &MainWindow::openSample);
+    help->addAction(tr("&Findings Catalogue"), QKeySequence::HelpContents, this, [this] { showCatalogue(this); });
+    help->addAction(tr("&Keyboard Shortcuts"), this, [this] { showShortcuts(this, menuBar()); });
+    help->addSeparator();
+    help->addAction(tr("&About Lamina"), this, [this] { showAbout(this); });
+}
+
+void MainWindow::openSample()
+{
+    QString error;
+    const QString path = sampleArchivePath(&error);
+    if (path.isEmpty())
+        QMessageBox::warning(this, tr("Open the Sample"), error);
+    else
+        openAsked(path);
+}
+
+void MainWindow::startTour()
+{
+    // The tour walks the sample: opened first unless it is what is shown.
+    QString error;
+    const QString sample = sampleArchivePath(&error);
+    if (sample.isEmpty()) {
+        QMessageBox::warning(this, tr("How Images Are Stored"), error);
+        return;
+    }
+    if (!m_tour) {
+        m_tour = new Tour;
+        m_tourDock = new QDockWidget(tr("How images are stored"));
+        m_tourDock->setObjectName(QStringLiteral("tourDock"));
+        m_tourDock->setWidget(m_tour);
+        m_inspector->addDockWidget(Qt::RightDockWidgetArea, m_tourDock);
+        m_viewMenu->insertAction(m_viewMenu->actions().value(2), m_tourDock->toggleViewAction());
+        connect(m_tour, &Tour::memberReached, this, [this](int member) {
+            showTab(ArchiveMapTab);
+            m_archiveMap->selectMember(member);
+        });
+        connect(m_tour, &Tour::viewsReached, this, [this] { showTab(ChainTab); });
+        connect(m_tour, &Tour::closeRequested, m_tourDock, &QWidget::hide);
+    }
+    auto begin = [this] {
+        m_tourDock->show();
+        m_tour->start(m_archive);
+    };
+    if (QFileInfo(m_archive.path) == QFileInfo(sample)) {
+        begin();
+        return;
+    }
+    auto *once = new QObject(this);
+    connect(this, &MainWindow::archiveLoaded, once, [once, begin] {
+        delete once;
+        begin();
+    });
+    connect(this, &MainWindow::openFailed, once, [once] { delete once; });
+    openAsked(sample);
+    if (m_openJob.isRunning())
+        return;
+    delete once; // the user kept the composition: nothing opens
 }
 
 void MainWindow::buildViewMenu()
@@ -261,6 +331,11 @@ void MainWindow::connectPages()
             openPath(path);
         });
     connect(m_images, &ImageList::imageSelected, this, &MainWindow::selectImage);
+    connect(m_welcome, &WelcomePage::openFileRequested, this, &MainWindow::chooseFile);
+    connect(m_welcome, &WelcomePage::openFolderRequested, this, &MainWindow::chooseFolder);
+    connect(m_welcome, &WelcomePage::sampleRequested, this, &MainWindow::openSample);
+    connect(m_welcome, &WelcomePage::tourRequested, this, &MainWindow::startTour);
+    connect(m_welcome, &WelcomePage::recentRequested, this, &MainWindow::openAsked);
     connect(m_layersPage->layersView()->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
         [this] { showLayerTree(); });
     connect(m_layersPage->layerOnly(), &QCheckBox::toggled, this, [this] { showLayerTree(); });
@@ -435,11 +510,8 @@ void MainWindow::openPath(const QString &path)
                 Q_EMIT openFailed(why);
                 return;
             }
-            QSettings settings;
-            QStringList recent = settings.value(QStringLiteral("recent")).toStringList();
-            recent.removeAll(QFileInfo(path).absoluteFilePath());
-            recent.prepend(QFileInfo(path).absoluteFilePath());
-            settings.setValue(QStringLiteral("recent"), recent.mid(0, 10));
+            rememberRecent(path, layoutName(opened.archive.layout));
+            m_welcome->refresh();
             showOpened(opened);
             Q_EMIT archiveLoaded();
         });
@@ -462,11 +534,13 @@ void MainWindow::fillRecentMenu()
 
 void MainWindow::showPage(Page page)
 {
+    m_stack->setCurrentWidget(m_pages);
     m_pages->setCurrentIndex(page);
 }
 
 void MainWindow::showTab(Tab tab)
 {
+    m_stack->setCurrentWidget(m_pages);
     m_pages->setCurrentIndex(InspectPage);
     m_tabs->setCurrentIndex(tab);
 }
@@ -490,17 +564,26 @@ void MainWindow::showTried()
 
 void MainWindow::chooseFile()
 {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open Image Archive"), {},
+    QSettings settings;
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open Image Archive"),
+        settings.value(QStringLiteral("open/folder")).toString(),
         tr("Image archives (*.tar *.tar.gz *.tgz *.tar.zst *.tar.xz *.tar.bz2);;All files (*)"));
-    if (!path.isEmpty())
-        openAsked(path);
+    if (path.isEmpty())
+        return;
+    settings.setValue(QStringLiteral("open/folder"), QFileInfo(path).absolutePath());
+    openAsked(path);
 }
 
 void MainWindow::chooseFolder()
 {
-    const QString path = QFileDialog::getExistingDirectory(this, tr("Open OCI Layout Folder"));
-    if (!path.isEmpty())
-        openAsked(path);
+    QSettings settings;
+    const QString path = QFileDialog::getExistingDirectory(
+        this, tr("Open OCI Layout Folder"), settings.value(QStringLiteral("open/folder")).toString());
+    if (path.isEmpty())
+        return;
+    // The folder it is in: the next archive is more likely a sibling than inside this layout.
+    settings.setValue(QStringLiteral("open/folder"), QFileInfo(path).absolutePath());
+    openAsked(path);
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent *event)
@@ -519,6 +602,9 @@ void MainWindow::dropEvent(QDropEvent *event)
 void MainWindow::showOpened(const Opened &opened)
 {
     m_archive = opened.archive;
+    m_stack->setCurrentWidget(m_pages);
+    if (m_tourDock)
+        m_tourDock->hide(); // it walks another archive's members; startTour() shows it again
     m_verifiedPath.clear();
     m_findings = opened.findings;
     const ImageArchive &ia = m_archive;

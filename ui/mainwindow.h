@@ -21,6 +21,7 @@ class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
 class QSortFilterProxyModel;
+class QStackedWidget;
 class QTabWidget;
 class QTableView;
 class QTemporaryDir;
@@ -43,6 +44,8 @@ class FileTreeModel;
 class FindingsModel;
 class LayersModel;
 class LoaderStrip;
+class Tour;
+class WelcomePage;
 struct IndexedSoFar;
 
 /// The inspector: the images of an archive; its legacy chain beside its manifest list (and OCI
@@ -123,6 +126,8 @@ private:
     void connectTrial();
     void startTrial(const std::function<bool(const QList<LoaderVerdict> &)> &start);
     void chooseFile();
+    void openSample();
+    void startTour();
     void chooseFolder();
     void showOpened(const Opened &opened);
     void selectImage(int image);
@@ -175,6 +180,10 @@ private:
     QByteArray m_defaultInspector;
     QHash<QString, QByteArray> m_defaultSplitters;
     QTabWidget *m_pages = nullptr;
+    QStackedWidget *m_stack = nullptr; ///< the welcome page, then the pages
+    WelcomePage *m_welcome = nullptr;
+    Tour *m_tour = nullptr;
+    QDockWidget *m_tourDock = nullptr;
     ComposerPanel *m_composer = nullptr;
     int m_requestedImage = -1; ///< the image to select once the archive is open (a composition's base)
     QString m_requestedPlatform; ///< or the image of this platform

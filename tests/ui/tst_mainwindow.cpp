@@ -9,10 +9,12 @@
 #include "filetreemodel.h"
 #include "findingsmodel.h"
 #include "format/memberroles.h"
+#include "help/tour.h"
 #include "inspect/archivemapmodel.h"
 #include "inspect/archivemappage.h"
 #include "inspect/findingspage.h"
 #include "inspect/layerspage.h"
+#include "inspect/welcomepage.h"
 #include "layers/extract.h"
 #include "layersmodel.h"
 #include "loaderstrip.h"
@@ -22,16 +24,19 @@
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
+#include <QDialog>
 #include <QDir>
 #include <QDirIterator>
 #include <QDockWidget>
 #include <QElapsedTimer>
+#include <QFileDialog>
 #include <QFont>
 #include <QHeaderView>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
 #include <QMainWindow>
 #include <QMimeData>
 #include <QPlainTextEdit>
@@ -87,6 +92,9 @@ private Q_SLOTS:
     void filterSaysWhenNothingMatches();
     void firstWindowFitsTheScreen();
     void findingsPaneFoldsAndIsRemembered();
+    void welcomePageOpensAndRemembers();
+    void tourWalksTheSample();
+    void helpMenuAndOpenDialog();
     void loaderStripShowsTheVerdicts();
     void triedLoadersShowBesideThePrediction();
     void hostileArchives_data();
@@ -450,6 +458,168 @@ void TestMainWindow::findingsPaneFoldsAndIsRemembered()
     QVERIFY(again.findChild<QDockWidget *>(QStringLiteral("imagesDock"))->isVisible());
     QVERIFY(!again.findChild<FindingsPage *>()->folded());
     QCOMPARE(QSettings().value(QStringLiteral("findings/folded")).toBool(), false);
+}
+
+static QAction *menuAction(QWidget *w, const QString &text)
+{
+    for (QAction *a : w->findChildren<QAction *>())
+        if (a->text() == text)
+            return a;
+    return nullptr;
+}
+
+// Issue 18 item 13: a window with nothing open says how to open something, opens the bundled
+// sample, and lists what was opened before with its layout and size.
+void TestMainWindow::welcomePageOpensAndRemembers()
+{
+    QSettings().clear();
+    {
+        MainWindow w;
+        w.resize(1280, 720);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        auto *welcome = w.findChild<WelcomePage *>();
+        QVERIFY(welcome && welcome->isVisible());
+        QVERIFY(!w.findChild<QTabWidget *>(QStringLiteral("pages"))->isVisible());
+        QCOMPARE(welcome->recent()->topLevelItemCount(), 1);
+        QCOMPARE(welcome->recent()->topLevelItem(0)->text(0), QStringLiteral("Nothing opened yet"));
+        QSignalSpy loaded(&w, &MainWindow::archiveLoaded);
+        QTest::mouseClick(w.findChild<QPushButton *>(QStringLiteral("welcomeSample")), Qt::LeftButton);
+        QVERIFY(loaded.wait(30000));
+        QVERIFY(!welcome->isVisible());
+        QCOMPARE(w.current().path, sampleArchivePath());
+        QCOMPARE(w.current().layout, Layout::DockerManifest);
+        QCOMPARE(w.findings().size(), 2); // the bundled bytes are the sample's
+        QCOMPARE(QFileInfo(sampleArchivePath()).size(),
+            QFileInfo(test::source(QStringLiteral("resources/samples/nix-buildimage-on-layered.tar.gz"))).size());
+    }
+    MainWindow w;
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    auto *recent = w.findChild<WelcomePage *>()->recent();
+    QVERIFY2(recent->topLevelItemCount() == 1,
+        qPrintable(QSettings().value(QStringLiteral("recent")).toStringList().join(u' ')));
+    QTreeWidgetItem *item = recent->topLevelItem(0);
+    QCOMPARE(item->text(0), QStringLiteral("nix-buildimage-on-layered.tar.gz"));
+    QCOMPARE(item->text(1), QStringLiteral("docker-manifest"));
+    QCOMPARE(item->text(2), QLocale().formattedDataSize(QFileInfo(sampleArchivePath()).size()));
+    // Chosen from the keyboard.
+    recent->setFocus();
+    recent->setCurrentItem(item);
+    QSignalSpy loaded(&w, &MainWindow::archiveLoaded);
+    QTest::keyClick(recent, Qt::Key_Return);
+    QVERIFY(loaded.wait(30000));
+    QCOMPARE(w.current().path, sampleArchivePath());
+}
+
+// Help ▸ How Images Are Stored: opens the sample and walks its members in stored order, each
+// selected in the archive map, then ends on the chain view.
+void TestMainWindow::tourWalksTheSample()
+{
+    MainWindow w;
+    w.resize(1280, 720);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QSignalSpy loaded(&w, &MainWindow::archiveLoaded);
+    menuAction(&w, QStringLiteral("How Images Are &Stored (a Tour)"))->trigger();
+    QVERIFY(loaded.wait(30000));
+    auto *tour = w.findChild<Tour *>();
+    QVERIFY(tour);
+    QTRY_VERIFY(tour->isVisible());
+    QCOMPARE(tour->step(), 0);
+    QVERIFY(tour->text()->toPlainText().contains(u"8 members"));
+    const QList<MemberRow> rows = memberRows(w.current());
+    QCOMPARE(tour->steps(), rows.size() + 2);
+    auto *tabs = w.findChild<QMainWindow *>(QStringLiteral("inspector"))->findChild<QTabWidget *>();
+    auto *map = w.findChild<ArchiveMapPage *>();
+    auto *next = w.findChild<QPushButton *>(QStringLiteral("tourNext"));
+    for (int i = 0; i < rows.size(); ++i) {
+        QTest::mouseClick(next, Qt::LeftButton);
+        QCOMPARE(tabs->currentIndex(), int(MainWindow::ArchiveMapTab));
+        QCOMPARE(map->selectedMember(), rows.at(i).member);
+        QVERIFY(tour->text()->toPlainText().contains(rows.at(i).path));
+        QVERIFY(tour->text()->toPlainText().contains(memberRoleName(rows.at(i).role)));
+    }
+    QTest::mouseClick(next, Qt::LeftButton);
+    QCOMPARE(tabs->currentIndex(), int(MainWindow::ChainTab));
+    QVERIFY(!next->isEnabled());
+    // Another archive: the tour, which walks the sample, goes away.
+    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
+    QVERIFY(!tour->isVisible());
+}
+
+void TestMainWindow::helpMenuAndOpenDialog()
+{
+    QSettings().clear();
+    MainWindow w;
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QAction *quit = menuAction(&w, QStringLiteral("&Quit"));
+    QVERIFY(quit);
+    QCOMPARE(quit->shortcut(), QKeySequence(Qt::CTRL | Qt::Key_Q));
+
+    menuAction(&w, QStringLiteral("&Findings Catalogue"))->trigger();
+    auto *catalogue = w.findChild<QDialog *>(QStringLiteral("catalogue"));
+    QVERIFY(catalogue && catalogue->isVisible());
+    const QString text = catalogue->findChild<QTextBrowser *>()->toPlainText();
+    for (const QString &code : findingCodes()) {
+        QVERIFY2(text.contains(code), qPrintable(code));
+        QVERIFY(text.contains(codeInfo(code).title));
+    }
+    catalogue->close();
+
+    menuAction(&w, QStringLiteral("&Keyboard Shortcuts"))->trigger();
+    auto *shortcuts = w.findChild<QDialog *>(QStringLiteral("shortcuts"));
+    QVERIFY(shortcuts);
+    const QString keys = shortcuts->findChild<QTextBrowser *>()->toPlainText();
+    QVERIFY2(
+        keys.contains(QKeySequence(QKeySequence::Open).toString(QKeySequence::NativeText) + u"\nFile ▸ Open Archive"),
+        qPrintable(keys));
+    QVERIFY(keys.contains(u"View ▸ Reset Layout") == false); // no shortcut: not listed
+    QVERIFY(keys.contains(u"Filter the files"));
+    shortcuts->close();
+
+    // The Open dialog starts where the last archive was chosen.
+    QTemporaryDir dir;
+    QString shownIn;
+    // Answers the dialog once it is up (it is modal: this runs from its event loop).
+    auto answer = [&](const QString &choose) {
+        auto *poll = new QTimer(&w);
+        poll->setInterval(20);
+        QObject::connect(poll, &QTimer::timeout, [&, poll, choose] {
+            QFileDialog *dialog = nullptr;
+            for (QWidget *top : QApplication::topLevelWidgets())
+                if (auto *d = qobject_cast<QFileDialog *>(top); d && d->isVisible())
+                    dialog = d;
+            if (!dialog) {
+                if (!shownIn.isEmpty()) // answered and gone
+                    poll->deleteLater();
+                return;
+            }
+            if (shownIn.isEmpty())
+                shownIn = dialog->directory().absolutePath();
+            if (choose.isEmpty()) {
+                dialog->reject();
+            } else {
+                // Typed, as a user would (selectFile() waits for the folder's listing).
+                if (auto *name = dialog->findChild<QLineEdit *>(QStringLiteral("fileNameEdit")))
+                    name->setText(choose);
+                QMetaObject::invokeMethod(dialog, &QDialog::accept);
+            }
+        });
+        poll->start();
+    };
+    const QString archive = dir.filePath(QStringLiteral("copy.tar"));
+    QVERIFY(QFile::copy(test::source(QStringLiteral("resources/samples/docker24-save.tar")), archive));
+    QSignalSpy loaded(&w, &MainWindow::archiveLoaded);
+    answer(archive);
+    menuAction(&w, QStringLiteral("&Open Archive…"))->trigger();
+    QVERIFY(loaded.wait(30000));
+    QCOMPARE(w.current().path, archive);
+    shownIn.clear();
+    answer({});
+    menuAction(&w, QStringLiteral("&Open Archive…"))->trigger();
+    QCOMPARE(shownIn, QFileInfo(dir.path()).absoluteFilePath());
 }
 
 void TestMainWindow::unreadableArchiveShowsABanner()

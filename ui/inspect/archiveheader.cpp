@@ -17,7 +17,8 @@ ArchiveHeader::ArchiveHeader(QWidget *parent)
     m_banner->setStyleSheet(
         QStringLiteral("QLabel { background: #fde2e1; color: #6b1410; border: 1px solid #e8a29e; padding: 6px; }"));
     m_banner->hide();
-    m_summary = new QLabel(tr("Open an image archive (File ▸ Open) or drop one here."));
+    m_summary = new QLabel; // the welcome page says how to open one
+    m_summary->hide();
     m_summary->setObjectName(QStringLiteral("summary"));
     m_summary->setWordWrap(true);
     m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -45,6 +46,7 @@ void ArchiveHeader::setArchive(const ImageArchive &ia, const QList<Finding> &fin
         errors += f.severity == Severity::Error ? 1 : 0;
         warnings += f.severity == Severity::Warning ? 1 : 0;
     }
+    m_summary->show();
     m_summary->setText(
         tr("<b>%1</b> — %2, layout <b>%3</b>, %n image(s); %4 error(s), %5 warning(s)", nullptr, int(ia.images.size()))
             .arg(QFileInfo(ia.path).fileName().toHtmlEscaped(), container, layoutName(ia.layout))

@@ -56,6 +56,23 @@ void ArchiveMapPage::setArchive(const ImageArchive &archive)
         ArchiveMapModel::RoleColumn, std::min(m_members->columnWidth(ArchiveMapModel::RoleColumn), 260));
 }
 
+void ArchiveMapPage::selectMember(int member)
+{
+    for (int row = 0; row < m_model->rowCount(); ++row)
+        if (m_model->rows().at(row).member == member) {
+            m_members->setCurrentIndex(m_model->index(row, 0));
+            m_members->scrollTo(m_model->index(row, 0));
+            return;
+        }
+}
+
+int ArchiveMapPage::selectedMember() const
+{
+    return m_members->currentIndex().isValid()
+        ? m_members->currentIndex().data(ArchiveMapModel::MemberIndexRole).toInt()
+        : -1;
+}
+
 void ArchiveMapPage::setMarked(const QStringList &paths)
 {
     m_model->setMarked(paths);

@@ -23,6 +23,9 @@ public:
 
     /// Shows the members of `archive` (kept: the page reads members from it).
     void setArchive(const ImageArchive &archive);
+    /// Selects member `member` (an index into the archive's members), and shows its content.
+    void selectMember(int member);
+    int selectedMember() const;
     /// Marks the members a finding concerns.
     void setMarked(const QStringList &paths);
     ArchiveMapModel *model() const { return m_model; }

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <QString>
+
+class QMenuBar;
+class QWidget;
+
+namespace lamina {
+
+/// Every finding Lamina can report, in catalogue order: title, code, explanation and what each
+/// loader does (the same words `lamina check` and the findings pane use).
+QString catalogueHtml();
+/// Every shortcut: the menus' (read from `menus`, so the list cannot drift) and the views' own keys.
+QString shortcutsHtml(const QMenuBar *menus);
+
+/// Help ▸ Findings Catalogue, Keyboard Shortcuts, About: non-modal windows of their own.
+void showCatalogue(QWidget *parent);
+void showShortcuts(QWidget *parent, const QMenuBar *menus);
+void showAbout(QWidget *parent);
+
+} // namespace lamina

@@ -49,8 +49,9 @@ ImageList::ImageList(QWidget *parent)
     headerItem()->setToolTip(NameColumn,
         tr("The image's name (its first tag, +N for the others), then a row per platform with the image ID: the "
            "first 12 hex digits of the sha256 digest of its config (Ctrl+C copies it whole)"));
-    headerItem()->setToolTip(
-        SizeColumn, tr("Bytes its layer files take in the archive (compressed as stored; shared layers counted)"));
+    headerItem()->setToolTip(SizeColumn,
+        tr("Bytes of the image's layer files as stored in the archive, compressed or not; a layer file "
+           "another image shares counts for both"));
     // Narrow beside the tabs: the name gives way, the size keeps its width. The ID goes under the
     // platform: beside it, one of the two would not fit in 260 pixels.
     header()->setStretchLastSection(false);

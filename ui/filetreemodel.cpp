@@ -272,6 +272,29 @@ QMimeData *FileTreeModel::mimeData(const QModelIndexList &indexes) const
 
 QVariant FileTreeModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
+    if (orientation == Qt::Horizontal && role == Qt::ToolTipRole) {
+        switch (section) {
+        case SizeColumn:
+            return m_layerOnly
+                ? tr("A file: its size in bytes. A folder: the regular files this layer itself stores under it, added "
+                     "up (hard links not counted again)")
+                : tr("A file: its size in bytes. A folder: the regular files under it in the tree shown (all layers up "
+                     "to the selected one, merged), added up (hard links not counted again)");
+        case ChangeColumn:
+            return m_firstNew >= 0
+                ? tr("What the composed layers did to the path, all together: A added, M modified, D deleted (struck "
+                     "out); blank: it comes from the base image")
+                : tr("What the selected layer did to the path: A added, M modified (it replaced a lower version), D "
+                     "deleted (struck out); blank: it comes from a lower layer, unchanged");
+        case ModeColumn:
+            return tr("Permission bits, in octal");
+        case OwnerColumn:
+            return tr("Numeric owner, uid:gid");
+        case LinkColumn:
+            return tr("A symbolic link's target, or the file a hard link shares its bytes with");
+        }
+        return {};
+    }
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (section) {

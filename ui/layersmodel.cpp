@@ -14,6 +14,7 @@ void LayersModel::setImage(const Image &image)
     beginResetModel();
     m_image = image;
     m_sizes = {};
+    m_sizesKnown = false;
     m_highlighted.clear();
     m_createdBy.clear();
     // Non-empty history entries map in order onto the layers (docs/formats.md §2.3).
@@ -23,13 +24,16 @@ void LayersModel::setImage(const Image &image)
                 m_createdBy << h.createdBy;
     }
     endResetModel();
+    Q_EMIT sizesChanged();
 }
 
 void LayersModel::setSizes(const ImageSizes &sizes)
 {
     m_sizes = sizes;
+    m_sizesKnown = true;
     if (rowCount() > 0)
         Q_EMIT dataChanged(index(0, StoredColumn), index(rowCount() - 1, CumulativeColumn));
+    Q_EMIT sizesChanged();
 }
 
 void LayersModel::setLayerIndexed(int layer, int fileCount, qint64 uncompressedSize)
@@ -139,6 +143,8 @@ QVariant LayersModel::data(const QModelIndex &index, int role) const
 
 QVariant LayersModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
+    if (orientation == Qt::Horizontal && role == Qt::ToolTipRole)
+        return headerToolTip(section);
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (section) {
@@ -164,6 +170,39 @@ QVariant LayersModel::headerData(int section, Qt::Orientation orientation, int r
         return tr("Legacy ID");
     case CreatedByColumn:
         return tr("Created by");
+    }
+    return {};
+}
+
+QString LayersModel::headerToolTip(int section)
+{
+    // What each figure counts, in the words of docs/layers.md ("Sizes").
+    switch (section) {
+    case IndexColumn:
+        return tr("The layer's position, 0 at the bottom (applied first)");
+    case DiffIdColumn:
+        return tr("sha256 of the layer's uncompressed tar stream, as the config's rootfs.diff_ids names it");
+    case DigestColumn:
+        return tr("sha256 of the layer file as stored (the blob), as a manifest names it");
+    case StoredColumn:
+        return tr("Bytes of the layer file as stored in the archive: the blob, compressed or not");
+    case FilesColumn:
+        return tr("The regular files in the layer (hard links not counted), and the bytes of its uncompressed tar "
+                  "stream (tar headers, padding and whiteouts included)");
+    case ContributionColumn:
+        return tr("File bytes this layer adds net to what the image shows: Image size here minus Image size at the "
+                  "layer below; negative when it deletes or shrinks more than it adds");
+    case CumulativeColumn:
+        return tr("Bytes of the regular files visible in the image's filesystem at this layer (layers 0 to this one "
+                  "merged; what later layers replace or delete counts until they do)");
+    case CompressionColumn:
+        return tr("How the layer file's bytes are really compressed (from their first bytes)");
+    case MediaTypeColumn:
+        return tr("The media type the manifest gives the layer");
+    case LegacyColumn:
+        return tr("The layer's legacy <id>/ folder (Docker's v1 layout)");
+    case CreatedByColumn:
+        return tr("The config's history line that made the layer");
     }
     return {};
 }

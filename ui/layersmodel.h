@@ -34,6 +34,10 @@ public:
     using QAbstractTableModel::QAbstractTableModel;
     void setImage(const Image &image);
     void setSizes(const ImageSizes &sizes);
+    /// The sizes given by setSizes(): empty until the layers are indexed.
+    const ImageSizes &sizes() const { return m_sizes; }
+    /// True once setSizes() gave this image's figures (setImage() forgets them).
+    bool sizesKnown() const { return m_sizesKnown; }
     /// One layer indexed: its own figures show at once, before the merge gives the rest.
     void setLayerIndexed(int layer, int fileCount, qint64 uncompressedSize);
     void setHighlighted(const QSet<int> &layers);
@@ -43,10 +47,17 @@ public:
     QVariant data(const QModelIndex &index, int role) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
 
+Q_SIGNALS:
+    /// The image's sizes were given, or forgotten for another image.
+    void sizesChanged();
+
 private:
+    static QString headerToolTip(int section);
+
     Image m_image;
     QStringList m_createdBy;
     ImageSizes m_sizes;
+    bool m_sizesKnown = false;
     QSet<int> m_highlighted;
 };
 

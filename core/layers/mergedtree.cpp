@@ -586,6 +586,27 @@ WastedSpace wastedSpace(const MergedTree &tree)
     return w;
 }
 
+QList<WastedPath> wastedByPath(const WastedSpace &wasted)
+{
+    QList<WastedPath> out;
+    QHash<QByteArray, qsizetype> at;
+    // Items come biggest first, so each path's layers do too.
+    for (const WastedSpace::Item &i : wasted.items) {
+        qsizetype &row = at[i.path];
+        if (row == 0) { // rows are stored plus one: 0 is "not seen yet"
+            out.append({ i.path, 0, {} });
+            row = out.size();
+        }
+        WastedPath &p = out[row - 1];
+        p.bytes = addSizes(p.bytes, i.size);
+        p.layers.append(i.layer);
+    }
+    std::sort(out.begin(), out.end(), [](const WastedPath &a, const WastedPath &b) {
+        return a.bytes != b.bytes ? a.bytes > b.bytes : a.path < b.path;
+    });
+    return out;
+}
+
 QList<MergedTree::ChangeRecord> netChanges(const MergedTree::Layers &layers, int from, int to)
 {
     QList<MergedTree::ChangeRecord> out;

@@ -208,6 +208,19 @@ struct WastedSpace
 };
 WastedSpace wastedSpace(const MergedTree &finalTree);
 
+/// The wasted copies of one path added up: what a user looking for the waste to remove wants,
+/// as dive's "inefficiencies" list. A path written in three layers and kept in the third wastes
+/// the first two copies.
+struct WastedPath
+{
+    QByteArray path;
+    qint64 bytes = 0; ///< its hidden copies' sizes added up
+    QList<int> layers; ///< the layers storing a hidden copy of it, biggest copy first
+};
+/// WastedSpace::items by path, biggest total first (then by path): the totals add up to
+/// `wastedBytes`.
+QList<WastedPath> wastedByPath(const WastedSpace &wasted);
+
 /// Net change from the tree at layer `from - 1` to the tree at `to` (dive#414): paths added,
 /// modified (provided by a layer in from..to) or removed. from = 0 compares with the empty tree.
 QList<MergedTree::ChangeRecord> netChanges(const MergedTree::Layers &layers, int from, int to);

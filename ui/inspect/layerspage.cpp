@@ -15,12 +15,15 @@
 #include <QGridLayout>
 #include <QHeaderView>
 #include <QLineEdit>
+#include <QLocale>
 #include <QPixmap>
 #include <QPlainTextEdit>
 #include <QRegularExpression>
 #include <QSortFilterProxyModel>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTreeView>
+#include <QTreeWidget>
 
 namespace lamina {
 
@@ -39,7 +42,21 @@ LayersPage::LayersPage(QWidget *parent)
     m_layersView->setAlternatingRowColors(true);
     m_layersView->setWordWrap(false);
     m_layersView->verticalHeader()->setDefaultSectionSize(m_layersView->fontMetrics().height() + 8);
-    addWidget(titledBox(tr("Layers, bottom (0) to top — select one to see the files at that layer"), m_layersView));
+    // The image's waste in one line over the table: the table keeps its height.
+    m_summary = new QLabel;
+    m_summary->setObjectName(QStringLiteral("sizeSummary"));
+    m_summary->setTextFormat(Qt::PlainText);
+    m_summary->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed); // a long line never widens the window
+    m_summary->setToolTip(
+        tr("Files in all layers: the bytes of the regular files every layer stores, each stored copy counted.\n"
+           "Visible: those the image's final filesystem shows.\n"
+           "Wasted: the rest, replaced or deleted by a later layer (each copy counted once, in the layer that "
+           "stores it).\n"
+           "Efficiency: visible ÷ all. The figures of `lamina inspect` (docs/layers.md).\n"
+           "The paths wasting the most are listed under “Wasted space”, beside the preview."));
+    connect(m_layersModel, &LayersModel::sizesChanged, this, &LayersPage::showSizes);
+    addWidget(titledBox(
+        tr("Layers, bottom (0) to top — select one to see the files at that layer"), m_layersView, m_summary));
     addWidget(buildFiles());
     setSizes({ 260, 440 });
 }
@@ -115,7 +132,28 @@ QWidget *LayersPage::buildFiles()
     auto *filesSplit = new QSplitter(Qt::Horizontal);
     filesSplit->setObjectName(QStringLiteral("filesSplit"));
     filesSplit->addWidget(titledBox(tr("Files"), m_filesView, filterRow));
-    filesSplit->addWidget(titledBox(tr("Preview"), previewBox));
+    m_wasted = new QTreeWidget;
+    m_wasted->setObjectName(QStringLiteral("wasted"));
+    // The path last: it takes the room left, the figures keep theirs.
+    m_wasted->setHeaderLabels({ tr("Wasted"), tr("In layers"), tr("Path") });
+    m_wasted->headerItem()->setToolTip(0, tr("Bytes of this path's copies that the final image cannot see"));
+    m_wasted->headerItem()->setToolTip(1, tr("The layers storing a hidden copy, biggest copy first"));
+    m_wasted->headerItem()->setToolTip(
+        2, tr("Select a path to see it in the files, in the layer of its biggest hidden copy"));
+    m_wasted->setRootIsDecorated(false);
+    m_wasted->setUniformRowHeights(true);
+    m_wasted->setAlternatingRowColors(true);
+    m_wasted->setTextElideMode(Qt::ElideMiddle);
+    connect(m_wasted, &QTreeWidget::currentItemChanged, this, &LayersPage::showWastedPath);
+    connect(m_wasted, &QTreeWidget::itemClicked, this, &LayersPage::showWastedPath);
+    // A path picked before its layer's tree was built is selected when the tree arrives.
+    connect(m_filesProxy, &QAbstractItemModel::modelReset, this, &LayersPage::selectPendingPath);
+    m_sideTabs = new QTabWidget;
+    m_sideTabs->setObjectName(QStringLiteral("sideTabs"));
+    m_sideTabs->setDocumentMode(true);
+    m_sideTabs->addTab(previewBox, tr("Preview"));
+    m_sideTabs->addTab(m_wasted, tr("Wasted space"));
+    filesSplit->addWidget(m_sideTabs);
     filesSplit->setSizes({ 700, 400 });
     return filesSplit;
 }
@@ -127,7 +165,115 @@ void LayersPage::setSource(const ImageArchive &archive, int image)
         m_filter->clear();
     m_archive = archive;
     m_image = image;
+    m_pendingPath.clear();
     clearPreview();
+}
+
+void LayersPage::showSizes()
+{
+    const QSignalBlocker blocker(m_wasted);
+    m_wasted->clear();
+    m_pendingPath.clear();
+    const QLocale locale;
+    const bool known = m_layersModel->sizesKnown();
+    const ImageSizes &sizes = m_layersModel->sizes();
+    QString problem;
+    if (!known)
+        problem = m_layersModel->rowCount() > 0 ? tr("Wasted space: known once the layers are indexed…") : QString();
+    else if (!sizes.error.isEmpty())
+        problem = tr("Wasted space not computed: %1").arg(sizes.error);
+    else if (sizes.layers.isEmpty() && m_layersModel->rowCount() > 0)
+        problem = tr("Wasted space not computed: the indexing was cancelled.");
+    m_sideTabs->setTabText(1, tr("Wasted space"));
+    if (!problem.isEmpty() || !known) {
+        m_summary->setText(problem);
+        return;
+    }
+    const WastedSpace &w = sizes.wasted;
+    m_summary->setText(
+        tr("Files in all layers %1 · visible %2 · wasted %3 · efficiency %4 %")
+            .arg(locale.formattedDataSize(w.totalFileBytes), locale.formattedDataSize(w.visibleFileBytes),
+                locale.formattedDataSize(w.wastedBytes), locale.toString(w.efficiency * 100.0, 'f', 1)));
+    const QList<WastedPath> paths = wastedByPath(w);
+    if (paths.isEmpty()) {
+        auto *none = new QTreeWidgetItem(m_wasted);
+        none->setText(0, tr("Nothing wasted: the image shows every file its layers store."));
+        none->setFirstColumnSpanned(true);
+        none->setDisabled(true);
+        return;
+    }
+    m_sideTabs->setTabText(1, tr("Wasted space (%1)").arg(locale.formattedDataSize(w.wastedBytes)));
+    qint64 rest = 0;
+    for (qsizetype i = 0; i < paths.size(); ++i) {
+        const WastedPath &p = paths.at(i);
+        if (i >= kMaxWastedRows) {
+            rest += p.bytes;
+            continue;
+        }
+        auto *item = new QTreeWidgetItem(m_wasted);
+        const QString path = u'/' + QString::fromUtf8(p.path);
+        QStringList layers;
+        for (const int l : p.layers)
+            layers << QString::number(l);
+        item->setText(0, locale.formattedDataSize(p.bytes));
+        item->setTextAlignment(0, Qt::AlignRight | Qt::AlignVCenter);
+        item->setText(1, layers.join(QStringLiteral(", ")));
+        item->setText(2, path);
+        item->setData(0, Qt::UserRole, p.path);
+        item->setData(0, Qt::UserRole + 1, p.layers.constFirst());
+        item->setData(0, Qt::UserRole + 2, p.bytes);
+        const QString tip = tr("%1: %n hidden cop(ies), %2 in all, stored in layer(s) %3; selecting it shows the "
+                               "biggest, in layer %4",
+            nullptr, int(p.layers.size()))
+                                .arg(path, locale.formattedDataSize(p.bytes), layers.join(QStringLiteral(", ")))
+                                .arg(p.layers.constFirst());
+        for (int c = 0; c < 3; ++c)
+            item->setToolTip(c, tip);
+    }
+    if (rest > 0) {
+        auto *more = new QTreeWidgetItem(m_wasted);
+        more->setText(0, locale.formattedDataSize(rest));
+        more->setTextAlignment(0, Qt::AlignRight | Qt::AlignVCenter);
+        more->setText(2, tr("… %n more path(s)", nullptr, int(paths.size() - kMaxWastedRows)));
+        more->setDisabled(true);
+    }
+    m_wasted->resizeColumnToContents(0);
+    m_wasted->resizeColumnToContents(1);
+}
+
+void LayersPage::showWastedPath(QTreeWidgetItem *item)
+{
+    if (!item || item->isDisabled())
+        return;
+    m_pendingPath = item->data(0, Qt::UserRole).toByteArray();
+    m_pendingLayer = item->data(0, Qt::UserRole + 1).toInt();
+    const MergedTree *tree = m_filesModel->tree();
+    if (m_layersView->currentIndex().row() == m_pendingLayer && tree && tree->topLayer() == m_pendingLayer)
+        selectPendingPath();
+    else
+        m_layersView->selectRow(m_pendingLayer); // its tree is built, then selectPendingPath()
+}
+
+void LayersPage::selectPendingPath()
+{
+    const MergedTree *tree = m_filesModel->tree();
+    if (m_pendingPath.isEmpty() || !tree || tree->topLayer() != m_pendingLayer)
+        return;
+    const QModelIndex source = m_filesModel->indexOfPath(m_pendingPath);
+    m_pendingPath.clear();
+    if (!source.isValid())
+        return;
+    QModelIndex at = m_filesProxy->mapFromSource(source);
+    if (!at.isValid() && !m_filter->text().isEmpty()) {
+        m_filter->clear(); // the filter hid it: the path asked for wins
+        at = m_filesProxy->mapFromSource(source);
+    }
+    if (!at.isValid())
+        return;
+    for (QModelIndex p = at.parent(); p.isValid(); p = p.parent())
+        m_filesView->expand(p);
+    m_filesView->setCurrentIndex(at);
+    m_filesView->scrollTo(at);
 }
 
 void LayersPage::applyFilter()

@@ -13,6 +13,9 @@ class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
 class QSortFilterProxyModel;
+class QTabWidget;
+class QTreeWidget;
+class QTreeWidgetItem;
 class QTableView;
 class QTreeView;
 
@@ -30,8 +33,9 @@ struct FilePreview
     qint64 bytesRead = 0; ///< of the file's content, at most kPreviewBytes
 };
 
-/// The layers and files page: the layers bottom to top, the files of the merged tree at the
-/// selected layer (filtered, sorted by size, dragged out, extracted), and the preview of one.
+/// The layers and files page: the image's wasted space in one line, the layers bottom to top, the
+/// files of the merged tree at the selected layer (filtered, sorted by size, dragged out,
+/// extracted), and beside them the preview of one or the paths wasting the most space.
 class LayersPage : public QSplitter
 {
     Q_OBJECT
@@ -59,6 +63,15 @@ public:
     FileExtraction *extraction() const { return m_extraction; }
     /// Extracts `node` of the files shown into `dest` in the background.
     void extractTo(int node, const QString &dest);
+    /// The line under the layers' title: all file bytes, visible, wasted, efficiency.
+    QLabel *summary() const { return m_summary; }
+    /// The paths whose bytes the final image cannot see, biggest first; each row holds the path
+    /// (Qt::UserRole, bytes as stored), the layer of its biggest hidden copy (+1) and its bytes (+2).
+    QTreeWidget *wastedList() const { return m_wasted; }
+    /// Preview and Wasted space, beside the files.
+    QTabWidget *sideTabs() const { return m_sideTabs; }
+    /// Most paths listed in wastedList(); the rest are summed up in a last row.
+    static constexpr int kMaxWastedRows = 1000;
 
 Q_SIGNALS:
     void previewShown(); ///< the preview of the selected file is on screen
@@ -70,6 +83,9 @@ private:
     void showPreview(const QModelIndex &proxyIndex);
     void showPreviewResult(const FilePreview &preview);
     void askAndExtract();
+    void showSizes();
+    void showWastedPath(QTreeWidgetItem *item);
+    void selectPendingPath();
 
     ImageArchive m_archive;
     int m_image = -1;
@@ -86,6 +102,12 @@ private:
     QLabel *m_noMatches = nullptr; ///< "no file matches" under the filter
     QPlainTextEdit *m_preview = nullptr;
     QLabel *m_imagePreview = nullptr;
+    QLabel *m_summary = nullptr;
+    QTreeWidget *m_wasted = nullptr;
+    QTabWidget *m_sideTabs = nullptr;
+    /// A wasted path picked, to select in the files once the tree of its layer is shown.
+    QByteArray m_pendingPath;
+    int m_pendingLayer = -1;
 };
 
 } // namespace lamina

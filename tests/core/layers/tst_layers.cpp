@@ -163,6 +163,11 @@ void TestLayers::rulesSizesAndWaste()
         if (i.path == "f1")
             f1 << QString::number(i.layer);
     QCOMPARE(f1, QStringList { QStringLiteral("0") });
+    // By path, the copies add up to what `inspect` calls wasted.
+    qint64 byPath = 0;
+    for (const WastedPath &p : wastedByPath(sizes.wasted))
+        byPath += p.bytes;
+    QCOMPARE(byPath, sizes.wasted.wastedBytes);
     for (int l = 0; l < 3; ++l)
         QCOMPARE(sizes.layers.at(l).storedSize, m_ia.archive->member(m_ia.images.at(0).layers.at(l).member).size);
 }

@@ -103,6 +103,28 @@ private Q_SLOTS:
         QCOMPARE(tree.layerIndex(layer).path(entry), QByteArray("etc/a"));
     }
 
+    void wastedCopiesAddUpByPath()
+    {
+        // /a written three times (kept the third time), /b deleted, /c kept: the waste to remove
+        // is /a's two lower copies and /b's one, whatever the order of the layers' copies.
+        const MergedTree::Layers layers = layersFromText({
+            QStringLiteral("d /x 0755\nf /x/a 0644 size=100\nf /b 0644 size=10\nf /c 0644 size=7"),
+            QStringLiteral("d /x 0755\nf /x/a 0644 size=200"),
+            QStringLiteral("d /x 0755\nf /x/a 0644 size=5\nw /b"),
+        });
+        const WastedSpace wasted = wastedSpace(MergedTree::build(layers, 2));
+        QCOMPARE(wasted.wastedBytes, 310);
+        const QList<WastedPath> paths = wastedByPath(wasted);
+        QCOMPARE(paths.size(), 2);
+        QCOMPARE(paths.at(0).path, QByteArray("x/a"));
+        QCOMPARE(paths.at(0).bytes, 300);
+        QCOMPARE(paths.at(0).layers, (QList<int> { 1, 0 })); // the biggest copy first
+        QCOMPARE(paths.at(1).path, QByteArray("b"));
+        QCOMPARE(paths.at(1).bytes, 10);
+        QCOMPARE(paths.at(1).layers, QList<int> { 0 });
+        QVERIFY(wastedByPath(wastedSpace(MergedTree::build(layers, 0))).isEmpty());
+    }
+
     void describedLayersAreWhatTheTextSays()
     {
         // The test helper itself: a line it cannot read gives no layer, and every kind of line

@@ -6,6 +6,7 @@
 #include "chainview.h"
 #include "format/inspectreport.h"
 #include "inspect/chainpage.h"
+#include "mainwindow.h"
 #include "testsupport.h"
 
 #include <QApplication>
@@ -18,6 +19,8 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QTabWidget>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QToolButton>
 #include <QToolTip>
@@ -40,6 +43,7 @@ private Q_SLOTS:
     void layoutFollowsTheWidth();
     void legendFoldsToOneLine();
     void keyboardMovesTheSelection();
+    void enterShowsTheLayersFiles();
     void nodesExplainAndCopyThemselves();
     void screenshots();
 
@@ -509,6 +513,32 @@ void TestChainView::keyboardMovesTheSelection()
     QCOMPARE(frame(), v->palette().color(QPalette::Highlight));
     v->clearFocus();
     QCOMPARE(frame(), v->palette().color(QPalette::Base));
+}
+
+void TestChainView::enterShowsTheLayersFiles()
+{
+    // In the window: Enter on a node (as a double click) opens the Layers tab on that layer.
+    MainWindow w;
+    w.show();
+    QSignalSpy loaded(&w, &MainWindow::archiveLoaded);
+    w.openPath(fixture(QStringLiteral("three-views.tar")));
+    QVERIFY(loaded.wait(30000));
+    w.showTab(MainWindow::ChainTab);
+    auto *chain = w.findChild<ChainView *>(QStringLiteral("chainView"));
+    auto *tabs = chain->parentWidget();
+    while (tabs && !qobject_cast<QTabWidget *>(tabs))
+        tabs = tabs->parentWidget();
+    QVERIFY(tabs);
+    auto *layers = w.findChild<QTableView *>(QStringLiteral("layers"));
+    const int node = nodeOf(*chain, ChainView::Node::Oci, 0);
+    QTest::mouseClick(chain, Qt::LeftButton, {}, chain->nodes().at(node).rect.center().toPoint());
+    QTRY_COMPARE(layers->currentIndex().row(), 0);
+    QCOMPARE(static_cast<QTabWidget *>(tabs)->currentIndex(), int(MainWindow::ChainTab)); // a click stays
+    QTest::keyClick(chain, Qt::Key_Up);
+    QTRY_COMPARE(layers->currentIndex().row(), 1);
+    QTest::keyClick(chain, Qt::Key_Return);
+    QCOMPARE(static_cast<QTabWidget *>(tabs)->currentIndex(), int(MainWindow::LayersTab));
+    QCOMPARE(layers->currentIndex().row(), 1);
 }
 
 void TestChainView::nodesExplainAndCopyThemselves()

@@ -14,14 +14,6 @@ using namespace chain;
 
 namespace {
 
-QString shortBlobPath(const QString &path)
-{
-    // blobs/sha256/<64 hex> → blobs/sha256/<8 hex>…: the file name, short enough for a node.
-    const qsizetype slash = path.lastIndexOf(u'/');
-    const QString name = path.mid(slash + 1);
-    return name.size() > 12 ? path.left(slash + 1) + name.left(8) + QStringLiteral("…") : path;
-}
-
 /// A node's tooltip: what it is, then one "label: full value" line for each value it has.
 QString toolTipText(const QString &heading, const QList<QPair<QString, QString>> &rows)
 {
@@ -461,7 +453,7 @@ QHash<int, int> ChainView::layoutOciColumn(const Image &img, qreal x3)
         b.path = blob;
         b.titleLead = d.digest.isEmpty() ? tr("#%1  blob (no digest)").arg(i) : tr("#%1  blob ").arg(i);
         b.title = b.titleLead + shortDigest(d.digest);
-        b.detail = b.missing ? tr("missing: %1").arg(shortBlobPath(blob)) : shortBlobPath(blob);
+        b.detail = b.missing ? tr("missing: %1").arg(blob) : blob; // elided in the middle when drawn
         if (d.size >= 0 && !b.missing)
             b.detailTail = QStringLiteral(" · ") + QLocale().formattedDataSize(d.size);
         b.toolTip = toolTipText(tr("Layer %1 as the OCI manifest lists it").arg(i),

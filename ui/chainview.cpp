@@ -20,6 +20,8 @@
 #include <QToolButton>
 #include <QToolTip>
 
+#include <utility>
+
 namespace lamina {
 
 using namespace chain;
@@ -32,6 +34,25 @@ QColor mix(const QColor &a, const QColor &b, qreal t)
 {
     return QColor::fromRgbF(float(a.redF() + (b.redF() - a.redF()) * t),
         float(a.greenF() + (b.greenF() - a.greenF()) * t), float(a.blueF() + (b.blueF() - a.blueF()) * t));
+}
+
+/// A path fitted to `width` by eliding its longest part (a digest) in the middle, so the rest of the
+/// path and both ends of the digest stay.
+QString elidePath(const QFontMetricsF &fm, const QString &path, qreal width)
+{
+    if (fm.horizontalAdvance(path) <= width)
+        return path;
+    QStringList parts = path.split(u'/');
+    qsizetype longest = 0;
+    for (qsizetype i = 1; i < parts.size(); ++i)
+        if (parts.at(i).size() > parts.at(longest).size())
+            longest = i;
+    const QString whole = std::exchange(parts[longest], QString());
+    const qreal room = width - fm.horizontalAdvance(parts.join(u'/'));
+    if (room < fm.horizontalAdvance(QStringLiteral("0000…0000")))
+        return fm.elidedText(path, Qt::ElideMiddle, width);
+    parts[longest] = fm.elidedText(whole, Qt::ElideMiddle, room);
+    return parts.join(u'/');
 }
 
 } // namespace
@@ -419,10 +440,21 @@ void ChainView::paintBoxes(QPainter &p, const Colours &c) const
         p.setFont(font());
         p.setPen(c.text);
         p.drawText(b.rect.adjusted(8, b.rect.height() / 2 - 2, -8, -4), Qt::AlignLeft | Qt::AlignVCenter,
-            p.fontMetrics().horizontalAdvance(b.detail + b.detailTail) <= textW
-                ? b.detail + b.detailTail
-                : p.fontMetrics().elidedText(b.detail, Qt::ElideMiddle, int(textW)));
+            detailShown(b, textW));
     }
+}
+
+QString ChainView::detailShown(const Node &b, qreal textW) const
+{
+    // A path elides in the middle, keeping its file name's ends; the size after it goes first
+    // when the two leave too little of the path.
+    const QFontMetricsF fm(font());
+    const qreal tailW = fm.horizontalAdvance(b.detailTail);
+    if (fm.horizontalAdvance(b.detail) + tailW <= textW)
+        return b.detail + b.detailTail;
+    if (textW - tailW >= 170)
+        return elidePath(fm, b.detail, textW - tailW) + b.detailTail;
+    return elidePath(fm, b.detail, textW);
 }
 
 void ChainView::paintTitle(QPainter &p, const Box &b, const QFont &bold, qreal textW) const

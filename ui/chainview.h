@@ -74,6 +74,8 @@ public:
     qreal legendHeight() const;
     const QList<Node> &nodes() const { return m_boxes; }
     bool isSelected(const Node &n) const;
+    /// A node's second line as drawn in `width`: a path keeps its ends, a digest in it elides in the middle.
+    QString detailShown(const Node &n, qreal width) const;
     /// The node the keyboard moves from (index into nodes()), -1 for none.
     int currentNode() const { return m_current; }
     /// The actions a node's context menu offers: copy each value it has, show its files.

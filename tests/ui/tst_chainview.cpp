@@ -226,10 +226,14 @@ void TestChainView::nodesSayWhichDigest()
     QCOMPARE(m.title.mid(m.title.indexOf(u"sha256:")), shortDigest(ia.images.at(0).layers.at(0).diffId));
     // The blob's file name where a file name belongs; its media type in the tooltip.
     const QString hex = ia.oci.manifests.at(0).layers.at(0).digest.mid(7);
-    QVERIFY2(o.detail.startsWith(QStringLiteral("blobs/sha256/") + hex.left(8) + u'…'), qPrintable(o.detail));
-    QVERIFY2(
-        QFontMetricsF(v.font()).horizontalAdvance(o.detail) <= o.rect.width() - 16, qPrintable(o.detail)); // not elided
-    QVERIFY2(!o.detail.contains(u"tar"), qPrintable(o.detail));
+    // At the narrowest: the directory whole, the name's both ends.
+    QCOMPARE(o.detail, QStringLiteral("blobs/sha256/") + hex);
+    QString shown = v.detailShown(o, o.rect.width() - 16);
+    QVERIFY2(shown.startsWith(QStringLiteral("blobs/sha256/") + hex.left(4)) && shown.contains(u'…')
+            && shown.endsWith(hex.right(4)),
+        qPrintable(shown));
+    QVERIFY2(QFontMetricsF(v.font()).horizontalAdvance(shown) <= o.rect.width() - 16, qPrintable(shown));
+    QVERIFY2(!shown.contains(u"tar"), qPrintable(shown));
     QVERIFY2(o.toolTip.contains(ia.oci.manifests.at(0).layers.at(0).mediaType), qPrintable(o.toolTip));
     QVERIFY2(o.toolTip.contains(QStringLiteral("blobs/sha256/") + hex), qPrintable(o.toolTip));
 
@@ -238,8 +242,9 @@ void TestChainView::nodesSayWhichDigest()
     QVERIFY(dive.ok());
     v.setImage(&dive, 0);
     const ChainView::Node &d = v.nodes().at(nodeOf(v, ChainView::Node::Oci, 0));
-    QVERIFY2(d.detail.startsWith(u"blobs/sha256/"), qPrintable(d.detail));
-    QVERIFY2(QFontMetricsF(v.font()).horizontalAdvance(d.detail) <= d.rect.width() - 16, qPrintable(d.detail));
+    shown = v.detailShown(d, d.rect.width() - 16);
+    QVERIFY2(shown.startsWith(u"blobs/sha256/"), qPrintable(shown));
+    QVERIFY2(QFontMetricsF(v.font()).horizontalAdvance(shown) <= d.rect.width() - 16, qPrintable(shown));
     QVERIFY2(d.toolTip.contains(u"application/vnd.oci.image.layer.v1.tar"), qPrintable(d.toolTip));
     // And the tooltip is what the node shows on hover.
     v.resize(v.sizeHint());
@@ -621,6 +626,14 @@ void TestChainView::nodesExplainAndCopyThemselves()
     QTest::keyClick(&v, Qt::Key_Right);
     QTest::keySequence(&v, QKeySequence::Copy);
     QCOMPARE(QGuiApplication::clipboard()->text(), ia.oci.manifests.at(img.ociManifest).layers.at(1).digest);
+    // The menu key opens the selected node's menu.
+    QContextMenuEvent key(QContextMenuEvent::Keyboard, QPoint(), v.mapToGlobal(QPoint()));
+    QApplication::sendEvent(&v, &key);
+    menu = v.findChildren<QMenu *>(QStringLiteral("chainNodeMenu")).constLast();
+    action(menu, QStringLiteral("Copy file path"))->trigger();
+    QCOMPARE(QGuiApplication::clipboard()->text(),
+        QStringLiteral("blobs/")
+            + QString(ia.oci.manifests.at(img.ociManifest).layers.at(1).digest).replace(u':', u'/'));
 }
 
 void TestChainView::screenshots()
@@ -645,6 +658,7 @@ void TestChainView::screenshots()
             ChainView v;
             if (dark)
                 v.setPalette(darkPalette());
+            v.setAvailableWidth(1000); // the chain tab of a 1280x720 window
             v.setImage(&ia, 0);
             v.setSelectedLayer(0);
             v.setHighlighted({ int(ia.images.at(0).layers.size()) - 1 }, {});

@@ -43,6 +43,8 @@ void ChainView::layout()
     m_missing.clear();
     m_notes.clear();
     m_noteRects.clear();
+    m_legendRects.clear();
+    m_legendToggle->hide(); // shown again with a legend to fold
     setAccessibleDescription(QString());
     if (!m_archive)
         return;
@@ -238,7 +240,6 @@ void ChainView::layoutHeader(qreal width)
     // The legend flows in rows across the whole width, after its toggle; folded, only the
     // entries that fit on the first row are drawn.
     m_legendTop = y + 6;
-    m_legendRects.clear();
     m_legendToggle->setVisible(!m_legend.isEmpty());
     const qreal rowH = std::max(kSwatchH, fm.height()) + 8;
     const QSize toggle(m_legendToggle->sizeHint().width(), int(rowH) - 2); // as tall as a row, not taller

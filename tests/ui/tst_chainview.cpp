@@ -452,6 +452,8 @@ void TestChainView::legendFoldsToOneLine()
     QVERIFY(v->legendShown());
     QCOMPARE(v->nodes().constFirst().rect.top(), shownTop);
     QCOMPARE(QSettings().value(QStringLiteral("chain/legendShown")).toBool(), true);
+    v->setImage(nullptr, -1); // nothing to explain: no toggle
+    QVERIFY(!toggle->isVisible());
 }
 
 void TestChainView::keyboardMovesTheSelection()
@@ -509,6 +511,9 @@ void TestChainView::keyboardMovesTheSelection()
     QCOMPARE(activated.last().at(0).toInt(), 13);
     QTest::keyClick(v, Qt::Key_Enter, Qt::KeypadModifier);
     QCOMPARE(activated.count(), 2);
+    QTest::mouseDClick(v, Qt::LeftButton, {}, v->nodes().at(chain.at(1)).rect.center().toPoint());
+    QCOMPARE(activated.count(), 3);
+    QCOMPARE(activated.last().at(0).toInt(), layerOf(chain.at(1)));
 
     // A frame shows while it has the focus, round what is visible.
     const auto frame = [&page] {

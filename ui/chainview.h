@@ -17,7 +17,9 @@ namespace lamina {
 /// manifest.json's layer list and the OCI index's manifest, top layer first, with a line joining
 /// the same layer in each. Views the archive lacks are not drawn; a line above says which are
 /// missing. A missing parent or layer is a red dashed node; a loop is drawn back to where it
-/// closes; lines that cross or end nowhere show disagreement at a glance.
+/// closes; lines that cross or end nowhere show disagreement at a glance. It is laid out to the
+/// width it is given, driven by arrows, Enter and Ctrl+C, and each node explains itself in a
+/// tooltip and offers its values to copy in a context menu.
 class ChainView : public QWidget
 {
     Q_OBJECT

@@ -6,6 +6,7 @@
 #include "format/inspectreport.h"
 
 #include <QLocale>
+#include <QToolButton>
 
 namespace lamina {
 
@@ -13,12 +14,19 @@ using namespace chain;
 
 namespace {
 
-QString shortBlobPath(const QString &path)
+/// A node's tooltip: what it is, then one "label: full value" line for each value it has.
+QString toolTipText(const QString &heading, const QList<QPair<QString, QString>> &rows)
 {
-    // blobs/sha256/<64 hex> → blobs/sha256/<8 hex>…: the file name, short enough for a node.
-    const qsizetype slash = path.lastIndexOf(u'/');
-    const QString name = path.mid(slash + 1);
-    return name.size() > 12 ? path.left(slash + 1) + name.left(8) + QStringLiteral("…") : path;
+    QStringList lines { heading };
+    for (const auto &[label, value] : rows)
+        if (!value.isEmpty())
+            lines << label + QStringLiteral(": ") + value;
+    return lines.join(u'\n');
+}
+
+QString sized(const QString &path, qint64 size)
+{
+    return size < 0 || path.isEmpty() ? path : QStringLiteral("%1 (%2)").arg(path, QLocale().formattedDataSize(size));
 }
 
 } // namespace
@@ -35,23 +43,26 @@ void ChainView::layout()
     m_missing.clear();
     m_notes.clear();
     m_noteRects.clear();
+    m_legendRects.clear();
+    m_legendToggle->hide(); // shown again with a legend to fold
     setAccessibleDescription(QString());
     if (!m_archive)
         return;
     const ImageArchive &ia = *m_archive;
     if (m_image < 0 || m_image >= ia.images.size()) {
         m_missing = tr("No image in this archive: none of its views describes one.");
-        layoutHeader(kHeaderMinW + 2 * kLeft);
-        m_size = QSize(int(kHeaderMinW + 2 * kLeft), int(m_top));
+        const qreal w = std::max(qreal(m_availableWidth), kHeaderMinW + 2 * kLeft);
+        layoutHeader(w);
+        m_size = QSize(int(w), int(m_top));
         resize(m_size.expandedTo(parentWidget() ? parentWidget()->size() : QSize()));
         return;
     }
     const Image &img = ia.images.at(m_image);
 
-    const qreal x = chooseColumns(img);
+    chooseColumns(img);
+    const qreal columnsW = placeColumns();
     fillLegend(img);
-    const qreal columnsW = m_columns.isEmpty() ? 0 : x - kColGap + kLeft;
-    const qreal w = std::max(columnsW, kHeaderMinW + 2 * kLeft);
+    const qreal w = std::max({ columnsW, qreal(m_availableWidth), kHeaderMinW + 2 * kLeft });
     layoutHeader(w);
 
     placeNodes(img);
@@ -62,24 +73,24 @@ void ChainView::layout()
     for (const Column &c : std::as_const(m_columns))
         if (!c.note.isEmpty())
             h = std::max(h, m_top + 100);
-    m_size = QSize(int(w) + 20, int(h) + 40);
+    m_size = QSize(int(w), int(h) + 40);
     QStringList description { tr("Views: %1").arg(columnTitles().join(QStringLiteral(", "))) };
     if (!m_missing.isEmpty())
         description << m_missing;
     setAccessibleDescription((description + m_notes).join(u'\n'));
     resize(m_size.expandedTo(parentWidget() ? parentWidget()->size() : QSize()));
+    if (m_current >= m_boxes.size())
+        m_current = -1;
 }
 
-qreal ChainView::chooseColumns(const Image &img)
+void ChainView::chooseColumns(const Image &img)
 {
     const ImageArchive &ia = *m_archive;
     // Only the views the archive has get a column, each under its own name; a view the archive
     // has that does not describe this image keeps its column, saying so.
     QStringList absent, notHere, describing;
-    qreal x = kLeft;
     const auto addColumn = [&](View v, const QString &title, const QString &note) {
-        m_columns.append({ v, x, title, note });
-        x += kBoxW + kColGap;
+        m_columns.append({ v, 0, title, note });
     };
     if (!ia.legacy.layers.isEmpty()) { // a `repositories` file alone (Docker 25) chains nothing
         const QString note = img.legacyTop.isEmpty() ? tr("No legacy chain reaches this image.") : QString();
@@ -135,7 +146,28 @@ qreal ChainView::chooseColumns(const Image &img)
                             describing.constLast());
         m_missing = line;
     }
-    return x;
+}
+
+qreal ChainView::placeColumns()
+{
+    // Nodes and gaps grow together with the room, from the narrowest readable layout to the
+    // widest useful one; beyond that the columns are centred rather than left at the left edge.
+    const qsizetype n = m_columns.size();
+    const auto total = [n](qreal box, qreal gap) { return qreal(n) * box + qreal(n - 1) * gap; };
+    const qreal least = total(kBoxMinW, kColGapMin), most = total(kBoxMaxW, kColGapMax);
+    const qreal room = m_availableWidth - 2 * kLeft;
+    const qreal t = n == 0 ? 0 : std::clamp((room - least) / (most - least), 0.0, 1.0);
+    m_boxW = std::floor(kBoxMinW + t * (kBoxMaxW - kBoxMinW));
+    m_colGap = std::floor(kColGapMin + t * (kColGapMax - kColGapMin));
+    if (n == 0)
+        return 0;
+    const qreal used = total(m_boxW, m_colGap);
+    qreal x = kLeft + std::floor(std::max(0.0, (room - used) / 2));
+    for (Column &c : m_columns) {
+        c.x = x;
+        x += m_boxW + m_colGap;
+    }
+    return used + 2 * kLeft;
 }
 
 void ChainView::fillLegend(const Image &img)
@@ -205,15 +237,25 @@ void ChainView::layoutHeader(qreal width)
         m_noteRects.append(QRectF(kLeft, y, textW, r.height()));
         y += r.height() + 4;
     }
+    // The legend flows in rows across the whole width, after its toggle; folded, only the
+    // entries that fit on the first row are drawn.
     m_legendTop = y + 6;
-    qreal lx = kLeft, ly = m_legendTop;
-    const qreal rowH = std::max(kSwatchH, fm.height()) + 6;
+    m_legendToggle->setVisible(!m_legend.isEmpty());
+    const qreal rowH = std::max(kSwatchH, fm.height()) + 8;
+    const QSize toggle(m_legendToggle->sizeHint().width(), int(rowH) - 2); // as tall as a row, not taller
+    m_legendToggle->setGeometry(QRect(QPoint(int(kLeft), int(m_legendTop) + 1), toggle));
+    const bool shown = legendShown();
+    const qreal indent = kLeft + toggle.width() + 12;
+    qreal lx = indent, ly = m_legendTop;
     for (const LegendItem &item : std::as_const(m_legend)) {
         const qreal itemW = kSwatchW + 6 + fm.horizontalAdvance(item.text) + 18;
-        if (lx > kLeft && lx + itemW > width - kLeft) {
-            lx = kLeft;
+        if (lx > indent && lx + itemW > width - kLeft) {
+            if (!shown)
+                break;
+            lx = indent;
             ly += rowH;
         }
+        m_legendRects.append(QRectF(lx, ly, itemW, rowH));
         lx += itemW;
     }
     y = m_legend.isEmpty() ? y : ly + rowH + 8;
@@ -240,12 +282,18 @@ qreal ChainView::layoutLegacyColumn(const Image &img, qreal x1, QHash<QString, i
         const LegacyLayer *l = ia.legacy.layer(id);
         Box b;
         b.kind = Box::Legacy;
-        b.rect = QRectF(x1, y, kBoxW, kBoxH);
-        b.id = id;
+        b.rect = QRectF(x1, y, m_boxW, kBoxH);
+        b.id = b.value = id;
         b.layer = layerOf.value(id, -1);
-        b.title = id.left(12);
-        if (l && l->layerMember >= 0)
-            b.title += QStringLiteral("  ·  ") + QLocale().formattedDataSize(ia.archive->member(l->layerMember).size);
+        const qint64 size = l && l->layerMember >= 0 ? ia.archive->member(l->layerMember).size : -1;
+        if (size >= 0)
+            b.titleTail = QStringLiteral("  ·  ") + QLocale().formattedDataSize(size);
+        b.title = id.left(12) + b.titleTail;
+        b.path = l && !l->layerPath.isEmpty() ? l->layerPath : id + QStringLiteral("/layer.tar");
+        if (b.layer >= 0) {
+            b.diffId = img.layers.at(b.layer).diffId;
+            b.digest = img.layers.at(b.layer).digest;
+        }
         b.missing = l && l->layerMember < 0; // no <id>/layer.tar, or one that resolves nowhere
         b.detail = b.missing
             ? tr("missing: %1").arg(l->layerPath.isEmpty() ? id + QStringLiteral("/layer.tar") : l->layerPath)
@@ -257,8 +305,10 @@ qreal ChainView::layoutLegacyColumn(const Image &img, qreal x1, QHash<QString, i
             b.fork = true;
             b.detail = tr("%1 · fork ×%2").arg(b.detail).arg(childCount.value(id));
         }
-        b.toolTip
-            = tr("Legacy layer directory %1\nparent: %2").arg(id, l && !l->parent.isEmpty() ? l->parent : tr("none"));
+        b.toolTip = toolTipText(tr("Legacy layer directory %1").arg(id),
+            { { tr("file"), sized(b.path, size) }, { tr("parent"), l && !l->parent.isEmpty() ? l->parent : tr("none") },
+                { tr("diff ID"), b.diffId }, { tr("blob digest"), b.digest },
+                { tr("image layer"), b.layer >= 0 ? QString::number(b.layer) : QString() } });
         if (b.missing)
             b.toolTip += u'\n'
                 + (l->layerError.isEmpty() ? tr("%1/layer.tar is not in the archive.").arg(id) : l->layerError);
@@ -274,9 +324,10 @@ qreal ChainView::layoutLegacyColumn(const Image &img, qreal x1, QHash<QString, i
         Box g;
         g.kind = Box::Ghost;
         g.missing = true;
-        g.rect = QRectF(x1, y, kBoxW, kBoxH);
-        g.id = chain.missingParent;
-        g.title = tr("missing %1").arg(chain.missingParent.left(12));
+        g.rect = QRectF(x1, y, m_boxW, kBoxH);
+        g.id = g.value = chain.missingParent;
+        g.titleLead = tr("missing ");
+        g.title = g.titleLead + chain.missingParent.left(12);
         g.detail = tr("names no layer directory");
         g.toolTip = chain.ids.isEmpty()
             ? tr("Missing: the tag names %1, but no such directory is in the archive.").arg(chain.missingParent)
@@ -308,15 +359,19 @@ QHash<int, int> ChainView::layoutManifestColumn(const Image &img, qreal x2)
         const ImageLayer &l = img.layers.at(i);
         Box b;
         b.kind = Box::Manifest;
-        b.rect = QRectF(x2, m_top + (n - 1 - i) * (kBoxH + kGap), kBoxW, kBoxH);
+        b.rect = QRectF(x2, m_top + (n - 1 - i) * (kBoxH + kGap), m_boxW, kBoxH);
         b.layer = i;
         b.missing = !l.error.isEmpty();
-        b.title = l.diffId.isEmpty() ? tr("#%1  no diff ID").arg(i)
-                                     : tr("#%1  diff ID %2").arg(i).arg(shortDigest(l.diffId));
+        b.diffId = b.value = l.diffId;
+        b.digest = l.digest;
+        b.path = l.path;
+        b.titleLead = l.diffId.isEmpty() ? tr("#%1  no diff ID").arg(i) : tr("#%1  diff ID ").arg(i);
+        b.title = b.titleLead + shortDigest(l.diffId);
         b.detail = l.error.isEmpty() ? l.path : tr("missing: %1").arg(l.path.isEmpty() ? tr("(empty path)") : l.path);
-        b.toolTip = tr("Layer %1 as manifest.json lists it\npath: %2\ndiff ID: %3")
-                        .arg(i)
-                        .arg(l.path, l.diffId.isEmpty() ? tr("none") : l.diffId);
+        b.toolTip = toolTipText(tr("Layer %1 as manifest.json lists it").arg(i),
+            { { tr("file"), sized(l.path, l.error.isEmpty() ? l.size : -1) },
+                { tr("diff ID"), l.diffId.isEmpty() ? tr("none") : l.diffId }, { tr("blob digest"), l.digest },
+                { tr("legacy ID"), l.legacyId } });
         if (!l.error.isEmpty())
             b.toolTip += u'\n' + l.error;
         b.concerned = m_highlightLayers.contains(i) || memberHighlighted(l.resolvedPath);
@@ -356,12 +411,17 @@ void ChainView::layoutOrphans(const Image &img, qreal x, const QHash<QString, in
             continue;
         Box b;
         b.kind = Box::Orphan;
-        b.rect = QRectF(x, oy, kBoxW, kBoxH);
-        b.id = l.id;
-        b.title = tr("orphan %1").arg(l.id.left(12));
+        b.rect = QRectF(x, oy, m_boxW, kBoxH);
+        b.id = b.value = l.id;
+        b.titleLead = tr("orphan ");
+        b.title = b.titleLead + l.id.left(12);
+        b.path = l.layerPath;
         b.detail = l.parent.isEmpty() ? tr("on no tagged chain")
                                       : tr("parent %1, on no tagged chain").arg(l.parent.left(12));
-        b.toolTip = tr("Legacy layer directory %1: no tag's chain reaches it and no image uses it.").arg(l.id);
+        b.toolTip
+            = toolTipText(tr("Legacy layer directory %1: no tag's chain reaches it and no image uses it.").arg(l.id),
+                { { tr("file"), sized(l.layerPath, l.layerMember >= 0 ? ia.archive->member(l.layerMember).size : -1) },
+                    { tr("parent"), l.parent.isEmpty() ? tr("none") : l.parent } });
         b.concerned = memberHighlighted(l.id + QStringLiteral("/json"));
         m_boxes.append(b);
         if (legacyBox.contains(l.parent))
@@ -386,16 +446,21 @@ QHash<int, int> ChainView::layoutOciColumn(const Image &img, qreal x3)
             : QStringLiteral("blobs/") + QString(d.digest).replace(u':', u'/');
         Box b;
         b.kind = Box::Oci;
-        b.rect = QRectF(x3, m_top + (k - 1 - i) * (kBoxH + kGap), kBoxW, kBoxH);
+        b.rect = QRectF(x3, m_top + (k - 1 - i) * (kBoxH + kGap), m_boxW, kBoxH);
         b.layer = i;
         b.missing = fromOci ? !img.layers.at(i).error.isEmpty() : ia.archive->find(blob) < 0;
-        b.title = tr("#%1  blob %2").arg(i).arg(d.digest.isEmpty() ? tr("(no digest)") : shortDigest(d.digest));
-        b.detail = b.missing ? tr("missing: %1").arg(shortBlobPath(blob)) : shortBlobPath(blob);
+        b.digest = b.value = d.digest;
+        b.diffId = i < img.layers.size() ? img.layers.at(i).diffId : QString();
+        b.path = blob;
+        b.titleLead = d.digest.isEmpty() ? tr("#%1  blob (no digest)").arg(i) : tr("#%1  blob ").arg(i);
+        b.title = b.titleLead + shortDigest(d.digest);
+        b.detail = b.missing ? tr("missing: %1").arg(blob) : blob; // elided in the middle when drawn
         if (d.size >= 0 && !b.missing)
-            b.detail += QStringLiteral(" · ") + QLocale().formattedDataSize(d.size);
-        b.toolTip = tr("Layer %1 as the OCI manifest lists it\nblob: %2\nmedia type: %3")
-                        .arg(i)
-                        .arg(blob, d.mediaType.isEmpty() ? tr("(none)") : d.mediaType);
+            b.detailTail = QStringLiteral(" · ") + QLocale().formattedDataSize(d.size);
+        b.toolTip = toolTipText(tr("Layer %1 as the OCI manifest lists it").arg(i),
+            { { tr("file"), sized(blob, b.missing ? -1 : d.size) }, { tr("blob digest"), d.digest },
+                { tr("diff ID"), b.diffId },
+                { tr("media type"), d.mediaType.isEmpty() ? tr("(none)") : d.mediaType } });
         if (fromOci && !img.layers.at(i).error.isEmpty())
             b.toolTip += u'\n' + img.layers.at(i).error;
         b.concerned = m_highlightLayers.contains(i) || memberHighlighted(blob);

@@ -4,12 +4,23 @@
 
 #include "format/inspectreport.h"
 
+#include <QAction>
+#include <QClipboard>
+#include <QContextMenuEvent>
+#include <QGuiApplication>
 #include <QHelpEvent>
+#include <QKeyEvent>
 #include <QLocale>
+#include <QMenu>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
+#include <QScrollArea>
+#include <QSettings>
+#include <QToolButton>
 #include <QToolTip>
+
+#include <utility>
 
 namespace lamina {
 
@@ -17,10 +28,31 @@ using namespace chain;
 
 namespace {
 
+const QString kLegendShownKey = QStringLiteral("chain/legendShown");
+
 QColor mix(const QColor &a, const QColor &b, qreal t)
 {
     return QColor::fromRgbF(float(a.redF() + (b.redF() - a.redF()) * t),
         float(a.greenF() + (b.greenF() - a.greenF()) * t), float(a.blueF() + (b.blueF() - a.blueF()) * t));
+}
+
+/// A path fitted to `width` by eliding its longest part (a digest) in the middle, so the rest of the
+/// path and both ends of the digest stay.
+QString elidePath(const QFontMetricsF &fm, const QString &path, qreal width)
+{
+    if (fm.horizontalAdvance(path) <= width)
+        return path;
+    QStringList parts = path.split(u'/');
+    qsizetype longest = 0;
+    for (qsizetype i = 1; i < parts.size(); ++i)
+        if (parts.at(i).size() > parts.at(longest).size())
+            longest = i;
+    const QString whole = std::exchange(parts[longest], QString());
+    const qreal room = width - fm.horizontalAdvance(parts.join(u'/'));
+    if (room < fm.horizontalAdvance(QStringLiteral("0000…0000")))
+        return fm.elidedText(path, Qt::ElideMiddle, width);
+    parts[longest] = fm.elidedText(whole, Qt::ElideMiddle, room);
+    return parts.join(u'/');
 }
 
 } // namespace
@@ -69,6 +101,52 @@ ChainView::ChainView(QWidget *parent)
     setObjectName(QStringLiteral("chainView"));
     setAccessibleName(tr("Chain ⇄ manifest"));
     setMouseTracking(false);
+    setFocusPolicy(Qt::StrongFocus); // arrows move the selection, Enter shows the layer's files
+    m_legendToggle = new QToolButton(this);
+    m_legendToggle->setObjectName(QStringLiteral("chainLegendToggle"));
+    m_legendToggle->setText(tr("Legend"));
+    m_legendToggle->setToolTip(tr("Show the whole legend, or fold it to one line"));
+    m_legendToggle->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_legendToggle->setAutoRaise(true);
+    m_legendToggle->setCheckable(true);
+    m_legendToggle->setChecked(QSettings().value(kLegendShownKey, true).toBool());
+    m_legendToggle->setArrowType(m_legendToggle->isChecked() ? Qt::DownArrow : Qt::RightArrow);
+    m_legendToggle->hide();
+    connect(m_legendToggle, &QToolButton::toggled, this, [this](bool shown) {
+        QSettings().setValue(kLegendShownKey, shown);
+        m_legendToggle->setArrowType(shown ? Qt::DownArrow : Qt::RightArrow);
+        layout();
+        update();
+    });
+}
+
+bool ChainView::legendShown() const
+{
+    return m_legendToggle->isChecked();
+}
+
+void ChainView::setLegendShown(bool shown)
+{
+    m_legendToggle->setChecked(shown);
+}
+
+int ChainView::legendEntriesDrawn() const
+{
+    return int(m_legendRects.size());
+}
+
+qreal ChainView::legendHeight() const
+{
+    return m_legendRects.isEmpty() ? 0 : m_legendRects.constLast().bottom() - m_legendTop;
+}
+
+void ChainView::setAvailableWidth(int width)
+{
+    if (width == m_availableWidth)
+        return;
+    m_availableWidth = width;
+    layout();
+    update();
 }
 
 void ChainView::setImage(const ImageArchive *archive, int image)
@@ -79,6 +157,7 @@ void ChainView::setImage(const ImageArchive *archive, int image)
     m_highlightMembers.clear();
     m_selectedLayer = -1;
     m_selectedId.clear();
+    m_current = -1;
     layout();
     updateGeometry();
     update();
@@ -96,6 +175,15 @@ void ChainView::setSelectedLayer(int layer)
 {
     m_selectedLayer = layer;
     m_selectedId.clear();
+    if (m_current >= 0 && m_boxes.at(m_current).layer != layer) {
+        // The keyboard follows a selection made elsewhere, in the column it was in if it can.
+        int follow = -1;
+        for (int i = 0; layer >= 0 && i < m_boxes.size(); ++i)
+            if (m_boxes.at(i).layer == layer
+                && (follow < 0 || m_boxes.at(i).rect.left() == m_boxes.at(m_current).rect.left()))
+                follow = i;
+        m_current = follow;
+    }
     update();
 }
 
@@ -179,6 +267,7 @@ void ChainView::paintEvent(QPaintEvent *)
     paintLinks(p, c); // under the boxes
     paintBoxes(p, c);
     paintCycle(p, c);
+    paintFocus(p, c);
 }
 
 void ChainView::paintNotes(QPainter &p, const Colours &c) const
@@ -267,22 +356,14 @@ void ChainView::drawSwatch(QPainter &p, const Colours &c, LegendItem::Shape shap
 
 void ChainView::paintLegend(QPainter &p, const Colours &c) const
 {
-    const QFontMetricsF fm(font());
-    const qreal rowH = std::max(kSwatchH, fm.height()) + 6;
-    const qreal width = std::max(qreal(m_size.width() - 20), kHeaderMinW + 2 * kLeft);
-    qreal lx = kLeft, ly = m_legendTop;
-    for (const LegendItem &item : std::as_const(m_legend)) {
-        const qreal itemW = kSwatchW + 6 + fm.horizontalAdvance(item.text) + 18;
-        if (lx > kLeft && lx + itemW > width - kLeft) {
-            lx = kLeft;
-            ly += rowH;
-        }
-        const QRectF sw(lx, ly + (rowH - kSwatchH) / 2, kSwatchW, kSwatchH);
-        drawSwatch(p, c, item.shape, sw);
+    for (int i = 0; i < m_legendRects.size(); ++i) {
+        const QRectF r = m_legendRects.at(i);
+        const QRectF sw(r.left(), r.top() + (r.height() - kSwatchH) / 2, kSwatchW, kSwatchH);
+        drawSwatch(p, c, m_legend.at(i).shape, sw);
         p.setFont(font());
         p.setPen(c.text);
-        p.drawText(QRectF(sw.right() + 6, ly, itemW, rowH), Qt::AlignLeft | Qt::AlignVCenter, item.text);
-        lx += itemW;
+        p.drawText(QRectF(sw.right() + 6, r.top(), r.width(), r.height()), Qt::AlignLeft | Qt::AlignVCenter,
+            m_legend.at(i).text);
     }
 }
 
@@ -292,14 +373,17 @@ void ChainView::paintColumns(QPainter &p, const Colours &c) const
     bold.setBold(true);
     p.setFont(bold);
     p.setPen(c.text);
-    for (const Column &col : std::as_const(m_columns))
-        p.drawText(QPointF(col.x, m_titleY), col.title);
+    for (const Column &col : std::as_const(m_columns)) {
+        // A title may be wider than its nodes, up to the next column or the edge.
+        const qreal room = (&col == &m_columns.constLast() ? width() - kLeft - col.x : m_boxW + m_colGap - 12);
+        p.drawText(QPointF(col.x, m_titleY), p.fontMetrics().elidedText(col.title, Qt::ElideRight, int(room)));
+    }
     p.setFont(font());
     for (const Column &col : std::as_const(m_columns)) {
         if (col.note.isEmpty())
             continue;
         p.setPen(col.view == View::Oci && m_archive->images.at(m_image).ociManifest < 0 ? c.missing : c.note);
-        p.drawText(QRectF(col.x, m_top, kBoxW, 200), Qt::TextWordWrap, col.note);
+        p.drawText(QRectF(col.x, m_top, m_boxW, 200), Qt::TextWordWrap, col.note);
     }
 }
 
@@ -317,7 +401,7 @@ void ChainView::paintLinks(QPainter &p, const Colours &c) const
         } else {
             const QPointF s(a.rect.right(), a.rect.center().y()), e(b.rect.left(), b.rect.center().y());
             path.moveTo(s);
-            path.cubicTo(QPointF(s.x() + kColGap / 2, s.y()), QPointF(e.x() - kColGap / 2, e.y()), e);
+            path.cubicTo(QPointF(s.x() + m_colGap / 2, s.y()), QPointF(e.x() - m_colGap / 2, e.y()), e);
         }
         const bool level = qAbs(a.rect.center().y() - b.rect.center().y()) < 1;
         const bool parent = a.kind == Box::Legacy && b.kind == Box::Legacy;
@@ -352,13 +436,44 @@ void ChainView::paintBoxes(QPainter &p, const Colours &c) const
         const qreal textW = b.rect.width() - 16 - (b.concerned ? 8 : 0);
         p.setPen(b.missing ? c.missing : c.text);
         p.setFont(bold);
-        p.drawText(b.rect.adjusted(8, 4, -8, -b.rect.height() / 2), Qt::AlignLeft | Qt::AlignVCenter,
-            QFontMetrics(bold).elidedText(b.title, Qt::ElideRight, int(textW)));
+        paintTitle(p, b, bold, textW);
         p.setFont(font());
         p.setPen(c.text);
         p.drawText(b.rect.adjusted(8, b.rect.height() / 2 - 2, -8, -4), Qt::AlignLeft | Qt::AlignVCenter,
-            p.fontMetrics().elidedText(b.detail, Qt::ElideMiddle, int(textW)));
+            detailShown(b, textW));
     }
+}
+
+QString ChainView::detailShown(const Node &b, qreal textW) const
+{
+    // A path elides in the middle, keeping its file name's ends; the size after it goes first
+    // when the two leave too little of the path.
+    const QFontMetricsF fm(font());
+    const qreal tailW = fm.horizontalAdvance(b.detailTail);
+    if (fm.horizontalAdvance(b.detail) + tailW <= textW)
+        return b.detail + b.detailTail;
+    if (textW - tailW >= 170)
+        return elidePath(fm, b.detail, textW - tailW) + b.detailTail;
+    return elidePath(fm, b.detail, textW);
+}
+
+void ChainView::paintTitle(QPainter &p, const Box &b, const QFont &bold, qreal textW) const
+{
+    // The full digest or ID when it fits; otherwise its hex, elided in the middle so both ends
+    // (what tells two layers apart) show. The tooltip has the whole value.
+    const QFontMetricsF fm(bold);
+    QString text = b.title;
+    if (!b.value.isEmpty()) {
+        const qreal room = textW - fm.horizontalAdvance(b.titleLead) - fm.horizontalAdvance(b.titleTail);
+        QString value = b.value;
+        if (fm.horizontalAdvance(value) > room) {
+            const qsizetype colon = value.indexOf(u':');
+            value = fm.elidedText(colon >= 0 ? value.mid(colon + 1) : value, Qt::ElideMiddle, room);
+        }
+        text = b.titleLead + value + b.titleTail;
+    }
+    p.drawText(b.rect.adjusted(8, 4, -8, -b.rect.height() / 2), Qt::AlignLeft | Qt::AlignVCenter,
+        fm.elidedText(text, Qt::ElideRight, textW));
 }
 
 void ChainView::paintCycle(QPainter &p, const Colours &c) const
@@ -382,17 +497,211 @@ void ChainView::paintCycle(QPainter &p, const Colours &c) const
     }
 }
 
+void ChainView::paintFocus(QPainter &p, const Colours &c) const
+{
+    if (!hasFocus())
+        return;
+    // A frame round what is visible of the view, and a dotted ring round the node the keys move.
+    const QRect visible = visibleRegion().isEmpty() ? rect() : visibleRegion().boundingRect();
+    p.setPen(QPen(c.selected, 2));
+    p.setBrush(Qt::NoBrush);
+    p.drawRect(QRectF(visible).adjusted(1, 1, -1, -1));
+    if (m_current >= 0) {
+        p.setPen(QPen(c.text, 1, Qt::DotLine));
+        p.drawRoundedRect(m_boxes.at(m_current).rect.adjusted(-8, -8, 8, 8), 9, 9);
+    }
+}
+
 void ChainView::mousePressEvent(QMouseEvent *event)
 {
     const int i = boxAt(event->position());
-    if (i < 0)
-        return;
-    const Box &b = m_boxes.at(i);
+    if (i >= 0)
+        setCurrent(i);
+}
+
+void ChainView::mouseDoubleClickEvent(QMouseEvent *event)
+{
+    const int i = boxAt(event->position());
+    if (i >= 0 && m_boxes.at(i).layer >= 0 && event->button() == Qt::LeftButton)
+        Q_EMIT activated(m_boxes.at(i).layer);
+}
+
+void ChainView::focusInEvent(QFocusEvent *event)
+{
+    QWidget::focusInEvent(event);
+    update();
+}
+
+void ChainView::focusOutEvent(QFocusEvent *event)
+{
+    QWidget::focusOutEvent(event);
+    update();
+}
+
+void ChainView::moveEvent(QMoveEvent *event)
+{
+    QWidget::moveEvent(event);
+    if (hasFocus())
+        update(); // scrolled: the focus frame follows what is visible
+}
+
+int ChainView::keyboardNode() const
+{
+    if (m_current >= 0)
+        return m_current;
+    for (int i = 0; i < m_boxes.size(); ++i)
+        if (isSelected(m_boxes.at(i)))
+            return i;
+    return -1;
+}
+
+QList<int> ChainView::columnNodes(int box) const
+{
+    // A column's nodes top to bottom (the legacy column's ghost and orphans included).
+    QList<int> out;
+    for (int i = 0; i < m_boxes.size(); ++i)
+        if (m_boxes.at(i).rect.left() == m_boxes.at(box).rect.left())
+            out << i;
+    std::sort(
+        out.begin(), out.end(), [this](int a, int b) { return m_boxes.at(a).rect.top() < m_boxes.at(b).rect.top(); });
+    return out;
+}
+
+int ChainView::besideInColumn(int box, int step) const
+{
+    // The same layer in the neighbouring view's column; a node of no layer (or one that column
+    // lacks) goes to the node level with it there.
+    const Box &from = m_boxes.at(box);
+    qsizetype col = -1;
+    for (qsizetype c = 0; c < m_columns.size(); ++c)
+        if (m_columns.at(c).x == from.rect.left())
+            col = c;
+    for (qsizetype c = col + step; col >= 0 && c >= 0 && c < m_columns.size(); c += step) {
+        int best = -1;
+        for (int i = 0; i < m_boxes.size(); ++i) {
+            const Box &b = m_boxes.at(i);
+            if (b.rect.left() != m_columns.at(c).x)
+                continue;
+            if (from.layer >= 0 && b.layer == from.layer)
+                return i;
+            if (best < 0 || qAbs(b.rect.top() - from.rect.top()) < qAbs(m_boxes.at(best).rect.top() - from.rect.top()))
+                best = i;
+        }
+        if (best >= 0)
+            return best;
+    }
+    return -1;
+}
+
+void ChainView::setCurrent(int box)
+{
+    m_current = box;
+    const Box &b = m_boxes.at(box);
     m_selectedLayer = b.layer;
     m_selectedId = b.layer >= 0 ? QString() : b.id;
+    for (QWidget *w = parentWidget(); w; w = w->parentWidget())
+        if (auto *area = qobject_cast<QScrollArea *>(w)) {
+            // Near the top, the whole top: the column titles and legend say what the node is.
+            const bool top = b.rect.bottom() + 12 < area->viewport()->height();
+            area->ensureVisible(int(b.rect.center().x()), top ? 0 : int(b.rect.center().y()),
+                int(b.rect.width() / 2) + 12, top ? 0 : int(b.rect.height() / 2) + 12);
+            break;
+        }
     update();
     if (b.layer >= 0)
         Q_EMIT layerClicked(b.layer);
+}
+
+void ChainView::keyPressEvent(QKeyEvent *event)
+{
+    const int from = keyboardNode();
+    if (event->matches(QKeySequence::Copy)) {
+        if (from >= 0)
+            copyValue(m_boxes.at(from).value);
+        event->accept();
+        return;
+    }
+    const int key = event->key();
+    if (m_boxes.isEmpty()
+        || !QList<int> { Qt::Key_Up, Qt::Key_Down, Qt::Key_Left, Qt::Key_Right, Qt::Key_Home, Qt::Key_End,
+            Qt::Key_Return, Qt::Key_Enter }
+                .contains(key)) {
+        QWidget::keyPressEvent(event);
+        return;
+    }
+    event->accept();
+    if (from < 0) { // the first key lands on the top of the first column
+        setCurrent(columnNodes(0).constFirst());
+        return;
+    }
+    if (key == Qt::Key_Return || key == Qt::Key_Enter) {
+        if (m_boxes.at(from).layer >= 0)
+            Q_EMIT activated(m_boxes.at(from).layer);
+        return;
+    }
+    const QList<int> column = columnNodes(from);
+    const qsizetype at = column.indexOf(from);
+    int to = -1;
+    if (key == Qt::Key_Up && at > 0)
+        to = column.at(at - 1);
+    else if (key == Qt::Key_Down && at + 1 < column.size())
+        to = column.at(at + 1);
+    else if (key == Qt::Key_Home)
+        to = column.constFirst();
+    else if (key == Qt::Key_End)
+        to = column.constLast();
+    else if (key == Qt::Key_Left || key == Qt::Key_Right)
+        to = besideInColumn(from, key == Qt::Key_Left ? -1 : 1);
+    if (to >= 0)
+        setCurrent(to);
+}
+
+void ChainView::copyValue(const QString &value) const
+{
+    if (!value.isEmpty())
+        QGuiApplication::clipboard()->setText(value);
+}
+
+QList<QAction *> ChainView::nodeActions(int node, QObject *parent)
+{
+    QList<QAction *> out;
+    if (node < 0 || node >= m_boxes.size())
+        return out;
+    const Box &b = m_boxes.at(node);
+    const auto copy = [&](const QString &text, const QString &value) {
+        if (value.isEmpty())
+            return;
+        auto *a = new QAction(text, parent);
+        connect(a, &QAction::triggered, this, [this, value] { copyValue(value); });
+        out << a;
+    };
+    copy(tr("Copy digest"), b.digest);
+    copy(tr("Copy diff ID"), b.diffId);
+    copy(tr("Copy ID"), b.id);
+    copy(tr("Copy file path"), b.path);
+    if (b.layer >= 0) {
+        auto *separator = new QAction(parent);
+        separator->setSeparator(true);
+        auto *show = new QAction(tr("Show files"), parent);
+        connect(show, &QAction::triggered, this, [this, layer = b.layer] { Q_EMIT activated(layer); });
+        out << separator << show;
+    }
+    return out;
+}
+
+void ChainView::contextMenuEvent(QContextMenuEvent *event)
+{
+    const bool mouse = event->reason() == QContextMenuEvent::Mouse;
+    const int i = mouse ? boxAt(event->pos()) : keyboardNode();
+    if (i < 0)
+        return;
+    if (mouse && i != m_current)
+        setCurrent(i);
+    auto *menu = new QMenu(this);
+    menu->setObjectName(QStringLiteral("chainNodeMenu"));
+    menu->setAttribute(Qt::WA_DeleteOnClose);
+    menu->addActions(nodeActions(i, menu));
+    menu->popup(mouse ? event->globalPos() : mapToGlobal(m_boxes.at(i).rect.bottomLeft().toPoint()));
 }
 
 } // namespace lamina

@@ -6,7 +6,9 @@
 #include <QSet>
 #include <QWidget>
 
+class QMenu;
 class QPainter;
+class QToolButton;
 
 namespace lamina {
 
@@ -15,7 +17,9 @@ namespace lamina {
 /// manifest.json's layer list and the OCI index's manifest, top layer first, with a line joining
 /// the same layer in each. Views the archive lacks are not drawn; a line above says which are
 /// missing. A missing parent or layer is a red dashed node; a loop is drawn back to where it
-/// closes; lines that cross or end nowhere show disagreement at a glance.
+/// closes; lines that cross or end nowhere show disagreement at a glance. It is laid out to the
+/// width it is given, driven by arrows, Enter and Ctrl+C, and each node explains itself in a
+/// tooltip and offers its values to copy in a context menu.
 class ChainView : public QWidget
 {
     Q_OBJECT
@@ -28,12 +32,19 @@ public:
         QRectF rect;
         QString title;
         QString detail;
+        QString detailTail; ///< drawn after `detail` when there is room for both
         QString toolTip;
         enum Kind { Legacy, Ghost, Manifest, Oci, Orphan } kind = Legacy;
         bool missing = false; ///< named, but its directory or bytes are not in the archive
         bool fork = false; ///< other legacy dirs name the same parent or this as parent
         int layer = -1; ///< the image layer it stands for (index into Image::layers)
-        QString id;
+        QString id; ///< a legacy layer directory's ID
+        QString digest; ///< the blob digest, when known
+        QString diffId; ///< the uncompressed tar's digest, when known
+        QString path; ///< the member holding the layer's bytes (blob or <id>/layer.tar)
+        /// The full digest or ID this view names the node by: what Ctrl+C copies.
+        QString value;
+        QString titleLead, titleTail; ///< drawn around `value`, elided in the middle to fit
         bool concerned = false; ///< concerned by the selected finding
     };
 
@@ -43,6 +54,9 @@ public:
     void setHighlighted(const QSet<int> &layers, const QStringList &members);
     /// The layer selected elsewhere (the layers table); -1 for none.
     void setSelectedLayer(int layer);
+    /// The width to lay the columns out in (the scroll area's viewport): nodes and the gaps
+    /// between them grow and shrink with it, within bounds that keep the text readable.
+    void setAvailableWidth(int width);
     QSize sizeHint() const override;
     QSize minimumSizeHint() const override { return sizeHint(); }
 
@@ -54,23 +68,44 @@ public:
     QStringList viewNotes() const { return m_notes; }
     /// What the legend explains, one entry per colour or shape drawn.
     QStringList legend() const;
+    /// Whether the whole legend is drawn, or only its first line (remembered in QSettings).
+    bool legendShown() const;
+    void setLegendShown(bool shown);
+    /// The legend's entries drawn (all when shown, the first line's when folded) and its height.
+    int legendEntriesDrawn() const;
+    qreal legendHeight() const;
     const QList<Node> &nodes() const { return m_boxes; }
     bool isSelected(const Node &n) const;
+    /// A node's second line as drawn in `width`: a path keeps its ends, a digest in it elides in the middle.
+    QString detailShown(const Node &n, qreal width) const;
+    /// The node the keyboard moves from (index into nodes()), -1 for none.
+    int currentNode() const { return m_current; }
+    /// The actions a node's context menu offers: copy each value it has, show its files.
+    QList<QAction *> nodeActions(int node, QObject *parent);
 
 Q_SIGNALS:
+    /// A node was clicked or reached with the keyboard: its layer is the one selected.
     void layerClicked(int layer);
+    /// Enter, a double click or "Show files" on a node: show that layer's files.
+    void activated(int layer);
 
 protected:
     bool event(QEvent *event) override;
     void paintEvent(QPaintEvent *event) override;
     void mousePressEvent(QMouseEvent *event) override;
+    void mouseDoubleClickEvent(QMouseEvent *event) override;
+    void keyPressEvent(QKeyEvent *event) override;
+    void contextMenuEvent(QContextMenuEvent *event) override;
+    void focusInEvent(QFocusEvent *event) override;
+    void focusOutEvent(QFocusEvent *event) override;
+    void moveEvent(QMoveEvent *event) override;
 
 private:
     using Box = Node;
     struct Column
     {
         View view;
-        qreal x = 0;
+        qreal x = 0; ///< set by placeColumns()
         QString title;
         QString note; ///< the view exists in the archive but does not describe this image
     };
@@ -86,11 +121,14 @@ private:
     void paintLinks(QPainter &p, const Colours &c) const;
     void paintBoxes(QPainter &p, const Colours &c) const;
     void paintCycle(QPainter &p, const Colours &c) const;
+    void paintFocus(QPainter &p, const Colours &c) const;
+    void paintTitle(QPainter &p, const Box &b, const QFont &bold, qreal textW) const;
     void drawNode(QPainter &p, const Colours &c, const QRectF &r, bool missing, bool concerned, bool selected,
         Qt::PenStyle style, const QColor &border) const;
     void drawSwatch(QPainter &p, const Colours &c, LegendItem::Shape shape, const QRectF &sw) const;
     void layout();
-    qreal chooseColumns(const Image &img);
+    void chooseColumns(const Image &img);
+    qreal placeColumns();
     void fillLegend(const Image &img);
     void placeNodes(const Image &img);
     void layoutHeader(qreal width);
@@ -102,6 +140,11 @@ private:
     bool memberHighlighted(const QString &member) const;
     const Column *column(View v) const;
     int boxAt(const QPointF &pos) const;
+    int keyboardNode() const;
+    QList<int> columnNodes(int box) const;
+    int besideInColumn(int box, int step) const;
+    void setCurrent(int box);
+    void copyValue(const QString &value) const;
 
     const ImageArchive *m_archive = nullptr;
     int m_image = -1;
@@ -116,6 +159,11 @@ private:
     QStringList m_notes;
     QList<QRectF> m_noteRects; ///< where m_missing, then each of m_notes, is drawn
     qreal m_legendTop = 0;
+    QList<QRectF> m_legendRects; ///< where each legend entry is drawn; empty when folded away
+    QToolButton *m_legendToggle = nullptr;
+    qreal m_boxW = 270, m_colGap = 150; ///< set by placeColumns() from the available width
+    int m_availableWidth = 0;
+    int m_current = -1;
     qreal m_titleY = 0;
     qreal m_top = 0; ///< where the first node row starts
     QSet<int> m_highlightLayers;

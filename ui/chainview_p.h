@@ -6,7 +6,11 @@
 
 namespace lamina::chain {
 
-constexpr qreal kBoxW = 270, kBoxH = 44, kGap = 14, kColGap = 150, kLeft = 16, kHeaderMinW = 640;
+constexpr qreal kBoxH = 44, kGap = 14, kLeft = 16, kHeaderMinW = 360;
+// Node width and the gap between columns follow the width available, between these bounds: the
+// narrowest still shows a short digest and a file name; the widest keeps a column readable at a
+// glance on a wide screen (the rest of the room is shared out either side).
+constexpr qreal kBoxMinW = 196, kBoxMaxW = 440, kColGapMin = 52, kColGapMax = 220;
 constexpr qreal kSwatchW = 30, kSwatchH = 16;
 
 } // namespace lamina::chain

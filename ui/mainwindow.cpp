@@ -340,6 +340,10 @@ void MainWindow::connectPages()
         [this] { showLayerTree(); });
     connect(m_layersPage->layerOnly(), &QCheckBox::toggled, this, [this] { showLayerTree(); });
     connect(m_chain, &ChainView::layerClicked, this, [this](int layer) { selectLayer(layer); });
+    connect(m_chain, &ChainView::activated, this, [this](int layer) {
+        selectLayer(layer);
+        showTab(LayersTab);
+    });
     connect(m_findingsPage, &FindingsPage::findingSelected, this, &MainWindow::showFinding);
     connect(m_findingsPage->strip(), &LoaderStrip::rangeSelected, this, &MainWindow::showLoaderRange);
     connect(m_findingsPage->strip(), &LoaderStrip::tryRequested, this, &MainWindow::askAndTryLoaders);

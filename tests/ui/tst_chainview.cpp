@@ -1,15 +1,28 @@
 // SPDX-License-Identifier: MIT
 // The chain view draws only the views an archive has, under their own names, says which are
 // missing, names each layer by the digest its view uses, explains its colours in a legend, and
-// takes them from the palette. Archives from make_findings.py and the corpus.
+// takes them from the palette; it is laid out to the width it has, folds its legend, is driven by
+// the keyboard, and copies and explains each node. Archives from make_findings.py and the corpus.
 #include "chainview.h"
 #include "format/inspectreport.h"
+#include "inspect/chainpage.h"
+#include "mainwindow.h"
 #include "testsupport.h"
 
 #include <QApplication>
+#include <QClipboard>
+#include <QContextMenuEvent>
 #include <QFile>
 #include <QHelpEvent>
+#include <QMenu>
+#include <QScrollBar>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTableView>
 #include <QTemporaryDir>
+#include <QToolButton>
 #include <QToolTip>
 
 using namespace lamina;
@@ -26,6 +39,12 @@ private Q_SLOTS:
     void missingNodeKeepsItsColourWhenSelected_data();
     void missingNodeKeepsItsColourWhenSelected();
     void darkPaletteKeepsBordersAndSoftensRed();
+    void layoutFollowsTheWidth_data();
+    void layoutFollowsTheWidth();
+    void legendFoldsToOneLine();
+    void keyboardMovesTheSelection();
+    void enterShowsTheLayersFiles();
+    void nodesExplainAndCopyThemselves();
     void screenshots();
 
 private:
@@ -48,6 +67,25 @@ private:
         v.render(&picture);
         return picture;
     }
+    /// A node's tooltip, as hovering shows it.
+    static QString hover(ChainView &v, int node)
+    {
+        const QPoint at = v.nodes().at(node).rect.center().toPoint();
+        QHelpEvent help(QEvent::ToolTip, at, v.mapToGlobal(at));
+        QApplication::sendEvent(&v, &help);
+        return QToolTip::text();
+    }
+    /// The legacy chain's nodes, top first.
+    static QList<int> legacyNodes(const ChainView &v)
+    {
+        QList<int> out;
+        for (int i = 0; i < v.nodes().size(); ++i)
+            if (v.nodes().at(i).kind == ChainView::Node::Legacy)
+                out << i;
+        std::sort(out.begin(), out.end(),
+            [&v](int a, int b) { return v.nodes().at(a).rect.top() < v.nodes().at(b).rect.top(); });
+        return out;
+    }
     static int nodeOf(const ChainView &v, ChainView::Node::Kind kind, int layer)
     {
         for (int i = 0; i < v.nodes().size(); ++i)
@@ -66,6 +104,8 @@ private:
 
 void TestChainView::initTestCase()
 {
+    QApplication::setOrganizationName(QStringLiteral("LaminaTest"));
+    QStandardPaths::setTestModeEnabled(true); // the legend's state away from the user's settings
     QVERIFY(m_dir.isValid());
     QString output;
     QVERIFY2(test::runPython({ test::source(QStringLiteral("tests/fixtures/make_findings.py")), m_dir.path() }, &output)
@@ -79,6 +119,41 @@ void TestChainView::initTestCase()
     QVERIFY(header > 0 && header % 512 == 0);
     QFile cut(fixture(QStringLiteral("truncated.tar")));
     QVERIFY(cut.open(QIODevice::WriteOnly) && cut.write(bytes.left(header)) == header);
+    // All three views of one image: the Docker 24 save plus an OCI index and manifest over the
+    // same config and layer bytes, as blobs.
+    const QString threeViews = QStringLiteral(R"(
+import hashlib, io, json, sys, tarfile
+t = tarfile.open(sys.argv[1])
+out = tarfile.open(sys.argv[2], 'w', format=tarfile.PAX_FORMAT)
+members = {}
+for m in t:
+    data = t.extractfile(m).read() if m.isfile() else None
+    out.addfile(m, io.BytesIO(data) if data is not None else None)
+    if data is not None:
+        members[m.name] = data
+def add(name, data):
+    ti = tarfile.TarInfo(name)
+    ti.size = len(data)
+    out.addfile(ti, io.BytesIO(data))
+def blob(data, media):
+    d = hashlib.sha256(data).hexdigest()
+    add('blobs/sha256/' + d, data)
+    return {'mediaType': media, 'digest': 'sha256:' + d, 'size': len(data)}
+entry = json.loads(members['manifest.json'])[0]
+manifest = {'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.manifest.v1+json',
+            'config': blob(members[entry['Config']], 'application/vnd.oci.image.config.v1+json'),
+            'layers': [blob(members[p], 'application/vnd.oci.image.layer.v1.tar') for p in entry['Layers']]}
+ref = blob(json.dumps(manifest).encode(), 'application/vnd.oci.image.manifest.v1+json')
+ref['annotations'] = {'org.opencontainers.image.ref.name': 'demo:1.0'}
+add('index.json', json.dumps({'schemaVersion': 2, 'manifests': [ref]}).encode())
+add('oci-layout', b'{"imageLayoutVersion":"1.0.0"}')
+out.close()
+)");
+    QVERIFY2(test::runPython({ QStringLiteral("-c"), threeViews, fixture(QStringLiteral("clean-docker24.tar")),
+                                 fixture(QStringLiteral("three-views.tar")) },
+                 &output)
+            == 0,
+        qPrintable(output));
 }
 
 void TestChainView::showsOnlyTheViewsTheArchiveHas_data()
@@ -151,10 +226,14 @@ void TestChainView::nodesSayWhichDigest()
     QCOMPARE(m.title.mid(m.title.indexOf(u"sha256:")), shortDigest(ia.images.at(0).layers.at(0).diffId));
     // The blob's file name where a file name belongs; its media type in the tooltip.
     const QString hex = ia.oci.manifests.at(0).layers.at(0).digest.mid(7);
-    QVERIFY2(o.detail.startsWith(QStringLiteral("blobs/sha256/") + hex.left(8) + u'…'), qPrintable(o.detail));
-    QVERIFY2(
-        QFontMetricsF(v.font()).horizontalAdvance(o.detail) <= o.rect.width() - 16, qPrintable(o.detail)); // not elided
-    QVERIFY2(!o.detail.contains(u"tar"), qPrintable(o.detail));
+    // At the narrowest: the directory whole, the name's both ends.
+    QCOMPARE(o.detail, QStringLiteral("blobs/sha256/") + hex);
+    QString shown = v.detailShown(o, o.rect.width() - 16);
+    QVERIFY2(shown.startsWith(QStringLiteral("blobs/sha256/") + hex.left(4)) && shown.contains(u'…')
+            && shown.endsWith(hex.right(4)),
+        qPrintable(shown));
+    QVERIFY2(QFontMetricsF(v.font()).horizontalAdvance(shown) <= o.rect.width() - 16, qPrintable(shown));
+    QVERIFY2(!shown.contains(u"tar"), qPrintable(shown));
     QVERIFY2(o.toolTip.contains(ia.oci.manifests.at(0).layers.at(0).mediaType), qPrintable(o.toolTip));
     QVERIFY2(o.toolTip.contains(QStringLiteral("blobs/sha256/") + hex), qPrintable(o.toolTip));
 
@@ -163,8 +242,9 @@ void TestChainView::nodesSayWhichDigest()
     QVERIFY(dive.ok());
     v.setImage(&dive, 0);
     const ChainView::Node &d = v.nodes().at(nodeOf(v, ChainView::Node::Oci, 0));
-    QVERIFY2(d.detail.startsWith(u"blobs/sha256/"), qPrintable(d.detail));
-    QVERIFY2(QFontMetricsF(v.font()).horizontalAdvance(d.detail) <= d.rect.width() - 16, qPrintable(d.detail));
+    shown = v.detailShown(d, d.rect.width() - 16);
+    QVERIFY2(shown.startsWith(u"blobs/sha256/"), qPrintable(shown));
+    QVERIFY2(QFontMetricsF(v.font()).horizontalAdvance(shown) <= d.rect.width() - 16, qPrintable(shown));
     QVERIFY2(d.toolTip.contains(u"application/vnd.oci.image.layer.v1.tar"), qPrintable(d.toolTip));
     // And the tooltip is what the node shows on hover.
     v.resize(v.sizeHint());
@@ -282,6 +362,285 @@ void TestChainView::darkPaletteKeepsBordersAndSoftensRed()
     QVERIFY2(fill.lightness() < 90 && fill.red() > fill.green() + 20, qPrintable(fill.name()));
 }
 
+void TestChainView::layoutFollowsTheWidth_data()
+{
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<int>("columns");
+    QTest::newRow("legacy, manifest.json, OCI") << fixture(QStringLiteral("three-views.tar")) << 3;
+    QTest::newRow("docker 25") << fixture(QStringLiteral("clean-docker25.tar")) << 2;
+    QTest::newRow("dive, 14 layers") << test::corpus(QStringLiteral("dive__test-docker-image.tar")) << 2;
+}
+
+void TestChainView::layoutFollowsTheWidth()
+{
+    // The chain tab of a 1024 px window is about 750 px wide: every column fits without a
+    // horizontal scroll bar. At 1920 the columns spread over the room instead of sitting left.
+    QFETCH(QString, path);
+    QFETCH(int, columns);
+    const ImageArchive ia = openImageArchive(path);
+    QVERIFY(ia.ok());
+    ChainPage page;
+    page.resize(750, 400);
+    page.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&page));
+    ChainView *v = page.chain();
+    v->setImage(&ia, 0);
+    QCoreApplication::processEvents(); // the vertical scroll bar, when needed, shows on the next round
+    QCOMPARE(v->columnTitles().size(), columns);
+    const auto span = [v] {
+        qreal left = 1e9, right = 0;
+        for (const ChainView::Node &n : v->nodes()) {
+            left = std::min(left, n.rect.left());
+            right = std::max(right, n.rect.right());
+        }
+        return std::pair { left, right };
+    };
+    QCOMPARE(page.horizontalScrollBar()->maximum(), 0);
+    QVERIFY2(span().second <= page.viewport()->width(), qPrintable(QString::number(span().second)));
+    const qreal narrow = v->nodes().constFirst().rect.width();
+    QVERIFY2(narrow >= 190, qPrintable(QString::number(narrow))); // still room for a digest and a file name
+
+    page.resize(1650, 400); // laid out again, to the new width
+    QCoreApplication::processEvents();
+    QCOMPARE(page.horizontalScrollBar()->maximum(), 0);
+    const auto [left, right] = span();
+    QVERIFY2(right - left > 0.6 * page.viewport()->width(), qPrintable(QStringLiteral("%1..%2").arg(left).arg(right)));
+    QVERIFY(v->nodes().constFirst().rect.width() > narrow);
+    // Centred: as much room on either side.
+    QVERIFY2(qAbs(left - (page.viewport()->width() - right)) <= 2,
+        qPrintable(QStringLiteral("%1..%2").arg(left).arg(right)));
+
+    page.resize(750, 400); // and back
+    QCoreApplication::processEvents();
+    QCOMPARE(page.horizontalScrollBar()->maximum(), 0);
+    QCOMPARE(v->nodes().constFirst().rect.width(), narrow);
+}
+
+void TestChainView::legendFoldsToOneLine()
+{
+    QSettings().remove(QStringLiteral("chain/legendShown"));
+    const ImageArchive ia = openImageArchive(fixture(QStringLiteral("chain-fork.tar"))); // the longest legend
+    QVERIFY(ia.ok());
+    ChainPage page;
+    page.resize(1000, 500); // the chain tab of a 1280x720 window
+    page.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&page));
+    ChainView *v = page.chain();
+    v->setImage(&ia, 0);
+    auto *toggle = v->findChild<QToolButton *>(QStringLiteral("chainLegendToggle"));
+    QVERIFY(toggle);
+    QVERIFY(toggle->isVisible());
+    QVERIFY(toggle->isChecked()); // shown the first time
+    const qreal row = toggle->height() + 2;
+    QCOMPARE(v->legendEntriesDrawn(), v->legend().size());
+    // Flowing across the whole width: three rows at most (four, over 100 px, before).
+    QVERIFY2(v->legendHeight() <= 3 * row + 1, qPrintable(QString::number(v->legendHeight())));
+    const qreal shownTop = v->nodes().constFirst().rect.top();
+
+    QTest::mouseClick(toggle, Qt::LeftButton);
+    QVERIFY(!v->legendShown());
+    QVERIFY2(v->legendHeight() <= row + 1, qPrintable(QString::number(v->legendHeight())));
+    QVERIFY(v->legendEntriesDrawn() >= 1 && v->legendEntriesDrawn() < v->legend().size());
+    QVERIFY2(v->nodes().constFirst().rect.top() <= shownTop - row, qPrintable(QString::number(shownTop)));
+    QCOMPARE(QSettings().value(QStringLiteral("chain/legendShown")).toBool(), false);
+    ChainView next; // remembered
+    QVERIFY(!next.legendShown());
+
+    // Reachable from the keyboard: Tab from the view reaches the toggle, Space unfolds it.
+    QVERIFY(toggle->focusPolicy() & Qt::TabFocus);
+    QTest::keyClick(toggle, Qt::Key_Space);
+    QVERIFY(v->legendShown());
+    QCOMPARE(v->nodes().constFirst().rect.top(), shownTop);
+    QCOMPARE(QSettings().value(QStringLiteral("chain/legendShown")).toBool(), true);
+    v->setImage(nullptr, -1); // nothing to explain: no toggle
+    QVERIFY(!toggle->isVisible());
+}
+
+void TestChainView::keyboardMovesTheSelection()
+{
+    const ImageArchive ia = openImageArchive(test::corpus(QStringLiteral("dive__test-docker-image.tar")));
+    QVERIFY(ia.ok());
+    ChainPage page;
+    page.resize(750, 300); // 14 layers: the view scrolls
+    page.show();
+    page.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&page));
+    ChainView *v = page.chain();
+    v->setImage(&ia, 0);
+    QSignalSpy clicked(v, &ChainView::layerClicked);
+    QSignalSpy activated(v, &ChainView::activated);
+    const QList<int> chain = legacyNodes(*v);
+    QVERIFY(chain.size() == 14);
+    const auto layerOf = [v](int node) { return v->nodes().at(node).layer; };
+    const auto visible = [v, &page](int node) {
+        return QRect(-v->pos(), page.viewport()->size()).contains(v->nodes().at(node).rect.toRect());
+    };
+
+    // A click gives it focus and selects, as before.
+    QTest::mouseClick(v, Qt::LeftButton, {}, v->nodes().at(chain.at(0)).rect.center().toPoint());
+    QVERIFY(v->hasFocus());
+    QCOMPARE(clicked.count(), 1);
+    QCOMPARE(clicked.last().at(0).toInt(), layerOf(chain.at(0)));
+    QTest::keyClick(v, Qt::Key_Down);
+    QVERIFY(v->isSelected(v->nodes().at(chain.at(1))));
+    QVERIFY(!v->isSelected(v->nodes().at(chain.at(0))));
+    QCOMPARE(clicked.last().at(0).toInt(), layerOf(chain.at(1)));
+    QTest::keyClick(v, Qt::Key_Up);
+    QCOMPARE(clicked.last().at(0).toInt(), layerOf(chain.at(0)));
+    QTest::keyClick(v, Qt::Key_End); // the bottom of the chain, scrolled into view
+    QCOMPARE(v->currentNode(), chain.constLast());
+    QCOMPARE(clicked.last().at(0).toInt(), layerOf(chain.constLast()));
+    QVERIFY(page.verticalScrollBar()->value() > 0);
+    QVERIFY(visible(chain.constLast()));
+    // Right: the same layer in manifest.json's column.
+    QTest::keyClick(v, Qt::Key_Right);
+    const ChainView::Node &m = v->nodes().at(v->currentNode());
+    QCOMPARE(m.kind, ChainView::Node::Manifest);
+    QCOMPARE(m.layer, layerOf(chain.constLast()));
+    QTest::keyClick(v, Qt::Key_Right); // no column further right: stays
+    QCOMPARE(v->nodes().at(v->currentNode()).kind, ChainView::Node::Manifest);
+    QTest::keyClick(v, Qt::Key_Home);
+    QCOMPARE(v->nodes().at(v->currentNode()).kind, ChainView::Node::Manifest);
+    QCOMPARE(v->nodes().at(v->currentNode()).layer, 13);
+    QCOMPARE(page.verticalScrollBar()->value(), 0);
+    QTest::keyClick(v, Qt::Key_Left);
+    QCOMPARE(v->currentNode(), nodeOf(*v, ChainView::Node::Legacy, 13));
+    QCOMPARE(activated.count(), 0); // moving only selects
+    QTest::keyClick(v, Qt::Key_Return);
+    QCOMPARE(activated.count(), 1);
+    QCOMPARE(activated.last().at(0).toInt(), 13);
+    QTest::keyClick(v, Qt::Key_Enter, Qt::KeypadModifier);
+    QCOMPARE(activated.count(), 2);
+    QTest::mouseDClick(v, Qt::LeftButton, {}, v->nodes().at(chain.at(1)).rect.center().toPoint());
+    QCOMPARE(activated.count(), 3);
+    QCOMPARE(activated.last().at(0).toInt(), layerOf(chain.at(1)));
+
+    // A frame shows while it has the focus, round what is visible.
+    const auto frame = [&page] {
+        const QImage shot = page.viewport()->grab().toImage();
+        return shot.pixelColor(1, shot.height() / 2);
+    };
+    QCOMPARE(frame(), v->palette().color(QPalette::Highlight));
+    v->clearFocus();
+    QCOMPARE(frame(), v->palette().color(QPalette::Base));
+}
+
+void TestChainView::enterShowsTheLayersFiles()
+{
+    // In the window: Enter on a node (as a double click) opens the Layers tab on that layer.
+    MainWindow w;
+    w.show();
+    QSignalSpy loaded(&w, &MainWindow::archiveLoaded);
+    w.openPath(fixture(QStringLiteral("three-views.tar")));
+    QVERIFY(loaded.wait(30000));
+    w.showTab(MainWindow::ChainTab);
+    auto *chain = w.findChild<ChainView *>(QStringLiteral("chainView"));
+    auto *tabs = chain->parentWidget();
+    while (tabs && !qobject_cast<QTabWidget *>(tabs))
+        tabs = tabs->parentWidget();
+    QVERIFY(tabs);
+    auto *layers = w.findChild<QTableView *>(QStringLiteral("layers"));
+    const int node = nodeOf(*chain, ChainView::Node::Oci, 0);
+    QTest::mouseClick(chain, Qt::LeftButton, {}, chain->nodes().at(node).rect.center().toPoint());
+    QTRY_COMPARE(layers->currentIndex().row(), 0);
+    QCOMPARE(static_cast<QTabWidget *>(tabs)->currentIndex(), int(MainWindow::ChainTab)); // a click stays
+    QTest::keyClick(chain, Qt::Key_Up);
+    QTRY_COMPARE(layers->currentIndex().row(), 1);
+    QTest::keyClick(chain, Qt::Key_Return);
+    QCOMPARE(static_cast<QTabWidget *>(tabs)->currentIndex(), int(MainWindow::LayersTab));
+    QCOMPARE(layers->currentIndex().row(), 1);
+}
+
+void TestChainView::nodesExplainAndCopyThemselves()
+{
+    const ImageArchive ia = openImageArchive(fixture(QStringLiteral("three-views.tar")));
+    QVERIFY(ia.ok());
+    const Image &img = ia.images.at(0);
+    ChainView v;
+    v.setImage(&ia, 0);
+    v.resize(v.sizeHint());
+    v.show();
+    v.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&v));
+    QSignalSpy activated(&v, &ChainView::activated);
+    const QString size = QLocale().formattedDataSize(10240);
+    const Descriptor &d = ia.oci.manifests.at(img.ociManifest).layers.at(0);
+    const QString blob = QStringLiteral("blobs/") + QString(d.digest).replace(u':', u'/');
+
+    // Hovering shows every full value the node has.
+    const int o = nodeOf(v, ChainView::Node::Oci, 0);
+    QString tip = hover(v, o);
+    for (const QString &part : { d.digest, img.layers.at(0).diffId, blob, size })
+        QVERIFY2(tip.contains(part), qPrintable(part + u'\n' + tip));
+    const int m = nodeOf(v, ChainView::Node::Manifest, 1);
+    tip = hover(v, m);
+    for (const QString &part : { img.layers.at(1).diffId, img.layers.at(1).path, size })
+        QVERIFY2(tip.contains(part), qPrintable(part + u'\n' + tip));
+    const QList<int> chain = legacyNodes(v);
+    const LegacyLayer *top = ia.legacy.layer(v.nodes().at(chain.at(0)).id);
+    QVERIFY(top);
+    tip = hover(v, chain.at(0));
+    for (const QString &part : { top->id, top->parent, top->layerPath, size, img.layers.at(1).diffId })
+        QVERIFY2(tip.contains(part), qPrintable(part + u'\n' + tip));
+
+    // Right-click: a menu of what can be copied, then Show files.
+    const auto menuOn = [&v](int node) -> QMenu * {
+        const QPoint at = v.nodes().at(node).rect.center().toPoint();
+        QContextMenuEvent event(QContextMenuEvent::Mouse, at, v.mapToGlobal(at));
+        QApplication::sendEvent(&v, &event);
+        const QList<QMenu *> menus = v.findChildren<QMenu *>(QStringLiteral("chainNodeMenu"));
+        return menus.isEmpty() ? nullptr : menus.constLast();
+    };
+    const auto action = [](QMenu *menu, const QString &text) -> QAction * {
+        for (QAction *a : menu->actions())
+            if (a->text() == text)
+                return a;
+        return nullptr;
+    };
+    QMenu *menu = menuOn(o);
+    QVERIFY(menu);
+    QStringList texts;
+    for (QAction *a : menu->actions())
+        texts << a->text();
+    QCOMPARE(texts,
+        QStringList({ QStringLiteral("Copy digest"), QStringLiteral("Copy diff ID"), QStringLiteral("Copy file path"),
+            QString(), QStringLiteral("Show files") }));
+    action(menu, QStringLiteral("Copy digest"))->trigger();
+    QCOMPARE(QGuiApplication::clipboard()->text(), d.digest);
+    action(menu, QStringLiteral("Copy diff ID"))->trigger();
+    QCOMPARE(QGuiApplication::clipboard()->text(), img.layers.at(0).diffId);
+    action(menu, QStringLiteral("Copy file path"))->trigger();
+    QCOMPARE(QGuiApplication::clipboard()->text(), blob);
+    action(menu, QStringLiteral("Show files"))->trigger();
+    QCOMPARE(activated.count(), 1);
+    QCOMPARE(activated.last().at(0).toInt(), 0);
+    menu->close();
+    menu = menuOn(chain.at(0));
+    QVERIFY(menu && action(menu, QStringLiteral("Copy ID")));
+    action(menu, QStringLiteral("Copy ID"))->trigger();
+    QCOMPARE(QGuiApplication::clipboard()->text(), top->id);
+    action(menu, QStringLiteral("Copy file path"))->trigger();
+    QCOMPARE(QGuiApplication::clipboard()->text(), top->layerPath);
+    menu->close();
+
+    // Ctrl+C: the selected node's full digest, diff ID or ID.
+    QGuiApplication::clipboard()->clear();
+    QTest::mouseClick(&v, Qt::LeftButton, {}, v.nodes().at(m).rect.center().toPoint());
+    QTest::keySequence(&v, QKeySequence::Copy);
+    QCOMPARE(QGuiApplication::clipboard()->text(), img.layers.at(1).diffId);
+    QTest::keyClick(&v, Qt::Key_Right);
+    QTest::keySequence(&v, QKeySequence::Copy);
+    QCOMPARE(QGuiApplication::clipboard()->text(), ia.oci.manifests.at(img.ociManifest).layers.at(1).digest);
+    // The menu key opens the selected node's menu.
+    QContextMenuEvent key(QContextMenuEvent::Keyboard, QPoint(), v.mapToGlobal(QPoint()));
+    QApplication::sendEvent(&v, &key);
+    menu = v.findChildren<QMenu *>(QStringLiteral("chainNodeMenu")).constLast();
+    action(menu, QStringLiteral("Copy file path"))->trigger();
+    QCOMPARE(QGuiApplication::clipboard()->text(),
+        QStringLiteral("blobs/")
+            + QString(ia.oci.manifests.at(img.ociManifest).layers.at(1).digest).replace(u':', u'/'));
+}
+
 void TestChainView::screenshots()
 {
     // Pictures to look at (not compared): light and dark, three kinds of archive.
@@ -304,6 +663,7 @@ void TestChainView::screenshots()
             ChainView v;
             if (dark)
                 v.setPalette(darkPalette());
+            v.setAvailableWidth(1000); // the chain tab of a 1280x720 window
             v.setImage(&ia, 0);
             v.setSelectedLayer(0);
             v.setHighlighted({ int(ia.images.at(0).layers.size()) - 1 }, {});

@@ -3,6 +3,8 @@
 
 #include "chainview.h"
 
+#include <QEvent>
+
 namespace lamina {
 
 ChainPage::ChainPage(QWidget *parent)
@@ -12,6 +14,13 @@ ChainPage::ChainPage(QWidget *parent)
     setWidget(m_chain);
     setWidgetResizable(false);
     setBackgroundRole(QPalette::Base);
+}
+
+bool ChainPage::viewportEvent(QEvent *event)
+{
+    if (event->type() == QEvent::Resize)
+        m_chain->setAvailableWidth(viewport()->width());
+    return QScrollArea::viewportEvent(event);
 }
 
 } // namespace lamina

@@ -15,6 +15,10 @@ public:
     explicit ChainPage(QWidget *parent = nullptr);
     ChainView *chain() const { return m_chain; }
 
+protected:
+    /// The chain is laid out to the viewport's width, again whenever that changes.
+    bool viewportEvent(QEvent *event) override;
+
 private:
     ChainView *m_chain = nullptr;
 };

@@ -48,9 +48,11 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QTextBrowser>
+#include <QTimer>
 #include <QTreeView>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace lamina {
@@ -97,7 +99,7 @@ MainWindow::MainWindow(QWidget *parent)
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     fitToScreen();
-    m_inspector->restoreState(settings.value(QStringLiteral("window/inspector")).toByteArray());
+    m_layoutRestored = m_inspector->restoreState(settings.value(QStringLiteral("window/inspector")).toByteArray());
     for (QSplitter *splitter : findChildren<QSplitter *>())
         if (!splitter->objectName().isEmpty())
             splitter->restoreState(settings.value(QStringLiteral("window/") + splitter->objectName()).toByteArray());
@@ -107,6 +109,36 @@ int MainWindow::fittedFindingsHeight() const
 {
     // The dock's own title bar comes on top of what its content needs.
     return m_findingsPage->fittedHeight() + m_findingsDock->sizeHint().height() - m_findingsPage->sizeHint().height();
+}
+
+void MainWindow::showPages()
+{
+    m_stack->setCurrentWidget(m_pages);
+    // Docks take their sizes only once laid out in a visible window: the first time the pages
+    // show, the images get a list's width, unless the last window's layout was restored.
+    if (!m_layoutRestored) {
+        m_layoutRestored = true;
+        QTimer::singleShot(
+            0, this, [this] { m_inspector->resizeDocks({ m_imagesDock }, { imagesWidth() }, Qt::Horizontal); });
+    }
+}
+
+int MainWindow::imagesWidth() const
+{
+    return std::clamp(width() / 5, 200, 300);
+}
+
+void MainWindow::growFindingsToRead()
+{
+    // An explanation wants room to be read: a pane at the height that fits the findings (the
+    // user has not set one) grows to a third of the page, once.
+    if (m_findingsHeight > 0)
+        return;
+    const int room = m_inspector->height() * 38 / 100;
+    if (m_findingsDock->height() >= room)
+        return;
+    m_findingsSetHeight = room;
+    m_inspector->resizeDocks({ m_findingsDock }, { room }, Qt::Vertical);
 }
 
 void MainWindow::saveLayout()
@@ -126,6 +158,7 @@ void MainWindow::saveLayout()
 void MainWindow::resetLayout()
 {
     m_inspector->restoreState(m_defaultInspector);
+    m_inspector->resizeDocks({ m_imagesDock }, { imagesWidth() }, Qt::Horizontal);
     for (QSplitter *splitter : findChildren<QSplitter *>())
         if (m_defaultSplitters.contains(splitter->objectName()))
             splitter->restoreState(m_defaultSplitters.value(splitter->objectName()));
@@ -277,7 +310,6 @@ QWidget *MainWindow::buildInspector()
     m_findingsDock->setObjectName(QStringLiteral("findingsDock"));
     m_findingsDock->setWidget(m_findingsPage);
     m_inspector->addDockWidget(Qt::BottomDockWidgetArea, m_findingsDock);
-    m_inspector->resizeDocks({ m_imagesDock }, { 260 }, Qt::Horizontal);
     m_findingsHeight = QSettings().value(QStringLiteral("findings/height"), 0).toInt();
     connect(m_findingsPage, &FindingsPage::foldChanged, this, [this](bool folded) {
         // Unfolded, the pane gets back the height the user gave it, or what fits the findings;
@@ -390,6 +422,7 @@ void MainWindow::connectTrial()
         showTried();
         m_findingsPage->clearSelection();
         m_findingsPage->explain(LoaderTrial::resultHtml(m_trial->result()));
+        growFindingsToRead();
         statusBar()->showMessage(LoaderTrial::resultStatus(m_trial->result()));
         Q_EMIT loadersTried();
     });
@@ -538,13 +571,13 @@ void MainWindow::fillRecentMenu()
 
 void MainWindow::showPage(Page page)
 {
-    m_stack->setCurrentWidget(m_pages);
+    showPages();
     m_pages->setCurrentIndex(page);
 }
 
 void MainWindow::showTab(Tab tab)
 {
-    m_stack->setCurrentWidget(m_pages);
+    showPages();
     m_pages->setCurrentIndex(InspectPage);
     m_tabs->setCurrentIndex(tab);
 }
@@ -606,7 +639,7 @@ void MainWindow::dropEvent(QDropEvent *event)
 void MainWindow::showOpened(const Opened &opened)
 {
     m_archive = opened.archive;
-    m_stack->setCurrentWidget(m_pages);
+    showPages();
     if (m_tourDock)
         m_tourDock->hide(); // it walks another archive's members; startTour() shows it again
     m_verifiedPath.clear();
@@ -666,6 +699,7 @@ void MainWindow::showFinding(int row)
     }
     const Finding &f = m_findings.at(row);
     m_findingsPage->explain(FindingsPage::findingHtml(f));
+    growFindingsToRead();
     if (f.image >= 0 && f.image != m_image)
         m_images->select(f.image);
     const QSet<int> layers(f.layers.begin(), f.layers.end());
@@ -699,6 +733,7 @@ void MainWindow::showLoaderRange(int range)
     // The details show the range, not a finding: a finding selected now shows itself again.
     m_findingsPage->clearSelection();
     m_findingsPage->explain(FindingsPage::loaderRangeHtml(v, m_findings, m_trial->triedOn(m_archive.path)));
+    growFindingsToRead();
     for (int i = 0; i < m_findings.size(); ++i)
         if (m_findingsPage->model()->isMarked(i)) {
             m_findingsPage->scrollToFinding(i);

@@ -37,6 +37,7 @@ private Q_SLOTS:
     void everyScreen_data();
     void everyScreen();
     void scaledWindowFits();
+    void foldedPaneShowsTheWholeStrip();
 
 private:
     static QPalette darkPalette()
@@ -198,6 +199,25 @@ void TestScreens::scaledWindowFits()
         QVERIFY2(tight.isEmpty(), qPrintable(file + u": " + tight.join(QStringLiteral("; "))));
     }
     QVERIFY(w.screen()->availableGeometry().contains(w.frameGeometry()));
+}
+
+// At 1024 wide the loader verdicts wrap to two lines after the pane folded to one: seen clipped.
+void TestScreens::foldedPaneShowsTheWholeStrip()
+{
+    QSettings().clear();
+    MainWindow w;
+    w.resize(1024, 640);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QSignalSpy verified(&w, &MainWindow::verified);
+    w.openPath(test::corpus(QStringLiteral("dive__test-docker-image.tar")));
+    QVERIFY(verified.wait(30000));
+    QVERIFY(w.findings().isEmpty()); // folded
+    auto *strip = w.findChild<QWidget *>(QStringLiteral("loaderStrip"));
+    QVERIFY(strip->heightForWidth(strip->width()) > strip->fontMetrics().lineSpacing() * 3 / 2); // wrapped
+    QTRY_VERIFY2(strip->height() >= strip->heightForWidth(strip->width()),
+        qPrintable(QStringLiteral("%1 < %2").arg(strip->height()).arg(strip->heightForWidth(strip->width()))));
+    save(w, QStringLiteral("folded-1024x640"));
 }
 
 QTEST_MAIN(TestScreens)

@@ -3,12 +3,18 @@
 // a window: the command line then starts without Qt's widget, GUI and OpenGL libraries, whose
 // loading was most of its start-up time (bench/RESULTS.md: check against skopeo inspect).
 #include "compose/composerpanel.h"
+#include "filetreemodel.h"
+#include "inspect/layerspage.h"
 #include "mainwindow.h"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QElapsedTimer>
 #include <QIcon>
+#include <QKeyEvent>
+#include <QLineEdit>
 #include <QTimer>
+#include <QTreeView>
 
 #include <QTreeWidget>
 #include <algorithm>
@@ -108,11 +114,15 @@ int screenshot(QApplication &app, const QStringList &args)
     return result;
 }
 
-/// `lamina --ui-probe PATH`: opens PATH in the window and prints the longest gap between two ticks
-/// of a 5 ms heartbeat on the UI thread until everything is loaded and verified (bench/ records it).
-int uiProbe(QApplication &app, const QString &path)
+/// `lamina --ui-probe PATH [STEP]...`: opens PATH in the window (offscreen) and prints the longest
+/// gap between two ticks of a 5 ms heartbeat on the UI thread until everything is loaded and
+/// verified; then does each STEP as a user would and prints how long it took until the window
+/// was idle again and the longest gap meanwhile (bench/ records both). Steps: `filter:TEXT` (typed
+/// one character at a time), `clear-filter`, `layer-only` (toggled), `sort:name|size`, `layer:N`.
+int uiProbe(QApplication &app, const QString &path, const QStringList &steps)
 {
     lamina::MainWindow window;
+    window.resize(1280, 720);
     window.show();
     QElapsedTimer clock;
     qint64 last = 0, longest = 0;
@@ -123,11 +133,60 @@ int uiProbe(QApplication &app, const QString &path)
         longest = std::max(longest, now - last);
         last = now;
     });
+    auto *page = window.findChild<lamina::LayersPage *>();
+    // Idle: no background job runs and the event queue is drained.
+    auto settle = [&] {
+        do
+            QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
+        while (window.busy());
+        QCoreApplication::processEvents();
+    };
+    auto runSteps = [&] {
+        window.showTab(lamina::MainWindow::LayersTab);
+        settle();
+        for (const QString &step : steps) {
+            const QString verb = step.section(u':', 0, 0), arg = step.section(u':', 1);
+            last = clock.elapsed();
+            longest = 0;
+            const qint64 start = clock.elapsed();
+            if (verb == u"filter") {
+                for (const QChar c : arg) {
+                    QKeyEvent press(QEvent::KeyPress, 0, Qt::NoModifier, QString(c));
+                    QCoreApplication::sendEvent(page->filter(), &press);
+                    QCoreApplication::processEvents();
+                }
+            } else if (verb == u"clear-filter") {
+                page->filter()->clear();
+            } else if (verb == u"layer-only") {
+                page->layerOnly()->toggle();
+            } else if (verb == u"sort") {
+                page->filesView()->sortByColumn(
+                    arg == u"size" ? lamina::FileTreeModel::SizeColumn : lamina::FileTreeModel::NameColumn,
+                    Qt::AscendingOrder);
+            } else if (verb == u"layer") {
+                window.selectLayer(arg.toInt());
+            } else {
+                std::fprintf(stderr, "lamina: unknown probe step %s\n", qPrintable(step));
+                app.exit(2);
+                return;
+            }
+            settle();
+            std::printf("step %s: %lld ms, longest UI-thread gap %lld ms\n", qPrintable(step),
+                static_cast<long long>(clock.elapsed() - start), static_cast<long long>(longest));
+            std::fflush(stdout);
+        }
+        app.quit();
+    };
     auto finish = [&] {
-        beat.stop();
         std::printf("longest UI-thread gap: %lld ms (total %lld ms)\n", static_cast<long long>(longest),
             static_cast<long long>(clock.elapsed()));
-        app.quit();
+        std::fflush(stdout);
+        if (steps.isEmpty()) {
+            beat.stop();
+            app.quit();
+            return;
+        }
+        QTimer::singleShot(0, &window, runSteps);
     };
     QObject::connect(&window, &lamina::MainWindow::archiveLoaded, &window, [&] {
         if (window.current().images.isEmpty())
@@ -155,8 +214,8 @@ extern "C" Q_DECL_EXPORT int lamina_window_main(int argc, char **argv)
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/io.github.lamina.Lamina.svg")));
     if (args.value(1) == u"--screenshot")
         return screenshot(app, args);
-    if (args.value(1) == u"--ui-probe" && args.size() == 3)
-        return uiProbe(app, args.at(2));
+    if (args.value(1) == u"--ui-probe" && args.size() >= 3)
+        return uiProbe(app, args.at(2), args.mid(3));
     lamina::MainWindow window;
     window.show();
     if (args.size() > 1)

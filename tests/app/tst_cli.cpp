@@ -7,6 +7,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QtEndian>
@@ -398,6 +399,29 @@ void TestCli::commandsStartWithoutTheWindowLibraries()
     const QByteArray head = png.read(24); // signature, then the IHDR chunk: width at byte 16
     QVERIFY(head.startsWith("\x89PNG"));
     QCOMPARE(qFromBigEndian<quint32>(head.constData() + 16), 800u);
+    // The bench's probe: the steps it does as a user would, each timed; an unknown one refused.
+    QProcess probe;
+    probe.setProcessEnvironment(env);
+    probe.start(QStringLiteral(LAMINA_BINARY),
+        { QStringLiteral("--ui-probe"), lamina::test::source(QStringLiteral("resources/samples/docker24-save.tar")),
+            QStringLiteral("filter:bin"), QStringLiteral("layer-only"), QStringLiteral("sort:size"),
+            QStringLiteral("layer:1"), QStringLiteral("clear-filter") });
+    QVERIFY(probe.waitForFinished(60000));
+    QCOMPARE(probe.exitCode(), 0);
+    const QString probed = QString::fromUtf8(probe.readAllStandardOutput());
+    for (const char *step : { "filter:bin", "layer-only", "sort:size", "layer:1", "clear-filter" })
+        QVERIFY2(QRegularExpression(
+                     QStringLiteral("^step %1: \\d+ ms, longest UI-thread gap \\d+ ms$").arg(QLatin1String(step)),
+                     QRegularExpression::MultilineOption)
+                     .match(probed)
+                     .hasMatch(),
+            qPrintable(probed));
+    probe.start(QStringLiteral(LAMINA_BINARY),
+        { QStringLiteral("--ui-probe"), lamina::test::source(QStringLiteral("resources/samples/docker24-save.tar")),
+            QStringLiteral("wiggle") });
+    QVERIFY(probe.waitForFinished(60000));
+    QCOMPARE(probe.exitCode(), 2);
+    QVERIFY(probe.readAllStandardError().contains("unknown probe step wiggle"));
     // Without the module, commands still work and a window says what is missing.
     const QString alone = dir.filePath(QStringLiteral("lamina"));
     QVERIFY(QFile::copy(QStringLiteral(LAMINA_BINARY), alone));

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: MIT
+// Copying from the window's views (issue 18 item 11), offscreen through the real widgets: Ctrl+C
+// on a row copies its whole value (never the shortened text shown), and right-click or the Menu
+// key opens the row's menu, whose actions copy each full value or show and extract what it is.
+#include "filetreemodel.h"
+#include "inspect/fileextraction.h"
+#include "inspect/layerspage.h"
+#include "layersmodel.h"
+#include "mainwindow.h"
+#include "testsupport.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QClipboard>
+#include <QDir>
+#include <QMenu>
+#include <QSignalSpy>
+#include <QSortFilterProxyModel>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTreeView>
+
+using namespace lamina;
+
+class TestCopyMenus : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void layersTable();
+    void layersTableBlobDigests();
+    void filesTree();
+
+private:
+    static bool openAndWait(MainWindow &w, const QString &path)
+    {
+        QSignalSpy loaded(&w, &MainWindow::archiveLoaded);
+        QSignalSpy indexed(&w, &MainWindow::layersIndexed);
+        w.openPath(path);
+        if (!loaded.wait(30000))
+            return false;
+        return w.current().images.isEmpty() || indexed.count() > 0 || indexed.wait(30000);
+    }
+    /// The menu a right-click on `index` opens (the row made current), or the Menu key on the
+    /// current row when `index` is invalid.
+    static QMenu *menuOn(QAbstractItemView *view, const QString &name, const QModelIndex &index)
+    {
+        if (index.isValid()) {
+            const QPoint at = view->visualRect(index).center();
+            QContextMenuEvent event(QContextMenuEvent::Mouse, at, view->viewport()->mapToGlobal(at));
+            QApplication::sendEvent(view->viewport(), &event);
+        } else {
+            QContextMenuEvent event(QContextMenuEvent::Keyboard, QPoint(), view->mapToGlobal(QPoint()));
+            QApplication::sendEvent(view, &event);
+        }
+        const QList<QMenu *> menus = view->findChildren<QMenu *>(name);
+        return menus.isEmpty() ? nullptr : menus.constLast();
+    }
+    static QStringList texts(QMenu *menu)
+    {
+        QStringList out;
+        for (QAction *a : menu->actions())
+            out << a->text();
+        return out;
+    }
+    /// Triggers `text` in `menu` and returns what the clipboard then holds.
+    static QString copied(QMenu *menu, const QString &text)
+    {
+        QGuiApplication::clipboard()->clear();
+        for (QAction *a : menu->actions())
+            if (a->text() == text) {
+                a->trigger();
+                return QGuiApplication::clipboard()->text();
+            }
+        return QStringLiteral("(no action %1)").arg(text);
+    }
+    static QString ctrlC(QWidget *view)
+    {
+        QGuiApplication::clipboard()->clear();
+        QTest::keyClick(view, Qt::Key_C, Qt::ControlModifier);
+        return QGuiApplication::clipboard()->text();
+    }
+    static void showTab(MainWindow &w, QWidget *page)
+    {
+        for (QTabWidget *tabs : w.findChildren<QTabWidget *>())
+            if (tabs->indexOf(page) >= 0)
+                tabs->setCurrentWidget(page);
+    }
+    static QString sample(const char *name)
+    {
+        return test::source(QStringLiteral("resources/samples/") + QLatin1String(name));
+    }
+};
+
+void TestCopyMenus::initTestCase()
+{
+    QApplication::setOrganizationName(QStringLiteral("LaminaTest"));
+    QStandardPaths::setTestModeEnabled(true);
+}
+
+void TestCopyMenus::layersTable()
+{
+    // Docker 24's save: legacy IDs, a layer file that is a link to another's, a history line each.
+    MainWindow w;
+    w.resize(1280, 720);
+    w.show();
+    w.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&w));
+    QVERIFY(openAndWait(w, sample("docker24-save.tar")));
+    auto *page = w.findChild<LayersPage *>();
+    QVERIFY(page);
+    showTab(w, page);
+    const Image &img = w.current().images.at(0);
+    QTableView *view = page->layersView();
+    LayersModel *model = page->layersModel();
+    const ImageLayer &l3 = img.layers.at(3);
+    QVERIFY(l3.resolvedPath != l3.path); // the link member and what it points at
+
+    // Ctrl+C: the current cell's whole value, not its 12 digits.
+    view->setFocus();
+    view->setCurrentIndex(model->index(3, LayersModel::DiffIdColumn));
+    QCOMPARE(ctrlC(view), l3.diffId);
+    view->setCurrentIndex(model->index(3, LayersModel::LegacyColumn));
+    QCOMPARE(ctrlC(view), l3.legacyId);
+    view->setCurrentIndex(model->index(2, LayersModel::CreatedByColumn));
+    QCOMPARE(ctrlC(view), img.config->history.at(2).createdBy); // its trailing space kept
+    QVERIFY(l3.digest.isEmpty()); // manifest.json names files, not blobs: no blob digest to offer
+
+    // Right-click on layer 3: each of its values, Show files, Extract layer…
+    QMenu *menu = menuOn(view, QStringLiteral("layerMenu"), model->index(3, LayersModel::StoredColumn));
+    QVERIFY(menu);
+    QCOMPARE(view->currentIndex().row(), 3);
+    QCOMPARE(texts(menu),
+        QStringList({ QStringLiteral("Copy diff ID"), QStringLiteral("Copy legacy ID"),
+            QStringLiteral("Copy file path"), QStringLiteral("Copy created-by command"), QString(),
+            QStringLiteral("Show files"), QStringLiteral("Extract layer…") }));
+    QCOMPARE(copied(menu, QStringLiteral("Copy diff ID")), l3.diffId);
+    QCOMPARE(copied(menu, QStringLiteral("Copy legacy ID")), l3.legacyId);
+    QCOMPARE(copied(menu, QStringLiteral("Copy file path")), l3.resolvedPath);
+    QCOMPARE(copied(menu, QStringLiteral("Copy created-by command")), img.config->history.at(3).createdBy);
+    menu->close();
+
+    // The Menu key opens the current row's menu; Show files selects the layer and focuses the files.
+    view->setFocus();
+    view->setCurrentIndex(model->index(2, 0));
+    menu = menuOn(view, QStringLiteral("layerMenu"), {});
+    QVERIFY(menu);
+    QCOMPARE(copied(menu, QStringLiteral("Copy legacy ID")), img.layers.at(2).legacyId);
+    QTRY_VERIFY(page->filesModel()->tree() && page->filesModel()->tree()->topLayer() == 2);
+    menu = menuOn(view, QStringLiteral("layerMenu"), {});
+    QAction *extract = nullptr, *show = nullptr;
+    for (QAction *a : menu->actions()) {
+        if (a->text() == u"Extract layer…")
+            extract = a;
+        if (a->text() == u"Show files")
+            show = a;
+    }
+    QVERIFY(extract && show && extract->isEnabled());
+    show->trigger(); // as a click does: the action, then the menu closes
+    menu->close();
+    QCOMPARE(view->currentIndex().row(), 2);
+    w.activateWindow(); // offscreen, the popup took it
+    QVERIFY(QTest::qWaitForWindowActive(&w));
+    QTRY_VERIFY(page->filesView()->hasFocus());
+
+    // Extract layer… writes what that layer stores, and nothing of the layers below.
+    QTemporaryDir dest;
+    QSignalSpy finished(page->extraction(), &FileExtraction::finished);
+    QVERIFY(page->extractLayerTo(2, dest.path()));
+    QVERIFY(finished.wait(30000));
+    QVERIFY(finished.at(0).at(0).value<ExtractResult>().ok());
+    QDir out(dest.path());
+    QVERIFY(QFileInfo(out.filePath(QStringLiteral("usr/local/bin/hello"))).isFile());
+    QCOMPARE(
+        QFileInfo(out.filePath(QStringLiteral("bin/sh"))).symLinkTarget(), out.filePath(QStringLiteral("bin/bash")));
+    QVERIFY(QFile::exists(out.filePath(QStringLiteral("etc/motd"))));
+    QVERIFY(!QFile::exists(out.filePath(QStringLiteral("etc/os-release")))); // layer 0's
+    QVERIFY(!QFileInfo::exists(out.filePath(QStringLiteral("bin/bash"))));
+}
+
+void TestCopyMenus::layersTableBlobDigests()
+{
+    // Docker 25's save: the layers are blobs named by their digest.
+    MainWindow w;
+    w.resize(1280, 720);
+    w.show();
+    QVERIFY(openAndWait(w, sample("docker25-save.tar")));
+    auto *page = w.findChild<LayersPage *>();
+    showTab(w, page);
+    const ImageLayer &l0 = w.current().images.at(0).layers.at(0);
+    QVERIFY(l0.digest.startsWith(u"sha256:") && l0.legacyId.isEmpty());
+    QTableView *view = page->layersView();
+    LayersModel *model = page->layersModel();
+    view->setCurrentIndex(model->index(0, LayersModel::DigestColumn));
+    QCOMPARE(ctrlC(view), l0.digest);
+    // The digest columns' tooltips hold the full values.
+    for (const int c : { LayersModel::DiffIdColumn, LayersModel::DigestColumn }) {
+        const QString tip = model->index(0, c).data(Qt::ToolTipRole).toString();
+        QVERIFY2(tip.contains(l0.diffId) && tip.contains(l0.digest), qPrintable(tip));
+    }
+    QMenu *menu = menuOn(view, QStringLiteral("layerMenu"), model->index(0, LayersModel::IndexColumn));
+    QVERIFY(menu);
+    QCOMPARE(texts(menu),
+        QStringList({ QStringLiteral("Copy diff ID"), QStringLiteral("Copy blob digest"),
+            QStringLiteral("Copy file path"), QStringLiteral("Copy created-by command"), QString(),
+            QStringLiteral("Show files"), QStringLiteral("Extract layer…") }));
+    QCOMPARE(copied(menu, QStringLiteral("Copy blob digest")), l0.digest);
+    QCOMPARE(copied(menu, QStringLiteral("Copy file path")), l0.resolvedPath);
+    QVERIFY(l0.resolvedPath.startsWith(u"blobs/sha256/"));
+    menu->close();
+}
+
+void TestCopyMenus::filesTree()
+{
+    MainWindow w;
+    w.resize(1280, 720);
+    w.show();
+    QVERIFY(openAndWait(w, sample("docker24-save.tar")));
+    auto *page = w.findChild<LayersPage *>();
+    showTab(w, page);
+    QTRY_VERIFY(page->filesModel()->tree() && page->filesModel()->tree()->topLayer() == 3);
+    QTreeView *view = page->filesView();
+    auto *proxy = qobject_cast<QSortFilterProxyModel *>(view->model());
+    QVERIFY(proxy);
+    const QModelIndex sh = proxy->mapFromSource(page->filesModel()->indexOfPath("bin/sh"));
+    const QModelIndex motd = proxy->mapFromSource(page->filesModel()->indexOfPath("etc/motd"));
+    QVERIFY(sh.isValid() && motd.isValid());
+    view->expandAll();
+
+    // Ctrl+C: the absolute path in the image, whichever column is current.
+    view->setCurrentIndex(motd.siblingAtColumn(FileTreeModel::SizeColumn));
+    QCOMPARE(ctrlC(view), QStringLiteral("/etc/motd"));
+    view->setCurrentIndex(sh);
+    QCOMPARE(ctrlC(view), QStringLiteral("/bin/sh"));
+
+    // Right-click: the path, a link's target, and Extract… as before.
+    QMenu *menu = menuOn(view, QStringLiteral("fileMenu"), sh);
+    QVERIFY(menu);
+    QCOMPARE(texts(menu),
+        QStringList({ QStringLiteral("Copy path"), QStringLiteral("Copy link target"), QString(),
+            QStringLiteral("Extract…") }));
+    QCOMPARE(copied(menu, QStringLiteral("Copy path")), QStringLiteral("/bin/sh"));
+    QCOMPARE(copied(menu, QStringLiteral("Copy link target")), QStringLiteral("bash"));
+    menu->close();
+    menu = menuOn(view, QStringLiteral("fileMenu"), motd);
+    QCOMPARE(view->currentIndex().siblingAtColumn(0), motd);
+    QCOMPARE(texts(menu), QStringList({ QStringLiteral("Copy path"), QString(), QStringLiteral("Extract…") }));
+    QCOMPARE(copied(menu, QStringLiteral("Copy path")), QStringLiteral("/etc/motd"));
+    menu->close();
+    // The Menu key: the current file's menu.
+    menu = menuOn(view, QStringLiteral("fileMenu"), {});
+    QVERIFY(menu);
+    QCOMPARE(copied(menu, QStringLiteral("Copy path")), QStringLiteral("/etc/motd"));
+    menu->close();
+}
+
+QTEST_MAIN(TestCopyMenus)
+#include "tst_copymenus.moc"

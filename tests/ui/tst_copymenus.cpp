@@ -2,8 +2,12 @@
 // Copying from the window's views (issue 18 item 11), offscreen through the real widgets: Ctrl+C
 // on a row copies its whole value (never the shortened text shown), and right-click or the Menu
 // key opens the row's menu, whose actions copy each full value or show and extract what it is.
+#include "chainview.h"
 #include "filetreemodel.h"
+#include "findingsmodel.h"
+#include "inspect/chainpage.h"
 #include "inspect/fileextraction.h"
+#include "inspect/findingspage.h"
 #include "inspect/layerspage.h"
 #include "layersmodel.h"
 #include "mainwindow.h"
@@ -32,6 +36,7 @@ private Q_SLOTS:
     void layersTable();
     void layersTableBlobDigests();
     void filesTree();
+    void findingsTable();
 
 private:
     static bool openAndWait(MainWindow &w, const QString &path)
@@ -88,6 +93,7 @@ private:
             if (tabs->indexOf(page) >= 0)
                 tabs->setCurrentWidget(page);
     }
+    QTemporaryDir m_findings; ///< make_findings.py's output
     static QString sample(const char *name)
     {
         return test::source(QStringLiteral("resources/samples/") + QLatin1String(name));
@@ -98,6 +104,11 @@ void TestCopyMenus::initTestCase()
 {
     QApplication::setOrganizationName(QStringLiteral("LaminaTest"));
     QStandardPaths::setTestModeEnabled(true);
+    QString output;
+    QVERIFY2(
+        test::runPython({ test::source(QStringLiteral("tests/fixtures/make_findings.py")), m_findings.path() }, &output)
+            == 0,
+        qPrintable(output));
 }
 
 void TestCopyMenus::layersTable()
@@ -253,6 +264,86 @@ void TestCopyMenus::filesTree()
     menu = menuOn(view, QStringLiteral("fileMenu"), {});
     QVERIFY(menu);
     QCOMPARE(copied(menu, QStringLiteral("Copy path")), QStringLiteral("/etc/motd"));
+    menu->close();
+}
+
+void TestCopyMenus::findingsTable()
+{
+    // Layers 0 and 2 are the same layer: a finding about two layers; and a history mismatch,
+    // about none.
+    MainWindow w;
+    w.resize(1280, 720);
+    w.show();
+    QVERIFY(openAndWait(w, m_findings.filePath(QStringLiteral("duplicate-layer.tar"))));
+    auto *page = w.findChild<FindingsPage *>();
+    QVERIFY(page);
+    const QList<Finding> &findings = page->model()->findings();
+    const auto found
+        = std::find_if(findings.begin(), findings.end(), [](const Finding &f) { return f.code == u"duplicate-layer"; });
+    QVERIFY(found != findings.end());
+    const Finding f = *found;
+    const int row = int(found - findings.begin());
+    QCOMPARE(f.layers, QList<int>({ 0, 2 }));
+    if (page->folded())
+        page->setFoldedByUser(false);
+    QTableView *view = page->view();
+
+    // Ctrl+C: the finding as one line, whichever column is current.
+    page->selectFinding(row);
+    view->setCurrentIndex(view->currentIndex().siblingAtColumn(FindingsModel::SeverityColumn));
+    QCOMPARE(ctrlC(view), QStringLiteral("duplicate-layer: ") + f.message);
+
+    QMenu *menu = menuOn(view, QStringLiteral("findingMenu"), view->currentIndex().siblingAtColumn(2));
+    QVERIFY(menu);
+    QCOMPARE(texts(menu),
+        QStringList({ QStringLiteral("Copy finding"), QStringLiteral("Copy code"), QStringLiteral("Copy explanation"),
+            QString(), QStringLiteral("Show layer 0"), QStringLiteral("Show layer 2"),
+            QStringLiteral("Show in chain view") }));
+    QCOMPARE(copied(menu, QStringLiteral("Copy finding")), QStringLiteral("duplicate-layer: ") + f.message);
+    QCOMPARE(copied(menu, QStringLiteral("Copy code")), QStringLiteral("duplicate-layer"));
+    QCOMPARE(copied(menu, QStringLiteral("Copy explanation")), f.explanation);
+    auto *layers = w.findChild<LayersPage *>();
+    auto *chain = w.findChild<ChainPage *>();
+    QTabWidget *tabs = nullptr;
+    for (QTabWidget *t : w.findChildren<QTabWidget *>())
+        if (t->indexOf(layers) >= 0)
+            tabs = t;
+    QVERIFY(tabs);
+    tabs->setCurrentWidget(chain);
+    for (QAction *a : menu->actions())
+        if (a->text() == u"Show layer 2")
+            a->trigger();
+    QCOMPARE(tabs->currentWidget(), layers);
+    QCOMPARE(layers->layersView()->currentIndex().row(), 2);
+    menu->close();
+
+    menu = menuOn(view, QStringLiteral("findingMenu"), {}); // the Menu key, on the same finding
+    QVERIFY(menu);
+    for (QAction *a : menu->actions())
+        if (a->text() == u"Show in chain view")
+            a->trigger();
+    menu->close();
+    QCOMPARE(tabs->currentWidget(), chain);
+    ChainView *v = chain->chain();
+    bool selected = false;
+    for (const ChainView::Node &n : v->nodes())
+        if (n.layer == 0 && v->isSelected(n))
+            selected = true;
+    QVERIFY(selected);
+    QCOMPARE(layers->layersView()->currentIndex().row(), 0);
+
+    // A finding about no layer offers no Show.
+    QVERIFY(openAndWait(w, m_findings.filePath(QStringLiteral("history-mismatch.tar"))));
+    const QList<Finding> &other = page->model()->findings();
+    const auto history
+        = std::find_if(other.begin(), other.end(), [](const Finding &x) { return x.code == u"history-mismatch"; });
+    QVERIFY(history != other.end());
+    page->selectFinding(int(history - other.begin()));
+    menu = menuOn(view, QStringLiteral("findingMenu"), {});
+    QVERIFY(menu);
+    QCOMPARE(texts(menu),
+        QStringList(
+            { QStringLiteral("Copy finding"), QStringLiteral("Copy code"), QStringLiteral("Copy explanation") }));
     menu->close();
 }
 

@@ -3,9 +3,11 @@
 // on a row copies its whole value (never the shortened text shown), and right-click or the Menu
 // key opens the row's menu, whose actions copy each full value or show and extract what it is.
 #include "chainview.h"
+#include "compose/commandline.h"
 #include "filetreemodel.h"
 #include "findingsmodel.h"
 #include "inspect/chainpage.h"
+#include "inspect/configpage.h"
 #include "inspect/fileextraction.h"
 #include "inspect/findingspage.h"
 #include "inspect/layerspage.h"
@@ -17,6 +19,7 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QDir>
+#include <QJsonArray>
 #include <QMenu>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
@@ -24,6 +27,8 @@
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextBrowser>
+#include <QTextDocument>
 #include <QTreeView>
 
 using namespace lamina;
@@ -37,6 +42,8 @@ private Q_SLOTS:
     void layersTableBlobDigests();
     void filesTree();
     void findingsTable();
+    void configPage();
+    void configEnv();
 
 private:
     static bool openAndWait(MainWindow &w, const QString &path)
@@ -344,6 +351,89 @@ void TestCopyMenus::findingsTable()
     QCOMPARE(texts(menu),
         QStringList(
             { QStringLiteral("Copy finding"), QStringLiteral("Copy code"), QStringLiteral("Copy explanation") }));
+    menu->close();
+}
+
+void TestCopyMenus::configPage()
+{
+    // Jib's Entrypoint has a word a shell would expand (libs/*); its history lines are long.
+    MainWindow w;
+    w.resize(1280, 720);
+    w.show();
+    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("jib__jib-image.tar"))));
+    auto *page = w.findChild<ConfigPage *>();
+    QVERIFY(page);
+    showTab(w, page);
+    const Image &img = w.current().images.at(0);
+    const QJsonArray entrypoint = img.config->config.value(QStringLiteral("Entrypoint")).toArray();
+    QCOMPARE(entrypoint.size(), 4);
+    // The cursor put in a row's text, nothing selected (as a click leaves it).
+    const auto cursorAt = [page](const QString &text) {
+        QTextCursor c = page->document()->find(text);
+        c.clearSelection();
+        page->setTextCursor(c);
+        return c;
+    };
+    page->setFocus();
+
+    QVERIFY(!cursorAt(QStringLiteral("/app/libs/*")).isNull());
+    const QString json = QStringLiteral("[\"java\",\"-cp\",\"/app/resources:/app/classes:/app/libs/*\",\"Hello\"]");
+    QCOMPARE(ctrlC(page), json);
+    // Right-click on it: the value, the key, the shell line.
+    const QTextCursor cmd = cursorAt(QStringLiteral("Hello"));
+    cursorAt(QStringLiteral("platform")); // elsewhere: the click moves it
+    const QPoint at = page->cursorRect(cmd).center();
+    QContextMenuEvent event(QContextMenuEvent::Mouse, at, page->viewport()->mapToGlobal(at));
+    QApplication::sendEvent(page->viewport(), &event);
+    QMenu *menu = page->findChildren<QMenu *>(QStringLiteral("configMenu")).value(0);
+    QVERIFY(menu);
+    QCOMPARE(texts(menu),
+        QStringList(
+            { QStringLiteral("Copy value"), QStringLiteral("Copy key"), QStringLiteral("Copy as shell line") }));
+    QCOMPARE(copied(menu, QStringLiteral("Copy value")), json);
+    QCOMPARE(copied(menu, QStringLiteral("Copy key")), QStringLiteral("Entrypoint"));
+    QCOMPARE(copied(menu, QStringLiteral("Copy as shell line")),
+        QStringLiteral("java -cp '/app/resources:/app/classes:/app/libs/*' Hello"));
+    menu->close();
+    QCOMPARE(ctrlC(page), json); // the cursor went where the menu was opened
+
+    // Text selected is copied as selected.
+    QTextCursor part = page->document()->find(QStringLiteral("Hello"));
+    page->setTextCursor(part);
+    QCOMPARE(ctrlC(page), QStringLiteral("Hello"));
+}
+
+void TestCopyMenus::configEnv()
+{
+    MainWindow w;
+    w.resize(1280, 720);
+    w.show();
+    QVERIFY(openAndWait(w, sample("docker24-save.tar")));
+    auto *page = w.findChild<ConfigPage *>();
+    showTab(w, page);
+    page->setFocus();
+    QTextCursor c = page->document()->find(QStringLiteral("/usr/bin:/bin"));
+    QVERIFY(!c.isNull());
+    c.clearSelection();
+    page->setTextCursor(c);
+    QCOMPARE(ctrlC(page), QStringLiteral("PATH=/usr/local/bin:/usr/bin:/bin"));
+    QContextMenuEvent key(QContextMenuEvent::Keyboard, QPoint(), page->mapToGlobal(QPoint()));
+    QApplication::sendEvent(page, &key);
+    QMenu *menu = page->findChildren<QMenu *>(QStringLiteral("configMenu")).value(0);
+    QVERIFY(menu);
+    QCOMPARE(copied(menu, QStringLiteral("Copy key")), QStringLiteral("PATH"));
+    QCOMPARE(copied(menu, QStringLiteral("Copy value")), QStringLiteral("PATH=/usr/local/bin:/usr/bin:/bin"));
+    // A history line: its whole created_by (the line shown loses its trailing space).
+    const HistoryEntry &h = w.current().images.at(0).config->history.at(2);
+    QVERIFY(h.createdBy.endsWith(u' '));
+    c = page->document()->find(QStringLiteral("file:app.tar"));
+    c.clearSelection();
+    page->setTextCursor(c);
+    QCOMPARE(ctrlC(page), h.createdBy);
+    QApplication::sendEvent(page, &key);
+    menu = page->findChildren<QMenu *>(QStringLiteral("configMenu")).constLast();
+    QCOMPARE(texts(menu), QStringList({ QStringLiteral("Copy created-by command") }));
+    QCOMPARE(copied(menu, QStringLiteral("Copy created-by command")), h.createdBy);
     menu->close();
 }
 

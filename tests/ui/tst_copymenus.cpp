@@ -6,6 +6,8 @@
 #include "compose/commandline.h"
 #include "filetreemodel.h"
 #include "findingsmodel.h"
+#include "inspect/archivemapmodel.h"
+#include "inspect/archivemappage.h"
 #include "inspect/chainpage.h"
 #include "inspect/configpage.h"
 #include "inspect/fileextraction.h"
@@ -44,6 +46,7 @@ private Q_SLOTS:
     void findingsTable();
     void configPage();
     void configEnv();
+    void archiveMap();
 
 private:
     static bool openAndWait(MainWindow &w, const QString &path)
@@ -434,6 +437,55 @@ void TestCopyMenus::configEnv()
     menu = page->findChildren<QMenu *>(QStringLiteral("configMenu")).constLast();
     QCOMPARE(texts(menu), QStringList({ QStringLiteral("Copy created-by command") }));
     QCOMPARE(copied(menu, QStringLiteral("Copy created-by command")), h.createdBy);
+    menu->close();
+}
+
+void TestCopyMenus::archiveMap()
+{
+    // Docker 24's save: a config named by its digest, layers under v1 IDs (no digest), one a link.
+    MainWindow w;
+    w.resize(1280, 720);
+    w.show();
+    QVERIFY(openAndWait(w, sample("docker24-save.tar")));
+    auto *page = w.findChild<ArchiveMapPage *>();
+    QVERIFY(page);
+    showTab(w, page);
+    auto *view = page->findChild<QTableView *>(QStringLiteral("members"));
+    QVERIFY(view);
+    const Image &img = w.current().images.at(0);
+    const auto rowOf = [page](const QString &path) {
+        for (int r = 0; r < page->model()->rowCount(); ++r)
+            if (page->model()->rows().at(r).path == path)
+                return r;
+        return -1;
+    };
+    const int config = rowOf(img.configPath);
+    const int link = rowOf(img.layers.at(3).path);
+    QVERIFY(config >= 0 && link >= 0);
+    QVERIFY(page->model()->rows().at(link).link);
+
+    // Ctrl+C: the whole path, whichever column is current.
+    view->setFocus();
+    view->setCurrentIndex(page->model()->index(config, ArchiveMapModel::RoleColumn));
+    QCOMPARE(ctrlC(view), img.configPath);
+
+    QMenu *menu = menuOn(view, QStringLiteral("memberMenu"), page->model()->index(config, ArchiveMapModel::SizeColumn));
+    QVERIFY(menu);
+    QCOMPARE(texts(menu), QStringList({ QStringLiteral("Copy member path"), QStringLiteral("Copy digest") }));
+    QCOMPARE(copied(menu, QStringLiteral("Copy member path")), img.configPath);
+    QCOMPARE(copied(menu, QStringLiteral("Copy digest")), img.configDigest); // the name claims the right one here
+    menu->close();
+    // A v1 ID is not a digest: no Copy digest; a link's target.
+    menu = menuOn(view, QStringLiteral("memberMenu"), page->model()->index(link, ArchiveMapModel::MemberColumn));
+    QVERIFY(menu);
+    QCOMPARE(view->currentIndex().row(), link);
+    QCOMPARE(texts(menu), QStringList({ QStringLiteral("Copy member path"), QStringLiteral("Copy link target") }));
+    QCOMPARE(copied(menu, QStringLiteral("Copy member path")), img.layers.at(3).path);
+    QCOMPARE(copied(menu, QStringLiteral("Copy link target")), img.layers.at(3).resolvedPath);
+    menu->close();
+    menu = menuOn(view, QStringLiteral("memberMenu"), {}); // the Menu key
+    QVERIFY(menu);
+    QCOMPARE(copied(menu, QStringLiteral("Copy member path")), img.layers.at(3).path);
     menu->close();
 }
 

@@ -96,9 +96,24 @@ QVariant LayersModel::data(const QModelIndex &index, int role) const
             return data(index, Qt::DisplayRole);
         }
     }
+    if (role == FullValueRole) {
+        switch (index.column()) {
+        case DiffIdColumn:
+            return l.diffId;
+        case DigestColumn:
+            return l.digest;
+        case LegacyColumn:
+            return l.legacyId;
+        case CreatedByColumn:
+            return m_createdBy.value(index.row());
+        default:
+            return data(index, Qt::DisplayRole).toString();
+        }
+    }
     if (role == Qt::ToolTipRole) {
         switch (index.column()) {
         case DiffIdColumn:
+        case DigestColumn:
             return QStringLiteral("diff ID %1\nblob %2\n%3").arg(l.diffId, l.digest, l.resolvedPath);
         case LegacyColumn:
             return l.legacyId;

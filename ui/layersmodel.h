@@ -30,6 +30,8 @@ public:
         ColumnCount
     };
     static constexpr int SortRole = Qt::UserRole + 1;
+    /// A cell's whole value, what Ctrl+C copies: the full digest, ID or command the cell shortens.
+    static constexpr int FullValueRole = Qt::UserRole + 2;
 
     using QAbstractTableModel::QAbstractTableModel;
     void setImage(const Image &image);
@@ -41,6 +43,10 @@ public:
     /// One layer indexed: its own figures show at once, before the merge gives the rest.
     void setLayerIndexed(int layer, int fileCount, qint64 uncompressedSize);
     void setHighlighted(const QSet<int> &layers);
+    /// The image shown.
+    const Image &image() const { return m_image; }
+    /// The whole history line that made layer `row` ("" when the config has none).
+    QString createdBy(int row) const { return m_createdBy.value(row); }
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;

@@ -183,6 +183,18 @@ void MainWindow::connectPages()
         showTab(LayersTab);
     });
     connect(m_findingsPage, &FindingsPage::findingSelected, this, &MainWindow::showFinding);
+    // A finding's menu shows a layer it concerns, in the table or the chain.
+    const auto showLayerOf = [this](int image, int layer, Tab tab) {
+        if (image != m_image)
+            m_images->select(image);
+        selectLayer(layer);
+        m_chain->setSelectedLayer(layer);
+        showTab(tab);
+    };
+    connect(m_findingsPage, &FindingsPage::layerRequested, this,
+        [showLayerOf](int image, int layer) { showLayerOf(image, layer, LayersTab); });
+    connect(m_findingsPage, &FindingsPage::chainRequested, this,
+        [showLayerOf](int image, int layer) { showLayerOf(image, layer, ChainTab); });
     connect(m_findingsPage->strip(), &LoaderStrip::rangeSelected, this, &MainWindow::showLoaderRange);
     connect(m_findingsPage->strip(), &LoaderStrip::tryRequested, this, &MainWindow::askAndTryLoaders);
     connectExtraction();

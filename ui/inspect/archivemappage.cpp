@@ -3,6 +3,7 @@
 
 #include "archive/archive.h"
 #include "archivemapmodel.h"
+#include "common/copyaction.h"
 #include "jsonhighlighter.h"
 #include "util/textsniff.h"
 
@@ -30,6 +31,10 @@ ArchiveMapPage::ArchiveMapPage(QWidget *parent)
     // A member's path ends in what it is (/json, /layer.tar, a digest's tail): keep both ends.
     m_members->setTextElideMode(Qt::ElideMiddle);
     m_members->verticalHeader()->setDefaultSectionSize(m_members->fontMetrics().height() + 8);
+    RowMenu::install(
+        m_members, QStringLiteral("memberMenu"),
+        [this](const QModelIndex &index) { return m_model->rows().value(index.row()).path; },
+        [this](const QModelIndex &index, QObject *parent) { return memberActions(index.row(), parent); });
     m_raw = new QPlainTextEdit;
     m_raw->setObjectName(QStringLiteral("memberContent"));
     m_raw->setReadOnly(true);
@@ -92,6 +97,18 @@ void ArchiveMapPage::showMember(int member)
             m_raw->setPlainText(text);
             Q_EMIT memberShown();
         });
+}
+
+QList<QAction *> ArchiveMapPage::memberActions(int row, QObject *parent)
+{
+    QList<QAction *> out;
+    if (row < 0 || row >= m_model->rows().size())
+        return out;
+    const MemberRow &r = m_model->rows().at(row);
+    addCopyAction(out, tr("Copy member path"), r.path, parent);
+    addCopyAction(out, tr("Copy digest"), digestClaimedByName(r.path), parent);
+    addCopyAction(out, tr("Copy link target"), r.link ? r.linkTarget : QString(), parent);
+    return out;
 }
 
 QString ArchiveMapPage::memberText(const Archive &ar, int member)

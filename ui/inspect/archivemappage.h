@@ -6,6 +6,7 @@
 
 #include <QSplitter>
 
+class QAction;
 class QPlainTextEdit;
 class QTableView;
 
@@ -29,6 +30,9 @@ public:
     /// Marks the members a finding concerns.
     void setMarked(const QStringList &paths);
     ArchiveMapModel *model() const { return m_model; }
+    /// A member's row menu (also opened by the Menu key): its path, the digest its name claims,
+    /// a link's target.
+    QList<QAction *> memberActions(int row, QObject *parent);
     /// What the content pane shows for `member`: JSON indented, text as is, else a hex dump.
     static QString memberText(const Archive &archive, int member);
 

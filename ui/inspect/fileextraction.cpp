@@ -29,13 +29,38 @@ void FileExtraction::extract(const ImageArchive &archive, int image, const std::
 {
     if (!tree || node < 0 || isRunning())
         return;
+    run(
+        QString::fromUtf8(tree->name(node)), archive, image, [tree] { return tree; }, node, dest);
+}
+
+void FileExtraction::extractLayer(
+    const ImageArchive &archive, int image, const MergedTree::Layers &layers, int layer, const QString &dest)
+{
+    if (layer < 0 || layer >= layers.size() || !layers.at(layer) || isRunning())
+        return;
+    // The layers below left out (as unreadable ones are): the tree holds this layer's own
+    // entries, numbered as in the image, so their bytes are read from the right layer file.
+    run(
+        tr("layer %1").arg(layer), archive, image,
+        [layers, layer] {
+            MergedTree::Layers only(layers.size());
+            only[layer] = layers.at(layer);
+            return std::make_shared<const MergedTree>(MergedTree::build(only, layer, false));
+        },
+        0, dest);
+}
+
+void FileExtraction::run(const QString &name, const ImageArchive &archive, int image,
+    std::function<std::shared_ptr<const MergedTree>()> makeTree, int node, const QString &dest)
+{
     m_cancel = std::make_shared<std::atomic<bool>>(false);
     const auto cancel = m_cancel;
-    Q_EMIT started(QString::fromUtf8(tree->name(node)));
+    Q_EMIT started(name);
     m_job.start(
-        [archive, image, tree, node, dest, cancel](const Progress &job) {
+        [archive, image, makeTree, node, dest, cancel](const Progress &job) {
             Extracted e;
             e.dest = dest;
+            const std::shared_ptr<const MergedTree> tree = makeTree();
             // What the extract makes is the node's name in `dest`: removed again when cancelled,
             // unless it was there before (a folder extracted into keeps what it held).
             const QString made = QDir(dest).filePath(QString::fromUtf8(tree->name(node)));

@@ -9,6 +9,7 @@
 #include <QObject>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 class QMimeData;
@@ -29,6 +30,10 @@ public:
     /// Extracts `node` of `tree` (of `image` of `archive`) into `dest`. Ignored while one runs.
     void extract(const ImageArchive &archive, int image, const std::shared_ptr<const MergedTree> &tree, int node,
         const QString &dest);
+    /// Extracts what layer `layer` itself stores into `dest`, as `lamina extract --layer K PATH /`
+    /// does: the tree of that layer alone is built in the worker. Ignored while one runs.
+    void extractLayer(
+        const ImageArchive &archive, int image, const MergedTree::Layers &layers, int layer, const QString &dest);
     void cancel();
     bool isRunning() const { return m_job.isRunning(); }
 
@@ -44,6 +49,9 @@ Q_SIGNALS:
     void finished(const ExtractResult &result, const QString &dest, bool cancelled);
 
 private:
+    void run(const QString &name, const ImageArchive &archive, int image,
+        std::function<std::shared_ptr<const MergedTree>()> tree, int node, const QString &dest);
+
     struct Extracted
     {
         ExtractResult result;

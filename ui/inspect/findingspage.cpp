@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "findingspage.h"
 
+#include "common/copyaction.h"
 #include "common/titledbox.h"
 #include "findingsmodel.h"
 #include "loaderstrip.h"
 
+#include <QAction>
 #include <QComboBox>
 #include <QEvent>
 #include <QHBoxLayout>
@@ -36,6 +38,15 @@ FindingsPage::FindingsPage(QWidget *parent)
     m_view->verticalHeader()->hide();
     m_view->horizontalHeader()->setStretchLastSection(true);
     m_view->setWordWrap(false);
+    RowMenu::install(
+        m_view, QStringLiteral("findingMenu"),
+        [this](const QModelIndex &index) {
+            const int row = m_proxy->mapToSource(index).row();
+            return row >= 0 ? findingLine(m_model->findings().at(row)) : QString();
+        },
+        [this](const QModelIndex &index, QObject *parent) {
+            return findingActions(m_proxy->mapToSource(index).row(), parent);
+        });
     auto *severity = m_severity = new QComboBox;
     severity->addItems({ tr("All findings"), tr("Errors"), tr("Errors and warnings") });
     connect(severity, &QComboBox::currentIndexChanged, this, [this](int i) {
@@ -200,6 +211,37 @@ void FindingsPage::clearSelection()
 void FindingsPage::scrollToFinding(int row)
 {
     m_view->scrollTo(m_proxy->mapFromSource(m_model->index(row, 0)));
+}
+
+QString FindingsPage::findingLine(const Finding &f)
+{
+    return QStringLiteral("%1: %2").arg(f.code, f.message);
+}
+
+QList<QAction *> FindingsPage::findingActions(int row, QObject *parent)
+{
+    QList<QAction *> out;
+    if (row < 0 || row >= m_model->findings().size())
+        return out;
+    const Finding &f = m_model->findings().at(row);
+    addCopyAction(out, tr("Copy finding"), findingLine(f), parent);
+    addCopyAction(out, tr("Copy code"), f.code, parent);
+    addCopyAction(out, tr("Copy explanation"), f.explanation, parent);
+    if (f.image < 0 || f.layers.isEmpty())
+        return out;
+    out << separatorAction(parent);
+    // A finding naming many layers (a long duplicate run) offers the first few.
+    for (const int layer : f.layers.mid(0, 4)) {
+        auto *show = new QAction(tr("Show layer %1").arg(layer), parent);
+        connect(
+            show, &QAction::triggered, this, [this, image = f.image, layer] { Q_EMIT layerRequested(image, layer); });
+        out << show;
+    }
+    auto *chain = new QAction(tr("Show in chain view"), parent);
+    connect(chain, &QAction::triggered, this,
+        [this, image = f.image, layer = f.layers.constFirst()] { Q_EMIT chainRequested(image, layer); });
+    out << chain;
+    return out;
 }
 
 QString FindingsPage::findingHtml(const Finding &f)

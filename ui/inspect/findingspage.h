@@ -7,6 +7,7 @@
 
 #include <QWidget>
 
+class QAction;
 class QComboBox;
 class QSortFilterProxyModel;
 class QTableView;
@@ -49,6 +50,12 @@ public:
     QTextBrowser *explanation() const { return m_explanation; }
     LoaderStrip *strip() const { return m_strip; }
 
+    /// A finding's row menu (also opened by the Menu key): copy it, its code, its explanation;
+    /// show the layers it concerns.
+    QList<QAction *> findingActions(int row, QObject *parent);
+    /// The finding as one line, "code: message", what Ctrl+C copies.
+    static QString findingLine(const Finding &finding);
+
     /// What the explanation shows for `finding`: its catalogue entry and each loader's reaction.
     static QString findingHtml(const Finding &finding);
     /// What the explanation shows for a loader's verdict: why (each finding a link that selects
@@ -60,6 +67,10 @@ Q_SIGNALS:
     /// The selected finding (an index into the findings set), -1 when none.
     void findingSelected(int row);
     void foldChanged(bool folded);
+    /// The menu of a finding about layers asks for layer `layer` of image `image` in the layers
+    /// table, or in the chain view.
+    void layerRequested(int image, int layer);
+    void chainRequested(int image, int layer);
 
 private:
     FindingsModel *m_model = nullptr;

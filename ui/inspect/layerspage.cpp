@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "layerspage.h"
 
+#include "common/copyaction.h"
 #include "common/titledbox.h"
 #include "fileextraction.h"
 #include "filetreemodel.h"
@@ -55,6 +56,10 @@ LayersPage::LayersPage(QWidget *parent)
            "Efficiency: visible ÷ all. The figures of `lamina inspect` (docs/layers.md).\n"
            "The paths wasting the most are listed under “Wasted space”, beside the preview."));
     connect(m_layersModel, &LayersModel::sizesChanged, this, &LayersPage::showSizes);
+    RowMenu::install(
+        m_layersView, QStringLiteral("layerMenu"),
+        [](const QModelIndex &index) { return index.data(LayersModel::FullValueRole).toString(); },
+        [this](const QModelIndex &index, QObject *parent) { return layerActions(index.row(), parent); });
     addWidget(titledBox(
         tr("Layers, bottom (0) to top — select one to see the files at that layer"), m_layersView, m_summary));
     addWidget(buildFiles());
@@ -82,10 +87,9 @@ QWidget *LayersPage::buildFiles()
     m_filesView->sortByColumn(FileTreeModel::SizeColumn, Qt::DescendingOrder);
     m_filesView->setDragEnabled(true);
     m_filesView->setDragDropMode(QAbstractItemView::DragOnly);
-    m_filesView->setContextMenuPolicy(Qt::ActionsContextMenu);
-    auto *extract = new QAction(tr("Extract…"), m_filesView);
-    connect(extract, &QAction::triggered, this, &LayersPage::askAndExtract);
-    m_filesView->addAction(extract);
+    RowMenu::install(
+        m_filesView, QStringLiteral("fileMenu"), [this](const QModelIndex &index) { return pathOf(index); },
+        [this](const QModelIndex &index, QObject *parent) { return fileActions(index, parent); });
     connect(m_filesView->selectionModel(), &QItemSelectionModel::currentChanged, this, &LayersPage::showPreview);
     m_filter = new QLineEdit;
     m_filter->setObjectName(QStringLiteral("filter"));
@@ -311,6 +315,78 @@ void LayersPage::askAndExtract()
         = QFileDialog::getExistingDirectory(this, tr("Extract %1 to").arg(QString::fromUtf8(tree->name(node))));
     if (!dest.isEmpty())
         extractTo(node, dest);
+}
+
+void LayersPage::askAndExtractLayer(int layer)
+{
+    const QString dest = QFileDialog::getExistingDirectory(this, tr("Extract the files of layer %1 to").arg(layer));
+    if (!dest.isEmpty())
+        extractLayerTo(layer, dest);
+}
+
+bool LayersPage::extractLayerTo(int layer, const QString &dest)
+{
+    // The shown tree carries every layer of the image, whichever it was built up to.
+    const MergedTree *tree = m_filesModel->tree();
+    if (!tree || layer < 0 || layer >= tree->layers().size() || !tree->layers().at(layer))
+        return false;
+    m_extraction->extractLayer(m_archive, m_image, tree->layers(), layer, dest);
+    return true;
+}
+
+QList<QAction *> LayersPage::layerActions(int layer, QObject *parent)
+{
+    QList<QAction *> out;
+    const Image &img = m_layersModel->image();
+    if (layer < 0 || layer >= img.layers.size())
+        return out;
+    const ImageLayer &l = img.layers.at(layer);
+    addCopyAction(out, tr("Copy diff ID"), l.diffId, parent);
+    addCopyAction(out, tr("Copy blob digest"), l.digest, parent);
+    addCopyAction(out, tr("Copy legacy ID"), l.legacyId, parent);
+    addCopyAction(out, tr("Copy file path"), l.resolvedPath.isEmpty() ? l.path : l.resolvedPath, parent);
+    addCopyAction(out, tr("Copy created-by command"), m_layersModel->createdBy(layer), parent);
+    if (!out.isEmpty())
+        out << separatorAction(parent);
+    auto *show = new QAction(tr("Show files"), parent);
+    connect(show, &QAction::triggered, this, [this, layer] {
+        m_layersView->selectRow(layer);
+        m_filesView->setFocus(Qt::OtherFocusReason);
+    });
+    auto *extract = new QAction(tr("Extract layer…"), parent);
+    const MergedTree *tree = m_filesModel->tree();
+    extract->setEnabled(tree && layer < tree->layers().size() && tree->layers().at(layer));
+    if (!extract->isEnabled())
+        extract->setToolTip(tr("Possible once the layer's files are indexed"));
+    connect(extract, &QAction::triggered, this, [this, layer] { askAndExtractLayer(layer); });
+    out << show << extract;
+    return out;
+}
+
+QString LayersPage::pathOf(const QModelIndex &proxyIndex) const
+{
+    const QModelIndex index = m_filesProxy->mapToSource(proxyIndex);
+    if (!index.isValid() || !m_filesModel->tree())
+        return {};
+    return u'/' + index.data(FileTreeModel::PathRole).toString();
+}
+
+QList<QAction *> LayersPage::fileActions(const QModelIndex &proxyIndex, QObject *parent)
+{
+    QList<QAction *> out;
+    const MergedTree *tree = m_filesModel->tree();
+    const QModelIndex index = m_filesProxy->mapToSource(proxyIndex);
+    if (!tree || !index.isValid())
+        return out;
+    const int node = index.data(FileTreeModel::NodeRole).toInt();
+    addCopyAction(out, tr("Copy path"), pathOf(proxyIndex), parent);
+    addCopyAction(out, tr("Copy link target"), QString::fromUtf8(tree->linkTarget(node)), parent);
+    out << separatorAction(parent);
+    auto *extract = new QAction(tr("Extract…"), parent);
+    extract->setEnabled(!tree->node(node).removed);
+    connect(extract, &QAction::triggered, this, &LayersPage::askAndExtract);
+    out << extract;
+    return out;
 }
 
 void LayersPage::extractTo(int node, const QString &dest)

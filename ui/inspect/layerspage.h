@@ -8,6 +8,7 @@
 #include <QImage>
 #include <QSplitter>
 
+class QAction;
 class QCheckBox;
 class QLabel;
 class QLineEdit;
@@ -63,6 +64,14 @@ public:
     FileExtraction *extraction() const { return m_extraction; }
     /// Extracts `node` of the files shown into `dest` in the background.
     void extractTo(int node, const QString &dest);
+    /// Extracts what layer `layer` itself stores into `dest` in the background (once its files
+    /// are indexed; false before).
+    bool extractLayerTo(int layer, const QString &dest);
+    /// The layers table's row menu (also opened by the Menu key): copy its values, show its
+    /// files, extract it.
+    QList<QAction *> layerActions(int layer, QObject *parent);
+    /// The files tree's row menu: copy the path, the link target; extract.
+    QList<QAction *> fileActions(const QModelIndex &proxyIndex, QObject *parent);
     /// The line under the layers' title: all file bytes, visible, wasted, efficiency.
     QLabel *summary() const { return m_summary; }
     /// The paths whose bytes the final image cannot see, biggest first; each row holds the path
@@ -83,6 +92,9 @@ private:
     void showPreview(const QModelIndex &proxyIndex);
     void showPreviewResult(const FilePreview &preview);
     void askAndExtract();
+    void askAndExtractLayer(int layer);
+    /// A file's absolute path in the image ("/etc/passwd"), "" for none.
+    QString pathOf(const QModelIndex &proxyIndex) const;
     void showSizes();
     void showWastedPath(QTreeWidgetItem *item);
     void selectPendingPath();

@@ -13,152 +13,154 @@
 
 namespace lamina {
 
+FileTreeModel::FileTreeModel(QObject *parent)
+    : QAbstractItemModel(parent)
+{
+}
+
 void FileTreeModel::setTree(std::shared_ptr<const MergedTree> tree, int markLayer, bool layerOnly)
 {
-    beginResetModel();
-    m_tree = std::move(tree);
-    m_markLayer = markLayer;
-    m_firstNew = -1;
-    m_changes.clear();
-    m_layerOnly = layerOnly && m_tree;
-    m_relevant.clear();
-    m_layerBytes.clear();
-    if (m_layerOnly) {
-        // One pass: everything the layer provides or removes, and the folders leading to it; a
-        // folder's size is then what the layer puts in it, as `lamina ls --layer` counts it.
-        for (int n = 1; n < m_tree->nodeCount(); ++n) {
-            const MergedTree::Node &x = m_tree->node(n);
-            if ((x.layer == markLayer && !x.removed) || (x.removed && x.removedBy == markLayer)) {
-                for (int at = n; at > 0 && !m_relevant.contains(at); at = m_tree->node(at).parent)
-                    m_relevant.insert(at);
-            }
-            if (x.layer == markLayer && !x.removed && m_tree->entry(n).type == EntryType::File)
-                for (int at = x.parent; at > 0; at = m_tree->node(at).parent)
-                    m_layerBytes[at] += m_tree->entry(n).size;
-        }
-    }
-    m_children.clear();
-    m_row.clear();
-    m_bytes.clear();
-    endResetModel();
+    m_wanted.tree = std::move(tree);
+    m_wanted.markLayer = markLayer;
+    m_wanted.layerOnly = layerOnly && m_wanted.tree;
+    m_wanted.firstNew = -1;
+    m_wanted.changes.reset();
+    reshape();
 }
 
 void FileTreeModel::setComposedTree(
     std::shared_ptr<const MergedTree> tree, int firstNew, QHash<QByteArray, Change> changes)
 {
-    beginResetModel();
-    m_tree = std::move(tree);
-    m_markLayer = -1;
-    m_layerOnly = false;
-    m_relevant.clear();
-    m_layerBytes.clear();
-    m_firstNew = m_tree ? firstNew : -1;
-    m_changes = std::move(changes);
-    m_children.clear();
-    m_row.clear();
-    m_bytes.clear();
-    endResetModel();
+    m_wanted.tree = std::move(tree);
+    m_wanted.markLayer = -1;
+    m_wanted.layerOnly = false;
+    m_wanted.firstNew = m_wanted.tree ? firstNew : -1;
+    m_wanted.changes = std::make_shared<const QHash<QByteArray, Change>>(std::move(changes));
+    reshape();
+}
+
+void FileTreeModel::setFilter(const QString &text, bool regex)
+{
+    if (text == m_wanted.filter && regex == m_wanted.regex)
+        return;
+    m_wanted.filter = text;
+    m_wanted.regex = regex;
+    reshape();
+}
+
+void FileTreeModel::sort(int column, Qt::SortOrder order)
+{
+    const bool descending = order == Qt::DescendingOrder;
+    if (column == m_wanted.sortColumn && descending == m_wanted.descending)
+        return;
+    m_wanted.sortColumn = column;
+    m_wanted.descending = descending;
+    reshape();
+}
+
+void FileTreeModel::reshape()
+{
+    const FileTreeQuery query = m_wanted;
+    if (!query.tree || query.tree->nodeCount() <= m_inlineLimit) {
+        m_job.cancel();
+        setShaping(false);
+        show(query, shapeFileTree(query, {}));
+        return;
+    }
+    setShaping(true);
+    m_job.start([query](const Progress &progress) { return shapeFileTree(query, progress); },
+        [this, query](FileTreeShape shape) {
+            setShaping(false);
+            if (shape.complete)
+                show(query, std::move(shape));
+        });
+}
+
+void FileTreeModel::setShaping(bool busy)
+{
+    if (busy == m_shaping)
+        return;
+    m_shaping = busy;
+    Q_EMIT shapingChanged(busy);
+}
+
+void FileTreeModel::show(FileTreeQuery query, FileTreeShape shape)
+{
+    if (query.tree != m_shown.tree || query.markLayer != m_shown.markLayer || query.layerOnly != m_shown.layerOnly
+        || query.firstNew != m_shown.firstNew || query.changes != m_shown.changes) {
+        beginResetModel();
+        m_shown = std::move(query);
+        m_shape = std::move(shape);
+        endResetModel();
+        Q_EMIT shaped();
+        return;
+    }
+    // The same tree filtered or ordered anew: every row the view holds on to (expanded,
+    // selected, current) follows its node, or goes if the node is no longer shown.
+    Q_EMIT layoutAboutToBeChanged();
+    const QModelIndexList from = persistentIndexList();
+    m_shown = std::move(query);
+    m_shape = std::move(shape);
+    QModelIndexList to;
+    to.reserve(from.size());
+    for (const QModelIndex &i : from) {
+        const int node = int(i.internalId());
+        const int row = node < int(m_shape.row.size()) ? m_shape.row[size_t(node)] : -1;
+        to << (row < 0 ? QModelIndex() : createIndex(row, i.column(), quintptr(node)));
+    }
+    changePersistentIndexList(from, to);
+    Q_EMIT layoutChanged();
+    Q_EMIT shaped();
 }
 
 Change FileTreeModel::changeOf(int node) const
 {
-    const MergedTree::Node &n = m_tree->node(node);
-    // Only what the new layers provide or removed can have changed; no path is built for the rest.
-    if (n.layer < m_firstNew && !(n.removed && n.removedBy >= m_firstNew))
-        return Change::None;
-    const Change c = m_changes.value(m_tree->path(node), Change::None);
-    // A removed node whose path came back (replaced) is not the one to mark.
-    return n.removed && c != Change::Removed ? Change::None : c;
+    return m_shown.changes ? composedChange(*m_shown.tree, node, m_shown.firstNew, *m_shown.changes) : Change::None;
 }
 
 QModelIndex FileTreeModel::indexOfPath(const QByteArray &path) const
 {
-    if (!m_tree)
+    const MergedTree *t = tree();
+    if (!t)
         return {};
-    int node = m_tree->find(path);
-    if (node <= 0)
+    const int node = t->find(path);
+    if (node <= 0 || node >= int(m_shape.row.size()) || m_shape.row[size_t(node)] < 0)
         return {};
-    QList<int> chain;
-    for (int at = node; at > 0; at = m_tree->node(at).parent)
-        chain.prepend(at);
-    QModelIndex index;
-    for (int at : std::as_const(chain)) {
-        const int row = int(childrenOf(nodeOf(index)).indexOf(at));
-        if (row < 0)
-            return {};
-        index = createIndex(row, 0, quintptr(at));
-    }
-    return index;
-}
-
-const QList<int> &FileTreeModel::childrenOf(int node) const
-{
-    auto it = m_children.find(node);
-    if (it == m_children.end()) {
-        QList<int> found;
-        if (m_firstNew >= 0) {
-            found = m_tree->children(node);
-            for (int c = m_tree->node(node).firstChild; c >= 0; c = m_tree->node(c).nextSibling)
-                if (m_tree->node(c).removed && changeOf(c) == Change::Removed)
-                    found.append(c);
-            std::sort(found.begin(), found.end(), [this](int a, int b) {
-                return m_tree->nameView(a) < m_tree->nameView(b)
-                    || (m_tree->nameView(a) == m_tree->nameView(b) && a < b);
-            });
-        } else {
-            found = m_tree->children(node, m_markLayer);
-        }
-        if (m_layerOnly)
-            found.removeIf([this](int c) { return !m_relevant.contains(c); });
-        it = m_children.insert(node, found);
-        const QList<int> &kids = it.value();
-        for (int r = 0; r < kids.size(); ++r)
-            m_row.insert(kids.at(r), r);
-    }
-    return it.value();
+    return createIndex(m_shape.row[size_t(node)], 0, quintptr(node));
 }
 
 qint64 FileTreeModel::bytesOf(int node) const
 {
-    if (m_layerOnly)
-        return m_layerBytes.value(node);
-    auto it = m_bytes.constFind(node);
-    if (it != m_bytes.constEnd())
-        return it.value();
-    const qint64 b = m_tree->treeBytes(node);
-    m_bytes.insert(node, b);
-    return b;
+    if (m_shown.layerOnly)
+        return node < int(m_shape.layerBytes.size()) ? m_shape.layerBytes[size_t(node)] : 0;
+    return m_shown.tree->treeBytes(node);
 }
 
 QModelIndex FileTreeModel::index(int row, int column, const QModelIndex &parent) const
 {
-    if (!m_tree || column < 0 || column >= ColumnCount || row < 0)
+    if (!tree() || column < 0 || column >= ColumnCount || row < 0 || (parent.isValid() && parent.column() != 0))
         return {};
-    const QList<int> &kids = childrenOf(nodeOf(parent));
-    if (row >= kids.size())
+    const int node = nodeOf(parent);
+    if (row >= m_shape.childCount(node))
         return {};
-    return createIndex(row, column, quintptr(kids.at(row)));
+    return createIndex(row, column, quintptr(m_shape.child(node, row)));
 }
 
 QModelIndex FileTreeModel::parent(const QModelIndex &child) const
 {
-    if (!child.isValid() || !m_tree)
+    if (!child.isValid() || !tree())
         return {};
-    const int parent = m_tree->node(int(child.internalId())).parent;
+    const int parent = tree()->node(int(child.internalId())).parent;
     if (parent <= 0)
         return {};
-    childrenOf(m_tree->node(parent).parent <= 0 ? 0 : m_tree->node(parent).parent); // fills m_row for parent
-    return createIndex(m_row.value(parent), 0, quintptr(parent));
+    return createIndex(m_shape.row[size_t(parent)], 0, quintptr(parent));
 }
 
 int FileTreeModel::rowCount(const QModelIndex &parent) const
 {
-    if (!m_tree || (parent.isValid() && parent.column() != 0))
+    if (!tree() || (parent.isValid() && parent.column() != 0))
         return 0;
-    const int node = nodeOf(parent);
-    if (node != 0 && m_tree->entry(node).type != EntryType::Directory)
-        return 0;
-    return int(childrenOf(node).size());
+    return m_shape.childCount(nodeOf(parent));
 }
 
 int FileTreeModel::columnCount(const QModelIndex &) const
@@ -168,31 +170,26 @@ int FileTreeModel::columnCount(const QModelIndex &) const
 
 bool FileTreeModel::hasChildren(const QModelIndex &parent) const
 {
-    if (!m_tree)
-        return false;
-    const int node = nodeOf(parent);
-    if (parent.isValid() && parent.column() != 0)
-        return false;
-    return node == 0
-        || (m_tree->entry(node).type == EntryType::Directory && m_tree->node(node).firstChild >= 0
-            && !childrenOf(node).isEmpty());
+    return rowCount(parent) > 0;
 }
 
 QVariant FileTreeModel::data(const QModelIndex &index, int role) const
 {
-    if (!index.isValid() || !m_tree)
+    const MergedTree *t = tree();
+    if (!index.isValid() || !t)
         return {};
     const int node = int(index.internalId());
-    const MergedTree::Node &n = m_tree->node(node);
-    const LayerEntry &e = m_tree->entry(node);
+    const MergedTree::Node &n = t->node(node);
+    const LayerEntry &e = t->entry(node);
     const bool deleted = n.removed;
-    const Change change = m_firstNew >= 0 ? changeOf(node) : n.change;
+    const bool composed = m_shown.firstNew >= 0;
+    const Change change = composed ? changeOf(node) : n.change;
     const bool marked
-        = deleted || (m_firstNew >= 0 ? change != Change::None : n.layer == m_markLayer && n.change != Change::None);
+        = deleted || (composed ? change != Change::None : n.layer == m_shown.markLayer && n.change != Change::None);
     if (role == NodeRole)
         return node;
     if (role == PathRole)
-        return QString::fromUtf8(m_tree->path(node));
+        return QString::fromUtf8(t->path(node));
     if (role == SortRole) {
         if (index.column() == SizeColumn)
             return e.type == EntryType::Directory ? bytesOf(node) : e.size;
@@ -223,7 +220,7 @@ QVariant FileTreeModel::data(const QModelIndex &index, int role) const
         return {};
     switch (index.column()) {
     case NameColumn:
-        return QString::fromUtf8(m_tree->name(node));
+        return QString::fromUtf8(t->name(node));
     case SizeColumn: {
         const qint64 b = e.type == EntryType::Directory ? bytesOf(node) : e.size;
         return QLocale().formattedDataSize(b);
@@ -235,7 +232,7 @@ QVariant FileTreeModel::data(const QModelIndex &index, int role) const
     case OwnerColumn:
         return QStringLiteral("%1:%2").arg(e.uid).arg(e.gid);
     case LinkColumn: {
-        const QByteArray link = m_tree->linkTarget(node);
+        const QByteArray link = t->linkTarget(node);
         if (link.isEmpty())
             return QString();
         return QString(
@@ -248,7 +245,7 @@ QVariant FileTreeModel::data(const QModelIndex &index, int role) const
 Qt::ItemFlags FileTreeModel::flags(const QModelIndex &index) const
 {
     Qt::ItemFlags f = QAbstractItemModel::flags(index);
-    if (index.isValid() && m_dragSource && !m_tree->node(int(index.internalId())).removed)
+    if (index.isValid() && m_dragSource && tree() && !tree()->node(int(index.internalId())).removed)
         f |= Qt::ItemIsDragEnabled;
     return f;
 }
@@ -276,13 +273,13 @@ QVariant FileTreeModel::headerData(int section, Qt::Orientation orientation, int
     if (orientation == Qt::Horizontal && role == Qt::ToolTipRole) {
         switch (section) {
         case SizeColumn:
-            return m_layerOnly
+            return m_shown.layerOnly
                 ? tr("A file: its size in bytes. A folder: the regular files this layer itself stores under it, added "
                      "up (hard links not counted again)")
                 : tr("A file: its size in bytes. A folder: the regular files under it in the tree shown (all layers up "
                      "to the selected one, merged), added up (hard links not counted again)");
         case ChangeColumn:
-            return m_firstNew >= 0
+            return m_shown.firstNew >= 0
                 ? tr("What the composed layers did to the path, all together: A added, M modified, D deleted (struck "
                      "out); blank: it comes from the base image")
                 : tr("What the selected layer did to the path: A added, M modified (it replaced a lower version), D "

@@ -1,20 +1,23 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "common/latestjob.h"
+#include "filetreeshape.h"
 #include "layers/mergedtree.h"
 
 #include <QAbstractItemModel>
 #include <QHash>
-#include <QSet>
 
 #include <functional>
 #include <memory>
 
 namespace lamina {
 
-/// A merged (or single-layer) tree as a Qt tree: one index per node, parent() in O(1) through a
-/// cached row of each node; children are sorted by name on first use, so huge folders cost
-/// nothing until opened. A snapshot: setTree() swaps a whole new tree in with one reset.
+/// A merged (or single-layer) tree as a Qt tree, filtered and sorted by the model itself: each
+/// query (a tree, a filter, a sort) is shaped in one pass (filetreeshape.h), on a worker for a big
+/// tree, and the view gets the finished result at once: a new tree as one reset, a new filter or
+/// order as one layout change that keeps what is expanded and selected. Until then the previous
+/// result stays on screen, whole; a newer query cancels an older one.
 class FileTreeModel : public QAbstractItemModel
 {
     Q_OBJECT
@@ -23,17 +26,33 @@ public:
     static constexpr int SortRole = Qt::UserRole + 1;
     static constexpr int NodeRole = Qt::UserRole + 2;
     static constexpr int PathRole = Qt::UserRole + 3;
+    /// Trees up to this many nodes are shaped at once, on the calling thread (a few milliseconds);
+    /// bigger ones on a worker.
+    static constexpr int kInlineNodes = 20000;
 
-    using QAbstractItemModel::QAbstractItemModel;
+    explicit FileTreeModel(QObject *parent = nullptr);
     /// `markLayer`: the layer whose additions, changes and (shown as struck-out rows) deletions are marked.
     void setTree(std::shared_ptr<const MergedTree> tree, int markLayer, bool layerOnly = false);
     /// A composed image: the net changes from layer `firstNew` up (the composer's layers) are
     /// marked, by path, and what they removed is shown struck out.
     void setComposedTree(std::shared_ptr<const MergedTree> tree, int firstNew, QHash<QByteArray, Change> changes);
-    const MergedTree *tree() const { return m_tree.get(); }
+    /// Shows only the nodes whose name contains `text` (with a '/', whose path does), ignoring
+    /// case, or matches it as a regular expression, and the folders leading to them.
+    void setFilter(const QString &text, bool regex);
+    void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
+    /// For tests: shape trees bigger than `nodes` on a worker.
+    void setInlineLimit(int nodes) { m_inlineLimit = nodes; }
+
+    /// The tree shown (a tree still being shaped is not shown yet).
+    const MergedTree *tree() const { return m_shown.tree.get(); }
     /// The tree shown, for work that outlives this model (an extract running in the background).
-    std::shared_ptr<const MergedTree> sharedTree() const { return m_tree; }
-    /// The index of a path ("etc/x"), or an invalid index.
+    std::shared_ptr<const MergedTree> sharedTree() const { return m_shown.tree; }
+    /// What is shown: the query and its shape (rows, matches, a regex error).
+    const FileTreeQuery &shownQuery() const { return m_shown; }
+    const FileTreeShape &shape() const { return m_shape; }
+    /// Whether a query is being shaped on a worker.
+    bool isShaping() const { return m_shaping; }
+    /// The index of a path ("etc/x"), or an invalid index (not there, or filtered away).
     QModelIndex indexOfPath(const QByteArray &path) const;
 
     QModelIndex index(int row, int column, const QModelIndex &parent = {}) const override;
@@ -50,22 +69,27 @@ public:
     /// What dragging nodes out hands the desktop (the files, written as the drag goes on).
     void setDragSource(std::function<QMimeData *(const QList<int> &nodes)> source) { m_dragSource = std::move(source); }
 
+Q_SIGNALS:
+    /// A query went to a worker (true), or its result is shown or it was superseded by a query
+    /// shaped at once (false).
+    void shapingChanged(bool busy);
+    /// A new shape is on screen (after the reset or layout change that brought it).
+    void shaped();
+
 private:
-    const QList<int> &childrenOf(int node) const;
+    void reshape();
+    void show(FileTreeQuery query, FileTreeShape shape);
+    void setShaping(bool busy);
     int nodeOf(const QModelIndex &index) const { return index.isValid() ? int(index.internalId()) : 0; }
     qint64 bytesOf(int node) const;
-
-    std::shared_ptr<const MergedTree> m_tree;
-    int m_markLayer = -1;
-    mutable QHash<int, QList<int>> m_children;
-    mutable QHash<int, int> m_row;
-    mutable QHash<int, qint64> m_bytes;
-    QSet<int> m_relevant; ///< with layerOnly: what the marked layer provides or removes, and their folders
-    QHash<int, qint64> m_layerBytes; ///< with layerOnly: a folder's bytes that the marked layer provides
-    bool m_layerOnly = false;
-    int m_firstNew = -1; ///< setComposedTree(): marks come from m_changes
-    QHash<QByteArray, Change> m_changes;
     Change changeOf(int node) const;
+
+    FileTreeQuery m_wanted; ///< the newest query
+    FileTreeQuery m_shown; ///< the query whose shape is shown
+    FileTreeShape m_shape;
+    LatestJob<FileTreeShape> m_job { this };
+    int m_inlineLimit = kInlineNodes;
+    bool m_shaping = false;
     std::function<QMimeData *(const QList<int> &nodes)> m_dragSource;
 };
 

@@ -1,11 +1,19 @@
 // SPDX-License-Identifier: MIT
 // The files the layers page shows, from layers spelled out in text: what a layer changed is
-// listed once, and "This layer only" counts a folder's bytes from that layer alone.
+// listed once, and "This layer only" counts a folder's bytes from that layer alone. The model
+// filters and sorts itself, a big tree on a worker, and hands the view a finished result.
 #include "filetreemodel.h"
+#include "inspect/layerspage.h"
 #include "layertext.h"
 
 #include <QAbstractItemModelTester>
+#include <QCheckBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QSignalSpy>
 #include <QTest>
+#include <QTreeView>
 
 using namespace lamina;
 
@@ -15,6 +23,13 @@ class TestFileTreeModel : public QObject
 private Q_SLOTS:
     void modifiedFileIsListedOnce();
     void layerOnlyCountsTheLayersBytes();
+    void filterKeepsMatchesAndTheirFolders();
+    void filterByPathAndRegex();
+    void sortsEachFolder();
+    void bigTreeIsShapedOnAWorker();
+    void newerQueryWins();
+    void viewKeepsExpandedAndCurrentRows();
+    void filterOpensBoundedRows();
 
 private:
     // Layer 1 changes the mode of /etc/a (a new copy of it), removes /etc/b, adds /opt/x.
@@ -72,6 +87,245 @@ void TestFileTreeModel::layerOnlyCountsTheLayersBytes()
     QCOMPARE(rows(m, m.indexOfPath("etc")), (QStringList { QStringLiteral("a M"), QStringLiteral("b D") }));
     QCOMPARE(bytes("etc"), qint64(6400)); // what layer 1 put there: a
     QCOMPARE(bytes("opt"), qint64(100));
+}
+
+// Every name in the tree, depth first, as "path change" lines.
+static QStringList walk(const FileTreeModel &m, const QModelIndex &parent = {})
+{
+    QStringList out;
+    for (int r = 0; r < m.rowCount(parent); ++r) {
+        const QModelIndex i = m.index(r, 0, parent);
+        out << i.data(FileTreeModel::PathRole).toString();
+        out << walk(m, i);
+    }
+    return out;
+}
+
+void TestFileTreeModel::filterKeepsMatchesAndTheirFolders()
+{
+    FileTreeModel m;
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    m.setTree(tree(), 1);
+    m.setFilter(QStringLiteral("A"), false); // case ignored; "etc" itself has no a
+    QVERIFY(!m.isShaping()); // a small tree is shaped at once
+    QCOMPARE(walk(m), (QStringList { QStringLiteral("etc"), QStringLiteral("etc/a") }));
+    QCOMPARE(m.shape().matched, qint64(1));
+    // A deletion the layer made is listed, and found, like any row.
+    m.setFilter(QStringLiteral("b"), false);
+    QCOMPARE(walk(m), (QStringList { QStringLiteral("etc"), QStringLiteral("etc/b") }));
+    // A folder's own name matching keeps it, not its other children.
+    m.setFilter(QStringLiteral("op"), false);
+    QCOMPARE(walk(m), (QStringList { QStringLiteral("opt") }));
+    m.setFilter(QStringLiteral("nothing"), false);
+    QCOMPARE(m.rowCount(), 0);
+    QCOMPARE(m.shape().matched, qint64(0));
+    // Under "This layer only" the filter looks at that layer's rows alone: c is not there.
+    m.setTree(tree(), 1, true);
+    m.setFilter(QStringLiteral("c"), false);
+    QCOMPARE(walk(m), (QStringList { QStringLiteral("etc") })); // etc's own name has a c
+    m.setFilter({}, false);
+    QCOMPARE(walk(m),
+        (QStringList { QStringLiteral("etc"), QStringLiteral("etc/a"), QStringLiteral("etc/b"), QStringLiteral("opt"),
+            QStringLiteral("opt/x") }));
+}
+
+void TestFileTreeModel::filterByPathAndRegex()
+{
+    FileTreeModel m;
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    m.setTree(tree(), 1);
+    // With a '/', the text is looked for in the path, which starts with one.
+    m.setFilter(QStringLiteral("/ETC/"), false);
+    QCOMPARE(walk(m),
+        (QStringList {
+            QStringLiteral("etc"), QStringLiteral("etc/a"), QStringLiteral("etc/b"), QStringLiteral("etc/c") }));
+    m.setFilter(QStringLiteral("/x"), false);
+    QCOMPARE(walk(m), (QStringList { QStringLiteral("opt"), QStringLiteral("opt/x") }));
+    m.setFilter(QStringLiteral("^[ac]$"), true);
+    QCOMPARE(walk(m), (QStringList { QStringLiteral("etc"), QStringLiteral("etc/a"), QStringLiteral("etc/c") }));
+    QVERIFY(m.shape().error.isEmpty());
+    m.setFilter(QStringLiteral("(unclosed"), true);
+    QVERIFY(!m.shape().error.isEmpty());
+    QCOMPARE(m.rowCount(), 0);
+    // A name in another script, compared without regard to case.
+    const MergedTree::Layers layers
+        = test::layersFromText({ QStringLiteral("f /Ärger 0644 size=1\nf /z 0644 size=1\n") });
+    m.setTree(std::make_shared<const MergedTree>(MergedTree::build(layers, 0)), 0);
+    m.setFilter(QStringLiteral("äRG"), false);
+    QCOMPARE(walk(m), QStringList { QStringLiteral("Ärger") });
+}
+
+void TestFileTreeModel::sortsEachFolder()
+{
+    const MergedTree::Layers layers = test::layersFromText({
+        QStringLiteral("d /d 0755\n"
+                       "f /d/small 0600 size=10\n"
+                       "f /d/big 0644 size=900\n"
+                       "f /d/mid 0755 size=500\n"
+                       "d /e 0755\n"
+                       "f /e/x 0644 size=2000\n"),
+    });
+    FileTreeModel m;
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    m.setTree(std::make_shared<const MergedTree>(MergedTree::build(layers, 0)), 0);
+    const auto names = [&m](const QModelIndex &parent) {
+        QStringList out;
+        for (int r = 0; r < m.rowCount(parent); ++r)
+            out << m.index(r, 0, parent).data().toString();
+        return out;
+    };
+    QCOMPARE(names(m.indexOfPath("d")),
+        (QStringList { QStringLiteral("big"), QStringLiteral("mid"), QStringLiteral("small") }));
+    m.sort(FileTreeModel::SizeColumn, Qt::DescendingOrder);
+    QCOMPARE(names({}), (QStringList { QStringLiteral("e"), QStringLiteral("d") })); // 2000 against 1410
+    QCOMPARE(names(m.indexOfPath("d")),
+        (QStringList { QStringLiteral("big"), QStringLiteral("mid"), QStringLiteral("small") }));
+    m.sort(FileTreeModel::SizeColumn, Qt::AscendingOrder);
+    QCOMPARE(names(m.indexOfPath("d")),
+        (QStringList { QStringLiteral("small"), QStringLiteral("mid"), QStringLiteral("big") }));
+    m.sort(FileTreeModel::ModeColumn, Qt::AscendingOrder);
+    QCOMPARE(names(m.indexOfPath("d")),
+        (QStringList { QStringLiteral("small"), QStringLiteral("big"), QStringLiteral("mid") }));
+    m.sort(FileTreeModel::NameColumn, Qt::DescendingOrder);
+    QCOMPARE(names(m.indexOfPath("d")),
+        (QStringList { QStringLiteral("small"), QStringLiteral("mid"), QStringLiteral("big") }));
+}
+
+// A tree of `folders` folders of `files` files each (a layer of at most 4 MiB of tar).
+static std::shared_ptr<const MergedTree> wideTree(int folders, int files)
+{
+    QString text;
+    for (int d = 0; d < folders; ++d) {
+        text += QStringLiteral("d /d%1 0755\n").arg(d);
+        for (int f = 0; f < files; ++f)
+            text += QStringLiteral("f /d%1/file%2 0644 size=%3\n").arg(d).arg(f).arg(f + 1);
+    }
+    return std::make_shared<const MergedTree>(MergedTree::build(test::layersFromText({ text }), 0));
+}
+
+void TestFileTreeModel::bigTreeIsShapedOnAWorker()
+{
+    FileTreeModel m;
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    m.setInlineLimit(100);
+    const auto t = wideTree(20, 50); // 1,020 nodes
+    QSignalSpy busy(&m, &FileTreeModel::shapingChanged);
+    QSignalSpy shaped(&m, &FileTreeModel::shaped);
+    m.setTree(t, 0);
+    // Nothing of the new tree is shaped on this thread: the old (empty) result stays until the
+    // worker's arrives, whole.
+    QVERIFY(m.isShaping());
+    QCOMPARE(m.tree(), nullptr);
+    QCOMPARE(m.rowCount(), 0);
+    QVERIFY(shaped.wait(30000));
+    QVERIFY(!m.isShaping());
+    QCOMPARE(m.tree(), t.get());
+    QCOMPARE(m.rowCount(), 20);
+    QCOMPARE(busy.count(), 2);
+    m.setFilter(QStringLiteral("file7"), false); // file7, file70-79 under each folder, but only 50 files
+    QVERIFY(m.isShaping());
+    QCOMPARE(m.rowCount(m.index(0, 0)), 50); // the unfiltered rows, until the result comes
+    QVERIFY(shaped.wait(30000));
+    QCOMPARE(m.rowCount(), 20);
+    QCOMPARE(m.rowCount(m.index(0, 0)), 1);
+    QCOMPARE(m.shape().matched, qint64(20));
+}
+
+void TestFileTreeModel::newerQueryWins()
+{
+    FileTreeModel m;
+    m.setInlineLimit(100);
+    m.setTree(wideTree(20, 50), 0);
+    QSignalSpy shaped(&m, &FileTreeModel::shaped);
+    QVERIFY(shaped.wait(30000));
+    shaped.clear();
+    // Typed one character at a time: only the last text's result is shown.
+    for (const QString &text :
+        { QStringLiteral("f"), QStringLiteral("fi"), QStringLiteral("fil"), QStringLiteral("file4") })
+        m.setFilter(text, false);
+    QVERIFY(shaped.wait(30000));
+    QTest::qWait(50); // a superseded result arriving late would show now
+    QCOMPARE(shaped.count(), 1);
+    QCOMPARE(m.shownQuery().filter, QStringLiteral("file4"));
+    QCOMPARE(m.rowCount(m.index(0, 0)), 11); // file4, file40-49
+    // A small tree set meanwhile wins over a big one still being shaped.
+    m.setFilter(QStringLiteral("file3"), false);
+    QVERIFY(m.isShaping());
+    const auto small = wideTree(2, 3);
+    m.setTree(small, 0);
+    QVERIFY(!m.isShaping());
+    QCOMPARE(m.tree(), small.get());
+    QTest::qWait(50);
+    QCOMPARE(m.tree(), small.get());
+    QCOMPARE(m.shownQuery().filter, QStringLiteral("file3"));
+}
+
+void TestFileTreeModel::viewKeepsExpandedAndCurrentRows()
+{
+    FileTreeModel m;
+    QTreeView view;
+    view.setModel(&m);
+    m.setInlineLimit(100);
+    m.setTree(wideTree(20, 50), 0);
+    QSignalSpy shaped(&m, &FileTreeModel::shaped);
+    QVERIFY(shaped.wait(30000));
+    const QModelIndex d3 = m.indexOfPath("d3");
+    view.expand(d3);
+    view.setCurrentIndex(m.indexOfPath("d3/file21"));
+    // Filtered, then sorted: the same node stays current and its folder open, at its new row.
+    m.setFilter(QStringLiteral("file2"), false);
+    QVERIFY(shaped.wait(30000));
+    QCOMPARE(view.currentIndex().data(FileTreeModel::PathRole).toString(), QStringLiteral("d3/file21"));
+    QVERIFY(view.isExpanded(m.indexOfPath("d3")));
+    m.sort(FileTreeModel::SizeColumn, Qt::DescendingOrder);
+    QVERIFY(shaped.wait(30000));
+    QCOMPARE(view.currentIndex().data(FileTreeModel::PathRole).toString(), QStringLiteral("d3/file21"));
+    QCOMPARE(view.currentIndex().row(), m.rowCount(m.indexOfPath("d3")) - 1 - 2); // file29..file20, file2 last
+    // Filtered away: nothing current.
+    m.setFilter(QStringLiteral("file3"), false);
+    QVERIFY(shaped.wait(30000));
+    QVERIFY(!view.currentIndex().isValid());
+}
+
+void TestFileTreeModel::filterOpensBoundedRows()
+{
+    LayersPage page;
+    page.resize(1000, 700);
+    page.show();
+    FileTreeModel *m = page.filesModel();
+    QTreeView *view = page.filesView();
+    auto *status = page.findChild<QLabel *>(QStringLiteral("filterStatus"));
+    QVERIFY(status);
+    m->setInlineLimit(100);
+    m->setTree(wideTree(60, 40), 0); // 2,460 nodes
+    QSignalSpy shaped(m, &FileTreeModel::shaped);
+    QVERIFY(shaped.wait(30000));
+    const auto shownRows = [view] {
+        int rows = 0;
+        for (QModelIndex i = view->model()->index(0, 0); i.isValid(); i = view->indexBelow(i))
+            ++rows;
+        return rows;
+    };
+    QCOMPARE(shownRows(), 60);
+    // While the worker looks, the line says so; then it counts the matches.
+    page.filter()->setText(QStringLiteral("file"));
+    QCOMPARE(status->text(), QStringLiteral("Looking for \u201cfile\u201d\u2026"));
+    QVERIFY(shaped.wait(30000));
+    QCOMPARE(status->text(), QStringLiteral("%1 matches for \u201cfile\u201d").arg(QLocale().toString(2400)));
+    // 2,400 matches: folders open breadth first while the rows stay within the bound (48 of
+    // the 60 folders of 40 files: 60 + 48 × 40 rows).
+    static_assert(LayersPage::kExpandRows == 2000);
+    QCOMPARE(shownRows(), 60 + 48 * 40);
+    // 660 matches (file3, file30-39 in each folder): all of them open.
+    page.filter()->setText(QStringLiteral("file3"));
+    QVERIFY(shaped.wait(30000));
+    QCOMPARE(shownRows(), 60 + 60 * 11);
+    // A regular expression that does not compile says why, and shows nothing.
+    page.findChild<QCheckBox *>(QStringLiteral("regex"))->setChecked(true);
+    page.filter()->setText(QStringLiteral("file["));
+    QVERIFY(shaped.wait(30000));
+    QVERIFY2(status->text().startsWith(QStringLiteral("Not a valid regular expression")), qPrintable(status->text()));
+    QCOMPARE(shownRows(), 0);
 }
 
 QTEST_MAIN(TestFileTreeModel)

@@ -20,7 +20,6 @@
 #include <QPixmap>
 #include <QPlainTextEdit>
 #include <QRegularExpression>
-#include <QSortFilterProxyModel>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTreeView>
@@ -74,14 +73,9 @@ QWidget *LayersPage::buildFiles()
     m_filesModel->setDragSource([this](const QList<int> &nodes) {
         return m_extraction->dragOut(m_archive, m_image, m_filesModel->sharedTree(), nodes);
     });
-    m_filesProxy = new QSortFilterProxyModel(this);
-    m_filesProxy->setSourceModel(m_filesModel);
-    m_filesProxy->setSortRole(FileTreeModel::SortRole);
-    m_filesProxy->setRecursiveFilteringEnabled(true);
-    m_filesProxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
     m_filesView = new QTreeView;
     m_filesView->setObjectName(QStringLiteral("files"));
-    m_filesView->setModel(m_filesProxy);
+    m_filesView->setModel(m_filesModel); // which filters and sorts itself, on a worker for a big tree
     m_filesView->setSortingEnabled(true);
     m_filesView->setUniformRowHeights(true);
     m_filesView->sortByColumn(FileTreeModel::SizeColumn, Qt::DescendingOrder);
@@ -96,30 +90,29 @@ QWidget *LayersPage::buildFiles()
     m_filter->setPlaceholderText(tr("Filter files (Ctrl+F)"));
     m_filter->setClearButtonEnabled(true);
     m_regex = new QCheckBox(tr("Regex"));
+    m_regex->setObjectName(QStringLiteral("regex"));
     m_layerOnly = new QCheckBox(tr("This layer only"));
     m_layerOnly->setObjectName(QStringLiteral("layerOnly"));
     connect(m_filter, &QLineEdit::textChanged, this, &LayersPage::applyFilter);
     connect(m_regex, &QCheckBox::toggled, this, &LayersPage::applyFilter);
-    m_noMatches = new QLabel;
-    m_noMatches->setObjectName(QStringLiteral("noMatches"));
-    m_noMatches->setWordWrap(true);
-    m_noMatches->hide();
+    m_filterStatus = new QLabel;
+    m_filterStatus->setObjectName(QStringLiteral("filterStatus"));
+    m_filterStatus->setWordWrap(true);
+    m_filterStatus->hide();
     auto *filterRow = new QWidget;
     auto *fl = new QGridLayout(filterRow);
     fl->setContentsMargins(0, 0, 0, 0);
     fl->addWidget(m_filter, 0, 0);
     fl->addWidget(m_regex, 0, 1);
     fl->addWidget(m_layerOnly, 0, 2);
-    fl->addWidget(m_noMatches, 1, 0, 1, 3);
+    fl->addWidget(m_filterStatus, 1, 0, 1, 3);
     fl->setColumnStretch(0, 1);
     // The line is right whenever the rows change: a filter typed, a tree arriving later.
-    connect(m_filesProxy, &QAbstractItemModel::modelReset, this, &LayersPage::showMatches);
-    connect(m_filesProxy, &QAbstractItemModel::layoutChanged, this, &LayersPage::showMatches);
-    connect(m_filesProxy, &QAbstractItemModel::rowsInserted, this, &LayersPage::showMatches);
-    connect(m_filesProxy, &QAbstractItemModel::rowsRemoved, this, &LayersPage::showMatches);
+    connect(m_filesModel, &FileTreeModel::shaped, this, &LayersPage::showMatches);
+    connect(m_filesModel, &FileTreeModel::shapingChanged, this, &LayersPage::showMatches);
     // The preview shows the selected file only: nothing selected (the tree replaced, the row
     // filtered away), nothing shown.
-    connect(m_filesProxy, &QAbstractItemModel::modelReset, this, &LayersPage::clearPreview);
+    connect(m_filesModel, &QAbstractItemModel::modelReset, this, &LayersPage::clearPreview);
     m_preview = new QPlainTextEdit;
     m_preview->setObjectName(QStringLiteral("preview"));
     m_preview->setReadOnly(true);
@@ -151,7 +144,7 @@ QWidget *LayersPage::buildFiles()
     connect(m_wasted, &QTreeWidget::currentItemChanged, this, &LayersPage::showWastedPath);
     connect(m_wasted, &QTreeWidget::itemClicked, this, &LayersPage::showWastedPath);
     // A path picked before its layer's tree was built is selected when the tree arrives.
-    connect(m_filesProxy, &QAbstractItemModel::modelReset, this, &LayersPage::selectPendingPath);
+    connect(m_filesModel, &FileTreeModel::shaped, this, &LayersPage::selectPendingPath);
     m_sideTabs = new QTabWidget;
     m_sideTabs->setObjectName(QStringLiteral("sideTabs"));
     m_sideTabs->setDocumentMode(true);
@@ -263,15 +256,13 @@ void LayersPage::selectPendingPath()
     const MergedTree *tree = m_filesModel->tree();
     if (m_pendingPath.isEmpty() || !tree || tree->topLayer() != m_pendingLayer)
         return;
-    const QModelIndex source = m_filesModel->indexOfPath(m_pendingPath);
-    m_pendingPath.clear();
-    if (!source.isValid())
+    const QModelIndex at = m_filesModel->indexOfPath(m_pendingPath);
+    if (!at.isValid() && !m_filesModel->shownQuery().filter.isEmpty()) {
+        // The filter hid it: the path asked for wins, and is selected once the rows come back.
+        m_filter->clear();
         return;
-    QModelIndex at = m_filesProxy->mapFromSource(source);
-    if (!at.isValid() && !m_filter->text().isEmpty()) {
-        m_filter->clear(); // the filter hid it: the path asked for wins
-        at = m_filesProxy->mapFromSource(source);
     }
+    m_pendingPath.clear();
     if (!at.isValid())
         return;
     for (QModelIndex p = at.parent(); p.isValid(); p = p.parent())
@@ -282,14 +273,43 @@ void LayersPage::selectPendingPath()
 
 void LayersPage::applyFilter()
 {
-    const QString text = m_filter->text();
-    if (m_regex->isChecked())
-        m_filesProxy->setFilterRegularExpression(QRegularExpression(text, QRegularExpression::CaseInsensitiveOption));
-    else
-        m_filesProxy->setFilterFixedString(text);
-    if (!text.isEmpty())
-        m_filesView->expandAll();
-    showMatches();
+    m_expandedFor.clear();
+    m_filesModel->setFilter(m_filter->text(), m_regex->isChecked());
+}
+
+void LayersPage::expandMatches()
+{
+    // Each new filter's matches are opened once, as far as kExpandRows rows go, breadth first:
+    // expanding a whole tree of a million matches would stall the window to show rows no one
+    // reads; a folder beyond that opens at a click, or all of it with '*'.
+    const FileTreeQuery &shown = m_filesModel->shownQuery();
+    if (shown.filter.isEmpty() || !shown.tree || m_filesModel->isShaping())
+        return;
+    const QString key = shown.filter + (shown.regex ? u'\x01' : u'\x02') + QString::number(quintptr(shown.tree.get()))
+        + u'/' + QString::number(shown.layerOnly);
+    if (key == m_expandedFor)
+        return;
+    m_expandedFor = key;
+    qint64 rows = m_filesModel->rowCount();
+    QList<QModelIndex> level { QModelIndex() }, next;
+    QList<QModelIndex> open;
+    while (!level.isEmpty() && rows < kExpandRows) {
+        next.clear();
+        for (const QModelIndex &parent : std::as_const(level)) {
+            for (int r = 0, n = m_filesModel->rowCount(parent); r < n && rows < kExpandRows; ++r) {
+                const QModelIndex child = m_filesModel->index(r, 0, parent);
+                const int kids = m_filesModel->rowCount(child);
+                if (kids == 0 || rows + kids > kExpandRows)
+                    continue;
+                rows += kids;
+                open << child;
+                next << child;
+            }
+        }
+        level.swap(next);
+    }
+    for (const QModelIndex &i : std::as_const(open))
+        m_filesView->expand(i);
 }
 
 void LayersPage::showMatches()
@@ -297,12 +317,26 @@ void LayersPage::showMatches()
     // A file filtered away leaves nothing selected (the view says no currentChanged then).
     if (!m_filesView->currentIndex().isValid())
         clearPreview();
+    expandMatches();
     const QString text = m_filter->text();
-    const bool none = !text.isEmpty() && m_filesModel->tree() && m_filesProxy->rowCount() == 0;
-    m_noMatches->setVisible(none);
-    if (none)
-        m_noMatches->setText(tr("No file here matches \u201c%1\u201d%2.")
-                                 .arg(text, m_layerOnly->isChecked() ? tr(" in this layer alone") : QString()));
+    const FileTreeShape &shape = m_filesModel->shape();
+    const FileTreeQuery &shown = m_filesModel->shownQuery();
+    QString line;
+    if (m_filesModel->isShaping() && !text.isEmpty())
+        line = tr("Looking for \u201c%1\u201d\u2026").arg(text);
+    else if (!shape.error.isEmpty())
+        line = tr("Not a valid regular expression: %1").arg(shape.error);
+    else if (!shown.filter.isEmpty() && shown.tree && shape.matched == 0)
+        line = tr("No file here matches \u201c%1\u201d%2.")
+                   .arg(shown.filter, shown.layerOnly ? tr(" in this layer alone") : QString());
+    else if (!shown.filter.isEmpty() && shown.tree) {
+        const QString where = shown.filter.contains(u'/') ? tr(" (in the path, as it has a /)") : QString();
+        line = shape.matched == 1
+            ? tr("1 match for \u201c%1\u201d%2").arg(shown.filter, where)
+            : tr("%1 matches for \u201c%2\u201d%3").arg(QLocale().toString(shape.matched), shown.filter, where);
+    }
+    m_filterStatus->setVisible(!line.isEmpty());
+    m_filterStatus->setText(line);
 }
 
 void LayersPage::askAndExtract()
@@ -363,23 +397,21 @@ QList<QAction *> LayersPage::layerActions(int layer, QObject *parent)
     return out;
 }
 
-QString LayersPage::pathOf(const QModelIndex &proxyIndex) const
+QString LayersPage::pathOf(const QModelIndex &index) const
 {
-    const QModelIndex index = m_filesProxy->mapToSource(proxyIndex);
     if (!index.isValid() || !m_filesModel->tree())
         return {};
     return u'/' + index.data(FileTreeModel::PathRole).toString();
 }
 
-QList<QAction *> LayersPage::fileActions(const QModelIndex &proxyIndex, QObject *parent)
+QList<QAction *> LayersPage::fileActions(const QModelIndex &index, QObject *parent)
 {
     QList<QAction *> out;
     const MergedTree *tree = m_filesModel->tree();
-    const QModelIndex index = m_filesProxy->mapToSource(proxyIndex);
     if (!tree || !index.isValid())
         return out;
     const int node = index.data(FileTreeModel::NodeRole).toInt();
-    addCopyAction(out, tr("Copy path"), pathOf(proxyIndex), parent);
+    addCopyAction(out, tr("Copy path"), pathOf(index), parent);
     addCopyAction(out, tr("Copy link target"), QString::fromUtf8(tree->linkTarget(node)), parent);
     out << separatorAction(parent);
     auto *extract = new QAction(tr("Extract…"), parent);
@@ -396,7 +428,7 @@ void LayersPage::extractTo(int node, const QString &dest)
 
 int LayersPage::currentNode() const
 {
-    const QModelIndex index = m_filesProxy->mapToSource(m_filesView->currentIndex());
+    const QModelIndex index = m_filesView->currentIndex();
     return index.isValid() && m_filesModel->tree() ? index.data(FileTreeModel::NodeRole).toInt() : -1;
 }
 
@@ -408,11 +440,10 @@ void LayersPage::clearPreview()
     m_preview->clear();
 }
 
-void LayersPage::showPreview(const QModelIndex &proxyIndex)
+void LayersPage::showPreview(const QModelIndex &index)
 {
     clearPreview();
     const MergedTree *tree = m_filesModel->tree();
-    const QModelIndex index = m_filesProxy->mapToSource(proxyIndex);
     if (!index.isValid() || !tree)
         return;
     const int node = index.data(FileTreeModel::NodeRole).toInt();

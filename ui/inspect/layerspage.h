@@ -13,7 +13,6 @@ class QCheckBox;
 class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
-class QSortFilterProxyModel;
 class QTabWidget;
 class QTreeWidget;
 class QTreeWidgetItem;
@@ -71,7 +70,7 @@ public:
     /// files, extract it.
     QList<QAction *> layerActions(int layer, QObject *parent);
     /// The files tree's row menu: copy the path, the link target; extract.
-    QList<QAction *> fileActions(const QModelIndex &proxyIndex, QObject *parent);
+    QList<QAction *> fileActions(const QModelIndex &index, QObject *parent);
     /// The line under the layers' title: all file bytes, visible, wasted, efficiency.
     QLabel *summary() const { return m_summary; }
     /// The paths whose bytes the final image cannot see, biggest first; each row holds the path
@@ -81,6 +80,8 @@ public:
     QTabWidget *sideTabs() const { return m_sideTabs; }
     /// Most paths listed in wastedList(); the rest are summed up in a last row.
     static constexpr int kMaxWastedRows = 1000;
+    /// Rows a filter's matches open to at most, by themselves.
+    static constexpr int kExpandRows = 2000;
 
 Q_SIGNALS:
     void previewShown(); ///< the preview of the selected file is on screen
@@ -89,12 +90,13 @@ private:
     QWidget *buildFiles();
     void applyFilter();
     void showMatches();
-    void showPreview(const QModelIndex &proxyIndex);
+    void expandMatches();
+    void showPreview(const QModelIndex &index);
     void showPreviewResult(const FilePreview &preview);
     void askAndExtract();
     void askAndExtractLayer(int layer);
     /// A file's absolute path in the image ("/etc/passwd"), "" for none.
-    QString pathOf(const QModelIndex &proxyIndex) const;
+    QString pathOf(const QModelIndex &index) const;
     void showSizes();
     void showWastedPath(QTreeWidgetItem *item);
     void selectPendingPath();
@@ -106,12 +108,11 @@ private:
     LayersModel *m_layersModel = nullptr;
     QTableView *m_layersView = nullptr;
     FileTreeModel *m_filesModel = nullptr;
-    QSortFilterProxyModel *m_filesProxy = nullptr;
     QTreeView *m_filesView = nullptr;
     QLineEdit *m_filter = nullptr;
     QCheckBox *m_regex = nullptr;
     QCheckBox *m_layerOnly = nullptr;
-    QLabel *m_noMatches = nullptr; ///< "no file matches" under the filter
+    QLabel *m_filterStatus = nullptr; ///< under the filter: its matches counted, none, a bad regex, or still looking
     QPlainTextEdit *m_preview = nullptr;
     QLabel *m_imagePreview = nullptr;
     QLabel *m_summary = nullptr;
@@ -119,6 +120,7 @@ private:
     QTabWidget *m_sideTabs = nullptr;
     /// A wasted path picked, to select in the files once the tree of its layer is shown.
     QByteArray m_pendingPath;
+    QString m_expandedFor; ///< the filter (and tree) whose matches were last opened
     int m_pendingLayer = -1;
 };
 

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: MIT
+#include "filetreeshape.h"
+
+#include "filetreemodel.h"
+#include "util/progress.h"
+
+#include <QRegularExpression>
+
+#include <algorithm>
+
+namespace lamina {
+
+namespace {
+
+char asciiLower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c;
+}
+
+/// What the filter text matches: a name (or with a '/', a path) containing it, ignoring case.
+/// An ASCII text is compared byte by byte, with no string made per node.
+class Matcher
+{
+public:
+    Matcher(const QString &text, bool regex)
+        : m_text(text)
+        , m_byPath(text.contains(u'/'))
+        , m_regex(regex)
+    {
+        if (regex) {
+            m_re = QRegularExpression(text, QRegularExpression::CaseInsensitiveOption);
+            m_re.optimize();
+            return;
+        }
+        bool ascii = true;
+        for (const QChar c : text)
+            ascii = ascii && c.unicode() < 0x80;
+        if (ascii)
+            for (const QChar c : text)
+                m_lower.append(asciiLower(char(c.unicode())));
+    }
+
+    QString error() const { return m_regex && !m_re.isValid() ? m_re.errorString() : QString(); }
+    bool byPath() const { return m_byPath; }
+
+    bool matches(QByteArrayView s) const
+    {
+        if (m_regex)
+            return m_re.match(QString::fromUtf8(s)).hasMatch();
+        if (m_lower.isEmpty())
+            return QString::fromUtf8(s).contains(m_text, Qt::CaseInsensitive);
+        const qsizetype n = m_lower.size();
+        const char head = m_lower.at(0);
+        for (qsizetype i = 0; i + n <= s.size(); ++i) {
+            if (asciiLower(s.at(i)) != head)
+                continue;
+            qsizetype k = 1;
+            while (k < n && asciiLower(s.at(i + k)) == m_lower.at(k))
+                ++k;
+            if (k == n)
+                return true;
+        }
+        return false;
+    }
+
+private:
+    QString m_text;
+    QByteArray m_lower; ///< the text in ASCII lower case; empty when it is not ASCII
+    QRegularExpression m_re;
+    bool m_byPath = false;
+    bool m_regex = false;
+};
+
+} // namespace
+
+Change composedChange(const MergedTree &tree, int node, int firstNew, const QHash<QByteArray, Change> &changes)
+{
+    const MergedTree::Node &n = tree.node(node);
+    // No path is built for what the base provides: only the new layers can have changed it.
+    if (n.layer < firstNew && !(n.removed && n.removedBy >= firstNew))
+        return Change::None;
+    const Change c = changes.value(tree.path(node), Change::None);
+    return n.removed && c != Change::Removed ? Change::None : c;
+}
+
+FileTreeShape shapeFileTree(const FileTreeQuery &q, const Progress &progress)
+{
+    FileTreeShape shape;
+    if (!q.tree)
+        return shape;
+    const MergedTree &t = *q.tree;
+    const int n = t.nodeCount();
+    const bool composed = q.firstNew >= 0;
+    const QHash<QByteArray, Change> noChanges;
+    const QHash<QByteArray, Change> &changes = q.changes ? *q.changes : noChanges;
+    const int mark = composed ? -1 : q.markLayer;
+    const bool layerOnly = q.layerOnly && !composed;
+    constexpr int kPoll = 1 << 16;
+
+    // With layerOnly: what the layer provides or removes, and the folders leading there.
+    std::vector<char> relevant;
+    if (layerOnly) {
+        relevant.assign(size_t(n), 0);
+        for (int c = 1; c < n; ++c) {
+            const MergedTree::Node &x = t.node(c);
+            if ((x.layer == mark && !x.removed) || (x.removed && x.removedBy == mark))
+                for (int at = c; at > 0 && !relevant[size_t(at)]; at = t.node(at).parent)
+                    relevant[size_t(at)] = 1;
+            if ((c & (kPoll - 1)) == 0 && progress.cancelled())
+                return shape;
+        }
+    }
+    const auto listed = [&](int c) {
+        const MergedTree::Node &x = t.node(c);
+        if (layerOnly && !relevant[size_t(c)])
+            return false;
+        if (!x.removed)
+            return true;
+        if (composed)
+            return composedChange(t, c, q.firstNew, changes) == Change::Removed;
+        if (mark < 0 || x.removedBy != mark)
+            return false;
+        // A version the layer replaced is not a deletion: the path is there, modified, once.
+        const int live = t.childNamed(x.parent, t.nameView(c));
+        return live < 0 || t.node(live).removed;
+    };
+
+    // Every listed node, each after its folder (a walk from the root, children of folders only).
+    std::vector<qint32> order;
+    order.reserve(size_t(n));
+    {
+        std::vector<qint32> stack { 0 };
+        while (!stack.empty()) {
+            const int p = stack.back();
+            stack.pop_back();
+            if (p != 0 && t.entry(p).type != EntryType::Directory)
+                continue;
+            for (int c = t.node(p).firstChild; c >= 0; c = t.node(c).nextSibling)
+                if (listed(c)) {
+                    order.push_back(c);
+                    stack.push_back(c);
+                }
+            if ((order.size() & (kPoll - 1)) == 0 && progress.cancelled())
+                return shape;
+        }
+    }
+
+    if (layerOnly) {
+        // A folder's size is what the layer itself puts under it, as `lamina ls --layer` counts it.
+        shape.layerBytes.assign(size_t(n), 0);
+        for (auto it = order.rbegin(); it != order.rend(); ++it) {
+            const int c = *it;
+            const MergedTree::Node &x = t.node(c);
+            if (x.layer == mark && !x.removed && t.entry(c).type == EntryType::File)
+                shape.layerBytes[size_t(c)] += t.entry(c).size;
+            shape.layerBytes[size_t(x.parent)] += shape.layerBytes[size_t(c)];
+        }
+    }
+
+    // What the filter keeps: a match, and the folders leading to it; descendants come before
+    // their folders walking the order backwards.
+    std::vector<char> keep;
+    if (!q.filter.isEmpty()) {
+        const Matcher matcher(q.filter, q.regex);
+        shape.error = matcher.error();
+        keep.assign(size_t(n), 0);
+        if (shape.error.isEmpty()) {
+            qint64 done = 0;
+            for (auto it = order.rbegin(); it != order.rend(); ++it) {
+                const int c = *it;
+                const bool hit
+                    = matcher.byPath() ? matcher.matches(QByteArray('/' + t.path(c))) : matcher.matches(t.nameView(c));
+                if (hit)
+                    ++shape.matched;
+                if (hit || keep[size_t(c)]) {
+                    keep[size_t(c)] = 1;
+                    keep[size_t(t.node(c).parent)] = 1;
+                }
+                if ((++done & (kPoll - 1)) == 0 && progress.cancelled())
+                    return shape;
+            }
+        }
+    }
+    const auto kept = [&](int c) { return keep.empty() || keep[size_t(c)]; };
+
+    shape.count.assign(size_t(n), 0);
+    shape.first.assign(size_t(n), 0);
+    shape.row.assign(size_t(n), -1);
+    for (const int c : order)
+        if (kept(c))
+            ++shape.count[size_t(t.node(c).parent)];
+    qint32 at = 0;
+    for (int p = 0; p < n; ++p) {
+        shape.first[size_t(p)] = at;
+        at += shape.count[size_t(p)];
+    }
+    shape.kids.resize(size_t(at));
+    shape.shown = at;
+    {
+        std::vector<qint32> fill(shape.first);
+        for (const int c : order)
+            if (kept(c))
+                shape.kids[size_t(fill[size_t(t.node(c).parent)]++)] = c;
+    }
+
+    // Each folder's children in the order asked for; ties by name, then by node (a deletion
+    // before what replaced it is never listed together with it, but names can repeat in a layer).
+    const auto bytes = [&](int c) -> qint64 {
+        if (t.entry(c).type != EntryType::Directory)
+            return t.entry(c).size;
+        return layerOnly ? shape.layerBytes[size_t(c)] : t.treeBytes(c);
+    };
+    const auto changeKey = [&](int c) -> int {
+        const MergedTree::Node &x = t.node(c);
+        if (x.removed)
+            return 3;
+        const Change ch
+            = composed ? composedChange(t, c, q.firstNew, changes) : (x.layer == mark ? x.change : Change::None);
+        return int(ch);
+    };
+    const auto byName = [&](int a, int b) {
+        const QByteArrayView na = t.nameView(a), nb = t.nameView(b);
+        return na != nb ? na < nb : a < b;
+    };
+    const auto compareKey = [&](int a, int b) -> int {
+        switch (q.sortColumn) {
+        case FileTreeModel::SizeColumn: {
+            const qint64 x = bytes(a), y = bytes(b);
+            return x < y ? -1 : x > y ? 1 : 0;
+        }
+        case FileTreeModel::ChangeColumn:
+            return changeKey(a) - changeKey(b);
+        case FileTreeModel::ModeColumn:
+            return int(t.entry(a).mode) - int(t.entry(b).mode);
+        case FileTreeModel::OwnerColumn: {
+            const auto x = std::pair(t.entry(a).uid, t.entry(a).gid), y = std::pair(t.entry(b).uid, t.entry(b).gid);
+            return x < y ? -1 : x > y ? 1 : 0;
+        }
+        case FileTreeModel::LinkColumn: {
+            const QByteArray x = t.linkTarget(a), y = t.linkTarget(b);
+            return x < y ? -1 : x > y ? 1 : 0;
+        }
+        default: {
+            const QByteArrayView x = t.nameView(a), y = t.nameView(b);
+            return x < y ? -1 : x > y ? 1 : 0;
+        }
+        }
+    };
+    qint64 sorted = 0;
+    for (int p = 0; p < n; ++p) {
+        const qint32 count = shape.count[size_t(p)];
+        if (count == 0)
+            continue;
+        auto *begin = shape.kids.data() + shape.first[size_t(p)];
+        if (count > 1)
+            std::sort(begin, begin + count, [&](int a, int b) {
+                const int k = compareKey(a, b);
+                if (k != 0)
+                    return q.descending ? k > 0 : k < 0;
+                return byName(a, b);
+            });
+        for (qint32 r = 0; r < count; ++r)
+            shape.row[size_t(begin[r])] = r;
+        sorted += count;
+        if (sorted >= kPoll) {
+            sorted = 0;
+            if (progress.cancelled())
+                return shape;
+        }
+    }
+    shape.complete = true;
+    return shape;
+}
+
+} // namespace lamina

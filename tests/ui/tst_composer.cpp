@@ -27,11 +27,14 @@
 #include <QAction>
 #include <QApplication>
 #include <QCheckBox>
+#include <QDialogButtonBox>
 #include <QElapsedTimer>
+#include <QFileDialog>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPointer>
@@ -44,6 +47,7 @@
 #include <QTest>
 #include <QThreadPool>
 #include <QTimer>
+#include <QToolButton>
 #include <QTreeView>
 #include <QTreeWidget>
 #include <QUndoStack>
@@ -81,8 +85,50 @@ private Q_SLOTS:
     void closingThePanelWaitsForNoPreview();
     void newerPreviewReplacesOlder();
     void closingTheExportDialog();
+    void deletePathAsksForAPath();
+    void typedArgumentsAreTaken();
+    void undoNamesTheStep();
+    void addFolderAsksWhere();
 
 private:
+    /// Answers the modal dialogs as they come, one handler each, in order: polled, so that a
+    /// dialog opened right after another is found too. Done when every handler has run.
+    struct DialogAnswers
+    {
+        QList<std::function<void(QWidget *)>> handlers;
+        QPointer<QWidget> last;
+        QTimer timer;
+        explicit DialogAnswers(QList<std::function<void(QWidget *)>> h)
+            : handlers(std::move(h))
+        {
+            timer.setInterval(20);
+            QObject::connect(&timer, &QTimer::timeout, [this] {
+                QWidget *modal = QApplication::activeModalWidget();
+                if (!modal || modal == last || !modal->isVisible() || handlers.isEmpty())
+                    return;
+                last = modal;
+                handlers.takeFirst()(modal);
+            });
+            timer.start();
+        }
+        bool done() const { return handlers.isEmpty(); }
+    };
+    /// Types `text` over the image path dialog's field and presses OK; the problem shown, if any.
+    static QString answerPath(QWidget *dialog, const QString &text)
+    {
+        auto *field = dialog->findChild<QLineEdit *>(QStringLiteral("imagePath"));
+        if (!field)
+            return QStringLiteral("no imagePath field");
+        field->selectAll();
+        QTest::keyClicks(field, text);
+        auto *box = dialog->findChild<QDialogButtonBox *>();
+        box->button(QDialogButtonBox::Ok)->click();
+        return dialog->findChild<QLabel *>(QStringLiteral("imagePathProblem"))->text();
+    }
+    static void pressCancel(QWidget *dialog)
+    {
+        dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Cancel)->click();
+    }
     /// Occupies every thread of the window's pool until release(), so that a job started
     /// meanwhile is held in its queue. A thread still held after 60 s gives up and says so: an
     /// owner that waited for its job on the GUI thread would otherwise hang the test.
@@ -1168,3 +1214,228 @@ void TestComposer::closingTheExportDialog()
 
 QTEST_MAIN(TestComposer)
 #include "tst_composer.moc"
+
+// Issue 18 item 15: "Delete path" asks for the path, proposing the one selected; a path that is
+// relative, climbs out or is the root itself is refused with the reason; one with "//" or "."
+// is taken normalised.
+void TestComposer::deletePathAsksForAPath()
+{
+    ComposerPanel panel;
+    panel.resize(1024, 640);
+    panel.show();
+    setNixBase(panel);
+    QVERIFY(waitForPreview(panel));
+    QStringList problems;
+    {
+        DialogAnswers answers({ [&](QWidget *dialog) {
+            QCOMPARE(dialog->objectName(), QStringLiteral("imagePathDialog"));
+            QCOMPARE(
+                dialog->findChild<QLineEdit *>(QStringLiteral("imagePath"))->text(), QString()); // nothing selected
+            for (const QString &wrong :
+                { QStringLiteral("etc/motd"), QStringLiteral("/"), QStringLiteral("/usr/../..") })
+                problems << answerPath(dialog, wrong);
+            answerPath(dialog, QStringLiteral("/usr//share/./doc/"));
+        } });
+        panel.findChild<QAction *>(QStringLiteral("deletePath"))->trigger();
+        QVERIFY(answers.done());
+    }
+    QCOMPARE(problems.size(), 3);
+    QVERIFY2(problems.at(0).contains(u"absolute"), qPrintable(problems.at(0)));
+    QVERIFY2(problems.at(1).contains(u"root"), qPrintable(problems.at(1)));
+    QVERIFY2(problems.at(2).contains(u"climbs out"), qPrintable(problems.at(2)));
+    QCOMPARE(panel.model()->layerCount(), 1);
+    QCOMPARE(panel.model()->op(0, 0).kind, LayerOp::Delete);
+    QCOMPARE(panel.model()->op(0, 0).imagePath, QStringLiteral("/usr/share/doc"));
+
+    // With a file selected in the result it is proposed; Cancel adds nothing.
+    auto *view = panel.findChild<QTreeView *>(QStringLiteral("resultTree"));
+    QVERIFY(waitForPreview(panel));
+    const QModelIndex motd = qobject_cast<FileTreeModel *>(view->model())->indexOfPath("etc/motd");
+    QVERIFY(motd.isValid());
+    view->setCurrentIndex(motd);
+    QString proposed;
+    {
+        DialogAnswers answers({ [&](QWidget *dialog) {
+            proposed = dialog->findChild<QLineEdit *>(QStringLiteral("imagePath"))->text();
+            pressCancel(dialog);
+        } });
+        panel.findChild<QAction *>(QStringLiteral("deletePath"))->trigger();
+        QVERIFY(answers.done());
+    }
+    QCOMPARE(proposed, QStringLiteral("/etc/motd"));
+    QCOMPARE(panel.model()->opCount(0), 1);
+    // "Empty folder" proposes the selected file's folder and makes an opaque whiteout.
+    {
+        DialogAnswers answers({ [&](QWidget *dialog) {
+            proposed = dialog->findChild<QLineEdit *>(QStringLiteral("imagePath"))->text();
+            dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok)->click();
+        } });
+        panel.findChild<QAction *>(QStringLiteral("emptyFolder"))->trigger();
+        QVERIFY(answers.done());
+    }
+    QCOMPARE(proposed, QStringLiteral("/etc"));
+    QCOMPARE(panel.model()->op(0, 1).kind, LayerOp::Opaque);
+    QCOMPARE(panel.model()->op(0, 1).imagePath, QStringLiteral("/etc"));
+}
+
+// Issue 18 item 15: an argument typed in Cmd or Entrypoint counts without "+": while typed (so
+// Save, Export and the preview, which read the composition, have it), and Enter or leaving the
+// field puts it in the list. A row edited in place counts while its editor is open.
+void TestComposer::typedArgumentsAreTaken()
+{
+    ComposerPanel panel;
+    panel.show();
+    setNixBase(panel);
+    auto *cmd = panel.findChild<ArgvEdit *>(QStringLiteral("cmd"));
+    auto *entrypoint = panel.findChild<ArgvEdit *>(QStringLiteral("entrypoint"));
+    auto *typed = cmd->findChild<QLineEdit *>(QStringLiteral("newArgument"));
+    QVERIFY(typed);
+    auto *list = cmd->findChild<QListWidget *>(QStringLiteral("arguments"));
+    QTest::keyClicks(typed, QStringLiteral("/bin/bash"));
+    QCOMPARE(panel.composition().config.cmd, std::optional<QStringList>(QStringList { QStringLiteral("/bin/bash") }));
+    QTest::keyClick(typed, Qt::Key_Return);
+    QCOMPARE(list->count(), 1);
+    QCOMPARE(typed->text(), QString());
+    QCOMPARE(panel.composition().config.cmd, std::optional<QStringList>(QStringList { QStringLiteral("/bin/bash") }));
+    // Typed, then the user goes elsewhere: it is in the list.
+    QApplication::setActiveWindow(&panel);
+    typed->setFocus();
+    QTest::keyClicks(typed, QStringLiteral("-l"));
+    panel.findChild<QLineEdit *>(QStringLiteral("workingDir"))->setFocus();
+    QTRY_COMPARE(list->count(), 2);
+    QCOMPARE(list->item(1)->text(), QStringLiteral("-l"));
+    QCOMPARE(panel.composition().config.cmd,
+        std::optional<QStringList>(QStringList { QStringLiteral("/bin/bash"), QStringLiteral("-l") }));
+    // Typed and never left: Save and the command line have it.
+    QTest::keyClicks(entrypoint->findChild<QLineEdit *>(QStringLiteral("newArgument")), QStringLiteral("tini"));
+    const QString file = m_dir.filePath(QStringLiteral("typed.json"));
+    QString error;
+    QVERIFY2(panel.saveSpec(file, &error), qPrintable(error));
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray saved = f.readAll();
+    QVERIFY2(saved.contains("\"tini\"") && saved.contains("\"-l\""), saved.constData());
+    QVERIFY(panel.commandLine(&error).contains(u"tini"));
+    // A row edited in place, its editor still open (Export pressed meanwhile).
+    list->editItem(list->item(1));
+    auto *editor = list->viewport()->findChild<QLineEdit *>();
+    QVERIFY(editor);
+    editor->selectAll();
+    QTest::keyClicks(editor, QStringLiteral("-i"));
+    QCOMPARE(panel.composition().config.cmd,
+        std::optional<QStringList>(QStringList { QStringLiteral("/bin/bash"), QStringLiteral("-i") }));
+    // Each is one step to undo.
+    QCOMPARE(panel.undoStack()->undoText(), QStringLiteral("Edit Cmd"));
+}
+
+// Issue 18 item 15: Undo and Redo say which step they take back or do again, in the menu text
+// and the tooltip; the toolbar button stays "Undo".
+void TestComposer::undoNamesTheStep()
+{
+    const QString host = m_dir.filePath(QStringLiteral("named"));
+    QVERIFY(QDir().mkpath(host + QStringLiteral("/site")));
+    QFile file(host + QStringLiteral("/x"));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.close();
+    ComposerPanel panel;
+    panel.show();
+    setNixBase(panel);
+    auto *undo = panel.findChild<QAction *>(QStringLiteral("undo"));
+    auto *redo = panel.findChild<QAction *>(QStringLiteral("redo"));
+    QVERIFY(undo && redo);
+    QToolButton *button = nullptr;
+    for (QToolButton *b : panel.findChildren<QToolButton *>())
+        if (b->defaultAction() == undo)
+            button = b;
+    QVERIFY(button);
+    const auto named = [&](const QString &text) {
+        QCOMPARE(undo->text(), QStringLiteral("Undo ") + text);
+        QCOMPARE(undo->toolTip(), QStringLiteral("Undo ") + text);
+        QCOMPARE(button->text(), QStringLiteral("Undo"));
+    };
+    panel.addHostPaths({ host + QStringLiteral("/x") }, QStringLiteral("/etc"));
+    named(QStringLiteral("Add file /etc/x"));
+    panel.addHostPaths({ host + QStringLiteral("/site") }, QStringLiteral("/srv"));
+    named(QStringLiteral("Add folder /srv/site"));
+    panel.addHostPaths({ host + QStringLiteral("/site"), host + QStringLiteral("/x") }, QStringLiteral("/opt"));
+    named(QStringLiteral("Add 2 items to /opt"));
+    panel.deletePath(QStringLiteral("/usr/share/doc"), false);
+    named(QStringLiteral("Delete /usr/share/doc"));
+    panel.deletePath(QStringLiteral("/var/cache"), true);
+    named(QStringLiteral("Empty /var/cache"));
+    QTest::keyClicks(panel.findChild<QLineEdit *>(QStringLiteral("workingDir")), QStringLiteral("/srv"));
+    named(QStringLiteral("Edit WorkingDir"));
+    undo->trigger();
+    QCOMPARE(redo->text(), QStringLiteral("Redo Edit WorkingDir"));
+    QCOMPARE(redo->toolTip(), QStringLiteral("Redo Edit WorkingDir"));
+    named(QStringLiteral("Empty /var/cache"));
+}
+
+// Issue 18 item 15: "Add folder" and "Add file" ask where in the image, proposing the folder
+// selected in the result, else the WorkingDir, else "/".
+void TestComposer::addFolderAsksWhere()
+{
+    const QString host = m_dir.filePath(QStringLiteral("asked/site"));
+    QVERIFY(QDir().mkpath(host));
+    ComposerPanel panel;
+    panel.resize(1024, 640);
+    panel.show();
+    setNixBase(panel);
+    QVERIFY(waitForPreview(panel));
+    auto *view = panel.findChild<QTreeView *>(QStringLiteral("resultTree"));
+    const QModelIndex bin = qobject_cast<FileTreeModel *>(view->model())->indexOfPath("usr/local/bin");
+    QVERIFY(bin.isValid());
+    view->setCurrentIndex(bin);
+    QString proposed;
+    const auto chooseHost = [&](const QString &path) {
+        return [path](QWidget *dialog) {
+            auto *files = qobject_cast<QFileDialog *>(dialog);
+            QVERIFY(files);
+            if (QFileInfo(path).isDir()) {
+                files->setDirectory(path); // into the folder, then Choose
+            } else {
+                auto *name = files->findChild<QLineEdit *>(QStringLiteral("fileNameEdit"));
+                QVERIFY(name);
+                name->setText(path); // typed whole, then Open
+            }
+            static_cast<QDialog *>(files)->accept(); // QFileDialog's, as its Open button does
+        };
+    };
+    const auto putIn = [&](const QString &where) {
+        return [&proposed, where](QWidget *dialog) {
+            QCOMPARE(dialog->objectName(), QStringLiteral("imagePathDialog"));
+            proposed = dialog->findChild<QLineEdit *>(QStringLiteral("imagePath"))->text();
+            if (where.isEmpty())
+                dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok)->click();
+            else
+                QCOMPARE(answerPath(dialog, where), QString());
+        };
+    };
+    {
+        DialogAnswers answers({ chooseHost(host), putIn(QString()) });
+        panel.findChild<QAction *>(QStringLiteral("addFolder"))->trigger();
+        QTRY_VERIFY(answers.done());
+    }
+    QCOMPARE(proposed, QStringLiteral("/usr/local/bin"));
+    QCOMPARE(panel.model()->op(0, 0).imagePath, QStringLiteral("/usr/local/bin/site"));
+    // Somewhere else, typed.
+    {
+        DialogAnswers answers({ chooseHost(host), putIn(QStringLiteral("/opt/app")) });
+        panel.findChild<QAction *>(QStringLiteral("addFolder"))->trigger();
+        QTRY_VERIFY(answers.done());
+    }
+    QCOMPARE(panel.model()->op(0, 1).imagePath, QStringLiteral("/opt/app/site"));
+    // Nothing selected: the WorkingDir; files are asked for the same way.
+    view->setCurrentIndex({});
+    panel.setWorkingDir(QStringLiteral("/srv/www"));
+    QFile page(m_dir.filePath(QStringLiteral("asked/index.html")));
+    QVERIFY(page.open(QIODevice::WriteOnly));
+    page.close();
+    {
+        DialogAnswers answers({ chooseHost(page.fileName()), putIn(QString()) });
+        panel.findChild<QAction *>(QStringLiteral("addFiles"))->trigger();
+        QTRY_VERIFY(answers.done());
+    }
+    QCOMPARE(proposed, QStringLiteral("/srv/www"));
+    QCOMPARE(panel.model()->op(0, 2).imagePath, QStringLiteral("/srv/www/index.html"));
+}

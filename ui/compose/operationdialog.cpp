@@ -28,6 +28,54 @@ std::optional<std::pair<quint32, quint32>> parseOwner(const QString &text)
 
 } // namespace
 
+int fieldWidthFor(const QWidget *field, const QString &text, int chars)
+{
+    const QFontMetrics fm = field->fontMetrics();
+    // The frame and the text margins of a line edit, in the font's own measure.
+    return std::max(fm.horizontalAdvance(text), fm.averageCharWidth() * chars) + fm.averageCharWidth() * 3;
+}
+
+std::optional<QString> askImagePath(
+    QWidget *parent, const QString &title, const QString &label, const QString &initial, bool allowRoot)
+{
+    QDialog dialog(parent);
+    dialog.setObjectName(QStringLiteral("imagePathDialog"));
+    dialog.setWindowTitle(title);
+    auto *form = new QFormLayout(&dialog);
+    auto *path = new QLineEdit(initial);
+    path->setObjectName(QStringLiteral("imagePath"));
+    path->setPlaceholderText(QObject::tr("/path/in/the/image"));
+    path->setMinimumWidth(fieldWidthFor(path, initial, 40));
+    form->addRow(label, path);
+    auto *problem = new QLabel;
+    problem->setObjectName(QStringLiteral("imagePathProblem"));
+    problem->setStyleSheet(QStringLiteral("color: #b3261e"));
+    problem->setWordWrap(true);
+    form->addRow(problem);
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
+    form->addRow(buttons);
+    QString result;
+    QObject::connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    QObject::connect(buttons, &QDialogButtonBox::accepted, &dialog, [&] {
+        const QString text = path->text().trimmed();
+        QString error;
+        const QString normal = normaliseImagePath(text, &error);
+        if (!text.startsWith(u'/'))
+            problem->setText(QObject::tr("Give an absolute path, starting with /."));
+        else if (!error.isEmpty())
+            problem->setText(error);
+        else if (normal.isEmpty() && !allowRoot)
+            problem->setText(QObject::tr("Not the root itself: give a path below /."));
+        else {
+            result = u'/' + normal;
+            dialog.accept();
+        }
+    });
+    if (dialog.exec() != QDialog::Accepted)
+        return std::nullopt;
+    return result;
+}
+
 OperationDialog::OperationDialog(const LayerOp &op, const QString &title, QWidget *parent)
     : QDialog(parent)
     , m_op(op)

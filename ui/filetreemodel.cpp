@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "filetreemodel.h"
+#include "common/tones.h"
 
 #include <QApplication>
 #include <QBrush>
@@ -198,7 +199,7 @@ QVariant FileTreeModel::data(const QModelIndex &index, int role) const
         return data(index, Qt::DisplayRole);
     }
     if (role == Qt::ForegroundRole && deleted)
-        return QBrush(QColor(190, 40, 40));
+        return QBrush(toneColor(Tone::Error));
     if (role == Qt::FontRole && deleted) {
         QFont f;
         f.setStrikeOut(true);
@@ -207,7 +208,7 @@ QVariant FileTreeModel::data(const QModelIndex &index, int role) const
     if (role == Qt::ToolTipRole && deleted)
         return tr("removed by layer %1").arg(n.removedBy);
     if (role == Qt::ForegroundRole && index.column() == ChangeColumn && marked)
-        return QBrush(change == Change::Added ? QColor(30, 140, 60) : QColor(200, 120, 0));
+        return QBrush(toneColor(change == Change::Added ? Tone::Added : Tone::Changed));
     if (role == Qt::DecorationRole && index.column() == NameColumn) {
         const QStyle *style = QApplication::style();
         if (e.type == EntryType::Directory)

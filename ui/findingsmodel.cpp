@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "findingsmodel.h"
+#include "common/tones.h"
 
 #include <QApplication>
 #include <QBrush>
@@ -47,7 +48,7 @@ QVariant FindingsModel::data(const QModelIndex &index, int role) const
     if (role == FindingIndexRole)
         return index.row();
     if (role == Qt::BackgroundRole && isMarked(index.row()))
-        return QBrush(QColor(255, 214, 102, 160));
+        return QBrush(markColor());
     if (role == Qt::DisplayRole) {
         switch (index.column()) {
         case SeverityColumn:

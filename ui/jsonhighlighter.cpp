@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "jsonhighlighter.h"
 
+#include "common/tones.h"
+
 #include <QRegularExpression>
 
 namespace lamina {
@@ -11,11 +13,12 @@ void JsonHighlighter::highlightBlock(const QString &text)
     static const QRegularExpression number(QStringLiteral(R"(\b-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?\b)"));
     static const QRegularExpression literal(QStringLiteral(R"(\b(?:true|false|null)\b)"));
     QTextCharFormat key, value, num, lit;
-    key.setForeground(QColor(0x1f, 0x5f, 0xa8));
+    // Read on the palette of the text it colours: light colours on a dark base.
+    key.setForeground(toneColor(Tone::Info));
     key.setFontWeight(QFont::Bold);
-    value.setForeground(QColor(0x2e, 0x7d, 0x32));
-    num.setForeground(QColor(0xb0, 0x5a, 0x00));
-    lit.setForeground(QColor(0x8e, 0x24, 0xaa));
+    value.setForeground(toneColor(Tone::Success));
+    num.setForeground(toneColor(Tone::Changed));
+    lit.setForeground(isDark() ? QColor(0xd7, 0xa8, 0xff) : QColor(0x8e, 0x24, 0xaa));
     for (auto it = number.globalMatch(text); it.hasNext();) {
         const auto m = it.next();
         setFormat(int(m.capturedStart()), int(m.capturedLength()), num);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "layersmodel.h"
+#include "common/tones.h"
 
 #include "format/inspectreport.h"
 
@@ -71,9 +72,9 @@ QVariant LayersModel::data(const QModelIndex &index, int role) const
     const ImageLayer &l = m_image.layers.at(index.row());
     const ImageSizes::Layer *s = index.row() < m_sizes.layers.size() ? &m_sizes.layers.at(index.row()) : nullptr;
     if (role == Qt::BackgroundRole && m_highlighted.contains(index.row()))
-        return QBrush(QColor(255, 214, 102, 160));
+        return QBrush(markColor());
     if (role == Qt::ForegroundRole && !l.error.isEmpty())
-        return QBrush(QColor(200, 30, 30));
+        return QBrush(toneColor(Tone::Error));
     if (role == Qt::TextAlignmentRole
         && (index.column() == StoredColumn || index.column() == FilesColumn || index.column() == ContributionColumn
             || index.column() == CumulativeColumn || index.column() == IndexColumn))

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "loaderstrip.h"
+#include "common/tones.h"
 
 #include <QEvent>
 #include <QHelpEvent>
@@ -127,18 +128,17 @@ void LoaderStrip::render()
         return;
     }
     // Colours that read on the palette's window colour, light or dark.
-    const bool dark = palette().color(QPalette::Window).lightness() < 128;
-    const auto colour = [dark](Verdict v, bool mismatch) {
+    const auto colour = [this](Verdict v, bool mismatch) {
         // A loader that did something else than predicted is shown as loudly as a refusal.
         switch (mismatch ? Verdict::Refuses : v) {
         case Verdict::Refuses:
-            return dark ? QStringLiteral("#ff8a80") : QStringLiteral("#b3261e");
+            return toneColor(Tone::Error, palette()).name();
         case Verdict::LoadsDifferently:
-            return dark ? QStringLiteral("#ffcc66") : QStringLiteral("#8a5a00");
+            return toneColor(Tone::Warning, palette()).name();
         case Verdict::Loads:
             break;
         }
-        return dark ? QStringLiteral("#8fd19e") : QStringLiteral("#1e6b2e");
+        return toneColor(Tone::Success, palette()).name();
     };
     const QString highlight = palette().color(QPalette::Highlight).name();
     const QString highlighted = palette().color(QPalette::HighlightedText).name();

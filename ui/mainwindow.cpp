@@ -39,7 +39,6 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
-#include <QScreen>
 #include <QSet>
 #include <QSettings>
 #include <QSplitter>
@@ -50,8 +49,6 @@
 #include <QTextBrowser>
 #include <QTreeView>
 #include <QVBoxLayout>
-
-#include <cstdlib>
 
 namespace lamina {
 
@@ -97,58 +94,10 @@ MainWindow::MainWindow(QWidget *parent)
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     fitToScreen();
-    m_inspector->restoreState(settings.value(QStringLiteral("window/inspector")).toByteArray());
+    m_layoutRestored = m_inspector->restoreState(settings.value(QStringLiteral("window/inspector")).toByteArray());
     for (QSplitter *splitter : findChildren<QSplitter *>())
         if (!splitter->objectName().isEmpty())
             splitter->restoreState(settings.value(QStringLiteral("window/") + splitter->objectName()).toByteArray());
-}
-
-int MainWindow::fittedFindingsHeight() const
-{
-    // The dock's own title bar comes on top of what its content needs.
-    return m_findingsPage->fittedHeight() + m_findingsDock->sizeHint().height() - m_findingsPage->sizeHint().height();
-}
-
-void MainWindow::saveLayout()
-{
-    QSettings settings;
-    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
-    settings.setValue(QStringLiteral("window/inspector"), m_inspector->saveState());
-    if (!m_findingsPage->folded() && std::abs(m_findingsDock->height() - m_findingsSetHeight) > 4)
-        m_findingsHeight = m_findingsDock->height();
-    if (m_findingsHeight > 0)
-        settings.setValue(QStringLiteral("findings/height"), m_findingsHeight);
-    for (QSplitter *splitter : findChildren<QSplitter *>())
-        if (!splitter->objectName().isEmpty())
-            settings.setValue(QStringLiteral("window/") + splitter->objectName(), splitter->saveState());
-}
-
-void MainWindow::resetLayout()
-{
-    m_inspector->restoreState(m_defaultInspector);
-    for (QSplitter *splitter : findChildren<QSplitter *>())
-        if (m_defaultSplitters.contains(splitter->objectName()))
-            splitter->restoreState(m_defaultSplitters.value(splitter->objectName()));
-    m_findingsHeight = 0;
-    QSettings().remove(QStringLiteral("findings/height"));
-    m_findingsPage->setFoldedByUser(false);
-    m_findingsSetHeight = fittedFindingsHeight();
-    m_inspector->resizeDocks({ m_findingsDock }, { m_findingsSetHeight }, Qt::Vertical);
-}
-
-void MainWindow::fitToScreen()
-{
-    // The first window (and one restored from a bigger screen, or at a larger scale factor) fits
-    // the screen it opens on, title bar and panels included.
-    const QScreen *where = screen();
-    if (!where)
-        return;
-    const QRect room = where->availableGeometry();
-    const QSize most(room.width() * 95 / 100, room.height() * 90 / 100);
-    if (width() > most.width() || height() > most.height())
-        resize(size().boundedTo(most));
-    if (!room.contains(frameGeometry()))
-        move(room.topLeft() + QPoint((room.width() - width()) / 2, (room.height() - height()) / 2));
 }
 
 void MainWindow::buildMenus()
@@ -180,117 +129,6 @@ void MainWindow::buildMenus()
     help->addAction(tr("&Keyboard Shortcuts"), this, [this] { showShortcuts(this, menuBar()); });
     help->addSeparator();
     help->addAction(tr("&About Lamina"), this, [this] { showAbout(this); });
-}
-
-void MainWindow::openSample()
-{
-    QString error;
-    const QString path = sampleArchivePath(&error);
-    if (path.isEmpty())
-        QMessageBox::warning(this, tr("Open the Sample"), error);
-    else
-        openAsked(path);
-}
-
-void MainWindow::startTour()
-{
-    // The tour walks the sample: opened first unless it is what is shown.
-    QString error;
-    const QString sample = sampleArchivePath(&error);
-    if (sample.isEmpty()) {
-        QMessageBox::warning(this, tr("How Images Are Stored"), error);
-        return;
-    }
-    if (!m_tour) {
-        m_tour = new Tour;
-        m_tourDock = new QDockWidget(tr("How images are stored"));
-        m_tourDock->setObjectName(QStringLiteral("tourDock"));
-        m_tourDock->setWidget(m_tour);
-        m_inspector->addDockWidget(Qt::RightDockWidgetArea, m_tourDock);
-        m_viewMenu->insertAction(m_viewMenu->actions().value(2), m_tourDock->toggleViewAction());
-        connect(m_tour, &Tour::memberReached, this, [this](int member) {
-            showTab(ArchiveMapTab);
-            m_archiveMap->selectMember(member);
-        });
-        connect(m_tour, &Tour::viewsReached, this, [this] { showTab(ChainTab); });
-        connect(m_tour, &Tour::closeRequested, m_tourDock, &QWidget::hide);
-    }
-    auto begin = [this] {
-        m_tourDock->show();
-        m_tour->start(m_archive);
-    };
-    if (QFileInfo(m_archive.path) == QFileInfo(sample)) {
-        begin();
-        return;
-    }
-    auto *once = new QObject(this);
-    connect(this, &MainWindow::archiveLoaded, once, [once, begin] {
-        delete once;
-        begin();
-    });
-    connect(this, &MainWindow::openFailed, once, [once] { delete once; });
-    openAsked(sample);
-    if (m_openJob.isRunning())
-        return;
-    delete once; // the user kept the composition: nothing opens
-}
-
-void MainWindow::buildViewMenu()
-{
-    QAction *images = m_imagesDock->toggleViewAction();
-    images->setText(tr("&Images Pane"));
-    m_viewMenu->addAction(images);
-    QAction *findings = m_findingsDock->toggleViewAction();
-    findings->setText(tr("&Loaders and Findings Pane"));
-    m_viewMenu->addAction(findings);
-    m_viewMenu->addSeparator();
-    m_viewMenu->addAction(tr("&Reset Layout"), this, &MainWindow::resetLayout);
-}
-
-QWidget *MainWindow::buildInspector()
-{
-    m_images = new ImageList;
-    m_chainPage = new ChainPage;
-    m_chain = m_chainPage->chain();
-    m_layersPage = new LayersPage;
-    m_configPage = new ConfigPage;
-    m_archiveMap = new ArchiveMapPage;
-    m_findingsPage = new FindingsPage;
-    m_tabs = new QTabWidget;
-    m_tabs->insertTab(ChainTab, m_chainPage, tr("Chain ⇄ manifest"));
-    m_tabs->insertTab(LayersTab, m_layersPage, tr("Layers && files"));
-    m_tabs->insertTab(ConfigTab, m_configPage, tr("Config && history"));
-    m_tabs->insertTab(ArchiveMapTab, m_archiveMap, tr("Archive map"));
-
-    // A main window of its own, inside the Inspect page: its panes are docks (moved, closed,
-    // floated, remembered) that the Compose page, which needs the whole window, does not carry.
-    m_inspector = new QMainWindow;
-    m_inspector->setObjectName(QStringLiteral("inspector"));
-    m_inspector->setWindowFlags(Qt::Widget);
-    m_inspector->setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowNestedDocks);
-    m_inspector->setCentralWidget(m_tabs);
-    m_imagesDock = new QDockWidget(tr("Images"));
-    m_imagesDock->setObjectName(QStringLiteral("imagesDock"));
-    m_imagesDock->setWidget(m_images);
-    m_inspector->addDockWidget(Qt::LeftDockWidgetArea, m_imagesDock);
-    m_findingsDock = new QDockWidget(tr("Loaders and findings"));
-    m_findingsDock->setObjectName(QStringLiteral("findingsDock"));
-    m_findingsDock->setWidget(m_findingsPage);
-    m_inspector->addDockWidget(Qt::BottomDockWidgetArea, m_findingsDock);
-    m_inspector->resizeDocks({ m_imagesDock }, { 260 }, Qt::Horizontal);
-    m_findingsHeight = QSettings().value(QStringLiteral("findings/height"), 0).toInt();
-    connect(m_findingsPage, &FindingsPage::foldChanged, this, [this](bool folded) {
-        // Unfolded, the pane gets back the height the user gave it, or what fits the findings;
-        // folded, the tabs take it.
-        if (folded) {
-            if (std::abs(m_findingsDock->height() - m_findingsSetHeight) > 4)
-                m_findingsHeight = m_findingsDock->height(); // the user dragged it
-            return;
-        }
-        m_findingsSetHeight = m_findingsHeight > 0 ? m_findingsHeight : fittedFindingsHeight();
-        m_inspector->resizeDocks({ m_findingsDock }, { m_findingsSetHeight }, Qt::Vertical);
-    });
-    return m_inspector;
 }
 
 void MainWindow::buildStatusBar()
@@ -390,6 +228,7 @@ void MainWindow::connectTrial()
         showTried();
         m_findingsPage->clearSelection();
         m_findingsPage->explain(LoaderTrial::resultHtml(m_trial->result()));
+        growFindingsToRead();
         statusBar()->showMessage(LoaderTrial::resultStatus(m_trial->result()));
         Q_EMIT loadersTried();
     });
@@ -538,13 +377,13 @@ void MainWindow::fillRecentMenu()
 
 void MainWindow::showPage(Page page)
 {
-    m_stack->setCurrentWidget(m_pages);
+    showPages();
     m_pages->setCurrentIndex(page);
 }
 
 void MainWindow::showTab(Tab tab)
 {
-    m_stack->setCurrentWidget(m_pages);
+    showPages();
     m_pages->setCurrentIndex(InspectPage);
     m_tabs->setCurrentIndex(tab);
 }
@@ -606,7 +445,7 @@ void MainWindow::dropEvent(QDropEvent *event)
 void MainWindow::showOpened(const Opened &opened)
 {
     m_archive = opened.archive;
-    m_stack->setCurrentWidget(m_pages);
+    showPages();
     if (m_tourDock)
         m_tourDock->hide(); // it walks another archive's members; startTour() shows it again
     m_verifiedPath.clear();
@@ -666,6 +505,7 @@ void MainWindow::showFinding(int row)
     }
     const Finding &f = m_findings.at(row);
     m_findingsPage->explain(FindingsPage::findingHtml(f));
+    growFindingsToRead();
     if (f.image >= 0 && f.image != m_image)
         m_images->select(f.image);
     const QSet<int> layers(f.layers.begin(), f.layers.end());
@@ -699,6 +539,7 @@ void MainWindow::showLoaderRange(int range)
     // The details show the range, not a finding: a finding selected now shows itself again.
     m_findingsPage->clearSelection();
     m_findingsPage->explain(FindingsPage::loaderRangeHtml(v, m_findings, m_trial->triedOn(m_archive.path)));
+    growFindingsToRead();
     for (int i = 0; i < m_findings.size(); ++i)
         if (m_findingsPage->model()->isMarked(i)) {
             m_findingsPage->scrollToFinding(i);

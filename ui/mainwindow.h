@@ -117,6 +117,9 @@ private:
     void fitToScreen();
     void saveLayout();
     int fittedFindingsHeight() const;
+    int imagesWidth() const;
+    void showPages();
+    void growFindingsToRead();
     void buildMenus();
     void buildViewMenu();
     QWidget *buildInspector();
@@ -178,6 +181,7 @@ private:
     int m_findingsHeight = 0; ///< the findings pane's height the user chose; 0: fit the findings
     int m_findingsSetHeight = 0; ///< the height last given to it
     QByteArray m_defaultInspector;
+    bool m_layoutRestored = false; ///< the panes' sizes came from the last window
     QHash<QString, QByteArray> m_defaultSplitters;
     QTabWidget *m_pages = nullptr;
     QStackedWidget *m_stack = nullptr; ///< the welcome page, then the pages

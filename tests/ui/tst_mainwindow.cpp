@@ -510,6 +510,25 @@ void TestMainWindow::welcomePageOpensAndRemembers()
     QTest::keyClick(recent, Qt::Key_Return);
     QVERIFY(loaded.wait(30000));
     QCOMPARE(w.current().path, sampleArchivePath());
+
+    // An archive dropped on the welcome page opens.
+    MainWindow fresh;
+    fresh.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&fresh));
+    auto *welcome = fresh.findChild<WelcomePage *>();
+    const QString dropped = test::source(QStringLiteral("resources/samples/docker24-save.tar"));
+    QMimeData data;
+    data.setUrls({ QUrl::fromLocalFile(dropped) });
+    const QPointF at(welcome->width() / 2, welcome->height() / 2);
+    QDragEnterEvent enter(at.toPoint(), Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(welcome, &enter);
+    QVERIFY(enter.isAccepted());
+    QDropEvent drop(at, Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+    QSignalSpy droppedOpen(&fresh, &MainWindow::archiveLoaded);
+    QApplication::sendEvent(welcome, &drop);
+    QVERIFY(droppedOpen.wait(30000));
+    QCOMPARE(fresh.current().path, dropped);
+    QVERIFY(!welcome->isVisible());
 }
 
 // Help ▸ How Images Are Stored: opens the sample and walks its members in stored order, each

@@ -90,7 +90,12 @@ QString shortcutsHtml(const QMenuBar *menus)
     const QList<std::pair<QString, QString>> keys = {
         { QKeySequence(QKeySequence::Find).toString(QKeySequence::NativeText),
             QObject::tr("Filter the files (from any tab)") },
-        { QObject::tr("Enter"), QObject::tr("Open the selected recent archive (welcome page)") },
+        { QObject::tr("Arrows, Home, End"),
+            QObject::tr("Chain view: move along a column, or to the same layer in the next view's column") },
+        { QObject::tr("Enter"), QObject::tr("Chain view: show the selected layer's files") },
+        { QObject::tr("Enter"), QObject::tr("Welcome page: open the selected recent archive") },
+        { QKeySequence(QKeySequence::Copy).toString(QKeySequence::NativeText),
+            QObject::tr("Copy the whole value of the selected node or row (a full digest, not its short form)") },
     };
     for (const auto &[key, what] : keys)
         rows += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>").arg(key.toHtmlEscaped(), what.toHtmlEscaped());

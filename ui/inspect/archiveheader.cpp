@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "archiveheader.h"
+#include "common/tones.h"
 
 #include <QFileInfo>
 #include <QLabel>
@@ -14,8 +15,7 @@ ArchiveHeader::ArchiveHeader(QWidget *parent)
     m_banner->setObjectName(QStringLiteral("banner"));
     m_banner->setWordWrap(true);
     m_banner->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_banner->setStyleSheet(
-        QStringLiteral("QLabel { background: #fde2e1; color: #6b1410; border: 1px solid #e8a29e; padding: 6px; }"));
+    m_banner->setStyleSheet(errorBannerStyle());
     m_banner->hide();
     m_summary = new QLabel; // the welcome page says how to open one
     m_summary->hide();

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "archivemapmodel.h"
+#include "common/tones.h"
 
 #include <QBrush>
 #include <QColor>
@@ -51,7 +52,7 @@ QVariant ArchiveMapModel::data(const QModelIndex &index, int role) const
     case MemberIndexRole:
         return r.member;
     case Qt::BackgroundRole:
-        return isMarked(index.row()) ? QBrush(QColor(255, 214, 102, 160)) : QVariant();
+        return isMarked(index.row()) ? QBrush(markColor()) : QVariant();
     case Qt::TextAlignmentRole:
         return index.column() == SizeColumn ? QVariant(Qt::AlignRight | Qt::AlignVCenter) : QVariant();
     case Qt::ToolTipRole:

@@ -6,8 +6,10 @@
 #include "loaderstrip.h"
 
 #include <QComboBox>
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QResizeEvent>
 #include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
@@ -126,17 +128,32 @@ int FindingsPage::fittedHeight() const
 
 void FindingsPage::fitFolded()
 {
-    // The strip wraps: its height follows the width.
-    const int width = this->width();
-    setMaximumHeight(!folded()              ? QWIDGETSIZE_MAX
-            : layout()->hasHeightForWidth() ? layout()->totalHeightForWidth(width)
-                                            : layout()->totalSizeHint().height());
+    // Folded, the pane is exactly as high as the strip and the summary line: a maximum alone
+    // left the dock at its old height, clipping a strip that had wrapped since. The strip wraps,
+    // so its height follows the width.
+    if (!folded()) {
+        setMinimumHeight(0);
+        setMaximumHeight(QWIDGETSIZE_MAX);
+        return;
+    }
+    setFixedHeight(
+        layout()->hasHeightForWidth() ? layout()->totalHeightForWidth(width()) : layout()->totalSizeHint().height());
+}
+
+bool FindingsPage::event(QEvent *event)
+{
+    // The strip's text changes after the findings (the verdicts follow from them): a folded pane
+    // takes its new height.
+    const bool done = QWidget::event(event);
+    if (event->type() == QEvent::LayoutRequest)
+        fitFolded();
+    return done;
 }
 
 void FindingsPage::resizeEvent(QResizeEvent *event)
 {
     QWidget::resizeEvent(event);
-    if (folded())
+    if (folded() && event->size().width() != event->oldSize().width())
         fitFolded();
 }
 

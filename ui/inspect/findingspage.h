@@ -77,6 +77,7 @@ private:
 
 protected:
     void resizeEvent(QResizeEvent *event) override;
+    bool event(QEvent *event) override;
 };
 
 } // namespace lamina

@@ -27,6 +27,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDialogButtonBox>
 #include <QElapsedTimer>
 #include <QFileDialog>
@@ -35,18 +36,25 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMenu>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPointer>
 #include <QPushButton>
+#include <QRegularExpression>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSemaphore>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QStyle>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextDocumentFragment>
 #include <QThreadPool>
 #include <QTimer>
+#include <QToolBar>
 #include <QToolButton>
 #include <QTreeView>
 #include <QTreeWidget>
@@ -89,6 +97,8 @@ private Q_SLOTS:
     void typedArgumentsAreTaken();
     void undoNamesTheStep();
     void addFolderAsksWhere();
+    void nothingSquashedAt1024x640();
+    void dialogsShowTheirText();
 
 private:
     /// Answers the modal dialogs as they come, one handler each, in order: polled, so that a
@@ -124,6 +134,54 @@ private:
         auto *box = dialog->findChild<QDialogButtonBox *>();
         box->button(QDialogButtonBox::Ok)->click();
         return dialog->findChild<QLabel *>(QStringLiteral("imagePathProblem"))->text();
+    }
+    /// What a look would find cut in `root`'s visible widgets: a button or choice narrower than
+    /// its text, a line edit that cannot show its text or hint whole, a label that is not whole
+    /// (one that wraps: a word wider than the label).
+    static QStringList cut(QWidget *root)
+    {
+        QStringList found;
+        const auto report = [&](QWidget *w, const QString &text, int width, int need) {
+            found << QStringLiteral("%1 %2 \"%3\" %4 < %5")
+                         .arg(QString::fromLatin1(w->metaObject()->className()), w->objectName(), text)
+                         .arg(width)
+                         .arg(need);
+        };
+        for (QWidget *w : root->findChildren<QWidget *>()) {
+            if (!w->isVisibleTo(root))
+                continue;
+            if (auto *button = qobject_cast<QAbstractButton *>(w)) {
+                if (w->width() < w->minimumSizeHint().width() || w->height() < w->minimumSizeHint().height())
+                    report(w, button->text(), w->width(), w->minimumSizeHint().width());
+            } else if (auto *combo = qobject_cast<QComboBox *>(w)) {
+                if (w->width() < w->sizeHint().width()) // as wide as its longest choice
+                    report(w, combo->currentText(), w->width(), w->sizeHint().width());
+            } else if (auto *line = qobject_cast<QLineEdit *>(w)) {
+                // Qt's size hint for a line edit is 17 x's with its frame and margins around.
+                const QFontMetrics fm = line->fontMetrics();
+                const int around = line->sizeHint().width() - 17 * fm.horizontalAdvance(u'x');
+                for (const QString &text : { line->text(), line->placeholderText() })
+                    if (fm.horizontalAdvance(text) + around > line->width())
+                        report(w, text, line->width(), fm.horizontalAdvance(text) + around);
+                if (line->width() < line->sizeHint().width())
+                    report(w, line->text(), line->width(), line->sizeHint().width());
+            } else if (auto *label = qobject_cast<QLabel *>(w); label && !label->text().isEmpty()) {
+                if (!label->wordWrap()) {
+                    if (label->width() < label->minimumSizeHint().width())
+                        report(w, label->text(), label->width(), label->minimumSizeHint().width());
+                    continue;
+                }
+                const bool rich = Qt::mightBeRichText(label->text());
+                QFont font = label->font();
+                font.setBold(font.bold() || rich); // bold words are the widest
+                const QString plain
+                    = rich ? QTextDocumentFragment::fromHtml(label->text()).toPlainText() : label->text();
+                for (const QString &word : plain.split(QRegularExpression(QStringLiteral("\\s+")), Qt::SkipEmptyParts))
+                    if (QFontMetrics(font).horizontalAdvance(word) > label->contentsRect().width())
+                        report(w, word, label->contentsRect().width(), QFontMetrics(font).horizontalAdvance(word));
+            }
+        }
+        return found;
     }
     static void pressCancel(QWidget *dialog)
     {
@@ -217,7 +275,7 @@ void TestComposer::nixScenarioThroughThePanel()
     QTest::keyClicks(
         cmd->findChild<QLineEdit *>(QStringLiteral("shellCommand")), QStringLiteral("echo hello > foo; cat foo"));
     QCOMPARE(cmd->findChild<QLabel *>(QStringLiteral("argvResult"))->text(),
-        QStringLiteral("→ [\"/bin/sh\",\"-c\",\"echo hello > foo; cat foo\"]"));
+        QStringLiteral("→ [\"/bin/sh\", \"-c\", \"echo hello > foo; cat foo\"]"));
     // The base's tag is kept until the user names the image otherwise, as here (select all, type).
     auto *tags = panel->findChild<QLineEdit *>(QStringLiteral("tags"));
     QCOMPARE(tags->text(), QStringLiteral("example-base:latest"));
@@ -1210,6 +1268,125 @@ void TestComposer::closingTheExportDialog()
     QCOMPARE(hold.gaveUp.load(), 0);
     QVERIFY(!QFileInfo::exists(o.output));
     QCOMPARE(QDir(out.path()).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot), QStringList());
+}
+
+// Issue 18 item 15: at 1024x640 nothing in the composer is squeezed. The config form scrolls,
+// its fields keep the width of the column; the base line has a row of its own; a toolbar that
+// does not fit puts the rest in its extension menu, where each shows its text; a Cmd made of
+// long paths wraps between its arguments.
+void TestComposer::nothingSquashedAt1024x640()
+{
+    MainWindow w;
+    w.resize(1024, 640);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QSignalSpy indexed(&w, &MainWindow::layersIndexed);
+    w.openPath(nixBase());
+    QVERIFY(indexed.wait(30000));
+    w.showPage(MainWindow::ComposePage);
+    ComposerPanel *panel = w.composer();
+    QVERIFY(waitForPreview(*panel));
+    auto *typed
+        = panel->findChild<ArgvEdit *>(QStringLiteral("cmd"))->findChild<QLineEdit *>(QStringLiteral("newArgument"));
+    for (const QString &arg : { QStringLiteral("/usr/local/bin/docker-entrypoint.sh"),
+             QStringLiteral("--config=/etc/example/settings.yaml") }) {
+        QTest::keyClicks(typed, arg);
+        QTest::keyClick(typed, Qt::Key_Return);
+    }
+    QTest::qWait(100);
+    const QStringList tight = cut(panel);
+    QVERIFY2(tight.isEmpty(), qPrintable(tight.join(QStringLiteral("; "))));
+
+    auto *base = panel->findChild<QLabel *>(QStringLiteral("composerBase"));
+    QVERIFY2(base->height() <= 2 * base->fontMetrics().lineSpacing() + 2, qPrintable(QString::number(base->height())));
+
+    auto *scroll = panel->findChild<QScrollArea *>(QStringLiteral("configScroll"));
+    QVERIFY(scroll);
+    QVERIFY(scroll->widget()->height() > scroll->viewport()->height());
+    QVERIFY(scroll->verticalScrollBar()->isVisible());
+    QCOMPARE(scroll->horizontalScrollBar()->maximum(), 0);
+    // Every field as wide as the User line, which has its row to itself.
+    const int column = panel->findChild<QLineEdit *>(QStringLiteral("user"))->width();
+    QList<QWidget *> fields { panel->findChild<QLineEdit *>(QStringLiteral("workingDir")),
+        panel->findChild<QTableWidget *>(QStringLiteral("env")) };
+    for (const char *argv : { "entrypoint", "cmd" }) {
+        auto *edit = panel->findChild<ArgvEdit *>(QString::fromLatin1(argv));
+        fields << edit->findChild<QListWidget *>(QStringLiteral("arguments"))
+               << edit->findChild<QLabel *>(QStringLiteral("argvResult"));
+    }
+    for (QWidget *field : std::as_const(fields))
+        QVERIFY2(field->width() == column,
+            qPrintable(QStringLiteral("%1 %2 < %3").arg(field->objectName()).arg(field->width()).arg(column)));
+    auto *created = panel->findChild<QLineEdit *>(QStringLiteral("created"));
+    scroll->ensureWidgetVisible(created);
+    QVERIFY(scroll->verticalScrollBar()->value() > 0);
+    QVERIFY(!created->visibleRegion().isEmpty());
+
+    int inMenus = 0;
+    for (QToolBar *bar : panel->findChildren<QToolBar *>()) {
+        auto *extension = bar->findChild<QToolButton *>(QStringLiteral("qt_toolbar_ext_button"));
+        for (QAction *a : bar->actions()) {
+            if (a->isSeparator())
+                continue;
+            QWidget *button = bar->widgetForAction(a);
+            if (button->isVisible()) {
+                QVERIFY2(bar->rect().contains(button->geometry()), qPrintable(a->text()));
+                continue;
+            }
+            QVERIFY2(
+                extension && extension->isVisible() && extension->menu() && extension->menu()->actions().contains(a),
+                qPrintable(a->text()));
+            QVERIFY(!a->text().isEmpty());
+            ++inMenus;
+        }
+    }
+    QVERIFY(inMenus > 0); // what this looks at: at this width some are in the menus
+}
+
+// Issue 18 item 15: each dialog the composer opens shows its title, labels, fields and hints
+// whole at its default size, with a long path proposed.
+void TestComposer::dialogsShowTheirText()
+{
+    ComposerPanel panel;
+    panel.resize(1024, 640);
+    panel.show();
+    setNixBase(panel);
+    QVERIFY(waitForPreview(panel));
+    auto *view = panel.findChild<QTreeView *>(QStringLiteral("resultTree"));
+    const QModelIndex bin = qobject_cast<FileTreeModel *>(view->model())->indexOfPath("usr/local/bin");
+    QVERIFY(bin.isValid());
+    view->setCurrentIndex(bin);
+    QStringList problems;
+    const auto look = [&](QWidget *dialog) {
+        // The title bar holds the title beside an icon and three buttons.
+        QFont bold = dialog->font();
+        bold.setBold(true);
+        const int title = QFontMetrics(bold).horizontalAdvance(dialog->windowTitle())
+            + 3 * dialog->style()->pixelMetric(QStyle::PM_TitleBarButtonSize)
+            + dialog->style()->pixelMetric(QStyle::PM_SmallIconSize);
+        if (dialog->width() < title)
+            problems
+                << QStringLiteral("title \"%1\" %2 < %3").arg(dialog->windowTitle()).arg(dialog->width()).arg(title);
+        for (const QString &c : cut(dialog))
+            problems << dialog->windowTitle() + u": " + c;
+    };
+    int seen = 0;
+    for (const char *action :
+        { "newFolder", "newSymlink", "newText", "deletePath", "emptyFolder", "showCommandLine" }) {
+        DialogAnswers answers({ [&](QWidget *dialog) {
+            ++seen;
+            look(dialog);
+            static_cast<QDialog *>(dialog)->reject();
+        } });
+        panel.findChild<QAction *>(QString::fromLatin1(action))->trigger();
+        QTRY_VERIFY(answers.done());
+    }
+    QCOMPARE(seen, 6);
+    ExportDialog *exporting = panel.openExportDialog();
+    QVERIFY(QTest::qWaitForWindowExposed(exporting));
+    look(exporting);
+    exporting->close();
+    QVERIFY2(problems.isEmpty(), qPrintable(problems.join(QStringLiteral("; "))));
 }
 
 QTEST_MAIN(TestComposer)

@@ -20,9 +20,14 @@ namespace lamina {
 
 namespace {
 
+/// The list as a JSON array with a space after each comma, so that a label can wrap it between
+/// the arguments.
 QString jsonArray(const QStringList &list)
 {
-    return QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(list)).toJson(QJsonDocument::Compact));
+    QStringList items;
+    for (const QString &a : list)
+        items << QString::fromUtf8(QJsonDocument(QJsonArray { a }).toJson(QJsonDocument::Compact)).mid(1).chopped(1);
+    return u'[' + items.join(QStringLiteral(", ")) + u']';
 }
 
 bool isShellForm(const QStringList &argv)
@@ -110,10 +115,9 @@ ArgvEdit::ArgvEdit(bool allowShellForm, QWidget *parent)
     m_result->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_result->setWordWrap(true);
 
-    auto *top = new QHBoxLayout;
-    top->addWidget(m_stack, 1);
-    top->addWidget(m_shell);
-    layout->addLayout(top);
+    // A row each, so that neither the field nor what it makes is narrowed by the toggle.
+    layout->addWidget(m_stack);
+    layout->addWidget(m_shell);
     layout->addWidget(m_result);
 
     auto changed = [this] {

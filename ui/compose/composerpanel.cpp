@@ -248,14 +248,16 @@ void ComposerPanel::layOut(QToolBar *fileBar, QToolBar *editBar, QToolBar *arran
     auto *ll = new QVBoxLayout(layersBox);
     ll->setContentsMargins(0, 0, 0, 0);
     ll->setSpacing(2);
-    auto *baseRow = new QHBoxLayout;
-    baseRow->addWidget(m_baseLabel, 1);
-    baseRow->addWidget(fileBar);
-    ll->addLayout(baseRow);
+    // The label has a row of its own: beside the file bar it was squeezed to five lines at 1024 wide.
+    // Each bar moves what does not fit into its extension menu, where the text shows.
+    ll->addWidget(m_baseLabel);
+    ll->addWidget(fileBar);
     ll->addWidget(editBar);
     ll->addWidget(arrangeBar);
     ll->addWidget(m_layersView, 1);
+    // The form scrolls rather than squeezing its fields; it is laid out to fit a narrow column.
     auto *formScroll = new QScrollArea;
+    formScroll->setObjectName(QStringLiteral("configScroll"));
     formScroll->setWidget(m_form);
     formScroll->setWidgetResizable(true);
     formScroll->setFrameShape(QFrame::NoFrame);

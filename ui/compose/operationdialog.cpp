@@ -82,11 +82,18 @@ OperationDialog::OperationDialog(const LayerOp &op, const QString &title, QWidge
 {
     setWindowTitle(title);
     auto *form = new QFormLayout(this);
+    // The fields show the path proposed and the hint whole: at their default width (17
+    // characters) a folder's path was cut and the link target's hint elided.
     m_path = new QLineEdit(op.imagePath);
+    m_path->setObjectName(QStringLiteral("opPath"));
+    m_path->setMinimumWidth(fieldWidthFor(m_path, op.imagePath, 40));
     form->addRow(tr("Path in the image"), m_path);
     if (op.kind == LayerOp::Symlink) {
         m_target = new QLineEdit(op.linkTarget);
+        m_target->setObjectName(QStringLiteral("linkTarget"));
         m_target->setPlaceholderText(tr("stored as written, e.g. ../lib/app or /usr/bin/env"));
+        m_target->setMinimumWidth(std::max(
+            fieldWidthFor(m_target, m_target->placeholderText(), 40), fieldWidthFor(m_target, op.linkTarget, 40)));
         form->addRow(tr("Link target"), m_target);
     }
     if (op.kind == LayerOp::WriteText) {
@@ -103,7 +110,9 @@ OperationDialog::OperationDialog(const LayerOp &op, const QString &title, QWidge
     m_owner = new QLineEdit(QStringLiteral("%1:%2").arg(op.uid).arg(op.gid));
     form->addRow(tr("Owner (uid:gid)"), m_owner);
     m_problem = new QLabel;
+    m_problem->setObjectName(QStringLiteral("opProblem"));
     m_problem->setStyleSheet(QStringLiteral("color: #b3261e"));
+    m_problem->setWordWrap(true); // a long reason takes lines, not the screen's width
     form->addRow(m_problem);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
     form->addRow(buttons);

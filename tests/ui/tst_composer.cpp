@@ -27,23 +27,35 @@
 #include <QAction>
 #include <QApplication>
 #include <QCheckBox>
+#include <QComboBox>
+#include <QDialogButtonBox>
 #include <QElapsedTimer>
+#include <QFileDialog>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
+#include <QMenu>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPointer>
 #include <QPushButton>
+#include <QRegularExpression>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSemaphore>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QStyle>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextDocumentFragment>
 #include <QThreadPool>
 #include <QTimer>
+#include <QToolBar>
+#include <QToolButton>
 #include <QTreeView>
 #include <QTreeWidget>
 #include <QUndoStack>
@@ -81,8 +93,100 @@ private Q_SLOTS:
     void closingThePanelWaitsForNoPreview();
     void newerPreviewReplacesOlder();
     void closingTheExportDialog();
+    void deletePathAsksForAPath();
+    void typedArgumentsAreTaken();
+    void undoNamesTheStep();
+    void addFolderAsksWhere();
+    void nothingSquashedAt1024x640();
+    void dialogsShowTheirText();
 
 private:
+    /// Answers the modal dialogs as they come, one handler each, in order: polled, so that a
+    /// dialog opened right after another is found too. Done when every handler has run.
+    struct DialogAnswers
+    {
+        QList<std::function<void(QWidget *)>> handlers;
+        QPointer<QWidget> last;
+        QTimer timer;
+        explicit DialogAnswers(QList<std::function<void(QWidget *)>> h)
+            : handlers(std::move(h))
+        {
+            timer.setInterval(20);
+            QObject::connect(&timer, &QTimer::timeout, [this] {
+                QWidget *modal = QApplication::activeModalWidget();
+                if (!modal || modal == last || !modal->isVisible() || handlers.isEmpty())
+                    return;
+                last = modal;
+                handlers.takeFirst()(modal);
+            });
+            timer.start();
+        }
+        bool done() const { return handlers.isEmpty(); }
+    };
+    /// Types `text` over the image path dialog's field and presses OK; the problem shown, if any.
+    static QString answerPath(QWidget *dialog, const QString &text)
+    {
+        auto *field = dialog->findChild<QLineEdit *>(QStringLiteral("imagePath"));
+        if (!field)
+            return QStringLiteral("no imagePath field");
+        field->selectAll();
+        QTest::keyClicks(field, text);
+        auto *box = dialog->findChild<QDialogButtonBox *>();
+        box->button(QDialogButtonBox::Ok)->click();
+        return dialog->findChild<QLabel *>(QStringLiteral("imagePathProblem"))->text();
+    }
+    /// What a look would find cut in `root`'s visible widgets: a button or choice narrower than
+    /// its text, a line edit that cannot show its text or hint whole, a label that is not whole
+    /// (one that wraps: a word wider than the label).
+    static QStringList cut(QWidget *root)
+    {
+        QStringList found;
+        const auto report = [&](QWidget *w, const QString &text, int width, int need) {
+            found << QStringLiteral("%1 %2 \"%3\" %4 < %5")
+                         .arg(QString::fromLatin1(w->metaObject()->className()), w->objectName(), text)
+                         .arg(width)
+                         .arg(need);
+        };
+        for (QWidget *w : root->findChildren<QWidget *>()) {
+            if (!w->isVisibleTo(root))
+                continue;
+            if (auto *button = qobject_cast<QAbstractButton *>(w)) {
+                if (w->width() < w->minimumSizeHint().width() || w->height() < w->minimumSizeHint().height())
+                    report(w, button->text(), w->width(), w->minimumSizeHint().width());
+            } else if (auto *combo = qobject_cast<QComboBox *>(w)) {
+                if (w->width() < w->sizeHint().width()) // as wide as its longest choice
+                    report(w, combo->currentText(), w->width(), w->sizeHint().width());
+            } else if (auto *line = qobject_cast<QLineEdit *>(w)) {
+                // Qt's size hint for a line edit is 17 x's with its frame and margins around.
+                const QFontMetrics fm = line->fontMetrics();
+                const int around = line->sizeHint().width() - 17 * fm.horizontalAdvance(u'x');
+                for (const QString &text : { line->text(), line->placeholderText() })
+                    if (fm.horizontalAdvance(text) + around > line->width())
+                        report(w, text, line->width(), fm.horizontalAdvance(text) + around);
+                if (line->width() < line->sizeHint().width())
+                    report(w, line->text(), line->width(), line->sizeHint().width());
+            } else if (auto *label = qobject_cast<QLabel *>(w); label && !label->text().isEmpty()) {
+                if (!label->wordWrap()) {
+                    if (label->width() < label->minimumSizeHint().width())
+                        report(w, label->text(), label->width(), label->minimumSizeHint().width());
+                    continue;
+                }
+                const bool rich = Qt::mightBeRichText(label->text());
+                QFont font = label->font();
+                font.setBold(font.bold() || rich); // bold words are the widest
+                const QString plain
+                    = rich ? QTextDocumentFragment::fromHtml(label->text()).toPlainText() : label->text();
+                for (const QString &word : plain.split(QRegularExpression(QStringLiteral("\\s+")), Qt::SkipEmptyParts))
+                    if (QFontMetrics(font).horizontalAdvance(word) > label->contentsRect().width())
+                        report(w, word, label->contentsRect().width(), QFontMetrics(font).horizontalAdvance(word));
+            }
+        }
+        return found;
+    }
+    static void pressCancel(QWidget *dialog)
+    {
+        dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Cancel)->click();
+    }
     /// Occupies every thread of the window's pool until release(), so that a job started
     /// meanwhile is held in its queue. A thread still held after 60 s gives up and says so: an
     /// owner that waited for its job on the GUI thread would otherwise hang the test.
@@ -171,7 +275,7 @@ void TestComposer::nixScenarioThroughThePanel()
     QTest::keyClicks(
         cmd->findChild<QLineEdit *>(QStringLiteral("shellCommand")), QStringLiteral("echo hello > foo; cat foo"));
     QCOMPARE(cmd->findChild<QLabel *>(QStringLiteral("argvResult"))->text(),
-        QStringLiteral("→ [\"/bin/sh\",\"-c\",\"echo hello > foo; cat foo\"]"));
+        QStringLiteral("→ [\"/bin/sh\", \"-c\", \"echo hello > foo; cat foo\"]"));
     // The base's tag is kept until the user names the image otherwise, as here (select all, type).
     auto *tags = panel->findChild<QLineEdit *>(QStringLiteral("tags"));
     QCOMPARE(tags->text(), QStringLiteral("example-base:latest"));
@@ -1166,5 +1270,349 @@ void TestComposer::closingTheExportDialog()
     QCOMPARE(QDir(out.path()).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot), QStringList());
 }
 
+// Issue 18 item 15: at 1024x640 nothing in the composer is squeezed. The config form scrolls,
+// its fields keep the width of the column; the base line has a row of its own; a toolbar that
+// does not fit puts the rest in its extension menu, where each shows its text; a Cmd made of
+// long paths wraps between its arguments.
+void TestComposer::nothingSquashedAt1024x640()
+{
+    MainWindow w;
+    w.resize(1024, 640);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QSignalSpy indexed(&w, &MainWindow::layersIndexed);
+    w.openPath(nixBase());
+    QVERIFY(indexed.wait(30000));
+    w.showPage(MainWindow::ComposePage);
+    ComposerPanel *panel = w.composer();
+    QVERIFY(waitForPreview(*panel));
+    auto *typed
+        = panel->findChild<ArgvEdit *>(QStringLiteral("cmd"))->findChild<QLineEdit *>(QStringLiteral("newArgument"));
+    for (const QString &arg : { QStringLiteral("/usr/local/bin/docker-entrypoint.sh"),
+             QStringLiteral("--config=/etc/example/settings.yaml") }) {
+        QTest::keyClicks(typed, arg);
+        QTest::keyClick(typed, Qt::Key_Return);
+    }
+    QTest::qWait(100);
+    const QStringList tight = cut(panel);
+    QVERIFY2(tight.isEmpty(), qPrintable(tight.join(QStringLiteral("; "))));
+
+    auto *base = panel->findChild<QLabel *>(QStringLiteral("composerBase"));
+    QVERIFY2(base->height() <= 2 * base->fontMetrics().lineSpacing() + 2, qPrintable(QString::number(base->height())));
+
+    auto *scroll = panel->findChild<QScrollArea *>(QStringLiteral("configScroll"));
+    QVERIFY(scroll);
+    QVERIFY(scroll->widget()->height() > scroll->viewport()->height());
+    QVERIFY(scroll->verticalScrollBar()->isVisible());
+    QCOMPARE(scroll->horizontalScrollBar()->maximum(), 0);
+    // Every field as wide as the User line, which has its row to itself.
+    const int column = panel->findChild<QLineEdit *>(QStringLiteral("user"))->width();
+    QList<QWidget *> fields { panel->findChild<QLineEdit *>(QStringLiteral("workingDir")),
+        panel->findChild<QTableWidget *>(QStringLiteral("env")) };
+    for (const char *argv : { "entrypoint", "cmd" }) {
+        auto *edit = panel->findChild<ArgvEdit *>(QString::fromLatin1(argv));
+        fields << edit->findChild<QListWidget *>(QStringLiteral("arguments"))
+               << edit->findChild<QLabel *>(QStringLiteral("argvResult"));
+    }
+    for (QWidget *field : std::as_const(fields))
+        QVERIFY2(field->width() == column,
+            qPrintable(QStringLiteral("%1 %2 < %3").arg(field->objectName()).arg(field->width()).arg(column)));
+    auto *created = panel->findChild<QLineEdit *>(QStringLiteral("created"));
+    scroll->ensureWidgetVisible(created);
+    QVERIFY(scroll->verticalScrollBar()->value() > 0);
+    QVERIFY(!created->visibleRegion().isEmpty());
+
+    int inMenus = 0;
+    for (QToolBar *bar : panel->findChildren<QToolBar *>()) {
+        auto *extension = bar->findChild<QToolButton *>(QStringLiteral("qt_toolbar_ext_button"));
+        for (QAction *a : bar->actions()) {
+            if (a->isSeparator())
+                continue;
+            QWidget *button = bar->widgetForAction(a);
+            if (button->isVisible()) {
+                QVERIFY2(bar->rect().contains(button->geometry()), qPrintable(a->text()));
+                continue;
+            }
+            QVERIFY2(
+                extension && extension->isVisible() && extension->menu() && extension->menu()->actions().contains(a),
+                qPrintable(a->text()));
+            QVERIFY(!a->text().isEmpty());
+            ++inMenus;
+        }
+    }
+    QVERIFY(inMenus > 0); // what this looks at: at this width some are in the menus
+}
+
+// Issue 18 item 15: each dialog the composer opens shows its title, labels, fields and hints
+// whole at its default size, with a long path proposed.
+void TestComposer::dialogsShowTheirText()
+{
+    ComposerPanel panel;
+    panel.resize(1024, 640);
+    panel.show();
+    setNixBase(panel);
+    QVERIFY(waitForPreview(panel));
+    auto *view = panel.findChild<QTreeView *>(QStringLiteral("resultTree"));
+    const QModelIndex bin = qobject_cast<FileTreeModel *>(view->model())->indexOfPath("usr/local/bin");
+    QVERIFY(bin.isValid());
+    view->setCurrentIndex(bin);
+    QStringList problems;
+    const auto look = [&](QWidget *dialog) {
+        // The title bar holds the title beside an icon and three buttons.
+        QFont bold = dialog->font();
+        bold.setBold(true);
+        const int title = QFontMetrics(bold).horizontalAdvance(dialog->windowTitle())
+            + 3 * dialog->style()->pixelMetric(QStyle::PM_TitleBarButtonSize)
+            + dialog->style()->pixelMetric(QStyle::PM_SmallIconSize);
+        if (dialog->width() < title)
+            problems
+                << QStringLiteral("title \"%1\" %2 < %3").arg(dialog->windowTitle()).arg(dialog->width()).arg(title);
+        for (const QString &c : cut(dialog))
+            problems << dialog->windowTitle() + u": " + c;
+    };
+    int seen = 0;
+    for (const char *action :
+        { "newFolder", "newSymlink", "newText", "deletePath", "emptyFolder", "showCommandLine" }) {
+        DialogAnswers answers({ [&](QWidget *dialog) {
+            ++seen;
+            look(dialog);
+            static_cast<QDialog *>(dialog)->reject();
+        } });
+        panel.findChild<QAction *>(QString::fromLatin1(action))->trigger();
+        QTRY_VERIFY(answers.done());
+    }
+    QCOMPARE(seen, 6);
+    ExportDialog *exporting = panel.openExportDialog();
+    QVERIFY(QTest::qWaitForWindowExposed(exporting));
+    look(exporting);
+    exporting->close();
+    QVERIFY2(problems.isEmpty(), qPrintable(problems.join(QStringLiteral("; "))));
+}
+
 QTEST_MAIN(TestComposer)
 #include "tst_composer.moc"
+
+// Issue 18 item 15: "Delete path" asks for the path, proposing the one selected; a path that is
+// relative, climbs out or is the root itself is refused with the reason; one with "//" or "."
+// is taken normalised.
+void TestComposer::deletePathAsksForAPath()
+{
+    ComposerPanel panel;
+    panel.resize(1024, 640);
+    panel.show();
+    setNixBase(panel);
+    QVERIFY(waitForPreview(panel));
+    QStringList problems;
+    {
+        DialogAnswers answers({ [&](QWidget *dialog) {
+            QCOMPARE(dialog->objectName(), QStringLiteral("imagePathDialog"));
+            QCOMPARE(
+                dialog->findChild<QLineEdit *>(QStringLiteral("imagePath"))->text(), QString()); // nothing selected
+            for (const QString &wrong :
+                { QStringLiteral("etc/motd"), QStringLiteral("/"), QStringLiteral("/usr/../..") })
+                problems << answerPath(dialog, wrong);
+            answerPath(dialog, QStringLiteral("/usr//share/./doc/"));
+        } });
+        panel.findChild<QAction *>(QStringLiteral("deletePath"))->trigger();
+        QVERIFY(answers.done());
+    }
+    QCOMPARE(problems.size(), 3);
+    QVERIFY2(problems.at(0).contains(u"absolute"), qPrintable(problems.at(0)));
+    QVERIFY2(problems.at(1).contains(u"root"), qPrintable(problems.at(1)));
+    QVERIFY2(problems.at(2).contains(u"climbs out"), qPrintable(problems.at(2)));
+    QCOMPARE(panel.model()->layerCount(), 1);
+    QCOMPARE(panel.model()->op(0, 0).kind, LayerOp::Delete);
+    QCOMPARE(panel.model()->op(0, 0).imagePath, QStringLiteral("/usr/share/doc"));
+
+    // With a file selected in the result it is proposed; Cancel adds nothing.
+    auto *view = panel.findChild<QTreeView *>(QStringLiteral("resultTree"));
+    QVERIFY(waitForPreview(panel));
+    const QModelIndex motd = qobject_cast<FileTreeModel *>(view->model())->indexOfPath("etc/motd");
+    QVERIFY(motd.isValid());
+    view->setCurrentIndex(motd);
+    QString proposed;
+    {
+        DialogAnswers answers({ [&](QWidget *dialog) {
+            proposed = dialog->findChild<QLineEdit *>(QStringLiteral("imagePath"))->text();
+            pressCancel(dialog);
+        } });
+        panel.findChild<QAction *>(QStringLiteral("deletePath"))->trigger();
+        QVERIFY(answers.done());
+    }
+    QCOMPARE(proposed, QStringLiteral("/etc/motd"));
+    QCOMPARE(panel.model()->opCount(0), 1);
+    // "Empty folder" proposes the selected file's folder and makes an opaque whiteout.
+    {
+        DialogAnswers answers({ [&](QWidget *dialog) {
+            proposed = dialog->findChild<QLineEdit *>(QStringLiteral("imagePath"))->text();
+            dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok)->click();
+        } });
+        panel.findChild<QAction *>(QStringLiteral("emptyFolder"))->trigger();
+        QVERIFY(answers.done());
+    }
+    QCOMPARE(proposed, QStringLiteral("/etc"));
+    QCOMPARE(panel.model()->op(0, 1).kind, LayerOp::Opaque);
+    QCOMPARE(panel.model()->op(0, 1).imagePath, QStringLiteral("/etc"));
+}
+
+// Issue 18 item 15: an argument typed in Cmd or Entrypoint counts without "+": while typed (so
+// Save, Export and the preview, which read the composition, have it), and Enter or leaving the
+// field puts it in the list. A row edited in place counts while its editor is open.
+void TestComposer::typedArgumentsAreTaken()
+{
+    ComposerPanel panel;
+    panel.show();
+    setNixBase(panel);
+    auto *cmd = panel.findChild<ArgvEdit *>(QStringLiteral("cmd"));
+    auto *entrypoint = panel.findChild<ArgvEdit *>(QStringLiteral("entrypoint"));
+    auto *typed = cmd->findChild<QLineEdit *>(QStringLiteral("newArgument"));
+    QVERIFY(typed);
+    auto *list = cmd->findChild<QListWidget *>(QStringLiteral("arguments"));
+    QTest::keyClicks(typed, QStringLiteral("/bin/bash"));
+    QCOMPARE(panel.composition().config.cmd, std::optional<QStringList>(QStringList { QStringLiteral("/bin/bash") }));
+    QTest::keyClick(typed, Qt::Key_Return);
+    QCOMPARE(list->count(), 1);
+    QCOMPARE(typed->text(), QString());
+    QCOMPARE(panel.composition().config.cmd, std::optional<QStringList>(QStringList { QStringLiteral("/bin/bash") }));
+    // Typed, then the user goes elsewhere: it is in the list.
+    QApplication::setActiveWindow(&panel);
+    typed->setFocus();
+    QTest::keyClicks(typed, QStringLiteral("-l"));
+    panel.findChild<QLineEdit *>(QStringLiteral("workingDir"))->setFocus();
+    QTRY_COMPARE(list->count(), 2);
+    QCOMPARE(list->item(1)->text(), QStringLiteral("-l"));
+    QCOMPARE(panel.composition().config.cmd,
+        std::optional<QStringList>(QStringList { QStringLiteral("/bin/bash"), QStringLiteral("-l") }));
+    // Typed and never left: Save and the command line have it.
+    QTest::keyClicks(entrypoint->findChild<QLineEdit *>(QStringLiteral("newArgument")), QStringLiteral("tini"));
+    const QString file = m_dir.filePath(QStringLiteral("typed.json"));
+    QString error;
+    QVERIFY2(panel.saveSpec(file, &error), qPrintable(error));
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray saved = f.readAll();
+    QVERIFY2(saved.contains("\"tini\"") && saved.contains("\"-l\""), saved.constData());
+    QVERIFY(panel.commandLine(&error).contains(u"tini"));
+    // A row edited in place, its editor still open (Export pressed meanwhile).
+    list->editItem(list->item(1));
+    auto *editor = list->viewport()->findChild<QLineEdit *>();
+    QVERIFY(editor);
+    editor->selectAll();
+    QTest::keyClicks(editor, QStringLiteral("-i"));
+    QCOMPARE(panel.composition().config.cmd,
+        std::optional<QStringList>(QStringList { QStringLiteral("/bin/bash"), QStringLiteral("-i") }));
+    // Each is one step to undo.
+    QCOMPARE(panel.undoStack()->undoText(), QStringLiteral("Edit Cmd"));
+}
+
+// Issue 18 item 15: Undo and Redo say which step they take back or do again, in the menu text
+// and the tooltip; the toolbar button stays "Undo".
+void TestComposer::undoNamesTheStep()
+{
+    const QString host = m_dir.filePath(QStringLiteral("named"));
+    QVERIFY(QDir().mkpath(host + QStringLiteral("/site")));
+    QFile file(host + QStringLiteral("/x"));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.close();
+    ComposerPanel panel;
+    panel.show();
+    setNixBase(panel);
+    auto *undo = panel.findChild<QAction *>(QStringLiteral("undo"));
+    auto *redo = panel.findChild<QAction *>(QStringLiteral("redo"));
+    QVERIFY(undo && redo);
+    QToolButton *button = nullptr;
+    for (QToolButton *b : panel.findChildren<QToolButton *>())
+        if (b->defaultAction() == undo)
+            button = b;
+    QVERIFY(button);
+    const auto named = [&](const QString &text) {
+        QCOMPARE(undo->text(), QStringLiteral("Undo ") + text);
+        QCOMPARE(undo->toolTip(), QStringLiteral("Undo ") + text);
+        QCOMPARE(button->text(), QStringLiteral("Undo"));
+    };
+    panel.addHostPaths({ host + QStringLiteral("/x") }, QStringLiteral("/etc"));
+    named(QStringLiteral("Add file /etc/x"));
+    panel.addHostPaths({ host + QStringLiteral("/site") }, QStringLiteral("/srv"));
+    named(QStringLiteral("Add folder /srv/site"));
+    panel.addHostPaths({ host + QStringLiteral("/site"), host + QStringLiteral("/x") }, QStringLiteral("/opt"));
+    named(QStringLiteral("Add 2 items to /opt"));
+    panel.deletePath(QStringLiteral("/usr/share/doc"), false);
+    named(QStringLiteral("Delete /usr/share/doc"));
+    panel.deletePath(QStringLiteral("/var/cache"), true);
+    named(QStringLiteral("Empty /var/cache"));
+    QTest::keyClicks(panel.findChild<QLineEdit *>(QStringLiteral("workingDir")), QStringLiteral("/srv"));
+    named(QStringLiteral("Edit WorkingDir"));
+    undo->trigger();
+    QCOMPARE(redo->text(), QStringLiteral("Redo Edit WorkingDir"));
+    QCOMPARE(redo->toolTip(), QStringLiteral("Redo Edit WorkingDir"));
+    named(QStringLiteral("Empty /var/cache"));
+}
+
+// Issue 18 item 15: "Add folder" and "Add file" ask where in the image, proposing the folder
+// selected in the result, else the WorkingDir, else "/".
+void TestComposer::addFolderAsksWhere()
+{
+    const QString host = m_dir.filePath(QStringLiteral("asked/site"));
+    QVERIFY(QDir().mkpath(host));
+    ComposerPanel panel;
+    panel.resize(1024, 640);
+    panel.show();
+    setNixBase(panel);
+    QVERIFY(waitForPreview(panel));
+    auto *view = panel.findChild<QTreeView *>(QStringLiteral("resultTree"));
+    const QModelIndex bin = qobject_cast<FileTreeModel *>(view->model())->indexOfPath("usr/local/bin");
+    QVERIFY(bin.isValid());
+    view->setCurrentIndex(bin);
+    QString proposed;
+    const auto chooseHost = [&](const QString &path) {
+        return [path](QWidget *dialog) {
+            auto *files = qobject_cast<QFileDialog *>(dialog);
+            QVERIFY(files);
+            if (QFileInfo(path).isDir()) {
+                files->setDirectory(path); // into the folder, then Choose
+            } else {
+                auto *name = files->findChild<QLineEdit *>(QStringLiteral("fileNameEdit"));
+                QVERIFY(name);
+                name->setText(path); // typed whole, then Open
+            }
+            static_cast<QDialog *>(files)->accept(); // QFileDialog's, as its Open button does
+        };
+    };
+    const auto putIn = [&](const QString &where) {
+        return [&proposed, where](QWidget *dialog) {
+            QCOMPARE(dialog->objectName(), QStringLiteral("imagePathDialog"));
+            proposed = dialog->findChild<QLineEdit *>(QStringLiteral("imagePath"))->text();
+            if (where.isEmpty())
+                dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok)->click();
+            else
+                QCOMPARE(answerPath(dialog, where), QString());
+        };
+    };
+    {
+        DialogAnswers answers({ chooseHost(host), putIn(QString()) });
+        panel.findChild<QAction *>(QStringLiteral("addFolder"))->trigger();
+        QTRY_VERIFY(answers.done());
+    }
+    QCOMPARE(proposed, QStringLiteral("/usr/local/bin"));
+    QCOMPARE(panel.model()->op(0, 0).imagePath, QStringLiteral("/usr/local/bin/site"));
+    // Somewhere else, typed.
+    {
+        DialogAnswers answers({ chooseHost(host), putIn(QStringLiteral("/opt/app")) });
+        panel.findChild<QAction *>(QStringLiteral("addFolder"))->trigger();
+        QTRY_VERIFY(answers.done());
+    }
+    QCOMPARE(panel.model()->op(0, 1).imagePath, QStringLiteral("/opt/app/site"));
+    // Nothing selected: the WorkingDir; files are asked for the same way.
+    view->setCurrentIndex({});
+    panel.setWorkingDir(QStringLiteral("/srv/www"));
+    QFile page(m_dir.filePath(QStringLiteral("asked/index.html")));
+    QVERIFY(page.open(QIODevice::WriteOnly));
+    page.close();
+    {
+        DialogAnswers answers({ chooseHost(page.fileName()), putIn(QString()) });
+        panel.findChild<QAction *>(QStringLiteral("addFiles"))->trigger();
+        QTRY_VERIFY(answers.done());
+    }
+    QCOMPARE(proposed, QStringLiteral("/srv/www"));
+    QCOMPARE(panel.model()->op(0, 2).imagePath, QStringLiteral("/srv/www/index.html"));
+}

@@ -12,6 +12,7 @@
 #include <QListWidget>
 #include <QSignalBlocker>
 #include <QStackedWidget>
+#include <QStyledItemDelegate>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -19,15 +20,37 @@ namespace lamina {
 
 namespace {
 
+/// The list as a JSON array with a space after each comma, so that a label can wrap it between
+/// the arguments.
 QString jsonArray(const QStringList &list)
 {
-    return QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(list)).toJson(QJsonDocument::Compact));
+    QStringList items;
+    for (const QString &a : list)
+        items << QString::fromUtf8(QJsonDocument(QJsonArray { a }).toJson(QJsonDocument::Compact)).mid(1).chopped(1);
+    return u'[' + items.join(QStringLiteral(", ")) + u']';
 }
 
 bool isShellForm(const QStringList &argv)
 {
     return argv.size() == 3 && argv.at(0) == u"/bin/sh" && argv.at(1) == u"-c";
 }
+
+/// An argument edited in place counts while it is typed, so that Export or Save pressed with the
+/// editor still open takes it.
+class LiveDelegate : public QStyledItemDelegate
+{
+public:
+    using QStyledItemDelegate::QStyledItemDelegate;
+    QWidget *createEditor(QWidget *parent, const QStyleOptionViewItem &option, const QModelIndex &index) const override
+    {
+        QWidget *editor = QStyledItemDelegate::createEditor(parent, option, index);
+        if (auto *line = qobject_cast<QLineEdit *>(editor)) {
+            auto *self = const_cast<LiveDelegate *>(this);
+            connect(line, &QLineEdit::textEdited, self, [self, line] { Q_EMIT self->commitData(line); });
+        }
+        return editor;
+    }
+};
 
 } // namespace
 
@@ -49,10 +72,17 @@ ArgvEdit::ArgvEdit(bool allowShellForm, QWidget *parent)
     m_list->setSpacing(2);
     m_list->setEditTriggers(
         QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed | QAbstractItemView::SelectedClicked);
+    m_list->setItemDelegate(new LiveDelegate(m_list));
     m_list->setFixedHeight(m_list->fontMetrics().height() * 2 + 12);
+    // Where the next argument is typed: it counts as soon as it is typed, and Enter, "+" or
+    // leaving the field moves it into the list.
+    m_pending = new QLineEdit;
+    m_pending->setObjectName(QStringLiteral("newArgument"));
+    m_pending->setPlaceholderText(tr("next argument, Enter adds it"));
     auto *add = new QToolButton;
+    add->setObjectName(QStringLiteral("addArgument"));
     add->setText(tr("+"));
-    add->setToolTip(tr("Add an argument"));
+    add->setToolTip(tr("Add the argument typed beside"));
     auto *remove = new QToolButton;
     remove->setText(tr("−"));
     remove->setToolTip(tr("Remove the selected argument"));
@@ -60,12 +90,16 @@ ArgvEdit::ArgvEdit(bool allowShellForm, QWidget *parent)
     left->setText(tr("◀"));
     left->setToolTip(tr("Move the argument earlier"));
     auto *execRow = new QWidget;
-    auto *er = new QHBoxLayout(execRow);
-    er->setContentsMargins(0, 0, 0, 0);
-    er->addWidget(m_list, 1);
-    er->addWidget(left);
+    auto *ev = new QVBoxLayout(execRow);
+    ev->setContentsMargins(0, 0, 0, 0);
+    ev->setSpacing(2);
+    ev->addWidget(m_list);
+    auto *er = new QHBoxLayout;
+    er->addWidget(m_pending, 1);
     er->addWidget(add);
+    er->addWidget(left);
     er->addWidget(remove);
+    ev->addLayout(er);
 
     m_command = new QLineEdit;
     m_command->setObjectName(QStringLiteral("shellCommand"));
@@ -81,23 +115,21 @@ ArgvEdit::ArgvEdit(bool allowShellForm, QWidget *parent)
     m_result->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_result->setWordWrap(true);
 
-    auto *top = new QHBoxLayout;
-    top->addWidget(m_stack, 1);
-    top->addWidget(m_shell);
-    layout->addLayout(top);
+    // A row each, so that neither the field nor what it makes is narrowed by the toggle.
+    layout->addWidget(m_stack);
+    layout->addWidget(m_shell);
     layout->addWidget(m_result);
 
     auto changed = [this] {
         showResult();
         Q_EMIT edited();
     };
-    connect(add, &QToolButton::clicked, this, [this, changed] {
-        auto *item = new QListWidgetItem(m_list->count() == 0 ? QStringLiteral("/bin/sh") : QStringLiteral("arg"));
-        item->setFlags(item->flags() | Qt::ItemIsEditable);
-        m_list->addItem(item);
-        changed();
-        m_list->editItem(item);
+    connect(add, &QToolButton::clicked, this, [this] {
+        commitPending();
+        m_pending->setFocus();
     });
+    connect(m_pending, &QLineEdit::textEdited, this, changed);
+    connect(m_pending, &QLineEdit::editingFinished, this, &ArgvEdit::commitPending); // Enter, focus out
     connect(remove, &QToolButton::clicked, this, [this, changed] {
         if (QListWidgetItem *item = m_list->currentItem()) {
             delete item;
@@ -119,12 +151,14 @@ ArgvEdit::ArgvEdit(bool allowShellForm, QWidget *parent)
         const QSignalBlocker block(m_list);
         if (shell) {
             const QStringList args = execArgs();
+            m_pending->clear();
             QStringList quoted;
             for (const QString &a : args)
                 quoted << shellQuote(a);
             m_command->setText(isShellForm(args) ? args.at(2) : quoted.join(u' '));
         } else if (!m_command->text().isEmpty()) {
             m_list->clear();
+            m_pending->clear();
             for (const QString &a : { QStringLiteral("/bin/sh"), QStringLiteral("-c"), m_command->text() }) {
                 auto *item = new QListWidgetItem(a);
                 item->setFlags(item->flags() | Qt::ItemIsEditable);
@@ -142,7 +176,21 @@ QStringList ArgvEdit::execArgs() const
     QStringList args;
     for (int i = 0; i < m_list->count(); ++i)
         args << m_list->item(i)->text();
+    if (!m_pending->text().isEmpty())
+        args << m_pending->text();
     return args;
+}
+
+void ArgvEdit::commitPending()
+{
+    if (m_pending->text().isEmpty())
+        return;
+    const QSignalBlocker block(m_list);
+    auto *item = new QListWidgetItem(m_pending->text());
+    item->setFlags(item->flags() | Qt::ItemIsEditable);
+    m_list->addItem(item);
+    m_pending->clear(); // argv() is what it was: no edit
+    showResult();
 }
 
 std::optional<QStringList> ArgvEdit::argv() const
@@ -165,6 +213,7 @@ void ArgvEdit::setArgv(const std::optional<QStringList> &argv)
     m_shell->setChecked(shell);
     m_stack->setCurrentIndex(shell ? 1 : 0);
     m_list->clear();
+    m_pending->clear();
     m_command->clear();
     if (argv && shell) {
         m_command->setText(argv->at(2));

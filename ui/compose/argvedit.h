@@ -15,7 +15,8 @@ namespace lamina {
 
 /// Cmd or Entrypoint: an argument list (exec form) edited one argument per row, or, with the
 /// shell-form toggle, one command line run by /bin/sh -c. The resulting JSON array is shown below.
-/// Nothing entered means "keep the base's" (shown as such).
+/// Nothing entered means "keep the base's" (shown as such). Text typed is never left out: the
+/// argument being typed below the list, or in a row edited in place, is part of argv() at once.
 class ArgvEdit : public QWidget
 {
     Q_OBJECT
@@ -36,9 +37,11 @@ Q_SIGNALS:
 private:
     void showResult();
     QStringList execArgs() const;
+    void commitPending();
     QCheckBox *m_shell = nullptr;
     QStackedWidget *m_stack = nullptr;
     QListWidget *m_list = nullptr;
+    QLineEdit *m_pending = nullptr;
     QLineEdit *m_command = nullptr;
     QLabel *m_result = nullptr;
     QStringList m_inherited;

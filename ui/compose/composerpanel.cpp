@@ -117,16 +117,17 @@ QToolBar *ComposerPanel::buildEditBar()
     toolAction(bar, this, QStringLiteral("stackLayer"), tr("Stack a new layer"), tr("A new layer on top of the others"),
         [this] { stackLayer(); });
     toolAction(bar, this, QStringLiteral("addFiles"), tr("Add file…"),
-        tr("Files from this computer, into the folder selected in the result"), [this] {
+        tr("Files from this computer, into a folder of the image (the one selected in the result)"), [this] {
             const QStringList files = QFileDialog::getOpenFileNames(this, tr("Add files to the layer"));
             if (!files.isEmpty())
-                addHostPaths(files, m_previewPane->currentTargetDir());
+                askAndAddHostPaths(files);
         });
-    toolAction(bar, this, QStringLiteral("addFolder"), tr("Add folder…"), tr("A folder with everything in it"), [this] {
-        const QString dir = QFileDialog::getExistingDirectory(this, tr("Add a folder to the layer"));
-        if (!dir.isEmpty())
-            addHostPaths({ dir }, m_previewPane->currentTargetDir());
-    });
+    toolAction(bar, this, QStringLiteral("addFolder"), tr("Add folder…"),
+        tr("A folder with everything in it, into a folder of the image (the one selected in the result)"), [this] {
+            const QString dir = QFileDialog::getExistingDirectory(this, tr("Add a folder to the layer"));
+            if (!dir.isEmpty())
+                askAndAddHostPaths({ dir });
+        });
     toolAction(bar, this, QStringLiteral("newFolder"), tr("New folder…"), tr("An empty folder with a mode"),
         [this] { editOpDialog(LayerOp::Mkdir); });
     toolAction(bar, this, QStringLiteral("newSymlink"), tr("New symlink…"), tr("A symbolic link"),
@@ -139,17 +140,18 @@ QToolBar *ComposerPanel::buildEditBar()
 QToolBar *ComposerPanel::buildArrangeBar()
 {
     QToolBar *bar = textToolBar();
-    toolAction(bar, this, QStringLiteral("deletePath"), tr("Delete path"),
-        tr("Hide the path selected in the result (a whiteout)"), [this] {
-            const QString path = m_previewPane->selectedImagePath();
-            if (!path.isEmpty())
-                deletePath(path, false);
+    // Asked, the selection proposed: with nothing selected the user names the path.
+    toolAction(bar, this, QStringLiteral("deletePath"), tr("Delete path…"),
+        tr("Hide a path of the lower layers (a whiteout); proposes the one selected"), [this] {
+            if (const auto path = askImagePath(
+                    this, tr("Delete path"), tr("Path to delete"), m_previewPane->selectedImagePath(), false))
+                deletePath(*path, false);
         });
-    toolAction(bar, this, QStringLiteral("emptyFolder"), tr("Empty folder"),
-        tr("Hide what lower layers hold in the selected folder (opaque whiteout)"), [this] {
-            const QString path = m_previewPane->selectedImagePath();
-            if (!path.isEmpty())
-                deletePath(path, true);
+    toolAction(bar, this, QStringLiteral("emptyFolder"), tr("Empty folder…"),
+        tr("Hide what lower layers hold in a folder (opaque whiteout); proposes the one selected"), [this] {
+            if (const auto path
+                = askImagePath(this, tr("Empty folder"), tr("Folder to empty"), m_previewPane->selectedFolder(), false))
+                deletePath(*path, true);
         });
     QAction *remove = toolAction(bar, this, QStringLiteral("removeEntry"), tr("Remove"),
         tr("Remove the selected entry or layer (Del)"), [this] { removeSelected(); });
@@ -161,10 +163,15 @@ QToolBar *ComposerPanel::buildArrangeBar()
     toolAction(bar, this, QStringLiteral("moveDown"), tr("Down"), tr("Move the selected layer or entry later"),
         [this] { moveSelected(1); });
     bar->addSeparator();
+    // Menus and tooltips name the step ("Undo Delete /usr/share/doc"); the button stays short.
     QAction *undo = m_document->undoStack()->createUndoAction(this, tr("Undo"));
+    undo->setObjectName(QStringLiteral("undo"));
+    undo->setIconText(tr("Undo"));
     undo->setShortcut(QKeySequence::Undo);
     undo->setShortcutContext(Qt::WidgetWithChildrenShortcut);
     QAction *redo = m_document->undoStack()->createRedoAction(this, tr("Redo"));
+    redo->setObjectName(QStringLiteral("redo"));
+    redo->setIconText(tr("Redo"));
     redo->setShortcut(QKeySequence::Redo);
     redo->setShortcutContext(Qt::WidgetWithChildrenShortcut);
     addAction(undo);
@@ -241,14 +248,16 @@ void ComposerPanel::layOut(QToolBar *fileBar, QToolBar *editBar, QToolBar *arran
     auto *ll = new QVBoxLayout(layersBox);
     ll->setContentsMargins(0, 0, 0, 0);
     ll->setSpacing(2);
-    auto *baseRow = new QHBoxLayout;
-    baseRow->addWidget(m_baseLabel, 1);
-    baseRow->addWidget(fileBar);
-    ll->addLayout(baseRow);
+    // The label has a row of its own: beside the file bar it was squeezed to five lines at 1024 wide.
+    // Each bar moves what does not fit into its extension menu, where the text shows.
+    ll->addWidget(m_baseLabel);
+    ll->addWidget(fileBar);
     ll->addWidget(editBar);
     ll->addWidget(arrangeBar);
     ll->addWidget(m_layersView, 1);
+    // The form scrolls rather than squeezing its fields; it is laid out to fit a narrow column.
     auto *formScroll = new QScrollArea;
+    formScroll->setObjectName(QStringLiteral("configScroll"));
     formScroll->setWidget(m_form);
     formScroll->setWidgetResizable(true);
     formScroll->setFrameShape(QFrame::NoFrame);
@@ -347,21 +356,48 @@ void ComposerPanel::stackLayer()
 
 void ComposerPanel::addHostPaths(const QStringList &hostPaths, const QString &imageDir)
 {
-    undoStack()->beginMacro(tr("Add %n item(s) to %1", nullptr, int(hostPaths.size())).arg(imageDir));
-    const int layer = currentLayer(true);
+    // One step, named by what it adds when it is one thing.
+    QList<LayerOp> ops;
     for (const QString &host : hostPaths) {
         LayerOp op;
         op.kind = LayerOp::AddHost;
         op.hostPath = QFileInfo(host).absoluteFilePath();
         op.imagePath = joinPath(imageDir, QFileInfo(op.hostPath).fileName());
-        m_document->addOp(layer, op);
+        ops << op;
     }
+    if (ops.isEmpty())
+        return;
+    undoStack()->beginMacro(ops.size() == 1 ? CompositionDocument::stepName(ops.constFirst())
+                                            : tr("Add %1 items to %2").arg(ops.size()).arg(imageDir));
+    const int layer = currentLayer(true);
+    for (const LayerOp &op : std::as_const(ops))
+        m_document->addOp(layer, op);
     undoStack()->endMacro();
+}
+
+QString ComposerPanel::defaultTargetDir() const
+{
+    QString dir = m_previewPane->selectedFolder();
+    if (dir.isEmpty())
+        dir = m_document->settings().config.workingDir.value_or(
+            m_document->baseSettings().value(QStringLiteral("WorkingDir")).toString());
+    QString error;
+    dir = normaliseImagePath(dir, &error);
+    return error.isEmpty() ? u'/' + dir : QStringLiteral("/");
+}
+
+void ComposerPanel::askAndAddHostPaths(const QStringList &hostPaths)
+{
+    const QString what
+        = hostPaths.size() == 1 ? QFileInfo(hostPaths.constFirst()).fileName() : tr("%1 items").arg(hostPaths.size());
+    if (const auto dir
+        = askImagePath(this, tr("Add to the layer"), tr("Put %1 in the folder").arg(what), defaultTargetDir(), true))
+        addHostPaths(hostPaths, *dir);
 }
 
 void ComposerPanel::addOp(const LayerOp &op)
 {
-    undoStack()->beginMacro(tr("Add %1").arg(op.imagePath));
+    undoStack()->beginMacro(CompositionDocument::stepName(op));
     m_document->addOp(currentLayer(true), op);
     undoStack()->endMacro();
 }

@@ -97,6 +97,11 @@ private:
     void showResultMenu(const QString &dir, const QString &path, const QPoint &globalPos);
     void selectNewLayer(int newLayer);
     int currentLayer(bool create);
+    /// Where added files go unless the user says otherwise: the folder selected in the preview,
+    /// else the WorkingDir, else "/".
+    QString defaultTargetDir() const;
+    /// Asks where in the image, then adds them there.
+    void askAndAddHostPaths(const QStringList &hostPaths);
     void removeSelected();
     void moveSelected(int by);
     void editOpDialog(LayerOp::Kind kind);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "compose/compositiondocument.h"
 
+#include <QFileInfo>
 #include <QUndoCommand>
 #include <QUndoStack>
 
@@ -34,7 +35,7 @@ class SettingsCommand : public QUndoCommand
 public:
     SettingsCommand(CompositionDocument *document, const CompositionDocument::Settings &before,
         const CompositionDocument::Settings &after, int field)
-        : QUndoCommand(QObject::tr("Edit the config"))
+        : QUndoCommand(CompositionDocument::tr("Edit %1").arg(CompositionDocument::fieldName(field)))
         , m_document(document)
         , m_before(before)
         , m_after(after)
@@ -156,6 +157,57 @@ void CompositionDocument::addLayer(int row)
         tr("Stack a new layer"), [this, row, l] { insertLayerNow(row, l); }, [this, row] { removeLayerNow(row); });
 }
 
+QString CompositionDocument::stepName(const LayerOp &op)
+{
+    switch (op.kind) {
+    case LayerOp::AddHost:
+        return QFileInfo(op.hostPath).isDir() ? tr("Add folder %1").arg(op.imagePath)
+                                              : tr("Add file %1").arg(op.imagePath);
+    case LayerOp::Mkdir:
+        return tr("New folder %1").arg(op.imagePath);
+    case LayerOp::Symlink:
+        return tr("New symlink %1").arg(op.imagePath);
+    case LayerOp::WriteText:
+        return tr("New text file %1").arg(op.imagePath);
+    case LayerOp::Delete:
+        return tr("Delete %1").arg(op.imagePath);
+    case LayerOp::Opaque:
+        return tr("Empty %1").arg(op.imagePath);
+    }
+    return tr("Add %1").arg(op.imagePath);
+}
+
+QString CompositionDocument::fieldName(int field)
+{
+    switch (Field(field)) {
+    case WorkdirField:
+        return tr("WorkingDir");
+    case CreateWorkdirField:
+        return tr("create WorkingDir");
+    case EntrypointField:
+        return tr("Entrypoint");
+    case CmdField:
+        return tr("Cmd");
+    case EnvField:
+        return tr("Env");
+    case UserField:
+        return tr("User");
+    case PortsField:
+        return tr("exposed ports");
+    case LabelsField:
+        return tr("labels");
+    case VolumesField:
+        return tr("volumes");
+    case TagsField:
+        return tr("tags");
+    case CreatedField:
+        return tr("created");
+    case StopSignalField:
+        return tr("StopSignal");
+    }
+    return tr("the config");
+}
+
 void CompositionDocument::removeLayer(int row)
 {
     if (row < 0 || row >= layerCount())
@@ -182,7 +234,7 @@ void CompositionDocument::addOp(int layer, const LayerOp &op, int row)
     if (row < 0 || row > opCount(layer))
         row = opCount(layer);
     push(
-        tr("Add %1").arg(op.imagePath), [this, layer, row, op] { insertOpNow(layer, row, op); },
+        stepName(op), [this, layer, row, op] { insertOpNow(layer, row, op); },
         [this, layer, row] { removeOpNow(layer, row); });
 }
 

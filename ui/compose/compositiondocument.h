@@ -49,6 +49,11 @@ public:
 
     explicit CompositionDocument(QObject *parent = nullptr);
 
+    /// What adding `op` is called as a step to undo ("Add file /etc/x", "Delete /usr/share/doc").
+    static QString stepName(const LayerOp &op);
+    /// A field as the undo step that edits it names it ("Edit Cmd").
+    static QString fieldName(int field);
+
     QUndoStack *undoStack() const { return m_undo; }
     /// Edited since it was last saved, loaded or discarded (the undo stack's clean state).
     bool isModified() const;

@@ -99,8 +99,9 @@ void ConfigForm::buildFields()
     m_createWorkdir = new QCheckBox(tr("create it in the layer"));
     m_createWorkdir->setObjectName(QStringLiteral("createWorkdir"));
     m_createWorkdir->setChecked(true);
-    auto *workdirRow = new QHBoxLayout;
-    workdirRow->addWidget(m_workdir, 1);
+    auto *workdirRow = new QVBoxLayout;
+    workdirRow->setSpacing(2);
+    workdirRow->addWidget(m_workdir);
     workdirRow->addWidget(m_createWorkdir);
     m_entrypoint = new ArgvEdit(true);
     m_entrypoint->setObjectName(QStringLiteral("entrypoint"));
@@ -155,12 +156,13 @@ QBoxLayout *ConfigForm::buildEnv()
     add->setText(tr("Add"));
     auto *remove = new QToolButton;
     remove->setText(tr("Unset / remove"));
-    auto *buttons = new QVBoxLayout;
+    auto *buttons = new QHBoxLayout; // under the table, which keeps the column's width
     buttons->addWidget(add);
     buttons->addWidget(remove);
     buttons->addStretch(1);
-    auto *row = new QHBoxLayout;
-    row->addWidget(m_env, 1);
+    auto *row = new QVBoxLayout;
+    row->setSpacing(2);
+    row->addWidget(m_env);
     row->addLayout(buttons);
     connect(m_env, &QTableWidget::itemChanged, this, &ConfigForm::envEdited);
     connect(add, &QToolButton::clicked, this, &ConfigForm::addEnvVariable);

@@ -5,6 +5,8 @@
 
 #include <QDialog>
 
+#include <optional>
+
 class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
@@ -36,5 +38,15 @@ private:
     QLineEdit *m_owner = nullptr;
     QLabel *m_problem = nullptr;
 };
+
+/// Asks for one path in the image (objectName "imagePathDialog", its field "imagePath"): where to
+/// put what is added, what to delete. OK is refused, with the reason shown, until the path is
+/// absolute and stays inside the image; "/" only with `allowRoot`. The path comes back
+/// normalised ("/usr//share/./doc/" is "/usr/share/doc"); nullopt when cancelled.
+std::optional<QString> askImagePath(
+    QWidget *parent, const QString &title, const QString &label, const QString &initial, bool allowRoot);
+
+/// A width for a field that shows `text` whole, and at least `chars` average characters.
+int fieldWidthFor(const QWidget *field, const QString &text, int chars);
 
 } // namespace lamina

@@ -137,6 +137,16 @@ QString PreviewPane::selectedImagePath() const
     return {};
 }
 
+QString PreviewPane::selectedFolder() const
+{
+    for (const QTreeView *v :
+        { static_cast<const QTreeView *>(m_resultView), static_cast<const QTreeView *>(m_baseView) }) {
+        if (v->currentIndex().isValid())
+            return targetDir(v->currentIndex());
+    }
+    return {};
+}
+
 void PreviewPane::clearBase()
 {
     m_baseModel->setTree(nullptr, -1);

@@ -33,6 +33,8 @@ public:
     QString currentTargetDir() const;
     /// The image path selected in the result, or else in the base; "" when none is.
     QString selectedImagePath() const;
+    /// The folder of what is selected in either tree (a file's own folder); empty when nothing is.
+    QString selectedFolder() const;
 
 Q_SIGNALS:
     void hostPathsDropped(const QStringList &hostPaths, const QString &imageDir);

@@ -4,6 +4,7 @@
 // loading was most of its start-up time (bench/RESULTS.md: check against skopeo inspect).
 #include "compose/composerpanel.h"
 #include "filetreemodel.h"
+#include "inspect/imagelist.h"
 #include "inspect/layerspage.h"
 #include "mainwindow.h"
 
@@ -118,7 +119,9 @@ int screenshot(QApplication &app, const QStringList &args)
 /// gap between two ticks of a 5 ms heartbeat on the UI thread until everything is loaded and
 /// verified; then does each STEP as a user would and prints how long it took until the window
 /// was idle again and the longest gap meanwhile (bench/ records both). Steps: `filter:TEXT` (typed
-/// one character at a time), `clear-filter`, `layer-only` (toggled), `sort:name|size`, `layer:N`.
+/// one character at a time), `clear-filter`, `layer-only` (toggled), `sort:name|size`, `layer:N`,
+/// `expand:PATH` (a folder in the files), `expand-all`, `image:N`, `finding:N`, `compose` (the
+/// Compose page), `add:HOSTPATH` (a file or folder added to the composition at /).
 int uiProbe(QApplication &app, const QString &path, const QStringList &steps)
 {
     lamina::MainWindow window;
@@ -165,6 +168,24 @@ int uiProbe(QApplication &app, const QString &path, const QStringList &steps)
                     Qt::AscendingOrder);
             } else if (verb == u"layer") {
                 window.selectLayer(arg.toInt());
+            } else if (verb == u"expand") {
+                const QModelIndex folder = page->filesModel()->indexOfPath(arg.toUtf8());
+                if (!folder.isValid()) {
+                    std::fprintf(stderr, "lamina: no folder %s shown\n", qPrintable(arg));
+                    app.exit(2);
+                    return;
+                }
+                page->filesView()->expand(folder);
+            } else if (verb == u"expand-all") {
+                page->expandAll();
+            } else if (verb == u"image") {
+                window.findChild<lamina::ImageList *>()->select(arg.toInt());
+            } else if (verb == u"finding") {
+                window.selectFinding(arg.toInt());
+            } else if (verb == u"compose") {
+                window.showPage(lamina::MainWindow::ComposePage);
+            } else if (verb == u"add") {
+                window.composer()->addHostPaths({ arg }, QStringLiteral("/"));
             } else {
                 std::fprintf(stderr, "lamina: unknown probe step %s\n", qPrintable(step));
                 app.exit(2);
@@ -175,6 +196,7 @@ int uiProbe(QApplication &app, const QString &path, const QStringList &steps)
                 static_cast<long long>(clock.elapsed() - start), static_cast<long long>(longest));
             std::fflush(stdout);
         }
+        window.composer()->discard(); // a composition the steps made is not the user's to save
         app.quit();
     };
     auto finish = [&] {

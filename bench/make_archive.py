@@ -3,7 +3,7 @@
 """Write a large synthetic image archive for benchmarks, deterministically from a seed.
 
     python3 bench/make_archive.py OUT.tar [--layers 40] [--bytes 2.2e9] [--files 284000] [--seed 1]
-        [--layout docker|docker25|oci] [--compression none|gzip|zstd] [--whiteouts N] [--outer-gzip]
+        [--layout docker|docker25|oci] [--compression none|gzip|zstd] [--whiteouts N] [--outer-gzip] [--per-folder 200]
 
 Independent of Lamina: Python's tarfile, hashlib, gzip and json (and the zstd program for zstd
 layers). Layouts: Docker 1.10-24 save (manifest.json, <hex>.json config, repositories,
@@ -29,7 +29,7 @@ import tempfile
 MTIME = 1700000000
 
 
-def layer_file(rng, pool, index, budget, count, tmpdir, whiteouts=0):
+def layer_file(rng, pool, index, budget, count, tmpdir, whiteouts=0, per_folder=200):
     """Writes one layer tar to a temporary file; returns (path, diff_id hex)."""
     path = os.path.join(tmpdir, f"layer{index}.tar")
     h = hashlib.sha256()
@@ -48,7 +48,7 @@ def layer_file(rng, pool, index, budget, count, tmpdir, whiteouts=0):
 
     with open(path, "wb") as raw:
         with tarfile.open(fileobj=Hashing(raw), mode="w|", format=tarfile.PAX_FORMAT) as t:
-            dirs = [f"layer{index}/d{j}" for j in range(max(1, count // 200))]
+            dirs = [f"layer{index}/d{j}" for j in range(max(1, count // per_folder))]
             for d in dirs:
                 ti = tarfile.TarInfo(d)
                 ti.type = tarfile.DIRTYPE
@@ -57,7 +57,7 @@ def layer_file(rng, pool, index, budget, count, tmpdir, whiteouts=0):
                 t.addfile(ti)
             if index > 0 and whiteouts:
                 # Files of the layer below (same naming rule), deleted here.
-                below = [f"layer{index - 1}/d{j % max(1, count // 200)}" for j in range(count)]
+                below = [f"layer{index - 1}/d{j % max(1, count // per_folder)}" for j in range(count)]
                 for k in range(0, min(whiteouts, count)):
                     ti = tarfile.TarInfo(f"{below[k]}/.wh.f{k}.bin")
                     ti.mode = 0o644
@@ -130,6 +130,7 @@ def main():
     ap.add_argument("--compression", choices=["none", "gzip", "zstd"], default="none")
     ap.add_argument("--gzip-layers", action="store_true", help="the same as --compression gzip")
     ap.add_argument("--whiteouts", type=int, default=0)
+    ap.add_argument("--per-folder", type=int, default=200, help="files in each folder of a layer")
     ap.add_argument("--outer-gzip", action="store_true")
     a = ap.parse_args()
     if a.gzip_layers:
@@ -150,7 +151,7 @@ def main():
         if a.layout != "docker":
             add_bytes(out, "oci-layout", b'{"imageLayoutVersion":"1.0.0"}')
         for i in range(a.layers):
-            path, diff = layer_file(rng, pool, i, per_layer, per_files, tmp, a.whiteouts)
+            path, diff = layer_file(rng, pool, i, per_layer, per_files, tmp, a.whiteouts, a.per_folder)
             compress(path, a.compression)
             diff_ids.append("sha256:" + diff)
             if a.layout == "docker":

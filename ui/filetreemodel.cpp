@@ -97,6 +97,8 @@ void FileTreeModel::show(FileTreeQuery query, FileTreeShape shape)
     }
     // The same tree filtered or ordered anew: every row the view holds on to (expanded,
     // selected, current) follows its node, or goes if the node is no longer shown.
+    if (query.filter != m_shown.filter || query.regex != m_shown.regex)
+        Q_EMIT filterAboutToChange();
     Q_EMIT layoutAboutToBeChanged();
     const QModelIndexList from = persistentIndexList();
     m_shown = std::move(query);

@@ -75,6 +75,9 @@ Q_SIGNALS:
     void shapingChanged(bool busy);
     /// A new shape is on screen (after the reset or layout change that brought it).
     void shaped();
+    /// The rows of another filter are about to replace these (before the layout change): the
+    /// last moment to close folders at the old rows' cost.
+    void filterAboutToChange();
 
 private:
     void reshape();

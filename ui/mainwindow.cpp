@@ -275,7 +275,8 @@ MainWindow::~MainWindow()
 bool MainWindow::busy() const
 {
     return m_openJob.isRunning() || m_indexJob.isRunning() || m_treeJob.isRunning() || m_verifyJob.isRunning()
-        || m_trial->isRunning() || m_layersPage->extraction()->isRunning();
+        || m_trial->isRunning() || m_layersPage->extraction()->isRunning() || m_layersPage->filesModel()->isShaping()
+        || m_composer->previewPending();
 }
 
 void MainWindow::openAsked(const QString &path)

@@ -253,24 +253,33 @@ void TestCopyMenus::filesTree()
     view->setCurrentIndex(sh);
     QCOMPARE(ctrlC(view), QStringLiteral("/bin/sh"));
 
-    // Right-click: the path, a link's target, and Extract… as before.
+    // Right-click: the path, a link's target, Extract… as before, and opening or closing the tree.
+    const QStringList tail { QString(), QStringLiteral("Expand all"), QStringLiteral("Collapse all") };
     QMenu *menu = menuOn(view, QStringLiteral("fileMenu"), sh);
     QVERIFY(menu);
     QCOMPARE(texts(menu),
-        QStringList({ QStringLiteral("Copy path"), QStringLiteral("Copy link target"), QString(),
-            QStringLiteral("Extract…") }));
+        QStringList(
+            { QStringLiteral("Copy path"), QStringLiteral("Copy link target"), QString(), QStringLiteral("Extract…") })
+            + tail);
     QCOMPARE(copied(menu, QStringLiteral("Copy path")), QStringLiteral("/bin/sh"));
     QCOMPARE(copied(menu, QStringLiteral("Copy link target")), QStringLiteral("bash"));
     menu->close();
     menu = menuOn(view, QStringLiteral("fileMenu"), motd);
     QCOMPARE(view->currentIndex().siblingAtColumn(0), motd);
-    QCOMPARE(texts(menu), QStringList({ QStringLiteral("Copy path"), QString(), QStringLiteral("Extract…") }));
+    QCOMPARE(texts(menu), QStringList({ QStringLiteral("Copy path"), QString(), QStringLiteral("Extract…") }) + tail);
     QCOMPARE(copied(menu, QStringLiteral("Copy path")), QStringLiteral("/etc/motd"));
     menu->close();
     // The Menu key: the current file's menu.
     menu = menuOn(view, QStringLiteral("fileMenu"), {});
     QVERIFY(menu);
     QCOMPARE(copied(menu, QStringLiteral("Copy path")), QStringLiteral("/etc/motd"));
+    menu->close();
+    // A folder's menu also opens everything below it.
+    menu = menuOn(view, QStringLiteral("fileMenu"), page->filesModel()->indexOfPath("etc"));
+    QVERIFY(menu);
+    QCOMPARE(texts(menu).mid(texts(menu).size() - 3),
+        QStringList(
+            { QStringLiteral("Expand all below"), QStringLiteral("Expand all"), QStringLiteral("Collapse all") }));
     menu->close();
 }
 

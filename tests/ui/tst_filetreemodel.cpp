@@ -30,6 +30,7 @@ private Q_SLOTS:
     void newerQueryWins();
     void viewKeepsExpandedAndCurrentRows();
     void filterOpensBoundedRows();
+    void expandAllIsBounded();
 
 private:
     // Layer 1 changes the mode of /etc/a (a new copy of it), removes /etc/b, adds /opt/x.
@@ -326,6 +327,47 @@ void TestFileTreeModel::filterOpensBoundedRows()
     QVERIFY(shaped.wait(30000));
     QVERIFY2(status->text().startsWith(QStringLiteral("Not a valid regular expression")), qPrintable(status->text()));
     QCOMPARE(shownRows(), 0);
+}
+
+void TestFileTreeModel::expandAllIsBounded()
+{
+    LayersPage page;
+    page.resize(1000, 700);
+    page.show();
+    FileTreeModel *m = page.filesModel();
+    QTreeView *view = page.filesView();
+    auto *status = page.findChild<QLabel *>(QStringLiteral("filterStatus"));
+    m->setTree(wideTree(60, 40), 0);
+    const auto shownRows = [view] {
+        int rows = 0;
+        for (QModelIndex i = view->model()->index(0, 0); i.isValid(); i = view->indexBelow(i))
+            ++rows;
+        return rows;
+    };
+    // '*' on a folder opens what is below it.
+    view->setFocus();
+    view->setCurrentIndex(m->indexOfPath("d7"));
+    QTest::keyClick(view, Qt::Key_Asterisk);
+    QVERIFY(view->isExpanded(m->indexOfPath("d7")));
+    QCOMPARE(shownRows(), 60 + 40);
+    page.collapseAll();
+    QCOMPARE(shownRows(), 60);
+    // Everything, when it fits; as far as the bound, and said, when not.
+    page.expandAll();
+    QCOMPARE(shownRows(), 60 + 60 * 40);
+    QVERIFY(status->isHidden());
+    page.collapseAll();
+    page.setExpandAllRows(1000);
+    page.expandAll();
+    QCOMPARE(shownRows(), 60 + 23 * 40); // 23 folders of 40 rows fit in 1,000 with the top 60
+    QVERIFY(status->isVisible());
+    QVERIFY2(
+        status->text().contains(QStringLiteral("%1 rows").arg(QLocale().toString(980))), qPrintable(status->text()));
+    // A new filter closes what was opened for the old one before its rows change.
+    page.filter()->setText(QStringLiteral("file1"));
+    QVERIFY(shownRows() <= LayersPage::kExpandRows);
+    page.filter()->clear();
+    QCOMPARE(shownRows(), 60);
 }
 
 QTEST_MAIN(TestFileTreeModel)

@@ -4,6 +4,7 @@
 #include "common/copyaction.h"
 #include "common/titledbox.h"
 #include "fileextraction.h"
+#include "filesview.h"
 #include "filetreemodel.h"
 #include "layers/imagelayers.h"
 #include "layersmodel.h"
@@ -73,7 +74,7 @@ QWidget *LayersPage::buildFiles()
     m_filesModel->setDragSource([this](const QList<int> &nodes) {
         return m_extraction->dragOut(m_archive, m_image, m_filesModel->sharedTree(), nodes);
     });
-    m_filesView = new QTreeView;
+    m_filesView = new FilesView;
     m_filesView->setObjectName(QStringLiteral("files"));
     m_filesView->setModel(m_filesModel); // which filters and sorts itself, on a worker for a big tree
     m_filesView->setSortingEnabled(true);
@@ -85,6 +86,13 @@ QWidget *LayersPage::buildFiles()
         m_filesView, QStringLiteral("fileMenu"), [this](const QModelIndex &index) { return pathOf(index); },
         [this](const QModelIndex &index, QObject *parent) { return fileActions(index, parent); });
     connect(m_filesView->selectionModel(), &QItemSelectionModel::currentChanged, this, &LayersPage::showPreview);
+    m_filesView->expandBelow = [this](const QModelIndex &folder) { expandAll(folder); };
+    // A new filter's matches open anew: the folders the old one opened close first, while their
+    // rows are the old ones (after, each would show all its files: a million rows to lay out).
+    connect(m_filesModel, &FileTreeModel::filterAboutToChange, this, [this] {
+        m_expandNote.clear();
+        m_filesView->collapseAll();
+    });
     m_filter = new QLineEdit;
     m_filter->setObjectName(QStringLiteral("filter"));
     m_filter->setPlaceholderText(tr("Filter files (Ctrl+F)"));
@@ -280,36 +288,40 @@ void LayersPage::applyFilter()
 void LayersPage::expandMatches()
 {
     // Each new filter's matches are opened once, as far as kExpandRows rows go, breadth first:
-    // expanding a whole tree of a million matches would stall the window to show rows no one
-    // reads; a folder beyond that opens at a click, or all of it with '*'.
+    // opening a whole tree of a million matches would stall the window to show rows no one
+    // reads; a folder beyond that opens at a click, or all of it with '*'. Without a filter,
+    // the selected file stays in sight.
     const FileTreeQuery &shown = m_filesModel->shownQuery();
-    if (shown.filter.isEmpty() || !shown.tree || m_filesModel->isShaping())
+    if (!shown.tree || m_filesModel->isShaping())
         return;
     const QString key = shown.filter + (shown.regex ? u'\x01' : u'\x02') + QString::number(quintptr(shown.tree.get()))
         + u'/' + QString::number(shown.layerOnly);
     if (key == m_expandedFor)
         return;
     m_expandedFor = key;
-    qint64 rows = m_filesModel->rowCount();
-    QList<QModelIndex> level { QModelIndex() }, next;
-    QList<QModelIndex> open;
-    while (!level.isEmpty() && rows < kExpandRows) {
-        next.clear();
-        for (const QModelIndex &parent : std::as_const(level)) {
-            for (int r = 0, n = m_filesModel->rowCount(parent); r < n && rows < kExpandRows; ++r) {
-                const QModelIndex child = m_filesModel->index(r, 0, parent);
-                const int kids = m_filesModel->rowCount(child);
-                if (kids == 0 || rows + kids > kExpandRows)
-                    continue;
-                rows += kids;
-                open << child;
-                next << child;
-            }
-        }
-        level.swap(next);
-    }
-    for (const QModelIndex &i : std::as_const(open))
-        m_filesView->expand(i);
+    if (!shown.filter.isEmpty())
+        m_filesView->expandFolders(foldersWithin(m_filesModel, {}, kExpandRows));
+    if (m_filesView->currentIndex().isValid())
+        m_filesView->scrollTo(m_filesView->currentIndex());
+}
+
+void LayersPage::expandAll(const QModelIndex &under)
+{
+    qint64 rows = 0;
+    bool all = true;
+    m_filesView->expandFolders(foldersWithin(m_filesModel, under, m_expandAllRows, &rows, &all));
+    m_expandNote = all ? QString()
+                       : tr("Opened as far as %1 rows: the rest stay closed, so that the window keeps answering. "
+                            "Open a folder, or filter, to see more.")
+                             .arg(QLocale().toString(rows));
+    showMatches();
+}
+
+void LayersPage::collapseAll()
+{
+    m_expandNote.clear();
+    m_filesView->collapseAll();
+    showMatches();
 }
 
 void LayersPage::showMatches()
@@ -335,6 +347,8 @@ void LayersPage::showMatches()
             ? tr("1 match for \u201c%1\u201d%2").arg(shown.filter, where)
             : tr("%1 matches for \u201c%2\u201d%3").arg(QLocale().toString(shape.matched), shown.filter, where);
     }
+    if (!m_expandNote.isEmpty())
+        line = line.isEmpty() ? m_expandNote : line + u' ' + m_expandNote;
     m_filterStatus->setVisible(!line.isEmpty());
     m_filterStatus->setText(line);
 }
@@ -417,7 +431,19 @@ QList<QAction *> LayersPage::fileActions(const QModelIndex &index, QObject *pare
     auto *extract = new QAction(tr("Extract…"), parent);
     extract->setEnabled(!tree->node(node).removed);
     connect(extract, &QAction::triggered, this, &LayersPage::askAndExtract);
-    out << extract;
+    out << extract << separatorAction(parent);
+    if (m_filesModel->rowCount(index.siblingAtColumn(0)) > 0) {
+        auto *below = new QAction(tr("Expand all below"), parent);
+        below->setShortcut(Qt::Key_Asterisk);
+        connect(below, &QAction::triggered, this,
+            [this, folder = QPersistentModelIndex(index.siblingAtColumn(0))] { expandAll(folder); });
+        out << below;
+    }
+    auto *expandEverything = new QAction(tr("Expand all"), parent);
+    connect(expandEverything, &QAction::triggered, this, [this] { expandAll(); });
+    auto *collapse = new QAction(tr("Collapse all"), parent);
+    connect(collapse, &QAction::triggered, this, &LayersPage::collapseAll);
+    out << expandEverything << collapse;
     return out;
 }
 

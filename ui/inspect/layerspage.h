@@ -2,6 +2,7 @@
 #pragma once
 
 #include "common/latestjob.h"
+#include "filesview.h"
 #include "format/imagearchive.h"
 #include "layers/mergedtree.h"
 
@@ -82,6 +83,15 @@ public:
     static constexpr int kMaxWastedRows = 1000;
     /// Rows a filter's matches open to at most, by themselves.
     static constexpr int kExpandRows = 2000;
+    /// Rows "Expand all" (and '*') open to at most: QTreeView lays out every open row in one
+    /// pass on the UI thread, about 2 µs a row (bench/RESULTS.md).
+    static constexpr int kExpandAllRows = 20000;
+    /// Opens the folders under `under` (invalid: all), breadth first, up to kExpandAllRows rows;
+    /// says so under the filter when some stay closed.
+    void expandAll(const QModelIndex &under = {});
+    /// For tests: another bound than kExpandAllRows.
+    void setExpandAllRows(int rows) { m_expandAllRows = rows; }
+    void collapseAll();
 
 Q_SIGNALS:
     void previewShown(); ///< the preview of the selected file is on screen
@@ -108,7 +118,7 @@ private:
     LayersModel *m_layersModel = nullptr;
     QTableView *m_layersView = nullptr;
     FileTreeModel *m_filesModel = nullptr;
-    QTreeView *m_filesView = nullptr;
+    FilesView *m_filesView = nullptr;
     QLineEdit *m_filter = nullptr;
     QCheckBox *m_regex = nullptr;
     QCheckBox *m_layerOnly = nullptr;
@@ -121,6 +131,8 @@ private:
     /// A wasted path picked, to select in the files once the tree of its layer is shown.
     QByteArray m_pendingPath;
     QString m_expandedFor; ///< the filter (and tree) whose matches were last opened
+    QString m_expandNote; ///< what the last "Expand all" left closed
+    int m_expandAllRows = kExpandAllRows;
     int m_pendingLayer = -1;
 };
 

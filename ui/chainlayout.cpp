@@ -2,6 +2,7 @@
 // The chain view's layout: which views get a column, the legend, and where each node goes.
 #include "chainview.h"
 #include "chainview_p.h"
+#include "common/sizetext.h"
 
 #include "format/inspectreport.h"
 
@@ -26,7 +27,7 @@ QString toolTipText(const QString &heading, const QList<QPair<QString, QString>>
 
 QString sized(const QString &path, qint64 size)
 {
-    return size < 0 || path.isEmpty() ? path : QStringLiteral("%1 (%2)").arg(path, QLocale().formattedDataSize(size));
+    return size < 0 || path.isEmpty() ? path : QStringLiteral("%1 (%2)").arg(path, sizeText(size));
 }
 
 } // namespace
@@ -287,7 +288,7 @@ qreal ChainView::layoutLegacyColumn(const Image &img, qreal x1, QHash<QString, i
         b.layer = layerOf.value(id, -1);
         const qint64 size = l && l->layerMember >= 0 ? ia.archive->member(l->layerMember).size : -1;
         if (size >= 0)
-            b.titleTail = QStringLiteral("  ·  ") + QLocale().formattedDataSize(size);
+            b.titleTail = QStringLiteral("  ·  ") + sizeText(size);
         b.title = id.left(12) + b.titleTail;
         b.path = l && !l->layerPath.isEmpty() ? l->layerPath : id + QStringLiteral("/layer.tar");
         if (b.layer >= 0) {
@@ -456,7 +457,7 @@ QHash<int, int> ChainView::layoutOciColumn(const Image &img, qreal x3)
         b.title = b.titleLead + shortDigest(d.digest);
         b.detail = b.missing ? tr("missing: %1").arg(blob) : blob; // elided in the middle when drawn
         if (d.size >= 0 && !b.missing)
-            b.detailTail = QStringLiteral(" · ") + QLocale().formattedDataSize(d.size);
+            b.detailTail = QStringLiteral(" · ") + sizeText(d.size);
         b.toolTip = toolTipText(tr("Layer %1 as the OCI manifest lists it").arg(i),
             { { tr("file"), sized(blob, b.missing ? -1 : d.size) }, { tr("blob digest"), d.digest },
                 { tr("diff ID"), b.diffId },

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "filetreemodel.h"
+#include "common/sizetext.h"
 #include "common/tones.h"
 
 #include <QApplication>
@@ -225,7 +226,7 @@ QVariant FileTreeModel::data(const QModelIndex &index, int role) const
         return QString::fromUtf8(t->name(node));
     case SizeColumn: {
         const qint64 b = e.type == EntryType::Directory ? bytesOf(node) : e.size;
-        return QLocale().formattedDataSize(b);
+        return sizeText(b);
     }
     case ChangeColumn:
         return deleted ? QStringLiteral("D") : marked ? changeLetter(change) : QString();

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "layersmodel.h"
+#include "common/sizetext.h"
 #include "common/tones.h"
 
 #include "format/inspectreport.h"
@@ -133,18 +134,18 @@ QVariant LayersModel::data(const QModelIndex &index, int role) const
     case DigestColumn:
         return l.digest.isEmpty() ? tr("—") : l.digest == l.diffId ? tr("= diff ID") : shortDigest(l.digest);
     case StoredColumn:
-        return l.size >= 0 ? locale.formattedDataSize(l.size) : tr("missing");
+        return l.size >= 0 ? sizeText(l.size) : tr("missing");
     case FilesColumn:
         if (!s || s->uncompressedSize < 0)
             return QString();
-        return tr("%1 in %2").arg(locale.toString(s->fileCount), locale.formattedDataSize(s->uncompressedSize));
+        return tr("%1 in %2").arg(locale.toString(s->fileCount), sizeText(s->uncompressedSize));
     case ContributionColumn:
         if (!s)
             return QString();
-        return QString((s->contribution < 0 ? QStringLiteral("−") : QStringLiteral("+"))
-            + locale.formattedDataSize(qAbs(s->contribution)));
+        return QString(
+            (s->contribution < 0 ? QStringLiteral("−") : QStringLiteral("+")) + sizeText(qAbs(s->contribution)));
     case CumulativeColumn:
-        return s ? locale.formattedDataSize(s->cumulative) : QString();
+        return s ? sizeText(s->cumulative) : QString();
     case CompressionColumn:
         return l.compression == Compression::None ? tr("uncompressed") : compressionName(l.compression);
     case MediaTypeColumn:

@@ -223,6 +223,9 @@ void TestFileTreeModel::bigTreeIsShapedOnAWorker()
     QCOMPARE(m.tree(), t.get());
     QCOMPARE(m.rowCount(), 20);
     QCOMPARE(busy.count(), 2);
+    // One byte is "1 byte" (QLocale says "1 bytes").
+    const QModelIndex file0 = m.indexOfPath("d0/file0");
+    QCOMPARE(file0.siblingAtColumn(FileTreeModel::SizeColumn).data().toString(), QStringLiteral("1 byte"));
     m.setFilter(QStringLiteral("file7"), false); // file7, file70-79 under each folder, but only 50 files
     QVERIFY(m.isShaping());
     QCOMPARE(m.rowCount(m.index(0, 0)), 50); // the unfiltered rows, until the result comes

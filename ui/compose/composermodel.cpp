@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "compose/composermodel.h"
+#include "common/sizetext.h"
 #include "compose/compositiondocument.h"
 
 #include <QDirIterator>
@@ -314,7 +315,7 @@ QVariant ComposerModel::data(const QModelIndex &index, int role) const
         }
     case SizeColumn: {
         const qint64 bytes = bytesOf(op);
-        return bytes >= 0 ? QLocale().formattedDataSize(bytes) : isHostFolder(op) ? tr("counting…") : QString();
+        return bytes >= 0 ? sizeText(bytes) : isHostFolder(op) ? tr("counting…") : QString();
     }
     case ModeColumn:
         return hasMode(op.kind) ? octal(effectiveMode(op)) : QString();

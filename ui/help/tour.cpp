@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "tour.h"
+#include "common/sizetext.h"
 
 #include <QFileInfo>
 #include <QHBoxLayout>
@@ -99,7 +100,7 @@ QString Tour::memberHtml(const MemberRow &row) const
                        .arg(row.path.toHtmlEscaped(), memberRoleName(row.role).toHtmlEscaped());
     const QString readers = memberReadersName(row.readers);
     html += readers.isEmpty() ? tr(", read by no loader.") : tr(", read by %1.").arg(readers.toHtmlEscaped());
-    html += QStringLiteral(" %1</p>").arg(tr("%1 stored.").arg(QLocale().formattedDataSize(row.size)));
+    html += QStringLiteral(" %1</p>").arg(tr("%1 stored.").arg(sizeText(row.size)));
     if (row.link)
         html += QStringLiteral("<p>%1</p>")
                     .arg((row.linkTarget.isEmpty()

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "archivemapmodel.h"
+#include "common/sizetext.h"
 #include "common/tones.h"
 
 #include <QBrush>
@@ -73,7 +74,7 @@ QVariant ArchiveMapModel::data(const QModelIndex &index, int role) const
     case ReadersColumn:
         return memberReadersName(r.readers);
     case SizeColumn:
-        return r.type == MemberType::File ? QLocale().formattedDataSize(r.size) : QString();
+        return r.type == MemberType::File ? sizeText(r.size) : QString();
     case MemberColumn:
         if (!r.link)
             return r.path;

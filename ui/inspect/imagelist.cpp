@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "imagelist.h"
+#include "common/sizetext.h"
 
 #include "util/checkedsize.h"
 
@@ -145,7 +146,7 @@ void ImageList::setArchive(const ImageArchive &ia)
         qint64 stored = 0;
         for (const ImageLayer &l : img.layers)
             stored = addSizes(stored, std::max<qint64>(0, l.size));
-        item->setText(SizeColumn, locale.formattedDataSize(stored));
+        item->setText(SizeColumn, sizeText(stored));
         item->setTextAlignment(SizeColumn, Qt::AlignRight | Qt::AlignVCenter);
         QStringList tip;
         if (!img.tags.isEmpty())
@@ -154,7 +155,7 @@ void ImageList::setArchive(const ImageArchive &ia)
         tip << tr("Image ID: %1").arg(img.configDigest.isEmpty() ? tr("unknown (no config)") : img.configDigest);
         if (!manifest.isEmpty())
             tip << tr("Manifest: %1").arg(manifest);
-        tip << tr("%n layer(s), %1 stored", nullptr, int(img.layers.size())).arg(locale.formattedDataSize(stored));
+        tip << tr("%n layer(s), %1 stored", nullptr, int(img.layers.size())).arg(sizeText(stored));
         for (int c = NameColumn; c <= SizeColumn; ++c)
             item->setToolTip(c, tip.join(u'\n'));
     }

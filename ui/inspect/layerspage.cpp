@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "layerspage.h"
+#include "common/sizetext.h"
 
 #include "common/copyaction.h"
 #include "common/titledbox.h"
@@ -97,6 +98,9 @@ QWidget *LayersPage::buildFiles()
     m_filter->setObjectName(QStringLiteral("filter"));
     m_filter->setPlaceholderText(tr("Filter files (Ctrl+F)"));
     m_filter->setClearButtonEnabled(true);
+    m_filter->setToolTip(tr("Shows the files and folders whose name contains this text, in any case, and the folders "
+                            "leading to them. With a /, the whole path is searched (/usr/lib/). With Regex, a regular "
+                            "expression instead."));
     m_regex = new QCheckBox(tr("Regex"));
     m_regex->setObjectName(QStringLiteral("regex"));
     m_layerOnly = new QCheckBox(tr("This layer only"));
@@ -195,10 +199,9 @@ void LayersPage::showSizes()
         return;
     }
     const WastedSpace &w = sizes.wasted;
-    m_summary->setText(
-        tr("Files in all layers %1 · visible %2 · wasted %3 · efficiency %4 %")
-            .arg(locale.formattedDataSize(w.totalFileBytes), locale.formattedDataSize(w.visibleFileBytes),
-                locale.formattedDataSize(w.wastedBytes), locale.toString(w.efficiency * 100.0, 'f', 1)));
+    m_summary->setText(tr("Files in all layers %1 · visible %2 · wasted %3 · efficiency %4 %")
+                           .arg(sizeText(w.totalFileBytes), sizeText(w.visibleFileBytes), sizeText(w.wastedBytes),
+                               locale.toString(w.efficiency * 100.0, 'f', 1)));
     const QList<WastedPath> paths = wastedByPath(w);
     if (paths.isEmpty()) {
         auto *none = new QTreeWidgetItem(m_wasted);
@@ -207,7 +210,7 @@ void LayersPage::showSizes()
         none->setDisabled(true);
         return;
     }
-    m_sideTabs->setTabText(1, tr("Wasted space (%1)").arg(locale.formattedDataSize(w.wastedBytes)));
+    m_sideTabs->setTabText(1, tr("Wasted space (%1)").arg(sizeText(w.wastedBytes)));
     qint64 rest = 0;
     for (qsizetype i = 0; i < paths.size(); ++i) {
         const WastedPath &p = paths.at(i);
@@ -220,7 +223,7 @@ void LayersPage::showSizes()
         QStringList layers;
         for (const int l : p.layers)
             layers << QString::number(l);
-        item->setText(0, locale.formattedDataSize(p.bytes));
+        item->setText(0, sizeText(p.bytes));
         item->setTextAlignment(0, Qt::AlignRight | Qt::AlignVCenter);
         item->setText(1, layers.join(QStringLiteral(", ")));
         item->setText(2, path);
@@ -230,14 +233,14 @@ void LayersPage::showSizes()
         const QString tip = tr("%1: %n hidden cop(ies), %2 in all, stored in layer(s) %3; selecting it shows the "
                                "biggest, in layer %4",
             nullptr, int(p.layers.size()))
-                                .arg(path, locale.formattedDataSize(p.bytes), layers.join(QStringLiteral(", ")))
+                                .arg(path, sizeText(p.bytes), layers.join(QStringLiteral(", ")))
                                 .arg(p.layers.constFirst());
         for (int c = 0; c < 3; ++c)
             item->setToolTip(c, tip);
     }
     if (rest > 0) {
         auto *more = new QTreeWidgetItem(m_wasted);
-        more->setText(0, locale.formattedDataSize(rest));
+        more->setText(0, sizeText(rest));
         more->setTextAlignment(0, Qt::AlignRight | Qt::AlignVCenter);
         more->setText(2, tr("… %n more path(s)", nullptr, int(paths.size() - kMaxWastedRows)));
         more->setDisabled(true);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "welcomepage.h"
+#include "common/sizetext.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -111,7 +112,7 @@ void WelcomePage::refresh()
             continue;
         }
         item->setText(1, layouts.value(path).toString());
-        item->setText(2, info.isDir() ? tr("folder") : QLocale().formattedDataSize(info.size()));
+        item->setText(2, info.isDir() ? tr("folder") : sizeText(info.size()));
         item->setTextAlignment(2, Qt::AlignRight | Qt::AlignVCenter);
     }
     if (paths.isEmpty()) {

@@ -228,6 +228,29 @@ bool Archive::location(const Member &m, QString *file, qint64 *offset) const
     return false;
 }
 
+Archive::~Archive()
+{
+    if (m_tarFd >= 0)
+        ::close(m_tarFd);
+}
+
+int Archive::descriptor(const QString &file, bool *owned) const
+{
+    if (m_container == Container::Tar) {
+        *owned = false;
+        std::call_once(m_tarOpened, [this] {
+            m_tarFd = ::open(QFile::encodeName(m_path).constData(), O_RDONLY | O_CLOEXEC);
+            m_tarErrno = m_tarFd < 0 ? errno : 0;
+        });
+        errno = m_tarErrno;
+        return m_tarFd;
+    }
+    // O_NOFOLLOW: folder members were listed without following links, and resolve() has already
+    // walked every link inside the folder, so a link here would lead outside it.
+    *owned = true;
+    return ::open(QFile::encodeName(file).constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+}
+
 static QString tooLarge(const Member &m, qint64 maxBytes)
 {
     return QStringLiteral("%1: %2 bytes, more than the %3 bytes read into memory for a member of this kind%4")
@@ -281,9 +304,8 @@ Archive::ReadResult Archive::read(int index, qint64 maxBytes) const
     qint64 offset = 0;
     if (!location(m, &file, &offset))
         return readStreamed(index, maxBytes);
-    // O_NOFOLLOW: folder members were listed without following links, and resolve() has already
-    // walked every link inside the folder, so a link here would lead outside it.
-    const int fd = ::open(QFile::encodeName(file).constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    bool owned = false;
+    const int fd = descriptor(file, &owned);
     if (fd < 0) {
         r.error = QStringLiteral("%1: cannot open: %2").arg(m.path, QString::fromLocal8Bit(strerror(errno)));
         return r;
@@ -298,7 +320,8 @@ Archive::ReadResult Archive::read(int index, qint64 maxBytes) const
             break;
         got += n;
     }
-    ::close(fd);
+    if (owned)
+        ::close(fd);
     m_bytesRead += got;
     if (got < m.size) {
         r.data.truncate(got);
@@ -323,12 +346,14 @@ QByteArray Archive::head(int index) const
     qint64 offset = 0;
     if (!location(m, &file, &offset))
         return {};
-    const int fd = ::open(QFile::encodeName(file).constData(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    bool owned = false;
+    const int fd = descriptor(file, &owned);
     if (fd < 0)
         return {};
     QByteArray out(int(std::min<qint64>(kHeadSize, m.size)), Qt::Uninitialized);
     const ssize_t n = ::pread(fd, out.data(), size_t(out.size()), offset);
-    ::close(fd);
+    if (owned)
+        ::close(fd);
     if (n <= 0)
         return {};
     m_bytesRead += n;

@@ -423,12 +423,16 @@ struct Archive::Builder::TarPass
             || addSizes(captured, m.size) > limits::kMaxCapturedMetadataBytes)
             return true;
         captured += m.size;
-        QByteArray all = buf;
-        all.reserve(int(m.size));
-        QByteArray chunk(int(kChunk), Qt::Uninitialized);
-        la_ssize_t got;
-        while ((got = archive_read_data(h.a, chunk.data(), size_t(chunk.size()))) > 0)
-            all.append(chunk.constData(), int(got));
+        // Read straight into the member's own buffer: a chunk buffer per member (256 KiB, so
+        // mmap'd and unmapped by malloc each time) cost more than inflating tens of thousands
+        // of small legacy json files.
+        QByteArray all(int(m.size), Qt::Uninitialized);
+        std::memcpy(all.data(), buf.constData(), size_t(buf.size()));
+        qint64 have = buf.size();
+        la_ssize_t got = 0;
+        while (have < m.size && (got = archive_read_data(h.a, all.data() + have, size_t(m.size - have))) > 0)
+            have += got;
+        all.truncate(int(have));
         if (got < 0 || all.size() < m.size) {
             ar->m_truncated = true;
             ar->m_problems.append(h.bomb() ? QStringLiteral("%1: %2").arg(m.path, h.bombMessage())
@@ -439,6 +443,7 @@ struct Archive::Builder::TarPass
         }
         m.content = all;
         m.captured = true;
+        m.head.clear(); // head() reads it from the content: 512 bytes a member saved
         return true;
     }
 

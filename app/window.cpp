@@ -119,7 +119,7 @@ int screenshot(QApplication &app, const QStringList &args)
 /// gap between two ticks of a 5 ms heartbeat on the UI thread until everything is loaded and
 /// verified; then does each STEP as a user would and prints how long it took until the window
 /// was idle again and the longest gap meanwhile (bench/ records both). Steps: `filter:TEXT` (typed
-/// one character at a time), `clear-filter`, `layer-only` (toggled), `sort:name|size`, `layer:N`,
+/// one character at a time), `clear-filter`, `layer-only` and `regex` (toggled), `sort:name|size`, `layer:N`,
 /// `expand:PATH` (a folder in the files), `expand-all`, `image:N`, `finding:N`, `compose` (the
 /// Compose page), `add:HOSTPATH` (a file or folder added to the composition at /).
 int uiProbe(QApplication &app, const QString &path, const QStringList &steps)
@@ -162,6 +162,8 @@ int uiProbe(QApplication &app, const QString &path, const QStringList &steps)
                 page->filter()->clear();
             } else if (verb == u"layer-only") {
                 page->layerOnly()->toggle();
+            } else if (verb == u"regex") {
+                page->findChild<QCheckBox *>(QStringLiteral("regex"))->toggle();
             } else if (verb == u"sort") {
                 page->filesView()->sortByColumn(
                     arg == u"size" ? lamina::FileTreeModel::SizeColumn : lamina::FileTreeModel::NameColumn,

@@ -404,12 +404,15 @@ void TestCli::commandsStartWithoutTheWindowLibraries()
     probe.setProcessEnvironment(env);
     probe.start(QStringLiteral(LAMINA_BINARY),
         { QStringLiteral("--ui-probe"), lamina::test::source(QStringLiteral("resources/samples/docker24-save.tar")),
-            QStringLiteral("filter:bin"), QStringLiteral("layer-only"), QStringLiteral("sort:size"),
-            QStringLiteral("layer:1"), QStringLiteral("clear-filter") });
+            QStringLiteral("expand:etc"), QStringLiteral("filter:bin"), QStringLiteral("layer-only"),
+            QStringLiteral("sort:size"), QStringLiteral("layer:1"), QStringLiteral("clear-filter"),
+            QStringLiteral("regex"), QStringLiteral("expand-all"), QStringLiteral("finding:0"),
+            QStringLiteral("compose") });
     QVERIFY(probe.waitForFinished(60000));
     QCOMPARE(probe.exitCode(), 0);
     const QString probed = QString::fromUtf8(probe.readAllStandardOutput());
-    for (const char *step : { "filter:bin", "layer-only", "sort:size", "layer:1", "clear-filter" })
+    for (const char *step : { "expand:etc", "filter:bin", "layer-only", "sort:size", "layer:1", "clear-filter", "regex",
+             "expand-all", "finding:0", "compose" })
         QVERIFY2(QRegularExpression(
                      QStringLiteral("^step %1: \\d+ ms, longest UI-thread gap \\d+ ms$").arg(QLatin1String(step)),
                      QRegularExpression::MultilineOption)

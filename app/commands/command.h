@@ -32,6 +32,7 @@ struct LayerArgs
 {
     bool json = false, merged = false, changes = false, force = false;
     int image = 0, layer = -1, upto = -1;
+    int from = -1; ///< ls: the net change from the tree at from-1 to the tree at upto
     QStringList positional;
     QString problem;
 };

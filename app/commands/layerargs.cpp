@@ -32,6 +32,8 @@ LayerArgs parseLayerArgs(const QStringList &args)
             number(&a.layer);
         else if (x == u"--upto")
             number(&a.upto);
+        else if (x == u"--from")
+            number(&a.from);
         else if (x.startsWith(u"--"))
             a.problem = QStringLiteral("unknown option %1").arg(x);
         else
@@ -39,6 +41,11 @@ LayerArgs parseLayerArgs(const QStringList &args)
     }
     if (a.layer >= 0 && (a.merged || a.upto >= 0))
         a.problem = QStringLiteral("--layer and --merged/--upto exclude each other");
+    if (a.from >= 0 && a.layer >= 0)
+        a.problem = QStringLiteral(
+            "--from and --layer exclude each other (--from I --upto J: the net change of layers I..J)");
+    if (a.from >= 0 && a.upto >= 0 && a.from > a.upto)
+        a.problem = QStringLiteral("--from %1 comes after --upto %2").arg(a.from).arg(a.upto);
     return a;
 }
 

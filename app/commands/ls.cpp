@@ -41,6 +41,16 @@ struct Row
     Change change;
 };
 
+const LayerEntry &removedEntry()
+{
+    static const LayerEntry removed = [] {
+        LayerEntry e;
+        e.type = EntryType::Whiteout;
+        return e;
+    }();
+    return removed;
+}
+
 bool underPrefix(const QByteArray &path, const QByteArray &prefix)
 {
     return prefix.isEmpty() || path == prefix || path.startsWith(QByteArray(prefix + '/'));
@@ -70,11 +80,6 @@ QList<Row> treeRows(const MergedTree &tree, const QByteArray &prefix)
 void markChanges(
     QList<Row> &rows, const LayerArgs &a, const ImageLayers &layers, const MergedTree &tree, const QByteArray &prefix)
 {
-    static const LayerEntry removedEntry = [] {
-        LayerEntry e;
-        e.type = EntryType::Whiteout;
-        return e;
-    }();
     const int layerNo = a.layer >= 0 ? a.layer : tree.topLayer();
     const MergedTree full = a.layer >= 0 ? MergedTree::build(layers.layers, layerNo) : MergedTree();
     const MergedTree &at = a.layer >= 0 ? full : tree;
@@ -84,8 +89,29 @@ void markChanges(
     }
     for (const MergedTree::ChangeRecord &c : at.changes())
         if (c.change == Change::Removed && underPrefix(c.path, prefix))
-            rows.append({ c.path, &removedEntry, QByteArray(), Change::Removed });
+            rows.append({ c.path, &removedEntry(), QByteArray(), Change::Removed });
     std::stable_sort(rows.begin(), rows.end(), [](const Row &x, const Row &y) { return x.path < y.path; });
+}
+
+/// The net change from the tree at layer `from - 1` to `after` (the tree at --upto): what the
+/// layers from..upto did together. A path added and removed again inside the range is not
+/// there; one changed twice is one M (docs/layers.md).
+QList<Row> rangeRows(const ImageLayers &layers, int from, const MergedTree &after, const QByteArray &prefix)
+{
+    QList<Row> rows;
+    for (const MergedTree::ChangeRecord &c : netChanges(layers.layers, from, after.topLayer())) {
+        if (!underPrefix(c.path, prefix))
+            continue;
+        if (c.change == Change::Removed) {
+            rows.append({ c.path, &removedEntry(), QByteArray(), Change::Removed });
+            continue;
+        }
+        const int n = after.find(c.path);
+        if (n > 0)
+            rows.append({ c.path, &after.entry(n), after.linkTarget(n), c.change });
+    }
+    std::stable_sort(rows.begin(), rows.end(), [](const Row &x, const Row &y) { return x.path < y.path; });
+    return rows;
 }
 
 QJsonArray rowsJson(const QList<Row> &rows, bool changes)
@@ -156,15 +182,26 @@ int ls(const QStringList &args, QTextStream &out, QTextStream &err)
                                          .toJson(QJsonDocument::Indented));
         return 2;
     }
+    if (a.from >= 0 && a.from >= layers.layers.size()) {
+        err << "lamina: ls: --from " << a.from << ": the image has " << layers.layers.size() << " layer(s), 0 to "
+            << layers.layers.size() - 1 << '\n';
+        return 2;
+    }
     const MergedTree tree = chosenTree(a, layers);
     const QByteArray prefix = normaliseMemberPath(a.positional.value(1)).toUtf8();
-    QList<Row> rows = treeRows(tree, prefix);
-    if (a.changes || a.layer >= 0)
-        markChanges(rows, a, layers, tree, prefix);
+    QList<Row> rows;
+    if (a.from >= 0) {
+        rows = rangeRows(layers, a.from, tree, prefix);
+    } else {
+        rows = treeRows(tree, prefix);
+        if (a.changes || a.layer >= 0)
+            markChanges(rows, a, layers, tree, prefix);
+    }
+    const bool changes = a.changes || a.from >= 0;
     if (a.json)
-        out << QString::fromUtf8(QJsonDocument(rowsJson(rows, a.changes)).toJson(QJsonDocument::Indented));
+        out << QString::fromUtf8(QJsonDocument(rowsJson(rows, changes)).toJson(QJsonDocument::Indented));
     else
-        printRows(out, rows, a.changes);
+        printRows(out, rows, changes);
     return 0;
 }
 

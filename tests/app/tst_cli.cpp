@@ -27,6 +27,7 @@ private Q_SLOTS:
     void checkExplainTellsWhatLoadersDo();
     void verifyReportsThroughput();
     void layerCommands();
+    void netChangeOverARange();
     void composeByPlatformToAFolder();
     void inspectVerifyHashesWhileIndexing();
     void windowWithoutDisplaySaysWhatToDo();
@@ -218,6 +219,50 @@ void TestCli::verifyReportsThroughput()
         = lamina({ QStringLiteral("verify"), lamina::test::corpus(QStringLiteral("gen__skopeo-oci-archive.tar")) });
     QCOMPARE(r.code, 0);
     QVERIFY2(r.err.contains("verified 14 layer file(s)") && r.err.contains("MB/s"), r.err.constData());
+}
+
+// dive's test image: layer 6 copies somefile3.txt into /root/example, layer 7 moves it to
+// /root/saved.txt, layer 9 removes /root/example. Over a range only the net change shows.
+void TestCli::netChangeOverARange()
+{
+    const QString tar = lamina::test::corpus(QStringLiteral("dive__test-docker-image.tar"));
+    const auto rows = [&tar](const QStringList &args) {
+        const Run r
+            = lamina(QStringList { QStringLiteral("ls"), QStringLiteral("--json") } + args + QStringList { tar });
+        QStringList out;
+        for (const QJsonValue &v : QJsonDocument::fromJson(r.out).array())
+            out << v.toObject().value(u"change").toString() + u' ' + v.toObject().value(u"path").toString();
+        return out;
+    };
+    // One layer alone: the copy and the move each show.
+    QCOMPARE(rows({ QStringLiteral("--from"), QStringLiteral("7"), QStringLiteral("--upto"), QStringLiteral("7") }),
+        (QStringList { QStringLiteral("D root/example/somefile3.txt"), QStringLiteral("A root/saved.txt") }));
+    // Layers 6-7 together: somefile3.txt came and went; only saved.txt is new.
+    QCOMPARE(rows({ QStringLiteral("--from"), QStringLiteral("6"), QStringLiteral("--upto"), QStringLiteral("7") }),
+        QStringList { QStringLiteral("A root/saved.txt") });
+    // Layers 6-9: what existed before 6 under /root/example is deleted, nothing of 6 is listed.
+    const QStringList wide
+        = rows({ QStringLiteral("--from"), QStringLiteral("6"), QStringLiteral("--upto"), QStringLiteral("9") });
+    QVERIFY2(wide.contains(QStringLiteral("D root/example/somefile1.txt")), qPrintable(wide.join(u'|')));
+    QVERIFY(wide.contains(QStringLiteral("A root/.saved.txt")));
+    QVERIFY(!wide.join(u'|').contains(QStringLiteral("somefile3")));
+    // From 0: everything the image holds, as added.
+    const QStringList all = rows({ QStringLiteral("--from"), QStringLiteral("0") });
+    QVERIFY(all.contains(QStringLiteral("A root/saved.txt")));
+    QVERIFY(!all.join(u'|').contains(u"D "));
+    // The text form marks each line; a range backwards or past the top is refused.
+    const Run text = lamina({ QStringLiteral("ls"), QStringLiteral("--from"), QStringLiteral("6"),
+        QStringLiteral("--upto"), QStringLiteral("7"), tar, QStringLiteral("root") });
+    QCOMPARE(text.code, 0);
+    QVERIFY2(
+        text.out.startsWith("A -rw-r--r-- 0:0") && text.out.trimmed().endsWith("root/saved.txt"), text.out.constData());
+    const Run backwards = lamina({ QStringLiteral("ls"), QStringLiteral("--from"), QStringLiteral("9"),
+        QStringLiteral("--upto"), QStringLiteral("6"), tar });
+    QCOMPARE(backwards.code, 2);
+    QVERIFY(backwards.err.contains("--from 9 comes after --upto 6"));
+    const Run past = lamina({ QStringLiteral("ls"), QStringLiteral("--from"), QStringLiteral("99"), tar });
+    QCOMPARE(past.code, 2);
+    QVERIFY(past.err.contains("the image has 14 layer(s), 0 to 13"));
 }
 
 void TestCli::layerCommands()

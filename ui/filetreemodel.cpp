@@ -283,8 +283,9 @@ QVariant FileTreeModel::headerData(int section, Qt::Orientation orientation, int
                      "to the selected one, merged), added up (hard links not counted again)");
         case ChangeColumn:
             return m_shown.firstNew >= 0
-                ? tr("What the composed layers did to the path, all together: A added, M modified, D deleted (struck "
-                     "out); blank: it comes from the base image")
+                ? tr("What layers %1 and up did to the path, all together: A added, M modified, D deleted (struck "
+                     "out); blank: it comes from below, unchanged")
+                      .arg(m_shown.firstNew)
                 : tr("What the selected layer did to the path: A added, M modified (it replaced a lower version), D "
                      "deleted (struck out); blank: it comes from a lower layer, unchanged");
         case ModeColumn:

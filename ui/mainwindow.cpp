@@ -176,6 +176,12 @@ void MainWindow::connectPages()
     connect(m_welcome, &WelcomePage::recentRequested, this, &MainWindow::openAsked);
     connect(m_layersPage->layersView()->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
         [this] { showLayerTree(); });
+    // A range selected (Shift) shows the net change of its layers.
+    connect(m_layersPage->layersView()->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
+        const auto [from, to] = m_layersPage->selectedRange();
+        if (to > from || m_rangeShown)
+            showLayerTree();
+    });
     connect(m_layersPage->layerOnly(), &QCheckBox::toggled, this, [this] { showLayerTree(); });
     connect(m_chain, &ChainView::layerClicked, this, [this](int layer) { selectLayer(layer); });
     connect(m_chain, &ChainView::activated, this, [this](int layer) {
@@ -403,7 +409,7 @@ void MainWindow::showTab(Tab tab)
 
 void MainWindow::selectLayer(int layer)
 {
-    m_layersPage->layersView()->selectRow(layer);
+    m_layersPage->selectLayer(layer);
 }
 
 void MainWindow::selectFinding(int row)

@@ -136,6 +136,7 @@ private:
     void selectImage(int image);
     void startIndexing(int image);
     void showLayerTree();
+    void showRangeTree(int from, int to);
     void showFinding(int row);
     void showVerdicts();
     void showLoaderRange(int range);
@@ -181,6 +182,7 @@ private:
     int m_findingsHeight = 0; ///< the findings pane's height the user chose; 0: fit the findings
     int m_findingsSetHeight = 0; ///< the height last given to it
     QByteArray m_defaultInspector;
+    bool m_rangeShown = false; ///< the files show a range of layers' net change
     bool m_layoutRestored = false; ///< the panes' sizes came from the last window
     QHash<QString, QByteArray> m_defaultSplitters;
     QTabWidget *m_pages = nullptr;

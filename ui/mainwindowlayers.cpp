@@ -191,6 +191,13 @@ void MainWindow::showLayerTree()
     // can take hundreds of megabytes): clicking through the layers does not start a build per
     // click, as those superseded while they wait are skipped.
     const MergedTree::Layers layers = m_layers.layers;
+    const auto [from, to] = m_layersPage->selectedRange();
+    m_rangeShown = from >= 0 && to > from && to <= top;
+    m_layersPage->setRangeShown(m_rangeShown ? from : -1, to);
+    if (m_rangeShown) {
+        showRangeTree(from, to);
+        return;
+    }
     m_treeJob.start(
         [layers, layer](const Progress &job) -> std::shared_ptr<const MergedTree> {
             static QMutex building;
@@ -207,6 +214,33 @@ void MainWindow::showLayerTree()
                 startVerification(); // once per archive, after the files are on screen
         });
     m_chain->setSelectedLayer(layer);
+}
+
+void MainWindow::showRangeTree(int from, int to)
+{
+    // The tree at the top of the range, marked with what the range did to the tree below it
+    // (core's netChanges, as `lamina ls --from --upto`), as the composer marks its new layers.
+    // Both are worked out in the job; the changes ride beside the tree it returns.
+    const MergedTree::Layers layers = m_layers.layers;
+    auto changes = std::make_shared<QHash<QByteArray, Change>>();
+    m_treeJob.start(
+        [layers, from, to, changes](const Progress &job) -> std::shared_ptr<const MergedTree> {
+            static QMutex building;
+            QMutexLocker lock(&building);
+            if (job.cancelled())
+                return {};
+            for (const MergedTree::ChangeRecord &c : netChanges(layers, from, to))
+                changes->insert(c.path, c.change);
+            return std::make_shared<const MergedTree>(MergedTree::build(layers, to));
+        },
+        [this, from, changes](std::shared_ptr<const MergedTree> tree) {
+            QList<QByteArray> changed = changes->keys();
+            std::sort(changed.begin(), changed.end());
+            m_layersPage->filesModel()->setComposedTree(tree, from, std::move(*changes));
+            m_layersPage->revealPaths(changed); // the folders holding them open, once shown
+            Q_EMIT layersIndexed();
+        });
+    m_chain->setSelectedLayer(to);
 }
 
 } // namespace lamina

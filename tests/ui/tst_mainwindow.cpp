@@ -24,6 +24,7 @@
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
+#include <QCheckBox>
 #include <QDialog>
 #include <QDir>
 #include <QDirIterator>
@@ -64,6 +65,7 @@ class TestMainWindow : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
+    void rangeOfLayersShowsTheirNetChange();
     void initTestCase()
     {
         QApplication::setOrganizationName(QStringLiteral("LaminaTest"));
@@ -330,6 +332,53 @@ void TestMainWindow::previewShowsFileContent()
     QVERIFY(dragged.open(QIODevice::ReadOnly));
     QCOMPARE(
         QString::fromUtf8(dragged.readAll()), w.findChild<QPlainTextEdit *>(QStringLiteral("preview"))->toPlainText());
+}
+
+// Issue 20 item 2: Shift-selecting layers shows what they did together. dive's test image:
+// layer 6 copies somefile3.txt into /root/example, layer 7 moves it to /root/saved.txt.
+void TestMainWindow::rangeOfLayersShowsTheirNetChange()
+{
+    MainWindow w;
+    w.show();
+    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
+    w.showTab(MainWindow::LayersTab);
+    auto *page = w.findChild<LayersPage *>();
+    QTableView *layers = page->layersView();
+    FileTreeModel *files = page->filesModel();
+    auto *note = w.findChild<QLabel *>(QStringLiteral("rangeNote"));
+    QVERIFY(note);
+    // Layer 7 alone: the move, as a deletion and an addition.
+    w.selectLayer(7);
+    QTRY_VERIFY(files->tree() && files->tree()->topLayer() == 7 && files->shownQuery().firstNew < 0);
+    // A path's mark, or "-" when it is not listed (deleted rows too: indexOfPath finds live ones).
+    const auto change = [files](const QByteArray &path) {
+        const QModelIndexList hits = files->match(files->index(0, 0), FileTreeModel::PathRole, QString::fromUtf8(path),
+            1, Qt::MatchExactly | Qt::MatchRecursive);
+        return hits.isEmpty() ? QStringLiteral("-")
+                              : hits.constFirst().siblingAtColumn(FileTreeModel::ChangeColumn).data().toString();
+    };
+    QCOMPARE(change("root/example/somefile3.txt"), QStringLiteral("D"));
+    QCOMPARE(change("root/saved.txt"), QStringLiteral("A"));
+    QVERIFY(note->isHidden());
+    // Shift+Up from 7: layers 6 and 7 together. somefile3.txt came and went: not listed.
+    layers->setFocus();
+    QTest::keyClick(layers, Qt::Key_Up, Qt::ShiftModifier);
+    QCOMPARE(page->selectedRange(), qMakePair(6, 7));
+    QTRY_VERIFY(files->shownQuery().firstNew == 6);
+    QCOMPARE(files->tree()->topLayer(), 7);
+    QCOMPARE(change("root/example/somefile3.txt"), QStringLiteral("-"));
+    QCOMPARE(change("root/saved.txt"), QStringLiteral("A"));
+    QCOMPARE(change("root/example/somefile1.txt"), QString()); // from below, unchanged
+    QVERIFY(note->isVisible());
+    QVERIFY2(note->text().startsWith(QStringLiteral("Net change of layers 6 to 7")), qPrintable(note->text()));
+    QTRY_VERIFY(page->filesView()->isExpanded(files->indexOfPath("root"))); // where the change is, open
+    QVERIFY(!page->layerOnly()->isEnabled());
+    // One layer again: its own marks, and the note gone.
+    w.selectLayer(6);
+    QTRY_VERIFY(files->shownQuery().firstNew < 0 && files->tree()->topLayer() == 6);
+    QCOMPARE(change("root/example/somefile3.txt"), QStringLiteral("A"));
+    QVERIFY(note->isHidden());
+    QVERIFY(page->layerOnly()->isEnabled());
 }
 
 // Issue 18 item 14: a filter that hides everything says so; the preview shows the selected file

@@ -96,6 +96,9 @@ QString shortcutsHtml(const QMenuBar *menus)
         { QObject::tr("Enter"), QObject::tr("Welcome page: open the selected recent archive") },
         { QKeySequence(QKeySequence::Copy).toString(QKeySequence::NativeText),
             QObject::tr("Copy the whole value of the selected node or row (a full digest, not its short form)") },
+        { QObject::tr("Shift+click, Shift+Up/Down"),
+            QObject::tr("Layers: select a range; the files show what those layers did together") },
+        { QObject::tr("*"), QObject::tr("Files: open everything below the selected folder (up to 20,000 rows)") },
     };
     for (const auto &[key, what] : keys)
         rows += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>").arg(key.toHtmlEscaped(), what.toHtmlEscaped());

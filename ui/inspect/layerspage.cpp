@@ -38,7 +38,8 @@ LayersPage::LayersPage(QWidget *parent)
     m_layersView->setObjectName(QStringLiteral("layers"));
     m_layersView->setModel(m_layersModel);
     m_layersView->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_layersView->setSelectionMode(QAbstractItemView::SingleSelection);
+    // Shift-click or Shift+arrow selects a range of layers: the files then show their net change.
+    m_layersView->setSelectionMode(QAbstractItemView::ContiguousSelection);
     m_layersView->verticalHeader()->hide();
     m_layersView->horizontalHeader()->setStretchLastSection(true);
     m_layersView->setAlternatingRowColors(true);
@@ -118,9 +119,15 @@ QWidget *LayersPage::buildFiles()
     fl->addWidget(m_regex, 0, 1);
     fl->addWidget(m_layerOnly, 0, 2);
     fl->addWidget(m_filterStatus, 1, 0, 1, 3);
+    m_rangeNote = new QLabel;
+    m_rangeNote->setObjectName(QStringLiteral("rangeNote"));
+    m_rangeNote->setWordWrap(true);
+    m_rangeNote->hide();
+    fl->addWidget(m_rangeNote, 2, 0, 1, 3);
     fl->setColumnStretch(0, 1);
     // The line is right whenever the rows change: a filter typed, a tree arriving later.
     connect(m_filesModel, &FileTreeModel::shaped, this, &LayersPage::showMatches);
+    connect(m_filesModel, &FileTreeModel::shaped, this, &LayersPage::revealPending);
     connect(m_filesModel, &FileTreeModel::shapingChanged, this, &LayersPage::showMatches);
     // The preview shows the selected file only: nothing selected (the tree replaced, the row
     // filtered away), nothing shown.
@@ -165,6 +172,65 @@ QWidget *LayersPage::buildFiles()
     filesSplit->addWidget(m_sideTabs);
     filesSplit->setSizes({ 700, 400 });
     return filesSplit;
+}
+
+void LayersPage::selectLayer(int layer)
+{
+    // One layer, whatever keys are held: selectRow() extends a range while Shift is down.
+    m_layersView->selectionModel()->setCurrentIndex(
+        m_layersModel->index(layer, 0), QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+}
+
+QPair<int, int> LayersPage::selectedRange() const
+{
+    int low = -1, high = -1;
+    for (const QModelIndex &i : m_layersView->selectionModel()->selectedRows()) {
+        low = low < 0 ? i.row() : std::min(low, i.row());
+        high = std::max(high, i.row());
+    }
+    return { low, high };
+}
+
+void LayersPage::setRangeShown(int from, int to)
+{
+    const bool range = from >= 0 && to > from;
+    m_rangeNote->setVisible(range);
+    m_layerOnly->setEnabled(!range);
+    if (range)
+        m_rangeNote->setText(tr("Net change of layers %1 to %2 together, against the tree at layer %3: A added, M "
+                                "changed, D deleted (struck out). A file added and removed again within the range "
+                                "is not there.")
+                                 .arg(from)
+                                 .arg(to)
+                                 .arg(from - 1));
+}
+
+void LayersPage::revealPaths(const QList<QByteArray> &paths)
+{
+    m_reveal = paths.mid(0, kRevealPaths);
+    revealPending();
+}
+
+void LayersPage::revealPending()
+{
+    if (m_reveal.isEmpty() || m_filesModel->isShaping() || !m_filesModel->tree())
+        return;
+    QModelIndexList folders;
+    QSet<QByteArray> seen;
+    for (const QByteArray &path : std::as_const(m_reveal)) {
+        // The folder holding it: a deleted path is not found, its folder is.
+        const qsizetype slash = path.lastIndexOf('/');
+        if (slash <= 0)
+            continue;
+        const QByteArray folder = path.left(slash);
+        if (seen.contains(folder))
+            continue;
+        seen.insert(folder);
+        for (QModelIndex at = m_filesModel->indexOfPath(folder); at.isValid(); at = at.parent())
+            folders.prepend(at);
+    }
+    m_reveal.clear();
+    m_filesView->expandFolders(folders);
 }
 
 void LayersPage::setSource(const ImageArchive &archive, int image)
@@ -259,7 +325,7 @@ void LayersPage::showWastedPath(QTreeWidgetItem *item)
     if (m_layersView->currentIndex().row() == m_pendingLayer && tree && tree->topLayer() == m_pendingLayer)
         selectPendingPath();
     else
-        m_layersView->selectRow(m_pendingLayer); // its tree is built, then selectPendingPath()
+        selectLayer(m_pendingLayer); // its tree is built, then selectPendingPath()
 }
 
 void LayersPage::selectPendingPath()
@@ -401,7 +467,7 @@ QList<QAction *> LayersPage::layerActions(int layer, QObject *parent)
         out << separatorAction(parent);
     auto *show = new QAction(tr("Show files"), parent);
     connect(show, &QAction::triggered, this, [this, layer] {
-        m_layersView->selectRow(layer);
+        selectLayer(layer);
         m_filesView->setFocus(Qt::OtherFocusReason);
     });
     auto *extract = new QAction(tr("Extract layer…"), parent);

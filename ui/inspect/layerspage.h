@@ -72,6 +72,16 @@ public:
     QList<QAction *> layerActions(int layer, QObject *parent);
     /// The files tree's row menu: copy the path, the link target; extract.
     QList<QAction *> fileActions(const QModelIndex &index, QObject *parent);
+    /// Selects one layer (and makes it current), ending a range.
+    void selectLayer(int layer);
+    /// The layers selected, lowest and highest row (-1, -1 when none).
+    QPair<int, int> selectedRange() const;
+    /// Says the files show the net change of layers from..to (from < to), or nothing.
+    void setRangeShown(int from, int to);
+    /// Opens the folders leading to these paths (the first kRevealPaths) once the files shown
+    /// next are on screen.
+    void revealPaths(const QList<QByteArray> &paths);
+    static constexpr int kRevealPaths = 200;
     /// The line under the layers' title: all file bytes, visible, wasted, efficiency.
     QLabel *summary() const { return m_summary; }
     /// The paths whose bytes the final image cannot see, biggest first; each row holds the path
@@ -122,6 +132,7 @@ private:
     QLineEdit *m_filter = nullptr;
     QCheckBox *m_regex = nullptr;
     QCheckBox *m_layerOnly = nullptr;
+    QLabel *m_rangeNote = nullptr; ///< what a range of layers selected shows
     QLabel *m_filterStatus = nullptr; ///< under the filter: its matches counted, none, a bad regex, or still looking
     QPlainTextEdit *m_preview = nullptr;
     QLabel *m_imagePreview = nullptr;
@@ -132,6 +143,8 @@ private:
     QByteArray m_pendingPath;
     QString m_expandedFor; ///< the filter (and tree) whose matches were last opened
     QString m_expandNote; ///< what the last "Expand all" left closed
+    QList<QByteArray> m_reveal; ///< paths whose folders open when the next files arrive
+    void revealPending();
     int m_expandAllRows = kExpandAllRows;
     int m_pendingLayer = -1;
 };

@@ -34,6 +34,10 @@ const char *const kUsage
       "                                 (default: merged, top layer); --changes marks A/M/D; --from I:\n"
       "                                 the net change of layers I..J together (a file added in I and\n"
       "                                 removed in J is not listed)\n"
+      "  lamina history [--json] [--image N] PATH FILE\n"
+      "                                 every layer that added (A), changed (M) or removed (D) FILE or\n"
+      "                                 anything under it, with mode, owner, size, content digest and\n"
+      "                                 the layer's created_by; exit 1 when no layer touches it\n"
       "  lamina cat [--image N] [--layer K | --upto K] PATH FILE\n"
       "                                 a file's bytes (merged view by default; --layer K: the copy\n"
       "                                 stored in layer K, even if deleted later)\n"
@@ -70,9 +74,10 @@ bool isCliInvocation(const QStringList &args)
 {
     if (args.size() < 2)
         return false;
-    static const QStringList commands = { QStringLiteral("inspect"), QStringLiteral("check"), QStringLiteral("verify"),
-        QStringLiteral("ls"), QStringLiteral("cat"), QStringLiteral("extract"), QStringLiteral("compose"),
-        QStringLiteral("help"), QStringLiteral("--help"), QStringLiteral("-h"), QStringLiteral("--version") };
+    static const QStringList commands
+        = { QStringLiteral("inspect"), QStringLiteral("check"), QStringLiteral("verify"), QStringLiteral("ls"),
+              QStringLiteral("cat"), QStringLiteral("extract"), QStringLiteral("compose"), QStringLiteral("history"),
+              QStringLiteral("help"), QStringLiteral("--help"), QStringLiteral("-h"), QStringLiteral("--version") };
     // Any other "--option" is for the command line too, where it is refused as unknown: the window
     // takes a PATH or its two tooling options only (a file named like an option: ./--name).
     const QString &first = args.at(1);
@@ -102,6 +107,8 @@ int runCli(const QStringList &args)
         return cli::ls(args.mid(2), out, err);
     if (command == u"cat")
         return cli::cat(args.mid(2), out, err);
+    if (command == u"history")
+        return cli::history(args.mid(2), out, err);
     if (command == u"extract")
         return cli::extract(args.mid(2), err);
     if (command == u"compose")

@@ -24,6 +24,7 @@ int inspect(const QStringList &args, QTextStream &out, QTextStream &err);
 int check(const QStringList &args, QTextStream &out, QTextStream &err, bool verify);
 int ls(const QStringList &args, QTextStream &out, QTextStream &err);
 int cat(const QStringList &args, QTextStream &out, QTextStream &err);
+int history(const QStringList &args, QTextStream &out, QTextStream &err);
 int extract(const QStringList &args, QTextStream &err);
 int compose(const QStringList &args, QTextStream &err);
 

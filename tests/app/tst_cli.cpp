@@ -3,6 +3,7 @@
 #include "format/imagearchive.h"
 #include "testsupport.h"
 
+#include <QCryptographicHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -28,6 +29,7 @@ private Q_SLOTS:
     void verifyReportsThroughput();
     void layerCommands();
     void netChangeOverARange();
+    void historyOfAPath();
     void composeByPlatformToAFolder();
     void inspectVerifyHashesWhileIndexing();
     void windowWithoutDisplaySaysWhatToDo();
@@ -263,6 +265,41 @@ void TestCli::netChangeOverARange()
     const Run past = lamina({ QStringLiteral("ls"), QStringLiteral("--from"), QStringLiteral("99"), tar });
     QCOMPARE(past.code, 2);
     QVERIFY(past.err.contains("the image has 14 layer(s), 0 to 13"));
+}
+
+// dive's test image: somefile1.txt copied in layer 3, chmod 444 in 4, its folder removed in 9.
+void TestCli::historyOfAPath()
+{
+    const QString tar = lamina::test::corpus(QStringLiteral("dive__test-docker-image.tar"));
+    const Run r = lamina(
+        { QStringLiteral("history"), QStringLiteral("--json"), tar, QStringLiteral("/root/example/somefile1.txt") });
+    QCOMPARE(r.code, 0);
+    const QJsonArray events = QJsonDocument::fromJson(r.out).object().value(u"events").toArray();
+    QStringList seen;
+    for (const QJsonValue &v : events)
+        seen << QStringLiteral("%1 %2 %3")
+                    .arg(v[u"layer"].toInt())
+                    .arg(v[u"change"].toString(), v[u"mode"].isNull() ? QStringLiteral("-") : v[u"mode"].toString());
+    QCOMPARE(seen, (QStringList { QStringLiteral("3 A 0644"), QStringLiteral("4 M 0444"), QStringLiteral("9 D -") }));
+    // The bytes did not change with the mode: one digest, that of the file cat prints.
+    const QByteArray bytes = lamina({ QStringLiteral("cat"), QStringLiteral("--layer"), QStringLiteral("3"), tar,
+                                        QStringLiteral("root/example/somefile1.txt") })
+                                 .out;
+    const QString digest = QStringLiteral("sha256:")
+        + QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
+    QCOMPARE(events.at(0)[u"digest"].toString(), digest);
+    QCOMPARE(events.at(1)[u"digest"].toString(), digest);
+    QVERIFY(events.at(2)[u"digest"].isNull());
+    QCOMPARE(events.at(1)[u"createdBy"].toString(), QStringLiteral("/bin/sh -c chmod 444 /root/example/somefile1.txt"));
+    // Text: each layer with its command, then what it did.
+    const Run text = lamina({ QStringLiteral("history"), tar, QStringLiteral("root/example/somefile1.txt") });
+    QCOMPARE(text.code, 0);
+    QVERIFY2(text.out.contains("layer 9: /bin/sh -c rm -rf /root/example/\n  D removed root/example/somefile1.txt"),
+        text.out.constData());
+    // A path no layer touches: exit 1, said.
+    const Run none = lamina({ QStringLiteral("history"), tar, QStringLiteral("no/such/file") });
+    QCOMPARE(none.code, 1);
+    QVERIFY(none.err.contains("no layer of image 0 stores or removes no/such/file"));
 }
 
 void TestCli::layerCommands()

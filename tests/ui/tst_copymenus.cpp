@@ -12,6 +12,7 @@
 #include "inspect/configpage.h"
 #include "inspect/fileextraction.h"
 #include "inspect/findingspage.h"
+#include "inspect/historydialog.h"
 #include "inspect/layerspage.h"
 #include "layersmodel.h"
 #include "mainwindow.h"
@@ -23,6 +24,7 @@
 #include <QDir>
 #include <QJsonArray>
 #include <QMenu>
+#include <QPlainTextEdit>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTableView>
@@ -31,6 +33,7 @@
 #include <QTextBrowser>
 #include <QTextDocument>
 #include <QTreeView>
+#include <QTreeWidget>
 
 using namespace lamina;
 
@@ -46,6 +49,7 @@ private Q_SLOTS:
     void configPage();
     void configEnv();
     void archiveMap();
+    void historyAcrossLayers();
 
 private:
     static bool openAndWait(MainWindow &w, const QString &path)
@@ -258,15 +262,18 @@ void TestCopyMenus::filesTree()
     QMenu *menu = menuOn(view, QStringLiteral("fileMenu"), sh);
     QVERIFY(menu);
     QCOMPARE(texts(menu),
-        QStringList(
-            { QStringLiteral("Copy path"), QStringLiteral("Copy link target"), QString(), QStringLiteral("Extract…") })
+        QStringList({ QStringLiteral("Copy path"), QStringLiteral("Copy link target"), QString(),
+            QStringLiteral("Extract…"), QStringLiteral("History across layers…") })
             + tail);
     QCOMPARE(copied(menu, QStringLiteral("Copy path")), QStringLiteral("/bin/sh"));
     QCOMPARE(copied(menu, QStringLiteral("Copy link target")), QStringLiteral("bash"));
     menu->close();
     menu = menuOn(view, QStringLiteral("fileMenu"), motd);
     QCOMPARE(view->currentIndex().siblingAtColumn(0), motd);
-    QCOMPARE(texts(menu), QStringList({ QStringLiteral("Copy path"), QString(), QStringLiteral("Extract…") }) + tail);
+    QCOMPARE(texts(menu),
+        QStringList({ QStringLiteral("Copy path"), QString(), QStringLiteral("Extract…"),
+            QStringLiteral("History across layers…") })
+            + tail);
     QCOMPARE(copied(menu, QStringLiteral("Copy path")), QStringLiteral("/etc/motd"));
     menu->close();
     // The Menu key: the current file's menu.
@@ -493,6 +500,47 @@ void TestCopyMenus::archiveMap()
     QVERIFY(menu);
     QCOMPARE(copied(menu, QStringLiteral("Copy member path")), img.layers.at(3).path);
     menu->close();
+}
+
+// A file's menu opens its history: dive's /root/saved.txt, moved there by layer 7 and made
+// executable by layer 13; each version's bytes are shown when selected.
+void TestCopyMenus::historyAcrossLayers()
+{
+    MainWindow w;
+    w.resize(1280, 720);
+    w.show();
+    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
+    auto *page = w.findChild<LayersPage *>();
+    showTab(w, page);
+    QTRY_VERIFY(page->filesModel()->tree() && page->filesModel()->tree()->topLayer() == 13);
+    QTreeView *view = page->filesView();
+    const QModelIndex saved = page->filesModel()->indexOfPath("root/saved.txt");
+    QVERIFY(saved.isValid());
+    view->expand(saved.parent());
+    QMenu *menu = menuOn(view, QStringLiteral("fileMenu"), saved);
+    QVERIFY(menu);
+    QAction *history = nullptr;
+    for (QAction *a : menu->actions())
+        if (a->text() == QStringLiteral("History across layers…"))
+            history = a;
+    QVERIFY(history);
+    history->trigger();
+    menu->close();
+    auto *dialog = page->findChild<HistoryDialog *>();
+    QVERIFY(dialog);
+    QTRY_COMPARE(dialog->events()->topLevelItemCount(), 2);
+    QTreeWidgetItem *added = dialog->events()->topLevelItem(0);
+    QTreeWidgetItem *chmod = dialog->events()->topLevelItem(1);
+    QCOMPARE(added->text(0) + added->text(1), QStringLiteral("7A"));
+    QCOMPARE(chmod->text(0) + chmod->text(1) + chmod->text(4), QStringLiteral("13M0755"));
+    QCOMPARE(added->toolTip(7), chmod->toolTip(7)); // the same bytes: only the mode changed
+    QVERIFY(added->toolTip(7).startsWith(QStringLiteral("sha256:")));
+    QVERIFY(chmod->text(8).contains(QStringLiteral("chmod +x /root/saved.txt")));
+    QSignalSpy shown(dialog, &HistoryDialog::previewShown);
+    dialog->events()->setCurrentItem(chmod);
+    QVERIFY(shown.count() > 0 || shown.wait(30000));
+    QVERIFY(!dialog->preview()->toPlainText().isEmpty());
+    dialog->close();
 }
 
 QTEST_MAIN(TestCopyMenus)

@@ -7,6 +7,7 @@
 #include "fileextraction.h"
 #include "filesview.h"
 #include "filetreemodel.h"
+#include "historydialog.h"
 #include "layers/imagelayers.h"
 #include "layersmodel.h"
 #include "util/textsniff.h"
@@ -500,7 +501,9 @@ QList<QAction *> LayersPage::fileActions(const QModelIndex &index, QObject *pare
     auto *extract = new QAction(tr("Extract…"), parent);
     extract->setEnabled(!tree->node(node).removed);
     connect(extract, &QAction::triggered, this, &LayersPage::askAndExtract);
-    out << extract << separatorAction(parent);
+    auto *history = new QAction(tr("History across layers…"), parent);
+    connect(history, &QAction::triggered, this, [this, path = tree->path(node)] { showHistory(path); });
+    out << extract << history << separatorAction(parent);
     if (m_filesModel->rowCount(index.siblingAtColumn(0)) > 0) {
         auto *below = new QAction(tr("Expand all below"), parent);
         below->setShortcut(Qt::Key_Asterisk);
@@ -514,6 +517,19 @@ QList<QAction *> LayersPage::fileActions(const QModelIndex &index, QObject *pare
     connect(collapse, &QAction::triggered, this, &LayersPage::collapseAll);
     out << expandEverything << collapse;
     return out;
+}
+
+void LayersPage::showHistory(const QByteArray &path)
+{
+    const MergedTree *tree = m_filesModel->tree();
+    if (!tree)
+        return;
+    QStringList createdBy;
+    for (int k = 0; k < m_layersModel->rowCount(); ++k)
+        createdBy << m_layersModel->createdBy(k);
+    auto *dialog = new HistoryDialog(m_archive, m_image, tree->layers(), path, createdBy, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->show();
 }
 
 void LayersPage::extractTo(int node, const QString &dest)

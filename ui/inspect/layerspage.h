@@ -62,6 +62,8 @@ public:
     void clearPreview();
     /// Extracting and dragging out the files shown.
     FileExtraction *extraction() const { return m_extraction; }
+    /// Opens "History across layers" of a path ("etc/x") of the image shown.
+    void showHistory(const QByteArray &path);
     /// Extracts `node` of the files shown into `dest` in the background.
     void extractTo(int node, const QString &dest);
     /// Extracts what layer `layer` itself stores into `dest` in the background (once its files

@@ -540,6 +540,15 @@ void TestCopyMenus::historyAcrossLayers()
     dialog->events()->setCurrentItem(chmod);
     QVERIFY(shown.count() > 0 || shown.wait(30000));
     QVERIFY(!dialog->preview()->toPlainText().isEmpty());
+    // Two versions selected (Ctrl+click): compared; these two store the same bytes.
+    shown.clear();
+    QTest::mouseClick(dialog->events()->viewport(), Qt::LeftButton, Qt::ControlModifier,
+        dialog->events()->visualItemRect(added).center());
+    QCOMPARE(dialog->events()->selectedItems().size(), 2);
+    QVERIFY(shown.count() > 0 || shown.wait(30000));
+    QVERIFY2(dialog->preview()->toPlainText().startsWith(
+                 QStringLiteral("layer 7 /root/saved.txt and layer 13 /root/saved.txt store the same bytes (sha256:")),
+        qPrintable(dialog->preview()->toPlainText()));
     dialog->close();
 }
 

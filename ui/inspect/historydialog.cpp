@@ -2,6 +2,7 @@
 #include "historydialog.h"
 
 #include "common/sizetext.h"
+#include "util/linediff.h"
 
 #include <QDialogButtonBox>
 #include <QFontDatabase>
@@ -51,7 +52,9 @@ HistoryDialog::HistoryDialog(const ImageArchive &archive, int image, const Merge
     layout->addWidget(split, 1);
     layout->addWidget(buttons);
     resize(900, 560);
-    connect(m_events, &QTreeWidget::currentItemChanged, this, &HistoryDialog::showVersion);
+    m_events->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_events->setToolTip(tr("Select a version to see its bytes; select two (Ctrl+click) to compare them"));
+    connect(m_events, &QTreeWidget::itemSelectionChanged, this, &HistoryDialog::selectionChanged);
 
     // Hashing every stored copy reads the layers: on a worker.
     const ImageArchive ia = m_archive;
@@ -92,9 +95,63 @@ void HistoryDialog::showEvents(const QList<PathEvent> &events)
     Q_EMIT historyShown();
 }
 
+void HistoryDialog::selectionChanged()
+{
+    const QList<QTreeWidgetItem *> picked = m_events->selectedItems();
+    if (picked.size() != 2) {
+        showVersion();
+        return;
+    }
+    const int x = picked.at(0)->data(0, Qt::UserRole).toInt(), y = picked.at(1)->data(0, Qt::UserRole).toInt();
+    compareVersions(m_found.at(std::min(x, y)), m_found.at(std::max(x, y)));
+}
+
+void HistoryDialog::compareVersions(const PathEvent &older, const PathEvent &newer)
+{
+    m_previewJob.cancel();
+    m_compareJob.cancel();
+    m_preview->clear();
+    const auto name
+        = [](const PathEvent &e) { return QStringLiteral("layer %1 /%2").arg(e.layer).arg(QString::fromUtf8(e.path)); };
+    const auto isFile = [](const PathEvent &e) { return e.change != Change::Removed && e.type == EntryType::File; };
+    if (!isFile(older) || !isFile(newer)) {
+        m_preview->setPlainText(tr("Only two stored files can be compared."));
+        Q_EMIT previewShown();
+        return;
+    }
+    if (!older.digest.isEmpty() && older.digest == newer.digest) {
+        m_preview->setPlainText(tr("%1 and %2 store the same bytes (%3).").arg(name(older), name(newer), older.digest));
+        Q_EMIT previewShown();
+        return;
+    }
+    const ImageArchive ia = m_archive;
+    const int image = m_image;
+    const MergedTree::Layers layers = m_layers;
+    const QString header = QStringLiteral("--- %1\n+++ %2\n").arg(name(older), name(newer));
+    m_compareJob.start(
+        [ia, image, layers, older, newer, header](const Progress &progress) -> QString {
+            const FilePreview a
+                = LayersPage::readPreview(ia, image, layers, older.layer, older.entry, older.size, progress);
+            const FilePreview b
+                = LayersPage::readPreview(ia, image, layers, newer.layer, newer.entry, newer.size, progress);
+            const QList<DiffLine> lines = diffLines(a.text.split(u'\n'), b.text.split(u'\n'));
+            if (lines.isEmpty())
+                return header + tr("Too many lines to compare here; the digests differ.");
+            const bool partial = a.bytesRead < older.size || b.bytesRead < newer.size;
+            return header + unifiedText(lines)
+                + (partial ? tr("(the first %1 of each compared)").arg(sizeText(LayersPage::kPreviewBytes))
+                           : QString());
+        },
+        [this](QString text) {
+            m_preview->setPlainText(text);
+            Q_EMIT previewShown();
+        });
+}
+
 void HistoryDialog::showVersion()
 {
     m_previewJob.cancel();
+    m_compareJob.cancel();
     m_preview->clear();
     const QTreeWidgetItem *item = m_events->currentItem();
     if (!item)

@@ -16,7 +16,8 @@ namespace lamina {
 
 /// "History across layers" of a file or folder: every layer that added, changed or removed it
 /// (or what is under it), each with its mode, owner, size, content digest and the layer's
-/// created_by, worked out on a worker; selecting a version shows the bytes that layer stores.
+/// created_by, worked out on a worker; selecting a version shows the bytes that layer stores,
+/// selecting two compares them line by line.
 class HistoryDialog : public QDialog
 {
     Q_OBJECT
@@ -34,6 +35,8 @@ Q_SIGNALS:
 private:
     void showEvents(const QList<PathEvent> &events);
     void showVersion();
+    void selectionChanged();
+    void compareVersions(const PathEvent &older, const PathEvent &newer);
 
     ImageArchive m_archive;
     int m_image = 0;
@@ -45,6 +48,7 @@ private:
     QPlainTextEdit *m_preview = nullptr;
     LatestJob<QList<PathEvent>> m_job { this };
     LatestJob<FilePreview> m_previewJob { this };
+    LatestJob<QString> m_compareJob { this };
 };
 
 } // namespace lamina

@@ -3,6 +3,7 @@
 // path and to what is under it, with whiteouts and opaque folders removing it.
 #include "layers/history.h"
 #include "layertext.h"
+#include "util/linediff.h"
 
 #include <QTest>
 
@@ -15,6 +16,7 @@ private Q_SLOTS:
     void fileAddedChangedRemovedAndBack();
     void folderAndWhatIsUnderIt();
     void opaqueFolderAndReplacement();
+    void twoVersionsLineByLine();
 
 private:
     // "layer change path" lines, bottom layer first.
@@ -80,6 +82,35 @@ void TestHistory::opaqueFolderAndReplacement()
             QStringLiteral("1 M var/cache/kept"), QStringLiteral("2 M var/cache/kept") }));
     QCOMPARE(lines(layers, "var/cache/old"),
         (QStringList { QStringLiteral("0 A var/cache/old"), QStringLiteral("1 D var/cache/old") }));
+}
+
+// Two versions of a file compared as the history dialog shows them.
+void TestHistory::twoVersionsLineByLine()
+{
+    const QStringList a { QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c"), QStringLiteral("d"),
+        QStringLiteral("e"), QStringLiteral("f"), QStringLiteral("g"), QStringLiteral("h"), QStringLiteral("i") };
+    QStringList b = a;
+    b[1] = QStringLiteral("B");
+    b.insert(8, QStringLiteral("new"));
+    const QList<DiffLine> lines = diffLines(a, b);
+    QStringList kinds;
+    for (const DiffLine &l : lines)
+        kinds << QString(QLatin1Char(" -+"[l.kind])) + l.text;
+    QCOMPARE(kinds,
+        (QStringList { QStringLiteral(" a"), QStringLiteral("-b"), QStringLiteral("+B"), QStringLiteral(" c"),
+            QStringLiteral(" d"), QStringLiteral(" e"), QStringLiteral(" f"), QStringLiteral(" g"),
+            QStringLiteral(" h"), QStringLiteral("+new"), QStringLiteral(" i") }));
+    // Three lines of context; what lies between two changes further apart is left out.
+    QCOMPARE(unifiedText(lines, 1), QStringLiteral(" a\n-b\n+B\n c\n…\n h\n+new\n i\n"));
+    QCOMPARE(unifiedText(diffLines(a, a)), QString());
+    // Too many pairs to weigh: refused, not slow.
+    QStringList many, other;
+    for (int i = 0; i < 3000; ++i) {
+        many << QString::number(i);
+        other << QString::number(i * 7);
+    }
+    QVERIFY(diffLines(many, other).isEmpty());
+    QVERIFY(!diffLines(many, other, 10'000'000).isEmpty());
 }
 
 QTEST_MAIN(TestHistory)

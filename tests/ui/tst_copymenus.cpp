@@ -17,6 +17,7 @@
 #include "layersmodel.h"
 #include "mainwindow.h"
 #include "testsupport.h"
+#include "windowsupport.h"
 
 #include <QAction>
 #include <QApplication>
@@ -52,15 +53,6 @@ private Q_SLOTS:
     void historyAcrossLayers();
 
 private:
-    static bool openAndWait(MainWindow &w, const QString &path)
-    {
-        QSignalSpy loaded(&w, &MainWindow::archiveLoaded);
-        QSignalSpy indexed(&w, &MainWindow::layersIndexed);
-        w.openPath(path);
-        if (!loaded.wait(30000))
-            return false;
-        return w.current().images.isEmpty() || indexed.count() > 0 || indexed.wait(30000);
-    }
     /// The menu a right-click on `index` opens (the row made current), or the Menu key on the
     /// current row when `index` is invalid.
     static QMenu *menuOn(QAbstractItemView *view, const QString &name, const QModelIndex &index)
@@ -132,7 +124,7 @@ void TestCopyMenus::layersTable()
     w.show();
     w.activateWindow();
     QVERIFY(QTest::qWaitForWindowActive(&w));
-    QVERIFY(openAndWait(w, sample("docker24-save.tar")));
+    QVERIFY(test::openAndWait(w, sample("docker24-save.tar")));
     auto *page = w.findChild<LayersPage *>();
     QVERIFY(page);
     showTab(w, page);
@@ -210,7 +202,7 @@ void TestCopyMenus::layersTableBlobDigests()
     MainWindow w;
     w.resize(1280, 720);
     w.show();
-    QVERIFY(openAndWait(w, sample("docker25-save.tar")));
+    QVERIFY(test::openAndWait(w, sample("docker25-save.tar")));
     auto *page = w.findChild<LayersPage *>();
     showTab(w, page);
     const ImageLayer &l0 = w.current().images.at(0).layers.at(0);
@@ -241,7 +233,7 @@ void TestCopyMenus::filesTree()
     MainWindow w;
     w.resize(1280, 720);
     w.show();
-    QVERIFY(openAndWait(w, sample("docker24-save.tar")));
+    QVERIFY(test::openAndWait(w, sample("docker24-save.tar")));
     auto *page = w.findChild<LayersPage *>();
     showTab(w, page);
     QTRY_VERIFY(page->filesModel()->tree() && page->filesModel()->tree()->topLayer() == 3);
@@ -297,7 +289,7 @@ void TestCopyMenus::findingsTable()
     MainWindow w;
     w.resize(1280, 720);
     w.show();
-    QVERIFY(openAndWait(w, m_findings.filePath(QStringLiteral("duplicate-layer.tar"))));
+    QVERIFY(test::openAndWait(w, m_findings.filePath(QStringLiteral("duplicate-layer.tar"))));
     auto *page = w.findChild<FindingsPage *>();
     QVERIFY(page);
     const QList<Finding> &findings = page->model()->findings();
@@ -356,7 +348,7 @@ void TestCopyMenus::findingsTable()
     QCOMPARE(layers->layersView()->currentIndex().row(), 0);
 
     // A finding about no layer offers no Show.
-    QVERIFY(openAndWait(w, m_findings.filePath(QStringLiteral("history-mismatch.tar"))));
+    QVERIFY(test::openAndWait(w, m_findings.filePath(QStringLiteral("history-mismatch.tar"))));
     const QList<Finding> &other = page->model()->findings();
     const auto history
         = std::find_if(other.begin(), other.end(), [](const Finding &x) { return x.code == u"history-mismatch"; });
@@ -376,7 +368,7 @@ void TestCopyMenus::configPage()
     MainWindow w;
     w.resize(1280, 720);
     w.show();
-    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("jib__jib-image.tar"))));
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("jib__jib-image.tar"))));
     auto *page = w.findChild<ConfigPage *>();
     QVERIFY(page);
     showTab(w, page);
@@ -424,7 +416,7 @@ void TestCopyMenus::configEnv()
     MainWindow w;
     w.resize(1280, 720);
     w.show();
-    QVERIFY(openAndWait(w, sample("docker24-save.tar")));
+    QVERIFY(test::openAndWait(w, sample("docker24-save.tar")));
     auto *page = w.findChild<ConfigPage *>();
     showTab(w, page);
     page->setFocus();
@@ -459,7 +451,7 @@ void TestCopyMenus::archiveMap()
     MainWindow w;
     w.resize(1280, 720);
     w.show();
-    QVERIFY(openAndWait(w, sample("docker24-save.tar")));
+    QVERIFY(test::openAndWait(w, sample("docker24-save.tar")));
     auto *page = w.findChild<ArchiveMapPage *>();
     QVERIFY(page);
     showTab(w, page);
@@ -509,7 +501,7 @@ void TestCopyMenus::historyAcrossLayers()
     MainWindow w;
     w.resize(1280, 720);
     w.show();
-    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
     auto *page = w.findChild<LayersPage *>();
     showTab(w, page);
     QTRY_VERIFY(page->filesModel()->tree() && page->filesModel()->tree()->topLayer() == 13);

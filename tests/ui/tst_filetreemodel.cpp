@@ -192,6 +192,15 @@ void TestFileTreeModel::sortsEachFolder()
         (QStringList { QStringLiteral("small"), QStringLiteral("mid"), QStringLiteral("big") }));
 }
 
+// The rows a tree view shows, its folders as they are open.
+static int rowsShown(const QTreeView *view)
+{
+    int rows = 0;
+    for (QModelIndex i = view->model()->index(0, 0); i.isValid(); i = view->indexBelow(i))
+        ++rows;
+    return rows;
+}
+
 // A tree of `folders` folders of `files` files each (a layer of at most 4 MiB of tar).
 static std::shared_ptr<const MergedTree> wideTree(int folders, int files)
 {
@@ -304,12 +313,7 @@ void TestFileTreeModel::filterOpensBoundedRows()
     m->setTree(wideTree(60, 40), 0); // 2,460 nodes
     QSignalSpy shaped(m, &FileTreeModel::shaped);
     QVERIFY(shaped.wait(30000));
-    const auto shownRows = [view] {
-        int rows = 0;
-        for (QModelIndex i = view->model()->index(0, 0); i.isValid(); i = view->indexBelow(i))
-            ++rows;
-        return rows;
-    };
+    const auto shownRows = [view] { return rowsShown(view); };
     QCOMPARE(shownRows(), 60);
     // While the worker looks, the line says so; then it counts the matches.
     page.filter()->setText(QStringLiteral("file"));
@@ -341,12 +345,7 @@ void TestFileTreeModel::expandAllIsBounded()
     QTreeView *view = page.filesView();
     auto *status = page.findChild<QLabel *>(QStringLiteral("filterStatus"));
     m->setTree(wideTree(60, 40), 0);
-    const auto shownRows = [view] {
-        int rows = 0;
-        for (QModelIndex i = view->model()->index(0, 0); i.isValid(); i = view->indexBelow(i))
-            ++rows;
-        return rows;
-    };
+    const auto shownRows = [view] { return rowsShown(view); };
     // '*' on a folder opens what is below it.
     view->setFocus();
     view->setCurrentIndex(m->indexOfPath("d7"));

@@ -6,6 +6,7 @@
 #include "layersmodel.h"
 #include "mainwindow.h"
 #include "testsupport.h"
+#include "windowsupport.h"
 
 #include <QAction>
 #include <QApplication>
@@ -33,15 +34,6 @@ private Q_SLOTS:
     void digestAndReferenceAreCopyable();
 
 private:
-    static bool openAndWait(MainWindow &w, const QString &path)
-    {
-        QSignalSpy loaded(&w, &MainWindow::archiveLoaded);
-        QSignalSpy indexed(&w, &MainWindow::layersIndexed);
-        w.openPath(path);
-        if (!loaded.wait(30000))
-            return false;
-        return w.current().images.isEmpty() || indexed.count() > 0 || indexed.wait(30000);
-    }
     static ImageList *imagesOf(MainWindow &w) { return w.findChild<ImageList *>(QStringLiteral("images")); }
 
     QTemporaryDir m_fixtures; ///< make_fixtures.py's output
@@ -69,7 +61,7 @@ void TestImageList::platformsAreGroupedUnderTheirIndex()
     MainWindow w;
     w.resize(1280, 720);
     w.show();
-    QVERIFY(openAndWait(w, m_fixtures.filePath(QStringLiteral("oci-dir"))));
+    QVERIFY(test::openAndWait(w, m_fixtures.filePath(QStringLiteral("oci-dir"))));
     const ImageArchive &ia = w.current();
     QCOMPARE(ia.images.size(), 2);
     ImageList *images = imagesOf(w);
@@ -131,7 +123,7 @@ void TestImageList::oneImageWithFourNamesIsOneRow()
     // One manifest named latest, 3, 3.18 and 3.18.3 by index.json.
     MainWindow w;
     w.show();
-    QVERIFY(openAndWait(w, m_findings.filePath(QStringLiteral("oci-index-ambiguous.tar"))));
+    QVERIFY(test::openAndWait(w, m_findings.filePath(QStringLiteral("oci-index-ambiguous.tar"))));
     QCOMPARE(w.current().images.size(), 1);
     ImageList *images = imagesOf(w);
     QCOMPARE(images->topLevelItemCount(), 1);
@@ -142,7 +134,7 @@ void TestImageList::oneImageWithFourNamesIsOneRow()
     QVERIFY(name->child(0)->text(ImageList::NameColumn).startsWith(u"linux/amd64\n"));
 
     // Two really different images keep a row each, under their own names.
-    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("gen__umoci-layout"))));
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("gen__umoci-layout"))));
     QCOMPARE(images->topLevelItemCount(), 2);
     QCOMPARE(images->topLevelItem(0)->text(ImageList::NameColumn), QStringLiteral("v1"));
     QCOMPARE(images->topLevelItem(1)->text(ImageList::NameColumn), QStringLiteral("v2"));
@@ -163,7 +155,7 @@ void TestImageList::everyColumnIsReadableAtItsWidth()
     w.resize(1280, 720);
     w.show();
     QVERIFY(QTest::qWaitForWindowExposed(&w));
-    QVERIFY(openAndWait(w, m_fixtures.filePath(QStringLiteral("oci-dir"))));
+    QVERIFY(test::openAndWait(w, m_fixtures.filePath(QStringLiteral("oci-dir"))));
     ImageList *images = imagesOf(w);
     QVERIFY(images->width() <= 300);
     QCoreApplication::processEvents();
@@ -189,7 +181,7 @@ void TestImageList::digestAndReferenceAreCopyable()
 {
     MainWindow w;
     w.show();
-    QVERIFY(openAndWait(w, m_findings.filePath(QStringLiteral("oci-index-ambiguous.tar"))));
+    QVERIFY(test::openAndWait(w, m_findings.filePath(QStringLiteral("oci-index-ambiguous.tar"))));
     ImageList *images = imagesOf(w);
     const Image &img = w.current().images.at(0);
     images->setFocus();

@@ -21,6 +21,7 @@
 #include "mainwindow.h"
 #include "testsupport.h"
 #include "util/workcounters.h"
+#include "windowsupport.h"
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
@@ -129,15 +130,6 @@ private:
                            "add('manifest.json', json.dumps([{'Config': cname, 'RepoTags': ['big:1'],\n"
                            "    'Layers': ['layer/layer.tar']}]).encode())\n"));
     }
-    static bool openAndWait(MainWindow &w, const QString &path)
-    {
-        QSignalSpy loaded(&w, &MainWindow::archiveLoaded);
-        QSignalSpy indexed(&w, &MainWindow::layersIndexed);
-        w.openPath(path);
-        if (!loaded.wait(30000))
-            return false;
-        return w.current().images.isEmpty() || indexed.count() > 0 || indexed.wait(30000);
-    }
 };
 
 void TestMainWindow::backgroundWorkLeavesQtsGlobalPoolAlone()
@@ -154,7 +146,7 @@ void TestMainWindow::backgroundWorkLeavesQtsGlobalPoolAlone()
     {
         MainWindow w;
         QSignalSpy verifiedSpy(&w, &MainWindow::verified);
-        ok = openAndWait(w, test::corpus(QStringLiteral("ggcr__test_link.tar")));
+        ok = test::openAndWait(w, test::corpus(QStringLiteral("ggcr__test_link.tar")));
         verified = ok && (verifiedSpy.count() > 0 || verifiedSpy.wait(30000));
         auto *composer = w.findChild<ComposerPanel *>(QStringLiteral("composer"));
         ok = ok && composer;
@@ -171,7 +163,7 @@ void TestMainWindow::opensAnArchiveInTheBackground()
 {
     MainWindow w;
     w.show();
-    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("ggcr__test_link.tar"))));
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("ggcr__test_link.tar"))));
     auto *images = w.findChild<QTreeWidget *>(QStringLiteral("images"));
     auto *layers = w.findChild<QTableView *>(QStringLiteral("layers"));
     QVERIFY(images && layers);
@@ -190,7 +182,7 @@ void TestMainWindow::findingHighlightsItsLayers()
 {
     MainWindow w;
     w.show();
-    QVERIFY(openAndWait(w, test::source(QStringLiteral("resources/samples/docker24-save.tar"))));
+    QVERIFY(test::openAndWait(w, test::source(QStringLiteral("resources/samples/docker24-save.tar"))));
     auto *findings = w.findChild<QTableView *>(QStringLiteral("findings"));
     QCOMPARE(findings->model()->rowCount(), 1); // duplicate-layer
     w.selectFinding(0);
@@ -210,7 +202,7 @@ void TestMainWindow::chainKeepsSelectionApartFromTheFinding()
 {
     MainWindow w;
     w.show();
-    QVERIFY(openAndWait(w, test::source(QStringLiteral("resources/samples/docker24-save.tar"))));
+    QVERIFY(test::openAndWait(w, test::source(QStringLiteral("resources/samples/docker24-save.tar"))));
     auto *chain = w.findChild<ChainView *>(QStringLiteral("chainView"));
     auto *layers = w.findChild<QTableView *>(QStringLiteral("layers"));
     const auto node = [chain](int layer) {
@@ -238,7 +230,7 @@ void TestMainWindow::nixChainShowsTheGhostParent()
 {
     MainWindow w;
     w.show();
-    QVERIFY(openAndWait(w, test::source(QStringLiteral("resources/samples/nix-buildimage-on-layered.tar.gz"))));
+    QVERIFY(test::openAndWait(w, test::source(QStringLiteral("resources/samples/nix-buildimage-on-layered.tar.gz"))));
     auto *chain = w.findChild<ChainView *>(QStringLiteral("chainView"));
     QVERIFY(chain);
     // The picture itself: a red ghost node below the one legacy layer.
@@ -262,7 +254,7 @@ void TestMainWindow::fileTreeFiltersAndSortsBySize()
 {
     MainWindow w;
     w.show();
-    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
     auto *files = w.findChild<QTreeView *>(QStringLiteral("files"));
     QVERIFY(files->model()->rowCount() > 5);
     // Biggest first by default: bin (busybox) heads the root.
@@ -308,7 +300,7 @@ void TestMainWindow::previewShowsFileContent()
 {
     MainWindow w;
     w.show();
-    QVERIFY(openAndWait(w, test::source(QStringLiteral("resources/samples/nix-buildimage-on-layered.tar.gz"))));
+    QVERIFY(test::openAndWait(w, test::source(QStringLiteral("resources/samples/nix-buildimage-on-layered.tar.gz"))));
     auto *files = w.findChild<QTreeView *>(QStringLiteral("files"));
     auto *model = files->model();
     const QModelIndexList hits = model->match(model->index(0, 0), FileTreeModel::PathRole,
@@ -340,7 +332,7 @@ void TestMainWindow::rangeOfLayersShowsTheirNetChange()
 {
     MainWindow w;
     w.show();
-    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
     w.showTab(MainWindow::LayersTab);
     auto *page = w.findChild<LayersPage *>();
     QTableView *layers = page->layersView();
@@ -387,7 +379,7 @@ void TestMainWindow::filterSaysWhenNothingMatches()
 {
     MainWindow w;
     w.show();
-    QVERIFY(openAndWait(w, test::source(QStringLiteral("resources/samples/nix-buildimage-on-layered.tar.gz"))));
+    QVERIFY(test::openAndWait(w, test::source(QStringLiteral("resources/samples/nix-buildimage-on-layered.tar.gz"))));
     w.showTab(MainWindow::LayersTab);
     auto *files = w.findChild<QTreeView *>(QStringLiteral("files"));
     auto *preview = w.findChild<QPlainTextEdit *>(QStringLiteral("preview"));
@@ -415,7 +407,7 @@ void TestMainWindow::filterSaysWhenNothingMatches()
     QVERIFY(noMatches->isVisible());
     QVERIFY2(
         noMatches->text().startsWith(QStringLiteral("2 matches for \u201chello\u201d")), qPrintable(noMatches->text()));
-    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("cimage__almostempty.tar"))));
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("cimage__almostempty.tar"))));
     QVERIFY(filter->text().isEmpty());
     QVERIFY(!noMatches->isVisible());
 }
@@ -456,7 +448,7 @@ void TestMainWindow::findingsPaneFoldsAndIsRemembered()
     auto *tabs = w->findChild<QMainWindow *>(QStringLiteral("inspector"))->centralWidget();
     QVERIFY(page && dock && fold && table && tabs);
 
-    QVERIFY(openAndWait(*w, clean));
+    QVERIFY(test::openAndWait(*w, clean));
     QVERIFY(w->findings().isEmpty());
     QTRY_VERIFY(page->folded());
     QCOMPARE(fold->text(), QStringLiteral("No findings"));
@@ -465,7 +457,7 @@ void TestMainWindow::findingsPaneFoldsAndIsRemembered()
     QTRY_VERIFY2(dock->height() < 110, qPrintable(QString::number(dock->height())));
     QVERIFY(tabs->height() > w->height() / 2);
 
-    QVERIFY(openAndWait(*w, nix));
+    QVERIFY(test::openAndWait(*w, nix));
     QCOMPARE(w->findings().size(), 2);
     QTRY_VERIFY(!page->folded());
     QVERIFY(table->isVisible());
@@ -482,7 +474,7 @@ void TestMainWindow::findingsPaneFoldsAndIsRemembered()
     w->selectFinding(0);
     QVERIFY(!page->folded());
     QVERIFY(!page->explanation()->toPlainText().isEmpty());
-    QVERIFY(openAndWait(*w, nix));
+    QVERIFY(test::openAndWait(*w, nix));
     QVERIFY(page->folded());
 
     // The images pane closed from the View menu stays closed in the next window.
@@ -502,7 +494,7 @@ void TestMainWindow::findingsPaneFoldsAndIsRemembered()
     again.show();
     QVERIFY(QTest::qWaitForWindowExposed(&again));
     QVERIFY(!again.findChild<QDockWidget *>(QStringLiteral("imagesDock"))->isVisible());
-    QVERIFY(openAndWait(again, nix));
+    QVERIFY(test::openAndWait(again, nix));
     QVERIFY(again.findChild<FindingsPage *>()->folded());
     // View ▸ Reset Layout: every pane back, the findings unfolded.
     again.resetLayout();
@@ -614,7 +606,7 @@ void TestMainWindow::tourWalksTheSample()
     QCOMPARE(tabs->currentIndex(), int(MainWindow::ChainTab));
     QVERIFY(!next->isEnabled());
     // Another archive: the tour, which walks the sample, goes away.
-    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
     QVERIFY(!tour->isVisible());
 }
 
@@ -696,7 +688,7 @@ void TestMainWindow::unreadableArchiveShowsABanner()
 {
     MainWindow w;
     w.show();
-    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("ggcr__null_manifest.tar"))));
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("ggcr__null_manifest.tar"))));
     QCOMPARE(w.findChild<QTreeWidget *>(QStringLiteral("images"))->topLevelItemCount(), 0);
     auto *banner = w.findChild<QLabel *>(QStringLiteral("banner"));
     QVERIFY(banner->isVisible());
@@ -728,7 +720,7 @@ void TestMainWindow::badFilesSayWhatHappened()
     MainWindow w;
     w.show();
     const QString good = test::corpus(QStringLiteral("cimage__almostempty.tar"));
-    QVERIFY(openAndWait(w, good));
+    QVERIFY(test::openAndWait(w, good));
     const QString title = w.windowTitle();
     w.composer()->setWorkingDir(QStringLiteral("/srv")); // a composition in progress
     QSignalSpy failed(&w, &MainWindow::openFailed);
@@ -765,7 +757,7 @@ void TestMainWindow::verifiedSaysWhatWasVerified()
     MainWindow w;
     w.show();
     QSignalSpy verified(&w, &MainWindow::verified);
-    QVERIFY(openAndWait(w, cut));
+    QVERIFY(test::openAndWait(w, cut));
     QVERIFY(verified.count() > 0 || verified.wait(60000));
     int errors = 0;
     for (const Finding &f : w.findings())
@@ -778,7 +770,7 @@ void TestMainWindow::verifiedSaysWhatWasVerified()
     QVERIFY2(status.contains(u"could not be read") || status.contains(u"problem(s) found"), qPrintable(status));
 
     // A whole archive still says so.
-    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
     QVERIFY(verified.wait(60000));
     QCOMPARE(w.statusBar()->currentMessage(), QStringLiteral("Verified: every layer matches its digests."));
 }
@@ -799,7 +791,7 @@ void TestMainWindow::verificationRunsInTheBackground()
     MainWindow w;
     w.show();
     QSignalSpy verified(&w, &MainWindow::verified);
-    QVERIFY(openAndWait(w, tar));
+    QVERIFY(test::openAndWait(w, tar));
     QVERIFY(verified.count() > 0 || verified.wait(30000));
     // The status line still tells how indexing went; the bar says what it was measuring.
     const auto *bar = w.findChild<QProgressBar *>();
@@ -882,7 +874,7 @@ void TestMainWindow::archiveMapShowsRolesAndReaders()
     // docker save of two images, one layer.tar a symlink to the other's.
     MainWindow w;
     w.show();
-    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("ggcr__test_link.tar"))));
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("ggcr__test_link.tar"))));
     w.showTab(MainWindow::ArchiveMapTab);
     auto *view = w.findChild<QTableView *>(QStringLiteral("members"));
     QVERIFY(view && view->isVisible());
@@ -923,7 +915,7 @@ void TestMainWindow::uiThreadStaysResponsive()
     MainWindow w;
     w.show();
     work::counters().reset();
-    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("trivy__alpine-311.tar.gz"))));
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("trivy__alpine-311.tar.gz"))));
     QVERIFY(work::counters().decompressedBytes > 0); // the work was done, elsewhere
     QCOMPARE(work::counters().mainThreadWork.load(), qint64(0));
 }
@@ -938,7 +930,7 @@ void TestMainWindow::platformsAndArtifactsAreListed()
         qPrintable(output));
     MainWindow w;
     w.show();
-    QVERIFY(openAndWait(w, dir.filePath(QStringLiteral("oci-dir"))));
+    QVERIFY(test::openAndWait(w, dir.filePath(QStringLiteral("oci-dir"))));
     auto *images = w.findChild<QTreeWidget *>(QStringLiteral("images"));
     QCOMPARE(images->topLevelItemCount(), 2); // the index's name over its platforms, then the artifact apart
     QVERIFY(images->topLevelItem(0)->child(0)->text(0).startsWith(u"linux/amd64\n"));
@@ -965,7 +957,7 @@ void TestMainWindow::followsADarkPalette()
     {
         MainWindow w;
         w.show();
-        QVERIFY(openAndWait(w, test::corpus(QStringLiteral("ggcr__test_link.tar"))));
+        QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("ggcr__test_link.tar"))));
         const QImage picture = w.findChild<ChainView *>(QStringLiteral("chainView"))->grab().toImage();
         // The canvas takes the palette's base colour, and its text stays readable on it.
         QCOMPARE(picture.pixelColor(picture.width() - 2, picture.height() - 2), QColor(30, 30, 30));
@@ -984,7 +976,7 @@ void TestMainWindow::keyboardReachesTheFilter()
     w.show();
     QApplication::setActiveWindow(&w);
     QVERIFY(QTest::qWaitForWindowActive(&w));
-    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
     // From another tab: Ctrl+F brings the files' tab forward with its filter focused.
     w.showTab(MainWindow::ChainTab);
     QTest::keyClick(&w, Qt::Key_F, Qt::ControlModifier);
@@ -1002,7 +994,7 @@ void TestMainWindow::loaderStripShowsTheVerdicts()
     QApplication::setActiveWindow(&w);
     QVERIFY(QTest::qWaitForWindowActive(&w));
     QSignalSpy verified(&w, &MainWindow::verified);
-    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("dive__test-oci-uncompressed-image.tar"))));
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("dive__test-oci-uncompressed-image.tar"))));
     auto *strip = w.findChild<LoaderStrip *>(QStringLiteral("loaderStrip"));
     QVERIFY(strip);
     QVERIFY(strip->isVisible());
@@ -1076,7 +1068,7 @@ void TestMainWindow::triedLoadersShowBesideThePrediction()
     MainWindow w;
     w.show();
     QSignalSpy verified(&w, &MainWindow::verified);
-    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("dive__test-oci-uncompressed-image.tar"))));
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("dive__test-oci-uncompressed-image.tar"))));
     auto *strip = w.findChild<LoaderStrip *>(QStringLiteral("loaderStrip"));
     QVERIFY(strip->text().contains(u"href=\"try\""));
     QSignalSpy tried(&w, &MainWindow::loadersTried);
@@ -1214,7 +1206,7 @@ void TestMainWindow::previewReadsOnlyWhatItShows()
     MainWindow w;
     w.show();
     QSignalSpy verified(&w, &MainWindow::verified);
-    QVERIFY(openAndWait(w, path));
+    QVERIFY(test::openAndWait(w, path));
     QVERIFY(verified.count() > 0 || verified.wait(60000)); // it reads every byte: not counted below
     auto *files = w.findChild<QTreeView *>(QStringLiteral("files"));
     const QModelIndexList hits = files->model()->match(files->model()->index(0, 0), FileTreeModel::PathRole,
@@ -1248,7 +1240,7 @@ void TestMainWindow::extractRunsInTheBackgroundAndCancels()
     MainWindow w;
     w.show();
     QSignalSpy verified(&w, &MainWindow::verified);
-    QVERIFY(openAndWait(w, path));
+    QVERIFY(test::openAndWait(w, path));
     QVERIFY(verified.count() > 0 || verified.wait(60000));
     const MergedTree *tree = w.findChild<FileTreeModel *>()->tree();
     QString error;

@@ -8,6 +8,7 @@
 #include "layersmodel.h"
 #include "mainwindow.h"
 #include "testsupport.h"
+#include "windowsupport.h"
 
 #include <QApplication>
 #include <QCheckBox>
@@ -43,15 +44,6 @@ private Q_SLOTS:
     void everySizeColumnSaysWhatItCounts();
 
 private:
-    static bool openAndWait(MainWindow &w, const QString &path)
-    {
-        QSignalSpy loaded(&w, &MainWindow::archiveLoaded);
-        QSignalSpy indexed(&w, &MainWindow::layersIndexed);
-        w.openPath(path);
-        if (!loaded.wait(30000))
-            return false;
-        return w.current().images.isEmpty() || indexed.count() > 0 || indexed.wait(30000);
-    }
     static QJsonObject inspectJson(const QString &path)
     {
         QProcess p;
@@ -76,7 +68,7 @@ void TestWastedSpace::summaryAgreesWithInspect()
     MainWindow w;
     w.resize(1280, 720);
     w.show();
-    QVERIFY(openAndWait(w, path));
+    QVERIFY(test::openAndWait(w, path));
     w.showTab(MainWindow::LayersTab);
     auto *page = w.findChild<LayersPage *>();
     QVERIFY(page);
@@ -126,7 +118,7 @@ void TestWastedSpace::aWastedPathShowsItsCopyInTheFiles()
     MainWindow w;
     w.resize(1280, 720);
     w.show();
-    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
     w.showTab(MainWindow::LayersTab);
     auto *page = w.findChild<LayersPage *>();
     page->sideTabs()->setCurrentIndex(1);
@@ -159,7 +151,7 @@ void TestWastedSpace::clearedForAnotherArchive()
 {
     MainWindow w;
     w.show();
-    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
     auto *page = w.findChild<LayersPage *>();
     QTRY_VERIFY(page->wastedList()->topLevelItemCount() > 0);
     // The moment another archive is shown, nothing of the first is left.
@@ -170,7 +162,7 @@ void TestWastedSpace::clearedForAnotherArchive()
         rowsThen = page->wastedList()->topLevelItemCount();
     });
     // umoci's v1: one layer, nothing wasted.
-    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("gen__umoci-layout"))));
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("gen__umoci-layout"))));
     QCOMPARE(rowsThen, 0);
     QVERIFY2(!summaryThen.contains(u"wasted"), qPrintable(summaryThen));
     QVERIFY2(page->summary()->text().contains(QStringLiteral("wasted %1").arg(QLocale().formattedDataSize(0))),
@@ -185,7 +177,7 @@ void TestWastedSpace::everySizeColumnSaysWhatItCounts()
 {
     MainWindow w;
     w.show();
-    QVERIFY(openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
     auto *page = w.findChild<LayersPage *>();
     const QAbstractItemModel *layers = page->layersView()->model();
     const auto tip = [](const QAbstractItemModel *m, int c) {

@@ -59,6 +59,17 @@ QDialog *textWindow(QWidget *parent, const QString &objectName, const QString &t
 
 } // namespace
 
+QString loaderReactionsHtml(const LoaderReactions &loaders)
+{
+    return QStringLiteral("<table cellspacing=4>"
+                          "<tr><td><b>Docker ≤ 28</b></td><td>%1</td></tr>"
+                          "<tr><td><b>Docker 29 / containerd</b></td><td>%2</td></tr>"
+                          "<tr><td><b>podman / skopeo</b></td><td>%3</td></tr>"
+                          "<tr><td><b>go-containerregistry</b></td><td>%4</td></tr></table>")
+        .arg(loaders.dockerClassic.toHtmlEscaped(), loaders.containerd.toHtmlEscaped(), loaders.podman.toHtmlEscaped(),
+            loaders.ggcr.toHtmlEscaped());
+}
+
 QString catalogueHtml()
 {
     QString html = QObject::tr("<h2>Findings catalogue</h2><p>Every finding Lamina reports, with what it means and "
@@ -69,13 +80,7 @@ QString catalogueHtml()
                     .arg(code, info.title.toHtmlEscaped());
         for (const QString &para : info.explanation.split(QStringLiteral("\n\n")))
             html += QStringLiteral("<p>%1</p>").arg(para.toHtmlEscaped().replace(u'\n', QStringLiteral("<br>")));
-        html += QStringLiteral("<table cellspacing=4>"
-                               "<tr><td><b>Docker ≤ 28</b></td><td>%1</td></tr>"
-                               "<tr><td><b>Docker 29 / containerd</b></td><td>%2</td></tr>"
-                               "<tr><td><b>podman / skopeo</b></td><td>%3</td></tr>"
-                               "<tr><td><b>go-containerregistry</b></td><td>%4</td></tr></table>")
-                    .arg(info.loaders.dockerClassic.toHtmlEscaped(), info.loaders.containerd.toHtmlEscaped(),
-                        info.loaders.podman.toHtmlEscaped(), info.loaders.ggcr.toHtmlEscaped());
+        html += loaderReactionsHtml(info.loaders);
     }
     return html;
 }

@@ -8,6 +8,11 @@ class QWidget;
 
 namespace lamina {
 
+struct LoaderReactions;
+
+/// What each loader family does, as the table the catalogue and the findings pane show.
+QString loaderReactionsHtml(const LoaderReactions &loaders);
+
 /// Every finding Lamina can report, in catalogue order: title, code, explanation and what each
 /// loader does (the same words `lamina check` and the findings pane use).
 QString catalogueHtml();

@@ -4,6 +4,7 @@
 #include "common/copyaction.h"
 #include "common/titledbox.h"
 #include "findingsmodel.h"
+#include "help/helpdialogs.h"
 #include "loaderstrip.h"
 
 #include <QAction>
@@ -251,13 +252,7 @@ QString FindingsPage::findingHtml(const Finding &f)
                        .arg(info.title.toHtmlEscaped(), f.code, severityName(f.severity), f.message.toHtmlEscaped());
     for (const QString &para : f.explanation.split(QStringLiteral("\n\n")))
         html += QStringLiteral("<p>%1</p>").arg(para.toHtmlEscaped().replace(u'\n', QStringLiteral("<br>")));
-    html += QStringLiteral("<table cellspacing=4>"
-                           "<tr><td><b>Docker ≤ 28</b></td><td>%1</td></tr>"
-                           "<tr><td><b>Docker 29 / containerd</b></td><td>%2</td></tr>"
-                           "<tr><td><b>podman / skopeo</b></td><td>%3</td></tr>"
-                           "<tr><td><b>go-containerregistry</b></td><td>%4</td></tr></table>")
-                .arg(f.loaders.dockerClassic.toHtmlEscaped(), f.loaders.containerd.toHtmlEscaped(),
-                    f.loaders.podman.toHtmlEscaped(), f.loaders.ggcr.toHtmlEscaped());
+    html += loaderReactionsHtml(f.loaders);
     if (!f.members.isEmpty())
         html += QStringLiteral("<p>Members: <code>%1</code></p>")
                     .arg(f.members.join(QStringLiteral(", ")).toHtmlEscaped());

@@ -176,6 +176,15 @@ void MainWindow::showIndexed(const Indexed &indexed)
     }
 }
 
+namespace {
+/// One tree is built at a time, a layer's or a range's: each can take hundreds of megabytes.
+QMutex &treeBuilding()
+{
+    static QMutex building;
+    return building;
+}
+} // namespace
+
 void MainWindow::showLayerTree()
 {
     const QModelIndex current = m_layersPage->layersView()->currentIndex();
@@ -200,8 +209,7 @@ void MainWindow::showLayerTree()
     }
     m_treeJob.start(
         [layers, layer](const Progress &job) -> std::shared_ptr<const MergedTree> {
-            static QMutex building;
-            QMutexLocker lock(&building);
+            QMutexLocker lock(&treeBuilding());
             if (job.cancelled())
                 return {};
             return std::make_shared<const MergedTree>(MergedTree::build(layers, layer));
@@ -225,8 +233,7 @@ void MainWindow::showRangeTree(int from, int to)
     auto changes = std::make_shared<QHash<QByteArray, Change>>();
     m_treeJob.start(
         [layers, from, to, changes](const Progress &job) -> std::shared_ptr<const MergedTree> {
-            static QMutex building;
-            QMutexLocker lock(&building);
+            QMutexLocker lock(&treeBuilding());
             if (job.cancelled())
                 return {};
             for (const MergedTree::ChangeRecord &c : netChanges(layers, from, to))

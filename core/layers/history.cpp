@@ -6,6 +6,8 @@
 
 #include <QHash>
 
+#include <map>
+
 namespace lamina {
 
 namespace {
@@ -31,22 +33,26 @@ QList<PathEvent> pathHistory(const ImageArchive &ia, int image, const MergedTree
     bool digests, const Progress &progress)
 {
     QList<PathEvent> events;
-    QHash<QByteArray, State> live; // the path and what is under it, in the tree so far
+    // The path and what is under it, in the tree so far. Sorted, so that what is under a folder
+    // is one range: its paths start with "folder/", and '/' + 1 is '0'.
+    std::map<QByteArray, State> live;
     const QByteArray wanted = path.toByteArray();
-    const auto removeUnder = [&](int layer, QByteArrayView folder, bool itself, const QSet<QByteArray> &kept) {
-        QList<QByteArray> gone;
-        for (auto it = live.cbegin(); it != live.cend(); ++it)
-            if (((itself && it.key() == folder) || under(it.key(), folder)) && !kept.contains(it.key()))
-                gone << it.key();
-        std::sort(gone.begin(), gone.end());
-        for (const QByteArray &p : std::as_const(gone)) {
+    const auto removeUnder = [&](int layer, const QByteArray &folder, bool itself, const QSet<QByteArray> &kept) {
+        auto it = folder.isEmpty() ? live.begin() : live.lower_bound(folder);
+        const auto end = folder.isEmpty() ? live.end() : live.lower_bound(folder + '0');
+        while (it != end) {
+            if ((!itself && it->first == folder) || !(it->first == folder || under(it->first, folder))
+                || kept.contains(it->first)) {
+                ++it;
+                continue;
+            }
             PathEvent e;
             e.layer = layer;
-            e.path = p;
+            e.path = it->first;
             e.change = Change::Removed;
-            e.type = live.value(p).type;
+            e.type = it->second.type;
             events.append(e);
-            live.remove(p);
+            it = live.erase(it);
         }
     };
     for (int k = 0; k < layers.size(); ++k) {
@@ -110,18 +116,19 @@ QList<PathEvent> pathHistory(const ImageArchive &ia, int image, const MergedTree
             ev.uid = le.uid;
             ev.gid = le.gid;
             ev.linkTarget = index->linkTarget(e);
-            const auto before = live.constFind(ev.path);
+            const auto before = live.find(ev.path);
             const State now { le.type, le.mode, le.uid, le.gid };
-            if (before == live.cend()) {
+            if (before == live.end()) {
                 ev.change = Change::Added;
             } else {
-                const bool sameFolder = before->type == EntryType::Directory && le.type == EntryType::Directory
-                    && before->mode == le.mode && before->uid == le.uid && before->gid == le.gid;
+                const State &was = before->second;
+                const bool sameFolder = was.type == EntryType::Directory && le.type == EntryType::Directory
+                    && was.mode == le.mode && was.uid == le.uid && was.gid == le.gid;
                 if (sameFolder)
                     continue;
                 ev.change = Change::Modified;
             }
-            live.insert(ev.path, now);
+            live.insert_or_assign(ev.path, now);
             if (digests && le.type == EntryType::File) {
                 Sha256 hash;
                 ev.error = copyLayerFile(ia, image, layers, k, e, [&](const char *data, qint64 n) {

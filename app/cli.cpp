@@ -38,6 +38,14 @@ const char *const kUsage
       "                                 every layer that added (A), changed (M) or removed (D) FILE or\n"
       "                                 anything under it, with mode, owner, size, content digest and\n"
       "                                 the layer's created_by; exit 1 when no layer touches it\n"
+      "  lamina diff [--json] A B [--image N [--image M] | --platform P [--platform Q]]\n"
+      "  lamina diff [--json] PATH --image N --image M\n"
+      "                                 compare two images: layers matched by diff ID, config field by\n"
+      "                                 field, files (added, removed, changed: content, size, mode,\n"
+      "                                 owner, type, link, mtime), and why the digests differ\n"
+      "                                 (timestamps, ownership, order, compression, metadata, content);\n"
+      "                                 one --image/--platform applies to both; exit 0 the same image,\n"
+      "                                 1 different, 2 unreadable\n"
       "  lamina cat [--image N] [--layer K | --upto K] PATH FILE\n"
       "                                 a file's bytes (merged view by default; --layer K: the copy\n"
       "                                 stored in layer K, even if deleted later)\n"
@@ -74,10 +82,10 @@ bool isCliInvocation(const QStringList &args)
 {
     if (args.size() < 2)
         return false;
-    static const QStringList commands
-        = { QStringLiteral("inspect"), QStringLiteral("check"), QStringLiteral("verify"), QStringLiteral("ls"),
-              QStringLiteral("cat"), QStringLiteral("extract"), QStringLiteral("compose"), QStringLiteral("history"),
-              QStringLiteral("help"), QStringLiteral("--help"), QStringLiteral("-h"), QStringLiteral("--version") };
+    static const QStringList commands = { QStringLiteral("inspect"), QStringLiteral("check"), QStringLiteral("verify"),
+        QStringLiteral("ls"), QStringLiteral("cat"), QStringLiteral("extract"), QStringLiteral("compose"),
+        QStringLiteral("history"), QStringLiteral("diff"), QStringLiteral("help"), QStringLiteral("--help"),
+        QStringLiteral("-h"), QStringLiteral("--version") };
     // Any other "--option" is for the command line too, where it is refused as unknown: the window
     // takes a PATH or its two tooling options only (a file named like an option: ./--name).
     const QString &first = args.at(1);
@@ -109,6 +117,8 @@ int runCli(const QStringList &args)
         return cli::cat(args.mid(2), out, err);
     if (command == u"history")
         return cli::history(args.mid(2), out, err);
+    if (command == u"diff")
+        return cli::diff(args.mid(2), out, err);
     if (command == u"extract")
         return cli::extract(args.mid(2), err);
     if (command == u"compose")

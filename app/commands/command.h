@@ -25,6 +25,8 @@ int check(const QStringList &args, QTextStream &out, QTextStream &err, bool veri
 int ls(const QStringList &args, QTextStream &out, QTextStream &err);
 int cat(const QStringList &args, QTextStream &out, QTextStream &err);
 int history(const QStringList &args, QTextStream &out, QTextStream &err);
+/// `diff`: exit 0 the same image, 1 different, 2 unreadable (as diff(1)).
+int diff(const QStringList &args, QTextStream &out, QTextStream &err);
 int extract(const QStringList &args, QTextStream &err);
 int compose(const QStringList &args, QTextStream &err);
 

@@ -3,6 +3,7 @@
 #include "command.h"
 
 #include "archive/archive.h"
+#include "compare/imagediff.h"
 #include "layers/history.h"
 
 #include <QJsonArray>
@@ -37,12 +38,14 @@ int history(const QStringList &args, QTextStream &out, QTextStream &err)
             const bool removed = e.change == Change::Removed;
             arr.append(QJsonObject {
                 { QStringLiteral("layer"), e.layer },
-                { QStringLiteral("change"), changeLetter(e.change) },
+                { QStringLiteral("change"), changeWord(e.change) },
                 { QStringLiteral("path"), QString::fromUtf8(e.path) },
                 { QStringLiteral("type"), entryTypeName(e.type) },
                 { QStringLiteral("size"), removed ? QJsonValue() : QJsonValue(double(e.size)) },
                 { QStringLiteral("mode"),
                     removed ? QJsonValue() : QJsonValue(QString::number(e.mode, 8).rightJustified(4, u'0')) },
+                { QStringLiteral("owner"),
+                    removed ? QJsonValue() : QJsonValue(QStringLiteral("%1:%2").arg(e.uid).arg(e.gid)) },
                 { QStringLiteral("uid"), removed ? QJsonValue() : QJsonValue(double(e.uid)) },
                 { QStringLiteral("gid"), removed ? QJsonValue() : QJsonValue(double(e.gid)) },
                 { QStringLiteral("linkTarget"),
@@ -52,10 +55,7 @@ int history(const QStringList &args, QTextStream &out, QTextStream &err)
                     e.layer < createdBy.size() ? QJsonValue(createdBy.at(e.layer)) : QJsonValue() },
             });
         }
-        out << QString::fromUtf8(QJsonDocument(
-            QJsonObject { { QStringLiteral("path"), QString::fromUtf8(path) }, { QStringLiteral("image"), a.image },
-                { QStringLiteral("events"),
-                    arr } }).toJson(QJsonDocument::Indented));
+        out << QString::fromUtf8(QJsonDocument(arr).toJson(QJsonDocument::Indented));
         return events.isEmpty() ? 1 : 0;
     }
     if (events.isEmpty()) {

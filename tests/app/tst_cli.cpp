@@ -30,6 +30,7 @@ private Q_SLOTS:
     void layerCommands();
     void netChangeOverARange();
     void historyOfAPath();
+    void diffTwoImages();
     void composeByPlatformToAFolder();
     void inspectVerifyHashesWhileIndexing();
     void windowWithoutDisplaySaysWhatToDo();
@@ -274,13 +275,15 @@ void TestCli::historyOfAPath()
     const Run r = lamina(
         { QStringLiteral("history"), QStringLiteral("--json"), tar, QStringLiteral("/root/example/somefile1.txt") });
     QCOMPARE(r.code, 0);
-    const QJsonArray events = QJsonDocument::fromJson(r.out).object().value(u"events").toArray();
+    const QJsonArray events = QJsonDocument::fromJson(r.out).array();
     QStringList seen;
     for (const QJsonValue &v : events)
         seen << QStringLiteral("%1 %2 %3")
                     .arg(v[u"layer"].toInt())
                     .arg(v[u"change"].toString(), v[u"mode"].isNull() ? QStringLiteral("-") : v[u"mode"].toString());
-    QCOMPARE(seen, (QStringList { QStringLiteral("3 A 0644"), QStringLiteral("4 M 0444"), QStringLiteral("9 D -") }));
+    QCOMPARE(seen,
+        (QStringList {
+            QStringLiteral("3 added 0644"), QStringLiteral("4 changed 0444"), QStringLiteral("9 removed -") }));
     // The bytes did not change with the mode: one digest, that of the file cat prints.
     const QByteArray bytes = lamina({ QStringLiteral("cat"), QStringLiteral("--layer"), QStringLiteral("3"), tar,
                                         QStringLiteral("root/example/somefile1.txt") })
@@ -290,6 +293,7 @@ void TestCli::historyOfAPath()
     QCOMPARE(events.at(0)[u"digest"].toString(), digest);
     QCOMPARE(events.at(1)[u"digest"].toString(), digest);
     QVERIFY(events.at(2)[u"digest"].isNull());
+    QCOMPARE(events.at(0)[u"owner"].toString(), QStringLiteral("0:0"));
     QCOMPARE(events.at(1)[u"createdBy"].toString(), QStringLiteral("/bin/sh -c chmod 444 /root/example/somefile1.txt"));
     // Text: each layer with its command, then what it did.
     const Run text = lamina({ QStringLiteral("history"), tar, QStringLiteral("root/example/somefile1.txt") });
@@ -300,6 +304,61 @@ void TestCli::historyOfAPath()
     const Run none = lamina({ QStringLiteral("history"), tar, QStringLiteral("no/such/file") });
     QCOMPARE(none.code, 1);
     QVERIFY(none.err.contains("no layer of image 0 stores or removes no/such/file"));
+}
+
+// lamina diff: exit status as diff(1), the JSON keys the issue names, both ways of naming images.
+void TestCli::diffTwoImages()
+{
+    QTemporaryDir dir;
+    QCOMPARE(lamina::test::runPython(
+                 { lamina::test::source(QStringLiteral("tests/fixtures/make_diff_pairs.py")), dir.path() }),
+        0);
+    const QString a = dir.filePath(QStringLiteral("mtime-a.tar"));
+    const QString b = dir.filePath(QStringLiteral("mtime-b.tar"));
+    const Run differ = lamina({ QStringLiteral("diff"), QStringLiteral("--json"), a, b });
+    QCOMPARE(differ.code, 1);
+    const QJsonObject o = QJsonDocument::fromJson(differ.out).object();
+    QCOMPARE(o.value(u"identical").toBool(true), false);
+    QCOMPARE(o.value(u"why")[u"timestamps"].toInt(), 1);
+    QCOMPARE(o.value(u"why")[u"content"].toInt(), 0);
+    const QJsonObject file = o.value(u"files").toArray().at(0).toObject();
+    QCOMPARE(file.value(u"path").toString(), QStringLiteral("/srv/app.txt"));
+    QCOMPARE(file.value(u"change").toString(), QStringLiteral("changed"));
+    QCOMPARE(file.value(u"causes").toArray(), QJsonArray { QStringLiteral("mtime") });
+    QCOMPARE(o.value(u"b")[u"path"].toString(), b);
+    // The text says it in one line.
+    const Run text = lamina({ QStringLiteral("diff"), a, b });
+    QCOMPARE(text.code, 1);
+    QVERIFY2(text.out.contains("only timestamps (1 file(s), 29 bytes)"), text.out.constData());
+    QVERIFY(text.out.contains("  M srv/app.txt  [mtime]"));
+    // The same image: 0.
+    const Run same = lamina({ QStringLiteral("diff"), a, a });
+    QCOMPARE(same.code, 0);
+    QVERIFY(same.out.contains("identical"));
+    // Two images of one archive.
+    const QString layout = lamina::test::corpus(QStringLiteral("gen__umoci-layout"));
+    const Run two = lamina({ QStringLiteral("diff"), QStringLiteral("--json"), layout, QStringLiteral("--image"),
+        QStringLiteral("0"), QStringLiteral("--image"), QStringLiteral("1") });
+    QCOMPARE(two.code, 1);
+    const QJsonObject t = QJsonDocument::fromJson(two.out).object();
+    QCOMPARE(t.value(u"a")[u"image"].toInt(), 0);
+    QCOMPARE(t.value(u"b")[u"image"].toInt(), 1);
+    QStringList added;
+    for (const QJsonValue &f : t.value(u"files").toArray())
+        if (f[u"change"].toString() == u"added")
+            added << f[u"path"].toString();
+    QCOMPARE(added, (QStringList { QStringLiteral("/opt/new"), QStringLiteral("/opt/new/c") }));
+    // Unreadable: 2, said.
+    const Run missing = lamina({ QStringLiteral("diff"), a, dir.filePath(QStringLiteral("none.tar")) });
+    QCOMPARE(missing.code, 2);
+    QVERIFY(missing.err.contains("none.tar"));
+    const Run one = lamina({ QStringLiteral("diff"), a });
+    QCOMPARE(one.code, 2);
+    QVERIFY(one.err.contains("--image N --image M"));
+    const Run beyond = lamina({ QStringLiteral("diff"), layout, QStringLiteral("--image"), QStringLiteral("0"),
+        QStringLiteral("--image"), QStringLiteral("5") });
+    QCOMPARE(beyond.code, 2);
+    QVERIFY(beyond.err.contains("2 image(s)"));
 }
 
 void TestCli::layerCommands()

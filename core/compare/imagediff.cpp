@@ -1,0 +1,819 @@
+// SPDX-License-Identifier: MIT
+// Comparing two images (docs/compare.md): layers, config, files, and why their digests differ.
+#include "compare/imagediff.h"
+
+#include "layers/imagelayers.h"
+#include "util/sha256.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QLocale>
+#include <QSet>
+
+#include <map>
+#include <optional>
+#include <set>
+
+namespace lamina {
+
+QString diffClassKey(DiffClass c)
+{
+    switch (c) {
+    case DiffClass::Timestamps:
+        return QStringLiteral("timestamps");
+    case DiffClass::Ownership:
+        return QStringLiteral("ownership");
+    case DiffClass::Order:
+        return QStringLiteral("order");
+    case DiffClass::Compression:
+        return QStringLiteral("compression");
+    case DiffClass::Metadata:
+        return QStringLiteral("metadata");
+    case DiffClass::Content:
+        return QStringLiteral("content");
+    }
+    return {};
+}
+
+QStringList diffCauseNames(quint8 causes)
+{
+    static const char *const names[] = { "content", "size", "mode", "owner", "type", "link", "mtime" };
+    QStringList out;
+    for (int bit = 0; bit < 7; ++bit)
+        if (causes & (1u << bit))
+            out << QString::fromLatin1(names[bit]);
+    return out;
+}
+
+bool ImageDiff::identical() const
+{
+    return std::all_of(why.begin(), why.end(), [](const Tally &t) { return t.count == 0; });
+}
+
+QString ImageDiff::summary() const
+{
+    if (identical())
+        return QStringLiteral("identical: the same layers, stored alike, the same config and the same files");
+    const auto what = [this](DiffClass c) {
+        const Tally &t = tally(c);
+        switch (c) {
+        case DiffClass::Timestamps:
+        case DiffClass::Ownership:
+            return QStringLiteral("%1 (%2 file(s), %3)")
+                .arg(c == DiffClass::Timestamps ? QStringLiteral("timestamps") : QStringLiteral("owners or modes"))
+                .arg(t.count)
+                .arg(QLocale::c().formattedDataSize(t.bytes));
+        case DiffClass::Order:
+            return QStringLiteral("layer or entry order, tar headers (%1 layer(s))").arg(t.count);
+        case DiffClass::Compression:
+            return QStringLiteral("compression (%1 layer(s))").arg(t.count);
+        case DiffClass::Metadata:
+            return QStringLiteral("config metadata (%1 field(s))").arg(t.count);
+        case DiffClass::Content:
+            return QStringLiteral("content (%1 file(s) or field(s), %2)")
+                .arg(t.count)
+                .arg(QLocale::c().formattedDataSize(t.bytes));
+        }
+        return QString();
+    };
+    QStringList parts;
+    for (int c = 0; c < kDiffClassCount; ++c)
+        if (why.at(c).count > 0)
+            parts << what(DiffClass(c));
+    return (parts.size() == 1 ? QStringLiteral("only ") : QStringLiteral("different: "))
+        + parts.join(QStringLiteral("; "));
+}
+
+namespace {
+
+QString diffIdOf(const DiffSide &s, int layer)
+{
+    const QString &claimed = s.archive->images.at(s.image).layers.at(layer).diffId;
+    if (!claimed.isEmpty())
+        return claimed;
+    const auto &index = s.layers.value(layer);
+    return index ? index->diffId : QString();
+}
+
+// ---- layers ----
+
+QList<ImageDiff::LayerRow> alignLayers(const DiffSide &a, const DiffSide &b)
+{
+    const int n = int(a.archive->images.at(a.image).layers.size());
+    const int m = int(b.archive->images.at(b.image).layers.size());
+    QStringList idA, idB;
+    for (int i = 0; i < n; ++i)
+        idA << diffIdOf(a, i);
+    for (int j = 0; j < m; ++j)
+        idB << diffIdOf(b, j);
+    // The longest common subsequence of diff IDs (an unknown diff ID matches nothing).
+    QList<qint32> lcs(qsizetype(n + 1) * (m + 1), 0);
+    const auto at = [&](int i, int j) -> qint32 & { return lcs[qsizetype(i) * (m + 1) + j]; };
+    for (int i = n - 1; i >= 0; --i)
+        for (int j = m - 1; j >= 0; --j)
+            at(i, j) = !idA.at(i).isEmpty() && idA.at(i) == idB.at(j) ? at(i + 1, j + 1) + 1
+                                                                       : std::max(at(i + 1, j), at(i, j + 1));
+    QList<std::pair<int, int>> anchors;
+    for (int i = 0, j = 0; i < n && j < m;) {
+        if (!idA.at(i).isEmpty() && idA.at(i) == idB.at(j))
+            anchors.append({ i++, j++ });
+        else if (at(i + 1, j) >= at(i, j + 1))
+            ++i;
+        else
+            ++j;
+    }
+    // Layers both have outside that run were moved: matched by diff ID, k-th with k-th.
+    QList<int> movedA(n, -1), movedB(m, -1);
+    {
+        QList<bool> anchoredA(n, false), anchoredB(m, false);
+        for (const auto &[i, j] : std::as_const(anchors))
+            anchoredA[i] = anchoredB[j] = true;
+        QHash<QString, QList<int>> leftInB;
+        for (int j = 0; j < m; ++j)
+            if (!anchoredB.at(j) && !idB.at(j).isEmpty())
+                leftInB[idB.at(j)] << j;
+        for (int i = 0; i < n; ++i) {
+            if (anchoredA.at(i))
+                continue;
+            auto it = leftInB.find(idA.at(i));
+            if (it == leftInB.end() || it->isEmpty())
+                continue;
+            const int j = it->takeFirst();
+            movedA[i] = j;
+            movedB[j] = i;
+        }
+    }
+    const ImageArchive &ia = *a.archive;
+    const ImageArchive &ib = *b.archive;
+    const auto fillA = [&](ImageDiff::LayerRow &r, int i) {
+        const ImageLayer &l = ia.images.at(a.image).layers.at(i);
+        r.a = i;
+        r.diffIdA = idA.at(i);
+        r.digestA = l.digest;
+        r.sizeA = l.size;
+        r.compressionA = l.compression;
+    };
+    const auto fillB = [&](ImageDiff::LayerRow &r, int j) {
+        const ImageLayer &l = ib.images.at(b.image).layers.at(j);
+        r.b = j;
+        r.diffIdB = idB.at(j);
+        r.digestB = l.digest;
+        r.sizeB = l.size;
+        r.compressionB = l.compression;
+    };
+    QList<ImageDiff::LayerRow> rows;
+    int pi = 0, pj = 0;
+    anchors.append({ n, m }); // the end, as a last anchor without a row
+    for (const auto &[ci, cj] : std::as_const(anchors)) {
+        // The layers between two anchors, in order on each side.
+        while (pi < ci || pj < cj) {
+            ImageDiff::LayerRow r;
+            if (pi < ci && movedA.at(pi) >= 0) {
+                r.kind = ImageDiff::LayerRow::Moved;
+                r.movedTo = movedA.at(pi);
+                fillA(r, pi++);
+            } else if (pj < cj && movedB.at(pj) >= 0) {
+                r.kind = ImageDiff::LayerRow::Moved;
+                r.movedTo = movedB.at(pj);
+                fillB(r, pj++);
+            } else if (pi < ci && pj < cj) {
+                r.kind = ImageDiff::LayerRow::Replaced;
+                fillA(r, pi++);
+                fillB(r, pj++);
+            } else if (pi < ci) {
+                r.kind = ImageDiff::LayerRow::OnlyA;
+                fillA(r, pi++);
+            } else {
+                r.kind = ImageDiff::LayerRow::OnlyB;
+                fillB(r, pj++);
+            }
+            rows.append(r);
+        }
+        if (ci == n && cj == m)
+            break;
+        ImageDiff::LayerRow r;
+        r.kind = ImageDiff::LayerRow::Shared;
+        fillA(r, ci);
+        fillB(r, cj);
+        // The same uncompressed bytes stored otherwise: another compression, or other compressed
+        // bytes (another gzip level or implementation), as the blob digests or sizes show.
+        const bool compressed = r.compressionA != Compression::None || r.compressionB != Compression::None;
+        r.sameFilesOtherBytes = r.compressionA != r.compressionB
+            || (!r.digestA.isEmpty() && !r.digestB.isEmpty() && r.digestA != r.digestB)
+            || (compressed && r.sizeA >= 0 && r.sizeB >= 0 && r.sizeA != r.sizeB);
+        rows.append(r);
+        pi = ci + 1;
+        pj = cj + 1;
+    }
+    return rows;
+}
+
+/// Hashes regular-file entries of one side, each layer read once (copyLayerFiles).
+QHash<std::pair<int, int>, QString> hashFiles(
+    const DiffSide &s, QList<std::pair<int, int>> files, QStringList *errors, const Progress &progress)
+{
+    QHash<std::pair<int, int>, QString> out;
+    std::sort(files.begin(), files.end());
+    files.erase(std::unique(files.begin(), files.end()), files.end());
+    if (files.isEmpty())
+        return out;
+    std::optional<Sha256> hash;
+    FileCopy copy;
+    copy.begin = [&](int) {
+        hash.emplace();
+        return progress.cancelled() ? FileStart::Stop : FileStart::Copy;
+    };
+    copy.sink = [&](const char *data, qint64 n) {
+        hash->add(data, n);
+        return !progress.cancelled();
+    };
+    copy.hole = [&](qint64 length) {
+        static const QByteArray zeros(1 << 16, '\0');
+        for (qint64 left = length; left > 0; left -= zeros.size())
+            hash->add(zeros.constData(), std::min<qint64>(left, zeros.size()));
+        return !progress.cancelled();
+    };
+    copy.end = [&](int i, const QString &error) {
+        const auto [layer, entry] = files.at(i);
+        if (error.isEmpty())
+            out.insert(files.at(i), hash->finish());
+        else if (errors->size() < 100)
+            *errors << QStringLiteral("layer %1: %2: %3")
+                           .arg(layer)
+                           .arg(QString::fromUtf8(s.layers.at(layer)->path(entry)), error);
+        return !progress.cancelled();
+    };
+    copyLayerFiles(*s.archive, s.image, s.layers, files, copy);
+    return out;
+}
+
+/// Two layers that hold the same entries with the same attributes and bytes: stored otherwise
+/// only in entry order or tar header details.
+bool sameFiles(const DiffSide &a, int la, const DiffSide &b, int lb, QStringList *errors, const Progress &progress)
+{
+    const auto &ia = a.layers.value(la);
+    const auto &ib = b.layers.value(lb);
+    if (!ia || !ib)
+        return false;
+    const auto counted = [](const LayerIndex &x) {
+        int n = 0;
+        for (int e = 0; e < x.size(); ++e)
+            n += !(x.entry(e).flags & (LayerEntry::Implicit | LayerEntry::Shadowed));
+        return n;
+    };
+    if (counted(*ia) != counted(*ib))
+        return false;
+    QList<std::pair<int, int>> filesA, filesB;
+    QList<std::pair<int, int>> pairs; // entry in A, entry in B, of files to hash
+    for (int e = 0; e < ia->size(); ++e) {
+        const LayerEntry &x = ia->entry(e);
+        if (x.flags & (LayerEntry::Implicit | LayerEntry::Shadowed))
+            continue;
+        const int f = ib->find(ia->path(e));
+        if (f < 0)
+            return false;
+        const LayerEntry &y = ib->entry(f);
+        if (x.type != y.type || x.mode != y.mode || x.uid != y.uid || x.gid != y.gid || x.mtime != y.mtime
+            || x.size != y.size || (x.flags & LayerEntry::Opaque) != (y.flags & LayerEntry::Opaque)
+            || ia->linkTarget(e) != ib->linkTarget(f) || ia->xattrs(e) != ib->xattrs(f))
+            return false;
+        if (x.type == EntryType::File && x.size > 0) {
+            filesA.append({ la, e });
+            filesB.append({ lb, f });
+            pairs.append({ e, f });
+        }
+    }
+    const auto hashesA = hashFiles(a, filesA, errors, progress);
+    const auto hashesB = hashFiles(b, filesB, errors, progress);
+    for (const auto &[e, f] : std::as_const(pairs)) {
+        const QString x = hashesA.value({ la, e });
+        if (x.isEmpty() || x != hashesB.value({ lb, f }))
+            return false;
+    }
+    return true;
+}
+
+// ---- config ----
+
+/// A field set to its empty value says what a missing one does: Docker writes "Cmd": null,
+/// "User": "", "Tty": false where other builders write nothing.
+bool unset(const QJsonValue &v)
+{
+    return v.isUndefined() || v.isNull() || (v.isString() && v.toString().isEmpty())
+        || (v.isArray() && v.toArray().isEmpty()) || (v.isObject() && v.toObject().isEmpty())
+        || (v.isBool() && !v.toBool());
+}
+
+bool sameValue(const QJsonValue &x, const QJsonValue &y)
+{
+    return (unset(x) && unset(y)) || x == y;
+}
+
+/// The top-level and runtime config fields that change what runs; the others are metadata.
+bool changesWhatRuns(const QString &field)
+{
+    static const QSet<QString> fields = { QStringLiteral("architecture"), QStringLiteral("os"),
+        QStringLiteral("variant"), QStringLiteral("os.version"), QStringLiteral("os.features"), QStringLiteral("Cmd"),
+        QStringLiteral("Entrypoint"), QStringLiteral("Env"), QStringLiteral("WorkingDir"), QStringLiteral("User"),
+        QStringLiteral("ExposedPorts"), QStringLiteral("Volumes"), QStringLiteral("StopSignal"),
+        QStringLiteral("Healthcheck"), QStringLiteral("Shell"), QStringLiteral("OnBuild") };
+    return fields.contains(field);
+}
+
+/// Env as a map of variables (the first '=' splits; a later entry of a name wins, as at run time).
+std::map<QString, QJsonValue> envMap(const QJsonValue &env)
+{
+    std::map<QString, QJsonValue> out;
+    for (const QJsonValue &v : env.toArray()) {
+        const QString s = v.toString();
+        const qsizetype eq = s.indexOf(u'=');
+        out[eq < 0 ? s : s.left(eq)] = eq < 0 ? QJsonValue(QString()) : QJsonValue(s.mid(eq + 1));
+    }
+    return out;
+}
+
+std::map<QString, QJsonValue> objectMap(const QJsonValue &o)
+{
+    std::map<QString, QJsonValue> out;
+    const QJsonObject obj = o.toObject();
+    for (auto it = obj.begin(); it != obj.end(); ++it)
+        out[it.key()] = it.value();
+    return out;
+}
+
+void compareMaps(const QString &field, const std::map<QString, QJsonValue> &x,
+    const std::map<QString, QJsonValue> &y, DiffClass kind, QList<ImageDiff::ConfigField> *out)
+{
+    std::set<QString> keys;
+    for (const auto &[k, v] : x)
+        keys.insert(k);
+    for (const auto &[k, v] : y)
+        keys.insert(k);
+    for (const QString &k : keys) {
+        const auto fx = x.find(k);
+        const auto fy = y.find(k);
+        const QJsonValue vx = fx == x.end() ? QJsonValue(QJsonValue::Undefined) : fx->second;
+        const QJsonValue vy = fy == y.end() ? QJsonValue(QJsonValue::Undefined) : fy->second;
+        // A set entry present on one side only differs even when its value is empty ({}).
+        if ((fx == x.end()) != (fy == y.end()) || vx != vy)
+            out->append({ field + u':' + k, vx, vy, kind });
+    }
+}
+
+QList<ImageDiff::ConfigField> compareConfigs(const Image &a, const Image &b, bool sameLayers)
+{
+    QList<ImageDiff::ConfigField> out;
+    const QJsonObject ra = a.config ? a.config->raw : QJsonObject();
+    const QJsonObject rb = b.config ? b.config->raw : QJsonObject();
+    const auto classOf = [](const QString &field) {
+        return changesWhatRuns(field) ? DiffClass::Content : DiffClass::Metadata;
+    };
+    std::set<QString> top;
+    for (auto it = ra.begin(); it != ra.end(); ++it)
+        top.insert(it.key());
+    for (auto it = rb.begin(); it != rb.end(); ++it)
+        top.insert(it.key());
+    for (const QString &key : top) {
+        // The layers are compared as layers; history entry by entry, below.
+        if (key == u"rootfs" || key == u"history")
+            continue;
+        if (key == u"config") {
+            const QJsonObject ca = ra.value(key).toObject();
+            const QJsonObject cb = rb.value(key).toObject();
+            std::set<QString> fields;
+            for (auto it = ca.begin(); it != ca.end(); ++it)
+                fields.insert(it.key());
+            for (auto it = cb.begin(); it != cb.end(); ++it)
+                fields.insert(it.key());
+            for (const QString &f : fields) {
+                const QJsonValue x = ca.value(f);
+                const QJsonValue y = cb.value(f);
+                if (sameValue(x, y))
+                    continue;
+                if (f == u"Env")
+                    compareMaps(f, envMap(x), envMap(y), DiffClass::Content, &out);
+                else if (f == u"Labels" || f == u"ExposedPorts" || f == u"Volumes")
+                    compareMaps(f, objectMap(x), objectMap(y), classOf(f), &out);
+                else
+                    out.append({ f, x, y, classOf(f) });
+            }
+            continue;
+        }
+        const QJsonValue x = ra.value(key);
+        const QJsonValue y = rb.value(key);
+        if (!sameValue(x, y))
+            out.append({ key, x, y, classOf(key) });
+    }
+    const QJsonArray ha = ra.value(u"history").toArray();
+    const QJsonArray hb = rb.value(u"history").toArray();
+    for (qsizetype i = 0; i < std::max(ha.size(), hb.size()); ++i) {
+        const QJsonValue x = i < ha.size() ? ha.at(i) : QJsonValue(QJsonValue::Undefined);
+        const QJsonValue y = i < hb.size() ? hb.at(i) : QJsonValue(QJsonValue::Undefined);
+        if (x != y)
+            out.append({ QStringLiteral("history[%1]").arg(i), x, y, DiffClass::Metadata });
+    }
+    // Configs that differ in their bytes only (key order, spacing): the image IDs say so.
+    if (out.isEmpty() && sameLayers && a.configDigest != b.configDigest && a.config && b.config)
+        out.append({ QStringLiteral("(config bytes)"), a.configDigest, b.configDigest, DiffClass::Order });
+    return out;
+}
+
+// ---- files ----
+
+/// What a path is in a merged tree, as compared: hard links count as the files they name.
+struct Seen
+{
+    EntryType type = EntryType::File;
+    qint64 size = 0;
+    quint16 mode = 0;
+    quint32 uid = 0, gid = 0;
+    qint64 mtime = 0;
+    QByteArray link;
+    int layer = -1, entry = -1; ///< the bytes of a regular file
+};
+
+Seen seen(const MergedTree &tree, int node, FileResolver &resolver)
+{
+    const LayerEntry &e = tree.entry(node);
+    Seen s;
+    s.type = e.type;
+    s.mode = e.mode;
+    s.uid = e.uid;
+    s.gid = e.gid;
+    s.mtime = e.mtime;
+    if (e.type == EntryType::Symlink)
+        s.link = tree.linkTarget(node);
+    if (e.type == EntryType::File || e.type == EntryType::Hardlink) {
+        std::tie(s.layer, s.entry) = tree.contentOf(node);
+        QString ignored;
+        if (tree.layerIndex(s.layer).entry(s.entry).type == EntryType::Hardlink
+            && !resolver.resolve(&s.layer, &s.entry, &ignored))
+            s.layer = s.entry = -1;
+        s.type = EntryType::File;
+        s.size = s.layer >= 0 ? tree.layerIndex(s.layer).entry(s.entry).size : e.size;
+    }
+    return s;
+}
+
+class FileComparer
+{
+public:
+    FileComparer(const DiffSide &a, const DiffSide &b, ImageDiff *out, const Progress &progress)
+        : m_a(a)
+        , m_b(b)
+        , m_out(out)
+        , m_progress(progress)
+        , m_resolverA(a.layers)
+        , m_resolverB(b.layers)
+    {
+    }
+
+    void run()
+    {
+        const int topA = int(m_a.layers.size()) - 1;
+        const int topB = int(m_b.layers.size()) - 1;
+        m_treeA = MergedTree::build(m_a.layers, topA, false, false);
+        m_treeB = MergedTree::build(m_b.layers, topB, false, false);
+        walk();
+        if (m_progress.cancelled())
+            return;
+        hashUndecided();
+        std::sort(m_out->files.begin(), m_out->files.end(),
+            [](const ImageDiff::File &x, const ImageDiff::File &y) { return x.path < y.path; });
+    }
+
+private:
+    void walk()
+    {
+        QList<std::pair<int, int>> stack { { m_treeA.root(), m_treeB.root() } };
+        qint64 visited = 0;
+        while (!stack.isEmpty()) {
+            if ((++visited & 1023) == 0 && m_progress.cancelled())
+                return;
+            const auto [na, nb] = stack.takeLast();
+            const QList<int> ca = na >= 0 ? m_treeA.children(na) : QList<int>();
+            const QList<int> cb = nb >= 0 ? m_treeB.children(nb) : QList<int>();
+            qsizetype i = 0, j = 0;
+            while (i < ca.size() || j < cb.size()) {
+                const int x = i < ca.size() ? ca.at(i) : -1;
+                const int y = j < cb.size() ? cb.at(j) : -1;
+                int order = 0;
+                if (x < 0)
+                    order = 1;
+                else if (y < 0)
+                    order = -1;
+                else
+                    order = compareNames(m_treeA.nameView(x), m_treeB.nameView(y));
+                if (order < 0) {
+                    onlyIn(true, x, &stack);
+                    ++i;
+                } else if (order > 0) {
+                    onlyIn(false, y, &stack);
+                    ++j;
+                } else {
+                    both(x, y, &stack);
+                    ++i;
+                    ++j;
+                }
+            }
+        }
+    }
+
+    static int compareNames(QByteArrayView x, QByteArrayView y)
+    {
+        const int c = std::memcmp(x.data(), y.data(), size_t(std::min(x.size(), y.size())));
+        return c != 0 ? c : (x.size() < y.size() ? -1 : x.size() > y.size() ? 1 : 0);
+    }
+
+    void onlyIn(bool inA, int node, QList<std::pair<int, int>> *stack)
+    {
+        const MergedTree &tree = inA ? m_treeA : m_treeB;
+        ImageDiff::File f;
+        f.path = tree.path(node);
+        f.change = inA ? Change::Removed : Change::Added;
+        const Seen s = seen(tree, node, inA ? m_resolverA : m_resolverB);
+        fill(f, s, inA);
+        m_out->files.append(f);
+        if (s.type == EntryType::Directory)
+            stack->append(inA ? std::pair { node, -1 } : std::pair { -1, node });
+    }
+
+    static void fill(ImageDiff::File &f, const Seen &s, bool inA)
+    {
+        (inA ? f.typeA : f.typeB) = s.type;
+        (inA ? f.sizeA : f.sizeB) = s.size;
+        (inA ? f.modeA : f.modeB) = s.mode;
+        (inA ? f.uidA : f.uidB) = s.uid;
+        (inA ? f.gidA : f.gidB) = s.gid;
+        (inA ? f.mtimeA : f.mtimeB) = s.mtime;
+        (inA ? f.linkA : f.linkB) = s.link;
+        (inA ? f.layerA : f.layerB) = s.layer;
+        (inA ? f.entryA : f.entryB) = s.entry;
+    }
+
+    void both(int x, int y, QList<std::pair<int, int>> *stack)
+    {
+        const Seen sa = seen(m_treeA, x, m_resolverA);
+        const Seen sb = seen(m_treeB, y, m_resolverB);
+        quint8 causes = 0;
+        bool undecided = false;
+        if (sa.type != sb.type) {
+            causes |= CauseType;
+        } else if (sa.type == EntryType::File) {
+            if (sa.size != sb.size)
+                causes |= CauseSize | CauseContent;
+            else if (sa.size > 0 && !sameStored(sa, sb))
+                undecided = true; // hashed later, all files of a layer in one read
+        } else if (sa.type == EntryType::Symlink && sa.link != sb.link) {
+            causes |= CauseLink;
+        }
+        if (sa.mode != sb.mode)
+            causes |= CauseMode;
+        if (sa.uid != sb.uid || sa.gid != sb.gid)
+            causes |= CauseOwner;
+        if (sa.mtime != sb.mtime)
+            causes |= CauseMtime;
+        const bool dirA = sa.type == EntryType::Directory;
+        const bool dirB = sb.type == EntryType::Directory;
+        if (dirA || dirB)
+            stack->append({ dirA ? x : -1, dirB ? y : -1 });
+        if (causes == 0 && !undecided)
+            return;
+        ImageDiff::File f;
+        f.path = m_treeB.path(y);
+        f.change = Change::Modified;
+        f.causes = causes;
+        fill(f, sa, true);
+        fill(f, sb, false);
+        if (undecided)
+            m_undecided << m_out->files.size();
+        m_out->files.append(f);
+    }
+
+    /// The same bytes without reading them: the same entry of a layer with the same diff ID.
+    bool sameStored(const Seen &sa, const Seen &sb) const
+    {
+        if (sa.layer < 0 || sb.layer < 0 || sa.entry != sb.entry)
+            return false;
+        const QString x = diffIdOf(m_a, sa.layer);
+        return !x.isEmpty() && x == diffIdOf(m_b, sb.layer);
+    }
+
+    void hashUndecided()
+    {
+        QList<std::pair<int, int>> filesA, filesB;
+        for (const qsizetype i : std::as_const(m_undecided)) {
+            const ImageDiff::File &f = m_out->files.at(i);
+            if (f.layerA >= 0 && f.layerB >= 0) {
+                filesA.append({ f.layerA, f.entryA });
+                filesB.append({ f.layerB, f.entryB });
+            }
+        }
+        const auto hashesA = hashFiles(m_a, filesA, &m_out->errors, m_progress);
+        const auto hashesB = hashFiles(m_b, filesB, &m_out->errors, m_progress);
+        // Files found the same are dropped; the list stays in walk order until sorted.
+        QSet<qsizetype> same;
+        for (const qsizetype i : std::as_const(m_undecided)) {
+            ImageDiff::File &f = m_out->files[i];
+            const QString x = hashesA.value({ f.layerA, f.entryA });
+            const QString y = hashesB.value({ f.layerB, f.entryB });
+            if (x.isEmpty() || y.isEmpty())
+                continue; // unreadable: said in errors, the other causes stand
+            if (x != y)
+                f.causes |= CauseContent;
+            else if (f.causes == 0)
+                same.insert(i);
+        }
+        if (same.isEmpty())
+            return;
+        QList<ImageDiff::File> kept;
+        kept.reserve(m_out->files.size() - same.size());
+        for (qsizetype i = 0; i < m_out->files.size(); ++i)
+            if (!same.contains(i))
+                kept.append(std::move(m_out->files[i]));
+        m_out->files = std::move(kept);
+    }
+
+    const DiffSide &m_a;
+    const DiffSide &m_b;
+    ImageDiff *m_out;
+    const Progress &m_progress;
+    FileResolver m_resolverA, m_resolverB;
+    MergedTree m_treeA, m_treeB;
+    QList<qsizetype> m_undecided;
+};
+
+DiffClass classOf(const ImageDiff::File &f)
+{
+    if (f.change != Change::Modified || (f.causes & (CauseContent | CauseSize | CauseType | CauseLink)))
+        return DiffClass::Content;
+    if (f.causes & (CauseMode | CauseOwner))
+        return DiffClass::Ownership;
+    return DiffClass::Timestamps;
+}
+
+QString layerKindKey(ImageDiff::LayerRow::Kind k)
+{
+    switch (k) {
+    case ImageDiff::LayerRow::Shared:
+        return QStringLiteral("shared");
+    case ImageDiff::LayerRow::Moved:
+        return QStringLiteral("moved");
+    case ImageDiff::LayerRow::Replaced:
+        return QStringLiteral("replaced");
+    case ImageDiff::LayerRow::OnlyA:
+        return QStringLiteral("only-a");
+    case ImageDiff::LayerRow::OnlyB:
+        return QStringLiteral("only-b");
+    }
+    return {};
+}
+
+QJsonValue orNull(const QJsonValue &v)
+{
+    return v.isUndefined() ? QJsonValue(QJsonValue::Null) : v;
+}
+
+QJsonValue indexOrNull(int i)
+{
+    return i >= 0 ? QJsonValue(i) : QJsonValue(QJsonValue::Null);
+}
+
+} // namespace
+
+ImageLayers indexLayersForDiff(const ImageArchive &ia, int image, const Progress &progress)
+{
+    LayerIndexOptions options;
+    for (const ImageLayer &l : ia.images.at(image).layers)
+        options.computeDigests = options.computeDigests || l.diffId.isEmpty();
+    return indexImageLayers(ia, image, options, progress);
+}
+
+QString changeWord(Change c)
+{
+    switch (c) {
+    case Change::Added:
+        return QStringLiteral("added");
+    case Change::Modified:
+        return QStringLiteral("changed");
+    case Change::Removed:
+        return QStringLiteral("removed");
+    case Change::None:
+        break;
+    }
+    return {};
+}
+
+QJsonObject imageDiffJson(const ImageDiff &diff)
+{
+    QJsonArray layers;
+    const auto layer = [&](const QString &diffId, int inA, int inB, const ImageDiff::LayerRow &r) {
+        layers.append(QJsonObject { { QStringLiteral("diffId"), diffId }, { QStringLiteral("inA"), indexOrNull(inA) },
+            { QStringLiteral("inB"), indexOrNull(inB) }, { QStringLiteral("kind"), layerKindKey(r.kind) },
+            { QStringLiteral("sameFilesOtherBytes"), r.sameFilesOtherBytes } });
+    };
+    for (const ImageDiff::LayerRow &r : diff.layers) {
+        switch (r.kind) {
+        case ImageDiff::LayerRow::Shared:
+            layer(r.diffIdA, r.a, r.b, r);
+            break;
+        case ImageDiff::LayerRow::Moved:
+            if (r.b >= 0) // listed once, where B has it
+                layer(r.diffIdB, r.movedTo, r.b, r);
+            break;
+        case ImageDiff::LayerRow::Replaced:
+            layer(r.diffIdA, r.a, -1, r);
+            layer(r.diffIdB, -1, r.b, r);
+            break;
+        case ImageDiff::LayerRow::OnlyA:
+            layer(r.diffIdA, r.a, -1, r);
+            break;
+        case ImageDiff::LayerRow::OnlyB:
+            layer(r.diffIdB, -1, r.b, r);
+            break;
+        }
+    }
+    QJsonArray config;
+    for (const ImageDiff::ConfigField &f : diff.config)
+        config.append(QJsonObject { { QStringLiteral("field"), f.field }, { QStringLiteral("a"), orNull(f.a) },
+            { QStringLiteral("b"), orNull(f.b) }, { QStringLiteral("class"), diffClassKey(f.kind) } });
+    QJsonArray files;
+    for (const ImageDiff::File &f : diff.files) {
+        QJsonObject o { { QStringLiteral("path"), QString(QStringLiteral("/") + QString::fromUtf8(f.path)) },
+            { QStringLiteral("change"), changeWord(f.change) },
+            { QStringLiteral("causes"), QJsonArray::fromStringList(diffCauseNames(f.causes)) },
+            { QStringLiteral("class"), diffClassKey(f.kind) } };
+        if (f.change != Change::Added)
+            o.insert(QStringLiteral("sizeA"), double(f.sizeA));
+        if (f.change != Change::Removed)
+            o.insert(QStringLiteral("sizeB"), double(f.sizeB));
+        files.append(o);
+    }
+    QJsonObject why, whyBytes;
+    for (int c = 0; c < kDiffClassCount; ++c) {
+        why.insert(diffClassKey(DiffClass(c)), double(diff.why.at(c).count));
+        whyBytes.insert(diffClassKey(DiffClass(c)), double(diff.why.at(c).bytes));
+    }
+    return QJsonObject { { QStringLiteral("identical"), diff.identical() }, { QStringLiteral("layers"), layers },
+        { QStringLiteral("config"), config }, { QStringLiteral("files"), files }, { QStringLiteral("why"), why },
+        { QStringLiteral("whyBytes"), whyBytes }, { QStringLiteral("summary"), diff.summary() },
+        { QStringLiteral("errors"), QJsonArray::fromStringList(diff.errors) } };
+}
+
+ImageDiff diffImages(const DiffSide &a, const DiffSide &b, const Progress &progress)
+{
+    ImageDiff out;
+    const Image &imageA = a.archive->images.at(a.image);
+    const Image &imageB = b.archive->images.at(b.image);
+    out.layers = alignLayers(a, b);
+    bool sameLayers = true; // the same diff IDs in the same order: the same merged tree
+    for (ImageDiff::LayerRow &r : out.layers) {
+        if (progress.cancelled())
+            break;
+        sameLayers = sameLayers && r.kind == ImageDiff::LayerRow::Shared;
+        ImageDiff::Tally *t = nullptr;
+        if (r.kind == ImageDiff::LayerRow::Shared && r.sameFilesOtherBytes)
+            t = &out.why[int(DiffClass::Compression)];
+        else if (r.kind == ImageDiff::LayerRow::Moved && r.b >= 0)
+            t = &out.why[int(DiffClass::Order)];
+        else if (r.kind == ImageDiff::LayerRow::Replaced
+            && (r.sameFilesOtherBytes = sameFiles(a, r.a, b, r.b, &out.errors, progress)))
+            t = &out.why[int(DiffClass::Order)];
+        if (t) {
+            t->count += 1;
+            t->bytes += std::max<qint64>(r.sizeB, 0);
+        }
+    }
+    for (int k = 0; k < a.layers.size() || k < b.layers.size(); ++k) {
+        if (k < a.layers.size() && !a.layers.at(k))
+            out.errors << QStringLiteral("A: layer %1 could not be read: its files are not compared").arg(k);
+        if (k < b.layers.size() && !b.layers.at(k))
+            out.errors << QStringLiteral("B: layer %1 could not be read: its files are not compared").arg(k);
+    }
+    out.config = compareConfigs(imageA, imageB, sameLayers);
+    for (const ImageDiff::ConfigField &f : std::as_const(out.config))
+        out.why[int(f.kind)].count += 1;
+    // The same layers in the same order make the same tree: nothing to walk.
+    if (!sameLayers) {
+        FileComparer(a, b, &out, progress).run();
+        for (ImageDiff::File &f : out.files) {
+            f.kind = classOf(f);
+            ImageDiff::Tally &t = out.why[int(f.kind)];
+            t.count += 1;
+            t.bytes += std::max(f.change == Change::Removed ? 0 : f.sizeB, f.change == Change::Added ? 0 : f.sizeA);
+        }
+        // Other layers that make the same files (a layer split in two, an empty layer added):
+        // stored otherwise, as the order class counts it.
+        if (out.files.isEmpty() && !out.cancelled && !progress.cancelled())
+            for (const ImageDiff::LayerRow &r : std::as_const(out.layers))
+                if (r.kind == ImageDiff::LayerRow::OnlyA || r.kind == ImageDiff::LayerRow::OnlyB
+                    || (r.kind == ImageDiff::LayerRow::Replaced && !r.sameFilesOtherBytes)) {
+                    out.why[int(DiffClass::Order)].count += 1;
+                    out.why[int(DiffClass::Order)].bytes += std::max<qint64>(std::max(r.sizeA, r.sizeB), 0);
+                }
+    }
+    out.cancelled = progress.cancelled();
+    return out;
+}
+
+} // namespace lamina

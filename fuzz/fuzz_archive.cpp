@@ -13,6 +13,13 @@
 
 using namespace lamina;
 
+static lamina::LayerIndexOptions withDigests()
+{
+    lamina::LayerIndexOptions o;
+    o.computeDigests = true;
+    return o;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     QByteArray bytes(reinterpret_cast<const char *>(data), qsizetype(size));
@@ -26,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     inspectJson(ia);
     inspectText(ia);
     if (!ia.images.isEmpty()) {
-        const ImageLayers layers = indexImageLayers(ia, 0, LayerIndexOptions { true });
+        const ImageLayers layers = indexImageLayers(ia, 0, withDigests());
         bool all = !layers.layers.isEmpty();
         for (const auto &l : layers.layers)
             all = all && l;

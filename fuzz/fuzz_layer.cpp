@@ -9,6 +9,13 @@
 
 using namespace lamina;
 
+static lamina::LayerIndexOptions withDigests()
+{
+    lamina::LayerIndexOptions o;
+    o.computeDigests = true;
+    return o;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     QByteArray bytes(reinterpret_cast<const char *>(data), qsizetype(size));
@@ -16,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (compression == Compression::None)
         fuzz::fixTarChecksums(bytes);
     fuzz::BufferReader reader(bytes);
-    const LayerIndexResult r = indexLayerFromReader(reader, compression, LayerIndexOptions { true }, {}, bytes.size());
+    const LayerIndexResult r = indexLayerFromReader(reader, compression, withDigests(), {}, bytes.size());
     if (!r.index)
         return 0;
     const LayerIndex &index = *r.index;

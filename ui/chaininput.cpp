@@ -207,6 +207,9 @@ QList<QAction *> ChainView::nodeActions(int node, QObject *parent)
         connect(show, &QAction::triggered, this, [this, layer = b.layer] { Q_EMIT activated(layer); });
         out << separator << show;
     }
+    auto *compare = new QAction(tr("Compare with…"), parent);
+    connect(compare, &QAction::triggered, this, &ChainView::compareRequested);
+    out << compare;
     return out;
 }
 

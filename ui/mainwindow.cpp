@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "mainwindow.h"
 
+#include "compare/comparewindow.h"
+
 #include "chainview.h"
 #include "check/checks.h"
 #include "check/loaders.h"
@@ -116,6 +118,14 @@ void MainWindow::buildMenus()
     file->addAction(
         tr("&Compose on This Image"), QKeySequence(Qt::CTRL | Qt::Key_K), this, [this] { showPage(ComposePage); });
     file->addAction(tr("&Try Loaders…"), QKeySequence(Qt::CTRL | Qt::Key_L), this, &MainWindow::askAndTryLoaders);
+    m_compareMenu = file->addMenu(tr("Compare &With"));
+    m_compareMenu->setObjectName(QStringLiteral("compareMenu"));
+    // Kept by the window, so that its shortcut works before the menu was ever opened.
+    m_compareArchive = new QAction(tr("Another &Archive…"), this);
+    m_compareArchive->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
+    connect(m_compareArchive, &QAction::triggered, this, [this] { chooseCompare(false, {}, -1); });
+    addAction(m_compareArchive);
+    connect(m_compareMenu, &QMenu::aboutToShow, this, [this] { fillCompareMenu(m_compareMenu, {}, -1); });
     file->addSeparator();
     file->addAction(tr("&Close Window"), QKeySequence::Close, this, &QWidget::close);
     file->addAction(tr("&Quit"), QKeySequence(Qt::CTRL | Qt::Key_Q), qApp, &QApplication::closeAllWindows);
@@ -169,6 +179,10 @@ void MainWindow::connectPages()
             openPath(path);
         });
     connect(m_images, &ImageList::imageSelected, this, &MainWindow::selectImage);
+    connect(m_images, &ImageList::compareRequested, this, [this](int image) { askCompareWith({}, image); });
+    connect(
+        m_layersPage, &LayersPage::compareRequested, this, [this](const QByteArray &path) { askCompareWith(path); });
+    connect(m_chain, &ChainView::compareRequested, this, [this] { askCompareWith({}); });
     connect(m_welcome, &WelcomePage::openFileRequested, this, &MainWindow::chooseFile);
     connect(m_welcome, &WelcomePage::openFolderRequested, this, &MainWindow::chooseFolder);
     connect(m_welcome, &WelcomePage::sampleRequested, this, &MainWindow::openSample);
@@ -392,6 +406,91 @@ void MainWindow::fillRecentMenu()
         m_recentMenu->addAction(path, this, [this, path] { openAsked(path); });
     if (recent.isEmpty())
         m_recentMenu->addAction(tr("(nothing yet)"))->setEnabled(false);
+}
+
+void MainWindow::fillCompareMenu(QMenu *menu, const QByteArray &path, int imageA)
+{
+    menu->clear();
+    const int a = imageA >= 0 ? imageA : m_image;
+    if (!m_archive.ok() || a < 0 || a >= m_archive.images.size()) {
+        menu->addAction(tr("(open an archive first)"))->setEnabled(false);
+        return;
+    }
+    for (int i = 0; i < m_archive.images.size(); ++i) {
+        if (i == a)
+            continue;
+        const Image &img = m_archive.images.at(i);
+        QString name = img.tags.isEmpty() ? tr("untagged") : img.tags.constFirst();
+        if (!img.platform.isEmpty())
+            name += QStringLiteral(" (%1)").arg(img.platform.toString());
+        menu->addAction(tr("Image %1 of This Archive: %2").arg(i).arg(name), this,
+            [this, i, path, a] { compareWith({}, i, path, a); });
+    }
+    if (m_archive.images.size() > 1)
+        menu->addSeparator();
+    if (path.isEmpty() && imageA < 0) {
+        menu->addAction(m_compareArchive);
+    } else {
+        menu->addAction(tr("Another &Archive…"), this, [this, path, a] { chooseCompare(false, path, a); });
+    }
+    menu->addAction(tr("Another &Layout Folder…"), this, [this, path, a] { chooseCompare(true, path, a); });
+    QStringList recent = QSettings().value(QStringLiteral("recent")).toStringList();
+    recent.removeAll(m_archive.path);
+    if (!recent.isEmpty()) {
+        menu->addSeparator();
+        for (const QString &other : recent.mid(0, 8))
+            menu->addAction(other, this, [this, other, path, a] { compareWith(other, 0, path, a); });
+    }
+}
+
+void MainWindow::askCompareWith(const QByteArray &path, int imageA)
+{
+    if (!m_archive.ok())
+        return;
+    // With other images or recent archives to offer, a menu; else straight to the file dialog.
+    QMenu menu(this);
+    fillCompareMenu(&menu, path, imageA);
+    if (m_archive.images.size() > 1 || QSettings().value(QStringLiteral("recent")).toStringList().size() > 1)
+        menu.exec(QCursor::pos());
+    else
+        chooseCompare(false, path, imageA);
+}
+
+void MainWindow::chooseCompare(bool folder, const QByteArray &path, int imageA)
+{
+    if (!m_archive.ok())
+        return;
+    QSettings settings;
+    const QString start = settings.value(QStringLiteral("open/folder")).toString();
+    const QString other = folder
+        ? QFileDialog::getExistingDirectory(this, tr("Compare With an OCI Layout Folder"), start)
+        : QFileDialog::getOpenFileName(this, tr("Compare With an Image Archive"), start,
+            tr("Image archives (*.tar *.tar.gz *.tgz *.tar.zst *.tar.xz *.tar.bz2);;All files (*)"));
+    if (other.isEmpty())
+        return;
+    settings.setValue(QStringLiteral("open/folder"), QFileInfo(other).absolutePath());
+    compareWith(other, 0, path, imageA);
+}
+
+CompareWindow *MainWindow::compareWith(const QString &pathB, int imageB, const QByteArray &selectPath, int imageA)
+{
+    if (!m_archive.ok())
+        return nullptr;
+    CompareSide a { m_archive, imageA >= 0 ? imageA : std::max(m_image, 0), {} };
+    // The layers this window indexed serve when they are all there and the config names each
+    // one's diff ID (else the comparison indexes them again, hashing).
+    if (a.image == m_image && !m_indexJob.isRunning() && !m_layers.cancelled) {
+        const Image &img = m_archive.images.at(a.image);
+        bool usable = m_layers.layers.size() == img.layers.size();
+        for (int k = 0; usable && k < img.layers.size(); ++k)
+            usable = m_layers.layers.at(k) && !img.layers.at(k).diffId.isEmpty();
+        if (usable)
+            a.layers = m_layers.layers;
+    }
+    auto *window = new CompareWindow(a, pathB, imageB, selectPath, this);
+    window->setAttribute(Qt::WA_DeleteOnClose);
+    window->show();
+    return window;
 }
 
 void MainWindow::showPage(Page page)

@@ -40,6 +40,7 @@ class ImageList;
 class LayersPage;
 class ChainView;
 class ComposerPanel;
+class CompareWindow;
 class FileTreeModel;
 class FindingsModel;
 class LayersModel;
@@ -88,6 +89,10 @@ public:
     /// Extracts node `node` of the files shown into `dest` in the background (progress and
     /// Cancel in the status bar; a cancelled extract removes what it wrote).
     void extractTo(int node, const QString &dest);
+    /// File ▸ Compare With: image `imageA` of this archive (-1: the one shown) against image
+    /// `imageB` of the archive at `pathB`, or of this archive when `pathB` is "". The compare
+    /// window opens on `selectPath` when given.
+    CompareWindow *compareWith(const QString &pathB, int imageB, const QByteArray &selectPath = {}, int imageA = -1);
     /// Stops what runs: indexing, verifying, trying the loaders, extracting.
     void cancelWork();
     /// View ▸ Reset Layout: every pane and divider as in a first window.
@@ -165,12 +170,19 @@ private:
     void startVerification();
     void showTried();
     void fillRecentMenu();
+    /// The choices of File ▸ Compare With (and of each "Compare with…"): the archive's other
+    /// images, another archive, a layout folder, the recent archives.
+    void fillCompareMenu(QMenu *menu, const QByteArray &path, int imageA);
+    void askCompareWith(const QByteArray &path, int imageA = -1);
+    void chooseCompare(bool folder, const QByteArray &path, int imageA);
 
     // The Cancel button's flag for indexing and verifying: a cancelled job is still delivered.
     std::shared_ptr<std::atomic<bool>> m_cancel = std::make_shared<std::atomic<bool>>(false); ///< index, verify
     LoaderTrial *m_trial = nullptr;
     QString m_verifiedPath; ///< verification runs once per opened archive
     QMenu *m_recentMenu = nullptr;
+    QMenu *m_compareMenu = nullptr;
+    QAction *m_compareArchive = nullptr; ///< File ▸ Compare With ▸ Another Archive… (Ctrl+D)
     QMenu *m_viewMenu = nullptr;
 
     ArchiveHeader *m_header = nullptr;

@@ -86,8 +86,8 @@ void printText(const ImageDiff &d, const Chosen &a, const Chosen &b, QTextStream
                              : QStringLiteral("  moved: layer %1 of A").arg(r.movedTo));
             break;
         case ImageDiff::LayerRow::Replaced:
-            out << "! " << na.rightJustified(3) << ' ' << nb.rightJustified(3) << "  " << shortDigest(r.diffIdA) << " / "
-                << shortDigest(r.diffIdB)
+            out << "! " << na.rightJustified(3) << ' ' << nb.rightJustified(3) << "  " << shortDigest(r.diffIdA)
+                << " / " << shortDigest(r.diffIdB)
                 << (r.sameFilesOtherBytes ? "  the same files in other tar bytes" : "  other layers");
             break;
         case ImageDiff::LayerRow::OnlyA:
@@ -192,8 +192,7 @@ int diff(const QStringList &args, QTextStream &out, QTextStream &err)
             c->image = images.at(std::min(which, int(images.size()) - 1));
         }
         if (c->image >= c->archive.images.size()) {
-            err << "lamina: " << path << " has " << c->archive.images.size()
-                << " image(s); --image counts from 0\n";
+            err << "lamina: " << path << " has " << c->archive.images.size() << " image(s); --image counts from 0\n";
             return false;
         }
         return true;
@@ -222,13 +221,15 @@ int diff(const QStringList &args, QTextStream &out, QTextStream &err)
         }
     }
     // Layers the config gives no diff ID are hashed, so that they can be matched.
-    const auto index = [&](Chosen *c) {
-        c->layers = indexLayersForDiff(c->archive, c->image);
+    const auto index = [&](Chosen *c, const DiffSide *other) {
+        c->layers = indexLayersForDiff(c->archive, c->image, {}, other);
         for (const QString &e : c->layers.errors)
             err << "lamina: " << c->archive.path << ": " << e << '\n';
     };
-    index(&a);
-    index(&b);
+    index(&a, nullptr);
+    // The layers B shares with A (by diff ID) are not read again.
+    const DiffSide sideA { &a.archive, a.image, a.layers.layers };
+    index(&b, &sideA);
     const ImageDiff d = diffImages({ &a.archive, a.image, a.layers.layers }, { &b.archive, b.image, b.layers.layers });
     for (const QString &e : d.errors)
         err << "lamina: " << e << '\n';

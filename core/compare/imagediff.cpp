@@ -59,10 +59,10 @@ QString ImageDiff::summary() const
         switch (c) {
         case DiffClass::Timestamps:
         case DiffClass::Ownership:
-            return QStringLiteral("%1 (%2 file(s), %3)")
+            return QStringLiteral("%1 (%2 file(s)%3)")
                 .arg(c == DiffClass::Timestamps ? QStringLiteral("timestamps") : QStringLiteral("owners or modes"))
                 .arg(t.count)
-                .arg(QLocale::c().formattedDataSize(t.bytes));
+                .arg(t.bytes > 0 ? QStringLiteral(", ") + QLocale::c().formattedDataSize(t.bytes) : QString());
         case DiffClass::Order:
             return QStringLiteral("layer or entry order, tar headers (%1 layer(s))").arg(t.count);
         case DiffClass::Compression:
@@ -70,9 +70,9 @@ QString ImageDiff::summary() const
         case DiffClass::Metadata:
             return QStringLiteral("config metadata (%1 field(s))").arg(t.count);
         case DiffClass::Content:
-            return QStringLiteral("content (%1 file(s) or field(s), %2)")
+            return QStringLiteral("content (%1 file(s) or field(s)%2)")
                 .arg(t.count)
-                .arg(QLocale::c().formattedDataSize(t.bytes));
+                .arg(t.bytes > 0 ? QStringLiteral(", ") + QLocale::c().formattedDataSize(t.bytes) : QString());
         }
         return QString();
     };
@@ -112,7 +112,7 @@ QList<ImageDiff::LayerRow> alignLayers(const DiffSide &a, const DiffSide &b)
     for (int i = n - 1; i >= 0; --i)
         for (int j = m - 1; j >= 0; --j)
             at(i, j) = !idA.at(i).isEmpty() && idA.at(i) == idB.at(j) ? at(i + 1, j + 1) + 1
-                                                                       : std::max(at(i + 1, j), at(i, j + 1));
+                                                                      : std::max(at(i + 1, j), at(i, j + 1));
     QList<std::pair<int, int>> anchors;
     for (int i = 0, j = 0; i < n && j < m;) {
         if (!idA.at(i).isEmpty() && idA.at(i) == idB.at(j))
@@ -341,8 +341,8 @@ std::map<QString, QJsonValue> objectMap(const QJsonValue &o)
     return out;
 }
 
-void compareMaps(const QString &field, const std::map<QString, QJsonValue> &x,
-    const std::map<QString, QJsonValue> &y, DiffClass kind, QList<ImageDiff::ConfigField> *out)
+void compareMaps(const QString &field, const std::map<QString, QJsonValue> &x, const std::map<QString, QJsonValue> &y,
+    DiffClass kind, QList<ImageDiff::ConfigField> *out)
 {
     std::set<QString> keys;
     for (const auto &[k, v] : x)
@@ -365,9 +365,8 @@ QList<ImageDiff::ConfigField> compareConfigs(const Image &a, const Image &b, boo
     QList<ImageDiff::ConfigField> out;
     const QJsonObject ra = a.config ? a.config->raw : QJsonObject();
     const QJsonObject rb = b.config ? b.config->raw : QJsonObject();
-    const auto classOf = [](const QString &field) {
-        return changesWhatRuns(field) ? DiffClass::Content : DiffClass::Metadata;
-    };
+    const auto classOf
+        = [](const QString &field) { return changesWhatRuns(field) ? DiffClass::Content : DiffClass::Metadata; };
     std::set<QString> top;
     for (auto it = ra.begin(); it != ra.end(); ++it)
         top.insert(it.key());
@@ -681,11 +680,15 @@ QJsonValue indexOrNull(int i)
 
 } // namespace
 
-ImageLayers indexLayersForDiff(const ImageArchive &ia, int image, const Progress &progress)
+ImageLayers indexLayersForDiff(const ImageArchive &ia, int image, const Progress &progress, const DiffSide *other)
 {
     LayerIndexOptions options;
     for (const ImageLayer &l : ia.images.at(image).layers)
         options.computeDigests = options.computeDigests || l.diffId.isEmpty();
+    if (other)
+        for (int k = 0; k < other->layers.size(); ++k)
+            if (const QString id = diffIdOf(*other, k); !id.isEmpty() && other->layers.at(k))
+                options.knownByDiffId.insert(id, other->layers.at(k));
     return indexImageLayers(ia, image, options, progress);
 }
 

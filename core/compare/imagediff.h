@@ -24,7 +24,10 @@ struct DiffSide
 
 /// indexImageLayers for a comparison: with digests when the config gives a layer no diff ID
 /// (a legacy-only archive), so that every layer can be matched by diff ID.
-ImageLayers indexLayersForDiff(const ImageArchive &ia, int image, const Progress &progress = {});
+/// With `other`, the other side's layers indexed already, a layer with the same diff ID as one of
+/// them is not read again: comparing an image with itself plus one layer reads the new layer only.
+ImageLayers indexLayersForDiff(
+    const ImageArchive &ia, int image, const Progress &progress = {}, const DiffSide *other = nullptr);
 
 /// Why two images' digests differ (docs/compare.md): each difference falls in one class, the most
 /// telling one that applies.

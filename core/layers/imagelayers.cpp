@@ -89,7 +89,9 @@ struct LayersOfImages
             const Image &img = ia.images.at(images.at(slot));
             out[slot].layers.resize(img.layers.size());
             for (const ImageLayer &l : img.layers) {
-                if (l.member >= 0)
+                if (l.member >= 0 && !l.diffId.isEmpty() && options.knownByDiffId.contains(l.diffId))
+                    out[slot].layers[l.index] = options.knownByDiffId.value(l.diffId);
+                else if (l.member >= 0)
                     positions[l.member].append({ slot, l.index });
                 else
                     out[slot].errors.append(QStringLiteral("layer %1: %2")
@@ -101,7 +103,8 @@ struct LayersOfImages
         for (int slot = 0; slot < images.size(); ++slot) {
             arrived[slot].fill(false, out.at(slot).layers.size());
             for (const ImageLayer &l : ia.images.at(images.at(slot)).layers)
-                if (l.member < 0 && l.index >= 0 && l.index < arrived.at(slot).size())
+                if ((l.member < 0 || out.at(slot).layers.value(l.index)) && l.index >= 0
+                    && l.index < arrived.at(slot).size())
                     arrived[slot][l.index] = true;
         }
         for (auto it = positions.cbegin(); it != positions.cend(); ++it)

@@ -113,6 +113,10 @@ struct LayerIndexOptions
     bool computeDigests = false; ///< hash the blob and the uncompressed stream in the same pass
     /// Layer entries applied in all when the images' sizes are computed.
     qint64 maxMergedEntries = limits::kMaxMergedEntriesTotal;
+    /// Layers indexed already (another image's), by diff ID: an image layer whose config names
+    /// one of these diff IDs takes that index instead of being read. The diff ID is trusted, as a
+    /// comparison trusts it (docs/compare.md).
+    QHash<QString, std::shared_ptr<const LayerIndex>> knownByDiffId;
 };
 
 struct LayerIndexResult

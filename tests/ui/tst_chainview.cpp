@@ -604,7 +604,7 @@ void TestChainView::nodesExplainAndCopyThemselves()
         texts << a->text();
     QCOMPARE(texts,
         QStringList({ QStringLiteral("Copy digest"), QStringLiteral("Copy diff ID"), QStringLiteral("Copy file path"),
-            QString(), QStringLiteral("Show files") }));
+            QString(), QStringLiteral("Show files"), QStringLiteral("Compare with…") }));
     action(menu, QStringLiteral("Copy digest"))->trigger();
     QCOMPARE(QGuiApplication::clipboard()->text(), d.digest);
     action(menu, QStringLiteral("Copy diff ID"))->trigger();

@@ -151,7 +151,7 @@ void TestCopyMenus::layersTable()
     QCOMPARE(texts(menu),
         QStringList({ QStringLiteral("Copy diff ID"), QStringLiteral("Copy legacy ID"),
             QStringLiteral("Copy file path"), QStringLiteral("Copy created-by command"), QString(),
-            QStringLiteral("Show files"), QStringLiteral("Extract layer…") }));
+            QStringLiteral("Show files"), QStringLiteral("Extract layer…"), QStringLiteral("Compare with…") }));
     QCOMPARE(copied(menu, QStringLiteral("Copy diff ID")), l3.diffId);
     QCOMPARE(copied(menu, QStringLiteral("Copy legacy ID")), l3.legacyId);
     QCOMPARE(copied(menu, QStringLiteral("Copy file path")), l3.resolvedPath);
@@ -221,7 +221,7 @@ void TestCopyMenus::layersTableBlobDigests()
     QCOMPARE(texts(menu),
         QStringList({ QStringLiteral("Copy diff ID"), QStringLiteral("Copy blob digest"),
             QStringLiteral("Copy file path"), QStringLiteral("Copy created-by command"), QString(),
-            QStringLiteral("Show files"), QStringLiteral("Extract layer…") }));
+            QStringLiteral("Show files"), QStringLiteral("Extract layer…"), QStringLiteral("Compare with…") }));
     QCOMPARE(copied(menu, QStringLiteral("Copy blob digest")), l0.digest);
     QCOMPARE(copied(menu, QStringLiteral("Copy file path")), l0.resolvedPath);
     QVERIFY(l0.resolvedPath.startsWith(u"blobs/sha256/"));
@@ -255,7 +255,7 @@ void TestCopyMenus::filesTree()
     QVERIFY(menu);
     QCOMPARE(texts(menu),
         QStringList({ QStringLiteral("Copy path"), QStringLiteral("Copy link target"), QString(),
-            QStringLiteral("Extract…"), QStringLiteral("History across layers…") })
+            QStringLiteral("Extract…"), QStringLiteral("History across layers…"), QStringLiteral("Compare with…") })
             + tail);
     QCOMPARE(copied(menu, QStringLiteral("Copy path")), QStringLiteral("/bin/sh"));
     QCOMPARE(copied(menu, QStringLiteral("Copy link target")), QStringLiteral("bash"));
@@ -264,7 +264,7 @@ void TestCopyMenus::filesTree()
     QCOMPARE(view->currentIndex().siblingAtColumn(0), motd);
     QCOMPARE(texts(menu),
         QStringList({ QStringLiteral("Copy path"), QString(), QStringLiteral("Extract…"),
-            QStringLiteral("History across layers…") })
+            QStringLiteral("History across layers…"), QStringLiteral("Compare with…") })
             + tail);
     QCOMPARE(copied(menu, QStringLiteral("Copy path")), QStringLiteral("/etc/motd"));
     menu->close();

@@ -3,6 +3,7 @@
 // 2 under the tst_screens_scale2 entry), saved as pictures to look at ($LAMINA_SCREENSHOTS, or
 // screens/ beside this test) and checked for what a look would catch: a button or field squeezed
 // below the size its text needs, and, on a dark palette, a pane left light.
+#include "compare/comparewindow.h"
 #include "compose/composerpanel.h"
 #include "inspect/layerspage.h"
 #include "layersmodel.h"
@@ -170,6 +171,29 @@ void TestScreens::everyScreen()
     w.showPage(MainWindow::ComposePage);
     QTest::qWait(200);
     check(QStringLiteral("compose"));
+    if (QTest::currentTestFailed())
+        return;
+    // The compare window, each tab, against another archive.
+    CompareWindow *c = w.compareWith(test::corpus(QStringLiteral("gen__umoci-layout")), 1, "opt/new/c");
+    QSignalSpy compared(c, &CompareWindow::compared);
+    QSignalSpy versions(c, &CompareWindow::versionsShown);
+    QVERIFY(compared.wait(30000));
+    QVERIFY(versions.count() > 0 || versions.wait(10000));
+    QVERIFY(QTest::qWaitForWindowExposed(c));
+    const QStringList compareTabs { QStringLiteral("why"), QStringLiteral("layers"), QStringLiteral("config"),
+        QStringLiteral("files") };
+    for (int tab = 0; tab < compareTabs.size(); ++tab) {
+        c->tabs()->setCurrentIndex(tab);
+        QTest::qWait(50);
+        const QString file = save(*c, prefix + u"compare-" + compareTabs.at(tab));
+        const QStringList tight = squeezed(c);
+        QVERIFY2(tight.isEmpty(), qPrintable(file + u": " + tight.join(QStringLiteral("; "))));
+        if (dark) {
+            const double share = lightShare(m_last);
+            QVERIFY2(share < 0.02, qPrintable(QStringLiteral("%1: %2% light").arg(file).arg(100 * share)));
+        }
+    }
+    c->close();
 }
 
 // Run with QT_SCALE_FACTOR=2 on a 1920x1080 screen by the tst_screens_scale2 entry: the first

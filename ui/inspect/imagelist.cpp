@@ -83,7 +83,15 @@ ImageList::ImageList(QWidget *parent)
         if (const QString r = currentReferences(); !r.isEmpty())
             QApplication::clipboard()->setText(r);
     });
-    addActions({ copyDigest, copyManifest, copyReference });
+    auto *separator = new QAction(this);
+    separator->setSeparator(true);
+    auto *compare = new QAction(tr("Compare With…"), this);
+    compare->setObjectName(QStringLiteral("compareImage"));
+    connect(compare, &QAction::triggered, this, [this] {
+        if (const int image = currentImage(); image >= 0)
+            Q_EMIT compareRequested(image);
+    });
+    addActions({ copyDigest, copyManifest, copyReference, separator, compare });
     connect(this, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem *item, QTreeWidgetItem *previous) {
         // A name row stands for its platforms: the first is shown, or, moving up out of the
         // group, the row above it (else the arrow keys would stop there).

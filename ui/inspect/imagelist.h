@@ -36,6 +36,7 @@ public:
 
 Q_SIGNALS:
     void imageSelected(int image); ///< -1 when none is
+    void compareRequested(int image); ///< "Compare with…" on an image's row
 
 protected:
     bool event(QEvent *event) override;

@@ -477,7 +477,9 @@ QList<QAction *> LayersPage::layerActions(int layer, QObject *parent)
     if (!extract->isEnabled())
         extract->setToolTip(tr("Possible once the layer's files are indexed"));
     connect(extract, &QAction::triggered, this, [this, layer] { askAndExtractLayer(layer); });
-    out << show << extract;
+    auto *compare = new QAction(tr("Compare with…"), parent);
+    connect(compare, &QAction::triggered, this, [this] { Q_EMIT compareRequested({}); });
+    out << show << extract << compare;
     return out;
 }
 
@@ -503,7 +505,10 @@ QList<QAction *> LayersPage::fileActions(const QModelIndex &index, QObject *pare
     connect(extract, &QAction::triggered, this, &LayersPage::askAndExtract);
     auto *history = new QAction(tr("History across layers…"), parent);
     connect(history, &QAction::triggered, this, [this, path = tree->path(node)] { showHistory(path); });
-    out << extract << history << separatorAction(parent);
+    auto *compare = new QAction(tr("Compare with…"), parent);
+    compare->setToolTip(tr("Compare this image with another, showing this path"));
+    connect(compare, &QAction::triggered, this, [this, path = tree->path(node)] { Q_EMIT compareRequested(path); });
+    out << extract << history << compare << separatorAction(parent);
     if (m_filesModel->rowCount(index.siblingAtColumn(0)) > 0) {
         auto *below = new QAction(tr("Expand all below"), parent);
         below->setShortcut(Qt::Key_Asterisk);

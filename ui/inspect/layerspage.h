@@ -107,6 +107,8 @@ public:
 
 Q_SIGNALS:
     void previewShown(); ///< the preview of the selected file is on screen
+    /// "Compare with…" on a layer (path "") or a file (its path): compare the image with another.
+    void compareRequested(const QByteArray &path);
 
 private:
     QWidget *buildFiles();

@@ -27,6 +27,7 @@ private Q_SLOTS:
     void contentAtTheSameSize();
     void hardLinkForACopy();
     void corpusAgainstItself();
+    void sharedLayersReadOnce();
 
 private:
     struct Opened
@@ -64,8 +65,7 @@ private:
         QStringList out;
         for (const ImageDiff::File &f : d.files)
             out << QStringLiteral("%1 %2 %3")
-                       .arg(changeWord(f.change), QString::fromUtf8(f.path),
-                           diffCauseNames(f.causes).join(u','));
+                       .arg(changeWord(f.change), QString::fromUtf8(f.path), diffCauseNames(f.causes).join(u','));
         return out;
     }
     QTemporaryDir m_dir;
@@ -217,6 +217,20 @@ void TestImageDiff::corpusAgainstItself()
         }
     }
     QVERIFY(compared >= 12);
+}
+
+// Indexing B beside A takes A's index of a layer with the same diff ID instead of reading it.
+void TestImageDiff::sharedLayersReadOnce()
+{
+    const Opened a = open(m_dir.filePath(QStringLiteral("added-a.tar")));
+    const ImageArchive b = openImageArchive(m_dir.filePath(QStringLiteral("added-b.tar")));
+    const DiffSide sideA { &a.archive, 0, a.layers.layers };
+    const ImageLayers lb = indexLayersForDiff(b, 0, {}, &sideA);
+    QCOMPARE(lb.layers.size(), 2);
+    QCOMPARE(lb.layers.at(0).get(), a.layers.layers.at(0).get()); // the same index, not read again
+    QVERIFY(lb.layers.at(1) && lb.layers.at(1).get() != a.layers.layers.at(1).get());
+    const ImageDiff d = diffImages(sideA, { &b, 0, lb.layers });
+    QCOMPARE(files(d), QStringList { QStringLiteral("added srv/new.txt ") });
 }
 
 QTEST_GUILESS_MAIN(TestImageDiff)

@@ -72,10 +72,16 @@ bool install(OutputWriter &w, const ExportOptions &options, const ExportTarget &
 }
 
 /// Re-opens what was written and checks it as any archive: it must stand on its own. Members
-/// hashed while they were written are not read again.
+/// hashed while they were written are not read again. A compressed blob copied as it is was hashed
+/// as stored bytes only: its diff ID is the one computed when the base was indexed, taken only when
+/// the written bytes have the digest the base blob had then; else it is verified in full.
 void checkWritten(ExportResult &result, const ExportOptions &options, const ExportTarget &target,
-    const QHash<QString, MemberDigest> &hashed, const Progress &progress)
+    const QHash<QString, MemberDigest> &hashed, const MergedTree::Layers &baseIndexes, const Progress &progress)
 {
+    QHash<QString, std::shared_ptr<const LayerIndex>> baseByStored;
+    for (const auto &index : baseIndexes)
+        if (index && index->complete && !index->storedDigest.isEmpty() && !index->diffId.isEmpty())
+            baseByStored.insert(index->storedDigest, index);
     const ImageArchive written = openImageArchive(options.output);
     result.checks = checkArchive(written);
     QHash<int, MemberDigest> known;
@@ -87,9 +93,19 @@ void checkWritten(ExportResult &result, const ExportOptions &options, const Expo
             const QString key = target.toFolder ? m.path
                 : m.dataOffset >= 0             ? QString::number(m.dataOffset)
                                                 : QString();
-            if (const auto it = hashed.constFind(key);
-                !key.isEmpty() && it != hashed.constEnd() && it->storedBytes == m.size)
-                known.insert(l.member, *it);
+            const auto it = hashed.constFind(key);
+            if (key.isEmpty() || it == hashed.constEnd() || it->storedBytes != m.size)
+                continue;
+            MemberDigest digest = *it;
+            if (l.compression != Compression::None && digest.compression == Compression::None) {
+                const auto base = baseByStored.constFind(digest.stored);
+                if (base == baseByStored.constEnd())
+                    continue; // not bytes the base pass hashed: verified in full
+                digest.uncompressed = (*base)->diffId;
+                digest.uncompressedBytes = (*base)->uncompressedSize;
+                digest.compression = l.compression;
+            }
+            known.insert(l.member, digest);
         }
     }
     result.checks += verificationFindings(written, verifyArchive(written, progress, 0, known));
@@ -142,7 +158,7 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
     QHash<QString, MemberDigest> hashed;
     if (!install(*w, options, target, hasher.get(), progress, &hashed, &result.error) || !options.checkResult)
         return result;
-    checkWritten(result, options, target, hashed, progress);
+    checkWritten(result, options, target, hashed, base.finalIndexes(), progress);
     const int baseLayers = base.image < 0 ? 0 : int(base.archive.images.at(base.image).layers.size());
     result.preflight = preflightChecks(
         base.finalIndexes() + added.indexes, baseLayers, config.settings, added.workdirAdded, added.specs);

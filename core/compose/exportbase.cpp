@@ -150,7 +150,12 @@ bool loadExportBase(const Composition &composition, const ExportOptions &options
     base->config = img.config->raw;
     ImageLayers indexed;
     if (indexesNeededFirst(composition, img)) {
-        indexed = indexImageLayers(base->archive, base->image, {}, progress);
+        // A compressed base layer is decompressed once, here: with the result checked, its diff ID
+        // is computed in the same pass, so that the copy written can be verified by its stored
+        // bytes alone (exportComposition).
+        LayerIndexOptions indexOptions;
+        indexOptions.computeDigests = options.checkResult;
+        indexed = indexImageLayers(base->archive, base->image, indexOptions, progress);
         base->indexes = indexed.layers;
     } else if (options.checkResult) {
         Progress background;

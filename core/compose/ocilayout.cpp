@@ -169,8 +169,10 @@ bool writeOciLayout(OutputWriter &w, const OciLayoutInput &in, BackgroundHasher 
         const LayerSource &source = b.file.isEmpty() ? in.layers.at(b.source) : fromFile;
         ok = w.header(b.digest.blobPath(), OutputWriter::Kind::File, b.size)
             && copyLayer(w, source, in.base, progress, b.raw);
+        // A blob copied as it is gets its stored bytes hashed only; the export takes its diff ID from
+        // the base's index when those bytes are the ones indexed (exportComposition).
         if (ok && hasher)
-            hasher->addWritten(w, b.size, b.raw ? in.layers.at(b.source).compression : wanted);
+            hasher->addWritten(w, b.size, b.raw ? Compression::None : wanted);
     }
     return ok && w.bytes(in.config.imageId.blobPath(), in.config.bytes)
         && w.bytes(manifestDigest.blobPath(), manifestBytes);

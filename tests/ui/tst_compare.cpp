@@ -131,8 +131,8 @@ void TestCompare::twoImagesOfOneLayoutFromTheMenu()
     QTest::keyClicks(c->filter(), QStringLiteral("opt/old"));
     QCOMPARE(c->filesModel()->rowCount(), 3); // the folder and its two files
     for (int row = 0; row < 3; ++row)
-        QCOMPARE(c->filesModel()->index(row, CompareFilesModel::ChangeColumn).data().toString(),
-            QStringLiteral("removed"));
+        QCOMPARE(
+            c->filesModel()->index(row, CompareFilesModel::ChangeColumn).data().toString(), QStringLiteral("removed"));
     c->filter()->clear();
     QCOMPARE(c->filesModel()->rowCount(), all);
     // Sorting by size change, a click on its header: the biggest loss first, then the biggest gain.
@@ -176,8 +176,8 @@ void TestCompare::menusOfferIt()
     QAction *fromFile = find(page->fileActions(root, &owner));
     QVERIFY(fromFile);
     // With recent archives to offer, it pops up the choices.
-    QSettings().setValue(QStringLiteral("recent"),
-        QStringList { w.current().path, m_dir.filePath(QStringLiteral("mtime-a.tar")) });
+    QSettings().setValue(
+        QStringLiteral("recent"), QStringList { w.current().path, m_dir.filePath(QStringLiteral("mtime-a.tar")) });
     QStringList offered;
     QTimer::singleShot(0, this, [&offered] {
         if (auto *popup = qobject_cast<QMenu *>(QApplication::activePopupWidget())) {

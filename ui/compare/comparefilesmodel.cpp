@@ -103,7 +103,8 @@ void CompareFilesModel::rebuild()
     };
     // The list arrives in path order: a stable sort keeps it within equal keys.
     if (m_sortColumn != PathColumn)
-        std::stable_sort(m_rows.begin(), m_rows.end(), [&](int x, int y) { return key(files.at(x)) < key(files.at(y)); });
+        std::stable_sort(
+            m_rows.begin(), m_rows.end(), [&](int x, int y) { return key(files.at(x)) < key(files.at(y)); });
     if (m_sortOrder == Qt::DescendingOrder)
         std::reverse(m_rows.begin(), m_rows.end());
 }

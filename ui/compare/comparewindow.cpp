@@ -146,8 +146,8 @@ CompareWindow::CompareWindow(
         m_bOpened = true;
     }
     const QString nameB = pathB.isEmpty() ? a.archive.path : pathB;
-    setWindowTitle(tr("Compare %1 with %2 — Lamina")
-                       .arg(QFileInfo(a.archive.path).fileName(), QFileInfo(nameB).fileName()));
+    setWindowTitle(
+        tr("Compare %1 with %2 — Lamina").arg(QFileInfo(a.archive.path).fileName(), QFileInfo(nameB).fileName()));
 
     m_imageA = new QComboBox;
     m_imageA->setObjectName(QStringLiteral("compareImageA"));
@@ -225,12 +225,11 @@ CompareWindow::CompareWindow(
     m_filesView->setTextElideMode(Qt::ElideMiddle); // a path's file name is at its end
     connect(m_filter, &QLineEdit::textChanged, this, [this](const QString &text) {
         m_files->setFilter(text);
-        m_filesStatus->setText(m_diff ? tr("%1 of %n path(s)", nullptr, int(m_diff->files.size()))
-                                            .arg(m_files->rowCount())
-                                      : QString());
+        m_filesStatus->setText(
+            m_diff ? tr("%1 of %n path(s)", nullptr, int(m_diff->files.size())).arg(m_files->rowCount()) : QString());
     });
-    connect(m_filesView->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
-        &CompareWindow::showSelectedFile);
+    connect(
+        m_filesView->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &CompareWindow::showSelectedFile);
 
     m_fileChange = new QLabel;
     m_fileChange->setObjectName(QStringLiteral("compareFileChange"));
@@ -255,10 +254,10 @@ CompareWindow::CompareWindow(
     versions->addWidget(version(&m_titleA, &m_textA, "compareVersionA"));
     versions->addWidget(version(&m_titleB, &m_textB, "compareVersionB"));
     // Both versions scroll together, line for line.
-    connect(m_textA->verticalScrollBar(), &QScrollBar::valueChanged, m_textB->verticalScrollBar(),
-        &QScrollBar::setValue);
-    connect(m_textB->verticalScrollBar(), &QScrollBar::valueChanged, m_textA->verticalScrollBar(),
-        &QScrollBar::setValue);
+    connect(
+        m_textA->verticalScrollBar(), &QScrollBar::valueChanged, m_textB->verticalScrollBar(), &QScrollBar::setValue);
+    connect(
+        m_textB->verticalScrollBar(), &QScrollBar::valueChanged, m_textA->verticalScrollBar(), &QScrollBar::setValue);
     auto *filesTop = new QWidget;
     auto *filesTopLayout = new QVBoxLayout(filesTop);
     filesTopLayout->setContentsMargins(0, 0, 0, 0);
@@ -351,8 +350,8 @@ void CompareWindow::start()
                 };
                 return p;
             };
-            const ImageLayers la = reuseA ? ImageLayers { a.layers, {}, false }
-                                          : indexLayersForDiff(a.archive, imageA, half(0));
+            const ImageLayers la
+                = reuseA ? ImageLayers { a.layers, {}, false } : indexLayersForDiff(a.archive, imageA, half(0));
             const DiffSide sideA { &a.archive, imageA, la.layers };
             const ImageLayers lb = indexLayersForDiff(*archiveB, imageB, half(1), &sideA);
             r->layersA = la.layers;

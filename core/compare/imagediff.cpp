@@ -37,9 +37,9 @@ QString diffClassKey(DiffClass c)
 
 QStringList diffCauseNames(quint8 causes)
 {
-    static const char *const names[] = { "content", "size", "mode", "owner", "type", "link", "mtime" };
+    static const char *const names[] = { "content", "size", "mode", "owner", "type", "link", "mtime", "xattrs" };
     QStringList out;
-    for (int bit = 0; bit < 7; ++bit)
+    for (int bit = 0; bit < 8; ++bit)
         if (causes & (1u << bit))
             out << QString::fromLatin1(names[bit]);
     return out;
@@ -47,20 +47,26 @@ QStringList diffCauseNames(quint8 causes)
 
 bool ImageDiff::identical() const
 {
-    return std::all_of(why.begin(), why.end(), [](const Tally &t) { return t.count == 0; });
+    // What could not be read cannot be called the same.
+    return errors.isEmpty() && std::all_of(why.begin(), why.end(), [](const Tally &t) { return t.count == 0; });
 }
 
 QString ImageDiff::summary() const
 {
     if (identical())
         return QStringLiteral("identical: the same layers, stored alike, the same config and the same files");
+    const bool nothingFound = std::all_of(why.begin(), why.end(), [](const Tally &t) { return t.count == 0; });
+    if (nothingFound)
+        return QStringLiteral("no difference in what could be read, but %1 part(s) could not be read")
+            .arg(errors.size());
     const auto what = [this](DiffClass c) {
         const Tally &t = tally(c);
         switch (c) {
         case DiffClass::Timestamps:
         case DiffClass::Ownership:
             return QStringLiteral("%1 (%2 file(s)%3)")
-                .arg(c == DiffClass::Timestamps ? QStringLiteral("timestamps") : QStringLiteral("owners or modes"))
+                .arg(c == DiffClass::Timestamps ? QStringLiteral("timestamps")
+                                                : QStringLiteral("owners, modes or xattrs"))
                 .arg(t.count)
                 .arg(t.bytes > 0 ? QStringLiteral(", ") + QLocale::c().formattedDataSize(t.bytes) : QString());
         case DiffClass::Order:
@@ -197,10 +203,18 @@ QList<ImageDiff::LayerRow> alignLayers(const DiffSide &a, const DiffSide &b)
         fillB(r, cj);
         // The same uncompressed bytes stored otherwise: another compression, or other compressed
         // bytes (another gzip level or implementation), as the blob digests or sizes show.
+        // A layer whose bytes are missing is an error, not another way of storing it.
+        const ImageLayer &la = ia.images.at(a.image).layers.at(ci);
+        const ImageLayer &lb = ib.images.at(b.image).layers.at(cj);
+        const auto &indexA = a.layers.value(ci);
+        const auto &indexB = b.layers.value(cj);
+        const bool readable = la.member >= 0 && lb.member >= 0 && r.compressionA != Compression::Unknown
+            && r.compressionB != Compression::Unknown && indexA && indexA->complete && indexB && indexB->complete;
         const bool compressed = r.compressionA != Compression::None || r.compressionB != Compression::None;
-        r.sameFilesOtherBytes = r.compressionA != r.compressionB
-            || (!r.digestA.isEmpty() && !r.digestB.isEmpty() && r.digestA != r.digestB)
-            || (compressed && r.sizeA >= 0 && r.sizeB >= 0 && r.sizeA != r.sizeB);
+        r.sameFilesOtherBytes = readable
+            && (r.compressionA != r.compressionB
+                || (!r.digestA.isEmpty() && !r.digestB.isEmpty() && r.digestA != r.digestB)
+                || (compressed && r.sizeA >= 0 && r.sizeB >= 0 && r.sizeA != r.sizeB));
         rows.append(r);
         pi = ci + 1;
         pj = cj + 1;
@@ -209,8 +223,8 @@ QList<ImageDiff::LayerRow> alignLayers(const DiffSide &a, const DiffSide &b)
 }
 
 /// Hashes regular-file entries of one side, each layer read once (copyLayerFiles).
-QHash<std::pair<int, int>, QString> hashFiles(
-    const DiffSide &s, QList<std::pair<int, int>> files, QStringList *errors, const Progress &progress)
+QHash<std::pair<int, int>, QString> hashFiles(const DiffSide &s, const QString &side, QList<std::pair<int, int>> files,
+    QStringList *errors, const Progress &progress)
 {
     QHash<std::pair<int, int>, QString> out;
     std::sort(files.begin(), files.end());
@@ -238,7 +252,8 @@ QHash<std::pair<int, int>, QString> hashFiles(
         if (error.isEmpty())
             out.insert(files.at(i), hash->finish());
         else if (errors->size() < 100)
-            *errors << QStringLiteral("layer %1: %2: %3")
+            *errors << QStringLiteral("%1: layer %2: %3: %4")
+                           .arg(side)
                            .arg(layer)
                            .arg(QString::fromUtf8(s.layers.at(layer)->path(entry)), error);
         return !progress.cancelled();
@@ -283,8 +298,8 @@ bool sameFiles(const DiffSide &a, int la, const DiffSide &b, int lb, QStringList
             pairs.append({ e, f });
         }
     }
-    const auto hashesA = hashFiles(a, filesA, errors, progress);
-    const auto hashesB = hashFiles(b, filesB, errors, progress);
+    const auto hashesA = hashFiles(a, QStringLiteral("A"), filesA, errors, progress);
+    const auto hashesB = hashFiles(b, QStringLiteral("B"), filesB, errors, progress);
     for (const auto &[e, f] : std::as_const(pairs)) {
         const QString x = hashesA.value({ la, e });
         if (x.isEmpty() || x != hashesB.value({ lb, f }))
@@ -428,12 +443,19 @@ struct Seen
     quint32 uid = 0, gid = 0;
     qint64 mtime = 0;
     QByteArray link;
+    QList<std::pair<QByteArray, QByteArray>> xattrs;
     int layer = -1, entry = -1; ///< the bytes of a regular file
+    QString error; ///< why a hard link's file could not be found
 };
 
 Seen seen(const MergedTree &tree, int node, FileResolver &resolver)
 {
-    const LayerEntry &e = tree.entry(node);
+    // A live hard link is a second name of its file (one inode): its mode, owner, times and bytes
+    // are the file's, as unpacking leaves them.
+    int shown = node;
+    if (const int peer = tree.linkPeer(node); peer >= 0)
+        shown = peer;
+    const LayerEntry &e = tree.entry(shown);
     Seen s;
     s.type = e.type;
     s.mode = e.mode;
@@ -441,12 +463,17 @@ Seen seen(const MergedTree &tree, int node, FileResolver &resolver)
     s.gid = e.gid;
     s.mtime = e.mtime;
     if (e.type == EntryType::Symlink)
-        s.link = tree.linkTarget(node);
+        s.link = tree.linkTarget(shown);
+    const auto [layer, entry] = tree.contentOf(shown);
+    if (e.flags & LayerEntry::HasXattrs)
+        s.xattrs = tree.layerIndex(layer).xattrs(entry);
     if (e.type == EntryType::File || e.type == EntryType::Hardlink) {
-        std::tie(s.layer, s.entry) = tree.contentOf(node);
-        QString ignored;
+        s.layer = layer;
+        s.entry = entry;
+        // What the tree did not tie to a file (a link to a lower layer's file it could not place)
+        // is resolved as extraction resolves it.
         if (tree.layerIndex(s.layer).entry(s.entry).type == EntryType::Hardlink
-            && !resolver.resolve(&s.layer, &s.entry, &ignored))
+            && !resolver.resolve(&s.layer, &s.entry, &s.error))
             s.layer = s.entry = -1;
         s.type = EntryType::File;
         s.size = s.layer >= 0 ? tree.layerIndex(s.layer).entry(s.entry).size : e.size;
@@ -532,6 +559,8 @@ private:
         f.change = inA ? Change::Removed : Change::Added;
         const Seen s = seen(tree, node, inA ? m_resolverA : m_resolverB);
         fill(f, s, inA);
+        if (!s.error.isEmpty())
+            m_out->errors << QStringLiteral("%1: %2").arg(inA ? u'A' : u'B').arg(s.error);
         m_out->files.append(f);
         if (s.type == EntryType::Directory)
             stack->append(inA ? std::pair { node, -1 } : std::pair { -1, node });
@@ -572,6 +601,8 @@ private:
             causes |= CauseOwner;
         if (sa.mtime != sb.mtime)
             causes |= CauseMtime;
+        if (sa.xattrs != sb.xattrs)
+            causes |= CauseXattrs;
         const bool dirA = sa.type == EntryType::Directory;
         const bool dirB = sb.type == EntryType::Directory;
         if (dirA || dirB)
@@ -584,6 +615,10 @@ private:
         f.causes = causes;
         fill(f, sa, true);
         fill(f, sb, false);
+        if (!sa.error.isEmpty())
+            m_out->errors << QStringLiteral("A: %1").arg(sa.error);
+        if (!sb.error.isEmpty())
+            m_out->errors << QStringLiteral("B: %1").arg(sb.error);
         if (undecided)
             m_undecided << m_out->files.size();
         m_out->files.append(f);
@@ -608,16 +643,18 @@ private:
                 filesB.append({ f.layerB, f.entryB });
             }
         }
-        const auto hashesA = hashFiles(m_a, filesA, &m_out->errors, m_progress);
-        const auto hashesB = hashFiles(m_b, filesB, &m_out->errors, m_progress);
+        const auto hashesA = hashFiles(m_a, QStringLiteral("A"), filesA, &m_out->errors, m_progress);
+        const auto hashesB = hashFiles(m_b, QStringLiteral("B"), filesB, &m_out->errors, m_progress);
         // Files found the same are dropped; the list stays in walk order until sorted.
         QSet<qsizetype> same;
         for (const qsizetype i : std::as_const(m_undecided)) {
             ImageDiff::File &f = m_out->files[i];
             const QString x = hashesA.value({ f.layerA, f.entryA });
             const QString y = hashesB.value({ f.layerB, f.entryB });
-            if (x.isEmpty() || y.isEmpty())
-                continue; // unreadable: said in errors, the other causes stand
+            if (x.isEmpty() || y.isEmpty()) {
+                f.compared = false; // unreadable (said in errors): it cannot be called the same
+                continue;
+            }
             if (x != y)
                 f.causes |= CauseContent;
             else if (f.causes == 0)
@@ -644,9 +681,9 @@ private:
 
 DiffClass classOf(const ImageDiff::File &f)
 {
-    if (f.change != Change::Modified || (f.causes & (CauseContent | CauseSize | CauseType | CauseLink)))
+    if (f.change != Change::Modified || !f.compared || (f.causes & (CauseContent | CauseSize | CauseType | CauseLink)))
         return DiffClass::Content;
-    if (f.causes & (CauseMode | CauseOwner))
+    if (f.causes & (CauseMode | CauseOwner | CauseXattrs))
         return DiffClass::Ownership;
     return DiffClass::Timestamps;
 }
@@ -711,8 +748,10 @@ QJsonObject imageDiffJson(const ImageDiff &diff)
 {
     QJsonArray layers;
     const auto layer = [&](const QString &diffId, int inA, int inB, const ImageDiff::LayerRow &r) {
-        layers.append(QJsonObject { { QStringLiteral("diffId"), diffId }, { QStringLiteral("inA"), indexOrNull(inA) },
-            { QStringLiteral("inB"), indexOrNull(inB) }, { QStringLiteral("kind"), layerKindKey(r.kind) },
+        layers.append(QJsonObject {
+            { QStringLiteral("diffId"), diffId.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(diffId) },
+            { QStringLiteral("inA"), indexOrNull(inA) }, { QStringLiteral("inB"), indexOrNull(inB) },
+            { QStringLiteral("kind"), layerKindKey(r.kind) },
             { QStringLiteral("sameFilesOtherBytes"), r.sameFilesOtherBytes } });
     };
     for (const ImageDiff::LayerRow &r : diff.layers) {
@@ -746,6 +785,8 @@ QJsonObject imageDiffJson(const ImageDiff &diff)
             { QStringLiteral("change"), changeWord(f.change) },
             { QStringLiteral("causes"), QJsonArray::fromStringList(diffCauseNames(f.causes)) },
             { QStringLiteral("class"), diffClassKey(f.kind) } };
+        if (!f.compared)
+            o.insert(QStringLiteral("compared"), false);
         if (f.change != Change::Added)
             o.insert(QStringLiteral("sizeA"), double(f.sizeA));
         if (f.change != Change::Removed)
@@ -809,8 +850,10 @@ ImageDiff diffImages(const DiffSide &a, const DiffSide &b, const Progress &progr
         // stored otherwise, as the order class counts it.
         if (out.files.isEmpty() && !out.cancelled && !progress.cancelled())
             for (const ImageDiff::LayerRow &r : std::as_const(out.layers))
-                if (r.kind == ImageDiff::LayerRow::OnlyA || r.kind == ImageDiff::LayerRow::OnlyB
-                    || (r.kind == ImageDiff::LayerRow::Replaced && !r.sameFilesOtherBytes)) {
+                if ((r.kind == ImageDiff::LayerRow::OnlyA || r.kind == ImageDiff::LayerRow::OnlyB
+                        || (r.kind == ImageDiff::LayerRow::Replaced && !r.sameFilesOtherBytes))
+                    // A layer that could not be read changes what nobody can tell: an error.
+                    && (r.a < 0 || a.layers.value(r.a)) && (r.b < 0 || b.layers.value(r.b))) {
                     out.why[int(DiffClass::Order)].count += 1;
                     out.why[int(DiffClass::Order)].bytes += std::max<qint64>(std::max(r.sizeA, r.sizeB), 0);
                 }

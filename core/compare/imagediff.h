@@ -33,7 +33,7 @@ ImageLayers indexLayersForDiff(
 /// telling one that applies.
 enum class DiffClass : quint8 {
     Timestamps, ///< files that differ only in mtime
-    Ownership, ///< files that differ in mode or owner, not in content
+    Ownership, ///< files that differ in mode, owner or extended attributes, not in content
     Order, ///< layers with the same files stored in other bytes (entry order, tar headers), layers moved
     Compression, ///< layers with the same diff ID stored compressed otherwise
     Metadata, ///< config fields that do not change what runs: created, history, labels, …
@@ -52,6 +52,7 @@ enum DiffCause : quint8 {
     CauseType = 16,
     CauseLink = 32,
     CauseMtime = 64,
+    CauseXattrs = 128, ///< extended attributes (file capabilities, SELinux labels)
 };
 /// The JSON names of the causes set in `causes`, in the order above.
 QStringList diffCauseNames(quint8 causes);
@@ -107,6 +108,9 @@ struct ImageDiff
         QByteArray linkA, linkB;
         /// Where each side's bytes are, for reading them (layer, entry), -1 when absent.
         int layerA = -1, entryA = -1, layerB = -1, entryB = -1;
+        /// False when the bytes of either side could not be read to compare them (said in
+        /// ImageDiff::errors): then the file counts as content, as it cannot be shown the same.
+        bool compared = true;
     };
 
     struct Tally
@@ -122,7 +126,8 @@ struct ImageDiff
     QStringList errors; ///< what could not be read or compared, each naming the layer or file
     bool cancelled = false;
 
-    /// Nothing differs: the same layers stored alike, the same config, the same files.
+    /// Nothing differs: the same layers stored alike, the same config, the same files, and
+    /// everything could be read (no errors).
     bool identical() const;
     const Tally &tally(DiffClass c) const { return why.at(int(c)); }
     /// One sentence for "is my build reproducible?": "identical", or the classes that differ.

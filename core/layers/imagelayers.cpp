@@ -89,8 +89,15 @@ struct LayersOfImages
             const Image &img = ia.images.at(images.at(slot));
             out[slot].layers.resize(img.layers.size());
             for (const ImageLayer &l : img.layers) {
-                if (l.member >= 0 && !l.diffId.isEmpty() && options.knownByDiffId.contains(l.diffId))
-                    out[slot].layers[l.index] = options.knownByDiffId.value(l.diffId);
+                if (l.member >= 0 && options.knownByMember.value(l.member))
+                    out[slot].layers[l.index] = options.knownByMember.value(l.member);
+                else if (const auto known = l.member >= 0 && !l.diffId.isEmpty() ? options.knownByDiffId.value(l.diffId)
+                                                                                 : std::shared_ptr<const LayerIndex>();
+                         known && known->compression == l.compression && known->storedSize == ar.member(l.member).size)
+                    // The same stream stored alike: the index's offsets and sizes hold for this
+                    // member too. Stored otherwise (another compression, a truncated copy), it is
+                    // read on its own.
+                    out[slot].layers[l.index] = known;
                 else if (l.member >= 0)
                     positions[l.member].append({ slot, l.index });
                 else

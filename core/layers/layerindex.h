@@ -114,9 +114,13 @@ struct LayerIndexOptions
     /// Layer entries applied in all when the images' sizes are computed.
     qint64 maxMergedEntries = limits::kMaxMergedEntriesTotal;
     /// Layers indexed already (another image's), by diff ID: an image layer whose config names
-    /// one of these diff IDs takes that index instead of being read. The diff ID is trusted, as a
-    /// comparison trusts it (docs/compare.md).
+    /// one of these diff IDs, stored with the same compression and size, takes that index instead
+    /// of being read. The diff ID is trusted, as a comparison trusts it (docs/compare.md).
     QHash<QString, std::shared_ptr<const LayerIndex>> knownByDiffId;
+    /// Layers indexed already, by member: taken instead of reading the member again (a window
+    /// verifying the archive whose shown image it indexed). Made without digests, they leave
+    /// the hashing to verifyFromIndexes.
+    QHash<int, std::shared_ptr<const LayerIndex>> knownByMember;
 };
 
 struct LayerIndexResult

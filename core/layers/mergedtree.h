@@ -93,6 +93,9 @@ public:
     /// The link target a node shows: a symlink's target, an attached hard link's target, or ""
     /// (a hard link detached from its file shows none: it is a regular file now).
     QByteArray linkTarget(int node) const;
+    /// The node whose file a live hard link shares (a file node, or a link detached from its
+    /// file), -1 for anything else: O(1), no tree to build.
+    int linkPeer(int node) const { return m_peerOf.value(node, -1); }
     /// True for a hard link shown as a regular file because its file was removed or replaced.
     bool isDetachedLink(int node) const { return m_detached.contains(node); }
     /// The (layer, entry) holding a detached link's bytes; the node's own otherwise.

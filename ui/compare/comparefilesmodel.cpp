@@ -51,6 +51,10 @@ QString fileChangeText(const ImageDiff::File &f)
         parts << QStringLiteral("mode %1 → %2").arg(modeText(f.modeA), modeText(f.modeB));
     if (f.causes & CauseOwner)
         parts << QStringLiteral("owner %1:%2 → %3:%4").arg(f.uidA).arg(f.gidA).arg(f.uidB).arg(f.gidB);
+    if (f.causes & CauseXattrs)
+        parts << QStringLiteral("extended attributes");
+    if (!f.compared)
+        parts << QStringLiteral("bytes not compared (unreadable)");
     if (f.causes & CauseMtime)
         parts << QStringLiteral("mtime %1 → %2").arg(timeText(f.mtimeA), timeText(f.mtimeB));
     return parts.join(QStringLiteral(", "));
@@ -66,7 +70,7 @@ void CompareFilesModel::setDiff(std::shared_ptr<const ImageDiff> diff)
 
 void CompareFilesModel::setFilter(const QString &text)
 {
-    const QByteArray wanted = text.toUtf8().toLower();
+    const QByteArray wanted = text.toUtf8();
     if (wanted == m_filter)
         return;
     beginResetModel();
@@ -83,7 +87,9 @@ void CompareFilesModel::rebuild()
     const QList<ImageDiff::File> &files = m_diff->files;
     m_rows.reserve(files.size());
     for (int i = 0; i < files.size(); ++i)
-        if (m_filter.isEmpty() || files.at(i).path.toLower().contains(m_filter))
+        // ASCII letters fold, other bytes compare as they are; no path is copied per keystroke.
+        if (m_filter.isEmpty()
+            || QLatin1String(files.at(i).path).contains(QLatin1String(m_filter), Qt::CaseInsensitive))
             m_rows << i;
     const auto key = [this](const ImageDiff::File &f) -> qint64 {
         switch (m_sortColumn) {
@@ -112,10 +118,29 @@ void CompareFilesModel::rebuild()
 void CompareFilesModel::sort(int column, Qt::SortOrder order)
 {
     Q_EMIT layoutAboutToBeChanged();
+    // The current row and selection follow their files to the new rows.
+    const QModelIndexList before = persistentIndexList();
+    QList<int> files;
+    files.reserve(before.size());
+    for (const QModelIndex &i : before)
+        files << m_rows.value(i.row(), -1);
     m_sortColumn = column;
     m_sortOrder = order;
     rebuild();
-    // Rows are plain records; views keep no persistent index into them worth moving.
+    QHash<int, int> rowOfFile;
+    rowOfFile.reserve(before.size());
+    for (const int f : std::as_const(files))
+        rowOfFile.insert(f, -1);
+    for (int row = 0; row < m_rows.size(); ++row)
+        if (const auto it = rowOfFile.find(m_rows.at(row)); it != rowOfFile.end())
+            *it = row;
+    QModelIndexList after;
+    after.reserve(before.size());
+    for (int k = 0; k < before.size(); ++k) {
+        const int row = rowOfFile.value(files.at(k), -1);
+        after << (row < 0 ? QModelIndex() : index(row, before.at(k).column()));
+    }
+    changePersistentIndexList(before, after);
     Q_EMIT layoutChanged();
 }
 

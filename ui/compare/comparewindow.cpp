@@ -82,7 +82,7 @@ QString classMeaning(DiffClass c)
         return CompareWindow::tr(
             "Files added, removed or with other bytes, type or link target; config fields that change what runs");
     case DiffClass::Ownership:
-        return CompareWindow::tr("Files that differ only in mode or owner");
+        return CompareWindow::tr("Files that differ only in mode, owner or extended attributes");
     case DiffClass::Timestamps:
         return CompareWindow::tr("Files that differ only in their modification time");
     case DiffClass::Order:
@@ -102,7 +102,7 @@ QString className(DiffClass c)
     case DiffClass::Content:
         return CompareWindow::tr("Content");
     case DiffClass::Ownership:
-        return CompareWindow::tr("Owners or modes");
+        return CompareWindow::tr("Owners, modes or xattrs");
     case DiffClass::Timestamps:
         return CompareWindow::tr("Timestamps");
     case DiffClass::Order:
@@ -230,6 +230,8 @@ CompareWindow::CompareWindow(
     });
     connect(
         m_filesView->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &CompareWindow::showSelectedFile);
+    // A filter resets the list: the versions shown go with the row that was current.
+    connect(m_files, &QAbstractItemModel::modelReset, this, &CompareWindow::showSelectedFile);
 
     m_fileChange = new QLabel;
     m_fileChange->setObjectName(QStringLiteral("compareFileChange"));

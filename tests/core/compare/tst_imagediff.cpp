@@ -4,6 +4,7 @@
 #include "compare/imagediff.h"
 #include "layers/imagelayers.h"
 #include "testsupport.h"
+#include "util/workcounters.h"
 
 #include <QDir>
 #include <QJsonArray>
@@ -28,6 +29,8 @@ private Q_SLOTS:
     void hardLinkForACopy();
     void corpusAgainstItself();
     void sharedLayersReadOnce();
+    void otherwiseStoredLayersReadAgain();
+    void hardLinksWithoutTrees();
 
 private:
     struct Opened
@@ -231,6 +234,36 @@ void TestImageDiff::sharedLayersReadOnce()
     QVERIFY(lb.layers.at(1) && lb.layers.at(1).get() != a.layers.layers.at(1).get());
     const ImageDiff d = diffImages(sideA, { &b, 0, lb.layers });
     QCOMPARE(files(d), QStringList { QStringLiteral("added srv/new.txt ") });
+}
+
+// B's gzip copy of a layer A holds uncompressed is read on its own: A's index (its offsets, its
+// compression) says nothing of how B stores it.
+void TestImageDiff::otherwiseStoredLayersReadAgain()
+{
+    const Opened a = open(m_dir.filePath(QStringLiteral("recompressed-a.tar")));
+    const ImageArchive b = openImageArchive(m_dir.filePath(QStringLiteral("recompressed-b.tar")));
+    const DiffSide sideA { &a.archive, 0, a.layers.layers };
+    const ImageLayers lb = indexLayersForDiff(b, 0, {}, &sideA);
+    QCOMPARE(lb.layers.size(), 2);
+    for (int k = 0; k < 2; ++k) {
+        QVERIFY(lb.layers.at(k).get() != a.layers.layers.at(k).get());
+        QCOMPARE(lb.layers.at(k)->compression, Compression::Gzip);
+    }
+}
+
+// A hard link is its file's second name: compared as that file, through the tree's own link
+// table, without building a tree per link (a walk alternating between two layers' links built one
+// per path before).
+void TestImageDiff::hardLinksWithoutTrees()
+{
+    work::counters().reset();
+    const ImageDiff d = pair(QStringLiteral("links"));
+    QVERIFY(d.errors.isEmpty());
+    // f/007 and its two links are one inode: all three changed mtime.
+    QCOMPARE(files(d),
+        (QStringList { QStringLiteral("changed f/007 mtime"), QStringLiteral("changed l/007-1 mtime"),
+            QStringLiteral("changed l/007-2 mtime") }));
+    QVERIFY2(work::counters().treesBuilt <= 4, qPrintable(QString::number(work::counters().treesBuilt.load())));
 }
 
 QTEST_GUILESS_MAIN(TestImageDiff)

@@ -44,8 +44,15 @@ void MainWindow::startVerification()
     showProgress(tr("Verifying digests: %p%"), 0, 0);
     const ImageArchive ia = m_archive;
     const auto cancel = m_cancel;
+    // The shown image's layers are indexed already: their entries are not indexed a second time
+    // (on a million entries that doubled the window's memory); their bytes are only hashed.
+    QHash<int, std::shared_ptr<const LayerIndex>> shown;
+    if (m_image >= 0 && m_image < m_archive.images.size() && !m_layers.cancelled)
+        for (const ImageLayer &l : m_archive.images.at(m_image).layers)
+            if (const auto index = m_layers.layers.value(l.index); index && l.member >= 0)
+                shown.insert(l.member, index);
     m_verifyJob.start(
-        [ia, cancel](const Progress &job) {
+        [ia, cancel, shown](const Progress &job) {
             const Progress progress = withCancel(job, cancel);
             // One core and a low priority: hashing must not take the UI thread's core.
             QThread::currentThread()->setPriority(QThread::LowPriority);
@@ -53,6 +60,7 @@ void MainWindow::startVerification()
             // does: what a loader refuses inside a layer is a finding too (the layer-* codes).
             LayerIndexOptions options;
             options.computeDigests = true;
+            options.knownByMember = shown;
             const QList<ImageLayers> indexed = indexAllImageLayers(ia, options, progress);
             const VerifyReport report = verifyFromIndexes(ia, indexed, progress);
             QThread::currentThread()->setPriority(QThread::NormalPriority);

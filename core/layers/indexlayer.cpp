@@ -8,6 +8,7 @@
 #include "util/limits.h"
 #include "util/sha256.h"
 #include "util/utf8locale.h"
+#include "util/workcounters.h"
 
 #include "archive/inflater_p.h"
 #include "archive/libarchive_p.h"
@@ -100,6 +101,7 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
     // byte; the program's mbrtowc answers for this locale without asking glibc. The index keeps
     // names as stored (PAX names as UTF-8), so they read the same in any locale.
     const Utf8Thread utf8;
+    work::counters().add(work::counters().layersIndexed, 1);
     auto index = std::make_shared<LayerIndex>();
     index->compression = compression;
     index->storedSize = storedSize;

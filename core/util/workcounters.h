@@ -22,6 +22,8 @@ struct Counters
     /// Passes over a layer's stream (indexing, reading an entry), and merged trees built.
     std::atomic<qint64> layerPasses { 0 };
     std::atomic<qint64> treesBuilt { 0 };
+    /// Layer streams indexed entry by entry (indexLayerFromReader).
+    std::atomic<qint64> layersIndexed { 0 };
     /// Of all the above, what the application's main thread did: a window must leave this work
     /// to its workers, and tests bound it instead of timing the main thread.
     std::atomic<qint64> mainThreadWork { 0 };
@@ -46,6 +48,7 @@ struct Counters
         metadataReads = 0;
         layerPasses = 0;
         treesBuilt = 0;
+        layersIndexed = 0;
         mainThreadWork = 0;
         fileBytesRead = 0;
     }

@@ -73,6 +73,7 @@ private Q_SLOTS:
         QStandardPaths::setTestModeEnabled(true); // settings and autosaves away from the user's
     }
     void opensAnArchiveInTheBackground();
+    void verificationDoesNotIndexTheShownImageAgain();
     void backgroundWorkLeavesQtsGlobalPoolAlone();
     void findingHighlightsItsLayers();
     void chainKeepsSelectionApartFromTheFinding();
@@ -157,6 +158,20 @@ void TestMainWindow::backgroundWorkLeavesQtsGlobalPoolAlone()
     global->waitForDone();
     QVERIFY(ok);
     QVERIFY(verified);
+}
+
+// Verifying hashes the shown image's layers; their entries were indexed for the files already, and
+// are not indexed a second time (on a million entries, that doubled the window's memory).
+void TestMainWindow::verificationDoesNotIndexTheShownImageAgain()
+{
+    MainWindow w;
+    QSignalSpy verified(&w, &MainWindow::verified);
+    work::counters().reset();
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
+    QVERIFY(verified.count() > 0 || verified.wait(30000));
+    QCOMPARE(w.current().images.at(0).layers.size(), 14);
+    QCOMPARE(work::counters().layersIndexed.load(), qint64(14));
+    QVERIFY(w.findings().isEmpty()); // and the digests were checked: all agree
 }
 
 void TestMainWindow::opensAnArchiveInTheBackground()

@@ -550,6 +550,8 @@ void CompareWindow::showSelectedFile()
     const QModelIndex current = m_filesView->currentIndex();
     if (!current.isValid() || !m_diff) {
         m_fileChange->clear();
+        for (QPlainTextEdit *edit : { m_textA, m_textB })
+            edit->setPlaceholderText(tr("Select a path above to see its two versions, the lines that differ marked."));
         return;
     }
     const ImageDiff::File f = m_files->file(current.row());
@@ -563,11 +565,17 @@ void CompareWindow::showSelectedFile()
     const bool fileB = inB && f.typeB == EntryType::File && f.layerB >= 0;
     // The bytes are shown where there are some to show: a changed file's two versions, or the one
     // version of a file only one side has. A change of mode or time alone shows no bytes.
-    const bool contentDiffers = f.change != Change::Modified || (f.causes & (CauseContent | CauseType));
+    const bool contentDiffers = f.change != Change::Modified || !f.compared || (f.causes & (CauseContent | CauseType));
     if (!(fileA || fileB) || !contentDiffers) {
+        const QString why = !(fileA || fileB) ? tr("No bytes to show: not a regular file.")
+                                              : tr("The same bytes on both sides: only the attributes above differ.");
+        m_textA->setPlaceholderText(why);
+        m_textB->setPlaceholderText(why);
         Q_EMIT versionsShown();
         return;
     }
+    m_textA->setPlaceholderText(inA ? QString() : tr("Not in A."));
+    m_textB->setPlaceholderText(inB ? QString() : tr("Not in B."));
     const CompareSide a { m_a.archive, m_shownA, m_layersA };
     const CompareSide b { m_b.archive, m_shownB, m_layersB };
     m_versionsJob.start(

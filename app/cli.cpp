@@ -62,6 +62,13 @@ const char *const kUsage
       "                                 --new-layer --workdir DIR --cmd JSON --cmd-shell STRING\n"
       "                                 --entrypoint JSON --env K=V --unset-env K --user U --label K=V\n"
       "                                 --expose PORT[/PROTO] --volume PATH --stop-signal SIG --no-create-workdir\n"
+      "  lamina convert PATH --format docker|docker-oci|oci|oci-dir [--image N | --platform P]\n"
+      "                 [--layer-compression none|gzip|zstd] [--compress none|gzip|zstd] -o OUT\n"
+      "                                 write one image again in a consistent layout: its config (the\n"
+      "                                 image ID) and tags kept, layers copied as they are where the\n"
+      "                                 format allows (the OCI formats keep the input's layer compression\n"
+      "                                 unless told); says what the input's views got wrong that the\n"
+      "                                 output does not; exit 0 clean, 1 errors in the output, 2 not written\n"
       "  lamina --help | --version\n"
       "\n"
       "Images and layers are numbered from 0 (bottom layer 0), as in inspect --json.\n"
@@ -84,8 +91,8 @@ bool isCliInvocation(const QStringList &args)
         return false;
     static const QStringList commands = { QStringLiteral("inspect"), QStringLiteral("check"), QStringLiteral("verify"),
         QStringLiteral("ls"), QStringLiteral("cat"), QStringLiteral("extract"), QStringLiteral("compose"),
-        QStringLiteral("history"), QStringLiteral("diff"), QStringLiteral("help"), QStringLiteral("--help"),
-        QStringLiteral("-h"), QStringLiteral("--version") };
+        QStringLiteral("history"), QStringLiteral("diff"), QStringLiteral("convert"), QStringLiteral("help"),
+        QStringLiteral("--help"), QStringLiteral("-h"), QStringLiteral("--version") };
     // Any other "--option" is for the command line too, where it is refused as unknown: the window
     // takes a PATH or its two tooling options only (a file named like an option: ./--name).
     const QString &first = args.at(1);
@@ -121,6 +128,8 @@ int runCli(const QStringList &args)
         return cli::diff(args.mid(2), out, err);
     if (command == u"extract")
         return cli::extract(args.mid(2), err);
+    if (command == u"convert")
+        return cli::convert(args.mid(2), err);
     if (command == u"compose")
         return cli::compose(args.mid(2), err);
     return cli::usage(err,

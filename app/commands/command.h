@@ -29,6 +29,8 @@ int history(const QStringList &args, QTextStream &out, QTextStream &err);
 int diff(const QStringList &args, QTextStream &out, QTextStream &err);
 int extract(const QStringList &args, QTextStream &err);
 int compose(const QStringList &args, QTextStream &err);
+/// `convert`: exit 0 written and clean, 1 written with errors in its checks, 2 not written.
+int convert(const QStringList &args, QTextStream &err);
 
 /// The options of ls, cat and extract.
 struct LayerArgs

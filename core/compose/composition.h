@@ -46,6 +46,9 @@ struct Composition
     QStringList tags; ///< name:tag
     QString created = QStringLiteral("1970-01-01T00:00:01Z"); ///< as nix does; or SOURCE_DATE_EPOCH
     bool createWorkdir = true; ///< add WorkingDir to the last new layer when the image lacks it
+    /// Convert (docs/compose.md): no layers, no edits, and the base's config written as its bytes
+    /// are, so that the image ID stays.
+    bool keepBaseConfig = false;
 };
 
 /// docker: docker-archive with a legacy chain; docker-oci: Docker 25's layout (OCI layout plus

@@ -113,6 +113,23 @@ void checkWritten(ExportResult &result, const ExportOptions &options, const Expo
     result.loaderVerdicts = loaderVerdicts(written, result.checks);
 }
 
+/// The base's config as its bytes are: its image ID kept.
+bool keepConfigBytes(const ExportBase &base, ComposedConfig *config, QString *error)
+{
+    const Image &img = base.archive.images.at(base.image);
+    const Archive::Resolved r = base.archive.archive->resolve(img.configPath);
+    const Archive::ReadResult bytes = r.index >= 0 ? base.archive.archive->read(r.index) : Archive::ReadResult {};
+    if (r.index < 0 || !bytes.ok()) {
+        *error = QStringLiteral("the base's config %1 could not be read again").arg(img.configPath);
+        return false;
+    }
+    config->bytes = bytes.data;
+    config->imageId = Digest::sha256Of(bytes.data);
+    config->config = img.config->raw;
+    config->settings = img.config->raw.value(u"config").toObject();
+    return true;
+}
+
 } // namespace
 
 ExportResult exportComposition(const Composition &composition, const ExportOptions &options, const Progress &progress)
@@ -139,7 +156,9 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
     if (!writeNewLayers(composition, base.indexes, target.mtime, work.path(), progress, &added, &result.error))
         return result;
     result.layerDiffIds = added.diffIds;
-    const ComposedConfig config = composeConfig(base.config, composition, added.specs, added.diffIds);
+    ComposedConfig config = composeConfig(base.config, composition, added.specs, added.diffIds);
+    if (composition.keepBaseConfig && !keepConfigBytes(base, &config, &result.error))
+        return result;
     result.imageId = config.imageId.toString();
 
     // The archive (or folder), written beside the target and renamed when complete.

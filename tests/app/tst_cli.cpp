@@ -31,6 +31,7 @@ private Q_SLOTS:
     void netChangeOverARange();
     void historyOfAPath();
     void diffTwoImages();
+    void convertKeepsTheImage();
     void composeByPlatformToAFolder();
     void inspectVerifyHashesWhileIndexing();
     void windowWithoutDisplaySaysWhatToDo();
@@ -359,6 +360,36 @@ void TestCli::diffTwoImages()
         QStringLiteral("--image"), QStringLiteral("5") });
     QCOMPARE(beyond.code, 2);
     QVERIFY(beyond.err.contains("2 image(s)"));
+}
+
+// lamina convert: an OCI archive written as a docker archive, its image ID and tag kept, what it
+// repaired said; refusals exit 2.
+void TestCli::convertKeepsTheImage()
+{
+    QTemporaryDir dir;
+    const QString in = lamina::test::corpus(QStringLiteral("gen__skopeo-oci-archive.tar"));
+    const QString out = dir.filePath(QStringLiteral("converted.tar"));
+    const Run r = lamina({ QStringLiteral("convert"), in, QStringLiteral("--format"), QStringLiteral("docker"),
+        QStringLiteral("-o"), out });
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.err.contains("image ID sha256:eb99e5721b7addd81a9061c1647c01c8ebd8edfcf02aba7c20a55f2456f14f2b (kept)"),
+        r.err.constData());
+    QVERIFY(r.err.contains("repaired oci-only:"));
+    const Run check = lamina({ QStringLiteral("check"), out });
+    QCOMPARE(check.code, 0);
+    const Run same = lamina({ QStringLiteral("diff"), in, out });
+    QVERIFY2(same.out.contains("only compression") || same.out.contains("identical"), same.out.constData());
+    // Two images and no choice; a legacy-only archive; no format.
+    const Run two = lamina({ QStringLiteral("convert"), lamina::test::corpus(QStringLiteral("gen__umoci-layout")),
+        QStringLiteral("--format"), QStringLiteral("oci"), QStringLiteral("-o"), dir.filePath(QStringLiteral("x")) });
+    QCOMPARE(two.code, 2);
+    QVERIFY(two.err.contains("holds 2 images"));
+    const Run legacy = lamina({ QStringLiteral("convert"),
+        lamina::test::corpus(QStringLiteral("ggcr__no_manifest.tar")), QStringLiteral("--format"),
+        QStringLiteral("oci"), QStringLiteral("-o"), dir.filePath(QStringLiteral("y")) });
+    QCOMPARE(legacy.code, 2);
+    QVERIFY(legacy.err.contains("legacy-only"));
+    QCOMPARE(lamina({ QStringLiteral("convert"), in, QStringLiteral("-o"), out }).code, 2);
 }
 
 void TestCli::layerCommands()

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MIT
+// Convert: an archive's image written again in a consistent layout (docs/compose.md).
+#include "compose/convert.h"
+
+#include "check/checks.h"
+#include "format/imagearchive.h"
+
+#include <QSet>
+
+namespace lamina {
+
+ConvertResult convertArchive(const QString &path, int image, const QString &platform, ExportOptions options,
+    bool keepLayerCompression, const Progress &progress)
+{
+    ConvertResult result;
+    const ImageArchive in = openImageArchive(path, progress);
+    if (!in.ok()) {
+        result.written.error = QStringLiteral("no image could be read from %1: %2")
+                                   .arg(path, in.errors.value(0, QStringLiteral("not an image archive")));
+        return result;
+    }
+    if (!platform.isEmpty()) {
+        QString why;
+        image = findImageForPlatform(in, platform, &why);
+        if (image < 0) {
+            result.written.error = why;
+            return result;
+        }
+    } else if (image < 0) {
+        if (in.images.size() > 1) {
+            result.written.error = QStringLiteral("%1 holds %2 images: choose one with --image N or --platform")
+                                       .arg(path)
+                                       .arg(in.images.size());
+            return result;
+        }
+        image = 0;
+    }
+    if (image >= in.images.size()) {
+        result.written.error = QStringLiteral("%1 holds %2 image(s), numbered from 0").arg(path).arg(in.images.size());
+        return result;
+    }
+    const Image &img = in.images.at(image);
+    if (!img.config || !img.config->hasRootfs) {
+        result.written.error
+            = QStringLiteral("image %1 has no image config (a legacy-only archive): writing one from the top "
+                             "layer's legacy json, as Docker's legacy loader does, is not done yet")
+                  .arg(image);
+        return result;
+    }
+    result.image = image;
+    result.inputImageId = img.configDigest;
+    if (keepLayerCompression && !img.layers.isEmpty()) {
+        const Compression first = img.layers.constFirst().compression;
+        const bool alike = std::all_of(
+            img.layers.begin(), img.layers.end(), [first](const ImageLayer &l) { return l.compression == first; });
+        if (alike && (first == Compression::None || first == Compression::Gzip || first == Compression::Zstd))
+            options.layerCompression = first;
+    }
+    Composition c;
+    c.basePath = path;
+    c.baseImage = image;
+    c.tags = img.tags;
+    c.createWorkdir = false;
+    c.keepBaseConfig = true;
+    result.tags = img.tags;
+    result.written = exportComposition(c, options, progress);
+    if (!result.written.ok())
+        return result;
+    // What the input's views got wrong and the output does not.
+    QSet<QString> after;
+    for (const Finding &f : std::as_const(result.written.checks))
+        after.insert(f.code);
+    QSet<QString> said;
+    for (const Finding &f : checkArchive(in)) {
+        if (f.severity == Severity::Info || after.contains(f.code) || said.contains(f.code))
+            continue;
+        if (f.image >= 0 && f.image != image)
+            continue;
+        said.insert(f.code);
+        result.repaired << QStringLiteral("%1: %2").arg(f.code, f.message);
+    }
+    return result;
+}
+
+} // namespace lamina

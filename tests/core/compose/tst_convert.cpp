@@ -12,8 +12,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
-#include <QStandardPaths>
 #include <QSet>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -40,7 +40,9 @@ private:
     QString output(ExportFormat format)
     {
         ++m_outputs;
-        return m_dir.filePath(QStringLiteral("out-%1%2").arg(m_outputs).arg(format == ExportFormat::OciDir ? QString() : QStringLiteral(".tar")));
+        return m_dir.filePath(QStringLiteral("out-%1%2")
+                                  .arg(m_outputs)
+                                  .arg(format == ExportFormat::OciDir ? QString() : QStringLiteral(".tar")));
     }
     static bool run(const QString &program, const QStringList &args, QString *log)
     {
@@ -81,7 +83,8 @@ void TestConvert::corpus_data()
     for (const QFileInfo &fi : QDir(test::corpus()).entryInfoList(QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot)) {
         if (fi.fileName() == u"CATALOG.md")
             continue;
-        for (const ExportFormat f : { ExportFormat::Docker, ExportFormat::DockerOci, ExportFormat::Oci, ExportFormat::OciDir })
+        for (const ExportFormat f :
+            { ExportFormat::Docker, ExportFormat::DockerOci, ExportFormat::Oci, ExportFormat::OciDir })
             QTest::addRow("%s-%d", qPrintable(fi.fileName()), int(f)) << fi.filePath() << int(f);
     }
 }
@@ -121,9 +124,9 @@ void TestConvert::corpus()
         for (const ImageDiff::LayerRow &row : d.layers)
             QCOMPARE(row.kind, ImageDiff::LayerRow::Shared);
         // skopeo copies it, umoci unpacks the copy.
-        const QString source = (options.format == ExportFormat::Oci      ? QStringLiteral("oci-archive:")
-                                   : options.format == ExportFormat::OciDir ? QStringLiteral("oci:")
-                                                                            : QStringLiteral("docker-archive:"))
+        const QString source = (options.format == ExportFormat::Oci             ? QStringLiteral("oci-archive:")
+                                       : options.format == ExportFormat::OciDir ? QStringLiteral("oci:")
+                                                                                : QStringLiteral("docker-archive:"))
             + options.output;
         const QString copy = m_dir.filePath(QStringLiteral("skopeo-%1").arg(m_outputs));
         QString log;

@@ -153,8 +153,13 @@ bool loadExportBase(const Composition &composition, const ExportOptions &options
         // A compressed base layer is decompressed once, here: with the result checked, its diff ID
         // is computed in the same pass, so that the copy written can be verified by its stored
         // bytes alone (exportComposition).
+        // Only for compressed layers: an uncompressed one is hashed as it is written anyway, and
+        // hashing it here too puts a second read of every byte before the writing (on big.tar,
+        // 5.4-5.7 s became 6.8-9.9 s).
         LayerIndexOptions indexOptions;
-        indexOptions.computeDigests = options.checkResult;
+        indexOptions.computeDigests = options.checkResult
+            && std::any_of(img.layers.begin(), img.layers.end(),
+                [](const ImageLayer &l) { return l.compression != Compression::None; });
         indexed = indexImageLayers(base->archive, base->image, indexOptions, progress);
         base->indexes = indexed.layers;
     } else if (options.checkResult) {

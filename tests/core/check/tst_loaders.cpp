@@ -181,6 +181,16 @@ static QList<LoaderVerdict> predicted(const QString &path)
     return loaderVerdicts(ia, checkArchive(ia) + verifyLayers(ia).findings);
 }
 
+// What judgeexports.py printed when it failed: the failures and the tail, not a page of "ok" lines.
+static QString judgeFailures(const QString &output)
+{
+    QStringList failures;
+    for (const QString &line : output.split(u'\n'))
+        if (!line.startsWith(u"ok "))
+            failures << line;
+    return failures.join(u'\n').right(8000);
+}
+
 // The observed ranges: Docker 1.10–24, containerd 1.6–1.7, podman.
 static const QList<QPair<QString, int>> kObservedRanges
     = { { QStringLiteral("docker"), 0 }, { QStringLiteral("containerd"), 3 }, { QStringLiteral("podman"), 5 } };
@@ -269,14 +279,8 @@ void TestLoaders::exportsJudgedByTheLoaders()
     QVERIFY2(dockerArchives >= 20, "the export tests wrote fewer docker-archives than they do");
     QString output;
     const int rc = test::runPython(args, &output, 30 * 60 * 1000);
-    if (rc != 0) {
-        // The failures and the tail, not a page of "ok" lines.
-        QStringList failures;
-        for (const QString &line : output.split(u'\n'))
-            if (!line.startsWith(u"ok "))
-                failures << line;
-        QFAIL(qPrintable(failures.join(u'\n').right(8000)));
-    }
+    if (rc != 0)
+        QFAIL(qPrintable(judgeFailures(output)));
     // The runnable outputs ran everywhere they load, the docker-archive from its chain too.
     for (const char *line :
         { "ok   run-docker.tar: run docker run after docker-legacy", "ok   run-docker.tar: run podman run",
@@ -326,13 +330,8 @@ void TestLoaders::conversionsJudgedByTheLoaders()
     QVERIFY2(dockerArchives >= 10, qPrintable(QString::number(dockerArchives)));
     QString output;
     const int rc = test::runPython(args, &output, 30 * 60 * 1000);
-    if (rc != 0) {
-        QStringList failures;
-        for (const QString &line : output.split(u'\n'))
-            if (!line.startsWith(u"ok "))
-                failures << line;
-        QFAIL(qPrintable(failures.join(u'\n').right(8000)));
-    }
+    if (rc != 0)
+        QFAIL(qPrintable(judgeFailures(output)));
     // The docker archives loaded from their legacy chain too.
     QVERIFY2(output.contains(u"docker-legacy"), qPrintable(output.right(2000)));
     qInfo("%s", qPrintable(output.section(u'\n', -2)));

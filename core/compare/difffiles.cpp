@@ -62,7 +62,6 @@ QHash<std::pair<int, int>, QString> hashFiles(const DiffSide &s, const QString &
 
 namespace {
 
-
 /// What a path is in a merged tree, as compared: hard links count as the files they name.
 struct Seen
 {

@@ -190,8 +190,9 @@ const Entry kEntries[] = {
         "not "
         "follow.",
         "Resolves links inside the unpacked archive (out-of-scope targets are clamped to its root).",
-        "Follows one hop: \"no target for symlink layer\".",
-        "Resolves the whole chain (podman 4.3 loads a two-hop link).",
+        "Resolves each link once, in Go's random map order: a chain of links loads only on runs that happen to "
+        "visit it from the last hop back, otherwise \"no target for symlink layer\".",
+        "Resolves the whole chain (podman 4.3 loads a three-hop link).",
         "Follows links with loop detection: \"link cycle detected\"." },
     { "manifest-oci-mismatch", "manifest.json and the OCI index describe different images",
         "Archives written by Docker ≥ 25 carry both manifest.json and an OCI layout. Docker's classic store, podman "

@@ -175,8 +175,10 @@ void Checker::checkLayerLinkHops(int index, const QString &name, const ImageLaye
             .arg(l.index)
             .arg(l.path, r.path)
             .arg(r.hops),
-        QStringLiteral("containerd's importer follows a single link, so it will not find this layer; Docker and "
-                       "podman resolve the whole chain (docs/loaders.md: symlink-unresolved-hops)."));
+        QStringLiteral("containerd's importer resolves each link once, visiting the archive's links in Go's random "
+                       "map order: it finds this layer only on a run that happens to visit them from the last hop "
+                       "back, so it refuses on most runs and may load on another. Docker and podman resolve the "
+                       "whole chain (docs/formats.md §4.3, docs/loaders.md: symlink-unresolved-hops)."));
     f.image = index;
     f.outcomes.fill(Outcome {});
     f.containerdOutcome(Verdict::Refuses, QStringLiteral("no target for symlink layer"));

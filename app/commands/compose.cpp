@@ -58,6 +58,9 @@ int compose(const QStringList &args, QTextStream &err)
     // What happened goes to standard error, as every status line does: standard output stays
     // free for a caller's pipe.
     err << "wrote " << options.output << '\n' << "image ID " << r.imageId << '\n';
+    if (r.baseConfigFromLegacy)
+        err << "the base is legacy-only: its config was made from its legacy json as Docker's legacy loader makes "
+               "it (docs/formats.md §3.5)\n";
     for (const QString &d : r.layerDiffIds)
         err << "new layer " << d << '\n';
     bool error = false;

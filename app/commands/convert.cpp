@@ -59,7 +59,24 @@ int convert(const QStringList &args, QTextStream &err)
         return 2;
     }
     err << "wrote " << options.output << " (" << formatWord(options.format) << ")\n";
-    err << "image ID " << r.written.imageId << (r.written.imageId == r.inputImageId ? " (kept)" : " (changed)") << '\n';
+    if (r.configFromLegacy) {
+        err << "image ID " << r.written.imageId << " (made: the input has no config; "
+            << (r.dockerRefusesInput.isEmpty()
+                       ? QStringLiteral("Docker's legacy loader gives the input this ID)")
+                       : QStringLiteral("the ID Docker's legacy loader makes for this chain, though it refuses the "
+                                        "input as it is: %1)")
+                             .arg(r.dockerRefusesInput))
+            << '\n';
+        err << "config made from the chain's legacy json as Docker's legacy loader makes it (docs/formats.md §3.5)"
+            << (r.written.baseConfigRewritten
+                       ? "; the top json is from Docker < 1.8.3 or names no version, so it went through Docker's "
+                         "V1Image type first, which drops fields it does not know"
+                       : "")
+            << '\n';
+    } else {
+        err << "image ID " << r.written.imageId << (r.written.imageId == r.inputImageId ? " (kept)" : " (changed)")
+            << '\n';
+    }
     if (!r.tags.isEmpty())
         err << "tags " << r.tags.join(QStringLiteral(", ")) << '\n';
     for (const QString &fixed : r.repaired)

@@ -266,7 +266,9 @@ const Entry kEntries[] = {
     { "legacy-only", "Only the legacy chain describes the images",
         "The archive has no manifest.json and no OCI layout: it is the Docker ≤ 1.9 (v1.0) format, images found by "
         "walking "
-        "\"parent\" down from the tags in repositories.",
+        "\"parent\" down from the tags in repositories. lamina convert writes it again with a manifest.json and the "
+        "config Docker's legacy loader makes from the top json (the same image ID Docker gives it), which every "
+        "loader reads.",
         "Docker ≤ 28 loads it in legacy mode; Docker 29 imports through containerd, which refuses: \"unrecognized "
         "image format\".",
         "Refuses: \"unrecognized image format\".", "Refuses: \"manifest.json: file does not exist\".",

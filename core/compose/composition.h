@@ -74,6 +74,10 @@ struct ExportResult
 {
     QString imageId; ///< sha256 of the new config
     int baseImage = -1; ///< the base image used (chosen by number or platform)
+    /// The base was legacy-only: its config was made as Docker's legacy loader makes it
+    /// (format/legacyconfig.h); rewritten: through Docker's V1Image type (json of Docker < 1.8.3).
+    bool baseConfigFromLegacy = false;
+    bool baseConfigRewritten = false;
     QStringList layerDiffIds;
     QList<Finding> checks; ///< findings of the re-opened and verified output
     QList<Finding> preflight; ///< checks of the composed image itself (command, working directory, …)

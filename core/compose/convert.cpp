@@ -3,6 +3,7 @@
 #include "compose/convert.h"
 
 #include "check/checks.h"
+#include "check/loaders.h"
 #include "format/imagearchive.h"
 
 #include <QSet>
@@ -40,13 +41,6 @@ ConvertResult convertArchive(const QString &path, int image, const QString &plat
         return result;
     }
     const Image &img = in.images.at(image);
-    if (!img.config || !img.config->hasRootfs) {
-        result.written.error
-            = QStringLiteral("image %1 has no image config (a legacy-only archive): writing one from the top "
-                             "layer's legacy json, as Docker's legacy loader does, is not done yet")
-                  .arg(image);
-        return result;
-    }
     result.image = image;
     result.inputImageId = img.configDigest;
     if (keepLayerCompression && !img.layers.isEmpty()) {
@@ -66,12 +60,22 @@ ConvertResult convertArchive(const QString &path, int image, const QString &plat
     result.written = exportComposition(c, options, progress);
     if (!result.written.ok())
         return result;
+    const QList<Finding> inputFindings = checkArchive(in);
+    result.configFromLegacy = result.written.baseConfigFromLegacy;
+    if (result.configFromLegacy) {
+        result.inputImageId = result.written.imageId; // the ID Docker's legacy loader makes for the chain
+        for (const LoaderVerdict &v : loaderVerdicts(in, inputFindings)) {
+            const LoaderRange &range = loaderRanges().at(v.range);
+            if (range.family == LoaderFamily::DockerClassic && range.observed && v.verdict != Verdict::Loads)
+                result.dockerRefusesInput = v.message.isEmpty() ? v.because.join(QStringLiteral(", ")) : v.message;
+        }
+    }
     // What the input's views got wrong and the output does not.
     QSet<QString> after;
     for (const Finding &f : std::as_const(result.written.checks))
         after.insert(f.code);
     QSet<QString> said;
-    for (const Finding &f : checkArchive(in)) {
+    for (const Finding &f : inputFindings) {
         if (f.severity == Severity::Info || after.contains(f.code) || said.contains(f.code))
             continue;
         if (f.image >= 0 && f.image != image)

@@ -113,20 +113,19 @@ void checkWritten(ExportResult &result, const ExportOptions &options, const Expo
     result.loaderVerdicts = loaderVerdicts(written, result.checks);
 }
 
-/// The base's config as its bytes are: its image ID kept.
+/// The base's config as its bytes are: its image ID kept (for a legacy-only base, the ID Docker's
+/// legacy loader gives it).
 bool keepConfigBytes(const ExportBase &base, ComposedConfig *config, QString *error)
 {
-    const Image &img = base.archive.images.at(base.image);
-    const Archive::Resolved r = base.archive.archive->resolve(img.configPath);
-    const Archive::ReadResult bytes = r.index >= 0 ? base.archive.archive->read(r.index) : Archive::ReadResult {};
-    if (r.index < 0 || !bytes.ok()) {
+    if (base.configBytes.isEmpty()) {
+        const Image &img = base.archive.images.at(base.image);
         *error = QStringLiteral("the base's config %1 could not be read again").arg(img.configPath);
         return false;
     }
-    config->bytes = bytes.data;
-    config->imageId = Digest::sha256Of(bytes.data);
-    config->config = img.config->raw;
-    config->settings = img.config->raw.value(u"config").toObject();
+    config->bytes = base.configBytes;
+    config->imageId = Digest::sha256Of(base.configBytes);
+    config->config = base.config;
+    config->settings = base.config.value(u"config").toObject();
     return true;
 }
 
@@ -152,6 +151,8 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
     if (!loadExportBase(composition, options, work.path(), progress, &base, &result.error))
         return result;
     result.baseImage = base.image;
+    result.baseConfigFromLegacy = base.configFromLegacy;
+    result.baseConfigRewritten = base.configRewritten;
     NewLayers added;
     if (!writeNewLayers(composition, base.indexes, target.mtime, work.path(), progress, &added, &result.error))
         return result;

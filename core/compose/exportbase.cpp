@@ -3,9 +3,11 @@
 
 #include "archive/memberreader.h"
 #include "compose/config.h"
+#include "format/legacyconfig.h"
 #include "layers/imagelayers.h"
 
 #include <QFile>
+#include <QJsonDocument>
 #include <QSet>
 
 namespace lamina {
@@ -88,6 +90,42 @@ bool streamLayersOut(
         progress, error);
 }
 
+/// A legacy-only base: its layers hashed (their diff IDs), then the config Docker's legacy loader
+/// would make (docs/formats.md §3.5).
+bool configFromLegacy(ExportBase *base, const Progress &progress, ImageLayers *indexed, QString *error)
+{
+    Image &img = base->archive.images[base->image];
+    LayerIndexOptions options;
+    options.computeDigests = true;
+    *indexed = indexImageLayers(base->archive, base->image, options, progress);
+    base->indexes = indexed->layers;
+    QStringList diffIds;
+    for (ImageLayer &l : img.layers) {
+        const auto &index = indexed->layers.value(l.index);
+        if (!index || !index->complete || index->diffId.isEmpty()) {
+            *error = QStringLiteral("base layer %1 could not be read: %2")
+                         .arg(l.index)
+                         .arg(!l.error.isEmpty()        ? l.error
+                                 : progress.cancelled() ? QStringLiteral("cancelled")
+                                                        : indexed->errors.value(0, QStringLiteral("unreadable")));
+            return false;
+        }
+        l.diffId = index->diffId;
+        diffIds << l.diffId;
+    }
+    const LegacyConfig made = legacyImageConfig(base->archive, img, diffIds);
+    if (!made.ok()) {
+        *error
+            = QStringLiteral("the base is legacy-only and Docker's legacy loader would refuse it: %1").arg(made.error);
+        return false;
+    }
+    base->configBytes = made.bytes;
+    base->config = QJsonDocument::fromJson(made.bytes).object();
+    base->configFromLegacy = true;
+    base->configRewritten = made.rewritten;
+    return true;
+}
+
 bool findLayers(
     ExportBase *base, const ImageLayers &indexed, const QString &workDir, const Progress &progress, QString *error)
 {
@@ -142,13 +180,22 @@ bool loadExportBase(const Composition &composition, const ExportOptions &options
     base->image = chooseImage(composition, base->archive, error);
     if (base->image < 0)
         return false;
-    const Image &img = base->archive.images.at(base->image);
-    if (!img.config || !img.config->hasRootfs) {
+    Image &img = base->archive.images[base->image];
+    ImageLayers indexed;
+    if (!img.config && img.source == ImageSource::Legacy) {
+        if (!configFromLegacy(base, progress, &indexed, error))
+            return false;
+    } else if (!img.config || !img.config->hasRootfs) {
         *error = QStringLiteral("the base image has no usable config");
         return false;
+    } else {
+        base->config = img.config->raw;
+        const Archive::Resolved r = base->archive.archive->resolve(img.configPath);
+        const Archive::ReadResult bytes = r.index >= 0 ? base->archive.archive->read(r.index) : Archive::ReadResult {};
+        base->configBytes = bytes.data;
     }
-    base->config = img.config->raw;
-    ImageLayers indexed;
+    if (base->configFromLegacy)
+        return findLayers(base, indexed, workDir, progress, error); // indexed, with digests, for its config
     if (indexesNeededFirst(composition, img)) {
         // A compressed base layer is decompressed once, here: with the result checked, its diff ID
         // is computed in the same pass, so that the copy written can be verified by its stored

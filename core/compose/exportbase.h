@@ -23,6 +23,11 @@ struct ExportBase
     ImageArchive archive;
     int image = -1; ///< -1: an image from scratch
     QJsonObject config; ///< the base's, or a scratch config
+    QByteArray configBytes; ///< the base's config as stored, or as made for a legacy-only base
+    /// The base is legacy-only: its config was made from the chain's json as Docker's legacy
+    /// loader makes it (format/legacyconfig.h), its diff IDs by hashing its layers.
+    bool configFromLegacy = false;
+    bool configRewritten = false; ///< … and Docker passes that json through its V1Image type
     QList<LayerSource> layers;
     MergedTree::Layers indexes; ///< made before writing, or empty
 
@@ -39,8 +44,9 @@ struct ExportBase
 };
 
 /// Opens the composition's base and finds its layers. A base compressed as a whole is read once
-/// here, its layers kept as files in `workDir`. False with `error` when the base cannot be read,
-/// has no such image, no usable config, or misses a layer.
+/// here, its layers kept as files in `workDir`. A legacy-only base gets the config Docker's legacy
+/// loader makes for it. False with `error` when the base cannot be read, has no such image, no
+/// usable config, or misses a layer.
 bool loadExportBase(const Composition &composition, const ExportOptions &options, const QString &workDir,
     const Progress &progress, ExportBase *base, QString *error);
 

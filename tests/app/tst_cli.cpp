@@ -379,7 +379,7 @@ void TestCli::convertKeepsTheImage()
     QCOMPARE(check.code, 0);
     const Run same = lamina({ QStringLiteral("diff"), in, out });
     QVERIFY2(same.out.contains("only compression") || same.out.contains("identical"), same.out.constData());
-    // Two images and no choice; a legacy-only archive; no format.
+    // Two images and no choice; a legacy-only archive, given the config Docker makes for it; no format.
     const Run two = lamina({ QStringLiteral("convert"), lamina::test::corpus(QStringLiteral("gen__umoci-layout")),
         QStringLiteral("--format"), QStringLiteral("oci"), QStringLiteral("-o"), dir.filePath(QStringLiteral("x")) });
     QCOMPARE(two.code, 2);
@@ -387,8 +387,13 @@ void TestCli::convertKeepsTheImage()
     const Run legacy = lamina({ QStringLiteral("convert"),
         lamina::test::corpus(QStringLiteral("ggcr__no_manifest.tar")), QStringLiteral("--format"),
         QStringLiteral("oci"), QStringLiteral("-o"), dir.filePath(QStringLiteral("y")) });
-    QCOMPARE(legacy.code, 2);
-    QVERIFY(legacy.err.contains("legacy-only"));
+    // The ID Docker 20.10 gives this archive when it loads it (tst_loaders compares the two).
+    QCOMPARE(legacy.code, 0);
+    QVERIFY2(legacy.err.contains("image ID sha256:a2673db3c3d86a802c915e140274aed9d62464681af1371c881d7f5821b05645 "
+                                 "(made: the input has no config; Docker's legacy loader gives the input this ID)"),
+        legacy.err.constData());
+    QVERIFY(legacy.err.contains("repaired legacy-only:"));
+    QCOMPARE(lamina({ QStringLiteral("check"), dir.filePath(QStringLiteral("y")) }).code, 0);
     QCOMPARE(lamina({ QStringLiteral("convert"), in, QStringLiteral("-o"), out }).code, 2);
 }
 

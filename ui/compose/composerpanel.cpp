@@ -292,8 +292,16 @@ static QStringList namedTags(const QStringList &tags)
 void ComposerPanel::setBase(const ImageArchive &archive, int image, const MergedTree::Layers &layers)
 {
     const bool has = image >= 0 && image < archive.images.size();
-    m_document->setBase(has ? archive.path : QString(), has ? image : 0,
-        has && archive.images.at(image).config ? archive.images.at(image).config->config : QJsonObject(),
+    QJsonObject settings;
+    if (has && archive.images.at(image).config) {
+        settings = archive.images.at(image).config->config;
+    } else if (has) {
+        // Legacy-only: the export makes the config from the top json as Docker does
+        // (format/legacyconfig.h); its "config" holds the same settings.
+        if (const LegacyLayer *top = archive.legacy.layer(archive.images.at(image).legacyTop))
+            settings = top->json.value(u"config").toObject();
+    }
+    m_document->setBase(has ? archive.path : QString(), has ? image : 0, settings,
         has ? namedTags(archive.images.at(image).tags) : QStringList());
     m_previewPane->clearBase();
     if (has) {

@@ -7,8 +7,10 @@
 #include "check/loaders.h"
 #include "check/verify.h"
 #include "format/imagearchive.h"
+#include "format/legacyconfig.h"
 #include "layers/imagelayers.h"
 #include "testsupport.h"
+#include "util/digest.h"
 
 #include <QCoreApplication>
 #include <QDirIterator>
@@ -78,6 +80,7 @@ private Q_SLOTS:
     void tableIsCurrent();
     void exportsJudgedByTheLoaders();
     void conversionsJudgedByTheLoaders();
+    void legacyConfigsAsDockerMakesThem();
 
 private:
     QTemporaryDir m_dir;
@@ -303,8 +306,6 @@ void TestLoaders::conversionsJudgedByTheLoaders()
     for (const QFileInfo &fi : QDir(test::corpus()).entryInfoList(QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot)) {
         const ImageArchive in = openImageArchive(fi.filePath());
         for (int image = 0; image < in.images.size(); ++image) {
-            if (!in.images.at(image).config)
-                continue; // legacy-only: refused by convert (tst_convert)
             for (const QString &format : { QStringLiteral("docker"), QStringLiteral("oci") }) {
                 const QString name = QStringLiteral("%1-%2-%3.tar").arg(fi.fileName()).arg(image).arg(format);
                 const QString path = out + u'/' + name;
@@ -335,6 +336,76 @@ void TestLoaders::conversionsJudgedByTheLoaders()
     // The docker archives loaded from their legacy chain too.
     QVERIFY2(output.contains(u"docker-legacy"), qPrintable(output.right(2000)));
     qInfo("%s", qPrintable(output.section(u'\n', -2)));
+}
+
+// Issue 20 item 3: the config Lamina makes for a legacy-only image is the one Docker's legacy
+// loader makes, byte for byte: Docker gives the loaded image the same ID (docs/formats.md §3.5).
+// Each case of make_legacy_configs.py, the corpus' legacy-only archive and the findings' clean
+// ones; where Docker refuses the json, Lamina refuses it too.
+void TestLoaders::legacyConfigsAsDockerMakesThem()
+{
+    const QString dir = m_dir.filePath(QStringLiteral("legacy-configs"));
+    QString output;
+    QVERIFY2(
+        test::runPython({ test::source(QStringLiteral("tests/fixtures/make_legacy_configs.py")), dir }, &output) == 0,
+        qPrintable(output));
+    QFile f(dir + QStringLiteral("/legacy-configs.json"));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QJsonObject expected = QJsonDocument::fromJson(f.readAll()).object();
+    QHash<QString, QString> paths;
+    for (auto it = expected.begin(); it != expected.end(); ++it)
+        paths.insert(it.key(), dir + u'/' + it.key());
+    for (const QString &name : { QStringLiteral("corpus/ggcr__no_manifest.tar"),
+             QStringLiteral("findings/clean-v10-legacy.tar"), QStringLiteral("findings/legacy-only.tar") })
+        paths.insert(name, m_paths.value(name));
+
+    struct Made
+    {
+        QString tag;
+        LegacyConfig config;
+    };
+    QHash<QString, Made> made;
+    QStringList args { test::source(QStringLiteral("tests/loaders/legacyids.py")),
+        m_dir.filePath(QStringLiteral("legacyids.json")) };
+    for (auto it = paths.begin(); it != paths.end(); ++it) {
+        const ImageArchive ia = openImageArchive(it.value());
+        QVERIFY2(ia.layout == Layout::DockerLegacy && ia.images.size() == 1, qPrintable(it.key()));
+        const Image &img = ia.images.at(0);
+        QVERIFY2(!img.config && img.tags.size() == 1, qPrintable(it.key()));
+        LayerIndexOptions options;
+        options.computeDigests = true;
+        const ImageLayers layers = indexImageLayers(ia, 0, options);
+        QStringList diffIds;
+        for (const auto &l : layers.layers)
+            diffIds << (l ? l->diffId : QString());
+        made.insert(it.key(), { img.tags.at(0), legacyImageConfig(ia, img, diffIds) });
+        args << it.key() + u'=' + it.value() + u'|' + img.tags.at(0);
+    }
+    QVERIFY2(test::runPython(args, &output, 10 * 60 * 1000) == 0, qPrintable(output.right(3000)));
+    QFile o(m_dir.filePath(QStringLiteral("legacyids.json")));
+    QVERIFY(o.open(QIODevice::ReadOnly));
+    const QJsonObject docker = QJsonDocument::fromJson(o.readAll()).object();
+    int compared = 0, refused = 0;
+    for (auto it = made.begin(); it != made.end(); ++it) {
+        const QJsonObject d = docker.value(it.key()).toObject();
+        const QString what = it.key() + u": " + d.value(u"output").toString() + u" / " + it->config.error;
+        const QJsonObject e = expected.value(it.key()).toObject();
+        if (!e.isEmpty()) {
+            QVERIFY2(d.value(u"loads").toBool() == e.value(u"loads").toBool(), qPrintable(what));
+            if (e.value(u"refusal").isString())
+                QVERIFY2(d.value(u"output").toString().contains(e.value(u"refusal").toString()), qPrintable(what));
+        }
+        if (d.value(u"loads").toBool()) {
+            QVERIFY2(it->config.ok(), qPrintable(what));
+            QCOMPARE(d.value(u"id").toString(), Digest::sha256Of(it->config.bytes).toString());
+            ++compared;
+        } else {
+            QVERIFY2(!it->config.ok(), qPrintable(what));
+            ++refused;
+        }
+    }
+    QVERIFY(compared >= 6);
+    QVERIFY(refused >= 2);
 }
 
 QTEST_GUILESS_MAIN(TestLoaders)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "mainwindow.h"
 
+#include "compose/exportdialog.h"
+
 #include "compare/comparewindow.h"
 
 #include "chainview.h"
@@ -8,6 +10,7 @@
 #include "check/loaders.h"
 #include "common/titledbox.h"
 #include "compose/composerpanel.h"
+#include "compose/exportdialog.h"
 #include "filetreemodel.h"
 #include "findingsmodel.h"
 #include "help/helpdialogs.h"
@@ -115,6 +118,10 @@ void MainWindow::buildMenus()
             openAsked(m_archive.path);
     });
     file->addSeparator();
+    m_saveAs = file->addAction(
+        tr("&Save Image As…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S), this, [this] { openConvertDialog({}); });
+    m_saveAs->setObjectName(QStringLiteral("saveAs"));
+    m_saveAs->setEnabled(false);
     file->addAction(
         tr("&Compose on This Image"), QKeySequence(Qt::CTRL | Qt::Key_K), this, [this] { showPage(ComposePage); });
     file->addAction(tr("&Try Loaders…"), QKeySequence(Qt::CTRL | Qt::Key_L), this, &MainWindow::askAndTryLoaders);
@@ -215,6 +222,10 @@ void MainWindow::connectPages()
         [showLayerOf](int image, int layer) { showLayerOf(image, layer, LayersTab); });
     connect(m_findingsPage, &FindingsPage::chainRequested, this,
         [showLayerOf](int image, int layer) { showLayerOf(image, layer, ChainTab); });
+    connect(m_findingsPage, &FindingsPage::repairRequested, this, [this](int row) {
+        if (row >= 0 && row < m_findings.size())
+            openConvertDialog(m_findings.at(row));
+    });
     connect(m_findingsPage->strip(), &LoaderStrip::rangeSelected, this, &MainWindow::showLoaderRange);
     connect(m_findingsPage->strip(), &LoaderStrip::tryRequested, this, &MainWindow::askAndTryLoaders);
     connectExtraction();
@@ -578,6 +589,7 @@ void MainWindow::showOpened(const Opened &opened)
     m_findingsPage->clearExplanation();
     m_images->setArchive(ia);
     m_archiveMap->setArchive(m_archive);
+    m_saveAs->setEnabled(ia.ok());
     statusBar()->showMessage(ia.ok() ? tr("Read %1").arg(ia.path) : tr("No image could be read from %1").arg(ia.path));
     m_image = -1;
     int first = m_requestedImage >= 0 && m_requestedImage < ia.images.size() ? m_requestedImage : 0;
@@ -663,6 +675,23 @@ void MainWindow::showLoaderRange(int range)
             m_findingsPage->scrollToFinding(i);
             break;
         }
+}
+
+ExportDialog *MainWindow::openConvertDialog(const Finding &focus)
+{
+    if (!m_archive.ok())
+        return nullptr;
+    ConvertRequest request;
+    request.path = m_archive.path;
+    request.image = focus.image >= 0 ? focus.image : std::max(m_image, 0);
+    request.findings = m_findings;
+    request.focus = focus.code;
+    auto *dialog = new ExportDialog(request, this);
+    dialog->setObjectName(QStringLiteral("convertDialog"));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &ExportDialog::openResult, this, &MainWindow::openAsked);
+    dialog->show();
+    return dialog;
 }
 
 } // namespace lamina

@@ -31,6 +31,7 @@ class QTreeView;
 namespace lamina {
 
 class ArchiveHeader;
+class ExportDialog;
 class ArchiveMapPage;
 class LoaderTrial;
 class ChainPage;
@@ -40,6 +41,7 @@ class ImageList;
 class LayersPage;
 class ChainView;
 class ComposerPanel;
+class ExportDialog;
 class CompareWindow;
 class FileTreeModel;
 class FindingsModel;
@@ -77,6 +79,9 @@ public:
     void selectFinding(int row);
     /// The composer, bound to the image shown (and its indexed layers).
     ComposerPanel *composer() const { return m_composer; }
+    /// File ▸ Save Image As…, and "Repair…" on finding `focus`: the image (the finding's, else the
+    /// one shown) written again in a consistent layout by convert. Null when nothing is open.
+    ExportDialog *openConvertDialog(const Finding &focus);
     void showPage(Page page);
     /// tst_composer still passes 1 for the composer (the composer's rework is elsewhere).
     void showPage(int page) { showPage(Page(page)); }
@@ -182,6 +187,7 @@ private:
     QString m_verifiedPath; ///< verification runs once per opened archive
     QMenu *m_recentMenu = nullptr;
     QMenu *m_compareMenu = nullptr;
+    QAction *m_saveAs = nullptr; ///< File ▸ Save Image As… (convert), enabled once an image is read
     QAction *m_compareArchive = nullptr; ///< File ▸ Compare With ▸ Another Archive… (Ctrl+D)
     QMenu *m_viewMenu = nullptr;
 

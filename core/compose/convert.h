@@ -22,6 +22,11 @@ struct ConvertResult
     bool ok() const { return written.ok(); }
 };
 
+/// Whether convert writes an archive without this finding (the codes of docs/findings.md it
+/// repairs whenever it can write the image at all: how the views describe the image, not its
+/// bytes or its config). The window offers "Repair…" on these.
+bool convertRepairs(const QString &code);
+
 /// Rewrites one image of the archive at `path` into a consistent archive of `options.format`
 /// (docs/compose.md, "Convert"): its config written as its bytes are (the image ID kept), its tags,
 /// its layers copied as they are where the format allows. Whatever layout the input had, the

@@ -164,7 +164,8 @@ QByteArray string(const QString &s)
         }
         if (b < 0x20 || b == '<' || b == '>' || b == '&') {
             out.append("\\u00").append(kHex[b >> 4]).append(kHex[b & 0xF]);
-        } else if (b == 0xE2 && i + 2 < utf8.size() && uchar(utf8[i + 1]) == 0x80 && (uchar(utf8[i + 2]) & ~1) == 0xA8) {
+        } else if (b == 0xE2 && i + 2 < utf8.size() && uchar(utf8[i + 1]) == 0x80
+            && (uchar(utf8[i + 2]) & ~1) == 0xA8) {
             out.append("\\u202").append(kHex[uchar(utf8[i + 2]) & 0xF]);
             i += 2;
         } else {
@@ -182,8 +183,7 @@ QByteArray sortedObject(const QList<std::pair<QString, QByteArray>> &members)
     QList<std::pair<QByteArray, QByteArray>> byKey;
     for (const auto &[key, value] : members) {
         const QByteArray k = key.toUtf8();
-        const auto it
-            = std::find_if(byKey.begin(), byKey.end(), [&k](const auto &m) { return m.first == k; });
+        const auto it = std::find_if(byKey.begin(), byKey.end(), [&k](const auto &m) { return m.first == k; });
         if (it != byKey.end())
             it->second = value;
         else

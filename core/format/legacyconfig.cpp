@@ -435,7 +435,9 @@ LegacyConfig legacyImageConfig(const ImageArchive &archive, const Image &image, 
         return result;
     }
     if (diffIds.size() != image.legacyChainIds.size()) {
-        result.error = QStringLiteral("%1 diff IDs for a chain of %2 layers").arg(diffIds.size()).arg(image.legacyChainIds.size());
+        result.error = QStringLiteral("%1 diff IDs for a chain of %2 layers")
+                           .arg(diffIds.size())
+                           .arg(image.legacyChainIds.size());
         return result;
     }
     QByteArray history("[");
@@ -446,8 +448,9 @@ LegacyConfig legacyImageConfig(const ImageArchive &archive, const Image &image, 
         const QString &id = image.legacyChainIds.at(i);
         const LegacyLayer *l = archive.legacy.layer(id);
         const QString where = QStringLiteral("%1/json").arg(id);
-        const Archive::ReadResult bytes = l && l->jsonMember >= 0 ? archive.archive->read(l->jsonMember)
-                                                                  : Archive::ReadResult { {}, QStringLiteral("missing") };
+        const Archive::ReadResult bytes = l && l->jsonMember >= 0
+            ? archive.archive->read(l->jsonMember)
+            : Archive::ReadResult { {}, QStringLiteral("missing") };
         if (!bytes.ok()) {
             result.error = QStringLiteral("%1: %2").arg(where, bytes.error);
             return result;
@@ -458,7 +461,8 @@ LegacyConfig legacyImageConfig(const ImageArchive &archive, const Image &image, 
         // checkCompatibleOS (image/tarexport/load.go): Docker on Linux loads "linux" or no os.
         const QString os = field(*v1, "os").text;
         if (!os.isEmpty() && os != u"linux") {
-            result.error = QStringLiteral("%1: Docker on Linux refuses it: \"cannot load %2 image on linux\"").arg(where, os);
+            result.error
+                = QStringLiteral("%1: Docker on Linux refuses it: \"cannot load %2 image on linux\"").arg(where, os);
             return result;
         }
         if (history.size() > 1)

@@ -6,6 +6,7 @@
 #include "check/checks.h"
 #include "compose/composerpanel.h"
 #include "compose/compositiondocument.h"
+#include "compose/exportdialog.h"
 #include "filetreemodel.h"
 #include "findingsmodel.h"
 #include "format/memberroles.h"
@@ -26,6 +27,7 @@
 #include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDialog>
 #include <QDir>
 #include <QDirIterator>
@@ -67,6 +69,8 @@ class TestMainWindow : public QObject
     Q_OBJECT
 private Q_SLOTS:
     void rangeOfLayersShowsTheirNetChange();
+    void repairFromAFinding();
+    void saveImageAsAnotherLayout();
     void initTestCase()
     {
         QApplication::setOrganizationName(QStringLiteral("LaminaTest"));
@@ -191,6 +195,86 @@ void TestMainWindow::opensAnArchiveInTheBackground()
     QCOMPARE(layers->model()->rowCount(), 2);
     QVERIFY(w.windowTitle().contains(u"ggcr__test_link.tar"));
     QVERIFY(!w.findChild<QLabel *>(QStringLiteral("banner"))->isVisible());
+}
+
+// Issue 20 item 3: a finding convert repairs offers "Repair…" in its menu and in its
+// explanation; the dialog lists what it repairs and what stays, and writes an archive without it.
+void TestMainWindow::repairFromAFinding()
+{
+    QTemporaryDir dir;
+    MainWindow w;
+    w.show();
+    const QString input = test::corpus(QStringLiteral("ggcr__no_manifest.tar"));
+    QVERIFY(test::openAndWait(w, input));
+    int row = -1;
+    for (int i = 0; i < w.findings().size(); ++i)
+        if (w.findings().at(i).code == u"legacy-only")
+            row = i;
+    QVERIFY(row >= 0);
+    w.selectFinding(row);
+    QVERIFY(w.findChild<QTextBrowser *>(QStringLiteral("explanation"))->toHtml().contains(u"repair:"));
+    auto *page = w.findChild<FindingsPage *>();
+    QObject owner;
+    const QList<QAction *> actions = page->findingActions(row, &owner);
+    const auto repair
+        = std::find_if(actions.begin(), actions.end(), [](QAction *a) { return a->objectName() == u"repairFinding"; });
+    QVERIFY(repair != actions.end());
+    (*repair)->trigger();
+    auto *dialog = w.findChild<ExportDialog *>(QStringLiteral("convertDialog"));
+    QVERIFY(dialog && dialog->isVisible() && dialog->converting());
+    const QString intro = dialog->findChild<QLabel *>(QStringLiteral("convertIntro"))->text();
+    QVERIFY2(intro.contains(u"Repairs:") && intro.contains(u"▶ <code>legacy-only</code>"), qPrintable(intro));
+    ExportOptions o = dialog->options();
+    o.output = dir.filePath(QStringLiteral("repaired.tar"));
+    dialog->setOptions(o);
+    QSignalSpy finished(dialog, &ExportDialog::finished);
+    QVERIFY(dialog->start());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 60000);
+    QCOMPARE(finished.at(0).at(0).toBool(), true);
+    const ConvertResult &r = dialog->convertResult();
+    QVERIFY(r.configFromLegacy);
+    QVERIFY(std::any_of(
+        r.repaired.begin(), r.repaired.end(), [](const QString &l) { return l.startsWith(u"legacy-only"); }));
+    const QString status = dialog->findChild<QLabel *>(QStringLiteral("exportStatus"))->text();
+    QVERIFY2(status.contains(u"the ID is the one Docker gives the input") && status.contains(u"Repaired"),
+        qPrintable(status));
+    const ImageArchive out = openImageArchive(o.output);
+    QCOMPARE(out.layout, Layout::DockerManifest);
+    for (const Finding &f : checkArchive(out))
+        QVERIFY2(f.code != u"legacy-only", qPrintable(f.message));
+    QVERIFY(QFileInfo(input).size() > 0); // the input is left as it was (convert never writes it)
+}
+
+// File ▸ Save Image As…: the image shown, written in another layout, its image ID kept.
+void TestMainWindow::saveImageAsAnotherLayout()
+{
+    QTemporaryDir dir;
+    MainWindow w;
+    w.show();
+    auto *saveAs = w.findChild<QAction *>(QStringLiteral("saveAs"));
+    QVERIFY(saveAs && !saveAs->isEnabled());
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
+    QVERIFY(saveAs->isEnabled());
+    saveAs->trigger();
+    auto *dialog = w.findChild<ExportDialog *>(QStringLiteral("convertDialog"));
+    QVERIFY(dialog && dialog->converting());
+    QVERIFY(dialog->windowTitle().startsWith(u"Save image 0"));
+    // As a user does: the format picked, the path typed; "as stored" left as it is.
+    auto *format = dialog->findChild<QComboBox *>(QStringLiteral("format"));
+    format->setCurrentIndex(format->findData(int(ExportFormat::Oci)));
+    const QString output = dir.filePath(QStringLiteral("as-oci.tar"));
+    dialog->findChild<QLineEdit *>(QStringLiteral("output"))->setText(output);
+    QSignalSpy finished(dialog, &ExportDialog::finished);
+    QVERIFY(dialog->start());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 60000);
+    QVERIFY(finished.at(0).at(0).toBool());
+    const ImageArchive out = openImageArchive(output);
+    QCOMPARE(out.layout, Layout::OciLayout);
+    QCOMPARE(out.images.size(), 1);
+    QCOMPARE(out.images.at(0).configDigest, w.current().images.at(0).configDigest);
+    // "as stored": the input's layers are uncompressed, so are the copies.
+    for (const ImageLayer &l : out.images.at(0).layers)
+        QCOMPARE(l.compression, Compression::None);
 }
 
 void TestMainWindow::findingHighlightsItsLayers()

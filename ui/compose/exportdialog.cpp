@@ -15,6 +15,8 @@
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScreen>
+#include <QScrollArea>
 #include <QSettings>
 #include <QVBoxLayout>
 
@@ -27,6 +29,61 @@ ExportDialog::ExportDialog(const Composition &composition, QWidget *parent)
 {
     setWindowTitle(tr("Export the composed image"));
     buildForm();
+    connectForm();
+}
+
+ExportDialog::ExportDialog(const ConvertRequest &request, QWidget *parent)
+    : QDialog(parent)
+    , m_converting(true)
+    , m_request(request)
+    , m_cancel(std::make_shared<std::atomic<bool>>(false))
+{
+    setWindowTitle(request.focus.isEmpty() ? tr("Save image %1 as").arg(request.image)
+                                           : tr("Repair: write image %1 again, consistently").arg(request.image));
+    // The same target rules as an export on this base: the input is never written over.
+    m_composition.basePath = request.path;
+    m_composition.baseImage = request.image;
+    buildForm();
+    m_export->setText(request.focus.isEmpty() ? tr("Save") : tr("Repair"));
+    // Layers as the input stores them, unless asked otherwise (convert's default).
+    m_layerCompression->insertItem(0, tr("as stored"), -1);
+    m_layerCompression->setCurrentIndex(0);
+    const QString name = QFileInfo(request.path).fileName();
+    QStringList repairs, stays;
+    for (const Finding &f : request.findings) {
+        if (f.severity == Severity::Info || (f.image >= 0 && f.image != request.image))
+            continue;
+        const QString item
+            = QStringLiteral("<li>%1<code>%2</code>: %3</li>")
+                  .arg(f.code == request.focus ? QStringLiteral("▶ ") : QString(), f.code, f.message.toHtmlEscaped());
+        (convertRepairs(f.code) ? repairs : stays) << item;
+    }
+    QString html = tr("<p>Writes image %1 of <b>%2</b> again in the format chosen below. Every description of it "
+                      "then agrees: a legacy chain that follows the manifest, <code>repositories</code> from the "
+                      "tags, an OCI index naming its manifest, each layer stored once. The config is kept byte for "
+                      "byte (the image ID stays; a legacy-only image gets the config Docker makes for it), layers "
+                      "are copied as stored where the format allows. %2 itself is not changed.</p>")
+                       .arg(request.image)
+                       .arg(name.toHtmlEscaped());
+    if (!repairs.isEmpty())
+        html += tr("<p>Repairs:</p><ul>%1</ul>").arg(repairs.join(QString()));
+    if (!stays.isEmpty())
+        html += tr("<p>Stays as it is (about the bytes or the config, which convert never rewrites):</p><ul>%1</ul>")
+                    .arg(stays.join(QString()));
+    m_intro->setText(html);
+    m_intro->show();
+    // Never squeezed: the dialog grows to show the lists (and the result, in done()).
+    m_intro->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Minimum);
+    resize(760, sizeHint().height() + 120);
+    QString base = QFileInfo(request.path).completeBaseName();
+    if (base.endsWith(u".tar"))
+        base.chop(4);
+    m_output->setText(defaultOutput(base + QStringLiteral("-repaired")));
+    connectForm();
+}
+
+void ExportDialog::connectForm()
+{
     connect(m_format, &QComboBox::currentIndexChanged, this, &ExportDialog::showFormatOptions);
     connect(m_export, &QPushButton::clicked, this, &ExportDialog::start);
     connect(m_cancelButton, &QPushButton::clicked, this, [this] { m_cancel->store(true); });
@@ -62,6 +119,11 @@ void ExportDialog::buildForm()
     m_output = new QLineEdit;
     m_output->setObjectName(QStringLiteral("output"));
     m_output->setText(defaultOutput());
+    m_intro = new QLabel;
+    m_intro->setObjectName(QStringLiteral("convertIntro"));
+    m_intro->setWordWrap(true);
+    m_intro->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_intro->hide();
     auto *browse = new QPushButton(tr("Choose…"));
     auto *outRow = new QHBoxLayout;
     outRow->addWidget(m_output, 1);
@@ -96,9 +158,16 @@ void ExportDialog::buildForm()
     m_cancelButton->hide();
 
     auto *layout = new QVBoxLayout(this);
+    layout->addWidget(m_intro);
     layout->addLayout(form);
     layout->addWidget(m_progress);
-    layout->addWidget(m_status, 1);
+    // What the export found can be long: it scrolls rather than pushing the buttons off screen.
+    auto *statusArea = new QScrollArea;
+    statusArea->setWidgetResizable(true);
+    statusArea->setFrameShape(QFrame::NoFrame);
+    statusArea->setWidget(m_status);
+    m_status->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    layout->addWidget(statusArea, 1);
     layout->addLayout(buttons);
     resize(720, 320);
 
@@ -115,16 +184,16 @@ void ExportDialog::buildForm()
     connect(close, &QPushButton::clicked, this, &QDialog::reject);
 }
 
-QString ExportDialog::defaultOutput()
+QString ExportDialog::defaultOutput(const QString &stem)
 {
     // The folder last exported to, not the base's: a base can sit in a source tree.
     QString folder = QSettings().value(QStringLiteral("export/folder")).toString();
     if (folder.isEmpty() || !QFileInfo(folder).isDir())
         folder = QDir::homePath();
     const QDir dir(folder);
-    QString name = QStringLiteral("composed.tar");
+    QString name = stem + QStringLiteral(".tar");
     for (int n = 2; QFileInfo::exists(dir.filePath(name)) && n < 1000; ++n)
-        name = QStringLiteral("composed-%1.tar").arg(n);
+        name = QStringLiteral("%1-%2.tar").arg(stem).arg(n);
     return dir.filePath(name);
 }
 
@@ -173,7 +242,8 @@ ExportOptions ExportDialog::options() const
     ExportOptions o;
     o.format = ExportFormat(m_format->currentData().toInt());
     o.compress = Compression(m_compress->currentData().toInt());
-    o.layerCompression = Compression(m_layerCompression->currentData().toInt());
+    const int layers = m_layerCompression->currentData().toInt();
+    o.layerCompression = layers < 0 ? Compression::Gzip : Compression(layers); // "as stored": see start()
     o.output = m_output->text().trimmed();
     return o;
 }
@@ -218,22 +288,30 @@ bool ExportDialog::start()
     m_running = true;
     const Composition c = m_composition;
     const std::shared_ptr<std::atomic<bool>> cancel = m_cancel;
+    const bool converting = m_converting;
+    const bool keepLayers = m_layerCompression->currentData().toInt() < 0;
+    const ConvertRequest request = m_request;
     m_job.start(
-        [c, o, cancel](const Progress &job) {
+        [c, o, cancel, converting, keepLayers, request](const Progress &job) {
             // Stopped by the Cancel button (the result says so) or by the dialog going away.
             Progress progress;
             progress.cancel = cancel.get();
             progress.report = job.report;
-            return exportComposition(c, o, progress);
+            if (converting)
+                return convertArchive(request.path, request.image, {}, o, keepLayers, progress);
+            ConvertResult r;
+            r.written = exportComposition(c, o, progress);
+            return r;
         },
-        [this](ExportResult r) { done(r); },
+        [this](ConvertResult r) { done(r); },
         [this](qint64 done, qint64 total) { m_progress->setValue(total > 0 ? int(1000 * done / total) : 0); });
     return true;
 }
 
-void ExportDialog::done(const ExportResult &r)
+void ExportDialog::done(const ConvertResult &converted)
 {
-    m_result = r;
+    m_result = converted;
+    const ExportResult &r = converted.written;
     m_running = false;
     m_progress->hide();
     m_cancelButton->hide();
@@ -254,6 +332,23 @@ void ExportDialog::done(const ExportResult &r)
     QSettings().setValue(QStringLiteral("export/folder"), QFileInfo(options().output).absolutePath());
     QString html
         = tr("<p>Wrote <b>%1</b><br>Image ID <code>%2</code></p>").arg(options().output.toHtmlEscaped(), r.imageId);
+    if (m_converting) {
+        if (converted.configFromLegacy && converted.dockerRefusesInput.isEmpty())
+            html += tr("<p>The input has no config: this one was made from its legacy json as Docker's legacy "
+                       "loader makes it, so the ID is the one Docker gives the input.</p>");
+        else if (converted.configFromLegacy)
+            html += tr("<p>The input has no config: this one was made from its legacy json as Docker's legacy "
+                       "loader makes it for this chain. Docker itself refuses the input as it is (%1).</p>")
+                        .arg(converted.dockerRefusesInput.toHtmlEscaped());
+        else
+            html += tr("<p>The config was kept byte for byte: the image ID is the input's.</p>");
+        QStringList repaired;
+        for (const QString &line : converted.repaired)
+            repaired << line.toHtmlEscaped();
+        if (!repaired.isEmpty())
+            html += tr("<p>Repaired (in the input, not in what was written):</p><ul><li>%1</li></ul>")
+                        .arg(repaired.join(QStringLiteral("</li><li>")));
+    }
     // Which loaders take what was written: the verdicts of the re-check, as `lamina check` gives
     // them (docs/loaders.md: what the installed versions were seen to do).
     QStringList loads, refuses;
@@ -275,6 +370,11 @@ void ExportDialog::done(const ExportResult &r)
                     .arg(refuses.join(QStringLiteral("</li><li>")));
     m_status->setText(html);
     m_open->show();
+    if (m_converting) {
+        // Room for the result, within the screen; the rest scrolls.
+        const int room = screen() ? screen()->availableGeometry().height() - 60 : height();
+        resize(width(), std::min(room, std::max(height(), height() + m_status->sizeHint().height() - 40)));
+    }
     Q_EMIT finished(true);
     if (m_closeWhenDone)
         QDialog::reject();

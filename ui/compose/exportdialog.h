@@ -3,6 +3,7 @@
 
 #include "common/latestjob.h"
 #include "compose/composition.h"
+#include "compose/convert.h"
 
 #include <QDialog>
 
@@ -17,17 +18,29 @@ class QPushButton;
 
 namespace lamina {
 
-/// Export of a composition: format, compression, output path (never the base), then the export
-/// in a worker thread with progress and cancel; on success the image ID, what the re-check of
-/// the written archive found, and "Open result". Closing the dialog while it writes cancels the
-/// export and keeps the dialog until the export has come back (saying so); a dialog destroyed
-/// meanwhile tells the export to stop without waiting for it. Either way the export is atomic:
-/// a cancelled one leaves nothing behind (exportComposition).
+/// What "Save As…" and "Repair…" convert: an image of an opened archive, written again in a
+/// consistent layout (lamina convert, docs/compose.md).
+struct ConvertRequest
+{
+    QString path;
+    int image = 0;
+    QList<Finding> findings; ///< the archive's, to say what the conversion repairs and what stays
+    QString focus; ///< the finding code "Repair…" was chosen on, "" for Save As
+};
+
+/// Export of a composition, or conversion of an image: format, compression, output path (never the base), then the
+/// export in a worker thread with progress and cancel; on success the image ID, what the re-check of the written
+/// archive found, and "Open result". Closing the dialog while it writes cancels the export and keeps the dialog until
+/// the export has come back (saying so); a dialog destroyed meanwhile tells the export to stop without waiting for it.
+/// Either way the export is atomic: a cancelled one leaves nothing behind (exportComposition).
 class ExportDialog : public QDialog
 {
     Q_OBJECT
 public:
     explicit ExportDialog(const Composition &composition, QWidget *parent = nullptr);
+    /// The conversion of `request.image`: it lists what will be repaired and what stays, and
+    /// after, what was repaired.
+    explicit ExportDialog(const ConvertRequest &request, QWidget *parent = nullptr);
     ~ExportDialog() override;
 
     ExportOptions options() const;
@@ -36,9 +49,11 @@ public:
     /// Starts the export; asks first when the output exists (Replace or Cancel).
     bool start();
     /// The last folder exported to (or the home folder), with a name not taken there.
-    static QString defaultOutput();
+    static QString defaultOutput(const QString &stem = QStringLiteral("composed"));
     bool running() const { return m_running; }
-    const ExportResult &result() const { return m_result; }
+    const ExportResult &result() const { return m_result.written; }
+    const ConvertResult &convertResult() const { return m_result; }
+    bool converting() const { return m_converting; }
 
 Q_SIGNALS:
     void finished(bool ok);
@@ -49,10 +64,13 @@ protected:
 
 private:
     void buildForm();
-    void done(const ExportResult &result);
+    void connectForm();
+    void done(const ConvertResult &result);
     void showFormatOptions();
     Composition m_composition;
-    ExportResult m_result;
+    bool m_converting = false;
+    ConvertRequest m_request;
+    ConvertResult m_result;
     /// The Cancel button's: the export comes back, cancelled, and says so.
     std::shared_ptr<std::atomic<bool>> m_cancel;
     bool m_running = false;
@@ -67,7 +85,8 @@ private:
     QPushButton *m_cancelButton = nullptr;
     QPushButton *m_open = nullptr;
     bool confirmReplace(const QString &output);
-    LatestJob<ExportResult> m_job { this };
+    QLabel *m_intro = nullptr;
+    LatestJob<ConvertResult> m_job { this };
 };
 
 } // namespace lamina

@@ -7,6 +7,8 @@
 #include "help/helpdialogs.h"
 #include "loaderstrip.h"
 
+#include "compose/convert.h"
+
 #include <QAction>
 #include <QComboBox>
 #include <QEvent>
@@ -62,6 +64,8 @@ FindingsPage::FindingsPage(QWidget *parent)
     connect(m_explanation, &QTextBrowser::anchorClicked, this, [this](const QUrl &url) {
         if (url.scheme() == u"finding")
             selectFinding(url.path().toInt());
+        else if (url.scheme() == u"repair" && m_view->currentIndex().isValid())
+            Q_EMIT repairRequested(m_proxy->mapToSource(m_view->currentIndex()).row());
     });
     m_strip = new LoaderStrip;
     m_fold = new QToolButton;
@@ -228,6 +232,13 @@ QList<QAction *> FindingsPage::findingActions(int row, QObject *parent)
     addCopyAction(out, tr("Copy finding"), findingLine(f), parent);
     addCopyAction(out, tr("Copy code"), f.code, parent);
     addCopyAction(out, tr("Copy explanation"), f.explanation, parent);
+    if (convertRepairs(f.code) && f.severity != Severity::Info) {
+        out << separatorAction(parent);
+        auto *repair = new QAction(tr("Repair…"), parent);
+        repair->setObjectName(QStringLiteral("repairFinding"));
+        connect(repair, &QAction::triggered, this, [this, row] { Q_EMIT repairRequested(row); });
+        out << repair;
+    }
     if (f.image < 0 || f.layers.isEmpty())
         return out;
     out << separatorAction(parent);
@@ -256,6 +267,9 @@ QString FindingsPage::findingHtml(const Finding &f)
     if (!f.members.isEmpty())
         html += QStringLiteral("<p>Members: <code>%1</code></p>")
                     .arg(f.members.join(QStringLiteral(", ")).toHtmlEscaped());
+    if (convertRepairs(f.code) && f.severity != Severity::Info)
+        html += tr("<p>Lamina can write the image again without this: <a href=\"repair:\">Repair…</a> (the same as "
+                   "File ▸ Save As… and <code>lamina convert</code>; the archive itself is not changed).</p>");
     return html;
 }
 

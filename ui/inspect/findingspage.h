@@ -51,7 +51,7 @@ public:
     LoaderStrip *strip() const { return m_strip; }
 
     /// A finding's row menu (also opened by the Menu key): copy it, its code, its explanation;
-    /// show the layers it concerns.
+    /// show the layers it concerns; "Repair…" when convert repairs it.
     QList<QAction *> findingActions(int row, QObject *parent);
     /// The finding as one line, "code: message", what Ctrl+C copies.
     static QString findingLine(const Finding &finding);
@@ -71,6 +71,8 @@ Q_SIGNALS:
     /// table, or in the chain view.
     void layerRequested(int image, int layer);
     void chainRequested(int image, int layer);
+    /// "Repair…" on a finding convert repairs (compose/convert.h): finding `row`.
+    void repairRequested(int row);
 
 private:
     FindingsModel *m_model = nullptr;

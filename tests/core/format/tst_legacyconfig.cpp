@@ -7,8 +7,8 @@
 #include "format/imagearchive.h"
 #include "format/legacyconfig.h"
 #include "layers/imagelayers.h"
-#include "util/digest.h"
 #include "testsupport.h"
+#include "util/digest.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -41,8 +41,8 @@ void TestLegacyConfig::initTestCase()
 {
     QVERIFY(m_dir.isValid());
     QString log;
-    QVERIFY2(test::runPython({ test::source(QStringLiteral("tests/fixtures/make_legacy_configs.py")), m_dir.path() },
-                 &log)
+    QVERIFY2(
+        test::runPython({ test::source(QStringLiteral("tests/fixtures/make_legacy_configs.py")), m_dir.path() }, &log)
             == 0,
         qPrintable(log));
     QVERIFY2(test::runPython({ test::source(QStringLiteral("tests/fixtures/make_findings.py")),
@@ -89,17 +89,28 @@ void TestLegacyConfig::goTimes_data()
 {
     QTest::addColumn<QString>("in");
     QTest::addColumn<QString>("out"); // "" = refused
-    QTest::newRow("utc") << "2015-10-01T00:00:00Z" << "\"2015-10-01T00:00:00Z\"";
-    QTest::newRow("fraction") << "2020-01-02T03:04:05.123400000+00:00" << "\"2020-01-02T03:04:05.1234Z\"";
-    QTest::newRow("offset") << "2015-03-04T05:06:07.5000+02:00" << "\"2015-03-04T05:06:07.5+02:00\"";
-    QTest::newRow("zero fraction") << "2001-02-03T04:05:06.000Z" << "\"2001-02-03T04:05:06Z\"";
-    QTest::newRow("nanoseconds cut") << "2001-02-03T04:05:06.1234567891Z" << "\"2001-02-03T04:05:06.123456789Z\"";
-    QTest::newRow("one-digit hour") << "2001-02-03T4:05:06Z" << "\"2001-02-03T04:05:06Z\"";
-    QTest::newRow("negative zero") << "2001-02-03T04:05:06-00:00" << "\"2001-02-03T04:05:06Z\"";
-    QTest::newRow("space") << "2020-01-02 03:04:05" << "";
-    QTest::newRow("no zone") << "2020-01-02T03:04:05" << "";
-    QTest::newRow("february 30") << "2021-02-30T00:00:00Z" << "";
-    QTest::newRow("hour 24") << "2021-02-03T24:00:00Z" << "";
+    QTest::newRow("utc") << "2015-10-01T00:00:00Z"
+                         << "\"2015-10-01T00:00:00Z\"";
+    QTest::newRow("fraction") << "2020-01-02T03:04:05.123400000+00:00"
+                              << "\"2020-01-02T03:04:05.1234Z\"";
+    QTest::newRow("offset") << "2015-03-04T05:06:07.5000+02:00"
+                            << "\"2015-03-04T05:06:07.5+02:00\"";
+    QTest::newRow("zero fraction") << "2001-02-03T04:05:06.000Z"
+                                   << "\"2001-02-03T04:05:06Z\"";
+    QTest::newRow("nanoseconds cut") << "2001-02-03T04:05:06.1234567891Z"
+                                     << "\"2001-02-03T04:05:06.123456789Z\"";
+    QTest::newRow("one-digit hour") << "2001-02-03T4:05:06Z"
+                                    << "\"2001-02-03T04:05:06Z\"";
+    QTest::newRow("negative zero") << "2001-02-03T04:05:06-00:00"
+                                   << "\"2001-02-03T04:05:06Z\"";
+    QTest::newRow("space") << "2020-01-02 03:04:05"
+                           << "";
+    QTest::newRow("no zone") << "2020-01-02T03:04:05"
+                             << "";
+    QTest::newRow("february 30") << "2021-02-30T00:00:00Z"
+                                 << "";
+    QTest::newRow("hour 24") << "2021-02-03T24:00:00Z"
+                             << "";
 }
 
 void TestLegacyConfig::goTimes()
@@ -132,15 +143,18 @@ void TestLegacyConfig::dockerIds_data()
     QTest::addColumn<QString>("id");
     const auto at = [this](const char *name) { return QString(m_dir.path() + u'/' + QLatin1String(name)); };
     QTest::newRow("modern") << at("legacy-config-modern.tar") << false
-                            << QStringLiteral("sha256:719bcee66f65dda9fed5fe449223f3deabb799a918402c83e97c934b35dfe0bb");
+                            << QStringLiteral(
+                                   "sha256:719bcee66f65dda9fed5fe449223f3deabb799a918402c83e97c934b35dfe0bb");
     QTest::newRow("old") << at("legacy-config-old.tar") << true
                          << QStringLiteral("sha256:a98368cbe1ab84fe32d933929631d87285390a135e7c7dcd4c30fe0fbb6fe6b3");
     QTest::newRow("bare") << at("legacy-config-bare.tar") << true
                           << QStringLiteral("sha256:0da9cc700050e0a4336db7cb27abdb0626ca92d1a13eb3d01a0d95f9d197e8d1");
     QTest::newRow("clean-v10") << at("findings/clean-v10-legacy.tar") << false
-                               << QStringLiteral("sha256:d3f4d708eb8d6a7d1da411775678c13b4f7a1b41e70a0150ffd11d606ace2082");
+                               << QStringLiteral(
+                                      "sha256:d3f4d708eb8d6a7d1da411775678c13b4f7a1b41e70a0150ffd11d606ace2082");
     QTest::newRow("legacy-only") << at("findings/legacy-only.tar") << true
-                                 << QStringLiteral("sha256:a1da5d6219d04b69c0c1cebe0b2002bd46bf9bf3d994d10c7ec61e9ab6a4ae65");
+                                 << QStringLiteral(
+                                        "sha256:a1da5d6219d04b69c0c1cebe0b2002bd46bf9bf3d994d10c7ec61e9ab6a4ae65");
     QTest::newRow("ggcr") << test::corpus(QStringLiteral("ggcr__no_manifest.tar")) << true
                           << QStringLiteral("sha256:a2673db3c3d86a802c915e140274aed9d62464681af1371c881d7f5821b05645");
 }

@@ -76,7 +76,8 @@ bool install(OutputWriter &w, const ExportOptions &options, const ExportTarget &
 /// as stored bytes only: its diff ID is the one computed when the base was indexed, taken only when
 /// the written bytes have the digest the base blob had then; else it is verified in full.
 void checkWritten(ExportResult &result, const ExportOptions &options, const ExportTarget &target,
-    const QHash<QString, MemberDigest> &hashed, const MergedTree::Layers &baseIndexes, const Progress &progress)
+    const QHash<QString, MemberDigest> &hashed, const MergedTree::Layers &baseIndexes,
+    const MergedTree::Layers &addedIndexes, const Progress &progress)
 {
     QHash<QString, std::shared_ptr<const LayerIndex>> baseByStored;
     for (const auto &index : baseIndexes)
@@ -109,6 +110,15 @@ void checkWritten(ExportResult &result, const ExportOptions &options, const Expo
         }
     }
     result.checks += verificationFindings(written, verifyArchive(written, progress, 0, known));
+    // What the layers hold: hashing does not read their entries. The base's are copied with the
+    // same entries (stored as they were, or decompressed), so their indexes say it; a damaged or
+    // faulty base layer is as faulty in the output.
+    if (written.images.size() == 1) {
+        ImageLayers contents;
+        contents.layers = baseIndexes + addedIndexes;
+        if (contents.layers.size() == written.images.constFirst().layers.size())
+            result.checks += layerContentFindings(written, { contents });
+    }
     sortFindings(result.checks);
     result.loaderVerdicts = loaderVerdicts(written, result.checks);
 }
@@ -178,7 +188,7 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
     QHash<QString, MemberDigest> hashed;
     if (!install(*w, options, target, hasher.get(), progress, &hashed, &result.error) || !options.checkResult)
         return result;
-    checkWritten(result, options, target, hashed, base.finalIndexes(), progress);
+    checkWritten(result, options, target, hashed, base.finalIndexes(), added.indexes, progress);
     const int baseLayers = base.image < 0 ? 0 : int(base.archive.images.at(base.image).layers.size());
     result.preflight = preflightChecks(
         base.finalIndexes() + added.indexes, baseLayers, config.settings, added.workdirAdded, added.specs);

@@ -6,6 +6,7 @@
 #include "check/checks.h"
 #include "check/loaders.h"
 #include "check/verify.h"
+#include "compose/convert.h"
 #include "format/imagearchive.h"
 #include "format/legacyconfig.h"
 #include "layers/imagelayers.h"
@@ -293,7 +294,8 @@ void TestLoaders::exportsJudgedByTheLoaders()
     qInfo("%s", qPrintable(output.section(u'\n', -2)));
 }
 
-// Issue 20 item 3: every corpus image converted to a docker archive and to an OCI archive
+// Issue 20 item 3: every corpus image converted to a docker archive and to an OCI archive, and
+// every findings fixture convert writes, as a docker archive
 // (`lamina convert`) is loaded by the loaders predicted to load it and gives the same image:
 // Docker from its manifest and again from its legacy chain alone, containerd, podman
 // (tests/loaders/judgeexports.py).
@@ -329,6 +331,33 @@ void TestLoaders::conversionsJudgedByTheLoaders()
     }
     QVERIFY(converted >= 20);
     QVERIFY2(dockerArchives >= 10, qPrintable(QString::number(dockerArchives)));
+    // And every findings fixture convert repairs something in (issue 20 item 3, "every findings
+    // fixture it can fix"), as a docker archive: those predicted to load must load as the image
+    // they describe, in Docker from the manifest and from the chain, containerd and podman.
+    int fixtures = 0;
+    QStringList names = m_paths.keys();
+    names.sort();
+    for (const QString &n : std::as_const(names)) {
+        if (!n.startsWith(u"findings/"))
+            continue;
+        const ImageArchive in = openImageArchive(m_paths.value(n));
+        if (in.images.size() != 1)
+            continue;
+        ExportOptions options;
+        options.output = out + u'/' + QFileInfo(n).completeBaseName() + QStringLiteral("-converted.tar");
+        const ConvertResult r = convertArchive(m_paths.value(n), 0, {}, options, true);
+        if (!r.ok() || r.repaired.isEmpty())
+            continue; // nothing written, or nothing fixed: the clean fixtures are judged as exports are
+        QStringList loaders;
+        for (const auto &[loader, range] : kObservedRanges)
+            if (r.written.loaderVerdicts.at(range).verdict == Verdict::Loads)
+                loaders << loader;
+        if (loaders.isEmpty())
+            continue;
+        args << u"convert-" + QFileInfo(options.output).fileName() + u'=' + options.output + u'=' + loaders.join(u',');
+        ++fixtures;
+    }
+    QVERIFY2(fixtures >= 25, qPrintable(QString::number(fixtures)));
     QString output;
     const int rc = test::runPython(args, &output, 30 * 60 * 1000);
     if (rc != 0)

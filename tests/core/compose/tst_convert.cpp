@@ -251,8 +251,8 @@ void TestConvert::damagedLayerStaysAnError()
     for (const char *name : { "layer-damaged.tar", "layer-damaged-overflow.tar" }) {
         ExportOptions options;
         options.output = output(options.format);
-        const ConvertResult r = convertArchive(
-            m_dir.filePath(QStringLiteral("findings/") + QLatin1String(name)), 0, {}, options, true);
+        const ConvertResult r
+            = convertArchive(m_dir.filePath(QStringLiteral("findings/") + QLatin1String(name)), 0, {}, options, true);
         QVERIFY2(r.ok(), qPrintable(r.written.error));
         QVERIFY2(errorCodes(r.written.checks).contains(QStringLiteral("layer-damaged")), name);
     }

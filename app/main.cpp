@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "cli.h"
+#include "layers/indexcache.h"
 
 #include <QCoreApplication>
 #include <QFileInfo>
@@ -40,6 +41,8 @@ int main(int argc, char **argv)
     QStringList args;
     for (int i = 0; i < argc; ++i)
         args << QString::fromLocal8Bit(argv[i]);
+    // Layer indexes kept between runs, for commands and window alike (docs/layers.md).
+    lamina::IndexCache::setProcessDefault(lamina::IndexCache::fromEnvironment());
 
     // The command line never needs a display: pick the application class before constructing it.
     if (lamina::isCliInvocation(args)) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "archive/archive.h"
 
+#include "util/sha256.h"
+
 #include "util/checkedsize.h"
 #include "util/workcounters.h"
 
@@ -519,6 +521,21 @@ void Archive::releaseCaptured(const QSet<int> &keep)
             m.captured = false;
         }
     }
+}
+
+QByteArray Archive::memberTableDigest() const
+{
+    std::call_once(m_tableDigested, [this] {
+        Sha256 h;
+        for (const Member &m : m_members) {
+            const QByteArray path = m.path.toUtf8();
+            const qint64 numbers[] = { qint64(m.type), m.size, m.dataOffset, qint64(m.ordinal) };
+            h.add(path.constData(), path.size() + 1); // with its NUL: paths cannot run together
+            h.add(reinterpret_cast<const char *>(numbers), sizeof numbers);
+        }
+        m_tableDigest = h.finish().toLatin1();
+    });
+    return m_tableDigest;
 }
 
 } // namespace lamina

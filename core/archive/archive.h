@@ -132,6 +132,13 @@ public:
     // Used by the indexers.
     struct Builder;
 
+    /// Where a member's bytes are on disk: a folder's file, or the tar at an offset. False when
+    /// they can only be streamed (compressed archive, sparse entry).
+    bool fileLocation(const Member &m, QString *file, qint64 *offset) const { return location(m, file, offset); }
+    /// A digest of the member table (each member's path, type, size and offset), computed once:
+    /// it keys what is cached about the archive (layers/indexcache.h).
+    QByteArray memberTableDigest() const;
+
 private:
     Archive() = default;
     ReadResult readStreamed(int index, qint64 maxBytes) const;
@@ -161,6 +168,8 @@ private:
     mutable std::atomic<qint64> m_bytesRead { 0 };
     mutable std::atomic<qint64> m_metadataBytes { 0 }; // read() in all, against kMaxMetadataBytesTotal
     mutable std::once_flag m_tarOpened;
+    mutable std::once_flag m_tableDigested;
+    mutable QByteArray m_tableDigest;
     mutable int m_tarFd = -1;
     mutable int m_tarErrno = 0;
 };

@@ -215,7 +215,9 @@ struct LayersOfImages
             for (int i; (i = next++) < members.size();) {
                 if (progress.cancelled())
                     return;
-                if (!limits.contains(members.at(i))) {
+                // A member no larger than its descriptor says is read the same with or without
+                // the limit: through indexLayer(), which also keeps and finds it in the cache.
+                if (!limits.contains(members.at(i)) || ar.member(members.at(i)).size <= limits.value(members.at(i))) {
                     deliver(members.at(i), indexLayer(ar, members.at(i), options, progress));
                     continue;
                 }

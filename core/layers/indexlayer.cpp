@@ -3,6 +3,7 @@
 // and decompresses in a first stage when the layer is compressed so that both digests come from
 // the same pass.
 #include "layers/indexbuilder_p.h"
+#include "layers/indexcache.h"
 #include "layers/layerindex.h"
 
 #include "util/limits.h"
@@ -184,13 +185,24 @@ LayerIndexResult indexLayer(
     const Compression compression = sniffCompression(archive.head(member));
     LayerIndexResult result;
     if (archive.seekable()) {
+        // Indexed before, and the file unchanged: read from the cache, not from the layer.
+        const std::optional<QByteArray> key = options.cache ? options.cache->keyFor(archive, member) : std::nullopt;
+        if (key) {
+            if (std::shared_ptr<const LayerIndex> cached = options.cache->load(*key, options.computeDigests)) {
+                result.index = std::move(cached);
+                return result;
+            }
+        }
         QString error;
         std::unique_ptr<MemberReader> reader = archive.openMember(member, &error);
         if (!reader) {
             result.error = error;
             return result;
         }
-        return indexLayerFromReader(*reader, compression, options, progress, m.size);
+        result = indexLayerFromReader(*reader, compression, options, progress, m.size);
+        if (key && result.index && result.index->complete && !progress.cancelled())
+            options.cache->store(*key, *result.index);
+        return result;
     }
     QString error;
     const bool ok = archive.scanMembers(

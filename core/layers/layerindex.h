@@ -108,8 +108,15 @@ public:
     QHash<qint32, QList<std::pair<QByteArray, QByteArray>>> m_xattrs; ///< only the few entries that have any
 };
 
+class IndexCache;
+/// IndexCache::processDefault() (layers/indexcache.h), where this header cannot include it.
+std::shared_ptr<const IndexCache> defaultIndexCache();
+
 struct LayerIndexOptions
 {
+    /// Where indexes are kept between runs (layers/indexcache.h): the process's, set by the
+    /// application; null (no cache) in the library's own use and in tests unless they set one.
+    std::shared_ptr<const IndexCache> cache = defaultIndexCache();
     bool computeDigests = false; ///< hash the blob and the uncompressed stream in the same pass
     /// Layer entries applied in all when the images' sizes are computed.
     qint64 maxMergedEntries = limits::kMaxMergedEntriesTotal;

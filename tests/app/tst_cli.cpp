@@ -4,6 +4,9 @@
 #include "testsupport.h"
 
 #include <QCryptographicHash>
+#include <QDir>
+#include <QDirIterator>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -28,6 +31,7 @@ private Q_SLOTS:
     void checkExplainTellsWhatLoadersDo();
     void verifyReportsThroughput();
     void layerCommands();
+    void indexCacheBetweenRuns();
     void netChangeOverARange();
     void historyOfAPath();
     void diffTwoImages();
@@ -45,9 +49,11 @@ private:
         QByteArray out;
         QByteArray err;
     };
-    static Run lamina(const QStringList &args)
+    static Run lamina(
+        const QStringList &args, const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment())
     {
         QProcess p;
+        p.setProcessEnvironment(env);
         p.start(QStringLiteral(LAMINA_BINARY), args);
         Run r;
         if (!p.waitForFinished(60000))
@@ -395,6 +401,32 @@ void TestCli::convertKeepsTheImage()
     QVERIFY(legacy.err.contains("repaired legacy-only:"));
     QCOMPARE(lamina({ QStringLiteral("check"), dir.filePath(QStringLiteral("y")) }).code, 0);
     QCOMPARE(lamina({ QStringLiteral("convert"), in, QStringLiteral("-o"), out }).code, 2);
+}
+
+// The commands keep layer indexes in $XDG_CACHE_HOME/lamina/index (docs/layers.md): a second
+// inspect says the same from them; LAMINA_INDEX_CACHE_MB=0 keeps nothing.
+void TestCli::indexCacheBetweenRuns()
+{
+    QTemporaryDir dir;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("XDG_CACHE_HOME"), dir.filePath(QStringLiteral("cache")));
+    const QStringList args { QStringLiteral("inspect"), QStringLiteral("--json"),
+        lamina::test::corpus(QStringLiteral("dive__test-docker-image.tar")) };
+    const Run first = lamina(args, env);
+    QCOMPARE(first.code, 0);
+    const QDir index(dir.filePath(QStringLiteral("cache/lamina/index")));
+    int files = 0;
+    for (QDirIterator it(index.path(), { QStringLiteral("*.idx") }, QDir::Files, QDirIterator::Subdirectories);
+         it.hasNext(); it.next())
+        ++files;
+    QCOMPARE(files, 14); // one per layer
+    const Run second = lamina(args, env);
+    QCOMPARE(second.code, 0);
+    QCOMPARE(second.out, first.out);
+    env.insert(QStringLiteral("LAMINA_INDEX_CACHE_MB"), QStringLiteral("0"));
+    env.insert(QStringLiteral("XDG_CACHE_HOME"), dir.filePath(QStringLiteral("off")));
+    QCOMPARE(lamina(args, env).out, first.out);
+    QVERIFY(!QFileInfo::exists(dir.filePath(QStringLiteral("off/lamina"))));
 }
 
 void TestCli::layerCommands()

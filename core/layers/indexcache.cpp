@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: MIT
+#include "layers/indexcache.h"
+
+#include "util/sha256.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QFileInfo>
+#include <QSaveFile>
+#include <QStandardPaths>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+
+namespace lamina {
+
+namespace {
+
+constexpr char kMagic[8] = { 'L', 'A', 'M', 'I', 'D', 'X', '\0', '\1' };
+constexpr quint32 kEndianMark = 0x01020304;
+constexpr int kKeyBytes = 64; // hex sha256
+constexpr int kHeaderBytes = 8 + 4 + 4 + kKeyBytes + 8 + 32;
+// Bounds a cache file must keep to be read at all (a layer index larger than these is not
+// written either): far above any layer Lamina indexes, far below what would exhaust memory.
+constexpr qint64 kMaxEntries = qint64(1) << 26;
+constexpr qint64 kMaxPool = qint64(1) << 32;
+constexpr qint64 kMaxStrings = 1 << 20;
+
+std::mutex g_defaultLock;
+std::shared_ptr<const IndexCache> g_default;
+
+class Writer
+{
+public:
+    QByteArray out;
+    template<typename T> void pod(T v) { out.append(reinterpret_cast<const char *>(&v), sizeof v); }
+    void bytes(QByteArrayView b)
+    {
+        pod<quint64>(quint64(b.size()));
+        out.append(b);
+    }
+    void string(const QString &s) { bytes(s.toUtf8()); }
+    template<typename T> void array(const QList<T> &list)
+    {
+        static_assert(std::is_trivially_copyable_v<T>);
+        pod<quint64>(quint64(list.size()));
+        out.append(reinterpret_cast<const char *>(list.constData()), qsizetype(list.size() * sizeof(T)));
+    }
+};
+
+/// Reads what Writer wrote; any read past the end, or a count over its bound, fails the whole.
+class Reader
+{
+public:
+    explicit Reader(QByteArrayView in)
+        : m_in(in)
+    {
+    }
+    bool ok = true;
+    template<typename T> T pod()
+    {
+        T v {};
+        if (!take(sizeof v))
+            return v;
+        std::memcpy(&v, m_in.constData() + m_pos - qsizetype(sizeof v), sizeof v);
+        return v;
+    }
+    QByteArray bytes(qint64 max)
+    {
+        const quint64 n = pod<quint64>();
+        if (!ok || n > quint64(max) || !take(qsizetype(n)))
+            return fail<QByteArray>();
+        return m_in.sliced(m_pos - qsizetype(n), qsizetype(n)).toByteArray();
+    }
+    QString string() { return QString::fromUtf8(bytes(kMaxStrings)); }
+    template<typename T> QList<T> array(qint64 max)
+    {
+        const quint64 n = pod<quint64>();
+        if (!ok || n > quint64(max) || !take(qsizetype(n * sizeof(T))))
+            return fail<QList<T>>();
+        QList<T> list;
+        list.resize(qsizetype(n));
+        std::memcpy(list.data(), m_in.constData() + m_pos - qsizetype(n * sizeof(T)), n * sizeof(T));
+        return list;
+    }
+    bool atEnd() const { return m_pos == m_in.size(); }
+
+private:
+    template<typename T> T fail()
+    {
+        ok = false;
+        return T();
+    }
+    bool take(qsizetype n)
+    {
+        if (!ok || n < 0 || m_in.size() - m_pos < n)
+            return ok = false;
+        m_pos += n;
+        return true;
+    }
+    QByteArrayView m_in;
+    qsizetype m_pos = 0;
+};
+
+/// The 32 bytes of a payload's sha256.
+QByteArray payloadDigest(QByteArrayView payload)
+{
+    Sha256 h;
+    h.add(payload.constData(), payload.size());
+    return QByteArray::fromHex(h.finish().mid(7).toLatin1());
+}
+
+QByteArray payloadOf(const LayerIndex &index)
+{
+    Writer w;
+    w.pod<qint64>(index.storedSize);
+    w.pod<qint64>(index.uncompressedSize);
+    w.pod<quint8>(quint8(index.compression));
+    w.string(index.storedDigest);
+    w.string(index.diffId);
+    w.pod<qint32>(index.fileCount);
+    w.pod<qint64>(index.fileBytes);
+    w.pod<qint32>(index.whiteoutCount);
+    w.pod<quint8>(index.complete ? 1 : 0);
+    w.pod<quint32>(quint32(index.problems.size()));
+    for (const QString &p : index.problems)
+        w.string(p);
+    w.pod<quint32>(quint32(index.issues.size()));
+    for (const LayerIndex::Issue &i : index.issues) {
+        w.string(i.code);
+        w.pod<quint8>(i.refused ? 1 : 0);
+        w.string(i.message);
+        w.pod<qint32>(i.header);
+    }
+    w.array(index.m_entries);
+    w.bytes(index.m_pool);
+    w.array(index.m_childStart);
+    w.array(index.m_children);
+    w.pod<quint32>(quint32(index.m_xattrs.size()));
+    for (auto it = index.m_xattrs.begin(); it != index.m_xattrs.end(); ++it) {
+        w.pod<qint32>(it.key());
+        w.pod<quint32>(quint32(it->size()));
+        for (const auto &[name, value] : *it) {
+            w.bytes(name);
+            w.bytes(value);
+        }
+    }
+    return w.out;
+}
+
+/// The index a payload holds, when every count, offset and link in it is within bounds: a
+/// cache file is data from disk, and a crafted one must not make Lamina read out of bounds or
+/// walk a parent chain forever.
+std::shared_ptr<LayerIndex> indexOf(QByteArrayView payload)
+{
+    Reader r(payload);
+    auto index = std::make_shared<LayerIndex>();
+    index->storedSize = r.pod<qint64>();
+    index->uncompressedSize = r.pod<qint64>();
+    const quint8 compression = r.pod<quint8>();
+    if (compression > quint8(Compression::Unknown))
+        return nullptr;
+    index->compression = Compression(compression);
+    index->storedDigest = r.string();
+    index->diffId = r.string();
+    index->fileCount = r.pod<qint32>();
+    index->fileBytes = r.pod<qint64>();
+    index->whiteoutCount = r.pod<qint32>();
+    index->complete = r.pod<quint8>() == 1;
+    const quint32 problems = r.pod<quint32>();
+    for (quint32 i = 0; r.ok && i < problems && i < kMaxStrings; ++i)
+        index->problems << r.string();
+    const quint32 issues = r.pod<quint32>();
+    for (quint32 i = 0; r.ok && i < issues && i < kMaxStrings; ++i) {
+        LayerIndex::Issue issue;
+        issue.code = r.string();
+        issue.refused = r.pod<quint8>() == 1;
+        issue.message = r.string();
+        issue.header = r.pod<qint32>();
+        index->issues << issue;
+    }
+    index->m_entries = r.array<LayerEntry>(kMaxEntries);
+    index->m_pool = r.bytes(kMaxPool);
+    index->m_childStart = r.array<qint32>(kMaxEntries + 2);
+    index->m_children = r.array<qint32>(kMaxEntries);
+    const quint32 withXattrs = r.pod<quint32>();
+    for (quint32 i = 0; r.ok && i < withXattrs && i < kMaxEntries; ++i) {
+        const qint32 entry = r.pod<qint32>();
+        const quint32 pairs = r.pod<quint32>();
+        QList<std::pair<QByteArray, QByteArray>> list;
+        for (quint32 p = 0; r.ok && p < pairs && p < kMaxStrings; ++p) {
+            QByteArray name = r.bytes(kMaxStrings);
+            QByteArray value = r.bytes(kMaxPool);
+            list.append({ std::move(name), std::move(value) });
+        }
+        index->m_xattrs.insert(entry, list);
+    }
+    if (!r.ok || !r.atEnd() || problems > kMaxStrings || issues > kMaxStrings)
+        return nullptr;
+
+    const qint64 n = index->m_entries.size();
+    const qint64 pool = index->m_pool.size();
+    for (qint64 i = 0; i < n; ++i) {
+        const LayerEntry &e = index->m_entries.at(i);
+        // A parent is always an earlier entry (the indexer makes a folder before what it holds),
+        // so following parents ends.
+        if (e.parent < -1 || e.parent >= i || qint64(e.nameOffset) + e.nameLength > pool
+            || qint64(e.linkOffset) + e.linkLength > pool || quint8(e.type) > quint8(EntryType::Whiteout))
+            return nullptr;
+    }
+    const QList<qint32> &start = index->m_childStart;
+    if (n > 0 || !start.isEmpty()) {
+        if (start.size() != n + 2)
+            return nullptr;
+        for (qsizetype i = 0; i < start.size(); ++i)
+            if (start.at(i) < 0 || start.at(i) > index->m_children.size() || (i > 0 && start.at(i) < start.at(i - 1)))
+                return nullptr;
+    }
+    for (const qint32 c : std::as_const(index->m_children))
+        if (c < 0 || c >= n)
+            return nullptr;
+    for (auto it = index->m_xattrs.cbegin(); it != index->m_xattrs.cend(); ++it)
+        if (it.key() < 0 || it.key() >= n)
+            return nullptr;
+    return index;
+}
+
+} // namespace
+
+std::shared_ptr<const IndexCache> defaultIndexCache()
+{
+    return IndexCache::processDefault();
+}
+
+IndexCache::IndexCache(QString folder, qint64 maxBytes)
+    : m_folder(std::move(folder))
+    , m_maxBytes(maxBytes)
+{
+}
+
+std::shared_ptr<const IndexCache> IndexCache::processDefault()
+{
+    std::lock_guard<std::mutex> guard(g_defaultLock);
+    return g_default;
+}
+
+void IndexCache::setProcessDefault(std::shared_ptr<const IndexCache> cache)
+{
+    std::lock_guard<std::mutex> guard(g_defaultLock);
+    g_default = std::move(cache);
+}
+
+std::shared_ptr<IndexCache> IndexCache::fromEnvironment()
+{
+    bool ok = false;
+    qint64 mb = qEnvironmentVariable("LAMINA_INDEX_CACHE_MB").toLongLong(&ok);
+    if (!ok)
+        mb = 2048;
+    if (mb <= 0)
+        return nullptr;
+    QString base = qEnvironmentVariable("XDG_CACHE_HOME");
+    if (base.isEmpty() || !QDir::isAbsolutePath(base))
+        base = QDir::homePath() + QStringLiteral("/.cache");
+    return std::make_shared<IndexCache>(base + QStringLiteral("/lamina/index"), mb << 20);
+}
+
+std::optional<QByteArray> IndexCache::keyFor(const Archive &archive, int member) const
+{
+    if (member < 0 || member >= archive.members().size())
+        return std::nullopt;
+    const Member &m = archive.member(member);
+    QString file;
+    qint64 offset = 0;
+    if (!archive.fileLocation(m, &file, &offset))
+        return std::nullopt;
+    struct stat st;
+    if (::stat(QFile::encodeName(file).constData(), &st) != 0 || !S_ISREG(st.st_mode))
+        return std::nullopt;
+    // The change time too: no one can set it back, so a file rewritten with its old size and
+    // modification time restored still gets a new key.
+    const QByteArray text = QByteArrayLiteral("lamina layer index 1\n") + QFile::encodeName(QFileInfo(file).absoluteFilePath())
+        + '\n' + QByteArray::number(quint64(st.st_dev)) + ' ' + QByteArray::number(quint64(st.st_ino)) + ' '
+        + QByteArray::number(qint64(st.st_size)) + ' ' + QByteArray::number(qint64(st.st_mtim.tv_sec)) + '.'
+        + QByteArray::number(qint64(st.st_mtim.tv_nsec)) + ' ' + QByteArray::number(qint64(st.st_ctim.tv_sec)) + '.'
+        + QByteArray::number(qint64(st.st_ctim.tv_nsec)) + '\n' + QByteArray::number(offset) + ' '
+        + QByteArray::number(m.size) + '\n' + archive.memberTableDigest();
+    return Sha256::of(text).mid(7).toLatin1();
+}
+
+QString IndexCache::pathOf(const QByteArray &key) const
+{
+    return m_folder + u'/' + QString::fromLatin1(key.left(2)) + u'/' + QString::fromLatin1(key) + QStringLiteral(".idx");
+}
+
+QByteArray IndexCache::serialize(const QByteArray &key, const LayerIndex &index)
+{
+    const QByteArray payload = payloadOf(index);
+    Writer w;
+    w.out.append(kMagic, sizeof kMagic);
+    w.pod<quint32>(quint32(sizeof(LayerEntry)));
+    w.pod<quint32>(kEndianMark);
+    w.out.append(key.leftJustified(kKeyBytes, '\0', true));
+    w.pod<quint64>(quint64(payload.size()));
+    w.out.append(payloadDigest(payload));
+    w.out.append(payload);
+    return w.out;
+}
+
+std::shared_ptr<const LayerIndex> IndexCache::deserialize(const QByteArray &key, const QByteArray &bytes)
+{
+    if (bytes.size() < kHeaderBytes || std::memcmp(bytes.constData(), kMagic, sizeof kMagic) != 0)
+        return nullptr;
+    Reader r(QByteArrayView(bytes).first(kHeaderBytes).sliced(sizeof kMagic));
+    const quint32 entrySize = r.pod<quint32>();
+    const quint32 endian = r.pod<quint32>();
+    if (entrySize != sizeof(LayerEntry) || endian != kEndianMark)
+        return nullptr;
+    if (bytes.mid(16, kKeyBytes) != key.leftJustified(kKeyBytes, '\0', true))
+        return nullptr; // another key's file under this name
+    quint64 payloadSize = 0;
+    std::memcpy(&payloadSize, bytes.constData() + 16 + kKeyBytes, sizeof payloadSize);
+    if (payloadSize != quint64(bytes.size() - kHeaderBytes))
+        return nullptr;
+    const QByteArrayView payload = QByteArrayView(bytes).sliced(kHeaderBytes);
+    const QByteArray stored = bytes.mid(16 + kKeyBytes + 8, 32);
+    if (payloadDigest(payload) != stored)
+        return nullptr;
+    return indexOf(payload);
+}
+
+std::shared_ptr<const LayerIndex> IndexCache::load(const QByteArray &key, bool needDigests) const
+{
+    const QString path = pathOf(key);
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) {
+        ++m_stats.misses;
+        return nullptr;
+    }
+    if (f.size() > kHeaderBytes + kMaxPool * 4) {
+        f.close();
+        QFile::remove(path);
+        ++m_stats.rejected;
+        return nullptr;
+    }
+    const QByteArray bytes = f.readAll();
+    f.close();
+    const std::shared_ptr<const LayerIndex> index = deserialize(key, bytes);
+    if (!index || !index->complete) {
+        QFile::remove(path); // rebuilt by the caller, never trusted
+        ++m_stats.rejected;
+        return nullptr;
+    }
+    if (needDigests && (index->diffId.isEmpty() || index->storedDigest.isEmpty())) {
+        ++m_stats.misses;
+        return nullptr;
+    }
+    // Used now: the last to be evicted.
+    QFile(path).setFileTime(QDateTime::currentDateTimeUtc(), QFileDevice::FileModificationTime);
+    ++m_stats.hits;
+    return index;
+}
+
+void IndexCache::store(const QByteArray &key, const LayerIndex &index) const
+{
+    if (!index.complete || index.m_entries.size() > kMaxEntries || index.m_pool.size() > kMaxPool)
+        return;
+    const QString path = pathOf(key);
+    if (!QDir().mkpath(QFileInfo(path).absolutePath()))
+        return;
+    QSaveFile f(path);
+    if (!f.open(QIODevice::WriteOnly))
+        return;
+    f.write(serialize(key, index));
+    if (!f.commit())
+        return;
+    ++m_stats.stored;
+    trim();
+}
+
+void IndexCache::trim() const
+{
+    struct File
+    {
+        QString path;
+        qint64 size;
+        QDateTime used;
+    };
+    QList<File> files;
+    qint64 total = 0;
+    QDirIterator it(m_folder, { QStringLiteral("*.idx") }, QDir::Files, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        it.next();
+        const QFileInfo fi = it.fileInfo();
+        files.append({ fi.filePath(), fi.size(), fi.lastModified() });
+        total += fi.size();
+    }
+    if (total <= m_maxBytes)
+        return;
+    std::sort(files.begin(), files.end(), [](const File &a, const File &b) { return a.used < b.used; });
+    // Down to nine tenths, so that the next stores do not each list the folder to remove one.
+    for (const File &f : std::as_const(files)) {
+        if (total <= m_maxBytes / 10 * 9)
+            break;
+        if (QFile::remove(f.path)) {
+            total -= f.size;
+            ++m_stats.evicted;
+        }
+    }
+}
+
+} // namespace lamina

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "layers/layerindex.h"
+
+#include <QByteArray>
+#include <QString>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+
+namespace lamina {
+
+/// Layer indexes kept on disk between runs (docs/layers.md, "The index cache"), so that opening
+/// an archive again does not read its layers again. One file per layer, named by a key made of
+/// the file that holds the layer's bytes (device, inode, size, modification time to the
+/// nanosecond), where in it they are and how many, and a digest of the archive's member table:
+/// a file changed in any of these ways is never served stale. A cache file is checked before
+/// use (its own digest, then every offset and count of the index it holds) and a file that
+/// fails is deleted and the layer read again. The folder is kept under a size bound, the least
+/// recently used files going first. Thread-safe; errors only ever make a miss.
+class IndexCache
+{
+public:
+    /// A cache in `folder` (created when first written), holding at most `maxBytes`.
+    IndexCache(QString folder, qint64 maxBytes);
+
+    /// The cache the application's commands and window use: $XDG_CACHE_HOME/lamina/index
+    /// (~/.cache/lamina/index), bounded by LAMINA_INDEX_CACHE_MB (default 2048; 0 turns it off).
+    /// Null until setProcessDefault(); core never sets it itself, so library users and tests
+    /// get no cache unless they ask.
+    static std::shared_ptr<const IndexCache> processDefault();
+    static void setProcessDefault(std::shared_ptr<const IndexCache> cache);
+    /// The default folder and bound from the environment; null when the bound is 0.
+    static std::shared_ptr<IndexCache> fromEnvironment();
+
+    /// The key of layer member `member`: nothing when its bytes are not at a place a key can
+    /// name (a member of a compressed archive, read by streaming).
+    std::optional<QByteArray> keyFor(const Archive &archive, int member) const;
+    /// The index stored under `key`, or null: none, unusable (then removed), or without the
+    /// digests when `needDigests`. A hit marks the file as used.
+    std::shared_ptr<const LayerIndex> load(const QByteArray &key, bool needDigests) const;
+    /// Stores a complete index under `key` (written beside and renamed, then the folder trimmed
+    /// to its bound). Incomplete indexes are not stored.
+    void store(const QByteArray &key, const LayerIndex &index) const;
+
+    QString folder() const { return m_folder; }
+    qint64 maxBytes() const { return m_maxBytes; }
+
+    /// What this cache did, for tests and the bench.
+    struct Stats
+    {
+        std::atomic<qint64> hits { 0 };
+        std::atomic<qint64> misses { 0 };
+        std::atomic<qint64> rejected { 0 }; ///< files found unusable and removed
+        std::atomic<qint64> stored { 0 };
+        std::atomic<qint64> evicted { 0 };
+    };
+    Stats &stats() const { return m_stats; }
+
+    /// The index as a cache file's bytes, and back (null when the bytes are not a sound index):
+    /// exposed for the tests that damage them.
+    static QByteArray serialize(const QByteArray &key, const LayerIndex &index);
+    static std::shared_ptr<const LayerIndex> deserialize(const QByteArray &key, const QByteArray &bytes);
+
+private:
+    QString pathOf(const QByteArray &key) const;
+    void trim() const;
+    QString m_folder;
+    qint64 m_maxBytes;
+    mutable Stats m_stats;
+};
+
+} // namespace lamina

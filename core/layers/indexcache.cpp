@@ -38,14 +38,14 @@ class Writer
 {
 public:
     QByteArray out;
-    template<typename T> void pod(T v) { out.append(reinterpret_cast<const char *>(&v), sizeof v); }
+    template <typename T> void pod(T v) { out.append(reinterpret_cast<const char *>(&v), sizeof v); }
     void bytes(QByteArrayView b)
     {
         pod<quint64>(quint64(b.size()));
         out.append(b);
     }
     void string(const QString &s) { bytes(s.toUtf8()); }
-    template<typename T> void array(const QList<T> &list)
+    template <typename T> void array(const QList<T> &list)
     {
         static_assert(std::is_trivially_copyable_v<T>);
         pod<quint64>(quint64(list.size()));
@@ -62,7 +62,7 @@ public:
     {
     }
     bool ok = true;
-    template<typename T> T pod()
+    template <typename T> T pod()
     {
         T v {};
         if (!take(sizeof v))
@@ -78,7 +78,7 @@ public:
         return m_in.sliced(m_pos - qsizetype(n), qsizetype(n)).toByteArray();
     }
     QString string() { return QString::fromUtf8(bytes(kMaxStrings)); }
-    template<typename T> QList<T> array(qint64 max)
+    template <typename T> QList<T> array(qint64 max)
     {
         const quint64 n = pod<quint64>();
         if (!ok || n > quint64(max) || !take(qsizetype(n * sizeof(T))))
@@ -91,7 +91,7 @@ public:
     bool atEnd() const { return m_pos == m_in.size(); }
 
 private:
-    template<typename T> T fail()
+    template <typename T> T fail()
     {
         ok = false;
         return T();
@@ -283,18 +283,19 @@ std::optional<QByteArray> IndexCache::keyFor(const Archive &archive, int member)
         return std::nullopt;
     // The change time too: no one can set it back, so a file rewritten with its old size and
     // modification time restored still gets a new key.
-    const QByteArray text = QByteArrayLiteral("lamina layer index 1\n") + QFile::encodeName(QFileInfo(file).absoluteFilePath())
-        + '\n' + QByteArray::number(quint64(st.st_dev)) + ' ' + QByteArray::number(quint64(st.st_ino)) + ' '
-        + QByteArray::number(qint64(st.st_size)) + ' ' + QByteArray::number(qint64(st.st_mtim.tv_sec)) + '.'
-        + QByteArray::number(qint64(st.st_mtim.tv_nsec)) + ' ' + QByteArray::number(qint64(st.st_ctim.tv_sec)) + '.'
-        + QByteArray::number(qint64(st.st_ctim.tv_nsec)) + '\n' + QByteArray::number(offset) + ' '
-        + QByteArray::number(m.size) + '\n' + archive.memberTableDigest();
+    const QByteArray text = QByteArrayLiteral("lamina layer index 1\n")
+        + QFile::encodeName(QFileInfo(file).absoluteFilePath()) + '\n' + QByteArray::number(quint64(st.st_dev)) + ' '
+        + QByteArray::number(quint64(st.st_ino)) + ' ' + QByteArray::number(qint64(st.st_size)) + ' '
+        + QByteArray::number(qint64(st.st_mtim.tv_sec)) + '.' + QByteArray::number(qint64(st.st_mtim.tv_nsec)) + ' '
+        + QByteArray::number(qint64(st.st_ctim.tv_sec)) + '.' + QByteArray::number(qint64(st.st_ctim.tv_nsec)) + '\n'
+        + QByteArray::number(offset) + ' ' + QByteArray::number(m.size) + '\n' + archive.memberTableDigest();
     return Sha256::of(text).mid(7).toLatin1();
 }
 
 QString IndexCache::pathOf(const QByteArray &key) const
 {
-    return m_folder + u'/' + QString::fromLatin1(key.left(2)) + u'/' + QString::fromLatin1(key) + QStringLiteral(".idx");
+    return m_folder + u'/' + QString::fromLatin1(key.left(2)) + u'/' + QString::fromLatin1(key)
+        + QStringLiteral(".idx");
 }
 
 QByteArray IndexCache::serialize(const QByteArray &key, const LayerIndex &index)

@@ -9,8 +9,8 @@
 #include "util/workcounters.h"
 
 #include <QDirIterator>
-#include <QFileInfo>
 #include <QFile>
+#include <QFileInfo>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -152,7 +152,8 @@ void TestIndexCache::changedArchiveIsNotServedStale()
         "    t.close(); return b.getvalue()\n"
         "layer = tar([(sys.argv[2], b'hello\\n')])\n"
         "diff = 'sha256:' + hashlib.sha256(layer).hexdigest()\n"
-        "cfg = json.dumps({'architecture': 'amd64', 'os': 'linux', 'rootfs': {'type': 'layers', 'diff_ids': [diff]}}).encode()\n"
+        "cfg = json.dumps({'architecture': 'amd64', 'os': 'linux', 'rootfs': {'type': 'layers', 'diff_ids': "
+        "[diff]}}).encode()\n"
         "cname = hashlib.sha256(cfg).hexdigest() + '.json'\n"
         "man = json.dumps([{'Config': cname, 'RepoTags': ['t:1'], 'Layers': ['l/layer.tar']}]).encode()\n"
         "open(sys.argv[1], 'wb').write(tar([('manifest.json', man), (cname, cfg), ('l/layer.tar', layer)]))\n");

@@ -11,6 +11,7 @@
 #include <QSaveFile>
 #include <QStandardPaths>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -361,7 +362,8 @@ std::shared_ptr<const LayerIndex> IndexCache::load(const QByteArray &key, bool n
         return nullptr;
     }
     // Used now: the last to be evicted.
-    QFile(path).setFileTime(QDateTime::currentDateTimeUtc(), QFileDevice::FileModificationTime);
+    const struct timespec times[2] = { { 0, UTIME_OMIT }, { 0, UTIME_NOW } };
+    ::utimensat(AT_FDCWD, QFile::encodeName(path).constData(), times, 0);
     ++m_stats.hits;
     return index;
 }

@@ -84,6 +84,7 @@ private Q_SLOTS:
     void damagedFilesAreRebuilt();
     void craftedFilesAreRefused();
     void staysUnderItsBound();
+    void evictsTheLeastRecentlyUsed();
 };
 
 // The library and its tests index without a cache unless one is given.
@@ -290,14 +291,37 @@ void TestIndexCache::staysUnderItsBound()
         kept += QFileInfo(f).size();
     QVERIFY2(kept <= total / 2, qPrintable(QStringLiteral("%1 of %2").arg(kept).arg(total)));
     QVERIFY(cache->stats().evicted > 0);
-    // What is left is served; the rest is read and stored again, evicting the oldest.
-    const qint64 hits = cache->stats().hits;
-    indexWith(path, cache);
-    QVERIFY(cache->stats().hits > hits);
+    // Read again through a cache smaller than the image, the bound holds (a pass over more
+    // layers than fit evicts as it goes: what it finds depends on the order the layers come in).
+    const ImageLayers again = indexWith(path, cache);
+    for (const auto &l : again.layers)
+        QVERIFY(l && l->complete);
     kept = 0;
     for (const QString &f : cacheFiles(cache->folder()))
         kept += QFileInfo(f).size();
     QVERIFY(kept <= total / 2);
+}
+
+// The file used last stays; the one used longest ago goes first.
+void TestIndexCache::evictsTheLeastRecentlyUsed()
+{
+    QTemporaryDir dir;
+    const ImageLayers layers = indexWith(test::corpus(QStringLiteral("dive__test-docker-image.tar")), nullptr);
+    const LayerIndex &layer = *layers.layers.at(0);
+    const qint64 one = IndexCache::serialize(QByteArray(64, 'a'), layer).size();
+    const IndexCache cache(dir.path(), one * 5 / 2); // room for two
+    const QByteArray a(64, 'a'), b(64, 'b'), c(64, 'c');
+    cache.store(a, layer);
+    QTest::qWait(20); // file times a clear step apart
+    cache.store(b, layer);
+    QTest::qWait(20);
+    QVERIFY(cache.load(a, false)); // a used after b
+    QTest::qWait(20);
+    cache.store(c, layer); // three do not fit: b, the least recently used, goes
+    QVERIFY(cache.load(a, false));
+    QVERIFY(cache.load(c, false));
+    QVERIFY(!cache.load(b, false));
+    QCOMPARE(cache.stats().evicted.load(), qint64(1));
 }
 
 QTEST_GUILESS_MAIN(TestIndexCache)

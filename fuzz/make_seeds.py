@@ -4,7 +4,7 @@
 archives the test fixture generators write (each member classified by name and content,
 independently of Lamina's readers), plus composition files.
 
-    make_seeds.py CORPUS_DIR OUT_DIR   -> OUT_DIR/{archive,verify,extract,json,layer,merge,composition}/
+    make_seeds.py CORPUS_DIR OUT_DIR   -> OUT_DIR/{archive,verify,extract,json,layer,merge,composition,indexcache}/
 """
 import hashlib, io, json, os, subprocess, sys, tarfile, tempfile, zlib
 
@@ -72,6 +72,7 @@ def main(corpus, out):
         for source in [corpus] + sorted(os.path.join(generated, d) for d in os.listdir(generated)):
             seed_from(source, out)
     write_compositions(out)
+    write_index_payloads(out)
 
 
 def seed_from(corpus, out):
@@ -95,6 +96,35 @@ def seed_from(corpus, out):
             group = layers[i:i + 4]
             if sum(map(len, group)) < (512 << 10):
                 put(out, "merge", SEP.join(group))
+
+
+def write_index_payloads(out):
+    """Payloads of index cache files (core/layers/indexcache.cpp, payloadOf) for a small layer:
+    etc/, etc/passwd and a symlink, with and without an xattr."""
+    import struct
+
+    def blob(b):
+        return struct.pack("<Q", len(b)) + b
+
+    pool = b"etcpasswdlinketc/passwd"
+    # parent, nameOffset, linkOffset, nameLength, linkLength, mode, type, flags, uid, gid,
+    # header, size, mtime, dataOffset: LayerEntry's 56 bytes.
+    entries = [
+        struct.pack("<iIIHHHBBIIiqqq", -1, 0, 0, 3, 0, 0o755, 1, 0, 0, 0, 0, 0, 1, -1),
+        struct.pack("<iIIHHHBBIIiqqq", 0, 3, 0, 6, 0, 0o644, 0, 0, 0, 0, 1, 5, 1, 1536),
+        struct.pack("<iIIHHHBBIIiqqq", -1, 9, 13, 4, 10, 0o777, 2, 0, 0, 0, 2, 0, 1, -1),
+    ]
+    start = [0, 2, 3, 3, 3]
+    children = [0, 2, 1]
+    for xattrs in (struct.pack("<I", 0),
+                   struct.pack("<IiI", 1, 1, 1) + blob(b"user.note") + blob(b"hello")):
+        payload = (struct.pack("<qqB", 3072, 3072, 0) + blob(b"") + blob(b"")
+                   + struct.pack("<iqiB", 1, 5, 0, 1) + struct.pack("<II", 0, 0)
+                   + struct.pack("<Q", len(entries)) + b"".join(entries) + blob(pool)
+                   + struct.pack("<Q", len(start)) + struct.pack("<%di" % len(start), *start)
+                   + struct.pack("<Q", len(children)) + struct.pack("<%di" % len(children), *children)
+                   + xattrs)
+        put(out, "indexcache", payload)
 
 
 def write_compositions(out):

@@ -50,7 +50,8 @@ public:
     {
         static_assert(std::is_trivially_copyable_v<T>);
         pod<quint64>(quint64(list.size()));
-        out.append(reinterpret_cast<const char *>(list.constData()), qsizetype(list.size() * sizeof(T)));
+        if (!list.isEmpty())
+            out.append(reinterpret_cast<const char *>(list.constData()), qsizetype(list.size() * sizeof(T)));
     }
 };
 
@@ -85,6 +86,8 @@ public:
         if (!ok || n > quint64(max) || !take(qsizetype(n * sizeof(T))))
             return fail<QList<T>>();
         QList<T> list;
+        if (n == 0)
+            return list; // an empty list has no data() to copy into, not even nothing
         list.resize(qsizetype(n));
         std::memcpy(list.data(), m_in.constData() + m_pos - qsizetype(n * sizeof(T)), n * sizeof(T));
         return list;
@@ -214,14 +217,13 @@ std::shared_ptr<LayerIndex> indexOf(QByteArrayView payload)
             || qint64(e.linkOffset) + e.linkLength > pool || quint8(e.type) > quint8(EntryType::Whiteout))
             return nullptr;
     }
+    // children(-1 .. n-1) reads start[0 .. n+1]: all of them there, in order, within the table.
     const QList<qint32> &start = index->m_childStart;
-    if (n > 0 || !start.isEmpty()) {
-        if (start.size() != n + 2)
+    if (start.size() != n + 2)
+        return nullptr;
+    for (qsizetype i = 0; i < start.size(); ++i)
+        if (start.at(i) < 0 || start.at(i) > index->m_children.size() || (i > 0 && start.at(i) < start.at(i - 1)))
             return nullptr;
-        for (qsizetype i = 0; i < start.size(); ++i)
-            if (start.at(i) < 0 || start.at(i) > index->m_children.size() || (i > 0 && start.at(i) < start.at(i - 1)))
-                return nullptr;
-    }
     for (const qint32 c : std::as_const(index->m_children))
         if (c < 0 || c >= n)
             return nullptr;
@@ -332,6 +334,11 @@ std::shared_ptr<const LayerIndex> IndexCache::deserialize(const QByteArray &key,
     const QByteArray stored = bytes.mid(16 + kKeyBytes + 8, 32);
     if (payloadDigest(payload) != stored)
         return nullptr;
+    return indexOf(payload);
+}
+
+std::shared_ptr<const LayerIndex> IndexCache::fromPayload(QByteArrayView payload)
+{
     return indexOf(payload);
 }
 

@@ -132,9 +132,9 @@ public:
     // Used by the indexers.
     struct Builder;
 
-    /// Where a member's bytes are on disk: a folder's file, or the tar at an offset. False when
+    /// Where a member's bytes sit on disk: a folder's file, or the tar at an offset. False when
     /// they can only be streamed (compressed archive, sparse entry).
-    bool fileLocation(const Member &m, QString *file, qint64 *offset) const { return location(m, file, offset); }
+    bool location(const Member &m, QString *file, qint64 *offset) const;
     /// A digest of the member table (each member's path, type, size and offset), computed once:
     /// it keys what is cached about the archive (layers/indexcache.h).
     QByteArray memberTableDigest() const;
@@ -142,9 +142,6 @@ public:
 private:
     Archive() = default;
     ReadResult readStreamed(int index, qint64 maxBytes) const;
-    /// Where a member's bytes sit on disk: a folder's file, or the tar at an offset. False when
-    /// they can only be streamed (compressed archive, sparse entry).
-    bool location(const Member &m, QString *file, qint64 *offset) const;
     /// A descriptor for the bytes location() names: a tar's own, opened at the first read and
     /// kept (pread() leaves no position behind, so every thread reads through it; opening the tar
     /// once per member was most of reading 70,000 legacy json files), or a folder member's,

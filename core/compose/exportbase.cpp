@@ -190,9 +190,13 @@ bool loadExportBase(const Composition &composition, const ExportOptions &options
         return false;
     } else {
         base->config = img.config->raw;
-        const Archive::Resolved r = base->archive.archive->resolve(img.configPath);
-        const Archive::ReadResult bytes = r.index >= 0 ? base->archive.archive->read(r.index) : Archive::ReadResult {};
-        base->configBytes = bytes.data;
+        // The stored bytes only when they are written as they are (convert): a composed config is
+        // written anew from `config`.
+        if (composition.keepBaseConfig) {
+            const Archive::Resolved r = base->archive.archive->resolve(img.configPath);
+            if (r.index >= 0)
+                base->configBytes = base->archive.archive->read(r.index).data;
+        }
     }
     if (base->configFromLegacy)
         return findLayers(base, indexed, workDir, progress, error); // indexed, with digests, for its config

@@ -23,7 +23,9 @@ struct ExportBase
     ImageArchive archive;
     int image = -1; ///< -1: an image from scratch
     QJsonObject config; ///< the base's, or a scratch config
-    QByteArray configBytes; ///< the base's config as stored, or as made for a legacy-only base
+    /// The base's config as stored (read only for Composition::keepBaseConfig), or as made for a
+    /// legacy-only base.
+    QByteArray configBytes;
     /// The base is legacy-only: its config was made from the chain's json as Docker's legacy
     /// loader makes it (format/legacyconfig.h), its diff IDs by hashing its layers.
     bool configFromLegacy = false;

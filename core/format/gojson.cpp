@@ -190,14 +190,22 @@ QByteArray sortedObject(const QList<std::pair<QString, QByteArray>> &members)
             byKey.append({ k, value });
     }
     std::sort(byKey.begin(), byKey.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
+    QList<std::pair<QString, QByteArray>> sorted;
+    sorted.reserve(byKey.size());
+    for (const auto &[key, value] : std::as_const(byKey))
+        sorted.append({ QString::fromUtf8(key), value });
+    return object(sorted);
+}
+
+QByteArray object(const QList<std::pair<QString, QByteArray>> &members)
+{
     QByteArray out("{");
-    for (const auto &[key, value] : std::as_const(byKey)) {
+    for (const auto &[key, value] : members) {
         if (out.size() > 1)
             out.append(',');
-        out.append(string(QString::fromUtf8(key))).append(':').append(value);
+        out.append(string(key)).append(':').append(value);
     }
-    out.append('}');
-    return out;
+    return out.append('}');
 }
 
 std::optional<QByteArray> rfc3339(const QString &text)

@@ -38,6 +38,10 @@ QByteArray compact(QByteArrayView value);
 /// characters and `<`, `>`, `&`, U+2028, U+2029 as \u00XX / \u202X, the rest as UTF-8.
 QByteArray string(const QString &s);
 
+/// An object of these members in this order, as Marshal writes a struct. The values are written
+/// as they are.
+QByteArray object(const QList<std::pair<QString, QByteArray>> &members);
+
 /// An object as Marshal writes a Go map: keys in byte order, the last of equal keys kept.
 /// The values are written as they are.
 QByteArray sortedObject(const QList<std::pair<QString, QByteArray>> &members);

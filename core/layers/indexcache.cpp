@@ -279,7 +279,7 @@ std::optional<QByteArray> IndexCache::keyFor(const Archive &archive, int member)
     const Member &m = archive.member(member);
     QString file;
     qint64 offset = 0;
-    if (!archive.fileLocation(m, &file, &offset))
+    if (!archive.location(m, &file, &offset))
         return std::nullopt;
     struct stat st;
     if (::stat(QFile::encodeName(file).constData(), &st) != 0 || !S_ISREG(st.st_mode))

@@ -16,6 +16,16 @@ NS = "lamina-matrix"
 DOCKER = "/usr/bin/docker" if os.access("/usr/bin/docker", os.X_OK) else "docker"
 
 
+def require(program, tools, packages):
+    """Exits with a message unless every tool is installed and this runs as root (a private dockerd
+    needs it): the caller's test must fail, not skip."""
+    for tool in tools:
+        if not shutil.which(tool):
+            sys.exit("%s: %s is not installed (./test installs %s)" % (program, tool, packages))
+    if os.geteuid() != 0:
+        sys.exit("%s: a private dockerd needs root" % program)
+
+
 def remove_tree(path):
     """Removes a daemon's folder: what it left mounted below it first (a daemon stopped while
     unpacking leaves its mounts), deepest first, then the files with rm, which neither recurses in

@@ -26,14 +26,13 @@ import io
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemons import Containerd, Docker, podman_command, remove_tree, run  # noqa: E402
+from daemons import Containerd, Docker, podman_command, remove_tree, require, run  # noqa: E402
 
 problems = []
 checks = {"docker": 0, "docker-legacy": 0, "containerd": 0, "podman": 0, "run": 0}
@@ -219,12 +218,8 @@ def judge_podman(podman, name, path, expected, cfg_digest, diff_ids):
 
 def main():
     archives = [a.split("=", 2) for a in sys.argv[1:]]
-    for tool in ("dockerd", "containerd", "ctr", "podman", "runc"):
-        if not shutil.which(tool):
-            sys.exit("judgeexports: %s is not installed (./test installs docker.io, containerd, runc and podman)"
-                     % tool)
-    if os.geteuid() != 0:
-        sys.exit("judgeexports: a private dockerd needs root")
+    require("judgeexports", ("dockerd", "containerd", "ctr", "podman", "runc"),
+            "docker.io, containerd, runc and podman")
     root = tempfile.mkdtemp(prefix="lamina-judge-")
     docker, ctrd = Docker(root), Containerd(root)
     podman = podman_command(os.path.join(root, "podman"))

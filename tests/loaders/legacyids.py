@@ -11,21 +11,16 @@ Exits 2 with a message when dockerd cannot be started: the caller must fail, not
 """
 import json
 import os
-import shutil
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemons import Docker, remove_tree, run  # noqa: E402
+from daemons import Docker, remove_tree, require, run  # noqa: E402
 
 
 def main():
     out_path = sys.argv[1]
-    for tool in ("dockerd", "docker"):
-        if not shutil.which(tool):
-            sys.exit("legacyids: %s is not installed (./test installs docker.io)" % tool)
-    if os.geteuid() != 0:
-        sys.exit("legacyids: a private dockerd needs root")
+    require("legacyids", ("dockerd", "docker"), "docker.io")
     root = tempfile.mkdtemp(prefix="lamina-legacyids-")
     docker = Docker(root)
     results = {}

@@ -19,13 +19,12 @@ Exits 2 with a message when a loader cannot be started: the caller must fail, no
 import json
 import os
 import re
-import shutil
 import sys
 import tempfile
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemons import LOAD_TIMEOUT, Containerd, Docker, count, podman_command, remove_tree, run  # noqa: E402,F401
+from daemons import LOAD_TIMEOUT, Containerd, Docker, count, podman_command, remove_tree, require, run  # noqa: E402,F401
 
 
 def main():
@@ -38,11 +37,7 @@ def main():
             skipped[name] = path[1:]
         else:
             archives.append((name, path))
-    for tool in ("dockerd", "docker", "containerd", "ctr", "podman"):
-        if not shutil.which(tool):
-            sys.exit("loadmatrix: %s is not installed (./test installs docker.io and podman)" % tool)
-    if os.geteuid() != 0:
-        sys.exit("loadmatrix: a private dockerd needs root")
+    require("loadmatrix", ("dockerd", "docker", "containerd", "ctr", "podman"), "docker.io and podman")
     root = tempfile.mkdtemp(prefix="lamina-loaders-")
     docker = Docker(root)
     podman_root = os.path.join(root, "podman")

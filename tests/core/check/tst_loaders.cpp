@@ -200,6 +200,25 @@ static QString judgeFailures(const QString &output)
 static const QList<QPair<QString, int>> kObservedRanges
     = { { QStringLiteral("docker"), 0 }, { QStringLiteral("containerd"), 3 }, { QStringLiteral("podman"), 5 } };
 
+/// The observed loaders predicted to load an archive with these verdicts.
+static QStringList predictedToLoad(const QList<LoaderVerdict> &verdicts)
+{
+    QStringList loaders;
+    for (const auto &[loader, range] : kObservedRanges)
+        if (verdicts.at(range).verdict == Verdict::Loads)
+            loaders << loader;
+    return loaders;
+}
+
+/// tests/loaders/judgeexports.py over `archives` (NAME=PATH=LOADERS each): true when every
+/// loader gave what was predicted; `output` is what it printed.
+static bool judged(const QStringList &archives, QString *output)
+{
+    return test::runPython(QStringList { test::source(QStringLiteral("tests/loaders/judgeexports.py")) } + archives,
+               output, 30 * 60 * 1000)
+        == 0;
+}
+
 void TestLoaders::matrix()
 {
     QFETCH(QString, name);
@@ -264,7 +283,7 @@ void TestLoaders::tableIsCurrent()
 // under docker run, ctr run and podman run (tests/loaders/judgeexports.py).
 void TestLoaders::exportsJudgedByTheLoaders()
 {
-    QStringList args { test::source(QStringLiteral("tests/loaders/judgeexports.py")) };
+    QStringList args;
     int dockerArchives = 0;
     QStringList names = m_paths.keys();
     names.sort();
@@ -272,10 +291,7 @@ void TestLoaders::exportsJudgedByTheLoaders()
         if (!name.startsWith(u"export/"))
             continue;
         const QList<LoaderVerdict> verdicts = predicted(m_paths.value(name));
-        QStringList loaders;
-        for (const auto &[loader, range] : kObservedRanges)
-            if (verdicts.at(range).verdict == Verdict::Loads)
-                loaders << loader;
+        const QStringList loaders = predictedToLoad(verdicts);
         if (loaders.contains(u"docker"))
             ++dockerArchives;
         if (!loaders.isEmpty())
@@ -283,8 +299,7 @@ void TestLoaders::exportsJudgedByTheLoaders()
     }
     QVERIFY2(dockerArchives >= 20, "the export tests wrote fewer docker-archives than they do");
     QString output;
-    const int rc = test::runPython(args, &output, 30 * 60 * 1000);
-    if (rc != 0)
+    if (!judged(args, &output))
         QFAIL(qPrintable(judgeFailures(output)));
     // The runnable outputs ran everywhere they load, the docker-archive from its chain too.
     for (const char *line :
@@ -301,7 +316,7 @@ void TestLoaders::exportsJudgedByTheLoaders()
 // (tests/loaders/judgeexports.py).
 void TestLoaders::conversionsJudgedByTheLoaders()
 {
-    QStringList args { test::source(QStringLiteral("tests/loaders/judgeexports.py")) };
+    QStringList args;
     const QString out = m_dir.filePath(QStringLiteral("converted"));
     QVERIFY(QDir().mkpath(out));
     int dockerArchives = 0, converted = 0;
@@ -318,11 +333,7 @@ void TestLoaders::conversionsJudgedByTheLoaders()
                         QStringLiteral("--format"), format, QStringLiteral("-o"), path });
                 QVERIFY2(p.waitForFinished(120000) && p.exitCode() == 0, p.readAll().constData());
                 ++converted;
-                QStringList loaders;
-                const QList<LoaderVerdict> verdicts = predicted(path);
-                for (const auto &[loader, range] : kObservedRanges)
-                    if (verdicts.at(range).verdict == Verdict::Loads)
-                        loaders << loader;
+                const QStringList loaders = predictedToLoad(predicted(path));
                 dockerArchives += loaders.contains(u"docker");
                 if (!loaders.isEmpty())
                     args << u"convert-" + name + u'=' + path + u'=' + loaders.join(u',');
@@ -332,8 +343,7 @@ void TestLoaders::conversionsJudgedByTheLoaders()
     QVERIFY(converted >= 20);
     QVERIFY2(dockerArchives >= 10, qPrintable(QString::number(dockerArchives)));
     QString output;
-    const int rc = test::runPython(args, &output, 30 * 60 * 1000);
-    if (rc != 0)
+    if (!judged(args, &output))
         QFAIL(qPrintable(judgeFailures(output)));
     // The docker archives loaded from their legacy chain too.
     QVERIFY2(output.contains(u"docker-legacy"), qPrintable(output.right(2000)));
@@ -345,7 +355,7 @@ void TestLoaders::conversionsJudgedByTheLoaders()
 // image it describes: Docker from manifest.json and from the legacy chain, containerd, podman.
 void TestLoaders::fixtureConversionsJudgedByTheLoaders()
 {
-    QStringList args { test::source(QStringLiteral("tests/loaders/judgeexports.py")) };
+    QStringList args;
     const QString out = m_dir.filePath(QStringLiteral("converted-fixtures"));
     QVERIFY(QDir().mkpath(out));
     int fixtures = 0;
@@ -362,10 +372,7 @@ void TestLoaders::fixtureConversionsJudgedByTheLoaders()
         const ConvertResult r = convertArchive(m_paths.value(n), 0, {}, options, true);
         if (!r.ok() || r.repaired.isEmpty())
             continue; // nothing written, or nothing fixed: the clean fixtures are judged as exports are
-        QStringList loaders;
-        for (const auto &[loader, range] : kObservedRanges)
-            if (r.written.loaderVerdicts.at(range).verdict == Verdict::Loads)
-                loaders << loader;
+        const QStringList loaders = predictedToLoad(r.written.loaderVerdicts);
         if (loaders.isEmpty())
             continue;
         args << u"convert-" + QFileInfo(options.output).fileName() + u'=' + options.output + u'=' + loaders.join(u',');
@@ -373,8 +380,7 @@ void TestLoaders::fixtureConversionsJudgedByTheLoaders()
     }
     QVERIFY2(fixtures >= 25, qPrintable(QString::number(fixtures)));
     QString output;
-    const int rc = test::runPython(args, &output, 30 * 60 * 1000);
-    if (rc != 0)
+    if (!judged(args, &output))
         QFAIL(qPrintable(judgeFailures(output)));
     QVERIFY2(output.contains(u"docker-legacy"), qPrintable(output.right(2000)));
     qInfo("%s", qPrintable(output.section(u'\n', -2)));

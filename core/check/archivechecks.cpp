@@ -70,6 +70,9 @@ void Checker::orphans()
         for (const RepositoryTag &t : legacy.repositories)
             for (const QString &id : walkLegacyChain(legacy, t.id).ids)
                 reached.insert(id);
+        for (const Image &img : m_ia.images)
+            for (const QString &id : img.legacyChainIds)
+                reached.insert(id);
         QStringList orphaned;
         for (const LegacyLayer &l : legacy.layers)
             if (!reached.contains(l.id))

@@ -173,14 +173,18 @@ void walkChains(LegacyView &view)
             tops.append(t.id);
         tagsOf[t.id].append(t.reference());
     }
-    if (tops.isEmpty()) {
-        QSet<QString> parents;
-        for (const LegacyLayer &l : std::as_const(view.layers))
-            parents.insert(l.parent);
-        for (const LegacyLayer &l : std::as_const(view.layers))
-            if (!parents.contains(l.id))
-                tops.append(l.id);
-    }
+    // Docker's legacy loader loads every <id> folder as an image before it applies the tags
+    // (docs/formats.md §4.2), so a head no tag reaches is still an image, untagged.
+    QSet<QString> parents;
+    for (const LegacyLayer &l : std::as_const(view.layers))
+        parents.insert(l.parent);
+    QSet<QString> reached;
+    for (const QString &top : std::as_const(tops))
+        for (const QString &id : walkLegacyChain(view, top).ids)
+            reached.insert(id);
+    for (const LegacyLayer &l : std::as_const(view.layers))
+        if (!parents.contains(l.id) && !reached.contains(l.id))
+            tops.append(l.id);
     for (const QString &top : std::as_const(tops)) {
         if (view.chains.size() >= limits::kMaxImages) {
             view.problems.append(QStringLiteral(

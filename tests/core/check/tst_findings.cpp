@@ -41,6 +41,7 @@ private Q_SLOTS:
     void ociImagesStayListedWithEveryName();
     void layerContentsLoadersRefuse();
     void loaderVerdictsOfAnOciOnlyArchive();
+    void legacyHeadsNoTagReachesAreImages();
 
 private:
     static QList<Finding> findingsFor(const QString &path, bool verify, ImageArchive *out = nullptr)
@@ -441,6 +442,23 @@ void TestFindings::loaderVerdictsOfAnOciOnlyArchive()
     QVERIFY(lines.at(1).startsWith(QStringLiteral("  Docker 1.10–24: refuses (oci-only)")));
     QCOMPARE(lines.at(loaderRanges().size()).trimmed(),
         QStringLiteral("go-containerregistry: refuses (oci-only): \"file manifest.json not found in tar\""));
+}
+
+// Docker's legacy loader loads every <id> folder before it sets the tags (docs/formats.md §4.2):
+// a `repositories` naming no folder leaves the chain loaded, untagged, and so does Lamina list it.
+void TestFindings::legacyHeadsNoTagReachesAreImages()
+{
+    ImageArchive ia;
+    findingsFor(m_dir.filePath(QStringLiteral("repositories-mismatch-legacy.tar")), false, &ia);
+    QCOMPARE(ia.images.size(), 1);
+    QVERIFY(ia.images.at(0).tags.isEmpty());
+    QCOMPARE(ia.images.at(0).layers.size(), 2);
+    QCOMPARE(ia.images.at(0).legacyChainIds.size(), 2);
+
+    // Tagged chains are not listed twice.
+    findingsFor(m_dir.filePath(QStringLiteral("clean-v10-legacy.tar")), false, &ia);
+    QCOMPARE(ia.images.size(), 1);
+    QVERIFY(!ia.images.at(0).tags.isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestFindings)

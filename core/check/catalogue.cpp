@@ -244,6 +244,14 @@ const Entry kEntries[] = {
         "legacy "
         "mode.",
         IGNORES_L, IGNORES_L, IGNORES_L },
+    { "legacy-json-refused", "Docker's legacy loader cannot read a layer's json",
+        "Without manifest.json, Docker makes the image config from the legacy json files: it reads each one of the "
+        "chain into its own Go types (the v1 image and container config) and checks the os. A field of the wrong JSON "
+        "type, a \"created\" time that is not RFC 3339, or an os other than linux on Linux stops the load. The "
+        "finding names the file and the field.",
+        "Docker ≤ 28 refuses: \"json: cannot unmarshal …\", \"parsing time …\" or \"cannot load windows image on "
+        "linux\".",
+        IGNORES_L, IGNORES_L, IGNORES_L },
     { "legacy-version-invalid", "A legacy layer directory has no valid VERSION",
         "Each v1 layer directory should hold a VERSION file with the text 1.0, the schema version of its json.",
         "Never reads VERSION.", IGNORES_L, IGNORES_L, IGNORES_L },
@@ -458,6 +466,7 @@ const OutcomeEntry kOutcomes[] = {
     { "layer-sources-inconsistent", { "L", "L", "L", "L" } },
     { "legacy-config-mismatch", { "D:", "L", "L", "L" } },
     { "legacy-platform-mismatch", { "D:", "L", "L", "L" } },
+    { "legacy-json-refused", { "R:", "L", "L", "L" } },
     { "legacy-version-invalid", { "L", "L", "L", "L" } },
     { "multiple-images", { "L", "L", "L", "L" } },
     { "unsafe-path", { "R:", "R:", "R:", "R:" } },

@@ -68,6 +68,7 @@ private:
     QSet<QString> legacyDirsUsedByManifest() const;
     void danglingParent(const LegacyLayer &l, Severity sev);
     void repositoriesVsTags();
+    void legacyJsonRefused();
 
     const ImageArchive &m_ia;
     const Archive &m_ar;

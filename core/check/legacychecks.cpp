@@ -3,6 +3,7 @@
 // manifest.json.
 #include "check/checker_p.h"
 
+#include "format/legacyconfig.h"
 #include "util/sha256.h"
 
 #include <QHash>
@@ -146,6 +147,7 @@ void Checker::legacyLevel()
             f.members << k + QStringLiteral("/json");
     }
     repositoriesVsTags();
+    legacyJsonRefused();
 }
 
 QSet<QString> Checker::legacyDirsUsedByManifest() const
@@ -156,6 +158,27 @@ QSet<QString> Checker::legacyDirsUsedByManifest() const
             for (const ImageLayer &l : img.layers)
                 used.unite(dirsStoring(l));
     return used;
+}
+
+// Docker's legacy loader reads every json of a chain into its own types and checks its os
+// (docs/formats.md §3.5): what it cannot read, it refuses, whatever the chain's shape.
+void Checker::legacyJsonRefused()
+{
+    if (hasManifest())
+        return; // the legacy loader is not used
+    for (int i = 0; i < m_ia.images.size(); ++i) {
+        const Image &img = m_ia.images.at(i);
+        if (img.source != ImageSource::Legacy)
+            continue;
+        const LegacyConfig refusal = legacyLoadRefusal(m_ia, img);
+        if (!refusal.refused)
+            continue;
+        Finding &f = add("legacy-json-refused", Severity::Warning, refusal.error);
+        f.image = i;
+        // The error starts with "<id>/json", then the field's path, if any.
+        f.members << refusal.error.left(refusal.error.indexOf(QLatin1String("/json")) + 5);
+        f.outcome(LoaderFamily::DockerClassic, Verdict::Refuses, refusal.dockerSays);
+    }
 }
 
 void Checker::danglingParent(const LegacyLayer &l, Severity sev)

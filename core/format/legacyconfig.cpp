@@ -118,6 +118,10 @@ struct GoStruct
 
 bool decodeStruct(GoStruct &target, const QByteArray &raw, const QString &where, QString *error);
 
+// Phrases of the errors below that tell which of Docker's refusals it is.
+const QLatin1String kNotJson("not valid JSON");
+const QLatin1String kNotRfc3339("is not an RFC 3339 time");
+
 QString typeError(const QString &where, const char *expected)
 {
     return QStringLiteral("%1: not %2").arg(where, QLatin1String(expected));
@@ -155,7 +159,7 @@ bool decodeValue(const FieldSpec &f, GoValue &value, const QByteArray &raw, cons
 {
     const std::optional<QJsonValue> parsed = gojson::parseValue(raw);
     if (!parsed) {
-        *error = QStringLiteral("%1: not valid JSON").arg(where);
+        *error = QStringLiteral("%1: %2").arg(where, kNotJson);
         return false;
     }
     const QJsonValue &v = *parsed;
@@ -182,7 +186,7 @@ bool decodeValue(const FieldSpec &f, GoValue &value, const QByteArray &raw, cons
             if (t)
                 value.text = QString::fromUtf8(*t);
             else
-                *error = QStringLiteral("%1: \"%2\" is not an RFC 3339 time").arg(where, v.toString());
+                *error = QStringLiteral("%1: \"%2\" %3").arg(where, v.toString(), kNotRfc3339);
         } else if (!isNull(v)) {
             *error = typeError(where, "a time string");
         }
@@ -375,13 +379,7 @@ QList<std::pair<QString, QByteArray>> structMembers(const GoStruct &s)
 
 QByteArray encodeStruct(const GoStruct &s)
 {
-    QByteArray out("{");
-    for (const auto &[name, value] : structMembers(s)) {
-        if (out.size() > 1)
-            out.append(',');
-        out.append(gojson::string(name)).append(':').append(value);
-    }
-    return out.append('}');
+    return gojson::object(structMembers(s));
 }
 
 const GoValue &field(const GoStruct &s, const char *name)
@@ -416,16 +414,84 @@ QByteArray historyEntry(const GoStruct &v1)
         members.append({ QStringLiteral("created_by"), gojson::string(createdBy) });
     if (!comment.isEmpty())
         members.append({ QStringLiteral("comment"), gojson::string(comment) });
-    QByteArray out("{");
-    for (const auto &[name, value] : std::as_const(members)) {
-        if (out.size() > 1)
-            out.append(',');
-        out.append(gojson::string(name)).append(':').append(value);
-    }
-    return out.append('}');
+    return gojson::object(members);
 }
 
 } // namespace
+
+namespace {
+
+/// What Docker's own message says for `error` (one of decodeStruct's or the os check's).
+QString dockerWords(const QString &error)
+{
+    if (error.contains(kNotJson))
+        return {}; // Go's parser names the character: nothing stable to quote
+    if (error.contains(kNotRfc3339))
+        return QStringLiteral("parsing time");
+    if (error.contains(u"cannot load "))
+        return error.section(u'"', -2, -2);
+    return QStringLiteral("cannot unmarshal");
+}
+
+/// Every json of the chain read as Docker's legacy loader reads it, bottom first, with the
+/// history it makes; the top one kept. Stops at the first json Docker would refuse.
+struct ChainJsons
+{
+    QByteArray history;
+    QByteArray topJson;
+    std::unique_ptr<GoStruct> top;
+};
+
+bool readChainJsons(const ImageArchive &archive, const Image &image, ChainJsons *out, LegacyConfig *result)
+{
+    out->history = "[";
+    for (qsizetype i = image.legacyChainIds.size() - 1; i >= 0; --i) {
+        const QString &id = image.legacyChainIds.at(i);
+        const LegacyLayer *l = archive.legacy.layer(id);
+        const QString where = QStringLiteral("%1/json").arg(id);
+        const Archive::ReadResult bytes = l && l->jsonMember >= 0
+            ? archive.archive->read(l->jsonMember)
+            : Archive::ReadResult { {}, QStringLiteral("missing") };
+        if (!bytes.ok()) {
+            result->error = QStringLiteral("%1: %2").arg(where, bytes.error);
+            return false;
+        }
+        auto v1 = std::make_unique<GoStruct>(&kV1Image);
+        bool refused = !decodeStruct(*v1, bytes.data, where, &result->error);
+        // checkCompatibleOS (image/tarexport/load.go): Docker on Linux loads "linux" or no os.
+        const QString os = refused ? QString() : field(*v1, "os").text;
+        if (!os.isEmpty() && os != u"linux") {
+            result->error
+                = QStringLiteral("%1: Docker on Linux refuses it: \"cannot load %2 image on linux\"").arg(where, os);
+            refused = true;
+        }
+        if (refused) {
+            result->refused = true;
+            result->dockerSays = dockerWords(result->error);
+            return false;
+        }
+        if (out->history.size() > 1)
+            out->history.append(',');
+        out->history.append(historyEntry(*v1));
+        if (i == 0) {
+            out->topJson = bytes.data;
+            out->top = std::move(v1);
+        }
+    }
+    out->history.append(']');
+    return true;
+}
+
+} // namespace
+
+LegacyConfig legacyLoadRefusal(const ImageArchive &archive, const Image &image)
+{
+    LegacyConfig result;
+    ChainJsons chain;
+    if (!image.legacyChainIds.isEmpty() && archive.archive)
+        readChainJsons(archive, image, &chain, &result);
+    return result;
+}
 
 LegacyConfig legacyImageConfig(const ImageArchive &archive, const Image &image, const QStringList &diffIds)
 {
@@ -440,44 +506,15 @@ LegacyConfig legacyImageConfig(const ImageArchive &archive, const Image &image, 
                            .arg(image.legacyChainIds.size());
         return result;
     }
-    QByteArray history("[");
-    QByteArray topJson;
-    std::unique_ptr<GoStruct> top;
     // Bottom first, as Docker loads a chain: each image's history is its parent's plus its own.
-    for (qsizetype i = image.legacyChainIds.size() - 1; i >= 0; --i) {
-        const QString &id = image.legacyChainIds.at(i);
-        const LegacyLayer *l = archive.legacy.layer(id);
-        const QString where = QStringLiteral("%1/json").arg(id);
-        const Archive::ReadResult bytes = l && l->jsonMember >= 0
-            ? archive.archive->read(l->jsonMember)
-            : Archive::ReadResult { {}, QStringLiteral("missing") };
-        if (!bytes.ok()) {
-            result.error = QStringLiteral("%1: %2").arg(where, bytes.error);
-            return result;
-        }
-        auto v1 = std::make_unique<GoStruct>(&kV1Image);
-        if (!decodeStruct(*v1, bytes.data, where, &result.error))
-            return result;
-        // checkCompatibleOS (image/tarexport/load.go): Docker on Linux loads "linux" or no os.
-        const QString os = field(*v1, "os").text;
-        if (!os.isEmpty() && os != u"linux") {
-            result.error
-                = QStringLiteral("%1: Docker on Linux refuses it: \"cannot load %2 image on linux\"").arg(where, os);
-            return result;
-        }
-        if (history.size() > 1)
-            history.append(',');
-        history.append(historyEntry(*v1));
-        if (i == 0) {
-            topJson = bytes.data;
-            top = std::move(v1);
-        }
-    }
-    history.append(']');
-    QByteArray rootfs(R"({"type":"layers","diff_ids":[)");
-    for (qsizetype i = 0; i < diffIds.size(); ++i)
-        rootfs.append(i ? "," : "").append(gojson::string(diffIds.at(i)));
-    rootfs.append("]}");
+    ChainJsons chain;
+    if (!readChainJsons(archive, image, &chain, &result))
+        return result;
+    const QByteArray &history = chain.history;
+    const QByteArray &topJson = chain.topJson;
+    const std::unique_ptr<GoStruct> &top = chain.top;
+    const QByteArray rootfs = gojson::object({ { QStringLiteral("type"), gojson::string(QStringLiteral("layers")) },
+        { QStringLiteral("diff_ids"), encodeStrings(diffIds) } });
 
     // MakeConfigFromV1Config: a json from Docker < 1.8.3 goes through V1Image first.
     QList<std::pair<QString, QByteArray>> members;

@@ -18,7 +18,9 @@ struct LegacyConfig
     /// The top json says it was written by Docker < 1.8.3 (or by no Docker): Docker then passes it
     /// through its own V1Image type first, which drops unknown fields and rewrites the rest.
     bool rewritten = false;
-    QString error; ///< why Docker's legacy loader would refuse the chain's json
+    QString error; ///< why no config was made: a json Docker's legacy loader refuses, or could not be read
+    bool refused = false; ///< Docker's legacy loader refuses a json of the chain (`error` says which and why)
+    QString dockerSays; ///< words Docker's refusal contains, when they are stable enough to quote
     bool ok() const { return error.isEmpty(); }
 };
 
@@ -27,5 +29,9 @@ struct LegacyConfig
 /// (image/tarexport/load.go) writes it with HistoryFromConfig and MakeConfigFromV1Config
 /// (image/v1/imagev1.go), so it hashes to the same image ID.
 LegacyConfig legacyImageConfig(const ImageArchive &archive, const Image &image, const QStringList &diffIds);
+
+/// Whether Docker's legacy loader refuses a json of `image`'s chain, without hashing any layer:
+/// `refused` and `error` as legacyImageConfig would set them; no bytes.
+LegacyConfig legacyLoadRefusal(const ImageArchive &archive, const Image &image);
 
 } // namespace lamina

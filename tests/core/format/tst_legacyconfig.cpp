@@ -126,8 +126,11 @@ void TestLegacyConfig::goTimes()
 LegacyConfig TestLegacyConfig::make(const QString &path)
 {
     const ImageArchive ia = openImageArchive(path);
-    if (ia.images.size() != 1)
-        return { {}, false, QStringLiteral("%1 images").arg(ia.images.size()) };
+    if (ia.images.size() != 1) {
+        LegacyConfig none;
+        none.error = QStringLiteral("%1 images").arg(ia.images.size());
+        return none;
+    }
     LayerIndexOptions options;
     options.computeDigests = true;
     QStringList diffIds;
@@ -180,20 +183,35 @@ void TestLegacyConfig::refusals_data()
 {
     QTest::addColumn<QString>("path");
     QTest::addColumn<QString>("why");
+    QTest::addColumn<QString>("dockerSays"); // what tests/fixtures/make_legacy_configs.py saw Docker print
     QTest::newRow("windows") << m_dir.filePath(QStringLiteral("legacy-config-windows.tar"))
+                             << "cannot load windows image on linux"
                              << "cannot load windows image on linux";
     QTest::newRow("badtime") << m_dir.filePath(QStringLiteral("legacy-config-badtime.tar"))
-                             << "json.created: \"2020-01-02 03:04:05\" is not an RFC 3339 time";
+                             << "json.created: \"2020-01-02 03:04:05\" is not an RFC 3339 time"
+                             << "parsing time";
 }
 
 void TestLegacyConfig::refusals()
 {
     QFETCH(QString, path);
     QFETCH(QString, why);
+    QFETCH(QString, dockerSays);
     const LegacyConfig c = make(path);
     QVERIFY(!c.ok());
+    QVERIFY(c.refused);
     QVERIFY2(c.error.contains(why), qPrintable(c.error));
+    QCOMPARE(c.dockerSays, dockerSays);
     QVERIFY(c.bytes.isEmpty());
+    // The check that predicts it (legacy-json-refused) asks the same without hashing the layers.
+    const ImageArchive ia = openImageArchive(path);
+    const LegacyConfig early = legacyLoadRefusal(ia, ia.images.at(0));
+    QVERIFY(early.refused);
+    QCOMPARE(early.error, c.error);
+    QCOMPARE(early.dockerSays, dockerSays);
+    // A chain Docker loads is not refused.
+    const ImageArchive fine = openImageArchive(m_dir.filePath(QStringLiteral("legacy-config-bare.tar")));
+    QVERIFY(!legacyLoadRefusal(fine, fine.images.at(0)).refused);
 }
 
 QTEST_GUILESS_MAIN(TestLegacyConfig)

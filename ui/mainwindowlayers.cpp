@@ -12,6 +12,7 @@
 #include "inspect/archiveheader.h"
 #include "inspect/findingspage.h"
 #include "inspect/layerspage.h"
+#include "layers/sharedtree.h"
 #include "layersmodel.h"
 
 #include <QCheckBox>
@@ -220,7 +221,8 @@ void MainWindow::showLayerTree()
             QMutexLocker lock(&treeBuilding());
             if (job.cancelled())
                 return {};
-            return std::make_shared<const MergedTree>(MergedTree::build(layers, layer));
+            // The composer's base is the same tree when this is the top layer: one copy for both.
+            return sharedMergedTree(layers, layer);
         },
         [this, layer](std::shared_ptr<const MergedTree> tree) {
             m_layersPage->filesModel()->setTree(tree, layer, m_layersPage->layerOnly()->isChecked());

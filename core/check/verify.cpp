@@ -3,6 +3,7 @@
 // decompressors, the uncompressed stream (docs/formats.md §3.1: diff ID vs layer digest).
 #include "check/verify.h"
 #include "check/loaders.h"
+#include "layers/sharedtree.h"
 
 #include "format/inspectreport.h"
 #include "util/checkedsize.h"
@@ -348,8 +349,9 @@ QList<Finding> layerContentFindings(const ImageArchive &ia, const QList<ImageLay
         if (!whole || stacks.contains(stack))
             continue;
         stacks.insert(stack);
-        const MergedTree tree
-            = MergedTree::build(indexed.at(i).layers, int(indexed.at(i).layers.size()) - 1, false, false);
+        // The window shows this tree already, most often: borrowed, not built a second time.
+        const auto shared = borrowOrBuildTree(indexed.at(i).layers, int(indexed.at(i).layers.size()) - 1);
+        const MergedTree &tree = *shared;
         const QString name = img.tags.isEmpty() ? QStringLiteral("image %1").arg(i + 1) : img.tags.constFirst();
         for (const auto &[layer, message] : tree.issues()) {
             const ImageLayer &l = img.layers.at(layer);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "compose/newlayers.h"
+#include "layers/sharedtree.h"
 
 #include "archive/memberreader.h"
 #include "compose/layerwriter.h"
@@ -12,8 +13,7 @@ FolderBelow foldersBelow(const MergedTree::Layers &layers)
 {
     if (layers.isEmpty())
         return {};
-    const auto tree
-        = std::make_shared<const MergedTree>(MergedTree::build(layers, int(layers.size()) - 1, false, false));
+    const auto tree = borrowOrBuildTree(layers, int(layers.size()) - 1);
     return [tree](const QString &path) -> std::optional<ExistingFolder> {
         const int node = tree->find(path.toUtf8());
         if (node <= 0 || tree->node(node).removed)
@@ -35,7 +35,8 @@ QList<LayerSpec> layersToWrite(const Composition &composition, const MergedTree:
         return layers;
     bool exists = false;
     if (!baseLayers.isEmpty()) {
-        const MergedTree tree = MergedTree::build(baseLayers, int(baseLayers.size()) - 1, false);
+        const auto shared = borrowOrBuildTree(baseLayers, int(baseLayers.size()) - 1);
+        const MergedTree &tree = *shared;
         QString unused;
         const int node = resolveInTree(tree, composition.config.workingDir->toUtf8(), true, &unused);
         exists = node == 0 || (node > 0 && tree.entry(node).type == EntryType::Directory);

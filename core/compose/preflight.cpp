@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "compose/preflight.h"
+#include "layers/sharedtree.h"
 
 #include "layers/extract.h"
 
@@ -154,7 +155,8 @@ QList<Finding> preflightChecks(const MergedTree::Layers &layers, int baseLayers,
 {
     QList<Finding> out;
     const int top = int(layers.size()) - 1;
-    const MergedTree tree = MergedTree::build(layers, top, false); // the change list is not used
+    const auto shared = borrowOrBuildTree(layers, top); // the preview's own, or the window's
+    const MergedTree &tree = *shared;
     const QString workdir = cfg.value(QStringLiteral("WorkingDir")).toString();
     checkWorkdir(tree, top, workdir, workdirAdded, out);
     checkCommand(tree, top, workdir, cfg, out);

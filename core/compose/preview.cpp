@@ -5,6 +5,7 @@
 #include "compose/config.h"
 #include "compose/newlayers.h"
 #include "compose/preflight.h"
+#include "layers/sharedtree.h"
 #include "util/sha256.h"
 
 #include <QFile>
@@ -105,7 +106,9 @@ ComposePreview previewComposition(const Composition &composition, const PreviewB
         p.layers << index;
     }
     // Marks come from netChanges() over every new layer, not from the top layer's change list.
-    p.tree = std::make_shared<const MergedTree>(MergedTree::build(p.layers, int(p.layers.size()) - 1, false));
+    // Shared: with no new layer it is the base's tree, which the window shows already, and the
+    // checks below borrow it instead of building their own.
+    p.tree = sharedMergedTree(p.layers, int(p.layers.size()) - 1);
     if (p.layers.size() > p.baseLayers)
         for (const MergedTree::ChangeRecord &c : netChanges(p.layers, p.baseLayers, int(p.layers.size()) - 1))
             p.changes.insert(c.path, c.change);

@@ -7,6 +7,7 @@
 #include "compose/composerpanel.h"
 #include "compose/compositiondocument.h"
 #include "compose/exportdialog.h"
+#include "compose/livepreview.h"
 #include "filetreemodel.h"
 #include "findingsmodel.h"
 #include "format/memberroles.h"
@@ -107,6 +108,7 @@ private Q_SLOTS:
     void hostileArchives_data();
     void hostileArchives();
     void previewReadsOnlyWhatItShows();
+    void oneTreeForTheFilesAndTheComposer();
     void extractRunsInTheBackgroundAndCancels();
 
 private:
@@ -1295,6 +1297,25 @@ void TestMainWindow::hostileArchives()
     // The whole run so far: bombs and floods are stopped by the same alarms as in the library.
     const qint64 peak = peakResidentKiB();
     QVERIFY2(peak < 1536 * 1024, qPrintable(QStringLiteral("peak resident memory %1 MiB").arg(peak / 1024)));
+}
+
+// Issue 19 item 2: the top layer's merged tree is the biggest thing the window holds. The files
+// view, the composer's base and its empty preview are one tree, not three copies.
+void TestMainWindow::oneTreeForTheFilesAndTheComposer()
+{
+    MainWindow w;
+    QSignalSpy verified(&w, &MainWindow::verified);
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
+    QVERIFY(verified.count() > 0 || verified.wait(30000));
+    auto *composer = w.findChild<ComposerPanel *>(QStringLiteral("composer"));
+    QVERIFY(composer);
+    if (composer->previewPending())
+        QVERIFY(QSignalSpy(composer, &ComposerPanel::previewUpdated).wait(30000));
+    const MergedTree *shown = w.findChild<FileTreeModel *>()->tree();
+    QVERIFY(shown);
+    QCOMPARE(shown->layers().size(), w.current().images.at(0).layers.size()); // the top layer is shown
+    QCOMPARE(composer->findChild<LivePreview *>()->baseTree().get(), shown);
+    QCOMPARE(composer->preview().tree.get(), shown); // nothing composed yet: the base itself
 }
 
 void TestMainWindow::previewReadsOnlyWhatItShows()

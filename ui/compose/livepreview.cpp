@@ -2,6 +2,7 @@
 #include "compose/livepreview.h"
 
 #include "compose/compositiondocument.h"
+#include "layers/sharedtree.h"
 
 #include <QTimer>
 
@@ -18,7 +19,7 @@ struct LivePreview::BaseTree
     {
         // A second preview started while the first builds it waits on its worker, not anew.
         std::call_once(once, [&] {
-            tree = std::make_shared<const MergedTree>(MergedTree::build(layers, int(layers.size()) - 1, false));
+            tree = sharedMergedTree(layers, int(layers.size()) - 1); // the window's, when it shows the top
         });
         return tree;
     }

@@ -6,12 +6,15 @@
 #include "format/imagearchive.h"
 #include "layers/extract.h"
 #include "layers/imagelayers.h"
+#include "layers/sharedtree.h"
 #include "testsupport.h"
 
 #include <QDirIterator>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <thread>
 
 #include <sys/stat.h>
 
@@ -38,6 +41,7 @@ private Q_SLOTS:
     void memoryPerEntry();
     void sizesWhileReading();
     void mergeBudget();
+    void sharedTreeIsBuiltOnce();
 
 private:
     static QString dump(const MergedTree &tree)
@@ -651,6 +655,38 @@ void TestLayers::mergeBudget()
     QCOMPARE(sizes.at(0).layers.size(), full.layers.size());
     for (int l = 0; l < full.layers.size(); ++l)
         QCOMPARE(sizes.at(0).layers.at(l).fileCount, full.layers.at(l).fileCount);
+}
+
+// The window's file tree and the composer's base ask for the same tree at once: it is built once
+// and shared while either holds it; work that borrows it (verification, the preview's checks)
+// builds a lean one of its own only when none is alive.
+void TestLayers::sharedTreeIsBuiltOnce()
+{
+    const int top = int(m_layers.layers.size()) - 1;
+    QVERIFY(top > 0);
+    QVERIFY(!liveMergedTree(m_layers.layers, top));
+    const MergedTree *lean = borrowOrBuildTree(m_layers.layers, top).get();
+    QVERIFY(lean);
+    QVERIFY(!liveMergedTree(m_layers.layers, top)); // the lean one is nobody's to share
+
+    std::shared_ptr<const MergedTree> a, b;
+    std::thread other([&] { b = sharedMergedTree(m_layers.layers, top); });
+    a = sharedMergedTree(m_layers.layers, top);
+    other.join();
+    QVERIFY(a);
+    QCOMPARE(a.get(), b.get());
+    QCOMPARE(liveMergedTree(m_layers.layers, top).get(), a.get());
+    QCOMPARE(borrowOrBuildTree(m_layers.layers, top).get(), a.get());
+    QVERIFY(!a->changes().isEmpty()); // with the top layer's changes, as the window shows them
+    // Another top is another tree.
+    const auto below = sharedMergedTree(m_layers.layers, top - 1);
+    QVERIFY(below.get() != a.get());
+    QCOMPARE(below->nodeCount(), MergedTree::build(m_layers.layers, top - 1).nodeCount());
+
+    a.reset();
+    QVERIFY(liveMergedTree(m_layers.layers, top)); // b still holds it
+    b.reset();
+    QVERIFY(!liveMergedTree(m_layers.layers, top));
 }
 
 QTEST_GUILESS_MAIN(TestLayers)

@@ -205,7 +205,9 @@ QList<QAction *> ChainView::nodeActions(int node, QObject *parent)
         separator->setSeparator(true);
         auto *show = new QAction(tr("Show files"), parent);
         connect(show, &QAction::triggered, this, [this, layer = b.layer] { Q_EMIT activated(layer); });
-        out << separator << show;
+        auto *extract = new QAction(tr("Extract layer…"), parent);
+        connect(extract, &QAction::triggered, this, [this, layer = b.layer] { Q_EMIT extractRequested(layer); });
+        out << separator << show << extract;
     }
     auto *compare = new QAction(tr("Compare with…"), parent);
     connect(compare, &QAction::triggered, this, &ChainView::compareRequested);

@@ -88,6 +88,8 @@ Q_SIGNALS:
     void layerClicked(int layer);
     /// Enter, a double click or "Show files" on a node: show that layer's files.
     void activated(int layer);
+    /// "Extract layer…" on a node: write what its layer stores to a folder.
+    void extractRequested(int layer);
     /// "Compare with…" on a node: compare this image with another.
     void compareRequested();
 

@@ -190,6 +190,7 @@ void MainWindow::connectPages()
     connect(
         m_layersPage, &LayersPage::compareRequested, this, [this](const QByteArray &path) { askCompareWith(path); });
     connect(m_chain, &ChainView::compareRequested, this, [this] { askCompareWith({}); });
+    connect(m_chain, &ChainView::extractRequested, m_layersPage, &LayersPage::askAndExtractLayer);
     connect(m_welcome, &WelcomePage::openFileRequested, this, &MainWindow::chooseFile);
     connect(m_welcome, &WelcomePage::openFolderRequested, this, &MainWindow::chooseFolder);
     connect(m_welcome, &WelcomePage::sampleRequested, this, &MainWindow::openSample);

@@ -604,7 +604,12 @@ void TestChainView::nodesExplainAndCopyThemselves()
         texts << a->text();
     QCOMPARE(texts,
         QStringList({ QStringLiteral("Copy digest"), QStringLiteral("Copy diff ID"), QStringLiteral("Copy file path"),
-            QString(), QStringLiteral("Show files"), QStringLiteral("Compare with…") }));
+            QString(), QStringLiteral("Show files"), QStringLiteral("Extract layer…"),
+            QStringLiteral("Compare with…") }));
+    QSignalSpy extract(&v, &ChainView::extractRequested);
+    action(menu, QStringLiteral("Extract layer…"))->trigger();
+    QCOMPARE(extract.count(), 1);
+    QCOMPARE(extract.last().at(0).toInt(), 0);
     action(menu, QStringLiteral("Copy digest"))->trigger();
     QCOMPARE(QGuiApplication::clipboard()->text(), d.digest);
     action(menu, QStringLiteral("Copy diff ID"))->trigger();

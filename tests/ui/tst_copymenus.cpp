@@ -23,6 +23,7 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QDir>
+#include <QFileDialog>
 #include <QJsonArray>
 #include <QMenu>
 #include <QPlainTextEdit>
@@ -33,6 +34,7 @@
 #include <QTest>
 #include <QTextBrowser>
 #include <QTextDocument>
+#include <QTimer>
 #include <QTreeView>
 #include <QTreeWidget>
 
@@ -194,6 +196,39 @@ void TestCopyMenus::layersTable()
     QVERIFY(QFile::exists(out.filePath(QStringLiteral("etc/motd"))));
     QVERIFY(!QFile::exists(out.filePath(QStringLiteral("etc/os-release")))); // layer 0's
     QVERIFY(!QFileInfo::exists(out.filePath(QStringLiteral("bin/bash"))));
+
+    // The same from a chain node's menu: the folder asked for, then the layer written there.
+    auto *chain = w.findChild<ChainView *>();
+    QVERIFY(chain);
+    int node = -1;
+    for (int i = 0; i < chain->nodes().size() && node < 0; ++i)
+        if (chain->nodes().at(i).layer == 2)
+            node = i;
+    QVERIFY(node >= 0);
+    QAction *fromChain = nullptr;
+    QObject owner;
+    for (QAction *a : chain->nodeActions(node, &owner))
+        if (a->text() == u"Extract layer…")
+            fromChain = a;
+    QVERIFY(fromChain);
+    QTemporaryDir chainDest;
+    bool asked = false;
+    QTimer answer;
+    answer.setInterval(20);
+    QObject::connect(&answer, &QTimer::timeout, [&] {
+        auto *dialog = qobject_cast<QFileDialog *>(QApplication::activeModalWidget());
+        if (!dialog || !dialog->isVisible() || asked)
+            return;
+        asked = true;
+        dialog->setDirectory(chainDest.path());
+        static_cast<QDialog *>(dialog)->accept();
+    });
+    answer.start();
+    QSignalSpy again(page->extraction(), &FileExtraction::finished);
+    fromChain->trigger();
+    QVERIFY(asked);
+    QVERIFY(again.count() > 0 || again.wait(30000));
+    QVERIFY(QFileInfo(QDir(chainDest.path()).filePath(QStringLiteral("usr/local/bin/hello"))).isFile());
 }
 
 void TestCopyMenus::layersTableBlobDigests()

@@ -69,6 +69,8 @@ public:
     /// Extracts what layer `layer` itself stores into `dest` in the background (once its files
     /// are indexed; false before).
     bool extractLayerTo(int layer, const QString &dest);
+    /// Asks for a folder, then extractLayerTo() it (from any page's "Extract layer…").
+    void askAndExtractLayer(int layer);
     /// The layers table's row menu (also opened by the Menu key): copy its values, show its
     /// files, extract it.
     QList<QAction *> layerActions(int layer, QObject *parent);
@@ -118,7 +120,6 @@ private:
     void showPreview(const QModelIndex &index);
     void showPreviewResult(const FilePreview &preview);
     void askAndExtract();
-    void askAndExtractLayer(int layer);
     /// A file's absolute path in the image ("/etc/passwd"), "" for none.
     QString pathOf(const QModelIndex &index) const;
     void showSizes();

@@ -24,6 +24,7 @@
 #include <QThread>
 #include <QTreeView>
 
+#include <algorithm>
 #include <tuple>
 
 namespace lamina {
@@ -92,6 +93,12 @@ void MainWindow::startVerification()
         [this](qint64 done, qint64 total) { showProgress(tr("Verifying digests: %p%"), done, total); });
 }
 
+static int errorCount(const QList<Finding> &findings)
+{
+    return int(std::count_if(
+        findings.cbegin(), findings.cend(), [](const Finding &f) { return f.severity == Severity::Error; }));
+}
+
 void MainWindow::showVerified(const Verified &v)
 {
     hideProgress();
@@ -112,6 +119,11 @@ void MainWindow::showVerified(const Verified &v)
             tr("Digests: the %n layer file(s) that could be read match them; %1 could not be read (see Findings).",
                 nullptr, v.hashed)
                 .arg(v.unread));
+    else if (const int errors = errorCount(m_findings); errors > 0)
+        // The digests are right, but the header counts errors: the line must not read as all clear.
+        statusBar()->showMessage(
+            tr("Digests verified: every layer matches them. The checks found %n error(s): see Findings.", nullptr,
+                errors));
     else
         statusBar()->showMessage(tr("Verified: every layer matches its digests."));
     Q_EMIT verified();

@@ -6,6 +6,7 @@
 
 #include "format/inspectreport.h"
 
+#include <QFontMetricsF>
 #include <QLocale>
 #include <QToolButton>
 
@@ -155,10 +156,17 @@ qreal ChainView::placeColumns()
     // widest useful one; beyond that the columns are centred rather than left at the left edge.
     const qsizetype n = m_columns.size();
     const auto total = [n](qreal box, qreal gap) { return qreal(n) * box + qreal(n - 1) * gap; };
-    const qreal least = total(kBoxMinW, kColGapMin), most = total(kBoxMaxW, kColGapMax);
+    // A wide screen shows every digest whole: the widest useful node holds the longest title,
+    // a manifest layer's label, its full diff ID and a size, in this font.
+    QFont bold = font();
+    bold.setBold(true);
+    const qreal fullTitle = QFontMetricsF(bold).horizontalAdvance(
+        QStringLiteral("#000  diff ID sha256:%1  ·  000.00 KiB").arg(QString(64, u'0')));
+    const qreal boxMax = std::max(kBoxMaxW, std::ceil(fullTitle) + 16);
+    const qreal least = total(kBoxMinW, kColGapMin), most = total(boxMax, kColGapMax);
     const qreal room = m_availableWidth - 2 * kLeft;
     const qreal t = n == 0 ? 0 : std::clamp((room - least) / (most - least), 0.0, 1.0);
-    m_boxW = std::floor(kBoxMinW + t * (kBoxMaxW - kBoxMinW));
+    m_boxW = std::floor(kBoxMinW + t * (boxMax - kBoxMinW));
     m_colGap = std::floor(kColGapMin + t * (kColGapMax - kColGapMin));
     if (n == 0)
         return 0;

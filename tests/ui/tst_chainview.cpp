@@ -406,6 +406,15 @@ void TestChainView::layoutFollowsTheWidth()
     const auto [left, right] = span();
     QVERIFY2(right - left > 0.6 * page.viewport()->width(), qPrintable(QStringLiteral("%1..%2").arg(left).arg(right)));
     QVERIFY(v->nodes().constFirst().rect.width() > narrow);
+    if (columns == 2) {
+        // Room enough for every node's title whole: full digests, not elided ones.
+        QFont bold = v->font();
+        bold.setBold(true);
+        const QFontMetricsF fm(bold);
+        for (const ChainView::Node &n : v->nodes())
+            QVERIFY2(fm.horizontalAdvance(n.titleLead + n.value + n.titleTail) <= n.rect.width() - 16,
+                qPrintable(n.titleLead + n.value + n.titleTail));
+    }
     // Centred: as much room on either side.
     QVERIFY2(qAbs(left - (page.viewport()->width() - right)) <= 2,
         qPrintable(QStringLiteral("%1..%2").arg(left).arg(right)));

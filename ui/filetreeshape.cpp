@@ -183,25 +183,27 @@ FileTreeShape shapeFileTree(const FileTreeQuery &q, const Progress &progress)
     }
     const auto kept = [&](int c) { return keep.empty() || keep[size_t(c)]; };
 
-    shape.count.assign(size_t(n), 0);
-    shape.first.assign(size_t(n), 0);
-    shape.row.assign(size_t(n), -1);
+    // Counted into first[p + 1], summed into offsets, then each child placed at its folder's
+    // next free slot, which walks first[p] up to where p + 1 starts; shifted back after.
+    shape.first.assign(size_t(n) + 1, 0);
     for (const int c : order)
         if (kept(c))
-            ++shape.count[size_t(t.node(c).parent)];
-    qint32 at = 0;
-    for (int p = 0; p < n; ++p) {
-        shape.first[size_t(p)] = at;
-        at += shape.count[size_t(p)];
-    }
+            ++shape.first[size_t(t.node(c).parent) + 1];
+    for (int p = 0; p < n; ++p)
+        shape.first[size_t(p) + 1] += shape.first[size_t(p)];
+    const qint32 at = shape.first[size_t(n)];
     shape.kids.resize(size_t(at));
     shape.shown = at;
-    {
-        std::vector<qint32> fill(shape.first);
-        for (const int c : order)
-            if (kept(c))
-                shape.kids[size_t(fill[size_t(t.node(c).parent)]++)] = c;
-    }
+    for (const int c : order)
+        if (kept(c))
+            shape.kids[size_t(shape.first[size_t(t.node(c).parent)]++)] = c;
+    for (int p = n; p > 0; --p)
+        shape.first[size_t(p)] = shape.first[size_t(p) - 1];
+    shape.first[0] = 0;
+    std::vector<qint32>().swap(order); // not needed past here: its memory goes before the sort
+    std::vector<char>().swap(keep);
+    std::vector<char>().swap(relevant);
+    shape.row.assign(size_t(n), -1);
 
     // Each folder's children in the order asked for; ties by name, then by node (a deletion
     // before what replaced it is never listed together with it, but names can repeat in a layer).
@@ -248,7 +250,7 @@ FileTreeShape shapeFileTree(const FileTreeQuery &q, const Progress &progress)
     };
     qint64 sorted = 0;
     for (int p = 0; p < n; ++p) {
-        const qint32 count = shape.count[size_t(p)];
+        const qint32 count = shape.first[size_t(p) + 1] - shape.first[size_t(p)];
         if (count == 0)
             continue;
         auto *begin = shape.kids.data() + shape.first[size_t(p)];

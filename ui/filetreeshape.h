@@ -32,10 +32,10 @@ struct FileTreeQuery
 /// arrays, and a filter or a sort reaches the view as one finished result.
 struct FileTreeShape
 {
-    /// Per node: where its children start in `kids`, how many there are, and its row under its
-    /// parent (-1: not shown).
+    /// Per node: where its children start in `kids` (one more entry at the end: the children of
+    /// node i are kids[first[i]] up to kids[first[i + 1]]), and its row under its parent (-1: not
+    /// shown). 8 bytes a node, kept for as long as the view shows the tree.
     std::vector<qint32> first;
-    std::vector<qint32> count;
     std::vector<qint32> row;
     std::vector<qint32> kids;
     /// With layerOnly: per node, the regular-file bytes the marked layer itself stores under it.
@@ -45,7 +45,7 @@ struct FileTreeShape
     QString error; ///< a regular expression that does not compile
     bool complete = false; ///< false when cancelled
 
-    int childCount(int node) const { return node < int(count.size()) ? count[node] : 0; }
+    int childCount(int node) const { return node + 1 < int(first.size()) ? first[node + 1] - first[node] : 0; }
     int child(int node, int r) const { return kids[first[node] + r]; }
 };
 

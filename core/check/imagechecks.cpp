@@ -249,7 +249,7 @@ void Checker::crossImage()
         const QString name = img.tags.isEmpty() ? QStringLiteral("image %1").arg(i) : img.tags.constFirst();
         {
             // A top json without "config" would give an image with no settings at all.
-            const QJsonObject a = top->json.value(QStringLiteral("config")).toObject();
+            const QJsonObject a = legacyConfigOf(*m_ia.archive, *top);
             const QJsonObject b = img.config->config;
             QStringList differ;
             for (const char *k : { "Cmd", "Entrypoint", "Env", "WorkingDir", "User", "ExposedPorts", "Volumes",

@@ -6,6 +6,7 @@
 #include "format/json.h"
 
 #include <QSet>
+#include <algorithm>
 
 namespace lamina {
 
@@ -63,7 +64,6 @@ void readLegacyJson(const Archive &archive, const Member &m, LegacyLayer &layer,
     }
     const QJsonObject o = doc->object();
     JsonFields f(m.path, errors);
-    layer.json = o;
     layer.jsonId = f.string(o, QStringLiteral("id"));
     layer.parent = f.string(o, QStringLiteral("parent"));
     layer.created = f.string(o, QStringLiteral("created"));
@@ -101,6 +101,9 @@ void readLegacySiblings(const Archive &archive, LegacyLayer &layer, QStringList 
 void readLegacyLayers(const Archive &archive, LegacyView &view)
 {
     const QList<Member> &members = archive.members();
+    // Reserved: a chain of tens of thousands of layers would otherwise be copied as it grows.
+    view.layers.reserve(std::count_if(members.cbegin(), members.cend(),
+        [](const Member &m) { return m.path.endsWith(u"/json") && m.path.count(u'/') == 1; }));
     for (int i = 0; i < members.size(); ++i) {
         const Member &m = members.at(i);
         const QStringList parts = m.path.split(u'/');
@@ -207,6 +210,21 @@ void walkChains(LegacyView &view)
 }
 
 } // namespace
+
+QJsonObject legacyConfigOf(const Archive &archive, const LegacyLayer &layer)
+{
+    if (layer.jsonMember < 0)
+        return {};
+    const Archive::Resolved jr = archive.resolve(archive.member(layer.jsonMember).path);
+    if (jr.index < 0)
+        return {};
+    const Archive::ReadResult rr = archive.read(jr.index);
+    if (!rr.ok())
+        return {};
+    QStringList ignored; // reading the view said what is wrong with it
+    const auto doc = parseJson(rr.data, archive.member(layer.jsonMember).path, &ignored);
+    return doc && doc->isObject() ? doc->object().value(QStringLiteral("config")).toObject() : QJsonObject();
+}
 
 LegacyView readLegacyView(const Archive &archive)
 {

@@ -25,8 +25,7 @@ struct LegacyLayer
     QString created;
     Platform platform;
     bool hasConfig = false;
-    QJsonObject json;
-    int jsonMember = -1;
+    int jsonMember = -1; ///< the json's member; its "config" is read again when asked (legacyConfigOf)
     bool hasVersion = false;
     QString version; ///< content of VERSION, trimmed
     QString layerPath; ///< "<id>/layer.tar" when that member exists, else ""
@@ -169,6 +168,9 @@ struct OciView
 /// Parsers. Each reads only its own view and records what it could not read in the view's
 /// `problems` (configs: in LoadedConfig::problems), each naming the member and the field.
 LegacyView readLegacyView(const Archive &archive);
+/// The "config" object of a legacy layer's json (Cmd, Env, …), read from the archive again: the
+/// view keeps only the fields it walks, not every json (a chain can have tens of thousands).
+QJsonObject legacyConfigOf(const Archive &archive, const LegacyLayer &layer);
 ManifestView readManifestView(const Archive &archive);
 OciView readOciView(const Archive &archive);
 

@@ -298,8 +298,9 @@ void ComposerPanel::setBase(const ImageArchive &archive, int image, const Merged
     } else if (has) {
         // Legacy-only: the export makes the config from the top json as Docker does
         // (format/legacyconfig.h); its "config" holds the same settings.
-        if (const LegacyLayer *top = archive.legacy.layer(archive.images.at(image).legacyTop))
-            settings = top->json.value(u"config").toObject();
+        const LegacyLayer *top = archive.legacy.layer(archive.images.at(image).legacyTop);
+        if (top && archive.archive)
+            settings = legacyConfigOf(*archive.archive, *top);
     }
     m_document->setBase(has ? archive.path : QString(), has ? image : 0, settings,
         has ? namedTags(archive.images.at(image).tags) : QStringList());

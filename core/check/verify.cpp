@@ -3,9 +3,9 @@
 // decompressors, the uncompressed stream (docs/formats.md §3.1: diff ID vs layer digest).
 #include "check/verify.h"
 #include "check/loaders.h"
-#include "layers/sharedtree.h"
 
 #include "format/inspectreport.h"
+#include "layers/sharedtree.h"
 #include "util/checkedsize.h"
 #include "util/sha256.h"
 #include "util/threadbudget.h"

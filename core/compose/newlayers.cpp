@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "compose/newlayers.h"
-#include "layers/sharedtree.h"
 
 #include "archive/memberreader.h"
 #include "compose/layerwriter.h"
 #include "layers/extract.h"
 #include "layers/layerindex.h"
+#include "layers/sharedtree.h"
 
 namespace lamina {
 

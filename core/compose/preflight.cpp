@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "compose/preflight.h"
-#include "layers/sharedtree.h"
 
 #include "layers/extract.h"
+#include "layers/sharedtree.h"
 
 #include <QJsonArray>
 #include <QSet>

@@ -137,6 +137,32 @@ QStringList Archive::children(const QString &dir) const
 Archive::Resolved Archive::resolve(const QString &path) const
 {
     Resolved r;
+    // Most paths asked for are plain ("<id>/json"): folders down to a member that is no link.
+    // They resolve to themselves without splitting and joining; anything else takes the walk.
+    bool plain = !path.isEmpty() && !path.startsWith(u'/');
+    for (qsizetype start = 0; plain;) {
+        const qsizetype slash = path.indexOf(u'/', start);
+        const QStringView comp = QStringView(path).mid(start, slash < 0 ? -1 : slash - start);
+        if (comp.isEmpty() || comp == u"." || comp == u"..") {
+            plain = false;
+            break;
+        }
+        if (slash < 0)
+            break;
+        const QString folder = path.left(slash);
+        const int idx = find(folder);
+        plain = idx < 0 ? m_dirs.contains(folder) : m_members.at(idx).type == MemberType::Directory;
+        start = slash + 1;
+    }
+    if (plain) {
+        const int idx = find(path);
+        if (idx >= 0 && m_members.at(idx).type != MemberType::Symlink
+            && m_members.at(idx).type != MemberType::Hardlink) {
+            r.index = idx;
+            r.path = m_members.at(idx).path;
+            return r;
+        }
+    }
     QStringList todo = path.split(u'/', Qt::SkipEmptyParts);
     QStringList done;
     if (path.startsWith(u'/')) {
@@ -517,6 +543,7 @@ void Archive::releaseCaptured(const QSet<int> &keep)
     for (int i = 0; i < m_members.size(); ++i) {
         Member &m = m_members[i];
         if (m.captured && !keep.contains(i)) {
+            m.head = m.content.left(kHeadSize); // captureData() dropped the head for the content
             m.content = QByteArray();
             m.captured = false;
         }

@@ -279,9 +279,15 @@ void Archive::Builder::addMember(Archive &ar, Member m)
                     .arg(m.path));
         }
     }
-    // Parents of a member exist implicitly, even when the tar has no entry for them.
-    for (qsizetype slash = m.path.indexOf(u'/'); slash > 0; slash = m.path.indexOf(u'/', slash + 1))
-        ar.m_dirs.insert(m.path.left(slash));
+    // Parents of a member exist implicitly, even when the tar has no entry for them. Members of a
+    // folder mostly come together, so the previous member's folder is not looked up again.
+    const qsizetype last = m.path.lastIndexOf(u'/');
+    if (last > 0
+        && !(ar.m_members.size()
+            && QStringView(ar.m_members.constLast().path).startsWith(QStringView(m.path).left(last + 1)))) {
+        for (qsizetype slash = m.path.indexOf(u'/'); slash > 0; slash = m.path.indexOf(u'/', slash + 1))
+            ar.m_dirs.insert(m.path.left(slash));
+    }
     if (m.type == MemberType::Directory)
         ar.m_dirs.insert(m.path);
     ar.m_index.insert(m.path, int(ar.m_members.size()));

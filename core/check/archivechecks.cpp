@@ -74,17 +74,21 @@ void Checker::orphans()
             for (const QString &id : img.legacyChainIds)
                 reached.insert(id);
         QStringList orphaned;
-        for (const LegacyLayer &l : legacy.layers)
-            if (!reached.contains(l.id))
-                orphaned << l.id;
+        QStringList jsons;
+        for (const LegacyLayer &l : legacy.layers) {
+            if (reached.contains(l.id))
+                continue;
+            orphaned << l.id;
+            // The member table's string, shared: a chain can leave tens of thousands of orphans.
+            jsons << (l.jsonMember >= 0 ? m_ar.member(l.jsonMember).path : l.id + QStringLiteral("/json"));
+        }
         if (!orphaned.isEmpty()) {
             m_view = View::Legacy;
             Finding &f = add("orphan-layer", Severity::Info,
                 QStringLiteral("%1 legacy layer dir(s) belong to no tagged chain and no image: %2")
                     .arg(orphaned.size())
                     .arg(shortList(orphaned)));
-            for (const QString &id : orphaned)
-                f.members << id + QStringLiteral("/json");
+            f.members << jsons;
         }
     }
     // Without a readable index every blob would look unreferenced; index-invalid says enough.

@@ -4,9 +4,11 @@
 #include "format/views.h"
 
 #include "format/json.h"
+#include "util/threadbudget.h"
 
 #include <QSet>
 #include <algorithm>
+#include <atomic>
 
 namespace lamina {
 
@@ -65,6 +67,8 @@ void readLegacyJson(const Archive &archive, const Member &m, LegacyLayer &layer,
     const QJsonObject o = doc->object();
     JsonFields f(m.path, errors);
     layer.jsonId = f.string(o, QStringLiteral("id"));
+    if (layer.jsonId == layer.id)
+        layer.jsonId = layer.id; // one string, not two: a chain may have 100,000 of them
     layer.parent = f.string(o, QStringLiteral("parent"));
     layer.created = f.string(o, QStringLiteral("created"));
     layer.platform.os = f.string(o, QStringLiteral("os"));
@@ -85,13 +89,15 @@ void readLegacySiblings(const Archive &archive, LegacyLayer &layer, QStringList 
             layer.version = rr.ok() ? QString::fromUtf8(rr.data).trimmed() : QString();
         }
     }
-    const QString layerPath = layer.id + QStringLiteral("/layer.tar");
-    if (archive.find(layerPath) < 0)
+    const int layerIndex = archive.find(layer.id + QStringLiteral("/layer.tar"));
+    if (layerIndex < 0)
         return;
+    // The member table's own strings, shared rather than copied.
+    const QString &layerPath = archive.member(layerIndex).path;
     layer.layerPath = layerPath;
     const Archive::Resolved lr = archive.resolve(layerPath);
     layer.layerMember = lr.index;
-    layer.layerResolvedPath = lr.path;
+    layer.layerResolvedPath = lr.index >= 0 ? archive.member(lr.index).path : lr.path;
     if (lr.index < 0) {
         layer.layerError = lr.error;
         errors->append(QStringLiteral("%1: %2").arg(layerPath, lr.error));
@@ -101,27 +107,48 @@ void readLegacySiblings(const Archive &archive, LegacyLayer &layer, QStringList 
 void readLegacyLayers(const Archive &archive, LegacyView &view)
 {
     const QList<Member> &members = archive.members();
-    // Reserved: a chain of tens of thousands of layers would otherwise be copied as it grows.
-    view.layers.reserve(std::count_if(members.cbegin(), members.cend(),
-        [](const Member &m) { return m.path.endsWith(u"/json") && m.path.count(u'/') == 1; }));
+    QList<int> jsons;
     for (int i = 0; i < members.size(); ++i) {
-        const Member &m = members.at(i);
-        const QStringList parts = m.path.split(u'/');
-        if (parts.size() != 2 || parts.at(1) != u"json" || parts.at(0) == u"blobs")
+        const QString &path = members.at(i).path;
+        const qsizetype slash = path.indexOf(u'/');
+        if (slash <= 0 || slash != path.size() - 5 || !path.endsWith(u"/json") || path.startsWith(u"blobs/"))
             continue;
-        if (archive.find(m.path) != i)
+        if (archive.find(path) != i)
             continue; // an earlier duplicate; the later member wins
-        LegacyLayer layer;
-        layer.id = parts.at(0);
-        layer.jsonMember = i;
-        readLegacyJson(archive, m, layer, &view.problems);
-        readLegacySiblings(archive, layer, &view.problems);
-        view.layers.append(layer);
+        jsons << i;
     }
+    // Each json is read and parsed on its own, so a chain of tens of thousands of layers is split
+    // among the cores; chunks keep the problems in member order.
+    constexpr int kChunk = 512;
+    view.layers.resize(jsons.size());
+    QList<QStringList> chunkProblems((jsons.size() + kChunk - 1) / kChunk);
+    std::atomic<int> nextChunk { 0 };
+    // Raw pointers: the threads must not go through QList's detaching accessors.
+    LegacyLayer *const layers = view.layers.data();
+    QStringList *const problems = chunkProblems.data();
+    const auto work = [&] {
+        for (int c; (c = nextChunk.fetch_add(1)) < chunkProblems.size();) {
+            for (int k = c * kChunk; k < std::min<int>((c + 1) * kChunk, jsons.size()); ++k) {
+                const Member &m = members.at(jsons.at(k));
+                LegacyLayer &layer = layers[k];
+                layer.id = m.path.left(m.path.size() - 5);
+                layer.jsonMember = jsons.at(k);
+                readLegacyJson(archive, m, layer, &problems[c]);
+                readLegacySiblings(archive, layer, &problems[c]);
+            }
+        }
+    };
+    runShared(jsons.size() > kChunk ? threadBudgetSize() : 1, work);
+    for (const QStringList &p : std::as_const(chunkProblems))
+        view.problems += p;
     std::sort(
         view.layers.begin(), view.layers.end(), [](const LegacyLayer &a, const LegacyLayer &b) { return a.id < b.id; });
     for (int i = 0; i < view.layers.size(); ++i)
         view.byId.insert(view.layers.at(i).id, i);
+    // A parent names another layer's id: share that string rather than keep a second copy.
+    for (LegacyLayer &l : view.layers)
+        if (const LegacyLayer *p = view.layer(l.parent))
+            l.parent = p->id;
 }
 
 void readRepositories(const Archive &archive, LegacyView &view)

@@ -42,6 +42,7 @@ private Q_SLOTS:
     void layerContentsLoadersRefuse();
     void loaderVerdictsOfAnOciOnlyArchive();
     void legacyHeadsNoTagReachesAreImages();
+    void longLegacyChainIsReadWhole();
 
 private:
     static QList<Finding> findingsFor(const QString &path, bool verify, ImageArchive *out = nullptr)
@@ -459,6 +460,44 @@ void TestFindings::legacyHeadsNoTagReachesAreImages()
     findingsFor(m_dir.filePath(QStringLiteral("clean-v10-legacy.tar")), false, &ia);
     QCOMPARE(ia.images.size(), 1);
     QVERIFY(!ia.images.at(0).tags.isEmpty());
+}
+
+void TestFindings::longLegacyChainIsReadWhole()
+{
+    // 1,300 layers: the jsons are read in chunks on several threads; every layer must be there,
+    // linked, and the problems listed in member order.
+    const QString tar = m_dir.filePath(QStringLiteral("long-chain.tar"));
+    QVERIFY(test::writeTar(tar,
+        QStringLiteral(
+            "import json\n"
+            "parent = None\n"
+            "for k in range(1300):\n"
+            "    lid = '%064x' % (k + 1)\n"
+            "    doc = {'id': lid, 'os': 'linux', 'architecture': 'amd64'}\n"
+            "    if parent: doc['parent'] = parent\n"
+            "    add(lid + '/VERSION', b'1.0')\n"
+            "    add(lid + '/json', b'not json' if k == 700 else b'[1]' if k == 1200 else json.dumps(doc).encode())\n"
+            "    add(lid + '/layer.tar', bytes(1024))\n"
+            "    parent = lid\n"
+            "add('repositories', json.dumps({'long': {'latest': parent}}).encode())\n")));
+    ImageArchive ia;
+    findingsFor(tar, false, &ia);
+    const LegacyView &legacy = ia.legacy;
+    QCOMPARE(legacy.layers.size(), 1300);
+    QCOMPARE(legacy.byId.size(), 1300);
+    const auto id = [](int k) { return QStringLiteral("%1").arg(k + 1, 64, 16, QLatin1Char('0')); };
+    const LegacyLayer *top = legacy.layer(id(1299));
+    QVERIFY(top);
+    QCOMPARE(top->parent, id(1298));
+    QCOMPARE(top->layerPath, id(1299) + QStringLiteral("/layer.tar"));
+    QCOMPARE(ia.archive->member(top->layerMember).path, top->layerPath);
+    QCOMPARE(top->version, QStringLiteral("1.0"));
+    QVERIFY(legacy.layer(id(0))->parent.isEmpty());
+    QVERIFY(legacy.layer(id(700))->parent.isEmpty()); // its json did not parse
+    const QString problems = legacy.problems.join(u'\n');
+    const qsizetype bad = problems.indexOf(id(700) + QStringLiteral("/json"));
+    const qsizetype array = problems.indexOf(id(1200) + QStringLiteral("/json: must be a JSON object"));
+    QVERIFY2(bad >= 0 && array > bad, qPrintable(problems));
 }
 
 QTEST_GUILESS_MAIN(TestFindings)

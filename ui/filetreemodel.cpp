@@ -59,8 +59,31 @@ void FileTreeModel::sort(int column, Qt::SortOrder order)
     reshape();
 }
 
+void FileTreeModel::setDeferred(bool deferred)
+{
+    if (deferred == m_deferred)
+        return;
+    m_deferred = deferred;
+    if (!deferred && m_pending)
+        reshape();
+}
+
 void FileTreeModel::reshape()
 {
+    if (m_deferred) {
+        m_job.cancel();
+        setShaping(false);
+        m_pending = true;
+        if (m_shown.tree && m_shown.tree != m_wanted.tree) {
+            beginResetModel();
+            m_shown = {};
+            m_shape = {};
+            endResetModel();
+            Q_EMIT shaped();
+        }
+        return;
+    }
+    m_pending = false;
     const FileTreeQuery query = m_wanted;
     if (!query.tree || query.tree->nodeCount() <= m_inlineLimit) {
         m_job.cancel();
@@ -108,7 +131,9 @@ void FileTreeModel::show(FileTreeQuery query, FileTreeShape shape)
     to.reserve(from.size());
     for (const QModelIndex &i : from) {
         const int node = int(i.internalId());
-        const int row = node < int(m_shape.row.size()) ? m_shape.row[size_t(node)] : -1;
+        const int row = m_shown.tree && node > 0 && node < m_shown.tree->nodeCount()
+            ? m_shape.rowOf(node, m_shown.tree->node(node).parent)
+            : -1;
         to << (row < 0 ? QModelIndex() : createIndex(row, i.column(), quintptr(node)));
     }
     changePersistentIndexList(from, to);
@@ -127,9 +152,10 @@ QModelIndex FileTreeModel::indexOfPath(const QByteArray &path) const
     if (!t)
         return {};
     const int node = t->find(path);
-    if (node <= 0 || node >= int(m_shape.row.size()) || m_shape.row[size_t(node)] < 0)
+    const int row = node > 0 ? m_shape.rowOf(node, t->node(node).parent) : -1;
+    if (row < 0)
         return {};
-    return createIndex(m_shape.row[size_t(node)], 0, quintptr(node));
+    return createIndex(row, 0, quintptr(node));
 }
 
 qint64 FileTreeModel::bytesOf(int node) const
@@ -156,7 +182,7 @@ QModelIndex FileTreeModel::parent(const QModelIndex &child) const
     const int parent = tree()->node(int(child.internalId())).parent;
     if (parent <= 0)
         return {};
-    return createIndex(m_shape.row[size_t(parent)], 0, quintptr(parent));
+    return createIndex(m_shape.rowOf(parent, tree()->node(parent).parent), 0, quintptr(parent));
 }
 
 int FileTreeModel::rowCount(const QModelIndex &parent) const

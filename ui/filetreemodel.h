@@ -40,6 +40,11 @@ public:
     /// case, or matches it as a regular expression, and the folders leading to them.
     void setFilter(const QString &text, bool regex);
     void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
+    /// A model whose view is out of sight (the Compose page behind the Inspect page) keeps the
+    /// newest query and shapes it only when it is in sight again: shaping a million-node tree for
+    /// a hidden view costs as much memory and time as for the shown one. A different tree asked
+    /// for meanwhile empties the model, so that the old tree is not held on to.
+    void setDeferred(bool deferred);
     /// For tests: shape trees bigger than `nodes` on a worker.
     void setInlineLimit(int nodes) { m_inlineLimit = nodes; }
 
@@ -93,6 +98,8 @@ private:
     LatestJob<FileTreeShape> m_job { this };
     int m_inlineLimit = kInlineNodes;
     bool m_shaping = false;
+    bool m_deferred = false;
+    bool m_pending = false; ///< deferred with a query not shaped yet
     std::function<QMimeData *(const QList<int> &nodes)> m_dragSource;
 };
 

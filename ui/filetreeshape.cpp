@@ -83,6 +83,18 @@ Change composedChange(const MergedTree &tree, int node, int firstNew, const QHas
     return n.removed && c != Change::Removed ? Change::None : c;
 }
 
+int FileTreeShape::rowOf(int node, int parent) const
+{
+    if (const int k = folderIndex(node); k >= 0)
+        return folderRow[size_t(k)];
+    const int p = folderIndex(parent);
+    if (p < 0)
+        return -1;
+    const auto begin = kids.begin() + first[size_t(p)], end = kids.begin() + first[size_t(p) + 1];
+    const auto it = std::find(begin, end, node);
+    return it == end ? -1 : int(it - begin);
+}
+
 FileTreeShape shapeFileTree(const FileTreeQuery &q, const Progress &progress)
 {
     FileTreeShape shape;
@@ -183,27 +195,37 @@ FileTreeShape shapeFileTree(const FileTreeQuery &q, const Progress &progress)
     }
     const auto kept = [&](int c) { return keep.empty() || keep[size_t(c)]; };
 
-    // Counted into first[p + 1], summed into offsets, then each child placed at its folder's
-    // next free slot, which walks first[p] up to where p + 1 starts; shifted back after.
-    shape.first.assign(size_t(n) + 1, 0);
+    // Counted into count[p + 1], summed into offsets, then each child placed at its folder's
+    // next free slot, which walks count[p] up to where p + 1 starts; shifted back after. Only
+    // folders with children are kept past here.
+    std::vector<qint32> count(size_t(n) + 1, 0);
     for (const int c : order)
         if (kept(c))
-            ++shape.first[size_t(t.node(c).parent) + 1];
+            ++count[size_t(t.node(c).parent) + 1];
+    qint32 folderCount = 0;
     for (int p = 0; p < n; ++p)
-        shape.first[size_t(p) + 1] += shape.first[size_t(p)];
-    const qint32 at = shape.first[size_t(n)];
+        folderCount += count[size_t(p) + 1] > 0 ? 1 : 0;
+    shape.folders.reserve(size_t(folderCount));
+    shape.first.reserve(size_t(folderCount) + 1);
+    for (int p = 0; p < n; ++p) {
+        if (count[size_t(p) + 1] > 0) {
+            shape.folders.push_back(p);
+            shape.first.push_back(count[size_t(p)]);
+        }
+        count[size_t(p) + 1] += count[size_t(p)];
+    }
+    const qint32 at = count[size_t(n)];
+    shape.first.push_back(at);
     shape.kids.resize(size_t(at));
     shape.shown = at;
     for (const int c : order)
         if (kept(c))
-            shape.kids[size_t(shape.first[size_t(t.node(c).parent)]++)] = c;
-    for (int p = n; p > 0; --p)
-        shape.first[size_t(p)] = shape.first[size_t(p) - 1];
-    shape.first[0] = 0;
+            shape.kids[size_t(count[size_t(t.node(c).parent)]++)] = c;
+    std::vector<qint32>().swap(count);
     std::vector<qint32>().swap(order); // not needed past here: its memory goes before the sort
     std::vector<char>().swap(keep);
     std::vector<char>().swap(relevant);
-    shape.row.assign(size_t(n), -1);
+    shape.folderRow.assign(shape.folders.size(), -1);
 
     // Each folder's children in the order asked for; ties by name, then by node (a deletion
     // before what replaced it is never listed together with it, but names can repeat in a layer).
@@ -249,20 +271,21 @@ FileTreeShape shapeFileTree(const FileTreeQuery &q, const Progress &progress)
         }
     };
     qint64 sorted = 0;
-    for (int p = 0; p < n; ++p) {
-        const qint32 count = shape.first[size_t(p) + 1] - shape.first[size_t(p)];
-        if (count == 0)
-            continue;
-        auto *begin = shape.kids.data() + shape.first[size_t(p)];
+    for (size_t k = 0; k < shape.folders.size(); ++k) {
+        const qint32 count = shape.first[k + 1] - shape.first[k];
+        auto *begin = shape.kids.data() + shape.first[k];
         if (count > 1)
             std::sort(begin, begin + count, [&](int a, int b) {
-                const int k = compareKey(a, b);
-                if (k != 0)
-                    return q.descending ? k > 0 : k < 0;
+                const int key = compareKey(a, b);
+                if (key != 0)
+                    return q.descending ? key > 0 : key < 0;
                 return byName(a, b);
             });
+        // Rows of the children that are folders themselves (`folders` is ascending).
         for (qint32 r = 0; r < count; ++r)
-            shape.row[size_t(begin[r])] = r;
+            if (t.entry(begin[r]).type == EntryType::Directory)
+                if (const int sub = shape.folderIndex(begin[r]); sub >= 0)
+                    shape.folderRow[size_t(sub)] = r;
         sorted += count;
         if (sorted >= kPoll) {
             sorted = 0;

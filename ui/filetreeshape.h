@@ -6,6 +6,7 @@
 #include <QHash>
 #include <QString>
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -32,11 +33,14 @@ struct FileTreeQuery
 /// arrays, and a filter or a sort reaches the view as one finished result.
 struct FileTreeShape
 {
-    /// Per node: where its children start in `kids` (one more entry at the end: the children of
-    /// node i are kids[first[i]] up to kids[first[i + 1]]), and its row under its parent (-1: not
-    /// shown). 8 bytes a node, kept for as long as the view shows the tree.
+    /// The nodes with shown children, ascending, and per such folder k: where its children start
+    /// in `kids` (first has one more entry: folder k's children are kids[first[k]] up to
+    /// kids[first[k + 1]]) and its own row under its parent. A view keeps this for as long as it
+    /// shows the tree, so nothing is kept per node beyond its place in `kids`: a million files in
+    /// a thousand folders take 4 MB, not 12.
+    std::vector<qint32> folders;
     std::vector<qint32> first;
-    std::vector<qint32> row;
+    std::vector<qint32> folderRow;
     std::vector<qint32> kids;
     /// With layerOnly: per node, the regular-file bytes the marked layer itself stores under it.
     std::vector<qint64> layerBytes;
@@ -45,8 +49,21 @@ struct FileTreeShape
     QString error; ///< a regular expression that does not compile
     bool complete = false; ///< false when cancelled
 
-    int childCount(int node) const { return node + 1 < int(first.size()) ? first[node + 1] - first[node] : 0; }
-    int child(int node, int r) const { return kids[first[node] + r]; }
+    /// Position of `node` in `folders`, or -1 when it shows no children.
+    int folderIndex(int node) const
+    {
+        const auto it = std::lower_bound(folders.begin(), folders.end(), node);
+        return it != folders.end() && *it == node ? int(it - folders.begin()) : -1;
+    }
+    int childCount(int node) const
+    {
+        const int k = folderIndex(node);
+        return k < 0 ? 0 : first[size_t(k) + 1] - first[size_t(k)];
+    }
+    int child(int node, int r) const { return kids[size_t(first[size_t(folderIndex(node))] + r)]; }
+    /// The row of a shown node under `parent` (its parent in the tree), or -1 when not shown. A
+    /// folder's is kept; a file's is found among its folder's children.
+    int rowOf(int node, int parent) const;
 };
 
 /// A composed tree's change of a node: only what the new layers provide or removed can have

@@ -76,6 +76,11 @@ MainWindow::MainWindow(QWidget *parent)
     m_pages->setDocumentMode(true);
     m_pages->insertTab(InspectPage, buildInspector(), tr("Inspect"));
     m_pages->insertTab(ComposePage, m_composer, tr("Compose"));
+    // The composer's trees are a million rows on a big image: shaped when the page is opened,
+    // not for a page behind the inspector.
+    m_composer->setTreesInSight(m_pages->currentIndex() == ComposePage);
+    connect(m_pages, &QTabWidget::currentChanged, this,
+        [this](int page) { m_composer->setTreesInSight(page == ComposePage); });
 
     // Until an archive is shown: how to open one, the sample, the archives opened before.
     m_welcome = new WelcomePage;

@@ -31,6 +31,8 @@ private Q_SLOTS:
     void viewKeepsExpandedAndCurrentRows();
     void filterOpensBoundedRows();
     void expandAllIsBounded();
+    void shapeKeepsFoldersNotNodes();
+    void outOfSightModelShapesWhenShown();
 
 private:
     // Layer 1 changes the mode of /etc/a (a new copy of it), removes /etc/b, adds /opt/x.
@@ -370,6 +372,58 @@ void TestFileTreeModel::expandAllIsBounded()
     QVERIFY(shownRows() <= LayersPage::kExpandRows);
     page.filter()->clear();
     QCOMPARE(shownRows(), 60);
+}
+
+void TestFileTreeModel::shapeKeepsFoldersNotNodes()
+{
+    FileTreeModel m;
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    m.setTree(wideTree(20, 50), 0); // 1,020 nodes under the root and 20 folders
+    const FileTreeShape &shape = m.shape();
+    QCOMPARE(shape.kids.size(), size_t(1020));
+    QCOMPARE(shape.folders.size(), size_t(21)); // the root and the folders: nothing per file
+    QCOMPARE(shape.first.size(), size_t(22));
+    QCOMPARE(shape.folderRow.size(), size_t(21));
+    // Sorted by size, descending: a file's row is found among its folder's children.
+    m.sort(FileTreeModel::SizeColumn, Qt::DescendingOrder);
+    const QModelIndex file = m.indexOfPath("d7/file3");
+    QVERIFY(file.isValid());
+    QCOMPARE(file.row(), 50 - 1 - 3);
+    QCOMPARE(file.parent(), m.indexOfPath("d7"));
+    QCOMPARE(m.index(file.row(), 0, file.parent()), file);
+    // Folders hold equal bytes, so they keep the order of their names: d0, d1, d10…d19, d2, …, d7.
+    QCOMPARE(m.indexOfPath("d7").row(), 17);
+}
+
+void TestFileTreeModel::outOfSightModelShapesWhenShown()
+{
+    FileTreeModel m;
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QSignalSpy busy(&m, &FileTreeModel::shapingChanged);
+    m.setDeferred(true);
+    auto first = wideTree(3, 4);
+    m.setTree(first, 0);
+    QCOMPARE(m.tree(), nullptr); // nothing shaped for a view out of sight
+    QCOMPARE(m.rowCount(), 0);
+    m.setDeferred(false);
+    QCOMPARE(m.tree(), first.get());
+    QCOMPARE(m.rowCount(), 3);
+
+    // Out of sight again: a new filter waits, and the rows shown stay until then.
+    m.setDeferred(true);
+    m.setFilter(QStringLiteral("file1"), false);
+    QCOMPARE(m.rowCount(m.indexOfPath("d0")), 4);
+    m.setDeferred(false);
+    QCOMPARE(m.rowCount(m.indexOfPath("d0")), 1);
+
+    // Another tree asked for out of sight: the model lets go of the old one at once.
+    m.setDeferred(true);
+    m.setTree(wideTree(2, 2), 0);
+    QCOMPARE(m.tree(), nullptr);
+    QCOMPARE(first.use_count(), 1);
+    m.setDeferred(false);
+    QCOMPARE(m.rowCount(), 2);
+    QCOMPARE(busy.count(), 0); // small trees: shaped at once, never on a worker
 }
 
 QTEST_MAIN(TestFileTreeModel)

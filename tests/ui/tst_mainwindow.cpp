@@ -1318,11 +1318,22 @@ void TestMainWindow::oneTreeForTheFilesAndTheComposer()
     QVERIFY(composer);
     if (composer->previewPending())
         QVERIFY(QSignalSpy(composer, &ComposerPanel::previewUpdated).wait(30000));
-    const MergedTree *shown = w.findChild<FileTreeModel *>()->tree();
+    const MergedTree *shown = w.findChild<LayersPage *>()->filesModel()->tree();
     QVERIFY(shown);
     QCOMPARE(shown->layers().size(), w.current().images.at(0).layers.size()); // the top layer is shown
     QCOMPARE(composer->findChild<LivePreview *>()->baseTree().get(), shown);
     QCOMPARE(composer->preview().tree.get(), shown); // nothing composed yet: the base itself
+    // Behind the inspector, the composer's views shape nothing; opened, they show the tree.
+    auto *base = qobject_cast<FileTreeModel *>(composer->findChild<QTreeView *>(QStringLiteral("baseTree"))->model());
+    auto *result
+        = qobject_cast<FileTreeModel *>(composer->findChild<QTreeView *>(QStringLiteral("resultTree"))->model());
+    QVERIFY(base && result);
+    QCOMPARE(base->tree(), nullptr);
+    QCOMPARE(result->tree(), nullptr);
+    w.showPage(MainWindow::ComposePage);
+    QCOMPARE(base->tree(), shown);
+    QCOMPARE(result->tree(), shown);
+    QVERIFY(result->rowCount() > 0);
 }
 
 void TestMainWindow::previewReadsOnlyWhatItShows()
@@ -1353,9 +1364,14 @@ void TestMainWindow::previewReadsOnlyWhatItShows()
         qPrintable(text.right(80)));
     QVERIFY(text.size() <= LayersPage::kPreviewBytes + 100);
     // The direct read of the same bytes: what is shown is the file's first 256 KiB.
-    const FilePreview direct = LayersPage::readPreview(w.current(), 0, w.findChild<FileTreeModel *>()->tree()->layers(),
-        0, w.findChild<FileTreeModel *>()->tree()->node(hits.constFirst().data(FileTreeModel::NodeRole).toInt()).entry,
-        size, {});
+    const FilePreview direct
+        = LayersPage::readPreview(w.current(), 0, w.findChild<LayersPage *>()->filesModel()->tree()->layers(), 0,
+            w.findChild<LayersPage *>()
+                ->filesModel()
+                ->tree()
+                ->node(hits.constFirst().data(FileTreeModel::NodeRole).toInt())
+                .entry,
+            size, {});
     QCOMPARE(direct.bytesRead, LayersPage::kPreviewBytes);
 }
 
@@ -1369,7 +1385,7 @@ void TestMainWindow::extractRunsInTheBackgroundAndCancels()
     QSignalSpy verified(&w, &MainWindow::verified);
     QVERIFY(test::openAndWait(w, path));
     QVERIFY(verified.count() > 0 || verified.wait(60000));
-    const MergedTree *tree = w.findChild<FileTreeModel *>()->tree();
+    const MergedTree *tree = w.findChild<LayersPage *>()->filesModel()->tree();
     QString error;
     const int data = resolveInTree(*tree, "data", false, &error);
     QVERIFY2(data >= 0, qPrintable(error));

@@ -111,6 +111,11 @@ void ComposerPanel::buildLayersView()
     connect(m_layersView, &QTreeView::doubleClicked, this, &ComposerPanel::editSelected);
 }
 
+void ComposerPanel::setTreesInSight(bool inSight)
+{
+    m_previewPane->setTreesInSight(inSight);
+}
+
 QToolBar *ComposerPanel::buildEditBar()
 {
     QToolBar *bar = textToolBar();

@@ -42,6 +42,9 @@ public:
     void setComposition(const Composition &composition);
 
     CompositionDocument *document() const { return m_document; }
+    /// Whether the panel is in sight (the window's Compose page): its base and result trees are
+    /// shaped only then.
+    void setTreesInSight(bool inSight);
     ComposerModel *model() const { return m_model; }
     QUndoStack *undoStack() const;
     const ComposePreview &preview() const;

@@ -147,6 +147,12 @@ QString PreviewPane::selectedFolder() const
     return {};
 }
 
+void PreviewPane::setTreesInSight(bool inSight)
+{
+    m_baseModel->setDeferred(!inSight);
+    m_resultModel->setDeferred(!inSight);
+}
+
 void PreviewPane::clearBase()
 {
     m_baseModel->setTree(nullptr, -1);

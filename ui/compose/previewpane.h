@@ -27,6 +27,8 @@ public:
 
     /// A new base: its tree is shown once a preview has built it.
     void clearBase();
+    /// Whether the trees are in sight: out of sight, they are shaped only when shown again.
+    void setTreesInSight(bool inSight);
     void showPreview(const ComposePreview &preview, const std::shared_ptr<const MergedTree> &baseTree);
     /// The folder an entry added at the result's current item goes to: a folder itself, a file's
     /// folder, "/" when nothing is selected.

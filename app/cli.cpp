@@ -72,6 +72,9 @@ const char *const kUsage
       "  lamina --help | --version\n"
       "\n"
       "Images and layers are numbered from 0 (bottom layer 0), as in inspect --json.\n"
+      "A PATH may also name an engine's image: docker://NAME[:TAG|@DIGEST] (the Docker engine at\n"
+      "DOCKER_HOST or /var/run/docker.sock) or podman://NAME (podman's API service, else podman image\n"
+      "save); the image is saved into $XDG_CACHE_HOME/lamina/engines while it is read (docs/engines.md).\n"
       "\n"
       "Exit status of inspect: 0 when at least one image was read, 2 otherwise.\n";
 

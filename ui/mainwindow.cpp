@@ -382,14 +382,15 @@ void MainWindow::openPath(const QString &path)
     m_treeJob.cancel();
     m_verifyJob.cancel();
     hideProgress();
-    statusBar()->showMessage(tr("Reading %1…").arg(QFileInfo(path).fileName()));
+    statusBar()->showMessage(tr("Reading %1…").arg(shownName(path)));
     m_progress->setRange(0, 0);
     m_progress->setFormat(QString());
     m_progress->show();
     m_openJob.start(
-        [path](const Progress &) {
+        [path](const Progress &progress) {
             Opened o;
-            o.archive = openImageArchive(path);
+            // Cancelled by opening another: an engine's image stops downloading then.
+            o.archive = openImageArchive(path, progress);
             o.findings = checkArchive(o.archive);
             return o;
         },
@@ -399,7 +400,7 @@ void MainWindow::openPath(const QString &path)
                 // Nothing of it could be read: what is on screen (and being composed) stays.
                 const QString why = opened.archive.errors.join(QStringLiteral("; "));
                 m_header->showOpenFailed(path, why, m_archive.path);
-                statusBar()->showMessage(tr("Could not open %1").arg(QFileInfo(path).fileName()));
+                statusBar()->showMessage(tr("Could not open %1").arg(shownName(path)));
                 Q_EMIT openFailed(why);
                 return;
             }
@@ -586,7 +587,7 @@ void MainWindow::showOpened(const Opened &opened)
     m_verifiedPath.clear();
     m_findings = opened.findings;
     const ImageArchive &ia = m_archive;
-    setWindowTitle(QStringLiteral("%1 — Lamina").arg(QFileInfo(ia.path).fileName()));
+    setWindowTitle(QStringLiteral("%1 — Lamina").arg(shownName(ia.path)));
     m_header->setArchive(ia, m_findings);
     m_findingsPage->setFindings(m_findings);
     showVerdicts();

@@ -260,6 +260,8 @@ Archive::~Archive()
 {
     if (m_tarFd >= 0)
         ::close(m_tarFd);
+    if (m_removeWhenClosed)
+        QFile::remove(m_path);
 }
 
 int Archive::descriptor(const QString &file, bool *owned) const

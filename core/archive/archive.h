@@ -69,6 +69,9 @@ public:
     /// Forgets the captured bytes of every member of a compressed tar not in `keep`: reading one
     /// again streams it from the archive. Only for the opener, before the archive is shared.
     void releaseCaptured(const QSet<int> &keep);
+    /// The file is the opener's own (an image saved from an engine): removed when the last
+    /// holder lets go of the archive. Only for the opener, before the archive is shared.
+    void removeWhenClosed() { m_removeWhenClosed = true; }
     bool truncated() const { return m_truncated; }
     /// A skopeo/containers-image "dir:" folder (manifest.json, blobs named by hex digest, version),
     /// presented as an OCI layout: blobs under blobs/sha256/, index.json and oci-layout made up.
@@ -162,6 +165,7 @@ private:
     QStringList m_absoluteMembers;
     bool m_truncated = false;
     bool m_cancelled = false;
+    bool m_removeWhenClosed = false;
     mutable std::atomic<qint64> m_bytesRead { 0 };
     mutable std::atomic<qint64> m_metadataBytes { 0 }; // read() in all, against kMaxMetadataBytesTotal
     mutable std::once_flag m_tarOpened;

@@ -3,8 +3,10 @@
 // position and file).
 #include "format/imagearchive.h"
 
+#include "engine/enginesource.h"
 #include "util/sha256.h"
 
+#include <QFile>
 #include <QFileInfo>
 #include <QRegularExpression>
 #include <QSet>
@@ -272,12 +274,38 @@ static void releaseUnreferenced(const std::shared_ptr<const Archive> &archive, c
     std::const_pointer_cast<Archive>(archive)->releaseCaptured(keep);
 }
 
+QString shownName(const QString &path)
+{
+    return parseEngineReference(path) ? path : QFileInfo(path).fileName();
+}
+
 ImageArchive openImageArchive(const QString &path, const Progress &progress)
 {
     ImageArchive ia;
     ia.path = path;
-    const QString fileName = QFileInfo(path).fileName();
-    Archive::OpenResult opened = Archive::open(path, progress);
+    QString fileName = QFileInfo(path).fileName();
+    QString file = path;
+    const std::optional<EngineReference> engineImage = parseEngineReference(path);
+    if (engineImage) {
+        // An engine's image: saved into Lamina's cache, then read as the archive it is; the path
+        // stays the reference, so that opening it again asks the engine again (docs/engines.md).
+        const EngineSaved saved = saveFromEngine(*engineImage, engineCacheFolder(), progress);
+        if (saved.file.isEmpty()) {
+            ia.errors.append(saved.error);
+            ia.cancelled = progress.cancelled();
+            return ia;
+        }
+        file = saved.file;
+        fileName = path;
+        ia.origin = saved.how;
+    }
+    Archive::OpenResult opened = Archive::open(file, progress);
+    if (engineImage) {
+        if (opened.archive)
+            std::const_pointer_cast<Archive>(opened.archive)->removeWhenClosed();
+        else
+            QFile::remove(file);
+    }
     if (!opened.archive) {
         ia.errors.append(opened.error);
         ia.cancelled = progress.cancelled();

@@ -59,7 +59,8 @@ struct Image
 /// A plain value; `archive` is shared and immutable, so copies are cheap and thread-safe to read.
 struct ImageArchive
 {
-    QString path;
+    QString path; ///< a file or folder, or an engine's reference (docker://alpine:3)
+    QString origin; ///< for an engine's image, how it was had ("saved from the Docker engine at …")
     std::shared_ptr<const Archive> archive;
     Layout layout = Layout::Unknown;
     LegacyView legacy;
@@ -74,6 +75,10 @@ struct ImageArchive
 
     bool ok() const { return !images.isEmpty(); }
 };
+
+/// What an archive is called on screen: its file or folder name, or the whole reference of an
+/// engine's image (docker://alpine:3).
+QString shownName(const QString &path);
 
 /// The digest a stored file's name claims: `blobs/<alg>/<hex>`, a root-level `<hex>.tar`,
 /// `<hex>.tar.gz`, `<hex>.tar.zst`, `<hex>.json` or `sha256:<hex>`; "" when the name claims none

@@ -60,6 +60,8 @@ QJsonObject inspectJson(const ImageArchive &ia, const InspectExtras &extras)
 {
     QJsonObject root;
     root.insert(QStringLiteral("path"), ia.path);
+    if (!ia.origin.isEmpty())
+        root.insert(QStringLiteral("origin"), ia.origin);
     const bool dir = ia.archive && ia.archive->container() == Container::Directory;
     root.insert(QStringLiteral("container"), dir ? QStringLiteral("directory") : QStringLiteral("tar"));
     root.insert(QStringLiteral("compression"),
@@ -128,6 +130,8 @@ QString archiveSummaryText(const ImageArchive &ia)
 {
     QString out;
     out += ia.path + u'\n';
+    if (!ia.origin.isEmpty())
+        out += QStringLiteral("  source:      %1\n").arg(ia.origin);
     if (ia.archive) {
         const bool dir = ia.archive->container() == Container::Directory;
         out += QStringLiteral("  container:   %1%2, %3 members\n")

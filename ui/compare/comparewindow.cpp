@@ -146,8 +146,7 @@ CompareWindow::CompareWindow(
         m_bOpened = true;
     }
     const QString nameB = pathB.isEmpty() ? a.archive.path : pathB;
-    setWindowTitle(
-        tr("Compare %1 with %2 — Lamina").arg(QFileInfo(a.archive.path).fileName(), QFileInfo(nameB).fileName()));
+    setWindowTitle(tr("Compare %1 with %2 — Lamina").arg(shownName(a.archive.path), shownName(nameB)));
 
     m_imageA = new QComboBox;
     m_imageA->setObjectName(QStringLiteral("compareImageA"));

@@ -314,7 +314,7 @@ void ComposerPanel::setBase(const ImageArchive &archive, int image, const Merged
         const Image &img = archive.images.at(image);
         m_baseLabel->setText(
             tr("On <b>%1</b>, image %2 (%3, %4), %n base layer(s)", nullptr, int(layers.size()))
-                .arg(QFileInfo(archive.path).fileName().toHtmlEscaped())
+                .arg(shownName(archive.path).toHtmlEscaped())
                 .arg(image)
                 .arg((img.tags.isEmpty() ? tr("untagged") : img.tags.join(QStringLiteral(", "))).toHtmlEscaped(),
                     img.platform.toString().toHtmlEscaped()));

@@ -44,7 +44,7 @@ Tour::Tour(QWidget *parent)
 
 void Tour::start(const ImageArchive &archive)
 {
-    m_name = QFileInfo(archive.path).fileName();
+    m_name = shownName(archive.path);
     m_hasManifest = archive.manifest.present;
     m_hasIndex = archive.layout == Layout::DockerOci || archive.layout == Layout::OciLayout;
     m_hasLegacy = archive.legacy.present;

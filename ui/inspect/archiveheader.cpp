@@ -41,6 +41,8 @@ void ArchiveHeader::setArchive(const ImageArchive &ia, const QList<Finding> &fin
             ? tr("uncompressed tar")
             : tr("%1-compressed tar").arg(compressionName(ia.archive->compression()));
     }
+    if (!ia.origin.isEmpty())
+        container += u", " + ia.origin; // an engine's image: where it came from
     int errors = 0, warnings = 0;
     for (const Finding &f : findings) {
         errors += f.severity == Severity::Error ? 1 : 0;
@@ -49,7 +51,7 @@ void ArchiveHeader::setArchive(const ImageArchive &ia, const QList<Finding> &fin
     m_summary->show();
     m_summary->setText(
         tr("<b>%1</b> — %2, layout <b>%3</b>, %n image(s); %4 error(s), %5 warning(s)", nullptr, int(ia.images.size()))
-            .arg(QFileInfo(ia.path).fileName().toHtmlEscaped(), container, layoutName(ia.layout))
+            .arg(shownName(ia.path).toHtmlEscaped(), container, layoutName(ia.layout))
             .arg(errors)
             .arg(warnings));
     if (ia.errors.isEmpty()) {
@@ -73,8 +75,7 @@ void ArchiveHeader::showOpenFailed(const QString &path, const QString &why, cons
     for (const QString &prefix : prefixes)
         if (reason.startsWith(prefix))
             reason = reason.mid(prefix.size());
-    QString text = tr("<b>%1</b> could not be opened: %2")
-                       .arg(QFileInfo(path).fileName().toHtmlEscaped(), reason.toHtmlEscaped());
+    QString text = tr("<b>%1</b> could not be opened: %2").arg(shownName(path).toHtmlEscaped(), reason.toHtmlEscaped());
     if (!shown.isEmpty())
         text += QStringLiteral("<br>") + tr("Still shown: %1.").arg(QFileInfo(shown).fileName().toHtmlEscaped());
     m_banner->setText(text);

@@ -83,6 +83,7 @@ private Q_SLOTS:
     void conversionsJudgedByTheLoaders();
     void fixtureConversionsJudgedByTheLoaders();
     void legacyConfigsAsDockerMakesThem();
+    void enginesServeWhatTheySave();
 
 private:
     QTemporaryDir m_dir;
@@ -454,6 +455,19 @@ void TestLoaders::legacyConfigsAsDockerMakesThem()
     }
     QVERIFY(compared >= 6);
     QVERIFY(refused >= 2);
+}
+
+// docker:// and podman:// (docs/engines.md) against a private dockerd and a podman store of the
+// test's own, by its command and by its API service: each view equals the view of the archive the
+// engine's own save writes (tests/loaders/engines.py).
+void TestLoaders::enginesServeWhatTheySave()
+{
+    QString output;
+    const int rc = test::runPython(
+        { test::source(QStringLiteral("tests/loaders/engines.py")), QStringLiteral(LAMINA_BINARY), test::corpus() },
+        &output, 20 * 60 * 1000);
+    QVERIFY2(rc == 0, qPrintable(judgeFailures(output)));
+    QVERIFY2(output.count(u"\nok ") + (output.startsWith(u"ok ") ? 1 : 0) >= 40, qPrintable(output.right(3000)));
 }
 
 QTEST_GUILESS_MAIN(TestLoaders)

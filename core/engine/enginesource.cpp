@@ -1,0 +1,541 @@
+// SPDX-License-Identifier: MIT
+// docs/engines.md: an engine's image saved over its API socket, or by `podman image save`.
+#include "engine/enginesource.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QScopeGuard>
+#include <QStandardPaths>
+#include <QTemporaryFile>
+#include <QUrl>
+
+#include <cerrno>
+#include <cstring>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+namespace lamina {
+
+namespace {
+
+/// Response headers longer than this are no engine's.
+constexpr qsizetype kMaxHeaderBytes = 64 * 1024;
+/// An error's body is read up to this much for its message.
+constexpr qsizetype kMaxErrorBody = 64 * 1024;
+/// Silence this long means the engine is stuck: saving a big image starts slowly (the engine
+/// prepares each layer) but then streams.
+constexpr int kIdleMilliseconds = 300 * 1000;
+/// How often a wait looks at the cancel flag.
+constexpr int kPollMilliseconds = 200;
+
+QString engineName(EngineReference::Engine e)
+{
+    return e == EngineReference::Engine::Docker ? QStringLiteral("Docker") : QStringLiteral("podman");
+}
+
+QString systemError(int err)
+{
+    return QString::fromLocal8Bit(std::strerror(err));
+}
+
+/// One blocking HTTP/1.1 exchange on a connected socket, read through a buffer.
+class Exchange
+{
+public:
+    Exchange(int fd, const Progress &progress)
+        : m_fd(fd)
+        , m_progress(progress)
+    {
+    }
+
+    bool send(const QByteArray &request, QString *error)
+    {
+        for (qsizetype done = 0; done < request.size();) {
+            const ssize_t n = ::send(m_fd, request.constData() + done, size_t(request.size() - done), MSG_NOSIGNAL);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                *error = QStringLiteral("cannot send the request: %1").arg(systemError(errno));
+                return false;
+            }
+            done += n;
+        }
+        return true;
+    }
+
+    /// A line without its CRLF; false at the end of the stream, on a line longer than `limit`,
+    /// or on an error (then `error` says which).
+    bool line(QByteArray *out, qsizetype limit, QString *error)
+    {
+        for (;;) {
+            const qsizetype nl = m_buffer.indexOf('\n', m_pos);
+            if (nl >= 0) {
+                *out = m_buffer.mid(m_pos, nl - m_pos);
+                if (out->endsWith('\r'))
+                    out->chop(1);
+                m_pos = nl + 1;
+                return true;
+            }
+            if (m_buffer.size() - m_pos > limit) {
+                *error = QStringLiteral("the engine's answer has a line of more than %1 bytes").arg(limit);
+                return false;
+            }
+            if (!fill(error))
+                return false;
+        }
+    }
+
+    /// Up to `max` bytes; 0 at the end of the stream, -1 on an error.
+    qint64 read(char *to, qint64 max, QString *error)
+    {
+        if (m_pos >= m_buffer.size()) {
+            m_buffer.clear();
+            m_pos = 0;
+            // Big reads straight into the destination: the buffer is for headers and chunk sizes.
+            if (max >= 64 * 1024) {
+                if (!wait(error))
+                    return -1;
+                const ssize_t n = ::recv(m_fd, to, size_t(max), 0);
+                if (n < 0) {
+                    *error = QStringLiteral("cannot read the answer: %1").arg(systemError(errno));
+                    return -1;
+                }
+                return n;
+            }
+            if (!fill(error))
+                return error->isEmpty() ? 0 : -1;
+        }
+        const qint64 n = std::min<qint64>(max, m_buffer.size() - m_pos);
+        std::memcpy(to, m_buffer.constData() + m_pos, size_t(n));
+        m_pos += n;
+        return n;
+    }
+
+private:
+    /// Waits until the socket has bytes, the engine's silence lasts too long, or the user cancels.
+    bool wait(QString *error)
+    {
+        int silent = 0;
+        for (;;) {
+            if (m_progress.cancelled()) {
+                *error = QStringLiteral("cancelled");
+                return false;
+            }
+            pollfd p { m_fd, POLLIN, 0 };
+            const int rc = ::poll(&p, 1, kPollMilliseconds);
+            if (rc > 0)
+                return true;
+            if (rc < 0 && errno != EINTR) {
+                *error = QStringLiteral("cannot wait for the answer: %1").arg(systemError(errno));
+                return false;
+            }
+            silent += kPollMilliseconds;
+            if (silent >= kIdleMilliseconds) {
+                *error = QStringLiteral("the engine sent nothing for %1 seconds").arg(kIdleMilliseconds / 1000);
+                return false;
+            }
+        }
+    }
+
+    /// Reads more into the buffer; false at the end (error empty) or on an error.
+    bool fill(QString *error)
+    {
+        if (!wait(error))
+            return false;
+        if (m_pos > 0) {
+            m_buffer.remove(0, m_pos);
+            m_pos = 0;
+        }
+        const qsizetype old = m_buffer.size();
+        m_buffer.resize(old + 16 * 1024);
+        const ssize_t n = ::recv(m_fd, m_buffer.data() + old, 16 * 1024, 0);
+        m_buffer.resize(old + std::max<ssize_t>(n, 0));
+        if (n < 0) {
+            *error = QStringLiteral("cannot read the answer: %1").arg(systemError(errno));
+            return false;
+        }
+        return n > 0;
+    }
+
+    int m_fd;
+    const Progress &m_progress;
+    QByteArray m_buffer;
+    qsizetype m_pos = 0;
+};
+
+struct Response
+{
+    int status = 0;
+    QByteArray reason;
+    bool chunked = false;
+    qint64 length = -1; ///< Content-Length, or -1
+};
+
+bool readHead(Exchange &x, Response *r, QString *error)
+{
+    QByteArray line;
+    if (!x.line(&line, kMaxHeaderBytes, error)) {
+        if (error->isEmpty())
+            *error = QStringLiteral("the engine closed the connection without an answer");
+        return false;
+    }
+    // "HTTP/1.1 200 OK"
+    const QList<QByteArray> parts = line.split(' ');
+    bool ok = false;
+    if (parts.size() >= 2 && parts.at(0).startsWith("HTTP/1."))
+        r->status = parts.at(1).toInt(&ok);
+    if (!ok) {
+        *error = QStringLiteral("the engine's answer is not HTTP: \"%1\"").arg(QString::fromLatin1(line.left(80)));
+        return false;
+    }
+    r->reason = parts.mid(2).join(' ');
+    qsizetype total = line.size();
+    for (;;) {
+        if (!x.line(&line, kMaxHeaderBytes, error)) {
+            if (error->isEmpty())
+                *error = QStringLiteral("the engine closed the connection within the answer's headers");
+            return false;
+        }
+        total += line.size();
+        if (total > kMaxHeaderBytes) {
+            *error = QStringLiteral("the engine's answer has more than %1 bytes of headers").arg(kMaxHeaderBytes);
+            return false;
+        }
+        if (line.isEmpty())
+            return true;
+        const qsizetype colon = line.indexOf(':');
+        if (colon <= 0)
+            continue;
+        const QByteArray name = line.left(colon).trimmed().toLower();
+        const QByteArray value = line.mid(colon + 1).trimmed();
+        if (name == "transfer-encoding")
+            r->chunked = value.toLower().contains("chunked");
+        else if (name == "content-length") {
+            r->length = value.toLongLong(&ok);
+            if (!ok || r->length < 0) {
+                *error = QStringLiteral("the engine's answer has a bad Content-Length: \"%1\"")
+                             .arg(QString::fromLatin1(value.left(40)));
+                return false;
+            }
+        }
+    }
+}
+
+/// Hands the body to `sink` as it comes, decoding chunks. False on a break or an error.
+bool readBody(
+    Exchange &x, const Response &r, qint64 limit, const std::function<bool(const char *, qint64)> &sink, QString *error)
+{
+    QByteArray buffer(256 * 1024, Qt::Uninitialized);
+    qint64 total = 0;
+    // Reads exactly `want` bytes (or, with want < 0, up to the end of the stream).
+    const auto copy = [&](qint64 want) {
+        while (want != 0) {
+            const qint64 n
+                = x.read(buffer.data(), want < 0 ? buffer.size() : std::min<qint64>(want, buffer.size()), error);
+            if (n < 0)
+                return false;
+            if (n == 0) {
+                if (want < 0)
+                    return true;
+                *error = QStringLiteral("the engine stopped sending after %1 bytes").arg(total);
+                return false;
+            }
+            total += n;
+            if (limit >= 0 && total > limit) {
+                *error = QStringLiteral("the answer passes %1 bytes").arg(limit);
+                return false;
+            }
+            if (!sink(buffer.constData(), n))
+                return false;
+            if (want > 0)
+                want -= n;
+        }
+        return true;
+    };
+    if (!r.chunked)
+        return copy(r.length);
+    for (;;) {
+        QByteArray line;
+        if (!x.line(&line, 1024, error)) {
+            if (error->isEmpty())
+                *error = QStringLiteral("the engine stopped sending after %1 bytes").arg(total);
+            return false;
+        }
+        bool ok = false;
+        const qint64 size = line.split(';').constFirst().trimmed().toLongLong(&ok, 16);
+        if (!ok || size < 0) {
+            *error = QStringLiteral("the engine's answer has a bad chunk size: \"%1\"")
+                         .arg(QString::fromLatin1(line.left(40)));
+            return false;
+        }
+        if (size == 0)
+            return true; // trailers, if any, are not needed
+        if (!copy(size) || !x.line(&line, 16, error)) {
+            if (error->isEmpty())
+                *error = QStringLiteral("the engine stopped sending after %1 bytes").arg(total);
+            return false;
+        }
+    }
+}
+
+QString unixPath(const QString &host, QString *error)
+{
+    if (host.startsWith(u"unix://"))
+        return host.mid(7);
+    if (error)
+        *error = QStringLiteral("%1 is not a unix socket; only unix:// engine addresses are supported").arg(host);
+    return {};
+}
+
+/// Docker's getImagesGet (moby, router/image/image_routes.go) reports an error met after the tar
+/// began by writing it into the stream, `{"errorDetail":{…},"error":"…"}`, and ends the answer as
+/// if all went well. The message, when the saved bytes end with one; else "".
+QString errorAtTheEnd(QFile &file)
+{
+    const qint64 size = file.size();
+    const qint64 tail = std::min<qint64>(size, 64 * 1024);
+    if (!file.seek(size - tail))
+        return {};
+    const QByteArray end = file.read(tail);
+    const qsizetype at = end.lastIndexOf("{\"errorDetail\"");
+    if (at < 0)
+        return {};
+    const QJsonObject o = QJsonDocument::fromJson(end.mid(at).trimmed()).object();
+    const QString message = o.value(QStringLiteral("error")).toString();
+    return message.isEmpty()
+        ? o.value(QStringLiteral("errorDetail")).toObject().value(QStringLiteral("message")).toString()
+        : message;
+}
+
+void removeStaleSaves(const QString &folder)
+{
+    const QDateTime dayAgo = QDateTime::currentDateTimeUtc().addDays(-1);
+    const QFileInfoList old = QDir(folder).entryInfoList({ QStringLiteral("save-*") }, QDir::Files | QDir::Hidden);
+    for (const QFileInfo &f : old)
+        if (f.lastModified().toUTC() < dayAgo)
+            QFile::remove(f.filePath());
+}
+
+EngineSaved podmanSave(const EngineReference &ref, const QString &folder, const Progress &progress)
+{
+    EngineSaved saved;
+    // A name podman will create: the folder is Lamina's own.
+    QTemporaryFile reserve(folder + QStringLiteral("/save-XXXXXX.tar"));
+    if (!reserve.open()) {
+        saved.error = QStringLiteral("%1: cannot make a file in %2: %3").arg(ref.text(), folder, reserve.errorString());
+        return saved;
+    }
+    const QString file = reserve.fileName();
+    reserve.close();
+    QProcess p;
+    p.setProcessChannelMode(QProcess::MergedChannels);
+    // The service CONTAINER_HOST named is not there: podman's command must not look for it again.
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(QStringLiteral("CONTAINER_HOST"));
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral("podman"),
+        { QStringLiteral("image"), QStringLiteral("save"), QStringLiteral("--format"), QStringLiteral("docker-archive"),
+            QStringLiteral("-o"), file, ref.name });
+    if (!p.waitForStarted(30000)) {
+        saved.error = QStringLiteral("%1: podman has no API service running and `podman image save` cannot be "
+                                     "run: %2")
+                          .arg(ref.text(), p.errorString());
+        return saved;
+    }
+    while (!p.waitForFinished(kPollMilliseconds)) {
+        if (progress.cancelled()) {
+            p.kill();
+            p.waitForFinished(5000);
+            saved.error = QStringLiteral("%1: cancelled").arg(ref.text());
+            return saved; // `reserve` removes what podman wrote
+        }
+        progress.update(QFileInfo(file).size(), 0);
+    }
+    const QString output = QString::fromLocal8Bit(p.readAll()).trimmed();
+    if (p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0) {
+        saved.error = QStringLiteral("%1: `podman image save` failed: %2")
+                          .arg(ref.text(), output.isEmpty() ? QStringLiteral("exit %1").arg(p.exitCode()) : output);
+        return saved;
+    }
+    reserve.setAutoRemove(false);
+    saved.how = QStringLiteral("saved by `podman image save` (no podman API service was running)");
+    saved.file = file;
+    saved.bytes = QFileInfo(file).size();
+    return saved;
+}
+
+} // namespace
+
+QString EngineReference::text() const
+{
+    return (engine == Engine::Docker ? QStringLiteral("docker://") : QStringLiteral("podman://")) + name;
+}
+
+std::optional<EngineReference> parseEngineReference(const QString &text)
+{
+    EngineReference ref;
+    if (text.startsWith(u"docker://"))
+        ref.engine = EngineReference::Engine::Docker;
+    else if (text.startsWith(u"podman://"))
+        ref.engine = EngineReference::Engine::Podman;
+    else
+        return std::nullopt;
+    ref.name = text.mid(9); // both prefixes are nine characters
+    if (ref.name.isEmpty() || ref.name.size() > 512)
+        return std::nullopt;
+    for (const QChar c : std::as_const(ref.name))
+        if (c.isSpace() || c.category() == QChar::Other_Control || c == u'?' || c == u'#')
+            return std::nullopt;
+    return ref;
+}
+
+QString engineSocket(EngineReference::Engine engine, QString *error)
+{
+    if (engine == EngineReference::Engine::Docker) {
+        const QString host = qEnvironmentVariable("DOCKER_HOST");
+        return host.isEmpty() ? QStringLiteral("/var/run/docker.sock") : unixPath(host, error);
+    }
+    const QString host = qEnvironmentVariable("CONTAINER_HOST");
+    if (!host.isEmpty())
+        return unixPath(host, error);
+    const QString runtime = qEnvironmentVariable("XDG_RUNTIME_DIR");
+    if (::geteuid() != 0 && !runtime.isEmpty())
+        return runtime + QStringLiteral("/podman/podman.sock");
+    return QStringLiteral("/run/podman/podman.sock");
+}
+
+QString engineCacheFolder()
+{
+    QString base = qEnvironmentVariable("XDG_CACHE_HOME");
+    if (base.isEmpty() || !QDir::isAbsolutePath(base))
+        base = QDir::homePath() + QStringLiteral("/.cache");
+    return base + QStringLiteral("/lamina/engines");
+}
+
+EngineSaved saveFromSocket(
+    const EngineReference &ref, const QString &socketPath, const QString &folder, const Progress &progress)
+{
+    EngineSaved saved;
+    const QString where = QStringLiteral("%1: the %2 engine at %3").arg(ref.text(), engineName(ref.engine), socketPath);
+    sockaddr_un address {};
+    const QByteArray encoded = QFile::encodeName(socketPath);
+    if (encoded.size() >= qsizetype(sizeof address.sun_path)) {
+        saved.error = QStringLiteral("%1: the socket's path is too long").arg(where);
+        return saved;
+    }
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path, encoded.constData(), size_t(encoded.size()));
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        saved.error = QStringLiteral("%1: cannot make a socket: %2").arg(where, systemError(errno));
+        return saved;
+    }
+    const auto closeFd = qScopeGuard([fd] { ::close(fd); });
+    if (::connect(fd, reinterpret_cast<const sockaddr *>(&address), sizeof address) != 0) {
+        const int err = errno;
+        saved.error = err == ENOENT
+            ? QStringLiteral("%1: no engine listens there (the socket does not exist)").arg(where)
+            : err == ECONNREFUSED
+            ? QStringLiteral("%1: the socket refuses connections (the engine is not running)").arg(where)
+            : err == EACCES
+            ? QStringLiteral("%1: permission denied (the socket's owner or group may connect)").arg(where)
+            : QStringLiteral("%1: cannot connect: %2").arg(where, systemError(err));
+        return saved;
+    }
+    // Slashes and colons stay: the engines route /images/{name:.*}/get.
+    const QByteArray name = QUrl::toPercentEncoding(ref.name, "/:@");
+    Exchange x(fd, progress);
+    QString error;
+    Response r;
+    if (!x.send("GET /images/" + name
+                + "/get HTTP/1.1\r\nHost: lamina\r\nUser-Agent: lamina\r\nAccept: "
+                  "application/x-tar\r\nConnection: close\r\n\r\n",
+            &error)
+        || !readHead(x, &r, &error)) {
+        saved.error = QStringLiteral("%1: %2").arg(where, error);
+        return saved;
+    }
+    if (r.status != 200) {
+        QByteArray body;
+        readBody(
+            x, r, kMaxErrorBody,
+            [&body](const char *data, qint64 n) {
+                body.append(data, n);
+                return true;
+            },
+            &error);
+        QString message = QJsonDocument::fromJson(body).object().value(QStringLiteral("message")).toString();
+        if (message.isEmpty())
+            message = QString::fromUtf8(body.left(300)).trimmed();
+        saved.error = QStringLiteral("%1 answered %2 %3%4")
+                          .arg(where)
+                          .arg(r.status)
+                          .arg(QString::fromLatin1(r.reason), message.isEmpty() ? QString() : u": " + message);
+        return saved;
+    }
+    if (!QDir().mkpath(folder)) {
+        saved.error = QStringLiteral("%1: cannot make the folder %2").arg(ref.text(), folder);
+        return saved;
+    }
+    QTemporaryFile out(folder + QStringLiteral("/save-XXXXXX.tar"));
+    if (!out.open()) {
+        saved.error = QStringLiteral("%1: cannot make a file in %2: %3").arg(ref.text(), folder, out.errorString());
+        return saved;
+    }
+    qint64 written = 0;
+    const bool ok = readBody(
+        x, r, -1,
+        [&](const char *data, qint64 n) {
+            if (out.write(data, n) != n) {
+                error = QStringLiteral("cannot write %1: %2").arg(out.fileName(), out.errorString());
+                return false;
+            }
+            written += n;
+            progress.update(written, 0);
+            return true;
+        },
+        &error);
+    if (!ok || !out.flush()) {
+        saved.error = QStringLiteral("%1: %2").arg(where, error.isEmpty() ? out.errorString() : error);
+        return saved; // `out` removes the part written
+    }
+    if (const QString failed = errorAtTheEnd(out); !failed.isEmpty()) {
+        saved.error = QStringLiteral("%1: the engine failed after %2 bytes of the image: %3")
+                          .arg(where)
+                          .arg(written)
+                          .arg(failed);
+        return saved;
+    }
+    out.setAutoRemove(false);
+    saved.how = QStringLiteral("saved from the %1 engine at %2").arg(engineName(ref.engine), socketPath);
+    saved.file = out.fileName();
+    saved.bytes = written;
+    return saved;
+}
+
+EngineSaved saveFromEngine(const EngineReference &ref, const QString &folder, const Progress &progress)
+{
+    QString error;
+    const QString socket = engineSocket(ref.engine, &error);
+    if (socket.isEmpty()) {
+        EngineSaved saved;
+        saved.error = QStringLiteral("%1: %2").arg(ref.text(), error);
+        return saved;
+    }
+    if (QDir().mkpath(folder))
+        removeStaleSaves(folder);
+    // Podman runs its API only as a service someone started; without one, its command saves.
+    if (ref.engine == EngineReference::Engine::Podman && !QFileInfo::exists(socket)
+        && !QStandardPaths::findExecutable(QStringLiteral("podman")).isEmpty())
+        return podmanSave(ref, folder, progress);
+    return saveFromSocket(ref, socket, folder, progress);
+}
+
+} // namespace lamina

@@ -50,6 +50,14 @@ int compose(const QStringList &args, QTextStream &err)
                "target and renamed into place); give a file path\n";
         return 2;
     }
+    // Docker 20.10 loads what has a manifest.json; podman loads any archive, but not a folder.
+    if (parsed.load
+        && (options.format == ExportFormat::OciDir
+            || (*parsed.load == EngineReference::Engine::Docker && options.format == ExportFormat::Oci)))
+        return bad(QStringLiteral("--load %1 takes an archive with a manifest.json: --format docker or docker-oci%2")
+                       .arg(*parsed.load == EngineReference::Engine::Docker ? QStringLiteral("docker")
+                                                                            : QStringLiteral("podman"),
+                           *parsed.load == EngineReference::Engine::Podman ? QStringLiteral(" (or oci)") : QString()));
     const ExportResult r = exportComposition(c, options);
     if (!r.ok()) {
         err << "lamina: " << r.error << '\n';
@@ -67,6 +75,17 @@ int compose(const QStringList &args, QTextStream &err)
     for (const Finding &f : r.preflight + r.checks) {
         err << severityName(f.severity).toUpper() << ' ' << f.code << ": " << f.message << '\n';
         error = error || f.severity == Severity::Error;
+    }
+    if (parsed.load) {
+        err.flush();
+        const EngineLoaded loaded = loadIntoEngine(*parsed.load, options.output);
+        if (!loaded.error.isEmpty()) {
+            err << "lamina: compose: --load: " << loaded.error << " (" << options.output << " is written)\n";
+            return 2;
+        }
+        err << "loaded into " << loaded.how << '\n';
+        for (const QString &line : loaded.loaded)
+            err << "  " << line << '\n';
     }
     return error ? 1 : 0;
 }

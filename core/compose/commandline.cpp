@@ -368,6 +368,11 @@ bool parseOutput(const QString &option, Words &w, ComposeArguments *r, bool *ok)
         r->options.output = w.value();
     } else if (option == u"--save-spec") {
         r->saveSpec = w.value();
+    } else if (option == u"--load") {
+        const QString engine = w.value();
+        *ok = engine == u"docker" || engine == u"podman";
+        if (*ok)
+            r->load = engine == u"docker" ? EngineReference::Engine::Docker : EngineReference::Engine::Podman;
     } else {
         return false;
     }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "compose/composition.h"
+#include "engine/enginesource.h"
 
 #include <optional>
 
@@ -31,6 +32,7 @@ struct ComposeArguments
     Composition composition;
     ExportOptions options;
     QString saveSpec; ///< --save-spec FILE
+    std::optional<EngineReference::Engine> load; ///< --load docker|podman: the written archive goes there too
     bool layerCompressionGiven = false;
     QString error; ///< what is wrong, when something is
     bool usageError = false; ///< the error is a mistake in the command line, not in a file it names

@@ -294,6 +294,52 @@ QString unixPath(const QString &host, QString *error)
     return {};
 }
 
+/// A connected socket, or -1 with `error` saying why ("<where>: …").
+int connectTo(const QString &socketPath, const QString &where, QString *error)
+{
+    sockaddr_un address {};
+    const QByteArray encoded = QFile::encodeName(socketPath);
+    if (encoded.size() >= qsizetype(sizeof address.sun_path)) {
+        *error = QStringLiteral("%1: the socket's path is too long").arg(where);
+        return -1;
+    }
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path, encoded.constData(), size_t(encoded.size()));
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        *error = QStringLiteral("%1: cannot make a socket: %2").arg(where, systemError(errno));
+        return -1;
+    }
+    if (::connect(fd, reinterpret_cast<const sockaddr *>(&address), sizeof address) != 0) {
+        const int err = errno;
+        ::close(fd);
+        *error = err == ENOENT ? QStringLiteral("%1: no engine listens there (the socket does not exist)").arg(where)
+            : err == ECONNREFUSED
+            ? QStringLiteral("%1: the socket refuses connections (the engine is not running)").arg(where)
+            : err == EACCES
+            ? QStringLiteral("%1: permission denied (the socket's owner or group may connect)").arg(where)
+            : QStringLiteral("%1: cannot connect: %2").arg(where, systemError(err));
+        return -1;
+    }
+    return fd;
+}
+
+/// The message of an engine's error answer: its JSON "message", else its first words.
+QString errorMessage(Exchange &x, const Response &r)
+{
+    QByteArray body;
+    QString ignored;
+    readBody(
+        x, r, kMaxErrorBody,
+        [&body](const char *data, qint64 n) {
+            body.append(data, n);
+            return true;
+        },
+        &ignored);
+    const QString message = QJsonDocument::fromJson(body).object().value(QStringLiteral("message")).toString();
+    return message.isEmpty() ? QString::fromUtf8(body.left(300)).trimmed() : message;
+}
+
 /// Docker's getImagesGet (moby, router/image/image_routes.go) reports an error met after the tar
 /// began by writing it into the stream, `{"errorDetail":{…},"error":"…"}`, and ends the answer as
 /// if all went well. The message, when the saved bytes end with one; else "".
@@ -323,6 +369,14 @@ void removeStaleSaves(const QString &folder)
             QFile::remove(f.filePath());
 }
 
+/// podman's own command reads its local store: CONTAINER_HOST named a service that is not there.
+QProcessEnvironment withoutContainerHost()
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(QStringLiteral("CONTAINER_HOST"));
+    return env;
+}
+
 EngineSaved podmanSave(const EngineReference &ref, const QString &folder, const Progress &progress)
 {
     EngineSaved saved;
@@ -336,10 +390,7 @@ EngineSaved podmanSave(const EngineReference &ref, const QString &folder, const 
     reserve.close();
     QProcess p;
     p.setProcessChannelMode(QProcess::MergedChannels);
-    // The service CONTAINER_HOST named is not there: podman's command must not look for it again.
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.remove(QStringLiteral("CONTAINER_HOST"));
-    p.setProcessEnvironment(env);
+    p.setProcessEnvironment(withoutContainerHost());
     p.start(QStringLiteral("podman"),
         { QStringLiteral("image"), QStringLiteral("save"), QStringLiteral("--format"), QStringLiteral("docker-archive"),
             QStringLiteral("-o"), file, ref.name });
@@ -424,31 +475,10 @@ EngineSaved saveFromSocket(
 {
     EngineSaved saved;
     const QString where = QStringLiteral("%1: the %2 engine at %3").arg(ref.text(), engineName(ref.engine), socketPath);
-    sockaddr_un address {};
-    const QByteArray encoded = QFile::encodeName(socketPath);
-    if (encoded.size() >= qsizetype(sizeof address.sun_path)) {
-        saved.error = QStringLiteral("%1: the socket's path is too long").arg(where);
+    const int fd = connectTo(socketPath, where, &saved.error);
+    if (fd < 0)
         return saved;
-    }
-    address.sun_family = AF_UNIX;
-    std::memcpy(address.sun_path, encoded.constData(), size_t(encoded.size()));
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        saved.error = QStringLiteral("%1: cannot make a socket: %2").arg(where, systemError(errno));
-        return saved;
-    }
     const auto closeFd = qScopeGuard([fd] { ::close(fd); });
-    if (::connect(fd, reinterpret_cast<const sockaddr *>(&address), sizeof address) != 0) {
-        const int err = errno;
-        saved.error = err == ENOENT
-            ? QStringLiteral("%1: no engine listens there (the socket does not exist)").arg(where)
-            : err == ECONNREFUSED
-            ? QStringLiteral("%1: the socket refuses connections (the engine is not running)").arg(where)
-            : err == EACCES
-            ? QStringLiteral("%1: permission denied (the socket's owner or group may connect)").arg(where)
-            : QStringLiteral("%1: cannot connect: %2").arg(where, systemError(err));
-        return saved;
-    }
     // Slashes and colons stay: the engines route /images/{name:.*}/get.
     const QByteArray name = QUrl::toPercentEncoding(ref.name, "/:@");
     Exchange x(fd, progress);
@@ -463,17 +493,7 @@ EngineSaved saveFromSocket(
         return saved;
     }
     if (r.status != 200) {
-        QByteArray body;
-        readBody(
-            x, r, kMaxErrorBody,
-            [&body](const char *data, qint64 n) {
-                body.append(data, n);
-                return true;
-            },
-            &error);
-        QString message = QJsonDocument::fromJson(body).object().value(QStringLiteral("message")).toString();
-        if (message.isEmpty())
-            message = QString::fromUtf8(body.left(300)).trimmed();
+        const QString message = errorMessage(x, r);
         saved.error = QStringLiteral("%1 answered %2 %3%4")
                           .arg(where)
                           .arg(r.status)
@@ -536,6 +556,127 @@ EngineSaved saveFromEngine(const EngineReference &ref, const QString &folder, co
         && !QStandardPaths::findExecutable(QStringLiteral("podman")).isEmpty())
         return podmanSave(ref, folder, progress);
     return saveFromSocket(ref, socket, folder, progress);
+}
+
+EngineLoaded loadThroughSocket(
+    EngineReference::Engine engine, const QString &socketPath, const QString &archive, const Progress &progress)
+{
+    EngineLoaded loaded;
+    const QString where = QStringLiteral("the %1 engine at %2").arg(engineName(engine), socketPath);
+    loaded.how = where;
+    QFile in(archive);
+    if (!in.open(QIODevice::ReadOnly)) {
+        loaded.error = QStringLiteral("%1: %2").arg(archive, in.errorString());
+        return loaded;
+    }
+    const int fd = connectTo(socketPath, where, &loaded.error);
+    if (fd < 0)
+        return loaded;
+    const auto closeFd = qScopeGuard([fd] { ::close(fd); });
+    Exchange x(fd, progress);
+    QString error;
+    bool sent = x.send("POST /images/load?quiet=1 HTTP/1.1\r\nHost: lamina\r\nUser-Agent: lamina\r\n"
+                       "Content-Type: application/x-tar\r\nContent-Length: "
+            + QByteArray::number(in.size()) + "\r\nConnection: close\r\n\r\n",
+        &error);
+    QByteArray chunk(1 << 20, Qt::Uninitialized);
+    for (qint64 done = 0; sent && done < in.size();) {
+        if (progress.cancelled()) {
+            loaded.error = QStringLiteral("%1: cancelled").arg(where);
+            return loaded;
+        }
+        const qint64 n = in.read(chunk.data(), chunk.size());
+        if (n <= 0) {
+            loaded.error = QStringLiteral("%1: cannot read %2: %3").arg(where, archive, in.errorString());
+            return loaded;
+        }
+        sent = x.send(QByteArray::fromRawData(chunk.constData(), n), &error);
+        done += n;
+        progress.update(done, in.size());
+    }
+    // An engine that refuses early closes before the body is through: its answer says why.
+    Response r;
+    QString headError;
+    if (!readHead(x, &r, &headError)) {
+        loaded.error = QStringLiteral("%1: %2").arg(where, sent ? headError : error);
+        return loaded;
+    }
+    if (r.status != 200) {
+        const QString message = errorMessage(x, r);
+        loaded.error = QStringLiteral("%1 answered %2 %3%4")
+                           .arg(where)
+                           .arg(r.status)
+                           .arg(QString::fromLatin1(r.reason), message.isEmpty() ? QString() : u": " + message);
+        return loaded;
+    }
+    // A stream of JSON objects: {"stream":"Loaded image: …"} or {"errorDetail":…,"error":"…"}.
+    QByteArray body;
+    if (!readBody(
+            x, r, kMaxErrorBody * 16,
+            [&body](const char *data, qint64 n) {
+                body.append(data, n);
+                return true;
+            },
+            &error)) {
+        loaded.error = QStringLiteral("%1: %2").arg(where, error);
+        return loaded;
+    }
+    for (const QByteArray &line : body.split('\n')) {
+        const QJsonObject o = QJsonDocument::fromJson(line.trimmed()).object();
+        if (o.contains(QStringLiteral("error")) || o.contains(QStringLiteral("errorDetail"))) {
+            QString message = o.value(QStringLiteral("error")).toString();
+            if (message.isEmpty())
+                message = o.value(QStringLiteral("errorDetail")).toObject().value(QStringLiteral("message")).toString();
+            loaded.error = QStringLiteral("%1 refused the archive: %2").arg(where, message);
+            return loaded;
+        }
+        const QString said = o.value(QStringLiteral("stream")).toString().trimmed();
+        if (!said.isEmpty())
+            loaded.loaded << said;
+    }
+    return loaded;
+}
+
+EngineLoaded loadIntoEngine(EngineReference::Engine engine, const QString &archive, const Progress &progress)
+{
+    QString error;
+    const QString socket = engineSocket(engine, &error);
+    if (socket.isEmpty()) {
+        EngineLoaded loaded;
+        loaded.error = error;
+        return loaded;
+    }
+    if (engine != EngineReference::Engine::Podman || QFileInfo::exists(socket)
+        || QStandardPaths::findExecutable(QStringLiteral("podman")).isEmpty())
+        return loadThroughSocket(engine, socket, archive, progress);
+    EngineLoaded loaded;
+    loaded.how = QStringLiteral("`podman load` (no podman API service was running)");
+    QProcess p;
+    p.setProcessChannelMode(QProcess::MergedChannels);
+    p.setProcessEnvironment(withoutContainerHost());
+    p.start(QStringLiteral("podman"), { QStringLiteral("load"), QStringLiteral("-i"), archive });
+    if (!p.waitForStarted(30000)) {
+        loaded.error = QStringLiteral("`podman load` cannot be run: %1").arg(p.errorString());
+        return loaded;
+    }
+    while (!p.waitForFinished(kPollMilliseconds)) {
+        if (progress.cancelled()) {
+            p.kill();
+            p.waitForFinished(5000);
+            loaded.error = QStringLiteral("`podman load`: cancelled");
+            return loaded;
+        }
+    }
+    const QString output = QString::fromLocal8Bit(p.readAll()).trimmed();
+    if (p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0) {
+        loaded.error = QStringLiteral("`podman load` failed: %1")
+                           .arg(output.isEmpty() ? QStringLiteral("exit %1").arg(p.exitCode()) : output);
+        return loaded;
+    }
+    for (const QString &line : output.split(u'\n'))
+        if (line.startsWith(u"Loaded image"))
+            loaded.loaded << line.trimmed();
+    return loaded;
 }
 
 } // namespace lamina

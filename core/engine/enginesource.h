@@ -7,6 +7,7 @@
 #include "util/progress.h"
 
 #include <QString>
+#include <QStringList>
 
 #include <optional>
 
@@ -44,6 +45,20 @@ struct EngineSaved
 /// the file). Reports the bytes so far (total 0: unknown) and stops when cancelled. On failure
 /// nothing is left in `folder`. Files older than a day that an earlier run left there are removed.
 EngineSaved saveFromEngine(const EngineReference &ref, const QString &folder, const Progress &progress = {});
+
+struct EngineLoaded
+{
+    QStringList loaded; ///< what the engine said it loaded ("Loaded image: lamina/x:1")
+    QString how; ///< "the Docker engine at …", "`podman load`"
+    QString error; ///< names the engine, the socket and the reason; "" when loaded
+};
+
+/// Loads a docker-archive file into an engine: POST /images/load over the API socket, the file
+/// streamed as the request's body; without a podman service, `podman load -i FILE`.
+EngineLoaded loadIntoEngine(EngineReference::Engine engine, const QString &archive, const Progress &progress = {});
+/// For tests: the same over the socket at `socketPath`, with no podman fallback.
+EngineLoaded loadThroughSocket(
+    EngineReference::Engine engine, const QString &socketPath, const QString &archive, const Progress &progress = {});
 
 /// The folder saveFromEngine() uses by default: $XDG_CACHE_HOME/lamina/engines.
 QString engineCacheFolder();

@@ -66,6 +66,19 @@ def compare(binary, env, reference, saved, label):
     check(rc == 0 and out == out2 and out, "%s: ls %s lists the saved archive's files" % (label, reference))
 
 
+def compose_and_load(binary, env, base, engine, work, image_id_of, label):
+    """compose on `base`, written and loaded into `engine`: the engine has the image, by its ID."""
+    out = os.path.join(work, "composed-%s.tar" % engine)
+    rc, _, err = lamina(binary, ["compose", base, "--write", "/lamina.txt:composed", "--tag", "lamina/composed:1",
+                                 "-o", out, "--load", engine], env)
+    image_id = next((line.split()[-1] for line in err.splitlines() if line.startswith("image ID ")), "")
+    check(rc in (0, 1) and "loaded into " in err and "lamina/composed:1" in err and image_id,
+          "%s: compose %s --load %s" % (label, base, engine), err)
+    check(image_id and image_id_of("lamina/composed:1").replace("sha256:", "") == image_id.replace("sha256:", ""),
+          "%s: the engine has the composed image by its ID" % label, image_id)
+    os.remove(out)
+
+
 def cache_is_empty(cache, label):
     left = []
     for folder, _, files in os.walk(os.path.join(cache, "lamina", "engines")):
@@ -89,6 +102,9 @@ def docker_part(binary, corpus, work, base_env):
             check(rc == 0, "docker saves %s" % name, out)
             compare(binary, env, "docker://" + name, saved, "docker")
             os.remove(saved)
+        compose_and_load(binary, env, "docker://dive-test:latest", "docker", work,
+                         lambda ref: daemons.run(d.docker("image", "inspect", "--format", "{{.Id}}", ref), 60)[1].strip(),
+                         "docker")
         rc, out, err = lamina(binary, ["inspect", "docker://no-such-image:7"], env)
         check(rc == 2 and "answered 404" in out and "no-such-image" in out,
               "docker: a missing image is a 404 that names it", out + err)
@@ -99,6 +115,11 @@ def docker_part(binary, corpus, work, base_env):
     rc, out, err = lamina(binary, ["inspect", "docker://alpine"], env)
     check(rc == 2 and "the socket does not exist" in out and "gone.sock" in out,
           "docker: no engine at the socket is said so", out + err)
+    composed = os.path.join(work, "kept.tar")
+    rc, out, err = lamina(binary, ["compose", os.path.join(corpus, IMAGES[0]), "--write", "/x:y", "-o", composed,
+                                   "--load", "docker"], env)
+    check(rc == 2 and "--load" in err and "gone.sock" in err and os.path.exists(composed),
+          "docker: --load with no engine is said so, and the archive stays written", out + err)
 
 
 def podman_part(binary, corpus, work, base_env):
@@ -128,6 +149,9 @@ def podman_part(binary, corpus, work, base_env):
             check(rc == 0, "podman saves %s" % name, out)
             compare(binary, env, "podman://" + name, saved, "podman (its command)")
             os.remove(saved)
+        compose_and_load(binary, env, "podman://" + names[0], "podman", work,
+                         lambda ref: daemons.run(podman + ["image", "inspect", "--format", "{{.Id}}", ref], 60)[1].strip(),
+                         "podman (its command)")
         rc, out, err = lamina(binary, ["inspect", "podman://no-such-image:7"], env)
         check(rc == 2 and "podman image save" in out and "no-such-image" in out,
               "podman (its command): a missing image is said so", out + err)
@@ -147,6 +171,11 @@ def podman_part(binary, corpus, work, base_env):
                 daemons.run(podman + ["save", "--format", "docker-archive", "-o", saved, name], 120)
                 compare(binary, api_env, "podman://" + name, saved, "podman (its API)")
                 os.remove(saved)
+            daemons.run(podman + ["rmi", "lamina/composed:1"], 60)
+            compose_and_load(binary, api_env, "podman://" + names[0], "podman", work,
+                             lambda ref: daemons.run(podman + ["image", "inspect", "--format", "{{.Id}}", ref],
+                                                     60)[1].strip(),
+                             "podman (its API)")
         finally:
             service.terminate()
             try:

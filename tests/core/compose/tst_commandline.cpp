@@ -151,6 +151,7 @@ private Q_SLOTS:
         QTest::newRow("unknown option") << QStringList { u"--bogus"_s } << u"unknown option --bogus"_s << true;
         QTest::newRow("two bases") << QStringList { u"a.tar"_s, u"b.tar"_s } << u"one BASE only"_s << true;
         QTest::newRow("bad format") << QStringList { u"--format"_s, u"zip"_s } << u"--format: bad value"_s << true;
+        QTest::newRow("load into what") << QStringList { u"--load"_s, u"k8s"_s } << u"--load: bad value"_s << true;
         QTest::newRow("env without =") << QStringList { u"--env"_s, u"X"_s } << u"--env: bad value"_s << true;
         QTest::newRow("platform without arch")
             << QStringList { u"--platform"_s, u"linux"_s } << u"--platform: bad value"_s << true;

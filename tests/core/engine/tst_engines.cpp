@@ -8,6 +8,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -104,6 +105,7 @@ private Q_SLOTS:
     void refusedSocket();
     void cancelWhileTheEngineIsSilent();
     void savedImageOpensAndGoes();
+    void loadAnswers();
 
 private:
     EngineSaved save(const QByteArray &answer, QString name = QStringLiteral("alpine:3"))
@@ -269,6 +271,40 @@ void TestEngines::savedImageOpensAndGoes()
     QCOMPARE(QDir(saves).entryList(QDir::Files), QStringList()); // gone with the last holder
     qunsetenv("DOCKER_HOST");
     qunsetenv("XDG_CACHE_HOME");
+}
+
+void TestEngines::loadAnswers()
+{
+    const QString archive = m_dir.filePath(QStringLiteral("small.tar"));
+    QVERIFY(test::writeTar(archive, QStringLiteral("add('manifest.json', b'[]')\n")));
+    const QString sock = m_dir.filePath(QStringLiteral("load.sock"));
+    const auto loadWith = [&](const QByteArray &answer, QByteArray *request) {
+        FakeEngine engine(sock, answer);
+        const EngineLoaded loaded = loadThroughSocket(EngineReference::Engine::Docker, sock, archive);
+        *request = engine.request();
+        return loaded;
+    };
+    QByteArray request;
+    const EngineLoaded ok = loadWith("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: "
+                                     "chunked\r\n\r\n"
+            + chunked("{\"stream\":\"Loaded image: lamina/x:1\\n\"}\r\n"),
+        &request);
+    QVERIFY2(ok.error.isEmpty(), qPrintable(ok.error));
+    QCOMPARE(ok.loaded, QStringList { QStringLiteral("Loaded image: lamina/x:1") });
+    QVERIFY(request.startsWith("POST /images/load?quiet=1 HTTP/1.1\r\n"));
+    QVERIFY(request.contains(QByteArray("Content-Length: " + QByteArray::number(QFileInfo(archive).size()) + "\r\n")));
+    // Docker reports a refused archive inside a 200 answer.
+    const EngineLoaded refused = loadWith("HTTP/1.1 200 OK\r\nContent-Length: 85\r\n\r\n"
+                                          "{\"errorDetail\":{\"message\":\"invalid tar header\"},\"error\":\"invalid "
+                                          "tar header\"}\r\n      ",
+        &request);
+    QVERIFY2(refused.error.endsWith(u"refused the archive: invalid tar header"), qPrintable(refused.error));
+    const EngineLoaded failed = loadWith(
+        "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 23\r\n\r\n{\"message\":\"disk full\"}", &request);
+    QVERIFY2(failed.error.endsWith(u"answered 500 Internal Server Error: disk full"), qPrintable(failed.error));
+    const EngineLoaded missing
+        = loadThroughSocket(EngineReference::Engine::Docker, sock, m_dir.filePath(QStringLiteral("no-such.tar")));
+    QVERIFY2(missing.error.contains(u"no-such.tar"), qPrintable(missing.error));
 }
 
 QTEST_GUILESS_MAIN(TestEngines)

@@ -195,9 +195,9 @@ FileTreeShape shapeFileTree(const FileTreeQuery &q, const Progress &progress)
     }
     const auto kept = [&](int c) { return keep.empty() || keep[size_t(c)]; };
 
-    // Counted into count[p + 1], summed into offsets, then each child placed at its folder's
-    // next free slot, which walks count[p] up to where p + 1 starts; shifted back after. Only
-    // folders with children are kept past here.
+    // Counted into count[p + 1], summed into offsets (each folder's start kept in `first`), then
+    // each child placed at its folder's next free slot, which walks count[p] up to where p + 1
+    // starts. Only folders with children are kept past here.
     std::vector<qint32> count(size_t(n) + 1, 0);
     for (const int c : order)
         if (kept(c))

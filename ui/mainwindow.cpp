@@ -24,6 +24,7 @@
 #include "inspect/imagelist.h"
 #include "inspect/layerspage.h"
 #include "inspect/loadertrial.h"
+#include "inspect/openimagedialog.h"
 #include "inspect/welcomepage.h"
 #include "layers/extract.h"
 #include "layersmodel.h"
@@ -116,6 +117,8 @@ void MainWindow::buildMenus()
     file->addAction(tr("&Open Archive…"), QKeySequence::Open, this, &MainWindow::chooseFile);
     file->addAction(
         tr("Open &Layout Folder…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), this, &MainWindow::chooseFolder);
+    file->addAction(tr("Open &Image from an Engine…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_I), this,
+        &MainWindow::chooseEngineImage);
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     connect(m_recentMenu, &QMenu::aboutToShow, this, &MainWindow::fillRecentMenu);
     file->addAction(tr("&Reload"), QKeySequence::Refresh, this, [this] {
@@ -342,10 +345,16 @@ void MainWindow::cancelWork()
     m_layersPage->extraction()->cancel();
 }
 
+QString MainWindow::archiveFile() const
+{
+    // An engine's image is read from the file it was saved to; its path is the reference.
+    return m_archive.archive ? m_archive.archive->path() : m_archive.path;
+}
+
 void MainWindow::tryLoaders(const TryLoadersOptions &options)
 {
     startTrial([&](const QList<LoaderVerdict> &predicted) {
-        m_trial->start(m_archive.path, predicted, options);
+        m_trial->start(archiveFile(), predicted, options);
         return true;
     });
 }
@@ -359,7 +368,7 @@ void MainWindow::askAndTryLoaders()
 {
     if (!m_archive.ok() && m_archive.path.isEmpty())
         return;
-    startTrial([this](const QList<LoaderVerdict> &predicted) { return m_trial->ask(this, m_archive.path, predicted); });
+    startTrial([this](const QList<LoaderVerdict> &predicted) { return m_trial->ask(this, archiveFile(), predicted); });
 }
 
 void MainWindow::startTrial(const std::function<bool(const QList<LoaderVerdict> &)> &start)
@@ -536,7 +545,7 @@ void MainWindow::selectFinding(int row)
 
 void MainWindow::showTried()
 {
-    for (const TriedLoader &t : m_trial->triedOn(m_archive.path))
+    for (const TriedLoader &t : m_trial->triedOn(archiveFile()))
         if (t.ran && t.range >= 0)
             m_findingsPage->strip()->setObserved(t.range, t.loaded ? tr("loads") : tr("refuses"), t.matches());
 }
@@ -563,6 +572,13 @@ void MainWindow::chooseFolder()
     // The folder it is in: the next archive is more likely a sibling than inside this layout.
     settings.setValue(QStringLiteral("open/folder"), QFileInfo(path).absolutePath());
     openAsked(path);
+}
+
+void MainWindow::chooseEngineImage()
+{
+    OpenImageDialog dialog(this);
+    if (dialog.exec() == QDialog::Accepted)
+        openAsked(dialog.reference());
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent *event)
@@ -675,7 +691,7 @@ void MainWindow::showLoaderRange(int range)
     m_findingsPage->model()->setMarked(v.because);
     // The details show the range, not a finding: a finding selected now shows itself again.
     m_findingsPage->clearSelection();
-    m_findingsPage->explain(FindingsPage::loaderRangeHtml(v, m_findings, m_trial->triedOn(m_archive.path)));
+    m_findingsPage->explain(FindingsPage::loaderRangeHtml(v, m_findings, m_trial->triedOn(archiveFile())));
     growFindingsToRead();
     for (int i = 0; i < m_findings.size(); ++i)
         if (m_findingsPage->model()->isMarked(i)) {

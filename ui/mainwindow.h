@@ -142,6 +142,9 @@ private:
     void openSample();
     void startTour();
     void chooseFolder();
+    void chooseEngineImage();
+    /// The file the shown archive is read from (an engine's image: the file it was saved to).
+    QString archiveFile() const;
     void showOpened(const Opened &opened);
     void selectImage(int image);
     void startIndexing(int image);

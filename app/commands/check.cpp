@@ -140,8 +140,9 @@ int check(const QStringList &args, QTextStream &out, QTextStream &err, bool veri
         findings += verifyWithProgress(ia, err);
         sortFindings(findings);
     }
-    const TryLoadersResult tried
-        = tryLoading ? tryWithProgress(path, loaderVerdicts(ia, findings), tryOptions, err) : TryLoadersResult();
+    const TryLoadersResult tried = tryLoading
+        ? tryWithProgress(ia.archive ? ia.archive->path() : path, loaderVerdicts(ia, findings), tryOptions, err)
+        : TryLoadersResult();
     if (json) {
         QJsonObject o = inspectJson(ia);
         o.insert(QStringLiteral("loaderVerdicts"), loaderVerdictsJson(loaderVerdicts(ia, findings)));

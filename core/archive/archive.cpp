@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -254,6 +255,15 @@ bool Archive::location(const Member &m, QString *file, qint64 *offset) const
         return true;
     }
     return false;
+}
+
+void Archive::removeWhenClosed()
+{
+    m_removeWhenClosed = true;
+    bool owned = false;
+    const int fd = descriptor(m_path, &owned);
+    if (fd >= 0 && !owned)
+        ::flock(fd, LOCK_SH | LOCK_NB);
 }
 
 Archive::~Archive()

@@ -70,8 +70,9 @@ public:
     /// again streams it from the archive. Only for the opener, before the archive is shared.
     void releaseCaptured(const QSet<int> &keep);
     /// The file is the opener's own (an image saved from an engine): removed when the last
-    /// holder lets go of the archive. Only for the opener, before the archive is shared.
-    void removeWhenClosed() { m_removeWhenClosed = true; }
+    /// holder lets go of the archive, and share-locked (flock) until then, so that another
+    /// process clearing old saves leaves it. Only for the opener, before the archive is shared.
+    void removeWhenClosed();
     bool truncated() const { return m_truncated; }
     /// A skopeo/containers-image "dir:" folder (manifest.json, blobs named by hex digest, version),
     /// presented as an OCI layout: blobs under blobs/sha256/, index.json and oci-layout made up.

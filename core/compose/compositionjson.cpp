@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "compose/compositionjson.h"
 
+#include "engine/enginesource.h"
 #include "format/json.h"
 #include "util/limits.h"
 
@@ -163,7 +164,8 @@ Composition compositionFromJson(const QJsonObject &o, const QString &baseDir, QS
     Composition c;
     const QDir dir(baseDir);
     const QString base = f.string(o, QStringLiteral("base"));
-    c.basePath = base.isEmpty() ? QString() : dir.absoluteFilePath(base);
+    // An engine's image (docker://alpine) is a reference, not a path beside the file.
+    c.basePath = base.isEmpty() || parseEngineReference(base) ? base : dir.absoluteFilePath(base);
     c.baseImage = int(f.integer(o, QStringLiteral("image"), 0));
     c.basePlatform = f.string(o, QStringLiteral("platform"));
     const QJsonArray layers = f.array(o, QStringLiteral("layers"));

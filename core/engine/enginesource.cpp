@@ -6,6 +6,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -16,7 +17,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -32,6 +35,8 @@ constexpr qsizetype kMaxErrorBody = 64 * 1024;
 /// Silence this long means the engine is stuck: saving a big image starts slowly (the engine
 /// prepares each layer) but then streams.
 constexpr int kIdleMilliseconds = 300 * 1000;
+/// An engine's list of images is read up to this much (a few hundred bytes an image).
+constexpr qint64 kMaxImageList = 64 << 20;
 /// How often a wait looks at the cancel flag.
 constexpr int kPollMilliseconds = 200;
 
@@ -58,8 +63,11 @@ public:
     bool send(const QByteArray &request, QString *error)
     {
         for (qsizetype done = 0; done < request.size();) {
-            const ssize_t n = ::send(m_fd, request.constData() + done, size_t(request.size() - done), MSG_NOSIGNAL);
-            if (n < 0 && errno == EINTR)
+            if (!wait(POLLOUT, error))
+                return false;
+            const ssize_t n
+                = ::send(m_fd, request.constData() + done, size_t(request.size() - done), MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n < 0 && (errno == EINTR || errno == EAGAIN))
                 continue;
             if (n <= 0) {
                 *error = QStringLiteral("cannot send the request: %1").arg(systemError(errno));
@@ -100,9 +108,12 @@ public:
             m_pos = 0;
             // Big reads straight into the destination: the buffer is for headers and chunk sizes.
             if (max >= 64 * 1024) {
-                if (!wait(error))
-                    return -1;
-                const ssize_t n = ::recv(m_fd, to, size_t(max), 0);
+                ssize_t n;
+                do {
+                    if (!wait(POLLIN, error))
+                        return -1;
+                    n = ::recv(m_fd, to, size_t(max), MSG_DONTWAIT);
+                } while (n < 0 && (errno == EINTR || errno == EAGAIN));
                 if (n < 0) {
                     *error = QStringLiteral("cannot read the answer: %1").arg(systemError(errno));
                     return -1;
@@ -119,8 +130,9 @@ public:
     }
 
 private:
-    /// Waits until the socket has bytes, the engine's silence lasts too long, or the user cancels.
-    bool wait(QString *error)
+    /// Waits until the socket can be read (POLLIN) or written (POLLOUT), the engine's silence
+    /// lasts too long, or the user cancels.
+    bool wait(short events, QString *error)
     {
         int silent = 0;
         for (;;) {
@@ -128,7 +140,7 @@ private:
                 *error = QStringLiteral("cancelled");
                 return false;
             }
-            pollfd p { m_fd, POLLIN, 0 };
+            pollfd p { m_fd, events, 0 };
             const int rc = ::poll(&p, 1, kPollMilliseconds);
             if (rc > 0)
                 return true;
@@ -147,15 +159,20 @@ private:
     /// Reads more into the buffer; false at the end (error empty) or on an error.
     bool fill(QString *error)
     {
-        if (!wait(error))
-            return false;
         if (m_pos > 0) {
             m_buffer.remove(0, m_pos);
             m_pos = 0;
         }
         const qsizetype old = m_buffer.size();
         m_buffer.resize(old + 16 * 1024);
-        const ssize_t n = ::recv(m_fd, m_buffer.data() + old, 16 * 1024, 0);
+        ssize_t n;
+        do {
+            if (!wait(POLLIN, error)) {
+                m_buffer.resize(old);
+                return false;
+            }
+            n = ::recv(m_fd, m_buffer.data() + old, 16 * 1024, MSG_DONTWAIT);
+        } while (n < 0 && (errno == EINTR || errno == EAGAIN));
         m_buffer.resize(old + std::max<ssize_t>(n, 0));
         if (n < 0) {
             *error = QStringLiteral("cannot read the answer: %1").arg(systemError(errno));
@@ -178,7 +195,7 @@ struct Response
     qint64 length = -1; ///< Content-Length, or -1
 };
 
-bool readHead(Exchange &x, Response *r, QString *error)
+bool readOneHead(Exchange &x, Response *r, QString *error)
 {
     QByteArray line;
     if (!x.line(&line, kMaxHeaderBytes, error)) {
@@ -225,6 +242,17 @@ bool readHead(Exchange &x, Response *r, QString *error)
                 return false;
             }
         }
+    }
+}
+
+bool readHead(Exchange &x, Response *r, QString *error)
+{
+    for (;;) {
+        *r = Response();
+        if (!readOneHead(x, r, error))
+            return false;
+        if (r->status >= 200)
+            return true; // an interim 1xx answer is followed by the real one
     }
 }
 
@@ -282,13 +310,23 @@ bool readBody(
                 *error = QStringLiteral("the engine stopped sending after %1 bytes").arg(total);
             return false;
         }
+        if (!line.isEmpty()) {
+            *error = QStringLiteral("the engine's answer has a chunk longer than its size says (after %1 bytes)")
+                         .arg(total);
+            return false;
+        }
     }
 }
 
 QString unixPath(const QString &host, QString *error)
 {
-    if (host.startsWith(u"unix://"))
+    if (host.startsWith(u"unix://") && host.size() > 7)
         return host.mid(7);
+    if (host.startsWith(u"unix://")) {
+        if (error)
+            *error = QStringLiteral("%1 names no socket").arg(host);
+        return {};
+    }
     if (error)
         *error = QStringLiteral("%1 is not a unix socket; only unix:// engine addresses are supported").arg(host);
     return {};
@@ -364,9 +402,17 @@ void removeStaleSaves(const QString &folder)
 {
     const QDateTime dayAgo = QDateTime::currentDateTimeUtc().addDays(-1);
     const QFileInfoList old = QDir(folder).entryInfoList({ QStringLiteral("save-*") }, QDir::Files | QDir::Hidden);
-    for (const QFileInfo &f : old)
-        if (f.lastModified().toUTC() < dayAgo)
+    for (const QFileInfo &f : old) {
+        if (f.lastModified().toUTC() >= dayAgo)
+            continue;
+        // A save another Lamina still reads holds a shared lock (Archive::removeWhenClosed).
+        const int fd = ::open(QFile::encodeName(f.filePath()).constData(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        if (::flock(fd, LOCK_EX | LOCK_NB) == 0)
             QFile::remove(f.filePath());
+        ::close(fd);
+    }
 }
 
 /// podman's own command reads its local store: CONTAINER_HOST named a service that is not there.
@@ -439,7 +485,8 @@ std::optional<EngineReference> parseEngineReference(const QString &text)
     else
         return std::nullopt;
     ref.name = text.mid(9); // both prefixes are nine characters
-    if (ref.name.isEmpty() || ref.name.size() > 512)
+    // A leading '-' would reach podman's command as an option.
+    if (ref.name.isEmpty() || ref.name.size() > 512 || ref.name.startsWith(u'-'))
         return std::nullopt;
     for (const QChar c : std::as_const(ref.name))
         if (c.isSpace() || c.category() == QChar::Other_Control || c == u'?' || c == u'#')
@@ -540,6 +587,24 @@ EngineSaved saveFromSocket(
     return saved;
 }
 
+namespace {
+
+/// Whether podman's service is to be asked: its socket takes a connection. Without one (no
+/// socket, or one a stopped service left), podman's command does the work.
+bool askPodmanService(const QString &socket)
+{
+    if (QStandardPaths::findExecutable(QStringLiteral("podman")).isEmpty())
+        return true; // nothing else to ask: the socket's error says what is wrong
+    QString ignored;
+    const int fd = connectTo(socket, {}, &ignored);
+    if (fd < 0)
+        return false;
+    ::close(fd);
+    return true;
+}
+
+} // namespace
+
 EngineSaved saveFromEngine(const EngineReference &ref, const QString &folder, const Progress &progress)
 {
     QString error;
@@ -552,8 +617,7 @@ EngineSaved saveFromEngine(const EngineReference &ref, const QString &folder, co
     if (QDir().mkpath(folder))
         removeStaleSaves(folder);
     // Podman runs its API only as a service someone started; without one, its command saves.
-    if (ref.engine == EngineReference::Engine::Podman && !QFileInfo::exists(socket)
-        && !QStandardPaths::findExecutable(QStringLiteral("podman")).isEmpty())
+    if (ref.engine == EngineReference::Engine::Podman && !askPodmanService(socket))
         return podmanSave(ref, folder, progress);
     return saveFromSocket(ref, socket, folder, progress);
 }
@@ -646,8 +710,7 @@ EngineLoaded loadIntoEngine(EngineReference::Engine engine, const QString &archi
         loaded.error = error;
         return loaded;
     }
-    if (engine != EngineReference::Engine::Podman || QFileInfo::exists(socket)
-        || QStandardPaths::findExecutable(QStringLiteral("podman")).isEmpty())
+    if (engine != EngineReference::Engine::Podman || askPodmanService(socket))
         return loadThroughSocket(engine, socket, archive, progress);
     EngineLoaded loaded;
     loaded.how = QStringLiteral("`podman load` (no podman API service was running)");
@@ -677,6 +740,136 @@ EngineLoaded loadIntoEngine(EngineReference::Engine engine, const QString &archi
         if (line.startsWith(u"Loaded image"))
             loaded.loaded << line.trimmed();
     return loaded;
+}
+
+namespace {
+
+/// The images of a JSON list as Docker's /images/json (RepoTags) or podman's command (Names)
+/// give it.
+QList<EngineImage> imagesFromJson(EngineReference::Engine engine, const QByteArray &json, QString *error)
+{
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &parseError);
+    if (!doc.isArray()) {
+        *error = QStringLiteral("the list of images is not a JSON array: %1").arg(parseError.errorString());
+        return {};
+    }
+    EngineReference ref;
+    ref.engine = engine;
+    QList<EngineImage> images;
+    for (const QJsonValue &v : doc.array()) {
+        const QJsonObject o = v.toObject();
+        EngineImage image;
+        image.id = o.value(QStringLiteral("Id")).toString();
+        if (!image.id.isEmpty() && !image.id.contains(u':'))
+            image.id.prepend(QStringLiteral("sha256:"));
+        image.size = qint64(o.value(QStringLiteral("Size")).toDouble());
+        image.created = qint64(o.value(QStringLiteral("Created")).toDouble());
+        QJsonArray names = o.value(QStringLiteral("RepoTags")).toArray();
+        if (names.isEmpty())
+            names = o.value(QStringLiteral("Names")).toArray();
+        bool named = false;
+        for (const QJsonValue &name : std::as_const(names)) {
+            ref.name = name.toString();
+            if (ref.name.isEmpty() || ref.name == u"<none>:<none>" || !parseEngineReference(ref.text()))
+                continue;
+            image.reference = ref.text();
+            images << image;
+            named = true;
+        }
+        if (!named && image.id.startsWith(u"sha256:")) {
+            ref.name = image.id.mid(7);
+            image.reference = ref.text();
+            images << image;
+        }
+    }
+    std::sort(images.begin(), images.end(),
+        [](const EngineImage &a, const EngineImage &b) { return a.reference < b.reference; });
+    return images;
+}
+
+} // namespace
+
+EngineImages listThroughSocket(EngineReference::Engine engine, const QString &socketPath, const Progress &progress)
+{
+    EngineImages list;
+    const QString where = QStringLiteral("the %1 engine at %2").arg(engineName(engine), socketPath);
+    list.how = where;
+    const int fd = connectTo(socketPath, where, &list.error);
+    if (fd < 0)
+        return list;
+    const auto closeFd = qScopeGuard([fd] { ::close(fd); });
+    Exchange x(fd, progress);
+    QString error;
+    Response r;
+    if (!x.send("GET /images/json HTTP/1.1\r\nHost: lamina\r\nUser-Agent: lamina\r\nConnection: close\r\n\r\n", &error)
+        || !readHead(x, &r, &error)) {
+        list.error = QStringLiteral("%1: %2").arg(where, error);
+        return list;
+    }
+    if (r.status != 200) {
+        const QString message = errorMessage(x, r);
+        list.error = QStringLiteral("%1 answered %2 %3%4")
+                         .arg(where)
+                         .arg(r.status)
+                         .arg(QString::fromLatin1(r.reason), message.isEmpty() ? QString() : u": " + message);
+        return list;
+    }
+    QByteArray body;
+    if (!readBody(
+            x, r, kMaxImageList,
+            [&body](const char *data, qint64 n) {
+                body.append(data, n);
+                return true;
+            },
+            &error)) {
+        list.error = QStringLiteral("%1: %2").arg(where, error);
+        return list;
+    }
+    list.images = imagesFromJson(engine, body, &error);
+    if (!error.isEmpty())
+        list.error = QStringLiteral("%1: %2").arg(where, error);
+    return list;
+}
+
+EngineImages listEngineImages(EngineReference::Engine engine, const Progress &progress)
+{
+    QString error;
+    const QString socket = engineSocket(engine, &error);
+    if (socket.isEmpty()) {
+        EngineImages list;
+        list.error = error;
+        return list;
+    }
+    if (engine != EngineReference::Engine::Podman || askPodmanService(socket))
+        return listThroughSocket(engine, socket, progress);
+    EngineImages list;
+    list.how = QStringLiteral("`podman images` (no podman API service was running)");
+    QProcess p;
+    p.setProcessEnvironment(withoutContainerHost());
+    p.start(QStringLiteral("podman"), { QStringLiteral("images"), QStringLiteral("--format"), QStringLiteral("json") });
+    if (!p.waitForStarted(30000)) {
+        list.error = QStringLiteral("`podman images` cannot be run: %1").arg(p.errorString());
+        return list;
+    }
+    while (!p.waitForFinished(kPollMilliseconds)) {
+        if (progress.cancelled()) {
+            p.kill();
+            p.waitForFinished(5000);
+            list.error = QStringLiteral("`podman images`: cancelled");
+            return list;
+        }
+    }
+    const QByteArray out = p.readAllStandardOutput();
+    if (p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0) {
+        list.error = QStringLiteral("`podman images` failed: %1")
+                         .arg(QString::fromLocal8Bit(p.readAllStandardError()).trimmed());
+        return list;
+    }
+    list.images = imagesFromJson(engine, out, &error);
+    if (!error.isEmpty())
+        list.error = QStringLiteral("`podman images`: %1").arg(error);
+    return list;
 }
 
 } // namespace lamina

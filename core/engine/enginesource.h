@@ -6,6 +6,7 @@
 
 #include "util/progress.h"
 
+#include <QList>
 #include <QString>
 #include <QStringList>
 
@@ -59,6 +60,28 @@ EngineLoaded loadIntoEngine(EngineReference::Engine engine, const QString &archi
 /// For tests: the same over the socket at `socketPath`, with no podman fallback.
 EngineLoaded loadThroughSocket(
     EngineReference::Engine engine, const QString &socketPath, const QString &archive, const Progress &progress = {});
+
+struct EngineImage
+{
+    QString reference; ///< "docker://alpine:3.19"; an untagged image by its ID
+    QString id; ///< "sha256:…"
+    qint64 size = 0;
+    qint64 created = 0; ///< seconds since the epoch
+};
+
+struct EngineImages
+{
+    QList<EngineImage> images; ///< by reference
+    QString how; ///< "the Docker engine at …"
+    QString error;
+};
+
+/// The images an engine has: GET /images/json over its socket, or `podman images --format json`
+/// when no podman service runs. What "Open Image…" offers.
+EngineImages listEngineImages(EngineReference::Engine engine, const Progress &progress = {});
+/// For tests: the same over the socket at `socketPath`.
+EngineImages listThroughSocket(
+    EngineReference::Engine engine, const QString &socketPath, const Progress &progress = {});
 
 /// The folder saveFromEngine() uses by default: $XDG_CACHE_HOME/lamina/engines.
 QString engineCacheFolder();

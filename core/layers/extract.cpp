@@ -84,7 +84,7 @@ public:
         , m_result(result)
         , m_progress(progress)
         , m_total(total)
-        , m_keep { fileIdOf(ia.path) }
+        , m_keep { fileIdOf(ia.archive ? ia.archive->path() : ia.path) }
     {
     }
     ~Writer()
@@ -588,7 +588,7 @@ ExtractResult extractNode(const ImageArchive &ia, int image, const MergedTree &t
         return result;
     }
     Writer w(ia, image, tree, overwrite, result, progress, needed);
-    removeStalePartialsAt(destfd, { fileIdOf(ia.path) });
+    removeStalePartialsAt(destfd, { fileIdOf(ia.archive ? ia.archive->path() : ia.path) });
     int fd = destfd; // the top levels are above kHeldFolders: never released
     auto walk = [&] {
         bool ok = true;

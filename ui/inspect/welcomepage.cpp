@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "welcomepage.h"
 #include "common/sizetext.h"
+#include "engine/enginesource.h"
+#include "format/imagearchive.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -101,9 +103,15 @@ void WelcomePage::refresh()
     for (const QString &path : paths) {
         const QFileInfo info(path);
         auto *item = new QTreeWidgetItem(m_recent);
-        item->setText(0, info.fileName());
+        item->setText(0, shownName(path));
         item->setData(0, Qt::UserRole, path);
         item->setToolTip(0, path);
+        if (parseEngineReference(path)) {
+            // An engine's image: asked for again when opened, so never "no longer there".
+            item->setText(1, layouts.value(path).toString());
+            item->setText(3, tr("engine"));
+            continue;
+        }
         item->setText(3, QDir::toNativeSeparators(info.absolutePath()));
         item->setToolTip(3, item->text(3));
         if (!info.exists()) {

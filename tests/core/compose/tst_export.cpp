@@ -568,6 +568,12 @@ void TestExport::specFile()
     error.clear();
     compositionFromJson(badOp, QStringLiteral("/"), &error);
     QVERIFY2(error.contains(u"explode"), qPrintable(error));
+    // An engine's image as the base stays its reference, not a path beside the spec.
+    Composition onEngine = c;
+    onEngine.basePath = QStringLiteral("docker://alpine:3");
+    error.clear();
+    QCOMPARE(compositionFromJson(compositionToJson(onEngine), QStringLiteral("/specs"), &error).basePath,
+        QStringLiteral("docker://alpine:3"));
     // The CLI: --save-spec, then --spec, gives the same bytes as the options themselves.
     const QString spec = m_dir.filePath(QStringLiteral("spec.json"));
     const QString base = test::source(QStringLiteral("resources/samples/nix-layered-base.tar"));

@@ -3,9 +3,11 @@
 // wrongly, played by a unix socket server in this test. Real engines are in
 // tests/loaders/engines.py, run by tst_loaders.
 #include "engine/enginesource.h"
+#include "fakeengine.h"
 #include "format/imagearchive.h"
 #include "testsupport.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -13,85 +15,13 @@
 #include <QTest>
 
 #include <atomic>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <thread>
 #include <unistd.h>
 
 using namespace lamina;
-
-namespace {
-
-/// Answers one connection on a unix socket with `answer` (after reading the request), then
-/// closes it; with `hang`, keeps it open without a word more until stopped.
-class FakeEngine
-{
-public:
-    FakeEngine(const QString &path, QByteArray answer, bool hang = false)
-        : m_path(path)
-    {
-        m_listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_un a {};
-        a.sun_family = AF_UNIX;
-        const QByteArray p = QFile::encodeName(path);
-        std::memcpy(a.sun_path, p.constData(), size_t(p.size()));
-        m_ok = ::bind(m_listener, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0 && ::listen(m_listener, 4) == 0;
-        m_thread = std::thread([this, answer, hang] {
-            const int fd = ::accept(m_listener, nullptr, nullptr);
-            if (fd < 0)
-                return;
-            char buf[4096];
-            QByteArray request;
-            while (!request.contains("\r\n\r\n")) {
-                const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-                if (n <= 0)
-                    break;
-                request.append(buf, n);
-            }
-            m_request = request;
-            for (qsizetype done = 0; done < answer.size();) {
-                const ssize_t n = ::send(fd, answer.constData() + done, size_t(answer.size() - done), MSG_NOSIGNAL);
-                if (n <= 0)
-                    break;
-                done += n;
-            }
-            while (hang && !m_stop)
-                ::usleep(10000);
-            ::close(fd);
-        });
-    }
-    ~FakeEngine()
-    {
-        m_stop = true;
-        ::shutdown(m_listener, SHUT_RDWR);
-        ::close(m_listener);
-        m_thread.join();
-        QFile::remove(m_path);
-    }
-    bool ok() const { return m_ok; }
-    QByteArray request() const { return m_request; }
-
-private:
-    QString m_path;
-    int m_listener = -1;
-    bool m_ok = false;
-    std::atomic<bool> m_stop { false };
-    std::thread m_thread;
-    QByteArray m_request;
-};
-
-QByteArray chunked(const QByteArray &body, int pieces = 3)
-{
-    QByteArray out;
-    const qsizetype step = std::max<qsizetype>(1, body.size() / pieces);
-    for (qsizetype at = 0; at < body.size(); at += step) {
-        const QByteArray part = body.mid(at, step);
-        out += QByteArray::number(part.size(), 16) + "\r\n" + part + "\r\n";
-    }
-    return out + "0\r\n\r\n";
-}
-
-} // namespace
 
 class TestEngines : public QObject
 {
@@ -106,12 +36,15 @@ private Q_SLOTS:
     void cancelWhileTheEngineIsSilent();
     void savedImageOpensAndGoes();
     void loadAnswers();
+    void interimAnswerIsSkipped();
+    void oldSavesGoUnlessInUse();
+    void imageList();
 
 private:
     EngineSaved save(const QByteArray &answer, QString name = QStringLiteral("alpine:3"))
     {
         const QString sock = m_dir.filePath(QStringLiteral("engine.sock"));
-        FakeEngine engine(sock, answer);
+        test::FakeEngine engine(sock, answer);
         [&] { QVERIFY(engine.ok()); }();
         EngineReference ref;
         ref.name = name;
@@ -139,8 +72,8 @@ void TestEngines::references()
     QVERIFY(podman);
     QCOMPARE(int(podman->engine), int(EngineReference::Engine::Podman));
     QCOMPARE(podman->name, QStringLiteral("localhost/x@sha256:abc"));
-    for (const char *text :
-        { "docker://", "alpine", "/tmp/docker://x", "docker://a b", "docker://a\nb", "docker://a?b", "registry://x" })
+    for (const char *text : { "docker://", "docker://-q", "podman://--quiet", "alpine", "/tmp/docker://x",
+             "docker://a b", "docker://a\nb", "docker://a?b", "registry://x" })
         QVERIFY2(!parseEngineReference(QString::fromUtf8(text)), text);
 }
 
@@ -152,6 +85,9 @@ void TestEngines::sockets()
     qputenv("DOCKER_HOST", "tcp://10.0.0.1:2375");
     QCOMPARE(engineSocket(EngineReference::Engine::Docker, &error), QString());
     QVERIFY2(error.contains(u"tcp://10.0.0.1:2375") && error.contains(u"unix"), qPrintable(error));
+    qputenv("DOCKER_HOST", "unix://");
+    QCOMPARE(engineSocket(EngineReference::Engine::Docker, &error), QString());
+    QVERIFY2(error.contains(u"names no socket"), qPrintable(error));
     qunsetenv("DOCKER_HOST");
     QCOMPARE(engineSocket(EngineReference::Engine::Docker), QStringLiteral("/var/run/docker.sock"));
     qputenv("CONTAINER_HOST", "unix:///tmp/p.sock");
@@ -169,7 +105,7 @@ void TestEngines::badAnswers_data()
             + QByteArray::number(json.size()) + "\r\n\r\n" + json
         << QStringLiteral("answered 404 Not Found: No such image: alpine:3");
     QTest::newRow("500 chunked") << "HTTP/1.1 500 Internal Server Error\r\nTransfer-Encoding: chunked\r\n\r\n"
-            + chunked("{\"message\":\"write /var/lib: no space left on device\"}")
+            + test::chunked("{\"message\":\"write /var/lib: no space left on device\"}")
                                  << QStringLiteral("answered 500 Internal Server Error: write /var/lib: no space left");
     QTest::newRow("not HTTP") << QByteArray("SSH-2.0-OpenSSH_9.2\r\n") << QStringLiteral("is not HTTP");
     QTest::newRow("nothing") << QByteArray() << QStringLiteral("closed the connection without an answer");
@@ -185,10 +121,13 @@ void TestEngines::badAnswers_data()
             + QByteArray(100, 'x') << QStringLiteral("stopped sending after 100 bytes");
     QTest::newRow("error inside the tar")
         << "HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\n\r\n"
-            + chunked(QByteArray(3000, '\0')
+            + test::chunked(QByteArray(3000, '\0')
                 + "{\"errorDetail\":{\"message\":\"open /var/lib/docker/x: no such file\"},"
                   "\"error\":\"open /var/lib/docker/x: no such file\"}\r\n")
         << QStringLiteral("the engine failed after 3115 bytes of the image: open /var/lib/docker/x: no such file");
+    QTest::newRow("chunk longer than said")
+        << QByteArray("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcdef\r\n0\r\n\r\n")
+        << QStringLiteral("a chunk longer than its size says (after 3 bytes)");
     QTest::newRow("bad length") << QByteArray("HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n")
                                 << QStringLiteral("bad Content-Length");
 }
@@ -227,7 +166,8 @@ void TestEngines::refusedSocket()
 void TestEngines::cancelWhileTheEngineIsSilent()
 {
     const QString sock = m_dir.filePath(QStringLiteral("slow.sock"));
-    FakeEngine engine(sock, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123456789abcdef\r\n", true);
+    test::FakeEngine engine(
+        sock, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123456789abcdef\r\n", true);
     QVERIFY(engine.ok());
     std::atomic<bool> cancel { false };
     Progress progress;
@@ -252,8 +192,9 @@ void TestEngines::savedImageOpensAndGoes()
     QVERIFY(corpus.open(QIODevice::ReadOnly));
     const QByteArray tar = corpus.readAll();
     const QString sock = m_dir.filePath(QStringLiteral("docker.sock"));
-    FakeEngine engine(sock,
-        "HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked(tar, 7));
+    test::FakeEngine engine(sock,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + test::chunked(tar, 7));
     QVERIFY(engine.ok());
     qputenv("DOCKER_HOST", QFile::encodeName(u"unix://" + sock));
     qputenv("XDG_CACHE_HOME", QFile::encodeName(m_dir.filePath(QStringLiteral("xdg"))));
@@ -279,7 +220,7 @@ void TestEngines::loadAnswers()
     QVERIFY(test::writeTar(archive, QStringLiteral("add('manifest.json', b'[]')\n")));
     const QString sock = m_dir.filePath(QStringLiteral("load.sock"));
     const auto loadWith = [&](const QByteArray &answer, QByteArray *request) {
-        FakeEngine engine(sock, answer);
+        test::FakeEngine engine(sock, answer);
         const EngineLoaded loaded = loadThroughSocket(EngineReference::Engine::Docker, sock, archive);
         *request = engine.request();
         return loaded;
@@ -287,7 +228,7 @@ void TestEngines::loadAnswers()
     QByteArray request;
     const EngineLoaded ok = loadWith("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: "
                                      "chunked\r\n\r\n"
-            + chunked("{\"stream\":\"Loaded image: lamina/x:1\\n\"}\r\n"),
+            + test::chunked("{\"stream\":\"Loaded image: lamina/x:1\\n\"}\r\n"),
         &request);
     QVERIFY2(ok.error.isEmpty(), qPrintable(ok.error));
     QCOMPARE(ok.loaded, QStringList { QStringLiteral("Loaded image: lamina/x:1") });
@@ -305,6 +246,70 @@ void TestEngines::loadAnswers()
     const EngineLoaded missing
         = loadThroughSocket(EngineReference::Engine::Docker, sock, m_dir.filePath(QStringLiteral("no-such.tar")));
     QVERIFY2(missing.error.contains(u"no-such.tar"), qPrintable(missing.error));
+}
+
+void TestEngines::imageList()
+{
+    // Docker's /images/json: an image with two tags, an untagged one, a dangling "<none>" tag.
+    const QByteArray json = R"([
+        {"Id":"sha256:aaaa","RepoTags":["alpine:3","alpine:latest"],"Size":7000000,"Created":1700000000},
+        {"Id":"sha256:bbbb","RepoTags":[],"Size":10,"Created":1},
+        {"Id":"sha256:cccc","RepoTags":["<none>:<none>"],"Size":20,"Created":2}])";
+    const QString sock = m_dir.filePath(QStringLiteral("list.sock"));
+    {
+        test::FakeEngine engine(sock,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(json.size())
+                + "\r\n\r\n" + json);
+        const EngineImages list = listThroughSocket(EngineReference::Engine::Docker, sock);
+        QVERIFY2(list.error.isEmpty(), qPrintable(list.error));
+        QStringList refs;
+        for (const EngineImage &i : list.images)
+            refs << i.reference;
+        QCOMPARE(refs,
+            QStringList({ QStringLiteral("docker://alpine:3"), QStringLiteral("docker://alpine:latest"),
+                QStringLiteral("docker://bbbb"), QStringLiteral("docker://cccc") }));
+        QCOMPARE(list.images.at(0).id, QStringLiteral("sha256:aaaa"));
+        QCOMPARE(list.images.at(0).size, qint64(7000000));
+        QVERIFY(engine.request().startsWith("GET /images/json HTTP/1.1\r\n"));
+    }
+    test::FakeEngine broken(sock, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n{\"a\":");
+    const EngineImages list = listThroughSocket(EngineReference::Engine::Podman, sock);
+    QVERIFY2(list.error.contains(u"not a JSON array"), qPrintable(list.error));
+    QVERIFY(list.images.isEmpty());
+}
+
+void TestEngines::interimAnswerIsSkipped()
+{
+    const EngineSaved saved = save("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcd");
+    QVERIFY2(saved.error.isEmpty(), qPrintable(saved.error));
+    QCOMPARE(saved.bytes, qint64(4));
+    QFile::remove(saved.file);
+}
+
+void TestEngines::oldSavesGoUnlessInUse()
+{
+    // Two saves a day old that earlier runs left; another process still reads one of them.
+    QDir().mkpath(folder());
+    const QString inUse = folder() + QStringLiteral("/save-inuse.tar");
+    const QString left = folder() + QStringLiteral("/save-left.tar");
+    for (const QString &path : { inUse, left }) {
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("x");
+        f.flush(); // else closing writes it, and the time is now again
+        QVERIFY(f.setFileTime(QDateTime::currentDateTimeUtc().addDays(-2), QFileDevice::FileModificationTime));
+    }
+    const int fd = ::open(QFile::encodeName(inUse).constData(), O_RDONLY);
+    QVERIFY(fd >= 0);
+    QCOMPARE(::flock(fd, LOCK_SH), 0); // as Archive::removeWhenClosed() holds it
+    qputenv("DOCKER_HOST", QFile::encodeName(u"unix://" + m_dir.filePath(QStringLiteral("none.sock"))));
+    EngineReference ref;
+    ref.name = QStringLiteral("alpine");
+    QVERIFY(!saveFromEngine(ref, folder()).error.isEmpty()); // no engine; the folder is cleared first
+    qunsetenv("DOCKER_HOST");
+    ::close(fd);
+    QVERIFY(QFile::exists(inUse));
+    QVERIFY(!QFile::exists(left));
 }
 
 QTEST_GUILESS_MAIN(TestEngines)

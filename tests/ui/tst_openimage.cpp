@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+// "Open Image from an Engine…": the engine's images listed (from a socket server of the test's
+// own playing Docker), chosen by a click or typed with completion, opened in the window.
+#include "fakeengine.h"
+#include "inspect/openimagedialog.h"
+#include "mainwindow.h"
+#include "testsupport.h"
+#include "windowsupport.h"
+
+#include <QComboBox>
+#include <QCompleter>
+#include <QDialogButtonBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTreeWidget>
+
+using namespace lamina;
+
+class TestOpenImage : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void listsAndChooses();
+    void engineAbsentIsSaid();
+    void windowOpensTheChosenImage();
+
+private:
+    QTemporaryDir m_dir;
+};
+
+static const QByteArray kList
+    = R"([{"Id":"sha256:0123456789abcdef","RepoTags":["dive-test:latest"],"Size":1468006,"Created":1545000000},
+    {"Id":"sha256:fedcba9876543210","RepoTags":["alpine:3"],"Size":7000000,"Created":1700000000}])";
+
+static QByteArray jsonAnswer(const QByteArray &json)
+{
+    return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(json.size())
+        + "\r\n\r\n" + json;
+}
+
+void TestOpenImage::listsAndChooses()
+{
+    const QString sock = m_dir.filePath(QStringLiteral("docker.sock"));
+    test::FakeEngine engine(sock, jsonAnswer(kList));
+    QVERIFY(engine.ok());
+    qputenv("DOCKER_HOST", QFile::encodeName(u"unix://" + sock));
+    OpenImageDialog dialog;
+    QSignalSpy listed(&dialog, &OpenImageDialog::listed);
+    QVERIFY(listed.wait(10000));
+    auto *images = dialog.findChild<QTreeWidget *>(QStringLiteral("images"));
+    QCOMPARE(images->topLevelItemCount(), 2);
+    QCOMPARE(images->topLevelItem(0)->text(0), QStringLiteral("docker://alpine:3"));
+    QCOMPARE(images->topLevelItem(1)->text(1), QStringLiteral("0123456789ab"));
+    QVERIFY2(dialog.findChild<QLabel *>(QStringLiteral("status"))->text().contains(sock),
+        qPrintable(dialog.findChild<QLabel *>(QStringLiteral("status"))->text()));
+    auto *open = dialog.findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Open);
+    QVERIFY(!open->isEnabled()); // nothing chosen yet
+    images->setCurrentItem(images->topLevelItem(1));
+    QCOMPARE(dialog.reference(), QStringLiteral("docker://dive-test:latest"));
+    QVERIFY(open->isEnabled());
+    // Typed without a scheme: the chosen engine's.
+    auto *name = dialog.findChild<QLineEdit *>(QStringLiteral("reference"));
+    name->clear();
+    QTest::keyClicks(name, QStringLiteral("alp"));
+    QVERIFY(name->completer()->completionCount() >= 1);
+    QCOMPARE(name->completer()->currentCompletion().section(QStringLiteral("://"), -1), QStringLiteral("alpine:3"));
+    name->setText(QStringLiteral("alpine:3"));
+    QCOMPARE(dialog.reference(), QStringLiteral("docker://alpine:3"));
+    name->setText(QStringLiteral("a b"));
+    QVERIFY(!open->isEnabled()); // no image name has a space
+    qunsetenv("DOCKER_HOST");
+}
+
+void TestOpenImage::engineAbsentIsSaid()
+{
+    qputenv("DOCKER_HOST", QFile::encodeName(u"unix://" + m_dir.filePath(QStringLiteral("none.sock"))));
+    OpenImageDialog dialog;
+    QSignalSpy listed(&dialog, &OpenImageDialog::listed);
+    QVERIFY(listed.wait(10000));
+    const QString status = dialog.findChild<QLabel *>(QStringLiteral("status"))->text();
+    QVERIFY2(status.contains(u"the socket does not exist") && status.contains(u"none.sock"), qPrintable(status));
+    QCOMPARE(dialog.findChild<QTreeWidget *>(QStringLiteral("images"))->topLevelItemCount(), 0);
+    qunsetenv("DOCKER_HOST");
+}
+
+void TestOpenImage::windowOpensTheChosenImage()
+{
+    QFile corpus(test::corpus(QStringLiteral("dive__test-docker-image.tar")));
+    QVERIFY(corpus.open(QIODevice::ReadOnly));
+    const QString sock = m_dir.filePath(QStringLiteral("save.sock"));
+    test::FakeEngine engine(sock,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + test::chunked(corpus.readAll(), 5));
+    qputenv("DOCKER_HOST", QFile::encodeName(u"unix://" + sock));
+    qputenv("XDG_CACHE_HOME", QFile::encodeName(m_dir.filePath(QStringLiteral("cache"))));
+    {
+        MainWindow w;
+        QVERIFY(test::openAndWait(w, QStringLiteral("docker://dive-test:latest")));
+        QCOMPARE(w.current().path, QStringLiteral("docker://dive-test:latest"));
+        QCOMPARE(w.current().images.size(), 1);
+        QCOMPARE(w.windowTitle(), QStringLiteral("docker://dive-test:latest — Lamina"));
+        QVERIFY(w.current().origin.contains(sock));
+    }
+    qunsetenv("DOCKER_HOST");
+    qunsetenv("XDG_CACHE_HOME");
+}
+
+QTEST_MAIN(TestOpenImage)
+#include "tst_openimage.moc"

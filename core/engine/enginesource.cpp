@@ -2,6 +2,8 @@
 // docs/engines.md: an engine's image saved over its API socket, or by `podman image save`.
 #include "engine/enginesource.h"
 
+#include "engine/httpexchange_p.h"
+
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
@@ -26,296 +28,15 @@
 
 namespace lamina {
 
+using namespace http;
+
 namespace {
 
-/// Response headers longer than this are no engine's.
-constexpr qsizetype kMaxHeaderBytes = 64 * 1024;
-/// An error's body is read up to this much for its message.
-constexpr qsizetype kMaxErrorBody = 64 * 1024;
-/// Silence this long means the engine is stuck: saving a big image starts slowly (the engine
-/// prepares each layer) but then streams.
-constexpr int kIdleMilliseconds = 300 * 1000;
 /// An engine's list of images is read up to this much (a few hundred bytes an image).
 constexpr qint64 kMaxImageList = 64 << 20;
-/// How often a wait looks at the cancel flag.
-constexpr int kPollMilliseconds = 200;
-
 QString engineName(EngineReference::Engine e)
 {
     return e == EngineReference::Engine::Docker ? QStringLiteral("Docker") : QStringLiteral("podman");
-}
-
-QString systemError(int err)
-{
-    return QString::fromLocal8Bit(std::strerror(err));
-}
-
-/// One blocking HTTP/1.1 exchange on a connected socket, read through a buffer.
-class Exchange
-{
-public:
-    Exchange(int fd, const Progress &progress)
-        : m_fd(fd)
-        , m_progress(progress)
-    {
-    }
-
-    bool send(const QByteArray &request, QString *error)
-    {
-        for (qsizetype done = 0; done < request.size();) {
-            if (!wait(POLLOUT, error))
-                return false;
-            const ssize_t n
-                = ::send(m_fd, request.constData() + done, size_t(request.size() - done), MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (n < 0 && (errno == EINTR || errno == EAGAIN))
-                continue;
-            if (n <= 0) {
-                *error = QStringLiteral("cannot send the request: %1").arg(systemError(errno));
-                return false;
-            }
-            done += n;
-        }
-        return true;
-    }
-
-    /// A line without its CRLF; false at the end of the stream, on a line longer than `limit`,
-    /// or on an error (then `error` says which).
-    bool line(QByteArray *out, qsizetype limit, QString *error)
-    {
-        for (;;) {
-            const qsizetype nl = m_buffer.indexOf('\n', m_pos);
-            if (nl >= 0) {
-                *out = m_buffer.mid(m_pos, nl - m_pos);
-                if (out->endsWith('\r'))
-                    out->chop(1);
-                m_pos = nl + 1;
-                return true;
-            }
-            if (m_buffer.size() - m_pos > limit) {
-                *error = QStringLiteral("the engine's answer has a line of more than %1 bytes").arg(limit);
-                return false;
-            }
-            if (!fill(error))
-                return false;
-        }
-    }
-
-    /// Up to `max` bytes; 0 at the end of the stream, -1 on an error.
-    qint64 read(char *to, qint64 max, QString *error)
-    {
-        if (m_pos >= m_buffer.size()) {
-            m_buffer.clear();
-            m_pos = 0;
-            // Big reads straight into the destination: the buffer is for headers and chunk sizes.
-            if (max >= 64 * 1024) {
-                ssize_t n;
-                do {
-                    if (!wait(POLLIN, error))
-                        return -1;
-                    n = ::recv(m_fd, to, size_t(max), MSG_DONTWAIT);
-                } while (n < 0 && (errno == EINTR || errno == EAGAIN));
-                if (n < 0) {
-                    *error = QStringLiteral("cannot read the answer: %1").arg(systemError(errno));
-                    return -1;
-                }
-                return n;
-            }
-            if (!fill(error))
-                return error->isEmpty() ? 0 : -1;
-        }
-        const qint64 n = std::min<qint64>(max, m_buffer.size() - m_pos);
-        std::memcpy(to, m_buffer.constData() + m_pos, size_t(n));
-        m_pos += n;
-        return n;
-    }
-
-private:
-    /// Waits until the socket can be read (POLLIN) or written (POLLOUT), the engine's silence
-    /// lasts too long, or the user cancels.
-    bool wait(short events, QString *error)
-    {
-        int silent = 0;
-        for (;;) {
-            if (m_progress.cancelled()) {
-                *error = QStringLiteral("cancelled");
-                return false;
-            }
-            pollfd p { m_fd, events, 0 };
-            const int rc = ::poll(&p, 1, kPollMilliseconds);
-            if (rc > 0)
-                return true;
-            if (rc < 0 && errno != EINTR) {
-                *error = QStringLiteral("cannot wait for the answer: %1").arg(systemError(errno));
-                return false;
-            }
-            silent += kPollMilliseconds;
-            if (silent >= kIdleMilliseconds) {
-                *error = QStringLiteral("the engine sent nothing for %1 seconds").arg(kIdleMilliseconds / 1000);
-                return false;
-            }
-        }
-    }
-
-    /// Reads more into the buffer; false at the end (error empty) or on an error.
-    bool fill(QString *error)
-    {
-        if (m_pos > 0) {
-            m_buffer.remove(0, m_pos);
-            m_pos = 0;
-        }
-        const qsizetype old = m_buffer.size();
-        m_buffer.resize(old + 16 * 1024);
-        ssize_t n;
-        do {
-            if (!wait(POLLIN, error)) {
-                m_buffer.resize(old);
-                return false;
-            }
-            n = ::recv(m_fd, m_buffer.data() + old, 16 * 1024, MSG_DONTWAIT);
-        } while (n < 0 && (errno == EINTR || errno == EAGAIN));
-        m_buffer.resize(old + std::max<ssize_t>(n, 0));
-        if (n < 0) {
-            *error = QStringLiteral("cannot read the answer: %1").arg(systemError(errno));
-            return false;
-        }
-        return n > 0;
-    }
-
-    int m_fd;
-    const Progress &m_progress;
-    QByteArray m_buffer;
-    qsizetype m_pos = 0;
-};
-
-struct Response
-{
-    int status = 0;
-    QByteArray reason;
-    bool chunked = false;
-    qint64 length = -1; ///< Content-Length, or -1
-};
-
-bool readOneHead(Exchange &x, Response *r, QString *error)
-{
-    QByteArray line;
-    if (!x.line(&line, kMaxHeaderBytes, error)) {
-        if (error->isEmpty())
-            *error = QStringLiteral("the engine closed the connection without an answer");
-        return false;
-    }
-    // "HTTP/1.1 200 OK"
-    const QList<QByteArray> parts = line.split(' ');
-    bool ok = false;
-    if (parts.size() >= 2 && parts.at(0).startsWith("HTTP/1."))
-        r->status = parts.at(1).toInt(&ok);
-    if (!ok) {
-        *error = QStringLiteral("the engine's answer is not HTTP: \"%1\"").arg(QString::fromLatin1(line.left(80)));
-        return false;
-    }
-    r->reason = parts.mid(2).join(' ');
-    qsizetype total = line.size();
-    for (;;) {
-        if (!x.line(&line, kMaxHeaderBytes, error)) {
-            if (error->isEmpty())
-                *error = QStringLiteral("the engine closed the connection within the answer's headers");
-            return false;
-        }
-        total += line.size();
-        if (total > kMaxHeaderBytes) {
-            *error = QStringLiteral("the engine's answer has more than %1 bytes of headers").arg(kMaxHeaderBytes);
-            return false;
-        }
-        if (line.isEmpty())
-            return true;
-        const qsizetype colon = line.indexOf(':');
-        if (colon <= 0)
-            continue;
-        const QByteArray name = line.left(colon).trimmed().toLower();
-        const QByteArray value = line.mid(colon + 1).trimmed();
-        if (name == "transfer-encoding")
-            r->chunked = value.toLower().contains("chunked");
-        else if (name == "content-length") {
-            r->length = value.toLongLong(&ok);
-            if (!ok || r->length < 0) {
-                *error = QStringLiteral("the engine's answer has a bad Content-Length: \"%1\"")
-                             .arg(QString::fromLatin1(value.left(40)));
-                return false;
-            }
-        }
-    }
-}
-
-bool readHead(Exchange &x, Response *r, QString *error)
-{
-    for (;;) {
-        *r = Response();
-        if (!readOneHead(x, r, error))
-            return false;
-        if (r->status >= 200)
-            return true; // an interim 1xx answer is followed by the real one
-    }
-}
-
-/// Hands the body to `sink` as it comes, decoding chunks. False on a break or an error.
-bool readBody(
-    Exchange &x, const Response &r, qint64 limit, const std::function<bool(const char *, qint64)> &sink, QString *error)
-{
-    QByteArray buffer(256 * 1024, Qt::Uninitialized);
-    qint64 total = 0;
-    // Reads exactly `want` bytes (or, with want < 0, up to the end of the stream).
-    const auto copy = [&](qint64 want) {
-        while (want != 0) {
-            const qint64 n
-                = x.read(buffer.data(), want < 0 ? buffer.size() : std::min<qint64>(want, buffer.size()), error);
-            if (n < 0)
-                return false;
-            if (n == 0) {
-                if (want < 0)
-                    return true;
-                *error = QStringLiteral("the engine stopped sending after %1 bytes").arg(total);
-                return false;
-            }
-            total += n;
-            if (limit >= 0 && total > limit) {
-                *error = QStringLiteral("the answer passes %1 bytes").arg(limit);
-                return false;
-            }
-            if (!sink(buffer.constData(), n))
-                return false;
-            if (want > 0)
-                want -= n;
-        }
-        return true;
-    };
-    if (!r.chunked)
-        return copy(r.length);
-    for (;;) {
-        QByteArray line;
-        if (!x.line(&line, 1024, error)) {
-            if (error->isEmpty())
-                *error = QStringLiteral("the engine stopped sending after %1 bytes").arg(total);
-            return false;
-        }
-        bool ok = false;
-        const qint64 size = line.split(';').constFirst().trimmed().toLongLong(&ok, 16);
-        if (!ok || size < 0) {
-            *error = QStringLiteral("the engine's answer has a bad chunk size: \"%1\"")
-                         .arg(QString::fromLatin1(line.left(40)));
-            return false;
-        }
-        if (size == 0)
-            return true; // trailers, if any, are not needed
-        if (!copy(size) || !x.line(&line, 16, error)) {
-            if (error->isEmpty())
-                *error = QStringLiteral("the engine stopped sending after %1 bytes").arg(total);
-            return false;
-        }
-        if (!line.isEmpty()) {
-            *error = QStringLiteral("the engine's answer has a chunk longer than its size says (after %1 bytes)")
-                         .arg(total);
-            return false;
-        }
-    }
 }
 
 QString unixPath(const QString &host, QString *error)
@@ -330,52 +51,6 @@ QString unixPath(const QString &host, QString *error)
     if (error)
         *error = QStringLiteral("%1 is not a unix socket; only unix:// engine addresses are supported").arg(host);
     return {};
-}
-
-/// A connected socket, or -1 with `error` saying why ("<where>: …").
-int connectTo(const QString &socketPath, const QString &where, QString *error)
-{
-    sockaddr_un address {};
-    const QByteArray encoded = QFile::encodeName(socketPath);
-    if (encoded.size() >= qsizetype(sizeof address.sun_path)) {
-        *error = QStringLiteral("%1: the socket's path is too long").arg(where);
-        return -1;
-    }
-    address.sun_family = AF_UNIX;
-    std::memcpy(address.sun_path, encoded.constData(), size_t(encoded.size()));
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        *error = QStringLiteral("%1: cannot make a socket: %2").arg(where, systemError(errno));
-        return -1;
-    }
-    if (::connect(fd, reinterpret_cast<const sockaddr *>(&address), sizeof address) != 0) {
-        const int err = errno;
-        ::close(fd);
-        *error = err == ENOENT ? QStringLiteral("%1: no engine listens there (the socket does not exist)").arg(where)
-            : err == ECONNREFUSED
-            ? QStringLiteral("%1: the socket refuses connections (the engine is not running)").arg(where)
-            : err == EACCES
-            ? QStringLiteral("%1: permission denied (the socket's owner or group may connect)").arg(where)
-            : QStringLiteral("%1: cannot connect: %2").arg(where, systemError(err));
-        return -1;
-    }
-    return fd;
-}
-
-/// The message of an engine's error answer: its JSON "message", else its first words.
-QString errorMessage(Exchange &x, const Response &r)
-{
-    QByteArray body;
-    QString ignored;
-    readBody(
-        x, r, kMaxErrorBody,
-        [&body](const char *data, qint64 n) {
-            body.append(data, n);
-            return true;
-        },
-        &ignored);
-    const QString message = QJsonDocument::fromJson(body).object().value(QStringLiteral("message")).toString();
-    return message.isEmpty() ? QString::fromUtf8(body.left(300)).trimmed() : message;
 }
 
 /// Docker's getImagesGet (moby, router/image/image_routes.go) reports an error met after the tar
@@ -423,6 +98,40 @@ QProcessEnvironment withoutContainerHost()
     return env;
 }
 
+/// Runs podman's own command (on its local store) to its end, polling `progress` for cancel and
+/// calling `tick` meanwhile. Its standard output; `error` says why not ("`podman load` failed: …").
+QByteArray runPodman(
+    const QStringList &args, const Progress &progress, QString *error, const std::function<void()> &tick = {})
+{
+    const QString name
+        = QStringLiteral("`podman %1`").arg(args.value(0) == u"image" ? args.mid(0, 2).join(u' ') : args.value(0));
+    QProcess p;
+    p.setProcessEnvironment(withoutContainerHost());
+    p.start(QStringLiteral("podman"), args);
+    if (!p.waitForStarted(30000)) {
+        *error = QStringLiteral("%1 cannot be run: %2").arg(name, p.errorString());
+        return {};
+    }
+    while (!p.waitForFinished(kPollMilliseconds)) {
+        if (progress.cancelled()) {
+            p.kill();
+            p.waitForFinished(5000);
+            *error = QStringLiteral("%1: cancelled").arg(name);
+            return {};
+        }
+        if (tick)
+            tick();
+    }
+    const QByteArray out = p.readAllStandardOutput();
+    if (p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0) {
+        QString said = QString::fromLocal8Bit(p.readAllStandardError() + out).trimmed();
+        *error = QStringLiteral("%1 failed: %2")
+                     .arg(name, said.isEmpty() ? QStringLiteral("exit %1").arg(p.exitCode()) : said);
+        return {};
+    }
+    return out;
+}
+
 EngineSaved podmanSave(const EngineReference &ref, const QString &folder, const Progress &progress)
 {
     EngineSaved saved;
@@ -434,32 +143,13 @@ EngineSaved podmanSave(const EngineReference &ref, const QString &folder, const 
     }
     const QString file = reserve.fileName();
     reserve.close();
-    QProcess p;
-    p.setProcessChannelMode(QProcess::MergedChannels);
-    p.setProcessEnvironment(withoutContainerHost());
-    p.start(QStringLiteral("podman"),
-        { QStringLiteral("image"), QStringLiteral("save"), QStringLiteral("--format"), QStringLiteral("docker-archive"),
-            QStringLiteral("-o"), file, ref.name });
-    if (!p.waitForStarted(30000)) {
-        saved.error = QStringLiteral("%1: podman has no API service running and `podman image save` cannot be "
-                                     "run: %2")
-                          .arg(ref.text(), p.errorString());
-        return saved;
-    }
-    while (!p.waitForFinished(kPollMilliseconds)) {
-        if (progress.cancelled()) {
-            p.kill();
-            p.waitForFinished(5000);
-            saved.error = QStringLiteral("%1: cancelled").arg(ref.text());
-            return saved; // `reserve` removes what podman wrote
-        }
-        progress.update(QFileInfo(file).size(), 0);
-    }
-    const QString output = QString::fromLocal8Bit(p.readAll()).trimmed();
-    if (p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0) {
-        saved.error = QStringLiteral("%1: `podman image save` failed: %2")
-                          .arg(ref.text(), output.isEmpty() ? QStringLiteral("exit %1").arg(p.exitCode()) : output);
-        return saved;
+    QString error;
+    runPodman({ QStringLiteral("image"), QStringLiteral("save"), QStringLiteral("--format"),
+                  QStringLiteral("docker-archive"), QStringLiteral("-o"), file, QStringLiteral("--"), ref.name },
+        progress, &error, [&] { progress.update(QFileInfo(file).size(), 0); });
+    if (!error.isEmpty()) {
+        saved.error = QStringLiteral("%1: %2").arg(ref.text(), error);
+        return saved; // `reserve` removes what podman wrote
     }
     reserve.setAutoRemove(false);
     saved.how = QStringLiteral("saved by `podman image save` (no podman API service was running)");
@@ -540,11 +230,7 @@ EngineSaved saveFromSocket(
         return saved;
     }
     if (r.status != 200) {
-        const QString message = errorMessage(x, r);
-        saved.error = QStringLiteral("%1 answered %2 %3%4")
-                          .arg(where)
-                          .arg(r.status)
-                          .arg(QString::fromLatin1(r.reason), message.isEmpty() ? QString() : u": " + message);
+        saved.error = answered(where, x, r);
         return saved;
     }
     if (!QDir().mkpath(folder)) {
@@ -666,11 +352,7 @@ EngineLoaded loadThroughSocket(
         return loaded;
     }
     if (r.status != 200) {
-        const QString message = errorMessage(x, r);
-        loaded.error = QStringLiteral("%1 answered %2 %3%4")
-                           .arg(where)
-                           .arg(r.status)
-                           .arg(QString::fromLatin1(r.reason), message.isEmpty() ? QString() : u": " + message);
+        loaded.error = answered(where, x, r);
         return loaded;
     }
     // A stream of JSON objects: {"stream":"Loaded image: …"} or {"errorDetail":…,"error":"…"}.
@@ -714,28 +396,10 @@ EngineLoaded loadIntoEngine(EngineReference::Engine engine, const QString &archi
         return loadThroughSocket(engine, socket, archive, progress);
     EngineLoaded loaded;
     loaded.how = QStringLiteral("`podman load` (no podman API service was running)");
-    QProcess p;
-    p.setProcessChannelMode(QProcess::MergedChannels);
-    p.setProcessEnvironment(withoutContainerHost());
-    p.start(QStringLiteral("podman"), { QStringLiteral("load"), QStringLiteral("-i"), archive });
-    if (!p.waitForStarted(30000)) {
-        loaded.error = QStringLiteral("`podman load` cannot be run: %1").arg(p.errorString());
+    const QString output = QString::fromLocal8Bit(
+        runPodman({ QStringLiteral("load"), QStringLiteral("-i"), archive }, progress, &loaded.error));
+    if (!loaded.error.isEmpty())
         return loaded;
-    }
-    while (!p.waitForFinished(kPollMilliseconds)) {
-        if (progress.cancelled()) {
-            p.kill();
-            p.waitForFinished(5000);
-            loaded.error = QStringLiteral("`podman load`: cancelled");
-            return loaded;
-        }
-    }
-    const QString output = QString::fromLocal8Bit(p.readAll()).trimmed();
-    if (p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0) {
-        loaded.error = QStringLiteral("`podman load` failed: %1")
-                           .arg(output.isEmpty() ? QStringLiteral("exit %1").arg(p.exitCode()) : output);
-        return loaded;
-    }
     for (const QString &line : output.split(u'\n'))
         if (line.startsWith(u"Loaded image"))
             loaded.loaded << line.trimmed();
@@ -808,11 +472,7 @@ EngineImages listThroughSocket(EngineReference::Engine engine, const QString &so
         return list;
     }
     if (r.status != 200) {
-        const QString message = errorMessage(x, r);
-        list.error = QStringLiteral("%1 answered %2 %3%4")
-                         .arg(where)
-                         .arg(r.status)
-                         .arg(QString::fromLatin1(r.reason), message.isEmpty() ? QString() : u": " + message);
+        list.error = answered(where, x, r);
         return list;
     }
     QByteArray body;
@@ -845,27 +505,10 @@ EngineImages listEngineImages(EngineReference::Engine engine, const Progress &pr
         return listThroughSocket(engine, socket, progress);
     EngineImages list;
     list.how = QStringLiteral("`podman images` (no podman API service was running)");
-    QProcess p;
-    p.setProcessEnvironment(withoutContainerHost());
-    p.start(QStringLiteral("podman"), { QStringLiteral("images"), QStringLiteral("--format"), QStringLiteral("json") });
-    if (!p.waitForStarted(30000)) {
-        list.error = QStringLiteral("`podman images` cannot be run: %1").arg(p.errorString());
+    const QByteArray out = runPodman(
+        { QStringLiteral("images"), QStringLiteral("--format"), QStringLiteral("json") }, progress, &list.error);
+    if (!list.error.isEmpty())
         return list;
-    }
-    while (!p.waitForFinished(kPollMilliseconds)) {
-        if (progress.cancelled()) {
-            p.kill();
-            p.waitForFinished(5000);
-            list.error = QStringLiteral("`podman images`: cancelled");
-            return list;
-        }
-    }
-    const QByteArray out = p.readAllStandardOutput();
-    if (p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0) {
-        list.error = QStringLiteral("`podman images` failed: %1")
-                         .arg(QString::fromLocal8Bit(p.readAllStandardError()).trimmed());
-        return list;
-    }
     list.images = imagesFromJson(engine, out, &error);
     if (!error.isEmpty())
         list.error = QStringLiteral("`podman images`: %1").arg(error);

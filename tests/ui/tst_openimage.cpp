@@ -3,17 +3,21 @@
 // own playing Docker), chosen by a click or typed with completion, opened in the window.
 #include "fakeengine.h"
 #include "inspect/openimagedialog.h"
+#include "inspect/welcomepage.h"
 #include "mainwindow.h"
 #include "testsupport.h"
 #include "windowsupport.h"
 
+#include <QApplication>
 #include <QComboBox>
 #include <QCompleter>
 #include <QDialogButtonBox>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QSettings>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTreeWidget>
@@ -24,6 +28,12 @@ class TestOpenImage : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
+    void initTestCase()
+    {
+        QApplication::setOrganizationName(QStringLiteral("LaminaTest"));
+        QStandardPaths::setTestModeEnabled(true); // the recent list away from the user's settings
+        QSettings().clear();
+    }
     void listsAndChooses();
     void engineAbsentIsSaid();
     void windowOpensTheChosenImage();
@@ -104,6 +114,14 @@ void TestOpenImage::windowOpensTheChosenImage()
         QCOMPARE(w.current().images.size(), 1);
         QCOMPARE(w.windowTitle(), QStringLiteral("docker://dive-test:latest — Lamina"));
         QVERIFY(w.current().origin.contains(sock));
+        // Remembered by its reference, and listed as one that is there.
+        QCOMPARE(QSettings().value(QStringLiteral("recent")).toStringList().value(0),
+            QStringLiteral("docker://dive-test:latest"));
+        auto *welcome = w.findChild<WelcomePage *>();
+        welcome->refresh();
+        QTreeWidgetItem *item = welcome->recent()->topLevelItem(0);
+        QCOMPARE(item->text(0), QStringLiteral("docker://dive-test:latest"));
+        QVERIFY(!item->isDisabled());
     }
     qunsetenv("DOCKER_HOST");
     qunsetenv("XDG_CACHE_HOME");

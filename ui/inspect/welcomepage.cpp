@@ -133,7 +133,8 @@ void WelcomePage::refresh()
 
 void rememberRecent(const QString &path, const QString &layout)
 {
-    const QString absolute = QFileInfo(path).absoluteFilePath();
+    // An engine's image is kept as its reference: made absolute, it became a path that is never there.
+    const QString absolute = parseEngineReference(path) ? path : QFileInfo(path).absoluteFilePath();
     QSettings settings;
     QStringList recent = settings.value(QStringLiteral("recent")).toStringList();
     recent.removeAll(absolute);

@@ -609,8 +609,13 @@ void TestCli::commandsStartWithoutTheWindowLibraries()
     QVERIFY(head.startsWith("\x89PNG"));
     QCOMPARE(qFromBigEndian<quint32>(head.constData() + 16), 800u);
     // The bench's probe: the steps it does as a user would, each timed; an unknown one refused.
+    // The window keeps layer indexes in the cache as the commands do (its module has a copy of
+    // core of its own, which main() does not reach): a first run stores them, a second reads them.
     QProcess probe;
-    probe.setProcessEnvironment(env);
+    QProcessEnvironment probeEnv = env;
+    probeEnv.insert(QStringLiteral("XDG_CACHE_HOME"), dir.filePath(QStringLiteral("cache")));
+    probeEnv.remove(QStringLiteral("LAMINA_INDEX_CACHE_MB"));
+    probe.setProcessEnvironment(probeEnv);
     probe.start(QStringLiteral(LAMINA_BINARY),
         { QStringLiteral("--ui-probe"), lamina::test::source(QStringLiteral("resources/samples/docker24-save.tar")),
             QStringLiteral("expand:etc"), QStringLiteral("filter:bin"), QStringLiteral("layer-only"),
@@ -620,6 +625,9 @@ void TestCli::commandsStartWithoutTheWindowLibraries()
     QVERIFY(probe.waitForFinished(60000));
     QCOMPARE(probe.exitCode(), 0);
     const QString probed = QString::fromUtf8(probe.readAllStandardOutput());
+    QVERIFY2(probed.contains(u"files shown: "), qPrintable(probed));
+    QDirIterator stored(dir.filePath(QStringLiteral("cache/lamina/index")), QDir::Files, QDirIterator::Subdirectories);
+    QVERIFY2(stored.hasNext(), "the window stored no layer index");
     for (const char *step : { "expand:etc", "filter:bin", "layer-only", "sort:size", "layer:1", "clear-filter", "regex",
              "expand-all", "finding:0", "compose" })
         QVERIFY2(QRegularExpression(

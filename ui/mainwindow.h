@@ -158,10 +158,14 @@ private:
     QList<Finding> m_findings;
     int m_image = -1;
     ImageLayers m_layers;
+    /// The top layer's tree the indexing built, held until the files view has it, so that the
+    /// tree job finds it instead of building it again.
+    std::shared_ptr<const MergedTree> m_indexedTree;
     struct Indexed
     {
         ImageLayers layers;
         ImageSizes sizes; ///< computed in the worker too: it needs a whole merged tree
+        std::shared_ptr<const MergedTree> top; ///< that tree, the top layer's, shared (sharedtree.h)
     };
     struct Verified
     {

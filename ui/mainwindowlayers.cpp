@@ -134,6 +134,7 @@ void MainWindow::startIndexing(int image)
     *m_cancel = true; // the indexing and verification of what was shown before
     m_cancel = std::make_shared<std::atomic<bool>>(false);
     m_treeJob.cancel();
+    m_indexedTree.reset();
     showProgress(tr("Indexing: %p%"), 0, 0);
     statusBar()->showMessage(tr("Indexing the layers' files…"));
     const ImageArchive ia = m_archive;
@@ -143,16 +144,20 @@ void MainWindow::startIndexing(int image)
     m_indexJob.start(
         [ia, image, cancel, soFar](const Progress &job) {
             Indexed result;
-            // The sizes are worked out while the layers are read (each layer merged as it arrives).
+            // The sizes are worked out while the layers are read (each layer merged as it
+            // arrives), on the top layer's tree: the tree the files view shows first.
+            std::shared_ptr<const MergedTree> tree;
             result.layers = indexImageLayers(
                 ia, image, {}, withCancel(job, cancel),
                 [soFar](int layer, const std::shared_ptr<const LayerIndex> &index) {
                     QMutexLocker lock(&soFar->mutex);
                     soFar->layers.append({ layer, index->fileCount, index->uncompressedSize });
                 },
-                &result.sizes);
+                &result.sizes, &tree);
             if (result.layers.cancelled)
                 result.sizes = {}; // figures of a part of the layers would mislead
+            else
+                result.top = adoptMergedTree(result.layers.layers, int(result.layers.layers.size()) - 1, tree);
             return result;
         },
         [this, soFar](Indexed indexed) {
@@ -177,6 +182,7 @@ void MainWindow::showIndexed(const Indexed &indexed)
 {
     hideProgress();
     m_layers = indexed.layers;
+    m_indexedTree = indexed.top;
     if (m_layers.cancelled)
         statusBar()->showMessage(tr("Indexing cancelled: the files of some layers are not shown."));
     else
@@ -237,6 +243,7 @@ void MainWindow::showLayerTree()
             return sharedMergedTree(layers, layer);
         },
         [this, layer](std::shared_ptr<const MergedTree> tree) {
+            m_indexedTree.reset(); // the view holds the tree it shows
             m_layersPage->filesModel()->setTree(tree, layer, m_layersPage->layerOnly()->isChecked());
             m_layersPage->filesView()->header()->resizeSection(FileTreeModel::NameColumn, 320);
             Q_EMIT layersIndexed();

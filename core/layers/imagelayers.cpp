@@ -81,6 +81,8 @@ struct LayersOfImages
     qint64 total = 0, done = 0;
     QHash<int, qint64> limits;
     QList<int> overBudget; // slots whose tree would have gone past options.maxMergedEntries
+    bool keepTrees = false; // the trees are wanted whole, not only their sizes
+    QList<std::shared_ptr<const MergedTree>> trees; // per slot, when kept
 
     void plan()
     {
@@ -171,7 +173,7 @@ struct LayersOfImages
                 continue;
             }
             const int count = int(out.at(slot).layers.size());
-            MergedTree::Incremental tree(count, false, false);
+            MergedTree::Incremental tree(count, keepTrees, keepTrees);
             bool over = false;
             for (int pos = 0; pos < count && !over; ++pos) {
                 std::shared_ptr<const LayerIndex> layer;
@@ -192,8 +194,10 @@ struct LayersOfImages
                 continue;
             }
             stacks.insert(stack, slot);
-            const MergedTree merged = tree.finish();
-            sizes[slot] = sizesOf(merged.layers(), merged);
+            auto merged = std::make_shared<const MergedTree>(tree.finish());
+            sizes[slot] = sizesOf(merged->layers(), *merged);
+            if (keepTrees)
+                trees[slot] = std::move(merged);
         }
     }
 
@@ -279,12 +283,14 @@ struct LayersOfImages
 /// positions use it.
 QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &images, const LayerIndexOptions &options,
     const Progress &progress, const std::function<void(int, const std::shared_ptr<const LayerIndex> &)> &onLayer,
-    QList<ImageSizes> *sizes = nullptr)
+    QList<ImageSizes> *sizes = nullptr, QList<std::shared_ptr<const MergedTree>> *trees = nullptr)
 {
     if (!ia.archive)
         return QList<ImageLayers>(images.size());
     LayersOfImages run(ia, images, options, progress, onLayer);
     run.plan();
+    run.keepTrees = sizes && trees;
+    run.trees.resize(images.size());
     std::thread merger;
     if (sizes) {
         sizes->resize(images.size());
@@ -305,6 +311,8 @@ QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &image
         run.sizesWithoutTrees(*sizes);
     for (ImageLayers &o : run.out)
         o.cancelled = progress.cancelled();
+    if (trees)
+        *trees = run.trees;
     return run.out;
 }
 
@@ -312,14 +320,19 @@ QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &image
 
 ImageLayers indexImageLayers(const ImageArchive &ia, int image, const LayerIndexOptions &options,
     const Progress &progress, const std::function<void(int, const std::shared_ptr<const LayerIndex> &)> &onLayer,
-    ImageSizes *sizes)
+    ImageSizes *sizes, std::shared_ptr<const MergedTree> *tree)
 {
     if (image < 0 || image >= ia.images.size())
         return {};
     QList<ImageSizes> all;
-    ImageLayers out = indexLayersOf(ia, { image }, options, progress, onLayer, sizes ? &all : nullptr).constFirst();
+    QList<std::shared_ptr<const MergedTree>> trees;
+    ImageLayers out
+        = indexLayersOf(ia, { image }, options, progress, onLayer, sizes ? &all : nullptr, tree ? &trees : nullptr)
+              .constFirst();
     if (sizes)
         *sizes = all.value(0);
+    if (tree)
+        *tree = trees.value(0);
     return out;
 }
 

@@ -20,11 +20,14 @@ struct ImageSizes;
 /// Indexes every layer of image `image`: in parallel on all cores when the archive is seekable,
 /// in one streaming pass otherwise; a file used by several positions is read once. `onLayer` is
 /// called from the worker threads as each layer is done (layers arrive in any order). With
-/// `sizes`, imageSizes() too, computed while the layers are read (see indexAllImageLayers).
+/// `sizes`, imageSizes() too, computed while the layers are read (see indexAllImageLayers). With
+/// `tree` as well, the merged tree those sizes were computed on, kept whole (the change list and
+/// folder totals too, as MergedTree::build() makes it): one who shows the image's files next
+/// need not build it a second time. Null when the sizes were not computed on a tree.
 ImageLayers indexImageLayers(const ImageArchive &ia, int image, const LayerIndexOptions &options = {},
     const Progress &progress = {},
     const std::function<void(int layer, const std::shared_ptr<const LayerIndex> &)> &onLayer = {},
-    ImageSizes *sizes = nullptr);
+    ImageSizes *sizes = nullptr, std::shared_ptr<const MergedTree> *tree = nullptr);
 
 /// Sizes of an image's layers once indexed (docs/layers.md defines each figure).
 struct ImageSizes

@@ -15,7 +15,7 @@ namespace {
 struct Slot
 {
     std::once_flag once;
-    std::unique_ptr<const MergedTree> tree;
+    std::shared_ptr<const MergedTree> tree;
     std::atomic<bool> built { false };
 };
 
@@ -45,26 +45,43 @@ QByteArray keyOf(const MergedTree::Layers &layers, int upto)
     return key;
 }
 
+/// The live slot of `key`, made when there is none.
+std::shared_ptr<Slot> slotFor(const QByteArray &key)
+{
+    QMutexLocker lock(&mutex());
+    slots().removeIf([](const auto &it) { return it.value().expired(); });
+    std::shared_ptr<Slot> slot = slots().value(key).lock();
+    if (!slot) {
+        slot = std::make_shared<Slot>();
+        slots().insert(key, slot);
+    }
+    return slot;
+}
+
 } // namespace
 
 std::shared_ptr<const MergedTree> sharedMergedTree(const MergedTree::Layers &layers, int upto)
 {
-    const QByteArray key = keyOf(layers, upto);
-    std::shared_ptr<Slot> slot;
-    {
-        QMutexLocker lock(&mutex());
-        slots().removeIf([](const auto &it) { return it.value().expired(); });
-        slot = slots().value(key).lock();
-        if (!slot) {
-            slot = std::make_shared<Slot>();
-            slots().insert(key, slot);
-        }
-    }
+    const std::shared_ptr<Slot> slot = slotFor(keyOf(layers, upto));
     std::call_once(slot->once, [&] {
-        slot->tree = std::make_unique<const MergedTree>(MergedTree::build(layers, upto));
+        slot->tree = std::make_shared<const MergedTree>(MergedTree::build(layers, upto));
         slot->built.store(true, std::memory_order_release);
     });
     // The tree lives as long as its slot: held by whoever holds the tree.
+    return std::shared_ptr<const MergedTree>(slot, slot->tree.get());
+}
+
+std::shared_ptr<const MergedTree> adoptMergedTree(
+    const MergedTree::Layers &layers, int upto, std::shared_ptr<const MergedTree> tree)
+{
+    if (!tree)
+        return {};
+    const std::shared_ptr<Slot> slot = slotFor(keyOf(layers, upto));
+    // A build under way for the same key finishes first, and its tree is the one kept.
+    std::call_once(slot->once, [&] {
+        slot->tree = std::move(tree);
+        slot->built.store(true, std::memory_order_release);
+    });
     return std::shared_ptr<const MergedTree>(slot, slot->tree.get());
 }
 

@@ -13,6 +13,13 @@ namespace lamina {
 /// builds waits for that build. Safe from any thread.
 std::shared_ptr<const MergedTree> sharedMergedTree(const MergedTree::Layers &layers, int upto);
 
+/// Hands a tree built elsewhere to sharedMergedTree(), which gives it to the next callers for
+/// the same `layers` and `upto` while it is alive. `tree` must be what
+/// MergedTree::build(layers, upto) would make (indexImageLayers() builds it while indexing). When
+/// such a tree is alive already, that one is returned and `tree` dropped.
+std::shared_ptr<const MergedTree> adoptMergedTree(
+    const MergedTree::Layers &layers, int upto, std::shared_ptr<const MergedTree> tree);
+
 /// The tree sharedMergedTree() holds for `layers` up to `upto` when one is alive and built;
 /// null otherwise. For work that needs the tree only for a moment: it borrows the window's
 /// instead of building a second copy, and builds a lean one of its own when there is none.

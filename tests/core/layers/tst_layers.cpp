@@ -42,6 +42,7 @@ private Q_SLOTS:
     void sizesWhileReading();
     void mergeBudget();
     void sharedTreeIsBuiltOnce();
+    void indexingHandsOverTheTreeItMerged();
 
 private:
     static QString dump(const MergedTree &tree)
@@ -687,6 +688,47 @@ void TestLayers::sharedTreeIsBuiltOnce()
     QVERIFY(liveMergedTree(m_layers.layers, top)); // b still holds it
     b.reset();
     QVERIFY(!liveMergedTree(m_layers.layers, top));
+}
+
+// The window indexes an image and then shows its top layer's files: the tree the indexing merged
+// for the sizes is that tree, handed over whole instead of built a second time.
+void TestLayers::indexingHandsOverTheTreeItMerged()
+{
+    ImageSizes sizes;
+    std::shared_ptr<const MergedTree> tree;
+    const ImageLayers layers = indexImageLayers(m_ia, 0, {}, {}, {}, &sizes, &tree);
+    QVERIFY(tree);
+    const int top = int(layers.layers.size()) - 1;
+    const MergedTree built = MergedTree::build(layers.layers, top);
+    QCOMPARE(tree->nodeCount(), built.nodeCount());
+    QCOMPARE(tree->topLayer(), built.topLayer());
+    QCOMPARE(tree->changes().size(), built.changes().size());
+    QVERIFY(!tree->changes().isEmpty());
+    for (int i = 0; i < built.changes().size(); ++i) {
+        QCOMPARE(tree->changes().at(i).path, built.changes().at(i).path);
+        QCOMPARE(tree->changes().at(i).change, built.changes().at(i).change);
+    }
+    for (int n = 0; n < built.nodeCount(); ++n) {
+        QCOMPARE(tree->path(n), built.path(n));
+        QCOMPARE(tree->treeBytes(n), built.treeBytes(n));
+    }
+    QCOMPARE(sizes.wasted.wastedBytes, wastedSpace(built).wastedBytes);
+    QCOMPARE(tree->layers(), layers.layers);
+
+    // Adopted, it is the one everyone asking for that tree gets; a second adoption keeps the first.
+    const MergedTree *const handed = tree.get();
+    const auto shared = adoptMergedTree(layers.layers, top, std::move(tree));
+    QCOMPARE(shared.get(), handed);
+    QCOMPARE(sharedMergedTree(layers.layers, top).get(), handed);
+    QCOMPARE(liveMergedTree(layers.layers, top).get(), handed);
+    const auto again = adoptMergedTree(layers.layers, top, std::make_shared<const MergedTree>(built));
+    QCOMPARE(again.get(), handed);
+    QVERIFY(!adoptMergedTree(layers.layers, top, nullptr));
+
+    // Without `sizes` there is no merge, hence no tree.
+    std::shared_ptr<const MergedTree> none;
+    indexImageLayers(m_ia, 0, {}, {}, {}, nullptr, &none);
+    QVERIFY(!none);
 }
 
 QTEST_GUILESS_MAIN(TestLayers)

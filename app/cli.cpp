@@ -76,6 +76,9 @@ const char *const kUsage
       "A PATH may also name an engine's image: docker://NAME[:TAG|@DIGEST] (the Docker engine at\n"
       "DOCKER_HOST or /var/run/docker.sock) or podman://NAME (podman's API service, else podman image\n"
       "save); the image is saved into $XDG_CACHE_HOME/lamina/engines while it is read (docs/engines.md).\n"
+      "Or a registry's: registry://HOST[:PORT]/REPO[:TAG|@DIGEST][?platform=OS/ARCH] (registry://alpine\n"
+      "is docker.io/library/alpine:latest; credentials from docker or podman login); its layers are kept\n"
+      "by digest in $XDG_CACHE_HOME/lamina/blobs (bound: LAMINA_BLOB_CACHE_MB, default 4096).\n"
       "\n"
       "Exit status of inspect: 0 when at least one image was read, 2 otherwise.\n";
 

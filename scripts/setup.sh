@@ -10,6 +10,7 @@ lamina_build_packages=(cmake g++ make pkg-config qt6-base-dev qt6-svg-dev qt6-qp
 # Independent checkers and fixture tools used by the tests.
 # docker.io brings dockerd, containerd and ctr; tests/core/check/tst_loaders starts private ones of its own.
 lamina_test_packages=(python3 skopeo podman umoci zstd xz-utils bzip2 xvfb xauth docker.io containerd runc
+                      docker-registry openssl
                       clang-format git)
 # fuzz/run only: libFuzzer and the sanitizer runtimes come with clang's runtime package.
 lamina_fuzz_packages=(clang libclang-rt-14-dev)

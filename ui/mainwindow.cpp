@@ -117,7 +117,7 @@ void MainWindow::buildMenus()
     file->addAction(tr("&Open Archive…"), QKeySequence::Open, this, &MainWindow::chooseFile);
     file->addAction(
         tr("Open &Layout Folder…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), this, &MainWindow::chooseFolder);
-    file->addAction(tr("Open &Image from an Engine…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_I), this,
+    file->addAction(tr("Open &Image from an Engine or Registry…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_I), this,
         &MainWindow::chooseEngineImage);
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     connect(m_recentMenu, &QMenu::aboutToShow, this, &MainWindow::fillRecentMenu);

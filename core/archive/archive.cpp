@@ -272,6 +272,8 @@ Archive::~Archive()
         ::close(m_tarFd);
     if (m_removeWhenClosed)
         QFile::remove(m_path);
+    if (m_cleanup)
+        m_cleanup();
 }
 
 int Archive::descriptor(const QString &file, bool *owned) const

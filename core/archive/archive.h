@@ -73,6 +73,9 @@ public:
     /// holder lets go of the archive, and share-locked (flock) until then, so that another
     /// process clearing old saves leaves it. Only for the opener, before the archive is shared.
     void removeWhenClosed();
+    /// Runs `cleanup` when the last holder lets go of the archive (a registry's image laid out
+    /// in Lamina's cache goes then). Only for the opener, before the archive is shared.
+    void closeWith(std::function<void()> cleanup) { m_cleanup = std::move(cleanup); }
     bool truncated() const { return m_truncated; }
     /// A skopeo/containers-image "dir:" folder (manifest.json, blobs named by hex digest, version),
     /// presented as an OCI layout: blobs under blobs/sha256/, index.json and oci-layout made up.
@@ -167,6 +170,7 @@ private:
     bool m_truncated = false;
     bool m_cancelled = false;
     bool m_removeWhenClosed = false;
+    std::function<void()> m_cleanup;
     mutable std::atomic<qint64> m_bytesRead { 0 };
     mutable std::atomic<qint64> m_metadataBytes { 0 }; // read() in all, against kMaxMetadataBytesTotal
     mutable std::once_flag m_tarOpened;

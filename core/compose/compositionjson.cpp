@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "compose/compositionjson.h"
 
-#include "engine/enginesource.h"
+#include "engine/registrysource.h"
 #include "format/json.h"
 #include "util/limits.h"
 
@@ -165,7 +165,7 @@ Composition compositionFromJson(const QJsonObject &o, const QString &baseDir, QS
     const QDir dir(baseDir);
     const QString base = f.string(o, QStringLiteral("base"));
     // An engine's image (docker://alpine) is a reference, not a path beside the file.
-    c.basePath = base.isEmpty() || parseEngineReference(base) ? base : dir.absoluteFilePath(base);
+    c.basePath = base.isEmpty() || isImageReference(base) ? base : dir.absoluteFilePath(base);
     c.baseImage = int(f.integer(o, QStringLiteral("image"), 0));
     c.basePlatform = f.string(o, QStringLiteral("platform"));
     const QJsonArray layers = f.array(o, QStringLiteral("layers"));

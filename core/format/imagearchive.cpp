@@ -4,6 +4,7 @@
 #include "format/imagearchive.h"
 
 #include "engine/enginesource.h"
+#include "engine/registrysource.h"
 #include "util/sha256.h"
 
 #include <QFile>
@@ -276,7 +277,7 @@ static void releaseUnreferenced(const std::shared_ptr<const Archive> &archive, c
 
 QString shownName(const QString &path)
 {
-    return parseEngineReference(path) ? path : QFileInfo(path).fileName();
+    return isImageReference(path) ? path : QFileInfo(path).fileName();
 }
 
 ImageArchive openImageArchive(const QString &path, const Progress &progress)
@@ -299,12 +300,32 @@ ImageArchive openImageArchive(const QString &path, const Progress &progress)
         fileName = path;
         ia.origin = saved.how;
     }
+    const std::optional<RegistryReference> registryImage = parseRegistryReference(path);
+    if (registryImage) {
+        // A registry's image: laid out as an OCI image layout in Lamina's cache, its layers
+        // linked from the blob cache, and read as that folder (docs/engines.md, "Registries").
+        const RegistryPulled pulled = pullFromRegistry(*registryImage, registryCacheFolder(), {}, progress);
+        if (pulled.folder.isEmpty()) {
+            ia.errors.append(pulled.error);
+            ia.cancelled = progress.cancelled();
+            return ia;
+        }
+        file = pulled.folder;
+        fileName = path;
+        ia.origin = pulled.how;
+    }
     Archive::OpenResult opened = Archive::open(file, progress);
     if (engineImage) {
         if (opened.archive)
             std::const_pointer_cast<Archive>(opened.archive)->removeWhenClosed();
         else
             QFile::remove(file);
+    }
+    if (registryImage) {
+        if (opened.archive)
+            std::const_pointer_cast<Archive>(opened.archive)->closeWith(holdPulledLayout(file));
+        else
+            removePulledLayout(file);
     }
     if (!opened.archive) {
         ia.errors.append(opened.error);

@@ -82,6 +82,12 @@ void TestOpenImage::listsAndChooses()
     QCOMPARE(dialog.reference(), QStringLiteral("docker://alpine:3"));
     name->setText(QStringLiteral("a b"));
     QVERIFY(!open->isEnabled()); // no image name has a space
+    // A registry's image is typed whole, whichever engine is chosen.
+    name->setText(QStringLiteral("registry://127.0.0.1:5000/lamina/x:1?platform=linux/arm64"));
+    QCOMPARE(dialog.reference(), QStringLiteral("registry://127.0.0.1:5000/lamina/x:1?platform=linux/arm64"));
+    QVERIFY(open->isEnabled());
+    name->setText(QStringLiteral("registry://Bad/Name"));
+    QVERIFY(!open->isEnabled());
     qunsetenv("DOCKER_HOST");
 }
 

@@ -2,6 +2,7 @@
 #include "inspect/openimagedialog.h"
 
 #include "common/sizetext.h"
+#include "engine/registrysource.h"
 
 #include <QComboBox>
 #include <QCompleter>
@@ -21,14 +22,14 @@ namespace lamina {
 OpenImageDialog::OpenImageDialog(QWidget *parent)
     : QDialog(parent)
 {
-    setWindowTitle(tr("Open Image from an Engine"));
+    setWindowTitle(tr("Open Image from an Engine or a Registry"));
     m_engine = new QComboBox;
     m_engine->setObjectName(QStringLiteral("engine"));
     m_engine->addItem(tr("Docker"), int(EngineReference::Engine::Docker));
     m_engine->addItem(tr("podman"), int(EngineReference::Engine::Podman));
     m_name = new QLineEdit;
     m_name->setObjectName(QStringLiteral("reference"));
-    m_name->setPlaceholderText(tr("alpine:3.19, docker://repo@sha256:…, an image ID"));
+    m_name->setPlaceholderText(tr("alpine:3.19, docker://repo@sha256:…, an image ID, registry://host/repo:tag"));
     m_completions = new QStringListModel(this);
     auto *completer = new QCompleter(m_completions, this);
     completer->setCaseSensitivity(Qt::CaseInsensitive);
@@ -80,8 +81,8 @@ EngineReference::Engine OpenImageDialog::engine() const
 QString OpenImageDialog::reference() const
 {
     const QString text = m_name->text().trimmed();
-    if (text.isEmpty() || parseEngineReference(text))
-        return text;
+    if (text.isEmpty() || isImageReference(text) || text.startsWith(u"registry://"))
+        return text; // a registry's image is typed whole: the engine's list is not where it is
     EngineReference ref;
     ref.engine = engine();
     ref.name = text;
@@ -90,7 +91,7 @@ QString OpenImageDialog::reference() const
 
 void OpenImageDialog::updateOk()
 {
-    m_buttons->button(QDialogButtonBox::Open)->setEnabled(bool(parseEngineReference(reference())));
+    m_buttons->button(QDialogButtonBox::Open)->setEnabled(isImageReference(reference()));
 }
 
 void OpenImageDialog::list()

@@ -15,8 +15,9 @@ class QTreeWidget;
 
 namespace lamina {
 
-/// "Open Image from an Engine…": the images of the Docker engine or of podman, listed on a
-/// worker, and a reference to type with completion from them (docs/engines.md).
+/// "Open Image from an Engine or Registry…": the images of the Docker engine or of podman, listed
+/// on a worker, and a reference to type with completion from them, or a registry:// reference
+/// typed whole (docs/engines.md).
 class OpenImageDialog : public QDialog
 {
     Q_OBJECT

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "welcomepage.h"
 #include "common/sizetext.h"
-#include "engine/enginesource.h"
+#include "engine/registrysource.h"
 #include "format/imagearchive.h"
 
 #include <QDir>
@@ -106,10 +106,10 @@ void WelcomePage::refresh()
         item->setText(0, shownName(path));
         item->setData(0, Qt::UserRole, path);
         item->setToolTip(0, path);
-        if (parseEngineReference(path)) {
-            // An engine's image: asked for again when opened, so never "no longer there".
+        if (isImageReference(path)) {
+            // An engine's or a registry's image: asked for again when opened, so never "no longer there".
             item->setText(1, layouts.value(path).toString());
-            item->setText(3, tr("engine"));
+            item->setText(3, path.startsWith(u"registry://") ? tr("registry") : tr("engine"));
             continue;
         }
         item->setText(3, QDir::toNativeSeparators(info.absolutePath()));
@@ -134,7 +134,7 @@ void WelcomePage::refresh()
 void rememberRecent(const QString &path, const QString &layout)
 {
     // An engine's image is kept as its reference: made absolute, it became a path that is never there.
-    const QString absolute = parseEngineReference(path) ? path : QFileInfo(path).absoluteFilePath();
+    const QString absolute = isImageReference(path) ? path : QFileInfo(path).absoluteFilePath();
     QSettings settings;
     QStringList recent = settings.value(QStringLiteral("recent")).toStringList();
     recent.removeAll(absolute);

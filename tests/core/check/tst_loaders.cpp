@@ -84,6 +84,7 @@ private Q_SLOTS:
     void fixtureConversionsJudgedByTheLoaders();
     void legacyConfigsAsDockerMakesThem();
     void enginesServeWhatTheySave();
+    void registriesServeWhatWasPushed();
 
 private:
     QTemporaryDir m_dir;
@@ -468,6 +469,18 @@ void TestLoaders::enginesServeWhatTheySave()
         &output, 20 * 60 * 1000);
     QVERIFY2(rc == 0, qPrintable(judgeFailures(output)));
     QVERIFY2(output.count(u"\nok ") + (output.startsWith(u"ok ") ? 1 : 0) >= 40, qPrintable(output.right(3000)));
+}
+
+// registry:// against docker-registry, plain and TLS with htpasswd: each corpus image skopeo
+// pushed reads as the archive it came from (tests/loaders/registry.py).
+void TestLoaders::registriesServeWhatWasPushed()
+{
+    QString output;
+    const int rc = test::runPython(
+        { test::source(QStringLiteral("tests/loaders/registry.py")), QStringLiteral(LAMINA_BINARY), test::corpus() },
+        &output, 10 * 60 * 1000);
+    QVERIFY2(rc == 0, qPrintable(judgeFailures(output)));
+    QVERIFY2(output.count(u"\nok ") + (output.startsWith(u"ok ") ? 1 : 0) >= 45, qPrintable(output.right(3000)));
 }
 
 QTEST_GUILESS_MAIN(TestLoaders)

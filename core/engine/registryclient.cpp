@@ -1,0 +1,432 @@
+// SPDX-License-Identifier: MIT
+// docs/engines.md, "Registries": the distribution API's requests, authentication and retries.
+#include "engine/registryclient_p.h"
+
+#include "engine/httpexchange_p.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QScopeGuard>
+#include <QThread>
+#include <QUrlQuery>
+
+#include <arpa/inet.h>
+#include <unistd.h>
+
+namespace lamina::registry {
+
+using namespace http;
+
+namespace {
+
+constexpr int kMaxRedirects = 5;
+constexpr int kMaxRetries = 3;
+constexpr qint64 kMaxTokenAnswer = 1 << 20;
+
+/// docker.io's names are served by registry-1.docker.io, its credentials stored under the old
+/// index's address (moby, daemon/pkg/registry/config.go: DefaultRegistryHost, IndexServer).
+QString apiHost(const RegistryReference &ref)
+{
+    if (ref.hostName() == u"docker.io" || ref.hostName() == u"index.docker.io")
+        return QStringLiteral("registry-1.docker.io");
+    return ref.hostName();
+}
+
+/// Docker lets a registry on this machine speak plain HTTP (moby, daemon/pkg/registry/config.go:
+/// loadInsecureRegistries always adds 127.0.0.0/8 and ::1/128).
+bool onThisMachine(const QString &host)
+{
+    if (host == u"localhost")
+        return true;
+    const QByteArray name = host.toLatin1();
+    in_addr v4;
+    if (::inet_pton(AF_INET, name.constData(), &v4) == 1)
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    return host == u"::1";
+}
+
+QJsonObject readJsonFile(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly) || f.size() > (4 << 20))
+        return {};
+    return QJsonDocument::fromJson(f.readAll()).object();
+}
+
+/// "CODE (message)" for each of a registry's errors ({"errors":[{"code","message"}]}), else the
+/// body's first words.
+QString registryErrors(const QByteArray &body)
+{
+    QStringList said;
+    for (const QJsonValue &e : QJsonDocument::fromJson(body).object().value(QStringLiteral("errors")).toArray()) {
+        const QJsonObject o = e.toObject();
+        const QString code = o.value(QStringLiteral("code")).toString();
+        const QString message = o.value(QStringLiteral("message")).toString();
+        said << (message.isEmpty() ? code : QStringLiteral("%1 (%2)").arg(code, message));
+    }
+    if (said.isEmpty())
+        return QString::fromUtf8(body.left(300)).simplified();
+    return said.join(QStringLiteral("; "));
+}
+
+/// What an error code means for the user, in the distribution spec's terms.
+QString meaning(int status, const QByteArray &body)
+{
+    const QString b = QString::fromUtf8(body);
+    if (b.contains(u"NAME_UNKNOWN"))
+        return QStringLiteral("the registry has no such repository");
+    if (b.contains(u"MANIFEST_UNKNOWN"))
+        return QStringLiteral("the repository has no such tag or digest");
+    if (b.contains(u"BLOB_UNKNOWN"))
+        return QStringLiteral("the repository lacks a blob its manifest names");
+    if (status == 401)
+        return QStringLiteral("the registry wants credentials it was not given or refused");
+    if (status == 403 || b.contains(u"DENIED"))
+        return QStringLiteral("access is denied to these credentials");
+    if (status == 404)
+        return QStringLiteral("not found");
+    return {};
+}
+
+} // namespace
+
+std::optional<Credentials> credentialsFor(const QString &host)
+{
+    QStringList files;
+    if (const QString f = qEnvironmentVariable("REGISTRY_AUTH_FILE"); !f.isEmpty())
+        files << f;
+    if (const QString run = qEnvironmentVariable("XDG_RUNTIME_DIR"); !run.isEmpty())
+        files << run + QStringLiteral("/containers/auth.json");
+    QString config = qEnvironmentVariable("XDG_CONFIG_HOME");
+    if (config.isEmpty())
+        config = QDir::homePath() + QStringLiteral("/.config");
+    files << config + QStringLiteral("/containers/auth.json");
+    const QString docker = qEnvironmentVariable("DOCKER_CONFIG");
+    files << (docker.isEmpty() ? QDir::homePath() + QStringLiteral("/.docker") : docker)
+            + QStringLiteral("/config.json");
+    const bool hub = host == u"docker.io" || host == u"index.docker.io" || host == u"registry-1.docker.io";
+    QStringList keys { host, QStringLiteral("https://") + host, QStringLiteral("http://") + host,
+        QStringLiteral("https://%1/v1/").arg(host), QStringLiteral("https://%1/v2/").arg(host) };
+    if (hub)
+        keys << QStringLiteral("https://index.docker.io/v1/") << QStringLiteral("docker.io");
+    for (const QString &file : std::as_const(files)) {
+        const QJsonObject auths = readJsonFile(file).value(QStringLiteral("auths")).toObject();
+        for (const QString &key : std::as_const(keys)) {
+            const QByteArray auth = auths.value(key).toObject().value(QStringLiteral("auth")).toString().toLatin1();
+            if (auth.isEmpty())
+                continue;
+            const QByteArray plain = QByteArray::fromBase64(auth);
+            const qsizetype colon = plain.indexOf(':');
+            if (colon <= 0)
+                continue;
+            return Credentials { plain.left(colon), plain.mid(colon + 1), file };
+        }
+    }
+    return std::nullopt;
+}
+
+Challenge parseChallenge(const QByteArray &header)
+{
+    Challenge c;
+    const QByteArray h = header.trimmed();
+    const qsizetype space = h.indexOf(' ');
+    c.scheme = QString::fromLatin1(space < 0 ? h : h.left(space)).toLower();
+    if (space < 0)
+        return c;
+    // auth-param = token "=" ( token / quoted-string ), separated by commas
+    const QByteArray rest = h.mid(space + 1);
+    qsizetype i = 0;
+    while (i < rest.size()) {
+        while (i < rest.size() && (rest.at(i) == ' ' || rest.at(i) == ','))
+            ++i;
+        const qsizetype eq = rest.indexOf('=', i);
+        if (eq < 0)
+            break;
+        const QString name = QString::fromLatin1(rest.mid(i, eq - i)).trimmed().toLower();
+        i = eq + 1;
+        QByteArray value;
+        if (i < rest.size() && rest.at(i) == '"') {
+            for (++i; i < rest.size() && rest.at(i) != '"'; ++i) {
+                if (rest.at(i) == '\\' && i + 1 < rest.size())
+                    ++i;
+                value.append(rest.at(i));
+            }
+            ++i; // the closing quote
+        } else {
+            const qsizetype comma = rest.indexOf(',', i);
+            value = rest.mid(i, comma < 0 ? -1 : comma - i).trimmed();
+            i = comma < 0 ? rest.size() : comma;
+        }
+        c.params.insert(name, QString::fromUtf8(value));
+    }
+    return c;
+}
+
+struct Client::Head
+{
+    int status = 0;
+    QByteArray reason;
+    QByteArray location;
+    QByteArray challenge;
+    QByteArray contentType;
+    QByteArray retryAfter;
+    QByteArray body; ///< of an answer other than 200, for its message
+};
+
+Client::Client(const RegistryReference &ref, const RegistryOptions &options, const Progress &progress)
+    : m_ref(ref)
+    , m_options(options)
+    , m_progress(progress)
+    , m_where(QStringLiteral("the registry at %1").arg(ref.host))
+{
+}
+
+bool Client::once(const QUrl &url, const QByteArray &accept, bool withAuth, qint64 limit, qint64 expected,
+    const std::function<bool(const char *, qint64)> &sink, Head *head, QString *error)
+{
+    const QString host = url.host();
+    const bool registryHost = host == apiHost(m_ref);
+    const int port = url.port(url.scheme() == u"https" ? 443 : 80);
+    if (url.scheme() != u"https" && !onThisMachine(host)) {
+        *error = QStringLiteral("%1 sent Lamina to %2, which is not HTTPS").arg(m_where, url.toDisplayString());
+        return false;
+    }
+    const int fd = connectTcp(host, port, m_progress, error);
+    if (fd < 0) {
+        *error = QStringLiteral("%1: %2").arg(m_where, *error);
+        return false;
+    }
+    const auto closeFd = qScopeGuard([fd] { ::close(fd); });
+    std::unique_ptr<Stream> stream;
+    QUrl target = url;
+    if (url.scheme() == u"https") {
+        QString tlsError;
+        bool untrusted = false;
+        stream = startTls(fd, host, true, m_progress, &tlsError, &untrusted);
+        if (!stream) {
+            // A registry on this machine that speaks plain HTTP, as Docker and podman allow. One
+            // that speaks TLS with a certificate Lamina does not trust is not asked without it.
+            if (registryHost && m_scheme.isEmpty() && onThisMachine(host) && !untrusted && !m_progress.cancelled()) {
+                m_scheme = QStringLiteral("http");
+                target.setScheme(m_scheme);
+                return once(target, accept, withAuth, limit, expected, sink, head, error);
+            }
+            *error = QStringLiteral("%1: %2").arg(m_where, tlsError);
+            return false;
+        }
+    } else {
+        stream = std::make_unique<Stream>(fd);
+    }
+    if (registryHost && m_scheme.isEmpty())
+        m_scheme = target.scheme();
+    Exchange x(*stream, m_progress, m_where);
+    x.setIdleLimit(m_options.idleSeconds * 1000);
+    x.setDeadline(qint64(m_options.answerSeconds) * 1000);
+    QByteArray request = "GET " + target.toEncoded(QUrl::RemoveScheme | QUrl::RemoveAuthority | QUrl::RemoveFragment)
+        + " HTTP/1.1\r\nHost: " + target.authority().toUtf8() + "\r\nUser-Agent: lamina\r\nAccept: " + accept + "\r\n";
+    if (withAuth && !m_authorization.isEmpty())
+        request += "Authorization: " + m_authorization + "\r\n";
+    request += "Connection: close\r\n\r\n";
+    Response r;
+    if (!x.send(request, error) || !readHead(x, &r, error)) {
+        *error = QStringLiteral("%1: %2").arg(m_where, *error);
+        return false;
+    }
+    head->status = r.status;
+    head->reason = r.reason;
+    head->location = r.header("location");
+    head->challenge = r.header("www-authenticate");
+    head->contentType = r.header("content-type");
+    head->retryAfter = r.header("retry-after");
+    if (r.status != 200) {
+        QString ignored;
+        readBody(
+            x, r, kMaxErrorBody,
+            [head](const char *data, qint64 n) {
+                head->body.append(data, n);
+                return true;
+            },
+            &ignored);
+        return true;
+    }
+    if (expected >= 0 && r.length >= 0 && r.length != expected) {
+        *error = QStringLiteral("%1 says it has %2 bytes, where the manifest gives %3")
+                     .arg(m_where)
+                     .arg(r.length)
+                     .arg(expected);
+        return false;
+    }
+    if (r.length > limit) {
+        *error
+            = QStringLiteral("%1 would send %2 bytes, more than the %3 expected").arg(m_where).arg(r.length).arg(limit);
+        return false;
+    }
+    // The body may be long: silence ends it, not the time it takes.
+    x.setDeadline(-1);
+    if (!readBody(x, r, limit, sink, error)) {
+        if (!error->isEmpty())
+            *error = QStringLiteral("%1: %2").arg(m_where, *error);
+        return false;
+    }
+    return true;
+}
+
+bool Client::get(const QString &path, const QByteArray &accept, qint64 limit, qint64 expected,
+    const std::function<bool(const char *, qint64)> &sink, Answer *answer)
+{
+    QUrl url;
+    url.setScheme(m_scheme.isEmpty() ? QStringLiteral("https") : m_scheme);
+    url.setHost(apiHost(m_ref));
+    if (m_ref.host.endsWith(u':' + QString::number(m_ref.port())))
+        url.setPort(m_ref.port());
+    url.setPath(path);
+    int redirects = 0, retries = 0;
+    bool authTried = false;
+    for (;;) {
+        Head head;
+        QString error;
+        const bool home = url.host() == apiHost(m_ref);
+        if (!once(url, accept, home, limit, expected, sink, &head, &error)) {
+            answer->error = error;
+            return false;
+        }
+        if (home && m_scheme == u"http")
+            url.setScheme(m_scheme); // found out on the way
+        answer->status = head.status;
+        answer->contentType = head.contentType;
+        if (head.status == 200)
+            return true;
+        if (head.status == 401 && home && !authTried) {
+            authTried = true;
+            if (!authenticate(head.challenge, &answer->error))
+                return false;
+            continue;
+        }
+        if (head.status >= 300 && head.status < 400 && !head.location.isEmpty()) {
+            if (++redirects > kMaxRedirects) {
+                answer->error = QStringLiteral("%1 redirected Lamina more than %2 times for %3")
+                                    .arg(m_where)
+                                    .arg(kMaxRedirects)
+                                    .arg(path);
+                return false;
+            }
+            url = url.resolved(QUrl::fromEncoded(head.location));
+            continue;
+        }
+        if ((head.status == 429 || head.status >= 500) && retries < kMaxRetries) {
+            if (!pause(++retries, head.retryAfter)) {
+                answer->error = QStringLiteral("cancelled");
+                return false;
+            }
+            continue;
+        }
+        const QString why = meaning(head.status, head.body);
+        const QString said = registryErrors(head.body);
+        answer->error = QStringLiteral("%1 answered %2 %3 to GET %4%5%6")
+                            .arg(m_where)
+                            .arg(head.status)
+                            .arg(QString::fromLatin1(head.reason), path, said.isEmpty() ? QString() : u": " + said,
+                                why.isEmpty() ? QString() : u": " + why);
+        if (head.status == 401) {
+            const std::optional<Credentials> credentials = credentialsFor(m_ref.host);
+            answer->error += credentials
+                ? QStringLiteral(" (the credentials for %1 in %2 were refused)").arg(m_ref.host, credentials->file)
+                : QStringLiteral(" (no credentials are stored for %1: `docker login` or `podman login` stores them)")
+                      .arg(m_ref.host);
+        }
+        return false;
+    }
+}
+
+bool Client::authenticate(const QByteArray &header, QString *error)
+{
+    const Challenge c = parseChallenge(header);
+    const std::optional<Credentials> credentials = credentialsFor(m_ref.host);
+    const QByteArray basic = credentials
+        ? "Basic " + QByteArray(credentials->user + ':' + credentials->password).toBase64()
+        : QByteArray();
+    if (c.scheme == u"basic") {
+        if (!credentials) {
+            *error
+                = QStringLiteral("%1 asks for a user name and password, and none is stored for %2 (`docker login` or "
+                                 "`podman login` stores them)")
+                      .arg(m_where, m_ref.host);
+            return false;
+        }
+        m_authorization = basic;
+        return true;
+    }
+    if (c.scheme != u"bearer" || c.params.value(QStringLiteral("realm")).isEmpty()) {
+        *error = QStringLiteral("%1 answered 401 with a challenge Lamina cannot meet: \"%2\"")
+                     .arg(m_where, QString::fromLatin1(header.left(120)));
+        return false;
+    }
+    QUrl realm(c.params.value(QStringLiteral("realm")));
+    if (!realm.isValid() || (realm.scheme() != u"https" && realm.scheme() != u"http")) {
+        *error = QStringLiteral("%1 names a token service Lamina cannot use: \"%2\"")
+                     .arg(m_where, c.params.value(QStringLiteral("realm")).left(120));
+        return false;
+    }
+    QUrlQuery query(realm);
+    if (const QString service = c.params.value(QStringLiteral("service")); !service.isEmpty())
+        query.addQueryItem(QStringLiteral("service"), service);
+    const QString scope = c.params.value(QStringLiteral("scope"));
+    query.addQueryItem(
+        QStringLiteral("scope"), scope.isEmpty() ? QStringLiteral("repository:%1:pull").arg(m_ref.repository) : scope);
+    realm.setQuery(query);
+    // The token service sees the credentials: over HTTPS only, or on this machine.
+    const QByteArray saved = std::exchange(m_authorization, basic);
+    QByteArray body;
+    Head head;
+    QString failed;
+    const bool ok = once(
+        realm, "application/json", true, kMaxTokenAnswer, -1,
+        [&body](const char *data, qint64 n) {
+            body.append(data, n);
+            return true;
+        },
+        &head, &failed);
+    m_authorization = saved;
+    if (!ok) {
+        *error = QStringLiteral("the token service %1: %2").arg(realm.toDisplayString(QUrl::RemoveQuery), failed);
+        return false;
+    }
+    if (head.status != 200) {
+        *error = QStringLiteral("the token service %1 answered %2 %3%4")
+                     .arg(realm.toDisplayString(QUrl::RemoveQuery))
+                     .arg(head.status)
+                     .arg(QString::fromLatin1(head.reason),
+                         credentials ? QStringLiteral(" to the credentials from %1").arg(credentials->file)
+                                     : QStringLiteral(" to an anonymous request"));
+        return false;
+    }
+    const QJsonObject o = QJsonDocument::fromJson(body).object();
+    QString token = o.value(QStringLiteral("token")).toString();
+    if (token.isEmpty())
+        token = o.value(QStringLiteral("access_token")).toString();
+    if (token.isEmpty() || token.contains(u'\r') || token.contains(u'\n')) {
+        *error = QStringLiteral("the token service %1 gave no token").arg(realm.toDisplayString(QUrl::RemoveQuery));
+        return false;
+    }
+    m_authorization = "Bearer " + token.toLatin1();
+    return true;
+}
+
+bool Client::pause(int attempt, const QByteArray &retryAfter)
+{
+    // What the registry asks for (seconds), else 0.5 s, 1 s, 2 s; never more than 10 s.
+    bool given = false;
+    const int asked = retryAfter.trimmed().toInt(&given);
+    const int ms = std::min(10000, given && asked >= 0 ? asked * 1000 : 500 << (attempt - 1));
+    for (int waited = 0; waited < ms; waited += 50) {
+        if (m_progress.cancelled())
+            return false;
+        QThread::msleep(50);
+    }
+    return !m_progress.cancelled();
+}
+
+} // namespace lamina::registry

@@ -1,0 +1,563 @@
+// SPDX-License-Identifier: MIT
+// docs/engines.md, "Registries": an image pulled over the OCI distribution API into an image
+// layout folder of Lamina's cache.
+#include "engine/registrysource.h"
+
+#include "engine/enginesource.h"
+#include "engine/registryclient_p.h"
+#include "util/sha256.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QRegularExpression>
+#include <QSysInfo>
+#include <QTemporaryDir>
+#include <QTemporaryFile>
+#include <QUrlQuery>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+namespace lamina {
+
+using registry::Client;
+
+namespace {
+
+const QString kScheme = QStringLiteral("registry://");
+/// What a pull leaves in its folder, so that only such folders are ever removed as a whole.
+const QString kMark = QStringLiteral(".lamina-pull");
+/// Manifests and lists are small; containers/image refuses those over 4 MiB too.
+constexpr qint64 kMaxManifestBytes = 4 << 20;
+constexpr qint64 kMaxConfigBytes = 64 << 20;
+
+const QString kOciIndex = QStringLiteral("application/vnd.oci.image.index.v1+json");
+const QString kOciManifest = QStringLiteral("application/vnd.oci.image.manifest.v1+json");
+const QString kDockerList = QStringLiteral("application/vnd.docker.distribution.manifest.list.v2+json");
+const QString kDockerManifest = QStringLiteral("application/vnd.docker.distribution.manifest.v2+json");
+
+bool validDigest(const QString &digest)
+{
+    static const QRegularExpression sha256(QStringLiteral("^sha256:[a-f0-9]{64}$"));
+    return sha256.match(digest).hasMatch();
+}
+
+QString cacheBase()
+{
+    QString base = qEnvironmentVariable("XDG_CACHE_HOME");
+    if (base.isEmpty() || !QDir::isAbsolutePath(base))
+        base = QDir::homePath() + QStringLiteral("/.cache");
+    return base + QStringLiteral("/lamina");
+}
+
+/// This machine's platform as image indexes name it (the Go names).
+QString hostPlatform()
+{
+    const QString cpu = QSysInfo::currentCpuArchitecture();
+    const QString arch = cpu == u"x86_64"        ? QStringLiteral("amd64")
+        : cpu == u"i386"                         ? QStringLiteral("386")
+        : cpu == u"arm64"                        ? QStringLiteral("arm64")
+        : cpu.startsWith(u"arm")                 ? QStringLiteral("arm")
+        : cpu == u"power64" || cpu == u"ppc64le" ? QStringLiteral("ppc64le")
+                                                 : cpu;
+    return QStringLiteral("linux/") + arch;
+}
+
+QString platformOf(const QJsonObject &descriptor)
+{
+    const QJsonObject p = descriptor.value(QStringLiteral("platform")).toObject();
+    QString text = p.value(QStringLiteral("os")).toString() + u'/' + p.value(QStringLiteral("architecture")).toString();
+    if (const QString variant = p.value(QStringLiteral("variant")).toString(); !variant.isEmpty())
+        text += u'/' + variant;
+    return text;
+}
+
+/// Whether an index's platform `offered` is what `wanted` names ("linux/arm64" takes any arm64
+/// variant, "linux/arm/v7" only v7).
+bool platformMatches(const QString &offered, const QString &wanted)
+{
+    if (offered == wanted)
+        return true;
+    const QStringList o = offered.split(u'/'), w = wanted.split(u'/');
+    return w.size() == 2 && o.size() == 3 && o.at(0) == w.at(0) && o.at(1) == w.at(1);
+}
+
+void removeStalePulls(const QString &folder)
+{
+    const QDateTime dayAgo = QDateTime::currentDateTimeUtc().addDays(-1);
+    const QFileInfoList old = QDir(folder).entryInfoList({ QStringLiteral("pull-*") }, QDir::Dirs | QDir::Hidden);
+    for (const QFileInfo &f : old) {
+        if (f.lastModified().toUTC() >= dayAgo)
+            continue;
+        // A pull another Lamina still reads holds a shared lock on its mark (holdPulledLayout).
+        const int fd = ::open(QFile::encodeName(f.filePath() + u'/' + kMark).constData(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        if (::flock(fd, LOCK_EX | LOCK_NB) == 0)
+            removePulledLayout(f.filePath());
+        ::close(fd);
+    }
+}
+
+/// Keeps the blob cache within its bound, the least recently used blobs going first. A blob a
+/// pulled layout still links to keeps its bytes there.
+void trimBlobs(const QString &folder, qint64 bound)
+{
+    if (bound < 0)
+        return;
+    QFileInfoList blobs = QDir(folder + QStringLiteral("/sha256")).entryInfoList(QDir::Files);
+    qint64 total = 0;
+    for (const QFileInfo &b : std::as_const(blobs))
+        total += b.size();
+    if (total <= bound)
+        return;
+    std::sort(blobs.begin(), blobs.end(),
+        [](const QFileInfo &a, const QFileInfo &b) { return a.lastModified() < b.lastModified(); });
+    for (const QFileInfo &b : std::as_const(blobs)) {
+        if (total <= bound)
+            break;
+        if (QFile::remove(b.filePath()))
+            total -= b.size();
+    }
+}
+
+/// Marks a cached blob as just used: the cache's order of eviction.
+void touch(const QString &path)
+{
+    ::utimensat(AT_FDCWD, QFile::encodeName(path).constData(), nullptr, 0);
+}
+
+/// A descriptor of a manifest, checked: a registry's JSON names the files Lamina writes.
+struct Blob
+{
+    QString mediaType;
+    QString digest;
+    qint64 size = -1;
+};
+
+std::optional<Blob> blobOf(const QJsonValue &value, QString *error)
+{
+    const QJsonObject o = value.toObject();
+    Blob b;
+    b.mediaType = o.value(QStringLiteral("mediaType")).toString();
+    b.digest = o.value(QStringLiteral("digest")).toString();
+    b.size = o.value(QStringLiteral("size")).toInteger(-1);
+    if (!validDigest(b.digest)) {
+        *error
+            = QStringLiteral("the manifest names a blob by \"%1\", which is no sha256 digest").arg(b.digest.left(80));
+        return std::nullopt;
+    }
+    if (b.size < 0) {
+        *error = QStringLiteral("the manifest gives blob %1 no size").arg(b.digest);
+        return std::nullopt;
+    }
+    return b;
+}
+
+class Pull
+{
+public:
+    Pull(const RegistryReference &ref, const RegistryOptions &options, const Progress &progress)
+        : ref(ref)
+        , options(options)
+        , progress(progress)
+        , client(ref, options, progress)
+    {
+    }
+
+    RegistryPulled run(const QString &folder);
+
+private:
+    bool fetchManifest(const QString &reference, const QString &expectedDigest, QByteArray *bytes, QString *mediaType,
+        QString *digest);
+    bool fetchBlob(const Blob &blob, const QString &blobs, qint64 *done, qint64 total);
+    QString fail(const QString &why) { return error = QStringLiteral("%1: %2").arg(ref.text(), why); }
+
+    const RegistryReference &ref;
+    const RegistryOptions &options;
+    const Progress &progress;
+    Client client;
+    QString error;
+    RegistryPulled pulled;
+};
+
+bool Pull::fetchManifest(
+    const QString &reference, const QString &expectedDigest, QByteArray *bytes, QString *mediaType, QString *digest)
+{
+    const QByteArray accept
+        = (QStringList { kOciIndex, kDockerList, kOciManifest, kDockerManifest }.join(u", ")).toLatin1();
+    Sha256 hash;
+    registry::Answer answer;
+    const bool ok = client.get(
+        QStringLiteral("/v2/%1/manifests/%2").arg(ref.repository, reference), accept, kMaxManifestBytes, -1,
+        [&](const char *data, qint64 n) {
+            bytes->append(data, n);
+            hash.add(data, n);
+            return true;
+        },
+        &answer);
+    if (!ok) {
+        fail(answer.error);
+        return false;
+    }
+    *digest = hash.finish();
+    if (!expectedDigest.isEmpty() && *digest != expectedDigest) {
+        fail(QStringLiteral("the registry sent manifest %1 whose bytes hash to %2").arg(expectedDigest, *digest));
+        return false;
+    }
+    const QJsonObject o = QJsonDocument::fromJson(*bytes).object();
+    *mediaType = o.value(QStringLiteral("mediaType")).toString();
+    if (mediaType->isEmpty())
+        *mediaType = QString::fromLatin1(answer.contentType.split(';').constFirst().trimmed());
+    if (mediaType->isEmpty() && o.contains(QStringLiteral("manifests")))
+        *mediaType = kOciIndex;
+    if (o.isEmpty()) {
+        fail(QStringLiteral("the registry's manifest %1 is not a JSON object").arg(reference));
+        return false;
+    }
+    if (o.value(QStringLiteral("schemaVersion")).toInt() == 1) {
+        fail(QStringLiteral("the registry has only a schema 1 manifest for it, which Lamina does not read"));
+        return false;
+    }
+    return true;
+}
+
+bool Pull::fetchBlob(const Blob &blob, const QString &blobs, qint64 *done, qint64 total)
+{
+    const QString hex = blob.digest.mid(7);
+    const QString cached = blobs + QStringLiteral("/sha256/") + hex;
+    if (QFileInfo(cached).size() == blob.size && QFileInfo(cached).isFile()) {
+        // Kept only after its digest matched; `lamina verify` hashes it again when asked.
+        touch(cached);
+        ++pulled.blobsFromCache;
+        *done += blob.size;
+        progress.update(*done, total);
+        return true;
+    }
+    if (!QDir().mkpath(blobs + QStringLiteral("/sha256"))) {
+        fail(QStringLiteral("cannot make the folder %1/sha256").arg(blobs));
+        return false;
+    }
+    QTemporaryFile part(blobs + QStringLiteral("/sha256/.part-XXXXXX"));
+    if (!part.open()) {
+        fail(QStringLiteral("cannot make a file in %1/sha256: %2").arg(blobs, part.errorString()));
+        return false;
+    }
+    Sha256 hash;
+    registry::Answer answer;
+    QString writeError;
+    const qint64 start = *done;
+    const bool ok = client.get(
+        QStringLiteral("/v2/%1/blobs/%2").arg(ref.repository, blob.digest), "*/*", blob.size, blob.size,
+        [&](const char *data, qint64 n) {
+            if (part.write(data, n) != n) {
+                writeError = QStringLiteral("cannot write %1: %2").arg(part.fileName(), part.errorString());
+                return false;
+            }
+            hash.add(data, n);
+            *done += n;
+            progress.update(*done, total);
+            return true;
+        },
+        &answer);
+    if (!ok || !writeError.isEmpty() || !part.flush()) {
+        fail(QStringLiteral("blob %1: %2").arg(blob.digest, writeError.isEmpty() ? answer.error : writeError));
+        return false;
+    }
+    const qint64 got = *done - start;
+    if (got != blob.size) {
+        fail(QStringLiteral("the registry sent %1 bytes of blob %2, whose manifest gives %3")
+                 .arg(got)
+                 .arg(blob.digest)
+                 .arg(blob.size));
+        return false;
+    }
+    if (const QString digest = hash.finish(); digest != blob.digest) {
+        fail(QStringLiteral("the registry sent blob %1 whose bytes hash to %2").arg(blob.digest, digest));
+        return false;
+    }
+    ::fsync(part.handle());
+    part.close();
+    if (::rename(QFile::encodeName(part.fileName()).constData(), QFile::encodeName(cached).constData()) != 0) {
+        fail(QStringLiteral("cannot keep blob %1 in %2").arg(blob.digest, cached));
+        return false;
+    }
+    part.setAutoRemove(false);
+    ++pulled.blobsFetched;
+    pulled.bytesFetched += got;
+    return true;
+}
+
+bool writeFile(const QString &path, const QByteArray &bytes)
+{
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly) && f.write(bytes) == bytes.size() && f.flush();
+}
+
+RegistryPulled Pull::run(const QString &folder)
+{
+    const QString blobs = options.blobFolder.isEmpty() ? registryBlobFolder() : options.blobFolder;
+    QByteArray top;
+    QString topType, topDigest;
+    if (!fetchManifest(ref.digest.isEmpty() ? ref.tag : ref.digest, ref.digest, &top, &topType, &topDigest)) {
+        pulled.error = error;
+        return pulled;
+    }
+    QByteArray manifest = top;
+    QString manifestType = topType, manifestDigest = topDigest;
+    QString chosen;
+    if (topType == kOciIndex || topType == kDockerList) {
+        // A multi-platform list: the platform asked for, else this machine's.
+        const QString wanted = ref.platform.isEmpty() ? hostPlatform() : ref.platform;
+        const QJsonArray manifests = QJsonDocument::fromJson(top).object().value(QStringLiteral("manifests")).toArray();
+        QStringList offered;
+        QString digest;
+        for (const QJsonValue &m : manifests) {
+            const QString p = platformOf(m.toObject());
+            offered << p;
+            if (digest.isEmpty() && platformMatches(p, wanted))
+                digest = m.toObject().value(QStringLiteral("digest")).toString();
+        }
+        if (digest.isEmpty()) {
+            pulled.error
+                = fail(QStringLiteral("the list has no image for %1; it has %2 (name one with ?platform=OS/ARCH)")
+                           .arg(wanted, offered.isEmpty() ? QStringLiteral("none") : offered.join(u", ")));
+            return pulled;
+        }
+        if (!validDigest(digest)) {
+            pulled.error = fail(QStringLiteral("the list names %1's manifest by \"%2\", which is no sha256 digest")
+                                    .arg(wanted, digest.left(80)));
+            return pulled;
+        }
+        manifest.clear();
+        if (!fetchManifest(digest, digest, &manifest, &manifestType, &manifestDigest)) {
+            pulled.error = error;
+            return pulled;
+        }
+        if (manifestType == kOciIndex || manifestType == kDockerList) {
+            pulled.error = fail(QStringLiteral("the list's image for %1 is a list again").arg(wanted));
+            return pulled;
+        }
+        chosen = QStringLiteral("%1 of a list of %2 platforms").arg(wanted).arg(offered.size());
+    }
+    const QJsonObject m = QJsonDocument::fromJson(manifest).object();
+    QString why;
+    const std::optional<Blob> config = blobOf(m.value(QStringLiteral("config")), &why);
+    if (!config) {
+        pulled.error = fail(why);
+        return pulled;
+    }
+    if (config->size > kMaxConfigBytes) {
+        pulled.error = fail(QStringLiteral("the config is %1 bytes, more than the %2 Lamina reads")
+                                .arg(config->size)
+                                .arg(kMaxConfigBytes));
+        return pulled;
+    }
+    QList<Blob> layers;
+    qint64 total = config->size;
+    for (const QJsonValue &l : m.value(QStringLiteral("layers")).toArray()) {
+        const std::optional<Blob> layer = blobOf(l, &why);
+        if (!layer) {
+            pulled.error = fail(why);
+            return pulled;
+        }
+        layers << *layer;
+        total += layer->size;
+    }
+
+    qint64 done = 0;
+    progress.update(0, total);
+    QList<Blob> all = layers;
+    all.prepend(*config);
+    for (const Blob &b : std::as_const(all))
+        if (!fetchBlob(b, blobs, &done, total)) {
+            pulled.error = error;
+            return pulled;
+        }
+
+    // The layout: the manifest as the registry sent it (its digest is the image's), named by
+    // the tag in index.json; its blobs linked from the cache, so that no layer is copied.
+    if (!QDir().mkpath(folder)) {
+        pulled.error = fail(QStringLiteral("cannot make the folder %1").arg(folder));
+        return pulled;
+    }
+    removeStalePulls(folder);
+    QTemporaryDir layout(folder + QStringLiteral("/pull-XXXXXX"));
+    if (!layout.isValid()) {
+        pulled.error = fail(QStringLiteral("cannot make a folder in %1: %2").arg(folder, layout.errorString()));
+        return pulled;
+    }
+    const QString dir = layout.path();
+    QJsonObject descriptor { { QStringLiteral("mediaType"), manifestType.isEmpty() ? kOciManifest : manifestType },
+        { QStringLiteral("digest"), manifestDigest }, { QStringLiteral("size"), manifest.size() } };
+    if (ref.digest.isEmpty())
+        descriptor.insert(QStringLiteral("annotations"),
+            QJsonObject { { QStringLiteral("org.opencontainers.image.ref.name"), ref.tag } });
+    const QJsonObject index { { QStringLiteral("schemaVersion"), 2 }, { QStringLiteral("mediaType"), kOciIndex },
+        { QStringLiteral("manifests"), QJsonArray { descriptor } } };
+    bool ok = writeFile(dir + u'/' + kMark, ref.text().toUtf8() + '\n')
+        && writeFile(dir + QStringLiteral("/oci-layout"), R"({"imageLayoutVersion":"1.0.0"})")
+        && writeFile(dir + QStringLiteral("/index.json"), QJsonDocument(index).toJson(QJsonDocument::Compact))
+        && QDir().mkpath(dir + QStringLiteral("/blobs/sha256"))
+        && writeFile(dir + QStringLiteral("/blobs/sha256/") + manifestDigest.mid(7), manifest);
+    for (const Blob &b : std::as_const(all)) {
+        if (!ok)
+            break;
+        const QString from = blobs + QStringLiteral("/sha256/") + b.digest.mid(7);
+        const QString to = dir + QStringLiteral("/blobs/sha256/") + b.digest.mid(7);
+        if (QFileInfo::exists(to))
+            continue; // the same blob twice in one manifest
+        ok = ::link(QFile::encodeName(from).constData(), QFile::encodeName(to).constData()) == 0
+            || QFile::copy(from, to);
+    }
+    if (!ok) {
+        pulled.error = fail(QStringLiteral("cannot lay the image out in %1").arg(dir));
+        return pulled;
+    }
+    trimBlobs(
+        blobs, options.blobCacheBytes >= 0 ? options.blobCacheBytes : [] {
+            bool set = false;
+            const qint64 mb = qEnvironmentVariable("LAMINA_BLOB_CACHE_MB").toLongLong(&set);
+            return set && mb >= 0 ? mb << 20 : qint64(4096) << 20;
+        }());
+    layout.setAutoRemove(false);
+    pulled.folder = dir;
+    pulled.how = QStringLiteral("pulled from the registry at %1 over %2%3")
+                     .arg(ref.host, client.scheme() == u"https" ? QStringLiteral("HTTPS") : QStringLiteral("HTTP"),
+                         chosen.isEmpty() ? QString() : u": " + chosen);
+    return pulled;
+}
+
+} // namespace
+
+QString RegistryReference::text() const
+{
+    QString t = kScheme + host + u'/' + repository;
+    if (!tag.isEmpty() && (digest.isEmpty() || tag != u"latest"))
+        t += u':' + tag;
+    if (!digest.isEmpty())
+        t += u'@' + digest;
+    if (!platform.isEmpty())
+        t += QStringLiteral("?platform=") + platform;
+    return t;
+}
+
+QString RegistryReference::hostName() const
+{
+    if (host.startsWith(u'[')) // [::1]:5000
+        return host.mid(1, host.indexOf(u']') - 1);
+    const qsizetype colon = host.lastIndexOf(u':');
+    return colon < 0 ? host : host.left(colon);
+}
+
+int RegistryReference::port() const
+{
+    const qsizetype close = host.lastIndexOf(u']');
+    const qsizetype colon = host.lastIndexOf(u':');
+    if (colon < 0 || colon < close)
+        return 443;
+    return host.mid(colon + 1).toInt();
+}
+
+std::optional<RegistryReference> parseRegistryReference(const QString &text)
+{
+    if (!text.startsWith(kScheme))
+        return std::nullopt;
+    QString name = text.mid(kScheme.size());
+    RegistryReference ref;
+    if (const qsizetype q = name.indexOf(u'?'); q >= 0) {
+        const QString query = name.mid(q + 1);
+        name.truncate(q);
+        static const QRegularExpression platform(QStringLiteral("^platform=([a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?)$"));
+        const QRegularExpressionMatch p = platform.match(query);
+        if (!p.hasMatch())
+            return std::nullopt;
+        ref.platform = p.captured(1);
+    }
+    if (const qsizetype at = name.indexOf(u'@'); at >= 0) {
+        ref.digest = name.mid(at + 1);
+        name.truncate(at);
+        if (!validDigest(ref.digest))
+            return std::nullopt;
+    }
+    const qsizetype slash = name.indexOf(u'/');
+    const QString first = slash < 0 ? QString() : name.left(slash);
+    if (!first.isEmpty() && (first.contains(u'.') || first.contains(u':') || first == u"localhost")) {
+        ref.host = first;
+        name = name.mid(slash + 1);
+    } else {
+        ref.host = QStringLiteral("docker.io");
+    }
+    const qsizetype colon = name.lastIndexOf(u':');
+    if (colon >= 0 && colon > name.lastIndexOf(u'/')) {
+        ref.tag = name.mid(colon + 1);
+        name.truncate(colon);
+        if (ref.tag.isEmpty())
+            return std::nullopt;
+    }
+    if (ref.host == u"docker.io" && !name.contains(u'/'))
+        name.prepend(QStringLiteral("library/"));
+    ref.repository = name;
+    static const QRegularExpression host(QStringLiteral(
+        R"(^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$)"));
+    static const QRegularExpression repository(
+        QStringLiteral(R"(^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$)"));
+    static const QRegularExpression tag(QStringLiteral(R"(^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$)"));
+    if (!host.match(ref.host).hasMatch() || !repository.match(ref.repository).hasMatch() || ref.repository.size() > 255
+        || (!ref.tag.isEmpty() && !tag.match(ref.tag).hasMatch()) || ref.port() <= 0 || ref.port() > 65535)
+        return std::nullopt;
+    if (ref.tag.isEmpty() && ref.digest.isEmpty())
+        ref.tag = QStringLiteral("latest");
+    return ref;
+}
+
+RegistryPulled pullFromRegistry(
+    const RegistryReference &ref, const QString &folder, const RegistryOptions &options, const Progress &progress)
+{
+    return Pull(ref, options, progress).run(folder);
+}
+
+QString registryCacheFolder()
+{
+    return cacheBase() + QStringLiteral("/registry");
+}
+
+QString registryBlobFolder()
+{
+    return cacheBase() + QStringLiteral("/blobs");
+}
+
+bool removePulledLayout(const QString &folder)
+{
+    if (!QFileInfo(folder + u'/' + kMark).isFile() || QFileInfo(folder).isSymLink())
+        return false;
+    return QDir(folder).removeRecursively();
+}
+
+std::function<void()> holdPulledLayout(const QString &folder)
+{
+    const int fd = ::open(QFile::encodeName(folder + u'/' + kMark).constData(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0)
+        ::flock(fd, LOCK_SH | LOCK_NB);
+    return [folder, fd] {
+        if (fd >= 0)
+            ::close(fd);
+        removePulledLayout(folder);
+    };
+}
+
+bool isImageReference(const QString &text)
+{
+    return parseEngineReference(text) || parseRegistryReference(text);
+}
+
+} // namespace lamina

@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: MIT
+// registry:// (docs/engines.md, "Registries"): references, credentials, challenges, and pulls from
+// a registry played by tests/support/fake_registry.py on 127.0.0.1, honest or lying. The real
+// registry (docker-registry, plain and TLS with htpasswd) is in tests/loaders/registry.py, run by
+// tst_loaders.
+#include "engine/registryclient_p.h"
+#include "engine/registrysource.h"
+#include "format/imagearchive.h"
+#include "layers/imagelayers.h"
+#include "testsupport.h"
+
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <atomic>
+#include <thread>
+
+using namespace lamina;
+
+namespace {
+
+/// fake_registry.py in one mode, on a port of its own, stopped when this goes.
+class FakeRegistry
+{
+public:
+    explicit FakeRegistry(const QString &mode)
+    {
+        m_process.start(QStringLiteral("python3"),
+            { test::source(QStringLiteral("tests/support/fake_registry.py")), QStringLiteral("--mode"), mode });
+        if (!m_process.waitForStarted(10000) || !m_process.waitForReadyRead(10000))
+            return;
+        const QByteArray line = m_process.readLine().trimmed();
+        if (line.startsWith("PORT "))
+            m_port = line.mid(5).toInt();
+    }
+    ~FakeRegistry()
+    {
+        m_process.closeWriteChannel();
+        if (!m_process.waitForFinished(5000)) {
+            m_process.kill();
+            m_process.waitForFinished(5000);
+        }
+    }
+    bool ok() const { return m_port > 0; }
+    QString host() const { return QStringLiteral("127.0.0.1:%1").arg(m_port); }
+    QString reference(const QString &rest) const { return QStringLiteral("registry://%1/%2").arg(host(), rest); }
+    /// How many requests each path had.
+    QJsonObject stats() const
+    {
+        QProcess curl;
+        curl.start(QStringLiteral("python3"),
+            { QStringLiteral("-c"),
+                QStringLiteral("import urllib.request,sys; sys.stdout.write(urllib.request.urlopen('http://%1/_stats')"
+                               ".read().decode())")
+                    .arg(host()) });
+        curl.waitForFinished(10000);
+        return QJsonDocument::fromJson(curl.readAllStandardOutput()).object();
+    }
+
+private:
+    QProcess m_process;
+    int m_port = 0;
+};
+
+} // namespace
+
+class TestRegistry : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void init();
+    void references_data();
+    void references();
+    void challenges();
+    void credentials();
+    void pullsAPlatformOfAList();
+    void secondPullComesFromTheCache();
+    void openedImageIsReadAndItsFolderGoes();
+    void authentication_data();
+    void authentication();
+    void lies_data();
+    void lies();
+    void retriesAndRedirects();
+    void cancelStopsAPull();
+
+private:
+    RegistryPulled pull(const FakeRegistry &r, const QString &rest, int answerSeconds = 60)
+    {
+        const std::optional<RegistryReference> ref = parseRegistryReference(r.reference(rest));
+        [&] { QVERIFY(ref); }();
+        RegistryOptions options;
+        options.blobFolder = blobs();
+        options.answerSeconds = answerSeconds;
+        return ref ? pullFromRegistry(*ref, layouts(), options) : RegistryPulled();
+    }
+    QString blobs() const { return m_dir.filePath(QStringLiteral("blobs")); }
+    QString layouts() const { return m_dir.filePath(QStringLiteral("registry")); }
+    /// Files under `folder`, hidden ones too.
+    static QStringList filesIn(const QString &folder)
+    {
+        QStringList files;
+        QDirIterator it(folder, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+        while (it.hasNext())
+            files << it.next();
+        return files;
+    }
+    QTemporaryDir m_dir;
+};
+
+void TestRegistry::init()
+{
+    QVERIFY(m_dir.isValid());
+    QDir(m_dir.path()).removeRecursively();
+    QVERIFY(QDir().mkpath(m_dir.path()));
+    // No credentials of the machine's user: only those a test writes.
+    qputenv("REGISTRY_AUTH_FILE", m_dir.filePath(QStringLiteral("none.json")).toUtf8());
+    qputenv("XDG_RUNTIME_DIR", m_dir.filePath(QStringLiteral("run")).toUtf8());
+    qputenv("XDG_CONFIG_HOME", m_dir.filePath(QStringLiteral("config")).toUtf8());
+    qputenv("DOCKER_CONFIG", m_dir.filePath(QStringLiteral("docker")).toUtf8());
+    qputenv("XDG_CACHE_HOME", m_dir.filePath(QStringLiteral("cache")).toUtf8());
+}
+
+void TestRegistry::references_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("host");
+    QTest::addColumn<QString>("repository");
+    QTest::addColumn<QString>("tag");
+    QTest::addColumn<QString>("platform");
+    QTest::addColumn<QString>("written");
+    const QString digest = QStringLiteral("sha256:") + QString(64, u'a');
+    QTest::newRow("docker hub, one part") << "registry://alpine"
+                                          << "docker.io"
+                                          << "library/alpine"
+                                          << "latest"
+                                          << ""
+                                          << "registry://docker.io/library/alpine:latest";
+    QTest::newRow("docker hub, user") << "registry://bitnami/redis:7"
+                                      << "docker.io"
+                                      << "bitnami/redis"
+                                      << "7"
+                                      << ""
+                                      << "registry://docker.io/bitnami/redis:7";
+    QTest::newRow("host and port") << "registry://127.0.0.1:5000/a/b/c:v1.2-x"
+                                   << "127.0.0.1:5000"
+                                   << "a/b/c"
+                                   << "v1.2-x"
+                                   << ""
+                                   << "registry://127.0.0.1:5000/a/b/c:v1.2-x";
+    QTest::newRow("localhost") << "registry://localhost/x"
+                               << "localhost"
+                               << "x"
+                               << "latest"
+                               << ""
+                               << "registry://localhost/x:latest";
+    QTest::newRow("digest") << QString(u"registry://quay.io/a/b@" + digest) << "quay.io"
+                            << "a/b"
+                            << ""
+                            << "" << QString(u"registry://quay.io/a/b@" + digest);
+    QTest::newRow("platform") << "registry://ghcr.io/o/i:1?platform=linux/arm/v7"
+                              << "ghcr.io"
+                              << "o/i"
+                              << "1"
+                              << "linux/arm/v7"
+                              << "registry://ghcr.io/o/i:1?platform=linux/arm/v7";
+    for (const char *bad : { "registry://", "registry://Upper/x", "registry://a b", "registry://x@sha256:12",
+             "registry://x:", "registry://host.io/x?platform=linux", "registry://host.io/x?other=1",
+             "registry://host.io:99999/x", "registry://host.io/../x", "registry://x:-tag", "docker://alpine",
+             "/tmp/registry://x" })
+        QTest::newRow(bad) << bad << ""
+                           << ""
+                           << ""
+                           << ""
+                           << "";
+}
+
+void TestRegistry::references()
+{
+    QFETCH(QString, text);
+    QFETCH(QString, host);
+    QFETCH(QString, repository);
+    QFETCH(QString, tag);
+    QFETCH(QString, platform);
+    QFETCH(QString, written);
+    const std::optional<RegistryReference> ref = parseRegistryReference(text);
+    QCOMPARE(bool(ref), !host.isEmpty());
+    QCOMPARE(isImageReference(text), !host.isEmpty() || text.startsWith(u"docker://"));
+    if (!ref)
+        return;
+    QCOMPARE(ref->host, host);
+    QCOMPARE(ref->repository, repository);
+    QCOMPARE(ref->tag, tag);
+    QCOMPARE(ref->platform, platform);
+    QCOMPARE(ref->text(), written);
+    QCOMPARE(parseRegistryReference(ref->text())->text(), written);
+}
+
+void TestRegistry::challenges()
+{
+    const registry::Challenge b
+        = registry::parseChallenge("Bearer "
+                                   "realm=\"https://auth.docker.io/"
+                                   "token\",service=\"registry.docker.io\",scope=\"repository:library/alpine:pull\"");
+    QCOMPARE(b.scheme, QStringLiteral("bearer"));
+    QCOMPARE(b.params.value(QStringLiteral("realm")), QStringLiteral("https://auth.docker.io/token"));
+    QCOMPARE(b.params.value(QStringLiteral("service")), QStringLiteral("registry.docker.io"));
+    QCOMPARE(b.params.value(QStringLiteral("scope")), QStringLiteral("repository:library/alpine:pull"));
+    const registry::Challenge q = registry::parseChallenge("Basic realm=\"a \\\"quoted\\\" one\", charset=UTF-8");
+    QCOMPARE(q.scheme, QStringLiteral("basic"));
+    QCOMPARE(q.params.value(QStringLiteral("realm")), QStringLiteral("a \"quoted\" one"));
+    QCOMPARE(q.params.value(QStringLiteral("charset")), QStringLiteral("UTF-8"));
+    QCOMPARE(registry::parseChallenge("").scheme, QString());
+    QCOMPARE(registry::parseChallenge("Bearer realm=\"unterminated").params.value(QStringLiteral("realm")),
+        QStringLiteral("unterminated"));
+}
+
+void TestRegistry::credentials()
+{
+    auto write = [](const QString &path, const QByteArray &json) {
+        QDir().mkpath(QFileInfo(path).path());
+        QFile f(path);
+        return f.open(QIODevice::WriteOnly) && f.write(json) == json.size();
+    };
+    const QByteArray a = QByteArray("u1:p1").toBase64(), b = QByteArray("u2:p:2").toBase64();
+    QVERIFY(!registry::credentialsFor(QStringLiteral("r.io")));
+    // docker login's file: the host as written, or the hub's old index address.
+    const QString docker = m_dir.filePath(QStringLiteral("docker/config.json"));
+    QVERIFY(write(docker,
+        "{\"auths\":{\"https://r.io\":{\"auth\":\"" + a + "\"},\"https://index.docker.io/v1/\":{\"auth\":\"" + b
+            + "\"}}}"));
+    auto c = registry::credentialsFor(QStringLiteral("r.io"));
+    QVERIFY(c);
+    QCOMPARE(c->user, QByteArray("u1"));
+    QCOMPARE(c->password, QByteArray("p1"));
+    QCOMPARE(c->file, docker);
+    c = registry::credentialsFor(QStringLiteral("docker.io"));
+    QVERIFY(c);
+    QCOMPARE(c->password, QByteArray("p:2")); // only the first colon separates
+    // podman's file comes first.
+    const QString podman = m_dir.filePath(QStringLiteral("run/containers/auth.json"));
+    QVERIFY(write(podman, "{\"auths\":{\"r.io\":{\"auth\":\"" + b + "\"}}}"));
+    QCOMPARE(registry::credentialsFor(QStringLiteral("r.io"))->user, QByteArray("u2"));
+    // Broken entries are passed over, never trusted.
+    QVERIFY(write(podman, "{\"auths\":{\"r.io\":{\"auth\":\"bm9jb2xvbg==\"}}}")); // "nocolon"
+    QCOMPARE(registry::credentialsFor(QStringLiteral("r.io"))->user, QByteArray("u1"));
+    QVERIFY(write(podman, "not json"));
+    QCOMPARE(registry::credentialsFor(QStringLiteral("r.io"))->user, QByteArray("u1"));
+}
+
+void TestRegistry::pullsAPlatformOfAList()
+{
+    FakeRegistry r(QStringLiteral("ok"));
+    QVERIFY(r.ok());
+    RegistryPulled p = pull(r, QStringLiteral("lamina/test:multi?platform=linux/arm64"));
+    QVERIFY2(p.error.isEmpty(), qPrintable(p.error));
+    QVERIFY2(p.how.contains(u"over HTTP: linux/arm64 of a list of 2 platforms"), qPrintable(p.how));
+    QCOMPARE(p.blobsFetched, 2); // its config and its layer; not the other platform's
+    QVERIFY(QFileInfo(p.folder).isDir());
+    QVERIFY(p.folder.startsWith(layouts() + u'/'));
+    // An OCI image layout: index.json names the platform's manifest by the tag.
+    ImageArchive ia = openImageArchive(p.folder);
+    QVERIFY2(ia.ok(), qPrintable(ia.errors.join(u'\n')));
+    QCOMPARE(ia.images.size(), 1);
+    QCOMPARE(ia.images.at(0).platform.toString(), QStringLiteral("linux/arm64"));
+    QCOMPARE(ia.images.at(0).layers.size(), 1);
+    const ImageLayers layers = indexImageLayers(ia, 0);
+    QVERIFY(layers.errors.isEmpty());
+    QVERIFY(layers.layers.at(0)->find("hello.txt") >= 0);
+    // A platform the list lacks: the error lists those it has.
+    p = pull(r, QStringLiteral("lamina/test:multi?platform=linux/s390x"));
+    QVERIFY(p.folder.isEmpty());
+    QVERIFY2(p.error.contains(u"no image for linux/s390x; it has linux/amd64, linux/arm64"), qPrintable(p.error));
+    // Unknown names, in the registry's words and what they mean.
+    p = pull(r, QStringLiteral("lamina/test:nope"));
+    QVERIFY2(
+        p.error.contains(u"404") && p.error.contains(u"MANIFEST_UNKNOWN") && p.error.contains(u"no such tag or digest"),
+        qPrintable(p.error));
+    p = pull(r, QStringLiteral("other/repo:1"));
+    QVERIFY2(p.error.contains(u"NAME_UNKNOWN") && p.error.contains(u"no such repository"), qPrintable(p.error));
+    // A digest that names other bytes than those sent.
+    p = pull(r, QStringLiteral("lamina/test@sha256:") + QString(64, u'0'));
+    QVERIFY(p.folder.isEmpty());
+}
+
+void TestRegistry::secondPullComesFromTheCache()
+{
+    FakeRegistry r(QStringLiteral("ok"));
+    QVERIFY(r.ok());
+    const RegistryPulled first = pull(r, QStringLiteral("lamina/test:amd64"));
+    QVERIFY2(first.error.isEmpty(), qPrintable(first.error));
+    QCOMPARE(first.blobsFetched, 2);
+    QVERIFY(first.bytesFetched > 0);
+    const RegistryPulled second = pull(r, QStringLiteral("lamina/test:amd64"));
+    QVERIFY2(second.error.isEmpty(), qPrintable(second.error));
+    QCOMPARE(second.blobsFetched, 0);
+    QCOMPARE(second.blobsFromCache, 2);
+    QCOMPARE(second.bytesFetched, 0);
+    const QJsonObject stats = r.stats();
+    for (auto it = stats.begin(); it != stats.end(); ++it)
+        if (it.key().contains(u"/blobs/"))
+            QCOMPARE(it.value().toInt(), 1);
+    QVERIFY(first.folder != second.folder);
+    QVERIFY(removePulledLayout(first.folder));
+    QVERIFY(!QFileInfo::exists(first.folder));
+    // Only a pull's folder is ever removed whole.
+    QVERIFY(!removePulledLayout(blobs()));
+    QVERIFY(QFileInfo::exists(blobs()));
+    // Bound to nothing, the cache lets its blobs go; the layout keeps its links to them.
+    RegistryOptions options;
+    options.blobFolder = blobs();
+    options.blobCacheBytes = 0;
+    const RegistryPulled third = pullFromRegistry(
+        *parseRegistryReference(r.reference(QStringLiteral("lamina/test:amd64"))), layouts(), options);
+    QVERIFY2(third.error.isEmpty(), qPrintable(third.error));
+    QVERIFY(filesIn(blobs()).isEmpty());
+    QVERIFY(openImageArchive(third.folder).ok());
+}
+
+void TestRegistry::openedImageIsReadAndItsFolderGoes()
+{
+    FakeRegistry r(QStringLiteral("ok"));
+    QVERIFY(r.ok());
+    const QString cache = m_dir.filePath(QStringLiteral("cache/lamina"));
+    {
+        const ImageArchive ia = openImageArchive(r.reference(QStringLiteral("lamina/test:amd64")));
+        QVERIFY2(ia.ok(), qPrintable(ia.errors.join(u'\n')));
+        QCOMPARE(ia.path, r.reference(QStringLiteral("lamina/test:amd64")));
+        QCOMPARE(shownName(ia.path), ia.path);
+        QVERIFY2(ia.origin.startsWith(u"pulled from the registry at " + r.host()), qPrintable(ia.origin));
+        QCOMPARE(ia.images.at(0).platform.toString(), QStringLiteral("linux/amd64"));
+        QCOMPARE(QDir(cache + QStringLiteral("/registry")).entryList(QDir::Dirs | QDir::NoDotAndDotDot).size(), 1);
+    }
+    QVERIFY(QDir(cache + QStringLiteral("/registry")).entryList(QDir::Dirs | QDir::NoDotAndDotDot).isEmpty());
+    QCOMPARE(filesIn(cache + QStringLiteral("/blobs")).size(), 2); // kept for the next time
+    const ImageArchive failed = openImageArchive(r.reference(QStringLiteral("lamina/test:missing")));
+    QVERIFY(!failed.ok());
+    QVERIFY(failed.errors.join(u'\n').contains(u"MANIFEST_UNKNOWN"));
+}
+
+void TestRegistry::authentication_data()
+{
+    QTest::addColumn<QString>("mode");
+    QTest::addColumn<QByteArray>("auth");
+    QTest::addColumn<QString>("error");
+    const QByteArray good = QByteArray("lamina:s3cret").toBase64(), bad = QByteArray("lamina:wrong").toBase64();
+    QTest::newRow("bearer, none stored") << "bearer" << QByteArray() << "answered 401 Unauthorized to an anonymous";
+    QTest::newRow("bearer, refused") << "bearer" << bad << "answered 401 Unauthorized to the credentials from";
+    QTest::newRow("bearer") << "bearer" << good << "";
+    QTest::newRow("basic, none stored") << "basic" << QByteArray() << "none is stored for 127.0.0.1:";
+    QTest::newRow("basic, refused") << "basic" << bad << "were refused";
+    QTest::newRow("basic") << "basic" << good << "";
+}
+
+void TestRegistry::authentication()
+{
+    QFETCH(QString, mode);
+    QFETCH(QByteArray, auth);
+    QFETCH(QString, error);
+    FakeRegistry r(mode);
+    QVERIFY(r.ok());
+    const QString file = m_dir.filePath(QStringLiteral("auth.json"));
+    if (!auth.isEmpty()) {
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("{\"auths\":{\"" + r.host().toUtf8() + "\":{\"auth\":\"" + auth + "\"}}}");
+        qputenv("REGISTRY_AUTH_FILE", file.toUtf8());
+    }
+    const RegistryPulled p = pull(r, QStringLiteral("lamina/test:amd64"));
+    if (error.isEmpty()) {
+        QVERIFY2(p.error.isEmpty(), qPrintable(p.error));
+        QVERIFY(openImageArchive(p.folder).ok());
+    } else {
+        QVERIFY2(p.error.contains(error), qPrintable(p.error));
+        QVERIFY(!p.error.contains(u"s3cret") && !p.error.contains(u"wrong"));
+        QVERIFY(p.folder.isEmpty());
+    }
+}
+
+void TestRegistry::lies_data()
+{
+    QTest::addColumn<QString>("mode");
+    QTest::addColumn<QString>("tag");
+    QTest::addColumn<QString>("error");
+    QTest::newRow("wrong digest") << "wrong-digest"
+                                  << "amd64"
+                                  << "whose bytes hash to sha256:";
+    QTest::newRow("wrong size") << "wrong-size"
+                                << "amd64"
+                                << "where the manifest gives";
+    QTest::newRow("truncated") << "truncated"
+                               << "amd64"
+                               << "stopped sending after";
+    QTest::newRow("redirect loop") << "redirect-loop"
+                                   << "amd64"
+                                   << "redirected Lamina more than 5 times";
+    QTest::newRow("10 GB manifest") << "huge-length"
+                                    << "amd64"
+                                    << "would send 10737418240 bytes";
+    QTest::newRow("slow loris") << "slow-loris"
+                                << "amd64"
+                                << "did not answer within 2 seconds";
+    QTest::newRow("always 503") << "always-503"
+                                << "amd64"
+                                << "answered 503";
+    QTest::newRow("blob named by a path") << "bad-digest-name"
+                                          << "amd64"
+                                          << "which is no sha256 digest";
+}
+
+void TestRegistry::lies()
+{
+    QFETCH(QString, mode);
+    QFETCH(QString, tag);
+    QFETCH(QString, error);
+    FakeRegistry r(mode);
+    QVERIFY(r.ok());
+    const RegistryPulled p = pull(r, QStringLiteral("lamina/test:") + tag, 2);
+    QVERIFY2(p.error.contains(error), qPrintable(p.error));
+    QVERIFY2(p.error.startsWith(r.reference(QStringLiteral("lamina/test:") + tag) + u": "), qPrintable(p.error));
+    QVERIFY(p.folder.isEmpty());
+    // Nothing partial anywhere: no layout, no blob that was not verified.
+    QVERIFY(filesIn(layouts()).isEmpty());
+    for (const QString &f : filesIn(blobs()))
+        QVERIFY2(!f.contains(u".part-"), qPrintable(f));
+    if (mode == u"wrong-digest" || mode == u"wrong-size" || mode == u"truncated")
+        QCOMPARE(filesIn(blobs()).size(), 1); // the config, which was true; not the layer
+    QVERIFY(!QFileInfo::exists(m_dir.filePath(QStringLiteral("escape"))));
+}
+
+void TestRegistry::retriesAndRedirects()
+{
+    {
+        // 429, then 503, then the blob: asked again after the wait each time.
+        FakeRegistry r(QStringLiteral("retry"));
+        QVERIFY(r.ok());
+        const RegistryPulled p = pull(r, QStringLiteral("lamina/test:amd64"));
+        QVERIFY2(p.error.isEmpty(), qPrintable(p.error));
+        const QJsonObject stats = r.stats();
+        int blobRequests = 0;
+        for (auto it = stats.begin(); it != stats.end(); ++it)
+            if (it.key().contains(u"/blobs/"))
+                blobRequests += it.value().toInt();
+        QCOMPARE(blobRequests, 6); // two blobs, three times each
+    }
+    QVERIFY(QDir(blobs()).removeRecursively()); // the same blobs again, fetched again
+    {
+        // Blobs stored elsewhere: the registry redirects, the bytes come from there.
+        FakeRegistry r(QStringLiteral("redirect"));
+        QVERIFY(r.ok());
+        const RegistryPulled p = pull(r, QStringLiteral("lamina/test:amd64"));
+        QVERIFY2(p.error.isEmpty(), qPrintable(p.error));
+        const QJsonObject stats = r.stats();
+        int stored = 0;
+        for (auto it = stats.begin(); it != stats.end(); ++it)
+            if (it.key().startsWith(u"/storage/"))
+                stored += it.value().toInt();
+        QCOMPARE(stored, 2);
+    }
+}
+
+void TestRegistry::cancelStopsAPull()
+{
+    FakeRegistry r(QStringLiteral("slow-loris"));
+    QVERIFY(r.ok());
+    std::atomic<bool> cancel { false };
+    Progress progress;
+    progress.cancel = &cancel;
+    std::thread later([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        cancel = true;
+    });
+    RegistryOptions options;
+    options.blobFolder = blobs();
+    const RegistryPulled p = pullFromRegistry(
+        *parseRegistryReference(r.reference(QStringLiteral("lamina/test:amd64"))), layouts(), options, progress);
+    later.join();
+    QVERIFY2(p.error.contains(u"cancelled"), qPrintable(p.error));
+    QVERIFY(filesIn(layouts()).isEmpty());
+}
+
+QTEST_GUILESS_MAIN(TestRegistry)
+#include "tst_registry.moc"

@@ -1,0 +1,223 @@
+# SPDX-License-Identifier: MIT
+"""registry:// against the real registry (docs/engines.md, "Registries"): docker-registry (the
+CNCF distribution registry) on 127.0.0.1, twice: plain HTTP, and TLS with a certificate made here
+plus htpasswd authentication. skopeo pushes corpus images into both; Lamina's view of each
+reference must equal its view of the archive pushed (config, diff IDs, files, findings), errors
+must say what is wrong (untrusted certificate, no or wrong credentials, unknown tag), and nothing
+partial may be left in Lamina's cache.
+
+    python3 registry.py LAMINA CORPUS_DIR
+
+Prints "ok ..." per check and exits 1 when any failed."""
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import daemons  # noqa: E402
+
+# (archive, skopeo transport)
+IMAGES = [("dive__test-docker-image.tar", "docker-archive"), ("gen__skopeo-oci-archive.tar", "oci-archive"),
+          ("jib__jib-image.tar", "docker-archive"), ("dive__test-oci-zstd-image.tar", "oci-archive")]
+
+failures = []
+
+
+def check(ok, what, detail=""):
+    if ok:
+        print("ok " + what)
+    else:
+        failures.append(what)
+        print("FAIL " + what + ("\n" + detail if detail else ""))
+
+
+def lamina(binary, args, env):
+    p = subprocess.run([binary] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=600)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bcrypt(password):
+    # docker-registry's htpasswd takes bcrypt only; libxcrypt's crypt() makes it.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import crypt
+        return crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))
+
+
+def make_certificates(folder):
+    def openssl(*args):
+        p = subprocess.run(["openssl"] + list(args), cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if p.returncode != 0:
+            raise RuntimeError("openssl %s: %s" % (args[0], p.stdout.decode()))
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
+            "-subj", "/CN=lamina test CA")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj",
+            "/CN=127.0.0.1")
+    with open(os.path.join(folder, "san.cnf"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+            "server.crt", "-days", "2", "-extfile", "san.cnf")
+    # skopeo's --cert-dir takes the authority as a *.crt file of a folder.
+    os.makedirs(os.path.join(folder, "certs.d"))
+    with open(os.path.join(folder, "ca.crt")) as src, open(os.path.join(folder, "certs.d", "ca.crt"), "w") as dst:
+        dst.write(src.read())
+
+
+class Registry:
+    def __init__(self, root, tls=False):
+        self.root = root
+        self.port = free_port()
+        self.tls = tls
+        self.process = None
+
+    def start(self):
+        os.makedirs(self.root, exist_ok=True)
+        config = ["version: 0.1", "log:", "  level: error", "storage:", "  filesystem:",
+                  "    rootdirectory: %s/data" % self.root, "http:", "  addr: 127.0.0.1:%d" % self.port]
+        if self.tls:
+            make_certificates(self.root)
+            with open(os.path.join(self.root, "htpasswd"), "w") as f:
+                f.write("lamina:%s\n" % bcrypt("s3cret"))
+            config += ["  tls:", "    certificate: %s/server.crt" % self.root, "    key: %s/server.key" % self.root,
+                       "auth:", "  htpasswd:", "    realm: lamina-test", "    path: %s/htpasswd" % self.root]
+        with open(os.path.join(self.root, "config.yml"), "w") as f:
+            f.write("\n".join(config) + "\n")
+        self.log = open(os.path.join(self.root, "log"), "w")
+        self.process = subprocess.Popen(["docker-registry", "serve", os.path.join(self.root, "config.yml")],
+                                        stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        for _ in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("docker-registry did not listen on %d" % self.port)
+
+    def stop(self):
+        if self.process:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.log.close()
+
+    def host(self):
+        return "127.0.0.1:%d" % self.port
+
+    def push(self, archive, transport, name):
+        args = ["skopeo", "copy", "--quiet", "%s:%s" % (transport, archive), "docker://%s/%s" % (self.host(), name)]
+        if self.tls:
+            args[2:2] = ["--dest-cert-dir", os.path.join(self.root, "certs.d"), "--dest-creds", "lamina:s3cret"]
+        else:
+            args[2:2] = ["--dest-tls-verify=false"]
+        return daemons.run(args, 300)
+
+
+def essentials(inspection):
+    """What must be the same wherever the image was read from: per image its config, platform and
+    layers by diff ID with their file counts; not where its files were, nor how they were stored."""
+    doc = json.loads(inspection)
+    return [{"config": i["configDigest"], "platform": i["platform"],
+             "layers": [(l["diffId"], l["fileCount"]) for l in i["layers"]]} for i in doc["images"]]
+
+
+def compare(binary, env, reference, archive, label):
+    rc, out, err = lamina(binary, ["inspect", "--json", reference], env)
+    rc2, out2, _ = lamina(binary, ["inspect", "--json", archive], env)
+    same = rc == 0 and rc2 == 0 and essentials(out) == essentials(out2)
+    check(same, "%s: inspect %s has the archive's config, platform and layers" % (label, reference),
+          err[-2000:] + out[-2000:])
+    if rc == 0:
+        origin = json.loads(out).get("origin", "")
+        check(origin.startswith("pulled from the registry at "), "%s: the inspection says where from" % label, origin)
+    rc, out, err = lamina(binary, ["ls", reference], env)
+    rc2, out2, _ = lamina(binary, ["ls", archive], env)
+    check(rc == 0 and out and out == out2, "%s: ls %s lists the archive's files" % (label, reference), err)
+    rc, out, err = lamina(binary, ["check", "--verify", reference], env)
+    check(rc == 0 and "0 error(s)" in out, "%s: check --verify %s finds no error" % (label, reference), out + err)
+
+
+def cache_is_sound(cache, label):
+    layouts = os.path.join(cache, "lamina", "registry")
+    left = os.listdir(layouts) if os.path.isdir(layouts) else []
+    check(not left, "%s: no layout is left after the commands" % label, "\n".join(left))
+    partial = []
+    for folder, _, files in os.walk(os.path.join(cache, "lamina", "blobs")):
+        partial += [f for f in files if f.startswith(".part-")]
+    check(not partial, "%s: no partial blob is left" % label, "\n".join(partial))
+
+
+def main():
+    binary, corpus = sys.argv[1], sys.argv[2]
+    daemons.require("registry.py", ["docker-registry", "skopeo", "openssl"], "docker-registry, skopeo and openssl")
+    with tempfile.TemporaryDirectory(prefix="lamina-registry-") as work:
+        cache = os.path.join(work, "cache")
+        os.makedirs(cache)
+        base = dict(os.environ, XDG_CACHE_HOME=cache, LAMINA_INDEX_CACHE_MB="0",
+                    REGISTRY_AUTH_FILE=os.path.join(work, "no-auth.json"), DOCKER_CONFIG=os.path.join(work, "docker"),
+                    XDG_CONFIG_HOME=os.path.join(work, "config"), XDG_RUNTIME_DIR=os.path.join(work, "run"))
+        base.pop("SSL_CERT_FILE", None)
+        plain = Registry(os.path.join(work, "plain"))
+        secure = Registry(os.path.join(work, "tls"), tls=True)
+        plain.start()
+        try:
+            secure.start()
+            try:
+                for archive, transport in IMAGES:
+                    name = "corpus/" + archive.split(".")[0].replace("__", "-").replace("_", "-").lower() + ":1"
+                    path = os.path.join(corpus, archive)
+                    rc, out = plain.push(path, transport, name)
+                    check(rc == 0, "skopeo pushes %s over HTTP" % archive, out)
+                    if rc == 0:
+                        compare(binary, base, "registry://%s/%s" % (plain.host(), name), path, "plain")
+                    rc, out = secure.push(path, transport, name)
+                    check(rc == 0, "skopeo pushes %s over TLS with credentials" % archive, out)
+                    if rc != 0:
+                        continue
+                    reference = "registry://%s/%s" % (secure.host(), name)
+                    auth = os.path.join(work, "auth.json")
+                    with open(auth, "w") as f:
+                        json.dump({"auths": {secure.host(): {"auth": base64.b64encode(b"lamina:s3cret").decode()}}}, f)
+                    env = dict(base, SSL_CERT_FILE=os.path.join(secure.root, "ca.crt"), REGISTRY_AUTH_FILE=auth)
+                    compare(binary, env, reference, path, "TLS")
+                name = "corpus/dive-test-docker-image:1"
+                reference = "registry://%s/%s" % (secure.host(), name)
+                rc, out, err = lamina(binary, ["inspect", reference], base)
+                check(rc == 2 and "is not trusted" in out, "TLS: a certificate of no known authority is refused", out)
+                env = dict(base, SSL_CERT_FILE=os.path.join(secure.root, "ca.crt"))
+                rc, out, err = lamina(binary, ["inspect", reference], env)
+                check(rc == 2 and "none is stored for " + secure.host() in out, "TLS: no credentials is said so", out)
+                wrong = os.path.join(work, "wrong.json")
+                with open(wrong, "w") as f:
+                    json.dump({"auths": {secure.host(): {"auth": base64.b64encode(b"lamina:nope").decode()}}}, f)
+                rc, out, err = lamina(binary, ["inspect", reference], dict(env, REGISTRY_AUTH_FILE=wrong))
+                check(rc == 2 and "were refused" in out and "nope" not in out,
+                      "TLS: wrong credentials are said to be refused, and not shown", out)
+                rc, out, err = lamina(binary, ["inspect", "registry://%s/corpus/none:1" % plain.host()], base)
+                check(rc == 2 and "404" in out and ("MANIFEST_UNKNOWN" in out or "NAME_UNKNOWN" in out),
+                      "plain: an unknown name is the registry's 404", out)
+                cache_is_sound(cache, "both")
+            finally:
+                secure.stop()
+        finally:
+            plain.stop()
+    if failures:
+        print("%d check(s) failed:\n  %s" % (len(failures), "\n  ".join(failures)))
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

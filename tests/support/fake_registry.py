@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""A small registry for tst_registry, on 127.0.0.1 only: it serves one two-platform image over
+the distribution API, honestly or with one lie or obstacle chosen by --mode. Prints "PORT n" once
+it listens; GET /_stats answers how many requests each path had.
+
+Modes: ok, bearer (token service at /token, user lamina password s3cret), basic, wrong-digest,
+wrong-size, truncated, redirect (blobs sent from /storage/), redirect-loop, huge-length,
+slow-loris (headers one byte a second), retry (429 then 503 before each blob), always-503,
+bad-digest-name (a manifest naming a blob "../../escape").
+"""
+import argparse
+import base64
+import gzip
+import hashlib
+import io
+import json
+import sys
+import tarfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def sha(b):
+    return "sha256:" + hashlib.sha256(b).hexdigest()
+
+
+def layer(files):
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name, data in files:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = 1700000000
+            t.addfile(info, io.BytesIO(data))
+    plain = raw.getvalue()
+    return gzip.compress(plain, mtime=0), plain
+
+
+def image(arch, text):
+    blobs = {}
+    gz, plain = layer([("hello.txt", text), ("etc/arch", arch.encode())])
+    blobs[sha(gz)] = gz
+    config = json.dumps({"architecture": arch, "os": "linux", "config": {"Cmd": ["/hello"]},
+                         "rootfs": {"type": "layers", "diff_ids": [sha(plain)]}}).encode()
+    blobs[sha(config)] = config
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                      "digest": sha(config), "size": len(config)},
+                           "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                                       "digest": sha(gz), "size": len(gz)}]}).encode()
+    return manifest, blobs
+
+
+def build(mode):
+    manifests, blobs = {}, {}
+    entries = []
+    for arch, text in (("amd64", b"hello from amd64\n"), ("arm64", b"hello from arm64\n")):
+        m, b = image(arch, text)
+        blobs.update(b)
+        manifests[sha(m)] = m
+        entries.append({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha(m),
+                        "size": len(m), "platform": {"os": "linux", "architecture": arch}})
+    index = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                        "manifests": entries}).encode()
+    manifests[sha(index)] = index
+    tags = {"multi": index, "amd64": manifests[entries[0]["digest"]]}
+    if mode == "bad-digest-name":
+        tags["amd64"] = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                                    "config": {"digest": "sha256:../../escape", "size": 10}, "layers": []}).encode()
+    return tags, manifests, blobs
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def send(self, status, body=b"", headers=(), length=None):
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body) if length is None else length))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+        self.close_connection = True
+
+    def error(self, status, code, message, headers=()):
+        self.send(status, json.dumps({"errors": [{"code": code, "message": message}]}).encode(),
+                  [("Content-Type", "application/json")] + list(headers))
+
+    def authorized(self):
+        s = self.server
+        auth = self.headers.get("Authorization", "")
+        if s.mode == "basic":
+            if auth == "Basic " + base64.b64encode(b"lamina:s3cret").decode():
+                return True
+            self.error(401, "UNAUTHORIZED", "authentication required",
+                       [("WWW-Authenticate", 'Basic realm="fake"')])
+            return False
+        if s.mode == "bearer":
+            if auth == "Bearer good-token":
+                return True
+            realm = "http://127.0.0.1:%d/token" % s.server_address[1]
+            self.error(401, "UNAUTHORIZED", "authentication required",
+                       [("WWW-Authenticate", 'Bearer realm="%s",service="fake",scope="repository:lamina/test:pull"'
+                         % realm)])
+            return False
+        return True
+
+    def do_GET(self):
+        s = self.server
+        path = self.path.split("?")[0]
+        with s.lock:
+            s.stats[path] = s.stats.get(path, 0) + 1
+            count = s.stats[path]
+        if path == "/_stats":
+            return self.send(200, json.dumps(s.stats).encode())
+        if path == "/token":
+            if self.headers.get("Authorization", "") != "Basic " + base64.b64encode(b"lamina:s3cret").decode():
+                return self.send(401, b'{"details":"bad credentials"}')
+            return self.send(200, json.dumps({"token": "good-token"}).encode())
+        if s.mode == "slow-loris":
+            for c in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 1000:
+                try:
+                    self.wfile.write(bytes([c]))
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(0.2)
+            return
+        if path == "/v2/":
+            return self.send(200, b"{}") if self.authorized() else None
+        if path.startswith("/storage/"):
+            digest = path[len("/storage/"):]
+            return self.send(200, s.blobs[digest])
+        if not self.authorized():
+            return
+        prefix = "/v2/lamina/test/"
+        if not path.startswith(prefix):
+            return self.error(404, "NAME_UNKNOWN", "repository name not known to registry")
+        rest = path[len(prefix):]
+        if rest.startswith("manifests/"):
+            ref = rest[len("manifests/"):]
+            body = s.tags.get(ref) or s.manifests.get(ref)
+            if body is None:
+                return self.error(404, "MANIFEST_UNKNOWN", "manifest unknown")
+            media = json.loads(body).get("mediaType", "application/vnd.oci.image.manifest.v1+json")
+            if s.mode == "huge-length":
+                return self.send(200, body[:10], [("Content-Type", media)], length=10 * 1024 ** 3)
+            return self.send(200, body, [("Content-Type", media), ("Docker-Content-Digest", sha(body))])
+        if rest.startswith("blobs/"):
+            digest = rest[len("blobs/"):]
+            body = s.blobs.get(digest)
+            if body is None:
+                return self.error(404, "BLOB_UNKNOWN", "blob unknown to registry")
+            if s.mode == "retry" and count <= 2:
+                return self.error(429 if count == 1 else 503, "TOOMANYREQUESTS", "slow down",
+                                  [("Retry-After", "0")])
+            if s.mode == "always-503":
+                return self.error(503, "UNAVAILABLE", "try later")
+            if s.mode == "redirect":
+                return self.send(307, b"", [("Location", "/storage/" + digest)])
+            if s.mode == "redirect-loop":
+                return self.send(307, b"", [("Location", path + "?again=%d" % count)])
+            layer = body.startswith(b"\x1f\x8b")  # the lies are told of layers; configs are true
+            if s.mode == "wrong-digest" and layer:
+                body = body[:-1] + bytes([body[-1] ^ 1])
+            if s.mode == "wrong-size" and layer:
+                body = body + b"x"
+            if s.mode == "truncated" and layer:
+                return self.send(200, body[: len(body) // 2], length=len(body))
+            return self.send(200, body)
+        return self.error(404, "NAME_UNKNOWN", "no such path")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--mode", default="ok")
+    args = p.parse_args()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.mode = args.mode
+    server.tags, server.manifests, server.blobs = build(args.mode)
+    server.stats = {}
+    server.lock = threading.Lock()
+    print("PORT %d" % server.server_address[1], flush=True)
+    # Ends with the test: its stdin closes when the test stops it or dies.
+    threading.Thread(target=lambda: (sys.stdin.read(), server.shutdown()), daemon=True).start()
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -79,6 +79,8 @@ const char *const kUsage
       "Or a registry's: registry://HOST[:PORT]/REPO[:TAG|@DIGEST][?platform=OS/ARCH] (registry://alpine\n"
       "is docker.io/library/alpine:latest; credentials from docker or podman login); its layers are kept\n"
       "by digest in $XDG_CACHE_HOME/lamina/blobs (bound: LAMINA_BLOB_CACHE_MB, default 4096).\n"
+      "compose -o registry://HOST[:PORT]/REPO:TAG pushes the image (as --format oci writes it): blobs the\n"
+      "repository has are not sent, those of a registry:// base on the same registry are mounted.\n"
       "\n"
       "Exit status of inspect: 0 when at least one image was read, 2 otherwise.\n";
 

@@ -6,11 +6,14 @@
 #include "compose/commandline.h"
 #include "compose/composition.h"
 #include "compose/compositionjson.h"
+#include "engine/registrysource.h"
 
 #include <QDateTime>
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
+#include <QTemporaryDir>
 #include <QTimeZone>
 
 namespace lamina::cli {
@@ -30,7 +33,7 @@ int compose(const QStringList &args, QTextStream &err)
         return 2;
     }
     const Composition &c = parsed.composition;
-    const ExportOptions &options = parsed.options;
+    ExportOptions options = parsed.options;
     const QString &saveSpec = parsed.saveSpec;
     if (!saveSpec.isEmpty()) {
         QFile f(saveSpec);
@@ -58,6 +61,25 @@ int compose(const QStringList &args, QTextStream &err)
                        .arg(*parsed.load == EngineReference::Engine::Docker ? QStringLiteral("docker")
                                                                             : QStringLiteral("podman"),
                            *parsed.load == EngineReference::Engine::Podman ? QStringLiteral(" (or oci)") : QString()));
+    // -o registry://…: written as an OCI layout in the cache, pushed, and let go (docs/engines.md).
+    const std::optional<RegistryReference> pushTo = parseRegistryReference(options.output);
+    if (options.output.startsWith(u"registry://") && !pushTo)
+        return bad(QStringLiteral("-o %1: not a registry reference (registry://HOST[:PORT]/REPO[:TAG])").arg(options.output));
+    if (pushTo && (!pushTo->digest.isEmpty() || !pushTo->platform.isEmpty()))
+        return bad(QStringLiteral("-o %1: a push names a tag; the registry computes the digest").arg(options.output));
+    if (pushTo && parsed.load)
+        return bad(QStringLiteral("--load and -o registry:// do not go together: write a file to load"));
+    if (pushTo && args.contains(u"--format") && options.format != ExportFormat::Oci && options.format != ExportFormat::OciDir)
+        return bad(QStringLiteral("-o registry:// pushes an OCI image: --format oci (or none)"));
+    QTemporaryDir staging(registryCacheFolder() + QStringLiteral("/push-XXXXXX"));
+    if (pushTo) {
+        if (!QDir().mkpath(registryCacheFolder()) || !staging.isValid()) {
+            err << "lamina: compose: cannot make a folder in " << registryCacheFolder() << '\n';
+            return 2;
+        }
+        options.format = ExportFormat::OciDir;
+        options.output = staging.filePath(QStringLiteral("image"));
+    }
     const ExportResult r = exportComposition(c, options);
     if (!r.ok()) {
         err << "lamina: " << r.error << '\n';
@@ -65,7 +87,9 @@ int compose(const QStringList &args, QTextStream &err)
     }
     // What happened goes to standard error, as every status line does: standard output stays
     // free for a caller's pipe.
-    err << "wrote " << options.output << '\n' << "image ID " << r.imageId << '\n';
+    if (!pushTo)
+        err << "wrote " << options.output << '\n';
+    err << "image ID " << r.imageId << '\n';
     if (r.baseConfigFromLegacy)
         err << "the base is legacy-only: its config was made from its legacy json as Docker's legacy loader makes "
                "it (docs/formats.md §3.5)\n";
@@ -75,6 +99,18 @@ int compose(const QStringList &args, QTextStream &err)
     for (const Finding &f : r.preflight + r.checks) {
         err << severityName(f.severity).toUpper() << ' ' << f.code << ": " << f.message << '\n';
         error = error || f.severity == Severity::Error;
+    }
+    if (pushTo) {
+        err.flush();
+        // Blobs of the base's repository on the same registry are mounted rather than sent.
+        const std::optional<RegistryReference> base = parseRegistryReference(c.basePath);
+        const QString mountFrom = base && base->host == pushTo->host ? base->repository : QString();
+        const RegistryPushed pushed = pushToRegistry(options.output, *pushTo, mountFrom);
+        if (!pushed.error.isEmpty()) {
+            err << "lamina: compose: " << pushed.error << '\n';
+            return 2;
+        }
+        err << pushed.how << '\n' << "pushed " << pushTo->text() << '@' << pushed.digest << '\n';
     }
     if (parsed.load) {
         err.flush();

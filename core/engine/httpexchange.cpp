@@ -15,11 +15,13 @@
 
 #include <arpa/inet.h>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -71,6 +73,39 @@ QString sslErrors()
     return said.join(QStringLiteral("; "));
 }
 
+/// OpenSSL writes to its socket with write(), and a peer that has closed makes that raise
+/// SIGPIPE, which ends the process: blocked on this thread while OpenSSL runs, and a SIGPIPE it
+/// raised taken back before the mask is restored (what a library may do; the process's handlers
+/// are not its to change).
+class NoSigpipe
+{
+public:
+    NoSigpipe()
+    {
+        sigemptyset(&m_pipe);
+        sigaddset(&m_pipe, SIGPIPE);
+        sigset_t pending;
+        sigpending(&pending);
+        m_pendingBefore = sigismember(&pending, SIGPIPE) == 1;
+        pthread_sigmask(SIG_BLOCK, &m_pipe, &m_old);
+    }
+    ~NoSigpipe()
+    {
+        sigset_t pending;
+        sigpending(&pending);
+        if (!m_pendingBefore && sigismember(&pending, SIGPIPE) == 1) {
+            const timespec none {};
+            while (sigtimedwait(&m_pipe, nullptr, &none) < 0 && errno == EINTR) { }
+        }
+        pthread_sigmask(SIG_SETMASK, &m_old, nullptr);
+    }
+
+private:
+    sigset_t m_pipe;
+    sigset_t m_old;
+    bool m_pendingBefore = false;
+};
+
 class TlsStream : public Stream
 {
 public:
@@ -88,6 +123,8 @@ public:
     qint64 receive(char *to, qint64 max, short *wait, QString *error) override
     {
         size_t n = 0;
+        const NoSigpipe guard;
+        errno = 0;
         if (SSL_read_ex(m_ssl, to, size_t(max), &n) == 1)
             return qint64(n);
         return failed(SSL_get_error(m_ssl, 0), wait, error, true);
@@ -95,6 +132,8 @@ public:
     qint64 transmit(const char *from, qint64 n, short *wait, QString *error) override
     {
         size_t sent = 0;
+        const NoSigpipe guard;
+        errno = 0;
         if (SSL_write_ex(m_ssl, from, size_t(n), &sent) == 1)
             return qint64(sent);
         return failed(SSL_get_error(m_ssl, 0), wait, error, false);
@@ -118,8 +157,6 @@ private:
                 *wait = reading ? POLLIN : POLLOUT;
                 return -2;
             }
-            if (reading && errno == 0)
-                return 0; // the peer closed without a TLS goodbye: the body's length judges
             break;
         default:
             break;
@@ -363,7 +400,8 @@ std::unique_ptr<Stream> startTls(
         return {};
     }
     SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
-    SSL_CTX_set_options(context, SSL_OP_IGNORE_UNEXPECTED_EOF);
+    // No SSL_OP_IGNORE_UNEXPECTED_EOF: a connection cut without TLS's goodbye is an error, so that
+    // a body that ends at the close cannot be shortened by someone on the way.
     SSL_CTX_set_default_verify_paths(context);
     SSL_CTX_set_verify(context, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
     SSL *ssl = SSL_new(context);
@@ -391,7 +429,11 @@ std::unique_ptr<Stream> startTls(
     QElapsedTimer clock;
     clock.start();
     for (;;) {
-        const int rc = SSL_connect(ssl);
+        int rc;
+        {
+            const NoSigpipe guard;
+            rc = SSL_connect(ssl);
+        }
         if (rc == 1)
             return stream;
         const int code = SSL_get_error(ssl, rc);

@@ -14,6 +14,8 @@
 #include <QUrlQuery>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 namespace lamina::registry {
@@ -46,6 +48,19 @@ bool onThisMachine(const QString &host)
     if (::inet_pton(AF_INET, name.constData(), &v4) == 1)
         return (ntohl(v4.s_addr) >> 24) == 127;
     return host == u"::1";
+}
+
+bool loopback(const sockaddr_storage &peer)
+{
+    if (peer.ss_family == AF_INET)
+        return (ntohl(reinterpret_cast<const sockaddr_in &>(peer).sin_addr.s_addr) >> 24) == 127;
+    if (peer.ss_family == AF_INET6) {
+        const in6_addr &a = reinterpret_cast<const sockaddr_in6 &>(peer).sin6_addr;
+        if (IN6_IS_ADDR_LOOPBACK(&a))
+            return true;
+        return IN6_IS_ADDR_V4MAPPED(&a) && a.s6_addr[12] == 127;
+    }
+    return false;
 }
 
 QJsonObject readJsonFile(const QString &path)
@@ -165,17 +180,6 @@ Challenge parseChallenge(const QByteArray &header)
     return c;
 }
 
-struct Client::Head
-{
-    int status = 0;
-    QByteArray reason;
-    QByteArray location;
-    QByteArray challenge;
-    QByteArray contentType;
-    QByteArray retryAfter;
-    QByteArray body; ///< of an answer other than 200, for its message
-};
-
 Client::Client(const RegistryReference &ref, const RegistryOptions &options, const Progress &progress)
     : m_ref(ref)
     , m_options(options)
@@ -184,19 +188,53 @@ Client::Client(const RegistryReference &ref, const RegistryOptions &options, con
 {
 }
 
-bool Client::once(const QUrl &url, const QByteArray &accept, bool withAuth, qint64 limit, qint64 expected,
-    const std::function<bool(const char *, qint64)> &sink, Head *head, QString *error)
+bool Client::isHome(const QUrl &url, bool schemeUnknownYet) const
 {
+    // The registry's own scheme, host and port: only there do its credentials go.
+    const QUrl home = urlOf(QString());
+    if (url.host() != home.host())
+        return false;
+    if (m_scheme.isEmpty() && schemeUnknownYet)
+        return url.port(-1) == home.port(-1) && (url.scheme() == u"https" || url.scheme() == u"http");
+    return url.scheme() == home.scheme() && url.port(-1) == home.port(-1);
+}
+
+QUrl Client::urlOf(const QString &path) const
+{
+    QUrl url;
+    url.setScheme(m_scheme.isEmpty() ? QStringLiteral("https") : m_scheme);
+    url.setHost(apiHost(m_ref));
+    if (m_ref.host.endsWith(u':' + QString::number(m_ref.port())))
+        url.setPort(m_ref.port());
+    const qsizetype q = path.indexOf(u'?');
+    url.setPath(q < 0 ? path : path.left(q));
+    if (q >= 0)
+        url.setQuery(path.mid(q + 1));
+    return url;
+}
+
+bool Client::once(const Request &request, const QUrl &url, bool withAuth, Answer *answer)
+{
+    QString *error = &answer->error;
     const QString host = url.host();
-    const bool registryHost = host == apiHost(m_ref);
+    const bool registryHost = isHome(url, true);
     const int port = url.port(url.scheme() == u"https" ? 443 : 80);
-    if (url.scheme() != u"https" && !onThisMachine(host)) {
-        *error = QStringLiteral("%1 sent Lamina to %2, which is not HTTPS").arg(m_where, url.toDisplayString());
+    // Whoever else a registry sends Lamina to is named in errors as such.
+    const QString where = registryHost ? m_where
+                                       : QStringLiteral("%1 (where the registry at %2 sent Lamina)")
+                                             .arg(url.toDisplayString(QUrl::RemoveQuery | QUrl::RemoveUserInfo
+                                                      | QUrl::RemovePath | QUrl::RemoveFragment),
+                                                 m_ref.host);
+    // Plain HTTP only to the registry's own address, when that is on this machine: a registry
+    // elsewhere must not send Lamina (and a token's credentials) to a local port in clear text.
+    if (url.scheme() != u"https" && !(registryHost && onThisMachine(host))) {
+        *error = QStringLiteral("%1 sent Lamina to %2, which is not HTTPS")
+                     .arg(m_where, url.toDisplayString(QUrl::RemoveQuery | QUrl::RemoveUserInfo));
         return false;
     }
     const int fd = connectTcp(host, port, m_progress, error);
     if (fd < 0) {
-        *error = QStringLiteral("%1: %2").arg(m_where, *error);
+        *error = QStringLiteral("%1: %2").arg(where, *error);
         return false;
     }
     const auto closeFd = qScopeGuard([fd] { ::close(fd); });
@@ -207,138 +245,190 @@ bool Client::once(const QUrl &url, const QByteArray &accept, bool withAuth, qint
         bool untrusted = false;
         stream = startTls(fd, host, true, m_progress, &tlsError, &untrusted);
         if (!stream) {
-            // A registry on this machine that speaks plain HTTP, as Docker and podman allow. One
-            // that speaks TLS with a certificate Lamina does not trust is not asked without it.
+            // A registry on this machine that speaks plain HTTP, as Docker allows. One that
+            // speaks TLS with a certificate Lamina does not trust is not asked without it.
             if (registryHost && m_scheme.isEmpty() && onThisMachine(host) && !untrusted && !m_progress.cancelled()) {
                 m_scheme = QStringLiteral("http");
                 target.setScheme(m_scheme);
-                return once(target, accept, withAuth, limit, expected, sink, head, error);
+                return once(request, target, withAuth, answer);
             }
-            *error = QStringLiteral("%1: %2").arg(m_where, tlsError);
+            *error = QStringLiteral("%1: %2").arg(where, tlsError);
             return false;
         }
     } else {
+        // "localhost" is a name: what it led to must be this machine for bytes to go in clear.
+        sockaddr_storage peer {};
+        socklen_t length = sizeof peer;
+        if (::getpeername(fd, reinterpret_cast<sockaddr *>(&peer), &length) != 0 || !loopback(peer)) {
+            *error = QStringLiteral("%1: %2 is not on this machine, and Lamina speaks plain HTTP only to this machine")
+                         .arg(m_where, host);
+            return false;
+        }
         stream = std::make_unique<Stream>(fd);
     }
     if (registryHost && m_scheme.isEmpty())
         m_scheme = target.scheme();
-    Exchange x(*stream, m_progress, m_where);
+    Exchange x(*stream, m_progress, where);
     x.setIdleLimit(m_options.idleSeconds * 1000);
-    x.setDeadline(qint64(m_options.answerSeconds) * 1000);
-    QByteArray request = "GET " + target.toEncoded(QUrl::RemoveScheme | QUrl::RemoveAuthority | QUrl::RemoveFragment)
-        + " HTTP/1.1\r\nHost: " + target.authority().toUtf8() + "\r\nUser-Agent: lamina\r\nAccept: " + accept + "\r\n";
+    QByteArray resource = target.toEncoded(QUrl::RemoveScheme | QUrl::RemoveAuthority | QUrl::RemoveFragment);
+    if (!resource.startsWith('/'))
+        resource.prepend('/');
+    QByteArray hostHeader = target.host(QUrl::FullyEncoded).toUtf8();
+    if (hostHeader.contains(':'))
+        hostHeader = '[' + hostHeader + ']';
+    if (target.port() >= 0)
+        hostHeader += ':' + QByteArray::number(target.port());
+    QByteArray head = request.method + ' ' + resource + " HTTP/1.1\r\nHost: " + hostHeader
+        + "\r\nUser-Agent: lamina\r\nAccept: " + request.accept + "\r\n";
     if (withAuth && !m_authorization.isEmpty())
-        request += "Authorization: " + m_authorization + "\r\n";
-    request += "Connection: close\r\n\r\n";
+        head += "Authorization: " + m_authorization + "\r\n";
+    if (!request.contentType.isEmpty())
+        head += "Content-Type: " + request.contentType + "\r\n";
+    if (request.bodySize >= 0 || request.method == "POST" || request.method == "PUT")
+        head += "Content-Length: " + QByteArray::number(std::max<qint64>(request.bodySize, 0)) + "\r\n";
+    head += "Connection: close\r\n\r\n";
+    bool sent = x.send(head, error);
+    if (sent && request.bodySize > 0 && request.body) {
+        qint64 total = 0;
+        sent = request.body(
+            [&](const char *data, qint64 n) {
+                total += n;
+                return x.send(QByteArray::fromRawData(data, n), error);
+            },
+            error);
+        if (sent && total != request.bodySize) {
+            *error = QStringLiteral("%1 bytes were to be sent, and %2 were").arg(request.bodySize).arg(total);
+            sent = false;
+        }
+    }
+    // The answer to a request with a long body comes once it is sent: the deadline starts then.
+    x.setDeadline(qint64(m_options.answerSeconds) * 1000);
     Response r;
-    if (!x.send(request, error) || !readHead(x, &r, error)) {
-        *error = QStringLiteral("%1: %2").arg(m_where, *error);
+    if (!sent || !readHead(x, &r, error)) {
+        *error = QStringLiteral("%1: %2").arg(where, *error);
         return false;
     }
-    head->status = r.status;
-    head->reason = r.reason;
-    head->location = r.header("location");
-    head->challenge = r.header("www-authenticate");
-    head->contentType = r.header("content-type");
-    head->retryAfter = r.header("retry-after");
-    if (r.status != 200) {
+    answer->status = r.status;
+    answer->reason = r.reason;
+    answer->location = r.header("location");
+    answer->digest = r.header("docker-content-digest");
+    answer->challenge = r.header("www-authenticate");
+    answer->contentType = r.header("content-type");
+    answer->retryAfter = r.header("retry-after");
+    if (request.method == "HEAD")
+        return true; // a HEAD answer has a length but no body
+    if (r.status != 200 || !request.sink) {
         QString ignored;
         readBody(
             x, r, kMaxErrorBody,
-            [head](const char *data, qint64 n) {
-                head->body.append(data, n);
+            [answer](const char *data, qint64 n) {
+                answer->body.append(data, n);
                 return true;
             },
             &ignored);
         return true;
     }
-    if (expected >= 0 && r.length >= 0 && r.length != expected) {
+    if (request.expected >= 0 && r.length >= 0 && r.length != request.expected) {
         *error = QStringLiteral("%1 says it has %2 bytes, where the manifest gives %3")
-                     .arg(m_where)
+                     .arg(where)
                      .arg(r.length)
-                     .arg(expected);
+                     .arg(request.expected);
         return false;
     }
-    if (r.length > limit) {
-        *error
-            = QStringLiteral("%1 would send %2 bytes, more than the %3 expected").arg(m_where).arg(r.length).arg(limit);
+    if (r.length > request.limit) {
+        *error = QStringLiteral("%1 would send %2 bytes, more than the %3 expected")
+                     .arg(where)
+                     .arg(r.length)
+                     .arg(request.limit);
         return false;
     }
     // The body may be long: silence ends it, not the time it takes.
     x.setDeadline(-1);
-    if (!readBody(x, r, limit, sink, error)) {
+    if (!readBody(x, r, request.limit, request.sink, error)) {
         if (!error->isEmpty())
-            *error = QStringLiteral("%1: %2").arg(m_where, *error);
+            *error = QStringLiteral("%1: %2").arg(where, *error);
         return false;
     }
     return true;
 }
 
-bool Client::get(const QString &path, const QByteArray &accept, qint64 limit, qint64 expected,
-    const std::function<bool(const char *, qint64)> &sink, Answer *answer)
+bool Client::send(const Request &request, Answer *answer)
 {
-    QUrl url;
-    url.setScheme(m_scheme.isEmpty() ? QStringLiteral("https") : m_scheme);
-    url.setHost(apiHost(m_ref));
-    if (m_ref.host.endsWith(u':' + QString::number(m_ref.port())))
-        url.setPort(m_ref.port());
-    url.setPath(path);
+    QUrl url = request.url.isEmpty() ? urlOf(request.path) : request.url;
     int redirects = 0, retries = 0;
     bool authTried = false;
+    const bool follows = request.method == "GET" || request.method == "HEAD";
     for (;;) {
-        Head head;
-        QString error;
-        const bool home = url.host() == apiHost(m_ref);
-        if (!once(url, accept, home, limit, expected, sink, &head, &error)) {
-            answer->error = error;
+        *answer = Answer();
+        const bool home = isHome(url, true);
+        if (!once(request, url, home, answer))
             return false;
-        }
         if (home && m_scheme == u"http")
             url.setScheme(m_scheme); // found out on the way
-        answer->status = head.status;
-        answer->contentType = head.contentType;
-        if (head.status == 200)
-            return true;
-        if (head.status == 401 && home && !authTried) {
+        const bool stillHome = isHome(url, false);
+        if (answer->status == 401 && stillHome && !authTried) {
             authTried = true;
-            if (!authenticate(head.challenge, &answer->error))
+            if (!authenticate(answer->challenge, &answer->error))
                 return false;
             continue;
         }
-        if (head.status >= 300 && head.status < 400 && !head.location.isEmpty()) {
+        if (follows && answer->status >= 300 && answer->status < 400 && !answer->location.isEmpty()) {
             if (++redirects > kMaxRedirects) {
                 answer->error = QStringLiteral("%1 redirected Lamina more than %2 times for %3")
                                     .arg(m_where)
                                     .arg(kMaxRedirects)
-                                    .arg(path);
+                                    .arg(request.path);
                 return false;
             }
-            url = url.resolved(QUrl::fromEncoded(head.location));
+            url = url.resolved(QUrl::fromEncoded(answer->location));
             continue;
         }
-        if ((head.status == 429 || head.status >= 500) && retries < kMaxRetries) {
-            if (!pause(++retries, head.retryAfter)) {
+        if ((answer->status == 429 || answer->status >= 500) && retries < kMaxRetries) {
+            if (!pause(++retries, answer->retryAfter)) {
                 answer->error = QStringLiteral("cancelled");
                 return false;
             }
             continue;
         }
-        const QString why = meaning(head.status, head.body);
-        const QString said = registryErrors(head.body);
-        answer->error = QStringLiteral("%1 answered %2 %3 to GET %4%5%6")
-                            .arg(m_where)
-                            .arg(head.status)
-                            .arg(QString::fromLatin1(head.reason), path, said.isEmpty() ? QString() : u": " + said,
-                                why.isEmpty() ? QString() : u": " + why);
-        if (head.status == 401) {
-            const std::optional<Credentials> credentials = credentialsFor(m_ref.host);
-            answer->error += credentials
-                ? QStringLiteral(" (the credentials for %1 in %2 were refused)").arg(m_ref.host, credentials->file)
-                : QStringLiteral(" (no credentials are stored for %1: `docker login` or `podman login` stores them)")
-                      .arg(m_ref.host);
-        }
-        return false;
+        return true;
     }
+}
+
+QString Client::refused(const Request &request, const Answer &answer) const
+{
+    const QString why = meaning(answer.status, answer.body);
+    const QString said = registryErrors(answer.body);
+    QString error = QStringLiteral("%1 answered %2 %3 to %4 %5%6%7")
+                        .arg(m_where)
+                        .arg(answer.status)
+                        .arg(QString::fromLatin1(answer.reason), QString::fromLatin1(request.method),
+                            request.url.isEmpty() ? request.path : request.url.path(),
+                            said.isEmpty() ? QString() : u": " + said, why.isEmpty() ? QString() : u": " + why);
+    if (answer.status == 401 && isHome(request.url.isEmpty() ? urlOf(request.path) : request.url, false)) {
+        const std::optional<Credentials> credentials = credentialsFor(m_ref.host);
+        error += credentials
+            ? QStringLiteral(" (the credentials for %1 in %2 were refused)").arg(m_ref.host, credentials->file)
+            : QStringLiteral(" (no credentials are stored for %1: `docker login` or `podman login` stores them)")
+                  .arg(m_ref.host);
+    }
+    return error;
+}
+
+bool Client::get(const QString &path, const QByteArray &accept, qint64 limit, qint64 expected,
+    const std::function<bool(const char *, qint64)> &sink, Answer *answer)
+{
+    Request request;
+    request.path = path;
+    request.accept = accept;
+    request.limit = limit;
+    request.expected = expected;
+    request.sink = sink;
+    if (!send(request, answer))
+        return false;
+    if (answer->status == 200)
+        return true;
+    answer->error = refused(request, *answer);
+    return false;
 }
 
 bool Client::authenticate(const QByteArray &header, QString *error)
@@ -380,18 +470,18 @@ bool Client::authenticate(const QByteArray &header, QString *error)
     // The token service sees the credentials: over HTTPS only, or on this machine.
     const QByteArray saved = std::exchange(m_authorization, basic);
     QByteArray body;
-    Head head;
-    QString failed;
-    const bool ok = once(
-        realm, "application/json", true, kMaxTokenAnswer, -1,
-        [&body](const char *data, qint64 n) {
-            body.append(data, n);
-            return true;
-        },
-        &head, &failed);
+    Request ask;
+    ask.accept = "application/json";
+    ask.limit = kMaxTokenAnswer;
+    ask.sink = [&body](const char *data, qint64 n) {
+        body.append(data, n);
+        return true;
+    };
+    Answer head;
+    const bool ok = once(ask, realm, true, &head);
     m_authorization = saved;
     if (!ok) {
-        *error = QStringLiteral("the token service %1: %2").arg(realm.toDisplayString(QUrl::RemoveQuery), failed);
+        *error = QStringLiteral("the token service %1: %2").arg(realm.toDisplayString(QUrl::RemoveQuery), head.error);
         return false;
     }
     if (head.status != 200) {

@@ -20,7 +20,13 @@ namespace lamina::registry {
 struct Answer
 {
     int status = 0;
+    QByteArray reason;
     QByteArray contentType;
+    QByteArray location; ///< where an upload goes on, or a redirect's target
+    QByteArray digest; ///< Docker-Content-Digest
+    QByteArray challenge; ///< WWW-Authenticate
+    QByteArray retryAfter;
+    QByteArray body; ///< of an answer other than a GET's 200, up to 64 KiB, for its message
     QString error; ///< why the request failed: the registry's own words when it gave any
 };
 
@@ -46,24 +52,50 @@ struct Challenge
 };
 Challenge parseChallenge(const QByteArray &header);
 
+/// One request to a registry. A body, when there is one, is written by `body` through the
+/// function it is given (which sends bytes on, false when they could not be sent); it may be
+/// called again for a request that is repeated (after a 401, a 429 or a 5xx).
+struct Request
+{
+    QByteArray method = "GET";
+    QString path; ///< of the registry: "/v2/REPO/…", with its query
+    QUrl url; ///< instead of `path`: where an upload goes (the registry's Location)
+    QByteArray accept = "*/*";
+    QByteArray contentType;
+    qint64 bodySize = -1; ///< -1: no body
+    std::function<bool(const std::function<bool(const char *, qint64)> &send, QString *error)> body;
+    /// A 200 answer's body, at most `limit` bytes; with `expected` >= 0 a Content-Length that
+    /// differs is refused before the body is read.
+    std::function<bool(const char *, qint64)> sink;
+    qint64 limit = 0;
+    qint64 expected = -1;
+};
+
 class Client
 {
 public:
     Client(const RegistryReference &ref, const RegistryOptions &options, const Progress &progress);
 
-    /// GET `path` of the registry (or a redirect's target), the body handed to `sink` as it comes.
-    /// At most `limit` bytes are taken; with `expected` >= 0 a Content-Length that differs is
-    /// refused before the body is read. False with `answer->error` on any failure.
+    /// Sends `request`, meeting a 401 challenge once, following redirects of GET and HEAD (five at
+    /// most), and asking again after 429 and 5xx answers. True with the final answer in `answer`,
+    /// whatever its status; false with `answer->error` when no answer could be had.
+    bool send(const Request &request, Answer *answer);
+    /// GET `path`: send(), and an answer other than 200 made an error in the registry's words.
     bool get(const QString &path, const QByteArray &accept, qint64 limit, qint64 expected,
         const std::function<bool(const char *, qint64)> &sink, Answer *answer);
+    /// "the registry at HOST answered 404 Not Found to GET /v2/…: CODE (message): what it means".
+    QString refused(const Request &request, const Answer &answer) const;
 
     /// "https" or "http", once the first request found which the registry speaks.
     QString scheme() const { return m_scheme; }
+    /// The registry's own URL for `path`, by the scheme found so far.
+    QUrl urlOf(const QString &path) const;
 
 private:
-    struct Head;
-    bool once(const QUrl &url, const QByteArray &accept, bool withAuth, qint64 limit, qint64 expected,
-        const std::function<bool(const char *, qint64)> &sink, Head *head, QString *error);
+    /// Whether `url` is the registry's own scheme, host and port (before the scheme is found out,
+    /// either scheme when `schemeUnknownYet`).
+    bool isHome(const QUrl &url, bool schemeUnknownYet) const;
+    bool once(const Request &request, const QUrl &url, bool withAuth, Answer *answer);
     bool authenticate(const QByteArray &challenge, QString *error);
     bool pause(int attempt, const QByteArray &retryAfter);
 
@@ -73,7 +105,6 @@ private:
     QString m_where; ///< "the registry at HOST"
     QString m_scheme; ///< "" until the first connection
     QByteArray m_authorization; ///< the Authorization header's value once one is known
-    bool m_triedAuth = false;
 };
 
 } // namespace lamina::registry

@@ -47,7 +47,7 @@ const QString kDockerManifest = QStringLiteral("application/vnd.docker.distribut
 
 bool validDigest(const QString &digest)
 {
-    static const QRegularExpression sha256(QStringLiteral("^sha256:[a-f0-9]{64}$"));
+    static const QRegularExpression sha256(QStringLiteral("^sha256:[a-f0-9]{64}\\z"));
     return sha256.match(digest).hasMatch();
 }
 
@@ -94,7 +94,8 @@ bool platformMatches(const QString &offered, const QString &wanted)
 void removeStalePulls(const QString &folder)
 {
     const QDateTime dayAgo = QDateTime::currentDateTimeUtc().addDays(-1);
-    const QFileInfoList old = QDir(folder).entryInfoList({ QStringLiteral("pull-*") }, QDir::Dirs | QDir::Hidden);
+    const QFileInfoList old
+        = QDir(folder).entryInfoList({ QStringLiteral("pull-*") }, QDir::Dirs | QDir::Hidden | QDir::NoSymLinks);
     for (const QFileInfo &f : old) {
         if (f.lastModified().toUTC() >= dayAgo)
             continue;
@@ -112,12 +113,24 @@ void removeStalePulls(const QString &folder)
 /// pulled layout still links to keeps its bytes there.
 void trimBlobs(const QString &folder, qint64 bound)
 {
+    const QString sha = folder + QStringLiteral("/sha256");
+    // What a killed pull left half written.
+    const QDateTime dayAgo = QDateTime::currentDateTimeUtc().addDays(-1);
+    for (const QFileInfo &part : QDir(sha).entryInfoList({ QStringLiteral(".part-*") }, QDir::Files | QDir::Hidden))
+        if (part.lastModified().toUTC() < dayAgo)
+            QFile::remove(part.filePath());
     if (bound < 0)
         return;
-    QFileInfoList blobs = QDir(folder + QStringLiteral("/sha256")).entryInfoList(QDir::Files);
+    // A blob a pulled layout still links to frees nothing when its cache name goes: not counted.
+    QFileInfoList blobs;
     qint64 total = 0;
-    for (const QFileInfo &b : std::as_const(blobs))
+    for (const QFileInfo &b : QDir(sha).entryInfoList(QDir::Files)) {
+        struct stat st;
+        if (::stat(QFile::encodeName(b.filePath()).constData(), &st) != 0 || st.st_nlink > 1)
+            continue;
+        blobs << b;
         total += b.size();
+    }
     if (total <= bound)
         return;
     std::sort(blobs.begin(), blobs.end(),
@@ -147,6 +160,10 @@ struct Blob
 std::optional<Blob> blobOf(const QJsonValue &value, QString *error)
 {
     const QJsonObject o = value.toObject();
+    if (o.isEmpty()) {
+        *error = QStringLiteral("the manifest lacks a descriptor (a config or a layer) it must have");
+        return std::nullopt;
+    }
     Blob b;
     b.mediaType = o.value(QStringLiteral("mediaType")).toString();
     b.digest = o.value(QStringLiteral("digest")).toString();
@@ -179,7 +196,7 @@ public:
 private:
     bool fetchManifest(const QString &reference, const QString &expectedDigest, QByteArray *bytes, QString *mediaType,
         QString *digest);
-    bool fetchBlob(const Blob &blob, const QString &blobs, qint64 *done, qint64 total);
+    bool fetchBlob(const Blob &blob, const QString &blobs, const QString &into, qint64 *done, qint64 total);
     QString fail(const QString &why) { return error = QStringLiteral("%1: %2").arg(ref.text(), why); }
 
     const RegistryReference &ref;
@@ -231,12 +248,19 @@ bool Pull::fetchManifest(
     return true;
 }
 
-bool Pull::fetchBlob(const Blob &blob, const QString &blobs, qint64 *done, qint64 total)
+bool Pull::fetchBlob(const Blob &blob, const QString &blobs, const QString &into, qint64 *done, qint64 total)
 {
     const QString hex = blob.digest.mid(7);
     const QString cached = blobs + QStringLiteral("/sha256/") + hex;
-    if (QFileInfo(cached).size() == blob.size && QFileInfo(cached).isFile()) {
-        // Kept only after its digest matched; `lamina verify` hashes it again when asked.
+    const QByteArray to = QFile::encodeName(into + hex);
+    if (QFileInfo::exists(into + hex)) {
+        *done += blob.size; // the same blob twice in one manifest
+        return true;
+    }
+    // Kept only after its digest matched, and read-only since; `lamina verify` hashes it again
+    // when asked. Gone meanwhile (another Lamina trimmed the cache), it is fetched again.
+    if (QFileInfo(cached).size() == blob.size && QFileInfo(cached).isFile()
+        && ::link(QFile::encodeName(cached).constData(), to.constData()) == 0) {
         touch(cached);
         ++pulled.blobsFromCache;
         *done += blob.size;
@@ -285,8 +309,17 @@ bool Pull::fetchBlob(const Blob &blob, const QString &blobs, qint64 *done, qint6
         fail(QStringLiteral("the registry sent blob %1 whose bytes hash to %2").arg(blob.digest, digest));
         return false;
     }
+    // Read-only: the layouts' links share the file, and none of them may change what the cache
+    // serves the next time.
+    ::fchmod(part.handle(), 0444);
     ::fsync(part.handle());
     part.close();
+    // A copy where the file system has no hard links.
+    if (::link(QFile::encodeName(part.fileName()).constData(), to.constData()) != 0
+        && !QFile::copy(part.fileName(), into + hex)) {
+        fail(QStringLiteral("cannot link blob %1 into %2").arg(blob.digest, into));
+        return false;
+    }
     if (::rename(QFile::encodeName(part.fileName()).constData(), QFile::encodeName(cached).constData()) != 0) {
         fail(QStringLiteral("cannot keep blob %1 in %2").arg(blob.digest, cached));
         return false;
@@ -295,6 +328,14 @@ bool Pull::fetchBlob(const Blob &blob, const QString &blobs, qint64 *done, qint6
     ++pulled.blobsFetched;
     pulled.bytesFetched += got;
     return true;
+}
+
+QJsonObject readJson(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly) || f.size() > kMaxManifestBytes)
+        return {};
+    return QJsonDocument::fromJson(f.readAll()).object();
 }
 
 bool writeFile(const QString &path, const QByteArray &bytes)
@@ -378,14 +419,10 @@ RegistryPulled Pull::run(const QString &folder)
     progress.update(0, total);
     QList<Blob> all = layers;
     all.prepend(*config);
-    for (const Blob &b : std::as_const(all))
-        if (!fetchBlob(b, blobs, &done, total)) {
-            pulled.error = error;
-            return pulled;
-        }
 
     // The layout: the manifest as the registry sent it (its digest is the image's), named by
-    // the tag in index.json; its blobs linked from the cache, so that no layer is copied.
+    // the tag in index.json; its blobs linked from the cache as each is had, so that no layer is
+    // copied and a cache trimmed meanwhile by another Lamina takes none away.
     if (!QDir().mkpath(folder)) {
         pulled.error = fail(QStringLiteral("cannot make the folder %1").arg(folder));
         return pulled;
@@ -409,20 +446,15 @@ RegistryPulled Pull::run(const QString &folder)
         && writeFile(dir + QStringLiteral("/index.json"), QJsonDocument(index).toJson(QJsonDocument::Compact))
         && QDir().mkpath(dir + QStringLiteral("/blobs/sha256"))
         && writeFile(dir + QStringLiteral("/blobs/sha256/") + manifestDigest.mid(7), manifest);
-    for (const Blob &b : std::as_const(all)) {
-        if (!ok)
-            break;
-        const QString from = blobs + QStringLiteral("/sha256/") + b.digest.mid(7);
-        const QString to = dir + QStringLiteral("/blobs/sha256/") + b.digest.mid(7);
-        if (QFileInfo::exists(to))
-            continue; // the same blob twice in one manifest
-        ok = ::link(QFile::encodeName(from).constData(), QFile::encodeName(to).constData()) == 0
-            || QFile::copy(from, to);
-    }
     if (!ok) {
         pulled.error = fail(QStringLiteral("cannot lay the image out in %1").arg(dir));
         return pulled;
     }
+    for (const Blob &b : std::as_const(all))
+        if (!fetchBlob(b, blobs, dir + QStringLiteral("/blobs/sha256/"), &done, total)) {
+            pulled.error = error;
+            return pulled;
+        }
     trimBlobs(
         blobs, options.blobCacheBytes >= 0 ? options.blobCacheBytes : [] {
             bool set = false;
@@ -435,6 +467,208 @@ RegistryPulled Pull::run(const QString &folder)
                      .arg(ref.host, client.scheme() == u"https" ? QStringLiteral("HTTPS") : QStringLiteral("HTTP"),
                          chosen.isEmpty() ? QString() : u": " + chosen);
     return pulled;
+}
+
+/// Reads `path` in pieces for a request's body, counting the bytes sent.
+bool sendFile(const QString &path, const std::function<bool(const char *, qint64)> &send, QString *error,
+    const std::function<void(qint64)> &sent)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("cannot read %1: %2").arg(path, f.errorString());
+        return false;
+    }
+    QByteArray buffer(1 << 20, Qt::Uninitialized);
+    for (;;) {
+        const qint64 n = f.read(buffer.data(), buffer.size());
+        if (n < 0) {
+            *error = QStringLiteral("cannot read %1: %2").arg(path, f.errorString());
+            return false;
+        }
+        if (n == 0)
+            return true;
+        if (!send(buffer.constData(), n))
+            return false;
+        sent(n);
+    }
+}
+
+class Push
+{
+public:
+    Push(const RegistryReference &ref, const RegistryOptions &options, const Progress &progress)
+        : ref(ref)
+        , progress(progress)
+        , client(ref, options, progress)
+    {
+    }
+
+    RegistryPushed run(const QString &layout, const QString &mountFrom);
+
+private:
+    bool putBlob(const Blob &blob, const QString &file, const QString &mountFrom, qint64 *done, qint64 total);
+    bool fail(const QString &why)
+    {
+        pushed.error = QStringLiteral("%1: %2").arg(ref.text(), why);
+        return false;
+    }
+
+    const RegistryReference &ref;
+    const Progress &progress;
+    Client client;
+    RegistryPushed pushed;
+};
+
+bool Push::putBlob(const Blob &blob, const QString &file, const QString &mountFrom, qint64 *done, qint64 total)
+{
+    registry::Request head;
+    head.method = "HEAD";
+    head.path = QStringLiteral("/v2/%1/blobs/%2").arg(ref.repository, blob.digest);
+    registry::Answer answer;
+    if (!client.send(head, &answer))
+        return fail(answer.error);
+    if (answer.status == 200) {
+        ++pushed.blobsPresent;
+        return true;
+    }
+    if (answer.status != 404)
+        return fail(client.refused(head, answer));
+    // A blob of another repository of this registry is mounted, not sent (the spec's "mount").
+    registry::Request start;
+    start.method = "POST";
+    start.path = QStringLiteral("/v2/%1/blobs/uploads/").arg(ref.repository);
+    if (!mountFrom.isEmpty() && mountFrom != ref.repository)
+        start.path += QStringLiteral("?mount=%1&from=%2").arg(blob.digest, mountFrom);
+    if (!client.send(start, &answer))
+        return fail(answer.error);
+    if (answer.status == 201) {
+        ++pushed.blobsMounted;
+        return true;
+    }
+    if (answer.status != 202 || answer.location.isEmpty())
+        return fail(client.refused(start, answer));
+    QUrl url = client.urlOf(start.path).resolved(QUrl::fromEncoded(answer.location));
+    QUrlQuery query(url);
+    query.addQueryItem(QStringLiteral("digest"), blob.digest);
+    url.setQuery(query);
+    registry::Request put;
+    put.method = "PUT";
+    put.url = url;
+    put.contentType = "application/octet-stream";
+    put.bodySize = blob.size;
+    const qint64 before = *done;
+    put.body = [&](const std::function<bool(const char *, qint64)> &send, QString *error) {
+        *done = before; // from the start again when the request is repeated
+        return sendFile(file, send, error, [&](qint64 n) {
+            *done += n;
+            progress.update(*done, total);
+        });
+    };
+    if (!client.send(put, &answer))
+        return fail(QStringLiteral("blob %1: %2").arg(blob.digest, answer.error));
+    if (answer.status != 201)
+        return fail(client.refused(put, answer));
+    if (!answer.digest.isEmpty() && answer.digest != blob.digest.toLatin1())
+        return fail(
+            QStringLiteral("the registry took blob %1 as %2").arg(blob.digest, QString::fromLatin1(answer.digest)));
+    ++pushed.blobsSent;
+    pushed.bytesSent += blob.size;
+    return true;
+}
+
+RegistryPushed Push::run(const QString &layout, const QString &mountFrom)
+{
+    if (!ref.digest.isEmpty()) {
+        fail(QStringLiteral("a push names a tag, not a digest (the registry computes the digest)"));
+        return pushed;
+    }
+    const QJsonArray manifests
+        = readJson(layout + QStringLiteral("/index.json")).value(QStringLiteral("manifests")).toArray();
+    if (manifests.size() != 1) {
+        fail(QStringLiteral("%1 holds %2 images; one is pushed at a time").arg(layout).arg(manifests.size()));
+        return pushed;
+    }
+    QString why;
+    const std::optional<Blob> top = blobOf(manifests.at(0), &why);
+    if (!top) {
+        fail(QStringLiteral("%1/index.json: %2").arg(layout, why));
+        return pushed;
+    }
+    const auto blobPath
+        = [&](const QString &digest) -> QString { return layout + QStringLiteral("/blobs/sha256/") + digest.mid(7); };
+    QFile manifestFile(blobPath(top->digest));
+    if (!manifestFile.open(QIODevice::ReadOnly) || manifestFile.size() > kMaxManifestBytes) {
+        fail(QStringLiteral("cannot read the manifest %1").arg(manifestFile.fileName()));
+        return pushed;
+    }
+    const QByteArray manifest = manifestFile.readAll();
+    Sha256 hash;
+    hash.add(manifest);
+    if (hash.finish() != top->digest) {
+        fail(QStringLiteral("the manifest %1 does not hash to its name").arg(manifestFile.fileName()));
+        return pushed;
+    }
+    const QJsonObject m = QJsonDocument::fromJson(manifest).object();
+    QList<Blob> blobs;
+    for (const QJsonValue &l : m.value(QStringLiteral("layers")).toArray()) {
+        const std::optional<Blob> b = blobOf(l, &why);
+        if (!b) {
+            fail(why);
+            return pushed;
+        }
+        blobs << *b;
+    }
+    const std::optional<Blob> config = blobOf(m.value(QStringLiteral("config")), &why);
+    if (!config) {
+        fail(why);
+        return pushed;
+    }
+    blobs << *config;
+    qint64 total = 0;
+    for (const Blob &b : std::as_const(blobs)) {
+        if (QFileInfo(blobPath(b.digest)).size() != b.size) {
+            fail(QStringLiteral("%1 is not the %2 bytes its manifest gives").arg(blobPath(b.digest)).arg(b.size));
+            return pushed;
+        }
+        total += b.size;
+    }
+    qint64 done = 0;
+    progress.update(0, total);
+    for (const Blob &b : std::as_const(blobs))
+        if (!putBlob(b, blobPath(b.digest), mountFrom, &done, total))
+            return pushed;
+    registry::Request put;
+    put.method = "PUT";
+    put.path = QStringLiteral("/v2/%1/manifests/%2").arg(ref.repository, ref.tag);
+    put.contentType = (top->mediaType.isEmpty() ? kOciManifest : top->mediaType).toLatin1();
+    put.bodySize = manifest.size();
+    put.body = [&](const std::function<bool(const char *, qint64)> &send, QString *) {
+        return send(manifest.constData(), manifest.size());
+    };
+    registry::Answer answer;
+    if (!client.send(put, &answer)) {
+        fail(QStringLiteral("the manifest: %1").arg(answer.error));
+        return pushed;
+    }
+    if (answer.status != 201) {
+        fail(client.refused(put, answer));
+        return pushed;
+    }
+    pushed.digest = answer.digest.isEmpty() ? top->digest : QString::fromLatin1(answer.digest);
+    if (pushed.digest != top->digest) {
+        fail(QStringLiteral("the registry took the manifest %1 as %2").arg(top->digest, pushed.digest));
+        pushed.digest.clear();
+        return pushed;
+    }
+    QStringList parts { QStringLiteral("%1 blob(s) sent (%2 bytes)").arg(pushed.blobsSent).arg(pushed.bytesSent) };
+    if (pushed.blobsPresent)
+        parts << QStringLiteral("%1 there already").arg(pushed.blobsPresent);
+    if (pushed.blobsMounted)
+        parts << QStringLiteral("%1 mounted from %2").arg(pushed.blobsMounted).arg(mountFrom);
+    pushed.how = QStringLiteral("pushed to the registry at %1 over %2: %3")
+                     .arg(ref.host, client.scheme() == u"https" ? QStringLiteral("HTTPS") : QStringLiteral("HTTP"),
+                         parts.join(QStringLiteral(", ")));
+    return pushed;
 }
 
 } // namespace
@@ -477,7 +711,7 @@ std::optional<RegistryReference> parseRegistryReference(const QString &text)
     if (const qsizetype q = name.indexOf(u'?'); q >= 0) {
         const QString query = name.mid(q + 1);
         name.truncate(q);
-        static const QRegularExpression platform(QStringLiteral("^platform=([a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?)$"));
+        static const QRegularExpression platform(QStringLiteral("^platform=([a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?)\\z"));
         const QRegularExpressionMatch p = platform.match(query);
         if (!p.hasMatch())
             return std::nullopt;
@@ -508,10 +742,10 @@ std::optional<RegistryReference> parseRegistryReference(const QString &text)
         name.prepend(QStringLiteral("library/"));
     ref.repository = name;
     static const QRegularExpression host(QStringLiteral(
-        R"(^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$)"));
+        R"(^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?\z)"));
     static const QRegularExpression repository(
-        QStringLiteral(R"(^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$)"));
-    static const QRegularExpression tag(QStringLiteral(R"(^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$)"));
+        QStringLiteral(R"(^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*\z)"));
+    static const QRegularExpression tag(QStringLiteral(R"(^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\z)"));
     if (!host.match(ref.host).hasMatch() || !repository.match(ref.repository).hasMatch() || ref.repository.size() > 255
         || (!ref.tag.isEmpty() && !tag.match(ref.tag).hasMatch()) || ref.port() <= 0 || ref.port() > 65535)
         return std::nullopt;
@@ -553,6 +787,12 @@ std::function<void()> holdPulledLayout(const QString &folder)
             ::close(fd);
         removePulledLayout(folder);
     };
+}
+
+RegistryPushed pushToRegistry(const QString &layout, const RegistryReference &ref, const QString &mountFrom,
+    const RegistryOptions &options, const Progress &progress)
+{
+    return Push(ref, options, progress).run(layout, mountFrom);
 }
 
 bool isImageReference(const QString &text)

@@ -69,6 +69,27 @@ struct RegistryPulled
 RegistryPulled pullFromRegistry(const RegistryReference &ref, const QString &folder,
     const RegistryOptions &options = {}, const Progress &progress = {});
 
+struct RegistryPushed
+{
+    QString digest; ///< the manifest's, as the registry has it now
+    /// "pushed to the registry at 127.0.0.1:5000 over HTTP: 1 blob sent (10 MiB), 3 there already"
+    QString how;
+    QString error; ///< names the reference, the registry and the reason; "" when pushed
+    int blobsSent = 0;
+    int blobsPresent = 0; ///< the repository had them: not sent
+    int blobsMounted = 0; ///< mounted from `mountFrom`: not sent
+    qint64 bytesSent = 0;
+};
+
+/// Pushes the image of the OCI image layout folder `layout` (what `compose --format oci-dir`
+/// writes: one manifest) to `ref`, a tag. Each blob the repository has already (HEAD) is not
+/// sent; one another repository of the same registry has (`mountFrom`, the base's) is mounted
+/// from it; the others are uploaded whole (POST, then PUT with the digest), their bytes streamed
+/// from the layout. The manifest goes last, so that the tag names a complete image or none.
+/// Progress counts the bytes of the blobs to send; cancel stops it.
+RegistryPushed pushToRegistry(const QString &layout, const RegistryReference &ref, const QString &mountFrom = {},
+    const RegistryOptions &options = {}, const Progress &progress = {});
+
 /// The folder pullFromRegistry() lays images out in by default: $XDG_CACHE_HOME/lamina/registry.
 QString registryCacheFolder();
 /// The default blob cache: $XDG_CACHE_HOME/lamina/blobs.

@@ -4,7 +4,8 @@ CNCF distribution registry) on 127.0.0.1, twice: plain HTTP, and TLS with a cert
 plus htpasswd authentication. skopeo pushes corpus images into both; Lamina's view of each
 reference must equal its view of the archive pushed (config, diff IDs, files, findings), errors
 must say what is wrong (untrusted certificate, no or wrong credentials, unknown tag), and nothing
-partial may be left in Lamina's cache.
+partial may be left in Lamina's cache. Then Lamina pushes a composition onto one of them, which
+skopeo pulls back byte for byte as `--format oci-dir` writes it, and podman pulls and runs.
 
     python3 registry.py LAMINA CORPUS_DIR
 
@@ -150,6 +151,64 @@ def compare(binary, env, reference, archive, label):
     check(rc == 0 and "0 error(s)" in out, "%s: check --verify %s finds no error" % (label, reference), out + err)
 
 
+def blob_files(layout):
+    folder = os.path.join(layout, "blobs", "sha256")
+    files = {}
+    for name in os.listdir(folder):
+        with open(os.path.join(folder, name), "rb") as f:
+            files[name] = f.read()
+    return files
+
+
+def push_part(binary, base_env, registry, work):
+    """compose on a registry's image, pushed to the same registry: the base's blobs are mounted,
+    only the new ones sent; pulled back by skopeo it is byte for byte what --format oci-dir writes,
+    and podman pulls it."""
+    env = dict(base_env, SOURCE_DATE_EPOCH="1700000000")
+    base = "registry://%s/corpus/dive-test-docker-image:1" % registry.host()
+    target = "registry://%s/corpus/composed:1" % registry.host()
+    rc, out, err = lamina(binary, ["compose", base, "--write", "/lamina.txt:pushed", "-o", target], env)
+    check(rc in (0, 1) and ("pushed " + target + "@sha256:") in err and "mounted from corpus/dive-test-docker-image" in err
+          and "2 blob(s) sent" in err, "push: compose -o %s sends the new layer and config, mounts the rest" % target,
+          err)
+    written = os.path.join(work, "composed-oci")
+    rc, out, err2 = lamina(binary, ["compose", base, "--write", "/lamina.txt:pushed", "--format", "oci-dir", "-o", written],
+                           env)
+    check(rc in (0, 1), "push: the same composition written as oci-dir", err2)
+    back = os.path.join(work, "pulled-back")
+    rc, out = daemons.run(["skopeo", "copy", "--quiet", "--src-tls-verify=false",
+                           "docker://%s/corpus/composed:1" % registry.host(), "oci:%s:back" % back], 300)
+    check(rc == 0, "push: skopeo pulls the pushed image back", out)
+    if rc == 0 and os.path.isdir(written):
+        with open(os.path.join(written, "index.json")) as f:
+            ours = json.load(f)["manifests"][0]["digest"]
+        with open(os.path.join(back, "index.json")) as f:
+            theirs = json.load(f)["manifests"][0]["digest"]
+        mine, pulled = blob_files(written), blob_files(back)
+        check(ours == theirs and all(pulled.get(k) == v for k, v in mine.items()),
+              "push: pulled back, the manifest and every blob are byte for byte what --format oci-dir writes",
+              "%s vs %s" % (ours, theirs))
+        check(("@" + ours) in err, "push: the digest printed is the manifest's", err)
+    rc, out, err = lamina(binary, ["compose", base, "--write", "/lamina.txt:pushed", "-o",
+                                   "registry://%s/corpus/composed:2" % registry.host()], env)
+    check(rc in (0, 1) and "0 blob(s) sent" in err and "there already" in err,
+          "push: pushed again under another tag, only the manifest goes", err)
+    root = os.path.join(work, "podman")
+    os.makedirs(root, exist_ok=True)
+    podman = daemons.podman_command(root)
+    try:
+        rc, out = daemons.run(podman + ["pull", "--tls-verify=false", "%s/corpus/composed:1" % registry.host()], 300)
+        check(rc == 0, "push: podman pulls the pushed image", out)
+        # Low limits: podman raises them by default, which a runner without CAP_SYS_RESOURCE may not.
+        rc, out = daemons.run(podman + ["run", "--rm", "--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit",
+                                        "nproc=1024:1024", "%s/corpus/composed:1" % registry.host(), "cat",
+                                        "/lamina.txt"], 300)
+        check(rc == 0 and out.strip().endswith("pushed"), "push: podman runs it and finds the new file", out)
+    finally:
+        daemons.run(podman + ["rmi", "-af"], 120)
+        daemons.remove_tree(root)
+
+
 def cache_is_sound(cache, label):
     layouts = os.path.join(cache, "lamina", "registry")
     left = os.listdir(layouts) if os.path.isdir(layouts) else []
@@ -209,6 +268,7 @@ def main():
                 rc, out, err = lamina(binary, ["inspect", "registry://%s/corpus/none:1" % plain.host()], base)
                 check(rc == 2 and "404" in out and ("MANIFEST_UNKNOWN" in out or "NAME_UNKNOWN" in out),
                       "plain: an unknown name is the registry's 404", out)
+                push_part(binary, base, plain, work)
                 cache_is_sound(cache, "both")
             finally:
                 secure.stop()

@@ -5,9 +5,11 @@ the distribution API, honestly or with one lie or obstacle chosen by --mode. Pri
 it listens; GET /_stats answers how many requests each path had.
 
 Modes: ok, bearer (token service at /token, user lamina password s3cret), basic, wrong-digest,
-wrong-size, truncated, redirect (blobs sent from /storage/), redirect-loop, huge-length,
-slow-loris (headers one byte a second), retry (429 then 503 before each blob), always-503,
-bad-digest-name (a manifest naming a blob "../../escape").
+wrong-size, truncated, redirect (blobs sent from /storage/), redirect-loop, redirect-away (to
+http://localhost:PORT, another address in clear text), huge-length, slow-loris (headers a byte at
+a time), retry (429 then 503 before each blob), always-503, bad-digest-name (a manifest naming a
+blob "../../escape"), chunked (every body in chunks), chunked-oversize (a layer's chunks carry a
+byte more than its size).
 """
 import argparse
 import base64
@@ -79,6 +81,8 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def send(self, status, body=b"", headers=(), length=None):
+        if self.server.mode.startswith("chunked") and status == 200:
+            return self.send_chunked(body, headers)
         self.send_response(status)
         for k, v in headers:
             self.send_header(k, v)
@@ -86,6 +90,21 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
+        self.close_connection = True
+
+    def send_chunked(self, body, headers):
+        self.send_response(200)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.server.mode == "chunked-oversize" and body.startswith(b"\x1f\x8b"):
+            body += b"!"
+        for i in range(0, len(body), 7):
+            piece = body[i:i + 7]
+            self.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
+        self.wfile.write(b"0\r\n\r\n")
         self.close_connection = True
 
     def error(self, status, code, message, headers=()):
@@ -111,12 +130,83 @@ class Handler(BaseHTTPRequestHandler):
             return False
         return True
 
+    def count(self, key):
+        s = self.server
+        with s.lock:
+            s.stats[key] = s.stats.get(key, 0) + 1
+            return s.stats[key]
+
+    def repository(self, path):
+        """("lamina/test", "blobs/…") from "/v2/lamina/test/blobs/…"."""
+        for kind in ("/blobs/", "/manifests/"):
+            if kind in path:
+                at = path.index(kind)
+                return path[len("/v2/"):at], path[at + 1:]
+        return None, None
+
+    def do_HEAD(self):
+        path = self.path.split("?")[0]
+        self.count("HEAD " + path)
+        if not self.authorized():
+            return
+        repo, rest = self.repository(path)
+        digest = rest[len("blobs/"):] if rest and rest.startswith("blobs/") else None
+        if digest and (repo, digest) in self.server.pushed:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(self.server.blobs[digest])))
+        else:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+
+    def do_POST(self):
+        s = self.server
+        path, _, query = self.path.partition("?")
+        self.count("POST " + path)
+        if not self.authorized():
+            return
+        repo, rest = self.repository(path)
+        if rest != "blobs/uploads/":
+            return self.error(404, "NAME_UNKNOWN", "no such path")
+        params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+        mount, source = params.get("mount"), params.get("from")
+        if mount and source and ((source, mount) in s.pushed or (source == "lamina/test" and mount in s.blobs)):
+            s.pushed.add((repo, mount))
+            return self.send(201, b"", [("Location", "/v2/%s/blobs/%s" % (repo, mount))])
+        return self.send(202, b"", [("Location", "/v2/%s/blobs/uploads/u%d?_state=x" % (repo, self.count("upload")))])
+
+    def do_PUT(self):
+        s = self.server
+        path, _, query = self.path.partition("?")
+        self.count("PUT " + path)
+        length = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(length)
+        if not self.authorized():
+            return
+        repo, rest = self.repository(path)
+        if rest and rest.startswith("blobs/uploads/"):
+            params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+            digest = params.get("digest", "").replace("%3A", ":")
+            if sha(body) != digest:
+                return self.error(400, "DIGEST_INVALID", "provided digest did not match uploaded content")
+            s.blobs[digest] = body
+            s.pushed.add((repo, digest))
+            return self.send(201, b"", [("Docker-Content-Digest", digest)])
+        if rest and rest.startswith("manifests/"):
+            for d in (x["digest"] for x in json.loads(body).get("layers", []) + [json.loads(body)["config"]]):
+                if (repo, d) not in s.pushed:
+                    return self.error(400, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry")
+            s.manifests[sha(body)] = body
+            s.tags[rest[len("manifests/"):]] = body
+            return self.send(201, b"", [("Docker-Content-Digest", sha(body))])
+        return self.error(404, "NAME_UNKNOWN", "no such path")
+
     def do_GET(self):
         s = self.server
         path = self.path.split("?")[0]
-        with s.lock:
-            s.stats[path] = s.stats.get(path, 0) + 1
-            count = s.stats[path]
+        count = self.count(path)
         if path == "/_stats":
             return self.send(200, json.dumps(s.stats).encode())
         if path == "/token":
@@ -139,10 +229,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, s.blobs[digest])
         if not self.authorized():
             return
-        prefix = "/v2/lamina/test/"
-        if not path.startswith(prefix):
+        repo, rest = self.repository(path)
+        if repo != "lamina/test" and not any(r == repo for r, _ in s.pushed):
             return self.error(404, "NAME_UNKNOWN", "repository name not known to registry")
-        rest = path[len(prefix):]
         if rest.startswith("manifests/"):
             ref = rest[len("manifests/"):]
             body = s.tags.get(ref) or s.manifests.get(ref)
@@ -164,6 +253,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self.error(503, "UNAVAILABLE", "try later")
             if s.mode == "redirect":
                 return self.send(307, b"", [("Location", "/storage/" + digest)])
+            if s.mode == "redirect-away":
+                return self.send(307, b"", [("Location", "http://localhost:%d/storage/%s"
+                                             % (s.server_address[1], digest))])
             if s.mode == "redirect-loop":
                 return self.send(307, b"", [("Location", path + "?again=%d" % count)])
             layer = body.startswith(b"\x1f\x8b")  # the lies are told of layers; configs are true
@@ -186,6 +278,7 @@ def main():
     server.mode = args.mode
     server.tags, server.manifests, server.blobs = build(args.mode)
     server.stats = {}
+    server.pushed = set()  # (repository, digest) of the blobs pushed or mounted
     server.lock = threading.Lock()
     print("PORT %d" % server.server_address[1], flush=True)
     # Ends with the test: its stdin closes when the test stops it or dies.

@@ -480,7 +480,7 @@ void TestLoaders::registriesServeWhatWasPushed()
         { test::source(QStringLiteral("tests/loaders/registry.py")), QStringLiteral(LAMINA_BINARY), test::corpus() },
         &output, 10 * 60 * 1000);
     QVERIFY2(rc == 0, qPrintable(judgeFailures(output)));
-    QVERIFY2(output.count(u"\nok ") + (output.startsWith(u"ok ") ? 1 : 0) >= 45, qPrintable(output.right(3000)));
+    QVERIFY2(output.count(u"\nok ") + (output.startsWith(u"ok ") ? 1 : 0) >= 54, qPrintable(output.right(3000)));
 }
 
 QTEST_GUILESS_MAIN(TestLoaders)

@@ -12,6 +12,7 @@
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -19,6 +20,8 @@
 #include <QTest>
 
 #include <atomic>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <thread>
 
 using namespace lamina;
@@ -87,6 +90,9 @@ private Q_SLOTS:
     void lies_data();
     void lies();
     void retriesAndRedirects();
+    void chunkedAnswers();
+    void pushSendsOnlyWhatIsMissing();
+    void oldPullsGoUnlessHeld();
     void cancelStopsAPull();
 
 private:
@@ -172,7 +178,9 @@ void TestRegistry::references_data()
     for (const char *bad : { "registry://", "registry://Upper/x", "registry://a b", "registry://x@sha256:12",
              "registry://x:", "registry://host.io/x?platform=linux", "registry://host.io/x?other=1",
              "registry://host.io:99999/x", "registry://host.io/../x", "registry://x:-tag", "docker://alpine",
-             "/tmp/registry://x" })
+             "/tmp/registry://x",
+             "registry://x@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", "registry://x\n",
+             "registry://x:1\n" })
         QTest::newRow(bad) << bad << ""
                            << ""
                            << ""
@@ -311,14 +319,31 @@ void TestRegistry::secondPullComesFromTheCache()
     // Only a pull's folder is ever removed whole.
     QVERIFY(!removePulledLayout(blobs()));
     QVERIFY(QFileInfo::exists(blobs()));
-    // Bound to nothing, the cache lets its blobs go; the layout keeps its links to them.
+    // Bound to nothing, the cache lets go of what no layout links to: an old blob of another
+    // image goes, and a part an interrupted pull left a day ago; this pull's blobs stay, linked.
+    const QString other = blobs() + QStringLiteral("/sha256/") + QString(64, u'f');
+    const QString part = blobs() + QStringLiteral("/sha256/.part-old");
+    for (const QString &f : { other, part }) {
+        QFile file(f);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("old");
+        file.close();
+        const timespec old[2] = { { time(nullptr) - 3 * 86400, 0 }, { time(nullptr) - 3 * 86400, 0 } };
+        QCOMPARE(::utimensat(AT_FDCWD, QFile::encodeName(f).constData(), old, 0), 0);
+    }
     RegistryOptions options;
     options.blobFolder = blobs();
     options.blobCacheBytes = 0;
     const RegistryPulled third = pullFromRegistry(
         *parseRegistryReference(r.reference(QStringLiteral("lamina/test:amd64"))), layouts(), options);
     QVERIFY2(third.error.isEmpty(), qPrintable(third.error));
-    QVERIFY(filesIn(blobs()).isEmpty());
+    QVERIFY(!QFileInfo::exists(other));
+    QVERIFY(!QFileInfo::exists(part));
+    QCOMPARE(filesIn(blobs()).size(), 2);
+    // Cached blobs are read-only: a layout's link to one cannot change what the cache serves.
+    for (const QString &f : filesIn(blobs()))
+        QCOMPARE(QFileInfo(f).permissions() & (QFile::WriteOwner | QFile::WriteGroup | QFile::WriteOther),
+            QFile::Permissions());
     QVERIFY(openImageArchive(third.folder).ok());
 }
 
@@ -462,6 +487,121 @@ void TestRegistry::retriesAndRedirects()
                 stored += it.value().toInt();
         QCOMPARE(stored, 2);
     }
+}
+
+void TestRegistry::chunkedAnswers()
+{
+    FakeRegistry r(QStringLiteral("chunked"));
+    QVERIFY(r.ok());
+    const RegistryPulled p = pull(r, QStringLiteral("lamina/test:multi"));
+    QVERIFY2(p.error.isEmpty(), qPrintable(p.error));
+    QCOMPARE(p.blobsFetched, 2);
+    QVERIFY(openImageArchive(p.folder).ok());
+}
+
+// A push: HEAD first, a blob of the base's repository mounted, the rest uploaded (POST, then PUT
+// with the digest), the manifest last; pulled back, the same manifest.
+void TestRegistry::pushSendsOnlyWhatIsMissing()
+{
+    FakeRegistry r(QStringLiteral("ok"));
+    QVERIFY(r.ok());
+    const RegistryPulled pulled = pull(r, QStringLiteral("lamina/test:amd64"));
+    QVERIFY2(pulled.error.isEmpty(), qPrintable(pulled.error));
+    RegistryOptions options;
+    options.blobFolder = blobs();
+    auto push = [&](const QString &rest, const QString &mountFrom) {
+        return pushToRegistry(pulled.folder, *parseRegistryReference(r.reference(rest)), mountFrom, options);
+    };
+    // Nothing there: every blob sent.
+    RegistryPushed p = push(QStringLiteral("lamina/copy:1"), {});
+    QVERIFY2(p.error.isEmpty(), qPrintable(p.error));
+    QCOMPARE(p.blobsSent, 2);
+    QCOMPARE(p.blobsPresent, 0);
+    QVERIFY(p.bytesSent > 0);
+    QVERIFY2(p.how.contains(u"2 blob(s) sent"), qPrintable(p.how));
+    const QJsonObject index = QJsonDocument::fromJson([&] {
+        QFile f(pulled.folder + QStringLiteral("/index.json"));
+        f.open(QIODevice::ReadOnly);
+        return f.readAll();
+    }())
+                                  .object();
+    const QString manifestDigest = index.value(QStringLiteral("manifests"))
+                                       .toArray()
+                                       .at(0)
+                                       .toObject()
+                                       .value(QStringLiteral("digest"))
+                                       .toString();
+    QCOMPARE(p.digest, manifestDigest);
+    // Again: the repository has them, only the manifest goes.
+    p = push(QStringLiteral("lamina/copy:2"), {});
+    QVERIFY2(p.error.isEmpty(), qPrintable(p.error));
+    QCOMPARE(p.blobsSent, 0);
+    QCOMPARE(p.blobsPresent, 2);
+    // Another repository, with the base's to mount from: mounted, not sent.
+    p = push(QStringLiteral("lamina/mounted:1"), QStringLiteral("lamina/test"));
+    QVERIFY2(p.error.isEmpty(), qPrintable(p.error));
+    QCOMPARE(p.blobsMounted, 2);
+    QCOMPARE(p.blobsSent, 0);
+    const QJsonObject stats = r.stats();
+    int puts = 0;
+    for (auto it = stats.begin(); it != stats.end(); ++it)
+        if (it.key().startsWith(u"PUT ") && it.key().contains(u"/blobs/uploads/"))
+            puts += it.value().toInt();
+    QCOMPARE(puts, 2); // the first push's two blobs, and no other
+    QCOMPARE(stats.value(QStringLiteral("PUT /v2/lamina/mounted/manifests/1")).toInt(), 1);
+    // Pulled back: the manifest pushed, its files.
+    const RegistryPulled back = pull(r, QStringLiteral("lamina/copy:2"));
+    QVERIFY2(back.error.isEmpty(), qPrintable(back.error));
+    const ImageArchive ia = openImageArchive(back.folder);
+    QVERIFY(ia.ok());
+    QVERIFY(indexImageLayers(ia, 0).layers.at(0)->find("hello.txt") >= 0);
+    // A digest is not a tag to push to; a layout of two images is refused.
+    p = pushToRegistry(pulled.folder,
+        *parseRegistryReference(r.reference(QStringLiteral("lamina/x@sha256:") + QString(64, u'b'))), {}, options);
+    QVERIFY2(p.error.contains(u"names a tag"), qPrintable(p.error));
+}
+
+// A folder an interrupted run left goes after a day, unless a Lamina still reads it (its shared
+// lock on the mark); only folders with the mark go, and never through a link.
+void TestRegistry::oldPullsGoUnlessHeld()
+{
+    FakeRegistry r(QStringLiteral("ok"));
+    QVERIFY(r.ok());
+    const QString elsewhere = m_dir.filePath(QStringLiteral("elsewhere"));
+    auto make = [](const QString &folder, bool marked) {
+        QDir().mkpath(folder + QStringLiteral("/blobs"));
+        if (marked) {
+            QFile mark(folder + QStringLiteral("/.lamina-pull"));
+            mark.open(QIODevice::WriteOnly);
+        }
+    };
+    auto age = [](const QString &path) {
+        const timespec old[2] = { { time(nullptr) - 3 * 86400, 0 }, { time(nullptr) - 3 * 86400, 0 } };
+        return ::utimensat(AT_FDCWD, QFile::encodeName(path).constData(), old, AT_SYMLINK_NOFOLLOW) == 0;
+    };
+    const QString held = layouts() + QStringLiteral("/pull-held"), free = layouts() + QStringLiteral("/pull-free"),
+                  unmarked = layouts() + QStringLiteral("/pull-unmarked"),
+                  fresh = layouts() + QStringLiteral("/pull-fresh"), link = layouts() + QStringLiteral("/pull-link");
+    make(held, true);
+    make(free, true);
+    make(unmarked, false);
+    make(fresh, true);
+    make(elsewhere, true);
+    QVERIFY(QFile::link(elsewhere, link));
+    for (const QString &f : { held, free, unmarked, link, elsewhere })
+        QVERIFY(age(f));
+    const std::function<void()> release = holdPulledLayout(held);
+    QVERIFY(age(held));
+    const RegistryPulled p = pull(r, QStringLiteral("lamina/test:amd64"));
+    QVERIFY2(p.error.isEmpty(), qPrintable(p.error));
+    QVERIFY(QFileInfo::exists(held));
+    QVERIFY(!QFileInfo::exists(free));
+    QVERIFY(QFileInfo::exists(unmarked));
+    QVERIFY(QFileInfo::exists(fresh));
+    QVERIFY(QFileInfo(link).isSymLink());
+    QVERIFY(QFileInfo::exists(elsewhere + QStringLiteral("/.lamina-pull")));
+    release(); // the last holder lets go: it goes
+    QVERIFY(!QFileInfo::exists(held));
 }
 
 void TestRegistry::cancelStopsAPull()

@@ -16,6 +16,8 @@
 #include <QTemporaryDir>
 #include <QTimeZone>
 
+#include <optional>
+
 namespace lamina::cli {
 
 int compose(const QStringList &args, QTextStream &err)
@@ -64,21 +66,25 @@ int compose(const QStringList &args, QTextStream &err)
     // -o registry://…: written as an OCI layout in the cache, pushed, and let go (docs/engines.md).
     const std::optional<RegistryReference> pushTo = parseRegistryReference(options.output);
     if (options.output.startsWith(u"registry://") && !pushTo)
-        return bad(QStringLiteral("-o %1: not a registry reference (registry://HOST[:PORT]/REPO[:TAG])").arg(options.output));
+        return bad(
+            QStringLiteral("-o %1: not a registry reference (registry://HOST[:PORT]/REPO[:TAG])").arg(options.output));
     if (pushTo && (!pushTo->digest.isEmpty() || !pushTo->platform.isEmpty()))
         return bad(QStringLiteral("-o %1: a push names a tag; the registry computes the digest").arg(options.output));
     if (pushTo && parsed.load)
         return bad(QStringLiteral("--load and -o registry:// do not go together: write a file to load"));
-    if (pushTo && args.contains(u"--format") && options.format != ExportFormat::Oci && options.format != ExportFormat::OciDir)
+    if (pushTo && args.contains(u"--format") && options.format != ExportFormat::Oci
+        && options.format != ExportFormat::OciDir)
         return bad(QStringLiteral("-o registry:// pushes an OCI image: --format oci (or none)"));
-    QTemporaryDir staging(registryCacheFolder() + QStringLiteral("/push-XXXXXX"));
+    std::optional<QTemporaryDir> staging; // removed, with what was pushed, when the command ends
     if (pushTo) {
-        if (!QDir().mkpath(registryCacheFolder()) || !staging.isValid()) {
+        if (QDir().mkpath(registryCacheFolder()))
+            staging.emplace(registryCacheFolder() + QStringLiteral("/push-XXXXXX"));
+        if (!staging || !staging->isValid()) {
             err << "lamina: compose: cannot make a folder in " << registryCacheFolder() << '\n';
             return 2;
         }
         options.format = ExportFormat::OciDir;
-        options.output = staging.filePath(QStringLiteral("image"));
+        options.output = staging->filePath(QStringLiteral("image"));
     }
     const ExportResult r = exportComposition(c, options);
     if (!r.ok()) {

@@ -152,6 +152,37 @@ void TestCli::usage()
     QCOMPARE(noPath.code, 2);
     QVERIFY(noPath.err.contains("PATH is missing"));
     QCOMPARE(lamina({ QStringLiteral("inspect"), QStringLiteral("--bogus"), QStringLiteral("x") }).code, 2);
+    // compose -o registry://: what cannot be pushed is refused before anything is written or sent.
+    const QString base = lamina::test::corpus(QStringLiteral("dive__test-docker-image.tar"));
+    const QString digest = QStringLiteral("@sha256:") + QString(64, u'a');
+    const QList<std::pair<QStringList, QByteArray>> refused {
+        { { QStringLiteral("-o"), QStringLiteral("registry://127.0.0.1:9/x") + digest }, "a push names a tag" },
+        { { QStringLiteral("--format"), QStringLiteral("docker"), QStringLiteral("-o"),
+              QStringLiteral("registry://127.0.0.1:9/x:1") },
+            "pushes an OCI image" },
+        { { QStringLiteral("-o"), QStringLiteral("registry://127.0.0.1:9/x:1"), QStringLiteral("--load"),
+              QStringLiteral("podman") },
+            "do not go together" },
+        { { QStringLiteral("-o"), QStringLiteral("registry://Bad Name") }, "not a registry reference" },
+    };
+    for (const auto &[args, said] : refused) {
+        const Run r = lamina(
+            QStringList { QStringLiteral("compose"), base, QStringLiteral("--write"), QStringLiteral("/x:y") } + args);
+        QCOMPARE(r.code, 2);
+        QVERIFY2(r.err.contains(said), r.err.constData());
+    }
+    // Nothing listens there: said, and nothing is left behind in the cache.
+    QTemporaryDir cache;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("XDG_CACHE_HOME"), cache.path());
+    const Run noRegistry = lamina({ QStringLiteral("compose"), base, QStringLiteral("--write"), QStringLiteral("/x:y"),
+                                      QStringLiteral("-o"), QStringLiteral("registry://127.0.0.1:9/x:1") },
+        env);
+    QCOMPARE(noRegistry.code, 2);
+    QVERIFY2(noRegistry.err.contains("cannot connect to 127.0.0.1:9"), noRegistry.err.constData());
+    QVERIFY(QDir(cache.filePath(QStringLiteral("lamina/registry")))
+                .entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden)
+                .isEmpty());
 }
 
 void TestCli::checkExitCodes_data()

@@ -21,7 +21,6 @@
 #include <QSet>
 #include <QStatusBar>
 #include <QTableView>
-#include <QThread>
 #include <QTreeView>
 
 #include <algorithm>
@@ -56,8 +55,6 @@ void MainWindow::startVerification()
     m_verifyJob.start(
         [ia, cancel, shown](const Progress &job) {
             const Progress progress = withCancel(job, cancel);
-            // One core and a low priority: hashing must not take the UI thread's core.
-            QThread::currentThread()->setPriority(QThread::LowPriority);
             // The layers are read once, for their entries and both digests, as `check --verify`
             // does: what a loader refuses inside a layer is a finding too (the layer-* codes).
             LayerIndexOptions options;
@@ -65,7 +62,6 @@ void MainWindow::startVerification()
             options.knownByMember = shown;
             const QList<ImageLayers> indexed = indexAllImageLayers(ia, options, progress);
             const VerifyReport report = verifyFromIndexes(ia, indexed, progress);
-            QThread::currentThread()->setPriority(QThread::NormalPriority);
             Verified v;
             v.cancelled = report.cancelled;
             if (v.cancelled)

@@ -8,7 +8,21 @@
 #include <QTest>
 #include <QThread>
 
+#include <optional>
+#include <sys/resource.h>
+#include <thread>
+#include <unistd.h>
+
 using namespace lamina;
+
+namespace {
+
+int niceOfThisThread()
+{
+    return getpriority(PRIO_PROCESS, id_t(gettid()));
+}
+
+} // namespace
 
 class TestLatestJob : public QObject
 {
@@ -35,6 +49,28 @@ private Q_SLOTS:
         QTRY_VERIFY(!job.isRunning());
         QVERIFY(firstSawCancel); // the older job was told to stop
         QCOMPARE(delivered, QList<int> { 2 });
+    }
+
+    void jobsYieldToTheUiThread()
+    {
+        // With both cores busy indexing or hashing, a UI thread of the same weight as the workers
+        // waited for a core (gaps over 100 ms on a 200-layer image). Jobs, and the helper threads
+        // core starts inside them, run nicer; the UI thread keeps its own value.
+        const int ui = niceOfThisThread();
+        QObject owner;
+        LatestJob<QPair<int, int>> job(&owner);
+        std::optional<QPair<int, int>> seen;
+        job.start(
+            [](const Progress &) {
+                int helper = 0;
+                std::thread([&] { helper = niceOfThisThread(); }).join();
+                return qMakePair(niceOfThisThread(), helper);
+            },
+            [&](QPair<int, int> r) { seen = r; });
+        QTRY_VERIFY(seen.has_value());
+        QCOMPARE(niceOfThisThread(), ui);
+        QCOMPARE(seen->first, std::min(19, ui + kBackgroundNice));
+        QCOMPARE(seen->second, seen->first);
     }
 
     void cancelledJobIsDropped()

@@ -16,7 +16,10 @@ const QString kUriList = QStringLiteral("text/uri-list");
 } // namespace
 
 DeferredFilesMime::DeferredFilesMime(std::function<QList<QUrl>()> produce)
-    : m_files(QtConcurrent::run(backgroundPool(), std::move(produce)))
+    : m_files(QtConcurrent::run(backgroundPool(), [produce = std::move(produce)] {
+        backgroundThreadStarts();
+        return produce();
+    }))
 {
 }
 

@@ -82,6 +82,7 @@ public:
         }
         backgroundPool()->start(
             [shared, id, cancel, work = std::move(work), deliver = std::move(deliver), progress]() mutable {
+                backgroundThreadStarts();
                 // The job's own thread counts against core's thread budget while it runs, so that
                 // the window's jobs and the helpers core starts inside them share one bound.
                 Result result;

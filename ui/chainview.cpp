@@ -5,6 +5,7 @@
 #include "format/inspectreport.h"
 
 #include <QLocale>
+#include <QPaintEvent>
 #include <QPainter>
 #include <QPainterPath>
 #include <QSettings>
@@ -229,7 +230,7 @@ int ChainView::boxAt(const QPointF &pos) const
     return -1;
 }
 
-void ChainView::paintEvent(QPaintEvent *)
+void ChainView::paintEvent(QPaintEvent *event)
 {
     QPainter p(this);
     p.setRenderHint(QPainter::Antialiasing);
@@ -240,8 +241,11 @@ void ChainView::paintEvent(QPaintEvent *)
     paintNotes(p, c);
     paintLegend(p, c);
     paintColumns(p, c);
-    paintLinks(p, c); // under the boxes
-    paintBoxes(p, c);
+    // Only what the scroll area exposes: an image of 200 layers has hundreds of boxes, and laying
+    // out the text of all of them on every scroll held the window for over 100 ms.
+    const QRectF exposed = event->rect();
+    paintLinks(p, c, exposed); // under the boxes
+    paintBoxes(p, c, exposed);
     paintCycle(p, c);
     paintFocus(p, c);
 }
@@ -363,7 +367,7 @@ void ChainView::paintColumns(QPainter &p, const Colours &c) const
     }
 }
 
-void ChainView::paintLinks(QPainter &p, const Colours &c) const
+void ChainView::paintLinks(QPainter &p, const Colours &c, const QRectF &exposed) const
 {
     // A straight join is agreement; a crossing or red line is not.
     for (const auto &link : std::as_const(m_links)) {
@@ -379,6 +383,8 @@ void ChainView::paintLinks(QPainter &p, const Colours &c) const
             path.moveTo(s);
             path.cubicTo(QPointF(s.x() + m_colGap / 2, s.y()), QPointF(e.x() - m_colGap / 2, e.y()), e);
         }
+        if (!path.controlPointRect().adjusted(-2, -2, 2, 2).intersects(exposed))
+            continue;
         const bool level = qAbs(a.rect.center().y() - b.rect.center().y()) < 1;
         const bool parent = a.kind == Box::Legacy && b.kind == Box::Legacy;
         const QColor colour = bad || b.kind == Box::Ghost ? c.missing
@@ -396,17 +402,23 @@ void ChainView::paintLinks(QPainter &p, const Colours &c) const
         path.moveTo(a.left() + 10, a.bottom());
         path.cubicTo(QPointF(a.left() - 10, a.bottom() + 20), QPointF(b.left() - 10, b.top() - 20),
             QPointF(b.left() + 10, b.top()));
+        if (!path.controlPointRect().adjusted(-2, -2, 2, 2).intersects(exposed))
+            continue;
         p.setPen(QPen(c.concern, 1.5, Qt::DashLine));
         p.setBrush(Qt::NoBrush);
         p.drawPath(path);
     }
 }
 
-void ChainView::paintBoxes(QPainter &p, const Colours &c) const
+void ChainView::paintBoxes(QPainter &p, const Colours &c, const QRectF &exposed) const
 {
     QFont bold = font();
     bold.setBold(true);
+    m_nodesPainted = 0;
     for (const Box &b : std::as_const(m_boxes)) {
+        if (!b.rect.adjusted(-10, -10, 10, 10).intersects(exposed))
+            continue; // the selection's outline and the finding's badge reach past the rect
+        ++m_nodesPainted;
         drawNode(p, c, b.rect, b.missing, b.concerned, isSelected(b),
             b.kind == Box::Orphan ? Qt::DotLine : Qt::SolidLine, b.fork ? c.concern : c.nodeBorder);
         const qreal textW = b.rect.width() - 16 - (b.concerned ? 8 : 0);

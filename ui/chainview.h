@@ -75,6 +75,8 @@ public:
     int legendEntriesDrawn() const;
     qreal legendHeight() const;
     const QList<Node> &nodes() const { return m_boxes; }
+    /// How many nodes the last paint drew: those in the part exposed, not all of a long chain.
+    int nodesLastPainted() const { return m_nodesPainted; }
     bool isSelected(const Node &n) const;
     /// A node's second line as drawn in `width`: a path keeps its ends, a digest in it elides in the middle.
     QString detailShown(const Node &n, qreal width) const;
@@ -122,8 +124,8 @@ private:
     void paintNotes(QPainter &p, const Colours &c) const;
     void paintLegend(QPainter &p, const Colours &c) const;
     void paintColumns(QPainter &p, const Colours &c) const;
-    void paintLinks(QPainter &p, const Colours &c) const;
-    void paintBoxes(QPainter &p, const Colours &c) const;
+    void paintLinks(QPainter &p, const Colours &c, const QRectF &exposed) const;
+    void paintBoxes(QPainter &p, const Colours &c, const QRectF &exposed) const;
     void paintCycle(QPainter &p, const Colours &c) const;
     void paintFocus(QPainter &p, const Colours &c) const;
     void paintTitle(QPainter &p, const Box &b, const QFont &bold, qreal textW) const;
@@ -153,6 +155,7 @@ private:
     const ImageArchive *m_archive = nullptr;
     int m_image = -1;
     QList<Box> m_boxes;
+    mutable int m_nodesPainted = 0;
     QList<Column> m_columns;
     QList<LegendItem> m_legend;
     QList<QPair<int, int>> m_links; ///< box indices

@@ -2,6 +2,7 @@
 #include "findingspage.h"
 
 #include "common/copyaction.h"
+#include "common/fittedrows.h"
 #include "common/titledbox.h"
 #include "findingsmodel.h"
 #include "help/helpdialogs.h"
@@ -40,6 +41,7 @@ FindingsPage::FindingsPage(QWidget *parent)
     m_view->setSelectionMode(QAbstractItemView::SingleSelection);
     m_view->verticalHeader()->hide();
     m_view->horizontalHeader()->setStretchLastSection(true);
+    m_view->horizontalHeader()->setResizeContentsPrecision(kFittedRows);
     m_view->setWordWrap(false);
     RowMenu::install(
         m_view, QStringLiteral("findingMenu"),

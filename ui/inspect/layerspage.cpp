@@ -3,6 +3,7 @@
 #include "common/sizetext.h"
 
 #include "common/copyaction.h"
+#include "common/fittedrows.h"
 #include "common/titledbox.h"
 #include "fileextraction.h"
 #include "filesview.h"
@@ -43,6 +44,7 @@ LayersPage::LayersPage(QWidget *parent)
     m_layersView->setSelectionMode(QAbstractItemView::ContiguousSelection);
     m_layersView->verticalHeader()->hide();
     m_layersView->horizontalHeader()->setStretchLastSection(true);
+    m_layersView->horizontalHeader()->setResizeContentsPrecision(kFittedRows);
     m_layersView->setAlternatingRowColors(true);
     m_layersView->setWordWrap(false);
     m_layersView->verticalHeader()->setDefaultSectionSize(m_layersView->fontMetrics().height() + 8);

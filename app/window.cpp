@@ -15,6 +15,7 @@
 #include <QIcon>
 #include <QKeyEvent>
 #include <QLineEdit>
+#include <QMetaEnum>
 #include <QTimer>
 #include <QTreeView>
 
@@ -116,6 +117,44 @@ int screenshot(QApplication &app, const QStringList &args)
     return result;
 }
 
+/// Watches the events the UI thread is given, to say which one ran longest before the next.
+class EventWatch : public QObject
+{
+public:
+    EventWatch() { m_clock.start(); }
+    /// "Paint to lamina::ChainView for 80 ms": the longest run since restart().
+    QString slowest() const { return m_worst.isEmpty() ? QStringLiteral("no event") : m_worst; }
+    void restart()
+    {
+        m_worstMs = -1;
+        m_worst.clear();
+    }
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override
+    {
+        const qint64 now = m_clock.elapsed();
+        if (now - m_lastStart > m_worstMs) {
+            m_worstMs = now - m_lastStart;
+            m_worst = QStringLiteral("%1 ms in %2").arg(m_worstMs).arg(m_last);
+        }
+        m_lastStart = now;
+        // The event's type and the receiver's class; a queued call names its slot's class only.
+        const char *type = QMetaEnum::fromType<QEvent::Type>().valueToKey(event->type());
+        m_last = QStringLiteral("%1 to %2")
+                     .arg(type ? QString::fromLatin1(type) : QStringLiteral("Event%1").arg(int(event->type())),
+                         QString::fromLatin1(watched->metaObject()->className()));
+        return false;
+    }
+
+private:
+    QElapsedTimer m_clock;
+    qint64 m_lastStart = 0;
+    qint64 m_worstMs = -1;
+    QString m_last = QStringLiteral("the start");
+    QString m_worst;
+};
+
 /// `lamina --ui-probe PATH [STEP]...`: opens PATH in the window (offscreen) and prints the longest
 /// gap between two ticks of a 5 ms heartbeat on the UI thread until everything is loaded and
 /// verified; then does each STEP as a user would and prints how long it took until the window
@@ -132,9 +171,18 @@ int uiProbe(QApplication &app, const QString &path, const QStringList &steps)
     qint64 last = 0, longest = 0;
     QTimer beat;
     beat.setInterval(5);
+    // What held the UI thread: the event that began before the longest stretch without another.
+    // A gap names its cause, so a stall found by the bench can be looked for in the code.
+    EventWatch watch;
+    app.installEventFilter(&watch);
+    QString longestCause;
     QObject::connect(&beat, &QTimer::timeout, [&] {
         const qint64 now = clock.elapsed();
-        longest = std::max(longest, now - last);
+        if (now - last > longest) {
+            longest = now - last;
+            longestCause = watch.slowest();
+        }
+        watch.restart();
         last = now;
     });
     auto *page = window.findChild<lamina::LayersPage *>();
@@ -195,16 +243,17 @@ int uiProbe(QApplication &app, const QString &path, const QStringList &steps)
                 return;
             }
             settle();
-            std::printf("step %s: %lld ms, longest UI-thread gap %lld ms\n", qPrintable(step),
-                static_cast<long long>(clock.elapsed() - start), static_cast<long long>(longest));
+            std::printf("step %s: %lld ms, longest UI-thread gap %lld ms (%s)\n", qPrintable(step),
+                static_cast<long long>(clock.elapsed() - start), static_cast<long long>(longest),
+                qPrintable(longestCause));
             std::fflush(stdout);
         }
         window.composer()->discard(); // a composition the steps made is not the user's to save
         app.quit();
     };
     auto finish = [&] {
-        std::printf("longest UI-thread gap: %lld ms (total %lld ms)\n", static_cast<long long>(longest),
-            static_cast<long long>(clock.elapsed()));
+        std::printf("longest UI-thread gap: %lld ms (total %lld ms; %s)\n", static_cast<long long>(longest),
+            static_cast<long long>(clock.elapsed()), qPrintable(longestCause));
         std::fflush(stdout);
         if (steps.isEmpty()) {
             beat.stop();

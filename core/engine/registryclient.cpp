@@ -9,7 +9,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
 #include <QScopeGuard>
+#include <QStandardPaths>
 #include <QThread>
 #include <QUrlQuery>
 
@@ -106,10 +108,90 @@ QString meaning(int status, const QByteArray &body)
     return {};
 }
 
+/// What docker-credential-helpers answers `get` with, on stdout and exit status 1, when it has
+/// nothing for the address (credentials/error.go: errCredentialsNotFoundMessage).
+constexpr QLatin1StringView kNotFound("credentials not found in native keychain");
+
+/// Runs `docker-credential-NAME get` with `server` on its stdin, as both tools do
+/// (docker-credential-helpers, client/client.go: Get). Credentials; or nothing, with `error`
+/// empty when the helper has none for `server`, else saying why. What the helper prints on
+/// success may hold a secret and is never quoted; its words on failure are.
+std::optional<Credentials> askHelper(
+    const QString &name, const QString &server, const QString &named, int milliseconds, QString *error)
+{
+    const QString program = QStringLiteral("docker-credential-") + name;
+    const QString from = QStringLiteral("%1 (%2)").arg(program, named);
+    // A name is a suffix looked up on PATH, never a path of its own.
+    if (name.contains(u'/') || name.contains(QChar(0))) {
+        *error = QStringLiteral("the credential helper \"%1\" named by %2 is not a helper's name").arg(name, named);
+        return std::nullopt;
+    }
+    const QString path = QStandardPaths::findExecutable(program);
+    if (path.isEmpty()) {
+        *error = QStringLiteral("the credential helper %1, named by %2, is not on PATH").arg(program, named);
+        return std::nullopt;
+    }
+    QProcess p;
+    p.setProgram(path);
+    p.setArguments({ QStringLiteral("get") });
+    p.start();
+    if (!p.waitForStarted(milliseconds)) {
+        *error = QStringLiteral("cannot run %1: %2").arg(from, p.errorString());
+        return std::nullopt;
+    }
+    p.write(server.toUtf8());
+    p.closeWriteChannel();
+    if (!p.waitForFinished(milliseconds)) {
+        // A helper waiting on a locked keychain or a prompt nobody sees must not hold the pull.
+        p.kill();
+        p.waitForFinished(2000);
+        *error = QStringLiteral("%1 did not answer within %2 seconds and was stopped")
+                     .arg(from)
+                     .arg(milliseconds / 1000.0);
+        return std::nullopt;
+    }
+    const QByteArray out = p.readAllStandardOutput();
+    if (p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0) {
+        if (QString::fromUtf8(out).trimmed() == kNotFound)
+            return std::nullopt;
+        QString said = QString::fromUtf8(out).trimmed();
+        if (said.isEmpty())
+            said = QString::fromUtf8(p.readAllStandardError()).trimmed();
+        said = said.section(u'\n', 0, 0).left(200);
+        *error = p.exitStatus() != QProcess::NormalExit
+            ? QStringLiteral("%1 crashed").arg(from)
+            : QStringLiteral("%1 failed (exit status %2)%3")
+                  .arg(from)
+                  .arg(p.exitCode())
+                  .arg(said.isEmpty() ? QString() : QStringLiteral(": ") + said);
+        return std::nullopt;
+    }
+    const QJsonObject o = QJsonDocument::fromJson(out).object();
+    const QString user = o.value(QStringLiteral("Username")).toString();
+    const QString secret = o.value(QStringLiteral("Secret")).toString();
+    if (user.isEmpty() || secret.isEmpty()) {
+        *error = QStringLiteral("%1 printed no credentials Lamina can read (a JSON object with Username and Secret)")
+                     .arg(from);
+        return std::nullopt;
+    }
+    // An identity token is an OAuth refresh token that Docker trades for an access token at the
+    // token service (grant_type=refresh_token); Lamina has not that exchange.
+    if (user == u"<token>") {
+        *error = QStringLiteral("%1 gave an identity token (user <token>), which Lamina cannot use yet; log in with "
+                                "a user name and password or access token instead")
+                     .arg(from);
+        return std::nullopt;
+    }
+    return Credentials { user.toUtf8(), secret.toUtf8(), from };
+}
+
 } // namespace
 
-std::optional<Credentials> credentialsFor(const QString &host)
+std::optional<Credentials> credentialsFor(const QString &host, QString *error, int helperMilliseconds)
 {
+    QString ignored;
+    QString &why = error ? *error : ignored;
+    why.clear();
     QStringList files;
     if (const QString f = qEnvironmentVariable("REGISTRY_AUTH_FILE"); !f.isEmpty())
         files << f;
@@ -120,15 +202,42 @@ std::optional<Credentials> credentialsFor(const QString &host)
         config = QDir::homePath() + QStringLiteral("/.config");
     files << config + QStringLiteral("/containers/auth.json");
     const QString docker = qEnvironmentVariable("DOCKER_CONFIG");
-    files << (docker.isEmpty() ? QDir::homePath() + QStringLiteral("/.docker") : docker)
-            + QStringLiteral("/config.json");
+    const QString dockerFile
+        = (docker.isEmpty() ? QDir::homePath() + QStringLiteral("/.docker") : docker) + QStringLiteral("/config.json");
+    files << dockerFile;
     const bool hub = host == u"docker.io" || host == u"index.docker.io" || host == u"registry-1.docker.io";
     QStringList keys { host, QStringLiteral("https://") + host, QStringLiteral("http://") + host,
         QStringLiteral("https://%1/v1/").arg(host), QStringLiteral("https://%1/v2/").arg(host) };
     if (hub)
         keys << QStringLiteral("https://index.docker.io/v1/") << QStringLiteral("docker.io");
     for (const QString &file : std::as_const(files)) {
-        const QJsonObject auths = readJsonFile(file).value(QStringLiteral("auths")).toObject();
+        const QJsonObject o = readJsonFile(file);
+        const bool dockers = file == dockerFile;
+        // Docker asks its helpers for the hub by the old index's address, and keys credHelpers so
+        // (docker/cli, cli/config/configfile/file.go: GetAuthConfig, getAuthConfigKey);
+        // containers/image by the registry's name (pkg/docker/config/config.go:
+        // findCredentialsInFile, getCredsFromCredHelper).
+        const QString server = dockers && hub ? QStringLiteral("https://index.docker.io/v1/")
+            : hub                             ? QStringLiteral("docker.io")
+                                              : host;
+        // A credHelpers entry for the registry comes before the file's "auths" in both tools;
+        // credsStore, the default helper, is Docker's alone (getConfiguredCredentialStore), and
+        // when set Docker reads no "auths" field beside it (GetCredentialsStore).
+        QString helper = o.value(QStringLiteral("credHelpers")).toObject().value(server).toString();
+        QString named = QStringLiteral("credHelpers in %1").arg(file);
+        if (helper.isEmpty() && dockers) {
+            helper = o.value(QStringLiteral("credsStore")).toString();
+            named = QStringLiteral("credsStore in %1").arg(file);
+        }
+        if (!helper.isEmpty()) {
+            std::optional<Credentials> found = askHelper(helper, server, named, helperMilliseconds, &why);
+            if (found || !why.isEmpty())
+                return found;
+            // Nothing stored there: podman goes on to the next file (getCredentialsWithHomeDir);
+            // Docker's file is the last, and Docker is then anonymous too.
+            continue;
+        }
+        const QJsonObject auths = o.value(QStringLiteral("auths")).toObject();
         for (const QString &key : std::as_const(keys)) {
             const QByteArray auth = auths.value(key).toObject().value(QStringLiteral("auth")).toString().toLatin1();
             if (auth.isEmpty())
@@ -405,7 +514,8 @@ QString Client::refused(const Request &request, const Answer &answer) const
                             request.url.isEmpty() ? request.path : request.url.path(),
                             said.isEmpty() ? QString() : u": " + said, why.isEmpty() ? QString() : u": " + why);
     if (answer.status == 401 && isHome(request.url.isEmpty() ? urlOf(request.path) : request.url, false)) {
-        const std::optional<Credentials> credentials = credentialsFor(m_ref.host);
+        QString ignored;
+        const std::optional<Credentials> &credentials = this->credentials(&ignored);
         error += credentials
             ? QStringLiteral(" (the credentials for %1 in %2 were refused)").arg(m_ref.host, credentials->file)
             : QStringLiteral(" (no credentials are stored for %1: `docker login` or `podman login` stores them)")
@@ -434,7 +544,14 @@ bool Client::get(const QString &path, const QByteArray &accept, qint64 limit, qi
 bool Client::authenticate(const QByteArray &header, QString *error)
 {
     const Challenge c = parseChallenge(header);
-    const std::optional<Credentials> credentials = credentialsFor(m_ref.host);
+    QString lookup;
+    const std::optional<Credentials> &credentials = this->credentials(&lookup);
+    // A helper that failed is not taken for "none stored": anonymous access would only end in a
+    // 401 that hides why (both Docker and podman stop here too).
+    if (!lookup.isEmpty()) {
+        *error = QStringLiteral("%1 asks for credentials, and looking them up failed: %2").arg(m_where, lookup);
+        return false;
+    }
     const QByteArray basic = credentials
         ? "Basic " + QByteArray(credentials->user + ':' + credentials->password).toBase64()
         : QByteArray();
@@ -503,6 +620,16 @@ bool Client::authenticate(const QByteArray &header, QString *error)
     }
     m_authorization = "Bearer " + token.toLatin1();
     return true;
+}
+
+const std::optional<Credentials> &Client::credentials(QString *error) const
+{
+    if (!m_credentialsLooked) {
+        m_credentials = credentialsFor(m_ref.host, &m_credentialsError);
+        m_credentialsLooked = true;
+    }
+    *error = m_credentialsError;
+    return m_credentials;
 }
 
 bool Client::pause(int attempt, const QByteArray &retryAfter)

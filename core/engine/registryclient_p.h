@@ -34,14 +34,26 @@ struct Credentials
 {
     QByteArray user;
     QByteArray password;
-    QString file; ///< where they were found, for messages (never the secret)
+    /// Where they were found, for messages (never the secret): a file, or a credential helper
+    /// and the file that names it.
+    QString file;
 };
 
-/// The credentials `docker login` or `podman login` stored for `host`: REGISTRY_AUTH_FILE,
-/// $XDG_RUNTIME_DIR/containers/auth.json, ~/.config/containers/auth.json, then
-/// $DOCKER_CONFIG/config.json or ~/.docker/config.json; the first that has the host wins. Only
-/// the "auth" field (base64 of user:password) is read; credential helpers are not run.
-std::optional<Credentials> credentialsFor(const QString &host);
+/// How long a credential helper may take before it is stopped and its lookup fails.
+constexpr int kHelperMilliseconds = 10000;
+
+/// The credentials `docker login` or `podman login` stored for `host`, from the first of
+/// REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json, ~/.config/containers/auth.json,
+/// $DOCKER_CONFIG/config.json or ~/.docker/config.json that has them (docs/engines.md,
+/// "Authentication"): in each file a `credHelpers` entry for the host first, then (Docker's file
+/// only) its `credsStore`, then the base64 "auth" field. A helper is run as
+/// `docker-credential-NAME get`; one that says it has nothing for the host passes the lookup on
+/// to the next file. Nothing with `error` empty: none stored. Nothing with `error` set: a helper
+/// is missing, failed, hung past `helperMilliseconds` or printed what is not credentials, or
+/// gave an identity token; the error names the helper and the file, never what it printed on
+/// success.
+std::optional<Credentials> credentialsFor(
+    const QString &host, QString *error = nullptr, int helperMilliseconds = kHelperMilliseconds);
 
 /// The parameters of a WWW-Authenticate challenge: scheme ("bearer", "basic") and its
 /// auth-params (realm, service, scope), quoted strings unquoted.
@@ -98,6 +110,8 @@ private:
     bool once(const Request &request, const QUrl &url, bool withAuth, Answer *answer);
     bool authenticate(const QByteArray &challenge, QString *error);
     bool pause(int attempt, const QByteArray &retryAfter);
+    /// credentialsFor() the registry's host, asked once: a helper is not run for every request.
+    const std::optional<Credentials> &credentials(QString *error) const;
 
     const RegistryReference &m_ref;
     const RegistryOptions &m_options;
@@ -105,6 +119,9 @@ private:
     QString m_where; ///< "the registry at HOST"
     QString m_scheme; ///< "" until the first connection
     QByteArray m_authorization; ///< the Authorization header's value once one is known
+    mutable bool m_credentialsLooked = false;
+    mutable std::optional<Credentials> m_credentials;
+    mutable QString m_credentialsError;
 };
 
 } // namespace lamina::registry

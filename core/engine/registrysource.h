@@ -61,7 +61,8 @@ struct RegistryPulled
 /// Pulls `ref` into a new folder under `folder` (made when missing): its manifest (the platform's,
 /// from a list), config and layers, each checked against its digest and size before it is kept.
 /// Anonymous, bearer-token and basic authentication; credentials are read from the files
-/// `docker login` and `podman login` write, never written. HTTPS with the certificate verified;
+/// `docker login` and `podman login` write, or asked of the credential helpers they name, never
+/// written. HTTPS with the certificate verified;
 /// plain HTTP only for a registry on this machine (127.0.0.0/8, ::1, localhost) that does not
 /// speak TLS, as Docker allows. Redirects are followed (five at most), 429 and 5xx
 /// answers retried with a growing wait. Progress counts layer bytes; cancel stops it. On failure

@@ -11,6 +11,7 @@
 
 #include <QDir>
 #include <QDirIterator>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -77,11 +78,13 @@ class TestRegistry : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
+    void initTestCase();
     void init();
     void references_data();
     void references();
     void challenges();
     void credentials();
+    void credentialHelpers();
     void pullsAPlatformOfAList();
     void secondPullComesFromTheCache();
     void openedImageIsReadAndItsFolderGoes();
@@ -117,7 +120,39 @@ private:
         return files;
     }
     QTemporaryDir m_dir;
+    QTemporaryDir m_helpers; ///< docker-credential-lamina-*, first on PATH
 };
+
+void TestRegistry::initTestCase()
+{
+    QVERIFY(m_helpers.isValid());
+    // Credential helpers as docker-credential-helpers' programs behave: the address on stdin,
+    // credentials or "credentials not found in native keychain" (exit 1) on stdout.
+    const QList<std::pair<QString, QByteArray>> helpers {
+        { QStringLiteral("test"),
+            "server=$(cat)\n"
+            "case \"$server\" in\n"
+            "127.0.0.1:*|r.io:5000) printf '{\"ServerURL\":\"%s\",\"Username\":\"lamina\",\"Secret\":\"s3cret\"}' "
+            "\"$server\" ;;\n"
+            // Says what it was asked for: the hub's address differs between the two tools.
+            "https://index.docker.io/v1/|docker.io) printf '{\"Username\":\"%s\",\"Secret\":\"s3cret\"}' "
+            "\"$server\" ;;\n"
+            "*) echo 'credentials not found in native keychain'; exit 1 ;;\n"
+            "esac\n" },
+        { QStringLiteral("fail"), "cat >/dev/null; echo 'the keychain is locked'; exit 1\n" },
+        { QStringLiteral("hang"), "exec sleep 30\n" },
+        { QStringLiteral("garbage"), "cat >/dev/null; echo 'lamina:s3cret is not JSON'\n" },
+        { QStringLiteral("token"), "cat >/dev/null; echo '{\"Username\":\"<token>\",\"Secret\":\"s3cret\"}'\n" },
+    };
+    for (const auto &[name, body] : helpers) {
+        QFile f(m_helpers.filePath(QStringLiteral("docker-credential-lamina-") + name));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("#!/bin/sh\n[ \"$1\" = get ] || exit 3\n" + body);
+        f.close();
+        QVERIFY(f.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+    }
+    qputenv("PATH", m_helpers.path().toUtf8() + ':' + qgetenv("PATH"));
+}
 
 void TestRegistry::init()
 {
@@ -261,6 +296,79 @@ void TestRegistry::credentials()
     QCOMPARE(registry::credentialsFor(QStringLiteral("r.io"))->user, QByteArray("u1"));
 }
 
+void TestRegistry::credentialHelpers()
+{
+    auto write = [](const QString &path, const QByteArray &json) {
+        QDir().mkpath(QFileInfo(path).path());
+        QFile f(path);
+        return f.open(QIODevice::WriteOnly) && f.write(json) == json.size();
+    };
+    const QString docker = m_dir.filePath(QStringLiteral("docker/config.json"));
+    const QString podman = m_dir.filePath(QStringLiteral("config/containers/auth.json"));
+    const QByteArray stored = QByteArray("u1:p1").toBase64();
+    QString error;
+    // Docker's default helper; Docker reads no "auths" beside it, even for a host the helper lacks.
+    QVERIFY(write(docker,
+        "{\"credsStore\":\"lamina-test\",\"auths\":{\"r.io:5000\":{},\"x.io\":{\"auth\":\"" + stored + "\"}}}"));
+    std::optional<registry::Credentials> c = registry::credentialsFor(QStringLiteral("r.io:5000"), &error);
+    QVERIFY2(c && error.isEmpty(), qPrintable(error));
+    QCOMPARE(c->user, QByteArray("lamina"));
+    QCOMPARE(c->password, QByteArray("s3cret"));
+    QCOMPARE(c->file, QStringLiteral("docker-credential-lamina-test (credsStore in %1)").arg(docker));
+    QVERIFY(!registry::credentialsFor(QStringLiteral("x.io"), &error));
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    // The hub is asked for by the old index's address in Docker's file.
+    c = registry::credentialsFor(QStringLiteral("docker.io"), &error);
+    QVERIFY2(c, qPrintable(error));
+    QCOMPARE(c->user, QByteArray("https://index.docker.io/v1/"));
+    // A registry's own helper before the default one.
+    QVERIFY(write(docker, "{\"credsStore\":\"lamina-fail\",\"credHelpers\":{\"r.io:5000\":\"lamina-test\"}}"));
+    c = registry::credentialsFor(QStringLiteral("r.io:5000"), &error);
+    QVERIFY2(c, qPrintable(error));
+    QVERIFY2(c->file.startsWith(u"docker-credential-lamina-test (credHelpers in"), qPrintable(c->file));
+    // A helper that fails is an error, with its words, not "none stored".
+    QVERIFY(!registry::credentialsFor(QStringLiteral("other.io"), &error));
+    QVERIFY2(error.contains(u"docker-credential-lamina-fail (credsStore in " + docker
+                 + u") failed (exit status 1): "
+                   "the keychain is locked"),
+        qPrintable(error));
+    // podman's file: its credHelpers entry first; nothing there passes on to the next file.
+    QVERIFY(write(docker, "{\"auths\":{\"x.io\":{\"auth\":\"" + stored + "\"}}}"));
+    QVERIFY(write(podman,
+        "{\"credHelpers\":{\"x.io\":\"lamina-test\",\"docker.io\":\"lamina-test\"},\"auths\":{\"x.io\":{\"auth\":\"bm8="
+        "\"}}}"));
+    c = registry::credentialsFor(QStringLiteral("x.io"), &error);
+    QVERIFY2(c, qPrintable(error));
+    QCOMPARE(c->user, QByteArray("u1"));
+    QCOMPARE(c->file, docker);
+    c = registry::credentialsFor(QStringLiteral("docker.io"), &error);
+    QVERIFY2(c, qPrintable(error));
+    QCOMPARE(c->user, QByteArray("docker.io")); // containers/image asks by the registry's name
+    // Missing, hanging (stopped at the bound), garbage, an identity token, a path: clear errors
+    // that never quote what a helper printed on success.
+    QVERIFY(QFile::remove(podman));
+    const QList<std::pair<QByteArray, QString>> broken {
+        { "lamina-missing",
+            QStringLiteral("docker-credential-lamina-missing, named by credsStore in %1, is not on PATH").arg(docker) },
+        { "lamina-hang",
+            QStringLiteral(
+                "docker-credential-lamina-hang (credsStore in %1) did not answer within 1 seconds and was stopped")
+                .arg(docker) },
+        { "lamina-garbage", QStringLiteral("printed no credentials Lamina can read") },
+        { "lamina-token", QStringLiteral("gave an identity token (user <token>), which Lamina cannot use yet") },
+        { "../lamina-test", QStringLiteral("is not a helper's name") },
+    };
+    for (const auto &[helper, expected] : broken) {
+        QVERIFY(write(docker, "{\"credsStore\":\"" + helper + "\"}"));
+        QElapsedTimer clock;
+        clock.start();
+        QVERIFY(!registry::credentialsFor(QStringLiteral("r.io:5000"), &error, 1000));
+        QVERIFY2(clock.elapsed() < 5000, helper.constData());
+        QVERIFY2(error.contains(expected), qPrintable(error));
+        QVERIFY2(!error.contains(u"s3cret"), qPrintable(error));
+    }
+}
+
 void TestRegistry::pullsAPlatformOfAList()
 {
     FakeRegistry r(QStringLiteral("ok"));
@@ -373,13 +481,30 @@ void TestRegistry::authentication_data()
     QTest::addColumn<QString>("mode");
     QTest::addColumn<QByteArray>("auth");
     QTest::addColumn<QString>("error");
+    QTest::addColumn<QString>("helper");
     const QByteArray good = QByteArray("lamina:s3cret").toBase64(), bad = QByteArray("lamina:wrong").toBase64();
-    QTest::newRow("bearer, none stored") << "bearer" << QByteArray() << "answered 401 Unauthorized to an anonymous";
-    QTest::newRow("bearer, refused") << "bearer" << bad << "answered 401 Unauthorized to the credentials from";
-    QTest::newRow("bearer") << "bearer" << good << "";
-    QTest::newRow("basic, none stored") << "basic" << QByteArray() << "none is stored for 127.0.0.1:";
-    QTest::newRow("basic, refused") << "basic" << bad << "were refused";
-    QTest::newRow("basic") << "basic" << good << "";
+    QTest::newRow("bearer, none stored") << "bearer" << QByteArray() << "answered 401 Unauthorized to an anonymous"
+                                         << "";
+    QTest::newRow("bearer, refused") << "bearer" << bad << "answered 401 Unauthorized to the credentials from"
+                                     << "";
+    QTest::newRow("bearer") << "bearer" << good << ""
+                            << "";
+    QTest::newRow("basic, none stored") << "basic" << QByteArray() << "none is stored for 127.0.0.1:"
+                                        << "";
+    QTest::newRow("basic, refused") << "basic" << bad << "were refused"
+                                    << "";
+    QTest::newRow("basic") << "basic" << good << ""
+                           << "";
+    QTest::newRow("bearer, helper") << "bearer" << QByteArray() << ""
+                                    << "lamina-test";
+    QTest::newRow("basic, helper") << "basic" << QByteArray() << ""
+                                   << "lamina-test";
+    QTest::newRow("bearer, helper fails") << "bearer" << QByteArray()
+                                          << "asks for credentials, and looking them up failed: "
+                                             "docker-credential-lamina-fail (credHelpers in"
+                                          << "lamina-fail";
+    QTest::newRow("basic, helper's garbage") << "basic" << QByteArray() << "printed no credentials Lamina can read"
+                                             << "lamina-garbage";
 }
 
 void TestRegistry::authentication()
@@ -387,8 +512,15 @@ void TestRegistry::authentication()
     QFETCH(QString, mode);
     QFETCH(QByteArray, auth);
     QFETCH(QString, error);
+    QFETCH(QString, helper);
     FakeRegistry r(mode);
     QVERIFY(r.ok());
+    if (!helper.isEmpty()) {
+        QDir().mkpath(m_dir.filePath(QStringLiteral("docker")));
+        QFile f(m_dir.filePath(QStringLiteral("docker/config.json")));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("{\"credHelpers\":{\"" + r.host().toUtf8() + "\":\"" + helper.toUtf8() + "\"}}");
+    }
     const QString file = m_dir.filePath(QStringLiteral("auth.json"));
     if (!auth.isEmpty()) {
         QFile f(file);

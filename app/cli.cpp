@@ -82,6 +82,10 @@ const char *const kUsage
       "LAMINA_BLOB_CACHE_MB, default 4096).\n"
       "compose -o registry://HOST[:PORT]/REPO:TAG pushes the image (as --format oci writes it): blobs the\n"
       "repository has are not sent, those of a registry:// base on the same registry are mounted.\n"
+      "A registry's TLS certificate is verified, and plain HTTP is spoken only to one on this machine.\n"
+      "--insecure (on every command that takes a PATH; for compose, its base and -o registry://) skips\n"
+      "that for the registry named, for this run: TLS without verifying its certificate, or plain HTTP\n"
+      "when it speaks no TLS; inspect then says \"over HTTPS without verifying its certificate\".\n"
       "\n"
       "Exit status of inspect: 0 when at least one image was read, 2 otherwise.\n";
 

@@ -395,11 +395,17 @@ void MainWindow::openPath(const QString &path)
     m_progress->setRange(0, 0);
     m_progress->setFormat(QString());
     m_progress->show();
+    // The dialog's "insecure" holds for the reference it was given, Reload included, and for
+    // nothing opened after: a recent entry of it later is verified again.
+    RegistryOptions registry;
+    registry.insecure = !path.isEmpty() && path == m_insecureReference;
+    if (!registry.insecure)
+        m_insecureReference.clear();
     m_openJob.start(
-        [path](const Progress &progress) {
+        [path, registry](const Progress &progress) {
             Opened o;
             // Cancelled by opening another: an engine's image stops downloading then.
-            o.archive = openImageArchive(path, progress);
+            o.archive = openImageArchive(path, progress, registry);
             o.findings = checkArchive(o.archive);
             return o;
         },
@@ -578,7 +584,15 @@ void MainWindow::chooseEngineImage()
 {
     OpenImageDialog dialog(this);
     if (dialog.exec() == QDialog::Accepted)
-        openAsked(dialog.reference());
+        openChosenImage(dialog.reference(), dialog.insecure());
+}
+
+void MainWindow::openChosenImage(const QString &reference, bool insecure)
+{
+    if (!m_composer->maybeSave())
+        return;
+    m_insecureReference = insecure && reference.startsWith(u"registry://") ? reference : QString();
+    openPath(reference);
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent *event)

@@ -67,6 +67,9 @@ public:
     /// What File ▸ Open, Recent, Reload and a drop do: openPath() once an unsaved composition is
     /// saved or discarded (the user may cancel).
     void openAsked(const QString &path);
+    /// What the Open Image dialog does: openAsked(), with `insecure` (its checkbox) for this
+    /// registry:// reference until another archive is opened (a Reload keeps it).
+    void openChosenImage(const QString &reference, bool insecure);
     const ImageArchive &current() const { return m_archive; }
     const QList<Finding> &findings() const { return m_findings; }
     bool busy() const;
@@ -218,6 +221,7 @@ private:
     ComposerPanel *m_composer = nullptr;
     int m_requestedImage = -1; ///< the image to select once the archive is open (a composition's base)
     QString m_requestedPlatform; ///< or the image of this platform
+    QString m_insecureReference; ///< the registry:// image opened with "Don't verify the certificate"
     ChainView *m_chain = nullptr;
     ChainPage *m_chainPage = nullptr;
     LayersPage *m_layersPage = nullptr;

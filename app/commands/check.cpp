@@ -100,6 +100,7 @@ int check(const QStringList &args, QTextStream &out, QTextStream &err, bool veri
 {
     bool json = false, explain = false, tryLoading = false;
     TryLoadersOptions tryOptions;
+    RegistryOptions registry;
     QString path;
     for (int i = 0; i < args.size(); ++i) {
         const QString &a = args.at(i);
@@ -117,6 +118,8 @@ int check(const QStringList &args, QTextStream &out, QTextStream &err, bool veri
             verify = true;
         else if (a == u"--try-loaders")
             tryLoading = true;
+        else if (a == u"--insecure")
+            registry.insecure = true;
         else if (a == u"--containerd-address") {
             if (!value(&tryOptions.containerdAddress))
                 return usage(err, QStringLiteral("check: --containerd-address needs containerd's socket"));
@@ -134,7 +137,7 @@ int check(const QStringList &args, QTextStream &out, QTextStream &err, bool veri
         return usage(err, QStringLiteral("check: --containerd-address and --docker-host go with --try-loaders"));
     if (path.isEmpty())
         return usage(err, QStringLiteral("check: PATH is missing"));
-    const ImageArchive ia = openImageArchive(path);
+    const ImageArchive ia = openImageArchive(path, {}, registry);
     QList<Finding> findings = checkArchive(ia);
     if (verify && ia.archive) {
         findings += verifyWithProgress(ia, err);

@@ -36,6 +36,7 @@ int convert(const QStringList &args, QTextStream &err);
 struct LayerArgs
 {
     bool json = false, merged = false, changes = false, force = false;
+    RegistryOptions registry; ///< --insecure
     int image = 0, layer = -1, upto = -1;
     int from = -1; ///< ls: the net change from the tree at from-1 to the tree at upto
     QStringList positional;

@@ -111,7 +111,7 @@ int compose(const QStringList &args, QTextStream &err)
         // Blobs of the base's repository on the same registry are mounted rather than sent.
         const std::optional<RegistryReference> base = parseRegistryReference(c.basePath);
         const QString mountFrom = base && base->host == pushTo->host ? base->repository : QString();
-        const RegistryPushed pushed = pushToRegistry(options.output, *pushTo, mountFrom);
+        const RegistryPushed pushed = pushToRegistry(options.output, *pushTo, mountFrom, options.registry);
         if (!pushed.error.isEmpty()) {
             err << "lamina: compose: " << pushed.error << '\n';
             return 2;

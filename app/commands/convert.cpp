@@ -41,6 +41,8 @@ int convert(const QStringList &args, QTextStream &err)
                 return bad(QStringLiteral("--platform needs OS/ARCH[/VARIANT]"));
         } else if (x == u"-o") {
             options.output = value();
+        } else if (x == u"--insecure") {
+            options.registry.insecure = true;
         } else if (x.startsWith(u'-') && x != u"-") {
             return bad(QStringLiteral("unknown option %1").arg(x));
         } else if (path.isEmpty()) {

@@ -144,10 +144,13 @@ int diff(const QStringList &args, QTextStream &out, QTextStream &err)
     QStringList paths;
     QList<int> images;
     QStringList platforms;
+    RegistryOptions registry;
     for (int i = 0; i < args.size(); ++i) {
         const QString &x = args.at(i);
         if (x == u"--json") {
             json = true;
+        } else if (x == u"--insecure") {
+            registry.insecure = true;
         } else if (x == u"--image") {
             bool ok = false;
             const int n = i + 1 < args.size() ? args.at(++i).toInt(&ok) : -1;
@@ -174,7 +177,7 @@ int diff(const QStringList &args, QTextStream &out, QTextStream &err)
     // One selector applies to both sides; two are A's then B's.
     Chosen a, b;
     const auto open = [&](const QString &path, Chosen *c, int which) {
-        c->archive = openImageArchive(path);
+        c->archive = openImageArchive(path, {}, registry);
         if (!c->archive.ok()) {
             err << "lamina: no image could be read from " << path << '\n';
             for (const QString &e : c->archive.errors)

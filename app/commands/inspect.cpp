@@ -12,12 +12,15 @@ int inspect(const QStringList &args, QTextStream &out, QTextStream &err)
 {
     bool json = false;
     bool verify = false;
+    RegistryOptions registry;
     QString path;
     for (const QString &a : args) {
         if (a == u"--json")
             json = true;
         else if (a == u"--verify")
             verify = true;
+        else if (a == u"--insecure")
+            registry.insecure = true;
         else if (a.startsWith(u"--"))
             return usage(err, QStringLiteral("inspect: unknown option %1").arg(a));
         else if (path.isEmpty())
@@ -27,7 +30,7 @@ int inspect(const QStringList &args, QTextStream &out, QTextStream &err)
     }
     if (path.isEmpty())
         return usage(err, QStringLiteral("inspect: PATH is missing"));
-    const ImageArchive ia = openImageArchive(path);
+    const ImageArchive ia = openImageArchive(path, {}, registry);
     const Inspection in = inspectLayers(ia, verify);
     if (json)
         out << QString::fromUtf8(QJsonDocument(inspectionJson(ia, in)).toJson(QJsonDocument::Indented));

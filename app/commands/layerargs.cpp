@@ -26,6 +26,8 @@ LayerArgs parseLayerArgs(const QStringList &args)
             a.changes = true;
         else if (x == u"--force")
             a.force = true;
+        else if (x == u"--insecure")
+            a.registry.insecure = true;
         else if (x == u"--image")
             number(&a.image);
         else if (x == u"--layer")
@@ -53,7 +55,7 @@ bool openLayers(const LayerArgs &a, QTextStream &err, ImageArchive *ia, ImageLay
 {
     QStringList ignored;
     QStringList &reasons = why ? *why : ignored;
-    *ia = openImageArchive(a.positional.at(0));
+    *ia = openImageArchive(a.positional.at(0), {}, a.registry);
     if (!ia->ok()) {
         err << "lamina: no image could be read from " << a.positional.at(0) << '\n';
         for (const QString &e : ia->errors)

@@ -212,6 +212,8 @@ void outputWords(const Composition &c, const ExportOptions &options, QStringList
         words << QStringLiteral("--layer-compression") << compressionWord(options.layerCompression);
     if (options.compress != Compression::None)
         words << QStringLiteral("--compress") << compressionWord(options.compress);
+    if (options.registry.insecure)
+        words << QStringLiteral("--insecure");
     words << QStringLiteral("-o") << options.output;
 }
 
@@ -364,6 +366,8 @@ bool parseOutput(const QString &option, Words &w, ComposeArguments *r, bool *ok)
         set(parseCompressionWord(w.value()), &r->options.layerCompression);
     } else if (option == u"--skip-checks") {
         r->options.checkResult = false;
+    } else if (option == u"--insecure") {
+        r->options.registry.insecure = true;
     } else if (option == u"-o" || option == u"--output") {
         r->options.output = w.value();
     } else if (option == u"--save-spec") {

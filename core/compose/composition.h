@@ -5,6 +5,7 @@
 #include "check/finding.h"
 #include "check/loaders.h"
 #include "compose/layerwriter.h"
+#include "engine/registrysource.h"
 #include "layers/mergedtree.h"
 #include "util/progress.h"
 
@@ -68,6 +69,8 @@ struct ExportOptions
     Compression layerCompression = Compression::Gzip;
     /// Re-open, check and verify the result (off only for benchmarks of the writing alone).
     bool checkResult = true;
+    /// How a registry:// base is pulled and a registry:// output pushed (--insecure).
+    RegistryOptions registry;
 };
 
 struct ExportResult

@@ -48,7 +48,7 @@ ConvertResult convertArchive(const QString &path, int image, const QString &plat
     bool keepLayerCompression, const Progress &progress)
 {
     ConvertResult result;
-    const ImageArchive in = openImageArchive(path, progress);
+    const ImageArchive in = openImageArchive(path, progress, options.registry);
     if (!in.ok()) {
         result.written.error = QStringLiteral("no image could be read from %1: %2")
                                    .arg(path, in.errors.value(0, QStringLiteral("not an image archive")));

@@ -172,7 +172,7 @@ bool loadExportBase(const Composition &composition, const ExportOptions &options
 {
     if (composition.basePath.isEmpty())
         return true;
-    base->archive = openImageArchive(composition.basePath, progress);
+    base->archive = openImageArchive(composition.basePath, progress, options.registry);
     if (!base->archive.ok()) {
         *error = QStringLiteral("the base could not be read: %1").arg(base->archive.errors.value(0));
         return false;

@@ -308,6 +308,13 @@ bool Client::isHome(const QUrl &url, bool schemeUnknownYet) const
     return url.scheme() == home.scheme() && url.port(-1) == home.port(-1);
 }
 
+QString Client::transport() const
+{
+    if (m_scheme != u"https")
+        return QStringLiteral("HTTP");
+    return m_unverified ? QStringLiteral("HTTPS without verifying its certificate") : QStringLiteral("HTTPS");
+}
+
 QUrl Client::urlOf(const QString &path) const
 {
     QUrl url;
@@ -334,9 +341,11 @@ bool Client::once(const Request &request, const QUrl &url, bool withAuth, Answer
                                              .arg(url.toDisplayString(QUrl::RemoveQuery | QUrl::RemoveUserInfo
                                                       | QUrl::RemovePath | QUrl::RemoveFragment),
                                                  m_ref.host);
-    // Plain HTTP only to the registry's own address, when that is on this machine: a registry
-    // elsewhere must not send Lamina (and a token's credentials) to a local port in clear text.
-    if (url.scheme() != u"https" && !(registryHost && onThisMachine(host))) {
+    // Plain HTTP only to the registry's own address, when that is on this machine or the user
+    // said --insecure for it: a registry must not send Lamina (and a token's credentials) to
+    // another port or host in clear text.
+    const bool clearAllowed = registryHost && (onThisMachine(host) || m_options.insecure);
+    if (url.scheme() != u"https" && !clearAllowed) {
         *error = QStringLiteral("%1 sent Lamina to %2, which is not HTTPS")
                      .arg(m_where, url.toDisplayString(QUrl::RemoveQuery | QUrl::RemoveUserInfo));
         return false;
@@ -352,23 +361,33 @@ bool Client::once(const Request &request, const QUrl &url, bool withAuth, Answer
     if (url.scheme() == u"https") {
         QString tlsError;
         bool untrusted = false;
-        stream = startTls(fd, host, true, m_progress, &tlsError, &untrusted);
+        // --insecure is for the registry named, not for whatever it sends Lamina to.
+        const bool verify = !(registryHost && m_options.insecure);
+        stream = startTls(fd, host, verify, m_progress, &tlsError, &untrusted);
         if (!stream) {
             // A registry on this machine that speaks plain HTTP, as Docker allows. One that
             // speaks TLS with a certificate Lamina does not trust is not asked without it.
-            if (registryHost && m_scheme.isEmpty() && onThisMachine(host) && !untrusted && !m_progress.cancelled()) {
+            if (clearAllowed && m_scheme.isEmpty() && !untrusted && !m_progress.cancelled()) {
                 m_scheme = QStringLiteral("http");
                 target.setScheme(m_scheme);
                 return once(request, target, withAuth, answer);
             }
-            *error = QStringLiteral("%1: %2").arg(where, tlsError);
+            *error = QStringLiteral("%1: %2%3")
+                         .arg(where, tlsError,
+                             untrusted && registryHost
+                                 ? QStringLiteral(" (--insecure, or \"Don't verify the registry's certificate\" in the "
+                                                  "window, skips that check for this registry)")
+                                 : QString());
             return false;
         }
+        if (registryHost && !verify)
+            m_unverified = true;
     } else {
         // "localhost" is a name: what it led to must be this machine for bytes to go in clear.
         sockaddr_storage peer {};
         socklen_t length = sizeof peer;
-        if (::getpeername(fd, reinterpret_cast<sockaddr *>(&peer), &length) != 0 || !loopback(peer)) {
+        if (!m_options.insecure
+            && (::getpeername(fd, reinterpret_cast<sockaddr *>(&peer), &length) != 0 || !loopback(peer))) {
             *error = QStringLiteral("%1: %2 is not on this machine, and Lamina speaks plain HTTP only to this machine")
                          .arg(m_where, host);
             return false;

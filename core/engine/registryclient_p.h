@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Private to core/engine: GET requests to one registry over the distribution API, with what a
-// registry asks of a client: a scheme found once (HTTPS, or HTTP on this machine), a bearer token
+// registry asks of a client: a scheme found once (HTTPS, or HTTP on this machine or with
+// --insecure), a bearer token
 // or basic credentials when it answers 401, redirects to where blobs are stored, and waiting and
 // asking again on 429 and 5xx.
 #pragma once
@@ -100,6 +101,9 @@ public:
 
     /// "https" or "http", once the first request found which the registry speaks.
     QString scheme() const { return m_scheme; }
+    /// "HTTPS", "HTTPS without verifying its certificate" (--insecure) or "HTTP": what a pull or
+    /// push says it went over, so that an unverified one is never taken for a verified one.
+    QString transport() const;
     /// The registry's own URL for `path`, by the scheme found so far.
     QUrl urlOf(const QString &path) const;
 
@@ -119,6 +123,7 @@ private:
     QString m_where; ///< "the registry at HOST"
     QString m_scheme; ///< "" until the first connection
     QByteArray m_authorization; ///< the Authorization header's value once one is known
+    bool m_unverified = false; ///< a TLS connection to the registry skipped the certificate's check
     mutable bool m_credentialsLooked = false;
     mutable std::optional<Credentials> m_credentials;
     mutable QString m_credentialsError;

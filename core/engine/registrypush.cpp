@@ -214,8 +214,7 @@ RegistryPushed Push::run(const QString &layout, const QString &mountFrom)
     if (pushed.blobsMounted)
         parts << QStringLiteral("%1 mounted from %2").arg(pushed.blobsMounted).arg(mountFrom);
     pushed.how = QStringLiteral("pushed to the registry at %1 over %2: %3")
-                     .arg(ref.host, client.scheme() == u"https" ? QStringLiteral("HTTPS") : QStringLiteral("HTTP"),
-                         parts.join(QStringLiteral(", ")));
+                     .arg(ref.host, client.transport(), parts.join(QStringLiteral(", ")));
     return pushed;
 }
 

@@ -452,8 +452,7 @@ RegistryPulled Pull::run(const QString &folder)
     layout.setAutoRemove(false);
     pulled.folder = dir;
     pulled.how = QStringLiteral("pulled from the registry at %1 over %2%3")
-                     .arg(ref.host, client.scheme() == u"https" ? QStringLiteral("HTTPS") : QStringLiteral("HTTP"),
-                         chosen.isEmpty() ? QString() : u": " + chosen);
+                     .arg(ref.host, client.transport(), chosen.isEmpty() ? QString() : u": " + chosen);
     return pulled;
 }
 

@@ -45,12 +45,18 @@ struct RegistryOptions
     int answerSeconds = 60;
     /// Silence this long within a body ends it.
     int idleSeconds = 120;
+    /// `--insecure`, asked for each run: the registry's own address is spoken to over TLS without
+    /// verifying its certificate, or over plain HTTP when it speaks no TLS, wherever it is (as
+    /// `skopeo --tls-verify=false` and Docker's insecure-registries). Redirects and token services
+    /// elsewhere keep every rule.
+    bool insecure = false;
 };
 
 struct RegistryPulled
 {
     QString folder; ///< the OCI image layout made for the image; "" on failure
-    /// "pulled from the registry at 127.0.0.1:5000 over HTTPS: linux/amd64 of a list of 3 platforms"
+    /// "pulled from the registry at 127.0.0.1:5000 over HTTPS: linux/amd64 of a list of 3 platforms";
+    /// "over HTTPS without verifying its certificate" with `insecure`
     QString how;
     QString error; ///< names the reference, the registry and the reason
     qint64 bytesFetched = 0; ///< blob bytes that came over the network
@@ -62,11 +68,11 @@ struct RegistryPulled
 /// from a list), config and layers, each checked against its digest and size before it is kept.
 /// Anonymous, bearer-token and basic authentication; credentials are read from the files
 /// `docker login` and `podman login` write, or asked of the credential helpers they name, never
-/// written. HTTPS with the certificate verified;
+/// written. HTTPS with the certificate verified (unless `options.insecure`);
 /// plain HTTP only for a registry on this machine (127.0.0.0/8, ::1, localhost) that does not
-/// speak TLS, as Docker allows. Redirects are followed (five at most), 429 and 5xx
-/// answers retried with a growing wait. Progress counts layer bytes; cancel stops it. On failure
-/// nothing is left in `folder`, nor a partial blob in the cache.
+/// speak TLS, as Docker allows, or for any registry with `options.insecure`. Redirects are followed (five at most), 429
+/// and 5xx answers retried with a growing wait. Progress counts layer bytes; cancel stops it. On failure nothing is
+/// left in `folder`, nor a partial blob in the cache.
 RegistryPulled pullFromRegistry(const RegistryReference &ref, const QString &folder,
     const RegistryOptions &options = {}, const Progress &progress = {});
 

@@ -280,7 +280,7 @@ QString shownName(const QString &path)
     return isImageReference(path) ? path : QFileInfo(path).fileName();
 }
 
-ImageArchive openImageArchive(const QString &path, const Progress &progress)
+ImageArchive openImageArchive(const QString &path, const Progress &progress, const RegistryOptions &registry)
 {
     ImageArchive ia;
     ia.path = path;
@@ -304,7 +304,7 @@ ImageArchive openImageArchive(const QString &path, const Progress &progress)
     if (registryImage) {
         // A registry's image: laid out as an OCI image layout in Lamina's cache, its layers
         // linked from the blob cache, and read as that folder (docs/engines.md, "Registries").
-        const RegistryPulled pulled = pullFromRegistry(*registryImage, registryCacheFolder(), {}, progress);
+        const RegistryPulled pulled = pullFromRegistry(*registryImage, registryCacheFolder(), registry, progress);
         if (pulled.folder.isEmpty()) {
             ia.errors.append(pulled.error);
             ia.cancelled = progress.cancelled();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "archive/archive.h"
+#include "engine/registrysource.h"
 #include "format/views.h"
 #include "util/progress.h"
 
@@ -60,7 +61,9 @@ struct Image
 struct ImageArchive
 {
     QString path; ///< a file or folder, or an engine's reference (docker://alpine:3)
-    QString origin; ///< for an engine's image, how it was had ("saved from the Docker engine at …")
+    /// For an engine's or a registry's image, how it was had ("saved from the Docker engine at …",
+    /// "pulled from the registry at … over HTTPS without verifying its certificate")
+    QString origin;
     std::shared_ptr<const Archive> archive;
     Layout layout = Layout::Unknown;
     LegacyView legacy;
@@ -88,8 +91,9 @@ QString digestClaimedByName(const QString &path);
 QString familiarReference(QString ref);
 
 /// Opens an archive file or layout folder and reads its views. Never throws; call from any
-/// thread. Metadata only: layer contents are not read beyond their first bytes.
-ImageArchive openImageArchive(const QString &path, const Progress &progress = {});
+/// thread. Metadata only: layer contents are not read beyond their first bytes. `registry` is how
+/// a registry:// image is pulled (--insecure).
+ImageArchive openImageArchive(const QString &path, const Progress &progress = {}, const RegistryOptions &registry = {});
 
 /// The first image whose platform is `wanted`, "os/arch[/variant]" (the variant compared only
 /// when given; Docker archives state the platform only in the config, which is read then). -1 with

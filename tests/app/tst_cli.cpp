@@ -183,6 +183,34 @@ void TestCli::usage()
     QVERIFY(QDir(cache.filePath(QStringLiteral("lamina/registry")))
                 .entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden)
                 .isEmpty());
+    // --insecure is taken by every command that reads a PATH (and compose), and the reference is
+    // still asked for: nothing listens at port 9.
+    QVERIFY(lamina({ QStringLiteral("--help") }).out.contains("--insecure"));
+    const QString far = QStringLiteral("registry://127.0.0.1:9/x:1");
+    const QString insecure = QStringLiteral("--insecure");
+    const QList<QStringList> commands {
+        { QStringLiteral("inspect"), insecure, far },
+        { QStringLiteral("check"), insecure, far },
+        { QStringLiteral("verify"), insecure, far },
+        { QStringLiteral("ls"), insecure, far },
+        { QStringLiteral("cat"), insecure, far, QStringLiteral("/etc/os-release") },
+        { QStringLiteral("history"), insecure, far, QStringLiteral("/etc") },
+        { QStringLiteral("extract"), insecure, far, QStringLiteral("/etc"), cache.filePath(QStringLiteral("out")) },
+        { QStringLiteral("diff"), insecure, far, base },
+        { QStringLiteral("convert"), insecure, far, QStringLiteral("--format"), QStringLiteral("oci"),
+            QStringLiteral("-o"), cache.filePath(QStringLiteral("out.tar")) },
+        { QStringLiteral("compose"), far, QStringLiteral("--write"), QStringLiteral("/x:y"), insecure,
+            QStringLiteral("-o"), cache.filePath(QStringLiteral("out.tar")) },
+        { QStringLiteral("compose"), base, QStringLiteral("--write"), QStringLiteral("/x:y"), insecure,
+            QStringLiteral("-o"), far },
+    };
+    for (const QStringList &args : commands) {
+        const Run r = lamina(args, env);
+        const QByteArray said = r.out + r.err; // inspect and check say why on stdout
+        QVERIFY2(r.code == 2 && said.contains("cannot connect to 127.0.0.1:9") && !said.contains("unknown option")
+                && !said.contains("Usage:"),
+            qPrintable(args.join(u' ') + u'\n' + QString::fromUtf8(said)));
+    }
 }
 
 void TestCli::checkExitCodes_data()

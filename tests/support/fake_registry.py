@@ -9,7 +9,8 @@ wrong-size, truncated, redirect (blobs sent from /storage/), redirect-loop, redi
 http://localhost:PORT, another address in clear text), huge-length, slow-loris (headers a byte at
 a time), retry (429 then 503 before each blob), always-503, bad-digest-name (a manifest naming a
 blob "../../escape"), chunked (every body in chunks), chunked-oversize (a layer's chunks carry a
-byte more than its size).
+byte more than its size). With --tls CERT KEY it speaks HTTPS only, with that certificate (the
+token service's realm is then https too).
 """
 import argparse
 import base64
@@ -17,6 +18,7 @@ import gzip
 import hashlib
 import io
 import json
+import ssl
 import sys
 import tarfile
 import threading
@@ -123,7 +125,7 @@ class Handler(BaseHTTPRequestHandler):
         if s.mode == "bearer":
             if auth == "Bearer good-token":
                 return True
-            realm = "http://127.0.0.1:%d/token" % s.server_address[1]
+            realm = "%s://127.0.0.1:%d/token" % ("https" if s.tls else "http", s.server_address[1])
             self.error(401, "UNAUTHORIZED", "authentication required",
                        [("WWW-Authenticate", 'Bearer realm="%s",service="fake",scope="repository:lamina/test:pull"'
                          % realm)])
@@ -272,8 +274,16 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--mode", default="ok")
+    p.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     args = p.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.tls = bool(args.tls)
+    if args.tls:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*args.tls)
+        # The handshake in the handler's thread: a client that gives up on the certificate must
+        # not stop the accepting loop.
+        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     server.daemon_threads = True
     server.mode = args.mode
     server.tags, server.manifests, server.blobs = build(args.mode)

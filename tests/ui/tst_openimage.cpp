@@ -2,6 +2,7 @@
 // "Open Image from an Engine…": the engine's images listed (from a socket server of the test's
 // own playing Docker), chosen by a click or typed with completion, opened in the window.
 #include "fakeengine.h"
+#include "inspect/archiveheader.h"
 #include "inspect/openimagedialog.h"
 #include "inspect/welcomepage.h"
 #include "mainwindow.h"
@@ -9,11 +10,13 @@
 #include "windowsupport.h"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QCompleter>
 #include <QDialogButtonBox>
 #include <QLabel>
 #include <QLineEdit>
+#include <QProcess>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
@@ -37,6 +40,7 @@ private Q_SLOTS:
     void listsAndChooses();
     void engineAbsentIsSaid();
     void windowOpensTheChosenImage();
+    void insecureIsAskedForEachOpening();
 
 private:
     QTemporaryDir m_dir;
@@ -130,6 +134,69 @@ void TestOpenImage::windowOpensTheChosenImage()
         QVERIFY(!item->isDisabled());
     }
     qunsetenv("DOCKER_HOST");
+    qunsetenv("XDG_CACHE_HOME");
+}
+
+// A registry with a certificate of its own (tests/support/fake_registry.py --tls): refused as the
+// dialog opens by default; with its "insecure" box, opened and said to be unverified in the header.
+void TestOpenImage::insecureIsAskedForEachOpening()
+{
+    {
+        OpenImageDialog dialog;
+        auto *insecure = dialog.findChild<QCheckBox *>(QStringLiteral("insecure"));
+        QVERIFY(insecure);
+        QVERIFY(!insecure->isChecked());
+        QVERIFY(!dialog.insecure());
+        QVERIFY(insecure->text().contains(u"Don't verify the registry's certificate (insecure)"));
+        insecure->setChecked(true);
+        QVERIFY(dialog.insecure());
+    }
+    const QString cert = m_dir.filePath(QStringLiteral("cert.pem")), key = m_dir.filePath(QStringLiteral("key.pem"));
+    QProcess openssl;
+    openssl.start(QStringLiteral("openssl"),
+        { QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"), QStringLiteral("rsa:2048"),
+            QStringLiteral("-nodes"), QStringLiteral("-keyout"), key, QStringLiteral("-out"), cert,
+            QStringLiteral("-days"), QStringLiteral("2"), QStringLiteral("-subj"), QStringLiteral("/CN=127.0.0.1"),
+            QStringLiteral("-addext"), QStringLiteral("subjectAltName=IP:127.0.0.1") });
+    QVERIFY(openssl.waitForFinished(60000));
+    QCOMPARE(openssl.exitCode(), 0);
+    QProcess registry;
+    registry.start(QStringLiteral("python3"),
+        { test::source(QStringLiteral("tests/support/fake_registry.py")), QStringLiteral("--tls"), cert, key });
+    QVERIFY(registry.waitForStarted(10000) && registry.waitForReadyRead(10000));
+    const QByteArray port = registry.readLine().trimmed().mid(5);
+    QVERIFY(port.toInt() > 0);
+    const QString reference
+        = QStringLiteral("registry://127.0.0.1:%1/lamina/test:amd64").arg(QString::fromLatin1(port));
+    qputenv("XDG_CACHE_HOME", QFile::encodeName(m_dir.filePath(QStringLiteral("cache"))));
+    {
+        MainWindow w;
+        QSignalSpy failed(&w, &MainWindow::openFailed);
+        w.openChosenImage(reference, false);
+        QVERIFY(failed.wait(30000));
+        QVERIFY2(failed.at(0).at(0).toString().contains(u"is not trusted"), qPrintable(failed.at(0).at(0).toString()));
+        QSignalSpy loaded(&w, &MainWindow::archiveLoaded);
+        w.openChosenImage(reference, true);
+        QVERIFY(loaded.wait(30000));
+        QVERIFY2(w.current().origin.contains(u"over HTTPS without verifying its certificate"),
+            qPrintable(w.current().origin));
+        const QString summary = w.findChild<ArchiveHeader *>()->summary();
+        QVERIFY2(summary.contains(u"over HTTPS without verifying its certificate"), qPrintable(summary));
+        // Reloaded, it stays as asked; once another archive was opened, the reference opened again
+        // (from the recent list) is verified again.
+        w.openAsked(reference);
+        QVERIFY(loaded.wait(30000));
+        QCOMPARE(failed.size(), 1);
+        w.openAsked(test::corpus(QStringLiteral("dive__test-docker-image.tar")));
+        QVERIFY(loaded.wait(30000));
+        w.openAsked(reference);
+        QVERIFY(failed.wait(30000));
+        QCOMPARE(failed.size(), 2);
+    }
+    registry.closeWriteChannel();
+    if (!registry.waitForFinished(5000))
+        registry.kill();
+    registry.waitForFinished(5000);
     qunsetenv("XDG_CACHE_HOME");
 }
 

@@ -4,6 +4,7 @@
 #include "common/sizetext.h"
 #include "engine/registrysource.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QCompleter>
 #include <QDateTime>
@@ -35,6 +36,12 @@ OpenImageDialog::OpenImageDialog(QWidget *parent)
     completer->setCaseSensitivity(Qt::CaseInsensitive);
     completer->setFilterMode(Qt::MatchContains);
     m_name->setCompleter(completer);
+    // Unchecked each time the dialog opens: an unverified pull is asked for, never a habit.
+    m_insecure = new QCheckBox(tr("Don't verify the registry's certificate (insecure)"));
+    m_insecure->setObjectName(QStringLiteral("insecure"));
+    m_insecure->setToolTip(tr("For a registry:// image: TLS without checking the registry's certificate, or plain "
+                              "HTTP when it speaks no TLS (the command line's --insecure). The header then says "
+                              "that the certificate was not verified."));
     m_images = new QTreeWidget;
     m_images->setObjectName(QStringLiteral("images"));
     m_images->setRootIsDecorated(false);
@@ -49,6 +56,7 @@ OpenImageDialog::OpenImageDialog(QWidget *parent)
     auto *form = new QFormLayout;
     form->addRow(tr("&Engine:"), m_engine);
     form->addRow(tr("&Image:"), m_name);
+    form->addRow(QString(), m_insecure);
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(form);
     layout->addWidget(m_images, 1);
@@ -87,6 +95,11 @@ QString OpenImageDialog::reference() const
     ref.engine = engine();
     ref.name = text;
     return ref.text();
+}
+
+bool OpenImageDialog::insecure() const
+{
+    return m_insecure->isChecked();
 }
 
 void OpenImageDialog::updateOk()

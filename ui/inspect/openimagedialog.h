@@ -6,6 +6,7 @@
 
 #include <QDialog>
 
+class QCheckBox;
 class QComboBox;
 class QDialogButtonBox;
 class QLabel;
@@ -26,6 +27,8 @@ public:
     /// docker://NAME or podman://NAME: what was typed, with the chosen engine's scheme when it
     /// has none.
     QString reference() const;
+    /// "Don't verify the registry's certificate (insecure)": for this opening only, never kept.
+    bool insecure() const;
 
 Q_SIGNALS:
     /// The engine's list arrived (or why not is shown).
@@ -39,6 +42,7 @@ private:
 
     QComboBox *m_engine = nullptr;
     QLineEdit *m_name = nullptr;
+    QCheckBox *m_insecure = nullptr;
     QStringListModel *m_completions = nullptr;
     QTreeWidget *m_images = nullptr;
     QLabel *m_status = nullptr;

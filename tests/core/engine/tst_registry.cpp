@@ -33,10 +33,12 @@ namespace {
 class FakeRegistry
 {
 public:
-    explicit FakeRegistry(const QString &mode)
+    explicit FakeRegistry(const QString &mode, const QStringList &more = {})
     {
         m_process.start(QStringLiteral("python3"),
-            { test::source(QStringLiteral("tests/support/fake_registry.py")), QStringLiteral("--mode"), mode });
+            QStringList {
+                test::source(QStringLiteral("tests/support/fake_registry.py")), QStringLiteral("--mode"), mode }
+                + more);
         if (!m_process.waitForStarted(10000) || !m_process.waitForReadyRead(10000))
             return;
         const QByteArray line = m_process.readLine().trimmed();
@@ -95,6 +97,9 @@ private Q_SLOTS:
     void retriesAndRedirects();
     void chunkedAnswers();
     void pushSendsOnlyWhatIsMissing();
+    void insecureSkipsTheCertificateOnly_data();
+    void insecureSkipsTheCertificateOnly();
+    void insecureIsForTheRegistryAlone();
     void oldPullsGoUnlessHeld();
     void cancelStopsAPull();
 
@@ -691,6 +696,84 @@ void TestRegistry::pushSendsOnlyWhatIsMissing()
     p = pushToRegistry(pulled.folder,
         *parseRegistryReference(r.reference(QStringLiteral("lamina/x@sha256:") + QString(64, u'b'))), {}, options);
     QVERIFY2(p.error.contains(u"names a tag"), qPrintable(p.error));
+}
+
+void TestRegistry::insecureSkipsTheCertificateOnly_data()
+{
+    QTest::addColumn<QString>("mode");
+    QTest::newRow("anonymous") << "ok";
+    QTest::newRow("bearer") << "bearer";
+    QTest::newRow("basic") << "basic";
+}
+
+// A registry with a certificate of its own: refused unless --insecure, and then said to be
+// unverified wherever the image's origin is shown.
+void TestRegistry::insecureSkipsTheCertificateOnly()
+{
+    QFETCH(QString, mode);
+    const QString cert = m_dir.filePath(QStringLiteral("cert.pem")), key = m_dir.filePath(QStringLiteral("key.pem"));
+    QProcess openssl;
+    openssl.start(QStringLiteral("openssl"),
+        { QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"), QStringLiteral("rsa:2048"),
+            QStringLiteral("-nodes"), QStringLiteral("-keyout"), key, QStringLiteral("-out"), cert,
+            QStringLiteral("-days"), QStringLiteral("2"), QStringLiteral("-subj"), QStringLiteral("/CN=127.0.0.1"),
+            QStringLiteral("-addext"), QStringLiteral("subjectAltName=IP:127.0.0.1") });
+    QVERIFY(openssl.waitForFinished(60000));
+    QCOMPARE(openssl.exitCode(), 0);
+    FakeRegistry r(mode, { QStringLiteral("--tls"), cert, key });
+    QVERIFY(r.ok());
+    if (mode != u"ok") {
+        QFile f(m_dir.filePath(QStringLiteral("auth.json")));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("{\"auths\":{\"" + r.host().toUtf8() + "\":{\"auth\":\"" + QByteArray("lamina:s3cret").toBase64()
+            + "\"}}}");
+        qputenv("REGISTRY_AUTH_FILE", f.fileName().toUtf8());
+    }
+    const RegistryReference ref = *parseRegistryReference(r.reference(QStringLiteral("lamina/test:amd64")));
+    RegistryOptions options;
+    options.blobFolder = blobs();
+    // Verified by default: the certificate is named as the reason, and HTTP is not tried instead.
+    RegistryPulled p = pullFromRegistry(ref, layouts(), options);
+    QVERIFY2(p.error.contains(u"TLS: the certificate of 127.0.0.1 is not trusted") && p.error.contains(u"--insecure"),
+        qPrintable(p.error));
+    QVERIFY(p.folder.isEmpty());
+    QVERIFY(filesIn(blobs()).isEmpty());
+    // --insecure: pulled, credentials and all, and said to be unverified.
+    options.insecure = true;
+    p = pullFromRegistry(ref, layouts(), options);
+    QVERIFY2(p.error.isEmpty(), qPrintable(p.error));
+    QVERIFY2(
+        p.how.startsWith(u"pulled from the registry at " + r.host() + u" over HTTPS without verifying its certificate"),
+        qPrintable(p.how));
+    const ImageArchive ia = openImageArchive(ref.text(), {}, options);
+    QVERIFY2(ia.ok(), qPrintable(ia.errors.join(u'\n')));
+    QVERIFY2(ia.origin.contains(u"over HTTPS without verifying its certificate"), qPrintable(ia.origin));
+    QVERIFY(!openImageArchive(ref.text()).ok()); // not remembered: asked for each time
+    const RegistryPushed pushed
+        = pushToRegistry(p.folder, *parseRegistryReference(r.reference(QStringLiteral("lamina/copy:1"))), {}, options);
+    QVERIFY2(pushed.error.isEmpty(), qPrintable(pushed.error));
+    QVERIFY2(pushed.how.contains(u"over HTTPS without verifying its certificate"), qPrintable(pushed.how));
+    // Trusted (SSL_CERT_FILE names it), the same registry is verified and said to be.
+    qputenv("SSL_CERT_FILE", cert.toUtf8());
+    options.insecure = false;
+    p = pullFromRegistry(ref, layouts(), options);
+    qunsetenv("SSL_CERT_FILE");
+    QVERIFY2(p.error.isEmpty(), qPrintable(p.error));
+    QVERIFY2(p.how.contains(u"over HTTPS") && !p.how.contains(u"without"), qPrintable(p.how));
+}
+
+// --insecure is for the registry named: a redirect to another address in clear text is refused.
+void TestRegistry::insecureIsForTheRegistryAlone()
+{
+    FakeRegistry r(QStringLiteral("redirect-away"));
+    QVERIFY(r.ok());
+    RegistryOptions options;
+    options.blobFolder = blobs();
+    options.insecure = true;
+    const RegistryPulled p = pullFromRegistry(
+        *parseRegistryReference(r.reference(QStringLiteral("lamina/test:amd64"))), layouts(), options);
+    QVERIFY2(p.error.contains(u"which is not HTTPS") && p.error.contains(u"http://localhost:"), qPrintable(p.error));
+    QVERIFY(p.folder.isEmpty());
 }
 
 // A folder an interrupted run left goes after a day, unless a Lamina still reads it (its shared

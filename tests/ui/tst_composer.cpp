@@ -15,6 +15,7 @@
 #include "compose/exportdialog.h"
 #include "compose/livepreview.h"
 #include "compose/modeedit.h"
+#include "fakeengine.h"
 #include "filetreemodel.h"
 #include "format/imagearchive.h"
 #include "layers/imagelayers.h"
@@ -79,6 +80,7 @@ private Q_SLOTS:
     void openCompositionSaysWhatItReads();
     void exportRefusesTheBase();
     void exportAsksBeforeReplacing();
+    void exportLoadsIntoAnEngine();
     void unsavedCompositionIsNotLostSilently();
     void autosaveRestoresAfterACrash();
     void baseTagsAreKeptUntilEdited();
@@ -719,6 +721,68 @@ void TestComposer::exportAsksBeforeReplacing()
     const QString proposed = next.findChild<QLineEdit *>(QStringLiteral("output"))->text();
     QCOMPARE(QFileInfo(proposed).absolutePath(), QFileInfo(folder.path()).absoluteFilePath());
     QVERIFY(!QFileInfo::exists(proposed));
+}
+
+// Issue 21: the export dialog loads what it wrote into an engine, as `compose --load` does,
+// offering only the engines that take the format chosen, and says what the engine answered.
+void TestComposer::exportLoadsIntoAnEngine()
+{
+    Composition c;
+    c.basePath = nixBase();
+    c.config.cmd = QStringList { QStringLiteral("/bin/bash") };
+    c.tags << QStringLiteral("example:load");
+    QTemporaryDir folder;
+    ExportDialog dialog(c);
+    ExportOptions o;
+    o.output = folder.filePath(QStringLiteral("loaded.tar"));
+    o.format = ExportFormat::OciDir;
+    dialog.setOptions(o);
+    // Neither engine loads a folder; Docker does not load an OCI archive, podman does.
+    dialog.setLoadInto(EngineReference::Engine::Docker);
+    QCOMPARE(dialog.loadInto(), std::nullopt);
+    o.format = ExportFormat::Oci;
+    dialog.setOptions(o);
+    dialog.setLoadInto(EngineReference::Engine::Docker);
+    QCOMPARE(dialog.loadInto(), std::nullopt);
+    dialog.setLoadInto(EngineReference::Engine::Podman);
+    QCOMPARE(dialog.loadInto(), std::optional(EngineReference::Engine::Podman));
+    o.format = ExportFormat::Docker;
+    dialog.setOptions(o);
+    dialog.setLoadInto(EngineReference::Engine::Docker);
+    QCOMPARE(dialog.loadInto(), std::optional(EngineReference::Engine::Docker));
+
+    const QString sock = folder.filePath(QStringLiteral("docker.sock"));
+    qputenv("DOCKER_HOST", QFile::encodeName(u"unix://" + sock));
+    auto *status = dialog.findChild<QLabel *>(QStringLiteral("exportStatus"));
+    QSignalSpy finished(&dialog, &ExportDialog::finished);
+    {
+        test::FakeEngine engine(sock,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + test::chunked("{\"stream\":\"Loaded image: example:load\\n\"}\r\n"));
+        QVERIFY(dialog.start());
+        QVERIFY(finished.wait(60000));
+        QVERIFY(finished.constLast().constFirst().toBool());
+        // The engine was handed the whole file just written, verified first.
+        const QByteArray request = engine.request();
+        QVERIFY2(request.startsWith("POST /images/load?quiet=1 HTTP/1.1\r\n"), request.constData());
+        QVERIFY(
+            request.contains(QByteArray("Content-Length: " + QByteArray::number(QFileInfo(o.output).size()) + "\r\n")));
+    }
+    QVERIFY(dialog.outcome().loadTried);
+    QVERIFY2(dialog.outcome().loaded.error.isEmpty(), qPrintable(dialog.outcome().loaded.error));
+    QVERIFY2(status->text().contains(u"Loaded into the Docker engine") && status->text().contains(u"example:load"),
+        qPrintable(status->text()));
+
+    // No engine there: the file is written and kept, and the dialog says why it was not loaded.
+    QFile::remove(sock);
+    QVERIFY(QFile::remove(o.output));
+    QVERIFY(dialog.start());
+    QVERIFY(finished.wait(60000));
+    qunsetenv("DOCKER_HOST");
+    QVERIFY(openImageArchive(o.output).ok());
+    QVERIFY(!dialog.outcome().loaded.error.isEmpty());
+    QVERIFY2(status->text().contains(u"Written, but not loaded") && status->text().contains(sock),
+        qPrintable(status->text()));
 }
 
 // Issue 18 item 6: closing the window or opening another archive asks before an unsaved

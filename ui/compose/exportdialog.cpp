@@ -18,6 +18,7 @@
 #include <QScreen>
 #include <QScrollArea>
 #include <QSettings>
+#include <QStandardItemModel>
 #include <QVBoxLayout>
 
 namespace lamina {
@@ -116,6 +117,13 @@ void ExportDialog::buildForm()
     m_layerCompression->addItem(tr("gzip"), int(Compression::Gzip));
     m_layerCompression->addItem(tr("zstd"), int(Compression::Zstd));
     m_layerCompression->addItem(tr("none"), int(Compression::None));
+    m_load = new QComboBox;
+    m_load->setObjectName(QStringLiteral("loadInto"));
+    m_load->addItem(tr("nothing: write the file only"), -1);
+    m_load->addItem(tr("Docker (as docker load)"), int(EngineReference::Engine::Docker));
+    m_load->addItem(tr("podman (as podman load)"), int(EngineReference::Engine::Podman));
+    m_load->setToolTip(tr("Once written and verified, the archive is handed to the engine's API socket "
+                          "(DOCKER_HOST, or podman's service; without one, podman load). The file stays."));
     m_output = new QLineEdit;
     m_output->setObjectName(QStringLiteral("output"));
     m_output->setText(defaultOutput());
@@ -133,6 +141,7 @@ void ExportDialog::buildForm()
     form->addRow(tr("Layers (OCI)"), m_layerCompression);
     form->addRow(tr("Compress the whole file"), m_compress);
     form->addRow(tr("Write to"), outRow);
+    form->addRow(tr("Then load into"), m_load);
 
     m_progress = new QProgressBar;
     m_progress->setRange(0, 1000);
@@ -235,6 +244,26 @@ void ExportDialog::showFormatOptions()
     m_compress->setEnabled(f != ExportFormat::OciDir); // a folder is not one file to compress
     if (f == ExportFormat::OciDir)
         m_compress->setCurrentIndex(m_compress->findData(int(Compression::None)));
+    // What `compose --load` takes: Docker loads an archive with a manifest.json, podman an OCI
+    // archive too; neither loads a folder.
+    auto *loads = qobject_cast<QStandardItemModel *>(m_load->model());
+    const bool docker = f == ExportFormat::Docker || f == ExportFormat::DockerOci;
+    loads->item(m_load->findData(int(EngineReference::Engine::Docker)))->setEnabled(docker);
+    loads->item(m_load->findData(int(EngineReference::Engine::Podman)))->setEnabled(f != ExportFormat::OciDir);
+    if (!loads->item(m_load->currentIndex())->isEnabled())
+        m_load->setCurrentIndex(0);
+}
+
+void ExportDialog::setLoadInto(std::optional<EngineReference::Engine> engine)
+{
+    m_load->setCurrentIndex(m_load->findData(engine ? int(*engine) : -1));
+    showFormatOptions(); // an engine the format cannot go to is not kept
+}
+
+std::optional<EngineReference::Engine> ExportDialog::loadInto() const
+{
+    const int e = m_load->currentData().toInt();
+    return e < 0 ? std::nullopt : std::optional(EngineReference::Engine(e));
 }
 
 ExportOptions ExportDialog::options() const
@@ -284,7 +313,9 @@ bool ExportDialog::start()
     m_cancelButton->show();
     m_progress->show();
     m_progress->setValue(0);
-    m_status->setText(tr("Writing %1…").arg(o.output));
+    const std::optional<EngineReference::Engine> load = loadInto();
+    m_status->setText(load ? tr("Writing %1, then loading it into %2…").arg(o.output, m_load->currentText())
+                           : tr("Writing %1…").arg(o.output));
     m_running = true;
     const Composition c = m_composition;
     const std::shared_ptr<std::atomic<bool>> cancel = m_cancel;
@@ -292,24 +323,31 @@ bool ExportDialog::start()
     const bool keepLayers = m_layerCompression->currentData().toInt() < 0;
     const ConvertRequest request = m_request;
     m_job.start(
-        [c, o, cancel, converting, keepLayers, request](const Progress &job) {
+        [c, o, cancel, converting, keepLayers, request, load](const Progress &job) {
             // Stopped by the Cancel button (the result says so) or by the dialog going away.
             Progress progress;
             progress.cancel = cancel.get();
             progress.report = job.report;
+            ExportOutcome out;
             if (converting)
-                return convertArchive(request.path, request.image, {}, o, keepLayers, progress);
-            ConvertResult r;
-            r.written = exportComposition(c, o, progress);
-            return r;
+                out.converted = convertArchive(request.path, request.image, {}, o, keepLayers, progress);
+            else
+                out.converted.written = exportComposition(c, o, progress);
+            if (load && out.converted.written.ok() && !progress.cancelled()) {
+                out.loadTried = true;
+                out.loaded = loadIntoEngine(*load, o.output, progress);
+            }
+            return out;
         },
-        [this](ConvertResult r) { done(r); },
+        [this](const ExportOutcome &out) { done(out); },
         [this](qint64 done, qint64 total) { m_progress->setValue(total > 0 ? int(1000 * done / total) : 0); });
     return true;
 }
 
-void ExportDialog::done(const ConvertResult &converted)
+void ExportDialog::done(const ExportOutcome &outcome)
 {
+    m_outcome = outcome;
+    const ConvertResult &converted = outcome.converted;
     m_result = converted;
     const ExportResult &r = converted.written;
     m_running = false;
@@ -368,6 +406,16 @@ void ExportDialog::done(const ConvertResult &converted)
     if (!refuses.isEmpty())
         html += tr("<p>Predicted not to load as written:</p><ul><li>%1</li></ul>")
                     .arg(refuses.join(QStringLiteral("</li><li>")));
+    if (outcome.loadTried && outcome.loaded.error.isEmpty()) {
+        QStringList said;
+        for (const QString &line : outcome.loaded.loaded)
+            said << line.toHtmlEscaped();
+        html += tr("<p>✔ Loaded into %1%2</p>")
+                    .arg(outcome.loaded.how.toHtmlEscaped(),
+                        said.isEmpty() ? QString() : QStringLiteral(":<br>") + said.join(QStringLiteral("<br>")));
+    } else if (outcome.loadTried) {
+        html += tr("<p>✘ Written, but not loaded: %1</p>").arg(outcome.loaded.error.toHtmlEscaped());
+    }
     m_status->setText(html);
     m_open->show();
     if (m_converting) {

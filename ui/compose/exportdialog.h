@@ -4,11 +4,13 @@
 #include "common/latestjob.h"
 #include "compose/composition.h"
 #include "compose/convert.h"
+#include "engine/enginesource.h"
 
 #include <QDialog>
 
 #include <atomic>
 #include <memory>
+#include <optional>
 
 class QComboBox;
 class QLabel;
@@ -26,6 +28,14 @@ struct ConvertRequest
     int image = 0;
     QList<Finding> findings; ///< the archive's, to say what the conversion repairs and what stays
     QString focus; ///< the finding code "Repair…" was chosen on, "" for Save As
+};
+
+/// What an export came back with: what was written, and whether an engine loaded it after.
+struct ExportOutcome
+{
+    ConvertResult converted;
+    bool loadTried = false; ///< written, and an engine was asked to load it
+    EngineLoaded loaded;
 };
 
 /// Export of a composition, or conversion of an image: format, compression, output path (never the base), then the
@@ -54,6 +64,11 @@ public:
     const ExportResult &result() const { return m_result.written; }
     const ConvertResult &convertResult() const { return m_result; }
     bool converting() const { return m_converting; }
+    /// The engine to load the written archive into, as `compose --load` (none by default).
+    void setLoadInto(std::optional<EngineReference::Engine> engine);
+    std::optional<EngineReference::Engine> loadInto() const;
+    /// What the engine said, when the last export asked one to load it.
+    const ExportOutcome &outcome() const { return m_outcome; }
 
 Q_SIGNALS:
     void finished(bool ok);
@@ -65,12 +80,13 @@ protected:
 private:
     void buildForm();
     void connectForm();
-    void done(const ConvertResult &result);
+    void done(const ExportOutcome &outcome);
     void showFormatOptions();
     Composition m_composition;
     bool m_converting = false;
     ConvertRequest m_request;
     ConvertResult m_result;
+    ExportOutcome m_outcome;
     /// The Cancel button's: the export comes back, cancelled, and says so.
     std::shared_ptr<std::atomic<bool>> m_cancel;
     bool m_running = false;
@@ -78,6 +94,7 @@ private:
     QComboBox *m_format = nullptr;
     QComboBox *m_compress = nullptr;
     QComboBox *m_layerCompression = nullptr;
+    QComboBox *m_load = nullptr;
     QLineEdit *m_output = nullptr;
     QLabel *m_status = nullptr;
     QProgressBar *m_progress = nullptr;
@@ -86,7 +103,7 @@ private:
     QPushButton *m_open = nullptr;
     bool confirmReplace(const QString &output);
     QLabel *m_intro = nullptr;
-    LatestJob<ConvertResult> m_job { this };
+    LatestJob<ExportOutcome> m_job { this };
 };
 
 } // namespace lamina

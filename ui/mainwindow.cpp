@@ -409,7 +409,7 @@ void MainWindow::openPath(const QString &path)
             o.findings = checkArchive(o.archive);
             return o;
         },
-        [this, path](Opened opened) {
+        [this, path, registry](Opened opened) {
             m_progress->hide();
             if (!opened.archive.archive) {
                 // Nothing of it could be read: what is on screen (and being composed) stays.
@@ -420,6 +420,10 @@ void MainWindow::openPath(const QString &path)
                 return;
             }
             rememberRecent(path, layoutName(opened.archive.layout));
+            // A registry:// base is pulled again to export a composition on it or to convert it:
+            // with the certificate check the user turned off for it.
+            m_registry = registry;
+            m_composer->setRegistryOptions(registry);
             m_welcome->refresh();
             showOpened(opened);
             Q_EMIT archiveLoaded();
@@ -724,6 +728,7 @@ ExportDialog *MainWindow::openConvertDialog(const Finding &focus)
     request.findings = m_findings;
     request.focus = focus.code;
     auto *dialog = new ExportDialog(request, this);
+    dialog->setRegistryOptions(m_registry);
     dialog->setObjectName(QStringLiteral("convertDialog"));
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &ExportDialog::openResult, this, &MainWindow::openAsked);

@@ -222,6 +222,7 @@ private:
     int m_requestedImage = -1; ///< the image to select once the archive is open (a composition's base)
     QString m_requestedPlatform; ///< or the image of this platform
     QString m_insecureReference; ///< the registry:// image opened with "Don't verify the certificate"
+    RegistryOptions m_registry; ///< how the archive shown was pulled, for pulling it again
     ChainView *m_chain = nullptr;
     ChainPage *m_chainPage = nullptr;
     LayersPage *m_layersPage = nullptr;

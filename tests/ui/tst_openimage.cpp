@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // "Open Image from an Engine…": the engine's images listed (from a socket server of the test's
 // own playing Docker), chosen by a click or typed with completion, opened in the window.
+#include "compose/composerpanel.h"
+#include "compose/exportdialog.h"
 #include "fakeengine.h"
 #include "inspect/archiveheader.h"
 #include "inspect/openimagedialog.h"
@@ -187,8 +189,18 @@ void TestOpenImage::insecureIsAskedForEachOpening()
         w.openAsked(reference);
         QVERIFY(loaded.wait(30000));
         QCOMPARE(failed.size(), 1);
+        // Converting it, or exporting a composition on it, pulls it again as it was opened.
+        ExportDialog *convert = w.openConvertDialog(Finding());
+        QVERIFY(convert && convert->options().registry.insecure);
+        convert->close();
+        ExportDialog *exporting = w.composer()->openExportDialog();
+        QVERIFY(exporting->options().registry.insecure);
+        exporting->close();
         w.openAsked(test::corpus(QStringLiteral("dive__test-docker-image.tar")));
         QVERIFY(loaded.wait(30000));
+        exporting = w.composer()->openExportDialog();
+        QVERIFY(!exporting->options().registry.insecure);
+        exporting->close();
         w.openAsked(reference);
         QVERIFY(failed.wait(30000));
         QCOMPARE(failed.size(), 2);

@@ -617,6 +617,7 @@ ExportDialog *ComposerPanel::openExportDialog()
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     if (m_lastOptions.output != u"OUT.tar")
         dialog->setOptions(m_lastOptions);
+    dialog->setRegistryOptions(m_registry);
     connect(dialog, &ExportDialog::finished, this, [this, dialog](bool ok) {
         if (ok)
             m_lastOptions = dialog->options();

@@ -37,6 +37,8 @@ public:
     /// The image composed on, with its indexed layers (none: an image from scratch). The
     /// composition itself is kept.
     void setBase(const ImageArchive &archive, int image, const MergedTree::Layers &layers);
+    /// How a registry:// base is pulled again for an export (the window's "insecure" choice).
+    void setRegistryOptions(const RegistryOptions &options) { m_registry = options; }
     Composition composition() const;
     /// Replaces the composition (its base path and image are taken as they are); clears undo.
     void setComposition(const Composition &composition);
@@ -116,6 +118,7 @@ private:
     LivePreview *m_preview = nullptr;
     CompositionAutosave *m_autosave = nullptr;
     ExportOptions m_lastOptions;
+    RegistryOptions m_registry;
 
     QTreeView *m_layersView = nullptr;
     QLabel *m_baseLabel = nullptr;

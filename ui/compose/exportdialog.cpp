@@ -274,6 +274,7 @@ ExportOptions ExportDialog::options() const
     const int layers = m_layerCompression->currentData().toInt();
     o.layerCompression = layers < 0 ? Compression::Gzip : Compression(layers); // "as stored": see start()
     o.output = m_output->text().trimmed();
+    o.registry = m_registry;
     return o;
 }
 

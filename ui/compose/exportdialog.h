@@ -67,6 +67,8 @@ public:
     /// The engine to load the written archive into, as `compose --load` (none by default).
     void setLoadInto(std::optional<EngineReference::Engine> engine);
     std::optional<EngineReference::Engine> loadInto() const;
+    /// How a registry:// base or input is pulled again (the window's "insecure" choice for it).
+    void setRegistryOptions(const RegistryOptions &options) { m_registry = options; }
     /// What the engine said, when the last export asked one to load it.
     const ExportOutcome &outcome() const { return m_outcome; }
 
@@ -87,6 +89,7 @@ private:
     ConvertRequest m_request;
     ConvertResult m_result;
     ExportOutcome m_outcome;
+    RegistryOptions m_registry;
     /// The Cancel button's: the export comes back, cancelled, and says so.
     std::shared_ptr<std::atomic<bool>> m_cancel;
     bool m_running = false;

@@ -399,8 +399,6 @@ void MainWindow::openPath(const QString &path)
     // nothing opened after: a recent entry of it later is verified again.
     RegistryOptions registry;
     registry.insecure = !path.isEmpty() && path == m_insecureReference;
-    if (!registry.insecure)
-        m_insecureReference.clear();
     m_openJob.start(
         [path, registry](const Progress &progress) {
             Opened o;
@@ -420,10 +418,13 @@ void MainWindow::openPath(const QString &path)
                 return;
             }
             rememberRecent(path, layoutName(opened.archive.layout));
-            // A registry:// base is pulled again to export a composition on it or to convert it:
-            // with the certificate check the user turned off for it.
+            // Cleared only once another archive is shown: a failed open leaves the Reload of
+            // the one on screen as it was asked.
+            if (!registry.insecure)
+                m_insecureReference.clear();
+            // How to pull this archive again to convert it; the composer takes it with the base
+            // (showIndexed), so that an export never pulls one base with another's choice.
             m_registry = registry;
-            m_composer->setRegistryOptions(registry);
             m_welcome->refresh();
             showOpened(opened);
             Q_EMIT archiveLoaded();
@@ -658,6 +659,7 @@ void MainWindow::selectImage(int image)
     m_configPage->setImage(image >= 0 ? &m_archive.images.at(image) : nullptr);
     if (image < 0) {
         m_layersPage->layersModel()->setImage(Image());
+        m_composer->setRegistryOptions({});
         m_composer->setBase({}, -1, {});
         return;
     }

@@ -186,8 +186,10 @@ void MainWindow::showIndexed(const Indexed &indexed)
                 ? tr("All layers indexed.")
                 : tr("Indexed, with problems: %1").arg(m_layers.errors.constFirst()));
     m_layersPage->layersModel()->setSizes(indexed.sizes);
-    if (!m_layers.cancelled)
+    if (!m_layers.cancelled) {
+        m_composer->setRegistryOptions(m_registry);
         m_composer->setBase(m_archive, m_image, m_layers.layers);
+    }
     for (int c = 0; c < LayersModel::CreatedByColumn; ++c)
         m_layersPage->layersView()->resizeColumnToContents(c);
     if (m_layers.layers.isEmpty()) {

@@ -186,9 +186,12 @@ void TestOpenImage::insecureIsAskedForEachOpening()
         QVERIFY2(summary.contains(u"over HTTPS without verifying its certificate"), qPrintable(summary));
         // Reloaded, it stays as asked; once another archive was opened, the reference opened again
         // (from the recent list) is verified again.
+        QSignalSpy indexed(&w, &MainWindow::layersIndexed);
         w.openAsked(reference);
         QVERIFY(loaded.wait(30000));
         QCOMPARE(failed.size(), 1);
+        // The composer takes the choice with the base, once its layers are indexed.
+        QVERIFY(!indexed.isEmpty() || indexed.wait(30000));
         // Converting it, or exporting a composition on it, pulls it again as it was opened.
         ExportDialog *convert = w.openConvertDialog(Finding());
         QVERIFY(convert && convert->options().registry.insecure);
@@ -196,8 +199,10 @@ void TestOpenImage::insecureIsAskedForEachOpening()
         ExportDialog *exporting = w.composer()->openExportDialog();
         QVERIFY(exporting->options().registry.insecure);
         exporting->close();
+        indexed.clear();
         w.openAsked(test::corpus(QStringLiteral("dive__test-docker-image.tar")));
         QVERIFY(loaded.wait(30000));
+        QVERIFY(!indexed.isEmpty() || indexed.wait(30000));
         exporting = w.composer()->openExportDialog();
         QVERIFY(!exporting->options().registry.insecure);
         exporting->close();

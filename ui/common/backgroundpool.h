@@ -14,8 +14,9 @@ QThreadPool *backgroundPool();
 inline constexpr int kBackgroundNice = 5;
 
 /// Called first by every task of backgroundPool(): makes the calling thread, and the helpers core
-/// starts from it, yield the processor to the UI thread. Once per thread; a thread that cannot be
-/// lowered (no such call on this system) runs as it was.
+/// starts from it, yield the processor to the UI thread (Linux: a nice value per thread). Best
+/// effort: a refusal leaves the thread as it was. Never lowers the UI thread, which a task can
+/// end up running on (QFuture::result() runs a task not yet started on the thread that waits).
 void backgroundThreadStarts();
 
 } // namespace lamina

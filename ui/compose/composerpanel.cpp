@@ -608,7 +608,9 @@ bool ComposerPanel::loadSpec(const QString &file, QString *error, bool allowHost
 
 QString ComposerPanel::commandLine(QString *why) const
 {
-    return composeCommandLine(composition(), m_lastOptions, QStringLiteral("lamina"), why);
+    ExportOptions options = m_lastOptions;
+    options.registry = m_registry; // the base's, not that of the last export's base
+    return composeCommandLine(composition(), options, QStringLiteral("lamina"), why);
 }
 
 ExportDialog *ComposerPanel::openExportDialog()

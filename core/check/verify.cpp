@@ -184,6 +184,8 @@ VerifyReport verifyArchive(
     }
     report.cancelled = progress.cancelled();
     report.bytesRead = counter.done.load();
+    for (const MemberDigest &d : std::as_const(report.members))
+        report.bytesVerified += d.storedBytes;
     report.seconds = double(timer.nsecsElapsed()) / 1e9;
     progress.update(report.bytesRead, counter.total);
     return report;
@@ -374,10 +376,21 @@ LayerVerification verifyLayers(const ImageArchive &ia, const Progress &progress)
     LayerVerification v;
     if (!ia.archive)
         return v;
+    QElapsedTimer timer;
+    timer.start();
+    const qint64 readBefore = ia.archive->bytesRead();
     LayerIndexOptions options;
     options.computeDigests = true;
     const QList<ImageLayers> indexed = indexAllImageLayers(ia, options, progress);
     v.report = verifyFromIndexes(ia, indexed, progress);
+    // The indexing hashed most layers as it read them (or took their digests from the index
+    // cache), and verifyFromIndexes counts only what was left to hash: the report is of the
+    // whole ("verified 40 layer files, 0.0 MB in 0.00 s" was printed for 2.3 GB hashed).
+    v.report.bytesVerified = 0;
+    for (const MemberDigest &d : std::as_const(v.report.members))
+        v.report.bytesVerified += d.storedBytes;
+    v.report.bytesRead = std::min(ia.archive->bytesRead() - readBefore, v.report.bytesVerified);
+    v.report.seconds = double(timer.nsecsElapsed()) / 1e9;
     if (!v.report.cancelled)
         v.findings = verificationFindings(ia, v.report) + layerContentFindings(ia, indexed);
     return v;

@@ -24,7 +24,10 @@ struct MemberDigest
 struct VerifyReport
 {
     QHash<int, MemberDigest> members; ///< by member index; each member hashed once
-    qint64 bytesRead = 0; ///< stored bytes hashed
+    qint64 bytesRead = 0; ///< stored bytes read and hashed in this run
+    /// Stored bytes of the members verified, whichever pass hashed them; with verifyLayers(), more
+    /// than bytesRead when the index cache gave digests an earlier read of the unchanged file made.
+    qint64 bytesVerified = 0;
     double seconds = 0;
     bool cancelled = false;
     QString error; ///< the archive could not be streamed to the end

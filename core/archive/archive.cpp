@@ -87,6 +87,19 @@ QString normaliseMemberPath(const QString &path, bool *escapes)
 {
     if (escapes)
         *escapes = false;
+    // Nearly every stored path is already normal: keep (share) it rather than split and join,
+    // which cost three allocations a member on archives of 100,000 members.
+    bool normal = !path.isEmpty() && !path.endsWith(u'/');
+    for (qsizetype start = 0; normal && start <= path.size();) {
+        qsizetype end = path.indexOf(u'/', start);
+        if (end < 0)
+            end = path.size();
+        const QStringView part = QStringView(path).mid(start, end - start);
+        normal = !part.isEmpty() && part != u"." && part != u"..";
+        start = end + 1;
+    }
+    if (normal)
+        return path;
     QStringList out;
     const auto parts = QStringView(path).split(u'/');
     for (QStringView part : parts) {
@@ -373,6 +386,14 @@ Archive::ReadResult Archive::read(int index, qint64 maxBytes) const
                       .arg(m.size);
     }
     return r;
+}
+
+Compression Archive::compressionOf(int index) const
+{
+    if (index < 0 || index >= m_members.size())
+        return Compression::Unknown;
+    const Member &m = m_members.at(index);
+    return m.headSniffed ? m.headCompression : sniffCompression(head(index));
 }
 
 QByteArray Archive::head(int index) const

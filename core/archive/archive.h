@@ -20,7 +20,6 @@
 namespace lamina {
 
 enum class Container { Tar, Directory };
-enum class Compression { None, Gzip, Zstd, Xz, Bzip2, Unknown };
 
 QString compressionName(Compression c);
 /// Recognises gzip, zstd, xz and bzip2 by their magic bytes, and an uncompressed tar by a valid
@@ -31,6 +30,11 @@ using limits::kMaxLinkHops;
 using limits::kMaxMetadataMemberSize;
 /// How many bytes of each member are kept as its head (enough for a tar header).
 constexpr int kHeadSize = 512;
+/// A compressed archive keeps every member's head while it is streamed: whole for the first
+/// kMaxFullHeads members (every real image has far fewer), then only this many bytes, so that a
+/// legacy chain of 100,000 members does not hold 50 MB of tar headers.
+constexpr int kShortHeadSize = 64;
+constexpr int kMaxFullHeads = 1024;
 
 /// The members of an outer archive: an uncompressed or wholly compressed tar, or a folder.
 ///
@@ -92,6 +96,12 @@ public:
     /// or -1.
     int find(const QString &path) const;
     bool hasPath(const QString &path) const { return find(path) >= 0 || m_dirs.contains(path); }
+    /// The archive's own copy of a folder's path (shared, not another allocation), or `path`.
+    QString sharedFolderPath(const QString &path) const
+    {
+        const auto it = m_dirs.constFind(path);
+        return it == m_dirs.cend() ? path : *it;
+    }
     /// Top-level names (members and implied directories) directly under `dir` ("" = the root).
     QStringList children(const QString &dir) const;
 
@@ -127,8 +137,12 @@ public:
     bool scanMembers(const QSet<int> &wanted, const std::function<bool(int index, MemberReader &reader)> &visit,
         const Progress &progress, QString *error) const;
 
-    /// The first up to kHeadSize bytes of a member.
+    /// The first up to kHeadSize bytes of a member; fewer (kShortHeadSize) for members of a
+    /// compressed archive past its first kMaxFullHeads, whose heads are kept while streaming.
     QByteArray head(int index) const;
+    /// What the member's bytes are (sniffCompression of its full head), known even when only a
+    /// short head was kept.
+    Compression compressionOf(int index) const;
 
     /// Bytes read from the underlying file(s) so far, for tests and benchmarks that check that
     /// reading one member touches only that member.

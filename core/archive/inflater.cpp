@@ -8,6 +8,8 @@
 
 #include <archive_entry.h>
 
+#include <cstring>
+
 namespace lamina {
 
 Inflater::Inflater()
@@ -90,6 +92,126 @@ void Inflater::feed(struct archive *tar)
 {
     archive_read_set_callback_data(tar, this);
     archive_read_set_read_callback(tar, &Inflater::read);
+}
+
+ReadAhead::ReadAhead(Inflater &inflater, std::function<void(qint64)> onBlock)
+    : m_inflater(inflater)
+    , m_onBlock(std::move(onBlock))
+{
+}
+
+ReadAhead::~ReadAhead()
+{
+    finish();
+}
+
+void ReadAhead::feed(struct archive *tar)
+{
+    archive_read_set_callback_data(tar, this);
+    archive_read_set_read_callback(tar, &ReadAhead::read);
+    if (m_lease.granted() < 1)
+        return;
+    for (int b = 0; b < kBlocks; ++b) {
+        m_blocks[size_t(b)].data = QByteArray(kBlockSize, Qt::Uninitialized);
+        m_free.push_back(b);
+    }
+    m_thread = std::thread([this] { produce(); });
+}
+
+void ReadAhead::finish() const
+{
+    if (!m_thread.joinable())
+        return;
+    {
+        const std::lock_guard lock(m_mutex);
+        m_stop = true;
+    }
+    m_changed.notify_all();
+    m_thread.join();
+}
+
+void ReadAhead::produce()
+{
+    // The Inflater's last block, not yet all copied: valid until its next call.
+    const char *pending = nullptr;
+    qsizetype pendingSize = 0;
+    bool ended = false;
+    la_ssize_t last = 0;
+    for (;;) {
+        int b;
+        {
+            std::unique_lock lock(m_mutex);
+            m_changed.wait(lock, [this] { return m_stop || !m_free.empty(); });
+            if (m_stop)
+                break;
+            b = m_free.front();
+            m_free.pop_front();
+        }
+        // Filled whole (the Inflater's blocks are smaller), so that the threads meet once a MiB.
+        Block &block = m_blocks[size_t(b)];
+        block.size = 0;
+        while (block.size < kBlockSize) {
+            if (pendingSize == 0) {
+                const void *data = nullptr;
+                if (ended || (last = m_inflater.next(&data)) <= 0) {
+                    ended = true;
+                    break;
+                }
+                pending = static_cast<const char *>(data);
+                pendingSize = last;
+            }
+            const qsizetype take = std::min(pendingSize, kBlockSize - block.size);
+            std::memcpy(block.data.data() + block.size, pending, size_t(take));
+            block.size += take;
+            pending += take;
+            pendingSize -= take;
+        }
+        block.compressed = m_inflater.compressedBytes();
+        const std::lock_guard lock(m_mutex);
+        if (block.size > 0)
+            m_full.push_back(b);
+        else
+            m_free.push_back(b);
+        m_changed.notify_all();
+        if (ended && pendingSize == 0) {
+            m_last = last;
+            break;
+        }
+    }
+    const std::lock_guard lock(m_mutex);
+    m_done = true;
+    m_changed.notify_all();
+}
+
+la_ssize_t ReadAhead::next(const void **out)
+{
+    if (!m_thread.joinable() && !m_done)
+        return m_inflater.next(out);
+    std::unique_lock lock(m_mutex);
+    if (m_held >= 0) {
+        m_free.push_back(m_held);
+        m_held = -1;
+        m_changed.notify_all();
+    }
+    m_changed.wait(lock, [this] { return m_done || !m_full.empty(); });
+    if (m_full.empty()) {
+        static const char nothing = 0;
+        *out = &nothing;
+        return m_stop ? -1 : m_last;
+    }
+    m_held = m_full.front();
+    m_full.pop_front();
+    const Block &block = m_blocks[size_t(m_held)];
+    lock.unlock();
+    if (m_onBlock)
+        m_onBlock(block.compressed);
+    *out = block.data.constData();
+    return la_ssize_t(block.size);
+}
+
+la_ssize_t ReadAhead::read(struct archive *, void *self, const void **out)
+{
+    return static_cast<ReadAhead *>(self)->next(out);
 }
 
 QString Inflater::bombMessage(const QString &what) const

@@ -7,6 +7,7 @@
 namespace lamina {
 
 enum class MemberType : quint8 { File, Directory, Symlink, Hardlink, Other };
+enum class Compression : quint8 { None, Gzip, Zstd, Xz, Bzip2, Unknown };
 
 /// One member of an outer archive (a tar entry, or a file of a layout folder).
 struct Member
@@ -25,6 +26,9 @@ struct Member
     QByteArray content; ///< whole content, captured while streaming compressed input
     MemberType type = MemberType::File;
     bool captured = false;
+    /// sniffCompression() of the whole head, taken while streaming when `head` is kept shorter.
+    bool headSniffed = false;
+    Compression headCompression = Compression::Unknown;
 };
 
 } // namespace lamina

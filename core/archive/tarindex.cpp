@@ -34,8 +34,10 @@ struct FileSource
 {
     int fd = -1;
     qint64 size = 0;
-    qint64 position = 0;
+    /// Atomic: with a ReadAhead, read() runs on its helper thread.
+    std::atomic<qint64> position = 0;
     qint64 lastReport = 0;
+    bool reportReads = true; ///< false when a ReadAhead reports for it, on the reader's thread
     std::atomic<qint64> *counter = nullptr;
     const Progress *progress = nullptr;
     QByteArray buffer = QByteArray(int(kChunk), Qt::Uninitialized);
@@ -46,11 +48,12 @@ struct FileSource
             ::close(fd);
     }
 
-    void reportProgress()
+    void reportProgress() { reportAt(position); }
+    void reportAt(qint64 at)
     {
-        if (progress && position - lastReport >= kReportEvery) {
-            lastReport = position;
-            progress->update(position, size);
+        if (progress && at - lastReport >= kReportEvery) {
+            lastReport = at;
+            progress->update(at, size);
         }
     }
 
@@ -71,7 +74,8 @@ struct FileSource
         }
         s->position += n;
         *s->counter += n;
-        s->reportProgress();
+        if (s->reportReads)
+            s->reportProgress();
         *out = s->buffer.constData();
         return n;
     }
@@ -109,18 +113,32 @@ struct TarStream
     struct archive *a = archive_read_new();
     FileSource src;
     std::unique_ptr<Inflater> inflater;
+    std::unique_ptr<ReadAhead> ahead; ///< declared after what its helper uses: stopped first
     Compression compression = Compression::None;
     QByteArray head; ///< the file's first bytes, to say what it is when it is no archive
-    ~TarStream() { archive_read_free(a); }
+    ~TarStream()
+    {
+        // The helper may be inside the read callback; it must stop before anything it uses goes.
+        if (ahead)
+            ahead->finish();
+        archive_read_free(a);
+    }
 
-    bool bomb() const { return inflater && inflater->bomb(); }
-    QString bombMessage() const { return inflater ? inflater->bombMessage(QStringLiteral("the archive")) : QString(); }
+    /// The Inflater's state, once its helper (if any) has stopped.
+    const Inflater *stopped() const
+    {
+        if (ahead)
+            ahead->finish();
+        return inflater.get();
+    }
+    bool bomb() const { return inflater && stopped()->bomb(); }
+    QString bombMessage() const { return inflater ? stopped()->bombMessage(QStringLiteral("the archive")) : QString(); }
     /// Why the stream stopped: the alarm, a read error in the inflater, or libarchive's reason.
     QString why() const
     {
         if (bomb())
             return bombMessage();
-        if (inflater && !inflater->error().isEmpty())
+        if (inflater && !stopped()->error().isEmpty())
             return inflater->error();
         return QString::fromLocal8Bit(archive_error_string(a));
     }
@@ -208,7 +226,9 @@ bool openSource(TarStream &s, const QString &path, QString *error)
                          .arg(compressionName(s.compression), s.inflater->error());
             return false;
         }
-        s.inflater->feed(s.a);
+        src.reportReads = false;
+        s.ahead = std::make_unique<ReadAhead>(*s.inflater, [&src](qint64 compressed) { src.reportAt(compressed); });
+        s.ahead->feed(s.a);
     }
     if (archive_read_open1(s.a) != ARCHIVE_OK) {
         *error = describeOpenError(s);
@@ -312,6 +332,7 @@ struct Archive::Builder::TarPass
     const Progress &progress;
     bool compressed = false;
     qint64 captured = 0;
+    int fullHeads = 0; ///< members whose whole head is kept (kMaxFullHeads)
 
     /// A compressed stream too short to yield even the first header: still an archive, damaged.
     OpenResult tooShort(const QString &path, const QString &error)
@@ -426,8 +447,14 @@ struct Archive::Builder::TarPass
         buf.truncate(int(n));
         m.head = buf;
         if (m.size > kMaxMetadataMemberSize || !looksLikeMetadata(m)
-            || addSizes(captured, m.size) > limits::kMaxCapturedMetadataBytes)
+            || addSizes(captured, m.size) > limits::kMaxCapturedMetadataBytes) {
+            if (++fullHeads > kMaxFullHeads && m.head.size() > kShortHeadSize) {
+                m.headCompression = sniffCompression(buf); // what the short head could not tell
+                m.headSniffed = true;
+                m.head = QByteArray(buf.constData(), kShortHeadSize);
+            }
             return true;
+        }
         captured += m.size;
         // Read straight into the member's own buffer: a chunk buffer per member (256 KiB, so
         // mmap'd and unmapped by malloc each time) cost more than inflating tens of thousands

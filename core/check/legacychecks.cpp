@@ -9,6 +9,8 @@
 #include <QHash>
 #include <QSet>
 
+#include <algorithm>
+
 namespace lamina {
 
 // ---- L against M ----
@@ -76,7 +78,9 @@ void Checker::legacyLevel()
         return;
     const Severity sev = legacySeverity();
     QStringList badVersion;
-    QHash<QString, QStringList> children;
+    // (parent, child) layer positions: a list per parent cost an allocation for each of a long
+    // chain's layers, to find the few parents with two children.
+    QList<std::pair<int, int>> children;
     for (const LegacyLayer &l : legacy.layers) {
         if (!l.hasVersion || l.version != u"1.0")
             badVersion << l.id;
@@ -85,8 +89,8 @@ void Checker::legacyLevel()
                 QStringLiteral("legacy dir %1 has json id %2").arg(l.id.left(12), l.jsonId.left(12)));
             f.members << l.id + QStringLiteral("/json");
         }
-        if (!l.parent.isEmpty())
-            children[l.parent] << l.id;
+        if (const int p = legacy.byId.value(l.parent, -1); p >= 0)
+            children.append({ p, int(&l - legacy.layers.constData()) });
         if (!l.parent.isEmpty() && !legacy.layer(l.parent))
             danglingParent(l, sev);
     }
@@ -129,18 +133,23 @@ void Checker::legacyLevel()
         for (QString id = t.id; legacy.layer(id) && !onTaggedChain.contains(id); id = legacy.layer(id)->parent)
             onTaggedChain.insert(id);
     QSet<QString> usedByM = legacyDirsUsedByManifest();
-    for (auto it = children.begin(); it != children.end(); ++it) {
-        if (it.value().size() < 2 || !legacy.layer(it.key()))
+    std::sort(children.begin(), children.end());
+    for (qsizetype at = 0, end = 0; at < children.size(); at = end) {
+        const int parent = children.at(at).first;
+        for (end = at + 1; end < children.size() && children.at(end).first == parent;)
+            ++end;
+        if (end - at < 2)
             continue;
+        QStringList kids; // sorted: the layers are sorted by id
+        for (qsizetype k = at; k < end; ++k)
+            kids << legacy.layers.at(children.at(k).second).id;
         bool allUsed = true;
-        for (const QString &child : it.value())
+        for (const QString &child : std::as_const(kids))
             allUsed = allUsed && (onTaggedChain.contains(child) || usedByM.contains(child));
-        QStringList kids = it.value();
-        kids.sort();
         Finding &f = add("chain-fork", allUsed ? Severity::Info : Severity::Warning,
             QStringLiteral("%1 legacy layers name %2 as parent: %3")
                 .arg(kids.size())
-                .arg(it.key().left(12), shortList(kids)),
+                .arg(legacy.layers.at(parent).id.left(12), shortList(kids)),
             allUsed ? QStringLiteral("Every branch belongs to an image of this archive: images sharing a base.")
                     : QStringLiteral("A branch belongs to no tagged image."));
         for (const QString &k : kids)

@@ -81,7 +81,7 @@ ImageLayer makeLayer(const Archive &ar, int index, const QString &path)
     l.resolvedPath = r.path;
     const Member &m = ar.member(r.index);
     l.size = m.size;
-    l.compression = sniffCompression(ar.head(r.index));
+    l.compression = ar.compressionOf(r.index);
     l.digest = digestClaimedByName(r.path);
     return l;
 }

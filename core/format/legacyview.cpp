@@ -42,8 +42,29 @@ LegacyChain walkLegacyChain(const LegacyView &view, const QString &top)
 
 namespace {
 
+/// One string for values that repeat from layer to layer ("linux", "amd64", nix's fixed creation
+/// date, "1.0"): a chain of 100,000 layers would otherwise hold 100,000 copies of each.
+class StringPool
+{
+public:
+    QString operator()(const QString &s)
+    {
+        if (s.isEmpty())
+            return s;
+        if (const auto it = m_seen.constFind(s); it != m_seen.cend())
+            return *it;
+        if (m_seen.size() < kMaxKept) // unique values (most creation dates) are not worth keeping
+            m_seen.insert(s);
+        return s;
+    }
+
+private:
+    static constexpr int kMaxKept = 64;
+    QSet<QString> m_seen;
+};
+
 /// The fields of a legacy `<id>/json` that the views use.
-void readLegacyJson(const Archive &archive, const Member &m, LegacyLayer &layer, QStringList *errors)
+void readLegacyJson(const Archive &archive, const Member &m, LegacyLayer &layer, StringPool &pool, QStringList *errors)
 {
     const Archive::Resolved jr = archive.resolve(m.path);
     if (jr.index < 0) {
@@ -70,15 +91,15 @@ void readLegacyJson(const Archive &archive, const Member &m, LegacyLayer &layer,
     if (layer.jsonId == layer.id)
         layer.jsonId = layer.id; // one string, not two: a chain may have 100,000 of them
     layer.parent = f.string(o, QStringLiteral("parent"));
-    layer.created = f.string(o, QStringLiteral("created"));
-    layer.platform.os = f.string(o, QStringLiteral("os"));
-    layer.platform.architecture = f.string(o, QStringLiteral("architecture"));
-    layer.platform.variant = f.string(o, QStringLiteral("variant"));
+    layer.created = pool(f.string(o, QStringLiteral("created")));
+    layer.platform.os = pool(f.string(o, QStringLiteral("os")));
+    layer.platform.architecture = pool(f.string(o, QStringLiteral("architecture")));
+    layer.platform.variant = pool(f.string(o, QStringLiteral("variant")));
     layer.hasConfig = o.value(QStringLiteral("config")).isObject();
 }
 
 /// The VERSION and layer.tar beside a legacy json.
-void readLegacySiblings(const Archive &archive, LegacyLayer &layer, QStringList *errors)
+void readLegacySiblings(const Archive &archive, LegacyLayer &layer, StringPool &pool, QStringList *errors)
 {
     const QString versionPath = layer.id + QStringLiteral("/VERSION");
     if (archive.find(versionPath) >= 0) {
@@ -86,7 +107,7 @@ void readLegacySiblings(const Archive &archive, LegacyLayer &layer, QStringList 
         const Archive::Resolved vr = archive.resolve(versionPath);
         if (vr.index >= 0) {
             const Archive::ReadResult rr = archive.read(vr.index, 4096);
-            layer.version = rr.ok() ? QString::fromUtf8(rr.data).trimmed() : QString();
+            layer.version = rr.ok() ? pool(QString::fromUtf8(rr.data).trimmed()) : QString();
         }
     }
     const int layerIndex = archive.find(layer.id + QStringLiteral("/layer.tar"));
@@ -120,6 +141,7 @@ void readLegacyLayers(const Archive &archive, LegacyView &view)
     // Each json is read and parsed on its own, so a chain of tens of thousands of layers is split
     // among the cores; chunks keep the problems in member order.
     constexpr int kChunk = 512;
+    view.layers.reserve(jsons.size()); // resize() alone would round the capacity up
     view.layers.resize(jsons.size());
     QList<QStringList> chunkProblems((jsons.size() + kChunk - 1) / kChunk);
     std::atomic<int> nextChunk { 0 };
@@ -127,14 +149,15 @@ void readLegacyLayers(const Archive &archive, LegacyView &view)
     LegacyLayer *const layers = view.layers.data();
     QStringList *const problems = chunkProblems.data();
     const auto work = [&] {
+        StringPool pool;
         for (int c; (c = nextChunk.fetch_add(1)) < chunkProblems.size();) {
             for (int k = c * kChunk; k < std::min<int>((c + 1) * kChunk, jsons.size()); ++k) {
                 const Member &m = members.at(jsons.at(k));
                 LegacyLayer &layer = layers[k];
-                layer.id = m.path.left(m.path.size() - 5);
+                layer.id = archive.sharedFolderPath(m.path.left(m.path.size() - 5));
                 layer.jsonMember = jsons.at(k);
-                readLegacyJson(archive, m, layer, &problems[c]);
-                readLegacySiblings(archive, layer, &problems[c]);
+                readLegacyJson(archive, m, layer, pool, &problems[c]);
+                readLegacySiblings(archive, layer, pool, &problems[c]);
             }
         }
     };

@@ -125,7 +125,7 @@ struct LayersOfImages
 
     LayerIndexResult index(int member, MemberReader &reader) const
     {
-        const Compression compression = sniffCompression(ar.head(member));
+        const Compression compression = ar.compressionOf(member);
         if (!limits.contains(member))
             return indexLayerFromReader(reader, compression, options, progress, ar.member(member).size);
         LimitedReader limited(reader, limits.value(member), ar.member(member).path);

@@ -182,7 +182,7 @@ LayerIndexResult indexLayer(
     const Archive &archive, int member, const LayerIndexOptions &options, const Progress &progress)
 {
     const Member &m = archive.member(member);
-    const Compression compression = sniffCompression(archive.head(member));
+    const Compression compression = archive.compressionOf(member);
     LayerIndexResult result;
     if (archive.seekable()) {
         // Indexed before, and the file unchanged: read from the cache, not from the layer.

@@ -120,8 +120,15 @@ QString ArchiveMapPage::memberText(const Archive &ar, int member)
     // more than it is allowed without reading).
     const Member &m = ar.member(r.index);
     const Archive::ReadResult data = ar.read(r.index, std::min<qint64>(m.size, 4 << 20));
-    if (!data.ok())
-        return hexDump(ar.head(r.index)) + tr("\n(%1 bytes in all)").arg(m.size);
+    if (!data.ok()) {
+        const QByteArray head = ar.head(r.index);
+        if (head.size() < std::min<qint64>(kHeadSize, m.size))
+            return hexDump(head)
+                + tr("\n(the first %1 bytes, kept while the compressed archive was read; %2 bytes in all)")
+                      .arg(head.size())
+                      .arg(m.size);
+        return hexDump(head) + tr("\n(%1 bytes in all)").arg(m.size);
+    }
     QJsonParseError err;
     const QJsonDocument doc = QJsonDocument::fromJson(data.data, &err);
     if (err.error == QJsonParseError::NoError)

@@ -5,8 +5,10 @@
 #include "testsupport.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 
 using namespace lamina;
 
@@ -31,6 +33,9 @@ private Q_SLOTS:
     void notAnArchive_data();
     void notAnArchive();
     void cancellation();
+    void shortHeadsPastTheFirstThousand();
+    void readAheadStopsWithTheReader();
+    void readAheadCancelledReportsOnTheCallersThread();
 
 private:
     QString file(const QString &name) const { return m_dir.filePath(name); }
@@ -61,6 +66,16 @@ void TestArchive::normalise_data()
                                  << "" << true;
     QTest::newRow("root") << "./"
                           << "" << false;
+    QTest::newRow("dot-inside") << "a/./b"
+                                << "a/b" << false;
+    QTest::newRow("trailing-slash") << "a/b/"
+                                    << "a/b" << false;
+    QTest::newRow("dotdot-last") << "a/b/.."
+                                 << "a" << false;
+    QTest::newRow("dot") << "."
+                         << "" << false;
+    QTest::newRow("dots-in-names") << "a.b/..c/.d"
+                                   << "a.b/..c/.d" << false;
 }
 
 void TestArchive::normalise()
@@ -386,6 +401,97 @@ void TestArchive::cancellation()
     p.cancel = &cancel;
     const auto opened = Archive::open(file(QStringLiteral("cancel.tar")), p);
     QVERIFY(!opened.archive || opened.archive->cancelled());
+}
+
+void TestArchive::shortHeadsPastTheFirstThousand()
+{
+    // More members than kMaxFullHeads, the last ones a tar layer, a gzip'd one and neither.
+    const QString tar = file(QStringLiteral("heads.tar"));
+    QVERIFY(test::writeTar(tar,
+        QStringLiteral(
+            "import gzip\n"
+            "inner = io.BytesIO()\n"
+            "with tarfile.open(fileobj=inner, mode='w') as l: l.addfile(tarfile.TarInfo('x'), io.BytesIO())\n"
+            "for i in range(%1): add('m%06d' % i, b'%c' % (65 + i % 26) * 700)\n"
+            "add('layer.tar', inner.getvalue())\n"
+            "add('layer.tar.gz', gzip.compress(inner.getvalue(), mtime=0))\n"
+            "add('junk', bytes(range(256)) * 3)\n")
+            .arg(kMaxFullHeads + 10)));
+    QCOMPARE(QProcess::execute(
+                 QStringLiteral("sh"), { QStringLiteral("-c"), QStringLiteral("gzip -n -c '%1' > '%1.gz'").arg(tar) }),
+        0);
+    const auto plain = Archive::open(tar);
+    const auto packed = Archive::open(tar + QStringLiteral(".gz"));
+    QVERIFY2(plain.archive && packed.archive, qPrintable(plain.error + packed.error));
+    const int layer = packed.archive->find(QStringLiteral("layer.tar"));
+    const int gz = packed.archive->find(QStringLiteral("layer.tar.gz"));
+    const int junk = packed.archive->find(QStringLiteral("junk"));
+    QCOMPARE(packed.archive->members().size(), kMaxFullHeads + 13);
+    // The first ones whole, the rest short; what they are is known all the same.
+    QCOMPARE(packed.archive->head(0).size(), kHeadSize);
+    QCOMPARE(packed.archive->head(0), plain.archive->head(0));
+    QCOMPARE(packed.archive->head(layer).size(), kShortHeadSize);
+    QCOMPARE(packed.archive->head(layer), plain.archive->head(layer).left(kShortHeadSize));
+    QCOMPARE(plain.archive->head(layer).size(), kHeadSize);
+    for (const auto &opened : { plain, packed }) {
+        QCOMPARE(opened.archive->compressionOf(layer), Compression::None);
+        QCOMPARE(opened.archive->compressionOf(gz), Compression::Gzip);
+        QCOMPARE(opened.archive->compressionOf(junk), Compression::Unknown);
+    }
+    // The member itself is still read whole.
+    QCOMPARE(packed.archive->read(layer).data, plain.archive->read(layer).data);
+}
+
+/// A gzip'd archive of one small member and 24 MiB that do not compress.
+static QString writeIncompressible(const QString &path)
+{
+    const QString script = QStringLiteral("import gzip, io, os, sys, tarfile\n"
+                                          "with gzip.open(sys.argv[1], 'wb', compresslevel=1) as g:\n"
+                                          "    with tarfile.open(fileobj=g, mode='w') as t:\n"
+                                          "        ti = tarfile.TarInfo('first'); ti.size = 5\n"
+                                          "        t.addfile(ti, io.BytesIO(b'hello'))\n"
+                                          "        ti = tarfile.TarInfo('noise'); ti.size = 24 << 20\n"
+                                          "        t.addfile(ti, io.BytesIO(os.urandom(ti.size)))\n");
+    return test::runPython({ QStringLiteral("-c"), script, path }) == 0 ? path : QString();
+}
+
+void TestArchive::readAheadStopsWithTheReader()
+{
+    const QString packed = writeIncompressible(file(QStringLiteral("noise.tar.gz")));
+    QVERIFY(!packed.isEmpty());
+    const auto opened = Archive::open(packed);
+    QVERIFY2(opened.archive, qPrintable(opened.error));
+    const Archive &ar = *opened.archive;
+    // Reading the first member again stops the stream there, with the helper that reads ahead:
+    // it is a few MiB ahead at most, never the whole file.
+    const qint64 before = ar.bytesRead();
+    const auto first = ar.read(ar.find(QStringLiteral("first")));
+    QVERIFY2(first.ok(), qPrintable(first.error));
+    QCOMPARE(first.data, QByteArrayLiteral("hello"));
+    const qint64 read = ar.bytesRead() - before;
+    QVERIFY2(read < 8 << 20, qPrintable(QString::number(read)));
+    QVERIFY(QFileInfo(packed).size() > 24 << 20);
+}
+
+void TestArchive::readAheadCancelledReportsOnTheCallersThread()
+{
+    const QString packed = writeIncompressible(file(QStringLiteral("noise-cancel.tar.gz")));
+    QVERIFY(!packed.isEmpty());
+    std::atomic<bool> cancel { false };
+    QList<QThread *> reportedOn;
+    Progress p;
+    p.cancel = &cancel;
+    p.report = [&](qint64, qint64) {
+        reportedOn << QThread::currentThread();
+        cancel = true;
+    };
+    const auto opened = Archive::open(packed, p);
+    QVERIFY(!reportedOn.isEmpty());
+    for (QThread *t : std::as_const(reportedOn))
+        QCOMPARE(t, QThread::currentThread());
+    QVERIFY(!opened.archive || opened.archive->cancelled());
+    if (opened.archive)
+        QVERIFY(opened.archive->bytesRead() < QFileInfo(packed).size());
 }
 
 QTEST_GUILESS_MAIN(TestArchive)

@@ -155,18 +155,17 @@ QList<Finding> preflightChecks(const MergedTree::Layers &layers, int baseLayers,
 {
     QList<Finding> out;
     const int top = int(layers.size()) - 1;
-    const auto shared = borrowOrBuildTree(layers, top); // the preview's own, or the window's
-    const MergedTree &tree = *shared;
-    const QString workdir = cfg.value(QStringLiteral("WorkingDir")).toString();
-    checkWorkdir(tree, top, workdir, workdirAdded, out);
-    checkCommand(tree, top, workdir, cfg, out);
     // What the new layers replace, and set-id bits they bring: each new layer against everything
-    // below it, base and earlier new layers alike.
+    // below it, base and earlier new layers alike. Before the result's tree is built, and each
+    // tree below dropped before the next: at a million entries every tree is tens of megabytes,
+    // and two at once were a sixth of a compose's memory.
     for (int l = std::max(0, baseLayers); l <= top; ++l) {
         const auto &li = layers.at(l);
         if (!li)
             continue;
-        const MergedTree below = l > 0 ? MergedTree::build(layers, l - 1, false) : MergedTree();
+        // The window's tree of the base when it has one, rather than a second copy.
+        const auto belowTree = l > 0 ? borrowOrBuildTree(layers, l - 1) : std::make_shared<const MergedTree>();
+        const MergedTree &below = *belowTree;
         // The folders this layer's operations give a mode on purpose.
         QSet<QByteArray> asked;
         for (const LayerOp &op : newLayers.value(l - baseLayers).ops) {
@@ -177,6 +176,11 @@ QList<Finding> preflightChecks(const MergedTree::Layers &layers, int baseLayers,
         for (int e = 0; e < li->size(); ++e)
             checkNewEntry(*li, e, below, l, asked, out);
     }
+    const auto shared = borrowOrBuildTree(layers, top); // the preview's own, or the window's
+    const MergedTree &tree = *shared;
+    const QString workdir = cfg.value(QStringLiteral("WorkingDir")).toString();
+    checkWorkdir(tree, top, workdir, workdirAdded, out);
+    checkCommand(tree, top, workdir, cfg, out);
     sortFindings(out);
     return out;
 }

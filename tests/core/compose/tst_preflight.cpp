@@ -2,7 +2,9 @@
 // core/compose/preflight: the checks of a composed image, on layers spelled out as text (no tar
 // file): each finding raised by exactly the entries that should raise it, and not otherwise.
 #include "compose/preflight.h"
+#include "layers/sharedtree.h"
 #include "layertext.h"
+#include "util/workcounters.h"
 
 #include <QJsonArray>
 #include <QTest>
@@ -120,6 +122,23 @@ private Q_SLOTS:
         mkdir.mode = 0755;
         asked.ops << mkdir;
         QVERIFY(preflight(layer, cfg, { asked }).isEmpty());
+    }
+
+    void theBaseTreeShownIsBorrowed()
+    {
+        // The window holds the base's tree: the checks use it and build only the result's
+        // (at a million entries each tree is tens of megabytes).
+        const MergedTree::Layers layers = layersFromText({ kBase, QStringLiteral("f /etc/motd 0644 hi") });
+        const auto shown = sharedMergedTree(layers, 0);
+        work::counters().reset();
+        const QList<Finding> f = preflightChecks(layers, 1, settings({ QStringLiteral("sh") }), false, { LayerSpec() });
+        QVERIFY2(f.isEmpty(), qPrintable(codes(f).join(u'\n')));
+        QCOMPARE(work::counters().treesBuilt.load(), qint64(1));
+        // With nothing shown, one tree below the new layer and one of the result.
+        const auto others = layersFromText({ kBase, QStringLiteral("f /etc/motd 0644 hi") });
+        work::counters().reset();
+        QVERIFY(preflightChecks(others, 1, settings({ QStringLiteral("sh") }), false, { LayerSpec() }).isEmpty());
+        QCOMPARE(work::counters().treesBuilt.load(), qint64(2));
     }
 };
 

@@ -12,6 +12,7 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QElapsedTimer>
+#include <QHash>
 #include <QIcon>
 #include <QKeyEvent>
 #include <QLineEdit>
@@ -127,12 +128,27 @@ public:
     {
         if (m_worstMs < 0)
             return QStringLiteral("no event");
-        return QStringLiteral("%1 ms in %2").arg(m_worstMs).arg(describe(m_worst));
+        // Many short events hold the thread as well as one long one: both are said.
+        Run most;
+        int mostCount = 0;
+        for (auto it = m_counts.cbegin(); it != m_counts.cend(); ++it)
+            if (it.value() > mostCount) {
+                mostCount = it.value();
+                most = { it.key().first, it.key().second, false };
+            }
+        return QStringLiteral("%1 ms in %2; %3 event(s), %4 of them %5")
+            .arg(m_worstMs)
+            .arg(describe(m_worst))
+            .arg(m_events)
+            .arg(mostCount)
+            .arg(describe(most));
     }
     void restart()
     {
         m_worstMs = -1;
         m_worst = {};
+        m_events = 0;
+        m_counts.clear();
     }
     /// What the probe does itself from here (a step's direct call), timed as if it were an event.
     void mark(const QString &step)
@@ -148,6 +164,8 @@ protected:
         // Only what the event is, kept as it is: formatting each one would add to what is timed.
         note(m_clock.elapsed());
         m_last = { int(event->type()), watched->metaObject()->className(), false };
+        ++m_events;
+        ++m_counts[{ m_last.type, m_last.receiver }];
         return false;
     }
 
@@ -181,6 +199,8 @@ private:
     QElapsedTimer m_clock;
     qint64 m_lastStart = 0;
     qint64 m_worstMs = -1;
+    int m_events = 0;
+    QHash<std::pair<int, const char *>, int> m_counts; ///< events by type and receiver's class
     Run m_last;
     Run m_worst;
     QString m_step;
@@ -207,11 +227,13 @@ int uiProbe(QApplication &app, const QString &path, const QStringList &steps)
     EventWatch watch;
     app.installEventFilter(&watch);
     QString longestCause;
+    qint64 longestEnd = 0; ///< when the longest gap ended, to set beside "archive shown" and the rest
     QObject::connect(&beat, &QTimer::timeout, [&] {
         const qint64 now = clock.elapsed();
         if (now - last > longest) {
             longest = now - last;
             longestCause = watch.slowest();
+            longestEnd = now;
         }
         watch.restart();
         last = now;
@@ -286,7 +308,8 @@ int uiProbe(QApplication &app, const QString &path, const QStringList &steps)
         app.quit();
     };
     auto finish = [&] {
-        std::printf("longest UI-thread gap: %lld ms (total %lld ms; %s)\n", static_cast<long long>(longest),
+        std::printf("longest UI-thread gap: %lld ms, ending at %lld ms (total %lld ms; %s)\n",
+            static_cast<long long>(longest), static_cast<long long>(longestEnd),
             static_cast<long long>(clock.elapsed()), qPrintable(longestCause));
         std::fflush(stdout);
         if (steps.isEmpty()) {

@@ -714,10 +714,11 @@ void TestCli::commandsStartWithoutTheWindowLibraries()
     for (const char *step : { "expand:etc", "filter:bin", "layer-only", "sort:size", "layer:1", "clear-filter", "regex",
              "expand-all", "finding:0", "compose" })
         QVERIFY2(QRegularExpression(
-                     // The gap names what ran longest in it: an event (its type and its receiver's class) or
-                     // the step's own call.
+                     // The gap names what ran longest in it (an event, its type and its receiver's class,
+                     // or the step's own call) and how many events it held.
                      QStringLiteral("^step %1: \\d+ ms, longest UI-thread gap \\d+ ms "
-                                    "\\((no event|\\d+ ms in (the start|step \\S+|\\w+ to [\\w:]+))\\)$")
+                                    "\\((no event|\\d+ ms in (the start|step \\S+|\\w+ to [\\w:]+); \\d+ event\\(s\\), "
+                                    "\\d+ of them (the start|step \\S+|\\w+ to [\\w:]+))\\)$")
                          .arg(QLatin1String(step)),
                      QRegularExpression::MultilineOption)
                      .match(probed)

@@ -51,6 +51,7 @@ private Q_SLOTS:
     void findingsTable();
     void configPage();
     void configEnv();
+    void hiddenPagesWaitUntilShown();
     void archiveMap();
     void historyAcrossLayers();
 
@@ -444,6 +445,32 @@ void TestCopyMenus::configPage()
     QTextCursor part = page->document()->find(QStringLiteral("Hello"));
     page->setTextCursor(part);
     QCOMPARE(ctrlC(page), QStringLiteral("Hello"));
+}
+
+void TestCopyMenus::hiddenPagesWaitUntilShown()
+{
+    // The Config page's text and the archive map's column widths are work for the UI thread that
+    // nobody sees while their tabs are hidden: done when the tab is shown, not when an archive
+    // opens (a 200-layer history took most of the window's longest stall).
+    MainWindow w;
+    w.resize(1280, 720);
+    w.show();
+    QVERIFY(test::openAndWait(w, sample("docker24-save.tar")));
+    auto *config = w.findChild<ConfigPage *>();
+    auto *map = w.findChild<ArchiveMapPage *>();
+    QVERIFY(config && map && !config->isVisible() && !map->isVisible());
+    QVERIFY(config->document()->isEmpty());
+    auto *members = map->findChild<QTableView *>(QStringLiteral("members"));
+    const int unfitted = members->columnWidth(0);
+    showTab(w, config);
+    QVERIFY(config->toPlainText().contains(u"History"));
+    showTab(w, map);
+    QVERIFY(members->columnWidth(0) != unfitted);
+    // Shown already, a new image's text is laid out at once.
+    w.openPath(sample("docker25-save.tar"));
+    QVERIFY(QTest::qWaitFor([&] { return !w.busy(); }, 20000));
+    showTab(w, config);
+    QVERIFY(config->toPlainText().contains(u"History"));
 }
 
 void TestCopyMenus::configEnv()

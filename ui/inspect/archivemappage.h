@@ -39,9 +39,14 @@ public:
 Q_SIGNALS:
     void memberShown(); ///< the selected member's content is on screen
 
+protected:
+    void showEvent(QShowEvent *event) override;
+
 private:
     void showMember(int member);
+    void fitColumns();
 
+    bool m_fitPending = false; ///< columns to fit when the page is next shown
     ImageArchive m_archive;
     ArchiveMapModel *m_model = nullptr;
     QTableView *m_members = nullptr;

@@ -56,8 +56,10 @@ void ConfigPage::setImage(const Image *image)
 {
     m_settings.clear();
     m_history.clear();
+    m_pendingHtml.clear();
+    m_pending = true;
     if (!image) {
-        clear();
+        applyPending();
         return;
     }
     const Image &img = *image;
@@ -109,7 +111,25 @@ void ConfigPage::setImage(const Image *image)
         }
         html += QStringLiteral("</table>");
     }
-    setHtml(html);
+    m_pendingHtml = html;
+    if (isVisible())
+        applyPending();
+}
+
+void ConfigPage::applyPending()
+{
+    if (!std::exchange(m_pending, false))
+        return;
+    if (m_pendingHtml.isEmpty())
+        clear();
+    else
+        setHtml(std::exchange(m_pendingHtml, QString()));
+}
+
+void ConfigPage::showEvent(QShowEvent *event)
+{
+    applyPending();
+    QTextBrowser::showEvent(event);
 }
 
 const ConfigPage::Row *ConfigPage::rowAt(const QTextCursor &cursor) const

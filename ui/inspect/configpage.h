@@ -35,12 +35,18 @@ public:
 
 protected:
     bool event(QEvent *event) override;
+    void showEvent(QShowEvent *event) override;
     void keyPressEvent(QKeyEvent *event) override;
     void contextMenuEvent(QContextMenuEvent *event) override;
 
 private:
     QList<Row> m_settings; ///< the first table's rows
     QList<Row> m_history; ///< the second table's
+    /// The page's text, laid out when the page is next shown: laying out an image's history of
+    /// 200 layers was the largest part of the UI thread's stall when an archive was opened.
+    QString m_pendingHtml;
+    bool m_pending = false;
+    void applyPending();
 };
 
 } // namespace lamina

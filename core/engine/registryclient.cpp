@@ -169,7 +169,8 @@ std::optional<Credentials> askHelper(
     const QJsonObject o = QJsonDocument::fromJson(out).object();
     const QString user = o.value(QStringLiteral("Username")).toString();
     const QString secret = o.value(QStringLiteral("Secret")).toString();
-    if (user.isEmpty() || secret.isEmpty()) {
+    // A user name may be empty (an access token alone); Docker sends it so all the same.
+    if (!o.value(QStringLiteral("Username")).isString() || secret.isEmpty()) {
         *error = QStringLiteral("%1 printed no credentials Lamina can read (a JSON object with Username and Secret)")
                      .arg(from);
         return std::nullopt;

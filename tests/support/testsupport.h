@@ -40,6 +40,21 @@ inline int runPython(const QStringList &args, QString *output = nullptr, int tim
     return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
 }
 
+/// Makes a self-signed certificate for 127.0.0.1 and its key in `dir` (cert.pem, key.pem), for a
+/// test's own TLS server; false when openssl failed.
+inline bool selfSignedCertificate(const QDir &dir, QString *cert, QString *key)
+{
+    *cert = dir.filePath(QStringLiteral("cert.pem"));
+    *key = dir.filePath(QStringLiteral("key.pem"));
+    QProcess openssl;
+    openssl.start(QStringLiteral("openssl"),
+        { QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"), QStringLiteral("rsa:2048"),
+            QStringLiteral("-nodes"), QStringLiteral("-keyout"), *key, QStringLiteral("-out"), *cert,
+            QStringLiteral("-days"), QStringLiteral("2"), QStringLiteral("-subj"), QStringLiteral("/CN=127.0.0.1"),
+            QStringLiteral("-addext"), QStringLiteral("subjectAltName=IP:127.0.0.1") });
+    return openssl.waitForFinished(60000) && openssl.exitStatus() == QProcess::NormalExit && openssl.exitCode() == 0;
+}
+
 /// Writes a small tar with Python's tarfile from a Python snippet that gets `t` (an open
 /// TarFile, PAX format) and `add(name, data=b"", type=None, link=None)`.
 inline bool writeTar(const QString &path, const QString &body, QString *output = nullptr)

@@ -153,15 +153,8 @@ void TestOpenImage::insecureIsAskedForEachOpening()
         insecure->setChecked(true);
         QVERIFY(dialog.insecure());
     }
-    const QString cert = m_dir.filePath(QStringLiteral("cert.pem")), key = m_dir.filePath(QStringLiteral("key.pem"));
-    QProcess openssl;
-    openssl.start(QStringLiteral("openssl"),
-        { QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"), QStringLiteral("rsa:2048"),
-            QStringLiteral("-nodes"), QStringLiteral("-keyout"), key, QStringLiteral("-out"), cert,
-            QStringLiteral("-days"), QStringLiteral("2"), QStringLiteral("-subj"), QStringLiteral("/CN=127.0.0.1"),
-            QStringLiteral("-addext"), QStringLiteral("subjectAltName=IP:127.0.0.1") });
-    QVERIFY(openssl.waitForFinished(60000));
-    QCOMPARE(openssl.exitCode(), 0);
+    QString cert, key;
+    QVERIFY(test::selfSignedCertificate(QDir(m_dir.path()), &cert, &key));
     QProcess registry;
     registry.start(QStringLiteral("python3"),
         { test::source(QStringLiteral("tests/support/fake_registry.py")), QStringLiteral("--tls"), cert, key });

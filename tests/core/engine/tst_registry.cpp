@@ -150,6 +150,9 @@ void TestRegistry::initTestCase()
         { QStringLiteral("hang"), "echo $$ > \"$0.pid\"; exec sleep 30\n" },
         { QStringLiteral("garbage"), "cat >/dev/null; echo 'lamina:s3cret is not JSON'\n" },
         { QStringLiteral("token"), "cat >/dev/null; echo '{\"Username\":\"<token>\",\"Secret\":\"s3cret\"}'\n" },
+        // An access token with no user name, as some cloud registries' helpers give.
+        { QStringLiteral("nouser"), "cat >/dev/null; echo '{\"Username\":\"\",\"Secret\":\"t0ken\"}'\n" },
+        { QStringLiteral("nosecret"), "cat >/dev/null; echo '{\"Username\":\"lamina\",\"Secret\":\"\"}'\n" },
     };
     for (const auto &[name, body] : helpers) {
         QFile f(m_helpers.filePath(QStringLiteral("docker-credential-lamina-") + name));
@@ -351,6 +354,14 @@ void TestRegistry::credentialHelpers()
     c = registry::credentialsFor(QStringLiteral("docker.io"), &error);
     QVERIFY2(c, qPrintable(error));
     QCOMPARE(c->user, QByteArray("docker.io")); // containers/image asks by the registry's name
+    // A secret without a user name is used as Docker uses it (docker/cli,
+    // cli/config/credentials/native_store.go, getCredentialsFromStore: any user but "<token>"
+    // goes out with the secret as its password).
+    QVERIFY(write(docker, "{\"credsStore\":\"lamina-nouser\"}"));
+    c = registry::credentialsFor(QStringLiteral("r.io:5000"), &error);
+    QVERIFY2(c, qPrintable(error));
+    QCOMPARE(c->user, QByteArray());
+    QCOMPARE(c->password, QByteArray("t0ken"));
     // Missing, hanging (stopped at the bound), garbage, an identity token, a path: clear errors
     // that never quote what a helper printed on success.
     QVERIFY(QFile::remove(podman));
@@ -362,6 +373,7 @@ void TestRegistry::credentialHelpers()
                 "docker-credential-lamina-hang (credsStore in %1) did not answer within 1 seconds and was stopped")
                 .arg(docker) },
         { "lamina-garbage", QStringLiteral("printed no credentials Lamina can read") },
+        { "lamina-nosecret", QStringLiteral("printed no credentials Lamina can read") },
         { "lamina-token", QStringLiteral("gave an identity token (user <token>), which Lamina cannot use yet") },
         { "../lamina-test", QStringLiteral("is not a helper's name") },
     };
@@ -716,15 +728,8 @@ void TestRegistry::insecureSkipsTheCertificateOnly_data()
 void TestRegistry::insecureSkipsTheCertificateOnly()
 {
     QFETCH(QString, mode);
-    const QString cert = m_dir.filePath(QStringLiteral("cert.pem")), key = m_dir.filePath(QStringLiteral("key.pem"));
-    QProcess openssl;
-    openssl.start(QStringLiteral("openssl"),
-        { QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"), QStringLiteral("rsa:2048"),
-            QStringLiteral("-nodes"), QStringLiteral("-keyout"), key, QStringLiteral("-out"), cert,
-            QStringLiteral("-days"), QStringLiteral("2"), QStringLiteral("-subj"), QStringLiteral("/CN=127.0.0.1"),
-            QStringLiteral("-addext"), QStringLiteral("subjectAltName=IP:127.0.0.1") });
-    QVERIFY(openssl.waitForFinished(60000));
-    QCOMPARE(openssl.exitCode(), 0);
+    QString cert, key;
+    QVERIFY(test::selfSignedCertificate(QDir(m_dir.path()), &cert, &key));
     FakeRegistry r(mode, { QStringLiteral("--tls"), cert, key });
     QVERIFY(r.ok());
     if (mode != u"ok") {

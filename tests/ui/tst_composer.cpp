@@ -215,6 +215,16 @@ private:
         }
     };
     static QString nixBase() { return test::source(QStringLiteral("resources/samples/nix-layered-base.tar")); }
+    /// A composition on `base` (the nix base unless told) running bash, tagged `tag` when given.
+    static Composition bashOn(const QString &base = nixBase(), const QString &tag = {})
+    {
+        Composition c;
+        c.basePath = base;
+        c.config.cmd = QStringList { QStringLiteral("/bin/bash") };
+        if (!tag.isEmpty())
+            c.tags << tag;
+        return c;
+    }
     /// A panel on the nix base, its layers indexed as the window would hand them over.
     static void setNixBase(ComposerPanel &panel)
     {
@@ -677,10 +687,7 @@ void TestComposer::compositionPicksItsPlatform()
 // export starts in the folder last exported to.
 void TestComposer::exportAsksBeforeReplacing()
 {
-    Composition c;
-    c.basePath = nixBase();
-    c.config.cmd = QStringList { QStringLiteral("/bin/bash") };
-    c.tags << QStringLiteral("example:replace");
+    Composition c = bashOn(nixBase(), QStringLiteral("example:replace"));
     QTemporaryDir folder;
     const QString out = folder.filePath(QStringLiteral("mine.tar"));
     QFile mine(out);
@@ -727,10 +734,7 @@ void TestComposer::exportAsksBeforeReplacing()
 // offering only the engines that take the format chosen, and says what the engine answered.
 void TestComposer::exportLoadsIntoAnEngine()
 {
-    Composition c;
-    c.basePath = nixBase();
-    c.config.cmd = QStringList { QStringLiteral("/bin/bash") };
-    c.tags << QStringLiteral("example:load");
+    Composition c = bashOn(nixBase(), QStringLiteral("example:load"));
     QTemporaryDir folder;
     ExportDialog dialog(c);
     ExportOptions o;
@@ -887,9 +891,7 @@ void TestComposer::exportRefusesTheBase()
 {
     const QString copy = m_dir.filePath(QStringLiteral("base-copy.tar"));
     QVERIFY(QFile::copy(nixBase(), copy));
-    Composition c;
-    c.basePath = copy;
-    c.config.cmd = QStringList { QStringLiteral("/bin/bash") };
+    Composition c = bashOn(copy);
     ExportDialog dialog(c);
     ExportOptions o;
     o.output = copy;

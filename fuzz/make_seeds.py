@@ -116,14 +116,18 @@ def write_index_payloads(out):
     ]
     start = [0, 2, 3, 3, 3]
     children = [0, 2, 1]
+    def pad(b):
+        # Each array starts at a multiple of 8 of the payload (Writer::align), after its count.
+        return b + b"\0" * (-len(b) % 8)
+
     for xattrs in (struct.pack("<I", 0),
                    struct.pack("<IiI", 1, 1, 1) + blob(b"user.note") + blob(b"hello")):
         payload = (struct.pack("<qqB", 3072, 3072, 0) + blob(b"") + blob(b"")
                    + struct.pack("<iqiB", 1, 5, 0, 1) + struct.pack("<II", 0, 0)
-                   + struct.pack("<Q", len(entries)) + b"".join(entries) + blob(pool)
-                   + struct.pack("<Q", len(start)) + struct.pack("<%di" % len(start), *start)
-                   + struct.pack("<Q", len(children)) + struct.pack("<%di" % len(children), *children)
-                   + xattrs)
+                   + struct.pack("<Q", len(entries)))
+        payload = pad(payload) + b"".join(entries) + blob(pool) + struct.pack("<Q", len(start))
+        payload = pad(payload) + struct.pack("<%di" % len(start), *start) + struct.pack("<Q", len(children))
+        payload = pad(payload) + struct.pack("<%di" % len(children), *children) + xattrs
         put(out, "indexcache", payload)
 
 

@@ -274,13 +274,21 @@ FileTreeShape shapeFileTree(const FileTreeQuery &q, const Progress &progress)
     for (size_t k = 0; k < shape.folders.size(); ++k) {
         const qint32 count = shape.first[k + 1] - shape.first[k];
         auto *begin = shape.kids.data() + shape.first[k];
-        if (count > 1)
-            std::sort(begin, begin + count, [&](int a, int b) {
-                const int key = compareKey(a, b);
-                if (key != 0)
-                    return q.descending ? key > 0 : key < 0;
-                return byName(a, b);
-            });
+        const auto before = [&](int a, int b) {
+            const int key = compareKey(a, b);
+            if (key != 0)
+                return q.descending ? key > 0 : key < 0;
+            return byName(a, b);
+        };
+        // A layer tar lists a folder's files sorted, as the tools that write them walk folders,
+        // and the tree holds siblings newest first: children in order, or in reverse order, are
+        // common and found in one pass, where sorting a million of them took a quarter second.
+        if (count > 1 && !std::is_sorted(begin, begin + count, before)) {
+            if (std::is_sorted(begin, begin + count, [&](int a, int b) { return before(b, a); }))
+                std::reverse(begin, begin + count);
+            else
+                std::sort(begin, begin + count, before);
+        }
         // Rows of the children that are folders themselves (`folders` is ascending).
         for (qint32 r = 0; r < count; ++r)
             if (t.entry(begin[r]).type == EntryType::Directory)

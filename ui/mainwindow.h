@@ -182,6 +182,7 @@ private:
     void showIndexedSoFar(IndexedSoFar &soFar);
     void showIndexed(const Indexed &indexed);
     void showVerified(const Verified &verified);
+    void startVerificationWhenShown();
     void startVerification();
     void showTried();
     void fillRecentMenu();

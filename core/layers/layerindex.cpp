@@ -31,14 +31,16 @@ QString entryTypeName(EntryType t)
 
 QByteArray LayerIndex::name(int i) const
 {
+    // A copy, never a slice: a pool read from the index cache is the cache file's mapped bytes,
+    // which a slice could outlive.
     const LayerEntry &e = m_entries.at(i);
-    return m_pool.mid(e.nameOffset, e.nameLength);
+    return QByteArray(m_pool.constData() + e.nameOffset, e.nameLength);
 }
 
 QByteArray LayerIndex::linkTarget(int i) const
 {
     const LayerEntry &e = m_entries.at(i);
-    return m_pool.mid(e.linkOffset, e.linkLength);
+    return QByteArray(m_pool.constData() + e.linkOffset, e.linkLength);
 }
 
 QByteArray LayerIndex::path(int i) const
@@ -52,7 +54,8 @@ QByteArray LayerIndex::path(int i) const
 QList<int> LayerIndex::children(int folder) const
 {
     const int slot = folder + 1;
-    return m_children.mid(m_childStart.at(slot), m_childStart.at(slot + 1) - m_childStart.at(slot));
+    const qint32 *all = m_children.constData();
+    return QList<int>(all + m_childStart.at(slot), all + m_childStart.at(slot + 1));
 }
 
 int LayerIndex::find(QByteArrayView path) const
@@ -116,7 +119,7 @@ int LayerIndex::linkSource(int link) const
 qint64 LayerIndex::memoryBytes() const
 {
     return qint64(m_entries.capacity()) * qint64(sizeof(LayerEntry)) + m_pool.capacity()
-        + qint64(m_childStart.capacity() + m_children.capacity()) * 4;
+        + qint64(m_childStart.capacity() + m_children.capacity()) * 4 + m_backingBytes;
 }
 
 } // namespace lamina

@@ -96,7 +96,8 @@ public:
     QList<Issue> issues;
     bool complete = false; ///< read to the end without error
 
-    /// Heap bytes held (entries, string pool, child table), for the memory budget.
+    /// Bytes held (entries, string pool, child table, on the heap or mapped from the index
+    /// cache), for the memory budget.
     qint64 memoryBytes() const;
 
     // Filled by the indexer.
@@ -106,6 +107,10 @@ public:
         m_childStart; ///< size()+2: children of entry i at [start[i+1], start[i+2]); root at [start[0], start[1])
     QList<qint32> m_children;
     QHash<qint32, QList<std::pair<QByteArray, QByteArray>>> m_xattrs; ///< only the few entries that have any
+    /// An index read from the cache: the cache file's bytes (mapped) that the lists above point
+    /// into; they own nothing then, and a copy of the index shares these bytes.
+    std::shared_ptr<const void> m_backing;
+    qint64 m_backingBytes = 0;
 };
 
 class IndexCache;

@@ -26,6 +26,7 @@ private Q_SLOTS:
     void filterKeepsMatchesAndTheirFolders();
     void filterByPathAndRegex();
     void sortsEachFolder();
+    void sortsWhateverOrderTheLayerListed();
     void bigTreeIsShapedOnAWorker();
     void newerQueryWins();
     void viewKeepsExpandedAndCurrentRows();
@@ -192,6 +193,42 @@ void TestFileTreeModel::sortsEachFolder()
     m.sort(FileTreeModel::NameColumn, Qt::DescendingOrder);
     QCOMPARE(names(m.indexOfPath("d")),
         (QStringList { QStringLiteral("small"), QStringLiteral("mid"), QStringLiteral("big") }));
+}
+
+// A layer lists a folder's files sorted (as tar writers walk folders), in reverse, or in no order:
+// the rows come out the same, by name and by size (ties by name) both ways. The first two are
+// found in one pass rather than sorted.
+void TestFileTreeModel::sortsWhateverOrderTheLayerListed()
+{
+    const QStringList sorted { QStringLiteral("a1"), QStringLiteral("a10"), QStringLiteral("a2"), QStringLiteral("b"),
+        QStringLiteral("c"), QStringLiteral("d") };
+    const QList<int> sizes { 5, 7, 5, 1, 7, 3 };
+    QStringList reversed = sorted;
+    std::reverse(reversed.begin(), reversed.end());
+    const QStringList shuffled { QStringLiteral("c"), QStringLiteral("a1"), QStringLiteral("d"), QStringLiteral("a10"),
+        QStringLiteral("b"), QStringLiteral("a2") };
+    for (const QStringList &listed : { sorted, reversed, shuffled }) {
+        QString text = QStringLiteral("d /f 0755\n");
+        for (const QString &name : listed)
+            text += QStringLiteral("f /f/%1 0644 size=%2\n").arg(name).arg(sizes.at(sorted.indexOf(name)));
+        FileTreeModel m;
+        m.setTree(std::make_shared<const MergedTree>(MergedTree::build(test::layersFromText({ text }), 0)), 0);
+        const auto names = [&m] {
+            QStringList out;
+            const QModelIndex f = m.indexOfPath("f");
+            for (int r = 0; r < m.rowCount(f); ++r)
+                out << m.index(r, 0, f).data().toString();
+            return out;
+        };
+        const QString what = listed.join(u' ');
+        QVERIFY2(names() == sorted, qPrintable(what));
+        m.sort(FileTreeModel::NameColumn, Qt::DescendingOrder);
+        QVERIFY2(names() == reversed, qPrintable(what));
+        m.sort(FileTreeModel::SizeColumn, Qt::AscendingOrder);
+        QVERIFY2(names().join(u' ') == u"b d a1 a2 a10 c", qPrintable(what + u" -> " + names().join(u' ')));
+        m.sort(FileTreeModel::SizeColumn, Qt::DescendingOrder);
+        QVERIFY2(names().join(u' ') == u"a10 c a1 a2 d b", qPrintable(what + u" -> " + names().join(u' ')));
+    }
 }
 
 // The rows a tree view shows, its folders as they are open.

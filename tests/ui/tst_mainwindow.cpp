@@ -79,6 +79,7 @@ private Q_SLOTS:
     }
     void opensAnArchiveInTheBackground();
     void verificationDoesNotIndexTheShownImageAgain();
+    void verificationWaitsForTheFilesShown();
     void backgroundWorkLeavesQtsGlobalPoolAlone();
     void findingHighlightsItsLayers();
     void chainKeepsSelectionApartFromTheFinding();
@@ -178,6 +179,29 @@ void TestMainWindow::verificationDoesNotIndexTheShownImageAgain()
     QCOMPARE(w.current().images.at(0).layers.size(), 14);
     QCOMPARE(work::counters().layersIndexed.load(), qint64(14));
     QVERIFY(w.findings().isEmpty()); // and the digests were checked: all agree
+}
+
+// Hashing reads every byte of the archive: it starts once the files view has its rows, not
+// while the view still shapes them on a worker (where it took one of two cores from it).
+void TestMainWindow::verificationWaitsForTheFilesShown()
+{
+    MainWindow w;
+    FileTreeModel *files = w.findChild<LayersPage *>()->filesModel();
+    files->setInlineLimit(0); // every shape on a worker, as a big tree's
+    auto *progress = w.findChild<QProgressBar *>();
+    QVERIFY(progress);
+    QStringList barWhenShaped;
+    connect(files, &FileTreeModel::shaped, &w, [&] {
+        if (files->rowCount() > 0)
+            barWhenShaped << (progress->isVisible() ? progress->format() : QString());
+    });
+    QSignalSpy verified(&w, &MainWindow::verified);
+    w.show();
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
+    QVERIFY(verified.count() > 0 || verified.wait(30000));
+    QVERIFY(!barWhenShaped.isEmpty());
+    QVERIFY2(!barWhenShaped.constFirst().startsWith(u"Verifying"), qPrintable(barWhenShaped.constFirst()));
+    QVERIFY(w.findings().isEmpty()); // and it did verify: every digest agrees
 }
 
 void TestMainWindow::opensAnArchiveInTheBackground()

@@ -83,6 +83,8 @@ private Q_SLOTS:
     void damagedFilesAreRebuilt_data();
     void damagedFilesAreRebuilt();
     void craftedFilesAreRefused();
+    void servedInPlaceFromTheFile();
+    void copiesOutliveTheIndex();
     void staysUnderItsBound();
     void evictsTheLeastRecentlyUsed();
 };
@@ -179,7 +181,7 @@ void TestIndexCache::changedArchiveIsNotServedStale()
 void TestIndexCache::damagedFilesAreRebuilt_data()
 {
     QTest::addColumn<QString>("damage");
-    for (const char *d : { "empty", "truncated", "flipped byte", "garbage", "header only", "other key" })
+    for (const char *d : { "empty", "truncated", "flipped byte", "garbage", "header only", "other key", "version 1" })
         QTest::newRow(d) << QString::fromLatin1(d);
 }
 
@@ -211,6 +213,9 @@ void TestIndexCache::damagedFilesAreRebuilt()
             bytes = QByteArray(bytes.size(), '\xa5');
         else if (damage == u"header only")
             bytes.truncate(200);
+        else if (damage == u"version 1")
+            bytes[7] = '\1'; // the format before the arrays were aligned: not read in place
+
         QVERIFY(f.resize(0));
         f.write(bytes);
     }
@@ -269,6 +274,71 @@ void TestIndexCache::craftedFilesAreRefused()
         faults.at(i)(bad);
         QVERIFY2(!IndexCache::deserialize(key, IndexCache::serialize(key, bad)), qPrintable(QString::number(i)));
     }
+}
+
+// A served index points into the cache file's mapped bytes (nothing copied), counts them in its
+// memory, and keeps them when the file is then removed or replaced by a new store.
+void TestIndexCache::servedInPlaceFromTheFile()
+{
+    QTemporaryDir dir;
+    const auto cache = std::make_shared<IndexCache>(dir.path(), qint64(1) << 30);
+    const QString path = test::corpus(QStringLiteral("dive__test-docker-image.tar"));
+    const ImageLayers fresh = indexWith(path, nullptr);
+    indexWith(path, cache);
+    const ImageLayers served = indexWith(path, cache);
+    QCOMPARE(served.layers.size(), fresh.layers.size());
+    const QStringList files = cacheFiles(dir.path());
+    qint64 fileBytes = 0;
+    for (const QString &f : files)
+        fileBytes += QFileInfo(f).size();
+    qint64 backing = 0;
+    for (const auto &l : served.layers) {
+        QVERIFY(l && l->m_backing);
+        QCOMPARE(l->m_entries.capacity(), 0); // no storage of its own
+        QVERIFY(l->memoryBytes() >= l->m_backingBytes);
+        backing += l->m_backingBytes;
+    }
+    QVERIFY(backing > fileBytes / 2 && backing <= fileBytes);
+    // Removed, and then stored anew under the same names with other bytes: what was served stays.
+    for (const QString &f : files)
+        QVERIFY(QFile::remove(f));
+    for (const QString &f : files) {
+        QFile out(f);
+        QVERIFY(out.open(QIODevice::WriteOnly));
+        out.write(QByteArray(4096, 'x'));
+    }
+    for (qsizetype i = 0; i < fresh.layers.size(); ++i)
+        QVERIFY2(differences(*fresh.layers.at(i), *served.layers.at(i)).isEmpty(), qPrintable(QString::number(i)));
+}
+
+// What an index hands out (a name, a link target, a folder's children) is a copy that lives on
+// after the index and its mapping are gone, even when it spans the whole pool or child table.
+void TestIndexCache::copiesOutliveTheIndex()
+{
+    QTemporaryDir dir;
+    const auto cache = std::make_shared<IndexCache>(dir.path(), qint64(1) << 30);
+    LayerIndex one;
+    LayerEntry e;
+    e.nameLength = 5;
+    e.type = EntryType::File;
+    one.m_entries = { e };
+    one.m_pool = QByteArrayLiteral("alone");
+    one.m_childStart = { 0, 1, 1 };
+    one.m_children = { 0 };
+    one.complete = true;
+    const QByteArray key(64, 'c');
+    cache->store(key, one);
+    QByteArray name;
+    QList<int> children;
+    {
+        const std::shared_ptr<const LayerIndex> served = cache->load(key, false);
+        QVERIFY(served && served->m_backing);
+        name = served->name(0);
+        children = served->children(-1);
+        QCOMPARE(served->path(0), QByteArrayLiteral("alone"));
+    } // unmapped here
+    QCOMPARE(name, QByteArrayLiteral("alone"));
+    QCOMPARE(children, QList<int> { 0 });
 }
 
 // Past its bound the folder loses its least recently used files first.

@@ -197,16 +197,18 @@ void TestFileTreeModel::sortsEachFolder()
 
 // A layer lists a folder's files sorted (as tar writers walk folders), in reverse, or in no order:
 // the rows come out the same, by name and by size (ties by name) both ways. The first two are
-// found in one pass rather than sorted.
+// found in one pass; the last is sorted on keys gathered first.
 void TestFileTreeModel::sortsWhateverOrderTheLayerListed()
 {
+    // The last two share their first eight bytes, which the sort compares as one number.
     const QStringList sorted { QStringLiteral("a1"), QStringLiteral("a10"), QStringLiteral("a2"), QStringLiteral("b"),
-        QStringLiteral("c"), QStringLiteral("d") };
-    const QList<int> sizes { 5, 7, 5, 1, 7, 3 };
+        QStringLiteral("c"), QStringLiteral("d"), QStringLiteral("longname-x"), QStringLiteral("longname-y") };
+    const QList<int> sizes { 5, 7, 5, 1, 7, 3, 5, 5 };
     QStringList reversed = sorted;
     std::reverse(reversed.begin(), reversed.end());
-    const QStringList shuffled { QStringLiteral("c"), QStringLiteral("a1"), QStringLiteral("d"), QStringLiteral("a10"),
-        QStringLiteral("b"), QStringLiteral("a2") };
+    const QStringList shuffled { QStringLiteral("longname-y"), QStringLiteral("c"), QStringLiteral("a1"),
+        QStringLiteral("d"), QStringLiteral("longname-x"), QStringLiteral("a10"), QStringLiteral("b"),
+        QStringLiteral("a2") };
     for (const QStringList &listed : { sorted, reversed, shuffled }) {
         QString text = QStringLiteral("d /f 0755\n");
         for (const QString &name : listed)
@@ -225,9 +227,11 @@ void TestFileTreeModel::sortsWhateverOrderTheLayerListed()
         m.sort(FileTreeModel::NameColumn, Qt::DescendingOrder);
         QVERIFY2(names() == reversed, qPrintable(what));
         m.sort(FileTreeModel::SizeColumn, Qt::AscendingOrder);
-        QVERIFY2(names().join(u' ') == u"b d a1 a2 a10 c", qPrintable(what + u" -> " + names().join(u' ')));
+        QVERIFY2(names().join(u' ') == u"b d a1 a2 longname-x longname-y a10 c",
+            qPrintable(what + u" -> " + names().join(u' ')));
         m.sort(FileTreeModel::SizeColumn, Qt::DescendingOrder);
-        QVERIFY2(names().join(u' ') == u"a10 c a1 a2 d b", qPrintable(what + u" -> " + names().join(u' ')));
+        QVERIFY2(names().join(u' ') == u"a10 c a1 a2 longname-x longname-y d b",
+            qPrintable(what + u" -> " + names().join(u' ')));
     }
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "layers/indexcache.h"
 
-#include "util/sha256.h"
+#include "layers/cachefile_p.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -12,9 +12,7 @@
 #include <QStandardPaths>
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -22,129 +20,19 @@
 
 namespace lamina {
 
+using namespace cachefile;
+
 namespace {
 
 // Version 2: the big arrays start at multiples of 8, so that a mapped file is used in place.
 constexpr char kMagic[8] = { 'L', 'A', 'M', 'I', 'D', 'X', '\0', '\2' };
-constexpr quint32 kEndianMark = 0x01020304;
-constexpr int kKeyBytes = 64; // hex sha256
-constexpr int kHeaderBytes = 8 + 4 + 4 + kKeyBytes + 8 + 32;
-static_assert(kHeaderBytes % 8 == 0, "the payload's arrays are aligned from the file's start");
 // Bounds a cache file must keep to be read at all (a layer index larger than these is not
 // written either): far above any layer Lamina indexes, far below what would exhaust memory.
 constexpr qint64 kMaxEntries = qint64(1) << 26;
 constexpr qint64 kMaxPool = qint64(1) << 32;
-constexpr qint64 kMaxStrings = 1 << 20;
 
 std::mutex g_defaultLock;
 std::shared_ptr<const IndexCache> g_default;
-
-class Writer
-{
-public:
-    QByteArray out;
-    template <typename T> void pod(T v) { out.append(reinterpret_cast<const char *>(&v), sizeof v); }
-    void bytes(QByteArrayView b)
-    {
-        pod<quint64>(quint64(b.size()));
-        out.append(b);
-    }
-    void string(const QString &s) { bytes(s.toUtf8()); }
-    /// Zeros up to the next multiple of 8 of the payload (and of the file: the header is 8s).
-    void align() { out.append(QByteArray((8 - out.size() % 8) % 8, '\0')); }
-    template <typename T> void array(const QList<T> &list)
-    {
-        static_assert(std::is_trivially_copyable_v<T> && alignof(T) <= 8);
-        pod<quint64>(quint64(list.size()));
-        align();
-        if (!list.isEmpty())
-            out.append(reinterpret_cast<const char *>(list.constData()), qsizetype(list.size() * sizeof(T)));
-    }
-};
-
-/// Reads what Writer wrote; any read past the end, or a count over its bound, fails the whole.
-/// `inPlace` (the caller keeps `in` alive for as long as what is read): the big arrays are not
-/// copied but point into `in`, where it is aligned for them.
-class Reader
-{
-public:
-    explicit Reader(QByteArrayView in, bool inPlace = false)
-        : m_in(in)
-        , m_inPlace(inPlace)
-    {
-    }
-    bool ok = true;
-    template <typename T> T pod()
-    {
-        T v {};
-        if (!take(sizeof v))
-            return v;
-        std::memcpy(&v, m_in.constData() + m_pos - qsizetype(sizeof v), sizeof v);
-        return v;
-    }
-    QByteArray bytes(qint64 max, bool inPlace = false)
-    {
-        const quint64 n = pod<quint64>();
-        if (!ok || n > quint64(max) || !take(qsizetype(n)))
-            return fail<QByteArray>();
-        const char *at = m_in.constData() + m_pos - qsizetype(n);
-        if (inPlace && m_inPlace)
-            return QByteArray::fromRawData(at, qsizetype(n));
-        return QByteArray(at, qsizetype(n));
-    }
-    QString string() { return QString::fromUtf8(bytes(kMaxStrings)); }
-    template <typename T> QList<T> array(qint64 max)
-    {
-        const quint64 n = pod<quint64>();
-        if (!ok || n > quint64(max) || !take((8 - m_pos % 8) % 8) || !take(qsizetype(n * sizeof(T))))
-            return fail<QList<T>>();
-        if (n == 0)
-            return {};
-        const char *bytes = m_in.constData() + m_pos - qsizetype(n * sizeof(T));
-        const T *at = reinterpret_cast<const T *>(bytes);
-        // In place: the list points into the cache file's bytes (owning nothing; changing it would
-        // copy). Written by Writer, the array is aligned in the file, so it is in a mapping of it;
-        // bytes handed in another way (a test's, the fuzzer's) may not be, and are copied.
-        if (m_inPlace && reinterpret_cast<quintptr>(at) % alignof(T) == 0)
-            return QList<T>(QArrayDataPointer<T>::fromRawData(at, qsizetype(n)));
-        // Constructed from the range, not resized then overwritten: a resize first writes
-        // every entry's defaults (measured: a fifth of loading a million entries).
-        QList<T> list;
-        list.reserve(qsizetype(n));
-        for (quint64 i = 0; i < n; ++i) {
-            T v;
-            std::memcpy(static_cast<void *>(&v), bytes + i * sizeof(T), sizeof(T));
-            list.append(v);
-        }
-        return list;
-    }
-    bool atEnd() const { return m_pos == m_in.size(); }
-
-private:
-    template <typename T> T fail()
-    {
-        ok = false;
-        return T();
-    }
-    bool take(qsizetype n)
-    {
-        if (!ok || n < 0 || m_in.size() - m_pos < n)
-            return ok = false;
-        m_pos += n;
-        return true;
-    }
-    QByteArrayView m_in;
-    qsizetype m_pos = 0;
-    bool m_inPlace = false;
-};
-
-/// The 32 bytes of a payload's sha256.
-QByteArray payloadDigest(QByteArrayView payload)
-{
-    Sha256 h;
-    h.add(payload.constData(), payload.size());
-    return QByteArray::fromHex(h.finish().mid(7).toLatin1());
-}
 
 QByteArray payloadOf(const LayerIndex &index)
 {
@@ -265,29 +153,6 @@ std::shared_ptr<LayerIndex> indexOf(QByteArrayView payload, std::shared_ptr<cons
     return index;
 }
 
-/// A cache file's payload when its header (format, entry size, byte order, key, length) is this
-/// build's and the payload matches the digest in it.
-std::optional<QByteArrayView> checkedPayload(const QByteArray &key, QByteArrayView bytes)
-{
-    if (bytes.size() < kHeaderBytes || std::memcmp(bytes.constData(), kMagic, sizeof kMagic) != 0)
-        return std::nullopt;
-    Reader r(bytes.first(kHeaderBytes).sliced(sizeof kMagic));
-    const quint32 entrySize = r.pod<quint32>();
-    const quint32 endian = r.pod<quint32>();
-    if (entrySize != sizeof(LayerEntry) || endian != kEndianMark)
-        return std::nullopt;
-    if (bytes.sliced(16, kKeyBytes) != QByteArrayView(key.leftJustified(kKeyBytes, '\0', true)))
-        return std::nullopt; // another key's file under this name
-    quint64 payloadSize = 0;
-    std::memcpy(&payloadSize, bytes.constData() + 16 + kKeyBytes, sizeof payloadSize);
-    if (payloadSize != quint64(bytes.size() - kHeaderBytes))
-        return std::nullopt;
-    const QByteArrayView payload = bytes.sliced(kHeaderBytes);
-    if (payloadDigest(payload) != bytes.sliced(16 + kKeyBytes + 8, 32))
-        return std::nullopt;
-    return payload;
-}
-
 } // namespace
 
 std::shared_ptr<const IndexCache> defaultIndexCache()
@@ -358,21 +223,12 @@ QString IndexCache::pathOf(const QByteArray &key) const
 
 QByteArray IndexCache::serialize(const QByteArray &key, const LayerIndex &index)
 {
-    const QByteArray payload = payloadOf(index);
-    Writer w;
-    w.out.append(kMagic, sizeof kMagic);
-    w.pod<quint32>(quint32(sizeof(LayerEntry)));
-    w.pod<quint32>(kEndianMark);
-    w.out.append(key.leftJustified(kKeyBytes, '\0', true));
-    w.pod<quint64>(quint64(payload.size()));
-    w.out.append(payloadDigest(payload));
-    w.out.append(payload);
-    return w.out;
+    return cachefile::wrap(kMagic, quint32(sizeof(LayerEntry)), key, payloadOf(index));
 }
 
 std::shared_ptr<const LayerIndex> IndexCache::deserialize(const QByteArray &key, const QByteArray &bytes)
 {
-    const std::optional<QByteArrayView> payload = checkedPayload(key, bytes);
+    const std::optional<QByteArrayView> payload = cachefile::unwrap(kMagic, quint32(sizeof(LayerEntry)), key, bytes);
     // In place: the index holds on to (shares) the bytes it points into.
     return payload ? indexOf(*payload, std::make_shared<const QByteArray>(bytes)) : nullptr;
 }
@@ -385,39 +241,22 @@ std::shared_ptr<const LayerIndex> IndexCache::fromPayload(QByteArrayView payload
 std::shared_ptr<const LayerIndex> IndexCache::load(const QByteArray &key, bool needDigests) const
 {
     const QString path = pathOf(key);
-    const QByteArray name = QFile::encodeName(path);
-    const int fd = ::open(name.constData(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        ++m_stats.misses;
-        return nullptr;
-    }
+    cachefile::MapError error = cachefile::MapError::None;
+    const cachefile::Mapped file = cachefile::mapFile(path, kHeaderBytes + kMaxPool * 4, &error);
     const auto reject = [&] {
         QFile::remove(path); // rebuilt by the caller, never trusted
         ++m_stats.rejected;
         return nullptr;
     };
-    struct stat st;
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < kHeaderBytes
-        || st.st_size > kHeaderBytes + kMaxPool * 4) {
-        ::close(fd);
+    if (error == cachefile::MapError::Unusable)
         return reject();
-    }
-    // Mapped, not read: the index then points into the file's pages, already in memory when the
-    // file was used lately, where reading would copy them into fresh memory, which costs more than
-    // everything else done to load an index (docs/layers.md, "The index cache"). The file is
-    // never changed in place (a store writes a new file and renames it; the trim unlinks), so
-    // the mapping keeps the bytes it was made with.
-    const size_t size = size_t(st.st_size);
-    void *at = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-    ::close(fd);
-    if (at == MAP_FAILED) {
-        ++m_stats.misses; // no fault of the file's
+    if (error != cachefile::MapError::None) {
+        ++m_stats.misses;
         return nullptr;
     }
-    const std::shared_ptr<const void> mapping(at, [size](const void *p) { ::munmap(const_cast<void *>(p), size); });
     const std::optional<QByteArrayView> payload
-        = checkedPayload(key, QByteArrayView(static_cast<const char *>(at), qsizetype(size)));
-    const std::shared_ptr<const LayerIndex> index = payload ? indexOf(*payload, mapping) : nullptr;
+        = cachefile::unwrap(kMagic, quint32(sizeof(LayerEntry)), key, file.bytes);
+    const std::shared_ptr<const LayerIndex> index = payload ? indexOf(*payload, file.mapping) : nullptr;
     if (!index || !index->complete)
         return reject();
     if (needDigests && (index->diffId.isEmpty() || index->storedDigest.isEmpty())) {
@@ -426,7 +265,7 @@ std::shared_ptr<const LayerIndex> IndexCache::load(const QByteArray &key, bool n
     }
     // Used now: the last to be evicted.
     const struct timespec times[2] = { { 0, UTIME_OMIT }, { 0, UTIME_NOW } };
-    ::utimensat(AT_FDCWD, name.constData(), times, 0);
+    ::utimensat(AT_FDCWD, QFile::encodeName(path).constData(), times, 0);
     ++m_stats.hits;
     return index;
 }

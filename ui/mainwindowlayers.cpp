@@ -52,8 +52,16 @@ void MainWindow::startVerification()
         for (const ImageLayer &l : m_archive.images.at(m_image).layers)
             if (const auto index = m_layers.layers.value(l.index); index && l.member >= 0)
                 shown.insert(l.member, index);
+    // The shown image's tree goes to the index cache first, for the next time it is opened: now,
+    // with the files on screen, nothing waits for the writing (tens of megabytes).
+    const int image = m_image;
+    std::shared_ptr<const MergedTree> tree;
+    if (!shown.isEmpty())
+        tree = liveMergedTree(m_layers.layers, int(m_layers.layers.size()) - 1);
     m_verifyJob.start(
-        [ia, cancel, shown](const Progress &job) {
+        [ia, cancel, shown, image, tree](const Progress &job) {
+            if (tree && !job.cancelled())
+                storeImageTree(ia, image, *tree);
             const Progress progress = withCancel(job, cancel);
             // The layers are read once, for their entries and both digests, as `check --verify`
             // does: what a loader refuses inside a layer is a finding too (the layer-* codes).

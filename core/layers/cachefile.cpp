@@ -14,18 +14,40 @@ namespace {
 constexpr quint32 kEndianMark = 0x01020304;
 }
 
-QByteArray wrap(const char (&magic)[8], quint32 recordSize, const QByteArray &key, const QByteArray &payload)
+namespace {
+QByteArray header(
+    const char (&magic)[8], quint32 recordSize, const QByteArray &key, quint64 payloadSize, const QByteArray &digest)
 {
     Writer w;
-    w.out.reserve(kHeaderBytes + payload.size());
     w.out.append(magic, sizeof magic);
     w.pod<quint32>(recordSize);
     w.pod<quint32>(kEndianMark);
     w.out.append(key.leftJustified(kKeyBytes, '\0', true));
-    w.pod<quint64>(quint64(payload.size()));
-    w.out.append(payloadDigest(payload));
-    w.out.append(payload);
+    w.pod<quint64>(payloadSize);
+    w.out.append(digest);
     return w.out;
+}
+} // namespace
+
+QByteArray wrap(const char (&magic)[8], quint32 recordSize, const QByteArray &key, const QByteArray &payload)
+{
+    return header(magic, recordSize, key, quint64(payload.size()), payloadDigest(payload)) + payload;
+}
+
+bool writeFile(QIODevice &device, const char (&magic)[8], quint32 recordSize, const QByteArray &key,
+    const std::function<void(Writer &)> &write)
+{
+    // Zeros where the header goes, until the payload's digest is known.
+    if (device.write(QByteArray(kHeaderBytes, '\0')) != kHeaderBytes)
+        return false;
+    Sha256 hash;
+    Writer w(&device, &hash);
+    write(w);
+    if (!w.finish())
+        return false;
+    const qint64 size = w.size();
+    const QByteArray digest = QByteArray::fromHex(hash.finish().mid(7).toLatin1());
+    return device.seek(0) && device.write(header(magic, recordSize, key, quint64(size), digest)) == kHeaderBytes;
 }
 
 std::optional<QByteArrayView> unwrap(

@@ -7,10 +7,12 @@
 
 #include <QByteArray>
 #include <QByteArrayView>
+#include <QIODevice>
 #include <QList>
 #include <QString>
 
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <type_traits>
@@ -22,27 +24,77 @@ constexpr int kKeyBytes = 64; // hex sha256
 constexpr int kHeaderBytes = 8 + 4 + 4 + kKeyBytes + 8 + 32;
 static_assert(kHeaderBytes % 8 == 0, "the payload's arrays are aligned from the file's start");
 
+/// Writes a payload into `out`; or, given a device, straight to it a block at a time (hashing
+/// what it writes), so that a payload of tens of megabytes is never held whole in memory.
 class Writer
 {
 public:
+    Writer() = default;
+    Writer(QIODevice *device, Sha256 *hash)
+        : m_device(device)
+        , m_hash(hash)
+    {
+    }
     QByteArray out;
-    template <typename T> void pod(T v) { out.append(reinterpret_cast<const char *>(&v), sizeof v); }
+    template <typename T> void pod(T v)
+    {
+        out.append(reinterpret_cast<const char *>(&v), sizeof v);
+        spillPast(kBlock);
+    }
     void bytes(QByteArrayView b)
     {
         pod<quint64>(quint64(b.size()));
-        out.append(b);
+        raw(b);
     }
     void string(const QString &s) { bytes(s.toUtf8()); }
     /// Zeros up to the next multiple of 8 of the payload (and of the file: the header is 8s).
-    void align() { out.append(QByteArray((8 - out.size() % 8) % 8, '\0')); }
+    void align() { out.append(QByteArray((8 - size() % 8) % 8, '\0')); }
     template <typename T> void array(const QList<T> &list)
     {
         static_assert(std::is_trivially_copyable_v<T> && alignof(T) <= 8);
         pod<quint64>(quint64(list.size()));
         align();
         if (!list.isEmpty())
-            out.append(reinterpret_cast<const char *>(list.constData()), qsizetype(list.size() * sizeof(T)));
+            raw(QByteArrayView(reinterpret_cast<const char *>(list.constData()), qsizetype(list.size() * sizeof(T))));
     }
+    /// The payload's bytes so far.
+    qint64 size() const { return m_spilled + out.size(); }
+    /// Writes out what is held (with a device); false when the device failed at any point.
+    bool finish()
+    {
+        spillPast(0);
+        return m_ok;
+    }
+
+private:
+    static constexpr qsizetype kBlock = 1 << 20;
+    void raw(QByteArrayView b)
+    {
+        if (!m_device || b.size() < kBlock) {
+            out.append(b);
+            spillPast(kBlock);
+            return;
+        }
+        spillPast(0);
+        put(b);
+    }
+    void spillPast(qsizetype limit)
+    {
+        if (m_device && out.size() > limit) {
+            put(out);
+            out.clear();
+        }
+    }
+    void put(QByteArrayView b)
+    {
+        m_hash->add(b.constData(), b.size());
+        m_ok = m_ok && m_device->write(b.constData(), b.size()) == b.size();
+        m_spilled += b.size();
+    }
+    QIODevice *m_device = nullptr;
+    Sha256 *m_hash = nullptr;
+    qint64 m_spilled = 0;
+    bool m_ok = true;
 };
 
 /// Reads what Writer wrote; any read past the end, or a count over its bound, fails the whole.
@@ -128,6 +180,11 @@ inline QByteArray payloadDigest(QByteArrayView payload)
     h.add(payload.constData(), payload.size());
     return QByteArray::fromHex(h.finish().mid(7).toLatin1());
 }
+
+/// Writes a cache file to `device` (at its start): the header, then the payload `write` gives
+/// its Writer, streamed, then the header again with the payload's length and digest filled in.
+bool writeFile(QIODevice &device, const char (&magic)[8], quint32 recordSize, const QByteArray &key,
+    const std::function<void(Writer &)> &write);
 
 /// A file's bytes: the 8-byte magic (kind and format), the size of the records it holds and a
 /// byte-order mark (a file from another build or machine is refused), the key it was stored

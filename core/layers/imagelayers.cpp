@@ -7,11 +7,13 @@
 #include <QSet>
 #include <QThread>
 
+#include "layers/indexcache.h"
 #include "util/checkedsize.h"
 #include "util/threadbudget.h"
 
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace lamina {
@@ -29,6 +31,23 @@ QHash<int, qint64> descriptorLimits(const ImageArchive &ia)
 }
 
 namespace {
+
+/// The index cache's key of the tree of image `image` as indexImageLayers() hands it out (with
+/// the change list and folder totals): empty without a cache or when a layer has no key (no
+/// file, or a member read by streaming).
+QByteArray imageTreeKey(const ImageArchive &ia, int image, const IndexCache *cache)
+{
+    if (!cache || !ia.archive || image < 0 || image >= ia.images.size())
+        return {};
+    QList<QByteArray> keys;
+    for (const ImageLayer &l : ia.images.at(image).layers) {
+        const std::optional<QByteArray> key = l.member >= 0 ? cache->keyFor(*ia.archive, l.member) : std::nullopt;
+        if (!key)
+            return {};
+        keys << *key;
+    }
+    return IndexCache::treeKey(keys, true, true);
+}
 
 ImageSizes sizesOf(const MergedTree::Layers &layers, const MergedTree &tree)
 {
@@ -173,7 +192,14 @@ struct LayersOfImages
                 continue;
             }
             const int count = int(out.at(slot).layers.size());
-            MergedTree::Incremental tree(count, keepTrees, keepTrees);
+            // A tree the window built before of these very layer files is taken from the cache
+            // (mapped, nothing rebuilt): reopening then waits for no tree at all.
+            const QByteArray cacheKey = keepTrees ? treeKeyOf(slot) : QByteArray();
+            const bool cached = !cacheKey.isEmpty() && options.cache->hasTree(cacheKey);
+            std::optional<MergedTree::Incremental> tree;
+            if (!cached)
+                tree.emplace(count, keepTrees, keepTrees);
+            MergedTree::Layers given;
             bool over = false;
             for (int pos = 0; pos < count && !over; ++pos) {
                 std::shared_ptr<const LayerIndex> layer;
@@ -187,19 +213,31 @@ struct LayersOfImages
                     break;
                 }
                 applied += layer ? layer->size() : 0;
-                tree.add(layer);
+                given.append(layer);
+                if (tree)
+                    tree->add(layer);
             }
             if (over) {
                 overBudget.append(slot);
                 continue;
             }
             stacks.insert(stack, slot);
-            auto merged = std::make_shared<const MergedTree>(tree.finish());
+            std::shared_ptr<const MergedTree> merged = cached ? options.cache->loadTree(cacheKey, given) : nullptr;
+            if (!merged) {
+                if (!tree) { // refused: built after all
+                    tree.emplace(count, keepTrees, keepTrees);
+                    for (const auto &layer : std::as_const(given))
+                        tree->add(layer);
+                }
+                merged = std::make_shared<const MergedTree>(tree->finish());
+            }
             sizes[slot] = sizesOf(merged->layers(), *merged);
             if (keepTrees)
                 trees[slot] = std::move(merged);
         }
     }
+
+    QByteArray treeKeyOf(int slot) const { return imageTreeKey(ia, images.at(slot), options.cache.get()); }
 
     void indexSeekable(QList<int> members)
     {
@@ -334,6 +372,17 @@ ImageLayers indexImageLayers(const ImageArchive &ia, int image, const LayerIndex
     if (tree)
         *tree = trees.value(0);
     return out;
+}
+
+void storeImageTree(const ImageArchive &ia, int image, const MergedTree &tree, const LayerIndexOptions &options)
+{
+    const QByteArray key = imageTreeKey(ia, image, options.cache.get());
+    if (key.isEmpty() || options.cache->hasTree(key) || tree.topLayer() != ia.images.at(image).layers.size() - 1)
+        return;
+    for (int l = 0; l <= tree.topLayer(); ++l)
+        if (!tree.layers().at(l))
+            return; // a layer that could not be read: built again next time, as it may be read then
+    options.cache->storeTree(key, tree);
 }
 
 ImageSizes imageSizes(const ImageLayers &layers)

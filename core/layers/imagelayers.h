@@ -23,11 +23,16 @@ struct ImageSizes;
 /// `sizes`, imageSizes() too, computed while the layers are read (see indexAllImageLayers). With
 /// `tree` as well, the merged tree those sizes were computed on, kept whole (the change list and
 /// folder totals too, as MergedTree::build() makes it): one who shows the image's files next
-/// need not build it a second time. Null when the sizes were not computed on a tree.
+/// need not build it a second time. Null when the sizes were not computed on a tree. A tree
+/// stored in the index cache for these layer files (storeImageTree) is taken from there.
 ImageLayers indexImageLayers(const ImageArchive &ia, int image, const LayerIndexOptions &options = {},
     const Progress &progress = {},
     const std::function<void(int layer, const std::shared_ptr<const LayerIndex> &)> &onLayer = {},
     ImageSizes *sizes = nullptr, std::shared_ptr<const MergedTree> *tree = nullptr);
+/// Keeps `tree`, the tree indexImageLayers() handed out for image `image`, in `options.cache` for
+/// the next time: when every layer of the image is a file the cache can name, and the tree is
+/// not there already. Writes tens of megabytes for a million entries: for when nothing waits.
+void storeImageTree(const ImageArchive &ia, int image, const MergedTree &tree, const LayerIndexOptions &options = {});
 
 /// Sizes of an image's layers once indexed (docs/layers.md defines each figure).
 struct ImageSizes

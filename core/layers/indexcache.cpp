@@ -2,6 +2,7 @@
 #include "layers/indexcache.h"
 
 #include "layers/cachefile_p.h"
+#include "util/sha256.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -16,6 +17,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <mutex>
 
 namespace lamina {
@@ -26,6 +28,7 @@ namespace {
 
 // Version 2: the big arrays start at multiples of 8, so that a mapped file is used in place.
 constexpr char kMagic[8] = { 'L', 'A', 'M', 'I', 'D', 'X', '\0', '\2' };
+constexpr char kTreeMagic[8] = { 'L', 'A', 'M', 'T', 'R', 'E', '\0', '\1' };
 // Bounds a cache file must keep to be read at all (a layer index larger than these is not
 // written either): far above any layer Lamina indexes, far below what would exhaust memory.
 constexpr qint64 kMaxEntries = qint64(1) << 26;
@@ -215,10 +218,9 @@ std::optional<QByteArray> IndexCache::keyFor(const Archive &archive, int member)
     return Sha256::of(text).mid(7).toLatin1();
 }
 
-QString IndexCache::pathOf(const QByteArray &key) const
+QString IndexCache::pathOf(const QByteArray &key, QStringView suffix) const
 {
-    return m_folder + u'/' + QString::fromLatin1(key.left(2)) + u'/' + QString::fromLatin1(key)
-        + QStringLiteral(".idx");
+    return m_folder + u'/' + QString::fromLatin1(key.left(2)) + u'/' + QString::fromLatin1(key) + suffix;
 }
 
 QByteArray IndexCache::serialize(const QByteArray &key, const LayerIndex &index)
@@ -274,17 +276,77 @@ void IndexCache::store(const QByteArray &key, const LayerIndex &index) const
 {
     if (!index.complete || index.m_entries.size() > kMaxEntries || index.m_pool.size() > kMaxPool)
         return;
-    const QString path = pathOf(key);
+    const QByteArray bytes = serialize(key, index);
+    if (write(pathOf(key), [&](QIODevice &f) { return f.write(bytes) == bytes.size(); }))
+        ++m_stats.stored;
+}
+
+bool IndexCache::write(const QString &path, const std::function<bool(QIODevice &)> &fill) const
+{
     if (!QDir().mkpath(QFileInfo(path).absolutePath()))
-        return;
+        return false;
     QSaveFile f(path);
     if (!f.open(QIODevice::WriteOnly))
-        return;
-    f.write(serialize(key, index));
+        return false;
+    if (!fill(f)) {
+        f.cancelWriting();
+        return false;
+    }
     if (!f.commit())
-        return;
-    ++m_stats.stored;
+        return false;
     trim();
+    return true;
+}
+
+QByteArray IndexCache::treeKey(const QList<QByteArray> &layerKeys, bool recordChanges, bool folderTotals)
+{
+    // The layers' keys name their files' bytes; the tree is a function of those and the flags.
+    QByteArray text = QByteArrayLiteral("lamina merged tree 1\n");
+    text += recordChanges ? "changes " : "no-changes ";
+    text += folderTotals ? "totals\n" : "no-totals\n";
+    for (const QByteArray &k : layerKeys)
+        text += k + '\n';
+    return Sha256::of(text).mid(7).toLatin1();
+}
+
+bool IndexCache::hasTree(const QByteArray &key) const
+{
+    return QFileInfo::exists(pathOf(key, u".tree"));
+}
+
+std::shared_ptr<const MergedTree> IndexCache::loadTree(const QByteArray &key, const MergedTree::Layers &layers) const
+{
+    const QString path = pathOf(key, u".tree");
+    cachefile::MapError error = cachefile::MapError::None;
+    const cachefile::Mapped file = cachefile::mapFile(path, std::numeric_limits<qint32>::max(), &error);
+    std::shared_ptr<const MergedTree> tree;
+    if (error == cachefile::MapError::None)
+        if (const auto payload = cachefile::unwrap(kTreeMagic, quint32(sizeof(MergedTree::Node)), key, file.bytes))
+            tree = MergedTree::fromCachePayload(*payload, layers, file.mapping);
+    if (!tree) {
+        if (error != cachefile::MapError::Missing && error != cachefile::MapError::NoMemory) {
+            QFile::remove(path); // built again by the caller, never trusted
+            ++m_stats.treesRejected;
+        }
+        return nullptr;
+    }
+    const struct timespec times[2] = { { 0, UTIME_OMIT }, { 0, UTIME_NOW } };
+    ::utimensat(AT_FDCWD, QFile::encodeName(path).constData(), times, 0);
+    ++m_stats.treeHits;
+    return tree;
+}
+
+void IndexCache::storeTree(const QByteArray &key, const MergedTree &tree) const
+{
+    // Streamed to the file: the payload of a million-node tree is 50 MB, which held whole beside
+    // the tree raised the window's peak by as much.
+    const bool stored = write(pathOf(key, u".tree"), [&](QIODevice &f) {
+        return cachefile::writeFile(f, kTreeMagic, quint32(sizeof(MergedTree::Node)), key, [&](cachefile::Writer &w) {
+            tree.writeCachePayload(w);
+        }) && f.size() < std::numeric_limits<qint32>::max(); // what loadTree() reads at most
+    });
+    if (stored)
+        ++m_stats.treesStored;
 }
 
 void IndexCache::trim() const
@@ -297,7 +359,8 @@ void IndexCache::trim() const
     };
     QList<File> files;
     qint64 total = 0;
-    QDirIterator it(m_folder, { QStringLiteral("*.idx") }, QDir::Files, QDirIterator::Subdirectories);
+    QDirIterator it(
+        m_folder, { QStringLiteral("*.idx"), QStringLiteral("*.tree") }, QDir::Files, QDirIterator::Subdirectories);
     while (it.hasNext()) {
         it.next();
         const QFileInfo fi = it.fileInfo();

@@ -2,18 +2,23 @@
 #pragma once
 
 #include "layers/layerindex.h"
+#include "layers/mergedtree.h"
 
 #include <QByteArray>
 #include <QString>
 
+class QIODevice;
+
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 
 namespace lamina {
 
 /// Layer indexes kept on disk between runs (docs/layers.md, "The index cache"), so that opening
-/// an archive again does not read its layers again. One file per layer, named by a key made of
+/// an archive again does not read its layers again; and the merged trees the window built of them,
+/// so that it does not build them again. One file per layer, named by a key made of
 /// the file that holds the layer's bytes (device, inode, size, modification time to the
 /// nanosecond), where in it they are and how many, and a digest of the archive's member table:
 /// a file changed in any of these ways is never served stale. A cache file is checked before
@@ -45,6 +50,17 @@ public:
     /// to its bound). Incomplete indexes are not stored.
     void store(const QByteArray &key, const LayerIndex &index) const;
 
+    /// The key of the merged tree of the layers whose keys are `layerKeys`, bottom first, built
+    /// with these flags (MergedTree::build's).
+    static QByteArray treeKey(const QList<QByteArray> &layerKeys, bool recordChanges, bool folderTotals);
+    /// True when a tree is stored under `key` (which may still prove unusable).
+    bool hasTree(const QByteArray &key) const;
+    /// The tree stored under `key`, over `layers` (the indexes of the layers its key names), or
+    /// null: none, or unusable (then removed). It points into the mapped file, as indexes do.
+    std::shared_ptr<const MergedTree> loadTree(const QByteArray &key, const MergedTree::Layers &layers) const;
+    /// Stores a tree under `key`, as store() does an index.
+    void storeTree(const QByteArray &key, const MergedTree &tree) const;
+
     QString folder() const { return m_folder; }
     qint64 maxBytes() const { return m_maxBytes; }
 
@@ -56,6 +72,9 @@ public:
         std::atomic<qint64> rejected { 0 }; ///< files found unusable and removed
         std::atomic<qint64> stored { 0 };
         std::atomic<qint64> evicted { 0 };
+        std::atomic<qint64> treeHits { 0 };
+        std::atomic<qint64> treesRejected { 0 };
+        std::atomic<qint64> treesStored { 0 };
     };
     Stats &stats() const { return m_stats; }
 
@@ -68,7 +87,9 @@ public:
     static std::shared_ptr<const LayerIndex> fromPayload(QByteArrayView payload);
 
 private:
-    QString pathOf(const QByteArray &key) const;
+    QString pathOf(const QByteArray &key, QStringView suffix = u".idx") const;
+    /// Writes a file through `fill` beside `path` and renames it there, then trims the folder.
+    bool write(const QString &path, const std::function<bool(QIODevice &)> &fill) const;
     void trim() const;
     QString m_folder;
     qint64 m_maxBytes;

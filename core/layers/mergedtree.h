@@ -11,6 +11,10 @@
 
 namespace lamina {
 
+namespace cachefile {
+class Writer;
+}
+
 enum class Change : quint8 { None, Added, Modified, Removed };
 QString changeLetter(Change c); ///< "A", "M", "D" or " "
 
@@ -119,6 +123,15 @@ public:
     /// The node for a name under a parent, or -1 (a name never seen is simply not there).
     int childNamed(int parent, QByteArrayView name) const;
 
+    /// The tree as the payload of an index cache file (layers/indexcache.h), and back: null unless
+    /// every count, index and link in the bytes is sound for a tree over `layers`, which must be
+    /// the indexes it was built on (the cache's key names them). With `backing`, which keeps
+    /// `payload` alive, the big arrays point into the payload instead of being copied.
+    QByteArray cachePayload() const;
+    void writeCachePayload(cachefile::Writer &w) const;
+    static std::shared_ptr<const MergedTree> fromCachePayload(
+        QByteArrayView payload, const Layers &layers, std::shared_ptr<const void> backing = {});
+
 private:
     // Children are found through an open-addressing table keyed by (parent, name hash) and
     // checked against the name bytes in the layer pools: no string is copied per node.
@@ -169,6 +182,7 @@ private:
     QHash<qint32, Detached> m_detached;
     QList<std::pair<int, QString>> m_issues;
     QHash<qint32, qint32> m_peerOf; ///< live attached link → the node it shares its file with
+    std::shared_ptr<const void> m_backing; ///< a tree from the cache: the file's bytes it points into
 };
 
 /// build() one layer at a time, bottom first, for layers that are still being read: each is

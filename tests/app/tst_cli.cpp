@@ -4,6 +4,7 @@
 #include "testsupport.h"
 
 #include <QCryptographicHash>
+#include <QDateTime>
 #include <QDir>
 #include <QDirIterator>
 #include <QFileInfo>
@@ -15,6 +16,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QtEndian>
+
+#include <sys/stat.h>
 
 class TestCli : public QObject
 {
@@ -724,6 +727,32 @@ void TestCli::commandsStartWithoutTheWindowLibraries()
                      .match(probed)
                      .hasMatch(),
             qPrintable(probed));
+    // And its files view's tree, once the files were shown; opened again, the window takes that
+    // tree (a cache file served is marked used: its time set to now).
+    QDirIterator trees(dir.filePath(QStringLiteral("cache/lamina/index")), { QStringLiteral("*.tree") }, QDir::Files,
+        QDirIterator::Subdirectories);
+    QVERIFY2(trees.hasNext(), "the window stored no tree");
+    const QString tree = trees.next();
+    QVERIFY(!trees.hasNext());
+    const QDateTime old = QDateTime::currentDateTimeUtc().addDays(-30);
+    const auto inode = [](const QString &path) {
+        struct stat st;
+        return ::stat(QFile::encodeName(path).constData(), &st) == 0 ? qint64(st.st_ino) : qint64(-1);
+    };
+    const qint64 storedInode = inode(tree);
+    {
+        QFile f(tree);
+        QVERIFY(f.open(QIODevice::ReadWrite));
+        QVERIFY(f.setFileTime(old, QFileDevice::FileModificationTime));
+    }
+    probe.start(QStringLiteral(LAMINA_BINARY),
+        { QStringLiteral("--ui-probe"), lamina::test::source(QStringLiteral("resources/samples/docker24-save.tar")) });
+    QVERIFY(probe.waitForFinished(60000));
+    QCOMPARE(probe.exitCode(), 0);
+    QVERIFY(probe.readAllStandardOutput().contains("files shown: "));
+    // Used (marked now), not written again (another file renamed there).
+    QVERIFY2(QFileInfo(tree).lastModified() > old.addDays(29), "the tree was not taken from the cache");
+    QCOMPARE(inode(tree), storedInode);
     probe.start(QStringLiteral(LAMINA_BINARY),
         { QStringLiteral("--ui-probe"), lamina::test::source(QStringLiteral("resources/samples/docker24-save.tar")),
             QStringLiteral("wiggle") });

@@ -5,6 +5,8 @@
 #include "format/imagearchive.h"
 #include "layers/imagelayers.h"
 #include "layers/indexcache.h"
+#include "layers/mergedtree.h"
+#include "layertext.h"
 #include "testsupport.h"
 #include "util/workcounters.h"
 
@@ -60,10 +62,79 @@ QString differences(const LayerIndex &a, const LayerIndex &b)
     return {};
 }
 
-QStringList cacheFiles(const QString &folder)
+/// Two trees hold the same nodes (each a walk away by its path), entries, links, changes, figures
+/// and issues.
+QString treeDifferences(const MergedTree &a, const MergedTree &b)
+{
+    if (a.nodeCount() != b.nodeCount() || a.topLayer() != b.topLayer() || a.visibleBytes() != b.visibleBytes())
+        return QStringLiteral("%1 nodes against %2, or top or visible bytes").arg(a.nodeCount()).arg(b.nodeCount());
+    for (int n = 0; n < a.nodeCount(); ++n) {
+        const MergedTree::Node &x = a.node(n), &y = b.node(n);
+        if (x.parent != y.parent || x.firstChild != y.firstChild || x.nextSibling != y.nextSibling
+            || x.nameHash != y.nameHash || x.layer != y.layer || x.entry != y.entry || x.change != y.change
+            || x.removed != y.removed || x.removedBy != y.removedBy)
+            return QStringLiteral("node %1").arg(n);
+        if (a.path(n) != b.path(n) || a.treeBytes(n) != b.treeBytes(n) || a.linkTarget(n) != b.linkTarget(n)
+            || a.linkPeer(n) != b.linkPeer(n) || a.isDetachedLink(n) != b.isDetachedLink(n)
+            || a.contentOf(n) != b.contentOf(n) || a.children(n) != b.children(n))
+            return QStringLiteral("node %1 (%2)").arg(n).arg(QString::fromUtf8(a.path(n)));
+        if (n > 0
+            && std::memcmp(
+                   static_cast<const void *>(&a.entry(n)), static_cast<const void *>(&b.entry(n)), sizeof(LayerEntry))
+                != 0)
+            return QStringLiteral("entry of %1").arg(QString::fromUtf8(a.path(n)));
+        // Found by its path through the table.
+        if (n > 0 && !x.removed && b.find(a.path(n)) != n)
+            return QStringLiteral("%1 not found").arg(QString::fromUtf8(a.path(n)));
+    }
+    if (a.changes().size() != b.changes().size())
+        return QStringLiteral("changes");
+    for (qsizetype i = 0; i < a.changes().size(); ++i) {
+        const auto &x = a.changes().at(i), &y = b.changes().at(i);
+        if (x.path != y.path || x.change != y.change || x.type != y.type || x.size != y.size || x.layer != y.layer)
+            return QStringLiteral("change %1").arg(i);
+    }
+    if (a.stats().size() != b.stats().size())
+        return QStringLiteral("stats");
+    for (qsizetype i = 0; i < a.stats().size(); ++i) {
+        const auto &x = a.stats().at(i), &y = b.stats().at(i);
+        if (x.cumulative != y.cumulative || x.contribution != y.contribution || x.added != y.added
+            || x.modified != y.modified || x.removed != y.removed)
+            return QStringLiteral("stats of layer %1").arg(i);
+    }
+    if (a.issues() != b.issues())
+        return QStringLiteral("issues");
+    return {};
+}
+
+/// Layers whose tree has every kind of node: whiteouts, an opaque folder, a replaced folder, and
+/// hard links detached from their removed file.
+MergedTree::Layers richLayers()
+{
+    return test::layersFromText({
+        QStringLiteral("d /etc 0755\n"
+                       "f /etc/a 0644 alpha\n"
+                       "f /etc/b 0644 beta\n"
+                       "d /var 0755\n"
+                       "f /var/old 0644 old\n"
+                       "f /data 0600 shared bytes\n"
+                       "h /link1 /data\n"
+                       "h /link2 /data\n"
+                       "l /sh busybox\n"),
+        QStringLiteral("w /etc/b\n"
+                       "f /etc/a 0444 alpha2\n"
+                       "o /var\n"
+                       "f /var/new 0644 new\n"
+                       "w /data\n"
+                       "d /sh 0755\n"
+                       "f /sh/inside 0644 x\n"),
+    });
+}
+
+QStringList cacheFiles(const QString &folder, const QString &pattern = QStringLiteral("*.idx"))
 {
     QStringList files;
-    QDirIterator it(folder, { QStringLiteral("*.idx") }, QDir::Files, QDirIterator::Subdirectories);
+    QDirIterator it(folder, { pattern }, QDir::Files, QDirIterator::Subdirectories);
     while (it.hasNext())
         files << it.next();
     files.sort();
@@ -85,6 +156,10 @@ private Q_SLOTS:
     void craftedFilesAreRefused();
     void servedInPlaceFromTheFile();
     void copiesOutliveTheIndex();
+    void treeRoundTrips();
+    void treeServedOnReopen();
+    void damagedTreesAreRebuilt();
+    void craftedTreesAreRefused();
     void staysUnderItsBound();
     void evictsTheLeastRecentlyUsed();
 };
@@ -339,6 +414,159 @@ void TestIndexCache::copiesOutliveTheIndex()
     } // unmapped here
     QCOMPARE(name, QByteArrayLiteral("alone"));
     QCOMPARE(children, QList<int> { 0 });
+}
+
+// A tree written as a cache payload and read back, copied or in place, is the tree.
+void TestIndexCache::treeRoundTrips()
+{
+    const MergedTree::Layers layers = richLayers();
+    const MergedTree built = MergedTree::build(layers, 1);
+    QVERIFY(built.isDetachedLink(built.find("link1")) || built.isDetachedLink(built.find("link2")));
+    QVERIFY(!built.changes().isEmpty());
+    const QByteArray payload = built.cachePayload();
+    const auto copied = MergedTree::fromCachePayload(payload, layers);
+    QVERIFY(copied);
+    QVERIFY2(treeDifferences(built, *copied).isEmpty(), qPrintable(treeDifferences(built, *copied)));
+    const auto inPlace = MergedTree::fromCachePayload(payload, layers, std::make_shared<QByteArray>(payload));
+    QVERIFY(inPlace);
+    QVERIFY2(treeDifferences(built, *inPlace).isEmpty(), qPrintable(treeDifferences(built, *inPlace)));
+    // Over other layers than its own (another count), it is refused.
+    QVERIFY(!MergedTree::fromCachePayload(payload, layers.first(1)));
+}
+
+// The window's tree, stored after it showed the files, is what indexing gives the next time:
+// mapped from the cache, not built (no tree counted), equal to a tree built there and then.
+void TestIndexCache::treeServedOnReopen()
+{
+    QTemporaryDir dir;
+    const auto cache = std::make_shared<IndexCache>(dir.path(), qint64(1) << 30);
+    LayerIndexOptions options;
+    options.cache = cache;
+    QString output;
+    const QString links = dir.filePath(QStringLiteral("links.tar"));
+    QVERIFY2(test::runPython({ test::source(QStringLiteral("tests/fixtures/make_layer_rules.py")),
+                                 QStringLiteral("--links"), links },
+                 &output)
+            == 0,
+        qPrintable(output));
+    const QStringList paths = archives() << links;
+    for (const QString &path : paths) {
+        const ImageArchive ia = openImageArchive(path);
+        ImageSizes sizes;
+        std::shared_ptr<const MergedTree> first;
+        indexImageLayers(ia, 0, options, {}, {}, &sizes, &first);
+        QVERIFY2(first, qPrintable(path));
+        QCOMPARE(cache->stats().treeHits.load(), qint64(0));
+        storeImageTree(ia, 0, *first, options);
+        const qint64 stored = cache->stats().treesStored;
+        storeImageTree(ia, 0, *first, options); // there already: not written again
+        QCOMPARE(cache->stats().treesStored.load(), stored);
+
+        const qint64 built = work::counters().treesBuilt;
+        ImageSizes again;
+        std::shared_ptr<const MergedTree> second;
+        const ImageLayers layers = indexImageLayers(ia, 0, options, {}, {}, &again, &second);
+        QVERIFY2(second, qPrintable(path));
+        QCOMPARE(cache->stats().treeHits.load(), qint64(1));
+        QCOMPARE(work::counters().treesBuilt.load(), built);
+        const MergedTree fresh = MergedTree::build(layers.layers, int(layers.layers.size()) - 1);
+        QVERIFY2(treeDifferences(fresh, *second).isEmpty(), qPrintable(path + u": " + treeDifferences(fresh, *second)));
+        QCOMPARE(again.layers.size(), sizes.layers.size());
+        for (qsizetype i = 0; i < sizes.layers.size(); ++i) {
+            QCOMPARE(again.layers.at(i).contribution, sizes.layers.at(i).contribution);
+            QCOMPARE(again.layers.at(i).cumulative, sizes.layers.at(i).cumulative);
+        }
+        QCOMPARE(again.wasted.wastedBytes, sizes.wasted.wastedBytes);
+        cache->stats().treeHits = 0;
+    }
+    QCOMPARE(cacheFiles(dir.path(), QStringLiteral("*.tree")).size(), archives().size() + 1);
+}
+
+// A damaged tree file is removed and the tree built again, the same as ever.
+void TestIndexCache::damagedTreesAreRebuilt()
+{
+    QTemporaryDir dir;
+    const auto cache = std::make_shared<IndexCache>(dir.path(), qint64(1) << 30);
+    LayerIndexOptions options;
+    options.cache = cache;
+    const ImageArchive ia = openImageArchive(test::corpus(QStringLiteral("dive__test-docker-image.tar")));
+    ImageSizes sizes;
+    std::shared_ptr<const MergedTree> first;
+    indexImageLayers(ia, 0, options, {}, {}, &sizes, &first);
+    storeImageTree(ia, 0, *first, options);
+    const QStringList trees = cacheFiles(dir.path(), QStringLiteral("*.tree"));
+    QCOMPARE(trees.size(), 1);
+    QFile f(trees.constFirst());
+    QVERIFY(f.open(QIODevice::ReadWrite));
+    QByteArray bytes = f.readAll();
+    bytes[bytes.size() / 2] = char(bytes.at(bytes.size() / 2) ^ 0x10);
+    QVERIFY(f.resize(0));
+    f.write(bytes);
+    f.close();
+    const qint64 built = work::counters().treesBuilt;
+    std::shared_ptr<const MergedTree> second;
+    const ImageLayers layers = indexImageLayers(ia, 0, options, {}, {}, &sizes, &second);
+    QCOMPARE(cache->stats().treesRejected.load(), qint64(1));
+    QCOMPARE(work::counters().treesBuilt.load(), built + 1);
+    QVERIFY(cacheFiles(dir.path(), QStringLiteral("*.tree")).isEmpty());
+    QVERIFY(treeDifferences(*first, *second).isEmpty());
+}
+
+// A tree payload whose digest is right but whose content is unsound (what someone able to
+// write the cache folder could make): refused for each kind of fault, never walked.
+void TestIndexCache::craftedTreesAreRefused()
+{
+    const MergedTree::Layers layers = richLayers();
+    const MergedTree built = MergedTree::build(layers, 1);
+    const QByteArray good = built.cachePayload();
+    QVERIFY(MergedTree::fromCachePayload(good, layers));
+    // Where things are in the payload (MergedTree::writeCachePayload): five figures, then the
+    // nodes' count and the nodes at 40, then the table's count and slots (aligned to 8).
+    const int n = built.nodeCount();
+    const qsizetype nodes = 40;
+    const auto field = [&](int node, int offset) { return nodes + qsizetype(node) * 28 + offset; };
+    const qsizetype tableCount = nodes + qsizetype(n) * 28;
+    const qsizetype table = tableCount + 8 + (tableCount + 8) % 8;
+    qint64 slots = 0;
+    std::memcpy(&slots, good.constData() + tableCount, 8);
+    QVERIFY(slots >= 1024);
+    const auto put32 = [](QByteArray &b, qsizetype at, qint32 v) { std::memcpy(b.data() + at, &v, 4); };
+    int live = -1, withChild = -1, withSibling = -1;
+    for (int i = 1; i < n; ++i) {
+        if (live < 0 && !built.node(i).removed)
+            live = i;
+        if (withChild < 0 && built.node(i).firstChild > 0)
+            withChild = i;
+        if (withSibling < 0 && built.node(i).nextSibling > 0)
+            withSibling = i;
+    }
+    QVERIFY(live > 0 && withChild > 0 && withSibling > 0);
+    const QList<std::pair<const char *, std::function<void(QByteArray &)>>> faults {
+        { "parent is itself", [&](QByteArray &b) { put32(b, field(live, 0), live); } },
+        { "parent is later", [&](QByteArray &b) { put32(b, field(live, 0), n - 1 == live ? live : n - 1); } },
+        { "first child not its child", [&](QByteArray &b) { put32(b, field(withChild, 4), n - 1); } },
+        { "first child out of bounds", [&](QByteArray &b) { put32(b, field(withChild, 4), n + 5); } },
+        { "sibling loop", [&](QByteArray &b) { put32(b, field(withSibling, 8), withSibling); } },
+        { "layer out of bounds", [&](QByteArray &b) { put32(b, field(live, 16), 7); } },
+        { "entry out of bounds", [&](QByteArray &b) { put32(b, field(live, 20), 100000); } },
+        { "removed is neither", [&](QByteArray &b) { b[field(live, 25)] = 2; } },
+        { "change out of range", [&](QByteArray &b) { b[field(live, 24)] = 9; } },
+        { "root has a parent", [&](QByteArray &b) { put32(b, field(0, 0), 0); } },
+        { "table slot out of bounds", [&](QByteArray &b) { put32(b, table, n); } },
+        { "table full",
+            [&](QByteArray &b) {
+                for (qint64 i = 0; i < slots; ++i)
+                    put32(b, table + i * 4, -2);
+            } },
+        { "table not a power of two", [&](QByteArray &b) { b.remove(table, 4); } },
+        { "cut short", [&](QByteArray &b) { b.chop(3); } },
+        { "more layers", [&](QByteArray &b) { put32(b, 4, 3); } },
+    };
+    for (const auto &[what, fault] : faults) {
+        QByteArray bad = good;
+        fault(bad);
+        QVERIFY2(!MergedTree::fromCachePayload(bad, layers), what);
+    }
 }
 
 // Past its bound the folder loses its least recently used files first.

@@ -11,10 +11,9 @@
 namespace lamina::cachefile {
 
 namespace {
-constexpr quint32 kEndianMark = 0x01020304;
-}
 
-namespace {
+constexpr quint32 kEndianMark = 0x01020304;
+
 QByteArray header(
     const char (&magic)[8], quint32 recordSize, const QByteArray &key, quint64 payloadSize, const QByteArray &digest)
 {

@@ -156,6 +156,13 @@ std::shared_ptr<LayerIndex> indexOf(QByteArrayView payload, std::shared_ptr<cons
     return index;
 }
 
+/// A file served: its modification time set to now, so that the trim evicts it last.
+void markUsed(const QString &path)
+{
+    const struct timespec times[2] = { { 0, UTIME_OMIT }, { 0, UTIME_NOW } };
+    ::utimensat(AT_FDCWD, QFile::encodeName(path).constData(), times, 0);
+}
+
 } // namespace
 
 std::shared_ptr<const IndexCache> defaultIndexCache()
@@ -265,9 +272,7 @@ std::shared_ptr<const LayerIndex> IndexCache::load(const QByteArray &key, bool n
         ++m_stats.misses;
         return nullptr;
     }
-    // Used now: the last to be evicted.
-    const struct timespec times[2] = { { 0, UTIME_OMIT }, { 0, UTIME_NOW } };
-    ::utimensat(AT_FDCWD, QFile::encodeName(path).constData(), times, 0);
+    markUsed(path);
     ++m_stats.hits;
     return index;
 }
@@ -330,8 +335,7 @@ std::shared_ptr<const MergedTree> IndexCache::loadTree(const QByteArray &key, co
         }
         return nullptr;
     }
-    const struct timespec times[2] = { { 0, UTIME_OMIT }, { 0, UTIME_NOW } };
-    ::utimensat(AT_FDCWD, QFile::encodeName(path).constData(), times, 0);
+    markUsed(path);
     ++m_stats.treeHits;
     return tree;
 }

@@ -7,12 +7,12 @@
 #include <QByteArray>
 #include <QString>
 
-class QIODevice;
-
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
+
+class QIODevice;
 
 namespace lamina {
 

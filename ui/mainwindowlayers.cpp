@@ -139,8 +139,13 @@ void MainWindow::startIndexing(int image)
     m_cancel = std::make_shared<std::atomic<bool>>(false);
     m_treeJob.cancel();
     m_indexedTree.reset();
-    showProgress(tr("Indexing: %p%"), 0, 0);
-    statusBar()->showMessage(tr("Indexing the layers' files…"));
+    // A registry's layers not fetched yet come as they are indexed (docs/engines.md, "Layers
+    // fetched when read").
+    const bool fetching = m_archive.archive && m_archive.archive->deferredCount() > 0;
+    const QString label = fetching ? tr("Fetching and indexing: %p%") : tr("Indexing: %p%");
+    showProgress(label, 0, 0);
+    statusBar()->showMessage(fetching ? tr("Fetching the layers from the registry and indexing their files…")
+                                      : tr("Indexing the layers' files…"));
     const ImageArchive ia = m_archive;
     const auto cancel = m_cancel;
     // Each layer shows its own figures as soon as it is read.
@@ -168,9 +173,9 @@ void MainWindow::startIndexing(int image)
             showIndexedSoFar(*soFar);
             showIndexed(indexed);
         },
-        [this, soFar](qint64 done, qint64 total) {
+        [this, soFar, label](qint64 done, qint64 total) {
             showIndexedSoFar(*soFar);
-            showProgress(tr("Indexing: %p%"), done, total);
+            showProgress(label, done, total);
         });
 }
 

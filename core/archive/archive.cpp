@@ -61,6 +61,17 @@ static bool tarChecksumValid(const QByteArray &block)
     return digits && stored == sum;
 }
 
+Compression compressionClaimedBy(const QString &mediaType)
+{
+    if (mediaType.endsWith(u"+gzip") || mediaType.endsWith(u".tar.gzip"))
+        return Compression::Gzip;
+    if (mediaType.endsWith(u"+zstd") || mediaType.endsWith(u".tar.zstd"))
+        return Compression::Zstd;
+    if (mediaType.endsWith(u".tar") || mediaType.endsWith(u"layer.v1.tar"))
+        return Compression::None;
+    return Compression::Unknown;
+}
+
 Compression sniffCompression(const QByteArray &head)
 {
     const auto *b = reinterpret_cast<const unsigned char *>(head.constData());
@@ -258,6 +269,8 @@ Archive::Resolved Archive::resolve(const QString &path) const
 bool Archive::location(const Member &m, QString *file, qint64 *offset) const
 {
     *offset = 0;
+    if (m.remote && isDeferred(int(&m - m_members.constData())))
+        return false;
     if (m_container == Container::Directory) {
         *file = m_path + u'/' + (m.storedPath.isEmpty() ? m.path : m.storedPath);
         return true;
@@ -340,6 +353,10 @@ Archive::ReadResult Archive::read(int index, qint64 maxBytes) const
         r.error = tooLarge(m, maxBytes);
         return r;
     }
+    if (QString why; !fetchMember(index, {}, &why)) {
+        r.error = why;
+        return r;
+    }
     // Counted before reading, so that the total bounds the work, not only what is kept.
     const qint64 before = m_metadataBytes.fetch_add(std::max<qint64>(m.size, 0));
     if (addSizes(before, m.size) > limits::kMaxMetadataBytesTotal) {
@@ -393,12 +410,55 @@ Compression Archive::compressionOf(int index) const
     if (index < 0 || index >= m_members.size())
         return Compression::Unknown;
     const Member &m = m_members.at(index);
+    if (m.remote)
+        return isDeferred(index) ? m.headCompression : sniffCompression(head(index));
     return m.headSniffed ? m.headCompression : sniffCompression(head(index));
+}
+
+bool Archive::isDeferred(int index) const
+{
+    if (index < 0 || index >= m_members.size() || !m_members.at(index).remote)
+        return false;
+    std::lock_guard<std::mutex> guard(m_fetchLock);
+    return m_fetches.value(index, Fetch::Absent) != Fetch::Here;
+}
+
+bool Archive::fetchMember(int index, const Progress &progress, QString *error) const
+{
+    if (index < 0 || index >= m_members.size() || !m_members.at(index).remote)
+        return true;
+    const Member &m = m_members.at(index);
+    {
+        std::unique_lock<std::mutex> lock(m_fetchLock);
+        for (;;) {
+            const Fetch state = m_fetches.value(index, Fetch::Absent);
+            if (state == Fetch::Here)
+                return true;
+            if (state == Fetch::Absent)
+                break;
+            // Another thread fetches it: waited for, looking at the cancel flag now and then.
+            m_fetchEnded.wait_for(lock, std::chrono::milliseconds(200));
+            if (progress.cancelled()) {
+                *error = QStringLiteral("%1: cancelled while it was being fetched").arg(m.path);
+                return false;
+            }
+        }
+        m_fetches.insert(index, Fetch::Running);
+    }
+    const bool ok = m_remote && m_remote->fetch(m, m_path + u'/' + m.path, progress, error);
+    if (!m_remote)
+        *error = QStringLiteral("%1: not in the folder, and nothing to fetch it from").arg(m.path);
+    std::lock_guard<std::mutex> guard(m_fetchLock);
+    m_fetches.insert(index, ok ? Fetch::Here : Fetch::Absent);
+    if (ok)
+        --m_deferredLeft;
+    m_fetchEnded.notify_all();
+    return ok;
 }
 
 QByteArray Archive::head(int index) const
 {
-    if (index < 0 || index >= m_members.size())
+    if (index < 0 || index >= m_members.size() || isDeferred(index))
         return {};
     const Member &m = m_members.at(index);
     if (!m.head.isEmpty() || m.size == 0 || m.type != MemberType::File)
@@ -527,13 +587,15 @@ std::unique_ptr<MemberReader> openFileReader(const QString &path, QString *error
     return fileRangeReader(fd, 0, qint64(st.st_size), path, &work::counters().fileBytesRead);
 }
 
-std::unique_ptr<MemberReader> Archive::openMember(int index, QString *error) const
+std::unique_ptr<MemberReader> Archive::openMember(int index, QString *error, const Progress &progress) const
 {
     const Member &m = m_members.at(index);
     if (m.type != MemberType::File) {
         *error = QStringLiteral("%1: not a regular file").arg(m.path);
         return nullptr;
     }
+    if (!fetchMember(index, progress, error))
+        return nullptr;
     QString file;
     qint64 offset = 0;
     if (!location(m, &file, &offset)) {

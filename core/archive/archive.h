@@ -3,6 +3,7 @@
 
 #include "archive/member.h"
 #include "archive/memberreader.h"
+#include "archive/remoteblobs.h"
 #include "util/limits.h"
 #include "util/progress.h"
 
@@ -13,6 +14,7 @@
 #include <QStringList>
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -25,6 +27,9 @@ QString compressionName(Compression c);
 /// Recognises gzip, zstd, xz and bzip2 by their magic bytes, and an uncompressed tar by a valid
 /// header checksum or an all-zero first block; anything else is Unknown.
 Compression sniffCompression(const QByteArray &head);
+/// What a layer descriptor's media type says its bytes are: "…+gzip" and Docker's "….tar.gzip"
+/// gzip, "+zstd" zstd, "….tar" none; Unknown for anything else.
+Compression compressionClaimedBy(const QString &mediaType);
 
 using limits::kMaxLinkHops;
 using limits::kMaxMetadataMemberSize;
@@ -51,7 +56,9 @@ public:
         std::shared_ptr<const Archive> archive; ///< null when nothing could be read
         QString error; ///< why it could not be opened at all
     };
-    static OpenResult open(const QString &path, const Progress &progress = {});
+    /// `deferred`, for a folder only: members it does not hold yet, fetched from their source
+    /// when first read (a registry's layers).
+    static OpenResult open(const QString &path, const Progress &progress = {}, const Deferred &deferred = {});
     ~Archive();
     Archive(const Archive &) = delete;
     Archive &operator=(const Archive &) = delete;
@@ -129,8 +136,19 @@ public:
     /// True when members can be read independently (uncompressed tar, folder): then openMember()
     /// works and several members may be read in parallel.
     bool seekable() const { return m_container == Container::Directory || m_compression == Compression::None; }
-    /// A reader over one member of a seekable archive; null (and `error`) otherwise.
-    std::unique_ptr<MemberReader> openMember(int index, QString *error) const;
+    /// A reader over one member of a seekable archive; null (and `error`) otherwise. A deferred
+    /// member is fetched first, `progress` counting its bytes and able to cancel.
+    std::unique_ptr<MemberReader> openMember(int index, QString *error, const Progress &progress = {}) const;
+
+    /// Whether a member's bytes are still to be fetched: a registry's layer nothing has read yet.
+    /// Its head is empty until then, and compressionOf() says what its descriptor claims.
+    bool isDeferred(int index) const;
+    /// How many members are still to be fetched.
+    int deferredCount() const { return m_deferredLeft.load(); }
+    /// Brings a deferred member's bytes into the folder; true at once for any other member.
+    /// read() and openMember() call it themselves. Safe from any thread: a second caller for the
+    /// same member waits for the first's fetch (or its failure, then tries itself).
+    bool fetchMember(int index, const Progress &progress, QString *error) const;
     /// One pass over a tar (compressed or not), handing each wanted member to `visit` as it
     /// comes; `visit` returns false to stop. Members `visit` does not read to the end are skipped.
     /// Returns false with `error` when the stream breaks off.
@@ -141,7 +159,7 @@ public:
     /// compressed archive past its first kMaxFullHeads, whose heads are kept while streaming.
     QByteArray head(int index) const;
     /// What the member's bytes are (sniffCompression of its full head), known even when only a
-    /// short head was kept.
+    /// short head was kept; for a deferred member not fetched yet, what its descriptor claims.
     Compression compressionOf(int index) const;
 
     /// Bytes read from the underlying file(s) so far, for tests and benchmarks that check that
@@ -185,6 +203,12 @@ private:
     bool m_cancelled = false;
     bool m_removeWhenClosed = false;
     std::function<void()> m_cleanup;
+    std::shared_ptr<RemoteBlobs> m_remote;
+    mutable std::atomic<int> m_deferredLeft { 0 };
+    mutable std::mutex m_fetchLock;
+    mutable std::condition_variable m_fetchEnded;
+    enum class Fetch : quint8 { Absent, Running, Here };
+    mutable QHash<int, Fetch> m_fetches; ///< of remote members; absent from it: Absent
     mutable std::atomic<qint64> m_bytesRead { 0 };
     mutable std::atomic<qint64> m_metadataBytes { 0 }; // read() in all, against kMaxMetadataBytesTotal
     mutable std::once_flag m_tarOpened;

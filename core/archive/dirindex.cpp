@@ -10,6 +10,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRegularExpression>
+#include <QSet>
 
 #include "util/limits.h"
 #include "util/sha256.h"
@@ -95,7 +96,7 @@ void Archive::Builder::presentDirectoryTransport(Archive &ar, QList<Member> &fou
             .toJson(QJsonDocument::Compact));
 }
 
-Archive::OpenResult Archive::Builder::indexDir(const QString &path, const Progress &progress)
+Archive::OpenResult Archive::Builder::indexDir(const QString &path, const Progress &progress, const Deferred &deferred)
 {
     OpenResult result;
     std::shared_ptr<Archive> ar(new Archive);
@@ -176,10 +177,40 @@ Archive::OpenResult Archive::Builder::indexDir(const QString &path, const Progre
         }
     }
     presentDirectoryTransport(*ar, found);
+    QSet<QString> toFetch;
+    if (!deferred.members.isEmpty() && !ar->m_cancelled) {
+        // What the folder will hold once fetched; a member already there (a blob the cache had)
+        // is read as it is.
+        QHash<QString, const DeferredMember *> wanted;
+        for (const DeferredMember &d : deferred.members)
+            if (d.size >= 0)
+                wanted.insert(d.path, &d);
+        ar->m_remote = deferred.source;
+        for (Member &m : found)
+            if (const DeferredMember *d = wanted.take(m.path); d && m.type == MemberType::File && m.size == d->size)
+                m.remote = true; // fetched before (a blob the cache had): here, and named by its digest
+        for (const DeferredMember *d : std::as_const(wanted)) {
+            Member m;
+            m.path = d->path;
+            m.size = d->size;
+            m.mode = 0444;
+            m.remote = true;
+            m.headCompression = d->claimed;
+            ar->m_fileSize = addSizes(ar->m_fileSize, m.size);
+            toFetch.insert(m.path);
+            found.append(std::move(m));
+        }
+    }
     // A stable, name-sorted order, like a tar written with --sort=name.
     std::sort(found.begin(), found.end(), [](const Member &a, const Member &b) { return a.path < b.path; });
-    for (Member &m : found)
+    for (Member &m : found) {
+        // A remote member the folder holds already is fetched; the others are still to be.
+        if (m.remote && !toFetch.contains(m.path))
+            ar->m_fetches.insert(int(ar->m_members.size()), Fetch::Here);
+        else if (m.remote)
+            ++ar->m_deferredLeft;
         addMember(*ar, std::move(m));
+    }
     result.archive = std::move(ar);
     return result;
 }

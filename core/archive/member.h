@@ -28,6 +28,9 @@ struct Member
     bool captured = false;
     /// sniffCompression() of the whole head, taken while streaming when `head` is kept shorter.
     bool headSniffed = false;
+    /// Not in the folder until fetched (Archive::fetchMember); `headCompression` is then its
+    /// descriptor's claim.
+    bool remote = false;
     Compression headCompression = Compression::Unknown;
 };
 

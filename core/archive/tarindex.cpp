@@ -411,7 +411,7 @@ bool Archive::scanMembers(const QSet<int> &wanted, const std::function<bool(int,
         for (int index : sorted) {
             if (progress.cancelled())
                 return true;
-            std::unique_ptr<MemberReader> r = openMember(index, error);
+            std::unique_ptr<MemberReader> r = openMember(index, error, progress.cancelOnly());
             if (!r)
                 return false;
             if (!visit(index, *r))
@@ -451,7 +451,7 @@ bool Archive::scanMembers(const QSet<int> &wanted, const std::function<bool(int,
     return true;
 }
 
-Archive::OpenResult Archive::open(const QString &path, const Progress &progress)
+Archive::OpenResult Archive::open(const QString &path, const Progress &progress, const Deferred &deferred)
 {
     QFileInfo info(path);
     OpenResult r;
@@ -481,7 +481,7 @@ Archive::OpenResult Archive::open(const QString &path, const Progress &progress)
         resolved = QFile::decodeName(real);
         ::free(real);
     }
-    r = S_ISDIR(st.st_mode) ? Builder::indexDir(resolved, progress) : Builder::indexTar(resolved, progress);
+    r = S_ISDIR(st.st_mode) ? Builder::indexDir(resolved, progress, deferred) : Builder::indexTar(resolved, progress);
     if (!r.error.isEmpty())
         r.error = QStringLiteral("%1: %2").arg(info.fileName(), r.error);
     return r;

@@ -189,13 +189,7 @@ void Checker::checkLayerLinkHops(int index, const QString &name, const ImageLaye
 void Checker::checkMediaType(int index, const QString &name, const ImageLayer &l)
 {
     const QString mt = l.mediaType;
-    Compression said = Compression::Unknown;
-    if (mt.endsWith(u"+gzip") || mt.endsWith(u".tar.gzip"))
-        said = Compression::Gzip;
-    else if (mt.endsWith(u"+zstd") || mt.endsWith(u".tar.zstd"))
-        said = Compression::Zstd;
-    else if (mt.endsWith(u".tar") || mt.endsWith(u"layer.v1.tar"))
-        said = Compression::None;
+    const Compression said = compressionClaimedBy(mt);
     if (said == Compression::Unknown || l.compression == Compression::Unknown || said == l.compression)
         return;
     Finding &f = add("media-type-mismatch", Severity::Warning,

@@ -158,7 +158,7 @@ VerifyReport verifyArchive(
                 if (progress.cancelled())
                     return;
                 QString error;
-                std::unique_ptr<MemberReader> reader = ar.openMember(order.at(i), &error);
+                std::unique_ptr<MemberReader> reader = ar.openMember(order.at(i), &error, progress.cancelOnly());
                 if (!reader) {
                     results[size_t(i)].error = error;
                     continue;

@@ -3,6 +3,7 @@
 // layout folder of Lamina's cache.
 #include "engine/registrysource.h"
 
+#include "archive/archive.h"
 #include "engine/enginesource.h"
 #include "engine/registryblob_p.h"
 #include "engine/registryclient_p.h"
@@ -27,6 +28,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <mutex>
+#include <vector>
 
 namespace lamina {
 
@@ -176,6 +179,181 @@ void touch(const QString &path)
     ::utimensat(AT_FDCWD, QFile::encodeName(path).constData(), nullptr, 0);
 }
 
+struct Fetched
+{
+    int fromNetwork = 0;
+    int fromCache = 0;
+    qint64 bytes = 0; ///< over the network
+};
+
+/// Links the blob the cache holds (verified when it was kept) to `to`; false when it has none.
+bool linkCached(const Blob &blob, const QString &blobs, const QString &to)
+{
+    // Kept only after its digest matched, and read-only since; `lamina verify` hashes it again
+    // when asked. Gone meanwhile (another Lamina trimmed the cache), it is fetched again.
+    const QString cached = blobs + QStringLiteral("/sha256/") + blob.digest.mid(7);
+    if (QFileInfo(cached).size() != blob.size || !QFileInfo(cached).isFile()
+        || ::link(QFile::encodeName(cached).constData(), QFile::encodeName(to).constData()) != 0)
+        return false;
+    touch(cached);
+    return true;
+}
+
+/// Brings `blob` to the file `to`: linked from the cache when it has it, else fetched through
+/// `client`, checked against its size and digest, kept in the cache and linked. `*done` counts
+/// bytes towards `total` for `progress`. On failure nothing is at `to` nor half kept in the
+/// cache, and `error` says why (without the reference: the caller's prefix).
+bool fetchBlob(Client &client, const RegistryReference &ref, const Blob &blob, const QString &blobs, const QString &to,
+    const Progress &progress, qint64 *done, qint64 total, Fetched *fetched, QString *error)
+{
+    if (QFileInfo::exists(to)) {
+        *done += blob.size; // the same blob twice in one manifest
+        return true;
+    }
+    if (linkCached(blob, blobs, to)) {
+        ++fetched->fromCache;
+        *done += blob.size;
+        progress.update(*done, total);
+        return true;
+    }
+    if (!QDir().mkpath(blobs + QStringLiteral("/sha256"))) {
+        *error = QStringLiteral("cannot make the folder %1/sha256").arg(blobs);
+        return false;
+    }
+    QTemporaryFile part(blobs + QStringLiteral("/sha256/.part-XXXXXX"));
+    if (!part.open()) {
+        *error = QStringLiteral("cannot make a file in %1/sha256: %2").arg(blobs, part.errorString());
+        return false;
+    }
+    Sha256 hash;
+    registry::Answer answer;
+    QString writeError;
+    const qint64 start = *done;
+    const bool ok = client.get(
+        QStringLiteral("/v2/%1/blobs/%2").arg(ref.repository, blob.digest), "*/*", blob.size, blob.size,
+        [&](const char *data, qint64 n) {
+            if (part.write(data, n) != n) {
+                writeError = QStringLiteral("cannot write %1: %2").arg(part.fileName(), part.errorString());
+                return false;
+            }
+            hash.add(data, n);
+            *done += n;
+            progress.update(*done, total);
+            return true;
+        },
+        &answer);
+    if (!ok || !writeError.isEmpty() || !part.flush()) {
+        *error = QStringLiteral("blob %1: %2").arg(blob.digest, writeError.isEmpty() ? answer.error : writeError);
+        return false;
+    }
+    const qint64 got = *done - start;
+    if (got != blob.size) {
+        *error = QStringLiteral("the registry sent %1 bytes of blob %2, whose manifest gives %3")
+                     .arg(got)
+                     .arg(blob.digest)
+                     .arg(blob.size);
+        return false;
+    }
+    if (const QString digest = hash.finish(); digest != blob.digest) {
+        *error = QStringLiteral("the registry sent blob %1 whose bytes hash to %2").arg(blob.digest, digest);
+        return false;
+    }
+    // Read-only: the layouts' links share the file, and none of them may change what the cache
+    // serves the next time.
+    ::fchmod(part.handle(), 0444);
+    ::fsync(part.handle());
+    part.close();
+    // A copy where the file system has no hard links.
+    if (::link(QFile::encodeName(part.fileName()).constData(), QFile::encodeName(to).constData()) != 0
+        && !QFile::copy(part.fileName(), to)) {
+        *error = QStringLiteral("cannot link blob %1 to %2").arg(blob.digest, to);
+        return false;
+    }
+    const QString cached = blobs + QStringLiteral("/sha256/") + blob.digest.mid(7);
+    if (::rename(QFile::encodeName(part.fileName()).constData(), QFile::encodeName(cached).constData()) != 0) {
+        QFile::remove(to);
+        *error = QStringLiteral("cannot keep blob %1 in %2").arg(blob.digest, cached);
+        return false;
+    }
+    part.setAutoRemove(false);
+    ++fetched->fromNetwork;
+    fetched->bytes += got;
+    return true;
+}
+
+QString blobFolderOf(const RegistryOptions &options)
+{
+    return options.blobFolder.isEmpty() ? registryBlobFolder() : options.blobFolder;
+}
+
+/// A pulled layout's layers not fetched yet, fetched from the registry when the archive reads
+/// them: the pull's reference and options kept, and a client kept per fetch running at once, so
+/// that a token the registry gave is asked for once per client rather than per layer.
+class RegistryBlobs : public RemoteBlobs
+{
+public:
+    RegistryBlobs(const RegistryReference &ref, const RegistryOptions &options)
+        : m_ref(ref)
+        , m_options(options)
+    {
+    }
+
+    bool fetch(const Member &member, const QString &file, const Progress &progress, QString *error) override
+    {
+        Blob blob;
+        blob.digest = QStringLiteral("sha256:") + member.path.section(u'/', -1);
+        blob.size = member.size;
+        if (!validDigest(blob.digest) || !member.path.startsWith(u"blobs/sha256/")) {
+            *error = QStringLiteral("%1: %2 is no blob of the registry's").arg(m_ref.text(), member.path);
+            return false;
+        }
+        std::unique_ptr<Slot> slot = take();
+        slot->progress = progress;
+        qint64 done = 0;
+        Fetched fetched;
+        QString why;
+        const bool ok = fetchBlob(
+            *slot->client, m_ref, blob, blobFolderOf(m_options), file, progress, &done, blob.size, &fetched, &why);
+        slot->progress = {};
+        give(std::move(slot));
+        if (!ok)
+            *error = progress.cancelled() ? QStringLiteral("%1: blob %2: cancelled").arg(m_ref.text(), blob.digest)
+                                          : QStringLiteral("%1: %2").arg(m_ref.text(), why);
+        return ok;
+    }
+
+private:
+    struct Slot
+    {
+        Progress progress; ///< the fetch's own, which the client looks at
+        std::unique_ptr<Client> client;
+    };
+    std::unique_ptr<Slot> take()
+    {
+        {
+            std::lock_guard<std::mutex> guard(m_lock);
+            if (!m_idle.empty()) {
+                std::unique_ptr<Slot> s = std::move(m_idle.back());
+                m_idle.pop_back();
+                return s;
+            }
+        }
+        auto s = std::make_unique<Slot>();
+        s->client = std::make_unique<Client>(m_ref, m_options, s->progress);
+        return s;
+    }
+    void give(std::unique_ptr<Slot> slot)
+    {
+        std::lock_guard<std::mutex> guard(m_lock);
+        m_idle.push_back(std::move(slot));
+    }
+
+    const RegistryReference m_ref;
+    const RegistryOptions m_options;
+    std::mutex m_lock;
+    std::vector<std::unique_ptr<Slot>> m_idle;
+};
+
 class Pull
 {
 public:
@@ -192,7 +370,6 @@ public:
 private:
     bool fetchManifest(const QString &reference, const QString &expectedDigest, QByteArray *bytes, QString *mediaType,
         QString *digest);
-    bool fetchBlob(const Blob &blob, const QString &blobs, const QString &into, qint64 *done, qint64 total);
     QString fail(const QString &why) { return error = QStringLiteral("%1: %2").arg(ref.text(), why); }
 
     const RegistryReference &ref;
@@ -241,88 +418,6 @@ bool Pull::fetchManifest(
         fail(QStringLiteral("the registry has only a schema 1 manifest for it, which Lamina does not read"));
         return false;
     }
-    return true;
-}
-
-bool Pull::fetchBlob(const Blob &blob, const QString &blobs, const QString &into, qint64 *done, qint64 total)
-{
-    const QString hex = blob.digest.mid(7);
-    const QString cached = blobs + QStringLiteral("/sha256/") + hex;
-    const QByteArray to = QFile::encodeName(into + hex);
-    if (QFileInfo::exists(into + hex)) {
-        *done += blob.size; // the same blob twice in one manifest
-        return true;
-    }
-    // Kept only after its digest matched, and read-only since; `lamina verify` hashes it again
-    // when asked. Gone meanwhile (another Lamina trimmed the cache), it is fetched again.
-    if (QFileInfo(cached).size() == blob.size && QFileInfo(cached).isFile()
-        && ::link(QFile::encodeName(cached).constData(), to.constData()) == 0) {
-        touch(cached);
-        ++pulled.blobsFromCache;
-        *done += blob.size;
-        progress.update(*done, total);
-        return true;
-    }
-    if (!QDir().mkpath(blobs + QStringLiteral("/sha256"))) {
-        fail(QStringLiteral("cannot make the folder %1/sha256").arg(blobs));
-        return false;
-    }
-    QTemporaryFile part(blobs + QStringLiteral("/sha256/.part-XXXXXX"));
-    if (!part.open()) {
-        fail(QStringLiteral("cannot make a file in %1/sha256: %2").arg(blobs, part.errorString()));
-        return false;
-    }
-    Sha256 hash;
-    registry::Answer answer;
-    QString writeError;
-    const qint64 start = *done;
-    const bool ok = client.get(
-        QStringLiteral("/v2/%1/blobs/%2").arg(ref.repository, blob.digest), "*/*", blob.size, blob.size,
-        [&](const char *data, qint64 n) {
-            if (part.write(data, n) != n) {
-                writeError = QStringLiteral("cannot write %1: %2").arg(part.fileName(), part.errorString());
-                return false;
-            }
-            hash.add(data, n);
-            *done += n;
-            progress.update(*done, total);
-            return true;
-        },
-        &answer);
-    if (!ok || !writeError.isEmpty() || !part.flush()) {
-        fail(QStringLiteral("blob %1: %2").arg(blob.digest, writeError.isEmpty() ? answer.error : writeError));
-        return false;
-    }
-    const qint64 got = *done - start;
-    if (got != blob.size) {
-        fail(QStringLiteral("the registry sent %1 bytes of blob %2, whose manifest gives %3")
-                 .arg(got)
-                 .arg(blob.digest)
-                 .arg(blob.size));
-        return false;
-    }
-    if (const QString digest = hash.finish(); digest != blob.digest) {
-        fail(QStringLiteral("the registry sent blob %1 whose bytes hash to %2").arg(blob.digest, digest));
-        return false;
-    }
-    // Read-only: the layouts' links share the file, and none of them may change what the cache
-    // serves the next time.
-    ::fchmod(part.handle(), 0444);
-    ::fsync(part.handle());
-    part.close();
-    // A copy where the file system has no hard links.
-    if (::link(QFile::encodeName(part.fileName()).constData(), to.constData()) != 0
-        && !QFile::copy(part.fileName(), into + hex)) {
-        fail(QStringLiteral("cannot link blob %1 into %2").arg(blob.digest, into));
-        return false;
-    }
-    if (::rename(QFile::encodeName(part.fileName()).constData(), QFile::encodeName(cached).constData()) != 0) {
-        fail(QStringLiteral("cannot keep blob %1 in %2").arg(blob.digest, cached));
-        return false;
-    }
-    part.setAutoRemove(false);
-    ++pulled.blobsFetched;
-    pulled.bytesFetched += got;
     return true;
 }
 
@@ -438,11 +533,36 @@ RegistryPulled Pull::run(const QString &folder)
         pulled.error = fail(QStringLiteral("cannot lay the image out in %1").arg(dir));
         return pulled;
     }
-    for (const Blob &b : std::as_const(all))
-        if (!fetchBlob(b, blobs, dir + QStringLiteral("/blobs/sha256/"), &done, total)) {
-            pulled.error = error;
+    Fetched fetched;
+    for (const Blob &b : std::as_const(all)) {
+        const QString to = dir + QStringLiteral("/blobs/sha256/") + b.digest.mid(7);
+        if (options.deferLayers && &b != &all.constFirst()) {
+            // A layer: linked when the cache has it, else left for the archive to fetch when
+            // something reads it. The config is read at once by every view.
+            if (QFileInfo::exists(to)) {
+                continue;
+            } else if (linkCached(b, blobs, to)) {
+                ++fetched.fromCache;
+            } else {
+                DeferredMember d;
+                d.path = QStringLiteral("blobs/sha256/") + b.digest.mid(7);
+                d.size = b.size;
+                d.claimed = compressionClaimedBy(b.mediaType);
+                pulled.deferred.members.append(d);
+            }
+            continue;
+        }
+        QString why;
+        if (!fetchBlob(client, ref, b, blobs, to, progress, &done, total, &fetched, &why)) {
+            pulled.error = fail(progress.cancelled() ? QStringLiteral("cancelled") : why);
             return pulled;
         }
+    }
+    pulled.blobsFetched = fetched.fromNetwork;
+    pulled.blobsFromCache = fetched.fromCache;
+    pulled.bytesFetched = fetched.bytes;
+    if (!pulled.deferred.members.isEmpty())
+        pulled.deferred.source = std::make_shared<RegistryBlobs>(ref, options);
     trimBlobs(
         blobs, options.blobCacheBytes >= 0 ? options.blobCacheBytes : [] {
             bool set = false;
@@ -453,6 +573,10 @@ RegistryPulled Pull::run(const QString &folder)
     pulled.folder = dir;
     pulled.how = QStringLiteral("pulled from the registry at %1 over %2%3")
                      .arg(ref.host, client.transport(), chosen.isEmpty() ? QString() : u": " + chosen);
+    if (!pulled.deferred.members.isEmpty())
+        pulled.how += QStringLiteral("; %1 of its %2 layers are fetched when first read")
+                          .arg(pulled.deferred.members.size())
+                          .arg(layers.size());
     return pulled;
 }
 

@@ -5,6 +5,7 @@
 // out as an OCI image layout folder of Lamina's cache, which the archive reader then opens.
 #pragma once
 
+#include "archive/remoteblobs.h"
 #include "util/progress.h"
 
 #include <QString>
@@ -50,6 +51,10 @@ struct RegistryOptions
     /// `skopeo --tls-verify=false` and Docker's insecure-registries). Redirects and token services
     /// elsewhere keep every rule.
     bool insecure = false;
+    /// Layers the blob cache lacks are not pulled: the result's `deferred` names them, and the
+    /// archive opened on its folder fetches each when something first reads it (docs/engines.md,
+    /// "Layers fetched when read"). The manifest and config are pulled either way.
+    bool deferLayers = false;
 };
 
 struct RegistryPulled
@@ -62,6 +67,9 @@ struct RegistryPulled
     qint64 bytesFetched = 0; ///< blob bytes that came over the network
     int blobsFetched = 0;
     int blobsFromCache = 0;
+    /// With `deferLayers`: the layers left in the registry, and what fetches them; hand it to
+    /// Archive::open() with `folder`.
+    Deferred deferred;
 };
 
 /// Pulls `ref` into a new folder under `folder` (made when missing): its manifest (the platform's,

@@ -301,10 +301,13 @@ ImageArchive openImageArchive(const QString &path, const Progress &progress, con
         ia.origin = saved.how;
     }
     const std::optional<RegistryReference> registryImage = parseRegistryReference(path);
+    RegistryPulled pulled;
     if (registryImage) {
         // A registry's image: laid out as an OCI image layout in Lamina's cache, its layers
         // linked from the blob cache, and read as that folder (docs/engines.md, "Registries").
-        const RegistryPulled pulled = pullFromRegistry(*registryImage, registryCacheFolder(), registry, progress);
+        RegistryOptions lazily = registry;
+        lazily.deferLayers = true;
+        pulled = pullFromRegistry(*registryImage, registryCacheFolder(), lazily, progress);
         if (pulled.folder.isEmpty()) {
             ia.errors.append(pulled.error);
             ia.cancelled = progress.cancelled();
@@ -314,7 +317,7 @@ ImageArchive openImageArchive(const QString &path, const Progress &progress, con
         fileName = path;
         ia.origin = pulled.how;
     }
-    Archive::OpenResult opened = Archive::open(file, progress);
+    Archive::OpenResult opened = Archive::open(file, progress, pulled.deferred);
     if (engineImage) {
         if (opened.archive)
             std::const_pointer_cast<Archive>(opened.archive)->removeWhenClosed();

@@ -264,7 +264,7 @@ struct LayersOfImages
                     continue;
                 }
                 QString error;
-                std::unique_ptr<MemberReader> reader = ar.openMember(members.at(i), &error);
+                std::unique_ptr<MemberReader> reader = ar.openMember(members.at(i), &error, progress.cancelOnly());
                 LayerIndexResult r;
                 if (reader)
                     r = index(members.at(i), *reader);

@@ -207,6 +207,15 @@ std::optional<QByteArray> IndexCache::keyFor(const Archive &archive, int member)
     if (member < 0 || member >= archive.members().size())
         return std::nullopt;
     const Member &m = archive.member(member);
+    if (m.remote && m.path.startsWith(u"blobs/sha256/")) {
+        // A registry's blob, verified by its digest when it came: the digest names its bytes
+        // wherever it is laid out, fetched yet or not (docs/engines.md, "Layers fetched when
+        // read"), so a layer indexed before is not fetched again to be shown.
+        return Sha256::of(QByteArrayLiteral("lamina layer index 1\nblob sha256:") + m.path.mid(13).toLatin1() + ' '
+            + QByteArray::number(m.size) + '\n')
+            .mid(7)
+            .toLatin1();
+    }
     QString file;
     qint64 offset = 0;
     if (!archive.location(m, &file, &offset))

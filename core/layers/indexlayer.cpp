@@ -182,7 +182,6 @@ LayerIndexResult indexLayer(
     const Archive &archive, int member, const LayerIndexOptions &options, const Progress &progress)
 {
     const Member &m = archive.member(member);
-    const Compression compression = archive.compressionOf(member);
     LayerIndexResult result;
     if (archive.seekable()) {
         // Indexed before, and the file unchanged: read from the cache, not from the layer.
@@ -194,16 +193,18 @@ LayerIndexResult indexLayer(
             }
         }
         QString error;
-        std::unique_ptr<MemberReader> reader = archive.openMember(member, &error);
+        std::unique_ptr<MemberReader> reader = archive.openMember(member, &error, progress.cancelOnly());
         if (!reader) {
             result.error = error;
             return result;
         }
-        result = indexLayerFromReader(*reader, compression, options, progress, m.size);
+        // Sniffed once opened: a fetched layer's own bytes, not what its descriptor claimed.
+        result = indexLayerFromReader(*reader, archive.compressionOf(member), options, progress, m.size);
         if (key && result.index && result.index->complete && !progress.cancelled())
             options.cache->store(*key, *result.index);
         return result;
     }
+    const Compression compression = archive.compressionOf(member);
     QString error;
     const bool ok = archive.scanMembers(
         { member },

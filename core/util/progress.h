@@ -18,6 +18,8 @@ struct Progress
     const std::atomic<bool> *cancel = nullptr;
 
     bool cancelled() const { return cancel && cancel->load(std::memory_order_relaxed); }
+    /// The cancel flag alone: for work inside a job whose own counts would not fit its total.
+    Progress cancelOnly() const { return { {}, cancel }; }
     void update(qint64 done, qint64 total) const
     {
         if (report)

@@ -144,6 +144,15 @@ def compare(binary, env, reference, archive, label):
     if rc == 0:
         origin = json.loads(out).get("origin", "")
         check(origin.startswith("pulled from the registry at "), "%s: the inspection says where from" % label, origin)
+        # Layers are fetched when first read: checking an image reads its manifest and config.
+        config = json.loads(out)["images"][0]["configDigest"]
+        with tempfile.TemporaryDirectory(prefix="lamina-lazy-") as fresh:
+            rc3, out3, err3 = lamina(binary, ["check", reference], dict(env, XDG_CACHE_HOME=fresh))
+            folder = os.path.join(fresh, "lamina", "blobs", "sha256")
+            kept = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+            check(rc3 == 0 and kept == [config.split(":")[-1]],
+                  "%s: check %s fetches the config and no layer" % (label, reference),
+                  "kept %s\n%s" % (kept, (out3 + err3)[-2000:]))
     rc, out, err = lamina(binary, ["ls", reference], env)
     rc2, out2, _ = lamina(binary, ["ls", archive], env)
     check(rc == 0 and out and out == out2, "%s: ls %s lists the archive's files" % (label, reference), err)

@@ -9,7 +9,8 @@ wrong-size, truncated, redirect (blobs sent from /storage/), redirect-loop, redi
 http://localhost:PORT, another address in clear text), huge-length, slow-loris (headers a byte at
 a time), retry (429 then 503 before each blob), always-503, bad-digest-name (a manifest naming a
 blob "../../escape"), chunked (every body in chunks), chunked-oversize (a layer's chunks carry a
-byte more than its size). With --tls CERT KEY it speaks HTTPS only, with that certificate (the
+byte more than its size), slow-layer (manifests and configs at once, a layer's bytes a few at a
+time). With --tls CERT KEY it speaks HTTPS only, with that certificate (the
 token service's realm is then https too).
 """
 import argparse
@@ -267,6 +268,20 @@ class Handler(BaseHTTPRequestHandler):
                 body = body + b"x"
             if s.mode == "truncated" and layer:
                 return self.send(200, body[: len(body) // 2], length=len(body))
+            if s.mode == "slow-layer" and layer:
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.close_connection = True
+                for i in range(0, len(body), 16):
+                    try:
+                        self.wfile.write(body[i:i + 16])
+                        self.wfile.flush()
+                    except OSError:
+                        return
+                    time.sleep(0.2)
+                return
             return self.send(200, body)
         return self.error(404, "NAME_UNKNOWN", "no such path")
 

@@ -5,6 +5,7 @@
 #include "compose/exportdialog.h"
 #include "fakeengine.h"
 #include "inspect/archiveheader.h"
+#include "inspect/archivemappage.h"
 #include "inspect/openimagedialog.h"
 #include "inspect/welcomepage.h"
 #include "mainwindow.h"
@@ -19,10 +20,12 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QProcess>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTreeWidget>
@@ -43,6 +46,7 @@ private Q_SLOTS:
     void engineAbsentIsSaid();
     void windowOpensTheChosenImage();
     void insecureIsAskedForEachOpening();
+    void layersComeWhenIndexed();
 
 private:
     QTemporaryDir m_dir;
@@ -202,6 +206,56 @@ void TestOpenImage::insecureIsAskedForEachOpening()
         w.openAsked(reference);
         QVERIFY(failed.wait(30000));
         QCOMPARE(failed.size(), 2);
+    }
+    registry.closeWriteChannel();
+    if (!registry.waitForFinished(5000))
+        registry.kill();
+    registry.waitForFinished(5000);
+    qunsetenv("XDG_CACHE_HOME");
+}
+
+// A registry's image is shown from its manifest and config; its layers come while they are
+// indexed (a registry that sends them slowly, so that the window is seen waiting for them), and
+// the archive map says a layer is still in the registry rather than fetching it to show its bytes.
+void TestOpenImage::layersComeWhenIndexed()
+{
+    QProcess registry;
+    registry.start(QStringLiteral("python3"),
+        { test::source(QStringLiteral("tests/support/fake_registry.py")), QStringLiteral("--mode"),
+            QStringLiteral("slow-layer") });
+    QVERIFY(registry.waitForStarted(10000) && registry.waitForReadyRead(10000));
+    const QByteArray port = registry.readLine().trimmed().mid(5);
+    QVERIFY(port.toInt() > 0);
+    const QString reference
+        = QStringLiteral("registry://127.0.0.1:%1/lamina/test:amd64").arg(QString::fromLatin1(port));
+    qputenv("XDG_CACHE_HOME", QFile::encodeName(m_dir.filePath(QStringLiteral("cache-slow"))));
+    {
+        const ImageArchive ia = openImageArchive(reference);
+        QVERIFY2(ia.ok(), qPrintable(ia.errors.join(u'\n')));
+        const int member = ia.images.at(0).layers.at(0).member;
+        const QString text = ArchiveMapPage::memberText(*ia.archive, member);
+        QVERIFY2(text.contains(u"still in the registry"), qPrintable(text));
+        QVERIFY(ia.archive->isDeferred(member));
+    }
+    {
+        MainWindow w;
+        QSignalSpy loaded(&w, &MainWindow::archiveLoaded);
+        QSignalSpy indexed(&w, &MainWindow::layersIndexed);
+        w.openChosenImage(reference, false);
+        QVERIFY(loaded.wait(30000));
+        QVERIFY(indexed.isEmpty());
+        auto *bar = w.statusBar()->findChild<QProgressBar *>();
+        QVERIFY(bar && bar->isVisibleTo(&w));
+        QCOMPARE(bar->format(), QStringLiteral("Fetching and indexing: %p%"));
+        QVERIFY2(w.statusBar()->currentMessage().contains(u"Fetching the layers from the registry"),
+            qPrintable(w.statusBar()->currentMessage()));
+        QVERIFY(indexed.wait(30000));
+        QVERIFY2(w.statusBar()->currentMessage().contains(u"All layers indexed"),
+            qPrintable(w.statusBar()->currentMessage()));
+        const ImageArchive &ia = w.current();
+        const int member = ia.images.at(0).layers.at(0).member;
+        QVERIFY(!ia.archive->isDeferred(member));
+        QVERIFY(!ArchiveMapPage::memberText(*ia.archive, member).contains(u"still in the registry"));
     }
     registry.closeWriteChannel();
     if (!registry.waitForFinished(5000))

@@ -136,6 +136,11 @@ QString ArchiveMapPage::memberText(const Archive &ar, int member)
     // Metadata members are small; a layer shows its first bytes only (Archive::read refuses
     // more than it is allowed without reading).
     const Member &m = ar.member(r.index);
+    // Not fetched for a look at its first bytes: a registry's layer comes when its files are indexed.
+    if (ar.isDeferred(r.index))
+        return tr("(%1 bytes, still in the registry: a layer is fetched when something first reads it, such as "
+                  "the indexing of its files; the digest in its name is checked when it comes)")
+            .arg(m.size);
     const Archive::ReadResult data = ar.read(r.index, std::min<qint64>(m.size, 4 << 20));
     if (!data.ok()) {
         const QByteArray head = ar.head(r.index);

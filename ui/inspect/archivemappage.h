@@ -33,7 +33,8 @@ public:
     /// A member's row menu (also opened by the Menu key): its path, the digest its name claims,
     /// a link's target.
     QList<QAction *> memberActions(int row, QObject *parent);
-    /// What the content pane shows for `member`: JSON indented, text as is, else a hex dump.
+    /// What the content pane shows for `member`: JSON indented, text as is, else a hex dump; for a
+    /// registry's layer not fetched yet, that it is still there (nothing is fetched to show it).
     static QString memberText(const Archive &archive, int member);
 
 Q_SIGNALS:

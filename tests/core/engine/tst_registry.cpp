@@ -3,10 +3,12 @@
 // a registry played by tests/support/fake_registry.py on 127.0.0.1, honest or lying. The real
 // registry (docker-registry, plain and TLS with htpasswd) is in tests/loaders/registry.py, run by
 // tst_loaders.
+#include "check/checks.h"
 #include "engine/registryclient_p.h"
 #include "engine/registrysource.h"
 #include "format/imagearchive.h"
 #include "layers/imagelayers.h"
+#include "layers/indexcache.h"
 #include "testsupport.h"
 
 #include <QDir>
@@ -91,6 +93,11 @@ private Q_SLOTS:
     void pullsAPlatformOfAList();
     void secondPullComesFromTheCache();
     void openedImageIsReadAndItsFolderGoes();
+    void layersAreFetchedWhenRead();
+    void liesInALayerAreFoundWhenItIsRead_data();
+    void liesInALayerAreFoundWhenItIsRead();
+    void cancelStopsAFetch();
+    void indexedLayerIsNotFetchedAgain();
     void authentication_data();
     void authentication();
     void lies_data();
@@ -492,10 +499,189 @@ void TestRegistry::openedImageIsReadAndItsFolderGoes()
         QCOMPARE(QDir(cache + QStringLiteral("/registry")).entryList(QDir::Dirs | QDir::NoDotAndDotDot).size(), 1);
     }
     QVERIFY(QDir(cache + QStringLiteral("/registry")).entryList(QDir::Dirs | QDir::NoDotAndDotDot).isEmpty());
-    QCOMPARE(filesIn(cache + QStringLiteral("/blobs")).size(), 2); // kept for the next time
+    // The config, kept for the next time; the layer was never read, so never fetched.
+    QCOMPARE(filesIn(cache + QStringLiteral("/blobs")).size(), 1);
     const ImageArchive failed = openImageArchive(r.reference(QStringLiteral("lamina/test:missing")));
     QVERIFY(!failed.ok());
     QVERIFY(failed.errors.join(u'\n').contains(u"MANIFEST_UNKNOWN"));
+}
+
+namespace {
+
+/// Requests the fake registry had for blob `digest` of lamina/test.
+int requestsFor(const FakeRegistry &r, const QString &digest)
+{
+    return r.stats().value(QStringLiteral("/v2/lamina/test/blobs/") + digest).toInt();
+}
+
+QStringList findingLines(const ImageArchive &ia)
+{
+    QStringList lines;
+    for (const Finding &f : checkArchive(ia))
+        lines << f.code + u' ' + f.message;
+    return lines;
+}
+
+} // namespace
+
+// Opening a registry's image pulls its manifest and config only; a layer comes when something
+// reads it, once however many ask at the same time, and is the same image as one pulled whole.
+void TestRegistry::layersAreFetchedWhenRead()
+{
+    FakeRegistry r(QStringLiteral("ok"));
+    QVERIFY(r.ok());
+    const QString reference = r.reference(QStringLiteral("lamina/test:amd64"));
+    const QString cache = m_dir.filePath(QStringLiteral("cache/lamina"));
+    const ImageArchive ia = openImageArchive(reference);
+    QVERIFY2(ia.ok(), qPrintable(ia.errors.join(u'\n')));
+    QCOMPARE(ia.images.size(), 1);
+    QCOMPARE(ia.images.at(0).layers.size(), 1);
+    const ImageLayer layer = ia.images.at(0).layers.at(0);
+    QVERIFY(layer.member >= 0);
+    QVERIFY(ia.archive->isDeferred(layer.member));
+    QCOMPARE(ia.archive->deferredCount(), 1);
+    QVERIFY(ia.archive->member(layer.member).size > 0);
+    QVERIFY(ia.archive->head(layer.member).isEmpty());
+    QCOMPARE(layer.compression, Compression::Gzip); // what the media type claims, until fetched
+    QVERIFY2(ia.origin.endsWith(u"; 1 of its 1 layers are fetched when first read"), qPrintable(ia.origin));
+    QVERIFY(!QFileInfo::exists(ia.archive->path() + u'/' + layer.resolvedPath));
+    QCOMPARE(filesIn(cache + QStringLiteral("/blobs")).size(), 1);
+
+    // Checking reads metadata only, and finds what it finds in the same image pulled whole.
+    RegistryOptions whole;
+    whole.blobFolder = blobs();
+    const RegistryPulled pulled = pullFromRegistry(*parseRegistryReference(reference), layouts(), whole);
+    QVERIFY2(pulled.error.isEmpty(), qPrintable(pulled.error));
+    QVERIFY(pulled.deferred.members.isEmpty());
+    QCOMPARE(requestsFor(r, layer.digest), 1); // that whole pull's, into its own cache
+    QCOMPARE(findingLines(ia), findingLines(openImageArchive(pulled.folder)));
+    QCOMPARE(requestsFor(r, layer.digest), 1);
+
+    // Indexed from two threads at once: fetched once, verified, and kept in the cache.
+    ImageLayers first, second;
+    std::thread other([&] { first = indexImageLayers(ia, 0); });
+    second = indexImageLayers(ia, 0);
+    other.join();
+    QVERIFY2(first.errors.isEmpty(), qPrintable(first.errors.join(u'\n')));
+    QVERIFY2(second.errors.isEmpty(), qPrintable(second.errors.join(u'\n')));
+    QVERIFY(first.layers.at(0) && first.layers.at(0)->find("hello.txt") >= 0);
+    QVERIFY(second.layers.at(0) && second.layers.at(0)->find("hello.txt") >= 0);
+    QCOMPARE(requestsFor(r, layer.digest), 2);
+    QVERIFY(!ia.archive->isDeferred(layer.member));
+    QCOMPARE(ia.archive->deferredCount(), 0);
+    QCOMPARE(ia.archive->compressionOf(layer.member), Compression::Gzip); // its own bytes now
+    QCOMPARE(ia.archive->head(layer.member).left(2), QByteArray("\x1f\x8b"));
+    QCOMPARE(filesIn(cache + QStringLiteral("/blobs")).size(), 2);
+    for (const QString &f : filesIn(cache + QStringLiteral("/blobs")))
+        QVERIFY2(!f.contains(u".part-"), qPrintable(f));
+
+    // Opened again: the cache has every blob, nothing is left to fetch.
+    const ImageArchive again = openImageArchive(reference);
+    QVERIFY2(again.ok(), qPrintable(again.errors.join(u'\n')));
+    QCOMPARE(again.archive->deferredCount(), 0);
+    QVERIFY2(!again.origin.contains(u"fetched when first read"), qPrintable(again.origin));
+    QVERIFY(indexImageLayers(again, 0).errors.isEmpty());
+    QCOMPARE(requestsFor(r, layer.digest), 2);
+}
+
+void TestRegistry::liesInALayerAreFoundWhenItIsRead_data()
+{
+    QTest::addColumn<QString>("mode");
+    QTest::addColumn<QString>("error");
+    QTest::newRow("wrong digest") << "wrong-digest"
+                                  << "whose bytes hash to sha256:";
+    QTest::newRow("wrong size") << "wrong-size"
+                                << "where the manifest gives";
+    QTest::newRow("truncated") << "truncated"
+                               << "stopped sending after";
+}
+
+// The manifest and config are true, so the image opens; the layer's lie is found when it is
+// read, said with the reference, and nothing of it is kept. Asked again, it is fetched again.
+void TestRegistry::liesInALayerAreFoundWhenItIsRead()
+{
+    QFETCH(QString, mode);
+    QFETCH(QString, error);
+    FakeRegistry r(mode);
+    QVERIFY(r.ok());
+    const QString reference = r.reference(QStringLiteral("lamina/test:amd64"));
+    RegistryOptions options;
+    options.answerSeconds = 2;
+    const ImageArchive ia = openImageArchive(reference, {}, options);
+    QVERIFY2(ia.ok(), qPrintable(ia.errors.join(u'\n')));
+    const ImageLayer layer = ia.images.at(0).layers.at(0);
+    const QString blobCache = m_dir.filePath(QStringLiteral("cache/lamina/blobs"));
+    for (int attempt = 1; attempt <= 2; ++attempt) {
+        const ImageLayers layers = indexImageLayers(ia, 0);
+        QCOMPARE(layers.errors.size(), 1);
+        QVERIFY2(layers.errors.at(0).contains(error), qPrintable(layers.errors.at(0)));
+        QVERIFY2(layers.errors.at(0).contains(reference + u": "), qPrintable(layers.errors.at(0)));
+        QVERIFY(!layers.layers.at(0));
+        QVERIFY(ia.archive->isDeferred(layer.member));
+        QVERIFY(!QFileInfo::exists(ia.archive->path() + u'/' + layer.resolvedPath));
+        QCOMPARE(filesIn(blobCache).size(), 1); // the config alone; nothing half written
+        QCOMPARE(requestsFor(r, layer.digest), attempt);
+    }
+    // Read whole (the archive map's view of a member) or opened: the same error, nothing read.
+    const Archive::ReadResult read = ia.archive->read(layer.member, 1 << 20);
+    QVERIFY2(read.error.contains(error), qPrintable(read.error));
+    QString why;
+    QVERIFY(!ia.archive->openMember(layer.member, &why));
+    QVERIFY2(why.contains(error), qPrintable(why));
+}
+
+void TestRegistry::cancelStopsAFetch()
+{
+    FakeRegistry r(QStringLiteral("slow-layer"));
+    QVERIFY(r.ok());
+    const ImageArchive ia = openImageArchive(r.reference(QStringLiteral("lamina/test:amd64")));
+    QVERIFY2(ia.ok(), qPrintable(ia.errors.join(u'\n')));
+    const ImageLayer layer = ia.images.at(0).layers.at(0);
+    std::atomic<bool> cancel { false };
+    Progress progress;
+    progress.cancel = &cancel;
+    std::thread later([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        cancel = true;
+    });
+    const ImageLayers layers = indexImageLayers(ia, 0, {}, progress);
+    later.join();
+    QVERIFY(!layers.layers.at(0));
+    QVERIFY2(
+        layers.cancelled || layers.errors.join(u'\n').contains(u"cancelled"), qPrintable(layers.errors.join(u'\n')));
+    QVERIFY(ia.archive->isDeferred(layer.member));
+    QVERIFY(!QFileInfo::exists(ia.archive->path() + u'/' + layer.resolvedPath));
+    for (const QString &f : filesIn(m_dir.filePath(QStringLiteral("cache/lamina/blobs"))))
+        QVERIFY2(!f.contains(u".part-"), qPrintable(f));
+}
+
+// A layer's index is kept under its digest: an image whose layers were indexed before shows its
+// files without fetching them again, even when the blob cache let them go.
+void TestRegistry::indexedLayerIsNotFetchedAgain()
+{
+    FakeRegistry r(QStringLiteral("ok"));
+    QVERIFY(r.ok());
+    const QString reference = r.reference(QStringLiteral("lamina/test:amd64"));
+    LayerIndexOptions options;
+    options.cache = std::make_shared<IndexCache>(m_dir.filePath(QStringLiteral("index")), 64 << 20);
+    QString digest;
+    {
+        const ImageArchive ia = openImageArchive(reference);
+        QVERIFY2(ia.ok(), qPrintable(ia.errors.join(u'\n')));
+        digest = ia.images.at(0).layers.at(0).digest;
+        QVERIFY(indexImageLayers(ia, 0, options).errors.isEmpty());
+    }
+    QCOMPARE(requestsFor(r, digest), 1);
+    QVERIFY(QDir(m_dir.filePath(QStringLiteral("cache/lamina/blobs"))).removeRecursively());
+    const ImageArchive ia = openImageArchive(reference);
+    QVERIFY2(ia.ok(), qPrintable(ia.errors.join(u'\n')));
+    const int member = ia.images.at(0).layers.at(0).member;
+    QVERIFY(ia.archive->isDeferred(member));
+    const ImageLayers layers = indexImageLayers(ia, 0, options);
+    QVERIFY2(layers.errors.isEmpty(), qPrintable(layers.errors.join(u'\n')));
+    QVERIFY(layers.layers.at(0) && layers.layers.at(0)->find("hello.txt") >= 0);
+    QVERIFY(ia.archive->isDeferred(member));
+    QCOMPARE(requestsFor(r, digest), 1);
 }
 
 void TestRegistry::authentication_data()

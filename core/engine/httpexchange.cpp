@@ -388,8 +388,8 @@ int connectTcp(const QString &host, int port, const Progress &progress, QString 
     return -1;
 }
 
-std::unique_ptr<Stream> startTls(
-    int fd, const QString &host, bool verify, const Progress &progress, QString *error, bool *untrusted)
+std::unique_ptr<Stream> startTls(int fd, const QString &host, bool verify, const Progress &progress, QString *error,
+    bool *untrusted, const TlsExtras *extras)
 {
     if (untrusted)
         *untrusted = false;
@@ -403,6 +403,25 @@ std::unique_ptr<Stream> startTls(
     // No SSL_OP_IGNORE_UNEXPECTED_EOF: a connection cut without TLS's goodbye is an error, so that
     // a body that ends at the close cannot be shortened by someone on the way.
     SSL_CTX_set_default_verify_paths(context);
+    if (extras) {
+        QString failed;
+        for (const QString &file : extras->authorities)
+            if (failed.isEmpty()
+                && SSL_CTX_load_verify_locations(context, QFile::encodeName(file).constData(), nullptr) != 1)
+                failed = QStringLiteral("TLS: cannot read the authority %1: %2").arg(file, sslErrors());
+        if (failed.isEmpty() && !extras->certificate.isEmpty()
+            && (SSL_CTX_use_certificate_chain_file(context, QFile::encodeName(extras->certificate).constData()) != 1
+                || SSL_CTX_use_PrivateKey_file(context, QFile::encodeName(extras->key).constData(), SSL_FILETYPE_PEM)
+                    != 1
+                || SSL_CTX_check_private_key(context) != 1))
+            failed = QStringLiteral("TLS: cannot use the client certificate %1 with its key %2: %3")
+                         .arg(extras->certificate, extras->key, sslErrors());
+        if (!failed.isEmpty()) {
+            SSL_CTX_free(context);
+            *error = failed;
+            return {};
+        }
+    }
     SSL_CTX_set_verify(context, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
     SSL *ssl = SSL_new(context);
     if (!ssl) {

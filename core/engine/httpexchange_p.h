@@ -11,6 +11,7 @@
 #include <QElapsedTimer>
 #include <QList>
 #include <QString>
+#include <QStringList>
 
 #include <algorithm>
 #include <cerrno>
@@ -246,12 +247,21 @@ int connectTo(const QString &socketPath, const QString &where, QString *error);
 /// A socket connected to `host`:`port` over TCP (each address the name has, in turn), waiting at
 /// most 30 seconds and stopping when cancelled; or -1 with `error` saying why.
 int connectTcp(const QString &host, int port, const Progress &progress, QString *error);
+/// What a registry's certificate folder adds to a TLS connection to it (certs.d).
+struct TlsExtras
+{
+    QStringList authorities; ///< PEM files of authorities trusted besides the system's
+    QString certificate; ///< a client certificate (PEM) offered when the server asks for one
+    QString key; ///< its private key
+};
+
 /// TLS on the connected socket `fd`, the peer's certificate verified against the system's
-/// authorities (OpenSSL's default paths, so SSL_CERT_FILE and SSL_CERT_DIR count) and `host`,
-/// unless `verify` is false. Null with `error` saying why, and `*untrusted` set when the peer
-/// spoke TLS but its certificate failed; the stream does not close `fd`.
-std::unique_ptr<Stream> startTls(
-    int fd, const QString &host, bool verify, const Progress &progress, QString *error, bool *untrusted = nullptr);
+/// authorities (OpenSSL's default paths, so SSL_CERT_FILE and SSL_CERT_DIR count), those of
+/// `extras`, and `host`, unless `verify` is false. Null with `error` saying why, and
+/// `*untrusted` set when the peer spoke TLS but its certificate failed; the stream does not
+/// close `fd`.
+std::unique_ptr<Stream> startTls(int fd, const QString &host, bool verify, const Progress &progress, QString *error,
+    bool *untrusted = nullptr, const TlsExtras *extras = nullptr);
 /// "<where> answered 404 Not Found: <the engine's message>", the body read for the message.
 QString answered(const QString &where, Exchange &x, const Response &r);
 

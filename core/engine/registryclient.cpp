@@ -6,6 +6,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -309,6 +310,74 @@ bool Client::isHome(const QUrl &url, bool schemeUnknownYet) const
     return url.scheme() == home.scheme() && url.port(-1) == home.port(-1);
 }
 
+const http::TlsExtras *Client::tlsExtras(QString *error) const
+{
+    if (!m_tlsLooked) {
+        m_tlsLooked = true;
+        m_tlsFolder = certificateFolderFor(m_ref.host);
+        if (!m_tlsFolder.isEmpty())
+            readCertificateFolder(m_tlsFolder, &m_tls, &m_tlsError);
+    }
+    *error = m_tlsError;
+    return m_tlsFolder.isEmpty() ? nullptr : &m_tls;
+}
+
+QString Client::certificateFolderNamed() const
+{
+    return m_tlsFolder.isEmpty() ? QDir::homePath() + QStringLiteral("/.config/containers/certs.d/") + m_ref.host
+                                 : m_tlsFolder;
+}
+
+QString Client::clientCertificateHint(const QString &tlsError) const
+{
+    if (!tlsError.contains(u"certificate required"))
+        return {};
+    return QStringLiteral(" (the registry asks for a client certificate: NAME.cert with its NAME.key in %1)")
+        .arg(certificateFolderNamed());
+}
+
+QString certificateFolderFor(const QString &host)
+{
+    // A host that could name another folder ("..", a slash) names none.
+    if (host.isEmpty() || host.contains(u'/') || host.startsWith(u'.'))
+        return {};
+    const QStringList bases { QDir::homePath() + QStringLiteral("/.config/containers/certs.d"),
+        QStringLiteral("/etc/containers/certs.d"), QStringLiteral("/etc/docker/certs.d") };
+    for (const QString &base : bases) {
+        const QString folder = base + u'/' + host;
+        if (QFileInfo(folder).isDir())
+            return folder;
+    }
+    return {};
+}
+
+bool readCertificateFolder(const QString &folder, http::TlsExtras *extras, QString *error)
+{
+    *extras = {};
+    const QDir dir(folder);
+    const QStringList files = dir.entryList(QDir::Files | QDir::Readable, QDir::Name);
+    for (const QString &f : files) {
+        if (f.endsWith(u".crt")) {
+            extras->authorities << dir.filePath(f);
+        } else if (f.endsWith(u".cert")) {
+            const QString key = f.chopped(5) + QStringLiteral(".key");
+            if (!files.contains(key)) {
+                *error = QStringLiteral("the client certificate %1 has no key %2 beside it").arg(dir.filePath(f), key);
+                return false;
+            }
+            if (extras->certificate.isEmpty()) {
+                extras->certificate = dir.filePath(f);
+                extras->key = dir.filePath(key);
+            }
+        } else if (f.endsWith(u".key") && !files.contains(f.chopped(4) + QStringLiteral(".cert"))) {
+            *error = QStringLiteral("the key %1 has no client certificate %2 beside it")
+                         .arg(dir.filePath(f), f.chopped(4) + QStringLiteral(".cert"));
+            return false;
+        }
+    }
+    return true;
+}
+
 QString Client::transport() const
 {
     if (m_scheme != u"https")
@@ -364,7 +433,16 @@ bool Client::once(const Request &request, const QUrl &url, bool withAuth, Answer
         bool untrusted = false;
         // --insecure is for the registry named, not for whatever it sends Lamina to.
         const bool verify = !(registryHost && m_options.insecure);
-        stream = startTls(fd, host, verify, m_progress, &tlsError, &untrusted);
+        // The registry's own certificate folder (certs.d) counts for the registry alone.
+        const http::TlsExtras *extras = nullptr;
+        if (registryHost) {
+            extras = tlsExtras(error);
+            if (!error->isEmpty()) {
+                *error = QStringLiteral("%1: %2").arg(m_where, *error);
+                return false;
+            }
+        }
+        stream = startTls(fd, host, verify, m_progress, &tlsError, &untrusted, extras);
         if (!stream) {
             // A registry on this machine that speaks plain HTTP, as Docker allows. One that
             // speaks TLS with a certificate Lamina does not trust is not asked without it.
@@ -373,11 +451,15 @@ bool Client::once(const Request &request, const QUrl &url, bool withAuth, Answer
                 target.setScheme(m_scheme);
                 return once(request, target, withAuth, answer);
             }
+            if (registryHost)
+                tlsError += clientCertificateHint(tlsError);
             *error = QStringLiteral("%1: %2%3")
                          .arg(where, tlsError,
                              untrusted && registryHost
-                                 ? QStringLiteral(" (--insecure, or \"Don't verify the registry's certificate\" in the "
-                                                  "window, skips that check for this registry)")
+                                 ? QStringLiteral(" (its authority as a .crt file in %1 makes it trusted; --insecure, "
+                                                  "or \"Don't verify the registry's certificate\" in the window, skips "
+                                                  "that check for this registry)")
+                                       .arg(certificateFolderNamed())
                                  : QString());
             return false;
         }
@@ -434,7 +516,10 @@ bool Client::once(const Request &request, const QUrl &url, bool withAuth, Answer
     x.setDeadline(qint64(m_options.answerSeconds) * 1000);
     Response r;
     if (!sent || !readHead(x, &r, error)) {
-        *error = QStringLiteral("%1: %2").arg(where, *error);
+        // TLS 1.3 finishes the handshake before a server refuses the client: its alert comes
+        // with the answer.
+        *error
+            = QStringLiteral("%1: %2%3").arg(where, *error, registryHost ? clientCertificateHint(*error) : QString());
         return false;
     }
     answer->status = r.status;

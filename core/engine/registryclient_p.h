@@ -6,6 +6,7 @@
 // asking again on 429 and 5xx.
 #pragma once
 
+#include "engine/httpexchange_p.h"
 #include "engine/registrysource.h"
 
 #include <QByteArray>
@@ -55,6 +56,18 @@ constexpr int kHelperMilliseconds = 10000;
 /// success.
 std::optional<Credentials> credentialsFor(
     const QString &host, QString *error = nullptr, int helperMilliseconds = kHelperMilliseconds);
+
+/// The folder of TLS files for the registry at `host` (as a reference writes it, with its port):
+/// the first of $HOME/.config/containers/certs.d/HOST, /etc/containers/certs.d/HOST and
+/// /etc/docker/certs.d/HOST that exists, as containers/image looks (docker/docker_client.go,
+/// dockerCertDir); "" when none does.
+QString certificateFolderFor(const QString &host);
+
+/// What the certificate folder `folder` holds, as containers/image reads one
+/// (pkg/tlsclientconfig, SetupCertificates): each `*.crt` an authority trusted besides the
+/// system's, and `NAME.cert` with `NAME.key` a client certificate (the first pair by name). A
+/// `.cert` without its `.key`, or a `.key` without its `.cert`, is an error naming the file.
+bool readCertificateFolder(const QString &folder, http::TlsExtras *extras, QString *error);
 
 /// The parameters of a WWW-Authenticate challenge: scheme ("bearer", "basic") and its
 /// auth-params (realm, service, scope), quoted strings unquoted.
@@ -124,6 +137,16 @@ private:
     QString m_scheme; ///< "" until the first connection
     QByteArray m_authorization; ///< the Authorization header's value once one is known
     bool m_unverified = false; ///< a TLS connection to the registry skipped the certificate's check
+    /// The registry's certificate folder, read at the first TLS connection to it.
+    const http::TlsExtras *tlsExtras(QString *error) const;
+    /// The registry's certificate folder, or where the user's would be: for messages.
+    QString certificateFolderNamed() const;
+    /// What to do about a TLS error that says the registry wants a client certificate; "" for others.
+    QString clientCertificateHint(const QString &tlsError) const;
+    mutable bool m_tlsLooked = false;
+    mutable QString m_tlsFolder;
+    mutable http::TlsExtras m_tls;
+    mutable QString m_tlsError;
     mutable bool m_credentialsLooked = false;
     mutable std::optional<Credentials> m_credentials;
     mutable QString m_credentialsError;

@@ -13,6 +13,7 @@ Prints "ok ..." per check and exits 1 when any failed."""
 import base64
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -265,6 +266,17 @@ def main():
                 reference = "registry://%s/%s" % (secure.host(), name)
                 rc, out, err = lamina(binary, ["inspect", reference], base)
                 check(rc == 2 and "is not trusted" in out, "TLS: a certificate of no known authority is refused", out)
+                # The registry's authority in the folder containers/image reads (certs.d).
+                home = os.path.join(work, "home")
+                certs = os.path.join(home, ".config", "containers", "certs.d", secure.host())
+                os.makedirs(certs)
+                shutil.copy(os.path.join(secure.root, "ca.crt"), os.path.join(certs, "ca.crt"))
+                auth = os.path.join(work, "auth-certs.json")
+                with open(auth, "w") as f:
+                    json.dump({"auths": {secure.host(): {"auth": base64.b64encode(b"lamina:s3cret").decode()}}}, f)
+                rc, out, err = lamina(binary, ["inspect", reference], dict(base, HOME=home, REGISTRY_AUTH_FILE=auth))
+                check(rc == 0 and "over HTTPS" in out and "without verifying" not in out,
+                      "TLS: the registry's authority in ~/.config/containers/certs.d is trusted", out + err)
                 env = dict(base, SSL_CERT_FILE=os.path.join(secure.root, "ca.crt"))
                 rc, out, err = lamina(binary, ["inspect", reference], env)
                 check(rc == 2 and "none is stored for " + secure.host() in out, "TLS: no credentials is said so", out)

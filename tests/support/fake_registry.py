@@ -11,7 +11,8 @@ a time), retry (429 then 503 before each blob), always-503, bad-digest-name (a m
 blob "../../escape"), chunked (every body in chunks), chunked-oversize (a layer's chunks carry a
 byte more than its size), slow-layer (manifests and configs at once, a layer's bytes a few at a
 time). With --tls CERT KEY it speaks HTTPS only, with that certificate (the
-token service's realm is then https too).
+token service's realm is then https too), and with --client-ca CA as well it asks for a client
+certificate that CA signed.
 """
 import argparse
 import base64
@@ -290,12 +291,16 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--mode", default="ok")
     p.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    p.add_argument("--client-ca", metavar="CA", help="with --tls: a client certificate this CA signed is required")
     args = p.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.tls = bool(args.tls)
     if args.tls:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(*args.tls)
+        if args.client_ca:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(args.client_ca)
         # The handshake in the handler's thread: a client that gives up on the certificate must
         # not stop the accepting loop.
         server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)

@@ -18,6 +18,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -108,6 +109,7 @@ private Q_SLOTS:
     void insecureSkipsTheCertificateOnly_data();
     void insecureSkipsTheCertificateOnly();
     void insecureIsForTheRegistryAlone();
+    void certificateFolderOfTheRegistry();
     void oldPullsGoUnlessHeld();
     void cancelStopsAPull();
 
@@ -974,6 +976,55 @@ void TestRegistry::insecureIsForTheRegistryAlone()
 
 // A folder an interrupted run left goes after a day, unless a Lamina still reads it (its shared
 // lock on the mark); only folders with the mark go, and never through a link.
+// certs.d: the registry's folder of TLS files, as containers/image reads it. Its authority makes
+// the registry's certificate trusted, and its client certificate is what a registry asking for one
+// gets; a key without its certificate is said.
+void TestRegistry::certificateFolderOfTheRegistry()
+{
+    QString cert, key, clientCert, clientKey;
+    QVERIFY(test::selfSignedCertificate(QDir(m_dir.path()), &cert, &key));
+    QVERIFY(QDir().mkpath(m_dir.filePath(QStringLiteral("client"))));
+    QVERIFY(test::selfSignedCertificate(QDir(m_dir.filePath(QStringLiteral("client"))), &clientCert, &clientKey));
+    FakeRegistry r(
+        QStringLiteral("ok"), { QStringLiteral("--tls"), cert, key, QStringLiteral("--client-ca"), clientCert });
+    QVERIFY(r.ok());
+    const QByteArray home = qgetenv("HOME");
+    qputenv("HOME", QFile::encodeName(m_dir.filePath(QStringLiteral("home"))));
+    const auto restore = qScopeGuard([&] { qputenv("HOME", home); });
+    const QString folder = m_dir.filePath(QStringLiteral("home/.config/containers/certs.d/")) + r.host();
+    const RegistryReference ref = *parseRegistryReference(r.reference(QStringLiteral("lamina/test:amd64")));
+    RegistryOptions options;
+    options.blobFolder = blobs();
+    QCOMPARE(registry::certificateFolderFor(r.host()), QString());
+    RegistryPulled p = pullFromRegistry(ref, layouts(), options);
+    QVERIFY2(
+        p.error.contains(u"is not trusted") && p.error.contains(u"as a .crt file in " + folder), qPrintable(p.error));
+
+    // Its authority in the folder: trusted; but the registry asks for a client certificate.
+    QVERIFY(QDir().mkpath(folder));
+    QVERIFY(QFile::copy(cert, folder + QStringLiteral("/ca.crt")));
+    QCOMPARE(registry::certificateFolderFor(r.host()), folder);
+    p = pullFromRegistry(ref, layouts(), options);
+    QVERIFY(p.folder.isEmpty());
+    QVERIFY2(p.error.contains(u"the registry asks for a client certificate: NAME.cert with its NAME.key in " + folder),
+        qPrintable(p.error));
+
+    QVERIFY(QFile::copy(clientKey, folder + QStringLiteral("/client.key")));
+    p = pullFromRegistry(ref, layouts(), options);
+    QVERIFY2(p.error.contains(u"the key " + folder + u"/client.key has no client certificate client.cert beside it"),
+        qPrintable(p.error));
+
+    QVERIFY(QFile::copy(clientCert, folder + QStringLiteral("/client.cert")));
+    p = pullFromRegistry(ref, layouts(), options);
+    QVERIFY2(p.error.isEmpty(), qPrintable(p.error));
+    QVERIFY2(p.how.contains(u"over HTTPS") && !p.how.contains(u"without"), qPrintable(p.how));
+    QVERIFY(openImageArchive(ref.text()).ok());
+
+    // A host that would name another folder names none.
+    QCOMPARE(registry::certificateFolderFor(QStringLiteral("..")), QString());
+    QCOMPARE(registry::certificateFolderFor(QStringLiteral("a/../../b")), QString());
+}
+
 void TestRegistry::oldPullsGoUnlessHeld()
 {
     FakeRegistry r(QStringLiteral("ok"));

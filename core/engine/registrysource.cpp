@@ -111,6 +111,13 @@ QString platformOf(const QJsonObject &descriptor)
     return text;
 }
 
+/// Whether `platform` can be named by `?platform=`: OS/ARCH[/VARIANT] in lower case.
+bool nameablePlatform(const QString &platform)
+{
+    static const QRegularExpression re(QStringLiteral("^[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?\\z"));
+    return re.match(platform).hasMatch();
+}
+
 /// Whether an index's platform `offered` is what `wanted` names ("linux/arm64" takes any arm64
 /// variant, "linux/arm/v7" only v7).
 bool platformMatches(const QString &offered, const QString &wanted)
@@ -366,6 +373,7 @@ public:
     }
 
     RegistryPulled run(const QString &folder);
+    RegistryPlatforms platforms();
 
 private:
     bool fetchManifest(const QString &reference, const QString &expectedDigest, QByteArray *bytes, QString *mediaType,
@@ -425,6 +433,26 @@ bool writeFile(const QString &path, const QByteArray &bytes)
 {
     QFile f(path);
     return f.open(QIODevice::WriteOnly) && f.write(bytes) == bytes.size() && f.flush();
+}
+
+RegistryPlatforms Pull::platforms()
+{
+    RegistryPlatforms out;
+    out.hostPlatform = hostPlatform();
+    QByteArray top;
+    QString type, digest;
+    if (!fetchManifest(ref.digest.isEmpty() ? ref.tag : ref.digest, ref.digest, &top, &type, &digest)) {
+        out.error = error;
+        return out;
+    }
+    out.list = type == kOciIndex || type == kDockerList;
+    if (out.list)
+        for (const QJsonValue &m : QJsonDocument::fromJson(top).object().value(QStringLiteral("manifests")).toArray())
+            // Not an attestation's "unknown/unknown", nor what ?platform= cannot name.
+            if (const QString p = platformOf(m.toObject());
+                nameablePlatform(p) && p != u"unknown/unknown" && !out.platforms.contains(p))
+                out.platforms << p;
+    return out;
 }
 
 RegistryPulled Pull::run(const QString &folder)
@@ -620,11 +648,9 @@ std::optional<RegistryReference> parseRegistryReference(const QString &text)
     if (const qsizetype q = name.indexOf(u'?'); q >= 0) {
         const QString query = name.mid(q + 1);
         name.truncate(q);
-        static const QRegularExpression platform(QStringLiteral("^platform=([a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?)\\z"));
-        const QRegularExpressionMatch p = platform.match(query);
-        if (!p.hasMatch())
+        if (!query.startsWith(u"platform=") || !nameablePlatform(query.mid(9)))
             return std::nullopt;
-        ref.platform = p.captured(1);
+        ref.platform = query.mid(9);
     }
     if (const qsizetype at = name.indexOf(u'@'); at >= 0) {
         ref.digest = name.mid(at + 1);
@@ -667,6 +693,12 @@ RegistryPulled pullFromRegistry(
     const RegistryReference &ref, const QString &folder, const RegistryOptions &options, const Progress &progress)
 {
     return Pull(ref, options, progress).run(folder);
+}
+
+RegistryPlatforms registryPlatforms(
+    const RegistryReference &ref, const RegistryOptions &options, const Progress &progress)
+{
+    return Pull(ref, options, progress).platforms();
 }
 
 QString registryCacheFolder()

@@ -84,6 +84,19 @@ struct RegistryPulled
 RegistryPulled pullFromRegistry(const RegistryReference &ref, const QString &folder,
     const RegistryOptions &options = {}, const Progress &progress = {});
 
+struct RegistryPlatforms
+{
+    bool list = false; ///< the reference names a multi-platform list (an OCI index or a Docker list)
+    QStringList platforms; ///< the list's, in its order ("linux/arm64/v8"); empty for one image
+    QString hostPlatform; ///< the one taken when none is named: this machine's
+    QString error; ///< names the reference, the registry and the reason
+};
+
+/// What a reference's manifest offers, for a platform picker: its top manifest only is fetched
+/// (and checked against a digest the reference gives). The `?platform=` of `ref` is ignored.
+RegistryPlatforms registryPlatforms(
+    const RegistryReference &ref, const RegistryOptions &options = {}, const Progress &progress = {});
+
 struct RegistryPushed
 {
     QString digest; ///< the manifest's, as the registry has it now

@@ -47,6 +47,7 @@ private Q_SLOTS:
     void windowOpensTheChosenImage();
     void insecureIsAskedForEachOpening();
     void layersComeWhenIndexed();
+    void platformIsPickedFromTheList();
 
 private:
     QTemporaryDir m_dir;
@@ -256,6 +257,75 @@ void TestOpenImage::layersComeWhenIndexed()
         const int member = ia.images.at(0).layers.at(0).member;
         QVERIFY(!ia.archive->isDeferred(member));
         QVERIFY(!ArchiveMapPage::memberText(*ia.archive, member).contains(u"still in the registry"));
+    }
+    registry.closeWriteChannel();
+    if (!registry.waitForFinished(5000))
+        registry.kill();
+    registry.waitForFinished(5000);
+    qunsetenv("XDG_CACHE_HOME");
+}
+
+// A registry:// reference to a multi-platform list: the dialog asks the registry (after the
+// typing stops) which platforms it has, offers them, and opens the one picked.
+void TestOpenImage::platformIsPickedFromTheList()
+{
+    QProcess registry;
+    registry.start(QStringLiteral("python3"), { test::source(QStringLiteral("tests/support/fake_registry.py")) });
+    QVERIFY(registry.waitForStarted(10000) && registry.waitForReadyRead(10000));
+    const QByteArray port = registry.readLine().trimmed().mid(5);
+    QVERIFY(port.toInt() > 0);
+    const QString base = QStringLiteral("registry://127.0.0.1:%1/lamina/test:").arg(QString::fromLatin1(port));
+    qputenv("XDG_CACHE_HOME", QFile::encodeName(m_dir.filePath(QStringLiteral("cache-platforms"))));
+    {
+        OpenImageDialog dialog;
+        dialog.show();
+        auto *name = dialog.findChild<QLineEdit *>(QStringLiteral("reference"));
+        auto *platform = dialog.findChild<QComboBox *>(QStringLiteral("platform"));
+        auto *status = dialog.findChild<QLabel *>(QStringLiteral("platformStatus"));
+        QVERIFY(name && platform && status);
+        QVERIFY(!platform->isVisible() && !status->isVisible()); // nothing to pick for an engine's image
+        QSignalSpy listed(&dialog, &OpenImageDialog::platformsListed);
+        QTest::keyClicks(name, base + QStringLiteral("multi"));
+        QVERIFY(platform->isVisible());
+        QVERIFY(listed.wait(30000));
+        QCOMPARE(listed.size(), 1); // asked once the typing stopped, not per key
+        QVERIFY(platform->isEnabled());
+        QCOMPARE(platform->count(), 3);
+        QVERIFY2(platform->itemText(0).startsWith(u"This machine's (linux/"), qPrintable(platform->itemText(0)));
+        QCOMPARE(platform->itemText(1), QStringLiteral("linux/amd64"));
+        QCOMPARE(platform->itemText(2), QStringLiteral("linux/arm64"));
+        QVERIFY2(
+            status->text().contains(u"a list of 2 platform(s): linux/amd64, linux/arm64"), qPrintable(status->text()));
+        QCOMPARE(dialog.reference(), base + QStringLiteral("multi"));
+        platform->setCurrentIndex(2);
+        QCOMPARE(dialog.reference(), base + QStringLiteral("multi?platform=linux/arm64"));
+
+        // Opened as picked.
+        MainWindow w;
+        QSignalSpy loaded(&w, &MainWindow::archiveLoaded);
+        w.openChosenImage(dialog.reference(), dialog.insecure());
+        QVERIFY(loaded.wait(30000));
+        QCOMPARE(w.current().images.at(0).platform.toString(), QStringLiteral("linux/arm64"));
+        QVERIFY2(w.current().origin.contains(u"linux/arm64 of a list of 2 platforms"), qPrintable(w.current().origin));
+
+        // A platform typed is the one picked; one image has nothing to pick.
+        name->setText(base + QStringLiteral("multi?platform=linux/amd64"));
+        QVERIFY(listed.wait(30000));
+        QCOMPARE(platform->currentText(), QStringLiteral("linux/amd64"));
+        QCOMPARE(dialog.reference(), base + QStringLiteral("multi?platform=linux/amd64"));
+        name->setText(base + QStringLiteral("amd64"));
+        QVERIFY(listed.wait(30000));
+        QVERIFY(!platform->isEnabled());
+        QVERIFY2(platform->currentText().contains(u"not a multi-platform list"), qPrintable(platform->currentText()));
+        QCOMPARE(dialog.reference(), base + QStringLiteral("amd64"));
+        // An unknown tag: the registry's words, and the reference as typed.
+        name->setText(base + QStringLiteral("nope"));
+        QVERIFY(listed.wait(30000));
+        QVERIFY2(status->text().contains(u"MANIFEST_UNKNOWN"), qPrintable(status->text()));
+        QCOMPARE(dialog.reference(), base + QStringLiteral("nope"));
+        // Back to an engine's name: the row goes.
+        name->setText(QStringLiteral("alpine:3"));
+        QVERIFY(!platform->isVisible());
     }
     registry.closeWriteChannel();
     if (!registry.waitForFinished(5000))

@@ -2,7 +2,6 @@
 #include "inspect/openimagedialog.h"
 
 #include "common/sizetext.h"
-#include "engine/registrysource.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -15,6 +14,7 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QStringListModel>
+#include <QTimer>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
@@ -42,6 +42,18 @@ OpenImageDialog::OpenImageDialog(QWidget *parent)
     m_insecure->setToolTip(tr("For a registry:// image: TLS without checking the registry's certificate, or plain "
                               "HTTP when it speaks no TLS (the command line's --insecure). The header then says "
                               "that the certificate was not verified."));
+    // A registry's multi-platform list: which image of it to open (else this machine's).
+    m_platform = new QComboBox;
+    m_platform->setObjectName(QStringLiteral("platform"));
+    m_platform->setToolTip(tr("A registry:// reference that names a multi-platform list: the platform whose image "
+                              "is opened (the reference's ?platform=)."));
+    m_platformStatus = new QLabel;
+    m_platformStatus->setObjectName(QStringLiteral("platformStatus"));
+    m_platformStatus->setWordWrap(true);
+    m_platformStatus->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_typing = new QTimer(this);
+    m_typing->setSingleShot(true);
+    m_typing->setInterval(400);
     m_images = new QTreeWidget;
     m_images->setObjectName(QStringLiteral("images"));
     m_images->setRootIsDecorated(false);
@@ -53,12 +65,16 @@ OpenImageDialog::OpenImageDialog(QWidget *parent)
     m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_buttons = new QDialogButtonBox(QDialogButtonBox::Open | QDialogButtonBox::Cancel);
 
-    auto *form = new QFormLayout;
-    form->addRow(tr("&Engine:"), m_engine);
-    form->addRow(tr("&Image:"), m_name);
-    form->addRow(QString(), m_insecure);
+    m_form = new QFormLayout;
+    m_form->addRow(tr("&Engine:"), m_engine);
+    m_form->addRow(tr("&Image:"), m_name);
+    m_form->addRow(QString(), m_insecure);
+    m_form->addRow(tr("&Platform:"), m_platform);
+    m_form->addRow(QString(), m_platformStatus);
+    m_form->setRowVisible(m_platform, false);
+    m_form->setRowVisible(m_platformStatus, false);
     auto *layout = new QVBoxLayout(this);
-    layout->addLayout(form);
+    layout->addLayout(m_form);
     layout->addWidget(m_images, 1);
     layout->addWidget(m_status);
     layout->addWidget(m_buttons);
@@ -66,6 +82,10 @@ OpenImageDialog::OpenImageDialog(QWidget *parent)
 
     connect(m_engine, &QComboBox::currentIndexChanged, this, &OpenImageDialog::list);
     connect(m_name, &QLineEdit::textChanged, this, &OpenImageDialog::updateOk);
+    connect(m_name, &QLineEdit::textChanged, this, &OpenImageDialog::typed);
+    connect(m_typing, &QTimer::timeout, this, &OpenImageDialog::askPlatforms);
+    // Another way of speaking to the registry may get another answer: asked again.
+    connect(m_insecure, &QCheckBox::toggled, this, &OpenImageDialog::typed);
     connect(m_images, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem *item) {
         if (item)
             m_name->setText(item->text(0));
@@ -89,8 +109,16 @@ EngineReference::Engine OpenImageDialog::engine() const
 QString OpenImageDialog::reference() const
 {
     const QString text = m_name->text().trimmed();
-    if (text.isEmpty() || isImageReference(text) || text.startsWith(u"registry://"))
-        return text; // a registry's image is typed whole: the engine's list is not where it is
+    if (text.startsWith(u"registry://")) {
+        // Typed whole: the engine's list is not where it is. The platform picked replaces one typed.
+        const QString base = text.section(u'?', 0, 0);
+        const QString picked = m_platform->currentData().toString();
+        if (base == m_platformsOf && !picked.isEmpty())
+            return base + QStringLiteral("?platform=") + picked;
+        return text;
+    }
+    if (text.isEmpty() || isImageReference(text))
+        return text;
     EngineReference ref;
     ref.engine = engine();
     ref.name = text;
@@ -107,6 +135,68 @@ void OpenImageDialog::updateOk()
     m_buttons->button(QDialogButtonBox::Open)->setEnabled(isImageReference(reference()));
 }
 
+void OpenImageDialog::typed()
+{
+    const std::optional<RegistryReference> ref = parseRegistryReference(m_name->text().trimmed());
+    m_form->setRowVisible(m_platform, bool(ref));
+    m_form->setRowVisible(m_platformStatus, bool(ref));
+    m_platformStatus->clear();
+    m_platformsOf.clear();
+    m_platform->clear();
+    m_platformJob.cancel();
+    m_typing->stop();
+    if (!ref)
+        return;
+    m_platform->addItem(tr("Waiting for the reference to be typed…"));
+    m_platform->setEnabled(false);
+    m_typing->start();
+}
+
+void OpenImageDialog::askPlatforms()
+{
+    std::optional<RegistryReference> ref = parseRegistryReference(m_name->text().trimmed());
+    if (!ref)
+        return;
+    const QString asked = m_name->text().trimmed().section(u'?', 0, 0);
+    m_platform->clear();
+    m_platform->addItem(tr("Asking the registry…"));
+    m_platform->setEnabled(false);
+    m_platformStatus->setText(tr("Asking %1 what %2 offers…").arg(ref->host, asked));
+    RegistryOptions options;
+    options.insecure = m_insecure->isChecked();
+    // On a worker: a registry that does not answer must not hold the dialog.
+    m_platformJob.start(
+        [r = *ref, options](const Progress &progress) { return registryPlatforms(r, options, progress); },
+        [this, asked](RegistryPlatforms platforms) { showPlatforms(asked, platforms); });
+}
+
+void OpenImageDialog::showPlatforms(const QString &asked, const RegistryPlatforms &platforms)
+{
+    m_platform->clear();
+    m_platformsOf = asked;
+    if (!platforms.error.isEmpty()) {
+        m_platform->addItem(tr("(not known: the registry could not be asked)"));
+        m_platform->setEnabled(false);
+        m_platformStatus->setText(platforms.error);
+    } else if (!platforms.list) {
+        m_platform->addItem(tr("One image (not a multi-platform list)"));
+        m_platform->setEnabled(false);
+        m_platformStatus->setText(tr("%1 names one image.").arg(asked));
+    } else {
+        m_platform->addItem(tr("This machine's (%1)").arg(platforms.hostPlatform), QString());
+        for (const QString &p : platforms.platforms)
+            m_platform->addItem(p, p);
+        m_platform->setEnabled(true);
+        // A platform typed in the reference is the one picked.
+        const QString typed = m_name->text().trimmed().section(QStringLiteral("?platform="), 1);
+        if (const int at = m_platform->findData(typed); !typed.isEmpty() && at > 0)
+            m_platform->setCurrentIndex(at);
+        m_platformStatus->setText(tr("%1 is a list of %n platform(s): %2.", nullptr, int(platforms.platforms.size()))
+                                      .arg(asked, platforms.platforms.join(u", ")));
+    }
+    Q_EMIT platformsListed();
+}
+
 void OpenImageDialog::list()
 {
     m_images->clear();
@@ -115,11 +205,11 @@ void OpenImageDialog::list()
     const EngineReference::Engine e = engine();
     // On a worker: an engine that does not answer must not hold the dialog.
     m_job.start([e](const Progress &progress) { return listEngineImages(e, progress); },
-        [this](EngineImages images) { show(images); });
+        [this](EngineImages images) { showImages(images); });
     updateOk();
 }
 
-void OpenImageDialog::show(const EngineImages &images)
+void OpenImageDialog::showImages(const EngineImages &images)
 {
     QStringList names;
     for (const EngineImage &i : images.images) {

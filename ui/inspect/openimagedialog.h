@@ -3,6 +3,7 @@
 
 #include "common/latestjob.h"
 #include "engine/enginesource.h"
+#include "engine/registrysource.h"
 
 #include <QDialog>
 
@@ -11,7 +12,9 @@ class QComboBox;
 class QDialogButtonBox;
 class QLabel;
 class QLineEdit;
+class QFormLayout;
 class QStringListModel;
+class QTimer;
 class QTreeWidget;
 
 namespace lamina {
@@ -25,7 +28,7 @@ class OpenImageDialog : public QDialog
 public:
     explicit OpenImageDialog(QWidget *parent = nullptr);
     /// docker://NAME or podman://NAME: what was typed, with the chosen engine's scheme when it
-    /// has none.
+    /// has none; a registry:// reference as typed, with `?platform=` of the platform picked.
     QString reference() const;
     /// "Don't verify the registry's certificate (insecure)": for this opening only, never kept.
     bool insecure() const;
@@ -33,21 +36,34 @@ public:
 Q_SIGNALS:
     /// The engine's list arrived (or why not is shown).
     void listed();
+    /// The registry said which platforms the typed reference offers (or why not is shown).
+    void platformsListed();
 
 private:
     EngineReference::Engine engine() const;
     void list();
-    void show(const EngineImages &images);
+    void showImages(const EngineImages &images);
     void updateOk();
+    /// The typed text changed: a registry:// reference shows the platform row and asks, after a
+    /// pause in the typing, what its manifest offers.
+    void typed();
+    void askPlatforms();
+    void showPlatforms(const QString &asked, const RegistryPlatforms &platforms);
 
     QComboBox *m_engine = nullptr;
     QLineEdit *m_name = nullptr;
     QCheckBox *m_insecure = nullptr;
+    QComboBox *m_platform = nullptr;
+    QLabel *m_platformStatus = nullptr; ///< what the registry said of the reference
+    QFormLayout *m_form = nullptr;
+    QTimer *m_typing = nullptr;
+    QString m_platformsOf; ///< the reference (without ?platform=) the picker was filled for
     QStringListModel *m_completions = nullptr;
     QTreeWidget *m_images = nullptr;
     QLabel *m_status = nullptr;
     QDialogButtonBox *m_buttons = nullptr;
     LatestJob<EngineImages> m_job { this };
+    LatestJob<RegistryPlatforms> m_platformJob { this };
 };
 
 } // namespace lamina

@@ -65,28 +65,18 @@ int compose(const QStringList &args, QTextStream &err)
                            *parsed.load == EngineReference::Engine::Podman ? QStringLiteral(" (or oci)") : QString()));
     // -o registry://…: written as an OCI layout in the cache, pushed, and let go (docs/engines.md).
     const std::optional<RegistryReference> pushTo = parseRegistryReference(options.output);
-    if (options.output.startsWith(u"registry://") && !pushTo)
-        return bad(
-            QStringLiteral("-o %1: not a registry reference (registry://HOST[:PORT]/REPO[:TAG])").arg(options.output));
-    if (pushTo && (!pushTo->digest.isEmpty() || !pushTo->platform.isEmpty()))
-        return bad(QStringLiteral("-o %1: a push names a tag; the registry computes the digest").arg(options.output));
+    if (options.output.startsWith(u"registry://"))
+        if (const QString problem = pushTargetProblem(options.output); !problem.isEmpty())
+            return bad(QStringLiteral("-o ") + problem);
     if (pushTo && parsed.load)
         return bad(QStringLiteral("--load and -o registry:// do not go together: write a file to load"));
     if (pushTo && args.contains(u"--format") && options.format != ExportFormat::Oci
         && options.format != ExportFormat::OciDir)
         return bad(QStringLiteral("-o registry:// pushes an OCI image: --format oci (or none)"));
-    std::optional<QTemporaryDir> staging; // removed, with what was pushed, when the command ends
-    if (pushTo) {
-        if (QDir().mkpath(registryCacheFolder()))
-            staging.emplace(registryCacheFolder() + QStringLiteral("/push-XXXXXX"));
-        if (!staging || !staging->isValid()) {
-            err << "lamina: compose: cannot make a folder in " << registryCacheFolder() << '\n';
-            return 2;
-        }
-        options.format = ExportFormat::OciDir;
-        options.output = staging->filePath(QStringLiteral("image"));
-    }
-    const ExportResult r = exportComposition(c, options);
+    PushedComposition pushed;
+    if (pushTo)
+        pushed = pushComposition(c, options, *pushTo);
+    const ExportResult r = pushTo ? pushed.written : exportComposition(c, options);
     if (!r.ok()) {
         err << "lamina: " << r.error << '\n';
         return 2;
@@ -107,16 +97,11 @@ int compose(const QStringList &args, QTextStream &err)
         error = error || f.severity == Severity::Error;
     }
     if (pushTo) {
-        err.flush();
-        // Blobs of the base's repository on the same registry are mounted rather than sent.
-        const std::optional<RegistryReference> base = parseRegistryReference(c.basePath);
-        const QString mountFrom = base && base->host == pushTo->host ? base->repository : QString();
-        const RegistryPushed pushed = pushToRegistry(options.output, *pushTo, mountFrom, options.registry);
-        if (!pushed.error.isEmpty()) {
-            err << "lamina: compose: " << pushed.error << '\n';
+        if (!pushed.pushed.error.isEmpty()) {
+            err << "lamina: compose: " << pushed.pushed.error << '\n';
             return 2;
         }
-        err << pushed.how << '\n' << "pushed " << pushTo->text() << '@' << pushed.digest << '\n';
+        err << pushed.pushed.how << '\n' << "pushed " << pushTo->text() << '@' << pushed.pushed.digest << '\n';
     }
     if (parsed.load) {
         err.flush();

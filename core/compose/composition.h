@@ -99,4 +99,23 @@ struct ExportResult
 ExportResult exportComposition(
     const Composition &composition, const ExportOptions &options, const Progress &progress = {});
 
+struct PushedComposition
+{
+    ExportResult written; ///< the OCI layout written (and checked) before the push
+    bool pushTried = false; ///< written, and the registry was asked to take it
+    RegistryPushed pushed;
+    bool ok() const { return written.ok() && pushTried && pushed.error.isEmpty(); }
+};
+
+/// Why `output` cannot be pushed to ("" when it can): not a registry:// reference, or one with a
+/// digest or a platform (a push names a tag).
+QString pushTargetProblem(const QString &output);
+
+/// `compose … -o registry://…`: the composition written as an OCI image layout (the layer
+/// compression of `options`) in a folder of Lamina's cache, checked, pushed to `to` (blobs the
+/// base's repository on the same registry has are mounted rather than sent), and the folder
+/// removed. `progress` counts the writing as its first half and the sending as its second.
+PushedComposition pushComposition(
+    const Composition &composition, ExportOptions options, const RegistryReference &to, const Progress &progress = {});
+
 } // namespace lamina

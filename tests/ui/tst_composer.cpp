@@ -41,8 +41,10 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPointer>
+#include <QProcess>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QSemaphore>
@@ -81,6 +83,7 @@ private Q_SLOTS:
     void exportRefusesTheBase();
     void exportAsksBeforeReplacing();
     void exportLoadsIntoAnEngine();
+    void exportPushesToARegistry();
     void unsavedCompositionIsNotLostSilently();
     void autosaveRestoresAfterACrash();
     void baseTagsAreKeptUntilEdited();
@@ -787,6 +790,78 @@ void TestComposer::exportLoadsIntoAnEngine()
     QVERIFY(!dialog.outcome().loaded.error.isEmpty());
     QVERIFY2(status->text().contains(u"Written, but not loaded") && status->text().contains(sock),
         qPrintable(status->text()));
+}
+
+// Issue 21: "Push to a registry" in the export dialog does what `compose -o registry://…` does:
+// the image written as an OCI layout, checked, pushed (the manifest last), and the folder let go;
+// "Open result" names the pushed reference with its digest.
+void TestComposer::exportPushesToARegistry()
+{
+    QProcess registry;
+    registry.start(QStringLiteral("python3"), { test::source(QStringLiteral("tests/support/fake_registry.py")) });
+    QVERIFY(registry.waitForStarted(10000) && registry.waitForReadyRead(10000));
+    const QByteArray port = registry.readLine().trimmed().mid(5);
+    QVERIFY(port.toInt() > 0);
+    QTemporaryDir cache;
+    qputenv("XDG_CACHE_HOME", QFile::encodeName(cache.path()));
+    const auto restore = qScopeGuard([&] {
+        qunsetenv("XDG_CACHE_HOME");
+        registry.closeWriteChannel();
+        if (!registry.waitForFinished(5000))
+            registry.kill();
+        registry.waitForFinished(5000);
+    });
+    const Composition c = bashOn(nixBase(), QStringLiteral("example:push"));
+    ExportDialog dialog(c);
+    auto *output = dialog.findChild<QLineEdit *>(QStringLiteral("output"));
+    auto *status = dialog.findChild<QLabel *>(QStringLiteral("exportStatus"));
+    QVERIFY(output && status);
+    const QString file = output->text();
+    dialog.setPushing(true);
+    QVERIFY(dialog.pushing());
+    QCOMPARE(output->text(), QStringLiteral("registry://localhost:5000/composed:latest"));
+    QCOMPARE(dialog.loadInto(), std::nullopt);
+    QVERIFY(!dialog.findChild<QComboBox *>(QStringLiteral("loadInto"))->isEnabled());
+    // A digest is the registry's to compute: refused before any work.
+    output->setText(QStringLiteral("registry://127.0.0.1:%1/lamina/pushed@sha256:").arg(QString::fromLatin1(port))
+        + QString(64, u'0'));
+    QVERIFY(!dialog.start());
+    QVERIFY2(status->text().contains(u"a push names a tag"), qPrintable(status->text()));
+
+    const QString to = QStringLiteral("registry://127.0.0.1:%1/lamina/pushed:1").arg(QString::fromLatin1(port));
+    output->setText(to);
+    QSignalSpy finished(&dialog, &ExportDialog::finished);
+    QSignalSpy opened(&dialog, &ExportDialog::openResult);
+    QVERIFY(dialog.start());
+    QVERIFY(finished.wait(60000));
+    QVERIFY2(finished.constLast().constFirst().toBool(), qPrintable(status->text()));
+    QVERIFY(dialog.outcome().pushTried);
+    QVERIFY2(dialog.outcome().pushed.error.isEmpty(), qPrintable(dialog.outcome().pushed.error));
+    const ImageArchive base = openImageArchive(nixBase());
+    // A registry without the base: its layers and the new config are sent, the manifest after.
+    QCOMPARE(dialog.outcome().pushed.blobsSent, int(base.images.at(0).layers.size()) + 1);
+    QVERIFY(dialog.outcome().pushedTo.startsWith(to + u'@' + dialog.outcome().pushed.digest));
+    QVERIFY2(status->text().contains(u"Pushed") && status->text().contains(u"pushed to the registry at 127.0.0.1:"),
+        qPrintable(status->text()));
+    QVERIFY2(!status->text().contains(u"Predicted"), qPrintable(status->text())); // pulled, not loaded
+    // Nothing of the push is left in the cache.
+    QVERIFY(QDir(cache.filePath(QStringLiteral("lamina/registry")))
+                .entryList({ QStringLiteral("push-*") }, QDir::Dirs | QDir::Hidden)
+                .isEmpty());
+    // Read back from the registry: the base's layers, the config as written.
+    const ImageArchive pushed = openImageArchive(dialog.outcome().pushedTo);
+    QVERIFY2(pushed.ok(), qPrintable(pushed.errors.join(u'\n')));
+    QCOMPARE(pushed.images.size(), 1);
+    QCOMPARE(pushed.images.at(0).configDigest.section(u':', 1), dialog.result().imageId.section(u':', 1));
+    QCOMPARE(pushed.images.at(0).layers.size(), base.images.at(0).layers.size());
+    for (int i = 0; i < base.images.at(0).layers.size(); ++i)
+        QCOMPARE(pushed.images.at(0).layers.at(i).diffId, base.images.at(0).layers.at(i).diffId);
+    QTest::mouseClick(dialog.findChild<QPushButton *>(QStringLiteral("openResult")), Qt::LeftButton);
+    QCOMPARE(opened.size(), 1);
+    QCOMPARE(opened.constFirst().constFirst().toString(), dialog.outcome().pushedTo);
+    // Another format brings the file back.
+    dialog.setPushing(false);
+    QCOMPARE(output->text(), file);
 }
 
 // Issue 18 item 6: closing the window or opening another archive asks before an unsaved

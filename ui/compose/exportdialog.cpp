@@ -23,6 +23,9 @@
 
 namespace lamina {
 
+/// The format combo's item for a push: not a file format.
+constexpr int kPushFormat = -2;
+
 ExportDialog::ExportDialog(const Composition &composition, QWidget *parent)
     : QDialog(parent)
     , m_composition(composition)
@@ -30,6 +33,11 @@ ExportDialog::ExportDialog(const Composition &composition, QWidget *parent)
 {
     setWindowTitle(tr("Export the composed image"));
     buildForm();
+    m_format->addItem(tr("Push to a registry (an OCI image, as compose -o registry://…)"), kPushFormat);
+    // Where a push goes first: a new tag of the base's repository when it came from a registry.
+    const std::optional<RegistryReference> base = parseRegistryReference(composition.basePath);
+    m_otherOutput = base ? QStringLiteral("registry://%1/%2:composed").arg(base->host, base->repository)
+                         : QStringLiteral("registry://localhost:5000/composed:latest");
     connectForm();
 }
 
@@ -88,7 +96,8 @@ void ExportDialog::connectForm()
     connect(m_format, &QComboBox::currentIndexChanged, this, &ExportDialog::showFormatOptions);
     connect(m_export, &QPushButton::clicked, this, &ExportDialog::start);
     connect(m_cancelButton, &QPushButton::clicked, this, [this] { m_cancel->store(true); });
-    connect(m_open, &QPushButton::clicked, this, [this] { Q_EMIT openResult(m_output->text()); });
+    connect(m_open, &QPushButton::clicked, this,
+        [this] { Q_EMIT openResult(m_outcome.pushTried ? m_outcome.pushedTo : m_output->text()); });
     showFormatOptions();
 }
 
@@ -132,15 +141,17 @@ void ExportDialog::buildForm()
     m_intro->setWordWrap(true);
     m_intro->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_intro->hide();
-    auto *browse = new QPushButton(tr("Choose…"));
+    m_browse = new QPushButton(tr("Choose…"));
+    auto *browse = m_browse;
     auto *outRow = new QHBoxLayout;
     outRow->addWidget(m_output, 1);
     outRow->addWidget(browse);
+    m_outputLabel = new QLabel(tr("Write to"));
     auto *form = new QFormLayout;
     form->addRow(tr("Format"), m_format);
     form->addRow(tr("Layers (OCI)"), m_layerCompression);
     form->addRow(tr("Compress the whole file"), m_compress);
-    form->addRow(tr("Write to"), outRow);
+    form->addRow(m_outputLabel, outRow);
     form->addRow(tr("Then load into"), m_load);
 
     m_progress = new QProgressBar;
@@ -237,9 +248,36 @@ void ExportDialog::reject()
     m_status->setText(tr("Cancelling…"));
 }
 
+bool ExportDialog::pushing() const
+{
+    return m_format->currentData().toInt() == kPushFormat;
+}
+
+void ExportDialog::setPushing(bool push)
+{
+    if (const int at = m_format->findData(push ? kPushFormat : int(ExportFormat::Docker)); at >= 0)
+        m_format->setCurrentIndex(at);
+}
+
 void ExportDialog::showFormatOptions()
 {
-    const ExportFormat f = ExportFormat(m_format->currentData().toInt());
+    // A push goes as an OCI layout would be written, to a reference rather than a file; the file
+    // typed before comes back when another format is chosen.
+    const bool push = pushing();
+    if (push != m_wasPushing) {
+        const QString typed = m_output->text();
+        m_output->setText(m_otherOutput);
+        m_otherOutput = typed;
+        m_wasPushing = push;
+    }
+    m_outputLabel->setText(push ? tr("Push to") : tr("Write to"));
+    m_browse->setVisible(!push);
+    m_load->setEnabled(!push);
+    m_output->setToolTip(push ? tr("registry://HOST[:PORT]/REPO:TAG — blobs the registry has are not sent again; "
+                                   "the manifest goes last.")
+                              : QString());
+    m_export->setText(push ? tr("Push") : m_converting ? m_export->text() : tr("Export"));
+    const ExportFormat f = push ? ExportFormat::OciDir : ExportFormat(m_format->currentData().toInt());
     m_layerCompression->setEnabled(f == ExportFormat::Oci || f == ExportFormat::OciDir);
     m_compress->setEnabled(f != ExportFormat::OciDir); // a folder is not one file to compress
     if (f == ExportFormat::OciDir)
@@ -269,7 +307,7 @@ std::optional<EngineReference::Engine> ExportDialog::loadInto() const
 ExportOptions ExportDialog::options() const
 {
     ExportOptions o;
-    o.format = ExportFormat(m_format->currentData().toInt());
+    o.format = pushing() ? ExportFormat::OciDir : ExportFormat(m_format->currentData().toInt());
     o.compress = Compression(m_compress->currentData().toInt());
     const int layers = m_layerCompression->currentData().toInt();
     o.layerCompression = layers < 0 ? Compression::Gzip : Compression(layers); // "as stored": see start()
@@ -280,7 +318,8 @@ ExportOptions ExportDialog::options() const
 
 void ExportDialog::setOptions(const ExportOptions &o)
 {
-    m_format->setCurrentIndex(m_format->findData(int(o.format)));
+    if (!o.output.startsWith(u"registry://"))
+        m_format->setCurrentIndex(m_format->findData(int(o.format)));
     m_compress->setCurrentIndex(m_compress->findData(int(o.compress)));
     m_layerCompression->setCurrentIndex(m_layerCompression->findData(int(o.layerCompression)));
     if (!o.output.isEmpty())
@@ -292,21 +331,31 @@ bool ExportDialog::start()
     if (m_running)
         return false;
     const ExportOptions o = options();
+    const bool push = pushing();
     if (o.output.isEmpty()) {
-        m_status->setText(tr("Choose a file to write."));
+        m_status->setText(push ? tr("Name the registry and tag to push to.") : tr("Choose a file to write."));
         return false;
     }
-    // Refused here already, before any work, by the rules the export itself applies: the base is
-    // never written, nor anything inside a base folder.
-    ExportTarget target;
-    QString why;
-    if (!checkExportTarget(m_composition, o, &target, &why)) {
-        m_status->setText(tr("Cannot export: %1").arg(why));
-        return false;
-    }
-    if (!confirmReplace(o.output)) {
-        m_status->setText(tr("Not exported: %1 was kept as it is.").arg(o.output).toHtmlEscaped());
-        return false;
+    if (push) {
+        // A tag of a registry; what is there under it is replaced only once the image is complete
+        // (the manifest goes last).
+        if (const QString problem = pushTargetProblem(o.output); !problem.isEmpty()) {
+            m_status->setText(tr("Cannot push: %1").arg(problem).toHtmlEscaped());
+            return false;
+        }
+    } else {
+        // Refused here already, before any work, by the rules the export itself applies: the base
+        // is never written, nor anything inside a base folder.
+        ExportTarget target;
+        QString why;
+        if (!checkExportTarget(m_composition, o, &target, &why)) {
+            m_status->setText(tr("Cannot export: %1").arg(why));
+            return false;
+        }
+        if (!confirmReplace(o.output)) {
+            m_status->setText(tr("Not exported: %1 was kept as it is.").arg(o.output).toHtmlEscaped());
+            return false;
+        }
     }
     m_cancel->store(false);
     m_open->hide();
@@ -314,8 +363,9 @@ bool ExportDialog::start()
     m_cancelButton->show();
     m_progress->show();
     m_progress->setValue(0);
-    const std::optional<EngineReference::Engine> load = loadInto();
-    m_status->setText(load ? tr("Writing %1, then loading it into %2…").arg(o.output, m_load->currentText())
+    const std::optional<EngineReference::Engine> load = push ? std::nullopt : loadInto();
+    m_status->setText(push ? tr("Writing the image, then pushing it to %1…").arg(o.output)
+            : load         ? tr("Writing %1, then loading it into %2…").arg(o.output, m_load->currentText())
                            : tr("Writing %1…").arg(o.output));
     m_running = true;
     const Composition c = m_composition;
@@ -324,12 +374,25 @@ bool ExportDialog::start()
     const bool keepLayers = m_layerCompression->currentData().toInt() < 0;
     const ConvertRequest request = m_request;
     m_job.start(
-        [c, o, cancel, converting, keepLayers, request, load](const Progress &job) {
+        [c, o, cancel, converting, keepLayers, request, load, push](const Progress &job) {
             // Stopped by the Cancel button (the result says so) or by the dialog going away.
             Progress progress;
             progress.cancel = cancel.get();
             progress.report = job.report;
             ExportOutcome out;
+            if (push) {
+                const RegistryReference to = *parseRegistryReference(o.output);
+                const PushedComposition pushed = pushComposition(c, o, to, progress);
+                out.converted.written = pushed.written;
+                out.pushTried = pushed.pushTried;
+                out.pushed = pushed.pushed;
+                if (pushed.ok()) {
+                    RegistryReference at = to;
+                    at.digest = pushed.pushed.digest;
+                    out.pushedTo = at.text();
+                }
+                return out;
+            }
             if (converting)
                 out.converted = convertArchive(request.path, request.image, {}, o, keepLayers, progress);
             else
@@ -368,9 +431,18 @@ void ExportDialog::done(const ExportOutcome &outcome)
         if (f.severity != Severity::Info)
             problems << QStringLiteral("<li>%1 <code>%2</code>: %3</li>")
                             .arg(severityName(f.severity), f.code, f.message.toHtmlEscaped());
-    QSettings().setValue(QStringLiteral("export/folder"), QFileInfo(options().output).absolutePath());
-    QString html
-        = tr("<p>Wrote <b>%1</b><br>Image ID <code>%2</code></p>").arg(options().output.toHtmlEscaped(), r.imageId);
+    QString html;
+    if (outcome.pushTried) {
+        html = outcome.pushed.error.isEmpty()
+            ? tr("<p>✔ Pushed <b>%1</b><br>Image ID <code>%2</code><br>%3</p>")
+                  .arg(outcome.pushedTo.toHtmlEscaped(), r.imageId, outcome.pushed.how.toHtmlEscaped())
+            : tr("<p>✘ Written and checked, but not pushed: %1</p><p>Image ID <code>%2</code></p>")
+                  .arg(outcome.pushed.error.toHtmlEscaped(), r.imageId);
+    } else {
+        QSettings().setValue(QStringLiteral("export/folder"), QFileInfo(options().output).absolutePath());
+        html
+            = tr("<p>Wrote <b>%1</b><br>Image ID <code>%2</code></p>").arg(options().output.toHtmlEscaped(), r.imageId);
+    }
     if (m_converting) {
         if (converted.configFromLegacy && converted.dockerRefusesInput.isEmpty())
             html += tr("<p>The input has no config: this one was made from its legacy json as Docker's legacy "
@@ -400,7 +472,12 @@ void ExportDialog::done(const ExportOutcome &outcome)
         html += tr("<p>✔ Re-opened and verified by Lamina: every check passed and every digest matches.</p>");
     else
         html += tr("<p>The written archive has findings:</p><ul>%1</ul>").arg(problems.join(QString()));
-    // Predictions from the findings, as `lamina check` makes them: no loader ran here.
+    // Predictions from the findings, as `lamina check` makes them: no loader ran here. Of an
+    // archive a loader is given; a pushed image is pulled, not loaded.
+    if (outcome.pushTried) {
+        loads.clear();
+        refuses.clear();
+    }
     if (!loads.isEmpty())
         html += tr("<p>Predicted to load in: %1 (from Lamina's checks; no loader was run).</p>")
                     .arg(loads.join(QStringLiteral(" · ")));
@@ -418,13 +495,13 @@ void ExportDialog::done(const ExportOutcome &outcome)
         html += tr("<p>✘ Written, but not loaded: %1</p>").arg(outcome.loaded.error.toHtmlEscaped());
     }
     m_status->setText(html);
-    m_open->show();
+    m_open->setVisible(!outcome.pushTried || outcome.pushed.error.isEmpty());
     if (m_converting) {
         // Room for the result, within the screen; the rest scrolls.
         const int room = screen() ? screen()->availableGeometry().height() - 60 : height();
         resize(width(), std::min(room, std::max(height(), height() + m_status->sizeHint().height() - 40)));
     }
-    Q_EMIT finished(true);
+    Q_EMIT finished(!outcome.pushTried || outcome.pushed.error.isEmpty());
     if (m_closeWhenDone)
         QDialog::reject();
 }

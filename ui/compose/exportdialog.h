@@ -36,6 +36,9 @@ struct ExportOutcome
     ConvertResult converted;
     bool loadTried = false; ///< written, and an engine was asked to load it
     EngineLoaded loaded;
+    bool pushTried = false; ///< written as an OCI layout, and a registry was asked to take it
+    RegistryPushed pushed;
+    QString pushedTo; ///< the reference pushed to, with the digest the registry has
 };
 
 /// Export of a composition, or conversion of an image: format, compression, output path (never the base), then the
@@ -67,6 +70,10 @@ public:
     /// The engine to load the written archive into, as `compose --load` (none by default).
     void setLoadInto(std::optional<EngineReference::Engine> engine);
     std::optional<EngineReference::Engine> loadInto() const;
+    /// "Push to a registry" is the format chosen (a composition's export only): the output is a
+    /// registry://HOST/REPO:TAG reference, as `compose -o registry://…`.
+    bool pushing() const;
+    void setPushing(bool push);
     /// How a registry:// base or input is pulled again (the window's "insecure" choice for it).
     void setRegistryOptions(const RegistryOptions &options) { m_registry = options; }
     /// What the engine said, when the last export asked one to load it.
@@ -99,6 +106,10 @@ private:
     QComboBox *m_layerCompression = nullptr;
     QComboBox *m_load = nullptr;
     QLineEdit *m_output = nullptr;
+    QLabel *m_outputLabel = nullptr;
+    QPushButton *m_browse = nullptr;
+    QString m_otherOutput; ///< the file while a reference is typed, or the reference while a file is
+    bool m_wasPushing = false;
     QLabel *m_status = nullptr;
     QProgressBar *m_progress = nullptr;
     QPushButton *m_export = nullptr;

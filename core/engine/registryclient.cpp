@@ -495,6 +495,8 @@ bool Client::once(const Request &request, const QUrl &url, bool withAuth, Answer
         head += "Authorization: " + m_authorization + "\r\n";
     if (!request.contentType.isEmpty())
         head += "Content-Type: " + request.contentType + "\r\n";
+    if (!request.contentRange.isEmpty())
+        head += "Content-Range: " + request.contentRange + "\r\n";
     if (request.bodySize >= 0 || request.method == "POST" || request.method == "PUT")
         head += "Content-Length: " + QByteArray::number(std::max<qint64>(request.bodySize, 0)) + "\r\n";
     head += "Connection: close\r\n\r\n";
@@ -529,6 +531,8 @@ bool Client::once(const Request &request, const QUrl &url, bool withAuth, Answer
     answer->challenge = r.header("www-authenticate");
     answer->contentType = r.header("content-type");
     answer->retryAfter = r.header("retry-after");
+    answer->range = r.header("range");
+    answer->chunkMin = r.header("oci-chunk-min-length");
     if (request.method == "HEAD")
         return true; // a HEAD answer has a length but no body
     if (r.status != 200 || !request.sink) {

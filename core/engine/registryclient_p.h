@@ -28,6 +28,8 @@ struct Answer
     QByteArray digest; ///< Docker-Content-Digest
     QByteArray challenge; ///< WWW-Authenticate
     QByteArray retryAfter;
+    QByteArray range; ///< Range of an upload's answer: "0-N", the bytes the registry has
+    QByteArray chunkMin; ///< OCI-Chunk-Min-Length: the smallest chunk the registry takes
     QByteArray body; ///< of an answer other than a GET's 200, up to 64 KiB, for its message
     QString error; ///< why the request failed: the registry's own words when it gave any
 };
@@ -88,6 +90,7 @@ struct Request
     QUrl url; ///< instead of `path`: where an upload goes (the registry's Location)
     QByteArray accept = "*/*";
     QByteArray contentType;
+    QByteArray contentRange; ///< of a chunk's PATCH: "FIRST-LAST", both counted from 0
     qint64 bodySize = -1; ///< -1: no body
     std::function<bool(const std::function<bool(const char *, qint64)> &send, QString *error)> body;
     /// A 200 answer's body, at most `limit` bytes; with `expected` >= 0 a Content-Length that

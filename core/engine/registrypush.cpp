@@ -17,28 +17,42 @@ using namespace registry;
 
 namespace {
 
-/// Reads `path` in pieces for a request's body, counting the bytes sent.
+/// Reads `length` bytes of `path` from `offset` in pieces for a request's body (-1: to the end),
+/// counting the bytes sent.
 bool sendFile(const QString &path, const std::function<bool(const char *, qint64)> &send, QString *error,
-    const std::function<void(qint64)> &sent)
+    const std::function<void(qint64)> &sent, qint64 offset = 0, qint64 length = -1)
 {
     QFile f(path);
-    if (!f.open(QIODevice::ReadOnly)) {
+    if (!f.open(QIODevice::ReadOnly) || !f.seek(offset)) {
         *error = QStringLiteral("cannot read %1: %2").arg(path, f.errorString());
         return false;
     }
     QByteArray buffer(1 << 20, Qt::Uninitialized);
-    for (;;) {
-        const qint64 n = f.read(buffer.data(), buffer.size());
+    for (qint64 left = length; left != 0;) {
+        const qint64 n = f.read(buffer.data(), left < 0 ? buffer.size() : std::min<qint64>(left, buffer.size()));
         if (n < 0) {
             *error = QStringLiteral("cannot read %1: %2").arg(path, f.errorString());
             return false;
         }
         if (n == 0)
-            return true;
+            return left < 0;
         if (!send(buffer.constData(), n))
             return false;
         sent(n);
+        if (left > 0)
+            left -= n;
     }
+    return true;
+}
+
+/// The chunk size of options.chunkBytes: -1 asks LAMINA_PUSH_CHUNK_MB, else 64 MiB.
+qint64 chunkBytesOf(const RegistryOptions &options)
+{
+    if (options.chunkBytes >= 0)
+        return options.chunkBytes;
+    bool set = false;
+    const qint64 mb = qEnvironmentVariable("LAMINA_PUSH_CHUNK_MB").toLongLong(&set);
+    return set && mb >= 0 ? mb << 20 : qint64(64) << 20;
 }
 
 class Push
@@ -48,6 +62,7 @@ public:
         : ref(ref)
         , progress(progress)
         , client(ref, options, progress)
+        , chunkBytes(chunkBytesOf(options))
     {
     }
 
@@ -55,6 +70,9 @@ public:
 
 private:
     bool putBlob(const Blob &blob, const QString &file, const QString &mountFrom, qint64 *done, qint64 total);
+    /// PATCHes the blob to the upload at `url` a chunk at a time; `url` ends as the upload's last
+    /// Location, for the PUT that closes it.
+    bool patchChunks(const Blob &blob, const QString &file, qint64 chunk, QUrl *url, qint64 *done, qint64 total);
     bool fail(const QString &why)
     {
         pushed.error = QStringLiteral("%1: %2").arg(ref.text(), why);
@@ -64,8 +82,57 @@ private:
     const RegistryReference &ref;
     const Progress &progress;
     Client client;
+    const qint64 chunkBytes;
     RegistryPushed pushed;
 };
+
+bool Push::patchChunks(const Blob &blob, const QString &file, qint64 chunk, QUrl *url, qint64 *done, qint64 total)
+{
+    const qint64 start = *done;
+    for (qint64 offset = 0; offset < blob.size;) {
+        const qint64 n = std::min(chunk, blob.size - offset);
+        registry::Request patch;
+        patch.method = "PATCH";
+        patch.url = *url;
+        patch.contentType = "application/octet-stream";
+        patch.contentRange = QByteArray::number(offset) + '-' + QByteArray::number(offset + n - 1);
+        patch.bodySize = n;
+        patch.body = [&](const std::function<bool(const char *, qint64)> &send, QString *error) {
+            *done = start + offset; // from the chunk's start again when it is asked again
+            return sendFile(
+                file, send, error,
+                [&](qint64 sent) {
+                    *done += sent;
+                    progress.update(*done, total);
+                },
+                offset, n);
+        };
+        registry::Answer answer;
+        if (!client.send(patch, &answer))
+            return fail(QStringLiteral("blob %1, bytes %2: %3")
+                            .arg(blob.digest, QString::fromLatin1(patch.contentRange), answer.error));
+        if (answer.status != 202)
+            return fail(client.refused(patch, answer));
+        if (!answer.location.isEmpty())
+            *url = url->resolved(QUrl::fromEncoded(answer.location));
+        // The registry says how much it has: the next chunk starts there, and a registry that
+        // kept less than it was sent is sent the rest again (never a byte it says it has twice).
+        qint64 next = offset + n;
+        if (!answer.range.isEmpty()) {
+            const QList<QByteArray> ends = answer.range.split('-');
+            bool ok = ends.size() == 2 && ends.at(0).trimmed() == "0";
+            const qint64 last = ok ? ends.at(1).trimmed().toLongLong(&ok) : -1;
+            if (!ok || last + 1 <= offset || last + 1 > offset + n)
+                return fail(QStringLiteral("blob %1: after bytes %2 the registry says it has bytes \"%3\"")
+                                .arg(blob.digest, QString::fromLatin1(patch.contentRange),
+                                    QString::fromLatin1(answer.range.left(80))));
+            next = last + 1;
+        }
+        offset = next;
+        *done = start + offset;
+    }
+    return true;
+}
 
 bool Push::putBlob(const Blob &blob, const QString &file, const QString &mountFrom, qint64 *done, qint64 total)
 {
@@ -96,6 +163,11 @@ bool Push::putBlob(const Blob &blob, const QString &file, const QString &mountFr
     if (answer.status != 202 || answer.location.isEmpty())
         return fail(client.refused(start, answer));
     QUrl url = client.urlOf(start.path).resolved(QUrl::fromEncoded(answer.location));
+    // A registry may ask for chunks no smaller than it names.
+    const qint64 chunk = std::max(chunkBytes, answer.chunkMin.toLongLong());
+    const bool chunked = chunkBytes > 0 && blob.size > chunk;
+    if (chunked && !patchChunks(blob, file, chunk, &url, done, total))
+        return false;
     QUrlQuery query(url);
     query.addQueryItem(QStringLiteral("digest"), blob.digest);
     url.setQuery(query);
@@ -103,15 +175,16 @@ bool Push::putBlob(const Blob &blob, const QString &file, const QString &mountFr
     put.method = "PUT";
     put.url = url;
     put.contentType = "application/octet-stream";
-    put.bodySize = blob.size;
+    put.bodySize = chunked ? 0 : blob.size;
     const qint64 before = *done;
-    put.body = [&](const std::function<bool(const char *, qint64)> &send, QString *error) {
-        *done = before; // from the start again when the request is repeated
-        return sendFile(file, send, error, [&](qint64 n) {
-            *done += n;
-            progress.update(*done, total);
-        });
-    };
+    if (!chunked)
+        put.body = [&](const std::function<bool(const char *, qint64)> &send, QString *error) {
+            *done = before; // from the start again when the request is repeated
+            return sendFile(file, send, error, [&](qint64 n) {
+                *done += n;
+                progress.update(*done, total);
+            });
+        };
     if (!client.send(put, &answer))
         return fail(QStringLiteral("blob %1: %2").arg(blob.digest, answer.error));
     if (answer.status != 201)
@@ -120,6 +193,7 @@ bool Push::putBlob(const Blob &blob, const QString &file, const QString &mountFr
         return fail(
             QStringLiteral("the registry took blob %1 as %2").arg(blob.digest, QString::fromLatin1(answer.digest)));
     ++pushed.blobsSent;
+    pushed.blobsChunked += chunked ? 1 : 0;
     pushed.bytesSent += blob.size;
     return true;
 }
@@ -208,7 +282,11 @@ RegistryPushed Push::run(const QString &layout, const QString &mountFrom)
         pushed.digest.clear();
         return pushed;
     }
-    QStringList parts { QStringLiteral("%1 blob(s) sent (%2 bytes)").arg(pushed.blobsSent).arg(pushed.bytesSent) };
+    QStringList parts { QStringLiteral("%1 blob(s) sent (%2 bytes%3)")
+                            .arg(pushed.blobsSent)
+                            .arg(pushed.bytesSent)
+                            .arg(pushed.blobsChunked ? QStringLiteral("; %1 in chunks").arg(pushed.blobsChunked)
+                                                     : QString()) };
     if (pushed.blobsPresent)
         parts << QStringLiteral("%1 there already").arg(pushed.blobsPresent);
     if (pushed.blobsMounted)

@@ -55,6 +55,12 @@ struct RegistryOptions
     /// archive opened on its folder fetches each when something first reads it (docs/engines.md,
     /// "Layers fetched when read"). The manifest and config are pulled either way.
     bool deferLayers = false;
+    /// A pushed blob larger than this goes in chunks of this size (PATCH each, then PUT with the
+    /// digest), each chunk asked again alone on 429 and 5xx, and the upload picked up where the
+    /// registry's Range says it is: what a proxy's bound on a request's body, or a connection cut
+    /// mid-blob, then costs. -1: LAMINA_PUSH_CHUNK_MB, else 64 MiB; 0: every blob in one PUT. A
+    /// registry's OCI-Chunk-Min-Length raises it.
+    qint64 chunkBytes = -1;
 };
 
 struct RegistryPulled
@@ -106,15 +112,16 @@ struct RegistryPushed
     int blobsSent = 0;
     int blobsPresent = 0; ///< the repository had them: not sent
     int blobsMounted = 0; ///< mounted from `mountFrom`: not sent
+    int blobsChunked = 0; ///< of those sent, how many went in chunks
     qint64 bytesSent = 0;
 };
 
 /// Pushes the image of the OCI image layout folder `layout` (what `compose --format oci-dir`
 /// writes: one manifest) to `ref`, a tag. Each blob the repository has already (HEAD) is not
 /// sent; one another repository of the same registry has (`mountFrom`, the base's) is mounted
-/// from it; the others are uploaded whole (POST, then PUT with the digest), their bytes streamed
-/// from the layout. The manifest goes last, so that the tag names a complete image or none.
-/// Progress counts the bytes of the blobs to send; cancel stops it.
+/// from it; the others are uploaded (POST, then PUT with the digest; in chunks by PATCH first when
+/// larger than `options.chunkBytes`), their bytes streamed from the layout. The manifest goes last, so that the tag
+/// names a complete image or none. Progress counts the bytes of the blobs to send; cancel stops it.
 RegistryPushed pushToRegistry(const QString &layout, const RegistryReference &ref, const QString &mountFrom = {},
     const RegistryOptions &options = {}, const Progress &progress = {});
 

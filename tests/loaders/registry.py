@@ -203,6 +203,20 @@ def push_part(binary, base_env, registry, work):
                                    "registry://%s/corpus/composed:2" % registry.host()], env)
     check(rc in (0, 1) and "0 blob(s) sent" in err and "there already" in err,
           "push: pushed again under another tag, only the manifest goes", err)
+    # In chunks (1 MiB PATCHes, then the PUT with the digest): a 3 MiB layer the registry does not
+    # have, taken by docker-registry and pulled back by skopeo, which checks every digest.
+    noise = os.path.join(work, "noise.bin")
+    with open(noise, "wb") as f:
+        f.write(os.urandom(3 << 20))
+    chunked_ref = "registry://%s/corpus/chunked:1" % registry.host()
+    rc, out, err = lamina(binary, ["compose", base, "--add", noise + ":/noise.bin", "-o", chunked_ref],
+                          dict(env, LAMINA_PUSH_CHUNK_MB="1"))
+    check(rc in (0, 1) and "1 in chunks" in err and ("pushed " + chunked_ref + "@sha256:") in err,
+          "push: a layer larger than the chunk size goes in chunks", err)
+    rc, out = daemons.run(["skopeo", "copy", "--quiet", "--src-tls-verify=false",
+                           "docker://%s/corpus/chunked:1" % registry.host(),
+                           "oci:%s:back" % os.path.join(work, "chunked-back")], 300)
+    check(rc == 0, "push: skopeo pulls the image pushed in chunks back", out)
     root = os.path.join(work, "podman")
     os.makedirs(root, exist_ok=True)
     podman = daemons.podman_command(root)

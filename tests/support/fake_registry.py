@@ -10,7 +10,8 @@ http://localhost:PORT, another address in clear text), huge-length, slow-loris (
 a time), retry (429 then 503 before each blob), always-503, bad-digest-name (a manifest naming a
 blob "../../escape"), chunked (every body in chunks), chunked-oversize (a layer's chunks carry a
 byte more than its size), slow-layer (manifests and configs at once, a layer's bytes a few at a
-time). With --tls CERT KEY it speaks HTTPS only, with that certificate (the
+time), short-chunk (an upload's first PATCH keeps half its bytes, as its Range says). Uploads
+take a monolithic PUT or PATCHes (Content-Range checked against what came before) then a PUT. With --tls CERT KEY it speaks HTTPS only, with that certificate (the
 token service's realm is then https too), and with --client-ca CA as well it asks for a client
 certificate that CA signed.
 """
@@ -181,6 +182,26 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(201, b"", [("Location", "/v2/%s/blobs/%s" % (repo, mount))])
         return self.send(202, b"", [("Location", "/v2/%s/blobs/uploads/u%d?_state=x" % (repo, self.count("upload")))])
 
+    def do_PATCH(self):
+        s = self.server
+        path, _, query = self.path.partition("?")
+        self.count("PATCH " + path)
+        length = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(length)
+        if not self.authorized():
+            return
+        repo, rest = self.repository(path)
+        if not rest or not rest.startswith("blobs/uploads/"):
+            return self.error(404, "NAME_UNKNOWN", "no such path")
+        have = s.uploads.get(path, b"")
+        first, _, last = self.headers.get("Content-Range", "").partition("-")
+        if not first.isdigit() or not last.isdigit() or int(first) != len(have) or int(last) - int(first) + 1 != length:
+            return self.error(416, "BLOB_UPLOAD_INVALID", "range does not follow what was uploaded")
+        if s.mode == "short-chunk" and not have and length > 1:
+            body = body[: length // 2]  # keeps half of the first chunk, and says so
+        s.uploads[path] = have + body
+        return self.send(202, b"", [("Location", path + "?_state=y"), ("Range", "0-%d" % (len(s.uploads[path]) - 1))])
+
     def do_PUT(self):
         s = self.server
         path, _, query = self.path.partition("?")
@@ -191,6 +212,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         repo, rest = self.repository(path)
         if rest and rest.startswith("blobs/uploads/"):
+            body = s.uploads.pop(path, b"") + body
             params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
             digest = params.get("digest", "").replace("%3A", ":")
             if sha(body) != digest:
@@ -309,6 +331,7 @@ def main():
     server.tags, server.manifests, server.blobs = build(args.mode)
     server.stats = {}
     server.pushed = set()  # (repository, digest) of the blobs pushed or mounted
+    server.uploads = {}  # upload path -> the bytes its PATCHes brought
     server.lock = threading.Lock()
     print("PORT %d" % server.server_address[1], flush=True)
     # Ends with the test: its stdin closes when the test stops it or dies.

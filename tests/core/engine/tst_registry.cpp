@@ -106,6 +106,8 @@ private Q_SLOTS:
     void retriesAndRedirects();
     void chunkedAnswers();
     void pushSendsOnlyWhatIsMissing();
+    void pushInChunks_data();
+    void pushInChunks();
     void insecureSkipsTheCertificateOnly_data();
     void insecureSkipsTheCertificateOnly();
     void insecureIsForTheRegistryAlone();
@@ -901,6 +903,60 @@ void TestRegistry::pushSendsOnlyWhatIsMissing()
     p = pushToRegistry(pulled.folder,
         *parseRegistryReference(r.reference(QStringLiteral("lamina/x@sha256:") + QString(64, u'b'))), {}, options);
     QVERIFY2(p.error.contains(u"names a tag"), qPrintable(p.error));
+}
+
+void TestRegistry::pushInChunks_data()
+{
+    QTest::addColumn<QString>("mode");
+    QTest::newRow("registry keeps every chunk") << "ok";
+    QTest::newRow("registry keeps half the first chunk") << "short-chunk";
+}
+
+// A blob larger than the chunk size goes as PATCHes of it, each naming its bytes, and a PUT with
+// the digest; a registry that kept less of a chunk than it was sent (its Range says so) is sent
+// the rest. Pulled back, the same image.
+void TestRegistry::pushInChunks()
+{
+    QFETCH(QString, mode);
+    FakeRegistry r(mode);
+    QVERIFY(r.ok());
+    const RegistryPulled pulled = pull(r, QStringLiteral("lamina/test:amd64"));
+    QVERIFY2(pulled.error.isEmpty(), qPrintable(pulled.error));
+    const ImageArchive base = openImageArchive(pulled.folder);
+    const ImageLayer layer = base.images.at(0).layers.at(0);
+    const qint64 size = base.archive->member(layer.member).size;
+    QVERIFY(size > 100);
+    RegistryOptions options;
+    options.blobFolder = blobs();
+    options.chunkBytes = 40;
+    const RegistryPushed p = pushToRegistry(
+        pulled.folder, *parseRegistryReference(r.reference(QStringLiteral("lamina/chunked:1"))), {}, options);
+    QVERIFY2(p.error.isEmpty(), qPrintable(p.error));
+    QCOMPARE(p.blobsSent, 2);
+    QVERIFY2(p.how.contains(u"in chunks"), qPrintable(p.how));
+    const QJsonObject stats = r.stats();
+    int patches = 0, puts = 0;
+    for (auto it = stats.begin(); it != stats.end(); ++it) {
+        if (it.key().startsWith(u"PATCH /v2/lamina/chunked/blobs/uploads/"))
+            patches += it.value().toInt();
+        if (it.key().startsWith(u"PUT /v2/lamina/chunked/blobs/uploads/"))
+            puts += it.value().toInt();
+    }
+    // The layer's chunks (one more when the registry kept half of the first), and the config's
+    // when it is larger than a chunk; one PUT a blob.
+    qint64 expected = (size + 39) / 40 + (mode == u"short-chunk" ? 1 : 0);
+    const qint64 configSize
+        = QFileInfo(pulled.folder + QStringLiteral("/blobs/sha256/") + base.images.at(0).configDigest.mid(7)).size();
+    if (configSize > 40)
+        expected += (configSize + 39) / 40 + (mode == u"short-chunk" ? 1 : 0);
+    QCOMPARE(patches, int(expected));
+    QCOMPARE(puts, 2);
+    const RegistryPulled back = pull(r, QStringLiteral("lamina/chunked:1"));
+    QVERIFY2(back.error.isEmpty(), qPrintable(back.error));
+    const ImageArchive ia = openImageArchive(back.folder);
+    QVERIFY(ia.ok());
+    QCOMPARE(ia.images.at(0).layers.at(0).digest, layer.digest);
+    QVERIFY(indexImageLayers(ia, 0).layers.at(0)->find("hello.txt") >= 0);
 }
 
 void TestRegistry::insecureSkipsTheCertificateOnly_data()

@@ -176,15 +176,12 @@ std::optional<Credentials> askHelper(
                      .arg(from);
         return std::nullopt;
     }
-    // An identity token is an OAuth refresh token that Docker trades for an access token at the
-    // token service (grant_type=refresh_token); Lamina has not that exchange.
-    if (user == u"<token>") {
-        *error = QStringLiteral("%1 gave an identity token (user <token>), which Lamina cannot use yet; log in with "
-                                "a user name and password or access token instead")
-                     .arg(from);
-        return std::nullopt;
-    }
-    return Credentials { user.toUtf8(), secret.toUtf8(), from };
+    // The user "<token>" says the secret is an identity token (docker/cli,
+    // cli/config/credentials/native_store.go, getCredentialsFromStore): traded at the token
+    // service, never sent to the registry as a password.
+    if (user == u"<token>")
+        return Credentials { {}, {}, secret.toUtf8(), from };
+    return Credentials { user.toUtf8(), secret.toUtf8(), {}, from };
 }
 
 } // namespace
@@ -241,14 +238,17 @@ std::optional<Credentials> credentialsFor(const QString &host, QString *error, i
         }
         const QJsonObject auths = o.value(QStringLiteral("auths")).toObject();
         for (const QString &key : std::as_const(keys)) {
-            const QByteArray auth = auths.value(key).toObject().value(QStringLiteral("auth")).toString().toLatin1();
-            if (auth.isEmpty())
-                continue;
+            const QJsonObject entry = auths.value(key).toObject();
+            const QByteArray auth = entry.value(QStringLiteral("auth")).toString().toLatin1();
             const QByteArray plain = QByteArray::fromBase64(auth);
             const qsizetype colon = plain.indexOf(':');
-            if (colon <= 0)
+            // An identity token beside the user name `docker login` keeps it with: it is what
+            // goes to the token service (containers/image, pkg/docker/config: IdentityToken).
+            if (const QString identity = entry.value(QStringLiteral("identitytoken")).toString(); !identity.isEmpty())
+                return Credentials { colon > 0 ? plain.left(colon) : QByteArray(), {}, identity.toUtf8(), file };
+            if (auth.isEmpty() || colon <= 0)
                 continue;
-            return Credentials { plain.left(colon), plain.mid(colon + 1), file };
+            return Credentials { plain.left(colon), plain.mid(colon + 1), {}, file };
         }
     }
     return std::nullopt;
@@ -661,10 +661,17 @@ bool Client::authenticate(const QByteArray &header, QString *error)
         *error = QStringLiteral("%1 asks for credentials, and looking them up failed: %2").arg(m_where, lookup);
         return false;
     }
-    const QByteArray basic = credentials
+    const bool identity = credentials && !credentials->identityToken.isEmpty();
+    const QByteArray basic = credentials && !identity
         ? "Basic " + QByteArray(credentials->user + ':' + credentials->password).toBase64()
         : QByteArray();
     if (c.scheme == u"basic") {
+        if (identity) {
+            *error = QStringLiteral("%1 asks for a user name and password, and the credentials from %2 are an identity "
+                                    "token, which goes only to a token service")
+                         .arg(m_where, credentials->file);
+            return false;
+        }
         if (!credentials) {
             *error
                 = QStringLiteral("%1 asks for a user name and password, and none is stored for %2 (`docker login` or "
@@ -692,11 +699,28 @@ bool Client::authenticate(const QByteArray &header, QString *error)
     const QString scope = c.params.value(QStringLiteral("scope"));
     query.addQueryItem(
         QStringLiteral("scope"), scope.isEmpty() ? QStringLiteral("repository:%1:pull").arg(m_ref.repository) : scope);
-    realm.setQuery(query);
     // The token service sees the credentials: over HTTPS only, or on this machine.
     const QByteArray saved = std::exchange(m_authorization, basic);
     QByteArray body;
     Request ask;
+    QByteArray form;
+    if (identity) {
+        // OAuth 2's refresh: the identity token in a form POSTed to the realm, as Docker's
+        // distribution client does (registry/client/auth/session.go, fetchTokenWithOAuth).
+        QUrlQuery fields = query;
+        fields.addQueryItem(QStringLiteral("grant_type"), QStringLiteral("refresh_token"));
+        fields.addQueryItem(QStringLiteral("refresh_token"), QString::fromUtf8(credentials->identityToken));
+        fields.addQueryItem(QStringLiteral("client_id"), QStringLiteral("lamina"));
+        form = fields.toString(QUrl::FullyEncoded).toUtf8();
+        ask.method = "POST";
+        ask.contentType = "application/x-www-form-urlencoded";
+        ask.bodySize = form.size();
+        ask.body = [&form](const std::function<bool(const char *, qint64)> &send, QString *) {
+            return send(form.constData(), form.size());
+        };
+    } else {
+        realm.setQuery(query);
+    }
     ask.accept = "application/json";
     ask.limit = kMaxTokenAnswer;
     ask.sink = [&body](const char *data, qint64 n) {
@@ -715,8 +739,9 @@ bool Client::authenticate(const QByteArray &header, QString *error)
                      .arg(realm.toDisplayString(QUrl::RemoveQuery))
                      .arg(head.status)
                      .arg(QString::fromLatin1(head.reason),
-                         credentials ? QStringLiteral(" to the credentials from %1").arg(credentials->file)
-                                     : QStringLiteral(" to an anonymous request"));
+                         identity          ? QStringLiteral(" to the identity token from %1").arg(credentials->file)
+                             : credentials ? QStringLiteral(" to the credentials from %1").arg(credentials->file)
+                                           : QStringLiteral(" to an anonymous request"));
         return false;
     }
     const QJsonObject o = QJsonDocument::fromJson(body).object();

@@ -38,6 +38,9 @@ struct Credentials
 {
     QByteArray user;
     QByteArray password;
+    /// An identity token (an OAuth refresh token: a helper's user "<token>", or an "auths"
+    /// entry's "identitytoken"), traded at the token service for an access token.
+    QByteArray identityToken;
     /// Where they were found, for messages (never the secret): a file, or a credential helper
     /// and the file that names it.
     QString file;
@@ -53,9 +56,8 @@ constexpr int kHelperMilliseconds = 10000;
 /// only) its `credsStore`, then the base64 "auth" field. A helper is run as
 /// `docker-credential-NAME get`; one that says it has nothing for the host passes the lookup on
 /// to the next file. Nothing with `error` empty: none stored. Nothing with `error` set: a helper
-/// is missing, failed, hung past `helperMilliseconds` or printed what is not credentials, or
-/// gave an identity token; the error names the helper and the file, never what it printed on
-/// success.
+/// is missing, failed, hung past `helperMilliseconds` or printed what is not credentials; the
+/// error names the helper and the file, never what it printed on success.
 std::optional<Credentials> credentialsFor(
     const QString &host, QString *error = nullptr, int helperMilliseconds = kHelperMilliseconds);
 

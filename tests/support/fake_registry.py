@@ -4,7 +4,8 @@
 the distribution API, honestly or with one lie or obstacle chosen by --mode. Prints "PORT n" once
 it listens; GET /_stats answers how many requests each path had.
 
-Modes: ok, bearer (token service at /token, user lamina password s3cret), basic, wrong-digest,
+Modes: ok, bearer (token service at /token, user lamina password s3cret, or by POST the identity
+token good-refresh), basic, wrong-digest,
 wrong-size, truncated, redirect (blobs sent from /storage/), redirect-loop, redirect-away (to
 http://localhost:PORT, another address in clear text), huge-length, slow-loris (headers a byte at
 a time), retry (429 then 503 before each blob), always-503, bad-digest-name (a manifest naming a
@@ -170,6 +171,16 @@ class Handler(BaseHTTPRequestHandler):
         s = self.server
         path, _, query = self.path.partition("?")
         self.count("POST " + path)
+        form = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if path == "/token":
+            # OAuth 2's refresh (an identity token): the form's refresh_token "good-refresh" gets
+            # the access token a password would.
+            fields = dict(p.split("=", 1) for p in form.decode().split("&") if "=" in p)
+            if (fields.get("grant_type") == "refresh_token" and fields.get("refresh_token") == "good-refresh"
+                    and fields.get("service") == "fake" and fields.get("client_id")
+                    and self.headers.get("Content-Type") == "application/x-www-form-urlencoded"):
+                return self.send(200, json.dumps({"access_token": "good-token", "expires_in": 300}).encode())
+            return self.send(401, b'{"error":"invalid_grant"}')
         if not self.authorized():
             return
         repo, rest = self.repository(path)

@@ -160,7 +160,8 @@ void TestRegistry::initTestCase()
         // Leaves its process ID beside itself, so the test can see it was stopped.
         { QStringLiteral("hang"), "echo $$ > \"$0.pid\"; exec sleep 30\n" },
         { QStringLiteral("garbage"), "cat >/dev/null; echo 'lamina:s3cret is not JSON'\n" },
-        { QStringLiteral("token"), "cat >/dev/null; echo '{\"Username\":\"<token>\",\"Secret\":\"s3cret\"}'\n" },
+        { QStringLiteral("token"), "cat >/dev/null; echo '{\"Username\":\"<token>\",\"Secret\":\"good-refresh\"}'\n" },
+        { QStringLiteral("badtoken"), "cat >/dev/null; echo '{\"Username\":\"<token>\",\"Secret\":\"s3cret\"}'\n" },
         // An access token with no user name, as some cloud registries' helpers give.
         { QStringLiteral("nouser"), "cat >/dev/null; echo '{\"Username\":\"\",\"Secret\":\"t0ken\"}'\n" },
         { QStringLiteral("nosecret"), "cat >/dev/null; echo '{\"Username\":\"lamina\",\"Secret\":\"\"}'\n" },
@@ -373,7 +374,13 @@ void TestRegistry::credentialHelpers()
     QVERIFY2(c, qPrintable(error));
     QCOMPARE(c->user, QByteArray());
     QCOMPARE(c->password, QByteArray("t0ken"));
-    // Missing, hanging (stopped at the bound), garbage, an identity token, a path: clear errors
+    // The user "<token>": the secret is an identity token, not a password.
+    QVERIFY(write(docker, "{\"credsStore\":\"lamina-token\"}"));
+    c = registry::credentialsFor(QStringLiteral("r.io:5000"), &error);
+    QVERIFY2(c, qPrintable(error));
+    QCOMPARE(c->identityToken, QByteArray("good-refresh"));
+    QVERIFY(c->user.isEmpty() && c->password.isEmpty());
+    // Missing, hanging (stopped at the bound), garbage, a path: clear errors
     // that never quote what a helper printed on success.
     QVERIFY(QFile::remove(podman));
     const QList<std::pair<QByteArray, QString>> broken {
@@ -385,7 +392,6 @@ void TestRegistry::credentialHelpers()
                 .arg(docker) },
         { "lamina-garbage", QStringLiteral("printed no credentials Lamina can read") },
         { "lamina-nosecret", QStringLiteral("printed no credentials Lamina can read") },
-        { "lamina-token", QStringLiteral("gave an identity token (user <token>), which Lamina cannot use yet") },
         { "../lamina-test", QStringLiteral("is not a helper's name") },
     };
     for (const auto &[helper, expected] : broken) {
@@ -717,6 +723,18 @@ void TestRegistry::authentication_data()
                                           << "lamina-fail";
     QTest::newRow("basic, helper's garbage") << "basic" << QByteArray() << "printed no credentials Lamina can read"
                                              << "lamina-garbage";
+    // Identity tokens: traded at the token service by OAuth 2's refresh (a POSTed form).
+    QTest::newRow("bearer, helper's identity token") << "bearer" << QByteArray() << ""
+                                                     << "lamina-token";
+    QTest::newRow("bearer, identity token refused") << "bearer" << QByteArray()
+                                                    << "answered 401 Unauthorized to the identity token from "
+                                                       "docker-credential-lamina-badtoken"
+                                                    << "lamina-badtoken";
+    QTest::newRow("bearer, identitytoken in auths") << "bearer" << QByteArray("identity") << ""
+                                                    << "";
+    QTest::newRow("basic, identity token")
+        << "basic" << QByteArray("identity") << "are an identity token, which goes only to a token service"
+        << "";
 }
 
 void TestRegistry::authentication()
@@ -737,7 +755,11 @@ void TestRegistry::authentication()
     if (!auth.isEmpty()) {
         QFile f(file);
         QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write("{\"auths\":{\"" + r.host().toUtf8() + "\":{\"auth\":\"" + auth + "\"}}}");
+        // "identity": what `docker login` keeps for a registry that gave an identity token.
+        const QByteArray entry = auth == "identity"
+            ? QByteArray("{\"auth\":\"" + QByteArray("lamina:").toBase64() + "\",\"identitytoken\":\"good-refresh\"}")
+            : QByteArray("{\"auth\":\"" + auth + "\"}");
+        f.write("{\"auths\":{\"" + r.host().toUtf8() + "\":" + entry + "}}");
         qputenv("REGISTRY_AUTH_FILE", file.toUtf8());
     }
     const RegistryPulled p = pull(r, QStringLiteral("lamina/test:amd64"));
@@ -746,7 +768,7 @@ void TestRegistry::authentication()
         QVERIFY(openImageArchive(p.folder).ok());
     } else {
         QVERIFY2(p.error.contains(error), qPrintable(p.error));
-        QVERIFY(!p.error.contains(u"s3cret") && !p.error.contains(u"wrong"));
+        QVERIFY(!p.error.contains(u"s3cret") && !p.error.contains(u"wrong") && !p.error.contains(u"good-refresh"));
         QVERIFY(p.folder.isEmpty());
     }
 }

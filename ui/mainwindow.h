@@ -19,6 +19,7 @@ class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
 class QProgressBar;
+class QTimer;
 class QPushButton;
 class QSortFilterProxyModel;
 class QStackedWidget;
@@ -180,6 +181,8 @@ private:
     void showProgress(const QString &format, qint64 done, qint64 total);
     void hideProgress();
     void showIndexedSoFar(IndexedSoFar &soFar);
+    /// While a registry's layers come: how many bytes of them have, in the status bar.
+    void showFetched();
     void showIndexed(const Indexed &indexed);
     void showVerified(const Verified &verified);
     void startVerificationWhenShown();
@@ -235,6 +238,7 @@ private:
     // Last: destroyed first, so that no delivery reaches the widgets as they go.
     LatestJob<Opened> m_openJob { this };
     LatestJob<Indexed> m_indexJob { this };
+    QTimer *m_fetchStatus = nullptr; ///< showFetched() while layers are fetched
     LatestJob<std::shared_ptr<const MergedTree>> m_treeJob { this };
     LatestJob<Verified> m_verifyJob { this };
 };

@@ -6,6 +6,7 @@
 #include "chainview.h"
 #include "check/checks.h"
 #include "check/verify.h"
+#include "common/sizetext.h"
 #include "compose/composerpanel.h"
 #include "filetreemodel.h"
 #include "findingsmodel.h"
@@ -21,6 +22,7 @@
 #include <QSet>
 #include <QStatusBar>
 #include <QTableView>
+#include <QTimer>
 #include <QTreeView>
 
 #include <algorithm>
@@ -146,6 +148,14 @@ void MainWindow::startIndexing(int image)
     showProgress(label, 0, 0);
     statusBar()->showMessage(fetching ? tr("Fetching the layers from the registry and indexing their files…")
                                       : tr("Indexing the layers' files…"));
+    if (fetching) {
+        if (!m_fetchStatus) {
+            m_fetchStatus = new QTimer(this);
+            m_fetchStatus->setInterval(250);
+            connect(m_fetchStatus, &QTimer::timeout, this, &MainWindow::showFetched);
+        }
+        m_fetchStatus->start();
+    }
     const ImageArchive ia = m_archive;
     const auto cancel = m_cancel;
     // Each layer shows its own figures as soon as it is read.
@@ -179,6 +189,19 @@ void MainWindow::startIndexing(int image)
         });
 }
 
+void MainWindow::showFetched()
+{
+    const std::shared_ptr<const Archive> &ar = m_archive.archive;
+    // Stopped by showIndexed() too: a layer that failed to come stays deferred.
+    if (!ar || ar->deferredCount() == 0) {
+        m_fetchStatus->stop();
+        return;
+    }
+    statusBar()->showMessage(
+        tr("Fetching the layers from the registry: %1 of %2, %n layer(s) still to come…", nullptr, ar->deferredCount())
+            .arg(sizeText(ar->fetchedBytes()), sizeText(ar->deferredBytes())));
+}
+
 void MainWindow::showIndexedSoFar(IndexedSoFar &soFar)
 {
     QMutexLocker lock(&soFar.mutex);
@@ -189,6 +212,8 @@ void MainWindow::showIndexedSoFar(IndexedSoFar &soFar)
 
 void MainWindow::showIndexed(const Indexed &indexed)
 {
+    if (m_fetchStatus)
+        m_fetchStatus->stop();
     hideProgress();
     m_layers = indexed.layers;
     m_indexedTree = indexed.top;

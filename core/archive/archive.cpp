@@ -445,7 +445,15 @@ bool Archive::fetchMember(int index, const Progress &progress, QString *error) c
         }
         m_fetches.insert(index, Fetch::Running);
     }
-    const bool ok = m_remote && m_remote->fetch(m, m_path + u'/' + m.path, progress, error);
+    // The bytes as they come, counted for the archive as well as for the caller.
+    qint64 counted = 0;
+    Progress counting = progress;
+    counting.report = [&](qint64 done, qint64 total) {
+        m_fetchedBytes += done - counted;
+        counted = done;
+        progress.update(done, total);
+    };
+    const bool ok = m_remote && m_remote->fetch(m, m_path + u'/' + m.path, counting, error);
     if (!m_remote)
         *error = QStringLiteral("%1: not in the folder, and nothing to fetch it from").arg(m.path);
     std::lock_guard<std::mutex> guard(m_fetchLock);

@@ -145,6 +145,10 @@ public:
     bool isDeferred(int index) const;
     /// How many members are still to be fetched.
     int deferredCount() const { return m_deferredLeft.load(); }
+    /// Bytes of deferred members at opening, and bytes fetched of them since (a fetch that failed
+    /// counts what came before it failed): what a window shows while layers come.
+    qint64 deferredBytes() const { return m_deferredBytes; }
+    qint64 fetchedBytes() const { return m_fetchedBytes.load(); }
     /// Brings a deferred member's bytes into the folder; true at once for any other member.
     /// read() and openMember() call it themselves. Safe from any thread: a second caller for the
     /// same member waits for the first's fetch (or its failure, then tries itself).
@@ -205,6 +209,8 @@ private:
     std::function<void()> m_cleanup;
     std::shared_ptr<RemoteBlobs> m_remote;
     mutable std::atomic<int> m_deferredLeft { 0 };
+    qint64 m_deferredBytes = 0;
+    mutable std::atomic<qint64> m_fetchedBytes { 0 };
     mutable std::mutex m_fetchLock;
     mutable std::condition_variable m_fetchEnded;
     enum class Fetch : quint8 { Absent, Running, Here };

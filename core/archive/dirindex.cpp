@@ -207,8 +207,10 @@ Archive::OpenResult Archive::Builder::indexDir(const QString &path, const Progre
         // A remote member the folder holds already is fetched; the others are still to be.
         if (m.remote && !toFetch.contains(m.path))
             ar->m_fetches.insert(int(ar->m_members.size()), Fetch::Here);
-        else if (m.remote)
+        else if (m.remote) {
             ++ar->m_deferredLeft;
+            ar->m_deferredBytes = addSizes(ar->m_deferredBytes, m.size);
+        }
         addMember(*ar, std::move(m));
     }
     result.archive = std::move(ar);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // "Open Image from an Engine…": the engine's images listed (from a socket server of the test's
 // own playing Docker), chosen by a click or typed with completion, opened in the window.
+#include "common/sizetext.h"
 #include "compose/composerpanel.h"
 #include "compose/exportdialog.h"
 #include "fakeengine.h"
@@ -250,12 +251,20 @@ void TestOpenImage::layersComeWhenIndexed()
         QCOMPARE(bar->format(), QStringLiteral("Fetching and indexing: %p%"));
         QVERIFY2(w.statusBar()->currentMessage().contains(u"Fetching the layers from the registry"),
             qPrintable(w.statusBar()->currentMessage()));
+        // While the layer trickles in, the status says how much of it has come.
+        const qint64 size = w.current().archive->deferredBytes();
+        QVERIFY(size > 0);
+        QTRY_VERIFY_WITH_TIMEOUT(w.current().archive->fetchedBytes() > 0, 20000);
+        QTRY_VERIFY2_WITH_TIMEOUT(
+            w.statusBar()->currentMessage().contains(u" of " + sizeText(size) + u", 1 layer(s) still to come"),
+            qPrintable(w.statusBar()->currentMessage()), 20000);
         QVERIFY(indexed.wait(30000));
         QVERIFY2(w.statusBar()->currentMessage().contains(u"All layers indexed"),
             qPrintable(w.statusBar()->currentMessage()));
         const ImageArchive &ia = w.current();
         const int member = ia.images.at(0).layers.at(0).member;
         QVERIFY(!ia.archive->isDeferred(member));
+        QCOMPARE(ia.archive->fetchedBytes(), size);
         QVERIFY(!ArchiveMapPage::memberText(*ia.archive, member).contains(u"still in the registry"));
     }
     registry.closeWriteChannel();

@@ -551,6 +551,8 @@ void TestRegistry::layersAreFetchedWhenRead()
     QVERIFY(ia.archive->isDeferred(layer.member));
     QCOMPARE(ia.archive->deferredCount(), 1);
     QVERIFY(ia.archive->member(layer.member).size > 0);
+    QCOMPARE(ia.archive->deferredBytes(), ia.archive->member(layer.member).size);
+    QCOMPARE(ia.archive->fetchedBytes(), 0);
     QVERIFY(ia.archive->head(layer.member).isEmpty());
     QCOMPARE(layer.compression, Compression::Gzip); // what the media type claims, until fetched
     QVERIFY2(ia.origin.endsWith(u"; 1 of its 1 layers are fetched when first read"), qPrintable(ia.origin));
@@ -579,6 +581,7 @@ void TestRegistry::layersAreFetchedWhenRead()
     QCOMPARE(requestsFor(r, layer.digest), 2);
     QVERIFY(!ia.archive->isDeferred(layer.member));
     QCOMPARE(ia.archive->deferredCount(), 0);
+    QCOMPARE(ia.archive->fetchedBytes(), ia.archive->deferredBytes()); // once, not twice
     QCOMPARE(ia.archive->compressionOf(layer.member), Compression::Gzip); // its own bytes now
     QCOMPARE(ia.archive->head(layer.member).left(2), QByteArray("\x1f\x8b"));
     QCOMPARE(filesIn(cache + QStringLiteral("/blobs")).size(), 2);

@@ -136,7 +136,22 @@ public:
         errno = 0;
         if (SSL_write_ex(m_ssl, from, size_t(n), &sent) == 1)
             return qint64(sent);
-        return failed(SSL_get_error(m_ssl, 0), wait, error, false);
+        const int code = SSL_get_error(m_ssl, 0);
+        const int err = errno;
+        if (code == SSL_ERROR_SYSCALL && (err == EPIPE || err == ECONNRESET)) {
+            // The peer closed, perhaps after an alert saying why (TLS 1.3 refuses a client
+            // certificate after the handshake): read, that is the reason rather than the pipe.
+            ERR_clear_error();
+            char byte = 0;
+            size_t got = 0;
+            if (SSL_read_ex(m_ssl, &byte, 1, &got) != 1)
+                if (const QString said = sslErrors(); said.contains(u"alert")) {
+                    *error = QStringLiteral("TLS: %1").arg(said);
+                    return -1;
+                }
+            errno = err;
+        }
+        return failed(code, wait, error, false);
     }
     bool buffered() const override { return SSL_pending(m_ssl) > 0; }
 

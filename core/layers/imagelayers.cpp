@@ -194,8 +194,11 @@ struct LayersOfImages
             const int count = int(out.at(slot).layers.size());
             // A tree the window built before of these very layer files is taken from the cache
             // (mapped, nothing rebuilt): reopening then waits for no tree at all.
+            // Mapped and its checksum checked now, while the layers are still being loaded.
             const QByteArray cacheKey = keepTrees ? treeKeyOf(slot) : QByteArray();
-            const bool cached = !cacheKey.isEmpty() && options.cache->hasTree(cacheKey);
+            const std::optional<IndexCache::Stored> mapped
+                = cacheKey.isEmpty() ? std::nullopt : options.cache->mapTree(cacheKey);
+            const bool cached = mapped.has_value();
             std::optional<MergedTree::Incremental> tree;
             if (!cached)
                 tree.emplace(count, keepTrees, keepTrees);
@@ -222,7 +225,8 @@ struct LayersOfImages
                 continue;
             }
             stacks.insert(stack, slot);
-            std::shared_ptr<const MergedTree> merged = cached ? options.cache->loadTree(cacheKey, given) : nullptr;
+            std::shared_ptr<const MergedTree> merged
+                = cached ? options.cache->treeFrom(cacheKey, *mapped, given) : nullptr;
             if (!merged) {
                 if (!tree) { // refused: built after all
                     tree.emplace(count, keepTrees, keepTrees);
@@ -383,6 +387,20 @@ void storeImageTree(const ImageArchive &ia, int image, const MergedTree &tree, c
         if (!tree.layers().at(l))
             return; // a layer that could not be read: built again next time, as it may be read then
     options.cache->storeTree(key, tree);
+}
+
+std::optional<IndexCache::Stored> loadImageTreeExtra(
+    const ImageArchive &ia, int image, const QString &name, const LayerIndexOptions &options)
+{
+    const QByteArray key = imageTreeKey(ia, image, options.cache.get());
+    return key.isEmpty() ? std::nullopt : options.cache->loadExtra(key, name);
+}
+
+void storeImageTreeExtra(
+    const ImageArchive &ia, int image, const QString &name, QByteArrayView bytes, const LayerIndexOptions &options)
+{
+    if (const QByteArray key = imageTreeKey(ia, image, options.cache.get()); !key.isEmpty())
+        options.cache->storeExtra(key, name, bytes);
 }
 
 ImageSizes imageSizes(const ImageLayers &layers)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "format/imagearchive.h"
+#include "layers/indexcache.h"
 #include "layers/mergedtree.h"
 
 #include <functional>
@@ -33,6 +34,13 @@ ImageLayers indexImageLayers(const ImageArchive &ia, int image, const LayerIndex
 /// the next time: when every layer of the image is a file the cache can name, and the tree is
 /// not there already. Writes tens of megabytes for a million entries: for when nothing waits.
 void storeImageTree(const ImageArchive &ia, int image, const MergedTree &tree, const LayerIndexOptions &options = {});
+/// Bytes kept in `options.cache` beside that tree under `name` (IndexCache::loadExtra): nothing
+/// without a cache, when a layer has no key, or when none are kept.
+std::optional<IndexCache::Stored> loadImageTreeExtra(
+    const ImageArchive &ia, int image, const QString &name, const LayerIndexOptions &options = {});
+/// Keeps bytes beside the tree of image `image`, worked out from that tree, for the next time.
+void storeImageTreeExtra(const ImageArchive &ia, int image, const QString &name, QByteArrayView bytes,
+    const LayerIndexOptions &options = {});
 
 /// Sizes of an image's layers once indexed (docs/layers.md defines each figure).
 struct ImageSizes

@@ -27,8 +27,10 @@ using namespace cachefile;
 namespace {
 
 // Version 2: the big arrays start at multiples of 8, so that a mapped file is used in place.
-constexpr char kMagic[8] = { 'L', 'A', 'M', 'I', 'D', 'X', '\0', '\2' };
-constexpr char kTreeMagic[8] = { 'L', 'A', 'M', 'T', 'R', 'E', '\0', '\1' };
+// Version 3 (trees: 2): a checksum in the header where the payload's sha256 was.
+constexpr char kMagic[8] = { 'L', 'A', 'M', 'I', 'D', 'X', '\0', '\3' };
+constexpr char kTreeMagic[8] = { 'L', 'A', 'M', 'T', 'R', 'E', '\0', '\2' };
+constexpr char kExtraMagic[8] = { 'L', 'A', 'M', 'X', 'T', 'R', '\0', '\1' };
 // Bounds a cache file must keep to be read at all (a layer index larger than these is not
 // written either): far above any layer Lamina indexes, far below what would exhaust memory.
 constexpr qint64 kMaxEntries = qint64(1) << 26;
@@ -328,25 +330,40 @@ bool IndexCache::hasTree(const QByteArray &key) const
     return QFileInfo::exists(pathOf(key, u".tree"));
 }
 
-std::shared_ptr<const MergedTree> IndexCache::loadTree(const QByteArray &key, const MergedTree::Layers &layers) const
+std::optional<IndexCache::Stored> IndexCache::mapTree(const QByteArray &key) const
 {
     const QString path = pathOf(key, u".tree");
     cachefile::MapError error = cachefile::MapError::None;
     const cachefile::Mapped file = cachefile::mapFile(path, std::numeric_limits<qint32>::max(), &error);
-    std::shared_ptr<const MergedTree> tree;
+    if (error == cachefile::MapError::Missing || error == cachefile::MapError::NoMemory)
+        return std::nullopt;
     if (error == cachefile::MapError::None)
         if (const auto payload = cachefile::unwrap(kTreeMagic, quint32(sizeof(MergedTree::Node)), key, file.bytes))
-            tree = MergedTree::fromCachePayload(*payload, layers, file.mapping);
+            return Stored { *payload, file.mapping };
+    QFile::remove(path); // built again by the caller, never trusted
+    ++m_stats.treesRejected;
+    return std::nullopt;
+}
+
+std::shared_ptr<const MergedTree> IndexCache::treeFrom(
+    const QByteArray &key, const Stored &mapped, const MergedTree::Layers &layers) const
+{
+    const QString path = pathOf(key, u".tree");
+    std::shared_ptr<const MergedTree> tree = MergedTree::fromCachePayload(mapped.bytes, layers, mapped.backing);
     if (!tree) {
-        if (error != cachefile::MapError::Missing && error != cachefile::MapError::NoMemory) {
-            QFile::remove(path); // built again by the caller, never trusted
-            ++m_stats.treesRejected;
-        }
+        QFile::remove(path);
+        ++m_stats.treesRejected;
         return nullptr;
     }
     markUsed(path);
     ++m_stats.treeHits;
     return tree;
+}
+
+std::shared_ptr<const MergedTree> IndexCache::loadTree(const QByteArray &key, const MergedTree::Layers &layers) const
+{
+    const std::optional<Stored> mapped = mapTree(key);
+    return mapped ? treeFrom(key, *mapped, layers) : nullptr;
 }
 
 void IndexCache::storeTree(const QByteArray &key, const MergedTree &tree) const
@@ -362,6 +379,56 @@ void IndexCache::storeTree(const QByteArray &key, const MergedTree &tree) const
         ++m_stats.treesStored;
 }
 
+namespace {
+/// A name an extra file may carry: nothing that could leave the folder or look like another file.
+bool extraNameOk(const QString &name)
+{
+    if (name.isEmpty() || name.size() > 64)
+        return false;
+    for (const QChar c : name)
+        if (!((c >= u'a' && c <= u'z') || (c >= u'0' && c <= u'9') || c == u'-'))
+            return false;
+    return true;
+}
+} // namespace
+
+std::optional<IndexCache::Stored> IndexCache::loadExtra(const QByteArray &treeKey, const QString &name) const
+{
+    if (!extraNameOk(name))
+        return std::nullopt;
+    const QString path = pathOf(treeKey, QString(u'.' + name + u".extra"));
+    cachefile::MapError error = cachefile::MapError::None;
+    const cachefile::Mapped file = cachefile::mapFile(path, std::numeric_limits<qint32>::max(), &error);
+    if (error != cachefile::MapError::None) {
+        if (error == cachefile::MapError::Unusable)
+            QFile::remove(path);
+        return std::nullopt;
+    }
+    const auto payload = cachefile::unwrap(kExtraMagic, 1, treeKey, file.bytes);
+    if (!payload) {
+        QFile::remove(path); // stored again by its user, never trusted
+        return std::nullopt;
+    }
+    markUsed(path);
+    ++m_stats.extraHits;
+    return Stored { *payload, file.mapping };
+}
+
+void IndexCache::storeExtra(const QByteArray &treeKey, const QString &name, QByteArrayView bytes) const
+{
+    if (!extraNameOk(name))
+        return;
+    const QString path = pathOf(treeKey, QString(u'.' + name + u".extra"));
+    if (QFileInfo::exists(path))
+        return;
+    const bool stored = write(path, [&](QIODevice &f) {
+        return cachefile::writeFile(f, kExtraMagic, 1, treeKey, [&](cachefile::Writer &w) { w.out.append(bytes); })
+            && f.size() < std::numeric_limits<qint32>::max();
+    });
+    if (stored)
+        ++m_stats.extrasStored;
+}
+
 void IndexCache::trim() const
 {
     struct File
@@ -372,8 +439,8 @@ void IndexCache::trim() const
     };
     QList<File> files;
     qint64 total = 0;
-    QDirIterator it(
-        m_folder, { QStringLiteral("*.idx"), QStringLiteral("*.tree") }, QDir::Files, QDirIterator::Subdirectories);
+    QDirIterator it(m_folder, { QStringLiteral("*.idx"), QStringLiteral("*.tree"), QStringLiteral("*.extra") },
+        QDir::Files, QDirIterator::Subdirectories);
     while (it.hasNext()) {
         it.next();
         const QFileInfo fi = it.fileInfo();

@@ -58,8 +58,27 @@ public:
     /// The tree stored under `key`, over `layers` (the indexes of the layers its key names), or
     /// null: none, or unusable (then removed). It points into the mapped file, as indexes do.
     std::shared_ptr<const MergedTree> loadTree(const QByteArray &key, const MergedTree::Layers &layers) const;
+    /// A cache file's payload, checked against its header, and what keeps it mapped.
+    struct Stored
+    {
+        QByteArrayView bytes;
+        std::shared_ptr<const void> backing;
+    };
+    /// loadTree() in two steps, the first of which needs no layer: the tree's file mapped and its
+    /// checksum checked (while the layers are still being loaded), then the tree made of it.
+    std::optional<Stored> mapTree(const QByteArray &key) const;
+    std::shared_ptr<const MergedTree> treeFrom(
+        const QByteArray &key, const Stored &mapped, const MergedTree::Layers &layers) const;
     /// Stores a tree under `key`, as store() does an index.
     void storeTree(const QByteArray &key, const MergedTree &tree) const;
+
+    /// Bytes kept beside a tree, under the tree's key and a name of lower-case letters, digits and
+    /// '-' (what a user of the tree worked out from it, such as the rows a view shows first).
+    /// Checked as a tree file is (format, key, checksum); what they mean is for the one who
+    /// stored them to check.
+    std::optional<Stored> loadExtra(const QByteArray &treeKey, const QString &name) const;
+    /// Stores bytes beside a tree (not again when there already), as store() does an index.
+    void storeExtra(const QByteArray &treeKey, const QString &name, QByteArrayView bytes) const;
 
     QString folder() const { return m_folder; }
     qint64 maxBytes() const { return m_maxBytes; }
@@ -75,6 +94,8 @@ public:
         std::atomic<qint64> treeHits { 0 };
         std::atomic<qint64> treesRejected { 0 };
         std::atomic<qint64> treesStored { 0 };
+        std::atomic<qint64> extraHits { 0 };
+        std::atomic<qint64> extrasStored { 0 };
     };
     Stats &stats() const { return m_stats; }
 

@@ -108,8 +108,9 @@ public:
     int topLayer() const { return m_top; }
     const Layers &layers() const { return m_layers; }
 
-    /// Changes the top layer made, in path order.
-    const QList<ChangeRecord> &changes() const { return m_changes; }
+    /// Changes the top layer made, in path order. A tree from the cache reads them from its file
+    /// when first asked (the window never asks; `ls --changes` does).
+    const QList<ChangeRecord> &changes() const;
     /// One entry per applied layer 0..upto.
     const QList<LayerStats> &stats() const { return m_stats; }
     /// Regular-file bytes visible in this tree.
@@ -183,6 +184,9 @@ private:
     QList<std::pair<int, QString>> m_issues;
     QHash<qint32, qint32> m_peerOf; ///< live attached link → the node it shares its file with
     std::shared_ptr<const void> m_backing; ///< a tree from the cache: the file's bytes it points into
+    /// A tree from the cache: its change list, still in the file's bytes until changes() reads it.
+    struct StoredChanges;
+    std::shared_ptr<StoredChanges> m_storedChanges;
 };
 
 /// build() one layer at a time, bottom first, for layers that are still being read: each is

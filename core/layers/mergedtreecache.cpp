@@ -6,8 +6,59 @@
 #include "layers/cachefile_p.h"
 
 #include <cstddef>
+#include <mutex>
 
 namespace lamina {
+
+struct MergedTree::StoredChanges
+{
+    QByteArrayView bytes; ///< the records, checked when the tree was loaded: in the tree's backing, or `copy`
+    QByteArray copy; ///< a payload the caller keeps (no backing): the records copied
+    quint64 count = 0;
+    std::once_flag read;
+    QList<ChangeRecord> list;
+};
+
+namespace {
+
+/// One change record of a payload; false when it is not sound for a tree of `layerCount` layers.
+bool readChange(cachefile::Reader &r, int layerCount, MergedTree::ChangeRecord *c)
+{
+    QByteArray path;
+    if (c)
+        path = r.bytes(cachefile::kMaxStrings);
+    else
+        r.skipBytes(cachefile::kMaxStrings);
+    const quint8 change = r.pod<quint8>();
+    const quint8 type = r.pod<quint8>();
+    const qint64 size = r.pod<qint64>();
+    const qint32 layer = r.pod<qint32>();
+    if (!r.ok || change > quint8(Change::Removed) || type > quint8(EntryType::Whiteout) || layer < -1
+        || layer >= layerCount)
+        return false;
+    if (c)
+        *c = { path, Change(change), EntryType(type), size, layer };
+    return true;
+}
+
+} // namespace
+
+const QList<MergedTree::ChangeRecord> &MergedTree::changes() const
+{
+    if (!m_storedChanges)
+        return m_changes;
+    StoredChanges &s = *m_storedChanges;
+    std::call_once(s.read, [&] {
+        cachefile::Reader r(s.bytes);
+        s.list.reserve(qsizetype(s.count));
+        for (quint64 i = 0; i < s.count; ++i) {
+            ChangeRecord c;
+            readChange(r, int(m_layers.size()), &c); // sound: checked by fromCachePayload()
+            s.list.append(std::move(c));
+        }
+    });
+    return s.list;
+}
 
 QByteArray MergedTree::cachePayload() const
 {
@@ -34,8 +85,8 @@ void MergedTree::writeCachePayload(cachefile::Writer &w) const
         w.pod<qint32>(s.modified);
         w.pod<qint32>(s.removed);
     }
-    w.pod<quint64>(quint64(m_changes.size()));
-    for (const ChangeRecord &c : m_changes) {
+    w.pod<quint64>(quint64(changes().size()));
+    for (const ChangeRecord &c : changes()) {
         w.bytes(c.path);
         w.pod<quint8>(quint8(c.change));
         w.pod<quint8>(quint8(c.type));
@@ -104,19 +155,21 @@ std::shared_ptr<const MergedTree> MergedTree::fromCachePayload(
     const quint64 changes = r.pod<quint64>();
     if (!r.ok || changes > quint64(kMaxNodes))
         return nullptr;
-    for (quint64 i = 0; r.ok && i < changes; ++i) {
-        ChangeRecord c;
-        c.path = r.bytes(cachefile::kMaxStrings);
-        const quint8 change = r.pod<quint8>();
-        const quint8 type = r.pod<quint8>();
-        c.size = r.pod<qint64>();
-        c.layer = r.pod<qint32>();
-        if (change > quint8(Change::Removed) || type > quint8(EntryType::Whiteout) || c.layer < -1
-            || c.layer >= layerCount)
+    // Checked now, read when asked for: making a hundred thousand paths was a third of loading
+    // many.tar's tree, for a list the window never shows.
+    const qsizetype changesAt = r.position();
+    for (quint64 i = 0; i < changes; ++i)
+        if (!readChange(r, layerCount, nullptr))
             return nullptr;
-        c.change = Change(change);
-        c.type = EntryType(type);
-        t->m_changes.append(std::move(c));
+    if (changes > 0) {
+        auto stored = std::make_shared<StoredChanges>();
+        stored->bytes = payload.sliced(changesAt, r.position() - changesAt);
+        stored->count = changes;
+        if (!backing) {
+            stored->copy = stored->bytes.toByteArray();
+            stored->bytes = stored->copy;
+        }
+        t->m_storedChanges = std::move(stored);
     }
     const qint64 n = t->m_nodes.size();
     const auto nodeOk = [&](qint64 i) { return i > 0 && i < n; };

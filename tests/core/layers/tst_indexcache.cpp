@@ -3,6 +3,7 @@
 // gives, a changed archive is never served stale, a damaged or crafted cache file is rebuilt and
 // never trusted, and the folder stays under its bound, least recently used first.
 #include "format/imagearchive.h"
+#include "layers/cachefile_p.h"
 #include "layers/imagelayers.h"
 #include "layers/indexcache.h"
 #include "layers/mergedtree.h"
@@ -13,6 +14,7 @@
 #include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
+#include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -162,6 +164,9 @@ private Q_SLOTS:
     void craftedTreesAreRefused();
     void staysUnderItsBound();
     void evictsTheLeastRecentlyUsed();
+    void checksumNoticesDamage();
+    void craftedChangeRecordsAreRefused();
+    void extrasAreKeptBesideTheTree();
 };
 
 // The library and its tests index without a cache unless one is given.
@@ -620,6 +625,106 @@ void TestIndexCache::evictsTheLeastRecentlyUsed()
     QVERIFY(cache.load(c, false));
     QVERIFY(!cache.load(b, false));
     QCOMPARE(cache.stats().evicted.load(), qint64(1));
+}
+
+// The cache files' checksum: the same however the bytes are handed to it, and changed by any
+// one bit flipped, by bytes cut off or added, even zeros.
+void TestIndexCache::checksumNoticesDamage()
+{
+    QByteArray bytes(100003, '\0');
+    QRandomGenerator random(7);
+    for (char &c : bytes)
+        c = char(random.bounded(256));
+    const quint64 whole = cachefile::payloadChecksum(bytes);
+    for (const int step : { 1, 3, 31, 32, 33, 4096, 65537 }) {
+        cachefile::Checksum c;
+        for (qsizetype at = 0; at < bytes.size(); at += step)
+            c.add(bytes.constData() + at, std::min<qsizetype>(step, bytes.size() - at));
+        QCOMPARE(c.finish(), whole);
+    }
+    for (int i = 0; i < 2000; ++i) {
+        QByteArray damaged = bytes;
+        const qsizetype at = random.bounded(int(bytes.size()));
+        damaged[at] = char(damaged.at(at) ^ (1 << random.bounded(8)));
+        QVERIFY(cachefile::payloadChecksum(damaged) != whole);
+    }
+    QVERIFY(cachefile::payloadChecksum(bytes.chopped(1)) != whole);
+    QVERIFY(cachefile::payloadChecksum(QByteArray(bytes + '\0')) != whole);
+    QVERIFY(cachefile::payloadChecksum(QByteArray(40, '\0')) != cachefile::payloadChecksum(QByteArray(41, '\0')));
+    QVERIFY(cachefile::payloadChecksum({}) != cachefile::payloadChecksum(QByteArray(1, '\0')));
+}
+
+// A tree's change list is read when asked for, but checked when the tree is loaded: a record
+// out of range refuses the whole tree then.
+void TestIndexCache::craftedChangeRecordsAreRefused()
+{
+    const MergedTree::Layers layers = richLayers();
+    const MergedTree built = MergedTree::build(layers, 1);
+    const QByteArray good = built.cachePayload();
+    // A record: the path's length (8 bytes) and bytes, the change, the type, the size, the layer.
+    const QByteArray path = built.changes().constFirst().path;
+    const quint64 length = quint64(path.size());
+    const qsizetype at = good.indexOf(QByteArray(QByteArray(reinterpret_cast<const char *>(&length), 8) + path));
+    QVERIFY(at > 0);
+    const qsizetype change = at + 8 + path.size(), type = change + 1, layer = change + 2 + 8;
+    const QList<std::pair<const char *, std::function<void(QByteArray &)>>> faults {
+        { "change out of range", [&](QByteArray &b) { b[change] = 9; } },
+        { "type out of range", [&](QByteArray &b) { b[type] = char(200); } },
+        { "layer out of range", [&](QByteArray &b) { b[layer] = 5; } },
+        { "path past the end", [&](QByteArray &b) { b[at + 6] = 1; } },
+    };
+    for (const auto &[what, fault] : faults) {
+        QByteArray bad = good;
+        fault(bad);
+        QVERIFY2(!MergedTree::fromCachePayload(bad, layers), what);
+        QVERIFY2(!MergedTree::fromCachePayload(bad, layers, std::make_shared<QByteArray>(bad)), what);
+    }
+    // Sound, and read only when asked: equal to the built tree's either way.
+    const auto kept = std::make_shared<QByteArray>(good);
+    const auto inPlace = MergedTree::fromCachePayload(*kept, layers, kept);
+    QVERIFY(inPlace);
+    QCOMPARE(inPlace->changes().size(), built.changes().size());
+    QCOMPARE(inPlace->changes().constFirst().path, path);
+}
+
+// What the window keeps beside a tree (the first rows of its files view) is served back under
+// the same tree key and name, checked as a tree file is; a damaged file is removed, a name that
+// could leave the folder is refused, and it is stored once.
+void TestIndexCache::extrasAreKeptBesideTheTree()
+{
+    QTemporaryDir dir;
+    const auto cache = std::make_shared<IndexCache>(dir.path(), qint64(1) << 30);
+    const QByteArray key(64, 'c');
+    const QString name = QStringLiteral("rows1-layer3-column1-down");
+    QVERIFY(!cache->loadExtra(key, name));
+    cache->storeExtra(key, name, "what was worked out");
+    const std::optional<IndexCache::Stored> back = cache->loadExtra(key, name);
+    QVERIFY(back && back->backing);
+    QCOMPARE(back->bytes, QByteArrayView("what was worked out"));
+    QCOMPARE(cache->stats().extraHits.load(), qint64(1));
+    cache->storeExtra(key, name, "something else");
+    QCOMPARE(cache->stats().extrasStored.load(), qint64(1)); // there already
+    QVERIFY(!cache->loadExtra(QByteArray(64, 'd'), name)); // another tree's
+    QVERIFY(!cache->loadExtra(key, QStringLiteral("rows1-layer3-column1-up")));
+
+    for (const QString &bad : { QStringLiteral("../x"), QStringLiteral("a/b"), QStringLiteral("A"), QString(),
+             QStringLiteral("rows.tree") }) {
+        cache->storeExtra(key, bad, "x");
+        QVERIFY2(!cache->loadExtra(key, bad), qPrintable(bad));
+    }
+    QCOMPARE(cache->stats().extrasStored.load(), qint64(1));
+
+    const QStringList files = cacheFiles(dir.path(), QStringLiteral("*.extra"));
+    QCOMPARE(files.size(), 1);
+    QFile f(files.constFirst());
+    QVERIFY(f.open(QIODevice::ReadWrite));
+    QByteArray bytes = f.readAll();
+    bytes[bytes.size() - 3] = char(bytes.at(bytes.size() - 3) ^ 0x01);
+    QVERIFY(f.resize(0));
+    f.write(bytes);
+    f.close();
+    QVERIFY(!cache->loadExtra(key, name));
+    QVERIFY(!QFileInfo::exists(files.constFirst()));
 }
 
 QTEST_GUILESS_MAIN(TestIndexCache)

@@ -40,6 +40,11 @@ void FileTreeModel::setComposedTree(
     reshape();
 }
 
+void FileTreeModel::offerShape(FileTreeQuery query, FileTreeShape shape)
+{
+    m_offered.emplace(std::move(query), std::move(shape));
+}
+
 void FileTreeModel::setFilter(const QString &text, bool regex)
 {
     if (text == m_wanted.filter && regex == m_wanted.regex)
@@ -85,6 +90,12 @@ void FileTreeModel::reshape()
     }
     m_pending = false;
     const FileTreeQuery query = m_wanted;
+    if (auto offered = std::exchange(m_offered, std::nullopt); offered && sameQuery(offered->first, query)) {
+        m_job.cancel();
+        setShaping(false);
+        show(query, std::move(offered->second));
+        return;
+    }
     if (!query.tree || query.tree->nodeCount() <= m_inlineLimit) {
         m_job.cancel();
         setShaping(false);

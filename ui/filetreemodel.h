@@ -10,6 +10,8 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
+#include <utility>
 
 namespace lamina {
 
@@ -47,7 +49,14 @@ public:
     void setDeferred(bool deferred);
     /// For tests: shape trees bigger than `nodes` on a worker.
     void setInlineLimit(int nodes) { m_inlineLimit = nodes; }
+    int inlineLimit() const { return m_inlineLimit; }
 
+    /// A shape worked out before for `query` (kept in the index cache): when the next query asked
+    /// for is that one, it is shown at once instead of being shaped. Dropped at the next query
+    /// either way.
+    void offerShape(FileTreeQuery query, FileTreeShape shape);
+    /// The newest query asked for (shown, or still being shaped).
+    const FileTreeQuery &wantedQuery() const { return m_wanted; }
     /// The tree shown (a tree still being shaped is not shown yet).
     const MergedTree *tree() const { return m_shown.tree.get(); }
     /// The tree shown, for work that outlives this model (an extract running in the background).
@@ -95,6 +104,7 @@ private:
     FileTreeQuery m_wanted; ///< the newest query
     FileTreeQuery m_shown; ///< the query whose shape is shown
     FileTreeShape m_shape;
+    std::optional<std::pair<FileTreeQuery, FileTreeShape>> m_offered;
     LatestJob<FileTreeShape> m_job { this };
     int m_inlineLimit = kInlineNodes;
     bool m_shaping = false;

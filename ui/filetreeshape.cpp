@@ -7,6 +7,7 @@
 #include <QRegularExpression>
 
 #include <algorithm>
+#include <cstring>
 
 namespace lamina {
 
@@ -97,11 +98,11 @@ Change composedChange(const MergedTree &tree, int node, int firstNew, const QHas
 int FileTreeShape::rowOf(int node, int parent) const
 {
     if (const int k = folderIndex(node); k >= 0)
-        return folderRow[size_t(k)];
+        return folderRow[k];
     const int p = folderIndex(parent);
     if (p < 0)
         return -1;
-    const auto begin = kids.begin() + first[size_t(p)], end = kids.begin() + first[size_t(p) + 1];
+    const auto begin = kids.cbegin() + first[p], end = kids.cbegin() + first[p + 1];
     const auto it = std::find(begin, end, node);
     return it == end ? -1 : int(it - begin);
 }
@@ -170,13 +171,13 @@ FileTreeShape shapeFileTree(const FileTreeQuery &q, const Progress &progress)
 
     if (layerOnly) {
         // A folder's size is what the layer itself puts under it, as `lamina ls --layer` counts it.
-        shape.layerBytes.assign(size_t(n), 0);
+        shape.layerBytes.fill(0, n);
         for (auto it = order.rbegin(); it != order.rend(); ++it) {
             const int c = *it;
             const MergedTree::Node &x = t.node(c);
             if (x.layer == mark && !x.removed && t.entry(c).type == EntryType::File)
-                shape.layerBytes[size_t(c)] += t.entry(c).size;
-            shape.layerBytes[size_t(x.parent)] += shape.layerBytes[size_t(c)];
+                shape.layerBytes[c] += t.entry(c).size;
+            shape.layerBytes[x.parent] += shape.layerBytes[c];
         }
     }
 
@@ -216,8 +217,8 @@ FileTreeShape shapeFileTree(const FileTreeQuery &q, const Progress &progress)
     qint32 folderCount = 0;
     for (int p = 0; p < n; ++p)
         folderCount += count[size_t(p) + 1] > 0 ? 1 : 0;
-    shape.folders.reserve(size_t(folderCount));
-    shape.first.reserve(size_t(folderCount) + 1);
+    shape.folders.reserve(folderCount);
+    shape.first.reserve(folderCount + 1);
     for (int p = 0; p < n; ++p) {
         if (count[size_t(p) + 1] > 0) {
             shape.folders.push_back(p);
@@ -227,23 +228,23 @@ FileTreeShape shapeFileTree(const FileTreeQuery &q, const Progress &progress)
     }
     const qint32 at = count[size_t(n)];
     shape.first.push_back(at);
-    shape.kids.resize(size_t(at));
+    shape.kids.resize(at);
     shape.shown = at;
     for (const int c : order)
         if (kept(c))
-            shape.kids[size_t(count[size_t(t.node(c).parent)]++)] = c;
+            shape.kids[count[size_t(t.node(c).parent)]++] = c;
     std::vector<qint32>().swap(count);
     std::vector<qint32>().swap(order); // not needed past here: its memory goes before the sort
     std::vector<char>().swap(keep);
     std::vector<char>().swap(relevant);
-    shape.folderRow.assign(shape.folders.size(), -1);
+    shape.folderRow.fill(-1, shape.folders.size());
 
     // Each folder's children in the order asked for; ties by name, then by node (a deletion
     // before what replaced it is never listed together with it, but names can repeat in a layer).
     const auto bytes = [&](int c) -> qint64 {
         if (t.entry(c).type != EntryType::Directory)
             return t.entry(c).size;
-        return layerOnly ? shape.layerBytes[size_t(c)] : t.treeBytes(c);
+        return layerOnly ? shape.layerBytes[c] : t.treeBytes(c);
     };
     const auto changeKey = [&](int c) -> int {
         const MergedTree::Node &x = t.node(c);
@@ -289,7 +290,7 @@ FileTreeShape shapeFileTree(const FileTreeQuery &q, const Progress &progress)
     };
     std::vector<Keyed> keyed;
     qint64 sorted = 0;
-    for (size_t k = 0; k < shape.folders.size(); ++k) {
+    for (qsizetype k = 0; k < shape.folders.size(); ++k) {
         const qint32 count = shape.first[k + 1] - shape.first[k];
         auto *begin = shape.kids.data() + shape.first[k];
         const auto before = [&](int a, int b) {
@@ -333,7 +334,7 @@ FileTreeShape shapeFileTree(const FileTreeQuery &q, const Progress &progress)
         for (qint32 r = 0; r < count; ++r)
             if (t.entry(begin[r]).type == EntryType::Directory)
                 if (const int sub = shape.folderIndex(begin[r]); sub >= 0)
-                    shape.folderRow[size_t(sub)] = r;
+                    shape.folderRow[sub] = r;
         sorted += count;
         if (sorted >= kPoll) {
             sorted = 0;
@@ -342,6 +343,121 @@ FileTreeShape shapeFileTree(const FileTreeQuery &q, const Progress &progress)
         }
     }
     shape.complete = true;
+    return shape;
+}
+
+bool sameQuery(const FileTreeQuery &a, const FileTreeQuery &b)
+{
+    return a.tree == b.tree && a.markLayer == b.markLayer && a.layerOnly == b.layerOnly && a.firstNew == b.firstNew
+        && a.changes == b.changes && a.filter == b.filter && a.regex == b.regex && a.sortColumn == b.sortColumn
+        && a.descending == b.descending;
+}
+
+QString keptShapeName(const FileTreeQuery &query)
+{
+    if (!query.filter.isEmpty() || query.layerOnly || query.firstNew >= 0 || query.changes)
+        return {};
+    // The version goes first: shaping that orders rows otherwise must not find these.
+    return QStringLiteral("rows1-layer%1-column%2-%3")
+        .arg(query.markLayer + 1)
+        .arg(query.sortColumn)
+        .arg(query.descending ? u"down" : u"up");
+}
+
+namespace {
+
+constexpr char kShapeTag[8] = { 'r', 'o', 'w', 's', ' ', '1', '\n', '\0' };
+constexpr qsizetype kShapeHeader = 8 + 4 * 8;
+
+void appendList(QByteArray &out, const QList<qint32> &list)
+{
+    out.append(reinterpret_cast<const char *>(list.constData()), list.size() * qsizetype(sizeof(qint32)));
+}
+
+/// `count` numbers at `at`: in place when they are aligned and kept alive, else copied.
+QList<qint32> listAt(const char *at, qsizetype count, bool inPlace)
+{
+    if (count == 0)
+        return {};
+    if (inPlace && reinterpret_cast<quintptr>(at) % alignof(qint32) == 0)
+        return QList<qint32>(QArrayDataPointer<qint32>::fromRawData(reinterpret_cast<const qint32 *>(at), count));
+    QList<qint32> list(count);
+    std::memcpy(list.data(), at, size_t(count) * sizeof(qint32));
+    return list;
+}
+
+} // namespace
+
+QByteArray shapeBytes(const FileTreeShape &shape)
+{
+    QByteArray out(kShapeTag, sizeof kShapeTag);
+    for (const qint64 v : { qint64(shape.folders.size()), qint64(shape.kids.size()), shape.shown, shape.matched })
+        out.append(reinterpret_cast<const char *>(&v), sizeof v);
+    appendList(out, shape.folders);
+    appendList(out, shape.first);
+    appendList(out, shape.folderRow);
+    appendList(out, shape.kids);
+    return out;
+}
+
+std::optional<FileTreeShape> shapeFromBytes(
+    QByteArrayView bytes, const MergedTree &tree, std::shared_ptr<const void> backing)
+{
+    const qint64 n = tree.nodeCount();
+    if (bytes.size() < kShapeHeader || std::memcmp(bytes.constData(), kShapeTag, sizeof kShapeTag) != 0)
+        return std::nullopt;
+    qint64 head[4];
+    std::memcpy(head, bytes.constData() + sizeof kShapeTag, sizeof head);
+    const auto [folderCount, kidCount, shown, matched] = head;
+    if (folderCount < 0 || folderCount > n || kidCount < 0 || kidCount >= n || shown != kidCount || matched != 0
+        || bytes.size() != kShapeHeader + (3 * folderCount + 1 + kidCount) * qint64(sizeof(qint32)))
+        return std::nullopt;
+    FileTreeShape shape;
+    const char *at = bytes.constData() + kShapeHeader;
+    const bool inPlace = backing != nullptr;
+    const auto take = [&](qint64 count) {
+        QList<qint32> list = listAt(at, qsizetype(count), inPlace);
+        at += count * qint64(sizeof(qint32));
+        return list;
+    };
+    shape.folders = take(folderCount);
+    shape.first = take(folderCount + 1);
+    shape.folderRow = take(folderCount);
+    shape.kids = take(kidCount);
+    shape.shown = shown;
+
+    // Folders ascending, each a folder of the tree with its children listed, each once, under it.
+    if (shape.first.constFirst() != 0 || shape.first.constLast() != kidCount)
+        return std::nullopt;
+    std::vector<bool> seen(size_t(n), false);
+    for (qsizetype k = 0; k < shape.folders.size(); ++k) {
+        const qint32 folder = shape.folders.at(k);
+        if (folder < 0 || folder >= n || (k > 0 && folder <= shape.folders.at(k - 1))
+            || (folder > 0 && tree.entry(folder).type != EntryType::Directory)
+            || shape.first.at(k) >= shape.first.at(k + 1))
+            return std::nullopt;
+        for (qint32 j = shape.first.at(k); j < shape.first.at(k + 1); ++j) {
+            const qint32 c = shape.kids.at(j);
+            if (c <= 0 || c >= n || tree.node(c).parent != folder || seen[size_t(c)])
+                return std::nullopt;
+            seen[size_t(c)] = true;
+        }
+    }
+    // Each folder's row: where its parent lists it (the root has none).
+    for (qsizetype k = 0; k < shape.folders.size(); ++k) {
+        const qint32 folder = shape.folders.at(k), row = shape.folderRow.at(k);
+        if (folder == 0) {
+            if (row != -1)
+                return std::nullopt;
+            continue;
+        }
+        const int p = shape.folderIndex(tree.node(folder).parent);
+        if (p < 0 || row < 0 || row >= shape.first.at(p + 1) - shape.first.at(p)
+            || shape.kids.at(shape.first.at(p) + row) != folder)
+            return std::nullopt;
+    }
+    shape.complete = true;
+    shape.backing = std::move(backing);
     return shape;
 }
 

@@ -4,10 +4,12 @@
 #include "layers/mergedtree.h"
 
 #include <QHash>
+#include <QList>
 #include <QString>
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace lamina {
@@ -38,16 +40,19 @@ struct FileTreeShape
     /// kids[first[k + 1]]) and its own row under its parent. A view keeps this for as long as it
     /// shows the tree, so nothing is kept per node beyond its place in `kids`: a million files in
     /// a thousand folders take 4 MB, not 12.
-    std::vector<qint32> folders;
-    std::vector<qint32> first;
-    std::vector<qint32> folderRow;
-    std::vector<qint32> kids;
+    /// Lists, not vectors: a shape is copied for nothing (the window hands the one it shows to a
+    /// worker that keeps it in the index cache), and one from the cache points into its file.
+    QList<qint32> folders;
+    QList<qint32> first;
+    QList<qint32> folderRow;
+    QList<qint32> kids;
     /// With layerOnly: per node, the regular-file bytes the marked layer itself stores under it.
-    std::vector<qint64> layerBytes;
+    QList<qint64> layerBytes;
     qint64 shown = 0; ///< nodes shown, root not counted
     qint64 matched = 0; ///< nodes the filter itself matched (their folders are shown too)
     QString error; ///< a regular expression that does not compile
     bool complete = false; ///< false when cancelled
+    std::shared_ptr<const void> backing; ///< a shape from the index cache: the file its lists point into
 
     /// Position of `node` in `folders`, or -1 when it shows no children.
     int folderIndex(int node) const
@@ -58,9 +63,9 @@ struct FileTreeShape
     int childCount(int node) const
     {
         const int k = folderIndex(node);
-        return k < 0 ? 0 : first[size_t(k) + 1] - first[size_t(k)];
+        return k < 0 ? 0 : first[k + 1] - first[k];
     }
-    int child(int node, int r) const { return kids[size_t(first[size_t(folderIndex(node))] + r)]; }
+    int child(int node, int r) const { return kids[first[folderIndex(node)] + r]; }
     /// The row of a shown node under `parent` (its parent in the tree), or -1 when not shown. A
     /// folder's is kept; a file's is found among its folder's children.
     int rowOf(int node, int parent) const;
@@ -72,5 +77,20 @@ Change composedChange(const MergedTree &tree, int node, int firstNew, const QHas
 
 /// Computes the shape of `query`; polls `progress` for cancellation.
 FileTreeShape shapeFileTree(const FileTreeQuery &query, const Progress &progress);
+
+/// Whether two queries ask for the same rows of the same tree.
+bool sameQuery(const FileTreeQuery &a, const FileTreeQuery &b);
+/// The name under which the shape of `query` is kept beside its tree in the index cache: the
+/// rows first shown of a tree, the whole of it, unfiltered, in some order. "" for a query whose
+/// shape is not kept (filtered, one layer's changes only, a composed image). The query's tree is
+/// not looked at: the cache's key names it.
+QString keptShapeName(const FileTreeQuery &query);
+/// A shape as the bytes kept, and back: nothing unless the bytes are a shape of `tree` in every
+/// link (each row a node under its folder, once; each folder's row where its parent lists it), so
+/// that no walk the model makes can leave the tree. With `backing`, which keeps the bytes alive,
+/// the lists point into them.
+QByteArray shapeBytes(const FileTreeShape &shape);
+std::optional<FileTreeShape> shapeFromBytes(
+    QByteArrayView bytes, const MergedTree &tree, std::shared_ptr<const void> backing = {});
 
 } // namespace lamina

@@ -4,6 +4,7 @@
 #include "check/finding.h"
 #include "check/tryloaders.h"
 #include "common/latestjob.h"
+#include "filetreeshape.h"
 #include "format/imagearchive.h"
 #include "layers/extract.h"
 #include "layers/imagelayers.h"
@@ -12,6 +13,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 
 class QCheckBox;
 class QDockWidget;
@@ -123,6 +125,20 @@ protected:
     void closeEvent(QCloseEvent *event) override;
 
 private:
+    /// A tree for the files view, with the rows kept for it in the index cache when there were
+    /// (filetreeshape.h: reopening many.tar then shapes nothing).
+    struct ShownTree
+    {
+        std::shared_ptr<const MergedTree> tree;
+        std::optional<FileTreeShape> shape;
+        FileTreeQuery query; ///< what `shape` is of
+    };
+    struct Indexed
+    {
+        ImageLayers layers;
+        ImageSizes sizes; ///< computed in the worker too: it needs a whole merged tree
+        std::shared_ptr<const MergedTree> top; ///< that tree, the top layer's, shared (sharedtree.h)
+    };
     struct Opened
     {
         ImageArchive archive;
@@ -165,12 +181,6 @@ private:
     /// The top layer's tree the indexing built, held until the files view has it, so that the
     /// tree job finds it instead of building it again.
     std::shared_ptr<const MergedTree> m_indexedTree;
-    struct Indexed
-    {
-        ImageLayers layers;
-        ImageSizes sizes; ///< computed in the worker too: it needs a whole merged tree
-        std::shared_ptr<const MergedTree> top; ///< that tree, the top layer's, shared (sharedtree.h)
-    };
     struct Verified
     {
         QList<Finding> findings;
@@ -239,7 +249,7 @@ private:
     LatestJob<Opened> m_openJob { this };
     LatestJob<Indexed> m_indexJob { this };
     QTimer *m_fetchStatus = nullptr; ///< showFetched() while layers are fetched
-    LatestJob<std::shared_ptr<const MergedTree>> m_treeJob { this };
+    LatestJob<ShownTree> m_treeJob { this };
     LatestJob<Verified> m_verifyJob { this };
 };
 

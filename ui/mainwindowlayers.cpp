@@ -57,13 +57,26 @@ void MainWindow::startVerification()
     // The shown image's tree goes to the index cache first, for the next time it is opened: now,
     // with the files on screen, nothing waits for the writing (tens of megabytes).
     const int image = m_image;
+    const int top = int(m_layers.layers.size()) - 1;
     std::shared_ptr<const MergedTree> tree;
     if (!shown.isEmpty())
-        tree = liveMergedTree(m_layers.layers, int(m_layers.layers.size()) - 1);
+        tree = liveMergedTree(m_layers.layers, top);
+    // So do the rows the files view shows of it, when they are the ones it shows first and took
+    // a worker to shape (a smaller tree is shaped in less time than reading them back takes).
+    const FileTreeModel *files = m_layersPage->filesModel();
+    QString shapeName;
+    FileTreeShape shape;
+    if (tree && files->shownQuery().tree == tree && files->shownQuery().markLayer == top && !files->shape().backing
+        && tree->nodeCount() > files->inlineLimit()) {
+        shapeName = keptShapeName(files->shownQuery());
+        shape = files->shape(); // shares its lists
+    }
     m_verifyJob.start(
-        [ia, cancel, shown, image, tree](const Progress &job) {
+        [ia, cancel, shown, image, tree, shapeName, shape](const Progress &job) {
             if (tree && !job.cancelled())
                 storeImageTree(ia, image, *tree);
+            if (!shapeName.isEmpty() && !job.cancelled())
+                storeImageTreeExtra(ia, image, shapeName, shapeBytes(shape));
             const Progress progress = withCancel(job, cancel);
             // The layers are read once, for their entries and both digests, as `check --verify`
             // does: what a loader refuses inside a layer is a finding too (the layer-* codes).
@@ -270,17 +283,34 @@ void MainWindow::showLayerTree()
         showRangeTree(from, to);
         return;
     }
+    // The rows first shown of the image's own tree were kept in the index cache the last time
+    // it was shown this way: taken from there, not shaped again (most of reopening many.tar).
+    FileTreeQuery wanted = m_layersPage->filesModel()->wantedQuery();
+    wanted.markLayer = layer;
+    wanted.layerOnly = m_layersPage->layerOnly()->isChecked();
+    wanted.firstNew = -1;
+    wanted.changes.reset();
+    const QString shapeName = layer == top ? keptShapeName(wanted) : QString();
+    const ImageArchive ia = m_archive;
+    const int image = m_image;
     m_treeJob.start(
-        [layers, layer](const Progress &job) -> std::shared_ptr<const MergedTree> {
+        [layers, layer, ia, image, shapeName, wanted](const Progress &job) -> ShownTree {
             QMutexLocker lock(&treeBuilding());
             if (job.cancelled())
                 return {};
             // The composer's base is the same tree when this is the top layer: one copy for both.
-            return sharedMergedTree(layers, layer);
+            ShownTree shown { sharedMergedTree(layers, layer), std::nullopt, wanted };
+            shown.query.tree = shown.tree;
+            if (!shapeName.isEmpty() && shown.tree)
+                if (const auto kept = loadImageTreeExtra(ia, image, shapeName))
+                    shown.shape = shapeFromBytes(kept->bytes, *shown.tree, kept->backing);
+            return shown;
         },
-        [this, layer](std::shared_ptr<const MergedTree> tree) {
+        [this, layer](ShownTree shown) {
             m_indexedTree.reset(); // the view holds the tree it shows
-            m_layersPage->filesModel()->setTree(tree, layer, m_layersPage->layerOnly()->isChecked());
+            if (shown.shape)
+                m_layersPage->filesModel()->offerShape(shown.query, std::move(*shown.shape));
+            m_layersPage->filesModel()->setTree(shown.tree, layer, m_layersPage->layerOnly()->isChecked());
             m_layersPage->filesView()->header()->resizeSection(FileTreeModel::NameColumn, 320);
             Q_EMIT layersIndexed();
             if (!m_layers.cancelled)
@@ -316,15 +346,16 @@ void MainWindow::showRangeTree(int from, int to)
     const MergedTree::Layers layers = m_layers.layers;
     auto changes = std::make_shared<QHash<QByteArray, Change>>();
     m_treeJob.start(
-        [layers, from, to, changes](const Progress &job) -> std::shared_ptr<const MergedTree> {
+        [layers, from, to, changes](const Progress &job) -> ShownTree {
             QMutexLocker lock(&treeBuilding());
             if (job.cancelled())
                 return {};
             for (const MergedTree::ChangeRecord &c : netChanges(layers, from, to))
                 changes->insert(c.path, c.change);
-            return std::make_shared<const MergedTree>(MergedTree::build(layers, to));
+            return { std::make_shared<const MergedTree>(MergedTree::build(layers, to)), std::nullopt, {} };
         },
-        [this, from, changes](std::shared_ptr<const MergedTree> tree) {
+        [this, from, changes](ShownTree shown) {
+            const std::shared_ptr<const MergedTree> &tree = shown.tree;
             QList<QByteArray> changed = changes->keys();
             std::sort(changed.begin(), changed.end());
             m_layersPage->filesModel()->setComposedTree(tree, from, std::move(*changes));

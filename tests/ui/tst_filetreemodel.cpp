@@ -15,6 +15,8 @@
 #include <QTest>
 #include <QTreeView>
 
+#include <functional>
+
 using namespace lamina;
 
 class TestFileTreeModel : public QObject
@@ -34,6 +36,9 @@ private Q_SLOTS:
     void expandAllIsBounded();
     void shapeKeepsFoldersNotNodes();
     void outOfSightModelShapesWhenShown();
+    void keptShapeRoundTrips();
+    void craftedKeptShapesAreRefused();
+    void offeredShapeIsShownAtOnce();
 
 private:
     // Layer 1 changes the mode of /etc/a (a new copy of it), removes /etc/b, adds /opt/x.
@@ -465,6 +470,125 @@ void TestFileTreeModel::outOfSightModelShapesWhenShown()
     m.setDeferred(false);
     QCOMPARE(m.rowCount(), 2);
     QCOMPARE(busy.count(), 0); // small trees: shaped at once, never on a worker
+}
+
+// The rows the window keeps in the index cache (filetreeshape.h): kept only for an unfiltered,
+// whole tree; read back equal to what shaping gives, in place when the bytes are kept alive.
+void TestFileTreeModel::keptShapeRoundTrips()
+{
+    FileTreeQuery q;
+    q.tree = wideTree(20, 50);
+    q.markLayer = 0;
+    q.sortColumn = FileTreeModel::SizeColumn;
+    q.descending = true;
+    QVERIFY(!keptShapeName(q).isEmpty());
+    QVERIFY(keptShapeName(q) != keptShapeName(FileTreeQuery { q.tree, 0, false, -1, {}, {}, false, 0, true }));
+    for (const auto &[what, other] :
+        std::initializer_list<std::pair<const char *, std::function<void(FileTreeQuery &)>>> {
+            { "filtered", [](FileTreeQuery &x) { x.filter = QStringLiteral("file7"); } },
+            { "one layer's", [](FileTreeQuery &x) { x.layerOnly = true; } },
+            { "composed", [](FileTreeQuery &x) { x.firstNew = 0; } },
+        }) {
+        FileTreeQuery x = q;
+        other(x);
+        QVERIFY2(keptShapeName(x).isEmpty(), what);
+    }
+    const FileTreeShape shaped = shapeFileTree(q, {});
+    QVERIFY(shaped.complete);
+    const QByteArray bytes = shapeBytes(shaped);
+    const auto kept = std::make_shared<QByteArray>(bytes);
+    for (const bool inPlace : { false, true }) {
+        const std::optional<FileTreeShape> back = inPlace
+            ? shapeFromBytes(*kept, *q.tree, std::shared_ptr<const void>(kept))
+            : shapeFromBytes(bytes, *q.tree);
+        QVERIFY(back);
+        QCOMPARE(back->folders, shaped.folders);
+        QCOMPARE(back->first, shaped.first);
+        QCOMPARE(back->folderRow, shaped.folderRow);
+        QCOMPARE(back->kids, shaped.kids);
+        QCOMPARE(back->shown, shaped.shown);
+        QVERIFY(back->complete);
+        // In place: the lists are the kept bytes themselves, not a copy of them.
+        QCOMPARE(back->kids.constData() >= reinterpret_cast<const qint32 *>(kept->constData())
+                && back->kids.constData() < reinterpret_cast<const qint32 *>(kept->constData() + kept->size()),
+            inPlace);
+    }
+    // Over a smaller tree, where its rows name nodes that are not there, the bytes are refused.
+    // (That they are the rows of this very tree, the cache's key says: it names the layer files.)
+    QVERIFY(!shapeFromBytes(bytes, *wideTree(5, 50)));
+}
+
+// Bytes with the right checksum whose rows are unsound (what someone able to write the cache
+// folder could make) are refused for each kind of fault, so that the model never walks off the
+// tree or shows a node twice.
+void TestFileTreeModel::craftedKeptShapesAreRefused()
+{
+    FileTreeQuery q;
+    q.tree = wideTree(4, 3);
+    q.markLayer = 0;
+    const FileTreeShape good = shapeFileTree(q, {});
+    QVERIFY(shapeFromBytes(shapeBytes(good), *q.tree));
+    QCOMPARE(good.folders.size(), 5); // the root and d0-d3
+    const QList<std::pair<const char *, std::function<void(FileTreeShape &)>>> faults {
+        { "kid out of bounds", [](FileTreeShape &s) { s.kids[6] = 9999; } },
+        { "kid is the root", [](FileTreeShape &s) { s.kids[6] = 0; } },
+        { "kid under another folder", [](FileTreeShape &s) { std::swap(s.kids[0], s.kids[5]); } },
+        { "kid twice", [](FileTreeShape &s) { s.kids[6] = s.kids[5]; } },
+        { "folders out of order", [](FileTreeShape &s) { std::swap(s.folders[1], s.folders[2]); } },
+        { "folder row wrong", [](FileTreeShape &s) { s.folderRow[1] = (s.folderRow[1] + 1) % 4; } },
+        { "folder row past its parent's", [](FileTreeShape &s) { s.folderRow[1] = 17; } },
+        { "root given a row", [](FileTreeShape &s) { s.folderRow[0] = 0; } },
+        { "a file as a folder", [&](FileTreeShape &s) { s.folders.last() = q.tree->find("d3/file0"); } },
+        { "folder without children", [](FileTreeShape &s) { s.first[2] = s.first[1]; } },
+        { "first past the end", [](FileTreeShape &s) { s.first.last() += 1; } },
+        { "shown count off", [](FileTreeShape &s) { s.shown += 1; } },
+    };
+    for (const auto &[what, fault] : faults) {
+        FileTreeShape bad = good;
+        fault(bad);
+        QVERIFY2(!shapeFromBytes(shapeBytes(bad), *q.tree), what);
+    }
+    const QByteArray bytes = shapeBytes(good);
+    QVERIFY(!shapeFromBytes(bytes.chopped(4), *q.tree));
+    QVERIFY(!shapeFromBytes(QByteArray(bytes + QByteArray(4, '\0')), *q.tree));
+    QByteArray otherVersion = bytes;
+    otherVersion[5] = '2';
+    QVERIFY(!shapeFromBytes(otherVersion, *q.tree));
+}
+
+// A shape offered for the query asked next is shown at once, with no worker; offered for
+// another query (another order), it is not used, and the query is shaped as always.
+void TestFileTreeModel::offeredShapeIsShownAtOnce()
+{
+    FileTreeModel m;
+    QAbstractItemModelTester tester(&m, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    m.setInlineLimit(100);
+    const auto t = wideTree(20, 50);
+    FileTreeQuery q = m.wantedQuery();
+    q.tree = t;
+    q.markLayer = 0;
+    m.offerShape(q, shapeFileTree(q, {}));
+    QSignalSpy busy(&m, &FileTreeModel::shapingChanged);
+    m.setTree(t, 0);
+    QVERIFY(!m.isShaping());
+    QCOMPARE(busy.count(), 0);
+    QCOMPARE(m.tree(), t.get());
+    QCOMPARE(m.rowCount(), 20);
+    QCOMPARE(m.rowCount(m.index(0, 0)), 50);
+
+    FileTreeQuery other = q;
+    other.descending = !q.descending;
+    m.setTree(nullptr, -1);
+    m.offerShape(other, shapeFileTree(other, {}));
+    m.setTree(t, 0);
+    QVERIFY(m.isShaping());
+    QSignalSpy shaped(&m, &FileTreeModel::shaped);
+    QVERIFY(shaped.wait(30000));
+    QCOMPARE(m.rowCount(), 20);
+    // The offer is gone with that query: asking for the offered order now shapes it too.
+    m.sort(other.sortColumn, other.descending ? Qt::DescendingOrder : Qt::AscendingOrder);
+    QVERIFY(m.isShaping());
+    QVERIFY(shaped.wait(30000));
 }
 
 QTEST_MAIN(TestFileTreeModel)

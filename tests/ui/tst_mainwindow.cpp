@@ -18,6 +18,7 @@
 #include "inspect/layerspage.h"
 #include "inspect/welcomepage.h"
 #include "layers/extract.h"
+#include "layers/indexcache.h"
 #include "layersmodel.h"
 #include "loaderstrip.h"
 #include "mainwindow.h"
@@ -47,6 +48,7 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScopeGuard>
 #include <QScreen>
 #include <QSemaphore>
 #include <QSettings>
@@ -80,6 +82,7 @@ private Q_SLOTS:
     void opensAnArchiveInTheBackground();
     void verificationDoesNotIndexTheShownImageAgain();
     void verificationWaitsForTheFilesShown();
+    void reopenTakesTheKeptRows();
     void backgroundWorkLeavesQtsGlobalPoolAlone();
     void findingHighlightsItsLayers();
     void chainKeepsSelectionApartFromTheFinding();
@@ -202,6 +205,56 @@ void TestMainWindow::verificationWaitsForTheFilesShown()
     QVERIFY(!barWhenShaped.isEmpty());
     QVERIFY2(!barWhenShaped.constFirst().startsWith(u"Verifying"), qPrintable(barWhenShaped.constFirst()));
     QVERIFY(w.findings().isEmpty()); // and it did verify: every digest agrees
+}
+
+// Reopening an archive whose files the window showed before: the layers, the tree and the files
+// view's first rows come from the index cache (nothing shaped on a worker), and the rows are the
+// ones shaping gave.
+void TestMainWindow::reopenTakesTheKeptRows()
+{
+    QTemporaryDir dir;
+    const auto cache = std::make_shared<IndexCache>(dir.path(), qint64(1) << 30);
+    IndexCache::setProcessDefault(cache);
+    const auto noCache = qScopeGuard([] { IndexCache::setProcessDefault(nullptr); });
+    const QString path = test::corpus(QStringLiteral("dive__test-docker-image.tar"));
+    const auto rowsOf = [](const FileTreeModel &m) {
+        QStringList rows;
+        for (int r = 0; r < m.rowCount(); ++r) {
+            const QModelIndex i = m.index(r, FileTreeModel::NameColumn);
+            rows << i.data().toString() + u' ' + QString::number(m.rowCount(i));
+        }
+        return rows;
+    };
+    QStringList first;
+    {
+        MainWindow w;
+        FileTreeModel *files = w.findChild<LayersPage *>()->filesModel();
+        files->setInlineLimit(0); // shaped on a worker, as a big tree's: then its rows are kept
+        QSignalSpy verified(&w, &MainWindow::verified);
+        QVERIFY(test::openAndWait(w, path));
+        QVERIFY(verified.count() > 0 || verified.wait(30000)); // it starts once the rows are shown
+        first = rowsOf(*files);
+        QVERIFY(first.size() > 5);
+    }
+    QCOMPARE(cache->stats().treesStored.load(), qint64(1));
+    QCOMPARE(cache->stats().extrasStored.load(), qint64(1));
+    {
+        MainWindow w;
+        FileTreeModel *files = w.findChild<LayersPage *>()->filesModel();
+        files->setInlineLimit(0);
+        QSignalSpy shaping(files, &FileTreeModel::shapingChanged);
+        QSignalSpy shaped(files, &FileTreeModel::shaped);
+        QVERIFY(test::openAndWait(w, path));
+        QVERIFY(files->rowCount() > 0 || shaped.wait(30000));
+        QCOMPARE(cache->stats().treeHits.load(), qint64(1));
+        QCOMPARE(cache->stats().extraHits.load(), qint64(1));
+        QCOMPARE(shaping.count(), 0);
+        QCOMPARE(rowsOf(*files), first);
+        // Another order is shaped as ever.
+        files->sort(FileTreeModel::NameColumn, Qt::AscendingOrder);
+        QVERIFY(files->isShaping());
+        QVERIFY(shaped.wait(30000));
+    }
 }
 
 void TestMainWindow::opensAnArchiveInTheBackground()

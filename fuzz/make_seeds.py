@@ -4,13 +4,14 @@
 archives the test fixture generators write (each member classified by name and content,
 independently of Lamina's readers), plus composition files.
 
-    make_seeds.py CORPUS_DIR OUT_DIR   -> OUT_DIR/{archive,verify,extract,json,layer,merge,composition,indexcache}/
+    make_seeds.py CORPUS_DIR OUT_DIR   -> OUT_DIR/{archive,verify,extract,json,layer,merge,treecache,composition,indexcache}/
 """
-import hashlib, io, json, os, subprocess, sys, tarfile, tempfile, zlib
+import hashlib, io, json, os, struct, subprocess, sys, tarfile, tempfile, zlib
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures")
 
 SEP = b"\n==layer==\n"  # fuzz_merge.cpp's kSeparator
+EDITS = b"\n==edits==\n"  # fuzz_treecache.cpp's kEdits
 
 
 def put(out, target, data):
@@ -96,6 +97,10 @@ def seed_from(corpus, out):
             group = layers[i:i + 4]
             if sum(map(len, group)) < (512 << 10):
                 put(out, "merge", SEP.join(group))
+                # The tree of those layers as the cache keeps it, as it is and with a few words
+                # overwritten (offset, value): the node table's first words, the counts, the end.
+                put(out, "treecache", SEP.join(group))
+                put(out, "treecache", SEP.join(group) + EDITS + struct.pack("<IIIIII", 40, 7, 44, 0xffffffff, 8, 3))
 
 
 def write_index_payloads(out):

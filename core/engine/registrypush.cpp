@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // docs/engines.md, "Pushing": the image of an OCI layout folder pushed over the distribution API.
 #include "engine/registryblob_p.h"
+#include "engine/registryblobs_p.h"
 #include "engine/registryclient_p.h"
 #include "engine/registrysource.h"
 #include "util/sha256.h"
@@ -50,9 +51,7 @@ qint64 chunkBytesOf(const RegistryOptions &options)
 {
     if (options.chunkBytes >= 0)
         return options.chunkBytes;
-    bool set = false;
-    const qint64 mb = qEnvironmentVariable("LAMINA_PUSH_CHUNK_MB").toLongLong(&set);
-    return set && mb >= 0 ? mb << 20 : qint64(64) << 20;
+    return bytesFromEnvironment("LAMINA_PUSH_CHUNK_MB", 64);
 }
 
 class Push

@@ -16,6 +16,7 @@
 #include "compose/livepreview.h"
 #include "compose/modeedit.h"
 #include "fakeengine.h"
+#include "fakeregistry.h"
 #include "filetreemodel.h"
 #include "format/imagearchive.h"
 #include "layers/imagelayers.h"
@@ -797,20 +798,11 @@ void TestComposer::exportLoadsIntoAnEngine()
 // "Open result" names the pushed reference with its digest.
 void TestComposer::exportPushesToARegistry()
 {
-    QProcess registry;
-    registry.start(QStringLiteral("python3"), { test::source(QStringLiteral("tests/support/fake_registry.py")) });
-    QVERIFY(registry.waitForStarted(10000) && registry.waitForReadyRead(10000));
-    const QByteArray port = registry.readLine().trimmed().mid(5);
-    QVERIFY(port.toInt() > 0);
+    const test::FakeRegistry registry;
+    QVERIFY(registry.ok());
     QTemporaryDir cache;
     qputenv("XDG_CACHE_HOME", QFile::encodeName(cache.path()));
-    const auto restore = qScopeGuard([&] {
-        qunsetenv("XDG_CACHE_HOME");
-        registry.closeWriteChannel();
-        if (!registry.waitForFinished(5000))
-            registry.kill();
-        registry.waitForFinished(5000);
-    });
+    const auto restore = qScopeGuard([&] { qunsetenv("XDG_CACHE_HOME"); });
     const Composition c = bashOn(nixBase(), QStringLiteral("example:push"));
     ExportDialog dialog(c);
     auto *output = dialog.findChild<QLineEdit *>(QStringLiteral("output"));
@@ -823,12 +815,11 @@ void TestComposer::exportPushesToARegistry()
     QCOMPARE(dialog.loadInto(), std::nullopt);
     QVERIFY(!dialog.findChild<QComboBox *>(QStringLiteral("loadInto"))->isEnabled());
     // A digest is the registry's to compute: refused before any work.
-    output->setText(QStringLiteral("registry://127.0.0.1:%1/lamina/pushed@sha256:").arg(QString::fromLatin1(port))
-        + QString(64, u'0'));
+    output->setText(registry.reference(QStringLiteral("lamina/pushed@sha256:")) + QString(64, u'0'));
     QVERIFY(!dialog.start());
     QVERIFY2(status->text().contains(u"a push names a tag"), qPrintable(status->text()));
 
-    const QString to = QStringLiteral("registry://127.0.0.1:%1/lamina/pushed:1").arg(QString::fromLatin1(port));
+    const QString to = registry.reference(QStringLiteral("lamina/pushed:1"));
     output->setText(to);
     QSignalSpy finished(&dialog, &ExportDialog::finished);
     QSignalSpy opened(&dialog, &ExportDialog::openResult);

@@ -5,6 +5,7 @@
 #include "compose/composerpanel.h"
 #include "compose/exportdialog.h"
 #include "fakeengine.h"
+#include "fakeregistry.h"
 #include "inspect/archiveheader.h"
 #include "inspect/archivemappage.h"
 #include "inspect/openimagedialog.h"
@@ -161,14 +162,9 @@ void TestOpenImage::insecureIsAskedForEachOpening()
     }
     QString cert, key;
     QVERIFY(test::selfSignedCertificate(QDir(m_dir.path()), &cert, &key));
-    QProcess registry;
-    registry.start(QStringLiteral("python3"),
-        { test::source(QStringLiteral("tests/support/fake_registry.py")), QStringLiteral("--tls"), cert, key });
-    QVERIFY(registry.waitForStarted(10000) && registry.waitForReadyRead(10000));
-    const QByteArray port = registry.readLine().trimmed().mid(5);
-    QVERIFY(port.toInt() > 0);
-    const QString reference
-        = QStringLiteral("registry://127.0.0.1:%1/lamina/test:amd64").arg(QString::fromLatin1(port));
+    const test::FakeRegistry registry(QStringLiteral("ok"), { QStringLiteral("--tls"), cert, key });
+    QVERIFY(registry.ok());
+    const QString reference = registry.reference(QStringLiteral("lamina/test:amd64"));
     qputenv("XDG_CACHE_HOME", QFile::encodeName(m_dir.filePath(QStringLiteral("cache"))));
     {
         MainWindow w;
@@ -209,10 +205,6 @@ void TestOpenImage::insecureIsAskedForEachOpening()
         QVERIFY(failed.wait(30000));
         QCOMPARE(failed.size(), 2);
     }
-    registry.closeWriteChannel();
-    if (!registry.waitForFinished(5000))
-        registry.kill();
-    registry.waitForFinished(5000);
     qunsetenv("XDG_CACHE_HOME");
 }
 
@@ -221,15 +213,9 @@ void TestOpenImage::insecureIsAskedForEachOpening()
 // the archive map says a layer is still in the registry rather than fetching it to show its bytes.
 void TestOpenImage::layersComeWhenIndexed()
 {
-    QProcess registry;
-    registry.start(QStringLiteral("python3"),
-        { test::source(QStringLiteral("tests/support/fake_registry.py")), QStringLiteral("--mode"),
-            QStringLiteral("slow-layer") });
-    QVERIFY(registry.waitForStarted(10000) && registry.waitForReadyRead(10000));
-    const QByteArray port = registry.readLine().trimmed().mid(5);
-    QVERIFY(port.toInt() > 0);
-    const QString reference
-        = QStringLiteral("registry://127.0.0.1:%1/lamina/test:amd64").arg(QString::fromLatin1(port));
+    const test::FakeRegistry registry(QStringLiteral("slow-layer"));
+    QVERIFY(registry.ok());
+    const QString reference = registry.reference(QStringLiteral("lamina/test:amd64"));
     qputenv("XDG_CACHE_HOME", QFile::encodeName(m_dir.filePath(QStringLiteral("cache-slow"))));
     {
         const ImageArchive ia = openImageArchive(reference);
@@ -267,10 +253,6 @@ void TestOpenImage::layersComeWhenIndexed()
         QCOMPARE(ia.archive->fetchedBytes(), size);
         QVERIFY(!ArchiveMapPage::memberText(*ia.archive, member).contains(u"still in the registry"));
     }
-    registry.closeWriteChannel();
-    if (!registry.waitForFinished(5000))
-        registry.kill();
-    registry.waitForFinished(5000);
     qunsetenv("XDG_CACHE_HOME");
 }
 
@@ -278,12 +260,9 @@ void TestOpenImage::layersComeWhenIndexed()
 // typing stops) which platforms it has, offers them, and opens the one picked.
 void TestOpenImage::platformIsPickedFromTheList()
 {
-    QProcess registry;
-    registry.start(QStringLiteral("python3"), { test::source(QStringLiteral("tests/support/fake_registry.py")) });
-    QVERIFY(registry.waitForStarted(10000) && registry.waitForReadyRead(10000));
-    const QByteArray port = registry.readLine().trimmed().mid(5);
-    QVERIFY(port.toInt() > 0);
-    const QString base = QStringLiteral("registry://127.0.0.1:%1/lamina/test:").arg(QString::fromLatin1(port));
+    const test::FakeRegistry registry;
+    QVERIFY(registry.ok());
+    const QString base = registry.reference(QStringLiteral("lamina/test:"));
     qputenv("XDG_CACHE_HOME", QFile::encodeName(m_dir.filePath(QStringLiteral("cache-platforms"))));
     {
         OpenImageDialog dialog;
@@ -305,6 +284,17 @@ void TestOpenImage::platformIsPickedFromTheList()
         QCOMPARE(platform->itemText(2), QStringLiteral("linux/arm64"));
         QVERIFY2(
             status->text().contains(u"a list of 2 platform(s): linux/amd64, linux/arm64"), qPrintable(status->text()));
+        // The status line is as tall as its text at its width: one line when it fits (a form
+        // row's guess made it two, a blank line above it), more in a narrow dialog, one again.
+        const int line = status->fontMetrics().height();
+        const QSize size = dialog.size();
+        dialog.resize(1400, size.height());
+        QTRY_VERIFY2(status->height() < 2 * line, qPrintable(QString::number(status->height())));
+        dialog.resize(360, size.height());
+        QTRY_VERIFY2(status->height() >= 2 * line, qPrintable(QString::number(status->height())));
+        dialog.resize(1400, size.height());
+        QTRY_VERIFY2(status->height() < 2 * line, qPrintable(QString::number(status->height())));
+        dialog.resize(size);
         QCOMPARE(dialog.reference(), base + QStringLiteral("multi"));
         platform->setCurrentIndex(2);
         QCOMPARE(dialog.reference(), base + QStringLiteral("multi?platform=linux/arm64"));
@@ -336,10 +326,6 @@ void TestOpenImage::platformIsPickedFromTheList()
         name->setText(QStringLiteral("alpine:3"));
         QVERIFY(!platform->isVisible());
     }
-    registry.closeWriteChannel();
-    if (!registry.waitForFinished(5000))
-        registry.kill();
-    registry.waitForFinished(5000);
     qunsetenv("XDG_CACHE_HOME");
 }
 

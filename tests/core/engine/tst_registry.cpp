@@ -6,6 +6,7 @@
 #include "check/checks.h"
 #include "engine/registryclient_p.h"
 #include "engine/registrysource.h"
+#include "fakeregistry.h"
 #include "format/imagearchive.h"
 #include "layers/imagelayers.h"
 #include "layers/indexcache.h"
@@ -33,52 +34,9 @@ using namespace lamina;
 
 namespace {
 
-/// fake_registry.py in one mode, on a port of its own, stopped when this goes.
-class FakeRegistry
-{
-public:
-    explicit FakeRegistry(const QString &mode, const QStringList &more = {})
-    {
-        m_process.start(QStringLiteral("python3"),
-            QStringList {
-                test::source(QStringLiteral("tests/support/fake_registry.py")), QStringLiteral("--mode"), mode }
-                + more);
-        if (!m_process.waitForStarted(10000) || !m_process.waitForReadyRead(10000))
-            return;
-        const QByteArray line = m_process.readLine().trimmed();
-        if (line.startsWith("PORT "))
-            m_port = line.mid(5).toInt();
-    }
-    ~FakeRegistry()
-    {
-        m_process.closeWriteChannel();
-        if (!m_process.waitForFinished(5000)) {
-            m_process.kill();
-            m_process.waitForFinished(5000);
-        }
-    }
-    bool ok() const { return m_port > 0; }
-    QString host() const { return QStringLiteral("127.0.0.1:%1").arg(m_port); }
-    QString reference(const QString &rest) const { return QStringLiteral("registry://%1/%2").arg(host(), rest); }
-    /// How many requests each path had.
-    QJsonObject stats() const
-    {
-        QProcess curl;
-        curl.start(QStringLiteral("python3"),
-            { QStringLiteral("-c"),
-                QStringLiteral("import urllib.request,sys; sys.stdout.write(urllib.request.urlopen('http://%1/_stats')"
-                               ".read().decode())")
-                    .arg(host()) });
-        curl.waitForFinished(10000);
-        return QJsonDocument::fromJson(curl.readAllStandardOutput()).object();
-    }
-
-private:
-    QProcess m_process;
-    int m_port = 0;
-};
-
 } // namespace
+
+using test::FakeRegistry;
 
 class TestRegistry : public QObject
 {

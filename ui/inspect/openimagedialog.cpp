@@ -8,11 +8,13 @@
 #include <QCompleter>
 #include <QDateTime>
 #include <QDialogButtonBox>
+#include <QEvent>
 #include <QFormLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QRect>
 #include <QStringListModel>
 #include <QTimer>
 #include <QTreeWidget>
@@ -50,6 +52,10 @@ OpenImageDialog::OpenImageDialog(QWidget *parent)
     m_platformStatus = new QLabel;
     m_platformStatus->setObjectName(QStringLiteral("platformStatus"));
     m_platformStatus->setWordWrap(true);
+    // A wrapped label in a form row gets the height its size hint guesses (its text wrapped at
+    // about 80 characters), not the height at its width: a line a little longer left a blank
+    // line above it. Its height follows its text and width instead.
+    m_platformStatus->installEventFilter(this);
     m_platformStatus->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_typing = new QTimer(this);
     m_typing->setSingleShot(true);
@@ -140,7 +146,7 @@ void OpenImageDialog::typed()
     const std::optional<RegistryReference> ref = parseRegistryReference(m_name->text().trimmed());
     m_form->setRowVisible(m_platform, bool(ref));
     m_form->setRowVisible(m_platformStatus, bool(ref));
-    m_platformStatus->clear();
+    setPlatformStatus({});
     m_platformsOf.clear();
     m_platform->clear();
     m_platformJob.cancel();
@@ -161,7 +167,7 @@ void OpenImageDialog::askPlatforms()
     m_platform->clear();
     m_platform->addItem(tr("Asking the registry…"));
     m_platform->setEnabled(false);
-    m_platformStatus->setText(tr("Asking %1 what %2 offers…").arg(ref->host, asked));
+    setPlatformStatus(tr("Asking %1 what %2 offers…").arg(ref->host, asked));
     RegistryOptions options;
     options.insecure = m_insecure->isChecked();
     // On a worker: a registry that does not answer must not hold the dialog.
@@ -177,11 +183,11 @@ void OpenImageDialog::showPlatforms(const QString &asked, const RegistryPlatform
     if (!platforms.error.isEmpty()) {
         m_platform->addItem(tr("(not known: the registry could not be asked)"));
         m_platform->setEnabled(false);
-        m_platformStatus->setText(platforms.error);
+        setPlatformStatus(platforms.error);
     } else if (!platforms.list) {
         m_platform->addItem(tr("One image (not a multi-platform list)"));
         m_platform->setEnabled(false);
-        m_platformStatus->setText(tr("%1 names one image.").arg(asked));
+        setPlatformStatus(tr("%1 names one image.").arg(asked));
     } else {
         m_platform->addItem(tr("This machine's (%1)").arg(platforms.hostPlatform), QString());
         for (const QString &p : platforms.platforms)
@@ -191,8 +197,8 @@ void OpenImageDialog::showPlatforms(const QString &asked, const RegistryPlatform
         const QString typed = m_name->text().trimmed().section(QStringLiteral("?platform="), 1);
         if (const int at = m_platform->findData(typed); !typed.isEmpty() && at > 0)
             m_platform->setCurrentIndex(at);
-        m_platformStatus->setText(tr("%1 is a list of %n platform(s): %2.", nullptr, int(platforms.platforms.size()))
-                                      .arg(asked, platforms.platforms.join(u", ")));
+        setPlatformStatus(tr("%1 is a list of %n platform(s): %2.", nullptr, int(platforms.platforms.size()))
+                              .arg(asked, platforms.platforms.join(u", ")));
     }
     Q_EMIT platformsListed();
 }
@@ -228,6 +234,35 @@ void OpenImageDialog::showImages(const EngineImages &images)
             : images.images.isEmpty()         ? tr("%1 has no images.").arg(images.how)
                                       : tr("%n image(s) in %1.", nullptr, int(images.images.size())).arg(images.how));
     Q_EMIT listed();
+}
+
+void OpenImageDialog::setPlatformStatus(const QString &text)
+{
+    m_platformStatus->setText(text);
+    fitPlatformStatus();
+}
+
+void OpenImageDialog::fitPlatformStatus()
+{
+    // Measured here: QLabel::heightForWidth() of a selectable label kept the height of a
+    // narrower width after the dialog widened.
+    const QRect inside = m_platformStatus->contentsRect();
+    const int height = m_platformStatus->text().isEmpty()
+        ? 0
+        : m_platformStatus->fontMetrics()
+                .boundingRect(
+                    QRect(0, 0, std::max(1, inside.width()), 1 << 20), Qt::TextWordWrap, m_platformStatus->text())
+                .height()
+            + m_platformStatus->height() - inside.height();
+    if (height != m_platformStatus->height())
+        m_platformStatus->setFixedHeight(std::max(height, m_platformStatus->fontMetrics().height()));
+}
+
+bool OpenImageDialog::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_platformStatus && event->type() == QEvent::Resize)
+        fitPlatformStatus();
+    return QDialog::eventFilter(watched, event);
 }
 
 } // namespace lamina

@@ -39,7 +39,13 @@ Q_SIGNALS:
     /// The registry said which platforms the typed reference offers (or why not is shown).
     void platformsListed();
 
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
 private:
+    /// The platform's status line as tall as its text at its width, no taller.
+    void setPlatformStatus(const QString &text);
+    void fitPlatformStatus();
     EngineReference::Engine engine() const;
     void list();
     void showImages(const EngineImages &images);

@@ -58,6 +58,8 @@ quint64 scramble(quint64 h)
 
 void Checksum::add(const void *data, qsizetype size)
 {
+    if (size <= 0)
+        return; // an empty view may have no data pointer at all, which memcpy must not see
     const auto *p = static_cast<const unsigned char *>(data);
     m_total += quint64(size);
     if (m_pendingSize > 0) {

@@ -181,11 +181,11 @@ void MainWindow::connectPages()
         m_layersPage->filter()->selectAll();
     });
     addAction(findShortcut);
-    connect(m_composer, &ComposerPanel::openResult, this, [](const QString &path) {
+    connect(m_composer, &ComposerPanel::openResult, this, [](const QString &path, bool insecure) {
         auto *window = new MainWindow;
         window->setAttribute(Qt::WA_DeleteOnClose);
         window->show();
-        window->openPath(path);
+        window->openChosenImage(path, insecure);
     });
     connect(m_composer, &ComposerPanel::baseRequested, this,
         [this](const QString &path, int image, const QString &platform) {
@@ -530,7 +530,7 @@ ExportDialog *MainWindow::openConvertDialog(const Finding &focus)
     dialog->setRegistryOptions(m_registry);
     dialog->setObjectName(QStringLiteral("convertDialog"));
     dialog->setAttribute(Qt::WA_DeleteOnClose);
-    connect(dialog, &ExportDialog::openResult, this, &MainWindow::openAsked);
+    connect(dialog, &ExportDialog::openResult, this, &MainWindow::openChosenImage);
     dialog->show();
     return dialog;
 }

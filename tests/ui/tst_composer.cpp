@@ -31,6 +31,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFileDialog>
 #include <QJsonArray>
@@ -85,6 +86,7 @@ private Q_SLOTS:
     void exportAsksBeforeReplacing();
     void exportLoadsIntoAnEngine();
     void exportPushesToARegistry();
+    void pushedWithoutVerifyingOpensSo();
     void unsavedCompositionIsNotLostSilently();
     void autosaveRestoresAfterACrash();
     void baseTagsAreKeptUntilEdited();
@@ -850,9 +852,56 @@ void TestComposer::exportPushesToARegistry()
     QTest::mouseClick(dialog.findChild<QPushButton *>(QStringLiteral("openResult")), Qt::LeftButton);
     QCOMPARE(opened.size(), 1);
     QCOMPARE(opened.constFirst().constFirst().toString(), dialog.outcome().pushedTo);
+    QCOMPARE(opened.constFirst().at(1).toBool(), false); // verified as ever
     // Another format brings the file back.
     dialog.setPushing(false);
     QCOMPARE(output->text(), file);
+}
+
+// A push to a registry whose certificate is its own: refused unless the export was told not to
+// verify it (as the base was opened: "Don't verify the registry's certificate"); "Open result"
+// then opens the pushed image without verifying it either, where it used to ask to verify and fail.
+void TestComposer::pushedWithoutVerifyingOpensSo()
+{
+    QTemporaryDir dir;
+    QString cert, key;
+    QVERIFY(test::selfSignedCertificate(QDir(dir.path()), &cert, &key));
+    const test::FakeRegistry registry(QStringLiteral("ok"), { QStringLiteral("--tls"), cert, key });
+    QVERIFY(registry.ok());
+    qputenv("XDG_CACHE_HOME", QFile::encodeName(dir.filePath(QStringLiteral("cache"))));
+    const auto restore = qScopeGuard([&] { qunsetenv("XDG_CACHE_HOME"); });
+    const Composition c = bashOn(nixBase(), QStringLiteral("example:push"));
+    const QString to = registry.reference(QStringLiteral("lamina/pushed:1"));
+    {
+        ExportDialog dialog(c);
+        dialog.setPushing(true);
+        dialog.findChild<QLineEdit *>(QStringLiteral("output"))->setText(to);
+        QSignalSpy finished(&dialog, &ExportDialog::finished);
+        QVERIFY(dialog.start());
+        QVERIFY(finished.wait(60000));
+        QVERIFY(!finished.constLast().constFirst().toBool());
+        QVERIFY2(dialog.outcome().pushed.error.contains(u"is not trusted"), qPrintable(dialog.outcome().pushed.error));
+    }
+    ExportDialog dialog(c);
+    RegistryOptions insecure;
+    insecure.insecure = true;
+    dialog.setRegistryOptions(insecure);
+    dialog.setPushing(true);
+    dialog.findChild<QLineEdit *>(QStringLiteral("output"))->setText(to);
+    QSignalSpy finished(&dialog, &ExportDialog::finished);
+    QSignalSpy opened(&dialog, &ExportDialog::openResult);
+    QVERIFY(dialog.start());
+    QVERIFY(finished.wait(60000));
+    QVERIFY2(finished.constLast().constFirst().toBool(), qPrintable(dialog.outcome().pushed.error));
+    QTest::mouseClick(dialog.findChild<QPushButton *>(QStringLiteral("openResult")), Qt::LeftButton);
+    QCOMPARE(opened.size(), 1);
+    QCOMPARE(opened.constFirst().at(1).toBool(), true);
+    // And the window opens it so: the image comes, said to be had without verifying.
+    MainWindow w;
+    QSignalSpy loaded(&w, &MainWindow::archiveLoaded);
+    w.openChosenImage(opened.constFirst().constFirst().toString(), opened.constFirst().at(1).toBool());
+    QVERIFY(loaded.wait(30000));
+    QVERIFY2(w.current().origin.contains(u"without verifying its certificate"), qPrintable(w.current().origin));
 }
 
 // Issue 18 item 6: closing the window or opening another archive asks before an unsaved

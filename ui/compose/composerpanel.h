@@ -89,7 +89,8 @@ public:
 
 Q_SIGNALS:
     void previewUpdated();
-    void openResult(const QString &path);
+    /// The export dialog's "Open result" (ExportDialog::openResult).
+    void openResult(const QString &path, bool insecure);
     /// `platform` ("os/arch[/variant]") when the composition picks the image by platform, else "".
     void baseRequested(const QString &path, int image, const QString &platform);
 

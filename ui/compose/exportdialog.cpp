@@ -96,8 +96,12 @@ void ExportDialog::connectForm()
     connect(m_format, &QComboBox::currentIndexChanged, this, &ExportDialog::showFormatOptions);
     connect(m_export, &QPushButton::clicked, this, &ExportDialog::start);
     connect(m_cancelButton, &QPushButton::clicked, this, [this] { m_cancel->store(true); });
-    connect(m_open, &QPushButton::clicked, this,
-        [this] { Q_EMIT openResult(m_outcome.pushTried ? m_outcome.pushedTo : m_output->text()); });
+    connect(m_open, &QPushButton::clicked, this, [this] {
+        if (m_outcome.pushTried)
+            Q_EMIT openResult(m_outcome.pushedTo, options().registry.insecure);
+        else
+            Q_EMIT openResult(m_output->text(), false);
+    });
     showFormatOptions();
 }
 

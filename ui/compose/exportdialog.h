@@ -81,7 +81,9 @@ public:
 
 Q_SIGNALS:
     void finished(bool ok);
-    void openResult(const QString &path);
+    /// "Open result": what was written or pushed; `insecure` when the push did not verify the
+    /// registry's certificate (or spoke plain HTTP), so that opening it does not either.
+    void openResult(const QString &path, bool insecure);
 
 protected:
     void reject() override;

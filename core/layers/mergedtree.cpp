@@ -247,7 +247,8 @@ void MergedTree::linkLayer(int layerNo, const QList<int> &map, const QList<int> 
             continue;
         }
         peer = source >= 0 ? map.at(source) : find(li.linkTarget(e));
-        if (peer < 0 || peer == link || m_nodes.at(peer).removed)
+        // The root (a link to "/" or "") is no file to share: it has no layer or entry either.
+        if (peer <= 0 || peer == link || m_nodes.at(peer).removed)
             continue;
         if (const auto via = m_peerOf.constFind(peer); via != m_peerOf.cend())
             peer = *via; // a link to a link shares the first one's file

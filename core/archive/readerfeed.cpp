@@ -33,6 +33,8 @@ qint64 ReaderFeed::pull()
     }
     if (hash)
         hash->add(m_buffer.constData(), n);
+    if (onData)
+        onData(m_buffer.constData(), n);
     if (onRead)
         onRead(n);
     bytes += n;
@@ -57,7 +59,7 @@ la_ssize_t ReaderFeed::read(struct archive *, void *self, const void **out)
 la_int64_t ReaderFeed::skip(struct archive *, void *self, la_int64_t request)
 {
     auto *f = static_cast<ReaderFeed *>(self);
-    if (!f->m_skips || f->hash)
+    if (!f->m_skips || f->hash || f->onData)
         return 0; // libarchive then reads through
     const qint64 n = f->m_reader.skip(request);
     f->bytes += n;

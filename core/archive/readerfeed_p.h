@@ -18,7 +18,7 @@ namespace lamina {
 /// Feeds libarchive (an Inflater's stage 1, or a tar reader) from a member reader, with one set
 /// of guards for every caller: cancellation is polled before each read, a read error is kept in
 /// `error` (libarchive would only say that its input stopped), and what passes is counted and,
-/// when asked, hashed. With allowSkips() libarchive may seek over file data instead of reading it.
+/// when asked, hashed or handed on. With allowSkips() libarchive may seek over file data instead of reading it.
 class ReaderFeed
 {
 public:
@@ -26,10 +26,12 @@ public:
 
     Sha256 *hash = nullptr; ///< hashes every byte read
     std::function<void(qint64)> onRead; ///< told the size of every read
+    std::function<void(const char *, qint64)> onData; ///< handed every block read
     QString error; ///< why the last read failed ("cancelled" when it was)
     qint64 bytes = 0; ///< read or skipped so far
 
-    /// Lets libarchive seek over file data (only when the reader can and nothing is hashed);
+    /// Lets libarchive seek over file data (only when the reader can and nothing is hashed or
+    /// handed on);
     /// reads then start small and grow while nothing is skipped.
     void allowSkips();
     /// Reads the next block into data(): its size, 0 at the end, -1 with `error`.

@@ -13,6 +13,7 @@
 #include "compose/newlayers.h"
 #include "compose/ocilayout.h"
 #include "compose/preflight.h"
+#include "compose/prewritten.h"
 #include "util/utf8locale.h"
 #include "write/backgroundhasher.h"
 #include "write/install.h"
@@ -30,7 +31,7 @@ namespace {
 /// The layout written into `w`, hashed as it goes when there is a hasher.
 bool writeLayout(OutputWriter &w, const ExportOptions &options, const ExportBase &base, const NewLayers &added,
     const ComposedConfig &config, const ExportTarget &target, const QString &created, const QString &workDir,
-    BackgroundHasher *hasher, const Progress &progress)
+    BackgroundHasher *hasher, PrewrittenBlobs *prewritten, const Progress &progress)
 {
     const QList<LayerSource> layers = base.layers + added.sources;
     if (options.format == ExportFormat::Docker) {
@@ -38,8 +39,30 @@ bool writeLayout(OutputWriter &w, const ExportOptions &options, const ExportBase
         return writeDockerLayout(w, in, hasher, progress);
     }
     OciLayoutInput in { options.format, options.layerCompression, layers, base.archive.archive.get(), config,
-        target.tags, workDir };
+        target.tags, workDir, prewritten };
     return writeOciLayout(w, in, hasher, progress);
+}
+
+/// The digests of the base blobs adopted from `prewritten`, by their path in the folder: the
+/// stored bytes' digest the indexing computed as it wrote them.
+QHash<QString, MemberDigest> prewrittenDigests(const PrewrittenBlobs &prewritten, ExportBase &base)
+{
+    QHash<QString, MemberDigest> out;
+    const MergedTree::Layers indexes = base.finalIndexes(); // base.layers' order: bottom to top
+    const QList<int> taken = prewritten.taken();
+    for (int i = 0; i < base.layers.size() && i < indexes.size(); ++i) {
+        const LayerSource &s = base.layers.at(i);
+        const auto &index = indexes.at(i);
+        if (!taken.contains(s.member) || !s.storedDigest.isValid() || !index || !index->complete
+            || index->storedDigest.isEmpty())
+            continue;
+        MemberDigest d;
+        d.stored = index->storedDigest;
+        d.storedBytes = index->storedSize;
+        d.compression = Compression::None; // as stored bytes: checkWritten takes the diff ID
+        out.insert(s.storedDigest.blobPath(), d);
+    }
+    return out;
 }
 
 /// Puts the written output in place: the folder exchanged, the file renamed over the target.
@@ -157,8 +180,33 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         result.error = QStringLiteral("%1: cannot create a working folder there").arg(outputFolder);
         return result;
     }
+    // The archive (or folder), written beside the target and renamed when complete. Opened
+    // first: an OCI folder receives the base blobs it copies as they are while the base is read.
+    const QString part = partialPathFor(options.output);
+    const std::unique_ptr<OutputWriter> w = target.toFolder
+        ? OutputWriter::folder(part, target.mtime, &result.error)
+        : OutputWriter::tar(part, options.compress, target.mtime, &result.error);
+    if (!w)
+        return result;
+    // Until install() takes over, a failure leaves nothing of the output behind.
+    struct Abandon
+    {
+        const OutputWriter *w;
+        ~Abandon()
+        {
+            if (!w)
+                return;
+            if (w->isFolder())
+                QDir(w->path()).removeRecursively();
+            else
+                QFile::remove(w->path());
+        }
+    } abandon { w.get() };
+    std::unique_ptr<PrewrittenBlobs> prewritten;
+    if (target.toFolder && options.layerCompression != Compression::None)
+        prewritten = std::make_unique<PrewrittenBlobs>(*w, target.mtime, options.layerCompression);
     ExportBase base;
-    if (!loadExportBase(composition, options, work.path(), progress, &base, &result.error))
+    if (!loadExportBase(composition, options, work.path(), progress, &base, &result.error, prewritten.get()))
         return result;
     result.baseImage = base.image;
     result.baseConfigFromLegacy = base.configFromLegacy;
@@ -172,22 +220,21 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         return result;
     result.imageId = config.imageId.toString();
 
-    // The archive (or folder), written beside the target and renamed when complete.
-    const QString part = partialPathFor(options.output);
-    const std::unique_ptr<OutputWriter> w = target.toFolder
-        ? OutputWriter::folder(part, target.mtime, &result.error)
-        : OutputWriter::tar(part, options.compress, target.mtime, &result.error);
-    if (!w)
-        return result;
     // The output is hashed as it is written (read back from the file), unless it is compressed as
     // a whole: then it is verified after, in one streaming pass.
     std::unique_ptr<BackgroundHasher> hasher;
     if (options.checkResult && !w->compressedAsWhole())
         hasher = std::make_unique<BackgroundHasher>(progress);
-    writeLayout(*w, options, base, added, config, target, composition.created, work.path(), hasher.get(), progress);
+    writeLayout(*w, options, base, added, config, target, composition.created, work.path(), hasher.get(),
+        prewritten.get(), progress);
+    if (prewritten)
+        prewritten->removeRest(); // before the folder is put in place
     QHash<QString, MemberDigest> hashed;
+    abandon.w = nullptr;
     if (!install(*w, options, target, hasher.get(), progress, &hashed, &result.error) || !options.checkResult)
         return result;
+    if (prewritten)
+        hashed.insert(prewrittenDigests(*prewritten, base));
     checkWritten(result, options, target, hashed, base.finalIndexes(), added.indexes, progress);
     const int baseLayers = base.image < 0 ? 0 : int(base.archive.images.at(base.image).layers.size());
     result.preflight = preflightChecks(

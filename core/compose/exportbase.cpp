@@ -3,6 +3,7 @@
 
 #include "archive/memberreader.h"
 #include "compose/config.h"
+#include "compose/prewritten.h"
 #include "format/legacyconfig.h"
 #include "layers/imagelayers.h"
 
@@ -144,9 +145,13 @@ bool findLayers(
         s.compression = l.compression;
         s.storedSize = archive.member(l.member).size;
         s.storedDigest = Digest::parse(l.digest);
+        const auto &li = indexed.layers.value(l.index);
+        // No descriptor gave it (a docker archive's layer): the digest the indexing computed
+        // of the same stored bytes, rather than a second read for it.
+        if (!s.storedDigest.isSha256() && li && li->complete && !li->storedDigest.isEmpty())
+            s.storedDigest = Digest::parse(li->storedDigest);
         if (!s.storedDigest.isSha256())
             s.storedDigest = {};
-        const auto &li = indexed.layers.value(l.index);
         s.size = l.compression == Compression::None ? s.storedSize : (li ? li->uncompressedSize : -1);
         if (s.size < 0) {
             *error = QStringLiteral("base layer %1 could not be read").arg(l.index);
@@ -168,7 +173,7 @@ bool findLayers(
 } // namespace
 
 bool loadExportBase(const Composition &composition, const ExportOptions &options, const QString &workDir,
-    const Progress &progress, ExportBase *base, QString *error)
+    const Progress &progress, ExportBase *base, QString *error, PrewrittenBlobs *prewritten)
 {
     if (composition.basePath.isEmpty())
         return true;
@@ -211,6 +216,13 @@ bool loadExportBase(const Composition &composition, const ExportOptions &options
         indexOptions.computeDigests = options.checkResult
             && std::any_of(img.layers.begin(), img.layers.end(),
                 [](const ImageLayer &l) { return l.compression != Compression::None; });
+        // Blobs an OCI folder copies as they are, written in this same read.
+        if (prewritten) {
+            for (const ImageLayer &l : img.layers)
+                if (l.member >= 0 && l.compression == prewritten->compression())
+                    prewritten->want(l.member);
+            indexOptions.copyStored = [prewritten](int member) { return prewritten->open(member); };
+        }
         indexed = indexImageLayers(base->archive, base->image, indexOptions, progress);
         base->indexes = indexed.layers;
     } else if (options.checkResult) {

@@ -14,6 +14,8 @@
 
 namespace lamina {
 
+class PrewrittenBlobs;
+
 /// The base of an export: its archive, the image chosen, its config and where each of its layers
 /// is read. Its layers' indexes are made before writing when the export needs them (compressed
 /// layers' sizes, the working folder's test, folders new layers go through); otherwise, when the
@@ -48,8 +50,9 @@ struct ExportBase
 /// Opens the composition's base and finds its layers. A base compressed as a whole is read once
 /// here, its layers kept as files in `workDir`. A legacy-only base gets the config Docker's legacy
 /// loader makes for it. False with `error` when the base cannot be read, has no such image, no
-/// usable config, or misses a layer.
+/// usable config, or misses a layer. With `prewritten`, the compressed layers it takes are
+/// written into the output by the read that indexes them.
 bool loadExportBase(const Composition &composition, const ExportOptions &options, const QString &workDir,
-    const Progress &progress, ExportBase *base, QString *error);
+    const Progress &progress, ExportBase *base, QString *error, PrewrittenBlobs *prewritten = nullptr);
 
 } // namespace lamina

@@ -478,9 +478,11 @@ WrittenLayer writeLayer(
     }
     int count = 0;
     result.error = writeEntries(plan.entries(), spec.mtime, out, &count);
-    if (result.error.isEmpty() && ::fsync(out.fd) != 0)
+    // Not synced: the layer is a working file (an export's or a preview's). What the export puts in
+    // place is synced as a whole, and a sync here waited on the disk for the base blobs written
+    // before it (0.15 s for 10 MiB after a 489 MB OCI folder).
+    if (::close(out.fd) != 0 && result.error.isEmpty())
         result.error = QStringLiteral("%1: %2").arg(tmp, QString::fromLocal8Bit(strerror(errno)));
-    ::close(out.fd);
     if (result.error.isEmpty()
         && ::rename(QFile::encodeName(tmp).constData(), QFile::encodeName(outPath).constData()) != 0)
         result.error = QStringLiteral("%1: %2").arg(outPath, QString::fromLocal8Bit(strerror(errno)));

@@ -42,7 +42,7 @@ using FolderBelow = std::function<std::optional<ExistingFolder>(const QString &p
 /// is too), one fixed mtime for what the layer makes, numeric owners with empty names, no atime/ctime, PAX records
 /// only where ustar cannot hold a value, and the end-of-archive marker with no further padding.
 /// Host hard links become separate files; host symlinks are stored as links. The file appears at
-/// `outPath` only when complete (written beside it, synced, renamed).
+/// `outPath` only when complete (written beside it and renamed; not synced: a working file).
 WrittenLayer writeLayer(
     const LayerSpec &spec, const QString &outPath, const Progress &progress = {}, const FolderBelow &below = {});
 

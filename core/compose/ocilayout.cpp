@@ -2,6 +2,7 @@
 // The OCI image layout an export writes (docs/formats.md §2.4, §2.5).
 #include "compose/ocilayout.h"
 
+#include "compose/prewritten.h"
 #include "write/backgroundhasher.h"
 #include "write/outputwriter.h"
 
@@ -163,6 +164,14 @@ bool writeOciLayout(OutputWriter &w, const OciLayoutInput &in, BackgroundHasher 
     for (const Blob &b : std::as_const(blobs)) {
         if (!ok)
             break;
+        const LayerSource &own = in.layers.at(b.source);
+        const QString copied = b.raw && in.prewritten && own.file.isEmpty() && own.member >= 0
+            ? in.prewritten->take(own.member, b.size)
+            : QString();
+        if (!copied.isEmpty()) {
+            ok = w.adopt(copied, b.digest.blobPath());
+            continue;
+        }
         LayerSource fromFile;
         fromFile.file = b.file;
         fromFile.size = b.size;

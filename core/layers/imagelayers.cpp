@@ -145,10 +145,11 @@ struct LayersOfImages
     LayerIndexResult index(int member, MemberReader &reader) const
     {
         const Compression compression = ar.compressionOf(member);
+        const std::unique_ptr<StoredCopy> copy = options.copyStored ? options.copyStored(member) : nullptr;
         if (!limits.contains(member))
-            return indexLayerFromReader(reader, compression, options, progress, ar.member(member).size);
+            return indexLayerFromReader(reader, compression, options, progress, ar.member(member).size, copy.get());
         LimitedReader limited(reader, limits.value(member), ar.member(member).path);
-        return indexLayerFromReader(limited, compression, options, progress, ar.member(member).size);
+        return indexLayerFromReader(limited, compression, options, progress, ar.member(member).size, copy.get());
     }
 
     void deliver(int member, const LayerIndexResult &r)

@@ -96,7 +96,7 @@ void readToEnd(LayerIndex &index, struct archive *tar, Inflater &inflater, bool 
 } // namespace
 
 LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compression, const LayerIndexOptions &options,
-    const Progress &progress, qint64 storedSize)
+    const Progress &progress, qint64 storedSize, StoredCopy *copy)
 {
     // libarchive turns every name into a wide string by the thread's locale, one mbrtowc call per
     // byte; the program's mbrtowc answers for this locale without asking glibc. The index keeps
@@ -112,8 +112,12 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
         || compression == Compression::Xz || compression == Compression::Bzip2;
 
     ReaderFeed outer(reader, &progress, kChunk);
-    if (!options.computeDigests && !compressed)
+    if (!options.computeDigests && !compressed && !copy)
         outer.allowSkips();
+    if (copy)
+        outer.onData = [copy](const char *data, qint64 n) { copy->add(data, n); };
+    // A copy, like a digest, needs every byte: the stream is then read past the tar's end.
+    const bool toEnd = options.computeDigests || copy;
     outer.hash = options.computeDigests ? &stored : nullptr;
 
     struct archive *tar = archive_read_new();
@@ -161,11 +165,13 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
         } else {
             index->complete = true;
         }
-        if (options.computeDigests && index->complete)
+        if (toEnd && index->complete)
             readToEnd(*index, tar, inflater, compressed, outer);
         index->uncompressedSize = compressed ? inflater.decompressedBytes() : archive_filter_bytes(tar, 0);
     }
     archive_read_free(tar);
+    if (copy)
+        copy->finish(r.error.isEmpty() && index->complete && outer.error.isEmpty());
     builder.finish();
     if (options.computeDigests && index->complete) {
         index->storedDigest = stored.finish();
@@ -199,7 +205,8 @@ LayerIndexResult indexLayer(
             return result;
         }
         // Sniffed once opened: a fetched layer's own bytes, not what its descriptor claimed.
-        result = indexLayerFromReader(*reader, archive.compressionOf(member), options, progress, m.size);
+        const std::unique_ptr<StoredCopy> copy = options.copyStored ? options.copyStored(member) : nullptr;
+        result = indexLayerFromReader(*reader, archive.compressionOf(member), options, progress, m.size, copy.get());
         if (key && result.index && result.index->complete && !progress.cancelled())
             options.cache->store(*key, *result.index);
         return result;
@@ -209,7 +216,8 @@ LayerIndexResult indexLayer(
     const bool ok = archive.scanMembers(
         { member },
         [&](int, MemberReader &reader) {
-            result = indexLayerFromReader(reader, compression, options, progress, m.size);
+            const std::unique_ptr<StoredCopy> copy = options.copyStored ? options.copyStored(member) : nullptr;
+            result = indexLayerFromReader(reader, compression, options, progress, m.size, copy.get());
             return false;
         },
         progress, &error);

@@ -10,6 +10,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <functional>
 #include <limits>
 #include <memory>
 
@@ -113,6 +114,20 @@ public:
     qint64 m_backingBytes = 0;
 };
 
+/// Where a layer's stored bytes are written while it is indexed: an export copying a blob as it
+/// is, in the same read that indexes and hashes it (docs/compose.md, "One read of each base blob").
+class StoredCopy
+{
+public:
+    virtual ~StoredCopy() = default;
+    /// The stored stream's next bytes, in order. A copy that cannot write them keeps why and
+    /// ignores the rest.
+    virtual void add(const char *data, qint64 size) = 0;
+    /// Called once: `whole` when every stored byte passed through add(), the stream read to its
+    /// end and no read failed. A copy that is not whole is of no use.
+    virtual void finish(bool whole) = 0;
+};
+
 class IndexCache;
 /// IndexCache::processDefault() (layers/indexcache.h), where this header cannot include it.
 std::shared_ptr<const IndexCache> defaultIndexCache();
@@ -133,6 +148,9 @@ struct LayerIndexOptions
     /// verifying the archive whose shown image it indexed). Made without digests, they leave
     /// the hashing to verifyFromIndexes.
     QHash<int, std::shared_ptr<const LayerIndex>> knownByMember;
+    /// Asked for each layer member as it is read (from any thread): a copy to write its stored
+    /// bytes to, or null. A member whose index comes from the cache is not read, and gets none.
+    std::function<std::unique_ptr<StoredCopy>(int member)> copyStored;
 };
 
 struct LayerIndexResult
@@ -146,7 +164,8 @@ struct LayerIndexResult
 LayerIndexResult indexLayer(
     const Archive &archive, int member, const LayerIndexOptions &options = {}, const Progress &progress = {});
 /// The same from a reader already positioned at the layer's first byte.
+/// With `copy`, every stored byte read is handed to it too, and the stream is read to its end.
 LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compression, const LayerIndexOptions &options,
-    const Progress &progress, qint64 storedSize);
+    const Progress &progress, qint64 storedSize, StoredCopy *copy = nullptr);
 
 } // namespace lamina

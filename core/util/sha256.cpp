@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "sha256.h"
 
+#include "workcounters.h"
+
 #include <openssl/evp.h>
 
 namespace lamina {
@@ -21,6 +23,7 @@ Sha256::~Sha256() = default;
 
 void Sha256::add(const char *data, qsizetype size)
 {
+    work::counters().hashedBytes += size; // not as main-thread work: a config's few bytes are hashed there
     EVP_DigestUpdate(m_impl->ctx, data, size_t(size));
 }
 

@@ -30,6 +30,8 @@ struct Counters
     /// Bytes read through openFileReader() (files outside an archive: host files, an export's
     /// work files), on any thread.
     std::atomic<qint64> fileBytesRead { 0 };
+    /// Bytes handed to SHA-256, on any thread (not counted as main-thread work).
+    std::atomic<qint64> hashedBytes { 0 };
 
     /// Adds `n` to `counter`, and to mainThreadWork when called on the main thread.
     void add(std::atomic<qint64> &counter, qint64 n)
@@ -51,6 +53,7 @@ struct Counters
         layersIndexed = 0;
         mainThreadWork = 0;
         fileBytesRead = 0;
+        hashedBytes = 0;
     }
 };
 

@@ -10,6 +10,7 @@
 #include <archive_entry.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -217,6 +218,20 @@ bool OutputWriter::closeFile()
     if (!ok)
         fail(QStringLiteral("close failed: %1").arg(systemError()));
     return ok;
+}
+
+bool OutputWriter::adopt(const QString &from, const QString &path)
+{
+    if (!isFolder() || !closeFile())
+        return false;
+    m_memberPath = path;
+    if (::renameat2(m_rootFd, QFile::encodeName(from).constData(), m_rootFd, QFile::encodeName(path).constData(),
+            RENAME_NOREPLACE)
+        != 0) {
+        fail(QStringLiteral("%1: %2").arg(path, systemError()));
+        return false;
+    }
+    return true;
 }
 
 bool OutputWriter::data(const char *p, qint64 n)

@@ -54,7 +54,13 @@ public:
     /// Ends the output (the tar's end blocks, the last file closed), with Sync::Yes on the disk.
     bool finish(Sync sync);
 
+    /// A folder's file written by someone else (a copy made in the same read as the base's
+    /// indexing) becomes the member `path`: renamed, never replacing a file there.
+    bool adopt(const QString &from, const QString &path);
+
     bool isFolder() const { return m_rootFd >= 0; }
+    /// The folder written (-1 for the other outputs), for files written beside this writer.
+    int folderFd() const { return m_rootFd; }
     bool compressedAsWhole() const { return m_filtered; }
     /// The file or folder written.
     const QString &path() const { return m_path; }

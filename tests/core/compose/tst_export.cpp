@@ -10,15 +10,18 @@
 #include "format/imagearchive.h"
 #include "layers/extract.h"
 #include "layers/imagelayers.h"
+#include "layers/indexcache.h"
 #include "testsupport.h"
 #include "util/sha256.h"
 #include "util/workcounters.h"
 
 #include <QDir>
+#include <QDirIterator>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QScopeGuard>
 #include <QSet>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -56,6 +59,7 @@ private Q_SLOTS:
     void ociBlobsHashedAsWritten_data();
     void ociBlobsHashedAsWritten();
     void compressedBaseDecompressedOnce();
+    void baseBlobsWrittenByTheIndexingRead();
     void previewAgreesWithExport();
     void previewWritesOnlyChangedLayers();
     void commandLineMakesTheSameImage();
@@ -785,6 +789,108 @@ void TestExport::compressedBaseDecompressedOnce()
         if (f.severity == Severity::Error)
             codes << f.code;
     QVERIFY2(!damaged.ok() || !codes.isEmpty(), qPrintable(damaged.error));
+    // The damaged blob's copy made while indexing is not whole, or is adopted under the name the
+    // base gives it; nothing written on the way is left in the folder.
+    if (damaged.ok())
+        for (const QString &name :
+            QDir(options.output + QStringLiteral("/blobs/sha256")).entryList(QDir::Files | QDir::Hidden))
+            QVERIFY2(!name.startsWith(u'.'), qPrintable(name));
+}
+
+/// Every file of an OCI folder, by path: its bytes.
+static QHash<QString, QByteArray> folderFiles(const QString &root)
+{
+    QHash<QString, QByteArray> files;
+    QDirIterator it(root, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        QFile f(it.next());
+        if (f.open(QIODevice::ReadOnly))
+            files.insert(QDir(root).relativeFilePath(f.fileName()), f.readAll());
+    }
+    return files;
+}
+
+/// An OCI folder composed on a base of compressed blobs gets each base blob written by the read
+/// that indexes and hashes it: every stored byte and every uncompressed byte is hashed once, and
+/// no copy is read back. With the base's indexes in the cache nothing is read while indexing; the
+/// blobs are then copied and hashed as written, and the folder is the same to the byte.
+void TestExport::baseBlobsWrittenByTheIndexingRead()
+{
+    for (const Compression compression : { Compression::Gzip, Compression::Zstd }) {
+        const QString tag = compressionName(compression);
+        Composition first;
+        first.basePath = test::corpus(QStringLiteral("dive__test-docker-image.tar"));
+        first.created = QStringLiteral("2024-01-01T00:00:00Z");
+        ExportOptions options;
+        options.format = ExportFormat::OciDir;
+        options.layerCompression = compression;
+        options.output = m_dir.filePath(QStringLiteral("read-once-base-") + tag);
+        QVERIFY(exportComposition(first, options).ok());
+        const ImageArchive base = openImageArchive(options.output);
+        QCOMPARE(base.images.size(), 1);
+        qint64 stored = 0, uncompressed = 0;
+        for (const ImageLayer &l : base.images.at(0).layers)
+            stored += base.archive->member(l.member).size;
+        for (const auto &index : indexImageLayers(base, 0).layers)
+            uncompressed += index->uncompressedSize;
+
+        Composition c;
+        c.basePath = options.output;
+        c.config.cmd = QStringList { QStringLiteral("sh") };
+        c.created = QStringLiteral("2024-01-02T00:00:00Z");
+        options.output = m_dir.filePath(QStringLiteral("read-once-") + tag);
+        work::counters().reset();
+        const ExportResult r = exportComposition(c, options);
+        QVERIFY2(r.ok(), qPrintable(r.error));
+        for (const Finding &f : r.checks)
+            QVERIFY2(f.severity != Severity::Error, qPrintable(f.code + u": " + f.message));
+        // The config, manifest and index are a few kilobytes; a blob read back would be its size.
+        const qint64 hashed = work::counters().hashedBytes;
+        QVERIFY2(hashed >= stored + uncompressed && hashed < stored + uncompressed + 65536,
+            qPrintable(QStringLiteral("%1: %2 bytes hashed for %3 stored and %4 uncompressed")
+                           .arg(tag)
+                           .arg(hashed)
+                           .arg(stored)
+                           .arg(uncompressed)));
+        const QHash<QString, QByteArray> once = folderFiles(options.output);
+        QCOMPARE(once.size(), 2 + 14 + 2); // oci-layout, index.json, the layers, config, manifest
+        for (auto it = once.cbegin(); it != once.cend(); ++it)
+            if (it.key().startsWith(u"blobs/"))
+                QCOMPARE(Sha256::of(it.value()).mid(7), it.key().section(u'/', 2));
+
+        // Indexed before: the same folder, its blobs copied and hashed as written.
+        QTemporaryDir cacheDir;
+        IndexCache::setProcessDefault(std::make_shared<IndexCache>(cacheDir.path(), qint64(1) << 30));
+        const auto noCache = qScopeGuard([] { IndexCache::setProcessDefault(nullptr); });
+        options.output = m_dir.filePath(QStringLiteral("read-once-cache-filled-") + tag);
+        QVERIFY(exportComposition(c, options).ok());
+        options.output = m_dir.filePath(QStringLiteral("read-once-from-cache-") + tag);
+        work::counters().reset();
+        const ExportResult cached = exportComposition(c, options);
+        QVERIFY2(cached.ok(), qPrintable(cached.error));
+        QCOMPARE(work::counters().layersIndexed.load(), qint64(0));
+        QVERIFY(work::counters().hashedBytes >= stored);
+        QCOMPARE(cached.checks.size(), r.checks.size());
+        QCOMPARE(folderFiles(options.output), once);
+        IndexCache::setProcessDefault(nullptr);
+
+        // Cancelled once the first base layers are indexed, their blobs written: nothing of the
+        // output is left beside the target.
+        options.output = m_dir.filePath(QStringLiteral("read-once-cancelled-") + tag);
+        std::atomic<bool> cancel { false };
+        Progress progress;
+        progress.cancel = &cancel;
+        progress.report = [&](qint64 done, qint64) {
+            if (done > 0)
+                cancel = true;
+        };
+        const ExportResult stopped = exportComposition(c, options, progress);
+        QVERIFY(!stopped.ok());
+        QVERIFY2(QDir(m_dir.path())
+                     .entryList({ QStringLiteral("*read-once-cancelled*") }, QDir::AllEntries | QDir::Hidden)
+                     .isEmpty(),
+            qPrintable(QDir(m_dir.path()).entryList(QDir::AllEntries | QDir::Hidden).join(u' ')));
+    }
 }
 
 void TestExport::previewAgreesWithExport()

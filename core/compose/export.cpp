@@ -24,19 +24,22 @@
 #include <QFileInfo>
 #include <QTemporaryDir>
 
+#include <optional>
+
 namespace lamina {
 
 namespace {
 
 /// The layout written into `w`, hashed as it goes when there is a hasher.
+/// A docker archive goes through `docker`, which may have written the base's layers already.
 bool writeLayout(OutputWriter &w, const ExportOptions &options, const ExportBase &base, const NewLayers &added,
     const ComposedConfig &config, const ExportTarget &target, const QString &created, const QString &workDir,
-    BackgroundHasher *hasher, PrewrittenBlobs *prewritten, const Progress &progress)
+    BackgroundHasher *hasher, PrewrittenBlobs *prewritten, DockerLayoutWriter *docker, const Progress &progress)
 {
     const QList<LayerSource> layers = base.layers + added.sources;
-    if (options.format == ExportFormat::Docker) {
+    if (docker) {
         DockerLayoutInput in { layers, base.archive.archive.get(), config, target.tags, created };
-        return writeDockerLayout(w, in, hasher, progress);
+        return docker->finish(in);
     }
     OciLayoutInput in { options.format, options.layerCompression, layers, base.archive.archive.get(), config,
         target.tags, workDir, prewritten };
@@ -205,14 +208,34 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
     std::unique_ptr<PrewrittenBlobs> prewritten;
     if (target.toFolder && options.layerCompression != Compression::None)
         prewritten = std::make_unique<PrewrittenBlobs>(*w, target.mtime, options.layerCompression);
+    const bool docker = options.format == ExportFormat::Docker;
     ExportBase base;
-    if (!loadExportBase(composition, options, work.path(), progress, &base, &result.error, prewritten.get()))
+    if (!loadExportBase(composition, options, work.path(), progress, &base, &result.error, prewritten.get(), docker))
         return result;
     result.baseImage = base.image;
     result.baseConfigFromLegacy = base.configFromLegacy;
     result.baseConfigRewritten = base.configRewritten;
+    // The output is hashed as it is written (read back from the file), unless it is compressed as
+    // a whole: then it is verified after, in one streaming pass.
+    std::unique_ptr<BackgroundHasher> hasher;
+    if (options.checkResult && !w->compressedAsWhole())
+        hasher = std::make_unique<BackgroundHasher>(progress);
+    std::optional<DockerLayoutWriter> dockerWriter;
+    if (docker)
+        dockerWriter.emplace(*w, base.archive.archive.get(), hasher.get(), progress);
+    bool writing = true;
+    if (base.indexingWhileWriting && dockerWriter && base.config.value(u"os").isString()) {
+        // The base's layers are copied while the base is indexed for the new layers; the top one
+        // only when a new layer will surely be above it (a working folder alone may need none).
+        QList<LayerSource> lower = base.layers;
+        if (composition.layers.isEmpty() && !lower.isEmpty())
+            lower.removeLast();
+        writing = dockerWriter->writeLower(lower, base.config.value(u"os").toString(), composition.created);
+    }
     NewLayers added;
-    if (!writeNewLayers(composition, base.indexes, target.mtime, work.path(), progress, &added, &result.error))
+    if (writing && !progress.cancelled()
+        && !writeNewLayers(composition, base.indexingWhileWriting ? base.finalIndexes() : base.indexes, target.mtime,
+            work.path(), progress, &added, &result.error))
         return result;
     result.layerDiffIds = added.diffIds;
     ComposedConfig config = composeConfig(base.config, composition, added.specs, added.diffIds);
@@ -220,13 +243,9 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         return result;
     result.imageId = config.imageId.toString();
 
-    // The output is hashed as it is written (read back from the file), unless it is compressed as
-    // a whole: then it is verified after, in one streaming pass.
-    std::unique_ptr<BackgroundHasher> hasher;
-    if (options.checkResult && !w->compressedAsWhole())
-        hasher = std::make_unique<BackgroundHasher>(progress);
-    writeLayout(*w, options, base, added, config, target, composition.created, work.path(), hasher.get(),
-        prewritten.get(), progress);
+    if (writing && !progress.cancelled())
+        writeLayout(*w, options, base, added, config, target, composition.created, work.path(), hasher.get(),
+            prewritten.get(), dockerWriter ? &*dockerWriter : nullptr, progress);
     if (prewritten)
         prewritten->removeRest(); // before the folder is put in place
     QHash<QString, MemberDigest> hashed;

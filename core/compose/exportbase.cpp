@@ -170,10 +170,21 @@ bool findLayers(
     return false;
 }
 
+/// Indexes the base on a thread of its own, stopped when the base is dropped.
+void indexInBackground(ExportBase *base)
+{
+    Progress background;
+    background.cancel = base->stopIndexing.get();
+    base->laterIndexes = std::async(
+        std::launch::async, [archive = base->archive, image = base->image, background, keep = base->stopIndexing] {
+            return indexImageLayers(archive, image, {}, background).layers;
+        });
+}
+
 } // namespace
 
 bool loadExportBase(const Composition &composition, const ExportOptions &options, const QString &workDir,
-    const Progress &progress, ExportBase *base, QString *error, PrewrittenBlobs *prewritten)
+    const Progress &progress, ExportBase *base, QString *error, PrewrittenBlobs *prewritten, bool writesBaseFirst)
 {
     if (composition.basePath.isEmpty())
         return true;
@@ -205,7 +216,14 @@ bool loadExportBase(const Composition &composition, const ExportOptions &options
     }
     if (base->configFromLegacy)
         return findLayers(base, indexed, workDir, progress, error); // indexed, with digests, for its config
-    if (indexesNeededFirst(composition, img)) {
+    const bool uncompressed = std::all_of(
+        img.layers.begin(), img.layers.end(), [](const ImageLayer &l) { return l.compression == Compression::None; });
+    if (indexesNeededFirst(composition, img) && writesBaseFirst && uncompressed && base->archive.archive->seekable()) {
+        // Only the new layers need the indexes (the folders they go through, the working
+        // folder): the base's layers are written meanwhile.
+        indexInBackground(base);
+        base->indexingWhileWriting = true;
+    } else if (indexesNeededFirst(composition, img)) {
         // A compressed base layer is decompressed once, here: with the result checked, its diff ID
         // is computed in the same pass, so that the copy written can be verified by its stored
         // bytes alone (exportComposition).
@@ -226,12 +244,7 @@ bool loadExportBase(const Composition &composition, const ExportOptions &options
         indexed = indexImageLayers(base->archive, base->image, indexOptions, progress);
         base->indexes = indexed.layers;
     } else if (options.checkResult) {
-        Progress background;
-        background.cancel = base->stopIndexing.get();
-        base->laterIndexes = std::async(
-            std::launch::async, [archive = base->archive, image = base->image, background, keep = base->stopIndexing] {
-                return indexImageLayers(archive, image, {}, background).layers;
-            });
+        indexInBackground(base);
     }
     return findLayers(base, indexed, workDir, progress, error);
 }

@@ -34,6 +34,9 @@ struct ExportBase
     bool configRewritten = false; ///< … and Docker passes that json through its V1Image type
     QList<LayerSource> layers;
     MergedTree::Layers indexes; ///< made before writing, or empty
+    /// The new layers need the base's indexes, which are being made in the background while the
+    /// caller writes the base's layers (finalIndexes() waits for them).
+    bool indexingWhileWriting = false;
 
     ExportBase();
     ~ExportBase(); ///< stops a background indexing, and waits for it
@@ -51,8 +54,11 @@ struct ExportBase
 /// here, its layers kept as files in `workDir`. A legacy-only base gets the config Docker's legacy
 /// loader makes for it. False with `error` when the base cannot be read, has no such image, no
 /// usable config, or misses a layer. With `prewritten`, the compressed layers it takes are
-/// written into the output by the read that indexes them.
+/// written into the output by the read that indexes them. With `writesBaseFirst` (the caller
+/// can write the base's layers before the new ones are made), a base of uncompressed layers in a
+/// seekable archive is indexed in the background even when the new layers need it.
 bool loadExportBase(const Composition &composition, const ExportOptions &options, const QString &workDir,
-    const Progress &progress, ExportBase *base, QString *error, PrewrittenBlobs *prewritten = nullptr);
+    const Progress &progress, ExportBase *base, QString *error, PrewrittenBlobs *prewritten = nullptr,
+    bool writesBaseFirst = false);
 
 } // namespace lamina

@@ -60,6 +60,7 @@ private Q_SLOTS:
     void ociBlobsHashedAsWritten();
     void compressedBaseDecompressedOnce();
     void baseBlobsWrittenByTheIndexingRead();
+    void baseLayersWrittenWhileIndexed();
     void previewAgreesWithExport();
     void previewWritesOnlyChangedLayers();
     void commandLineMakesTheSameImage();
@@ -891,6 +892,72 @@ void TestExport::baseBlobsWrittenByTheIndexingRead()
                      .isEmpty(),
             qPrintable(QDir(m_dir.path()).entryList(QDir::AllEntries | QDir::Hidden).join(u' ')));
     }
+}
+
+/// A docker archive on a base of uncompressed layers gets the base's layers copied while the base
+/// is indexed for the new layers (their folders' attributes). The archive is byte for byte the one
+/// made on the same image stored as gzip blobs, where the indexing (which decompresses them) comes
+/// before any writing.
+void TestExport::baseLayersWrittenWhileIndexed()
+{
+    Composition first;
+    first.basePath = test::corpus(QStringLiteral("dive__test-docker-image.tar"));
+    first.created = QStringLiteral("2024-01-01T00:00:00Z");
+    ExportOptions plain;
+    plain.format = ExportFormat::Docker;
+    plain.output = m_dir.filePath(QStringLiteral("while-indexed-plain.tar"));
+    QVERIFY(exportComposition(first, plain).ok());
+    ExportOptions gz;
+    gz.format = ExportFormat::OciDir;
+    gz.layerCompression = Compression::Gzip;
+    gz.output = m_dir.filePath(QStringLiteral("while-indexed-gzip"));
+    QVERIFY(exportComposition(first, gz).ok());
+
+    Composition c;
+    c.created = QStringLiteral("2024-01-02T00:00:00Z");
+    LayerSpec layer;
+    LayerOp text;
+    text.kind = LayerOp::WriteText;
+    text.imagePath = QStringLiteral("/root/written"); // the base's /root is 0700: kept so
+    text.text = "lamina\n";
+    layer.ops << text;
+    c.layers << layer;
+    c.config.workingDir = QStringLiteral("/srv/work");
+    c.tags << QStringLiteral("composed:while-indexed");
+    QByteArray bytes[2];
+    const QString bases[2] = { plain.output, gz.output };
+    for (int i = 0; i < 2; ++i) {
+        c.basePath = bases[i];
+        ExportOptions options;
+        options.format = ExportFormat::Docker;
+        options.output = m_dir.filePath(QStringLiteral("while-indexed-out-%1.tar").arg(i));
+        const ExportResult r = exportComposition(c, options);
+        QVERIFY2(r.ok(), qPrintable(r.error));
+        for (const Finding &f : r.checks)
+            QVERIFY2(f.severity != Severity::Error, qPrintable(f.code + u": " + f.message));
+        QFile f(options.output);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        bytes[i] = f.readAll();
+    }
+    QVERIFY(bytes[0].size() > 1000000);
+    QVERIFY(bytes[0] == bytes[1]);
+    // The base's folder was there to keep: the new layer lists it with the base's attributes.
+    const ImageArchive out = openImageArchive(m_dir.filePath(QStringLiteral("while-indexed-out-0.tar")));
+    QCOMPARE(out.images.size(), 1);
+    const MergedTree::Layers layers = indexImageLayers(out, 0).layers;
+    const MergedTree below = MergedTree::build(layers, int(layers.size()) - 2);
+    const LayerIndex &top = *layers.constLast();
+    bool listed = false;
+    for (int e = 0; e < top.size(); ++e) {
+        if (top.path(e) != "root")
+            continue;
+        const int old = below.find("root");
+        QVERIFY(old >= 0);
+        QCOMPARE(top.entry(e).mode & 07777, 0700u);
+        QCOMPARE(top.entry(e).mode, below.entry(old).mode);
+        listed = true;
+    }
+    QVERIFY(listed);
 }
 
 void TestExport::previewAgreesWithExport()

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Merging and whiteouts: the input is up to eight layer tars separated by kSeparator; each is
+// Merging and whiteouts: the input is up to eight layer tars separated by "\n==layer==\n"; each is
 // indexed, then the tree at every layer is built, compared with the one below, and every path
 // resolved through the image's symlinks.
 #include "fuzzsupport.h"
@@ -10,28 +10,11 @@
 
 using namespace lamina;
 
-static constexpr QByteArrayView kSeparator("\n==layer==\n");
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const QByteArrayView all(reinterpret_cast<const char *>(data), qsizetype(size));
     MergedTree::Layers layers;
-    qsizetype from = 0;
-    while (layers.size() < 8 && from <= all.size()) {
-        qsizetype end = all.indexOf(kSeparator, from);
-        if (end < 0)
-            end = all.size();
-        QByteArray part = all.sliced(from, end - from).toByteArray();
-        from = end + kSeparator.size();
-        const Compression compression = sniffCompression(part);
-        if (compression == Compression::None)
-            fuzz::fixTarChecksums(part);
-        fuzz::BufferReader reader(part);
-        const LayerIndexResult r = indexLayerFromReader(reader, compression, {}, {}, part.size());
-        if (!r.index)
-            return 0;
-        layers.append(r.index);
-    }
+    if (!fuzz::indexSeparatedLayers(QByteArrayView(reinterpret_cast<const char *>(data), qsizetype(size)), &layers))
+        return 0;
     for (int upto = 0; upto < layers.size(); ++upto) {
         const MergedTree tree = MergedTree::build(layers, upto);
         tree.changes();

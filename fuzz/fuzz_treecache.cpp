@@ -14,7 +14,6 @@
 
 using namespace lamina;
 
-static constexpr QByteArrayView kSeparator("\n==layer==\n");
 static constexpr QByteArrayView kEdits("\n==edits==\n");
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -26,22 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         all = all.first(at);
     }
     MergedTree::Layers layers;
-    qsizetype from = 0;
-    while (layers.size() < 8 && from <= all.size()) {
-        qsizetype end = all.indexOf(kSeparator, from);
-        if (end < 0)
-            end = all.size();
-        QByteArray part = all.sliced(from, end - from).toByteArray();
-        from = end + kSeparator.size();
-        const Compression compression = sniffCompression(part);
-        if (compression == Compression::None)
-            fuzz::fixTarChecksums(part);
-        fuzz::BufferReader reader(part);
-        const LayerIndexResult r = indexLayerFromReader(reader, compression, {}, {}, part.size());
-        if (!r.index)
-            return 0;
-        layers.append(r.index);
-    }
+    if (!fuzz::indexSeparatedLayers(all, &layers))
+        return 0;
     QByteArray payload = MergedTree::build(layers, int(layers.size()) - 1).cachePayload();
     if (payload.isEmpty())
         return 0;

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 // Shared by the fuzz targets: a scratch folder per process, writing inputs to files (the archive
-// readers take paths), a memory reader, and tar checksum repair so that mutated headers reach
-// the parsers instead of stopping at libarchive's checksum test.
+// readers take paths), a memory reader, tar checksum repair so that mutated headers reach
+// the parsers instead of stopping at libarchive's checksum test, and the splitting of an input
+// into layers.
 #pragma once
 
 #include "archive/memberreader.h"
+#include "layers/layerindex.h"
+#include "layers/mergedtree.h"
 
 #include <QByteArray>
 #include <QDir>
@@ -77,6 +80,31 @@ inline void fixTarChecksums(QByteArray &tar)
             size = size * 8 + (h[i] - '0');
         at += 512 + ((size + 511) / 512) * 512;
     }
+}
+
+/// The layers of an input that is up to eight layer tars separated by "\n==layer==\n" (a layer
+/// uncompressed or compressed, an uncompressed one with its header checksums repaired), each
+/// indexed. False when a part is no layer at all: nothing to merge.
+inline bool indexSeparatedLayers(QByteArrayView all, MergedTree::Layers *layers)
+{
+    static constexpr QByteArrayView kSeparator("\n==layer==\n");
+    qsizetype from = 0;
+    while (layers->size() < 8 && from <= all.size()) {
+        qsizetype end = all.indexOf(kSeparator, from);
+        if (end < 0)
+            end = all.size();
+        QByteArray part = all.sliced(from, end - from).toByteArray();
+        from = end + kSeparator.size();
+        const Compression compression = sniffCompression(part);
+        if (compression == Compression::None)
+            fixTarChecksums(part);
+        BufferReader reader(part);
+        const LayerIndexResult r = indexLayerFromReader(reader, compression, {}, {}, part.size());
+        if (!r.index)
+            return false;
+        layers->append(r.index);
+    }
+    return true;
 }
 
 } // namespace lamina::fuzz

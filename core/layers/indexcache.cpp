@@ -258,27 +258,47 @@ std::shared_ptr<const LayerIndex> IndexCache::fromPayload(QByteArrayView payload
     return indexOf(payload);
 }
 
+namespace {
+
+/// The cache file at `path` mapped and its header checked (this build's `magic` and record size,
+/// `key`, the payload's checksum): its payload and the mapping that keeps it. A file that is there
+/// but unusable is removed and `*refused` set: its user rebuilds it, never trusts it. A missing
+/// file, or one that cannot be mapped now, is left alone.
+template <std::size_t N>
+std::optional<IndexCache::Stored> mapPayload(const QString &path, qint64 maxBytes, const char (&magic)[N],
+    quint32 recordSize, const QByteArray &key, bool *refused)
+{
+    *refused = false;
+    cachefile::MapError error = cachefile::MapError::None;
+    const cachefile::Mapped file = cachefile::mapFile(path, maxBytes, &error);
+    if (error == cachefile::MapError::Missing || error == cachefile::MapError::NoMemory)
+        return std::nullopt;
+    if (error == cachefile::MapError::None)
+        if (const auto payload = cachefile::unwrap(magic, recordSize, key, file.bytes))
+            return IndexCache::Stored { *payload, file.mapping };
+    QFile::remove(path);
+    *refused = true;
+    return std::nullopt;
+}
+
+} // namespace
+
 std::shared_ptr<const LayerIndex> IndexCache::load(const QByteArray &key, bool needDigests) const
 {
     const QString path = pathOf(key);
-    cachefile::MapError error = cachefile::MapError::None;
-    const cachefile::Mapped file = cachefile::mapFile(path, kHeaderBytes + kMaxPool * 4, &error);
-    const auto reject = [&] {
-        QFile::remove(path); // rebuilt by the caller, never trusted
-        ++m_stats.rejected;
-        return nullptr;
-    };
-    if (error == cachefile::MapError::Unusable)
-        return reject();
-    if (error != cachefile::MapError::None) {
+    bool refused = false;
+    const std::optional<Stored> stored
+        = mapPayload(path, kHeaderBytes + kMaxPool * 4, kMagic, quint32(sizeof(LayerEntry)), key, &refused);
+    const std::shared_ptr<const LayerIndex> index = stored ? indexOf(stored->bytes, stored->backing) : nullptr;
+    if (!refused && !stored) {
         ++m_stats.misses;
         return nullptr;
     }
-    const std::optional<QByteArrayView> payload
-        = cachefile::unwrap(kMagic, quint32(sizeof(LayerEntry)), key, file.bytes);
-    const std::shared_ptr<const LayerIndex> index = payload ? indexOf(*payload, file.mapping) : nullptr;
-    if (!index || !index->complete)
-        return reject();
+    if (!index || !index->complete) {
+        QFile::remove(path); // rebuilt by the caller, never trusted
+        ++m_stats.rejected;
+        return nullptr;
+    }
     if (needDigests && (index->diffId.isEmpty() || index->storedDigest.isEmpty())) {
         ++m_stats.misses;
         return nullptr;
@@ -332,17 +352,12 @@ bool IndexCache::hasTree(const QByteArray &key) const
 
 std::optional<IndexCache::Stored> IndexCache::mapTree(const QByteArray &key) const
 {
-    const QString path = pathOf(key, u".tree");
-    cachefile::MapError error = cachefile::MapError::None;
-    const cachefile::Mapped file = cachefile::mapFile(path, std::numeric_limits<qint32>::max(), &error);
-    if (error == cachefile::MapError::Missing || error == cachefile::MapError::NoMemory)
-        return std::nullopt;
-    if (error == cachefile::MapError::None)
-        if (const auto payload = cachefile::unwrap(kTreeMagic, quint32(sizeof(MergedTree::Node)), key, file.bytes))
-            return Stored { *payload, file.mapping };
-    QFile::remove(path); // built again by the caller, never trusted
-    ++m_stats.treesRejected;
-    return std::nullopt;
+    bool refused = false;
+    std::optional<Stored> stored = mapPayload(pathOf(key, u".tree"), std::numeric_limits<qint32>::max(), kTreeMagic,
+        quint32(sizeof(MergedTree::Node)), key, &refused);
+    if (refused)
+        ++m_stats.treesRejected;
+    return stored;
 }
 
 std::shared_ptr<const MergedTree> IndexCache::treeFrom(
@@ -397,21 +412,14 @@ std::optional<IndexCache::Stored> IndexCache::loadExtra(const QByteArray &treeKe
     if (!extraNameOk(name))
         return std::nullopt;
     const QString path = pathOf(treeKey, QString(u'.' + name + u".extra"));
-    cachefile::MapError error = cachefile::MapError::None;
-    const cachefile::Mapped file = cachefile::mapFile(path, std::numeric_limits<qint32>::max(), &error);
-    if (error != cachefile::MapError::None) {
-        if (error == cachefile::MapError::Unusable)
-            QFile::remove(path);
+    bool refused = false;
+    std::optional<Stored> stored
+        = mapPayload(path, std::numeric_limits<qint32>::max(), kExtraMagic, 1, treeKey, &refused);
+    if (!stored)
         return std::nullopt;
-    }
-    const auto payload = cachefile::unwrap(kExtraMagic, 1, treeKey, file.bytes);
-    if (!payload) {
-        QFile::remove(path); // stored again by its user, never trusted
-        return std::nullopt;
-    }
     markUsed(path);
     ++m_stats.extraHits;
-    return Stored { *payload, file.mapping };
+    return stored;
 }
 
 void IndexCache::storeExtra(const QByteArray &treeKey, const QString &name, QByteArrayView bytes) const

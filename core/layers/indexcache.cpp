@@ -172,9 +172,10 @@ std::shared_ptr<const IndexCache> defaultIndexCache()
     return IndexCache::processDefault();
 }
 
-IndexCache::IndexCache(QString folder, qint64 maxBytes)
+IndexCache::IndexCache(QString folder, qint64 maxBytes, QByteArray build)
     : m_folder(std::move(folder))
     , m_maxBytes(maxBytes)
+    , m_build(std::move(build))
 {
 }
 
@@ -213,8 +214,8 @@ std::optional<QByteArray> IndexCache::keyFor(const Archive &archive, int member)
         // A registry's blob, verified by its digest when it came: the digest names its bytes
         // wherever it is laid out, fetched yet or not (docs/engines.md, "Layers fetched when
         // read"), so a layer indexed before is not fetched again to be shown.
-        return Sha256::of(QByteArrayLiteral("lamina layer index 1\nblob sha256:") + m.path.mid(13).toLatin1() + ' '
-            + QByteArray::number(m.size) + '\n')
+        return Sha256::of(QByteArrayLiteral("lamina layer index 2\n") + m_build + QByteArrayLiteral("\nblob sha256:")
+            + m.path.mid(13).toLatin1() + ' ' + QByteArray::number(m.size) + '\n')
             .mid(7)
             .toLatin1();
     }
@@ -227,7 +228,7 @@ std::optional<QByteArray> IndexCache::keyFor(const Archive &archive, int member)
         return std::nullopt;
     // The change time too: no one can set it back, so a file rewritten with its old size and
     // modification time restored still gets a new key.
-    const QByteArray text = QByteArrayLiteral("lamina layer index 1\n")
+    const QByteArray text = QByteArrayLiteral("lamina layer index 2\n") + m_build + '\n'
         + QFile::encodeName(QFileInfo(file).absoluteFilePath()) + '\n' + QByteArray::number(quint64(st.st_dev)) + ' '
         + QByteArray::number(quint64(st.st_ino)) + ' ' + QByteArray::number(qint64(st.st_size)) + ' '
         + QByteArray::number(qint64(st.st_mtim.tv_sec)) + '.' + QByteArray::number(qint64(st.st_mtim.tv_nsec)) + ' '

@@ -3,6 +3,7 @@
 
 #include "layers/layerindex.h"
 #include "layers/mergedtree.h"
+#include "util/buildidentity.h"
 
 #include <QByteArray>
 #include <QString>
@@ -21,15 +22,18 @@ namespace lamina {
 /// so that it does not build them again. One file per layer, named by a key made of
 /// the file that holds the layer's bytes (device, inode, size, modification time to the
 /// nanosecond), where in it they are and how many, and a digest of the archive's member table:
-/// a file changed in any of these ways is never served stale. A cache file is checked before
+/// a file changed in any of these ways is never served stale; and the program's build, so that
+/// no other version's work is served. A cache file is checked before
 /// use (its own digest, then every offset and count of the index it holds) and a file that
 /// fails is deleted and the layer read again. The folder is kept under a size bound, the least
 /// recently used files going first. Thread-safe; errors only ever make a miss.
 class IndexCache
 {
 public:
-    /// A cache in `folder` (created when first written), holding at most `maxBytes`.
-    IndexCache(QString folder, qint64 maxBytes);
+    /// A cache in `folder` (created when first written), holding at most `maxBytes`. Its keys
+    /// name `build` too, the program that indexes (util/buildidentity.h): what another build
+    /// stored is never found, since its indexing or merging may differ.
+    IndexCache(QString folder, qint64 maxBytes, QByteArray build = buildIdentity());
 
     /// The cache the application's commands and window use: $XDG_CACHE_HOME/lamina/index
     /// (~/.cache/lamina/index), bounded by LAMINA_INDEX_CACHE_MB (default 2048; 0 turns it off).
@@ -114,6 +118,7 @@ private:
     void trim() const;
     QString m_folder;
     qint64 m_maxBytes;
+    QByteArray m_build;
     mutable Stats m_stats;
 };
 

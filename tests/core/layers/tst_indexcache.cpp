@@ -14,6 +14,7 @@
 #include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
+#include <QProcess>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -153,6 +154,7 @@ private Q_SLOTS:
     void servesWhatIndexingGives();
     void digestsAskedForAreThere();
     void changedArchiveIsNotServedStale();
+    void anotherBuildIsNotServed();
     void damagedFilesAreRebuilt_data();
     void damagedFilesAreRebuilt();
     void craftedFilesAreRefused();
@@ -218,6 +220,36 @@ void TestIndexCache::digestsAskedForAreThere()
     QCOMPARE(work::counters().layersIndexed, again);
     for (qsizetype i = 0; i < cached.layers.size(); ++i)
         QCOMPARE(cached.layers.at(i)->diffId, withDigests.layers.at(i)->diffId);
+}
+
+// What one build of Lamina stored is not served to another: its indexing or merging may differ.
+// The build is named by the executable's GNU build ID (this test's own, as readelf shows it).
+void TestIndexCache::anotherBuildIsNotServed()
+{
+    const QByteArray identity = buildIdentity();
+    QVERIFY2(identity.startsWith("build-id "), identity.constData());
+    QCOMPARE(buildIdentity(), identity);
+    QProcess readelf;
+    readelf.start(QStringLiteral("readelf"), { QStringLiteral("-n"), QCoreApplication::applicationFilePath() });
+    QVERIFY(readelf.waitForFinished(30000));
+    const QByteArray notes = readelf.readAllStandardOutput();
+    QVERIFY2(notes.contains(QByteArray("Build ID: " + identity.mid(9))), notes.constData());
+
+    QTemporaryDir dir;
+    const auto ours = std::make_shared<IndexCache>(dir.path(), qint64(1) << 30);
+    const auto other = std::make_shared<IndexCache>(dir.path(), qint64(1) << 30, QByteArrayLiteral("build-id 00"));
+    const QString path = test::corpus(QStringLiteral("dive__test-docker-image.tar"));
+    indexWith(path, ours);
+    const ImageArchive ia = openImageArchive(path);
+    QVERIFY(ours->keyFor(*ia.archive, ia.images.at(0).layers.at(0).member)
+        != other->keyFor(*ia.archive, ia.images.at(0).layers.at(0).member));
+    const qint64 indexed = work::counters().layersIndexed;
+    indexWith(path, other);
+    QVERIFY(work::counters().layersIndexed > indexed); // read again, not found
+    QCOMPARE(other->stats().hits, qint64(0));
+    const qint64 again = work::counters().layersIndexed;
+    indexWith(path, ours);
+    QCOMPARE(work::counters().layersIndexed, again); // its own still there
 }
 
 // The same size and modification time, other bytes: the change time (which no one can set back)

@@ -10,6 +10,7 @@
 #include "compose/dockerlayout.h"
 #include "compose/exportbase.h"
 #include "compose/exporttarget.h"
+#include "compose/layerwriter.h"
 #include "compose/newlayers.h"
 #include "compose/ocilayout.h"
 #include "compose/preflight.h"
@@ -227,6 +228,12 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
     if (base.indexingWhileWriting && dockerWriter && base.config.value(u"os").isString()) {
         // The base's layers are copied while the base is indexed for the new layers; the top one
         // only when a new layer will surely be above it (a working folder alone may need none).
+        // A new layer that cannot be written (a host file missing) says so before any copying.
+        for (const LayerSpec &spec : composition.layers) {
+            result.error = checkLayerSpec(spec);
+            if (!result.error.isEmpty())
+                return result;
+        }
         QList<LayerSource> lower = base.layers;
         if (composition.layers.isEmpty() && !lower.isEmpty())
             lower.removeLast();

@@ -455,6 +455,17 @@ QString writeEntries(const QMap<QString, Entry> &entries, qint64 mtime, Output &
 
 } // namespace
 
+QString checkLayerSpec(const LayerSpec &spec)
+{
+    const Utf8Thread utf8; // host names read as writeLayer reads them
+    const FolderBelow none;
+    LayerPlan plan(none);
+    for (const LayerOp &op : spec.ops)
+        if (const QString error = plan.add(op); !error.isEmpty())
+            return error;
+    return {};
+}
+
 WrittenLayer writeLayer(
     const LayerSpec &spec, const QString &outPath, const Progress &progress, const FolderBelow &below)
 {

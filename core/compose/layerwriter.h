@@ -46,4 +46,9 @@ using FolderBelow = std::function<std::optional<ExistingFolder>(const QString &p
 WrittenLayer writeLayer(
     const LayerSpec &spec, const QString &outPath, const Progress &progress = {}, const FolderBelow &below = {});
 
+/// Why `spec` cannot be written, or "": the checks writeLayer makes before it writes (image
+/// paths, the host files and folders it adds), without the tree below, which supplies attributes
+/// only. Walks the host folders it adds, as writeLayer does.
+QString checkLayerSpec(const LayerSpec &spec);
+
 } // namespace lamina

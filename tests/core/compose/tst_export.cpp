@@ -958,6 +958,23 @@ void TestExport::baseLayersWrittenWhileIndexed()
         listed = true;
     }
     QVERIFY(listed);
+
+    // A new layer that cannot be written says so before any of the base is copied (and hashed).
+    LayerOp missing;
+    missing.kind = LayerOp::AddHost;
+    missing.hostPath = m_dir.filePath(QStringLiteral("no-such-host-file"));
+    missing.imagePath = QStringLiteral("/x");
+    c.layers.last().ops << missing;
+    c.basePath = plain.output;
+    ExportOptions options;
+    options.format = ExportFormat::Docker;
+    options.output = m_dir.filePath(QStringLiteral("while-indexed-refused.tar"));
+    work::counters().reset();
+    const ExportResult refused = exportComposition(c, options);
+    QVERIFY(!refused.ok());
+    QVERIFY2(refused.error.contains(u"no-such-host-file"), qPrintable(refused.error));
+    QVERIFY2(work::counters().hashedBytes < 65536, qPrintable(QString::number(work::counters().hashedBytes)));
+    QVERIFY(!QFileInfo::exists(options.output));
 }
 
 void TestExport::previewAgreesWithExport()

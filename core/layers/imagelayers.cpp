@@ -246,14 +246,26 @@ struct LayersOfImages
 
     void indexSeekable(QList<int> members)
     {
-        // The biggest first, so that no long layer starts last; among equals the lowest first, which
-        // the tree being built needs first.
+        // Bottom first, in the order the tree built beside the workers applies the layers: taken
+        // biggest first, layers of similar sizes arrive in no order, and the tree waits for its
+        // next layer while the workers run ahead, then merges most of the image alone once they
+        // are done (scale.tar, 200 layers of about 100 MB: the merging ran alone for the last 2 s
+        // of 8). A layer far bigger than the typical one still goes first, so that it does not
+        // start last and outlast the rest.
+        QList<qint64> sizes;
+        for (const int m : std::as_const(members))
+            sizes << ar.member(m).size;
+        std::sort(sizes.begin(), sizes.end());
+        const qint64 typical = sizes.isEmpty() ? 0 : sizes.at(sizes.size() / 2);
+        const auto big = [&](int member) { return ar.member(member).size > 2 * typical; };
         const auto firstUse = [&](int member) {
             const auto &uses = positions.value(member);
             return *std::min_element(uses.cbegin(), uses.cend());
         };
         std::sort(members.begin(), members.end(), [&](int a, int b) {
-            if (ar.member(a).size != ar.member(b).size)
+            if (big(a) != big(b))
+                return big(a);
+            if (big(a) && ar.member(a).size != ar.member(b).size)
                 return ar.member(a).size > ar.member(b).size;
             return firstUse(a) < firstUse(b);
         });

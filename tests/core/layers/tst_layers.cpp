@@ -3,17 +3,20 @@
 // tests/fixtures/make_layer_rules.py (Python's tarfile, independent of Lamina); the corpus'
 // merged trees against golden dumps (LAMINA_UPDATE_GOLDEN=1 rewrites them) and against umoci's
 // own unpacking; reading files at each version; safe extraction; the memory budget.
+#include "archivetext.h"
 #include "format/imagearchive.h"
 #include "layers/extract.h"
 #include "layers/imagelayers.h"
 #include "layers/sharedtree.h"
 #include "testsupport.h"
+#include "util/threadbudget.h"
 
 #include <QDirIterator>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <mutex>
 #include <thread>
 
 #include <sys/stat.h>
@@ -40,6 +43,7 @@ private Q_SLOTS:
     void digestsInTheSamePass();
     void memoryPerEntry();
     void sizesWhileReading();
+    void layersIndexedBottomFirst();
     void mergeBudget();
     void sharedTreeIsBuiltOnce();
     void indexingHandsOverTheTreeItMerged();
@@ -630,6 +634,48 @@ void TestLayers::sizesWhileReading()
     QCOMPARE(none.size(), 1);
     QCOMPARE(none.at(0).layers.size(), 3);
     QCOMPARE(none.at(0).wasted.totalFileBytes, 0);
+}
+
+// The tree built for the sizes applies the layers bottom first, beside the workers: they take the
+// layers in that order, so that it never waits for the bottom one while they index the top; a
+// layer far bigger than the others is taken first all the same, so that it does not start last.
+void TestLayers::layersIndexedBottomFirst()
+{
+    // Each layer a little bigger than the one below it: taken biggest first, the top would come first.
+    const auto archiveOf = [](const QString &dir, const QList<int> &sizes) {
+        QString text;
+        QStringList layers, diffs;
+        for (int l = 0; l < sizes.size(); ++l) {
+            text += QStringLiteral("== l%1/layer.tar layer\nf /file%1 0644 size=%2\n").arg(l).arg(sizes.at(l));
+            layers << QStringLiteral("\"l%1/layer.tar\"").arg(l);
+            diffs << QStringLiteral("\"{diff:l%1/layer.tar}\"").arg(l);
+        }
+        text += QStringLiteral("== c.json\n{\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[%1]}}\n")
+                    .arg(diffs.join(u','));
+        text += QStringLiteral("== manifest.json\n[{\"Config\":\"c.json\",\"Layers\":[%1]}]\n").arg(layers.join(u','));
+        return test::writeArchiveFolder(dir, text);
+    };
+    const auto order = [](const QString &dir) {
+        const ImageArchive ia = openImageArchive(dir);
+        QList<int> arrived;
+        std::mutex lock;
+        // Every helper thread held here: the calling thread indexes the layers alone, one at a
+        // time, in the order the workers take them.
+        const ThreadLease all(threadBudgetSize());
+        indexImageLayers(ia, 0, {}, {}, [&](int layer, const std::shared_ptr<const LayerIndex> &) {
+            std::lock_guard<std::mutex> guard(lock);
+            arrived << layer;
+        });
+        return arrived;
+    };
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString similar = dir.filePath(QStringLiteral("similar"));
+    QVERIFY(archiveOf(similar, { 4000, 5000, 6000, 7000, 8000, 9000 }));
+    QCOMPARE(order(similar), QList<int>({ 0, 1, 2, 3, 4, 5 }));
+    const QString oneBig = dir.filePath(QStringLiteral("oneBig"));
+    QVERIFY(archiveOf(oneBig, { 4000, 5000, 6000, 7000, 1 << 20, 9000 }));
+    QCOMPARE(order(oneBig), QList<int>({ 4, 0, 1, 2, 3, 5 }));
 }
 
 // The entries applied to build the images' trees for their sizes are bounded in all

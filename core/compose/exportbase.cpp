@@ -218,12 +218,13 @@ bool loadExportBase(const Composition &composition, const ExportOptions &options
         return findLayers(base, indexed, workDir, progress, error); // indexed, with digests, for its config
     const bool uncompressed = std::all_of(
         img.layers.begin(), img.layers.end(), [](const ImageLayer &l) { return l.compression == Compression::None; });
-    if (indexesNeededFirst(composition, img) && writesBaseFirst && uncompressed && base->archive.archive->seekable()) {
+    const bool needed = indexesNeededFirst(composition, img);
+    if (needed && writesBaseFirst && uncompressed && base->archive.archive->seekable()) {
         // Only the new layers need the indexes (the folders they go through, the working
         // folder): the base's layers are written meanwhile.
         indexInBackground(base);
         base->indexingWhileWriting = true;
-    } else if (indexesNeededFirst(composition, img)) {
+    } else if (needed) {
         // A compressed base layer is decompressed once, here: with the result checked, its diff ID
         // is computed in the same pass, so that the copy written can be verified by its stored
         // bytes alone (exportComposition).

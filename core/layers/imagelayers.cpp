@@ -145,7 +145,7 @@ struct LayersOfImages
     LayerIndexResult index(int member, MemberReader &reader) const
     {
         const Compression compression = ar.compressionOf(member);
-        const std::unique_ptr<StoredCopy> copy = options.copyStored ? options.copyStored(member) : nullptr;
+        const std::unique_ptr<StoredCopy> copy = options.storedCopyOf(member);
         if (!limits.contains(member))
             return indexLayerFromReader(reader, compression, options, progress, ar.member(member).size, copy.get());
         LimitedReader limited(reader, limits.value(member), ar.member(member).path);

@@ -205,7 +205,7 @@ LayerIndexResult indexLayer(
             return result;
         }
         // Sniffed once opened: a fetched layer's own bytes, not what its descriptor claimed.
-        const std::unique_ptr<StoredCopy> copy = options.copyStored ? options.copyStored(member) : nullptr;
+        const std::unique_ptr<StoredCopy> copy = options.storedCopyOf(member);
         result = indexLayerFromReader(*reader, archive.compressionOf(member), options, progress, m.size, copy.get());
         if (key && result.index && result.index->complete && !progress.cancelled())
             options.cache->store(*key, *result.index);
@@ -216,7 +216,7 @@ LayerIndexResult indexLayer(
     const bool ok = archive.scanMembers(
         { member },
         [&](int, MemberReader &reader) {
-            const std::unique_ptr<StoredCopy> copy = options.copyStored ? options.copyStored(member) : nullptr;
+            const std::unique_ptr<StoredCopy> copy = options.storedCopyOf(member);
             result = indexLayerFromReader(reader, compression, options, progress, m.size, copy.get());
             return false;
         },

@@ -151,6 +151,9 @@ struct LayerIndexOptions
     /// Asked for each layer member as it is read (from any thread): a copy to write its stored
     /// bytes to, or null. A member whose index comes from the cache is not read, and gets none.
     std::function<std::unique_ptr<StoredCopy>(int member)> copyStored;
+
+    /// What copyStored gives for `member`; null when no copy is asked for.
+    std::unique_ptr<StoredCopy> storedCopyOf(int member) const { return copyStored ? copyStored(member) : nullptr; }
 };
 
 struct LayerIndexResult

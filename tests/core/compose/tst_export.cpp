@@ -120,6 +120,46 @@ private:
         }
         return dir + u'/' + name;
     }
+    /// dive's image written again as an OCI folder of `compression` blobs (`name` in the test's
+    /// folder): the base the tests of one read per base blob compose on, with the sizes of its
+    /// layers as stored and uncompressed. An empty path when it could not be made.
+    struct CompressedBase
+    {
+        QString path;
+        qint64 stored = 0;
+        qint64 uncompressed = 0;
+    };
+    CompressedBase compressedDive(const QString &name, Compression compression)
+    {
+        Composition first;
+        first.basePath = test::corpus(QStringLiteral("dive__test-docker-image.tar"));
+        first.created = QStringLiteral("2024-01-01T00:00:00Z");
+        ExportOptions options;
+        options.format = ExportFormat::OciDir;
+        options.layerCompression = compression;
+        options.output = m_dir.filePath(name);
+        CompressedBase out;
+        const ImageArchive base
+            = exportComposition(first, options).ok() ? openImageArchive(options.output) : ImageArchive();
+        if (base.images.size() != 1)
+            return out;
+        for (const ImageLayer &l : base.images.at(0).layers)
+            out.stored += base.archive->member(l.member).size;
+        for (const auto &index : indexImageLayers(base, 0).layers)
+            out.uncompressed += index ? index->uncompressedSize : 0;
+        out.path = options.output;
+        return out;
+    }
+    /// What those tests compose on it: a Cmd, no new layer.
+    static Composition cmdShOn(const QString &base)
+    {
+        Composition c;
+        c.basePath = base;
+        c.config.cmd = QStringList { QStringLiteral("sh") };
+        c.created = QStringLiteral("2024-01-02T00:00:00Z");
+        return c;
+    }
+
     QTemporaryDir m_dir;
 };
 
@@ -739,25 +779,13 @@ void TestExport::ociBlobsHashedAsWritten()
 /// ID taken from that pass. A blob damaged in the base is still caught.
 void TestExport::compressedBaseDecompressedOnce()
 {
-    Composition first;
-    first.basePath = test::corpus(QStringLiteral("dive__test-docker-image.tar"));
-    first.created = QStringLiteral("2024-01-01T00:00:00Z");
-    ExportOptions gz;
-    gz.format = ExportFormat::OciDir;
-    gz.layerCompression = Compression::Gzip;
-    gz.output = m_dir.filePath(QStringLiteral("gzip-base"));
-    QVERIFY(exportComposition(first, gz).ok());
-    const ImageArchive base = openImageArchive(gz.output);
-    QCOMPARE(base.images.size(), 1);
-    qint64 uncompressed = 0;
-    for (const auto &index : indexImageLayers(base, 0).layers)
-        uncompressed += index->uncompressedSize;
-
-    Composition c;
-    c.basePath = gz.output;
-    c.config.cmd = QStringList { QStringLiteral("sh") };
-    c.created = QStringLiteral("2024-01-02T00:00:00Z");
-    ExportOptions options = gz;
+    const CompressedBase gzipBase = compressedDive(QStringLiteral("gzip-base"), Compression::Gzip);
+    QVERIFY(!gzipBase.path.isEmpty());
+    const qint64 uncompressed = gzipBase.uncompressed;
+    const Composition c = cmdShOn(gzipBase.path);
+    ExportOptions options;
+    options.format = ExportFormat::OciDir;
+    options.layerCompression = Compression::Gzip;
     options.output = m_dir.filePath(QStringLiteral("on-gzip-base"));
     work::counters().reset();
     const ExportResult r = exportComposition(c, options);
@@ -772,9 +800,11 @@ void TestExport::compressedBaseDecompressedOnce()
 
     // One byte of a base blob flipped inside its deflate stream: the copy's diff ID is the damaged
     // pass's, or the blob does not inflate; either way the check says so.
+    const ImageArchive base = openImageArchive(gzipBase.path);
+    QCOMPARE(base.images.size(), 1);
     const ImageLayer &victim = base.images.at(0).layers.at(1);
     {
-        QFile f(gz.output + u'/' + victim.path);
+        QFile f(gzipBase.path + u'/' + victim.path);
         QVERIFY(f.open(QIODevice::ReadWrite));
         QVERIFY(f.size() > 200);
         QVERIFY(f.seek(f.size() / 2));
@@ -819,26 +849,13 @@ void TestExport::baseBlobsWrittenByTheIndexingRead()
 {
     for (const Compression compression : { Compression::Gzip, Compression::Zstd }) {
         const QString tag = compressionName(compression);
-        Composition first;
-        first.basePath = test::corpus(QStringLiteral("dive__test-docker-image.tar"));
-        first.created = QStringLiteral("2024-01-01T00:00:00Z");
+        const CompressedBase base = compressedDive(QStringLiteral("read-once-base-") + tag, compression);
+        QVERIFY(!base.path.isEmpty());
+        const qint64 stored = base.stored, uncompressed = base.uncompressed;
+        const Composition c = cmdShOn(base.path);
         ExportOptions options;
         options.format = ExportFormat::OciDir;
         options.layerCompression = compression;
-        options.output = m_dir.filePath(QStringLiteral("read-once-base-") + tag);
-        QVERIFY(exportComposition(first, options).ok());
-        const ImageArchive base = openImageArchive(options.output);
-        QCOMPARE(base.images.size(), 1);
-        qint64 stored = 0, uncompressed = 0;
-        for (const ImageLayer &l : base.images.at(0).layers)
-            stored += base.archive->member(l.member).size;
-        for (const auto &index : indexImageLayers(base, 0).layers)
-            uncompressed += index->uncompressedSize;
-
-        Composition c;
-        c.basePath = options.output;
-        c.config.cmd = QStringList { QStringLiteral("sh") };
-        c.created = QStringLiteral("2024-01-02T00:00:00Z");
         options.output = m_dir.filePath(QStringLiteral("read-once-") + tag);
         work::counters().reset();
         const ExportResult r = exportComposition(c, options);
@@ -907,11 +924,8 @@ void TestExport::baseLayersWrittenWhileIndexed()
     plain.format = ExportFormat::Docker;
     plain.output = m_dir.filePath(QStringLiteral("while-indexed-plain.tar"));
     QVERIFY(exportComposition(first, plain).ok());
-    ExportOptions gz;
-    gz.format = ExportFormat::OciDir;
-    gz.layerCompression = Compression::Gzip;
-    gz.output = m_dir.filePath(QStringLiteral("while-indexed-gzip"));
-    QVERIFY(exportComposition(first, gz).ok());
+    const QString gzipBase = compressedDive(QStringLiteral("while-indexed-gzip"), Compression::Gzip).path;
+    QVERIFY(!gzipBase.isEmpty());
 
     Composition c;
     c.created = QStringLiteral("2024-01-02T00:00:00Z");
@@ -925,7 +939,7 @@ void TestExport::baseLayersWrittenWhileIndexed()
     c.config.workingDir = QStringLiteral("/srv/work");
     c.tags << QStringLiteral("composed:while-indexed");
     QByteArray bytes[2];
-    const QString bases[2] = { plain.output, gz.output };
+    const QString bases[2] = { plain.output, gzipBase };
     for (int i = 0; i < 2; ++i) {
         c.basePath = bases[i];
         ExportOptions options;

@@ -21,7 +21,7 @@ quint32 IndexBuilder::intern(QByteArrayView s)
     // Names are appended, not deduplicated: most file names in a layer are unique, and
     // hashing every one cost more than the bytes it would save.
     const quint32 offset = quint32(m_pool.size());
-    m_pool.append(s.data(), size_t(s.size()));
+    m_pool.append(s.data(), s.size());
     return offset;
 }
 
@@ -121,8 +121,8 @@ void IndexBuilder::finish()
             QStringLiteral("an opaque whiteout at the root (.wh..wh..opq) hides every lower layer"));
     m_folders = {};
     m_folderKeys = std::string();
-    m_index.m_pool = QByteArray(m_pool.data(), qsizetype(m_pool.size()));
-    m_pool = std::string();
+    m_index.m_pool = std::exchange(m_pool, QByteArray());
+    m_index.m_pool.squeeze();
     buildChildTable();
     sortChildrenByName();
     dropShadowedCopies();

@@ -79,7 +79,7 @@ private:
 
     LayerIndex &m_index;
     const quint64 m_seed = nameHashSeed();
-    std::string m_pool; ///< becomes the index's pool in finish()
+    QByteArray m_pool; ///< becomes the index's pool in finish()
     QList<FolderSlot> m_folders;
     qsizetype m_folderCount = 0;
     std::string m_folderKeys;

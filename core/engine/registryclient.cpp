@@ -26,7 +26,6 @@ using namespace http;
 namespace {
 
 constexpr int kMaxRedirects = 5;
-constexpr int kMaxRetries = 3;
 constexpr qint64 kMaxTokenAnswer = 1 << 20;
 
 /// docker.io's names are served by registry-1.docker.io, its credentials stored under the old
@@ -380,7 +379,7 @@ bool Client::send(const Request &request, Answer *answer)
             url = url.resolved(QUrl::fromEncoded(answer->location));
             continue;
         }
-        if ((answer->status == 429 || answer->status >= 500) && retries < kMaxRetries) {
+        if (request.retry && (answer->status == 429 || answer->status >= 500) && retries < kMaxRetries) {
             if (!pause(++retries, answer->retryAfter)) {
                 answer->error = QStringLiteral("cancelled");
                 return false;

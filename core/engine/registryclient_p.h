@@ -100,6 +100,9 @@ struct Request
     std::function<bool(const char *, qint64)> sink;
     qint64 limit = 0;
     qint64 expected = -1;
+    /// Asked again after 429 and 5xx answers; false for a chunk's PATCH, which the registry may
+    /// have kept part of before failing: the upload is asked where it stands instead.
+    bool retry = true;
 };
 
 class Client
@@ -111,6 +114,11 @@ public:
     /// most), and asking again after 429 and 5xx answers. True with the final answer in `answer`,
     /// whatever its status; false with `answer->error` when no answer could be had.
     bool send(const Request &request, Answer *answer);
+    /// How many times send() asks again after 429 and 5xx answers.
+    static constexpr int kMaxRetries = 3;
+    /// Waits before the `attempt`th retry (from 1) as send() does: what the registry's Retry-After
+    /// asks, else 0.5 s, 1 s, 2 s. False when cancelled meanwhile.
+    bool pause(int attempt, const QByteArray &retryAfter);
     /// GET `path`: send(), and an answer other than 200 made an error in the registry's words.
     bool get(const QString &path, const QByteArray &accept, qint64 limit, qint64 expected,
         const std::function<bool(const char *, qint64)> &sink, Answer *answer);
@@ -131,7 +139,6 @@ private:
     bool isHome(const QUrl &url, bool schemeUnknownYet) const;
     bool once(const Request &request, const QUrl &url, bool withAuth, Answer *answer);
     bool authenticate(const QByteArray &challenge, QString *error);
-    bool pause(int attempt, const QByteArray &retryAfter);
     /// credentialsFor() the registry's host, asked once: a helper is not run for every request.
     const std::optional<Credentials> &credentials(QString *error) const;
 

@@ -54,6 +54,16 @@ qint64 chunkBytesOf(const RegistryOptions &options)
     return bytesFromEnvironment("LAMINA_PUSH_CHUNK_MB", 64);
 }
 
+/// LAST of an upload's Range "0-LAST" (the bytes the registry has, counted from 0); -1 when the
+/// Range is not of that form.
+qint64 rangeEnd(const QByteArray &range)
+{
+    const QList<QByteArray> ends = range.split('-');
+    bool ok = ends.size() == 2 && ends.at(0).trimmed() == "0";
+    const qint64 last = ok ? ends.at(1).trimmed().toLongLong(&ok) : -1;
+    return ok && last >= 0 ? last : -1;
+}
+
 class Push
 {
 public:
@@ -72,6 +82,9 @@ private:
     /// PATCHes the blob to the upload at `url` a chunk at a time; `url` ends as the upload's last
     /// Location, for the PUT that closes it.
     bool patchChunks(const Blob &blob, const QString &file, qint64 chunk, QUrl *url, qint64 *done, qint64 total);
+    /// The bytes the upload at `url` has, asked by a GET of it; `url` becomes the Location it
+    /// answers with.
+    bool uploadKept(const Blob &blob, QUrl *url, qint64 *kept);
     bool fail(const QString &why)
     {
         pushed.error = QStringLiteral("%1: %2").arg(ref.text(), why);
@@ -88,6 +101,7 @@ private:
 bool Push::patchChunks(const Blob &blob, const QString &file, qint64 chunk, QUrl *url, qint64 *done, qint64 total)
 {
     const qint64 start = *done;
+    int failures = 0;
     for (qint64 offset = 0; offset < blob.size;) {
         const qint64 n = std::min(chunk, blob.size - offset);
         registry::Request patch;
@@ -96,6 +110,7 @@ bool Push::patchChunks(const Blob &blob, const QString &file, qint64 chunk, QUrl
         patch.contentType = "application/octet-stream";
         patch.contentRange = QByteArray::number(offset) + '-' + QByteArray::number(offset + n - 1);
         patch.bodySize = n;
+        patch.retry = false;
         patch.body = [&](const std::function<bool(const char *, qint64)> &send, QString *error) {
             *done = start + offset; // from the chunk's start again when it is asked again
             return sendFile(
@@ -107,29 +122,70 @@ bool Push::patchChunks(const Blob &blob, const QString &file, qint64 chunk, QUrl
                 offset, n);
         };
         registry::Answer answer;
-        if (!client.send(patch, &answer))
-            return fail(QStringLiteral("blob %1, bytes %2: %3")
-                            .arg(blob.digest, QString::fromLatin1(patch.contentRange), answer.error));
-        if (answer.status != 202)
-            return fail(client.refused(patch, answer));
-        if (!answer.location.isEmpty())
-            *url = url->resolved(QUrl::fromEncoded(answer.location));
-        // The registry says how much it has: the next chunk starts there, and a registry that
-        // kept less than it was sent is sent the rest again (never a byte it says it has twice).
-        qint64 next = offset + n;
-        if (!answer.range.isEmpty()) {
-            const QList<QByteArray> ends = answer.range.split('-');
-            bool ok = ends.size() == 2 && ends.at(0).trimmed() == "0";
-            const qint64 last = ok ? ends.at(1).trimmed().toLongLong(&ok) : -1;
-            if (!ok || last + 1 <= offset || last + 1 > offset + n)
-                return fail(QStringLiteral("blob %1: after bytes %2 the registry says it has bytes \"%3\"")
-                                .arg(blob.digest, QString::fromLatin1(patch.contentRange),
-                                    QString::fromLatin1(answer.range.left(80))));
-            next = last + 1;
+        const bool answered = client.send(patch, &answer);
+        if (answered && answer.status == 202) {
+            if (!answer.location.isEmpty())
+                *url = url->resolved(QUrl::fromEncoded(answer.location));
+            // The registry says how much it has: the next chunk starts there, and a registry that
+            // kept less than it was sent is sent the rest again (never a byte it says it has twice).
+            qint64 next = offset + n;
+            if (!answer.range.isEmpty()) {
+                const qint64 last = rangeEnd(answer.range);
+                if (last < 0 || last + 1 <= offset || last + 1 > offset + n)
+                    return fail(QStringLiteral("blob %1: after bytes %2 the registry says it has bytes \"%3\"")
+                                    .arg(blob.digest, QString::fromLatin1(patch.contentRange),
+                                        QString::fromLatin1(answer.range.left(80))));
+                next = last + 1;
+            }
+            offset = next;
+            *done = start + offset;
+            continue;
         }
-        offset = next;
+        // A chunk that failed on the way (no answer, 429, 5xx) may have been partly kept: a
+        // registry writes a PATCH's body as it comes. Sent again as it was, its range would no
+        // longer follow what the upload has (416); the upload is asked how much it has instead,
+        // and the blob goes on from there.
+        const bool transient = !answered || answer.status == 429 || answer.status >= 500;
+        if (!transient || failures >= registry::Client::kMaxRetries)
+            return fail(answered ? client.refused(patch, answer)
+                                 : QStringLiteral("blob %1, bytes %2: %3")
+                                       .arg(blob.digest, QString::fromLatin1(patch.contentRange), answer.error));
+        if (!client.pause(++failures, answer.retryAfter))
+            return fail(QStringLiteral("cancelled"));
+        qint64 kept = 0;
+        if (!uploadKept(blob, url, &kept))
+            return false;
+        if (kept > offset + n)
+            return fail(QStringLiteral("blob %1: after a failed PATCH of bytes %2 the registry says it has %3 bytes")
+                            .arg(blob.digest, QString::fromLatin1(patch.contentRange))
+                            .arg(kept));
+        offset = kept;
         *done = start + offset;
     }
+    return true;
+}
+
+bool Push::uploadKept(const Blob &blob, QUrl *url, qint64 *kept)
+{
+    registry::Request status;
+    status.url = *url;
+    registry::Answer answer;
+    if (!client.send(status, &answer))
+        return fail(QStringLiteral("blob %1: asking the upload how much it has: %2").arg(blob.digest, answer.error));
+    if (answer.status != 204 && answer.status != 200)
+        return fail(client.refused(status, answer));
+    // Its Location carries the upload's state as of now (distribution signs it): the next PATCH
+    // goes there.
+    if (!answer.location.isEmpty())
+        *url = url->resolved(QUrl::fromEncoded(answer.location));
+    const qint64 last = rangeEnd(answer.range);
+    if (last < 0)
+        return fail(QStringLiteral("blob %1: the registry did not say how much of the upload it has (Range \"%2\")")
+                        .arg(blob.digest, QString::fromLatin1(answer.range.left(80))));
+    // distribution answers "0-0" for an upload of no bytes as for one of a single byte
+    // (registry/handlers/blobupload.go, blobUploadResponse); taken as none, a byte it has is sent
+    // again and refused (416), rather than a byte it lacks never sent.
+    *kept = answer.range.trimmed() == "0-0" ? 0 : last + 1;
     return true;
 }
 

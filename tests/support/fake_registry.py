@@ -11,8 +11,10 @@ http://localhost:PORT, another address in clear text), huge-length, slow-loris (
 a time), retry (429 then 503 before each blob), always-503, bad-digest-name (a manifest naming a
 blob "../../escape"), chunked (every body in chunks), chunked-oversize (a layer's chunks carry a
 byte more than its size), slow-layer (manifests and configs at once, a layer's bytes a few at a
-time), short-chunk (an upload's first PATCH keeps half its bytes, as its Range says). Uploads
-take a monolithic PUT or PATCHes (Content-Range checked against what came before) then a PUT. With --tls CERT KEY it speaks HTTPS only, with that certificate (the
+time), short-chunk (an upload's first PATCH keeps half its bytes, as its Range says), chunk-503
+(an upload's first PATCH keeps half its bytes, then answers 503). Uploads take a monolithic PUT or
+PATCHes (Content-Range checked against what came before) then a PUT; GET of an upload answers 204
+with the Range it has, "0-0" when it has none (as distribution does). With --tls CERT KEY it speaks HTTPS only, with that certificate (the
 token service's realm is then https too), and with --client-ca CA as well it asks for a client
 certificate that CA signed.
 """
@@ -210,6 +212,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.error(416, "BLOB_UPLOAD_INVALID", "range does not follow what was uploaded")
         if s.mode == "short-chunk" and not have and length > 1:
             body = body[: length // 2]  # keeps half of the first chunk, and says so
+        if s.mode == "chunk-503" and not have and length > 1:
+            s.uploads[path] = body[: length // 2]  # keeps half of the first chunk, then fails
+            return self.error(503, "UNAVAILABLE", "try later", [("Retry-After", "0")])
         s.uploads[path] = have + body
         return self.send(202, b"", [("Location", path + "?_state=y"), ("Range", "0-%d" % (len(s.uploads[path]) - 1))])
 
@@ -267,6 +272,9 @@ class Handler(BaseHTTPRequestHandler):
         if not self.authorized():
             return
         repo, rest = self.repository(path)
+        if rest and rest.startswith("blobs/uploads/"):
+            have = len(s.uploads.get(path, b""))
+            return self.send(204, b"", [("Location", path + "?_state=z"), ("Range", "0-%d" % max(have - 1, 0))])
         if repo != "lamina/test" and not any(r == repo for r, _ in s.pushed):
             return self.error(404, "NAME_UNKNOWN", "repository name not known to registry")
         if rest.startswith("manifests/"):

@@ -11,6 +11,9 @@
 #include <QJsonDocument>
 #include <QSet>
 
+#include <mutex>
+#include <optional>
+
 namespace lamina {
 
 ExportBase::ExportBase()
@@ -91,13 +94,75 @@ bool streamLayersOut(
         progress, error);
 }
 
+/// The layers of a base read by streaming (compressed as a whole), written into the working
+/// folder by the pass that indexes them, as streamLayersOut() writes them: the archive is then
+/// not streamed a second time for them.
+class WorkingCopies
+{
+public:
+    explicit WorkingCopies(const QString &workDir)
+        : m_workDir(workDir)
+    {
+    }
+
+    /// LayerIndexOptions::copyStored.
+    std::unique_ptr<StoredCopy> open(int member)
+    {
+        auto copy
+            = std::make_unique<Copy>(*this, member, m_workDir + QStringLiteral("/base-member-%1.tar").arg(member));
+        return copy->ok ? std::move(copy) : nullptr;
+    }
+    /// The file of a whole copy of `member`, or "".
+    QString whole(int member) const
+    {
+        std::lock_guard<std::mutex> guard(m_lock);
+        return m_whole.value(member);
+    }
+
+private:
+    class Copy : public StoredCopy
+    {
+    public:
+        Copy(WorkingCopies &owner, int member, const QString &path)
+            : owner(owner)
+            , member(member)
+            , file(path)
+        {
+            ok = file.open(QIODevice::WriteOnly | QIODevice::Truncate);
+        }
+        void add(const char *data, qint64 size) override { ok = ok && file.write(data, size) == size; }
+        void finish(bool whole) override
+        {
+            file.close();
+            if (!whole || !ok || file.error() != QFileDevice::NoError) {
+                file.remove(); // streamed again by streamLayersOut()
+                return;
+            }
+            std::lock_guard<std::mutex> guard(owner.m_lock);
+            owner.m_whole.insert(member, file.fileName());
+        }
+
+        WorkingCopies &owner;
+        const int member;
+        QFile file;
+        bool ok = false;
+    };
+
+    const QString m_workDir;
+    mutable std::mutex m_lock;
+    QHash<int, QString> m_whole;
+};
+
 /// A legacy-only base: its layers hashed (their diff IDs), then the config Docker's legacy loader
 /// would make (docs/formats.md §3.5).
-bool configFromLegacy(ExportBase *base, const Progress &progress, ImageLayers *indexed, QString *error)
+bool configFromLegacy(
+    ExportBase *base, const Progress &progress, ImageLayers *indexed, QString *error, WorkingCopies *copies)
 {
     Image &img = base->archive.images[base->image];
     LayerIndexOptions options;
     options.computeDigests = true;
+    if (copies)
+        options.copyStored = [copies](int member) { return copies->open(member); };
     *indexed = indexImageLayers(base->archive, base->image, options, progress);
     base->indexes = indexed->layers;
     QStringList diffIds;
@@ -127,8 +192,8 @@ bool configFromLegacy(ExportBase *base, const Progress &progress, ImageLayers *i
     return true;
 }
 
-bool findLayers(
-    ExportBase *base, const ImageLayers &indexed, const QString &workDir, const Progress &progress, QString *error)
+bool findLayers(ExportBase *base, const ImageLayers &indexed, const QString &workDir, const Progress &progress,
+    QString *error, const WorkingCopies *copies)
 {
     const Archive &archive = *base->archive.archive;
     QSet<int> needStreaming;
@@ -157,8 +222,11 @@ bool findLayers(
             *error = QStringLiteral("base layer %1 could not be read").arg(l.index);
             return false;
         }
-        if (!archive.seekable())
-            needStreaming.insert(l.member);
+        if (!archive.seekable()) {
+            s.file = copies ? copies->whole(l.member) : QString();
+            if (s.file.isEmpty())
+                needStreaming.insert(l.member);
+        }
         base->layers << s;
     }
     if (needStreaming.isEmpty())
@@ -198,8 +266,15 @@ bool loadExportBase(const Composition &composition, const ExportOptions &options
         return false;
     Image &img = base->archive.images[base->image];
     ImageLayers indexed;
+    // A base compressed as a whole is read by streaming: the pass that indexes it also writes its
+    // layers into the working folder, where findLayers() would otherwise stream them once more.
+    const bool streamed = !base->archive.archive->seekable();
+    std::optional<WorkingCopies> streamedCopies;
+    if (streamed)
+        streamedCopies.emplace(workDir);
+    WorkingCopies *const copies = streamedCopies ? &*streamedCopies : nullptr;
     if (!img.config && img.source == ImageSource::Legacy) {
-        if (!configFromLegacy(base, progress, &indexed, error))
+        if (!configFromLegacy(base, progress, &indexed, error, copies))
             return false;
     } else if (!img.config || !img.config->hasRootfs) {
         *error = QStringLiteral("the base image has no usable config");
@@ -215,16 +290,16 @@ bool loadExportBase(const Composition &composition, const ExportOptions &options
         }
     }
     if (base->configFromLegacy)
-        return findLayers(base, indexed, workDir, progress, error); // indexed, with digests, for its config
+        return findLayers(base, indexed, workDir, progress, error, copies); // indexed, with digests, for its config
     const bool uncompressed = std::all_of(
         img.layers.begin(), img.layers.end(), [](const ImageLayer &l) { return l.compression == Compression::None; });
     const bool needed = indexesNeededFirst(composition, img);
-    if (needed && writesBaseFirst && uncompressed && base->archive.archive->seekable()) {
+    if (needed && writesBaseFirst && uncompressed && !streamed) {
         // Only the new layers need the indexes (the folders they go through, the working
         // folder): the base's layers are written meanwhile.
         indexInBackground(base);
         base->indexingWhileWriting = true;
-    } else if (needed) {
+    } else if (needed || (streamed && options.checkResult)) {
         // A compressed base layer is decompressed once, here: with the result checked, its diff ID
         // is computed in the same pass, so that the copy written can be verified by its stored
         // bytes alone (exportComposition).
@@ -235,8 +310,12 @@ bool loadExportBase(const Composition &composition, const ExportOptions &options
         indexOptions.computeDigests = options.checkResult
             && std::any_of(img.layers.begin(), img.layers.end(),
                 [](const ImageLayer &l) { return l.compression != Compression::None; });
-        // Blobs an OCI folder copies as they are, written in this same read.
-        if (prewritten) {
+        // Streamed, indexed here rather than in the background (a pass of its own), for the
+        // layers written into the working folder on the way. Otherwise the blobs an OCI folder
+        // copies as they are, written into it in this same read.
+        if (copies) {
+            indexOptions.copyStored = [copies](int member) { return copies->open(member); };
+        } else if (prewritten) {
             for (const ImageLayer &l : img.layers)
                 if (l.member >= 0 && l.compression == prewritten->compression())
                     prewritten->want(l.member);
@@ -247,7 +326,7 @@ bool loadExportBase(const Composition &composition, const ExportOptions &options
     } else if (options.checkResult) {
         indexInBackground(base);
     }
-    return findLayers(base, indexed, workDir, progress, error);
+    return findLayers(base, indexed, workDir, progress, error, copies);
 }
 
 } // namespace lamina

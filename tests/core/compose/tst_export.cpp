@@ -44,6 +44,8 @@ private Q_SLOTS:
     void podmanLoadsIt();
     void ociFolderOfOnePlatform();
     void wholeCompressedBaseOfCompressedLayers();
+    void wholeCompressedBaseStreamedOnce_data();
+    void wholeCompressedBaseStreamedOnce();
     void damagedBaseIsCaughtByTheVerification();
     void namesDoNotDependOnTheLocale();
     void everyBaseLayout_data();
@@ -1163,6 +1165,78 @@ void TestExport::wholeCompressedBaseOfCompressedLayers()
                 QCOMPARE(written.images.at(0).layers.at(i).compression, Compression::None);
         }
     }
+}
+
+void TestExport::wholeCompressedBaseStreamedOnce_data()
+{
+    QTest::addColumn<int>("format");
+    QTest::addColumn<bool>("newLayer");
+    QTest::newRow("docker archive, a new layer") << int(ExportFormat::Docker) << true;
+    QTest::newRow("docker archive, the config alone") << int(ExportFormat::Docker) << false;
+    QTest::newRow("OCI folder, a new layer") << int(ExportFormat::OciDir) << true;
+}
+
+// A base compressed as a whole cannot be read at an offset: it is streamed once to open it
+// (its members listed, its metadata read), and once more for its layers, which are indexed and
+// written into the working folder in that same pass; the export then reads them from there.
+void TestExport::wholeCompressedBaseStreamedOnce()
+{
+    QFETCH(int, format);
+    QFETCH(bool, newLayer);
+    const QString source = test::corpus(QStringLiteral("dive__test-docker-image.tar"));
+    // In a folder of their own: the loaders judge the same exports from a base gzip'd whole in
+    // everyBaseLayout.
+    const QString dir = m_dir.filePath(QStringLiteral("streamed-once"));
+    QVERIFY(QDir().mkpath(dir));
+    const QString basePath = dir + QStringLiteral("/dive-whole.tar.gz");
+    if (!QFileInfo::exists(basePath)) {
+        QProcess gzip;
+        gzip.setStandardOutputFile(basePath);
+        gzip.start(QStringLiteral("gzip"), { QStringLiteral("-n"), QStringLiteral("-c"), source });
+        QVERIFY(gzip.waitForFinished() && gzip.exitCode() == 0);
+    }
+    QVERIFY(!openImageArchive(basePath).archive->seekable());
+    const qint64 streamed = QFileInfo(source).size(); // one pass over the outer stream
+    Composition c = cmdShOn(source);
+    if (newLayer) {
+        LayerSpec layer;
+        LayerOp text;
+        text.kind = LayerOp::WriteText;
+        text.imagePath = QStringLiteral("/etc/composed-by");
+        text.text = "lamina\n";
+        layer.ops << text;
+        c.layers << layer;
+    }
+    // The same export from the archive as it is (seekable) first: whatever it decompresses is not
+    // the outer stream.
+    qint64 decompressed[2] = {};
+    QString output;
+    for (int whole = 0; whole < 2; ++whole) {
+        c.basePath = whole ? basePath : source;
+        ExportOptions options;
+        options.format = ExportFormat(format);
+        output = dir
+            + QStringLiteral("/from-whole-%1-%2-%3%4")
+                  .arg(format)
+                  .arg(newLayer)
+                  .arg(whole)
+                  .arg(options.format == ExportFormat::OciDir ? QString() : QStringLiteral(".tar"));
+        options.output = output;
+        work::counters().reset();
+        const ExportResult r = exportComposition(c, options);
+        QVERIFY2(r.ok(), qPrintable(r.error));
+        for (const Finding &f : r.checks)
+            QVERIFY2(f.severity != Severity::Error || f.code == u"command-not-found" || formatChosen(f),
+                qPrintable(f.code + u": " + f.message));
+        decompressed[whole] = work::counters().decompressedBytes;
+    }
+    const qint64 outer = decompressed[1] - decompressed[0];
+    QVERIFY2(outer >= 2 * streamed && outer < 2 * streamed + 65536,
+        qPrintable(QStringLiteral("%1 bytes more decompressed; the outer stream has %2").arg(outer).arg(streamed)));
+    const ImageArchive written = openImageArchive(output);
+    QCOMPARE(written.images.size(), 1);
+    QCOMPARE(
+        written.images.at(0).layers.size(), openImageArchive(source).images.at(0).layers.size() + (newLayer ? 1 : 0));
 }
 
 void TestExport::damagedBaseIsCaughtByTheVerification()

@@ -152,6 +152,25 @@ private:
         out.path = options.output;
         return out;
     }
+    /// A new layer writing one file.
+    static LayerSpec textLayer(const QString &imagePath, const QByteArray &text)
+    {
+        LayerOp op;
+        op.kind = LayerOp::WriteText;
+        op.imagePath = imagePath;
+        op.text = text;
+        LayerSpec layer;
+        layer.ops << op;
+        return layer;
+    }
+    /// `source` gzip'd whole into `target`, as `docker save | gzip` makes it.
+    static bool gzipWhole(const QString &source, const QString &target)
+    {
+        QProcess gzip;
+        gzip.setStandardOutputFile(target);
+        gzip.start(QStringLiteral("gzip"), { QStringLiteral("-n"), QStringLiteral("-c"), source });
+        return gzip.waitForFinished() && gzip.exitStatus() == QProcess::NormalExit && gzip.exitCode() == 0;
+    }
     /// What those tests compose on it: a Cmd, no new layer.
     static Composition cmdShOn(const QString &base)
     {
@@ -390,13 +409,7 @@ void TestExport::everyBaseLayout()
     Composition c;
     c.basePath = base;
     c.baseImage = base.contains(u"test_link") || base.contains(u"umoci") ? 1 : 0;
-    LayerSpec layer;
-    LayerOp text;
-    text.kind = LayerOp::WriteText;
-    text.imagePath = QStringLiteral("/etc/composed-by");
-    text.text = "lamina\n";
-    layer.ops << text;
-    c.layers << layer;
+    c.layers << textLayer(QStringLiteral("/etc/composed-by"), "lamina\n");
     c.config.workingDir = QStringLiteral("/srv/work");
     c.tags << QStringLiteral("composed:test");
     const QString out
@@ -931,13 +944,7 @@ void TestExport::baseLayersWrittenWhileIndexed()
 
     Composition c;
     c.created = QStringLiteral("2024-01-02T00:00:00Z");
-    LayerSpec layer;
-    LayerOp text;
-    text.kind = LayerOp::WriteText;
-    text.imagePath = QStringLiteral("/root/written"); // the base's /root is 0700: kept so
-    text.text = "lamina\n";
-    layer.ops << text;
-    c.layers << layer;
+    c.layers << textLayer(QStringLiteral("/root/written"), "lamina\n"); // the base's /root is 0700: kept so
     c.config.workingDir = QStringLiteral("/srv/work");
     c.tags << QStringLiteral("composed:while-indexed");
     QByteArray bytes[2];
@@ -1135,10 +1142,7 @@ void TestExport::wholeCompressedBaseOfCompressedLayers()
     // stored, then copied as they are into gzip OCI output and decompressed into docker output.
     const QString source = test::corpus(QStringLiteral("gen__skopeo-oci-archive.tar"));
     const QString basePath = m_dir.filePath(QStringLiteral("oci-archive.tar.gz"));
-    QProcess gzip;
-    gzip.setStandardOutputFile(basePath);
-    gzip.start(QStringLiteral("gzip"), { QStringLiteral("-n"), QStringLiteral("-c"), source });
-    QVERIFY(gzip.waitForFinished() && gzip.exitCode() == 0);
+    QVERIFY(gzipWhole(source, basePath));
     const ImageArchive original = openImageArchive(source);
     QCOMPARE(openImageArchive(basePath).archive->compression(), Compression::Gzip);
 
@@ -1189,24 +1193,13 @@ void TestExport::wholeCompressedBaseStreamedOnce()
     const QString dir = m_dir.filePath(QStringLiteral("streamed-once"));
     QVERIFY(QDir().mkpath(dir));
     const QString basePath = dir + QStringLiteral("/dive-whole.tar.gz");
-    if (!QFileInfo::exists(basePath)) {
-        QProcess gzip;
-        gzip.setStandardOutputFile(basePath);
-        gzip.start(QStringLiteral("gzip"), { QStringLiteral("-n"), QStringLiteral("-c"), source });
-        QVERIFY(gzip.waitForFinished() && gzip.exitCode() == 0);
-    }
+    if (!QFileInfo::exists(basePath))
+        QVERIFY(gzipWhole(source, basePath));
     QVERIFY(!openImageArchive(basePath).archive->seekable());
     const qint64 streamed = QFileInfo(source).size(); // one pass over the outer stream
     Composition c = cmdShOn(source);
-    if (newLayer) {
-        LayerSpec layer;
-        LayerOp text;
-        text.kind = LayerOp::WriteText;
-        text.imagePath = QStringLiteral("/etc/composed-by");
-        text.text = "lamina\n";
-        layer.ops << text;
-        c.layers << layer;
-    }
+    if (newLayer)
+        c.layers << textLayer(QStringLiteral("/etc/composed-by"), "lamina\n");
     // The same export from the archive as it is (seekable) first: whatever it decompresses is not
     // the outer stream.
     qint64 decompressed[2] = {};

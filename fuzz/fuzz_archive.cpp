@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
 // Outer archive indexing and everything opening an archive does: the tar (or compressed tar) is
 // indexed, its three views read and joined, checked, reported, and the first image's layers
-// indexed and merged, as `lamina check` and the window do.
+// indexed and merged, as `lamina check --verify` and the window do (a tar compressed as a whole
+// with its layers indexed in the pass that opens it).
 #include "fuzzsupport.h"
 
 #include "check/checks.h"
 #include "format/imagearchive.h"
 #include "format/inspectreport.h"
 #include "layers/imagelayers.h"
+#include "layers/streamedlayers.h"
 
 #include <QFile>
 
@@ -28,12 +30,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const QString path = fuzz::scratch() + QStringLiteral("/input.tar");
     if (!fuzz::writeFile(path, bytes))
         return 0;
-    const ImageArchive ia = openImageArchive(path);
+    StreamedLayers streamed(withDigests());
+    const ImageArchive ia = openImageArchive(path, {}, {}, streamed.tap());
     checkArchive(ia);
     inspectJson(ia);
     inspectText(ia);
     if (!ia.images.isEmpty()) {
-        const ImageLayers layers = indexImageLayers(ia, 0, withDigests());
+        LayerIndexOptions options = withDigests();
+        options.knownByMember = streamed.indexed();
+        const ImageLayers layers = indexImageLayers(ia, 0, options);
         bool all = !layers.layers.isEmpty();
         for (const auto &l : layers.layers)
             all = all && l;

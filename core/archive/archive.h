@@ -56,9 +56,16 @@ public:
         std::shared_ptr<const Archive> archive; ///< null when nothing could be read
         QString error; ///< why it could not be opened at all
     };
+    /// Handed, while a tar compressed as a whole is opened, each file member not kept as metadata,
+    /// with a reader over its bytes from the first: what it reads there is not streamed again.
+    /// The member's `ordinal` is set; its head may be shortened afterwards (kShortHeadSize). Called
+    /// on the opening thread, in the archive's order.
+    using StreamTap = std::function<void(const Member &member, MemberReader &data)>;
     /// `deferred`, for a folder only: members it does not hold yet, fetched from their source
-    /// when first read (a registry's layers).
-    static OpenResult open(const QString &path, const Progress &progress = {}, const Deferred &deferred = {});
+    /// when first read (a registry's layers). `tap`, for a tar compressed as a whole only (where
+    /// a second look at a member is a second pass over the archive): see StreamTap.
+    static OpenResult open(
+        const QString &path, const Progress &progress = {}, const Deferred &deferred = {}, const StreamTap &tap = {});
     ~Archive();
     Archive(const Archive &) = delete;
     Archive &operator=(const Archive &) = delete;

@@ -8,7 +8,7 @@ namespace lamina {
 
 struct Archive::Builder
 {
-    static OpenResult indexTar(const QString &path, const Progress &progress);
+    static OpenResult indexTar(const QString &path, const Progress &progress, const StreamTap &tap);
     static OpenResult indexDir(const QString &path, const Progress &progress, const Deferred &deferred);
     static void presentDirectoryTransport(Archive &ar, QList<Member> &found);
     static void addMember(Archive &ar, Member m);

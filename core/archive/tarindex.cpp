@@ -47,6 +47,42 @@ bool looksLikeMetadata(const Member &m)
     return false;
 }
 
+/// The rest of the member the stream is in, after `head`: the bytes of it read already.
+class StreamReader : public MemberReader
+{
+public:
+    StreamReader(const TarStream &stream, QString name, QByteArray head = {})
+        : m_stream(stream)
+        , m_name(std::move(name))
+        , m_head(std::move(head))
+    {
+    }
+    qint64 read(char *buffer, qint64 max) override
+    {
+        if (m_headUsed < m_head.size()) {
+            const qint64 n = std::min<qint64>(max, m_head.size() - m_headUsed);
+            std::memcpy(buffer, m_head.constData() + m_headUsed, size_t(n));
+            m_headUsed += n;
+            return n;
+        }
+        const la_ssize_t n = archive_read_data(m_stream.a, buffer, size_t(max));
+        if (n < 0) {
+            m_error = m_stream.bomb() ? QStringLiteral("%1: %2").arg(m_name, m_stream.bombMessage())
+                                      : QStringLiteral("%1: truncated or damaged: %2").arg(m_name, m_stream.why());
+            return -1;
+        }
+        return n;
+    }
+    QString error() const override { return m_error; }
+
+private:
+    const TarStream &m_stream;
+    QString m_name;
+    QByteArray m_head;
+    qint64 m_headUsed = 0;
+    QString m_error;
+};
+
 } // namespace
 
 void Archive::Builder::addMember(Archive &ar, Member m)
@@ -80,9 +116,10 @@ void Archive::Builder::addMember(Archive &ar, Member m)
 /// One pass over a tar: each header made a member, with what the archive's views need of it.
 struct Archive::Builder::TarPass
 {
-    TarPass(const QString &path, const Progress &progress)
+    TarPass(const QString &path, const Progress &progress, const StreamTap &tap)
         : ar(new Archive)
         , progress(progress)
+        , tap(tap)
     {
         ar->m_path = QFileInfo(path).absoluteFilePath();
         ar->m_container = Container::Tar;
@@ -93,6 +130,7 @@ struct Archive::Builder::TarPass
     TarStream h;
     std::shared_ptr<Archive> ar;
     const Progress &progress;
+    const StreamTap &tap;
     bool compressed = false;
     qint64 captured = 0;
     int fullHeads = 0; ///< members whose whole head is kept (kMaxFullHeads)
@@ -211,6 +249,8 @@ struct Archive::Builder::TarPass
         m.head = buf;
         if (m.size > kMaxMetadataMemberSize || !looksLikeMetadata(m)
             || addSizes(captured, m.size) > limits::kMaxCapturedMetadataBytes) {
+            if (!tapped(m, buf))
+                return false;
             if (++fullHeads > kMaxFullHeads && m.head.size() > kShortHeadSize) {
                 m.headCompression = sniffCompression(buf); // what the short head could not tell
                 m.headSniffed = true;
@@ -239,8 +279,32 @@ struct Archive::Builder::TarPass
         }
         m.content = all;
         m.captured = true;
+        // A layer small enough to pass for metadata by its name (a blob named "sha256:…") is
+        // still a layer: indexed from the bytes kept.
+        if (all.size() == m.size && !tapped(m, all))
+            return false;
         m.head.clear(); // head() reads it from the content: 512 bytes a member saved
         return true;
+    }
+
+    /// Hands the member to the tap, if any, with a reader over `read` (its bytes read so far)
+    /// then the rest of it. False when the stream broke off in it.
+    bool tapped(Member &m, const QByteArray &read)
+    {
+        if (!tap)
+            return true;
+        m.ordinal = int(ar->m_members.size());
+        StreamReader rest(h, m.path, read);
+        tap(m, rest);
+        if (rest.error().isEmpty())
+            return true;
+        if (progress.cancelled()) {
+            ar->m_cancelled = true;
+            return false;
+        }
+        ar->m_truncated = true;
+        ar->m_problems.append(rest.error());
+        return false;
     }
 
     /// Where a file's data lies, or what is kept of it. False when the stream broke off.
@@ -300,10 +364,10 @@ struct Archive::Builder::TarPass
     }
 };
 
-Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progress &progress)
+Archive::OpenResult Archive::Builder::indexTar(const QString &path, const Progress &progress, const StreamTap &tap)
 {
     OpenResult result;
-    TarPass pass(path, progress);
+    TarPass pass(path, progress, tap);
     QString error;
     if (!openSource(pass.h, path, &error)) {
         if (error.contains(u"runcated"))
@@ -372,36 +436,6 @@ Archive::ReadResult Archive::readStreamed(int index, qint64 maxBytes) const
     return r;
 }
 
-namespace {
-
-class StreamReader : public MemberReader
-{
-public:
-    StreamReader(const TarStream &stream, QString name)
-        : m_stream(stream)
-        , m_name(std::move(name))
-    {
-    }
-    qint64 read(char *buffer, qint64 max) override
-    {
-        const la_ssize_t n = archive_read_data(m_stream.a, buffer, size_t(max));
-        if (n < 0) {
-            m_error = m_stream.bomb() ? QStringLiteral("%1: %2").arg(m_name, m_stream.bombMessage())
-                                      : QStringLiteral("%1: truncated or damaged: %2").arg(m_name, m_stream.why());
-            return -1;
-        }
-        return n;
-    }
-    QString error() const override { return m_error; }
-
-private:
-    const TarStream &m_stream;
-    QString m_name;
-    QString m_error;
-};
-
-} // namespace
-
 bool Archive::scanMembers(const QSet<int> &wanted, const std::function<bool(int, MemberReader &)> &visit,
     const Progress &progress, QString *error) const
 {
@@ -419,6 +453,8 @@ bool Archive::scanMembers(const QSet<int> &wanted, const std::function<bool(int,
         }
         return true;
     }
+    if (wanted.isEmpty())
+        return true; // opening the stream would start inflating it ahead
     TarStream h;
     h.src.counter = &m_bytesRead;
     h.src.progress = &progress;
@@ -451,7 +487,8 @@ bool Archive::scanMembers(const QSet<int> &wanted, const std::function<bool(int,
     return true;
 }
 
-Archive::OpenResult Archive::open(const QString &path, const Progress &progress, const Deferred &deferred)
+Archive::OpenResult Archive::open(
+    const QString &path, const Progress &progress, const Deferred &deferred, const StreamTap &tap)
 {
     QFileInfo info(path);
     OpenResult r;
@@ -481,7 +518,8 @@ Archive::OpenResult Archive::open(const QString &path, const Progress &progress,
         resolved = QFile::decodeName(real);
         ::free(real);
     }
-    r = S_ISDIR(st.st_mode) ? Builder::indexDir(resolved, progress, deferred) : Builder::indexTar(resolved, progress);
+    r = S_ISDIR(st.st_mode) ? Builder::indexDir(resolved, progress, deferred)
+                            : Builder::indexTar(resolved, progress, tap);
     if (!r.error.isEmpty())
         r.error = QStringLiteral("%1: %2").arg(info.fileName(), r.error);
     return r;

@@ -280,7 +280,8 @@ QString shownName(const QString &path)
     return isImageReference(path) ? path : QFileInfo(path).fileName();
 }
 
-ImageArchive openImageArchive(const QString &path, const Progress &progress, const RegistryOptions &registry)
+ImageArchive openImageArchive(
+    const QString &path, const Progress &progress, const RegistryOptions &registry, const Archive::StreamTap &tap)
 {
     ImageArchive ia;
     ia.path = path;
@@ -317,7 +318,7 @@ ImageArchive openImageArchive(const QString &path, const Progress &progress, con
         fileName = path;
         ia.origin = pulled.how;
     }
-    Archive::OpenResult opened = Archive::open(file, progress, pulled.deferred);
+    Archive::OpenResult opened = Archive::open(file, progress, pulled.deferred, tap);
     if (engineImage) {
         if (opened.archive)
             std::const_pointer_cast<Archive>(opened.archive)->removeWhenClosed();

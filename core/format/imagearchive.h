@@ -91,9 +91,11 @@ QString digestClaimedByName(const QString &path);
 QString familiarReference(QString ref);
 
 /// Opens an archive file or layout folder and reads its views. Never throws; call from any
-/// thread. Metadata only: layer contents are not read beyond their first bytes. `registry` is how
-/// a registry:// image is pulled (--insecure).
-ImageArchive openImageArchive(const QString &path, const Progress &progress = {}, const RegistryOptions &registry = {});
+/// thread. Metadata only: layer contents are not read beyond their first bytes, unless `tap`
+/// reads them in the pass that opens a tar compressed as a whole (layers/streamedlayers.h).
+/// `registry` is how a registry:// image is pulled (--insecure).
+ImageArchive openImageArchive(const QString &path, const Progress &progress = {}, const RegistryOptions &registry = {},
+    const Archive::StreamTap &tap = {});
 
 /// The first image whose platform is `wanted`, "os/arch[/variant]" (the variant compared only
 /// when given; Docker archives state the platform only in the config, which is read then). -1 with

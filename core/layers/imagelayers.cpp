@@ -103,18 +103,38 @@ struct LayersOfImages
     bool keepTrees = false; // the trees are wanted whole, not only their sizes
     QList<std::shared_ptr<const MergedTree>> trees; // per slot, when kept
 
+    /// An index made before (knownByMember) that holds for this run: one hashed whole stands
+    /// only where no descriptor says the member is shorter (read past that, its digests are not
+    /// the descriptor's stream's).
+    std::shared_ptr<const LayerIndex> knownIndex(int member) const
+    {
+        std::shared_ptr<const LayerIndex> known = member >= 0 ? options.knownByMember.value(member) : nullptr;
+        if (known && !known->storedDigest.isEmpty() && limits.contains(member)
+            && ar.member(member).size > limits.value(member))
+            return nullptr;
+        return known;
+    }
+
     void plan()
     {
+        // Hashing reads a blob to its end: never more than a byte past what a descriptor gives.
+        if (options.computeDigests)
+            limits = descriptorLimits(ia);
         out.resize(images.size());
         for (int slot = 0; slot < images.size(); ++slot) {
             const Image &img = ia.images.at(images.at(slot));
             out[slot].layers.resize(img.layers.size());
             for (const ImageLayer &l : img.layers) {
-                if (l.member >= 0 && options.knownByMember.value(l.member))
-                    out[slot].layers[l.index] = options.knownByMember.value(l.member);
-                else if (const auto known = l.member >= 0 && !l.diffId.isEmpty() ? options.knownByDiffId.value(l.diffId)
-                                                                                 : std::shared_ptr<const LayerIndex>();
-                         known && known->compression == l.compression && known->storedSize == ar.member(l.member).size)
+                if (const auto known = knownIndex(l.member)) {
+                    out[slot].layers[l.index] = known;
+                    for (const QString &p : known->problems)
+                        out[slot].errors.append(
+                            QStringLiteral("layer %1 (%2): %3").arg(l.index).arg(ar.member(l.member).path, p));
+                } else if (const auto known = l.member >= 0 && !l.diffId.isEmpty()
+                               ? options.knownByDiffId.value(l.diffId)
+                               : std::shared_ptr<const LayerIndex>();
+                           known && known->compression == l.compression
+                           && known->storedSize == ar.member(l.member).size)
                     // The same stream stored alike: the index's offsets and sizes hold for this
                     // member too. Stored otherwise (another compression, a truncated copy), it is
                     // read on its own.
@@ -137,9 +157,6 @@ struct LayersOfImages
         }
         for (auto it = positions.cbegin(); it != positions.cend(); ++it)
             total = addSizes(total, ar.member(it.key()).size);
-        // Hashing reads a blob to its end: never more than a byte past what a descriptor gives.
-        if (options.computeDigests)
-            limits = descriptorLimits(ia);
     }
 
     LayerIndexResult index(int member, MemberReader &reader) const
@@ -344,6 +361,12 @@ QList<ImageLayers> indexLayersOf(const ImageArchive &ia, const QList<int> &image
         return QList<ImageLayers>(images.size());
     LayersOfImages run(ia, images, options, progress, onLayer);
     run.plan();
+    // Layers indexed before are shown as the rest are: each as it comes.
+    if (onLayer)
+        for (const ImageLayers &o : std::as_const(run.out))
+            for (int pos = 0; pos < o.layers.size(); ++pos)
+                if (o.layers.at(pos))
+                    onLayer(pos, o.layers.at(pos));
     run.keepTrees = sizes && trees;
     run.trees.resize(images.size());
     std::thread merger;

@@ -10,6 +10,7 @@
 #include "format/inspectreport.h"
 #include "layers/extract.h"
 #include "layers/imagelayers.h"
+#include "layers/streamedlayers.h"
 #include "util/workcounters.h"
 
 #include <QCryptographicHash>
@@ -377,6 +378,38 @@ void TestHostile::library()
     const qint64 streamed = work::counters().decompressedBytes + work::counters().entryBytesStreamed;
     QVERIFY2(streamed <= kMaxStreamedPerCase,
         qPrintable(QStringLiteral("%1 bytes decompressed or streamed (cat: %2)").arg(streamed).arg(catBytes)));
+
+    // Opened again with its layers indexed in the pass that opens it, as inspect, ls and compose
+    // open an archive compressed as a whole: the same members and the same layers, with the
+    // same problems.
+    if (ia.archive) {
+        StreamedLayers streamed;
+        const ImageArchive again = openImageArchive(input, {}, {}, streamed.tap());
+        QVERIFY(again.archive);
+        QCOMPARE(again.archive->members().size(), ia.archive->members().size());
+        QCOMPARE(again.archive->truncated(), ia.archive->truncated());
+        QCOMPARE(again.images.size(), ia.images.size());
+        LayerIndexOptions known;
+        known.knownByMember = streamed.indexed();
+        const QList<ImageLayers> tapped = indexAllImageLayers(again, known);
+        for (int i = 0; i < tapped.size(); ++i) {
+            QStringList got = tapped.at(i).errors, want = indexed.at(i).errors;
+            got.sort();
+            want.sort();
+            QCOMPARE(got, want);
+            QCOMPARE(tapped.at(i).layers.size(), indexed.at(i).layers.size());
+            for (int l = 0; l < tapped.at(i).layers.size(); ++l) {
+                const auto &a = tapped.at(i).layers.at(l);
+                const auto &b = indexed.at(i).layers.at(l);
+                QCOMPARE(bool(a), bool(b));
+                if (a) {
+                    QCOMPARE(a->size(), b->size());
+                    QCOMPARE(a->problems, b->problems);
+                    QCOMPARE(a->complete, b->complete);
+                }
+            }
+        }
+    }
 
     const QString all = text.join(u'\n');
     for (const QJsonValue &v : c.value(u"expect").toArray())

@@ -55,6 +55,15 @@ inline bool selfSignedCertificate(const QDir &dir, QString *cert, QString *key)
     return openssl.waitForFinished(60000) && openssl.exitStatus() == QProcess::NormalExit && openssl.exitCode() == 0;
 }
 
+/// `source` gzip'd as a whole into `target` (as `gzip -n`: no name or time in the header).
+inline bool gzipWhole(const QString &source, const QString &target)
+{
+    QProcess gzip;
+    gzip.setStandardOutputFile(target);
+    gzip.start(QStringLiteral("gzip"), { QStringLiteral("-n"), QStringLiteral("-c"), source });
+    return gzip.waitForFinished() && gzip.exitStatus() == QProcess::NormalExit && gzip.exitCode() == 0;
+}
+
 /// Writes a small tar with Python's tarfile from a Python snippet that gets `t` (an open
 /// TarFile, PAX format) and `add(name, data=b"", type=None, link=None)`.
 inline bool writeTar(const QString &path, const QString &body, QString *output = nullptr)

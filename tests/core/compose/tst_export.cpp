@@ -163,14 +163,6 @@ private:
         layer.ops << op;
         return layer;
     }
-    /// `source` gzip'd whole into `target`, as `docker save | gzip` makes it.
-    static bool gzipWhole(const QString &source, const QString &target)
-    {
-        QProcess gzip;
-        gzip.setStandardOutputFile(target);
-        gzip.start(QStringLiteral("gzip"), { QStringLiteral("-n"), QStringLiteral("-c"), source });
-        return gzip.waitForFinished() && gzip.exitStatus() == QProcess::NormalExit && gzip.exitCode() == 0;
-    }
     /// What those tests compose on it: a Cmd, no new layer.
     static Composition cmdShOn(const QString &base)
     {
@@ -1142,7 +1134,7 @@ void TestExport::wholeCompressedBaseOfCompressedLayers()
     // stored, then copied as they are into gzip OCI output and decompressed into docker output.
     const QString source = test::corpus(QStringLiteral("gen__skopeo-oci-archive.tar"));
     const QString basePath = m_dir.filePath(QStringLiteral("oci-archive.tar.gz"));
-    QVERIFY(gzipWhole(source, basePath));
+    QVERIFY(test::gzipWhole(source, basePath));
     const ImageArchive original = openImageArchive(source);
     QCOMPARE(openImageArchive(basePath).archive->compression(), Compression::Gzip);
 
@@ -1194,7 +1186,7 @@ void TestExport::wholeCompressedBaseStreamedOnce()
     QVERIFY(QDir().mkpath(dir));
     const QString basePath = dir + QStringLiteral("/dive-whole.tar.gz");
     if (!QFileInfo::exists(basePath))
-        QVERIFY(gzipWhole(source, basePath));
+        QVERIFY(test::gzipWhole(source, basePath));
     QVERIFY(!openImageArchive(basePath).archive->seekable());
     const qint64 streamed = QFileInfo(source).size(); // one pass over the outer stream
     Composition c = cmdShOn(source);

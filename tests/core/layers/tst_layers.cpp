@@ -8,8 +8,10 @@
 #include "layers/extract.h"
 #include "layers/imagelayers.h"
 #include "layers/sharedtree.h"
+#include "layers/streamedlayers.h"
 #include "testsupport.h"
 #include "util/threadbudget.h"
+#include "util/workcounters.h"
 
 #include <QDirIterator>
 #include <QStandardPaths>
@@ -44,6 +46,8 @@ private Q_SLOTS:
     void memoryPerEntry();
     void sizesWhileReading();
     void layersIndexedBottomFirst();
+    void layersIndexedWhileOpening_data();
+    void layersIndexedWhileOpening();
     void mergeBudget();
     void sharedTreeIsBuiltOnce();
     void indexingHandsOverTheTreeItMerged();
@@ -680,6 +684,101 @@ void TestLayers::layersIndexedBottomFirst()
 
 // The entries applied to build the images' trees for their sizes are bounded in all
 // (kMaxMergedEntriesTotal): past the budget an image's sizes say why they are missing.
+void TestLayers::layersIndexedWhileOpening_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<bool>("digests");
+    QTest::addColumn<qint64>("budget"); // LayerIndexOptions::maxMergedEntries
+    QTest::newRow("docker archive") << QStringLiteral("dive__test-docker-image.tar") << false << qint64(-1);
+    QTest::newRow("docker archive, digests") << QStringLiteral("dive__test-docker-image.tar") << true << qint64(-1);
+    QTest::newRow("OCI, gzip layers, digests") << QStringLiteral("gen__skopeo-oci-archive.tar") << true << qint64(-1);
+    QTest::newRow("OCI, zstd layers") << QStringLiteral("dive__test-oci-zstd-image.tar") << false << qint64(-1);
+    QTest::newRow("gzip'd by trivy") << QStringLiteral("trivy__alpine-311.tar.gz") << true << qint64(-1);
+    QTest::newRow("past the entry budget") << QStringLiteral("dive__test-docker-image.tar") << true << qint64(5);
+}
+
+// An archive compressed as a whole is streamed once for both its members and its layers: the
+// indexes made while it opens are those a pass of their own would make.
+void TestLayers::layersIndexedWhileOpening()
+{
+    QFETCH(QString, name);
+    QFETCH(bool, digests);
+    QFETCH(qint64, budget);
+    QString path = test::corpus(name);
+    if (!name.endsWith(u".gz")) {
+        path = m_dir.filePath(name + QStringLiteral(".gz"));
+        if (!QFileInfo::exists(path))
+            QVERIFY(test::gzipWhole(test::corpus(name), path));
+    }
+    LayerIndexOptions options;
+    options.cache = nullptr;
+    options.computeDigests = digests;
+    if (budget >= 0)
+        options.maxMergedEntries = budget;
+
+    // Opened, then its layers read in a pass of their own.
+    work::counters().reset();
+    const ImageArchive plain = openImageArchive(path);
+    QVERIFY(plain.ok());
+    QVERIFY(!plain.archive->seekable());
+    const qint64 opening = work::counters().decompressedBytes;
+    const QList<ImageLayers> reference = indexAllImageLayers(plain, options);
+    const qint64 twoPasses = work::counters().decompressedBytes;
+    QVERIFY(opening > 0 && twoPasses > 2 * opening - 65536);
+
+    work::counters().reset();
+    StreamedLayers streamed(options);
+    const ImageArchive tapped = openImageArchive(path, {}, {}, streamed.tap());
+    QVERIFY(tapped.ok());
+    QCOMPARE(tapped.archive->problems(), plain.archive->problems());
+    QCOMPARE(tapped.archive->members().size(), plain.archive->members().size());
+    QSet<int> layerMembers;
+    for (const Image &img : tapped.images)
+        for (const ImageLayer &l : img.layers)
+            layerMembers.insert(l.member);
+    if (budget < 0)
+        QCOMPARE(streamed.count(), int(layerMembers.size()));
+    else // the first layers' entries reach the budget: the rest are left to a pass of their own
+        QVERIFY(streamed.count() >= 1 && streamed.count() < layerMembers.size());
+    LayerIndexOptions known = options;
+    known.knownByMember = streamed.indexed();
+    const QList<ImageLayers> indexed = indexAllImageLayers(tapped, known);
+    const qint64 onePass = work::counters().decompressedBytes;
+    if (budget < 0)
+        QVERIFY2(onePass <= twoPasses - opening + 65536 && onePass >= opening,
+            qPrintable(QStringLiteral("%1 bytes decompressed; opening alone decompresses %2, opening and a "
+                                      "pass for the layers %3")
+                           .arg(onePass)
+                           .arg(opening)
+                           .arg(twoPasses)));
+
+    QCOMPARE(indexed.size(), reference.size());
+    for (int i = 0; i < indexed.size(); ++i) {
+        QStringList got = indexed.at(i).errors, want = reference.at(i).errors;
+        got.sort();
+        want.sort();
+        QCOMPARE(got, want);
+        QCOMPARE(indexed.at(i).layers.size(), reference.at(i).layers.size());
+        for (int l = 0; l < indexed.at(i).layers.size(); ++l) {
+            const auto &a = indexed.at(i).layers.at(l);
+            const auto &b = reference.at(i).layers.at(l);
+            QVERIFY(a && b);
+            QCOMPARE(a->size(), b->size());
+            QCOMPARE(a->fileCount, b->fileCount);
+            QCOMPARE(a->uncompressedSize, b->uncompressedSize);
+            QCOMPARE(a->storedSize, b->storedSize);
+            QCOMPARE(a->compression, b->compression);
+            QCOMPARE(a->complete, b->complete);
+            QCOMPARE(a->problems, b->problems);
+            QCOMPARE(a->diffId, b->diffId);
+            QCOMPARE(a->storedDigest, b->storedDigest);
+            QCOMPARE(a->diffId.isEmpty(), !digests);
+            for (int e = 0; e < a->size(); ++e)
+                QCOMPARE(a->name(e), b->name(e));
+        }
+    }
+}
+
 void TestLayers::mergeBudget()
 {
     qint64 entries = 0;

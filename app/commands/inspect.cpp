@@ -3,6 +3,7 @@
 #include "command.h"
 
 #include "check/inspection.h"
+#include "layers/streamedlayers.h"
 
 #include <QJsonDocument>
 
@@ -30,8 +31,10 @@ int inspect(const QStringList &args, QTextStream &out, QTextStream &err)
     }
     if (path.isEmpty())
         return usage(err, QStringLiteral("inspect: PATH is missing"));
-    const ImageArchive ia = openImageArchive(path, {}, registry);
-    const Inspection in = inspectLayers(ia, verify);
+    // Compressed as a whole, the archive is read once: its layers are indexed as it is opened.
+    StreamedLayers streamed(inspectionOptions(verify));
+    const ImageArchive ia = openImageArchive(path, {}, registry, streamed.tap());
+    const Inspection in = inspectLayers(ia, verify, {}, streamed.indexed());
     if (json)
         out << QString::fromUtf8(QJsonDocument(inspectionJson(ia, in)).toJson(QJsonDocument::Indented));
     else

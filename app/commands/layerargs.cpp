@@ -3,6 +3,7 @@
 #include "command.h"
 
 #include "layers/extract.h"
+#include "layers/streamedlayers.h"
 
 namespace lamina::cli {
 
@@ -55,7 +56,9 @@ bool openLayers(const LayerArgs &a, QTextStream &err, ImageArchive *ia, ImageLay
 {
     QStringList ignored;
     QStringList &reasons = why ? *why : ignored;
-    *ia = openImageArchive(a.positional.at(0), {}, a.registry);
+    // Compressed as a whole, the archive's layers are indexed in the pass that opens it.
+    StreamedLayers streamed;
+    *ia = openImageArchive(a.positional.at(0), {}, a.registry, streamed.tap());
     if (!ia->ok()) {
         err << "lamina: no image could be read from " << a.positional.at(0) << '\n';
         for (const QString &e : ia->errors)
@@ -74,7 +77,9 @@ bool openLayers(const LayerArgs &a, QTextStream &err, ImageArchive *ia, ImageLay
         err << "lamina: " << reasons.constLast() << '\n';
         return false;
     }
-    *layers = indexImageLayers(*ia, a.image);
+    LayerIndexOptions options;
+    options.knownByMember = streamed.indexed();
+    *layers = indexImageLayers(*ia, a.image, options);
     for (const QString &e : layers->errors)
         err << "lamina: " << e << '\n';
     return true;

@@ -10,13 +10,21 @@
 
 namespace lamina {
 
-Inspection inspectLayers(const ImageArchive &ia, bool verify, const Progress &progress)
+LayerIndexOptions inspectionOptions(bool verify)
+{
+    LayerIndexOptions options;
+    options.computeDigests = verify;
+    return options;
+}
+
+Inspection inspectLayers(const ImageArchive &ia, bool verify, const Progress &progress,
+    const QHash<int, std::shared_ptr<const LayerIndex>> &known)
 {
     Inspection in;
     QElapsedTimer timer;
     timer.start();
-    LayerIndexOptions options;
-    options.computeDigests = verify;
+    LayerIndexOptions options = inspectionOptions(verify);
+    options.knownByMember = known;
     const QList<ImageLayers> indexed = indexAllImageLayers(ia, options, progress, &in.sizes);
     in.verified = verify;
     if (verify) {

@@ -23,7 +23,11 @@ struct Inspection
     QList<Finding> verification; ///< the hashing findings, sorted
     double seconds = 0; ///< indexing and hashing took
 };
-Inspection inspectLayers(const ImageArchive &ia, bool verify, const Progress &progress = {});
+/// `known`: layers indexed already, with inspectionOptions() (layers/streamedlayers.h).
+Inspection inspectLayers(const ImageArchive &ia, bool verify, const Progress &progress = {},
+    const QHash<int, std::shared_ptr<const LayerIndex>> &known = {});
+/// How inspectLayers() indexes the layers.
+LayerIndexOptions inspectionOptions(bool verify);
 
 /// The `lamina inspect --json` object with the layers' sizes, the wasted space and, when verified,
 /// each layer's "verified" and the "verification" findings. Figures a broken tree cannot give are

@@ -371,7 +371,8 @@ QList<Finding> layerContentFindings(const ImageArchive &ia, const QList<ImageLay
     return findings;
 }
 
-LayerVerification verifyLayers(const ImageArchive &ia, const Progress &progress)
+LayerVerification verifyLayers(
+    const ImageArchive &ia, const Progress &progress, const QHash<int, std::shared_ptr<const LayerIndex>> &known)
 {
     LayerVerification v;
     if (!ia.archive)
@@ -381,6 +382,7 @@ LayerVerification verifyLayers(const ImageArchive &ia, const Progress &progress)
     const qint64 readBefore = ia.archive->bytesRead();
     LayerIndexOptions options;
     options.computeDigests = true;
+    options.knownByMember = known;
     const QList<ImageLayers> indexed = indexAllImageLayers(ia, options, progress);
     v.report = verifyFromIndexes(ia, indexed, progress);
     // The indexing hashed most layers as it read them (or took their digests from the index
@@ -389,7 +391,11 @@ LayerVerification verifyLayers(const ImageArchive &ia, const Progress &progress)
     v.report.bytesVerified = 0;
     for (const MemberDigest &d : std::as_const(v.report.members))
         v.report.bytesVerified += d.storedBytes;
-    v.report.bytesRead = std::min(ia.archive->bytesRead() - readBefore, v.report.bytesVerified);
+    // Streamed (compressed as a whole), every layer was hashed in this run, while opening or
+    // now, and the bytes read are the compressed archive's, not the layers': the index cache
+    // keeps nothing of such an archive.
+    v.report.bytesRead = ia.archive->seekable() ? std::min(ia.archive->bytesRead() - readBefore, v.report.bytesVerified)
+                                                : v.report.bytesVerified;
     v.report.seconds = double(timer.nsecsElapsed()) / 1e9;
     if (!v.report.cancelled)
         v.findings = verificationFindings(ia, v.report) + layerContentFindings(ia, indexed);

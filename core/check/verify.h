@@ -67,6 +67,8 @@ struct LayerVerification
     VerifyReport report;
     QList<Finding> findings;
 };
-LayerVerification verifyLayers(const ImageArchive &ia, const Progress &progress = {});
+/// `known`: layers indexed with their digests already, in this run (layers/streamedlayers.h).
+LayerVerification verifyLayers(const ImageArchive &ia, const Progress &progress = {},
+    const QHash<int, std::shared_ptr<const LayerIndex>> &known = {});
 
 } // namespace lamina

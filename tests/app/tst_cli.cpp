@@ -33,6 +33,7 @@ private Q_SLOTS:
     void checkJsonAddsFindings();
     void checkExplainTellsWhatLoadersDo();
     void verifyReportsThroughput();
+    void compressedArchiveReadOnce();
     void layerCommands();
     void indexCacheBetweenRuns();
     void netChangeOverARange();
@@ -315,6 +316,67 @@ void TestCli::verifyReportsThroughput()
     QVERIFY2(again.err.contains(said)
             && again.err.contains("0.0 MB read and hashed now, the rest's digests from the index cache"),
         again.err.constData());
+    // Gzip'd as a whole: each run hashes every layer (while the archive opens), and the bytes it
+    // reads are the compressed archive's, which are fewer than the layers' and once made it say
+    // that the rest came from the index cache.
+    // dive's layers are stored uncompressed: the archive gzip'd shrinks.
+    const QString whole = cache.filePath(QStringLiteral("whole.tar.gz"));
+    QVERIFY(lamina::test::gzipWhole(lamina::test::corpus(QStringLiteral("dive__test-docker-image.tar")), whole));
+    for (int run = 0; run < 2; ++run) {
+        const Run z = lamina({ QStringLiteral("verify"), whole }, env);
+        QVERIFY2(z.err.contains("verified 14 layer file(s), 1.5 MB in ") && !z.err.contains("index cache"),
+            z.err.constData());
+    }
+}
+
+// A tar compressed as a whole cannot be read at an offset: the commands that need its layers
+// index them in the pass that opens it. Counted by the kernel (rchar of /proc/PID/io, which adds
+// up the reads of the children a shell waited for), less what starting the program reads.
+void TestCli::compressedArchiveReadOnce()
+{
+    QTemporaryDir dir;
+    const QString plain = lamina::test::corpus(QStringLiteral("dive__test-docker-image.tar"));
+    const QString whole = dir.filePath(QStringLiteral("dive.tar.gz"));
+    QVERIFY(lamina::test::gzipWhole(plain, whole));
+    const qint64 size = QFileInfo(whole).size();
+    const auto bytesRead = [](const QStringList &args) -> qint64 {
+        QProcess p;
+        p.start(QStringLiteral("sh"),
+            QStringList { QStringLiteral("-c"),
+                QStringLiteral("\"$0\" \"$@\" >/dev/null 2>&1; sed -n 's/^rchar: //p' /proc/$$/io"),
+                QStringLiteral(LAMINA_BINARY) }
+                + args);
+        if (!p.waitForFinished(60000) || p.exitCode() != 0)
+            return -1;
+        return p.readAllStandardOutput().trimmed().toLongLong();
+    };
+    const qint64 starting = bytesRead({ QStringLiteral("--version") });
+    QVERIFY(starting > 0);
+    const struct
+    {
+        QStringList args;
+        int passes; // over the archive: opening it, and whatever the command reads after
+    } commands[] = {
+        { { QStringLiteral("inspect"), whole }, 1 },
+        { { QStringLiteral("inspect"), QStringLiteral("--verify"), whole }, 1 },
+        { { QStringLiteral("verify"), whole }, 1 },
+        { { QStringLiteral("ls"), whole }, 1 },
+        { { QStringLiteral("ls"), QStringLiteral("--layer"), QStringLiteral("3"), whole }, 1 },
+        // The file's bytes are read after the layers are indexed: the stream up to its layer.
+        { { QStringLiteral("cat"), whole, QStringLiteral("root/saved.txt") }, 2 },
+    };
+    for (const auto &c : commands) {
+        const qint64 read = bytesRead(c.args) - starting;
+        QVERIFY2(read >= size && read < c.passes * size + size / 2,
+            qPrintable(QStringLiteral("lamina %1 read %2 bytes; the archive has %3")
+                           .arg(c.args.join(u' '))
+                           .arg(read)
+                           .arg(size)));
+    }
+    // The same answers as from the archive as it is.
+    QCOMPARE(lamina({ QStringLiteral("ls"), whole }).out, lamina({ QStringLiteral("ls"), plain }).out);
+    QCOMPARE(lamina({ QStringLiteral("cat"), whole, QStringLiteral("root/saved.txt") }).out,
+        lamina({ QStringLiteral("cat"), plain, QStringLiteral("root/saved.txt") }).out);
 }
 
 // dive's test image: layer 6 copies somefile3.txt into /root/example, layer 7 moves it to

@@ -6,6 +6,7 @@
 #include "compose/prewritten.h"
 #include "format/legacyconfig.h"
 #include "layers/imagelayers.h"
+#include "layers/streamedlayers.h"
 
 #include <QFile>
 #include <QJsonDocument>
@@ -155,14 +156,18 @@ private:
 
 /// A legacy-only base: its layers hashed (their diff IDs), then the config Docker's legacy loader
 /// would make (docs/formats.md §3.5).
-bool configFromLegacy(
-    ExportBase *base, const Progress &progress, ImageLayers *indexed, QString *error, WorkingCopies *copies)
+bool configFromLegacy(ExportBase *base, const Progress &progress, ImageLayers *indexed, QString *error,
+    WorkingCopies *copies, const QHash<int, std::shared_ptr<const LayerIndex>> &known)
 {
     Image &img = base->archive.images[base->image];
     LayerIndexOptions options;
     options.computeDigests = true;
     if (copies)
         options.copyStored = [copies](int member) { return copies->open(member); };
+    // Indexed while the base was opened: those hashed then (the diff IDs are what this needs).
+    for (auto it = known.cbegin(); it != known.cend(); ++it)
+        if (!it.value()->diffId.isEmpty())
+            options.knownByMember.insert(it.key(), it.value());
     *indexed = indexImageLayers(base->archive, base->image, options, progress);
     base->indexes = indexed->layers;
     QStringList diffIds;
@@ -256,7 +261,16 @@ bool loadExportBase(const Composition &composition, const ExportOptions &options
 {
     if (composition.basePath.isEmpty())
         return true;
-    base->archive = openImageArchive(composition.basePath, progress, options.registry);
+    // A base compressed as a whole is read once: the pass that opens it indexes its layers and
+    // writes them into the working folder (where findLayers() would otherwise stream them once
+    // more), computing the digests of the compressed ones when the result is checked (see below).
+    WorkingCopies copiesMade(workDir);
+    LayerIndexOptions openOptions;
+    openOptions.computeDigests = options.checkResult;
+    openOptions.copyStored = [&copiesMade](int member) { return copiesMade.open(member); };
+    StreamedLayers streamedLayers(openOptions, progress);
+    streamedLayers.hashCompressedOnly();
+    base->archive = openImageArchive(composition.basePath, progress, options.registry, streamedLayers.tap());
     if (!base->archive.ok()) {
         *error = QStringLiteral("the base could not be read: %1").arg(base->archive.errors.value(0));
         return false;
@@ -269,12 +283,9 @@ bool loadExportBase(const Composition &composition, const ExportOptions &options
     // A base compressed as a whole is read by streaming: the pass that indexes it also writes its
     // layers into the working folder, where findLayers() would otherwise stream them once more.
     const bool streamed = !base->archive.archive->seekable();
-    std::optional<WorkingCopies> streamedCopies;
-    if (streamed)
-        streamedCopies.emplace(workDir);
-    WorkingCopies *const copies = streamedCopies ? &*streamedCopies : nullptr;
+    WorkingCopies *const copies = streamed ? &copiesMade : nullptr;
     if (!img.config && img.source == ImageSource::Legacy) {
-        if (!configFromLegacy(base, progress, &indexed, error, copies))
+        if (!configFromLegacy(base, progress, &indexed, error, copies, streamedLayers.indexed()))
             return false;
     } else if (!img.config || !img.config->hasRootfs) {
         *error = QStringLiteral("the base image has no usable config");
@@ -299,7 +310,7 @@ bool loadExportBase(const Composition &composition, const ExportOptions &options
         // folder): the base's layers are written meanwhile.
         indexInBackground(base);
         base->indexingWhileWriting = true;
-    } else if (needed || (streamed && options.checkResult)) {
+    } else if (needed || streamed) {
         // A compressed base layer is decompressed once, here: with the result checked, its diff ID
         // is computed in the same pass, so that the copy written can be verified by its stored
         // bytes alone (exportComposition).
@@ -310,11 +321,13 @@ bool loadExportBase(const Composition &composition, const ExportOptions &options
         indexOptions.computeDigests = options.checkResult
             && std::any_of(img.layers.begin(), img.layers.end(),
                 [](const ImageLayer &l) { return l.compression != Compression::None; });
-        // Streamed, indexed here rather than in the background (a pass of its own), for the
-        // layers written into the working folder on the way. Otherwise the blobs an OCI folder
-        // copies as they are, written into it in this same read.
+        // Streamed, the layers were indexed, and written into the working folder, by the pass
+        // that opened the base; any it did not take are read here, in one pass, written on the
+        // way. Otherwise the blobs an OCI folder copies as they are, written into it in this
+        // same read.
         if (copies) {
             indexOptions.copyStored = [copies](int member) { return copies->open(member); };
+            indexOptions.knownByMember = streamedLayers.indexed();
         } else if (prewritten) {
             for (const ImageLayer &l : img.layers)
                 if (l.member >= 0 && l.compression == prewritten->compression())

@@ -1172,9 +1172,9 @@ void TestExport::wholeCompressedBaseStreamedOnce_data()
     QTest::newRow("OCI folder, a new layer") << int(ExportFormat::OciDir) << true;
 }
 
-// A base compressed as a whole cannot be read at an offset: it is streamed once to open it
-// (its members listed, its metadata read), and once more for its layers, which are indexed and
-// written into the working folder in that same pass; the export then reads them from there.
+// A base compressed as a whole cannot be read at an offset: it is streamed once, to open it (its
+// members listed, its metadata read) and, in the same pass, to index its layers and write them
+// into the working folder; the export then reads them from there.
 void TestExport::wholeCompressedBaseStreamedOnce()
 {
     QFETCH(int, format);
@@ -1216,7 +1216,7 @@ void TestExport::wholeCompressedBaseStreamedOnce()
         decompressed[whole] = work::counters().decompressedBytes;
     }
     const qint64 outer = decompressed[1] - decompressed[0];
-    QVERIFY2(outer >= 2 * streamed && outer < 2 * streamed + 65536,
+    QVERIFY2(outer >= streamed && outer < streamed + 65536,
         qPrintable(QStringLiteral("%1 bytes more decompressed; the outer stream has %2").arg(outer).arg(streamed)));
     const ImageArchive written = openImageArchive(output);
     QCOMPARE(written.images.size(), 1);

@@ -143,6 +143,7 @@ private:
     {
         ImageArchive archive;
         QList<Finding> findings;
+        QHash<int, std::shared_ptr<const LayerIndex>> layers; ///< indexed while opening, by member
     };
     void fitToScreen();
     void saveLayout();
@@ -175,6 +176,9 @@ private:
     void showLoaderRange(int range);
 
     ImageArchive m_archive;
+    /// The layers of an archive compressed as a whole, indexed (with their digests) in the pass
+    /// that opened it: neither the indexing of an image nor the verification streams it again.
+    QHash<int, std::shared_ptr<const LayerIndex>> m_openedLayers;
     QList<Finding> m_findings;
     int m_image = -1;
     ImageLayers m_layers;

@@ -72,7 +72,7 @@ void MainWindow::startVerification()
         shape = files->shape(); // shares its lists
     }
     m_verifyJob.start(
-        [ia, cancel, shown, image, tree, shapeName, shape](const Progress &job) {
+        [ia, cancel, shown, opened = m_openedLayers, image, tree, shapeName, shape](const Progress &job) {
             if (tree && !job.cancelled())
                 storeImageTree(ia, image, *tree);
             if (!shapeName.isEmpty() && !job.cancelled())
@@ -82,7 +82,8 @@ void MainWindow::startVerification()
             // does: what a loader refuses inside a layer is a finding too (the layer-* codes).
             LayerIndexOptions options;
             options.computeDigests = true;
-            options.knownByMember = shown;
+            options.knownByMember = opened; // compressed as a whole: hashed while it opened
+            options.knownByMember.insert(shown);
             const QList<ImageLayers> indexed = indexAllImageLayers(ia, options, progress);
             const VerifyReport report = verifyFromIndexes(ia, indexed, progress);
             Verified v;
@@ -173,14 +174,16 @@ void MainWindow::startIndexing(int image)
     const auto cancel = m_cancel;
     // Each layer shows its own figures as soon as it is read.
     auto soFar = std::make_shared<IndexedSoFar>();
+    LayerIndexOptions options;
+    options.knownByMember = m_openedLayers;
     m_indexJob.start(
-        [ia, image, cancel, soFar](const Progress &job) {
+        [ia, image, cancel, soFar, options](const Progress &job) {
             Indexed result;
             // The sizes are worked out while the layers are read (each layer merged as it
             // arrives), on the top layer's tree: the tree the files view shows first.
             std::shared_ptr<const MergedTree> tree;
             result.layers = indexImageLayers(
-                ia, image, {}, withCancel(job, cancel),
+                ia, image, options, withCancel(job, cancel),
                 [soFar](int layer, const std::shared_ptr<const LayerIndex> &index) {
                     QMutexLocker lock(&soFar->mutex);
                     soFar->layers.append({ layer, index->fileCount, index->uncompressedSize });

@@ -7,6 +7,7 @@
 #include "inspect/archiveheader.h"
 #include "inspect/openimagedialog.h"
 #include "inspect/welcomepage.h"
+#include "layers/streamedlayers.h"
 #include "mainwindow.h"
 
 #include <QDragEnterEvent>
@@ -50,7 +51,13 @@ void MainWindow::openPath(const QString &path)
         [path, registry](const Progress &progress) {
             Opened o;
             // Cancelled by opening another: an engine's image stops downloading then.
-            o.archive = openImageArchive(path, progress, registry);
+            // Compressed as a whole, its layers are indexed and hashed in the same pass, for the
+            // indexing and the verification that follow.
+            LayerIndexOptions options;
+            options.computeDigests = true;
+            StreamedLayers streamed(options, progress);
+            o.archive = openImageArchive(path, progress, registry, streamed.tap());
+            o.layers = streamed.indexed();
             o.findings = checkArchive(o.archive);
             return o;
         },

@@ -82,6 +82,7 @@ private Q_SLOTS:
     void opensAnArchiveInTheBackground();
     void verificationDoesNotIndexTheShownImageAgain();
     void verificationWaitsForTheFilesShown();
+    void compressedArchiveStreamedOnce();
     void reopenTakesTheKeptRows();
     void backgroundWorkLeavesQtsGlobalPoolAlone();
     void findingHighlightsItsLayers();
@@ -205,6 +206,34 @@ void TestMainWindow::verificationWaitsForTheFilesShown()
     QVERIFY(!barWhenShaped.isEmpty());
     QVERIFY2(!barWhenShaped.constFirst().startsWith(u"Verifying"), qPrintable(barWhenShaped.constFirst()));
     QVERIFY(w.findings().isEmpty()); // and it did verify: every digest agrees
+}
+
+// A tar compressed as a whole is streamed once: the opening indexes and hashes its layers, for
+// the files shown and for the verification after (each was a pass of its own).
+void TestMainWindow::compressedArchiveStreamedOnce()
+{
+    QTemporaryDir dir;
+    const QString plain = test::corpus(QStringLiteral("dive__test-docker-image.tar"));
+    const QString whole = dir.filePath(QStringLiteral("dive.tar.gz"));
+    QVERIFY(test::gzipWhole(plain, whole));
+    MainWindow w;
+    QSignalSpy verified(&w, &MainWindow::verified);
+    work::counters().reset();
+    QVERIFY(test::openAndWait(w, whole));
+    QVERIFY(verified.count() > 0 || verified.wait(30000));
+    QCOMPARE(w.current().images.at(0).layers.size(), 14);
+    QCOMPARE(work::counters().layersIndexed.load(), qint64(14));
+    const qint64 outer = QFileInfo(plain).size();
+    QVERIFY2(work::counters().decompressedBytes >= outer && work::counters().decompressedBytes < outer + 65536,
+        qPrintable(QStringLiteral("%1 bytes decompressed; the archive holds %2")
+                       .arg(work::counters().decompressedBytes.load())
+                       .arg(outer)));
+    // Verified: no digest disagrees; only the compression is a finding (podman and containerd
+    // refuse such an archive).
+    QVERIFY(!w.findings().isEmpty());
+    for (const Finding &f : w.findings())
+        QCOMPARE(f.code, QStringLiteral("archive-compressed"));
+    QVERIFY(w.findChild<LayersPage *>()->filesModel()->rowCount() > 0);
 }
 
 // Reopening an archive whose files the window showed before: the layers, the tree and the files

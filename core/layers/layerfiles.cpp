@@ -120,7 +120,7 @@ QString streamEntries(MemberReader &reader, Compression compression, const QList
         return fail(0, why(a));
     struct archive_entry *e = nullptr;
     int at = 0;
-    int rc;
+    int rc = ARCHIVE_OK; // read only once a header was asked for; gcc -O1 cannot tell
     qsizetype next = 0;
     // What the pass has handed out, holes included: the alarm weighs it all against the bytes of
     // the layer read, so that a thousand sparse entries cannot each have the whole allowance.

@@ -13,7 +13,6 @@
 #include <QSet>
 
 #include <mutex>
-#include <optional>
 
 namespace lamina {
 
@@ -280,8 +279,6 @@ bool loadExportBase(const Composition &composition, const ExportOptions &options
         return false;
     Image &img = base->archive.images[base->image];
     ImageLayers indexed;
-    // A base compressed as a whole is read by streaming: the pass that indexes it also writes its
-    // layers into the working folder, where findLayers() would otherwise stream them once more.
     const bool streamed = !base->archive.archive->seekable();
     WorkingCopies *const copies = streamed ? &copiesMade : nullptr;
     if (!img.config && img.source == ImageSource::Legacy) {

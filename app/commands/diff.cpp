@@ -3,6 +3,7 @@
 #include "command.h"
 
 #include "compare/imagediff.h"
+#include "layers/streamedlayers.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -15,6 +16,7 @@ namespace {
 struct Chosen
 {
     ImageArchive archive;
+    QHash<int, std::shared_ptr<const LayerIndex>> opened; ///< layers indexed while it was opened
     int image = 0;
     ImageLayers layers;
 };
@@ -177,7 +179,10 @@ int diff(const QStringList &args, QTextStream &out, QTextStream &err)
     // One selector applies to both sides; two are A's then B's.
     Chosen a, b;
     const auto open = [&](const QString &path, Chosen *c, int which) {
-        c->archive = openImageArchive(path, {}, registry);
+        // Compressed as a whole, its layers are indexed in the pass that opens it.
+        StreamedLayers streamed;
+        c->archive = openImageArchive(path, {}, registry, streamed.tap());
+        c->opened = streamed.indexed();
         if (!c->archive.ok()) {
             err << "lamina: no image could be read from " << path << '\n';
             for (const QString &e : c->archive.errors)
@@ -207,6 +212,7 @@ int diff(const QStringList &args, QTextStream &out, QTextStream &err)
             return 2;
     } else {
         b.archive = a.archive;
+        b.opened = a.opened;
         if (!platforms.isEmpty()) {
             QString why;
             b.image = findImageForPlatform(b.archive, platforms.at(1), &why);
@@ -225,7 +231,7 @@ int diff(const QStringList &args, QTextStream &out, QTextStream &err)
     }
     // Layers the config gives no diff ID are hashed, so that they can be matched.
     const auto index = [&](Chosen *c, const DiffSide *other) {
-        c->layers = indexLayersForDiff(c->archive, c->image, {}, other);
+        c->layers = indexLayersForDiff(c->archive, c->image, {}, other, c->opened);
         for (const QString &e : c->layers.errors)
             err << "lamina: " << c->archive.path << ": " << e << '\n';
     };

@@ -424,11 +424,15 @@ QJsonValue indexOrNull(int i)
 
 } // namespace
 
-ImageLayers indexLayersForDiff(const ImageArchive &ia, int image, const Progress &progress, const DiffSide *other)
+ImageLayers indexLayersForDiff(const ImageArchive &ia, int image, const Progress &progress, const DiffSide *other,
+    const QHash<int, std::shared_ptr<const LayerIndex>> &known)
 {
     LayerIndexOptions options;
     for (const ImageLayer &l : ia.images.at(image).layers)
         options.computeDigests = options.computeDigests || l.diffId.isEmpty();
+    for (auto it = known.cbegin(); it != known.cend(); ++it)
+        if (!options.computeDigests || !it.value()->diffId.isEmpty())
+            options.knownByMember.insert(it.key(), it.value());
     if (other)
         for (int k = 0; k < other->layers.size(); ++k)
             if (const QString id = diffIdOf(*other, k); !id.isEmpty() && other->layers.at(k))

@@ -26,8 +26,10 @@ struct DiffSide
 /// (a legacy-only archive), so that every layer can be matched by diff ID.
 /// With `other`, the other side's layers indexed already, a layer with the same diff ID as one of
 /// them is not read again: comparing an image with itself plus one layer reads the new layer only.
-ImageLayers indexLayersForDiff(
-    const ImageArchive &ia, int image, const Progress &progress = {}, const DiffSide *other = nullptr);
+/// `known`: the archive's layers indexed while it was opened (layers/streamedlayers.h), taken
+/// where they serve (those without digests not where digests are needed).
+ImageLayers indexLayersForDiff(const ImageArchive &ia, int image, const Progress &progress = {},
+    const DiffSide *other = nullptr, const QHash<int, std::shared_ptr<const LayerIndex>> &known = {});
 
 /// Why two images' digests differ (docs/compare.md): each difference falls in one class, the most
 /// telling one that applies.

@@ -362,6 +362,10 @@ void TestCli::compressedArchiveReadOnce()
         { { QStringLiteral("verify"), whole }, 1 },
         { { QStringLiteral("ls"), whole }, 1 },
         { { QStringLiteral("ls"), QStringLiteral("--layer"), QStringLiteral("3"), whole }, 1 },
+        { { QStringLiteral("diff"), whole, QStringLiteral("--image"), QStringLiteral("0"), QStringLiteral("--image"),
+              QStringLiteral("0") },
+            1 },
+        { { QStringLiteral("diff"), whole, whole }, 2 }, // each side opened once
         // The file's bytes are read after the layers are indexed: the stream up to its layer.
         { { QStringLiteral("cat"), whole, QStringLiteral("root/saved.txt") }, 2 },
     };

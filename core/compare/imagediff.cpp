@@ -430,9 +430,7 @@ ImageLayers indexLayersForDiff(const ImageArchive &ia, int image, const Progress
     LayerIndexOptions options;
     for (const ImageLayer &l : ia.images.at(image).layers)
         options.computeDigests = options.computeDigests || l.diffId.isEmpty();
-    for (auto it = known.cbegin(); it != known.cend(); ++it)
-        if (!options.computeDigests || !it.value()->diffId.isEmpty())
-            options.knownByMember.insert(it.key(), it.value());
+    options.takeOpened(known);
     if (other)
         for (int k = 0; k < other->layers.size(); ++k)
             if (const QString id = diffIdOf(*other, k); !id.isEmpty() && other->layers.at(k))

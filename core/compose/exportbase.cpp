@@ -163,10 +163,7 @@ bool configFromLegacy(ExportBase *base, const Progress &progress, ImageLayers *i
     options.computeDigests = true;
     if (copies)
         options.copyStored = [copies](int member) { return copies->open(member); };
-    // Indexed while the base was opened: those hashed then (the diff IDs are what this needs).
-    for (auto it = known.cbegin(); it != known.cend(); ++it)
-        if (!it.value()->diffId.isEmpty())
-            options.knownByMember.insert(it.key(), it.value());
+    options.takeOpened(known); // those hashed then: the diff IDs are what this needs
     *indexed = indexImageLayers(base->archive, base->image, options, progress);
     base->indexes = indexed->layers;
     QStringList diffIds;

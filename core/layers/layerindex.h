@@ -154,6 +154,15 @@ struct LayerIndexOptions
 
     /// What copyStored gives for `member`; null when no copy is asked for.
     std::unique_ptr<StoredCopy> storedCopyOf(int member) const { return copyStored ? copyStored(member) : nullptr; }
+    /// Adds layers indexed while the archive was opened (layers/streamedlayers.h) to
+    /// knownByMember: with computeDigests, only those hashed then; the others are read again for
+    /// their digests.
+    void takeOpened(const QHash<int, std::shared_ptr<const LayerIndex>> &opened)
+    {
+        for (auto it = opened.cbegin(); it != opened.cend(); ++it)
+            if (!computeDigests || !it.value()->diffId.isEmpty())
+                knownByMember.insert(it.key(), it.value());
+    }
 };
 
 struct LayerIndexResult

@@ -2,6 +2,7 @@
 // `lamina cat`: a file's bytes from the merged view or from one layer, to standard output.
 #include "command.h"
 
+#include <QDir>
 #include <QFile>
 
 #include <cstdio>
@@ -14,15 +15,16 @@ int cat(const QStringList &args, QTextStream &out, QTextStream &err)
     if (!a.problem.isEmpty() || a.positional.size() != 2)
         return usage(err, a.problem.isEmpty() ? QStringLiteral("cat: PATH FILE") : a.problem);
     NamedFile f;
-    if (const int status = openNamedFile(a, true, err, &f))
+    if (const int status = openNamedFile(a, true, err, &f, QDir::tempPath()))
         return status;
     out.flush();
     QFile stdoutFile;
     (void)stdoutFile.open(stdout, QIODevice::Unbuffered | QIODevice::WriteOnly);
     // Streamed: a file's claimed size never decides how much is held in memory.
     const MergedTree::Node &n = f.tree.node(f.node);
-    const QString failed = copyLayerFile(f.archive, a.image, f.tree.layers(), n.layer, n.entry,
-        [&](const char *data, qint64 size) { return stdoutFile.write(data, size) == size; });
+    const QString failed = copyLayerFile(
+        f.archive, a.image, f.tree.layers(), n.layer, n.entry,
+        [&](const char *data, qint64 size) { return stdoutFile.write(data, size) == size; }, {}, f.staged.get());
     if (!failed.isEmpty()) {
         err << "lamina: " << failed << '\n';
         return 1;

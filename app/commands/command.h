@@ -6,11 +6,13 @@
 #include "format/imagearchive.h"
 #include "layers/imagelayers.h"
 #include "layers/mergedtree.h"
+#include "layers/stagedfiles.h"
 
 #include <QByteArrayView>
 #include <QStringList>
 #include <QTextStream>
 
+#include <memory>
 #include <optional>
 
 namespace lamina::cli {
@@ -45,8 +47,9 @@ struct LayerArgs
 
 LayerArgs parseLayerArgs(const QStringList &args);
 /// Opens the archive and indexes the chosen image's layers; prints why not and returns false.
-bool openLayers(
-    const LayerArgs &a, QTextStream &err, ImageArchive *ia, ImageLayers *layers, QStringList *why = nullptr);
+/// With `staged`, the files it asks for are kept as an archive compressed as a whole streams past.
+bool openLayers(const LayerArgs &a, QTextStream &err, ImageArchive *ia, ImageLayers *layers, QStringList *why = nullptr,
+    StagedFiles *staged = nullptr);
 /// The tree the options ask for: one layer alone, or layers 0..upto merged.
 MergedTree chosenTree(const LayerArgs &a, const ImageLayers &layers);
 /// The node of the file cat or extract names (positional 1), or -1 with the reason in `error`.
@@ -60,10 +63,14 @@ struct NamedFile
     ImageLayers layers;
     MergedTree tree;
     int node = -1;
+    /// The copies of the named file (or of the files below the named folder) kept in `stageIn`
+    /// as the archive was opened, when it is compressed as a whole: read from there, not from
+    /// the archive again.
+    std::unique_ptr<StagedFiles> staged;
 };
 /// Opens the archive, chooses the tree and finds the named file in it, as cat and extract do.
 /// 0 when found; else the exit status (2: no archive, 1: no such file), the reason said on `err`.
-int openNamedFile(const LayerArgs &a, bool followLast, QTextStream &err, NamedFile *found);
+int openNamedFile(const LayerArgs &a, bool followLast, QTextStream &err, NamedFile *found, const QString &stageIn);
 
 /// A name as text that cannot forge lines or reach the terminal, and that names every byte string
 /// apart (docs/layers.md): "\\" for a backslash, \n \t \r for those, "\xHH" for any other control

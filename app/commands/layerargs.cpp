@@ -52,12 +52,14 @@ LayerArgs parseLayerArgs(const QStringList &args)
     return a;
 }
 
-bool openLayers(const LayerArgs &a, QTextStream &err, ImageArchive *ia, ImageLayers *layers, QStringList *why)
+bool openLayers(
+    const LayerArgs &a, QTextStream &err, ImageArchive *ia, ImageLayers *layers, QStringList *why, StagedFiles *staged)
 {
     QStringList ignored;
     QStringList &reasons = why ? *why : ignored;
     // Compressed as a whole, the archive's layers are indexed in the pass that opens it.
     StreamedLayers streamed;
+    streamed.stage(staged);
     *ia = openImageArchive(a.positional.at(0), {}, a.registry, streamed.tap());
     if (!ia->ok()) {
         err << "lamina: no image could be read from " << a.positional.at(0) << '\n';
@@ -129,9 +131,14 @@ int findNamedFile(
     return node;
 }
 
-int openNamedFile(const LayerArgs &a, bool followLast, QTextStream &err, NamedFile *found)
+int openNamedFile(const LayerArgs &a, bool followLast, QTextStream &err, NamedFile *found, const QString &stageIn)
 {
-    if (!openLayers(a, err, &found->archive, &found->layers))
+    // The name as given and in the escaped form ls prints, as findNamedFile takes them.
+    QList<QByteArray> names { a.positional.at(1).toUtf8() };
+    if (const std::optional<QByteArray> bytes = unescapedName(a.positional.at(1)); bytes && *bytes != names.first())
+        names.append(*bytes);
+    found->staged = std::make_unique<StagedFiles>(names, stageIn);
+    if (!openLayers(a, err, &found->archive, &found->layers, nullptr, found->staged.get()))
         return 2;
     found->tree = chosenTree(a, found->layers);
     QString error;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "layers/extract.h"
 
+#include "layers/stagedfiles.h"
+#include "util/checkedsize.h"
 #include "write/safewrite.h"
 
 #include <QDir>
@@ -9,6 +11,7 @@
 #include <QSet>
 #include <QThread>
 
+#include <limits>
 #include <numeric>
 
 #include <cerrno>
@@ -76,7 +79,7 @@ class Writer
 {
 public:
     Writer(const ImageArchive &ia, int image, const MergedTree &tree, bool overwrite, ExtractResult &result,
-        const Progress &progress, qint64 total)
+        const Progress &progress, qint64 total, StagedFiles *staged)
         : m_ia(ia)
         , m_image(image)
         , m_tree(tree)
@@ -85,6 +88,7 @@ public:
         , m_progress(progress)
         , m_total(total)
         , m_keep { fileIdOf(ia.archive ? ia.archive->path() : ia.path) }
+        , m_staged(staged)
     {
     }
     ~Writer()
@@ -240,8 +244,38 @@ public:
         for (QList<qsizetype> &names : m_names)
             std::sort(names.begin(), names.end());
 
+        // Files kept while the archive was opened are moved into place; only the others are read
+        // from the archive. The kept copies that do not count go first, freeing their space.
+        QList<std::pair<int, int>> streamed;
+        QList<int> streamedSource; ///< per entry of `streamed`, its index in m_sources
+        QList<quint64> keys(m_sources.size(), ~quint64(0));
+        if (m_staged) {
+            const Image &img = m_ia.images.at(m_image);
+            for (int s = 0; s < m_sources.size(); ++s) {
+                const auto [layer, entry] = m_sources.at(s);
+                if (layer < img.layers.size() && img.layers.at(layer).member >= 0)
+                    keys[s]
+                        = StagedFiles::keyOf(img.layers.at(layer).member, m_tree.layerIndex(layer).entry(entry).header);
+            }
+            m_staged->keepOnly(QSet<quint64>(keys.cbegin(), keys.cend()));
+        }
+        for (int s = 0; s < m_sources.size(); ++s) {
+            if (m_staged && keys.at(s) != ~quint64(0)) {
+                const int member = int(keys.at(s) >> 32), header = int(quint32(keys.at(s)));
+                if (const std::optional<StagedFiles::Kept> kept = m_staged->find(member, header)) {
+                    if (!writeKept(s, *kept, member, header))
+                        return false;
+                    continue;
+                }
+            }
+            streamedSource.append(s);
+            streamed.append(m_sources.at(s));
+        }
+        if (streamed.isEmpty())
+            return m_result.error.isEmpty();
+
         FileCopy copy;
-        copy.begin = [&](int source) { return begin(source); };
+        copy.begin = [&](int i) { return begin(streamedSource.at(i)); };
         copy.sink = [&](const char *data, qint64 size) {
             if (m_progress.cancelled()) {
                 m_out.writeError = QStringLiteral("cancelled");
@@ -262,8 +296,8 @@ public:
             m_out.holes = true;
             return true;
         };
-        copy.end = [&](int source, const QString &error) { return end(source, error); };
-        copyLayerFiles(m_ia, m_image, m_tree.layers(), m_sources, copy);
+        copy.end = [&](int i, const QString &error) { return end(streamedSource.at(i), error); };
+        copyLayerFiles(m_ia, m_image, m_tree.layers(), streamed, copy);
         return m_result.error.isEmpty();
     }
 
@@ -395,6 +429,34 @@ private:
         }
         ++m_result.files;
         return true;
+    }
+
+    /// Writes source `source` from its copy kept while the archive was opened: the temporary
+    /// becomes that copy (renamed; copied where a mount below the destination is in between).
+    bool writeKept(int source, const StagedFiles::Kept &kept, int member, int header)
+    {
+        const FileStart start = begin(source);
+        if (start != FileStart::Copy)
+            return start == FileStart::Skip;
+        int fd = ::openat(kept.dirfd, kept.name.constData(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+        if (m_progress.cancelled()) {
+            m_out.writeError = QStringLiteral("cancelled");
+        } else if (fd < 0 || ::lseek(fd, 0, SEEK_END) < 0) {
+            m_out.writeError = QStringLiteral("cannot open the copy kept while opening: %1").arg(lastError());
+        } else if (::renameat(kept.dirfd, kept.name.constData(), m_out.dirfd, m_out.part.constData()) == 0) {
+            // At its end already: finish() sets the size from the offset, a hole at the end included.
+            ::close(m_out.fd);
+            m_out.fd = std::exchange(fd, -1);
+            m_out.holes = true;
+        } else {
+            m_out.writeError = copyFile(fd, m_out.fd, &m_out.holes);
+        }
+        if (fd >= 0)
+            ::close(fd);
+        m_staged->taken(member, header);
+        m_done += kept.size;
+        m_progress.update(m_done, m_total);
+        return end(source, {});
     }
 
     FileStart begin(int source)
@@ -547,6 +609,7 @@ private:
     int m_depth = 0;
     // The input, wherever it is below the destination, is never taken for a temporary.
     const QList<FileId> m_keep;
+    StagedFiles *m_staged;
 
     QHash<int, int> m_folderOf; ///< folder node → the folder node it was written into (-1: the destination)
     QList<Pending> m_files; ///< in the walk's order
@@ -564,7 +627,7 @@ private:
 } // namespace
 
 ExtractResult extractNode(const ImageArchive &ia, int image, const MergedTree &tree, int node, const QString &dest,
-    bool overwrite, const Progress &progress)
+    bool overwrite, const Progress &progress, StagedFiles *staged)
 {
     ExtractResult result;
     if (!QDir().mkpath(dest)) {
@@ -576,18 +639,22 @@ ExtractResult extractNode(const ImageArchive &ia, int image, const MergedTree &t
         result.error = QStringLiteral("%1: cannot open: %2").arg(dest, QString::fromLocal8Bit(strerror(errno)));
         return result;
     }
-    // A claimed size alone must not fill the disk: refuse up front what cannot fit.
+    // A claimed size alone must not fill the disk: refuse up front what cannot fit. Files kept
+    // while opening are there already (those that count are moved into place, the rest removed).
     struct statvfs vfs;
     const qint64 needed = tree.treeBytes(node);
-    if (::fstatvfs(destfd, &vfs) == 0 && needed > qint64(vfs.f_bavail) * qint64(vfs.f_frsize)) {
+    const qint64 room = ::fstatvfs(destfd, &vfs) == 0
+        ? addSizes(qint64(vfs.f_bavail) * qint64(vfs.f_frsize), staged ? staged->bytes() : 0)
+        : std::numeric_limits<qint64>::max();
+    if (needed > room) {
         result.error = QStringLiteral("%1: the files to extract take %2 bytes, more than the %3 bytes free there")
                            .arg(dest)
                            .arg(needed)
-                           .arg(qint64(vfs.f_bavail) * qint64(vfs.f_frsize));
+                           .arg(room);
         ::close(destfd);
         return result;
     }
-    Writer w(ia, image, tree, overwrite, result, progress, needed);
+    Writer w(ia, image, tree, overwrite, result, progress, needed, staged);
     removeStalePartialsAt(destfd, { fileIdOf(ia.archive ? ia.archive->path() : ia.path) });
     int fd = destfd; // the top levels are above kHeldFolders: never released
     auto walk = [&] {

@@ -17,6 +17,7 @@ struct ImageLayers
 };
 
 struct ImageSizes;
+class StagedFiles;
 
 /// Indexes every layer of image `image`: in parallel on all cores when the archive is seekable,
 /// in one streaming pass otherwise; a file used by several positions is read once. `onLayer` is
@@ -80,9 +81,10 @@ qint64 layerFileSize(const MergedTree::Layers &layers, int layer, int entry, QSt
 /// else why the bytes could not all be read (truncation, a decompression bomb, no such entry).
 /// The holes of a sparse file go to `hole` (their length, in file order between the data), or,
 /// without it, to `sink` as zeros.
+/// A file kept in `staged` while the archive was opened is read from there.
 QString copyLayerFile(const ImageArchive &ia, int image, const MergedTree::Layers &layers, int layer, int entry,
-    const std::function<bool(const char *data, qint64 size)> &sink,
-    const std::function<bool(qint64 length)> &hole = {});
+    const std::function<bool(const char *data, qint64 size)> &sink, const std::function<bool(qint64 length)> &hole = {},
+    const StagedFiles *staged = nullptr);
 
 /// Follows hard links to the regular-file entries holding the bytes, as copyLayerFile does (within
 /// the link's layer, then in the tree below it). The tree below a layer is built once and kept

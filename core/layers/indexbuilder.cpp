@@ -68,6 +68,7 @@ int IndexBuilder::folderUncached(QByteArrayView path)
 
 void IndexBuilder::add(struct archive_entry *ae, int header, qint64 dataOffset, bool oldGnuSparse)
 {
+    m_lastFile = {};
     QByteArrayView path, dir, name;
     if (!splitPath(ae, path, dir, name))
         return;
@@ -103,6 +104,8 @@ void IndexBuilder::add(struct archive_entry *ae, int header, qint64 dataOffset, 
     if (e.type == EntryType::Directory && replaceFolder(path, e, xattrs))
         return;
     m_index.m_entries.append(e);
+    if (e.type == EntryType::File)
+        m_lastFile = path;
     if (!xattrs.isEmpty())
         m_index.m_xattrs.insert(qint32(m_index.m_entries.size() - 1), xattrs);
     // Only folders need finding by path while indexing; other duplicates show up as equal

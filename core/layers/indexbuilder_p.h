@@ -37,6 +37,9 @@ public:
     /// `oldGnuSparse`: the header is GNU's old sparse type 'S', which libarchive expands and Go's
     /// archive/tar hands to the loaders as an entry type they do not unpack.
     void add(struct archive_entry *ae, int header, qint64 dataOffset, bool oldGnuSparse = false);
+    /// The path of the regular file the last add() took, normalised; empty when it took none.
+    /// Valid until the next add().
+    QByteArrayView lastFile() const { return m_lastFile; }
 
     void finish();
 
@@ -86,6 +89,7 @@ private:
     int m_lastFolder = -1;
     std::string m_lastFolderPath;
     QByteArray m_scratch;
+    QByteArrayView m_lastFile;
     int m_aufs = 0;
     bool m_rootOpaque = false;
 };

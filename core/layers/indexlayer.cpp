@@ -5,7 +5,9 @@
 #include "layers/indexbuilder_p.h"
 #include "layers/indexcache.h"
 #include "layers/layerindex.h"
+#include "layers/stagedfiles.h"
 
+#include "util/checkedsize.h"
 #include "util/limits.h"
 #include "util/sha256.h"
 #include "util/utf8locale.h"
@@ -17,6 +19,11 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+
+#include <optional>
+
+#include <cerrno>
+#include <unistd.h>
 
 namespace lamina {
 
@@ -34,17 +41,70 @@ QString streamError(const Inflater &inflater, bool compressed, const ReaderFeed 
     return outer.error;
 }
 
+/// Hands the regular files a FileCapture asks for its bytes as the index passes them.
+struct Capturing
+{
+    FileCapture &capture;
+    const ReaderFeed &feed; ///< the layer's stored bytes read so far
+    qint64 handed = 0; ///< bytes given to the capture, holes included
+
+    void file(struct archive *tar, struct archive_entry *ae, int header, QByteArrayView path, const Progress &progress)
+    {
+        // Nothing is kept that reading the file again would refuse: the alarm streamEntries
+        // sounds on what it hands out is sounded here on the whole size before any byte.
+        const qint64 size = archive_entry_size(ae);
+        const qint64 after = addSizes(handed, size);
+        if (size < 0 || limits::decompressionAlarm(feed.bytes, after))
+            return;
+        const int fd = capture.begin(header, path, size);
+        if (fd < 0)
+            return;
+        handed = after;
+        // Block by block at their offsets: a sparse file's holes stay holes.
+        bool ok = true;
+        qint64 got = 0;
+        const void *block = nullptr;
+        size_t length = 0;
+        la_int64_t offset = 0;
+        int rc;
+        while ((rc = archive_read_data_block(tar, &block, &length, &offset)) == ARCHIVE_OK) {
+            if (offset < got || offset > size || qint64(length) > size - offset || progress.cancelled()
+                || !writeAt(fd, static_cast<const char *>(block), qint64(length), offset)) {
+                ok = false;
+                break;
+            }
+            got = offset + qint64(length);
+        }
+        capture.end(header, ok && rc == ARCHIVE_EOF && (got == size || archive_entry_sparse_count(ae) > 0));
+    }
+
+    static bool writeAt(int fd, const char *data, qint64 size, qint64 at)
+    {
+        for (qint64 done = 0; done < size;) {
+            const ssize_t n = ::pwrite(fd, data + done, size_t(size - done), off_t(at + done));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                return false;
+            done += n;
+        }
+        return true;
+    }
+};
+
 /// Hands every header to `builder` until the stream ends or breaks, indexing is cancelled, or a
 /// limit is reached (`limit` then says which). Returns libarchive's last answer; `header`
 /// counts the headers read.
 int readEntries(struct archive *tar, IndexBuilder &builder, const LayerIndex &index, const Progress &progress,
-    int &header, QString &limit)
+    int &header, QString &limit, Capturing *capturing)
 {
     struct archive_entry *ae = nullptr;
     int rc;
     while ((rc = archive_read_next_header(tar, &ae)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
         builder.add(ae, header++, archive_filter_bytes(tar, 0),
             archive_entry_sparse_count(ae) > 0 && archive_format(tar) == ARCHIVE_FORMAT_TAR_GNUTAR);
+        if (capturing && !builder.lastFile().isEmpty())
+            capturing->file(tar, ae, header - 1, builder.lastFile(), progress);
         if (progress.cancelled())
             break;
         if (index.size() >= limits::kMaxLayerEntries) {
@@ -96,7 +156,7 @@ void readToEnd(LayerIndex &index, struct archive *tar, Inflater &inflater, bool 
 } // namespace
 
 LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compression, const LayerIndexOptions &options,
-    const Progress &progress, qint64 storedSize, StoredCopy *copy)
+    const Progress &progress, qint64 storedSize, StoredCopy *copy, FileCapture *capture)
 {
     // libarchive turns every name into a wide string by the thread's locale, one mbrtowc call per
     // byte; the program's mbrtowc answers for this locale without asking glibc. The index keeps
@@ -154,7 +214,10 @@ LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compress
     } else {
         int header = 0;
         QString limit;
-        const int rc = readEntries(tar, builder, *index, progress, header, limit);
+        std::optional<Capturing> capturing;
+        if (capture)
+            capturing.emplace(Capturing { *capture, outer });
+        const int rc = readEntries(tar, builder, *index, progress, header, limit, capturing ? &*capturing : nullptr);
         if (progress.cancelled()) {
             r.error = QStringLiteral("cancelled");
         } else if (!limit.isEmpty()) {

@@ -2,6 +2,7 @@
 // Reading files out of indexed layers: one entry, or many in one pass over each layer stream, hard
 // links followed (imagelayers.h).
 #include "layers/imagelayers.h"
+#include "layers/stagedfiles.h"
 
 #include <QHash>
 #include <QSet>
@@ -14,6 +15,13 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+
+#include <QScopeGuard>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace lamina {
 
@@ -214,6 +222,32 @@ QString streamEntry(
     return result.isEmpty() ? error : result;
 }
 
+/// Hands a kept copy's bytes to `sink` (its holes as the zeros they read as); nullopt when the
+/// copy cannot be opened, and the archive is read instead.
+std::optional<QString> copyKept(const StagedFiles::Kept &kept, const Sink &sink)
+{
+    const int fd = ::openat(kept.dirfd, kept.name.constData(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return std::nullopt;
+    const auto closing = qScopeGuard([fd] { ::close(fd); });
+    QByteArray buffer(int(std::min<qint64>(std::max<qint64>(kept.size, 1), 1 << 20)), Qt::Uninitialized);
+    qint64 got = 0;
+    while (got < kept.size) {
+        const ssize_t n = ::read(fd, buffer.data(), size_t(std::min<qint64>(buffer.size(), kept.size - got)));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return QStringLiteral("cannot read the copy kept while opening: %1")
+                .arg(QString::fromLocal8Bit(strerror(errno)));
+        if (n == 0)
+            return QStringLiteral("truncated: %1 of %2 bytes").arg(got).arg(kept.size);
+        if (!sink(buffer.constData(), n))
+            return QStringLiteral("stopped after %1 bytes").arg(got);
+        got += n;
+    }
+    return QString();
+}
+
 /// Follows hardlinks to the file entry that holds the bytes; false with `error` when there is none.
 bool resolveFileEntry(const MergedTree::Layers &layers, int *layer, int *entry, QString *error)
 {
@@ -380,7 +414,8 @@ qint64 layerFileSize(const MergedTree::Layers &layers, int layer, int entry, QSt
 }
 
 QString copyLayerFile(const ImageArchive &ia, int image, const MergedTree::Layers &layers, int layer, int entry,
-    const std::function<bool(const char *data, qint64 size)> &sink, const std::function<bool(qint64 length)> &hole)
+    const std::function<bool(const char *data, qint64 size)> &sink, const std::function<bool(qint64 length)> &hole,
+    const StagedFiles *staged)
 {
     if (!ia.archive || layer < 0 || layer >= layers.size() || !layers.at(layer))
         return QStringLiteral("layer %1 is not indexed").arg(layer);
@@ -391,6 +426,12 @@ QString copyLayerFile(const ImageArchive &ia, int image, const MergedTree::Layer
     const LayerEntry &e = li->entry(entry);
     const Archive &ar = *ia.archive;
     const int member = ia.images.at(image).layers.at(layer).member;
+    if (staged) {
+        // Kept as the archive was opened: read from there, not from the archive again.
+        if (const std::optional<StagedFiles::Kept> kept = staged->find(member, e.header))
+            if (const std::optional<QString> done = copyKept(*kept, sink))
+                return *done;
+    }
     if (ar.seekable()) {
         std::unique_ptr<MemberReader> reader = ar.openMember(member, &error);
         if (!reader)

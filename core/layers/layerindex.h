@@ -129,6 +129,7 @@ public:
 };
 
 class IndexCache;
+class FileCapture;
 /// IndexCache::processDefault() (layers/indexcache.h), where this header cannot include it.
 std::shared_ptr<const IndexCache> defaultIndexCache();
 
@@ -177,7 +178,8 @@ LayerIndexResult indexLayer(
     const Archive &archive, int member, const LayerIndexOptions &options = {}, const Progress &progress = {});
 /// The same from a reader already positioned at the layer's first byte.
 /// With `copy`, every stored byte read is handed to it too, and the stream is read to its end.
+/// With `capture`, the regular files it asks for are written to it as they pass.
 LayerIndexResult indexLayerFromReader(MemberReader &reader, Compression compression, const LayerIndexOptions &options,
-    const Progress &progress, qint64 storedSize, StoredCopy *copy = nullptr);
+    const Progress &progress, qint64 storedSize, StoredCopy *copy = nullptr, FileCapture *capture = nullptr);
 
 } // namespace lamina

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "layers/streamedlayers.h"
 
+#include "layers/stagedfiles.h"
+
 #include "util/checkedsize.h"
 
 namespace lamina {
@@ -32,7 +34,9 @@ void StreamedLayers::index(const Member &member, MemberReader &data)
     if (m_hashCompressedOnly && compression == Compression::None)
         options.computeDigests = false;
     const std::unique_ptr<StoredCopy> copy = m_options.storedCopyOf(member.ordinal);
-    const LayerIndexResult r = indexLayerFromReader(data, compression, options, m_progress, member.size, copy.get());
+    const std::unique_ptr<FileCapture> capture = m_staged ? m_staged->captureOf(member.ordinal) : nullptr;
+    const LayerIndexResult r
+        = indexLayerFromReader(data, compression, options, m_progress, member.size, copy.get(), capture.get());
     if (!r.index)
         return;
     m_entries = addSizes(m_entries, r.index->size());

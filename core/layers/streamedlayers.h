@@ -10,6 +10,8 @@
 
 namespace lamina {
 
+class StagedFiles;
+
 /// Layers indexed in the pass that opens a tar compressed as a whole, which would otherwise need
 /// a pass of their own (docs/layers.md, "One pass over an archive compressed as a whole"). Which
 /// members are an image's layers is known only once its metadata is read, and `docker save` and
@@ -26,6 +28,9 @@ public:
     /// Digests (when the options ask for them) only of compressed layers: an export hashes a
     /// layer stored as it is while writing it.
     void hashCompressedOnly() { m_hashCompressedOnly = true; }
+    /// Keeps the files `files` asks for as the layers are indexed (cat, extract); `files` must
+    /// outlive the opening.
+    void stage(StagedFiles *files) { m_staged = files; }
     /// The members indexed, for LayerIndexOptions::knownByMember: indexImageLayers() and
     /// indexAllImageLayers() read none of those again.
     const QHash<int, std::shared_ptr<const LayerIndex>> &indexed() const { return m_indexed; }
@@ -40,6 +45,7 @@ private:
     QHash<int, std::shared_ptr<const LayerIndex>> m_indexed;
     qint64 m_entries = 0;
     bool m_hashCompressedOnly = false;
+    StagedFiles *m_staged = nullptr;
 };
 
 } // namespace lamina

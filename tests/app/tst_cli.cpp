@@ -366,8 +366,11 @@ void TestCli::compressedArchiveReadOnce()
               QStringLiteral("0") },
             1 },
         { { QStringLiteral("diff"), whole, whole }, 2 }, // each side opened once
-        // The file's bytes are read after the layers are indexed: the stream up to its layer.
-        { { QStringLiteral("cat"), whole, QStringLiteral("root/saved.txt") }, 2 },
+        // Every copy of the file, or of the files below the folder, is kept as the opening
+        // streams past it; the one that counts is used, not read again.
+        { { QStringLiteral("cat"), whole, QStringLiteral("root/saved.txt") }, 1 },
+        { { QStringLiteral("extract"), whole, QStringLiteral("root"), dir.filePath(QStringLiteral("root.once")) }, 1 },
+        { { QStringLiteral("extract"), whole, QStringLiteral("/etc"), dir.filePath(QStringLiteral("etc.once")) }, 1 },
     };
     for (const auto &c : commands) {
         const qint64 read = bytesRead(c.args) - starting;
@@ -381,6 +384,20 @@ void TestCli::compressedArchiveReadOnce()
     QCOMPARE(lamina({ QStringLiteral("ls"), whole }).out, lamina({ QStringLiteral("ls"), plain }).out);
     QCOMPARE(lamina({ QStringLiteral("cat"), whole, QStringLiteral("root/saved.txt") }).out,
         lamina({ QStringLiteral("cat"), plain, QStringLiteral("root/saved.txt") }).out);
+    for (const QString &folder : { QStringLiteral("root"), QStringLiteral("etc") }) {
+        const QString from = dir.filePath(folder + QStringLiteral(".plain"));
+        QCOMPARE(lamina({ QStringLiteral("extract"), plain, folder, from }).code, 0);
+        const QStringList extracted = lamina::test::folderListing(from);
+        QVERIFY(extracted.size() > 1);
+        QCOMPARE(lamina::test::folderListing(dir.filePath(folder + QStringLiteral(".once"))), extracted);
+    }
+    // Not in the layer asked for: the destination made for the copies kept is removed again.
+    const QString none = dir.filePath(QStringLiteral("none/below"));
+    const Run missing = lamina({ QStringLiteral("extract"), QStringLiteral("--layer"), QStringLiteral("0"), whole,
+        QStringLiteral("root/saved.txt"), none });
+    QCOMPARE(missing.code, 1);
+    QVERIFY2(missing.err.contains("not in layer 0 of image 0"), missing.err.constData());
+    QVERIFY(!QFileInfo::exists(dir.filePath(QStringLiteral("none"))));
 }
 
 // dive's test image: layer 6 copies somefile3.txt into /root/example, layer 7 moves it to

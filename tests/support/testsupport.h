@@ -2,11 +2,18 @@
 // Small helpers shared by the tests.
 #pragma once
 
+#include "util/sha256.h"
+
 #include <QDir>
+#include <QDirIterator>
+#include <QFile>
 #include <QProcess>
 #include <QString>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace lamina::test {
 
@@ -79,6 +86,39 @@ inline bool writeTar(const QString &path, const QString &body, QString *output =
                                           "    t.addfile(ti, io.BytesIO(data) if ti.isfile() else None)\n")
         + body + QStringLiteral("\nt.close()\n");
     return runPython({ QStringLiteral("-c"), script, path }, output) == 0;
+}
+
+/// A folder as sorted lines "path type size digest-or-target mode", paths relative to it: two
+/// extractions compared by what they wrote.
+inline QStringList folderListing(const QString &root)
+{
+    QStringList lines;
+    QDirIterator it(
+        root, QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString p = it.next();
+        struct stat st;
+        if (::lstat(QFile::encodeName(p).constData(), &st) != 0)
+            continue;
+        QString what;
+        if (S_ISLNK(st.st_mode)) {
+            char target[4096];
+            const ssize_t n = ::readlink(QFile::encodeName(p).constData(), target, sizeof target);
+            what = QStringLiteral("link ") + QString::fromUtf8(target, n < 0 ? 0 : n);
+        } else if (S_ISREG(st.st_mode)) {
+            QFile f(p);
+            Sha256 h;
+            if (f.open(QIODevice::ReadOnly))
+                while (!f.atEnd())
+                    h.add(f.read(1 << 20));
+            what = QStringLiteral("file %1 %2").arg(st.st_size).arg(h.finish());
+        } else {
+            what = S_ISDIR(st.st_mode) ? QStringLiteral("dir") : QStringLiteral("other");
+        }
+        lines << QStringLiteral("%1 %2 %3").arg(QDir(root).relativeFilePath(p), what).arg(st.st_mode & 07777, 0, 8);
+    }
+    lines.sort();
+    return lines;
 }
 
 } // namespace lamina::test

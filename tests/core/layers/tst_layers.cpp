@@ -8,6 +8,7 @@
 #include "layers/extract.h"
 #include "layers/imagelayers.h"
 #include "layers/sharedtree.h"
+#include "layers/stagedfiles.h"
 #include "layers/streamedlayers.h"
 #include "testsupport.h"
 #include "util/threadbudget.h"
@@ -22,6 +23,7 @@
 #include <thread>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace lamina;
 
@@ -48,6 +50,8 @@ private Q_SLOTS:
     void layersIndexedBottomFirst();
     void layersIndexedWhileOpening_data();
     void layersIndexedWhileOpening();
+    void filesKeptWhileOpening_data();
+    void filesKeptWhileOpening();
     void mergeBudget();
     void sharedTreeIsBuiltOnce();
     void indexingHandsOverTheTreeItMerged();
@@ -777,6 +781,121 @@ void TestLayers::layersIndexedWhileOpening()
                 QCOMPARE(a->name(e), b->name(e));
         }
     }
+}
+
+void TestLayers::filesKeptWhileOpening_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<qint64>("budget"); // StagedFiles' bytes; -1: the space free
+    QTest::addColumn<bool>("onePass"); // every file's copy kept: no layer read again
+    const QString dive = QStringLiteral("dive__test-docker-image.tar");
+    QTest::newRow("docker archive, everything") << dive << QStringLiteral("/") << qint64(-1) << true;
+    QTest::newRow("docker archive, a folder") << dive << QStringLiteral("/root") << qint64(-1) << true;
+    // busybox's applets are hard links to one file elsewhere in /bin: that file is not kept.
+    QTest::newRow("a hard link out of the folder") << dive << QStringLiteral("bin/sh") << qint64(-1) << false;
+    QTest::newRow("nothing kept: no room") << dive << QStringLiteral("/root") << qint64(0) << false;
+    QTest::newRow("OCI, gzip layers") << QStringLiteral("gen__skopeo-oci-archive.tar") << QStringLiteral("/etc")
+                                      << qint64(-1) << true;
+    QTest::newRow("OCI, zstd layers") << QStringLiteral("dive__test-oci-zstd-image.tar") << QStringLiteral("/")
+                                      << qint64(-1) << true;
+    QTest::newRow("gzip'd by trivy") << QStringLiteral("trivy__alpine-311.tar.gz") << QStringLiteral("etc")
+                                     << qint64(-1) << true;
+}
+
+// cat and extract on an archive compressed as a whole: the copies of the files asked for are kept
+// as the opening streams past them, and the copies that count are used instead of a second pass.
+// What is not kept is read from the archive as before; either way the files are those extracted
+// from the archive as it is.
+void TestLayers::filesKeptWhileOpening()
+{
+    QFETCH(QString, name);
+    QFETCH(QString, path);
+    QFETCH(qint64, budget);
+    QFETCH(bool, onePass);
+    QString archive = test::corpus(name);
+    if (!name.endsWith(u".gz")) {
+        archive = m_dir.filePath(name + QStringLiteral(".gz"));
+        if (!QFileInfo::exists(archive))
+            QVERIFY(test::gzipWhole(test::corpus(name), archive));
+    }
+    LayerIndexOptions options;
+    options.cache = nullptr;
+    QTemporaryDir scratch;
+    QVERIFY(scratch.isValid());
+
+    // The reference: the archive as it is, opened and read without keeping anything.
+    const ImageArchive plain = openImageArchive(archive);
+    QVERIFY(plain.ok());
+    const ImageLayers plainLayers = indexImageLayers(plain, 0, options);
+    const MergedTree plainTree = MergedTree::build(plainLayers.layers, int(plainLayers.layers.size()) - 1);
+    QString error;
+    const int plainNode = resolveInTree(plainTree, path.toUtf8(), false, &error);
+    QVERIFY2(plainNode >= 0, qPrintable(error));
+    const QString reference = scratch.filePath(QStringLiteral("reference"));
+    QVERIFY(extractNode(plain, 0, plainTree, plainNode, reference, false).ok());
+
+    const QString dest = scratch.filePath(QStringLiteral("dest/below"));
+    qint64 extractPasses = 0;
+    {
+        StagedFiles staged({ path.toUtf8() }, dest, budget);
+        StreamedLayers streamed(options);
+        streamed.stage(&staged);
+        const ImageArchive ia = openImageArchive(archive, {}, {}, streamed.tap());
+        QVERIFY(ia.ok());
+        if (onePass)
+            QVERIFY(staged.count() > 0);
+        if (budget == 0)
+            QCOMPARE(staged.count(), 0);
+        // Kept where the extraction goes (created for it), in a folder of its own.
+        QCOMPARE(staged.createdParent(), staged.count() > 0);
+        LayerIndexOptions known = options;
+        known.knownByMember = streamed.indexed();
+        const ImageLayers layers = indexImageLayers(ia, 0, known);
+        const MergedTree tree = MergedTree::build(layers.layers, int(layers.layers.size()) - 1);
+        const int node = resolveInTree(tree, path.toUtf8(), false, &error);
+        QVERIFY2(node >= 0, qPrintable(error));
+
+        // cat of the first regular file below the path: the same bytes, from the copy kept.
+        int file = -1;
+        for (QList<int> todo { node }; !todo.isEmpty() && file < 0;) {
+            const int at = todo.takeFirst();
+            if (at == tree.root() || tree.entry(at).type == EntryType::Directory)
+                todo += tree.children(at);
+            else if (tree.entry(at).type == EntryType::File)
+                file = at;
+        }
+        if (file >= 0) {
+            QByteArray kept, read;
+            const qint64 before = work::counters().layerPasses;
+            QCOMPARE(copyLayerFile(
+                         ia, 0, tree.layers(), tree.node(file).layer, tree.node(file).entry,
+                         [&](const char *d, qint64 k) { return kept.append(d, k), true; }, {}, &staged),
+                QString());
+            if (onePass)
+                QCOMPARE(work::counters().layerPasses, before);
+            const int same = resolveInTree(plainTree, tree.path(file), false, &error);
+            QVERIFY(same >= 0);
+            QCOMPARE(copyLayerFile(plain, 0, plainTree.layers(), plainTree.node(same).layer, plainTree.node(same).entry,
+                         [&](const char *d, qint64 k) { return read.append(d, k), true; }),
+                QString());
+            QCOMPARE(kept, read);
+        }
+
+        const qint64 passes = work::counters().layerPasses;
+        const ExtractResult r = extractNode(ia, 0, tree, node, dest, false, {}, &staged);
+        QVERIFY2(r.ok(), qPrintable(r.error));
+        extractPasses = work::counters().layerPasses - passes;
+        // The copies that counted were moved out, the others removed.
+        QCOMPARE(staged.count(), 0);
+    }
+    if (onePass)
+        QCOMPARE(extractPasses, 0);
+    else
+        QVERIFY(extractPasses > 0);
+    // The folder the copies were kept in is gone; the files are those of the plain extraction.
+    QCOMPARE(test::folderListing(dest), test::folderListing(reference));
+    QVERIFY(!test::folderListing(reference).isEmpty());
 }
 
 void TestLayers::mergeBudget()

@@ -50,16 +50,20 @@ struct Capturing
 
     void file(struct archive *tar, struct archive_entry *ae, int header, QByteArrayView path, const Progress &progress)
     {
-        // Nothing is kept that reading the file again would refuse: the alarm streamEntries
-        // sounds on what it hands out is sounded here on the whole size before any byte.
         const qint64 size = archive_entry_size(ae);
-        const qint64 after = addSizes(handed, size);
-        if (size < 0 || limits::decompressionAlarm(feed.bytes, after))
+        if (size < 0)
             return;
         const int fd = capture.begin(header, path, size);
         if (fd < 0)
             return;
-        handed = after;
+        // Nothing is kept that reading the file again would refuse: the alarm streamEntries
+        // sounds on what it hands out, here on everything handed to the capture (a superset of
+        // what a later read hands out) against the layer's bytes read at the same point.
+        const qint64 before = handed;
+        const auto alarm = [&](qint64 upTo) {
+            handed = addSizes(before, upTo);
+            return limits::decompressionAlarm(feed.bytes, handed);
+        };
         // Block by block at their offsets: a sparse file's holes stay holes.
         bool ok = true;
         qint64 got = 0;
@@ -69,13 +73,16 @@ struct Capturing
         int rc;
         while ((rc = archive_read_data_block(tar, &block, &length, &offset)) == ARCHIVE_OK) {
             if (offset < got || offset > size || qint64(length) > size - offset || progress.cancelled()
+                || alarm(offset + qint64(length))
                 || !writeAt(fd, static_cast<const char *>(block), qint64(length), offset)) {
                 ok = false;
                 break;
             }
             got = offset + qint64(length);
         }
-        capture.end(header, ok && rc == ARCHIVE_EOF && (got == size || archive_entry_sparse_count(ae) > 0));
+        // A sparse file's last hole, up to its size.
+        ok = ok && rc == ARCHIVE_EOF && (got == size || (archive_entry_sparse_count(ae) > 0 && !alarm(size)));
+        capture.end(header, ok);
     }
 
     static bool writeAt(int fd, const char *data, qint64 size, qint64 at)

@@ -8,6 +8,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QScopeGuard>
 
 #include <cerrno>
 #include <dirent.h>
@@ -106,11 +107,9 @@ void StagedFiles::removeFolder()
     m_dirfd = -1;
     m_kept.clear();
     m_bytes = 0;
-    const int parent = ::open(QFile::encodeName(m_parent).constData(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (parent >= 0) {
-        ::unlinkat(parent, m_folder.constData(), AT_REMOVEDIR);
-        ::close(parent);
-    }
+    ::unlinkat(m_parentfd, m_folder.constData(), AT_REMOVEDIR);
+    ::close(m_parentfd);
+    m_parentfd = -1;
 }
 
 std::unique_ptr<FileCapture> StagedFiles::captureOf(int member)
@@ -149,6 +148,10 @@ bool StagedFiles::makeFolder()
     const int parent = ::open(QFile::encodeName(m_parent).constData(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (parent < 0)
         return false;
+    const auto closeParent = qScopeGuard([&] {
+        if (m_dirfd < 0)
+            ::close(parent);
+    });
     if (m_budget < 0) {
         struct statvfs vfs;
         const qint64 free = ::fstatvfs(parent, &vfs) == 0 ? qint64(vfs.f_bavail) * qint64(vfs.f_frsize) : 0;
@@ -159,7 +162,9 @@ bool StagedFiles::makeFolder()
     m_folder = partialNameFor(parent, "staged");
     if (::mkdirat(parent, m_folder.constData(), 0700) == 0)
         m_dirfd = ::openat(parent, m_folder.constData(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    ::close(parent);
+    // The folder is removed where it was made, whatever becomes of the parent's path.
+    if (m_dirfd >= 0)
+        m_parentfd = parent;
     m_failed = m_dirfd < 0;
     return !m_failed;
 }

@@ -84,6 +84,7 @@ private:
     QString m_parent;
     qint64 m_budget;
     QStringList m_created; ///< folders made for m_parent, deepest first
+    int m_parentfd = -1;
     int m_dirfd = -1;
     bool m_failed = false; ///< the folder could not be made: nothing is kept
     QByteArray m_folder; ///< its name inside m_parent

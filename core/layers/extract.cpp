@@ -483,7 +483,10 @@ private:
         Output first = m_out;
         m_out = {};
         bool ok = readError.isEmpty() && first.writeError.isEmpty();
-        // The other names of the same bytes: copied from the first, holes kept.
+        // The other names of the same bytes: hard links to the first, as the layer made them
+        // (busybox's 400 applets are one file, not 400 copies of it); where their modes differ
+        // (one inode has one mode) or the file system links nothing, copies with the holes kept.
+        bool sized = false;
         for (const qsizetype f : m_names.at(source)) {
             if (!ok)
                 break;
@@ -494,11 +497,46 @@ private:
                 ok = m_result.error.isEmpty();
                 continue;
             }
-            other.writeError = copyFile(first.fd, other.fd, &other.holes);
+            if (!(modeOf(f) == modeOf(first.file) && sizeOnce(first, &sized) && linkTo(first, other)))
+                other.writeError = copyFile(first.fd, other.fd, &other.holes);
             ok = finish(other, {});
         }
         const bool written = finish(first, readError);
         return ok && written;
+    }
+
+    mode_t modeOf(qsizetype file) const { return m_tree.entry(m_files.at(file).node).mode & 0777; }
+
+    /// Gives the first copy its size before other names are linked to it and renamed into place:
+    /// a hole at its end is only an offset until then (finish() sets it again, to the same).
+    bool sizeOnce(const Output &first, bool *sized)
+    {
+        if (*sized || !first.holes)
+            return *sized = true;
+        const off_t end = ::lseek(first.fd, 0, SEEK_CUR);
+        return *sized = end >= 0 && ::ftruncate(first.fd, end) == 0;
+    }
+
+    /// Makes `other`'s temporary a second name of the file open as `first` (that very file,
+    /// through /proc/self/fd, not whatever its name holds now); false, the temporary untouched,
+    /// when it cannot be.
+    bool linkTo(const Output &first, Output &other)
+    {
+        const QByteArray self = "/proc/self/fd/" + QByteArray::number(first.fd);
+        const QByteArray linked = partialNameFor(other.dirfd, m_files.at(other.file).name);
+        if (::linkat(AT_FDCWD, self.constData(), other.dirfd, linked.constData(), AT_SYMLINK_FOLLOW) != 0)
+            return false;
+        const int fd = ::fcntl(first.fd, F_DUPFD_CLOEXEC, 0);
+        // Over the empty temporary, so that a kill leaves one temporary, never a second one.
+        if (fd < 0 || ::renameat(other.dirfd, linked.constData(), other.dirfd, other.part.constData()) != 0) {
+            ::unlinkat(other.dirfd, linked.constData(), 0);
+            if (fd >= 0)
+                ::close(fd);
+            return false;
+        }
+        ::close(other.fd);
+        other.fd = fd; // finish() syncs and sets the mode, the same as the first's; it seeks nothing
+        return true;
     }
 
     /// Copies the written file `from` into `to`: its data segments, leaving its holes as holes.

@@ -238,6 +238,16 @@ void TestLayers::extractIsSafe()
     QVERIFY(f.open(QIODevice::ReadOnly));
     QCOMPARE(f.readAll(), QByteArray("keep1"));
     QCOMPARE(QFile(dest.filePath(QStringLiteral("f1link"))).size(), 9);
+    // Two names of one file in a layer are two names of one file on disk; a name that shows an
+    // older copy (f1link, to layer 1's f1, which layer 2 replaced) is a file of its own.
+    struct stat file, link, f1, f1link;
+    QCOMPARE(::stat(QFile::encodeName(dest.filePath(QStringLiteral("l2file"))).constData(), &file), 0);
+    QCOMPARE(::stat(QFile::encodeName(dest.filePath(QStringLiteral("l2link"))).constData(), &link), 0);
+    QCOMPARE(link.st_ino, file.st_ino);
+    QCOMPARE(file.st_nlink, nlink_t(2));
+    QCOMPARE(::stat(QFile::encodeName(dest.filePath(QStringLiteral("f1"))).constData(), &f1), 0);
+    QCOMPARE(::stat(QFile::encodeName(dest.filePath(QStringLiteral("f1link"))).constData(), &f1link), 0);
+    QVERIFY(f1.st_ino != f1link.st_ino);
     // Existing files are kept unless asked.
     r = extractNode(m_ia, 0, top, top.find("f1"), dest.path(), false);
     QVERIFY(r.ok());

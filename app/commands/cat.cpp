@@ -15,7 +15,8 @@ int cat(const QStringList &args, QTextStream &out, QTextStream &err)
     if (!a.problem.isEmpty() || a.positional.size() != 2)
         return usage(err, a.problem.isEmpty() ? QStringLiteral("cat: PATH FILE") : a.problem);
     NamedFile f;
-    if (const int status = openNamedFile(a, true, err, &f, QDir::tempPath()))
+    // Only copies of the path named: a folder named by mistake keeps nothing.
+    if (const int status = openNamedFile(a, true, err, &f, QDir::tempPath(), false))
         return status;
     out.flush();
     QFile stdoutFile;

@@ -70,7 +70,9 @@ struct NamedFile
 };
 /// Opens the archive, chooses the tree and finds the named file in it, as cat and extract do.
 /// 0 when found; else the exit status (2: no archive, 1: no such file), the reason said on `err`.
-int openNamedFile(const LayerArgs &a, bool followLast, QTextStream &err, NamedFile *found, const QString &stageIn);
+/// `keepBelow`: the files under a folder named are kept too (extract), not the named path alone (cat).
+int openNamedFile(
+    const LayerArgs &a, bool followLast, QTextStream &err, NamedFile *found, const QString &stageIn, bool keepBelow);
 
 /// A name as text that cannot forge lines or reach the terminal, and that names every byte string
 /// apart (docs/layers.md): "\\" for a backslash, \n \t \r for those, "\xHH" for any other control

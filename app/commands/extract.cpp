@@ -14,7 +14,7 @@ int extract(const QStringList &args, QTextStream &err)
     // Copies kept while a compressed archive is opened go into the destination, so that the
     // ones that count are moved into place, not copied.
     NamedFile f;
-    if (const int status = openNamedFile(a, false, err, &f, a.positional.at(2))) {
+    if (const int status = openNamedFile(a, false, err, &f, a.positional.at(2), true)) {
         f.staged->removeCreatedParent();
         return status;
     }

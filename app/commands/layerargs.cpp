@@ -131,13 +131,14 @@ int findNamedFile(
     return node;
 }
 
-int openNamedFile(const LayerArgs &a, bool followLast, QTextStream &err, NamedFile *found, const QString &stageIn)
+int openNamedFile(
+    const LayerArgs &a, bool followLast, QTextStream &err, NamedFile *found, const QString &stageIn, bool keepBelow)
 {
     // The name as given and in the escaped form ls prints, as findNamedFile takes them.
     QList<QByteArray> names { a.positional.at(1).toUtf8() };
     if (const std::optional<QByteArray> bytes = unescapedName(a.positional.at(1)); bytes && *bytes != names.first())
         names.append(*bytes);
-    found->staged = std::make_unique<StagedFiles>(names, stageIn);
+    found->staged = std::make_unique<StagedFiles>(names, stageIn, keepBelow);
     if (!openLayers(a, err, &found->archive, &found->layers, nullptr, found->staged.get()))
         return 2;
     found->tree = chosenTree(a, found->layers);

@@ -69,8 +69,9 @@ private:
     int m_fd = -1;
 };
 
-StagedFiles::StagedFiles(const QList<QByteArray> &paths, const QString &parent, qint64 budget)
+StagedFiles::StagedFiles(const QList<QByteArray> &paths, const QString &parent, bool below, qint64 budget)
     : m_parent(parent)
+    , m_below(below)
     , m_budget(budget)
 {
     for (const QByteArray &p : paths) {
@@ -122,7 +123,9 @@ std::unique_ptr<FileCapture> StagedFiles::captureOf(int member)
 bool StagedFiles::wants(QByteArrayView path) const
 {
     for (const QByteArray &p : m_paths) {
-        if (p.isEmpty() || path == p || (path.startsWith(p) && path.size() > p.size() && path.at(p.size()) == '/'))
+        if (path == p)
+            return true;
+        if (m_below && (p.isEmpty() || (path.startsWith(p) && path.size() > p.size() && path.at(p.size()) == '/')))
             return true;
     }
     return false;

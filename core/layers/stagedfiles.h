@@ -36,11 +36,11 @@ public:
 class StagedFiles
 {
 public:
-    /// Keeps the regular files at `paths` or below them, as cat and extract name them ("/" for
-    /// all), in a temporary folder made inside `parent` when the first is kept (`parent` is
-    /// created then if it is missing), taking at most `budget` bytes there; a negative budget is
-    /// the space free there less a reserve.
-    StagedFiles(const QList<QByteArray> &paths, const QString &parent, qint64 budget = -1);
+    /// Keeps the regular files at `paths`, and with `below` those under them too, as cat and
+    /// extract name them ("/" for all), in a temporary folder made inside `parent` when the first
+    /// is kept (`parent` is created then if it is missing), taking at most `budget` bytes there; a
+    /// negative budget is the space free there less a reserve.
+    StagedFiles(const QList<QByteArray> &paths, const QString &parent, bool below = true, qint64 budget = -1);
     /// Removes the folder and every file still in it.
     ~StagedFiles();
     StagedFiles(const StagedFiles &) = delete;
@@ -82,6 +82,7 @@ private:
 
     QList<QByteArray> m_paths; ///< normalised; an empty one stands for every path
     QString m_parent;
+    bool m_below;
     qint64 m_budget;
     QStringList m_created; ///< folders made for m_parent, deepest first
     int m_parentfd = -1;

@@ -52,6 +52,7 @@ private Q_SLOTS:
     void layersIndexedWhileOpening();
     void filesKeptWhileOpening_data();
     void filesKeptWhileOpening();
+    void catKeepsTheNamedFileOnly();
     void mergeBudget();
     void sharedTreeIsBuiltOnce();
     void indexingHandsOverTheTreeItMerged();
@@ -848,7 +849,7 @@ void TestLayers::filesKeptWhileOpening()
     const QString dest = scratch.filePath(QStringLiteral("dest/below"));
     qint64 extractPasses = 0;
     {
-        StagedFiles staged({ path.toUtf8() }, dest, budget);
+        StagedFiles staged({ path.toUtf8() }, dest, true, budget);
         StreamedLayers streamed(options);
         streamed.stage(&staged);
         const ImageArchive ia = openImageArchive(archive, {}, {}, streamed.tap());
@@ -906,6 +907,29 @@ void TestLayers::filesKeptWhileOpening()
     // The folder the copies were kept in is gone; the files are those of the plain extraction.
     QCOMPARE(test::folderListing(dest), test::folderListing(reference));
     QVERIFY(!test::folderListing(reference).isEmpty());
+}
+
+// cat names one file: only copies at that path are kept, so that a folder named by mistake
+// (`lamina cat x.tar.gz /`) copies nothing before it is refused.
+void TestLayers::catKeepsTheNamedFileOnly()
+{
+    const QString archive = m_dir.filePath(QStringLiteral("dive-cat.tar.gz"));
+    QVERIFY(test::gzipWhole(test::corpus(QStringLiteral("dive__test-docker-image.tar")), archive));
+    QTemporaryDir scratch;
+    const auto kept = [&](const QByteArray &path, bool below) {
+        StagedFiles staged({ path }, scratch.path(), below);
+        StreamedLayers streamed;
+        streamed.stage(&staged);
+        const ImageArchive ia = openImageArchive(archive, {}, {}, streamed.tap());
+        return ia.ok() ? staged.count() : -1;
+    };
+    QCOMPARE(kept("/", false), 0);
+    QCOMPARE(kept("root", false), 0);
+    QVERIFY(kept("root", true) > 1);
+    // root/saved.txt: moved there in layer 7, made executable in layer 13 (`lamina history`).
+    QCOMPARE(kept("root/saved.txt", false), 2);
+    QCOMPARE(kept("root/saved.txt", true), 2);
+    QVERIFY(QDir(scratch.path()).isEmpty(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot));
 }
 
 void TestLayers::mergeBudget()

@@ -18,6 +18,11 @@ int cat(const QStringList &args, QTextStream &out, QTextStream &err)
     // Only copies of the path named: a folder named by mistake keeps nothing.
     if (const int status = openNamedFile(a, true, err, &f, QDir::tempPath(), false))
         return status;
+    if (f.node == f.tree.root()) {
+        // The root has no entry of its own to say what it is.
+        err << "lamina: " << a.positional.at(1) << " is the image's root folder, not a file\n";
+        return 1;
+    }
     out.flush();
     QFile stdoutFile;
     (void)stdoutFile.open(stdout, QIODevice::Unbuffered | QIODevice::WriteOnly);

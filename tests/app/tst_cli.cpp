@@ -646,6 +646,12 @@ void TestCli::layerCommands()
     const Run gone = lamina({ QStringLiteral("cat"), tar, QStringLiteral("a/gone") });
     QCOMPARE(gone.code, 1);
     QVERIFY(gone.err.contains("not in the image"));
+    // A folder is not a file; nor is the root, which has no entry to say so.
+    for (const QString &folder : { QStringLiteral("usr"), QStringLiteral("/"), QStringLiteral(".") }) {
+        const Run notFile = lamina({ QStringLiteral("cat"), tar, folder });
+        QCOMPARE(notFile.code, 1);
+        QVERIFY2(notFile.err.contains("not a file"), notFile.err.constData());
+    }
 
     const QString dest = dir.filePath(QStringLiteral("out"));
     const Run extract = lamina({ QStringLiteral("extract"), tar, QStringLiteral("usr"), dest });

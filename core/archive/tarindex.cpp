@@ -34,7 +34,7 @@ bool skippedMember(const QString &stored, const QString &normalised, bool escape
 
 bool looksLikeMetadata(const Member &m)
 {
-    const QString name = m.path.section(u'/', -1);
+    const QStringView name = QStringView(m.path).mid(m.path.lastIndexOf(u'/') + 1);
     if (name == u"manifest.json" || name == u"repositories" || name == u"index.json" || name == u"oci-layout"
         || name == u"json" || name == u"VERSION" || name.endsWith(u".json") || name.startsWith(u"sha256:"))
         return true;
@@ -88,9 +88,12 @@ private:
 void Archive::Builder::addMember(Archive &ar, Member m)
 {
     m.ordinal = int(ar.m_members.size());
-    const int existing = ar.m_index.value(m.path, -1);
-    if (existing >= 0 && !m.path.isEmpty()) {
-        const Member &old = ar.m_members.at(existing);
+    // One lookup for both the duplicate test and the insertion: the slot is new when the table grew.
+    const qsizetype before = ar.m_index.size();
+    int &slot = ar.m_index[m.path];
+    const bool existing = ar.m_index.size() == before;
+    if (existing && !m.path.isEmpty()) {
+        const Member &old = ar.m_members.at(slot);
         if (!(old.type == MemberType::Directory && m.type == MemberType::Directory)) {
             ar.m_duplicateMembers.append(m.path);
             ar.m_problems.append(
@@ -101,15 +104,22 @@ void Archive::Builder::addMember(Archive &ar, Member m)
     // Parents of a member exist implicitly, even when the tar has no entry for them. Members of a
     // folder mostly come together, so the previous member's folder is not looked up again.
     const qsizetype last = m.path.lastIndexOf(u'/');
-    if (last > 0
-        && !(ar.m_members.size()
-            && QStringView(ar.m_members.constLast().path).startsWith(QStringView(m.path).left(last + 1)))) {
+    const auto known = [&] {
+        if (ar.m_members.isEmpty())
+            return false;
+        const Member &previous = ar.m_members.constLast();
+        const QStringView folder = QStringView(m.path).left(last);
+        // A sibling of the previous member, or a member of the folder that was the previous member.
+        return QStringView(previous.path).startsWith(QStringView(m.path).left(last + 1))
+            || (previous.type == MemberType::Directory && previous.path == folder);
+    };
+    if (last > 0 && !known()) {
         for (qsizetype slash = m.path.indexOf(u'/'); slash > 0; slash = m.path.indexOf(u'/', slash + 1))
             ar.m_dirs.insert(m.path.left(slash));
     }
     if (m.type == MemberType::Directory)
         ar.m_dirs.insert(m.path);
-    ar.m_index.insert(m.path, int(ar.m_members.size()));
+    slot = int(ar.m_members.size());
     ar.m_members.append(std::move(m));
 }
 

@@ -109,6 +109,16 @@ bool openSource(TarStream &s, const QString &path, QString *error)
 
 QString entryPath(struct archive_entry *e)
 {
+    // Nearly every name is ASCII, the same bytes in any encoding: taken as they are, without
+    // libarchive's conversion to UTF-8 (through wide characters, a sixth of opening a long chain).
+    if (const char *p = archive_entry_pathname(e)) {
+        const auto *bytes = reinterpret_cast<const unsigned char *>(p);
+        qsizetype n = 0;
+        while (bytes[n] && bytes[n] < 0x80)
+            ++n;
+        if (!bytes[n])
+            return QString::fromLatin1(p, n);
+    }
     if (const char *u = archive_entry_pathname_utf8(e))
         return QString::fromUtf8(u);
     if (const char *p = archive_entry_pathname(e))

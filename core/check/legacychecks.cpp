@@ -81,6 +81,10 @@ void Checker::legacyLevel()
     // (parent, child) layer positions: a list per parent cost an allocation for each of a long
     // chain's layers, to find the few parents with two children.
     QList<std::pair<int, int>> children;
+    // Each layer's parent by position (-1: a root or a missing dir), looked up once: the walks
+    // below follow 100,000 links of a long chain without hashing an id.
+    QList<int> parentAt;
+    parentAt.reserve(legacy.layers.size());
     for (const LegacyLayer &l : legacy.layers) {
         if (!l.hasVersion || l.version != u"1.0")
             badVersion << l.id;
@@ -89,9 +93,11 @@ void Checker::legacyLevel()
                 QStringLiteral("legacy dir %1 has json id %2").arg(l.id.left(12), l.jsonId.left(12)));
             f.members << l.id + QStringLiteral("/json");
         }
-        if (const int p = legacy.byId.value(l.parent, -1); p >= 0)
+        const int p = legacy.byId.value(l.parent, -1);
+        parentAt.append(p);
+        if (p >= 0)
             children.append({ p, int(&l - legacy.layers.constData()) });
-        if (!l.parent.isEmpty() && !legacy.layer(l.parent))
+        else if (!l.parent.isEmpty())
             danglingParent(l, sev);
     }
     if (!badVersion.isEmpty()) {
@@ -104,34 +110,34 @@ void Checker::legacyLevel()
     }
     // Cycles: each dir is walked once (a walk stops where an earlier one passed), so a
     // chain of 100,000 links costs 100,000 steps, not 100,000 walks. Each loop is reported once.
-    QHash<QString, int> walkOf; // the walk that first reached a dir
+    QList<int> walkOf(legacy.layers.size()); // the walk that first reached a dir, 0 for none yet
     int walk = 0;
-    for (const LegacyLayer &l : legacy.layers) {
+    for (int start = 0; start < legacy.layers.size(); ++start) {
         ++walk;
-        QStringList path;
-        QString current = l.id;
-        while (!current.isEmpty() && legacy.layer(current) && !walkOf.contains(current)) {
-            walkOf.insert(current, walk);
+        QList<int> path;
+        int current = start;
+        while (current >= 0 && !walkOf.at(current)) {
+            walkOf[current] = walk;
             path.append(current);
-            current = legacy.layer(current)->parent;
+            current = parentAt.at(current);
         }
-        if (current.isEmpty() || walkOf.value(current) != walk)
+        if (current < 0 || walkOf.at(current) != walk)
             continue; // ended at a root, a missing dir, or a dir an earlier walk covered
-        QStringList loop = path.mid(path.indexOf(current));
+        const QList<int> loop = path.mid(path.indexOf(current));
         QStringList shortLoop;
-        for (const QString &id : loop)
-            shortLoop << id.left(12);
+        for (const int at : loop)
+            shortLoop << legacy.layers.at(at).id.left(12);
         Finding &f = add("parent-cycle", sev,
             QStringLiteral("the parent links loop: %1 → %2")
-                .arg(shortLoop.join(QStringLiteral(" → ")), current.left(12)));
-        for (const QString &id : loop)
-            f.members << id + QStringLiteral("/json");
+                .arg(shortLoop.join(QStringLiteral(" → ")), legacy.layers.at(current).id.left(12)));
+        for (const int at : loop)
+            f.members << legacy.layers.at(at).id + QStringLiteral("/json");
     }
     // Forks.
-    QSet<QString> onTaggedChain;
+    QList<bool> onTaggedChain(legacy.layers.size());
     for (const RepositoryTag &t : legacy.repositories)
-        for (QString id = t.id; legacy.layer(id) && !onTaggedChain.contains(id); id = legacy.layer(id)->parent)
-            onTaggedChain.insert(id);
+        for (int at = legacy.byId.value(t.id, -1); at >= 0 && !onTaggedChain.at(at); at = parentAt.at(at))
+            onTaggedChain[at] = true;
     QSet<QString> usedByM = legacyDirsUsedByManifest();
     std::sort(children.begin(), children.end());
     for (qsizetype at = 0, end = 0; at < children.size(); at = end) {
@@ -141,11 +147,12 @@ void Checker::legacyLevel()
         if (end - at < 2)
             continue;
         QStringList kids; // sorted: the layers are sorted by id
-        for (qsizetype k = at; k < end; ++k)
-            kids << legacy.layers.at(children.at(k).second).id;
         bool allUsed = true;
-        for (const QString &child : std::as_const(kids))
-            allUsed = allUsed && (onTaggedChain.contains(child) || usedByM.contains(child));
+        for (qsizetype k = at; k < end; ++k) {
+            const int child = children.at(k).second;
+            kids << legacy.layers.at(child).id;
+            allUsed = allUsed && (onTaggedChain.at(child) || usedByM.contains(kids.constLast()));
+        }
         Finding &f = add("chain-fork", allUsed ? Severity::Info : Severity::Warning,
             QStringLiteral("%1 legacy layers name %2 as parent: %3")
                 .arg(kids.size())

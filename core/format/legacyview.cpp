@@ -16,26 +16,27 @@ LegacyChain walkLegacyChain(const LegacyView &view, const QString &top)
 {
     LegacyChain chain;
     chain.top = top;
-    QSet<QString> seen;
+    QSet<int> seen; // layer positions: hashing an int, not a 64-character id, per link
     QString current = top;
     while (!current.isEmpty()) {
-        const LegacyLayer *layer = view.layer(current);
-        if (!layer) {
+        const int at = view.byId.value(current, -1);
+        if (at < 0) {
             chain.missingParent = current;
             break;
         }
-        if (seen.contains(current)) {
+        const LegacyLayer &layer = view.layers.at(at);
+        if (seen.contains(at)) {
             // The v1 spec forbids cycles; Docker's legacy loader would recurse without end.
-            chain.cycleAt = current;
+            chain.cycleAt = layer.id;
             break;
         }
         if (chain.ids.size() >= limits::kMaxLegacyChainLength) {
             chain.tooLong = true;
             break;
         }
-        seen.insert(current);
-        chain.ids.append(current);
-        current = layer->parent;
+        seen.insert(at);
+        chain.ids.append(layer.id);
+        current = layer.parent;
     }
     return chain;
 }
@@ -164,8 +165,11 @@ void readLegacyLayers(const Archive &archive, LegacyView &view)
     runShared(jsons.size() > kChunk ? threadBudgetSize() : 1, work);
     for (const QStringList &p : std::as_const(chunkProblems))
         view.problems += p;
-    std::sort(
-        view.layers.begin(), view.layers.end(), [](const LegacyLayer &a, const LegacyLayer &b) { return a.id < b.id; });
+    const auto byId = [](const LegacyLayer &a, const LegacyLayer &b) { return a.id < b.id; };
+    // docker save writes the folders in the order of their names: mostly sorted already.
+    if (!std::is_sorted(view.layers.cbegin(), view.layers.cend(), byId))
+        std::sort(view.layers.begin(), view.layers.end(), byId);
+    view.byId.reserve(view.layers.size());
     for (int i = 0; i < view.layers.size(); ++i)
         view.byId.insert(view.layers.at(i).id, i);
     // A parent names another layer's id: share that string rather than keep a second copy.
@@ -228,16 +232,22 @@ void walkChains(LegacyView &view)
     }
     // Docker's legacy loader loads every <id> folder as an image before it applies the tags
     // (docs/formats.md §4.2), so a head no tag reaches is still an image, untagged.
-    QSet<QString> parents;
+    // By layer position: a chain of 100,000 layers is 100,000 lookups here, not sets of ids.
+    QList<bool> isParent(view.layers.size()), reached(view.layers.size());
     for (const LegacyLayer &l : std::as_const(view.layers))
-        parents.insert(l.parent);
-    QSet<QString> reached;
-    for (const QString &top : std::as_const(tops))
-        for (const QString &id : walkLegacyChain(view, top).ids)
-            reached.insert(id);
-    for (const LegacyLayer &l : std::as_const(view.layers))
-        if (!parents.contains(l.id) && !reached.contains(l.id))
-            tops.append(l.id);
+        if (const int p = view.byId.value(l.parent, -1); p >= 0)
+            isParent[p] = true;
+    QList<LegacyChain> tagged; // each walked once, kept for below
+    for (const QString &top : std::as_const(tops)) {
+        LegacyChain c = walkLegacyChain(view, top);
+        for (const QString &id : std::as_const(c.ids))
+            reached[view.byId.value(id)] = true;
+        if (tagged.size() < limits::kMaxImages)
+            tagged.append(std::move(c));
+    }
+    for (int i = 0; i < view.layers.size(); ++i)
+        if (!isParent.at(i) && !reached.at(i))
+            tops.append(view.layers.at(i).id);
     for (const QString &top : std::as_const(tops)) {
         if (view.chains.size() >= limits::kMaxImages) {
             view.problems.append(QStringLiteral(
@@ -247,7 +257,8 @@ void walkChains(LegacyView &view)
                                      .arg(limits::note("kMaxImages", limits::kMaxImages)));
             break;
         }
-        LegacyChain c = walkLegacyChain(view, top);
+        const qsizetype n = view.chains.size();
+        LegacyChain c = n < tagged.size() ? std::move(tagged[n]) : walkLegacyChain(view, top);
         c.tags = tagsOf.value(top);
         if (c.tooLong)
             view.problems.append(
@@ -255,7 +266,7 @@ void walkChains(LegacyView &view)
                     .arg(top)
                     .arg(limits::kMaxLegacyChainLength)
                     .arg(limits::note("kMaxLegacyChainLength", limits::kMaxLegacyChainLength)));
-        view.chains.append(c);
+        view.chains.append(std::move(c));
     }
 }
 

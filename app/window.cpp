@@ -262,6 +262,23 @@ int uiProbe(QApplication &app, const QString &path, const QStringList &steps)
         settle();
         for (const QString &step : steps) {
             const QString verb = step.section(u':', 0, 0), arg = step.section(u':', 1);
+            // A step that cannot happen here measures nothing: refused, as a folder not shown is.
+            const qsizetype count = verb == u"image" ? window.current().images.size()
+                : verb == u"finding"                 ? window.findings().size()
+                                                     : -1;
+            if (count >= 0 && (arg.toInt() < 0 || arg.toInt() >= count)) {
+                std::fprintf(stderr, "lamina: step %s: the archive has %lld %s(s)\n", qPrintable(step),
+                    static_cast<long long>(count), qPrintable(verb));
+                app.exit(2);
+                return;
+            }
+            if (verb == u"expand") {
+                // A user opens the folders above first: expanding a folder inside a closed one
+                // only records it (nothing laid out, nothing to measure).
+                for (qsizetype slash = arg.indexOf(u'/'); slash > 0; slash = arg.indexOf(u'/', slash + 1))
+                    page->filesView()->expand(page->filesModel()->indexOfPath(arg.left(slash).toUtf8()));
+                settle();
+            }
             last = clock.elapsed();
             longest = 0;
             longestCause = QStringLiteral("no event");

@@ -4,6 +4,7 @@
 
     python3 bench/make_archive.py OUT.tar [--layers 40] [--bytes 2.2e9] [--files 284000] [--seed 1]
         [--layout docker|docker25|oci] [--compression none|gzip|zstd] [--whiteouts N] [--outer-gzip] [--per-folder 200]
+        [--base-image]
 
 Independent of Lamina: Python's tarfile, hashlib, gzip and json (and the zstd program for zstd
 layers). Layouts: Docker 1.10-24 save (manifest.json, <hex>.json config, repositories,
@@ -12,7 +13,8 @@ an OCI image layout (oci-layout, index.json, blobs). Layers uncompressed, gzip (
 stamp) or zstd (level 3); docker layouts store them under their usual names whatever the
 compression. `--whiteouts N`: from the second layer on, each layer deletes N files of the layer
 below (`.wh.` entries), so that merging has work to do. `--outer-gzip`: the whole archive gzip'd
-(as nix writes it). Size mix: mostly small files (0.5-64 KiB), a few large ones (1-32 MiB), half of
+(as nix writes it). `--base-image` (docker layout): a second image, tagged bench/big:base, of the
+lower half of the layers, as `docker save` of an image and its base writes them. Size mix: mostly small files (0.5-64 KiB), a few large ones (1-32 MiB), half of
 each file compressible text and half incompressible bytes, so that gzip of the whole has
 realistic work to do.
 """
@@ -132,7 +134,10 @@ def main():
     ap.add_argument("--whiteouts", type=int, default=0)
     ap.add_argument("--per-folder", type=int, default=200, help="files in each folder of a layer")
     ap.add_argument("--outer-gzip", action="store_true")
+    ap.add_argument("--base-image", action="store_true")
     a = ap.parse_args()
+    if a.base_image and a.layout != "docker":
+        ap.error("--base-image is for the docker layout")
     if a.gzip_layers:
         a.compression = "gzip"
     rng = random.Random(a.seed)
@@ -159,7 +164,8 @@ def main():
                 meta = {"id": v1, "created": "1970-01-01T00:00:00Z", "os": "linux"}
                 if parent:
                     meta["parent"] = parent
-                if i == a.layers - 1:  # Docker puts the image's own settings on the top layer
+                # Docker puts an image's own settings on its top layer.
+                if i == a.layers - 1 or (a.base_image and i == a.layers // 2 - 1):
                     meta.update({"config": image_config, "architecture": "amd64", "created": "2024-01-01T00:00:00Z"})
                 ti = tarfile.TarInfo(v1)
                 ti.type = tarfile.DIRTYPE
@@ -175,19 +181,30 @@ def main():
                 blobs.append((digest, os.path.getsize(path)))
                 out.add(path, arcname=f"blobs/sha256/{digest}")
             os.unlink(path)
-        config = json.dumps({
-            "architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
-            "config": image_config,
-            "rootfs": {"type": "layers", "diff_ids": diff_ids},
-            "history": [{"created": "2024-01-01T00:00:00Z", "created_by": f"layer {i}"} for i in range(a.layers)],
-        }, sort_keys=True).encode()
+        def config_of(n):
+            return json.dumps({
+                "architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
+                "config": image_config,
+                "rootfs": {"type": "layers", "diff_ids": diff_ids[:n]},
+                "history": [{"created": "2024-01-01T00:00:00Z", "created_by": f"layer {i}"} for i in range(n)],
+            }, sort_keys=True).encode()
+        config = config_of(a.layers)
         config_hex = hashlib.sha256(config).hexdigest()
         if a.layout == "docker":
             add_bytes(out, f"{config_hex}.json", config)
             manifest = [{"Config": f"{config_hex}.json", "RepoTags": [tag],
                          "Layers": [f"{v}/layer.tar" for v in ids]}]
+            tags = {"latest": ids[-1]}
+            if a.base_image:
+                n = a.layers // 2
+                base = config_of(n)
+                base_hex = hashlib.sha256(base).hexdigest()
+                add_bytes(out, f"{base_hex}.json", base)
+                manifest.append({"Config": f"{base_hex}.json", "RepoTags": ["bench/big:base"],
+                                 "Layers": [f"{v}/layer.tar" for v in ids[:n]]})
+                tags["base"] = ids[n - 1]
             add_bytes(out, "manifest.json", json.dumps(manifest).encode())
-            add_bytes(out, "repositories", json.dumps({"bench/big": {"latest": ids[-1]}}).encode())
+            add_bytes(out, "repositories", json.dumps({"bench/big": tags}).encode())
         else:
             add_bytes(out, f"blobs/sha256/{config_hex}", config)
             oci_manifest = json.dumps({

@@ -793,18 +793,18 @@ void TestCli::commandsStartWithoutTheWindowLibraries()
     probe.setProcessEnvironment(probeEnv);
     probe.start(QStringLiteral(LAMINA_BINARY),
         { QStringLiteral("--ui-probe"), lamina::test::source(QStringLiteral("resources/samples/docker24-save.tar")),
-            QStringLiteral("expand:etc"), QStringLiteral("filter:bin"), QStringLiteral("layer-only"),
-            QStringLiteral("sort:size"), QStringLiteral("layer:1"), QStringLiteral("clear-filter"),
-            QStringLiteral("regex"), QStringLiteral("expand-all"), QStringLiteral("finding:0"),
-            QStringLiteral("compose") });
+            QStringLiteral("expand:etc"), QStringLiteral("expand:usr/local/bin"), QStringLiteral("filter:bin"),
+            QStringLiteral("layer-only"), QStringLiteral("sort:size"), QStringLiteral("layer:1"),
+            QStringLiteral("clear-filter"), QStringLiteral("regex"), QStringLiteral("expand-all"),
+            QStringLiteral("finding:0"), QStringLiteral("compose") });
     QVERIFY(probe.waitForFinished(60000));
     QCOMPARE(probe.exitCode(), 0);
     const QString probed = QString::fromUtf8(probe.readAllStandardOutput());
     QVERIFY2(probed.contains(u"files shown: "), qPrintable(probed));
     QDirIterator stored(dir.filePath(QStringLiteral("cache/lamina/index")), QDir::Files, QDirIterator::Subdirectories);
     QVERIFY2(stored.hasNext(), "the window stored no layer index");
-    for (const char *step : { "expand:etc", "filter:bin", "layer-only", "sort:size", "layer:1", "clear-filter", "regex",
-             "expand-all", "finding:0", "compose" })
+    for (const char *step : { "expand:etc", "expand:usr/local/bin", "filter:bin", "layer-only", "sort:size", "layer:1",
+             "clear-filter", "regex", "expand-all", "finding:0", "compose" })
         QVERIFY2(QRegularExpression(
                      // The gap names what ran longest in it (an event, its type and its receiver's class,
                      // or the step's own call) and how many events it held.
@@ -848,6 +848,17 @@ void TestCli::commandsStartWithoutTheWindowLibraries()
     QVERIFY(probe.waitForFinished(60000));
     QCOMPARE(probe.exitCode(), 2);
     QVERIFY(probe.readAllStandardError().contains("unknown probe step wiggle"));
+    // A step that cannot happen in this archive would measure nothing: refused, not reported.
+    for (const char *step : { "image:1", "finding:1", "finding:-1" }) {
+        probe.start(QStringLiteral(LAMINA_BINARY),
+            { QStringLiteral("--ui-probe"), lamina::test::source(QStringLiteral("resources/samples/docker24-save.tar")),
+                QLatin1String(step) });
+        QVERIFY(probe.waitForFinished(60000));
+        QCOMPARE(probe.exitCode(), 2);
+        const QByteArray said = probe.readAllStandardError();
+        QVERIFY2(said.contains(QByteArray("step ").append(step).append(": the archive has 1 ")), said.constData());
+        QVERIFY(probe.readAllStandardOutput().indexOf("step ") < 0);
+    }
     // Without the module, commands still work and a window says what is missing.
     const QString alone = dir.filePath(QStringLiteral("lamina"));
     QVERIFY(QFile::copy(QStringLiteral(LAMINA_BINARY), alone));

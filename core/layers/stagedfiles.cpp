@@ -10,8 +10,6 @@
 #include <QFileInfo>
 #include <QScopeGuard>
 
-#include <cerrno>
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -92,23 +90,11 @@ void StagedFiles::removeFolder()
 {
     if (m_dirfd < 0)
         return;
-    // Only plain files are made in the folder, named by number; whatever is there goes.
-    if (const int scan = ::fcntl(m_dirfd, F_DUPFD_CLOEXEC, 0); scan >= 0) {
-        if (DIR *dir = ::fdopendir(scan)) {
-            while (const struct dirent *d = ::readdir(dir)) {
-                if (qstrcmp(d->d_name, ".") != 0 && qstrcmp(d->d_name, "..") != 0)
-                    ::unlinkat(m_dirfd, d->d_name, 0);
-            }
-            ::closedir(dir);
-        } else {
-            ::close(scan);
-        }
-    }
     ::close(m_dirfd);
     m_dirfd = -1;
     m_kept.clear();
     m_bytes = 0;
-    ::unlinkat(m_parentfd, m_folder.constData(), AT_REMOVEDIR);
+    removeTreeAt(m_parentfd, m_folder.constData());
     ::close(m_parentfd);
     m_parentfd = -1;
 }
@@ -155,6 +141,9 @@ bool StagedFiles::makeFolder()
         if (m_dirfd < 0)
             ::close(parent);
     });
+    // What a killed run kept here (a cat in $TMPDIR, an extract in its destination) is removed
+    // first: it would hold space this run's budget counts on.
+    removeStalePartialsAt(parent);
     if (m_budget < 0) {
         struct statvfs vfs;
         const qint64 free = ::fstatvfs(parent, &vfs) == 0 ? qint64(vfs.f_bavail) * qint64(vfs.f_frsize) : 0;

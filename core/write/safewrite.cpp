@@ -217,6 +217,12 @@ bool removeAt(int dirfd, const char *name, dev_t device, const QList<FileId> &ke
 
 } // namespace
 
+bool removeTreeAt(int dirfd, const char *name)
+{
+    struct stat dir;
+    return ::fstat(dirfd, &dir) == 0 && removeAt(dirfd, name, dir.st_dev, {});
+}
+
 QString partialPathFor(const QString &target)
 {
     const QFileInfo info(target);

@@ -41,6 +41,11 @@ int removeStalePartials(const QString &dir, const QList<FileId> &keep = {});
 /// The same inside an open folder.
 int removeStalePartialsAt(int dirfd, const QList<FileId> &keep = {});
 
+/// Removes `name` in the folder open as `dirfd`: a file or a link, or a folder with everything
+/// it holds on the device `dirfd` is on (never following a link, never crossing a mount). True
+/// when it is gone.
+bool removeTreeAt(int dirfd, const char *name);
+
 /// The identity of `path` (following links), or {0, 0} when it cannot be read.
 FileId fileIdOf(const QString &path);
 /// True when the folder `folder` is `path`'s folder or one above it, by identity: a bind mount,

@@ -23,6 +23,7 @@
 #include <thread>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace lamina;
@@ -53,6 +54,7 @@ private Q_SLOTS:
     void filesKeptWhileOpening_data();
     void filesKeptWhileOpening();
     void catKeepsTheNamedFileOnly();
+    void killedRunsKeptFilesRemoved();
     void mergeBudget();
     void sharedTreeIsBuiltOnce();
     void indexingHandsOverTheTreeItMerged();
@@ -911,6 +913,47 @@ void TestLayers::filesKeptWhileOpening()
 
 // cat names one file: only copies at that path are kept, so that a folder named by mistake
 // (`lamina cat x.tar.gz /`) copies nothing before it is refused.
+void TestLayers::killedRunsKeptFilesRemoved()
+{
+    QTemporaryDir scratch;
+    const QString parent = scratch.filePath(QStringLiteral("tmp"));
+    const auto keepOne = [&](StagedFiles &staged, const char *bytes) {
+        const std::unique_ptr<FileCapture> capture = staged.captureOf(0);
+        const int fd = capture ? capture->begin(7, "etc/f", 3) : -1;
+        const bool ok = fd >= 0 && ::write(fd, bytes, 3) == 3;
+        if (capture)
+            capture->end(7, ok);
+        return ok && staged.count() == 1;
+    };
+    // A cat killed while it kept a file (a child that keeps one and ends without cleaning up).
+    const pid_t child = ::fork();
+    QVERIFY(child >= 0);
+    if (child == 0) {
+        StagedFiles staged({ "etc/f" }, parent, false, 1 << 20);
+        ::_exit(keepOne(staged, "abc") ? 0 : 1);
+    }
+    int status = 0;
+    QCOMPARE(::waitpid(child, &status, 0), child);
+    QVERIFY(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    const auto listing
+        = [&] { return QDir(parent).entryList(QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot); };
+    QCOMPARE(listing().size(), 1);
+    const QString left = listing().constFirst();
+    QVERIFY(QFileInfo::exists(parent + u'/' + left + QStringLiteral("/0-7")));
+    // A name that only looks like one of Lamina's temporaries, of that same dead process: the user's.
+    const QString lookalike = QStringLiteral(".staged.lamina-part-%1-1-0123456789abcdef01234567").arg(child);
+    QVERIFY(QDir(parent).mkdir(lookalike));
+    {
+        StagedFiles staged({ "etc/f" }, parent, false, 1 << 20);
+        QVERIFY(keepOne(staged, "xyz"));
+        // The next run's folder made, the dead one's gone with what it held.
+        QCOMPARE(listing().size(), 2);
+        QVERIFY(!listing().contains(left));
+        QVERIFY(listing().contains(lookalike));
+    }
+    QCOMPARE(listing(), QStringList { lookalike });
+}
+
 void TestLayers::catKeepsTheNamedFileOnly()
 {
     const QString archive = m_dir.filePath(QStringLiteral("dive-cat.tar.gz"));

@@ -15,11 +15,14 @@
 #include <QString>
 #include <QStringList>
 
+#include <memory>
 #include <optional>
 
 namespace lamina {
 
 /// Changes to the image configuration. Every base config field not named here is kept.
+struct ImageArchive;
+
 struct ConfigEdits
 {
     std::optional<QString> workingDir;
@@ -40,6 +43,7 @@ struct ConfigEdits
 struct Composition
 {
     QString basePath; ///< "" for an image from scratch
+    /// -1: the base's only image (one of several is to be chosen, by number or platform).
     int baseImage = 0;
     QString basePlatform; ///< "os/arch[/variant]": the base image for it, instead of baseImage
     QList<LayerSpec> layers;
@@ -50,6 +54,8 @@ struct Composition
     /// Convert (docs/compose.md): no layers, no edits, and the base's config written as its bytes
     /// are, so that the image ID stays.
     bool keepBaseConfig = false;
+    /// Convert: the tags written are the base image's own (`tags` is not used).
+    bool keepBaseTags = false;
 };
 
 /// docker: docker-archive with a legacy chain; docker-oci: Docker 25's layout (OCI layout plus
@@ -67,6 +73,9 @@ struct ExportOptions
     /// Layer blobs of the oci formats: none, gzip or zstd (docker formats store them uncompressed).
     /// Base layers already stored this way are copied as they are.
     Compression layerCompression = Compression::Gzip;
+    /// Convert: the layers written compressed as the base image stores them, when all of them are
+    /// stored alike (none, gzip or zstd); otherwise `layerCompression`.
+    bool layerCompressionAsBase = false;
     /// Re-open, check and verify the result (off only for benchmarks of the writing alone).
     bool checkResult = true;
     /// How a registry:// base is pulled and a registry:// output pushed (--insecure).
@@ -77,6 +86,10 @@ struct ExportResult
 {
     QString imageId; ///< sha256 of the new config
     int baseImage = -1; ///< the base image used (chosen by number or platform)
+    /// The base as the export opened it: what convert says of its input comes from this one
+    /// reading (an archive compressed as a whole is streamed once).
+    std::shared_ptr<const ImageArchive> base;
+    QStringList tags; ///< the tags written, as loaders list them
     /// The base was legacy-only: its config was made as Docker's legacy loader makes it
     /// (format/legacyconfig.h); rewritten: through Docker's V1Image type (json of Docker < 1.8.3).
     bool baseConfigFromLegacy = false;

@@ -48,52 +48,24 @@ ConvertResult convertArchive(const QString &path, int image, const QString &plat
     bool keepLayerCompression, const Progress &progress)
 {
     ConvertResult result;
-    const ImageArchive in = openImageArchive(path, progress, options.registry);
-    if (!in.ok()) {
-        result.written.error = QStringLiteral("no image could be read from %1: %2")
-                                   .arg(path, in.errors.value(0, QStringLiteral("not an image archive")));
-        return result;
-    }
-    if (!platform.isEmpty()) {
-        QString why;
-        image = findImageForPlatform(in, platform, &why);
-        if (image < 0) {
-            result.written.error = why;
-            return result;
-        }
-    } else if (image < 0) {
-        if (in.images.size() > 1) {
-            result.written.error = QStringLiteral("%1 holds %2 images: choose one with --image N or --platform")
-                                       .arg(path)
-                                       .arg(in.images.size());
-            return result;
-        }
-        image = 0;
-    }
-    if (image >= in.images.size()) {
-        result.written.error = QStringLiteral("%1 holds %2 image(s), numbered from 0").arg(path).arg(in.images.size());
-        return result;
-    }
-    const Image &img = in.images.at(image);
-    result.image = image;
-    result.inputImageId = img.configDigest;
-    if (keepLayerCompression && !img.layers.isEmpty()) {
-        const Compression first = img.layers.constFirst().compression;
-        const bool alike = std::all_of(
-            img.layers.begin(), img.layers.end(), [first](const ImageLayer &l) { return l.compression == first; });
-        if (alike && (first == Compression::None || first == Compression::Gzip || first == Compression::Zstd))
-            options.layerCompression = first;
-    }
+    // One reading of the input, the export's: the image is chosen, and its tags and layer
+    // compression taken, once it is open (an archive compressed as a whole is streamed once).
     Composition c;
     c.basePath = path;
     c.baseImage = image;
-    c.tags = img.tags;
+    c.basePlatform = platform;
+    c.keepBaseTags = true;
     c.createWorkdir = false;
     c.keepBaseConfig = true;
-    result.tags = img.tags;
+    options.layerCompressionAsBase = keepLayerCompression;
     result.written = exportComposition(c, options, progress);
-    if (!result.written.ok())
+    result.image = result.written.baseImage;
+    if (!result.written.ok() || !result.written.base)
         return result;
+    const ImageArchive &in = *result.written.base;
+    const Image &img = in.images.at(result.image);
+    result.inputImageId = img.configDigest;
+    result.tags = img.tags;
     const QList<Finding> inputFindings = checkArchive(in);
     result.configFromLegacy = result.written.baseConfigFromLegacy;
     if (result.configFromLegacy) {

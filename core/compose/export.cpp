@@ -206,14 +206,27 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
                 QFile::remove(w->path());
         }
     } abandon { w.get() };
+    // What is settled only once the base is open (convert): the layer compression, the tags.
+    ExportOptions settled = options;
     std::unique_ptr<PrewrittenBlobs> prewritten;
-    if (target.toFolder && options.layerCompression != Compression::None)
-        prewritten = std::make_unique<PrewrittenBlobs>(*w, target.mtime, options.layerCompression);
+    const auto prewrite = [&](const Image &img) {
+        if (options.layerCompressionAsBase)
+            settled.layerCompression = storedCompression(img, options.layerCompression);
+        if (target.toFolder && settled.layerCompression != Compression::None)
+            prewritten = std::make_unique<PrewrittenBlobs>(*w, target.mtime, settled.layerCompression);
+        return prewritten.get();
+    };
     const bool docker = options.format == ExportFormat::Docker;
     ExportBase base;
-    if (!loadExportBase(composition, options, work.path(), progress, &base, &result.error, prewritten.get(), docker))
+    if (!loadExportBase(composition, options, work.path(), progress, &base, &result.error, prewrite, docker))
         return result;
     result.baseImage = base.image;
+    if (composition.keepBaseTags && base.image >= 0
+        && !normaliseTags(base.archive.images.at(base.image).tags, &target.tags, &result.error))
+        return result;
+    result.tags = target.tags;
+    if (base.image >= 0)
+        result.base = std::make_shared<const ImageArchive>(base.archive);
     result.baseConfigFromLegacy = base.configFromLegacy;
     result.baseConfigRewritten = base.configRewritten;
     // The output is hashed as it is written (read back from the file), unless it is compressed as
@@ -251,7 +264,7 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
     result.imageId = config.imageId.toString();
 
     if (writing && !progress.cancelled())
-        writeLayout(*w, options, base, added, config, target, composition.created, work.path(), hasher.get(),
+        writeLayout(*w, settled, base, added, config, target, composition.created, work.path(), hasher.get(),
             prewritten.get(), dockerWriter ? &*dockerWriter : nullptr, progress);
     if (prewritten)
         prewritten->removeRest(); // before the folder is put in place

@@ -41,12 +41,21 @@ int chooseImage(const Composition &composition, const ImageArchive &archive, QSt
     if (!composition.basePlatform.isEmpty()) {
         image = findImageForPlatform(archive, composition.basePlatform, error);
         if (image < 0) {
-            *error = QStringLiteral("the base has %1").arg(*error);
+            *error = QStringLiteral("%1 has %2").arg(composition.basePath, *error);
             return -1;
         }
+    } else if (image < 0 && archive.images.size() == 1) {
+        image = 0;
+    } else if (image < 0 && archive.images.size() > 1) {
+        *error = QStringLiteral("%1 holds %2 images: choose one with --image N or --platform")
+                     .arg(composition.basePath)
+                     .arg(archive.images.size());
+        return -1;
     }
     if (image < 0 || image >= archive.images.size()) {
-        *error = QStringLiteral("the base has %1 image(s), numbered from 0").arg(archive.images.size());
+        *error = QStringLiteral("%1 holds %2 image(s), numbered from 0")
+                     .arg(composition.basePath)
+                     .arg(archive.images.size());
         return -1;
     }
     return image;
@@ -252,8 +261,21 @@ void indexInBackground(ExportBase *base)
 
 } // namespace
 
+Compression storedCompression(const Image &img, Compression otherwise)
+{
+    if (img.layers.isEmpty())
+        return otherwise;
+    const Compression first = img.layers.constFirst().compression;
+    const bool alike = std::all_of(
+        img.layers.begin(), img.layers.end(), [first](const ImageLayer &l) { return l.compression == first; });
+    return alike && (first == Compression::None || first == Compression::Gzip || first == Compression::Zstd)
+        ? first
+        : otherwise;
+}
+
 bool loadExportBase(const Composition &composition, const ExportOptions &options, const QString &workDir,
-    const Progress &progress, ExportBase *base, QString *error, PrewrittenBlobs *prewritten, bool writesBaseFirst)
+    const Progress &progress, ExportBase *base, QString *error,
+    const std::function<PrewrittenBlobs *(const Image &)> &prewrite, bool writesBaseFirst)
 {
     if (composition.basePath.isEmpty())
         return true;
@@ -268,13 +290,15 @@ bool loadExportBase(const Composition &composition, const ExportOptions &options
     streamedLayers.hashCompressedOnly();
     base->archive = openImageArchive(composition.basePath, progress, options.registry, streamedLayers.tap());
     if (!base->archive.ok()) {
-        *error = QStringLiteral("the base could not be read: %1").arg(base->archive.errors.value(0));
+        *error = QStringLiteral("no image could be read from %1: %2")
+                     .arg(composition.basePath, base->archive.errors.value(0, QStringLiteral("not an image archive")));
         return false;
     }
     base->image = chooseImage(composition, base->archive, error);
     if (base->image < 0)
         return false;
     Image &img = base->archive.images[base->image];
+    PrewrittenBlobs *const prewritten = prewrite ? prewrite(img) : nullptr;
     ImageLayers indexed;
     const bool streamed = !base->archive.archive->seekable();
     WorkingCopies *const copies = streamed ? &copiesMade : nullptr;

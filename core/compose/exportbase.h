@@ -9,6 +9,7 @@
 #include <QJsonObject>
 
 #include <atomic>
+#include <functional>
 #include <future>
 #include <memory>
 
@@ -50,15 +51,21 @@ struct ExportBase
     std::shared_ptr<std::atomic<bool>> stopIndexing = std::make_shared<std::atomic<bool>>(false);
 };
 
+/// How every layer of `img` is stored, when they are all stored alike and an export can write
+/// that (none, gzip or zstd); otherwise `otherwise`.
+Compression storedCompression(const Image &img, Compression otherwise);
+
 /// Opens the composition's base and finds its layers. A base compressed as a whole is read once
 /// here, its layers kept as files in `workDir`. A legacy-only base gets the config Docker's legacy
 /// loader makes for it. False with `error` when the base cannot be read, has no such image, no
-/// usable config, or misses a layer. With `prewritten`, the compressed layers it takes are
-/// written into the output by the read that indexes them. With `writesBaseFirst` (the caller
+/// usable config, or misses a layer. `prewrite` is asked, once the image is chosen and before any
+/// layer is read, for the blobs an OCI folder takes as they are (null for none): the compressed
+/// layers it wants are written into the output by the read that indexes them. With
+/// `writesBaseFirst` (the caller
 /// can write the base's layers before the new ones are made), a base of uncompressed layers in a
 /// seekable archive is indexed in the background even when the new layers need it.
 bool loadExportBase(const Composition &composition, const ExportOptions &options, const QString &workDir,
-    const Progress &progress, ExportBase *base, QString *error, PrewrittenBlobs *prewritten = nullptr,
-    bool writesBaseFirst = false);
+    const Progress &progress, ExportBase *base, QString *error,
+    const std::function<PrewrittenBlobs *(const Image &)> &prewrite = {}, bool writesBaseFirst = false);
 
 } // namespace lamina

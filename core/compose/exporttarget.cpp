@@ -59,15 +59,18 @@ bool checkExportTarget(
         *error = QStringLiteral("\"%1\" is not an RFC 3339 time (like 2024-01-01T00:00:00Z)").arg(composition.created);
         return false;
     }
-    // Tags as loaders list them: podman refuses a reference outside the grammar, and a name with
-    // no tag is "name:latest" to every loader, so manifest.json and the index must say so too.
-    target->tags.clear();
-    for (const QString &tag : composition.tags) {
-        const QString normal = normaliseTag(tag, error);
-        if (normal.isEmpty())
+    return normaliseTags(composition.tags, &target->tags, error);
+}
+
+bool normaliseTags(const QStringList &tags, QStringList *normal, QString *error)
+{
+    normal->clear();
+    for (const QString &tag : tags) {
+        const QString n = normaliseTag(tag, error);
+        if (n.isEmpty())
             return false;
-        if (!target->tags.contains(normal))
-            target->tags << normal;
+        if (!normal->contains(n))
+            *normal << n;
     }
     return true;
 }

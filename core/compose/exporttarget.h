@@ -23,4 +23,9 @@ struct ExportTarget
 bool checkExportTarget(
     const Composition &composition, const ExportOptions &options, ExportTarget *target, QString *error);
 
+/// `tags` as loaders list them, each once, into `normal`: podman refuses a reference outside the
+/// grammar, and a name with no tag is "name:latest" to every loader, so manifest.json and the
+/// index must say so too. False with `error` at the first that is no reference.
+bool normaliseTags(const QStringList &tags, QStringList *normal, QString *error);
+
 } // namespace lamina

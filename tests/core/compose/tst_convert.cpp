@@ -7,6 +7,7 @@
 #include "compare/imagediff.h"
 #include "compose/convert.h"
 #include "testsupport.h"
+#include "util/workcounters.h"
 
 #include <QDir>
 #include <QJsonDocument>
@@ -28,6 +29,8 @@ private Q_SLOTS:
     void corpus();
     void findingsFixtures();
     void damagedLayerStaysAnError();
+    void wholeCompressedInputStreamedOnce();
+    void imageChosenOnceOpen();
 
 private:
     static QSet<QString> errorCodes(const QList<Finding> &findings)
@@ -256,6 +259,70 @@ void TestConvert::damagedLayerStaysAnError()
         QVERIFY2(r.ok(), qPrintable(r.written.error));
         QVERIFY2(errorCodes(r.written.checks).contains(QStringLiteral("layer-damaged")), name);
     }
+}
+
+// An input compressed as a whole cannot be read at an offset: the export's opening streams it
+// once, and chooses the image, takes its tags and its layers' compression from that one reading.
+void TestConvert::wholeCompressedInputStreamedOnce()
+{
+    const QString source = test::corpus(QStringLiteral("dive__test-docker-image.tar"));
+    const QString whole = m_dir.filePath(QStringLiteral("dive-whole.tar.gz"));
+    QVERIFY(test::gzipWhole(source, whole));
+    QVERIFY(!openImageArchive(whole).archive->seekable());
+    qint64 decompressed[2] = {};
+    QString outputs[2];
+    for (int compressed = 0; compressed < 2; ++compressed) {
+        ExportOptions options;
+        options.format = ExportFormat::Oci;
+        options.output = outputs[compressed] = output(options.format);
+        work::counters().reset();
+        const ConvertResult r = convertArchive(compressed ? whole : source, -1, {}, options, true);
+        QVERIFY2(r.ok(), qPrintable(r.written.error));
+        decompressed[compressed] = work::counters().decompressedBytes;
+        QCOMPARE(r.image, 0);
+        QCOMPARE(r.tags, openImageArchive(source).images.at(0).tags);
+        QCOMPARE(r.written.tags.size(), r.tags.size());
+        QCOMPARE(r.inputImageId, openImageArchive(source).images.at(0).configDigest);
+        QVERIFY2(r.repaired.join(u'\n').contains(u"archive-compressed") == bool(compressed),
+            qPrintable(r.repaired.join(u'\n')));
+    }
+    // Whatever else the conversion decompresses (its output, read back) is the same both ways.
+    const qint64 outer = decompressed[1] - decompressed[0];
+    const qint64 streamed = QFileInfo(source).size();
+    QVERIFY2(outer >= streamed && outer < streamed + 65536,
+        qPrintable(QStringLiteral("%1 bytes more decompressed; the outer stream has %2").arg(outer).arg(streamed)));
+    // And the same output, byte for byte.
+    const auto bytes = [](const QString &path) {
+        QFile f(path);
+        return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+    };
+    QVERIFY(!bytes(outputs[0]).isEmpty());
+    QVERIFY(bytes(outputs[1]) == bytes(outputs[0]));
+}
+
+// The image to convert is chosen once the input is open: by number, by platform, or the only one.
+void TestConvert::imageChosenOnceOpen()
+{
+    const QString two = test::corpus(QStringLiteral("gen__umoci-layout"));
+    ExportOptions options;
+    options.format = ExportFormat::Oci;
+    options.output = output(options.format);
+    ConvertResult r = convertArchive(two, -1, {}, options, true);
+    QVERIFY(!r.ok());
+    QVERIFY2(r.written.error.contains(u"holds 2 images: choose one with --image N or --platform"),
+        qPrintable(r.written.error));
+    r = convertArchive(two, 5, {}, options, true);
+    QVERIFY2(r.written.error.contains(u"holds 2 image(s), numbered from 0"), qPrintable(r.written.error));
+    r = convertArchive(two, -1, QStringLiteral("plan9/mips"), options, true);
+    QVERIFY2(r.written.error.contains(u"has no image for plan9/mips"), qPrintable(r.written.error));
+    r = convertArchive(m_dir.filePath(QStringLiteral("missing.tar")), -1, {}, options, true);
+    QVERIFY2(r.written.error.startsWith(u"no image could be read from "), qPrintable(r.written.error));
+    QVERIFY(!QFileInfo::exists(options.output));
+    r = convertArchive(two, 1, {}, options, true);
+    QVERIFY2(r.ok(), qPrintable(r.written.error));
+    QCOMPARE(r.image, 1);
+    QCOMPARE(r.inputImageId, openImageArchive(two).images.at(1).configDigest);
+    QCOMPARE(openImageArchive(options.output).images.at(0).configDigest, r.inputImageId);
 }
 
 QTEST_GUILESS_MAIN(TestConvert)

@@ -129,6 +129,7 @@ void ChainView::chooseColumns(const Image &img)
         absent << tr("OCI index");
     }
     if (!absent.isEmpty() || !notHere.isEmpty()) {
+        const bool someAbsent = !absent.isEmpty();
         QStringList parts;
         if (!absent.isEmpty()) {
             const QString last = absent.takeLast();
@@ -146,6 +147,10 @@ void ChainView::chooseColumns(const Image &img)
             line += tr(": %1 and %2 describe its layers.")
                         .arg(describing.mid(0, describing.size() - 1).join(QStringLiteral(", ")),
                             describing.constLast());
+        // docker save writes manifest.json and the index after the layers: cut short, an archive
+        // may have had them.
+        if (someAbsent && ia.archive && ia.archive->truncated())
+            line += tr(" The archive breaks off early: a view written after the cut would be missing too.");
         m_missing = line;
     }
 }

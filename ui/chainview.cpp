@@ -75,15 +75,14 @@ struct ChainView::Colours
 
 QString noLegacyChainReason(const ImageArchive &ia)
 {
+    // The line above it says already that there is none: this says why.
     if (ia.layout == Layout::OciLayout)
-        return QObject::tr("No legacy chain in this archive: it is an OCI image layout, which never has one.");
+        return QObject::tr("An OCI image layout never has a legacy chain.");
     if (ia.layout == Layout::DockerOci)
-        return QObject::tr(
-            "No legacy chain in this archive: Docker 25 and later write the OCI layout plus manifest.json; "
-            "the legacy layer JSON survives only as unreferenced blobs.");
-    return QObject::tr(
-        "No legacy chain in this archive: manifest.json lists the layers, but there are no <id>/json files. "
-        "nixpkgs' streamLayeredImage, go-containerregistry, Jib and containerd exports omit them.");
+        return QObject::tr("Docker 25 and later write the OCI layout plus manifest.json; the legacy layer JSON "
+                           "survives only as unreferenced blobs.");
+    return QObject::tr("manifest.json lists the layers, but there are no <id>/json files: nixpkgs' "
+                       "streamLayeredImage, go-containerregistry, Jib and containerd exports omit them.");
 }
 
 ChainView::ChainView(QWidget *parent)

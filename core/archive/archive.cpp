@@ -9,6 +9,7 @@
 #include <QFile>
 #include <QFileInfo>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -503,6 +504,8 @@ class FileRangeReader : public MemberReader
 public:
     FileRangeReader(int fd, qint64 offset, qint64 size, std::atomic<qint64> *counter, QString name)
         : m_fd(fd)
+        , m_start(offset)
+        , m_size(size)
         , m_offset(offset)
         , m_left(size)
         , m_counter(counter)
@@ -530,9 +533,15 @@ public:
                 return -1;
             }
             if (n == 0) {
-                m_error = QStringLiteral("%1: truncated: the archive ends %2 bytes before the member does")
+                // Told from the file's end, not from where this read was: a reader that skipped
+                // file data (indexing) is further on than one that read it all (hashing), and
+                // both must name the same truncation.
+                struct stat st;
+                const qint64 held = ::fstat(m_fd, &st) == 0 ? std::clamp<qint64>(st.st_size - m_start, 0, m_size) : 0;
+                m_error = QStringLiteral("%1: truncated: the archive ends %2 bytes into this member's %3 bytes")
                               .arg(m_name)
-                              .arg(m_left);
+                              .arg(held)
+                              .arg(m_size);
                 return -1;
             }
             m_offset += n;
@@ -567,6 +576,8 @@ public:
 
 private:
     int m_fd;
+    const qint64 m_start; ///< where the member's data begins in the file
+    const qint64 m_size;
     qint64 m_offset;
     qint64 m_left;
     std::atomic<qint64> *m_counter;

@@ -50,13 +50,21 @@ void Checker::archiveLevel()
                 : QStringLiteral("no manifest.json, no OCI index and no legacy chain: not an image archive"));
     if (m_ia.layout == Layout::DockerLegacy)
         add("legacy-only", Severity::Warning,
-            QStringLiteral("only the legacy chain describes the images: no manifest.json, no OCI layout"));
+            m_ar.truncated()
+                // docker save writes manifest.json and the OCI index after the layers: what is
+                // missing may only have been cut off.
+                ? QStringLiteral("only the legacy chain was read: the archive breaks off before any manifest.json or "
+                                 "OCI layout, which docker save writes after the layers")
+                : QStringLiteral("only the legacy chain describes the images: no manifest.json, no OCI layout"));
     // A folder is never given to a loader as it is: only tar archives are judged by layout.
     if (m_ia.layout == Layout::OciLayout && !hasManifest() && m_ar.container() != Container::Directory)
         add("oci-only", Severity::Info, QStringLiteral("only the OCI layout describes the images: no manifest.json"));
     if (hasManifest() && m_ia.legacy.layers.isEmpty())
         add("no-legacy-chain", Severity::Info,
-            QStringLiteral("manifest.json describes the images; there are no legacy <id>/json files")
+            (m_ia.manifest.entries.isEmpty() ? QStringLiteral("manifest.json names no image, and there are no legacy "
+                                                              "<id>/json files")
+                                             : QStringLiteral("manifest.json describes the images; there are no "
+                                                              "legacy <id>/json files"))
                 + (m_ia.legacy.hasRepositories ? QStringLiteral(" (repositories exists, but names no layer directory)")
                                                : QString()));
 }

@@ -31,7 +31,7 @@ bool sameSetting(const QJsonValue &a, const QJsonValue &b)
 void Checker::imageLevel(int index)
 {
     const Image &img = m_ia.images.at(index);
-    const QString name = img.tags.isEmpty() ? QStringLiteral("image %1").arg(index) : img.tags.constFirst();
+    const QString name = imageName(img, index);
     // Counting against a config without usable diff IDs, or an entry whose fields had the
     // wrong type, would only repeat config-invalid / manifest-invalid.
     const bool usable = img.config && img.config->hasRootfs
@@ -240,7 +240,7 @@ void Checker::crossImage()
             top = m_ia.legacy.layer(img.layers.constLast().legacyId);
         if (!top)
             continue;
-        const QString name = img.tags.isEmpty() ? QStringLiteral("image %1").arg(i) : img.tags.constFirst();
+        const QString name = imageName(img, i);
         {
             // A top json without "config" would give an image with no settings at all.
             const QJsonObject a = legacyConfigOf(*m_ia.archive, *top);

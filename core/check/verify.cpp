@@ -227,7 +227,7 @@ QList<Finding> verificationFindings(const ImageArchive &ia, const VerifyReport &
     QSet<int> damaged;
     for (int i = 0; i < ia.images.size(); ++i) {
         const Image &img = ia.images.at(i);
-        const QString name = img.tags.isEmpty() ? QStringLiteral("image %1").arg(i) : img.tags.constFirst();
+        const QString name = imageName(img, i);
         for (const ImageLayer &l : img.layers) {
             if (l.member < 0 || !report.members.contains(l.member))
                 continue;
@@ -297,7 +297,7 @@ QList<Finding> layerContentFindings(const ImageArchive &ia, const QList<ImageLay
     QSet<int> seen; // layer files: one file shared by images is reported once
     for (int i = 0; i < ia.images.size() && i < indexed.size(); ++i) {
         const Image &img = ia.images.at(i);
-        const QString name = img.tags.isEmpty() ? QStringLiteral("image %1").arg(i + 1) : img.tags.constFirst();
+        const QString name = imageName(img, i);
         for (const ImageLayer &l : img.layers) {
             const auto &index = indexed.at(i).layers.value(l.index);
             if (l.member < 0 || !index || seen.contains(l.member))
@@ -354,7 +354,7 @@ QList<Finding> layerContentFindings(const ImageArchive &ia, const QList<ImageLay
         // The window shows this tree already, most often: borrowed, not built a second time.
         const auto shared = borrowOrBuildTree(indexed.at(i).layers, int(indexed.at(i).layers.size()) - 1);
         const MergedTree &tree = *shared;
-        const QString name = img.tags.isEmpty() ? QStringLiteral("image %1").arg(i + 1) : img.tags.constFirst();
+        const QString name = imageName(img, i);
         for (const auto &[layer, message] : tree.issues()) {
             const ImageLayer &l = img.layers.at(layer);
             Finding f = makeFinding("layer-whiteout-invalid", Severity::Warning,

@@ -50,6 +50,11 @@ QString layoutExplanation(Layout l)
 
 } // namespace
 
+QString imageName(const Image &img, int index)
+{
+    return img.tags.isEmpty() ? QStringLiteral("image %1").arg(index) : img.tags.constFirst();
+}
+
 QString shortDigest(const QString &digest)
 {
     const qsizetype colon = digest.indexOf(u':');

@@ -19,6 +19,9 @@ QJsonObject inspectJson(const ImageArchive &ia, const InspectExtras &extras = {}
 /// The human-readable `lamina inspect` text.
 QString inspectText(const ImageArchive &ia);
 
+/// How findings name an image: its first tag, or "image N" numbered from 0 as `--image` takes it.
+QString imageName(const Image &img, int index);
+
 /// "sha256:0123456789ab" — the first 12 hex digits, as Docker shows IDs.
 QString shortDigest(const QString &digest);
 

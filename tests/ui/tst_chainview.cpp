@@ -120,6 +120,11 @@ void TestChainView::initTestCase()
     QVERIFY(header > 0 && header % 512 == 0);
     QFile cut(fixture(QStringLiteral("truncated.tar")));
     QVERIFY(cut.open(QIODevice::WriteOnly) && cut.write(bytes.left(header)) == header);
+    const qsizetype layer = bytes.indexOf(QByteArray("/layer.tar\0", 11));
+    QVERIFY(layer > 0);
+    QFile inLayer(fixture(QStringLiteral("cut-in-a-layer.tar")));
+    const qsizetype inside = layer / 512 * 512 + 512 + 100; // 100 bytes into the first layer's data
+    QVERIFY(inLayer.open(QIODevice::WriteOnly) && inLayer.write(bytes.left(inside)) == inside);
     // All three views of one image: the Docker 24 save plus an OCI index and manifest over the
     // same config and layer bytes, as blobs.
     const QString threeViews = QStringLiteral(R"(
@@ -179,7 +184,11 @@ void TestChainView::showsOnlyTheViewsTheArchiveHas_data()
         "No manifest.json and no OCI index in this archive: only the legacy chain describes its layers.");
     QTest::newRow("v1.0 legacy") << generated + QStringLiteral("clean-v10-legacy.tar") << QStringList { legacy }
                                  << legacyOnly;
+    // Cut between two members, it reads as a whole archive; cut inside one, it says so.
     QTest::newRow("truncated") << generated + QStringLiteral("truncated.tar") << QStringList { legacy } << legacyOnly;
+    QTest::newRow("cut in a layer") << generated + QStringLiteral("cut-in-a-layer.tar") << QStringList { legacy }
+                                    << legacyOnly
+            + QStringLiteral(" The archive breaks off early: a view written after the cut would be missing too.");
     QTest::newRow("ggcr no manifest") << QStringLiteral("ggcr__no_manifest.tar") << QStringList { legacy }
                                       << legacyOnly;
     const QString ociOnly = QStringLiteral(

@@ -283,6 +283,20 @@ void TestArchive::truncatedArchive()
     const auto big = opened.archive->read(opened.archive->find(QStringLiteral("big")));
     QVERIFY(!big.ok());
     QVERIFY(big.error.contains(u"truncated"));
+    // Read to the cut, or past file data skipped (as indexing does): the same truncation named.
+    const QString said = QStringLiteral("big: truncated: the archive ends 10000 bytes into this member's 25600 bytes");
+    for (const qint64 skipped : { 0, 4096, 20000 }) {
+        QString error;
+        const std::unique_ptr<MemberReader> r
+            = opened.archive->openMember(opened.archive->find(QStringLiteral("big")), &error);
+        QVERIFY2(r, qPrintable(error));
+        QCOMPARE(r->skip(skipped), skipped);
+        char buffer[4096];
+        qint64 n = 0;
+        while ((n = r->read(buffer, sizeof buffer)) > 0) { }
+        QCOMPARE(n, -1);
+        QCOMPARE(r->error(), said);
+    }
 }
 
 void TestArchive::readingOneMemberTouchesOnlyIt()

@@ -7,6 +7,7 @@
 #include "check/loaders.h"
 #include "check/verify.h"
 #include "format/imagearchive.h"
+#include "layers/imagelayers.h"
 #include "testsupport.h"
 
 #include <QDir>
@@ -43,6 +44,7 @@ private Q_SLOTS:
     void loaderVerdictsOfAnOciOnlyArchive();
     void legacyHeadsNoTagReachesAreImages();
     void longLegacyChainIsReadWhole();
+    void truncationIsToldOneWay();
 
 private:
     static QList<Finding> findingsFor(const QString &path, bool verify, ImageArchive *out = nullptr)
@@ -498,6 +500,54 @@ void TestFindings::longLegacyChainIsReadWhole()
     const qsizetype bad = problems.indexOf(id(700) + QStringLiteral("/json"));
     const qsizetype array = problems.indexOf(id(1200) + QStringLiteral("/json: must be a JSON object"));
     QVERIFY2(bad >= 0 && array > bad, qPrintable(problems));
+}
+
+// An archive cut inside a layer: every finding names the same cut, whichever read met it (one that
+// skipped file data, as the window's indexing does, or one that hashed every byte), numbers the
+// image as --image does, and does not say that what may have been past the cut is absent.
+void TestFindings::truncationIsToldOneWay()
+{
+    QFile whole(test::corpus(QStringLiteral("dive__test-docker-image.tar")));
+    QVERIFY(whole.open(QIODevice::ReadOnly));
+    const QString cut = m_dir.filePath(QStringLiteral("dive-cut.tar"));
+    QFile out(cut);
+    QVERIFY(out.open(QIODevice::WriteOnly) && out.write(whole.read(100000)) == 100000);
+    out.close();
+    ImageArchive ia;
+    const QList<Finding> cli = findingsFor(cut, true, &ia);
+    QVERIFY(ia.archive->truncated());
+    // The window: the shown image indexed first (file data skipped), then verified with it.
+    LayerIndexOptions options;
+    const ImageLayers shown = indexImageLayers(ia, 0, options);
+    for (int i = 0; i < ia.images.at(0).layers.size(); ++i)
+        if (ia.images.at(0).layers.at(i).member >= 0 && shown.layers.value(i))
+            options.knownByMember.insert(ia.images.at(0).layers.at(i).member, shown.layers.at(i));
+    options.computeDigests = true;
+    const QList<Finding> window = layerContentFindings(ia, indexAllImageLayers(ia, options));
+    const QString problems = ia.archive->problems().join(u'\n');
+    const QRegularExpression told(QStringLiteral("the archive ends (\\d+) bytes into this member's (\\d+) bytes"));
+    const QRegularExpressionMatch atOpening = told.match(problems);
+    QVERIFY2(atOpening.hasMatch(), qPrintable(problems));
+    int layerFindings = 0;
+    for (const QList<Finding> &findings : { cli, window }) {
+        for (const Finding &f : findings) {
+            QVERIFY2(!f.message.contains(u"before the member does"), qPrintable(f.message));
+            if (f.message.contains(u"the archive ends")) {
+                QVERIFY2(told.match(f.message).captured(0) == atOpening.captured(0), qPrintable(f.message));
+                ++layerFindings;
+            }
+            QVERIFY2(!f.message.contains(u"image 1"), qPrintable(f.message));
+            if (f.code == u"legacy-only")
+                QVERIFY2(f.message.contains(u"breaks off before any manifest.json"), qPrintable(f.message));
+        }
+    }
+    QVERIFY(layerFindings >= 2);
+    QVERIFY(codes(cli).contains(QStringLiteral("legacy-only")));
+    QVERIFY(codes(window).contains(QStringLiteral("layer-damaged")));
+    // A manifest.json naming no image does not "describe the images".
+    for (const Finding &f : findingsFor(test::corpus(QStringLiteral("ggcr__null_manifest.tar")), false))
+        if (f.code == u"no-legacy-chain")
+            QVERIFY2(f.message.startsWith(u"manifest.json names no image"), qPrintable(f.message));
 }
 
 QTEST_GUILESS_MAIN(TestFindings)

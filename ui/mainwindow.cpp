@@ -464,6 +464,11 @@ void MainWindow::selectImage(int image)
     m_layersPage->layersModel()->setImage(m_archive.images.at(image));
     m_layersPage->layersView()->resizeColumnsToContents();
     startIndexing(image);
+    // The files shown are the top layer's: its row says so. With no current row, focus coming
+    // to the table would make Qt pick the first, and show layer 0's files unasked. (After the
+    // indexing started: the tree waits for it rather than being built of the last image's layers.)
+    if (const int top = int(m_archive.images.at(image).layers.size()) - 1; top >= 0)
+        m_layersPage->selectLayer(top);
 }
 
 void MainWindow::showFinding(int row)

@@ -188,6 +188,9 @@ private:
     struct Verified
     {
         QList<Finding> findings;
+        /// Every image's layer indexes, by member: another image shown later takes them rather
+        /// than reading its layers again.
+        QHash<int, std::shared_ptr<const LayerIndex>> indexes;
         int hashed = 0; ///< layer files hashed to their end
         int unread = 0; ///< layers missing, or whose file could not be read to its end
         bool cancelled = false;

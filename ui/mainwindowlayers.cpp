@@ -91,6 +91,10 @@ void MainWindow::startVerification()
             if (v.cancelled)
                 return v;
             v.findings = verificationFindings(ia, report) + layerContentFindings(ia, indexed);
+            for (int i = 0; i < ia.images.size() && i < indexed.size(); ++i)
+                for (const ImageLayer &l : ia.images.at(i).layers)
+                    if (const auto &index = indexed.at(i).layers.value(l.index); l.member >= 0 && index)
+                        v.indexes.insert(l.member, index);
             // What "verified" covers: the layers that could be hashed, not those missing or unreadable.
             QSet<int> members;
             for (const Image &img : ia.images)
@@ -127,13 +131,15 @@ void MainWindow::showVerified(const Verified &v)
         statusBar()->showMessage(tr("Verification cancelled."));
         return;
     }
+    m_openedLayers.insert(v.indexes);
     m_findings += v.findings;
     sortFindings(m_findings);
     m_findingsPage->setFindings(m_findings, true);
     m_header->setArchive(m_archive, m_findings); // its counts include what hashing found
     showVerdicts();
     if (!v.findings.isEmpty())
-        statusBar()->showMessage(tr("Verified: %n layer problem(s) found.", nullptr, int(v.findings.size())));
+        statusBar()->showMessage(
+            tr("Verified: %n problem(s) found in the layers: see Findings.", nullptr, int(v.findings.size())));
     else if (v.unread > 0)
         statusBar()->showMessage(
             tr("Digests: the %n layer file(s) that could be read match them; %1 could not be read (see Findings).",
@@ -233,6 +239,12 @@ void MainWindow::showIndexed(const Indexed &indexed)
     hideProgress();
     m_layers = indexed.layers;
     m_indexedTree = indexed.top;
+    // Kept for the rest of this archive's time in the window: showing this image again, or
+    // another one sharing its layers, reads none of them again.
+    if (!m_layers.cancelled && m_image >= 0)
+        for (const ImageLayer &l : m_archive.images.at(m_image).layers)
+            if (const auto &index = m_layers.layers.value(l.index); l.member >= 0 && index)
+                m_openedLayers.insert(l.member, index);
     if (m_layers.cancelled)
         statusBar()->showMessage(tr("Indexing cancelled: the files of some layers are not shown."));
     else

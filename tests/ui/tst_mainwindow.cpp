@@ -72,6 +72,7 @@ class TestMainWindow : public QObject
     Q_OBJECT
 private Q_SLOTS:
     void rangeOfLayersShowsTheirNetChange();
+    void layerShownIsTheLayerSelected();
     void repairFromAFinding();
     void saveImageAsAnotherLayout();
     void initTestCase()
@@ -578,6 +579,38 @@ void TestMainWindow::rangeOfLayersShowsTheirNetChange()
     QCOMPARE(change("root/example/somefile3.txt"), QStringLiteral("A"));
     QVERIFY(note->isHidden());
     QVERIFY(page->layerOnly()->isEnabled());
+}
+
+// The files are the selected layer's, and the keyboard never changes the layer unasked: focus
+// coming to the table (Tab, or back from another page) made Qt pick its first row, which showed
+// layer 0's files with no row highlighted; Tab walked the table's cells into the next row.
+void TestMainWindow::layerShownIsTheLayerSelected()
+{
+    MainWindow w;
+    w.show();
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("dive__test-docker-image.tar"))));
+    w.showTab(MainWindow::LayersTab);
+    auto *page = w.findChild<LayersPage *>();
+    QTableView *layers = page->layersView();
+    FileTreeModel *files = page->filesModel();
+    const int top = layers->model()->rowCount() - 1;
+    QVERIFY(top > 2);
+    QTRY_VERIFY(files->tree() && files->tree()->topLayer() == top);
+    QCOMPARE(page->selectedRange(), qMakePair(top, top));
+    QCOMPARE(layers->currentIndex().row(), top);
+    QFocusEvent focusIn(QEvent::FocusIn, Qt::TabFocusReason);
+    QCoreApplication::sendEvent(layers, &focusIn);
+    QCOMPARE(layers->currentIndex().row(), top);
+    QTRY_VERIFY(!w.busy());
+    QCOMPARE(files->tree()->topLayer(), top);
+    // Tab leaves the table for the next widget: the row stays whatever the column.
+    w.selectLayer(2);
+    QTRY_VERIFY(files->tree() && files->tree()->topLayer() == 2);
+    QVERIFY(!layers->tabKeyNavigation());
+    for (int c = 0; c <= layers->model()->columnCount(); ++c)
+        QTest::keyClick(layers, Qt::Key_Tab);
+    QCOMPARE(layers->currentIndex().row(), 2);
+    QCOMPARE(page->selectedRange(), qMakePair(2, 2));
 }
 
 // Issue 18 item 14: a filter that hides everything says so; the preview shows the selected file

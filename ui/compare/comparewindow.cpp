@@ -211,6 +211,7 @@ CompareWindow::CompareWindow(
     m_filesStatus = new QLabel;
     m_files = new CompareFilesModel(this);
     m_filesView = new QTableView;
+    m_filesView->setTabKeyNavigation(false); // Tab moves to the next widget; the arrows move in the table
     m_filesView->setObjectName(QStringLiteral("compareFiles"));
     m_filesView->setModel(m_files);
     m_filesView->setSelectionBehavior(QAbstractItemView::SelectRows);

@@ -21,6 +21,7 @@ ArchiveMapPage::ArchiveMapPage(QWidget *parent)
     setObjectName(QStringLiteral("mapSplit"));
     m_model = new ArchiveMapModel(this);
     m_members = new QTableView;
+    m_members->setTabKeyNavigation(false); // Tab moves to the next widget; the arrows move in the table
     m_members->setObjectName(QStringLiteral("members"));
     m_members->setModel(m_model);
     m_members->setSelectionBehavior(QAbstractItemView::SelectRows);

@@ -35,6 +35,7 @@ FindingsPage::FindingsPage(QWidget *parent)
     m_proxy->setSourceModel(m_model);
     m_proxy->setFilterRole(FindingsModel::SeverityRole);
     m_view = new QTableView;
+    m_view->setTabKeyNavigation(false); // Tab moves to the next widget; the arrows move in the table
     m_view->setObjectName(QStringLiteral("findings"));
     m_view->setModel(m_proxy);
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);

@@ -37,6 +37,7 @@ LayersPage::LayersPage(QWidget *parent)
     setObjectName(QStringLiteral("layersSplit"));
     m_layersModel = new LayersModel(this);
     m_layersView = new QTableView;
+    m_layersView->setTabKeyNavigation(false); // Tab moves to the next widget; the arrows move in the table
     m_layersView->setObjectName(QStringLiteral("layers"));
     m_layersView->setModel(m_layersModel);
     m_layersView->setSelectionBehavior(QAbstractItemView::SelectRows);

@@ -418,6 +418,7 @@ void MainWindow::showOpened(const Opened &opened)
     if (m_tourDock)
         m_tourDock->hide(); // it walks another archive's members; startTour() shows it again
     m_verifiedPath.clear();
+    m_verifiedMessage.clear();
     m_findings = opened.findings;
     const ImageArchive &ia = m_archive;
     setWindowTitle(QStringLiteral("%1 — Lamina").arg(shownName(ia.path)));

@@ -179,6 +179,8 @@ private:
     /// The layers of an archive compressed as a whole, indexed (with their digests) in the pass
     /// that opened it: neither the indexing of an image nor the verification streams it again.
     QHash<int, std::shared_ptr<const LayerIndex>> m_openedLayers;
+    /// What the verification of this archive said, said again once another image is indexed.
+    QString m_verifiedMessage;
     QList<Finding> m_findings;
     int m_image = -1;
     ImageLayers m_layers;

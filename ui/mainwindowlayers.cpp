@@ -138,20 +138,20 @@ void MainWindow::showVerified(const Verified &v)
     m_header->setArchive(m_archive, m_findings); // its counts include what hashing found
     showVerdicts();
     if (!v.findings.isEmpty())
-        statusBar()->showMessage(
-            tr("Verified: %n problem(s) found in the layers: see Findings.", nullptr, int(v.findings.size())));
+        m_verifiedMessage
+            = tr("Verified: %n problem(s) found in the layers: see Findings.", nullptr, int(v.findings.size()));
     else if (v.unread > 0)
-        statusBar()->showMessage(
-            tr("Digests: the %n layer file(s) that could be read match them; %1 could not be read (see Findings).",
+        m_verifiedMessage
+            = tr("Digests: the %n layer file(s) that could be read match them; %1 could not be read (see Findings).",
                 nullptr, v.hashed)
-                .arg(v.unread));
+                  .arg(v.unread);
     else if (const int errors = errorCount(m_findings); errors > 0)
         // The digests are right, but the header counts errors: the line must not read as all clear.
-        statusBar()->showMessage(
-            tr("Digests verified: every layer matches them. The checks found %n error(s): see Findings.", nullptr,
-                errors));
+        m_verifiedMessage = tr(
+            "Digests verified: every layer matches them. The checks found %n error(s): see Findings.", nullptr, errors);
     else
-        statusBar()->showMessage(tr("Verified: every layer matches its digests."));
+        m_verifiedMessage = tr("Verified: every layer matches its digests.");
+    statusBar()->showMessage(m_verifiedMessage);
     Q_EMIT verified();
 }
 
@@ -249,7 +249,7 @@ void MainWindow::showIndexed(const Indexed &indexed)
         statusBar()->showMessage(tr("Indexing cancelled: the files of some layers are not shown."));
     else
         statusBar()->showMessage(m_layers.errors.isEmpty()
-                ? tr("All layers indexed.")
+                ? (m_verifiedMessage.isEmpty() ? tr("All layers indexed.") : m_verifiedMessage)
                 : tr("Indexed, with problems: %1").arg(m_layers.errors.constFirst()));
     m_layersPage->layersModel()->setSizes(indexed.sizes);
     if (!m_layers.cancelled) {

@@ -145,11 +145,22 @@ void Checker::orphans()
     }
     if (!orphaned.isEmpty()) {
         m_view = View::Oci;
-        Finding &f = add("orphan-layer", Severity::Info,
-            QStringLiteral("%1 blob(s) nothing references").arg(orphaned.size()),
-            legacyJson ? QStringLiteral("%1 of them look like legacy v1 layer json, which Docker 25–28 write this way.")
-                             .arg(legacyJson)
-                       : QString());
+        // Said of each blob: which are Docker's legacy json, and that the others are not.
+        const qsizetype others = orphaned.size() - legacyJson;
+        QString why;
+        if (legacyJson > 0)
+            why = (others == 0 ? (legacyJson == 1 ? QStringLiteral("It looks like a layer's legacy v1 json")
+                                                  : QStringLiteral("Each looks like a layer's legacy v1 json"))
+                               : QStringLiteral("%1 of the %2 look%3 like a layer's legacy v1 json")
+                                     .arg(legacyJson)
+                                     .arg(orphaned.size())
+                                     .arg(legacyJson == 1 ? QStringLiteral("s") : QString()))
+                + QStringLiteral(", which Docker 25–28 write as a blob nothing references.");
+        if (legacyJson > 0 && others > 0)
+            why += others == 1 ? QStringLiteral(" The other is a file no view names.")
+                               : QStringLiteral(" The other %1 are files no view names.").arg(others);
+        Finding &f = add(
+            "orphan-layer", Severity::Info, QStringLiteral("%1 blob(s) nothing references").arg(orphaned.size()), why);
         f.members = orphaned;
     }
 }

@@ -45,6 +45,7 @@ private Q_SLOTS:
     void legacyHeadsNoTagReachesAreImages();
     void longLegacyChainIsReadWhole();
     void truncationIsToldOneWay();
+    void orphanBlobsExplainedEach();
 
 private:
     static QList<Finding> findingsFor(const QString &path, bool verify, ImageArchive *out = nullptr)
@@ -548,6 +549,19 @@ void TestFindings::truncationIsToldOneWay()
     for (const Finding &f : findingsFor(test::corpus(QStringLiteral("ggcr__null_manifest.tar")), false))
         if (f.code == u"no-legacy-chain")
             QVERIFY2(f.message.startsWith(u"manifest.json names no image"), qPrintable(f.message));
+}
+
+// Docker 25's hello-world: its layer's legacy json as a blob nothing names, and one more blob.
+void TestFindings::orphanBlobsExplainedEach()
+{
+    const QList<Finding> found = findingsFor(test::corpus(QStringLiteral("ggcr__hello-world-v25.tar")), false);
+    const auto orphan
+        = std::find_if(found.begin(), found.end(), [](const Finding &f) { return f.code == u"orphan-layer"; });
+    QVERIFY(orphan != found.end());
+    QCOMPARE(orphan->members.size(), 2);
+    QCOMPARE(orphan->explanation.section(QStringLiteral("\n\n"), -1),
+        QStringLiteral("1 of the 2 looks like a layer's legacy v1 json, which Docker 25–28 write as a blob nothing "
+                       "references. The other is a file no view names."));
 }
 
 QTEST_GUILESS_MAIN(TestFindings)

@@ -244,6 +244,21 @@ QVariant FileTreeModel::data(const QModelIndex &index, int role) const
     }
     if (role == Qt::ToolTipRole && deleted)
         return tr("removed by layer %1").arg(n.removedBy);
+    // What the icon cannot tell: a hard link is another name of a file, and the rest are no files.
+    if (role == Qt::ToolTipRole && index.column() == NameColumn) {
+        switch (e.type) {
+        case EntryType::Hardlink:
+            return tr("A hard link: another name of %1, the same file").arg(QString::fromUtf8(t->linkTarget(node)));
+        case EntryType::Fifo:
+            return tr("A named pipe (fifo)");
+        case EntryType::CharDevice:
+            return tr("A character device");
+        case EntryType::BlockDevice:
+            return tr("A block device");
+        default:
+            break;
+        }
+    }
     if (role == Qt::ForegroundRole && index.column() == ChangeColumn && marked)
         return QBrush(toneColor(change == Change::Added ? Tone::Added : Tone::Changed));
     if (role == Qt::DecorationRole && index.column() == NameColumn) {
@@ -262,13 +277,23 @@ QVariant FileTreeModel::data(const QModelIndex &index, int role) const
     case NameColumn:
         return QString::fromUtf8(t->name(node));
     case SizeColumn: {
+        if (e.type == EntryType::Hardlink) {
+            // Its tar header says 0 bytes; the name has the bytes of the file it names.
+            const int file = t->find(t->linkTarget(node));
+            return file >= 0 ? sizeText(t->entry(file).size) : QString();
+        }
         const qint64 b = e.type == EntryType::Directory ? bytesOf(node) : e.size;
         return sizeText(b);
     }
     case ChangeColumn:
         return deleted ? QStringLiteral("D") : marked ? changeLetter(change) : QString();
-    case ModeColumn:
-        return QString::number(e.mode, 8).rightJustified(4, u'0');
+    case ModeColumn: {
+        // A pipe or a device has permissions too, but is no file: its kind first, as ls does.
+        const QString mode = QString::number(e.mode, 8).rightJustified(4, u'0');
+        const bool special
+            = e.type == EntryType::Fifo || e.type == EntryType::CharDevice || e.type == EntryType::BlockDevice;
+        return special ? entryTypeName(e.type) + u' ' + mode : mode;
+    }
     case OwnerColumn:
         return QStringLiteral("%1:%2").arg(e.uid).arg(e.gid);
     case LinkColumn: {
@@ -326,7 +351,7 @@ QVariant FileTreeModel::headerData(int section, Qt::Orientation orientation, int
                 : tr("What the selected layer did to the path: A added, M modified (it replaced a lower version), D "
                      "deleted (struck out); blank: it comes from a lower layer, unchanged");
         case ModeColumn:
-            return tr("Permission bits, in octal");
+            return tr("Permission bits, in octal; a pipe or a device says its kind first");
         case OwnerColumn:
             return tr("Numeric owner, uid:gid");
         case LinkColumn:

@@ -9,6 +9,7 @@
 //     f /big 0644 size=4096    a file of 4096 zero bytes
 //     l /bin/sh busybox        a symbolic link to "busybox"
 //     h /bin/ls /bin/busybox   a hard link to an earlier entry
+//     p /run/pipe 0620         a named pipe (fifo)
 //     w /tmp/gone              a whiteout (.wh.gone)
 //     o /var/cache             an opaque folder marker (/var/cache/.wh..wh..opq)
 // An owner goes after the mode as uid:gid ("f /x 0644 1000:1000 data").
@@ -91,6 +92,10 @@ inline QByteArray layerTar(const QString &description)
             archive_entry_set_perm(e, 0644);
             archive_entry_set_size(e, 0);
             archive_entry_set_hardlink_utf8(e, words.value(1).mid(1).toUtf8().constData());
+        } else if (kind == u"p") {
+            bool ok = false;
+            archive_entry_set_filetype(e, AE_IFIFO);
+            archive_entry_set_perm(e, words.value(1).toUInt(&ok, 8));
         } else if (kind == u"d" || kind == u"f") {
             bool ok = false;
             archive_entry_set_perm(e, words.value(1).toUInt(&ok, 8));

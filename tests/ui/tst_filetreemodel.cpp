@@ -2,6 +2,7 @@
 // The files the layers page shows, from layers spelled out in text: what a layer changed is
 // listed once, and "This layer only" counts a folder's bytes from that layer alone. The model
 // filters and sorts itself, a big tree on a worker, and hands the view a finished result.
+#include "common/sizetext.h"
 #include "filetreemodel.h"
 #include "inspect/layerspage.h"
 #include "layertext.h"
@@ -24,6 +25,7 @@ class TestFileTreeModel : public QObject
     Q_OBJECT
 private Q_SLOTS:
     void modifiedFileIsListedOnce();
+    void specialEntriesSayWhatTheyAre();
     void layerOnlyCountsTheLayersBytes();
     void filterKeepsMatchesAndTheirFolders();
     void filterByPathAndRegex();
@@ -78,6 +80,31 @@ void TestFileTreeModel::modifiedFileIsListedOnce()
     QCOMPARE(rows(m, etc), (QStringList { QStringLiteral("a M"), QStringLiteral("b D"), QStringLiteral("c ") }));
     const QModelIndex a = m.indexOfPath("etc/a");
     QCOMPARE(m.index(a.row(), FileTreeModel::ModeColumn, etc).data().toString(), QStringLiteral("0444"));
+}
+
+// A pipe is no file, and a hard link is another name of one: the view says which, not only its
+// icon (a plain file's for both).
+void TestFileTreeModel::specialEntriesSayWhatTheyAre()
+{
+    const MergedTree::Layers layers = test::layersFromText({ QStringLiteral("d /bin 0755\n"
+                                                                            "f /bin/tool 0755 hello\n"
+                                                                            "h /bin/tool-link /bin/tool\n"
+                                                                            "p /bin/pipe 0620\n") });
+    FileTreeModel m;
+    m.setTree(std::make_shared<const MergedTree>(MergedTree::build(layers, 0)), 0);
+    const QModelIndex pipe = m.indexOfPath("bin/pipe");
+    const QModelIndex link = m.indexOfPath("bin/tool-link");
+    QVERIFY(pipe.isValid() && link.isValid());
+    QCOMPARE(pipe.siblingAtColumn(FileTreeModel::ModeColumn).data().toString(), QStringLiteral("fifo 0620"));
+    QCOMPARE(pipe.data(Qt::ToolTipRole).toString(), QStringLiteral("A named pipe (fifo)"));
+    QCOMPARE(link.siblingAtColumn(FileTreeModel::ModeColumn).data().toString(), QStringLiteral("0644"));
+    QCOMPARE(
+        link.data(Qt::ToolTipRole).toString(), QStringLiteral("A hard link: another name of bin/tool, the same file"));
+    QCOMPARE(link.siblingAtColumn(FileTreeModel::LinkColumn).data().toString(), QStringLiteral("⇒ bin/tool"));
+    QCOMPARE(link.siblingAtColumn(FileTreeModel::SizeColumn).data().toString(),
+        m.indexOfPath("bin/tool").siblingAtColumn(FileTreeModel::SizeColumn).data().toString());
+    QCOMPARE(link.siblingAtColumn(FileTreeModel::SizeColumn).data().toString(), sizeText(5));
+    QVERIFY(!m.indexOfPath("bin/tool").data(Qt::ToolTipRole).isValid());
 }
 
 void TestFileTreeModel::layerOnlyCountsTheLayersBytes()

@@ -32,6 +32,7 @@ private Q_SLOTS:
     void oneImageWithFourNamesIsOneRow();
     void everyColumnIsReadableAtItsWidth();
     void digestAndReferenceAreCopyable();
+    void halfAPlatformSaysWhichHalf();
 
 private:
     static ImageList *imagesOf(MainWindow &w) { return w.findChild<ImageList *>(QStringLiteral("images")); }
@@ -201,6 +202,29 @@ void TestImageList::digestAndReferenceAreCopyable()
     QVERIFY(QApplication::clipboard()->text().startsWith(u"sha256:"));
     digest->trigger();
     QCOMPARE(QApplication::clipboard()->text(), img.configDigest);
+}
+
+// dive's archive cut inside its first layer: the legacy json read names the OS, and the
+// architecture was in what the cut lost.
+void TestImageList::halfAPlatformSaysWhichHalf()
+{
+    QFile whole(test::corpus(QStringLiteral("dive__test-docker-image.tar")));
+    QVERIFY(whole.open(QIODevice::ReadOnly));
+    const QString cut = m_fixtures.filePath(QStringLiteral("dive-cut.tar"));
+    QFile out(cut);
+    QVERIFY(out.open(QIODevice::WriteOnly) && out.write(whole.read(100000)) == 100000);
+    out.close();
+    MainWindow w;
+    w.show();
+    QVERIFY(test::openAndWait(w, cut));
+    QCOMPARE(w.current().images.size(), 1);
+    QCOMPARE(w.current().images.at(0).platform.os, QStringLiteral("linux"));
+    QVERIFY(w.current().images.at(0).platform.architecture.isEmpty());
+    QTreeWidgetItem *row = imagesOf(w)->itemOf(0);
+    QVERIFY(row);
+    QVERIFY2(row->text(ImageList::NameColumn).startsWith(u"linux, no architecture\n"),
+        qPrintable(row->text(ImageList::NameColumn)));
+    QVERIFY(row->toolTip(ImageList::NameColumn).contains(u"Platform: linux, no architecture"));
 }
 
 QTEST_MAIN(TestImageList)

@@ -148,9 +148,12 @@ void ImageList::setArchive(const ImageArchive &ia)
         const QString manifest = manifestDigestOf(ia, img);
         const QString id = img.configDigest.isEmpty() ? manifest : img.configDigest;
         item->setData(NameColumn, ShortIdRole, id.isEmpty() ? QStringLiteral("—") : shortDigest(id));
-        item->setText(NameColumn,
-            (img.platform.isEmpty() ? tr("(platform unknown)") : img.platform.toString()) + u'\n'
-                + item->data(NameColumn, ShortIdRole).toString());
+        // Half a platform says which half is missing ("linux/" read as a typo).
+        const QString platform = img.platform.isEmpty() ? tr("(platform unknown)")
+            : img.platform.architecture.isEmpty()       ? tr("%1, no architecture").arg(img.platform.os)
+            : img.platform.os.isEmpty()                 ? tr("no OS, %1").arg(img.platform.architecture)
+                                                        : img.platform.toString();
+        item->setText(NameColumn, platform + u'\n' + item->data(NameColumn, ShortIdRole).toString());
         qint64 stored = 0;
         for (const ImageLayer &l : img.layers)
             stored = addSizes(stored, std::max<qint64>(0, l.size));
@@ -159,7 +162,7 @@ void ImageList::setArchive(const ImageArchive &ia)
         QStringList tip;
         if (!img.tags.isEmpty())
             tip << img.tags.join(QStringLiteral(", "));
-        tip << tr("Platform: %1").arg(img.platform.isEmpty() ? tr("not stated") : img.platform.toString());
+        tip << tr("Platform: %1").arg(img.platform.isEmpty() ? tr("not stated") : platform);
         tip << tr("Image ID: %1").arg(img.configDigest.isEmpty() ? tr("unknown (no config)") : img.configDigest);
         if (!manifest.isEmpty())
             tip << tr("Manifest: %1").arg(manifest);

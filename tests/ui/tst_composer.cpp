@@ -76,6 +76,7 @@ class TestComposer : public QObject
 private Q_SLOTS:
     void initTestCase();
     void nixScenarioThroughThePanel();
+    void argumentButtonsNeedASelection();
     void undoAndRedoEveryEdit();
     void filesDroppedOnAFolder();
     void checksFollowTheEdits();
@@ -1257,6 +1258,31 @@ void TestComposer::typingNeverWaitsForThePreview()
     QCOMPARE(work::counters().mainThreadWork.load(), qint64(0));
     if (other.isEmpty())
         QVERIFY(panel.preview().findings.isEmpty()); // the nix base has cat
+}
+
+// "−" and "◀" act on the argument selected in the list: off while none is (clicked, they did
+// nothing and said nothing).
+void TestComposer::argumentButtonsNeedASelection()
+{
+    ArgvEdit edit(true);
+    edit.setArgv(QStringList { QStringLiteral("/bin/app"), QStringLiteral("--serve") });
+    auto *list = edit.findChild<QListWidget *>(QStringLiteral("arguments"));
+    auto *remove = edit.findChild<QToolButton *>(QStringLiteral("removeArgument"));
+    auto *earlier = edit.findChild<QToolButton *>(QStringLiteral("moveArgumentEarlier"));
+    QVERIFY(list && remove && earlier);
+    list->setCurrentRow(-1);
+    QVERIFY(!remove->isEnabled() && !earlier->isEnabled());
+    list->setCurrentRow(0);
+    QVERIFY(remove->isEnabled() && !earlier->isEnabled());
+    list->setCurrentRow(1);
+    QVERIFY(remove->isEnabled() && earlier->isEnabled());
+    earlier->click();
+    QCOMPARE(edit.argv(), std::optional<QStringList>({ QStringLiteral("--serve"), QStringLiteral("/bin/app") }));
+    QVERIFY(remove->isEnabled() && !earlier->isEnabled()); // now first
+    remove->click();
+    remove->click();
+    QCOMPARE(list->count(), 0);
+    QVERIFY(!remove->isEnabled() && !earlier->isEnabled());
 }
 
 void TestComposer::oneUndoStackForLayersAndSettings()

@@ -1528,7 +1528,7 @@ void TestMainWindow::previewReadsOnlyWhatItShows()
         qPrintable(QString::number(work::counters().entryBytesStreamed)));
     const QString text = w.findChild<QPlainTextEdit *>(QStringLiteral("preview"))->toPlainText();
     QVERIFY(text.startsWith(QStringLiteral("0123456789abcdef")));
-    QVERIFY2(text.endsWith(QStringLiteral("(%1 more bytes)").arg(size - LayersPage::kPreviewBytes)),
+    QVERIFY2(text.endsWith(QStringLiteral("(%1 more bytes)").arg(QLocale().toString(size - LayersPage::kPreviewBytes))),
         qPrintable(text.right(80)));
     QVERIFY(text.size() <= LayersPage::kPreviewBytes + 100);
     // The direct read of the same bytes: what is shown is the file's first 256 KiB.

@@ -84,11 +84,13 @@ ArgvEdit::ArgvEdit(bool allowShellForm, QWidget *parent)
     add->setText(tr("+"));
     add->setToolTip(tr("Add the argument typed beside"));
     auto *remove = new QToolButton;
+    remove->setObjectName(QStringLiteral("removeArgument"));
     remove->setText(tr("−"));
-    remove->setToolTip(tr("Remove the selected argument"));
+    remove->setToolTip(tr("Remove the argument selected in the list"));
     auto *left = new QToolButton;
+    left->setObjectName(QStringLiteral("moveArgumentEarlier"));
     left->setText(tr("◀"));
-    left->setToolTip(tr("Move the argument earlier"));
+    left->setToolTip(tr("Move the argument selected in the list earlier"));
     auto *execRow = new QWidget;
     auto *ev = new QVBoxLayout(execRow);
     ev->setContentsMargins(0, 0, 0, 0);
@@ -145,6 +147,16 @@ ArgvEdit::ArgvEdit(bool allowShellForm, QWidget *parent)
         }
     });
     connect(m_list, &QListWidget::itemChanged, this, changed);
+    // Buttons that act on the selected argument are off while none is: clicked, they did nothing.
+    const auto selectionShown = [this, remove, left] {
+        const int row = m_list->currentItem() ? m_list->currentRow() : -1;
+        remove->setEnabled(row >= 0);
+        left->setEnabled(row > 0);
+    };
+    connect(m_list, &QListWidget::currentRowChanged, this, selectionShown);
+    connect(m_list->model(), &QAbstractItemModel::rowsRemoved, this, selectionShown);
+    connect(m_list->model(), &QAbstractItemModel::modelReset, this, selectionShown);
+    selectionShown();
     connect(m_command, &QLineEdit::textEdited, this, changed);
     connect(m_shell, &QCheckBox::toggled, this, [this, changed](bool shell) {
         // The same command either way: exec arguments become one quoted line and back.

@@ -623,7 +623,8 @@ FilePreview LayersPage::readPreview(const ImageArchive &ia, int image, const Mer
         if (!preview.picture.isNull())
             return preview;
     }
-    const QString more = size > head.size() ? tr("\n… (%1 more bytes)").arg(size - head.size()) : QString();
+    const QString more
+        = size > head.size() ? tr("\n… (%1 more bytes)").arg(QLocale().toString(size - head.size())) : QString();
     const TextKind kind = sniffText(head, !whole);
     preview.text = kind == TextKind::Binary ? hexDump(head.left(16 * 1024)) : decodeText(head, kind) + more;
     return preview;

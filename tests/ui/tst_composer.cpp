@@ -1548,6 +1548,15 @@ void TestComposer::nothingSquashedAt1024x640()
         }
     }
     QVERIFY(inMenus > 0); // what this looks at: at this width some are in the menus
+    // The window Lamina opens at first on a 1400-pixel screen: every action on its bar ("Stack a
+    // new layer" at full length put "New text file…" behind the chevron there).
+    w.resize(1330, 850);
+    QTest::qWait(100);
+    for (QToolBar *bar : panel->findChildren<QToolBar *>()) {
+        auto *extension = bar->findChild<QToolButton *>(QStringLiteral("qt_toolbar_ext_button"));
+        QVERIFY2(!extension || !extension->isVisible(),
+            qPrintable(QStringLiteral("%1 px: %2").arg(bar->width()).arg(bar->actions().constLast()->text())));
+    }
 }
 
 // Issue 18 item 15: each dialog the composer opens shows its title, labels, fields and hints

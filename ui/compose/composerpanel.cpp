@@ -119,7 +119,7 @@ void ComposerPanel::setTreesInSight(bool inSight)
 QToolBar *ComposerPanel::buildEditBar()
 {
     QToolBar *bar = textToolBar();
-    toolAction(bar, this, QStringLiteral("stackLayer"), tr("Stack a new layer"), tr("A new layer on top of the others"),
+    toolAction(bar, this, QStringLiteral("stackLayer"), tr("New layer"), tr("Stack a new layer on top of the others"),
         [this] { stackLayer(); });
     toolAction(bar, this, QStringLiteral("addFiles"), tr("Add file…"),
         tr("Files from this computer, into a folder of the image (the one selected in the result)"), [this] {

@@ -258,19 +258,26 @@ void ChainView::layoutHeader(qreal width)
     const qreal rowH = std::max(kSwatchH, fm.height()) + 8;
     const QSize toggle(m_legendToggle->sizeHint().width(), int(rowH) - 2); // as tall as a row, not taller
     m_legendToggle->setGeometry(QRect(QPoint(int(kLeft), int(m_legendTop) + 1), toggle));
-    const bool shown = legendShown();
     const qreal indent = kLeft + toggle.width() + 12;
     qreal lx = indent, ly = m_legendTop;
+    int firstRow = 0; // entries on the first row: all a folded legend draws
     for (const LegendItem &item : std::as_const(m_legend)) {
         const qreal itemW = kSwatchW + 6 + fm.horizontalAdvance(item.text) + 18;
         if (lx > indent && lx + itemW > width - kLeft) {
-            if (!shown)
-                break;
             lx = indent;
             ly += rowH;
         }
+        firstRow += ly == m_legendTop ? 1 : 0;
         m_legendRects.append(QRectF(lx, ly, itemW, rowH));
         lx += itemW;
+    }
+    // Whole, it may leave no room for the chain it explains (a short window: one entry a row).
+    m_legendCrowded = m_availableHeight > 0 && ly + rowH - m_legendTop > m_availableHeight / 3.0;
+    const bool shown = legendShown();
+    m_legendToggle->setArrowType(shown ? Qt::DownArrow : Qt::RightArrow);
+    if (!shown) {
+        m_legendRects.resize(firstRow);
+        ly = m_legendTop;
     }
     y = m_legend.isEmpty() ? y : ly + rowH + 8;
     m_titleY = y + fm.ascent();

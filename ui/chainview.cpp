@@ -9,6 +9,7 @@
 #include <QPainter>
 #include <QPainterPath>
 #include <QSettings>
+#include <QSignalBlocker>
 #include <QToolButton>
 
 #include <utility>
@@ -103,8 +104,15 @@ ChainView::ChainView(QWidget *parent)
     m_legendToggle->setArrowType(m_legendToggle->isChecked() ? Qt::DownArrow : Qt::RightArrow);
     m_legendToggle->hide();
     connect(m_legendToggle, &QToolButton::toggled, this, [this](bool shown) {
-        QSettings().setValue(kLegendShownKey, shown);
-        m_legendToggle->setArrowType(shown ? Qt::DownArrow : Qt::RightArrow);
+        if (!shown && m_legendCrowded && !m_legendUnfoldedHere) {
+            // Drawn folded for want of room: the click asks to see it, here, whatever is stored.
+            m_legendUnfoldedHere = true;
+            const QSignalBlocker block(m_legendToggle);
+            m_legendToggle->setChecked(true);
+        } else {
+            QSettings().setValue(kLegendShownKey, shown);
+            m_legendUnfoldedHere = shown; // unfolded by hand: seen here even where it crowds the chain
+        }
         layout();
         update();
     });
@@ -112,7 +120,7 @@ ChainView::ChainView(QWidget *parent)
 
 bool ChainView::legendShown() const
 {
-    return m_legendToggle->isChecked();
+    return m_legendToggle->isChecked() && (!m_legendCrowded || m_legendUnfoldedHere);
 }
 
 void ChainView::setLegendShown(bool shown)
@@ -128,6 +136,15 @@ int ChainView::legendEntriesDrawn() const
 qreal ChainView::legendHeight() const
 {
     return m_legendRects.isEmpty() ? 0 : m_legendRects.constLast().bottom() - m_legendTop;
+}
+
+void ChainView::setAvailableHeight(int height)
+{
+    if (height == m_availableHeight)
+        return;
+    m_availableHeight = height;
+    layout();
+    update();
 }
 
 void ChainView::setAvailableWidth(int width)

@@ -57,6 +57,9 @@ public:
     /// The width to lay the columns out in (the scroll area's viewport): nodes and the gaps
     /// between them grow and shrink with it, within bounds that keep the text readable.
     void setAvailableWidth(int width);
+    /// The height the view is seen in: a legend that would take more than a third of it is drawn
+    /// folded, until its toggle unfolds it here (the choice remembered is left as it is).
+    void setAvailableHeight(int height);
     QSize sizeHint() const override;
     QSize minimumSizeHint() const override { return sizeHint(); }
 
@@ -68,7 +71,8 @@ public:
     QStringList viewNotes() const { return m_notes; }
     /// What the legend explains, one entry per colour or shape drawn.
     QStringList legend() const;
-    /// Whether the whole legend is drawn, or only its first line (remembered in QSettings).
+    /// Whether the whole legend is drawn, or only its first line (remembered in QSettings; a
+    /// view too short for it draws it folded all the same).
     bool legendShown() const;
     void setLegendShown(bool shown);
     /// The legend's entries drawn (all when shown, the first line's when folded) and its height.
@@ -170,6 +174,9 @@ private:
     QToolButton *m_legendToggle = nullptr;
     qreal m_boxW = 270, m_colGap = 150; ///< set by placeColumns() from the available width
     int m_availableWidth = 0;
+    int m_availableHeight = 0; ///< 0: not known, every legend fits
+    bool m_legendCrowded = false; ///< the last layout found no room for the whole legend
+    bool m_legendUnfoldedHere = false; ///< … and the user unfolded it in this view anyway
     int m_current = -1;
     qreal m_titleY = 0;
     qreal m_top = 0; ///< where the first node row starts

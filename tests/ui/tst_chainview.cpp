@@ -42,6 +42,7 @@ private Q_SLOTS:
     void layoutFollowsTheWidth_data();
     void layoutFollowsTheWidth();
     void legendFoldsToOneLine();
+    void legendFoldsWhereItWouldCrowdTheChain();
     void keyboardMovesTheSelection();
     void enterShowsTheLayersFiles();
     void nodesExplainAndCopyThemselves();
@@ -473,6 +474,47 @@ void TestChainView::legendFoldsToOneLine()
     QCOMPARE(QSettings().value(QStringLiteral("chain/legendShown")).toBool(), true);
     v->setImage(nullptr, -1); // nothing to explain: no toggle
     QVERIFY(!toggle->isVisible());
+}
+
+// A short, narrow window (800x500: the chain tab 480x220) drew the whole legend, an entry a row,
+// and no chain without scrolling. It is drawn folded there, the choice stored left alone; its
+// toggle unfolds it all the same.
+void TestChainView::legendFoldsWhereItWouldCrowdTheChain()
+{
+    QSettings().setValue(QStringLiteral("chain/legendShown"), true);
+    const ImageArchive ia = openImageArchive(fixture(QStringLiteral("chain-fork.tar")));
+    QVERIFY(ia.ok());
+    ChainPage page;
+    page.resize(480, 220);
+    page.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&page));
+    ChainView *v = page.chain();
+    v->setImage(&ia, 0);
+    auto *toggle = v->findChild<QToolButton *>(QStringLiteral("chainLegendToggle"));
+    QVERIFY(!v->legendShown());
+    QVERIFY(v->legendEntriesDrawn() >= 1 && v->legendEntriesDrawn() < v->legend().size());
+    QCOMPARE(toggle->arrowType(), Qt::RightArrow);
+    QVERIFY2(v->nodes().constFirst().rect.top() < page.viewport()->height(),
+        qPrintable(QString::number(v->nodes().constFirst().rect.top())));
+    QCOMPARE(QSettings().value(QStringLiteral("chain/legendShown")).toBool(), true);
+    QTest::mouseClick(toggle, Qt::LeftButton); // asked for: shown here, crowded or not
+    QVERIFY(v->legendShown());
+    QCOMPARE(v->legendEntriesDrawn(), v->legend().size());
+    QCOMPARE(toggle->arrowType(), Qt::DownArrow);
+    QTest::mouseClick(toggle, Qt::LeftButton); // and folded again by hand: stored
+    QVERIFY(!v->legendShown());
+    QCOMPARE(QSettings().value(QStringLiteral("chain/legendShown")).toBool(), false);
+    QTest::mouseClick(toggle, Qt::LeftButton);
+    QVERIFY(v->legendShown());
+    QCOMPARE(QSettings().value(QStringLiteral("chain/legendShown")).toBool(), true);
+    // Room enough: the whole legend, as before.
+    ChainPage roomy;
+    roomy.resize(1000, 500);
+    roomy.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&roomy));
+    roomy.chain()->setImage(&ia, 0);
+    QVERIFY(roomy.chain()->legendShown());
+    QCOMPARE(roomy.chain()->legendEntriesDrawn(), roomy.chain()->legend().size());
 }
 
 void TestChainView::keyboardMovesTheSelection()

@@ -18,8 +18,10 @@ ChainPage::ChainPage(QWidget *parent)
 
 bool ChainPage::viewportEvent(QEvent *event)
 {
-    if (event->type() == QEvent::Resize)
+    if (event->type() == QEvent::Resize) {
         m_chain->setAvailableWidth(viewport()->width());
+        m_chain->setAvailableHeight(viewport()->height());
+    }
     return QScrollArea::viewportEvent(event);
 }
 

@@ -424,6 +424,7 @@ void MainWindow::showOpened(const Opened &opened)
     setWindowTitle(QStringLiteral("%1 — Lamina").arg(shownName(ia.path)));
     m_header->setArchive(ia, m_findings);
     m_findingsPage->setFindings(m_findings);
+    fitFindingsToTheirCount();
     showVerdicts();
     m_findingsPage->view()->resizeColumnToContents(FindingsModel::SeverityColumn);
     m_findingsPage->view()->resizeColumnToContents(FindingsModel::CodeColumn);

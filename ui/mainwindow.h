@@ -151,6 +151,8 @@ private:
     int imagesWidth() const;
     void showPages();
     void growFindingsToRead();
+    /// The findings pane follows the number of findings while nobody has sized it by hand.
+    void fitFindingsToTheirCount();
     void buildMenus();
     void buildViewMenu();
     QWidget *buildInspector();

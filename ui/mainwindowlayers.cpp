@@ -135,6 +135,7 @@ void MainWindow::showVerified(const Verified &v)
     m_findings += v.findings;
     sortFindings(m_findings);
     m_findingsPage->setFindings(m_findings, true);
+    fitFindingsToTheirCount();
     m_header->setArchive(m_archive, m_findings); // its counts include what hashing found
     showVerdicts();
     if (!v.findings.isEmpty())

@@ -66,6 +66,19 @@ void MainWindow::growFindingsToRead()
     m_inspector->resizeDocks({ m_findingsDock }, { room }, Qt::Vertical);
 }
 
+void MainWindow::fitFindingsToTheirCount()
+{
+    // Only a pane at the height Lamina gave it: one the user dragged, or sized in an earlier
+    // window, keeps its height. After the event loop turns: docks take sizes once laid out.
+    QTimer::singleShot(0, this, [this] {
+        if (m_findingsPage->folded() || m_findingsHeight > 0
+            || (m_findingsSetHeight > 0 && std::abs(m_findingsDock->height() - m_findingsSetHeight) > 4))
+            return;
+        m_findingsSetHeight = fittedFindingsHeight();
+        m_inspector->resizeDocks({ m_findingsDock }, { m_findingsSetHeight }, Qt::Vertical);
+    });
+}
+
 void MainWindow::saveLayout()
 {
     QSettings settings;

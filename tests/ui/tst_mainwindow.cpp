@@ -734,6 +734,14 @@ void TestMainWindow::findingsPaneFoldsAndIsRemembered()
     // Room for the two findings, and still most of the window for the tabs.
     QTRY_VERIFY(table->viewport()->height() >= 2 * table->verticalHeader()->defaultSectionSize());
     QVERIFY(tabs->height() > w->height() / 2);
+    // Three findings (Docker 25's hello-world): three rows, not two and a scroll bar.
+    QVERIFY(test::openAndWait(*w, test::corpus(QStringLiteral("ggcr__hello-world-v25.tar"))));
+    QCOMPARE(w->findings().size(), 3);
+    QTRY_VERIFY2(table->viewport()->height() >= 3 * table->verticalHeader()->defaultSectionSize(),
+        qPrintable(QStringLiteral("%1 < 3 × %2")
+                       .arg(table->viewport()->height())
+                       .arg(table->verticalHeader()->defaultSectionSize())));
+    QVERIFY(test::openAndWait(*w, nix));
 
     // Folded by a click: remembered; an explanation asked for unfolds it for this archive.
     QTest::mouseClick(fold, Qt::LeftButton);

@@ -178,8 +178,9 @@ private:
     void showLoaderRange(int range);
 
     ImageArchive m_archive;
-    /// The layers of an archive compressed as a whole, indexed (with their digests) in the pass
-    /// that opened it: neither the indexing of an image nor the verification streams it again.
+    /// Every layer index the window has of this archive, by member: those the opening made (an
+    /// archive compressed as a whole, with their digests), the shown images', and every image's
+    /// once verified. No image shown later, nor the verification, reads those layers again.
     QHash<int, std::shared_ptr<const LayerIndex>> m_openedLayers;
     /// What the verification of this archive said, said again once another image is indexed.
     QString m_verifiedMessage;

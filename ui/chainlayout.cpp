@@ -151,6 +151,9 @@ void ChainView::chooseColumns(const Image &img)
         // may have had them.
         if (someAbsent && ia.archive && ia.archive->truncated())
             line += tr(" The archive breaks off early: a view written after the cut would be missing too.");
+        else if (someAbsent && ia.archive && !ia.archive->unterminatedAfter().isEmpty())
+            line += tr(" The archive stops without the blocks that end a tar: a view written after its last member "
+                       "may have been cut off.");
         m_missing = line;
     }
 }

@@ -95,6 +95,9 @@ public:
     /// in Lamina's cache goes then). Only for the opener, before the archive is shared.
     void closeWith(std::function<void()> cleanup) { m_cleanup = std::move(cleanup); }
     bool truncated() const { return m_truncated; }
+    /// The member a tar stream stops right after, without the two zero blocks that end a tar
+    /// (docs/formats.md §5.5): "" when the end was there, or when the stream broke off anyway.
+    const QString &unterminatedAfter() const { return m_unterminatedAfter; }
     /// A skopeo/containers-image "dir:" folder (manifest.json, blobs named by hex digest, version),
     /// presented as an OCI layout: blobs under blobs/sha256/, index.json and oci-layout made up.
     bool directoryTransport() const { return m_directoryTransport; }
@@ -211,6 +214,7 @@ private:
     QStringList m_duplicateMembers;
     QStringList m_absoluteMembers;
     bool m_truncated = false;
+    QString m_unterminatedAfter;
     bool m_cancelled = false;
     bool m_removeWhenClosed = false;
     std::function<void()> m_cleanup;

@@ -144,6 +144,8 @@ struct Archive::Builder::TarPass
     bool compressed = false;
     qint64 captured = 0;
     int fullHeads = 0; ///< members whose whole head is kept (kMaxFullHeads)
+    qint64 lastEnd = -1; ///< noteEnd() of the last header read
+    QString lastName; ///< its member's path
 
     /// A compressed stream too short to yield even the first header: still an archive, damaged.
     OpenResult tooShort(const QString &path, const QString &error)
@@ -332,6 +334,17 @@ struct Archive::Builder::TarPass
         return !compressed || m.size <= 0 || captureData(m);
     }
 
+    /// Where the entry just read ends in the tar stream, its data padded to whole blocks: -1 when
+    /// its header's size need not be its data's (a sparse file, a hard link, a folder of GNU's).
+    void noteEnd(struct archive_entry *e)
+    {
+        const qint64 size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
+        const bool plain = archive_entry_filetype(e) == AE_IFREG || size == 0;
+        lastEnd = plain && archive_entry_sparse_count(e) == 0 && !archive_entry_hardlink(e) && size >= 0
+            ? archive_filter_bytes(h.a, 0) + (size + 511) / 512 * 512
+            : -1;
+    }
+
     /// Every member, until the end, a damaged header, the member limit or a cancel. False with
     /// `error` when not even the first header could be read.
     bool readMembers(QString *error)
@@ -347,10 +360,17 @@ struct Archive::Builder::TarPass
                 ar->m_compression = h.compression;
                 compressed = ar->m_compression != Compression::None;
             }
-            if (rc == ARCHIVE_EOF)
+            if (rc == ARCHIVE_EOF) {
+                // libarchive takes a tar that just stops after a member for a whole one; every
+                // writer of images ends with zero blocks, which libarchive consumes at the end.
+                if (lastEnd >= 0 && archive_filter_bytes(h.a, 0) == lastEnd && !ar->m_members.isEmpty()
+                    && !ar->m_truncated)
+                    ar->m_unterminatedAfter = lastName;
                 return true;
+            }
             if (rc < ARCHIVE_WARN)
                 return headerFailed(error);
+            noteEnd(e);
             if (ar->m_members.size() >= limits::kMaxArchiveMembers) {
                 ar->m_problems.append(
                     QStringLiteral("the archive holds more than %1 members; the rest were not indexed%2")
@@ -364,6 +384,7 @@ struct Archive::Builder::TarPass
             m.path = normaliseMemberPath(stored, &escapes);
             if (m.path != stored)
                 m.storedPath = stored;
+            lastName = m.path.isEmpty() ? stored : m.path;
             if (!admit(m, stored, escapes, e))
                 continue;
             const bool whole = m.type != MemberType::File || fileData(m, e);

@@ -17,6 +17,13 @@ void Checker::archiveLevel()
                 why << p;
         add("archive-damaged", Severity::Error, QStringLiteral("the archive is truncated or damaged"), why.join(u'\n'));
     }
+    if (!m_ar.unterminatedAfter().isEmpty()) {
+        Finding &f = add("archive-unterminated", Severity::Warning,
+            QStringLiteral("the archive stops right after member \"%1\", without the zero blocks that end a tar: it "
+                           "may have been cut short there")
+                .arg(m_ar.unterminatedAfter()));
+        f.members << m_ar.unterminatedAfter();
+    }
     // The loaders unpack into a folder of their own and keep such names inside it (docs/loaders.md:
     // outer-absolute, outer-dotdot and unsafe-path-member load everywhere).
     for (const QString &name : m_ar.unsafeMembers()) {
@@ -48,14 +55,19 @@ void Checker::archiveLevel()
             m_ar.members().isEmpty()
                 ? QStringLiteral("the archive holds no members at all")
                 : QStringLiteral("no manifest.json, no OCI index and no legacy chain: not an image archive"));
-    if (m_ia.layout == Layout::DockerLegacy)
-        add("legacy-only", Severity::Warning,
-            m_ar.truncated()
-                // docker save writes manifest.json and the OCI index after the layers: what is
-                // missing may only have been cut off.
-                ? QStringLiteral("only the legacy chain was read: the archive breaks off before any manifest.json or "
-                                 "OCI layout, which docker save writes after the layers")
-                : QStringLiteral("only the legacy chain describes the images: no manifest.json, no OCI layout"));
+    if (m_ia.layout == Layout::DockerLegacy) {
+        QString message = m_ar.truncated()
+            // docker save writes manifest.json and the OCI index after the layers: what is
+            // missing may only have been cut off.
+            ? QStringLiteral("only the legacy chain was read: the archive breaks off before any manifest.json or "
+                             "OCI layout, which docker save writes after the layers")
+            : !m_ar.unterminatedAfter().isEmpty()
+                ? QStringLiteral("only the legacy chain describes the images: no manifest.json, no OCI layout; the "
+                                 "archive stops without the blocks that end a tar, and docker save writes "
+                                 "manifest.json after the layers, so it may have been cut off")
+                : QStringLiteral("only the legacy chain describes the images: no manifest.json, no OCI layout");
+        add("legacy-only", Severity::Warning, message);
+    }
     // A folder is never given to a loader as it is: only tar archives are judged by layout.
     if (m_ia.layout == Layout::OciLayout && !hasManifest() && m_ar.container() != Container::Directory)
         add("oci-only", Severity::Info, QStringLiteral("only the OCI layout describes the images: no manifest.json"));

@@ -185,8 +185,11 @@ void TestChainView::showsOnlyTheViewsTheArchiveHas_data()
         "No manifest.json and no OCI index in this archive: only the legacy chain describes its layers.");
     QTest::newRow("v1.0 legacy") << generated + QStringLiteral("clean-v10-legacy.tar") << QStringList { legacy }
                                  << legacyOnly;
-    // Cut between two members, it reads as a whole archive; cut inside one, it says so.
-    QTest::newRow("truncated") << generated + QStringLiteral("truncated.tar") << QStringList { legacy } << legacyOnly;
+    // Cut between two members, the tar's end blocks are missing; cut inside one, the cut is certain.
+    QTest::newRow("truncated") << generated + QStringLiteral("truncated.tar") << QStringList { legacy }
+                               << legacyOnly
+            + QStringLiteral(" The archive stops without the blocks that end a tar: a view written after its last "
+                             "member may have been cut off.");
     QTest::newRow("cut in a layer") << generated + QStringLiteral("cut-in-a-layer.tar") << QStringList { legacy }
                                     << legacyOnly
             + QStringLiteral(" The archive breaks off early: a view written after the cut would be missing too.");

@@ -27,6 +27,8 @@ private Q_SLOTS:
     void wholeArchiveCompression_data();
     void wholeArchiveCompression();
     void truncatedArchive();
+    void unterminatedArchive_data();
+    void unterminatedArchive();
     void readingOneMemberTouchesOnlyIt();
     void memberLargerThan8GiB();
     void folderLinksStayInside();
@@ -297,6 +299,52 @@ void TestArchive::truncatedArchive()
         QCOMPARE(n, -1);
         QCOMPARE(r->error(), said);
     }
+}
+
+void TestArchive::unterminatedArchive_data()
+{
+    QTest::addColumn<qint64>("size");
+    QTest::addColumn<bool>("gzip");
+    QTest::addColumn<QString>("after");
+    // a.txt: header at 0, data to 1536; layer.tar (zeros, as a layer tar ends): 1536, data to
+    // 4096; link: 4096, nothing after its header. Then two zero blocks, and tarfile's padding.
+    QTest::newRow("whole") << qint64(-1) << false << QString();
+    QTest::newRow("two zero blocks, no padding") << qint64(4608 + 1024) << false << QString();
+    QTest::newRow("a lone zero block") << qint64(4608 + 512) << false << QString();
+    QTest::newRow("after the link") << qint64(4608) << false << QStringLiteral("link");
+    QTest::newRow("after zeros of data") << qint64(4096) << false << QStringLiteral("layer.tar");
+    QTest::newRow("after a.txt's padding") << qint64(1536) << false << QStringLiteral("a.txt");
+    QTest::newRow("gzip'd, after zeros of data") << qint64(4096) << true << QStringLiteral("layer.tar");
+    QTest::newRow("gzip'd whole") << qint64(-1) << true << QString();
+    // Cut inside a member: truncated, which says more.
+    QTest::newRow("inside layer.tar") << qint64(3000) << false << QString();
+}
+
+void TestArchive::unterminatedArchive()
+{
+    QFETCH(qint64, size);
+    QFETCH(bool, gzip);
+    QFETCH(QString, after);
+    const QString tag = QString::fromLatin1(QTest::currentDataTag()).replace(u' ', u'-').remove(u'\'');
+    const QString tar = file(tag + QStringLiteral(".tar"));
+    QVERIFY(test::writeTar(tar,
+        QStringLiteral("add('a.txt', b'x' * 700)\nadd('layer.tar', bytes(2048))\nadd('link', type='sym', "
+                       "link='a.txt')\n")));
+    if (size >= 0) {
+        QFile f(tar);
+        QVERIFY(f.open(QIODevice::ReadWrite));
+        QVERIFY(f.resize(size));
+    }
+    QString path = tar;
+    if (gzip) {
+        path = tar + QStringLiteral(".gz");
+        QVERIFY(test::gzipWhole(tar, path));
+    }
+    const auto opened = Archive::open(path);
+    QVERIFY2(opened.archive, qPrintable(opened.error));
+    QCOMPARE(opened.archive->unterminatedAfter(), after);
+    QCOMPARE(opened.archive->truncated(), QByteArray(QTest::currentDataTag()).startsWith("inside"));
+    QCOMPARE(opened.archive->members().size(), size == 1536 ? 1 : size == 3000 || size == 4096 ? 2 : 3);
 }
 
 void TestArchive::readingOneMemberTouchesOnlyIt()

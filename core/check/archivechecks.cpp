@@ -66,7 +66,13 @@ void Checker::archiveLevel()
                                  "archive stops without the blocks that end a tar, and docker save writes "
                                  "manifest.json after the layers, so it may have been cut off")
                 : QStringLiteral("only the legacy chain describes the images: no manifest.json, no OCI layout");
-        add("legacy-only", Severity::Warning, message);
+        // Docker's legacy loader loads every layer folder, then opens repositories for the tags,
+        // and fails without it (moby image/tarexport/load.go, legacyLoad, in 20.10 to 28).
+        if (!m_ia.legacy.hasRepositories)
+            message += QStringLiteral("; and no repositories file, which Docker's legacy loader opens for the tags");
+        Finding &f = add("legacy-only", Severity::Warning, message);
+        if (!m_ia.legacy.hasRepositories)
+            f.outcome(LoaderFamily::DockerClassic, Verdict::Refuses, QStringLiteral("repositories: no such file"));
     }
     // A folder is never given to a loader as it is: only tar archives are judged by layout.
     if (m_ia.layout == Layout::OciLayout && !hasManifest() && m_ar.container() != Container::Directory)

@@ -242,6 +242,12 @@ FileTreeShape shapeFileTree(const FileTreeQuery &q, const Progress &progress)
     // Each folder's children in the order asked for; ties by name, then by node (a deletion
     // before what replaced it is never listed together with it, but names can repeat in a layer).
     const auto bytes = [&](int c) -> qint64 {
+        // A hard link sorts where its Size column puts it: at the size of the file it names (its
+        // tar header says 0).
+        if (t.entry(c).type == EntryType::Hardlink) {
+            const int file = t.find(t.linkTarget(c));
+            return file >= 0 ? t.entry(file).size : 0;
+        }
         if (t.entry(c).type != EntryType::Directory)
             return t.entry(c).size;
         return layerOnly ? shape.layerBytes[c] : t.treeBytes(c);

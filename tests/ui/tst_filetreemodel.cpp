@@ -89,6 +89,7 @@ void TestFileTreeModel::specialEntriesSayWhatTheyAre()
     const MergedTree::Layers layers = test::layersFromText({ QStringLiteral("d /bin 0755\n"
                                                                             "f /bin/tool 0755 hello\n"
                                                                             "h /bin/tool-link /bin/tool\n"
+                                                                            "f /bin/small 0644 hi\n"
                                                                             "p /bin/pipe 0620\n") });
     FileTreeModel m;
     m.setTree(std::make_shared<const MergedTree>(MergedTree::build(layers, 0)), 0);
@@ -105,6 +106,14 @@ void TestFileTreeModel::specialEntriesSayWhatTheyAre()
         m.indexOfPath("bin/tool").siblingAtColumn(FileTreeModel::SizeColumn).data().toString());
     QCOMPARE(link.siblingAtColumn(FileTreeModel::SizeColumn).data().toString(), sizeText(5));
     QVERIFY(!m.indexOfPath("bin/tool").data(Qt::ToolTipRole).isValid());
+    // Sorted by size, the link goes where its size says, beside its file, not with the empty ones.
+    m.sort(FileTreeModel::SizeColumn, Qt::DescendingOrder);
+    QStringList order;
+    for (int r = 0; r < m.rowCount(m.indexOfPath("bin")); ++r)
+        order << m.index(r, FileTreeModel::NameColumn, m.indexOfPath("bin")).data().toString();
+    QCOMPARE(order,
+        (QStringList {
+            QStringLiteral("tool"), QStringLiteral("tool-link"), QStringLiteral("small"), QStringLiteral("pipe") }));
 }
 
 void TestFileTreeModel::layerOnlyCountsTheLayersBytes()

@@ -85,6 +85,7 @@ private Q_SLOTS:
     void openCompositionSaysWhatItReads();
     void exportRefusesTheBase();
     void exportAsksBeforeReplacing();
+    void exportNameFollowsTheFormat();
     void exportLoadsIntoAnEngine();
     void exportPushesToARegistry();
     void pushedWithoutVerifyingOpensSo();
@@ -735,6 +736,34 @@ void TestComposer::exportAsksBeforeReplacing()
     const QString proposed = next.findChild<QLineEdit *>(QStringLiteral("output"))->text();
     QCOMPARE(QFileInfo(proposed).absolutePath(), QFileInfo(folder.path()).absoluteFilePath());
     QVERIFY(!QFileInfo::exists(proposed));
+}
+
+// The name proposed, or typed, gets the ending of the format chosen: no folder called
+// "composed.tar", no gzip'd archive called ".tar". A name of the user's own making stays.
+void TestComposer::exportNameFollowsTheFormat()
+{
+    Composition c = bashOn(nixBase(), QStringLiteral("example:names"));
+    ExportDialog dialog(c);
+    auto *output = dialog.findChild<QLineEdit *>(QStringLiteral("output"));
+    auto *format = dialog.findChild<QComboBox *>(QStringLiteral("format"));
+    auto *compress = dialog.findChild<QComboBox *>(QStringLiteral("compress"));
+    QVERIFY(output && format && compress);
+    output->setText(QStringLiteral("/tmp/out/mine.tar"));
+    format->setCurrentIndex(format->findData(int(ExportFormat::OciDir)));
+    QCOMPARE(output->text(), QStringLiteral("/tmp/out/mine"));
+    format->setCurrentIndex(format->findData(int(ExportFormat::Oci)));
+    QCOMPARE(output->text(), QStringLiteral("/tmp/out/mine.tar"));
+    compress->setCurrentIndex(compress->findData(int(Compression::Gzip)));
+    QCOMPARE(output->text(), QStringLiteral("/tmp/out/mine.tar.gz"));
+    compress->setCurrentIndex(compress->findData(int(Compression::Zstd)));
+    QCOMPARE(output->text(), QStringLiteral("/tmp/out/mine.tar.zst"));
+    format->setCurrentIndex(format->findData(int(ExportFormat::OciDir)));
+    QCOMPARE(output->text(), QStringLiteral("/tmp/out/mine"));
+    output->setText(QStringLiteral("/tmp/out/image.v2"));
+    format->setCurrentIndex(format->findData(int(ExportFormat::Docker)));
+    QCOMPARE(output->text(), QStringLiteral("/tmp/out/image.v2"));
+    QCOMPARE(ExportDialog::withEndingFor(QStringLiteral("a.tgz"), false, Compression::None), QStringLiteral("a.tar"));
+    QCOMPARE(ExportDialog::withEndingFor(QStringLiteral(".tar"), true, Compression::None), QStringLiteral(".tar"));
 }
 
 // Issue 21: the export dialog loads what it wrote into an engine, as `compose --load` does,

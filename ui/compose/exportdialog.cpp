@@ -94,6 +94,7 @@ ExportDialog::ExportDialog(const ConvertRequest &request, QWidget *parent)
 void ExportDialog::connectForm()
 {
     connect(m_format, &QComboBox::currentIndexChanged, this, &ExportDialog::showFormatOptions);
+    connect(m_compress, &QComboBox::currentIndexChanged, this, &ExportDialog::adaptOutputEnding);
     connect(m_export, &QPushButton::clicked, this, &ExportDialog::start);
     connect(m_cancelButton, &QPushButton::clicked, this, [this] { m_cancel->store(true); });
     connect(m_open, &QPushButton::clicked, this, [this] {
@@ -221,6 +222,30 @@ QString ExportDialog::defaultOutput(const QString &stem)
     return dir.filePath(name);
 }
 
+QString ExportDialog::withEndingFor(const QString &path, bool folder, Compression whole)
+{
+    const qsizetype slash = path.lastIndexOf(u'/') + 1;
+    const QString name = path.mid(slash);
+    QString stem;
+    for (const QLatin1String ending : { QLatin1String(".tar.gz"), QLatin1String(".tgz"), QLatin1String(".tar.zst"),
+             QLatin1String(".tar.xz"), QLatin1String(".tar") })
+        if (name.size() > ending.size() && name.endsWith(ending)) {
+            stem = name.chopped(ending.size());
+            break;
+        }
+    if (stem.isEmpty()) {
+        // A folder's plain name becomes an archive's; any other name is left as it was typed.
+        if (folder || name.isEmpty() || name.contains(u'.'))
+            return path;
+        stem = name;
+    }
+    const QString ending = folder    ? QString()
+        : whole == Compression::Gzip ? QStringLiteral(".tar.gz")
+        : whole == Compression::Zstd ? QStringLiteral(".tar.zst")
+                                     : QStringLiteral(".tar");
+    return path.left(slash) + stem + ending;
+}
+
 bool ExportDialog::confirmReplace(const QString &output)
 {
     const QFileInfo existing(output);
@@ -294,6 +319,18 @@ void ExportDialog::showFormatOptions()
     loads->item(m_load->findData(int(EngineReference::Engine::Podman)))->setEnabled(f != ExportFormat::OciDir);
     if (!loads->item(m_load->currentIndex())->isEnabled())
         m_load->setCurrentIndex(0);
+    adaptOutputEnding();
+}
+
+void ExportDialog::adaptOutputEnding()
+{
+    // "composed.tar" is no name for a folder, nor for a gzip'd archive.
+    if (pushing())
+        return;
+    const bool folder = ExportFormat(m_format->currentData().toInt()) == ExportFormat::OciDir;
+    const QString adapted = withEndingFor(m_output->text(), folder, Compression(m_compress->currentData().toInt()));
+    if (adapted != m_output->text())
+        m_output->setText(adapted);
 }
 
 void ExportDialog::setLoadInto(std::optional<EngineReference::Engine> engine)

@@ -63,6 +63,10 @@ public:
     bool start();
     /// The last folder exported to (or the home folder), with a name not taken there.
     static QString defaultOutput(const QString &stem = QStringLiteral("composed"));
+    /// `path` with the ending a format gives it: none for a folder; .tar, .tar.gz or .tar.zst for
+    /// an archive (`whole`: its compression as a whole). A name with another ending is the user's
+    /// choice, and kept.
+    static QString withEndingFor(const QString &path, bool folder, Compression whole);
     bool running() const { return m_running; }
     const ExportResult &result() const { return m_result.written; }
     const ConvertResult &convertResult() const { return m_result; }
@@ -93,6 +97,7 @@ private:
     void connectForm();
     void done(const ExportOutcome &outcome);
     void showFormatOptions();
+    void adaptOutputEnding();
     Composition m_composition;
     bool m_converting = false;
     ConvertRequest m_request;

@@ -434,6 +434,7 @@ void MainWindow::showOpened(const Opened &opened)
     m_saveAs->setEnabled(ia.ok());
     statusBar()->showMessage(ia.ok() ? tr("Read %1").arg(ia.path) : tr("No image could be read from %1").arg(ia.path));
     m_image = -1;
+    m_layerOfImage.clear();
     int first = m_requestedImage >= 0 && m_requestedImage < ia.images.size() ? m_requestedImage : 0;
     if (!m_requestedPlatform.isEmpty()) {
         QString error; // none fits: the first image, and the composer says what is wrong
@@ -452,6 +453,13 @@ void MainWindow::selectImage(int image)
 {
     if (image >= m_archive.images.size())
         image = -1;
+    // Going from one image to another, the user comes back to the layer each was left at, and
+    // stays at the file shown when the next image has it: images are compared path by path.
+    QByteArray path;
+    if (m_image >= 0 && image != m_image) {
+        m_layerOfImage.insert(m_image, m_layersPage->layersView()->currentIndex().row());
+        path = m_layersPage->currentPath();
+    }
     m_image = image;
     m_chain->setImage(&m_archive, image);
     m_layersPage->filesModel()->setTree(nullptr, -1);
@@ -469,8 +477,13 @@ void MainWindow::selectImage(int image)
     // The files shown are the top layer's: its row says so. With no current row, focus coming
     // to the table would make Qt pick the first, and show layer 0's files unasked. (After the
     // indexing started: the tree waits for it rather than being built of the last image's layers.)
-    if (const int top = int(m_archive.images.at(image).layers.size()) - 1; top >= 0)
-        m_layersPage->selectLayer(top);
+    if (const int top = int(m_archive.images.at(image).layers.size()) - 1; top >= 0) {
+        const int left = m_layerOfImage.value(image, top);
+        const int layer = left >= 0 && left <= top ? left : top;
+        m_layersPage->selectLayer(layer);
+        if (!path.isEmpty())
+            m_layersPage->selectWhenShown(path, layer);
+    }
 }
 
 void MainWindow::showFinding(int row)

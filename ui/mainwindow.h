@@ -186,6 +186,8 @@ private:
     QString m_verifiedMessage;
     QList<Finding> m_findings;
     int m_image = -1;
+    /// The layer row each image of this archive was left at: showing it again comes back there.
+    QHash<int, int> m_layerOfImage;
     ImageLayers m_layers;
     /// The top layer's tree the indexing built, held until the files view has it, so that the
     /// tree job finds it instead of building it again.

@@ -75,6 +75,7 @@ private Q_SLOTS:
     void rangeOfLayersShowsTheirNetChange();
     void layerShownIsTheLayerSelected();
     void imagesShareTheirLayerIndexes();
+    void imagesComeBackToTheirLayerAndFile();
     void repairFromAFinding();
     void saveImageAsAnotherLayout();
     void initTestCase()
@@ -310,6 +311,50 @@ void TestMainWindow::opensAnArchiveInTheBackground()
 
 // Issue 20 item 3: a finding convert repairs offers "Repair…" in its menu and in its
 // explanation; the dialog lists what it repairs and what stays, and writes an archive without it.
+// Flipping between two images compares them: each comes back at the layer it was left at, and the
+// file shown stays shown where the other image has it.
+void TestMainWindow::imagesComeBackToTheirLayerAndFile()
+{
+    MainWindow w;
+    w.show();
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("ggcr__test_link.tar"))));
+    auto *page = w.findChild<LayersPage *>();
+    const auto show = [&](int image) {
+        QSignalSpy indexed(&w, &MainWindow::layersIndexed);
+        w.findChild<ImageList *>()->select(image);
+        return indexed.count() > 0 || indexed.wait(30000);
+    };
+    // Image 1 (two layers), at its bottom layer, on "foo".
+    QVERIFY(show(1));
+    QSignalSpy shown(&w, &MainWindow::layersIndexed);
+    page->selectLayer(0);
+    QTRY_VERIFY(page->filesModel()->tree() && page->filesModel()->tree()->topLayer() == 0);
+    const QModelIndex foo = page->filesModel()->indexOfPath("foo");
+    QVERIFY(foo.isValid());
+    page->filesView()->setCurrentIndex(foo);
+    QCOMPARE(page->currentPath(), QByteArrayLiteral("foo"));
+    // Image 0 (one layer) was never left anywhere: its top layer, and "foo", which it has too.
+    QVERIFY(show(0));
+    QCOMPARE(page->layersView()->currentIndex().row(), 0);
+    QTRY_COMPARE(page->currentPath(), QByteArrayLiteral("foo"));
+    // Back to image 1: its bottom layer again, not its top, and still "foo".
+    QVERIFY(show(1));
+    QCOMPARE(page->layersView()->currentIndex().row(), 0);
+    QTRY_VERIFY(page->filesModel()->tree() && page->filesModel()->tree()->topLayer() == 0);
+    QTRY_COMPARE(page->currentPath(), QByteArrayLiteral("foo"));
+    // A file the next image does not have: nothing is selected there, and the filter that showed
+    // it stays as the user typed it (a path asked for from the wasted space would clear it).
+    page->selectLayer(1);
+    QTRY_VERIFY(page->filesModel()->tree() && page->filesModel()->tree()->topLayer() == 1);
+    page->filter()->setText(QStringLiteral("test"));
+    QTRY_VERIFY(page->filesModel()->indexOfPath("test").isValid());
+    page->filesView()->setCurrentIndex(page->filesModel()->indexOfPath("test"));
+    QVERIFY(show(0));
+    QTRY_COMPARE(page->filesModel()->shownQuery().filter, QStringLiteral("test"));
+    QCOMPARE(page->filter()->text(), QStringLiteral("test"));
+    QCOMPARE(page->currentPath(), QByteArray());
+}
+
 void TestMainWindow::repairFromAFinding()
 {
     QTemporaryDir dir;

@@ -252,7 +252,8 @@ void LayersPage::showSizes()
 {
     const QSignalBlocker blocker(m_wasted);
     m_wasted->clear();
-    m_pendingPath.clear();
+    if (!m_pendingKeepsFilter) // a path from the list just cleared, not the file kept from another image
+        m_pendingPath.clear();
     const QLocale locale;
     const bool known = m_layersModel->sizesKnown();
     const ImageSizes &sizes = m_layersModel->sizes();
@@ -325,6 +326,7 @@ void LayersPage::showWastedPath(QTreeWidgetItem *item)
         return;
     m_pendingPath = item->data(0, Qt::UserRole).toByteArray();
     m_pendingLayer = item->data(0, Qt::UserRole + 1).toInt();
+    m_pendingKeepsFilter = false;
     const MergedTree *tree = m_filesModel->tree();
     if (m_layersView->currentIndex().row() == m_pendingLayer && tree && tree->topLayer() == m_pendingLayer)
         selectPendingPath();
@@ -338,7 +340,7 @@ void LayersPage::selectPendingPath()
     if (m_pendingPath.isEmpty() || !tree || tree->topLayer() != m_pendingLayer)
         return;
     const QModelIndex at = m_filesModel->indexOfPath(m_pendingPath);
-    if (!at.isValid() && !m_filesModel->shownQuery().filter.isEmpty()) {
+    if (!at.isValid() && !m_filesModel->shownQuery().filter.isEmpty() && !m_pendingKeepsFilter) {
         // The filter hid it: the path asked for wins, and is selected once the rows come back.
         m_filter->clear();
         return;
@@ -549,6 +551,19 @@ int LayersPage::currentNode() const
 {
     const QModelIndex index = m_filesView->currentIndex();
     return index.isValid() && m_filesModel->tree() ? index.data(FileTreeModel::NodeRole).toInt() : -1;
+}
+
+QByteArray LayersPage::currentPath() const
+{
+    const int node = currentNode();
+    return node > 0 ? m_filesModel->tree()->path(node) : QByteArray();
+}
+
+void LayersPage::selectWhenShown(const QByteArray &path, int layer)
+{
+    m_pendingPath = path;
+    m_pendingLayer = layer;
+    m_pendingKeepsFilter = true;
 }
 
 void LayersPage::clearPreview()

@@ -59,6 +59,11 @@ public:
     QLineEdit *filter() const { return m_filter; }
     /// The node of the merged tree selected in the files, or -1.
     int currentNode() const;
+    /// The path of the file selected ("etc/x"), or empty.
+    QByteArray currentPath() const;
+    /// Selects `path` once the files of layer `layer` are shown, when they have it. Unlike a
+    /// path asked for from the wasted-space list, it leaves the filter as it is.
+    void selectWhenShown(const QByteArray &path, int layer);
     void clearPreview();
     /// Extracting and dragging out the files shown.
     FileExtraction *extraction() const { return m_extraction; }
@@ -152,6 +157,7 @@ private:
     void revealPending();
     int m_expandAllRows = kExpandAllRows;
     int m_pendingLayer = -1;
+    bool m_pendingKeepsFilter = false; ///< a path hidden by the filter is given up, not shown
 };
 
 } // namespace lamina

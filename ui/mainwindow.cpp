@@ -413,7 +413,7 @@ void MainWindow::showTried()
 void MainWindow::showOpened(const Opened &opened)
 {
     m_archive = opened.archive;
-    m_openedLayers = opened.layers;
+    m_knownLayers = opened.layers;
     showPages();
     if (m_tourDock)
         m_tourDock->hide(); // it walks another archive's members; startTour() shows it again

@@ -181,7 +181,7 @@ private:
     /// Every layer index the window has of this archive, by member: those the opening made (an
     /// archive compressed as a whole, with their digests), the shown images', and every image's
     /// once verified. No image shown later, nor the verification, reads those layers again.
-    QHash<int, std::shared_ptr<const LayerIndex>> m_openedLayers;
+    QHash<int, std::shared_ptr<const LayerIndex>> m_knownLayers;
     /// What the verification of this archive said, said again once another image is indexed.
     QString m_verifiedMessage;
     QList<Finding> m_findings;

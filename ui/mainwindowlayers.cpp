@@ -72,7 +72,7 @@ void MainWindow::startVerification()
         shape = files->shape(); // shares its lists
     }
     m_verifyJob.start(
-        [ia, cancel, shown, opened = m_openedLayers, image, tree, shapeName, shape](const Progress &job) {
+        [ia, cancel, shown, opened = m_knownLayers, image, tree, shapeName, shape](const Progress &job) {
             if (tree && !job.cancelled())
                 storeImageTree(ia, image, *tree);
             if (!shapeName.isEmpty() && !job.cancelled())
@@ -131,7 +131,7 @@ void MainWindow::showVerified(const Verified &v)
         statusBar()->showMessage(tr("Verification cancelled."));
         return;
     }
-    m_openedLayers.insert(v.indexes);
+    m_knownLayers.insert(v.indexes);
     m_findings += v.findings;
     sortFindings(m_findings);
     m_findingsPage->setFindings(m_findings, true);
@@ -182,7 +182,7 @@ void MainWindow::startIndexing(int image)
     // Each layer shows its own figures as soon as it is read.
     auto soFar = std::make_shared<IndexedSoFar>();
     LayerIndexOptions options;
-    options.knownByMember = m_openedLayers;
+    options.knownByMember = m_knownLayers;
     m_indexJob.start(
         [ia, image, cancel, soFar, options](const Progress &job) {
             Indexed result;
@@ -245,7 +245,7 @@ void MainWindow::showIndexed(const Indexed &indexed)
     if (!m_layers.cancelled && m_image >= 0)
         for (const ImageLayer &l : m_archive.images.at(m_image).layers)
             if (const auto &index = m_layers.layers.value(l.index); l.member >= 0 && index)
-                m_openedLayers.insert(l.member, index);
+                m_knownLayers.insert(l.member, index);
     if (m_layers.cancelled)
         statusBar()->showMessage(tr("Indexing cancelled: the files of some layers are not shown."));
     else

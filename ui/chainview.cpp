@@ -138,20 +138,12 @@ qreal ChainView::legendHeight() const
     return m_legendRects.isEmpty() ? 0 : m_legendRects.constLast().bottom() - m_legendTop;
 }
 
-void ChainView::setAvailableHeight(int height)
+void ChainView::setAvailableSize(QSize size)
 {
-    if (height == m_availableHeight)
+    if (size.width() == m_availableWidth && size.height() == m_availableHeight)
         return;
-    m_availableHeight = height;
-    layout();
-    update();
-}
-
-void ChainView::setAvailableWidth(int width)
-{
-    if (width == m_availableWidth)
-        return;
-    m_availableWidth = width;
+    m_availableWidth = size.width();
+    m_availableHeight = size.height();
     layout();
     update();
 }

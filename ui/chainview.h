@@ -54,12 +54,12 @@ public:
     void setHighlighted(const QSet<int> &layers, const QStringList &members);
     /// The layer selected elsewhere (the layers table); -1 for none.
     void setSelectedLayer(int layer);
-    /// The width to lay the columns out in (the scroll area's viewport): nodes and the gaps
-    /// between them grow and shrink with it, within bounds that keep the text readable.
-    void setAvailableWidth(int width);
-    /// The height the view is seen in: a legend that would take more than a third of it is drawn
-    /// folded, until its toggle unfolds it here (the choice remembered is left as it is).
-    void setAvailableHeight(int height);
+    /// The size the view is seen in (the scroll area's viewport). The columns are laid out in its
+    /// width: nodes and the gaps between them grow and shrink with it, within bounds that keep the
+    /// text readable. A legend that would take more than a third of its height is drawn folded,
+    /// until its toggle unfolds it here (the choice remembered is left as it is); a height of 0 is
+    /// not known, and every legend fits.
+    void setAvailableSize(QSize size);
     QSize sizeHint() const override;
     QSize minimumSizeHint() const override { return sizeHint(); }
 

@@ -803,7 +803,7 @@ void TestChainView::screenshots()
             ChainView v;
             if (dark)
                 v.setPalette(darkPalette());
-            v.setAvailableWidth(1000); // the chain tab of a 1280x720 window
+            v.setAvailableSize({ 1000, 0 }); // the chain tab of a 1280x720 window
             v.setImage(&ia, 0);
             v.setSelectedLayer(0);
             v.setHighlighted({ int(ia.images.at(0).layers.size()) - 1 }, {});

@@ -18,10 +18,8 @@ ChainPage::ChainPage(QWidget *parent)
 
 bool ChainPage::viewportEvent(QEvent *event)
 {
-    if (event->type() == QEvent::Resize) {
-        m_chain->setAvailableWidth(viewport()->width());
-        m_chain->setAvailableHeight(viewport()->height());
-    }
+    if (event->type() == QEvent::Resize)
+        m_chain->setAvailableSize(viewport()->size());
     return QScrollArea::viewportEvent(event);
 }
 

@@ -76,6 +76,9 @@ struct ExportOptions
     /// Convert: the layers written compressed as the base image stores them, when all of them are
     /// stored alike (none, gzip or zstd); otherwise `layerCompression`.
     bool layerCompressionAsBase = false;
+    /// Hand back the base as the export opened it (ExportResult::base): convert reports on its
+    /// input from that one reading. Otherwise it goes with the export.
+    bool keepBase = false;
     /// Re-open, check and verify the result (off only for benchmarks of the writing alone).
     bool checkResult = true;
     /// How a registry:// base is pulled and a registry:// output pushed (--insecure).
@@ -86,8 +89,8 @@ struct ExportResult
 {
     QString imageId; ///< sha256 of the new config
     int baseImage = -1; ///< the base image used (chosen by number or platform)
-    /// The base as the export opened it: what convert says of its input comes from this one
-    /// reading (an archive compressed as a whole is streamed once).
+    /// The base as the export opened it, with ExportOptions::keepBase: what convert says of its
+    /// input comes from this one reading (an archive compressed as a whole is streamed once).
     std::shared_ptr<const ImageArchive> base;
     QStringList tags; ///< the tags written, as loaders list them
     /// The base was legacy-only: its config was made as Docker's legacy loader makes it

@@ -58,6 +58,7 @@ ConvertResult convertArchive(const QString &path, int image, const QString &plat
     c.createWorkdir = false;
     c.keepBaseConfig = true;
     options.layerCompressionAsBase = keepLayerCompression;
+    options.keepBase = true;
     result.written = exportComposition(c, options, progress);
     result.image = result.written.baseImage;
     if (!result.written.ok() || !result.written.base)

@@ -225,7 +225,7 @@ ExportResult exportComposition(const Composition &composition, const ExportOptio
         && !normaliseTags(base.archive.images.at(base.image).tags, &target.tags, &result.error))
         return result;
     result.tags = target.tags;
-    if (base.image >= 0)
+    if (options.keepBase && base.image >= 0)
         result.base = std::make_shared<const ImageArchive>(base.archive);
     result.baseConfigFromLegacy = base.configFromLegacy;
     result.baseConfigRewritten = base.configRewritten;

@@ -7,6 +7,30 @@
 
 namespace lamina {
 
+namespace {
+
+/// The first folder at the top of the archive, in name order, without a json member: Docker's
+/// legacy loader takes every such folder for a layer and reads its json (os.ReadDir order).
+QString firstFolderWithoutJson(const Archive &ar)
+{
+    QSet<QString> folders;
+    for (const Member &m : ar.members()) {
+        const qsizetype slash = m.path.indexOf(u'/');
+        if (slash > 0)
+            folders.insert(m.path.left(slash));
+        else if (m.type == MemberType::Directory)
+            folders.insert(m.path);
+    }
+    QStringList sorted(folders.begin(), folders.end());
+    std::sort(sorted.begin(), sorted.end(), [](const QString &a, const QString &b) { return a.toUtf8() < b.toUtf8(); });
+    for (const QString &folder : std::as_const(sorted))
+        if (ar.find(folder + QStringLiteral("/json")) < 0)
+            return folder;
+    return {};
+}
+
+} // namespace
+
 // ---- the archive itself ----
 void Checker::archiveLevel()
 {
@@ -66,12 +90,21 @@ void Checker::archiveLevel()
                                  "archive stops without the blocks that end a tar, and docker save writes "
                                  "manifest.json after the layers, so it may have been cut off")
                 : QStringLiteral("only the legacy chain describes the images: no manifest.json, no OCI layout");
-        // Docker's legacy loader loads every layer folder, then opens repositories for the tags,
-        // and fails without it (moby image/tarexport/load.go, legacyLoad, in 20.10 to 28).
-        if (!m_ia.legacy.hasRepositories)
+        // Docker's legacy loader reads the json of every folder at the top as a layer's, then
+        // opens repositories for the tags; either missing fails the load (moby
+        // image/tarexport/load.go, legacyLoad and legacyLoadImage, in 20.10 to 28).
+        const QString stray = firstFolderWithoutJson(m_ar);
+        if (!stray.isEmpty())
+            message += QStringLiteral("; and folder \"%1\" has no json, which Docker's legacy loader reads in every "
+                                      "folder at the top")
+                           .arg(stray);
+        else if (!m_ia.legacy.hasRepositories)
             message += QStringLiteral("; and no repositories file, which Docker's legacy loader opens for the tags");
         Finding &f = add("legacy-only", Severity::Warning, message);
-        if (!m_ia.legacy.hasRepositories)
+        if (!stray.isEmpty())
+            f.outcome(LoaderFamily::DockerClassic, Verdict::Refuses,
+                stray + QStringLiteral("/json: no such file or directory"));
+        else if (!m_ia.legacy.hasRepositories)
             f.outcome(LoaderFamily::DockerClassic, Verdict::Refuses, QStringLiteral("repositories: no such file"));
     }
     // A folder is never given to a loader as it is: only tar archives are judged by layout.

@@ -277,8 +277,9 @@ const Entry kEntries[] = {
         "\"parent\" down from the tags in repositories. lamina convert writes it again with a manifest.json and the "
         "config Docker's legacy loader makes from the top json (the same image ID Docker gives it), which every "
         "loader reads.",
-        "Docker ≤ 28 loads it in legacy mode, as long as there is a repositories file: it loads every layer folder, "
-        "then opens repositories for the tags, and without one fails (\"repositories: no such file or directory\"). "
+        "Docker ≤ 28 loads it in legacy mode, as long as every folder at the top has a json and there is a "
+        "repositories file: it takes each folder for a layer and reads its json, then opens repositories for the "
+        "tags, and fails on a folder without json or without repositories (\"no such file or directory\"). "
         "Docker 29 imports through containerd, which refuses: \"unrecognized image format\".",
         "Refuses: \"unrecognized image format\".", "Refuses: \"manifest.json: file does not exist\".",
         "Refuses: manifest.json not found." },

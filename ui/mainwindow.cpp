@@ -424,6 +424,7 @@ void MainWindow::showOpened(const Opened &opened)
     setWindowTitle(QStringLiteral("%1 — Lamina").arg(shownName(ia.path)));
     m_header->setArchive(ia, m_findings);
     m_findingsPage->setFindings(m_findings);
+    m_findingsPage->setRepairable(ia.ok()); // no image, nothing to write again
     fitFindingsToTheirCount();
     showVerdicts();
     m_findingsPage->view()->resizeColumnToContents(FindingsModel::SeverityColumn);
@@ -495,7 +496,7 @@ void MainWindow::showFinding(int row)
         return;
     }
     const Finding &f = m_findings.at(row);
-    m_findingsPage->explain(FindingsPage::findingHtml(f));
+    m_findingsPage->explain(FindingsPage::findingHtml(f, m_archive.ok()));
     growFindingsToRead();
     if (f.image >= 0 && f.image != m_image)
         m_images->select(f.image);

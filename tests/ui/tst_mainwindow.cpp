@@ -398,6 +398,19 @@ void TestMainWindow::repairFromAFinding()
     QCOMPARE(out.layout, Layout::DockerManifest);
     for (const Finding &f : checkArchive(out))
         QVERIFY2(f.code != u"legacy-only", qPrintable(f.message));
+
+    // An archive with no image has nothing to write again: no Repair… that would do nothing.
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("trivy__test_bad_index_json.oci"))));
+    QVERIFY(w.current().images.isEmpty());
+    int bad = -1;
+    for (int i = 0; i < w.findings().size(); ++i)
+        if (w.findings().at(i).code == u"index-invalid")
+            bad = i;
+    QVERIFY(bad >= 0);
+    w.selectFinding(bad);
+    QVERIFY(!w.findChild<QTextBrowser *>(QStringLiteral("explanation"))->toHtml().contains(u"repair:"));
+    const QList<QAction *> none = page->findingActions(bad, &owner);
+    QVERIFY(std::none_of(none.begin(), none.end(), [](QAction *a) { return a->objectName() == u"repairFinding"; }));
     QVERIFY(QFileInfo(input).size() > 0); // the input is left as it was (convert never writes it)
 }
 

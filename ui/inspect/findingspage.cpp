@@ -235,7 +235,7 @@ QList<QAction *> FindingsPage::findingActions(int row, QObject *parent)
     addCopyAction(out, tr("Copy finding"), findingLine(f), parent);
     addCopyAction(out, tr("Copy code"), f.code, parent);
     addCopyAction(out, tr("Copy explanation"), f.explanation, parent);
-    if (convertRepairs(f.code) && f.severity != Severity::Info) {
+    if (m_repairable && convertRepairs(f.code) && f.severity != Severity::Info) {
         out << separatorAction(parent);
         auto *repair = new QAction(tr("Repair…"), parent);
         repair->setObjectName(QStringLiteral("repairFinding"));
@@ -259,7 +259,7 @@ QList<QAction *> FindingsPage::findingActions(int row, QObject *parent)
     return out;
 }
 
-QString FindingsPage::findingHtml(const Finding &f)
+QString FindingsPage::findingHtml(const Finding &f, bool repairable)
 {
     const CodeInfo info = codeInfo(f.code);
     QString html = QStringLiteral("<h3>%1</h3><p><code>%2</code> · %3</p><p><b>%4</b></p>")
@@ -270,9 +270,9 @@ QString FindingsPage::findingHtml(const Finding &f)
     if (!f.members.isEmpty())
         html += QStringLiteral("<p>Members: <code>%1</code></p>")
                     .arg(f.members.join(QStringLiteral(", ")).toHtmlEscaped());
-    if (convertRepairs(f.code) && f.severity != Severity::Info)
+    if (repairable && convertRepairs(f.code) && f.severity != Severity::Info)
         html += tr("<p>Lamina can write the image again without this: <a href=\"repair:\">Repair…</a> (the same as "
-                   "File ▸ Save As… and <code>lamina convert</code>; the archive itself is not changed).</p>");
+                   "File ▸ Save Image As… and <code>lamina convert</code>; the archive itself is not changed).</p>");
     return html;
 }
 

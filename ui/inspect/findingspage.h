@@ -56,8 +56,11 @@ public:
     /// The finding as one line, "code: message", what Ctrl+C copies.
     static QString findingLine(const Finding &finding);
 
-    /// What the explanation shows for `finding`: its catalogue entry and each loader's reaction.
-    static QString findingHtml(const Finding &finding);
+    /// What the explanation shows for `finding`: its catalogue entry and each loader's reaction;
+    /// with `repairable` (the archive has an image to write again), Repair… where convert repairs it.
+    static QString findingHtml(const Finding &finding, bool repairable = true);
+    /// Whether Repair… is offered: not for an archive with no image to write again.
+    void setRepairable(bool repairable) { m_repairable = repairable; }
     /// What the explanation shows for a loader's verdict: why (each finding a link that selects
     /// it), where the prediction comes from, and what the loader did when `tried` here.
     static QString loaderRangeHtml(
@@ -85,6 +88,7 @@ private:
     QWidget *m_body = nullptr;
     bool m_userFolded = false;
     bool m_revealed = false; ///< an explanation was asked for since the findings were set
+    bool m_repairable = true;
     void applyFold();
     void fitFolded();
 

@@ -274,7 +274,8 @@ const Entry kEntries[] = {
     { "legacy-only", "Only the legacy chain describes the images",
         "The archive has no manifest.json and no OCI layout: it is the Docker ≤ 1.9 (v1.0) format, images found by "
         "walking "
-        "\"parent\" down from the tags in repositories. lamina convert writes it again with a manifest.json and the "
+        "\"parent\" down from the tags in repositories (without that file, Lamina shows each chain from its top, "
+        "untagged). lamina convert writes it again with a manifest.json and the "
         "config Docker's legacy loader makes from the top json (the same image ID Docker gives it), which every "
         "loader reads.",
         "Docker ≤ 28 loads it in legacy mode, as long as every folder at the top has a json and there is a "
@@ -315,7 +316,7 @@ const Entry kEntries[] = {
         "manifests it lists must be readable JSON.",
         "Ignores the OCI layout when manifest.json exists.",
         "Refuses: \"missing index.json in OCI layout\" or \"unsupported OCI version\".", "Refuses the OCI layout.",
-        "Refuses the layout." },
+        "Not read: tarball.Image reads manifest.json only (its layout package refuses such a layout)." },
     { "oci-index-ambiguous", "The OCI index lists more than one manifest",
         "index.json lists several manifests (several images, platforms or names of one image) directly. "
         "Loaders that take one image from a layout must be told which: podman load, given no name, takes the "

@@ -86,6 +86,7 @@ private Q_SLOTS:
     void exportRefusesTheBase();
     void exportAsksBeforeReplacing();
     void exportNameFollowsTheFormat();
+    void exportTellsImageChecksApart();
     void exportLoadsIntoAnEngine();
     void exportPushesToARegistry();
     void pushedWithoutVerifyingOpensSo();
@@ -764,6 +765,29 @@ void TestComposer::exportNameFollowsTheFormat()
     QCOMPARE(output->text(), QStringLiteral("/tmp/out/image.v2"));
     QCOMPARE(ExportDialog::withEndingFor(QStringLiteral("a.tgz"), false, Compression::None), QStringLiteral("a.tar"));
     QCOMPARE(ExportDialog::withEndingFor(QStringLiteral(".tar"), true, Compression::None), QStringLiteral(".tar"));
+}
+
+// A command the image does not have is a check of the composition, not a finding of the archive:
+// `lamina check` of the output says nothing of it, so neither does the line about the archive.
+void TestComposer::exportTellsImageChecksApart()
+{
+    Composition c = bashOn(nixBase(), QStringLiteral("example:checks"));
+    c.config.cmd = QStringList { QStringLiteral("/no/such/tool") };
+    QTemporaryDir folder;
+    ExportDialog dialog(c);
+    ExportOptions o;
+    o.output = folder.filePath(QStringLiteral("checks.tar"));
+    dialog.setOptions(o);
+    QSignalSpy finished(&dialog, &ExportDialog::finished);
+    QVERIFY(dialog.start());
+    QVERIFY(finished.wait(60000));
+    QVERIFY2(finished.constFirst().constFirst().toBool(), qPrintable(dialog.result().error));
+    QVERIFY(std::any_of(dialog.result().preflight.begin(), dialog.result().preflight.end(),
+        [](const Finding &f) { return f.code == u"command-not-found"; }));
+    const QString status = dialog.findChild<QLabel *>(QStringLiteral("exportStatus"))->text();
+    QVERIFY2(status.contains(u"every check passed") && !status.contains(u"written archive has findings")
+            && status.contains(u"Checks of the image's settings") && status.contains(u"command-not-found"),
+        qPrintable(status));
 }
 
 // Issue 21: the export dialog loads what it wrote into an engine, as `compose --load` does,

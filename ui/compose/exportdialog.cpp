@@ -467,11 +467,18 @@ void ExportDialog::done(const ExportOutcome &outcome)
             QDialog::reject();
         return;
     }
-    QStringList problems;
-    for (const Finding &f : r.preflight + r.checks)
-        if (f.severity != Severity::Info)
-            problems << QStringLiteral("<li>%1 <code>%2</code>: %3</li>")
-                            .arg(severityName(f.severity), f.code, f.message.toHtmlEscaped());
+    // The archive's findings, which `lamina check` of the output repeats, apart from the checks of
+    // the image's settings against its files (a command not found), which only a composition has.
+    const auto listed = [](const QList<Finding> &findings) {
+        QStringList out;
+        for (const Finding &f : findings)
+            if (f.severity != Severity::Info)
+                out << QStringLiteral("<li>%1 <code>%2</code>: %3</li>")
+                           .arg(severityName(f.severity), f.code, f.message.toHtmlEscaped());
+        return out;
+    };
+    const QStringList problems = listed(r.checks);
+    const QStringList imageProblems = listed(r.preflight);
     QString html;
     if (outcome.pushTried) {
         html = outcome.pushed.error.isEmpty()
@@ -513,6 +520,10 @@ void ExportDialog::done(const ExportOutcome &outcome)
         html += tr("<p>✔ Re-opened and verified by Lamina: every check passed and every digest matches.</p>");
     else
         html += tr("<p>The written archive has findings:</p><ul>%1</ul>").arg(problems.join(QString()));
+    if (!imageProblems.isEmpty())
+        html += tr("<p>Checks of the image's settings against its files (a container started from it would meet "
+                   "these; loaders do not look at them):</p><ul>%1</ul>")
+                    .arg(imageProblems.join(QString()));
     // Predictions from the findings, as `lamina check` makes them: no loader ran here. Of an
     // archive a loader is given; a pushed image is pulled, not loaded.
     if (outcome.pushTried) {

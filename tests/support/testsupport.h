@@ -23,6 +23,15 @@ inline QString corpus(const QString &name = {})
     return name.isEmpty() ? dir : dir + u'/' + name;
 }
 
+/// The first `bytes` bytes of `source` written to `target`: an archive cut short, as an
+/// interrupted copy leaves it.
+inline bool writeCut(const QString &source, const QString &target, qint64 bytes)
+{
+    QFile whole(source);
+    QFile out(target);
+    return whole.open(QIODevice::ReadOnly) && out.open(QIODevice::WriteOnly) && out.write(whole.read(bytes)) == bytes;
+}
+
 inline QString source(const QString &relative)
 {
     return QStringLiteral(LAMINA_SOURCE_DIR "/") + relative;

@@ -208,12 +208,8 @@ void TestImageList::digestAndReferenceAreCopyable()
 // architecture was in what the cut lost.
 void TestImageList::halfAPlatformSaysWhichHalf()
 {
-    QFile whole(test::corpus(QStringLiteral("dive__test-docker-image.tar")));
-    QVERIFY(whole.open(QIODevice::ReadOnly));
     const QString cut = m_fixtures.filePath(QStringLiteral("dive-cut.tar"));
-    QFile out(cut);
-    QVERIFY(out.open(QIODevice::WriteOnly) && out.write(whole.read(100000)) == 100000);
-    out.close();
+    QVERIFY(test::writeCut(test::corpus(QStringLiteral("dive__test-docker-image.tar")), cut, 100000));
     MainWindow w;
     w.show();
     QVERIFY(test::openAndWait(w, cut));

@@ -508,12 +508,8 @@ void TestFindings::longLegacyChainIsReadWhole()
 // image as --image does, and does not say that what may have been past the cut is absent.
 void TestFindings::truncationIsToldOneWay()
 {
-    QFile whole(test::corpus(QStringLiteral("dive__test-docker-image.tar")));
-    QVERIFY(whole.open(QIODevice::ReadOnly));
     const QString cut = m_dir.filePath(QStringLiteral("dive-cut.tar"));
-    QFile out(cut);
-    QVERIFY(out.open(QIODevice::WriteOnly) && out.write(whole.read(100000)) == 100000);
-    out.close();
+    QVERIFY(test::writeCut(test::corpus(QStringLiteral("dive__test-docker-image.tar")), cut, 100000));
     ImageArchive ia;
     const QList<Finding> cli = findingsFor(cut, true, &ia);
     QVERIFY(ia.archive->truncated());

@@ -471,6 +471,13 @@ void TestCopyMenus::hiddenPagesWaitUntilShown()
     QVERIFY(QTest::qWaitFor([&] { return !w.busy(); }, 20000));
     showTab(w, config);
     QVERIFY(config->toPlainText().contains(u"History"));
+    // A legacy-only image has no config to show: the page says where Docker takes one from,
+    // not "Config ()".
+    w.openPath(test::corpus(QStringLiteral("ggcr__no_manifest.tar")));
+    QVERIFY(QTest::qWaitFor([&] { return !w.busy(); }, 20000));
+    QVERIFY2(config->toPlainText().contains(u"No config: this image is described by its legacy json files alone"),
+        qPrintable(config->toPlainText()));
+    QVERIFY(!config->toPlainText().contains(u"Config ()"));
 }
 
 void TestCopyMenus::configEnv()

@@ -66,8 +66,18 @@ void ConfigPage::setImage(const Image *image)
     QString html
         = QStringLiteral("<h3>%1</h3>")
               .arg((img.tags.isEmpty() ? tr("(untagged)") : img.tags.join(QStringLiteral(", "))).toHtmlEscaped());
-    html += QStringLiteral("<p>Config <code>%1</code> (%2), platform %3</p>")
-                .arg(img.configPath.toHtmlEscaped(), img.configDigest, img.platform.toString());
+    if (!img.configPath.isEmpty())
+        html += QStringLiteral("<p>Config <code>%1</code> (%2), platform %3</p>")
+                    .arg(img.configPath.toHtmlEscaped(), img.configDigest, img.platform.toString());
+    else if (!img.legacyChainIds.isEmpty())
+        // A legacy-only image: nothing to show as its config, which Docker makes when it loads it.
+        html += tr(
+            "<p>No config: this image is described by its legacy json files alone, the top one <code>%1/json</code> "
+            "(platform %2). Docker's legacy loader makes its config from that json, and the chain's, as it "
+            "loads it; File ▸ Save Image As… writes the image again with that config, and a manifest.json.</p>")
+                    .arg(img.legacyChainIds.constFirst().toHtmlEscaped(), img.platform.toString());
+    else
+        html += tr("<p>No config could be read for this image (platform %1).</p>").arg(img.platform.toString());
     if (img.config) {
         html += QStringLiteral("<table cellspacing=4>");
         const QJsonObject c = img.config->config;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "compose/composerpanel.h"
 #include "compose/autosave.h"
+#include "compose/compositionjson.h"
 
 #include "common/titledbox.h"
 #include "compose/commandline.h"
@@ -15,6 +16,7 @@
 #include "compose/previewpane.h"
 
 #include <QAction>
+#include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
@@ -549,10 +551,16 @@ void ComposerPanel::offerRestore()
     const QDateTime when = CompositionAutosave::leftOver();
     if (!when.isValid())
         return;
-    QMessageBox box(QMessageBox::Question, tr("Unsaved composition"),
-        tr("Lamina ended without saving a composition (last kept %1). Restore it?")
-            .arg(QLocale().toString(when, QLocale::ShortFormat)),
-        QMessageBox::NoButton, this);
+    // Restoring opens the composition's base in place of what the window shows: say which.
+    QString unused;
+    const std::optional<Composition> kept = readCompositionFile(CompositionAutosave::path(), &unused, true);
+    const QString base = kept && !kept->basePath.isEmpty() ? kept->basePath : QString();
+    QString question = tr("Lamina ended without saving a composition (last kept %1). Restore it?")
+                           .arg(QLocale().toString(when, QLocale::ShortFormat));
+    if (!base.isEmpty())
+        question += u' '
+            + tr("Its base, %1, is opened in place of the archive shown now.").arg(QDir::toNativeSeparators(base));
+    QMessageBox box(QMessageBox::Question, tr("Unsaved composition"), question, QMessageBox::NoButton, this);
     box.setObjectName(QStringLiteral("restorePrompt"));
     QPushButton *restore = box.addButton(tr("Restore"), QMessageBox::AcceptRole);
     box.addButton(QMessageBox::Discard);

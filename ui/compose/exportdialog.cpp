@@ -95,6 +95,9 @@ void ExportDialog::connectForm()
 {
     connect(m_format, &QComboBox::currentIndexChanged, this, &ExportDialog::showFormatOptions);
     connect(m_compress, &QComboBox::currentIndexChanged, this, &ExportDialog::adaptOutputEnding);
+    for (QComboBox *box : { m_format, m_compress, m_layerCompression })
+        connect(box, &QComboBox::currentIndexChanged, this, &ExportDialog::forgetLastResult);
+    connect(m_output, &QLineEdit::textEdited, this, &ExportDialog::forgetLastResult);
     connect(m_export, &QPushButton::clicked, this, &ExportDialog::start);
     connect(m_cancelButton, &QPushButton::clicked, this, [this] { m_cancel->store(true); });
     connect(m_open, &QPushButton::clicked, this, [this] {
@@ -322,6 +325,15 @@ void ExportDialog::showFormatOptions()
     adaptOutputEnding();
 }
 
+void ExportDialog::forgetLastResult()
+{
+    // What the last export wrote is not what the form now describes.
+    if (m_running || m_open->isHidden())
+        return;
+    m_open->hide();
+    m_status->clear();
+}
+
 void ExportDialog::adaptOutputEnding()
 {
     // "composed.tar" is no name for a folder, nor for a gzip'd archive.
@@ -516,8 +528,10 @@ void ExportDialog::done(const ExportOutcome &outcome)
         (v.verdict == Verdict::Loads ? loads : refuses)
             << (v.verdict == Verdict::Loads ? range.label : loaderVerdictLine(v).toHtmlEscaped());
     }
-    if (problems.isEmpty())
+    if (problems.isEmpty() && imageProblems.isEmpty())
         html += tr("<p>✔ Re-opened and verified by Lamina: every check passed and every digest matches.</p>");
+    else if (problems.isEmpty())
+        html += tr("<p>Re-opened and verified by Lamina: the archive's checks passed and every digest matches.</p>");
     else
         html += tr("<p>The written archive has findings:</p><ul>%1</ul>").arg(problems.join(QString()));
     if (!imageProblems.isEmpty())

@@ -98,6 +98,7 @@ private:
     void done(const ExportOutcome &outcome);
     void showFormatOptions();
     void adaptOutputEnding();
+    void forgetLastResult();
     Composition m_composition;
     bool m_converting = false;
     ConvertRequest m_request;

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
 
 namespace lamina {
 
@@ -175,7 +176,10 @@ struct Archive::Builder::TarPass
             ar->m_cancelled = true;
             return true;
         }
-        ar->m_truncated = true;
+        // The member the stream broke off in has said so already, with the bytes it holds: the
+        // reader's own words for the same cut would only repeat it.
+        if (std::exchange(ar->m_truncated, true))
+            return true;
         ar->m_problems.append(ar->m_members.isEmpty()
                 ? QStringLiteral("the archive is truncated or damaged before its first member could be read: %1")
                       .arg(why)

@@ -72,6 +72,9 @@ QVariant LayersModel::data(const QModelIndex &index, int role) const
         return {};
     const ImageLayer &l = m_image.layers.at(index.row());
     const ImageSizes::Layer *s = index.row() < m_sizes.layers.size() ? &m_sizes.layers.at(index.row()) : nullptr;
+    // What a layer adds, and the image's size after it, come from the merged tree: until it is
+    // built (the layers still being read, or its figures not computed) they are not 0 bytes.
+    const ImageSizes::Layer *merged = m_sizesKnown && m_sizes.error.isEmpty() ? s : nullptr;
     if (role == Qt::BackgroundRole && m_highlighted.contains(index.row()))
         return QBrush(markColor());
     if (role == Qt::ForegroundRole && !l.error.isEmpty())
@@ -90,9 +93,9 @@ QVariant LayersModel::data(const QModelIndex &index, int role) const
         case FilesColumn:
             return s ? s->fileCount : -1;
         case ContributionColumn:
-            return s ? s->contribution : 0;
+            return merged ? merged->contribution : 0;
         case CumulativeColumn:
-            return s ? s->cumulative : 0;
+            return merged ? merged->cumulative : 0;
         default:
             return data(index, Qt::DisplayRole);
         }
@@ -140,12 +143,12 @@ QVariant LayersModel::data(const QModelIndex &index, int role) const
             return QString();
         return tr("%1 in %2").arg(locale.toString(s->fileCount), sizeText(s->uncompressedSize));
     case ContributionColumn:
-        if (!s)
+        if (!merged)
             return QString();
-        return QString(
-            (s->contribution < 0 ? QStringLiteral("−") : QStringLiteral("+")) + sizeText(qAbs(s->contribution)));
+        return QString((merged->contribution < 0 ? QStringLiteral("−") : QStringLiteral("+"))
+            + sizeText(qAbs(merged->contribution)));
     case CumulativeColumn:
-        return s ? sizeText(s->cumulative) : QString();
+        return merged ? sizeText(merged->cumulative) : QString();
     case CompressionColumn:
         return l.compression == Compression::None ? tr("uncompressed") : compressionName(l.compression);
     case MediaTypeColumn:

@@ -1179,7 +1179,12 @@ void TestMainWindow::modelsPassTheTester()
     layers.setImage(ia.images.at(0));
     const ImageLayers indexed = indexImageLayers(ia, 0);
     layers.setLayerIndexed(0, 1, 1);
+    // A layer read, the image's tree not merged yet: what it adds is not known, not "+0 bytes".
+    QVERIFY(!layers.index(0, LayersModel::FilesColumn).data().toString().isEmpty());
+    QCOMPARE(layers.index(0, LayersModel::ContributionColumn).data().toString(), QString());
+    QCOMPARE(layers.index(0, LayersModel::CumulativeColumn).data().toString(), QString());
     layers.setSizes(imageSizes(indexed));
+    QVERIFY(!layers.index(0, LayersModel::CumulativeColumn).data().toString().isEmpty());
     layers.setHighlighted({ 0, top });
     QCOMPARE(layers.rowCount(), top + 1);
     FileTreeModel files;

@@ -191,6 +191,13 @@ QToolBar *ComposerPanel::buildArrangeBar()
 QToolBar *ComposerPanel::buildFileBar()
 {
     QToolBar *bar = textToolBar();
+    // First: what the page leads to stays on the bar when a narrow window sends the rest behind
+    // its chevron (at 800 px it was the first to go).
+    QAction *exportAction = toolAction(
+        bar, this, QStringLiteral("export"), tr("Export…"), tr("Write the image"), [this] { openExportDialog(); });
+    exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    exportAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    addAction(exportAction);
     toolAction(bar, this, QStringLiteral("openSpec"), tr("Open…"),
         tr("Load a composition file (lamina compose --spec)"), [this] {
             const QString file = QFileDialog::getOpenFileName(
@@ -206,11 +213,6 @@ QToolBar *ComposerPanel::buildFileBar()
             const QString line = commandLine(&why);
             showCommandLineDialog(this, line, why, m_lastOptions.output);
         });
-    QAction *exportAction = toolAction(
-        bar, this, QStringLiteral("export"), tr("Export…"), tr("Write the image"), [this] { openExportDialog(); });
-    exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
-    exportAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
-    addAction(exportAction);
     return bar;
 }
 

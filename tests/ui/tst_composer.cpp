@@ -316,6 +316,16 @@ void TestComposer::nixScenarioThroughThePanel()
     QCoreApplication::processEvents();
     QCOMPARE(env->item(0, 2)->text(), QStringLiteral("base, changed"));
     panel->setEnv(QStringLiteral("PATH"), QStringLiteral("/bin:/usr/bin"));
+    // Add: the new variable's made-up name is selected and open to be typed over.
+    auto *addEnv = panel->findChild<QToolButton *>(QStringLiteral("envAdd"));
+    QVERIFY(addEnv);
+    addEnv->click();
+    QTRY_VERIFY(env->currentItem() && env->currentItem()->text() == u"NAME1");
+    const QLineEdit *editor = env->viewport()->findChild<QLineEdit *>();
+    QVERIFY(editor && editor->isVisible() && editor->text() == u"NAME1");
+    QTest::keyClick(env->viewport()->findChild<QLineEdit *>(), Qt::Key_Escape);
+    panel->findChild<QToolButton *>(QStringLiteral("envUnset"))->click(); // and gone again
+    QTRY_COMPARE(env->rowCount(), 1);
 
     const Composition c = panel->composition();
     QCOMPARE(c.config.workingDir, std::optional<QString>(QStringLiteral("/example-output")));

@@ -153,8 +153,10 @@ QBoxLayout *ConfigForm::buildEnv()
     m_env->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_env->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
     auto *add = new QToolButton;
+    add->setObjectName(QStringLiteral("envAdd"));
     add->setText(tr("Add"));
     auto *remove = new QToolButton;
+    remove->setObjectName(QStringLiteral("envUnset"));
     remove->setText(tr("Unset / remove"));
     auto *buttons = new QHBoxLayout; // under the table, which keeps the column's width
     buttons->addWidget(add);
@@ -322,6 +324,13 @@ void ConfigForm::fillEnv()
         m_env->setItem(i, 1, value);
         m_env->setItem(i, 2, from);
     }
+    // A variable just added has its made-up name ready to be typed over.
+    for (int i = 0; !m_envToName.isEmpty() && i < m_env->rowCount(); ++i)
+        if (QTableWidgetItem *name = m_env->item(i, 0); name->text() == m_envToName) {
+            m_env->setCurrentItem(name);
+            m_env->editItem(name);
+        }
+    m_envToName.clear();
 }
 
 void ConfigForm::envEdited()
@@ -361,7 +370,7 @@ void ConfigForm::envEdited()
 
 void ConfigForm::addEnvVariable()
 {
-    m_document->editSettings(CompositionDocument::EnvField, [](Settings &s) {
+    m_document->editSettings(CompositionDocument::EnvField, [this](Settings &s) {
         int n = 1;
         auto taken = [&](const QString &name) {
             for (const auto &kv : std::as_const(s.config.setEnv))
@@ -371,7 +380,8 @@ void ConfigForm::addEnvVariable()
         };
         while (taken(QStringLiteral("NAME%1").arg(n)))
             ++n;
-        s.config.setEnv << qMakePair(QStringLiteral("NAME%1").arg(n), QString());
+        m_envToName = QStringLiteral("NAME%1").arg(n);
+        s.config.setEnv << qMakePair(m_envToName, QString());
     });
 }
 

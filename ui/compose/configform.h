@@ -46,6 +46,7 @@ private:
     ArgvEdit *m_entrypoint = nullptr;
     ArgvEdit *m_cmd = nullptr;
     QTableWidget *m_env = nullptr;
+    QString m_envToName; ///< the variable just added, whose name is edited once its row is there
     QLineEdit *m_user = nullptr;
     QLineEdit *m_ports = nullptr;
     QPlainTextEdit *m_labels = nullptr;

@@ -10,23 +10,30 @@ namespace lamina {
 namespace {
 
 /// The first folder at the top of the archive, in name order, without a json member: Docker's
-/// legacy loader takes every such folder for a layer and reads its json (os.ReadDir order).
+/// legacy loader takes every such folder for a layer and reads its json (os.ReadDir order). One
+/// walk over the members, whose folders come together as tar writers walk them: a 100,000-member
+/// chain is not sorted for the one folder it may lack.
 QString firstFolderWithoutJson(const Archive &ar)
 {
-    QSet<QString> folders;
+    QString first, last;
+    QByteArray firstKey;
     for (const Member &m : ar.members()) {
         const qsizetype slash = m.path.indexOf(u'/');
-        if (slash > 0)
-            folders.insert(m.path.left(slash));
-        else if (m.type == MemberType::Directory)
-            folders.insert(m.path);
+        if (slash <= 0 && m.type != MemberType::Directory)
+            continue;
+        const QStringView folder = slash > 0 ? QStringView(m.path).left(slash) : QStringView(m.path);
+        if (folder == last)
+            continue;
+        last = folder.toString();
+        if (ar.find(last + QStringLiteral("/json")) >= 0)
+            continue;
+        const QByteArray key = last.toUtf8();
+        if (first.isEmpty() || key < firstKey) {
+            first = last;
+            firstKey = key;
+        }
     }
-    QStringList sorted(folders.begin(), folders.end());
-    std::sort(sorted.begin(), sorted.end(), [](const QString &a, const QString &b) { return a.toUtf8() < b.toUtf8(); });
-    for (const QString &folder : std::as_const(sorted))
-        if (ar.find(folder + QStringLiteral("/json")) < 0)
-            return folder;
-    return {};
+    return first;
 }
 
 } // namespace

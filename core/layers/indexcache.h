@@ -11,6 +11,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 class QIODevice;
@@ -100,6 +101,7 @@ public:
         std::atomic<qint64> treesStored { 0 };
         std::atomic<qint64> extraHits { 0 };
         std::atomic<qint64> extrasStored { 0 };
+        std::atomic<qint64> listings { 0 }; ///< walks over the folder to total its files
     };
     Stats &stats() const { return m_stats; }
 
@@ -115,11 +117,19 @@ private:
     QString pathOf(const QByteArray &key, QStringView suffix = u".idx") const;
     /// Writes a file through `fill` beside `path` and renames it there, then trims the folder.
     bool write(const QString &path, const std::function<bool(QIODevice &)> &fill) const;
-    void trim() const;
+    /// Counts a file of `bytes` just stored, and trims the folder when it may be over its bound.
+    void account(qint64 bytes) const;
+    /// Lists the folder, removes the least recently used files while it is over its bound, and
+    /// returns the bytes left.
+    qint64 trim() const;
     QString m_folder;
     qint64 m_maxBytes;
     QByteArray m_build;
     mutable Stats m_stats;
+    mutable std::mutex m_sizeLock;
+    /// The folder's bytes when last listed, plus what this cache stored since; -1 until listed.
+    mutable qint64 m_knownBytes = -1;
+    mutable qint64 m_storedSinceListing = 0;
 };
 
 } // namespace lamina

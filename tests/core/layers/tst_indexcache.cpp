@@ -166,6 +166,7 @@ private Q_SLOTS:
     void craftedTreesAreRefused();
     void staysUnderItsBound();
     void evictsTheLeastRecentlyUsed();
+    void listsTheFolderRarely();
     void checksumNoticesDamage();
     void craftedChangeRecordsAreRefused();
     void extrasAreKeptBesideTheTree();
@@ -657,6 +658,39 @@ void TestIndexCache::evictsTheLeastRecentlyUsed()
     QVERIFY(cache.load(c, false));
     QVERIFY(!cache.load(b, false));
     QCOMPARE(cache.stats().evicted.load(), qint64(1));
+}
+
+// Each store used to list the whole folder to total it; a first open of a 40-layer archive with
+// a well-used cache spent most of its time there. The folder is listed at the first store, then
+// again only when the count says the bound may be passed, or a tenth of it was stored since.
+void TestIndexCache::listsTheFolderRarely()
+{
+    QTemporaryDir dir;
+    const ImageLayers layers = indexWith(test::corpus(QStringLiteral("dive__test-docker-image.tar")), nullptr);
+    const LayerIndex &layer = *layers.layers.at(0);
+    const qint64 one = IndexCache::serialize(QByteArray(64, 'a'), layer).size();
+    const auto key = [](int i) { return QByteArray::number(i).rightJustified(64, '0'); };
+
+    const IndexCache roomy(dir.filePath(QStringLiteral("roomy")), one * 1000);
+    for (int i = 0; i < 40; ++i)
+        roomy.store(key(i), layer);
+    QCOMPARE(roomy.stats().stored.load(), qint64(40));
+    QCOMPARE(roomy.stats().listings.load(), qint64(1));
+
+    // Another cache on the same folder (another process) stores too: its files are counted when
+    // this one lists the folder again. Past the bound by at most what each stored since the last
+    // listing, a tenth of the bound each.
+    const QString shared = dir.filePath(QStringLiteral("shared"));
+    const IndexCache first(shared, one * 20);
+    const IndexCache second(shared, one * 20);
+    for (int i = 0; i < 60; ++i)
+        (i % 2 ? second : first).store(key(i), layer);
+    const qint64 listings = first.stats().listings + second.stats().listings;
+    QVERIFY2(listings <= 60 / 2, qPrintable(QString::number(listings)));
+    qint64 kept = 0;
+    for (const QString &f : cacheFiles(shared))
+        kept += QFileInfo(f).size();
+    QVERIFY2(kept <= one * 20 + 2 * (one * 20 / 10), qPrintable(QStringLiteral("%1 of %2").arg(kept).arg(one * 20)));
 }
 
 // The cache files' checksum: the same however the bytes are handed to it, and changed by any

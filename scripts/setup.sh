@@ -6,7 +6,7 @@
 lamina_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 lamina_build_packages=(cmake g++ make pkg-config qt6-base-dev qt6-svg-dev qt6-qpa-plugins
-                       libarchive-dev libssl-dev)
+                       libarchive-dev libssl-dev zlib1g-dev)
 # Independent checkers and fixture tools used by the tests.
 # docker.io brings dockerd, containerd and ctr; tests/core/check/tst_loaders starts private ones of its own.
 lamina_test_packages=(python3 skopeo podman umoci zstd xz-utils bzip2 xvfb xauth docker.io containerd runc

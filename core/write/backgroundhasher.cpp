@@ -5,7 +5,6 @@
 #include "write/outputwriter.h"
 
 #include <QFile>
-#include <QThread>
 
 #include <cerrno>
 #include <cstring>
@@ -16,8 +15,10 @@ namespace lamina {
 
 BackgroundHasher::BackgroundHasher(const Progress &progress)
     : m_progress(progress)
-    , m_lease(std::max(1, QThread::idealThreadCount()))
+    , m_lease(std::max(1, threadBudgetSize() - 1))
 {
+    // One thread fewer than cores, as a shared run leaves the caller's: the export's own thread
+    // is writing meanwhile, and a helper is left for its gzip (write/parallelgzip.h).
     // Without a helper granted, the members are hashed in finish(), on the caller's thread.
     for (int i = 0; i < m_lease.granted(); ++i)
         m_threads.emplace_back([this] { work(); });

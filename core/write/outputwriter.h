@@ -15,6 +15,7 @@ struct archive;
 
 namespace lamina {
 
+class ParallelGzip;
 class Sha256;
 
 /// Where an export's bytes go: a pax tar written through libarchive (compressed as a whole or
@@ -81,6 +82,8 @@ private:
     OutputWriter() = default;
     bool openArchive(Compression compression, bool framed);
     static ssize_t writeCallback(struct archive *, void *data, const void *buffer, size_t length);
+    /// Bytes into the file as they will stay there: written, hashed, handed to the disk.
+    bool out(const char *data, qint64 size);
     void wrote(qint64 n);
     bool folderHeader(const QString &path, Kind kind, const QString &link);
     bool closeFile();
@@ -103,6 +106,7 @@ private:
     qint64 m_end = 0; ///< bytes written to the tar (sequentially, from its start)
     qint64 m_flushed = 0; ///< of which handed to the disk
     std::unique_ptr<Sha256> m_hash; ///< hashes what is written (a compressed stream: never spliced)
+    std::unique_ptr<ParallelGzip> m_gzip; ///< gzip is compressed here, on every core, not by libarchive
     Digest m_writtenDigest;
 };
 

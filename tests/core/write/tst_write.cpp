@@ -5,17 +5,20 @@
 #include "archive/memberreader.h"
 #include "write/install.h"
 #include "write/outputwriter.h"
+#include "write/parallelgzip.h"
 
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QProcess>
+#include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <zlib.h>
 
 using namespace lamina;
 
@@ -34,6 +37,55 @@ QString tarListing(const QString &path)
     p.start(QStringLiteral("tar"), { QStringLiteral("--numeric-owner"), QStringLiteral("-tvf"), path });
     p.waitForFinished(60000);
     return QString::fromUtf8(p.readAllStandardOutput());
+}
+
+/// `bytes` through gzip -dc (GNU gzip, which shares no code with the writer).
+QByteArray gunzip(const QByteArray &bytes)
+{
+    QProcess p;
+    p.start(QStringLiteral("gzip"), { QStringLiteral("-dc") });
+    p.write(bytes);
+    p.closeWriteChannel();
+    QByteArray out;
+    while (p.waitForReadyRead(60000) || p.bytesAvailable())
+        out += p.readAllStandardOutput();
+    p.waitForFinished(60000);
+    return p.exitCode() == 0 ? out : QByteArray("gzip -dc failed");
+}
+
+/// How many bytes of `bytes` zlib's gzip reader takes as one member (all of them for one member).
+qsizetype firstMemberLength(const QByteArray &bytes)
+{
+    z_stream s {};
+    if (inflateInit2(&s, 15 + 16) != Z_OK)
+        return -1;
+    QByteArray out(1 << 16, '\0');
+    s.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(bytes.constData()));
+    s.avail_in = uInt(bytes.size());
+    int r = Z_OK;
+    while (r == Z_OK) {
+        s.next_out = reinterpret_cast<Bytef *>(out.data());
+        s.avail_out = uInt(out.size());
+        r = inflate(&s, Z_NO_FLUSH);
+    }
+    const qsizetype taken = bytes.size() - qsizetype(s.avail_in);
+    inflateEnd(&s);
+    return r == Z_STREAM_END ? taken : -1;
+}
+
+QByteArray gzipParallel(const QByteArray &input, int helpers, qsizetype step)
+{
+    QByteArray out;
+    ParallelGzip gz(
+        [&](const char *p, qint64 n) {
+            out.append(p, n);
+            return true;
+        },
+        helpers);
+    for (qsizetype at = 0; at < input.size(); at += step)
+        if (!gz.add(input.constData() + at, std::min(step, input.size() - at)))
+            return {};
+    return gz.finish() ? out : QByteArray();
 }
 
 } // namespace
@@ -126,6 +178,38 @@ private Q_SLOTS:
         QVERIFY(!OutputWriter::compressedStream(dir.filePath(QStringLiteral("x")), Compression::Xz, &error));
         QVERIFY(!OutputWriter::tar(dir.filePath(QStringLiteral("y")), Compression::Bzip2, 1, &error));
         QVERIFY2(error.contains(QStringLiteral("gzip or zstd")), qPrintable(error));
+    }
+
+    // The gzip compressed on several cores is one gzip member, the same bytes whatever the number
+    // of threads and however the input is handed over, and about as small as gzip -6 makes it.
+    void parallelGzipIsOneStream()
+    {
+        const qsizetype block = ParallelGzip::kBlock;
+        QRandomGenerator random(11);
+        QByteArray text;
+        while (text.size() < 5 * block + 100) // compressible, with repeats across block boundaries
+            text += "layer/usr/share/doc/package-" + QByteArray::number(random.bounded(500)) + "/copyright\n";
+        QByteArray noise(3 * block, '\0');
+        for (char &c : noise)
+            c = char(random.bounded(256));
+        const QList<QByteArray> inputs = { QByteArray(), QByteArray("x"), text.left(block - 1), text.left(block),
+            text.left(block + 1), text.left(3 * block + 17), text.left(5 * block), noise + text.left(block / 2) };
+        for (const QByteArray &input : inputs) {
+            const QByteArray one = gzipParallel(input, 0, 65536);
+            QVERIFY(!one.isEmpty());
+            QCOMPARE(gzipParallel(input, 1, 4096), one);
+            QCOMPARE(gzipParallel(input, 3, block + 3), one);
+            QCOMPARE(gunzip(one), input);
+            QCOMPARE(firstMemberLength(one), one.size());
+            QProcess gzip;
+            gzip.start(QStringLiteral("gzip"), { QStringLiteral("-6nc") });
+            gzip.write(input);
+            gzip.closeWriteChannel();
+            QVERIFY(gzip.waitForFinished(60000));
+            const qsizetype serial = gzip.readAllStandardOutput().size();
+            QVERIFY2(one.size() <= serial + serial / 100 + 16 * (input.size() / block + 1),
+                qPrintable(QStringLiteral("%1 bytes against gzip's %2").arg(one.size()).arg(serial)));
+        }
     }
 
     void folderOutputRefusesToFollowLinks()

@@ -37,9 +37,10 @@ LoaderStrip::LoaderStrip(QWidget *parent)
     render();
 }
 
-void LoaderStrip::setVerdicts(const QList<LoaderVerdict> &verdicts)
+void LoaderStrip::setVerdicts(const QList<LoaderVerdict> &verdicts, bool ofFolder)
 {
     m_verdicts = verdicts;
+    m_ofFolder = ofFolder;
     m_observed.clear();
     const bool had = m_selected >= 0;
     m_selected = -1;
@@ -106,7 +107,9 @@ bool LoaderStrip::event(QEvent *event)
         const QString tip = m_hovered >= 0 ? entryToolTip(m_hovered)
             : m_hovered == kTryLink
             ? tr("Load this archive with the loaders of this machine and show what each did (File ▸ Try Loaders)")
-            : tr("What each loader does with this archive: select one to see why");
+            : m_ofFolder ? tr("What each loader does with a tar of this folder's contents (docker load and ctr "
+                              "import read archives only): select one to see why")
+                         : tr("What each loader does with this archive: select one to see why");
         QToolTip::showText(help->globalPos(), tip, this);
         return true;
     }
@@ -158,7 +161,8 @@ void LoaderStrip::render()
                        .arg(style, v.verdict == Verdict::Loads && !mismatch ? QString() : QStringLiteral("<b>"), text,
                            v.verdict == Verdict::Loads && !mismatch ? QString() : QStringLiteral("</b>"));
     }
-    setText(QStringLiteral("<b>%1</b>&nbsp; ").arg(tr("Loaders:").toHtmlEscaped())
+    const QString caption = m_ofFolder ? tr("Loaders, given a tar of the folder:") : tr("Loaders:");
+    setText(QStringLiteral("<b>%1</b>&nbsp; ").arg(caption.toHtmlEscaped().replace(u' ', QStringLiteral("&nbsp;")))
         + entries.join(QStringLiteral(" &nbsp;·&nbsp; "))
         + QStringLiteral(" &nbsp;&nbsp; <a href=\"try\">%1</a>")
               .arg(tr("Try loaders…").toHtmlEscaped().replace(u' ', QStringLiteral("&nbsp;"))));

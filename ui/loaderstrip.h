@@ -16,7 +16,8 @@ class LoaderStrip : public QLabel
 public:
     explicit LoaderStrip(QWidget *parent = nullptr);
 
-    void setVerdicts(const QList<LoaderVerdict> &verdicts);
+    /// `ofFolder`: the verdicts are of a tar of the folder opened (check/archivechecks.cpp).
+    void setVerdicts(const QList<LoaderVerdict> &verdicts, bool ofFolder = false);
     const QList<LoaderVerdict> &verdicts() const { return m_verdicts; }
     /// What a real loader did here, shown beside the prediction of its range; an empty text clears it.
     void setObserved(int range, const QString &observed, bool matches);
@@ -42,6 +43,7 @@ private:
     QList<LoaderVerdict> m_verdicts;
     QHash<int, QPair<QString, bool>> m_observed;
     int m_selected = -1;
+    bool m_ofFolder = false;
     int m_hovered = -1; ///< the entry under the mouse, for its tooltip
 };
 

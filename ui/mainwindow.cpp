@@ -511,7 +511,8 @@ void MainWindow::showVerdicts()
     // The same verdicts `lamina check` prints for these findings.
     const int selected = m_findingsPage->strip()->selected();
     m_findingsPage->strip()->setVerdicts(
-        m_archive.ok() || !m_findings.isEmpty() ? loaderVerdicts(m_archive, m_findings) : QList<LoaderVerdict>());
+        m_archive.ok() || !m_findings.isEmpty() ? loaderVerdicts(m_archive, m_findings) : QList<LoaderVerdict>(),
+        m_archive.archive && m_archive.archive->container() == Container::Directory);
     m_findingsPage->model()->setMarked({});
     showTried();
     // Verification adds findings to the same archive: what was selected stays selected.

@@ -114,9 +114,16 @@ void Checker::archiveLevel()
         else if (!m_ia.legacy.hasRepositories)
             f.outcome(LoaderFamily::DockerClassic, Verdict::Refuses, QStringLiteral("repositories: no such file"));
     }
-    // A folder is never given to a loader as it is: only tar archives are judged by layout.
-    if (m_ia.layout == Layout::OciLayout && !hasManifest() && m_ar.container() != Container::Directory)
-        add("oci-only", Severity::Info, QStringLiteral("only the OCI layout describes the images: no manifest.json"));
+    // A folder is judged as the tar of its contents that docker load and ctr import need
+    // (docs/findings.md, "A folder").
+    if (m_ia.layout == Layout::OciLayout && !hasManifest()) {
+        const QString folder = QStringLiteral(
+            "This is a folder. docker load and ctr images import read archives only, so what each loader is "
+            "predicted to do is with a tar of the folder's contents at its root (tar -cf image.tar -C FOLDER "
+            "oci-layout index.json blobs); podman load reads the folder as it is, and that tar alike.");
+        add("oci-only", Severity::Info, QStringLiteral("only the OCI layout describes the images: no manifest.json"),
+            m_ar.container() == Container::Directory ? folder : QString());
+    }
     if (hasManifest() && m_ia.legacy.layers.isEmpty())
         add("no-legacy-chain", Severity::Info,
             (m_ia.manifest.entries.isEmpty() ? QStringLiteral("manifest.json names no image, and there are no legacy "

@@ -48,6 +48,9 @@ QString checkText(const ImageArchive &ia, const QList<Finding> &findings, bool e
     int counts[3] = { 0, 0, 0 };
     for (const Finding &f : findings)
         ++counts[int(f.severity)];
+    if (ia.archive && ia.archive->container() == Container::Directory)
+        out += QStringLiteral("  A folder: what each loader does with a tar of its contents (docker load and ctr "
+                              "import read archives only)\n");
     if (ia.archive)
         for (const LoaderVerdict &v : loaderVerdicts(ia, findings))
             out += QStringLiteral("  %1\n").arg(loaderVerdictLine(v));

@@ -4,8 +4,12 @@
 // undone is reported rather than guessed at.
 #include "check/tryloaders.h"
 
+#include "write/outputwriter.h"
+
 #include <QDeadlineTimer>
 #include <QDir>
+#include <QDirIterator>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonObject>
 #include <QProcess>
@@ -18,6 +22,7 @@
 
 #include <memory>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace lamina {
@@ -104,6 +109,48 @@ QPair<int, int> majorMinor(const QString &version)
     if (!m.hasMatch())
         return { -1, -1 };
     return { m.captured(1).toInt(), m.captured(2).toInt() };
+}
+
+/// `folder`'s contents as a tar at `tar`, in name order, at the tar's root as `docker save` and
+/// `skopeo copy … oci-archive:` put them. Folders, files and symbolic links; nothing else is in
+/// an image's folder.
+bool packFolder(const QString &folder, const QString &tar, QString *error)
+{
+    const std::unique_ptr<OutputWriter> w = OutputWriter::tar(tar, Compression::None, 1, error);
+    if (!w)
+        return false;
+    const QDir root(folder);
+    QStringList names;
+    QDirIterator it(
+        folder, QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden | QDir::System, QDirIterator::Subdirectories);
+    while (it.hasNext())
+        names << root.relativeFilePath(it.next());
+    names.sort();
+    for (const QString &name : std::as_const(names)) {
+        const QFileInfo fi(root.filePath(name));
+        bool ok = true;
+        if (fi.isSymLink()) {
+            char target[4096];
+            const ssize_t n = ::readlink(QFile::encodeName(fi.filePath()).constData(), target, sizeof target);
+            ok = n >= 0 && w->header(name, OutputWriter::Kind::Symlink, 0, QFile::decodeName(QByteArray(target, n)));
+        } else if (fi.isDir()) {
+            ok = w->header(name + u'/', OutputWriter::Kind::Folder);
+        } else if (fi.isFile()) {
+            const int fd = ::open(QFile::encodeName(fi.filePath()).constData(), O_RDONLY | O_CLOEXEC);
+            ok = fd >= 0 && w->header(name, OutputWriter::Kind::File, fi.size()) && w->copyFrom(fd, 0, fi.size());
+            if (fd >= 0)
+                ::close(fd);
+        }
+        if (!ok) {
+            *error = w->error().isEmpty() ? QStringLiteral("%1: cannot be read").arg(fi.filePath()) : w->error();
+            return false;
+        }
+    }
+    if (!w->finish(OutputWriter::Sync::No)) {
+        *error = w->error();
+        return false;
+    }
+    return true;
 }
 
 /// The steps of one loader, for the progress figures.
@@ -481,9 +528,26 @@ TryLoadersResult tryLoaders(const QString &path, const QList<LoaderVerdict> &pre
     const TryLoadersOptions &options, const Progress &progress)
 {
     TryLoadersResult result;
-    const QString absolute = QFileInfo(path).absoluteFilePath();
-    Context c { absolute, predicted, options, progress, QProcessEnvironment::systemEnvironment(), {} };
     QTemporaryDir tmp(QDir::tempPath() + QStringLiteral("/lamina-try-XXXXXX"));
+    // A folder is given to every loader as the tar of its contents: docker load and ctr import
+    // read archives only, and the verdicts of a folder are those of that tar.
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    QString loadable = absolute;
+    if (QFileInfo(absolute).isDir()) {
+        loadable = tmp.filePath(QStringLiteral("folder.tar"));
+        QString error;
+        if (!packFolder(absolute, loadable, &error)) {
+            for (const QString &l :
+                { QStringLiteral("docker"), QStringLiteral("containerd"), QStringLiteral("podman") }) {
+                TriedLoader t;
+                t.loader = l;
+                t.notRun = QStringLiteral("the folder could not be packed as a tar: %1").arg(error);
+                result.loaders << t;
+            }
+            return result;
+        }
+    }
+    Context c { loadable, predicted, options, progress, QProcessEnvironment::systemEnvironment(), {} };
     c.tmp = tmp.path();
     QDir(c.tmp).mkpath(QStringLiteral("tmp"));
     c.env.insert(QStringLiteral("TMPDIR"), c.tmp + QStringLiteral("/tmp"));

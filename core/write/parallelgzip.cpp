@@ -41,7 +41,8 @@ bool deflateBlock(Block &b)
     if (deflateInit2(&s, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return false;
     bool ok = b.dictionary.isEmpty()
-        || deflateSetDictionary(&s, reinterpret_cast<const Bytef *>(b.dictionary.constData()), uInt(b.dictionary.size()))
+        || deflateSetDictionary(
+               &s, reinterpret_cast<const Bytef *>(b.dictionary.constData()), uInt(b.dictionary.size()))
             == Z_OK;
     b.output.resize(qsizetype(deflateBound(&s, uLong(b.input.size()))) + 64);
     s.next_in = reinterpret_cast<Bytef *>(b.input.data());

@@ -284,6 +284,13 @@ void TestCli::checkExplainTellsWhatLoadersDo()
     QVERIFY(explained.out.contains("c88337c9"));
     QVERIFY(explained.out.contains("podman / skopeo"));
     QVERIFY(explained.out.contains("Docker 29 / containerd"));
+    // A folder is judged as the tar of its contents, and the text says so: umoci's layout has no
+    // manifest.json, which Docker's classic store needs (it said "loads" when folders were not judged).
+    const Run folder = lamina({ QStringLiteral("check"), lamina::test::corpus(QStringLiteral("gen__umoci-layout")) });
+    QVERIFY2(folder.out.contains("A folder: what each loader does with a tar of its contents"), folder.out.constData());
+    QVERIFY2(folder.out.contains("Docker 1.10–24: refuses (oci-only"), folder.out.constData());
+    QVERIFY2(folder.out.contains("go-containerregistry: refuses (oci-only)"), folder.out.constData());
+    QVERIFY(!brief.out.contains("A folder"));
 }
 
 void TestCli::verifyReportsThroughput()

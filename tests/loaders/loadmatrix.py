@@ -4,7 +4,7 @@
 
     python3 loadmatrix.py OUT.json NAME=PATH...
 
-For every archive: `docker load` into a private dockerd (its own data root, exec root, socket and
+For every archive (a folder: the tar of its contents): `docker load` into a private dockerd (its own data root, exec root, socket and
 pidfile in a temporary folder; vfs storage, no networking), `ctr images import` (with unpacking,
 snapshotter native) into that dockerd's containerd, and `podman load` into a throwaway store. What a
 loader loaded is removed before the next archive, so a layer left by one archive never makes another
@@ -20,6 +20,7 @@ import json
 import os
 import re
 import sys
+import tarfile
 import tempfile
 import threading
 
@@ -39,6 +40,18 @@ def main():
             archives.append((name, path))
     require("loadmatrix", ("dockerd", "docker", "containerd", "ctr", "podman"), "docker.io and podman")
     root = tempfile.mkdtemp(prefix="lamina-loaders-")
+    # A folder is given as the tar of its contents, names at the tar's root: docker load and
+    # ctr import read archives only, and Lamina's verdicts of a folder are those of that tar.
+    packed = []
+    for name, path in archives:
+        if os.path.isdir(path):
+            tar_path = os.path.join(root, "packed-%d.tar" % len(packed))
+            with tarfile.open(tar_path, "w", format=tarfile.PAX_FORMAT) as t:
+                for entry in sorted(os.listdir(path)):
+                    t.add(os.path.join(path, entry), arcname=entry)
+            path = tar_path
+        packed.append((name, path))
+    archives = packed
     docker = Docker(root)
     podman_root = os.path.join(root, "podman")
     podman = podman_command(podman_root)

@@ -1150,6 +1150,14 @@ void TestMainWindow::verificationRunsInTheBackground()
     QVERIFY2(
         strip->entryText(0).startsWith(u"Docker 1.10–24: refuses") && strip->entryText(0).contains(u"diffid-mismatch"),
         qPrintable(strip->entryText(0)));
+    QVERIFY(!strip->text().contains(u"folder"));
+    // A folder's verdicts are those of a tar of its contents: the strip's caption says so, and
+    // Docker's classic store refuses umoci's layout, which has no manifest.json.
+    QVERIFY(test::openAndWait(w, test::corpus(QStringLiteral("gen__umoci-layout"))));
+    QVERIFY2(
+        strip->text().contains(QStringLiteral("Loaders,&nbsp;given&nbsp;a&nbsp;tar&nbsp;of&nbsp;the&nbsp;folder:")),
+        qPrintable(strip->text()));
+    QVERIFY2(strip->entryText(0).startsWith(u"Docker 1.10–24: refuses (oci-only"), qPrintable(strip->entryText(0)));
 }
 
 void TestMainWindow::modelsPassTheTester_data()

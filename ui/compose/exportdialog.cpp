@@ -544,11 +544,16 @@ void ExportDialog::done(const ExportOutcome &outcome)
         loads.clear();
         refuses.clear();
     }
+    // A folder's verdicts are those of a tar of its contents (docs/findings.md, "A folder").
+    const bool folder = options().format == ExportFormat::OciDir;
     if (!loads.isEmpty())
-        html += tr("<p>Predicted to load in: %1 (from Lamina's checks; no loader was run).</p>")
+        html += (folder ? tr("<p>Predicted to load in, given a tar of the folder: %1 (from Lamina's checks; no "
+                             "loader was run).</p>")
+                        : tr("<p>Predicted to load in: %1 (from Lamina's checks; no loader was run).</p>"))
                     .arg(loads.join(QStringLiteral(" · ")));
     if (!refuses.isEmpty())
-        html += tr("<p>Predicted not to load as written:</p><ul><li>%1</li></ul>")
+        html += (folder ? tr("<p>Predicted not to load as written, given a tar of the folder:</p><ul><li>%1</li></ul>")
+                        : tr("<p>Predicted not to load as written:</p><ul><li>%1</li></ul>"))
                     .arg(refuses.join(QStringLiteral("</li><li>")));
     if (outcome.loadTried && outcome.loaded.error.isEmpty()) {
         QStringList said;

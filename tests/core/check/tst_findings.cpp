@@ -160,7 +160,9 @@ void TestFindings::corpus_data()
     QTest::newRow("skopeo docker") << "gen__skopeo-docker-archive.tar" << QStringList {};
     QTest::newRow("skopeo oci") << "gen__skopeo-oci-archive.tar" << QStringList { QStringLiteral("oci-only") };
     // Two tags, two entries in index.json: podman load refuses the folder ("more than one image in oci").
-    QTest::newRow("umoci") << "gen__umoci-layout" << QStringList { QStringLiteral("oci-index-ambiguous") };
+    // Folders are judged as the tar of their contents: without manifest.json, oci-only.
+    QTest::newRow("umoci") << "gen__umoci-layout"
+                           << QStringList { QStringLiteral("oci-index-ambiguous"), QStringLiteral("oci-only") };
     // Docker 25.0.0 saved untagged images with "manifests": null in index.json.
     QTest::newRow("docker 25") << "ggcr__hello-world-v25.tar"
                                << QStringList { QStringLiteral("manifest-oci-mismatch"),
@@ -173,7 +175,8 @@ void TestFindings::corpus_data()
     QTest::newRow("jib") << "jib__jib-image.tar" << QStringList { QStringLiteral("no-legacy-chain") };
     QTest::newRow("empty tar") << "scalibr__empty.tar" << QStringList { QStringLiteral("not-an-image") };
     QTest::newRow("alpine gzip") << "trivy__alpine-311.tar.gz" << QStringList { QStringLiteral("archive-compressed") };
-    QTest::newRow("bad index") << "trivy__test_bad_index_json.oci" << QStringList { QStringLiteral("index-invalid") };
+    QTest::newRow("bad index") << "trivy__test_bad_index_json.oci"
+                               << QStringList { QStringLiteral("index-invalid"), QStringLiteral("oci-only") };
 }
 
 void TestFindings::corpus()

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The loader matrix: every archive the tests know (corpus tars, findings fixtures, hostile tars,
+// The loader matrix: every archive the tests know (corpus tars and folders, findings fixtures, hostile tars,
 // the export tests' outputs) loaded by the real Docker, containerd and podman installed here
 // (tests/loaders/loadmatrix.py), compared with what "loaderVerdicts" predicts for those versions.
 // docs/loaders.md is the observed table; a stale one fails.
@@ -130,6 +130,9 @@ void TestLoaders::initTestCase()
         }
     };
     collect(test::corpus(), QStringLiteral("corpus/"));
+    // The corpus' folders (umoci's layout, trivy's), which loadmatrix.py packs as tars.
+    for (const QFileInfo &fi : QDir(test::corpus()).entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot))
+        m_paths.insert(QStringLiteral("corpus/") + fi.fileName(), fi.filePath());
     collect(findings, QStringLiteral("findings/"));
     collect(hostile, QStringLiteral("hostile/"));
     collect(exports, QStringLiteral("export/"));

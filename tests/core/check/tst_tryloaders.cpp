@@ -266,18 +266,23 @@ void TestTryLoaders::privateDockerAndContainerd()
 
     QTemporaryDir tmp;
     // dive's OCI-only archive: Docker 20.10 refuses it with the predicted message, containerd and
-    // podman load it. docker24-save.tar: all three load it, and Docker moves the tag.
+    // podman load it. The same layout as a folder: the loaders are given the tar of its contents
+    // (docker load and ctr import read archives only), and do as with the archive.
+    // docker24-save.tar: all three load it, and Docker moves the tag.
+    QTemporaryDir unpacked;
+    const QString dive = test::corpus(QStringLiteral("dive__test-oci-uncompressed-image.tar"));
+    QCOMPARE(QProcess::execute(
+                 QStringLiteral("tar"), { QStringLiteral("-xf"), dive, QStringLiteral("-C"), unpacked.path() }),
+        0);
     struct Case
     {
-        const char *archive;
+        QString archive;
         const char *docker;
     };
-    const QList<Case> cases
-        = { { "dive__test-oci-uncompressed-image.tar", "refuses" }, { "docker24-save.tar", "loads" } };
+    const QList<Case> cases = { { dive, "refuses" }, { unpacked.path(), "refuses" },
+        { test::source(QStringLiteral("resources/samples/docker24-save.tar")), "loads" } };
     for (const Case &c : cases) {
-        const QString archive = QLatin1String(c.archive).startsWith(u"dive")
-            ? test::corpus(QLatin1String(c.archive))
-            : test::source(QStringLiteral("resources/samples/") + QLatin1String(c.archive));
+        const QString &archive = c.archive;
         const Lamina r = lamina(
             { QStringLiteral("check"), QStringLiteral("--try-loaders"), QStringLiteral("--json"),
                 QStringLiteral("--docker-host"), host, QStringLiteral("--containerd-address"), address, archive },

@@ -75,7 +75,8 @@ bool deflateBlock(Block &b)
 struct ParallelGzip::State
 {
     Sink sink;
-    std::unique_ptr<ThreadLease> lease;
+    int wantedHelpers = -1;
+    std::unique_ptr<ThreadLease> lease; ///< taken at the second block: a stream of one needs no helper
     std::vector<std::thread> helpers;
     qsizetype maxInFlight = 1;
 
@@ -176,8 +177,23 @@ struct ParallelGzip::State
         }
         return error.isEmpty();
     }
+    /// Helpers are leased once a stream proves longer than a block, not when the writer is made:
+    /// an archive gzip'd as a whole is opened before the base is indexed, and idle helpers held
+    /// through that would be taken from the indexing.
+    void startHelpers()
+    {
+        lease = std::make_unique<ThreadLease>(wantedHelpers < 0 ? threadBudgetSize() - 1 : wantedHelpers);
+        // Enough blocks in flight to keep every thread busy while the caller reads the next one,
+        // and few enough to keep the memory to a few blocks a thread.
+        maxInFlight = 2 * (lease->granted() + 1);
+        for (int t = 0; t < lease->granted(); ++t)
+            helpers.emplace_back([this] { help(); });
+    }
+
     bool handOver(bool last)
     {
+        if (!lease && !last)
+            startHelpers();
         auto b = std::make_shared<Block>();
         b->input = std::move(filling);
         b->size = b->input.size();
@@ -198,13 +214,7 @@ ParallelGzip::ParallelGzip(Sink sink, int helpers)
     : d(std::make_unique<State>())
 {
     d->sink = std::move(sink);
-    d->lease = std::make_unique<ThreadLease>(helpers < 0 ? threadBudgetSize() - 1 : helpers);
-    const int granted = d->lease->granted();
-    // Enough blocks in flight to keep every thread busy while the caller reads the next one,
-    // and few enough to keep the memory to a few blocks a thread.
-    d->maxInFlight = 2 * (granted + 1);
-    for (int t = 0; t < granted; ++t)
-        d->helpers.emplace_back([this] { d->help(); });
+    d->wantedHelpers = helpers;
 }
 
 ParallelGzip::~ParallelGzip()

@@ -23,8 +23,8 @@ public:
     static constexpr qsizetype kBlock = 1 << 20;
     using Sink = std::function<bool(const char *data, qint64 size)>;
 
-    /// `helpers`: threads beside the caller's; -1 takes as many as the thread budget grants
-    /// (util/threadbudget.h).
+    /// `helpers`: threads beside the caller's, leased once the stream is longer than a block; -1
+    /// takes as many as the thread budget grants then (util/threadbudget.h).
     explicit ParallelGzip(Sink sink, int helpers = -1);
     ~ParallelGzip();
     ParallelGzip(const ParallelGzip &) = delete;

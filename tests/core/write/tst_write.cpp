@@ -3,6 +3,7 @@
 // that never leave a half-written target.
 #include "archive/archive.h"
 #include "archive/memberreader.h"
+#include "util/threadbudget.h"
 #include "write/install.h"
 #include "write/outputwriter.h"
 #include "write/parallelgzip.h"
@@ -210,6 +211,26 @@ private Q_SLOTS:
             QVERIFY2(one.size() <= serial + serial / 100 + 16 * (input.size() / block + 1),
                 qPrintable(QStringLiteral("%1 bytes against gzip's %2").arg(one.size()).arg(serial)));
         }
+    }
+
+    // An archive gzip'd as a whole is opened before the base is indexed: its compressor takes no
+    // helper from the thread budget until it has more than a block to compress.
+    void parallelGzipLeasesHelpersWhenNeeded()
+    {
+        QVERIFY2(threadBudgetSize() >= 2, "the test needs two cores");
+        QCOMPARE(threadBudgetInUse(), 0);
+        qint64 written = 0;
+        ParallelGzip gz([&](const char *, qint64 n) {
+            written += n;
+            return true;
+        });
+        const QByteArray block(ParallelGzip::kBlock, 'a');
+        QVERIFY(gz.add(block.constData(), block.size()));
+        QCOMPARE(threadBudgetInUse(), 0);
+        QVERIFY(gz.add("b", 1)); // a second block: the first is handed over, with helpers
+        QCOMPARE(threadBudgetInUse(), threadBudgetSize() - 1);
+        QVERIFY(gz.finish());
+        QVERIFY(written > 0);
     }
 
     void folderOutputRefusesToFollowLinks()

@@ -1172,6 +1172,7 @@ void TestComposer::exportFormats()
     const QString status = dialog->findChild<QLabel *>(QStringLiteral("exportStatus"))->text();
     const bool folder = format == int(ExportFormat::OciDir);
     QCOMPARE(status.contains(u"given a tar of the folder"), folder);
+    QCOMPARE(status.contains(u"The written folder has findings"), folder); // oci-only, of the folder
     const QString loadsLine
         = status
               .section(

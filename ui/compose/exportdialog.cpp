@@ -136,7 +136,7 @@ void ExportDialog::buildForm()
     m_layerCompression->addItem(tr("none"), int(Compression::None));
     m_load = new QComboBox;
     m_load->setObjectName(QStringLiteral("loadInto"));
-    m_load->addItem(tr("nothing: write the file only"), -1);
+    m_load->addItem(tr("nothing: only write it"), -1); // a file or a folder
     m_load->addItem(tr("Docker (as docker load)"), int(EngineReference::Engine::Docker));
     m_load->addItem(tr("podman (as podman load)"), int(EngineReference::Engine::Podman));
     m_load->setToolTip(tr("Once written and verified, the archive is handed to the engine's API socket "
@@ -528,12 +528,19 @@ void ExportDialog::done(const ExportOutcome &outcome)
         (v.verdict == Verdict::Loads ? loads : refuses)
             << (v.verdict == Verdict::Loads ? range.label : loaderVerdictLine(v).toHtmlEscaped());
     }
+    // A folder's verdicts are those of a tar of its contents (docs/findings.md, "A folder").
+    const bool folder = options().format == ExportFormat::OciDir;
     if (problems.isEmpty() && imageProblems.isEmpty())
         html += tr("<p>✔ Re-opened and verified by Lamina: every check passed and every digest matches.</p>");
     else if (problems.isEmpty())
-        html += tr("<p>Re-opened and verified by Lamina: the archive's checks passed and every digest matches.</p>");
+        html += (folder ? tr("<p>Re-opened and verified by Lamina: the folder's checks passed and every digest "
+                             "matches.</p>")
+                        : tr("<p>Re-opened and verified by Lamina: the archive's checks passed and every digest "
+                             "matches.</p>"));
     else
-        html += tr("<p>The written archive has findings:</p><ul>%1</ul>").arg(problems.join(QString()));
+        html += (folder ? tr("<p>The written folder has findings:</p><ul>%1</ul>")
+                        : tr("<p>The written archive has findings:</p><ul>%1</ul>"))
+                    .arg(problems.join(QString()));
     if (!imageProblems.isEmpty())
         html += tr("<p>Checks of the image's settings against its files (a container started from it would meet "
                    "these; loaders do not look at them):</p><ul>%1</ul>")
@@ -544,8 +551,6 @@ void ExportDialog::done(const ExportOutcome &outcome)
         loads.clear();
         refuses.clear();
     }
-    // A folder's verdicts are those of a tar of its contents (docs/findings.md, "A folder").
-    const bool folder = options().format == ExportFormat::OciDir;
     if (!loads.isEmpty())
         html += (folder ? tr("<p>Predicted to load in, given a tar of the folder: %1 (from Lamina's checks; no "
                              "loader was run).</p>")
